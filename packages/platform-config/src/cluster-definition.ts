@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/*
+ * The shape of a cluster definition. Structural rules live here (types, ranges, formats);
+ * rules that relate fields to each other live in validate.ts. Every optional field has a
+ * default, documented with @default, so consumers always see a complete definition.
+ */
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+const dnsLabel = (max: number) =>
+  z
+    .string({ error: 'expected a string' })
+    .max(max, { error: `expected at most ${max} characters (AWS resource name limits)` })
+    .regex(DNS_LABEL, { error: 'expected a DNS label: lowercase letters, digits and "-", starting with a letter' });
+
+const positiveInt = (what: string, max: number) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected a whole number of ${what}` })
+    .min(1, { error: `expected at least 1 (${what})` })
+    .max(max, { error: `expected at most ${max} (${what})` });
+
+export const taintSchema = z.strictObject({
+  key: z.string().regex(LABEL_KEY, { error: 'expected a Kubernetes label-style key' }),
+  value: z.string().regex(LABEL_VALUE, { error: 'expected a Kubernetes label value (≤ 63 chars)' }).default(''),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], {
+    error: 'expected one of NoSchedule, PreferNoSchedule, NoExecute',
+  }),
+});
+
+export const workerPoolSchema = z.strictObject({
+  /** Pool name; part of ASG and node-group names. */
+  name: dnsLabel(16),
+  /** Instance types, first preferred; all should have similar capacity so the autoscaler can balance them. */
+  instanceTypes: z.array(z.string()).min(1, { error: 'expected at least one instance type' }),
+  /** Nodes per AZ at least. @default 1 */
+  minPerAz: z.number().int().min(0, { error: 'expected 0 or more nodes per AZ' }).default(1),
+  /** Nodes per AZ at most. @default 5 */
+  maxPerAz: z.number().int().min(1, { error: 'expected at least 1 node per AZ' }).max(100, { error: 'expected at most 100 nodes per AZ' }).default(5),
+  /** Percent of capacity above the on-demand base that runs on spot. @default 0 */
+  spotPercentage: z.number().int().min(0, { error: 'expected a percentage from 0 to 100' }).max(100, { error: 'expected a percentage from 0 to 100' }).default(0),
+  /** Root volume size. @default 50 */
+  rootVolumeGiB: z.number().int().min(20, { error: 'expected at least 20 GiB (images and container layers)' }).max(2000).default(50),
+  /** Node labels (also node-template tags so the autoscaler can scale from zero). @default {} */
+  labels: z
+    .record(
+      z.string().regex(LABEL_KEY, { error: 'expected a Kubernetes label key' }),
+      z.string().regex(LABEL_VALUE, { error: 'expected a Kubernetes label value (≤ 63 chars)' }),
+    )
+    .default({}),
+  /** Node taints. @default [] */
+  taints: z.array(taintSchema).default([]),
+});
+
+export const clusterDefinitionSchema = z.strictObject({
+  /** Cluster name: prefix of every AWS name, so short and DNS-safe. */
+  name: dnsLabel(20),
+  /** What the cluster is for: changes defaults and which checks apply. */
+  environment: z.enum(['staging', 'production', 'disaster-recovery'], {
+    error: 'expected one of staging, production, disaster-recovery',
+  }),
+  region: z.string({ error: 'expected an AWS region name' }),
+  availabilityZones: z.array(z.string()).min(1, { error: 'expected at least one Availability Zone' }),
+  vpcCidr: z.string({ error: 'expected an IPv4 CIDR block' }),
+  /** Full Kubernetes version, e.g. 1.34.1; packages are pinned to it. */
+  kubernetesVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a full version such as 1.34.1' }),
+  controlPlane: z.strictObject({
+    /** Control-plane nodes (stacked etcd). @default 3 */
+    count: z.number().int().min(1, { error: 'expected at least 1 control-plane node' }).max(7, { error: 'expected at most 7 control-plane nodes (etcd write latency)' }).default(3),
+    instanceType: z.string(),
+    /** @default 50 */
+    rootVolumeGiB: z.number().int().min(20, { error: 'expected at least 20 GiB (etcd, images)' }).max(2000).default(50),
+  }),
+  workerPools: z.array(workerPoolSchema).min(1, { error: 'expected at least one worker pool' }),
+  apiEndpoint: z.strictObject({
+    /** Who can reach the Kubernetes API load balancer. @default 'internal' */
+    exposure: z.enum(['internal', 'internet-facing'], { error: 'expected internal or internet-facing' }).default('internal'),
+    /** CIDRs allowed to reach TCP 6443 besides the VPC itself. @default [] */
+    allowedCidrs: z.array(z.string()).default([]),
+  }).default({ exposure: 'internal', allowedCidrs: [] }),
+  /** `per-az`: a NAT gateway in every AZ, each private subnet routing to its own; `single`: one, cheaper. @default 'per-az' */
+  nat: z.enum(['per-az', 'single'], { error: 'expected per-az or single' }).default('per-az'),
+  backups: z.strictObject({
+    /** Minutes between etcd snapshots. @default 15 */
+    etcdSnapshotIntervalMinutes: z.number().int().min(1, { error: 'expected 1 to 60 minutes' }).max(60, { error: 'expected 1 to 60 minutes' }).default(15),
+    /** Days a snapshot is kept. @default 14 */
+    retentionDays: positiveInt('days', 3650).default(14),
+    /** Region the backup bucket replicates to; none when unset. @default - no cross-region replication */
+    replicaRegion: z.string().optional(),
+  }).default({ etcdSnapshotIntervalMinutes: 15, retentionDays: 14 }),
+  gitops: z.strictObject({
+    /** Branch Flux follows. @default 'main' */
+    branch: z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'expected a Git branch name' }).default('main'),
+    /** Folder Flux reconciles. @default `clusters/<name>` */
+    path: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, { error: 'expected a relative path such as clusters/production' }).optional(),
+    /** Minutes between Flux syncs. @default 5 */
+    intervalMinutes: positiveInt('minutes', 60).default(5),
+  }).default({ branch: 'main', intervalMinutes: 5 }),
+  objectives: z.strictObject({
+    /** The cluster and its apps survive the loss of any one AZ. */
+    tolerateAzLoss: z.boolean({ error: 'expected true or false' }),
+    /** The workload survives the loss of this region through a standby cluster. @default false */
+    tolerateRegionLoss: z.boolean({ error: 'expected true or false' }).default(false),
+    /** Seconds the API may be unreachable after an AZ fails. */
+    apiRtoSeconds: positiveInt('seconds', 3600),
+    /** Seconds apps may run degraded (pods not rescheduled) after an AZ fails. */
+    appRtoSeconds: positiveInt('seconds', 86400),
+    /** Minutes of cluster state (etcd) that may be lost in a disaster. */
+    rpoMinutes: positiveInt('minutes', 1440),
+  }),
+  /** Regional failover: the cluster in another region that takes over. @default - none */
+  failover: z.strictObject({ standbyCluster: z.string() }).optional(),
+});
+
+export const platformSettingsSchema = z.strictObject({
+  /** Short organisation prefix for globally unique names (S3 buckets). */
+  organization: dnsLabel(12),
+  github: z.strictObject({
+    owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { error: 'expected a GitHub user or organisation name' }),
+    repository: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected a GitHub repository name' }),
+    /** Protected environment that gates applies. @default 'production' */
+    applyEnvironment: z.string().default('production'),
+    /** @default 'main' */
+    mainBranch: z.string().default('main'),
+  }),
+  state: z.strictObject({
+    /** S3 bucket holding Terraform state; made once by docs/runbooks/state-bootstrap.md. */
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+    region: z.string(),
+  }),
+});
+
+export type ClusterDefinitionInput = z.input<typeof clusterDefinitionSchema>;
+export type ClusterDefinition = z.output<typeof clusterDefinitionSchema>;
+export type WorkerPool = z.output<typeof workerPoolSchema>;
+export type Taint = z.output<typeof taintSchema>;
+export type PlatformSettingsInput = z.input<typeof platformSettingsSchema>;
+export type PlatformSettings = z.output<typeof platformSettingsSchema>;

@@ -1,0 +1,18 @@
+import type { ClusterDefinitionInput } from '../cluster-definition';
+
+/** Pilot light in Tokyo: control plane up, workers at their minimum, same manifests. */
+export const dr: ClusterDefinitionInput = {
+  name: 'dr',
+  environment: 'disaster-recovery',
+  region: 'ap-northeast-1',
+  availabilityZones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+  vpcCidr: '10.30.0.0/16',
+  kubernetesVersion: '1.34.1',
+  controlPlane: { count: 3, instanceType: 'm7i.large', rootVolumeGiB: 80 },
+  workerPools: [{ name: 'general', instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], minPerAz: 1, maxPerAz: 10, spotPercentage: 0, labels: { 'node.platform.io/pool': 'general' } }],
+  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'] },
+  nat: 'per-az',
+  backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-northeast-2' },
+  gitops: { branch: 'main', intervalMinutes: 5 },
+  objectives: { tolerateAzLoss: true, tolerateRegionLoss: false, apiRtoSeconds: 60, appRtoSeconds: 300, rpoMinutes: 15 },
+};

@@ -1,0 +1,7 @@
+import type { PlatformSettingsInput } from '../cluster-definition';
+
+export const settings: PlatformSettingsInput = {
+  organization: 'hakube',
+  github: { owner: 'hakube-platform', repository: 'ha-kube-platform', applyEnvironment: 'production', mainBranch: 'main' },
+  state: { bucket: 'hakube-terraform-state', region: 'ap-northeast-2' },
+};

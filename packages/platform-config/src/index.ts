@@ -1,0 +1,12 @@
+export * from './cidr';
+export * from './cluster-definition';
+export * from './config-error';
+export * from './instance-types';
+export * from './kubernetes-versions';
+export * from './names';
+export * from './network-layout';
+export * from './platform';
+export * from './regions';
+export * from './validate';
+export { platformInput } from './clusters';
+export { defaultPlatform } from './default-platform';

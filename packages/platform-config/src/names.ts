@@ -1,0 +1,110 @@
+import type { ClusterDefinition, PlatformSettings, WorkerPool } from './cluster-definition';
+import { azSuffix } from './regions';
+
+/**
+ * Every name other packages use for a cluster's resources, derived here once so the
+ * AWS side, the manifests and ha-check agree without retyping strings.
+ */
+export interface ClusterNames {
+  readonly cluster: string;
+  /** Terraform stack of the cluster (`apps/infra/cdktf.out/stacks/<stack>`). */
+  readonly stack: string;
+  /** Key of that stack's state in the state bucket. */
+  readonly stateKey: string;
+  readonly clusterTagKey: string;
+  readonly autoscalerDiscoveryTags: readonly string[];
+  readonly controlPlaneRole: string;
+  readonly workerRole: string;
+  readonly controlPlaneInstanceProfile: string;
+  readonly workerInstanceProfile: string;
+  readonly kmsAlias: string;
+  readonly apiLoadBalancer: string;
+  readonly apiTargetGroup: string;
+  readonly etcdBackupBucket: string;
+  /** The replica bucket in `backups.replicaRegion`, when replication is on. */
+  readonly etcdBackupReplicaBucket: string | undefined;
+  /** S3 bucket for application data backups (PostgreSQL). */
+  readonly appBackupBucket: string;
+  readonly ssmPrefix: string;
+  readonly ssm: {
+    readonly initLock: string;
+    readonly joinToken: string;
+    readonly caCertHash: string;
+    readonly certificateKey: string;
+    readonly gitCredentials: string;
+  };
+  readonly fisExperiment: string;
+  readonly fisRole: string;
+  readonly gitopsPath: string;
+  controlPlaneAsg(availabilityZone: string): string;
+  workerAsg(pool: Pick<WorkerPool, 'name'>, availabilityZone: string): string;
+  /** Launch template names follow their ASG. */
+  controlPlaneLaunchTemplate(availabilityZone: string): string;
+  workerLaunchTemplate(pool: Pick<WorkerPool, 'name'>): string;
+}
+
+/** Names shared by every cluster: the account-level CI identity stack and its roles. */
+export interface PlatformNames {
+  readonly ciIdentityStack: string;
+  readonly ciPlanRole: string;
+  readonly ciApplyRole: string;
+  readonly stateBucket: string;
+  stateKey(stack: string): string;
+  /** OIDC `sub` claims the roles trust, exactly as GitHub sends them. */
+  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[] };
+}
+
+export function platformNames(settings: PlatformSettings): PlatformNames {
+  const repo = `repo:${settings.github.owner}/${settings.github.repository}`;
+  return {
+    ciIdentityStack: 'ci-identity',
+    ciPlanRole: `${settings.organization}-github-plan`,
+    ciApplyRole: `${settings.organization}-github-apply`,
+    stateBucket: settings.state.bucket,
+    stateKey: (stack) => `${stack}/terraform.tfstate`,
+    ciSubjects: {
+      plan: [`${repo}:pull_request`],
+      apply: [`${repo}:environment:${settings.github.applyEnvironment}`, `${repo}:ref:refs/heads/${settings.github.mainBranch}`],
+    },
+  };
+}
+
+export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups' | 'gitops'>, settings: PlatformSettings): ClusterNames {
+  const { name, region } = cluster;
+  const org = settings.organization;
+  const stack = `${name}-cluster`;
+  const ssmPrefix = `/${org}/${name}`;
+  const replicaRegion = cluster.backups?.replicaRegion;
+  return {
+    cluster: name,
+    stack,
+    stateKey: platformNames(settings).stateKey(stack),
+    clusterTagKey: `kubernetes.io/cluster/${name}`,
+    autoscalerDiscoveryTags: ['k8s.io/cluster-autoscaler/enabled', `k8s.io/cluster-autoscaler/${name}`],
+    controlPlaneRole: `${name}-control-plane`,
+    workerRole: `${name}-worker`,
+    controlPlaneInstanceProfile: `${name}-control-plane`,
+    workerInstanceProfile: `${name}-worker`,
+    kmsAlias: `alias/${name}-cluster`,
+    apiLoadBalancer: `${name}-api`,
+    apiTargetGroup: `${name}-api`,
+    etcdBackupBucket: `${org}-${name}-etcd-backups-${region}`,
+    etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
+    appBackupBucket: `${org}-${name}-app-backups-${region}`,
+    ssmPrefix,
+    ssm: {
+      initLock: `${ssmPrefix}/kubeadm/init-lock`,
+      joinToken: `${ssmPrefix}/kubeadm/join-token`,
+      caCertHash: `${ssmPrefix}/kubeadm/ca-cert-hash`,
+      certificateKey: `${ssmPrefix}/kubeadm/certificate-key`,
+      gitCredentials: `${ssmPrefix}/flux/git-credentials`,
+    },
+    fisExperiment: `${name}-az-failure`,
+    fisRole: `${name}-fis-az-failure`,
+    gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
+    controlPlaneAsg: (az) => `${name}-control-plane-${azSuffix(az)}`,
+    workerAsg: (pool, az) => `${name}-${pool.name}-${azSuffix(az)}`,
+    controlPlaneLaunchTemplate: (az) => `${name}-control-plane-${azSuffix(az)}`,
+    workerLaunchTemplate: (pool) => `${name}-${pool.name}`,
+  };
+}

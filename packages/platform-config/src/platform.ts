@@ -1,0 +1,87 @@
+import type { z } from 'zod';
+import {
+  clusterDefinitionSchema,
+  platformSettingsSchema,
+  type ClusterDefinition,
+  type ClusterDefinitionInput,
+  type PlatformSettings,
+  type PlatformSettingsInput,
+} from './cluster-definition';
+import { PlatformConfigError, type ConfigIssue } from './config-error';
+import { clusterNames, platformNames, type ClusterNames, type PlatformNames } from './names';
+import { clusterIssues, platformIssues } from './validate';
+
+export interface PlatformInput {
+  readonly settings: PlatformSettingsInput;
+  readonly clusters: readonly ClusterDefinitionInput[];
+}
+
+/** A validated platform: settings, complete cluster definitions and their derived names. */
+export interface Platform {
+  readonly settings: PlatformSettings;
+  readonly clusters: readonly ClusterDefinition[];
+  readonly names: PlatformNames;
+  /** The cluster called `name`; throws with the known names otherwise. */
+  cluster(name: string): ClusterDefinition;
+  namesOf(cluster: ClusterDefinition | string): ClusterNames;
+}
+
+function pathText(base: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`), base);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), root);
+}
+
+function schemaIssues(error: z.ZodError, raw: unknown, base: string): ConfigIssue[] {
+  return error.issues.flatMap((issue): ConfigIssue[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: pathText(base, [...issue.path, key]),
+        value: valueAt(raw, [...issue.path, key]),
+        expected: 'expected no such field (check its spelling against the ClusterDefinition type)',
+      }));
+    }
+    const expected = issue.message.replace(/^Invalid input: /, '');
+    return [{ path: pathText(base, issue.path), value: valueAt(raw, issue.path), expected: expected.startsWith('expected') ? expected : `expected ${expected}` }];
+  });
+}
+
+/**
+ * Validates the whole platform and returns it, or throws one PlatformConfigError listing
+ * every problem. Nothing should be synthesized before this returns.
+ */
+export function loadPlatform(input: PlatformInput): Platform {
+  const issues: ConfigIssue[] = [];
+  const settingsResult = platformSettingsSchema.safeParse(input.settings);
+  if (!settingsResult.success) issues.push(...schemaIssues(settingsResult.error, input.settings, 'settings'));
+
+  const clusters: ClusterDefinition[] = [];
+  input.clusters.forEach((raw, i) => {
+    const result = clusterDefinitionSchema.safeParse(raw);
+    if (result.success) clusters.push(result.data);
+    else issues.push(...schemaIssues(result.error, raw, `clusters[${i}]`));
+  });
+  // Cross-field rules only make sense once every shape is right.
+  if (issues.length > 0) throw new PlatformConfigError(issues);
+
+  const settings = settingsResult.data as PlatformSettings;
+  clusters.forEach((cluster, i) => issues.push(...clusterIssues(cluster, settings, `clusters[${i}]`)));
+  issues.push(...platformIssues(clusters, settings));
+  if (issues.length > 0) throw new PlatformConfigError(issues);
+
+  const byName = new Map(clusters.map((c) => [c.name, c]));
+  const cluster = (name: string): ClusterDefinition => {
+    const found = byName.get(name);
+    if (!found) throw new Error(`unknown cluster ${JSON.stringify(name)}; expected one of ${[...byName.keys()].join(', ')}`);
+    return found;
+  };
+  return {
+    settings,
+    clusters,
+    names: platformNames(settings),
+    cluster,
+    namesOf: (c) => clusterNames(typeof c === 'string' ? cluster(c) : c, settings),
+  };
+}

@@ -1,0 +1,154 @@
+import type { ClusterDefinition, PlatformSettings } from './cluster-definition';
+import type { ConfigIssue } from './config-error';
+import { cidrsOverlap, isPrivateCidr, parseCidr } from './cidr';
+import { INSTANCE_TYPES, KNOWN_INSTANCE_TYPES } from './instance-types';
+import { kubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from './kubernetes-versions';
+import { clusterNames } from './names';
+import { MAX_AVAILABILITY_ZONES } from './network-layout';
+import { REGION_AVAILABILITY_ZONES, SUPPORTED_REGIONS } from './regions';
+
+const MIN_VPC_PREFIX = 16;
+const MAX_VPC_PREFIX = 20;
+const MAX_S3_BUCKET_NAME = 63;
+
+type Report = (path: string, value: unknown, expected: string) => void;
+
+/** Largest number of members one AZ holds when `count` members go round-robin over `zones`. */
+export function largestZoneShare(count: number, zones: number): number {
+  return Math.ceil(count / Math.max(zones, 1));
+}
+
+export function etcdQuorum(members: number): number {
+  return Math.floor(members / 2) + 1;
+}
+
+/** Rules that relate the fields of one (structurally valid) cluster to each other. */
+export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSettings, at: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const report: Report = (path, value, expected) => issues.push({ path: `${at}.${path}`, value, expected });
+  const { objectives } = cluster;
+  const azLossNote = 'when objectives.tolerateAzLoss is true';
+
+  const regionZones = REGION_AVAILABILITY_ZONES[cluster.region];
+  if (!regionZones) {
+    report('region', cluster.region, `expected one of ${SUPPORTED_REGIONS.join(', ')}`);
+  } else {
+    cluster.availabilityZones.forEach((az, i) => {
+      if (!regionZones.includes(az)) report(`availabilityZones[${i}]`, az, `expected an AZ of ${cluster.region}: ${regionZones.join(', ')}`);
+      if (cluster.availabilityZones.indexOf(az) !== i) report(`availabilityZones[${i}]`, az, 'expected each AZ once');
+    });
+  }
+  if (cluster.availabilityZones.length > MAX_AVAILABILITY_ZONES) {
+    report('availabilityZones', cluster.availabilityZones, `expected at most ${MAX_AVAILABILITY_ZONES} AZs (subnet layout)`);
+  }
+  if (objectives.tolerateAzLoss && cluster.availabilityZones.length < 3) {
+    report('availabilityZones', cluster.availabilityZones, `expected at least 3 AZs ${azLossNote} (etcd keeps quorum only with a majority outside the lost AZ)`);
+  }
+
+  const vpc = parseCidr(cluster.vpcCidr);
+  if (!vpc) {
+    report('vpcCidr', cluster.vpcCidr, 'expected an IPv4 CIDR block such as 10.20.0.0/16 with no host bits set');
+  } else if (!isPrivateCidr(vpc)) {
+    report('vpcCidr', cluster.vpcCidr, 'expected a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16');
+  } else if (vpc.prefix < MIN_VPC_PREFIX || vpc.prefix > MAX_VPC_PREFIX) {
+    report('vpcCidr', cluster.vpcCidr, `expected a prefix from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} (AWS allows /16 at most; each AZ needs two /${MAX_VPC_PREFIX + 4} subnets or larger)`);
+  }
+
+  const minor = kubernetesMinor(cluster.kubernetesVersion);
+  if (!SUPPORTED_KUBERNETES_MINORS.includes(minor)) {
+    report('kubernetesVersion', cluster.kubernetesVersion, `expected a supported minor version: ${SUPPORTED_KUBERNETES_MINORS.join(', ')}`);
+  }
+
+  const checkInstanceType = (path: string, type: string) => {
+    if (!INSTANCE_TYPES[type]) report(path, type, `expected a known instance type: ${KNOWN_INSTANCE_TYPES.join(', ')}`);
+  };
+  const cp = cluster.controlPlane;
+  checkInstanceType('controlPlane.instanceType', cp.instanceType);
+  if (cp.count % 2 === 0) {
+    report('controlPlane.count', cp.count, 'expected an odd number (an even etcd membership tolerates no more failures than one less)');
+  } else if (objectives.tolerateAzLoss && cp.count < 3) {
+    report('controlPlane.count', cp.count, `expected 3, 5 or 7 ${azLossNote}`);
+  } else if (objectives.tolerateAzLoss && cluster.availabilityZones.length >= 3) {
+    const share = largestZoneShare(cp.count, cluster.availabilityZones.length);
+    if (cp.count - share < etcdQuorum(cp.count)) {
+      report('controlPlane.count', cp.count, `expected a count whose largest AZ share (${share}) leaves etcd quorum (${etcdQuorum(cp.count)}) ${azLossNote}`);
+    }
+  }
+
+  const poolNames = new Set<string>();
+  cluster.workerPools.forEach((pool, i) => {
+    const at = `workerPools[${i}]`;
+    if (poolNames.has(pool.name)) report(`${at}.name`, pool.name, 'expected a pool name used once per cluster');
+    poolNames.add(pool.name);
+    pool.instanceTypes.forEach((type, j) => checkInstanceType(`${at}.instanceTypes[${j}]`, type));
+    const architectures = new Set(pool.instanceTypes.map((t) => INSTANCE_TYPES[t]?.architecture).filter(Boolean));
+    if (architectures.size > 1) report(`${at}.instanceTypes`, pool.instanceTypes, 'expected one CPU architecture per pool (one launch template image)');
+    if (pool.minPerAz > pool.maxPerAz) report(`${at}.minPerAz`, pool.minPerAz, `expected at most maxPerAz (${pool.maxPerAz})`);
+  });
+
+  cluster.apiEndpoint.allowedCidrs.forEach((text, i) => {
+    const cidr = parseCidr(text);
+    if (!cidr) report(`apiEndpoint.allowedCidrs[${i}]`, text, 'expected an IPv4 CIDR block with no host bits set');
+    else if (cidr.prefix < 8) report(`apiEndpoint.allowedCidrs[${i}]`, text, 'expected a range of /8 or narrower (never the whole internet on the API)');
+  });
+
+  if (objectives.tolerateAzLoss && cluster.nat === 'single') {
+    report('nat', cluster.nat, `expected per-az ${azLossNote} (one NAT gateway takes every private subnet's egress down with its AZ)`);
+  }
+
+  const replica = cluster.backups.replicaRegion;
+  if (replica !== undefined) {
+    if (!REGION_AVAILABILITY_ZONES[replica]) report('backups.replicaRegion', replica, `expected one of ${SUPPORTED_REGIONS.join(', ')}`);
+    else if (replica === cluster.region) report('backups.replicaRegion', replica, `expected a region other than the cluster's own (${cluster.region})`);
+  }
+  if (objectives.rpoMinutes < cluster.backups.etcdSnapshotIntervalMinutes) {
+    report('objectives.rpoMinutes', objectives.rpoMinutes, `expected at least backups.etcdSnapshotIntervalMinutes (${cluster.backups.etcdSnapshotIntervalMinutes}): snapshots are the recovery point`);
+  }
+  if (objectives.tolerateRegionLoss) {
+    if (!cluster.failover) report('failover', cluster.failover, 'expected failover.standbyCluster when objectives.tolerateRegionLoss is true');
+    if (replica === undefined) report('backups.replicaRegion', replica, 'expected a replica region when objectives.tolerateRegionLoss is true');
+  }
+
+  const names = clusterNames(cluster, settings);
+  for (const bucket of [names.etcdBackupBucket, names.etcdBackupReplicaBucket, names.appBackupBucket]) {
+    if (bucket && bucket.length > MAX_S3_BUCKET_NAME) {
+      report('name', cluster.name, `expected a shorter name: derived bucket ${bucket} has ${bucket.length} characters (S3 allows ${MAX_S3_BUCKET_NAME})`);
+    }
+  }
+  return issues;
+}
+
+/** Rules across clusters: unique names and paths, no overlapping VPCs, valid failover pairs. */
+export function platformIssues(clusters: readonly ClusterDefinition[], settings: PlatformSettings): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (!REGION_AVAILABILITY_ZONES[settings.state.region]) {
+    issues.push({ path: 'settings.state.region', value: settings.state.region, expected: `expected one of ${SUPPORTED_REGIONS.join(', ')}` });
+  }
+  if (clusters.length === 0) issues.push({ path: 'clusters', value: [], expected: 'expected at least one cluster' });
+  clusters.forEach((cluster, i) => {
+    const first = clusters.findIndex((c) => c.name === cluster.name);
+    if (first !== i) issues.push({ path: `clusters[${i}].name`, value: cluster.name, expected: `expected a unique name (clusters[${first}] has it)` });
+    const path = clusterNames(cluster, settings).gitopsPath;
+    const samePath = clusters.findIndex((c) => clusterNames(c, settings).gitopsPath === path);
+    if (first === i && samePath !== i) issues.push({ path: `clusters[${i}].gitops.path`, value: path, expected: `expected a folder of its own (clusters[${samePath}] syncs it)` });
+    const vpc = parseCidr(cluster.vpcCidr);
+    clusters.slice(0, i).forEach((other, j) => {
+      const otherVpc = parseCidr(other.vpcCidr);
+      if (vpc && otherVpc && cidrsOverlap(vpc, otherVpc)) {
+        issues.push({ path: `clusters[${i}].vpcCidr`, value: cluster.vpcCidr, expected: `expected no overlap with clusters[${j}].vpcCidr (${other.vpcCidr}, ${other.name}) so the VPCs can be peered` });
+      }
+    });
+    if (cluster.failover) {
+      const standby = clusters.find((c) => c.name === cluster.failover?.standbyCluster);
+      const at = `clusters[${i}].failover.standbyCluster`;
+      const value = cluster.failover.standbyCluster;
+      if (!standby) issues.push({ path: at, value, expected: `expected the name of another cluster: ${clusters.map((c) => c.name).filter((n) => n !== cluster.name).join(', ')}` });
+      else if (standby.name === cluster.name) issues.push({ path: at, value, expected: 'expected another cluster than itself' });
+      else if (standby.region === cluster.region) issues.push({ path: at, value, expected: `expected a cluster in another region than ${cluster.region}` });
+      else if (cluster.backups.replicaRegion !== undefined && cluster.backups.replicaRegion !== standby.region) {
+        issues.push({ path: `clusters[${i}].backups.replicaRegion`, value: cluster.backups.replicaRegion, expected: `expected the standby cluster's region (${standby.region}) so it can restore from the replica` });
+      }
+    }
+  });
+  return issues;
+}
