@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { defaultPlatform } from '@platform/platform-config';
+import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { replaceDirectoryAtomically, runCli } from '@platform/synth-kit';
 
 // Bootstrap skeleton: k8s-addons charts replace this body (issue 5).
 export const CLUSTERS_DIR = join(__dirname, '..', '..', '..', 'clusters');
 
-export async function synthClusters(outdir: string = CLUSTERS_DIR): Promise<void> {
-  const platform = defaultPlatform();
+export async function synthClusters(outdir: string = CLUSTERS_DIR, platform: Platform = defaultPlatform()): Promise<void> {
   await replaceDirectoryAtomically(outdir, (staging) => {
     for (const cluster of platform.clusters) {
       mkdirSync(join(staging, cluster.name), { recursive: true });

@@ -67,6 +67,13 @@ export const clusterDefinitionSchema = z.strictObject({
   vpcCidr: z.string({ error: 'expected an IPv4 CIDR block' }),
   /** Full Kubernetes version, e.g. 1.34.1; packages are pinned to it. */
   kubernetesVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a full version such as 1.34.1' }),
+  /** Pod and Service address ranges inside the cluster; must not overlap the VPC. */
+  clusterNetwork: z.strictObject({
+    /** @default '100.64.0.0/16' (CGNAT space, never routed in a VPC) */
+    podCidr: z.string().default('100.64.0.0/16'),
+    /** @default '100.65.0.0/16' */
+    serviceCidr: z.string().default('100.65.0.0/16'),
+  }).default({ podCidr: '100.64.0.0/16', serviceCidr: '100.65.0.0/16' }),
   controlPlane: z.strictObject({
     /** Control-plane nodes (stacked etcd). @default 3 */
     count: z.number().int().min(1, { error: 'expected at least 1 control-plane node' }).max(7, { error: 'expected at most 7 control-plane nodes (etcd write latency)' }).default(3),

@@ -1,5 +1,6 @@
 export * from './cidr';
 export * from './cluster-definition';
+export * from './cluster-network';
 export * from './config-error';
 export * from './instance-types';
 export * from './kubernetes-versions';

@@ -54,6 +54,17 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
     report('vpcCidr', cluster.vpcCidr, `expected a prefix from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} (AWS allows /16 at most; each AZ needs two /${MAX_VPC_PREFIX + 4} subnets or larger)`);
   }
 
+  const ranges: [string, string][] = [['vpcCidr', cluster.vpcCidr], ['clusterNetwork.podCidr', cluster.clusterNetwork.podCidr], ['clusterNetwork.serviceCidr', cluster.clusterNetwork.serviceCidr]];
+  ranges.forEach(([path, text], i) => {
+    const cidr = parseCidr(text);
+    if (i > 0 && !cidr) report(path, text, 'expected an IPv4 CIDR block with no host bits set');
+    if (!cidr) return;
+    ranges.slice(0, i).forEach(([otherPath, otherText]) => {
+      const other = parseCidr(otherText);
+      if (other && cidrsOverlap(cidr, other)) report(path, text, `expected no overlap with ${otherPath} (${otherText})`);
+    });
+  });
+
   const minor = kubernetesMinor(cluster.kubernetesVersion);
   if (!SUPPORTED_KUBERNETES_MINORS.includes(minor)) {
     report('kubernetesVersion', cluster.kubernetesVersion, `expected a supported minor version: ${SUPPORTED_KUBERNETES_MINORS.join(', ')}`);

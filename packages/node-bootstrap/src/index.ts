@@ -1,0 +1,2 @@
+export * from './render-user-data';
+export * from './user-data-input';

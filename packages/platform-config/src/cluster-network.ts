@@ -1,0 +1,23 @@
+/**
+ * The CNI every cluster runs and the node-to-node ports it needs: the security groups in
+ * aws-cluster and the CNI chart in k8s-addons both read this, so they cannot disagree.
+ * Cilium in VXLAN tunnel mode: no dependency on VPC routing for pod addresses.
+ */
+export const CNI = {
+  name: 'cilium',
+  tunnelProtocol: 'vxlan',
+  nodePorts: [
+    { protocol: 'udp', port: 8472, purpose: 'VXLAN overlay' },
+    { protocol: 'tcp', port: 4240, purpose: 'Cilium health checks' },
+    { protocol: 'tcp', port: 4244, purpose: 'Hubble server' },
+  ],
+} as const;
+
+/** Kubernetes ports the AWS side opens (security groups) and the manifests rely on. */
+export const KUBERNETES_PORTS = {
+  apiServer: 6443,
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  kubelet: 10250,
+  nodePortRange: { from: 30000, to: 32767 },
+} as const;
