@@ -43,6 +43,9 @@ function schemaIssues(error: z.ZodError, raw: unknown, base: string): ConfigIssu
         expected: 'expected no such field (check its spelling against the ClusterDefinition type)',
       }));
     }
+    if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
+      return [{ path: pathText(base, issue.path), value: valueAt(raw, issue.path), expected: `expected a value of type ${issue.expected}` }];
+    }
     const expected = issue.message.replace(/^Invalid input: /, '');
     return [{ path: pathText(base, issue.path), value: valueAt(raw, issue.path), expected: expected.startsWith('expected') ? expected : `expected ${expected}` }];
   });

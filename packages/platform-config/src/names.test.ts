@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { defaultPlatform, subnetLayout, cidrsOverlap, parseCidr } from './index';
+
+describe('derived names', () => {
+  const platform = defaultPlatform();
+  const names = platform.namesOf('production');
+
+  it('derives AWS names from the cluster name and AZ suffix', () => {
+    expect(names.stack).toBe('production-cluster');
+    expect(names.controlPlaneAsg('ap-northeast-2a')).toBe('production-control-plane-a');
+    expect(names.workerAsg({ name: 'general' }, 'ap-northeast-2c')).toBe('production-general-c');
+    expect(names.etcdBackupBucket).toBe('hakube-production-etcd-backups-ap-northeast-2');
+    expect(names.etcdBackupReplicaBucket).toBe('hakube-production-etcd-backups-ap-northeast-1');
+    expect(names.ssm.joinToken).toBe('/hakube/production/kubeadm/join-token');
+    expect(names.gitopsPath).toBe('clusters/production');
+  });
+
+  it('derives the OIDC subjects the CI roles trust from the GitHub settings', () => {
+    expect(platform.names.ciSubjects).toEqual({
+      plan: ['repo:hakube-platform/ha-kube-platform:pull_request'],
+      apply: ['repo:hakube-platform/ha-kube-platform:environment:production', 'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
+    });
+  });
+
+  it('has no replica bucket without a replica region', () => {
+    expect(platform.namesOf('staging').etcdBackupReplicaBucket).toBeUndefined();
+  });
+
+  it('names an unknown cluster with the known ones', () => {
+    expect(() => platform.cluster('qa')).toThrow('unknown cluster "qa"; expected one of staging, production, dr');
+  });
+});
+
+describe('subnetLayout', () => {
+  it('gives every AZ a public and a private subnet that never overlap', () => {
+    const layout = subnetLayout('10.20.0.0/16', ['a', 'b', 'c', 'd']);
+    expect(layout[0]).toEqual({ availabilityZone: 'a', publicCidr: '10.20.0.0/20', privateCidr: '10.20.128.0/20' });
+    const all = layout.flatMap((z) => [z.publicCidr, z.privateCidr]).map((c) => parseCidr(c)!);
+    all.forEach((a, i) => all.slice(i + 1).forEach((b) => expect(cidrsOverlap(a, b)).toBe(false)));
+  });
+
+  it('keeps existing subnets when an AZ is added at the end', () => {
+    const three = subnetLayout('10.20.0.0/16', ['a', 'b', 'c']);
+    expect(subnetLayout('10.20.0.0/16', ['a', 'b', 'c', 'd']).slice(0, 3)).toEqual(three);
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { loadPlatform, platformInput, PlatformConfigError, type PlatformInput } from '../src';
+
+type Mutable<T> = { -readonly [K in keyof T]: Mutable<T[K]> };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Raw = Mutable<any>;
+
+/** The shipped platform with one change; index 0 staging, 1 production, 2 dr. */
+function withChange(change: (input: { settings: Raw; clusters: Raw[] }) => void): PlatformInput {
+  const input = structuredClone(platformInput) as { settings: Raw; clusters: Raw[] };
+  change(input);
+  return input;
+}
+
+function problems(input: PlatformInput): string[] {
+  try {
+    loadPlatform(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlatformConfigError);
+    return (error as Error).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
+  }
+  throw new Error('expected the definition to be rejected');
+}
+
+const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
+
+// Each case: one wrong definition and the exact message it must produce.
+const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, string][] = [
+  ['name with upper case', (i) => (i.clusters[1].name = 'Prod'), 'clusters[1].name: got "Prod"; expected a DNS label: lowercase letters, digits and "-", starting with a letter'],
+  ['name too long for AWS names', (i) => (i.clusters[1].name = 'production-eu-west-primary'), 'clusters[1].name: got "production-eu-west-primary"; expected at most 20 characters (AWS resource name limits)'],
+  ['unknown field (typo)', (i) => (i.clusters[1].controlplane = {}), 'clusters[1].controlplane: got {}; expected no such field (check its spelling against the ClusterDefinition type)'],
+  ['missing required field', (i) => delete i.clusters[1].region, 'clusters[1].region: got nothing; expected an AWS region name'],
+  ['wrong type', (i) => (i.clusters[2].workerPools[0].minPerAz = '1'), 'clusters[2].workerPools[0].minPerAz: got "1"; expected a value of type number'],
+  ['unknown environment', (i) => (i.clusters[0].environment = 'dev'), 'clusters[0].environment: got "dev"; expected one of staging, production, disaster-recovery'],
+  ['unknown region', (i) => (i.clusters[1].region = 'ap-northeast-9'), 'clusters[1].region: got "ap-northeast-9"; expected one of ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-southeast-1, eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2'],
+  ['AZ of another region', (i) => (i.clusters[1].availabilityZones[2] = 'ap-northeast-1a'), 'clusters[1].availabilityZones[2]: got "ap-northeast-1a"; expected an AZ of ap-northeast-2: ap-northeast-2a, ap-northeast-2b, ap-northeast-2c, ap-northeast-2d'],
+  ['AZ listed twice', (i) => (i.clusters[1].availabilityZones[2] = 'ap-northeast-2a'), 'clusters[1].availabilityZones[2]: got "ap-northeast-2a"; expected each AZ once'],
+  ['too few AZs to survive losing one', (i) => (i.clusters[1].availabilityZones = ['ap-northeast-2a', 'ap-northeast-2b']), `clusters[1].availabilityZones: got ["ap-northeast-2a","ap-northeast-2b"]; expected at least 3 AZs ${AZ_NOTE} (etcd keeps quorum only with a majority outside the lost AZ)`],
+  ['no AZ at all', (i) => (i.clusters[0].availabilityZones = []), 'clusters[0].availabilityZones: got []; expected at least one Availability Zone'],
+  ['malformed VPC CIDR', (i) => (i.clusters[1].vpcCidr = '10.20.0.0/33'), 'clusters[1].vpcCidr: got "10.20.0.0/33"; expected an IPv4 CIDR block such as 10.20.0.0/16 with no host bits set'],
+  ['VPC CIDR with host bits', (i) => (i.clusters[1].vpcCidr = '10.20.1.0/16'), 'clusters[1].vpcCidr: got "10.20.1.0/16"; expected an IPv4 CIDR block such as 10.20.0.0/16 with no host bits set'],
+  ['public VPC CIDR', (i) => (i.clusters[1].vpcCidr = '52.20.0.0/16'), 'clusters[1].vpcCidr: got "52.20.0.0/16"; expected a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16'],
+  ['VPC too small', (i) => (i.clusters[1].vpcCidr = '10.20.0.0/24'), 'clusters[1].vpcCidr: got "10.20.0.0/24"; expected a prefix from /16 to /20 (AWS allows /16 at most; each AZ needs two /24 subnets or larger)'],
+  ['VPCs of two clusters overlap', (i) => (i.clusters[2].vpcCidr = '10.20.0.0/16'), 'clusters[2].vpcCidr: got "10.20.0.0/16"; expected no overlap with clusters[1].vpcCidr (10.20.0.0/16, production) so the VPCs can be peered'],
+  ['pod CIDR overlaps the VPC', (i) => (i.clusters[1].clusterNetwork = { podCidr: '10.20.128.0/17' }), 'clusters[1].clusterNetwork.podCidr: got "10.20.128.0/17"; expected no overlap with vpcCidr (10.20.0.0/16)'],
+  ['service CIDR overlaps pods', (i) => (i.clusters[1].clusterNetwork = { podCidr: '100.64.0.0/16', serviceCidr: '100.64.0.0/20' }), 'clusters[1].clusterNetwork.serviceCidr: got "100.64.0.0/20"; expected no overlap with clusterNetwork.podCidr (100.64.0.0/16)'],
+  ['Kubernetes version not a full version', (i) => (i.clusters[1].kubernetesVersion = '1.34'), 'clusters[1].kubernetesVersion: got "1.34"; expected a full version such as 1.34.1'],
+  ['Kubernetes version outside the window', (i) => (i.clusters[1].kubernetesVersion = '1.29.4'), 'clusters[1].kubernetesVersion: got "1.29.4"; expected a supported minor version: 1.32, 1.33, 1.34'],
+  ['even control plane', (i) => (i.clusters[1].controlPlane.count = 4), 'clusters[1].controlPlane.count: got 4; expected an odd number (an even etcd membership tolerates no more failures than one less)'],
+  ['single control plane must survive an AZ', (i) => (i.clusters[1].controlPlane.count = 1), `clusters[1].controlPlane.count: got 1; expected 3, 5 or 7 ${AZ_NOTE}`],
+  ['control plane above the etcd limit', (i) => (i.clusters[1].controlPlane.count = 9), 'clusters[1].controlPlane.count: got 9; expected at most 7 control-plane nodes (etcd write latency)'],
+  ['unknown control-plane instance type', (i) => (i.clusters[1].controlPlane.instanceType = 'm99.large'), 'clusters[1].controlPlane.instanceType: got "m99.large"; expected a known instance type: c6i.large, c6i.xlarge, c7g.large, c7i.large, c7i.xlarge, m5.large, m5.xlarge, m6i.2xlarge, m6i.large, m6i.xlarge, m7g.large, m7g.xlarge, m7i.2xlarge, m7i.large, m7i.xlarge, r6i.large, r7i.large, t3.large, t3.medium, t3.xlarge'],
+  ['control-plane root volume too small', (i) => (i.clusters[1].controlPlane.rootVolumeGiB = 8), 'clusters[1].controlPlane.rootVolumeGiB: got 8; expected at least 20 GiB (etcd, images)'],
+  ['no worker pool', (i) => (i.clusters[1].workerPools = []), 'clusters[1].workerPools: got []; expected at least one worker pool'],
+  ['duplicate pool name', (i) => (i.clusters[1].workerPools[1].name = 'general'), 'clusters[1].workerPools[1].name: got "general"; expected a pool name used once per cluster'],
+  ['pool name too long', (i) => (i.clusters[1].workerPools[0].name = 'general-purpose-pool'), 'clusters[1].workerPools[0].name: got "general-purpose-pool"; expected at most 16 characters (AWS resource name limits)'],
+  ['min above max', (i) => (i.clusters[1].workerPools[0].minPerAz = 11), 'clusters[1].workerPools[0].minPerAz: got 11; expected at most maxPerAz (10)'],
+  ['negative min', (i) => (i.clusters[1].workerPools[0].minPerAz = -1), 'clusters[1].workerPools[0].minPerAz: got -1; expected 0 or more nodes per AZ'],
+  ['spot share above 100', (i) => (i.clusters[1].workerPools[1].spotPercentage = 120), 'clusters[1].workerPools[1].spotPercentage: got 120; expected a percentage from 0 to 100'],
+  ['unknown worker instance type', (i) => (i.clusters[1].workerPools[0].instanceTypes[1] = 'x1.huge'), 'clusters[1].workerPools[0].instanceTypes[1]: got "x1.huge"; expected a known instance type: c6i.large, c6i.xlarge, c7g.large, c7i.large, c7i.xlarge, m5.large, m5.xlarge, m6i.2xlarge, m6i.large, m6i.xlarge, m7g.large, m7g.xlarge, m7i.2xlarge, m7i.large, m7i.xlarge, r6i.large, r7i.large, t3.large, t3.medium, t3.xlarge'],
+  ['mixed CPU architectures in a pool', (i) => (i.clusters[1].workerPools[0].instanceTypes = ['m7i.xlarge', 'm7g.xlarge']), 'clusters[1].workerPools[0].instanceTypes: got ["m7i.xlarge","m7g.xlarge"]; expected one CPU architecture per pool (one launch template image)'],
+  ['bad taint effect', (i) => (i.clusters[1].workerPools[1].taints[0].effect = 'NoRun'), 'clusters[1].workerPools[1].taints[0].effect: got "NoRun"; expected one of NoSchedule, PreferNoSchedule, NoExecute'],
+  ['bad label value', (i) => (i.clusters[1].workerPools[0].labels = { team: 'a b' }), 'clusters[1].workerPools[0].labels.team: got "a b"; expected a Kubernetes label value (≤ 63 chars)'],
+  ['malformed allowed CIDR', (i) => (i.clusters[1].apiEndpoint.allowedCidrs[0] = 'office'), 'clusters[1].apiEndpoint.allowedCidrs[0]: got "office"; expected an IPv4 CIDR block with no host bits set'],
+  ['API open to the whole internet', (i) => (i.clusters[1].apiEndpoint.allowedCidrs[0] = '0.0.0.0/0'), 'clusters[1].apiEndpoint.allowedCidrs[0]: got "0.0.0.0/0"; expected a range of /8 or narrower (never the whole internet on the API)'],
+  ['unknown exposure', (i) => (i.clusters[1].apiEndpoint.exposure = 'public'), 'clusters[1].apiEndpoint.exposure: got "public"; expected internal or internet-facing'],
+  ['single NAT while surviving an AZ', (i) => (i.clusters[1].nat = 'single'), `clusters[1].nat: got "single"; expected per-az ${AZ_NOTE} (one NAT gateway takes every private subnet's egress down with its AZ)`],
+  ['unknown NAT strategy', (i) => (i.clusters[0].nat = 'none'), 'clusters[0].nat: got "none"; expected per-az or single'],
+  ['snapshot interval too long', (i) => (i.clusters[1].backups.etcdSnapshotIntervalMinutes = 120), 'clusters[1].backups.etcdSnapshotIntervalMinutes: got 120; expected 1 to 60 minutes'],
+  ['replica in the same region', (i) => (i.clusters[1].backups.replicaRegion = 'ap-northeast-2'), "clusters[1].backups.replicaRegion: got \"ap-northeast-2\"; expected a region other than the cluster's own (ap-northeast-2)"],
+  ['replica region unknown', (i) => (i.clusters[0].backups.replicaRegion = 'mars-1'), 'clusters[0].backups.replicaRegion: got "mars-1"; expected one of ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-southeast-1, eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2'],
+  ['RPO tighter than snapshots', (i) => (i.clusters[1].objectives.rpoMinutes = 5), 'clusters[1].objectives.rpoMinutes: got 5; expected at least backups.etcdSnapshotIntervalMinutes (15): snapshots are the recovery point'],
+  ['region loss without standby', (i) => delete i.clusters[1].failover, 'clusters[1].failover: got nothing; expected failover.standbyCluster when objectives.tolerateRegionLoss is true'],
+  ['standby cluster unknown', (i) => (i.clusters[1].failover.standbyCluster = 'tokyo'), 'clusters[1].failover.standbyCluster: got "tokyo"; expected the name of another cluster: staging, dr'],
+  ['standby in the same region', (i) => (i.clusters[1].failover.standbyCluster = 'staging'), 'clusters[1].failover.standbyCluster: got "staging"; expected a cluster in another region than ap-northeast-2'],
+  ['replica not in the standby region', (i) => (i.clusters[1].backups.replicaRegion = 'ap-northeast-3'), "clusters[1].backups.replicaRegion: got \"ap-northeast-3\"; expected the standby cluster's region (ap-northeast-1) so it can restore from the replica"],
+  ['duplicate cluster names', (i) => (i.clusters[2].name = 'staging'), 'clusters[2].name: got "staging"; expected a unique name (clusters[0] has it)'],
+  ['two clusters sync one folder', (i) => (i.clusters[2].gitops = { path: 'clusters/production' }), 'clusters[2].gitops.path: got "clusters/production"; expected a folder of its own (clusters[1] syncs it)'],
+  ['organization prefix too long for bucket names', (i) => (i.settings.organization = 'acme-corporation'), 'settings.organization: got "acme-corporation"; expected at most 12 characters (AWS resource name limits)'],
+  ['bad GitHub owner', (i) => (i.settings.github.owner = 'acme corp'), 'settings.github.owner: got "acme corp"; expected a GitHub user or organisation name'],
+  ['state region unknown', (i) => (i.settings.state.region = 'nowhere-1'), 'settings.state.region: got "nowhere-1"; expected one of ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-southeast-1, eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2'],
+];
+
+describe('the shipped platform', () => {
+  it('is valid and fills in defaults', () => {
+    const platform = loadPlatform(platformInput);
+    expect(platform.clusters.map((c) => c.name)).toEqual(['staging', 'production', 'dr']);
+    expect(platform.cluster('production').clusterNetwork).toEqual({ podCidr: '100.64.0.0/16', serviceCidr: '100.65.0.0/16' });
+  });
+});
+
+describe('invalid cluster definitions', () => {
+  it('has a corpus of at least 30 cases', () => expect(corpus.length).toBeGreaterThanOrEqual(30));
+  it.each(corpus)('rejects %s', (_title, change, message) => {
+    expect(problems(withChange(change))).toContain(message);
+  });
+
+  it('reports every problem at once, not only the first', () => {
+    const found = problems(withChange((i) => {
+      i.clusters[1].controlPlane.count = 4;
+      i.clusters[1].nat = 'single';
+    }));
+    expect(found).toHaveLength(2);
+  });
+});
