@@ -1,0 +1,24 @@
+import { platformInput, REGION_AVAILABILITY_ZONES, type PlatformInput, type ClusterDefinitionInput } from '@platform/platform-config';
+
+/**
+ * A platform of `count` clusters shaped like production, spread over the supported regions,
+ * each with its own /16: the synthetic workload for the benchmark.
+ */
+export function generatedPlatform(count: number): PlatformInput {
+  const template = platformInput.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput;
+  const regions = Object.keys(REGION_AVAILABILITY_ZONES).sort();
+  const clusters = Array.from({ length: count }, (_, i): ClusterDefinitionInput => {
+    const region = regions[i % regions.length];
+    const { failover: _failover, ...rest } = structuredClone(template);
+    return {
+      ...rest,
+      name: `bench-${String(i + 1).padStart(3, '0')}`,
+      region,
+      availabilityZones: REGION_AVAILABILITY_ZONES[region].slice(0, 3),
+      vpcCidr: `10.${i + 1}.0.0/16`,
+      backups: { ...rest.backups, replicaRegion: undefined },
+      objectives: { ...rest.objectives, tolerateRegionLoss: false },
+    };
+  });
+  return { settings: platformInput.settings, clusters };
+}
