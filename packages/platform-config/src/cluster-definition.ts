@@ -133,6 +133,15 @@ export const platformSettingsSchema = z.strictObject({
     /** @default 'main' */
     mainBranch: z.string().default('main'),
   }),
+  /** Public DNS for the sample app: Route 53 failover records between a cluster and its standby. */
+  dns: z.strictObject({
+    /** Existing public hosted zone, e.g. example.com. */
+    hostedZoneName: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'expected a DNS zone name such as example.com' }),
+    /** Record (relative to the zone) that fails over between regions. @default 'app' */
+    appRecord: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: 'expected a DNS label such as app' }).default('app'),
+    /** Seconds clients may cache the answer; part of the regional RTO. @default 60 */
+    ttlSeconds: z.number().int().min(10, { error: 'expected 10 to 300 seconds' }).max(300, { error: 'expected 10 to 300 seconds' }).default(60),
+  }).optional(),
   state: z.strictObject({
     /** S3 bucket holding Terraform state; made once by docs/runbooks/state-bootstrap.md. */
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),

@@ -21,3 +21,9 @@ export const KUBERNETES_PORTS = {
   kubelet: 10250,
   nodePortRange: { from: 30000, to: 32767 },
 } as const;
+
+/**
+ * The ingress controller's Service uses fixed NodePorts so the Terraform-owned ingress NLB
+ * (one per cluster, every AZ) can target the worker ASGs directly.
+ */
+export const INGRESS_NODE_PORTS = { http: 30080, https: 30443, healthCheck: 30254 } as const;

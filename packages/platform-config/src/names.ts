@@ -33,6 +33,8 @@ export interface ClusterNames {
     readonly certificateKey: string;
     readonly gitCredentials: string;
   };
+  /** Terraform-owned NLB in front of the ingress controller. */
+  readonly ingressLoadBalancer: string;
   readonly fisExperiment: string;
   readonly fisRole: string;
   readonly gitopsPath: string;
@@ -50,6 +52,8 @@ export interface PlatformNames {
   readonly ciApplyRole: string;
   readonly stateBucket: string;
   stateKey(stack: string): string;
+  /** Fully qualified name of the sample app's failover record, when DNS is configured. */
+  readonly appHostname: string | undefined;
   /** OIDC `sub` claims the roles trust, exactly as GitHub sends them. */
   readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[] };
 }
@@ -61,6 +65,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     ciPlanRole: `${settings.organization}-github-plan`,
     ciApplyRole: `${settings.organization}-github-apply`,
     stateBucket: settings.state.bucket,
+    appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
     ciSubjects: {
       plan: [`${repo}:pull_request`],
@@ -99,6 +104,7 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
       certificateKey: `${ssmPrefix}/kubeadm/certificate-key`,
       gitCredentials: `${ssmPrefix}/flux/git-credentials`,
     },
+    ingressLoadBalancer: `${name}-ingress`,
     fisExperiment: `${name}-az-failure`,
     fisRole: `${name}-fis-az-failure`,
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
