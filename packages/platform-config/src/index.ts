@@ -1,3 +1,4 @@
+export * from './bootstrap';
 export * from './cidr';
 export * from './cluster-definition';
 export * from './cluster-network';
