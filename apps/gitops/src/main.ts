@@ -1,16 +1,25 @@
-import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { synthClusterTree } from '@platform/k8s-addons';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { replaceDirectoryAtomically, runCli } from '@platform/synth-kit';
 
-// Bootstrap skeleton: k8s-addons charts replace this body (issue 5).
 export const CLUSTERS_DIR = join(__dirname, '..', '..', '..', 'clusters');
 
+/**
+ * Writes `clusters/<cluster>/**` for every cluster of the platform. Every tree is built in
+ * memory first, so a bad definition or add-on prop throws before anything is written, and
+ * the folder is swapped in atomically.
+ */
 export async function synthClusters(outdir: string = CLUSTERS_DIR, platform: Platform = defaultPlatform()): Promise<void> {
+  const trees = platform.clusters.map((cluster) => ({ cluster: cluster.name, tree: synthClusterTree(platform, cluster.name) }));
   await replaceDirectoryAtomically(outdir, (staging) => {
-    for (const cluster of platform.clusters) {
-      mkdirSync(join(staging, cluster.name), { recursive: true });
-      writeFileSync(join(staging, cluster.name, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n');
+    for (const { cluster, tree } of trees) {
+      for (const [path, content] of Object.entries(tree)) {
+        const file = join(staging, cluster, path);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, content);
+      }
     }
   });
 }

@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { loadPlatform, platformInput, PlatformConfigError } from '@platform/platform-config';
+import { hashTree } from '@platform/synth-kit';
+import { parseAllDocuments } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTERS_DIR, synthClusters } from '../src/main';
+
+let first: string;
+let firstMs: number;
+
+beforeAll(async () => {
+  first = mkdtempSync(join(tmpdir(), 'gitops-a-'));
+  const start = performance.now();
+  await synthClusters(join(first, 'clusters'));
+  firstMs = performance.now() - start;
+});
+
+function folders(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    out.push(dir);
+    for (const e of readdirSync(dir)) if (statSync(join(dir, e)).isDirectory()) walk(join(dir, e));
+  };
+  for (const cluster of readdirSync(root)) walk(join(root, cluster));
+  return out;
+}
+
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, unknown> };
+
+function objectsOf(dir: string): K8sObject[] {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
+}
+
+describe('synthClusters', () => {
+  it('is deterministic and equals the committed clusters/', async () => {
+    const second = mkdtempSync(join(tmpdir(), 'gitops-b-'));
+    await synthClusters(join(second, 'clusters'));
+    const a = hashTree(join(first, 'clusters'));
+    expect(hashTree(join(second, 'clusters'))).toEqual(a);
+    expect(hashTree(CLUSTERS_DIR), 'clusters/ is stale: run `npm run synth` and commit the result').toEqual(a);
+  });
+
+  it('synthesizes every cluster quickly', () => {
+    expect(readdirSync(join(first, 'clusters')).sort()).toEqual(platformInput.clusters.map((c) => c.name).sort());
+    expect(firstMs).toBeLessThan(2000);
+  });
+
+  it('throws PlatformConfigError on an invalid platform and leaves the output untouched', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gitops-c-'));
+    mkdirSync(join(out, 'clusters', 'staging'), { recursive: true });
+    writeFileSync(join(out, 'clusters', 'staging', 'kustomization.yaml'), 'previous\n');
+    const before = hashTree(join(out, 'clusters'));
+    const bad = () => loadPlatform({ ...platformInput, clusters: [{ ...platformInput.clusters[0]!, controlPlane: { count: 0, instanceType: 'm7i.large' } }] });
+    await expect(async () => synthClusters(join(out, 'clusters'), bad())).rejects.toThrow(PlatformConfigError);
+    expect(hashTree(join(out, 'clusters'))).toEqual(before);
+  });
+
+  it('kubectl kustomize succeeds on every folder under clusters/<cluster>', () => {
+    const dirs = folders(join(first, 'clusters'));
+    expect(dirs.length).toBeGreaterThanOrEqual(3 * 6);
+    for (const dir of dirs) expect(() => objectsOf(dir), relative(first, dir)).not.toThrow();
+  });
+
+  it('has a sound Flux graph: paths exist, dependsOn acyclic, sources defined', () => {
+    for (const cluster of readdirSync(join(first, 'clusters'))) {
+      const objects = objectsOf(join(first, 'clusters', cluster));
+      const key = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns}/${name}`;
+      const defined = new Set(objects.map((o) => key(o.kind, o.metadata.namespace, o.metadata.name)));
+      // The FluxInstance's sync creates the GitRepository every layer reads from.
+      for (const fi of objects.filter((o) => o.kind === 'FluxInstance')) {
+        const sync = fi.spec!.sync as { kind: string; name: string; path: string };
+        defined.add(key(sync.kind, fi.metadata.namespace, sync.name));
+        expect(existsSync(join(first, sync.path.replace(/^clusters\//, 'clusters/')))).toBe(true);
+      }
+      const kustomizations = objects.filter((o) => o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io'));
+      expect(kustomizations.map((k) => k.metadata.name).sort()).toEqual(['apps', 'infra-configs', 'infra-controllers']);
+      const edges = new Map<string, string[]>();
+      for (const k of kustomizations) {
+        const spec = k.spec as { path: string; sourceRef: { kind: string; name: string; namespace?: string }; dependsOn?: { name: string }[]; prune: boolean; wait: boolean; timeout: string };
+        expect(existsSync(join(first, spec.path)), `${cluster} ${k.metadata.name} path ${spec.path}`).toBe(true);
+        expect(defined.has(key(spec.sourceRef.kind, spec.sourceRef.namespace ?? k.metadata.namespace, spec.sourceRef.name))).toBe(true);
+        expect([spec.prune, spec.wait, typeof spec.timeout]).toEqual([true, true, 'string']);
+        edges.set(k.metadata.name, (spec.dependsOn ?? []).map((d) => d.name));
+      }
+      const state = new Map<string, 'visiting' | 'done'>();
+      const visit = (n: string) => {
+        expect(state.get(n), `dependsOn cycle at ${n}`).not.toBe('visiting');
+        if (state.get(n) === 'done') return;
+        expect(edges.has(n), `dependsOn names a missing Kustomization ${n}`).toBe(true);
+        state.set(n, 'visiting');
+        edges.get(n)!.forEach(visit);
+        state.set(n, 'done');
+      };
+      [...edges.keys()].forEach(visit);
+      for (const hr of objects.filter((o) => o.kind === 'HelmRelease')) {
+        const spec = hr.spec as { chart?: { spec: { sourceRef: { kind: string; name: string; namespace: string } } }; chartRef?: { kind: string; name: string; namespace: string }; dependsOn?: { name: string; namespace: string }[] };
+        const ref = spec.chartRef ?? spec.chart!.spec.sourceRef;
+        expect(defined.has(key(ref.kind, ref.namespace, ref.name)), `${cluster} HelmRelease ${hr.metadata.name} source`).toBe(true);
+        for (const d of spec.dependsOn ?? []) expect(defined.has(key('HelmRelease', d.namespace, d.name))).toBe(true);
+      }
+    }
+  });
+});

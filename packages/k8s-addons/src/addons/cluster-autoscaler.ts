@@ -1,0 +1,67 @@
+import type { AddOnContext } from '../addon';
+import { imagesFor } from '../private/images';
+import { CLUSTER_AUTOSCALER_RELEASE } from '../releases';
+import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, fastEvictionTolerations, zoneSpread } from '../scheduling';
+import { AwsCloudControllerManager } from './cloud-controller';
+import { Cilium } from './cilium';
+import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
+
+export interface ClusterAutoscalerProps extends HelmAddOnProps {
+  /** Leader-elected replicas, in different zones. @default 2 */
+  readonly replicas: number;
+  /** How to pick a node group to grow. @default 'least-waste' */
+  readonly expander: 'least-waste' | 'random' | 'most-pods' | 'priority' | 'price';
+  /** How long a node must be unneeded before removal. @default '10m' */
+  readonly scaleDownUnneededTime: string;
+}
+
+/**
+ * cluster-autoscaler with ASG auto-discovery by the cluster's discovery tags (the same
+ * `names.autoscalerDiscoveryTags` aws-cluster puts on every worker ASG), one ASG per pool
+ * and AZ balanced with `--balance-similar-node-groups`. Runs on control-plane nodes with host
+ * networking to use the control-plane role.
+ */
+export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
+  readonly id = 'cluster-autoscaler';
+  readonly layer = 'infra-controllers' as const;
+  readonly release = CLUSTER_AUTOSCALER_RELEASE;
+  override readonly dependencies = [Cilium, AwsCloudControllerManager];
+
+  protected defaults(): ClusterAutoscalerProps {
+    return { replicas: 2, expander: 'least-waste', scaleDownUnneededTime: '10m', values: {} };
+  }
+
+  protected override check(props: ClusterAutoscalerProps, ctx: AddOnContext): void {
+    const zones = Math.min(ctx.cluster.controlPlane.count, ctx.cluster.availabilityZones.length);
+    if (!Number.isInteger(props.replicas) || props.replicas < 2 || props.replicas > zones) {
+      this.fail('replicas', props.replicas, `expected 2 to ${zones} (one per control-plane zone, spread is DoNotSchedule)`);
+    }
+  }
+
+  protected chartValues(props: ClusterAutoscalerProps, ctx: AddOnContext): Record<string, unknown> {
+    return {
+      cloudProvider: 'aws',
+      awsRegion: ctx.cluster.region,
+      autoDiscovery: { clusterName: ctx.cluster.name, tags: [...ctx.names.autoscalerDiscoveryTags] },
+      image: { tag: imagesFor(ctx.cluster).clusterAutoscaler },
+      replicaCount: props.replicas,
+      hostNetwork: true,
+      dnsPolicy: 'ClusterFirstWithHostNet',
+      nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
+      tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(30)],
+      topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/instance': this.release.name }),
+      podDisruptionBudget: { maxUnavailable: 1 },
+      priorityClassName: 'system-cluster-critical',
+      extraArgs: {
+        'balance-similar-node-groups': true,
+        // EBS CSI labels nodes with their zone; without this, per-AZ groups never count as similar.
+        'balancing-ignore-label': 'topology.ebs.csi.aws.com/zone',
+        expander: props.expander,
+        'leader-elect': true,
+        'skip-nodes-with-system-pods': false,
+        'scale-down-unneeded-time': props.scaleDownUnneededTime,
+        'max-node-provision-time': '10m',
+      },
+    };
+  }
+}

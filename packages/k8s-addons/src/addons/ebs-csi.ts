@@ -1,0 +1,87 @@
+import type { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import type { AddOnContext } from '../addon';
+import type { HelmReleaseSpecPostRenderers } from '../imports/helm.toolkit.fluxcd.io';
+import { EBS_CSI_RELEASE } from '../releases';
+import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, fastEvictionTolerations, zoneSpreadWithoutSelector } from '../scheduling';
+import { AwsCloudControllerManager } from './cloud-controller';
+import { Cilium } from './cilium';
+import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
+
+export interface EbsCsiProps extends HelmAddOnProps {
+  /** Controller replicas, spread over zones on control-plane nodes. @default 2 */
+  readonly controllerReplicas: number;
+  /** Name of the default gp3 StorageClass. @default 'gp3' */
+  readonly storageClassName: string;
+}
+
+/** The default StorageClass other add-ons (monitoring, PostgreSQL) request. */
+export const GP3_STORAGE_CLASS = 'gp3';
+
+/**
+ * EBS CSI driver plus a default, encrypted gp3 StorageClass with `WaitForFirstConsumer`:
+ * EBS volumes are zonal, so a volume is created only once its pod has a zone. The
+ * controller runs on control-plane nodes; the chart has no controller hostNetwork value,
+ * so a post-render patch sets it (the pod then uses the control-plane role through IMDS
+ * with a hop limit of 1).
+ */
+export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
+  readonly id = 'aws-ebs-csi-driver';
+  readonly layer = 'infra-controllers' as const;
+  readonly release = EBS_CSI_RELEASE;
+  override readonly dependencies = [Cilium, AwsCloudControllerManager];
+
+  protected defaults(): EbsCsiProps {
+    return { controllerReplicas: 2, storageClassName: GP3_STORAGE_CLASS, values: {} };
+  }
+
+  protected override check(props: EbsCsiProps): void {
+    if (!Number.isInteger(props.controllerReplicas) || props.controllerReplicas < 2) {
+      this.fail('controllerReplicas', props.controllerReplicas, 'expected a whole number ≥ 2 (one per zone survives an AZ loss)');
+    }
+  }
+
+  protected chartValues(props: EbsCsiProps, ctx: AddOnContext): Record<string, unknown> {
+    return {
+      controller: {
+        region: ctx.cluster.region,
+        replicaCount: props.controllerReplicas,
+        k8sTagClusterId: ctx.cluster.name,
+        nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
+        tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(30)],
+        topologySpreadConstraints: zoneSpreadWithoutSelector(),
+      },
+      node: { tolerateAllTaints: true },
+      storageClasses: [],
+    };
+  }
+
+  protected override postRenderers(): HelmReleaseSpecPostRenderers[] {
+    return [
+      {
+        kustomize: {
+          patches: [
+            {
+              target: { kind: 'Deployment', name: 'ebs-csi-controller' },
+              patch: JSON.stringify([
+                { op: 'add', path: '/spec/template/spec/hostNetwork', value: true },
+                { op: 'add', path: '/spec/template/spec/dnsPolicy', value: 'ClusterFirstWithHostNet' },
+              ]),
+            },
+          ],
+        },
+      },
+    ];
+  }
+
+  protected override extraObjects(chart: Chart, props: EbsCsiProps): void {
+    new k8s.KubeStorageClass(chart, 'Gp3', {
+      metadata: { name: props.storageClassName, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'ebs.csi.aws.com',
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: true,
+      reclaimPolicy: 'Delete',
+      parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4' },
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import { ApiObject, JsonPatch, Size, type Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { AddOnBase, type AddOnContext } from '../addon';
+import { ownNamespace } from '../private/namespace';
+import { HaWorkload, removeAddressLabel } from '../workloads/ha-workload';
+import { MetricsServer } from './metrics-server';
+
+export interface SampleWebProps {
+  /** @default 'web' */
+  readonly namespace: string;
+  /** @default 'registry.k8s.io/e2e-test-images/agnhost:2.53' */
+  readonly image: string;
+  /** @default the number of Availability Zones */
+  readonly minReplicas: number;
+  /** @default 4 × minReplicas */
+  readonly maxReplicas: number;
+  /** Load-generator image (the game-day Job). @default 'fortio/fortio:1.69.0' */
+  readonly loadImage: string;
+}
+
+/**
+ * A sample web service on the HA workload pattern, plus a suspended load-generator Job for
+ * the autoscaling game day: `kubectl -n web patch job web-load --type merge -p '{"spec":{"suspend":false}}'`
+ * drives CPU so the HPA scales out and cluster-autoscaler adds nodes across zones.
+ */
+export class SampleWebService extends AddOnBase<SampleWebProps> {
+  readonly id = 'sample-web';
+  readonly layer = 'apps' as const;
+  override readonly dependencies = [MetricsServer];
+
+  protected defaults(ctx: AddOnContext): SampleWebProps {
+    const zones = ctx.cluster.availabilityZones.length;
+    return { namespace: 'web', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', minReplicas: zones, maxReplicas: 4 * zones, loadImage: 'fortio/fortio:1.69.0' };
+  }
+
+  protected override check(props: SampleWebProps, ctx: AddOnContext): void {
+    const zones = ctx.cluster.availabilityZones.length;
+    if (!Number.isInteger(props.minReplicas) || props.minReplicas < zones) this.fail('minReplicas', props.minReplicas, `expected a whole number ≥ ${zones} (one per Availability Zone)`);
+    if (!Number.isInteger(props.maxReplicas) || props.maxReplicas < props.minReplicas) this.fail('maxReplicas', props.maxReplicas, `expected a whole number ≥ minReplicas (${props.minReplicas})`);
+  }
+
+  protected render(chart: Chart, props: SampleWebProps, ctx: AddOnContext): void {
+    ownNamespace(chart, props.namespace);
+    const web = new HaWorkload(chart, 'web', {
+      namespace: props.namespace,
+      image: props.image,
+      args: ['netexec', '--http-port=8080'],
+      port: 8080,
+      availabilityZones: ctx.cluster.availabilityZones,
+      minReplicas: props.minReplicas,
+      maxReplicas: props.maxReplicas,
+    });
+    const job = new kplus.Job(chart, 'web-load', {
+      metadata: { name: 'web-load', namespace: props.namespace, labels: { 'app.kubernetes.io/name': 'web-load' } },
+      select: false,
+      backoffLimit: 0,
+      securityContext: { ensureNonRoot: true },
+      containers: [
+        {
+          name: 'fortio',
+          image: props.loadImage,
+          args: ['load', '-qps', '0', '-c', '64', '-t', '15m', `http://${web.service.name}.${props.namespace}.svc.cluster.local/`],
+          resources: { cpu: { request: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(128) } },
+          securityContext: { user: 65532, group: 65532 },
+        },
+      ],
+    });
+    // Created suspended: Flux keeps it in Git; the game day un-suspends it.
+    ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/suspend', true));
+    removeAddressLabel(ApiObject.of(job));
+  }
+}

@@ -1,0 +1,39 @@
+import type { Platform } from '@platform/platform-config';
+import { addOnContext, type AddOn } from './addon';
+import { Cilium } from './addons/cilium';
+import { AwsCloudControllerManager } from './addons/cloud-controller';
+import { CloudNativePgOperator } from './addons/cloudnative-pg';
+import { ClusterAutoscaler } from './addons/cluster-autoscaler';
+import { CoreDns } from './addons/coredns';
+import { EbsCsiDriver } from './addons/ebs-csi';
+import { Flux } from './addons/flux';
+import { MetricsServer } from './addons/metrics-server';
+import { Monitoring } from './addons/monitoring';
+import { MonitoringAlerts } from './addons/monitoring-alerts';
+import { PostgresCluster } from './addons/postgres';
+import { SampleWebService } from './addons/sample-web';
+import type { ClusterTree } from './private/render';
+import { AddOnRegistry } from './registry';
+
+/** Every cluster's add-ons, the pilot-light dr included (it scales by worker ASGs, not manifests). */
+export function defaultAddOns(): AddOn[] {
+  return [
+    new Flux(),
+    new Cilium(),
+    new AwsCloudControllerManager(),
+    new EbsCsiDriver(),
+    new ClusterAutoscaler(),
+    new MetricsServer(),
+    new CoreDns(),
+    new Monitoring(),
+    new CloudNativePgOperator(),
+    new MonitoringAlerts(),
+    new SampleWebService(),
+    new PostgresCluster(),
+  ];
+}
+
+/** The files of `clusters/<cluster>/`, relative to that folder. */
+export function synthClusterTree(platform: Platform, cluster: string, addOns: readonly AddOn[] = defaultAddOns()): ClusterTree {
+  return new AddOnRegistry(addOns).synth(addOnContext(platform, cluster));
+}

@@ -1,0 +1,109 @@
+/**
+ * Every Helm release the platform installs: name, namespace, chart and pinned version.
+ * node-bootstrap installs CILIUM_RELEASE, AWS_CLOUD_CONTROLLER_RELEASE and
+ * FLUX_OPERATOR_RELEASE at first boot with exactly these names, namespaces and versions, so
+ * Flux's HelmReleases upgrade the same Helm releases instead of installing second copies.
+ */
+export interface ChartRepository {
+  /** Name of the Flux source object (in FLUX_NAMESPACE). */
+  readonly name: string;
+  /** `https://` for a Helm repository, `oci://` for an OCI registry. */
+  readonly url: string;
+}
+
+export interface ChartRelease {
+  /** Helm release name (and HelmRelease object name). */
+  readonly name: string;
+  readonly namespace: string;
+  readonly chart: string;
+  /** Exact chart version: never a range, so a synth is reproducible. */
+  readonly version: string;
+  readonly repository: ChartRepository;
+}
+
+export const FLUX_NAMESPACE = 'flux-system';
+
+export const CILIUM_RELEASE: ChartRelease = {
+  name: 'cilium',
+  namespace: 'kube-system',
+  chart: 'cilium',
+  version: '1.18.4',
+  repository: { name: 'cilium', url: 'https://helm.cilium.io/' },
+};
+
+export const AWS_CLOUD_CONTROLLER_RELEASE: ChartRelease = {
+  name: 'aws-cloud-controller-manager',
+  namespace: 'kube-system',
+  chart: 'aws-cloud-controller-manager',
+  version: '0.0.10',
+  repository: { name: 'aws-cloud-controller-manager', url: 'https://kubernetes.github.io/cloud-provider-aws' },
+};
+
+export const FLUX_OPERATOR_RELEASE: ChartRelease = {
+  name: 'flux-operator',
+  namespace: FLUX_NAMESPACE,
+  chart: 'flux-operator',
+  version: '0.58.1',
+  repository: { name: 'flux-operator', url: 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' },
+};
+
+/** The FluxInstance node-bootstrap creates and Flux then keeps applying. */
+export const FLUX_INSTANCE = {
+  name: 'flux',
+  namespace: FLUX_NAMESPACE,
+  /** Flux distribution (semver range the operator resolves to a patch release). */
+  distributionVersion: '2.7.x',
+  /** Name of the GitRepository and Kustomization of the cluster sync. */
+  syncName: 'flux-system',
+  /** Secret with the Git credentials (from names.ssm.gitCredentials), created by node-bootstrap. */
+  pullSecret: 'flux-git-credentials',
+} as const;
+
+export const EBS_CSI_RELEASE: ChartRelease = {
+  name: 'aws-ebs-csi-driver',
+  namespace: 'kube-system',
+  chart: 'aws-ebs-csi-driver',
+  version: '2.53.0',
+  repository: { name: 'aws-ebs-csi-driver', url: 'https://kubernetes-sigs.github.io/aws-ebs-csi-driver' },
+};
+
+export const CLUSTER_AUTOSCALER_RELEASE: ChartRelease = {
+  name: 'cluster-autoscaler',
+  namespace: 'kube-system',
+  chart: 'cluster-autoscaler',
+  version: '9.52.1',
+  repository: { name: 'autoscaler', url: 'https://kubernetes.github.io/autoscaler' },
+};
+
+export const METRICS_SERVER_RELEASE: ChartRelease = {
+  name: 'metrics-server',
+  namespace: 'kube-system',
+  chart: 'metrics-server',
+  version: '3.13.0',
+  repository: { name: 'metrics-server', url: 'https://kubernetes-sigs.github.io/metrics-server/' },
+};
+
+/** 88.0.0 ships prometheus-operator v0.93.0, the CRD release in ../shared/crds. */
+export const KUBE_PROMETHEUS_STACK_RELEASE: ChartRelease = {
+  name: 'kube-prometheus-stack',
+  namespace: 'monitoring',
+  chart: 'kube-prometheus-stack',
+  version: '88.0.0',
+  repository: { name: 'prometheus-community', url: 'https://prometheus-community.github.io/helm-charts' },
+};
+
+/** 0.29.0 ships CloudNativePG 1.30.0, the CRD release in ../shared/crds. */
+export const CLOUDNATIVE_PG_RELEASE: ChartRelease = {
+  name: 'cloudnative-pg',
+  namespace: 'cnpg-system',
+  chart: 'cloudnative-pg',
+  version: '0.29.0',
+  repository: { name: 'cloudnative-pg', url: 'https://cloudnative-pg.github.io/charts' },
+};
+
+/** Images that follow the Kubernetes minor; the table is checked against SUPPORTED_KUBERNETES_MINORS in tests. */
+export const IMAGES_BY_KUBERNETES_MINOR: Readonly<Record<string, { readonly cloudController: string; readonly clusterAutoscaler: string; readonly coredns: string }>> = {
+  '1.32': { cloudController: 'v1.32.1', clusterAutoscaler: 'v1.32.3', coredns: 'v1.11.3' },
+  '1.33': { cloudController: 'v1.33.0', clusterAutoscaler: 'v1.33.1', coredns: 'v1.12.0' },
+  '1.34': { cloudController: 'v1.34.0', clusterAutoscaler: 'v1.34.0', coredns: 'v1.12.1' },
+};

@@ -1,0 +1,108 @@
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { fastEvictionTolerations, zoneSpread } from '../scheduling';
+
+/** cdk8s-plus labels pods with their construct address; selectors here use our own labels instead. */
+export function removeAddressLabel(workload: ApiObject): void {
+  workload.addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+}
+
+export interface HaWorkloadProps {
+  readonly namespace: string;
+  readonly image: string;
+  /** Port the container serves HTTP on. */
+  readonly port: number;
+  /** Zones the cluster spans; the replica floor and the spread follow them. */
+  readonly availabilityZones: readonly string[];
+  /** Replicas at least (HPA minimum). @default the number of zones */
+  readonly minReplicas?: number;
+  /** @default 3 × minReplicas */
+  readonly maxReplicas?: number;
+  /** HPA target CPU utilisation, percent. @default 70 */
+  readonly targetCpuPercent?: number;
+  /** @default 100 millicores */
+  readonly cpuMillis?: number;
+  /** @default 128 MiB */
+  readonly memoryMebibytes?: number;
+  /** HTTP readiness path. @default '/' */
+  readonly readinessPath?: string;
+  /** Seconds before pods leave a not-ready/unreachable node (default 300 in Kubernetes). @default 30 */
+  readonly tolerationSeconds?: number;
+  /** Extra container args. @default [] */
+  readonly args?: string[];
+}
+
+/**
+ * The HA workload pattern: a Deployment with replicas ≥ zones and a zone topology spread
+ * (maxSkew 1; scales past the zone count, unlike cdk8s-plus `spread()`), a PDB allowing one
+ * pod down, a CPU HPA, readiness and liveness probes, resource requests and short
+ * not-ready/unreachable tolerations so pods leave a dead zone fast. The HPA owns the replica
+ * count, so the Deployment omits `spec.replicas` (Flux would otherwise reset it).
+ */
+export class HaWorkload extends Construct {
+  readonly deployment: kplus.Deployment;
+  readonly service: kplus.Service;
+  readonly labels: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: HaWorkloadProps) {
+    super(scope, id);
+    const zones = props.availabilityZones.length;
+    const minReplicas = props.minReplicas ?? zones;
+    const maxReplicas = props.maxReplicas ?? 3 * minReplicas;
+    const tolerationSeconds = props.tolerationSeconds ?? 30;
+    const targetCpuPercent = props.targetCpuPercent ?? 70;
+    if (zones < 1) throw new Error(`${id}: availabilityZones is []; expected at least one zone`);
+    if (!Number.isInteger(minReplicas) || minReplicas < zones) throw new Error(`${id}: minReplicas is ${minReplicas}; expected a whole number ≥ ${zones} (one per Availability Zone)`);
+    if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) throw new Error(`${id}: maxReplicas is ${maxReplicas}; expected a whole number ≥ minReplicas (${minReplicas})`);
+    if (!Number.isInteger(tolerationSeconds) || tolerationSeconds < 1 || tolerationSeconds > 300) throw new Error(`${id}: tolerationSeconds is ${tolerationSeconds}; expected 1 to 300 seconds`);
+    if (!Number.isInteger(targetCpuPercent) || targetCpuPercent < 10 || targetCpuPercent > 95) throw new Error(`${id}: targetCpuPercent is ${targetCpuPercent}; expected 10 to 95`);
+
+    const name = id;
+    this.labels = { 'app.kubernetes.io/name': name };
+    const metadata = { name, namespace: props.namespace, labels: { ...this.labels } };
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata,
+      select: false,
+      podMetadata: { labels: { ...this.labels } },
+      securityContext: { ensureNonRoot: true },
+      containers: [
+        {
+          name,
+          image: props.image,
+          args: props.args,
+          ports: [{ number: props.port, name: 'http' }],
+          readiness: kplus.Probe.fromHttpGet(props.readinessPath ?? '/', { port: props.port, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+          liveness: kplus.Probe.fromHttpGet(props.readinessPath ?? '/', { port: props.port, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+          resources: {
+            cpu: { request: kplus.Cpu.millis(props.cpuMillis ?? 100) },
+            memory: { request: Size.mebibytes(props.memoryMebibytes ?? 128), limit: Size.mebibytes(2 * (props.memoryMebibytes ?? 128)) },
+          },
+          securityContext: { user: 65532, group: 65532 },
+        },
+      ],
+    });
+    this.deployment.select(kplus.LabelSelector.of({ labels: { ...this.labels } }));
+    const pod = ApiObject.of(this.deployment);
+    pod.addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', zoneSpread(this.labels)));
+    pod.addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', fastEvictionTolerations(tolerationSeconds)));
+    removeAddressLabel(pod);
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata,
+      ports: [{ port: 80, targetPort: props.port, name: 'http' }],
+    });
+    this.service.selectLabel('app.kubernetes.io/name', name);
+    new kplus.k8s.KubePodDisruptionBudget(this, 'Pdb', {
+      metadata,
+      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...this.labels } } },
+    });
+    new kplus.HorizontalPodAutoscaler(this, 'Hpa', {
+      metadata,
+      target: this.deployment,
+      minReplicas,
+      maxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(targetCpuPercent))],
+    });
+  }
+}
