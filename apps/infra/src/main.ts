@@ -1,21 +1,38 @@
 import { join } from 'node:path';
-import { App, TerraformStack } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { Vpc } from '@cdktf/provider-aws/lib/vpc';
-import { defaultPlatform, type Platform } from '@platform/platform-config';
+import { CiIdentityStack, ClusterStack, StateBackend } from '@platform/aws-cluster';
+import { defaultPlatform, loadPlatform, type Platform, type PlatformInput } from '@platform/platform-config';
 import { replaceDirectoryAtomically, runCli } from '@platform/synth-kit';
+import { App } from 'cdktf';
 
-// Bootstrap skeleton: aws-cluster constructs replace this body (issue 3).
 export const INFRA_OUTDIR = join(__dirname, '..', 'cdktf.out');
 
-export async function synthInfra(outdir: string = INFRA_OUTDIR, platform: Platform = defaultPlatform()): Promise<void> {
+export interface SynthInfraOptions {
+  /**
+   * `s3` (the committed stacks) or `local` (no backend block: experiments, offline plans).
+   * @default 's3'
+   */
+  readonly backend?: 's3' | 'local';
+}
+
+/** Every stack: one per cluster (`<name>-cluster`) plus the account-level CI identity. */
+export function buildInfraApp(app: App, platform: Platform, options: SynthInfraOptions = {}): void {
+  const local = options.backend === 'local';
+  for (const cluster of platform.clusters) {
+    new ClusterStack(app, platform.namesOf(cluster).stack, { platform, cluster, backend: local ? StateBackend.local() : undefined });
+  }
+  new CiIdentityStack(app, platform.names.ciIdentityStack, { platform, backend: local ? StateBackend.local() : undefined });
+}
+
+/**
+ * Writes apps/infra/cdktf.out/stacks/<stack>/cdk.tf.json for every stack. The platform is
+ * validated first (a raw input throws PlatformConfigError) and the output folder is only
+ * swapped in when everything synthesized.
+ */
+export async function synthInfra(outdir: string = INFRA_OUTDIR, platform: Platform | PlatformInput = defaultPlatform(), options: SynthInfraOptions = {}): Promise<void> {
+  const validated = 'namesOf' in platform ? platform : loadPlatform(platform);
   await replaceDirectoryAtomically(outdir, (staging) => {
     const app = new App({ outdir: staging, skipValidation: false });
-    for (const cluster of platform.clusters) {
-      const stack = new TerraformStack(app, platform.namesOf(cluster).stack);
-      new AwsProvider(stack, 'aws', { region: cluster.region });
-      new Vpc(stack, 'vpc', { cidrBlock: cluster.vpcCidr });
-    }
+    buildInfraApp(app, validated, options);
     app.synth();
   });
 }

@@ -8,6 +8,8 @@ describe('derived names', () => {
   it('derives AWS names from the cluster name and AZ suffix', () => {
     expect(names.stack).toBe('production-cluster');
     expect(names.controlPlaneAsg('ap-northeast-2a')).toBe('production-control-plane-a');
+    expect(names.controlPlaneAsg('ap-northeast-2a', 1)).toBe('production-control-plane-a2');
+    expect(names.controlPlaneLaunchTemplate('ap-northeast-2b', 0)).toBe('production-control-plane-b');
     expect(names.workerAsg({ name: 'general' }, 'ap-northeast-2c')).toBe('production-general-c');
     expect(names.etcdBackupBucket).toBe('hakube-production-etcd-backups-ap-northeast-2');
     expect(names.etcdBackupReplicaBucket).toBe('hakube-production-etcd-backups-ap-northeast-1');

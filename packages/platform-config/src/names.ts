@@ -38,10 +38,14 @@ export interface ClusterNames {
   readonly fisExperiment: string;
   readonly fisRole: string;
   readonly gitopsPath: string;
-  controlPlaneAsg(availabilityZone: string): string;
+  /**
+   * ASG of a control-plane node. `ordinal` counts nodes within one AZ (0 = first) and only
+   * matters when there are more nodes than AZs (5 nodes over 3 AZs). @default 0
+   */
+  controlPlaneAsg(availabilityZone: string, ordinal?: number): string;
   workerAsg(pool: Pick<WorkerPool, 'name'>, availabilityZone: string): string;
   /** Launch template names follow their ASG. */
-  controlPlaneLaunchTemplate(availabilityZone: string): string;
+  controlPlaneLaunchTemplate(availabilityZone: string, ordinal?: number): string;
   workerLaunchTemplate(pool: Pick<WorkerPool, 'name'>): string;
 }
 
@@ -108,9 +112,9 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
     fisExperiment: `${name}-az-failure`,
     fisRole: `${name}-fis-az-failure`,
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
-    controlPlaneAsg: (az) => `${name}-control-plane-${azSuffix(az)}`,
+    controlPlaneAsg: (az, ordinal = 0) => `${name}-control-plane-${azSuffix(az)}${ordinal > 0 ? ordinal + 1 : ''}`,
     workerAsg: (pool, az) => `${name}-${pool.name}-${azSuffix(az)}`,
-    controlPlaneLaunchTemplate: (az) => `${name}-control-plane-${azSuffix(az)}`,
+    controlPlaneLaunchTemplate: (az, ordinal = 0) => `${name}-control-plane-${azSuffix(az)}${ordinal > 0 ? ordinal + 1 : ''}`,
     workerLaunchTemplate: (pool) => `${name}-${pool.name}`,
   };
 }

@@ -1,0 +1,32 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import type { Platform } from '@platform/platform-config';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { GithubCiRoles } from './ci-identity/github-ci-roles';
+import { StateBackend } from './state-backend';
+
+export interface CiIdentityStackProps {
+  readonly platform: Platform;
+  /** @default StateBackend.s3() with the platform's state bucket and this stack's key */
+  readonly backend?: StateBackend;
+}
+
+/** The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan and apply roles. */
+export class CiIdentityStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: CiIdentityStackProps) {
+    super(scope, id);
+    const { settings, names } = props.platform;
+    (props.backend ?? StateBackend.s3({ bucket: names.stateBucket, key: names.stateKey(names.ciIdentityStack), region: settings.state.region })).bind(this);
+    new AwsProvider(this, 'aws', { region: settings.state.region, defaultTags: [{ tags: { Stack: names.ciIdentityStack, ManagedBy: 'terraform' } }] });
+    const roles = new GithubCiRoles(this, 'github', {
+      repository: `${settings.github.owner}/${settings.github.repository}`,
+      planRoleName: names.ciPlanRole,
+      applyRoleName: names.ciApplyRole,
+      subjects: names.ciSubjects,
+      stateBucket: names.stateBucket,
+    });
+    new TerraformOutput(this, 'oidc_provider_arn', { value: roles.oidcProviderArn, description: 'GitHub Actions OIDC provider' });
+    new TerraformOutput(this, 'plan_role_arn', { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });
+    new TerraformOutput(this, 'apply_role_arn', { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
+  }
+}

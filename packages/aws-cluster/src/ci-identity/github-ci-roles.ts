@@ -1,0 +1,93 @@
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { Construct } from 'constructs';
+import { policyDocument, renderPolicy, type PolicyDocument } from '../iam/policy-document';
+import { invalidProp } from '../private/validation';
+
+export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+export interface GithubCiRolesProps {
+  /** `owner/repository`: every trusted subject must belong to it. */
+  readonly repository: string;
+  readonly planRoleName: string;
+  readonly applyRoleName: string;
+  /** Exact `sub` claims (platform-config `names.ciSubjects`); no wildcards. */
+  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[] };
+  readonly stateBucket: string;
+  /** Session length for applies. @default 7200 */
+  readonly applySessionSeconds?: number;
+}
+
+/** Trust for GitHub's OIDC tokens: this audience and exactly these subjects. */
+export function githubTrustPolicy(providerArn: string, subjects: readonly string[]): PolicyDocument {
+  return policyDocument({
+    Effect: 'Allow',
+    Principal: { Federated: providerArn },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: GITHUB_OIDC_AUDIENCE, [`${GITHUB_OIDC_ISSUER}:sub`]: [...subjects] } },
+  });
+}
+
+/**
+ * GitHub Actions' identity in the account: the OIDC provider and two roles. Plan is
+ * read-only (plus the state lock file) and trusted only for pull requests; apply is trusted
+ * only for the main branch or the protected environment. No long-lived keys.
+ */
+export class GithubCiRoles extends Construct {
+  readonly oidcProviderArn: string;
+  readonly planRoleArn: string;
+  readonly applyRoleArn: string;
+
+  constructor(scope: Construct, id: string, props: GithubCiRolesProps) {
+    super(scope, id);
+    for (const kind of ['plan', 'apply'] as const) {
+      const subjects = props.subjects[kind];
+      if (subjects.length === 0) throw invalidProp('GithubCiRoles', `subjects.${kind}`, subjects, 'at least one OIDC subject');
+      subjects.forEach((subject, i) => {
+        if (!subject.startsWith(`repo:${props.repository}:`) || /[*?]/.test(subject)) {
+          throw invalidProp('GithubCiRoles', `subjects.${kind}[${i}]`, subject, `an exact subject of repo:${props.repository} (no wildcards)`);
+        }
+      });
+    }
+    const provider = new IamOpenidConnectProvider(this, 'github-oidc', { url: `https://${GITHUB_OIDC_ISSUER}`, clientIdList: [GITHUB_OIDC_AUDIENCE] });
+
+    const plan = new IamRole(this, 'plan-role', {
+      name: props.planRoleName,
+      description: `terraform plan from pull requests of ${props.repository}`,
+      assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.plan)),
+      maxSessionDuration: 3600,
+    });
+    new IamRolePolicyAttachment(this, 'plan-read-only', { role: plan.name, policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
+    const state = `arn:aws:s3:::${props.stateBucket}`;
+    new IamRolePolicy(this, 'plan-state', {
+      name: 'terraform-plan',
+      role: plan.name,
+      policy: renderPolicy(
+        policyDocument(
+          { Sid: 'ReadState', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: [state, `${state}/*`] },
+          // Native S3 locking writes `<key>.tflock` even for a plan.
+          { Sid: 'LockState', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${state}/*.tflock` },
+          // Refreshing SecureString parameters decrypts them through SSM, nothing else.
+          { Sid: 'RefreshSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com' } } },
+        ),
+      ),
+    });
+
+    const apply = new IamRole(this, 'apply-role', {
+      name: props.applyRoleName,
+      description: `terraform apply from the main branch / protected environment of ${props.repository}`,
+      assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.apply)),
+      maxSessionDuration: props.applySessionSeconds ?? 7200,
+    });
+    // Apply creates IAM roles and policies, which makes any narrower grant escalatable anyway;
+    // the protection is who may assume it (trust above) and the protected environment.
+    new IamRolePolicyAttachment(this, 'apply-admin', { role: apply.name, policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' });
+
+    this.oidcProviderArn = provider.arn;
+    this.planRoleArn = plan.arn;
+    this.applyRoleArn = apply.arn;
+  }
+}

@@ -1,0 +1,169 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { renderUserData } from '@platform/node-bootstrap';
+import { etcdQuorum, type ClusterDefinition, type Platform } from '@platform/platform-config';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { ApiEndpoint } from './api-endpoint/api-endpoint';
+import { EtcdBackupBucket } from './backups/etcd-backup-bucket';
+import { AzFailureExperiment } from './chaos/az-failure-experiment';
+import { MachineImage } from './compute/machine-image';
+import { ControlPlane } from './control-plane/control-plane';
+import { controlPlanePolicies, workerPolicies, type NodePolicyContext } from './iam/node-policies';
+import { NodeRole } from './iam/node-role';
+import { JoinParameters } from './join-parameters';
+import { ClusterKey } from './kms';
+import { ClusterNetwork } from './network/cluster-network';
+import { NatProvider } from './network/nat-provider';
+import { accountIdOf } from './private/arn';
+import { NodeSecurityGroups } from './security/node-security-groups';
+import { StateBackend } from './state-backend';
+import { WorkerPool } from './workers/worker-pool';
+
+export interface ClusterStackProps {
+  readonly platform: Platform;
+  readonly cluster: ClusterDefinition;
+  /** @default StateBackend.s3() with the platform's state bucket and this stack's key */
+  readonly backend?: StateBackend;
+  /** @default MachineImage.ubuntu2404() */
+  readonly machineImage?: MachineImage;
+  /** AZ the game-day experiment takes away. @default the cluster's first AZ */
+  readonly chaosAvailabilityZone?: string;
+}
+
+/** Provider alias of the backup replica region. */
+export const REPLICA_PROVIDER_ALIAS = 'replica';
+
+/** Every AWS resource of one cluster, in one Terraform stack named `names.stack`. */
+export class ClusterStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: ClusterStackProps) {
+    super(scope, id);
+    const { platform, cluster } = props;
+    const names = platform.namesOf(cluster);
+    const settings = platform.settings;
+    (props.backend ?? StateBackend.s3({ bucket: platform.names.stateBucket, key: names.stateKey, region: settings.state.region })).bind(this);
+
+    const defaultTags = { tags: { Cluster: cluster.name, Environment: cluster.environment, Stack: names.stack, ManagedBy: 'terraform' } };
+    new AwsProvider(this, 'aws', { region: cluster.region, defaultTags: [defaultTags] });
+    const replicaRegion = cluster.backups.replicaRegion;
+    const replicaProvider = replicaRegion ? new AwsProvider(this, 'aws-replica', { alias: REPLICA_PROVIDER_ALIAS, region: replicaRegion, defaultTags: [defaultTags] }) : undefined;
+
+    const network = new ClusterNetwork(this, 'network', {
+      namePrefix: cluster.name,
+      clusterTagKey: names.clusterTagKey,
+      region: cluster.region,
+      vpcCidr: cluster.vpcCidr,
+      availabilityZones: cluster.availabilityZones,
+      natProvider: NatProvider.fromDefinition(cluster.nat),
+    });
+    const api = new ApiEndpoint(this, 'api', {
+      loadBalancerName: names.apiLoadBalancer,
+      targetGroupName: names.apiTargetGroup,
+      vpcId: network.vpcId,
+      vpcCidr: network.vpcCidr,
+      subnetIds: network.zones.map((z) => (cluster.apiEndpoint.exposure === 'internal' ? z.privateSubnetId : z.publicSubnetId)),
+      exposure: cluster.apiEndpoint.exposure,
+      allowedCidrs: cluster.apiEndpoint.allowedCidrs,
+    });
+    const securityGroups = new NodeSecurityGroups(this, 'security-groups', {
+      namePrefix: cluster.name,
+      vpcId: network.vpcId,
+      vpcCidr: network.vpcCidr,
+      clusterTagKey: names.clusterTagKey,
+      apiLoadBalancerSecurityGroupId: api.securityGroupId,
+    });
+
+    const key = new ClusterKey(this, 'kms', { aliasName: names.kmsAlias, description: `${cluster.name} cluster: join material and etcd snapshots` });
+    const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, kmsKeyArn: key.keyArn });
+    const backups = new EtcdBackupBucket(this, 'etcd-backups', {
+      bucketName: names.etcdBackupBucket,
+      kmsKeyArn: key.keyArn,
+      retentionDays: cluster.backups.retentionDays,
+      replica:
+        replicaProvider && names.etcdBackupReplicaBucket
+          ? { bucketName: names.etcdBackupReplicaBucket, provider: replicaProvider, replicationRoleName: `${cluster.name}-etcd-backup-replication` }
+          : undefined,
+    });
+
+    const policyContext: NodePolicyContext = {
+      region: cluster.region,
+      accountId: accountIdOf(key.keyArn),
+      clusterTagKey: names.clusterTagKey,
+      autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
+      kmsKeyArn: key.keyArn,
+      ssmPrefix: names.ssmPrefix,
+      workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
+      backupBucketArn: backups.bucketArn,
+    };
+    const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
+    const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
+
+    const machineImage = props.machineImage ?? MachineImage.ubuntu2404();
+    const privateZones = network.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.privateSubnetId }));
+    const nodeTags = { [names.clusterTagKey]: 'owned' };
+    const bootstrap = { cluster, settings, names, apiEndpoint: api.endpoint };
+
+    const controlPlane = new ControlPlane(this, 'control-plane', {
+      count: cluster.controlPlane.count,
+      zones: privateZones,
+      instanceType: cluster.controlPlane.instanceType,
+      rootVolumeGiB: cluster.controlPlane.rootVolumeGiB,
+      machineImage,
+      instanceProfileName: controlPlaneRole.instanceProfileName,
+      securityGroupIds: [securityGroups.controlPlaneSecurityGroupId],
+      targetGroupArns: [api.targetGroupArn],
+      cloudConfig: renderUserData({ ...bootstrap, role: 'control-plane' }),
+      asgName: names.controlPlaneAsg,
+      launchTemplateName: names.controlPlaneLaunchTemplate,
+      nodeTags,
+    });
+    const pools = cluster.workerPools.map(
+      (pool) =>
+        new WorkerPool(this, `workers-${pool.name}`, {
+          pool,
+          zones: privateZones,
+          machineImage,
+          instanceProfileName: workerRole.instanceProfileName,
+          securityGroupIds: [securityGroups.workerSecurityGroupId],
+          cloudConfig: renderUserData({ ...bootstrap, role: 'worker', pool }),
+          asgName: (az) => names.workerAsg(pool, az),
+          launchTemplateName: names.workerLaunchTemplate(pool),
+          nodeTags,
+          autoscalerDiscoveryTags: names.autoscalerDiscoveryTags,
+        }),
+    );
+
+    const chaos = new AzFailureExperiment(this, 'az-failure', {
+      experimentName: names.fisExperiment,
+      roleName: names.fisRole,
+      availabilityZone: props.chaosAvailabilityZone ?? cluster.availabilityZones[0],
+      availabilityZones: cluster.availabilityZones,
+      vpcId: network.vpcId,
+      clusterTagKey: names.clusterTagKey,
+      stopBelowHealthyApiTargets: etcdQuorum(cluster.controlPlane.count),
+      apiLoadBalancerArnSuffix: api.loadBalancerArnSuffix,
+      apiTargetGroupArnSuffix: api.targetGroupArnSuffix,
+    });
+
+    // Output names are API for the workflows: keep them stable.
+    const outputs: Record<string, { value: unknown; description: string }> = {
+      region: { value: cluster.region, description: 'AWS region of the cluster' },
+      availability_zones: { value: cluster.availabilityZones, description: 'AZs the cluster spans' },
+      api_endpoint: { value: api.endpoint, description: 'Kubernetes API endpoint (host name, port 6443)' },
+      api_target_group_arn: { value: api.targetGroupArn, description: 'NLB target group of the API servers' },
+      vpc_id: { value: network.vpcId, description: 'Cluster VPC' },
+      private_subnet_ids: { value: network.zones.map((z) => z.privateSubnetId), description: 'Private subnets, in AZ order' },
+      public_subnet_ids: { value: network.zones.map((z) => z.publicSubnetId), description: 'Public subnets, in AZ order' },
+      kms_key_arn: { value: key.keyArn, description: 'Cluster KMS key' },
+      ssm_prefix: { value: names.ssmPrefix, description: 'SSM path of the join material' },
+      etcd_backup_bucket: { value: backups.bucketName, description: 'etcd snapshot bucket' },
+      control_plane_role_arn: { value: controlPlaneRole.roleArn, description: 'Control-plane instance role' },
+      worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
+      control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
+      worker_asg_names: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
+      fis_experiment_template_id: { value: chaos.templateId, description: 'Game-day AZ-failure experiment' },
+      fis_role_arn: { value: chaos.roleArn, description: 'Role the experiment runs with' },
+    };
+    if (backups.replicaBucketName) outputs.etcd_backup_replica_bucket = { value: backups.replicaBucketName, description: `etcd snapshot replica in ${replicaRegion}` };
+    for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
+  }
+}

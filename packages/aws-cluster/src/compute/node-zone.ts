@@ -1,0 +1,5 @@
+/** Where nodes of one AZ go. */
+export interface NodeZone {
+  readonly availabilityZone: string;
+  readonly subnetId: string;
+}

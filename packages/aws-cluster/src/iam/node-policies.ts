@@ -1,0 +1,206 @@
+import { policyDocument, type PolicyDocument, type PolicyStatement } from './policy-document';
+
+/** What the node policies refer to; ARNs may be tokens. */
+export interface NodePolicyContext {
+  readonly region: string;
+  readonly accountId: string;
+  /** `kubernetes.io/cluster/<name>`: instances, volumes and ASGs of this cluster carry it as `owned`. */
+  readonly clusterTagKey: string;
+  /** `k8s.io/cluster-autoscaler/<name>`: only worker ASGs carry it. */
+  readonly autoscalerClusterTagKey: string;
+  readonly kmsKeyArn: string;
+  /** SSM path holding the cluster's join material and init lock, e.g. `/org/cluster`. */
+  readonly ssmPrefix: string;
+  /** Parameters a worker may read (join token, CA hash): never the control-plane certificate key. */
+  readonly workerJoinParameterArns: readonly string[];
+  readonly backupBucketArn: string;
+}
+
+const owned = (key: string) => ({ [`aws:ResourceTag/${key}`]: 'owned' });
+const EBS_CSI_TAG = 'ebs.csi.aws.com/cluster';
+
+function ecrRead(): PolicyStatement {
+  return {
+    Sid: 'PullImagesFromEcr',
+    Effect: 'Allow',
+    Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+    Resource: '*',
+  };
+}
+
+/** Session Manager only; AmazonSSMManagedInstanceCore would also allow reading every parameter. */
+function sessionManager(): PolicyStatement {
+  return {
+    Sid: 'SessionManager',
+    Effect: 'Allow',
+    Action: [
+      'ssm:UpdateInstanceInformation',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+      'ec2messages:AcknowledgeMessage',
+      'ec2messages:DeleteMessage',
+      'ec2messages:FailMessage',
+      'ec2messages:GetEndpoint',
+      'ec2messages:GetMessages',
+      'ec2messages:SendReply',
+    ],
+    Resource: '*',
+  };
+}
+
+/**
+ * Control-plane role: kubeadm join material and init lock in SSM, etcd snapshots in the
+ * backup bucket, and the AWS cloud controller, EBS CSI controller and cluster-autoscaler,
+ * which run on control-plane nodes with host networking and use this role.
+ */
+export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
+  const parameters = `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ssmPrefix}/*`;
+  return {
+    'join-material': policyDocument(
+      { Sid: 'ManageJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
+      { Sid: 'EncryptJoinMaterial', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
+    ),
+    'etcd-backups': policyDocument(
+      { Sid: 'ListBackups', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: ctx.backupBucketArn },
+      { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/*` },
+      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
+    ),
+    'cloud-controller': policyDocument(
+      {
+        Sid: 'Describe',
+        Effect: 'Allow',
+        Action: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeTags',
+          'ec2:DescribeAvailabilityZones',
+          'ec2:DescribeInstances',
+          'ec2:DescribeInstanceTopology',
+          'ec2:DescribeRegions',
+          'ec2:DescribeRouteTables',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVolumes',
+          'ec2:DescribeVpcs',
+          'elasticloadbalancing:DescribeLoadBalancers',
+          'elasticloadbalancing:DescribeLoadBalancerAttributes',
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:DescribeLoadBalancerPolicies',
+          'kms:DescribeKey',
+        ],
+        Resource: '*',
+      },
+      // Creation cannot be scoped to a tag the resource does not have yet; everything after it can.
+      {
+        Sid: 'CreateServiceLoadBalancers',
+        Effect: 'Allow',
+        Action: [
+          'ec2:CreateSecurityGroup',
+          'ec2:CreateTags',
+          'elasticloadbalancing:CreateLoadBalancer',
+          'elasticloadbalancing:CreateTargetGroup',
+          'elasticloadbalancing:CreateListener',
+          'elasticloadbalancing:AddTags',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'ManageOwnedResources',
+        Effect: 'Allow',
+        Action: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:DeleteSecurityGroup',
+          'ec2:ModifyInstanceAttribute',
+          'elasticloadbalancing:ConfigureHealthCheck',
+          'elasticloadbalancing:DeleteListener',
+          'elasticloadbalancing:DeleteLoadBalancer',
+          'elasticloadbalancing:DeleteTargetGroup',
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyLoadBalancerAttributes',
+          'elasticloadbalancing:ModifyTargetGroup',
+          'elasticloadbalancing:RegisterTargets',
+          'elasticloadbalancing:DeregisterTargets',
+          'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
+          'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
+          'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
+        ],
+        Resource: '*',
+        Condition: { StringEquals: owned(ctx.clusterTagKey) },
+      },
+      {
+        Sid: 'LoadBalancerServiceRole',
+        Effect: 'Allow',
+        Action: 'iam:CreateServiceLinkedRole',
+        Resource: '*',
+        Condition: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
+      },
+    ),
+    'ebs-csi-controller': policyDocument(
+      {
+        Sid: 'Describe',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeVolumesModifications'],
+        Resource: '*',
+      },
+      { Sid: 'CreateDriverVolumes', Effect: 'Allow', Action: ['ec2:CreateVolume', 'ec2:CreateSnapshot'], Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'], Condition: { StringEquals: { [`aws:RequestTag/${EBS_CSI_TAG}`]: 'true' } } },
+      { Sid: 'VolumesFromSnapshots', Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: 'arn:aws:ec2:*:*:snapshot/*' },
+      { Sid: 'TagOnCreate', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'], Condition: { StringEquals: { 'ec2:CreateAction': ['CreateVolume', 'CreateSnapshot'] } } },
+      {
+        Sid: 'ManageDriverVolumes',
+        Effect: 'Allow',
+        Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:DeleteVolume', 'ec2:CreateSnapshot', 'ec2:DeleteSnapshot'],
+        Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'],
+        Condition: { StringEquals: { [`aws:ResourceTag/${EBS_CSI_TAG}`]: 'true' } },
+      },
+      { Sid: 'AttachToClusterNodes', Effect: 'Allow', Action: ['ec2:AttachVolume', 'ec2:DetachVolume'], Resource: 'arn:aws:ec2:*:*:instance/*', Condition: { StringEquals: owned(ctx.clusterTagKey) } },
+    ),
+    'cluster-autoscaler': policyDocument(
+      {
+        Sid: 'Discover',
+        Effect: 'Allow',
+        Action: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeLaunchConfigurations',
+          'autoscaling:DescribeScalingActivities',
+          'autoscaling:DescribeTags',
+          'ec2:DescribeImages',
+          'ec2:DescribeInstanceTypes',
+          'ec2:DescribeLaunchTemplateVersions',
+          'ec2:GetInstanceTypesFromInstanceRequirements',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'ScaleThisClustersWorkerGroups',
+        Effect: 'Allow',
+        Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+        Resource: '*',
+        Condition: { StringEquals: { ...owned(ctx.clusterTagKey), ...owned(ctx.autoscalerClusterTagKey) } },
+      },
+    ),
+    'node-access': policyDocument(ecrRead(), sessionManager()),
+  };
+}
+
+/** Worker role: read the join token and CA hash (nothing else in SSM), pull from ECR, Session Manager. */
+export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
+  return {
+    'join-material': policyDocument(
+      { Sid: 'ReadJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: [...ctx.workerJoinParameterArns] },
+      // SecureString decryption names the parameter in the encryption context: only these two.
+      {
+        Sid: 'DecryptJoinMaterial',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: ctx.kmsKeyArn,
+        Condition: { StringEquals: { 'kms:EncryptionContext:PARAMETER_ARN': [...ctx.workerJoinParameterArns] } },
+      },
+    ),
+    'node-access': policyDocument(ecrRead(), sessionManager()),
+  };
+}

@@ -1,0 +1,42 @@
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { Construct } from 'constructs';
+import { invalidProp } from './private/validation';
+
+export interface JoinParametersProps {
+  readonly joinToken: string;
+  readonly caCertHash: string;
+  readonly certificateKey: string;
+  readonly kmsKeyArn: string;
+}
+
+/** Value a parameter holds until the first control-plane node writes the real one. */
+export const JOIN_PARAMETER_PLACEHOLDER = 'pending';
+
+/**
+ * kubeadm join material as SecureString parameters under the cluster's SSM path, encrypted
+ * with the cluster key. Terraform owns their existence, key and ARNs (so IAM can name them);
+ * the nodes own their values (refreshed before the token expires), hence `ignore_changes`.
+ * The init lock is not created here: the first node creates it atomically.
+ */
+export class JoinParameters extends Construct {
+  readonly joinTokenArn: string;
+  readonly caCertHashArn: string;
+  readonly certificateKeyArn: string;
+
+  constructor(scope: Construct, id: string, props: JoinParametersProps) {
+    super(scope, id);
+    const arns = (['joinToken', 'caCertHash', 'certificateKey'] as const).map((key) => {
+      const name = props[key];
+      if (!name.startsWith('/')) throw invalidProp('JoinParameters', key, name, 'an SSM path starting with "/"');
+      return new SsmParameter(this, key, {
+        name,
+        type: 'SecureString',
+        keyId: props.kmsKeyArn,
+        value: JOIN_PARAMETER_PLACEHOLDER,
+        description: `kubeadm ${key}, written by the control-plane nodes`,
+        lifecycle: { ignoreChanges: ['value'] },
+      }).arn;
+    });
+    [this.joinTokenArn, this.caCertHashArn, this.certificateKeyArn] = arns;
+  }
+}

@@ -1,0 +1,71 @@
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { CNI, KUBERNETES_PORTS } from '@platform/platform-config';
+import { Construct } from 'constructs';
+import { allowAllEgress, allowIngress } from './rules';
+
+/** A port the CNI needs between every pair of nodes. */
+export interface CniPort {
+  readonly protocol: 'tcp' | 'udp';
+  readonly port: number;
+  readonly purpose: string;
+}
+
+export interface NodeSecurityGroupsProps {
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  /** Tag the cloud controller uses to pick the one group per node it may edit for Services. */
+  readonly clusterTagKey: string;
+  /** The API load balancer's group: the only non-VPC way to 6443. */
+  readonly apiLoadBalancerSecurityGroupId: string;
+  /** @default CNI.nodePorts (platform-config) */
+  readonly cniPorts?: readonly CniPort[];
+}
+
+/**
+ * Control-plane and worker security groups. Only the API port is reachable from outside
+ * the nodes (through the NLB); etcd is between control-plane nodes only; kubelets only from
+ * the control plane; NodePorts only from the VPC. Nothing is open to 0.0.0.0/0 inbound.
+ */
+export class NodeSecurityGroups extends Construct {
+  readonly controlPlaneSecurityGroupId: string;
+  readonly workerSecurityGroupId: string;
+
+  constructor(scope: Construct, id: string, props: NodeSecurityGroupsProps) {
+    super(scope, id);
+    const ports = KUBERNETES_PORTS;
+    const group = (role: string) =>
+      new SecurityGroup(this, role, {
+        name: `${props.namePrefix}-${role}`,
+        description: `Kubernetes ${role} nodes`,
+        vpcId: props.vpcId,
+        tags: { Name: `${props.namePrefix}-${role}`, [props.clusterTagKey]: 'owned' },
+      });
+    const controlPlane = group('control-plane');
+    const worker = group('worker');
+    const cp = { securityGroupId: controlPlane.id };
+    const wk = { securityGroupId: worker.id };
+
+    allowIngress(this, 'cp-api-from-lb', controlPlane.id, { port: ports.apiServer, source: { securityGroupId: props.apiLoadBalancerSecurityGroupId }, description: 'API from the load balancer (traffic and health checks)' });
+    allowIngress(this, 'cp-api-from-vpc', controlPlane.id, { port: ports.apiServer, source: { cidr: props.vpcCidr }, description: 'API from nodes in the VPC' });
+    allowIngress(this, 'cp-etcd-from-cp', controlPlane.id, { port: ports.etcdClient, toPort: ports.etcdPeer, source: cp, description: 'etcd client and peer between control-plane nodes' });
+    allowIngress(this, 'cp-kubelet-from-cp', controlPlane.id, { port: ports.kubelet, source: cp, description: 'kubelet from the control plane' });
+    allowIngress(this, 'worker-kubelet-from-cp', worker.id, { port: ports.kubelet, source: cp, description: 'kubelet from the control plane' });
+    allowIngress(this, 'worker-nodeports-from-vpc', worker.id, { port: ports.nodePortRange.from, toPort: ports.nodePortRange.to, source: { cidr: props.vpcCidr }, description: 'NodePort services from the VPC' });
+
+    // The overlay between every pair of nodes, in both directions.
+    const members = [['cp', controlPlane.id, cp], ['worker', worker.id, wk]] as const;
+    for (const port of props.cniPorts ?? CNI.nodePorts) {
+      for (const [to, target] of members) {
+        for (const [from, , source] of members) {
+          allowIngress(this, `${to}-${port.protocol}-${port.port}-from-${from}`, target, { port: port.port, protocol: port.protocol, source, description: `CNI: ${port.purpose}` });
+        }
+      }
+    }
+    allowAllEgress(this, 'cp-egress', controlPlane.id);
+    allowAllEgress(this, 'worker-egress', worker.id);
+
+    this.controlPlaneSecurityGroupId = controlPlane.id;
+    this.workerSecurityGroupId = worker.id;
+  }
+}
