@@ -1,7 +1,9 @@
+import { CORE_ADDONS, type PinnedChart } from '@platform/platform-config';
+
 /**
  * Every Helm release the platform installs: name, namespace, chart and pinned version.
  * node-bootstrap installs CILIUM_RELEASE, AWS_CLOUD_CONTROLLER_RELEASE and
- * FLUX_OPERATOR_RELEASE at first boot with exactly these names, namespaces and versions, so
+ * FLUX_OPERATOR_RELEASE at first boot; both read them from platform-config's CORE_ADDONS, so
  * Flux's HelmReleases upgrade the same Helm releases instead of installing second copies.
  */
 export interface ChartRepository {
@@ -23,36 +25,30 @@ export interface ChartRelease {
 
 export const FLUX_NAMESPACE = 'flux-system';
 
-export const CILIUM_RELEASE: ChartRelease = {
-  name: 'cilium',
-  namespace: 'kube-system',
-  chart: 'cilium',
-  version: '1.18.4',
-  repository: { name: 'cilium', url: 'https://helm.cilium.io/' },
-};
+/** A bootstrap-installed chart pinned in platform-config (CORE_ADDONS), as a release here. */
+function coreRelease(core: PinnedChart, sourceName: string): ChartRelease {
+  const oci = core.repository.startsWith('oci://');
+  return {
+    name: core.releaseName,
+    namespace: core.namespace,
+    chart: core.chart,
+    version: core.version,
+    // An OCIRepository points at the chart itself; a HelmRepository at the index.
+    repository: { name: sourceName, url: oci ? `${core.repository}/${core.chart}` : core.repository },
+  };
+}
 
-export const AWS_CLOUD_CONTROLLER_RELEASE: ChartRelease = {
-  name: 'aws-cloud-controller-manager',
-  namespace: 'kube-system',
-  chart: 'aws-cloud-controller-manager',
-  version: '0.0.10',
-  repository: { name: 'aws-cloud-controller-manager', url: 'https://kubernetes.github.io/cloud-provider-aws' },
-};
-
-export const FLUX_OPERATOR_RELEASE: ChartRelease = {
-  name: 'flux-operator',
-  namespace: FLUX_NAMESPACE,
-  chart: 'flux-operator',
-  version: '0.58.1',
-  repository: { name: 'flux-operator', url: 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator' },
-};
+export const CILIUM_RELEASE: ChartRelease = coreRelease(CORE_ADDONS.cilium, 'cilium');
+export const AWS_CLOUD_CONTROLLER_RELEASE: ChartRelease = coreRelease(CORE_ADDONS.awsCloudController, 'aws-cloud-controller-manager');
+export const FLUX_OPERATOR_RELEASE: ChartRelease = coreRelease(CORE_ADDONS.fluxOperator, 'flux-operator');
 
 /** The FluxInstance node-bootstrap creates and Flux then keeps applying. */
 export const FLUX_INSTANCE = {
   name: 'flux',
   namespace: FLUX_NAMESPACE,
   /** Flux distribution (semver range the operator resolves to a patch release). */
-  distributionVersion: '2.7.x',
+  distributionVersion: CORE_ADDONS.fluxDistribution.version,
+  registry: CORE_ADDONS.fluxDistribution.registry,
   /** Name of the GitRepository and Kustomization of the cluster sync. */
   syncName: 'flux-system',
   /** Secret with the Git credentials (from names.ssm.gitCredentials), created by node-bootstrap. */

@@ -45,7 +45,8 @@ export const CORE_ADDONS = {
   fluxOperator: {
     repository: 'oci://ghcr.io/controlplaneio-fluxcd/charts',
     chart: 'flux-operator',
-    version: '0.28.0',
+    // The FluxInstance CRD in ../shared/crds (the schema the manifests are validated against) is v0.58.1.
+    version: '0.58.1',
     releaseName: 'flux-operator',
     namespace: 'flux-system',
   },

@@ -33,7 +33,7 @@ export class Flux extends HelmAddOn<FluxProps> {
     new FluxInstance(chart, 'Instance', {
       metadata: { name: FLUX_INSTANCE.name, namespace: FLUX_INSTANCE.namespace },
       spec: {
-        distribution: { version: FLUX_INSTANCE.distributionVersion, registry: 'ghcr.io/fluxcd' },
+        distribution: { version: FLUX_INSTANCE.distributionVersion, registry: FLUX_INSTANCE.registry },
         components: [
           FluxInstanceSpecComponents.SOURCE_HYPHEN_CONTROLLER,
           FluxInstanceSpecComponents.KUSTOMIZE_HYPHEN_CONTROLLER,

@@ -1,0 +1,228 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
+import { CORE_ADDONS, defaultPlatform, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { Chart, Testing } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import {
+  addOnContext,
+  AddOnRegistry,
+  availabilityAlerts,
+  Cilium,
+  CILIUM_RELEASE,
+  ClusterAutoscaler,
+  CoreDns,
+  defaultAddOns,
+  EbsCsiDriver,
+  Flux,
+  FLUX_OPERATOR_RELEASE,
+  HaWorkload,
+  IMAGES_BY_KUBERNETES_MINOR,
+  MetricsServer,
+  PostgresCluster,
+  SampleWebService,
+  synthClusterTree,
+  type ClusterTree,
+} from '../src';
+
+const platform = defaultPlatform();
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, any> };
+const trees = new Map<string, ClusterTree>();
+function objects(cluster: string, file: string): Obj[] {
+  if (!trees.has(cluster)) trees.set(cluster, synthClusterTree(platform, cluster));
+  const content = trees.get(cluster)![file];
+  if (content === undefined) throw new Error(`no ${file} in ${cluster}`);
+  return parseAllDocuments(content).map((d) => d.toJS() as Obj);
+}
+const find = (objs: Obj[], kind: string, name?: string) => objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name))!;
+const values = (cluster: string, file: string) => find(objects(cluster, file), 'HelmRelease').spec.values;
+
+describe('cluster-autoscaler', () => {
+  it.each(platform.clusters.map((c) => c.name))('%s: discovers the ASGs aws-cluster tags, balances zones, least-waste, 2 replicas in different zones on control-plane nodes', (cluster) => {
+    const names = platform.namesOf(cluster);
+    const v = values(cluster, 'infrastructure/controllers/cluster-autoscaler.yaml');
+    expect(v.autoDiscovery).toEqual({ clusterName: cluster, tags: [...names.autoscalerDiscoveryTags] });
+    expect(names.autoscalerDiscoveryTags).toContain(`k8s.io/cluster-autoscaler/${cluster}`);
+    expect(v.awsRegion).toBe(platform.cluster(cluster).region);
+    expect(v.extraArgs).toMatchObject({ 'balance-similar-node-groups': true, expander: 'least-waste', 'leader-elect': true });
+    expect(v.replicaCount).toBe(2);
+    expect(v.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' });
+    expect(v.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(v.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
+    expect(v.hostNetwork).toBe(true);
+    // One ASG per pool and AZ: every one a node group the balancer compares.
+    const cfg = platform.cluster(cluster);
+    const asgs = cfg.workerPools.flatMap((p) => cfg.availabilityZones.map((az) => names.workerAsg(p, az)));
+    expect(new Set(asgs).size).toBe(cfg.workerPools.length * cfg.availabilityZones.length);
+  });
+
+  it('rejects a replica count the control-plane zones cannot hold', () => {
+    expect(() => new ClusterAutoscaler({ replicas: 4 }).validate(addOnContext(platform, 'production'))).toThrow('cluster-autoscaler: replicas is 4; expected 2 to 3 (one per control-plane zone, spread is DoNotSchedule)');
+  });
+});
+
+describe('bootstrap-installed releases', () => {
+  it('take over the releases node-bootstrap installs (platform-config CORE_ADDONS)', () => {
+    const cilium = find(objects('production', 'infrastructure/controllers/cilium.yaml'), 'HelmRelease');
+    expect([cilium.metadata.name, cilium.metadata.namespace, cilium.spec.releaseName, cilium.spec.chart.spec.version]).toEqual([
+      CORE_ADDONS.cilium.releaseName,
+      CORE_ADDONS.cilium.namespace,
+      CORE_ADDONS.cilium.releaseName,
+      CORE_ADDONS.cilium.version,
+    ]);
+    expect(CILIUM_RELEASE.version).toBe(CORE_ADDONS.cilium.version);
+    const flux = objects('production', 'flux-system/flux.yaml');
+    expect(find(flux, 'OCIRepository').spec.ref.tag).toBe(FLUX_OPERATOR_RELEASE.version);
+    expect(find(flux, 'HelmRelease').metadata).toMatchObject({ name: CORE_ADDONS.fluxOperator.releaseName, namespace: CORE_ADDONS.fluxOperator.namespace });
+  });
+
+  it('cilium runs VXLAN over the cluster pod CIDR', () => {
+    const v = values('staging', 'infrastructure/controllers/cilium.yaml');
+    expect(v).toMatchObject({ routingMode: 'tunnel', tunnelProtocol: 'vxlan', tunnelPort: 8472 });
+    expect(v.ipam.operator.clusterPoolIPv4PodCIDRList).toEqual([platform.cluster('staging').clusterNetwork.podCidr]);
+    expect(() => new Cilium({ operatorReplicas: 1 }).validate(addOnContext(platform, 'staging'))).toThrow('cilium: operatorReplicas is 1; expected a whole number ≥ 2 so IPAM survives a node loss');
+  });
+
+  it('the FluxInstance syncs this cluster’s flux-system folder from the platform repository', () => {
+    const sync = find(objects('dr', 'flux-system/flux.yaml'), 'FluxInstance').spec.sync;
+    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr/flux-system', ref: 'refs/heads/main' });
+    expect(sync.url).toBe(`https://github.com/${platform.settings.github.owner}/${platform.settings.github.repository}.git`);
+    expect(new Flux().layer).toBe('flux-system');
+  });
+});
+
+describe('cloud controller and EBS CSI', () => {
+  it('cloud controller runs on control-plane nodes with host networking and the cluster name', () => {
+    const v = values('production', 'infrastructure/controllers/aws-cloud-controller-manager.yaml');
+    expect(v.hostNetworking).toBe(true);
+    expect(v.args).toContain('--cluster-name=production');
+    expect(v.tolerations).toContainEqual({ key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' });
+  });
+
+  it('EBS CSI: gp3 WaitForFirstConsumer default class; controller on control-plane nodes, host network patched in', () => {
+    const objs = objects('production', 'infrastructure/controllers/aws-ebs-csi-driver.yaml');
+    const sc = find(objs, 'StorageClass') as unknown as Record<string, any>;
+    expect(sc).toMatchObject({ provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', parameters: { type: 'gp3', encrypted: 'true' } });
+    const hr = find(objs, 'HelmRelease');
+    expect(hr.spec.values.controller).toMatchObject({ region: 'ap-northeast-2', replicaCount: 2, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } });
+    expect(JSON.parse(hr.spec.postRenderers[0].kustomize.patches[0].patch)).toContainEqual({ op: 'add', path: '/spec/template/spec/hostNetwork', value: true });
+    expect(hr.spec.dependsOn).toEqual([{ name: 'cilium', namespace: 'kube-system' }, { name: 'aws-cloud-controller-manager', namespace: 'kube-system' }]);
+    expect(() => new EbsCsiDriver({ controllerReplicas: 1 }).validate(addOnContext(platform, 'production'))).toThrow('aws-ebs-csi-driver: controllerReplicas is 1; expected a whole number ≥ 2 (one per zone survives an AZ loss)');
+  });
+});
+
+describe('metrics-server, CoreDNS, monitoring', () => {
+  it('metrics-server: 2 replicas, PDB, zone spread', () => {
+    const v = values('staging', 'infrastructure/controllers/metrics-server.yaml');
+    expect(v.replicas).toBe(2);
+    expect(v.podDisruptionBudget).toEqual({ enabled: true, minAvailable: 1 });
+    expect(() => new MetricsServer({ replicas: 1 }).validate(addOnContext(platform, 'staging'))).toThrow('metrics-server: replicas is 1; expected a whole number ≥ 2');
+  });
+
+  it('CoreDNS: kubeadm’s Deployment (same selector) spread over zones, with a PDB', () => {
+    const objs = objects('production', 'infrastructure/controllers/coredns.yaml');
+    const deployment = find(objs, 'Deployment', 'coredns');
+    expect(deployment.metadata.namespace).toBe('kube-system');
+    expect(deployment.spec.selector).toEqual({ matchLabels: { 'k8s-app': 'kube-dns' } });
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1 });
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.k8s.io/coredns/coredns:${IMAGES_BY_KUBERNETES_MINOR['1.34']!.coredns}`);
+    expect(find(objs, 'PodDisruptionBudget', 'coredns').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
+    expect(() => new CoreDns({ replicas: 2 }).validate(addOnContext(platform, 'production'))).toThrow('coredns: replicas is 2; expected a whole number ≥ 3 (at least one per Availability Zone)');
+    expect(() => new CoreDns({ tolerationSeconds: 0 }).validate(addOnContext(platform, 'production'))).toThrow('coredns: tolerationSeconds is 0; expected 1 to 300 seconds');
+  });
+
+  it('pins images for every supported Kubernetes minor', () => {
+    expect(Object.keys(IMAGES_BY_KUBERNETES_MINOR).sort()).toEqual([...SUPPORTED_KUBERNETES_MINORS].sort());
+  });
+
+  it('alerts cover etcd quorum, nodes not ready per zone, unschedulable pods and zone imbalance', () => {
+    const rule = find(objects('production', 'infrastructure/configs/monitoring-alerts.yaml'), 'PrometheusRule');
+    const alerts = rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert);
+    expect(alerts).toEqual(['EtcdNoLeader', 'EtcdQuorumAtRisk', 'NodesNotReadyInZone', 'PodsUnschedulable', 'ZoneImbalance']);
+    expect(availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }).find((a) => a.alert === 'NodesNotReadyInZone')!.expr).toContain('by (label_topology_kubernetes_io_zone)');
+    const v = values('production', 'infrastructure/controllers/monitoring.yaml');
+    expect(v.prometheus.prometheusSpec.replicas).toBe(2);
+    expect(v.alertmanager.alertmanagerSpec.replicas).toBe(3);
+  });
+});
+
+describe('apps', () => {
+  it('PostgreSQL: 3 instances in different zones, synchronous standby, backups to the app backup bucket', () => {
+    const objs = objects('production', 'apps/postgres.yaml');
+    const cluster = find(objs, 'Cluster');
+    expect(cluster.spec.instances).toBe(3);
+    expect(cluster.spec.affinity).toEqual({ enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'required' });
+    expect(cluster.spec.postgresql.synchronous).toEqual({ method: 'any', number: 1 });
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('production').appBackupBucket}/postgres/orders`);
+    expect(find(objs, 'ScheduledBackup').spec).toMatchObject({ cluster: { name: 'orders' }, method: 'barmanObjectStore' });
+    expect(() => new PostgresCluster({ instances: 2 }).validate(addOnContext(platform, 'production'))).toThrow('postgres: instances is 2; expected 3 to 3 (one per Availability Zone, required anti-affinity)');
+    expect(() => new PostgresCluster({ backupSchedule: '0 3 * * *' }).validate(addOnContext(platform, 'production'))).toThrow('postgres: backupSchedule is "0 3 * * *"; expected a six-field cron expression (seconds first)');
+  });
+
+  it('sample web: HA pattern, and a suspended load generator', () => {
+    const objs = objects('dr', 'apps/sample-web.yaml');
+    const d = find(objs, 'Deployment', 'web');
+    expect(d.spec.replicas).toBeUndefined();
+    expect(find(objs, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 3, maxReplicas: 12 });
+    expect(find(objs, 'Job', 'web-load').spec.suspend).toBe(true);
+    expect(find(objs, 'Service', 'web').spec.selector).toEqual({ 'app.kubernetes.io/name': 'web' });
+    expect(() => new SampleWebService({ minReplicas: 2 }).validate(addOnContext(platform, 'dr'))).toThrow('sample-web: minReplicas is 2; expected a whole number ≥ 3 (one per Availability Zone)');
+  });
+});
+
+describe('HaWorkload', () => {
+  const zones = ['a', 'b', 'c'];
+  const make = (extra: object = {}) => new HaWorkload(new Chart(Testing.app(), 'c'), 'svc', { namespace: 'ns', image: 'img', port: 8080, availabilityZones: zones, ...extra });
+
+  it('spreads by zone (not one-per-zone), tolerates dead nodes briefly, has PDB, HPA and requests', () => {
+    const w = make({ minReplicas: 6 });
+    const out = Chart.of(w).toJson() as Obj[];
+    const pod = find(out, 'Deployment').spec.template.spec;
+    expect(pod.topologySpreadConstraints[0]).toEqual({ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'svc' } } });
+    expect(pod.affinity).toBeUndefined();
+    expect(pod.tolerations.map((t: { key: string; tolerationSeconds: number }) => [t.key, t.tolerationSeconds])).toEqual([['node.kubernetes.io/not-ready', 30], ['node.kubernetes.io/unreachable', 30]]);
+    expect(pod.containers[0].resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
+    expect(pod.containers[0].readinessProbe.httpGet.port).toBe(8080);
+    expect(find(out, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 6, maxReplicas: 18 });
+    expect(find(out, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+  });
+
+  it.each([
+    [{ minReplicas: 2 }, 'svc: minReplicas is 2; expected a whole number ≥ 3 (one per Availability Zone)'],
+    [{ maxReplicas: 2 }, 'svc: maxReplicas is 2; expected a whole number ≥ minReplicas (3)'],
+    [{ tolerationSeconds: 0 }, 'svc: tolerationSeconds is 0; expected 1 to 300 seconds'],
+    [{ targetCpuPercent: 99 }, 'svc: targetCpuPercent is 99; expected 10 to 95'],
+    [{ availabilityZones: [] }, 'svc: availabilityZones is []; expected at least one zone'],
+  ])('rejects %j', (extra, message) => {
+    expect(() => make(extra)).toThrow(message);
+  });
+});
+
+describe('AddOnRegistry', () => {
+  const ctx = addOnContext(platform, 'staging');
+
+  it('orders by layer and dependencies and throws on a missing dependency', () => {
+    const ids = new AddOnRegistry(defaultAddOns().reverse()).ordered().map((a) => a.id);
+    expect(ids[0]).toBe('flux');
+    expect(ids.indexOf('cilium')).toBeLessThan(ids.indexOf('aws-cloud-controller-manager'));
+    expect(ids.indexOf('aws-cloud-controller-manager')).toBeLessThan(ids.indexOf('aws-ebs-csi-driver'));
+    expect(ids.slice(-2).sort()).toEqual(['postgres', 'sample-web']);
+    expect(() => new AddOnRegistry([new EbsCsiDriver()]).synth(ctx)).toThrow('aws-ebs-csi-driver depends on Cilium, which is not registered; expected it in the registry');
+  });
+
+  it('rejects duplicate ids and validates every add-on before deploying any', () => {
+    expect(() => new AddOnRegistry([new Cilium(), new Cilium()])).toThrow('add-on id "cilium" is registered twice; expected unique ids');
+    const addOns = [...defaultAddOns().filter((a) => a.id !== 'metrics-server'), new MetricsServer({ replicas: 0 })];
+    expect(() => new AddOnRegistry(addOns).synth(ctx)).toThrow('metrics-server: replicas is 0; expected a whole number ≥ 2');
+  });
+
+  it('merges overrides deeply over defaults, arrays replaced', () => {
+    const ca = new ClusterAutoscaler({ values: { extraArgs: { 'scan-interval': '10s' } } });
+    const v = ca.props(ctx);
+    expect(v.replicas).toBe(2);
+    expect(v.values).toEqual({ extraArgs: { 'scan-interval': '10s' } });
+    const tree = new AddOnRegistry([...defaultAddOns().filter((a) => a.id !== 'cluster-autoscaler'), ca]).synth(ctx);
+    const args = find(parseAllDocuments(tree['infrastructure/controllers/cluster-autoscaler.yaml']!).map((d) => d.toJS() as Obj), 'HelmRelease').spec.values.extraArgs;
+    expect(args).toMatchObject({ 'scan-interval': '10s', expander: 'least-waste' });
+  });
+});
