@@ -24,8 +24,14 @@ describe('derived names', () => {
     });
   });
 
+  it('names the app backup replica the standby restores from, and the failover kubeconfig', () => {
+    expect(names.appBackupReplicaBucket).toBe('hakube-production-app-backups-ap-northeast-1');
+    expect(platform.namesOf('dr').ssm.ciKubeconfig).toBe('/hakube/dr/kubeconfig/ci');
+  });
+
   it('has no replica bucket without a replica region', () => {
     expect(platform.namesOf('staging').etcdBackupReplicaBucket).toBeUndefined();
+    expect(platform.namesOf('staging').appBackupReplicaBucket).toBeUndefined();
   });
 
   it('names an unknown cluster with the known ones', () => {

@@ -25,6 +25,8 @@ export interface ClusterNames {
   readonly etcdBackupReplicaBucket: string | undefined;
   /** S3 bucket for application data backups (PostgreSQL). */
   readonly appBackupBucket: string;
+  /** Replica of `appBackupBucket` in `backups.replicaRegion` (what the standby restores from), when replication is on. */
+  readonly appBackupReplicaBucket: string | undefined;
   readonly ssmPrefix: string;
   readonly ssm: {
     readonly initLock: string;
@@ -32,6 +34,8 @@ export interface ClusterNames {
     readonly caCertHash: string;
     readonly certificateKey: string;
     readonly gitCredentials: string;
+    /** SecureString: a kubeconfig for the region-failover workflow (written by the control plane). */
+    readonly ciKubeconfig: string;
   };
   /** Terraform-owned NLB in front of the ingress controller. */
   readonly ingressLoadBalancer: string;
@@ -100,6 +104,7 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
     etcdBackupBucket: `${org}-${name}-etcd-backups-${region}`,
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
     appBackupBucket: `${org}-${name}-app-backups-${region}`,
+    appBackupReplicaBucket: replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined,
     ssmPrefix,
     ssm: {
       initLock: `${ssmPrefix}/kubeadm/init-lock`,
@@ -107,6 +112,7 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
       caCertHash: `${ssmPrefix}/kubeadm/ca-cert-hash`,
       certificateKey: `${ssmPrefix}/kubeadm/certificate-key`,
       gitCredentials: `${ssmPrefix}/flux/git-credentials`,
+      ciKubeconfig: `${ssmPrefix}/kubeconfig/ci`,
     },
     ingressLoadBalancer: `${name}-ingress`,
     fisExperiment: `${name}-az-failure`,
