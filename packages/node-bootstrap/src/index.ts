@@ -1,2 +1,4 @@
 export * from './render-user-data';
+export * from './timings';
 export * from './user-data-input';
+export * from './versions';

@@ -1,10 +1,57 @@
+import { gzipSync } from 'node:zlib';
+import { addonFiles } from './private/addons';
+import { envEntries, envFile } from './private/env-file';
+import { kubeadmInitTemplate, kubeadmJoinTemplate } from './private/kubeadm-config';
+import { scriptBundle } from './private/script-bundle';
+import { systemdUnits } from './private/units';
+import { yamlText } from './private/yaml-text';
 import type { UserDataInput } from './user-data-input';
+
+const ETC = '/etc/node-bootstrap';
+const LIB = '/opt/node-bootstrap';
+
+function validate(input: UserDataInput): void {
+  if (input.role === 'worker' && !input.pool) throw new Error(`renderUserData: pool is required for role worker (cluster ${input.cluster.name})`);
+  if (input.role === 'control-plane' && input.pool) {
+    throw new Error(`renderUserData: pool ${input.pool.name} given for role control-plane; expected none (cluster ${input.cluster.name})`);
+  }
+  if (input.pool && !input.cluster.workerPools.some((p) => p.name === input.pool?.name)) {
+    throw new Error(`renderUserData: pool ${input.pool.name} is not a worker pool of cluster ${input.cluster.name}; expected one of ${input.cluster.workerPools.map((p) => p.name).join(', ')}`);
+  }
+  if (!input.apiEndpoint || /[\s'"\\]/.test(input.apiEndpoint)) {
+    throw new Error(`renderUserData: apiEndpoint ${JSON.stringify(input.apiEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
+  }
+}
 
 /**
  * Renders cloud-init user-data (plain text, `#cloud-config`). Infrastructure gzips and
- * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first.
+ * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first; the text
+ * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint` itself (the scripts travel
+ * as one gzip+base64 bundle).
  */
 export function renderUserData(input: UserDataInput): string {
-  // Interim rendering until the kubeadm bootstrap lands (issue 4).
-  return ['#cloud-config', `hostname: ${input.names.cluster}-${input.role}`, ''].join('\n');
+  validate(input);
+  const { cluster, role } = input;
+  // cloud-init's defaults (root:root, 0644) are left out: every byte counts against 16 KB.
+  const text = (path: string, content: string, permissions?: string) => (permissions ? { path, permissions, content } : { path, content });
+  const files = [
+    text(`${ETC}/env`, envFile(envEntries(input))),
+    text(`${ETC}/kubeadm-join.yaml.tmpl`, kubeadmJoinTemplate(input.apiEndpoint, input.pool), '0600'),
+  ];
+  if (role === 'control-plane') {
+    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint), '0600'));
+    for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
+  }
+  for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));
+  const bundle = gzipSync(scriptBundle(role), { level: 9 }).toString('base64');
+  const config = {
+    write_files: [...files, { path: `${LIB}/bundle.sh`, permissions: '0700', encoding: 'gz+b64', content: bundle }],
+    runcmd: [
+      ['bash', `${LIB}/bundle.sh`],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', 'node-bootstrap.service'],
+      ['systemctl', 'start', '--no-block', 'node-bootstrap.service'],
+    ],
+  };
+  return `#cloud-config\n${yamlText(config)}`;
 }

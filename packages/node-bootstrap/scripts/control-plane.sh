@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Control-plane node: exactly one node initialises the cluster (an SSM parameter created
+# without --overwrite is the lock); every other one, now or months later, removes etcd
+# members whose instances are gone and joins with the join material kept in SSM.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
+LOG_TAG=node-bootstrap-control-plane
+load_env
+: "${LOCK_WAIT_ATTEMPTS:=180}"
+PKI=$KUBE_DIR/pki
+
+# Prints init or join once this node knows what to do.
+decide_role() {
+  local attempt holder
+  for ((attempt = 1; attempt <= LOCK_WAIT_ATTEMPTS; attempt++)); do
+    if aws ssm put-parameter --region "$REGION" --name "$SSM_INIT_LOCK" --value "$INSTANCE_ID" --type String >/dev/null 2>&1; then
+      log "took the init lock $SSM_INIT_LOCK"
+      echo init && return
+    fi
+    holder=$(ssm_get "$SSM_INIT_LOCK") || die "init lock $SSM_INIT_LOCK exists but cannot be read"
+    if [[ $holder == "$INSTANCE_ID" ]]; then
+      log "this instance holds the init lock (re-run)"
+      echo init && return
+    fi
+    if ssm_get "$SSM_JOIN_TOKEN" >/dev/null; then
+      log "cluster initialised by $holder; joining"
+      echo join && return
+    fi
+    if instance_gone "$holder"; then
+      # Only one waiter may take over from a dead initialiser: a second lock per holder.
+      if aws ssm put-parameter --region "$REGION" --name "$SSM_INIT_LOCK/takeover-$holder" --value "$INSTANCE_ID" --type String >/dev/null 2>&1; then
+        aws ssm put-parameter --region "$REGION" --name "$SSM_INIT_LOCK" --value "$INSTANCE_ID" --type String --overwrite >/dev/null ||
+          die "could not take over the init lock from $holder"
+        log "initialiser $holder died before publishing join material; took over"
+        echo init && return
+      fi
+    fi
+    log "waiting for $holder to publish join material ($attempt/$LOCK_WAIT_ATTEMPTS)"
+    sleep "$RETRY_SLEEP_SECONDS"
+  done
+  die "no join material after $LOCK_WAIT_ATTEMPTS attempts (init lock held by $holder)"
+}
+
+instance_gone() {
+  local state
+  state=$(aws ec2 describe-instances --region "$REGION" --instance-ids "$1" --query 'Reservations[].Instances[].State.Name' --output text 2>/dev/null) ||
+    return 0 # InvalidInstanceID.NotFound: terminated long ago
+  [[ -z $state || $state == terminated || $state == shutting-down ]]
+}
+
+# Private IPs of control-plane instances that still exist (stopped ones may come back).
+live_control_plane_ips() {
+  local asgs
+  asgs=$(tr ' ' ',' <<<"$CONTROL_PLANE_ASGS")
+  aws ec2 describe-instances --region "$REGION" \
+    --filters "Name=tag:aws:autoscaling:groupName,Values=$asgs" "Name=instance-state-name,Values=pending,running,stopping,stopped" \
+    --query 'Reservations[].Instances[].PrivateIpAddress' --output text
+}
+
+init_cluster() {
+  local key restore_key
+  if [[ -f $KUBE_DIR/admin.conf ]]; then
+    log "kubeadm init already done on this node"
+  else
+    restore_key=$(ssm_get "$SSM_RESTORE_FROM") || restore_key=
+    key=$(kubeadm certs certificate-key) || die "kubeadm certs certificate-key failed"
+    CERTIFICATE_KEY=$key
+    export CERTIFICATE_KEY
+    render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-init.yaml" NODE_NAME NODE_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
+    local extra=()
+    if [[ -n $restore_key && $restore_key != None ]]; then
+      step etcd-restore
+      run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
+      extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+    fi
+    step kubeadm-init
+    kubeadm init --config "$STATE_DIR/kubeadm-init.yaml" --upload-certs "${extra[@]}" || die "kubeadm init failed"
+    if [[ -n $restore_key && $restore_key != None ]]; then
+      aws ssm delete-parameter --region "$REGION" --name "$SSM_RESTORE_FROM" || die "could not clear $SSM_RESTORE_FROM"
+    fi
+  fi
+  step publish-join-material
+  run_sibling join-material.sh publish || die "publishing join material failed"
+  step install-addons
+  run_sibling install-addons.sh || die "installing CNI, cloud controller and Flux failed"
+}
+
+# Removes etcd members whose peer IP belongs to no live control-plane instance (and this
+# node's own leftover member from an earlier, unfinished join), so a replacement never
+# grows the membership: quorum stays floor(n/2)+1 of the nodes that really exist.
+remove_stale_members() {
+  local live peers=() ip members id status name peer_url rest member_ip endpoints
+  live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "describe-instances for the control-plane ASGs failed"
+  for ip in $live; do [[ $ip != "$NODE_IP" ]] && peers+=("https://$ip:2379"); done
+  ((${#peers[@]} > 0)) || die "no live control-plane peer to join (ASGs: $CONTROL_PLANE_ASGS)"
+  endpoints=$(IFS=,; echo "${peers[*]}")
+  members=$(etcdctl --endpoints="$endpoints" member list -w simple) || die "etcdctl member list via $endpoints failed"
+  while IFS=', ' read -r id status name peer_url rest; do
+    [[ -n $id ]] || continue
+    member_ip=${peer_url#https://}
+    member_ip=${member_ip%:*}
+    if [[ $member_ip == "$NODE_IP" || $live != *" $member_ip "* ]]; then
+      log "removing etcd member $id ($name, $member_ip, $status): no live instance has that address"
+      etcdctl --endpoints="$endpoints" member remove "$id" >/dev/null || die "etcdctl member remove $id failed"
+    fi
+  done <<<"$members"
+}
+
+join_cluster() {
+  step read-join-material
+  JOIN_TOKEN=$(ssm_get "$SSM_JOIN_TOKEN") || die "cannot read $SSM_JOIN_TOKEN"
+  CA_CERT_HASH=$(ssm_get "$SSM_CA_CERT_HASH") || die "cannot read $SSM_CA_CERT_HASH"
+  CERTIFICATE_KEY=$(ssm_get "$SSM_CERTIFICATE_KEY") || die "cannot read $SSM_CERTIFICATE_KEY"
+  export JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
+  render_template "$BOOTSTRAP_ETC/kubeadm-join.yaml.tmpl" "$STATE_DIR/kubeadm-join.yaml" NODE_NAME NODE_IP INSTANCE_ID AVAILABILITY_ZONE JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
+  if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
+    step reset-unfinished-join
+    kubeadm reset --force || die "kubeadm reset of an unfinished join failed"
+  fi
+  step download-certs
+  # The shared CA (etcd's too) arrives with the certificate key; the certs phase then
+  # makes this node's etcd client certificate, so it can talk to etcd before joining.
+  kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
+  kubeadm join phase control-plane-prepare certs --config "$STATE_DIR/kubeadm-join.yaml" || die "generating certificates failed"
+  step remove-stale-etcd-members
+  export ETCDCTL_CACERT=$PKI/etcd/ca.crt ETCDCTL_CERT=$PKI/etcd/healthcheck-client.crt ETCDCTL_KEY=$PKI/etcd/healthcheck-client.key
+  remove_stale_members
+  step kubeadm-join
+  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" || die "kubeadm join --control-plane failed"
+}
+
+main() {
+  mkdir -p "$STATE_DIR"
+  step identity
+  node_identity
+  if [[ -f $STATE_DIR/control-plane.done ]]; then
+    log "already part of the control plane"
+  else
+    step decide-role
+    local role
+    role=$(decide_role)
+    if [[ $role == init ]]; then init_cluster; else join_cluster; fi
+    touch "$STATE_DIR/control-plane.done"
+  fi
+  step enable-timers
+  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer || die "enabling the snapshot and refresh timers failed"
+  log "control plane ready"
+}
+
+main "$@"

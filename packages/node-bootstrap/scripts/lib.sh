@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Shared helpers for the node bootstrap scripts: sourced, never run. Output goes to stderr,
+# which the systemd units send to the journal under their SyslogIdentifier.
+# Paths can be moved with environment variables so the tests can run the real scripts.
+set -euo pipefail
+
+: "${BOOTSTRAP_ETC:=/etc/node-bootstrap}"
+: "${BOOTSTRAP_LIB:=/opt/node-bootstrap}"
+: "${STATE_DIR:=/var/lib/node-bootstrap}"
+: "${KUBE_DIR:=/etc/kubernetes}"
+: "${ETCD_DATA_DIR:=/var/lib/etcd}"
+: "${RETRY_SLEEP_SECONDS:=10}"
+CURRENT_STEP=start
+
+log() { printf '%s [%s] %s\n' "${LOG_TAG:-node-bootstrap}" "$CURRENT_STEP" "$*" >&2; }
+step() { CURRENT_STEP=$1; log "step started"; }
+die() { printf '%s [%s] FAILED: %s\n' "${LOG_TAG:-node-bootstrap}" "$CURRENT_STEP" "$*" >&2; exit 1; }
+
+# Loads the parameters cloud-init wrote; every script starts with this.
+load_env() {
+  local file=${1:-$BOOTSTRAP_ETC/env}
+  [[ -r $file ]] || die "missing parameter file $file"
+  set -a
+  # shellcheck source=/dev/null
+  . "$file"
+  set +a
+}
+
+# retry ATTEMPTS COMMAND...: runs COMMAND until it succeeds, sleeping between attempts.
+retry() {
+  local attempts=$1 n=1
+  shift
+  until "$@"; do
+    ((n >= attempts)) && return 1
+    log "attempt $n/$attempts failed: $1; retrying in ${RETRY_SLEEP_SECONDS}s"
+    n=$((n + 1))
+    sleep "$RETRY_SLEEP_SECONDS"
+  done
+}
+
+now_epoch() { printf '%s\n' "${BOOTSTRAP_NOW_EPOCH:-$(date -u +%s)}"; }
+
+# IMDSv2: a session token first (PUT), then the metadata path with that token.
+imds() {
+  local token
+  token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) ||
+    die "IMDSv2 token request failed"
+  curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1" || die "IMDS read of $1 failed"
+}
+
+# Sets INSTANCE_ID, AVAILABILITY_ZONE, NODE_IP and NODE_NAME (the private DNS name the
+# AWS cloud controller expects as node name).
+node_identity() {
+  INSTANCE_ID=$(imds instance-id)
+  AVAILABILITY_ZONE=$(imds placement/availability-zone)
+  NODE_IP=$(imds local-ipv4)
+  NODE_NAME=$(imds local-hostname)
+  export INSTANCE_ID AVAILABILITY_ZONE NODE_IP NODE_NAME
+}
+
+ssm_get() { aws ssm get-parameter --region "$REGION" --name "$1" --with-decryption --query Parameter.Value --output text 2>/dev/null; }
+
+ssm_put_secret() {
+  aws ssm put-parameter --region "$REGION" --name "$1" --value "$2" --type SecureString --key-id "$KMS_KEY" --overwrite >/dev/null
+}
+
+# render_template TEMPLATE OUTPUT VAR...: replaces @@VAR@@ with the variable's value.
+render_template() {
+  local template=$1 output=$2 content var
+  shift 2
+  content=$(<"$template") || die "cannot read template $template"
+  for var in "$@"; do
+    content=${content//@@${var}@@/${!var}}
+  done
+  [[ $content != *@@*@@* ]] || die "template $template has unfilled placeholders"
+  (umask 077 && printf '%s\n' "$content" >"$output")
+}
+
+# Runs a script beside this library (they are installed together).
+run_sibling() {
+  local script=$1
+  shift
+  bash "$BOOTSTRAP_LIB/$script" "$@"
+}

@@ -1,0 +1,75 @@
+import { bootstrapNames, CORE_ADDONS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { joinMaterialTimings, snapshotSchedule } from '../timings';
+import type { UserDataInput } from '../user-data-input';
+import { toolVersions } from '../versions';
+import { gitUrl } from './addons';
+
+/**
+ * Every control-plane ASG name: one per AZ, and a second or third per AZ when there are
+ * more nodes than AZs (a name that matches no ASG only widens the EC2 filter, harmlessly).
+ */
+export function controlPlaneAsgNames(input: Pick<UserDataInput, 'cluster' | 'names'>): string[] {
+  const { availabilityZones: zones, controlPlane } = input.cluster;
+  const asg = input.names.controlPlaneAsg as (az: string, ordinal?: number) => string;
+  const perZone = largestZoneShare(controlPlane.count, zones.length);
+  return zones.flatMap((az) => Array.from({ length: perZone }, (_, ordinal) => (ordinal === 0 ? asg(az) : asg(az, ordinal))));
+}
+
+/** The parameters the scripts read from /etc/node-bootstrap/env, in file order. */
+export function envEntries(input: UserDataInput): [string, string][] {
+  const { cluster, settings, role } = input;
+  const names: ClusterNames = input.names;
+  const tools = toolVersions(cluster.kubernetesVersion);
+  const join = joinMaterialTimings();
+  const snapshots = snapshotSchedule(cluster);
+  const extra = bootstrapNames(names);
+  const entries: [string, string | number][] = [
+    ['CLUSTER_NAME', cluster.name],
+    ['ROLE', role],
+    ['REGION', cluster.region],
+    ['K8S_VERSION', cluster.kubernetesVersion],
+    ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
+    ['API_ENDPOINT', input.apiEndpoint],
+    ['AWSCLI_VERSION', tools.awsCli],
+    ['KMS_KEY', names.kmsAlias],
+    ['SSM_INIT_LOCK', names.ssm.initLock],
+    ['SSM_JOIN_TOKEN', names.ssm.joinToken],
+    ['SSM_CA_CERT_HASH', names.ssm.caCertHash],
+    ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
+  ];
+  if (role === 'control-plane') {
+    entries.push(
+      ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
+      ['SSM_RESTORE_FROM', extra.restoreFrom],
+      ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
+      ['ETCD_VERSION', tools.etcd],
+      ['HELM_VERSION', tools.helm],
+      ['JOIN_TOKEN_TTL', `${join.tokenTtlSeconds}s`],
+      ['JOIN_REFRESH_AFTER_SECONDS', join.refreshAfterSeconds],
+      ['BACKUP_BUCKET', names.etcdBackupBucket],
+      ['SNAPSHOT_PREFIX', extra.etcdSnapshotPrefix],
+      ['SNAPSHOT_RETENTION_DAYS', snapshots.retentionDays],
+      ['SNAPSHOT_KEEP_MIN', snapshots.keepAtLeast],
+      ['CILIUM_REPO', CORE_ADDONS.cilium.repository],
+      ['CILIUM_VERSION', CORE_ADDONS.cilium.version],
+      ['CCM_REPO', CORE_ADDONS.awsCloudController.repository],
+      ['CCM_VERSION', CORE_ADDONS.awsCloudController.version],
+      ['FLUX_OPERATOR_REPO', CORE_ADDONS.fluxOperator.repository],
+      ['FLUX_OPERATOR_VERSION', CORE_ADDONS.fluxOperator.version],
+      ['GIT_URL', gitUrl(settings)],
+      ['GIT_BRANCH', cluster.gitops.branch],
+      ['GITOPS_PATH', names.gitopsPath],
+    );
+  }
+  return entries.map(([key, value]) => [key, String(value)]);
+}
+
+/** KEY='value' lines: sourced by bash, so values are single-quoted and may not contain one. */
+export function envFile(entries: readonly [string, string][]): string {
+  return entries
+    .map(([key, value]) => {
+      if (/['\n]/.test(value)) throw new Error(`node-bootstrap env ${key}: value ${JSON.stringify(value)} may not contain a single quote or newline`);
+      return `${key}='${value}'\n`;
+    })
+    .join('');
+}

@@ -1,0 +1,91 @@
+import { KUBERNETES_PORTS, type ClusterDefinition, type WorkerPool } from '@platform/platform-config';
+import { failoverTimings } from '../timings';
+import { yamlDocuments } from './yaml-text';
+
+/*
+ * kubeadm v1beta4 configuration templates. What only the node knows at boot (its name,
+ * address, instance id, the join material) is left as @@NAME@@ and filled in by the
+ * scripts' render_template; everything else comes from the cluster definition here.
+ */
+
+const KUBEADM_API = 'kubeadm.k8s.io/v1beta4';
+const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+
+const args = (entries: Record<string, string | number>) => Object.entries(entries).map(([name, value]) => ({ name, value: String(value) }));
+
+function nodeRegistration(taints: readonly object[], labels: Readonly<Record<string, string>>) {
+  const kubeletArgs: Record<string, string> = {
+    'cloud-provider': 'external',
+    'node-ip': '@@NODE_IP@@',
+    'provider-id': 'aws:///@@AVAILABILITY_ZONE@@/@@INSTANCE_ID@@',
+  };
+  const labelText = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  if (labelText) kubeletArgs['node-labels'] = labelText;
+  return { name: '@@NODE_NAME@@', criSocket: CRI_SOCKET, kubeletExtraArgs: args(kubeletArgs), taints: [...taints] };
+}
+
+const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
+
+/** ClusterConfiguration + InitConfiguration + KubeletConfiguration for the initialiser. */
+export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: string): string {
+  const t = failoverTimings(cluster);
+  const init = {
+    apiVersion: KUBEADM_API,
+    kind: 'InitConfiguration',
+    certificateKey: '@@CERTIFICATE_KEY@@',
+    localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer },
+    nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
+  };
+  const clusterConfiguration = {
+    apiVersion: KUBEADM_API,
+    kind: 'ClusterConfiguration',
+    clusterName: cluster.name,
+    kubernetesVersion: `v${cluster.kubernetesVersion}`,
+    controlPlaneEndpoint: endpoint(apiEndpoint),
+    networking: { podSubnet: cluster.clusterNetwork.podCidr, serviceSubnet: cluster.clusterNetwork.serviceCidr },
+    apiServer: {
+      certSANs: [apiEndpoint],
+      extraArgs: args({
+        'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
+        'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
+      }),
+    },
+    controllerManager: {
+      extraArgs: args({
+        'cloud-provider': 'external',
+        'node-monitor-period': `${t.nodeMonitorPeriodSeconds}s`,
+        'node-monitor-grace-period': `${t.nodeMonitorGracePeriodSeconds}s`,
+      }),
+    },
+    etcd: { local: { dataDir: '/var/lib/etcd' } },
+  };
+  // Stored by kubeadm in the kubelet-config ConfigMap, so every joining node gets it too.
+  const kubelet = {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    cgroupDriver: 'systemd',
+    nodeStatusUpdateFrequency: `${t.nodeStatusUpdateFrequencySeconds}s`,
+    nodeStatusReportFrequency: `${t.nodeStatusReportFrequencySeconds}s`,
+    nodeLeaseDurationSeconds: t.nodeLeaseDurationSeconds,
+    shutdownGracePeriod: '30s',
+    shutdownGracePeriodCriticalPods: '10s',
+  };
+  return yamlDocuments([init, clusterConfiguration, kubelet]);
+}
+
+/** JoinConfiguration for a control-plane node, or for a worker of `pool`. */
+export function kubeadmJoinTemplate(apiEndpoint: string, pool: WorkerPool | undefined): string {
+  const join: Record<string, unknown> = {
+    apiVersion: KUBEADM_API,
+    kind: 'JoinConfiguration',
+    discovery: {
+      bootstrapToken: { apiServerEndpoint: endpoint(apiEndpoint), token: '@@JOIN_TOKEN@@', caCertHashes: ['@@CA_CERT_HASH@@'] },
+    },
+    nodeRegistration: pool ? nodeRegistration(pool.taints, pool.labels) : nodeRegistration([CONTROL_PLANE_TAINT], {}),
+  };
+  if (!pool) {
+    join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };
+  }
+  return yamlDocuments([join]);
+}

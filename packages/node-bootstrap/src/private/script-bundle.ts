@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the real scripts live; the renderer embeds them from here. */
+export const SCRIPTS_DIR = join(__dirname, '..', '..', 'scripts');
+
+/** Scripts each role needs (lib.sh is sourced by all of them). */
+export const ROLE_SCRIPTS = {
+  'control-plane': ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'control-plane.sh', 'join-material.sh', 'etcd-snapshot.sh', 'etcd-restore.sh', 'install-addons.sh'],
+  worker: ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'worker.sh'],
+} as const;
+
+const DELIMITER = 'NODE_BOOTSTRAP_EOF';
+
+/**
+ * Comment lines cost user-data bytes and change nothing at run time: they stay in the
+ * repository files and are left out of what ships (the shebang stays).
+ */
+export function stripComments(script: string): string {
+  return script
+    .split('\n')
+    .filter((line, i) => i === 0 || !/^\s*#/.test(line))
+    .join('\n');
+}
+
+/**
+ * One shell script that writes the role's scripts beside itself. Shipped gzip+base64 as a
+ * single file: compressing all scripts together is a third smaller than one by one, and
+ * base64 keeps `${`, quotes and backslashes out of the Terraform string the user data is.
+ */
+export function scriptBundle(role: keyof typeof ROLE_SCRIPTS): string {
+  const parts = ['#!/usr/bin/env bash', 'set -eu', 'cd "$(dirname "$0")"'];
+  for (const file of ROLE_SCRIPTS[role]) {
+    const body = stripComments(readFileSync(join(SCRIPTS_DIR, file), 'utf8')).replace(/\n+$/, '');
+    if (body.split('\n').includes(DELIMITER)) throw new Error(`scripts/${file} contains the bundle delimiter line ${DELIMITER}`);
+    parts.push(`cat >${file} <<'${DELIMITER}'`, body, DELIMITER, `chmod 0755 ${file}`);
+  }
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callsOf, FakeNode, inputFor, type Rule } from './harness';
+
+const REGION = '--region ap-northeast-2';
+const LOCK = '/hakube/production/kubeadm/init-lock';
+const TOKEN = '/hakube/production/kubeadm/join-token';
+const HASH = '/hakube/production/kubeadm/ca-cert-hash';
+const CERT_KEY = '/hakube/production/kubeadm/certificate-key';
+const ASGS = 'production-control-plane-a,production-control-plane-b,production-control-plane-c';
+const KEY = 'a'.repeat(64);
+const get = (name: string) => `aws ssm get-parameter ${REGION} --name ${name} --with-decryption --query Parameter.Value --output text`;
+const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --overwrite`;
+const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].PrivateIpAddress --output text`;
+
+const publishRules: Rule[] = [
+  { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
+  { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
+];
+const joinMaterial: Rule[] = [
+  { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: 'abcdef.0123456789abcdef\n' },
+  { cmd: 'aws', args: `ssm get-parameter * --name ${HASH} *`, stdout: 'sha256:feed\n' },
+  { cmd: 'aws', args: `ssm get-parameter * --name ${CERT_KEY} *`, stdout: `${KEY}\n` },
+];
+
+const nodes: FakeNode[] = [];
+function controlPlane(rules: Rule[]) {
+  const node = new FakeNode(inputFor('production', 'control-plane'));
+  node.setRules([...rules, { cmd: 'kubeadm', args: 'init *', creates: join(node.kube, 'admin.conf') }, { cmd: 'helm', args: 'version --short', stdout: 'v3.19.0+g3d8990f\n' }]);
+  nodes.push(node);
+  return node;
+}
+afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
+
+describe('control-plane.sh: exactly one initialiser', () => {
+  it('takes the lock with a create-only put and initialises, publishes join material, installs add-ons', () => {
+    const node = controlPlane([...publishRules, { cmd: 'aws', args: `ssm get-parameter * --name /hakube/production/kubeadm/restore-from *`, exit: 254 }]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const initConfig = join(node.state, 'kubeadm-init.yaml');
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'systemctl').slice(0, 4)).toEqual([
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
+      get('/hakube/production/kubeadm/restore-from'),
+      'kubeadm certs certificate-key',
+      `kubeadm init --config ${initConfig} --upload-certs`,
+    ]);
+    // The lock put never overwrites: that is what makes it a lock.
+    expect(result.calls[0]).not.toContain('--overwrite');
+    const rendered = node.file(initConfig);
+    expect(rendered).toContain(`name: 'ip-10-20-1-20.ap-northeast-2.compute.internal'`);
+    expect(rendered).toContain('value: aws:///ap-northeast-2b/i-new');
+    expect(rendered).toContain(`certificateKey: '${KEY}'`);
+    expect(rendered).not.toContain('@@');
+    expect(callsOf(result.calls, 'aws')).toContain(put(TOKEN, 'abcdef.0123456789abcdef'));
+    expect(callsOf(result.calls, 'helm').map((c) => c.split(' ').slice(0, 4).join(' '))).toContain('helm upgrade --install cilium');
+    expect(callsOf(result.calls, 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
+    expect(node.exists(join(node.state, 'control-plane.done'))).toBe(true);
+  });
+
+  it('joins when another instance holds the lock and join material exists, removing members of dead instances first', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
+      ...joinMaterial,
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: '10.20.0.10\t10.20.2.30\t10.20.1.20\n' },
+      {
+        cmd: 'etcdctl',
+        args: '*member list*',
+        stdout: [
+          '1a2b3c, started, ip-10-20-0-10, https://10.20.0.10:2380, https://10.20.0.10:2379, false',
+          '4d5e6f, started, ip-10-20-1-11, https://10.20.1.11:2380, https://10.20.1.11:2379, false',
+          '7a8b9c, started, ip-10-20-2-30, https://10.20.2.30:2380, https://10.20.2.30:2379, false',
+          '',
+        ].join('\n'),
+      },
+    ]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const joinConfig = join(node.state, 'kubeadm-join.yaml');
+    const endpoints = '--endpoints=https://10.20.0.10:2379,https://10.20.2.30:2379';
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
+      get(LOCK),
+      get(TOKEN),
+      get(TOKEN),
+      get(HASH),
+      get(CERT_KEY),
+      `kubeadm join phase control-plane-prepare download-certs --config ${joinConfig}`,
+      `kubeadm join phase control-plane-prepare certs --config ${joinConfig}`,
+      describeLive,
+      `etcdctl ${endpoints} member list -w simple`,
+      `etcdctl ${endpoints} member remove 4d5e6f`,
+      `kubeadm join --config ${joinConfig}`,
+      'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer',
+    ]);
+    const rendered = node.file(joinConfig);
+    expect(rendered).toContain(`token: 'abcdef.0123456789abcdef'`);
+    expect(rendered).toContain(`- 'sha256:feed'`);
+    expect(rendered).toContain('apiServerEndpoint: ${aws_lb.api_production.dns_name}:6443');
+  });
+
+  it('removes its own leftover member and resets an unfinished join before joining again', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
+      ...joinMaterial,
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: '10.20.0.10\t10.20.1.20\n' },
+      { cmd: 'etcdctl', args: '*member list*', stdout: 'aa, started, a, https://10.20.0.10:2380, x, false\nbb, unstarted, , https://10.20.1.20:2380, , false\n' },
+    ]);
+    writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const relevant = callsOf(result.calls, 'kubeadm', 'etcdctl');
+    expect(relevant[0]).toBe('kubeadm reset --force');
+    expect(relevant).toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove bb');
+    expect(relevant).not.toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove aa');
+  });
+
+  it('takes over once when the lock holder died before publishing join material', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} --value i-new --type String`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-dead\n' },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, exit: 254 },
+      { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-dead *', stdout: 'terminated\n' },
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', exit: 254 },
+      ...publishRules,
+    ]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'aws').slice(0, 6)).toEqual([
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
+      get(LOCK),
+      get(TOKEN),
+      `aws ec2 describe-instances ${REGION} --instance-ids i-dead --query Reservations[].Instances[].State.Name --output text`,
+      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-dead --value i-new --type String`,
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+    ]);
+    expect(result.calls.some((c) => c.startsWith('kubeadm init '))).toBe(true);
+  });
+
+  it('keeps waiting while the holder lives, then fails naming the lock holder', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-busy\n' },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, exit: 254 },
+      { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-busy *', stdout: 'running\n' },
+    ]);
+    const result = node.run('control-plane.sh', [], { LOCK_WAIT_ATTEMPTS: '3' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[decide-role] FAILED: no join material after 3 attempts (init lock held by i-busy)');
+    expect(callsOf(result.calls, 'sleep')).toEqual(['sleep 10', 'sleep 10', 'sleep 10']);
+    expect(result.calls.some((c) => c.startsWith('kubeadm'))).toBe(false);
+  });
+
+  it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {
+    const node = controlPlane([]);
+    writeFileSync(join(node.state, 'control-plane.done'), '');
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
+  });
+
+  it('refuses to join without a live peer and says so', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
+      ...joinMaterial,
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: '10.20.1.20\n' },
+    ]);
+    const result = node.run('control-plane.sh');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: no live control-plane peer to join');
+    expect(result.calls.some((c) => c.startsWith('kubeadm join --config'))).toBe(false);
+  });
+});

@@ -1,0 +1,149 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse } from 'yaml';
+import { defaultPlatform } from '@platform/platform-config';
+import { renderUserData, type UserDataInput } from '../src';
+
+export const platform = defaultPlatform();
+export const API = '${aws_lb.api_production.dns_name}';
+
+export function inputFor(clusterName: string, role: 'control-plane' | 'worker', poolName?: string): UserDataInput {
+  const cluster = platform.cluster(clusterName);
+  const pool = role === 'worker' ? cluster.workerPools.find((p) => p.name === (poolName ?? cluster.workerPools[0].name)) : undefined;
+  return { role, cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: API, pool };
+}
+
+/** A fake command's answer: first rule whose glob matches the arguments wins. */
+export interface Rule {
+  readonly cmd: string;
+  /** bash glob over the arguments joined by spaces. */
+  readonly args: string;
+  readonly exit?: number;
+  readonly stdout?: string;
+  /** Create the file named by the last argument (etcdctl snapshot save). */
+  readonly touchLastArg?: boolean;
+  /** Create this file (kubeadm init writes admin.conf). */
+  readonly creates?: string;
+  /** Apply only to the first N matching calls. */
+  readonly times?: number;
+}
+
+const FAKE = `#!/usr/bin/env bash
+name=\${0##*/}
+printf '%s\\n' "$name $*" >>"$FAKE_DIR/calls.log"
+args="$*"
+n=0
+while IFS=$'\\t' read -r cmd pattern code out touch times; do
+  n=$((n + 1))
+  [[ $cmd == "$name" ]] || continue
+  # shellcheck disable=SC2053
+  [[ $args == $pattern ]] || continue
+  if [[ $times != 0 ]]; then
+    used=$(cat "$FAKE_DIR/used.$n" 2>/dev/null || echo 0)
+    ((used < times)) || continue
+    echo $((used + 1)) >"$FAKE_DIR/used.$n"
+  fi
+  if [[ $touch == LAST ]]; then : >"\${*: -1}"; elif [[ $touch != - ]]; then : >"$touch"; fi
+  if [[ $out != - ]]; then printf '%b' "$out"; fi
+  exit "$code"
+done <"$FAKE_DIR/rules.tsv"
+exit 0
+`;
+
+export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd'];
+
+const encode = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+
+/** A node in a temporary directory: the rendered files, the unpacked scripts and fake commands. */
+export class FakeNode {
+  readonly root = mkdtempSync(join(tmpdir(), 'node-bootstrap-'));
+  readonly etc = join(this.root, 'etc');
+  readonly lib = join(this.root, 'lib');
+  readonly state = join(this.root, 'state');
+  readonly kube = join(this.root, 'kubernetes');
+  readonly fakeDir = join(this.root, 'fake');
+
+  constructor(readonly input: UserDataInput, rules: readonly Rule[] = []) {
+    const config = parse(renderUserData(input)) as { write_files: { path: string; content: string; encoding?: string }[] };
+    for (const file of config.write_files) {
+      const target = file.path.startsWith('/etc/node-bootstrap/') ? join(this.etc, file.path.slice('/etc/node-bootstrap/'.length))
+        : file.path.startsWith('/opt/node-bootstrap/') ? join(this.lib, file.path.slice('/opt/node-bootstrap/'.length)) : undefined;
+      if (!target) continue;
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file.encoding === 'gz+b64' ? gunzipSync(Buffer.from(file.content, 'base64')) : file.content);
+    }
+    const unpacked = spawnSync('bash', [join(this.lib, 'bundle.sh')], { encoding: 'utf8' });
+    if (unpacked.status !== 0) throw new Error(`bundle.sh failed: ${unpacked.stderr}`);
+    mkdirSync(join(this.fakeDir, 'bin'), { recursive: true });
+    for (const name of FAKED) {
+      writeFileSync(join(this.fakeDir, 'bin', name), FAKE);
+      chmodSync(join(this.fakeDir, 'bin', name), 0o755);
+    }
+    mkdirSync(this.state, { recursive: true });
+    mkdirSync(join(this.kube, 'pki', 'etcd'), { recursive: true });
+    this.setRules(rules);
+  }
+
+  setRules(rules: readonly Rule[]): void {
+    const identity: Rule[] = [
+      { cmd: 'curl', args: '*api/token', stdout: 'imds-token' },
+      { cmd: 'curl', args: '*meta-data/instance-id', stdout: 'i-new' },
+      { cmd: 'curl', args: '*meta-data/placement/availability-zone', stdout: 'ap-northeast-2b' },
+      { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: '10.20.1.20' },
+      { cmd: 'curl', args: '*meta-data/local-hostname', stdout: 'ip-10-20-1-20.ap-northeast-2.compute.internal' },
+    ];
+    const lines = [...rules, ...identity].map((r) =>
+      [r.cmd, r.args, r.exit ?? 0, r.stdout === undefined ? '-' : encode(r.stdout), r.touchLastArg ? 'LAST' : (r.creates ?? '-'), r.times ?? 0].join('\t'),
+    );
+    writeFileSync(join(this.fakeDir, 'rules.tsv'), `${lines.join('\n')}\n`);
+  }
+
+  file(path: string): string {
+    return readFileSync(path, 'utf8');
+  }
+
+  exists(path: string): boolean {
+    return existsSync(path);
+  }
+
+  /** Runs a shipped script; returns its exit code, stderr and the commands it issued. */
+  run(script: string, args: readonly string[] = [], env: Record<string, string> = {}) {
+    writeFileSync(join(this.fakeDir, 'calls.log'), '');
+    const result = spawnSync('bash', [join(this.lib, script), ...args], {
+      encoding: 'utf8',
+      env: {
+        PATH: `${join(this.fakeDir, 'bin')}:${process.env.PATH ?? ''}`,
+        HOME: this.root,
+        FAKE_DIR: this.fakeDir,
+        BOOTSTRAP_LIB: this.lib,
+        BOOTSTRAP_ETC: this.etc,
+        STATE_DIR: this.state,
+        KUBE_DIR: this.kube,
+        ETCD_DATA_DIR: join(this.root, 'etcd'),
+        BOOTSTRAP_NOW_EPOCH: String(Date.UTC(2025, 5, 30, 12, 0, 0) / 1000),
+        ...env,
+      },
+    });
+    const calls = this.file(join(this.fakeDir, 'calls.log')).split('\n').filter(Boolean);
+    return { status: result.status, stderr: result.stderr, stdout: result.stdout, calls };
+  }
+}
+
+/** Only the calls of the given commands (identity reads and sleeps are noise in most assertions). */
+export function callsOf(calls: readonly string[], ...commands: string[]): string[] {
+  return calls.filter((c) => commands.includes(c.split(' ')[0]));
+}
+
+/** Loud skip locally, failure in CI, when a required tool is missing. */
+export function requireTool(tool: string): boolean {
+  const found = spawnSync('bash', ['-c', `command -v ${tool}`]).status === 0;
+  if (!found) {
+    const message = `SKIPPED: ${tool} is not installed (apt-get install ${tool}); its checks did not run`;
+    if (process.env.CI === 'true') throw new Error(message);
+    console.warn(`\n${'!'.repeat(70)}\n${message}\n${'!'.repeat(70)}`);
+  }
+  return found;
+}

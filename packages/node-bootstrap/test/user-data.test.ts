@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { renderUserData } from '../src';
+import { SCRIPTS_DIR } from '../src/private/script-bundle';
+import { API, inputFor, platform, requireTool } from './harness';
+
+const EC2_USER_DATA_LIMIT = 16384;
+const variants = platform.clusters.flatMap((cluster) => [
+  { label: `${cluster.name} control-plane`, input: inputFor(cluster.name, 'control-plane') },
+  ...cluster.workerPools.map((pool) => ({ label: `${cluster.name} worker ${pool.name}`, input: inputFor(cluster.name, 'worker', pool.name) })),
+]);
+
+describe('rendered user-data', () => {
+  const work = mkdtempSync(join(tmpdir(), 'user-data-'));
+
+  it.each(variants)('$label passes cloud-init schema', ({ input }) => {
+    if (!requireTool('cloud-init')) return;
+    const file = join(work, `${input.cluster.name}-${input.role}-${input.pool?.name ?? 'cp'}.yaml`);
+    writeFileSync(file, renderUserData(input));
+    const result = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toContain('Valid cloud-config');
+    expect(result.status).toBe(0);
+  });
+
+  it.each(variants)('$label stays under the EC2 limit after base64gzip', ({ input }) => {
+    // Terraform's base64gzip of the text with the endpoint resolved to a long real NLB name.
+    const resolved = renderUserData(input).split(API).join('production-api-0123456789abcdef.elb.ap-northeast-2.amazonaws.com');
+    const size = gzipSync(resolved, { level: 6 }).toString('base64').length;
+    expect(size).toBeLessThan(EC2_USER_DATA_LIMIT);
+    console.log(`user-data ${input.cluster.name} ${input.role} ${input.pool?.name ?? ''}: ${resolved.length} B text, ${size} B base64gzip`);
+  });
+
+  it.each(variants)('$label is a safe Terraform string literal around the endpoint token', ({ input }) => {
+    const text = renderUserData(input);
+    expect(text).toContain(API);
+    const rest = text.split(API).join('');
+    expect(rest).not.toMatch(/["\\]|\$\{|%\{/);
+  });
+
+  it('is byte-identical across renders', () => {
+    expect(renderUserData(inputFor('production', 'control-plane'))).toBe(renderUserData(inputFor('production', 'control-plane')));
+  });
+
+  it('survives the Terraform path: base64gzip in cdktf, the token resolved by terraform', () => {
+    if (!requireTool('terraform')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'tf-user-data-'));
+    try {
+      const text = renderUserData({ ...inputFor('production', 'control-plane'), apiEndpoint: '${var.api}' });
+      const literal = text.replace(/\$\{var\.api\}/g, '@@TOKEN@@');
+      // The same escaping cdktf applies (newlines, ${); a plain string literal with the token spliced in.
+      const escaped = literal.replace(/\n/g, '\\n').split('@@TOKEN@@').join('${var.api}');
+      writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({
+        variable: { api: { type: 'string' } },
+        output: { user_data: { value: `\${base64gzip("${escaped}")}` } },
+      }));
+      const run = (args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1' } });
+      expect(run(['init', '-backend=false', '-input=false']).status).toBe(0);
+      const plan = run(['plan', '-input=false', '-var', 'api=api.example.com', '-out', 'plan.bin']);
+      expect(plan.status, plan.stderr).toBe(0);
+      const shown = JSON.parse(run(['show', '-json', 'plan.bin']).stdout) as { planned_values: { outputs: { user_data: { value: string } } } };
+      const decoded = gunzipSync(Buffer.from(shown.planned_values.outputs.user_data.value, 'base64')).toString();
+      expect(decoded).toBe(text.split('${var.api}').join('api.example.com'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names what is wrong with the input', () => {
+    const worker = inputFor('production', 'worker');
+    expect(() => renderUserData({ ...worker, pool: undefined })).toThrow('renderUserData: pool is required for role worker (cluster production)');
+    expect(() => renderUserData({ ...inputFor('production', 'control-plane'), pool: worker.pool })).toThrow(
+      'renderUserData: pool general given for role control-plane; expected none (cluster production)',
+    );
+    expect(() => renderUserData({ ...worker, pool: { ...worker.pool!, name: 'gpu' } })).toThrow(
+      'renderUserData: pool gpu is not a worker pool of cluster production; expected one of general, burst',
+    );
+    expect(() => renderUserData({ ...worker, apiEndpoint: 'a "b"' })).toThrow('renderUserData: apiEndpoint "a \\"b\\"" is not usable');
+  });
+});
+
+describe('scripts', () => {
+  const scripts = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh'));
+
+  it('are all shipped to some role', () => {
+    expect(scripts.sort()).toEqual(
+      ['bootstrap.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'lib.sh', 'node-prep.sh', 'worker.sh'],
+    );
+  });
+
+  it.each(scripts)('%s passes shellcheck and uses strict mode', (script) => {
+    const text = readFileSync(join(SCRIPTS_DIR, script), 'utf8');
+    expect(text).toContain('set -euo pipefail');
+    if (!requireTool('shellcheck')) return;
+    const result = spawnSync('shellcheck', ['-x', '-P', 'SCRIPTDIR', '--severity=style', join(SCRIPTS_DIR, script)], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
