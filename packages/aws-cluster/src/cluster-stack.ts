@@ -86,7 +86,7 @@ export class ClusterStack extends TerraformStack {
 
     const policyContext: NodePolicyContext = {
       region: cluster.region,
-      accountId: accountIdOf(key.keyArn),
+      accountId: accountIdOf(this, key.keyArn),
       clusterTagKey: names.clusterTagKey,
       autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
       kmsKeyArn: key.keyArn,

@@ -1,9 +1,11 @@
-import { Fn } from 'cdktf';
+import { Fn, TerraformLocal } from 'cdktf';
+import type { Construct } from 'constructs';
 
 /**
  * The account id taken from an ARN this stack creates: synth and plan need no AWS call
- * (a caller-identity data source would), yet policies name the exact account.
+ * (a caller-identity data source would), yet policies name the exact account. Kept in a
+ * local so policies embed `${local.account_id}`, whose JSON stays parseable before apply.
  */
-export function accountIdOf(arn: string): string {
-  return Fn.element(Fn.split(':', arn), 4);
+export function accountIdOf(scope: Construct, arn: string): string {
+  return new TerraformLocal(scope, 'account_id', Fn.element(Fn.split(':', arn), 4)).asString;
 }

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ControlPlane, MachineImage } from '../src';
+import { bareStack, clusterInput, platform, synthCluster, type Attributes, type Synth } from './support';
+
+function asgZones(synth: Synth, filter: (asg: Attributes) => boolean) {
+  return synth.values('aws_autoscaling_group').filter(filter).map((asg) => synth.deref(asg.vpc_zone_identifier[0]).availability_zone);
+}
+const isControlPlane = (asg: Attributes) => asg.name.includes('control-plane');
+
+describe('ControlPlane', () => {
+  const shipped = platform();
+  const production = synthCluster(shipped, 'production');
+
+  it('runs one ASG (min = max = 1) per node, one per distinct AZ, all behind the API target group', () => {
+    const groups = production.values('aws_autoscaling_group').filter(isControlPlane);
+    expect(groups.map((g) => g.name).sort()).toEqual(['production-control-plane-a', 'production-control-plane-b', 'production-control-plane-c']);
+    expect(groups.every((g) => g.min_size === 1 && g.max_size === 1 && g.desired_capacity === 1 && g.health_check_type === 'EC2')).toBe(true);
+    expect(new Set(asgZones(production, isControlPlane))).toEqual(new Set(shipped.cluster('production').availabilityZones));
+    const [[tgId]] = production.resources('aws_lb_target_group');
+    expect(groups.every((g) => g.target_group_arns[0] === `\${aws_lb_target_group.${tgId}.arn}`)).toBe(true);
+    expect(groups.every((g) => g.tag.some((t: Attributes) => t.key === 'kubernetes.io/cluster/production' && t.value === 'owned' && t.propagate_at_launch))).toBe(true);
+  });
+
+  it('spreads 5 nodes over 3 AZs with at most 2 per AZ (3 → 5 nodes)', () => {
+    const five = synthCluster(platform((input) => { clusterInput(input, 'production').controlPlane.count = 5; }), 'production');
+    const zones = asgZones(five, isControlPlane);
+    expect(zones).toHaveLength(5);
+    expect(Math.max(...['a', 'b', 'c'].map((s) => zones.filter((z) => z.endsWith(s)).length))).toBe(2);
+    expect(five.values('aws_autoscaling_group').filter(isControlPlane).map((g) => g.name).sort()).toEqual([
+      'production-control-plane-a', 'production-control-plane-a2', 'production-control-plane-b', 'production-control-plane-b2', 'production-control-plane-c',
+    ]);
+  });
+
+  it('gives every launch template IMDSv2 (hop limit 1), an encrypted gp3 root, no SSH key, an instance profile and gzipped user-data', () => {
+    const templates = production.values('aws_launch_template');
+    expect(templates).toHaveLength(5); // 3 control plane + 2 worker pools
+    for (const t of templates) {
+      expect(t.metadata_options).toMatchObject({ http_tokens: 'required', http_put_response_hop_limit: 1, http_endpoint: 'enabled' });
+      expect(t.block_device_mappings).toEqual([expect.objectContaining({ ebs: expect.objectContaining({ encrypted: 'true', volume_type: 'gp3' }) })]);
+      expect(t.key_name).toBeUndefined();
+      expect(t.iam_instance_profile.name).toMatch(/^\$\{aws_iam_instance_profile\./);
+      expect(t.user_data).toMatch(/^\$\{base64gzip\(/);
+      expect(t.image_id).toMatch(/^resolve:ssm:\/aws\/service\/canonical\/ubuntu\/server\/24\.04\//);
+    }
+    const cp = templates.filter((t) => t.name.includes('control-plane'));
+    expect(cp.every((t) => t.instance_type === 'm7i.large' && t.block_device_mappings[0].ebs.volume_size === 80)).toBe(true);
+    expect(cp.every((t) => t.iam_instance_profile.name.includes('control-plane-role'))).toBe(true);
+  });
+
+  it('passes the API endpoint token to the bootstrap user-data', () => {
+    const [template] = production.values('aws_launch_template').filter((t) => t.name.includes('control-plane'));
+    expect(template.user_data).toContain('aws_lb.');
+  });
+
+  describe('validation', () => {
+    const props = {
+      count: 3,
+      zones: [{ availabilityZone: 'ap-northeast-2a', subnetId: 's-1' }],
+      instanceType: 'm7i.large',
+      rootVolumeGiB: 50,
+      machineImage: MachineImage.ubuntu2404(),
+      instanceProfileName: 'p',
+      securityGroupIds: ['sg-1'],
+      targetGroupArns: ['tg'],
+      cloudConfig: '#cloud-config\n',
+      asgName: (az: string, i: number) => `cp-${az}-${i}`,
+      launchTemplateName: (az: string, i: number) => `cp-${az}-${i}`,
+      nodeTags: {},
+    };
+    const build = (change: object) => () => new ControlPlane(bareStack(), 'cp', { ...props, ...change });
+    it('rejects an even count', () => {
+      expect(build({ count: 4 })).toThrow('ControlPlane: props.count = 4; expected an odd number of at least 3 (etcd keeps quorum through one lost node)');
+    });
+    it('rejects a single node', () => {
+      expect(build({ count: 1 })).toThrow('ControlPlane: props.count = 1; expected an odd number of at least 3 (etcd keeps quorum through one lost node)');
+    });
+    it('rejects no AZ', () => {
+      expect(build({ zones: [] })).toThrow('ControlPlane: props.zones = []; expected at least one AZ');
+    });
+    it('rejects an unknown instance type', () => {
+      expect(build({ instanceType: 'x1.huge' })).toThrow('ControlPlane: props.instanceType = "x1.huge"; expected an instance type listed in INSTANCE_TYPES (platform-config)');
+    });
+  });
+});

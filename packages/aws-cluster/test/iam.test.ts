@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { NodeRole } from '../src';
+import { bareStack, platform, Synth, synthCluster, type Attributes } from './support';
+
+describe('node roles and policies', () => {
+  const production = synthCluster(platform(), 'production');
+  const roleId = (name: string) => production.resources('aws_iam_role').find(([, r]) => r.name === name)?.[0];
+  const policiesOf = (roleName: string): Record<string, Attributes> =>
+    Object.fromEntries(production.values('aws_iam_role_policy').filter((p) => p.role === `\${aws_iam_role.${roleId(roleName)}.name}`).map((p) => [p.name, Synth.policy(p.policy)]));
+  const statements = (policies: Record<string, Attributes>) => Object.values(policies).flatMap((d) => d.Statement as Attributes[]);
+  const actions = (s: Attributes) => [s.Action].flat() as string[];
+
+  const cp = policiesOf('production-control-plane');
+  const worker = policiesOf('production-worker');
+
+  it('trusts EC2 only', () => {
+    for (const name of ['production-control-plane', 'production-worker']) {
+      const [, role] = production.resources('aws_iam_role').find(([, r]) => r.name === name) as [string, Attributes];
+      expect(Synth.policy(role.assume_role_policy).Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    }
+  });
+
+  it('gives the control plane one policy per concern, none with a wildcard action', () => {
+    expect(Object.keys(cp).sort()).toEqual(['cloud-controller', 'cluster-autoscaler', 'ebs-csi-controller', 'etcd-backups', 'join-material', 'node-access']);
+    expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('conditions cluster-autoscaler writes on the cluster tags', () => {
+    const write = statements(cp).find((s) => actions(s).includes('autoscaling:SetDesiredCapacity')) as Attributes;
+    expect(actions(write).sort()).toEqual(['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup']);
+    expect(write.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/kubernetes.io/cluster/production': 'owned', 'aws:ResourceTag/k8s.io/cluster-autoscaler/production': 'owned' } });
+  });
+
+  it('limits EBS volume deletion to volumes the CSI driver made', () => {
+    const remove = statements(cp).find((s) => actions(s).includes('ec2:DeleteVolume')) as Attributes;
+    expect(remove.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ebs.csi.aws.com/cluster': 'true' } });
+  });
+
+  it('scopes join material to the cluster SSM path and backups to the cluster bucket', () => {
+    const ssm = statements(cp).find((s) => actions(s).includes('ssm:PutParameter')) as Attributes;
+    expect(ssm.Resource).toBe('arn:aws:ssm:ap-northeast-2:${local.account_id}:parameter/hakube/production/*');
+    expect(production.json.locals.account_id).toMatch(/^\$\{element\(split\(":", aws_kms_key\..*\.arn\), 4\)\}$/);
+    const snapshots = statements(cp).find((s) => actions(s).includes('s3:PutObject')) as Attributes;
+    expect(snapshots.Resource).toMatch(/^\$\{aws_s3_bucket\.etcd-backups_bucket_.*\.arn\}\/\*$/);
+  });
+
+  it('lets workers read the join token and CA hash, never the certificate key', () => {
+    expect(Object.keys(worker).sort()).toEqual(['join-material', 'node-access']);
+    const read = statements(worker).find((s) => actions(s).includes('ssm:GetParameter')) as Attributes;
+    expect(read.Resource).toHaveLength(2);
+    const certificateKey = production.resources('aws_ssm_parameter').find(([, p]) => p.name.endsWith('certificate-key')) as [string, Attributes];
+    expect(JSON.stringify(worker)).not.toContain(certificateKey[0]);
+    const decrypt = statements(worker).find((s) => actions(s).includes('kms:Decrypt')) as Attributes;
+    expect(decrypt.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toEqual(read.Resource);
+    expect(statements(worker).flatMap(actions)).not.toContain('ssm:PutParameter');
+  });
+
+  it('gives both roles ECR pull and Session Manager, not the broad managed policy', () => {
+    for (const policies of [cp, worker]) {
+      const access = policies['node-access'].Statement.flatMap(actions);
+      expect(access).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ssmmessages:OpenDataChannel']));
+    }
+    expect(production.values('aws_iam_role_policy_attachment').map((a) => a.policy_arn)).not.toContain('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+  });
+
+  it('rejects a role without policies', () => {
+    expect(() => new NodeRole(bareStack(), 'r', { roleName: 'r', instanceProfileName: 'r', policies: {} })).toThrow('NodeRole: props.policies = {}; expected at least one policy');
+  });
+});

@@ -1,0 +1,54 @@
+import { CNI, KUBERNETES_PORTS } from '@platform/platform-config';
+import { describe, expect, it } from 'vitest';
+import { platform, synthCluster, type Attributes } from './support';
+
+describe('NodeSecurityGroups', () => {
+  const production = synthCluster(platform(), 'production');
+  const groupRef = (name: string) => {
+    const [[id]] = production.resources('aws_security_group').filter(([, g]) => g.name === name);
+    return `\${aws_security_group.${id}.id}`;
+  };
+  const cp = groupRef('production-control-plane');
+  const worker = groupRef('production-worker');
+  const lb = groupRef('production-api-lb');
+  const ingress = production.values('aws_vpc_security_group_ingress_rule');
+  const into = (group: string, port: number) => ingress.filter((r) => r.security_group_id === group && r.from_port <= port && port <= r.to_port);
+  const sources = (rules: Attributes[]) => rules.map((r) => r.cidr_ipv4 ?? r.referenced_security_group_id).sort();
+
+  it('opens nothing to 0.0.0.0/0 inbound', () => {
+    expect(ingress.filter((r) => r.cidr_ipv4 === '0.0.0.0/0' || r.cidr_ipv6 === '::/0')).toEqual([]);
+  });
+
+  it('lets the API port in from the load balancer and the VPC only', () => {
+    expect(sources(into(cp, KUBERNETES_PORTS.apiServer))).toEqual(['10.20.0.0/16', lb].sort());
+  });
+
+  it('keeps etcd between control-plane nodes', () => {
+    for (const port of [KUBERNETES_PORTS.etcdClient, KUBERNETES_PORTS.etcdPeer]) expect(sources(into(cp, port))).toEqual([cp]);
+    expect(into(worker, KUBERNETES_PORTS.etcdClient)).toEqual([]);
+  });
+
+  it('lets kubelets be reached from the control plane only', () => {
+    expect(sources(into(cp, KUBERNETES_PORTS.kubelet))).toEqual([cp]);
+    expect(sources(into(worker, KUBERNETES_PORTS.kubelet))).toEqual([cp]);
+  });
+
+  it('opens NodePorts on workers to the VPC only', () => {
+    expect(sources(into(worker, 30080))).toEqual(['10.20.0.0/16']);
+    expect(into(cp, 30080)).toEqual([]);
+  });
+
+  it('opens the CNI ports between every pair of nodes', () => {
+    for (const port of CNI.nodePorts) {
+      for (const group of [cp, worker]) {
+        const rules = into(group, port.port).filter((r) => r.ip_protocol === port.protocol);
+        expect(sources(rules)).toEqual([cp, worker].sort());
+      }
+    }
+  });
+
+  it('tags exactly one group per node role for the cloud controller', () => {
+    const tagged = production.values('aws_security_group').filter((g) => g.tags['kubernetes.io/cluster/production'] === 'owned');
+    expect(tagged.map((g) => g.name).sort()).toEqual(['production-control-plane', 'production-worker']);
+  });
+});
