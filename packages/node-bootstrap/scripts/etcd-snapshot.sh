@@ -35,7 +35,7 @@ snapshot_epoch() {
 take_snapshot() {
   local work name
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  WORK=$work
   name=$(snapshot_name "$(now_epoch)")
   step snapshot-save
   etcdctl --endpoints="$LOCAL_ETCD" snapshot save "$work/snapshot.db" >/dev/null || die "etcdctl snapshot save failed"
@@ -64,6 +64,10 @@ apply_retention() {
     fi
   done < <(tr '\t' '\n' <<<"$keys" | sort -r)
 }
+
+WORK=
+cleanup() { if [[ -n $WORK ]]; then rm -rf "$WORK"; fi; }
+trap cleanup EXIT
 
 main() {
   step leader-check

@@ -1,0 +1,208 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callsOf, FakeNode, inputFor, type Rule } from './harness';
+
+const REGION = '--region ap-northeast-2';
+const BUCKET = 'hakube-production-etcd-backups-ap-northeast-2';
+const PREFIX = 'etcd-snapshots/production';
+const KEY = 'b'.repeat(64);
+// BOOTSTRAP_NOW_EPOCH in the harness: 2025-06-30T12:00:00Z.
+
+const nodes: FakeNode[] = [];
+function node(role: 'control-plane' | 'worker', rules: Rule[], cluster = 'production') {
+  const n = new FakeNode(inputFor(cluster, role), rules);
+  nodes.push(n);
+  return n;
+}
+afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
+
+describe('join-material.sh refresh (timer)', () => {
+  const published: Rule[] = [
+    { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
+    { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join x:6443 --token zyxwvu.0123456789abcdef --discovery-token-ca-cert-hash sha256:c0ffee\n' },
+  ];
+  const lastModified = (iso: string): Rule => ({ cmd: 'aws', args: 'ssm get-parameter * --query Parameter.LastModifiedDate *', stdout: `${iso}\n` });
+  const withAdmin = (n: FakeNode) => (writeFileSync(join(n.kube, 'admin.conf'), ''), n);
+
+  it('leaves material younger than the refresh age alone', () => {
+    const n = withAdmin(node('control-plane', [lastModified('2025-06-30T11:30:00.000000+00:00'), ...published]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'aws', 'kubeadm')).toEqual([
+      `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/certificate-key --query Parameter.LastModifiedDate --output text`,
+    ]);
+    expect(result.stderr).toContain('join material is 1800s old (refresh after 3600s): nothing to do');
+  });
+
+  it('uploads a new certificate key, creates a token and stores all three encrypted when the material is old', () => {
+    const n = withAdmin(node('control-plane', [lastModified('2025-06-30T10:45:00.000000+00:00'), ...published]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    const put = (name: string, value: string) =>
+      `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --overwrite`;
+    expect(callsOf(result.calls, 'aws', 'kubeadm').slice(1)).toEqual([
+      'kubeadm certs certificate-key',
+      `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
+      'kubeadm token create --ttl 14400s --print-join-command',
+      put('join-token', 'zyxwvu.0123456789abcdef'),
+      put('ca-cert-hash', 'sha256:c0ffee'),
+      put('certificate-key', KEY),
+    ]);
+  });
+
+  it('publishes when nothing was ever published', () => {
+    const n = withAdmin(node('control-plane', [{ cmd: 'aws', args: 'ssm get-parameter *', exit: 254 }, ...published]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls).toContain('kubeadm token create --ttl 14400s --print-join-command');
+  });
+
+  it('fails naming the step when kubeadm prints no usable token', () => {
+    const n = withAdmin(node('control-plane', [{ cmd: 'aws', args: 'ssm get-parameter *', exit: 254 }, published[0], { cmd: 'kubeadm', args: 'token create *', stdout: 'garbage\n' }]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[create-token] FAILED: unexpected token in join command: garbage');
+    expect(result.calls.some((c) => c.startsWith('aws ssm put-parameter'))).toBe(false);
+  });
+});
+
+describe('etcd-snapshot.sh (timer)', () => {
+  const status = (member: string, leader: string) =>
+    `[{"Endpoint":"https://127.0.0.1:2379","Status":{"header":{"cluster_id":1,"member_id":${member},"revision":9},"version":"3.6.5","leader":${leader},"raftTerm":4}}]\n`;
+  const pki = (n: FakeNode) => {
+    mkdirSync(join(n.kube, 'pki', 'etcd'), { recursive: true });
+    for (const f of ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key']) writeFileSync(join(n.kube, 'pki', f), f);
+    return n;
+  };
+
+  it('does nothing on a follower', () => {
+    const n = node('control-plane', [{ cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '222') }]);
+    const result = n.run('etcd-snapshot.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'aws', 'etcdctl')).toEqual(['etcdctl --endpoints=https://127.0.0.1:2379 endpoint status -w json']);
+  });
+
+  it('on the leader stores a time-named, KMS-encrypted archive and applies retention, keeping the newest', () => {
+    const old = (stamp: string) => `${PREFIX}/etcd-production-${stamp}.tar.gz`;
+    const listing = [old('20250530T114500Z'), old('20250531T120000Z'), old('20250601T000000Z'), old('20250630T114500Z'), `${PREFIX}/notes.txt`].join('\t');
+    const n = pki(
+      node('control-plane', [
+        { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '111') },
+        { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
+        { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` },
+      ]),
+    );
+    const result = n.run('etcd-snapshot.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const calls = callsOf(result.calls, 'aws', 'etcdctl');
+    expect(calls[1]).toMatch(/^etcdctl --endpoints=https:\/\/127\.0\.0\.1:2379 snapshot save \/.+\/snapshot\.db$/);
+    expect(calls[2]).toMatch(
+      new RegExp(`^aws s3 cp /\\S+/etcd-production-20250630T120000Z\\.tar\\.gz s3://${BUCKET}/${PREFIX}/etcd-production-20250630T120000Z\\.tar\\.gz ${REGION} --sse aws:kms --sse-kms-key-id alias/production-cluster --only-show-errors$`),
+    );
+    // 30 days retention from 2025-06-30T12:00Z: the cutoff is 2025-05-31T12:00Z. The
+    // fake listing does not include the new archive, so the three newest listed are kept.
+    expect(calls.slice(3)).toEqual([
+      `aws s3api list-objects-v2 ${REGION} --bucket ${BUCKET} --prefix ${PREFIX}/etcd-production- --query Contents[].Key --output text`,
+      `aws s3api delete-object ${REGION} --bucket ${BUCKET} --key ${old('20250530T114500Z')}`,
+    ]);
+  });
+
+  it('keeps old snapshots when there are no newer ones (a stopped timer never empties the bucket)', () => {
+    const listing = ['20250101T000000Z', '20250102T000000Z'].map((s) => `${PREFIX}/etcd-production-${s}.tar.gz`).join('\t');
+    const n = pki(
+      node('control-plane', [
+        { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('7', '7') },
+        { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
+        { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` },
+      ]),
+    );
+    const result = n.run('etcd-snapshot.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.some((c) => c.includes('delete-object'))).toBe(false);
+  });
+
+  it('fails naming the upload when S3 refuses it', () => {
+    const n = pki(
+      node('control-plane', [
+        { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('7', '7') },
+        { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
+        { cmd: 'aws', args: 's3 cp *', exit: 1 },
+      ]),
+    );
+    const result = n.run('etcd-snapshot.sh');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`[upload] FAILED: upload of etcd-production-20250630T120000Z.tar.gz to s3://${BUCKET}/${PREFIX} failed`);
+  });
+});
+
+describe('etcd-restore.sh', () => {
+  it('request latest marks the newest snapshot and releases the init lock and old join material', () => {
+    const listing = ['20250629T000000Z', '20250630T114500Z', '20250630T000000Z'].map((s) => `${PREFIX}/etcd-production-${s}.tar.gz`).join('\t');
+    const n = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` }]);
+    const result = n.run('etcd-restore.sh', ['request', 'latest']);
+    expect(result.status, result.stderr).toBe(0);
+    const newest = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz`;
+    expect(callsOf(result.calls, 'aws').slice(1)).toEqual([
+      `aws s3api head-object ${REGION} --bucket ${BUCKET} --key ${newest}`,
+      `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/restore-from --value ${newest} --type String --overwrite`,
+      `aws ssm delete-parameters ${REGION} --names /hakube/production/kubeadm/init-lock /hakube/production/kubeadm/join-token /hakube/production/kubeadm/ca-cert-hash /hakube/production/kubeadm/certificate-key`,
+    ]);
+  });
+
+  it('apply refuses an archive without the CA keys', () => {
+    const n = node('control-plane', []);
+    const result = n.run('etcd-restore.sh', ['apply', `${PREFIX}/x.tar.gz`], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`[download-snapshot] FAILED: ${PREFIX}/x.tar.gz is not a readable archive`);
+    expect(result.calls.some((c) => c.startsWith('etcdutl'))).toBe(false);
+  });
+});
+
+describe('worker.sh', () => {
+  it('waits for the join material, then joins with the pool labels and taints', () => {
+    const n = node('worker', [
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', exit: 254, times: 2 },
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: 'sha256:feed\n' },
+    ]);
+    const result = n.run('worker.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const joinConfig = join(n.state, 'kubeadm-join.yaml');
+    expect(callsOf(result.calls, 'kubeadm', 'sleep')).toEqual(['sleep 10', 'sleep 10', `kubeadm join --config ${joinConfig}`]);
+    const config = readFileSync(joinConfig, 'utf8');
+    expect(config).toContain('value: node.platform.io/pool=general');
+    expect(config).not.toContain('controlPlane:');
+    expect(n.run('worker.sh').calls.filter((c) => c.startsWith('kubeadm'))).toEqual([]);
+  });
+
+  it('gives up after the configured attempts naming the parameter', () => {
+    const n = node('worker', [{ cmd: 'aws', args: 'ssm get-parameter *', exit: 254 }]);
+    const result = n.run('worker.sh', [], { JOIN_WAIT_ATTEMPTS: '2' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[read-join-material] FAILED: no join material in /hakube/production/kubeadm/join-token after 2 attempts');
+  });
+});
+
+describe('install-addons.sh', () => {
+  it('installs the pinned charts and hands the Git token to the API on stdin only', () => {
+    const n = node('control-plane', [
+      { cmd: 'helm', args: 'version --short', stdout: 'v3.19.0+g1\n' },
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_SECRET\n' },
+    ]);
+    writeFileSync(join(n.kube, 'admin.conf'), '');
+    const result = n.run('install-addons.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const addons = join(n.etc, 'addons');
+    expect(callsOf(result.calls, 'helm', 'kubectl')).toEqual([
+      'helm version --short',
+      `helm upgrade --install cilium --repo https://helm.cilium.io cilium --version 1.18.2 --namespace kube-system --create-namespace --values ${addons}/cilium-values.yaml`,
+      `helm upgrade --install aws-cloud-controller-manager --repo https://kubernetes.github.io/cloud-provider-aws aws-cloud-controller-manager --version 0.0.10 --namespace kube-system --create-namespace --values ${addons}/ccm-values.yaml`,
+      expect.stringMatching(new RegExp(`^helm upgrade --install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator --version \\S+ --namespace flux-system --create-namespace --values ${addons}/flux-operator-values.yaml$`)),
+      'kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io',
+      'kubectl apply -f -',
+      `kubectl apply -f ${addons}/flux-instance.yaml`,
+    ]);
+    expect(result.calls.join('\n')).not.toContain('SECRET');
+  });
+});
