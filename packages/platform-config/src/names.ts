@@ -76,8 +76,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
     ciSubjects: {
-      // Scheduled drift detection runs on the main branch with no environment: read-only plan role.
-      plan: [`${repo}:pull_request`, `${repo}:ref:refs/heads/${settings.github.mainBranch}`],
+      plan: [`${repo}:pull_request`],
       apply: [`${repo}:environment:${settings.github.applyEnvironment}`, `${repo}:ref:refs/heads/${settings.github.mainBranch}`],
     },
   };
