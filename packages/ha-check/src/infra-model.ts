@@ -1,0 +1,309 @@
+import { allocatable, instanceCapacity } from './instance-capacity';
+import type {
+  BackupReplicationModel,
+  DefaultRoute,
+  InfraModel,
+  LoadBalancerModel,
+  NatGatewayModel,
+  NodeGroupModel,
+  Resources,
+  SubnetModel,
+  Taint,
+  TargetGroupModel,
+} from './model';
+import { runtimeHints } from './private/runtime-hints';
+import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
+import type { TerraformIndex, TfResource } from './terraform';
+
+/** Kubernetes API server port: the load balancer listening here is the API endpoint. */
+const API_PORT = 6443;
+/** AWS provider defaults for an NLB target group health check and deregistration delay. */
+const TG_DEFAULTS = { interval: 30, healthy: 3, unhealthy: 3, deregistration: 300 };
+const NODE_TEMPLATE_LABEL = 'k8s.io/cluster-autoscaler/node-template/label/';
+const NODE_TEMPLATE_TAINT = 'k8s.io/cluster-autoscaler/node-template/taint/';
+const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
+const REGION_SUFFIX = /([a-z]{2}(?:-gov)?-[a-z]+-\d)$/;
+
+function displayName(r: TfResource): string {
+  const v = r.values as Json;
+  return str(v.name) ?? str(tagsOf(v).Name) ?? str(v.bucket) ?? r.name;
+}
+
+function routeTarget(index: TerraformIndex, from: TfResource, route: Json): DefaultRoute {
+  const nat = index.resolve(from, route.nat_gateway_id);
+  if (nat) return { kind: 'nat', natGateway: nat.address };
+  const gateway = index.resolve(from, route.gateway_id);
+  if (gateway?.type === 'aws_internet_gateway' || /^igw-/.test(str(route.gateway_id) ?? '')) return { kind: 'internet-gateway' };
+  for (const key of ['transit_gateway_id', 'network_interface_id', 'vpc_peering_connection_id', 'gateway_id', 'nat_gateway_id', 'egress_only_gateway_id']) {
+    if (route[key] !== undefined && route[key] !== null && route[key] !== '') return { kind: 'other', target: String(route[key]) };
+  }
+  return { kind: 'none' };
+}
+
+const isDefaultRoute = (route: Json): boolean => str(route.cidr_block) === '0.0.0.0/0' || str(route.destination_cidr_block) === '0.0.0.0/0';
+
+function defaultRoutes(index: TerraformIndex): Map<string, DefaultRoute> {
+  const routes = new Map<string, DefaultRoute>();
+  for (const table of index.byType('aws_route_table')) {
+    const inline = blocks((table.values as Json).route).find(isDefaultRoute);
+    routes.set(table.address, inline ? routeTarget(index, table, inline) : { kind: 'none' });
+  }
+  for (const route of index.byType('aws_route')) {
+    const values = route.values as Json;
+    const table = index.resolve(route, values.route_table_id);
+    if (table && isDefaultRoute(values)) routes.set(table.address, routeTarget(index, route, values));
+  }
+  return routes;
+}
+
+function s3EndpointTables(index: TerraformIndex): Set<string> {
+  const tables = new Set<string>();
+  const endpoints = new Set<string>();
+  for (const ep of index.byType('aws_vpc_endpoint')) {
+    const v = ep.values as Json;
+    if (!/\.s3$/.test(str(v.service_name) ?? '') || (str(v.vpc_endpoint_type) ?? 'Gateway') !== 'Gateway') continue;
+    endpoints.add(ep.address);
+    for (const t of list(v.route_table_ids)) {
+      const table = index.resolve(ep, t);
+      if (table) tables.add(table.address);
+    }
+  }
+  for (const assoc of index.byType('aws_vpc_endpoint_route_table_association')) {
+    const v = assoc.values as Json;
+    const ep = index.resolve(assoc, v.vpc_endpoint_id);
+    const table = index.resolve(assoc, v.route_table_id);
+    if (ep && table && endpoints.has(ep.address)) tables.add(table.address);
+  }
+  return tables;
+}
+
+function subnets(index: TerraformIndex): SubnetModel[] {
+  const routes = defaultRoutes(index);
+  const s3Tables = s3EndpointTables(index);
+  const tableOf = new Map<string, string>();
+  for (const assoc of index.byType('aws_route_table_association')) {
+    const v = assoc.values as Json;
+    const subnet = index.resolve(assoc, v.subnet_id);
+    const table = index.resolve(assoc, v.route_table_id);
+    if (subnet && table) tableOf.set(subnet.address, table.address);
+  }
+  return index.byType('aws_subnet').map((s) => {
+    const v = s.values as Json;
+    const table = tableOf.get(s.address);
+    const defaultRoute: DefaultRoute = (table !== undefined ? routes.get(table) : undefined) ?? { kind: 'none' };
+    const mapsPublicIp = bool(v.map_public_ip_on_launch) ?? false;
+    return {
+      address: s.address,
+      name: displayName(s),
+      az: str(v.availability_zone) ?? 'unknown',
+      cidr: str(v.cidr_block),
+      public: defaultRoute.kind === 'internet-gateway' || (defaultRoute.kind === 'none' && mapsPublicIp),
+      defaultRoute,
+      s3Endpoint: table !== undefined && s3Tables.has(table),
+    };
+  });
+}
+
+function azsOfSubnets(index: TerraformIndex, from: TfResource, refs: unknown[], subnetAz: Map<string, string>): string[] {
+  const azs = refs.map((ref) => {
+    const subnet = index.resolve(from, ref);
+    return subnet ? subnetAz.get(subnet.address) : undefined;
+  });
+  return [...new Set(azs.filter((az): az is string => az !== undefined))].sort();
+}
+
+function targetGroup(r: TfResource): TargetGroupModel {
+  const v = r.values as Json;
+  const hc = block(v.health_check) ?? {};
+  return {
+    address: r.address,
+    name: displayName(r),
+    port: num(v.port),
+    healthCheck: {
+      intervalSeconds: num(hc.interval) ?? TG_DEFAULTS.interval,
+      healthyThreshold: num(hc.healthy_threshold) ?? TG_DEFAULTS.healthy,
+      unhealthyThreshold: num(hc.unhealthy_threshold) ?? TG_DEFAULTS.unhealthy,
+      protocol: str(hc.protocol) ?? str(v.protocol) ?? 'TCP',
+      path: str(hc.path),
+    },
+    deregistrationDelaySeconds: num(v.deregistration_delay) ?? TG_DEFAULTS.deregistration,
+  };
+}
+
+function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): LoadBalancerModel[] {
+  const groups = new Map(index.byType('aws_lb_target_group').map((tg) => [tg.address, targetGroup(tg)]));
+  const listeners = index.byType('aws_lb_listener');
+  return [...index.byType('aws_lb'), ...index.byType('aws_alb')]
+    .filter((lb) => (str((lb.values as Json).load_balancer_type) ?? 'application') === 'network')
+    .map((lb) => {
+      const v = lb.values as Json;
+      const subnetRefs = [...list(v.subnets), ...blocks(v.subnet_mapping).map((m) => m.subnet_id)];
+      const own = listeners.filter((l) => index.resolve(l, (l.values as Json).load_balancer_arn)?.address === lb.address);
+      const tgs = own.flatMap((l) =>
+        blocks((l.values as Json).default_action).flatMap((a) => {
+          const forward = block(a.forward);
+          const refs = [a.target_group_arn, ...blocks(forward?.target_group).map((t) => t.arn)];
+          return refs.map((ref) => index.resolve(l, ref)).filter((t): t is TfResource => t !== undefined);
+        }),
+      );
+      const targetGroups = [...new Set(tgs.map((t) => t.address))].map((a) => groups.get(a)).filter((t): t is TargetGroupModel => t !== undefined);
+      const isApi = own.some((l) => num((l.values as Json).port) === API_PORT) || targetGroups.some((t) => t.port === API_PORT);
+      return {
+        address: lb.address,
+        name: displayName(lb),
+        role: isApi ? ('api' as const) : ('other' as const),
+        internal: bool(v.internal) ?? false,
+        azs: azsOfSubnets(index, lb, subnetRefs, subnetAz),
+        crossZone: bool(v.enable_cross_zone_load_balancing) ?? false,
+        targetGroups,
+      };
+    });
+}
+
+function launchTemplateOf(index: TerraformIndex, asg: TfResource): { template: TfResource | undefined; overrides: string[] } {
+  const v = asg.values as Json;
+  const direct = block(v.launch_template);
+  const mixed = block(v.mixed_instances_policy);
+  const mixedLt = block(mixed?.launch_template);
+  const spec = block(mixedLt?.launch_template_specification);
+  const overrides = blocks(mixedLt?.override).map((o) => str(o.instance_type)).filter((t): t is string => t !== undefined);
+  const refs = [direct?.id, direct?.name, spec?.launch_template_id, spec?.launch_template_name];
+  let template: TfResource | undefined;
+  for (const ref of refs) template ??= index.resolve(asg, ref);
+  if (!template) {
+    const literal = refs.map(str).find((s) => s !== undefined);
+    template = index.byType('aws_launch_template').find((lt) => lt.stack === asg.stack && literal !== undefined && str((lt.values as Json).name) === literal);
+  }
+  return { template, overrides };
+}
+
+function parseTaint(key: string, raw: string): Taint {
+  const [value, effect] = raw.includes(':') ? [raw.slice(0, raw.lastIndexOf(':')), raw.slice(raw.lastIndexOf(':') + 1)] : ['', raw];
+  return { key, value, effect };
+}
+
+function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeGroupModel[] {
+  const attachments = index.byType('aws_autoscaling_attachment');
+  return index.byType('aws_autoscaling_group').map((asg) => {
+    const v = asg.values as Json;
+    const name = str(v.name) ?? str(v.name_prefix) ?? asg.name;
+    const tags = tagsOf(v);
+    const { template, overrides } = launchTemplateOf(index, asg);
+    const ltType = template ? str((template.values as Json).instance_type) : undefined;
+    const instanceTypes = overrides.length > 0 ? overrides : ltType ? [ltType] : [];
+    const capacities = instanceTypes.map((t) => [t, instanceCapacity(t)] as const);
+    const known = capacities.map(([, c]) => c).filter((c): c is Resources => c !== undefined);
+    const smallest = known.reduce<Resources | undefined>(
+      (min, c) => (min === undefined ? c : { cpuMilli: Math.min(min.cpuMilli, c.cpuMilli), memoryMiB: Math.min(min.memoryMiB, c.memoryMiB) }),
+      undefined,
+    );
+    const role = /control-plane/.test(name) || /control-plane/.test(tags['node.platform.io/role'] ?? '') ? ('control-plane' as const) : ('worker' as const);
+    const labels: Record<string, string> = role === 'control-plane' ? { [CONTROL_PLANE_LABEL]: '' } : {};
+    const taints: Taint[] = role === 'control-plane' ? [{ key: CONTROL_PLANE_LABEL, value: '', effect: 'NoSchedule' }] : [];
+    for (const [k, value] of Object.entries(tags)) {
+      if (k.startsWith(NODE_TEMPLATE_LABEL)) labels[k.slice(NODE_TEMPLATE_LABEL.length)] = value;
+      if (k.startsWith(NODE_TEMPLATE_TAINT)) {
+        const key = k.slice(NODE_TEMPLATE_TAINT.length);
+        if (!taints.some((t) => t.key === key)) taints.push(parseTaint(key, value));
+      }
+    }
+    const tgRefs = [...list(v.target_group_arns)];
+    for (const a of attachments) {
+      const av = a.values as Json;
+      const target = index.resolve(a, av.autoscaling_group_name);
+      if (target?.address === asg.address || str(av.autoscaling_group_name) === name) tgRefs.push(av.lb_target_group_arn);
+    }
+    const targetGroups = tgRefs.map((ref) => index.resolve(asg, ref)?.address).filter((t): t is string => t !== undefined);
+    const subnetAzs = azsOfSubnets(index, asg, list(v.vpc_zone_identifier), subnetAz);
+    const minSize = num(v.min_size) ?? 0;
+    return {
+      address: asg.address,
+      name,
+      role,
+      azs: subnetAzs.length > 0 ? subnetAzs : list(v.availability_zones).filter((z): z is string => typeof z === 'string').sort(),
+      minSize,
+      maxSize: num(v.max_size) ?? minSize,
+      desired: num(v.desired_capacity) ?? minSize,
+      instanceTypes,
+      allocatablePerNode: smallest ? allocatable(smallest) : { cpuMilli: 0, memoryMiB: 0 },
+      unknownInstanceTypes: capacities.filter(([, c]) => c === undefined).map(([t]) => t),
+      labels,
+      taints,
+      targetGroups: [...new Set(targetGroups)],
+      autoscaled: Object.keys(tags).some((k) => k === 'k8s.io/cluster-autoscaler/enabled'),
+    };
+  });
+}
+
+function bucketRegion(index: TerraformIndex, from: TfResource, ref: unknown): { name: string; region: string | undefined } {
+  const target = index.resolve(from, ref);
+  if (target) {
+    const name = str((target.values as Json).bucket) ?? target.name;
+    return { name, region: index.regionOf(target) ?? REGION_SUFFIX.exec(name)?.[1] };
+  }
+  const literal = (str(ref) ?? '').replace(/^arn:aws[a-z-]*:s3:::/, '');
+  return { name: literal || String(ref), region: REGION_SUFFIX.exec(literal)?.[1] };
+}
+
+function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
+  return index.byType('aws_s3_bucket_replication_configuration').flatMap((cfg) => {
+    const v = cfg.values as Json;
+    const source = bucketRegion(index, cfg, v.bucket);
+    const sourceRegion = index.resolve(cfg, v.bucket) ? source.region : (index.regionOf(cfg) ?? source.region);
+    return blocks(v.rule).map((rule) => {
+      const destination = bucketRegion(index, cfg, block(rule.destination)?.bucket);
+      return {
+        address: cfg.address,
+        sourceBucket: source.name,
+        sourceRegion,
+        destinationBucket: destination.name,
+        destinationRegion: destination.region,
+        enabled: (str(rule.status) ?? 'Enabled') === 'Enabled',
+      };
+    });
+  });
+}
+
+function hintTexts(index: TerraformIndex): string[] {
+  const texts: string[] = [];
+  for (const lt of index.byType('aws_launch_template')) {
+    const ud = str((lt.values as Json).user_data);
+    if (ud) texts.push(ud);
+  }
+  for (const p of index.byType('aws_ssm_parameter')) {
+    const value = str((p.values as Json).value) ?? str((p.values as Json).insecure_value);
+    if (value) texts.push(value);
+  }
+  for (const o of index.byType('aws_s3_object')) {
+    const content = str((o.values as Json).content);
+    if (content) texts.push(content);
+  }
+  return texts;
+}
+
+/** The AWS side of the deployment, from loaded Terraform. */
+export function buildInfraModel(index: TerraformIndex): InfraModel {
+  const subnetList = subnets(index);
+  const subnetAz = new Map(subnetList.map((s) => [s.address, s.az]));
+  const natGateways: NatGatewayModel[] = index.byType('aws_nat_gateway').map((n) => {
+    const subnet = index.resolve(n, (n.values as Json).subnet_id);
+    return { address: n.address, name: displayName(n), az: (subnet && subnetAz.get(subnet.address)) ?? 'unknown' };
+  });
+  const azs = [...new Set(subnetList.map((s) => s.az).filter((az) => az !== 'unknown'))].sort();
+  return {
+    region: index.primaryRegion,
+    azs,
+    subnets: subnetList,
+    natGateways,
+    loadBalancers: loadBalancers(index, subnetAz),
+    nodeGroups: nodeGroups(index, subnetAz),
+    backupBuckets: index
+      .byType('aws_s3_bucket')
+      .map((b) => str((b.values as Json).bucket) ?? b.name)
+      .filter((name) => /etcd|backup/.test(name)),
+    backupReplications: backupReplications(index),
+    chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
+    hints: runtimeHints(hintTexts(index)),
+    resourceCount: index.resources.length,
+  };
+}

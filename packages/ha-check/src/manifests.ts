@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { loadAll } from 'js-yaml';
+import { HaCheckInputError } from './input-error';
+import { isObject, type Json } from './private/values';
+
+/** A Kubernetes object as Flux would apply it. */
+export type K8sObject = Json & { readonly kind: string; readonly metadata?: Json };
+
+export interface LoadManifestsOptions {
+  /**
+   * `kubectl`: `kubectl kustomize` every folder (what Flux runs). `files`: read the YAML and
+   * follow `resources:` in kustomization.yaml. `auto` uses `files` when every kustomization.yaml
+   * only lists resources (same result, no subprocess) and kubectl otherwise.
+   * @default 'auto'
+   */
+  readonly builder?: 'auto' | 'kubectl' | 'files';
+}
+
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+const PLAIN_KUSTOMIZATION_KEYS = new Set(['apiVersion', 'kind', 'resources']);
+
+/**
+ * Parses multi-document YAML; malformed YAML is an input error naming the file. js-yaml, not
+ * `yaml`: 20× faster on 10,000 objects (0.4 s against 8 s), which the 1 s budget needs.
+ */
+export function parseYamlObjects(text: string, source: string): K8sObject[] {
+  let docs: unknown[];
+  try {
+    docs = loadAll(text);
+  } catch (error) {
+    throw new HaCheckInputError(`${source}: malformed YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  const objects: K8sObject[] = [];
+  for (const value of docs) {
+    if (value === null || value === undefined) continue;
+    if (isObject(value) && value.kind === 'List' && Array.isArray(value.items)) objects.push(...(value.items.filter(isObject) as K8sObject[]));
+    else if (isObject(value) && typeof value.kind === 'string') objects.push(value as K8sObject);
+  }
+  return objects;
+}
+
+function kustomizationFile(dir: string): string | undefined {
+  return KUSTOMIZATION_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+}
+
+function readYaml(file: string): K8sObject[] {
+  return parseYamlObjects(readFileSync(file, 'utf8'), file);
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return yamlFilesUnder(path);
+      return /\.ya?ml$/.test(e.name) && !KUSTOMIZATION_FILES.includes(e.name) ? [path] : [];
+    });
+}
+
+/** True when kustomize would only concatenate the listed resources. */
+function isPlain(dir: string): boolean {
+  const file = kustomizationFile(dir);
+  if (!file) return true;
+  const [k] = readYaml(file) as Json[];
+  if (!k) return true;
+  if (!Object.keys(k).every((key) => PLAIN_KUSTOMIZATION_KEYS.has(key))) return false;
+  return (Array.isArray(k.resources) ? k.resources : []).every((r) => {
+    const path = join(dir, String(r));
+    return !existsSync(path) || !statSync(path).isDirectory() || isPlain(path);
+  });
+}
+
+function buildWithFiles(dir: string): K8sObject[] {
+  const file = kustomizationFile(dir);
+  // Flux generates a kustomization of every manifest when a folder has none.
+  if (!file) return yamlFilesUnder(dir).flatMap(readYaml);
+  const [k] = readYaml(file) as Json[];
+  return (Array.isArray(k?.resources) ? k.resources : []).flatMap((r) => {
+    const path = join(dir, String(r));
+    if (!existsSync(path)) throw new HaCheckInputError(`${file}: resource ${JSON.stringify(r)} does not exist`);
+    return statSync(path).isDirectory() ? buildWithFiles(path) : readYaml(path);
+  });
+}
+
+function buildWithKubectl(dir: string): K8sObject[] {
+  if (!kustomizationFile(dir)) return yamlFilesUnder(dir).flatMap(readYaml);
+  let out: string;
+  try {
+    out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 2 ** 20 });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new HaCheckInputError('kubectl is not installed; pass --builder files or install kubectl');
+    throw new HaCheckInputError(`kubectl kustomize ${dir} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`);
+  }
+  return parseYamlObjects(out, `kubectl kustomize ${dir}`);
+}
+
+/** Flux resolves a Kustomization's `spec.path` from the root of its Git repository. */
+function repositoryPath(start: string, path: string): string | undefined {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    const candidate = join(dir, path);
+    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+    if (existsSync(join(dir, '.git')) || dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Builds a cluster folder the way Flux does: the folder itself, then every path a Flux
+ * Kustomization in it points at (flux-system → infrastructure → apps), each once.
+ */
+export function loadManifests(dir: string, options: LoadManifestsOptions = {}): K8sObject[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new HaCheckInputError(`${dir}: no such manifests directory (run \`npm run synth\` to write clusters/<cluster>)`);
+  }
+  const builder = options.builder ?? 'auto';
+  const build = (d: string): K8sObject[] => (builder === 'files' || (builder === 'auto' && isPlain(d)) ? buildWithFiles(d) : buildWithKubectl(d));
+  const seenDirs = new Set<string>();
+  const byKey = new Map<string, K8sObject>();
+  const queue = [resolve(dir)];
+  while (queue.length > 0) {
+    const d = queue.shift() as string;
+    if (seenDirs.has(d)) continue;
+    seenDirs.add(d);
+    for (const obj of build(d)) {
+      const meta = obj.metadata ?? {};
+      const key = `${String(obj.apiVersion)}/${obj.kind}/${String(meta.namespace ?? '')}/${String(meta.name ?? '')}`;
+      if (!byKey.has(key)) byKey.set(key, obj);
+      const spec = obj.spec;
+      if (obj.kind === 'Kustomization' && /^kustomize\.toolkit\.fluxcd\.io\//.test(String(obj.apiVersion)) && isObject(spec) && typeof spec.path === 'string') {
+        const target = repositoryPath(dir, spec.path);
+        // Paths outside this repository (another GitRepository) are not ours to judge.
+        if (target && !relative(resolve(dir), target).startsWith('..')) queue.push(resolve(target));
+      }
+    }
+  }
+  return [...byKey.values()];
+}

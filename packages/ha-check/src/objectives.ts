@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { defaultPlatform, type Platform } from '@platform/platform-config';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { HaCheckInputError } from './input-error';
+
+/** What the cluster promises; ha-check exits 1 when the deployment does not keep a promise. */
+export interface Objectives {
+  /** Where these came from: `platform-config:<cluster>`, a file, or `defaults`. */
+  readonly source: string;
+  readonly tolerateAzLoss: boolean;
+  readonly tolerateRegionLoss: boolean;
+  /** etcd backups must be replicated to another region. */
+  readonly requireCrossRegionBackups: boolean;
+  readonly apiRtoSeconds?: number;
+  readonly appRtoSeconds?: number;
+  readonly rpoMinutes?: number;
+  /** Declared snapshot interval; used when the synthesized output does not show one. */
+  readonly etcdSnapshotIntervalMinutes?: number;
+  readonly replicaRegion?: string;
+  readonly standbyCluster?: string;
+  readonly standbyRegion?: string;
+  /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
+  readonly kubernetesVersion?: string;
+}
+
+/** With no cluster and no file: survive any one AZ and keep backups in another region. */
+export const DEFAULT_OBJECTIVES: Objectives = {
+  source: 'defaults',
+  tolerateAzLoss: true,
+  tolerateRegionLoss: false,
+  requireCrossRegionBackups: true,
+};
+
+/** The cluster's declared objectives from platform-config. */
+export function objectivesForCluster(cluster: string, platform: Platform = defaultPlatform()): Objectives {
+  let def;
+  try {
+    def = platform.cluster(cluster);
+  } catch (error) {
+    throw new HaCheckInputError((error as Error).message);
+  }
+  const standby = def.failover ? platform.clusters.find((c) => c.name === def.failover?.standbyCluster) : undefined;
+  return {
+    source: `platform-config:${cluster}`,
+    ...def.objectives,
+    // A declared replica region is a promise too, not only a region-loss objective.
+    requireCrossRegionBackups: def.backups.replicaRegion !== undefined || def.objectives.tolerateRegionLoss,
+    etcdSnapshotIntervalMinutes: def.backups.etcdSnapshotIntervalMinutes,
+    ...(def.backups.replicaRegion ? { replicaRegion: def.backups.replicaRegion } : {}),
+    ...(def.failover ? { standbyCluster: def.failover.standbyCluster } : {}),
+    ...(standby ? { standbyRegion: standby.region } : {}),
+    kubernetesVersion: def.kubernetesVersion,
+  };
+}
+
+const objectivesFileSchema = z.strictObject({
+  tolerateAzLoss: z.boolean({ error: 'expected true or false' }).default(true),
+  tolerateRegionLoss: z.boolean({ error: 'expected true or false' }).default(false),
+  requireCrossRegionBackups: z.boolean({ error: 'expected true or false' }).optional(),
+  apiRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  appRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  rpoMinutes: z.number({ error: 'expected minutes' }).int({ error: 'expected whole minutes' }).positive({ error: 'expected more than 0 minutes' }).optional(),
+  etcdSnapshotIntervalMinutes: z.number({ error: 'expected minutes' }).positive({ error: 'expected more than 0 minutes' }).optional(),
+  replicaRegion: z.string({ error: 'expected a region name' }).optional(),
+  standbyCluster: z.string({ error: 'expected a cluster name' }).optional(),
+  standbyRegion: z.string({ error: 'expected a region name' }).optional(),
+  kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'expected a version such as 1.34.1' }).optional(),
+});
+
+/** Objectives from a JSON or YAML file (the fields of Objectives; unset ones take the defaults). */
+export function objectivesFromFile(path: string): Objectives {
+  if (!existsSync(path)) throw new HaCheckInputError(`${path}: no such objectives file`);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new HaCheckInputError(`${path}: malformed objectives (${(error as Error).message.split('\n')[0]})`);
+  }
+  // Accept a whole cluster definition's `objectives` block as well as the flat form.
+  const flat = raw !== null && typeof raw === 'object' && 'objectives' in raw ? { ...(raw as { objectives: object }).objectives } : raw;
+  const result = objectivesFileSchema.safeParse(flat ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.join('.') || '(root)';
+    throw new HaCheckInputError(`${path}: ${field}: ${issue.message.replace(/^Invalid input: /, '')}`);
+  }
+  const o = result.data;
+  return { ...o, source: path, requireCrossRegionBackups: o.requireCrossRegionBackups ?? (o.replicaRegion !== undefined || o.tolerateRegionLoss || DEFAULT_OBJECTIVES.requireCrossRegionBackups) };
+}

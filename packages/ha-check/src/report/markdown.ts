@@ -1,0 +1,76 @@
+import type { AzScenario, Report } from '../report-types';
+import { recoveryCells, scenarioCells } from './cells';
+
+/** Markdown table cells cannot hold pipes or newlines. */
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const MAX_FINDINGS = 50;
+
+/** Mermaid has no escaping for quotes inside labels: keep labels to safe characters. */
+const label = (text: string): string => text.replace(/["`]/g, "'");
+const nodeId = (az: string): string => `az_${az.replace(/[^a-zA-Z0-9]/g, '_')}`;
+
+function diagram(report: Report): string {
+  const scenarios = new Map(report.scenarios.filter((s): s is AzScenario => s.kind === 'az-loss').map((s) => [s.lost, s]));
+  const lines = ['```mermaid', 'flowchart LR'];
+  for (const t of report.topology) {
+    const s = scenarios.get(t.az);
+    const verdict = s?.survives ? 'cluster survives its loss' : 'its loss breaks the cluster';
+    lines.push(`  subgraph ${nodeId(t.az)}["${label(`${t.az}: ${verdict}`)}"]`);
+    lines.push(`    ${nodeId(t.az)}_cp["${label(`control plane x${t.controlPlaneNodes}`)}"]`);
+    lines.push(`    ${nodeId(t.az)}_w["${label(`workers x${t.workerNodes}`)}"]`);
+    lines.push(`    ${nodeId(t.az)}_nat["${label(t.natGateways.length > 0 ? `NAT x${t.natGateways.length}` : 'no NAT')}"]`);
+    lines.push(`    ${nodeId(t.az)}_lb["${label(t.apiLoadBalancer ? 'API NLB node' : 'no API NLB subnet')}"]`);
+    lines.push('  end');
+    lines.push(`  class ${nodeId(t.az)} ${s?.survives ? 'ok' : 'bad'}`);
+  }
+  for (const t of report.topology) {
+    for (const via of t.egressViaAzs.filter((z) => z !== t.az)) lines.push(`  ${nodeId(t.az)}_w -. "egress via another AZ" .-> ${nodeId(via)}_nat`);
+  }
+  lines.push('  classDef ok fill:#e6ffed,stroke:#2da44e');
+  lines.push('  classDef bad fill:#ffebe9,stroke:#cf222e');
+  lines.push('```');
+  return lines.join('\n');
+}
+
+/** PR comment: verdict first, then scenarios, findings and the AZ diagram. */
+export function formatMarkdown(report: Report): string {
+  const { summary } = report;
+  const out: string[] = [];
+  out.push(`### ha-check${report.cluster ? `: \`${report.cluster}\`` : ''} ${summary.objectivesMet ? '✅ objectives met' : '❌ objectives not met'}`);
+  out.push('');
+  const o = report.objectives;
+  const promises = [
+    o.tolerateAzLoss ? 'survive any one AZ' : 'AZ loss tolerated: no',
+    o.tolerateRegionLoss ? 'survive the region (standby)' : undefined,
+    o.requireCrossRegionBackups ? 'backups in another region' : undefined,
+    o.apiRtoSeconds !== undefined ? `API RTO ${o.apiRtoSeconds} s` : undefined,
+    o.appRtoSeconds !== undefined ? `app RTO ${o.appRtoSeconds} s` : undefined,
+    o.rpoMinutes !== undefined ? `RPO ${o.rpoMinutes} min` : undefined,
+  ].filter((p) => p !== undefined);
+  out.push(`**${summary.errors} error(s), ${summary.warnings} warning(s)** · region \`${report.region ?? 'unknown'}\`, ${report.azs.length} AZs · objectives (${o.source}): ${promises.join(', ')}`);
+  out.push('');
+  out.push('| Scenario | Survives | etcd | API | Egress | Capacity | Workloads | API RTO | Pod RTO | App RTO |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const s of report.scenarios) out.push(`| ${[s.id, s.survives ? '✅' : '❌', ...scenarioCells(s), ...recoveryCells(s)].map(cell).join(' | ')} |`);
+  out.push('');
+  const problems = report.scenarios.filter((s) => s.problems.length > 0);
+  for (const s of problems) out.push(`- **${s.id}**: ${cell(s.problems.join('; '))}`);
+  if (problems.length > 0) out.push('');
+  if (report.findings.length > 0) {
+    out.push('#### Findings');
+    out.push('');
+    out.push('| Severity | Id | Subject | Finding | Fix |');
+    out.push('| --- | --- | --- | --- | --- |');
+    const icon = { error: '🔴 error', warning: '🟡 warning', info: '🔵 info' } as const;
+    for (const f of report.findings.slice(0, MAX_FINDINGS)) out.push(`| ${[icon[f.severity], `\`${f.id}\``, f.subject, f.message, f.fix].map(cell).join(' | ')} |`);
+    if (report.findings.length > MAX_FINDINGS) out.push(`\n…and ${report.findings.length - MAX_FINDINGS} more (run \`npx ha-check --format json\`).`);
+    out.push('');
+  }
+  out.push('<details><summary>AZs and what survives</summary>');
+  out.push('');
+  out.push(diagram(report));
+  out.push('');
+  out.push(`Recovery estimates: API = health-check interval × unhealthy threshold; pods = node-monitor grace (${report.assumptions.nodeMonitorGracePeriodSeconds} s, ${report.assumptions.nodeMonitorGracePeriodSource}) + unreachable toleration (default ${report.assumptions.defaultUnreachableTolerationSeconds} s); new capacity ≈ ${report.assumptions.capacityRecoverySeconds} s.`);
+  out.push('</details>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,30 @@
+import type { Report, Scenario } from '../report-types';
+import { recoveryCells, scenarioCells } from './cells';
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function scenarioRow(s: Scenario): string[] {
+  return [s.id, s.survives ? 'yes' : 'NO', ...scenarioCells(s), ...recoveryCells(s)];
+}
+
+/** Terminal report: verdict, scenario table, findings with their fixes. */
+export function formatText(report: Report): string {
+  const lines: string[] = [];
+  const verdict = report.summary.objectivesMet ? 'OBJECTIVES MET' : 'OBJECTIVES NOT MET';
+  lines.push(`ha-check ${report.cluster ?? ''} (${report.region ?? 'unknown region'}, ${report.azs.length} AZs): ${verdict}`.replace('  ', ' '));
+  lines.push(`${report.summary.errors} error(s), ${report.summary.warnings} warning(s), ${report.summary.infos} info · objectives: ${report.objectives.source} · ${report.summary.terraformResources} Terraform resources, ${report.summary.kubernetesObjects} Kubernetes objects`);
+  lines.push('');
+  lines.push(table([['scenario', 'survives', 'etcd', 'API', 'egress', 'capacity', 'workloads', 'API RTO', 'pod RTO', 'app RTO'], ...report.scenarios.map(scenarioRow)]));
+  for (const s of report.scenarios.filter((x) => x.problems.length > 0)) lines.push(`  ${s.id}: ${s.problems.join('; ')}`);
+  lines.push('');
+  if (report.findings.length === 0) lines.push('No findings.');
+  for (const f of report.findings) {
+    lines.push(`${f.severity.toUpperCase().padEnd(7)} ${f.id}  ${f.subject}`);
+    lines.push(`        ${f.message}`);
+    lines.push(`        fix: ${f.fix}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

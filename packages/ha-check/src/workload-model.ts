@@ -1,0 +1,235 @@
+import type { K8sObject } from './manifests';
+import type { AddonId, AddonModel, DaemonSetModel, ManifestModel, NodeSelectorRequirement, PdbModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
+import { cpuMilli, memoryMiB } from './private/quantity';
+import { runtimeHints } from './private/runtime-hints';
+import { selectorMatches } from './private/selectors';
+import { isObject, num, str, type Json } from './private/values';
+
+export const ZONE_KEYS: readonly string[] = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'];
+const HOST_KEY = 'kubernetes.io/hostname';
+const ZONAL_PROVISIONERS = /^(ebs\.csi\.aws\.com|kubernetes\.io\/aws-ebs)$/;
+
+/** Names that show an add-on is deployed: HelmRelease names/charts, Deployments, DaemonSets. */
+const ADDON_PATTERNS: ReadonlyArray<readonly [AddonId, RegExp]> = [
+  ['cloud-controller', /cloud-controller-manager|aws-cloud-controller/],
+  ['cluster-autoscaler', /cluster-autoscaler/],
+  ['coredns', /coredns/],
+  ['metrics-server', /metrics-server/],
+  ['ebs-csi', /ebs-csi/],
+];
+
+const metaOf = (o: K8sObject): Json => (isObject(o.metadata) ? o.metadata : {});
+const nameOf = (o: K8sObject): string => String(metaOf(o).name ?? '');
+const namespaceOf = (o: K8sObject): string => String(metaOf(o).namespace ?? 'default');
+const specOf = (o: Json): Json => (isObject(o.spec) ? o.spec : {});
+const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
+const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
+
+/** Effective pod request: the sum of containers, or the largest init container if that is more. */
+function podRequests(podSpec: Json): Resources {
+  const req = (c: Json): Resources => {
+    const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
+    return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
+  };
+  const containers = arr(podSpec.containers).map(req);
+  const sum = containers.reduce((a, b) => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB }), { cpuMilli: 0, memoryMiB: 0 });
+  const init = arr(podSpec.initContainers).map(req);
+  return {
+    cpuMilli: Math.max(sum.cpuMilli, ...init.map((r) => r.cpuMilli)),
+    memoryMiB: Math.max(sum.memoryMiB, ...init.map((r) => r.memoryMiB)),
+  };
+}
+
+function nodeSelectorOf(podSpec: Json): NodeSelectorRequirement[] {
+  const reqs: NodeSelectorRequirement[] = Object.entries(strRecord(podSpec.nodeSelector)).map(([key, v]) => ({ key, operator: 'In', values: [v] }));
+  const affinity = isObject(podSpec.affinity) && isObject(podSpec.affinity.nodeAffinity) ? podSpec.affinity.nodeAffinity : {};
+  const required = isObject(affinity.requiredDuringSchedulingIgnoredDuringExecution) ? affinity.requiredDuringSchedulingIgnoredDuringExecution : {};
+  const terms = arr(required.nodeSelectorTerms);
+  // Terms are ORed; with several, any node may qualify, so only a single term narrows placement.
+  if (terms.length === 1) {
+    for (const e of arr(terms[0].matchExpressions)) {
+      reqs.push({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] });
+    }
+  }
+  return reqs;
+}
+
+function tolerationsOf(podSpec: Json): Toleration[] {
+  return arr(podSpec.tolerations).map((t) => ({
+    ...(typeof t.key === 'string' ? { key: t.key } : {}),
+    ...(typeof t.operator === 'string' ? { operator: t.operator } : {}),
+    ...(typeof t.value === 'string' ? { value: t.value } : {}),
+    ...(typeof t.effect === 'string' ? { effect: t.effect } : {}),
+    ...(num(t.tolerationSeconds) !== undefined ? { tolerationSeconds: num(t.tolerationSeconds) } : {}),
+  }));
+}
+
+function zoneSpreadOf(podSpec: Json, labels: Record<string, string>): ZoneSpreadModel | undefined {
+  const constraints = arr(podSpec.topologySpreadConstraints).filter(
+    (c) => ZONE_KEYS.includes(String(c.topologyKey)) && (c.labelSelector === undefined || selectorMatches(c.labelSelector, labels)),
+  );
+  if (constraints.length === 0) return undefined;
+  const hard = constraints.find((c) => c.whenUnsatisfiable !== 'ScheduleAnyway');
+  const chosen = hard ?? constraints[0];
+  return {
+    maxSkew: num(chosen.maxSkew) ?? 1,
+    hard: hard !== undefined,
+    nodeTaintsPolicy: str(chosen.nodeTaintsPolicy) ?? 'Ignore',
+    minDomains: num(chosen.minDomains),
+  };
+}
+
+function antiAffinityOn(podSpec: Json, labels: Record<string, string>, keys: readonly string[]): 'required' | 'preferred' | undefined {
+  const anti = isObject(podSpec.affinity) && isObject(podSpec.affinity.podAntiAffinity) ? podSpec.affinity.podAntiAffinity : {};
+  const selfTerm = (term: Json): boolean => keys.includes(String(term.topologyKey)) && selectorMatches(term.labelSelector, labels);
+  if (arr(anti.requiredDuringSchedulingIgnoredDuringExecution).some(selfTerm)) return 'required';
+  if (arr(anti.preferredDuringSchedulingIgnoredDuringExecution).some((w) => isObject(w.podAffinityTerm) && selfTerm(w.podAffinityTerm))) return 'preferred';
+  return undefined;
+}
+
+function addonOf(names: readonly string[]): AddonId | undefined {
+  return ADDON_PATTERNS.find(([, re]) => names.some((n) => re.test(n)))?.[0];
+}
+
+interface StorageIndex {
+  readonly zonal: Map<string, boolean>;
+  readonly defaultClass: string | undefined;
+  readonly claims: Map<string, string | undefined>;
+}
+
+function isZonal(storage: StorageIndex, className: string | undefined): boolean {
+  const cls = className ?? storage.defaultClass;
+  // An unknown class is treated as EBS: it is the only block storage this platform ships.
+  return cls === undefined || cls === '' ? storage.zonal.size === 0 || [...storage.zonal.values()].some(Boolean) : (storage.zonal.get(cls) ?? true);
+}
+
+function zonalVolumesOf(o: K8sObject, podSpec: Json, storage: StorageIndex): string[] {
+  const ns = namespaceOf(o);
+  const fromTemplates = arr(specOf(o).volumeClaimTemplates)
+    .filter((t) => isZonal(storage, str(specOf(t).storageClassName)))
+    .map((t) => `${String(metaOf(t as K8sObject).name ?? 'data')} (volumeClaimTemplate)`);
+  const fromClaims = arr(podSpec.volumes)
+    .map((v) => (isObject(v.persistentVolumeClaim) ? String(v.persistentVolumeClaim.claimName) : undefined))
+    .filter((c): c is string => c !== undefined && storage.claims.has(`${ns}/${c}`) && isZonal(storage, storage.claims.get(`${ns}/${c}`)))
+    .map((c) => `PersistentVolumeClaim/${ns}/${c}`);
+  return [...fromTemplates, ...fromClaims];
+}
+
+function pdbModel(pdb: K8sObject): PdbModel {
+  const spec = specOf(pdb);
+  return {
+    name: `${namespaceOf(pdb)}/${nameOf(pdb)}`,
+    minAvailable: spec.minAvailable as string | number | undefined,
+    maxUnavailable: spec.maxUnavailable as string | number | undefined,
+  };
+}
+
+/** The Kubernetes side of the deployment, from built manifests. */
+export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel {
+  const byKind = new Map<string, K8sObject[]>();
+  for (const o of objects) {
+    const list = byKind.get(o.kind) ?? [];
+    list.push(o);
+    byKind.set(o.kind, list);
+  }
+  const kind = (k: string): K8sObject[] => byKind.get(k) ?? [];
+
+  const zonal = new Map(kind('StorageClass').map((sc) => [nameOf(sc), ZONAL_PROVISIONERS.test(String(sc.provisioner ?? ''))]));
+  const defaultClass = kind('StorageClass').find((sc) => strRecord(metaOf(sc).annotations)['storageclass.kubernetes.io/is-default-class'] === 'true');
+  const storage: StorageIndex = {
+    zonal,
+    defaultClass: defaultClass ? nameOf(defaultClass) : undefined,
+    claims: new Map(kind('PersistentVolumeClaim').map((c) => [`${namespaceOf(c)}/${nameOf(c)}`, str(specOf(c).storageClassName)])),
+  };
+
+  const hpas = new Map<string, { name: string; minReplicas: number; maxReplicas: number }>();
+  for (const h of kind('HorizontalPodAutoscaler')) {
+    const spec = specOf(h);
+    const ref = isObject(spec.scaleTargetRef) ? spec.scaleTargetRef : {};
+    hpas.set(`${String(ref.kind)}/${namespaceOf(h)}/${String(ref.name)}`, {
+      name: `${namespaceOf(h)}/${nameOf(h)}`,
+      minReplicas: num(spec.minReplicas) ?? 1,
+      maxReplicas: num(spec.maxReplicas) ?? 1,
+    });
+  }
+
+  // Indexed by namespace and first matchLabels pair: matching every PDB against every workload is quadratic.
+  const pdbIndex = new Map<string, K8sObject[]>();
+  const pdbKey = (ns: string, k: string, v: string): string => `${ns}\u0000${k}\u0000${v}`;
+  for (const p of kind('PodDisruptionBudget')) {
+    const sel = specOf(p).selector;
+    const first = isObject(sel) && isObject(sel.matchLabels) ? Object.entries(sel.matchLabels)[0] : undefined;
+    const key = first ? pdbKey(namespaceOf(p), first[0], String(first[1])) : `${namespaceOf(p)}\u0000*`;
+    pdbIndex.set(key, [...(pdbIndex.get(key) ?? []), p]);
+  }
+  const pdbCandidates = (ns: string, labels: Record<string, string>): K8sObject[] => [
+    ...(pdbIndex.get(`${ns}\u0000*`) ?? []),
+    ...Object.entries(labels).flatMap(([k, v]) => pdbIndex.get(pdbKey(ns, k, v)) ?? []),
+  ];
+  const usedPdbs = new Set<K8sObject>();
+
+  const workloads: WorkloadModel[] = [...kind('Deployment'), ...kind('StatefulSet')].map((o) => {
+    const spec = specOf(o);
+    const template = isObject(spec.template) ? spec.template : {};
+    const podSpec = specOf(template);
+    const labels = strRecord(isObject(template.metadata) ? template.metadata.labels : undefined);
+    const id = `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`;
+    const hpa = hpas.get(id);
+    const pdbs = [...new Set(pdbCandidates(namespaceOf(o), labels))].filter((p) => selectorMatches(specOf(p).selector, labels));
+    pdbs.forEach((p) => usedPdbs.add(p));
+    const declared = num(spec.replicas) ?? 1;
+    return {
+      kind: o.kind as 'Deployment' | 'StatefulSet',
+      namespace: namespaceOf(o),
+      name: nameOf(o),
+      id,
+      // An HPA owns the count: it never runs fewer than its minimum.
+      replicas: hpa ? Math.max(hpa.minReplicas, spec.replicas === undefined ? hpa.minReplicas : declared) : declared,
+      hpa,
+      requests: podRequests(podSpec),
+      nodeSelector: nodeSelectorOf(podSpec),
+      tolerations: tolerationsOf(podSpec),
+      zoneSpread: zoneSpreadOf(podSpec, labels),
+      zoneAntiAffinity: antiAffinityOn(podSpec, labels, ZONE_KEYS),
+      hostAntiAffinity: antiAffinityOn(podSpec, labels, [HOST_KEY]),
+      pdbs: pdbs.map(pdbModel),
+      zonalVolumes: zonalVolumesOf(o, podSpec, storage),
+      addon: addonOf([nameOf(o)]),
+    };
+  });
+
+  const daemonSets: DaemonSetModel[] = kind('DaemonSet').map((o) => {
+    const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
+    const podSpec = specOf(template);
+    return { id: `DaemonSet/${namespaceOf(o)}/${nameOf(o)}`, requests: podRequests(podSpec), tolerations: tolerationsOf(podSpec), nodeSelector: nodeSelectorOf(podSpec) };
+  });
+
+  const evidence = new Map<AddonId, string[]>();
+  const note = (names: string[], what: string): void => {
+    const id = addonOf(names);
+    if (id) evidence.set(id, [...(evidence.get(id) ?? []), what]);
+  };
+  for (const h of kind('HelmRelease')) {
+    const spec = specOf(h);
+    const chart = isObject(spec.chart) && isObject(spec.chart.spec) ? String(spec.chart.spec.chart ?? '') : '';
+    const chartRef = isObject(spec.chartRef) ? String(spec.chartRef.name ?? '') : '';
+    note([nameOf(h), chart, chartRef, String(spec.releaseName ?? '')], `HelmRelease/${namespaceOf(h)}/${nameOf(h)}`);
+  }
+  for (const o of [...kind('Deployment'), ...kind('DaemonSet'), ...kind('StatefulSet')]) note([nameOf(o)], `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`);
+  const addons: AddonModel[] = ADDON_PATTERNS.map(([id]) => ({ id, present: evidence.has(id), evidence: evidence.get(id) ?? [] }));
+
+  const hintTexts: string[] = [];
+  for (const cm of kind('ConfigMap')) for (const v of Object.values(strRecord(cm.data))) hintTexts.push(v);
+  for (const cj of kind('CronJob')) if (/etcd/.test(nameOf(cj))) hintTexts.push(`etcd snapshot ${String(specOf(cj).schedule ?? '')}`);
+
+  return {
+    objectCount: objects.length,
+    workloads,
+    daemonSets,
+    addons,
+    orphanPdbs: kind('PodDisruptionBudget')
+      .filter((p) => !usedPdbs.has(p))
+      .map((p) => `${namespaceOf(p)}/${nameOf(p)}`),
+    hints: runtimeHints(hintTexts),
+  };
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OBJECTIVES, runHaCheck, type AzScenario, type RegionScenario } from '../src';
+import { FAILURE_MODES } from './fixtures/failure-modes';
+import { writeFixture } from './helpers';
+
+const check = (options: Parameters<typeof writeFixture>[0], objectives = DEFAULT_OBJECTIVES) => {
+  const paths = writeFixture(options);
+  return runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives });
+};
+const az = (report: ReturnType<typeof check>, zone: string) => report.scenarios.find((s) => s.id === `az-loss:${zone}`) as AzScenario;
+
+describe('the HA fixture', () => {
+  const report = check({});
+
+  it('meets the default objectives with no error', () => {
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(report.summary.objectivesMet).toBe(true);
+  });
+
+  it('survives every AZ loss with quorum, API, egress and capacity', () => {
+    expect(report.azs).toEqual(['ap-northeast-2a', 'ap-northeast-2b', 'ap-northeast-2c']);
+    for (const zone of report.azs) {
+      const s = az(report, zone);
+      expect(s.problems).toEqual([]);
+      expect(s.etcd).toEqual({ members: 3, lost: 1, surviving: 2, quorumNeeded: 2, quorum: true });
+      expect(s.api).toMatchObject({ reachable: true, targetsLeft: 2, rtoSeconds: 20 });
+      expect(s.egress.map((e) => e.ok)).toEqual([true, true]);
+      expect(s.workloads).toEqual([{ id: 'Deployment/apps/web', replicas: 3, lost: 1, left: 2, canReschedule: true, reason: undefined, pdb: 'exhausted', podRtoSeconds: 80 }]);
+      expect(s.recovery).toEqual({ apiSeconds: 20, podsSeconds: 80, capacitySeconds: 0, appSeconds: 80 });
+    }
+  });
+
+  it('reports the region: standby unknown without objectives, backups replicated to Tokyo, RPO from the user-data timer', () => {
+    const region = report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario;
+    expect(region.backupReplicas).toEqual([{ source: 'hakube-fixture-etcd-backups-ap-northeast-2', destination: 'hakube-fixture-etcd-backups-ap-northeast-1', region: 'ap-northeast-1' }]);
+    expect(region).toMatchObject({ snapshotIntervalMinutes: 15, snapshotIntervalSource: 'terraform', rpoMinutes: 15, standbyCluster: undefined });
+  });
+});
+
+describe('failure modes', () => {
+  it.each(FAILURE_MODES.map((m) => [m.name, m] as const))('%s', (_name, mode) => {
+    const report = check(mode.options);
+    const finding = report.findings.find((f) => f.id === mode.finding.id && f.subject === mode.finding.subject);
+    expect(finding, JSON.stringify(report.findings.map((f) => [f.id, f.subject]))).toBeDefined();
+    if (mode.finding.message) expect(finding?.message).toMatch(mode.finding.message);
+    expect(finding?.fix.length).toBeGreaterThan(10);
+    expect(report.summary.objectivesMet).toBe(mode.finding.id === 'workload.default-tolerations' ? true : false);
+  });
+
+  it('single NAT: losing the NAT AZ cuts egress of the other private subnets', () => {
+    const s = az(check({ nat: 'single' }), 'ap-northeast-2a');
+    expect(s.egress).toEqual([
+      { subnet: 'fixture-private-b', az: 'ap-northeast-2b', via: 'fixture-nat-a', ok: false },
+      { subnet: 'fixture-private-c', az: 'ap-northeast-2c', via: 'fixture-nat-a', ok: false },
+    ]);
+    expect(s.survives).toBe(false);
+  });
+
+  it('control plane 2+1: losing the AZ with two members loses quorum and the API; the other AZ does not', () => {
+    const report = check({ controlPlaneAzs: ['ap-northeast-2a', 'ap-northeast-2a', 'ap-northeast-2b'] });
+    expect(az(report, 'ap-northeast-2a').etcd).toMatchObject({ surviving: 1, quorum: false });
+    expect(az(report, 'ap-northeast-2a').api.reachable).toBe(false);
+    expect(az(report, 'ap-northeast-2a').recovery.apiSeconds).toBeNull();
+    expect(az(report, 'ap-northeast-2b').etcd.quorum).toBe(true);
+  });
+
+  it('NLB in one subnet: losing that AZ takes the API away although etcd keeps quorum', () => {
+    const s = az(check({ nlbAzs: ['ap-northeast-2a'] }), 'ap-northeast-2a');
+    expect(s.etcd.quorum).toBe(true);
+    expect(s.api).toMatchObject({ reachable: false, loadBalancerAzsLeft: [] });
+  });
+
+  it('single-replica StatefulSet on EBS cannot reschedule: the volume is stranded', () => {
+    const s = az(check({ apps: [{ name: 'db', kind: 'StatefulSet', replicas: 1, hpaMax: 0, ebsGiB: 20, pdb: false }] }), 'ap-northeast-2a');
+    expect(s.workloads[0]).toMatchObject({ lost: 1, left: 0, canReschedule: false, reason: 'zonal volume stranded in ap-northeast-2a' });
+    expect(s.recovery.appSeconds).toBeNull();
+  });
+
+  it('default tolerations: pod RTO ≈ 340 s on Kubernetes 1.31 (40 s grace), and fails a 120 s app RTO', () => {
+    const report = check({ apps: [{ name: 'web', tolerationSeconds: null }] }, { ...DEFAULT_OBJECTIVES, kubernetesVersion: '1.31.4', appRtoSeconds: 120 });
+    expect(az(report, 'ap-northeast-2b').recovery.podsSeconds).toBe(340);
+    const finding = report.findings.find((f) => f.id === 'workload.default-tolerations');
+    expect(finding).toMatchObject({ severity: 'error' });
+    expect(finding?.message).toContain('≈ 340 s (node-monitor grace 40 s + 300 s), above the app RTO of 120 s');
+    expect(report.summary.objectivesMet).toBe(false);
+  });
+
+  it('a cluster that does not promise AZ loss gets warnings, not errors, for single NAT', () => {
+    const report = check({ nat: 'single' }, { ...DEFAULT_OBJECTIVES, tolerateAzLoss: false });
+    expect(report.findings.find((f) => f.id === 'nat.cross-az')?.severity).toBe('warning');
+    expect(report.summary.objectivesMet).toBe(true);
+  });
+
+  it('capacity: one worker per AZ at its maximum cannot absorb a lost AZ of heavy pods', () => {
+    const report = check({ workersPerAz: { min: 1, max: 1 }, apps: [{ name: 'heavy', replicas: 6, hpaMax: 0, cpu: '1500m', memory: '2Gi' }] });
+    const s = az(report, 'ap-northeast-2a');
+    expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 2 });
+    expect(report.findings.find((f) => f.id === 'capacity.insufficient')?.scenarios).toEqual(['az-loss:ap-northeast-2a', 'az-loss:ap-northeast-2b', 'az-loss:ap-northeast-2c']);
+  });
+});
