@@ -61,3 +61,13 @@ describe('snapshotSchedule', () => {
     expect(snapshotSchedule(platform.cluster('production')).intervalMinutes).toBeLessThanOrEqual(15);
   });
 });
+
+describe('operatorEnv', () => {
+  it('gives operators the same parameters the nodes get', async () => {
+    const { operatorEnv } = await import('./print-env');
+    const env = operatorEnv('production');
+    expect(env).toContain("SSM_RESTORE_FROM='/hakube/production/kubeadm/restore-from'\n");
+    expect(env).toContain("BACKUP_BUCKET='hakube-production-etcd-backups-ap-northeast-2'\n");
+    expect(() => operatorEnv('qa')).toThrow('unknown cluster "qa"');
+  });
+});
