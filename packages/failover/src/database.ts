@@ -1,0 +1,183 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+/**
+ * Names used when clusters/<primary>/ holds no CloudNativePG Cluster yet. The manifests in
+ * packages/k8s-addons must use these (or the script reads theirs from the generated YAML).
+ */
+export const DEFAULT_WORKLOAD = { namespace: 'data', database: 'orders', appNamespace: 'web', deployment: 'web' } as const;
+
+const CNPG_API = 'postgresql.cnpg.io/v1';
+/** Spec fields carried from the primary's definition to the restored cluster (placement, size, tuning). */
+const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy'];
+
+type Obj = Record<string, unknown>;
+
+/** The in-tree Barman object store stanza of a CNPG Cluster (`spec.backup.barmanObjectStore`). */
+export interface BarmanStore {
+  readonly destinationPath: string;
+  readonly serverName?: string;
+  readonly s3Credentials?: Obj;
+  readonly endpointURL?: string;
+  readonly wal?: Obj;
+  readonly data?: Obj;
+}
+
+export interface Workload {
+  /** The CNPG Cluster's namespace and name. */
+  readonly namespace: string;
+  readonly database: string;
+  /** The sample app's Deployment (served through the ingress). */
+  readonly appNamespace: string;
+  readonly deployment: string;
+  /** The primary's CNPG Cluster spec, as generated (empty when defaults are used). */
+  readonly databaseSpec: Obj;
+  /** Where the primary archives base backups and WAL, as generated. */
+  readonly backup?: BarmanStore;
+  readonly retentionPolicy?: string;
+  /** 'manifests' when read from clusters/<cluster>/, 'defaults' otherwise. */
+  readonly origin: 'manifests' | 'defaults';
+}
+
+function yamlFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry) ? [path] : [];
+  });
+}
+
+function objectsIn(dir: string): Obj[] {
+  return yamlFiles(dir).flatMap((file) =>
+    parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((d) => d.toJSON() as unknown)
+      .filter((o): o is Obj => o !== null && typeof o === 'object' && !Array.isArray(o)),
+  );
+}
+
+const meta = (o: Obj) => (o.metadata ?? {}) as { name?: string; namespace?: string };
+const key = (o: Obj) => `${meta(o).namespace ?? 'default'}/${meta(o).name ?? ''}`;
+
+const first = (objects: Obj[]) => objects.sort((a, b) => key(a).localeCompare(key(b)))[0];
+
+/**
+ * The sample app's database and Deployment as apps/gitops generated them for a cluster:
+ * the first CNPG Cluster under clusters/<cluster>/ and the first Deployment of its `apps/`
+ * layer (in namespace/name order). Missing ones fall back to DEFAULT_WORKLOAD.
+ */
+export function findWorkload(clusterDir: string): Workload {
+  const db = first(objectsIn(clusterDir).filter((o) => o.apiVersion === CNPG_API && o.kind === 'Cluster'));
+  const app = first(objectsIn(join(clusterDir, 'apps')).filter((o) => o.apiVersion === 'apps/v1' && o.kind === 'Deployment'));
+  const appNames = { appNamespace: app ? (meta(app).namespace ?? 'default') : DEFAULT_WORKLOAD.appNamespace, deployment: app ? (meta(app).name ?? '') : DEFAULT_WORKLOAD.deployment };
+  if (!db) return { namespace: DEFAULT_WORKLOAD.namespace, database: DEFAULT_WORKLOAD.database, ...appNames, databaseSpec: {}, origin: 'defaults' };
+  const spec = (db.spec ?? {}) as Obj;
+  const backup = spec.backup as { barmanObjectStore?: BarmanStore; retentionPolicy?: string } | undefined;
+  return {
+    namespace: meta(db).namespace ?? 'default',
+    database: meta(db).name ?? DEFAULT_WORKLOAD.database,
+    ...appNames,
+    databaseSpec: spec,
+    backup: backup?.barmanObjectStore,
+    retentionPolicy: backup?.retentionPolicy,
+    origin: 'manifests',
+  };
+}
+
+/** `s3://old/prefix` → `s3://bucket/prefix`: replicas keep the source's object keys. */
+export function rebaseDestination(destinationPath: string, bucket: string): string {
+  const match = /^s3:\/\/[^/]+(\/.*)?$/.exec(destinationPath);
+  if (!match) throw new Error(`backup destinationPath: got ${JSON.stringify(destinationPath)}; expected s3://<bucket>[/<prefix>]`);
+  return `s3://${bucket}${match[1] ?? '/'}`;
+}
+
+/** The regional S3 endpoint, so barman-cloud talks to the bucket's own region. */
+export const s3Endpoint = (region: string) => `https://s3.${region}.amazonaws.com`;
+
+export interface RecoverySource {
+  readonly destinationPath: string;
+  readonly serverName: string;
+  readonly region: string;
+  readonly s3Credentials: Obj;
+}
+
+export interface RecoveryInput {
+  readonly workload: Workload;
+  readonly source: RecoverySource;
+  /** The restored cluster's own backups: a new serverName, because barman refuses a non-empty WAL archive. */
+  readonly target: { readonly bucket: string; readonly region: string; readonly serverName: string };
+  readonly runId: string;
+}
+
+/**
+ * The Namespace and CNPG Cluster that restore the database from an object store
+ * (`bootstrap.recovery` from an `externalClusters[].barmanObjectStore`). In-tree Barman
+ * support is deprecated since CNPG 1.26 in favour of the barman-cloud plugin, but still
+ * served by 1.30; the plugin's ObjectStore CRD is not installed on this platform.
+ */
+export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
+  const { workload, source, target } = input;
+  const carried = Object.fromEntries(CARRIED_SPEC_FIELDS.filter((f) => workload.databaseSpec[f] !== undefined).map((f) => [f, workload.databaseSpec[f]]));
+  const labels = { 'app.kubernetes.io/managed-by': 'platform-failover', 'failover.platform.io/run': input.runId };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: workload.namespace } },
+    {
+      apiVersion: CNPG_API,
+      kind: 'Cluster',
+      metadata: { name: workload.database, namespace: workload.namespace, labels },
+      spec: {
+        instances: 3,
+        storage: { size: '10Gi' },
+        affinity: { enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'preferred' },
+        ...carried,
+        bootstrap: { recovery: { source: 'origin' } },
+        externalClusters: [
+          {
+            name: 'origin',
+            barmanObjectStore: {
+              destinationPath: source.destinationPath,
+              serverName: source.serverName,
+              endpointURL: s3Endpoint(source.region),
+              s3Credentials: source.s3Credentials,
+              wal: { maxParallel: 8 },
+            },
+          },
+        ],
+        backup: {
+          ...(workload.retentionPolicy ? { retentionPolicy: workload.retentionPolicy } : {}),
+          barmanObjectStore: {
+            destinationPath: workload.backup ? rebaseDestination(workload.backup.destinationPath, target.bucket) : `s3://${target.bucket}/`,
+            serverName: target.serverName,
+            endpointURL: s3Endpoint(target.region),
+            s3Credentials: source.s3Credentials,
+            ...(workload.backup?.wal ? { wal: workload.backup.wal } : {}),
+            ...(workload.backup?.data ? { data: workload.backup.data } : {}),
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** An on-demand backup of the running database (the last data before fail-back). */
+export function renderFinalBackup(workload: Pick<Workload, 'namespace' | 'database'>, runId: string): Obj {
+  return {
+    apiVersion: CNPG_API,
+    kind: 'Backup',
+    metadata: { name: finalBackupName(workload, runId), namespace: workload.namespace, labels: { 'app.kubernetes.io/managed-by': 'platform-failover' } },
+    spec: { cluster: { name: workload.database }, method: 'barmanObjectStore' },
+  };
+}
+
+export const finalBackupName = (workload: Pick<Workload, 'database'>, runId: string) => `${workload.database}-failback-${runId}`;
+
+/** Credentials for barman-cloud: the generated ones, else the node's IAM role. */
+export function sourceCredentials(workload: Workload): Obj {
+  return workload.backup?.s3Credentials ?? { inheritFromIAMRole: true };
+}

@@ -1,0 +1,134 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export type FailoverAction = 'promote' | 'failback';
+
+export interface FailoverOptions {
+  readonly action: FailoverAction;
+  /** promote: the standby to promote; failback: derived from the primary's `failover.standbyCluster`. */
+  readonly standby?: string;
+  /** failback: the cluster to return to; promote: derived (the cluster whose standby is `standby`). */
+  readonly primary?: string;
+  /** Print mutating calls instead of running them. @default false */
+  readonly dryRun: boolean;
+  /** Promote although Route 53 still sees the primary healthy (game days). @default false */
+  readonly force: boolean;
+  /** Delete an existing PostgreSQL cluster of the same name on the restore target first. @default false */
+  readonly replaceDatabase: boolean;
+  /** Names the restored database's new backup folder and the final backup. @default UTC time, e.g. 20260101t120000 */
+  readonly runId: string;
+  /** Where the journal and rendered manifests go. @default `<tmpdir>/platform-failover/<runId>` */
+  readonly outDir: string;
+  /** Generated manifests, read for the database and app definitions. @default `<repo>/clusters` */
+  readonly clustersDir: string;
+  /** Seconds between polls. @default 15 */
+  readonly pollSeconds: number;
+  readonly timeouts: {
+    /** @default 900 */ readonly asgSeconds: number;
+    /** @default 600 */ readonly nodesSeconds: number;
+    /** @default 1800 */ readonly databaseSeconds: number;
+    /** @default 600 */ readonly appSeconds: number;
+    /** @default 300 */ readonly dnsSeconds: number;
+  };
+  /** HTTP probes through the ingress load balancer. @default 20 */
+  readonly probeAttempts: number;
+  /** @default '/' */
+  readonly probePath: string;
+  /** Flux Kustomization suspended before a database is replaced. @default 'apps' */
+  readonly fluxKustomization: string;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `usage:
+  failover promote  --standby <cluster> [--dry-run] [--force] [--replace-database] [options]
+  failover failback --primary <cluster> [--dry-run] [--replace-database] [options]
+options:
+  --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --poll-seconds <n>
+  --asg-timeout <s>  --nodes-timeout <s>  --db-timeout <s>  --app-timeout <s>  --dns-timeout <s>
+  --probe-attempts <n>  --probe-path <path>  --flux-kustomization <name>`;
+
+function positive(flag: string, raw: string | undefined, fallback: number, allowZero = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new UsageError(`--${flag}: got ${JSON.stringify(raw)}; expected a ${allowZero ? 'non-negative' : 'positive'} number`);
+  }
+  return value;
+}
+
+/** UTC, second precision, lowercase: usable in Kubernetes names and S3 prefixes. */
+export function defaultRunId(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').toLowerCase();
+}
+
+export function parseOptions(argv: readonly string[], repoRoot: string, date = new Date()): FailoverOptions {
+  const [action, ...rest] = argv;
+  if (action !== 'promote' && action !== 'failback') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected promote or failback\n${USAGE}`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...rest],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        standby: { type: 'string' },
+        primary: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        force: { type: 'boolean' },
+        'replace-database': { type: 'boolean' },
+        'run-id': { type: 'string' },
+        'out-dir': { type: 'string' },
+        'clusters-dir': { type: 'string' },
+        'poll-seconds': { type: 'string' },
+        'asg-timeout': { type: 'string' },
+        'nodes-timeout': { type: 'string' },
+        'db-timeout': { type: 'string' },
+        'app-timeout': { type: 'string' },
+        'dns-timeout': { type: 'string' },
+        'probe-attempts': { type: 'string' },
+        'probe-path': { type: 'string' },
+        'flux-kustomization': { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (action === 'promote' && !values.standby) throw new UsageError(`promote needs --standby <cluster>\n${USAGE}`);
+  if (action === 'failback' && !values.primary) throw new UsageError(`failback needs --primary <cluster>\n${USAGE}`);
+  if (action === 'failback' && values.force) throw new UsageError('--force only applies to promote (fail-back never overrides health)');
+  const runId = values['run-id'] ?? defaultRunId(date);
+  if (!/^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/.test(runId)) {
+    throw new UsageError(`--run-id: got ${JSON.stringify(runId)}; expected 1-24 lowercase letters, digits or "-" (it becomes part of Kubernetes names)`);
+  }
+  const probePath = values['probe-path'] ?? '/';
+  if (!probePath.startsWith('/')) throw new UsageError(`--probe-path: got ${JSON.stringify(probePath)}; expected a path starting with "/"`);
+  return {
+    action,
+    standby: values.standby,
+    primary: values.primary,
+    dryRun: values['dry-run'] ?? false,
+    force: values.force ?? false,
+    replaceDatabase: values['replace-database'] ?? false,
+    runId,
+    outDir: values['out-dir'] ?? join(tmpdir(), 'platform-failover', runId),
+    clustersDir: values['clusters-dir'] ?? join(repoRoot, 'clusters'),
+    pollSeconds: positive('poll-seconds', values['poll-seconds'], 15, true),
+    timeouts: {
+      asgSeconds: positive('asg-timeout', values['asg-timeout'], 900),
+      nodesSeconds: positive('nodes-timeout', values['nodes-timeout'], 600),
+      databaseSeconds: positive('db-timeout', values['db-timeout'], 1800),
+      appSeconds: positive('app-timeout', values['app-timeout'], 600),
+      dnsSeconds: positive('dns-timeout', values['dns-timeout'], 300),
+    },
+    probeAttempts: Math.floor(positive('probe-attempts', values['probe-attempts'], 20)),
+    probePath,
+    fluxKustomization: values['flux-kustomization'] ?? 'apps',
+  };
+}

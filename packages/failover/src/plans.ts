@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import type { ClusterDefinition, Platform } from '@platform/platform-config';
+import { pilotLightCapacity, promotionCapacity, workersPerZone } from './capacity';
+import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, type RecoverySource, type Workload } from './database';
+import { CNPG_CLUSTERS, kube } from './private/kube';
+import { StepError, type Step, type StepContext } from './step';
+import { DnsReport } from './steps/dns-report';
+import { FenceStandbyApp, FinalBackup, RetireStandbyDatabase } from './steps/failback-steps';
+import { NodesReady } from './steps/nodes-ready';
+import { FailbackPreflight, PromotionPreflight } from './steps/preflight';
+import { RestoreDatabase } from './steps/restore-database';
+import { ScaleWorkers } from './steps/scale-workers';
+import { VerifyApp } from './steps/verify-app';
+import type { FailoverOptions } from './options';
+
+export interface Pair {
+  readonly primary: ClusterDefinition;
+  readonly standby: ClusterDefinition;
+}
+
+/** The primary/standby pair an invocation acts on, from `failover.standbyCluster`. */
+export function resolvePair(platform: Platform, options: FailoverOptions): Pair {
+  if (options.action === 'promote') {
+    const standby = platform.cluster(options.standby!);
+    const primary = platform.clusters.find((c) => c.failover?.standbyCluster === standby.name);
+    if (!primary) throw new Error(`--standby ${standby.name}: no cluster names it in failover.standbyCluster; expected one of ${standbys(platform)}`);
+    if (options.primary && options.primary !== primary.name) throw new Error(`--primary ${options.primary}: ${standby.name} is the standby of ${primary.name}`);
+    if (primary.backups.replicaRegion !== standby.region) {
+      throw new Error(`clusters[${primary.name}].backups.replicaRegion: got ${JSON.stringify(primary.backups.replicaRegion)}; expected ${standby.region} (the standby's region, where it restores from)`);
+    }
+    return { primary, standby };
+  }
+  const primary = platform.cluster(options.primary!);
+  if (!primary.failover) throw new Error(`--primary ${primary.name}: it has no failover.standbyCluster; expected one of ${primaries(platform)}`);
+  return { primary, standby: platform.cluster(primary.failover.standbyCluster) };
+}
+
+const standbys = (p: Platform) => p.clusters.flatMap((c) => (c.failover ? [c.failover.standbyCluster] : [])).join(', ') || 'none';
+const primaries = (p: Platform) => p.clusters.filter((c) => c.failover).map((c) => c.name).join(', ') || 'none';
+
+/** The primary's backups, as replicated into the standby's region. */
+function replicaSource(workload: Workload, primary: ClusterDefinition, standby: ClusterDefinition): (ctx: StepContext) => Promise<RecoverySource> {
+  return async (ctx) => {
+    const bucket = ctx.namesOf(primary).appBackupReplicaBucket;
+    if (!bucket) throw new StepError(`${primary.name} has no backups.replicaRegion, so there is no replica to restore from`);
+    return {
+      destinationPath: workload.backup ? rebaseDestination(workload.backup.destinationPath, bucket) : `s3://${bucket}/`,
+      serverName: workload.backup?.serverName ?? workload.database,
+      region: standby.region,
+      s3Credentials: sourceCredentials(workload),
+    };
+  };
+}
+
+/**
+ * The standby's live backup settings (what the promoted database has been archiving to).
+ * Read directly from the standby's own bucket, cross-region: at fail-back both regions are
+ * up, and reading the source avoids replication lag.
+ */
+function liveStandbySource(workload: Workload): (ctx: StepContext) => Promise<RecoverySource> {
+  return async (ctx) => {
+    const live = await ctx.cli.readJson<{ spec?: { backup?: { barmanObjectStore?: BarmanStore } } }>(
+      'kubectl',
+      kube(ctx.standby, 'get', CNPG_CLUSTERS, workload.database, '-n', workload.namespace, '-o', 'json'),
+    );
+    const store = live.spec?.backup?.barmanObjectStore;
+    if (!store) throw new StepError(`${workload.namespace}/${workload.database} on ${ctx.standby.name} has no spec.backup.barmanObjectStore to restore from`);
+    return {
+      destinationPath: store.destinationPath,
+      serverName: store.serverName ?? workload.database,
+      region: ctx.standby.region,
+      s3Credentials: store.s3Credentials ?? sourceCredentials(workload),
+    };
+  };
+}
+
+export function promotionSteps(workload: Workload, pair: Pair): Step[] {
+  const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
+  return [
+    new PromotionPreflight(),
+    new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
+    new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
+    new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) }),
+    new VerifyApp({ side: 'standby', workload }),
+    new DnsReport({ expect: 'standby' }),
+  ];
+}
+
+export function failbackSteps(workload: Workload, pair: Pair): Step[] {
+  const primaryMinimum = (_ctx: StepContext) =>
+    new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
+  return [
+    new FailbackPreflight(),
+    new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum }),
+    new FenceStandbyApp(workload),
+    new FinalBackup(workload),
+    new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload) }),
+    new VerifyApp({ side: 'primary', workload }),
+    new DnsReport({ expect: 'primary' }),
+    new RetireStandbyDatabase(workload),
+    new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
+  ];
+}
+
+/** The app as the primary's generated manifests define it. */
+export function workloadOf(options: FailoverOptions, primary: ClusterDefinition): Workload {
+  return findWorkload(join(options.clustersDir, primary.name));
+}

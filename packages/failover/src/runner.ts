@@ -1,0 +1,81 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Platform } from '@platform/platform-config';
+import { Commands, commandLine } from './commands';
+import { Journal } from './journal';
+import type { FailoverOptions } from './options';
+import { failbackSteps, promotionSteps, resolvePair, workloadOf } from './plans';
+import type { Facts, Step, StepContext } from './step';
+
+export interface RunIo {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log: (line: string) => void;
+  readonly sleep?: (seconds: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export interface RunResult {
+  readonly journal: Journal;
+  readonly ok: boolean;
+}
+
+const defaultSleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
+const defaultNow = () => performance.now() / 1000;
+
+/**
+ * Runs steps in order and stops at the first failure, naming the step, the completed steps,
+ * the mutations made by the failed step (half-done) and the steps not started. Writes
+ * journal.json and summary.md to the out dir whatever happens.
+ */
+export async function runSteps(steps: readonly Step[], base: Omit<StepContext, 'note'>, journal: Journal, log: (line: string) => void): Promise<boolean> {
+  const ctx: StepContext = { ...base, note: (text) => (journal.note(text), log(`    ${text}`)) };
+  for (const [i, step] of steps.entries()) {
+    log(`[${i + 1}/${steps.length}] ${step.name}: ${step.verifies}`);
+    journal.begin(step.name);
+    const start = base.now();
+    try {
+      await step.run(ctx);
+      journal.end('done', base.now() - start);
+      log(`    done in ${(base.now() - start).toFixed(1)} s`);
+    } catch (error) {
+      const message = (error as Error).message;
+      journal.end('failed', base.now() - start, message);
+      const failed = journal.entries[i]!;
+      log(`FAILED at step ${step.name}: ${message}`);
+      log(`completed steps: ${journal.entries.filter((e) => e.status === 'done').map((e) => e.step).join(', ') || 'none'}`);
+      log(`half-done in ${step.name}: ${failed.mutations.length === 0 ? 'nothing (no mutating call was made)' : failed.mutations.join(' ; ')}`);
+      log(`not started: ${steps.slice(i + 1).map((s) => s.name).join(', ') || 'none'}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+export async function runFailover(platform: Platform, options: FailoverOptions, io: RunIo): Promise<RunResult> {
+  const pair = resolvePair(platform, options);
+  const workload = workloadOf(options, pair.primary);
+  const steps = options.action === 'promote' ? promotionSteps(workload, pair) : failbackSteps(workload, pair);
+  const title = options.action === 'promote' ? `Promote ${pair.standby.name} (standby of ${pair.primary.name})` : `Fail back to ${pair.primary.name} from ${pair.standby.name}`;
+  const journal = new Journal(title, steps, options.dryRun);
+  mkdirSync(options.outDir, { recursive: true });
+  const cli = new Commands({
+    dryRun: options.dryRun,
+    env: io.env,
+    onCall: (call, executed) => {
+      journal.recordCall(call);
+      if (call.mutating) io.log(`    ${executed ? '$' : 'would run:'} ${commandLine(call)}`);
+    },
+  });
+  const facts: Facts = {};
+  io.log(`${title}${options.dryRun ? ' — DRY RUN' : ''} (run ${options.runId})`);
+  const ok = await runSteps(
+    steps,
+    { platform, ...pair, options, cli, facts, namesOf: (c) => platform.namesOf(c), sleep: io.sleep ?? defaultSleep, now: io.now ?? defaultNow },
+    journal,
+    io.log,
+  );
+  writeFileSync(join(options.outDir, 'journal.json'), journal.toJson());
+  writeFileSync(join(options.outDir, 'summary.md'), journal.toMarkdown());
+  io.log(`${ok ? 'finished' : 'stopped'} after ${journal.totalSeconds.toFixed(1)} s; journal: ${join(options.outDir, 'journal.json')}`);
+  return { journal, ok };
+}

@@ -1,0 +1,42 @@
+import type { ClusterDefinition, ClusterNames, Platform } from '@platform/platform-config';
+import type { Commands } from './commands';
+import type { FailoverOptions } from './options';
+
+/** What steps learn and later steps need (Route 53 ids, ASG sizes before the change). */
+export interface Facts {
+  hostedZoneId?: string;
+  primaryHealthCheckId?: string;
+  secondaryHealthCheckId?: string;
+}
+
+export interface StepContext {
+  readonly platform: Platform;
+  /** The cluster that normally serves (has `failover.standbyCluster`). */
+  readonly primary: ClusterDefinition;
+  readonly standby: ClusterDefinition;
+  readonly options: FailoverOptions;
+  readonly cli: Commands;
+  readonly facts: Facts;
+  namesOf(cluster: ClusterDefinition): ClusterNames;
+  /** A line for the journal and the terminal. */
+  note(text: string): void;
+  sleep(seconds: number): Promise<void>;
+  /** Seconds since some fixed point; durations only. */
+  now(): number;
+}
+
+/** One small, ordered unit of a promotion or fail-back. */
+export interface Step {
+  readonly name: string;
+  /** What the step checks before it reports done, in one line (journal and runbook). */
+  readonly verifies: string;
+  run(ctx: StepContext): Promise<void>;
+}
+
+/** A step that cannot go on; the runner adds the step name and what is half-done. */
+export class StepError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepError';
+  }
+}

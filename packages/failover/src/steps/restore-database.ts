@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { renderRecoveryCluster, type RecoverySource, type Workload } from '../database';
+import { CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube, type Side } from '../private/kube';
+import { StepError, type Step, type StepContext } from '../step';
+
+export interface RestoreDatabaseProps {
+  readonly side: Side;
+  readonly workload: Workload;
+  /** Where the base backup and WAL come from; resolved when the step runs. */
+  readonly source: (ctx: StepContext) => Promise<RecoverySource>;
+}
+
+/**
+ * Creates the PostgreSQL cluster on the target from object-store backups (CNPG recovery
+ * bootstrap), replacing a same-named cluster only with --replace-database: the pilot-light
+ * standby runs an empty initdb copy from Git, the old primary a stale one. Before replacing,
+ * the Flux Kustomization that applies it is suspended, or Flux would re-apply Git's initdb
+ * spec over the restored cluster.
+ */
+export class RestoreDatabase implements Step {
+  readonly name = 'restore-database';
+  readonly verifies = 'the restored CNPG Cluster reports condition Ready (all instances up, primary elected)';
+
+  constructor(private readonly props: RestoreDatabaseProps) {}
+
+  async run(ctx: StepContext): Promise<void> {
+    const { workload } = this.props;
+    const target = ctx[this.props.side];
+    const db = `${workload.namespace}/${workload.database}`;
+    if (workload.origin === 'defaults') ctx.note(`no CNPG Cluster in the generated manifests; using default names ${db}`);
+    const source = await this.props.source(ctx);
+    ctx.note(`source: ${source.destinationPath} server ${source.serverName} (${source.region})`);
+
+    const existing = (await ctx.cli.read('kubectl', kube(target, 'get', CNPG_CLUSTERS, workload.database, '-n', workload.namespace, '--ignore-not-found', '-o', 'name'))).trim();
+    if (existing && !ctx.options.replaceDatabase) {
+      throw new StepError(
+        `${target.name} already runs PostgreSQL cluster ${db}; the restore replaces it. Check it holds nothing you need, then re-run with --replace-database`,
+      );
+    }
+    if (existing) {
+      const flux = ctx.options.fluxKustomization;
+      const fluxFound = (await ctx.cli.read('kubectl', kube(target, 'get', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--ignore-not-found', '-o', 'name'))).trim();
+      if (fluxFound) {
+        await ctx.cli.mutate('kubectl', kube(target, 'patch', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--type', 'merge', '-p', '{"spec":{"suspend":true}}'));
+        ctx.note(`Flux Kustomization ${flux} on ${target.name} suspended; it stays suspended until Git matches the restored cluster (runbook)`);
+      }
+      await ctx.cli.mutate('kubectl', kube(target, 'delete', CNPG_CLUSTERS, workload.database, '-n', workload.namespace, '--wait=true', `--timeout=${ctx.options.timeouts.databaseSeconds}s`));
+    }
+
+    const manifest = renderRecoveryCluster({
+      workload,
+      source,
+      target: { bucket: ctx.namesOf(target).appBackupBucket, region: target.region, serverName: `${workload.database}-${ctx.options.runId}` },
+      runId: ctx.options.runId,
+    });
+    const file = join(ctx.options.outDir, `${target.name}-${workload.database}-recovery.yaml`);
+    writeFileSync(file, manifest.map((o) => `---\n${stringify(o)}`).join(''));
+    ctx.note(`rendered ${file}; new backups go to server ${workload.database}-${ctx.options.runId} in ${ctx.namesOf(target).appBackupBucket}`);
+    await ctx.cli.mutate('kubectl', kube(target, 'apply', '-f', file));
+    if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the restore');
+    await ctx.cli.read('kubectl', kube(target, 'wait', `${CNPG_CLUSTERS}/${workload.database}`, '-n', workload.namespace, '--for=condition=Ready', `--timeout=${ctx.options.timeouts.databaseSeconds}s`)).catch((error: Error) => {
+      throw new StepError(`${db} on ${target.name} did not become Ready: ${error.message}`);
+    });
+  }
+}

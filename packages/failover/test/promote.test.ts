@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runWithFakes, startIngress } from './harness';
+import { asgs, DR_ASGS, scenario } from './scenario';
+
+const FAST = ['--poll-seconds', '0', '--probe-attempts', '3'];
+const MUTATING = / (update-auto-scaling-group|patch|delete|apply|scale) /;
+let servers: Server[] = [];
+afterEach(() => {
+  servers.forEach((s) => s.close());
+  servers = [];
+});
+async function ingress(status = 200) {
+  const started = await startIngress(status);
+  servers.push(started.server);
+  return started;
+}
+
+const ctx = '--context dr';
+const describeAsgs = `aws autoscaling describe-auto-scaling-groups --region ap-northeast-1 --auto-scaling-group-names ${DR_ASGS.join(' ')} --output json`;
+const preflight = [
+  'aws sts get-caller-identity --output json',
+  'aws route53 list-hosted-zones-by-name --dns-name hakube.example.com --max-items 1 --output json',
+  'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
+  'aws route53 get-health-check-status --health-check-id hc-production --output json',
+];
+
+describe('promote --standby dr', () => {
+  it('runs every step in order with exactly these calls and measures each', async () => {
+    const web = await ingress();
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const manifest = join(run.outDir, 'dr-orders-recovery.yaml');
+    expect(run.calls).toEqual([
+      ...preflight,
+      `kubectl ${ctx} get --raw=/readyz`,
+      describeAsgs,
+      ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`),
+      describeAsgs,
+      describeAsgs,
+      `kubectl ${ctx} get nodes -o json`,
+      `kubectl ${ctx} get nodes -o json`,
+      `kubectl ${ctx} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
+      `kubectl ${ctx} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
+      `kubectl ${ctx} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}}`,
+      `kubectl ${ctx} delete clusters.postgresql.cnpg.io orders -n data --wait=true --timeout=1800s`,
+      `kubectl ${ctx} apply -f ${manifest}`,
+      `kubectl ${ctx} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
+      `kubectl ${ctx} get deployment web -n web -o json`,
+      `kubectl ${ctx} scale deployment web -n web --replicas=3`,
+      `kubectl ${ctx} rollout status deployment/web -n web --timeout=600s`,
+      'aws elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers[0].DNSName --output text',
+      'aws route53 get-health-check-status --health-check-id hc-production --output json',
+      'aws route53 get-health-check-status --health-check-id hc-dr --output json',
+      'aws ec2 describe-network-interfaces --region ap-northeast-1 --filters Name=description,Values=ELB net/dr-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
+      'aws route53 test-dns-answer --hosted-zone-id Z0HAKUBE --record-name app.hakube.example.com --record-type A --output json',
+    ]);
+    // The probe went to the test's 127.0.0.1 server with the public host name.
+    expect(web.hosts).toEqual(['app.hakube.example.com']);
+    // The restore reads the production backups' replica in Tokyo and archives under a new server name.
+    const recovery = readFileSync(manifest, 'utf8');
+    expect(recovery).toContain('destinationPath: s3://hakube-production-app-backups-ap-northeast-1/postgres/orders');
+    expect(recovery).toContain('destinationPath: s3://hakube-dr-app-backups-ap-northeast-1/postgres/orders');
+    expect(recovery).toContain('serverName: orders-r1');
+    const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
+    expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
+      'preflight:done',
+      'scale-workers:done',
+      'nodes-ready:done',
+      'restore-database:done',
+      'verify-app:done',
+      'dns-report:done',
+    ]);
+    expect(journal.steps.every((s: { seconds: number }) => typeof s.seconds === 'number')).toBe(true);
+    const summary = readFileSync(join(run.outDir, 'summary.md'), 'utf8');
+    expect(summary).toContain('| 2 | scale-workers | ✅ done |');
+    expect(summary).toContain('production pool burst (0/AZ minimum) has no counterpart in dr');
+  });
+
+  it('refuses while Route 53 still sees the primary healthy, changing nothing', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', primaryHealthy: true }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step preflight: Route 53 sees production as healthy (8/8 checkers succeed); refusing to promote dr (pass --force for a drill)');
+    expect(run.stdout).toContain('not started: scale-workers, nodes-ready, restore-database, verify-app, dns-report');
+    expect(run.calls).toEqual(preflight);
+  });
+
+  it('stops at scale-workers when the ASGs never reach capacity, listing what is half-done', async () => {
+    const run = await runWithFakes(
+      ['promote', '--standby', 'dr', '--replace-database', '--poll-seconds', '0.2', '--asg-timeout', '1'],
+      scenario({ ingress: '127.0.0.1:9', asgResponses: [asgs(1, 1, 1), asgs(2, 2, 1)] }),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAILED at step scale-workers: timed out after 1 s waiting for 6 InService workers; last seen: dr-general-a 1\/2, dr-general-c 1\/2, dr-general-d 1\/2; lagging: dr-general-a, dr-general-c, dr-general-d/);
+    expect(run.stdout).toContain('completed steps: preflight');
+    expect(run.stdout).toContain(
+      'half-done in scale-workers: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-a --min-size 2 --desired-capacity 2 ;',
+    );
+    expect(run.stdout).toContain('not started: nodes-ready, restore-database, verify-app, dns-report');
+    const polls = run.calls.filter((c) => c.startsWith('aws autoscaling describe')).length;
+    expect(polls).toBeGreaterThanOrEqual(3);
+    expect(polls).toBeLessThanOrEqual(8);
+    expect(run.calls.some((c) => c.startsWith('kubectl --context dr get nodes'))).toBe(false);
+  });
+
+  it('stops at restore-database when the restored cluster never becomes Ready', async () => {
+    const run = await runWithFakes(
+      ['promote', '--standby', 'dr', '--replace-database', ...FAST],
+      scenario({ ingress: '127.0.0.1:9', databaseWait: { stderr: 'error: timed out waiting for the condition on clusters/orders\n', code: 1 } }),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step restore-database: data/orders on dr did not become Ready:');
+    expect(run.stdout).toContain('timed out waiting for the condition on clusters/orders');
+    expect(run.stdout).toContain('completed steps: preflight, scale-workers, nodes-ready');
+    expect(run.stdout).toMatch(/half-done in restore-database: kubectl --context dr patch .* ; kubectl --context dr delete clusters.postgresql.cnpg.io orders .* ; kubectl --context dr apply -f /);
+    expect(run.stdout).toContain('not started: verify-app, dns-report');
+  });
+
+  it('will not replace the standby database without --replace-database', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9' }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'FAILED at step restore-database: dr already runs PostgreSQL cluster data/orders; the restore replaces it. Check it holds nothing you need, then re-run with --replace-database',
+    );
+    expect(run.calls.filter((c) => / (patch|delete|apply) /.test(c))).toEqual([]);
+  });
+
+  it('stops at verify-app when the ingress does not answer, after a bounded number of probes', async () => {
+    const web = await ingress(503);
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`FAILED at step verify-app: http://${web.endpoint}/ (Host: app.hakube.example.com) did not answer 2xx/3xx in 3 attempts; last: HTTP 503`);
+    expect(web.hosts).toHaveLength(3);
+  });
+
+  it('--dry-run issues no mutating call and says what it would run', async () => {
+    const web = await ingress();
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--dry-run', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
+    expect(run.code).toBe(0);
+    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+    expect(run.calls.length).toBeGreaterThan(8);
+    expect(run.stdout).toContain('would run: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-d --min-size 2 --desired-capacity 2');
+    expect(run.stdout).toContain('would run: kubectl --context dr apply -f ');
+    expect(readFileSync(join(run.outDir, 'summary.md'), 'utf8')).toContain('(dry run: no mutating call was made)');
+  });
+});
+
+describe('usage', () => {
+  it('exits 2 naming what is wrong', async () => {
+    const run = await runWithFakes(['promote'], []);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('promote needs --standby <cluster>');
+    expect(run.calls).toEqual([]);
+  });
+
+  it('rejects a standby that no cluster fails over to', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'staging'], []);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('error: --standby staging: no cluster names it in failover.standbyCluster; expected one of dr\n');
+  });
+});

@@ -1,0 +1,82 @@
+import type { Response, Rule } from './harness';
+
+/** Scripted AWS / cluster answers for production (Seoul) → dr (Tokyo). */
+export const DR_ASGS = ['dr-general-a', 'dr-general-c', 'dr-general-d'];
+export const DR_ZONES = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
+export const PROD_ZONES = ['ap-northeast-2a', 'ap-northeast-2b', 'ap-northeast-2c'];
+export const DR_NLB_IPS = ['198.51.100.10', '198.51.100.11', '198.51.100.12'];
+export const PROD_NLB_IPS = ['203.0.113.20', '203.0.113.21', '203.0.113.22'];
+
+export const asgs = (min: number, desired: number, inService: number, names = DR_ASGS): Response => ({
+  stdout: {
+    AutoScalingGroups: names.map((name) => ({
+      AutoScalingGroupName: name,
+      MinSize: min,
+      MaxSize: 10,
+      DesiredCapacity: desired,
+      Instances: Array.from({ length: inService }, () => ({ LifecycleState: 'InService', HealthStatus: 'Healthy' })),
+    })),
+  },
+});
+
+export const nodes = (zones: string[], perZone: number): Response => ({
+  stdout: {
+    items: [
+      ...zones.map((z) => ({ metadata: { labels: { 'topology.kubernetes.io/zone': z, 'node-role.kubernetes.io/control-plane': '' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })),
+      ...zones.flatMap((z) =>
+        Array.from({ length: perZone }, () => ({ metadata: { labels: { 'topology.kubernetes.io/zone': z } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })),
+      ),
+    ],
+  },
+});
+
+const health = (ok: boolean): Response => ({
+  stdout: { HealthCheckObservations: Array.from({ length: 8 }, (_, i) => ({ Region: `r${i}`, StatusReport: { Status: ok ? 'Success: HTTP Status Code 200, OK' : 'Failure: Connection timed out' } })) },
+});
+
+export interface ScenarioProps {
+  readonly ingress: string;
+  readonly primaryHealthy?: boolean;
+  readonly asgResponses?: readonly Response[];
+  readonly nodeResponses?: readonly Response[];
+  readonly databaseWait?: Response;
+  readonly dnsAnswer?: readonly string[];
+  readonly extra?: readonly Rule[];
+}
+
+export function scenario(p: ScenarioProps): Rule[] {
+  return [
+    ...(p.extra ?? []),
+    { tool: 'aws', match: '^sts get-caller-identity', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
+    { tool: 'aws', match: '^route53 list-hosted-zones-by-name', responses: [{ stdout: { HostedZones: [{ Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.' }] } }] },
+    {
+      tool: 'aws',
+      match: '^route53 list-resource-record-sets',
+      responses: [
+        {
+          stdout: {
+            ResourceRecordSets: [
+              { Name: 'app.hakube.example.com.', Type: 'A', SetIdentifier: 'production', Failover: 'PRIMARY', HealthCheckId: 'hc-production' },
+              { Name: 'app.hakube.example.com.', Type: 'A', SetIdentifier: 'dr', Failover: 'SECONDARY', HealthCheckId: 'hc-dr' },
+            ],
+          },
+        },
+      ],
+    },
+    { tool: 'aws', match: 'get-health-check-status --health-check-id hc-production', responses: [health(p.primaryHealthy ?? false)] },
+    { tool: 'aws', match: 'get-health-check-status --health-check-id hc-dr', responses: [health(true)] },
+    { tool: 'aws', match: '^autoscaling describe-auto-scaling-groups', responses: p.asgResponses ?? [asgs(1, 1, 1), asgs(2, 2, 1), asgs(2, 2, 2)] },
+    { tool: 'aws', match: '^autoscaling update-auto-scaling-group', responses: [{}] },
+    { tool: 'aws', match: '^elbv2 describe-load-balancers', responses: [{ stdout: `${p.ingress}\n` }] },
+    { tool: 'aws', match: 'ELB net/dr-ingress/', responses: [{ stdout: DR_NLB_IPS }] },
+    { tool: 'aws', match: 'ELB net/production-ingress/', responses: [{ stdout: PROD_NLB_IPS }] },
+    { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
+    { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
+    { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
+    { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },
+    { tool: 'kubectl', match: 'get kustomizations.kustomize.toolkit.fluxcd.io apps', responses: [{ stdout: 'kustomization.kustomize.toolkit.fluxcd.io/apps\n' }] },
+    { tool: 'kubectl', match: '^--context \\S+ wait clusters', responses: [p.databaseWait ?? { stdout: 'cluster.postgresql.cnpg.io/orders condition met\n' }] },
+    { tool: 'kubectl', match: ' get deployment web -n web -o json', responses: [{ stdout: { spec: { replicas: 1 } } }] },
+    { tool: 'kubectl', match: ' (patch|delete|apply|scale|rollout|wait) ', responses: [{}] },
+  ];
+}
