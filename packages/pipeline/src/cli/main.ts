@@ -1,0 +1,257 @@
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultPlatform, type Platform } from '@platform/platform-config';
+import { affectedStacks } from '../affected-stacks';
+import { planMarker } from '../comment';
+import { gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
+import { changedFilesSince, headCommit } from '../git';
+import { GitHubClient } from '../github';
+import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
+import { fenced } from '../markdown';
+import { CLUSTERS_DIR, INFRA_APP_DIR, pipelinePaths, type PipelinePaths } from '../paths';
+import { summarizePlan } from '../plan-summary';
+import { orderedStacks, runPullRequestFlow } from '../pr-flow';
+import { exec, execOk } from '../private/exec';
+import { protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../protected-resources';
+import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, spawnTerraform, stackOutputs } from '../terraform';
+import { reconcileDriftIssue, upsertComment } from '../upsert';
+import { sourceRootsOf } from '../workspace';
+
+/**
+ * `npm run pipeline:<command>`: what each workflow step runs, runnable locally too.
+ * Exit codes: 0 ok, 1 the check failed (gate closed, drift found, push failed), 2 bad usage.
+ */
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+
+class UsageError extends Error {}
+
+function log(line: string): void {
+  console.log(`pipeline: ${line}`);
+}
+
+function synth(repoRoot: string): void {
+  log('synth: nx run-many -t synth --projects=infra,gitops');
+  const started = Date.now();
+  const result = exec('npx', ['nx', 'run-many', '-t', 'synth', '--projects=infra,gitops', '--outputStyle=static'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.code !== 0) throw new Error(`synth failed (exit ${result.code})`);
+  log(`synth: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function summary(markdown: string): void {
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
+}
+
+function output(name: string, value: string): void {
+  if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `${name}=${value}\n`);
+}
+
+function github(): GitHubClient {
+  const token = process.env.GITHUB_TOKEN;
+  const repository = process.env.GITHUB_REPOSITORY;
+  if (!token || !repository) throw new UsageError('GITHUB_TOKEN and GITHUB_REPOSITORY must be set to talk to GitHub');
+  return new GitHubClient({ token, repository });
+}
+
+function pullRequestNumber(): number {
+  const event = process.env.GITHUB_EVENT_PATH;
+  const number = event && existsSync(event) ? (JSON.parse(readFileSync(event, 'utf8')) as { pull_request?: { number?: number } }).pull_request?.number : undefined;
+  if (!number) throw new UsageError('no pull request in GITHUB_EVENT_PATH; --post only works on pull_request events');
+  return number;
+}
+
+function runUrl(): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+
+/** PIPELINE_PROVIDER_MIRROR: a filesystem mirror path, or `none` to download providers (fork CI jobs). */
+function providerMirror(): string | null {
+  const value = process.env.PIPELINE_PROVIDER_MIRROR;
+  return value === 'none' ? null : (value ?? PROVIDER_MIRROR);
+}
+
+function mode(value: string | undefined): 'offline' | 'cloud' {
+  const m = value ?? 'offline';
+  if (m !== 'offline' && m !== 'cloud') throw new UsageError(`--mode ${m}: expected offline or cloud`);
+  if (m === 'offline') {
+    const reason = offlineUnavailableReason(providerMirror());
+    if (reason) throw new Error(`SKIPPED: offline terraform plan impossible here: ${reason}`);
+  }
+  return m;
+}
+
+async function postComments(paths: PipelinePaths, stacks: readonly string[]): Promise<void> {
+  const client = github();
+  const issue = pullRequestNumber();
+  for (const stack of stacks) {
+    const body = readFileSync(join(paths.commentsDir, `${stack}.md`), 'utf8');
+    const result = await upsertComment(client, issue, planMarker(stack), body);
+    log(`${stack}: comment ${result.action} (#${result.id})`);
+  }
+}
+
+type Command = (args: string[], platform: Platform, paths: PipelinePaths) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  /** The whole pull-request flow; `--post` also upserts the comments (CI). */
+  async pr(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, post: { type: 'boolean' } } });
+    if (!values.base) throw new UsageError('--base <ref> is required, e.g. --base origin/main');
+    const m = mode(values.mode);
+    const started = Date.now();
+    if (!values['no-synth']) synth(paths.repoRoot);
+    const result = runPullRequestFlow({ paths, platform, base: values.base, mode: m, mirror: providerMirror(), onlyStacks: values.stack, runUrl: runUrl(), log });
+    const text = readFileSync(result.summaryFile, 'utf8');
+    summary(text);
+    if (values.post) await postComments(paths, result.stacks.map((s) => s.stack.stack));
+    log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
+    return 0;
+  },
+
+  /** Affected stacks (or all) in dependency order, as JSON for a workflow matrix. */
+  async stacks(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { base: { type: 'string' }, all: { type: 'boolean' } } });
+    const ordered = orderedStacks(paths, platform);
+    const list = values.all
+      ? ordered
+      : affectedStacks({
+          changedFiles: changedFilesSince(paths.repoRoot, values.base ?? 'origin/main'),
+          platform,
+          stacks: ordered,
+          infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR),
+        }).map((a) => a.stack);
+    const json = JSON.stringify(list);
+    console.log(json);
+    output('stacks', json);
+    output('any', list.length > 0 ? 'true' : 'false');
+    return 0;
+  },
+
+  /** Plan, protected-destroy gate, apply of one stack (CI, apply role). */
+  async apply(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { stack: { type: 'string' }, sha: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+    if (!values.stack) throw new UsageError('--stack <name> is required');
+    const stackDir = join(paths.stacksDir, values.stack);
+    const plan = planStack({ stack: values.stack, stackDir, mode: values['dry-run'] ? mode('offline') : 'cloud', mirror: providerMirror() });
+    const destroys = protectedDestroys(summarizePlan(plan.planJson), protectedResourceRules(platform));
+    let labels: string[] = [];
+    if (destroys.length > 0) {
+      const sha = values.sha ?? headCommit(paths.repoRoot);
+      const pulls = await github().pullRequestsOfCommit(sha);
+      labels = pulls.flatMap((p) => p.labels.map((l) => l.name));
+    }
+    const gate = protectedDestroyGate(destroys, labels, values.stack);
+    log(gate.message);
+    summary(`### Apply \`${values.stack}\`\n\n${fenced(gate.message)}\n`);
+    if (!gate.allowed) return 1;
+    if (values['dry-run']) return 0;
+    const applied = spawnTerraform(['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'], plan.workDir, { ...process.env, TF_IN_AUTOMATION: '1' });
+    process.stdout.write(applied.stdout);
+    process.stderr.write(applied.stderr);
+    return applied.code === 0 ? 0 : 1;
+  },
+
+  /** Synthesize manifests and push changes under clusters/ as a bot commit. */
+  async 'commit-manifests'(args, _platform, paths) {
+    const { values } = parseArgs({ args, options: { remote: { type: 'string' }, branch: { type: 'string' } } });
+    const sha = headCommit(paths.repoRoot);
+    const result = await commitManifests({
+      repo: paths.repoRoot,
+      paths: [CLUSTERS_DIR],
+      synth: () => execOk('npx', ['nx', 'run', 'gitops:synth', '--outputStyle=static', '--skip-nx-cache'], { cwd: paths.repoRoot, stdio: 'inherit' }) as unknown as void,
+      remote: values.remote,
+      branch: values.branch,
+      message: `chore(clusters): synthesize manifests for ${sha.slice(0, 12)}`,
+      author: BOT_AUTHOR,
+      log,
+    });
+    summary(`### Manifests\n\n${result.outcome === 'pushed' ? `Pushed \`${result.commit}\` after ${result.attempts} attempt(s).` : 'No change under clusters/.'}\n`);
+    return 0;
+  },
+
+  /** `plan -detailed-exitcode` of one stack; opens, updates or closes its drift issue. */
+  async drift(args, _platform, paths) {
+    const { values } = parseArgs({ args, options: { stack: { type: 'string' }, 'no-issue': { type: 'boolean' } } });
+    if (!values.stack) throw new UsageError('--stack <name> is required');
+    const plan = planStack({ stack: values.stack, stackDir: join(paths.stacksDir, values.stack), mode: 'cloud' });
+    const s = summarizePlan(plan.planJson);
+    const drifted = plan.exitCode === 2;
+    const body = drifted
+      ? `\`terraform plan\` of \`${values.stack}\` no longer matches main: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.\n\nLast checked by ${runUrl() ?? 'a local run'} at commit \`${headCommit(paths.repoRoot).slice(0, 12)}\`.\n\n<details><summary>Plan</summary>\n\n${fenced(plan.planText.slice(0, 50_000))}\n\n</details>\n`
+      : `\`${values.stack}\` matches main again (checked by ${runUrl() ?? 'a local run'}).\n`;
+    summary(`### Drift: \`${values.stack}\`\n\n${drifted ? `⚠️ drift: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy` : '✅ no drift'}\n`);
+    if (!values['no-issue']) log(`drift issue: ${(await reconcileDriftIssue(github(), values.stack, { drifted, body })).action}`);
+    return drifted ? 1 : 0;
+  },
+
+  /** FIS AZ failure with availability probes; report in the job summary. */
+  async 'game-day'(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, az: { type: 'string' }, 'max-minutes': { type: 'string' }, 'interval-ms': { type: 'string' } } });
+    if (!values.cluster || !values.az) throw new UsageError('--cluster <name> and --az <zone> are required');
+    const stack = platform.namesOf(values.cluster).stack;
+    const target = gameDayTarget(platform, values.cluster, values.az, stackOutputs(join(paths.stacksDir, stack)));
+    const region = platform.cluster(values.cluster).region;
+    const aws = (...a: string[]) => JSON.parse(execOk('aws', [...a, '--region', region, '--output', 'json'])) as { experiment: { id: string; state: { status: string } } };
+    const started = aws('fis', 'start-experiment', '--experiment-template-id', target.templateId, '--tags', `GameDay=${values.cluster}-${values.az}`);
+    const id = started.experiment.id;
+    log(`FIS experiment ${id} started from template ${target.templateId}`);
+    const intervalMs = Number(values['interval-ms'] ?? 2000);
+    const maxProbes = Math.ceil((Number(values['max-minutes'] ?? 30) * 60_000) / intervalMs);
+    let status = started.experiment.state.status;
+    let lastCheck = 0;
+    const finished = () => {
+      if (Date.now() - lastCheck > 15_000) {
+        lastCheck = Date.now();
+        status = aws('fis', 'get-experiment', '--id', id).experiment.state.status;
+      }
+      return ['completed', 'stopped', 'failed', 'cancelled'].includes(status);
+    };
+    const endpoints = [{ name: 'Kubernetes API', url: target.apiUrl, probe: insecureHttpsProbe(target.apiUrl) }, ...(target.appUrl ? [{ name: 'sample app', url: target.appUrl }] : [])];
+    const reports = await probeEndpoints(endpoints, { intervalMs, maxProbes, timeoutMs: Math.min(5000, intervalMs), shouldStop: finished });
+    const markdown = renderGameDaySummary({ cluster: values.cluster, az: values.az, experimentId: id, finalState: status, reports });
+    summary(markdown);
+    writeFileSync(join(paths.outDir, `game-day-${values.cluster}.json`), JSON.stringify(reports, null, 2));
+    console.log(markdown);
+    return status === 'completed' ? 0 : 1;
+  },
+
+  /** Prints the `gh secret set` commands for the role ARNs, from the ci-identity outputs. */
+  async 'role-variables'(_args, platform, paths) {
+    const outputs = stackOutputs(join(paths.stacksDir, platform.names.ciIdentityStack));
+    for (const [variable, key] of [['AWS_PLAN_ROLE_ARN', CI_IDENTITY_OUTPUTS.planRoleArn], ['AWS_APPLY_ROLE_ARN', CI_IDENTITY_OUTPUTS.applyRoleArn]] as const) {
+      if (typeof outputs[key] !== 'string') throw new Error(`stack ${platform.names.ciIdentityStack} has no output ${key}; apply it first`);
+      console.log(`gh secret set ${variable} --body '${outputs[key]}'${variable === 'AWS_APPLY_ROLE_ARN' ? ' --env production' : ''}`);
+    }
+    return 0;
+  },
+
+  /** Lists the comment files of the last `pipeline:pr` run (for scripts). */
+  async comments(_args, _platform, paths) {
+    if (existsSync(paths.commentsDir)) readdirSync(paths.commentsDir).forEach((f) => console.log(join(paths.commentsDir, f)));
+    return 0;
+  },
+};
+
+export async function main(argv: readonly string[], repoRoot: string = process.env.PIPELINE_REPO_ROOT ?? REPO_ROOT): Promise<number> {
+  const [command, ...rest] = argv;
+  const run = command ? commands[command] : undefined;
+  if (!run) {
+    console.error(`usage: pipeline <${Object.keys(commands).join('|')}> [options]`);
+    return 2;
+  }
+  try {
+    return await run(rest, defaultPlatform(), pipelinePaths(repoRoot));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`pipeline ${command}: ${message}`);
+    return error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,100 @@
+import { request } from 'node:https';
+import type { Platform } from '@platform/platform-config';
+import { table } from './markdown';
+import { formatDuration, httpProbe, runProbes, summarizeProbes, type Availability, type Probe, type ProbeSample } from './probes';
+
+/**
+ * Game day: start the cluster's FIS AZ-failure experiment, probe the Kubernetes API and the
+ * sample app for the whole experiment, and report availability. Stack outputs name what
+ * to start and what to probe (see CLUSTER_OUTPUTS).
+ */
+
+/** Outputs of `<cluster>-cluster` this script reads (`terraform output -json`). */
+export const CLUSTER_OUTPUTS = {
+  apiEndpoint: 'api_endpoint',
+  fisTemplateId: 'fis_experiment_template_id',
+  /** Optional map AZ -> template id, preferred when a cluster has one template per AZ. */
+  fisTemplateIdsByAz: 'fis_experiment_template_ids',
+  availabilityZones: 'availability_zones',
+} as const;
+
+/** Outputs of the account stack (`ci-identity`) the repository variables are set from. */
+export const CI_IDENTITY_OUTPUTS = { planRoleArn: 'plan_role_arn', applyRoleArn: 'apply_role_arn' } as const;
+
+export interface GameDayTarget {
+  readonly templateId: string;
+  readonly apiUrl: string;
+  readonly appUrl: string | undefined;
+}
+
+export function gameDayTarget(platform: Platform, cluster: string, az: string, outputs: Record<string, unknown>): GameDayTarget {
+  const definition = platform.cluster(cluster);
+  if (!definition.availabilityZones.includes(az)) {
+    throw new Error(`availability zone ${JSON.stringify(az)} is not one of ${cluster}'s zones; expected one of ${definition.availabilityZones.join(', ')}`);
+  }
+  const byAz = outputs[CLUSTER_OUTPUTS.fisTemplateIdsByAz] as Record<string, string> | undefined;
+  const templateId = byAz?.[az] ?? outputs[CLUSTER_OUTPUTS.fisTemplateId];
+  if (typeof templateId !== 'string' || templateId === '') {
+    throw new Error(`stack ${platform.namesOf(cluster).stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${az}] or ${CLUSTER_OUTPUTS.fisTemplateId}; apply it first`);
+  }
+  const api = outputs[CLUSTER_OUTPUTS.apiEndpoint];
+  if (typeof api !== 'string' || api === '') throw new Error(`stack ${platform.namesOf(cluster).stack} has no output ${CLUSTER_OUTPUTS.apiEndpoint}`);
+  const apiUrl = api.startsWith('https://') ? `${api.replace(/\/$/, '')}/readyz` : `https://${api}:6443/readyz`;
+  const host = platform.names.appHostname;
+  return { templateId, apiUrl, appUrl: host ? `https://${host}/` : undefined };
+}
+
+/**
+ * GET over HTTPS without verifying the server certificate: the API server's CA is the
+ * cluster's own, not in the runner's trust store, and availability is what is measured.
+ */
+export function insecureHttpsProbe(url: string): Probe {
+  return (signal) =>
+    new Promise((resolve, reject) => {
+      const req = request(url, { method: 'GET', rejectUnauthorized: false, signal }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ ok: (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300, detail: `HTTP ${res.statusCode}` }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+}
+
+export interface EndpointReport {
+  readonly name: string;
+  readonly url: string;
+  readonly availability: Availability;
+  readonly samples: readonly ProbeSample[];
+}
+
+export async function probeEndpoints(
+  endpoints: readonly { name: string; url: string; probe?: Probe }[],
+  options: { intervalMs: number; maxProbes: number; timeoutMs: number; shouldStop?: () => boolean | Promise<boolean> },
+): Promise<EndpointReport[]> {
+  return Promise.all(
+    endpoints.map(async (e) => {
+      const samples = await runProbes(e.probe ?? httpProbe(e.url), options);
+      return { name: e.name, url: e.url, samples, availability: summarizeProbes(samples) };
+    }),
+  );
+}
+
+export function renderGameDaySummary(input: { cluster: string; az: string; experimentId: string; finalState: string; reports: readonly EndpointReport[] }): string {
+  const rows = input.reports.map((r) => [
+    r.name,
+    r.url,
+    `${r.availability.availabilityPercent.toFixed(2)} %`,
+    `${r.availability.successful}/${r.availability.probes}`,
+    formatDuration(r.availability.longestOutageMs),
+    String(r.availability.outages),
+    r.availability.endedDown ? 'still down' : 'up',
+  ]);
+  return [
+    `## Game day: ${input.cluster} without ${input.az}`,
+    '',
+    `FIS experiment \`${input.experimentId}\` ended \`${input.finalState}\`.`,
+    '',
+    table(['endpoint', 'url', 'availability', 'ok probes', 'longest outage', 'outages', 'at the end'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,121 @@
+/**
+ * The few GitHub REST calls the workflows make, on `fetch`, so tests can point them at a
+ * server on 127.0.0.1. Shapes follow the REST API version 2022-11-28.
+ */
+
+export interface GitHubClientOptions {
+  readonly token: string;
+  /** @default process.env.GITHUB_API_URL ?? 'https://api.github.com' */
+  readonly baseUrl?: string;
+  /** "owner/name" */
+  readonly repository: string;
+}
+
+export interface IssueComment {
+  readonly id: number;
+  readonly body: string;
+  readonly user: { readonly login: string } | null;
+}
+
+export interface Issue {
+  readonly number: number;
+  readonly title: string;
+  readonly body: string | null;
+  readonly state: 'open' | 'closed';
+  readonly labels: readonly ({ readonly name: string } | string)[];
+  readonly pull_request?: unknown;
+}
+
+export interface PullRequest {
+  readonly number: number;
+  readonly labels: readonly { readonly name: string }[];
+  readonly merged_at: string | null;
+}
+
+export class GitHubError extends Error {
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    body: string,
+  ) {
+    super(`GitHub API ${method} ${path} answered ${status}: ${body.slice(0, 500)}`);
+  }
+}
+
+function nextLink(link: string | null): string | undefined {
+  return link?.split(',').find((part) => /rel="next"/.test(part))?.match(/<([^>]+)>/)?.[1];
+}
+
+export class GitHubClient {
+  private readonly baseUrl: string;
+  constructor(private readonly options: GitHubClientOptions) {
+    if (!/^[^/\s]+\/[^/\s]+$/.test(options.repository)) {
+      throw new Error(`repository ${JSON.stringify(options.repository)} is not of the form owner/name`);
+    }
+    this.baseUrl = (options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/$/, '');
+  }
+
+  private async request<T>(method: string, pathOrUrl: string, body?: unknown): Promise<{ data: T; next: string | undefined }> {
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
+    const response = await fetch(url, {
+      method,
+      headers: {
+        accept: 'application/vnd.github+json',
+        authorization: `Bearer ${this.options.token}`,
+        'x-github-api-version': '2022-11-28',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new GitHubError(response.status, method, pathOrUrl, text);
+    return { data: (text ? JSON.parse(text) : undefined) as T, next: nextLink(response.headers.get('link')) };
+  }
+
+  private async paginate<T>(path: string): Promise<T[]> {
+    const all: T[] = [];
+    let url: string | undefined = `${path}${path.includes('?') ? '&' : '?'}per_page=100`;
+    while (url) {
+      const page: { data: T[]; next: string | undefined } = await this.request<T[]>('GET', url);
+      all.push(...page.data);
+      url = page.next;
+    }
+    return all;
+  }
+
+  private get repo(): string {
+    return `/repos/${this.options.repository}`;
+  }
+
+  listIssueComments(issue: number): Promise<IssueComment[]> {
+    return this.paginate<IssueComment>(`${this.repo}/issues/${issue}/comments`);
+  }
+
+  async createIssueComment(issue: number, body: string): Promise<IssueComment> {
+    return (await this.request<IssueComment>('POST', `${this.repo}/issues/${issue}/comments`, { body })).data;
+  }
+
+  async updateIssueComment(id: number, body: string): Promise<IssueComment> {
+    return (await this.request<IssueComment>('PATCH', `${this.repo}/issues/comments/${id}`, { body })).data;
+  }
+
+  /** Open and closed issues (not pull requests) carrying `label`. */
+  async listIssuesWithLabel(label: string, state: 'open' | 'closed' | 'all' = 'all'): Promise<Issue[]> {
+    const issues = await this.paginate<Issue>(`${this.repo}/issues?state=${state}&labels=${encodeURIComponent(label)}`);
+    return issues.filter((i) => i.pull_request === undefined);
+  }
+
+  async createIssue(title: string, body: string, labels: readonly string[]): Promise<Issue> {
+    return (await this.request<Issue>('POST', `${this.repo}/issues`, { title, body, labels })).data;
+  }
+
+  async updateIssue(issue: number, fields: { title?: string; body?: string; state?: 'open' | 'closed'; state_reason?: 'completed' | 'reopened' }): Promise<Issue> {
+    return (await this.request<Issue>('PATCH', `${this.repo}/issues/${issue}`, fields)).data;
+  }
+
+  /** Pull requests whose merge produced `sha` (push to main). */
+  async pullRequestsOfCommit(sha: string): Promise<PullRequest[]> {
+    return (await this.request<PullRequest[]>('GET', `${this.repo}/commits/${sha}/pulls`)).data;
+  }
+}

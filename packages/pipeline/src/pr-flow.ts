@@ -1,0 +1,135 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Platform } from '@platform/platform-config';
+import { affectedStacks, preferredStackOrder, stacksInDependencyOrder, type AffectedStack, type StackManifest } from './affected-stacks';
+import { renderPlanComment, type HaCheckResult } from './comment';
+import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from './git';
+import { runHaCheck } from './ha-check';
+import { diffManifests, forCluster, type ManifestDiff } from './manifest-diff';
+import { table } from './markdown';
+import { CLUSTERS_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from './paths';
+import { summarizePlan, type PlanSummary } from './plan-summary';
+import { protectedDestroys, protectedResourceRules, type ProtectedDestroy } from './protected-resources';
+import { planStack, type PlanRun, type TerraformRunner } from './terraform';
+import { sourceRootsOf } from './workspace';
+
+/**
+ * The pull-request flow, the same locally and in CI: affected stacks, a plan per stack,
+ * ha-check, the Flux object diff, and one comment file per stack. Posting the comments is
+ * a separate step (see `postPlanComments`), so this part runs with no token and no network.
+ */
+
+export interface PullRequestFlowOptions {
+  readonly paths: PipelinePaths;
+  readonly platform: Platform;
+  readonly base: string;
+  readonly mode: 'offline' | 'cloud';
+  /** Plan only these stacks (CI matrix); default every affected stack. */
+  readonly onlyStacks?: readonly string[];
+  readonly runner?: TerraformRunner;
+  /** Provider mirror for offline plans; null downloads from the registry. */
+  readonly mirror?: string | null;
+  readonly haCheck?: (cluster: string) => HaCheckResult | { readonly skipped: string };
+  readonly runUrl?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface StackOutcome {
+  readonly stack: AffectedStack;
+  readonly summary: PlanSummary;
+  readonly protectedDestroys: readonly ProtectedDestroy[];
+  readonly haCheck: HaCheckResult | undefined;
+  readonly manifests: ManifestDiff | undefined;
+  readonly commentFile: string;
+  readonly planSeconds: number;
+}
+
+export interface PullRequestFlowResult {
+  readonly base: string;
+  readonly changedFiles: readonly string[];
+  readonly stacks: readonly StackOutcome[];
+  readonly manifestDiff: ManifestDiff;
+  readonly summaryFile: string;
+}
+
+export function readStackManifest(paths: PipelinePaths): StackManifest {
+  return JSON.parse(readFileSync(join(paths.infraOut, 'manifest.json'), 'utf8')) as StackManifest;
+}
+
+export function orderedStacks(paths: PipelinePaths, platform: Platform): string[] {
+  return stacksInDependencyOrder(readStackManifest(paths), preferredStackOrder(platform));
+}
+
+export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequestFlowResult {
+  const { paths, platform } = options;
+  const log = options.log ?? (() => undefined);
+  const mergeBase = mergeBaseOf(paths.repoRoot, options.base);
+  const changedFiles = changedFilesSince(paths.repoRoot, options.base);
+  const stacks = orderedStacks(paths, platform);
+  let affected = affectedStacks({ changedFiles, platform, stacks, infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR) });
+  if (options.onlyStacks) affected = affected.filter((a) => options.onlyStacks?.includes(a.stack));
+  log(`changed files: ${changedFiles.length}; affected stacks: ${affected.map((a) => a.stack).join(', ') || 'none'}`);
+
+  const manifestDiff = diffManifests(treeAtCommit(paths.repoRoot, mergeBase, CLUSTERS_DIR), treeOnDisk(paths.repoRoot, CLUSTERS_DIR));
+  const rules = protectedResourceRules(platform);
+  const commit = headCommit(paths.repoRoot);
+  mkdirSync(paths.commentsDir, { recursive: true });
+  mkdirSync(paths.plansDir, { recursive: true });
+
+  const outcomes: StackOutcome[] = [];
+  for (const stack of affected) {
+    log(`${stack.stack}: terraform plan (${options.mode}) because ${stack.because} changed`);
+    const plan: PlanRun = planStack({ stack: stack.stack, stackDir: join(paths.stacksDir, stack.stack), mode: options.mode, runner: options.runner, mirror: options.mirror });
+    writeFileSync(join(paths.plansDir, `${stack.stack}.json`), JSON.stringify(plan.planJson));
+    writeFileSync(join(paths.plansDir, `${stack.stack}.txt`), plan.planText);
+    const summary = summarizePlan(plan.planJson);
+    const destroys = protectedDestroys(summary, rules);
+    let haCheck: HaCheckResult | undefined;
+    if (stack.cluster) {
+      const ha = (options.haCheck ?? ((c: string) => runHaCheck(paths.repoRoot, c)))(stack.cluster);
+      if ('skipped' in ha) log(ha.skipped);
+      else haCheck = ha;
+    }
+    const gitopsPath = stack.cluster ? platform.namesOf(stack.cluster).gitopsPath : undefined;
+    const manifests = stack.cluster ? forCluster(manifestDiff, stack.cluster) : undefined;
+    const body = renderPlanComment({
+      stack: stack.stack,
+      cluster: stack.cluster,
+      summary,
+      planText: plan.planText,
+      protectedDestroys: destroys,
+      haCheck,
+      manifests,
+      manifestsPath: gitopsPath,
+      commit,
+      artifact: planArtifactName(stack.stack),
+      runUrl: options.runUrl,
+      note: options.mode === 'offline' ? 'Offline plan (no state, no credentials, `-refresh=false`): every resource shows as new.' : undefined,
+    });
+    const commentFile = join(paths.commentsDir, `${stack.stack}.md`);
+    writeFileSync(commentFile, body);
+    log(`${stack.stack}: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy (${(plan.durationMs / 1000).toFixed(1)} s); comment ${commentFile}`);
+    outcomes.push({ stack, summary, protectedDestroys: destroys, haCheck, manifests, commentFile, planSeconds: plan.durationMs / 1000 });
+  }
+
+  const summaryFile = join(paths.outDir, 'summary.md');
+  writeFileSync(summaryFile, renderJobSummary(outcomes, manifestDiff, changedFiles.length));
+  writeFileSync(
+    join(paths.outDir, 'result.json'),
+    `${JSON.stringify({ base: options.base, mergeBase, commit, stacks: outcomes.map((o) => ({ stack: o.stack.stack, cluster: o.stack.cluster, add: o.summary.add, change: o.summary.change, destroy: o.summary.destroy, protectedDestroys: o.protectedDestroys.length, haCheckExit: o.haCheck?.exitCode ?? null, comment: o.commentFile })) }, null, 2)}\n`,
+  );
+  return { base: options.base, changedFiles, stacks: outcomes, manifestDiff, summaryFile };
+}
+
+export function renderJobSummary(outcomes: readonly StackOutcome[], diff: ManifestDiff, changedFiles: number): string {
+  const rows = outcomes.map((o) => [
+    `\`${o.stack.stack}\``,
+    String(o.summary.add),
+    String(o.summary.change),
+    String(o.summary.destroy),
+    o.protectedDestroys.length > 0 ? `🛑 ${o.protectedDestroys.length}` : '0',
+    o.haCheck === undefined ? 'not run' : o.haCheck.exitCode === 0 ? '✅' : o.haCheck.exitCode === 1 ? '❌' : `⚠️ exit ${o.haCheck.exitCode}`,
+  ]);
+  const plans = outcomes.length === 0 ? 'No Terraform stack is affected by this change.' : table(['stack', 'add', 'change', 'destroy', 'protected destroys', 'ha-check'], rows, ['l', 'r', 'r', 'r', 'r', 'l']);
+  return `## Terraform plans\n\n${changedFiles} files changed.\n\n${plans}\n\n## Flux changes under clusters/\n\n${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed objects.\n`;
+}

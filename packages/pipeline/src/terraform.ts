@@ -1,0 +1,148 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PlanJson } from './plan-summary';
+
+/**
+ * Terraform as the workflows run it. Two modes share one code path:
+ * - `cloud`: in the synthesized stack folder, S3 backend and OIDC credentials (CI);
+ * - `offline`: in a temporary copy of the stack with an override file that swaps the
+ *   backend for a local one and gives the AWS provider its skip_* flags and dummy keys,
+ *   with providers from the image's filesystem mirror. Committed stacks never carry these.
+ */
+
+export const PROVIDER_MIRROR = '/opt/tf-plugins';
+export const OFFLINE_OVERRIDE_FILE = 'zz_pipeline_offline_override.tf.json';
+
+export interface TerraformResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type TerraformRunner = (args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) => TerraformResult;
+
+export const spawnTerraform: TerraformRunner = (args, cwd, env) => {
+  const result = spawnSync('terraform', args, { cwd, env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  if (result.error) throw new Error(`terraform ${args[0]} could not start: ${result.error.message}`);
+  return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+};
+
+/** Why offline plans cannot run here, or undefined when they can. */
+export function offlineUnavailableReason(mirror: string | null = PROVIDER_MIRROR): string | undefined {
+  if (mirror !== null && !existsSync(join(mirror, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no AWS provider in the filesystem mirror ${mirror}`;
+  const probe = spawnSync('terraform', ['version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return 'terraform is not on PATH';
+  return undefined;
+}
+
+interface StackJson {
+  readonly provider?: Record<string, readonly Record<string, unknown>[] | Record<string, unknown>>;
+}
+
+/** The override that makes a stack plannable with no network and no AWS account. */
+export function offlineOverride(stackJson: StackJson): Record<string, unknown> {
+  const aws = stackJson.provider?.aws;
+  const configs = aws === undefined ? [{}] : Array.isArray(aws) ? aws : [aws];
+  // One override entry per provider configuration, matched by alias.
+  const provider = configs.map((config) => ({
+    ...(typeof config.alias === 'string' ? { alias: config.alias } : {}),
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+    skip_metadata_api_check: true,
+    skip_region_validation: true,
+    access_key: 'offline-dummy',
+    secret_key: 'offline-dummy',
+  }));
+  return { terraform: { backend: { local: { path: 'offline.tfstate' } } }, provider: { aws: provider } };
+}
+
+export interface PlanRun {
+  readonly stack: string;
+  readonly workDir: string;
+  readonly planFile: string;
+  readonly planJson: PlanJson;
+  readonly planText: string;
+  /** `plan -detailed-exitcode`: 0 no changes, 2 changes. */
+  readonly exitCode: 0 | 2;
+  readonly durationMs: number;
+}
+
+export interface PlanOptions {
+  readonly stack: string;
+  /** apps/infra/cdktf.out/stacks/<stack> */
+  readonly stackDir: string;
+  readonly mode: 'offline' | 'cloud';
+  readonly runner?: TerraformRunner;
+  /** Filesystem mirror for offline mode; null downloads providers from the registry. @default PROVIDER_MIRROR */
+  readonly mirror?: string | null;
+  /** Where offline copies go. @default a new folder under the OS temp dir */
+  readonly scratchDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function prepareOfflineCopy(stackDir: string, scratchDir: string, mirror: string | null = PROVIDER_MIRROR): { workDir: string; cliConfig: string | undefined } {
+  const workDir = mkdtempSync(join(scratchDir, 'stack-'));
+  for (const entry of readdirSync(stackDir, { withFileTypes: true })) {
+    if (entry.isFile() && !entry.name.startsWith('.')) copyFileSync(join(stackDir, entry.name), join(workDir, entry.name));
+  }
+  const stackJson = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as StackJson;
+  writeFileSync(join(workDir, OFFLINE_OVERRIDE_FILE), `${JSON.stringify(offlineOverride(stackJson), null, 2)}\n`);
+  if (mirror === null) return { workDir, cliConfig: undefined };
+  const cliConfig = join(workDir, '.terraformrc');
+  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n`);
+  return { workDir, cliConfig };
+}
+
+function check(result: TerraformResult, what: string, stack: string, ok: readonly number[] = [0]): TerraformResult {
+  if (!ok.includes(result.code)) throw new Error(`${stack}: terraform ${what} failed (exit ${result.code}):\n${result.stderr || result.stdout}`);
+  return result;
+}
+
+/** init, plan -detailed-exitcode -out, show -json and show (text) for one stack. */
+export function planStack(options: PlanOptions): PlanRun {
+  const run = options.runner ?? spawnTerraform;
+  const started = Date.now();
+  let workDir = options.stackDir;
+  let env: NodeJS.ProcessEnv = { ...process.env, ...options.env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+  const planArgs = ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=tfplan'];
+  if (options.mode === 'offline') {
+    const scratch = options.scratchDir ?? mkdtempSync(join(tmpdir(), 'pipeline-plan-'));
+    mkdirSync(scratch, { recursive: true });
+    const copy = prepareOfflineCopy(options.stackDir, scratch, options.mirror);
+    workDir = copy.workDir;
+    env = {
+      ...env,
+      ...(copy.cliConfig ? { TF_CLI_CONFIG_FILE: copy.cliConfig } : {}),
+      AWS_ACCESS_KEY_ID: 'offline-dummy',
+      AWS_SECRET_ACCESS_KEY: 'offline-dummy',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      CHECKPOINT_DISABLE: '1',
+    };
+    planArgs.push('-refresh=false', '-lock=false');
+  } else {
+    planArgs.push('-lock-timeout=5m');
+  }
+  check(run(['init', '-input=false', '-no-color'], workDir, env), 'init', options.stack);
+  const plan = check(run(planArgs, workDir, env), 'plan', options.stack, [0, 2]);
+  const json = check(run(['show', '-json', 'tfplan'], workDir, env), 'show -json', options.stack);
+  const text = check(run(['show', '-no-color', 'tfplan'], workDir, env), 'show', options.stack);
+  return {
+    stack: options.stack,
+    workDir,
+    planFile: join(workDir, 'tfplan'),
+    planJson: JSON.parse(json.stdout) as PlanJson,
+    planText: text.stdout,
+    exitCode: plan.code as 0 | 2,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** `terraform output -json` of a stack, as `{ name: value }`. */
+export function stackOutputs(stackDir: string, runner: TerraformRunner = spawnTerraform, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  check(runner(['init', '-input=false', '-no-color'], stackDir, env), 'init', stackDir);
+  const out = check(runner(['output', '-json'], stackDir, env), 'output -json', stackDir);
+  const parsed = JSON.parse(out.stdout || '{}') as Record<string, { value: unknown }>;
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value]));
+}
