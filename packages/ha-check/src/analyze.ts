@@ -102,7 +102,8 @@ function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az:
   const capacity = capacityOutcome(model, facts, az, autoscaler);
   const workloads = facts.map((f) => workloadOutcome(f, az, grace));
   const affected = workloads.filter((w) => w.lost > 0);
-  const podRtos = affected.map((w) => w.podRtoSeconds);
+  // Pods that cannot move but left survivors (zonal replicas) are degraded by design, not waiting.
+  const podRtos = affected.filter((w) => w.canReschedule || w.left === 0).map((w) => w.podRtoSeconds);
   const podsSeconds = podRtos.includes(null) ? null : Math.max(0, ...(podRtos as number[]));
   const capacitySeconds = capacity.unplacedNow > 0 ? capacityRecoverySeconds() : 0;
   const stuck = affected.some((w) => !w.canReschedule && w.left === 0);

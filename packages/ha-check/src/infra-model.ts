@@ -1,3 +1,4 @@
+import { INSTANCE_TYPES } from '@platform/platform-config';
 import { allocatable, instanceCapacity } from './instance-capacity';
 import type {
   BackupReplicationModel,
@@ -198,7 +199,17 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       undefined,
     );
     const role = /control-plane/.test(name) || /control-plane/.test(tags['node.platform.io/role'] ?? '') ? ('control-plane' as const) : ('worker' as const);
-    const labels: Record<string, string> = role === 'control-plane' ? { [CONTROL_PLANE_LABEL]: '' } : {};
+    const subnetAzs = azsOfSubnets(index, asg, list(v.vpc_zone_identifier), subnetAz);
+    const azs = subnetAzs.length > 0 ? subnetAzs : list(v.availability_zones).filter((z): z is string => typeof z === 'string').sort();
+    // Labels kubelet and the cloud controller put on every node, so selectors on them match.
+    const labels: Record<string, string> = {
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': INSTANCE_TYPES[instanceTypes[0] ?? '']?.architecture === 'arm64' ? 'arm64' : 'amd64',
+      ...(instanceTypes.length === 1 ? { 'node.kubernetes.io/instance-type': instanceTypes[0] } : {}),
+      ...(azs.length === 1 ? { 'topology.kubernetes.io/zone': azs[0] } : {}),
+      ...(index.regionOf(asg) ? { 'topology.kubernetes.io/region': index.regionOf(asg) as string } : {}),
+      ...(role === 'control-plane' ? { [CONTROL_PLANE_LABEL]: '' } : {}),
+    };
     const taints: Taint[] = role === 'control-plane' ? [{ key: CONTROL_PLANE_LABEL, value: '', effect: 'NoSchedule' }] : [];
     for (const [k, value] of Object.entries(tags)) {
       if (k.startsWith(NODE_TEMPLATE_LABEL)) labels[k.slice(NODE_TEMPLATE_LABEL.length)] = value;
@@ -214,13 +225,12 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       if (target?.address === asg.address || str(av.autoscaling_group_name) === name) tgRefs.push(av.lb_target_group_arn);
     }
     const targetGroups = tgRefs.map((ref) => index.resolve(asg, ref)?.address).filter((t): t is string => t !== undefined);
-    const subnetAzs = azsOfSubnets(index, asg, list(v.vpc_zone_identifier), subnetAz);
     const minSize = num(v.min_size) ?? 0;
     return {
       address: asg.address,
       name,
       role,
-      azs: subnetAzs.length > 0 ? subnetAzs : list(v.availability_zones).filter((z): z is string => typeof z === 'string').sort(),
+      azs,
       minSize,
       maxSize: num(v.max_size) ?? minSize,
       desired: num(v.desired_capacity) ?? minSize,

@@ -143,7 +143,8 @@ export interface PdbModel {
 }
 
 export interface WorkloadModel {
-  readonly kind: 'Deployment' | 'StatefulSet';
+  /** `Cluster`: a CloudNativePG PostgreSQL cluster (instances = replicas, one PVC each). */
+  readonly kind: 'Deployment' | 'StatefulSet' | 'Cluster';
   readonly namespace: string;
   readonly name: string;
   /** `Kind/namespace/name`. */

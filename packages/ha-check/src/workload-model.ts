@@ -124,6 +124,35 @@ function pdbModel(pdb: K8sObject): PdbModel {
   };
 }
 
+/**
+ * A CloudNativePG Cluster as a workload: `instances` pods, each with its own PVC, placed by the
+ * operator's anti-affinity (`spec.affinity`); the operator manages the PDBs itself.
+ */
+function cnpgCluster(o: K8sObject, storage: StorageIndex): WorkloadModel {
+  const spec = specOf(o);
+  const affinity = isObject(spec.affinity) ? spec.affinity : {};
+  const onZone = affinity.enablePodAntiAffinity !== false && ZONE_KEYS.includes(String(affinity.topologyKey ?? ''));
+  const requests = isObject(spec.resources) && isObject(spec.resources.requests) ? spec.resources.requests : {};
+  const storageSpec = isObject(spec.storage) ? spec.storage : {};
+  return {
+    kind: 'Cluster',
+    namespace: namespaceOf(o),
+    name: nameOf(o),
+    id: `Cluster/${namespaceOf(o)}/${nameOf(o)}`,
+    replicas: num(spec.instances) ?? 1,
+    hpa: undefined,
+    requests: { cpuMilli: cpuMilli(requests.cpu), memoryMiB: memoryMiB(requests.memory) },
+    nodeSelector: Object.entries(strRecord(affinity.nodeSelector)).map(([key, v]) => ({ key, operator: 'In', values: [v] })),
+    tolerations: tolerationsOf({ tolerations: affinity.tolerations }),
+    zoneSpread: undefined,
+    zoneAntiAffinity: onZone ? (affinity.podAntiAffinityType === 'required' ? 'required' : 'preferred') : undefined,
+    hostAntiAffinity: affinity.enablePodAntiAffinity !== false && !onZone ? 'preferred' : undefined,
+    pdbs: [{ name: 'managed by CloudNativePG', minAvailable: undefined, maxUnavailable: 1 }],
+    zonalVolumes: isZonal(storage, str(storageSpec.storageClass)) ? ['storage (one PVC per instance)'] : [],
+    addon: undefined,
+  };
+}
+
 /** The Kubernetes side of the deployment, from built manifests. */
 export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel {
   const byKind = new Map<string, K8sObject[]>();
@@ -197,6 +226,8 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       addon: addonOf([nameOf(o)]),
     };
   });
+
+  workloads.push(...kind('Cluster').filter((o) => /^postgresql\.cnpg\.io\//.test(String(o.apiVersion))).map((o) => cnpgCluster(o, storage)));
 
   const daemonSets: DaemonSetModel[] = kind('DaemonSet').map((o) => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};

@@ -110,6 +110,8 @@ export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverit
   if (w.pdbs.length > 1) findings.add({ id: 'pdb.overlapping', severity: 'warning', subject: w.id, message: `${w.pdbs.length} PodDisruptionBudgets select its pods; the eviction API refuses to evict them`, fix: 'Keep exactly one PDB per workload.' });
   if (w.pdbs.length === 0 && w.replicas >= 2) findings.add({ id: 'workload.no-pdb', severity: 'info', subject: w.id, message: 'no PodDisruptionBudget: a drain may take every replica at once', fix: 'Add a PodDisruptionBudget with maxUnavailable: 1.' });
   const podRto = grace + f.unreachableTolerationSeconds;
+  // Replicas on zonal volumes are not rescheduled but replaced by the survivors: eviction time is moot.
+  if (w.zonalVolumes.length > 0 && w.replicas > 1) return;
   if (!Number.isFinite(f.unreachableTolerationSeconds)) {
     findings.add({ id: 'workload.never-evicted', severity: azSeverity, subject: w.id, message: 'tolerates node.kubernetes.io/unreachable forever: its pods never leave a dead AZ', fix: 'Set tolerationSeconds (e.g. 30) on the unreachable / not-ready tolerations.' });
   } else if (f.usesDefaultToleration) {
