@@ -63,6 +63,14 @@ init_cluster() {
   if [[ -f $KUBE_DIR/admin.conf ]]; then
     log "kubeadm init already done on this node"
   else
+    if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/kube-apiserver.yaml ]]; then
+      step reset-unfinished-init
+      kubeadm reset --force || die "kubeadm reset of an unfinished init failed"
+    fi
+    if [[ -e $ETCD_DATA_DIR/member ]]; then
+      # Never delete etcd data: an unfinished attempt's data is set aside.
+      mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.unfinished-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
+    fi
     restore_key=$(ssm_get "$SSM_RESTORE_FROM") || restore_key=
     key=$(kubeadm certs certificate-key) || die "kubeadm certs certificate-key failed"
     CERTIFICATE_KEY=$key

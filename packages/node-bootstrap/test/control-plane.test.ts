@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
 
@@ -151,6 +151,17 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(result.stderr).toContain('[decide-role] FAILED: no join material after 3 attempts (init lock held by i-busy)');
     expect(callsOf(result.calls, 'sleep')).toEqual(['sleep 10', 'sleep 10', 'sleep 10']);
     expect(result.calls.some((c) => c.startsWith('kubeadm'))).toBe(false);
+  });
+
+  it('resets an unfinished init and sets leftover etcd data aside before initialising again', () => {
+    const node = controlPlane([...publishRules, { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', exit: 254 }]);
+    writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
+    mkdirSync(join(node.root, 'etcd', 'member'), { recursive: true });
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const kubeadm = callsOf(result.calls, 'kubeadm');
+    expect(kubeadm.slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`]);
+    expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
   });
 
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {
