@@ -8,7 +8,7 @@ export const INFRA_OUTDIR = join(__dirname, '..', 'cdktf.out');
 
 export interface SynthInfraOptions {
   /**
-   * `s3` (the committed stacks) or `local` (no backend block: experiments, offline plans).
+   * `s3` (the committed stacks) or `local` (state file in the working directory: experiments).
    * @default 's3'
    */
   readonly backend?: 's3' | 'local';

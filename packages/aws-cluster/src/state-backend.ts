@@ -1,4 +1,4 @@
-import { S3Backend, type TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
 
 export interface S3StateProps {
   readonly bucket: string;
@@ -17,7 +17,10 @@ export abstract class StateBackend {
     return new S3StateBackend(props);
   }
 
-  /** Terraform's default local state: nothing written into the stack. */
+  /**
+   * Local state in the working directory. Written explicitly: cdktf's implicit default
+   * embeds the absolute path of the synthesizing machine, which breaks byte-identical output.
+   */
   static local(): StateBackend {
     return new LocalStateBackend();
   }
@@ -38,5 +41,7 @@ class S3StateBackend extends StateBackend {
 }
 
 class LocalStateBackend extends StateBackend {
-  bind(): void {}
+  bind(stack: TerraformStack): void {
+    new LocalBackend(stack, { path: 'terraform.tfstate' });
+  }
 }

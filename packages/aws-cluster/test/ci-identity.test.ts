@@ -44,9 +44,9 @@ describe('CiIdentityStack', () => {
     expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
   });
 
-  it('writes no backend with StateBackend.local()', () => {
+  it('keeps state in the working directory with StateBackend.local()', () => {
     const local = synthStack(new CiIdentityStack(Testing.app(), 'ci-identity', { platform: shipped, backend: StateBackend.local() }));
-    expect(local.json.terraform.backend).toBeUndefined();
+    expect(local.json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
   });
 
   describe('validation', () => {

@@ -33,10 +33,10 @@ describe('ClusterStack', () => {
     expect(JSON.stringify(again.json)).toBe(JSON.stringify(production.json));
   });
 
-  it('omits the backend with StateBackend.local()', () => {
+  it('keeps state in the working directory with StateBackend.local()', () => {
     const app = Testing.app();
     const local = synthStack(new ClusterStack(app, 'x', { platform: shipped, cluster: shipped.cluster('dr'), backend: StateBackend.local() }));
-    expect(local.json.terraform.backend).toBeUndefined();
+    expect(local.json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
   });
 });
 

@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultPlatform, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type PlatformInput } from '@platform/platform-config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synthInfra } from '../src/main';
+import { offlineTerraformUnavailable, OfflineTerraform, type PlanResult } from './offline-terraform';
+
+const unavailable = offlineTerraformUnavailable();
+if (unavailable) console.warn(`\n!!! SKIPPED: offline terraform plan: ${unavailable}. The stacks were NOT planned. !!!\n`);
+
+/** What a cluster definition implies the plan must create, type by type. */
+function expectedCreates(cluster: ClusterDefinition): Record<string, number> {
+  const zones = cluster.availabilityZones.length;
+  return {
+    aws_subnet: 2 * zones,
+    aws_nat_gateway: cluster.nat === 'single' ? 1 : zones,
+    aws_route: 1 + zones,
+    aws_lb: 1,
+    aws_autoscaling_group: cluster.controlPlane.count + cluster.workerPools.length * zones,
+    aws_launch_template: cluster.controlPlane.count + cluster.workerPools.length,
+    aws_s3_bucket: cluster.backups.replicaRegion ? 2 : 1,
+    aws_fis_experiment_template: 1,
+  };
+}
+
+describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of every stack', () => {
+  const platform = defaultPlatform();
+  const outdir = mkdtempSync(join(tmpdir(), 'infra-plan-synth-'));
+  const terraform = new OfflineTerraform();
+  const results = new Map<string, PlanResult>();
+  const synthesizedCount = (stackDir: string, stack: string) => {
+    const json = JSON.parse(readFileSync(join(stackDir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+    return Object.values(json.resource as Record<string, object>).reduce((n, r) => n + Object.keys(r).length, 0);
+  };
+  const planStack = async (dir: string, stack: string) => {
+    await terraform.load(join(dir, 'stacks', stack, 'cdk.tf.json'));
+    return terraform.validateAndPlan();
+  };
+
+  beforeAll(async () => {
+    await synthInfra(outdir, platform);
+  });
+  afterAll(() => {
+    const rows = [...results].map(([stack, r]) => `  ${stack.padEnd(28)} ${String(r.totalCreates).padStart(4)} to add   validate ${r.seconds.validate.toFixed(1)} s   plan ${r.seconds.plan.toFixed(1)} s`);
+    console.log(`offline plan (init ${terraform.initSeconds.toFixed(1)} s, shared by all stacks):\n${rows.join('\n')}`);
+    terraform.dispose();
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  for (const cluster of defaultPlatform().clusters) {
+    const stack = defaultPlatform().namesOf(cluster).stack;
+    it(`plans ${stack}: only creates, as many as synthesized, per-type counts from its definition`, async () => {
+      const result = await planStack(outdir, stack);
+      results.set(stack, result);
+      expect(result.otherActions).toBe(0);
+      expect(result.totalCreates).toBe(synthesizedCount(outdir, stack));
+      expect(result.creates).toMatchObject(expectedCreates(cluster));
+    });
+  }
+
+  it(`plans ${platform.names.ciIdentityStack}: the OIDC provider and two roles`, async () => {
+    const result = await planStack(outdir, platform.names.ciIdentityStack);
+    results.set(platform.names.ciIdentityStack, result);
+    expect(result.creates).toMatchObject({ aws_iam_openid_connect_provider: 1, aws_iam_role: 2 });
+    expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
+  });
+
+  it('plans 5 control-plane nodes over 4 AZs as the definition change implies', async () => {
+    const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
+    const production = input.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput;
+    production.controlPlane.count = 5;
+    production.availabilityZones = ['ap-northeast-2a', 'ap-northeast-2b', 'ap-northeast-2c', 'ap-northeast-2d'];
+    const variantDir = mkdtempSync(join(tmpdir(), 'infra-plan-variant-'));
+    try {
+      await synthInfra(variantDir, input);
+      const result = await planStack(variantDir, 'production-cluster');
+      results.set('production-cluster (5 CP, 4 AZ)', result);
+      const base = results.get('production-cluster') ?? (await planStack(outdir, 'production-cluster'));
+      const delta = (type: string) => (result.creates[type] ?? 0) - (base.creates[type] ?? 0);
+      // one more AZ: 2 subnets, NAT + address, private route table + route; +2 CP nodes; +1 ASG per pool
+      expect({ subnets: delta('aws_subnet'), nat: delta('aws_nat_gateway'), eip: delta('aws_eip'), routes: delta('aws_route'), asgs: delta('aws_autoscaling_group'), templates: delta('aws_launch_template') })
+        .toEqual({ subnets: 2, nat: 1, eip: 1, routes: 1, asgs: 2 + 2, templates: 2 });
+      expect(delta('aws_lb')).toBe(0);
+    } finally {
+      rmSync(variantDir, { recursive: true, force: true });
+    }
+  });
+}, 600_000);

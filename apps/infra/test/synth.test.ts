@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultPlatform, platformInput, PlatformConfigError, type ClusterDefinitionInput, type PlatformInput } from '@platform/platform-config';
+import { hashTree, listFiles } from '@platform/synth-kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { synthInfra } from '../src/main';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'infra-synth-'));
+  dirs.push(dir);
+  return join(dir, 'cdktf.out');
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const stackJson = (outdir: string, stack: string) => JSON.parse(readFileSync(join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+const resourceCount = (json: { resource: Record<string, object> }, type: string) => Object.keys(json.resource[type] ?? {}).length;
+
+describe('synthInfra', () => {
+  it('writes one stack per cluster plus the CI identity stack, within the synth budget', async () => {
+    const outdir = tempDir();
+    let started = performance.now();
+    await synthInfra(outdir);
+    const first = (performance.now() - started) / 1000;
+    // The first run pays for loading the provider modules; the budget is for the synth itself.
+    started = performance.now();
+    await synthInfra(outdir);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`synthInfra: first ${first.toFixed(2)} s, then ${seconds.toFixed(2)} s for ${defaultPlatform().clusters.length} clusters + ci-identity`);
+    const stacks = listFiles(join(outdir, 'stacks')).map((f) => f.split('/')[0]).sort();
+    expect(stacks).toEqual(['ci-identity', 'dr-cluster', 'production-cluster', 'staging-cluster']);
+    expect(seconds).toBeLessThan(3);
+  });
+
+  it('is deterministic: two synths hash identically', async () => {
+    const a = tempDir();
+    const b = tempDir();
+    await synthInfra(a);
+    await synthInfra(b);
+    expect(hashTree(a)).toEqual(hashTree(b));
+  });
+
+  it('throws PlatformConfigError for an invalid definition and leaves the existing output untouched', async () => {
+    const outdir = tempDir();
+    mkdirSync(join(outdir, 'stacks', 'old'), { recursive: true });
+    writeFileSync(join(outdir, 'stacks', 'old', 'cdk.tf.json'), '{}');
+    const before = hashTree(outdir);
+    const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
+    (input.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput).controlPlane.count = 4;
+    await expect(synthInfra(outdir, input)).rejects.toThrow(PlatformConfigError);
+    await expect(synthInfra(outdir, input)).rejects.toThrow('clusters[1].controlPlane.count: got 4; expected an odd number');
+    expect(hashTree(outdir)).toEqual(before);
+  });
+
+  it('follows a definition change (3 → 5 control-plane nodes, 3 → 4 AZs) and nothing else', async () => {
+    const base = tempDir();
+    const changed = tempDir();
+    await synthInfra(base);
+    const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
+    const production = input.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput;
+    production.controlPlane.count = 5;
+    production.availabilityZones = [...production.availabilityZones, 'ap-northeast-2d'];
+    await synthInfra(changed, input);
+    const [before, after] = [stackJson(base, 'production-cluster'), stackJson(changed, 'production-cluster')];
+    const delta = (type: string) => resourceCount(after, type) - resourceCount(before, type);
+    expect([delta('aws_subnet'), delta('aws_nat_gateway'), delta('aws_autoscaling_group'), delta('aws_launch_template')]).toEqual([2, 1, 4, 2]);
+    const baseHashes = hashTree(base);
+    const changedHashes = hashTree(changed);
+    const differing = Object.keys(baseHashes).filter((f) => baseHashes[f] !== changedHashes[f]);
+    expect(differing).toEqual(['stacks/production-cluster/cdk.tf.json']);
+  });
+
+  it('writes the S3 backend but no test-only provider flags into committed stacks', async () => {
+    const outdir = tempDir();
+    await synthInfra(outdir);
+    for (const stack of ['production-cluster', 'ci-identity']) {
+      const json = stackJson(outdir, stack);
+      expect(json.terraform.backend.s3.use_lockfile).toBe(true);
+      expect(JSON.stringify(json.provider)).not.toContain('skip_');
+    }
+    expect(existsSync(join(outdir, 'manifest.json'))).toBe(true);
+  });
+
+  it('can keep state locally for experiments', async () => {
+    const outdir = tempDir();
+    await synthInfra(outdir, defaultPlatform(), { backend: 'local' });
+    expect(stackJson(outdir, 'dr-cluster').terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
+  });
+});
