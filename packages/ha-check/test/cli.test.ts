@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildInfraModel, loadTerraform, syntheticCluster } from '../src';
+import { toPlanJson } from './fixtures/plan';
+import { runCli, tempDir, writeFixture } from './helpers';
+
+const fixtures = join(__dirname, 'fixtures');
+
+describe('ha-check CLI', () => {
+  it('exits 0 with a text table when the default objectives are met', async () => {
+    const f = writeFixture();
+    const { code, stdout, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('OBJECTIVES MET');
+    expect(stdout).toMatch(/az-loss:ap-northeast-2a\s+yes\s+2\/3 ok\s+reachable/);
+  });
+
+  it('exits 1 and prints Markdown with summary, table, findings and a Mermaid diagram when objectives fail', async () => {
+    const f = writeFixture({ nat: 'single' });
+    const { code, stdout } = await runCli(['--terraform', f.root, '--manifests', f.manifests, '--format', 'markdown']);
+    expect(code).toBe(1);
+    const [first] = stdout.split('\n');
+    expect(first).toBe('### ha-check ❌ objectives not met');
+    expect(stdout.indexOf('| Scenario |')).toBeLessThan(stdout.indexOf('#### Findings'));
+    expect(stdout).toContain('| 🔴 error | `nat.cross-az` | fixture-nat-a |');
+    expect(stdout).toContain('```mermaid\nflowchart LR');
+    expect(stdout).toContain('az_ap_northeast_2b_w -. "egress via another AZ" .-> az_ap_northeast_2a_nat');
+  });
+
+  it('writes JSON to --output', async () => {
+    const f = writeFixture({ replicaRegion: null });
+    const out = join(tempDir(), 'report.json');
+    const { code, stdout } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--format', 'json', '--output', out]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const report = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8'));
+    expect(report.schemaVersion).toBe(1);
+    expect(report.findings.map((x: { id: string }) => x.id)).toContain('backup.not-replicated');
+  });
+
+  it('reads objectives from a file', async () => {
+    const f = writeFixture({ nat: 'single', replicaRegion: null });
+    const file = join(tempDir(), 'objectives.yaml');
+    writeFileSync(file, 'tolerateAzLoss: false\nrequireCrossRegionBackups: false\n');
+    const { code, stdout } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--objectives', file]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('WARNING nat.cross-az');
+  });
+
+  it('reads a terraform show -json plan exactly like the cdk.tf.json it came from', () => {
+    const cluster = syntheticCluster({ nat: 'single' });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(toPlanJson(cluster.terraform)));
+    mkdirSync(join(dir, 'cdktf'));
+    writeFileSync(join(dir, 'cdktf', 'cdk.tf.json'), JSON.stringify(cluster.terraform));
+    const fromPlan = buildInfraModel(loadTerraform([join(dir, 'plan.json')]));
+    const fromCdktf = buildInfraModel(loadTerraform([join(dir, 'cdktf')]));
+    const strip = (m: typeof fromPlan) => JSON.parse(JSON.stringify(m).replace(/"[^"]*?\/(aws_[a-z0-9_]+\.)/g, '"$1'));
+    expect(fromPlan.nodeGroups.length).toBe(6);
+    expect(strip(fromPlan)).toEqual(strip(fromCdktf));
+  });
+
+  describe('bad input exits 2 with one clear line, never a stack trace', () => {
+    const cases: Array<[string, () => string[], RegExp]> = [
+      ['a missing Terraform path', () => ['--terraform', '/nonexistent/cdk.tf.json', '--manifests', '/tmp'], /^ha-check: \/nonexistent\/cdk\.tf\.json: no such file or directory/],
+      ['malformed JSON', () => ['--terraform', join(fixtures, 'bad', 'truncated.cdk.tf.json'), '--manifests', writeFixture().manifests], /truncated\.cdk\.tf\.json: malformed JSON/],
+      ['a plan of another provider', () => ['--terraform', join(fixtures, 'bad', 'google-plan.json'), '--manifests', writeFixture().manifests], /google-plan\.json: a plan of another provider \(registry\.terraform\.io\/hashicorp\/google\)/],
+      ['a missing manifests folder', () => ['--terraform', writeFixture().terraform, '--manifests', '/nonexistent/clusters/x'], /\/nonexistent\/clusters\/x: no such manifests directory/],
+      ['an unknown cluster', () => ['--cluster', 'nope'], /unknown cluster "nope"; expected one of staging, production, dr/],
+      ['an unknown flag', () => ['--frobnicate'], /Unknown option '--frobnicate'/],
+      ['a bad format', () => ['--format', 'xml'], /--format xml: expected text, markdown or json/],
+      ['neither cluster nor inputs', () => [], /pass --cluster <name>, or both --terraform and --manifests/],
+    ];
+    it.each(cases)('%s', async (_name, args, message) => {
+      const { code, stderr } = await runCli(args());
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('malformed YAML names the file', async () => {
+      const f = writeFixture();
+      writeFileSync(join(f.manifests, 'apps', 'resources.yaml'), 'kind: Deployment\nmetadata: [unclosed\n');
+      const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/apps\/resources\.yaml: malformed YAML/);
+    });
+
+    it('an objectives file with a wrong type names the field', async () => {
+      const f = writeFixture();
+      const file = join(tempDir(), 'o.json');
+      writeFileSync(file, '{"tolerateAzLoss": "yes"}');
+      const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--objectives', file]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`ha-check: ${file}: tolerateAzLoss: expected true or false\n`);
+    });
+  });
+
+  it('builds manifests with kubectl kustomize the same way as the file reader', async () => {
+    const f = writeFixture();
+    const a = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--format', 'json', '--builder', 'kubectl']);
+    const b = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--format', 'json', '--builder', 'files']);
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.stdout).summary).toEqual(JSON.parse(b.stdout).summary);
+  });
+});
