@@ -3,6 +3,7 @@ export * from './commands';
 export * from './database';
 export * from './journal';
 export * from './options';
+export * from './pair-outputs';
 export * from './plans';
 export * from './route53';
 export * from './runner';

@@ -47,6 +47,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage:
+  failover pair (promote --standby <cluster> | failback --primary <cluster>)   names for the workflow
   failover promote  --standby <cluster> [--dry-run] [--force] [--replace-database] [options]
   failover failback --primary <cluster> [--dry-run] [--replace-database] [options]
 options:

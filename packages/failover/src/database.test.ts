@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Ajv from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { findWorkload, rebaseDestination, renderFinalBackup, renderRecoveryCluster } from './database';
+
+const CRDS = resolve(__dirname, '../../../../shared/crds');
+const FIXTURE = resolve(__dirname, '../test/fixtures/clusters/production');
+
+function crdValidator(file: string) {
+  const crd = parse(readFileSync(resolve(CRDS, file), 'utf8'));
+  const schema = crd.spec.versions.find((v: { name: string }) => v.name === 'v1').schema.openAPIV3Schema;
+  return new Ajv({ strict: false, allErrors: true }).compile(schema);
+}
+
+describe('findWorkload', () => {
+  it('reads the database and the app from the generated manifests', () => {
+    const w = findWorkload(FIXTURE);
+    expect({ db: `${w.namespace}/${w.database}`, app: `${w.appNamespace}/${w.deployment}`, origin: w.origin }).toEqual({ db: 'data/orders', app: 'web/web', origin: 'manifests' });
+    expect(w.backup?.destinationPath).toBe('s3://hakube-production-app-backups-ap-northeast-2/postgres/orders');
+  });
+
+  it('falls back to the documented defaults when there are no manifests', () => {
+    expect(findWorkload('/nonexistent')).toMatchObject({ namespace: 'data', database: 'orders', appNamespace: 'web', deployment: 'web', origin: 'defaults' });
+  });
+});
+
+describe('rebaseDestination', () => {
+  it('keeps the prefix and swaps the bucket', () => {
+    expect(rebaseDestination('s3://a/postgres/orders', 'b')).toBe('s3://b/postgres/orders');
+    expect(rebaseDestination('s3://a', 'b')).toBe('s3://b/');
+  });
+  it('names a path that is not S3', () => {
+    expect(() => rebaseDestination('gs://a/x', 'b')).toThrow('backup destinationPath: got "gs://a/x"; expected s3://<bucket>[/<prefix>]');
+  });
+});
+
+describe('rendered objects', () => {
+  const workload = findWorkload(FIXTURE);
+  const [namespace, cluster] = renderRecoveryCluster({
+    workload,
+    source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
+    target: { bucket: 'own', region: 'ap-northeast-1', serverName: 'orders-r1' },
+    runId: 'r1',
+  }) as [Record<string, unknown>, { spec: Record<string, unknown> }];
+
+  it('is a valid CNPG 1.30 Cluster that bootstraps by recovery and keeps the HA placement', () => {
+    const validate = crdValidator('postgresql.cnpg.io_clusters.yaml');
+    expect(validate(cluster), JSON.stringify(validate.errors)).toBe(true);
+    expect(namespace).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'data' } });
+    expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'origin' } });
+    expect(cluster.spec).toMatchObject({ instances: 3, affinity: { podAntiAffinityType: 'required', topologyKey: 'topology.kubernetes.io/zone' }, storage: { size: '20Gi', storageClass: 'gp3' } });
+    expect((cluster.spec.backup as { barmanObjectStore: unknown }).barmanObjectStore).toMatchObject({ destinationPath: 's3://own/postgres/orders', serverName: 'orders-r1' });
+  });
+
+  it('is a valid CNPG Backup', () => {
+    const validate = crdValidator('postgresql.cnpg.io_backups.yaml');
+    const backup = renderFinalBackup(workload, 'r1');
+    expect(validate(backup), JSON.stringify(validate.errors)).toBe(true);
+    expect(backup).toMatchObject({ metadata: { name: 'orders-failback-r1', namespace: 'data' }, spec: { cluster: { name: 'orders' }, method: 'barmanObjectStore' } });
+  });
+});

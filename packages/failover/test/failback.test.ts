@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runWithFakes, startIngress } from './harness';
+import { asgs, DR_ASGS, nodes, PROD_NLB_IPS, PROD_ZONES, scenario } from './scenario';
+
+let servers: Server[] = [];
+afterEach(() => {
+  servers.forEach((s) => s.close());
+  servers = [];
+});
+
+const liveStandbyDatabase = {
+  tool: 'kubectl' as const,
+  match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json',
+  responses: [
+    {
+      stdout: {
+        spec: {
+          backup: {
+            barmanObjectStore: {
+              destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders',
+              serverName: 'orders-r0',
+              s3Credentials: { accessKeyId: { name: 'postgres-backup-s3', key: 'ACCESS_KEY_ID' }, secretAccessKey: { name: 'postgres-backup-s3', key: 'ACCESS_SECRET_KEY' } },
+            },
+          },
+        },
+      },
+    },
+  ],
+};
+
+async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
+  const web = await startIngress();
+  servers.push(web.server);
+  const rules = scenario({
+    ingress: web.endpoint,
+    primaryHealthy: true,
+    nodeResponses: [nodes(PROD_ZONES, 2)],
+    asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
+    dnsAnswer: PROD_NLB_IPS,
+    extra: [liveStandbyDatabase],
+    ...overrides,
+  });
+  return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
+}
+
+describe('failback --primary production', () => {
+  it('fences the standby, restores the primary from its latest backup, then returns dr to pilot light', async () => {
+    const { run, web } = await failbackRun();
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const prod = 'kubectl --context production';
+    const dr = 'kubectl --context dr';
+    const describeAsgs = `aws autoscaling describe-auto-scaling-groups --region ap-northeast-1 --auto-scaling-group-names ${DR_ASGS.join(' ')} --output json`;
+    expect(run.calls).toEqual([
+      'aws sts get-caller-identity --output json',
+      `${prod} get --raw=/readyz`,
+      `${dr} get --raw=/readyz`,
+      'aws route53 list-hosted-zones-by-name --dns-name hakube.example.com --max-items 1 --output json',
+      'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
+      'aws route53 get-health-check-status --health-check-id hc-production --output json',
+      `${prod} get nodes -o json`,
+      `${dr} scale deployment web -n web --replicas=0`,
+      `${dr} apply -f ${join(run.outDir, 'dr-orders-final-backup.yaml')}`,
+      `${dr} wait backups.postgresql.cnpg.io/orders-failback-r1 -n data --for=jsonpath={.status.phase}=completed --timeout=1800s`,
+      `${dr} get clusters.postgresql.cnpg.io orders -n data -o json`,
+      `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
+      `${prod} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
+      `${prod} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}}`,
+      `${prod} delete clusters.postgresql.cnpg.io orders -n data --wait=true --timeout=1800s`,
+      `${prod} apply -f ${join(run.outDir, 'production-orders-recovery.yaml')}`,
+      `${prod} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
+      `${prod} get deployment web -n web -o json`,
+      `${prod} scale deployment web -n web --replicas=3`,
+      `${prod} rollout status deployment/web -n web --timeout=600s`,
+      'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].DNSName --output text',
+      'aws route53 get-health-check-status --health-check-id hc-production --output json',
+      'aws route53 get-health-check-status --health-check-id hc-dr --output json',
+      'aws ec2 describe-network-interfaces --region ap-northeast-2 --filters Name=description,Values=ELB net/production-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
+      'aws route53 test-dns-answer --hosted-zone-id Z0HAKUBE --record-name app.hakube.example.com --record-type A --output json',
+      `${dr} delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found --wait=true --timeout=1800s`,
+      `${dr} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
+      `${dr} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":false}}`,
+      describeAsgs,
+      ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 1 --desired-capacity 1`),
+      describeAsgs,
+    ]);
+    expect(web.hosts).toEqual(['app.hakube.example.com']);
+    // Data flows back from the standby's own bucket (cross-region read, no replication lag).
+    const [, cluster] = parseAllDocuments(readFileSync(join(run.outDir, 'production-orders-recovery.yaml'), 'utf8')).map((d) => d.toJSON());
+    expect(cluster.spec.externalClusters[0].barmanObjectStore).toMatchObject({
+      destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders',
+      serverName: 'orders-r0',
+      endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
+    });
+    expect(cluster.spec.backup.barmanObjectStore).toMatchObject({
+      destinationPath: 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders',
+      serverName: 'orders-r1',
+      endpointURL: 'https://s3.ap-northeast-2.amazonaws.com',
+    });
+  });
+
+  it('stops before touching anything when the final backup fails, saying the app is fenced', async () => {
+    const { run } = await failbackRun([], {
+      extra: [liveStandbyDatabase, { tool: 'kubectl', match: ' wait backups', responses: [{ stderr: 'error: timed out waiting for the condition\n', code: 1 }] }],
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr did not complete:');
+    expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-standby-app');
+    expect(run.stdout).toContain('not started: restore-database, verify-app, dns-report, retire-standby-database, scale-standby-down');
+    expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete|patch) /.test(c))).toBe(false);
+    const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
+    expect(journal.steps[2].notes).toContain('undo: kubectl --context dr scale deployment web -n web --replicas=3');
+  });
+});
