@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A GitHub REST API stand-in on 127.0.0.1 for the endpoints the pipeline calls, keeping
+ * issues and comments in memory. It pages lists two items at a time (with a Link header)
+ * so pagination is exercised, and records every request.
+ */
+export interface FakeComment {
+  id: number;
+  body: string;
+  user: { login: string };
+}
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  state_reason?: string | null;
+  labels: { name: string }[];
+  pull_request?: object;
+}
+
+export interface FakeGitHub {
+  readonly url: string;
+  readonly requests: { method: string; path: string; body: unknown; auth: string | undefined }[];
+  readonly comments: Map<number, FakeComment[]>;
+  readonly issues: FakeIssue[];
+  readonly commitPulls: Map<string, { number: number; labels: { name: string }[]; merged_at: string }[]>;
+  close(): Promise<void>;
+}
+
+const PAGE = 2;
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-platform'): Promise<FakeGitHub> {
+  const requests: FakeGitHub['requests'] = [];
+  const comments = new Map<number, FakeComment[]>();
+  const issues: FakeIssue[] = [];
+  const commitPulls: FakeGitHub['commitPulls'] = new Map();
+  let nextId = 1000;
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const body = await readBody(req);
+      requests.push({ method: req.method ?? '', path: url.pathname + url.search, body, auth: req.headers.authorization });
+      const send = (status: number, data: unknown, link?: string) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...(link ? { link } : {}) });
+        res.end(JSON.stringify(data));
+      };
+      const paged = <T>(items: T[]) => {
+        const page = Number(url.searchParams.get('page') ?? '1');
+        const next = new URL(url);
+        next.searchParams.set('page', String(page + 1));
+        const more = page * PAGE < items.length;
+        send(200, items.slice((page - 1) * PAGE, page * PAGE), more ? `<http://127.0.0.1:${(server.address() as AddressInfo).port}${next.pathname}${next.search}>; rel="next"` : undefined);
+      };
+      const prefix = `/repos/${repository}`;
+      const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
+      if (!req.headers.authorization?.startsWith('Bearer ')) return send(401, { message: 'Requires authentication' });
+      if (path === undefined) return send(404, { message: 'Not Found' });
+      let m: RegExpMatchArray | null;
+      if ((m = path.match(/^\/issues\/(\d+)\/comments$/))) {
+        const list = comments.get(Number(m[1])) ?? [];
+        comments.set(Number(m[1]), list);
+        if (req.method === 'GET') return paged(list);
+        if (req.method === 'POST') {
+          const created = { id: nextId++, body: (body as { body: string }).body, user: { login: 'github-actions[bot]' } };
+          list.push(created);
+          return send(201, created);
+        }
+      }
+      if ((m = path.match(/^\/issues\/comments\/(\d+)$/)) && req.method === 'PATCH') {
+        const found = [...comments.values()].flat().find((c) => c.id === Number(m?.[1]));
+        if (!found) return send(404, { message: 'Not Found' });
+        found.body = (body as { body: string }).body;
+        return send(200, found);
+      }
+      if (path === '/issues' && req.method === 'GET') {
+        const state = url.searchParams.get('state') ?? 'open';
+        const labels = url.searchParams.get('labels')?.split(',') ?? [];
+        return paged(issues.filter((i) => (state === 'all' || i.state === state) && labels.every((l) => i.labels.some((x) => x.name === l))));
+      }
+      if (path === '/issues' && req.method === 'POST') {
+        const b = body as { title: string; body: string; labels: string[] };
+        const created: FakeIssue = { number: issues.length + 1, title: b.title, body: b.body, state: 'open', labels: b.labels.map((name) => ({ name })) };
+        issues.push(created);
+        return send(201, created);
+      }
+      if ((m = path.match(/^\/issues\/(\d+)$/)) && req.method === 'PATCH') {
+        const issue = issues.find((i) => i.number === Number(m?.[1]));
+        if (!issue) return send(404, { message: 'Not Found' });
+        Object.assign(issue, body);
+        return send(200, issue);
+      }
+      if ((m = path.match(/^\/commits\/([0-9a-f]+)\/pulls$/)) && req.method === 'GET') return send(200, commitPulls.get(m[1]) ?? []);
+      send(404, { message: 'Not Found' });
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    comments,
+    issues,
+    commitPulls,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
