@@ -4,6 +4,7 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { MachineImage } from '../compute/machine-image';
 import type { NodeZone } from '../compute/node-zone';
+import { asgTags } from '../private/asg-tags';
 import { nodeLaunchTemplate } from '../private/node-launch-template';
 import { invalidProp } from '../private/validation';
 
@@ -80,7 +81,7 @@ export class ControlPlane extends Construct {
         healthCheckType: 'EC2',
         healthCheckGracePeriod: props.healthCheckGracePeriodSeconds ?? 300,
         launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
-        tag: Object.entries({ ...props.nodeTags, Name: asgName }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+        tag: asgTags({ ...props.nodeTags, Name: asgName }, true),
       });
       nodes.push({ availabilityZone: az, asgName });
     }

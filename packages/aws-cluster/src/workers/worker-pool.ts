@@ -4,6 +4,7 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { MachineImage } from '../compute/machine-image';
 import type { NodeZone } from '../compute/node-zone';
+import { asgTags } from '../private/asg-tags';
 import { nodeLaunchTemplate } from '../private/node-launch-template';
 import { invalidProp } from '../private/validation';
 
@@ -71,10 +72,17 @@ export class WorkerPool extends Construct {
 
     this.groups = props.zones.map((zone) => {
       const asgName = props.asgName(zone.availabilityZone);
+      // Only ownership and Name reach the instances; discovery and node-template tags describe the group.
       const tags = [
-        ...Object.entries({ ...props.nodeTags, Name: asgName }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...props.autoscalerDiscoveryTags.map((key) => ({ key, value: 'owned', propagateAtLaunch: false })),
-        ...Object.entries({ ...templateTags, [`${NODE_TEMPLATE}/label/topology.kubernetes.io/zone`]: zone.availabilityZone }).map(([key, value]) => ({ key, value, propagateAtLaunch: false })),
+        ...asgTags({ ...props.nodeTags, Name: asgName }, true),
+        ...asgTags(
+          {
+            ...Object.fromEntries(props.autoscalerDiscoveryTags.map((key) => [key, 'owned'])),
+            ...templateTags,
+            [`${NODE_TEMPLATE}/label/topology.kubernetes.io/zone`]: zone.availabilityZone,
+          },
+          false,
+        ),
       ];
       new AutoscalingGroup(this, `asg-${azSuffix(zone.availabilityZone)}`, {
         name: asgName,
