@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { findWorkload, rebaseDestination, renderFinalBackup, renderRecoveryCluster } from './database';
 
-const CRDS = resolve(__dirname, '../../../../shared/crds');
+const CRDS = resolve(__dirname, '../../k8s-addons/crds');
 const FIXTURE = resolve(__dirname, '../test/fixtures/clusters/production');
 
 function crdValidator(file: string) {

@@ -1,4 +1,4 @@
-// Regenerates src/imports/ (typed CRD classes) with `cdk8s import` from ../shared/crds/.
+// Regenerates src/imports/ (typed CRD classes) with `cdk8s import` from crds/ (vendored upstream CRDs).
 // cdk8s import writes one file per API group and overwrites it per call, so the CRDs of a
 // group are joined into one multi-document file first. Run: npm run import -w @platform/k8s-addons
 import { execFileSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const crdDir = join(here, '..', '..', '..', '..', 'shared', 'crds');
+const crdDir = join(here, '..', 'crds');
 const outDir = join(here, '..', 'src', 'imports');
 
 /** Only the kinds the charts construct: every extra CRD makes synth and type-checking slower. */

@@ -79,7 +79,7 @@ export const METRICS_SERVER_RELEASE: ChartRelease = {
   repository: { name: 'metrics-server', url: 'https://kubernetes-sigs.github.io/metrics-server/' },
 };
 
-/** 88.0.0 ships prometheus-operator v0.93.0, the CRD release in ../shared/crds. */
+/** 88.0.0 ships prometheus-operator v0.93.0, the CRD release in packages/k8s-addons/crds. */
 export const KUBE_PROMETHEUS_STACK_RELEASE: ChartRelease = {
   name: 'kube-prometheus-stack',
   namespace: 'monitoring',
@@ -88,7 +88,7 @@ export const KUBE_PROMETHEUS_STACK_RELEASE: ChartRelease = {
   repository: { name: 'prometheus-community', url: 'https://prometheus-community.github.io/helm-charts' },
 };
 
-/** 0.29.0 ships CloudNativePG 1.30.0, the CRD release in ../shared/crds. */
+/** 0.29.0 ships CloudNativePG 1.30.0, the CRD release in packages/k8s-addons/crds. */
 export const CLOUDNATIVE_PG_RELEASE: ChartRelease = {
   name: 'cloudnative-pg',
   namespace: 'cnpg-system',

@@ -4,8 +4,8 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
-/** ../shared/crds next to the repository: the real upstream CRDs. */
-export const CRD_DIR = join(__dirname, '..', '..', '..', '..', 'shared', 'crds');
+/** The real upstream CRDs, vendored unchanged in crds/ (see crds/SOURCES.txt). */
+export const CRD_DIR = join(__dirname, '..', 'crds');
 
 /**
  * CRD patterns are Go (RE2) regular expressions; some carry inline flags such as `^(?i)...`,

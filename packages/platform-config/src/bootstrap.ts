@@ -45,7 +45,7 @@ export const CORE_ADDONS = {
   fluxOperator: {
     repository: 'oci://ghcr.io/controlplaneio-fluxcd/charts',
     chart: 'flux-operator',
-    // The FluxInstance CRD in ../shared/crds (the schema the manifests are validated against) is v0.58.1.
+    // The FluxInstance CRD in packages/k8s-addons/crds (the schema the manifests are validated against) is v0.58.1.
     version: '0.58.1',
     releaseName: 'flux-operator',
     namespace: 'flux-system',
