@@ -16,6 +16,8 @@ const dnsLabel = (max: number) =>
     .max(max, { error: `expected at most ${max} characters (AWS resource name limits)` })
     .regex(DNS_LABEL, { error: 'expected a DNS label: lowercase letters, digits and "-", starting with a letter' });
 
+const HOSTED_ZONE_ID_EXPECTED = 'expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits, such as Z0123456789ABCDEFGHIJ';
+
 const positiveInt = (what: string, max: number) =>
   z
     .number({ error: `expected ${what}` })
@@ -137,6 +139,13 @@ export const platformSettingsSchema = z.strictObject({
   dns: z.strictObject({
     /** Existing public hosted zone, e.g. example.com. */
     hostedZoneName: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'expected a DNS zone name such as example.com' }),
+    /**
+     * Id of that hosted zone (Route 53 console or `aws route53 list-hosted-zones-by-name`).
+     * Given here rather than looked up so `terraform plan` needs no data source.
+     */
+    hostedZoneId: z
+      .string({ error: HOSTED_ZONE_ID_EXPECTED })
+      .regex(/^Z[A-Z0-9]{1,31}$/, { error: HOSTED_ZONE_ID_EXPECTED }),
     /** Record (relative to the zone) that fails over between regions. @default 'app' */
     appRecord: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: 'expected a DNS label such as app' }).default('app'),
     /** Seconds clients may cache the answer; part of the regional RTO. @default 60 */

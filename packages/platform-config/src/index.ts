@@ -3,6 +3,7 @@ export * from './cidr';
 export * from './cluster-definition';
 export * from './cluster-network';
 export * from './config-error';
+export * from './failover';
 export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';

@@ -15,6 +15,9 @@ describe('derived names', () => {
     expect(names.etcdBackupReplicaBucket).toBe('hakube-production-etcd-backups-ap-northeast-1');
     expect(names.ssm.joinToken).toBe('/hakube/production/kubeadm/join-token');
     expect(names.gitopsPath).toBe('clusters/production');
+    expect(names.ingressLoadBalancer).toBe('production-ingress');
+    expect(names.ingressTargetGroups).toEqual({ http: 'production-http', https: 'production-https' });
+    expect(platform.names.appHostname).toBe('app.hakube.example.com');
   });
 
   it('derives the OIDC subjects the CI roles trust from the GitHub settings', () => {

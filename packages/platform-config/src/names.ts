@@ -39,6 +39,8 @@ export interface ClusterNames {
   };
   /** Terraform-owned NLB in front of the ingress controller. */
   readonly ingressLoadBalancer: string;
+  /** Its target groups: the workers' HTTP and HTTPS NodePorts (≤ 32 characters, an AWS limit). */
+  readonly ingressTargetGroups: { readonly http: string; readonly https: string };
   readonly fisExperiment: string;
   readonly fisRole: string;
   readonly gitopsPath: string;
@@ -115,6 +117,7 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
       ciKubeconfig: `${ssmPrefix}/kubeconfig/ci`,
     },
     ingressLoadBalancer: `${name}-ingress`,
+    ingressTargetGroups: { http: `${name}-http`, https: `${name}-https` },
     fisExperiment: `${name}-az-failure`,
     fisRole: `${name}-fis-az-failure`,
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,

@@ -8,6 +8,7 @@ import {
   type PlatformSettingsInput,
 } from './cluster-definition';
 import { PlatformConfigError, type ConfigIssue } from './config-error';
+import { failoverRole, type FailoverRole } from './failover';
 import { clusterNames, platformNames, type ClusterNames, type PlatformNames } from './names';
 import { clusterIssues, platformIssues } from './validate';
 
@@ -24,6 +25,8 @@ export interface Platform {
   /** The cluster called `name`; throws with the known names otherwise. */
   cluster(name: string): ClusterDefinition;
   namesOf(cluster: ClusterDefinition | string): ClusterNames;
+  /** The cluster's part in regional failover (primary or standby), if any. */
+  failoverRoleOf(cluster: ClusterDefinition | string): FailoverRole | undefined;
 }
 
 function pathText(base: string, path: readonly PropertyKey[]): string {
@@ -86,5 +89,6 @@ export function loadPlatform(input: PlatformInput): Platform {
     names: platformNames(settings),
     cluster,
     namesOf: (c) => clusterNames(typeof c === 'string' ? cluster(c) : c, settings),
+    failoverRoleOf: (c) => failoverRole(clusters, typeof c === 'string' ? cluster(c) : c),
   };
 }

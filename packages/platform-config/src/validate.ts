@@ -136,6 +136,14 @@ export function platformIssues(clusters: readonly ClusterDefinition[], settings:
     issues.push({ path: 'settings.state.region', value: settings.state.region, expected: `expected one of ${SUPPORTED_REGIONS.join(', ')}` });
   }
   if (clusters.length === 0) issues.push({ path: 'clusters', value: [], expected: 'expected at least one cluster' });
+  // One app record, so at most one primary/standby pair, and its records need the zone.
+  const primaries = clusters.flatMap((c, i) => (c.failover ? [i] : []));
+  if (primaries.length > 0 && !settings.dns) {
+    issues.push({ path: 'settings.dns', value: settings.dns, expected: `expected a hosted zone when clusters[${primaries[0]}].failover.standbyCluster is set (the Route 53 failover records live in it)` });
+  }
+  for (const i of primaries.slice(1)) {
+    issues.push({ path: `clusters[${i}].failover`, value: clusters[i].failover, expected: `expected no second failover pair (clusters[${primaries[0]}] already names a standby; settings.dns has one app record)` });
+  }
   clusters.forEach((cluster, i) => {
     const first = clusters.findIndex((c) => c.name === cluster.name);
     if (first !== i) issues.push({ path: `clusters[${i}].name`, value: cluster.name, expected: `expected a unique name (clusters[${first}] has it)` });

@@ -74,6 +74,11 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['standby cluster unknown', (i) => (i.clusters[1].failover.standbyCluster = 'tokyo'), 'clusters[1].failover.standbyCluster: got "tokyo"; expected the name of another cluster: staging, dr'],
   ['standby in the same region', (i) => (i.clusters[1].failover.standbyCluster = 'staging'), 'clusters[1].failover.standbyCluster: got "staging"; expected a cluster in another region than ap-northeast-2'],
   ['replica not in the standby region', (i) => (i.clusters[1].backups.replicaRegion = 'ap-northeast-3'), "clusters[1].backups.replicaRegion: got \"ap-northeast-3\"; expected the standby cluster's region (ap-northeast-1) so it can restore from the replica"],
+  ['failover without a hosted zone', (i) => delete i.settings.dns, 'settings.dns: got nothing; expected a hosted zone when clusters[1].failover.standbyCluster is set (the Route 53 failover records live in it)'],
+  ['a second failover pair', (i) => (i.clusters[2].failover = { standbyCluster: 'production' }), 'clusters[2].failover: got {"standbyCluster":"production"}; expected no second failover pair (clusters[1] already names a standby; settings.dns has one app record)'],
+  ['hosted zone id missing', (i) => delete i.settings.dns.hostedZoneId, 'settings.dns.hostedZoneId: got nothing; expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits, such as Z0123456789ABCDEFGHIJ'],
+  ['hosted zone id given as a name', (i) => (i.settings.dns.hostedZoneId = 'hakube.example.com'), 'settings.dns.hostedZoneId: got "hakube.example.com"; expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits, such as Z0123456789ABCDEFGHIJ'],
+  ['hosted zone id with the API path prefix', (i) => (i.settings.dns.hostedZoneId = '/hostedzone/Z0HAKUBE'), 'settings.dns.hostedZoneId: got "/hostedzone/Z0HAKUBE"; expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits, such as Z0123456789ABCDEFGHIJ'],
   ['duplicate cluster names', (i) => (i.clusters[2].name = 'staging'), 'clusters[2].name: got "staging"; expected a unique name (clusters[0] has it)'],
   ['two clusters sync one folder', (i) => (i.clusters[2].gitops = { path: 'clusters/production' }), 'clusters[2].gitops.path: got "clusters/production"; expected a folder of its own (clusters[1] syncs it)'],
   ['organization prefix too long for bucket names', (i) => (i.settings.organization = 'acme-corporation'), 'settings.organization: got "acme-corporation"; expected at most 12 characters (AWS resource name limits)'],
@@ -101,5 +106,26 @@ describe('invalid cluster definitions', () => {
       i.clusters[1].nat = 'single';
     }));
     expect(found).toHaveLength(2);
+  });
+});
+
+describe('failover roles', () => {
+  const platform = loadPlatform(platformInput);
+  it('derives primary and standby from failover.standbyCluster', () => {
+    expect(platform.failoverRoleOf('production')).toMatchObject({ role: 'primary', primary: { name: 'production' }, standby: { name: 'dr' } });
+    expect(platform.failoverRoleOf('dr')).toMatchObject({ role: 'standby', primary: { name: 'production' }, standby: { name: 'dr' } });
+    expect(platform.failoverRoleOf('staging')).toBeUndefined();
+  });
+  it('moves with the definition: another standby changes both roles', () => {
+    const input = withChange((i) => {
+      i.clusters[1].failover = { standbyCluster: 'staging' };
+      i.clusters[0].region = 'ap-northeast-1';
+      i.clusters[0].availabilityZones = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
+      delete i.clusters[1].backups.replicaRegion;
+      i.clusters[1].objectives.tolerateRegionLoss = false;
+    });
+    const changed = loadPlatform(input);
+    expect(changed.failoverRoleOf('staging')?.role).toBe('standby');
+    expect(changed.failoverRoleOf('dr')).toBeUndefined();
   });
 });

@@ -1,0 +1,20 @@
+import type { ClusterDefinition } from './cluster-definition';
+
+/**
+ * A cluster's part in regional failover, derived from `failover.standbyCluster` so nothing
+ * retypes which cluster is primary: the cluster naming a standby is the primary, the cluster
+ * it names is the standby.
+ */
+export interface FailoverRole {
+  readonly role: 'primary' | 'standby';
+  readonly primary: ClusterDefinition;
+  readonly standby: ClusterDefinition;
+}
+
+/** The failover pair `cluster` belongs to, or undefined when it takes no part in failover. */
+export function failoverRole(clusters: readonly ClusterDefinition[], cluster: ClusterDefinition): FailoverRole | undefined {
+  const standby = cluster.failover ? clusters.find((c) => c.name === cluster.failover?.standbyCluster) : undefined;
+  if (standby) return { role: 'primary', primary: cluster, standby };
+  const primary = clusters.find((c) => c.failover?.standbyCluster === cluster.name);
+  return primary ? { role: 'standby', primary, standby: cluster } : undefined;
+}
