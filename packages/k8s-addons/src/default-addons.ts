@@ -7,6 +7,7 @@ import { ClusterAutoscaler } from './addons/cluster-autoscaler';
 import { CoreDns } from './addons/coredns';
 import { EbsCsiDriver } from './addons/ebs-csi';
 import { Flux } from './addons/flux';
+import { IngressController } from './addons/ingress-controller';
 import { MetricsServer } from './addons/metrics-server';
 import { Monitoring } from './addons/monitoring';
 import { MonitoringAlerts } from './addons/monitoring-alerts';
@@ -25,6 +26,7 @@ export function defaultAddOns(): AddOn[] {
     new ClusterAutoscaler(),
     new MetricsServer(),
     new CoreDns(),
+    new IngressController(),
     new Monitoring(),
     new CloudNativePgOperator(),
     new MonitoringAlerts(),

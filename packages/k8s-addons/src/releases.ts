@@ -97,6 +97,19 @@ export const CLOUDNATIVE_PG_RELEASE: ChartRelease = {
   repository: { name: 'cloudnative-pg', url: 'https://cloudnative-pg.github.io/charts' },
 };
 
+/**
+ * Traefik Proxy v3.6 (chart 37.3.0), the ingress controller (ingress-nginx was retired by
+ * SIG Network). Not in platform-config CORE_ADDONS: only Flux installs it, like every
+ * add-on pinned here. Values used in addons/ingress-controller.ts follow this chart's values.yaml.
+ */
+export const TRAEFIK_RELEASE: ChartRelease = {
+  name: 'traefik',
+  namespace: 'traefik',
+  chart: 'traefik',
+  version: '37.3.0',
+  repository: { name: 'traefik', url: 'https://traefik.github.io/charts' },
+};
+
 /** Images that follow the Kubernetes minor; the table is checked against SUPPORTED_KUBERNETES_MINORS in tests. */
 export const IMAGES_BY_KUBERNETES_MINOR: Readonly<Record<string, { readonly cloudController: string; readonly clusterAutoscaler: string; readonly coredns: string }>> = {
   '1.32': { cloudController: 'v1.32.1', clusterAutoscaler: 'v1.32.3', coredns: 'v1.11.3' },

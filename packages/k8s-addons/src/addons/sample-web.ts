@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
 import { HaWorkload, removeAddressLabel } from '../workloads/ha-workload';
+import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
 import { MetricsServer } from './metrics-server';
 
 export interface SampleWebProps {
@@ -16,7 +17,16 @@ export interface SampleWebProps {
   readonly maxReplicas: number;
   /** Load-generator image (the game-day Job). @default 'fortio/fortio:1.69.0' */
   readonly loadImage: string;
+  /**
+   * Public name the Ingress routes to the service; no Ingress when undefined.
+   * @default platform-config's `names.appHostname` (settings.dns), the same name Route 53 fails over
+   */
+  readonly hostname: string | undefined;
+  /** @default TRAEFIK_INGRESS_CLASS, the class IngressController creates */
+  readonly ingressClassName: string;
 }
+
+const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
 /**
  * A sample web service on the HA workload pattern, plus a suspended load-generator Job for
@@ -26,17 +36,27 @@ export interface SampleWebProps {
 export class SampleWebService extends AddOnBase<SampleWebProps> {
   readonly id = 'sample-web';
   readonly layer = 'apps' as const;
-  override readonly dependencies = [MetricsServer];
+  // The Ingress needs the controller's IngressClass: Flux applies apps only after infra-controllers.
+  override readonly dependencies = [MetricsServer, IngressController];
 
   protected defaults(ctx: AddOnContext): SampleWebProps {
     const zones = ctx.cluster.availabilityZones.length;
-    return { namespace: 'web', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', minReplicas: zones, maxReplicas: 4 * zones, loadImage: 'fortio/fortio:1.69.0' };
+    return {
+      namespace: 'web',
+      image: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+      minReplicas: zones,
+      maxReplicas: 4 * zones,
+      loadImage: 'fortio/fortio:1.69.0',
+      hostname: ctx.platform.names.appHostname,
+      ingressClassName: TRAEFIK_INGRESS_CLASS,
+    };
   }
 
   protected override check(props: SampleWebProps, ctx: AddOnContext): void {
     const zones = ctx.cluster.availabilityZones.length;
     if (!Number.isInteger(props.minReplicas) || props.minReplicas < zones) this.fail('minReplicas', props.minReplicas, `expected a whole number ≥ ${zones} (one per Availability Zone)`);
     if (!Number.isInteger(props.maxReplicas) || props.maxReplicas < props.minReplicas) this.fail('maxReplicas', props.maxReplicas, `expected a whole number ≥ minReplicas (${props.minReplicas})`);
+    if (props.hostname !== undefined && !DNS_NAME.test(props.hostname)) this.fail('hostname', props.hostname, 'expected a lower-case DNS name such as app.example.com');
   }
 
   protected render(chart: Chart, props: SampleWebProps, ctx: AddOnContext): void {
@@ -68,5 +88,18 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
     // Created suspended: Flux keeps it in Git; the game day un-suspends it.
     ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/suspend', true));
     removeAddressLabel(ApiObject.of(job));
+    if (props.hostname) this.ingress(chart, props, props.hostname, web);
+  }
+
+  /** Routes the public name to the Service (all paths); the controller reaches it from every zone. */
+  private ingress(chart: Chart, props: SampleWebProps, host: string, web: HaWorkload): void {
+    const port = web.service.port;
+    new kplus.k8s.KubeIngress(chart, 'web-ingress', {
+      metadata: { name: web.service.name, namespace: props.namespace, labels: { ...web.labels } },
+      spec: {
+        ingressClassName: props.ingressClassName,
+        rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: web.service.name, port: { number: port } } } }] } }],
+      },
+    });
   }
 }

@@ -1,7 +1,8 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { fastEvictionTolerations, zoneSpread } from '../scheduling';
+import { FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
+import { haScalingProblem } from './ha-scaling';
 
 /** cdk8s-plus labels pods with their construct address; selectors here use our own labels instead. */
 export function removeAddressLabel(workload: ApiObject): void {
@@ -50,13 +51,10 @@ export class HaWorkload extends Construct {
     const zones = props.availabilityZones.length;
     const minReplicas = props.minReplicas ?? zones;
     const maxReplicas = props.maxReplicas ?? 3 * minReplicas;
-    const tolerationSeconds = props.tolerationSeconds ?? 30;
+    const tolerationSeconds = props.tolerationSeconds ?? FAST_EVICTION_SECONDS;
     const targetCpuPercent = props.targetCpuPercent ?? 70;
-    if (zones < 1) throw new Error(`${id}: availabilityZones is []; expected at least one zone`);
-    if (!Number.isInteger(minReplicas) || minReplicas < zones) throw new Error(`${id}: minReplicas is ${minReplicas}; expected a whole number ≥ ${zones} (one per Availability Zone)`);
-    if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) throw new Error(`${id}: maxReplicas is ${maxReplicas}; expected a whole number ≥ minReplicas (${minReplicas})`);
-    if (!Number.isInteger(tolerationSeconds) || tolerationSeconds < 1 || tolerationSeconds > 300) throw new Error(`${id}: tolerationSeconds is ${tolerationSeconds}; expected 1 to 300 seconds`);
-    if (!Number.isInteger(targetCpuPercent) || targetCpuPercent < 10 || targetCpuPercent > 95) throw new Error(`${id}: targetCpuPercent is ${targetCpuPercent}; expected 10 to 95`);
+    const problem = haScalingProblem({ zones, minReplicas, maxReplicas, tolerationSeconds, targetCpuPercent });
+    if (problem) throw new Error(`${id}: ${problem.prop} is ${JSON.stringify(problem.value)}; ${problem.expected}`);
 
     const name = id;
     this.labels = { 'app.kubernetes.io/name': name };
