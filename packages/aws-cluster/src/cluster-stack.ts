@@ -4,6 +4,8 @@ import { etcdQuorum, type ClusterDefinition, type Platform } from '@platform/pla
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
+import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
+import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
 import { EtcdBackupBucket } from './backups/etcd-backup-bucket';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
 import { MachineImage } from './compute/machine-image';
@@ -64,13 +66,22 @@ export class ClusterStack extends TerraformStack {
       exposure: cluster.apiEndpoint.exposure,
       allowedCidrs: cluster.apiEndpoint.allowedCidrs,
     });
+    const ingress = new IngressLoadBalancer(this, 'ingress', {
+      loadBalancerName: names.ingressLoadBalancer,
+      targetGroupNames: names.ingressTargetGroups,
+      vpcId: network.vpcId,
+      vpcCidr: network.vpcCidr,
+      subnetIds: network.zones.map((z) => z.publicSubnetId),
+    });
     const securityGroups = new NodeSecurityGroups(this, 'security-groups', {
       namePrefix: cluster.name,
       vpcId: network.vpcId,
       vpcCidr: network.vpcCidr,
       clusterTagKey: names.clusterTagKey,
       apiLoadBalancerSecurityGroupId: api.securityGroupId,
+      ingressLoadBalancer: { securityGroupId: ingress.securityGroupId, nodePorts: ingress.nodePorts },
     });
+    const failover = this.failoverRecord(props, ingress);
 
     const key = new ClusterKey(this, 'kms', { aliasName: names.kmsAlias, description: `${cluster.name} cluster: join material and etcd snapshots` });
     const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, kmsKeyArn: key.keyArn });
@@ -129,6 +140,9 @@ export class ClusterStack extends TerraformStack {
           launchTemplateName: names.workerLaunchTemplate(pool),
           nodeTags,
           autoscalerDiscoveryTags: names.autoscalerDiscoveryTags,
+          // Every pool carries ingress traffic: the controller's Service uses
+          // externalTrafficPolicy Cluster, so any worker forwards to a ready controller pod.
+          targetGroupArns: ingress.targetGroupArns,
         }),
     );
 
@@ -162,8 +176,39 @@ export class ClusterStack extends TerraformStack {
       worker_asg_names: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
       fis_experiment_template_id: { value: chaos.templateId, description: 'Game-day AZ-failure experiment' },
       fis_role_arn: { value: chaos.roleArn, description: 'Role the experiment runs with' },
+      ingress_load_balancer_dns_name: { value: ingress.loadBalancerDnsName, description: 'Public ingress NLB (TCP 80, 443)' },
+      ingress_target_group_arns: { value: ingress.targetGroupArns, description: 'Ingress target groups (HTTP, HTTPS NodePorts), attached to every worker ASG' },
     };
+    if (failover) {
+      outputs.app_failover_role = { value: failover.role, description: `Route 53 failover role of this cluster's ${failover.recordName} record` };
+      outputs.app_health_check_id = { value: failover.record.healthCheckId, description: 'Route 53 health check on this region\'s ingress NLB' };
+    }
     if (backups.replicaBucketName) outputs.etcd_backup_replica_bucket = { value: backups.replicaBucketName, description: `etcd snapshot replica in ${replicaRegion}` };
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
+  }
+
+  /**
+   * The app's failover record for this region when the cluster is a primary (names a standby)
+   * or a standby (named by a primary). Both halves use the check timing the primary's
+   * `objectives.appRtoSeconds` calls for: that is how long its users may be sent to a dead region.
+   */
+  private failoverRecord(props: ClusterStackProps, ingress: IngressLoadBalancer): { role: FailoverRecordRole; recordName: string; record: FailoverRecord } | undefined {
+    const { platform, cluster } = props;
+    const part = platform.failoverRoleOf(cluster);
+    const dns = platform.settings.dns;
+    const recordName = platform.names.appHostname;
+    // platform-config rejects a failover pair without settings.dns.
+    if (!part || !dns || !recordName) return undefined;
+    const role: FailoverRecordRole = part.role === 'primary' ? 'PRIMARY' : 'SECONDARY';
+    const record = new FailoverRecord(this, 'app-failover', {
+      hostedZoneId: dns.hostedZoneId,
+      recordName,
+      role,
+      setIdentifier: cluster.name,
+      loadBalancerDnsName: ingress.loadBalancerDnsName,
+      loadBalancerZoneId: ingress.loadBalancerZoneId,
+      recoveryObjectiveSeconds: part.primary.objectives.appRtoSeconds,
+    });
+    return { role, recordName, record };
   }
 }

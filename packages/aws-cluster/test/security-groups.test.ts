@@ -1,4 +1,4 @@
-import { CNI, KUBERNETES_PORTS } from '@platform/platform-config';
+import { CNI, INGRESS_NODE_PORTS, KUBERNETES_PORTS } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { platform, synthCluster, type Attributes } from './support';
 
@@ -15,8 +15,15 @@ describe('NodeSecurityGroups', () => {
   const into = (group: string, port: number) => ingress.filter((r) => r.security_group_id === group && r.from_port <= port && port <= r.to_port);
   const sources = (rules: Attributes[]) => rules.map((r) => r.cidr_ipv4 ?? r.referenced_security_group_id).sort();
 
-  it('opens nothing to 0.0.0.0/0 inbound', () => {
-    expect(ingress.filter((r) => r.cidr_ipv4 === '0.0.0.0/0' || r.cidr_ipv6 === '::/0')).toEqual([]);
+  const ingressLb = groupRef('production-ingress-lb');
+
+  it('opens nothing to 0.0.0.0/0 inbound but HTTP and HTTPS on the ingress load balancer', () => {
+    const open = ingress.filter((r) => r.cidr_ipv4 === '0.0.0.0/0' || r.cidr_ipv6 === '::/0');
+    expect(open.map((r) => [r.security_group_id, r.ip_protocol, r.from_port, r.to_port])).toEqual([
+      [ingressLb, 'tcp', 80, 80],
+      [ingressLb, 'tcp', 443, 443],
+    ]);
+    expect(ingress.filter((r) => r.security_group_id === ingressLb)).toHaveLength(2);
   });
 
   it('lets the API port in from the load balancer and the VPC only', () => {
@@ -33,9 +40,16 @@ describe('NodeSecurityGroups', () => {
     expect(sources(into(worker, KUBERNETES_PORTS.kubelet))).toEqual([cp]);
   });
 
-  it('opens NodePorts on workers to the VPC only', () => {
-    expect(sources(into(worker, 30080))).toEqual(['10.20.0.0/16']);
-    expect(into(cp, 30080)).toEqual([]);
+  it('opens the ingress NodePorts on workers to the ingress load balancer only, other NodePorts to the VPC only', () => {
+    for (const port of [INGRESS_NODE_PORTS.http, INGRESS_NODE_PORTS.https]) {
+      expect(sources(into(worker, port))).toEqual([ingressLb]);
+      expect(into(cp, port)).toEqual([]);
+    }
+    const { from, to } = KUBERNETES_PORTS.nodePortRange;
+    for (const port of [from, INGRESS_NODE_PORTS.http - 1, INGRESS_NODE_PORTS.http + 1, INGRESS_NODE_PORTS.healthCheck, INGRESS_NODE_PORTS.https + 1, to]) {
+      expect(sources(into(worker, port))).toEqual(['10.20.0.0/16']);
+    }
+    expect(into(cp, from)).toEqual([]);
   });
 
   it('opens the CNI ports between every pair of nodes', () => {

@@ -148,7 +148,10 @@ export const platformSettingsSchema = z.strictObject({
       .regex(/^Z[A-Z0-9]{1,31}$/, { error: HOSTED_ZONE_ID_EXPECTED }),
     /** Record (relative to the zone) that fails over between regions. @default 'app' */
     appRecord: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: 'expected a DNS label such as app' }).default('app'),
-    /** Seconds clients may cache the answer; part of the regional RTO. @default 60 */
+    /**
+     * Seconds clients may cache the answer; part of the regional RTO. Must be 60 while a failover
+     * pair exists (alias records of load balancers have Route 53's fixed 60 s TTL). @default 60
+     */
     ttlSeconds: z.number().int().min(10, { error: 'expected 10 to 300 seconds' }).max(300, { error: 'expected 10 to 300 seconds' }).default(60),
   }).optional(),
   state: z.strictObject({

@@ -27,3 +27,10 @@ export const KUBERNETES_PORTS = {
  * (one per cluster, every AZ) can target the worker ASGs directly.
  */
 export const INGRESS_NODE_PORTS = { http: 30080, https: 30443, healthCheck: 30254 } as const;
+
+/**
+ * Path the ingress controller answers on its HTTP NodePort without any app (Traefik's ping on
+ * the `web` entrypoint): the ingress NLB's target health check and the Route 53 regional
+ * health check both request it.
+ */
+export const INGRESS_HEALTH_CHECK_PATH = '/ping';

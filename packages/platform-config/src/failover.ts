@@ -1,6 +1,13 @@
 import type { ClusterDefinition } from './cluster-definition';
 
 /**
+ * TTL of a Route 53 alias record that points at a load balancer: Route 53 fixes it at the
+ * load balancer's own 60 s and ignores any other value. The app's failover records are such
+ * aliases, so this is what resolvers cache and part of the regional RTO.
+ */
+export const LOAD_BALANCER_ALIAS_TTL_SECONDS = 60;
+
+/**
  * A cluster's part in regional failover, derived from `failover.standbyCluster` so nothing
  * retypes which cluster is primary: the cluster naming a standby is the primary, the cluster
  * it names is the standby.

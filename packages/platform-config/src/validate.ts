@@ -1,6 +1,7 @@
 import type { ClusterDefinition, PlatformSettings } from './cluster-definition';
 import type { ConfigIssue } from './config-error';
 import { cidrsOverlap, isPrivateCidr, parseCidr } from './cidr';
+import { LOAD_BALANCER_ALIAS_TTL_SECONDS } from './failover';
 import { INSTANCE_TYPES, KNOWN_INSTANCE_TYPES } from './instance-types';
 import { kubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from './kubernetes-versions';
 import { clusterNames } from './names';
@@ -140,6 +141,9 @@ export function platformIssues(clusters: readonly ClusterDefinition[], settings:
   const primaries = clusters.flatMap((c, i) => (c.failover ? [i] : []));
   if (primaries.length > 0 && !settings.dns) {
     issues.push({ path: 'settings.dns', value: settings.dns, expected: `expected a hosted zone when clusters[${primaries[0]}].failover.standbyCluster is set (the Route 53 failover records live in it)` });
+  }
+  if (primaries.length > 0 && settings.dns && settings.dns.ttlSeconds !== LOAD_BALANCER_ALIAS_TTL_SECONDS) {
+    issues.push({ path: 'settings.dns.ttlSeconds', value: settings.dns.ttlSeconds, expected: `expected ${LOAD_BALANCER_ALIAS_TTL_SECONDS} when a failover pair exists: the failover records are aliases of the ingress load balancers, whose TTL Route 53 fixes at ${LOAD_BALANCER_ALIAS_TTL_SECONDS} s` });
   }
   for (const i of primaries.slice(1)) {
     issues.push({ path: `clusters[${i}].failover`, value: clusters[i].failover, expected: `expected no second failover pair (clusters[${primaries[0]}] already names a standby; settings.dns has one app record)` });

@@ -1,11 +1,8 @@
-import { Lb } from '@cdktf/provider-aws/lib/lb';
-import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
-import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { KUBERNETES_PORTS, parseCidr } from '@platform/platform-config';
 import { Construct } from 'constructs';
 import { allowIngress, allowEgress } from '../security/rules';
+import { forwardTcp, networkLoadBalancer, validateSubnets, validateTargetHealthCheck } from '../private/network-load-balancer';
 import { invalidProp } from '../private/validation';
 import { ApiHealthCheck } from './api-health-check';
 
@@ -52,55 +49,30 @@ export class ApiEndpoint extends Construct {
     this.healthCheck = healthCheck;
     const port = KUBERNETES_PORTS.apiServer;
 
-    const securityGroup = new SecurityGroup(this, 'security-group', {
-      name: `${props.loadBalancerName}-lb`,
+    const { loadBalancer, securityGroup } = networkLoadBalancer(this, {
+      name: props.loadBalancerName,
       description: 'Kubernetes API load balancer',
       vpcId: props.vpcId,
-      tags: { Name: `${props.loadBalancerName}-lb` },
+      subnetIds: props.subnetIds,
+      internal: props.exposure === 'internal',
     });
     for (const [i, cidr] of [props.vpcCidr, ...(props.allowedCidrs ?? [])].entries()) {
       allowIngress(this, `api-from-${i === 0 ? 'vpc' : `allowed-${i}`}`, securityGroup.id, { port, source: { cidr }, description: i === 0 ? 'API from the VPC' : 'API from an allowed network' });
     }
     allowEgress(this, 'api-to-vpc', securityGroup.id, { port, destination: { cidr: props.vpcCidr }, description: 'API to control-plane nodes' });
 
-    const loadBalancer = new Lb(this, 'load-balancer', {
-      name: props.loadBalancerName,
-      loadBalancerType: 'network',
-      internal: props.exposure === 'internal',
-      subnets: [...props.subnetIds],
-      securityGroups: [securityGroup.id],
-      enableCrossZoneLoadBalancing: true,
-      tags: { Name: props.loadBalancerName },
-    });
-    const targetGroup = new LbTargetGroup(this, 'target-group', {
-      name: props.targetGroupName,
-      port,
-      protocol: 'TCP',
-      targetType: 'instance',
+    const targetGroup = forwardTcp(this, {
+      ids: { targetGroup: 'target-group', listener: 'listener' },
+      loadBalancerArn: loadBalancer.arn,
       vpcId: props.vpcId,
-      deregistrationDelay: String(props.deregistrationDelaySeconds ?? 15),
+      targetGroupName: props.targetGroupName,
+      listenerPort: port,
+      targetPort: port,
+      healthCheck,
+      deregistrationDelaySeconds: props.deregistrationDelaySeconds ?? 15,
       // Without this, a node reaching the API through the NLB can land on itself and hang
       // (NLB hairpin); the allowed CIDRs are enforced on the NLB's security group instead.
-      preserveClientIp: 'false',
-      connectionTermination: true,
-      healthCheck: {
-        enabled: true,
-        protocol: healthCheck.protocol,
-        path: healthCheck.path,
-        port: 'traffic-port',
-        matcher: '200',
-        interval: healthCheck.intervalSeconds,
-        timeout: healthCheck.timeoutSeconds,
-        healthyThreshold: healthCheck.healthyThreshold,
-        unhealthyThreshold: healthCheck.unhealthyThreshold,
-      },
-      tags: { Name: props.targetGroupName },
-    });
-    new LbListener(this, 'listener', {
-      loadBalancerArn: loadBalancer.arn,
-      port,
-      protocol: 'TCP',
-      defaultAction: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
+      preserveClientIp: false,
     });
 
     let endpoint = loadBalancer.dnsName;
@@ -123,20 +95,11 @@ export class ApiEndpoint extends Construct {
 }
 
 function validate(props: ApiEndpointProps, check: ApiHealthCheck): void {
-  if (props.subnetIds.length === 0) throw invalidProp('ApiEndpoint', 'subnetIds', props.subnetIds, 'one subnet per AZ');
+  validateSubnets('ApiEndpoint', props.subnetIds);
   (props.allowedCidrs ?? []).forEach((cidr, i) => {
     const parsed = parseCidr(cidr);
     if (!parsed) throw invalidProp('ApiEndpoint', `allowedCidrs[${i}]`, cidr, 'an IPv4 CIDR block');
     if (parsed.prefix < 8) throw invalidProp('ApiEndpoint', `allowedCidrs[${i}]`, cidr, 'a range of /8 or narrower (never the whole internet on the API)');
   });
-  if (check.intervalSeconds < 5 || check.intervalSeconds > 300) throw invalidProp('ApiEndpoint', 'healthCheck.intervalSeconds', check.intervalSeconds, '5 to 300 seconds (NLB limits)');
-  if (check.timeoutSeconds < 2 || check.timeoutSeconds >= check.intervalSeconds) {
-    throw invalidProp('ApiEndpoint', 'healthCheck.timeoutSeconds', check.timeoutSeconds, `2 seconds or more and less than the interval (${check.intervalSeconds})`);
-  }
-  for (const key of ['healthyThreshold', 'unhealthyThreshold'] as const) {
-    if (check[key] < 2 || check[key] > 10) throw invalidProp('ApiEndpoint', `healthCheck.${key}`, check[key], '2 to 10 checks (NLB limits)');
-  }
-  if (check.detectionSeconds > MAX_API_DETECTION_SECONDS) {
-    throw invalidProp('ApiEndpoint', 'healthCheck', { intervalSeconds: check.intervalSeconds, unhealthyThreshold: check.unhealthyThreshold }, `intervalSeconds × unhealthyThreshold ≤ ${MAX_API_DETECTION_SECONDS} s so a dead API server leaves the pool in time (got ${check.detectionSeconds} s)`);
-  }
+  validateTargetHealthCheck('ApiEndpoint', check, { maxDetectionSeconds: MAX_API_DETECTION_SECONDS, why: 'a dead API server leaves the pool in time' });
 }

@@ -1,6 +1,7 @@
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { CNI, KUBERNETES_PORTS } from '@platform/platform-config';
 import { Construct } from 'constructs';
+import { portRangesWithout } from '../private/port-ranges';
 import { allowAllEgress, allowIngress } from './rules';
 
 /** A port the CNI needs between every pair of nodes. */
@@ -20,12 +21,18 @@ export interface NodeSecurityGroupsProps {
   readonly apiLoadBalancerSecurityGroupId: string;
   /** @default CNI.nodePorts (platform-config) */
   readonly cniPorts?: readonly CniPort[];
+  /**
+   * The ingress load balancer's group and the NodePorts it reaches: those ports admit that
+   * group only and are left out of the VPC-wide NodePort rule. @default - no ingress load balancer
+   */
+  readonly ingressLoadBalancer?: { readonly securityGroupId: string; readonly nodePorts: readonly number[] };
 }
 
 /**
- * Control-plane and worker security groups. Only the API port is reachable from outside
- * the nodes (through the NLB); etcd is between control-plane nodes only; kubelets only from
- * the control plane; NodePorts only from the VPC. Nothing is open to 0.0.0.0/0 inbound.
+ * Control-plane and worker security groups. Only the API port and the ingress NodePorts are
+ * reachable from outside the nodes, each through its NLB; etcd is between control-plane nodes
+ * only; kubelets only from the control plane; other NodePorts only from the VPC. Nothing is
+ * open to 0.0.0.0/0 inbound.
  */
 export class NodeSecurityGroups extends Construct {
   readonly controlPlaneSecurityGroupId: string;
@@ -51,7 +58,16 @@ export class NodeSecurityGroups extends Construct {
     allowIngress(this, 'cp-etcd-from-cp', controlPlane.id, { port: ports.etcdClient, toPort: ports.etcdPeer, source: cp, description: 'etcd client and peer between control-plane nodes' });
     allowIngress(this, 'cp-kubelet-from-cp', controlPlane.id, { port: ports.kubelet, source: cp, description: 'kubelet from the control plane' });
     allowIngress(this, 'worker-kubelet-from-cp', worker.id, { port: ports.kubelet, source: cp, description: 'kubelet from the control plane' });
-    allowIngress(this, 'worker-nodeports-from-vpc', worker.id, { port: ports.nodePortRange.from, toPort: ports.nodePortRange.to, source: { cidr: props.vpcCidr }, description: 'NodePort services from the VPC' });
+    // The first range keeps the id the whole range had before ingress NodePorts were carved out.
+    const ingress = props.ingressLoadBalancer;
+    portRangesWithout(ports.nodePortRange, ingress?.nodePorts ?? []).forEach((range, i) => {
+      allowIngress(this, `worker-nodeports-from-vpc${i === 0 ? '' : `-${i + 1}`}`, worker.id, { port: range.from, toPort: range.to, source: { cidr: props.vpcCidr }, description: 'NodePort services from the VPC' });
+    });
+    if (ingress) {
+      for (const port of ingress.nodePorts) {
+        allowIngress(this, `worker-nodeport-${port}-from-ingress-lb`, worker.id, { port, source: { securityGroupId: ingress.securityGroupId }, description: 'Ingress NodePort from the ingress load balancer' });
+      }
+    }
 
     // The overlay between every pair of nodes, in both directions.
     const members = [['cp', controlPlane.id, cp], ['worker', worker.id, wk]] as const;

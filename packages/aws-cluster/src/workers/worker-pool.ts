@@ -25,6 +25,12 @@ export interface WorkerPoolProps {
   readonly nodeTags: Readonly<Record<string, string>>;
   /** Tags cluster-autoscaler discovers ASGs by (value `owned`). */
   readonly autoscalerDiscoveryTags: readonly string[];
+  /**
+   * Load balancer target groups every ASG of the pool registers its nodes with (the ingress
+   * NLB's). The ASGs keep EC2 health checks: a failing ingress check must not recycle nodes.
+   * @default [] (none)
+   */
+  readonly targetGroupArns?: readonly string[];
 }
 
 export interface WorkerGroup {
@@ -89,6 +95,7 @@ export class WorkerPool extends Construct {
         minSize: pool.minPerAz,
         maxSize: pool.maxPerAz,
         vpcZoneIdentifier: [zone.subnetId],
+        targetGroupArns: props.targetGroupArns?.length ? [...props.targetGroupArns] : undefined,
         capacityRebalance: true,
         healthCheckType: 'EC2',
         healthCheckGracePeriod: 300,
