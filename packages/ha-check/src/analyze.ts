@@ -1,10 +1,11 @@
 import { Findings, type Severity } from './findings';
-import type { DeploymentModel, InfraModel, LoadBalancerModel, NodeGroupModel } from './model';
+import type { DeploymentModel, InfraModel, LoadBalancerModel, LoadBalancerRole, NodeGroupModel } from './model';
 import type { Objectives } from './objectives';
 import { eligibleGroups, place } from './private/placement';
 import { workloadFacts, workloadFindings, workloadOutcome, type WorkloadFacts } from './private/workload-analysis';
 import { RECOVERY_DEFAULTS, capacityRecoverySeconds } from './recovery-times';
-import type { ApiOutcome, AzScenario, AzTopology, CapacityOutcome, EgressOutcome, EtcdOutcome, RegionScenario, Report } from './report-types';
+import { regionScenario } from './private/region-analysis';
+import type { AzScenario, AzTopology, CapacityOutcome, EgressOutcome, EtcdOutcome, LoadBalancerOutcome, Report } from './report-types';
 
 export interface AnalyzeOptions {
   readonly objectives: Objectives;
@@ -24,20 +25,23 @@ function etcdOutcome(controlPlane: readonly NodeGroupModel[], az: string | undef
   return { members, lost, surviving: members - lost, quorumNeeded, quorum: members > 0 && members - lost >= quorumNeeded };
 }
 
-function apiLoadBalancer(infra: InfraModel): LoadBalancerModel | undefined {
-  return infra.loadBalancers.find((lb) => lb.role === 'api');
+function loadBalancerOf(infra: InfraModel, role: LoadBalancerRole): LoadBalancerModel | undefined {
+  return infra.loadBalancers.find((lb) => lb.role === role);
 }
 
-function apiTargets(infra: InfraModel, lb: LoadBalancerModel | undefined): NodeGroupModel[] {
+/** Node groups registered with the load balancer's target groups; else the role that serves it (API servers, or workers for NodePorts). */
+function targetsOf(infra: InfraModel, lb: LoadBalancerModel | undefined, fallback: NodeGroupModel['role']): NodeGroupModel[] {
   const tgs = new Set(lb?.targetGroups.map((t) => t.address) ?? []);
   const registered = infra.nodeGroups.filter((g) => g.targetGroups.some((t) => tgs.has(t)));
-  // No explicit registration found: the API servers are the control-plane nodes.
-  return registered.length > 0 ? registered : infra.nodeGroups.filter((g) => g.role === 'control-plane');
+  return registered.length > 0 ? registered : infra.nodeGroups.filter((g) => g.role === fallback);
 }
 
-function apiOutcome(infra: InfraModel, az: string, etcd: EtcdOutcome): ApiOutcome {
-  const lb = apiLoadBalancer(infra);
-  const targets = apiTargets(infra, lb);
+/**
+ * Whether clients still reach a healthy target through `lb` after losing `az`, and how long the
+ * dead targets take to leave the pool. `serving`: the targets can answer at all (API: etcd quorum).
+ */
+function loadBalancerOutcome(infra: InfraModel, lb: LoadBalancerModel | undefined, fallback: NodeGroupModel['role'], az: string, serving: boolean): LoadBalancerOutcome {
+  const targets = targetsOf(infra, lb, fallback);
   const azsLeft = (lb?.azs ?? []).filter((z) => z !== az);
   const surviving = targets.flatMap((g) => {
     const left = g.desired - nodesLost(g, az, g.desired);
@@ -45,7 +49,7 @@ function apiOutcome(infra: InfraModel, az: string, etcd: EtcdOutcome): ApiOutcom
   });
   const reachableTargets = lb?.crossZone ? surviving : surviving.filter(([z]) => azsLeft.includes(z));
   const targetsLeft = targets.reduce((s, g) => s + g.desired - nodesLost(g, az, g.desired), 0);
-  const reachable = lb !== undefined && azsLeft.length > 0 && reachableTargets.length > 0 && etcd.quorum;
+  const reachable = lb !== undefined && azsLeft.length > 0 && reachableTargets.length > 0 && serving;
   const hc = lb?.targetGroups[0]?.healthCheck;
   const touched = (lb?.azs.includes(az) ?? false) || targets.some((g) => g.azs.includes(az));
   const detect = hc ? hc.intervalSeconds * hc.unhealthyThreshold : 0;
@@ -97,7 +101,9 @@ function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az:
   const id = `az-loss:${az}`;
   const controlPlane = model.infra.nodeGroups.filter((g) => g.role === 'control-plane');
   const etcd = etcdOutcome(controlPlane, az);
-  const api = apiOutcome(model.infra, az, etcd);
+  const api = loadBalancerOutcome(model.infra, loadBalancerOf(model.infra, 'api'), 'control-plane', az, etcd.quorum);
+  const ingressLb = loadBalancerOf(model.infra, 'ingress');
+  const ingress = ingressLb ? loadBalancerOutcome(model.infra, ingressLb, 'worker', az, true) : undefined;
   const egress = egressOutcome(model.infra, az);
   const capacity = capacityOutcome(model, facts, az, autoscaler);
   const workloads = facts.map((f) => workloadOutcome(f, az, grace));
@@ -111,10 +117,11 @@ function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az:
   const problems: string[] = [];
   if (!etcd.quorum) problems.push(`etcd loses quorum (${etcd.surviving}/${etcd.members} members, ${etcd.quorumNeeded} needed)`);
   if (!api.reachable) problems.push('API unreachable');
+  if (ingress && !ingress.reachable) problems.push('app ingress unreachable');
   for (const e of egress.filter((x) => !x.ok)) problems.push(`no egress from ${e.subnet} (${e.az}) via ${e.via}`);
   if (!capacity.ok) problems.push(`${capacity.unplacedAfterScaleOut} pod(s) do not fit the surviving capacity`);
   for (const w of workloads.filter((x) => x.left === 0 && x.replicas > 0)) problems.push(`${w.id} down${w.canReschedule ? ' until rescheduled' : ''}`);
-  return { id, kind: 'az-loss', lost: az, survives: problems.length === 0, problems, etcd, api, egress, capacity, workloads, recovery: { apiSeconds: api.rtoSeconds, podsSeconds, capacitySeconds, appSeconds } };
+  return { id, kind: 'az-loss', lost: az, survives: problems.length === 0, problems, etcd, api, ingress, egress, capacity, workloads, recovery: { apiSeconds: api.rtoSeconds, podsSeconds, capacitySeconds, appSeconds } };
 }
 
 function infraFindings(model: DeploymentModel, findings: Findings, sev: Severity): void {
@@ -141,7 +148,7 @@ function infraFindings(model: DeploymentModel, findings: Findings, sev: Severity
     }
     if (members % 2 === 0) findings.add({ id: 'control-plane.even-members', severity: 'warning', subject: 'control plane', message: `${members} etcd members: an even count tolerates no more failures than ${members - 1}`, fix: 'Use an odd number of control-plane nodes (3 or 5).' });
   }
-  const lb = apiLoadBalancer(infra);
+  const lb = loadBalancerOf(infra, 'api');
   if (!lb) {
     findings.add({ id: 'api.no-load-balancer', severity: sev, subject: 'API endpoint', message: 'no network load balancer listening on 6443 found', fix: 'Front the API servers with an NLB across every AZ (TCP 6443).' });
   }
@@ -151,8 +158,8 @@ function infraFindings(model: DeploymentModel, findings: Findings, sev: Severity
     } else if (nlb.azs.length < azCount) {
       findings.add({ id: 'nlb.missing-azs', severity: 'warning', subject: nlb.name, message: `load balancer in ${nlb.azs.length} of ${azCount} AZs (${nlb.azs.join(', ')})`, fix: 'Attach a subnet in every AZ the cluster uses.' });
     }
-    if (nlb.role === 'api' && !nlb.crossZone) {
-      findings.add({ id: 'nlb.cross-zone-off', severity: 'warning', subject: nlb.name, message: 'cross-zone load balancing is off: each NLB node only sends to API servers in its own AZ', fix: 'Set enable_cross_zone_load_balancing = true.' });
+    if (nlb.role !== 'other' && !nlb.crossZone) {
+      findings.add({ id: 'nlb.cross-zone-off', severity: 'warning', subject: nlb.name, message: `cross-zone load balancing is off: each NLB node only sends to ${nlb.role === 'api' ? 'API servers' : 'ingress targets'} in its own AZ`, fix: 'Set enable_cross_zone_load_balancing = true.' });
     }
   }
   const subnetsByNat = new Map<string, string[]>();
@@ -210,63 +217,13 @@ function addonFindings(model: DeploymentModel, findings: Findings, sev: Severity
   return present.get('cluster-autoscaler') ?? false;
 }
 
-function regionScenario(model: DeploymentModel, objectives: Objectives, findings: Findings): RegionScenario {
-  const region = model.infra.region ?? 'unknown';
-  const problems: string[] = [];
-  const replicas = model.infra.backupReplications
-    .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region))
-    .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion }));
-  const backupSev: Severity = objectives.requireCrossRegionBackups ? 'error' : 'warning';
-  if (replicas.length === 0) {
-    problems.push('etcd backups stay in the region');
-    findings.add({
-      id: 'backup.not-replicated',
-      severity: backupSev,
-      subject: 'etcd backups',
-      message: `no S3 replication of the backup bucket to another region${model.infra.backupBuckets.length ? ` (${model.infra.backupBuckets.join(', ')})` : ''}: losing ${region} loses every snapshot`,
-      fix: 'Set backups.replicaRegion so the backup bucket replicates (aws_s3_bucket_replication_configuration) to the DR region.',
-      scenarios: ['region-loss'],
-    });
-  } else if (objectives.replicaRegion && !replicas.some((r) => r.region === objectives.replicaRegion)) {
-    findings.add({ id: 'backup.replica-region-mismatch', severity: 'warning', subject: 'etcd backups', message: `replicated to ${replicas.map((r) => r.region).join(', ')}, declared ${objectives.replicaRegion}`, fix: 'Replicate to the declared backups.replicaRegion.', scenarios: ['region-loss'] });
-  }
-  const found = model.infra.hints.etcdSnapshotIntervalMinutes ?? model.manifests.hints.etcdSnapshotIntervalMinutes;
-  const interval = found ?? objectives.etcdSnapshotIntervalMinutes;
-  const source = model.infra.hints.etcdSnapshotIntervalMinutes !== undefined ? 'terraform' : model.manifests.hints.etcdSnapshotIntervalMinutes !== undefined ? 'manifests' : interval !== undefined ? 'declared' : 'unknown';
-  if (objectives.rpoMinutes !== undefined) {
-    if (interval === undefined) {
-      findings.add({ id: 'backup.snapshot-interval-unknown', severity: 'warning', subject: 'etcd backups', message: 'no etcd snapshot schedule found in the output or the objectives: RPO cannot be checked', fix: 'Declare backups.etcdSnapshotIntervalMinutes (platform-config) or pass --objectives.', scenarios: ['region-loss'] });
-    } else if (interval > objectives.rpoMinutes) {
-      problems.push(`RPO ${interval} min > ${objectives.rpoMinutes} min`);
-      findings.add({ id: 'backup.rpo-exceeded', severity: 'error', subject: 'etcd backups', message: `snapshots every ${interval} min lose up to ${interval} min of cluster state, above the RPO of ${objectives.rpoMinutes} min`, fix: `Snapshot at least every ${objectives.rpoMinutes} min.`, scenarios: ['region-loss'] });
-    }
-  }
-  if (!objectives.standbyCluster) {
-    problems.push('no standby cluster');
-    if (objectives.tolerateRegionLoss) findings.add({ id: 'region.no-standby', severity: 'error', subject: region, message: 'the cluster must survive a region loss but has no standby cluster', fix: 'Set failover.standbyCluster to a cluster in another region.', scenarios: ['region-loss'] });
-  } else if (objectives.standbyRegion && objectives.standbyRegion === region) {
-    problems.push('standby in the same region');
-    findings.add({ id: 'region.standby-same-region', severity: objectives.tolerateRegionLoss ? 'error' : 'warning', subject: objectives.standbyCluster, message: `standby cluster ${objectives.standbyCluster} is in ${region} too`, fix: 'Put the standby cluster in another region.', scenarios: ['region-loss'] });
-  }
-  return {
-    id: 'region-loss',
-    kind: 'region-loss',
-    lost: region,
-    survives: problems.length === 0,
-    problems,
-    standbyCluster: objectives.standbyCluster,
-    standbyRegion: objectives.standbyRegion,
-    backupReplicas: replicas,
-    snapshotIntervalMinutes: interval,
-    snapshotIntervalSource: source,
-    rpoMinutes: replicas.length > 0 ? interval : undefined,
-  };
-}
-
 function scenarioFindings(scenarios: readonly AzScenario[], objectives: Objectives, findings: Findings, sev: Severity): void {
   for (const s of scenarios) {
     if (!s.api.reachable && s.etcd.quorum) {
       findings.add({ id: 'api.unreachable', severity: sev, subject: s.api.loadBalancer ?? 'API endpoint', message: `losing ${s.lost} leaves no reachable API server behind the load balancer`, fix: 'Spread the NLB subnets and the API servers over every AZ (cross-zone on).', scenarios: [s.id] });
+    }
+    if (s.ingress && !s.ingress.reachable) {
+      findings.add({ id: 'ingress.unreachable', severity: sev, subject: s.ingress.loadBalancer ?? 'app ingress', message: `losing ${s.lost} leaves no healthy ingress target reachable through the load balancer: the app is down for its users`, fix: 'Give the ingress NLB a subnet in every AZ, cross-zone on, and register the worker ASGs of every AZ with its target groups.', scenarios: [s.id] });
     }
     if (s.api.rtoSeconds !== null && objectives.apiRtoSeconds !== undefined && s.api.rtoSeconds > objectives.apiRtoSeconds) {
       findings.add({ id: 'api.rto-exceeded', severity: 'error', subject: s.api.loadBalancer ?? 'API endpoint', message: `dead API servers leave the pool after ≈ ${s.api.rtoSeconds} s (health check interval × unhealthy threshold), above the API RTO of ${objectives.apiRtoSeconds} s`, fix: 'Use a 10 s health-check interval and an unhealthy threshold of 2 on the API target group.', scenarios: [s.id] });
@@ -283,7 +240,8 @@ function scenarioFindings(scenarios: readonly AzScenario[], objectives: Objectiv
 }
 
 function topology(infra: InfraModel): AzTopology[] {
-  const lb = apiLoadBalancer(infra);
+  const lb = loadBalancerOf(infra, 'api');
+  const ingress = loadBalancerOf(infra, 'ingress');
   const natAz = new Map(infra.natGateways.map((n) => [n.address, n.az]));
   const nodesIn = (role: NodeGroupModel['role'], az: string): number => infra.nodeGroups.filter((g) => g.role === role).reduce((s, g) => s + nodesLost(g, az, g.desired), 0);
   return infra.azs.map((az) => ({
@@ -292,6 +250,7 @@ function topology(infra: InfraModel): AzTopology[] {
     workerNodes: nodesIn('worker', az),
     natGateways: infra.natGateways.filter((n) => n.az === az).map((n) => n.name),
     apiLoadBalancer: lb?.azs.includes(az) ?? false,
+    ingressLoadBalancer: ingress?.azs.includes(az) ?? false,
     egressViaAzs: [
       ...new Set(
         infra.subnets
@@ -322,7 +281,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   scenarioFindings(azScenarios, objectives, findings, sev);
   const baseline = capacityOutcome(model, facts, undefined, autoscaler);
   if (baseline.unplacedNow > 0) findings.add({ id: 'capacity.baseline-short', severity: 'warning', subject: 'worker pools', message: `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`, fix: 'Raise minPerAz or lower requests.' });
-  const region = regionScenario(model, objectives, findings);
+  const region = regionScenario(model, objectives, findings, options.cluster);
 
   const list = findings.list();
   const count = (s: string): number => list.filter((f) => f.severity === s).length;

@@ -5,6 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { runHaCheck } from './ha-check';
 import { HaCheckInputError } from './input-error';
 import { DEFAULT_OBJECTIVES, objectivesForCluster, objectivesFromFile, type Objectives } from './objectives';
+import { findPromotionPath } from './promotion';
 import { formatJson } from './report/json';
 import { formatMarkdown } from './report/markdown';
 import { formatText } from './report/text';
@@ -23,6 +24,9 @@ Flux manifests, and checks the result against the cluster's objectives.
   --terraform <path>     cdk.tf.json / plan JSON file, or a directory searched recursively
                          (repeatable; overrides the --cluster default)
   --manifests <dir>      the cluster folder Flux reconciles (overrides the --cluster default)
+  --standby-terraform <path>
+                         the standby's Terraform, to check its failover record too (repeatable;
+                         --cluster without --terraform: apps/infra/cdktf.out/stacks/<standby>-cluster)
   --objectives <file>    JSON/YAML objectives; default: the cluster's, else survive one AZ
                          and keep backups replicated to another region
   --format <f>           text (default), markdown (PR comment) or json
@@ -70,6 +74,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         cluster: { type: 'string' },
         terraform: { type: 'string', multiple: true },
         manifests: { type: 'string' },
+        'standby-terraform': { type: 'string', multiple: true },
         objectives: { type: 'string' },
         format: { type: 'string', default: 'text' },
         output: { type: 'string' },
@@ -93,18 +98,29 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
 
     let terraform = (values.terraform ?? []).map(fromCwd);
     let manifests = values.manifests ? fromCwd(values.manifests) : undefined;
+    let standbyTerraform = (values['standby-terraform'] ?? []).map(fromCwd);
     let objectives: Objectives = values.objectives ? objectivesFromFile(fromCwd(values.objectives)) : DEFAULT_OBJECTIVES;
     if (values.cluster) {
       const clusterObjectives = objectivesForCluster(values.cluster);
-      const names = defaultPlatform().namesOf(values.cluster);
-      if (terraform.length === 0) terraform = clusterStacks(root, values.cluster, names.stack);
+      const platform = defaultPlatform();
+      const names = platform.namesOf(values.cluster);
+      const standby = clusterObjectives.standbyCluster;
+      if (terraform.length === 0) {
+        terraform = clusterStacks(root, values.cluster, names.stack);
+        const standbyStack = standby ? join(root, 'apps', 'infra', 'cdktf.out', 'stacks', platform.namesOf(standby).stack) : undefined;
+        if (standbyTerraform.length === 0 && standbyStack && existsSync(standbyStack)) standbyTerraform = [standbyStack];
+      }
       manifests ??= join(root, names.gitopsPath);
-      if (!values.objectives) objectives = clusterObjectives;
+      if (!values.objectives) {
+        // The promotion path is a fact of this repository: its workflow and script, found on disk.
+        const promotion = findPromotionPath(values.cluster, clusterObjectives, root);
+        objectives = { ...clusterObjectives, ...(promotion ? { promotion } : {}) };
+      }
     }
     if (terraform.length === 0 || manifests === undefined) {
       throw new HaCheckInputError(`pass --cluster <name>, or both --terraform and --manifests\n\n${USAGE}`);
     }
-    const report = runHaCheck({ terraform, manifests, objectives, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files' });
+    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files' });
     const text = format === 'json' ? formatJson(report) : format === 'markdown' ? formatMarkdown(report) : formatText(report);
     if (values.output) writeFileSync(fromCwd(values.output), text);
     else io.stdout(text);

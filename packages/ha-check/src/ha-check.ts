@@ -14,14 +14,17 @@ export interface HaCheckInput {
   readonly manifests: string;
   readonly objectives: Objectives;
   readonly cluster?: string;
+  /** The standby's Terraform (files or directories): its failover record is checked too. */
+  readonly standbyTerraform?: readonly string[];
   readonly builder?: LoadManifestsOptions['builder'];
 }
 
 /** Loads both halves of the deployment into one model. */
-export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder'>): DeploymentModel {
+export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform'>): DeploymentModel {
   const infra = buildInfraModel(loadTerraform(input.terraform));
   const manifests = buildManifestModel(loadManifests(input.manifests, { builder: input.builder }));
-  return { infra, manifests };
+  const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(loadTerraform(input.standbyTerraform)) : undefined;
+  return { infra, manifests, ...(standby ? { standby } : {}) };
 }
 
 /** Load, model and analyze: the library form of `npx ha-check`. */

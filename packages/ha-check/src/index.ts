@@ -8,6 +8,7 @@ export * from './instance-capacity';
 export * from './manifests';
 export * from './model';
 export * from './objectives';
+export * from './promotion';
 export * from './recovery-times';
 export * from './report-types';
 export * from './report/json';

@@ -5,6 +5,7 @@ import type {
   DefaultRoute,
   InfraModel,
   LoadBalancerModel,
+  LoadBalancerRole,
   NatGatewayModel,
   NodeGroupModel,
   Resources,
@@ -12,12 +13,15 @@ import type {
   Taint,
   TargetGroupModel,
 } from './model';
+import { dnsFailoverRecords } from './private/route53';
 import { runtimeHints } from './private/runtime-hints';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
 
 /** Kubernetes API server port: the load balancer listening here is the API endpoint. */
 const API_PORT = 6443;
+/** An internet-facing load balancer listening on a web port is the app's ingress. */
+const WEB_PORTS = new Set([80, 443]);
 /** AWS provider defaults for an NLB target group health check and deregistration delay. */
 const TG_DEFAULTS = { interval: 30, healthy: 3, unhealthy: 3, deregistration: 300 };
 const NODE_TEMPLATE_LABEL = 'k8s.io/cluster-autoscaler/node-template/label/';
@@ -149,11 +153,14 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
       );
       const targetGroups = [...new Set(tgs.map((t) => t.address))].map((a) => groups.get(a)).filter((t): t is TargetGroupModel => t !== undefined);
       const isApi = own.some((l) => num((l.values as Json).port) === API_PORT) || targetGroups.some((t) => t.port === API_PORT);
+      const internal = bool(v.internal) ?? false;
+      const isIngress = !internal && own.some((l) => WEB_PORTS.has(num((l.values as Json).port) ?? 0));
+      const role: LoadBalancerRole = isApi ? 'api' : isIngress ? 'ingress' : 'other';
       return {
         address: lb.address,
         name: displayName(lb),
-        role: isApi ? ('api' as const) : ('other' as const),
-        internal: bool(v.internal) ?? false,
+        role,
+        internal,
         azs: azsOfSubnets(index, lb, subnetRefs, subnetAz),
         crossZone: bool(v.enable_cross_zone_load_balancing) ?? false,
         targetGroups,
@@ -312,6 +319,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
       .map((b) => str((b.values as Json).bucket) ?? b.name)
       .filter((name) => /etcd|backup/.test(name)),
     backupReplications: backupReplications(index),
+    dnsFailoverRecords: dnsFailoverRecords(index),
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
     hints: runtimeHints(hintTexts(index)),
     resourceCount: index.resources.length,

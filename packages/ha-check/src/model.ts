@@ -53,11 +53,16 @@ export interface TargetGroupModel {
   readonly deregistrationDelaySeconds: number;
 }
 
+/**
+ * `api` when it fronts the Kubernetes API (port 6443); `ingress` when it is internet-facing and
+ * listens on 80 or 443 (the app's way in); `other` for anything else.
+ */
+export type LoadBalancerRole = 'api' | 'ingress' | 'other';
+
 export interface LoadBalancerModel {
   readonly address: string;
   readonly name: string;
-  /** `api` when it fronts the Kubernetes API (port 6443). */
-  readonly role: 'api' | 'other';
+  readonly role: LoadBalancerRole;
   readonly internal: boolean;
   readonly azs: readonly string[];
   readonly crossZone: boolean;
@@ -94,6 +99,38 @@ export interface BackupReplicationModel {
   readonly enabled: boolean;
 }
 
+/** A Route 53 health check (`aws_route53_health_check`). */
+export interface DnsHealthCheckModel {
+  readonly address: string;
+  /** HTTP, HTTPS, HTTP_STR_MATCH, HTTPS_STR_MATCH, TCP, CALCULATED, CLOUDWATCH_METRIC... */
+  readonly type: string;
+  /** What it probes: a literal name, or the load balancer's name when `fqdn` references one. */
+  readonly fqdn: string | undefined;
+  readonly port: number | undefined;
+  readonly resourcePath: string | undefined;
+  /** Seconds between checks (10 or 30; Route 53's default is 30). */
+  readonly requestIntervalSeconds: number;
+  /** Consecutive failures before unhealthy (1–10; default 3). */
+  readonly failureThreshold: number;
+}
+
+/** A Route 53 record with a failover routing policy (`aws_route53_record`). */
+export interface DnsFailoverRecordModel {
+  readonly address: string;
+  /** Record name as written (`app.example.com`), or the Terraform reference when computed. */
+  readonly name: string;
+  readonly type: string;
+  readonly failover: 'PRIMARY' | 'SECONDARY';
+  readonly setIdentifier: string | undefined;
+  readonly healthCheck: DnsHealthCheckModel | undefined;
+  /** The alias target's load balancer address, when the alias references an `aws_lb` of the stack. */
+  readonly aliasLoadBalancer: string | undefined;
+  readonly evaluateTargetHealth: boolean;
+  /** Seconds resolvers cache the answer: the record's `ttl`, or 60 for an alias to a load balancer. */
+  readonly ttlSeconds: number | undefined;
+  readonly ttlSource: 'record' | 'alias-load-balancer' | 'unknown';
+}
+
 /** Settings found in user-data / SSM / S3 objects that change the recovery maths. */
 export interface RuntimeHints {
   readonly nodeMonitorGracePeriodSeconds?: number;
@@ -110,6 +147,8 @@ export interface InfraModel {
   readonly nodeGroups: readonly NodeGroupModel[];
   readonly backupBuckets: readonly string[];
   readonly backupReplications: readonly BackupReplicationModel[];
+  /** Route 53 records with a failover routing policy. */
+  readonly dnsFailoverRecords: readonly DnsFailoverRecordModel[];
   readonly chaosTemplates: readonly string[];
   readonly hints: RuntimeHints;
   readonly resourceCount: number;
@@ -180,8 +219,19 @@ export interface AddonModel {
   readonly evidence: readonly string[];
 }
 
+/** A PostgreSQL cluster's continuous archive (CloudNativePG `spec.backup`). */
+export interface DatabaseArchiveModel {
+  /** `Cluster/<namespace>/<name>`. */
+  readonly id: string;
+  readonly destination: string | undefined;
+  /** WAL segments are archived at least this often (`archive_timeout`; CloudNativePG sets 5 min). */
+  readonly archiveTimeoutMinutes: number;
+}
+
 export interface ManifestModel {
   readonly objectCount: number;
+  /** Databases archiving WAL to an object store: their RPO is the archive timeout. */
+  readonly databaseArchives: readonly DatabaseArchiveModel[];
   readonly workloads: readonly WorkloadModel[];
   readonly daemonSets: readonly DaemonSetModel[];
   readonly addons: readonly AddonModel[];
@@ -193,4 +243,6 @@ export interface ManifestModel {
 export interface DeploymentModel {
   readonly infra: InfraModel;
   readonly manifests: ManifestModel;
+  /** The standby's AWS side (its failover record), when its Terraform was loaded too. */
+  readonly standby?: InfraModel;
 }

@@ -4,6 +4,18 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { HaCheckInputError } from './input-error';
 
+/** How the standby is promoted when the region is lost (found by `--cluster` in the repo, or declared). */
+export interface PromotionPath {
+  /** Workflow that runs it, relative to the repository root (`.github/workflows/region-failover.yml`). */
+  readonly workflow: string;
+  /** What a person runs instead (`npm run failover -- promote --standby dr`). */
+  readonly command?: string;
+  /** Worst-case seconds from the decision to promote to the app answering on the standby. */
+  readonly estimatedSeconds: number;
+  /** Seconds per phase, when known (PROMOTION_PHASE_SECONDS). */
+  readonly phases?: Readonly<Record<string, number>>;
+}
+
 /** What the cluster promises; ha-check exits 1 when the deployment does not keep a promise. */
 export interface Objectives {
   /** Where these came from: `platform-config:<cluster>`, a file, or `defaults`. */
@@ -20,6 +32,11 @@ export interface Objectives {
   readonly replicaRegion?: string;
   readonly standbyCluster?: string;
   readonly standbyRegion?: string;
+  /** Set on a standby: the primary it takes over from (its failover record must be SECONDARY). */
+  readonly primaryCluster?: string;
+  /** Seconds users may be without the app when the region is lost (detection + promotion + DNS TTL). */
+  readonly regionRtoSeconds?: number;
+  readonly promotion?: PromotionPath;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
   readonly kubernetesVersion?: string;
 }
@@ -40,10 +57,17 @@ export function objectivesForCluster(cluster: string, platform: Platform = defau
   } catch (error) {
     throw new HaCheckInputError((error as Error).message);
   }
-  const standby = def.failover ? platform.clusters.find((c) => c.name === def.failover?.standbyCluster) : undefined;
+  const pair = platform.failoverRoleOf(def);
+  const standby = pair?.role === 'primary' ? pair.standby : undefined;
+  const primary = pair?.role === 'standby' ? pair.primary : undefined;
+  // A regional RTO field is read when platform-config declares one (it has none yet: the
+  // per-AZ appRtoSeconds is no regional promise, see docs/runbooks/region-failover.md).
+  const { regionRtoSeconds, ...declared } = def.objectives as typeof def.objectives & { regionRtoSeconds?: number };
   return {
     source: `platform-config:${cluster}`,
-    ...def.objectives,
+    ...declared,
+    ...(typeof regionRtoSeconds === 'number' ? { regionRtoSeconds } : {}),
+    ...(primary ? { primaryCluster: primary.name } : {}),
     // A declared replica region is a promise too, not only a region-loss objective.
     requireCrossRegionBackups: def.backups.replicaRegion !== undefined || def.objectives.tolerateRegionLoss,
     etcdSnapshotIntervalMinutes: def.backups.etcdSnapshotIntervalMinutes,
@@ -65,6 +89,15 @@ const objectivesFileSchema = z.strictObject({
   replicaRegion: z.string({ error: 'expected a region name' }).optional(),
   standbyCluster: z.string({ error: 'expected a cluster name' }).optional(),
   standbyRegion: z.string({ error: 'expected a region name' }).optional(),
+  primaryCluster: z.string({ error: 'expected a cluster name' }).optional(),
+  regionRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  promotion: z
+    .strictObject({
+      workflow: z.string({ error: 'expected a workflow path such as .github/workflows/region-failover.yml' }),
+      command: z.string().optional(),
+      estimatedSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }),
+    })
+    .optional(),
   kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'expected a version such as 1.34.1' }).optional(),
 });
 

@@ -22,3 +22,36 @@ export const RECOVERY_DEFAULTS = {
 export function capacityRecoverySeconds(): number {
   return RECOVERY_DEFAULTS.autoscalerReactionSeconds + RECOVERY_DEFAULTS.instanceLaunchSeconds + RECOVERY_DEFAULTS.nodeBootstrapSeconds;
 }
+
+/** Route 53 defaults used when a record or health check leaves them unset. */
+export const ROUTE53_DEFAULTS = {
+  /** `request_interval`: seconds between checks (10 "fast" or 30 "standard"). */
+  requestIntervalSeconds: 30,
+  /** `failure_threshold`: consecutive failures before a check is unhealthy. */
+  failureThreshold: 3,
+  /** An alias record to an ELB load balancer has a fixed TTL of 60 s (Route 53 FAQ, DNS failover). */
+  aliasLoadBalancerTtlSeconds: 60,
+} as const;
+
+/** CloudNativePG sets `archive_timeout` to 5 min unless `spec.postgresql.parameters` says otherwise. */
+export const CNPG_ARCHIVE_TIMEOUT_MINUTES = 5;
+
+/**
+ * Worst-case duration of each phase of promoting a pilot-light standby, in seconds: the upper
+ * bounds of the estimate table in docs/runbooks/region-failover.md ("RTO and RPO"), which
+ * packages/failover's steps implement (scale-workers … verify-app). `decision` is the person who
+ * confirms a regional outage and starts the workflow (region-failover.yml is workflow_dispatch).
+ * test/promotion.test.ts reads the runbook and fails when the two disagree.
+ */
+export const PROMOTION_PHASE_SECONDS = {
+  decision: 600,
+  'scale-workers': 300,
+  'nodes-ready': 60,
+  'restore-database': 900,
+  'verify-app': 120,
+} as const;
+
+/** Sum of PROMOTION_PHASE_SECONDS: the promotion estimate `--cluster` reports. */
+export function promotionEstimateSeconds(): number {
+  return Object.values(PROMOTION_PHASE_SECONDS).reduce((s, v) => s + v, 0);
+}

@@ -1,5 +1,5 @@
 import type { Finding } from './findings';
-import type { Objectives } from './objectives';
+import type { Objectives, PromotionPath } from './objectives';
 
 export interface EtcdOutcome {
   readonly members: number;
@@ -9,14 +9,17 @@ export interface EtcdOutcome {
   readonly quorum: boolean;
 }
 
-export interface ApiOutcome {
+/** A load balancer's path after losing an AZ: the API NLB, or the app's ingress NLB. */
+export interface LoadBalancerOutcome {
   readonly reachable: boolean;
   readonly loadBalancer: string | undefined;
   readonly loadBalancerAzsLeft: readonly string[];
   readonly targetsLeft: number;
-  /** Seconds until clients reach a healthy API server; null: not until the AZ returns. */
+  /** Seconds until clients reach a healthy target (interval × unhealthy threshold); null: not until the AZ returns. */
   readonly rtoSeconds: number | null;
 }
+
+export type ApiOutcome = LoadBalancerOutcome;
 
 export interface EgressOutcome {
   readonly subnet: string;
@@ -67,6 +70,8 @@ export interface AzScenario {
   readonly problems: readonly string[];
   readonly etcd: EtcdOutcome;
   readonly api: ApiOutcome;
+  /** The app's ingress NLB (internet-facing, 80/443); undefined when there is none. */
+  readonly ingress: LoadBalancerOutcome | undefined;
   readonly egress: readonly EgressOutcome[];
   readonly capacity: CapacityOutcome;
   readonly workloads: readonly WorkloadOutcome[];
@@ -81,11 +86,59 @@ export interface RegionScenario {
   readonly problems: readonly string[];
   readonly standbyCluster: string | undefined;
   readonly standbyRegion: string | undefined;
+  /** Set when this cluster is itself the standby of another. */
+  readonly primaryCluster: string | undefined;
   readonly backupReplicas: readonly { readonly source: string; readonly destination: string; readonly region: string | undefined }[];
   readonly snapshotIntervalMinutes: number | undefined;
   /** Where the interval came from: `terraform`, `manifests`, `declared`, or `unknown`. */
   readonly snapshotIntervalSource: string;
+  /** max(etcd snapshot interval, replicated database archive timeout); undefined when no backup survives the region. */
   readonly rpoMinutes: number | undefined;
+  readonly rpo: RegionRpo;
+  /** The Route 53 failover record of this cluster's app; undefined when there is none. */
+  readonly dnsFailover: DnsFailoverOutcome | undefined;
+  readonly databaseArchives: readonly { readonly id: string; readonly destination: string | undefined; readonly archiveTimeoutMinutes: number; readonly replicated: boolean }[];
+  /** The scripted promotion of the standby; undefined when none was found or declared. */
+  readonly promotion: PromotionPath | undefined;
+  readonly rto: RegionRto;
+}
+
+export interface DnsFailoverOutcome {
+  readonly record: string;
+  readonly name: string;
+  readonly role: 'PRIMARY' | 'SECONDARY';
+  /** SECONDARY on a standby (objectives.primaryCluster), PRIMARY otherwise. */
+  readonly expectedRole: 'PRIMARY' | 'SECONDARY';
+  readonly setIdentifier: string | undefined;
+  /** Alias target: the load balancer's name. */
+  readonly target: string | undefined;
+  readonly healthCheck: { readonly type: string; readonly fqdn: string | undefined; readonly port: number | undefined; readonly resourcePath: string | undefined; readonly requestIntervalSeconds: number; readonly failureThreshold: number } | undefined;
+  /** request_interval × failure_threshold; undefined without a health check. */
+  readonly detectionSeconds: number | undefined;
+  readonly ttlSeconds: number | undefined;
+  readonly ttlSource: 'record' | 'alias-load-balancer' | 'unknown';
+  /** The standby's record: undefined when the standby's Terraform was not loaded, null when it has none. */
+  readonly standbyRecord: { readonly role: 'PRIMARY' | 'SECONDARY'; readonly healthCheck: boolean; readonly target: string | undefined } | null | undefined;
+}
+
+export interface RegionRpo {
+  readonly etcdMinutes: number | undefined;
+  /** Largest archive timeout of the databases whose archive is replicated; null when a database's archive stays in the region. */
+  readonly databaseMinutes: number | null | undefined;
+  readonly minutes: number | undefined;
+}
+
+/**
+ * Regional RTO = DNS detection + promotion + DNS TTL, in series: the promotion starts once Route 53
+ * marks the primary unhealthy (the script's preflight requires it) and resolvers drop cached
+ * answers within the TTL. null when a part is missing (no standby, DNS failover, health check or promotion).
+ */
+export interface RegionRto {
+  readonly detectionSeconds: number | undefined;
+  readonly promotionSeconds: number | undefined;
+  readonly dnsTtlSeconds: number | undefined;
+  readonly seconds: number | null;
+  readonly objectiveSeconds: number | undefined;
 }
 
 export type Scenario = AzScenario | RegionScenario;
@@ -97,6 +150,8 @@ export interface AzTopology {
   readonly workerNodes: number;
   readonly natGateways: readonly string[];
   readonly apiLoadBalancer: boolean;
+  /** The app's ingress NLB has a subnet here. */
+  readonly ingressLoadBalancer: boolean;
   /** AZs whose NAT gateway this AZ's private subnets use for egress. */
   readonly egressViaAzs: readonly string[];
 }

@@ -46,6 +46,13 @@ export interface SyntheticClusterOptions {
   readonly workersPerAz?: { readonly min: number; readonly max: number };
   /** @default 'm7i.xlarge' */
   readonly workerInstanceType?: string;
+  /** An internet-facing app ingress NLB (80/443 → NodePort 30080) on the worker ASGs, in these AZs. @default every AZ */
+  readonly ingressAzs?: readonly string[] | null;
+  /**
+   * A Route 53 failover record (alias to the ingress NLB) and, unless `healthCheck` is false, its
+   * health check. @default none
+   */
+  readonly dns?: { readonly role: 'PRIMARY' | 'SECONDARY'; readonly healthCheck?: false | { readonly interval: number; readonly threshold: number }; readonly ttl?: number } | null;
   /** Backup replica region; no replication when null. @default 'ap-northeast-1' */
   readonly replicaRegion?: string | null;
   /** Add-ons deployed. @default all of them */
@@ -68,6 +75,7 @@ const ref = (type: string, name: string, attr = 'id'): string => `\${${type}.${n
 const ZONE = 'topology.kubernetes.io/zone';
 
 function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons'>>): Record<string, unknown> {
+  const platformNames = defaultPlatform().names;
   const settings = defaultPlatform().settings;
   const names = clusterNames({ name: o.name, region: o.region, backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 14, ...(o.replicaRegion ? { replicaRegion: o.replicaRegion } : {}) }, gitops: { branch: 'main', intervalMinutes: 5 } }, settings);
   const r: Record<string, Record<string, Record<string, unknown>>> = {};
@@ -97,6 +105,28 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
   add('aws_lb', 'api', { name: names.apiLoadBalancer, load_balancer_type: 'network', internal: false, enable_cross_zone_load_balancing: true, subnets: o.nlbAzs.map((az) => ref('aws_subnet', `public_${azSuffix(az)}`)) });
   add('aws_lb_target_group', 'api', { name: names.apiTargetGroup, port: 6443, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), deregistration_delay: '30', health_check: { protocol: 'HTTPS', path: '/readyz', interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 } });
   add('aws_lb_listener', 'api', { load_balancer_arn: ref('aws_lb', 'api', 'arn'), port: 6443, protocol: 'TCP', default_action: [{ type: 'forward', target_group_arn: ref('aws_lb_target_group', 'api', 'arn') }] });
+  if (o.ingressAzs) {
+    add('aws_lb', 'ingress', { name: names.ingressLoadBalancer, load_balancer_type: 'network', internal: false, enable_cross_zone_load_balancing: true, subnets: o.ingressAzs.map((az) => ref('aws_subnet', `public_${azSuffix(az)}`)) });
+    add('aws_lb_target_group', 'ingress_http', { name: `${o.name}-ingress-http`, port: 30080, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), health_check: { protocol: 'HTTP', path: '/ping', port: '30080', interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 } });
+    for (const port of [80, 443]) {
+      add('aws_lb_listener', `ingress_${port}`, { load_balancer_arn: ref('aws_lb', 'ingress', 'arn'), port, protocol: 'TCP', default_action: [{ type: 'forward', target_group_arn: ref('aws_lb_target_group', 'ingress_http', 'arn') }] });
+    }
+  }
+  if (o.dns) {
+    if (o.dns.healthCheck !== false) {
+      const hc = o.dns.healthCheck ?? { interval: 10, threshold: 3 };
+      add('aws_route53_health_check', 'app', { type: 'HTTP', fqdn: ref('aws_lb', 'ingress', 'dns_name'), port: 80, resource_path: '/ping', request_interval: hc.interval, failure_threshold: hc.threshold });
+    }
+    add('aws_route53_record', 'app', {
+      zone_id: 'Z0000000000000000000',
+      name: platformNames.appHostname ?? `app.${o.name}.example.com`,
+      type: 'A',
+      set_identifier: o.name,
+      failover_routing_policy: { type: o.dns.role },
+      ...(o.dns.healthCheck !== false ? { health_check_id: ref('aws_route53_health_check', 'app') } : {}),
+      ...(o.dns.ttl !== undefined ? { ttl: o.dns.ttl, records: ['192.0.2.10'] } : { alias: { name: ref('aws_lb', 'ingress', 'dns_name'), zone_id: ref('aws_lb', 'ingress', 'zone_id'), evaluate_target_health: false } }),
+    });
+  }
   const snapshotTimer = Buffer.from('[Timer]\n# etcd snapshot upload\nOnUnitActiveSec=15min\n').toString('base64');
   add('aws_launch_template', 'control_plane', { name: `${o.name}-control-plane`, instance_type: 'm7i.large', user_data: snapshotTimer });
   add('aws_launch_template', 'worker', { name: names.workerLaunchTemplate({ name: 'general' }), instance_type: o.workerInstanceType });
@@ -117,6 +147,7 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       min_size: o.workersPerAz.min,
       max_size: o.workersPerAz.max,
       vpc_zone_identifier: [ref('aws_subnet', `private_${azSuffix(az)}`)],
+      ...(o.ingressAzs ? { target_group_arns: [ref('aws_lb_target_group', 'ingress_http', 'arn')] } : {}),
       mixed_instances_policy: { launch_template: { launch_template_specification: { launch_template_id: ref('aws_launch_template', 'worker'), version: '$Latest' }, override: [{ instance_type: o.workerInstanceType }] } },
       tag: [
         ...names.autoscalerDiscoveryTags.map((key) => ({ key, value: 'owned', propagate_at_launch: false })),
@@ -201,6 +232,8 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
     workersPerAz: options.workersPerAz ?? { min: 2, max: 10 },
     workerInstanceType: options.workerInstanceType ?? 'm7i.xlarge',
     replicaRegion: options.replicaRegion === undefined ? 'ap-northeast-1' : options.replicaRegion,
+    ingressAzs: options.ingressAzs === undefined ? azs : options.ingressAzs,
+    dns: options.dns ?? null,
   });
   const addons = options.addons ?? (Object.keys(ADDON_CHARTS) as AddonId[]);
   const infrastructure: Record<string, unknown>[] = [

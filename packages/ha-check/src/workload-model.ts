@@ -1,6 +1,7 @@
 import type { K8sObject } from './manifests';
-import type { AddonId, AddonModel, DaemonSetModel, ManifestModel, NodeSelectorRequirement, PdbModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
+import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
 import { cpuMilli, memoryMiB } from './private/quantity';
+import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
 import { selectorMatches } from './private/selectors';
 import { isObject, num, str, type Json } from './private/values';
@@ -153,6 +154,29 @@ function cnpgCluster(o: K8sObject, storage: StorageIndex): WorkloadModel {
   };
 }
 
+/** PostgreSQL `archive_timeout` (`5min`, `300s`, `300` seconds) in minutes. */
+function archiveTimeoutMinutes(value: unknown): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|h)?$/.exec(String(value ?? '').trim());
+  if (!match) return undefined;
+  const n = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return unit === 'ms' ? n / 60_000 : unit === 's' ? n / 60 : unit === 'h' ? n * 60 : n;
+}
+
+/** A CloudNativePG Cluster that archives WAL (in-tree barmanObjectStore or a WAL-archiver plugin). */
+function databaseArchive(o: K8sObject): DatabaseArchiveModel | undefined {
+  const spec = specOf(o);
+  const store = isObject(spec.backup) && isObject(spec.backup.barmanObjectStore) ? spec.backup.barmanObjectStore : undefined;
+  const plugin = arr(spec.plugins).find((p) => p.isWALArchiver === true);
+  if (!store && !plugin) return undefined;
+  const params = isObject(spec.postgresql) && isObject(spec.postgresql.parameters) ? spec.postgresql.parameters : {};
+  return {
+    id: `Cluster/${namespaceOf(o)}/${nameOf(o)}`,
+    destination: str(store?.destinationPath) ?? (plugin ? `plugin ${String(plugin.name ?? '')}` : undefined),
+    archiveTimeoutMinutes: archiveTimeoutMinutes(params.archive_timeout) ?? CNPG_ARCHIVE_TIMEOUT_MINUTES,
+  };
+}
+
 /** The Kubernetes side of the deployment, from built manifests. */
 export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel {
   const byKind = new Map<string, K8sObject[]>();
@@ -227,7 +251,8 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     };
   });
 
-  workloads.push(...kind('Cluster').filter((o) => /^postgresql\.cnpg\.io\//.test(String(o.apiVersion))).map((o) => cnpgCluster(o, storage)));
+  const cnpgClusters = kind('Cluster').filter((o) => /^postgresql\.cnpg\.io\//.test(String(o.apiVersion)));
+  workloads.push(...cnpgClusters.map((o) => cnpgCluster(o, storage)));
 
   const daemonSets: DaemonSetModel[] = kind('DaemonSet').map((o) => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
@@ -255,6 +280,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
 
   return {
     objectCount: objects.length,
+    databaseArchives: cnpgClusters.map(databaseArchive).filter((d): d is DatabaseArchiveModel => d !== undefined),
     workloads,
     daemonSets,
     addons,

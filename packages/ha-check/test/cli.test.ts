@@ -49,8 +49,27 @@ describe('ha-check CLI', () => {
     expect(stdout).toContain('WARNING nat.cross-az');
   });
 
+  it('reads the regional objectives (RTO, promotion) from a file and prints the region facts', async () => {
+    const f = writeFixture({ dns: { role: 'PRIMARY' } });
+    const file = join(tempDir(), 'objectives.yaml');
+    writeFileSync(file, 'tolerateRegionLoss: true\nstandbyCluster: dr\nstandbyRegion: ap-northeast-1\nregionRtoSeconds: 600\npromotion:\n  workflow: .github/workflows/region-failover.yml\n  estimatedSeconds: 900\n');
+    const { code, stdout } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--objectives', file]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('  regional RTO       ≈ 990 s = detection 30 + promotion 900 + TTL 60 (objective 600 s)');
+    expect(stdout).toContain('ERROR   region.rto-exceeded');
+  });
+
+  it('an objectives file with a promotion but no estimate names the field', async () => {
+    const f = writeFixture();
+    const file = join(tempDir(), 'o.yaml');
+    writeFileSync(file, 'promotion:\n  workflow: x.yml\n');
+    const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--objectives', file]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`ha-check: ${file}: promotion.estimatedSeconds: expected seconds\n`);
+  });
+
   it('reads a terraform show -json plan exactly like the cdk.tf.json it came from', () => {
-    const cluster = syntheticCluster({ nat: 'single' });
+    const cluster = syntheticCluster({ nat: 'single', dns: { role: 'PRIMARY' } });
     const dir = tempDir();
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(toPlanJson(cluster.terraform)));
     mkdirSync(join(dir, 'cdktf'));

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AzScenario, Report } from '../src';
+import { defaultPlatform } from '@platform/platform-config';
+import { promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
 /*
@@ -12,6 +13,7 @@ import { runCli, tempDir } from './helpers';
  * clusters/<name> folders: exactly what Flux reconciles.
  */
 const root = join(__dirname, '..', '..', '..');
+const platform = defaultPlatform();
 let stacks: string;
 
 beforeAll(() => {
@@ -20,8 +22,8 @@ beforeAll(() => {
   stacks = join(out, 'stacks');
 }, 120_000);
 
-async function check(cluster: string): Promise<{ code: number; report: Report; markdown: string }> {
-  const args = ['--cluster', cluster, '--terraform', join(stacks, `${cluster}-cluster`), '--repo-root', root];
+async function check(cluster: string, standby?: string): Promise<{ code: number; report: Report; markdown: string }> {
+  const args = ['--cluster', cluster, '--terraform', join(stacks, `${cluster}-cluster`), '--repo-root', root, ...(standby ? ['--standby-terraform', join(stacks, `${standby}-cluster`)] : [])];
   const json = await runCli([...args, '--format', 'json']);
   const markdown = await runCli([...args, '--format', 'markdown']);
   expect(json.stderr).toBe('');
@@ -34,7 +36,7 @@ describe('shipped clusters', () => {
   });
 
   it('production meets its objectives: every AZ loss survivable, region covered by dr', async () => {
-    const { code, report, markdown } = await check('production');
+    const { code, report, markdown } = await check('production', 'dr');
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(code).toBe(0);
     const azs = report.scenarios.filter((s): s is AzScenario => s.kind === 'az-loss');
@@ -45,9 +47,37 @@ describe('shipped clusters', () => {
       expect(s.egress.every((e) => e.ok)).toBe(true);
       expect(s.recovery.apiSeconds).toBeLessThanOrEqual(60);
       expect(s.recovery.appSeconds).toBeLessThanOrEqual(120);
+      // The app's ingress NLB keeps answering through the surviving AZs.
+      expect(s.ingress).toMatchObject({ reachable: true, loadBalancer: platform.namesOf('production').ingressLoadBalancer });
+      expect(s.ingress?.rtoSeconds).toBeLessThanOrEqual(60);
     }
-    expect(report.scenarios.find((s) => s.kind === 'region-loss')).toMatchObject({ survives: true, standbyCluster: 'dr', standbyRegion: 'ap-northeast-1' });
     expect(markdown.split('\n')[0]).toBe('### ha-check: `production` ✅ objectives met');
+    expect(markdown).toContain('#### Region loss (`ap-northeast-2`)');
+  });
+
+  it('production\'s region scenario: standby dr, DNS failover with its detection time, replicated backups, promotion, RTO/RPO', async () => {
+    const { report } = await check('production', 'dr');
+    const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss') as RegionScenario;
+    expect(region).toMatchObject({ standbyCluster: 'dr', standbyRegion: 'ap-northeast-1' });
+    const dns = region.dnsFailover;
+    expect(dns).toMatchObject({ name: platform.names.appHostname, role: 'PRIMARY', expectedRole: 'PRIMARY', setIdentifier: 'production', target: platform.namesOf('production').ingressLoadBalancer, ttlSeconds: 60, ttlSource: 'alias-load-balancer' });
+    expect(dns?.standbyRecord).toEqual({ role: 'SECONDARY', healthCheck: true, target: platform.namesOf('dr').ingressLoadBalancer });
+    expect(dns?.healthCheck).toMatchObject({ type: 'HTTP', fqdn: platform.namesOf('production').ingressLoadBalancer });
+    expect(dns?.detectionSeconds).toBe((dns?.healthCheck?.requestIntervalSeconds ?? 0) * (dns?.healthCheck?.failureThreshold ?? 0));
+    expect(dns?.detectionSeconds).toBeLessThanOrEqual(90);
+    expect(region.backupReplicas).toEqual([{ source: 'hakube-production-etcd-backups-ap-northeast-2', destination: 'hakube-production-etcd-backups-ap-northeast-1', region: 'ap-northeast-1' }]);
+    expect(region.promotion).toMatchObject({ workflow: '.github/workflows/region-failover.yml', command: 'npm run failover -- promote --standby dr', estimatedSeconds: promotionEstimateSeconds() });
+    expect(region.rto.seconds).toBe((dns?.detectionSeconds ?? 0) + promotionEstimateSeconds() + 60);
+    // platform-config declares no regional RTO yet (appRtoSeconds is per AZ): held to one when declared, an info otherwise.
+    if (report.objectives.regionRtoSeconds !== undefined) expect(region.rto.seconds).toBeLessThanOrEqual(report.objectives.regionRtoSeconds);
+    else expect(report.findings.find((f) => f.id === 'region.rto-undeclared')).toMatchObject({ severity: 'info' });
+    expect(region.rpo).toMatchObject({ etcdMinutes: 15, minutes: 15 });
+    expect(region.rpoMinutes).toBeLessThanOrEqual(report.objectives.rpoMinutes ?? 0);
+    expect(report.findings.filter((f) => f.id.startsWith('region.') && f.severity !== 'info')).toEqual([]);
+    // Known gap, reported rather than hidden: the PostgreSQL WAL archive bucket is not created or
+    // replicated by Terraform yet, so a region loss would lose the database (a warning).
+    expect(region.problems).toEqual(['Cluster/data/orders archive stays in the region']);
+    expect(report.findings.find((f) => f.id === 'backup.database-not-replicated')).toMatchObject({ severity: 'warning', subject: 'Cluster/data/orders' });
   });
 
   it('staging meets its weaker objectives, and still reports its single NAT', async () => {

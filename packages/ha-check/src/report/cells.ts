@@ -1,15 +1,17 @@
-import type { Scenario } from '../report-types';
+import type { RegionScenario, Scenario } from '../report-types';
 
 export function seconds(value: number | null): string {
   return value === null ? '∞' : `${value} s`;
 }
 
-/** etcd, API, egress, capacity and workload cells of one scenario row (shared by text and Markdown). */
+const dnsSummary = (s: RegionScenario): string => (s.dnsFailover ? `DNS ${s.dnsFailover.role}${s.dnsFailover.healthCheck ? '' : ' (no health check)'}` : 'no DNS failover');
+
+/** etcd, API, ingress, egress, capacity and workload cells of one scenario row (shared by text and Markdown). */
 export function scenarioCells(s: Scenario): string[] {
   if (s.kind === 'region-loss') {
     const standby = s.standbyCluster ? `standby ${s.standbyCluster}${s.standbyRegion ? ` (${s.standbyRegion})` : ''}` : 'no standby';
     const backups = s.backupReplicas.length > 0 ? `backups → ${[...new Set(s.backupReplicas.map((r) => r.region))].join(', ')}` : 'backups not replicated';
-    return ['lost', 'lost', '-', '-', `${standby}; ${backups}`];
+    return ['lost', 'lost', dnsSummary(s), '-', '-', `${standby}; ${backups}; ${s.promotion ? 'promotion scripted' : 'no promotion path'}`];
   }
   const egressOk = s.egress.filter((e) => e.ok).length;
   const down = s.workloads.filter((w) => w.left === 0 && w.replicas > 0).length;
@@ -17,6 +19,7 @@ export function scenarioCells(s: Scenario): string[] {
   return [
     `${s.etcd.surviving}/${s.etcd.members}${s.etcd.quorum ? ' ok' : ' NO QUORUM'}`,
     s.api.reachable ? 'reachable' : 'DOWN',
+    s.ingress ? (s.ingress.reachable ? 'reachable' : 'DOWN') : '-',
     `${egressOk}/${s.egress.length}`,
     s.capacity.ok ? (s.capacity.unplacedNow > 0 ? `ok after scale-out (${s.capacity.unplacedNow} pending)` : 'ok') : `SHORT ${s.capacity.unplacedAfterScaleOut} pods`,
     `${s.workloads.length - down} of ${s.workloads.length} up${stuck > 0 ? `, ${stuck} cannot reschedule` : ''}`,
@@ -24,6 +27,32 @@ export function scenarioCells(s: Scenario): string[] {
 }
 
 export function recoveryCells(s: Scenario): string[] {
-  if (s.kind === 'region-loss') return ['standby', '-', s.rpoMinutes !== undefined ? `RPO ${s.rpoMinutes} min` : 'RPO ∞'];
+  if (s.kind === 'region-loss') return ['standby', '-', `RTO ${s.rto.seconds === null ? '∞' : `≈ ${s.rto.seconds} s`}, RPO ${s.rpoMinutes !== undefined ? `${s.rpoMinutes} min` : '∞'}`];
   return [seconds(s.recovery.apiSeconds), seconds(s.recovery.podsSeconds), seconds(s.recovery.appSeconds)];
+}
+
+const opt = (value: number | undefined, unit: string): string => (value === undefined ? '?' : `${value} ${unit}`);
+
+/** The region-loss facts, one [label, value] per line (text and Markdown). */
+export function regionFacts(s: RegionScenario): Array<[string, string]> {
+  const d = s.dnsFailover;
+  const hc = d?.healthCheck;
+  const standbyRecord = d?.standbyRecord === undefined ? 'standby record not checked (pass --standby-terraform)' : d.standbyRecord === null ? 'standby has NO failover record' : `standby ${d.standbyRecord.role}${d.standbyRecord.target ? ` → ${d.standbyRecord.target}` : ''}${d.standbyRecord.healthCheck ? ', health-checked' : ', no health check'}`;
+  const dns = d
+    ? `${d.role} ${d.name}${d.target ? ` → ${d.target}` : ''}; ${hc ? `health check ${hc.type}${hc.resourcePath ? ` ${hc.resourcePath}` : ''} every ${hc.requestIntervalSeconds} s × ${hc.failureThreshold} = ${d.detectionSeconds} s detection` : 'NO health check'}; TTL ${opt(d.ttlSeconds, 's')}${d.ttlSource === 'alias-load-balancer' ? ' (alias to a load balancer)' : ''}; ${standbyRecord}`
+    : 'none';
+  const backups = s.backupReplicas.length > 0 ? s.backupReplicas.map((r) => `${r.source} → ${r.destination} (${r.region ?? '?'})`).join(', ') : 'none';
+  const dbs = s.databaseArchives.map((a) => `${a.id} WAL every ${a.archiveTimeoutMinutes} min${a.replicated ? '' : ' (NOT replicated)'}`).join(', ');
+  const promotion = s.promotion ? `${s.promotion.command ?? 'declared'} (${s.promotion.workflow}), ≈ ${s.promotion.estimatedSeconds} s${s.promotion.phases ? ` = ${Object.entries(s.promotion.phases).map(([k, v]) => `${k} ${v}`).join(' + ')}` : ''}` : 'none';
+  const r = s.rto;
+  const rto = r.seconds === null ? `unknown (detection ${opt(r.detectionSeconds, 's')}, promotion ${opt(r.promotionSeconds, 's')}, TTL ${opt(r.dnsTtlSeconds, 's')})` : `≈ ${r.seconds} s = detection ${r.detectionSeconds} + promotion ${r.promotionSeconds} + TTL ${r.dnsTtlSeconds}${r.objectiveSeconds !== undefined ? ` (objective ${r.objectiveSeconds} s)` : ' (no regional objective declared)'}`;
+  const rpo = s.rpo.minutes === undefined ? 'unbounded: no backup leaves the region' : `${s.rpo.minutes} min = max(etcd ${opt(s.rpo.etcdMinutes, 'min')}${s.rpo.databaseMinutes !== undefined ? `, database ${s.rpo.databaseMinutes === null ? 'NOT replicated' : `${s.rpo.databaseMinutes} min`}` : ''})`;
+  return [
+    ['standby', s.standbyCluster ? `${s.standbyCluster} (${s.standbyRegion ?? 'unknown region'})` : s.primaryCluster ? `none: this cluster is the standby of ${s.primaryCluster}` : 'none'],
+    ['DNS failover', dns],
+    ['replicated backups', `${backups}${dbs ? `; ${dbs}` : ''}`],
+    ['promotion', promotion],
+    ['regional RTO', rto],
+    ['RPO', rpo],
+  ];
 }

@@ -1,5 +1,5 @@
-import type { AzScenario, Report } from '../report-types';
-import { recoveryCells, scenarioCells } from './cells';
+import type { AzScenario, RegionScenario, Report } from '../report-types';
+import { recoveryCells, regionFacts, scenarioCells } from './cells';
 
 /** Markdown table cells cannot hold pipes or newlines. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -20,6 +20,7 @@ function diagram(report: Report): string {
     lines.push(`    ${nodeId(t.az)}_w["${label(`workers x${t.workerNodes}`)}"]`);
     lines.push(`    ${nodeId(t.az)}_nat["${label(t.natGateways.length > 0 ? `NAT x${t.natGateways.length}` : 'no NAT')}"]`);
     lines.push(`    ${nodeId(t.az)}_lb["${label(t.apiLoadBalancer ? 'API NLB node' : 'no API NLB subnet')}"]`);
+    if (report.topology.some((x) => x.ingressLoadBalancer)) lines.push(`    ${nodeId(t.az)}_in["${label(t.ingressLoadBalancer ? 'ingress NLB node' : 'no ingress NLB subnet')}"]`);
     lines.push('  end');
     lines.push(`  class ${nodeId(t.az)} ${s?.survives ? 'ok' : 'bad'}`);
   }
@@ -49,13 +50,22 @@ export function formatMarkdown(report: Report): string {
   ].filter((p) => p !== undefined);
   out.push(`**${summary.errors} error(s), ${summary.warnings} warning(s)** · region \`${report.region ?? 'unknown'}\`, ${report.azs.length} AZs · objectives (${o.source}): ${promises.join(', ')}`);
   out.push('');
-  out.push('| Scenario | Survives | etcd | API | Egress | Capacity | Workloads | API RTO | Pod RTO | App RTO |');
-  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  out.push('| Scenario | Survives | etcd | API | Ingress | Egress | Capacity | Workloads | API RTO | Pod RTO | App RTO |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of report.scenarios) out.push(`| ${[s.id, s.survives ? '✅' : '❌', ...scenarioCells(s), ...recoveryCells(s)].map(cell).join(' | ')} |`);
   out.push('');
   const problems = report.scenarios.filter((s) => s.problems.length > 0);
   for (const s of problems) out.push(`- **${s.id}**: ${cell(s.problems.join('; '))}`);
   if (problems.length > 0) out.push('');
+  const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
+  if (region) {
+    out.push(`#### Region loss (\`${region.lost}\`)`);
+    out.push('');
+    out.push('| | |');
+    out.push('| --- | --- |');
+    for (const [k, v] of regionFacts(region)) out.push(`| ${cell(k)} | ${cell(v)} |`);
+    out.push('');
+  }
   if (report.findings.length > 0) {
     out.push('#### Findings');
     out.push('');

@@ -1,0 +1,180 @@
+import type { Findings, Severity } from '../findings';
+import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../model';
+import type { Objectives } from '../objectives';
+import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
+
+const SCENARIO = 'region-loss';
+/** Route 53's advice for failover records: resolvers should drop a dead answer within a minute. */
+const MAX_FAILOVER_TTL_SECONDS = 60;
+
+/** The app's failover record: the one aliasing an ingress NLB, else the one named after the cluster, else the first. */
+function appRecord(infra: InfraModel, cluster: string | undefined): DnsFailoverRecordModel | undefined {
+  const ingress = new Set(infra.loadBalancers.filter((lb) => lb.role === 'ingress').map((lb) => lb.address));
+  const records = infra.dnsFailoverRecords;
+  return records.find((r) => r.aliasLoadBalancer !== undefined && ingress.has(r.aliasLoadBalancer)) ?? records.find((r) => cluster !== undefined && r.setIdentifier === cluster) ?? records[0];
+}
+
+const lbName = (infra: InfraModel, address: string | undefined): string | undefined => (address === undefined ? undefined : (infra.loadBalancers.find((lb) => lb.address === address)?.name ?? address));
+
+function dnsOutcome(model: DeploymentModel, objectives: Objectives, cluster: string | undefined): DnsFailoverOutcome | undefined {
+  const record = appRecord(model.infra, cluster);
+  if (!record) return undefined;
+  const hc = record.healthCheck;
+  const standbyRecord = model.standby ? appRecord(model.standby, objectives.standbyCluster) : undefined;
+  return {
+    record: record.address,
+    name: record.name,
+    role: record.failover,
+    expectedRole: objectives.primaryCluster ? 'SECONDARY' : 'PRIMARY',
+    setIdentifier: record.setIdentifier,
+    target: lbName(model.infra, record.aliasLoadBalancer),
+    healthCheck: hc ? { type: hc.type, fqdn: hc.fqdn, port: hc.port, resourcePath: hc.resourcePath, requestIntervalSeconds: hc.requestIntervalSeconds, failureThreshold: hc.failureThreshold } : undefined,
+    detectionSeconds: hc ? hc.requestIntervalSeconds * hc.failureThreshold : undefined,
+    ttlSeconds: record.ttlSeconds,
+    ttlSource: record.ttlSource,
+    standbyRecord: model.standby === undefined ? undefined : standbyRecord ? { role: standbyRecord.failover, healthCheck: standbyRecord.healthCheck !== undefined, target: lbName(model.standby, standbyRecord.aliasLoadBalancer) } : null,
+  };
+}
+
+const s3Bucket = (url: string | undefined): string | undefined => /^s3:\/\/([^/]+)/.exec(url ?? '')?.[1];
+
+/**
+ * Losing the whole region: standby, DNS failover, replicated backups, promotion path, and the
+ * regional RTO/RPO. Region findings are errors when the cluster promises to survive a region
+ * loss, warnings when it is only part of a failover pair, and not raised otherwise.
+ */
+export function regionScenario(model: DeploymentModel, objectives: Objectives, findings: Findings, cluster: string | undefined): RegionScenario {
+  const region = model.infra.region ?? 'unknown';
+  const problems: string[] = [];
+  const paired = objectives.standbyCluster !== undefined || objectives.primaryCluster !== undefined;
+  const sev: Severity = objectives.tolerateRegionLoss ? 'error' : 'warning';
+  const report = objectives.tolerateRegionLoss || paired;
+  const add = (id: string, subject: string, message: string, fix: string, severity: Severity = sev): void => {
+    if (report) findings.add({ id, severity, subject, message, fix, scenarios: [SCENARIO] });
+  };
+
+  // Backups out of the region (etcd snapshots; database archives).
+  const replicas = model.infra.backupReplications
+    .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region))
+    .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion }));
+  const backupSev: Severity = objectives.requireCrossRegionBackups ? 'error' : 'warning';
+  if (replicas.length === 0) {
+    problems.push('etcd backups stay in the region');
+    findings.add({
+      id: 'backup.not-replicated',
+      severity: backupSev,
+      subject: 'etcd backups',
+      message: `no S3 replication of the backup bucket to another region${model.infra.backupBuckets.length ? ` (${model.infra.backupBuckets.join(', ')})` : ''}: losing ${region} loses every snapshot`,
+      fix: 'Set backups.replicaRegion so the backup bucket replicates (aws_s3_bucket_replication_configuration) to the DR region.',
+      scenarios: [SCENARIO],
+    });
+  } else if (objectives.replicaRegion && !replicas.some((r) => r.region === objectives.replicaRegion)) {
+    findings.add({ id: 'backup.replica-region-mismatch', severity: 'warning', subject: 'etcd backups', message: `replicated to ${replicas.map((r) => r.region).join(', ')}, declared ${objectives.replicaRegion}`, fix: 'Replicate to the declared backups.replicaRegion.', scenarios: [SCENARIO] });
+  }
+  const replicatedSources = new Set(replicas.map((r) => r.source));
+  const databaseArchives = model.manifests.databaseArchives.map((d) => ({ ...d, replicated: replicatedSources.has(s3Bucket(d.destination) ?? '') }));
+  for (const d of databaseArchives.filter((x) => !x.replicated && (report || objectives.requireCrossRegionBackups))) {
+    problems.push(`${d.id} archive stays in the region`);
+    findings.add({ id: 'backup.database-not-replicated', severity: 'warning', subject: d.id, message: `WAL archive ${d.destination ?? '(unknown destination)'} is not replicated out of ${region}: a region loss loses the database`, fix: 'Replicate the app backup bucket to the standby region (aws_s3_bucket_replication_configuration).', scenarios: [SCENARIO] });
+  }
+
+  // RPO: etcd snapshot interval, database archive timeout.
+  const found = model.infra.hints.etcdSnapshotIntervalMinutes ?? model.manifests.hints.etcdSnapshotIntervalMinutes;
+  const interval = found ?? objectives.etcdSnapshotIntervalMinutes;
+  const source = model.infra.hints.etcdSnapshotIntervalMinutes !== undefined ? 'terraform' : model.manifests.hints.etcdSnapshotIntervalMinutes !== undefined ? 'manifests' : interval !== undefined ? 'declared' : 'unknown';
+  if (objectives.rpoMinutes !== undefined) {
+    if (interval === undefined) {
+      findings.add({ id: 'backup.snapshot-interval-unknown', severity: 'warning', subject: 'etcd backups', message: 'no etcd snapshot schedule found in the output or the objectives: RPO cannot be checked', fix: 'Declare backups.etcdSnapshotIntervalMinutes (platform-config) or pass --objectives.', scenarios: [SCENARIO] });
+    } else if (interval > objectives.rpoMinutes) {
+      problems.push(`RPO ${interval} min > ${objectives.rpoMinutes} min`);
+      findings.add({ id: 'backup.rpo-exceeded', severity: 'error', subject: 'etcd backups', message: `snapshots every ${interval} min lose up to ${interval} min of cluster state, above the RPO of ${objectives.rpoMinutes} min`, fix: `Snapshot at least every ${objectives.rpoMinutes} min.`, scenarios: [SCENARIO] });
+    }
+  }
+  const etcdMinutes = replicas.length > 0 ? interval : undefined;
+  const databaseMinutes = databaseArchives.length === 0 ? undefined : databaseArchives.every((d) => d.replicated) ? Math.max(...databaseArchives.map((d) => d.archiveTimeoutMinutes)) : null;
+  const rpoParts = [etcdMinutes, databaseMinutes ?? undefined].filter((m): m is number => m !== undefined);
+  const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) : undefined;
+  if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
+    problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
+    findings.add({ id: 'backup.database-rpo-exceeded', severity: 'error', subject: 'databases', message: `WAL archived every ${databaseMinutes} min (archive_timeout), above the RPO of ${objectives.rpoMinutes} min`, fix: `Set archive_timeout to at most ${objectives.rpoMinutes}min in the Cluster's postgresql.parameters.`, scenarios: [SCENARIO] });
+  }
+
+  // Standby.
+  if (!objectives.standbyCluster && !objectives.primaryCluster) {
+    problems.push('no standby cluster');
+    if (objectives.tolerateRegionLoss) findings.add({ id: 'region.no-standby', severity: 'error', subject: region, message: 'the cluster must survive a region loss but has no standby cluster', fix: 'Set failover.standbyCluster to a cluster in another region.', scenarios: [SCENARIO] });
+  } else if (objectives.standbyCluster && objectives.standbyRegion && objectives.standbyRegion === region) {
+    problems.push('standby in the same region');
+    findings.add({ id: 'region.standby-same-region', severity: sev, subject: objectives.standbyCluster, message: `standby cluster ${objectives.standbyCluster} is in ${region} too`, fix: 'Put the standby cluster in another region.', scenarios: [SCENARIO] });
+  } else if (objectives.primaryCluster && !objectives.standbyCluster) {
+    // A standby itself: losing its region is survived by the primary, not by another standby.
+    problems.push(`standby of ${objectives.primaryCluster}: no standby of its own`);
+  }
+
+  // DNS failover.
+  const dns = dnsOutcome(model, objectives, cluster);
+  if (!dns) {
+    if (paired) problems.push('no DNS failover record');
+    add('region.no-dns-failover', 'DNS failover', `no Route 53 failover record (failover_routing_policy) for the app in ${cluster ? `${cluster}'s` : 'this'} Terraform: users keep resolving to ${region} after it is lost`, 'Create an aws_route53_record alias to the ingress NLB with failover_routing_policy PRIMARY (SECONDARY on the standby), set_identifier and health_check_id.');
+  } else {
+    if (dns.role !== dns.expectedRole) {
+      problems.push(`DNS failover record is ${dns.role}, expected ${dns.expectedRole}`);
+      add('region.dns-failover-role', dns.name, `failover record ${dns.record} is ${dns.role}; this cluster ${dns.expectedRole === 'SECONDARY' ? `is the standby of ${objectives.primaryCluster}` : 'is the primary'} and needs ${dns.expectedRole}`, `Set failover_routing_policy.type = ${dns.expectedRole}.`);
+    }
+    if (!dns.healthCheck) {
+      problems.push('DNS failover record without a health check');
+      const evaluated = model.infra.dnsFailoverRecords.find((r) => r.address === dns.record)?.evaluateTargetHealth;
+      add('region.no-health-check', dns.name, `failover record ${dns.record} has no health_check_id${evaluated ? ' (only evaluate_target_health: the NLB\'s own health, detection time unknown)' : ': Route 53 treats it as always healthy and never fails over'}`, 'Attach an aws_route53_health_check (HTTP on the ingress NLB, request_interval 10, failure_threshold 3) through health_check_id.');
+    }
+    if (dns.ttlSeconds !== undefined && dns.ttlSeconds > MAX_FAILOVER_TTL_SECONDS) {
+      add('region.dns-ttl-high', dns.name, `TTL ${dns.ttlSeconds} s: resolvers keep answering the lost region that long after the failover`, `Use an alias record to the NLB (fixed 60 s TTL) or ttl ≤ ${MAX_FAILOVER_TTL_SECONDS}.`, 'warning');
+    }
+    if (dns.standbyRecord === null) {
+      problems.push('standby has no DNS failover record');
+      add('region.no-secondary-record', objectives.standbyCluster ?? 'standby', `the standby's Terraform has no failover record for the app: Route 53 has nothing to fail over to`, 'Create the SECONDARY aws_route53_record (alias to the standby\'s ingress NLB, its own health check) in the standby stack.');
+    } else if (dns.standbyRecord && dns.standbyRecord.role !== 'SECONDARY') {
+      problems.push(`standby's DNS record is ${dns.standbyRecord.role}`);
+      add('region.dns-failover-role', objectives.standbyCluster ?? 'standby', `the standby's failover record is ${dns.standbyRecord.role}; it needs SECONDARY`, 'Set failover_routing_policy.type = SECONDARY on the standby\'s record.');
+    }
+  }
+
+  // Promotion path (the standby's).
+  const promotion = objectives.promotion;
+  if (paired && !promotion) {
+    problems.push('no promotion path');
+    add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation', 'Add the promotion workflow (.github/workflows/region-failover.yml calling npm run failover) or declare objectives.promotion.');
+  }
+
+  // Regional RTO.
+  const detectionSeconds = dns?.detectionSeconds;
+  const dnsTtlSeconds = dns?.ttlSeconds;
+  const promotionSeconds = promotion?.estimatedSeconds;
+  const complete = objectives.standbyCluster !== undefined && detectionSeconds !== undefined && dnsTtlSeconds !== undefined && promotionSeconds !== undefined && dns?.role === 'PRIMARY';
+  const rtoSeconds = complete ? detectionSeconds + promotionSeconds + dnsTtlSeconds : null;
+  if (rtoSeconds !== null && objectives.regionRtoSeconds !== undefined && rtoSeconds > objectives.regionRtoSeconds) {
+    problems.push(`regional RTO ≈ ${rtoSeconds} s > ${objectives.regionRtoSeconds} s`);
+    add('region.rto-exceeded', region, `regional recovery ≈ ${rtoSeconds} s (DNS detection ${detectionSeconds} s + promotion ${promotionSeconds} s + TTL ${dnsTtlSeconds} s), above the regional RTO of ${objectives.regionRtoSeconds} s`, 'Shorten the promotion (keep more standby capacity warm, a standby database replica instead of a restore) or the health check (request_interval 10).');
+  } else if (rtoSeconds !== null && objectives.regionRtoSeconds === undefined && objectives.tolerateRegionLoss) {
+    add('region.rto-undeclared', region, `regional recovery ≈ ${rtoSeconds} s is not checked: no regional RTO objective (appRtoSeconds is per AZ)`, 'Declare the regional RTO (objectives.regionRtoSeconds) so ha-check can hold the estimate to it.', 'info');
+  }
+
+  return {
+    id: SCENARIO,
+    kind: 'region-loss',
+    lost: region,
+    survives: problems.length === 0,
+    problems,
+    standbyCluster: objectives.standbyCluster,
+    standbyRegion: objectives.standbyRegion,
+    primaryCluster: objectives.primaryCluster,
+    backupReplicas: replicas,
+    snapshotIntervalMinutes: interval,
+    snapshotIntervalSource: source,
+    rpoMinutes,
+    rpo: { etcdMinutes, databaseMinutes, minutes: rpoMinutes },
+    dnsFailover: dns,
+    databaseArchives,
+    promotion,
+    rto: { detectionSeconds, promotionSeconds, dnsTtlSeconds, seconds: rtoSeconds, objectiveSeconds: objectives.regionRtoSeconds },
+  };
+}
