@@ -26,7 +26,7 @@ export interface PlanCommentInput {
   readonly stack: string;
   readonly cluster: string | undefined;
   readonly summary: PlanSummary;
-  /** `terraform show -no-color <planfile>` output (or a rendering of the JSON). */
+  /** The human-readable plan (`terraform plan -no-color` output without progress lines, see planOutputText). */
   readonly planText: string;
   readonly protectedDestroys: readonly ProtectedDestroy[];
   readonly haCheck: HaCheckResult | undefined;

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Platform } from '@platform/platform-config';
 import { affectedStacks, preferredStackOrder, stacksInDependencyOrder, type AffectedStack, type StackManifest } from './affected-stacks';
-import { renderPlanComment, type HaCheckResult } from './comment';
+import { GITHUB_COMMENT_LIMIT, renderPlanComment, type HaCheckResult } from './comment';
 import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from './git';
 import { runHaCheck } from './ha-check';
 import { diffManifests, forCluster, type ManifestDiff } from './manifest-diff';
@@ -32,6 +32,8 @@ export interface PullRequestFlowOptions {
   readonly haCheck?: (cluster: string) => HaCheckResult | { readonly skipped: string };
   readonly runUrl?: string;
   readonly log?: (line: string) => void;
+  /** Maximum comment length. @default GITHUB_COMMENT_LIMIT */
+  readonly commentLimit?: number;
 }
 
 export interface StackOutcome {
@@ -104,8 +106,8 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
       commit,
       artifact: planArtifactName(stack.stack),
       runUrl: options.runUrl,
-      note: options.mode === 'offline' ? 'Offline plan (no state, no credentials, `-refresh=false`): every resource shows as new.' : undefined,
-    });
+      note: offlineNote(options.mode, plan, paths.repoRoot),
+    }, options.commentLimit ?? GITHUB_COMMENT_LIMIT);
     const commentFile = join(paths.commentsDir, `${stack.stack}.md`);
     writeFileSync(commentFile, body);
     log(`${stack.stack}: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy (${(plan.durationMs / 1000).toFixed(1)} s); comment ${commentFile}`);
@@ -119,6 +121,12 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
     `${JSON.stringify({ base: options.base, mergeBase, commit, stacks: outcomes.map((o) => ({ stack: o.stack.stack, cluster: o.stack.cluster, add: o.summary.add, change: o.summary.change, destroy: o.summary.destroy, protectedDestroys: o.protectedDestroys.length, haCheckExit: o.haCheck?.exitCode ?? null, comment: o.commentFile })) }, null, 2)}\n`,
   );
   return { base: options.base, changedFiles, stacks: outcomes, manifestDiff, summaryFile };
+}
+
+function offlineNote(mode: 'offline' | 'cloud', plan: PlanRun, repoRoot: string): string | undefined {
+  if (mode === 'cloud') return undefined;
+  if (!plan.offlineState) return 'Offline plan (no state, no credentials, `-refresh=false`): every resource shows as new.';
+  return `Offline plan against the local state \`${relative(repoRoot, plan.offlineState)}\` (no credentials, \`-refresh=false\`: the state as recorded, not as AWS has it now).`;
 }
 
 export function renderJobSummary(outcomes: readonly StackOutcome[], diff: ManifestDiff, changedFiles: number): string {

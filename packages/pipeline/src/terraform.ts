@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PlanJson } from './plan-summary';
 
 /**
@@ -14,6 +14,8 @@ import type { PlanJson } from './plan-summary';
 
 export const PROVIDER_MIRROR = '/opt/tf-plugins';
 export const OFFLINE_OVERRIDE_FILE = 'zz_pipeline_offline_override.tf.json';
+/** The state file of an offline copy (empty unless the stack has local state, see localStateOf). */
+export const OFFLINE_STATE_FILE = 'offline.tfstate';
 
 export interface TerraformResult {
   readonly code: number;
@@ -39,6 +41,19 @@ export function offlineUnavailableReason(mirror: string | null = PROVIDER_MIRROR
 
 interface StackJson {
   readonly provider?: Record<string, readonly Record<string, unknown>[] | Record<string, unknown>>;
+  readonly terraform?: { readonly backend?: Readonly<Record<string, Readonly<Record<string, unknown>>>> };
+}
+
+/**
+ * The state file of a stack synthesized with a local backend (`StateBackend.local()`), when
+ * it exists. Offline plans run against a copy of it, so a local experiment (or a test) sees
+ * real updates, replacements and destroys; stacks with the S3 backend plan from empty state.
+ */
+export function localStateOf(stackDir: string, stackJson: StackJson): string | undefined {
+  const local = stackJson.terraform?.backend?.local;
+  if (!local) return undefined;
+  const path = resolve(stackDir, typeof local.path === 'string' ? local.path : 'terraform.tfstate');
+  return existsSync(path) ? path : undefined;
 }
 
 /** The override that makes a stack plannable with no network and no AWS account. */
@@ -55,7 +70,7 @@ export function offlineOverride(stackJson: StackJson): Record<string, unknown> {
     access_key: 'offline-dummy',
     secret_key: 'offline-dummy',
   }));
-  return { terraform: { backend: { local: { path: 'offline.tfstate' } } }, provider: { aws: provider } };
+  return { terraform: { backend: { local: { path: OFFLINE_STATE_FILE } } }, provider: { aws: provider } };
 }
 
 export interface PlanRun {
@@ -66,6 +81,8 @@ export interface PlanRun {
   readonly planText: string;
   /** `plan -detailed-exitcode`: 0 no changes, 2 changes. */
   readonly exitCode: 0 | 2;
+  /** The local state an offline plan ran against (a copy of it was planned); undefined when it started from empty state. */
+  readonly offlineState?: string;
   readonly durationMs: number;
 }
 
@@ -82,17 +99,27 @@ export interface PlanOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export function prepareOfflineCopy(stackDir: string, scratchDir: string, mirror: string | null = PROVIDER_MIRROR): { workDir: string; cliConfig: string | undefined } {
+export interface OfflineCopy {
+  readonly workDir: string;
+  readonly cliConfig: string | undefined;
+  /** The stack's local state copied in as OFFLINE_STATE_FILE, if it has one. */
+  readonly state: string | undefined;
+}
+
+export function prepareOfflineCopy(stackDir: string, scratchDir: string, mirror: string | null = PROVIDER_MIRROR): OfflineCopy {
   const workDir = mkdtempSync(join(scratchDir, 'stack-'));
   for (const entry of readdirSync(stackDir, { withFileTypes: true })) {
     if (entry.isFile() && !entry.name.startsWith('.')) copyFileSync(join(stackDir, entry.name), join(workDir, entry.name));
   }
   const stackJson = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as StackJson;
   writeFileSync(join(workDir, OFFLINE_OVERRIDE_FILE), `${JSON.stringify(offlineOverride(stackJson), null, 2)}\n`);
-  if (mirror === null) return { workDir, cliConfig: undefined };
+  // A copy: the plan may take the lock or write the file, the stack's own state stays as it was.
+  const state = localStateOf(stackDir, stackJson);
+  if (state) copyFileSync(state, join(workDir, OFFLINE_STATE_FILE));
+  if (mirror === null) return { workDir, cliConfig: undefined, state };
   const cliConfig = join(workDir, '.terraformrc');
   writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n`);
-  return { workDir, cliConfig };
+  return { workDir, cliConfig, state };
 }
 
 function check(result: TerraformResult, what: string, stack: string, ok: readonly number[] = [0]): TerraformResult {
@@ -100,11 +127,28 @@ function check(result: TerraformResult, what: string, stack: string, ok: readonl
   return result;
 }
 
-/** init, plan -detailed-exitcode -out, show -json and show (text) for one stack. */
+/** Progress lines of `terraform plan` (refreshing and reading), one per resource: noise in a review. */
+const PROGRESS_LINE = /^[^\s#].*: (Refreshing state\.\.\.|Reading\.\.\.|Read complete after |Still reading\.\.\.)/;
+
+/**
+ * The human-readable plan from `terraform plan` output, without its progress lines. With
+ * TF_IN_AUTOMATION set that is exactly what `terraform show <planfile>` prints, without
+ * starting the provider once more (its schema load costs seconds per stack).
+ */
+export function planOutputText(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((line) => !PROGRESS_LINE.test(line))
+    .join('\n')
+    .replace(/^\n+/, '\n');
+}
+
+/** init, plan -detailed-exitcode -out (its output is the plan text) and show -json for one stack. */
 export function planStack(options: PlanOptions): PlanRun {
   const run = options.runner ?? spawnTerraform;
   const started = Date.now();
   let workDir = options.stackDir;
+  let offlineState: string | undefined;
   let env: NodeJS.ProcessEnv = { ...process.env, ...options.env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
   const planArgs = ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=tfplan'];
   if (options.mode === 'offline') {
@@ -112,6 +156,7 @@ export function planStack(options: PlanOptions): PlanRun {
     mkdirSync(scratch, { recursive: true });
     const copy = prepareOfflineCopy(options.stackDir, scratch, options.mirror);
     workDir = copy.workDir;
+    offlineState = copy.state;
     env = {
       ...env,
       ...(copy.cliConfig ? { TF_CLI_CONFIG_FILE: copy.cliConfig } : {}),
@@ -127,15 +172,15 @@ export function planStack(options: PlanOptions): PlanRun {
   check(run(['init', '-input=false', '-no-color'], workDir, env), 'init', options.stack);
   const plan = check(run(planArgs, workDir, env), 'plan', options.stack, [0, 2]);
   const json = check(run(['show', '-json', 'tfplan'], workDir, env), 'show -json', options.stack);
-  const text = check(run(['show', '-no-color', 'tfplan'], workDir, env), 'show', options.stack);
   return {
     stack: options.stack,
     workDir,
     planFile: join(workDir, 'tfplan'),
     planJson: JSON.parse(json.stdout) as PlanJson,
-    planText: text.stdout,
+    planText: planOutputText(plan.stdout),
     exitCode: plan.code as 0 | 2,
     durationMs: Date.now() - started,
+    ...(offlineState ? { offlineState } : {}),
   };
 }
 
