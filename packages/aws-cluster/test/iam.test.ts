@@ -25,6 +25,13 @@ describe('node roles and policies', () => {
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
+  it('lets the cloud controller read load balancers but create or change none (they are Terraform\'s)', () => {
+    const ccm = cp['cloud-controller'].Statement.flatMap(actions);
+    expect(ccm.filter((a: string) => a.startsWith('elasticloadbalancing:') && !a.startsWith('elasticloadbalancing:Describe'))).toEqual([]);
+    expect(ccm.filter((a: string) => /^ec2:(Create|Authorize|Revoke|Delete)/.test(a) || a.startsWith('iam:'))).toEqual([]);
+    expect(ccm).toContain('elasticloadbalancing:DescribeLoadBalancers');
+  });
+
   it('conditions cluster-autoscaler writes on the cluster tags', () => {
     const write = statements(cp).find((s) => actions(s).includes('autoscaling:SetDesiredCapacity')) as Attributes;
     expect(actions(write).sort()).toEqual(['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup']);

@@ -93,51 +93,9 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
         ],
         Resource: '*',
       },
-      // Creation cannot be scoped to a tag the resource does not have yet; everything after it can.
-      {
-        Sid: 'CreateServiceLoadBalancers',
-        Effect: 'Allow',
-        Action: [
-          'ec2:CreateSecurityGroup',
-          'ec2:CreateTags',
-          'elasticloadbalancing:CreateLoadBalancer',
-          'elasticloadbalancing:CreateTargetGroup',
-          'elasticloadbalancing:CreateListener',
-          'elasticloadbalancing:AddTags',
-        ],
-        Resource: '*',
-      },
-      {
-        Sid: 'ManageOwnedResources',
-        Effect: 'Allow',
-        Action: [
-          'ec2:AuthorizeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:DeleteSecurityGroup',
-          'ec2:ModifyInstanceAttribute',
-          'elasticloadbalancing:ConfigureHealthCheck',
-          'elasticloadbalancing:DeleteListener',
-          'elasticloadbalancing:DeleteLoadBalancer',
-          'elasticloadbalancing:DeleteTargetGroup',
-          'elasticloadbalancing:ModifyListener',
-          'elasticloadbalancing:ModifyLoadBalancerAttributes',
-          'elasticloadbalancing:ModifyTargetGroup',
-          'elasticloadbalancing:RegisterTargets',
-          'elasticloadbalancing:DeregisterTargets',
-          'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
-          'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
-          'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
-        ],
-        Resource: '*',
-        Condition: { StringEquals: owned(ctx.clusterTagKey) },
-      },
-      {
-        Sid: 'LoadBalancerServiceRole',
-        Effect: 'Allow',
-        Action: 'iam:CreateServiceLinkedRole',
-        Resource: '*',
-        Condition: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
-      },
+      // Nothing else: load balancers are Terraform's (docs/decisions/ingress.md), so the service
+      // controller gets no ELB or security-group write rights. A Service of type LoadBalancer
+      // fails visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
     ),
     'ebs-csi-controller': policyDocument(
       {
