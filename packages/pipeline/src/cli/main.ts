@@ -15,6 +15,7 @@ import { orderedStacks, runPullRequestFlow } from '../pr-flow';
 import { exec, execOk } from '../private/exec';
 import { protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../protected-resources';
 import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, spawnTerraform, stackOutputs } from '../terraform';
+import { ACCOUNT_ID_SECRET, accountOfRoleArn, roleVariables } from '../role-variables';
 import { reconcileDriftIssue, upsertComment } from '../upsert';
 import { sourceRootsOf } from '../workspace';
 
@@ -217,13 +218,31 @@ const commands: Record<string, Command> = {
     return status === 'completed' ? 0 : 1;
   },
 
-  /** Prints the `gh secret set` commands for the role ARNs, from the ci-identity outputs. */
-  async 'role-variables'(_args, platform, paths) {
-    const outputs = stackOutputs(join(paths.stacksDir, platform.names.ciIdentityStack));
-    for (const [variable, key] of [['AWS_PLAN_ROLE_ARN', CI_IDENTITY_OUTPUTS.planRoleArn], ['AWS_APPLY_ROLE_ARN', CI_IDENTITY_OUTPUTS.applyRoleArn]] as const) {
-      if (typeof outputs[key] !== 'string') throw new Error(`stack ${platform.names.ciIdentityStack} has no output ${key}; apply it first`);
-      console.log(`gh secret set ${variable} --body '${outputs[key]}'${variable === 'AWS_APPLY_ROLE_ARN' ? ' --env production' : ''}`);
+  /**
+   * The region and role ARNs the workflows hand to configure-aws-credentials, derived from
+   * platform-config and AWS_ACCOUNT_ID: printed, and written as step outputs in CI.
+   * `--from-state` (once, with credentials): reads the applied ci-identity outputs, checks
+   * they are the ARNs derived here, and prints the command that sets the secret.
+   */
+  async 'role-variables'(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { 'from-state': { type: 'boolean' } } });
+    if (!values['from-state']) {
+      for (const [name, value] of Object.entries(roleVariables(platform, process.env[ACCOUNT_ID_SECRET]))) {
+        console.log(`${name}=${value}`);
+        output(name, value);
+      }
+      return 0;
     }
+    const stack = platform.names.ciIdentityStack;
+    const outputs = stackOutputs(join(paths.stacksDir, stack));
+    const plan = outputs[CI_IDENTITY_OUTPUTS.planRoleArn];
+    if (typeof plan !== 'string') throw new Error(`stack ${stack} has no output ${CI_IDENTITY_OUTPUTS.planRoleArn}; apply it first`);
+    const account = accountOfRoleArn(plan);
+    const derived = roleVariables(platform, account);
+    for (const key of [CI_IDENTITY_OUTPUTS.planRoleArn, CI_IDENTITY_OUTPUTS.applyRoleArn]) {
+      if (outputs[key] !== derived[key]) throw new Error(`stack ${stack} output ${key} is ${JSON.stringify(outputs[key])}, but the workflows derive ${derived[key]} from platform-config; apply ${stack} first`);
+    }
+    console.log(`gh secret set ${ACCOUNT_ID_SECRET} --body '${account}'`);
     return 0;
   },
 
