@@ -20,6 +20,11 @@ export function mergeBaseOf(repo: string, base: string): string {
   return execOk('git', ['merge-base', base, 'HEAD'], { cwd: repo }).trim();
 }
 
+/** Whether `ref` names a commit in this clone (a push's `before` may not: first push, force push). */
+export function isCommit(repo: string, ref: string): boolean {
+  return exec('git', ['cat-file', '-e', `${ref}^{commit}`], { cwd: repo }).code === 0;
+}
+
 export function headCommit(repo: string): string {
   return execOk('git', ['rev-parse', 'HEAD'], { cwd: repo }).trim();
 }

@@ -5,7 +5,7 @@ import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { affectedStacks } from '../affected-stacks';
 import { planMarker } from '../comment';
 import { gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
-import { changedFilesSince, headCommit } from '../git';
+import { changedFilesSince, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
 import { fenced } from '../markdown';
@@ -111,14 +111,21 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
-  /** Affected stacks (or all) in dependency order, as JSON for a workflow matrix. */
+  /**
+   * Affected stacks (or all) in dependency order, as JSON for a workflow matrix. A `--base`
+   * that is no commit here (a push's `before` on a new branch or after a force push) selects
+   * every stack: planning too much is safe, missing a stack is not.
+   */
   async stacks(args, platform, paths) {
     const { values } = parseArgs({ args, options: { base: { type: 'string' }, all: { type: 'boolean' } } });
     const ordered = orderedStacks(paths, platform);
-    const list = values.all
+    const base = values.base ?? 'origin/main';
+    const all = values.all || !isCommit(paths.repoRoot, base);
+    if (!values.all && all) console.error(`pipeline: base ${base} is not a commit in this clone; selecting every stack`);
+    const list = all
       ? ordered
       : affectedStacks({
-          changedFiles: changedFilesSince(paths.repoRoot, values.base ?? 'origin/main'),
+          changedFiles: changedFilesSince(paths.repoRoot, base),
           platform,
           stacks: ordered,
           infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR),
