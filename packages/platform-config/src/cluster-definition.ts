@@ -119,6 +119,12 @@ export const clusterDefinitionSchema = z.strictObject({
     appRtoSeconds: positiveInt('seconds', 86400),
     /** Minutes of cluster state (etcd) that may be lost in a disaster. */
     rpoMinutes: positiveInt('minutes', 1440),
+    /**
+     * Seconds users may be without the app when the whole region is lost: Route 53 detection, the
+     * standby's promotion (docs/runbooks/region-failover.md) and the DNS TTL. Needs a standby.
+     * @default - none: the regional recovery is estimated (ha-check) but held to no number
+     */
+    regionRtoSeconds: positiveInt('seconds', 86400).optional(),
   }),
   /** Regional failover: the cluster in another region that takes over. @default - none */
   failover: z.strictObject({ standbyCluster: z.string() }).optional(),

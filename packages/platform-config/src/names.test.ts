@@ -32,6 +32,31 @@ describe('derived names', () => {
     expect(platform.namesOf('dr').ssm.ciKubeconfig).toBe('/hakube/dr/kubeconfig/ci');
   });
 
+  it('names the app backup credentials once: IAM user, SSM parameter under the cluster path, Secret beside the database', () => {
+    expect(names.appBackupCredentials).toEqual({
+      namespace: 'data',
+      secretName: 'app-backup-s3',
+      keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
+      ssmParameter: '/hakube/production/data/app-backup-credentials',
+      iamUser: 'production-app-backups',
+    });
+    expect(names.appBackupCredentials.ssmParameter.startsWith(`${names.ssmPrefix}/`)).toBe(true);
+    // Same Secret in every cluster: a restore on the standby uses the primary's manifests.
+    const dr = platform.namesOf('dr').appBackupCredentials;
+    expect([dr.namespace, dr.secretName, dr.keys]).toEqual([names.appBackupCredentials.namespace, names.appBackupCredentials.secretName, names.appBackupCredentials.keys]);
+    expect(dr.iamUser).toBe('dr-app-backups');
+  });
+
+  it('keeps the etcd replication role name that is already deployed, and gives the app bucket its own', () => {
+    expect(names.backupReplicationRoles).toEqual({ etcd: 'production-etcd-backup-replication', app: 'production-app-backup-replication' });
+  });
+
+  it('carries the regional RTO only where it is declared', () => {
+    expect(platform.cluster('production').objectives.regionRtoSeconds).toBe(2400);
+    expect(platform.cluster('dr').objectives.regionRtoSeconds).toBeUndefined();
+    expect(platform.cluster('staging').objectives.regionRtoSeconds).toBeUndefined();
+  });
+
   it('has no replica bucket without a replica region', () => {
     expect(platform.namesOf('staging').etcdBackupReplicaBucket).toBeUndefined();
     expect(platform.namesOf('staging').appBackupReplicaBucket).toBeUndefined();

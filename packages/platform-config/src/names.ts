@@ -27,6 +27,15 @@ export interface ClusterNames {
   readonly appBackupBucket: string;
   /** Replica of `appBackupBucket` in `backups.replicaRegion` (what the standby restores from), when replication is on. */
   readonly appBackupReplicaBucket: string | undefined;
+  /** Roles S3 replicates each backup bucket with (IAM names are global: the cluster name keeps them apart). */
+  readonly backupReplicationRoles: { readonly etcd: string; readonly app: string };
+  /**
+   * How database pods reach the app backup bucket: an IAM user (keys made by a person, never in
+   * Terraform state), its keys as an SSM SecureString, and the Secret the initialiser makes from it.
+   * Namespace, Secret name and keys are the same in every cluster, so a restore on the standby
+   * finds the Secret the primary's manifests name.
+   */
+  readonly appBackupCredentials: AppBackupCredentialNames;
   readonly ssmPrefix: string;
   readonly ssm: {
     readonly initLock: string;
@@ -54,6 +63,21 @@ export interface ClusterNames {
   controlPlaneLaunchTemplate(availabilityZone: string, ordinal?: number): string;
   workerLaunchTemplate(pool: Pick<WorkerPool, 'name'>): string;
 }
+
+/** See ClusterNames.appBackupCredentials. */
+export interface AppBackupCredentialNames {
+  /** Namespace of the Secret: the database's (Secrets are read from their own namespace only). */
+  readonly namespace: string;
+  readonly secretName: string;
+  /** Keys of the Secret (what the CNPG Cluster's s3Credentials reference). */
+  readonly keys: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** SecureString holding `{"accessKeyId","secretAccessKey"}` or `id:secret` (docs/runbooks/app-backup-credentials.md). */
+  readonly ssmParameter: string;
+  readonly iamUser: string;
+}
+
+/** Namespace of the stateful example (CloudNativePG) and of its backup credentials. */
+export const APP_DATA_NAMESPACE = 'data';
 
 /** Names shared by every cluster: the account-level CI identity stack and its roles. */
 export interface PlatformNames {
@@ -107,6 +131,14 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
     appBackupBucket: `${org}-${name}-app-backups-${region}`,
     appBackupReplicaBucket: replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined,
+    backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication` },
+    appBackupCredentials: {
+      namespace: APP_DATA_NAMESPACE,
+      secretName: 'app-backup-s3',
+      keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
+      ssmParameter: `${ssmPrefix}/data/app-backup-credentials`,
+      iamUser: `${name}-app-backups`,
+    },
     ssmPrefix,
     ssm: {
       initLock: `${ssmPrefix}/kubeadm/init-lock`,

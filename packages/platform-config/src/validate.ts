@@ -116,13 +116,20 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
   if (objectives.rpoMinutes < cluster.backups.etcdSnapshotIntervalMinutes) {
     report('objectives.rpoMinutes', objectives.rpoMinutes, `expected at least backups.etcdSnapshotIntervalMinutes (${cluster.backups.etcdSnapshotIntervalMinutes}): snapshots are the recovery point`);
   }
+  if (objectives.regionRtoSeconds !== undefined) {
+    if (!cluster.failover) {
+      report('objectives.regionRtoSeconds', objectives.regionRtoSeconds, 'expected failover.standbyCluster with a regional RTO (only a standby in another region recovers from losing this one)');
+    } else if (objectives.regionRtoSeconds <= LOAD_BALANCER_ALIAS_TTL_SECONDS) {
+      report('objectives.regionRtoSeconds', objectives.regionRtoSeconds, `expected more than ${LOAD_BALANCER_ALIAS_TTL_SECONDS} s: resolvers keep the lost region's answer for the DNS TTL alone, before detection and promotion`);
+    }
+  }
   if (objectives.tolerateRegionLoss) {
     if (!cluster.failover) report('failover', cluster.failover, 'expected failover.standbyCluster when objectives.tolerateRegionLoss is true');
     if (replica === undefined) report('backups.replicaRegion', replica, 'expected a replica region when objectives.tolerateRegionLoss is true');
   }
 
   const names = clusterNames(cluster, settings);
-  for (const bucket of [names.etcdBackupBucket, names.etcdBackupReplicaBucket, names.appBackupBucket]) {
+  for (const bucket of [names.etcdBackupBucket, names.etcdBackupReplicaBucket, names.appBackupBucket, names.appBackupReplicaBucket]) {
     if (bucket && bucket.length > MAX_S3_BUCKET_NAME) {
       report('name', cluster.name, `expected a shorter name: derived bucket ${bucket} has ${bucket.length} characters (S3 allows ${MAX_S3_BUCKET_NAME})`);
     }
