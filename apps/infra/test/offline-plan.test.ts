@@ -12,11 +12,15 @@ if (unavailable) console.warn(`\n!!! SKIPPED: offline terraform plan: ${unavaila
 /** The ingress NLB's listeners (HTTP, HTTPS), each with its own target group. */
 const INGRESS_LISTENERS = 2;
 
+/** Backup buckets per cluster: etcd snapshots and app (PostgreSQL) backups. */
+const BACKUP_BUCKETS = 2;
+
 /** What a cluster definition implies the plan must create, type by type (0 = none of that type). */
 function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record<string, number> {
   const zones = cluster.availabilityZones.length;
   // A primary (names a standby) or a standby (named by a primary) gets one half of the app's failover pair.
   const failoverHalf = platform.failoverRoleOf(cluster) ? 1 : 0;
+  const replicated = cluster.backups.replicaRegion !== undefined;
   return {
     aws_subnet: 2 * zones,
     aws_nat_gateway: cluster.nat === 'single' ? 1 : zones,
@@ -29,7 +33,15 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_route53_record: failoverHalf,
     aws_autoscaling_group: cluster.controlPlane.count + cluster.workerPools.length * zones,
     aws_launch_template: cluster.controlPlane.count + cluster.workerPools.length,
-    aws_s3_bucket: cluster.backups.replicaRegion ? 2 : 1,
+    // etcd snapshots and app (PostgreSQL) backups, each with a replica when a replica region is set
+    aws_s3_bucket: BACKUP_BUCKETS * (replicated ? 2 : 1),
+    aws_s3_bucket_replication_configuration: replicated ? BACKUP_BUCKETS : 0,
+    // the backup buckets' replica keys, besides the cluster key
+    aws_kms_key: 1 + (replicated ? BACKUP_BUCKETS : 0),
+    // the app backup user; its access key is made outside Terraform (never in state)
+    aws_iam_user: 1,
+    aws_iam_user_policy: 1,
+    aws_iam_access_key: 0,
     aws_fis_experiment_template: 1,
   };
 }

@@ -6,7 +6,8 @@ import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
 import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
-import { EtcdBackupBucket } from './backups/etcd-backup-bucket';
+import { AppBackupUser, type RestoreSource } from './backups/app-backup-user';
+import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
 import { MachineImage } from './compute/machine-image';
 import { ControlPlane } from './control-plane/control-plane';
@@ -85,19 +86,39 @@ export class ClusterStack extends TerraformStack {
 
     const key = new ClusterKey(this, 'kms', { aliasName: names.kmsAlias, description: `${cluster.name} cluster: join material and etcd snapshots` });
     const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, kmsKeyArn: key.keyArn });
-    const backups = new EtcdBackupBucket(this, 'etcd-backups', {
+    const replicaOf = (bucketName: string | undefined, replicationRoleName: string): BackupReplica | undefined =>
+      replicaProvider && bucketName ? { bucketName, provider: replicaProvider, replicationRoleName } : undefined;
+    const backups = new BackupBucket(this, 'etcd-backups', {
       bucketName: names.etcdBackupBucket,
       kmsKeyArn: key.keyArn,
       retentionDays: cluster.backups.retentionDays,
-      replica:
-        replicaProvider && names.etcdBackupReplicaBucket
-          ? { bucketName: names.etcdBackupReplicaBucket, provider: replicaProvider, replicationRoleName: `${cluster.name}-etcd-backup-replication` }
-          : undefined,
+      contents: 'etcd snapshots',
+      expirationRuleId: 'expire-snapshots',
+      replica: replicaOf(names.etcdBackupReplicaBucket, names.backupReplicationRoles.etcd),
+    });
+    // PostgreSQL base backups and WAL: barman's retentionPolicy prunes them, S3 only old versions.
+    const appBackups = new BackupBucket(this, 'app-backups', {
+      bucketName: names.appBackupBucket,
+      kmsKeyArn: key.keyArn,
+      retentionDays: cluster.backups.retentionDays,
+      contents: 'PostgreSQL backups',
+      expireCurrentObjects: false,
+      replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
+    });
+    const accountId = accountIdOf(this, key.keyArn);
+    const appBackupUser = new AppBackupUser(this, 'app-backup-user', {
+      userName: names.appBackupCredentials.iamUser,
+      bucketArn: appBackups.bucketArn,
+      prefix: names.appBackupCredentials.bucketPrefix,
+      kmsKeyArn: key.keyArn,
+      region: cluster.region,
+      accountId,
+      restoreSources: this.restoreSources(platform, cluster),
     });
 
     const policyContext: NodePolicyContext = {
       region: cluster.region,
-      accountId: accountIdOf(this, key.keyArn),
+      accountId,
       clusterTagKey: names.clusterTagKey,
       autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
       kmsKeyArn: key.keyArn,
@@ -170,6 +191,8 @@ export class ClusterStack extends TerraformStack {
       kms_key_arn: { value: key.keyArn, description: 'Cluster KMS key' },
       ssm_prefix: { value: names.ssmPrefix, description: 'SSM path of the join material' },
       etcd_backup_bucket: { value: backups.bucketName, description: 'etcd snapshot bucket' },
+      app_backup_bucket: { value: appBackups.bucketName, description: 'PostgreSQL base backups and WAL archive' },
+      app_backup_iam_user: { value: appBackupUser.userName, description: `IAM user of the database backups: its access key goes into ${names.appBackupCredentials.ssmParameter} (docs/runbooks/app-backup-credentials.md)` },
       control_plane_role_arn: { value: controlPlaneRole.roleArn, description: 'Control-plane instance role' },
       worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
       control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
@@ -184,7 +207,22 @@ export class ClusterStack extends TerraformStack {
       outputs.app_health_check_id = { value: failover.record.healthCheckId, description: 'Route 53 health check on this region\'s ingress NLB' };
     }
     if (backups.replicaBucketName) outputs.etcd_backup_replica_bucket = { value: backups.replicaBucketName, description: `etcd snapshot replica in ${replicaRegion}` };
+    if (appBackups.replicaBucketName) outputs.app_backup_replica_bucket = { value: appBackups.replicaBucketName, description: `PostgreSQL backup replica in ${replicaRegion} (what the standby restores from)` };
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
+  }
+
+  /**
+   * Buckets the app backup user reads in a restore: a standby promotes from its primary's
+   * replica bucket (in the standby's region); a primary fails back from the standby's own bucket.
+   */
+  private restoreSources(platform: Platform, cluster: ClusterDefinition): RestoreSource[] {
+    const pair = platform.failoverRoleOf(cluster);
+    if (!pair) return [];
+    if (pair.role === 'primary') return [{ bucketName: platform.namesOf(pair.standby).appBackupBucket, region: pair.standby.region }];
+    const replica = platform.namesOf(pair.primary).appBackupReplicaBucket;
+    const region = pair.primary.backups.replicaRegion;
+    // platform-config puts a primary's replica in its standby's region (or has no replica).
+    return replica && region ? [{ bucketName: replica, region }] : [];
   }
 
   /**

@@ -1,53 +1,208 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterKey, EtcdBackupBucket, JoinParameters } from '../src';
+import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters } from '../src';
 import { bareStack, platform, Synth, synthCluster, type Attributes } from './support';
 
-describe('EtcdBackupBucket', () => {
+describe('BackupBucket', () => {
   const shipped = platform();
   const production = synthCluster(shipped, 'production');
   const names = shipped.namesOf('production');
   const bucketId = (name: string) => (production.resources('aws_s3_bucket').find(([, b]) => b.bucket === name) as [string, Attributes])[0];
   const on = (type: string, name: string) => production.values(type).find((r) => r.bucket === `\${aws_s3_bucket.${bucketId(name)}.id}`) as Attributes;
+  const replicationOf = (name: string) => production.values('aws_s3_bucket_replication_configuration').find((r) => r.bucket === name) as Attributes;
+  const etcdBuckets = [names.etcdBackupBucket, names.etcdBackupReplicaBucket as string];
+  const appBuckets = [names.appBackupBucket, names.appBackupReplicaBucket as string];
 
-  it('creates the bucket and its replica in the DR region, both protected from destroy', () => {
+  it('creates the etcd and app buckets and their replicas in the DR region, all protected from destroy', () => {
     const buckets = production.values('aws_s3_bucket');
-    expect(buckets.map((b) => b.bucket).sort()).toEqual([names.etcdBackupBucket, names.etcdBackupReplicaBucket].sort());
+    expect(buckets.map((b) => b.bucket).sort()).toEqual([...etcdBuckets, ...appBuckets].sort());
     expect(buckets.every((b) => b.lifecycle.prevent_destroy === true)).toBe(true);
-    const replica = buckets.find((b) => b.bucket === names.etcdBackupReplicaBucket) as Attributes;
-    expect(replica.provider).toBe('aws.replica');
+    for (const replicaName of [names.etcdBackupReplicaBucket, names.appBackupReplicaBucket]) {
+      expect(buckets.find((b) => b.bucket === replicaName)?.provider).toBe('aws.replica');
+    }
+    expect(buckets.filter((b) => !b.provider).map((b) => b.bucket).sort()).toEqual([names.appBackupBucket, names.etcdBackupBucket].sort());
     expect(production.json.provider.aws).toContainEqual(expect.objectContaining({ alias: 'replica', region: 'ap-northeast-1' }));
   });
 
-  it('versions, encrypts with KMS, blocks public access, enforces TLS and expires after the retention', () => {
-    for (const name of [names.etcdBackupBucket, names.etcdBackupReplicaBucket as string]) {
+  it('versions, encrypts with KMS, blocks public access and enforces TLS on every backup bucket', () => {
+    for (const name of [...etcdBuckets, ...appBuckets]) {
       expect(on('aws_s3_bucket_versioning', name).versioning_configuration.status).toBe('Enabled');
-      expect(on('aws_s3_bucket_server_side_encryption_configuration', name).rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe('aws:kms');
+      const [encryption] = on('aws_s3_bucket_server_side_encryption_configuration', name).rule;
+      expect(encryption).toMatchObject({ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms' }, bucket_key_enabled: true });
       expect(on('aws_s3_bucket_public_access_block', name)).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
-      const [rule] = on('aws_s3_bucket_lifecycle_configuration', name).rule;
-      expect(rule).toMatchObject({ status: 'Enabled', expiration: [{ days: 30 }], noncurrent_version_expiration: [{ noncurrent_days: 30 }] });
+      expect(on('aws_s3_bucket_ownership_controls', name).rule.object_ownership).toBe('BucketOwnerEnforced');
       const tls = Synth.policy(on('aws_s3_bucket_policy', name).policy).Statement[0];
       expect(tls).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': false } } });
     }
   });
 
-  it('replicates KMS-encrypted snapshots and delete markers to the replica with its own key', () => {
-    const [replication] = production.values('aws_s3_bucket_replication_configuration');
+  it('encrypts the app bucket with the cluster key and its replica with a key of the replica region', () => {
+    const [clusterKey] = production.resources('aws_kms_key').find(([, k]) => !k.provider) as [string, Attributes];
+    const keyOf = (name: string) => on('aws_s3_bucket_server_side_encryption_configuration', name).rule[0].apply_server_side_encryption_by_default.kms_master_key_id as string;
+    expect(keyOf(names.appBackupBucket)).toBe(`\${aws_kms_key.${clusterKey}.arn}`);
+    const replicaKey = production.deref(keyOf(names.appBackupReplicaBucket as string));
+    expect(replicaKey).toMatchObject({ provider: 'aws.replica', enable_key_rotation: true, lifecycle: { prevent_destroy: true }, description: `PostgreSQL backups replicated from ${names.appBackupBucket}` });
+  });
+
+  it('expires etcd snapshots after the retention, but leaves current app backups to barman\'s retention', () => {
+    const days = shipped.cluster('production').backups.retentionDays;
+    for (const name of etcdBuckets) {
+      expect(on('aws_s3_bucket_lifecycle_configuration', name).rule).toEqual([
+        expect.objectContaining({ id: 'expire-snapshots', status: 'Enabled', expiration: [{ days }], noncurrent_version_expiration: [{ noncurrent_days: days }] }),
+      ]);
+    }
+    for (const name of appBuckets) {
+      const [rule] = on('aws_s3_bucket_lifecycle_configuration', name).rule;
+      expect(rule).toMatchObject({ id: 'expire-backups', status: 'Enabled', expiration: [{ expired_object_delete_marker: true }], noncurrent_version_expiration: [{ noncurrent_days: days }], abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
+      expect(rule.expiration[0].days).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['etcd', names.etcdBackupBucket, names.etcdBackupReplicaBucket as string, names.backupReplicationRoles.etcd, 'replicate-etcd-backups'],
+    ['app', names.appBackupBucket, names.appBackupReplicaBucket as string, names.backupReplicationRoles.app, 'replicate-app-backups'],
+  ])('replicates the %s backups (KMS-encrypted objects, delete markers) to the replica with its own role and key', (_kind, source, replica, roleName, policyName) => {
+    const replication = replicationOf(source);
     const [rule] = replication.rule;
     expect(rule).toMatchObject({ status: 'Enabled', delete_marker_replication: { status: 'Enabled' }, source_selection_criteria: { sse_kms_encrypted_objects: { status: 'Enabled' } } });
-    expect(rule.destination.bucket).toBe(`\${aws_s3_bucket.${bucketId(names.etcdBackupReplicaBucket as string)}.arn}`);
-    expect(production.deref(rule.destination.encryption_configuration.replica_kms_key_id).provider).toBe('aws.replica');
+    expect(rule.destination.bucket).toBe(`\${aws_s3_bucket.${bucketId(replica)}.arn}`);
+    const replicaKey = rule.destination.encryption_configuration.replica_kms_key_id as string;
+    expect(production.deref(replicaKey).provider).toBe('aws.replica');
     expect(replication.depends_on).toHaveLength(2);
+    const role = production.deref(replication.role);
+    expect(role.name).toBe(roleName);
+    const [, policy] = production.resources('aws_iam_role_policy').find(([, p]) => p.name === policyName) as [string, Attributes];
+    const statements = Synth.policy(policy.policy).Statement as Attributes[];
+    expect(statements.find((s) => s.Sid === 'WriteReplica')?.Resource).toBe(`\${aws_s3_bucket.${bucketId(replica)}.arn}/*`);
+    expect(statements.find((s) => s.Sid === 'EncryptReplica')?.Resource).toBe(replicaKey);
+  });
+
+  it('keeps the etcd replication role under the name it was deployed with', () => {
+    expect(names.backupReplicationRoles.etcd).toBe('production-etcd-backup-replication');
+    expect(production.values('aws_iam_role').map((r) => r.name)).toContain('production-etcd-backup-replication');
   });
 
   it('has no replica when the cluster names no replica region', () => {
     const staging = synthCluster(shipped, 'staging');
-    expect(staging.count('aws_s3_bucket')).toBe(1);
+    const stagingNames = shipped.namesOf('staging');
+    expect(staging.values('aws_s3_bucket').map((b) => b.bucket).sort()).toEqual([stagingNames.appBackupBucket, stagingNames.etcdBackupBucket].sort());
     expect(staging.count('aws_s3_bucket_replication_configuration')).toBe(0);
     expect(staging.json.provider.aws).toHaveLength(1);
   });
 
   it('rejects a retention under a day', () => {
-    expect(() => new EtcdBackupBucket(bareStack(), 'b', { bucketName: 'b', kmsKeyArn: 'k', retentionDays: 0 })).toThrow('EtcdBackupBucket: props.retentionDays = 0; expected a whole number of days, at least 1');
+    expect(() => new BackupBucket(bareStack(), 'b', { bucketName: 'b', kmsKeyArn: 'k', retentionDays: 0, contents: 'etcd snapshots' })).toThrow('BackupBucket: props.retentionDays = 0; expected a whole number of days, at least 1');
+  });
+
+  it('rejects an empty description of the contents', () => {
+    expect(() => new BackupBucket(bareStack(), 'b', { bucketName: 'b', kmsKeyArn: 'k', retentionDays: 7, contents: ' ' })).toThrow('BackupBucket: props.contents = " "; expected a short description of what the bucket holds, such as "etcd snapshots"');
+  });
+});
+
+describe('AppBackupUser', () => {
+  const shipped = platform();
+  const stacks = Object.fromEntries(['production', 'dr', 'staging'].map((c) => [c, synthCluster(shipped, c)]));
+  const userOf = (cluster: string) => {
+    const synth = stacks[cluster];
+    const [[userId, user]] = synth.resources('aws_iam_user');
+    const policies = synth.values('aws_iam_user_policy').filter((p) => p.user === `\${aws_iam_user.${userId}.name}`);
+    return { user, policies, statements: policies.flatMap((p) => Synth.policy(p.policy).Statement as Attributes[]) };
+  };
+  const sids = (statements: Attributes[]) => statements.map((s) => s.Sid);
+  const bucketArnRef = (cluster: string) => {
+    const [id] = stacks[cluster].resources('aws_s3_bucket').find(([, b]) => b.bucket === shipped.namesOf(cluster).appBackupBucket) as [string, Attributes];
+    return `\${aws_s3_bucket.${id}.arn}`;
+  };
+
+  it('is one IAM user per cluster, named by platform-config, with one inline policy', () => {
+    for (const cluster of ['production', 'dr', 'staging']) {
+      const { user, policies } = userOf(cluster);
+      expect(user.name).toBe(shipped.namesOf(cluster).appBackupCredentials.iamUser);
+      expect(policies).toHaveLength(1);
+      expect(stacks[cluster].count('aws_iam_user')).toBe(1);
+    }
+  });
+
+  it('creates no access key or login anywhere: keys never enter Terraform state', () => {
+    for (const synth of Object.values(stacks)) {
+      for (const type of ['aws_iam_access_key', 'aws_iam_user_login_profile', 'aws_iam_service_specific_credential']) expect(synth.count(type)).toBe(0);
+      expect(JSON.stringify(synth.json)).not.toMatch(/secret_access_key|aws_iam_access_key/);
+    }
+  });
+
+  it('reads and writes only below the backup prefix of its own bucket, with the cluster key through S3 only', () => {
+    const { statements } = userOf('staging');
+    const names = shipped.namesOf('staging');
+    const bucket = bucketArnRef('staging');
+    expect(statements).toEqual([
+      { Sid: 'ListBackupBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucket },
+      { Sid: 'ReadWriteBackups', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${bucket}/${names.appBackupCredentials.bucketPrefix}*` },
+      {
+        Sid: 'UseClusterKeyThroughS3',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: expect.stringMatching(/^\$\{aws_kms_key\.kms_key_[A-Z0-9]+\.arn\}$/),
+        Condition: { StringEquals: { 'kms:ViaService': 's3.ap-northeast-2.amazonaws.com' } },
+      },
+    ]);
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+    expect(actions.filter((a) => a.endsWith('*') || a.startsWith('iam:') || a.startsWith('ssm:'))).toEqual([]);
+  });
+
+  it('lets the standby read its primary\'s replica bucket (the restore source) and decrypt it with the replica-region key', () => {
+    const pair = shipped.failoverRoleOf('dr');
+    expect(pair?.role).toBe('standby');
+    const replica = shipped.namesOf('production').appBackupReplicaBucket as string;
+    const region = shipped.cluster('production').backups.replicaRegion as string;
+    expect(region).toBe(shipped.cluster('dr').region);
+    const { statements } = userOf('dr');
+    expect(sids(statements)).toEqual(['ListBackupBucket', 'ReadWriteBackups', 'UseClusterKeyThroughS3', 'ListRestoreSource1', 'ReadRestoreSource1', 'DecryptRestoreSource1']);
+    const arn = `arn:aws:s3:::${replica}`;
+    expect(statements.slice(3)).toEqual([
+      { Sid: 'ListRestoreSource1', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: arn },
+      { Sid: 'ReadRestoreSource1', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/postgres/*` },
+      {
+        Sid: 'DecryptRestoreSource1',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: `arn:aws:kms:${region}:\${local.account_id}:key/*`,
+        Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` }, StringLike: { 'kms:EncryptionContext:aws:s3:arn': [arn, `${arn}/*`] } },
+      },
+    ]);
+  });
+
+  it('matches the replication: the source stack encrypts replicas with a key in the region the standby decrypts in', () => {
+    const replication = stacks.production.values('aws_s3_bucket_replication_configuration').find((r) => r.bucket === shipped.namesOf('production').appBackupBucket) as Attributes;
+    const replicaKey = stacks.production.deref(replication.rule[0].destination.encryption_configuration.replica_kms_key_id);
+    const replicaProvider = (stacks.production.json.provider.aws as Attributes[]).find((p) => `aws.${p.alias}` === replicaKey.provider) as Attributes;
+    const decrypt = userOf('dr').statements.find((s) => s.Sid === 'DecryptRestoreSource1') as Attributes;
+    expect(decrypt.Resource).toContain(`arn:aws:kms:${replicaProvider.region}:`);
+    expect(stacks.production.deref(replication.rule[0].destination.bucket).bucket).toBe(shipped.namesOf('production').appBackupReplicaBucket);
+  });
+
+  it('lets the primary read the standby\'s own bucket for fail-back, and staging restore from nothing', () => {
+    const drBucket = shipped.namesOf('dr').appBackupBucket;
+    const production = userOf('production').statements;
+    expect(production.find((s) => s.Sid === 'ReadRestoreSource1')?.Resource).toBe(`arn:aws:s3:::${drBucket}/postgres/*`);
+    expect(production.find((s) => s.Sid === 'DecryptRestoreSource1')?.Condition.StringEquals).toEqual({ 'kms:ViaService': `s3.${shipped.cluster('dr').region}.amazonaws.com` });
+    expect(sids(userOf('staging').statements).filter((s) => s.includes('Restore'))).toEqual([]);
+  });
+
+  it('rejects a prefix that would open the whole bucket', () => {
+    expect(() => new AppBackupUser(bareStack(), 'u', { userName: 'u', bucketArn: 'b', prefix: '', kmsKeyArn: 'k', region: 'r', accountId: 'a' })).toThrow(
+      'AppBackupUser: props.prefix = ""; expected a key prefix ending in "/", such as "postgres/" (never the whole bucket)',
+    );
+  });
+
+  it('rejects an IAM user name IAM would refuse', () => {
+    expect(() => new AppBackupUser(bareStack(), 'u', { userName: 'app backups', bucketArn: 'b', prefix: 'p/', kmsKeyArn: 'k', region: 'r', accountId: 'a' })).toThrow(
+      'AppBackupUser: props.userName = "app backups"; expected an IAM user name: 1 to 64 letters, digits or +=,.@_-',
+    );
+  });
+
+  it('rejects a restore source that is not a bucket name', () => {
+    expect(() => new AppBackupUser(bareStack(), 'u', { userName: 'u', bucketArn: 'b', prefix: 'p/', kmsKeyArn: 'k', region: 'r', accountId: 'a', restoreSources: [{ bucketName: 's3://x', region: 'r' }] })).toThrow(
+      'AppBackupUser: props.restoreSources[0].bucketName = "s3://x"; expected an S3 bucket name',
+    );
   });
 });
 

@@ -51,6 +51,20 @@ describe('node roles and policies', () => {
     expect(snapshots.Resource).toMatch(/^\$\{aws_s3_bucket\.etcd-backups_bucket_.*\.arn\}\/\*$/);
   });
 
+  it('lets the control plane read and decrypt the app backup credentials parameter the initialiser turns into a Secret', () => {
+    const parameter = platform().namesOf('production').appBackupCredentials.ssmParameter;
+    const read = statements(cp).filter((s) => actions(s).includes('ssm:GetParameter'));
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, (c) => (c === '*' ? c : `\\${c}`)).replace(/\*/g, '.*')}$`);
+    const arn = `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${parameter}`;
+    expect(read.some((s) => [s.Resource].flat().some((r: string) => glob(r).test(arn)))).toBe(true);
+    // The runbook encrypts it with the cluster key (names.kmsAlias), which the control plane may decrypt.
+    const [clusterKey] = production.resources('aws_kms_key').find(([, k]) => !k.provider) as [string, Attributes];
+    const decrypt = statements(cp).find((s) => actions(s).includes('kms:Decrypt') && s.Resource === `\${aws_kms_key.${clusterKey}.arn}` && !s.Condition);
+    expect(decrypt).toBeDefined();
+    // Workers may not: their pods must not reach the keys through the node role either.
+    expect(JSON.stringify(worker)).not.toContain('/data/');
+  });
+
   it('lets workers read the join token and CA hash, never the certificate key', () => {
     expect(Object.keys(worker).sort()).toEqual(['join-material', 'node-access']);
     const read = statements(worker).find((s) => actions(s).includes('ssm:GetParameter')) as Attributes;

@@ -22,14 +22,19 @@ describe('ClusterStack', () => {
 
   it('outputs what the workflows need', () => {
     expect(Object.keys(production.json.output).sort()).toEqual([
-      'api_endpoint', 'api_target_group_arn', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
+      'api_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_iam_user', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
       'fis_experiment_template_id', 'fis_role_arn', 'ingress_load_balancer_dns_name', 'ingress_target_group_arns', 'kms_key_arn', 'private_subnet_ids', 'public_subnet_ids', 'region', 'ssm_prefix', 'vpc_id', 'worker_asg_names', 'worker_role_arn',
     ]);
     expect(production.json.output.app_failover_role.value).toBe('PRIMARY');
     expect(production.json.output.app_health_check_id.value).toMatch(/^\$\{aws_route53_health_check\..*\.id\}$/);
     expect(production.json.output.ingress_load_balancer_dns_name.value).toMatch(/^\$\{aws_lb\.ingress_.*\.dns_name\}$/);
     const staging = synthCluster(shipped, 'staging');
-    expect(Object.keys(staging.json.output).filter((k) => k.startsWith('app_'))).toEqual([]);
+    expect(Object.keys(staging.json.output).filter((k) => k.startsWith('app_failover') || k.startsWith('app_health'))).toEqual([]);
+    expect(staging.json.output.app_backup_replica_bucket).toBeUndefined();
+    expect(production.json.output.app_backup_bucket.value).toBe('hakube-production-app-backups-ap-northeast-2');
+    expect(production.json.output.app_backup_replica_bucket.value).toBe('hakube-production-app-backups-ap-northeast-1');
+    expect(production.json.output.app_backup_iam_user.value).toMatch(/^\$\{aws_iam_user\..*\.name\}$/);
+    expect(production.deref(production.json.output.app_backup_iam_user.value).name).toBe(shipped.namesOf('production').appBackupCredentials.iamUser);
     expect(production.json.output.etcd_backup_bucket.value).toBe('hakube-production-etcd-backups-ap-northeast-2');
   });
 

@@ -37,6 +37,7 @@ describe('derived names', () => {
       namespace: 'data',
       secretName: 'app-backup-s3',
       keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
+      bucketPrefix: 'postgres/',
       ssmParameter: '/hakube/production/data/app-backup-credentials',
       iamUser: 'production-app-backups',
     });

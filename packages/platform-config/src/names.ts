@@ -71,6 +71,8 @@ export interface AppBackupCredentialNames {
   readonly secretName: string;
   /** Keys of the Secret (what the CNPG Cluster's s3Credentials reference). */
   readonly keys: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Key prefix of the app backup bucket the credentials may write (each database archives below it). */
+  readonly bucketPrefix: string;
   /** SecureString holding `{"accessKeyId","secretAccessKey"}` or `id:secret` (docs/runbooks/app-backup-credentials.md). */
   readonly ssmParameter: string;
   readonly iamUser: string;
@@ -136,6 +138,7 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
       namespace: APP_DATA_NAMESPACE,
       secretName: 'app-backup-s3',
       keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
+      bucketPrefix: 'postgres/',
       ssmParameter: `${ssmPrefix}/data/app-backup-credentials`,
       iamUser: `${name}-app-backups`,
     },

@@ -22,13 +22,30 @@ export interface BackupReplica {
   readonly replicationRoleName: string;
 }
 
-export interface EtcdBackupBucketProps {
+export interface BackupBucketProps {
   readonly bucketName: string;
   readonly kmsKeyArn: string;
-  /** Days snapshots (and their old versions) are kept. */
+  /** Days objects (and their old versions) are kept. */
   readonly retentionDays: number;
+  /** What the bucket holds, for descriptions ("etcd snapshots"). */
+  readonly contents: string;
+  /** Id of the lifecycle rule. @default 'expire-backups' */
+  readonly expirationRuleId?: string;
+  /**
+   * Whether S3 expires current objects after `retentionDays`. Turn it off when the writer prunes
+   * its own backups (barman's retentionPolicy): an S3 expiry of the same age can delete the oldest
+   * base backup a recovery window still needs, or WAL from under it. Old versions (what the writer
+   * deleted or overwrote) still expire after `retentionDays`. @default true
+   */
+  readonly expireCurrentObjects?: boolean;
   /** Cross-region copy for regional disaster recovery. @default - no replication */
   readonly replica?: BackupReplica;
+}
+
+interface Expiration {
+  readonly ruleId: string;
+  readonly retentionDays: number;
+  readonly expireCurrentObjects: boolean;
 }
 
 interface ProtectedBucket {
@@ -38,32 +55,38 @@ interface ProtectedBucket {
 }
 
 /**
- * Where etcd snapshots go: versioned, KMS-encrypted, public access blocked, TLS only,
- * expired after the retention, replicated to the DR region, and protected from destroy.
+ * A backup bucket: versioned, KMS-encrypted, public access blocked, TLS only, expired after the
+ * retention, replicated to the DR region with a key of that region, and protected from destroy.
+ * The construct id names the replication policy (`replicate-<id>`); child ids are Terraform
+ * addresses, so they stay as they are (etcd's bucket was deployed before this was generalised).
  */
-export class EtcdBackupBucket extends Construct {
+export class BackupBucket extends Construct {
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly replicaBucketName: string | undefined;
   readonly replicaBucketArn: string | undefined;
+  /** The replica region's key the replicas are encrypted with. */
+  readonly replicaKeyArn: string | undefined;
 
-  constructor(scope: Construct, id: string, props: EtcdBackupBucketProps) {
+  constructor(scope: Construct, id: string, props: BackupBucketProps) {
     super(scope, id);
-    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw invalidProp('EtcdBackupBucket', 'retentionDays', props.retentionDays, 'a whole number of days, at least 1');
+    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw invalidProp('BackupBucket', 'retentionDays', props.retentionDays, 'a whole number of days, at least 1');
+    if (props.contents.trim() === '') throw invalidProp('BackupBucket', 'contents', props.contents, 'a short description of what the bucket holds, such as "etcd snapshots"');
     if (props.replica && props.replica.bucketName === props.bucketName) {
-      throw invalidProp('EtcdBackupBucket', 'replica.bucketName', props.replica.bucketName, 'a bucket other than the source (S3 names are global)');
+      throw invalidProp('BackupBucket', 'replica.bucketName', props.replica.bucketName, 'a bucket other than the source (S3 names are global)');
     }
-    const source = this.protectedBucket('bucket', props.bucketName, props.kmsKeyArn, props.retentionDays);
+    const expiration = { ruleId: props.expirationRuleId ?? 'expire-backups', retentionDays: props.retentionDays, expireCurrentObjects: props.expireCurrentObjects ?? true };
+    const source = this.protectedBucket('bucket', props.bucketName, props.kmsKeyArn, expiration);
     this.bucketName = source.name;
     this.bucketArn = source.arn;
     if (!props.replica) return;
 
     const { provider } = props.replica;
-    const replicaKey = new KmsKey(this, 'replica-key', { provider, description: `etcd snapshots replicated from ${props.bucketName}`, enableKeyRotation: true, deletionWindowInDays: 30, lifecycle: { preventDestroy: true } });
-    const replica = this.protectedBucket('replica', props.replica.bucketName, replicaKey.arn, props.retentionDays, provider);
+    const replicaKey = new KmsKey(this, 'replica-key', { provider, description: `${props.contents} replicated from ${props.bucketName}`, enableKeyRotation: true, deletionWindowInDays: 30, lifecycle: { preventDestroy: true } });
+    const replica = this.protectedBucket('replica', props.replica.bucketName, replicaKey.arn, expiration, provider);
     const role = new IamRole(this, 'replication-role', { name: props.replica.replicationRoleName, assumeRolePolicy: renderPolicy(serviceTrustPolicy('s3.amazonaws.com')) });
     new IamRolePolicy(this, 'replication-policy', {
-      name: 'replicate-etcd-backups',
+      name: `replicate-${id}`,
       role: role.name,
       policy: renderPolicy(
         policyDocument(
@@ -93,9 +116,10 @@ export class EtcdBackupBucket extends Construct {
     });
     this.replicaBucketName = replica.name;
     this.replicaBucketArn = replica.arn;
+    this.replicaKeyArn = replicaKey.arn;
   }
 
-  private protectedBucket(id: string, bucketName: string, kmsKeyArn: string, retentionDays: number, provider?: TerraformProvider): ProtectedBucket {
+  private protectedBucket(id: string, bucketName: string, kmsKeyArn: string, expiration: Expiration, provider?: TerraformProvider): ProtectedBucket {
     const bucket = new S3Bucket(this, id, { provider, bucket: bucketName, lifecycle: { preventDestroy: true } });
     const versioning = new S3BucketVersioningA(this, `${id}-versioning`, { provider, bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } });
     new S3BucketServerSideEncryptionConfigurationA(this, `${id}-encryption`, {
@@ -110,11 +134,13 @@ export class EtcdBackupBucket extends Construct {
       bucket: bucket.id,
       rule: [
         {
-          id: 'expire-snapshots',
+          id: expiration.ruleId,
           status: 'Enabled',
           filter: [{ prefix: '' }],
-          expiration: [{ days: retentionDays }],
-          noncurrentVersionExpiration: [{ noncurrentDays: retentionDays }],
+          // Without an age limit on current objects, the delete markers the writer's pruning leaves
+          // behind are removed once their old versions have expired.
+          expiration: [expiration.expireCurrentObjects ? { days: expiration.retentionDays } : { expiredObjectDeleteMarker: true }],
+          noncurrentVersionExpiration: [{ noncurrentDays: expiration.retentionDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },
       ],
