@@ -59,12 +59,54 @@ data:
 MANIFEST
 }
 
+# The database pods' S3 keys (pods cannot reach the node role: IMDS hop limit 1). The SSM
+# SecureString holds {"accessKeyId":"..","secretAccessKey":".."} or id:secret; the keys reach the
+# API through stdin only. Missing or malformed: a warning, not a failed bootstrap - PostgreSQL
+# backups then fail visibly in the CNPG Cluster status until `install-addons.sh
+# backup-credentials` runs (docs/runbooks/app-backup-credentials.md).
+backup_credentials() {
+  step app-backup-credentials
+  local value id='' secret='' id_key secret_key ns=$APP_BACKUP_NAMESPACE
+  read -r id_key secret_key <<<"$APP_BACKUP_KEYS"
+  if ! value=$(ssm_get "$SSM_APP_BACKUP_CREDENTIALS") || [[ -z $value ]]; then
+    log "WARNING: no app backup credentials at $SSM_APP_BACKUP_CREDENTIALS: no Secret $ns/$APP_BACKUP_SECRET, PostgreSQL backups will fail (see the CNPG Cluster status) until the parameter exists and 'install-addons.sh backup-credentials' runs"
+    return 0
+  fi
+  if [[ $value =~ \"accessKeyId\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then id=${BASH_REMATCH[1]}; fi
+  if [[ $value =~ \"secretAccessKey\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then secret=${BASH_REMATCH[1]}; fi
+  if [[ $value != *'{'* && $value == ?*:?* ]]; then id=${value%%:*} secret=${value#*:}; fi
+  secret=${secret//'\/'/\/}
+  if [[ -z $id || -z $secret ]]; then
+    log "WARNING: $SSM_APP_BACKUP_CREDENTIALS is neither {\"accessKeyId\",\"secretAccessKey\"} JSON nor id:secret: no Secret $ns/$APP_BACKUP_SECRET, PostgreSQL backups will fail"
+    return 0
+  fi
+  kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null || die "creating namespace $ns failed"
+  kubectl apply -f - >/dev/null <<MANIFEST || die "creating Secret $ns/$APP_BACKUP_SECRET failed"
+apiVersion: v1
+kind: Secret
+metadata:
+  name: $APP_BACKUP_SECRET
+  namespace: $ns
+type: Opaque
+data:
+  $id_key: $(printf '%s' "$id" | base64 -w0)
+  $secret_key: $(printf '%s' "$secret" | base64 -w0)
+MANIFEST
+  log "Secret $ns/$APP_BACKUP_SECRET written from $SSM_APP_BACKUP_CREDENTIALS"
+}
+
 main() {
   [[ -f $KUBECONFIG ]] || die "$KUBECONFIG missing: run on the initialised control-plane node"
+  # `install-addons.sh backup-credentials`: only (re)write the Secret, after the parameter is created or rotated.
+  if [[ ${1:-} == backup-credentials ]]; then
+    backup_credentials
+    return
+  fi
   install_helm
   chart cilium kube-system "$CILIUM_REPO" cilium "$CILIUM_VERSION" "$ADDONS/cilium-values.yaml"
   chart aws-cloud-controller-manager kube-system "$CCM_REPO" aws-cloud-controller-manager "$CCM_VERSION" "$ADDONS/ccm-values.yaml"
   chart flux-operator flux-system "$FLUX_OPERATOR_REPO" flux-operator "$FLUX_OPERATOR_VERSION" "$ADDONS/flux-operator-values.yaml"
+  backup_credentials
   step flux-instance
   kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io >/dev/null || die "FluxInstance CRD not established"
   if git_credentials; then

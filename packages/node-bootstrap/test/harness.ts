@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -34,6 +34,8 @@ export interface Rule {
 const FAKE = `#!/usr/bin/env bash
 name=\${0##*/}
 printf '%s\\n' "$name $*" >>"$FAKE_DIR/calls.log"
+# A trailing "-" means the manifest comes on stdin: keep it, numbered like the call.
+if [[ \${*: -1} == - ]]; then cat >"$FAKE_DIR/stdin/$(wc -l <"$FAKE_DIR/calls.log")"; fi
 args="$*"
 n=0
 while IFS=$'\\t' read -r cmd pattern code out touch times; do
@@ -112,6 +114,8 @@ export class FakeNode {
   /** Runs a shipped script; returns its exit code, stderr and the commands it issued. */
   run(script: string, args: readonly string[] = [], env: Record<string, string> = {}) {
     writeFileSync(join(this.fakeDir, 'calls.log'), '');
+    rmSync(join(this.fakeDir, 'stdin'), { recursive: true, force: true });
+    mkdirSync(join(this.fakeDir, 'stdin'));
     const result = spawnSync('bash', [join(this.lib, script), ...args], {
       encoding: 'utf8',
       env: {
@@ -128,7 +132,9 @@ export class FakeNode {
       },
     });
     const calls = this.file(join(this.fakeDir, 'calls.log')).split('\n').filter(Boolean);
-    return { status: result.status, stderr: result.stderr, stdout: result.stdout, calls };
+    // What each call read on stdin (only calls whose last argument is "-"), aligned with `calls`.
+    const stdin = calls.map((_, i) => (existsSync(join(this.fakeDir, 'stdin', String(i + 1))) ? this.file(join(this.fakeDir, 'stdin', String(i + 1))) : undefined));
+    return { status: result.status, stderr: result.stderr, stdout: result.stdout, calls, stdin };
   }
 }
 
