@@ -154,6 +154,17 @@ describe('apps', () => {
     expect(cluster.spec.affinity).toEqual({ enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'required' });
     expect(cluster.spec.postgresql.synchronous).toEqual({ method: 'any', number: 1 });
     expect(cluster.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('production').appBackupBucket}/postgres/orders`);
+    // The Secret the node bootstrap writes from SSM: same namespace, name and keys (platform-config).
+    const credentials = platform.namesOf('production').appBackupCredentials;
+    expect(cluster.metadata.namespace).toBe(credentials.namespace);
+    expect(cluster.spec.backup.barmanObjectStore.s3Credentials).toEqual({
+      accessKeyId: { name: credentials.secretName, key: credentials.keys.accessKeyId },
+      secretAccessKey: { name: credentials.secretName, key: credentials.keys.secretAccessKey },
+    });
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath.startsWith(`s3://${platform.namesOf('production').appBackupBucket}/${credentials.bucketPrefix}`)).toBe(true);
+    expect(() => new PostgresCluster({ namespace: 'db' }).validate(addOnContext(platform, 'production'))).toThrow(
+      'postgres: namespace is "db"; expected "data", the namespace of the backup Secret app-backup-s3 (pods read Secrets of their own namespace only)',
+    );
     expect(find(objs, 'ScheduledBackup').spec).toMatchObject({ cluster: { name: 'orders' }, method: 'barmanObjectStore' });
     expect(() => new PostgresCluster({ instances: 2 }).validate(addOnContext(platform, 'production'))).toThrow('postgres: instances is 2; expected 3 to 3 (one per Availability Zone, required anti-affinity)');
     expect(() => new PostgresCluster({ backupSchedule: '0 3 * * *' }).validate(addOnContext(platform, 'production'))).toThrow('postgres: backupSchedule is "0 3 * * *"; expected a six-field cron expression (seconds first)');

@@ -18,7 +18,10 @@ import { GP3_STORAGE_CLASS } from './ebs-csi';
 export interface PostgresProps {
   /** @default 'orders' */
   readonly name: string;
-  /** @default 'data' */
+  /**
+   * Must be the backup Secret's (pods read Secrets of their own namespace only).
+   * @default names.appBackupCredentials.namespace ('data')
+   */
   readonly namespace: string;
   /** One primary plus replicas, each in a different zone. @default 3 */
   readonly instances: number;
@@ -30,8 +33,6 @@ export interface PostgresProps {
   readonly backupSchedule: string;
   /** @default '30d' */
   readonly retentionPolicy: string;
-  /** Secret with ACCESS_KEY_ID / ACCESS_SECRET_KEY for the backup bucket (pods cannot reach IMDS). @default 'postgres-backup-s3' */
-  readonly s3CredentialsSecret: string;
 }
 
 /**
@@ -39,23 +40,25 @@ export interface PostgresProps {
  * required zone anti-affinity (instances are fixed, not autoscaled, so the cap is the point),
  * one synchronous standby so a failover loses no committed transaction, and the operator
  * promoting the most up-to-date replica when the primary fails. WAL archiving and scheduled
- * base backups go to the cluster's app backup bucket (names.appBackupBucket).
+ * base backups go to the cluster's app backup bucket (names.appBackupBucket), which Terraform
+ * replicates to the standby's region. S3 keys come from the Secret names.appBackupCredentials
+ * (pods cannot reach IMDS; the first control-plane node writes it from SSM): its name is not a
+ * prop, because the node bootstrap and a restore on the standby must find the same Secret.
  */
 export class PostgresCluster extends AddOnBase<PostgresProps> {
   readonly id = 'postgres';
   readonly layer = 'apps' as const;
   override readonly dependencies = [CloudNativePgOperator];
 
-  protected defaults(): PostgresProps {
+  protected defaults(ctx: AddOnContext): PostgresProps {
     return {
       name: 'orders',
-      namespace: 'data',
+      namespace: ctx.names.appBackupCredentials.namespace,
       instances: 3,
       imageName: 'ghcr.io/cloudnative-pg/postgresql:17.6',
       storage: '20Gi',
       backupSchedule: '0 0 3 * * *',
       retentionPolicy: '30d',
-      s3CredentialsSecret: 'postgres-backup-s3',
     };
   }
 
@@ -66,11 +69,16 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     }
     if (props.backupSchedule.trim().split(/\s+/).length !== 6) this.fail('backupSchedule', props.backupSchedule, 'expected a six-field cron expression (seconds first)');
     if (!/^\d+[dwm]$/.test(props.retentionPolicy)) this.fail('retentionPolicy', props.retentionPolicy, 'expected a duration such as 30d');
+    const credentials = ctx.names.appBackupCredentials;
+    if (props.namespace !== credentials.namespace) {
+      this.fail('namespace', props.namespace, `expected "${credentials.namespace}", the namespace of the backup Secret ${credentials.secretName} (pods read Secrets of their own namespace only)`);
+    }
   }
 
   protected render(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
     ownNamespace(chart, props.namespace);
-    const credential = (key: string) => ({ name: props.s3CredentialsSecret, key });
+    const credentials = ctx.names.appBackupCredentials;
+    const credential = (key: string) => ({ name: credentials.secretName, key });
     new Cluster(chart, 'Cluster', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
@@ -84,8 +92,9 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         backup: {
           retentionPolicy: props.retentionPolicy,
           barmanObjectStore: {
-            destinationPath: `s3://${ctx.names.appBackupBucket}/postgres/${props.name}`,
-            s3Credentials: { accessKeyId: credential('ACCESS_KEY_ID'), secretAccessKey: credential('ACCESS_SECRET_KEY') },
+            // Below the prefix the backup user may write (names.appBackupCredentials.bucketPrefix).
+            destinationPath: `s3://${ctx.names.appBackupBucket}/${credentials.bucketPrefix}${props.name}`,
+            s3Credentials: { accessKeyId: credential(credentials.keys.accessKeyId), secretAccessKey: credential(credentials.keys.secretAccessKey) },
             wal: { compression: ClusterSpecBackupBarmanObjectStoreWalCompression.GZIP },
             data: { compression: ClusterSpecBackupBarmanObjectStoreDataCompression.GZIP },
           },
