@@ -64,6 +64,13 @@ describe('install-addons.sh: app backup credentials', () => {
     expect(decoded(parse(result.stdin[result.calls.indexOf('kubectl apply -f -')] as string) as SecretManifest)).toEqual({ [names.keys.accessKeyId]: KEY_ID, [names.keys.secretAccessKey]: SECRET });
   });
 
+  it('reads the pretty-printed JSON the runbook\'s create-access-key --query writes', () => {
+    const n = controlPlane([parameter(`{\n    "accessKeyId": "${KEY_ID}",\n    "secretAccessKey": "${SECRET}"\n}\n`)]);
+    const result = n.run('install-addons.sh', ['backup-credentials']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(decoded(parse(result.stdin[result.calls.indexOf('kubectl apply -f -')] as string) as SecretManifest)).toEqual({ [names.keys.accessKeyId]: KEY_ID, [names.keys.secretAccessKey]: SECRET });
+  });
+
   it('unescapes a JSON-escaped "/" in the secret key', () => {
     const n = controlPlane([parameter(`{"accessKeyId":"${KEY_ID}","secretAccessKey":"${SECRET.replace('/', '\\/')}"}`)]);
     const result = n.run('install-addons.sh', ['backup-credentials']);

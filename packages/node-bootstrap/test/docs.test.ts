@@ -34,3 +34,24 @@ describe('runbooks', () => {
     expect(text).toMatch(/journalctl|etcd-restore\.sh/);
   });
 });
+
+describe('docs/runbooks/app-backup-credentials.md', () => {
+  const text = readFileSync(join(DOCS, 'runbooks', 'app-backup-credentials.md'), 'utf8');
+
+  it.each(['production', 'dr'])('names %s\'s derived IAM user, parameter, key alias and Secret', (cluster) => {
+    const names = platform.namesOf(cluster);
+    for (const value of [names.appBackupCredentials.iamUser, names.appBackupCredentials.ssmParameter, names.kmsAlias, `${names.appBackupCredentials.namespace}/${names.appBackupCredentials.secretName}`, names.appBackupBucket]) {
+      expect(text).toContain(value);
+    }
+  });
+
+  it('names the standby\'s restore source and the step the script offers', () => {
+    expect(text).toContain(platform.namesOf('production').appBackupReplicaBucket as string);
+    expect(text).toContain('install-addons.sh backup-credentials');
+    expect(readFileSync(join(__dirname, '..', 'scripts', 'install-addons.sh'), 'utf8')).toContain('== backup-credentials ]]');
+  });
+
+  it('is linked from the region failover runbook', () => {
+    expect(readFileSync(join(DOCS, 'runbooks', 'region-failover.md'), 'utf8')).toContain('(app-backup-credentials.md)');
+  });
+});
