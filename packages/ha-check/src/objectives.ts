@@ -60,13 +60,12 @@ export function objectivesForCluster(cluster: string, platform: Platform = defau
   const pair = platform.failoverRoleOf(def);
   const standby = pair?.role === 'primary' ? pair.standby : undefined;
   const primary = pair?.role === 'standby' ? pair.primary : undefined;
-  // A regional RTO field is read when platform-config declares one (it has none yet: the
-  // per-AZ appRtoSeconds is no regional promise, see docs/runbooks/region-failover.md).
-  const { regionRtoSeconds, ...declared } = def.objectives as typeof def.objectives & { regionRtoSeconds?: number };
+  // The per-AZ appRtoSeconds is no regional promise: regionRtoSeconds is (when declared).
+  const { regionRtoSeconds, ...declared } = def.objectives;
   return {
     source: `platform-config:${cluster}`,
     ...declared,
-    ...(typeof regionRtoSeconds === 'number' ? { regionRtoSeconds } : {}),
+    ...(regionRtoSeconds !== undefined ? { regionRtoSeconds } : {}),
     ...(primary ? { primaryCluster: primary.name } : {}),
     // A declared replica region is a promise too, not only a region-loss objective.
     requireCrossRegionBackups: def.backups.replicaRegion !== undefined || def.objectives.tolerateRegionLoss,

@@ -65,27 +65,26 @@ describe('shipped clusters', () => {
     expect(dns?.healthCheck).toMatchObject({ type: 'HTTP', fqdn: platform.namesOf('production').ingressLoadBalancer });
     expect(dns?.detectionSeconds).toBe((dns?.healthCheck?.requestIntervalSeconds ?? 0) * (dns?.healthCheck?.failureThreshold ?? 0));
     expect(dns?.detectionSeconds).toBeLessThanOrEqual(90);
-    expect(region.backupReplicas).toEqual([{ source: 'hakube-production-etcd-backups-ap-northeast-2', destination: 'hakube-production-etcd-backups-ap-northeast-1', region: 'ap-northeast-1' }]);
+    const names = platform.namesOf('production');
+    expect(region.backupReplicas).toEqual(
+      expect.arrayContaining([
+        { source: names.etcdBackupBucket, destination: names.etcdBackupReplicaBucket, region: 'ap-northeast-1' },
+        { source: names.appBackupBucket, destination: names.appBackupReplicaBucket, region: 'ap-northeast-1' },
+      ]),
+    );
+    expect(region.backupReplicas).toHaveLength(2);
     expect(region.promotion).toMatchObject({ workflow: '.github/workflows/region-failover.yml', command: 'npm run failover -- promote --standby dr', estimatedSeconds: promotionEstimateSeconds() });
     expect(region.rto.seconds).toBe((dns?.detectionSeconds ?? 0) + promotionEstimateSeconds() + 60);
-    // platform-config declares no regional RTO yet (appRtoSeconds is per AZ): held to one when declared, an info otherwise.
-    if (report.objectives.regionRtoSeconds !== undefined) expect(region.rto.seconds).toBeLessThanOrEqual(report.objectives.regionRtoSeconds);
-    else expect(report.findings.find((f) => f.id === 'region.rto-undeclared')).toMatchObject({ severity: 'info' });
+    expect(report.objectives.regionRtoSeconds).toBe(platform.cluster('production').objectives.regionRtoSeconds);
+    expect(region.rto.seconds).toBeLessThanOrEqual(report.objectives.regionRtoSeconds ?? 0);
     expect(region.rpo).toMatchObject({ etcdMinutes: 15, minutes: 15 });
     expect(region.rpoMinutes).toBeLessThanOrEqual(report.objectives.rpoMinutes ?? 0);
     expect(report.findings.filter((f) => f.id.startsWith('region.') && f.severity !== 'info')).toEqual([]);
-    // The PostgreSQL WAL archive (app backup bucket) counts only once Terraform replicates it to
-    // the standby region; until then ha-check says the region loss would lose the database.
+    // The PostgreSQL WAL archive lands in the app backup bucket, which Terraform replicates to the standby region.
     const orders = region.databaseArchives.find((d) => d.id === 'Cluster/data/orders');
-    expect(orders).toMatchObject({ destination: `s3://${platform.namesOf('production').appBackupBucket}/postgres/orders`, archiveTimeoutMinutes: 5 });
-    if (orders?.replicated) {
-      expect(region.rpo.databaseMinutes).toBe(5);
-      expect(region).toMatchObject({ survives: true, problems: [] });
-    } else {
-      expect(region.rpo.databaseMinutes).toBeNull();
-      expect(region.problems).toEqual(['Cluster/data/orders archive stays in the region']);
-      expect(report.findings.find((f) => f.id === 'backup.database-not-replicated')).toMatchObject({ severity: 'warning', subject: 'Cluster/data/orders' });
-    }
+    expect(orders).toMatchObject({ destination: `s3://${names.appBackupBucket}/postgres/orders`, archiveTimeoutMinutes: 5, replicated: true });
+    expect(region.rpo.databaseMinutes).toBe(5);
+    expect(region).toMatchObject({ survives: true, problems: [] });
   });
 
   it('staging meets its weaker objectives, and still reports its single NAT', async () => {
