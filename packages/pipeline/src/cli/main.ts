@@ -1,10 +1,10 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { affectedStacks } from '../affected-stacks';
 import { planMarker } from '../comment';
-import { gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
+import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
 import { changedFilesSince, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
@@ -198,8 +198,9 @@ const commands: Record<string, Command> = {
   async 'game-day'(args, platform, paths) {
     const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, az: { type: 'string' }, 'max-minutes': { type: 'string' }, 'interval-ms': { type: 'string' } } });
     if (!values.cluster || !values.az) throw new UsageError('--cluster <name> and --az <zone> are required');
-    const stack = platform.namesOf(values.cluster).stack;
-    const target = gameDayTarget(platform, values.cluster, values.az, stackOutputs(join(paths.stacksDir, stack)));
+    const stackDir = join(paths.stacksDir, platform.namesOf(values.cluster).stack);
+    const zones = fisTemplateZones(platform, values.cluster, JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')));
+    const target = gameDayTarget(platform, values.cluster, values.az, stackOutputs(stackDir), zones);
     const region = platform.cluster(values.cluster).region;
     const aws = (...a: string[]) => JSON.parse(execOk('aws', [...a, '--region', region, '--output', 'json'])) as { experiment: { id: string; state: { status: string } } };
     const started = aws('fis', 'start-experiment', '--experiment-template-id', target.templateId, '--tags', `GameDay=${values.cluster}-${values.az}`);
@@ -220,6 +221,7 @@ const commands: Record<string, Command> = {
     const reports = await probeEndpoints(endpoints, { intervalMs, maxProbes, timeoutMs: Math.min(5000, intervalMs), shouldStop: finished });
     const markdown = renderGameDaySummary({ cluster: values.cluster, az: values.az, experimentId: id, finalState: status, reports });
     summary(markdown);
+    mkdirSync(paths.outDir, { recursive: true });
     writeFileSync(join(paths.outDir, `game-day-${values.cluster}.json`), JSON.stringify(reports, null, 2));
     console.log(markdown);
     return status === 'completed' ? 0 : 1;
