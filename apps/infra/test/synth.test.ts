@@ -18,19 +18,13 @@ const stackJson = (outdir: string, stack: string) => JSON.parse(readFileSync(joi
 const resourceCount = (json: { resource: Record<string, object> }, type: string) => Object.keys(json.resource[type] ?? {}).length;
 
 describe('synthInfra', () => {
-  it('writes one stack per cluster plus the CI identity stack, within the synth budget', async () => {
+  // Synth cost is measured by `npm run bench` (docs/benchmarks.md), not asserted here: a timed
+  // test fails on a busy machine and proves nothing on an idle one.
+  it('writes one stack per cluster plus the CI identity stack', async () => {
     const outdir = tempDir();
-    let started = performance.now();
     await synthInfra(outdir);
-    const first = (performance.now() - started) / 1000;
-    // The first run pays for loading the provider modules; the budget is for the synth itself.
-    started = performance.now();
-    await synthInfra(outdir);
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`synthInfra: first ${first.toFixed(2)} s, then ${seconds.toFixed(2)} s for ${defaultPlatform().clusters.length} clusters + ci-identity`);
     const stacks = listFiles(join(outdir, 'stacks')).map((f) => f.split('/')[0]).sort();
     expect(stacks).toEqual(['ci-identity', 'dr-cluster', 'production-cluster', 'staging-cluster']);
-    expect(seconds).toBeLessThan(3);
   });
 
   it('is deterministic: two synths hash identically', async () => {
