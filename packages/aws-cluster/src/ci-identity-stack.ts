@@ -3,6 +3,7 @@ import type { Platform } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GithubCiRoles } from './ci-identity/github-ci-roles';
+import { JOIN_PARAMETER_KEYS } from './join-parameters';
 import { StateBackend } from './state-backend';
 
 export interface CiIdentityStackProps {
@@ -24,6 +25,8 @@ export class CiIdentityStack extends TerraformStack {
       applyRoleName: names.ciApplyRole,
       subjects: names.ciSubjects,
       stateBucket: names.stateBucket,
+      // The SecureStrings JoinParameters creates in every cluster stack.
+      refreshedSecureStrings: props.platform.clusters.flatMap((cluster) => JOIN_PARAMETER_KEYS.map((key) => props.platform.namesOf(cluster).ssm[key])),
     });
     new TerraformOutput(this, 'oidc_provider_arn', { value: roles.oidcProviderArn, description: 'GitHub Actions OIDC provider' });
     new TerraformOutput(this, 'plan_role_arn', { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });

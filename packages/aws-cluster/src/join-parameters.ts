@@ -9,6 +9,9 @@ export interface JoinParametersProps {
   readonly kmsKeyArn: string;
 }
 
+/** The SecureStrings JoinParameters creates, by prop (and construct id). */
+export const JOIN_PARAMETER_KEYS = ['joinToken', 'caCertHash', 'certificateKey'] as const;
+
 /** Value a parameter holds until the first control-plane node writes the real one. */
 export const JOIN_PARAMETER_PLACEHOLDER = 'pending';
 
@@ -25,7 +28,7 @@ export class JoinParameters extends Construct {
 
   constructor(scope: Construct, id: string, props: JoinParametersProps) {
     super(scope, id);
-    const arns = (['joinToken', 'caCertHash', 'certificateKey'] as const).map((key) => {
+    const arns = JOIN_PARAMETER_KEYS.map((key) => {
       const name = props[key];
       if (!name.startsWith('/')) throw invalidProp('JoinParameters', key, name, 'an SSM path starting with "/"');
       return new SsmParameter(this, key, {

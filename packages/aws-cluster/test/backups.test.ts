@@ -1,6 +1,7 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { describe, expect, it } from 'vitest';
 import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters } from '../src';
-import { bareStack, platform, Synth, synthCluster, type Attributes } from './support';
+import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
 describe('BackupBucket', () => {
   const shipped = platform();
@@ -95,6 +96,15 @@ describe('BackupBucket', () => {
 
   it('rejects an empty description of the contents', () => {
     expect(() => new BackupBucket(bareStack(), 'b', { bucketName: 'b', kmsKeyArn: 'k', retentionDays: 7, contents: ' ' })).toThrow('BackupBucket: props.contents = " "; expected a short description of what the bucket holds, such as "etcd snapshots"');
+  });
+
+  it('rejects a replica that is the source bucket itself, before creating anything', () => {
+    const stack = bareStack();
+    const provider = new AwsProvider(stack, 'replica', { alias: 'replica', region: 'ap-northeast-1' });
+    expect(() => new BackupBucket(stack, 'b', { bucketName: 'b', kmsKeyArn: 'k', retentionDays: 7, contents: 'etcd snapshots', replica: { bucketName: 'b', provider, replicationRoleName: 'r' } })).toThrow(
+      'BackupBucket: props.replica.bucketName = "b"; expected a bucket other than the source (S3 names are global)',
+    );
+    expect(synthStack(stack).count('aws_s3_bucket')).toBe(0);
   });
 });
 

@@ -19,14 +19,13 @@ describe('CiIdentityStack', () => {
       Effect: 'Allow',
       Principal: { Federated: expect.stringMatching(/^\$\{aws_iam_openid_connect_provider\..*\.arn\}$/) },
       Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': ['repo:hakube-platform/ha-kube-platform:pull_request'] } },
+      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': ['repo:hakube-platform/ha-kube-platform:pull_request', 'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'] } },
     });
   });
 
-  it('trusts the apply role for the production environment and main branch only, from platform-config', () => {
+  it('trusts the apply role for the protected production environment only (not a bare run on main), from platform-config', () => {
     expect(trust('hakube-github-apply').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
       'repo:hakube-platform/ha-kube-platform:environment:production',
-      'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main',
     ]);
     expect(trust('hakube-github-apply').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual(shipped.names.ciSubjects.apply);
   });
@@ -37,6 +36,32 @@ describe('CiIdentityStack', () => {
     const [inline] = synth.values('aws_iam_role_policy');
     const writes = Synth.policy(inline.policy).Statement.filter((s: Attributes) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')));
     expect(writes).toEqual([expect.objectContaining({ Resource: 'arn:aws:s3:::hakube-terraform-state/*.tflock' })]);
+  });
+
+  it('lets plan decrypt, through SSM, the join material the cluster stacks refresh and no other SecureString', () => {
+    const [inline] = synth.values('aws_iam_role_policy');
+    const decrypts = Synth.policy(inline.policy).Statement.filter((s: Attributes) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts).toHaveLength(1);
+    const condition = decrypts[0].Condition.StringLike;
+    expect(condition['kms:ViaService']).toBe('ssm.*.amazonaws.com');
+    const allowed: string[] = condition['kms:EncryptionContext:PARAMETER_ARN'];
+    expect(allowed).toHaveLength(3 * shipped.clusters.length);
+    // What IAM's StringLike makes of the patterns, for a parameter of a real account.
+    const decryptable = (name: string, region: string) =>
+      allowed.some((pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(`arn:aws:ssm:${region}:123456789012:parameter${name}`));
+    for (const cluster of shipped.clusters) {
+      const { ssm, appBackupCredentials } = shipped.namesOf(cluster);
+      for (const name of [ssm.joinToken, ssm.caCertHash, ssm.certificateKey]) expect(decryptable(name, cluster.region)).toBe(true);
+      // The failover workflow's kubeconfig, Flux's Git and the database backup credentials are not the plan's.
+      for (const name of [ssm.ciKubeconfig, ssm.gitCredentials, appBackupCredentials.ssmParameter]) expect(decryptable(name, cluster.region)).toBe(false);
+    }
+  });
+
+  it('gives plan no KMS decrypt at all when no SecureString is refreshed', () => {
+    const stack = bareStack();
+    new GithubCiRoles(stack, 'ci', { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', stateBucket: 'b', subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:ref:refs/heads/main'] } });
+    const [inline] = synthStack(stack).values('aws_iam_role_policy');
+    expect(JSON.stringify(Synth.policy(inline.policy))).not.toContain('kms:');
   });
 
   it('stores its state under its own key with native locking', () => {
@@ -57,6 +82,11 @@ describe('CiIdentityStack', () => {
     });
     it('rejects a wildcard subject', () => {
       expect(build(['repo:o/r:*'])).toThrow('GithubCiRoles: props.subjects.plan[0] = "repo:o/r:*"; expected an exact subject of repo:o/r (no wildcards)');
+    });
+    it('rejects a wildcard SecureString name for the plan role', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:ref:refs/heads/main'] }, refreshedSecureStrings: ['/org/a/kubeadm/join-token', '/org/*'] })).toThrow(
+        'GithubCiRoles: props.refreshedSecureStrings[1] = "/org/*"; expected an SSM parameter name starting with "/" (no wildcards)',
+      );
     });
     it('rejects another repository\'s subject', () => {
       expect(build(['repo:o/r:pull_request'], ['repo:o/other:ref:refs/heads/main'])).toThrow('GithubCiRoles: props.subjects.apply[0] = "repo:o/other:ref:refs/heads/main"; expected an exact subject of repo:o/r (no wildcards)');

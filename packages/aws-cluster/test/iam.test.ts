@@ -51,6 +51,16 @@ describe('node roles and policies', () => {
     expect(snapshots.Resource).toMatch(/^\$\{aws_s3_bucket\.etcd-backups_bucket_.*\.arn\}\/\*$/);
   });
 
+  it('lets the control plane write, read and prune etcd snapshots, but never remove a version or a bucket protection', () => {
+    const [[bucketId]] = production.resources('aws_s3_bucket').filter(([, b]) => b.bucket === platform().namesOf('production').etcdBackupBucket);
+    const objects = statements(cp).filter((s) => s.Resource === `\${aws_s3_bucket.${bucketId}.arn}/*`);
+    // etcd-snapshot.sh (node-bootstrap) uploads, and deletes snapshots older than the retention.
+    expect(objects.flatMap(actions).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    const all = statements(cp).flatMap(actions);
+    expect(all.filter((a) => /^s3:(DeleteObjectVersion|DeleteBucket|PutBucket|PutLifecycle|PutReplication|PutEncryption)/.test(a))).toEqual([]);
+    expect(statements(worker).flatMap(actions).filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
   it('lets the control plane read and decrypt the app backup credentials parameter the initialiser turns into a Secret', () => {
     const parameter = platform().namesOf('production').appBackupCredentials.ssmParameter;
     const read = statements(cp).filter((s) => actions(s).includes('ssm:GetParameter'));

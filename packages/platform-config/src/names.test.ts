@@ -22,8 +22,8 @@ describe('derived names', () => {
 
   it('derives the OIDC subjects the CI roles trust from the GitHub settings', () => {
     expect(platform.names.ciSubjects).toEqual({
-      plan: ['repo:hakube-platform/ha-kube-platform:pull_request'],
-      apply: ['repo:hakube-platform/ha-kube-platform:environment:production', 'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
+      plan: ['repo:hakube-platform/ha-kube-platform:pull_request', 'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
+      apply: ['repo:hakube-platform/ha-kube-platform:environment:production'],
     });
   });
 

@@ -90,7 +90,11 @@ export interface PlatformNames {
   stateKey(stack: string): string;
   /** Fully qualified name of the sample app's failover record, when DNS is configured. */
   readonly appHostname: string | undefined;
-  /** OIDC `sub` claims the roles trust, exactly as GitHub sends them. */
+  /**
+   * OIDC `sub` claims the roles trust, exactly as GitHub sends them. The main branch (drift
+   * on a schedule) gets the read-only plan role; only the protected environment, with its
+   * reviewers, gets the apply role.
+   */
   readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[] };
 }
 
@@ -104,8 +108,8 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
     ciSubjects: {
-      plan: [`${repo}:pull_request`],
-      apply: [`${repo}:environment:${settings.github.applyEnvironment}`, `${repo}:ref:refs/heads/${settings.github.mainBranch}`],
+      plan: [`${repo}:pull_request`, `${repo}:ref:refs/heads/${settings.github.mainBranch}`],
+      apply: [`${repo}:environment:${settings.github.applyEnvironment}`],
     },
   };
 }

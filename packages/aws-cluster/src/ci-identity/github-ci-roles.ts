@@ -19,6 +19,13 @@ export interface GithubCiRolesProps {
   readonly stateBucket: string;
   /** Session length for applies. @default 7200 */
   readonly applySessionSeconds?: number;
+  /**
+   * Names of the SecureString parameters the stacks manage (kubeadm join material): a plan's
+   * refresh reads them decrypted, so the plan role may decrypt these through SSM and no other
+   * SecureString (kubeconfigs, Git and backup credentials stay with the nodes and the apply role).
+   * @default [] (the plan role decrypts nothing)
+   */
+  readonly refreshedSecureStrings?: readonly string[];
 }
 
 /** Trust for GitHub's OIDC tokens: this audience and exactly these subjects. */
@@ -33,8 +40,9 @@ export function githubTrustPolicy(providerArn: string, subjects: readonly string
 
 /**
  * GitHub Actions' identity in the account: the OIDC provider and two roles. Plan is
- * read-only (plus the state lock file) and trusted only for pull requests; apply is trusted
- * only for the main branch or the protected environment. No long-lived keys.
+ * read-only (plus the state lock file) and trusted for pull requests and for runs on the main
+ * branch (drift); apply is trusted only for the protected environment, so every write passes
+ * its reviewers. No long-lived keys.
  */
 export class GithubCiRoles extends Construct {
   readonly oidcProviderArn: string;
@@ -52,6 +60,10 @@ export class GithubCiRoles extends Construct {
         }
       });
     }
+    const refreshed = props.refreshedSecureStrings ?? [];
+    refreshed.forEach((name, i) => {
+      if (!name.startsWith('/') || /[*?]/.test(name)) throw invalidProp('GithubCiRoles', `refreshedSecureStrings[${i}]`, name, 'an SSM parameter name starting with "/" (no wildcards)');
+    });
     const provider = new IamOpenidConnectProvider(this, 'github-oidc', { url: `https://${GITHUB_OIDC_ISSUER}`, clientIdList: [GITHUB_OIDC_AUDIENCE] });
 
     const plan = new IamRole(this, 'plan-role', {
@@ -70,8 +82,19 @@ export class GithubCiRoles extends Construct {
           { Sid: 'ReadState', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: [state, `${state}/*`] },
           // Native S3 locking writes `<key>.tflock` even for a plan.
           { Sid: 'LockState', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${state}/*.tflock` },
-          // Refreshing SecureString parameters decrypts them through SSM, nothing else.
-          { Sid: 'RefreshSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com' } } },
+          // Refreshing the stacks' SecureStrings decrypts them through SSM; SSM names the parameter
+          // in the encryption context, which keeps every other SecureString out of a pull request's reach.
+          ...(refreshed.length === 0
+            ? []
+            : [
+                {
+                  Sid: 'RefreshSecureStrings',
+                  Effect: 'Allow' as const,
+                  Action: 'kms:Decrypt',
+                  Resource: '*',
+                  Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': refreshed.map((name) => `arn:aws:ssm:*:*:parameter${name}`) } },
+                },
+              ]),
         ),
       ),
     });

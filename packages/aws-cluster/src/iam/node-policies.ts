@@ -64,7 +64,10 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
     ),
     'etcd-backups': policyDocument(
       { Sid: 'ListBackups', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: ctx.backupBucketArn },
-      { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/*` },
+      // DeleteObject for the snapshot timer's retention (node-bootstrap etcd-snapshot.sh). The bucket is
+      // versioned and this role gets no DeleteObjectVersion: a delete leaves a marker, the snapshot
+      // stays recoverable for the bucket's retention.
+      { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/*` },
       { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
     ),
     'cloud-controller': policyDocument(
