@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { main } from '../src/cli/main';
 import { planMarker } from '../src/comment';
@@ -217,6 +217,36 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
         expect(await main(['apply', '--stack', names.stack, '--dry-run', '--sha', pr.head], pr.repo)).toBe(0);
         expect(readFileSync(summaryFile, 'utf8')).toContain(`destroying protected resources, allowed by the "${PROTECTED_DESTROY_LABEL}" label:\n  - aws_s3_bucket.etcd_backups`);
       }, 120_000);
+    });
+  });
+
+  describe('pipeline:pr without --post (a fork: no token may comment)', () => {
+    let summaryFile: string;
+    let code: number;
+    const saved = process.env.GITHUB_STEP_SUMMARY;
+
+    beforeAll(async () => {
+      summaryFile = join(mkdtempSync(join(tmpdir(), 'pipeline-summary-')), 'summary.md');
+      writeFileSync(summaryFile, '');
+      process.env.GITHUB_STEP_SUMMARY = summaryFile;
+      const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      code = await main(['pr', '--base', 'main', '--mode', 'offline', '--no-synth'], pr.repo);
+      quiet.mockRestore();
+    }, 120_000);
+    afterAll(() => {
+      if (saved === undefined) delete process.env.GITHUB_STEP_SUMMARY;
+      else process.env.GITHUB_STEP_SUMMARY = saved;
+    });
+
+    it('writes the job summary table, then the comment of every stack into the job summary', () => {
+      const written = readFileSync(summaryFile, 'utf8');
+      const fresh = readFileSync(join(pipelinePaths(pr.repo).commentsDir, `${names.stack}.md`), 'utf8');
+      expect(code).toBe(0);
+      expect(written.startsWith('## Terraform plans\n')).toBe(true);
+      expect(written).toContain(`| \`${names.stack}\` | 3 | 1 | 2 | 🛑 1 |`);
+      expect(written.endsWith(`${fresh}\n`)).toBe(true);
+      expect(fresh.startsWith(planMarker(names.stack))).toBe(true);
+      expect(written.indexOf('## Terraform plans')).toBeLessThan(written.indexOf(planMarker(names.stack)));
     });
   });
 });

@@ -16,10 +16,43 @@ const repository = `${platform.settings.github.owner}/${platform.settings.github
 const workflowFiles = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
 const text = (file: string) => readFileSync(join(WORKFLOWS, file), 'utf8');
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { permissions?: Record<string, string>; environment?: string; steps?: Step[]; concurrency?: { group: string; 'cancel-in-progress': boolean }; strategy?: { 'max-parallel'?: number } };
+type Job = {
+  if?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  environment?: string;
+  steps?: Step[];
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  strategy?: { 'max-parallel'?: number; 'fail-fast'?: boolean; matrix?: { stack?: string } };
+};
 type Workflow = { on: Record<string, unknown>; permissions: unknown; jobs: Record<string, Job> };
 const workflow = (file: string) => parse(text(file)) as Workflow;
 const actionFiles = readdirSync(ACTIONS).map((a) => join(ACTIONS, a, 'action.yml'));
+const runs = (job: Job) => (job.steps ?? []).flatMap((s) => (s.run ? [s.run.trim()] : [])).join('\n');
+
+/**
+ * Event fields an outsider controls (GitHub's script-injection guidance): titles, bodies,
+ * branch names, commit messages and authors. Matched inside `${{ }}`.
+ */
+const UNTRUSTED = /\$\{\{[^}]*\b(github\.head_ref|github\.event\.(pull_request|issue|comment|review|review_comment|discussion)\.(title|body|head\.ref|head\.label)|github\.event\.(comment|review|review_comment)\.body|github\.event\.(commits|head_commit)|github\.event\.pages|github\.event\.workflow_run\.head_branch)/;
+
+/** Every string in a parsed YAML document with its path, e.g. `jobs.plan.steps.3.env.STACK`. */
+function strings(node: unknown, path: string[] = []): { path: string[]; value: string }[] {
+  if (typeof node === 'string') return [{ path, value: node }];
+  if (Array.isArray(node)) return node.flatMap((v, i) => strings(v, [...path, String(i)]));
+  if (node !== null && typeof node === 'object') return Object.entries(node).flatMap(([k, v]) => strings(v, [...path, k]));
+  return [];
+}
+
+/** Which step or job content justifies each permission a job may ask for. */
+const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
+  'contents:read': (job) => (job.steps ?? []).some((s) => s.uses?.startsWith('actions/checkout@')),
+  'id-token:write': (job) => (job.steps ?? []).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')),
+  'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)),
+  'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
+  'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
+  'contents:write': (job) => /pipeline:commit-manifests\b/.test(runs(job)),
+};
 
 describe('workflows', () => {
   it('include the four the pipeline needs (every workflow here is checked below)', () => {
@@ -44,6 +77,33 @@ describe('workflows', () => {
     }
   });
 
+  it('grant each job only permissions one of its steps uses', () => {
+    const granted: string[] = [];
+    for (const file of workflowFiles) {
+      for (const [name, job] of Object.entries(workflow(file).jobs)) {
+        for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+          const need = PERMISSION_NEEDS[`${scope}:${level}`];
+          expect(need, `${file} ${name} asks for ${scope}: ${level}, which no pipeline step needs`).toBeDefined();
+          expect(need?.(job), `${file} ${name} asks for ${scope}: ${level} but runs nothing that uses it`).toBe(true);
+          granted.push(`${file} ${name} ${scope}:${level}`);
+        }
+      }
+    }
+    // The write scopes, each in exactly the job that needs it.
+    expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
+      'apply.yml manifests contents:write',
+      'drift.yml drift issues:write',
+      'pull-request.yml plan pull-requests:write',
+    ]);
+  });
+
+  it('reject a permission no step needs (the check above can fail)', () => {
+    const job: Job = { permissions: { contents: 'write' }, steps: [{ run: 'npm run pipeline:pr -- --base origin/main' }] };
+    expect(PERMISSION_NEEDS['contents:write'](job)).toBe(false);
+    expect(PERMISSION_NEEDS['pull-requests:write'](job)).toBe(false);
+    expect(PERMISSION_NEEDS['pull-requests:write']({ steps: [{ run: 'npm run pipeline:pr -- --base x --post' }] })).toBe(true);
+  });
+
   it('never run on pull_request_target', () => {
     for (const file of workflowFiles) expect(Object.keys(workflow(file).on), file).not.toContain('pull_request_target');
   });
@@ -64,6 +124,60 @@ describe('workflows', () => {
         for (const step of job.steps ?? []) if (step.run) expect(step.run, `${file}: ${step.run}`).not.toContain('${{');
       }
     }
+    for (const file of actionFiles) {
+      const action = parse(readFileSync(file, 'utf8')) as { runs: { steps: Step[] } };
+      for (const step of action.runs.steps) if (step.run) expect(step.run, `${file}: ${step.run}`).not.toContain('${{');
+    }
+  });
+
+  it('mention attacker-controlled fields (titles, bodies, branch names, commit messages) nowhere but in env values', () => {
+    const places = workflowFiles.flatMap((file) => strings(workflow(file)).filter((s) => UNTRUSTED.test(s.value)).map((s) => ({ file, ...s })));
+    for (const { file, path, value } of places) expect(path.at(-2), `${file} ${path.join('.')}: ${value}`).toBe('env');
+    // The pattern itself: what it must catch and what it must let through.
+    for (const bad of ['${{ github.event.pull_request.title }}', '${{ github.head_ref }}', '${{ github.event.pull_request.head.ref }}', '${{ github.event.head_commit.message }}', '${{ github.event.comment.body }}']) {
+      expect(UNTRUSTED.test(bad), bad).toBe(true);
+    }
+    for (const ok of ['${{ github.base_ref }}', '${{ github.event.pull_request.number }}', '${{ github.event.pull_request.head.repo.full_name == github.repository }}']) {
+      expect(UNTRUSTED.test(ok), ok).toBe(false);
+    }
+  });
+
+  it('run nx affected lint, typecheck, test and synth on every pull request, forks included, with read-only contents', () => {
+    const checks = workflow('pull-request.yml').jobs.checks;
+    expect(checks.if).toBeUndefined();
+    expect(checks.permissions).toEqual({ contents: 'read' });
+    expect(runs(checks)).toContain('npx nx affected -t lint typecheck test synth --base="origin/${BASE_REF}" --head=HEAD');
+  });
+
+  it('plan with cloud credentials and comment only for same-repository pull requests; forks plan offline with no credentials', () => {
+    const { plan, 'plan-fork': fork } = workflow('pull-request.yml').jobs;
+    const sameRepo = 'github.event.pull_request.head.repo.full_name == github.repository';
+    expect(plan.if).toContain(sameRepo);
+    expect(runs(plan)).toMatch(/pipeline:pr -- .*--mode cloud .*--post/);
+    expect(fork.if).toContain(sameRepo.replace('==', '!='));
+    expect(fork.permissions).toEqual({ contents: 'read' });
+    expect(runs(fork)).toMatch(/pipeline:pr -- .*--mode offline/);
+    expect(runs(fork)).not.toContain('--post');
+    const forkText = JSON.stringify(fork);
+    for (const credential of ['secrets.', 'github.token', 'GITHUB_TOKEN', 'configure-aws-credentials']) expect(forkText, credential).not.toContain(credential);
+    // Both upload the full plan and the comment as the artifact the comment names.
+    for (const job of [plan, fork]) expect(job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))?.with?.name).toBe('plan-${{ matrix.stack }}');
+  });
+
+  it('commit manifests after the applies as one bot job that is never cancelled and holds the only contents: write', () => {
+    const { manifests } = workflow('apply.yml').jobs;
+    expect(manifests.needs).toEqual(['stacks', 'apply']);
+    expect(manifests.concurrency).toEqual({ group: 'commit-manifests', 'cancel-in-progress': false });
+    expect(runs(manifests)).toBe('npm run pipeline:commit-manifests');
+  });
+
+  it('check drift of every stack on a schedule and on demand, one issue per stack', () => {
+    const wf = workflow('drift.yml');
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect(runs(wf.jobs.stacks)).toContain('pipeline:stacks -- --all');
+    expect(wf.jobs.drift.strategy?.matrix?.stack).toBe('${{ fromJSON(needs.stacks.outputs.stacks) }}');
+    expect(wf.jobs.drift.strategy?.['fail-fast']).toBe(false);
+    expect(runs(wf.jobs.drift).split('\n').at(-1)).toBe('npm run pipeline:drift -- --stack "${STACK}"');
   });
 
   it('apply one stack at a time, in order, in the protected environment, never cancelled', () => {
@@ -136,6 +250,13 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(identities.length).toBeGreaterThanOrEqual(4);
     for (const id of identities) {
       for (const subject of id.subjects) expect(trust?.[id.role], `${id.workflow} ${id.job} presents ${subject} to the ${id.role} role`).toContain(subject);
+    }
+  });
+
+  it('the subjects the workflows present are exactly the subjects each role trusts (none unused)', () => {
+    for (const role of ['plan', 'apply'] as const) {
+      const presented = [...new Set(identities.filter((i) => i.role === role).flatMap((i) => i.subjects))].sort();
+      expect(presented, role).toEqual(trust?.[role]);
     }
   });
 

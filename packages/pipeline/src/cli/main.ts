@@ -96,7 +96,7 @@ async function postComments(paths: PipelinePaths, stacks: readonly string[]): Pr
 type Command = (args: string[], platform: Platform, paths: PipelinePaths) => Promise<number>;
 
 const commands: Record<string, Command> = {
-  /** The whole pull-request flow; `--post` also upserts the comments (CI). */
+  /** The whole pull-request flow; `--post` upserts the comments (CI), else they are appended to the job summary. */
   async pr(args, platform, paths) {
     const { values } = parseArgs({ args, options: { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, post: { type: 'boolean' } } });
     if (!values.base) throw new UsageError('--base <ref> is required, e.g. --base origin/main');
@@ -104,9 +104,10 @@ const commands: Record<string, Command> = {
     const started = Date.now();
     if (!values['no-synth']) synth(paths.repoRoot);
     const result = runPullRequestFlow({ paths, platform, base: values.base, mode: m, mirror: providerMirror(), onlyStacks: values.stack, runUrl: runUrl(), log });
-    const text = readFileSync(result.summaryFile, 'utf8');
-    summary(text);
+    summary(readFileSync(result.summaryFile, 'utf8'));
     if (values.post) await postComments(paths, result.stacks.map((s) => s.stack.stack));
+    // Not posting (a fork's job has no token that may comment): the comments go to the job summary instead.
+    else for (const outcome of result.stacks) summary(readFileSync(outcome.commentFile, 'utf8'));
     log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
     return 0;
   },
