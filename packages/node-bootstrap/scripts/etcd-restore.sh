@@ -54,9 +54,15 @@ apply() {
   (umask 077 && cp -a "$work/pki/." "$KUBE_DIR/pki/") || die "copying the CAs into $KUBE_DIR/pki failed"
   step restore-etcd-data
   [[ ! -e $ETCD_DATA_DIR/member ]] || die "$ETCD_DATA_DIR/member exists: refusing to overwrite etcd data"
-  etcdutl snapshot restore "$work/snapshot.db" --data-dir "$ETCD_DATA_DIR" --name "$NODE_NAME" \
+  # etcdutl only restores into an empty directory; the data dir may hold an unfinished
+  # attempt's member.unfinished-*, so restore beside it and move the member in.
+  local staging=$ETCD_DATA_DIR.restoring
+  rm -rf "$staging"
+  etcdutl snapshot restore "$work/snapshot.db" --data-dir "$staging" --name "$NODE_NAME" \
     --initial-cluster "$NODE_NAME=https://$NODE_IP:2380" --initial-advertise-peer-urls "https://$NODE_IP:2380" || die "etcdutl snapshot restore failed"
-  rm -rf "$work"
+  install -d -m 0700 "$ETCD_DATA_DIR" || die "creating $ETCD_DATA_DIR failed"
+  mv "$staging/member" "$ETCD_DATA_DIR/member" || die "moving the restored member into $ETCD_DATA_DIR failed"
+  rm -rf "$staging" "$work"
   log "restored $key into $ETCD_DATA_DIR as a one-member cluster"
 }
 

@@ -14,7 +14,7 @@ ADDONS=$BOOTSTRAP_ETC/addons
 
 install_helm() {
   step helm
-  if helm version --short 2>/dev/null | grep -q "^v$HELM_VERSION"; then return; fi
+  if [[ $(helm version --short 2>/dev/null) == "v$HELM_VERSION"* ]]; then return; fi
   local work name
   work=$(mktemp -d)
   name=helm-v$HELM_VERSION-linux-$(dpkg --print-architecture)

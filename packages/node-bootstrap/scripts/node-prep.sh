@@ -8,21 +8,23 @@ set -euo pipefail
 LOG_TAG=node-bootstrap-prepare
 load_env
 export DEBIAN_FRONTEND=noninteractive
+# Root of the files this script writes (the tests point it at a temporary directory).
+: "${SYSROOT:=}"
 ARCH=$(dpkg --print-architecture)
 
 disable_swap() {
   step swap-off
   swapoff -a
-  sed -i -E '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#/' /etc/fstab
+  sed -i -E '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#/' "$SYSROOT/etc/fstab"
 }
 
 kernel_settings() {
   step kernel-modules
-  printf 'overlay\nbr_netfilter\n' >/etc/modules-load.d/kubernetes.conf
+  printf 'overlay\nbr_netfilter\n' >"$SYSROOT/etc/modules-load.d/kubernetes.conf"
   modprobe overlay || die "loading overlay failed"
   modprobe br_netfilter || die "loading br_netfilter failed"
   step sysctl
-  printf 'net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n' >/etc/sysctl.d/90-kubernetes.conf
+  printf 'net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n' >"$SYSROOT/etc/sysctl.d/90-kubernetes.conf"
   sysctl --system >/dev/null || die "sysctl --system failed"
 }
 
@@ -30,9 +32,9 @@ install_containerd() {
   step containerd
   retry 5 apt-get update -q || die "apt-get update failed"
   retry 5 apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip || die "installing containerd failed"
-  mkdir -p /etc/containerd
-  if ! grep -q 'SystemdCgroup = true' /etc/containerd/config.toml 2>/dev/null; then
-    containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >/etc/containerd/config.toml
+  mkdir -p "$SYSROOT/etc/containerd"
+  if ! grep -q 'SystemdCgroup = true' "$SYSROOT/etc/containerd/config.toml" 2>/dev/null; then
+    containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"$SYSROOT/etc/containerd/config.toml"
     systemctl restart containerd || die "restarting containerd failed"
   fi
   systemctl enable --now containerd || die "enabling containerd failed"
@@ -44,10 +46,10 @@ install_kubernetes_packages() {
     log "kubeadm $K8S_VERSION already installed"
     return
   fi
-  mkdir -p /etc/apt/keyrings
-  curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg ||
+  mkdir -p "$SYSROOT/etc/apt/keyrings"
+  curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor --yes -o "$SYSROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg" ||
     die "fetching the pkgs.k8s.io signing key failed"
-  echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" >/etc/apt/sources.list.d/kubernetes.list
+  echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" >"$SYSROOT/etc/apt/sources.list.d/kubernetes.list"
   retry 5 apt-get update -q || die "apt-get update with pkgs.k8s.io failed"
   apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
   retry 5 apt-get install -y -q "kubelet=$K8S_VERSION-*" "kubeadm=$K8S_VERSION-*" "kubectl=$K8S_VERSION-*" ||
@@ -58,7 +60,7 @@ install_kubernetes_packages() {
 
 install_aws_cli() {
   step aws-cli
-  if aws --version 2>/dev/null | grep -q "aws-cli/$AWSCLI_VERSION "; then return; fi
+  if [[ $(aws --version 2>/dev/null) == *"aws-cli/$AWSCLI_VERSION "* ]]; then return; fi
   local work
   work=$(mktemp -d)
   retry 5 curl -fsSL -o "$work/awscli.zip" "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m)-$AWSCLI_VERSION.zip" || die "downloading AWS CLI $AWSCLI_VERSION failed"
@@ -70,7 +72,8 @@ install_aws_cli() {
 # etcdctl/etcdutl of the etcd version kubeadm runs, checked against the release's SHA256SUMS.
 install_etcd_tools() {
   step etcd-tools
-  if etcdctl version 2>/dev/null | grep -q "etcdctl version: $ETCD_VERSION"; then return; fi
+  # No `| grep -q` here: grep exits at the first line and etcdctl dies writing the second (pipefail).
+  if [[ $(etcdctl version 2>/dev/null) == *"etcdctl version: $ETCD_VERSION"$'\n'* ]]; then return; fi
   local work base name
   work=$(mktemp -d)
   name=etcd-v$ETCD_VERSION-linux-$ARCH

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
@@ -52,6 +53,12 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(rendered).toContain('value: aws:///ap-northeast-2b/i-new');
     expect(rendered).toContain(`certificateKey: '${KEY}'`);
     expect(rendered).not.toContain('@@');
+    // The API NLB as the endpoint, and the failover settings of docs/bootstrap-timings.md (production).
+    expect(rendered).toContain('controlPlaneEndpoint: ${aws_lb.api_production.dns_name}:6443\n');
+    for (const [flag, value] of [['default-unreachable-toleration-seconds', `'35'`], ['default-not-ready-toleration-seconds', `'35'`], ['node-monitor-grace-period', '20s'], ['node-monitor-period', '2s']]) {
+      expect(rendered).toMatch(new RegExp(`- name: ${flag}\\n +value: ${value}\\n`));
+    }
+    expect(rendered).toContain('nodeStatusUpdateFrequency: 4s\nnodeStatusReportFrequency: 60s\nnodeLeaseDurationSeconds: 16\n');
     expect(callsOf(result.calls, 'aws')).toContain(put(TOKEN, 'abcdef.0123456789abcdef'));
     expect(callsOf(result.calls, 'helm').map((c) => c.split(' ').slice(0, 4).join(' '))).toContain('helm upgrade --install cilium');
     expect(callsOf(result.calls, 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
@@ -162,6 +169,45 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const kubeadm = callsOf(result.calls, 'kubeadm');
     expect(kubeadm.slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`]);
     expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
+  });
+
+  it('initialises from the requested snapshot: CAs back, etcd restored beside leftover data, restore request cleared', () => {
+    const snapshot = 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz';
+    const node = controlPlane([
+      ...publishRules,
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', stdout: `${snapshot}\n` },
+      // The archive etcd-snapshot.sh writes: snapshot.db and the CA/service-account keys.
+      { cmd: 'aws', args: 's3 cp s3://*', run: 'cp "$FAKE_DIR/archive.tar.gz" "$4"' },
+      // Like the real etcdutl: only into a directory that does not exist or is empty.
+      { cmd: 'etcdutl', args: 'snapshot restore *', run: '[[ ! -e $5 ]] || { echo "data-dir $5 not empty" >&2; exit 1; }; mkdir -p "$5/member/snap"' },
+    ]);
+    const archive = join(node.root, 'archive');
+    mkdirSync(join(archive, 'pki', 'etcd'), { recursive: true });
+    for (const f of ['snapshot.db', 'pki/ca.crt', 'pki/ca.key', 'pki/sa.key', 'pki/etcd/ca.key']) writeFileSync(join(archive, f), `old ${f}`);
+    expect(spawnSync('tar', ['-czf', join(node.fakeDir, 'archive.tar.gz'), '-C', archive, '.']).status).toBe(0);
+    // An unfinished earlier attempt on this node: its etcd data is set aside, not deleted.
+    writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
+    mkdirSync(join(node.root, 'etcd', 'member'), { recursive: true });
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const nodeName = 'ip-10-20-1-20.ap-northeast-2.compute.internal';
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').slice(0, 8)).toEqual([
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
+      'kubeadm reset --force',
+      get('/hakube/production/kubeadm/restore-from'),
+      'kubeadm certs certificate-key',
+      expect.stringMatching(new RegExp(`^aws s3 cp s3://hakube-production-etcd-backups-ap-northeast-2/${snapshot} /\\S+/snapshot\\.tar\\.gz ${REGION} --only-show-errors$`)),
+      expect.stringMatching(
+        new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
+      ),
+      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
+      `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/restore-from`,
+    ]);
+    expect(node.file(join(node.kube, 'pki', 'ca.key'))).toBe('old pki/ca.key');
+    expect(node.file(join(node.kube, 'pki', 'etcd', 'ca.key'))).toBe('old pki/etcd/ca.key');
+    expect(readdirSync(join(node.root, 'etcd')).sort()).toEqual(['member', `member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
+    expect(readdirSync(join(node.root, 'etcd', 'member'))).toEqual(['snap']);
+    expect(node.exists(join(node.root, 'etcd.restoring'))).toBe(false);
   });
 
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {

@@ -29,6 +29,12 @@ export interface Rule {
   readonly creates?: string;
   /** Apply only to the first N matching calls. */
   readonly times?: number;
+  /**
+   * Bash run by the fake with the call's arguments as "$@" before it answers (e.g. copy an
+   * archive to where `aws s3 cp` was told to write it); a non-zero exit fails the call. The
+   * call's stdin is fd 3 (`cat <&3`): a fake that ignores piped input may break the pipe.
+   */
+  readonly run?: string;
 }
 
 const FAKE = `#!/usr/bin/env bash
@@ -37,8 +43,9 @@ printf '%s\\n' "$name $*" >>"$FAKE_DIR/calls.log"
 # A trailing "-" means the manifest comes on stdin: keep it, numbered like the call.
 if [[ \${*: -1} == - ]]; then cat >"$FAKE_DIR/stdin/$(wc -l <"$FAKE_DIR/calls.log")"; fi
 args="$*"
+exec 3<&0
 n=0
-while IFS=$'\\t' read -r cmd pattern code out touch times; do
+while IFS=$'\\t' read -r cmd pattern code out touch times run; do
   n=$((n + 1))
   [[ $cmd == "$name" ]] || continue
   # shellcheck disable=SC2053
@@ -48,6 +55,7 @@ while IFS=$'\\t' read -r cmd pattern code out touch times; do
     ((used < times)) || continue
     echo $((used + 1)) >"$FAKE_DIR/used.$n"
   fi
+  if [[ $run != - ]]; then eval "$(printf '%b' "$run")" || exit; fi
   if [[ $touch == LAST ]]; then : >"\${*: -1}"; elif [[ $touch != - ]]; then : >"$touch"; fi
   if [[ $out != - ]]; then printf '%b' "$out"; fi
   exit "$code"
@@ -55,7 +63,7 @@ done <"$FAKE_DIR/rules.tsv"
 exit 0
 `;
 
-export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd'];
+export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg'];
 
 const encode = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 
@@ -98,7 +106,7 @@ export class FakeNode {
       { cmd: 'curl', args: '*meta-data/local-hostname', stdout: 'ip-10-20-1-20.ap-northeast-2.compute.internal' },
     ];
     const lines = [...rules, ...identity].map((r) =>
-      [r.cmd, r.args, r.exit ?? 0, r.stdout === undefined ? '-' : encode(r.stdout), r.touchLastArg ? 'LAST' : (r.creates ?? '-'), r.times ?? 0].join('\t'),
+      [r.cmd, r.args, r.exit ?? 0, r.stdout === undefined ? '-' : encode(r.stdout), r.touchLastArg ? 'LAST' : (r.creates ?? '-'), r.times ?? 0, r.run === undefined ? '-' : encode(r.run)].join('\t'),
     );
     writeFileSync(join(this.fakeDir, 'rules.tsv'), `${lines.join('\n')}\n`);
   }

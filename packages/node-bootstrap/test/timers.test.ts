@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -90,11 +91,17 @@ describe('etcd-snapshot.sh (timer)', () => {
       node('control-plane', [
         { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '111') },
         { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
+        { cmd: 'aws', args: 's3 cp *', run: 'cp "$3" "$FAKE_DIR/uploaded.tar.gz"' },
         { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` },
       ]),
     );
     const result = n.run('etcd-snapshot.sh');
     expect(result.status, result.stderr).toBe(0);
+    // Exactly what etcd-restore.sh apply needs: the snapshot and the CA and service-account keys.
+    const listed = spawnSync('tar', ['-tzf', join(n.fakeDir, 'uploaded.tar.gz')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(listed.sort()).toEqual(
+      ['pki/ca.crt', 'pki/ca.key', 'pki/etcd/ca.crt', 'pki/etcd/ca.key', 'pki/front-proxy-ca.crt', 'pki/front-proxy-ca.key', 'pki/sa.key', 'pki/sa.pub', 'snapshot.db'],
+    );
     const calls = callsOf(result.calls, 'aws', 'etcdctl');
     expect(calls[1]).toMatch(/^etcdctl --endpoints=https:\/\/127\.0\.0\.1:2379 snapshot save \/.+\/snapshot\.db$/);
     expect(calls[2]).toMatch(
@@ -151,11 +158,20 @@ describe('etcd-restore.sh', () => {
   });
 
   it('apply refuses an archive without the CA keys', () => {
+    const n = node('control-plane', [{ cmd: 'aws', args: 's3 cp *', run: 'cp "$FAKE_DIR/archive.tar.gz" "$4"' }]);
+    writeFileSync(join(n.root, 'snapshot.db'), 'db');
+    expect(spawnSync('tar', ['-czf', join(n.fakeDir, 'archive.tar.gz'), '-C', n.root, 'snapshot.db']).status).toBe(0);
+    const result = n.run('etcd-restore.sh', ['apply', `${PREFIX}/x.tar.gz`], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`[download-snapshot] FAILED: ${PREFIX}/x.tar.gz lacks snapshot.db or the CA keys`);
+    expect(result.calls.some((c) => c.startsWith('etcdutl'))).toBe(false);
+  });
+
+  it('apply refuses what is not an archive', () => {
     const n = node('control-plane', []);
     const result = n.run('etcd-restore.sh', ['apply', `${PREFIX}/x.tar.gz`], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`[download-snapshot] FAILED: ${PREFIX}/x.tar.gz is not a readable archive`);
-    expect(result.calls.some((c) => c.startsWith('etcdutl'))).toBe(false);
   });
 });
 
@@ -168,6 +184,12 @@ describe('worker.sh', () => {
     ]);
     const result = n.run('worker.sh');
     expect(result.status, result.stderr).toBe(0);
+    // IMDSv2: a session token by PUT, then every read with that token.
+    expect(callsOf(result.calls, 'curl').slice(0, 2)).toEqual([
+      'curl -fsS -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 300 http://169.254.169.254/latest/api/token',
+      'curl -fsS -H X-aws-ec2-metadata-token: imds-token http://169.254.169.254/latest/meta-data/instance-id',
+    ]);
+    expect(callsOf(result.calls, 'curl').filter((c) => c.includes('/meta-data/')).every((c) => c.includes('-H X-aws-ec2-metadata-token: imds-token '))).toBe(true);
     const joinConfig = join(n.state, 'kubeadm-join.yaml');
     expect(callsOf(result.calls, 'kubeadm', 'sleep')).toEqual(['sleep 10', 'sleep 10', `kubeadm join --config ${joinConfig}`]);
     const config = readFileSync(joinConfig, 'utf8');
