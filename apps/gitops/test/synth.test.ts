@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadPlatform, platformInput, PlatformConfigError } from '@platform/platform-config';
@@ -9,13 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTERS_DIR, synthClusters } from '../src/main';
 
 let first: string;
-let firstMs: number;
 
 beforeAll(async () => {
   first = mkdtempSync(join(tmpdir(), 'gitops-a-'));
-  const start = performance.now();
   await synthClusters(join(first, 'clusters'));
-  firstMs = performance.now() - start;
 });
 
 function folders(root: string): string[] {
@@ -44,9 +41,9 @@ describe('synthClusters', () => {
     expect(hashTree(CLUSTERS_DIR), 'clusters/ is stale: run `npm run synth` and commit the result').toEqual(a);
   });
 
-  it('synthesizes every cluster quickly', () => {
+  // Synth time is measured by `npm run bench` (docs/benchmarks.md), never asserted in a test.
+  it('synthesizes every cluster', () => {
     expect(readdirSync(join(first, 'clusters')).sort()).toEqual(platformInput.clusters.map((c) => c.name).sort());
-    expect(firstMs).toBeLessThan(2000);
   });
 
   it('throws PlatformConfigError on an invalid platform and leaves the output untouched', async () => {
@@ -67,16 +64,29 @@ describe('synthClusters', () => {
 
   it('has a sound Flux graph: paths exist, dependsOn acyclic, sources defined', () => {
     for (const cluster of readdirSync(join(first, 'clusters'))) {
-      const objects = objectsOf(join(first, 'clusters', cluster));
+      // Build the way Flux does: the FluxInstance's sync path, then every Kustomization's path.
+      const root = objectsOf(join(first, 'clusters', cluster));
+      const instances = root.filter((o) => o.kind === 'FluxInstance');
+      expect(instances, `${cluster}: one FluxInstance at the root`).toHaveLength(1);
+      const sync = instances[0]!.spec!.sync as { kind: string; name: string; path: string };
+      expect(existsSync(join(first, sync.path)), `${cluster} sync path ${sync.path}`).toBe(true);
+      expect(objectsOf(join(first, sync.path))).toEqual(root);
       const key = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns}/${name}`;
-      const defined = new Set(objects.map((o) => key(o.kind, o.metadata.namespace, o.metadata.name)));
       // The FluxInstance's sync creates the GitRepository every layer reads from.
-      for (const fi of objects.filter((o) => o.kind === 'FluxInstance')) {
-        const sync = fi.spec!.sync as { kind: string; name: string; path: string };
-        defined.add(key(sync.kind, fi.metadata.namespace, sync.name));
-        expect(existsSync(join(first, sync.path.replace(/^clusters\//, 'clusters/')))).toBe(true);
+      const defined = new Set([key(sync.kind, instances[0]!.metadata.namespace, sync.name)]);
+      const objects = [...root];
+      const kustomizations = root.filter((o) => o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io'));
+      for (const k of kustomizations) {
+        const path = (k.spec as { path: string }).path;
+        expect(existsSync(join(first, path)), `${cluster} ${k.metadata.name} path ${path}`).toBe(true);
+        objects.push(...objectsOf(join(first, path)));
       }
-      const kustomizations = objects.filter((o) => o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io'));
+      objects.forEach((o) => defined.add(key(o.kind, o.metadata.namespace, o.metadata.name)));
+      // Every object is applied by exactly one Flux Kustomization: none twice, none left out.
+      expect(defined.size, `${cluster}: an object is applied by two Kustomizations`).toBe(objects.length + 1);
+      const files = readdirSync(join(first, 'clusters', cluster), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml') && !f.endsWith('kustomization.yaml'));
+      const documents = files.reduce((n, f) => n + parseAllDocuments(readFileSync(join(first, 'clusters', cluster, f), 'utf8')).length, 0);
+      expect(objects.length, `${cluster}: objects Flux applies vs documents under clusters/${cluster}`).toBe(documents);
       expect(kustomizations.map((k) => k.metadata.name).sort()).toEqual(['apps', 'infra-configs', 'infra-controllers']);
       const edges = new Map<string, string[]>();
       for (const k of kustomizations) {

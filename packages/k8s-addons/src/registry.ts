@@ -6,7 +6,8 @@ import { renderTree, type ClusterTree } from './private/render';
 /**
  * Holds a cluster's add-ons, checks the graph (unique ids, dependencies registered and in
  * the same or an earlier layer, no cycles) and synthesizes them into the Flux tree:
- * one file per add-on in its layer's folder, plus the layer Kustomizations in flux-system/.
+ * one file per add-on in its layer's folder, plus the layer Kustomizations in flux-system/,
+ * the only folder the cluster root's kustomization.yaml lists.
  */
 export class AddOnRegistry {
   private readonly addOns: AddOn[] = [];
@@ -71,7 +72,10 @@ export class AddOnRegistry {
     const layerChart = new Chart(app, 'flux-layers', { disableResourceNameHashes: true });
     fluxLayerKustomizations(layerChart, ctx, layers);
     charts.push({ layer: 'flux-system', id: 'flux-layers', chart: layerChart });
-    return renderTree(charts.map((c) => ({ folder: LAYER_FOLDERS[c.layer], file: `${c.id}.yaml`, objects: c.chart.toJson() })));
+    return renderTree(
+      charts.map((c) => ({ folder: LAYER_FOLDERS[c.layer], file: `${c.id}.yaml`, objects: c.chart.toJson() })),
+      LAYER_FOLDERS['flux-system'],
+    );
   }
 }
 

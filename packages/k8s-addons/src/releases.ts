@@ -51,8 +51,11 @@ export const FLUX_INSTANCE = {
   registry: CORE_ADDONS.fluxDistribution.registry,
   /** Name of the GitRepository and Kustomization of the cluster sync. */
   syncName: 'flux-system',
-  /** Secret with the Git credentials (from names.ssm.gitCredentials), created by node-bootstrap. */
-  pullSecret: 'flux-git-credentials',
+  /**
+   * Secret with the Git credentials (from names.ssm.gitCredentials): the name node-bootstrap's
+   * install-addons.sh creates and its FluxInstance references (Flux's conventional `flux-system`).
+   */
+  pullSecret: 'flux-system',
 } as const;
 
 export const EBS_CSI_RELEASE: ChartRelease = {

@@ -82,11 +82,50 @@ describe('bootstrap-installed releases', () => {
     expect(() => new Cilium({ operatorReplicas: 1 }).validate(addOnContext(platform, 'staging'))).toThrow('cilium: operatorReplicas is 1; expected a whole number ≥ 2 so IPAM survives a node loss');
   });
 
-  it('the FluxInstance syncs this cluster’s flux-system folder from the platform repository', () => {
+  it('the FluxInstance syncs this cluster’s path with the Git Secret node-bootstrap writes', () => {
     const sync = find(objects('dr', 'flux-system/flux.yaml'), 'FluxInstance').spec.sync;
-    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr/flux-system', ref: 'refs/heads/main' });
+    // The same path and Secret as the FluxInstance node-bootstrap applies at first boot (install-addons.sh
+    // creates Secret flux-system/flux-system), so taking it over from Git changes neither.
+    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: platform.namesOf('dr').gitopsPath, ref: 'refs/heads/main', pullSecret: 'flux-system' });
+    expect(sync.path).toBe('clusters/dr');
     expect(sync.url).toBe(`https://github.com/${platform.settings.github.owner}/${platform.settings.github.repository}.git`);
     expect(new Flux().layer).toBe('flux-system');
+  });
+
+  it('the cluster root lists only flux-system: a sync of the root applies Flux and the layers, the layers apply the rest in order', () => {
+    const tree = synthClusterTree(platform, 'production');
+    const resources = (path: string) => (parseAllDocuments(tree[path]!)[0]!.toJS() as { resources: string[] }).resources;
+    expect(resources('kustomization.yaml')).toEqual(['flux-system']);
+    expect(resources('flux-system/kustomization.yaml')).toEqual(['flux.yaml', 'flux-layers.yaml']);
+    expect(resources('infrastructure/kustomization.yaml')).toEqual(['controllers', 'configs']);
+    // Kinds whose CRDs only a HelmRelease installs never reach the root sync.
+    const rootKinds = ['flux-system/flux.yaml', 'flux-system/flux-layers.yaml'].flatMap((f) => objects('production', f).map((o) => o.kind));
+    expect([...new Set(rootKinds)].sort()).toEqual(['FluxInstance', 'HelmRelease', 'Kustomization', 'OCIRepository']);
+  });
+});
+
+describe('chart pinning', () => {
+  it.each(platform.clusters.map((c) => c.name))('%s: every chart is an exact version (HelmRelease chart.spec.version or OCIRepository tag)', (cluster) => {
+    const tree = synthClusterTree(platform, cluster);
+    const all = Object.entries(tree)
+      .filter(([path]) => !path.endsWith('kustomization.yaml'))
+      .flatMap(([, content]) => parseAllDocuments(content).map((d) => d.toJS() as Obj));
+    const releases = all.filter((o) => o.kind === 'HelmRelease');
+    expect(releases.map((r) => r.metadata.name).sort()).toEqual([
+      'aws-cloud-controller-manager',
+      'aws-ebs-csi-driver',
+      'cilium',
+      'cloudnative-pg',
+      'cluster-autoscaler',
+      'flux-operator',
+      'kube-prometheus-stack',
+      'metrics-server',
+      'traefik',
+    ]);
+    for (const hr of releases) {
+      const version = hr.spec.chart ? hr.spec.chart.spec.version : find(all, 'OCIRepository', hr.spec.chartRef.name).spec.ref.tag;
+      expect(version, `${hr.metadata.namespace}/${hr.metadata.name}`).toMatch(/^\d+\.\d+\.\d+$/);
+    }
   });
 });
 
@@ -175,7 +214,12 @@ describe('apps', () => {
     const d = find(objs, 'Deployment', 'web');
     expect(d.spec.replicas).toBeUndefined();
     expect(find(objs, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 3, maxReplicas: 12 });
-    expect(find(objs, 'Job', 'web-load').spec.suspend).toBe(true);
+    const load = find(objs, 'Job', 'web-load') as Obj & { metadata: { annotations?: Record<string, string> } };
+    expect(load.spec.suspend).toBe(true);
+    // Create-only for Flux: un-suspending it for the game day is not undone by the next reconcile (every 5 min).
+    expect(load.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' });
+    expect(load.spec.ttlSecondsAfterFinished).toBe(3600);
+    expect(load.spec.template.spec.containers[0].args).toEqual(['load', '-qps', '0', '-c', '64', '-t', '15m', 'http://web.web.svc.cluster.local/']);
     expect(find(objs, 'Service', 'web').spec.selector).toEqual({ 'app.kubernetes.io/name': 'web' });
     expect(() => new SampleWebService({ minReplicas: 2 }).validate(addOnContext(platform, 'dr'))).toThrow('sample-web: minReplicas is 2; expected a whole number ≥ 3 (one per Availability Zone)');
   });

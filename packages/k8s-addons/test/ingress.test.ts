@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { defaultPlatform, INGRESS_NODE_PORTS, loadPlatform, platformInput } from '@platform/platform-config';
+import { defaultPlatform, INGRESS_HEALTH_CHECK_PATH, INGRESS_NODE_PORTS, loadPlatform, platformInput } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
@@ -53,6 +53,8 @@ describe('IngressController (Traefik)', () => {
   it.each(clusters)('%s: /ping answers on the web entrypoint (the NLB health check) and the probes use it', (cluster) => {
     const v = traefik(cluster).spec.values;
     expect(v.additionalArguments).toContain('--ping.entrypoint=web');
+    // Traefik serves ping at the fixed path /ping: the path aws-cluster's NLB and Route 53 checks request.
+    expect(INGRESS_HEALTH_CHECK_PATH).toBe('/ping');
     // The chart points readiness/liveness at deployment.healthchecksPort with path /ping.
     expect(v.deployment.healthchecksPort).toBe(v.ports.web.port);
     expect(v.deployment.readinessPath ?? '').toBe('');

@@ -21,6 +21,23 @@ describe('schema validation', () => {
     expect(validateObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'three' } }, crds).length).toBeGreaterThan(0);
   });
 
+  it('rejects a field a CRD does not declare, as server-side apply does, but not under x-kubernetes-preserve-unknown-fields', () => {
+    const kustomization = {
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { name: 'apps', namespace: 'flux-system' },
+      spec: { interval: '5m', prune: true, sourceRef: { kind: 'GitRepository', name: 'flux-system' } },
+    };
+    expect(validateObject(kustomization, crds)).toEqual([]);
+    expect(validateObject({ ...kustomization, spec: { ...kustomization.spec, intervall: '1m' } }, crds)).toEqual(['/spec must NOT have additional properties: intervall']);
+    expect(validateObject({ ...kustomization, spec: { ...kustomization.spec, sourceRef: { ...kustomization.spec.sourceRef, namepsace: 'x' } } }, crds)).toEqual([
+      '/spec/sourceRef must NOT have additional properties: namepsace',
+    ]);
+    // Chart values are free-form (preserve-unknown-fields): any key is fine.
+    const release = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'x' }, spec: { interval: '5m', chartRef: { kind: 'OCIRepository', name: 'x' }, values: { any: { key: 1 } } } };
+    expect(validateObject(release, crds)).toEqual([]);
+  });
+
   it.each(platform.clusters.map((c) => c.name))('every object of %s validates against its real schema', (cluster) => {
     const tree = synthClusterTree(platform, cluster);
     const problems: string[] = [];

@@ -21,6 +21,30 @@ export function goRegExp(pattern: string): RegExp {
   return new RegExp(source, [...flags].sort().join(''));
 }
 
+type Schema = { [key: string]: unknown };
+
+/**
+ * The API server rejects fields a structural schema does not declare (server-side apply, which
+ * Flux uses, fails with "field not declared in schema"); JSON Schema allows them unless told.
+ * Closes every object that declares `properties` and neither `additionalProperties` nor
+ * `x-kubernetes-preserve-unknown-fields`. allOf/anyOf/oneOf/not are value validations in a
+ * structural schema (their properties repeat the main ones) and stay open.
+ */
+export function rejectUndeclaredFields(schema: Schema): Schema {
+  const out: Schema = { ...schema };
+  if (isSchema(schema.properties)) {
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, isSchema(v) ? rejectUndeclaredFields(v) : v]));
+    if (schema.additionalProperties === undefined && schema['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  }
+  if (isSchema(schema.items)) out.items = rejectUndeclaredFields(schema.items);
+  if (isSchema(schema.additionalProperties)) out.additionalProperties = rejectUndeclaredFields(schema.additionalProperties);
+  return out;
+}
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 interface CrdDocument {
   kind: string;
   spec: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: object } }[] };
@@ -42,8 +66,10 @@ export function crdValidators(): Map<string, Validator> {
         if (!version.schema) continue;
         let compiled: ValidateFunction | undefined;
         validators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, (object) => {
-          compiled ??= ajv.compile(version.schema!.openAPIV3Schema);
-          return compiled(object) ? [] : (compiled.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+          compiled ??= ajv.compile(rejectUndeclaredFields(version.schema!.openAPIV3Schema as Schema));
+          return compiled(object)
+            ? []
+            : (compiled.errors ?? []).map((e) => `${e.instancePath} ${e.message}${e.keyword === 'additionalProperties' ? `: ${String(e.params.additionalProperty)}` : ''}`);
         });
       }
     }

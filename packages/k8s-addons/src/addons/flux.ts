@@ -2,7 +2,6 @@ import type { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import type { AddOnContext } from '../addon';
 import { FluxInstance, FluxInstanceSpecClusterSize, FluxInstanceSpecClusterType, FluxInstanceSpecComponents, FluxInstanceSpecSyncKind } from '../imports/fluxcd.controlplane.io';
-import { LAYER_FOLDERS } from '../flux/flux-layers';
 import { FLUX_INSTANCE, FLUX_OPERATOR_RELEASE } from '../releases';
 import { fastEvictionTolerations } from '../scheduling';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
@@ -11,9 +10,10 @@ export type FluxProps = HelmAddOnProps;
 
 /**
  * Flux managing itself: the flux-operator HelmRelease and the FluxInstance that installs the
- * controllers and syncs `<gitopsPath>/flux-system` of this repository (which holds the layer
- * Kustomizations). node-bootstrap creates both at first boot with the same names; from then
- * on Flux applies them from Git, so no `flux bootstrap` is ever run.
+ * controllers and syncs this cluster's path (`names.gitopsPath`), whose kustomization.yaml
+ * lists only flux-system/: these objects and the layer Kustomizations, which apply the other
+ * folders in dependsOn order. node-bootstrap creates both at first boot with the same names,
+ * path and Git Secret; from then on Flux applies them from Git, so no `flux bootstrap` is ever run.
  */
 export class Flux extends HelmAddOn<FluxProps> {
   readonly id = 'flux';
@@ -49,7 +49,7 @@ export class Flux extends HelmAddOn<FluxProps> {
           name: FLUX_INSTANCE.syncName,
           url: `https://github.com/${github.owner}/${github.repository}.git`,
           ref: `refs/heads/${ctx.cluster.gitops.branch}`,
-          path: `${ctx.names.gitopsPath}/${LAYER_FOLDERS['flux-system']}`,
+          path: ctx.names.gitopsPath,
           interval: `${ctx.cluster.gitops.intervalMinutes}m`,
           pullSecret: FLUX_INSTANCE.pullSecret,
         },

@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch, Size, type Chart } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
@@ -29,9 +29,21 @@ export interface SampleWebProps {
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
 /**
+ * Flux creates an object with this annotation when it is missing and never updates it, so a
+ * change made in the cluster (un-suspending the load generator) survives every reconcile.
+ */
+export const FLUX_CREATE_ONLY = { 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' } as const;
+
+/** How long a finished load-generator Job stays (logs) before it is deleted and Flux recreates it suspended. */
+export const LOAD_JOB_TTL_SECONDS = 3600;
+
+/**
  * A sample web service on the HA workload pattern, plus a suspended load-generator Job for
  * the autoscaling game day: `kubectl -n web patch job web-load --type merge -p '{"spec":{"suspend":false}}'`
- * drives CPU so the HPA scales out and cluster-autoscaler adds nodes across zones.
+ * drives CPU so the HPA scales out and cluster-autoscaler adds nodes across zones. The Job is
+ * create-only for Flux (FLUX_CREATE_ONLY), so the next reconcile does not suspend it again
+ * mid-run; an hour after it finishes it is deleted and Flux recreates it, suspended, for the
+ * next game day.
  */
 export class SampleWebService extends AddOnBase<SampleWebProps> {
   readonly id = 'sample-web';
@@ -71,9 +83,10 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       maxReplicas: props.maxReplicas,
     });
     const job = new kplus.Job(chart, 'web-load', {
-      metadata: { name: 'web-load', namespace: props.namespace, labels: { 'app.kubernetes.io/name': 'web-load' } },
+      metadata: { name: 'web-load', namespace: props.namespace, labels: { 'app.kubernetes.io/name': 'web-load' }, annotations: { ...FLUX_CREATE_ONLY } },
       select: false,
       backoffLimit: 0,
+      ttlAfterFinished: Duration.seconds(LOAD_JOB_TTL_SECONDS),
       securityContext: { ensureNonRoot: true },
       containers: [
         {
@@ -85,7 +98,7 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
         },
       ],
     });
-    // Created suspended: Flux keeps it in Git; the game day un-suspends it.
+    // Created suspended; the game day un-suspends it (Flux leaves it alone after creating it).
     ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/suspend', true));
     removeAddressLabel(ApiObject.of(job));
     if (props.hostname) this.ingress(chart, props, props.hostname, web);

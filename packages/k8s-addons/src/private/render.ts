@@ -19,13 +19,16 @@ function kustomization(resources: readonly string[]): string {
 }
 
 /**
- * Writes every file plus a kustomization.yaml in every folder (the cluster root included)
- * listing its files and sub-folders in synthesis order, so `kubectl kustomize` builds any folder.
+ * Writes every file plus a kustomization.yaml in every folder listing its files and
+ * sub-folders in synthesis order, so `kubectl kustomize` builds any folder. The cluster root
+ * lists only `rootFolder` (Flux's own folder): whatever syncs the root applies Flux and the
+ * layer Kustomizations, and every other folder is reached through those, in dependsOn order.
  */
-export function renderTree(files: readonly RenderedFile[]): ClusterTree {
+export function renderTree(files: readonly RenderedFile[], rootFolder: string): ClusterTree {
   const tree: Record<string, string> = {};
   const entries = new Map<string, string[]>([['', []]]);
   const addEntry = (folder: string, entry: string) => {
+    if (folder === '') return;
     const list = entries.get(folder) ?? [];
     if (!list.includes(entry)) list.push(entry);
     entries.set(folder, list);
@@ -39,6 +42,7 @@ export function renderTree(files: readonly RenderedFile[]): ClusterTree {
     const parts = f.folder.split('/');
     parts.forEach((part, i) => addEntry(parts.slice(0, i).join('/'), part));
   }
+  if (entries.has(rootFolder)) entries.set('', [rootFolder]);
   for (const [folder, resources] of entries) tree[folder ? `${folder}/kustomization.yaml` : 'kustomization.yaml'] = kustomization(resources);
   return Object.fromEntries(Object.keys(tree).sort().map((k) => [k, tree[k]!]));
 }
