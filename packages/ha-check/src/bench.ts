@@ -12,6 +12,8 @@ export interface HaCheckBenchResult {
   readonly kubernetesObjects: number;
   /** Load (JSON + YAML parse), model, analysis and Markdown rendering; generation excluded. */
   readonly wallMs: number;
+  /** CPU time (user + system) of the same section: wall time minus waiting on a busy machine. */
+  readonly cpuMs: number;
   readonly peakRssMiB: number;
   readonly findings: number;
 }
@@ -29,14 +31,17 @@ export function benchmarkHaCheck(objects = 10_000): HaCheckBenchResult {
   try {
     const paths = writeSyntheticCluster(root, cluster);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES, builder: 'files' });
     formatMarkdown(report);
     const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     return {
       objects: report.summary.terraformResources + report.summary.kubernetesObjects,
       terraformResources: report.summary.terraformResources,
       kubernetesObjects: report.summary.kubernetesObjects,
       wallMs: Math.round(wallMs),
+      cpuMs: Math.round((used.user + used.system) / 1000),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       findings: report.findings.length,
     };

@@ -107,6 +107,18 @@ function repositoryPath(start: string, path: string): string | undefined {
 }
 
 /**
+ * What a Kustomization of this cluster may point at: the whole Git repository holding `dir`
+ * (Flux's source), or only `dir` itself when it is in no repository (a copied folder), so a
+ * path never resolves against an unrelated folder higher up.
+ */
+function repositoryScope(dir: string): string {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return d;
+    if (dirname(d) === d) return resolve(dir);
+  }
+}
+
+/**
  * Builds a cluster folder the way Flux does: the folder itself, then every path a Flux
  * Kustomization in it points at (flux-system → infrastructure → apps), each once.
  */
@@ -116,6 +128,7 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
   }
   const builder = options.builder ?? 'auto';
   const build = (d: string): K8sObject[] => (builder === 'files' || (builder === 'auto' && isPlain(d)) ? buildWithFiles(d) : buildWithKubectl(d));
+  const scope = repositoryScope(dir);
   const seenDirs = new Set<string>();
   const byKey = new Map<string, K8sObject>();
   const queue = [resolve(dir)];
@@ -131,7 +144,7 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
       if (obj.kind === 'Kustomization' && /^kustomize\.toolkit\.fluxcd\.io\//.test(String(obj.apiVersion)) && isObject(spec) && typeof spec.path === 'string') {
         const target = repositoryPath(dir, spec.path);
         // Paths outside this repository (another GitRepository) are not ours to judge.
-        if (target && !relative(resolve(dir), target).startsWith('..')) queue.push(resolve(target));
+        if (target && !relative(scope, target).startsWith('..')) queue.push(resolve(target));
       }
     }
   }

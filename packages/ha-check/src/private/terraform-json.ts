@@ -72,7 +72,9 @@ function expressionValue(expr: unknown): unknown {
   if (!isObject(expr)) return undefined;
   if ('constant_value' in expr) return expr.constant_value;
   if (Array.isArray(expr.references)) {
-    const targets = [...new Set(expr.references.map((r) => referencedResource(`\${${String(r)}}`)).filter((r): r is string => r !== undefined))];
+    const all = [...new Set(expr.references.map((r) => referencedResource(`\${${String(r)}}`)).filter((r): r is string => r !== undefined))];
+    // Terraform lists every prefix (`aws_subnet.a[1].id`, `aws_subnet.a[1]`, `aws_subnet.a`): keep the instance.
+    const targets = all.filter((t) => !all.some((other) => other.startsWith(`${t}[`)));
     const refs = targets.map((t) => `\${${t}.id}`);
     return refs.length === 1 ? refs[0] : refs;
   }

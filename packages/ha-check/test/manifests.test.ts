@@ -1,0 +1,35 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifests } from '../src';
+import { writeFixture } from './helpers';
+
+/**
+ * The common Flux layout: `clusters/<name>` holds only the Flux Kustomizations, which point at
+ * folders elsewhere in the repository (`./apps/<name>`), resolved from the repository root.
+ */
+function fluxRepoLayout(withGit: boolean): string {
+  const f = writeFixture();
+  if (withGit) mkdirSync(join(f.root, '.git'));
+  mkdirSync(join(f.root, 'apps'));
+  renameSync(join(f.manifests, 'apps'), join(f.root, 'apps', 'fixture'));
+  const flux = join(f.manifests, 'flux-system', 'resources.yaml');
+  writeFileSync(flux, readFileSync(flux, 'utf8').replace('path: ./clusters/fixture/apps', 'path: ./apps/fixture'));
+  return f.manifests;
+}
+
+const ids = (dir: string): string[] => loadManifests(dir, { builder: 'files' }).map((o) => `${o.kind}/${String(o.metadata?.name)}`);
+
+describe('loadManifests', () => {
+  it('follows the Flux Kustomizations of the cluster folder', () => {
+    expect(ids(writeFixture().manifests)).toEqual(expect.arrayContaining(['Kustomization/infrastructure', 'Kustomization/apps', 'HelmRelease/aws-cloud-controller-manager', 'Deployment/web', 'PodDisruptionBudget/web']));
+  });
+
+  it('follows a Kustomization path outside the cluster folder but inside its Git repository', () => {
+    expect(ids(fluxRepoLayout(true))).toEqual(expect.arrayContaining(['Deployment/web', 'HorizontalPodAutoscaler/web']));
+  });
+
+  it('does not resolve a path outside the cluster folder when the folder is in no Git repository', () => {
+    expect(ids(fluxRepoLayout(false))).not.toContain('Deployment/web');
+  });
+});
