@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findWorkload, rebaseDestination, renderFinalBackup, renderRecoveryCluster } from './database';
+import { findWorkload, gitArchiveFolder, rebaseDestination, renderFinalBackup, renderRecoveryCluster } from './database';
 
 const CRDS = resolve(__dirname, '../../k8s-addons/crds');
-const FIXTURE = resolve(__dirname, '../test/fixtures/clusters/production');
+/** What apps/gitops generated for the primary (the script's real input). */
+const GENERATED = resolve(__dirname, '../../../clusters/production');
 
 function crdValidator(file: string) {
   const crd = parse(readFileSync(resolve(CRDS, file), 'utf8'));
@@ -16,7 +17,7 @@ function crdValidator(file: string) {
 
 describe('findWorkload', () => {
   it('reads the database and the app from the generated manifests', () => {
-    const w = findWorkload(FIXTURE);
+    const w = findWorkload(GENERATED);
     expect({ db: `${w.namespace}/${w.database}`, app: `${w.appNamespace}/${w.deployment}`, origin: w.origin }).toEqual({ db: 'data/orders', app: 'web/web', origin: 'manifests' });
     expect(w.backup?.destinationPath).toBe('s3://hakube-production-app-backups-ap-northeast-2/postgres/orders');
   });
@@ -36,8 +37,18 @@ describe('rebaseDestination', () => {
   });
 });
 
+describe('gitArchiveFolder', () => {
+  it("is the generated destination's prefix, rebased onto the bucket, plus the server name", () => {
+    expect(gitArchiveFolder(findWorkload(GENERATED), 'standby-bucket')).toEqual({ bucket: 'standby-bucket', prefix: 'postgres/orders/orders/' });
+  });
+  it('uses an explicit server name and a bucket root', () => {
+    expect(gitArchiveFolder({ database: 'orders', backup: { destinationPath: 's3://a/', serverName: 'orders-r0' } }, 'b')).toEqual({ bucket: 'b', prefix: 'orders-r0/' });
+    expect(gitArchiveFolder({ database: 'orders' }, 'b')).toEqual({ bucket: 'b', prefix: 'orders/' });
+  });
+});
+
 describe('rendered objects', () => {
-  const workload = findWorkload(FIXTURE);
+  const workload = findWorkload(GENERATED);
   const [namespace, cluster] = renderRecoveryCluster({
     workload,
     source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },

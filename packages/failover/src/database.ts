@@ -97,6 +97,13 @@ export function rebaseDestination(destinationPath: string, bucket: string): stri
   return `s3://${bucket}${match[1] ?? '/'}`;
 }
 
+/** Where Git's copy of the database archives in `bucket`: `<prefix>/<server name>/` (barman's layout). */
+export function gitArchiveFolder(workload: Pick<Workload, 'backup' | 'database'>, bucket: string): { bucket: string; prefix: string } {
+  const path = workload.backup ? rebaseDestination(workload.backup.destinationPath, bucket).slice(`s3://${bucket}/`.length) : '';
+  const serverName = workload.backup?.serverName ?? workload.database;
+  return { bucket, prefix: `${path ? `${path.replace(/\/+$/, '')}/` : ''}${serverName}/` };
+}
+
 /** The regional S3 endpoint, so barman-cloud talks to the bucket's own region. */
 export const s3Endpoint = (region: string) => `https://s3.${region}.amazonaws.com`;
 

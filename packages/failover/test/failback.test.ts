@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
@@ -11,6 +12,11 @@ afterEach(() => {
   servers.forEach((s) => s.close());
   servers = [];
 });
+
+const platform = defaultPlatform();
+const drNames = platform.namesOf(platform.cluster('dr'));
+const credentials = drNames.appBackupCredentials;
+const drBucket = drNames.appBackupBucket;
 
 const liveStandbyDatabase = {
   tool: 'kubectl' as const,
@@ -23,7 +29,10 @@ const liveStandbyDatabase = {
             barmanObjectStore: {
               destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders',
               serverName: 'orders-r0',
-              s3Credentials: { accessKeyId: { name: 'postgres-backup-s3', key: 'ACCESS_KEY_ID' }, secretAccessKey: { name: 'postgres-backup-s3', key: 'ACCESS_SECRET_KEY' } },
+              s3Credentials: {
+                accessKeyId: { name: credentials.secretName, key: credentials.keys.accessKeyId },
+                secretAccessKey: { name: credentials.secretName, key: credentials.keys.secretAccessKey },
+              },
             },
           },
         },
@@ -83,6 +92,7 @@ describe('failback --primary production', () => {
       'aws route53 test-dns-answer --hosted-zone-id Z0HAKUBE --record-name app.hakube.example.com --record-type A --output json',
       `${dr} delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found --wait=true --timeout=1800s`,
       `${dr} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
+      `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${drBucket} --prefix postgres/orders/orders/ --max-items 1 --query Contents[].Key --output json`,
       `${dr} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":false}}`,
       describeAsgs,
       ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 1 --desired-capacity 1`),
@@ -114,5 +124,23 @@ describe('failback --primary production', () => {
     expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete|patch) /.test(c))).toBe(false);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps[2].notes).toContain('undo: kubectl --context dr scale deployment web -n web --replicas=3');
+  });
+
+  it("leaves dr's Flux suspended, saying what to clean, when Git's copy would find its archive folder non-empty", async () => {
+    const { run } = await failbackRun([], { pilotLightArchive: { stdout: ['postgres/orders/orders/wals/0000000100000000/000000010000000000000001.gz'] } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.calls.some((c) => c.includes('"suspend":false'))).toBe(false);
+    const warning = `warning: Flux Kustomization apps on dr left suspended: s3://${drBucket}/postgres/orders/orders/ holds the pilot-light archive from before the promotion`;
+    expect(run.stdout).toContain(warning);
+    expect(run.stdout).toContain(
+      `then: aws s3 rm --recursive --region ap-northeast-1 s3://${drBucket}/postgres/orders/orders/ && kubectl --context dr -n flux-system patch kustomization apps --type merge -p '{"spec":{"suspend":false}}'`,
+    );
+    const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
+    const retire = journal.steps.find((s: { step: string }) => s.step === 'retire-standby-database');
+    expect(retire.status).toBe('done');
+    expect(retire.notes.some((n: string) => n.startsWith(warning))).toBe(true);
+    // dr still returns to pilot light.
+    expect(run.calls.filter((c) => c.startsWith('aws autoscaling update-auto-scaling-group'))).toHaveLength(DR_ASGS.length);
   });
 });

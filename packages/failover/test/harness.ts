@@ -20,7 +20,8 @@ export interface Rule {
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 const CLI = resolve(__dirname, '../src/cli.ts');
-export const FIXTURE_CLUSTERS = resolve(__dirname, 'fixtures/clusters');
+/** The generated manifests (apps/gitops), as the script reads them in a real run: no hand copy to drift. */
+export const GENERATED_CLUSTERS = resolve(REPO_ROOT, 'clusters');
 
 export interface FakeRun {
   readonly code: number;
@@ -44,7 +45,7 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
   const log = join(dir, 'calls.jsonl');
   const outDir = join(dir, 'out');
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_RULES: rulesFile, FAKE_STATE: join(dir, 'state.json') };
-  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', FIXTURE_CLUSTERS, '--run-id', 'r1'];
+  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', GENERATED_CLUSTERS, '--run-id', 'r1'];
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
     let stdout = '';

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
 import { asgs, DR_ASGS, scenario } from './scenario';
 
@@ -65,6 +67,13 @@ describe('promote --standby dr', () => {
     expect(recovery).toContain('destinationPath: s3://hakube-production-app-backups-ap-northeast-1/postgres/orders');
     expect(recovery).toContain('destinationPath: s3://hakube-dr-app-backups-ap-northeast-1/postgres/orders');
     expect(recovery).toContain('serverName: orders-r1');
+    // The restored database reads the Secret the platform names (the standby's own key, same name in every cluster).
+    const [, restored] = parseAllDocuments(recovery).map((d) => d.toJSON());
+    const { secretName, keys } = defaultPlatform().namesOf(defaultPlatform().cluster('dr')).appBackupCredentials;
+    expect(restored.spec.externalClusters[0].barmanObjectStore.s3Credentials).toEqual({
+      accessKeyId: { name: secretName, key: keys.accessKeyId },
+      secretAccessKey: { name: secretName, key: keys.secretAccessKey },
+    });
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
       'preflight:done',

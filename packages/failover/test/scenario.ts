@@ -41,6 +41,8 @@ export interface ScenarioProps {
   readonly nodeResponses?: readonly Response[];
   readonly databaseWait?: Response;
   readonly dnsAnswer?: readonly string[];
+  /** What the standby's bucket lists under Git's archive folder (fail-back). @default none */
+  readonly pilotLightArchive?: Response;
   readonly extra?: readonly Rule[];
 }
 
@@ -71,6 +73,7 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: 'ELB net/dr-ingress/', responses: [{ stdout: DR_NLB_IPS }] },
     { tool: 'aws', match: 'ELB net/production-ingress/', responses: [{ stdout: PROD_NLB_IPS }] },
     { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
+    { tool: 'aws', match: '^s3api list-objects-v2', responses: [p.pilotLightArchive ?? { stdout: 'null' }] },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },

@@ -52,4 +52,9 @@ describe('region-failover workflow', () => {
     expect(runs).toContain('npm run --silent failover -- "${args[@]}"');
     expect(runs).toContain('>> "$GITHUB_STEP_SUMMARY"');
   });
+
+  it("names each attempt's run apart, so a re-run never archives into the first attempt's folder", () => {
+    const runs = job.steps.map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain('--run-id "r${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"');
+  });
 });

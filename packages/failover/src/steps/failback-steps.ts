@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { finalBackupName, renderFinalBackup, type Workload } from '../database';
+import { finalBackupName, gitArchiveFolder, renderFinalBackup, type Workload } from '../database';
 import { CNPG_BACKUPS, CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
 
@@ -45,11 +45,15 @@ export class FinalBackup implements Step {
 
 /**
  * Removes the standby's writable copy (it now lags the primary: keeping it invites split
- * brain) and resumes Flux, which puts back Git's pilot-light database.
+ * brain) and resumes Flux, which puts back Git's pilot-light database. Git's copy archives
+ * under its own server name in the standby's bucket; when that folder already holds the
+ * pilot-light archive from before the promotion, barman refuses to archive into it, so Flux
+ * stays suspended and the step says what to clean first.
  */
 export class RetireStandbyDatabase implements Step {
   readonly name = 'retire-standby-database';
-  readonly verifies = "the restored database is gone from the standby and the standby's Flux Kustomization is resumed";
+  readonly verifies =
+    "the restored database is gone from the standby; the standby's Flux Kustomization is resumed, or left suspended with the reason when Git's copy would find its archive folder non-empty";
 
   constructor(private readonly workload: Workload) {}
 
@@ -58,6 +62,32 @@ export class RetireStandbyDatabase implements Step {
     await ctx.cli.mutate('kubectl', kube(ctx.standby, 'delete', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '--wait=true', `--timeout=${ctx.options.timeouts.databaseSeconds}s`));
     const flux = ctx.options.fluxKustomization;
     const found = (await ctx.cli.read('kubectl', kube(ctx.standby, 'get', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--ignore-not-found', '-o', 'name'))).trim();
-    if (found) await ctx.cli.mutate('kubectl', kube(ctx.standby, 'patch', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--type', 'merge', '-p', '{"spec":{"suspend":false}}'));
+    if (!found) return;
+    const archive = gitArchiveFolder(this.workload, ctx.namesOf(ctx.standby).appBackupBucket);
+    const keys = await ctx.cli.readJson<string[] | null>('aws', [
+      's3api',
+      'list-objects-v2',
+      '--region',
+      ctx.standby.region,
+      '--bucket',
+      archive.bucket,
+      '--prefix',
+      archive.prefix,
+      '--max-items',
+      '1',
+      '--query',
+      'Contents[].Key',
+      '--output',
+      'json',
+    ]);
+    const resume = `kubectl --context ${ctx.standby.name} -n flux-system patch kustomization ${flux} --type merge -p '{"spec":{"suspend":false}}'`;
+    if ((keys ?? []).length > 0) {
+      ctx.note(
+        `warning: Flux Kustomization ${flux} on ${ctx.standby.name} left suspended: s3://${archive.bucket}/${archive.prefix} holds the pilot-light archive from before the promotion, and Git's ${namespace}/${database} would refuse to archive into it. ` +
+          `Check it holds nothing you need, then: aws s3 rm --recursive --region ${ctx.standby.region} s3://${archive.bucket}/${archive.prefix} && ${resume}`,
+      );
+      return;
+    }
+    await ctx.cli.mutate('kubectl', kube(ctx.standby, 'patch', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--type', 'merge', '-p', '{"spec":{"suspend":false}}'));
   }
 }
