@@ -8,10 +8,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const platform = size === 'shipped' ? defaultPlatform() : loadPlatform(generatedPlatform(Number(size)));
   if (app === 'infra') {
-    const { synthInfra } = await import('../apps/infra/src/main');
+    const { synthInfra } = await import('@platform/infra');
     await synthInfra(outdir, platform);
   } else if (app === 'gitops') {
-    const { synthClusters } = await import('../apps/gitops/src/main');
+    const { synthClusters } = await import('@platform/gitops');
     await synthClusters(outdir, platform);
   } else {
     throw new Error(`unknown app ${app}; expected infra or gitops`);

@@ -17,7 +17,8 @@ export function generatedPlatform(count: number): PlatformInput {
       availabilityZones: REGION_AVAILABILITY_ZONES[region].slice(0, 3),
       vpcCidr: `10.${i + 1}.0.0/16`,
       backups: { ...rest.backups, replicaRegion: undefined },
-      objectives: { ...rest.objectives, tolerateRegionLoss: false },
+      // No standby: generated clusters cannot claim a regional objective.
+      objectives: { ...rest.objectives, tolerateRegionLoss: false, regionRtoSeconds: undefined },
     };
   });
   return { settings: platformInput.settings, clusters };
