@@ -1,3 +1,4 @@
+import { bootstrapNames } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { NodeRole } from '../src';
 import { bareStack, platform, Synth, synthCluster, type Attributes } from './support';
@@ -43,17 +44,21 @@ describe('node roles and policies', () => {
     expect(remove.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ebs.csi.aws.com/cluster': 'true' } });
   });
 
-  it('scopes join material to the cluster SSM path and backups to the cluster bucket', () => {
+  it('scopes join material to the cluster SSM path and backups to the snapshot prefix of the cluster bucket', () => {
     const ssm = statements(cp).find((s) => actions(s).includes('ssm:PutParameter')) as Attributes;
     expect(ssm.Resource).toBe('arn:aws:ssm:ap-northeast-2:${local.account_id}:parameter/hakube/production/*');
     expect(production.json.locals.account_id).toMatch(/^\$\{element\(split\(":", aws_kms_key\..*\.arn\), 4\)\}$/);
     const snapshots = statements(cp).find((s) => actions(s).includes('s3:PutObject')) as Attributes;
-    expect(snapshots.Resource).toMatch(/^\$\{aws_s3_bucket\.etcd-backups_bucket_.*\.arn\}\/\*$/);
+    expect(snapshots.Resource).toMatch(/^\$\{aws_s3_bucket\.etcd-backups_bucket_.*\.arn\}\/etcd-snapshots\/production\/\*$/);
+    // etcd-snapshot.sh and etcd-restore.sh list with --prefix "$SNAPSHOT_PREFIX/etcd-<cluster>-".
+    const list = statements(cp).find((s) => actions(s).includes('s3:ListBucket')) as Attributes;
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': `${bootstrapNames(platform().namesOf('production')).etcdSnapshotPrefix}/*` } });
   });
 
   it('lets the control plane write, read and prune etcd snapshots, but never remove a version or a bucket protection', () => {
     const [[bucketId]] = production.resources('aws_s3_bucket').filter(([, b]) => b.bucket === platform().namesOf('production').etcdBackupBucket);
-    const objects = statements(cp).filter((s) => s.Resource === `\${aws_s3_bucket.${bucketId}.arn}/*`);
+    const prefix = bootstrapNames(platform().namesOf('production')).etcdSnapshotPrefix;
+    const objects = statements(cp).filter((s) => s.Resource === `\${aws_s3_bucket.${bucketId}.arn}/${prefix}/*`);
     // etcd-snapshot.sh (node-bootstrap) uploads, and deletes snapshots older than the retention.
     expect(objects.flatMap(actions).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     const all = statements(cp).flatMap(actions);

@@ -14,6 +14,8 @@ export interface NodePolicyContext {
   /** Parameters a worker may read (join token, CA hash): never the control-plane certificate key. */
   readonly workerJoinParameterArns: readonly string[];
   readonly backupBucketArn: string;
+  /** Key prefix of this cluster's etcd snapshots (platform-config `bootstrapNames`), no trailing slash. */
+  readonly etcdSnapshotPrefix: string;
 }
 
 const owned = (key: string) => ({ [`aws:ResourceTag/${key}`]: 'owned' });
@@ -63,11 +65,12 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       { Sid: 'EncryptJoinMaterial', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
     ),
     'etcd-backups': policyDocument(
-      { Sid: 'ListBackups', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: ctx.backupBucketArn },
+      { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },
+      { Sid: 'ListSnapshots', Effect: 'Allow', Action: 's3:ListBucket', Resource: ctx.backupBucketArn, Condition: { StringLike: { 's3:prefix': `${ctx.etcdSnapshotPrefix}/*` } } },
       // DeleteObject for the snapshot timer's retention (node-bootstrap etcd-snapshot.sh). The bucket is
       // versioned and this role gets no DeleteObjectVersion: a delete leaves a marker, the snapshot
-      // stays recoverable for the bucket's retention.
-      { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/*` },
+      // stays recoverable for the bucket's retention. Only under the snapshot prefix.
+      { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
       { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
     ),
     'cloud-controller': policyDocument(
