@@ -1,4 +1,4 @@
-import { CORE_ADDONS, type PinnedChart } from '@platform/platform-config';
+import { CORE_ADDONS, FLUX_INSTANCE_NAMES, type PinnedChart } from '@platform/platform-config';
 
 /**
  * Every Helm release the platform installs: name, namespace, chart and pinned version.
@@ -44,18 +44,10 @@ export const FLUX_OPERATOR_RELEASE: ChartRelease = coreRelease(CORE_ADDONS.fluxO
 
 /** The FluxInstance node-bootstrap creates and Flux then keeps applying. */
 export const FLUX_INSTANCE = {
-  name: 'flux',
-  namespace: FLUX_NAMESPACE,
+  ...FLUX_INSTANCE_NAMES,
   /** Flux distribution (semver range the operator resolves to a patch release). */
   distributionVersion: CORE_ADDONS.fluxDistribution.version,
   registry: CORE_ADDONS.fluxDistribution.registry,
-  /** Name of the GitRepository and Kustomization of the cluster sync. */
-  syncName: 'flux-system',
-  /**
-   * Secret with the Git credentials (from names.ssm.gitCredentials): the name node-bootstrap's
-   * install-addons.sh creates and its FluxInstance references (Flux's conventional `flux-system`).
-   */
-  pullSecret: 'flux-system',
 } as const;
 
 export const EBS_CSI_RELEASE: ChartRelease = {

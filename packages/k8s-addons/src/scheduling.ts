@@ -20,8 +20,8 @@ export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [{ key: CONTROL_
 /** Nodes carry this taint until the cloud controller initialises them; the CNI and the cloud controller must tolerate it. */
 export const UNINITIALIZED_TOLERATION: Toleration = { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' };
 
-/** The not-ready/unreachable toleration every add-on and workload uses by default (Kubernetes: 300 s). */
-export const FAST_EVICTION_SECONDS = 30;
+/** The not-ready/unreachable toleration every add-on and workload uses by default: platform-config's. */
+export { FAST_EVICTION_SECONDS } from '@platform/platform-config';
 
 /**
  * Pods leave a dead node after `seconds` instead of the default 300 s: with a whole zone gone,

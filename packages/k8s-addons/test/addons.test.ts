@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { CORE_ADDONS, defaultPlatform, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { CORE_ADDONS, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -10,10 +10,14 @@ import {
   Cilium,
   CILIUM_RELEASE,
   ClusterAutoscaler,
+  CONTROL_PLANE_TOLERATIONS,
   CoreDns,
   defaultAddOns,
   EbsCsiDriver,
+  FAST_EVICTION_SECONDS,
+  fastEvictionTolerations,
   Flux,
+  FLUX_INSTANCE,
   FLUX_OPERATOR_RELEASE,
   HaWorkload,
   IMAGES_BY_KUBERNETES_MINOR,
@@ -90,6 +94,29 @@ describe('bootstrap-installed releases', () => {
     expect(sync.path).toBe('clusters/dr');
     expect(sync.url).toBe(`https://github.com/${platform.settings.github.owner}/${platform.settings.github.repository}.git`);
     expect(new Flux().layer).toBe('flux-system');
+  });
+
+  it('the FluxInstance is the one node-bootstrap applies: names, components and sync from platform-config', () => {
+    const instance = find(objects('production', 'flux-system/flux.yaml'), 'FluxInstance');
+    expect(instance.metadata).toEqual({ name: FLUX_INSTANCE_NAMES.name, namespace: FLUX_INSTANCE_NAMES.namespace });
+    expect(instance.spec.components).toEqual(['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller']);
+    expect(instance.spec.sync).toEqual(fluxGitSync(platform.cluster('production'), platform.settings, platform.namesOf('production')));
+    // The layer Kustomizations' sourceRef (flux-layers.ts, via releases.ts) must name the sync's GitRepository.
+    expect(FLUX_INSTANCE.syncName).toBe(instance.spec.sync.name);
+  });
+
+  it('a public repository (gitops.auth none) syncs without a pullSecret, so source-controller needs no Secret', () => {
+    const input = { ...platformInput, clusters: platformInput.clusters.map((c) => (c.name === 'dr' ? { ...c, gitops: { ...c.gitops, auth: 'none' as const } } : c)) };
+    const sync = find(parseAllDocuments(synthClusterTree(loadPlatform(input), 'dr')['flux-system/flux.yaml']!).map((d) => d.toJS() as Obj), 'FluxInstance').spec.sync;
+    expect(sync).not.toHaveProperty('pullSecret');
+    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr', ref: 'refs/heads/main' });
+  });
+
+  it('flux-operator keeps the placement node-bootstrap installs it with: control-plane nodes (before any worker exists) and fast eviction', () => {
+    const v = values('production', 'flux-system/flux.yaml');
+    expect(v).toEqual(FLUX_OPERATOR_VALUES);
+    expect(v.tolerations).toEqual(expect.arrayContaining([...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(FAST_EVICTION_SECONDS)]));
+    expect(v.tolerations).toHaveLength(3);
   });
 
   it('the cluster root lists only flux-system: a sync of the root applies Flux and the layers, the layers apply the rest in order', () => {

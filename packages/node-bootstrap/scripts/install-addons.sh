@@ -37,26 +37,29 @@ chart() {
     --values "$values" "$@" || die "helm install of $release $version failed"
 }
 
+# The Secret $FLUX_NAMESPACE/$GIT_SECRET the FluxInstance's pullSecret names (gitops.auth token).
+# Missing parameter: a warning; Flux then waits for the Secret until `install-addons.sh git-credentials` runs.
 git_credentials() {
   step git-credentials
   local value user password
-  if ! value=$(ssm_get "$SSM_GIT_CREDENTIALS"); then
-    log "no Git credentials at $SSM_GIT_CREDENTIALS: assuming a public repository"
-    return 1
+  if ! value=$(ssm_get "$SSM_GIT_CREDENTIALS") || [[ -z $value ]]; then
+    log "WARNING: no Git credentials at $SSM_GIT_CREDENTIALS: no Secret $FLUX_NAMESPACE/$GIT_SECRET, Flux cannot read $GIT_URL until the parameter exists and 'install-addons.sh git-credentials' runs (public repository: gitops.auth none)"
+    return 0
   fi
   # The value is a token (user "git") or user:token; it goes to the API through stdin only.
   if [[ $value == *:* ]]; then user=${value%%:*} password=${value#*:}; else user=git password=$value; fi
-  kubectl apply -f - >/dev/null <<MANIFEST || die "creating the flux-system Git secret failed"
+  kubectl apply -f - >/dev/null <<MANIFEST || die "creating Secret $FLUX_NAMESPACE/$GIT_SECRET failed"
 apiVersion: v1
 kind: Secret
 metadata:
-  name: flux-system
-  namespace: flux-system
+  name: $GIT_SECRET
+  namespace: $FLUX_NAMESPACE
 type: Opaque
 data:
   username: $(printf '%s' "$user" | base64 -w0)
   password: $(printf '%s' "$password" | base64 -w0)
 MANIFEST
+  log "Secret $FLUX_NAMESPACE/$GIT_SECRET written from $SSM_GIT_CREDENTIALS"
 }
 
 # The database pods' S3 keys (pods cannot reach the node role: IMDS hop limit 1). The SSM
@@ -97,23 +100,25 @@ MANIFEST
 
 main() {
   [[ -f $KUBECONFIG ]] || die "$KUBECONFIG missing: run on the initialised control-plane node"
-  # `install-addons.sh backup-credentials`: only (re)write the Secret, after the parameter is created or rotated.
+  # `install-addons.sh backup-credentials` or `git-credentials`: only (re)write that Secret, after its parameter is created or rotated.
   if [[ ${1:-} == backup-credentials ]]; then
     backup_credentials
+    return
+  fi
+  if [[ ${1:-} == git-credentials ]]; then
+    [[ -n $GIT_SECRET ]] || die "gitops.auth is none: the repository is public, no Git Secret to write"
+    git_credentials
     return
   fi
   install_helm
   chart cilium kube-system "$CILIUM_REPO" cilium "$CILIUM_VERSION" "$ADDONS/cilium-values.yaml"
   chart aws-cloud-controller-manager kube-system "$CCM_REPO" aws-cloud-controller-manager "$CCM_VERSION" "$ADDONS/ccm-values.yaml"
-  chart flux-operator flux-system "$FLUX_OPERATOR_REPO" flux-operator "$FLUX_OPERATOR_VERSION" "$ADDONS/flux-operator-values.yaml"
+  chart flux-operator "$FLUX_NAMESPACE" "$FLUX_OPERATOR_REPO" flux-operator "$FLUX_OPERATOR_VERSION" "$ADDONS/flux-operator-values.yaml"
   backup_credentials
   step flux-instance
   kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io >/dev/null || die "FluxInstance CRD not established"
-  if git_credentials; then
-    kubectl apply -f "$ADDONS/flux-instance.yaml" >/dev/null || die "applying the FluxInstance failed"
-  else
-    grep -v 'pullSecret:' "$ADDONS/flux-instance.yaml" | kubectl apply -f - >/dev/null || die "applying the FluxInstance failed"
-  fi
+  [[ -z $GIT_SECRET ]] || git_credentials
+  kubectl apply -f "$ADDONS/flux-instance.yaml" >/dev/null || die "applying the FluxInstance failed"
   log "CNI, cloud controller and Flux installed; Flux syncs $GITOPS_PATH from $GIT_URL@$GIT_BRANCH"
 }
 

@@ -107,7 +107,13 @@ export const clusterDefinitionSchema = z.strictObject({
     path: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, { error: 'expected a relative path such as clusters/production' }).optional(),
     /** Minutes between Flux syncs. @default 5 */
     intervalMinutes: positiveInt('minutes', 60).default(5),
-  }).default({ branch: 'main', intervalMinutes: 5 }),
+    /**
+     * How Flux reads the repository. `token`: a private repository, read with the token an
+     * operator puts at `names.ssm.gitCredentials` (install-addons.sh turns it into the Secret
+     * `FLUX_INSTANCE_NAMES.gitSecret`); `none`: a public repository, no Secret. @default 'token'
+     */
+    auth: z.enum(['token', 'none'], { error: 'expected token (private repository, token at names.ssm.gitCredentials) or none (public repository)' }).default('token'),
+  }).default({ branch: 'main', intervalMinutes: 5, auth: 'token' }),
   objectives: z.strictObject({
     /** The cluster and its apps survive the loss of any one AZ. */
     tolerateAzLoss: z.boolean({ error: 'expected true or false' }),

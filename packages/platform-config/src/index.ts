@@ -4,6 +4,7 @@ export * from './cluster-definition';
 export * from './cluster-network';
 export * from './config-error';
 export * from './failover';
+export * from './flux';
 export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';

@@ -114,7 +114,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
   };
 }
 
-export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups' | 'gitops'>, settings: PlatformSettings): ClusterNames {
+export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly gitops?: Partial<ClusterDefinition['gitops']> }, settings: PlatformSettings): ClusterNames {
   const { name, region } = cluster;
   const org = settings.organization;
   const stack = `${name}-cluster`;

@@ -86,6 +86,7 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['hosted zone id with the API path prefix', (i) => (i.settings.dns.hostedZoneId = '/hostedzone/Z0HAKUBE'), 'settings.dns.hostedZoneId: got "/hostedzone/Z0HAKUBE"; expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits, such as Z0123456789ABCDEFGHIJ'],
   ['duplicate cluster names', (i) => (i.clusters[2].name = 'staging'), 'clusters[2].name: got "staging"; expected a unique name (clusters[0] has it)'],
   ['two clusters sync one folder', (i) => (i.clusters[2].gitops = { path: 'clusters/production' }), 'clusters[2].gitops.path: got "clusters/production"; expected a folder of its own (clusters[1] syncs it)'],
+  ['unknown Git auth', (i) => (i.clusters[0].gitops.auth = 'ssh'), 'clusters[0].gitops.auth: got "ssh"; expected token (private repository, token at names.ssm.gitCredentials) or none (public repository)'],
   ['organization prefix too long for bucket names', (i) => (i.settings.organization = 'acme-corporation'), 'settings.organization: got "acme-corporation"; expected at most 12 characters (AWS resource name limits)'],
   ['bad GitHub owner', (i) => (i.settings.github.owner = 'acme corp'), 'settings.github.owner: got "acme corp"; expected a GitHub user or organisation name'],
   ['state region unknown', (i) => (i.settings.state.region = 'nowhere-1'), 'settings.state.region: got "nowhere-1"; expected one of ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-southeast-1, eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2'],

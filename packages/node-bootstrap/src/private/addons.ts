@@ -1,4 +1,4 @@
-import { CORE_ADDONS, CNI, type ClusterDefinition, type ClusterNames, type PlatformSettings } from '@platform/platform-config';
+import { CORE_ADDONS, CNI, FLUX_COMPONENTS, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, type ClusterDefinition, type ClusterNames, type PlatformSettings } from '@platform/platform-config';
 import { toolVersions } from '../versions';
 import { yamlText } from './yaml-text';
 
@@ -17,34 +17,22 @@ export function addonFiles(cluster: ClusterDefinition, settings: PlatformSetting
     hostNetworking: true,
     nodeSelector: { 'node-role.kubernetes.io/control-plane': '' },
   };
-  // Until workers join, the control-plane nodes are the only place Flux can start.
-  const fluxOperator = { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] };
+  // The same values and FluxInstance Flux applies from Git (k8s-addons' Flux add-on) after taking over.
   const fluxInstance = {
     apiVersion: 'fluxcd.controlplane.io/v1',
     kind: 'FluxInstance',
-    metadata: { name: 'flux', namespace: CORE_ADDONS.fluxOperator.namespace },
+    metadata: { name: FLUX_INSTANCE_NAMES.name, namespace: FLUX_INSTANCE_NAMES.namespace },
     spec: {
       distribution: { version: CORE_ADDONS.fluxDistribution.version, registry: CORE_ADDONS.fluxDistribution.registry },
-      components: ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'],
+      components: FLUX_COMPONENTS,
       cluster: { type: 'kubernetes', networkPolicy: true, domain: 'cluster.local' },
-      sync: {
-        kind: 'GitRepository',
-        url: gitUrl(settings),
-        ref: `refs/heads/${cluster.gitops.branch}`,
-        path: names.gitopsPath,
-        interval: `${cluster.gitops.intervalMinutes}m`,
-        pullSecret: 'flux-system',
-      },
+      sync: fluxGitSync(cluster, settings, names),
     },
   };
   return {
     'cilium-values.yaml': yamlText(cilium),
     'ccm-values.yaml': yamlText(ccm),
-    'flux-operator-values.yaml': yamlText(fluxOperator),
+    'flux-operator-values.yaml': yamlText(FLUX_OPERATOR_VALUES),
     'flux-instance.yaml': yamlText(fluxInstance),
   };
-}
-
-export function gitUrl(settings: PlatformSettings): string {
-  return `https://github.com/${settings.github.owner}/${settings.github.repository}.git`;
 }

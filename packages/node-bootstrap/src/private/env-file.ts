@@ -1,8 +1,7 @@
-import { bootstrapNames, CORE_ADDONS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
-import { gitUrl } from './addons';
 
 /**
  * Every control-plane ASG name: one per AZ, and a second or third per AZ when there are
@@ -23,6 +22,7 @@ export function envEntries(input: UserDataInput): [string, string][] {
   const join = joinMaterialTimings();
   const snapshots = snapshotSchedule(cluster);
   const extra = bootstrapNames(names);
+  const sync = fluxGitSync(cluster, settings, names);
   const entries: [string, string | number][] = [
     ['CLUSTER_NAME', cluster.name],
     ['ROLE', role],
@@ -60,9 +60,12 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['CCM_VERSION', CORE_ADDONS.awsCloudController.version],
       ['FLUX_OPERATOR_REPO', CORE_ADDONS.fluxOperator.repository],
       ['FLUX_OPERATOR_VERSION', CORE_ADDONS.fluxOperator.version],
-      ['GIT_URL', gitUrl(settings)],
+      ['FLUX_NAMESPACE', FLUX_INSTANCE_NAMES.namespace],
+      // Empty for a public repository (gitops.auth none): no Secret, and flux-instance.yaml names none.
+      ['GIT_SECRET', sync.pullSecret ?? ''],
+      ['GIT_URL', sync.url],
       ['GIT_BRANCH', cluster.gitops.branch],
-      ['GITOPS_PATH', names.gitopsPath],
+      ['GITOPS_PATH', sync.path],
     );
   }
   return entries.map(([key, value]) => [key, String(value)]);

@@ -1,0 +1,101 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FLUX_COMPONENTS, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync } from '@platform/platform-config';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { UserDataInput } from '../src';
+import { callsOf, FakeNode, inputFor, platform, type Rule } from './harness';
+
+// The Git Secret and parameter, from the one source of truth.
+const GIT = platform.namesOf('production').ssm.gitCredentials;
+const SECRET_REF = `${FLUX_INSTANCE_NAMES.namespace}/${FLUX_INSTANCE_NAMES.gitSecret}`;
+const TOKEN = 'github_pat_EXAMPLETOKEN';
+const HELM: Rule = { cmd: 'helm', args: 'version --short', stdout: 'v3.19.0+g1\n' };
+const gitParameter = (rule: Partial<Rule>): Rule => ({ cmd: 'aws', args: `ssm get-parameter * --name ${GIT} *`, ...rule });
+
+/** production with `gitops.auth` set: the only difference between a private and a public repository. */
+function production(auth: 'token' | 'none'): UserDataInput {
+  const input = inputFor('production', 'control-plane');
+  return { ...input, cluster: { ...input.cluster, gitops: { ...input.cluster.gitops, auth } } };
+}
+
+const nodes: FakeNode[] = [];
+function controlPlane(input: UserDataInput, rules: Rule[]): FakeNode {
+  const n = new FakeNode(input, rules);
+  writeFileSync(join(n.kube, 'admin.conf'), '');
+  nodes.push(n);
+  return n;
+}
+afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
+
+interface SecretManifest {
+  kind: string;
+  metadata: { name: string; namespace: string };
+  data: Record<string, string>;
+}
+const secretsOf = (stdin: readonly (string | undefined)[]) => stdin.filter((s): s is string => s !== undefined).map((s) => parse(s) as SecretManifest);
+
+describe('first-boot Flux: the same objects Flux later applies from Git', () => {
+  it('renders the FluxInstance and flux-operator values from platform-config', () => {
+    const n = controlPlane(production('token'), []);
+    const instance = parse(n.file(join(n.etc, 'addons', 'flux-instance.yaml')));
+    const { cluster, settings, names } = n.input;
+    expect(instance.metadata).toEqual({ name: FLUX_INSTANCE_NAMES.name, namespace: FLUX_INSTANCE_NAMES.namespace });
+    expect(instance.spec.components).toEqual([...FLUX_COMPONENTS]);
+    expect(instance.spec.sync).toEqual(fluxGitSync(cluster, settings, names));
+    expect(instance.spec.sync).toMatchObject({ path: 'clusters/production', pullSecret: FLUX_INSTANCE_NAMES.gitSecret });
+    expect(parse(n.file(join(n.etc, 'addons', 'flux-operator-values.yaml')))).toEqual(FLUX_OPERATOR_VALUES);
+    const env = n.file(join(n.etc, 'env'));
+    expect(env).toContain(`FLUX_NAMESPACE='${FLUX_INSTANCE_NAMES.namespace}'\n`);
+    expect(env).toContain(`GIT_SECRET='${FLUX_INSTANCE_NAMES.gitSecret}'\n`);
+    expect(env).toContain(`GITOPS_PATH='${names.gitopsPath}'\n`);
+  });
+
+  it('private repository: writes the Secret the FluxInstance names, the token on stdin only', () => {
+    const n = controlPlane(production('token'), [HELM, gitParameter({ stdout: `${TOKEN}\n` })]);
+    const result = n.run('install-addons.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const flux = join(n.etc, 'addons', 'flux-instance.yaml');
+    expect(callsOf(result.calls, 'kubectl').slice(-2)).toEqual(['kubectl apply -f -', `kubectl apply -f ${flux}`]);
+    const secret = secretsOf(result.stdin).at(-1) as SecretManifest;
+    expect(`${secret.metadata.namespace}/${secret.metadata.name}`).toBe(SECRET_REF);
+    expect(Buffer.from(secret.data.password, 'base64').toString('utf8')).toBe(TOKEN);
+    expect(result.calls.join('\n')).not.toContain(TOKEN);
+    expect(result.stderr).toContain(`Secret ${SECRET_REF} written from ${GIT}`);
+  });
+
+  it('private repository without the parameter: warns, and still applies the FluxInstance with its pullSecret (as Git will)', () => {
+    const n = controlPlane(production('token'), [HELM, gitParameter({ exit: 254 })]);
+    const result = n.run('install-addons.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`WARNING: no Git credentials at ${GIT}: no Secret ${SECRET_REF}, Flux cannot read ${fluxGitSync(n.input.cluster, n.input.settings, n.input.names).url} until the parameter exists and 'install-addons.sh git-credentials' runs (public repository: gitops.auth none)`);
+    expect(secretsOf(result.stdin).map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).not.toContain(SECRET_REF);
+    expect(callsOf(result.calls, 'kubectl').at(-1)).toBe(`kubectl apply -f ${join(n.etc, 'addons', 'flux-instance.yaml')}`);
+    expect(parse(n.file(join(n.etc, 'addons', 'flux-instance.yaml'))).spec.sync.pullSecret).toBe(FLUX_INSTANCE_NAMES.gitSecret);
+  });
+
+  it('public repository (gitops.auth none): never reads the parameter, no Secret, a FluxInstance without pullSecret', () => {
+    const n = controlPlane(production('none'), [HELM, gitParameter({ stdout: `${TOKEN}\n` })]);
+    expect(n.file(join(n.etc, 'env'))).toContain("GIT_SECRET=''\n");
+    expect(parse(n.file(join(n.etc, 'addons', 'flux-instance.yaml'))).spec.sync).not.toHaveProperty('pullSecret');
+    const result = n.run('install-addons.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.join('\n')).not.toContain(GIT);
+    expect(secretsOf(result.stdin).map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).not.toContain(SECRET_REF);
+    expect(callsOf(result.calls, 'kubectl').at(-1)).toBe(`kubectl apply -f ${join(n.etc, 'addons', 'flux-instance.yaml')}`);
+  });
+
+  it('`install-addons.sh git-credentials` only rewrites the Secret, and refuses for a public repository', () => {
+    const n = controlPlane(production('token'), [gitParameter({ stdout: `git:${TOKEN}\n` })]);
+    const result = n.run('install-addons.sh', ['git-credentials']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'kubectl', 'helm')).toEqual(['kubectl apply -f -']);
+    expect(secretsOf(result.stdin).map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual([SECRET_REF]);
+
+    const pub = controlPlane(production('none'), []);
+    const refused = pub.run('install-addons.sh', ['git-credentials']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('gitops.auth is none: the repository is public, no Git Secret to write');
+    expect(callsOf(refused.calls, 'kubectl', 'aws')).toEqual([]);
+  });
+});
