@@ -16,6 +16,19 @@ export function planMarker(stack: string): string {
   return `<!-- ha-kube-pipeline:plan stack=${stack} -->`;
 }
 
+/** The stack whose plan marker `body` carries, or undefined for any other comment. */
+export function planMarkerStack(body: string): string | undefined {
+  return /<!-- ha-kube-pipeline:plan stack=([\w.-]+) -->/.exec(body)?.[1];
+}
+
+/**
+ * What a stack's comment says once a later push leaves the stack unaffected: short, with the
+ * marker kept, so the comment is found again if the stack becomes affected once more.
+ */
+export function noLongerAffectedComment(stack: string, commit: string): string {
+  return `${planMarker(stack)}\n\n### Terraform plan: \`${stack}\`\n\nNo longer affected by this pull request as of commit \`${commit.slice(0, 12)}\`: the plan shown here before is out of date.\n`;
+}
+
 export interface HaCheckResult {
   /** 0 objectives met, 1 not met, 2 bad input; undefined when it did not run. */
   readonly exitCode: number | undefined;

@@ -1,3 +1,4 @@
+import { noLongerAffectedComment, planMarkerStack } from './comment';
 import type { GitHubClient, Issue } from './github';
 
 /**
@@ -24,6 +25,33 @@ export async function upsertComment(client: GitHubClient, issue: number, marker:
   if (existing.body === body) return { action: 'unchanged', id: existing.id };
   await client.updateIssueComment(existing.id, body);
   return { action: 'updated', id: existing.id };
+}
+
+export interface UnaffectedComment {
+  readonly stack: string;
+  readonly id: number;
+  readonly action: 'updated' | 'unchanged';
+}
+
+/**
+ * After a push, the plan comments (by `author`) of stacks that are no longer in `affected`
+ * still show a plan the pull request no longer makes. Each is edited in place to say so as
+ * of `commit`; none is deleted, and each keeps its marker for a later run to reuse.
+ */
+export async function markUnaffectedComments(client: GitHubClient, issue: number, affected: readonly string[], commit: string, author = 'github-actions[bot]'): Promise<UnaffectedComment[]> {
+  const out: UnaffectedComment[] = [];
+  for (const comment of await client.listIssueComments(issue)) {
+    const stack = comment.user?.login === author ? planMarkerStack(comment.body) : undefined;
+    if (stack === undefined || affected.includes(stack)) continue;
+    const body = noLongerAffectedComment(stack, commit);
+    if (comment.body === body) {
+      out.push({ stack, id: comment.id, action: 'unchanged' });
+      continue;
+    }
+    await client.updateIssueComment(comment.id, body);
+    out.push({ stack, id: comment.id, action: 'updated' });
+  }
+  return out;
 }
 
 export function driftMarker(stack: string): string {

@@ -1,7 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { planMarker } from '../src/comment';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main';
+import { noLongerAffectedComment, planMarker, planMarkerStack } from '../src/comment';
 import { GitHubClient, GitHubError } from '../src/github';
-import { DRIFT_LABEL, driftMarker, reconcileDriftIssue, upsertComment } from '../src/upsert';
+import { DRIFT_LABEL, driftMarker, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../src/upsert';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 
 let gh: FakeGitHub;
@@ -72,5 +76,82 @@ describe('pullRequestsOfCommit', () => {
   it('returns the merged pull request with its labels', async () => {
     gh.commitPulls.set('abc123', [{ number: 42, labels: [{ name: 'allow-protected-destroy' }], merged_at: '2026-01-01T00:00:00Z' }]);
     expect((await client.pullRequestsOfCommit('abc123'))[0].labels.map((l) => l.name)).toEqual(['allow-protected-destroy']);
+  });
+});
+
+describe('markUnaffectedComments', () => {
+  const HEAD = '0123456789abcdef0123456789abcdef01234567';
+  const bot = { login: 'github-actions[bot]' };
+  const plan = (stack: string) => `${planMarker(stack)}\n\n### Terraform plan: \`${stack}\`\n\n| to add | to change | to destroy |`;
+
+  beforeEach(() => {
+    gh.comments.set(5, [
+      { id: 1, body: 'please look at staging', user: { login: 'alice' } },
+      { id: 2, body: plan('production-cluster'), user: bot },
+      { id: 3, body: plan('staging-cluster'), user: bot },
+      { id: 4, body: `quoting ${planMarker('dr-cluster')}`, user: { login: 'mallory' } },
+      { id: 5, body: plan('ci-identity'), user: bot },
+      { id: 6, body: `${driftMarker('dr-cluster')}\nnot a plan`, user: bot },
+    ]);
+  });
+
+  it('rewrites, in place, the plan comments of stacks no longer affected, and nothing else', async () => {
+    expect(await markUnaffectedComments(client, 5, ['production-cluster'], HEAD)).toEqual([
+      { stack: 'staging-cluster', id: 3, action: 'updated' },
+      { stack: 'ci-identity', id: 5, action: 'updated' },
+    ]);
+    const list = gh.comments.get(5) ?? [];
+    expect(list.map((c) => c.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(list.find((c) => c.id === 3)?.body).toBe(
+      `${planMarker('staging-cluster')}\n\n### Terraform plan: \`staging-cluster\`\n\nNo longer affected by this pull request as of commit \`0123456789ab\`: the plan shown here before is out of date.\n`,
+    );
+    // The affected stack's plan, people's comments, a quoted marker and the drift marker stay as they were.
+    expect(list.find((c) => c.id === 2)?.body).toBe(plan('production-cluster'));
+    expect(list.find((c) => c.id === 1)?.body).toBe('please look at staging');
+    expect(list.find((c) => c.id === 4)?.body).toBe(`quoting ${planMarker('dr-cluster')}`);
+    expect(list.find((c) => c.id === 6)?.body).toBe(`${driftMarker('dr-cluster')}\nnot a plan`);
+    expect(gh.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+      '/repos/hakube-platform/ha-kube-platform/issues/comments/3',
+      '/repos/hakube-platform/ha-kube-platform/issues/comments/5',
+    ]);
+    expect(gh.requests.some((r) => r.method === 'DELETE' || r.method === 'POST')).toBe(false);
+  });
+
+  it('leaves a comment alone on a re-run of the same commit, and moves its commit on the next push', async () => {
+    await markUnaffectedComments(client, 5, [], HEAD);
+    expect((await markUnaffectedComments(client, 5, [], HEAD)).map((m) => m.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect((await markUnaffectedComments(client, 5, [], 'fedcba9876543210')).map((m) => m.action)).toEqual(['updated', 'updated', 'updated']);
+    expect(gh.comments.get(5)?.find((c) => c.id === 2)?.body).toBe(noLongerAffectedComment('production-cluster', 'fedcba9876543210'));
+  });
+
+  it('keeps the marker, so the stack\'s next plan replaces the note in the same comment', async () => {
+    await markUnaffectedComments(client, 5, ['production-cluster'], HEAD);
+    expect(planMarkerStack(gh.comments.get(5)?.find((c) => c.id === 3)?.body ?? '')).toBe('staging-cluster');
+    expect(await upsertComment(client, 5, planMarker('staging-cluster'), `${planMarker('staging-cluster')}\nnew plan`)).toEqual({ action: 'updated', id: 3 });
+  });
+
+  it('pipeline unaffected-comments: the pull request from the event, the head commit from --sha, a line in the job summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-unaffected-'));
+    const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') };
+    writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 5, head: { sha: 'feedfacefeedfacefeed' } } }));
+    writeFileSync(env.GITHUB_STEP_SUMMARY, '');
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await main(['unaffected-comments', '--stacks', JSON.stringify(['staging-cluster', 'ci-identity']), '--sha', HEAD], dir)).toBe(0);
+      expect(gh.comments.get(5)?.find((c) => c.id === 2)?.body).toBe(noLongerAffectedComment('production-cluster', HEAD));
+      expect(gh.comments.get(5)?.find((c) => c.id === 3)?.body).toBe(plan('staging-cluster'));
+      expect(readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8')).toBe('### Plan comments\n\nMarked as no longer affected as of `0123456789ab`: `production-cluster`.\n\n');
+      // Without --sha, the pull request's head commit from the event.
+      expect(await main(['unaffected-comments', '--stacks', '[]'], dir)).toBe(0);
+      expect(gh.comments.get(5)?.find((c) => c.id === 3)?.body).toBe(noLongerAffectedComment('staging-cluster', 'feedfacefeedfacefeed'));
+    } finally {
+      quiet.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

@@ -48,7 +48,7 @@ function strings(node: unknown, path: string[] = []): { path: string[]; value: s
 const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'contents:read': (job) => (job.steps ?? []).some((s) => s.uses?.startsWith('actions/checkout@')),
   'id-token:write': (job) => (job.steps ?? []).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')),
-  'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)),
+  'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:unaffected-comments\b/.test(runs(job)),
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
   'contents:write': (job) => /pipeline:commit-manifests\b/.test(runs(job)),
@@ -94,6 +94,7 @@ describe('workflows', () => {
       'apply.yml manifests contents:write',
       'drift.yml drift issues:write',
       'pull-request.yml plan pull-requests:write',
+      'pull-request.yml unaffected-comments pull-requests:write',
     ]);
   });
 
@@ -102,6 +103,7 @@ describe('workflows', () => {
     expect(PERMISSION_NEEDS['contents:write'](job)).toBe(false);
     expect(PERMISSION_NEEDS['pull-requests:write'](job)).toBe(false);
     expect(PERMISSION_NEEDS['pull-requests:write']({ steps: [{ run: 'npm run pipeline:pr -- --base x --post' }] })).toBe(true);
+    expect(PERMISSION_NEEDS['pull-requests:write']({ steps: [{ run: 'npm run pipeline:unaffected-comments -- --stacks "[]"' }] })).toBe(true);
   });
 
   it('never run on pull_request_target', () => {
@@ -180,12 +182,34 @@ describe('workflows', () => {
     expect(runs(wf.jobs.drift).split('\n').at(-1)).toBe('npm run pipeline:drift -- --stack "${STACK}"');
   });
 
-  it('apply one stack at a time, in order, in the protected environment, never cancelled', () => {
-    const apply = workflow('apply.yml').jobs.apply;
+  it('apply every affected stack in one job whose script owns the order, in the protected environment, never cancelled', () => {
+    const wf = workflow('apply.yml');
+    const { apply, manifests } = wf.jobs;
+    expect(Object.keys(wf.on)).toEqual(['push']);
     expect(apply.environment).toBe(platform.settings.github.applyEnvironment);
-    expect(apply.concurrency).toEqual({ group: 'terraform-apply-${{ matrix.stack }}', 'cancel-in-progress': false });
-    expect(apply.strategy?.['max-parallel']).toBe(1);
-    expect(Object.keys(workflow('apply.yml').on)).toEqual(['push']);
+    expect(apply.needs).toBe('stacks');
+    expect(apply.if).toBe("needs.stacks.outputs.any == 'true'");
+    // One group for every apply: two merges never apply at the same time, and none is cancelled.
+    expect(apply.concurrency).toEqual({ group: 'terraform-apply', 'cancel-in-progress': false });
+    // No matrix anywhere in the apply workflow: nothing relies on GitHub starting matrix jobs in list order.
+    for (const [name, job] of Object.entries(wf.jobs)) expect(job.strategy, `apply.yml ${name}`).toBeUndefined();
+    const step = apply.steps?.at(-1);
+    expect(step?.run).toBe('npm run pipeline:apply -- --stacks "${STACKS}" --sha "${GITHUB_SHA}"');
+    expect(step?.env?.STACKS).toBe('${{ needs.stacks.outputs.stacks }}');
+    expect(runs(wf.jobs.stacks)).toContain('npm run --silent pipeline:stacks -- --base "${BEFORE}"');
+    // The manifests follow only an apply that went through (or had nothing to do).
+    expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
+  });
+
+  it('mark the comments of stacks a later push no longer affects, on every same-repository pull request run', () => {
+    const job = workflow('pull-request.yml').jobs['unaffected-comments'];
+    expect(job.needs).toBe('stacks');
+    // Not gated on any affected stack: a push that leaves none affected is the case that matters most.
+    expect(job.if).toBe('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(job.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+    const step = job.steps?.at(-1);
+    expect(step?.run).toBe('npm run pipeline:unaffected-comments -- --stacks "${STACKS}" --sha "${HEAD_SHA}"');
+    expect(step?.env).toEqual({ STACKS: '${{ needs.stacks.outputs.stacks }}', HEAD_SHA: '${{ github.event.pull_request.head.sha }}', GITHUB_TOKEN: '${{ github.token }}' });
   });
 
   it('offer exactly the platform clusters to game day', () => {

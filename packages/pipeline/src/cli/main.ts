@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { affectedStacks } from '../affected-stacks';
+import { applyOrder, applyStacks, renderApplySummary } from '../apply';
 import { planMarker } from '../comment';
 import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
 import { changedFilesSince, headCommit, isCommit } from '../git';
@@ -13,10 +14,10 @@ import { CLUSTERS_DIR, INFRA_APP_DIR, pipelinePaths, type PipelinePaths } from '
 import { summarizePlan } from '../plan-summary';
 import { orderedStacks, runPullRequestFlow } from '../pr-flow';
 import { exec, execOk } from '../private/exec';
-import { protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../protected-resources';
-import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, spawnTerraform, stackOutputs } from '../terraform';
+import { protectedResourceRules } from '../protected-resources';
+import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, stackOutputs } from '../terraform';
 import { ACCOUNT_ID_SECRET, accountOfRoleArn, roleVariables } from '../role-variables';
-import { reconcileDriftIssue, upsertComment } from '../upsert';
+import { markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../upsert';
 import { sourceRootsOf } from '../workspace';
 
 /**
@@ -55,11 +56,27 @@ function github(): GitHubClient {
   return new GitHubClient({ token, repository });
 }
 
-function pullRequestNumber(): number {
+function pullRequestEvent(): { pull_request?: { number?: number; head?: { sha?: string } } } {
   const event = process.env.GITHUB_EVENT_PATH;
-  const number = event && existsSync(event) ? (JSON.parse(readFileSync(event, 'utf8')) as { pull_request?: { number?: number } }).pull_request?.number : undefined;
-  if (!number) throw new UsageError('no pull request in GITHUB_EVENT_PATH; --post only works on pull_request events');
+  return event && existsSync(event) ? JSON.parse(readFileSync(event, 'utf8')) : {};
+}
+
+function pullRequestNumber(): number {
+  const number = pullRequestEvent().pull_request?.number;
+  if (!number) throw new UsageError('no pull request in GITHUB_EVENT_PATH; commenting only works on pull_request events');
   return number;
+}
+
+/** A JSON array of stack names, as `pipeline:stacks` writes it. */
+function stackList(option: string, json: string): string[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw new UsageError(`${option} ${json}: expected a JSON array of stack names, e.g. ["ci-identity"]`);
+  return list;
 }
 
 function runUrl(): string | undefined {
@@ -138,28 +155,56 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
-  /** Plan, protected-destroy gate, apply of one stack (CI, apply role). */
+  /**
+   * Plan, protected-destroy gate and apply of each stack, one after another in dependency
+   * order (CI, apply role, one job). The first stack that fails stops the ones after it.
+   */
   async apply(args, platform, paths) {
-    const { values } = parseArgs({ args, options: { stack: { type: 'string' }, sha: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
-    if (!values.stack) throw new UsageError('--stack <name> is required');
-    const stackDir = join(paths.stacksDir, values.stack);
-    const plan = planStack({ stack: values.stack, stackDir, mode: values['dry-run'] ? mode('offline') : 'cloud', mirror: providerMirror() });
-    const destroys = protectedDestroys(summarizePlan(plan.planJson), protectedResourceRules(platform));
-    let labels: string[] = [];
-    if (destroys.length > 0) {
-      const sha = values.sha ?? headCommit(paths.repoRoot);
-      const pulls = await github().pullRequestsOfCommit(sha);
-      labels = pulls.flatMap((p) => p.labels.map((l) => l.name));
+    const { values } = parseArgs({ args, options: { stack: { type: 'string', multiple: true }, stacks: { type: 'string' }, sha: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+    const requested = [...(values.stack ?? []), ...(values.stacks === undefined ? [] : stackList('--stacks', values.stacks))];
+    if (requested.length === 0) throw new UsageError('--stack <name> (repeatable) or --stacks <JSON array of names> is required');
+    const order = orderedStacks(paths, platform);
+    try {
+      applyOrder(requested, order);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
     }
-    const gate = protectedDestroyGate(destroys, labels, values.stack);
-    log(gate.message);
-    summary(`### Apply \`${values.stack}\`\n\n${fenced(gate.message)}\n`);
-    if (!gate.allowed) return 1;
-    if (values['dry-run']) return 0;
-    const applied = spawnTerraform(['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'], plan.workDir, { ...process.env, TF_IN_AUTOMATION: '1' });
-    process.stdout.write(applied.stdout);
-    process.stderr.write(applied.stderr);
-    return applied.code === 0 ? 0 : 1;
+    const dryRun = values['dry-run'] ?? false;
+    const result = await applyStacks({
+      stacks: requested,
+      order,
+      stacksDir: paths.stacksDir,
+      rules: protectedResourceRules(platform),
+      labels: async () => {
+        const pulls = await github().pullRequestsOfCommit(values.sha ?? headCommit(paths.repoRoot));
+        return pulls.flatMap((p) => p.labels.map((l) => l.name));
+      },
+      mode: dryRun ? mode('offline') : 'cloud',
+      dryRun,
+      mirror: providerMirror(),
+      log,
+    });
+    summary(renderApplySummary(result));
+    return result.ok ? 0 : 1;
+  },
+
+  /**
+   * Edits the plan comments of stacks not in `--stacks` (the affected set of this push) to
+   * say they are no longer affected as of the pull request's head commit.
+   */
+  async 'unaffected-comments'(args, _platform, paths) {
+    const { values } = parseArgs({ args, options: { stacks: { type: 'string' }, sha: { type: 'string' } } });
+    if (values.stacks === undefined) throw new UsageError('--stacks <JSON array of the affected stacks> is required');
+    const affected = stackList('--stacks', values.stacks);
+    const sha = values.sha || pullRequestEvent().pull_request?.head?.sha || headCommit(paths.repoRoot);
+    const marked = await markUnaffectedComments(github(), pullRequestNumber(), affected, sha);
+    for (const m of marked) log(`${m.stack}: no longer affected; comment #${m.id} ${m.action}`);
+    summary(
+      marked.length === 0
+        ? '### Plan comments\n\nNo plan comment of an unaffected stack.\n'
+        : `### Plan comments\n\nMarked as no longer affected as of \`${sha.slice(0, 12)}\`: ${marked.map((m) => `\`${m.stack}\``).join(', ')}.\n`,
+    );
+    return 0;
   },
 
   /** Synthesize manifests and push changes under clusters/ as a bot commit. */
