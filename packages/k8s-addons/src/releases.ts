@@ -106,8 +106,8 @@ export const TRAEFIK_RELEASE: ChartRelease = {
 };
 
 /** Images that follow the Kubernetes minor; the table is checked against SUPPORTED_KUBERNETES_MINORS in tests. */
-export const IMAGES_BY_KUBERNETES_MINOR: Readonly<Record<string, { readonly cloudController: string; readonly clusterAutoscaler: string; readonly coredns: string }>> = {
-  '1.32': { cloudController: 'v1.32.1', clusterAutoscaler: 'v1.32.3', coredns: 'v1.11.3' },
-  '1.33': { cloudController: 'v1.33.0', clusterAutoscaler: 'v1.33.1', coredns: 'v1.12.0' },
-  '1.34': { cloudController: 'v1.34.0', clusterAutoscaler: 'v1.34.0', coredns: 'v1.12.1' },
+export const IMAGES_BY_KUBERNETES_MINOR: Readonly<Record<string, { readonly clusterAutoscaler: string; readonly coredns: string }>> = {
+  '1.32': { clusterAutoscaler: 'v1.32.3', coredns: 'v1.11.3' },
+  '1.33': { clusterAutoscaler: 'v1.33.1', coredns: 'v1.12.0' },
+  '1.34': { clusterAutoscaler: 'v1.34.0', coredns: 'v1.12.1' },
 };

@@ -1,10 +1,12 @@
+import { CONTROL_PLANE_LABEL, CONTROL_PLANE_TOLERATION } from '@platform/platform-config';
+
 /**
  * Scheduling fragments every add-on shares, as plain Kubernetes JSON so they fit Helm values,
  * raw objects and cdk8s-plus escape hatches alike.
  */
 export const ZONE_KEY = 'topology.kubernetes.io/zone';
 export const HOSTNAME_KEY = 'kubernetes.io/hostname';
-export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
+export { CONTROL_PLANE_LABEL, UNINITIALIZED_TOLERATION } from '@platform/platform-config';
 
 export interface Toleration {
   readonly key?: string;
@@ -16,9 +18,7 @@ export interface Toleration {
 
 /** The cloud controller, EBS CSI controller and autoscaler use the control-plane instance role. */
 export const CONTROL_PLANE_NODE_SELECTOR: Readonly<Record<string, string>> = { [CONTROL_PLANE_LABEL]: '' };
-export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [{ key: CONTROL_PLANE_LABEL, operator: 'Exists', effect: 'NoSchedule' }];
-/** Nodes carry this taint until the cloud controller initialises them; the CNI and the cloud controller must tolerate it. */
-export const UNINITIALIZED_TOLERATION: Toleration = { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' };
+export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [CONTROL_PLANE_TOLERATION];
 
 /** The not-ready/unreachable toleration every add-on and workload uses by default: platform-config's. */
 export { FAST_EVICTION_SECONDS } from '@platform/platform-config';

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { CORE_ADDONS, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { ciliumValues, cloudControllerValues, CORE_ADDONS, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -110,6 +110,13 @@ describe('bootstrap-installed releases', () => {
     const sync = find(parseAllDocuments(synthClusterTree(loadPlatform(input), 'dr')['flux-system/flux.yaml']!).map((d) => d.toJS() as Obj), 'FluxInstance').spec.sync;
     expect(sync).not.toHaveProperty('pullSecret');
     expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr', ref: 'refs/heads/main' });
+  });
+
+  it('Cilium and the cloud controller keep the values node-bootstrap installed them with, so adopting the releases upgrades nothing', () => {
+    for (const cluster of platform.clusters) {
+      expect(values(cluster.name, 'infrastructure/controllers/cilium.yaml')).toEqual(ciliumValues(cluster));
+      expect(values(cluster.name, 'infrastructure/controllers/aws-cloud-controller-manager.yaml')).toEqual(cloudControllerValues(cluster));
+    }
   });
 
   it('flux-operator keeps the placement node-bootstrap installs it with: control-plane nodes (before any worker exists) and fast eviction', () => {

@@ -6,8 +6,6 @@ export interface ToolVersions {
   readonly etcd: string;
   readonly helm: string;
   readonly awsCli: string;
-  /** AWS cloud controller image: it follows the Kubernetes minor. */
-  readonly cloudControllerImageTag: string;
 }
 
 const ETCD_BY_MINOR: Readonly<Record<string, string>> = { '1.32': '3.5.16', '1.33': '3.5.21', '1.34': '3.6.5' };
@@ -18,5 +16,5 @@ export function toolVersions(kubernetesVersion: string): ToolVersions {
   if (!etcd) {
     throw new Error(`kubernetesVersion ${kubernetesVersion}: no pinned etcd version for ${minor}; expected one of ${Object.keys(ETCD_BY_MINOR).join(', ')}`);
   }
-  return { etcd, helm: '3.19.0', awsCli: '2.27.0', cloudControllerImageTag: `v${minor}.0` };
+  return { etcd, helm: '3.19.0', awsCli: '2.27.0' };
 }

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FLUX_COMPONENTS, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync } from '@platform/platform-config';
+import { ciliumValues, cloudControllerValues, FLUX_COMPONENTS, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { UserDataInput } from '../src';
@@ -45,6 +45,9 @@ describe('first-boot Flux: the same objects Flux later applies from Git', () => 
     expect(instance.spec.sync).toEqual(fluxGitSync(cluster, settings, names));
     expect(instance.spec.sync).toMatchObject({ path: 'clusters/production', pullSecret: FLUX_INSTANCE_NAMES.gitSecret });
     expect(parse(n.file(join(n.etc, 'addons', 'flux-operator-values.yaml')))).toEqual(FLUX_OPERATOR_VALUES);
+    // Cilium and the cloud controller too: Flux adopts both releases with these values.
+    expect(parse(n.file(join(n.etc, 'addons', 'cilium-values.yaml')))).toEqual(ciliumValues(cluster));
+    expect(parse(n.file(join(n.etc, 'addons', 'ccm-values.yaml')))).toEqual(cloudControllerValues(cluster));
     const env = n.file(join(n.etc, 'env'));
     expect(env).toContain(`FLUX_NAMESPACE='${FLUX_INSTANCE_NAMES.namespace}'\n`);
     expect(env).toContain(`GIT_SECRET='${FLUX_INSTANCE_NAMES.gitSecret}'\n`);

@@ -1,4 +1,5 @@
 import { CORE_ADDONS } from './bootstrap';
+import { CONTROL_PLANE_TOLERATION } from './core-addon-values';
 import type { ClusterDefinition, PlatformSettings } from './cluster-definition';
 import type { ClusterNames } from './names';
 
@@ -37,7 +38,7 @@ export const FAST_EVICTION_SECONDS = 30;
  */
 export const FLUX_OPERATOR_VALUES = {
   tolerations: [
-    { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+    CONTROL_PLANE_TOLERATION,
     ...['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: FAST_EVICTION_SECONDS })),
   ],
 } as const;

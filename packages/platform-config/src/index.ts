@@ -3,6 +3,7 @@ export * from './cidr';
 export * from './cluster-definition';
 export * from './cluster-network';
 export * from './config-error';
+export * from './core-addon-values';
 export * from './failover';
 export * from './flux';
 export * from './instance-types';

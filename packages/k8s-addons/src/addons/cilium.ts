@@ -1,4 +1,4 @@
-import { CNI } from '@platform/platform-config';
+import { ciliumValues } from '@platform/platform-config';
 import type { AddOnContext } from '../addon';
 import { CILIUM_RELEASE } from '../releases';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
@@ -13,7 +13,7 @@ export interface CiliumProps extends HelmAddOnProps {
 /**
  * The CNI: Cilium in VXLAN tunnel mode with cluster-pool IPAM over the cluster's pod CIDR,
  * alongside kubeadm's kube-proxy. node-bootstrap installs the same release at first boot;
- * this HelmRelease takes it over, so its values must stay compatible with the bootstrap's.
+ * this HelmRelease takes it over with the same values (platform-config `ciliumValues`).
  */
 export class Cilium extends HelmAddOn<CiliumProps> {
   readonly id = 'cilium';
@@ -31,16 +31,8 @@ export class Cilium extends HelmAddOn<CiliumProps> {
   }
 
   protected chartValues(props: CiliumProps, ctx: AddOnContext): Record<string, unknown> {
-    const vxlanPort = CNI.nodePorts.find((p) => p.purpose === 'VXLAN overlay')!.port;
-    return {
-      cluster: { name: ctx.cluster.name },
-      routingMode: 'tunnel',
-      tunnelProtocol: CNI.tunnelProtocol,
-      tunnelPort: vxlanPort,
-      ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: [ctx.cluster.clusterNetwork.podCidr], clusterPoolIPv4MaskSize: 24 } },
-      kubeProxyReplacement: false,
-      operator: { replicas: props.operatorReplicas },
-      hubble: { enabled: props.hubble, relay: { enabled: false }, ui: { enabled: false } },
-    };
+    // The values node-bootstrap installed Cilium with: adopting the release changes nothing.
+    return ciliumValues(ctx.cluster, { operatorReplicas: props.operatorReplicas, hubble: props.hubble });
   }
+
 }

@@ -1,7 +1,6 @@
+import { cloudControllerValues } from '@platform/platform-config';
 import type { AddOnContext } from '../addon';
-import { imagesFor } from '../private/images';
 import { AWS_CLOUD_CONTROLLER_RELEASE } from '../releases';
-import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, UNINITIALIZED_TOLERATION } from '../scheduling';
 import { Cilium } from './cilium';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
@@ -23,12 +22,8 @@ export class AwsCloudControllerManager extends HelmAddOn<CloudControllerProps> {
   }
 
   protected chartValues(_props: CloudControllerProps, ctx: AddOnContext): Record<string, unknown> {
-    return {
-      image: { repository: 'registry.k8s.io/provider-aws/cloud-controller-manager', tag: imagesFor(ctx.cluster).cloudController },
-      args: ['--v=2', '--cloud-provider=aws', `--cluster-name=${ctx.cluster.name}`, '--configure-cloud-routes=false', '--leader-elect=true'],
-      hostNetworking: true,
-      nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
-      tolerations: [UNINITIALIZED_TOLERATION, ...CONTROL_PLANE_TOLERATIONS],
-    };
+    // The values node-bootstrap installed it with: adopting the release changes nothing.
+    return cloudControllerValues(ctx.cluster);
   }
+
 }
