@@ -25,6 +25,11 @@ export function isCommit(repo: string, ref: string): boolean {
   return exec('git', ['cat-file', '-e', `${ref}^{commit}`], { cwd: repo }).code === 0;
 }
 
+/** Whether the clone has a remote of that name (a workflow checkout has `origin`; a scratch repository may not). */
+export function hasRemote(repo: string, remote: string): boolean {
+  return exec('git', ['remote', 'get-url', remote], { cwd: repo }).code === 0;
+}
+
 export function headCommit(repo: string): string {
   return execOk('git', ['rev-parse', 'HEAD'], { cwd: repo }).trim();
 }

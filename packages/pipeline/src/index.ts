@@ -1,4 +1,5 @@
 export * from './affected-stacks';
+export * from './applied-ref';
 export * from './apply';
 export * from './comment';
 export * from './game-day';

@@ -51,7 +51,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:unaffected-comments\b/.test(runs(job)),
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
-  'contents:write': (job) => /pipeline:commit-manifests\b/.test(runs(job)),
+  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied)\b/.test(runs(job)),
 };
 
 describe('workflows', () => {
@@ -101,6 +101,7 @@ describe('workflows', () => {
   it('reject a permission no step needs (the check above can fail)', () => {
     const job: Job = { permissions: { contents: 'write' }, steps: [{ run: 'npm run pipeline:pr -- --base origin/main' }] };
     expect(PERMISSION_NEEDS['contents:write'](job)).toBe(false);
+    expect(PERMISSION_NEEDS['contents:write']({ steps: [{ run: 'npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"' }] })).toBe(true);
     expect(PERMISSION_NEEDS['pull-requests:write'](job)).toBe(false);
     expect(PERMISSION_NEEDS['pull-requests:write']({ steps: [{ run: 'npm run pipeline:pr -- --base x --post' }] })).toBe(true);
     expect(PERMISSION_NEEDS['pull-requests:write']({ steps: [{ run: 'npm run pipeline:unaffected-comments -- --stacks "[]"' }] })).toBe(true);
@@ -166,11 +167,34 @@ describe('workflows', () => {
     for (const job of [plan, fork]) expect(job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))?.with?.name).toBe('plan-${{ matrix.stack }}');
   });
 
-  it('commit manifests after the applies as one bot job that is never cancelled and holds the only contents: write', () => {
+  it('record the applied commit and commit manifests after the applies, as one bot job that is never cancelled and holds the only contents: write', () => {
     const { manifests } = workflow('apply.yml').jobs;
     expect(manifests.needs).toEqual(['stacks', 'apply']);
     expect(manifests.concurrency).toEqual({ group: 'commit-manifests', 'cancel-in-progress': false });
-    expect(runs(manifests)).toBe('npm run pipeline:commit-manifests');
+    // The tag names the pushed commit (GITHUB_SHA), never the bot commit that follows.
+    expect(runs(manifests)).toBe('npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"\nnpm run pipeline:commit-manifests');
+    // Full history: the tag only moves forward, which takes comparing commits.
+    expect(manifests.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['fetch-depth']).toBe(0);
+  });
+
+  it('diff the apply against the applied tag, fetched with every tag by a full-history checkout', () => {
+    const { stacks } = workflow('apply.yml').jobs;
+    expect(runs(stacks).split('\n').at(-1)).toBe('npm run --silent pipeline:stacks -- --since-applied');
+    // actions/checkout fetches refs/tags/* only with fetch-depth: 0.
+    expect(stacks.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    // Not the push's `before`: that would forget the merges of cancelled and failed runs.
+    expect(text('apply.yml')).not.toContain('github.event.before');
+  });
+
+  it('start no workflow when the applied tag is pushed (branch filters only, no create event)', () => {
+    for (const file of workflowFiles) {
+      const on = workflow(file).on;
+      expect(Object.keys(on), file).not.toContain('create');
+      if (!('push' in on)) continue;
+      const push = (on.push ?? {}) as Record<string, unknown>;
+      // A push filter with branches and no tags never matches a tag push.
+      expect(Object.keys(push).sort(), file).toEqual(['branches']);
+    }
   });
 
   it('check drift of every stack on a schedule and on demand, one issue per stack', () => {
@@ -196,7 +220,6 @@ describe('workflows', () => {
     const step = apply.steps?.at(-1);
     expect(step?.run).toBe('npm run pipeline:apply -- --stacks "${STACKS}" --sha "${GITHUB_SHA}"');
     expect(step?.env?.STACKS).toBe('${{ needs.stacks.outputs.stacks }}');
-    expect(runs(wf.jobs.stacks)).toContain('npm run --silent pipeline:stacks -- --base "${BEFORE}"');
     // The manifests follow only an apply that went through (or had nothing to do).
     expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
   });

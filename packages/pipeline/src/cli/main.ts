@@ -4,9 +4,10 @@ import { parseArgs } from 'node:util';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { affectedStacks } from '../affected-stacks';
 import { applyOrder, applyStacks, renderApplySummary } from '../apply';
+import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
 import { planMarker } from '../comment';
 import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
-import { changedFilesSince, headCommit, isCommit } from '../git';
+import { changedFilesSince, hasRemote, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
 import { fenced } from '../markdown';
@@ -132,14 +133,25 @@ const commands: Record<string, Command> = {
   /**
    * Affected stacks (or all) in dependency order, as JSON for a workflow matrix. A `--base`
    * that is no commit here (a push's `before` on a new branch or after a force push) selects
-   * every stack: planning too much is safe, missing a stack is not.
+   * every stack: planning too much is safe, missing a stack is not. `--since-applied` (the
+   * apply workflow) diffs against the last applied commit instead (see applied-ref.ts), so
+   * merges whose run was cancelled or failed are applied by the next run.
    */
   async stacks(args, platform, paths) {
-    const { values } = parseArgs({ args, options: { base: { type: 'string' }, all: { type: 'boolean' } } });
+    const { values } = parseArgs({ args, options: { base: { type: 'string' }, all: { type: 'boolean' }, 'since-applied': { type: 'boolean' } } });
+    if ([values.base !== undefined, values.all, values['since-applied']].filter(Boolean).length > 1) throw new UsageError('--base <ref>, --all and --since-applied exclude each other');
     const ordered = orderedStacks(paths, platform);
-    const base = values.base ?? 'origin/main';
-    const all = values.all || !isCommit(paths.repoRoot, base);
-    if (!values.all && all) console.error(`pipeline: base ${base} is not a commit in this clone; selecting every stack`);
+    let base = values.base ?? 'origin/main';
+    let all = values.all ?? false;
+    if (values['since-applied']) {
+      const since = applyBase(paths.repoRoot, appliedRef(platform));
+      console.error(`pipeline: ${since.reason}`);
+      if (since.kind === 'since') base = since.base;
+      else all = true;
+    } else if (!all && !isCommit(paths.repoRoot, base)) {
+      console.error(`pipeline: base ${base} is not a commit in this clone; selecting every stack`);
+      all = true;
+    }
     const list = all
       ? ordered
       : affectedStacks({
@@ -170,6 +182,16 @@ const commands: Record<string, Command> = {
       throw new UsageError((error as Error).message);
     }
     const dryRun = values['dry-run'] ?? false;
+    // A later merge's run may have applied first; applying this older commit would roll it back.
+    if (values.sha && !dryRun && hasRemote(paths.repoRoot, 'origin')) {
+      const newer = appliedBeyond({ repo: paths.repoRoot, ref: appliedRef(platform), sha: values.sha });
+      if (newer) {
+        const message = `${appliedRef(platform)} already names ${newer.slice(0, 12)}, which includes ${values.sha.slice(0, 12)}: its stacks are applied from newer code; nothing applied`;
+        log(message);
+        summary(`## Terraform apply\n\n${message}\n`);
+        return 0;
+      }
+    }
     const result = await applyStacks({
       stacks: requested,
       order,
@@ -204,6 +226,25 @@ const commands: Record<string, Command> = {
         ? '### Plan comments\n\nNo plan comment of an unaffected stack.\n'
         : `### Plan comments\n\nMarked as no longer affected as of \`${sha.slice(0, 12)}\`: ${marked.map((m) => `\`${m.stack}\``).join(', ')}.\n`,
     );
+    return 0;
+  },
+
+  /**
+   * After a successful (or empty) apply: moves the applied tag on the remote to `--sha`,
+   * the pushed commit, never backwards (see applied-ref.ts). Needs a push token.
+   */
+  async 'mark-applied'(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { sha: { type: 'string' }, remote: { type: 'string' } } });
+    const ref = appliedRef(platform);
+    const sha = values.sha || headCommit(paths.repoRoot);
+    const result = markApplied({ repo: paths.repoRoot, ref, sha, remote: values.remote, log });
+    const was = result.previous ? `\`${result.previous.slice(0, 12)}\`` : 'nothing';
+    const line = {
+      moved: `\`${ref}\` moved from ${was} to \`${sha.slice(0, 12)}\`.`,
+      unchanged: `\`${ref}\` already names \`${sha.slice(0, 12)}\`.`,
+      kept: `\`${ref}\` left at ${was}, a later applied commit that includes \`${sha.slice(0, 12)}\`.`,
+    }[result.outcome];
+    summary(`### Applied commit\n\n${line}\n`);
     return 0;
   },
 
