@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPlatform, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type Platform, type PlatformInput } from '@platform/platform-config';
+import { defaultPlatform, loadPlatform, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type Platform, type PlatformInput } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthInfra } from '../src/main';
 import { offlineTerraformUnavailable, OfflineTerraform, type PlanResult } from './offline-terraform';
@@ -30,7 +30,8 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_lb_listener: 1 + INGRESS_LISTENERS,
     aws_lb_target_group: 1 + INGRESS_LISTENERS,
     aws_route53_health_check: failoverHalf,
-    aws_route53_record: failoverHalf,
+    // the failover half, and the API alias record when the definition asks for one
+    aws_route53_record: failoverHalf + (cluster.apiEndpoint.dnsRecord ? 1 : 0),
     aws_autoscaling_group: cluster.controlPlane.count + cluster.workerPools.length * zones,
     aws_launch_template: cluster.controlPlane.count + cluster.workerPools.length,
     // etcd snapshots and app (PostgreSQL) backups, each with a replica when a replica region is set
@@ -92,11 +93,12 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
     expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
   });
 
-  it('plans 5 control-plane nodes over 4 AZs as the definition change implies', async () => {
+  it('plans 5 control-plane nodes over 4 AZs and the API record as the definition change implies', async () => {
     const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
     const production = input.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput;
     production.controlPlane.count = 5;
     production.availabilityZones = ['ap-northeast-2a', 'ap-northeast-2b', 'ap-northeast-2c', 'ap-northeast-2d'];
+    production.apiEndpoint = { ...production.apiEndpoint, dnsRecord: true };
     const variantDir = mkdtempSync(join(tmpdir(), 'infra-plan-variant-'));
     try {
       await synthInfra(variantDir, input);
@@ -107,7 +109,11 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
       // one more AZ: 2 subnets, NAT + address, private route table + route; +2 CP nodes; +1 ASG per pool
       expect({ subnets: delta('aws_subnet'), nat: delta('aws_nat_gateway'), eip: delta('aws_eip'), routes: delta('aws_route'), asgs: delta('aws_autoscaling_group'), templates: delta('aws_launch_template') })
         .toEqual({ subnets: 2, nat: 1, eip: 1, routes: 1, asgs: 2 + 2, templates: 2 });
-      expect([delta('aws_lb'), delta('aws_lb_target_group'), delta('aws_route53_record')]).toEqual([0, 0, 0]);
+      // the same load balancers; one more record: the API alias
+      expect([delta('aws_lb'), delta('aws_lb_target_group'), delta('aws_route53_record')]).toEqual([0, 0, 1]);
+      const variant = loadPlatform(input);
+      const expected = expectedCreates(variant, variant.cluster('production'));
+      expect(createsOf(result, expected)).toEqual(expected);
     } finally {
       rmSync(variantDir, { recursive: true, force: true });
     }

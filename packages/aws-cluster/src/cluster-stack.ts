@@ -58,6 +58,8 @@ export class ClusterStack extends TerraformStack {
       availabilityZones: cluster.availabilityZones,
       natProvider: NatProvider.fromDefinition(cluster.nat),
     });
+    // platform-config derives names.apiHostname only when apiEndpoint.dnsRecord is on and rejects it without settings.dns.
+    const apiRecord = names.apiHostname && settings.dns ? { hostedZoneId: settings.dns.hostedZoneId, name: names.apiHostname } : undefined;
     const api = new ApiEndpoint(this, 'api', {
       loadBalancerName: names.apiLoadBalancer,
       targetGroupName: names.apiTargetGroup,
@@ -66,6 +68,7 @@ export class ClusterStack extends TerraformStack {
       subnetIds: network.zones.map((z) => (cluster.apiEndpoint.exposure === 'internal' ? z.privateSubnetId : z.publicSubnetId)),
       exposure: cluster.apiEndpoint.exposure,
       allowedCidrs: cluster.apiEndpoint.allowedCidrs,
+      dnsRecord: apiRecord,
     });
     const ingress = new IngressLoadBalancer(this, 'ingress', {
       loadBalancerName: names.ingressLoadBalancer,
@@ -133,7 +136,8 @@ export class ClusterStack extends TerraformStack {
     const machineImage = props.machineImage ?? MachineImage.ubuntu2404();
     const privateZones = network.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.privateSubnetId }));
     const nodeTags = { [names.clusterTagKey]: 'owned' };
-    const bootstrap = { cluster, settings, names, apiEndpoint: api.endpoint };
+    // Behind the alias record, the API server certificate also names the NLB so clients using either verify it.
+    const bootstrap = { cluster, settings, names, apiEndpoint: api.endpoint, apiAlternateNames: apiRecord ? [api.loadBalancerDnsName] : [] };
 
     const controlPlane = new ControlPlane(this, 'control-plane', {
       count: cluster.controlPlane.count,

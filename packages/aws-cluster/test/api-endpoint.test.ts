@@ -63,6 +63,16 @@ describe('ApiEndpoint', () => {
     it('rejects the whole internet', () => {
       expect(build({ allowedCidrs: ['0.0.0.0/0'] })).toThrow('ApiEndpoint: props.allowedCidrs[0] = "0.0.0.0/0"; expected a range of /8 or narrower (never the whole internet on the API)');
     });
+    it('rejects a record in a zone given by name instead of id', () => {
+      expect(build({ dnsRecord: { hostedZoneId: 'example.com', name: 'api.example.com' } })).toThrow(
+        'ApiEndpoint: props.dnsRecord.hostedZoneId = "example.com"; expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits',
+      );
+    });
+    it('rejects a record name that is not a fully qualified DNS name', () => {
+      expect(build({ dnsRecord: { hostedZoneId: 'Z1', name: 'api.example.com.' } })).toThrow(
+        'ApiEndpoint: props.dnsRecord.name = "api.example.com."; expected a fully qualified DNS name such as api.example.com: lowercase labels of at most 63 characters, at most 253 in all, no final dot',
+      );
+    });
     it('rejects an interval outside the NLB range', () => {
       expect(build({ healthCheck: check({ intervalSeconds: 4 }) })).toThrow('ApiEndpoint: props.healthCheck.intervalSeconds = 4; expected 5 to 300 seconds (NLB limits)');
     });

@@ -18,16 +18,22 @@ function validate(input: UserDataInput): void {
   if (input.pool && !input.cluster.workerPools.some((p) => p.name === input.pool?.name)) {
     throw new Error(`renderUserData: pool ${input.pool.name} is not a worker pool of cluster ${input.cluster.name}; expected one of ${input.cluster.workerPools.map((p) => p.name).join(', ')}`);
   }
-  if (!input.apiEndpoint || /[\s'"\\]/.test(input.apiEndpoint)) {
+  const unusable = (name: string) => !name || /[\s'"\\]/.test(name);
+  if (unusable(input.apiEndpoint)) {
     throw new Error(`renderUserData: apiEndpoint ${JSON.stringify(input.apiEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
   }
+  (input.apiAlternateNames ?? []).forEach((name, i) => {
+    if (unusable(name)) {
+      throw new Error(`renderUserData: apiAlternateNames[${i}] ${JSON.stringify(name)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
+    }
+  });
 }
 
 /**
  * Renders cloud-init user-data (plain text, `#cloud-config`). Infrastructure gzips and
  * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first; the text
- * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint` itself (the scripts travel
- * as one gzip+base64 bundle).
+ * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint` and `apiAlternateNames`
+ * themselves (the scripts travel as one gzip+base64 bundle).
  */
 export function renderUserData(input: UserDataInput): string {
   validate(input);
@@ -39,7 +45,7 @@ export function renderUserData(input: UserDataInput): string {
     text(`${ETC}/kubeadm-join.yaml.tmpl`, kubeadmJoinTemplate(input.apiEndpoint, input.pool), '0600'),
   ];
   if (role === 'control-plane') {
-    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint), '0600'));
+    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint, input.apiAlternateNames), '0600'));
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { renderUserData } from '../src';
+import { parse, parseAllDocuments } from 'yaml';
+import { renderUserData, type UserDataInput } from '../src';
 import { SCRIPTS_DIR } from '../src/private/script-bundle';
 import { API, inputFor, platform, requireTool } from './harness';
 
@@ -73,6 +74,20 @@ describe('rendered user-data', () => {
     }
   });
 
+  it('names the endpoint and every alternate name in the API server certificate', () => {
+    const clusterConfiguration = (input: UserDataInput) => {
+      const config = parse(renderUserData(input)) as { write_files: { path: string; content: string }[] };
+      const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
+      return parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
+    };
+    expect(clusterConfiguration(inputFor('production', 'control-plane'))).toMatchObject({ controlPlaneEndpoint: `${API}:6443`, apiServer: { certSANs: [API] } });
+    // Behind a Route 53 alias: the record is the endpoint, the NLB's own name stays valid for clients.
+    const record = '${aws_route53_record.api.fqdn}';
+    const aliased = clusterConfiguration({ ...inputFor('production', 'control-plane'), apiEndpoint: record, apiAlternateNames: [API] });
+    expect(aliased).toMatchObject({ controlPlaneEndpoint: `${record}:6443`, apiServer: { certSANs: [record, API] } });
+    expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
+  });
+
   it('names what is wrong with the input', () => {
     const worker = inputFor('production', 'worker');
     expect(() => renderUserData({ ...worker, pool: undefined })).toThrow('renderUserData: pool is required for role worker (cluster production)');
@@ -83,6 +98,9 @@ describe('rendered user-data', () => {
       'renderUserData: pool gpu is not a worker pool of cluster production; expected one of general, burst',
     );
     expect(() => renderUserData({ ...worker, apiEndpoint: 'a "b"' })).toThrow('renderUserData: apiEndpoint "a \\"b\\"" is not usable');
+    expect(() => renderUserData({ ...worker, apiAlternateNames: ['api.example.com', 'a b'] })).toThrow(
+      'renderUserData: apiAlternateNames[1] "a b" is not usable; expected a DNS name or a Terraform token string without spaces or quotes',
+    );
   });
 });
 

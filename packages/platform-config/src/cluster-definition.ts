@@ -89,7 +89,14 @@ export const clusterDefinitionSchema = z.strictObject({
     exposure: z.enum(['internal', 'internet-facing'], { error: 'expected internal or internet-facing' }).default('internal'),
     /** CIDRs allowed to reach TCP 6443 besides the VPC itself. @default [] */
     allowedCidrs: z.array(z.string()).default([]),
-  }).default({ exposure: 'internal', allowedCidrs: [] }),
+    /**
+     * A Route 53 alias A record `names.apiHostname` (`api.<name>.<settings.dns.hostedZoneName>`)
+     * for the load balancer, in the zone `settings.dns.hostedZoneId`; kubeadm's
+     * controlPlaneEndpoint then uses it, and the API server certificate names it and the
+     * load balancer's own DNS name. Needs `settings.dns`. @default false
+     */
+    dnsRecord: z.boolean({ error: 'expected true or false' }).default(false),
+  }).default({ exposure: 'internal', allowedCidrs: [], dnsRecord: false }),
   /** `per-az`: a NAT gateway in every AZ, each private subnet routing to its own; `single`: one, cheaper. @default 'per-az' */
   nat: z.enum(['per-az', 'single'], { error: 'expected per-az or single' }).default('per-az'),
   backups: z.strictObject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPlatform, subnetLayout, cidrsOverlap, parseCidr } from './index';
+import { clusterNames, defaultPlatform, subnetLayout, cidrsOverlap, parseCidr } from './index';
 
 describe('derived names', () => {
   const platform = defaultPlatform();
@@ -56,6 +56,15 @@ describe('derived names', () => {
     expect(platform.cluster('production').objectives.regionRtoSeconds).toBe(2400);
     expect(platform.cluster('dr').objectives.regionRtoSeconds).toBeUndefined();
     expect(platform.cluster('staging').objectives.regionRtoSeconds).toBeUndefined();
+  });
+
+  it('names the API alias record only when apiEndpoint.dnsRecord is on', () => {
+    expect(platform.cluster('production').apiEndpoint.dnsRecord).toBe(false);
+    expect(names.apiHostname).toBeUndefined();
+    const on = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, dnsRecord: true } }, platform.settings);
+    expect(on.apiHostname).toBe('api.production.hakube.example.com');
+    const withoutZone = clusterNames({ ...platform.cluster('production'), apiEndpoint: { dnsRecord: true } }, { ...platform.settings, dns: undefined });
+    expect(withoutZone.apiHostname).toBeUndefined();
   });
 
   it('has no replica bucket without a replica region', () => {

@@ -19,6 +19,11 @@ export interface ClusterNames {
   readonly workerInstanceProfile: string;
   readonly kmsAlias: string;
   readonly apiLoadBalancer: string;
+  /**
+   * Route 53 alias record of the API load balancer, `api.<cluster>.<settings.dns.hostedZoneName>`,
+   * when `apiEndpoint.dnsRecord` is on (and settings.dns is set); otherwise undefined.
+   */
+  readonly apiHostname: string | undefined;
   readonly apiTargetGroup: string;
   readonly etcdBackupBucket: string;
   /** The replica bucket in `backups.replicaRegion`, when replication is on. */
@@ -81,6 +86,9 @@ export interface AppBackupCredentialNames {
 /** Namespace of the stateful example (CloudNativePG) and of its backup credentials. */
 export const APP_DATA_NAMESPACE = 'data';
 
+/** First label of `ClusterNames.apiHostname`: `api.<cluster>.<zone>`. */
+const API_RECORD = 'api';
+
 /** Names shared by every cluster: the account-level CI identity stack and its roles. */
 export interface PlatformNames {
   readonly ciIdentityStack: string;
@@ -114,7 +122,10 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
   };
 }
 
-export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly gitops?: Partial<ClusterDefinition['gitops']> }, settings: PlatformSettings): ClusterNames {
+export function clusterNames(
+  cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
+  settings: PlatformSettings,
+): ClusterNames {
   const { name, region } = cluster;
   const org = settings.organization;
   const stack = `${name}-cluster`;
@@ -133,6 +144,7 @@ export function clusterNames(cluster: Pick<ClusterDefinition, 'name' | 'region' 
     kmsAlias: `alias/${name}-cluster`,
     apiLoadBalancer: `${name}-api`,
     apiTargetGroup: `${name}-api`,
+    apiHostname: cluster.apiEndpoint?.dnsRecord && settings.dns ? `${API_RECORD}.${name}.${settings.dns.hostedZoneName}` : undefined,
     etcdBackupBucket: `${org}-${name}-etcd-backups-${region}`,
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
     appBackupBucket: `${org}-${name}-app-backups-${region}`,

@@ -11,6 +11,9 @@ import { REGION_AVAILABILITY_ZONES, SUPPORTED_REGIONS } from './regions';
 const MIN_VPC_PREFIX = 16;
 const MAX_VPC_PREFIX = 20;
 const MAX_S3_BUCKET_NAME = 63;
+/** RFC 1035: a name of at most 253 characters (written without the final dot), each label at most 63. */
+const MAX_DNS_NAME = 253;
+const MAX_DNS_LABEL = 63;
 
 type Report = (path: string, value: unknown, expected: string) => void;
 
@@ -21,6 +24,13 @@ export function largestZoneShare(count: number, zones: number): number {
 
 export function etcdQuorum(members: number): number {
   return Math.floor(members / 2) + 1;
+}
+
+/** What breaks DNS limits in a derived name, or undefined when it fits. */
+function dnsNameProblem(name: string): string | undefined {
+  if (name.length > MAX_DNS_NAME) return `has ${name.length} characters (DNS allows ${MAX_DNS_NAME})`;
+  const long = name.split('.').find((label) => label.length > MAX_DNS_LABEL);
+  return long === undefined ? undefined : `has a label of ${long.length} characters (DNS allows ${MAX_DNS_LABEL} per label)`;
 }
 
 /** Rules that relate the fields of one (structurally valid) cluster to each other. */
@@ -103,6 +113,9 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
     if (!cidr) report(`apiEndpoint.allowedCidrs[${i}]`, text, 'expected an IPv4 CIDR block with no host bits set');
     else if (cidr.prefix < 8) report(`apiEndpoint.allowedCidrs[${i}]`, text, 'expected a range of /8 or narrower (never the whole internet on the API)');
   });
+  if (cluster.apiEndpoint.dnsRecord && !settings.dns) {
+    report('apiEndpoint.dnsRecord', cluster.apiEndpoint.dnsRecord, 'expected false while settings.dns is not set (the API alias record lives in its hosted zone)');
+  }
 
   if (objectives.tolerateAzLoss && cluster.nat === 'single') {
     report('nat', cluster.nat, `expected per-az ${azLossNote} (one NAT gateway takes every private subnet's egress down with its AZ)`);
@@ -134,6 +147,10 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
       report('name', cluster.name, `expected a shorter name: derived bucket ${bucket} has ${bucket.length} characters (S3 allows ${MAX_S3_BUCKET_NAME})`);
     }
   }
+  const apiHostnameProblem = names.apiHostname ? dnsNameProblem(names.apiHostname) : undefined;
+  if (apiHostnameProblem) {
+    report('apiEndpoint.dnsRecord', cluster.apiEndpoint.dnsRecord, `expected false or a shorter settings.dns.hostedZoneName: derived API record api.${cluster.name}.<settings.dns.hostedZoneName> ${apiHostnameProblem}`);
+  }
   return issues;
 }
 
@@ -151,6 +168,11 @@ export function platformIssues(clusters: readonly ClusterDefinition[], settings:
   }
   if (primaries.length > 0 && settings.dns && settings.dns.ttlSeconds !== LOAD_BALANCER_ALIAS_TTL_SECONDS) {
     issues.push({ path: 'settings.dns.ttlSeconds', value: settings.dns.ttlSeconds, expected: `expected ${LOAD_BALANCER_ALIAS_TTL_SECONDS} when a failover pair exists: the failover records are aliases of the ingress load balancers, whose TTL Route 53 fixes at ${LOAD_BALANCER_ALIAS_TTL_SECONDS} s` });
+  }
+  if (settings.dns) {
+    const appHostname = `${settings.dns.appRecord}.${settings.dns.hostedZoneName}`;
+    const problem = dnsNameProblem(appHostname);
+    if (problem) issues.push({ path: 'settings.dns.hostedZoneName', value: settings.dns.hostedZoneName, expected: `expected a name whose app record ${settings.dns.appRecord}.<hostedZoneName> fits DNS: it ${problem}` });
   }
   for (const i of primaries.slice(1)) {
     issues.push({ path: `clusters[${i}].failover`, value: clusters[i].failover, expected: `expected no second failover pair (clusters[${primaries[0]}] already names a standby; settings.dns has one app record)` });

@@ -64,6 +64,20 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['malformed allowed CIDR', (i) => (i.clusters[1].apiEndpoint.allowedCidrs[0] = 'office'), 'clusters[1].apiEndpoint.allowedCidrs[0]: got "office"; expected an IPv4 CIDR block with no host bits set'],
   ['API open to the whole internet', (i) => (i.clusters[1].apiEndpoint.allowedCidrs[0] = '0.0.0.0/0'), 'clusters[1].apiEndpoint.allowedCidrs[0]: got "0.0.0.0/0"; expected a range of /8 or narrower (never the whole internet on the API)'],
   ['unknown exposure', (i) => (i.clusters[1].apiEndpoint.exposure = 'public'), 'clusters[1].apiEndpoint.exposure: got "public"; expected internal or internet-facing'],
+  ['API record switch not a boolean', (i) => (i.clusters[0].apiEndpoint.dnsRecord = 'yes'), 'clusters[0].apiEndpoint.dnsRecord: got "yes"; expected true or false'],
+  ['API record without a hosted zone', (i) => {
+    i.clusters[0].apiEndpoint.dnsRecord = true;
+    delete i.settings.dns;
+  }, 'clusters[0].apiEndpoint.dnsRecord: got true; expected false while settings.dns is not set (the API alias record lives in its hosted zone)'],
+  ['API record name longer than DNS allows', (i) => {
+    i.clusters[0].apiEndpoint.dnsRecord = true;
+    i.settings.dns.hostedZoneName = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.com`;
+  }, 'clusters[0].apiEndpoint.dnsRecord: got true; expected false or a shorter settings.dns.hostedZoneName: derived API record api.staging.<settings.dns.hostedZoneName> has 258 characters (DNS allows 253)'],
+  ['API record name with a label longer than DNS allows', (i) => {
+    i.clusters[0].apiEndpoint.dnsRecord = true;
+    i.settings.dns.hostedZoneName = `${'x'.repeat(64)}.example.com`;
+  }, 'clusters[0].apiEndpoint.dnsRecord: got true; expected false or a shorter settings.dns.hostedZoneName: derived API record api.staging.<settings.dns.hostedZoneName> has a label of 64 characters (DNS allows 63 per label)'],
+  ['hosted zone label longer than DNS allows', (i) => (i.settings.dns.hostedZoneName = `${'z'.repeat(64)}.example.com`), `settings.dns.hostedZoneName: got "${'z'.repeat(64)}.example.com"; expected a name whose app record app.<hostedZoneName> fits DNS: it has a label of 64 characters (DNS allows 63 per label)`],
   ['single NAT while surviving an AZ', (i) => (i.clusters[1].nat = 'single'), `clusters[1].nat: got "single"; expected per-az ${AZ_NOTE} (one NAT gateway takes every private subnet's egress down with its AZ)`],
   ['unknown NAT strategy', (i) => (i.clusters[0].nat = 'none'), 'clusters[0].nat: got "none"; expected per-az or single'],
   ['snapshot interval too long', (i) => (i.clusters[1].backups.etcdSnapshotIntervalMinutes = 120), 'clusters[1].backups.etcdSnapshotIntervalMinutes: got 120; expected 1 to 60 minutes'],

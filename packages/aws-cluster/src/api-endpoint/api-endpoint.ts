@@ -3,11 +3,14 @@ import { KUBERNETES_PORTS, parseCidr } from '@platform/platform-config';
 import { Construct } from 'constructs';
 import { allowIngress, allowEgress } from '../security/rules';
 import { forwardTcp, networkLoadBalancer, validateSubnets, validateTargetHealthCheck } from '../private/network-load-balancer';
-import { invalidProp } from '../private/validation';
+import { HOSTED_ZONE_ID, HOSTED_ZONE_ID_EXPECTED, invalidProp } from '../private/validation';
 import { ApiHealthCheck } from './api-health-check';
 
 /** Limits that make a dead API server leave the pool fast enough for the API RTO. */
 export const MAX_API_DETECTION_SECONDS = 20;
+
+/** A fully qualified DNS name in lowercase, written without the final dot (at most 253 characters). */
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export interface ApiEndpointProps {
   readonly loadBalancerName: string;
@@ -23,7 +26,10 @@ export interface ApiEndpointProps {
   readonly healthCheck?: ApiHealthCheck;
   /** Seconds a deregistering node keeps open connections. @default 15 */
   readonly deregistrationDelaySeconds?: number;
-  /** An alias record for the endpoint in an existing hosted zone. @default - the NLB's own DNS name only */
+  /**
+   * An alias A record for the load balancer in an existing hosted zone (`evaluate_target_health`
+   * on); `endpoint` is then the record's name. @default - the NLB's own DNS name only
+   */
   readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
 }
 
@@ -101,5 +107,11 @@ function validate(props: ApiEndpointProps, check: ApiHealthCheck): void {
     if (!parsed) throw invalidProp('ApiEndpoint', `allowedCidrs[${i}]`, cidr, 'an IPv4 CIDR block');
     if (parsed.prefix < 8) throw invalidProp('ApiEndpoint', `allowedCidrs[${i}]`, cidr, 'a range of /8 or narrower (never the whole internet on the API)');
   });
+  if (props.dnsRecord) {
+    if (!HOSTED_ZONE_ID.test(props.dnsRecord.hostedZoneId)) throw invalidProp('ApiEndpoint', 'dnsRecord.hostedZoneId', props.dnsRecord.hostedZoneId, HOSTED_ZONE_ID_EXPECTED);
+    if (!DNS_NAME.test(props.dnsRecord.name)) {
+      throw invalidProp('ApiEndpoint', 'dnsRecord.name', props.dnsRecord.name, 'a fully qualified DNS name such as api.example.com: lowercase labels of at most 63 characters, at most 253 in all, no final dot');
+    }
+  }
   validateTargetHealthCheck('ApiEndpoint', check, { maxDetectionSeconds: MAX_API_DETECTION_SECONDS, why: 'a dead API server leaves the pool in time' });
 }

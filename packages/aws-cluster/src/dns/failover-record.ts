@@ -2,10 +2,8 @@ import { Route53HealthCheck } from '@cdktf/provider-aws/lib/route53-health-check
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { INGRESS_HEALTH_CHECK_PATH, LOAD_BALANCER_ALIAS_TTL_SECONDS } from '@platform/platform-config';
 import { Construct } from 'constructs';
-import { invalidProp } from '../private/validation';
+import { HOSTED_ZONE_ID, HOSTED_ZONE_ID_EXPECTED, invalidProp } from '../private/validation';
 import { FailoverHealthCheck } from './failover-health-check';
-
-const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 
 export type FailoverRecordRole = 'PRIMARY' | 'SECONDARY';
 
@@ -72,7 +70,7 @@ export class FailoverRecord extends Construct {
 
 function validate(props: FailoverRecordProps): FailoverHealthCheck {
   const construct = 'FailoverRecord';
-  if (!HOSTED_ZONE_ID.test(props.hostedZoneId)) throw invalidProp(construct, 'hostedZoneId', props.hostedZoneId, 'a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits');
+  if (!HOSTED_ZONE_ID.test(props.hostedZoneId)) throw invalidProp(construct, 'hostedZoneId', props.hostedZoneId, HOSTED_ZONE_ID_EXPECTED);
   if (props.setIdentifier.length === 0 || props.setIdentifier.length > 128) throw invalidProp(construct, 'setIdentifier', props.setIdentifier, '1 to 128 characters');
   const ttl = LOAD_BALANCER_ALIAS_TTL_SECONDS;
   const rto = props.recoveryObjectiveSeconds;

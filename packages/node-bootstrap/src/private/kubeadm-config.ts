@@ -27,8 +27,12 @@ function nodeRegistration(taints: readonly object[], labels: Readonly<Record<str
 
 const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
 
-/** ClusterConfiguration + InitConfiguration + KubeletConfiguration for the initialiser. */
-export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: string): string {
+/**
+ * ClusterConfiguration + InitConfiguration + KubeletConfiguration for the initialiser. The API
+ * server certificate names `apiEndpoint` and every `alternateNames` entry (e.g. the load
+ * balancer's own DNS name behind an alias record), so clients using either verify it.
+ */
+export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: string, alternateNames: readonly string[] = []): string {
   const t = failoverTimings(cluster);
   const init = {
     apiVersion: KUBEADM_API,
@@ -45,7 +49,7 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     controlPlaneEndpoint: endpoint(apiEndpoint),
     networking: { podSubnet: cluster.clusterNetwork.podCidr, serviceSubnet: cluster.clusterNetwork.serviceCidr },
     apiServer: {
-      certSANs: [apiEndpoint],
+      certSANs: [...new Set([apiEndpoint, ...alternateNames])],
       extraArgs: args({
         'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
         'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
