@@ -1,8 +1,7 @@
-import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { callsOf, FakeNode, inputFor, platform, type Rule } from './harness';
+import { callsOf, initialisedControlPlanes, inputFor, platform, type Rule, type SecretManifest } from './harness';
 
 // What the PostgreSQL add-on's s3Credentials reference, from the one source of truth.
 const names = platform.namesOf('production').appBackupCredentials;
@@ -13,21 +12,8 @@ const parameter = (stdout: string): Rule => ({ cmd: 'aws', args: `ssm get-parame
 const noNamespace: Rule = { cmd: 'kubectl', args: `get namespace ${names.namespace}`, exit: 1 };
 const MISSING_WARNING = `node-bootstrap-addons [app-backup-credentials] WARNING: no app backup credentials at ${names.ssmParameter}: no Secret ${names.namespace}/${names.secretName}, PostgreSQL backups will fail (see the CNPG Cluster status) until the parameter exists and 'install-addons.sh backup-credentials' runs`;
 
-const nodes: FakeNode[] = [];
-function controlPlane(rules: Rule[]): FakeNode {
-  const n = new FakeNode(inputFor('production', 'control-plane'), rules);
-  writeFileSync(join(n.kube, 'admin.conf'), '');
-  nodes.push(n);
-  return n;
-}
-afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
-
-interface SecretManifest {
-  kind: string;
-  metadata: { name: string; namespace: string };
-  type: string;
-  data: Record<string, string>;
-}
+const initialised = initialisedControlPlanes();
+const controlPlane = (rules: Rule[]) => initialised(inputFor('production', 'control-plane'), rules);
 const decoded = (manifest: SecretManifest) => Object.fromEntries(Object.entries(manifest.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
 describe('install-addons.sh: app backup credentials', () => {
@@ -38,8 +24,7 @@ describe('install-addons.sh: app backup credentials', () => {
     expect(env).toContain(`APP_BACKUP_NAMESPACE='${names.namespace}'\n`);
     expect(env).toContain(`APP_BACKUP_SECRET='${names.secretName}'\n`);
     expect(env).toContain(`APP_BACKUP_KEYS='${names.keys.accessKeyId} ${names.keys.secretAccessKey}'\n`);
-    const worker = new FakeNode(inputFor('production', 'worker'));
-    nodes.push(worker);
+    const worker = initialised(inputFor('production', 'worker'), []);
     expect(worker.file(join(worker.etc, 'env'))).not.toContain('APP_BACKUP');
   });
 

@@ -1,10 +1,9 @@
-import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ciliumValues, cloudControllerValues, FLUX_COMPONENTS, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync } from '@platform/platform-config';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { UserDataInput } from '../src';
-import { callsOf, FakeNode, inputFor, platform, type Rule } from './harness';
+import { callsOf, initialisedControlPlanes, inputFor, platform, type Rule, type SecretManifest } from './harness';
 
 // The Git Secret and parameter, from the one source of truth.
 const GIT = platform.namesOf('production').ssm.gitCredentials;
@@ -19,20 +18,7 @@ function production(auth: 'token' | 'none'): UserDataInput {
   return { ...input, cluster: { ...input.cluster, gitops: { ...input.cluster.gitops, auth } } };
 }
 
-const nodes: FakeNode[] = [];
-function controlPlane(input: UserDataInput, rules: Rule[]): FakeNode {
-  const n = new FakeNode(input, rules);
-  writeFileSync(join(n.kube, 'admin.conf'), '');
-  nodes.push(n);
-  return n;
-}
-afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
-
-interface SecretManifest {
-  kind: string;
-  metadata: { name: string; namespace: string };
-  data: Record<string, string>;
-}
+const controlPlane = initialisedControlPlanes();
 const secretsOf = (stdin: readonly (string | undefined)[]) => stdin.filter((s): s is string => s !== undefined).map((s) => parse(s) as SecretManifest);
 
 describe('first-boot Flux: the same objects Flux later applies from Git', () => {

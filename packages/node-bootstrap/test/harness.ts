@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { afterEach } from 'vitest';
 import { parse } from 'yaml';
 import { defaultPlatform } from '@platform/platform-config';
 import { renderUserData, type UserDataInput } from '../src';
@@ -160,4 +161,27 @@ export function requireTool(tool: string): boolean {
     console.warn(`\n${'!'.repeat(70)}\n${message}\n${'!'.repeat(70)}`);
   }
   return found;
+}
+
+/**
+ * Control-plane nodes past `kubeadm init` (an admin kubeconfig exists), for install-addons.sh
+ * scenarios; every node made by the returned function is removed after each test.
+ */
+export function initialisedControlPlanes(): (input: UserDataInput, rules: Rule[]) => FakeNode {
+  const nodes: FakeNode[] = [];
+  afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
+  return (input, rules) => {
+    const n = new FakeNode(input, rules);
+    writeFileSync(join(n.kube, 'admin.conf'), '');
+    nodes.push(n);
+    return n;
+  };
+}
+
+/** A Secret as install-addons.sh pipes it to `kubectl apply -f -`. */
+export interface SecretManifest {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly type?: string;
+  readonly data: Readonly<Record<string, string>>;
 }
