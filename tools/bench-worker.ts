@@ -1,10 +1,12 @@
 // One measured run in a fresh process: `tsx tools/bench-worker.ts <infra|gitops> <clusters|shipped> <outdir>`.
 import { performance } from 'node:perf_hooks';
 import { defaultPlatform, loadPlatform } from '@platform/platform-config';
+import { configureSynthProcess } from '@platform/synth-kit';
 import { generatedPlatform } from './generated-platform';
 
 async function main(): Promise<void> {
   const [app, size, outdir] = process.argv.slice(2);
+  configureSynthProcess(); // as the apps' synth entry points do (runCli)
   const started = performance.now();
   const platform = size === 'shipped' ? defaultPlatform() : loadPlatform(generatedPlatform(Number(size)));
   if (app === 'infra') {
