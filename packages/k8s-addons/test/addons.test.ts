@@ -217,6 +217,15 @@ describe('metrics-server, CoreDNS, monitoring', () => {
     expect(v.prometheus.prometheusSpec.replicas).toBe(2);
     expect(v.alertmanager.alertmanagerSpec.replicas).toBe(3);
   });
+
+  it.each(['prometheus', 'alertmanager'])('monitoring: the %s PDB renders only maxUnavailable (the chart defaults minAvailable: 1, and both bounds are invalid)', (component) => {
+    // kube-prometheus-stack's PDB templates emit each bound when truthy; its values default minAvailable to 1.
+    const pdb = values('production', 'infrastructure/controllers/monitoring.yaml')[component].podDisruptionBudget;
+    expect(pdb.enabled).toBe(true);
+    expect(pdb.maxUnavailable).toBe(1);
+    expect(pdb).toHaveProperty('minAvailable');
+    expect(Boolean(pdb.minAvailable), 'minAvailable must be present and falsy so it overrides the chart default').toBe(false);
+  });
 });
 
 describe('apps', () => {

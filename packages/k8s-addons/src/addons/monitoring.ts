@@ -24,6 +24,14 @@ function spreadByName(name: string) {
 }
 
 /**
+ * PDB values for the chart's Prometheus and Alertmanager: one pod down at a time. The chart
+ * defaults `minAvailable: 1` and renders every truthy bound, and a PDB with both bounds is
+ * rejected by the API server (failing the whole release), so `minAvailable` is blanked: the
+ * template skips an empty value. (null would remove the default too, but cdk8s drops nulls.)
+ */
+const ONE_AT_A_TIME_PDB = { enabled: true, minAvailable: '', maxUnavailable: 1 } as const;
+
+/**
  * kube-prometheus-stack: Prometheus and Alertmanager replicated across zones on gp3
  * volumes, Grafana, node-exporter and kube-state-metrics (exporting node zone labels so
  * alerts can group by zone). Rules live in MonitoringAlerts (next layer, after the CRDs).
@@ -65,11 +73,11 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
           tolerations,
           storageSpec: { volumeClaimTemplate: { spec: { storageClassName: GP3_STORAGE_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: props.storage } } } } },
         },
-        podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+        podDisruptionBudget: { ...ONE_AT_A_TIME_PDB },
       },
       alertmanager: {
         alertmanagerSpec: { replicas: props.alertmanagerReplicas, topologySpreadConstraints: spreadByName('alertmanager'), tolerations },
-        podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+        podDisruptionBudget: { ...ONE_AT_A_TIME_PDB },
       },
       grafana: { replicas: 1, tolerations },
     };
