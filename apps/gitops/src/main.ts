@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { synthClusterTree } from '@platform/k8s-addons';
+import { defaultAddOns, synthClusterTree, type AddOn } from '@platform/k8s-addons';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { replaceDirectoryAtomically, runCli } from '@platform/synth-kit';
 
@@ -11,8 +11,12 @@ export const CLUSTERS_DIR = join(__dirname, '..', '..', '..', 'clusters');
  * memory first, so a bad definition or add-on prop throws before anything is written, and
  * the folder is swapped in atomically.
  */
-export async function synthClusters(outdir: string = CLUSTERS_DIR, platform: Platform = defaultPlatform()): Promise<void> {
-  const trees = platform.clusters.map((cluster) => ({ cluster: cluster.name, tree: synthClusterTree(platform, cluster.name) }));
+export async function synthClusters(
+  outdir: string = CLUSTERS_DIR,
+  platform: Platform = defaultPlatform(),
+  addOns: readonly AddOn[] = defaultAddOns(),
+): Promise<void> {
+  const trees = platform.clusters.map((cluster) => ({ cluster: cluster.name, tree: synthClusterTree(platform, cluster.name, addOns) }));
   await replaceDirectoryAtomically(outdir, (staging) => {
     for (const { cluster, tree } of trees) {
       for (const [path, content] of Object.entries(tree)) {

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { loadPlatform, platformInput, PlatformConfigError } from '@platform/platform-config';
+import { AddOnValidationError, defaultAddOns, SampleWebService, type AddOn, type AddOnContext } from '@platform/k8s-addons';
+import { defaultPlatform, loadPlatform, platformInput, PlatformConfigError } from '@platform/platform-config';
 import { hashTree } from '@platform/synth-kit';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,31 @@ describe('synthClusters', () => {
     const bad = () => loadPlatform({ ...platformInput, clusters: [{ ...platformInput.clusters[0]!, controlPlane: { count: 0, instanceType: 'm7i.large' } }] });
     await expect(async () => synthClusters(join(out, 'clusters'), bad())).rejects.toThrow(PlatformConfigError);
     expect(hashTree(join(out, 'clusters'))).toEqual(before);
+  });
+
+  it('writes nothing when an add-on fails on a later cluster, after earlier clusters built', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gitops-d-'));
+    mkdirSync(join(out, 'clusters', 'staging'), { recursive: true });
+    writeFileSync(join(out, 'clusters', 'staging', 'kustomization.yaml'), 'previous\n');
+    const before = hashTree(join(out, 'clusters'));
+    const platform = defaultPlatform();
+    const last = platform.clusters.at(-1)!.name;
+    const built: string[] = [];
+    const failsOnLast = defaultAddOns().map((addOn) =>
+      addOn instanceof SampleWebService
+        ? Object.assign(Object.create(addOn) as AddOn, {
+            validate(ctx: AddOnContext) {
+              built.push(ctx.cluster.name);
+              if (ctx.cluster.name === last) throw new AddOnValidationError(addOn.id, 'replicas', 0, 'expected at least 1');
+              addOn.validate(ctx);
+            },
+          })
+        : addOn,
+    );
+    await expect(synthClusters(join(out, 'clusters'), platform, failsOnLast)).rejects.toThrow('sample-web: replicas is 0; expected at least 1');
+    expect(built).toEqual(platform.clusters.map((c) => c.name));
+    expect(hashTree(join(out, 'clusters'))).toEqual(before);
+    expect(readdirSync(out)).toEqual(['clusters']);
   });
 
   it('kubectl kustomize succeeds on every folder under clusters/<cluster>', () => {

@@ -20,7 +20,15 @@ export async function replaceDirectoryAtomically(target: string, produce: (stagi
     throw error;
   }
   rmSync(previous, { recursive: true, force: true });
-  if (existsSync(target)) renameSync(target, previous);
-  renameSync(staging, target);
+  const hadPrevious = existsSync(target);
+  if (hadPrevious) renameSync(target, previous);
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    // Put the old output back rather than leave it only in a hidden folder.
+    if (hadPrevious) renameSync(previous, target);
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
   rmSync(previous, { recursive: true, force: true });
 }
