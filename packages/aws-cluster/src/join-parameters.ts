@@ -1,4 +1,5 @@
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
 import { Construct } from 'constructs';
 import { invalidProp } from './private/validation';
 
@@ -11,9 +12,6 @@ export interface JoinParametersProps {
 
 /** The SecureStrings JoinParameters creates, by prop (and construct id). */
 export const JOIN_PARAMETER_KEYS = ['joinToken', 'caCertHash', 'certificateKey'] as const;
-
-/** Value a parameter holds until the first control-plane node writes the real one. */
-export const JOIN_PARAMETER_PLACEHOLDER = 'pending';
 
 /**
  * kubeadm join material as SecureString parameters under the cluster's SSM path, encrypted
@@ -35,6 +33,7 @@ export class JoinParameters extends Construct {
         name,
         type: 'SecureString',
         keyId: props.kmsKeyArn,
+        // Until a control-plane node writes the real value; the nodes read it as "not published yet".
         value: JOIN_PARAMETER_PLACEHOLDER,
         description: `kubeadm ${key}, written by the control-plane nodes`,
         lifecycle: { ignoreChanges: ['value'] },

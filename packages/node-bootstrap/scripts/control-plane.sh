@@ -10,9 +10,10 @@ load_env
 : "${LOCK_WAIT_ATTEMPTS:=180}"
 PKI=$KUBE_DIR/pki
 
-# Prints init or join once this node knows what to do.
+# Prints init or join once this node knows what to do. Join material counts only once a
+# node has published it: Terraform creates the parameters with a placeholder value.
 decide_role() {
-  local attempt holder
+  local attempt holder published
   for ((attempt = 1; attempt <= LOCK_WAIT_ATTEMPTS; attempt++)); do
     if aws ssm put-parameter --region "$REGION" --name "$SSM_INIT_LOCK" --value "$INSTANCE_ID" --type String >/dev/null 2>&1; then
       log "took the init lock $SSM_INIT_LOCK"
@@ -23,11 +24,15 @@ decide_role() {
       log "this instance holds the init lock (re-run)"
       echo init && return
     fi
-    if ssm_get "$SSM_JOIN_TOKEN" >/dev/null; then
+    published=0
+    join_value "$SSM_JOIN_TOKEN" >/dev/null || published=$?
+    if ((published == 0)); then
       log "cluster initialised by $holder; joining"
       echo join && return
     fi
-    if instance_gone "$holder"; then
+    # Take over only when SSM says "not published" and EC2 says the holder is gone: an
+    # error on either side means "unknown", and a second initialiser would split the cluster.
+    if ((published == 3)) && instance_gone "$holder"; then
       # Only one waiter may take over from a dead initialiser: a second lock per holder.
       if aws ssm put-parameter --region "$REGION" --name "$SSM_INIT_LOCK/takeover-$holder" --value "$INSTANCE_ID" --type String >/dev/null 2>&1; then
         aws ssm put-parameter --region "$REGION" --name "$SSM_INIT_LOCK" --value "$INSTANCE_ID" --type String --overwrite >/dev/null ||
@@ -42,11 +47,17 @@ decide_role() {
   die "no join material after $LOCK_WAIT_ATTEMPTS attempts (init lock held by $holder)"
 }
 
+# Succeeds only when EC2 says the instance no longer exists (terminated, or unknown id).
+# Throttling, AccessDenied or no network prove nothing: the holder may be alive.
 instance_gone() {
   local state
-  state=$(aws ec2 describe-instances --region "$REGION" --instance-ids "$1" --query 'Reservations[].Instances[].State.Name' --output text 2>/dev/null) ||
-    return 0 # InvalidInstanceID.NotFound: terminated long ago
-  [[ -z $state || $state == terminated || $state == shutting-down ]]
+  if ! aws_call ec2 describe-instances --region "$REGION" --instance-ids "$1" --query 'Reservations[].Instances[].State.Name' --output text; then
+    [[ $AWS_ERR == *InvalidInstanceID.NotFound* ]] && return 0
+    log "cannot tell whether $1 still exists ($AWS_ERR): waiting"
+    return 1
+  fi
+  state=$AWS_OUT
+  [[ -z $state || $state == None || $state == terminated || $state == shutting-down ]]
 }
 
 # Private IPs of control-plane instances that still exist (stopped ones may come back).
@@ -58,35 +69,52 @@ live_control_plane_ips() {
     --query 'Reservations[].Instances[].PrivateIpAddress' --output text
 }
 
+# kubeadm writes admin.conf early: only this marker, written once `kubeadm init` succeeded,
+# proves the init finished. It holds the snapshot the init restored, if any.
+INIT_DONE=$STATE_DIR/kubeadm-init.done
+
 init_cluster() {
-  local key restore_key
-  if [[ -f $KUBE_DIR/admin.conf ]]; then
+  local key restore_key status=0
+  if [[ -f $INIT_DONE ]]; then
     log "kubeadm init already done on this node"
+    restore_key=$(<"$INIT_DONE")
   else
-    if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/kube-apiserver.yaml ]]; then
+    if [[ -e $ETCD_DATA_DIR/member ]]; then
+      # Never delete etcd data (kubeadm reset would): an unfinished attempt's data is set aside.
+      mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.unfinished-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
+    fi
+    if [[ -f $KUBE_DIR/admin.conf || -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/kube-apiserver.yaml || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
       step reset-unfinished-init
       kubeadm reset --force || die "kubeadm reset of an unfinished init failed"
     fi
-    if [[ -e $ETCD_DATA_DIR/member ]]; then
-      # Never delete etcd data: an unfinished attempt's data is set aside.
-      mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.unfinished-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
-    fi
-    restore_key=$(ssm_get "$SSM_RESTORE_FROM") || restore_key=
+    step read-restore-request
+    restore_key=$(ssm_get "$SSM_RESTORE_FROM") || status=$?
+    case $status in
+      0) [[ $restore_key != None ]] || restore_key= ;;
+      3) restore_key= ;;
+      *) die "cannot read $SSM_RESTORE_FROM: refusing to guess whether a restore was requested" ;;
+    esac
     key=$(kubeadm certs certificate-key) || die "kubeadm certs certificate-key failed"
     CERTIFICATE_KEY=$key
     export CERTIFICATE_KEY
     render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-init.yaml" NODE_NAME NODE_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
     local extra=()
-    if [[ -n $restore_key && $restore_key != None ]]; then
+    if [[ -n $restore_key ]]; then
       step etcd-restore
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
       extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
     fi
     step kubeadm-init
     kubeadm init --config "$STATE_DIR/kubeadm-init.yaml" --upload-certs "${extra[@]}" || die "kubeadm init failed"
-    if [[ -n $restore_key && $restore_key != None ]]; then
-      aws ssm delete-parameter --region "$REGION" --name "$SSM_RESTORE_FROM" || die "could not clear $SSM_RESTORE_FROM"
+    printf '%s\n' "$restore_key" >"$INIT_DONE"
+  fi
+  if [[ -n $restore_key ]]; then
+    step clear-restore-request
+    if ! aws_call ssm delete-parameter --region "$REGION" --name "$SSM_RESTORE_FROM" && [[ $AWS_ERR != *ParameterNotFound* ]]; then
+      die "could not clear $SSM_RESTORE_FROM: $AWS_ERR"
     fi
+    # Cleared once: a re-run must not remove a restore request made later.
+    printf '\n' >"$INIT_DONE"
   fi
   step publish-join-material
   run_sibling join-material.sh publish || die "publishing join material failed"
@@ -117,9 +145,9 @@ remove_stale_members() {
 
 join_cluster() {
   step read-join-material
-  JOIN_TOKEN=$(ssm_get "$SSM_JOIN_TOKEN") || die "cannot read $SSM_JOIN_TOKEN"
-  CA_CERT_HASH=$(ssm_get "$SSM_CA_CERT_HASH") || die "cannot read $SSM_CA_CERT_HASH"
-  CERTIFICATE_KEY=$(ssm_get "$SSM_CERTIFICATE_KEY") || die "cannot read $SSM_CERTIFICATE_KEY"
+  JOIN_TOKEN=$(join_value "$SSM_JOIN_TOKEN") || die "no published join token in $SSM_JOIN_TOKEN"
+  CA_CERT_HASH=$(join_value "$SSM_CA_CERT_HASH") || die "no published CA hash in $SSM_CA_CERT_HASH"
+  CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
   export JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
   render_template "$BOOTSTRAP_ETC/kubeadm-join.yaml.tmpl" "$STATE_DIR/kubeadm-join.yaml" NODE_NAME NODE_IP INSTANCE_ID AVAILABILITY_ZONE JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
   if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then

@@ -58,7 +58,45 @@ node_identity() {
   export INSTANCE_ID AVAILABILITY_ZONE NODE_IP NODE_NAME
 }
 
-ssm_get() { aws ssm get-parameter --region "$REGION" --name "$1" --with-decryption --query Parameter.Value --output text 2>/dev/null; }
+# aws_call ARGS...: runs aws with its stdout in AWS_OUT and its stderr (one line) in AWS_ERR,
+# so a caller can tell "does not exist" from throttling, AccessDenied or no network.
+aws_call() {
+  local errors status=0
+  errors=$(mktemp) || die "mktemp failed"
+  AWS_OUT=$(aws "$@" 2>"$errors") || status=$?
+  AWS_ERR=$(tr '\n' ' ' <"$errors")
+  rm -f "$errors"
+  return "$status"
+}
+
+# ssm_get NAME: prints the value. Exit 3 when the parameter does not exist; any other
+# failure is retried SSM_READ_ATTEMPTS times, then exit 1 (never mistaken for "absent").
+ssm_get() {
+  local attempt
+  for ((attempt = 1; ; attempt++)); do
+    if aws_call ssm get-parameter --region "$REGION" --name "$1" --with-decryption --query Parameter.Value --output text; then
+      printf '%s\n' "$AWS_OUT"
+      return 0
+    fi
+    [[ $AWS_ERR != *ParameterNotFound* ]] || return 3
+    if ((attempt >= ${SSM_READ_ATTEMPTS:-5})); then
+      log "reading $1 failed $attempt times: $AWS_ERR"
+      return 1
+    fi
+    log "reading $1 failed ($attempt/${SSM_READ_ATTEMPTS:-5}): $AWS_ERR; retrying in ${RETRY_SLEEP_SECONDS}s"
+    sleep "$RETRY_SLEEP_SECONDS"
+  done
+}
+
+# join_value NAME: prints join material a node has published. Exit 3 while it is absent,
+# empty or still Terraform's placeholder (not published yet); exit 1 when SSM cannot be read.
+join_value() {
+  local value status=0
+  value=$(ssm_get "$1") || status=$?
+  ((status == 0)) || return "$status"
+  [[ -n $value && $value != None && $value != "$JOIN_PLACEHOLDER" ]] || return 3
+  printf '%s\n' "$value"
+}
 
 ssm_put_secret() {
   aws ssm put-parameter --region "$REGION" --name "$1" --value "$2" --type SecureString --key-id "$KMS_KEY" --overwrite >/dev/null

@@ -40,9 +40,14 @@ install_containerd() {
   systemctl enable --now containerd || die "enabling containerd failed"
 }
 
+kubernetes_installed() { [[ $(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null) == "$K8S_VERSION"-* ]]; }
+aws_cli_installed() { [[ $(aws --version 2>/dev/null) == *"aws-cli/$AWSCLI_VERSION "* ]]; }
+# No `| grep -q` here: grep exits at the first line and etcdctl dies writing the second (pipefail).
+etcd_tools_installed() { [[ $(etcdctl version 2>/dev/null) == *"etcdctl version: $ETCD_VERSION"$'\n'* ]]; }
+
 install_kubernetes_packages() {
   step kubernetes-packages
-  if [[ $(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null) == "$K8S_VERSION"-* ]]; then
+  if kubernetes_installed; then
     log "kubeadm $K8S_VERSION already installed"
     return
   fi
@@ -60,7 +65,7 @@ install_kubernetes_packages() {
 
 install_aws_cli() {
   step aws-cli
-  if [[ $(aws --version 2>/dev/null) == *"aws-cli/$AWSCLI_VERSION "* ]]; then return; fi
+  if aws_cli_installed; then return; fi
   local work
   work=$(mktemp -d)
   retry 5 curl -fsSL -o "$work/awscli.zip" "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m)-$AWSCLI_VERSION.zip" || die "downloading AWS CLI $AWSCLI_VERSION failed"
@@ -72,8 +77,7 @@ install_aws_cli() {
 # etcdctl/etcdutl of the etcd version kubeadm runs, checked against the release's SHA256SUMS.
 install_etcd_tools() {
   step etcd-tools
-  # No `| grep -q` here: grep exits at the first line and etcdctl dies writing the second (pipefail).
-  if [[ $(etcdctl version 2>/dev/null) == *"etcdctl version: $ETCD_VERSION"$'\n'* ]]; then return; fi
+  if etcd_tools_installed; then return; fi
   local work base name
   work=$(mktemp -d)
   name=etcd-v$ETCD_VERSION-linux-$ARCH
@@ -86,10 +90,29 @@ install_etcd_tools() {
   rm -rf "$work"
 }
 
+# What a finished preparation installed; a reboot of a prepared node with these versions
+# skips apt and downloads (an apt-get upgrade could restart containerd under a running
+# node, and without egress the retries would hold the boot for minutes).
+PREP_DONE=$STATE_DIR/node-prep.done
+pinned() { printf 'kubernetes=%s aws-cli=%s etcd=%s\n' "$K8S_VERSION" "$AWSCLI_VERSION" "${ETCD_VERSION:-none}"; }
+prepared() {
+  [[ -f $PREP_DONE && $(<"$PREP_DONE") == "$(pinned)" ]] || return 1
+  kubernetes_installed && aws_cli_installed || return 1
+  [[ $ROLE != control-plane ]] || etcd_tools_installed
+}
+
+# Swap and kernel settings are local and cheap: always re-applied.
 disable_swap
 kernel_settings
+step check-prepared
+if prepared; then
+  log "node already prepared ($(pinned))"
+  exit 0
+fi
 install_containerd
 install_kubernetes_packages
 install_aws_cli
 if [[ $ROLE == control-plane ]]; then install_etcd_tools; fi
+mkdir -p "$STATE_DIR"
+pinned >"$PREP_DONE"
 log "node prepared"

@@ -9,10 +9,11 @@ LOG_TAG=node-bootstrap-worker
 load_env
 : "${JOIN_WAIT_ATTEMPTS:=180}"
 
+# Terraform creates the parameters with a placeholder: only a published value counts.
 wait_for_join_material() {
   local attempt
   for ((attempt = 1; attempt <= JOIN_WAIT_ATTEMPTS; attempt++)); do
-    if JOIN_TOKEN=$(ssm_get "$SSM_JOIN_TOKEN") && CA_CERT_HASH=$(ssm_get "$SSM_CA_CERT_HASH"); then
+    if JOIN_TOKEN=$(join_value "$SSM_JOIN_TOKEN") && CA_CERT_HASH=$(join_value "$SSM_CA_CERT_HASH"); then
       export JOIN_TOKEN CA_CERT_HASH
       return
     fi

@@ -49,6 +49,12 @@ describe('joinMaterialTimings', () => {
     expect(t.maxAgeSeconds).toBeLessThan(t.certificateKeyLifetimeSeconds);
     expect(t.maxAgeSeconds).toBeLessThan(t.tokenTtlSeconds);
   });
+
+  it('lets the refresh lock of a node that died mid-refresh expire before the next timer run', () => {
+    const t = joinMaterialTimings();
+    expect(t.refreshLockSeconds).toBeLessThan(t.refreshTimerSeconds - t.refreshJitterSeconds);
+    expect(t.refreshLockSeconds).toBeGreaterThanOrEqual(60);
+  });
 });
 
 describe('snapshotSchedule', () => {

@@ -91,6 +91,11 @@ export interface JoinMaterialTimings {
   readonly refreshJitterSeconds: number;
   /** Oldest the published material can get: refreshAfter + timer + jitter (< certificate lifetime). */
   readonly maxAgeSeconds: number;
+  /**
+   * Lifetime of the refresh lock (a publish takes seconds): after it, another node may break
+   * the lock of a node that died mid-refresh. Shorter than the timer, so a dead holder costs one round.
+   */
+  readonly refreshLockSeconds: number;
 }
 
 export function joinMaterialTimings(): JoinMaterialTimings {
@@ -104,6 +109,7 @@ export function joinMaterialTimings(): JoinMaterialTimings {
     refreshTimerSeconds,
     refreshJitterSeconds,
     maxAgeSeconds: refreshAfterSeconds + refreshTimerSeconds + refreshJitterSeconds,
+    refreshLockSeconds: 300,
   };
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { callsOf, initialisedControlPlanes, inputFor, platform, type Rule, type SecretManifest } from './harness';
+import { callsOf, initialisedControlPlanes, inputFor, parameterNotFound, platform, type Rule, type SecretManifest } from './harness';
 
 // What the PostgreSQL add-on's s3Credentials reference, from the one source of truth.
 const names = platform.namesOf('production').appBackupCredentials;
@@ -63,7 +63,7 @@ describe('install-addons.sh: app backup credentials', () => {
   });
 
   it('warns and continues when the parameter is missing: no namespace, no Secret', () => {
-    const n = controlPlane([{ cmd: 'aws', args: `ssm get-parameter * --name ${names.ssmParameter} *`, exit: 254 }]);
+    const n = controlPlane([parameterNotFound(names.ssmParameter)]);
     const result = n.run('install-addons.sh', ['backup-credentials']);
     expect(result.status, result.stderr).toBe(0);
     expect(callsOf(result.calls, 'aws', 'kubectl')).toEqual([GET]);
@@ -95,7 +95,7 @@ describe('install-addons.sh: app backup credentials', () => {
     const manifests = present.stdin.filter((s): s is string => s !== undefined).map((s) => parse(s) as SecretManifest);
     expect(manifests.map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual([`${names.namespace}/${names.secretName}`, 'flux-system/flux-system']);
 
-    const without = controlPlane([...base, { cmd: 'aws', args: `ssm get-parameter * --name ${names.ssmParameter} *`, exit: 254 }]);
+    const without = controlPlane([...base, parameterNotFound(names.ssmParameter)]);
     const missing = without.run('install-addons.sh');
     expect(missing.status, missing.stderr).toBe(0);
     expect(missing.stderr).toContain(MISSING_WARNING);

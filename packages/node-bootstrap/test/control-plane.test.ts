@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callsOf, FakeNode, inputFor, type Rule } from './harness';
+import { ETCD_METRICS_PORT, JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
+import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const LOCK = '/hakube/production/kubeadm/init-lock';
@@ -10,15 +11,47 @@ const TOKEN = '/hakube/production/kubeadm/join-token';
 const HASH = '/hakube/production/kubeadm/ca-cert-hash';
 const CERT_KEY = '/hakube/production/kubeadm/certificate-key';
 const ASGS = 'production-control-plane-a,production-control-plane-b,production-control-plane-c';
+const RESTORE = '/hakube/production/kubeadm/restore-from';
+const REFRESH_LOCK = '/hakube/production/kubeadm/join-refresh-lock';
 const KEY = 'a'.repeat(64);
+// BOOTSTRAP_NOW_EPOCH (harness) + JOIN_REFRESH_LOCK_SECONDS.
+const LOCK_VALUE = `i-new ${Date.UTC(2025, 5, 30, 12) / 1000 + 300}`;
 const get = (name: string) => `aws ssm get-parameter ${REGION} --name ${name} --with-decryption --query Parameter.Value --output text`;
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --overwrite`;
+const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
 const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].PrivateIpAddress --output text`;
 
 const publishRules: Rule[] = [
   { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
   { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
 ];
+/** What join-material.sh publish issues under its lock (the token last), then install-addons.sh. */
+const publishAndAddons = (addons: string) => [
+  `aws ssm put-parameter ${REGION} --name ${REFRESH_LOCK} --value ${LOCK_VALUE} --type String`,
+  'kubeadm certs certificate-key',
+  `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
+  'kubeadm token create --ttl 14400s --print-join-command',
+  put(CERT_KEY, KEY),
+  put(HASH, 'sha256:feed'),
+  put(TOKEN, 'abcdef.0123456789abcdef'),
+  get(REFRESH_LOCK),
+  `aws ssm delete-parameter ${REGION} --name ${REFRESH_LOCK}`,
+  'helm version --short',
+  `helm upgrade --install cilium --repo https://helm.cilium.io cilium --version 1.18.2 --namespace kube-system --create-namespace --values ${addons}/cilium-values.yaml`,
+  `helm upgrade --install aws-cloud-controller-manager --repo https://kubernetes.github.io/cloud-provider-aws aws-cloud-controller-manager --version 0.0.10 --namespace kube-system --create-namespace --values ${addons}/ccm-values.yaml`,
+  expect.stringMatching(/^helm upgrade --install flux-operator oci:\/\/ghcr\.io\/controlplaneio-fluxcd\/charts\/flux-operator --version \S+ --namespace flux-system --create-namespace --values \S+\/flux-operator-values\.yaml$/),
+  get('/hakube/production/data/app-backup-credentials'),
+  'kubectl get namespace data',
+  'kubectl apply -f -',
+  'kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io',
+  get('/hakube/production/flux/git-credentials'),
+  'kubectl apply -f -',
+  `kubectl apply -f ${addons}/flux-instance.yaml`,
+];
+const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer';
+/** Everything but the IMDS reads. */
+const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
+
 const joinMaterial: Rule[] = [
   { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: 'abcdef.0123456789abcdef\n' },
   { cmd: 'aws', args: `ssm get-parameter * --name ${HASH} *`, stdout: 'sha256:feed\n' },
@@ -28,7 +61,14 @@ const joinMaterial: Rule[] = [
 const nodes: FakeNode[] = [];
 function controlPlane(rules: Rule[]) {
   const node = new FakeNode(inputFor('production', 'control-plane'));
-  node.setRules([...rules, { cmd: 'kubeadm', args: 'init *', creates: join(node.kube, 'admin.conf') }, { cmd: 'helm', args: 'version --short', stdout: 'v3.19.0+g3d8990f\n' }]);
+  node.setRules([
+    ...rules,
+    { cmd: 'kubeadm', args: 'init --config *', creates: join(node.kube, 'admin.conf') },
+    { cmd: 'helm', args: 'version --short', stdout: 'v3.19.0+g3d8990f\n' },
+    { cmd: 'aws', args: `ssm get-parameter * --name ${REFRESH_LOCK} *`, stdout: `${LOCK_VALUE}\n` },
+    { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
+    { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/data/app-backup-credentials *', stdout: 'AKIAX:secret\n' },
+  ]);
   nodes.push(node);
   return node;
 }
@@ -36,15 +76,17 @@ afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true,
 
 describe('control-plane.sh: exactly one initialiser', () => {
   it('takes the lock with a create-only put and initialises, publishes join material, installs add-ons', () => {
-    const node = controlPlane([...publishRules, { cmd: 'aws', args: `ssm get-parameter * --name /hakube/production/kubeadm/restore-from *`, exit: 254 }]);
+    const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const initConfig = join(node.state, 'kubeadm-init.yaml');
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'systemctl').slice(0, 4)).toEqual([
+    expect(commands(result.calls)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
-      get('/hakube/production/kubeadm/restore-from'),
+      get(RESTORE),
       'kubeadm certs certificate-key',
       `kubeadm init --config ${initConfig} --upload-certs`,
+      ...publishAndAddons(join(node.etc, 'addons')),
+      TIMERS,
     ]);
     // The lock put never overwrites: that is what makes it a lock.
     expect(result.calls[0]).not.toContain('--overwrite');
@@ -59,9 +101,10 @@ describe('control-plane.sh: exactly one initialiser', () => {
       expect(rendered).toMatch(new RegExp(`- name: ${flag}\\n +value: ${value}\\n`));
     }
     expect(rendered).toContain('nodeStatusUpdateFrequency: 4s\nnodeStatusReportFrequency: 60s\nnodeLeaseDurationSeconds: 16\n');
-    expect(callsOf(result.calls, 'aws')).toContain(put(TOKEN, 'abcdef.0123456789abcdef'));
-    expect(callsOf(result.calls, 'helm').map((c) => c.split(' ').slice(0, 4).join(' '))).toContain('helm upgrade --install cilium');
-    expect(callsOf(result.calls, 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
+    // etcd metrics on every address (kubeadm's default is 127.0.0.1), so Prometheus can scrape them.
+    expect(rendered).toContain(`etcd:\n  local:\n    dataDir: /var/lib/etcd\n    extraArgs:\n      - name: listen-metrics-urls\n        value: http://0.0.0.0:${ETCD_METRICS_PORT}\n`);
+    expect(ETCD_METRICS_PORT).toBe(2381);
+    expect(node.exists(join(node.state, 'kubeadm-init.done'))).toBe(true);
     expect(node.exists(join(node.state, 'control-plane.done'))).toBe(true);
   });
 
@@ -124,33 +167,92 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(relevant).not.toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove aa');
   });
 
-  it('takes over once when the lock holder died before publishing join material', () => {
+  it('waits while the join material is still Terraform\'s placeholder, then takes over once the holder is gone', () => {
     const node = controlPlane([
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} --value i-new --type String`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-dead\n' },
-      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-dead *', stdout: 'running\n', times: 1 },
       { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-dead *', stdout: 'terminated\n' },
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', exit: 254 },
+      parameterNotFound(RESTORE),
       ...publishRules,
     ]);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'aws').slice(0, 6)).toEqual([
+    const round = [`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, get(LOCK), get(TOKEN), describeHolder('i-dead')];
+    expect(commands(result.calls)).toEqual([
+      ...round,
+      'sleep 10',
+      ...round,
+      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-dead --value i-new --type String`,
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      get(RESTORE),
+      'kubeadm certs certificate-key',
+      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`,
+      ...publishAndAddons(join(node.etc, 'addons')),
+      TIMERS,
+    ]);
+    expect(result.stderr).toContain('initialiser i-dead died before publishing join material; took over');
+  });
+
+  it('takes over when EC2 no longer knows the holder (InvalidInstanceID.NotFound)', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} --value i-new --type String`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-old\n' },
+      parameterNotFound(TOKEN),
+      awsError('ec2 describe-instances * --instance-ids i-old *', 'InvalidInstanceID.NotFound'),
+      parameterNotFound(RESTORE),
+      ...publishRules,
+    ]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(commands(result.calls).slice(0, 7)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(LOCK),
       get(TOKEN),
-      `aws ec2 describe-instances ${REGION} --instance-ids i-dead --query Reservations[].Instances[].State.Name --output text`,
-      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-dead --value i-new --type String`,
+      describeHolder('i-old'),
+      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-old --value i-new --type String`,
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      get(RESTORE),
     ]);
-    expect(result.calls.some((c) => c.startsWith('kubeadm init '))).toBe(true);
+    expect(result.calls).toContain(`kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`);
+  });
+
+  it.each(['Throttling', 'UnauthorizedOperation', 'RequestExpired'])('never takes over when describe-instances fails with %s: the holder may be alive', (code) => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-busy\n' },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      awsError('ec2 describe-instances * --instance-ids i-busy *', code),
+    ]);
+    const result = node.run('control-plane.sh', [], { LOCK_WAIT_ATTEMPTS: '2' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`cannot tell whether i-busy still exists (An error occurred (${code})`);
+    expect(result.stderr).toContain('[decide-role] FAILED: no join material after 2 attempts (init lock held by i-busy)');
+    const round = [`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, get(LOCK), get(TOKEN), describeHolder('i-busy'), 'sleep 10'];
+    expect(commands(result.calls)).toEqual([...round, ...round]);
+  });
+
+  it('never takes over while the join token cannot be read (an SSM error is not "unpublished")', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-dead\n' },
+      awsError(`ssm get-parameter * --name ${TOKEN} *`, 'ThrottlingException'),
+      { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-dead *', stdout: 'terminated\n' },
+    ]);
+    const result = node.run('control-plane.sh', [], { LOCK_WAIT_ATTEMPTS: '1', SSM_READ_ATTEMPTS: '2' });
+    expect(result.status).toBe(1);
+    // ssm_get retries once (SSM_READ_ATTEMPTS 2), then decide_role waits: no describe, no takeover.
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, get(LOCK), get(TOKEN), 'sleep 10', get(TOKEN), 'sleep 10']);
+    expect(result.stderr).toContain(`reading ${TOKEN} failed 2 times: An error occurred (ThrottlingException)`);
   });
 
   it('keeps waiting while the holder lives, then fails naming the lock holder', () => {
     const node = controlPlane([
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-busy\n' },
-      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, exit: 254 },
+      // Terraform created the parameter: its placeholder is not join material.
+      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
       { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-busy *', stdout: 'running\n' },
     ]);
     const result = node.run('control-plane.sh', [], { LOCK_WAIT_ATTEMPTS: '3' });
@@ -161,7 +263,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
   });
 
   it('resets an unfinished init and sets leftover etcd data aside before initialising again', () => {
-    const node = controlPlane([...publishRules, { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', exit: 254 }]);
+    const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
     writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
     mkdirSync(join(node.root, 'etcd', 'member'), { recursive: true });
     const result = node.run('control-plane.sh');
@@ -169,6 +271,62 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const kubeadm = callsOf(result.calls, 'kubeadm');
     expect(kubeadm.slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`]);
     expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
+  });
+
+  it('resets an init that wrote admin.conf but never finished (no kubeadm-init.done) before initialising again', () => {
+    const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
+    // kubeadm writes admin.conf in its kubeconfig phase, long before the control plane is up.
+    writeFileSync(join(node.kube, 'admin.conf'), 'early');
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'kubeadm').slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`]);
+    expect(node.file(join(node.state, 'kubeadm-init.done'))).toBe('\n');
+  });
+
+  it('does not run kubeadm init again once it finished (kubeadm-init.done), but still publishes and installs add-ons', () => {
+    const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
+    writeFileSync(join(node.kube, 'admin.conf'), '');
+    writeFileSync(join(node.state, 'kubeadm-init.done'), '\n');
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...publishAndAddons(join(node.etc, 'addons')), TIMERS]);
+    expect(result.stderr).toContain('kubeadm init already done on this node');
+  });
+
+  it('fails loudly instead of initialising a fresh cluster when restore-from cannot be read', () => {
+    const node = controlPlane([...publishRules, awsError(`ssm get-parameter * --name ${RESTORE} *`, 'AccessDeniedException')]);
+    const result = node.run('control-plane.sh', [], { SSM_READ_ATTEMPTS: '3' });
+    expect(result.status).toBe(1);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, get(RESTORE), 'sleep 10', get(RESTORE), 'sleep 10', get(RESTORE)]);
+    expect(result.stderr).toContain(`[read-restore-request] FAILED: cannot read ${RESTORE}: refusing to guess whether a restore was requested`);
+    expect(node.exists(join(node.state, 'kubeadm-init.done'))).toBe(false);
+  });
+
+  it('retries a transient restore-from read and initialises normally once SSM answers "not found"', () => {
+    const node = controlPlane([...publishRules, awsError(`ssm get-parameter * --name ${RESTORE} *`, 'ThrottlingException', 1), parameterNotFound(RESTORE)]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(commands(result.calls).slice(0, 6)).toEqual([
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
+      get(RESTORE),
+      'sleep 10',
+      get(RESTORE),
+      'kubeadm certs certificate-key',
+      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`,
+    ]);
+  });
+
+  it('refuses to join with a certificate key that is still the placeholder', () => {
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${CERT_KEY} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      ...joinMaterial,
+    ]);
+    const result = node.run('control-plane.sh');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`[read-join-material] FAILED: no published certificate key in ${CERT_KEY}`);
+    expect(result.calls.some((c) => c.startsWith('kubeadm'))).toBe(false);
   });
 
   it('initialises from the requested snapshot: CAs back, etcd restored beside leftover data, restore request cleared', () => {

@@ -3,7 +3,7 @@ import { ciliumValues, cloudControllerValues, FLUX_COMPONENTS, FLUX_INSTANCE_NAM
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { UserDataInput } from '../src';
-import { callsOf, initialisedControlPlanes, inputFor, platform, type Rule, type SecretManifest } from './harness';
+import { callsOf, initialisedControlPlanes, inputFor, parameterNotFound, platform, type Rule, type SecretManifest } from './harness';
 
 // The Git Secret and parameter, from the one source of truth.
 const GIT = platform.namesOf('production').ssm.gitCredentials;
@@ -54,7 +54,7 @@ describe('first-boot Flux: the same objects Flux later applies from Git', () => 
   });
 
   it('private repository without the parameter: warns, and still applies the FluxInstance with its pullSecret (as Git will)', () => {
-    const n = controlPlane(production('token'), [HELM, gitParameter({ exit: 254 })]);
+    const n = controlPlane(production('token'), [HELM, parameterNotFound(GIT)]);
     const result = n.run('install-addons.sh');
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain(`WARNING: no Git credentials at ${GIT}: no Secret ${SECRET_REF}, Flux cannot read ${fluxGitSync(n.input.cluster, n.input.settings, n.input.names).url} until the parameter exists and 'install-addons.sh git-credentials' runs (public repository: gitops.auth none)`);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,29 +122,57 @@ export class FakeNode {
 
   /** Runs a shipped script; returns its exit code, stderr and the commands it issued. */
   run(script: string, args: readonly string[] = [], env: Record<string, string> = {}) {
+    const result = spawnSync('bash', [join(this.lib, script), ...args], { encoding: 'utf8', env: this.prepareRun(env) });
+    return this.collect(result.status, result.stderr, result.stdout);
+  }
+
+  /** Like `run`, but in the background: for two nodes running a script at the same time. */
+  runAsync(script: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<ReturnType<FakeNode['run']>> {
+    const child = spawn('bash', [join(this.lib, script), ...args], { env: this.prepareRun(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status) => resolve(this.collect(status, stderr, stdout)));
+    });
+  }
+
+  private prepareRun(env: Record<string, string>): NodeJS.ProcessEnv {
     writeFileSync(join(this.fakeDir, 'calls.log'), '');
     rmSync(join(this.fakeDir, 'stdin'), { recursive: true, force: true });
     mkdirSync(join(this.fakeDir, 'stdin'));
-    const result = spawnSync('bash', [join(this.lib, script), ...args], {
-      encoding: 'utf8',
-      env: {
-        PATH: `${join(this.fakeDir, 'bin')}:${process.env.PATH ?? ''}`,
-        HOME: this.root,
-        FAKE_DIR: this.fakeDir,
-        BOOTSTRAP_LIB: this.lib,
-        BOOTSTRAP_ETC: this.etc,
-        STATE_DIR: this.state,
-        KUBE_DIR: this.kube,
-        ETCD_DATA_DIR: join(this.root, 'etcd'),
-        BOOTSTRAP_NOW_EPOCH: String(Date.UTC(2025, 5, 30, 12, 0, 0) / 1000),
-        ...env,
-      },
-    });
+    return {
+      PATH: `${join(this.fakeDir, 'bin')}:${process.env.PATH ?? ''}`,
+      HOME: this.root,
+      FAKE_DIR: this.fakeDir,
+      BOOTSTRAP_LIB: this.lib,
+      BOOTSTRAP_ETC: this.etc,
+      STATE_DIR: this.state,
+      KUBE_DIR: this.kube,
+      ETCD_DATA_DIR: join(this.root, 'etcd'),
+      BOOTSTRAP_NOW_EPOCH: String(Date.UTC(2025, 5, 30, 12, 0, 0) / 1000),
+      ...env,
+    };
+  }
+
+  private collect(status: number | null, stderr: string, stdout: string) {
     const calls = this.file(join(this.fakeDir, 'calls.log')).split('\n').filter(Boolean);
     // What each call read on stdin (only calls whose last argument is "-"), aligned with `calls`.
     const stdin = calls.map((_, i) => (existsSync(join(this.fakeDir, 'stdin', String(i + 1))) ? this.file(join(this.fakeDir, 'stdin', String(i + 1))) : undefined));
-    return { status: result.status, stderr: result.stderr, stdout: result.stdout, calls, stdin };
+    return { status, stderr, stdout, calls, stdin };
   }
+}
+
+/** `aws ssm get-parameter` of a parameter that does not exist, answered like the real CLI (exit 254, ParameterNotFound on stderr). */
+export function parameterNotFound(name: string, operation = 'get-parameter'): Rule {
+  return { cmd: 'aws', args: `ssm ${operation} * --name ${name} *`, exit: 254, run: `echo "An error occurred (ParameterNotFound) when calling an SSM operation: parameter ${name} not found" >&2` };
+}
+
+/** An AWS CLI failure other than "not found": exit 254 with the error code on stderr. */
+export function awsError(args: string, code: string, times?: number): Rule {
+  return { cmd: 'aws', args, exit: 254, times, run: `echo "An error occurred (${code}) when calling the operation: rate exceeded or denied" >&2` };
 }
 
 /** Only the calls of the given commands (identity reads and sleeps are noise in most assertions). */

@@ -68,9 +68,10 @@ describe('node-prep.sh', () => {
     );
   });
 
-  it('changes nothing on a second run: no containerd restart, no package reinstall, fstab commented once', () => {
-    const { run, file } = prepNode('control-plane', [{ cmd: 'dpkg-query', args: '*kubeadm', stdout: '1.34.1-1.1' }]);
+  it('skips apt and downloads on a prepared node (reboot): only the local swap and kernel settings are re-applied', () => {
+    const { node, run, file } = prepNode('control-plane', [{ cmd: 'dpkg-query', args: '*kubeadm', stdout: '1.34.1-1.1' }]);
     expect(run().status).toBe(0);
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe('kubernetes=1.34.1 aws-cli=2.27.0 etcd=3.6.5\n');
     const fstab = file('etc/fstab');
     const again = run();
     expect(again.status, again.stderr).toBe(0);
@@ -79,16 +80,43 @@ describe('node-prep.sh', () => {
       'modprobe overlay',
       'modprobe br_netfilter',
       'sysctl --system',
-      'apt-get update -q',
-      'apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip',
-      'systemctl enable --now containerd',
+      // The pinned versions are still what is installed.
       'dpkg-query -W -f=${Version} kubeadm',
       'aws --version',
       'etcdctl version',
     ]);
-    expect(again.stderr).toContain('node-bootstrap-prepare [kubernetes-packages] kubeadm 1.34.1 already installed');
+    expect(again.stderr).toContain('node-bootstrap-prepare [check-prepared] node already prepared (kubernetes=1.34.1 aws-cli=2.27.0 etcd=3.6.5)');
     expect(file('etc/fstab')).toBe(fstab);
     expect(fstab).toContain('\n#/swap.img none swap sw 0 0\n');
+  });
+
+  it('prepares again when the pinned versions changed since the marker was written (no reinstall of what is current)', () => {
+    const { node, run } = prepNode('worker', [{ cmd: 'dpkg-query', args: '*kubeadm', stdout: '1.34.1-1.1' }]);
+    writeFileSync(join(node.state, 'node-prep.done'), 'kubernetes=1.33.5 aws-cli=2.27.0 etcd=none\n');
+    const result = run();
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, ...PREP)).toEqual([
+      'swapoff -a',
+      'modprobe overlay',
+      'modprobe br_netfilter',
+      'sysctl --system',
+      'apt-get update -q',
+      'apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip',
+      'containerd config default',
+      'systemctl restart containerd',
+      'systemctl enable --now containerd',
+      'dpkg-query -W -f=${Version} kubeadm',
+      'aws --version',
+    ]);
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe('kubernetes=1.34.1 aws-cli=2.27.0 etcd=none\n');
+  });
+
+  it('prepares again when the marker is there but kubeadm is not the pinned version', () => {
+    const { node, run } = prepNode('worker', [{ cmd: 'dpkg-query', args: '*kubeadm', stdout: '1.33.5-1.1' }]);
+    writeFileSync(join(node.state, 'node-prep.done'), 'kubernetes=1.34.1 aws-cli=2.27.0 etcd=none\n');
+    const result = run();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls).toContain('apt-get install -y -q kubelet=1.34.1-* kubeadm=1.34.1-* kubectl=1.34.1-*');
   });
 
   it('fails naming the step when the pinned packages cannot be installed', () => {

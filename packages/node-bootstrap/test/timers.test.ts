@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callsOf, FakeNode, inputFor, type Rule } from './harness';
+import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
+import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const BUCKET = 'hakube-production-etcd-backups-ap-northeast-2';
@@ -19,52 +21,175 @@ function node(role: 'control-plane' | 'worker', rules: Rule[], cluster = 'produc
 afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
 
 describe('join-material.sh refresh (timer)', () => {
+  const LOCK = '/hakube/production/kubeadm/join-refresh-lock';
+  const NOW = Date.UTC(2025, 5, 30, 12) / 1000;
+  const ours = `i-new ${NOW + 300}`;
   const published: Rule[] = [
     { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
     { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join x:6443 --token zyxwvu.0123456789abcdef --discovery-token-ca-cert-hash sha256:c0ffee\n' },
   ];
-  const lastModified = (iso: string): Rule => ({ cmd: 'aws', args: 'ssm get-parameter * --query Parameter.LastModifiedDate *', stdout: `${iso}\n` });
+  const lastModified = (iso: string, times?: number): Rule => ({ cmd: 'aws', args: 'ssm get-parameter * --query Parameter.LastModifiedDate *', stdout: `${iso}\n`, times });
+  const lockHeldAs = (value: string): Rule[] => [
+    awsError(`ssm put-parameter * --name ${LOCK} --value * --type String`, 'ParameterAlreadyExists'),
+    { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `${value}\n` },
+  ];
   const withAdmin = (n: FakeNode) => (writeFileSync(join(n.kube, 'admin.conf'), ''), n);
+  const put = (name: string, value: string) =>
+    `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --overwrite`;
+  const ageCheck = `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/certificate-key --query Parameter.LastModifiedDate --output text`;
+  const publishCalls = [
+    'kubeadm certs certificate-key',
+    `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
+    'kubeadm token create --ttl 14400s --print-join-command',
+    // The token last: a waiter that sees a published token finds the rest in place.
+    put('certificate-key', KEY),
+    put('ca-cert-hash', 'sha256:c0ffee'),
+    put('join-token', 'zyxwvu.0123456789abcdef'),
+  ];
 
   it('leaves material younger than the refresh age alone', () => {
     const n = withAdmin(node('control-plane', [lastModified('2025-06-30T11:30:00.000000+00:00'), ...published]));
     const result = n.run('join-material.sh', ['refresh']);
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'aws', 'kubeadm')).toEqual([
-      `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/certificate-key --query Parameter.LastModifiedDate --output text`,
-    ]);
+    expect(callsOf(result.calls, 'aws', 'kubeadm')).toEqual([ageCheck]);
     expect(result.stderr).toContain('join material is 1800s old (refresh after 3600s): nothing to do');
   });
 
-  it('uploads a new certificate key, creates a token and stores all three encrypted when the material is old', () => {
-    const n = withAdmin(node('control-plane', [lastModified('2025-06-30T10:45:00.000000+00:00'), ...published]));
+  it('under the refresh lock, uploads a new certificate key, creates a token, stores all three encrypted, then releases the lock', () => {
+    const n = withAdmin(node('control-plane', [lastModified('2025-06-30T10:45:00.000000+00:00'), { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `${ours}\n` }, ...published]));
     const result = n.run('join-material.sh', ['refresh']);
     expect(result.status, result.stderr).toBe(0);
-    const put = (name: string, value: string) =>
-      `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --overwrite`;
-    expect(callsOf(result.calls, 'aws', 'kubeadm').slice(1)).toEqual([
-      'kubeadm certs certificate-key',
-      `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
-      'kubeadm token create --ttl 14400s --print-join-command',
-      put('join-token', 'zyxwvu.0123456789abcdef'),
-      put('ca-cert-hash', 'sha256:c0ffee'),
-      put('certificate-key', KEY),
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'sleep')).toEqual([
+      ageCheck,
+      // Create-only: exactly one node holds it.
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value ${ours} --type String`,
+      ageCheck,
+      ...publishCalls,
+      `aws ssm get-parameter ${REGION} --name ${LOCK} --with-decryption --query Parameter.Value --output text`,
+      `aws ssm delete-parameter ${REGION} --name ${LOCK}`,
     ]);
   });
 
+  it('skips while another node holds an unexpired refresh lock', () => {
+    const n = withAdmin(node('control-plane', [lastModified('2025-06-30T10:45:00.000000+00:00'), ...lockHeldAs(`i-other ${NOW + 120}`), ...published]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`join material refresh held by i-other until ${NOW + 120}`);
+    expect(callsOf(result.calls, 'kubeadm')).toEqual([]);
+    expect(result.calls.filter((c) => c.includes('--type SecureString') || c.includes('delete-parameter'))).toEqual([]);
+  });
+
+  it('breaks an expired lock (its holder died mid-refresh) with a create-only break parameter, once', () => {
+    const stale = `i-dead ${NOW - 10}`;
+    const n = withAdmin(node('control-plane', [lastModified('2025-06-30T10:45:00.000000+00:00'), ...lockHeldAs(stale), ...published]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'aws', 'kubeadm').slice(0, 6)).toEqual([
+      ageCheck,
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value ${ours} --type String`,
+      `aws ssm get-parameter ${REGION} --name ${LOCK} --with-decryption --query Parameter.Value --output text`,
+      `aws ssm put-parameter ${REGION} --name ${LOCK}/break-i-dead_${NOW - 10} --value i-new --type String`,
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value ${ours} --type String --overwrite`,
+      ageCheck,
+    ]);
+    expect(result.calls).toContain(put('certificate-key', KEY));
+  });
+
+  it('leaves an expired lock to the node that already broke it', () => {
+    const n = withAdmin(node('control-plane', [
+      lastModified('2025-06-30T10:45:00.000000+00:00'),
+      awsError(`ssm put-parameter * --name ${LOCK}/break-* --value i-new --type String`, 'ParameterAlreadyExists'),
+      ...lockHeldAs(`i-dead ${NOW - 10}`),
+      ...published,
+    ]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'kubeadm')).toEqual([]);
+    expect(result.calls.some((c) => c.includes('--overwrite'))).toBe(false);
+  });
+
+  it('does nothing when another node refreshed while this one waited for the lock', () => {
+    const n = withAdmin(node('control-plane', [
+      lastModified('2025-06-30T10:45:00.000000+00:00', 1),
+      lastModified('2025-06-30T11:59:00.000000+00:00'),
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `${ours}\n` },
+      ...published,
+    ]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'kubeadm')).toEqual([]);
+    expect(result.calls).toContain(`aws ssm delete-parameter ${REGION} --name ${LOCK}`);
+  });
+
+  it('publish (the initialiser) waits for the lock instead of skipping', () => {
+    const n = withAdmin(node('control-plane', [
+      awsError(`ssm put-parameter * --name ${LOCK} --value * --type String`, 'ParameterAlreadyExists', 2),
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `i-other ${NOW + 60}\n`, times: 2 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `${ours}\n` },
+      ...published,
+    ]));
+    const result = n.run('join-material.sh', ['publish']);
+    expect(result.status, result.stderr).toBe(0);
+    const getLock = `aws ssm get-parameter ${REGION} --name ${LOCK} --with-decryption --query Parameter.Value --output text`;
+    const take = `aws ssm put-parameter ${REGION} --name ${LOCK} --value ${ours} --type String`;
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'sleep')).toEqual([take, getLock, 'sleep 10', take, getLock, 'sleep 10', take, ...publishCalls, getLock, `aws ssm delete-parameter ${REGION} --name ${LOCK}`]);
+  });
+
+  it('two nodes refreshing at the same moment: one uploads and publishes, and SSM holds the key of the certificates uploaded last', async () => {
+    // One SSM and one kubeadm-certs Secret shared by both nodes, with SSM's create-only semantics.
+    const shared = mkdtempSync(join(tmpdir(), 'shared-ssm-'));
+    const ssm: Rule[] = [
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} --value * --type String`, run: `mkdir "${shared}/lock.d" 2>/dev/null || { echo "An error occurred (ParameterAlreadyExists)" >&2; exit 254; }; printf '%s' "$8" >"${shared}/lock"` },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, run: `[[ -f "${shared}/lock" ]] || { echo "An error occurred (ParameterNotFound)" >&2; exit 254; }; cat "${shared}/lock"` },
+      { cmd: 'aws', args: `ssm delete-parameter * --name ${LOCK}`, run: `rm -rf "${shared}/lock" "${shared}/lock.d"` },
+      { cmd: 'aws', args: 'ssm get-parameter * --query Parameter.LastModifiedDate *', run: `cat "${shared}/modified" 2>/dev/null || echo 2025-06-30T10:45:00.000000+00:00` },
+      { cmd: 'aws', args: 'ssm put-parameter * --name /hakube/production/kubeadm/certificate-key *', run: `printf '%s' "$8" >"${shared}/ssm-key"; echo 2025-06-30T12:00:00.000000+00:00 >"${shared}/modified"` },
+      // Slow upload: without the lock the two nodes' uploads and writes would overlap.
+      { cmd: 'kubeadm', args: 'init phase upload-certs *', run: `printf '%s' "$6" >"${shared}/uploaded"; /bin/sleep 0.5` },
+      published[1],
+    ];
+    const twoNodes = ['i-a', 'i-b'].map((id) =>
+      withAdmin(node('control-plane', [{ cmd: 'curl', args: '*meta-data/instance-id', stdout: id }, { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${id === 'i-a' ? 'a' : 'b'}${KEY.slice(1)}\n` }, ...ssm])),
+    );
+    try {
+      const results = await Promise.all(twoNodes.map((n) => n.runAsync('join-material.sh', ['refresh'])));
+      for (const r of results) expect(r.status, r.stderr).toBe(0);
+      const uploads = results.flatMap((r) => r.calls.filter((c) => c.startsWith('kubeadm init phase upload-certs')));
+      expect(uploads).toHaveLength(1);
+      expect(readFileSync(join(shared, 'ssm-key'), 'utf8')).toBe(readFileSync(join(shared, 'uploaded'), 'utf8'));
+      expect(existsSync(join(shared, 'lock'))).toBe(false);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
   it('publishes when nothing was ever published', () => {
-    const n = withAdmin(node('control-plane', [{ cmd: 'aws', args: 'ssm get-parameter *', exit: 254 }, ...published]));
+    const n = withAdmin(node('control-plane', [parameterNotFound('*'), ...published]));
     const result = n.run('join-material.sh', ['refresh']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.calls).toContain('kubeadm token create --ttl 14400s --print-join-command');
   });
 
-  it('fails naming the step when kubeadm prints no usable token', () => {
-    const n = withAdmin(node('control-plane', [{ cmd: 'aws', args: 'ssm get-parameter *', exit: 254 }, published[0], { cmd: 'kubeadm', args: 'token create *', stdout: 'garbage\n' }]));
+  it('fails instead of publishing blindly when the age of the material cannot be read', () => {
+    const n = withAdmin(node('control-plane', [awsError('ssm get-parameter * --query Parameter.LastModifiedDate *', 'AccessDeniedException'), ...published]));
+    const result = n.run('join-material.sh', ['refresh']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[check-age] FAILED: cannot read the age of /hakube/production/kubeadm/certificate-key: An error occurred (AccessDeniedException)');
+    expect(callsOf(result.calls, 'kubeadm')).toEqual([]);
+  });
+
+  it('fails naming the step when kubeadm prints no usable token, and releases the lock', () => {
+    const n = withAdmin(node('control-plane', [
+      parameterNotFound('/hakube/production/kubeadm/certificate-key'),
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `${ours}\n` },
+      published[0],
+      { cmd: 'kubeadm', args: 'token create *', stdout: 'garbage\n' },
+    ]));
     const result = n.run('join-material.sh', ['refresh']);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('[create-token] FAILED: unexpected token in join command: garbage');
-    expect(result.calls.some((c) => c.startsWith('aws ssm put-parameter'))).toBe(false);
+    expect(result.calls.some((c) => c.includes('--type SecureString'))).toBe(false);
+    expect(result.calls[result.calls.length - 1]).toBe(`aws ssm delete-parameter ${REGION} --name ${LOCK}`);
   });
 });
 
@@ -144,7 +269,7 @@ describe('etcd-snapshot.sh (timer)', () => {
 });
 
 describe('etcd-restore.sh', () => {
-  it('request latest marks the newest snapshot and releases the init lock and old join material', () => {
+  it('request latest marks the newest snapshot, resets the old join material to the placeholder and releases the init lock', () => {
     const listing = ['20250629T000000Z', '20250630T114500Z', '20250630T000000Z'].map((s) => `${PREFIX}/etcd-production-${s}.tar.gz`).join('\t');
     const n = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` }]);
     const result = n.run('etcd-restore.sh', ['request', 'latest']);
@@ -153,8 +278,24 @@ describe('etcd-restore.sh', () => {
     expect(callsOf(result.calls, 'aws').slice(1)).toEqual([
       `aws s3api head-object ${REGION} --bucket ${BUCKET} --key ${newest}`,
       `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/restore-from --value ${newest} --type String --overwrite`,
-      `aws ssm delete-parameters ${REGION} --names /hakube/production/kubeadm/init-lock /hakube/production/kubeadm/join-token /hakube/production/kubeadm/ca-cert-hash /hakube/production/kubeadm/certificate-key`,
+      // Terraform's parameters go back to its placeholder (deleting them would be drift an apply undoes).
+      ...['join-token', 'ca-cert-hash', 'certificate-key'].map(
+        (name) => `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${JOIN_PARAMETER_PLACEHOLDER} --type SecureString --key-id alias/production-cluster --overwrite`,
+      ),
+      `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/init-lock`,
     ]);
+    expect(result.calls.some((c) => c.includes('delete-parameters'))).toBe(false);
+  });
+
+  it('request succeeds when the init lock is already gone, and fails naming the lock on any other error', () => {
+    const listing = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz\n`;
+    const gone = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, parameterNotFound('/hakube/production/kubeadm/init-lock', 'delete-parameter')]);
+    const ok = gone.run('etcd-restore.sh', ['request', 'latest']);
+    expect(ok.status, ok.stderr).toBe(0);
+    const denied = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, awsError('ssm delete-parameter *', 'AccessDeniedException')]);
+    const failed = denied.run('etcd-restore.sh', ['request', 'latest']);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('[release-init-lock] FAILED: deleting the init lock /hakube/production/kubeadm/init-lock failed: An error occurred (AccessDeniedException)');
   });
 
   it('apply refuses an archive without the CA keys', () => {
@@ -176,9 +317,10 @@ describe('etcd-restore.sh', () => {
 });
 
 describe('worker.sh', () => {
-  it('waits for the join material, then joins with the pool labels and taints', () => {
+  it('waits while the join material is absent or Terraform\'s placeholder, then joins with the pool labels and taints', () => {
     const n = node('worker', [
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', exit: 254, times: 2 },
+      { ...parameterNotFound('/hakube/production/kubeadm/join-token'), times: 1 },
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n`, times: 1 },
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: 'sha256:feed\n' },
     ]);
@@ -191,7 +333,17 @@ describe('worker.sh', () => {
     ]);
     expect(callsOf(result.calls, 'curl').filter((c) => c.includes('/meta-data/')).every((c) => c.includes('-H X-aws-ec2-metadata-token: imds-token '))).toBe(true);
     const joinConfig = join(n.state, 'kubeadm-join.yaml');
-    expect(callsOf(result.calls, 'kubeadm', 'sleep')).toEqual(['sleep 10', 'sleep 10', `kubeadm join --config ${joinConfig}`]);
+    const getToken = `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/join-token --with-decryption --query Parameter.Value --output text`;
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'sleep')).toEqual([
+      getToken,
+      'sleep 10',
+      getToken,
+      'sleep 10',
+      getToken,
+      `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/ca-cert-hash --with-decryption --query Parameter.Value --output text`,
+      `kubeadm join --config ${joinConfig}`,
+    ]);
+    expect(readFileSync(joinConfig, 'utf8')).toContain(`token: 'abcdef.0123456789abcdef'`);
     const config = readFileSync(joinConfig, 'utf8');
     expect(config).toContain('value: node.platform.io/pool=general');
     expect(config).not.toContain('controlPlane:');
@@ -199,10 +351,21 @@ describe('worker.sh', () => {
   });
 
   it('gives up after the configured attempts naming the parameter', () => {
-    const n = node('worker', [{ cmd: 'aws', args: 'ssm get-parameter *', exit: 254 }]);
+    const n = node('worker', [parameterNotFound('*')]);
     const result = n.run('worker.sh', [], { JOIN_WAIT_ATTEMPTS: '2' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('[read-join-material] FAILED: no join material in /hakube/production/kubeadm/join-token after 2 attempts');
+  });
+
+  it('never joins with the placeholder: a CA hash still pending keeps it waiting', () => {
+    const n = node('worker', [
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+    ]);
+    const result = n.run('worker.sh', [], { JOIN_WAIT_ATTEMPTS: '3' });
+    expect(result.status).toBe(1);
+    expect(callsOf(result.calls, 'sleep')).toHaveLength(3);
+    expect(result.calls.some((c) => c.startsWith('kubeadm'))).toBe(false);
   });
 });
 

@@ -8,6 +8,8 @@ describe('bootstrapNames', () => {
     expect(derived.restoreFrom).toBe('/hakube/production/kubeadm/restore-from');
     expect(derived.restoreFrom.startsWith(`${names.ssmPrefix}/`)).toBe(true);
     expect(derived.etcdSnapshotPrefix).toBe('etcd-snapshots/production');
+    expect(derived.joinRefreshLock).toBe('/hakube/production/kubeadm/join-refresh-lock');
+    expect(derived.joinRefreshLock.startsWith(`${names.ssmPrefix}/`)).toBe(true);
   });
 
   it('pins every core add-on chart to an exact version', () => {

@@ -9,12 +9,25 @@ export interface BootstrapNames {
   readonly restoreFrom: string;
   /** Key prefix of etcd snapshots in `etcdBackupBucket` (no trailing slash). */
   readonly etcdSnapshotPrefix: string;
+  /**
+   * Create-only SSM parameter a control-plane node holds while it rewrites the join material,
+   * so two nodes' refreshes never interleave (`<instance id> <expiry epoch>`).
+   */
+  readonly joinRefreshLock: string;
 }
+
+/**
+ * Value Terraform gives the join parameters until a control-plane node publishes the real
+ * material (and what a restore request resets them to). The nodes read it as "not published
+ * yet": infrastructure writes it, node-bootstrap compares against it.
+ */
+export const JOIN_PARAMETER_PLACEHOLDER = 'pending';
 
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
   return {
     restoreFrom: `${names.ssmPrefix}/kubeadm/restore-from`,
     etcdSnapshotPrefix: `etcd-snapshots/${names.cluster}`,
+    joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
   };
 }
 

@@ -23,6 +23,13 @@ export const KUBERNETES_PORTS = {
 } as const;
 
 /**
+ * Port etcd serves /metrics on (plain HTTP, no client certificate): kubeadm's default binds
+ * it to 127.0.0.1, where Prometheus cannot scrape it. node-bootstrap binds it on every
+ * address; the security groups open it to the monitoring nodes only.
+ */
+export const ETCD_METRICS_PORT = 2381;
+
+/**
  * The ingress controller's Service uses fixed NodePorts so the Terraform-owned ingress NLB
  * (one per cluster, every AZ) can target the worker ASGs directly.
  */

@@ -1,4 +1,4 @@
-import { bootstrapNames, CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
@@ -36,6 +36,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['SSM_JOIN_TOKEN', names.ssm.joinToken],
     ['SSM_CA_CERT_HASH', names.ssm.caCertHash],
     ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
+    // Terraform's value of the join parameters before the first publish: "not published yet".
+    ['JOIN_PLACEHOLDER', JOIN_PARAMETER_PLACEHOLDER],
   ];
   if (role === 'control-plane') {
     entries.push(
@@ -50,6 +52,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['HELM_VERSION', tools.helm],
       ['JOIN_TOKEN_TTL', `${join.tokenTtlSeconds}s`],
       ['JOIN_REFRESH_AFTER_SECONDS', join.refreshAfterSeconds],
+      ['SSM_JOIN_REFRESH_LOCK', extra.joinRefreshLock],
+      ['JOIN_REFRESH_LOCK_SECONDS', join.refreshLockSeconds],
       ['BACKUP_BUCKET', names.etcdBackupBucket],
       ['SNAPSHOT_PREFIX', extra.etcdSnapshotPrefix],
       ['SNAPSHOT_RETENTION_DAYS', snapshots.retentionDays],

@@ -1,4 +1,4 @@
-import { KUBERNETES_PORTS, type ClusterDefinition, type WorkerPool } from '@platform/platform-config';
+import { ETCD_METRICS_PORT, KUBERNETES_PORTS, type ClusterDefinition, type WorkerPool } from '@platform/platform-config';
 import { failoverTimings } from '../timings';
 import { yamlDocuments } from './yaml-text';
 
@@ -62,7 +62,9 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
         'node-monitor-grace-period': `${t.nodeMonitorGracePeriodSeconds}s`,
       }),
     },
-    etcd: { local: { dataDir: '/var/lib/etcd' } },
+    // kubeadm binds etcd's metrics to 127.0.0.1: Prometheus could not scrape them and the
+    // etcd quorum alerts would never fire. Plain /metrics only; the client port keeps mTLS.
+    etcd: { local: { dataDir: '/var/lib/etcd', extraArgs: args({ 'listen-metrics-urls': `http://0.0.0.0:${ETCD_METRICS_PORT}` }) } },
   };
   // Stored by kubeadm in the kubelet-config ConfigMap, so every joining node gets it too.
   const kubelet = {
