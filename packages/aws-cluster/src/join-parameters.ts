@@ -16,7 +16,8 @@ export const JOIN_PARAMETER_KEYS = ['joinToken', 'caCertHash', 'certificateKey']
 /**
  * kubeadm join material as SecureString parameters under the cluster's SSM path, encrypted
  * with the cluster key. Terraform owns their existence, key and ARNs (so IAM can name them);
- * the nodes own their values (refreshed before the token expires), hence `ignore_changes`.
+ * the nodes own their values (refreshed before the token expires): Terraform writes only the
+ * placeholder, write-only, once at creation, and never reads a value into state.
  * The init lock is not created here: the first node creates it atomically.
  */
 export class JoinParameters extends Construct {
@@ -33,10 +34,14 @@ export class JoinParameters extends Construct {
         name,
         type: 'SecureString',
         keyId: props.kmsKeyArn,
-        // Until a control-plane node writes the real value; the nodes read it as "not published yet".
-        value: JOIN_PARAMETER_PLACEHOLDER,
+        // Write-only (Terraform ≥ 1.11): never stored in state or plans, so the live values the
+        // nodes write are not either (a refresh of `value` would copy them into state).
+        valueWo: JOIN_PARAMETER_PLACEHOLDER,
+        valueWoVersion: 1,
         description: `kubeadm ${key}, written by the control-plane nodes`,
-        lifecycle: { ignoreChanges: ['value'] },
+        // `value`: stacks applied before value_wo. `value_wo_version`: its first appearance on such
+        // a stack must not PutParameter the placeholder over the live join material.
+        lifecycle: { ignoreChanges: ['value', 'value_wo_version'] },
       }).arn;
     });
     [this.joinTokenArn, this.caCertHashArn, this.certificateKeyArn] = arns;

@@ -1,6 +1,6 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { describe, expect, it } from 'vitest';
-import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters } from '../src';
+import { AppBackupUser, BackupBucket, ClusterKey, JOIN_PARAMETER_PLACEHOLDER, JoinParameters } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
 describe('BackupBucket', () => {
@@ -229,6 +229,16 @@ describe('ClusterKey and JoinParameters', () => {
     const parameters = production.values('aws_ssm_parameter');
     expect(parameters.map((p) => p.name).sort()).toEqual(['/hakube/production/kubeadm/ca-cert-hash', '/hakube/production/kubeadm/certificate-key', '/hakube/production/kubeadm/join-token']);
     expect(parameters.every((p) => p.type === 'SecureString' && p.key_id.startsWith('${aws_kms_key.') && p.lifecycle.ignore_changes[0] === 'value')).toBe(true);
+  });
+
+  it('writes the placeholder write-only, so neither it nor the nodes’ live values enter Terraform state', () => {
+    for (const p of production.values('aws_ssm_parameter')) {
+      expect(p.value, p.name).toBeUndefined();
+      expect(p.insecure_value, p.name).toBeUndefined();
+      expect([p.value_wo, p.value_wo_version], p.name).toEqual([JOIN_PARAMETER_PLACEHOLDER, 1]);
+      // A stack applied before value_wo must not rewrite the live material with the placeholder.
+      expect(p.lifecycle.ignore_changes, p.name).toEqual(['value', 'value_wo_version']);
+    }
   });
 
   it('rejects an alias without the alias/ prefix', () => {

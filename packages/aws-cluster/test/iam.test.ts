@@ -39,9 +39,29 @@ describe('node roles and policies', () => {
     expect(write.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/kubernetes.io/cluster/production': 'owned', 'aws:ResourceTag/k8s.io/cluster-autoscaler/production': 'owned' } });
   });
 
-  it('limits EBS volume deletion to volumes the CSI driver made', () => {
-    const remove = statements(cp).find((s) => actions(s).includes('ec2:DeleteVolume')) as Attributes;
-    expect(remove.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ebs.csi.aws.com/cluster': 'true' } });
+  it('limits the EBS CSI controller’s destructive actions to this cluster’s volumes and snapshots (every driver sets ebs.csi.aws.com/cluster)', () => {
+    const own = { 'aws:ResourceTag/kubernetes.io/cluster/production': 'owned' };
+    expect(platform().namesOf('production').clusterTagKey).toBe('kubernetes.io/cluster/production');
+    const ebs = cp['ebs-csi-controller'].Statement as Attributes[];
+    for (const action of ['ec2:DeleteVolume', 'ec2:DeleteSnapshot', 'ec2:ModifyVolume', 'ec2:DetachVolume', 'ec2:AttachVolume']) {
+      const grants = ebs.filter((s) => actions(s).includes(action));
+      expect(grants.length, action).toBeGreaterThan(0);
+      // Every grant of the action needs this cluster's tag, on the volume/snapshot or (attach/detach) the instance.
+      for (const grant of grants) expect(grant.Condition, action).toEqual({ StringEquals: own });
+    }
+    // Creating asks for both tags on the request; snapshotting a volume needs the volume to be this cluster's.
+    const created = { 'aws:RequestTag/ebs.csi.aws.com/cluster': 'true', 'aws:RequestTag/kubernetes.io/cluster/production': 'owned' };
+    const createVolume = ebs.filter((s) => actions(s).includes('ec2:CreateVolume'));
+    expect(createVolume.map((s) => [s.Resource, s.Condition])).toEqual([
+      ['arn:aws:ec2:*:*:volume/*', { StringEquals: created }],
+      ['arn:aws:ec2:*:*:snapshot/*', undefined],
+    ]);
+    const createSnapshot = ebs.filter((s) => actions(s).includes('ec2:CreateSnapshot'));
+    expect(createSnapshot.map((s) => [s.Resource, s.Condition])).toEqual([
+      ['arn:aws:ec2:*:*:snapshot/*', { StringEquals: created }],
+      [['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'], { StringEquals: own }],
+    ]);
+    expect(JSON.stringify(ebs)).not.toContain('aws:ResourceTag/ebs.csi.aws.com/cluster');
   });
 
   it('scopes join material to the cluster SSM path and backups to the snapshot prefix of the cluster bucket', () => {

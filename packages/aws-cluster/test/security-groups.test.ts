@@ -1,4 +1,4 @@
-import { CNI, INGRESS_NODE_PORTS, KUBERNETES_PORTS } from '@platform/platform-config';
+import { CNI, ETCD_METRICS_PORT, INGRESS_NODE_PORTS, KUBERNETES_PORTS, NODE_EXPORTER_PORT } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { platform, synthCluster, type Attributes } from './support';
 
@@ -35,9 +35,22 @@ describe('NodeSecurityGroups', () => {
     expect(into(worker, KUBERNETES_PORTS.etcdClient)).toEqual([]);
   });
 
-  it('lets kubelets be reached from the control plane only', () => {
-    expect(sources(into(cp, KUBERNETES_PORTS.kubelet))).toEqual([cp]);
-    expect(sources(into(worker, KUBERNETES_PORTS.kubelet))).toEqual([cp]);
+  it('lets kubelets be reached from the nodes only (API server on the control plane, metrics-server and Prometheus on workers)', () => {
+    expect(sources(into(cp, KUBERNETES_PORTS.kubelet))).toEqual([cp, worker].sort());
+    expect(sources(into(worker, KUBERNETES_PORTS.kubelet))).toEqual([cp, worker].sort());
+  });
+
+  it('lets Prometheus on the workers reach every node-exporter, and nothing else reach it', () => {
+    expect(NODE_EXPORTER_PORT).toBe(9100);
+    expect(sources(into(cp, NODE_EXPORTER_PORT))).toEqual([worker]);
+    expect(sources(into(worker, NODE_EXPORTER_PORT))).toEqual([worker]);
+  });
+
+  it('opens etcd’s metrics port (the one kube-prometheus-stack scrapes) on the control plane to the nodes, not its client port', () => {
+    expect(ETCD_METRICS_PORT).toBe(2381);
+    expect(sources(into(cp, ETCD_METRICS_PORT))).toEqual([cp, worker].sort());
+    expect(into(cp, ETCD_METRICS_PORT).every((r) => r.from_port === ETCD_METRICS_PORT && r.to_port === ETCD_METRICS_PORT)).toBe(true);
+    expect(into(worker, ETCD_METRICS_PORT)).toEqual([]);
   });
 
   it('opens the ingress NodePorts on workers to the ingress load balancer only, other NodePorts to the VPC only', () => {

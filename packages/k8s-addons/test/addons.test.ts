@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { ciliumValues, cloudControllerValues, CORE_ADDONS, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { ALERT_RECEIVER_SECRET, ciliumValues, CLUSTER_TAG_PREFIX, cloudControllerValues, CORE_ADDONS, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
+  AddOnBase,
   addOnContext,
   AddOnRegistry,
   availabilityAlerts,
@@ -22,6 +23,7 @@ import {
   HaWorkload,
   IMAGES_BY_KUBERNETES_MINOR,
   MetricsServer,
+  Monitoring,
   PostgresCluster,
   SampleWebService,
   synthClusterTree,
@@ -181,6 +183,61 @@ describe('cloud controller and EBS CSI', () => {
     expect(hr.spec.dependsOn).toEqual([{ name: 'cilium', namespace: 'kube-system' }, { name: 'aws-cloud-controller-manager', namespace: 'kube-system' }]);
     expect(() => new EbsCsiDriver({ controllerReplicas: 1 }).validate(addOnContext(platform, 'production'))).toThrow('aws-ebs-csi-driver: controllerReplicas is 1; expected a whole number ≥ 2 (one per zone survives an AZ loss)');
   });
+
+  it.each(platform.clusters.map((c) => c.name))('EBS CSI (%s): tags volumes with the cluster tag key the control-plane role conditions deletes on', (cluster) => {
+    const id = values(cluster, 'infrastructure/controllers/aws-ebs-csi-driver.yaml').controller.k8sTagClusterId;
+    expect(id).toBe(cluster);
+    // The driver tags `kubernetes.io/cluster/<k8sTagClusterId>=owned`; aws-cluster's IAM uses names.clusterTagKey.
+    expect(`${CLUSTER_TAG_PREFIX}${id}`).toBe(platform.namesOf(cluster).clusterTagKey);
+  });
+});
+
+describe('monitoring scrapes and Alertmanager', () => {
+  const monitoring = (cluster = 'production') => values(cluster, 'infrastructure/controllers/monitoring.yaml');
+
+  it('scrapes etcd on the metrics port the control-plane security group opens (platform-config ETCD_METRICS_PORT), over plain HTTP', () => {
+    expect(monitoring().kubeEtcd).toEqual({ service: { port: ETCD_METRICS_PORT, targetPort: ETCD_METRICS_PORT }, serviceMonitor: { scheme: 'http' } });
+    expect(monitoring()['prometheus-node-exporter'].service).toEqual({ port: NODE_EXPORTER_PORT, targetPort: NODE_EXPORTER_PORT });
+  });
+
+  it('does not scrape what kubeadm binds to 127.0.0.1 (controller-manager, scheduler, kube-proxy), nor keep their always-firing rules', () => {
+    // kube-proxy exists (Cilium keeps it), but its metrics listen on 127.0.0.1:10249.
+    expect(ciliumValues(platform.cluster('production')).kubeProxyReplacement).toBe(false);
+    const v = monitoring();
+    for (const component of ['kubeControllerManager', 'kubeScheduler', 'kubeProxy']) expect(v[component], component).toEqual({ enabled: false });
+    expect(v.defaultRules.rules).toEqual({ kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false });
+    expect(v.kubeEtcd.enabled).not.toBe(false);
+  });
+
+  it('labels every alert with the cluster and routes by severity, grouped by cluster and alert name', () => {
+    const v = monitoring('staging');
+    expect(v.prometheus.prometheusSpec.externalLabels).toEqual({ cluster: 'staging' });
+    const { route, receivers, inhibit_rules } = v.alertmanager.config;
+    expect(route.group_by).toEqual(['cluster', 'alertname']);
+    expect(route.receiver).toBe('null');
+    expect(route.routes).toEqual([
+      { receiver: 'null', matchers: ['alertname =~ "Watchdog|InfoInhibitor"'] },
+      { receiver: 'critical', matchers: ['severity = "critical"'], repeat_interval: '1h' },
+      { receiver: 'warning', matchers: ['severity = "warning"'], repeat_interval: '4h' },
+    ]);
+    expect(receivers.map((r: { name: string }) => r.name)).toEqual(['null', 'critical', 'warning']);
+    expect(inhibit_rules).toEqual([{ source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: ['cluster', 'alertname', 'namespace'] }]);
+  });
+
+  it('reads receiver URLs from files of the operator-made Secret (optional mount: no URL in Git, no pod stuck without it)', () => {
+    const am = monitoring().alertmanager;
+    expect(am.alertmanagerSpec.volumes).toEqual([{ name: 'receivers', secret: { secretName: ALERT_RECEIVER_SECRET.name, optional: true } }]);
+    const [mount] = am.alertmanagerSpec.volumeMounts;
+    expect(mount).toMatchObject({ name: 'receivers', readOnly: true });
+    const receiver = (name: string) => am.config.receivers.find((r: { name: string }) => r.name === name);
+    expect(receiver('critical').webhook_configs).toEqual([{ url_file: `${mount.mountPath}/${ALERT_RECEIVER_SECRET.keys.critical}`, send_resolved: true }]);
+    expect(receiver('warning').webhook_configs).toEqual([{ url_file: `${mount.mountPath}/${ALERT_RECEIVER_SECRET.keys.warning}`, send_resolved: true }]);
+    expect(JSON.stringify(am.config)).not.toMatch(/https?:\/\//);
+    const slack = new AddOnRegistry([...defaultAddOns().filter((a) => a.id !== 'monitoring'), new Monitoring({ receiver: 'slack' })]).synth(addOnContext(platform, 'production'));
+    const slackConfig = find(parseAllDocuments(slack['infrastructure/controllers/monitoring.yaml']!).map((d) => d.toJS() as Obj), 'HelmRelease').spec.values.alertmanager.config;
+    expect(slackConfig.receivers[1].slack_configs[0]).toMatchObject({ api_url_file: `${mount.mountPath}/${ALERT_RECEIVER_SECRET.keys.critical}`, send_resolved: true });
+    expect(() => new Monitoring({ receiver: 'email' as never }).validate(addOnContext(platform, 'production'))).toThrow('monitoring: receiver is "email"; expected one of webhook, slack');
+  });
 });
 
 describe('metrics-server, CoreDNS, monitoring', () => {
@@ -312,6 +369,49 @@ describe('AddOnRegistry', () => {
     expect(() => new AddOnRegistry([new Cilium(), new Cilium()])).toThrow('add-on id "cilium" is registered twice; expected unique ids');
     const addOns = [...defaultAddOns().filter((a) => a.id !== 'metrics-server'), new MetricsServer({ replicas: 0 })];
     expect(() => new AddOnRegistry(addOns).synth(ctx)).toThrow('metrics-server: replicas is 0; expected a whole number ≥ 2');
+  });
+
+  // Minimal add-ons for graph errors; dependencies are read when the registry orders them.
+  abstract class Probe extends AddOnBase<object> {
+    protected defaults() {
+      return {};
+    }
+    protected render() {}
+  }
+  class First extends Probe {
+    readonly id = 'first';
+    readonly layer = 'infra-controllers' as const;
+    override readonly dependencies = [Second];
+  }
+  class Second extends Probe {
+    readonly id = 'second';
+    readonly layer = 'infra-controllers' as const;
+    override readonly dependencies = [Third];
+  }
+  class Third extends Probe {
+    readonly id = 'third';
+    readonly layer = 'infra-controllers' as const;
+    override readonly dependencies = [First];
+  }
+  class EarlyConsumer extends Probe {
+    readonly id = 'early-consumer';
+    readonly layer = 'infra-controllers' as const;
+    override readonly dependencies = [LateProvider];
+  }
+  class LateProvider extends Probe {
+    readonly id = 'late-provider';
+    readonly layer = 'apps' as const;
+  }
+
+  it('rejects a dependency cycle, naming its path', () => {
+    expect(() => new AddOnRegistry([new First(), new Second(), new Third()]).ordered()).toThrow('add-on dependency cycle: first -> second -> third -> first');
+    expect(() => new AddOnRegistry([new Third(), new First(), new Second()]).synth(ctx)).toThrow('add-on dependency cycle: third -> first -> second -> third');
+  });
+
+  it('rejects a dependency in a later layer (Flux would apply the dependent first)', () => {
+    expect(() => new AddOnRegistry([new EarlyConsumer(), new LateProvider()]).synth(ctx)).toThrow(
+      'early-consumer (layer infra-controllers) depends on late-provider (layer apps); expected a dependency in the same or an earlier layer',
+    );
   });
 
   it('merges overrides deeply over defaults, arrays replaced', () => {

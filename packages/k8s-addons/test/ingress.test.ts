@@ -194,6 +194,14 @@ describe('sample web Ingress', () => {
     expect(objs.filter((o) => o.kind === 'Ingress')).toEqual([]);
   });
 
+  it('turns the Ingress off with hostname: null (undefined keeps the default, like every override)', () => {
+    const withHostname = (addOn: SampleWebService) =>
+      parse(new AddOnRegistry([...defaultAddOns().filter((a) => a.id !== 'sample-web'), addOn]).synth(addOnContext(platform, 'production'))['apps/sample-web.yaml']);
+    expect(withHostname(new SampleWebService({ hostname: null })).filter((o) => o.kind === 'Ingress')).toEqual([]);
+    expect(withHostname(new SampleWebService({ hostname: undefined })).filter((o) => o.kind === 'Ingress')).toHaveLength(1);
+    expect(withHostname(new SampleWebService({ hostname: 'web.example.org' })).find((o) => o.kind === 'Ingress')!.spec.rules[0].host).toBe('web.example.org');
+  });
+
   it('rejects a hostname that is not a DNS name', () => {
     expect(() => new SampleWebService({ hostname: 'App_Host' }).validate(addOnContext(platform, 'dr'))).toThrow('sample-web: hostname is "App_Host"; expected a lower-case DNS name such as app.example.com');
   });

@@ -23,13 +23,6 @@ export const KUBERNETES_PORTS = {
 } as const;
 
 /**
- * Port etcd serves /metrics on (plain HTTP, no client certificate): kubeadm's default binds
- * it to 127.0.0.1, where Prometheus cannot scrape it. node-bootstrap binds it on every
- * address; the security groups open it to the monitoring nodes only.
- */
-export const ETCD_METRICS_PORT = 2381;
-
-/**
  * The ingress controller's Service uses fixed NodePorts so the Terraform-owned ingress NLB
  * (one per cluster, every AZ) can target the worker ASGs directly.
  */
@@ -41,3 +34,16 @@ export const INGRESS_NODE_PORTS = { http: 30080, https: 30443, healthCheck: 3025
  * health check both request it.
  */
 export const INGRESS_HEALTH_CHECK_PATH = '/ping';
+
+/**
+ * etcd's plain-HTTP metrics listener (`--listen-metrics-urls=http://0.0.0.0:<port>`, set by
+ * node-bootstrap; kubeadm's default binds it to 127.0.0.1, where Prometheus cannot scrape it): the control-plane security group admits it from the nodes Prometheus runs
+ * on, and kube-prometheus-stack's kubeEtcd Service targets it. The client port stays mTLS-only.
+ */
+export const ETCD_METRICS_PORT = 2381;
+
+/**
+ * Port of kube-prometheus-stack's node-exporter (host network on every node): the node
+ * security groups admit it from the workers, where Prometheus runs.
+ */
+export const NODE_EXPORTER_PORT = 9100;

@@ -1,3 +1,4 @@
+export * from './alerting';
 export * from './bootstrap';
 export * from './cidr';
 export * from './cluster-definition';

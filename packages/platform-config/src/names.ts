@@ -86,6 +86,13 @@ export interface AppBackupCredentialNames {
 /** Namespace of the stateful example (CloudNativePG) and of its backup credentials. */
 export const APP_DATA_NAMESPACE = 'data';
 
+/**
+ * Prefix of the cluster ownership tag `kubernetes.io/cluster/<name>` (`ClusterNames.clusterTagKey`).
+ * The EBS CSI driver builds the same key from its `k8sTagClusterId` (the cluster name) and tags
+ * every volume and snapshot it creates with it as `owned`, which the controller's IAM conditions on.
+ */
+export const CLUSTER_TAG_PREFIX = 'kubernetes.io/cluster/';
+
 /** First label of `ClusterNames.apiHostname`: `api.<cluster>.<zone>`. */
 const API_RECORD = 'api';
 
@@ -135,7 +142,7 @@ export function clusterNames(
     cluster: name,
     stack,
     stateKey: platformNames(settings).stateKey(stack),
-    clusterTagKey: `kubernetes.io/cluster/${name}`,
+    clusterTagKey: `${CLUSTER_TAG_PREFIX}${name}`,
     autoscalerDiscoveryTags: ['k8s.io/cluster-autoscaler/enabled', `k8s.io/cluster-autoscaler/${name}`],
     controlPlaneRole: `${name}-control-plane`,
     workerRole: `${name}-worker`,

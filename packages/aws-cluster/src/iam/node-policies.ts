@@ -59,6 +59,7 @@ function sessionManager(): PolicyStatement {
  */
 export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   const parameters = `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ssmPrefix}/*`;
+  const driverRequestTags = { [`aws:RequestTag/${EBS_CSI_TAG}`]: 'true', [`aws:RequestTag/${ctx.clusterTagKey}`]: 'owned' };
   return {
     'join-material': policyDocument(
       { Sid: 'ManageJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
@@ -110,7 +111,12 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
         Action: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeVolumesModifications'],
         Resource: '*',
       },
-      { Sid: 'CreateDriverVolumes', Effect: 'Allow', Action: ['ec2:CreateVolume', 'ec2:CreateSnapshot'], Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'], Condition: { StringEquals: { [`aws:RequestTag/${EBS_CSI_TAG}`]: 'true' } } },
+      // Every cluster's driver tags `ebs.csi.aws.com/cluster=true`, so that tag alone would let one
+      // cluster's controller delete another's volumes in the same account and region. The driver
+      // also tags `<clusterTagKey>=owned` (its k8sTagClusterId is the cluster name, k8s-addons
+      // EbsCsiDriver): creating requires both tags, changing or deleting requires this cluster's.
+      { Sid: 'CreateDriverVolumes', Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: 'arn:aws:ec2:*:*:volume/*', Condition: { StringEquals: driverRequestTags } },
+      { Sid: 'CreateDriverSnapshots', Effect: 'Allow', Action: 'ec2:CreateSnapshot', Resource: 'arn:aws:ec2:*:*:snapshot/*', Condition: { StringEquals: driverRequestTags } },
       { Sid: 'VolumesFromSnapshots', Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: 'arn:aws:ec2:*:*:snapshot/*' },
       { Sid: 'TagOnCreate', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'], Condition: { StringEquals: { 'ec2:CreateAction': ['CreateVolume', 'CreateSnapshot'] } } },
       {
@@ -118,7 +124,7 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
         Effect: 'Allow',
         Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:DeleteVolume', 'ec2:CreateSnapshot', 'ec2:DeleteSnapshot'],
         Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'],
-        Condition: { StringEquals: { [`aws:ResourceTag/${EBS_CSI_TAG}`]: 'true' } },
+        Condition: { StringEquals: owned(ctx.clusterTagKey) },
       },
       { Sid: 'AttachToClusterNodes', Effect: 'Allow', Action: ['ec2:AttachVolume', 'ec2:DetachVolume'], Resource: 'arn:aws:ec2:*:*:instance/*', Condition: { StringEquals: owned(ctx.clusterTagKey) } },
     ),

@@ -1,5 +1,5 @@
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { CNI, KUBERNETES_PORTS } from '@platform/platform-config';
+import { CNI, ETCD_METRICS_PORT, KUBERNETES_PORTS, NODE_EXPORTER_PORT } from '@platform/platform-config';
 import { Construct } from 'constructs';
 import { portRangesWithout } from '../private/port-ranges';
 import { allowAllEgress, allowIngress } from './rules';
@@ -31,8 +31,8 @@ export interface NodeSecurityGroupsProps {
 /**
  * Control-plane and worker security groups. Only the API port and the ingress NodePorts are
  * reachable from outside the nodes, each through its NLB; etcd is between control-plane nodes
- * only; kubelets only from the control plane; other NodePorts only from the VPC. Nothing is
- * open to 0.0.0.0/0 inbound.
+ * only (its plain-HTTP metrics port from every node); kubelets and node-exporter only from
+ * the nodes; other NodePorts only from the VPC. Nothing is open to 0.0.0.0/0 inbound.
  */
 export class NodeSecurityGroups extends Construct {
   readonly controlPlaneSecurityGroupId: string;
@@ -58,6 +58,15 @@ export class NodeSecurityGroups extends Construct {
     allowIngress(this, 'cp-etcd-from-cp', controlPlane.id, { port: ports.etcdClient, toPort: ports.etcdPeer, source: cp, description: 'etcd client and peer between control-plane nodes' });
     allowIngress(this, 'cp-kubelet-from-cp', controlPlane.id, { port: ports.kubelet, source: cp, description: 'kubelet from the control plane' });
     allowIngress(this, 'worker-kubelet-from-cp', worker.id, { port: ports.kubelet, source: cp, description: 'kubelet from the control plane' });
+    // metrics-server and Prometheus run on workers and scrape every node's kubelet and
+    // node-exporter, and etcd's metrics on the control plane. Cilium (VXLAN) masquerades
+    // pod-to-remote-node traffic to the pod's node IP, so the worker group is the source.
+    allowIngress(this, 'cp-kubelet-from-worker', controlPlane.id, { port: ports.kubelet, source: wk, description: 'kubelet from metrics-server and Prometheus on workers' });
+    allowIngress(this, 'worker-kubelet-from-worker', worker.id, { port: ports.kubelet, source: wk, description: 'kubelet from metrics-server and Prometheus on workers' });
+    allowIngress(this, 'cp-node-exporter-from-worker', controlPlane.id, { port: NODE_EXPORTER_PORT, source: wk, description: 'node-exporter from Prometheus on workers' });
+    allowIngress(this, 'worker-node-exporter-from-worker', worker.id, { port: NODE_EXPORTER_PORT, source: wk, description: 'node-exporter from Prometheus on workers' });
+    allowIngress(this, 'cp-etcd-metrics-from-cp', controlPlane.id, { port: ETCD_METRICS_PORT, source: cp, description: 'etcd metrics (plain HTTP, read-only) from Prometheus' });
+    allowIngress(this, 'cp-etcd-metrics-from-worker', controlPlane.id, { port: ETCD_METRICS_PORT, source: wk, description: 'etcd metrics (plain HTTP, read-only) from Prometheus on workers' });
     // The first range keeps the id the whole range had before ingress NodePorts were carved out.
     const ingress = props.ingressLoadBalancer;
     portRangesWithout(ports.nodePortRange, ingress?.nodePorts ?? []).forEach((range, i) => {

@@ -46,7 +46,10 @@ export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
       controller: {
         region: ctx.cluster.region,
         replicaCount: props.controllerReplicas,
-        k8sTagClusterId: ctx.cluster.name,
+        // The driver tags what it creates `kubernetes.io/cluster/<this>=owned` (platform-config
+        // CLUSTER_TAG_PREFIX + name = names.clusterTagKey): the control-plane role lets it
+        // change or delete only volumes and snapshots with that tag (aws-cluster node-policies).
+        k8sTagClusterId: ctx.names.cluster,
         nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
         tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(30)],
         topologySpreadConstraints: zoneSpreadWithoutSelector(),

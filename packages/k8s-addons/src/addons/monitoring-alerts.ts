@@ -20,7 +20,9 @@ export interface AlertRule {
 
 const ZONE = 'label_topology_kubernetes_io_zone';
 const NOT_READY_BY_NODE = `(kube_node_status_condition{condition="Ready",status="true"} == 0) * on(node) group_left(${ZONE}) kube_node_labels`;
-const READY_BY_NODE = `(kube_node_status_condition{condition="Ready",status="true"} == 1) * on(node) group_left(${ZONE}) kube_node_labels`;
+/** 1 per Ready node, 0 per other node, with its zone: a zone whose nodes are all down still counts (as 0). */
+const READY_BY_NODE = `kube_node_status_condition{condition="Ready",status="true"} * on(node) group_left(${ZONE}) kube_node_labels`;
+const ETCD_UP = 'up{job="kube-etcd"}';
 
 /** The platform's availability alerts, exported so tests and docs read the same expressions. */
 export function availabilityAlerts(props: MonitoringAlertsProps): AlertRule[] {
@@ -28,7 +30,8 @@ export function availabilityAlerts(props: MonitoringAlertsProps): AlertRule[] {
     { alert: 'EtcdNoLeader', expr: 'etcd_server_has_leader{job="kube-etcd"} == 0', severity: 'critical', summary: 'An etcd member has no leader: the control plane cannot write.' },
     {
       alert: 'EtcdQuorumAtRisk',
-      expr: 'count(up{job="kube-etcd"} == 1) <= floor(count(up{job="kube-etcd"}) / 2) + 1 and count(up{job="kube-etcd"}) > 1',
+      // Live members against the member count Prometheus scrapes; `or vector(0)`: no live member at all is at risk too.
+      expr: `(count(${ETCD_UP} == 1) or vector(0)) <= floor(count(${ETCD_UP}) / 2) + 1 and count(${ETCD_UP}) > 1`,
       severity: 'critical',
       summary: 'etcd has only a bare quorum: one more member lost stops the control plane.',
     },
@@ -36,7 +39,7 @@ export function availabilityAlerts(props: MonitoringAlertsProps): AlertRule[] {
     { alert: 'PodsUnschedulable', expr: 'sum by (namespace) (kube_pod_status_unschedulable) > 0', severity: 'warning', summary: 'Pods cannot be scheduled: capacity or spread constraints.' },
     {
       alert: 'ZoneImbalance',
-      expr: `max(count by (${ZONE}) (${READY_BY_NODE})) - min(count by (${ZONE}) (${READY_BY_NODE})) >= ${props.zoneImbalanceNodes}`,
+      expr: `max(sum by (${ZONE}) (${READY_BY_NODE})) - min(sum by (${ZONE}) (${READY_BY_NODE})) >= ${props.zoneImbalanceNodes}`,
       severity: 'warning',
       summary: 'Ready nodes differ between zones: losing the fullest zone costs more than its share.',
     },

@@ -1,3 +1,4 @@
+import { ALERT_RECEIVER_SECRET, ETCD_METRICS_PORT, NODE_EXPORTER_PORT } from '@platform/platform-config';
 import type { Chart } from 'cdk8s';
 import type { AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
@@ -16,6 +17,61 @@ export interface MonitoringProps extends HelmAddOnProps {
   readonly retention: string;
   /** Prometheus volume per replica. @default '50Gi' */
   readonly storage: string;
+  /**
+   * How Alertmanager notifies: `webhook` POSTs Alertmanager's JSON to each URL, `slack` posts to
+   * Slack incoming-webhook URLs. The URLs come from the Secret `ALERT_RECEIVER_SECRET`
+   * (platform-config), made by an operator. @default 'webhook'
+   */
+  readonly receiver: AlertReceiverKind;
+}
+
+export const ALERT_RECEIVER_KINDS = ['webhook', 'slack'] as const;
+export type AlertReceiverKind = (typeof ALERT_RECEIVER_KINDS)[number];
+
+/** Where the operator mounts the receiver Secret in the Alertmanager pods. */
+const RECEIVER_MOUNT = `/etc/alertmanager/receivers`;
+
+/**
+ * kubeadm binds kube-controller-manager's and kube-scheduler's metrics to 127.0.0.1 and
+ * kube-proxy's to 127.0.0.1:10249, so Prometheus can never scrape them: their
+ * ServiceMonitors would only produce permanently firing critical `*Down` alerts (the chart's
+ * rules). Their scrapes and rules are off; their health is covered by the API server
+ * (leader-elected controllers stop reconciling visibly: Pending pods, PodsUnschedulable) and by
+ * node-bootstrap's static-pod health checks. Binding them to the node IP would expose
+ * unauthenticated-by-default debug endpoints on every control-plane node for little gain.
+ */
+const UNSCRAPABLE_COMPONENTS = { kubeControllerManager: { enabled: false }, kubeScheduler: { enabled: false }, kubeProxy: { enabled: false } } as const;
+const UNSCRAPABLE_COMPONENT_RULES = { kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false } as const;
+
+/**
+ * Alertmanager's routing: one notification per cluster and alert name, critical alerts to the
+ * `critical` URL and re-sent hourly, warnings to the `warning` URL every 4 hours; the chart's
+ * always-firing Watchdog and InfoInhibitor (and anything without a known severity) go nowhere.
+ * A critical alert silences the warning of the same name in the same place.
+ */
+export function alertmanagerConfig(kind: AlertReceiverKind): Record<string, unknown> {
+  const receiver = (severity: keyof typeof ALERT_RECEIVER_SECRET.keys) => {
+    const file = `${RECEIVER_MOUNT}/${ALERT_RECEIVER_SECRET.keys[severity]}`;
+    return kind === 'slack'
+      ? { name: severity, slack_configs: [{ api_url_file: file, send_resolved: true, title: '[{{ .Status | toUpper }}] {{ .CommonLabels.cluster }}: {{ .CommonLabels.alertname }}', text: '{{ range .Alerts }}{{ .Annotations.summary }}{{ .Annotations.description }}\n{{ end }}' }] }
+      : { name: severity, webhook_configs: [{ url_file: file, send_resolved: true }] };
+  };
+  return {
+    route: {
+      receiver: 'null',
+      group_by: ['cluster', 'alertname'],
+      group_wait: '30s',
+      group_interval: '5m',
+      repeat_interval: '12h',
+      routes: [
+        { receiver: 'null', matchers: ['alertname =~ "Watchdog|InfoInhibitor"'] },
+        { receiver: 'critical', matchers: ['severity = "critical"'], repeat_interval: '1h' },
+        { receiver: 'warning', matchers: ['severity = "warning"'], repeat_interval: '4h' },
+      ],
+    },
+    receivers: [{ name: 'null' }, receiver('critical'), receiver('warning')],
+    inhibit_rules: [{ source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: ['cluster', 'alertname', 'namespace'] }],
+  };
 }
 
 /** A zone spread for an operator-managed pod set, selecting it by its `app.kubernetes.io/name`. */
@@ -43,27 +99,35 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
   override readonly dependencies = [Cilium, EbsCsiDriver];
 
   protected defaults(): MonitoringProps {
-    return { prometheusReplicas: 2, alertmanagerReplicas: 3, retention: '15d', storage: '50Gi', values: {} };
+    return { prometheusReplicas: 2, alertmanagerReplicas: 3, retention: '15d', storage: '50Gi', receiver: 'webhook', values: {} };
   }
 
   protected override check(props: MonitoringProps): void {
     if (!Number.isInteger(props.prometheusReplicas) || props.prometheusReplicas < 2) this.fail('prometheusReplicas', props.prometheusReplicas, 'expected a whole number ≥ 2');
     if (!Number.isInteger(props.alertmanagerReplicas) || props.alertmanagerReplicas < 2) this.fail('alertmanagerReplicas', props.alertmanagerReplicas, 'expected a whole number ≥ 2');
     if (!/^\d+[dhw]$/.test(props.retention)) this.fail('retention', props.retention, 'expected a duration such as 15d');
+    if (!ALERT_RECEIVER_KINDS.includes(props.receiver)) this.fail('receiver', props.receiver, `expected one of ${ALERT_RECEIVER_KINDS.join(', ')}`);
   }
 
   protected override extraObjects(chart: Chart): void {
     ownNamespace(chart, this.release.namespace);
   }
 
-  protected chartValues(props: MonitoringProps, _ctx: AddOnContext): Record<string, unknown> {
+  protected chartValues(props: MonitoringProps, ctx: AddOnContext): Record<string, unknown> {
     const tolerations = fastEvictionTolerations(30);
     return {
-      // kubeadm's etcd serves metrics on :2381 (node-bootstrap sets listen-metrics-urls).
-      kubeEtcd: { service: { port: 2381, targetPort: 2381 } },
+      // etcd's plain-HTTP metrics listener (node-bootstrap sets listen-metrics-urls; the
+      // control-plane security group admits it): the client port 2379 needs client certificates.
+      kubeEtcd: { service: { port: ETCD_METRICS_PORT, targetPort: ETCD_METRICS_PORT }, serviceMonitor: { scheme: 'http' } },
+      ...UNSCRAPABLE_COMPONENTS,
+      defaultRules: { rules: { ...UNSCRAPABLE_COMPONENT_RULES } },
+      // The node security groups open exactly this port (platform-config) to the workers.
+      'prometheus-node-exporter': { service: { port: NODE_EXPORTER_PORT, targetPort: NODE_EXPORTER_PORT } },
       'kube-state-metrics': { metricLabelsAllowlist: [`nodes=[${ZONE_KEY}]`] },
       prometheus: {
         prometheusSpec: {
+          // Every alert (the chart's too) carries the cluster, which Alertmanager groups by.
+          externalLabels: { cluster: ctx.cluster.name },
           replicas: props.prometheusReplicas,
           retention: props.retention,
           ruleSelectorNilUsesHelmValues: false,
@@ -76,7 +140,16 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
         podDisruptionBudget: { ...ONE_AT_A_TIME_PDB },
       },
       alertmanager: {
-        alertmanagerSpec: { replicas: props.alertmanagerReplicas, topologySpreadConstraints: spreadByName('alertmanager'), tolerations },
+        config: alertmanagerConfig(props.receiver),
+        alertmanagerSpec: {
+          replicas: props.alertmanagerReplicas,
+          topologySpreadConstraints: spreadByName('alertmanager'),
+          tolerations,
+          // optional: Alertmanager starts (and the release gets Ready) before the operator makes
+          // the Secret; the kubelet adds the files once it exists.
+          volumes: [{ name: 'receivers', secret: { secretName: ALERT_RECEIVER_SECRET.name, optional: true } }],
+          volumeMounts: [{ name: 'receivers', mountPath: RECEIVER_MOUNT, readOnly: true }],
+        },
         podDisruptionBudget: { ...ONE_AT_A_TIME_PDB },
       },
       grafana: { replicas: 1, tolerations },

@@ -18,10 +18,11 @@ export interface SampleWebProps {
   /** Load-generator image (the game-day Job). @default 'fortio/fortio:1.69.0' */
   readonly loadImage: string;
   /**
-   * Public name the Ingress routes to the service; no Ingress when undefined.
-   * @default platform-config's `names.appHostname` (settings.dns), the same name Route 53 fails over
+   * Public name the Ingress routes to the service; `null`: no Ingress (an override of
+   * `undefined` keeps the default, as every deep-merged prop does).
+   * @default platform-config's `names.appHostname` (settings.dns), the same name Route 53 fails over; null without DNS
    */
-  readonly hostname: string | undefined;
+  readonly hostname: string | null;
   /** @default TRAEFIK_INGRESS_CLASS, the class IngressController creates */
   readonly ingressClassName: string;
 }
@@ -59,7 +60,7 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       minReplicas: zones,
       maxReplicas: 4 * zones,
       loadImage: 'fortio/fortio:1.69.0',
-      hostname: ctx.platform.names.appHostname,
+      hostname: ctx.platform.names.appHostname ?? null,
       ingressClassName: TRAEFIK_INGRESS_CLASS,
     };
   }
@@ -68,7 +69,7 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
     const zones = ctx.cluster.availabilityZones.length;
     if (!Number.isInteger(props.minReplicas) || props.minReplicas < zones) this.fail('minReplicas', props.minReplicas, `expected a whole number ≥ ${zones} (one per Availability Zone)`);
     if (!Number.isInteger(props.maxReplicas) || props.maxReplicas < props.minReplicas) this.fail('maxReplicas', props.maxReplicas, `expected a whole number ≥ minReplicas (${props.minReplicas})`);
-    if (props.hostname !== undefined && !DNS_NAME.test(props.hostname)) this.fail('hostname', props.hostname, 'expected a lower-case DNS name such as app.example.com');
+    if (props.hostname !== null && !DNS_NAME.test(props.hostname)) this.fail('hostname', props.hostname, 'expected a lower-case DNS name such as app.example.com');
   }
 
   protected render(chart: Chart, props: SampleWebProps, ctx: AddOnContext): void {
