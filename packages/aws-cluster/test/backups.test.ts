@@ -1,6 +1,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { describe, expect, it } from 'vitest';
-import { AppBackupUser, BackupBucket, ClusterKey, JOIN_PARAMETER_PLACEHOLDER, JoinParameters } from '../src';
+import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
+import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
 describe('BackupBucket', () => {
