@@ -201,6 +201,12 @@ export interface WorkloadModel {
   /** Claims (templates or PVCs) on zonal block storage (EBS). */
   readonly zonalVolumes: readonly string[];
   readonly addon: string | undefined;
+  /**
+   * Set on add-on components that only reconcile or observe (an operator, dashboards): why losing
+   * every replica stops neither the app nor its AZ recovery. Their findings are warnings at most
+   * and a scenario does not count them as down. Unset: in the data path, judged like any workload.
+   */
+  readonly notCritical?: string;
 }
 
 export interface DaemonSetModel {
@@ -235,6 +241,8 @@ export interface ManifestModel {
   readonly workloads: readonly WorkloadModel[];
   readonly daemonSets: readonly DaemonSetModel[];
   readonly addons: readonly AddonModel[];
+  /** HelmReleases of charts ha-check has no model for (`HelmRelease/ns/name (chart x)`): presence only. */
+  readonly unanalysedCharts: readonly string[];
   /** PDBs that select no workload (reported, never silently dropped). */
   readonly orphanPdbs: readonly string[];
   readonly hints: RuntimeHints;

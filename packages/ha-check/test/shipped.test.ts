@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
@@ -53,6 +54,34 @@ describe('shipped clusters', () => {
     }
     expect(markdown.split('\n')[0]).toBe('### ha-check: `production` ✅ objectives met');
     expect(markdown).toContain('#### Region loss (`ap-northeast-2`)');
+  });
+
+  it('production\'s HelmRelease add-ons are judged from their values (Traefik, autoscaler, EBS CSI, monitoring...)', async () => {
+    const { report } = await check('production', 'dr');
+    const s = report.scenarios.find((x): x is AzScenario => x.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    const outcome = (id: string) => s.workloads.find((w) => w.id === id);
+    expect(outcome('HelmRelease/traefik/traefik')).toMatchObject({ replicas: 3, lost: 1, left: 2, canReschedule: true });
+    expect(outcome('HelmRelease/kube-system/cluster-autoscaler')).toMatchObject({ replicas: 2, lost: 1, left: 1 });
+    expect(outcome('HelmRelease/kube-system/aws-ebs-csi-driver:controller')).toMatchObject({ replicas: 2, lost: 1, left: 1 });
+    expect(outcome('HelmRelease/monitoring/kube-prometheus-stack:alertmanager')).toMatchObject({ replicas: 3, lost: 1, left: 2 });
+    expect(report.findings.filter((f) => f.id === 'addon.chart-not-analysed')).toEqual([]);
+  });
+
+  it('production with a single-replica Traefik and no spread fails its objectives', async () => {
+    // The committed cluster folder, copied into a scratch repository so Flux's paths resolve there.
+    const repo = tempDir();
+    mkdirSync(join(repo, '.git'));
+    cpSync(join(root, 'clusters', 'production'), join(repo, 'clusters', 'production'), { recursive: true });
+    const file = join(repo, 'clusters', 'production', 'infrastructure', 'controllers', 'traefik.yaml');
+    const docs = loadAll(readFileSync(file, 'utf8')) as Array<{ kind: string; spec: { values: Record<string, unknown> } }>;
+    const release = docs.find((d) => d.kind === 'HelmRelease') as { spec: { values: Record<string, unknown> } };
+    release.spec.values = { ...release.spec.values, deployment: { replicas: 1 }, autoscaling: { enabled: false }, topologySpreadConstraints: [] };
+    writeFileSync(file, docs.map((d) => dump(d)).join('---\n'));
+    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--manifests', join(repo, 'clusters', 'production'), '--repo-root', root, '--format', 'json'];
+    const { code, stdout } = await runCli(args);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => [f.id, f.subject])).toEqual([['workload.single-replica', 'HelmRelease/traefik/traefik']]);
   });
 
   it('production\'s region scenario: standby dr, DNS failover with its detection time, replicated backups, promotion, RTO/RPO', async () => {
