@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Findings, type Severity } from './findings';
 import type { DeploymentModel, InfraModel, LoadBalancerModel, LoadBalancerRole, NodeGroupModel } from './model';
 import type { Objectives } from './objectives';
@@ -276,6 +277,9 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const tolFound = model.infra.hints.defaultUnreachableTolerationSeconds ?? model.manifests.hints.defaultUnreachableTolerationSeconds;
   const defaultToleration = tolFound ?? RECOVERY_DEFAULTS.unreachableTolerationSeconds;
 
+  for (const p of model.infra.preferredPlans) {
+    findings.add({ id: 'terraform.plan-preferred', severity: 'info', subject: p.skipped, message: `not loaded: the plan beside it (${p.plans.map((f) => basename(f)).join(', ')}) is what will be deployed, and loading both would count every resource twice`, fix: 'Nothing to fix; pass the cdk.tf.json file itself to judge the synthesized stack instead.' });
+  }
   infraFindings(model, findings, sev);
   const autoscaler = addonFindings(model, findings, sev);
   const facts = model.manifests.workloads.map((w) => workloadFacts(w, model.infra.nodeGroups, defaultToleration));

@@ -323,5 +323,6 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
     hints: runtimeHints(hintTexts(index)),
     resourceCount: index.resources.length,
+    preferredPlans: index.preferredPlans,
   };
 }

@@ -152,6 +152,8 @@ export interface InfraModel {
   readonly chaosTemplates: readonly string[];
   readonly hints: RuntimeHints;
   readonly resourceCount: number;
+  /** A folder's cdk.tf.json left out for the plan JSON beside it (same stack; the plan is what deploys). */
+  readonly preferredPlans: ReadonlyArray<{ readonly skipped: string; readonly plans: readonly string[] }>;
 }
 
 export interface Toleration {

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInfraModel, loadTerraform, syntheticCluster } from '../src';
+import { buildInfraModel, loadTerraform, syntheticCluster, type AzScenario, type Report } from '../src';
 import { toPlanJson } from './fixtures/plan';
 import { runCli, tempDir, writeFixture } from './helpers';
 
@@ -79,6 +79,26 @@ describe('ha-check CLI', () => {
     const strip = (m: typeof fromPlan) => JSON.parse(JSON.stringify(m).replace(/"[^"]*?\/(aws_[a-z0-9_]+\.)/g, '"$1'));
     expect(fromPlan.nodeGroups.length).toBe(6);
     expect(strip(fromPlan)).toEqual(strip(fromCdktf));
+  });
+
+  it('prefers the plan when a stack folder holds both its cdk.tf.json and a plan JSON (no double count)', async () => {
+    const f = writeFixture({ dns: { role: 'PRIMARY' } });
+    const alone = JSON.parse((await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--format', 'json'])).stdout) as Report;
+    const cdktf = JSON.parse(readFileSync(join(f.terraform, 'cdk.tf.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(f.terraform, 'plan.json'), JSON.stringify(toPlanJson(cdktf)));
+    const { code, stdout } = await runCli(['--terraform', f.root, '--manifests', f.manifests, '--format', 'json']);
+    expect(code).toBe(0);
+    const both = JSON.parse(stdout) as Report;
+    expect(both.summary.terraformResources).toBe(alone.summary.terraformResources);
+    const etcd = (r: Report) => (r.scenarios[0] as AzScenario).etcd;
+    expect(etcd(both)).toEqual({ members: 3, lost: 1, surviving: 2, quorumNeeded: 2, quorum: true });
+    expect(both.findings.find((x) => x.id === 'terraform.plan-preferred')).toMatchObject({
+      severity: 'info',
+      subject: join(f.terraform, 'cdk.tf.json'),
+      message: 'not loaded: the plan beside it (plan.json) is what will be deployed, and loading both would count every resource twice',
+    });
+    // The plan's resources are named after the stack folder, like the cdk.tf.json's.
+    expect(loadTerraform([f.terraform]).stacks.map((st) => [st.stack, st.format])).toEqual([['fixture-cluster', 'plan']]);
   });
 
   describe('bad input exits 2 with one clear line, never a stack trace', () => {
