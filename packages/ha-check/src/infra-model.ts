@@ -1,5 +1,6 @@
 import { INSTANCE_TYPES } from '@platform/platform-config';
 import { allocatable, instanceCapacity } from './instance-capacity';
+import { HaCheckInputError } from './input-error';
 import type {
   BackupReplicationModel,
   DefaultRoute,
@@ -190,6 +191,25 @@ function parseTaint(key: string, raw: string): Taint {
   return { key, value, effect };
 }
 
+/**
+ * An ASG size argument: a whole number (or a numeric string), undefined when absent or an
+ * expression only known at apply (`${...}`); any other value is not a size Terraform accepts.
+ */
+function asgSize(asg: TfResource, key: 'min_size' | 'max_size' | 'desired_capacity'): number | undefined {
+  const value = (asg.values as Json)[key];
+  if (value === undefined || value === null || (typeof value === 'string' && /^\$\{.*\}$/s.test(value))) return undefined;
+  const n = num(value);
+  if (n === undefined || !Number.isInteger(n) || n < 0) throw new HaCheckInputError(`${asg.address}: ${key}: expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** A list argument (subnets, zones): a list, or absent; one literal string is a one-item list. */
+function listArgument(r: TfResource, key: string): unknown[] {
+  const value = (r.values as Json)[key];
+  if (value !== undefined && value !== null && !Array.isArray(value) && typeof value !== 'string') throw new HaCheckInputError(`${r.address}: ${key}: expected a list, got ${JSON.stringify(value)}`);
+  return list(value);
+}
+
 function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeGroupModel[] {
   const attachments = index.byType('aws_autoscaling_attachment');
   return index.byType('aws_autoscaling_group').map((asg) => {
@@ -206,8 +226,8 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       undefined,
     );
     const role = /control-plane/.test(name) || /control-plane/.test(tags['node.platform.io/role'] ?? '') ? ('control-plane' as const) : ('worker' as const);
-    const subnetAzs = azsOfSubnets(index, asg, list(v.vpc_zone_identifier), subnetAz);
-    const azs = subnetAzs.length > 0 ? subnetAzs : list(v.availability_zones).filter((z): z is string => typeof z === 'string').sort();
+    const subnetAzs = azsOfSubnets(index, asg, listArgument(asg, 'vpc_zone_identifier'), subnetAz);
+    const azs = subnetAzs.length > 0 ? subnetAzs : listArgument(asg, 'availability_zones').filter((z): z is string => typeof z === 'string').sort();
     // Labels kubelet and the cloud controller put on every node, so selectors on them match.
     const labels: Record<string, string> = {
       'kubernetes.io/os': 'linux',
@@ -232,15 +252,17 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       if (target?.address === asg.address || str(av.autoscaling_group_name) === name) tgRefs.push(av.lb_target_group_arn);
     }
     const targetGroups = tgRefs.map((ref) => index.resolve(asg, ref)?.address).filter((t): t is string => t !== undefined);
-    const minSize = num(v.min_size) ?? 0;
+    const minSize = asgSize(asg, 'min_size') ?? 0;
+    const maxSize = asgSize(asg, 'max_size');
+    const desired = asgSize(asg, 'desired_capacity');
     return {
       address: asg.address,
       name,
       role,
       azs,
       minSize,
-      maxSize: num(v.max_size) ?? minSize,
-      desired: num(v.desired_capacity) ?? minSize,
+      maxSize: maxSize ?? minSize,
+      desired: desired ?? minSize,
       instanceTypes,
       allocatablePerNode: smallest ? allocatable(smallest) : { cpuMilli: 0, memoryMiB: 0 },
       unknownInstanceTypes: capacities.filter(([, c]) => c === undefined).map(([t]) => t),

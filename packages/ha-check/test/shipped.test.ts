@@ -124,6 +124,12 @@ describe('shipped clusters', () => {
     expect(report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a')?.survives).toBe(false);
   });
 
+  it('the ci-identity stack given as a cluster is bad input: there is no cluster in it', async () => {
+    const { code, stderr } = await runCli(['--terraform', join(stacks, 'ci-identity'), '--manifests', join(root, 'clusters', 'production')]);
+    expect(code).toBe(2);
+    expect(stderr).toBe('ha-check: ci-identity: no cluster in this Terraform (no aws_subnet or aws_autoscaling_group; it has aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment); pass a cluster stack (apps/infra/cdktf.out/stacks/<name>-cluster) or --cluster <name>\n');
+  });
+
   it('dr is judged too (exit 0 or 1, never bad input)', async () => {
     const { code, report } = await check('dr');
     expect([0, 1]).toContain(code);
