@@ -15,6 +15,7 @@ import type {
   TargetGroupModel,
 } from './model';
 import { dnsFailoverRecords } from './private/route53';
+import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
@@ -25,6 +26,8 @@ const API_PORT = 6443;
 const WEB_PORTS = new Set([80, 443]);
 /** AWS provider defaults for an NLB target group health check and deregistration delay. */
 const TG_DEFAULTS = { interval: 30, healthy: 3, unhealthy: 3, deregistration: 300 };
+/** AWS default `health_check_grace_period` of an Auto Scaling group. */
+const ASG_DEFAULT_GRACE_SECONDS = 300;
 const NODE_TEMPLATE_LABEL = 'k8s.io/cluster-autoscaler/node-template/label/';
 const NODE_TEMPLATE_TAINT = 'k8s.io/cluster-autoscaler/node-template/taint/';
 const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
@@ -270,6 +273,7 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       taints,
       targetGroups: [...new Set(targetGroups)],
       autoscaled: Object.keys(tags).some((k) => k === 'k8s.io/cluster-autoscaler/enabled'),
+      bootstrapGraceSeconds: num(v.health_check_grace_period) ?? ASG_DEFAULT_GRACE_SECONDS,
     };
   });
 }
@@ -291,6 +295,7 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
     const sourceRegion = index.resolve(cfg, v.bucket) ? source.region : (index.regionOf(cfg) ?? source.region);
     return blocks(v.rule).map((rule) => {
       const destination = bucketRegion(index, cfg, block(rule.destination)?.bucket);
+      const rtc = block(block(rule.destination)?.replication_time);
       return {
         address: cfg.address,
         sourceBucket: source.name,
@@ -298,6 +303,7 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
         destinationBucket: destination.name,
         destinationRegion: destination.region,
         enabled: (str(rule.status) ?? 'Enabled') === 'Enabled',
+        replicationTimeMinutes: rtc && (str(rtc.status) ?? 'Enabled') === 'Enabled' ? (num(block(rtc.time)?.minutes) ?? S3_RTC_MINUTES) : undefined,
       };
     });
   });

@@ -88,6 +88,8 @@ export interface NodeGroupModel {
   readonly targetGroups: readonly string[];
   /** Tagged for cluster-autoscaler auto-discovery. */
   readonly autoscaled: boolean;
+  /** Seconds a new instance is given to bootstrap before health checks count (`health_check_grace_period`, AWS default 300). */
+  readonly bootstrapGraceSeconds: number;
 }
 
 export interface BackupReplicationModel {
@@ -97,6 +99,8 @@ export interface BackupReplicationModel {
   readonly destinationBucket: string;
   readonly destinationRegion: string | undefined;
   readonly enabled: boolean;
+  /** S3 Replication Time Control's bound in minutes (`destination.replication_time`), undefined when off. */
+  readonly replicationTimeMinutes: number | undefined;
 }
 
 /** A Route 53 health check (`aws_route53_health_check`). */

@@ -40,7 +40,9 @@ describe('the HA fixture', () => {
   it('reports the region: standby unknown without objectives, backups replicated to Tokyo, RPO from the user-data timer', () => {
     const region = report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario;
     expect(region.backupReplicas).toEqual([{ source: 'hakube-fixture-etcd-backups-ap-northeast-2', destination: 'hakube-fixture-etcd-backups-ap-northeast-1', region: 'ap-northeast-1' }]);
-    expect(region).toMatchObject({ snapshotIntervalMinutes: 15, snapshotIntervalSource: 'terraform', rpoMinutes: 15, standbyCluster: undefined });
+    // RPO: the 15 min timer plus the S3 replication lag (no Replication Time Control: the typical 15 min).
+    expect(region).toMatchObject({ snapshotIntervalMinutes: 15, snapshotIntervalSource: 'terraform', rpoMinutes: 30, standbyCluster: undefined });
+    expect(region.rpo).toEqual({ etcdMinutes: 15, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 30 });
   });
 });
 

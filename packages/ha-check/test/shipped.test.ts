@@ -106,8 +106,12 @@ describe('shipped clusters', () => {
     expect(region.rto.seconds).toBe((dns?.detectionSeconds ?? 0) + promotionEstimateSeconds() + 60);
     expect(report.objectives.regionRtoSeconds).toBe(platform.cluster('production').objectives.regionRtoSeconds);
     expect(region.rto.seconds).toBeLessThanOrEqual(report.objectives.regionRtoSeconds ?? 0);
-    expect(region.rpo).toMatchObject({ etcdMinutes: 15, minutes: 15 });
-    expect(region.rpoMinutes).toBeLessThanOrEqual(report.objectives.rpoMinutes ?? 0);
+    // The promotion launches dr's missing general workers (1 → 2 per AZ): the runbook's phases, derived.
+    expect(region.promotion?.basis?.[0]).toBe("scale-workers: 3 worker(s) to launch on the standby (general: 1 → 2 per ASG) within the ASGs' 300 s bootstrap budget (health_check_grace_period)");
+    // RPO: 15 min snapshots + S3 replication lag (no RTC: the typical 15 min), above the per-AZ rpoMinutes as the runbook says.
+    expect(region.rpo).toMatchObject({ etcdMinutes: 15, replicationLagMinutes: 15, minutes: 30 });
+    expect(region.rpoMinutes).toBe((report.objectives.rpoMinutes ?? 0) + 15);
+    expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toMatchObject({ severity: 'warning' });
     expect(report.findings.filter((f) => f.id.startsWith('region.') && f.severity !== 'info')).toEqual([]);
     // The PostgreSQL WAL archive lands in the app backup bucket, which Terraform replicates to the standby region.
     const orders = region.databaseArchives.find((d) => d.id === 'Cluster/data/orders');
