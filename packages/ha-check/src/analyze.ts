@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Findings, type Severity } from './findings';
 import type { DeploymentModel, InfraModel, LoadBalancerModel, LoadBalancerRole, NodeGroupModel } from './model';
 import type { Objectives } from './objectives';
@@ -107,7 +108,9 @@ function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az:
   const egress = egressOutcome(model.infra, az);
   const capacity = capacityOutcome(model, facts, az, autoscaler);
   const workloads = facts.map((f) => workloadOutcome(f, az, grace));
-  const affected = workloads.filter((w) => w.lost > 0);
+  // Reconcilers and dashboards (notCritical) degrade the cluster; the app and its recovery do not wait for them.
+  const critical = new Set(facts.filter((f) => f.w.notCritical === undefined).map((f) => f.w.id));
+  const affected = workloads.filter((w) => w.lost > 0 && critical.has(w.id));
   // Pods that cannot move but left survivors (zonal replicas) are degraded by design, not waiting.
   const podRtos = affected.filter((w) => w.canReschedule || w.left === 0).map((w) => w.podRtoSeconds);
   const podsSeconds = podRtos.includes(null) ? null : Math.max(0, ...(podRtos as number[]));
@@ -120,7 +123,7 @@ function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az:
   if (ingress && !ingress.reachable) problems.push('app ingress unreachable');
   for (const e of egress.filter((x) => !x.ok)) problems.push(`no egress from ${e.subnet} (${e.az}) via ${e.via}`);
   if (!capacity.ok) problems.push(`${capacity.unplacedAfterScaleOut} pod(s) do not fit the surviving capacity`);
-  for (const w of workloads.filter((x) => x.left === 0 && x.replicas > 0)) problems.push(`${w.id} down${w.canReschedule ? ' until rescheduled' : ''}`);
+  for (const w of workloads.filter((x) => x.left === 0 && x.replicas > 0 && critical.has(x.id))) problems.push(`${w.id} down${w.canReschedule ? ' until rescheduled' : ''}`);
   return { id, kind: 'az-loss', lost: az, survives: problems.length === 0, problems, etcd, api, ingress, egress, capacity, workloads, recovery: { apiSeconds: api.rtoSeconds, podsSeconds, capacitySeconds, appSeconds } };
 }
 
@@ -214,6 +217,9 @@ function addonFindings(model: DeploymentModel, findings: Findings, sev: Severity
   if (!present.get('ebs-csi') && model.manifests.workloads.some((w) => w.zonalVolumes.length > 0)) {
     findings.add({ id: 'addon.ebs-csi-missing', severity: sev, subject: 'aws-ebs-csi-driver', message: 'workloads claim EBS volumes but no EBS CSI driver is deployed', fix: 'Deploy the AWS EBS CSI driver.' });
   }
+  for (const release of model.manifests.unanalysedCharts) {
+    findings.add({ id: 'addon.chart-not-analysed', severity: 'info', subject: release, message: 'no model of this chart: its replicas, spread, PDB, tolerations and requests are not analysed (counted for presence only)', fix: 'Add an extractor for the chart to CHART_WORKLOADS (packages/ha-check/src/private/chart-workloads.ts).' });
+  }
   return present.get('cluster-autoscaler') ?? false;
 }
 
@@ -271,6 +277,9 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const tolFound = model.infra.hints.defaultUnreachableTolerationSeconds ?? model.manifests.hints.defaultUnreachableTolerationSeconds;
   const defaultToleration = tolFound ?? RECOVERY_DEFAULTS.unreachableTolerationSeconds;
 
+  for (const p of model.infra.preferredPlans) {
+    findings.add({ id: 'terraform.plan-preferred', severity: 'info', subject: p.skipped, message: `not loaded: the plan beside it (${p.plans.map((f) => basename(f)).join(', ')}) is what will be deployed, and loading both would count every resource twice`, fix: 'Nothing to fix; pass the cdk.tf.json file itself to judge the synthesized stack instead.' });
+  }
   infraFindings(model, findings, sev);
   const autoscaler = addonFindings(model, findings, sev);
   const facts = model.manifests.workloads.map((w) => workloadFacts(w, model.infra.nodeGroups, defaultToleration));

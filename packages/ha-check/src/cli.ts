@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlatform } from '@platform/platform-config';
@@ -120,9 +120,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (terraform.length === 0 || manifests === undefined) {
       throw new HaCheckInputError(`pass --cluster <name>, or both --terraform and --manifests\n\n${USAGE}`);
     }
+    const output = values.output ? fromCwd(values.output) : undefined;
+    // Checked before the analysis: a report that cannot be written is bad input, not an internal error.
+    if (output && !(existsSync(dirname(output)) && statSync(dirname(output)).isDirectory())) {
+      throw new HaCheckInputError(`--output ${values.output}: folder ${dirname(output)} does not exist; create it first or choose another path`);
+    }
     const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files' });
     const text = format === 'json' ? formatJson(report) : format === 'markdown' ? formatMarkdown(report) : formatText(report);
-    if (values.output) writeFileSync(fromCwd(values.output), text);
+    if (output) {
+      try {
+        writeFileSync(output, text);
+      } catch (error) {
+        throw new HaCheckInputError(`--output ${values.output}: cannot write (${(error as Error).message})`);
+      }
+    }
     else io.stdout(text);
     return report.summary.objectivesMet ? EXIT.met : EXIT.notMet;
   } catch (error) {

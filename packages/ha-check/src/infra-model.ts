@@ -1,5 +1,6 @@
 import { INSTANCE_TYPES } from '@platform/platform-config';
 import { allocatable, instanceCapacity } from './instance-capacity';
+import { HaCheckInputError } from './input-error';
 import type {
   BackupReplicationModel,
   DefaultRoute,
@@ -14,6 +15,7 @@ import type {
   TargetGroupModel,
 } from './model';
 import { dnsFailoverRecords } from './private/route53';
+import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
@@ -24,6 +26,8 @@ const API_PORT = 6443;
 const WEB_PORTS = new Set([80, 443]);
 /** AWS provider defaults for an NLB target group health check and deregistration delay. */
 const TG_DEFAULTS = { interval: 30, healthy: 3, unhealthy: 3, deregistration: 300 };
+/** AWS default `health_check_grace_period` of an Auto Scaling group. */
+const ASG_DEFAULT_GRACE_SECONDS = 300;
 const NODE_TEMPLATE_LABEL = 'k8s.io/cluster-autoscaler/node-template/label/';
 const NODE_TEMPLATE_TAINT = 'k8s.io/cluster-autoscaler/node-template/taint/';
 const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
@@ -190,6 +194,25 @@ function parseTaint(key: string, raw: string): Taint {
   return { key, value, effect };
 }
 
+/**
+ * An ASG size argument: a whole number (or a numeric string), undefined when absent or an
+ * expression only known at apply (`${...}`); any other value is not a size Terraform accepts.
+ */
+function asgSize(asg: TfResource, key: 'min_size' | 'max_size' | 'desired_capacity'): number | undefined {
+  const value = (asg.values as Json)[key];
+  if (value === undefined || value === null || (typeof value === 'string' && /^\$\{.*\}$/s.test(value))) return undefined;
+  const n = num(value);
+  if (n === undefined || !Number.isInteger(n) || n < 0) throw new HaCheckInputError(`${asg.address}: ${key}: expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** A list argument (subnets, zones): a list, or absent; one literal string is a one-item list. */
+function listArgument(r: TfResource, key: string): unknown[] {
+  const value = (r.values as Json)[key];
+  if (value !== undefined && value !== null && !Array.isArray(value) && typeof value !== 'string') throw new HaCheckInputError(`${r.address}: ${key}: expected a list, got ${JSON.stringify(value)}`);
+  return list(value);
+}
+
 function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeGroupModel[] {
   const attachments = index.byType('aws_autoscaling_attachment');
   return index.byType('aws_autoscaling_group').map((asg) => {
@@ -206,8 +229,8 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       undefined,
     );
     const role = /control-plane/.test(name) || /control-plane/.test(tags['node.platform.io/role'] ?? '') ? ('control-plane' as const) : ('worker' as const);
-    const subnetAzs = azsOfSubnets(index, asg, list(v.vpc_zone_identifier), subnetAz);
-    const azs = subnetAzs.length > 0 ? subnetAzs : list(v.availability_zones).filter((z): z is string => typeof z === 'string').sort();
+    const subnetAzs = azsOfSubnets(index, asg, listArgument(asg, 'vpc_zone_identifier'), subnetAz);
+    const azs = subnetAzs.length > 0 ? subnetAzs : listArgument(asg, 'availability_zones').filter((z): z is string => typeof z === 'string').sort();
     // Labels kubelet and the cloud controller put on every node, so selectors on them match.
     const labels: Record<string, string> = {
       'kubernetes.io/os': 'linux',
@@ -232,15 +255,17 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       if (target?.address === asg.address || str(av.autoscaling_group_name) === name) tgRefs.push(av.lb_target_group_arn);
     }
     const targetGroups = tgRefs.map((ref) => index.resolve(asg, ref)?.address).filter((t): t is string => t !== undefined);
-    const minSize = num(v.min_size) ?? 0;
+    const minSize = asgSize(asg, 'min_size') ?? 0;
+    const maxSize = asgSize(asg, 'max_size');
+    const desired = asgSize(asg, 'desired_capacity');
     return {
       address: asg.address,
       name,
       role,
       azs,
       minSize,
-      maxSize: num(v.max_size) ?? minSize,
-      desired: num(v.desired_capacity) ?? minSize,
+      maxSize: maxSize ?? minSize,
+      desired: desired ?? minSize,
       instanceTypes,
       allocatablePerNode: smallest ? allocatable(smallest) : { cpuMilli: 0, memoryMiB: 0 },
       unknownInstanceTypes: capacities.filter(([, c]) => c === undefined).map(([t]) => t),
@@ -248,6 +273,7 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       taints,
       targetGroups: [...new Set(targetGroups)],
       autoscaled: Object.keys(tags).some((k) => k === 'k8s.io/cluster-autoscaler/enabled'),
+      bootstrapGraceSeconds: num(v.health_check_grace_period) ?? ASG_DEFAULT_GRACE_SECONDS,
     };
   });
 }
@@ -269,6 +295,7 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
     const sourceRegion = index.resolve(cfg, v.bucket) ? source.region : (index.regionOf(cfg) ?? source.region);
     return blocks(v.rule).map((rule) => {
       const destination = bucketRegion(index, cfg, block(rule.destination)?.bucket);
+      const rtc = block(block(rule.destination)?.replication_time);
       return {
         address: cfg.address,
         sourceBucket: source.name,
@@ -276,6 +303,7 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
         destinationBucket: destination.name,
         destinationRegion: destination.region,
         enabled: (str(rule.status) ?? 'Enabled') === 'Enabled',
+        replicationTimeMinutes: rtc && (str(rtc.status) ?? 'Enabled') === 'Enabled' ? (num(block(rtc.time)?.minutes) ?? S3_RTC_MINUTES) : undefined,
       };
     });
   });
@@ -323,5 +351,6 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
     hints: runtimeHints(hintTexts(index)),
     resourceCount: index.resources.length,
+    preferredPlans: index.preferredPlans,
   };
 }

@@ -88,6 +88,8 @@ export interface NodeGroupModel {
   readonly targetGroups: readonly string[];
   /** Tagged for cluster-autoscaler auto-discovery. */
   readonly autoscaled: boolean;
+  /** Seconds a new instance is given to bootstrap before health checks count (`health_check_grace_period`, AWS default 300). */
+  readonly bootstrapGraceSeconds: number;
 }
 
 export interface BackupReplicationModel {
@@ -97,6 +99,8 @@ export interface BackupReplicationModel {
   readonly destinationBucket: string;
   readonly destinationRegion: string | undefined;
   readonly enabled: boolean;
+  /** S3 Replication Time Control's bound in minutes (`destination.replication_time`), undefined when off. */
+  readonly replicationTimeMinutes: number | undefined;
 }
 
 /** A Route 53 health check (`aws_route53_health_check`). */
@@ -152,6 +156,8 @@ export interface InfraModel {
   readonly chaosTemplates: readonly string[];
   readonly hints: RuntimeHints;
   readonly resourceCount: number;
+  /** A folder's cdk.tf.json left out for the plan JSON beside it (same stack; the plan is what deploys). */
+  readonly preferredPlans: ReadonlyArray<{ readonly skipped: string; readonly plans: readonly string[] }>;
 }
 
 export interface Toleration {
@@ -201,6 +207,12 @@ export interface WorkloadModel {
   /** Claims (templates or PVCs) on zonal block storage (EBS). */
   readonly zonalVolumes: readonly string[];
   readonly addon: string | undefined;
+  /**
+   * Set on add-on components that only reconcile or observe (an operator, dashboards): why losing
+   * every replica stops neither the app nor its AZ recovery. Their findings are warnings at most
+   * and a scenario does not count them as down. Unset: in the data path, judged like any workload.
+   */
+  readonly notCritical?: string;
 }
 
 export interface DaemonSetModel {
@@ -235,6 +247,8 @@ export interface ManifestModel {
   readonly workloads: readonly WorkloadModel[];
   readonly daemonSets: readonly DaemonSetModel[];
   readonly addons: readonly AddonModel[];
+  /** HelmReleases of charts ha-check has no model for (`HelmRelease/ns/name (chart x)`): presence only. */
+  readonly unanalysedCharts: readonly string[];
   /** PDBs that select no workload (reported, never silently dropped). */
   readonly orphanPdbs: readonly string[];
   readonly hints: RuntimeHints;

@@ -14,6 +14,8 @@ export interface PromotionPath {
   readonly estimatedSeconds: number;
   /** Seconds per phase, when known (PROMOTION_PHASE_SECONDS). */
   readonly phases?: Readonly<Record<string, number>>;
+  /** How the phases that depend on configuration were derived (set by the analysis). */
+  readonly basis?: readonly string[];
 }
 
 /** What the cluster promises; ha-check exits 1 when the deployment does not keep a promise. */

@@ -33,6 +33,19 @@ export const ROUTE53_DEFAULTS = {
   aliasLoadBalancerTtlSeconds: 60,
 } as const;
 
+/**
+ * S3 Replication Time Control replicates 99.99 % of objects within 15 minutes (its SLA; the
+ * only value `replication_time.time.minutes` accepts).
+ */
+export const S3_RTC_MINUTES = 15;
+
+/**
+ * Replication lag counted in the regional RPO without Replication Time Control: AWS documents no
+ * bound ("most objects within 15 minutes, some can take hours"), so the typical case is used and
+ * `backup.replication-lag-unbounded` says so.
+ */
+export const S3_REPLICATION_TYPICAL_MINUTES = 15;
+
 /** CloudNativePG sets `archive_timeout` to 5 min unless `spec.postgresql.parameters` says otherwise. */
 export const CNPG_ARCHIVE_TIMEOUT_MINUTES = 5;
 

@@ -92,7 +92,7 @@ export interface RegionScenario {
   readonly snapshotIntervalMinutes: number | undefined;
   /** Where the interval came from: `terraform`, `manifests`, `declared`, or `unknown`. */
   readonly snapshotIntervalSource: string;
-  /** max(etcd snapshot interval, replicated database archive timeout); undefined when no backup survives the region. */
+  /** max(etcd snapshot interval, replicated database archive timeout) + S3 replication lag; undefined when no backup survives the region. */
   readonly rpoMinutes: number | undefined;
   readonly rpo: RegionRpo;
   /** The Route 53 failover record of this cluster's app; undefined when there is none. */
@@ -125,6 +125,9 @@ export interface RegionRpo {
   readonly etcdMinutes: number | undefined;
   /** Largest archive timeout of the databases whose archive is replicated; null when a database's archive stays in the region. */
   readonly databaseMinutes: number | null | undefined;
+  /** S3 replication lag of the backups to the standby region: RTC's bound, else the typical 15 min; undefined without replication. */
+  readonly replicationLagMinutes: number | undefined;
+  /** max(etcd, database) + replication lag: what a region loss loses at worst. */
   readonly minutes: number | undefined;
 }
 

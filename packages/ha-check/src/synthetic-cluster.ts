@@ -217,6 +217,25 @@ const ADDON_CHARTS: Readonly<Record<AddonId, readonly [string, string]>> = {
   coredns: ['coredns', 'coredns'],
 };
 
+/** HA values for each add-on's chart (ha-check models them from `spec.values`): two replicas, zone spread, PDB, 30 s evictions. */
+function addonValues(id: AddonId, release: string): Record<string, unknown> {
+  const tolerations = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }));
+  const spread = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'app.kubernetes.io/instance': release } } }];
+  const ha = { tolerations, topologySpreadConstraints: spread };
+  switch (id) {
+    case 'cloud-controller':
+      return { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] };
+    case 'cluster-autoscaler':
+      return { replicaCount: 2, ...ha };
+    case 'metrics-server':
+      return { replicas: 2, podDisruptionBudget: { enabled: true, maxUnavailable: 1 }, ...ha };
+    case 'ebs-csi':
+      return { controller: { replicaCount: 2, ...ha } };
+    case 'coredns':
+      return { replicaCount: 2, podDisruptionBudget: { maxUnavailable: 1 }, ...ha };
+  }
+}
+
 /** A whole cluster's synthesized output, HA by default; options break one thing at a time. */
 export function syntheticCluster(options: SyntheticClusterOptions = {}): SyntheticCluster {
   const region = options.region ?? 'ap-northeast-2';
@@ -242,7 +261,7 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name: ADDON_CHARTS[id][0], namespace: 'kube-system' },
-      spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } } },
+      spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } }, values: addonValues(id, ADDON_CHARTS[id][0]) },
     })),
   ];
   const apps = [...(options.apps ?? [{ name: 'web' }])];

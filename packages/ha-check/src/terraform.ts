@@ -6,6 +6,13 @@ import { parseTerraformDocument, referencedResource, type TfResource, type TfSta
 export type { TfResource, TfStack } from './private/terraform-json';
 export { referencedResource } from './private/terraform-json';
 
+export interface PreferredPlan {
+  /** The `cdk.tf.json` not loaded. */
+  readonly skipped: string;
+  /** The plan JSON file(s) loaded instead, from the same folder. */
+  readonly plans: readonly string[];
+}
+
 /** Every loaded stack's resources, with Terraform references resolved within their stack. */
 export class TerraformIndex {
   readonly resources: readonly TfResource[];
@@ -13,7 +20,14 @@ export class TerraformIndex {
   private readonly byTypeMap = new Map<string, TfResource[]>();
   private readonly regions = new Map<string, string>();
 
-  constructor(readonly stacks: readonly TfStack[]) {
+  /**
+   * @param preferredPlans a folder's `cdk.tf.json` left out because a plan of the same stack sat
+   * beside it (the plan is what will really be deployed; loading both would count it twice).
+   */
+  constructor(
+    readonly stacks: readonly TfStack[],
+    readonly preferredPlans: readonly PreferredPlan[] = [],
+  ) {
     this.resources = stacks.flatMap((s) => s.resources);
     for (const stack of stacks) for (const [key, region] of stack.providerRegions) this.regions.set(`${stack.stack}/${key}`, region);
     for (const r of this.resources) {
@@ -73,13 +87,21 @@ function findTerraformFiles(dir: string): string[] {
  */
 export function loadTerraform(paths: readonly string[]): TerraformIndex {
   if (paths.length === 0) throw new HaCheckInputError('no Terraform input: pass --terraform <file|dir> or --cluster <name>');
+  const preferred: PreferredPlan[] = [];
   const files = paths.flatMap((p) => {
     if (!existsSync(p)) throw new HaCheckInputError(`${p}: no such file or directory (run \`npm run synth\` to write apps/infra/cdktf.out)`);
     if (!statSync(p).isDirectory()) return [p];
     const inDir = findTerraformFiles(p);
     if (inDir.length === 0) throw new HaCheckInputError(`${p}: no cdk.tf.json or plan JSON file found in this directory`);
-    return inDir;
+    // A stack folder holding its cdk.tf.json and a plan of it: the plan is what will be deployed.
+    return inDir.filter((file) => {
+      if (basename(file) !== 'cdk.tf.json') return true;
+      const plans = inDir.filter((other) => other !== file && dirname(other) === dirname(file));
+      if (plans.length > 0) preferred.push({ skipped: file, plans });
+      return plans.length === 0;
+    });
   });
+  const stackDirs = new Set(preferred.map((p) => dirname(p.skipped)));
   const stacks = files.map((file) => {
     let text: string;
     try {
@@ -87,8 +109,9 @@ export function loadTerraform(paths: readonly string[]): TerraformIndex {
     } catch (error) {
       throw new HaCheckInputError(`${file}: cannot read (${(error as Error).message})`);
     }
-    const fallback = basename(file) === 'cdk.tf.json' ? basename(dirname(file)) : basename(file).replace(/\.json$/, '');
+    // A plan in a stack folder is named after the stack, like the cdk.tf.json it replaces.
+    const fallback = basename(file) === 'cdk.tf.json' || stackDirs.has(dirname(file)) ? basename(dirname(file)) : basename(file).replace(/\.json$/, '');
     return parseTerraformDocument(text, file, fallback);
   });
-  return new TerraformIndex(stacks);
+  return new TerraformIndex(stacks, preferred);
 }

@@ -1,5 +1,7 @@
 import type { K8sObject } from './manifests';
 import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
+import { HaCheckInputError } from './input-error';
+import { CHART_WORKLOADS } from './private/chart-workloads';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -56,13 +58,17 @@ function nodeSelectorOf(podSpec: Json): NodeSelectorRequirement[] {
 }
 
 function tolerationsOf(podSpec: Json): Toleration[] {
-  return arr(podSpec.tolerations).map((t) => ({
-    ...(typeof t.key === 'string' ? { key: t.key } : {}),
-    ...(typeof t.operator === 'string' ? { operator: t.operator } : {}),
-    ...(typeof t.value === 'string' ? { value: t.value } : {}),
-    ...(typeof t.effect === 'string' ? { effect: t.effect } : {}),
-    ...(num(t.tolerationSeconds) !== undefined ? { tolerationSeconds: num(t.tolerationSeconds) } : {}),
-  }));
+  // Plain assignments, not conditional spreads: this runs for every pod template (a hot path at 10,000 objects).
+  return arr(podSpec.tolerations).map((t) => {
+    const out: { -readonly [K in keyof Toleration]: Toleration[K] } = {};
+    if (typeof t.key === 'string') out.key = t.key;
+    if (typeof t.operator === 'string') out.operator = t.operator;
+    if (typeof t.value === 'string') out.value = t.value;
+    if (typeof t.effect === 'string') out.effect = t.effect;
+    const seconds = num(t.tolerationSeconds);
+    if (seconds !== undefined) out.tolerationSeconds = seconds;
+    return out;
+  });
 }
 
 function zoneSpreadOf(podSpec: Json, labels: Record<string, string>): ZoneSpreadModel | undefined {
@@ -86,6 +92,20 @@ function antiAffinityOn(podSpec: Json, labels: Record<string, string>, keys: rea
   if (arr(anti.requiredDuringSchedulingIgnoredDuringExecution).some(selfTerm)) return 'required';
   if (arr(anti.preferredDuringSchedulingIgnoredDuringExecution).some((w) => isObject(w.podAffinityTerm) && selfTerm(w.podAffinityTerm))) return 'preferred';
   return undefined;
+}
+
+/** The chart a HelmRelease installs: `spec.chart.spec.chart`, else the `chartRef` source's name. */
+function chartOf(h: K8sObject): string {
+  const spec = specOf(h);
+  if (isObject(spec.chart) && isObject(spec.chart.spec) && typeof spec.chart.spec.chart === 'string') return spec.chart.spec.chart;
+  return isObject(spec.chartRef) && typeof spec.chartRef.name === 'string' ? spec.chartRef.name : '';
+}
+
+/** A replica count as the API server accepts it: a whole number ≥ 0 (undefined when absent). */
+function replicaCount(value: unknown, where: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  throw new HaCheckInputError(`${where}: expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
 }
 
 function addonOf(names: readonly string[]): AddonId | undefined {
@@ -140,7 +160,7 @@ function cnpgCluster(o: K8sObject, storage: StorageIndex): WorkloadModel {
     namespace: namespaceOf(o),
     name: nameOf(o),
     id: `Cluster/${namespaceOf(o)}/${nameOf(o)}`,
-    replicas: num(spec.instances) ?? 1,
+    replicas: replicaCount(spec.instances, `Cluster/${namespaceOf(o)}/${nameOf(o)}: spec.instances`) ?? 1,
     hpa: undefined,
     requests: { cpuMilli: cpuMilli(requests.cpu), memoryMiB: memoryMiB(requests.memory) },
     nodeSelector: Object.entries(strRecord(affinity.nodeSelector)).map(([key, v]) => ({ key, operator: 'In', values: [v] })),
@@ -201,8 +221,8 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     const ref = isObject(spec.scaleTargetRef) ? spec.scaleTargetRef : {};
     hpas.set(`${String(ref.kind)}/${namespaceOf(h)}/${String(ref.name)}`, {
       name: `${namespaceOf(h)}/${nameOf(h)}`,
-      minReplicas: num(spec.minReplicas) ?? 1,
-      maxReplicas: num(spec.maxReplicas) ?? 1,
+      minReplicas: replicaCount(spec.minReplicas, `HorizontalPodAutoscaler/${namespaceOf(h)}/${nameOf(h)}: spec.minReplicas`) ?? 1,
+      maxReplicas: replicaCount(spec.maxReplicas, `HorizontalPodAutoscaler/${namespaceOf(h)}/${nameOf(h)}: spec.maxReplicas`) ?? 1,
     });
   }
 
@@ -221,16 +241,21 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
   ];
   const usedPdbs = new Set<K8sObject>();
 
-  const workloads: WorkloadModel[] = [...kind('Deployment'), ...kind('StatefulSet')].map((o) => {
+  /** One Deployment/StatefulSet (from the manifests, or rendered from a HelmRelease's values). */
+  const workloadOf = (o: K8sObject, id: string, extra: { hpa?: WorkloadModel['hpa']; pdbs?: PdbModel[]; claimClasses?: ReadonlyArray<string | undefined>; addon?: string; notCritical?: string } = {}): WorkloadModel => {
     const spec = specOf(o);
     const template = isObject(spec.template) ? spec.template : {};
     const podSpec = specOf(template);
     const labels = strRecord(isObject(template.metadata) ? template.metadata.labels : undefined);
-    const id = `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`;
-    const hpa = hpas.get(id);
-    const pdbs = [...new Set(pdbCandidates(namespaceOf(o), labels))].filter((p) => selectorMatches(specOf(p).selector, labels));
-    pdbs.forEach((p) => usedPdbs.add(p));
-    const declared = num(spec.replicas) ?? 1;
+    const hpa = extra.hpa ?? hpas.get(id);
+    let pdbs = extra.pdbs;
+    if (pdbs === undefined) {
+      const matched = [...new Set(pdbCandidates(namespaceOf(o), labels))].filter((p) => selectorMatches(specOf(p).selector, labels));
+      matched.forEach((p) => usedPdbs.add(p));
+      pdbs = matched.map(pdbModel);
+    }
+    const declared = replicaCount(spec.replicas, `${id}: spec.replicas`) ?? 1;
+    const claimVolumes = (extra.claimClasses ?? []).filter((c) => isZonal(storage, c)).map((c) => `${c ?? 'default class'} (volumeClaimTemplate)`);
     return {
       kind: o.kind as 'Deployment' | 'StatefulSet',
       namespace: namespaceOf(o),
@@ -245,20 +270,47 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       zoneSpread: zoneSpreadOf(podSpec, labels),
       zoneAntiAffinity: antiAffinityOn(podSpec, labels, ZONE_KEYS),
       hostAntiAffinity: antiAffinityOn(podSpec, labels, [HOST_KEY]),
-      pdbs: pdbs.map(pdbModel),
-      zonalVolumes: zonalVolumesOf(o, podSpec, storage),
-      addon: addonOf([nameOf(o)]),
+      pdbs,
+      zonalVolumes: [...zonalVolumesOf(o, podSpec, storage), ...claimVolumes],
+      addon: extra.addon ?? addonOf([nameOf(o)]),
+      ...(extra.notCritical ? { notCritical: extra.notCritical } : {}),
     };
-  });
+  };
+  const workloads: WorkloadModel[] = [...kind('Deployment'), ...kind('StatefulSet')].map((o) => workloadOf(o, `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`));
+  const daemonSetOf = (o: K8sObject, id: string): DaemonSetModel => {
+    const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
+    const podSpec = specOf(template);
+    return { id, requests: podRequests(podSpec), tolerations: tolerationsOf(podSpec), nodeSelector: nodeSelectorOf(podSpec) };
+  };
+  const daemonSets: DaemonSetModel[] = kind('DaemonSet').map((o) => daemonSetOf(o, `DaemonSet/${namespaceOf(o)}/${nameOf(o)}`));
+
+  // HelmRelease add-ons: their pods are not in the manifests, so render what their chart would from the values.
+  const unanalysedCharts: string[] = [];
+  for (const h of kind('HelmRelease')) {
+    const chart = chartOf(h);
+    const release = { name: nameOf(h), namespace: String(specOf(h).targetNamespace ?? namespaceOf(h)), id: `HelmRelease/${namespaceOf(h)}/${nameOf(h)}` };
+    const extractor = Object.hasOwn(CHART_WORKLOADS, chart) ? CHART_WORKLOADS[chart] : undefined;
+    if (!extractor) {
+      unanalysedCharts.push(`${release.id} (chart ${chart || 'unknown'})`);
+      continue;
+    }
+    const values = isObject(specOf(h).values) ? (specOf(h).values as Json) : {};
+    for (const c of extractor(values, release)) {
+      const id = c.component ? `${release.id}:${c.component}` : release.id;
+      const name = c.component ? `${release.name}-${c.component}` : release.name;
+      const rendered = { apiVersion: 'apps/v1', kind: c.kind, metadata: { name, namespace: release.namespace }, spec: { replicas: c.replicas, template: { metadata: { labels: c.labels }, spec: c.podSpec } } } as K8sObject;
+      if (c.kind === 'DaemonSet') {
+        daemonSets.push(daemonSetOf(rendered, id));
+        continue;
+      }
+      const pdbs: PdbModel[] = c.pdb ? [{ name: `${release.id} (chart PodDisruptionBudget)`, minAvailable: c.pdb.minAvailable, maxUnavailable: c.pdb.maxUnavailable }] : [];
+      const hpa = c.hpa ? { name: `${release.id} (chart HorizontalPodAutoscaler)`, ...c.hpa } : undefined;
+      workloads.push(workloadOf(rendered, id, { pdbs, ...(hpa ? { hpa } : {}), claimClasses: c.claimClasses, addon: addonOf([release.name, chart]), notCritical: c.notCritical }));
+    }
+  }
 
   const cnpgClusters = kind('Cluster').filter((o) => /^postgresql\.cnpg\.io\//.test(String(o.apiVersion)));
   workloads.push(...cnpgClusters.map((o) => cnpgCluster(o, storage)));
-
-  const daemonSets: DaemonSetModel[] = kind('DaemonSet').map((o) => {
-    const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
-    const podSpec = specOf(template);
-    return { id: `DaemonSet/${namespaceOf(o)}/${nameOf(o)}`, requests: podRequests(podSpec), tolerations: tolerationsOf(podSpec), nodeSelector: nodeSelectorOf(podSpec) };
-  });
 
   const evidence = new Map<AddonId, string[]>();
   const note = (names: string[], what: string): void => {
@@ -266,10 +318,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     if (id) evidence.set(id, [...(evidence.get(id) ?? []), what]);
   };
   for (const h of kind('HelmRelease')) {
-    const spec = specOf(h);
-    const chart = isObject(spec.chart) && isObject(spec.chart.spec) ? String(spec.chart.spec.chart ?? '') : '';
-    const chartRef = isObject(spec.chartRef) ? String(spec.chartRef.name ?? '') : '';
-    note([nameOf(h), chart, chartRef, String(spec.releaseName ?? '')], `HelmRelease/${namespaceOf(h)}/${nameOf(h)}`);
+    note([nameOf(h), chartOf(h), String(specOf(h).releaseName ?? '')], `HelmRelease/${namespaceOf(h)}/${nameOf(h)}`);
   }
   for (const o of [...kind('Deployment'), ...kind('DaemonSet'), ...kind('StatefulSet')]) note([nameOf(o)], `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`);
   const addons: AddonModel[] = ADDON_PATTERNS.map(([id]) => ({ id, present: evidence.has(id), evidence: evidence.get(id) ?? [] }));
@@ -284,6 +333,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     workloads,
     daemonSets,
     addons,
+    unanalysedCharts,
     orphanPdbs: kind('PodDisruptionBudget')
       .filter((p) => !usedPdbs.has(p))
       .map((p) => `${namespaceOf(p)}/${nameOf(p)}`),

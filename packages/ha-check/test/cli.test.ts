@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInfraModel, loadTerraform, syntheticCluster } from '../src';
+import { buildInfraModel, loadTerraform, syntheticCluster, type AzScenario, type Report } from '../src';
 import { toPlanJson } from './fixtures/plan';
 import { runCli, tempDir, writeFixture } from './helpers';
 
@@ -81,6 +81,26 @@ describe('ha-check CLI', () => {
     expect(strip(fromPlan)).toEqual(strip(fromCdktf));
   });
 
+  it('prefers the plan when a stack folder holds both its cdk.tf.json and a plan JSON (no double count)', async () => {
+    const f = writeFixture({ dns: { role: 'PRIMARY' } });
+    const alone = JSON.parse((await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--format', 'json'])).stdout) as Report;
+    const cdktf = JSON.parse(readFileSync(join(f.terraform, 'cdk.tf.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(f.terraform, 'plan.json'), JSON.stringify(toPlanJson(cdktf)));
+    const { code, stdout } = await runCli(['--terraform', f.root, '--manifests', f.manifests, '--format', 'json']);
+    expect(code).toBe(0);
+    const both = JSON.parse(stdout) as Report;
+    expect(both.summary.terraformResources).toBe(alone.summary.terraformResources);
+    const etcd = (r: Report) => (r.scenarios[0] as AzScenario).etcd;
+    expect(etcd(both)).toEqual({ members: 3, lost: 1, surviving: 2, quorumNeeded: 2, quorum: true });
+    expect(both.findings.find((x) => x.id === 'terraform.plan-preferred')).toMatchObject({
+      severity: 'info',
+      subject: join(f.terraform, 'cdk.tf.json'),
+      message: 'not loaded: the plan beside it (plan.json) is what will be deployed, and loading both would count every resource twice',
+    });
+    // The plan's resources are named after the stack folder, like the cdk.tf.json's.
+    expect(loadTerraform([f.terraform]).stacks.map((st) => [st.stack, st.format])).toEqual([['fixture-cluster', 'plan']]);
+  });
+
   describe('bad input exits 2 with one clear line, never a stack trace', () => {
     const cases: Array<[string, () => string[], RegExp]> = [
       ['a missing Terraform path', () => ['--terraform', '/nonexistent/cdk.tf.json', '--manifests', '/tmp'], /^ha-check: \/nonexistent\/cdk\.tf\.json: no such file or directory/],
@@ -97,6 +117,88 @@ describe('ha-check CLI', () => {
       expect(code).toBe(2);
       expect(stderr).toMatch(message);
       expect(stderr).not.toMatch(/\n\s+at /);
+    });
+
+    /** The cdk.tf.json fields these cases change. */
+    type Doc = { resource: unknown & { aws_autoscaling_group: Record<string, Record<string, unknown>> } };
+    /** The fixture's cdk.tf.json, changed by `edit`, written back. */
+    const editedTerraform = (edit: (doc: Doc) => void) => {
+      const f = writeFixture();
+      const file = join(f.terraform, 'cdk.tf.json');
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as Doc;
+      edit(doc);
+      writeFileSync(file, JSON.stringify(doc));
+      return f;
+    };
+    const firstAsg = (doc: Doc): string => Object.keys(doc.resource.aws_autoscaling_group)[0];
+
+    it('a cdk.tf.json whose "resource" is not an object', async () => {
+      const f = editedTerraform((doc) => ((doc as { resource: unknown }).resource = 'oops'));
+      const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`ha-check: ${join(f.terraform, 'cdk.tf.json')}: "resource": expected an object (resource types → names → arguments), got "oops"\n`);
+    });
+
+    it('an ASG size that is not a whole number', async () => {
+      let asg = '';
+      const f = editedTerraform((doc) => {
+        asg = firstAsg(doc);
+        doc.resource.aws_autoscaling_group[asg].min_size = 'two';
+      });
+      const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`ha-check: fixture-cluster/aws_autoscaling_group.${asg}: min_size: expected a whole number ≥ 0, got "two"\n`);
+    });
+
+    it('an ASG whose subnets are not a list', async () => {
+      let asg = '';
+      const f = editedTerraform((doc) => {
+        asg = firstAsg(doc);
+        doc.resource.aws_autoscaling_group[asg].vpc_zone_identifier = 5;
+      });
+      const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`ha-check: fixture-cluster/aws_autoscaling_group.${asg}: vpc_zone_identifier: expected a list, got 5\n`);
+    });
+
+    it('a plan whose "configuration" is not an object', async () => {
+      const f = writeFixture();
+      const file = join(tempDir(), 'plan.json');
+      writeFileSync(file, JSON.stringify({ ...toPlanJson(syntheticCluster().terraform), configuration: 'bad' }));
+      const { code, stderr } = await runCli(['--terraform', file, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`ha-check: ${file}: "configuration": expected an object (terraform show -json: provider_config, root_module), got "bad"\n`);
+    });
+
+    it('a Deployment whose replicas is not a whole number', async () => {
+      const f = writeFixture();
+      const file = join(f.manifests, 'apps', 'resources.yaml');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('  replicas: 3\n');
+      writeFileSync(file, text.replace('  replicas: 3\n', '  replicas: lots\n'));
+      const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toBe('ha-check: Deployment/apps/web: spec.replicas: expected a whole number ≥ 0, got "lots"\n');
+    });
+
+    it('Terraform with no cluster in it (IAM only)', async () => {
+      const f = writeFixture();
+      const dir = join(tempDir(), 'ci-identity');
+      mkdirSync(dir);
+      const iamOnly = { '//': { metadata: { stackName: 'ci-identity' } }, terraform: { required_providers: { aws: { source: 'aws', version: '5.100.0' } } }, provider: { aws: [{ region: 'ap-northeast-2' }] }, resource: { aws_iam_role: { plan: { name: 'plan' } } } };
+      writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(iamOnly));
+      const { code, stderr } = await runCli(['--terraform', dir, '--manifests', f.manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toBe('ha-check: ci-identity: no cluster in this Terraform (no aws_subnet or aws_autoscaling_group; it has aws_iam_role); pass a cluster stack (apps/infra/cdktf.out/stacks/<name>-cluster) or --cluster <name>\n');
+    });
+
+    it('--output in a folder that does not exist', async () => {
+      const f = writeFixture();
+      const out = join(tempDir(), 'missing', 'report.md');
+      const { code, stdout, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--output', out]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`ha-check: --output ${out}: folder ${dirname(out)} does not exist; create it first or choose another path\n`);
     });
 
     it('malformed YAML names the file', async () => {

@@ -25,7 +25,14 @@ describe('the HA fixture', () => {
       expect(s.etcd).toEqual({ members: 3, lost: 1, surviving: 2, quorumNeeded: 2, quorum: true });
       expect(s.api).toMatchObject({ reachable: true, targetsLeft: 2, rtoSeconds: 20 });
       expect(s.egress.map((e) => e.ok)).toEqual([true, true]);
-      expect(s.workloads).toEqual([{ id: 'Deployment/apps/web', replicas: 3, lost: 1, left: 2, canReschedule: true, reason: undefined, pdb: 'exhausted', podRtoSeconds: 80 }]);
+      expect(s.workloads.find((w) => w.id === 'Deployment/apps/web')).toEqual({ id: 'Deployment/apps/web', replicas: 3, lost: 1, left: 2, canReschedule: true, reason: undefined, pdb: 'exhausted', podRtoSeconds: 80 });
+      // The add-ons' HelmReleases are workloads too, from their values: two replicas each, one per AZ at most.
+      expect(s.workloads.filter((w) => w.id.startsWith('HelmRelease/')).map((w) => [w.id, w.replicas, w.lost])).toEqual([
+        ['HelmRelease/kube-system/cluster-autoscaler', 2, 1],
+        ['HelmRelease/kube-system/metrics-server', 2, 1],
+        ['HelmRelease/kube-system/aws-ebs-csi-driver:controller', 2, 1],
+        ['HelmRelease/kube-system/coredns', 2, 1],
+      ]);
       expect(s.recovery).toEqual({ apiSeconds: 20, podsSeconds: 80, capacitySeconds: 0, appSeconds: 80 });
     }
   });
@@ -33,7 +40,9 @@ describe('the HA fixture', () => {
   it('reports the region: standby unknown without objectives, backups replicated to Tokyo, RPO from the user-data timer', () => {
     const region = report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario;
     expect(region.backupReplicas).toEqual([{ source: 'hakube-fixture-etcd-backups-ap-northeast-2', destination: 'hakube-fixture-etcd-backups-ap-northeast-1', region: 'ap-northeast-1' }]);
-    expect(region).toMatchObject({ snapshotIntervalMinutes: 15, snapshotIntervalSource: 'terraform', rpoMinutes: 15, standbyCluster: undefined });
+    // RPO: the 15 min timer plus the S3 replication lag (no Replication Time Control: the typical 15 min).
+    expect(region).toMatchObject({ snapshotIntervalMinutes: 15, snapshotIntervalSource: 'terraform', rpoMinutes: 30, standbyCluster: undefined });
+    expect(region.rpo).toEqual({ etcdMinutes: 15, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 30 });
   });
 });
 
@@ -94,7 +103,8 @@ describe('failure modes', () => {
   it('capacity: one worker per AZ at its maximum cannot absorb a lost AZ of heavy pods', () => {
     const report = check({ workersPerAz: { min: 1, max: 1 }, apps: [{ name: 'heavy', replicas: 6, hpaMax: 0, cpu: '1500m', memory: '2Gi' }] });
     const s = az(report, 'ap-northeast-2a');
-    expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 2 });
+    // 2 heavy pods plus one pod of each two-replica add-on (autoscaler, metrics-server, EBS CSI controller, CoreDNS).
+    expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 6 });
     expect(report.findings.find((f) => f.id === 'capacity.insufficient')?.scenarios).toEqual(['az-loss:ap-northeast-2a', 'az-loss:ap-northeast-2b', 'az-loss:ap-northeast-2c']);
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, runHaCheck, syntheticCluster, writeSyntheticCluster, type AzScenario, type Objectives, type RegionScenario, type SyntheticClusterOptions } from '../src';
 import { PRIMARY_OBJECTIVES, REGION_MODES } from './fixtures/region-failover';
@@ -47,9 +49,47 @@ describe('the region scenario of a primary with full failover', () => {
   });
 
   it('adds detection, promotion and TTL into the regional RTO, and holds it to the objective', () => {
-    expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 1980, dnsTtlSeconds: 60, seconds: 2070, objectiveSeconds: 2400 });
-    expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 15, rpo: { etcdMinutes: 15, databaseMinutes: undefined, minutes: 15 } });
+    // The standby already runs the primary's 2 workers per AZ and no database archives: decision 600 + verify-app 120.
+    expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 720, dnsTtlSeconds: 60, seconds: 810, objectiveSeconds: 2400 });
+    expect(region.promotion?.phases).toEqual({ decision: 600, 'scale-workers': 0, 'nodes-ready': 0, 'restore-database': 0, 'verify-app': 120 });
+    expect(region.promotion?.basis).toEqual(["scale-workers, nodes-ready: 0 s, the standby already runs the primary's minimum (general: 2 → 2 per ASG)", 'restore-database: 0 s, no database archives WAL']);
+    // RPO: the 15 min snapshot interval plus the S3 replication lag (no RTC in the fixture: the typical 15 min).
+    expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 30, rpo: { etcdMinutes: 15, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 30 } });
     expect(region.promotion?.workflow).toBe('.github/workflows/region-failover.yml');
+  });
+
+  it('derives the scale-up from the standby\'s pool sizes against the primary\'s, and its bootstrap budget', () => {
+    const { region: smaller } = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES, { dns: { role: 'SECONDARY' }, workersPerAz: { min: 1, max: 10 } });
+    expect(smaller.promotion?.phases).toMatchObject({ 'scale-workers': 300, 'nodes-ready': 60 });
+    expect(smaller.promotion?.basis?.[0]).toBe('scale-workers: 3 worker(s) to launch on the standby (general: 1 → 2 per ASG) within the ASGs\' 300 s bootstrap budget (health_check_grace_period)');
+    expect(smaller.rto.promotionSeconds).toBe(600 + 300 + 60 + 120);
+  });
+
+  it('finds a standby whose ASG maximum is below the size the promotion sets', () => {
+    const { report } = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES, { dns: { role: 'SECONDARY' }, workersPerAz: { min: 1, max: 1 } });
+    expect(report.findings.find((f) => f.id === 'region.standby-capacity-short')).toMatchObject({
+      severity: 'error',
+      subject: 'dr-general-a',
+      message: "the promotion sizes dr-general-a to 2 node(s) (the primary's minimum for its pool) but its max_size is 1: the promotion stops there",
+    });
+  });
+
+  it('counts S3 replication lag in the RPO: RTC\'s 15 min bound when on, a warning when off', () => {
+    expect(check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES).report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toMatchObject({
+      severity: 'warning',
+      subject: 'hakube-fixture-etcd-backups-ap-northeast-2',
+      message: 'S3 replication without Replication Time Control has no time bound (most objects within 15 min, some hours): the regional RPO counts the typical 15 min',
+    });
+    const paths = writeFixture({ dns: { role: 'PRIMARY' } });
+    const file = join(paths.terraform, 'cdk.tf.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { resource: Record<string, Record<string, { rule: Array<{ destination: Record<string, unknown> }> }>> };
+    for (const cfg of Object.values(doc.resource.aws_s3_bucket_replication_configuration)) {
+      for (const rule of cfg.rule) rule.destination = { ...rule.destination, replication_time: { status: 'Enabled', time: { minutes: 15 } }, metrics: { status: 'Enabled', event_threshold: { minutes: 15 } } };
+    }
+    writeFileSync(file, JSON.stringify(doc));
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: PRIMARY_OBJECTIVES, cluster: 'fixture' });
+    expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toBeUndefined();
+    expect((report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario).rpo).toMatchObject({ etcdMinutes: 15, replicationLagMinutes: 15, minutes: 30 });
   });
 
   it('finds a standby without a failover record', () => {

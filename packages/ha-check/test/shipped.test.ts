@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
@@ -55,6 +56,34 @@ describe('shipped clusters', () => {
     expect(markdown).toContain('#### Region loss (`ap-northeast-2`)');
   });
 
+  it('production\'s HelmRelease add-ons are judged from their values (Traefik, autoscaler, EBS CSI, monitoring...)', async () => {
+    const { report } = await check('production', 'dr');
+    const s = report.scenarios.find((x): x is AzScenario => x.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    const outcome = (id: string) => s.workloads.find((w) => w.id === id);
+    expect(outcome('HelmRelease/traefik/traefik')).toMatchObject({ replicas: 3, lost: 1, left: 2, canReschedule: true });
+    expect(outcome('HelmRelease/kube-system/cluster-autoscaler')).toMatchObject({ replicas: 2, lost: 1, left: 1 });
+    expect(outcome('HelmRelease/kube-system/aws-ebs-csi-driver:controller')).toMatchObject({ replicas: 2, lost: 1, left: 1 });
+    expect(outcome('HelmRelease/monitoring/kube-prometheus-stack:alertmanager')).toMatchObject({ replicas: 3, lost: 1, left: 2 });
+    expect(report.findings.filter((f) => f.id === 'addon.chart-not-analysed')).toEqual([]);
+  });
+
+  it('production with a single-replica Traefik and no spread fails its objectives', async () => {
+    // The committed cluster folder, copied into a scratch repository so Flux's paths resolve there.
+    const repo = tempDir();
+    mkdirSync(join(repo, '.git'));
+    cpSync(join(root, 'clusters', 'production'), join(repo, 'clusters', 'production'), { recursive: true });
+    const file = join(repo, 'clusters', 'production', 'infrastructure', 'controllers', 'traefik.yaml');
+    const docs = loadAll(readFileSync(file, 'utf8')) as Array<{ kind: string; spec: { values: Record<string, unknown> } }>;
+    const release = docs.find((d) => d.kind === 'HelmRelease') as { spec: { values: Record<string, unknown> } };
+    release.spec.values = { ...release.spec.values, deployment: { replicas: 1 }, autoscaling: { enabled: false }, topologySpreadConstraints: [] };
+    writeFileSync(file, docs.map((d) => dump(d)).join('---\n'));
+    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--manifests', join(repo, 'clusters', 'production'), '--repo-root', root, '--format', 'json'];
+    const { code, stdout } = await runCli(args);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => [f.id, f.subject])).toEqual([['workload.single-replica', 'HelmRelease/traefik/traefik']]);
+  });
+
   it('production\'s region scenario: standby dr, DNS failover with its detection time, replicated backups, promotion, RTO/RPO', async () => {
     const { report } = await check('production', 'dr');
     const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss') as RegionScenario;
@@ -77,8 +106,12 @@ describe('shipped clusters', () => {
     expect(region.rto.seconds).toBe((dns?.detectionSeconds ?? 0) + promotionEstimateSeconds() + 60);
     expect(report.objectives.regionRtoSeconds).toBe(platform.cluster('production').objectives.regionRtoSeconds);
     expect(region.rto.seconds).toBeLessThanOrEqual(report.objectives.regionRtoSeconds ?? 0);
-    expect(region.rpo).toMatchObject({ etcdMinutes: 15, minutes: 15 });
-    expect(region.rpoMinutes).toBeLessThanOrEqual(report.objectives.rpoMinutes ?? 0);
+    // The promotion launches dr's missing general workers (1 → 2 per AZ): the runbook's phases, derived.
+    expect(region.promotion?.basis?.[0]).toBe("scale-workers: 3 worker(s) to launch on the standby (general: 1 → 2 per ASG) within the ASGs' 300 s bootstrap budget (health_check_grace_period)");
+    // RPO: 15 min snapshots + S3 replication lag (no RTC: the typical 15 min), above the per-AZ rpoMinutes as the runbook says.
+    expect(region.rpo).toMatchObject({ etcdMinutes: 15, replicationLagMinutes: 15, minutes: 30 });
+    expect(region.rpoMinutes).toBe((report.objectives.rpoMinutes ?? 0) + 15);
+    expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toMatchObject({ severity: 'warning' });
     expect(report.findings.filter((f) => f.id.startsWith('region.') && f.severity !== 'info')).toEqual([]);
     // The PostgreSQL WAL archive lands in the app backup bucket, which Terraform replicates to the standby region.
     const orders = region.databaseArchives.find((d) => d.id === 'Cluster/data/orders');
@@ -93,6 +126,12 @@ describe('shipped clusters', () => {
     expect(report.objectives.tolerateAzLoss).toBe(false);
     expect(report.findings.find((f) => f.id === 'nat.cross-az')).toMatchObject({ severity: 'warning', subject: 'staging-nat-a', scenarios: ['az-loss:ap-northeast-2a'] });
     expect(report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a')?.survives).toBe(false);
+  });
+
+  it('the ci-identity stack given as a cluster is bad input: there is no cluster in it', async () => {
+    const { code, stderr } = await runCli(['--terraform', join(stacks, 'ci-identity'), '--manifests', join(root, 'clusters', 'production')]);
+    expect(code).toBe(2);
+    expect(stderr).toBe('ha-check: ci-identity: no cluster in this Terraform (no aws_subnet or aws_autoscaling_group; it has aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment); pass a cluster stack (apps/infra/cdktf.out/stacks/<name>-cluster) or --cluster <name>\n');
   });
 
   it('dr is judged too (exit 0 or 1, never bad input)', async () => {

@@ -58,16 +58,21 @@ export function place(
   let reqMem = 0;
   let unplaced = 0;
   const ordered = [...demand].sort((a, b) => a.groups.length - b.groups.length);
+  // One reused candidate list and a hoisted comparator: this loop runs for every workload in every scenario.
+  const candidates: Array<{ cpu: number; mem: number; node: Resources }> = [];
+  const byRoomLeft = (a: { cpu: number }, b: { cpu: number }): number => b.cpu - a.cpu;
   for (const d of ordered) {
     reqCpu += d.pods * d.per.cpuMilli;
     reqMem += d.pods * d.per.memoryMiB;
     let left = d.pods;
-    const candidates = d.groups
-      .map((g) => [g, room.get(g)] as const)
-      .filter(([, r]) => r !== undefined && r.node.cpuMilli >= d.per.cpuMilli && r.node.memoryMiB >= d.per.memoryMiB)
-      .sort((a, b) => (b[1]?.cpu ?? 0) - (a[1]?.cpu ?? 0));
-    for (const [, r] of candidates) {
-      if (left === 0 || r === undefined) break;
+    candidates.length = 0;
+    for (const g of d.groups) {
+      const r = room.get(g);
+      if (r !== undefined && r.node.cpuMilli >= d.per.cpuMilli && r.node.memoryMiB >= d.per.memoryMiB) candidates.push(r);
+    }
+    candidates.sort(byRoomLeft);
+    for (const r of candidates) {
+      if (left === 0) break;
       const byCpu = d.per.cpuMilli > 0 ? Math.floor(r.cpu / d.per.cpuMilli) : left;
       const byMem = d.per.memoryMiB > 0 ? Math.floor(r.mem / d.per.memoryMiB) : left;
       const n = Math.min(left, byCpu, byMem);

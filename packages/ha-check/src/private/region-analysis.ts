@@ -2,6 +2,8 @@ import type { Findings, Severity } from '../findings';
 import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../model';
 import type { Objectives } from '../objectives';
 import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
+import { derivePromotion, promotionScaleUp } from './promotion-estimate';
+import { S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES } from '../recovery-times';
 
 const SCENARIO = 'region-loss';
 /** Route 53's advice for failover records: resolvers should drop a dead answer within a minute. */
@@ -56,7 +58,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   // Backups out of the region (etcd snapshots; database archives).
   const replicas = model.infra.backupReplications
     .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region))
-    .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion }));
+    .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion, lag: r.replicationTimeMinutes }));
   const backupSev: Severity = objectives.requireCrossRegionBackups ? 'error' : 'warning';
   if (replicas.length === 0) {
     problems.push('etcd backups stay in the region');
@@ -93,7 +95,20 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const etcdMinutes = replicas.length > 0 ? interval : undefined;
   const databaseMinutes = databaseArchives.length === 0 ? undefined : databaseArchives.every((d) => d.replicated) ? Math.max(...databaseArchives.map((d) => d.archiveTimeoutMinutes)) : null;
   const rpoParts = [etcdMinutes, databaseMinutes ?? undefined].filter((m): m is number => m !== undefined);
-  const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) : undefined;
+  // What was written last before the loss may still be on its way to the other region.
+  const replicationLagMinutes = replicas.length > 0 ? Math.max(...replicas.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES)) : undefined;
+  const unbounded = replicas.filter((r) => r.lag === undefined);
+  if (unbounded.length > 0 && report) {
+    findings.add({
+      id: 'backup.replication-lag-unbounded',
+      severity: 'warning',
+      subject: unbounded.map((r) => r.source).join(', '),
+      message: `S3 replication without Replication Time Control has no time bound (most objects within ${S3_REPLICATION_TYPICAL_MINUTES} min, some hours): the regional RPO counts the typical ${S3_REPLICATION_TYPICAL_MINUTES} min`,
+      fix: `Enable S3 Replication Time Control (destination replication_time and metrics, ${S3_RTC_MINUTES} min) on the backup replication rules.`,
+      scenarios: [SCENARIO],
+    });
+  }
+  const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (replicationLagMinutes ?? 0) : undefined;
   if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
     problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
     findings.add({ id: 'backup.database-rpo-exceeded', severity: 'error', subject: 'databases', message: `WAL archived every ${databaseMinutes} min (archive_timeout), above the RPO of ${objectives.rpoMinutes} min`, fix: `Set archive_timeout to at most ${objectives.rpoMinutes}min in the Cluster's postgresql.parameters.`, scenarios: [SCENARIO] });
@@ -138,8 +153,13 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     }
   }
 
-  // Promotion path (the standby's).
-  const promotion = objectives.promotion;
+  // Promotion path (the standby's), its estimate derived from both clusters' configuration.
+  const scaleUp = promotionScaleUp(model);
+  for (const g of scaleUp?.short ?? []) {
+    problems.push(`${g.asg} cannot reach ${g.target} nodes`);
+    add('region.standby-capacity-short', g.asg, `the promotion sizes ${g.asg} to ${g.target} node(s) (the primary's minimum for its pool) but its max_size is ${g.maxSize}: the promotion stops there`, `Raise maxPerAz of the standby's pool to at least ${g.target}.`);
+  }
+  const promotion = derivePromotion(objectives.promotion, model, scaleUp);
   if (paired && !promotion) {
     problems.push('no promotion path');
     add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation', 'Add the promotion workflow (.github/workflows/region-failover.yml calling npm run failover) or declare objectives.promotion.');
@@ -167,11 +187,11 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     standbyCluster: objectives.standbyCluster,
     standbyRegion: objectives.standbyRegion,
     primaryCluster: objectives.primaryCluster,
-    backupReplicas: replicas,
+    backupReplicas: replicas.map(({ source, destination, region: to }) => ({ source, destination, region: to })),
     snapshotIntervalMinutes: interval,
     snapshotIntervalSource: source,
     rpoMinutes,
-    rpo: { etcdMinutes, databaseMinutes, minutes: rpoMinutes },
+    rpo: { etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes },
     dnsFailover: dns,
     databaseArchives,
     promotion,

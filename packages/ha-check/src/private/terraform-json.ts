@@ -38,6 +38,14 @@ export function referencedResource(value: unknown): string | undefined {
 
 const AWS_SOURCES = /(^|\/)aws$/;
 
+/** `doc[key]` when it is an object, {} when absent; anything else is not Terraform JSON. */
+function objectField(doc: Json, key: string, source: string, expected: string): Json {
+  const value = doc[key];
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) throw new HaCheckInputError(`${source}: "${key}": expected an object (${expected}), got ${JSON.stringify(value)}`);
+  return value;
+}
+
 function cdktfStack(doc: Json, source: string, fallbackStack: string): TfStack {
   const meta = isObject(doc['//']) && isObject((doc['//'] as Json).metadata) ? ((doc['//'] as Json).metadata as Json) : {};
   const stack = typeof meta.stackName === 'string' ? meta.stackName : fallbackStack;
@@ -54,11 +62,11 @@ function cdktfStack(doc: Json, source: string, fallbackStack: string): TfStack {
     providerRegions.set(typeof cfg.alias === 'string' ? `aws.${cfg.alias}` : 'aws', cfg.region);
   }
   const resources: TfResource[] = [];
-  const byType = isObject(doc.resource) ? doc.resource : {};
+  const byType = objectField(doc, 'resource', source, 'resource types → names → arguments');
   for (const [type, named] of Object.entries(byType)) {
-    if (!isObject(named)) continue;
+    if (!isObject(named)) throw new HaCheckInputError(`${source}: resource.${type}: expected an object of resource names, got ${JSON.stringify(named)}`);
     for (const [name, values] of Object.entries(named)) {
-      if (!isObject(values)) continue;
+      if (!isObject(values)) throw new HaCheckInputError(`${source}: resource.${type}.${name}: expected an object of arguments, got ${JSON.stringify(values)}`);
       const provider = typeof values.provider === 'string' ? values.provider.replace(/^\$\{|\}$/g, '') : 'aws';
       resources.push({ address: `${stack}/${type}.${name}`, stack, type, name, provider, values });
     }
@@ -102,7 +110,8 @@ function planStack(doc: Json, source: string, stack: string): TfStack {
   if (typeof version !== 'string' || !/^1\./.test(version)) {
     throw new HaCheckInputError(`${source}: unsupported plan format_version ${JSON.stringify(version)}; expected 1.x (terraform show -json)`);
   }
-  const configuration = isObject(doc.configuration) ? doc.configuration : {};
+  const configuration = objectField(doc, 'configuration', source, 'terraform show -json: provider_config, root_module');
+  objectField(doc, 'planned_values', source, 'terraform show -json: root_module');
   const providerConfig = isObject(configuration.provider_config) ? configuration.provider_config : {};
   const providerRegions = new Map<string, string>();
   for (const [key, cfg] of Object.entries(providerConfig)) {

@@ -68,12 +68,15 @@ export function workloadFacts(w: WorkloadModel, groups: readonly NodeGroupModel[
 /** Findings that hold whatever AZ fails. */
 export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverity: Severity, grace: number, appRto: number | undefined): void {
   const { w } = f;
+  // A reconciler or dashboard: losing it degrades, never stops the app, so never an error.
+  const add = (finding: Parameters<Findings['add']>[0]): void =>
+    findings.add(w.notCritical ? { ...finding, severity: finding.severity === 'error' ? 'warning' : finding.severity, message: `${finding.message} (${w.notCritical})` } : finding);
   const zc = f.zones.length;
   if (f.groups.length === 0) {
-    findings.add({ id: 'workload.unschedulable', severity: azSeverity, subject: w.id, message: 'no node group matches its node selector / tolerations', fix: 'Match the pod nodeSelector and tolerations to a worker pool\'s labels and taints.' });
+    add({ id: 'workload.unschedulable', severity: azSeverity, subject: w.id, message: 'no node group matches its node selector / tolerations', fix: 'Match the pod nodeSelector and tolerations to a worker pool\'s labels and taints.' });
   }
   if (w.replicas <= 1 && w.zonalVolumes.length > 0) {
-    findings.add({
+    add({
       id: 'workload.stranded-volume',
       severity: azSeverity,
       subject: w.id,
@@ -81,13 +84,13 @@ export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverit
       fix: 'Run ≥ 2 replicas in different AZs with application-level replication (e.g. PostgreSQL streaming replicas), backed up to S3.',
     });
   } else if (w.replicas <= 1) {
-    findings.add({ id: 'workload.single-replica', severity: azSeverity, subject: w.id, message: 'one replica: losing its AZ takes the workload down until the pod is rescheduled', fix: `Set replicas (or the HPA minimum) to ≥ the number of AZs (${Math.max(zc, 2)}) with zone topology spread.` });
+    add({ id: 'workload.single-replica', severity: azSeverity, subject: w.id, message: 'one replica: losing its AZ takes the workload down until the pod is rescheduled', fix: `Set replicas (or the HPA minimum) to ≥ the number of AZs (${Math.max(zc, 2)}) with zone topology spread.` });
   } else if (w.zonalVolumes.length > 0) {
-    findings.add({ id: 'workload.zonal-volumes', severity: 'info', subject: w.id, message: 'replicas on zonal EBS volumes: a replica in a lost AZ waits for that AZ; the others must take over', fix: 'Make sure the application fails over between replicas (leader election / promotion).' });
+    add({ id: 'workload.zonal-volumes', severity: 'info', subject: w.id, message: 'replicas on zonal EBS volumes: a replica in a lost AZ waits for that AZ; the others must take over', fix: 'Make sure the application fails over between replicas (leader election / promotion).' });
   }
   const hpaMax = w.hpa?.maxReplicas ?? w.replicas;
   if (w.zoneAntiAffinity === 'required' && (hpaMax > zc || w.replicas > zc)) {
-    findings.add({
+    add({
       id: 'workload.anti-affinity-caps-replicas',
       severity: azSeverity,
       subject: w.id,
@@ -96,10 +99,10 @@ export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverit
     });
   }
   if (w.replicas >= 2 && !w.zoneSpread?.hard && w.zoneAntiAffinity !== 'required') {
-    findings.add({ id: 'workload.no-zone-spread', severity: 'warning', subject: w.id, message: `no hard zone spread: all ${w.replicas} replicas may land in one AZ`, fix: 'Add a topologySpreadConstraint on topology.kubernetes.io/zone with whenUnsatisfiable: DoNotSchedule.' });
+    add({ id: 'workload.no-zone-spread', severity: 'warning', subject: w.id, message: `no hard zone spread: all ${w.replicas} replicas may land in one AZ`, fix: 'Add a topologySpreadConstraint on topology.kubernetes.io/zone with whenUnsatisfiable: DoNotSchedule.' });
   }
   if (f.pdbBlocksAll) {
-    findings.add({
+    add({
       id: 'pdb.blocks-eviction',
       severity: azSeverity,
       subject: w.id,
@@ -107,16 +110,16 @@ export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverit
       fix: 'Use maxUnavailable: 1 (or minAvailable below the replica count).',
     });
   }
-  if (w.pdbs.length > 1) findings.add({ id: 'pdb.overlapping', severity: 'warning', subject: w.id, message: `${w.pdbs.length} PodDisruptionBudgets select its pods; the eviction API refuses to evict them`, fix: 'Keep exactly one PDB per workload.' });
-  if (w.pdbs.length === 0 && w.replicas >= 2) findings.add({ id: 'workload.no-pdb', severity: 'info', subject: w.id, message: 'no PodDisruptionBudget: a drain may take every replica at once', fix: 'Add a PodDisruptionBudget with maxUnavailable: 1.' });
+  if (w.pdbs.length > 1) add({ id: 'pdb.overlapping', severity: 'warning', subject: w.id, message: `${w.pdbs.length} PodDisruptionBudgets select its pods; the eviction API refuses to evict them`, fix: 'Keep exactly one PDB per workload.' });
+  if (w.pdbs.length === 0 && w.replicas >= 2) add({ id: 'workload.no-pdb', severity: 'info', subject: w.id, message: 'no PodDisruptionBudget: a drain may take every replica at once', fix: 'Add a PodDisruptionBudget with maxUnavailable: 1.' });
   const podRto = grace + f.unreachableTolerationSeconds;
   // Replicas on zonal volumes are not rescheduled but replaced by the survivors: eviction time is moot.
   if (w.zonalVolumes.length > 0 && w.replicas > 1) return;
   if (!Number.isFinite(f.unreachableTolerationSeconds)) {
-    findings.add({ id: 'workload.never-evicted', severity: azSeverity, subject: w.id, message: 'tolerates node.kubernetes.io/unreachable forever: its pods never leave a dead AZ', fix: 'Set tolerationSeconds (e.g. 30) on the unreachable / not-ready tolerations.' });
+    add({ id: 'workload.never-evicted', severity: azSeverity, subject: w.id, message: 'tolerates node.kubernetes.io/unreachable forever: its pods never leave a dead AZ', fix: 'Set tolerationSeconds (e.g. 30) on the unreachable / not-ready tolerations.' });
   } else if (f.usesDefaultToleration) {
     const exceeded = appRto !== undefined && podRto > appRto;
-    findings.add({
+    add({
       id: 'workload.default-tolerations',
       severity: exceeded ? 'error' : 'warning',
       subject: w.id,
@@ -124,7 +127,7 @@ export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverit
       fix: 'Add NoExecute tolerations for node.kubernetes.io/not-ready and node.kubernetes.io/unreachable with tolerationSeconds ≤ 30.',
     });
   } else if (appRto !== undefined && podRto > appRto) {
-    findings.add({ id: 'workload.pod-rto-exceeded', severity: 'error', subject: w.id, message: `pods leave a dead AZ after ≈ ${podRto} s (grace ${grace} s + toleration ${f.unreachableTolerationSeconds} s), above the app RTO of ${appRto} s`, fix: `Lower the unreachable tolerationSeconds to ≤ ${Math.max(appRto - grace, 0)}.` });
+    add({ id: 'workload.pod-rto-exceeded', severity: 'error', subject: w.id, message: `pods leave a dead AZ after ≈ ${podRto} s (grace ${grace} s + toleration ${f.unreachableTolerationSeconds} s), above the app RTO of ${appRto} s`, fix: `Lower the unreachable tolerationSeconds to ≤ ${Math.max(appRto - grace, 0)}.` });
   }
 }
 

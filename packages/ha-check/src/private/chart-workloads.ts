@@ -1,0 +1,241 @@
+import { HaCheckInputError } from '../input-error';
+import { isObject, type Json } from './values';
+
+/**
+ * What a Helm chart renders that matters for HA, read from a HelmRelease's `spec.values` (the
+ * chart defaults fill what the values leave out). One extractor per chart this platform ships
+ * (packages/k8s-addons/src/releases.ts), plus the coredns chart; each mirrors the chart's
+ * values.yaml at that pin: the keys read and the defaults used when the values leave them out.
+ */
+export interface ChartComponent {
+  /** Sub-component (`grafana`), or undefined for the chart's main workload. */
+  readonly component?: string;
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  /** Undefined for a DaemonSet. */
+  readonly replicas?: number;
+  readonly hpa?: { readonly minReplicas: number; readonly maxReplicas: number };
+  readonly pdb?: { readonly minAvailable?: string | number; readonly maxUnavailable?: string | number };
+  /** The labels the chart puts on the pods (topology spread selectors are matched against them). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** nodeSelector, tolerations, affinity, topologySpreadConstraints and one container with the requests. */
+  readonly podSpec: Json;
+  /** Storage class of each volume claim template (undefined: the default class). */
+  readonly claimClasses?: ReadonlyArray<string | undefined>;
+  /**
+   * Why losing every replica degrades the cluster but stops neither the app nor its AZ recovery
+   * (a reconciler or dashboard): its findings are warnings at most. Undefined: in the data path.
+   */
+  readonly notCritical?: string;
+}
+
+export interface ReleaseRef {
+  readonly name: string;
+  readonly namespace: string;
+  /** `HelmRelease/<ns>/<name>`, for messages. */
+  readonly id: string;
+}
+
+type Extractor = (values: Json, release: ReleaseRef) => readonly ChartComponent[];
+
+/** The value at a dotted path (`deployment.replicas`), or undefined. */
+function at(values: Json, path: string): unknown {
+  let v: unknown = values;
+  for (const key of path.split('.')) v = isObject(v) ? v[key] : undefined;
+  return v;
+}
+
+const obj = (values: Json, path: string): Json => {
+  const v = at(values, path);
+  return isObject(v) ? v : {};
+};
+
+/** A replica count the chart would render: a whole number, else the release cannot be judged. */
+function count(values: Json, path: string, fallback: number, release: ReleaseRef): number {
+  const v = at(values, path);
+  if (v === undefined || v === null) return fallback;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  throw new HaCheckInputError(`${release.id}: spec.values.${path}: expected a whole number ≥ 0, got ${JSON.stringify(v)}`);
+}
+
+/** A PDB bound; '' means unset (charts skip empty values). */
+const bound = (v: unknown): string | number | undefined => (typeof v === 'number' || (typeof v === 'string' && v !== '') ? v : undefined);
+
+function pdbOf(values: Json, path: string, enabledByDefault: boolean, defaults: { minAvailable?: number; maxUnavailable?: number } = {}): ChartComponent['pdb'] {
+  const pdb = obj(values, path);
+  const enabled = typeof pdb.enabled === 'boolean' ? pdb.enabled : enabledByDefault;
+  if (!enabled) return undefined;
+  const minAvailable = 'minAvailable' in pdb ? bound(pdb.minAvailable) : defaults.minAvailable;
+  const maxUnavailable = 'maxUnavailable' in pdb ? bound(pdb.maxUnavailable) : defaults.maxUnavailable;
+  return { ...(minAvailable !== undefined ? { minAvailable } : {}), ...(maxUnavailable !== undefined ? { maxUnavailable } : {}) };
+}
+
+/**
+ * The scheduling part of a pod spec from the values under `prefix` (`''` or `controller.`),
+ * each key falling back to the chart default given.
+ */
+function podSpecFrom(values: Json, prefix: string, defaults: { tolerations?: unknown[]; affinity?: Json; nodeSelector?: Json; requests?: Json } = {}): Json {
+  const pick = (key: string, fallback: unknown): unknown => at(values, `${prefix}${key}`) ?? fallback;
+  const resources = obj(values, `${prefix}resources`);
+  const requests = isObject(resources.requests) ? resources.requests : (defaults.requests ?? {});
+  return {
+    nodeSelector: pick('nodeSelector', defaults.nodeSelector ?? {}),
+    tolerations: pick('tolerations', defaults.tolerations ?? []),
+    affinity: pick('affinity', defaults.affinity ?? {}),
+    topologySpreadConstraints: pick('topologySpreadConstraints', []),
+    containers: [{ name: 'main', resources: { requests } }],
+  };
+}
+
+const helmLabels = (name: string, instance: string): Record<string, string> => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': instance });
+const nameOverride = (values: Json, fallback: string): string => (typeof values.nameOverride === 'string' && values.nameOverride !== '' ? values.nameOverride : fallback);
+
+/** Traefik 37: `deployment.kind/replicas`, `autoscaling`, `podDisruptionBudget`, top-level pod settings. */
+const traefik: Extractor = (values, release) => {
+  const kind = at(values, 'deployment.kind') === 'DaemonSet' ? 'DaemonSet' : 'Deployment';
+  const autoscaling = obj(values, 'autoscaling');
+  const replicas = count(values, 'deployment.replicas', 1, release);
+  const hpa = autoscaling.enabled === true ? { minReplicas: count(values, 'autoscaling.minReplicas', 1, release), maxReplicas: count(values, 'autoscaling.maxReplicas', replicas, release) } : undefined;
+  const instance = typeof values.instanceLabelOverride === 'string' ? values.instanceLabelOverride : `${release.name}-${release.namespace}`;
+  return [{ kind, ...(kind === 'Deployment' ? { replicas, ...(hpa ? { hpa } : {}) } : {}), pdb: pdbOf(values, 'podDisruptionBudget', false), labels: helmLabels(nameOverride(values, 'traefik'), instance), podSpec: podSpecFrom(values, '') }];
+};
+
+/** cluster-autoscaler 9.x: `replicaCount` (1), `podDisruptionBudget` (maxUnavailable 1). */
+const clusterAutoscaler: Extractor = (values, release) => {
+  const provider = typeof values.cloudProvider === 'string' ? values.cloudProvider : 'aws';
+  const pdb = isObject(values.podDisruptionBudget) ? values.podDisruptionBudget : { maxUnavailable: 1 };
+  return [
+    {
+      kind: 'Deployment',
+      replicas: count(values, 'replicaCount', 1, release),
+      pdb: { ...(bound(pdb.minAvailable) !== undefined ? { minAvailable: bound(pdb.minAvailable) } : {}), ...(bound(pdb.maxUnavailable) !== undefined ? { maxUnavailable: bound(pdb.maxUnavailable) } : {}) },
+      labels: helmLabels(nameOverride(values, `${provider}-cluster-autoscaler`), release.name),
+      podSpec: podSpecFrom(values, ''),
+    },
+  ];
+};
+
+/** metrics-server 3.13: `replicas` (1), `podDisruptionBudget.enabled` (false), requests 100m / 200Mi. */
+const metricsServer: Extractor = (values, release) => [
+  { kind: 'Deployment', replicas: count(values, 'replicas', 1, release), pdb: pdbOf(values, 'podDisruptionBudget', false), labels: helmLabels(nameOverride(values, 'metrics-server'), release.name), podSpec: podSpecFrom(values, '', { requests: { cpu: '100m', memory: '200Mi' } }) },
+];
+
+/**
+ * aws-ebs-csi-driver 2.53: the controller (`controller.replicaCount` 2, PDB on, requests 10m / 40Mi,
+ * the chart adds `app: ebs-csi-controller` to every spread selector) and the node DaemonSet.
+ */
+const ebsCsi: Extractor = (values, release) => {
+  const labels = { app: 'ebs-csi-controller', ...helmLabels(nameOverride(values, 'aws-ebs-csi-driver'), release.name) };
+  const controller = podSpecFrom(values, 'controller.', {
+    requests: { cpu: '10m', memory: '40Mi' },
+    tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { effect: 'NoExecute', operator: 'Exists', tolerationSeconds: 300 }],
+    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'ebs-csi-controller' } } } }] } },
+  });
+  const spread = Array.isArray(controller.topologySpreadConstraints) ? controller.topologySpreadConstraints.filter(isObject) : [];
+  controller.topologySpreadConstraints = spread.map((c) => ({ ...c, labelSelector: { matchLabels: { app: 'ebs-csi-controller' } } }));
+  const node = podSpecFrom(values, 'node.', { requests: { cpu: '10m', memory: '40Mi' } });
+  if (at(values, 'node.tolerateAllTaints') === true) node.tolerations = [{ operator: 'Exists' }];
+  return [
+    { component: 'controller', kind: 'Deployment', replicas: count(values, 'controller.replicaCount', 2, release), pdb: pdbOf(values, 'controller.podDisruptionBudget', true, { maxUnavailable: 1 }), labels, podSpec: controller },
+    { component: 'node', kind: 'DaemonSet', labels: { app: 'ebs-csi-node' }, podSpec: node },
+  ];
+};
+
+/** aws-cloud-controller-manager: a DaemonSet on the control plane (requests 200m). */
+const cloudController: Extractor = (values) => [
+  { kind: 'DaemonSet', labels: { 'k8s-app': 'aws-cloud-controller-manager' }, podSpec: podSpecFrom(values, '', { requests: { cpu: '200m' }, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } }) },
+];
+
+/** Cilium 1.18: the agent DaemonSet and the operator (`operator.replicas` 2, required host anti-affinity, no zone spread). */
+const cilium: Extractor = (values, release): ChartComponent[] => [
+  { component: 'agent', kind: 'DaemonSet', labels: { 'k8s-app': 'cilium' }, podSpec: podSpecFrom(values, '', { tolerations: [{ operator: 'Exists' }] }) },
+  {
+    component: 'operator',
+    kind: 'Deployment',
+    replicas: count(values, 'operator.replicas', 2, release),
+    labels: { 'io.cilium/app': 'operator', name: 'cilium-operator' },
+    podSpec: podSpecFrom(values, 'operator.', {
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master', 'node.kubernetes.io/not-ready', 'node.cloudprovider.kubernetes.io/uninitialized'].map((key) => ({ key, operator: 'Exists' })),
+      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'io.cilium/app': 'operator' } } }] } },
+    }),
+    notCritical: 'allocates pod CIDRs (cluster-pool IPAM): only nodes added after the loss wait for it',
+  },
+];
+
+/**
+ * kube-prometheus-stack 88: Prometheus and Alertmanager (StatefulSets the operator creates from
+ * `*.{prometheus,alertmanager}Spec`), Grafana, the operator, kube-state-metrics, node-exporter.
+ */
+const kubePrometheusStack: Extractor = (values, release) => {
+  const claim = at(values, 'prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec');
+  const monitoringOnly = 'monitoring only: alerts and dashboards pause, the app keeps serving';
+  const components: ChartComponent[] = [
+    {
+      component: 'prometheus',
+      kind: 'StatefulSet',
+      replicas: count(values, 'prometheus.prometheusSpec.replicas', 1, release),
+      pdb: pdbOf(values, 'prometheus.podDisruptionBudget', false, { minAvailable: 1 }),
+      labels: { 'app.kubernetes.io/name': 'prometheus', prometheus: `${release.name}-prometheus` },
+      podSpec: podSpecFrom(values, 'prometheus.prometheusSpec.'),
+      ...(isObject(claim) ? { claimClasses: [typeof claim.storageClassName === 'string' ? claim.storageClassName : undefined] } : {}),
+    },
+    {
+      component: 'alertmanager',
+      kind: 'StatefulSet',
+      replicas: count(values, 'alertmanager.alertmanagerSpec.replicas', 1, release),
+      pdb: pdbOf(values, 'alertmanager.podDisruptionBudget', false, { minAvailable: 1 }),
+      labels: { 'app.kubernetes.io/name': 'alertmanager', alertmanager: `${release.name}-alertmanager` },
+      podSpec: podSpecFrom(values, 'alertmanager.alertmanagerSpec.'),
+    },
+    { component: 'grafana', kind: 'Deployment', replicas: count(values, 'grafana.replicas', 1, release), labels: helmLabels('grafana', release.name), podSpec: podSpecFrom(values, 'grafana.'), notCritical: 'dashboards only' },
+    { component: 'operator', kind: 'Deployment', replicas: 1, labels: { app: `${release.name}-operator` }, podSpec: podSpecFrom(values, 'prometheusOperator.'), notCritical: 'reconciles Prometheus and Alertmanager; running pods keep working' },
+    { component: 'kube-state-metrics', kind: 'Deployment', replicas: count(values, 'kube-state-metrics.replicas', 1, release), labels: helmLabels('kube-state-metrics', release.name), podSpec: podSpecFrom(values, 'kube-state-metrics.'), notCritical: monitoringOnly },
+    { component: 'node-exporter', kind: 'DaemonSet', labels: helmLabels('prometheus-node-exporter', release.name), podSpec: podSpecFrom(values, 'prometheus-node-exporter.', { tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }] }) },
+  ];
+  return components;
+};
+
+/** cloudnative-pg 0.29: the operator (`replicaCount` 1). */
+const cloudnativePg: Extractor = (values, release) => [
+  {
+    kind: 'Deployment',
+    replicas: count(values, 'replicaCount', 1, release),
+    labels: helmLabels(nameOverride(values, 'cloudnative-pg'), release.name),
+    podSpec: podSpecFrom(values, ''),
+    notCritical: 'the PostgreSQL operator: a primary failover in the lost AZ waits until it is rescheduled',
+  },
+];
+
+/** flux-operator: one replica (the chart has no replica setting); Flux's own controllers keep reconciling. */
+const fluxOperator: Extractor = (values) => [
+  { kind: 'Deployment', replicas: 1, labels: helmLabels('flux-operator', 'flux-operator'), podSpec: podSpecFrom(values, '', { requests: { cpu: '100m', memory: '64Mi' } }), notCritical: 'reconciles the FluxInstance only' },
+];
+
+/** coredns (coredns/helm): `replicaCount` (1), `podDisruptionBudget` (rendered when set), requests 100m / 128Mi. */
+const coredns: Extractor = (values, release) => {
+  const pdb = obj(values, 'podDisruptionBudget');
+  const bounds = { ...(bound(pdb.minAvailable) !== undefined ? { minAvailable: bound(pdb.minAvailable) } : {}), ...(bound(pdb.maxUnavailable) !== undefined ? { maxUnavailable: bound(pdb.maxUnavailable) } : {}) };
+  return [
+    {
+      kind: at(values, 'deployment.enabled') === false ? 'DaemonSet' : 'Deployment',
+      replicas: count(values, 'replicaCount', 1, release),
+      ...(Object.keys(bounds).length > 0 ? { pdb: bounds } : {}),
+      labels: { ...helmLabels(nameOverride(values, 'coredns'), release.name), 'k8s-app': 'coredns' },
+      podSpec: podSpecFrom(values, '', { requests: { cpu: '100m', memory: '128Mi' } }),
+    },
+  ];
+};
+
+/** Chart name → extractor: the charts of packages/k8s-addons/src/releases.ts. */
+export const CHART_WORKLOADS: Readonly<Record<string, Extractor>> = {
+  traefik,
+  'cluster-autoscaler': clusterAutoscaler,
+  'metrics-server': metricsServer,
+  'aws-ebs-csi-driver': ebsCsi,
+  'aws-cloud-controller-manager': cloudController,
+  cilium,
+  'kube-prometheus-stack': kubePrometheusStack,
+  'cloudnative-pg': cloudnativePg,
+  'flux-operator': fluxOperator,
+  coredns,
+};
