@@ -68,7 +68,7 @@ describe('failback --primary production', () => {
       'aws sts get-caller-identity --output json',
       `${prod} get --raw=/readyz`,
       `${dr} get --raw=/readyz`,
-      'aws route53 list-hosted-zones-by-name --dns-name hakube.example.com --max-items 1 --output json',
+      'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
       'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
       `${prod} get nodes -o json`,

@@ -24,7 +24,7 @@ const ctx = '--context dr';
 const describeAsgs = `aws autoscaling describe-auto-scaling-groups --region ap-northeast-1 --auto-scaling-group-names ${DR_ASGS.join(' ')} --output json`;
 const preflight = [
   'aws sts get-caller-identity --output json',
-  'aws route53 list-hosted-zones-by-name --dns-name hakube.example.com --max-items 1 --output json',
+  'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
   'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
   'aws route53 get-health-check-status --health-check-id hc-production --output json',
 ];
@@ -109,10 +109,28 @@ describe('promote --standby dr', () => {
       'half-done in scale-workers: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-a --min-size 2 --desired-capacity 2 ;',
     );
     expect(run.stdout).toContain('not started: nodes-ready, restore-database, verify-app, dns-report');
-    const polls = run.calls.filter((c) => c.startsWith('aws autoscaling describe')).length;
-    expect(polls).toBeGreaterThanOrEqual(3);
-    expect(polls).toBeLessThanOrEqual(8);
-    expect(run.calls.some((c) => c.startsWith('kubectl --context dr get nodes'))).toBe(false);
+    // Order, not a poll count: how many polls fit in 1 s depends on the machine's load.
+    const updates = DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`);
+    const head = [...preflight, `kubectl ${ctx} get --raw=/readyz`, describeAsgs, ...updates];
+    expect(run.calls.slice(0, head.length)).toEqual(head);
+    const polls = run.calls.slice(head.length);
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(polls)).toEqual(new Set([describeAsgs]));
+  });
+
+  it('reads the failover records from the configured zone id, refusing a private zone', async () => {
+    const privateZone = { tool: 'aws' as const, match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: true } } } }] };
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', extra: [privateZone] }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step preflight: settings.dns.hostedZoneId: got Z0HAKUBE, a private zone; expected the public zone users resolve app.hakube.example.com in');
+    expect(run.calls).toEqual(preflight.slice(0, 2));
+  });
+
+  it('names the configured zone id when it is not the configured zone name', async () => {
+    const other = { tool: 'aws' as const, match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'other.example.com.', Config: { PrivateZone: false } } } }] };
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', extra: [other] }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step preflight: settings.dns.hostedZoneId: got Z0HAKUBE, a zone named "other.example.com."; expected the zone of settings.dns.hostedZoneName hakube.example.com');
   });
 
   it('stops at restore-database when the restored cluster never becomes Ready', async () => {

@@ -50,7 +50,7 @@ export function scenario(p: ScenarioProps): Rule[] {
   return [
     ...(p.extra ?? []),
     { tool: 'aws', match: '^sts get-caller-identity', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
-    { tool: 'aws', match: '^route53 list-hosted-zones-by-name', responses: [{ stdout: { HostedZones: [{ Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.' }] } }] },
+    { tool: 'aws', match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: false } } } }] },
     {
       tool: 'aws',
       match: '^route53 list-resource-record-sets',
