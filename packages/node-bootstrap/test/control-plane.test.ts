@@ -61,7 +61,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(rendered).toContain('nodeStatusUpdateFrequency: 4s\nnodeStatusReportFrequency: 60s\nnodeLeaseDurationSeconds: 16\n');
     expect(callsOf(result.calls, 'aws')).toContain(put(TOKEN, 'abcdef.0123456789abcdef'));
     expect(callsOf(result.calls, 'helm').map((c) => c.split(' ').slice(0, 4).join(' '))).toContain('helm upgrade --install cilium');
-    expect(callsOf(result.calls, 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
+    expect(callsOf(result.calls, 'systemctl')).toEqual(['systemctl start --no-block ci-kubeconfig.service', 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
     expect(node.exists(join(node.state, 'control-plane.done'))).toBe(true);
   });
 
