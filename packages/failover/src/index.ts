@@ -5,6 +5,7 @@ export * from './journal';
 export * from './options';
 export * from './pair-outputs';
 export * from './plans';
+export * from './promotion-marker';
 export * from './route53';
 export * from './runner';
 export * from './step';

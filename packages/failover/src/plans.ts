@@ -3,6 +3,7 @@ import type { ClusterDefinition, Platform } from '@platform/platform-config';
 import { pilotLightCapacity, promotionCapacity, workersPerZone } from './capacity';
 import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, type RecoverySource, type Workload } from './database';
 import { CNPG_CLUSTERS, kube } from './private/kube';
+import { ClearPromotedMarker, MarkPromoted } from './promotion-marker';
 import { StepError, type Step, type StepContext } from './step';
 import { DnsReport } from './steps/dns-report';
 import { FenceStandbyApp, FinalBackup, RetireStandbyDatabase } from './steps/failback-steps';
@@ -78,6 +79,7 @@ export function promotionSteps(workload: Workload, pair: Pair): Step[] {
   const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
   return [
     new PromotionPreflight(),
+    new MarkPromoted(),
     new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
     new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
     new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) }),
@@ -99,6 +101,7 @@ export function failbackSteps(workload: Workload, pair: Pair): Step[] {
     new DnsReport({ expect: 'primary' }),
     new RetireStandbyDatabase(workload),
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
+    new ClearPromotedMarker(),
   ];
 }
 

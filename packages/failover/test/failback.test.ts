@@ -97,6 +97,7 @@ describe('failback --primary production', () => {
       describeAsgs,
       ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 1 --desired-capacity 1`),
       describeAsgs,
+      `aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`,
     ]);
     expect(web.hosts).toEqual(['app.hakube.example.com']);
     // Data flows back from the standby's own bucket (cross-region read, no replication lag).
@@ -120,7 +121,7 @@ describe('failback --primary production', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr did not complete:');
     expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-standby-app');
-    expect(run.stdout).toContain('not started: restore-database, verify-app, dns-report, retire-standby-database, scale-standby-down');
+    expect(run.stdout).toContain('not started: restore-database, verify-app, dns-report, retire-standby-database, scale-standby-down, clear-promoted-marker');
     expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete|patch) /.test(c))).toBe(false);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps[2].notes).toContain('undo: kubectl --context dr scale deployment web -n web --replicas=3');
