@@ -11,6 +11,7 @@ export * from './runner';
 export * from './step';
 export * from './steps/dns-report';
 export * from './steps/failback-steps';
+export * from './steps/fence-primary';
 export * from './steps/nodes-ready';
 export * from './steps/preflight';
 export * from './steps/restore-database';

@@ -73,6 +73,7 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: 'ELB net/dr-ingress/', responses: [{ stdout: DR_NLB_IPS }] },
     { tool: 'aws', match: 'ELB net/production-ingress/', responses: [{ stdout: PROD_NLB_IPS }] },
     { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
+    { tool: 'aws', match: '^route53 update-health-check --health-check-id hc-production ', responses: [{ stdout: {} }] },
     { tool: 'aws', match: '^ssm (put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{}] },
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [p.pilotLightArchive ?? { stdout: 'null' }] },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
