@@ -126,6 +126,7 @@ export class ClusterStack extends TerraformStack {
       autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
       kmsKeyArn: key.keyArn,
       ssmPrefix: names.ssmPrefix,
+      ciKubeconfigParameter: names.ssm.ciKubeconfig,
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,

@@ -39,6 +39,11 @@ describe('regional failover records', () => {
     expectHalf('production', 'PRIMARY');
   });
 
+  it("leaves the PRIMARY check's path to packages/failover's fence (an apply must not unfence it), and only that field", () => {
+    expect(pair('production').checks[0]![1].lifecycle).toEqual({ ignore_changes: ['resource_path'] });
+    expect(pair('dr').checks[0]![1].lifecycle).toBeUndefined();
+  });
+
   it('makes dr, the cluster production names as standby, the SECONDARY', () => {
     expectHalf('dr', 'SECONDARY');
   });

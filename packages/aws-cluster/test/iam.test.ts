@@ -26,6 +26,13 @@ describe('node roles and policies', () => {
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
+  it('lets the control plane put exactly the region-failover kubeconfig parameter', () => {
+    const publish = cp['join-material'].Statement.find((s: Attributes) => s.Sid === 'PublishCiKubeconfig');
+    expect(publish).toEqual({ Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: expect.any(String) });
+    expect(publish.Resource).toMatch(/^arn:aws:ssm:ap-northeast-2:\$\{[^}]+\}:parameter\/hakube\/production\/kubeconfig\/ci$/);
+    expect(publish.Resource.endsWith(`:parameter${platform().namesOf('production').ssm.ciKubeconfig}`)).toBe(true);
+  });
+
   it('lets the cloud controller read load balancers but create or change none (they are Terraform\'s)', () => {
     const ccm = cp['cloud-controller'].Statement.flatMap(actions);
     expect(ccm.filter((a: string) => a.startsWith('elasticloadbalancing:') && !a.startsWith('elasticloadbalancing:Describe'))).toEqual([]);

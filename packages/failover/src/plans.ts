@@ -3,8 +3,10 @@ import type { ClusterDefinition, Platform } from '@platform/platform-config';
 import { pilotLightCapacity, promotionCapacity, workersPerZone } from './capacity';
 import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, type RecoverySource, type Workload } from './database';
 import { CNPG_CLUSTERS, kube } from './private/kube';
+import { ClearPromotedMarker, MarkPromoted } from './promotion-marker';
 import { StepError, type Step, type StepContext } from './step';
 import { DnsReport } from './steps/dns-report';
+import { FencePrimary, UnfencePrimary } from './steps/fence-primary';
 import { FenceStandbyApp, FinalBackup, RetireStandbyDatabase } from './steps/failback-steps';
 import { NodesReady } from './steps/nodes-ready';
 import { FailbackPreflight, PromotionPreflight } from './steps/preflight';
@@ -78,6 +80,8 @@ export function promotionSteps(workload: Workload, pair: Pair): Step[] {
   const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
   return [
     new PromotionPreflight(),
+    new MarkPromoted(),
+    new FencePrimary(),
     new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
     new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
     new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) }),
@@ -96,9 +100,11 @@ export function failbackSteps(workload: Workload, pair: Pair): Step[] {
     new FinalBackup(workload),
     new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload) }),
     new VerifyApp({ side: 'primary', workload }),
+    new UnfencePrimary(),
     new DnsReport({ expect: 'primary' }),
     new RetireStandbyDatabase(workload),
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
+    new ClearPromotedMarker(),
   ];
 }
 

@@ -24,21 +24,18 @@ interface RecordSet {
   HealthCheckId?: string;
 }
 
-/** The zone id and the two failover records of `hostname`, as Terraform created them. */
-export async function findFailoverRecords(cli: Commands, zoneName: string, hostname: string): Promise<FailoverRecords> {
-  const zones = await cli.readJson<{ HostedZones: { Id: string; Name: string }[] }>('aws', [
-    'route53',
-    'list-hosted-zones-by-name',
-    '--dns-name',
-    zoneName,
-    '--max-items',
-    '1',
-    '--output',
-    'json',
-  ]);
-  const zone = zones.HostedZones.find((z) => z.Name === `${zoneName}.`);
-  if (!zone) throw new StepError(`no public hosted zone ${zoneName} in this account (Route 53 listed ${zones.HostedZones.map((z) => z.Name).join(', ') || 'none'})`);
-  const hostedZoneId = zone.Id.replace(/^\/hostedzone\//, '');
+/**
+ * The two failover records of `hostname` in the zone Terraform put them in
+ * (`settings.dns.hostedZoneId`). The zone is taken by id, never looked up by name: a private
+ * zone of the same name (split-horizon DNS) would answer differently from what users see.
+ */
+export async function findFailoverRecords(cli: Commands, zone: { readonly hostedZoneId: string; readonly hostedZoneName: string }, hostname: string): Promise<FailoverRecords> {
+  const hostedZoneId = zone.hostedZoneId.replace(/^\/hostedzone\//, '');
+  const found = await cli.readJson<{ HostedZone: { Id: string; Name: string; Config?: { PrivateZone?: boolean } } }>('aws', ['route53', 'get-hosted-zone', '--id', hostedZoneId, '--output', 'json']);
+  if (found.HostedZone.Name !== `${zone.hostedZoneName}.`) {
+    throw new StepError(`settings.dns.hostedZoneId: got ${hostedZoneId}, a zone named ${JSON.stringify(found.HostedZone.Name)}; expected the zone of settings.dns.hostedZoneName ${zone.hostedZoneName}`);
+  }
+  if (found.HostedZone.Config?.PrivateZone) throw new StepError(`settings.dns.hostedZoneId: got ${hostedZoneId}, a private zone; expected the public zone users resolve ${hostname} in`);
   const sets = await cli.readJson<{ ResourceRecordSets: RecordSet[] }>('aws', [
     'route53',
     'list-resource-record-sets',

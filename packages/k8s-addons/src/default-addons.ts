@@ -6,6 +6,7 @@ import { CloudNativePgOperator } from './addons/cloudnative-pg';
 import { ClusterAutoscaler } from './addons/cluster-autoscaler';
 import { CoreDns } from './addons/coredns';
 import { EbsCsiDriver } from './addons/ebs-csi';
+import { FailoverAccess } from './addons/failover-access';
 import { Flux } from './addons/flux';
 import { IngressController } from './addons/ingress-controller';
 import { MetricsServer } from './addons/metrics-server';
@@ -20,6 +21,7 @@ import { AddOnRegistry } from './registry';
 export function defaultAddOns(): AddOn[] {
   return [
     new Flux(),
+    new FailoverAccess(),
     new Cilium(),
     new AwsCloudControllerManager(),
     new EbsCsiDriver(),

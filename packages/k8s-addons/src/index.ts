@@ -14,6 +14,7 @@ export * from './addons/cloudnative-pg';
 export * from './addons/cluster-autoscaler';
 export * from './addons/coredns';
 export * from './addons/ebs-csi';
+export * from './addons/failover-access';
 export * from './addons/flux';
 export * from './addons/ingress-controller';
 export * from './addons/metrics-server';

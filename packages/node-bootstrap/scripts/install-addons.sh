@@ -119,6 +119,8 @@ main() {
   kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io >/dev/null || die "FluxInstance CRD not established"
   [[ -z $GIT_SECRET ]] || git_credentials
   kubectl apply -f "$ADDONS/flux-instance.yaml" >/dev/null || die "applying the FluxInstance failed"
+  # Waits for Flux's first sync in its own unit (ci-kubeconfig.sh), once this bootstrap is done.
+  systemctl start --no-block ci-kubeconfig.service || log "WARNING: ci-kubeconfig.service did not start; run 'bash $BOOTSTRAP_LIB/ci-kubeconfig.sh'"
   log "CNI, cloud controller and Flux installed; Flux syncs $GITOPS_PATH from $GIT_URL@$GIT_BRANCH"
 }
 

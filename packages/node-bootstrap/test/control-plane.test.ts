@@ -47,6 +47,7 @@ const publishAndAddons = (addons: string) => [
   get('/hakube/production/flux/git-credentials'),
   'kubectl apply -f -',
   `kubectl apply -f ${addons}/flux-instance.yaml`,
+  'systemctl start --no-block ci-kubeconfig.service',
 ];
 const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer';
 /** Everything but the IMDS reads. */

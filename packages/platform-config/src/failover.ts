@@ -25,3 +25,11 @@ export function failoverRole(clusters: readonly ClusterDefinition[], cluster: Cl
   const primary = clusters.find((c) => c.failover?.standbyCluster === cluster.name);
   return primary ? { role: 'standby', primary, standby: cluster } : undefined;
 }
+
+/**
+ * Path the promotion points the PRIMARY's Route 53 health check at (the ingress answers 404),
+ * so the primary stays unhealthy and DNS stays on the standby until fail-back puts
+ * INGRESS_HEALTH_CHECK_PATH back: Route 53 failover is not sticky. A disabled check counts
+ * as healthy, and an inverted one also when the primary is really down, so neither fences.
+ */
+export const FENCED_HEALTH_CHECK_PATH = '/region-failover-fenced';

@@ -6,6 +6,7 @@ export * from './cluster-network';
 export * from './config-error';
 export * from './core-addon-values';
 export * from './failover';
+export * from './failover-access';
 export * from './flux';
 export * from './instance-types';
 export * from './kubernetes-versions';

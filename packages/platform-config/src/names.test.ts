@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterNames, defaultPlatform, subnetLayout, cidrsOverlap, parseCidr } from './index';
+import { clusterNames, defaultPlatform, failoverKubeconfigNames, subnetLayout, cidrsOverlap, parseCidr } from './index';
 
 describe('derived names', () => {
   const platform = defaultPlatform();
@@ -30,6 +30,11 @@ describe('derived names', () => {
   it('names the app backup replica the standby restores from, and the failover kubeconfig', () => {
     expect(names.appBackupReplicaBucket).toBe('hakube-production-app-backups-ap-northeast-1');
     expect(platform.namesOf('dr').ssm.ciKubeconfig).toBe('/hakube/dr/kubeconfig/ci');
+    expect(platform.namesOf('dr').ssm.promotedMarker).toBe('/hakube/dr/failover/promoted');
+    expect([failoverKubeconfigNames('dr'), failoverKubeconfigNames('production')]).toEqual([
+      { cluster: 'dr', user: 'dr-region-failover', context: 'dr' },
+      { cluster: 'production', user: 'production-region-failover', context: 'production' },
+    ]);
   });
 
   it('names the app backup credentials once: IAM user, SSM parameter under the cluster path, Secret beside the database', () => {

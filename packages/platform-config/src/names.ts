@@ -50,6 +50,13 @@ export interface ClusterNames {
     readonly gitCredentials: string;
     /** SecureString: a kubeconfig for the region-failover workflow (written by the control plane). */
     readonly ciKubeconfig: string;
+    /**
+     * String parameter that exists only while this cluster, a standby, is promoted: written by
+     * packages/failover's promotion, removed by fail-back. An apply of this cluster's stack
+     * must refuse while it exists (`assertNotPromoted`): Terraform would put the pilot-light
+     * worker minimums back under production traffic.
+     */
+    readonly promotedMarker: string;
   };
   /** Terraform-owned NLB in front of the ingress controller. */
   readonly ingressLoadBalancer: string;
@@ -173,6 +180,7 @@ export function clusterNames(
       certificateKey: `${ssmPrefix}/kubeadm/certificate-key`,
       gitCredentials: `${ssmPrefix}/flux/git-credentials`,
       ciKubeconfig: `${ssmPrefix}/kubeconfig/ci`,
+      promotedMarker: `${ssmPrefix}/failover/promoted`,
     },
     ingressLoadBalancer: `${name}-ingress`,
     ingressTargetGroups: { http: `${name}-http`, https: `${name}-https` },

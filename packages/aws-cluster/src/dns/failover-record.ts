@@ -54,6 +54,9 @@ export class FailoverRecord extends Construct {
       requestInterval: healthCheck.requestIntervalSeconds,
       failureThreshold: healthCheck.failureThreshold,
       tags: { Name: `${props.recordName} ${props.role.toLowerCase()} (${props.setIdentifier})` },
+      // packages/failover owns the PRIMARY's path after creation: promotion fences it
+      // (FENCED_HEALTH_CHECK_PATH), fail-back restores it; an apply must not unfence it.
+      ...(props.role === 'PRIMARY' ? { lifecycle: { ignoreChanges: ['resource_path'] } } : {}),
     });
     new Route53Record(this, 'record', {
       zoneId: props.hostedZoneId,

@@ -11,6 +11,8 @@ export interface NodePolicyContext {
   readonly kmsKeyArn: string;
   /** SSM path holding the cluster's join material and init lock, e.g. `/org/cluster`. */
   readonly ssmPrefix: string;
+  /** The region-failover kubeconfig the initialiser publishes (platform-config `names.ssm.ciKubeconfig`). */
+  readonly ciKubeconfigParameter: string;
   /** Parameters a worker may read (join token, CA hash): never the control-plane certificate key. */
   readonly workerJoinParameterArns: readonly string[];
   readonly backupBucketArn: string;
@@ -64,6 +66,8 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
     'join-material': policyDocument(
       { Sid: 'ManageJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
       { Sid: 'EncryptJoinMaterial', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
+      // node-bootstrap ci-kubeconfig.sh: named on its own so narrowing the prefix grant above keeps it.
+      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ciKubeconfigParameter}` },
     ),
     'etcd-backups': policyDocument(
       { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },

@@ -19,7 +19,7 @@ async function records(ctx: StepContext): Promise<FailoverRecords> {
   const dns = ctx.platform.settings.dns;
   const hostname = ctx.platform.names.appHostname;
   if (!dns || !hostname) throw new StepError('settings.dns is not set: there is no failover record to act on');
-  const found = await findFailoverRecords(ctx.cli, dns.hostedZoneName, hostname);
+  const found = await findFailoverRecords(ctx.cli, dns, hostname);
   ctx.facts.hostedZoneId = found.hostedZoneId;
   ctx.facts.primaryHealthCheckId = found.primary.healthCheckId;
   ctx.facts.secondaryHealthCheckId = found.secondary.healthCheckId;

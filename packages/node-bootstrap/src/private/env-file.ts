@@ -1,4 +1,4 @@
-import { bootstrapNames, CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, CORE_ADDONS, FAILOVER_ACCESS, failoverKubeconfigNames, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
@@ -23,6 +23,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   const snapshots = snapshotSchedule(cluster);
   const extra = bootstrapNames(names);
   const sync = fluxGitSync(cluster, settings, names);
+  const kubeconfigNames = failoverKubeconfigNames(cluster.name);
+  const ciNames = [kubeconfigNames.cluster, kubeconfigNames.user, kubeconfigNames.context];
   const entries: [string, string | number][] = [
     ['CLUSTER_NAME', cluster.name],
     ['ROLE', role],
@@ -70,6 +72,11 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['GIT_URL', sync.url],
       ['GIT_BRANCH', cluster.gitops.branch],
       ['GITOPS_PATH', sync.path],
+      // ci-kubeconfig.sh: the region-failover workflow's kubeconfig (names from platform-config).
+      ['CI_KUBECONFIG', names.ssm.ciKubeconfig],
+      ['CI_TOKEN_SECRET', `${FAILOVER_ACCESS.namespace}/${FAILOVER_ACCESS.tokenSecret}`],
+      ['CI_KUBECONFIG_NAMES', ciNames.join(' ')],
+      ['CI_KUBECONFIG_SERVER', `https://${input.apiEndpoint}:${KUBERNETES_PORTS.apiServer}`],
     );
   }
   return entries.map(([key, value]) => [key, String(value)]);

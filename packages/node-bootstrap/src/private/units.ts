@@ -52,6 +52,8 @@ export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterD
     units['etcd-snapshot.timer'] = timer('etcd snapshot schedule', snapshots.intervalMinutes * 60, 30);
     units['join-material-refresh.service'] = oneshot('Refresh kubeadm join material in SSM', 'join-material.sh refresh', 'join-material-refresh');
     units['join-material-refresh.timer'] = timer('kubeadm join material refresh', join.refreshTimerSeconds, join.refreshJitterSeconds);
+    // Started (--no-block) by install-addons.sh; After= node-bootstrap.service, so its wait for Flux never delays the bootstrap.
+    units['ci-kubeconfig.service'] = oneshot('Publish the region-failover kubeconfig to SSM', 'ci-kubeconfig.sh', 'ci-kubeconfig');
   }
   return units;
 }

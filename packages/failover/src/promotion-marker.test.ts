@@ -1,0 +1,47 @@
+import { defaultPlatform } from '@platform/platform-config';
+import { describe, expect, it } from 'vitest';
+import { CommandError } from './commands';
+import { assertNotPromoted } from './promotion-marker';
+
+const platform = defaultPlatform();
+const GET = ['ssm', 'get-parameter', '--region', 'ap-northeast-1', '--name', '/hakube/dr/failover/promoted', '--query', 'Parameter.Value', '--output', 'text'];
+
+/** Records calls; answers with `answer` (a string is stdout, an Error is thrown). */
+function reader(answer: string | Error) {
+  const calls: string[][] = [];
+  return {
+    calls,
+    read: async (_tool: 'aws' | 'kubectl', args: readonly string[]) => {
+      calls.push([...args]);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+  };
+}
+const failure = (stderr: string) => new CommandError({ tool: 'aws', args: GET, mutating: false }, 254, stderr);
+
+describe('assertNotPromoted', () => {
+  it('passes a standby without the marker, after reading it in its own region', async () => {
+    const cli = reader(failure('An error occurred (ParameterNotFound) when calling the GetParameter operation: \n'));
+    await expect(assertNotPromoted(platform, 'dr', cli)).resolves.toBeUndefined();
+    expect(cli.calls).toEqual([GET]);
+  });
+
+  it('refuses a promoted standby, naming the stack, the marker and what to do', async () => {
+    await expect(assertNotPromoted(platform, 'dr', reader('run r1: dr serves for production\n'))).rejects.toThrow(
+      'dr-cluster: dr is promoted (SSM /hakube/dr/failover/promoted = "run r1: dr serves for production"); refusing to apply it, Terraform would put its worker minimums back to pilot light. Fail back first (npm run failover -- failback), or make the capacity permanent in platform-config',
+    );
+  });
+
+  it('fails closed when the marker cannot be read', async () => {
+    await expect(assertNotPromoted(platform, 'dr', reader(failure('An error occurred (AccessDeniedException)')))).rejects.toThrow(/AccessDeniedException/);
+  });
+
+  it('makes no call for clusters that are not a standby', async () => {
+    for (const name of ['production', 'staging']) {
+      const cli = reader(new Error('must not be called'));
+      await assertNotPromoted(platform, name, cli);
+      expect(cli.calls).toEqual([]);
+    }
+  });
+});

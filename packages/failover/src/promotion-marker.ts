@@ -1,0 +1,68 @@
+import { failoverRole, type ClusterDefinition, type Platform } from '@platform/platform-config';
+import { CommandError, type Commands } from './commands';
+import type { Step, StepContext } from './step';
+
+const NOT_FOUND = /ParameterNotFound/;
+
+/**
+ * Refuses while `cluster`, a standby, is promoted (its marker parameter exists): an apply of its
+ * stack would reset the worker ASGs' min_size to pilot light under production traffic. Clusters
+ * that are not a standby make no call. Any other error (no credentials, access denied) throws:
+ * the guard fails closed. For the pipeline's apply, before each standby stack.
+ */
+export async function assertNotPromoted(platform: Platform, cluster: ClusterDefinition | string, cli: Pick<Commands, 'read'>): Promise<void> {
+  const definition = typeof cluster === 'string' ? platform.cluster(cluster) : cluster;
+  if (failoverRole(platform.clusters, definition)?.role !== 'standby') return;
+  const names = platform.namesOf(definition);
+  const marker = names.ssm.promotedMarker;
+  let value: string;
+  try {
+    value = (await cli.read('aws', ['ssm', 'get-parameter', '--region', definition.region, '--name', marker, '--query', 'Parameter.Value', '--output', 'text'])).trim();
+  } catch (error) {
+    if (error instanceof CommandError && NOT_FOUND.test(error.stderr)) return;
+    throw error;
+  }
+  throw new Error(
+    `${names.stack}: ${definition.name} is promoted (SSM ${marker} = ${JSON.stringify(value)}); refusing to apply it, Terraform would put its worker minimums back to pilot light. Fail back first (npm run failover -- failback), or make the capacity permanent in platform-config`,
+  );
+}
+
+/** Promotion: marks the standby promoted before its first change (assertNotPromoted reads it). */
+export class MarkPromoted implements Step {
+  readonly name = 'mark-promoted';
+  readonly verifies = "the standby's promoted marker exists in SSM, so the pipeline refuses to apply its stack until fail-back";
+
+  async run(ctx: StepContext): Promise<void> {
+    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+    await ctx.cli.mutate('aws', [
+      'ssm',
+      'put-parameter',
+      '--region',
+      ctx.standby.region,
+      '--name',
+      marker,
+      '--type',
+      'String',
+      '--overwrite',
+      '--value',
+      `run ${ctx.options.runId}: ${ctx.standby.name} serves for ${ctx.primary.name}`,
+    ]);
+    ctx.note(`${marker} written: applies of ${ctx.namesOf(ctx.standby).stack} are refused until fail-back removes it`);
+  }
+}
+
+/** Fail-back, last: the standby is at pilot light again, so its stack may be applied. */
+export class ClearPromotedMarker implements Step {
+  readonly name = 'clear-promoted-marker';
+  readonly verifies = "the standby's promoted marker is gone from SSM (applies of its stack are allowed again)";
+
+  async run(ctx: StepContext): Promise<void> {
+    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+    try {
+      await ctx.cli.mutate('aws', ['ssm', 'delete-parameter', '--region', ctx.standby.region, '--name', marker]);
+    } catch (error) {
+      if (!(error instanceof CommandError && NOT_FOUND.test(error.stderr))) throw error;
+      ctx.note(`${marker} was already absent`);
+    }
+  }
+}
