@@ -1,3 +1,4 @@
+export * from './affected-clusters';
 export * from './affected-stacks';
 export * from './applied-ref';
 export * from './apply';

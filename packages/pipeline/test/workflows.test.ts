@@ -93,6 +93,7 @@ describe('workflows', () => {
     expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
       'apply.yml manifests contents:write',
       'drift.yml drift issues:write',
+      'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
       'pull-request.yml unaffected-comments pull-requests:write',
     ]);
@@ -231,8 +232,43 @@ describe('workflows', () => {
     expect(job.if).toBe('github.event.pull_request.head.repo.full_name == github.repository');
     expect(job.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
     const step = job.steps?.at(-1);
-    expect(step?.run).toBe('npm run pipeline:unaffected-comments -- --stacks "${STACKS}" --sha "${HEAD_SHA}"');
-    expect(step?.env).toEqual({ STACKS: '${{ needs.stacks.outputs.stacks }}', HEAD_SHA: '${{ github.event.pull_request.head.sha }}', GITHUB_TOKEN: '${{ github.token }}' });
+    expect(step?.run).toBe('npm run pipeline:unaffected-comments -- --stacks "${STACKS}" --clusters "${CLUSTERS}" --sha "${HEAD_SHA}"');
+    expect(step?.env).toEqual({
+      STACKS: '${{ needs.stacks.outputs.stacks }}',
+      CLUSTERS: '${{ needs.stacks.outputs.clusters }}',
+      HEAD_SHA: '${{ github.event.pull_request.head.sha }}',
+      GITHUB_TOKEN: '${{ github.token }}',
+    });
+  });
+
+  it('comment on every manifest-only cluster (no stack affected), same-repository with the token, forks into the summary with none', () => {
+    const { stacks, clusters, 'clusters-fork': fork } = workflow('pull-request.yml').jobs as Record<string, Job & { outputs?: Record<string, string>; strategy?: { matrix?: Record<string, string> } }>;
+    expect(stacks.outputs).toMatchObject({ clusters: '${{ steps.map.outputs.clusters }}', any_clusters: '${{ steps.map.outputs.any_clusters }}' });
+    const sameRepo = 'github.event.pull_request.head.repo.full_name == github.repository';
+    expect(clusters.if).toBe(`needs.stacks.outputs.any_clusters == 'true' && ${sameRepo}`);
+    expect(fork.if).toBe(`needs.stacks.outputs.any_clusters == 'true' && ${sameRepo.replace('==', '!=')}`);
+    for (const job of [clusters, fork]) {
+      expect(job.strategy?.matrix?.cluster).toBe('${{ fromJSON(needs.stacks.outputs.clusters) }}');
+      expect(runs(job)).toMatch(/^npm run pipeline:pr -- --base "origin\/\$\{BASE_REF\}" --cluster "\$\{CLUSTER\}"/);
+      // Only ha-check and the manifest diff: never a role.
+      expect(JSON.stringify(job)).not.toContain('configure-aws-credentials');
+      expect(job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))?.with?.name).toBe('cluster-${{ matrix.cluster }}');
+    }
+    expect(runs(clusters)).toContain('--post');
+    expect(runs(fork)).not.toContain('--post');
+    expect(fork.permissions).toEqual({ contents: 'read' });
+    for (const credential of ['secrets.', 'github.token', 'GITHUB_TOKEN']) expect(JSON.stringify(fork), credential).not.toContain(credential);
+  });
+
+  it('install the tools the tests need in the checks job, the way .ci/run does, and the provider mirror', () => {
+    const checks = workflow('pull-request.yml').jobs.checks;
+    const lines = runs(checks).split('\n');
+    expect(lines.indexOf('tools/install-system-deps.sh')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('tools/install-provider-mirror.sh')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('tools/install-system-deps.sh')).toBeLessThan(lines.findIndex((l) => l.startsWith('npx nx affected')));
+    expect(lines.indexOf('tools/install-provider-mirror.sh')).toBeLessThan(lines.findIndex((l) => l.startsWith('npx nx affected')));
+    expect(checks.steps?.find((s) => s.uses === './.github/actions/setup')?.with).toEqual({ terraform: 'true' });
+    expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toContain('\ntools/install-system-deps.sh\n');
   });
 
   it('offer exactly the platform clusters to game day', () => {

@@ -2,23 +2,24 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, write
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
+import { affectedClusters, manifestOnlyClusters } from '../affected-clusters';
 import { affectedStacks } from '../affected-stacks';
 import { applyOrder, applyStacks, renderApplySummary } from '../apply';
 import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
-import { planMarker } from '../comment';
+import { clusterMarker, planMarker } from '../comment';
 import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
 import { changedFilesSince, hasRemote, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
 import { fenced } from '../markdown';
-import { CLUSTERS_DIR, INFRA_APP_DIR, pipelinePaths, type PipelinePaths } from '../paths';
+import { clusterArtifactName, CLUSTERS_DIR, GITOPS_APP_DIR, INFRA_APP_DIR, pipelinePaths, type PipelinePaths } from '../paths';
 import { summarizePlan } from '../plan-summary';
 import { orderedStacks, runPullRequestFlow } from '../pr-flow';
 import { exec, execOk } from '../private/exec';
 import { protectedResourceRules } from '../protected-resources';
 import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, stackOutputs } from '../terraform';
 import { ACCOUNT_ID_SECRET, accountOfRoleArn, roleVariables } from '../role-variables';
-import { markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../upsert';
+import { markNonManifestOnlyComments, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../upsert';
 import { sourceRootsOf } from '../workspace';
 
 /**
@@ -91,17 +92,17 @@ function providerMirror(): string | null {
   return value === 'none' ? null : (value ?? PROVIDER_MIRROR);
 }
 
-function mode(value: string | undefined): 'offline' | 'cloud' {
+function mode(value: string | undefined, checkMirror = true): 'offline' | 'cloud' {
   const m = value ?? 'offline';
   if (m !== 'offline' && m !== 'cloud') throw new UsageError(`--mode ${m}: expected offline or cloud`);
-  if (m === 'offline') {
+  if (m === 'offline' && checkMirror) {
     const reason = offlineUnavailableReason(providerMirror());
     if (reason) throw new Error(`SKIPPED: offline terraform plan impossible here: ${reason}`);
   }
   return m;
 }
 
-async function postComments(paths: PipelinePaths, stacks: readonly string[]): Promise<void> {
+async function postComments(paths: PipelinePaths, stacks: readonly string[], clusters: readonly string[]): Promise<void> {
   const client = github();
   const issue = pullRequestNumber();
   for (const stack of stacks) {
@@ -109,6 +110,19 @@ async function postComments(paths: PipelinePaths, stacks: readonly string[]): Pr
     const result = await upsertComment(client, issue, planMarker(stack), body);
     log(`${stack}: comment ${result.action} (#${result.id})`);
   }
+  for (const cluster of clusters) {
+    const body = readFileSync(join(paths.commentsDir, `${clusterArtifactName(cluster)}.md`), 'utf8');
+    const result = await upsertComment(client, issue, clusterMarker(cluster), body);
+    log(`cluster ${cluster}: comment ${result.action} (#${result.id})`);
+  }
+}
+
+/** A JSON array of cluster names (`pipeline:stacks` output `clusters`), each a platform cluster. */
+function clusterList(platform: Platform, option: string, json: string): string[] {
+  const list = stackList(option, json);
+  const unknown = list.filter((c) => !platform.clusters.some((k) => k.name === c));
+  if (unknown.length > 0) throw new UsageError(`${option} ${json}: ${unknown.join(', ')} is no cluster; expected some of ${platform.clusters.map((c) => c.name).join(', ')}`);
+  return list;
 }
 
 type Command = (args: string[], platform: Platform, paths: PipelinePaths) => Promise<number>;
@@ -116,16 +130,21 @@ type Command = (args: string[], platform: Platform, paths: PipelinePaths) => Pro
 const commands: Record<string, Command> = {
   /** The whole pull-request flow; `--post` upserts the comments (CI), else they are appended to the job summary. */
   async pr(args, platform, paths) {
-    const { values } = parseArgs({ args, options: { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, post: { type: 'boolean' } } });
+    const { values } = parseArgs({
+      args,
+      options: { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, cluster: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, post: { type: 'boolean' } },
+    });
     if (!values.base) throw new UsageError('--base <ref> is required, e.g. --base origin/main');
-    const m = mode(values.mode);
+    const onlyClusters = values.cluster === undefined ? undefined : clusterList(platform, '--cluster', JSON.stringify(values.cluster));
+    // Checked when a stack is planned (runPullRequestFlow): a manifest-only change needs no mirror.
+    const m = mode(values.mode, false);
     const started = Date.now();
     if (!values['no-synth']) synth(paths.repoRoot);
-    const result = runPullRequestFlow({ paths, platform, base: values.base, mode: m, mirror: providerMirror(), onlyStacks: values.stack, runUrl: runUrl(), log });
+    const result = runPullRequestFlow({ paths, platform, base: values.base, mode: m, mirror: providerMirror(), onlyStacks: values.stack, onlyClusters, runUrl: runUrl(), log });
     summary(readFileSync(result.summaryFile, 'utf8'));
-    if (values.post) await postComments(paths, result.stacks.map((s) => s.stack.stack));
+    if (values.post) await postComments(paths, result.stacks.map((s) => s.stack.stack), result.clusters.map((c) => c.cluster.cluster));
     // Not posting (a fork's job has no token that may comment): the comments go to the job summary instead.
-    else for (const outcome of result.stacks) summary(readFileSync(outcome.commentFile, 'utf8'));
+    else for (const outcome of [...result.stacks, ...result.clusters]) summary(readFileSync(outcome.commentFile, 'utf8'));
     log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
     return 0;
   },
@@ -152,18 +171,18 @@ const commands: Record<string, Command> = {
       console.error(`pipeline: base ${base} is not a commit in this clone; selecting every stack`);
       all = true;
     }
-    const list = all
-      ? ordered
-      : affectedStacks({
-          changedFiles: changedFilesSince(paths.repoRoot, base),
-          platform,
-          stacks: ordered,
-          infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR),
-        }).map((a) => a.stack);
+    const changedFiles = all ? [] : changedFilesSince(paths.repoRoot, base);
+    const affected = all ? ordered.map((stack) => ({ stack, cluster: platform.clusters.find((c) => platform.namesOf(c).stack === stack)?.name })) : affectedStacks({ changedFiles, platform, stacks: ordered, infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR) });
+    const list = affected.map((a) => a.stack);
+    // Clusters whose manifests change with none of their stacks: each gets a comment of its own (pull requests).
+    const clusters = all ? [] : manifestOnlyClusters(affectedClusters({ changedFiles, platform, gitopsSourceRoots: sourceRootsOf(paths.repoRoot, GITOPS_APP_DIR) }), affected.map((a) => a.cluster)).map((c) => c.cluster);
     const json = JSON.stringify(list);
     console.log(json);
+    if (clusters.length > 0) console.error(`pipeline: manifest-only clusters: ${clusters.join(', ')}`);
     output('stacks', json);
     output('any', list.length > 0 ? 'true' : 'false');
+    output('clusters', JSON.stringify(clusters));
+    output('any_clusters', clusters.length > 0 ? 'true' : 'false');
     return 0;
   },
 
@@ -214,17 +233,24 @@ const commands: Record<string, Command> = {
    * Edits the plan comments of stacks not in `--stacks` (the affected set of this push) to
    * say they are no longer affected as of the pull request's head commit.
    */
-  async 'unaffected-comments'(args, _platform, paths) {
-    const { values } = parseArgs({ args, options: { stacks: { type: 'string' }, sha: { type: 'string' } } });
+  async 'unaffected-comments'(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { stacks: { type: 'string' }, clusters: { type: 'string' }, sha: { type: 'string' } } });
     if (values.stacks === undefined) throw new UsageError('--stacks <JSON array of the affected stacks> is required');
     const affected = stackList('--stacks', values.stacks);
+    const clusters = values.clusters === undefined ? undefined : clusterList(platform, '--clusters', values.clusters);
     const sha = values.sha || pullRequestEvent().pull_request?.head?.sha || headCommit(paths.repoRoot);
-    const marked = await markUnaffectedComments(github(), pullRequestNumber(), affected, sha);
+    const client = github();
+    const issue = pullRequestNumber();
+    const marked = await markUnaffectedComments(client, issue, affected, sha);
     for (const m of marked) log(`${m.stack}: no longer affected; comment #${m.id} ${m.action}`);
+    // Without --clusters the cluster comments are left alone (an older workflow that does not pass them).
+    const clustersMarked = clusters === undefined ? [] : await markNonManifestOnlyComments(client, issue, clusters, sha);
+    for (const m of clustersMarked) log(`cluster ${m.cluster}: no longer a manifest-only change; comment #${m.id} ${m.action}`);
     summary(
-      marked.length === 0
+      (marked.length === 0
         ? '### Plan comments\n\nNo plan comment of an unaffected stack.\n'
-        : `### Plan comments\n\nMarked as no longer affected as of \`${sha.slice(0, 12)}\`: ${marked.map((m) => `\`${m.stack}\``).join(', ')}.\n`,
+        : `### Plan comments\n\nMarked as no longer affected as of \`${sha.slice(0, 12)}\`: ${marked.map((m) => `\`${m.stack}\``).join(', ')}.\n`) +
+        (clustersMarked.length === 0 ? '' : `\nCluster comments marked as no longer manifest-only as of \`${sha.slice(0, 12)}\`: ${clustersMarked.map((m) => `\`${m.cluster}\``).join(', ')}.\n`),
     );
     return 0;
   },
