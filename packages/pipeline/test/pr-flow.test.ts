@@ -8,7 +8,7 @@ import { clusterMarker, planMarker } from '../src/comment';
 import { pipelinePaths } from '../src/paths';
 import { summarizePlan, type PlanJson } from '../src/plan-summary';
 import { runPullRequestFlow, type PullRequestFlowResult } from '../src/pr-flow';
-import { PROTECTED_DESTROY_LABEL, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/protected-resources';
+import { PROTECTED_DESTROY_LABEL, UNBLOCK_HINT, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/protected-resources';
 import { offlineUnavailableReason, PROVIDER_MIRROR } from '../src/terraform';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { buildPullRequestRepo, type PullRequestRepo } from './support/pr-repo';
@@ -195,7 +195,7 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
       expect(protectedDestroyGate(destroys, ['enhancement'], names.stack)).toEqual({
         allowed: false,
         destroys,
-        message: `${names.stack}: the plan destroys protected resources and the pull request has no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)`,
+        message: `${names.stack}: the plan destroys protected resources and no pull request merged since the last apply has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)\n${UNBLOCK_HINT}`,
       });
       expect(protectedDestroyGate(destroys, ['enhancement', PROTECTED_DESTROY_LABEL], names.stack).allowed).toBe(true);
     });
@@ -226,7 +226,11 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
         writeFileSync(summaryFile, '');
         gh.commitPulls.set(pr.head, [{ number: 42, labels: [{ name: 'enhancement' }], merged_at: '2026-01-01T00:00:00Z' }]);
         expect(await main(['apply', '--stack', names.stack, '--dry-run', '--sha', pr.head], pr.repo)).toBe(1);
-        expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${pr.head}/pulls`]);
+        // No applied tag on the stand-in: only the merged pull request of --sha is asked.
+        expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+          `GET /repos/${process.env.GITHUB_REPOSITORY}/git/ref/tags/applied/${platform.settings.github.mainBranch}`,
+          `GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${pr.head}/pulls`,
+        ]);
         expect(readFileSync(summaryFile, 'utf8')).toContain(`no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)`);
       }, 120_000);
 

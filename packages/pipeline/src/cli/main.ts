@@ -6,6 +6,7 @@ import { affectedClusters, manifestOnlyClusters } from '../affected-clusters';
 import { affectedStacks } from '../affected-stacks';
 import { applyOrder, applyStacks, renderApplySummary } from '../apply';
 import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
+import { appliedBeyondOnGitHub, mergedPullRequestsSinceApplied } from '../applied-ref-github';
 import { clusterMarker, planMarker } from '../comment';
 import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
 import { changedFilesSince, hasRemote, headCommit, isCommit } from '../git';
@@ -202,8 +203,10 @@ const commands: Record<string, Command> = {
     }
     const dryRun = values['dry-run'] ?? false;
     // A later merge's run may have applied first; applying this older commit would roll it back.
-    if (values.sha && !dryRun && hasRemote(paths.repoRoot, 'origin')) {
-      const newer = appliedBeyond({ repo: paths.repoRoot, ref: appliedRef(platform), sha: values.sha });
+    // In CI through the API (the checkout keeps no credentials and one commit); locally through git.
+    const onGitHub = Boolean(process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY);
+    if (values.sha && !dryRun && (onGitHub || hasRemote(paths.repoRoot, 'origin'))) {
+      const newer = onGitHub ? await appliedBeyondOnGitHub(github(), appliedRef(platform), values.sha) : appliedBeyond({ repo: paths.repoRoot, ref: appliedRef(platform), sha: values.sha });
       if (newer) {
         const message = `${appliedRef(platform)} already names ${newer.slice(0, 12)}, which includes ${values.sha.slice(0, 12)}: its stacks are applied from newer code; nothing applied`;
         log(message);
@@ -211,21 +214,25 @@ const commands: Record<string, Command> = {
         return 0;
       }
     }
+    let labelSources: string | undefined;
     const result = await applyStacks({
       stacks: requested,
       order,
       stacksDir: paths.stacksDir,
       rules: protectedResourceRules(platform),
+      // Every pull request merged since the applied tag: this run may carry several merges.
       labels: async () => {
-        const pulls = await github().pullRequestsOfCommit(values.sha ?? headCommit(paths.repoRoot));
-        return pulls.flatMap((p) => p.labels.map((l) => l.name));
+        const merged = await mergedPullRequestsSinceApplied(github(), appliedRef(platform), values.sha ?? headCommit(paths.repoRoot));
+        labelSources = `Labels read from ${merged.pulls.length === 0 ? 'no merged pull request' : merged.pulls.map((p) => `#${p.number}`).join(', ')} (${merged.range}).`;
+        log(labelSources);
+        return merged.pulls.flatMap((p) => p.labels.map((l) => l.name));
       },
       mode: dryRun ? mode('offline') : 'cloud',
       dryRun,
       mirror: providerMirror(),
       log,
     });
-    summary(renderApplySummary(result));
+    summary(renderApplySummary(result) + (labelSources ? `\n${labelSources}\n` : ''));
     return result.ok ? 0 : 1;
   },
 
