@@ -43,7 +43,8 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_iam_user: 1,
     aws_iam_user_policy: 1,
     aws_iam_access_key: 0,
-    aws_fis_experiment_template: 1,
+    // one AZ-failure template per AZ (a game day takes away any one zone)
+    aws_fis_experiment_template: zones,
   };
 }
 

@@ -337,7 +337,10 @@ const commands: Record<string, Command> = {
       }
       return ['completed', 'stopped', 'failed', 'cancelled'].includes(status);
     };
-    const endpoints = [{ name: 'Kubernetes API', url: target.apiUrl, probe: insecureHttpsProbe(target.apiUrl) }, ...(target.appUrl ? [{ name: 'sample app', url: target.appUrl }] : [])];
+    const endpoints = [
+      { name: 'Kubernetes API', url: target.apiUrl, probe: insecureHttpsProbe(target.apiUrl) },
+      ...(target.app ? [{ name: `sample app (${target.app.host} via the cluster's ingress)`, url: target.app.url, probe: insecureHttpsProbe(target.app.url, { host: target.app.host }) }] : []),
+    ];
     const reports = await probeEndpoints(endpoints, { intervalMs, maxProbes, timeoutMs: Math.min(5000, intervalMs), shouldStop: finished });
     const markdown = renderGameDaySummary({ cluster: values.cluster, az: values.az, experimentId: id, finalState: status, reports });
     summary(markdown);
