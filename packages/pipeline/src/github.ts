@@ -71,16 +71,26 @@ export class GitHubClient {
 
   private async request<T>(method: string, pathOrUrl: string, body?: unknown): Promise<{ data: T; next: string | undefined }> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
-    const response = await fetch(url, {
-      method,
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `Bearer ${this.options.token}`,
-        'x-github-api-version': '2022-11-28',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(url, {
+        method,
+        headers: {
+          accept: 'application/vnd.github+json',
+          authorization: `Bearer ${this.options.token}`,
+          'x-github-api-version': '2022-11-28',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A kept-alive connection the server closed meanwhile fails before any byte is sent
+      // ("fetch failed"); a GET is safe to send again, once.
+      if (method !== 'GET' || !(error instanceof TypeError)) throw error;
+      response = await send();
+    }
     const text = await response.text();
     if (!response.ok) throw new GitHubError(response.status, method, pathOrUrl, text);
     return { data: (text ? JSON.parse(text) : undefined) as T, next: nextLink(response.headers.get('link')) };

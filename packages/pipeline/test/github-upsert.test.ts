@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +211,31 @@ describe('cluster comments of manifest-only clusters', () => {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
+    }
+  });
+});
+
+describe('a connection dropped before the answer', () => {
+  it('sends a GET once more, never a POST', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      if (requests === 1 || req.method === 'POST') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const flaky = new GitHubClient({ token: 't0ken', repository, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    try {
+      expect(await flaky.listIssueComments(3)).toEqual([]);
+      expect(requests).toBe(2);
+      await expect(flaky.createIssueComment(3, 'x')).rejects.toThrow('fetch failed');
+      expect(requests).toBe(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

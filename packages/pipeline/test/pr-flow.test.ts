@@ -231,7 +231,7 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
           `GET /repos/${process.env.GITHUB_REPOSITORY}/git/ref/tags/applied/${platform.settings.github.mainBranch}`,
           `GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${pr.head}/pulls`,
         ]);
-        expect(readFileSync(summaryFile, 'utf8')).toContain(`no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)`);
+        expect(readFileSync(summaryFile, 'utf8')).toContain(`has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)\n${UNBLOCK_HINT}`);
       }, 120_000);
 
       it('goes on (exit 0) when the pull request carries the label', async () => {

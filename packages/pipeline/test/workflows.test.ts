@@ -221,6 +221,11 @@ describe('workflows', () => {
     const step = apply.steps?.at(-1);
     expect(step?.run).toBe('npm run pipeline:apply -- --stacks "${STACKS}" --sha "${GITHUB_SHA}"');
     expect(step?.env?.STACKS).toBe('${{ needs.stacks.outputs.stacks }}');
+    // The checkout keeps no credentials: the applied tag and the merged pull requests are read
+    // through the REST API with the job token (contents: read, pull-requests: read).
+    expect(apply.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['persist-credentials']).toBe(false);
+    expect(step?.env?.GITHUB_TOKEN).toBe('${{ github.token }}');
+    expect(apply.permissions).toMatchObject({ contents: 'read', 'pull-requests': 'read' });
     // The manifests follow only an apply that went through (or had nothing to do).
     expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
   });

@@ -176,7 +176,7 @@ const commands: Record<string, Command> = {
     const affected = all ? ordered.map((stack) => ({ stack, cluster: platform.clusters.find((c) => platform.namesOf(c).stack === stack)?.name })) : affectedStacks({ changedFiles, platform, stacks: ordered, infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR) });
     const list = affected.map((a) => a.stack);
     // Clusters whose manifests change with none of their stacks: each gets a comment of its own (pull requests).
-    const clusters = all ? [] : manifestOnlyClusters(affectedClusters({ changedFiles, platform, gitopsSourceRoots: sourceRootsOf(paths.repoRoot, GITOPS_APP_DIR) }), affected.map((a) => a.cluster)).map((c) => c.cluster);
+    const clusters = all || values['since-applied'] ? [] : manifestOnlyClusters(affectedClusters({ changedFiles, platform, gitopsSourceRoots: sourceRootsOf(paths.repoRoot, GITOPS_APP_DIR) }), affected.map((a) => a.cluster)).map((c) => c.cluster);
     const json = JSON.stringify(list);
     console.log(json);
     if (clusters.length > 0) console.error(`pipeline: manifest-only clusters: ${clusters.join(', ')}`);
