@@ -12,7 +12,7 @@ export interface CiIdentityStackProps {
   readonly backend?: StateBackend;
 }
 
-/** The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan and apply roles. */
+/** The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift and apply roles. */
 export class CiIdentityStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: CiIdentityStackProps) {
     super(scope, id);
@@ -23,6 +23,7 @@ export class CiIdentityStack extends TerraformStack {
       repository: `${settings.github.owner}/${settings.github.repository}`,
       planRoleName: names.ciPlanRole,
       applyRoleName: names.ciApplyRole,
+      driftRoleName: names.ciDriftRole,
       subjects: names.ciSubjects,
       stateBucket: names.stateBucket,
       // The SecureStrings JoinParameters creates in every cluster stack.
@@ -30,6 +31,7 @@ export class CiIdentityStack extends TerraformStack {
     });
     new TerraformOutput(this, 'oidc_provider_arn', { value: roles.oidcProviderArn, description: 'GitHub Actions OIDC provider' });
     new TerraformOutput(this, 'plan_role_arn', { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });
+    new TerraformOutput(this, 'drift_role_arn', { value: roles.driftRoleArn, description: 'Role for scheduled drift detection on the main branch' });
     new TerraformOutput(this, 'apply_role_arn', { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
   }
 }

@@ -29,8 +29,8 @@ export interface ClusterStackProps {
   readonly backend?: StateBackend;
   /** @default MachineImage.ubuntu2404() */
   readonly machineImage?: MachineImage;
-  /** AZ the game-day experiment takes away. @default the cluster's first AZ */
-  readonly chaosAvailabilityZone?: string;
+  /** AZs a game day may take away, one FIS template each. @default every AZ of the cluster */
+  readonly chaosAvailabilityZones?: readonly string[];
 }
 
 /** Provider alias of the backup replica region. */
@@ -176,7 +176,7 @@ export class ClusterStack extends TerraformStack {
     const chaos = new AzFailureExperiment(this, 'az-failure', {
       experimentName: names.fisExperiment,
       roleName: names.fisRole,
-      availabilityZone: props.chaosAvailabilityZone ?? cluster.availabilityZones[0],
+      targetZones: props.chaosAvailabilityZones,
       availabilityZones: cluster.availabilityZones,
       vpcId: network.vpcId,
       clusterTagKey: names.clusterTagKey,
@@ -203,7 +203,8 @@ export class ClusterStack extends TerraformStack {
       worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
       control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
       worker_asg_names: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
-      fis_experiment_template_id: { value: chaos.templateId, description: 'Game-day AZ-failure experiment' },
+      fis_experiment_template_id: { value: chaos.templateId, description: 'Game-day AZ-failure experiment of the first AZ (fis_experiment_template_ids has every AZ)' },
+      fis_experiment_template_ids: { value: chaos.templateIds, description: 'Game-day AZ-failure experiment per AZ (AZ -> template id); game-day picks the one of its input AZ' },
       fis_role_arn: { value: chaos.roleArn, description: 'Role the experiment runs with' },
       ingress_load_balancer_dns_name: { value: ingress.loadBalancerDnsName, description: 'Public ingress NLB (TCP 80, 443)' },
       ingress_target_group_arns: { value: ingress.targetGroupArns, description: 'Ingress target groups (HTTP, HTTPS NodePorts), attached to every worker ASG' },

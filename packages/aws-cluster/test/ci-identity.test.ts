@@ -19,8 +19,24 @@ describe('CiIdentityStack', () => {
       Effect: 'Allow',
       Principal: { Federated: expect.stringMatching(/^\$\{aws_iam_openid_connect_provider\..*\.arn\}$/) },
       Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': ['repo:hakube-platform/ha-kube-platform:pull_request', 'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'] } },
+      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': ['repo:hakube-platform/ha-kube-platform:pull_request'] } },
     });
+  });
+
+  it('trusts the drift role for runs on the main branch only, with the plan role\'s read-only grant', () => {
+    expect(trust('hakube-github-drift').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual(['repo:hakube-platform/ha-kube-platform:ref:refs/heads/main']);
+    expect(trust('hakube-github-drift').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual(shipped.names.ciSubjects.drift);
+    const attachments = synth.values('aws_iam_role_policy_attachment');
+    expect(attachments.filter((a) => a.role.includes('drift-role')).map((a) => a.policy_arn)).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+    const inline = synth.values('aws_iam_role_policy');
+    const of = (role: string) => inline.find((p) => p.role.includes(role)) as Attributes;
+    expect(Synth.policy(of('drift-role').policy)).toEqual(Synth.policy(of('plan-role').policy));
+  });
+
+  it('gives each role a session that covers its workflow jobs: plan and drift 1 h, apply 6 h (a hosted job\'s limit)', () => {
+    expect(role('hakube-github-plan').max_session_duration).toBe(3600);
+    expect(role('hakube-github-drift').max_session_duration).toBe(3600);
+    expect(role('hakube-github-apply').max_session_duration).toBe(21600);
   });
 
   it('trusts the apply role for the protected production environment only (not a bare run on main), from platform-config', () => {
@@ -32,7 +48,7 @@ describe('CiIdentityStack', () => {
 
   it('keeps plan read-only apart from the state lock file', () => {
     const attached = synth.values('aws_iam_role_policy_attachment').map((a) => a.policy_arn).sort();
-    expect(attached).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess']);
+    expect(attached).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess']);
     const [inline] = synth.values('aws_iam_role_policy');
     const writes = Synth.policy(inline.policy).Statement.filter((s: Attributes) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')));
     expect(writes).toEqual([expect.objectContaining({ Resource: 'arn:aws:s3:::hakube-terraform-state/*.tflock' })]);
@@ -59,14 +75,15 @@ describe('CiIdentityStack', () => {
 
   it('gives plan no KMS decrypt at all when no SecureString is refreshed', () => {
     const stack = bareStack();
-    new GithubCiRoles(stack, 'ci', { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', stateBucket: 'b', subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:ref:refs/heads/main'] } });
-    const [inline] = synthStack(stack).values('aws_iam_role_policy');
-    expect(JSON.stringify(Synth.policy(inline.policy))).not.toContain('kms:');
+    new GithubCiRoles(stack, 'ci', { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', stateBucket: 'b', subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'] } });
+    const inline = synthStack(stack).values('aws_iam_role_policy');
+    expect(inline).toHaveLength(2);
+    for (const policy of inline) expect(JSON.stringify(Synth.policy(policy.policy))).not.toContain('kms:');
   });
 
   it('stores its state under its own key with native locking', () => {
     expect(synth.json.terraform.backend.s3).toEqual({ bucket: 'hakube-terraform-state', key: 'ci-identity/terraform.tfstate', region: 'ap-northeast-2', encrypt: true, use_lockfile: true });
-    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
+    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
   });
 
   it('keeps state in the working directory with StateBackend.local()', () => {
@@ -75,8 +92,9 @@ describe('CiIdentityStack', () => {
   });
 
   describe('validation', () => {
-    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', stateBucket: 'b' };
-    const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply } });
+    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', stateBucket: 'b' };
+    const drift = ['repo:o/r:ref:refs/heads/main'];
+    const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply, drift } });
     it('rejects no subject', () => {
       expect(build([])).toThrow('GithubCiRoles: props.subjects.plan = []; expected at least one OIDC subject');
     });
@@ -84,8 +102,18 @@ describe('CiIdentityStack', () => {
       expect(build(['repo:o/r:*'])).toThrow('GithubCiRoles: props.subjects.plan[0] = "repo:o/r:*"; expected an exact subject of repo:o/r (no wildcards)');
     });
     it('rejects a wildcard SecureString name for the plan role', () => {
-      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:ref:refs/heads/main'] }, refreshedSecureStrings: ['/org/a/kubeadm/join-token', '/org/*'] })).toThrow(
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:ref:refs/heads/main'], drift }, refreshedSecureStrings: ['/org/a/kubeadm/join-token', '/org/*'] })).toThrow(
         'GithubCiRoles: props.refreshedSecureStrings[1] = "/org/*"; expected an SSM parameter name starting with "/" (no wildcards)',
+      );
+    });
+    it('rejects a drift role with no subject', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: [] } })).toThrow(
+        'GithubCiRoles: props.subjects.drift = []; expected at least one OIDC subject',
+      );
+    });
+    it('rejects a session IAM does not allow', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift }, sessionSeconds: { apply: 50000 } })).toThrow(
+        'GithubCiRoles: props.sessionSeconds.apply = 50000; expected a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)',
       );
     });
     it('rejects another repository\'s subject', () => {

@@ -29,13 +29,20 @@ export interface AffectedStack {
   readonly because: string;
 }
 
-function isUnder(file: string, root: string): boolean {
+export function isUnder(file: string, root: string): boolean {
   const dir = root.endsWith('/') ? root : `${root}/`;
   return file === root || file.startsWith(dir);
 }
 
-function isTestOrDoc(file: string): boolean {
+export function isTestOrDoc(file: string): boolean {
   return /\.test\.ts$/.test(file) || /(^|\/)test\//.test(file) || /\.md$/.test(file) || /(^|\/)vitest\.config\.mts$/.test(file);
+}
+
+/** A cluster with its failover pair: its standby and the clusters that fail over to it. */
+export function clustersPairedWith(platform: Platform, name: string): string[] {
+  const standby = platform.cluster(name).failover?.standbyCluster;
+  const primaries = platform.clusters.filter((c) => c.failover?.standbyCluster === name).map((c) => c.name);
+  return [name, ...(standby ? [standby] : []), ...primaries];
 }
 
 export function affectedStacks(input: StackMappingInput): AffectedStack[] {
@@ -46,12 +53,6 @@ export function affectedStacks(input: StackMappingInput): AffectedStack[] {
     if (stacks.includes(stack) && !selected.has(stack)) selected.set(stack, because);
   };
   const selectAll = (because: string) => stacks.forEach((s) => select(s, because));
-  const paired = (name: string): string[] => {
-    const cluster = platform.cluster(name);
-    const standby = cluster.failover?.standbyCluster;
-    const primaries = platform.clusters.filter((c) => c.failover?.standbyCluster === name).map((c) => c.name);
-    return [name, ...(standby ? [standby] : []), ...primaries];
-  };
 
   for (const file of input.changedFiles) {
     if (WORKSPACE_WIDE_FILES.includes(file)) {
@@ -63,7 +64,7 @@ export function affectedStacks(input: StackMappingInput): AffectedStack[] {
       const base = file.slice(CLUSTER_DEFINITIONS_DIR.length).replace(/\.ts$/, '');
       const cluster = platform.clusters.find((c) => c.name === base);
       if (cluster) {
-        for (const name of paired(cluster.name)) select(platform.namesOf(name).stack, file);
+        for (const name of clustersPairedWith(platform, cluster.name)) select(platform.namesOf(name).stack, file);
         continue;
       }
     }

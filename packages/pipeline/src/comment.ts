@@ -88,7 +88,7 @@ function manifestRows(list: readonly ObjectChange[]): string[][] {
   return list.map((c) => [c.change, c.kind, c.namespace ?? '', c.name, c.fields.join(', ')]);
 }
 
-function manifestSection(input: PlanCommentInput, maxRows: number): string {
+function manifestSection(input: Pick<PlanCommentInput, 'manifests' | 'manifestsPath' | 'artifact'>, maxRows: number): string {
   if (!input.manifests || !input.manifestsPath) return '';
   const d = input.manifests;
   const title = `#### Flux changes under \`${input.manifestsPath}/\``;
@@ -156,5 +156,78 @@ export function renderPlanComment(input: PlanCommentInput, limit: number = GITHU
   const budget = limit - skeleton.length - 16;
   const out = assemble(input, planSection(input, budget), ha, manifests);
   if (out.length > limit) throw new Error(`comment for ${input.stack} is ${out.length} characters even after truncation; limit ${limit}`);
+  return out;
+}
+
+/** The hidden marker of a manifest-only cluster's comment (no stack of it affected). */
+export function clusterMarker(cluster: string): string {
+  return `<!-- ha-kube-pipeline:cluster cluster=${cluster} -->`;
+}
+
+/** The cluster whose cluster marker `body` carries, or undefined for any other comment. */
+export function clusterMarkerCluster(body: string): string | undefined {
+  return /<!-- ha-kube-pipeline:cluster cluster=([\w.-]+) -->/.exec(body)?.[1];
+}
+
+/**
+ * What a cluster's comment says once a later push makes it no manifest-only change: either
+ * the pull request no longer changes its manifests, or one of its stacks is now affected and
+ * that stack's plan comment carries the report. Marker kept, as for plan comments.
+ */
+export function noLongerManifestOnlyComment(cluster: string, commit: string): string {
+  return `${clusterMarker(cluster)}\n\n### Manifests: cluster \`${cluster}\`\n\nNo longer a manifest-only change of this pull request as of commit \`${commit.slice(0, 12)}\`: either its manifests no longer change, or its stack's plan comment now carries the ha-check report and the Flux diff.\n`;
+}
+
+export interface ClusterCommentInput {
+  readonly cluster: string;
+  readonly haCheck: HaCheckResult | undefined;
+  readonly manifests: ManifestDiff;
+  readonly manifestsPath: string;
+  readonly commit: string;
+  /** The changed file that selected the cluster. */
+  readonly because: string;
+  /** Name of the artifact holding this comment. */
+  readonly artifact: string;
+  readonly runUrl?: string;
+}
+
+function assembleCluster(input: ClusterCommentInput, ha: string, manifests: string): string {
+  const footer = [`commit \`${input.commit.slice(0, 12)}\``, input.runUrl ? `[workflow run](${input.runUrl})` : '', `artifact \`${input.artifact}\``].filter(Boolean).join(' · ');
+  return [
+    clusterMarker(input.cluster),
+    `### Manifests: cluster \`${input.cluster}\``,
+    `No Terraform stack of \`${input.cluster}\` is affected; \`${input.because}\` changes what Flux reconciles from \`${input.manifestsPath}/\`.`,
+    ha,
+    manifests,
+    `<sub>${footer}</sub>`,
+  ]
+    .filter((s) => s !== '')
+    .join('\n\n')
+    .concat('\n');
+}
+
+/**
+ * The comment of a cluster whose manifests change while none of its stacks does: the
+ * ha-check report and the Flux diff, within `limit` (the report gives way first, to half
+ * the limit, then the object list).
+ */
+export function renderClusterComment(input: ClusterCommentInput, limit: number = GITHUB_COMMENT_LIMIT): string {
+  const haBody = input.haCheck?.markdown.trim() ?? '';
+  let ha = haSection(input.haCheck, input.cluster, haBody);
+  let rows = Infinity;
+  let manifests = manifestSection(input, rows);
+  const full = assembleCluster(input, ha, manifests);
+  if (full.length <= limit) return full;
+  const half = Math.floor(limit / 2);
+  if (ha.length > half) {
+    const cut = headLines(haBody, half - 400);
+    ha = haSection(input.haCheck, input.cluster, `${cut.text}\n\n> ✂️ ha-check report truncated: ${cut.kept} of ${cut.total} lines shown; run \`npx ha-check --cluster ${input.cluster} --format markdown\` for all of it.`);
+  }
+  while (assembleCluster(input, ha, manifests).length > limit && rows > 0) {
+    rows = rows === Infinity ? 200 : Math.floor(rows / 2);
+    manifests = manifestSection(input, rows);
+  }
+  const out = assembleCluster(input, ha, manifests);
+  if (out.length > limit) throw new Error(`comment for cluster ${input.cluster} is ${out.length} characters even after truncation; limit ${limit}`);
   return out;
 }

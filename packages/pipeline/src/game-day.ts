@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import type { Platform } from '@platform/platform-config';
 import { table } from './markdown';
@@ -6,7 +7,8 @@ import { formatDuration, httpProbe, runProbes, summarizeProbes, type Availabilit
 /**
  * Game day: start the cluster's FIS AZ-failure experiment, probe the Kubernetes API and the
  * sample app for the whole experiment, and report availability. Stack outputs name what
- * to start and what to probe (see CLUSTER_OUTPUTS).
+ * to start and what to probe (see CLUSTER_OUTPUTS): always the cluster's own endpoints,
+ * never the global failover hostname, which answers from production whatever is tested.
  */
 
 /** Outputs of `<cluster>-cluster` this script reads (`terraform output -json`). */
@@ -16,15 +18,24 @@ export const CLUSTER_OUTPUTS = {
   /** Optional map AZ -> template id, preferred when a cluster has one template per AZ. */
   fisTemplateIdsByAz: 'fis_experiment_template_ids',
   availabilityZones: 'availability_zones',
+  /** The cluster's own ingress NLB: the app is probed there, with its hostname as Host and SNI. */
+  ingressDnsName: 'ingress_load_balancer_dns_name',
 } as const;
 
 /** Outputs of the account stack (`ci-identity`) the repository variables are set from. */
-export const CI_IDENTITY_OUTPUTS = { planRoleArn: 'plan_role_arn', applyRoleArn: 'apply_role_arn' } as const;
+export const CI_IDENTITY_OUTPUTS = { planRoleArn: 'plan_role_arn', applyRoleArn: 'apply_role_arn', driftRoleArn: 'drift_role_arn' } as const;
 
 export interface GameDayTarget {
   readonly templateId: string;
+  /** The cluster's own API endpoint (output api_endpoint), `/readyz`. */
   readonly apiUrl: string;
-  readonly appUrl: string | undefined;
+  /**
+   * The sample app through this cluster's own ingress NLB, asked for the app's hostname
+   * (Host header and TLS server name), so a staging or dr game day measures staging or dr and
+   * not production behind the failover record. Undefined when the platform has no DNS
+   * settings (no app hostname to ask for).
+   */
+  readonly app: { readonly url: string; readonly host: string } | undefined;
 }
 
 interface FisTemplateJson {
@@ -76,17 +87,24 @@ export function gameDayTarget(platform: Platform, cluster: string, az: string, o
   if (typeof api !== 'string' || api === '') throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.apiEndpoint}`);
   const apiUrl = api.startsWith('https://') ? `${api.replace(/\/$/, '')}/readyz` : `https://${api}:6443/readyz`;
   const host = platform.names.appHostname;
-  return { templateId, apiUrl, appUrl: host ? `https://${host}/` : undefined };
+  if (!host) return { templateId, apiUrl, app: undefined };
+  const ingress = outputs[CLUSTER_OUTPUTS.ingressDnsName];
+  if (typeof ingress !== 'string' || ingress === '') throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.ingressDnsName}; apply it first`);
+  return { templateId, apiUrl, app: { url: `https://${ingress}/`, host } };
 }
 
 /**
- * GET over HTTPS without verifying the server certificate: the API server's CA is the
- * cluster's own, not in the runner's trust store, and availability is what is measured.
+ * GET without verifying the server certificate: the API server's CA is the cluster's own,
+ * not in the runner's trust store, the ingress NLB's name is not on the app's certificate,
+ * and availability is what is measured. `host` is sent as the Host header and TLS server
+ * name (the ingress routes by host). `http:` URLs are accepted for tests on loopback.
  */
-export function insecureHttpsProbe(url: string): Probe {
+export function insecureHttpsProbe(url: string, options: { readonly host?: string } = {}): Probe {
+  const send = url.startsWith('http:') ? httpRequest : request;
+  const headers = options.host ? { host: options.host } : undefined;
   return (signal) =>
     new Promise((resolve, reject) => {
-      const req = request(url, { method: 'GET', rejectUnauthorized: false, signal }, (res) => {
+      const req = send(url, { method: 'GET', rejectUnauthorized: false, signal, headers, ...(options.host ? { servername: options.host } : {}) }, (res) => {
         res.resume();
         res.on('end', () => resolve({ ok: (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300, detail: `HTTP ${res.statusCode}` }));
       });

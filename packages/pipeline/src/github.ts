@@ -32,6 +32,19 @@ export interface PullRequest {
   readonly merged_at: string | null;
 }
 
+/** A git reference (`GET /git/ref/{ref}`): a lightweight tag points at a commit, an annotated one at a tag object. */
+export interface GitRef {
+  readonly ref: string;
+  readonly object: { readonly sha: string; readonly type: 'commit' | 'tag' | string };
+}
+
+export interface Comparison {
+  /** How `head` relates to `base`: `ahead` means head includes base and more. */
+  readonly status: 'ahead' | 'behind' | 'identical' | 'diverged';
+  /** Commits reachable from head and not from base, oldest first (every page). */
+  readonly commits: readonly { readonly sha: string }[];
+}
+
 export class GitHubError extends Error {
   constructor(
     readonly status: number,
@@ -58,16 +71,26 @@ export class GitHubClient {
 
   private async request<T>(method: string, pathOrUrl: string, body?: unknown): Promise<{ data: T; next: string | undefined }> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
-    const response = await fetch(url, {
-      method,
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `Bearer ${this.options.token}`,
-        'x-github-api-version': '2022-11-28',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(url, {
+        method,
+        headers: {
+          accept: 'application/vnd.github+json',
+          authorization: `Bearer ${this.options.token}`,
+          'x-github-api-version': '2022-11-28',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A kept-alive connection the server closed meanwhile fails before any byte is sent
+      // ("fetch failed"); a GET is safe to send again, once.
+      if (method !== 'GET' || !(error instanceof TypeError)) throw error;
+      response = await send();
+    }
     const text = await response.text();
     if (!response.ok) throw new GitHubError(response.status, method, pathOrUrl, text);
     return { data: (text ? JSON.parse(text) : undefined) as T, next: nextLink(response.headers.get('link')) };
@@ -112,6 +135,35 @@ export class GitHubClient {
 
   async updateIssue(issue: number, fields: { title?: string; body?: string; state?: 'open' | 'closed'; state_reason?: 'completed' | 'reopened' }): Promise<Issue> {
     return (await this.request<Issue>('PATCH', `${this.repo}/issues/${issue}`, fields)).data;
+  }
+
+  /** `ref` without `refs/`, e.g. `tags/applied/main`; undefined when the repository has no such ref. */
+  async getRef(ref: string): Promise<GitRef | undefined> {
+    try {
+      return (await this.request<GitRef>('GET', `${this.repo}/git/ref/${ref.split('/').map(encodeURIComponent).join('/')}`)).data;
+    } catch (error) {
+      if (error instanceof GitHubError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The object an annotated tag points at. */
+  async getTag(sha: string): Promise<{ readonly object: { readonly sha: string; readonly type: string } }> {
+    return (await this.request<{ object: { sha: string; type: string } }>('GET', `${this.repo}/git/tags/${sha}`)).data;
+  }
+
+  /** `base...head`, with the commits of every page (the API pages them, 250 at most per page). */
+  async compareCommits(base: string, head: string): Promise<Comparison> {
+    let url: string | undefined = `${this.repo}/compare/${base}...${head}?per_page=100`;
+    let status: Comparison['status'] | undefined;
+    const commits: { sha: string }[] = [];
+    while (url) {
+      const page: { data: Comparison; next: string | undefined } = await this.request<Comparison>('GET', url);
+      status ??= page.data.status;
+      commits.push(...page.data.commits.map((c) => ({ sha: c.sha })));
+      url = page.next;
+    }
+    return { status: status as Comparison['status'], commits };
   }
 
   /** Pull requests whose merge produced `sha` (push to main). */

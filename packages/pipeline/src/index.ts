@@ -1,5 +1,7 @@
+export * from './affected-clusters';
 export * from './affected-stacks';
 export * from './applied-ref';
+export * from './applied-ref-github';
 export * from './apply';
 export * from './comment';
 export * from './game-day';

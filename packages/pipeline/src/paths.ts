@@ -13,6 +13,7 @@ export interface PipelinePaths {
 
 export const CLUSTERS_DIR = 'clusters';
 export const INFRA_APP_DIR = 'apps/infra';
+export const GITOPS_APP_DIR = 'apps/gitops';
 
 export function pipelinePaths(repoRoot: string, outDir: string = join(repoRoot, 'dist', 'pipeline')): PipelinePaths {
   const infraOut = join(repoRoot, INFRA_APP_DIR, 'cdktf.out');
@@ -25,6 +26,11 @@ export function pipelinePaths(repoRoot: string, outDir: string = join(repoRoot, 
     commentsDir: join(outDir, 'comments'),
     plansDir: join(outDir, 'plans'),
   };
+}
+
+/** Name of the workflow artifact with a manifest-only cluster's comment. */
+export function clusterArtifactName(cluster: string): string {
+  return `cluster-${cluster}`;
 }
 
 /** Name of the workflow artifact with a stack's full plan; the comment points at it. */

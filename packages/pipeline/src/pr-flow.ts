@@ -1,16 +1,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Platform } from '@platform/platform-config';
+import { affectedClusters, manifestOnlyClusters, type AffectedCluster } from './affected-clusters';
 import { affectedStacks, preferredStackOrder, stacksInDependencyOrder, type AffectedStack, type StackManifest } from './affected-stacks';
-import { GITHUB_COMMENT_LIMIT, renderPlanComment, type HaCheckResult } from './comment';
+import { GITHUB_COMMENT_LIMIT, renderClusterComment, renderPlanComment, type HaCheckResult } from './comment';
 import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from './git';
 import { runHaCheck } from './ha-check';
 import { diffManifests, forCluster, type ManifestDiff } from './manifest-diff';
 import { table } from './markdown';
-import { CLUSTERS_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from './paths';
+import { CLUSTERS_DIR, clusterArtifactName, GITOPS_APP_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from './paths';
 import { summarizePlan, type PlanSummary } from './plan-summary';
 import { protectedDestroys, protectedResourceRules, type ProtectedDestroy } from './protected-resources';
-import { planStack, type PlanRun, type TerraformRunner } from './terraform';
+import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, type PlanRun, type TerraformRunner } from './terraform';
 import { sourceRootsOf } from './workspace';
 
 /**
@@ -24,8 +25,16 @@ export interface PullRequestFlowOptions {
   readonly platform: Platform;
   readonly base: string;
   readonly mode: 'offline' | 'cloud';
-  /** Plan only these stacks (CI matrix); default every affected stack. */
+  /**
+   * Plan only these stacks (CI matrix). With `onlyStacks` and no `onlyClusters`, no cluster
+   * comment is written (the plan jobs leave those to the cluster job). Default every affected stack.
+   */
   readonly onlyStacks?: readonly string[];
+  /**
+   * Write the comments of only these manifest-only clusters. With `onlyClusters` and no
+   * `onlyStacks`, nothing is planned. Default every manifest-only cluster.
+   */
+  readonly onlyClusters?: readonly string[];
   readonly runner?: TerraformRunner;
   /** Provider mirror for offline plans; null downloads from the registry. */
   readonly mirror?: string | null;
@@ -46,10 +55,20 @@ export interface StackOutcome {
   readonly planSeconds: number;
 }
 
+/** A cluster whose manifests change while none of its stacks is affected. */
+export interface ClusterOutcome {
+  readonly cluster: AffectedCluster;
+  readonly haCheck: HaCheckResult | undefined;
+  readonly manifests: ManifestDiff;
+  readonly commentFile: string;
+}
+
 export interface PullRequestFlowResult {
   readonly base: string;
   readonly changedFiles: readonly string[];
   readonly stacks: readonly StackOutcome[];
+  /** Manifest-only clusters and their comments. */
+  readonly clusters: readonly ClusterOutcome[];
   readonly manifestDiff: ManifestDiff;
   readonly summaryFile: string;
 }
@@ -68,9 +87,15 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
   const mergeBase = mergeBaseOf(paths.repoRoot, options.base);
   const changedFiles = changedFilesSince(paths.repoRoot, options.base);
   const stacks = orderedStacks(paths, platform);
-  let affected = affectedStacks({ changedFiles, platform, stacks, infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR) });
-  if (options.onlyStacks) affected = affected.filter((a) => options.onlyStacks?.includes(a.stack));
-  log(`changed files: ${changedFiles.length}; affected stacks: ${affected.map((a) => a.stack).join(', ') || 'none'}`);
+  const allStacks = affectedStacks({ changedFiles, platform, stacks, infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR) });
+  const allClusters = manifestOnlyClusters(
+    affectedClusters({ changedFiles, platform, gitopsSourceRoots: sourceRootsOf(paths.repoRoot, GITOPS_APP_DIR) }),
+    allStacks.map((a) => a.cluster),
+  );
+  const filtered = options.onlyStacks !== undefined || options.onlyClusters !== undefined;
+  const affected = filtered ? allStacks.filter((a) => options.onlyStacks?.includes(a.stack)) : allStacks;
+  const clusters = filtered ? allClusters.filter((c) => options.onlyClusters?.includes(c.cluster)) : allClusters;
+  log(`changed files: ${changedFiles.length}; affected stacks: ${affected.map((a) => a.stack).join(', ') || 'none'}; manifest-only clusters: ${clusters.map((c) => c.cluster).join(', ') || 'none'}`);
 
   const manifestDiff = diffManifests(treeAtCommit(paths.repoRoot, mergeBase, CLUSTERS_DIR), treeOnDisk(paths.repoRoot, CLUSTERS_DIR));
   const rules = protectedResourceRules(platform);
@@ -79,6 +104,8 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
   mkdirSync(paths.plansDir, { recursive: true });
 
   const outcomes: StackOutcome[] = [];
+  const unavailable = options.mode === 'offline' && options.runner === undefined && affected.length > 0 ? offlineUnavailableReason(options.mirror === undefined ? PROVIDER_MIRROR : options.mirror) : undefined;
+  if (unavailable) throw new Error(`SKIPPED: offline terraform plan impossible here: ${unavailable}`);
   for (const stack of affected) {
     log(`${stack.stack}: terraform plan (${options.mode}) because ${stack.because} changed`);
     const plan: PlanRun = planStack({ stack: stack.stack, stackDir: join(paths.stacksDir, stack.stack), mode: options.mode, runner: options.runner, mirror: options.mirror });
@@ -114,13 +141,29 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
     outcomes.push({ stack, summary, protectedDestroys: destroys, haCheck, manifests, commentFile, planSeconds: plan.durationMs / 1000 });
   }
 
+  const clusterOutcomes: ClusterOutcome[] = [];
+  for (const cluster of clusters) {
+    log(`${cluster.cluster}: manifest-only change because ${cluster.because} changed; ha-check and Flux diff`);
+    const ha = (options.haCheck ?? ((c: string) => runHaCheck(paths.repoRoot, c)))(cluster.cluster);
+    if ('skipped' in ha) log(ha.skipped);
+    const haCheck = 'skipped' in ha ? undefined : ha;
+    const manifests = forCluster(manifestDiff, cluster.cluster);
+    const body = renderClusterComment(
+      { cluster: cluster.cluster, haCheck, manifests, manifestsPath: platform.namesOf(cluster.cluster).gitopsPath, commit, because: cluster.because, artifact: clusterArtifactName(cluster.cluster), runUrl: options.runUrl },
+      options.commentLimit ?? GITHUB_COMMENT_LIMIT,
+    );
+    const commentFile = join(paths.commentsDir, `${clusterArtifactName(cluster.cluster)}.md`);
+    writeFileSync(commentFile, body);
+    log(`${cluster.cluster}: ${manifests.added.length} added, ${manifests.changed.length} changed, ${manifests.removed.length} removed objects; comment ${commentFile}`);
+    clusterOutcomes.push({ cluster, haCheck, manifests, commentFile });
+  }
+
   const summaryFile = join(paths.outDir, 'summary.md');
-  writeFileSync(summaryFile, renderJobSummary(outcomes, manifestDiff, changedFiles.length));
-  writeFileSync(
-    join(paths.outDir, 'result.json'),
-    `${JSON.stringify({ base: options.base, mergeBase, commit, stacks: outcomes.map((o) => ({ stack: o.stack.stack, cluster: o.stack.cluster, add: o.summary.add, change: o.summary.change, destroy: o.summary.destroy, protectedDestroys: o.protectedDestroys.length, haCheckExit: o.haCheck?.exitCode ?? null, comment: o.commentFile })) }, null, 2)}\n`,
-  );
-  return { base: options.base, changedFiles, stacks: outcomes, manifestDiff, summaryFile };
+  writeFileSync(summaryFile, renderJobSummary(outcomes, manifestDiff, changedFiles.length, clusterOutcomes));
+  const stackRows = outcomes.map((o) => ({ stack: o.stack.stack, cluster: o.stack.cluster, add: o.summary.add, change: o.summary.change, destroy: o.summary.destroy, protectedDestroys: o.protectedDestroys.length, haCheckExit: o.haCheck?.exitCode ?? null, comment: o.commentFile }));
+  const clusterRows = clusterOutcomes.map((o) => ({ cluster: o.cluster.cluster, added: o.manifests.added.length, changed: o.manifests.changed.length, removed: o.manifests.removed.length, haCheckExit: o.haCheck?.exitCode ?? null, comment: o.commentFile }));
+  writeFileSync(join(paths.outDir, 'result.json'), `${JSON.stringify({ base: options.base, mergeBase, commit, stacks: stackRows, clusters: clusterRows }, null, 2)}\n`);
+  return { base: options.base, changedFiles, stacks: outcomes, clusters: clusterOutcomes, manifestDiff, summaryFile };
 }
 
 function offlineNote(mode: 'offline' | 'cloud', plan: PlanRun, repoRoot: string): string | undefined {
@@ -129,15 +172,27 @@ function offlineNote(mode: 'offline' | 'cloud', plan: PlanRun, repoRoot: string)
   return `Offline plan against the local state \`${relative(repoRoot, plan.offlineState)}\` (no credentials, \`-refresh=false\`: the state as recorded, not as AWS has it now).`;
 }
 
-export function renderJobSummary(outcomes: readonly StackOutcome[], diff: ManifestDiff, changedFiles: number): string {
+function haCell(ha: HaCheckResult | undefined): string {
+  return ha === undefined ? 'not run' : ha.exitCode === 0 ? '✅' : ha.exitCode === 1 ? '❌' : `⚠️ exit ${ha.exitCode}`;
+}
+
+export function renderJobSummary(outcomes: readonly StackOutcome[], diff: ManifestDiff, changedFiles: number, clusters: readonly ClusterOutcome[] = []): string {
   const rows = outcomes.map((o) => [
     `\`${o.stack.stack}\``,
     String(o.summary.add),
     String(o.summary.change),
     String(o.summary.destroy),
     o.protectedDestroys.length > 0 ? `🛑 ${o.protectedDestroys.length}` : '0',
-    o.haCheck === undefined ? 'not run' : o.haCheck.exitCode === 0 ? '✅' : o.haCheck.exitCode === 1 ? '❌' : `⚠️ exit ${o.haCheck.exitCode}`,
+    haCell(o.haCheck),
   ]);
+  const clusterTable =
+    clusters.length === 0
+      ? ''
+      : `## Manifest-only clusters\n\nNo stack of these clusters is affected; each has its own comment with the ha-check report and the Flux diff.\n\n${table(
+          ['cluster', 'added', 'changed', 'removed', 'ha-check'],
+          clusters.map((c) => [`\`${c.cluster.cluster}\``, String(c.manifests.added.length), String(c.manifests.changed.length), String(c.manifests.removed.length), haCell(c.haCheck)]),
+          ['l', 'r', 'r', 'r', 'l'],
+        )}\n\n`;
   const plans = outcomes.length === 0 ? 'No Terraform stack is affected by this change.' : table(['stack', 'add', 'change', 'destroy', 'protected destroys', 'ha-check'], rows, ['l', 'r', 'r', 'r', 'r', 'l']);
-  return `## Terraform plans\n\n${changedFiles} files changed.\n\n${plans}\n\n## Flux changes under clusters/\n\n${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed objects.\n`;
+  return `## Terraform plans\n\n${changedFiles} files changed.\n\n${plans}\n\n${clusterTable}## Flux changes under clusters/\n\n${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed objects.\n`;
 }

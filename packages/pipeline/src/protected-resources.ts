@@ -63,7 +63,10 @@ export interface GateDecision {
   readonly message: string;
 }
 
-/** Whether an apply may go on, given the protected destroys in its plan and the PR's labels. */
+/** What a closed gate tells the reader to do (packages/pipeline/README.md, Protected destroys). */
+export const UNBLOCK_HINT = `To go on: add the "${PROTECTED_DESTROY_LABEL}" label to the merged pull request that meant the destroy, then re-run the failed apply job; to keep the resources, revert the change instead.`;
+
+/** Whether an apply may go on, given the protected destroys in its plan and the labels of the pull requests it applies. */
 export function protectedDestroyGate(destroys: readonly ProtectedDestroy[], labels: readonly string[], stack: string): GateDecision {
   if (destroys.length === 0) return { allowed: true, destroys, message: `${stack}: no protected resource is destroyed.` };
   const list = destroys.map((d) => `  - ${d.address} (${d.kind}: ${d.why})`).join('\n');
@@ -73,6 +76,6 @@ export function protectedDestroyGate(destroys: readonly ProtectedDestroy[], labe
   return {
     allowed: false,
     destroys,
-    message: `${stack}: the plan destroys protected resources and the pull request has no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n${list}`,
+    message: `${stack}: the plan destroys protected resources and no pull request merged since the last apply has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n${list}\n${UNBLOCK_HINT}`,
   };
 }

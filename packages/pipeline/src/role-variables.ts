@@ -4,7 +4,7 @@ import type { Platform } from '@platform/platform-config';
  * What the workflows pass to aws-actions/configure-aws-credentials, derived from
  * platform-config so no role name or region is typed into YAML or stored in a secret:
  * the state region (`settings.state.region`) and the ARNs of the roles the ci-identity
- * stack creates (`names.ciPlanRole`, `names.ciApplyRole`). The account id is the one fact
+ * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`). The account id is the one fact
  * the repository does not hold; it comes from the `AWS_ACCOUNT_ID` secret.
  */
 
@@ -12,7 +12,7 @@ import type { Platform } from '@platform/platform-config';
 export const ACCOUNT_ID_SECRET = 'AWS_ACCOUNT_ID';
 
 /** Step outputs naming a role, and which CI role each one is. */
-export const ROLE_OUTPUTS = { plan_role_arn: 'plan', apply_role_arn: 'apply' } as const;
+export const ROLE_OUTPUTS = { plan_role_arn: 'plan', apply_role_arn: 'apply', drift_role_arn: 'drift' } as const;
 export type RoleOutput = keyof typeof ROLE_OUTPUTS;
 export type CiRole = (typeof ROLE_OUTPUTS)[RoleOutput];
 
@@ -42,5 +42,6 @@ export function roleVariables(platform: Platform, accountId: string | undefined)
     [REGION_OUTPUT]: platform.settings.state.region,
     plan_role_arn: roleArn(accountId, platform.names.ciPlanRole),
     apply_role_arn: roleArn(accountId, platform.names.ciApplyRole),
+    drift_role_arn: roleArn(accountId, platform.names.ciDriftRole),
   };
 }

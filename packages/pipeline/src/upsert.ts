@@ -1,4 +1,4 @@
-import { noLongerAffectedComment, planMarkerStack } from './comment';
+import { clusterMarkerCluster, noLongerAffectedComment, noLongerManifestOnlyComment, planMarkerStack } from './comment';
 import type { GitHubClient, Issue } from './github';
 
 /**
@@ -50,6 +50,32 @@ export async function markUnaffectedComments(client: GitHubClient, issue: number
     }
     await client.updateIssueComment(comment.id, body);
     out.push({ stack, id: comment.id, action: 'updated' });
+  }
+  return out;
+}
+
+export interface NonManifestOnlyComment {
+  readonly cluster: string;
+  readonly id: number;
+  readonly action: 'updated' | 'unchanged';
+}
+
+/**
+ * The cluster comments (by `author`) of clusters no longer in `manifestOnly` (this push's
+ * manifest-only clusters) are edited in place to say so as of `commit`, marker kept.
+ */
+export async function markNonManifestOnlyComments(client: GitHubClient, issue: number, manifestOnly: readonly string[], commit: string, author = 'github-actions[bot]'): Promise<NonManifestOnlyComment[]> {
+  const out: NonManifestOnlyComment[] = [];
+  for (const comment of await client.listIssueComments(issue)) {
+    const cluster = comment.user?.login === author ? clusterMarkerCluster(comment.body) : undefined;
+    if (cluster === undefined || manifestOnly.includes(cluster)) continue;
+    const body = noLongerManifestOnlyComment(cluster, commit);
+    if (comment.body === body) {
+      out.push({ cluster, id: comment.id, action: 'unchanged' });
+      continue;
+    }
+    await client.updateIssueComment(comment.id, body);
+    out.push({ cluster, id: comment.id, action: 'updated' });
   }
   return out;
 }

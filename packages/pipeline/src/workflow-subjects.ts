@@ -48,7 +48,7 @@ export function jobIdentities(file: string, text: string, repository: string, de
       const source = ref ? steps.slice(0, index).find((s) => s.id === ref[1]) : undefined;
       if (!ref || !(ref[2] in ROLE_OUTPUTS) || !source?.run?.includes(ROLE_VARIABLES_COMMAND)) {
         throw new Error(
-          `${file}: job ${job} assumes ${JSON.stringify(roleRef)}; expected \${{ steps.<id>.outputs.plan_role_arn }} or \${{ steps.<id>.outputs.apply_role_arn }} of an earlier step <id> that runs ${ROLE_VARIABLES_COMMAND}`,
+          `${file}: job ${job} assumes ${JSON.stringify(roleRef)}; expected \${{ steps.<id>.outputs.<${Object.keys(ROLE_OUTPUTS).join('|')}> }} of an earlier step <id> that runs ${ROLE_VARIABLES_COMMAND}`,
         );
       }
       const environment = typeof spec.environment === 'string' ? spec.environment : spec.environment?.name;

@@ -19,6 +19,8 @@ export function sourceRootsOf(repoRoot: string, appDir: string): string[] {
   const visit = (dir: string) => {
     if (roots.has(dir)) return;
     roots.add(dir);
+    // A checkout without the app (a scratch repository) still maps its own folder.
+    if (!existsSync(join(repoRoot, dir, 'package.json'))) return;
     const pkg = JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     for (const dep of Object.keys(pkg.dependencies ?? {})) {
       const local = byName.get(dep);

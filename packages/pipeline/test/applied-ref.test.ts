@@ -141,7 +141,7 @@ describe('the apply workflow, run after run', () => {
     const result = await cli(checkout(), 'stacks', '--since-applied');
     expect(result).toEqual({
       code: 0,
-      output: `stacks=${JSON.stringify(everyStack())}\nany=true\n`,
+      output: `stacks=${JSON.stringify(everyStack())}\nany=true\nclusters=[]\nany_clusters=false\n`,
       stderr: [`pipeline: ${ref} does not exist in this clone: no apply recorded yet; selecting every stack`],
     });
   });
@@ -160,7 +160,7 @@ describe('the apply workflow, run after run', () => {
     const head = git(run, 'rev-parse', 'HEAD').trim();
     expect(await cli(run, 'stacks', '--since-applied')).toEqual({
       code: 0,
-      output: `stacks=${JSON.stringify(everyStack())}\nany=true\n`,
+      output: `stacks=${JSON.stringify(everyStack())}\nany=true\nclusters=[]\nany_clusters=false\n`,
       stderr: [`pipeline: ${ref} (${applied.sha.slice(0, 12)}) is not an ancestor of HEAD (${head.slice(0, 12)}): history was rewritten; selecting every stack`],
     });
   });

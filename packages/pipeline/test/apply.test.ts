@@ -156,7 +156,7 @@ describe('applyStacks', () => {
       [identity, 'applied'],
       [production, 'blocked'],
     ]);
-    expect(result.results[1].message).toContain(`${production}: the plan destroys protected resources and the pull request has no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:`);
+    expect(result.results[1].message).toContain(`${production}: the plan destroys protected resources and no pull request merged since the last apply has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:`);
     expect(opts.asked()).toBe(1);
     expect(renderApplySummary(result)).toContain(`| \`${production}\` | 🛑 stopped by the protected-destroy gate | 2 | 1 | 5 |\n\n**\`${production}\` did not apply.**`);
   });
@@ -255,8 +255,10 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
       expect(apply.plan?.startsWith(`${apply.stack}-`)).toBe(true);
     }
     expect(calls.find((c) => c.args[0] === 'plan')?.args).toEqual(['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=tfplan', '-lock-timeout=5m']);
-    // Labels asked once, for the one stack with protected destroys.
-    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${SHA}/pulls`]);
+    // The applied tag read once through the API before planning (none here), then, once, for the
+    // one stack with protected destroys, the tag again and the pull requests of --sha (no tag: only its own).
+    const tagPath = `GET /repos/${process.env.GITHUB_REPOSITORY}/git/ref/tags/applied/${platform.settings.github.mainBranch}`;
+    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([tagPath, tagPath, `GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${SHA}/pulls`]);
     const written = readFileSync(summaryFile, 'utf8');
     expect(written).toContain(
       [

@@ -37,22 +37,27 @@ async function stacks(...args: string[]): Promise<{ code: number; output: string
 
 describe('pipeline stacks', () => {
   it('lists the stacks the changes since the base select', async () => {
-    expect(await stacks('--base', 'main')).toEqual({ code: 0, output: `stacks=["${stack}"]\nany=true\n`, stderr: [] });
+    // staging's manifest changed with no stack of it; dr pairs with production but has no stack in this repository.
+    expect(await stacks('--base', 'main')).toEqual({
+      code: 0,
+      output: `stacks=["${stack}"]\nany=true\nclusters=["staging","dr"]\nany_clusters=true\n`,
+      stderr: ['pipeline: manifest-only clusters: staging, dr'],
+    });
   });
 
   it('lists none, and says so, when nothing changed', async () => {
-    expect(await stacks('--base', 'HEAD')).toEqual({ code: 0, output: 'stacks=[]\nany=false\n', stderr: [] });
+    expect(await stacks('--base', 'HEAD')).toEqual({ code: 0, output: 'stacks=[]\nany=false\nclusters=[]\nany_clusters=false\n', stderr: [] });
   });
 
   it('lists every stack in apply order for --all', async () => {
-    expect((await stacks('--all')).output).toBe(`stacks=["${platform.names.ciIdentityStack}","${stack}"]\nany=true\n`);
+    expect((await stacks('--all')).output).toBe(`stacks=["${platform.names.ciIdentityStack}","${stack}"]\nany=true\nclusters=[]\nany_clusters=false\n`);
   });
 
   it('lists every stack when the base is not a commit here (first push, force push)', async () => {
     const before = '0'.repeat(40);
     expect(await stacks('--base', before)).toEqual({
       code: 0,
-      output: `stacks=["${platform.names.ciIdentityStack}","${stack}"]\nany=true\n`,
+      output: `stacks=["${platform.names.ciIdentityStack}","${stack}"]\nany=true\nclusters=[]\nany_clusters=false\n`,
       stderr: [`pipeline: base ${before} is not a commit in this clone; selecting every stack`],
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GITHUB_COMMENT_LIMIT, planMarker, renderPlanComment, type PlanCommentInput } from '../src/comment';
+import { clusterMarker, clusterMarkerCluster, GITHUB_COMMENT_LIMIT, noLongerManifestOnlyComment, planMarker, planMarkerStack, renderClusterComment, renderPlanComment, type ClusterCommentInput, type PlanCommentInput } from '../src/comment';
 import { defaultPlatform } from '@platform/platform-config';
 import { summarizePlan, type PlanJson } from '../src/plan-summary';
 import { protectedDestroys, protectedResourceRules } from '../src/protected-resources';
@@ -94,5 +94,50 @@ describe('renderPlanComment', () => {
 
   it('matches the snapshot for the recorded plan', () => {
     expect(renderPlanComment(input(recordedPlan(), { planText: 'Plan: 6 to add, 0 to change, 0 to destroy.' }))).toMatchSnapshot();
+  });
+});
+
+describe('manifest-only cluster comment', () => {
+  const cluster: ClusterCommentInput = {
+    cluster: 'staging',
+    haCheck: { exitCode: 1, markdown: '### ha-check: `staging` ❌ objectives not met\n\nweb has one replica' },
+    manifests: {
+      added: [],
+      changed: [{ cluster: 'staging', kind: 'Deployment', namespace: 'apps', name: 'web', change: 'changed', fields: ['spec'], file: 'clusters/staging/apps/web.yaml' }],
+      removed: [],
+    },
+    manifestsPath: platform.namesOf('staging').gitopsPath,
+    commit: '0123456789abcdef0123',
+    because: 'packages/k8s-addons/src/traefik.ts',
+    artifact: 'cluster-staging',
+  };
+
+  it('starts with its own marker (never a plan marker), says why, unfolds a failed ha-check and lists the objects', () => {
+    const body = renderClusterComment(cluster);
+    expect(body.split('\n')[0]).toBe(clusterMarker('staging'));
+    expect(clusterMarker('staging')).toBe('<!-- ha-kube-pipeline:cluster cluster=staging -->');
+    expect(clusterMarkerCluster(body)).toBe('staging');
+    expect(planMarkerStack(body)).toBeUndefined();
+    expect(body).toContain('No Terraform stack of `staging` is affected; `packages/k8s-addons/src/traefik.ts` changes what Flux reconciles from `clusters/staging/`.');
+    expect(body).toContain('#### HA check: ❌ objectives not met\n\n<details open><summary>ha-check report for `staging`</summary>');
+    expect(body).toContain('#### Flux changes under `clusters/staging/`\n\n**0 added, 1 changed, 0 removed**');
+    expect(body).toContain('| changed | Deployment | apps | web | spec |');
+    expect(body.trimEnd().endsWith('<sub>commit `0123456789ab` · artifact `cluster-staging`</sub>')).toBe(true);
+  });
+
+  it('cuts the report and then the object list to fit the limit', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...cluster.manifests.changed[0], name: `web-${i}` }));
+    const big: ClusterCommentInput = { ...cluster, haCheck: { exitCode: 0, markdown: Array.from({ length: 4000 }, (_, i) => `line ${i}`).join('\n') }, manifests: { added: [], changed: many, removed: [] } };
+    const body = renderClusterComment(big, 20_000);
+    expect(body.length).toBeLessThanOrEqual(20_000);
+    expect(body).toMatch(/> ✂️ ha-check report truncated: \d+ of 4000 lines shown; run `npx ha-check --cluster staging --format markdown` for all of it\./);
+    expect(body).toMatch(/…and \d+ more objects \(see the artifact `cluster-staging`\)\./);
+    expect(body.startsWith(clusterMarker('staging'))).toBe(true);
+  });
+
+  it('says when it is no longer a manifest-only change, marker kept', () => {
+    expect(noLongerManifestOnlyComment('staging', '0123456789abcdef')).toBe(
+      `${clusterMarker('staging')}\n\n### Manifests: cluster \`staging\`\n\nNo longer a manifest-only change of this pull request as of commit \`0123456789ab\`: either its manifests no longer change, or its stack's plan comment now carries the ha-check report and the Flux diff.\n`,
+    );
   });
 });

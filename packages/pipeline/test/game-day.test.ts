@@ -1,6 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { CLUSTER_OUTPUTS, fisTemplateZones, gameDayTarget, renderGameDaySummary } from '../src/game-day';
+import { CLUSTER_OUTPUTS, fisTemplateZones, gameDayTarget, insecureHttpsProbe, renderGameDaySummary } from '../src/game-day';
 import { summarizeProbes } from '../src/probes';
 import { synthInfraStacks } from './support/infra-synth';
 
@@ -8,7 +10,8 @@ const platform = defaultPlatform();
 const CLUSTER = 'production';
 const names = platform.namesOf(CLUSTER);
 const [zoneA, zoneB] = platform.cluster(CLUSTER).availabilityZones;
-const outputs = { [CLUSTER_OUTPUTS.fisTemplateId]: 'EXT1a2b3c', [CLUSTER_OUTPUTS.apiEndpoint]: 'api.production.internal' };
+const INGRESS = 'production-ingress-0123456789abcdef.elb.ap-northeast-2.amazonaws.com';
+const outputs = { [CLUSTER_OUTPUTS.fisTemplateId]: 'EXT1a2b3c', [CLUSTER_OUTPUTS.apiEndpoint]: 'api.production.internal', [CLUSTER_OUTPUTS.ingressDnsName]: INGRESS };
 
 describe('fisTemplateZones on the synthesized cluster stack', () => {
   let stackJson: Record<string, unknown>;
@@ -16,10 +19,14 @@ describe('fisTemplateZones on the synthesized cluster stack', () => {
     stackJson = synthInfraStacks()(names.stack);
   }, 120_000);
 
-  it('reads the one zone the AZ-failure template takes away (instances and subnets agree)', () => {
-    const zones = fisTemplateZones(platform, CLUSTER, stackJson);
-    expect(zones).toHaveLength(1);
-    expect(platform.cluster(CLUSTER).availabilityZones).toContain(zones[0]);
+  it('reads every zone: one AZ-failure template per zone of the cluster', () => {
+    expect(fisTemplateZones(platform, CLUSTER, stackJson)).toEqual([...platform.cluster(CLUSTER).availabilityZones].sort());
+  });
+
+  it('outputs the template of each zone for game day to pick', () => {
+    const output = (stackJson.output as Record<string, { value: unknown }>)[CLUSTER_OUTPUTS.fisTemplateIdsByAz];
+    expect(Object.keys(output.value as Record<string, string>)).toEqual([...platform.cluster(CLUSTER).availabilityZones]);
+    expect((stackJson.output as Record<string, unknown>)[CLUSTER_OUTPUTS.ingressDnsName]).toBeDefined();
   });
 
   it('finds nothing in a stack without the template', () => {
@@ -28,12 +35,40 @@ describe('fisTemplateZones on the synthesized cluster stack', () => {
 });
 
 describe('gameDayTarget', () => {
-  it('starts the template for its zone and probes the API readyz and the sample app', () => {
+  it('starts the template for its zone and probes the API readyz and the sample app through the cluster\'s own ingress', () => {
     expect(gameDayTarget(platform, CLUSTER, zoneA, outputs, [zoneA])).toEqual({
       templateId: 'EXT1a2b3c',
       apiUrl: 'https://api.production.internal:6443/readyz',
-      appUrl: `https://${platform.names.appHostname}/`,
+      app: { url: `https://${INGRESS}/`, host: platform.names.appHostname },
     });
+  });
+
+  it('probes staging and dr at their own ingress and API, never the failover hostname that answers from production', () => {
+    for (const cluster of ['staging', 'dr']) {
+      const [zone] = platform.cluster(cluster).availabilityZones;
+      const own = { [CLUSTER_OUTPUTS.fisTemplateIdsByAz]: { [zone]: `EXT-${cluster}` }, [CLUSTER_OUTPUTS.apiEndpoint]: `api.${cluster}.internal`, [CLUSTER_OUTPUTS.ingressDnsName]: `${cluster}-ingress.elb.amazonaws.com` };
+      const target = gameDayTarget(platform, cluster, zone, own, [...platform.cluster(cluster).availabilityZones]);
+      expect(target.apiUrl).toBe(`https://api.${cluster}.internal:6443/readyz`);
+      expect(target.app).toEqual({ url: `https://${cluster}-ingress.elb.amazonaws.com/`, host: platform.names.appHostname });
+      expect(target.app?.url).not.toContain(platform.names.appHostname as string);
+      expect(target.templateId).toBe(`EXT-${cluster}`);
+    }
+  });
+
+  it('asks for an apply when the stack has no ingress output', () => {
+    const { [CLUSTER_OUTPUTS.ingressDnsName]: _ingress, ...withoutIngress } = outputs;
+    expect(() => gameDayTarget(platform, CLUSTER, zoneA, withoutIngress, [zoneA])).toThrow(`stack ${names.stack} has no output ${CLUSTER_OUTPUTS.ingressDnsName}; apply it first`);
+  });
+
+  it('takes the template of the input zone out of the per-zone map, for every zone', () => {
+    const zones = platform.cluster(CLUSTER).availabilityZones;
+    const byAz = { ...outputs, [CLUSTER_OUTPUTS.fisTemplateIdsByAz]: Object.fromEntries(zones.map((z) => [z, `EXT-${z}`])) };
+    for (const zone of zones) expect(gameDayTarget(platform, CLUSTER, zone, byAz, [...zones]).templateId).toBe(`EXT-${zone}`);
+  });
+
+  it('refuses a zone with several templates synthesized but no per-zone output yet (stack not applied)', () => {
+    const zones = [...platform.cluster(CLUSTER).availabilityZones];
+    expect(() => gameDayTarget(platform, CLUSTER, zoneB, outputs, zones)).toThrow(`expected that zone, or a template for ${zoneB} (output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz})`);
   });
 
   it('refuses a zone the single template does not take away, instead of mislabelling the report', () => {
@@ -57,6 +92,26 @@ describe('gameDayTarget', () => {
     expect(() => gameDayTarget(platform, CLUSTER, zoneA, { [CLUSTER_OUTPUTS.apiEndpoint]: 'x' }, [zoneA])).toThrow(
       `stack ${names.stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${zoneA}] or ${CLUSTER_OUTPUTS.fisTemplateId}; apply it first`,
     );
+  });
+});
+
+describe('the app probe', () => {
+  it('asks the ingress for the app hostname (Host header), not for the load balancer name', async () => {
+    const hosts: string[] = [];
+    const server = createServer((req, res) => {
+      hosts.push(req.headers.host ?? '');
+      res.writeHead(req.headers.host === platform.names.appHostname ? 200 : 404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      expect(await insecureHttpsProbe(url, { host: platform.names.appHostname })(new AbortController().signal)).toEqual({ ok: true, detail: 'HTTP 200' });
+      expect(await insecureHttpsProbe(url)(new AbortController().signal)).toEqual({ ok: false, detail: 'HTTP 404' });
+      expect(hosts[0]).toBe(platform.names.appHostname);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -1,11 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
-import { noLongerAffectedComment, planMarker, planMarkerStack } from '../src/comment';
+import { clusterMarker, noLongerAffectedComment, noLongerManifestOnlyComment, planMarker, planMarkerStack } from '../src/comment';
 import { GitHubClient, GitHubError } from '../src/github';
-import { DRIFT_LABEL, driftMarker, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../src/upsert';
+import { DRIFT_LABEL, driftMarker, markNonManifestOnlyComments, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../src/upsert';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 
 let gh: FakeGitHub;
@@ -152,6 +154,88 @@ describe('markUnaffectedComments', () => {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
+    }
+  });
+});
+
+describe('cluster comments of manifest-only clusters', () => {
+  const HEAD = '0123456789abcdef0123456789abcdef01234567';
+  const bot = { login: 'github-actions[bot]' };
+  const report = (cluster: string) => `${clusterMarker(cluster)}\n\n### Manifests: cluster \`${cluster}\`\n\nreport`;
+
+  beforeEach(() => {
+    gh.comments.set(9, [
+      { id: 1, body: report('staging'), user: bot },
+      { id: 2, body: report('production'), user: bot },
+      { id: 3, body: `${planMarker('dr-cluster')}\nplan`, user: bot },
+      { id: 4, body: `quoting ${clusterMarker('dr')}`, user: { login: 'mallory' } },
+    ]);
+  });
+
+  it('upserts one comment per cluster under its own marker, separate from the plan comments', async () => {
+    expect(await upsertComment(client, 9, clusterMarker('dr'), `${clusterMarker('dr')}\nv1`)).toEqual({ action: 'created', id: 1000 });
+    expect(await upsertComment(client, 9, clusterMarker('dr'), `${clusterMarker('dr')}\nv2`)).toEqual({ action: 'updated', id: 1000 });
+    expect(gh.comments.get(9)?.find((c) => c.id === 3)?.body).toBe(`${planMarker('dr-cluster')}\nplan`);
+    expect(gh.comments.get(9)?.find((c) => c.id === 4)?.body).toBe(`quoting ${clusterMarker('dr')}`);
+  });
+
+  it('marks, in place, the comments of clusters no longer manifest-only, and nothing else', async () => {
+    expect(await markNonManifestOnlyComments(client, 9, ['production'], HEAD)).toEqual([{ cluster: 'staging', id: 1, action: 'updated' }]);
+    const list = gh.comments.get(9) ?? [];
+    expect(list.find((c) => c.id === 1)?.body).toBe(noLongerManifestOnlyComment('staging', HEAD));
+    expect(list.find((c) => c.id === 2)?.body).toBe(report('production'));
+    expect(list.find((c) => c.id === 3)?.body).toBe(`${planMarker('dr-cluster')}\nplan`);
+    expect((await markNonManifestOnlyComments(client, 9, ['production'], HEAD)).map((m) => m.action)).toEqual(['unchanged']);
+  });
+
+  it('pipeline unaffected-comments --clusters marks cluster comments too, and rejects an unknown cluster (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-unaffected-'));
+    const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') };
+    writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 9, head: { sha: HEAD } } }));
+    writeFileSync(env.GITHUB_STEP_SUMMARY, '');
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const quietErr = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await main(['unaffected-comments', '--stacks', '["dr-cluster"]', '--clusters', '["staging"]'], dir)).toBe(0);
+      expect(gh.comments.get(9)?.find((c) => c.id === 2)?.body).toBe(noLongerManifestOnlyComment('production', HEAD));
+      expect(gh.comments.get(9)?.find((c) => c.id === 1)?.body).toBe(report('staging'));
+      expect(readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8')).toContain('Cluster comments marked as no longer manifest-only as of `0123456789ab`: `production`.');
+      expect(await main(['unaffected-comments', '--stacks', '[]', '--clusters', '["nowhere"]'], dir)).toBe(2);
+      expect(quietErr).toHaveBeenCalledWith('pipeline unaffected-comments: --clusters ["nowhere"]: nowhere is no cluster; expected some of staging, production, dr');
+    } finally {
+      quiet.mockRestore();
+      quietErr.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
+
+describe('a connection dropped before the answer', () => {
+  it('sends a GET once more, never a POST', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      if (requests === 1 || req.method === 'POST') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const flaky = new GitHubClient({ token: 't0ken', repository, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    try {
+      expect(await flaky.listIssueComments(3)).toEqual([]);
+      expect(requests).toBe(2);
+      await expect(flaky.createIssueComment(3, 'x')).rejects.toThrow('fetch failed');
+      expect(requests).toBe(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { main } from '../src/cli/main';
-import { planMarker } from '../src/comment';
+import { clusterMarker, planMarker } from '../src/comment';
 import { pipelinePaths } from '../src/paths';
 import { summarizePlan, type PlanJson } from '../src/plan-summary';
 import { runPullRequestFlow, type PullRequestFlowResult } from '../src/pr-flow';
-import { PROTECTED_DESTROY_LABEL, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/protected-resources';
+import { PROTECTED_DESTROY_LABEL, UNBLOCK_HINT, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/protected-resources';
 import { offlineUnavailableReason, PROVIDER_MIRROR } from '../src/terraform';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { buildPullRequestRepo, type PullRequestRepo } from './support/pr-repo';
@@ -68,8 +68,14 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
       `packages/platform-config/src/clusters/${CLUSTER}.ts`,
     ]);
     expect(result.stacks.map((s) => s.stack.stack)).toEqual([names.stack]);
-    expect(haCalls).toEqual([CLUSTER]);
-    expect(logs[0]).toBe(`changed files: 4; affected stacks: ${names.stack}`);
+    // staging's manifest changed with no stack of it: its own comment, its own ha-check. dr is
+    // production's failover pair, whose stack this small repository does not synthesize.
+    expect(result.clusters.map((c) => c.cluster)).toEqual([
+      { cluster: 'staging', because: 'clusters/staging/apps/web.yaml' },
+      { cluster: 'dr', because: `packages/platform-config/src/clusters/${CLUSTER}.ts` },
+    ]);
+    expect(haCalls).toEqual([CLUSTER, 'staging', 'dr']);
+    expect(logs[0]).toBe(`changed files: 4; affected stacks: ${names.stack}; manifest-only clusters: staging, dr`);
   });
 
   it('writes the comment with the marker first and the counts of the real plan', () => {
@@ -130,6 +136,15 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
         '| --- | ---: | ---: | ---: | ---: | --- |',
         `| \`${names.stack}\` | 3 | 1 | 2 | 🛑 1 | ✅ |`,
         '',
+        '## Manifest-only clusters',
+        '',
+        'No stack of these clusters is affected; each has its own comment with the ha-check report and the Flux diff.',
+        '',
+        '| cluster | added | changed | removed | ha-check |',
+        '| --- | ---: | ---: | ---: | --- |',
+        '| `staging` | 0 | 1 | 0 | ✅ |',
+        '| `dr` | 0 | 0 | 0 | ✅ |',
+        '',
         '## Flux changes under clusters/',
         '',
         '1 added, 2 changed, 1 removed objects.',
@@ -145,6 +160,10 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
       mergeBase: pr.base,
       commit: pr.head,
       stacks: [{ stack: names.stack, cluster: CLUSTER, add: 3, change: 1, destroy: 2, protectedDestroys: 1, haCheckExit: 0, comment: join(paths.commentsDir, `${names.stack}.md`) }],
+      clusters: [
+        { cluster: 'staging', added: 0, changed: 1, removed: 0, haCheckExit: 0, comment: join(paths.commentsDir, 'cluster-staging.md') },
+        { cluster: 'dr', added: 0, changed: 0, removed: 0, haCheckExit: 0, comment: join(paths.commentsDir, 'cluster-dr.md') },
+      ],
     });
   });
 
@@ -176,7 +195,7 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
       expect(protectedDestroyGate(destroys, ['enhancement'], names.stack)).toEqual({
         allowed: false,
         destroys,
-        message: `${names.stack}: the plan destroys protected resources and the pull request has no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)`,
+        message: `${names.stack}: the plan destroys protected resources and no pull request merged since the last apply has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)\n${UNBLOCK_HINT}`,
       });
       expect(protectedDestroyGate(destroys, ['enhancement', PROTECTED_DESTROY_LABEL], names.stack).allowed).toBe(true);
     });
@@ -207,8 +226,12 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
         writeFileSync(summaryFile, '');
         gh.commitPulls.set(pr.head, [{ number: 42, labels: [{ name: 'enhancement' }], merged_at: '2026-01-01T00:00:00Z' }]);
         expect(await main(['apply', '--stack', names.stack, '--dry-run', '--sha', pr.head], pr.repo)).toBe(1);
-        expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${pr.head}/pulls`]);
-        expect(readFileSync(summaryFile, 'utf8')).toContain(`no "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)`);
+        // No applied tag on the stand-in: only the merged pull request of --sha is asked.
+        expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+          `GET /repos/${process.env.GITHUB_REPOSITORY}/git/ref/tags/applied/${platform.settings.github.mainBranch}`,
+          `GET /repos/${process.env.GITHUB_REPOSITORY}/commits/${pr.head}/pulls`,
+        ]);
+        expect(readFileSync(summaryFile, 'utf8')).toContain(`has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:\n  - aws_s3_bucket.etcd_backups (delete: state or backup bucket)\n${UNBLOCK_HINT}`);
       }, 120_000);
 
       it('goes on (exit 0) when the pull request carries the label', async () => {
@@ -244,7 +267,10 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
       expect(code).toBe(0);
       expect(written.startsWith('## Terraform plans\n')).toBe(true);
       expect(written).toContain(`| \`${names.stack}\` | 3 | 1 | 2 | 🛑 1 |`);
-      expect(written.endsWith(`${fresh}\n`)).toBe(true);
+      const staging = readFileSync(join(pipelinePaths(pr.repo).commentsDir, 'cluster-staging.md'), 'utf8');
+      const dr = readFileSync(join(pipelinePaths(pr.repo).commentsDir, 'cluster-dr.md'), 'utf8');
+      expect(written.endsWith(`${fresh}\n${staging}\n${dr}\n`)).toBe(true);
+      expect(staging.startsWith(clusterMarker('staging'))).toBe(true);
       expect(fresh.startsWith(planMarker(names.stack))).toBe(true);
       expect(written.indexOf('## Terraform plans')).toBeLessThan(written.indexOf(planMarker(names.stack)));
     });

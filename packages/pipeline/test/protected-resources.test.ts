@@ -27,10 +27,11 @@ describe('protected-destroy gate', () => {
     const gate = protectedDestroyGate(destroys, ['enhancement'], 'production-cluster');
     expect(gate.allowed).toBe(false);
     expect(gate.message).toBe(
-      'production-cluster: the plan destroys protected resources and the pull request has no "allow-protected-destroy" label; apply stopped:\n' +
+      'production-cluster: the plan destroys protected resources and no pull request merged since the last apply has the "allow-protected-destroy" label; apply stopped:\n' +
         '  - aws_s3_bucket.state (delete: state or backup bucket)\n' +
         '  - aws_kms_key.cluster (replace: KMS key (data encrypted with it becomes unreadable))\n' +
-        '  - aws_autoscaling_group.control-plane_asg-b (replace: control-plane ASG (etcd quorum))',
+        '  - aws_autoscaling_group.control-plane_asg-b (replace: control-plane ASG (etcd quorum))\n' +
+        'To go on: add the "allow-protected-destroy" label to the merged pull request that meant the destroy, then re-run the failed apply job; to keep the resources, revert the change instead.',
     );
   });
 

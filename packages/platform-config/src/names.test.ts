@@ -22,9 +22,11 @@ describe('derived names', () => {
 
   it('derives the OIDC subjects the CI roles trust from the GitHub settings', () => {
     expect(platform.names.ciSubjects).toEqual({
-      plan: ['repo:hakube-platform/ha-kube-platform:pull_request', 'repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
+      plan: ['repo:hakube-platform/ha-kube-platform:pull_request'],
       apply: ['repo:hakube-platform/ha-kube-platform:environment:production'],
+      drift: ['repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
     });
+    expect([platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole]).toEqual(['hakube-github-plan', 'hakube-github-apply', 'hakube-github-drift']);
   });
 
   it('names the app backup replica the standby restores from, and the failover kubeconfig', () => {

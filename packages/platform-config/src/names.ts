@@ -108,16 +108,18 @@ export interface PlatformNames {
   readonly ciIdentityStack: string;
   readonly ciPlanRole: string;
   readonly ciApplyRole: string;
+  /** Read-only role of scheduled drift detection on the main branch. */
+  readonly ciDriftRole: string;
   readonly stateBucket: string;
   stateKey(stack: string): string;
   /** Fully qualified name of the sample app's failover record, when DNS is configured. */
   readonly appHostname: string | undefined;
   /**
-   * OIDC `sub` claims the roles trust, exactly as GitHub sends them. The main branch (drift
-   * on a schedule) gets the read-only plan role; only the protected environment, with its
-   * reviewers, gets the apply role.
+   * OIDC `sub` claims the roles trust, exactly as GitHub sends them. Pull requests get the
+   * read-only plan role, runs on the main branch (drift on a schedule) their own read-only
+   * drift role, and only the protected environment, with its reviewers, the apply role.
    */
-  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[] };
+  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[] };
 }
 
 export function platformNames(settings: PlatformSettings): PlatformNames {
@@ -126,12 +128,14 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     ciIdentityStack: 'ci-identity',
     ciPlanRole: `${settings.organization}-github-plan`,
     ciApplyRole: `${settings.organization}-github-apply`,
+    ciDriftRole: `${settings.organization}-github-drift`,
     stateBucket: settings.state.bucket,
     appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
     ciSubjects: {
-      plan: [`${repo}:pull_request`, `${repo}:ref:refs/heads/${settings.github.mainBranch}`],
+      plan: [`${repo}:pull_request`],
       apply: [`${repo}:environment:${settings.github.applyEnvironment}`],
+      drift: [`${repo}:ref:refs/heads/${settings.github.mainBranch}`],
     },
   };
 }

@@ -15,9 +15,12 @@ export const FIS_MANAGED_POLICIES = [
 export interface AzFailureExperimentProps {
   readonly experimentName: string;
   readonly roleName: string;
-  /** The AZ to take away. */
-  readonly availabilityZone: string;
-  /** The cluster's AZs (the target must be one of them). */
+  /**
+   * The AZs a game day may take away, one experiment template each (one zone per run).
+   * @default every AZ in `availabilityZones`
+   */
+  readonly targetZones?: readonly string[];
+  /** The cluster's AZs (every target must be one of them). */
   readonly availabilityZones: readonly string[];
   readonly vpcId: string;
   /** Instances carrying this tag as `owned` are stopped. */
@@ -31,18 +34,35 @@ export interface AzFailureExperimentProps {
 }
 
 /**
- * Game-day AZ failure: stop the cluster's instances in one AZ and cut that AZ's subnets off
- * (network ACLs) for a while, stopping early if the API falls below quorum.
+ * Construct id of the template of `zone`. The cluster's first AZ keeps `template`, the id of
+ * the single template this construct made before it made one per AZ, so applying the change
+ * adds the others and replaces nothing.
+ */
+export function azFailureTemplateId(zone: string, availabilityZones: readonly string[]): string {
+  return zone === availabilityZones[0] ? 'template' : `template-${zone}`;
+}
+
+/**
+ * Game-day AZ failure: one FIS template per AZ that stops the cluster's instances in that AZ
+ * and cuts its subnets off (network ACLs) for a while, stopping early if the API falls below
+ * quorum. One role and one stop alarm serve every template (a game day runs one at a time).
  */
 export class AzFailureExperiment extends Construct {
+  /** Template id per AZ, in the order of `availabilityZones`. */
+  readonly templateIds: Readonly<Record<string, string>>;
+  /** The template of the first target AZ (the stack output `fis_experiment_template_id` kept for older callers). */
   readonly templateId: string;
   readonly roleArn: string;
 
   constructor(scope: Construct, id: string, props: AzFailureExperimentProps) {
     super(scope, id);
-    if (!props.availabilityZones.includes(props.availabilityZone)) {
-      throw invalidProp('AzFailureExperiment', 'availabilityZone', props.availabilityZone, `one of the cluster's AZs: ${props.availabilityZones.join(', ')}`);
-    }
+    const zones = props.targetZones ?? props.availabilityZones;
+    if (zones.length === 0) throw invalidProp('AzFailureExperiment', 'targetZones', zones, `at least one of the cluster's AZs: ${props.availabilityZones.join(', ')}`);
+    zones.forEach((zone, i) => {
+      if (!props.availabilityZones.includes(zone)) {
+        throw invalidProp('AzFailureExperiment', `targetZones[${i}]`, zone, `one of the cluster's AZs: ${props.availabilityZones.join(', ')}`);
+      }
+    });
     const minutes = props.durationMinutes ?? 10;
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > 720) throw invalidProp('AzFailureExperiment', 'durationMinutes', minutes, '1 to 720 minutes');
     const duration = `PT${minutes}M`;
@@ -64,48 +84,53 @@ export class AzFailureExperiment extends Construct {
       treatMissingData: 'breaching',
     });
 
-    const template = new FisExperimentTemplate(this, 'template', {
-      description: `${props.experimentName}: take ${props.availabilityZone} away for ${minutes} minutes`,
-      roleArn: role.arn,
-      stopCondition: [{ source: 'aws:cloudwatch:alarm', value: alarm.arn }],
-      target: [
-        {
-          name: 'zone-instances',
-          resourceType: 'aws:ec2:instance',
-          selectionMode: 'ALL',
-          resourceTag: [{ key: props.clusterTagKey, value: 'owned' }],
-          filter: [
-            { path: 'Placement.AvailabilityZone', values: [props.availabilityZone] },
-            { path: 'State.Name', values: ['running'] },
-          ],
-        },
-        {
-          name: 'zone-subnets',
-          resourceType: 'aws:ec2:subnet',
-          selectionMode: 'ALL',
-          parameters: { availabilityZoneIdentifier: props.availabilityZone, vpc: props.vpcId },
-        },
-      ],
-      action: [
-        {
-          name: 'stop-instances',
-          actionId: 'aws:ec2:stop-instances',
-          parameter: [{ key: 'startInstancesAfterDuration', value: duration }],
-          target: { key: 'Instances', value: 'zone-instances' },
-        },
-        {
-          name: 'disrupt-subnets',
-          actionId: 'aws:network:disrupt-connectivity',
-          parameter: [
-            { key: 'duration', value: duration },
-            { key: 'scope', value: 'all' },
-          ],
-          target: { key: 'Subnets', value: 'zone-subnets' },
-        },
-      ],
-      tags: { Name: props.experimentName },
-    });
-    this.templateId = template.id;
+    const ids: Record<string, string> = {};
+    for (const zone of props.availabilityZones.filter((z) => zones.includes(z))) {
+      const template = new FisExperimentTemplate(this, azFailureTemplateId(zone, props.availabilityZones), {
+        description: `${props.experimentName}: take ${zone} away for ${minutes} minutes`,
+        roleArn: role.arn,
+        stopCondition: [{ source: 'aws:cloudwatch:alarm', value: alarm.arn }],
+        target: [
+          {
+            name: 'zone-instances',
+            resourceType: 'aws:ec2:instance',
+            selectionMode: 'ALL',
+            resourceTag: [{ key: props.clusterTagKey, value: 'owned' }],
+            filter: [
+              { path: 'Placement.AvailabilityZone', values: [zone] },
+              { path: 'State.Name', values: ['running'] },
+            ],
+          },
+          {
+            name: 'zone-subnets',
+            resourceType: 'aws:ec2:subnet',
+            selectionMode: 'ALL',
+            parameters: { availabilityZoneIdentifier: zone, vpc: props.vpcId },
+          },
+        ],
+        action: [
+          {
+            name: 'stop-instances',
+            actionId: 'aws:ec2:stop-instances',
+            parameter: [{ key: 'startInstancesAfterDuration', value: duration }],
+            target: { key: 'Instances', value: 'zone-instances' },
+          },
+          {
+            name: 'disrupt-subnets',
+            actionId: 'aws:network:disrupt-connectivity',
+            parameter: [
+              { key: 'duration', value: duration },
+              { key: 'scope', value: 'all' },
+            ],
+            target: { key: 'Subnets', value: 'zone-subnets' },
+          },
+        ],
+        tags: { Name: props.experimentName },
+      });
+      ids[zone] = template.id;
+    }
+    this.templateIds = ids;
+    this.templateId = ids[props.availabilityZones.find((z) => zones.includes(z)) as string];
     this.roleArn = role.arn;
   }
 }

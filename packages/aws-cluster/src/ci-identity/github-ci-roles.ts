@@ -14,11 +14,18 @@ export interface GithubCiRolesProps {
   readonly repository: string;
   readonly planRoleName: string;
   readonly applyRoleName: string;
+  /** Read-only role of drift detection (scheduled runs on the main branch). */
+  readonly driftRoleName: string;
   /** Exact `sub` claims (platform-config `names.ciSubjects`); no wildcards. */
-  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[] };
+  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[] };
   readonly stateBucket: string;
-  /** Session length for applies. @default 7200 */
-  readonly applySessionSeconds?: number;
+  /**
+   * Longest session of each role (IAM MaxSessionDuration, 3600 to 43200 s). The workflows ask
+   * for `role-duration-seconds` within it and covering their job's timeout (a test checks).
+   * Apply: 6 h, GitHub's limit for a hosted job, so the apply job (up to four stacks in a row) never outlives its credentials.
+   * @default { plan: 3600, apply: 21600, drift: 3600 }
+   */
+  readonly sessionSeconds?: { readonly plan?: number; readonly apply?: number; readonly drift?: number };
   /**
    * Names of the SecureString parameters the stacks manage (kubeadm join material): a plan's
    * refresh reads them decrypted, so the plan role may decrypt these through SSM and no other
@@ -38,20 +45,53 @@ export function githubTrustPolicy(providerArn: string, subjects: readonly string
   });
 }
 
+/** @see GithubCiRolesProps.sessionSeconds */
+export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600 } as const;
+
+/** The read-only grant of a role that runs `terraform plan`: state read, the lock file, the refreshed SecureStrings. */
+function planPolicy(stateBucket: string, refreshed: readonly string[]): PolicyDocument {
+  const state = `arn:aws:s3:::${stateBucket}`;
+  return policyDocument(
+    { Sid: 'ReadState', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: [state, `${state}/*`] },
+    // Native S3 locking writes `<key>.tflock` even for a plan.
+    { Sid: 'LockState', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${state}/*.tflock` },
+    // Refreshing the stacks' SecureStrings decrypts them through SSM; SSM names the parameter
+    // in the encryption context, which keeps every other SecureString out of a pull request's reach.
+    ...(refreshed.length === 0
+      ? []
+      : [
+          {
+            Sid: 'RefreshSecureStrings',
+            Effect: 'Allow' as const,
+            Action: 'kms:Decrypt',
+            Resource: '*',
+            Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': refreshed.map((name) => `arn:aws:ssm:*:*:parameter${name}`) } },
+          },
+        ]),
+  );
+}
+
 /**
- * GitHub Actions' identity in the account: the OIDC provider and two roles. Plan is
- * read-only (plus the state lock file) and trusted for pull requests and for runs on the main
- * branch (drift); apply is trusted only for the protected environment, so every write passes
- * its reviewers. No long-lived keys.
+ * GitHub Actions' identity in the account: the OIDC provider and three roles. Plan is
+ * read-only (plus the state lock file) and trusted only for pull requests; drift has the same
+ * read-only grant and is trusted only for runs on the main branch (the schedule), so neither
+ * can assume the other's role; apply is trusted only for the protected environment, so every
+ * write passes its reviewers. No long-lived keys.
  */
 export class GithubCiRoles extends Construct {
   readonly oidcProviderArn: string;
   readonly planRoleArn: string;
   readonly applyRoleArn: string;
+  readonly driftRoleArn: string;
 
   constructor(scope: Construct, id: string, props: GithubCiRolesProps) {
     super(scope, id);
-    for (const kind of ['plan', 'apply'] as const) {
+    const sessions = { ...DEFAULT_CI_SESSION_SECONDS, ...props.sessionSeconds };
+    for (const kind of ['plan', 'apply', 'drift'] as const) {
+      const seconds = sessions[kind];
+      if (!Number.isInteger(seconds) || seconds < 3600 || seconds > 43200) throw invalidProp('GithubCiRoles', `sessionSeconds.${kind}`, seconds, 'a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)');
+    }
+    for (const kind of ['plan', 'apply', 'drift'] as const) {
       const subjects = props.subjects[kind];
       if (subjects.length === 0) throw invalidProp('GithubCiRoles', `subjects.${kind}`, subjects, 'at least one OIDC subject');
       subjects.forEach((subject, i) => {
@@ -70,40 +110,26 @@ export class GithubCiRoles extends Construct {
       name: props.planRoleName,
       description: `terraform plan from pull requests of ${props.repository}`,
       assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.plan)),
-      maxSessionDuration: 3600,
+      maxSessionDuration: sessions.plan,
     });
     new IamRolePolicyAttachment(this, 'plan-read-only', { role: plan.name, policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
-    const state = `arn:aws:s3:::${props.stateBucket}`;
-    new IamRolePolicy(this, 'plan-state', {
-      name: 'terraform-plan',
-      role: plan.name,
-      policy: renderPolicy(
-        policyDocument(
-          { Sid: 'ReadState', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: [state, `${state}/*`] },
-          // Native S3 locking writes `<key>.tflock` even for a plan.
-          { Sid: 'LockState', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${state}/*.tflock` },
-          // Refreshing the stacks' SecureStrings decrypts them through SSM; SSM names the parameter
-          // in the encryption context, which keeps every other SecureString out of a pull request's reach.
-          ...(refreshed.length === 0
-            ? []
-            : [
-                {
-                  Sid: 'RefreshSecureStrings',
-                  Effect: 'Allow' as const,
-                  Action: 'kms:Decrypt',
-                  Resource: '*',
-                  Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': refreshed.map((name) => `arn:aws:ssm:*:*:parameter${name}`) } },
-                },
-              ]),
-        ),
-      ),
+    new IamRolePolicy(this, 'plan-state', { name: 'terraform-plan', role: plan.name, policy: renderPolicy(planPolicy(props.stateBucket, refreshed)) });
+
+    // Drift plans every stack against real state on a schedule: the plan's grant, its own trust.
+    const drift = new IamRole(this, 'drift-role', {
+      name: props.driftRoleName,
+      description: `terraform plan -detailed-exitcode (drift) from the main branch of ${props.repository}`,
+      assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.drift)),
+      maxSessionDuration: sessions.drift,
     });
+    new IamRolePolicyAttachment(this, 'drift-read-only', { role: drift.name, policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
+    new IamRolePolicy(this, 'drift-state', { name: 'terraform-plan', role: drift.name, policy: renderPolicy(planPolicy(props.stateBucket, refreshed)) });
 
     const apply = new IamRole(this, 'apply-role', {
       name: props.applyRoleName,
       description: `terraform apply from the main branch / protected environment of ${props.repository}`,
       assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.apply)),
-      maxSessionDuration: props.applySessionSeconds ?? 7200,
+      maxSessionDuration: sessions.apply,
     });
     // Apply creates IAM roles and policies, which makes any narrower grant escalatable anyway;
     // the protection is who may assume it (trust above) and the protected environment.
@@ -112,5 +138,6 @@ export class GithubCiRoles extends Construct {
     this.oidcProviderArn = provider.arn;
     this.planRoleArn = plan.arn;
     this.applyRoleArn = apply.arn;
+    this.driftRoleArn = drift.arn;
   }
 }

@@ -2,23 +2,25 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, write
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
+import { affectedClusters, manifestOnlyClusters } from '../affected-clusters';
 import { affectedStacks } from '../affected-stacks';
 import { applyOrder, applyStacks, renderApplySummary } from '../apply';
 import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
-import { planMarker } from '../comment';
+import { appliedBeyondOnGitHub, mergedPullRequestsSinceApplied } from '../applied-ref-github';
+import { clusterMarker, planMarker } from '../comment';
 import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
 import { changedFilesSince, hasRemote, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
 import { fenced } from '../markdown';
-import { CLUSTERS_DIR, INFRA_APP_DIR, pipelinePaths, type PipelinePaths } from '../paths';
+import { clusterArtifactName, CLUSTERS_DIR, GITOPS_APP_DIR, INFRA_APP_DIR, pipelinePaths, type PipelinePaths } from '../paths';
 import { summarizePlan } from '../plan-summary';
 import { orderedStacks, runPullRequestFlow } from '../pr-flow';
 import { exec, execOk } from '../private/exec';
 import { protectedResourceRules } from '../protected-resources';
 import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, stackOutputs } from '../terraform';
 import { ACCOUNT_ID_SECRET, accountOfRoleArn, roleVariables } from '../role-variables';
-import { markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../upsert';
+import { markNonManifestOnlyComments, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../upsert';
 import { sourceRootsOf } from '../workspace';
 
 /**
@@ -91,17 +93,17 @@ function providerMirror(): string | null {
   return value === 'none' ? null : (value ?? PROVIDER_MIRROR);
 }
 
-function mode(value: string | undefined): 'offline' | 'cloud' {
+function mode(value: string | undefined, checkMirror = true): 'offline' | 'cloud' {
   const m = value ?? 'offline';
   if (m !== 'offline' && m !== 'cloud') throw new UsageError(`--mode ${m}: expected offline or cloud`);
-  if (m === 'offline') {
+  if (m === 'offline' && checkMirror) {
     const reason = offlineUnavailableReason(providerMirror());
     if (reason) throw new Error(`SKIPPED: offline terraform plan impossible here: ${reason}`);
   }
   return m;
 }
 
-async function postComments(paths: PipelinePaths, stacks: readonly string[]): Promise<void> {
+async function postComments(paths: PipelinePaths, stacks: readonly string[], clusters: readonly string[]): Promise<void> {
   const client = github();
   const issue = pullRequestNumber();
   for (const stack of stacks) {
@@ -109,6 +111,19 @@ async function postComments(paths: PipelinePaths, stacks: readonly string[]): Pr
     const result = await upsertComment(client, issue, planMarker(stack), body);
     log(`${stack}: comment ${result.action} (#${result.id})`);
   }
+  for (const cluster of clusters) {
+    const body = readFileSync(join(paths.commentsDir, `${clusterArtifactName(cluster)}.md`), 'utf8');
+    const result = await upsertComment(client, issue, clusterMarker(cluster), body);
+    log(`cluster ${cluster}: comment ${result.action} (#${result.id})`);
+  }
+}
+
+/** A JSON array of cluster names (`pipeline:stacks` output `clusters`), each a platform cluster. */
+function clusterList(platform: Platform, option: string, json: string): string[] {
+  const list = stackList(option, json);
+  const unknown = list.filter((c) => !platform.clusters.some((k) => k.name === c));
+  if (unknown.length > 0) throw new UsageError(`${option} ${json}: ${unknown.join(', ')} is no cluster; expected some of ${platform.clusters.map((c) => c.name).join(', ')}`);
+  return list;
 }
 
 type Command = (args: string[], platform: Platform, paths: PipelinePaths) => Promise<number>;
@@ -116,16 +131,21 @@ type Command = (args: string[], platform: Platform, paths: PipelinePaths) => Pro
 const commands: Record<string, Command> = {
   /** The whole pull-request flow; `--post` upserts the comments (CI), else they are appended to the job summary. */
   async pr(args, platform, paths) {
-    const { values } = parseArgs({ args, options: { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, post: { type: 'boolean' } } });
+    const { values } = parseArgs({
+      args,
+      options: { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, cluster: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, post: { type: 'boolean' } },
+    });
     if (!values.base) throw new UsageError('--base <ref> is required, e.g. --base origin/main');
-    const m = mode(values.mode);
+    const onlyClusters = values.cluster === undefined ? undefined : clusterList(platform, '--cluster', JSON.stringify(values.cluster));
+    // Checked when a stack is planned (runPullRequestFlow): a manifest-only change needs no mirror.
+    const m = mode(values.mode, false);
     const started = Date.now();
     if (!values['no-synth']) synth(paths.repoRoot);
-    const result = runPullRequestFlow({ paths, platform, base: values.base, mode: m, mirror: providerMirror(), onlyStacks: values.stack, runUrl: runUrl(), log });
+    const result = runPullRequestFlow({ paths, platform, base: values.base, mode: m, mirror: providerMirror(), onlyStacks: values.stack, onlyClusters, runUrl: runUrl(), log });
     summary(readFileSync(result.summaryFile, 'utf8'));
-    if (values.post) await postComments(paths, result.stacks.map((s) => s.stack.stack));
+    if (values.post) await postComments(paths, result.stacks.map((s) => s.stack.stack), result.clusters.map((c) => c.cluster.cluster));
     // Not posting (a fork's job has no token that may comment): the comments go to the job summary instead.
-    else for (const outcome of result.stacks) summary(readFileSync(outcome.commentFile, 'utf8'));
+    else for (const outcome of [...result.stacks, ...result.clusters]) summary(readFileSync(outcome.commentFile, 'utf8'));
     log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
     return 0;
   },
@@ -152,18 +172,18 @@ const commands: Record<string, Command> = {
       console.error(`pipeline: base ${base} is not a commit in this clone; selecting every stack`);
       all = true;
     }
-    const list = all
-      ? ordered
-      : affectedStacks({
-          changedFiles: changedFilesSince(paths.repoRoot, base),
-          platform,
-          stacks: ordered,
-          infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR),
-        }).map((a) => a.stack);
+    const changedFiles = all ? [] : changedFilesSince(paths.repoRoot, base);
+    const affected = all ? ordered.map((stack) => ({ stack, cluster: platform.clusters.find((c) => platform.namesOf(c).stack === stack)?.name })) : affectedStacks({ changedFiles, platform, stacks: ordered, infraSourceRoots: sourceRootsOf(paths.repoRoot, INFRA_APP_DIR) });
+    const list = affected.map((a) => a.stack);
+    // Clusters whose manifests change with none of their stacks: each gets a comment of its own (pull requests).
+    const clusters = all || values['since-applied'] ? [] : manifestOnlyClusters(affectedClusters({ changedFiles, platform, gitopsSourceRoots: sourceRootsOf(paths.repoRoot, GITOPS_APP_DIR) }), affected.map((a) => a.cluster)).map((c) => c.cluster);
     const json = JSON.stringify(list);
     console.log(json);
+    if (clusters.length > 0) console.error(`pipeline: manifest-only clusters: ${clusters.join(', ')}`);
     output('stacks', json);
     output('any', list.length > 0 ? 'true' : 'false');
+    output('clusters', JSON.stringify(clusters));
+    output('any_clusters', clusters.length > 0 ? 'true' : 'false');
     return 0;
   },
 
@@ -183,8 +203,10 @@ const commands: Record<string, Command> = {
     }
     const dryRun = values['dry-run'] ?? false;
     // A later merge's run may have applied first; applying this older commit would roll it back.
-    if (values.sha && !dryRun && hasRemote(paths.repoRoot, 'origin')) {
-      const newer = appliedBeyond({ repo: paths.repoRoot, ref: appliedRef(platform), sha: values.sha });
+    // In CI through the API (the checkout keeps no credentials and one commit); locally through git.
+    const onGitHub = Boolean(process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY);
+    if (values.sha && !dryRun && (onGitHub || hasRemote(paths.repoRoot, 'origin'))) {
+      const newer = onGitHub ? await appliedBeyondOnGitHub(github(), appliedRef(platform), values.sha) : appliedBeyond({ repo: paths.repoRoot, ref: appliedRef(platform), sha: values.sha });
       if (newer) {
         const message = `${appliedRef(platform)} already names ${newer.slice(0, 12)}, which includes ${values.sha.slice(0, 12)}: its stacks are applied from newer code; nothing applied`;
         log(message);
@@ -192,21 +214,25 @@ const commands: Record<string, Command> = {
         return 0;
       }
     }
+    let labelSources: string | undefined;
     const result = await applyStacks({
       stacks: requested,
       order,
       stacksDir: paths.stacksDir,
       rules: protectedResourceRules(platform),
+      // Every pull request merged since the applied tag: this run may carry several merges.
       labels: async () => {
-        const pulls = await github().pullRequestsOfCommit(values.sha ?? headCommit(paths.repoRoot));
-        return pulls.flatMap((p) => p.labels.map((l) => l.name));
+        const merged = await mergedPullRequestsSinceApplied(github(), appliedRef(platform), values.sha ?? headCommit(paths.repoRoot));
+        labelSources = `Labels read from ${merged.pulls.length === 0 ? 'no merged pull request' : merged.pulls.map((p) => `#${p.number}`).join(', ')} (${merged.range}).`;
+        log(labelSources);
+        return merged.pulls.flatMap((p) => p.labels.map((l) => l.name));
       },
       mode: dryRun ? mode('offline') : 'cloud',
       dryRun,
       mirror: providerMirror(),
       log,
     });
-    summary(renderApplySummary(result));
+    summary(renderApplySummary(result) + (labelSources ? `\n${labelSources}\n` : ''));
     return result.ok ? 0 : 1;
   },
 
@@ -214,17 +240,24 @@ const commands: Record<string, Command> = {
    * Edits the plan comments of stacks not in `--stacks` (the affected set of this push) to
    * say they are no longer affected as of the pull request's head commit.
    */
-  async 'unaffected-comments'(args, _platform, paths) {
-    const { values } = parseArgs({ args, options: { stacks: { type: 'string' }, sha: { type: 'string' } } });
+  async 'unaffected-comments'(args, platform, paths) {
+    const { values } = parseArgs({ args, options: { stacks: { type: 'string' }, clusters: { type: 'string' }, sha: { type: 'string' } } });
     if (values.stacks === undefined) throw new UsageError('--stacks <JSON array of the affected stacks> is required');
     const affected = stackList('--stacks', values.stacks);
+    const clusters = values.clusters === undefined ? undefined : clusterList(platform, '--clusters', values.clusters);
     const sha = values.sha || pullRequestEvent().pull_request?.head?.sha || headCommit(paths.repoRoot);
-    const marked = await markUnaffectedComments(github(), pullRequestNumber(), affected, sha);
+    const client = github();
+    const issue = pullRequestNumber();
+    const marked = await markUnaffectedComments(client, issue, affected, sha);
     for (const m of marked) log(`${m.stack}: no longer affected; comment #${m.id} ${m.action}`);
+    // Without --clusters the cluster comments are left alone (an older workflow that does not pass them).
+    const clustersMarked = clusters === undefined ? [] : await markNonManifestOnlyComments(client, issue, clusters, sha);
+    for (const m of clustersMarked) log(`cluster ${m.cluster}: no longer a manifest-only change; comment #${m.id} ${m.action}`);
     summary(
-      marked.length === 0
+      (marked.length === 0
         ? '### Plan comments\n\nNo plan comment of an unaffected stack.\n'
-        : `### Plan comments\n\nMarked as no longer affected as of \`${sha.slice(0, 12)}\`: ${marked.map((m) => `\`${m.stack}\``).join(', ')}.\n`,
+        : `### Plan comments\n\nMarked as no longer affected as of \`${sha.slice(0, 12)}\`: ${marked.map((m) => `\`${m.stack}\``).join(', ')}.\n`) +
+        (clustersMarked.length === 0 ? '' : `\nCluster comments marked as no longer manifest-only as of \`${sha.slice(0, 12)}\`: ${clustersMarked.map((m) => `\`${m.cluster}\``).join(', ')}.\n`),
     );
     return 0;
   },
@@ -304,7 +337,10 @@ const commands: Record<string, Command> = {
       }
       return ['completed', 'stopped', 'failed', 'cancelled'].includes(status);
     };
-    const endpoints = [{ name: 'Kubernetes API', url: target.apiUrl, probe: insecureHttpsProbe(target.apiUrl) }, ...(target.appUrl ? [{ name: 'sample app', url: target.appUrl }] : [])];
+    const endpoints = [
+      { name: 'Kubernetes API', url: target.apiUrl, probe: insecureHttpsProbe(target.apiUrl) },
+      ...(target.app ? [{ name: `sample app (${target.app.host} via the cluster's ingress)`, url: target.app.url, probe: insecureHttpsProbe(target.app.url, { host: target.app.host }) }] : []),
+    ];
     const reports = await probeEndpoints(endpoints, { intervalMs, maxProbes, timeoutMs: Math.min(5000, intervalMs), shouldStop: finished });
     const markdown = renderGameDaySummary({ cluster: values.cluster, az: values.az, experimentId: id, finalState: status, reports });
     summary(markdown);
@@ -335,7 +371,7 @@ const commands: Record<string, Command> = {
     if (typeof plan !== 'string') throw new Error(`stack ${stack} has no output ${CI_IDENTITY_OUTPUTS.planRoleArn}; apply it first`);
     const account = accountOfRoleArn(plan);
     const derived = roleVariables(platform, account);
-    for (const key of [CI_IDENTITY_OUTPUTS.planRoleArn, CI_IDENTITY_OUTPUTS.applyRoleArn]) {
+    for (const key of [CI_IDENTITY_OUTPUTS.planRoleArn, CI_IDENTITY_OUTPUTS.applyRoleArn, CI_IDENTITY_OUTPUTS.driftRoleArn]) {
       if (outputs[key] !== derived[key]) throw new Error(`stack ${stack} output ${key} is ${JSON.stringify(outputs[key])}, but the workflows derive ${derived[key]} from platform-config; apply ${stack} first`);
     }
     console.log(`gh secret set ${ACCOUNT_ID_SECRET} --body '${account}'`);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exec } from '../../src/private/exec';
 
 /**
  * A GitHub REST API stand-in on 127.0.0.1 for the endpoints the pipeline calls, keeping
@@ -39,7 +40,21 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-platform'): Promise<FakeGitHub> {
+/**
+ * With `git`, the git endpoints (`git/ref`, `git/tags`, `compare`) answer from that real
+ * repository, as GitHub would from the pushed history: refs/tags, tag objects, and
+ * `base...head` by merge base (status) and `rev-list` (commits, oldest first, paged).
+ */
+export interface FakeGitHubOptions {
+  readonly git?: string;
+}
+
+function gitOut(repo: string, ...args: string[]): string | undefined {
+  const r = exec('git', args, { cwd: repo });
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-platform', options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const requests: FakeGitHub['requests'] = [];
   const comments = new Map<number, FakeComment[]>();
   const issues: FakeIssue[] = [];
@@ -100,6 +115,33 @@ export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-plat
         return send(200, issue);
       }
       if ((m = path.match(/^\/commits\/([0-9a-f]+)\/pulls$/)) && req.method === 'GET') return send(200, commitPulls.get(m[1]) ?? []);
+      const repo = options.git;
+      if (repo && (m = path.match(/^\/git\/ref\/(.+)$/)) && req.method === 'GET') {
+        const ref = `refs/${decodeURIComponent(m[1])}`;
+        const sha = gitOut(repo, 'rev-parse', '--verify', '--quiet', ref);
+        if (!sha) return send(404, { message: 'Not Found' });
+        return send(200, { ref, object: { sha, type: gitOut(repo, 'cat-file', '-t', sha) } });
+      }
+      if (repo && (m = path.match(/^\/git\/tags\/([0-9a-f]{40})$/)) && req.method === 'GET') {
+        const target = gitOut(repo, 'rev-parse', `${m[1]}^{}`);
+        if (!target) return send(404, { message: 'Not Found' });
+        return send(200, { sha: m[1], object: { sha: target, type: gitOut(repo, 'cat-file', '-t', target) } });
+      }
+      if (repo && (m = path.match(/^\/compare\/([0-9a-f]{40})\.\.\.([0-9a-f]{40})$/)) && req.method === 'GET') {
+        const [base, head] = [m[1], m[2]];
+        if (!gitOut(repo, 'rev-parse', '--verify', '--quiet', `${head}^{commit}`) || !gitOut(repo, 'rev-parse', '--verify', '--quiet', `${base}^{commit}`)) {
+          return send(404, { message: 'Not Found' });
+        }
+        const ancestor = (a: string, b: string) => exec('git', ['merge-base', '--is-ancestor', a, b], { cwd: repo }).code === 0;
+        const status = base === head ? 'identical' : ancestor(base, head) ? 'ahead' : ancestor(head, base) ? 'behind' : 'diverged';
+        const commits = (gitOut(repo, 'rev-list', '--reverse', `${base}..${head}`) ?? '').split('\n').filter(Boolean).map((sha) => ({ sha }));
+        const page = Number(url.searchParams.get('page') ?? '1');
+        const next = new URL(url);
+        next.searchParams.set('page', String(page + 1));
+        const more = page * PAGE < commits.length;
+        res.writeHead(200, { 'content-type': 'application/json', ...(more ? { link: `<http://127.0.0.1:${(server.address() as AddressInfo).port}${next.pathname}${next.search}>; rel="next"` } : {}) });
+        return res.end(JSON.stringify({ status, total_commits: commits.length, commits: commits.slice((page - 1) * PAGE, page * PAGE) }));
+      }
       send(404, { message: 'Not Found' });
     })();
   });
