@@ -12,7 +12,10 @@ import { planStack, spawnTerraform, type TerraformRunner } from './terraform';
  * The order is this module's, never the caller's (a workflow matrix does not promise one).
  */
 
-export type StackApplyStatus = 'applied' | 'no-changes' | 'dry-run' | 'blocked' | 'failed' | 'not-applied';
+export type StackApplyStatus = 'applied' | 'no-changes' | 'dry-run' | 'refused' | 'blocked' | 'failed' | 'not-applied';
+
+/** A stack that ends so keeps the stacks after it from applying. */
+const STOPS_THE_RUN: ReadonlySet<StackApplyStatus> = new Set(['refused', 'blocked', 'failed']);
 
 export interface StackApplyResult {
   readonly stack: string;
@@ -38,6 +41,12 @@ export interface ApplyStacksOptions {
   readonly rules: readonly ProtectedResourceRule[];
   /** Labels of the pull request(s) that merged the commit; asked at most once, and only when a plan destroys a protected resource. */
   readonly labels: () => Promise<readonly string[]>;
+  /**
+   * Asked before a stack is planned; a rejection refuses that stack (nothing planned or
+   * applied) and stops the run like a closed gate, e.g. a promoted standby (assertNotPromoted).
+   * @default - every stack may be applied
+   */
+  readonly beforeStack?: (stack: string) => Promise<void>;
   /** `cloud` plans against the real state; `offline` (dry runs) plans a copy with no credentials. @default 'cloud' */
   readonly mode?: 'offline' | 'cloud';
   /** Plan and gate every stack, apply none. @default false */
@@ -81,12 +90,20 @@ export async function applyStacks(options: ApplyStacksOptions): Promise<ApplySta
   log(`apply order: ${ordered.join(', ') || 'none'}`);
 
   for (const [index, stack] of ordered.entries()) {
-    const failed = results.find((r) => r.status === 'blocked' || r.status === 'failed');
+    const failed = results.find((r) => STOPS_THE_RUN.has(r.status));
     if (failed) {
       results.push({ stack, status: 'not-applied', message: `${stack}: not applied; \`${failed.stack}\` before it in the apply order did not apply.` });
       continue;
     }
     let summary: PlanSummary | undefined;
+    try {
+      await options.beforeStack?.(stack);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(message);
+      results.push({ stack, status: 'refused', message });
+      continue;
+    }
     try {
       log(`${stack} (${index + 1}/${ordered.length}): terraform plan (${mode})`);
       const plan = planStack({ stack, stackDir: join(options.stacksDir, stack), mode, runner: options.runner, mirror: options.mirror });
@@ -120,13 +137,14 @@ export async function applyStacks(options: ApplyStacksOptions): Promise<ApplySta
     }
   }
   for (const r of results.filter((x) => x.status === 'not-applied')) log(r.message);
-  return { ok: results.every((r) => r.status !== 'blocked' && r.status !== 'failed' && r.status !== 'not-applied'), results };
+  return { ok: results.every((r) => !STOPS_THE_RUN.has(r.status) && r.status !== 'not-applied'), results };
 }
 
 const STATUS_TEXT: Record<StackApplyStatus, string> = {
   applied: '✅ applied',
   'no-changes': '✅ no changes',
   'dry-run': '☑️ gate passed (dry run, not applied)',
+  refused: '🛑 refused before planning',
   blocked: '🛑 stopped by the protected-destroy gate',
   failed: '❌ failed',
   'not-applied': '⏭️ not applied',
@@ -142,7 +160,7 @@ export function renderApplySummary(result: ApplyStacksResult): string {
     r.summary ? String(r.summary.change) : '',
     r.summary ? String(r.summary.destroy) : '',
   ]);
-  const stopped = result.results.find((r) => r.status === 'blocked' || r.status === 'failed');
+  const stopped = result.results.find((r) => STOPS_THE_RUN.has(r.status));
   const skipped = result.results.filter((r) => r.status === 'not-applied').map((r) => `\`${r.stack}\``);
   const notApplied = stopped
     ? `\n\n**\`${stopped.stack}\` did not apply${skipped.length > 0 ? `; not applied after it: ${skipped.join(', ')}` : ''}.**`

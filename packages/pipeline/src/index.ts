@@ -15,6 +15,7 @@ export * from './paths';
 export * from './plan-summary';
 export * from './pr-flow';
 export * from './probes';
+export * from './promoted-standby';
 export * from './protected-resources';
 export * from './role-variables';
 export * from './terraform';

@@ -226,6 +226,7 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
   beforeEach(() => {
     writeFileSync(summaryFile, '');
     writeFileSync(tf.logFile, '');
+    writeFileSync(tf.env().FAKE_AWS_LOG, '');
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
   });
   afterAll(async () => {
@@ -255,6 +256,8 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
       expect(apply.plan?.startsWith(`${apply.stack}-`)).toBe(true);
     }
     expect(calls.find((c) => c.args[0] === 'plan')?.args).toEqual(['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=tfplan', '-lock-timeout=5m']);
+    // The standby's promoted marker was read once, before its stack was planned (absent: go on).
+    expect(tf.awsCalls()).toEqual([['ssm', 'get-parameter', '--region', platform.cluster('dr').region, '--name', platform.namesOf('dr').ssm.promotedMarker, '--query', 'Parameter.Value', '--output', 'text']]);
     // The applied tag read once through the API before planning (none here), then, once, for the
     // one stack with protected destroys, the tag again and the pull requests of --sha (no tag: only its own).
     const tagPath = `GET /repos/${process.env.GITHUB_REPOSITORY}/git/ref/tags/applied/${platform.settings.github.mainBranch}`;

@@ -17,6 +17,7 @@ import { clusterArtifactName, CLUSTERS_DIR, GITOPS_APP_DIR, INFRA_APP_DIR, pipel
 import { summarizePlan } from '../plan-summary';
 import { orderedStacks, runPullRequestFlow } from '../pr-flow';
 import { exec, execOk } from '../private/exec';
+import { promotedStandbyGuard } from '../promoted-standby';
 import { protectedResourceRules } from '../protected-resources';
 import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, stackOutputs } from '../terraform';
 import { ACCOUNT_ID_SECRET, accountOfRoleArn, roleVariables } from '../role-variables';
@@ -227,6 +228,8 @@ const commands: Record<string, Command> = {
         log(labelSources);
         return merged.pulls.flatMap((p) => p.labels.map((l) => l.name));
       },
+      // A promoted standby serves production traffic: its stack would reset the worker minimums.
+      beforeStack: dryRun ? undefined : promotedStandbyGuard(platform, log),
       mode: dryRun ? mode('offline') : 'cloud',
       dryRun,
       mirror: providerMirror(),

@@ -44,6 +44,22 @@ if (args[0] === 'apply') {
 done(0, '');
 `;
 
+/**
+ * The `aws` beside it, for the apply's promoted-standby guard: every `ssm get-parameter`
+ * answers ParameterNotFound (no standby is promoted), logged to FAKE_AWS_LOG.
+ */
+const AWS_SCRIPT = `#!/usr/bin/env node
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync(process.env.FAKE_AWS_LOG, JSON.stringify(args) + '\\n');
+if (args[0] === 'ssm' && args[1] === 'get-parameter') {
+  process.stderr.write('An error occurred (ParameterNotFound) when calling the GetParameter operation: \\n');
+  process.exit(254);
+}
+process.stderr.write('fake aws: unexpected call ' + args.join(' ') + '\\n');
+process.exit(2);
+`;
+
 export interface FakeTerraformCall {
   readonly stack: string;
   readonly args: readonly string[];
@@ -56,6 +72,8 @@ export interface FakeTerraform {
   readonly bin: string;
   readonly logFile: string;
   calls(): FakeTerraformCall[];
+  /** The `aws` calls, each as its arguments. */
+  awsCalls(): string[][];
   /** PATH with the fake first, and the variables the fake reads. */
   env(fail?: readonly string[]): Record<string, string>;
 }
@@ -65,7 +83,10 @@ export function fakeTerraform(): FakeTerraform {
   const script = join(bin, 'terraform');
   writeFileSync(script, SCRIPT);
   chmodSync(script, 0o755);
+  writeFileSync(join(bin, 'aws'), AWS_SCRIPT);
+  chmodSync(join(bin, 'aws'), 0o755);
   const logFile = join(bin, 'calls.jsonl');
+  const awsLog = join(bin, 'aws-calls.jsonl');
   return {
     bin,
     logFile,
@@ -77,6 +98,7 @@ export function fakeTerraform(): FakeTerraform {
             .filter(Boolean)
             .map((line) => JSON.parse(line) as FakeTerraformCall)
         : [],
-    env: (fail = []) => ({ PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, FAKE_TERRAFORM_LOG: logFile, FAKE_TERRAFORM_FAIL: fail.join(',') }),
+    awsCalls: () => (existsSync(awsLog) ? readFileSync(awsLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]) : []),
+    env: (fail = []) => ({ PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, FAKE_TERRAFORM_LOG: logFile, FAKE_TERRAFORM_FAIL: fail.join(','), FAKE_AWS_LOG: awsLog }),
   };
 }
