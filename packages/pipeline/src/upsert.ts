@@ -39,19 +39,8 @@ export interface UnaffectedComment {
  * of `commit`; none is deleted, and each keeps its marker for a later run to reuse.
  */
 export async function markUnaffectedComments(client: GitHubClient, issue: number, affected: readonly string[], commit: string, author = 'github-actions[bot]'): Promise<UnaffectedComment[]> {
-  const out: UnaffectedComment[] = [];
-  for (const comment of await client.listIssueComments(issue)) {
-    const stack = comment.user?.login === author ? planMarkerStack(comment.body) : undefined;
-    if (stack === undefined || affected.includes(stack)) continue;
-    const body = noLongerAffectedComment(stack, commit);
-    if (comment.body === body) {
-      out.push({ stack, id: comment.id, action: 'unchanged' });
-      continue;
-    }
-    await client.updateIssueComment(comment.id, body);
-    out.push({ stack, id: comment.id, action: 'updated' });
-  }
-  return out;
+  const marked = await markStaleComments(client, issue, author, planMarkerStack, affected, (stack) => noLongerAffectedComment(stack, commit));
+  return marked.map(({ key, id, action }) => ({ stack: key, id, action }));
 }
 
 export interface NonManifestOnlyComment {
@@ -65,17 +54,30 @@ export interface NonManifestOnlyComment {
  * manifest-only clusters) are edited in place to say so as of `commit`, marker kept.
  */
 export async function markNonManifestOnlyComments(client: GitHubClient, issue: number, manifestOnly: readonly string[], commit: string, author = 'github-actions[bot]'): Promise<NonManifestOnlyComment[]> {
-  const out: NonManifestOnlyComment[] = [];
+  const marked = await markStaleComments(client, issue, author, clusterMarkerCluster, manifestOnly, (cluster) => noLongerManifestOnlyComment(cluster, commit));
+  return marked.map(({ key, id, action }) => ({ cluster: key, id, action }));
+}
+
+/** Rewrites each comment of `author` whose marker names a key not in `current` to `staleBody(key)`. */
+async function markStaleComments(
+  client: GitHubClient,
+  issue: number,
+  author: string,
+  keyOf: (body: string) => string | undefined,
+  current: readonly string[],
+  staleBody: (key: string) => string,
+): Promise<{ key: string; id: number; action: 'updated' | 'unchanged' }[]> {
+  const out: { key: string; id: number; action: 'updated' | 'unchanged' }[] = [];
   for (const comment of await client.listIssueComments(issue)) {
-    const cluster = comment.user?.login === author ? clusterMarkerCluster(comment.body) : undefined;
-    if (cluster === undefined || manifestOnly.includes(cluster)) continue;
-    const body = noLongerManifestOnlyComment(cluster, commit);
+    const key = comment.user?.login === author ? keyOf(comment.body) : undefined;
+    if (key === undefined || current.includes(key)) continue;
+    const body = staleBody(key);
     if (comment.body === body) {
-      out.push({ cluster, id: comment.id, action: 'unchanged' });
+      out.push({ key, id: comment.id, action: 'unchanged' });
       continue;
     }
     await client.updateIssueComment(comment.id, body);
-    out.push({ cluster, id: comment.id, action: 'updated' });
+    out.push({ key, id: comment.id, action: 'updated' });
   }
   return out;
 }
