@@ -108,7 +108,8 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
   if (unavailable) throw new Error(`SKIPPED: offline terraform plan impossible here: ${unavailable}`);
   for (const stack of affected) {
     log(`${stack.stack}: terraform plan (${options.mode}) because ${stack.because} changed`);
-    const plan: PlanRun = planStack({ stack: stack.stack, stackDir: join(paths.stacksDir, stack.stack), mode: options.mode, runner: options.runner, mirror: options.mirror });
+    // The plan role is read-only: no state lock.
+    const plan: PlanRun = planStack({ stack: stack.stack, stackDir: join(paths.stacksDir, stack.stack), mode: options.mode, runner: options.runner, mirror: options.mirror, lock: 'skip-read-only' });
     writeFileSync(join(paths.plansDir, `${stack.stack}.json`), JSON.stringify(plan.planJson));
     writeFileSync(join(paths.plansDir, `${stack.stack}.txt`), plan.planText);
     const summary = summarizePlan(plan.planJson);

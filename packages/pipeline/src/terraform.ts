@@ -97,6 +97,13 @@ export interface PlanOptions {
   /** Where offline copies go. @default a new folder under the OS temp dir */
   readonly scratchDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Cloud mode: take the state lock (S3 `use_lockfile` writes `<key>.tflock`). Read-only roles
+   * (pull-request plans, drift) cannot write that object and never write state, so they plan
+   * without it; a cancelled read-only plan then leaves no stale lock for the apply either.
+   * @default 'take'
+   */
+  readonly lock?: 'take' | 'skip-read-only';
 }
 
 export interface OfflineCopy {
@@ -167,7 +174,7 @@ export function planStack(options: PlanOptions): PlanRun {
     };
     planArgs.push('-refresh=false', '-lock=false');
   } else {
-    planArgs.push('-lock-timeout=5m');
+    planArgs.push(...(options.lock === 'skip-read-only' ? ['-lock=false'] : ['-lock-timeout=5m']));
   }
   check(run(['init', '-input=false', '-no-color'], workDir, env), 'init', options.stack);
   const plan = check(run(planArgs, workDir, env), 'plan', options.stack, [0, 2]);

@@ -107,6 +107,13 @@ describe('planStack', () => {
     expect('offlineState' in run).toBe(false);
   });
 
+  it('cloud, read-only role (pull request, drift): plans without the state lock it could not write', () => {
+    const dir = stackDir(s3Stack);
+    const { runner, calls } = recorder({ plan: 2 });
+    planStack({ stack: 'ci-identity', stackDir: dir, mode: 'cloud', runner, lock: 'skip-read-only' });
+    expect(calls[1].args).toEqual(['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=tfplan', '-lock=false']);
+  });
+
   it('fails with the stack, the command and terraform’s message', () => {
     const { runner } = recorder({ plan: 1 });
     expect(() => planStack({ stack: 'ci-identity', stackDir: stackDir(s3Stack), mode: 'cloud', runner })).toThrow('ci-identity: terraform plan failed (exit 1):\nplan broke');

@@ -306,7 +306,8 @@ const commands: Record<string, Command> = {
   async drift(args, _platform, paths) {
     const { values } = parseArgs({ args, options: { stack: { type: 'string' }, 'no-issue': { type: 'boolean' } } });
     if (!values.stack) throw new UsageError('--stack <name> is required');
-    const plan = planStack({ stack: values.stack, stackDir: join(paths.stacksDir, values.stack), mode: 'cloud' });
+    // The drift role is read-only: no state lock.
+    const plan = planStack({ stack: values.stack, stackDir: join(paths.stacksDir, values.stack), mode: 'cloud', lock: 'skip-read-only' });
     const s = summarizePlan(plan.planJson);
     const drifted = plan.exitCode === 2;
     const body = drifted
