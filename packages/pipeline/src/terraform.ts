@@ -98,9 +98,9 @@ export interface PlanOptions {
   readonly scratchDir?: string;
   readonly env?: NodeJS.ProcessEnv;
   /**
-   * Cloud mode: take the state lock (S3 `use_lockfile` writes `<key>.tflock`). Read-only roles
-   * (pull-request plans, drift) cannot write that object and never write state, so they plan
-   * without it; a cancelled read-only plan then leaves no stale lock for the apply either.
+   * Cloud mode: take the state lock (S3 `use_lockfile` writes `<key>.tflock`). Read-only plans
+   * (pull requests, drift) never write state, so they skip it: their roles get no write at all,
+   * a plan never waits on an apply, and a cancelled pull-request plan leaves no stale lock.
    * @default 'take'
    */
   readonly lock?: 'take' | 'skip-read-only';

@@ -48,13 +48,15 @@ export function githubTrustPolicy(providerArn: string, subjects: readonly string
 /** @see GithubCiRolesProps.sessionSeconds */
 export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600 } as const;
 
-/** The read-only grant of a role that runs `terraform plan`: state read, the lock file, the refreshed SecureStrings. */
+/**
+ * The grant of a role that runs `terraform plan` on top of ReadOnlyAccess: state read and the
+ * refreshed SecureStrings. No write at all: these plans run with `-lock=false` (they never
+ * write state, and a cancelled pull-request plan must not leave a lock the apply waits on).
+ */
 function planPolicy(stateBucket: string, refreshed: readonly string[]): PolicyDocument {
   const state = `arn:aws:s3:::${stateBucket}`;
   return policyDocument(
     { Sid: 'ReadState', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: [state, `${state}/*`] },
-    // Native S3 locking writes `<key>.tflock` even for a plan.
-    { Sid: 'LockState', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${state}/*.tflock` },
     // Refreshing the stacks' SecureStrings decrypts them through SSM; SSM names the parameter
     // in the encryption context, which keeps every other SecureString out of a pull request's reach.
     ...(refreshed.length === 0
@@ -73,7 +75,7 @@ function planPolicy(stateBucket: string, refreshed: readonly string[]): PolicyDo
 
 /**
  * GitHub Actions' identity in the account: the OIDC provider and three roles. Plan is
- * read-only (plus the state lock file) and trusted only for pull requests; drift has the same
+ * read-only (no state lock: its plans run with -lock=false) and trusted only for pull requests; drift has the same
  * read-only grant and is trusted only for runs on the main branch (the schedule), so neither
  * can assume the other's role; apply is trusted only for the protected environment, so every
  * write passes its reviewers. No long-lived keys.
