@@ -3,7 +3,7 @@ import type { Chart } from 'cdk8s';
 import type { AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
 import { KUBE_PROMETHEUS_STACK_RELEASE } from '../releases';
-import { fastEvictionTolerations, ZONE_KEY } from '../scheduling';
+import { FAST_EVICTION_SECONDS, fastEvictionTolerations, ZONE_KEY } from '../scheduling';
 import { Cilium } from './cilium';
 import { EbsCsiDriver, GP3_STORAGE_CLASS } from './ebs-csi';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
@@ -114,7 +114,7 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
   }
 
   protected chartValues(props: MonitoringProps, ctx: AddOnContext): Record<string, unknown> {
-    const tolerations = fastEvictionTolerations(30);
+    const tolerations = fastEvictionTolerations(FAST_EVICTION_SECONDS);
     return {
       // etcd's plain-HTTP metrics listener (node-bootstrap sets listen-metrics-urls; the
       // control-plane security group admits it): the client port 2379 needs client certificates.
@@ -123,7 +123,12 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
       defaultRules: { rules: { ...UNSCRAPABLE_COMPONENT_RULES } },
       // The node security groups open exactly this port (platform-config) to the workers.
       'prometheus-node-exporter': { service: { port: NODE_EXPORTER_PORT, targetPort: NODE_EXPORTER_PORT } },
-      'kube-state-metrics': { metricLabelsAllowlist: [`nodes=[${ZONE_KEY}]`] },
+      // One replica: every replica would export every series, doubling the sums alerts use
+      // (the chart's sharding is a StatefulSet with its own trade-offs). Monitoring only.
+      'kube-state-metrics': { metricLabelsAllowlist: [`nodes=[${ZONE_KEY}]`], tolerations },
+      // The operator is not leader-elected (the chart runs one); it only reconciles, and the
+      // Prometheus and Alertmanager pods it made keep running while it is rescheduled.
+      prometheusOperator: { tolerations },
       prometheus: {
         prometheusSpec: {
           // Every alert (the chart's too) carries the cluster, which Alertmanager groups by.
@@ -152,6 +157,8 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
         },
         podDisruptionBudget: { ...ONE_AT_A_TIME_PDB },
       },
+      // One replica on purpose: Grafana keeps users, sessions and settings in its SQLite file per
+      // pod, so a second replica would log users out at random. Dashboards only (ha-check says so).
       grafana: { replicas: 1, tolerations },
     };
   }
