@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { ALERT_RECEIVER_SECRET, ciliumValues, CILIUM_OPERATOR_LABELS, CLUSTER_TAG_PREFIX, cloudControllerValues, CORE_ADDONS, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { ALERT_RECEIVER_SECRET, ciliumValues, CILIUM_OPERATOR_LABELS, ETCD_SNAPSHOT_METRIC, NODE_EXPORTER_TEXTFILE_DIR, CLUSTER_TAG_PREFIX, cloudControllerValues, CORE_ADDONS, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import {
   IMAGES_BY_KUBERNETES_MINOR,
   MetricsServer,
   Monitoring,
+  NODE_EXPORTER_ARGS,
   PostgresCluster,
   SampleWebService,
   synthClusterTree,
@@ -271,13 +272,23 @@ describe('CloudNativePG operator', () => {
   });
 });
 
-describe('monitoring: operator, kube-state-metrics, Grafana', () => {
+describe('monitoring: operator, kube-state-metrics, Grafana, node-exporter textfile', () => {
   const v = () => values('production', 'infrastructure/controllers/monitoring.yaml');
 
   it('the operator and kube-state-metrics leave a dead node after FAST_EVICTION_SECONDS; Grafana stays at one replica', () => {
     expect(v().prometheusOperator.tolerations).toEqual(fastEvictionTolerations(FAST_EVICTION_SECONDS));
     expect(v()['kube-state-metrics'].tolerations).toEqual(fastEvictionTolerations(FAST_EVICTION_SECONDS));
     expect(v().grafana).toEqual({ replicas: 1, tolerations: fastEvictionTolerations(FAST_EVICTION_SECONDS) });
+  });
+
+  it('node-exporter reads the host textfile directory etcd-snapshot.sh writes (read-only), keeping the chart filesystem filters', () => {
+    const exporter = v()['prometheus-node-exporter'];
+    const [mount] = exporter.extraHostVolumeMounts;
+    expect(mount).toEqual({ name: 'textfile', hostPath: NODE_EXPORTER_TEXTFILE_DIR, type: 'DirectoryOrCreate', mountPath: mount.mountPath, readOnly: true });
+    expect(exporter.extraArgs).toEqual([...NODE_EXPORTER_ARGS]);
+    expect(exporter.extraArgs).toContain(`--collector.textfile.directory=${mount.mountPath}`);
+    expect(exporter.extraArgs.filter((a: string) => a.startsWith('--collector.filesystem.'))).toHaveLength(2);
+    expect(ETCD_SNAPSHOT_METRIC.file.startsWith(`${NODE_EXPORTER_TEXTFILE_DIR}/`)).toBe(true);
   });
 });
 
@@ -306,11 +317,11 @@ describe('metrics-server, CoreDNS, monitoring', () => {
     expect(Object.keys(IMAGES_BY_KUBERNETES_MINOR).sort()).toEqual([...SUPPORTED_KUBERNETES_MINORS].sort());
   });
 
-  it('alerts cover etcd quorum, nodes not ready per zone, unschedulable pods and zone imbalance', () => {
+  it('alerts cover etcd quorum and snapshot freshness, nodes not ready per zone, unschedulable pods and zone imbalance', () => {
     const rule = find(objects('production', 'infrastructure/configs/monitoring-alerts.yaml'), 'PrometheusRule');
     const alerts = rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert);
-    expect(alerts).toEqual(['EtcdNoLeader', 'EtcdQuorumAtRisk', 'NodesNotReadyInZone', 'PodsUnschedulable', 'ZoneImbalance']);
-    expect(availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }).find((a) => a.alert === 'NodesNotReadyInZone')!.expr).toContain('by (label_topology_kubernetes_io_zone)');
+    expect(alerts).toEqual(['EtcdNoLeader', 'EtcdQuorumAtRisk', 'NodesNotReadyInZone', 'PodsUnschedulable', 'ZoneImbalance', 'EtcdSnapshotStale']);
+    expect(availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, { etcdSnapshotIntervalMinutes: 15 }).find((a) => a.alert === 'NodesNotReadyInZone')!.expr).toContain('by (label_topology_kubernetes_io_zone)');
     const v = values('production', 'infrastructure/controllers/monitoring.yaml');
     expect(v.prometheus.prometheusSpec.replicas).toBe(2);
     expect(v.alertmanager.alertmanagerSpec.replicas).toBe(3);
