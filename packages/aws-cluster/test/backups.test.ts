@@ -1,7 +1,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { describe, expect, it } from 'vitest';
 import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
-import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters } from '../src';
+import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
 describe('BackupBucket', () => {
@@ -76,6 +76,13 @@ describe('BackupBucket', () => {
     const statements = Synth.policy(policy.policy).Statement as Attributes[];
     expect(statements.find((s) => s.Sid === 'WriteReplica')?.Resource).toBe(`\${aws_s3_bucket.${bucketId(replica)}.arn}/*`);
     expect(statements.find((s) => s.Sid === 'EncryptReplica')?.Resource).toBe(replicaKey);
+  });
+
+  it.each([names.etcdBackupBucket, names.appBackupBucket])('bounds the replication of %s with Replication Time Control (15 min) and its metrics', (source) => {
+    const { destination } = replicationOf(source).rule[0];
+    expect(REPLICATION_TIME_MINUTES).toBe(15);
+    expect(destination.replication_time).toEqual({ status: 'Enabled', time: { minutes: REPLICATION_TIME_MINUTES } });
+    expect(destination.metrics).toEqual({ status: 'Enabled', event_threshold: { minutes: REPLICATION_TIME_MINUTES } });
   });
 
   it('keeps the etcd replication role under the name it was deployed with', () => {

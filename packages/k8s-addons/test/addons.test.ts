@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { ALERT_RECEIVER_SECRET, ciliumValues, CLUSTER_TAG_PREFIX, cloudControllerValues, CORE_ADDONS, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { ALERT_RECEIVER_SECRET, ciliumValues, CILIUM_OPERATOR_LABELS, ETCD_SNAPSHOT_METRIC, NODE_EXPORTER_TEXTFILE_DIR, CLUSTER_TAG_PREFIX, cloudControllerValues, CORE_ADDONS, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   availabilityAlerts,
   Cilium,
   CILIUM_RELEASE,
+  CloudNativePgOperator,
   ClusterAutoscaler,
   CONTROL_PLANE_TOLERATIONS,
   CoreDns,
@@ -24,6 +25,7 @@ import {
   IMAGES_BY_KUBERNETES_MINOR,
   MetricsServer,
   Monitoring,
+  NODE_EXPORTER_ARGS,
   PostgresCluster,
   SampleWebService,
   synthClusterTree,
@@ -86,6 +88,19 @@ describe('bootstrap-installed releases', () => {
     expect(v).toMatchObject({ routingMode: 'tunnel', tunnelProtocol: 'vxlan', tunnelPort: 8472 });
     expect(v.ipam.operator.clusterPoolIPv4PodCIDRList).toEqual([platform.cluster('staging').clusterNetwork.podCidr]);
     expect(() => new Cilium({ operatorReplicas: 1 }).validate(addOnContext(platform, 'staging'))).toThrow('cilium: operatorReplicas is 1; expected a whole number ≥ 2 so IPAM survives a node loss');
+  });
+
+  it('the Cilium operator: replicas spread over zones (DoNotSchedule, dead zone not counted), a PDB, and leaves an unreachable node fast', () => {
+    const { operator } = values('production', 'infrastructure/controllers/cilium.yaml');
+    expect(operator.replicas).toBe(2);
+    expect(operator.topologySpreadConstraints).toEqual([
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { ...CILIUM_OPERATOR_LABELS } } },
+    ]);
+    expect(operator.podDisruptionBudget).toEqual({ enabled: true, maxUnavailable: 1 });
+    expect(operator.tolerations).toContainEqual({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: FAST_EVICTION_SECONDS });
+    // At first boot it must run on the NotReady node whose network it brings up: not-ready stays unlimited.
+    expect(operator.tolerations).toContainEqual({ key: 'node.kubernetes.io/not-ready', operator: 'Exists' });
+    expect(operator.tolerations.filter((t: { key?: string }) => t.key === 'node.kubernetes.io/unreachable')).toHaveLength(1);
   });
 
   it('the FluxInstance syncs this cluster’s path with the Git Secret node-bootstrap writes', () => {
@@ -240,6 +255,43 @@ describe('monitoring scrapes and Alertmanager', () => {
   });
 });
 
+describe('CloudNativePG operator', () => {
+  it('runs leader-elected replicas one per zone (required zone anti-affinity on its pod labels), evicted fast from a dead node', () => {
+    const v = values('production', 'infrastructure/controllers/cloudnative-pg.yaml');
+    expect(v.replicaCount).toBe(2);
+    expect(v.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg', 'app.kubernetes.io/instance': 'cloudnative-pg' } } },
+    ]);
+    expect(v.tolerations).toEqual(fastEvictionTolerations(FAST_EVICTION_SECONDS));
+  });
+
+  it('rejects replicas that leave no zone free (rolling updates and the pod of a lost zone need one)', () => {
+    expect(() => new CloudNativePgOperator({ replicas: 3 }).validate(addOnContext(platform, 'production'))).toThrow(
+      'cloudnative-pg: replicas is 3; expected 1 to 2 (one per zone, leaving a zone free for a rolling update and for the pod of a lost zone)',
+    );
+  });
+});
+
+describe('monitoring: operator, kube-state-metrics, Grafana, node-exporter textfile', () => {
+  const v = () => values('production', 'infrastructure/controllers/monitoring.yaml');
+
+  it('the operator and kube-state-metrics leave a dead node after FAST_EVICTION_SECONDS; Grafana stays at one replica', () => {
+    expect(v().prometheusOperator.tolerations).toEqual(fastEvictionTolerations(FAST_EVICTION_SECONDS));
+    expect(v()['kube-state-metrics'].tolerations).toEqual(fastEvictionTolerations(FAST_EVICTION_SECONDS));
+    expect(v().grafana).toEqual({ replicas: 1, tolerations: fastEvictionTolerations(FAST_EVICTION_SECONDS) });
+  });
+
+  it('node-exporter reads the host textfile directory etcd-snapshot.sh writes (read-only), keeping the chart filesystem filters', () => {
+    const exporter = v()['prometheus-node-exporter'];
+    const [mount] = exporter.extraHostVolumeMounts;
+    expect(mount).toEqual({ name: 'textfile', hostPath: NODE_EXPORTER_TEXTFILE_DIR, type: 'DirectoryOrCreate', mountPath: mount.mountPath, readOnly: true });
+    expect(exporter.extraArgs).toEqual([...NODE_EXPORTER_ARGS]);
+    expect(exporter.extraArgs).toContain(`--collector.textfile.directory=${mount.mountPath}`);
+    expect(exporter.extraArgs.filter((a: string) => a.startsWith('--collector.filesystem.'))).toHaveLength(2);
+    expect(ETCD_SNAPSHOT_METRIC.file.startsWith(`${NODE_EXPORTER_TEXTFILE_DIR}/`)).toBe(true);
+  });
+});
+
 describe('metrics-server, CoreDNS, monitoring', () => {
   it('metrics-server: 2 replicas, PDB, zone spread', () => {
     const v = values('staging', 'infrastructure/controllers/metrics-server.yaml');
@@ -265,11 +317,11 @@ describe('metrics-server, CoreDNS, monitoring', () => {
     expect(Object.keys(IMAGES_BY_KUBERNETES_MINOR).sort()).toEqual([...SUPPORTED_KUBERNETES_MINORS].sort());
   });
 
-  it('alerts cover etcd quorum, nodes not ready per zone, unschedulable pods and zone imbalance', () => {
+  it('alerts cover etcd quorum and snapshot freshness, nodes not ready per zone, unschedulable pods and zone imbalance', () => {
     const rule = find(objects('production', 'infrastructure/configs/monitoring-alerts.yaml'), 'PrometheusRule');
     const alerts = rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert);
-    expect(alerts).toEqual(['EtcdNoLeader', 'EtcdQuorumAtRisk', 'NodesNotReadyInZone', 'PodsUnschedulable', 'ZoneImbalance']);
-    expect(availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }).find((a) => a.alert === 'NodesNotReadyInZone')!.expr).toContain('by (label_topology_kubernetes_io_zone)');
+    expect(alerts).toEqual(['EtcdNoLeader', 'EtcdQuorumAtRisk', 'NodesNotReadyInZone', 'PodsUnschedulable', 'ZoneImbalance', 'EtcdSnapshotStale']);
+    expect(availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, { etcdSnapshotIntervalMinutes: 15 }).find((a) => a.alert === 'NodesNotReadyInZone')!.expr).toContain('by (label_topology_kubernetes_io_zone)');
     const v = values('production', 'infrastructure/controllers/monitoring.yaml');
     expect(v.prometheus.prometheusSpec.replicas).toBe(2);
     expect(v.alertmanager.alertmanagerSpec.replicas).toBe(3);

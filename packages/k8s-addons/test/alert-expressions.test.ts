@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- walks parsed YAML */
-import { defaultPlatform } from '@platform/platform-config';
+import { defaultPlatform, ETCD_SNAPSHOT_METRIC } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { availabilityAlerts, synthClusterTree } from '../src';
+import { availabilityAlerts, etcdSnapshotStaleSeconds, synthClusterTree } from '../src';
 import { evaluate, promqlSyntaxErrors, selectedMetrics, type Sample } from './promql';
 
 const platform = defaultPlatform();
@@ -17,7 +17,8 @@ const rules = platform.clusters.flatMap((cluster) =>
       .flatMap((o) => o.spec.groups.flatMap((g: any) => g.rules.map((r: any) => ({ cluster: cluster.name, file, alert: r.alert as string, expr: String(r.expr) })))),
   ),
 );
-const exprOf = (alert: string) => availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }).find((a) => a.alert === alert)!.expr;
+const BACKUPS = { etcdSnapshotIntervalMinutes: 15 };
+const exprOf = (alert: string, backups = BACKUPS) => availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, backups).find((a) => a.alert === alert)!.expr;
 
 // Synthetic kube-state-metrics and scrape series.
 const node = (name: string, zone: string, ready: 'true' | 'false' | 'unknown'): Sample[] => [
@@ -38,7 +39,7 @@ const zones = (counts: Record<string, { ready: number; notReady?: number; unknow
 
 describe('alert expressions', () => {
   it('finds the platform alerts in every cluster', () => {
-    expect(rules.length).toBe(platform.clusters.length * availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }).length);
+    expect(rules.length).toBe(platform.clusters.length * availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, BACKUPS).length);
   });
 
   it.each(rules.map((r) => [r.cluster, r.alert, r.expr] as const))('%s %s parses as PromQL', (_cluster, _alert, expr) => {
@@ -53,7 +54,15 @@ describe('alert expressions', () => {
 
   it('selects only metrics kube-state-metrics and the etcd scrape export', () => {
     const metrics = [...new Set(rules.flatMap((r) => selectedMetrics(r.expr)))].sort();
-    expect(metrics).toEqual(['etcd_server_has_leader', 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'up']);
+    expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'up'].sort());
+  });
+
+  it("uses each cluster's own snapshot interval in EtcdSnapshotStale", () => {
+    for (const cluster of platform.clusters) {
+      const rule = rules.find((r) => r.cluster === cluster.name && r.alert === 'EtcdSnapshotStale')!;
+      expect(rule.expr).toBe(exprOf('EtcdSnapshotStale', cluster.backups));
+      expect(rule.expr).toContain(`> ${cluster.backups.etcdSnapshotIntervalMinutes * 120}`);
+    }
   });
 });
 
@@ -96,7 +105,7 @@ describe('alert semantics on synthetic series', () => {
   });
 
   it('ZoneImbalance uses the configured node difference', () => {
-    const expr = availabilityAlerts({ for: '5m', zoneImbalanceNodes: 3 }).find((a) => a.alert === 'ZoneImbalance')!.expr;
+    const expr = availabilityAlerts({ for: '5m', zoneImbalanceNodes: 3 }, BACKUPS).find((a) => a.alert === 'ZoneImbalance')!.expr;
     expect(evaluate(expr, zones({ a: { ready: 3 }, b: { ready: 3 }, c: { ready: 1 } }))).toEqual([]);
     expect(evaluate(expr, zones({ a: { ready: 4 }, b: { ready: 3 }, c: { ready: 1 } }))).toEqual([{ labels: {}, value: 3 }]);
   });
@@ -104,5 +113,41 @@ describe('alert semantics on synthetic series', () => {
   it('PodsUnschedulable: per namespace', () => {
     const pod = (ns: string, v: number) => ({ labels: { __name__: 'kube_pod_status_unschedulable', namespace: ns, pod: `${ns}-${v}` }, value: v });
     expect(evaluate(exprOf('PodsUnschedulable'), [pod('web', 1), pod('web', 0), pod('data', 0)])).toEqual([{ labels: { namespace: 'web' }, value: 1 }]);
+  });
+
+  describe('EtcdSnapshotStale (textfile metric of the uploading node, 15 min interval)', () => {
+    const NOW = Date.UTC(2025, 5, 30, 12) / 1000;
+    const expr = exprOf('EtcdSnapshotStale');
+    // node-exporter on each control-plane node exports the file that node last wrote, every scrape.
+    const scraped = (files: Record<string, number>, from = NOW - 3600): Sample[] =>
+      Object.entries(files).flatMap(([instance, uploaded]) =>
+        Array.from({ length: (NOW - from) / 30 + 1 }, (_, i) => ({ labels: { __name__: ETCD_SNAPSHOT_METRIC.name, job: 'node-exporter', instance }, value: uploaded, at: from + i * 30 })),
+      );
+    const fires = (series: Sample[]) => evaluate(expr, series, NOW).length > 0;
+
+    it('stays quiet while the newest upload, on any node, is within two intervals', () => {
+      expect(etcdSnapshotStaleSeconds(BACKUPS)).toBe(1800);
+      expect(fires(scraped({ 'cp-a': NOW - 600 }))).toBe(false);
+      // The old leader's file stays behind after a leader change: the newest counts.
+      expect(fires(scraped({ 'cp-a': NOW - 7200, 'cp-b': NOW - 1700 }))).toBe(false);
+    });
+
+    it('fires once the newest upload is older than two intervals (a leader that cannot upload)', () => {
+      expect(fires(scraped({ 'cp-a': NOW - 1801 }))).toBe(true);
+      expect(evaluate(expr, scraped({ 'cp-a': NOW - 7200, 'cp-b': NOW - 3600 }), NOW)).toEqual([{ labels: {}, value: 3600 }]);
+    });
+
+    it('fires when no node has exported the metric for two intervals, not for a shorter gap', () => {
+      expect(evaluate(expr, [], NOW)).toEqual([{ labels: {}, value: 1 }]);
+      // Every control-plane node replaced 20 minutes ago: the new leader has not uploaded yet.
+      expect(fires(scraped({ 'cp-a': NOW - 1500 }, NOW - 3600).filter((s) => s.at! <= NOW - 1200))).toBe(false);
+      expect(fires(scraped({ 'cp-a': NOW - 1500 }, NOW - 3600).filter((s) => s.at! <= NOW - 1850))).toBe(true);
+    });
+
+    it('uses the interval of the definition', () => {
+      const hourly = exprOf('EtcdSnapshotStale', { etcdSnapshotIntervalMinutes: 60 });
+      expect(evaluate(hourly, scraped({ 'cp-a': NOW - 5400 }), NOW)).toEqual([]);
+      expect(evaluate(hourly, scraped({ 'cp-a': NOW - 7300 }), NOW)).toEqual([{ labels: {}, value: 7300 }]);
+    });
   });
 });

@@ -5,7 +5,10 @@ import { parser } from '@prometheus-io/lezer-promql';
  * uses) for syntax, and a small instant-query evaluator over synthetic series for the
  * semantics. The evaluator knows only what the platform's alerts use (selectors, numbers,
  * arithmetic, comparisons, and/or/unless, on()/group_left(), count/sum/min/max by, floor,
- * vector); anything else throws, so an alert using more cannot pass untested.
+ * vector, time, absent_over_time); anything else throws, so an alert using more cannot pass
+ * untested. A sample may carry the time it was scraped (`at`, epoch seconds; none: at the
+ * evaluation time): an instant selector sees the newest sample of each series within
+ * Prometheus' 5-minute lookback, a range selector every sample in its window.
  */
 
 type Node = ReturnType<typeof parser.parse>['topNode'];
@@ -13,7 +16,13 @@ export type Labels = Readonly<Record<string, string>>;
 export interface Sample {
   readonly labels: Labels;
   readonly value: number;
+  /** Scrape time in epoch seconds; undefined: at the evaluation time. */
+  readonly at?: number;
 }
+
+/** Prometheus' default lookback for instant selectors. */
+const LOOKBACK_SECONDS = 300;
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 type Value = { readonly kind: 'scalar'; readonly value: number } | { readonly kind: 'vector'; readonly samples: readonly Sample[] };
 
 /** Syntax errors of `expr` as `offset: text` (empty when it parses). */
@@ -38,12 +47,15 @@ export function selectedMetrics(expr: string): string[] {
   return [...names].sort();
 }
 
-/** Evaluates `expr` at one instant over `series` (each a labelled value; `__name__` is the metric). */
-export function evaluate(expr: string, series: readonly Sample[]): Sample[] {
+/**
+ * Evaluates `expr` at one instant (`time`, epoch seconds, what `time()` returns) over `series`
+ * (each a labelled value; `__name__` is the metric). Results carry no `at`.
+ */
+export function evaluate(expr: string, series: readonly Sample[], time = 0): Sample[] {
   const errors = promqlSyntaxErrors(expr);
   if (errors.length > 0) throw new Error(`syntax errors in ${expr}: ${errors.join(', ')}`);
-  const result = new Evaluator(expr, series).eval(parser.parse(expr).topNode);
-  return result.kind === 'vector' ? [...result.samples] : [{ labels: {}, value: result.value }];
+  const result = new Evaluator(expr, series, time).eval(parser.parse(expr).topNode);
+  return result.kind === 'vector' ? result.samples.map(({ labels, value }) => ({ labels, value })) : [{ labels: {}, value: result.value }];
 }
 
 function text(expr: string, node: Node | null): string {
@@ -80,6 +92,7 @@ class Evaluator {
   constructor(
     private readonly expr: string,
     private readonly series: readonly Sample[],
+    private readonly time: number,
   ) {}
 
   private children(node: Node): Node[] {
@@ -112,7 +125,26 @@ class Evaluator {
     }
   }
 
+  /** An instant selector: the newest sample of each matching series within the lookback. */
   private select(node: Node): Value {
+    const newest = new Map<string, Sample>();
+    for (const s of this.matching(node, LOOKBACK_SECONDS)) {
+      const k = key(s.labels, undefined) + (s.labels.__name__ ?? '');
+      if ((newest.get(k)?.at ?? -Infinity) <= (s.at ?? this.time)) newest.set(k, s);
+    }
+    return { kind: 'vector', samples: [...newest.values()] };
+  }
+
+  /** Equality matchers of a selector: the labels `absent_over_time` gives its result. */
+  private equalityLabels(node: Node): Labels {
+    const matchers = node.getChild('LabelMatchers') ? this.children(node.getChild('LabelMatchers')!) : [];
+    return Object.fromEntries(
+      matchers.filter((m) => m.getChild('MatchOp')!.firstChild!.name === 'EqlSingle').map((m) => [text(this.expr, m.getChild('LabelName')), JSON.parse(text(this.expr, m.getChild('StringLiteral'))) as string]),
+    );
+  }
+
+  /** Samples of the selector `node` scraped in (time − windowSeconds, time]. */
+  private matching(node: Node, windowSeconds: number): Sample[] {
     const name = text(this.expr, node.getChild('Identifier'));
     const matchers = (node.getChild('LabelMatchers') ? this.children(node.getChild('LabelMatchers')!) : []).map((m) => {
       if (m.name !== 'UnquotedLabelMatcher') this.unsupported(m);
@@ -128,7 +160,8 @@ class Evaluator {
         const re = new RegExp(`^(?:${value})$`);
         return op === 'EqlRegex' ? re.test(actual) : !re.test(actual);
       });
-    return { kind: 'vector', samples: this.series.filter((s) => s.labels.__name__ === name && matches(s.labels)) };
+    const inWindow = (s: Sample) => (s.at ?? this.time) <= this.time && (s.at ?? this.time) > this.time - windowSeconds;
+    return this.series.filter((s) => s.labels.__name__ === name && matches(s.labels) && inWindow(s));
   }
 
   private aggregate(node: Node): Value {
@@ -150,7 +183,17 @@ class Evaluator {
 
   private call(node: Node): Value {
     const fn = node.getChild('FunctionIdentifier')!.firstChild!.name;
-    const args = this.children(node.getChild('FunctionCallBody')!).map((a) => this.eval(a));
+    const argNodes = this.children(node.getChild('FunctionCallBody')!);
+    if (fn === 'Time' && argNodes.length === 0) return { kind: 'scalar', value: this.time };
+    if (fn === 'AbsentOverTime' && argNodes[0]?.name === 'MatrixSelector') {
+      const matrix = argNodes[0];
+      const selector = matrix.getChild('VectorSelector') ?? this.unsupported(matrix);
+      const duration = /^(\d+)([smhdw])$/.exec(text(this.expr, matrix.getChild('DurationExpr')));
+      if (!duration) return this.unsupported(matrix);
+      const present = this.matching(selector, Number(duration[1]) * DURATION_UNITS[duration[2]!]!).length > 0;
+      return { kind: 'vector', samples: present ? [] : [{ labels: this.equalityLabels(selector), value: 1 }] };
+    }
+    const args = argNodes.map((a) => this.eval(a));
     if (fn === 'Floor' && args[0]?.kind === 'vector') return { kind: 'vector', samples: args[0].samples.map((s) => ({ labels: withoutName(s.labels), value: Math.floor(s.value) })) };
     if (fn === 'Vector' && args[0]?.kind === 'scalar') return { kind: 'vector', samples: [{ labels: {}, value: args[0].value }] };
     return this.unsupported(node);

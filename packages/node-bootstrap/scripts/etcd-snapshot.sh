@@ -5,6 +5,9 @@
 #   s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX/etcd-<cluster>-<YYYYMMDDTHHMMSSZ>.tar.gz
 # Names sort by time. Retention deletes archives older than SNAPSHOT_RETENTION_DAYS but
 # always keeps the newest SNAPSHOT_KEEP_MIN, so stopped snapshots never empty the bucket.
+# After each upload the node records its time for node-exporter's textfile collector
+# (SNAPSHOT_METRIC_FILE): a leader that cannot upload stops the snapshots, and the
+# EtcdSnapshotStale alert sees the newest recorded time grow old.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
@@ -48,6 +51,23 @@ take_snapshot() {
   log "stored s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX/$name"
 }
 
+# Written to a temp file in the same directory (no .prom suffix: the collector skips it) and
+# renamed, so a scrape never reads half a file; world-readable for node-exporter's user.
+record_success() {
+  local dir tmp uploaded
+  step record-success
+  uploaded=$(now_epoch)
+  dir=$(dirname "$SNAPSHOT_METRIC_FILE")
+  mkdir -p "$dir" || die "creating $dir failed"
+  tmp=$(mktemp "$dir/.etcd_snapshot.XXXXXX") || die "creating a temp file in $dir failed"
+  if ! { printf '# HELP %s Time of the last etcd snapshot this node uploaded.\n# TYPE %s gauge\n%s %s\n' \
+    "$SNAPSHOT_METRIC" "$SNAPSHOT_METRIC" "$SNAPSHOT_METRIC" "$uploaded" >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$SNAPSHOT_METRIC_FILE"; }; then
+    rm -f "$tmp"
+    die "writing $SNAPSHOT_METRIC_FILE failed"
+  fi
+  log "recorded upload time $uploaded in $SNAPSHOT_METRIC_FILE"
+}
+
 apply_retention() {
   local keys key cutoff kept=0 epoch
   step retention
@@ -76,6 +96,7 @@ main() {
     return
   fi
   take_snapshot
+  record_success
   apply_retention
 }
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
+import { ETCD_SNAPSHOT_METRIC, JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
 import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
@@ -196,9 +196,15 @@ describe('join-material.sh refresh (timer)', () => {
 describe('etcd-snapshot.sh (timer)', () => {
   const status = (member: string, leader: string) =>
     `[{"Endpoint":"https://127.0.0.1:2379","Status":{"header":{"cluster_id":1,"member_id":${member},"revision":9},"version":"3.6.5","leader":${leader},"raftTerm":4}}]\n`;
+  // The env file names the real textfile path (platform-config); the test moves it into the fake root.
+  const metricFile = (n: FakeNode) => join(n.root, 'textfile', 'etcd_snapshot.prom');
   const pki = (n: FakeNode) => {
     mkdirSync(join(n.kube, 'pki', 'etcd'), { recursive: true });
     for (const f of ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key']) writeFileSync(join(n.kube, 'pki', f), f);
+    const env = readFileSync(join(n.etc, 'env'), 'utf8');
+    expect(env).toContain(`SNAPSHOT_METRIC='${ETCD_SNAPSHOT_METRIC.name}'\n`);
+    expect(env).toContain(`SNAPSHOT_METRIC_FILE='${ETCD_SNAPSHOT_METRIC.file}'\n`);
+    writeFileSync(join(n.etc, 'env'), env.replace(`SNAPSHOT_METRIC_FILE='${ETCD_SNAPSHOT_METRIC.file}'`, `SNAPSHOT_METRIC_FILE='${metricFile(n)}'`));
     return n;
   };
 
@@ -207,6 +213,45 @@ describe('etcd-snapshot.sh (timer)', () => {
     const result = n.run('etcd-snapshot.sh');
     expect(result.status, result.stderr).toBe(0);
     expect(callsOf(result.calls, 'aws', 'etcdctl')).toEqual(['etcdctl --endpoints=https://127.0.0.1:2379 endpoint status -w json']);
+    expect(result.stderr).not.toContain('record-success');
+  });
+
+  it('after the upload records its time for node-exporter (atomically, readable by its user), before retention', () => {
+    const n = pki(
+      node('control-plane', [
+        { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '111') },
+        { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
+        // While the upload runs the file still holds the previous success: it is written only after.
+        { cmd: 'aws', args: 's3 cp *', run: `grep -qx '${ETCD_SNAPSHOT_METRIC.name} 1' "$FAKE_DIR/../textfile/etcd_snapshot.prom" || exit 9` },
+        { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: '\n' },
+      ]),
+    );
+    mkdirSync(join(n.root, 'textfile'));
+    writeFileSync(metricFile(n), `${ETCD_SNAPSHOT_METRIC.name} 1\n`);
+    const result = n.run('etcd-snapshot.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const epoch = Date.UTC(2025, 5, 30, 12) / 1000;
+    expect(readFileSync(metricFile(n), 'utf8')).toBe(
+      `# HELP ${ETCD_SNAPSHOT_METRIC.name} Time of the last etcd snapshot this node uploaded.\n# TYPE ${ETCD_SNAPSHOT_METRIC.name} gauge\n${ETCD_SNAPSHOT_METRIC.name} ${epoch}\n`,
+    );
+    expect(statSync(metricFile(n)).mode & 0o777).toBe(0o644);
+    // Only the final file is left: the temp file was renamed, not copied.
+    expect(readdirSync(join(n.root, 'textfile'))).toEqual(['etcd_snapshot.prom']);
+    expect(result.stderr.indexOf('[record-success]')).toBeLessThan(result.stderr.indexOf('[retention]'));
+    expect(result.stderr.indexOf('[upload]')).toBeLessThan(result.stderr.indexOf('[record-success]'));
+  });
+
+  it('creates the textfile directory when it is missing', () => {
+    const n = pki(
+      node('control-plane', [
+        { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '111') },
+        { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
+        { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: '\n' },
+      ]),
+    );
+    const result = n.run('etcd-snapshot.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(metricFile(n), 'utf8')).toMatch(new RegExp(`^${ETCD_SNAPSHOT_METRIC.name} \\d+$`, 'm'));
   });
 
   it('on the leader stores a time-named, KMS-encrypted archive and applies retention, keeping the newest', () => {
@@ -262,9 +307,13 @@ describe('etcd-snapshot.sh (timer)', () => {
         { cmd: 'aws', args: 's3 cp *', exit: 1 },
       ]),
     );
+    mkdirSync(join(n.root, 'textfile'));
+    writeFileSync(metricFile(n), `${ETCD_SNAPSHOT_METRIC.name} 1751280000\n`);
     const result = n.run('etcd-snapshot.sh');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`[upload] FAILED: upload of etcd-production-20250630T120000Z.tar.gz to s3://${BUCKET}/${PREFIX} failed`);
+    // The last success stays what it was: the alert sees it age.
+    expect(readFileSync(metricFile(n), 'utf8')).toBe(`${ETCD_SNAPSHOT_METRIC.name} 1751280000\n`);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOUD_CONTROLLER_IMAGE, ciliumValues, cloudControllerImageTag, cloudControllerValues, CNI, defaultPlatform, SUPPORTED_KUBERNETES_MINORS } from './index';
+import { CILIUM_OPERATOR_LABELS, CLOUD_CONTROLLER_IMAGE, ciliumValues, cloudControllerImageTag, cloudControllerValues, CNI, defaultPlatform, FAST_EVICTION_SECONDS, SUPPORTED_KUBERNETES_MINORS } from './index';
 
 const production = defaultPlatform().cluster('production');
 
@@ -20,6 +20,21 @@ describe('core add-on values (installed at first boot, adopted by Flux)', () => 
     expect(values.tunnelPort).toBe(CNI.nodePorts.find((p) => p.protocol === 'udp')?.port);
     expect(values).toMatchObject({ cluster: { name: 'production' }, routingMode: 'tunnel', kubeProxyReplacement: false, operator: { replicas: 2 } });
     expect(ciliumValues(production, { operatorReplicas: 3, hubble: false })).toMatchObject({ operator: { replicas: 3 }, hubble: { enabled: false } });
+  });
+
+  it('spreads the Cilium operator over zones and lets it leave an unreachable node after FAST_EVICTION_SECONDS, keeping not-ready unlimited for first boot', () => {
+    const { operator } = ciliumValues(production);
+    expect(operator.topologySpreadConstraints).toEqual([
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { ...CILIUM_OPERATOR_LABELS } } },
+    ]);
+    expect(operator.tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' },
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists' },
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists' },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: FAST_EVICTION_SECONDS },
+    ]);
+    expect(FAST_EVICTION_SECONDS).toBe(30);
+    expect(operator.podDisruptionBudget).toEqual({ enabled: true, maxUnavailable: 1 });
   });
 
   it('runs the cloud controller leader-elected on control-plane nodes, before they are initialised', () => {

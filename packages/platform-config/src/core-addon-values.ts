@@ -17,6 +17,13 @@ export const CONTROL_PLANE_TOLERATION = { key: CONTROL_PLANE_LABEL, operator: 'E
 /** Nodes carry this taint until the cloud controller initialises them; the CNI and the cloud controller must tolerate it. */
 export const UNINITIALIZED_TOLERATION = { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' } as const;
 
+/**
+ * Seconds a pod stays on a not-ready or unreachable node (Kubernetes' default is 300): the
+ * toleration every add-on and workload uses by default, flux-operator and the Cilium operator
+ * included. With a whole zone gone, this bounds how long its replicas count as running.
+ */
+export const FAST_EVICTION_SECONDS = 30;
+
 /** AWS cloud controller image per Kubernetes minor (the controller follows the minor). */
 export const CLOUD_CONTROLLER_IMAGE = {
   repository: 'registry.k8s.io/provider-aws/cloud-controller-manager',
@@ -40,9 +47,28 @@ export interface CiliumValueOptions {
   readonly hubble?: boolean;
 }
 
+/** Pod labels of the Cilium chart's operator Deployment (its spread and PDB select them). */
+export const CILIUM_OPERATOR_LABELS = { 'io.cilium/app': 'operator', name: 'cilium-operator' } as const;
+
+/**
+ * Tolerations of the Cilium operator: the chart's defaults (control plane, not-ready and
+ * uninitialized nodes, without a time limit: at first boot it must run on the NotReady node
+ * whose CNI it brings up; it uses the host network) plus a short `unreachable` one, so after a
+ * zone loss its pods leave the dead nodes within FAST_EVICTION_SECONDS and new nodes get pod
+ * CIDRs again. A node that is not-ready but reachable still runs it fine, so not-ready keeps
+ * the chart's unlimited toleration.
+ */
+export const CILIUM_OPERATOR_TOLERATIONS = [
+  { key: CONTROL_PLANE_LABEL, operator: 'Exists' },
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists' },
+  { key: UNINITIALIZED_TOLERATION.key, operator: 'Exists' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: FAST_EVICTION_SECONDS },
+] as const;
+
 /** Cilium in VXLAN tunnel mode with cluster-pool IPAM over the cluster's pod CIDR; kube-proxy stays. */
 export function ciliumValues(cluster: Pick<ClusterDefinition, 'name' | 'clusterNetwork'>, options: CiliumValueOptions = {}) {
   const vxlan = CNI.nodePorts.find((p) => p.purpose === 'VXLAN overlay');
+  const operatorSpread = { maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { ...CILIUM_OPERATOR_LABELS } } };
   return {
     cluster: { name: cluster.name },
     routingMode: 'tunnel',
@@ -50,7 +76,14 @@ export function ciliumValues(cluster: Pick<ClusterDefinition, 'name' | 'clusterN
     tunnelPort: vxlan?.port,
     ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: [cluster.clusterNetwork.podCidr], clusterPoolIPv4MaskSize: 24 } },
     kubeProxyReplacement: false,
-    operator: { replicas: options.operatorReplicas ?? 2 },
+    operator: {
+      // Leader-elected: one replica per zone (at most one per node, the chart's required
+      // anti-affinity), so losing a zone leaves a running standby that takes the lease.
+      replicas: options.operatorReplicas ?? 2,
+      topologySpreadConstraints: [{ ...operatorSpread, topologyKey: 'topology.kubernetes.io/zone' }],
+      tolerations: CILIUM_OPERATOR_TOLERATIONS.map((t) => ({ ...t })),
+      podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+    },
     hubble: { enabled: options.hubble ?? true, relay: { enabled: false }, ui: { enabled: false } },
   };
 }

@@ -1,5 +1,5 @@
 import { CORE_ADDONS } from './bootstrap';
-import { CONTROL_PLANE_TOLERATION } from './core-addon-values';
+import { CONTROL_PLANE_TOLERATION, FAST_EVICTION_SECONDS } from './core-addon-values';
 import type { ClusterDefinition, PlatformSettings } from './cluster-definition';
 import type { ClusterNames } from './names';
 
@@ -23,13 +23,6 @@ export const FLUX_INSTANCE_NAMES = {
 
 /** Controllers the FluxInstance installs. */
 export const FLUX_COMPONENTS = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'] as const;
-
-/**
- * Seconds a pod stays on a not-ready or unreachable node (Kubernetes' default is 300): the
- * toleration every add-on and workload uses by default, flux-operator included. With a whole
- * zone gone, this bounds how long its replicas count as running.
- */
-export const FAST_EVICTION_SECONDS = 30;
 
 /**
  * Helm values of the flux-operator release, at first boot and from Git alike. It tolerates

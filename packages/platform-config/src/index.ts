@@ -12,6 +12,7 @@ export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';
 export * from './network-layout';
+export * from './node-exporter-textfile';
 export * from './platform';
 export * from './regions';
 export * from './validate';

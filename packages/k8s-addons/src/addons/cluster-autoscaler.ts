@@ -1,7 +1,7 @@
 import type { AddOnContext } from '../addon';
 import { imagesFor } from '../private/images';
 import { CLUSTER_AUTOSCALER_RELEASE } from '../releases';
-import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, fastEvictionTolerations, zoneSpread } from '../scheduling';
+import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
@@ -48,7 +48,7 @@ export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
       hostNetwork: true,
       dnsPolicy: 'ClusterFirstWithHostNet',
       nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
-      tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(30)],
+      tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(FAST_EVICTION_SECONDS)],
       topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/instance': this.release.name }),
       podDisruptionBudget: { maxUnavailable: 1 },
       priorityClassName: 'system-cluster-critical',

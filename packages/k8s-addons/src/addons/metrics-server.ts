@@ -1,6 +1,6 @@
 import type { AddOnContext } from '../addon';
 import { METRICS_SERVER_RELEASE } from '../releases';
-import { fastEvictionTolerations, zoneSpread } from '../scheduling';
+import { FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { Cilium } from './cilium';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
@@ -31,7 +31,7 @@ export class MetricsServer extends HelmAddOn<MetricsServerProps> {
       // kubeadm kubelets serve self-signed certificates unless serverTLSBootstrap is on.
       args: ['--kubelet-preferred-address-types=InternalIP', '--kubelet-insecure-tls'],
       topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/instance': this.release.name }),
-      tolerations: fastEvictionTolerations(30),
+      tolerations: fastEvictionTolerations(FAST_EVICTION_SECONDS),
       priorityClassName: 'system-cluster-critical',
     };
   }

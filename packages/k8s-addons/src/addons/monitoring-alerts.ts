@@ -1,3 +1,4 @@
+import { ETCD_SNAPSHOT_METRIC, type ClusterDefinition } from '@platform/platform-config';
 import type { Chart } from 'cdk8s';
 import { AddOnBase, type AddOnContext } from '../addon';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
@@ -24,8 +25,18 @@ const NOT_READY_BY_NODE = `(kube_node_status_condition{condition="Ready",status=
 const READY_BY_NODE = `kube_node_status_condition{condition="Ready",status="true"} * on(node) group_left(${ZONE}) kube_node_labels`;
 const ETCD_UP = 'up{job="kube-etcd"}';
 
+/**
+ * Seconds after which the newest etcd snapshot counts as stale: two intervals, so one missed or
+ * slow run (a leader change, an upload retry) does not fire, and a leader that stopped uploading does.
+ */
+export function etcdSnapshotStaleSeconds(backups: Pick<ClusterDefinition['backups'], 'etcdSnapshotIntervalMinutes'>): number {
+  return 2 * backups.etcdSnapshotIntervalMinutes * 60;
+}
+
 /** The platform's availability alerts, exported so tests and docs read the same expressions. */
-export function availabilityAlerts(props: MonitoringAlertsProps): AlertRule[] {
+export function availabilityAlerts(props: MonitoringAlertsProps, backups: Pick<ClusterDefinition['backups'], 'etcdSnapshotIntervalMinutes'>): AlertRule[] {
+  const stale = etcdSnapshotStaleSeconds(backups);
+  const metric = ETCD_SNAPSHOT_METRIC.name;
   return [
     { alert: 'EtcdNoLeader', expr: 'etcd_server_has_leader{job="kube-etcd"} == 0', severity: 'critical', summary: 'An etcd member has no leader: the control plane cannot write.' },
     {
@@ -43,10 +54,19 @@ export function availabilityAlerts(props: MonitoringAlertsProps): AlertRule[] {
       severity: 'warning',
       summary: 'Ready nodes differ between zones: losing the fullest zone costs more than its share.',
     },
+    {
+      alert: 'EtcdSnapshotStale',
+      // Only the etcd leader uploads, each on its own node (etcd-snapshot.sh's textfile): the newest
+      // of them counts. No node exporting it for the same window (a leader that never uploaded,
+      // every control-plane node replaced) is stale too.
+      expr: `time() - max(${metric}) > ${stale} or absent_over_time(${metric}[${stale / 60}m])`,
+      severity: 'warning',
+      summary: `No etcd snapshot uploaded for ${stale / 60} minutes (2 snapshot intervals): a restore would lose everything since (runbook: etcd-restore).`,
+    },
   ];
 }
 
-/** PrometheusRules for etcd quorum, nodes not ready per zone, unschedulable pods and zone imbalance. */
+/** PrometheusRules for etcd quorum and snapshot freshness, nodes not ready per zone, unschedulable pods and zone imbalance. */
 export class MonitoringAlerts extends AddOnBase<MonitoringAlertsProps> {
   readonly id = 'monitoring-alerts';
   readonly layer = 'infra-configs' as const;
@@ -68,7 +88,7 @@ export class MonitoringAlerts extends AddOnBase<MonitoringAlertsProps> {
         groups: [
           {
             name: 'platform-availability',
-            rules: availabilityAlerts(props).map((r) => ({
+            rules: availabilityAlerts(props, ctx.cluster.backups).map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
               for: props.for,

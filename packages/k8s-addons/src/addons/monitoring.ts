@@ -1,9 +1,9 @@
-import { ALERT_RECEIVER_SECRET, ETCD_METRICS_PORT, NODE_EXPORTER_PORT } from '@platform/platform-config';
+import { ALERT_RECEIVER_SECRET, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, NODE_EXPORTER_TEXTFILE_DIR } from '@platform/platform-config';
 import type { Chart } from 'cdk8s';
 import type { AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
 import { KUBE_PROMETHEUS_STACK_RELEASE } from '../releases';
-import { fastEvictionTolerations, ZONE_KEY } from '../scheduling';
+import { FAST_EVICTION_SECONDS, fastEvictionTolerations, ZONE_KEY } from '../scheduling';
 import { Cilium } from './cilium';
 import { EbsCsiDriver, GP3_STORAGE_CLASS } from './ebs-csi';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
@@ -79,6 +79,19 @@ function spreadByName(name: string) {
   return [{ maxSkew: 1, topologyKey: ZONE_KEY, whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'app.kubernetes.io/name': name } } }];
 }
 
+/** Where node-exporter sees the host's textfile directory (read-only). */
+const TEXTFILE_MOUNT = '/host/textfile';
+
+/**
+ * node-exporter arguments. Helm replaces lists, so the chart's own two filesystem filters
+ * (kube-prometheus-stack's values.yaml) are repeated before the textfile directory.
+ */
+export const NODE_EXPORTER_ARGS = [
+  '--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|var/lib/docker/.+|var/lib/kubelet/.+)($|/)',
+  '--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$',
+  `--collector.textfile.directory=${TEXTFILE_MOUNT}`,
+] as const;
+
 /**
  * PDB values for the chart's Prometheus and Alertmanager: one pod down at a time. The chart
  * defaults `minAvailable: 1` and renders every truthy bound, and a PDB with both bounds is
@@ -114,7 +127,7 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
   }
 
   protected chartValues(props: MonitoringProps, ctx: AddOnContext): Record<string, unknown> {
-    const tolerations = fastEvictionTolerations(30);
+    const tolerations = fastEvictionTolerations(FAST_EVICTION_SECONDS);
     return {
       // etcd's plain-HTTP metrics listener (node-bootstrap sets listen-metrics-urls; the
       // control-plane security group admits it): the client port 2379 needs client certificates.
@@ -122,8 +135,19 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
       ...UNSCRAPABLE_COMPONENTS,
       defaultRules: { rules: { ...UNSCRAPABLE_COMPONENT_RULES } },
       // The node security groups open exactly this port (platform-config) to the workers.
-      'prometheus-node-exporter': { service: { port: NODE_EXPORTER_PORT, targetPort: NODE_EXPORTER_PORT } },
-      'kube-state-metrics': { metricLabelsAllowlist: [`nodes=[${ZONE_KEY}]`] },
+      'prometheus-node-exporter': {
+        service: { port: NODE_EXPORTER_PORT, targetPort: NODE_EXPORTER_PORT },
+        // Host scripts' metrics (etcd-snapshot.sh's last upload, platform-config
+        // ETCD_SNAPSHOT_METRIC); DirectoryOrCreate: workers have no writer, the pod still starts.
+        extraArgs: [...NODE_EXPORTER_ARGS],
+        extraHostVolumeMounts: [{ name: 'textfile', hostPath: NODE_EXPORTER_TEXTFILE_DIR, type: 'DirectoryOrCreate', mountPath: TEXTFILE_MOUNT, readOnly: true }],
+      },
+      // One replica: every replica would export every series, doubling the sums alerts use
+      // (the chart's sharding is a StatefulSet with its own trade-offs). Monitoring only.
+      'kube-state-metrics': { metricLabelsAllowlist: [`nodes=[${ZONE_KEY}]`], tolerations },
+      // The operator is not leader-elected (the chart runs one); it only reconciles, and the
+      // Prometheus and Alertmanager pods it made keep running while it is rescheduled.
+      prometheusOperator: { tolerations },
       prometheus: {
         prometheusSpec: {
           // Every alert (the chart's too) carries the cluster, which Alertmanager groups by.
@@ -152,6 +176,8 @@ export class Monitoring extends HelmAddOn<MonitoringProps> {
         },
         podDisruptionBudget: { ...ONE_AT_A_TIME_PDB },
       },
+      // One replica on purpose: Grafana keeps users, sessions and settings in its SQLite file per
+      // pod, so a second replica would log users out at random. Dashboards only (ha-check says so).
       grafana: { replicas: 1, tolerations },
     };
   }

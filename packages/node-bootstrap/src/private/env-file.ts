@@ -1,4 +1,4 @@
-import { bootstrapNames, CORE_ADDONS, FAILOVER_ACCESS, failoverKubeconfigNames, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, CORE_ADDONS, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
@@ -60,6 +60,9 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['SNAPSHOT_PREFIX', extra.etcdSnapshotPrefix],
       ['SNAPSHOT_RETENTION_DAYS', snapshots.retentionDays],
       ['SNAPSHOT_KEEP_MIN', snapshots.keepAtLeast],
+      // node-exporter textfile of the last successful upload (k8s-addons' EtcdSnapshotStale).
+      ['SNAPSHOT_METRIC', ETCD_SNAPSHOT_METRIC.name],
+      ['SNAPSHOT_METRIC_FILE', ETCD_SNAPSHOT_METRIC.file],
       ['CILIUM_REPO', CORE_ADDONS.cilium.repository],
       ['CILIUM_VERSION', CORE_ADDONS.cilium.version],
       ['CCM_REPO', CORE_ADDONS.awsCloudController.repository],
