@@ -145,13 +145,14 @@ const cloudController: Extractor = (values) => [
   { kind: 'DaemonSet', labels: { 'k8s-app': 'aws-cloud-controller-manager' }, podSpec: podSpecFrom(values, '', { requests: { cpu: '200m' }, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } }) },
 ];
 
-/** Cilium 1.18: the agent DaemonSet and the operator (`operator.replicas` 2, required host anti-affinity, no zone spread). */
+/** Cilium 1.18: the agent DaemonSet and the operator (`operator.replicas` 2, required host anti-affinity, no zone spread, `operator.podDisruptionBudget` off, maxUnavailable 1). */
 const cilium: Extractor = (values, release): ChartComponent[] => [
   { component: 'agent', kind: 'DaemonSet', labels: { 'k8s-app': 'cilium' }, podSpec: podSpecFrom(values, '', { tolerations: [{ operator: 'Exists' }] }) },
   {
     component: 'operator',
     kind: 'Deployment',
     replicas: count(values, 'operator.replicas', 2, release),
+    pdb: pdbOf(values, 'operator.podDisruptionBudget', false, { maxUnavailable: 1 }),
     labels: { 'io.cilium/app': 'operator', name: 'cilium-operator' },
     podSpec: podSpecFrom(values, 'operator.', {
       nodeSelector: { 'kubernetes.io/os': 'linux' },
@@ -187,7 +188,7 @@ const kubePrometheusStack: Extractor = (values, release) => {
       labels: { 'app.kubernetes.io/name': 'alertmanager', alertmanager: `${release.name}-alertmanager` },
       podSpec: podSpecFrom(values, 'alertmanager.alertmanagerSpec.'),
     },
-    { component: 'grafana', kind: 'Deployment', replicas: count(values, 'grafana.replicas', 1, release), labels: helmLabels('grafana', release.name), podSpec: podSpecFrom(values, 'grafana.'), notCritical: 'dashboards only' },
+    { component: 'grafana', kind: 'Deployment', replicas: count(values, 'grafana.replicas', 1, release), labels: helmLabels('grafana', release.name), podSpec: podSpecFrom(values, 'grafana.'), notCritical: 'dashboards only; one replica because users and sessions live in a SQLite file per pod' },
     { component: 'operator', kind: 'Deployment', replicas: 1, labels: { app: `${release.name}-operator` }, podSpec: podSpecFrom(values, 'prometheusOperator.'), notCritical: 'reconciles Prometheus and Alertmanager; running pods keep working' },
     { component: 'kube-state-metrics', kind: 'Deployment', replicas: count(values, 'kube-state-metrics.replicas', 1, release), labels: helmLabels('kube-state-metrics', release.name), podSpec: podSpecFrom(values, 'kube-state-metrics.'), notCritical: monitoringOnly },
     { component: 'node-exporter', kind: 'DaemonSet', labels: helmLabels('prometheus-node-exporter', release.name), podSpec: podSpecFrom(values, 'prometheus-node-exporter.', { tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }] }) },
