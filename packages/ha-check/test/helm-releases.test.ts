@@ -67,7 +67,7 @@ describe('HelmRelease add-ons are workloads, from their values', () => {
     const report = check(fixtureWith(helmRelease('kube-prometheus-stack', 'monitoring', 'kube-prometheus-stack', { grafana: { replicas: 1, tolerations: fastEviction } })));
     expect(report.findings.find((x) => x.subject === 'HelmRelease/monitoring/kube-prometheus-stack:grafana' && x.id === 'workload.single-replica')).toMatchObject({
       severity: 'warning',
-      message: 'one replica: losing its AZ takes the workload down until the pod is rescheduled (dashboards only)',
+      message: 'one replica: losing its AZ takes the workload down until the pod is rescheduled (dashboards only; one replica because users and sessions live in a SQLite file per pod)',
     });
     // Prometheus and Alertmanager at the chart default (1 replica each) are in the alerting path: errors under tolerateAzLoss.
     expect(report.findings.filter((x) => x.severity === 'error').map((x) => x.subject)).toEqual(['HelmRelease/monitoring/kube-prometheus-stack:alertmanager', 'HelmRelease/monitoring/kube-prometheus-stack:prometheus']);
