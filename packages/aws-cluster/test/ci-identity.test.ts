@@ -53,7 +53,7 @@ describe('CiIdentityStack', () => {
     expect(inline).toHaveLength(2);
     for (const policy of inline) {
       const actions = Synth.policy(policy.policy).Statement.flatMap((s: Attributes) => [s.Action].flat() as string[]);
-      expect(actions.filter((a) => !/^(s3:(Get|List)|kms:Decrypt$)/.test(a)), policy.name).toEqual([]);
+      expect(actions.filter((a: string) => !/^(s3:(Get|List)|kms:Decrypt$)/.test(a)), policy.name).toEqual([]);
     }
   });
 
