@@ -114,7 +114,7 @@ function assemble(input: PlanCommentInput, plan: string, ha: string, manifests: 
   const footer = [`commit \`${input.commit.slice(0, 12)}\``, input.runUrl ? `[workflow run](${input.runUrl})` : '', `full plan: artifact \`${input.artifact}\``]
     .filter(Boolean)
     .join(' · ');
-  return [
+  return joinSections([
     planMarker(input.stack),
     `### Terraform plan: \`${input.stack}\`${where}`,
     input.note ? `> ${input.note}` : '',
@@ -124,10 +124,7 @@ function assemble(input: PlanCommentInput, plan: string, ha: string, manifests: 
     ha,
     manifests,
     `<sub>${footer}</sub>`,
-  ]
-    .filter((s) => s !== '')
-    .join('\n\n')
-    .concat('\n');
+  ]);
 }
 
 /**
@@ -193,17 +190,14 @@ export interface ClusterCommentInput {
 
 function assembleCluster(input: ClusterCommentInput, ha: string, manifests: string): string {
   const footer = [`commit \`${input.commit.slice(0, 12)}\``, input.runUrl ? `[workflow run](${input.runUrl})` : '', `artifact \`${input.artifact}\``].filter(Boolean).join(' · ');
-  return [
+  return joinSections([
     clusterMarker(input.cluster),
     `### Manifests: cluster \`${input.cluster}\``,
     `No Terraform stack of \`${input.cluster}\` is affected; \`${input.because}\` changes what Flux reconciles from \`${input.manifestsPath}/\`.`,
     ha,
     manifests,
     `<sub>${footer}</sub>`,
-  ]
-    .filter((s) => s !== '')
-    .join('\n\n')
-    .concat('\n');
+  ]);
 }
 
 /**
@@ -230,4 +224,9 @@ export function renderClusterComment(input: ClusterCommentInput, limit: number =
   const out = assembleCluster(input, ha, manifests);
   if (out.length > limit) throw new Error(`comment for cluster ${input.cluster} is ${out.length} characters even after truncation; limit ${limit}`);
   return out;
+}
+
+/** A comment's sections, the empty ones left out, a blank line between. */
+function joinSections(sections: readonly string[]): string {
+  return `${sections.filter((section) => section !== '').join('\n\n')}\n`;
 }

@@ -12,6 +12,7 @@ import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { git, tempRepo, writeFiles } from './support/git';
 import { FIXTURES } from './support/plans';
+import { envOverride } from './support/env';
 
 /**
  * The applied tag and the merged pull requests read through the GitHub API, as the apply job
@@ -127,13 +128,8 @@ describe('pipeline:apply --sha through the API (no origin remote, no local histo
   let workspace: string;
   let summaryFile: string;
   const stack = platform.namesOf('production').stack;
-  const saved: Record<string, string | undefined> = {};
-  const setEnv = (env: Record<string, string>) => {
-    for (const [k, v] of Object.entries(env)) {
-      if (!(k in saved)) saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  };
+  const env = envOverride();
+  const setEnv = env.set;
 
   beforeAll(() => {
     tf = fakeTerraform();
@@ -148,10 +144,7 @@ describe('pipeline:apply --sha through the API (no origin remote, no local histo
     setEnv({ ...tf.env(), GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_STEP_SUMMARY: summaryFile });
   });
   afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    env.restore();
     rmSync(workspace, { recursive: true, force: true });
   });
   beforeEach(() => {

@@ -13,6 +13,7 @@ import type { TerraformRunner } from '../src/terraform';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { change, FIXTURES, recordedPlan } from './support/plans';
+import { envOverride } from './support/env';
 
 /**
  * pipeline:apply over several stacks, as the apply workflow's one job runs it: dependency
@@ -195,15 +196,9 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
   let gh: FakeGitHub;
   let repo: string;
   let summaryFile: string;
-  const saved: Record<string, string | undefined> = {};
+  const env = envOverride();
+  const setEnv = env.set;
   const SHA = 'abc123def456';
-
-  const setEnv = (env: Record<string, string>) => {
-    for (const [k, v] of Object.entries(env)) {
-      if (!(k in saved)) saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  };
 
   beforeAll(async () => {
     tf = fakeTerraform();
@@ -231,10 +226,7 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
   });
   afterAll(async () => {
     vi.restoreAllMocks();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    env.restore();
     await gh?.close();
   });
 

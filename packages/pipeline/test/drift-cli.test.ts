@@ -9,6 +9,7 @@ import { pipelinePaths } from '../src/paths';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { change } from './support/plans';
+import { envOverride } from './support/env';
 
 /** pipeline:drift as drift.yml runs it for one stack: a read-only plan, then one issue per stack. */
 
@@ -19,13 +20,8 @@ describe('pipeline:drift --stack (cloud mode, terraform on PATH)', () => {
   let tf: FakeTerraform;
   let gh: FakeGitHub;
   let repo: string;
-  const saved: Record<string, string | undefined> = {};
-  const setEnv = (env: Record<string, string>) => {
-    for (const [k, v] of Object.entries(env)) {
-      if (!(k in saved)) saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  };
+  const env = envOverride();
+  const setEnv = env.set;
   const plan = (changes: number) =>
     writeFileSync(join(pipelinePaths(repo).stacksDir, stack, 'fake-plan.json'), JSON.stringify({ format_version: '1.2', resource_changes: Array.from({ length: changes }, (_, i) => change('aws_autoscaling_group', `pool-${i}`, ['update'])) }));
 
@@ -42,10 +38,7 @@ describe('pipeline:drift --stack (cloud mode, terraform on PATH)', () => {
   });
   afterAll(async () => {
     vi.restoreAllMocks();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    env.restore();
     await gh?.close();
   });
 
