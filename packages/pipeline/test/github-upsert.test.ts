@@ -9,6 +9,7 @@ import { clusterMarker, noLongerAffectedComment, noLongerManifestOnlyComment, pl
 import { GitHubClient, GitHubError } from '../src/github';
 import { DRIFT_LABEL, driftMarker, markNonManifestOnlyComments, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../src/upsert';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
+import { envOverride } from './support/env';
 
 let gh: FakeGitHub;
 let client: GitHubClient;
@@ -137,8 +138,8 @@ describe('markUnaffectedComments', () => {
     const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') };
     writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 5, head: { sha: 'feedfacefeedfacefeed' } } }));
     writeFileSync(env.GITHUB_STEP_SUMMARY, '');
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
+    const saved = envOverride();
+    saved.set(env);
     const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       expect(await main(['unaffected-comments', '--stacks', JSON.stringify(['staging-cluster', 'ci-identity']), '--sha', HEAD], dir)).toBe(0);
@@ -150,10 +151,7 @@ describe('markUnaffectedComments', () => {
       expect(gh.comments.get(5)?.find((c) => c.id === 3)?.body).toBe(noLongerAffectedComment('staging-cluster', 'feedfacefeedfacefeed'));
     } finally {
       quiet.mockRestore();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      saved.restore();
     }
   });
 });
@@ -193,8 +191,8 @@ describe('cluster comments of manifest-only clusters', () => {
     const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') };
     writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 9, head: { sha: HEAD } } }));
     writeFileSync(env.GITHUB_STEP_SUMMARY, '');
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
+    const saved = envOverride();
+    saved.set(env);
     const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const quietErr = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
@@ -207,10 +205,7 @@ describe('cluster comments of manifest-only clusters', () => {
     } finally {
       quiet.mockRestore();
       quietErr.mockRestore();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      saved.restore();
     }
   });
 });

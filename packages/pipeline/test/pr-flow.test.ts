@@ -12,6 +12,7 @@ import { PROTECTED_DESTROY_LABEL, UNBLOCK_HINT, protectedDestroyGate, protectedD
 import { offlineUnavailableReason, PROVIDER_MIRROR } from '../src/terraform';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { buildPullRequestRepo, type PullRequestRepo } from './support/pr-repo';
+import { envOverride } from './support/env';
 
 /**
  * The pull-request flow end to end, with real terraform (offline, provider mirror) in a
@@ -203,22 +204,16 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
     describe('pipeline:apply --dry-run (plans again, asks GitHub for the labels of the merged PR)', () => {
       let gh: FakeGitHub;
       let summaryFile: string;
-      const saved: Record<string, string | undefined> = {};
+      const saved = envOverride();
       const env = (): Record<string, string> => ({ GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: `${platform.settings.github.owner}/${platform.settings.github.repository}`, GITHUB_API_URL: gh.url, GITHUB_STEP_SUMMARY: summaryFile });
 
       beforeAll(async () => {
         gh = await startFakeGitHub(`${platform.settings.github.owner}/${platform.settings.github.repository}`);
         summaryFile = join(mkdtempSync(join(tmpdir(), 'pipeline-summary-')), 'summary.md');
-        for (const [k, v] of Object.entries(env())) {
-          saved[k] = process.env[k];
-          process.env[k] = v;
-        }
+        saved.set(env());
       });
       afterAll(async () => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
+        saved.restore();
         await gh?.close();
       });
 

@@ -9,6 +9,7 @@ import { pipelinePaths } from '../src/paths';
 import { runPullRequestFlow, type PullRequestFlowResult } from '../src/pr-flow';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { git, tempRepo, writeFiles } from './support/git';
+import { envOverride } from './support/env';
 
 /**
  * A pull request that only changes manifests: an add-on source file (every cluster) selects
@@ -107,7 +108,7 @@ describe('a manifest-only pull request', () => {
   describe('pipeline:pr --cluster <name> --post (the clusters job)', () => {
     let gh: FakeGitHub;
     let dir: string;
-    const saved: Record<string, string | undefined> = {};
+    const saved = envOverride();
     const repository = `${platform.settings.github.owner}/${platform.settings.github.repository}`;
 
     beforeAll(async () => {
@@ -115,16 +116,10 @@ describe('a manifest-only pull request', () => {
       dir = mkdtempSync(join(tmpdir(), 'pipeline-manifest-only-env-'));
       const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md'), PIPELINE_PROVIDER_MIRROR: '/nonexistent-mirror' };
       writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 12 } }));
-      for (const [k, v] of Object.entries(env)) {
-        saved[k] = process.env[k];
-        process.env[k] = v;
-      }
+      saved.set(env);
     });
     afterAll(async () => {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      saved.restore();
       await gh.close();
     });
 
