@@ -4,6 +4,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
 
 const PREP = ['swapoff', 'modprobe', 'sysctl', 'apt-get', 'apt-mark', 'containerd', 'systemctl', 'dpkg-query', 'curl', 'gpg', 'aws', 'etcdctl'];
+/** What every run does, prepared or not: swap off, kernel modules and sysctls. */
+const LOCAL_SETTINGS = ['swapoff -a', 'modprobe overlay', 'modprobe br_netfilter', 'sysctl --system'];
+/** A node that is not prepared yet: containerd from apt, then the installed kubeadm's version. */
+const CONTAINERD_AND_VERSION_CHECK = [
+  'apt-get update -q',
+  'apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip',
+  'containerd config default',
+  'systemctl restart containerd',
+  'systemctl enable --now containerd',
+  'dpkg-query -W -f=${Version} kubeadm',
+];
 const FSTAB = 'UUID=1 / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n# /old none swap sw 0 0\n';
 
 const nodes: FakeNode[] = [];
@@ -39,16 +50,8 @@ describe('node-prep.sh', () => {
     const keyFetch = calls.slice(10, 12).sort();
     expect(keyFetch).toEqual(['curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key', `gpg --dearmor --yes -o ${sysroot}/etc/apt/keyrings/kubernetes-apt-keyring.gpg`]);
     expect([...calls.slice(0, 10), ...keyFetch, ...calls.slice(12)]).toEqual([
-      'swapoff -a',
-      'modprobe overlay',
-      'modprobe br_netfilter',
-      'sysctl --system',
-      'apt-get update -q',
-      'apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip',
-      'containerd config default',
-      'systemctl restart containerd',
-      'systemctl enable --now containerd',
-      'dpkg-query -W -f=${Version} kubeadm',
+      ...LOCAL_SETTINGS,
+      ...CONTAINERD_AND_VERSION_CHECK,
       'curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key',
       `gpg --dearmor --yes -o ${sysroot}/etc/apt/keyrings/kubernetes-apt-keyring.gpg`,
       'apt-get update -q',
@@ -76,10 +79,7 @@ describe('node-prep.sh', () => {
     const again = run();
     expect(again.status, again.stderr).toBe(0);
     expect(callsOf(again.calls, ...PREP)).toEqual([
-      'swapoff -a',
-      'modprobe overlay',
-      'modprobe br_netfilter',
-      'sysctl --system',
+      ...LOCAL_SETTINGS,
       // The pinned versions are still what is installed.
       'dpkg-query -W -f=${Version} kubeadm',
       'aws --version',
@@ -96,16 +96,8 @@ describe('node-prep.sh', () => {
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     expect(callsOf(result.calls, ...PREP)).toEqual([
-      'swapoff -a',
-      'modprobe overlay',
-      'modprobe br_netfilter',
-      'sysctl --system',
-      'apt-get update -q',
-      'apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip',
-      'containerd config default',
-      'systemctl restart containerd',
-      'systemctl enable --now containerd',
-      'dpkg-query -W -f=${Version} kubeadm',
+      ...LOCAL_SETTINGS,
+      ...CONTAINERD_AND_VERSION_CHECK,
       'aws --version',
     ]);
     expect(node.file(join(node.state, 'node-prep.done'))).toBe('kubernetes=1.34.1 aws-cli=2.27.0 etcd=none\n');
