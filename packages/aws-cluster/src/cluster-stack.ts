@@ -203,7 +203,6 @@ export class ClusterStack extends TerraformStack {
       worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
       control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
       worker_asg_names: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
-      fis_experiment_template_id: { value: chaos.templateId, description: 'Game-day AZ-failure experiment of the first AZ (fis_experiment_template_ids has every AZ)' },
       fis_experiment_template_ids: { value: chaos.templateIds, description: 'Game-day AZ-failure experiment per AZ (AZ -> template id); game-day picks the one of its input AZ' },
       fis_role_arn: { value: chaos.roleArn, description: 'Role the experiment runs with' },
       ingress_load_balancer_dns_name: { value: ingress.loadBalancerDnsName, description: 'Public ingress NLB (TCP 80, 443)' },

@@ -14,8 +14,7 @@ import { formatDuration, httpProbe, runProbes, summarizeProbes, type Availabilit
 /** Outputs of `<cluster>-cluster` this script reads (`terraform output -json`). */
 export const CLUSTER_OUTPUTS = {
   apiEndpoint: 'api_endpoint',
-  fisTemplateId: 'fis_experiment_template_id',
-  /** Optional map AZ -> template id, preferred when a cluster has one template per AZ. */
+  /** AZ -> id of the AZ-failure template that takes that AZ away (one per AZ). */
   fisTemplateIdsByAz: 'fis_experiment_template_ids',
   availabilityZones: 'availability_zones',
   /** The cluster's own ingress NLB: the app is probed there, with its hostname as Host and SNI. */
@@ -38,50 +37,16 @@ export interface GameDayTarget {
   readonly app: { readonly url: string; readonly host: string } | undefined;
 }
 
-interface FisTemplateJson {
-  readonly tags?: Readonly<Record<string, string>>;
-  readonly target?: readonly { readonly filter?: readonly { readonly path: string; readonly values: readonly string[] }[]; readonly parameters?: Readonly<Record<string, string>> }[];
-}
-
-/**
- * The zones the cluster's AZ-failure template takes away, read from the synthesized stack
- * (`cdk.tf.json`): its instance filter on Placement.AvailabilityZone and its subnet target's
- * availabilityZoneIdentifier. The template is found by its Name tag, names.fisExperiment.
- */
-export function fisTemplateZones(platform: Platform, cluster: string, stackJson: { readonly resource?: Readonly<Record<string, Readonly<Record<string, unknown>>>> }): string[] {
-  const experiment = platform.namesOf(cluster).fisExperiment;
-  const templates = Object.values(stackJson.resource?.aws_fis_experiment_template ?? {}) as FisTemplateJson[];
-  const zones = new Set<string>();
-  for (const template of templates.filter((t) => t.tags?.Name === experiment)) {
-    for (const target of template.target ?? []) {
-      for (const filter of target.filter ?? []) if (filter.path === 'Placement.AvailabilityZone') filter.values.forEach((z) => zones.add(z));
-      const subnetZone = target.parameters?.availabilityZoneIdentifier;
-      if (subnetZone) zones.add(subnetZone);
-    }
-  }
-  return [...zones].sort();
-}
-
-/**
- * What to start and probe. `templateZones` (fisTemplateZones) guards the single-template
- * case: that template takes away one fixed zone, and a report titled with another zone
- * would be wrong, so any other zone is refused.
- */
-export function gameDayTarget(platform: Platform, cluster: string, az: string, outputs: Record<string, unknown>, templateZones: readonly string[]): GameDayTarget {
+/** What to start and probe for a game day that takes `az` away. */
+export function gameDayTarget(platform: Platform, cluster: string, az: string, outputs: Record<string, unknown>): GameDayTarget {
   const definition = platform.cluster(cluster);
   if (!definition.availabilityZones.includes(az)) {
     throw new Error(`availability zone ${JSON.stringify(az)} is not one of ${cluster}'s zones; expected one of ${definition.availabilityZones.join(', ')}`);
   }
-  const byAz = outputs[CLUSTER_OUTPUTS.fisTemplateIdsByAz] as Record<string, string> | undefined;
   const stack = platform.namesOf(cluster).stack;
-  if (!byAz?.[az] && (templateZones.length !== 1 || templateZones[0] !== az)) {
-    throw new Error(
-      `availability zone ${JSON.stringify(az)}: the ${platform.namesOf(cluster).fisExperiment} experiment of stack ${stack} takes away ${templateZones.join(', ') || 'no zone it names'}; expected that zone, or a template for ${az} (output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz})`,
-    );
-  }
-  const templateId = byAz?.[az] ?? outputs[CLUSTER_OUTPUTS.fisTemplateId];
+  const templateId = (outputs[CLUSTER_OUTPUTS.fisTemplateIdsByAz] as Record<string, unknown> | undefined)?.[az];
   if (typeof templateId !== 'string' || templateId === '') {
-    throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${az}] or ${CLUSTER_OUTPUTS.fisTemplateId}; apply it first`);
+    throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${az}]; apply it first`);
   }
   const api = outputs[CLUSTER_OUTPUTS.apiEndpoint];
   if (typeof api !== 'string' || api === '') throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.apiEndpoint}`);

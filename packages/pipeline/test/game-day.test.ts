@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { CLUSTER_OUTPUTS, fisTemplateZones, gameDayTarget, insecureHttpsProbe, renderGameDaySummary } from '../src/game-day';
+import { CLUSTER_OUTPUTS, gameDayTarget, insecureHttpsProbe, renderGameDaySummary } from '../src/game-day';
 import { summarizeProbes } from '../src/probes';
 import { synthInfraStacks } from './support/infra-synth';
 
@@ -11,32 +11,24 @@ const CLUSTER = 'production';
 const names = platform.namesOf(CLUSTER);
 const [zoneA, zoneB] = platform.cluster(CLUSTER).availabilityZones;
 const INGRESS = 'production-ingress-0123456789abcdef.elb.ap-northeast-2.amazonaws.com';
-const outputs = { [CLUSTER_OUTPUTS.fisTemplateId]: 'EXT1a2b3c', [CLUSTER_OUTPUTS.apiEndpoint]: 'api.production.internal', [CLUSTER_OUTPUTS.ingressDnsName]: INGRESS };
+const outputs = { [CLUSTER_OUTPUTS.fisTemplateIdsByAz]: { [zoneA]: 'EXT1a2b3c' }, [CLUSTER_OUTPUTS.apiEndpoint]: 'api.production.internal', [CLUSTER_OUTPUTS.ingressDnsName]: INGRESS };
 
-describe('fisTemplateZones on the synthesized cluster stack', () => {
+describe('the synthesized cluster stack', () => {
   let stackJson: Record<string, unknown>;
   beforeAll(() => {
     stackJson = synthInfraStacks()(names.stack);
   }, 120_000);
-
-  it('reads every zone: one AZ-failure template per zone of the cluster', () => {
-    expect(fisTemplateZones(platform, CLUSTER, stackJson)).toEqual([...platform.cluster(CLUSTER).availabilityZones].sort());
-  });
 
   it('outputs the template of each zone for game day to pick', () => {
     const output = (stackJson.output as Record<string, { value: unknown }>)[CLUSTER_OUTPUTS.fisTemplateIdsByAz];
     expect(Object.keys(output.value as Record<string, string>)).toEqual([...platform.cluster(CLUSTER).availabilityZones]);
     expect((stackJson.output as Record<string, unknown>)[CLUSTER_OUTPUTS.ingressDnsName]).toBeDefined();
   });
-
-  it('finds nothing in a stack without the template', () => {
-    expect(fisTemplateZones(platform, CLUSTER, { resource: {} })).toEqual([]);
-  });
 });
 
 describe('gameDayTarget', () => {
   it('starts the template for its zone and probes the API readyz and the sample app through the cluster\'s own ingress', () => {
-    expect(gameDayTarget(platform, CLUSTER, zoneA, outputs, [zoneA])).toEqual({
+    expect(gameDayTarget(platform, CLUSTER, zoneA, outputs)).toEqual({
       templateId: 'EXT1a2b3c',
       apiUrl: 'https://api.production.internal:6443/readyz',
       app: { url: `https://${INGRESS}/`, host: platform.names.appHostname },
@@ -47,7 +39,7 @@ describe('gameDayTarget', () => {
     for (const cluster of ['staging', 'dr']) {
       const [zone] = platform.cluster(cluster).availabilityZones;
       const own = { [CLUSTER_OUTPUTS.fisTemplateIdsByAz]: { [zone]: `EXT-${cluster}` }, [CLUSTER_OUTPUTS.apiEndpoint]: `api.${cluster}.internal`, [CLUSTER_OUTPUTS.ingressDnsName]: `${cluster}-ingress.elb.amazonaws.com` };
-      const target = gameDayTarget(platform, cluster, zone, own, [...platform.cluster(cluster).availabilityZones]);
+      const target = gameDayTarget(platform, cluster, zone, own);
       expect(target.apiUrl).toBe(`https://api.${cluster}.internal:6443/readyz`);
       expect(target.app).toEqual({ url: `https://${cluster}-ingress.elb.amazonaws.com/`, host: platform.names.appHostname });
       expect(target.app?.url).not.toContain(platform.names.appHostname as string);
@@ -57,41 +49,27 @@ describe('gameDayTarget', () => {
 
   it('asks for an apply when the stack has no ingress output', () => {
     const { [CLUSTER_OUTPUTS.ingressDnsName]: _ingress, ...withoutIngress } = outputs;
-    expect(() => gameDayTarget(platform, CLUSTER, zoneA, withoutIngress, [zoneA])).toThrow(`stack ${names.stack} has no output ${CLUSTER_OUTPUTS.ingressDnsName}; apply it first`);
+    expect(() => gameDayTarget(platform, CLUSTER, zoneA, withoutIngress)).toThrow(`stack ${names.stack} has no output ${CLUSTER_OUTPUTS.ingressDnsName}; apply it first`);
   });
 
   it('takes the template of the input zone out of the per-zone map, for every zone', () => {
     const zones = platform.cluster(CLUSTER).availabilityZones;
     const byAz = { ...outputs, [CLUSTER_OUTPUTS.fisTemplateIdsByAz]: Object.fromEntries(zones.map((z) => [z, `EXT-${z}`])) };
-    for (const zone of zones) expect(gameDayTarget(platform, CLUSTER, zone, byAz, [...zones]).templateId).toBe(`EXT-${zone}`);
+    for (const zone of zones) expect(gameDayTarget(platform, CLUSTER, zone, byAz).templateId).toBe(`EXT-${zone}`);
   });
 
-  it('refuses a zone with several templates synthesized but no per-zone output yet (stack not applied)', () => {
-    const zones = [...platform.cluster(CLUSTER).availabilityZones];
-    expect(() => gameDayTarget(platform, CLUSTER, zoneB, outputs, zones)).toThrow(`expected that zone, or a template for ${zoneB} (output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz})`);
-  });
-
-  it('refuses a zone the single template does not take away, instead of mislabelling the report', () => {
-    expect(() => gameDayTarget(platform, CLUSTER, zoneB, outputs, [zoneA])).toThrow(
-      `availability zone "${zoneB}": the ${names.fisExperiment} experiment of stack ${names.stack} takes away ${zoneA}; expected that zone, or a template for ${zoneB} (output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz})`,
-    );
-  });
-
-  it('takes the per-zone template when the stack outputs one', () => {
-    const byAz = { ...outputs, [CLUSTER_OUTPUTS.fisTemplateIdsByAz]: { [zoneB]: 'EXTzoneB' } };
-    expect(gameDayTarget(platform, CLUSTER, zoneB, byAz, [zoneA]).templateId).toBe('EXTzoneB');
+  it('asks for an apply when the per-zone map has no template for the input zone', () => {
+    expect(() => gameDayTarget(platform, CLUSTER, zoneB, outputs)).toThrow(`stack ${names.stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${zoneB}]; apply it first`);
   });
 
   it('refuses a zone outside the cluster', () => {
-    expect(() => gameDayTarget(platform, CLUSTER, 'us-east-1a', outputs, [zoneA])).toThrow(
+    expect(() => gameDayTarget(platform, CLUSTER, 'us-east-1a', outputs)).toThrow(
       `availability zone "us-east-1a" is not one of production's zones; expected one of ${platform.cluster(CLUSTER).availabilityZones.join(', ')}`,
     );
   });
 
   it('asks for an apply when the stack has no template output', () => {
-    expect(() => gameDayTarget(platform, CLUSTER, zoneA, { [CLUSTER_OUTPUTS.apiEndpoint]: 'x' }, [zoneA])).toThrow(
-      `stack ${names.stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${zoneA}] or ${CLUSTER_OUTPUTS.fisTemplateId}; apply it first`,
-    );
+    expect(() => gameDayTarget(platform, CLUSTER, zoneA, { [CLUSTER_OUTPUTS.apiEndpoint]: 'x' })).toThrow(`stack ${names.stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${zoneA}]; apply it first`);
   });
 });
 

@@ -50,8 +50,6 @@ export function azFailureTemplateId(zone: string, availabilityZones: readonly st
 export class AzFailureExperiment extends Construct {
   /** Template id per AZ, in the order of `availabilityZones`. */
   readonly templateIds: Readonly<Record<string, string>>;
-  /** The template of the first target AZ (the stack output `fis_experiment_template_id` kept for older callers). */
-  readonly templateId: string;
   readonly roleArn: string;
 
   constructor(scope: Construct, id: string, props: AzFailureExperimentProps) {
@@ -130,7 +128,6 @@ export class AzFailureExperiment extends Construct {
       ids[zone] = template.id;
     }
     this.templateIds = ids;
-    this.templateId = ids[props.availabilityZones.find((z) => zones.includes(z)) as string];
     this.roleArn = role.arn;
   }
 }

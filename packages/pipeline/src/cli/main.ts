@@ -8,7 +8,7 @@ import { applyOrder, applyStacks, renderApplySummary } from '../apply';
 import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
 import { appliedBeyondOnGitHub, mergedPullRequestsSinceApplied } from '../applied-ref-github';
 import { clusterMarker, planMarker } from '../comment';
-import { fisTemplateZones, gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
+import { gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
 import { changedFilesSince, hasRemote, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
@@ -323,8 +323,7 @@ const commands: Record<string, Command> = {
     const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, az: { type: 'string' }, 'max-minutes': { type: 'string' }, 'interval-ms': { type: 'string' } } });
     if (!values.cluster || !values.az) throw new UsageError('--cluster <name> and --az <zone> are required');
     const stackDir = join(paths.stacksDir, platform.namesOf(values.cluster).stack);
-    const zones = fisTemplateZones(platform, values.cluster, JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')));
-    const target = gameDayTarget(platform, values.cluster, values.az, stackOutputs(stackDir), zones);
+    const target = gameDayTarget(platform, values.cluster, values.az, stackOutputs(stackDir));
     const region = platform.cluster(values.cluster).region;
     const aws = (...a: string[]) => JSON.parse(execOk('aws', [...a, '--region', region, '--output', 'json'])) as { experiment: { id: string; state: { status: string } } };
     const started = aws('fis', 'start-experiment', '--experiment-template-id', target.templateId, '--tags', `GameDay=${values.cluster}-${values.az}`);
