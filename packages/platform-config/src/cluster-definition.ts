@@ -144,6 +144,13 @@ export const clusterDefinitionSchema = z.strictObject({
 });
 
 export const platformSettingsSchema = z.strictObject({
+  /**
+   * A demo or test platform whose values are placeholders (documentation address ranges, a
+   * made-up hosted zone): validation lets them through and `pipeline apply` refuses to apply
+   * any of its stacks. A platform that is applied leaves it false, and validation then rejects
+   * placeholder values. @default false
+   */
+  example: z.boolean({ error: 'expected true or false' }).default(false),
   /** Short organisation prefix for globally unique names (S3 buckets). */
   organization: dnsLabel(12),
   github: z.strictObject({

@@ -6,6 +6,7 @@ import { INSTANCE_TYPES, KNOWN_INSTANCE_TYPES } from './instance-types';
 import { kubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from './kubernetes-versions';
 import { clusterNames } from './names';
 import { MAX_AVAILABILITY_ZONES } from './network-layout';
+import { documentationRangeOverlapping, isPlaceholderHostedZoneId, isReservedDomain, MIN_HOSTED_ZONE_ID_LENGTH, RESERVED_DOMAINS } from './placeholders';
 import { REGION_AVAILABILITY_ZONES, SUPPORTED_REGIONS } from './regions';
 
 const MIN_VPC_PREFIX = 16;
@@ -16,6 +17,9 @@ const MAX_DNS_NAME = 253;
 const MAX_DNS_LABEL = 63;
 
 type Report = (path: string, value: unknown, expected: string) => void;
+
+/** Placeholder values are allowed only on an example platform, which is never applied. */
+const REAL_PLATFORM_NOTE = 'while settings.example is false (a platform that is applied)';
 
 /** Largest number of members one AZ holds when `count` members go round-robin over `zones`. */
 export function largestZoneShare(count: number, zones: number): number {
@@ -112,6 +116,10 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
     const cidr = parseCidr(text);
     if (!cidr) report(`apiEndpoint.allowedCidrs[${i}]`, text, 'expected an IPv4 CIDR block with no host bits set');
     else if (cidr.prefix < 8) report(`apiEndpoint.allowedCidrs[${i}]`, text, 'expected a range of /8 or narrower (never the whole internet on the API)');
+    else if (!settings.example) {
+      const documentation = documentationRangeOverlapping(cidr);
+      if (documentation) report(`apiEndpoint.allowedCidrs[${i}]`, text, `expected the addresses of real clients, not a range overlapping the documentation range ${documentation} (RFC 5737, never routed) ${REAL_PLATFORM_NOTE}`);
+    }
   });
   if (cluster.apiEndpoint.dnsRecord && !settings.dns) {
     report('apiEndpoint.dnsRecord', cluster.apiEndpoint.dnsRecord, 'expected false while settings.dns is not set (the API alias record lives in its hosted zone)');
@@ -168,6 +176,15 @@ export function platformIssues(clusters: readonly ClusterDefinition[], settings:
   }
   if (primaries.length > 0 && settings.dns && settings.dns.ttlSeconds !== LOAD_BALANCER_ALIAS_TTL_SECONDS) {
     issues.push({ path: 'settings.dns.ttlSeconds', value: settings.dns.ttlSeconds, expected: `expected ${LOAD_BALANCER_ALIAS_TTL_SECONDS} when a failover pair exists: the failover records are aliases of the ingress load balancers, whose TTL Route 53 fixes at ${LOAD_BALANCER_ALIAS_TTL_SECONDS} s` });
+  }
+  if (settings.dns && !settings.example) {
+    const { hostedZoneName, hostedZoneId } = settings.dns;
+    if (isReservedDomain(hostedZoneName)) {
+      issues.push({ path: 'settings.dns.hostedZoneName', value: hostedZoneName, expected: `expected a zone you own, not one under a reserved name (${RESERVED_DOMAINS.join(', ')}: RFC 2606) ${REAL_PLATFORM_NOTE}` });
+    }
+    if (isPlaceholderHostedZoneId(hostedZoneId)) {
+      issues.push({ path: 'settings.dns.hostedZoneId', value: hostedZoneId, expected: `expected the id of the real zone (aws route53 list-hosted-zones-by-name), not a placeholder: ids have at least ${MIN_HOSTED_ZONE_ID_LENGTH} characters and spell no EXAMPLE ${REAL_PLATFORM_NOTE}` });
+    }
   }
   if (settings.dns) {
     const appHostname = `${settings.dns.appRecord}.${settings.dns.hostedZoneName}`;

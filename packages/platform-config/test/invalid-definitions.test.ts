@@ -23,6 +23,7 @@ function problems(input: PlatformInput): string[] {
 }
 
 const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
+const REAL = 'while settings.example is false (a platform that is applied)';
 
 // Each case: one wrong definition and the exact message it must produce.
 const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, string][] = [
@@ -104,7 +105,63 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['organization prefix too long for bucket names', (i) => (i.settings.organization = 'acme-corporation'), 'settings.organization: got "acme-corporation"; expected at most 12 characters (AWS resource name limits)'],
   ['bad GitHub owner', (i) => (i.settings.github.owner = 'acme corp'), 'settings.github.owner: got "acme corp"; expected a GitHub user or organisation name'],
   ['state region unknown', (i) => (i.settings.state.region = 'nowhere-1'), 'settings.state.region: got "nowhere-1"; expected one of ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-southeast-1, eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2'],
+  // Placeholders: allowed on the shipped example platform, rejected on one that is applied.
+  ['example switch not a boolean', (i) => (i.settings.example = 'yes'), 'settings.example: got "yes"; expected true or false'],
+  ['documentation range on a platform that is applied', (i) => (i.settings.example = false), `clusters[1].apiEndpoint.allowedCidrs[1]: got "198.51.100.0/24"; expected the addresses of real clients, not a range overlapping the documentation range 198.51.100.0/24 (RFC 5737, never routed) ${REAL}`],
+  ['range wider than a documentation range on a platform that is applied', (i) => {
+    i.settings.example = false;
+    i.clusters[0].apiEndpoint.allowedCidrs = ['192.0.0.0/16'];
+  }, `clusters[0].apiEndpoint.allowedCidrs[0]: got "192.0.0.0/16"; expected the addresses of real clients, not a range overlapping the documentation range 192.0.2.0/24 (RFC 5737, never routed) ${REAL}`],
+  ['range inside a documentation range on a platform that is applied', (i) => {
+    i.settings.example = false;
+    i.clusters[2].apiEndpoint.allowedCidrs = ['203.0.113.64/26'];
+  }, `clusters[2].apiEndpoint.allowedCidrs[0]: got "203.0.113.64/26"; expected the addresses of real clients, not a range overlapping the documentation range 203.0.113.0/24 (RFC 5737, never routed) ${REAL}`],
+  ['reserved zone name on a platform that is applied', (i) => (i.settings.example = false), `settings.dns.hostedZoneName: got "hakube.example.com"; expected a zone you own, not one under a reserved name (example.com, example.net, example.org, example, test, invalid, localhost: RFC 2606) ${REAL}`],
+  ['made-up zone id on a platform that is applied', (i) => (i.settings.example = false), `settings.dns.hostedZoneId: got "Z0HAKUBE"; expected the id of the real zone (aws route53 list-hosted-zones-by-name), not a placeholder: ids have at least 13 characters and spell no EXAMPLE ${REAL}`],
+  ['zone id spelling EXAMPLE on a platform that is applied', (i) => {
+    i.settings.example = false;
+    i.settings.dns.hostedZoneId = 'Z0EXAMPLE123456789';
+  }, `settings.dns.hostedZoneId: got "Z0EXAMPLE123456789"; expected the id of the real zone (aws route53 list-hosted-zones-by-name), not a placeholder: ids have at least 13 characters and spell no EXAMPLE ${REAL}`],
 ];
+
+/** The shipped platform with real values in place of its placeholders, and example removed. */
+function madeReal(i: { settings: Raw; clusters: Raw[] }): void {
+  delete i.settings.example;
+  i.settings.dns.hostedZoneName = 'hakube.io';
+  i.settings.dns.hostedZoneId = 'Z04178122G3ZKXW4BXQ1V';
+  for (const cluster of i.clusters) cluster.apiEndpoint.allowedCidrs = ['52.78.10.0/24'];
+}
+
+describe('placeholders', () => {
+  it('marks the shipped platform as an example, so placeholders pass but it is never applied', () => {
+    expect(loadPlatform(platformInput).settings.example).toBe(true);
+  });
+
+  it('rejects every placeholder of the shipped platform at once when it is not an example', () => {
+    expect(problems(withChange((i) => (i.settings.example = false)))).toEqual([
+      expect.stringMatching(/^clusters\[0\]\.apiEndpoint\.allowedCidrs\[0\]: got "203\.0\.113\.0\/24"/),
+      expect.stringMatching(/^clusters\[1\]\.apiEndpoint\.allowedCidrs\[0\]: got "203\.0\.113\.0\/24"/),
+      expect.stringMatching(/^clusters\[1\]\.apiEndpoint\.allowedCidrs\[1\]: got "198\.51\.100\.0\/24"/),
+      expect.stringMatching(/^clusters\[2\]\.apiEndpoint\.allowedCidrs\[0\]: got "203\.0\.113\.0\/24"/),
+      expect.stringMatching(/^clusters\[2\]\.apiEndpoint\.allowedCidrs\[1\]: got "198\.51\.100\.0\/24"/),
+      expect.stringMatching(/^settings\.dns\.hostedZoneName: got "hakube\.example\.com"/),
+      expect.stringMatching(/^settings\.dns\.hostedZoneId: got "Z0HAKUBE"/),
+    ]);
+  });
+
+  it('accepts real values with example left out (it defaults to false)', () => {
+    const platform = loadPlatform(withChange(madeReal));
+    expect(platform.settings.example).toBe(false);
+    expect(platform.cluster('production').apiEndpoint.allowedCidrs).toEqual(['52.78.10.0/24']);
+  });
+
+  it('accepts ranges next to, but not overlapping, a documentation range', () => {
+    expect(() => loadPlatform(withChange((i) => {
+      madeReal(i);
+      i.clusters[1].apiEndpoint.allowedCidrs = ['203.0.112.0/24', '203.0.114.0/23', '198.51.101.0/24'];
+    }))).not.toThrow();
+  });
+});
 
 describe('the shipped platform', () => {
   it('is valid and fills in defaults', () => {
