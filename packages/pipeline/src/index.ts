@@ -4,6 +4,7 @@ export * from './applied-ref';
 export * from './applied-ref-github';
 export * from './apply';
 export * from './comment';
+export * from './example-platform';
 export * from './game-day';
 export * from './git';
 export * from './github';

@@ -13,6 +13,7 @@ import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { git, tempRepo, writeFiles } from './support/git';
 import { FIXTURES } from './support/plans';
 import { envOverride } from './support/env';
+import { realPlatform } from './support/real-platform';
 
 /**
  * The applied tag and the merged pull requests read through the GitHub API, as the apply job
@@ -156,7 +157,7 @@ describe('pipeline:apply --sha through the API (no origin remote, no local histo
 
   it('applies nothing when the tag on GitHub already names a newer commit that includes the sha', async () => {
     tag(commits[4]);
-    expect(await main(['apply', '--stack', stack, '--sha', commits[2]], workspace)).toBe(0);
+    expect(await main(['apply', '--stack', stack, '--sha', commits[2]], workspace, realPlatform())).toBe(0);
     expect(tf.calls()).toEqual([]);
     expect(readFileSync(summaryFile, 'utf8')).toContain(`${ref} already names ${commits[4].slice(0, 12)}, which includes ${commits[2].slice(0, 12)}`);
   });
@@ -165,7 +166,7 @@ describe('pipeline:apply --sha through the API (no origin remote, no local histo
     tag(commits[1]);
     gh.commitPulls.set(commits[2], [{ number: 11, labels: [{ name: PROTECTED_DESTROY_LABEL }], merged_at: MERGED }]);
     gh.commitPulls.set(commits[4], [{ number: 13, labels: [], merged_at: MERGED }]);
-    expect(await main(['apply', '--stack', stack, '--sha', commits[4]], workspace)).toBe(0);
+    expect(await main(['apply', '--stack', stack, '--sha', commits[4]], workspace, realPlatform())).toBe(0);
     expect(tf.calls().map((c) => c.args[0])).toEqual(['init', 'plan', 'show', 'apply']);
     expect(readFileSync(summaryFile, 'utf8')).toContain(`Labels read from #11, #13 (3 commit(s) after ${ref} (${commits[1].slice(0, 12)}) up to ${commits[4].slice(0, 12)}).`);
   });
@@ -174,7 +175,7 @@ describe('pipeline:apply --sha through the API (no origin remote, no local histo
     tag(commits[3]);
     gh.commitPulls.set(commits[2], [{ number: 11, labels: [{ name: PROTECTED_DESTROY_LABEL }], merged_at: MERGED }]);
     gh.commitPulls.set(commits[4], [{ number: 13, labels: [], merged_at: MERGED }]);
-    expect(await main(['apply', '--stack', stack, '--sha', commits[4]], workspace)).toBe(1);
+    expect(await main(['apply', '--stack', stack, '--sha', commits[4]], workspace, realPlatform())).toBe(1);
     expect(tf.calls().some((c) => c.args[0] === 'apply')).toBe(false);
     const written = readFileSync(summaryFile, 'utf8');
     expect(written).toContain(`no pull request merged since the last apply has the "${PROTECTED_DESTROY_LABEL}" label; apply stopped:`);

@@ -9,6 +9,7 @@ import { main } from '../src/cli/main';
 import { pipelinePaths } from '../src/paths';
 import { orderedStacks } from '../src/pr-flow';
 import { git, tempRepo, writeFiles } from './support/git';
+import { realPlatform } from './support/real-platform';
 
 /**
  * The applied tag on real git histories: a bare "origin" and, per workflow run, a fresh
@@ -74,7 +75,7 @@ async function cli(repo: string, ...argv: string[]): Promise<{ code: number; out
   const stderr: string[] = [];
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   vi.spyOn(console, 'error').mockImplementation((line: string) => stderr.push(line));
-  const code = await main(argv, repo);
+  const code = await main(argv, repo, realPlatform());
   vi.restoreAllMocks();
   return { code, output: readFileSync(outputFile, 'utf8'), stderr };
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { defaultPlatform } from '@platform/platform-config';
 import { preferredStackOrder } from '../src/affected-stacks';
 import { applyOrder, applyStacks, renderApplySummary, type ApplyStacksOptions } from '../src/apply';
+import { EXAMPLE_PLATFORM_REFUSAL } from '../src/example-platform';
 import { main } from '../src/cli/main';
 import { pipelinePaths } from '../src/paths';
 import type { PlanJson } from '../src/plan-summary';
@@ -14,6 +15,7 @@ import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { change, FIXTURES, recordedPlan } from './support/plans';
 import { envOverride } from './support/env';
+import { realPlatform } from './support/real-platform';
 
 /**
  * pipeline:apply over several stacks, as the apply workflow's one job runs it: dependency
@@ -234,7 +236,7 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
 
   it('applies every stack in dependency order, each from the plan file its own plan wrote', async () => {
     setEnv(tf.env());
-    const code = await main(['apply', '--stacks', JSON.stringify([production, staging, dr, identity]), '--sha', SHA], repo);
+    const code = await main(['apply', '--stacks', JSON.stringify([production, staging, dr, identity]), '--sha', SHA], repo, realPlatform());
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const calls = tf.calls();
@@ -270,7 +272,7 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
 
   it('exits 1 when a stack fails, leaving the stacks after it untouched and named in the job summary', async () => {
     setEnv(tf.env([`${dr}:apply`]));
-    const code = await main(['apply', '--stacks', JSON.stringify(order), '--sha', SHA], repo);
+    const code = await main(['apply', '--stacks', JSON.stringify(order), '--sha', SHA], repo, realPlatform());
     vi.restoreAllMocks();
     expect(code).toBe(1);
     expect(applied().map((c) => c.stack)).toEqual([identity, dr]);
@@ -279,6 +281,24 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
     expect(written).toContain(`| \`${dr}\` | ❌ failed | 1 | 0 | 0 |\n| \`${staging}\` | ⏭️ not applied |  |  |  |\n| \`${production}\` | ⏭️ not applied |  |  |  |`);
     expect(written).toContain(`**\`${dr}\` did not apply; not applied after it: \`${staging}\`, \`${production}\`.**`);
     expect(written).toContain(`Error: fake apply of ${dr} failed`);
+  });
+
+  it('refuses (exit 1) every stack of the shipped example platform before running terraform or reading GitHub, and says how to make it real', async () => {
+    expect(platform.settings.example).toBe(true);
+    setEnv(tf.env());
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const requests = gh.requests.length;
+    expect(await main(['apply', '--stacks', JSON.stringify(order), '--sha', SHA], repo)).toBe(1);
+    expect(await main(['apply', '--stack', identity], repo)).toBe(1);
+    expect(errors.mock.calls.map((c) => c[0])).toEqual([`pipeline apply: ${EXAMPLE_PLATFORM_REFUSAL}`, `pipeline apply: ${EXAMPLE_PLATFORM_REFUSAL}`]);
+    vi.restoreAllMocks();
+    expect(tf.calls()).toEqual([]);
+    expect(tf.awsCalls()).toEqual([]);
+    expect(gh.requests.length).toBe(requests);
+    expect(readFileSync(summaryFile, 'utf8')).toContain(`## Terraform apply\n\n🛑 ${EXAMPLE_PLATFORM_REFUSAL}\n`);
+    expect(EXAMPLE_PLATFORM_REFUSAL).toBe(
+      'settings.example is true: the platform holds placeholder values (documentation address ranges, a made-up hosted zone), so none of its stacks is applied; set real values in packages/platform-config/src/clusters/ and remove example (README, "Making the platform real")',
+    );
   });
 
   it('refuses (exit 2) an unknown stack or a malformed list before running terraform', async () => {

@@ -5,6 +5,7 @@ import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { affectedClusters, manifestOnlyClusters } from '../affected-clusters';
 import { affectedStacks } from '../affected-stacks';
 import { applyOrder, applyStacks, renderApplySummary } from '../apply';
+import { assertAppliable } from '../example-platform';
 import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
 import { appliedBeyondOnGitHub, mergedPullRequestsSinceApplied } from '../applied-ref-github';
 import { clusterMarker, planMarker } from '../comment';
@@ -203,6 +204,15 @@ const commands: Record<string, Command> = {
       throw new UsageError((error as Error).message);
     }
     const dryRun = values['dry-run'] ?? false;
+    // A dry run plans offline and applies nothing, so an example platform may still rehearse it.
+    if (!dryRun) {
+      try {
+        assertAppliable(platform);
+      } catch (error) {
+        summary(`## Terraform apply\n\n🛑 ${(error as Error).message}\n`);
+        throw error;
+      }
+    }
     // A later merge's run may have applied first; applying this older commit would roll it back.
     // In CI through the API (the checkout keeps no credentials and one commit); locally through git.
     const onGitHub = Boolean(process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY);
@@ -388,7 +398,8 @@ const commands: Record<string, Command> = {
   },
 };
 
-export async function main(argv: readonly string[], repoRoot: string = process.env.PIPELINE_REPO_ROOT ?? REPO_ROOT): Promise<number> {
+/** `platform` defaults to the shipped one; tests pass another (e.g. one that is not an example). */
+export async function main(argv: readonly string[], repoRoot: string = process.env.PIPELINE_REPO_ROOT ?? REPO_ROOT, platform?: Platform): Promise<number> {
   const [command, ...rest] = argv;
   const run = command ? commands[command] : undefined;
   if (!run) {
@@ -396,7 +407,7 @@ export async function main(argv: readonly string[], repoRoot: string = process.e
     return 2;
   }
   try {
-    return await run(rest, defaultPlatform(), pipelinePaths(repoRoot));
+    return await run(rest, platform ?? defaultPlatform(), pipelinePaths(repoRoot));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`pipeline ${command}: ${message}`);
