@@ -2,7 +2,10 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { CNI, ETCD_METRICS_PORT, KUBERNETES_PORTS, NODE_EXPORTER_PORT } from '@platform/platform-config';
 import { Construct } from 'constructs';
 import { portRangesWithout } from '../private/port-ranges';
-import { allowAllEgress, allowIngress } from './rules';
+import { allowAllEgress, allowIcmpIngress, allowIngress } from './rules';
+
+/** ICMP types and codes the nodes admit (RFC 792). */
+export const ICMP = { echoRequest: 8, destinationUnreachable: 3, fragmentationNeeded: 4 } as const;
 
 /** A port the CNI needs between every pair of nodes. */
 export interface CniPort {
@@ -31,8 +34,9 @@ export interface NodeSecurityGroupsProps {
 /**
  * Control-plane and worker security groups. Only the API port and the ingress NodePorts are
  * reachable from outside the nodes, each through its NLB; etcd is between control-plane nodes
- * only (its plain-HTTP metrics port from every node); kubelets and node-exporter only from
- * the nodes; other NodePorts only from the VPC. Nothing is open to 0.0.0.0/0 inbound.
+ * only (its plain-HTTP metrics port from the workers, where Prometheus runs); kubelets and
+ * node-exporter only from the nodes; other NodePorts only from the VPC; ICMP echo between
+ * nodes and "fragmentation needed" from the VPC. Nothing is open to 0.0.0.0/0 inbound.
  */
 export class NodeSecurityGroups extends Construct {
   readonly controlPlaneSecurityGroupId: string;
@@ -65,7 +69,10 @@ export class NodeSecurityGroups extends Construct {
     allowIngress(this, 'worker-kubelet-from-worker', worker.id, { port: ports.kubelet, source: wk, description: 'kubelet from metrics-server and Prometheus on workers' });
     allowIngress(this, 'cp-node-exporter-from-worker', controlPlane.id, { port: NODE_EXPORTER_PORT, source: wk, description: 'node-exporter from Prometheus on workers' });
     allowIngress(this, 'worker-node-exporter-from-worker', worker.id, { port: NODE_EXPORTER_PORT, source: wk, description: 'node-exporter from Prometheus on workers' });
-    allowIngress(this, 'cp-etcd-metrics-from-cp', controlPlane.id, { port: ETCD_METRICS_PORT, source: cp, description: 'etcd metrics (plain HTTP, read-only) from Prometheus' });
+    // etcd listens for metrics on 0.0.0.0: kubeadm copies the ClusterConfiguration's etcd
+    // extraArgs to every member, so a node address there would be the first node's on all of
+    // them. This rule is the restriction: Prometheus runs on workers only (it does not tolerate
+    // the control-plane taint), so nothing else (no control-plane peer, no VPC range) reaches it.
     allowIngress(this, 'cp-etcd-metrics-from-worker', controlPlane.id, { port: ETCD_METRICS_PORT, source: wk, description: 'etcd metrics (plain HTTP, read-only) from Prometheus on workers' });
     // The first range keeps the id the whole range had before ingress NodePorts were carved out.
     const ingress = props.ingressLoadBalancer;
@@ -86,6 +93,18 @@ export class NodeSecurityGroups extends Construct {
           allowIngress(this, `${to}-${port.protocol}-${port.port}-from-${from}`, target, { port: port.port, protocol: port.protocol, source, description: `CNI: ${port.purpose}` });
         }
       }
+    }
+    // Cilium's health checks ping every node (and its health endpoint, through the tunnel);
+    // without echo requests between nodes every peer shows unreachable. Replies pass as the
+    // tracked answer to an admitted request.
+    for (const [to, target] of members) {
+      for (const [from, , source] of members) {
+        allowIcmpIngress(this, `${to}-icmp-echo-from-${from}`, target, { type: ICMP.echoRequest, source, description: 'ICMP echo request between nodes (Cilium health checks)' });
+      }
+      // Path MTU discovery: nodes use 9001-byte frames, while NAT gateways, load balancer nodes
+      // and peered paths carry less; they answer an oversized packet with "fragmentation needed"
+      // from their private addresses. Dropping it black-holes large TCP segments.
+      allowIcmpIngress(this, `${to}-icmp-fragmentation-needed-from-vpc`, target, { type: ICMP.destinationUnreachable, code: ICMP.fragmentationNeeded, source: { cidr: props.vpcCidr }, description: 'ICMP fragmentation needed (path MTU discovery) from the VPC' });
     }
     allowAllEgress(this, 'cp-egress', controlPlane.id);
     allowAllEgress(this, 'worker-egress', worker.id);

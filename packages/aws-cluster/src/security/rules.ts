@@ -31,6 +31,20 @@ export function allowEgress(scope: Construct, id: string, securityGroupId: strin
   new VpcSecurityGroupEgressRule(scope, id, { securityGroupId, ...portRange(props), ...peer(props.destination) });
 }
 
+/** ICMP messages of one type (and one code, or all of them). */
+export interface IcmpRuleProps {
+  /** ICMP type, e.g. 8 (echo request) or 3 (destination unreachable). */
+  readonly type: number;
+  /** ICMP code. @default -1 (every code of the type) */
+  readonly code?: number;
+  readonly description: string;
+}
+
+/** An ICMP ingress rule: security groups put the ICMP type in from_port and the code in to_port. */
+export function allowIcmpIngress(scope: Construct, id: string, securityGroupId: string, props: IcmpRuleProps & { readonly source: RulePeer }): void {
+  new VpcSecurityGroupIngressRule(scope, id, { securityGroupId, ipProtocol: 'icmp', fromPort: props.type, toPort: props.code ?? -1, description: props.description, ...peer(props.source) });
+}
+
 /** Nodes reach package mirrors, AWS APIs and registries through NAT; nothing is inbound from there. */
 export function allowAllEgress(scope: Construct, id: string, securityGroupId: string): void {
   new VpcSecurityGroupEgressRule(scope, id, { securityGroupId, ipProtocol: '-1', cidrIpv4: '0.0.0.0/0', description: 'All outbound' });
