@@ -1,16 +1,31 @@
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { FisExperimentTemplate } from '@cdktf/provider-aws/lib/fis-experiment-template';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Construct } from 'constructs';
-import { renderPolicy, serviceTrustPolicy } from '../iam/policy-document';
+import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyStatement } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
 
-/** AWS-managed policies FIS documents for these two actions. */
-export const FIS_MANAGED_POLICIES = [
-  'arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorEC2Access',
-  'arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess',
-] as const;
+/**
+ * The AWS-managed policy FIS documents for `aws:network:disrupt-connectivity` (create, associate
+ * and delete its temporary network ACL, only on ACLs it tagged). Kept up to date by AWS.
+ */
+export const FIS_NETWORK_POLICY = 'arn:aws:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess';
+
+/** What `aws:ec2:asg-insufficient-instance-capacity-error` needs: find the groups, inject the error. */
+export const FIS_NO_CAPACITY_STATEMENTS: readonly PolicyStatement[] = [
+  { Sid: 'FindAutoScalingGroups', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'tag:GetResources'], Resource: '*' },
+  { Sid: 'InjectInsufficientCapacity', Effect: 'Allow', Action: 'ec2:InjectApiError', Resource: '*' },
+];
+
+/** The FIS actions of every template, in order. */
+export const AZ_FAILURE_ACTIONS = {
+  /** Every packet into and out of the AZ's subnets dropped (a network ACL FIS swaps in and back). */
+  partition: 'aws:network:disrupt-connectivity',
+  /** Launches of the cluster's Auto Scaling groups in the AZ fail with InsufficientInstanceCapacity. */
+  noCapacity: 'aws:ec2:asg-insufficient-instance-capacity-error',
+} as const;
 
 export interface AzFailureExperimentProps {
   readonly experimentName: string;
@@ -23,7 +38,7 @@ export interface AzFailureExperimentProps {
   /** The cluster's AZs (every target must be one of them). */
   readonly availabilityZones: readonly string[];
   readonly vpcId: string;
-  /** Instances carrying this tag as `owned` are stopped. */
+  /** Auto Scaling groups carrying this tag as `owned` get no capacity in the AZ. */
   readonly clusterTagKey: string;
   /** Minutes the AZ stays away. @default 10 */
   readonly durationMinutes?: number;
@@ -43,9 +58,17 @@ export function azFailureTemplateId(zone: string, availabilityZones: readonly st
 }
 
 /**
- * Game-day AZ failure: one FIS template per AZ that stops the cluster's instances in that AZ
- * and cuts its subnets off (network ACLs) for a while, stopping early if the API falls below
- * quorum. One role and one stop alarm serve every template (a game day runs one at a time).
+ * Game-day AZ failure: one FIS template per AZ that cuts the AZ's subnets off from everything
+ * and leaves the cluster's Auto Scaling groups no capacity there for a while, stopping early if
+ * the API falls below quorum. One role and one stop alarm serve every template (a game day runs
+ * one at a time).
+ *
+ * It does not stop the AZ's instances: the groups' EC2 health checks would mark a stopped
+ * instance unhealthy and replace it, and FIS, restarting the ids it stopped, would find them
+ * terminated and end the experiment "failed" (with the AZ's nodes replaced, not recovered).
+ * Partitioned instances keep passing EC2 health checks, so nothing is replaced: the cluster sees
+ * what an AZ outage looks like from outside the AZ (nodes unreachable, the API target unhealthy,
+ * no new capacity there) and every node rejoins when the experiment ends.
  */
 export class AzFailureExperiment extends Construct {
   /** Template id per AZ, in the order of `availabilityZones`. */
@@ -66,7 +89,9 @@ export class AzFailureExperiment extends Construct {
     const duration = `PT${minutes}M`;
 
     const role = new IamRole(this, 'role', { name: props.roleName, assumeRolePolicy: renderPolicy(serviceTrustPolicy('fis.amazonaws.com')) });
-    FIS_MANAGED_POLICIES.forEach((policyArn, i) => new IamRolePolicyAttachment(this, `role-policy-${i}`, { role: role.name, policyArn }));
+    // `role-policy-0` was the EC2 access policy of the stop-instances action, no longer used.
+    new IamRolePolicyAttachment(this, 'role-policy-1', { role: role.name, policyArn: FIS_NETWORK_POLICY });
+    new IamRolePolicy(this, 'no-capacity-policy', { name: 'asg-insufficient-capacity', role: role.name, policy: renderPolicy(policyDocument(...FIS_NO_CAPACITY_STATEMENTS)) });
 
     const alarm = new CloudwatchMetricAlarm(this, 'stop-condition', {
       alarmName: `${props.experimentName}-api-below-quorum`,
@@ -85,42 +110,43 @@ export class AzFailureExperiment extends Construct {
     const ids: Record<string, string> = {};
     for (const zone of props.availabilityZones.filter((z) => zones.includes(z))) {
       const template = new FisExperimentTemplate(this, azFailureTemplateId(zone, props.availabilityZones), {
-        description: `${props.experimentName}: take ${zone} away for ${minutes} minutes`,
+        description: `${props.experimentName}: cut ${zone} off for ${minutes} minutes, no new capacity there`,
         roleArn: role.arn,
         stopCondition: [{ source: 'aws:cloudwatch:alarm', value: alarm.arn }],
         target: [
-          {
-            name: 'zone-instances',
-            resourceType: 'aws:ec2:instance',
-            selectionMode: 'ALL',
-            resourceTag: [{ key: props.clusterTagKey, value: 'owned' }],
-            filter: [
-              { path: 'Placement.AvailabilityZone', values: [zone] },
-              { path: 'State.Name', values: ['running'] },
-            ],
-          },
           {
             name: 'zone-subnets',
             resourceType: 'aws:ec2:subnet',
             selectionMode: 'ALL',
             parameters: { availabilityZoneIdentifier: zone, vpc: props.vpcId },
           },
+          {
+            name: 'cluster-groups',
+            resourceType: 'aws:ec2:autoscaling-group',
+            selectionMode: 'ALL',
+            resourceTag: [{ key: props.clusterTagKey, value: 'owned' }],
+          },
         ],
         action: [
           {
-            name: 'stop-instances',
-            actionId: 'aws:ec2:stop-instances',
-            parameter: [{ key: 'startInstancesAfterDuration', value: duration }],
-            target: { key: 'Instances', value: 'zone-instances' },
-          },
-          {
             name: 'disrupt-subnets',
-            actionId: 'aws:network:disrupt-connectivity',
+            actionId: AZ_FAILURE_ACTIONS.partition,
             parameter: [
               { key: 'duration', value: duration },
               { key: 'scope', value: 'all' },
             ],
             target: { key: 'Subnets', value: 'zone-subnets' },
+          },
+          {
+            // Every cluster group is targeted; only launches in this zone fail (one group per AZ).
+            name: 'no-capacity',
+            actionId: AZ_FAILURE_ACTIONS.noCapacity,
+            parameter: [
+              { key: 'availabilityZoneIdentifiers', value: zone },
+              { key: 'duration', value: duration },
+              { key: 'percentage', value: '100' },
+            ],
+            target: { key: 'AutoScalingGroups', value: 'cluster-groups' },
           },
         ],
         tags: { Name: props.experimentName },
