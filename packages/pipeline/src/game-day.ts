@@ -97,7 +97,32 @@ export async function probeEndpoints(
   );
 }
 
-export function renderGameDaySummary(input: { cluster: string; az: string; experimentId: string; finalState: string; reports: readonly EndpointReport[] }): string {
+/** The part of `aws fis get-experiment` the report reads. */
+export interface ExperimentState {
+  readonly id: string;
+  readonly state: { readonly status: string; readonly reason?: string };
+  /** Per action name, as FIS reports it. */
+  readonly actions?: Readonly<Record<string, { readonly actionId?: string; readonly state?: { readonly status: string; readonly reason?: string } }>>;
+}
+
+/**
+ * What the experiment takes away (packages/aws-cluster AzFailureExperiment), so a reader does
+ * not mistake the measured availability for that of a power loss.
+ */
+export const GAME_DAY_COVERAGE =
+  "The experiment cuts the AZ's subnets off (all traffic, a network ACL) and fails the cluster's Auto Scaling launches there for its duration. " +
+  'Instances keep running and their EBS volumes stay attached; load balancer nodes and other AWS-managed parts in the AZ keep running. See docs/runbooks/az-outage.md, "Game day".';
+
+/** One line per FIS action: its final status, and FIS's reason when it did not complete. */
+function actionLines(actions: ExperimentState['actions']): string[] {
+  return Object.entries(actions ?? {}).map(([name, action]) => {
+    const status = action.state?.status ?? 'unknown';
+    const reason = status !== 'completed' && action.state?.reason ? `: ${action.state.reason}` : '';
+    return `- \`${name}\`${action.actionId ? ` (\`${action.actionId}\`)` : ''}: ${status}${reason}`;
+  });
+}
+
+export function renderGameDaySummary(input: { cluster: string; az: string; experimentId: string; finalState: string; reason?: string; actions?: ExperimentState['actions']; reports: readonly EndpointReport[] }): string {
   const rows = input.reports.map((r) => [
     r.name,
     r.url,
@@ -110,7 +135,10 @@ export function renderGameDaySummary(input: { cluster: string; az: string; exper
   return [
     `## Game day: ${input.cluster} without ${input.az}`,
     '',
-    `FIS experiment \`${input.experimentId}\` ended \`${input.finalState}\`.`,
+    `FIS experiment \`${input.experimentId}\` ended \`${input.finalState}\`${input.finalState !== 'completed' && input.reason ? `: ${input.reason}` : ''}.`,
+    '',
+    ...(input.actions ? [...actionLines(input.actions), ''] : []),
+    GAME_DAY_COVERAGE,
     '',
     table(['endpoint', 'url', 'availability', 'ok probes', 'longest outage', 'outages', 'at the end'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
     '',

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { CLUSTER_OUTPUTS, gameDayTarget, insecureHttpsProbe, renderGameDaySummary } from '../src/game-day';
+import { CLUSTER_OUTPUTS, gameDayTarget, insecureHttpsProbe, GAME_DAY_COVERAGE, renderGameDaySummary } from '../src/game-day';
 import { summarizeProbes } from '../src/probes';
 import { synthInfraStacks } from './support/infra-synth';
 
@@ -111,5 +111,23 @@ describe('renderGameDaySummary', () => {
     expect(markdown).toContain('FIS experiment `EXP123` ended `completed`.');
     expect(markdown).toContain('| Kubernetes API | https://api/readyz | 60.00 % | 3/5 | 4.0 s | 1 | up |');
     expect(markdown).toContain('| sample app | https://app/ | 66.67 % | 2/3 | 0 ms | 1 | still down |');
+    expect(markdown).toContain(GAME_DAY_COVERAGE);
+  });
+
+  it('names each FIS action\'s end and FIS\'s reason when the experiment did not complete', () => {
+    const markdown = renderGameDaySummary({
+      cluster: CLUSTER,
+      az: zoneA,
+      experimentId: 'EXP9',
+      finalState: 'failed',
+      reason: 'Experiment failed because one or more actions failed.',
+      actions: {
+        'disrupt-subnets': { actionId: 'aws:network:disrupt-connectivity', state: { status: 'completed', reason: 'Action was completed.' } },
+        'no-capacity': { actionId: 'aws:ec2:asg-insufficient-instance-capacity-error', state: { status: 'failed', reason: 'Unable to inject errors: AccessDenied' } },
+      },
+      reports: [],
+    });
+    expect(markdown).toContain('FIS experiment `EXP9` ended `failed`: Experiment failed because one or more actions failed.');
+    expect(markdown).toContain('- `disrupt-subnets` (`aws:network:disrupt-connectivity`): completed\n- `no-capacity` (`aws:ec2:asg-insufficient-instance-capacity-error`): failed: Unable to inject errors: AccessDenied\n');
   });
 });

@@ -9,7 +9,7 @@ import { assertAppliable } from '../example-platform';
 import { appliedBeyond, appliedRef, applyBase, markApplied } from '../applied-ref';
 import { appliedBeyondOnGitHub, mergedPullRequestsSinceApplied } from '../applied-ref-github';
 import { clusterMarker, planMarker } from '../comment';
-import { gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS } from '../game-day';
+import { gameDayTarget, insecureHttpsProbe, probeEndpoints, renderGameDaySummary, CI_IDENTITY_OUTPUTS, type ExperimentState } from '../game-day';
 import { changedFilesSince, hasRemote, headCommit, isCommit } from '../git';
 import { GitHubClient } from '../github';
 import { BOT_AUTHOR, commitManifests } from '../manifest-commit';
@@ -335,27 +335,28 @@ const commands: Record<string, Command> = {
     const stackDir = join(paths.stacksDir, platform.namesOf(values.cluster).stack);
     const target = gameDayTarget(platform, values.cluster, values.az, stackOutputs(stackDir));
     const region = platform.cluster(values.cluster).region;
-    const aws = (...a: string[]) => JSON.parse(execOk('aws', [...a, '--region', region, '--output', 'json'])) as { experiment: { id: string; state: { status: string } } };
+    const aws = (...a: string[]) => JSON.parse(execOk('aws', [...a, '--region', region, '--output', 'json'])) as { experiment: ExperimentState };
     const started = aws('fis', 'start-experiment', '--experiment-template-id', target.templateId, '--tags', `GameDay=${values.cluster}-${values.az}`);
     const id = started.experiment.id;
     log(`FIS experiment ${id} started from template ${target.templateId}`);
     const intervalMs = Number(values['interval-ms'] ?? 2000);
     const maxProbes = Math.ceil((Number(values['max-minutes'] ?? 30) * 60_000) / intervalMs);
-    let status = started.experiment.state.status;
+    let experiment = started.experiment;
     let lastCheck = 0;
     const finished = () => {
       if (Date.now() - lastCheck > 15_000) {
         lastCheck = Date.now();
-        status = aws('fis', 'get-experiment', '--id', id).experiment.state.status;
+        experiment = aws('fis', 'get-experiment', '--id', id).experiment;
       }
-      return ['completed', 'stopped', 'failed', 'cancelled'].includes(status);
+      return ['completed', 'stopped', 'failed', 'cancelled'].includes(experiment.state.status);
     };
     const endpoints = [
       { name: 'Kubernetes API', url: target.apiUrl, probe: insecureHttpsProbe(target.apiUrl) },
       ...(target.app ? [{ name: `sample app (${target.app.host} via the cluster's ingress)`, url: target.app.url, probe: insecureHttpsProbe(target.app.url, { host: target.app.host }) }] : []),
     ];
     const reports = await probeEndpoints(endpoints, { intervalMs, maxProbes, timeoutMs: Math.min(5000, intervalMs), shouldStop: finished });
-    const markdown = renderGameDaySummary({ cluster: values.cluster, az: values.az, experimentId: id, finalState: status, reports });
+    const status = experiment.state.status;
+    const markdown = renderGameDaySummary({ cluster: values.cluster, az: values.az, experimentId: id, finalState: status, reason: experiment.state.reason, actions: experiment.actions, reports });
     summary(markdown);
     mkdirSync(paths.outDir, { recursive: true });
     writeFileSync(join(paths.outDir, `game-day-${values.cluster}.json`), JSON.stringify(reports, null, 2));
