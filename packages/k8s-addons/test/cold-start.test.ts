@@ -30,7 +30,7 @@ describe('cold start on the first control-plane node (tainted, no zone label, No
     expect(converged(model, beforeFix)).toBe(false);
     const pending = Object.fromEntries(model.pending().map((p) => [p.pod, p.reasons]));
     expect(pending['cilium-operator#1']).toEqual(["cp-a: didn't match pod topology spread constraints (missing required label)"]);
-    expect(pending['aws-cloud-controller-manager@cp-a']).toEqual(['cp-a: had untolerated taint {node.kubernetes.io/not-ready: } (NoSchedule)']);
+    expect(pending['aws-cloud-controller-manager@cp-a']).toEqual(['cp-a: no pod created by the DaemonSet controller, had untolerated taint {node.kubernetes.io/not-ready: } (NoSchedule)']);
     expect(pending['flux-operator#1']).toEqual(['cp-a: had untolerated taint {node.kubernetes.io/not-ready: } (NoSchedule)']);
     // Only the agent (it tolerates everything) ever starts; the node never gets Ready or a zone.
     expect(model.events).toEqual(['scheduled cilium-agent@cp-a on cp-a (running)']);

@@ -276,8 +276,15 @@ function nodeAffinityOk(t: PodTemplate, node: ModelNode): boolean {
   );
 }
 
-const tolerationsOf = (pod: Pod) => (pod.template.kind === 'DaemonSet' ? [...pod.template.tolerations, ...daemonSetTolerations(pod.template.hostNetwork)] : pod.template.tolerations);
-const blockingTaints = (pod: Pod, node: ModelNode) => node.taints.filter((taint) => taint.effect !== 'PreferNoSchedule' && !tolerates(tolerationsOf(pod), taint));
+const daemonSetTolerationsOf = (t: PodTemplate) => [...t.tolerations, ...daemonSetTolerations(t.hostNetwork)];
+const tolerationsOf = (pod: Pod) => (pod.template.kind === 'DaemonSet' ? daemonSetTolerationsOf(pod.template) : pod.template.tolerations);
+const blocking = (tolerations: readonly Toleration[], node: ModelNode) => node.taints.filter((taint) => taint.effect !== 'PreferNoSchedule' && !tolerates(tolerations, taint));
+const blockingTaints = (pod: Pod, node: ModelNode) => blocking(tolerationsOf(pod), node);
+/** The scheduler's wording for the first taint not tolerated. */
+function untolerated(tolerations: readonly Toleration[], node: ModelNode): string {
+  const [taint] = blocking(tolerations, node);
+  return taint ? `had untolerated taint {${taint.key}: ${taint.value ?? ''}} (${taint.effect})` : 'no untolerated taint';
+}
 
 export class ColdStartModel {
   private readonly pods: Pod[] = [];
@@ -313,9 +320,21 @@ export class ColdStartModel {
     return this.pods.filter((p) => p.template.workload === workload && p.node !== undefined && (p.template.hostNetwork || this.node(p.node).networkReady));
   }
 
-  /** Pods that are not scheduled, with the scheduler's reason per node. */
+  /**
+   * What does not run yet: Deployment pods the scheduler has not placed (its reason per node),
+   * and DaemonSet pods the DaemonSet controller does not create because the node's taints are
+   * not tolerated (it checks NoSchedule and NoExecute taints before creating a pod).
+   */
   pending(): { pod: string; reasons: string[] }[] {
-    return this.pods.filter((p) => p.node === undefined).map((p) => ({ pod: p.name, reasons: this.candidates(p).map((n) => `${n.name}: ${this.reject(p, n) ?? 'schedulable'}`) }));
+    const unscheduled = this.pods.filter((p) => p.node === undefined).map((p) => ({ pod: p.name, reasons: this.candidates(p).map((n) => `${n.name}: ${this.reject(p, n) ?? 'schedulable'}`) }));
+    const notCreated = this.workloads
+      .filter((t) => t.kind === 'DaemonSet')
+      .flatMap((t) =>
+        this.nodes
+          .filter((n) => nodeAffinityOk(t, n) && !this.pods.some((p) => p.template === t && p.forNode === n.name))
+          .map((n) => ({ pod: `${t.workload}@${n.name}`, reasons: [`${n.name}: no pod created by the DaemonSet controller, ${untolerated(daemonSetTolerationsOf(t), n)}`] })),
+      );
+    return [...unscheduled, ...notCreated];
   }
 
   /** Runs the controllers, the scheduler and the node lifecycle until nothing changes. */
@@ -343,8 +362,7 @@ export class ColdStartModel {
    */
   private reject(pod: Pod, node: ModelNode): string | undefined {
     const t = pod.template;
-    const taints = blockingTaints(pod, node);
-    if (taints.length) return `had untolerated taint {${taints[0]!.key}: ${taints[0]!.value ?? ''}} (${taints[0]!.effect})`;
+    if (blockingTaints(pod, node).length) return untolerated(tolerationsOf(pod), node);
     if (!nodeAffinityOk(t, node)) return "didn't match Pod's node affinity/selector";
     const placed = this.pods.filter((p) => p !== pod && p.node !== undefined);
     const onNode = placed.filter((p) => p.node === node.name);
@@ -405,7 +423,9 @@ export class ColdStartModel {
     for (const t of this.workloads) {
       const existing = this.pods.filter((p) => p.template === t);
       if (t.kind === 'DaemonSet') {
-        for (const n of this.nodes.filter((n) => nodeAffinityOk(t, n) && !existing.some((p) => p.forNode === n.name))) {
+        // The controller creates a node's pod only where its selector, affinity and taints let it run.
+        const shouldRun = (n: ModelNode) => nodeAffinityOk(t, n) && !blocking(daemonSetTolerationsOf(t), n).length;
+        for (const n of this.nodes.filter((n) => shouldRun(n) && !existing.some((p) => p.forNode === n.name))) {
           this.pods.push({ name: `${t.workload}@${n.name}`, template: t, forNode: n.name });
           changed = true;
         }
