@@ -127,6 +127,13 @@ describe('bootstrap-installed releases', () => {
     expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr', ref: 'refs/heads/main' });
   });
 
+  it('core add-ons take no props: what varies per cluster comes from the cluster definition, so Git never differs from what the node installed', () => {
+    // @ts-expect-error -- a prop here would change what Flux applies but not what node-bootstrap installed
+    const tuned = new Cilium({ operatorReplicas: 3 });
+    const rendered = new AddOnRegistry([tuned]).synth(addOnContext(platform, 'production'))['infrastructure/controllers/cilium.yaml']!;
+    expect(find(parseAllDocuments(rendered).map((d) => d.toJS() as Obj), 'HelmRelease').spec.values).toEqual(ciliumValues(platform.cluster('production')));
+  });
+
   it.each(platform.clusters.map((c) => c.name))('%s: Cilium, the cloud controller, flux-operator and the FluxInstance are, whole, core-addons’ first-boot objects', (cluster) => {
     const firstBoot = firstBootAddOns(platform.cluster(cluster), platform.settings, platform.namesOf(cluster));
     expect(values(cluster, 'infrastructure/controllers/cilium.yaml')).toEqual(firstBoot.cilium.values);
