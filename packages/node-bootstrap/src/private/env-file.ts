@@ -1,4 +1,5 @@
-import { bootstrapNames, CORE_ADDONS, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
+import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
@@ -18,7 +19,7 @@ export function controlPlaneAsgNames(input: Pick<UserDataInput, 'cluster' | 'nam
 export function envEntries(input: UserDataInput): [string, string][] {
   const { cluster, settings, role } = input;
   const names: ClusterNames = input.names;
-  const tools = toolVersions(cluster.kubernetesVersion);
+  const tools = toolVersions(cluster);
   const join = joinMaterialTimings();
   const snapshots = snapshotSchedule(cluster);
   const extra = bootstrapNames(names);
