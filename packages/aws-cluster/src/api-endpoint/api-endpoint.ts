@@ -93,18 +93,20 @@ export class ApiEndpoint extends Construct {
       preserveClientIp: false,
     });
 
-    let endpoint = loadBalancer.dnsName;
+    // One token for the name, so callers can tell `endpoint` and `loadBalancerDnsName` are the same.
+    const dnsName = loadBalancer.dnsName;
+    let endpoint = dnsName;
     if (props.dnsRecord) {
       const record = new Route53Record(this, 'dns-record', {
         zoneId: props.dnsRecord.hostedZoneId,
         name: props.dnsRecord.name,
         type: 'A',
-        alias: { name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true },
+        alias: { name: dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true },
       });
       endpoint = record.fqdn;
     }
     this.endpoint = endpoint;
-    this.loadBalancerDnsName = loadBalancer.dnsName;
+    this.loadBalancerDnsName = dnsName;
     this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
     this.targetGroupArn = targetGroup.arn;
     this.targetGroupArnSuffix = targetGroup.arnSuffix;
