@@ -72,8 +72,8 @@ describe('API packet path over the synthesized stacks', () => {
         const zones = new Set<string>();
         for (const { asg, client } of nodes) {
           const host = net.nodeApiHost(client.launchTemplate);
-          expect('ref' in host && net.get('aws_route53_record', host.ref.name).name, asg).toBe(names.apiInternal.hostname);
           const verdict = expectAllowed(apiPath(net, client, host));
+          expect('ref' in host && net.get('aws_route53_record', host.ref.name).name, asg).toBe(names.apiInternal.hostname);
           expect(verdict.natGateway, asg).toBeUndefined();
           expect(net.get('aws_lb', verdict.loadBalancer)).toMatchObject({ name: names.apiInternal.loadBalancer, internal: true });
           zones.add(net.subnet(client.subnet).az);
