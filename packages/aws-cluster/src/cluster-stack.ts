@@ -253,7 +253,9 @@ export class ClusterStack extends TerraformStack {
       exposure: 'internal',
       // Of an internal-only cluster: networks routed into the VPC (VPN, peering) reach the private addresses.
       allowedCidrs: outside ? [] : cluster.apiEndpoint.allowedCidrs,
-      dnsRecord: { hostedZoneId: zone.zoneId, name: names.apiInternal.hostname },
+      // The name's only record: nothing to fail over to, and the first control-plane node resolves
+      // it before it is a healthy target itself (the NLB fails open with no healthy target anyway).
+      dnsRecord: { hostedZoneId: zone.zoneId, name: names.apiInternal.hostname, evaluateTargetHealth: false },
     });
     return { inside, outside: outside ?? inside };
   }

@@ -34,10 +34,15 @@ export interface ApiEndpointProps {
   /** Seconds a deregistering node keeps open connections. @default 15 */
   readonly deregistrationDelaySeconds?: number;
   /**
-   * An alias A record for the load balancer in a hosted zone (`evaluate_target_health` on), public
+   * An alias A record for the load balancer in a hosted zone, public
    * or private (`PrivateHostedZone`); `endpoint` is then the record's name. @default - the NLB's own DNS name only
    */
-  readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
+  readonly dnsRecord?: {
+    readonly hostedZoneId: string;
+    readonly name: string;
+    /** Answer only while the load balancer has a healthy target (for a record with an alternative to fail over to). @default true */
+    readonly evaluateTargetHealth?: boolean;
+  };
 }
 
 /**
@@ -101,7 +106,7 @@ export class ApiEndpoint extends Construct {
         zoneId: props.dnsRecord.hostedZoneId,
         name: props.dnsRecord.name,
         type: 'A',
-        alias: { name: dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true },
+        alias: { name: dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: props.dnsRecord.evaluateTargetHealth ?? true },
       });
       endpoint = record.fqdn;
     }
