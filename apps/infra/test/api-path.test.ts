@@ -125,6 +125,23 @@ describe('API packet path over the synthesized stacks', () => {
     expect(apiPath(noDns, client, host)).toMatchObject({ allowed: false, droppedAt: 'dns', reason: expect.stringContaining('DNS support off') });
   });
 
+  it('drops at the layer that is missing: the VPC rule on the internal NLB, or the control-plane registration in its target group', () => {
+    const net = stackOf(platform.namesOf('production').stack);
+    const [{ client }] = net.nodes();
+    const host = net.nodeApiHost(client.launchTemplate);
+    const internalLb = lbByName(net, 'production-api-int') as string;
+    const lbGroup = net.deref(net.get('aws_lb', internalLb).security_groups[0])?.[1];
+    const noVpcRule = new StackNetwork(structuredClone(net.json));
+    const rules = noVpcRule.json.resource.aws_vpc_security_group_ingress_rule as Record<string, { security_group_id: string }>;
+    for (const [id, rule] of Object.entries(rules)) if (rule.security_group_id === `\${aws_security_group.${lbGroup}.id}`) delete rules[id];
+    expect(apiPath(noVpcRule, client, host)).toMatchObject({ allowed: false, droppedAt: 'security-group', reason: expect.stringContaining('production-api-int-lb') });
+    const unregistered = new StackNetwork(structuredClone(net.json));
+    const listener = unregistered.all('aws_lb_listener').find(([, l]) => unregistered.deref(l.load_balancer_arn)?.[1] === internalLb)?.[1];
+    const tg = String(listener?.default_action[0].target_group_arn);
+    for (const [, asg] of unregistered.all('aws_autoscaling_group')) asg.target_group_arns = ((asg.target_group_arns ?? []) as string[]).filter((t) => t !== tg);
+    expect(apiPath(unregistered, client, host)).toMatchObject({ allowed: false, droppedAt: 'target', reason: expect.stringContaining('no ASG registers') });
+  });
+
   it('an internal-only cluster has no public NLB: its nodes reach the private name; from the internet nothing answers', async () => {
     const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
     const staging = input.clusters.find((c) => c.name === 'staging') as ClusterDefinitionInput;

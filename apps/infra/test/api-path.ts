@@ -127,11 +127,11 @@ export function apiPath(net: StackNetwork, client: Client, host: Host): PathVerd
   const hops: Hop[] = [];
   const drop = (step: Hop['step'], reason: string): PathVerdict => ({ allowed: false, hops, droppedAt: step, reason });
   const port = KUBERNETES_PORTS.apiServer;
-  const from = client.kind === 'node' ? net.subnet(client.subnet) : undefined;
+  const vpc = client.kind === 'node' ? net.subnet(client.subnet).vpc : undefined;
   hops.push({ step: 'name', detail: 'ref' in host ? `${host.ref.type}.${host.ref.name}.${host.ref.attr}` : host.literal });
 
   // 2. DNS
-  const resolved = resolve(net, from?.vpc, host);
+  const resolved = resolve(net, vpc, host);
   if ('error' in resolved) return drop('dns', resolved.error);
   const lbName = resolved.loadBalancer;
   const lb = net.get('aws_lb', lbName);
@@ -147,11 +147,12 @@ export function apiPath(net: StackNetwork, client: Client, host: Host): PathVerd
     source = { cidr: parseCidr(`${client.address}/32`) as Ipv4Cidr, label: client.address };
     hops.push({ step: 'route', detail: `internet → aws_lb.${lbName}, source ${client.address}` });
   } else if (internal) {
-    if (lbVpc !== from?.vpc) return drop('route', `aws_lb.${lbName} is in another VPC (no peering modelled)`);
-    source = { cidr: from.cidr, label: `subnet ${client.subnet} (${formatCidr(from.cidr)})` };
+    const here = net.subnet(client.subnet);
+    if (lbVpc !== here.vpc) return drop('route', `aws_lb.${lbName} is in another VPC (no peering modelled)`);
+    source = { cidr: here.cidr, label: `subnet ${client.subnet} (${formatCidr(here.cidr)})` };
     hops.push({ step: 'route', detail: `local route (destination inside the VPC CIDR), source ${source.label}` });
   } else {
-    const table = from?.routeTable;
+    const table = net.subnet(client.subnet).routeTable;
     if (!table) return drop('route', `subnet ${client.subnet} has no route table association`);
     const def = net.all('aws_route').find(([, r]) => net.deref(r.route_table_id)?.[1] === table && r.destination_cidr_block === '0.0.0.0/0');
     if (!def) return drop('route', `route table ${table} has no 0.0.0.0/0 route to reach the public addresses of aws_lb.${lbName}`);
@@ -170,9 +171,9 @@ export function apiPath(net: StackNetwork, client: Client, host: Host): PathVerd
 
   // 4a. the client's own security groups, egress
   if (client.kind === 'node') {
-    const groups = (net.get('aws_launch_template', client.launchTemplate).vpc_security_group_ids ?? net.get('aws_launch_template', client.launchTemplate).network_interfaces?.[0]?.security_groups ?? []) as string[];
-    const destination = internal ? 'vpc' : 'internet';
-    const out = groups.some((g) => egressAllows(net, net.deref(g)?.[1] as string, port, destination === 'vpc' ? from!.cidr : undefined));
+    const vpcCidr = parseCidr(net.get('aws_vpc', net.subnet(client.subnet).vpc).cidr_block) as Ipv4Cidr;
+    // To an internal NLB: an address inside the VPC CIDR; to an internet-facing one: anywhere.
+    const out = nodeSecurityGroups(net, client.launchTemplate).some((g) => egressAllows(net, g, port, internal ? vpcCidr : undefined));
     if (!out) return drop('security-group', `no egress rule of ${client.launchTemplate}'s security groups allows TCP ${port} to aws_lb.${lbName}`);
   }
 
