@@ -65,13 +65,26 @@ describe('derived names', () => {
     expect(platform.cluster('staging').objectives.regionRtoSeconds).toBeUndefined();
   });
 
-  it('names the API alias record only when apiEndpoint.dnsRecord is on', () => {
-    expect(platform.cluster('production').apiEndpoint.dnsRecord).toBe(false);
-    expect(names.apiHostname).toBeUndefined();
-    const on = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, dnsRecord: true } }, platform.settings);
-    expect(on.apiHostname).toBe('api.production.hakube.example.com');
+  it('names the public API alias record only when apiEndpoint.dnsRecord is on and the API is internet-facing', () => {
+    expect(platform.cluster('production').apiEndpoint.dnsRecord).toBe(true);
+    expect(names.apiHostname).toBe('api.production.hakube.example.com');
+    const off = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, dnsRecord: false } }, platform.settings);
+    expect(off.apiHostname).toBeUndefined();
+    const internal = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, exposure: 'internal' } }, platform.settings);
+    expect(internal.apiHostname).toBeUndefined();
     const withoutZone = clusterNames({ ...platform.cluster('production'), apiEndpoint: { dnsRecord: true } }, { ...platform.settings, dns: undefined });
     expect(withoutZone.apiHostname).toBeUndefined();
+  });
+
+  it('names the in-cluster API endpoint under the private-use .internal TLD, per cluster', () => {
+    expect(names.apiInternal).toEqual({ zone: 'production.hakube.internal', hostname: 'api.production.hakube.internal', loadBalancer: 'production-api-int', targetGroup: 'production-api-int' });
+    const zones = platform.clusters.map((c) => platform.namesOf(c).apiInternal.zone);
+    expect(new Set(zones).size).toBe(zones.length);
+    for (const c of platform.clusters) {
+      const n = platform.namesOf(c).apiInternal;
+      expect(n.hostname.endsWith(`.${n.zone}`)).toBe(true);
+      expect(Math.max(n.loadBalancer.length, n.targetGroup.length)).toBeLessThanOrEqual(32);
+    }
   });
 
   it('has no replica bucket without a replica region', () => {

@@ -80,7 +80,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['CI_KUBECONFIG', names.ssm.ciKubeconfig],
       ['CI_TOKEN_SECRET', `${FAILOVER_ACCESS.namespace}/${FAILOVER_ACCESS.tokenSecret}`],
       ['CI_KUBECONFIG_NAMES', ciNames.join(' ')],
-      ['CI_KUBECONFIG_SERVER', `https://${input.apiEndpoint}:${KUBERNETES_PORTS.apiServer}`],
+      // CI runs outside the VPC: the public name (the private zone resolves only inside it).
+      ['CI_KUBECONFIG_SERVER', `https://${input.apiExternalEndpoint ?? input.apiEndpoint}:${KUBERNETES_PORTS.apiServer}`],
     );
   }
   return entries.map(([key, value]) => [key, String(value)]);
