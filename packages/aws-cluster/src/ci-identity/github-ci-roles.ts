@@ -67,9 +67,13 @@ function planPolicy(stateBucket: string, secrets: GithubCiRolesProps['secrets'])
     // reader's behalf: the only decrypt a plan makes. Any other (SSM SecureStrings, a direct
     // kms:Decrypt of stolen ciphertext, any key) is denied; backup objects are denied below.
     { Sid: 'NoDecryptButS3', Effect: 'Deny', Action: DECRYPT_ACTIONS, Resource: '*', Condition: { StringNotLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } },
-    { Sid: 'NoClusterParameters', Effect: 'Deny', Action: ['ssm:GetParameter*'], Resource: secrets.parameterPaths.map((path) => `arn:aws:ssm:*:*:parameter${path}/*`) },
+    { Sid: 'NoClusterParameters', Effect: 'Deny', Action: ['ssm:GetParameter*'], Resource: secrets.parameterPaths.flatMap((path) => [`arn:aws:ssm:*:*:parameter${path}`, `arn:aws:ssm:*:*:parameter${path}/*`]) },
+    // By path IAM sees only the path asked for (a parent of the clusters' paths, recursive): no tree reads at all.
+    { Sid: 'NoParameterTrees', Effect: 'Deny', Action: ['ssm:GetParametersByPath'], Resource: '*' },
     { Sid: 'NoBackupObjects', Effect: 'Deny', Action: ['s3:GetObject*'], Resource: secrets.buckets.map((bucket) => `arn:aws:s3:::${bucket}/*`) },
     { Sid: 'NoSecretValues', Effect: 'Deny', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'], Resource: '*' },
+    // ReadOnlyAccess includes the instances' consoles, where kubeadm init prints its join commands.
+    { Sid: 'NoConsoles', Effect: 'Deny', Action: ['ec2:GetConsoleOutput', 'ec2:GetConsoleScreenshot'], Resource: '*' },
   );
 }
 
