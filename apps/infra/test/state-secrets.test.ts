@@ -48,7 +48,12 @@ function secretsInState(stack: Json): string[] {
       if (type === 'aws_ssm_parameter' && attributes.value !== undefined) findings.push(`resource ${type}.${id}: value in state`);
       const walk = (value: unknown, path: string): void => {
         if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
-        else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) (SECRET_ATTRIBUTE.test(k) ? findings.push(`resource ${type}.${id}: ${path}${k}`) : walk(v, `${path}${k}.`));
+        else if (value && typeof value === 'object') {
+          for (const [k, v] of Object.entries(value)) {
+            if (SECRET_ATTRIBUTE.test(k)) findings.push(`resource ${type}.${id}: ${path}${k}`);
+            else walk(v, `${path}${k}.`);
+          }
+        }
       };
       walk(attributes, '');
     }
