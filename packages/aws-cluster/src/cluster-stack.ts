@@ -80,7 +80,8 @@ export class ClusterStack extends TerraformStack {
     const failover = this.failoverRecord(props, ingress);
 
     const key = new ClusterKey(this, 'kms', { aliasName: names.kmsAlias, description: `${cluster.name} cluster: join material and etcd snapshots` });
-    const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, kmsKeyArn: key.keyArn });
+    const accountId = accountIdOf(this, key.keyArn);
+    const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, region: cluster.region, accountId });
     const replicaOf = (bucketName: string | undefined, replicationRoleName: string): BackupReplica | undefined =>
       replicaProvider && bucketName ? { bucketName, provider: replicaProvider, replicationRoleName } : undefined;
     const backups = new BackupBucket(this, 'etcd-backups', {
@@ -100,7 +101,6 @@ export class ClusterStack extends TerraformStack {
       expireCurrentObjects: false,
       replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
     });
-    const accountId = accountIdOf(this, key.keyArn);
     const appBackupUser = new AppBackupUser(this, 'app-backup-user', {
       userName: names.appBackupCredentials.iamUser,
       bucketArn: appBackups.bucketArn,
@@ -119,6 +119,8 @@ export class ClusterStack extends TerraformStack {
       kmsKeyArn: key.keyArn,
       ssmPrefix: names.ssmPrefix,
       ciKubeconfigParameter: names.ssm.ciKubeconfig,
+      operatorSecureStrings: [names.ssm.gitCredentials, names.appBackupCredentials.ssmParameter],
+      joinParameterArns: join.arns,
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,

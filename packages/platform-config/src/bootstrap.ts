@@ -16,13 +16,6 @@ export interface BootstrapNames {
   readonly joinRefreshLock: string;
 }
 
-/**
- * Value Terraform gives the join parameters until a control-plane node publishes the real
- * material (and what a restore request resets them to). The nodes read it as "not published
- * yet": infrastructure writes it, node-bootstrap compares against it.
- */
-export const JOIN_PARAMETER_PLACEHOLDER = 'pending';
-
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
   return {
     restoreFrom: `${names.ssmPrefix}/kubeadm/restore-from`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterNames, defaultPlatform, failoverKubeconfigNames, subnetLayout, cidrsOverlap, parseCidr } from './index';
+import { clusterNames, defaultPlatform, failoverKubeconfigNames, JOIN_PARAMETER_KEYS, ssmParameterArn, subnetLayout, cidrsOverlap, parseCidr } from './index';
 
 describe('derived names', () => {
   const platform = defaultPlatform();
@@ -108,5 +108,18 @@ describe('subnetLayout', () => {
   it('keeps existing subnets when an AZ is added at the end', () => {
     const three = subnetLayout('10.20.0.0/16', ['a', 'b', 'c']);
     expect(subnetLayout('10.20.0.0/16', ['a', 'b', 'c', 'd']).slice(0, 3)).toEqual(three);
+  });
+});
+
+describe('SSM parameter ARNs', () => {
+  const names = defaultPlatform().namesOf('production');
+
+  it('names a parameter the way IAM and the KMS encryption context (PARAMETER_ARN) do', () => {
+    expect(ssmParameterArn(names.ssm.joinToken, 'ap-northeast-2', '123456789012')).toBe('arn:aws:ssm:ap-northeast-2:123456789012:parameter/hakube/production/kubeadm/join-token');
+    expect(JOIN_PARAMETER_KEYS.map((key) => names.ssm[key])).toEqual(['/hakube/production/kubeadm/certificate-key', '/hakube/production/kubeadm/ca-cert-hash', '/hakube/production/kubeadm/join-token']);
+  });
+
+  it('rejects a name that is not a path', () => {
+    expect(() => ssmParameterArn('kubeadm/join-token', 'r', '1')).toThrow('ssmParameterArn: name = "kubeadm/join-token"; expected an SSM parameter name starting with "/"');
   });
 });

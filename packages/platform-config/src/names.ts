@@ -98,6 +98,23 @@ export interface AppBackupCredentialNames {
   readonly iamUser: string;
 }
 
+/**
+ * The SSM parameters holding kubeadm join material, in the order a node publishes them
+ * (the token last: a published token means the rest is there). SecureStrings created and
+ * refreshed by the control-plane nodes, never by Terraform: absent means "not published yet".
+ */
+export const JOIN_PARAMETER_KEYS = ['certificateKey', 'caCertHash', 'joinToken'] as const;
+export type JoinParameterKey = (typeof JOIN_PARAMETER_KEYS)[number];
+
+/**
+ * ARN of an SSM parameter (`name` starts with "/"), the form IAM policies and SSM's KMS
+ * encryption context (`PARAMETER_ARN`) use. Region and account may be Terraform tokens.
+ */
+export function ssmParameterArn(name: string, region: string, accountId: string): string {
+  if (!name.startsWith('/')) throw new Error(`ssmParameterArn: name = ${JSON.stringify(name)}; expected an SSM parameter name starting with "/"`);
+  return `arn:aws:ssm:${region}:${accountId}:parameter${name}`;
+}
+
 /** Namespace of the stateful example (CloudNativePG) and of its backup credentials. */
 export const APP_DATA_NAMESPACE = 'data';
 

@@ -1,5 +1,5 @@
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
-import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
@@ -34,13 +34,13 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
     ['API_ENDPOINT', input.apiEndpoint],
     ['AWSCLI_VERSION', tools.awsCli],
+    // The one key identifier of every SecureString and SSE-KMS object the nodes write: the alias
+    // (platform-config, no Terraform token in user-data) resolves to the cluster key Terraform creates.
     ['KMS_KEY', names.kmsAlias],
     ['SSM_INIT_LOCK', names.ssm.initLock],
     ['SSM_JOIN_TOKEN', names.ssm.joinToken],
     ['SSM_CA_CERT_HASH', names.ssm.caCertHash],
     ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
-    // Terraform's value of the join parameters before the first publish: "not published yet".
-    ['JOIN_PLACEHOLDER', JOIN_PARAMETER_PLACEHOLDER],
   ];
   if (role === 'control-plane') {
     entries.push(
