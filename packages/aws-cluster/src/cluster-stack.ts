@@ -105,7 +105,6 @@ export class ClusterStack extends TerraformStack {
       kmsKeyArn: key.keyArn,
       retentionDays: cluster.backups.retentionDays,
       contents: 'PostgreSQL backups',
-      expireCurrentObjects: false,
       replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
     });
     const accountId = accountIdOf(this, key.keyArn);
