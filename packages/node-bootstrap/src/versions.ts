@@ -6,9 +6,25 @@ export interface ToolVersions {
   readonly etcd: string;
   readonly helm: string;
   readonly awsCli: string;
+  /**
+   * Upstream versions of Ubuntu 24.04's `containerd` and `runc` packages (sources containerd-app and
+   * runc-app, `<upstream>-0ubuntu…`): node-prep.sh installs `containerd=<this>-*`, holds the packages
+   * (unattended-upgrades would otherwise restart containerd under running pods, and Ubuntu's SRU
+   * policy moves these packages to new upstream releases) and checks what got installed.
+   */
+  readonly containerd: string;
+  readonly runc: string;
 }
 
 const ETCD_BY_MINOR: Readonly<Record<string, string>> = { '1.32': '3.5.16', '1.33': '3.5.21', '1.34': '3.6.5' };
+
+/**
+ * The container runtime every node runs, whatever its Kubernetes minor (containerd 1.7 supports
+ * Kubernetes 1.32 to 1.34). The Ubuntu archive keeps only the newest version of a package per pocket:
+ * when noble-updates moves on, node-prep fails naming this pin, and the pin moves with it (or the
+ * node image is baked with these versions installed).
+ */
+const CONTAINER_RUNTIME = { containerd: '1.7.28', runc: '1.3.3' } as const;
 
 export function toolVersions(kubernetesVersion: string): ToolVersions {
   const minor = kubernetesMinor(kubernetesVersion);
@@ -16,5 +32,5 @@ export function toolVersions(kubernetesVersion: string): ToolVersions {
   if (!etcd) {
     throw new Error(`kubernetesVersion ${kubernetesVersion}: no pinned etcd version for ${minor}; expected one of ${Object.keys(ETCD_BY_MINOR).join(', ')}`);
   }
-  return { etcd, helm: '3.19.0', awsCli: '2.27.0' };
+  return { etcd, helm: '3.19.0', awsCli: '2.27.0', ...CONTAINER_RUNTIME };
 }

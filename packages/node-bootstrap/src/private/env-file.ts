@@ -33,6 +33,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
     ['API_ENDPOINT', input.apiEndpoint],
     ['AWSCLI_VERSION', tools.awsCli],
+    ['CONTAINERD_VERSION', tools.containerd],
+    ['RUNC_VERSION', tools.runc],
     ['KMS_KEY', names.kmsAlias],
     ['SSM_INIT_LOCK', names.ssm.initLock],
     ['SSM_JOIN_TOKEN', names.ssm.joinToken],
