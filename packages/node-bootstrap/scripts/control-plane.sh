@@ -179,7 +179,7 @@ main() {
     touch "$STATE_DIR/control-plane.done"
   fi
   step enable-timers
-  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer || die "enabling the snapshot and refresh timers failed"
+  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer || die "enabling the control-plane timers failed"
   # Every control-plane node, not only the initialiser: one that died after publishing the join
   # material left the CNI, cloud controller or Flux missing. Once per node; a failure retries.
   if [[ ! -f $STATE_DIR/core-addons.done ]]; then

@@ -16,9 +16,9 @@ load_env
 export KUBECONFIG=$KUBE_DIR/admin.conf
 ADDONS=$BOOTSTRAP_ETC/addons
 : "${ADDON_LOCK_WAIT_ATTEMPTS:=120}"
-# Longer than an install takes (three charts, no --wait); a holder that died frees it then.
-ADDON_LEASE=core-addons
-ADDON_LEASE_SECONDS=900
+# kube-system/core-addons, held 900 s: longer than an install takes (three charts, no --wait);
+# a holder that died frees it then.
+LEASE=(lease core-addons -n kube-system)
 
 install_helm() {
   step helm
@@ -78,9 +78,8 @@ chart() {
 
 # lease [RESOURCE_VERSION]: this node's Lease manifest, renewed now.
 lease() {
-  printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: %s\n  namespace: kube-system\n' "$ADDON_LEASE"
-  [[ -z ${1:-} ]] || printf '  resourceVersion: "%s"\n' "$1"
-  printf 'spec:\n  holderIdentity: %s\n  leaseDurationSeconds: %s\n  renewTime: %s\n' "$INSTANCE_ID" "$ADDON_LEASE_SECONDS" "$(date -u -d "@$(now_epoch)" +%Y-%m-%dT%H:%M:%S.000000Z)"
+  printf 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: core-addons\n  namespace: kube-system\n  resourceVersion: "%s"\nspec:\n  holderIdentity: %s\n  leaseDurationSeconds: 900\n  renewTime: %s\n' \
+    "${1:-}" "$INSTANCE_ID" "$(date -u -d "@$(now_epoch)" +%Y-%m-%dT%H:%M:%S.000000Z)"
 }
 
 # Create is atomic on the API server (AlreadyExists for all but one node); an expired Lease,
@@ -91,21 +90,20 @@ take_addon_lease() {
   for ((attempt = 1; ; attempt++)); do
     lease | kubectl create -f - >/dev/null && return
     # jsonpath output ends without a newline: read it from a here-string.
-    if current=$(kubectl get lease "$ADDON_LEASE" -n kube-system -o jsonpath='{.spec.holderIdentity} {.spec.renewTime} {.spec.leaseDurationSeconds} {.metadata.resourceVersion}') &&
+    if current=$(kubectl get "${LEASE[@]}" -o jsonpath='{.spec.holderIdentity} {.spec.renewTime} {.spec.leaseDurationSeconds} {.metadata.resourceVersion}') &&
       read -r holder renewed duration version <<<"$current" &&
       { [[ $holder == "$INSTANCE_ID" ]] || (($(date -u -d "$renewed" +%s) + duration <= $(now_epoch))); }; then
       lease "$version" | kubectl replace -f - >/dev/null && log "took over the add-on lease from $holder" && return
     fi
-    ((attempt < ADDON_LOCK_WAIT_ATTEMPTS)) || die "add-on lease kube-system/$ADDON_LEASE still held by ${holder:-?} after $attempt attempts"
-    log "add-ons being installed by ${holder:-?} (lease kube-system/$ADDON_LEASE); waiting"
+    ((attempt < ADDON_LOCK_WAIT_ATTEMPTS)) || die "add-on lease kube-system/core-addons still held by ${holder:-?} after $attempt attempts"
+    log "add-ons being installed by ${holder:-?} (lease kube-system/core-addons); waiting"
     sleep "$RETRY_SLEEP_SECONDS"
   done
 }
 
 release_addon_lease() {
-  if [[ $(kubectl get lease "$ADDON_LEASE" -n kube-system -o jsonpath='{.spec.holderIdentity}') != "$INSTANCE_ID" ]] ||
-    ! kubectl delete lease "$ADDON_LEASE" -n kube-system >/dev/null; then
-    log "WARNING: lease kube-system/$ADDON_LEASE not released; it expires by itself"
+  if [[ $(kubectl get "${LEASE[@]}" -o jsonpath='{.spec.holderIdentity}') != "$INSTANCE_ID" ]] || ! kubectl delete "${LEASE[@]}" >/dev/null; then
+    log "WARNING: lease kube-system/core-addons not released; it expires by itself"
   fi
 }
 

@@ -63,7 +63,7 @@ const addonCalls = (addons: string) => [
   `kubectl apply -f ${addons}/flux-instance.yaml`,
   'systemctl start --no-block ci-kubeconfig.service',
 ];
-const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer';
+const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
 /** Everything but the IMDS reads. */
 const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
 
@@ -161,7 +161,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `etcdctl ${endpoints} member list -w simple`,
       `etcdctl ${endpoints} member remove 4d5e6f`,
       `kubeadm join --config ${joinConfig}`,
-      'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer',
+      TIMERS,
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
       get('/hakube/production/data/app-backup-credentials'),
       get('/hakube/production/flux/git-credentials'),
@@ -398,7 +398,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.state, 'core-addons.done'), '');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer']);
   });
 
   it('refuses to join without a live peer and says so', () => {

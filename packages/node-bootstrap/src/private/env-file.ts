@@ -46,6 +46,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
+      // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
+      ['CLUSTER_TAG', names.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
       ['SSM_APP_BACKUP_CREDENTIALS', names.appBackupCredentials.ssmParameter],
