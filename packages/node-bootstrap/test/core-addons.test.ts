@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES } from '@platform/platform-config';
-import { afterEach, describe, expect, it } from 'vitest';
-import { callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
+import { describe, expect, it } from 'vitest';
+import { callsOf, inputFor, parameterNotFound, scratch, type Rule } from './harness';
 
 const MODEL = join(__dirname, 'fakes', 'cluster.sh');
 const RELEASES = [['kube-system', 'cilium'], ['kube-system', 'aws-cloud-controller-manager'], [FLUX_INSTANCE_NAMES.namespace, 'flux-operator']] as const;
@@ -11,17 +10,11 @@ const LEASE = 'objects/leases.coordination.k8s.io/kube-system/core-addons';
 const NOW = Date.UTC(2025, 5, 30, 12) / 1000;
 const INSTALLS = RELEASES.map(([, name]) => `install ${name}`);
 
-const nodes: FakeNode[] = [];
-const dirs: string[] = [];
-afterEach(() => {
-  nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true }));
-  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
-});
+const temporary = scratch();
 
 /** One cluster's API server and Helm storage (fakes/cluster.sh), shared by the nodes of a test. */
 function cluster() {
-  const dir = mkdtempSync(join(tmpdir(), 'cluster-'));
-  dirs.push(dir);
+  const dir = temporary.dir('cluster-');
   const path = (p: string) => join(dir, p);
   const put = (p: string, content: string) => (mkdirSync(join(path(p), '..'), { recursive: true }), writeFileSync(path(p), content));
   return {
@@ -47,7 +40,7 @@ type Cluster = ReturnType<typeof cluster>;
 
 /** A control-plane node `id` talking to `c` through kubectl and helm. */
 function controlPlane(id: string, c: Cluster, rules: Rule[] = []) {
-  const node = new FakeNode(inputFor('production', 'control-plane'), [
+  const node = temporary.node(inputFor('production', 'control-plane'), [
     ...rules,
     ...['kubectl', 'helm'].map((cmd): Rule => ({ cmd, args: '*', run: `. '${MODEL}' ${cmd} "$@"` })),
     { cmd: 'curl', args: '*meta-data/instance-id', stdout: id },
@@ -56,7 +49,6 @@ function controlPlane(id: string, c: Cluster, rules: Rule[] = []) {
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
     parameterNotFound('/hakube/production/data/app-backup-credentials'),
   ]);
-  nodes.push(node);
   writeFileSync(join(node.kube, 'admin.conf'), '');
   const env = { CLUSTER_STATE: c.dir, NODE: id };
   return { node, install: () => node.runAsync('install-addons.sh', [], env), run: (script: string) => node.run(script, [], env) };

@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ETCD_SNAPSHOT_METRIC } from '@platform/platform-config';
 import { snapshotSchedule } from '../src';
-import { FakeNode, inputFor, platform, type Rule } from './harness';
+import { inputFor, platform, scratch, type Rule } from './harness';
 
 const PREFIX = 'etcd-snapshots/production';
 const stamp = (epoch: number) => new Date(epoch * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -29,22 +28,15 @@ function bucketRules(dir: string): Rule[] {
   ];
 }
 
-const nodes: FakeNode[] = [];
-const dirs: string[] = [];
-afterEach(() => {
-  nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true }));
-  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
-});
+const temporary = scratch();
 
 function leader() {
-  const bucket = mkdtempSync(join(tmpdir(), 'bucket-'));
-  dirs.push(bucket);
-  const node = new FakeNode(inputFor('production', 'control-plane'), [
+  const bucket = temporary.dir('bucket-');
+  const node = temporary.node(inputFor('production', 'control-plane'), [
     ...bucketRules(bucket),
     { cmd: 'etcdctl', args: '*endpoint status*', stdout: '[{"Status":{"header":{"member_id":7},"leader":7}}]\n' },
     { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
   ]);
-  nodes.push(node);
   mkdirSync(join(node.kube, 'pki', 'etcd'), { recursive: true });
   for (const f of ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key']) writeFileSync(join(node.kube, 'pki', f), f);
   // load_env reads the env file after the environment: the textfile moves into the fake root there.

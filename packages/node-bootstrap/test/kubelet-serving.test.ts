@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderUserData } from '../src';
-import { callsOf, FakeNode, inputFor, platform, requireTool, type Rule } from './harness';
+import { callsOf, inputFor, platform, requireTool, scratch, type Rule } from './harness';
 
 const TAG = platform.namesOf('production').clusterTagKey;
 const A = { name: 'ip-10-20-0-10.ap-northeast-2.compute.internal', ip: '10.20.0.10', id: 'i-0a' };
@@ -66,11 +66,9 @@ const addresses = (n: typeof A) => [['InternalIP', n.ip], ['InternalDNS', n.name
 const sansOf = (n: typeof A) => [`DNS:${n.name}`, `IP:${n.ip}`];
 const instanceOf = (n: typeof A, extra: Partial<Instance> = {}): Instance => ({ id: n.id, privateDns: n.name, privateIp: n.ip, ...extra });
 
-const nodes: FakeNode[] = [];
-afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
+const temporary = scratch();
 function approve(rules: Rule[]) {
-  const node = new FakeNode(inputFor('production', 'control-plane'), rules);
-  nodes.push(node);
+  const node = temporary.node(inputFor('production', 'control-plane'), rules);
   writeFileSync(join(node.kube, 'admin.conf'), '');
   const result = node.run('kubelet-serving-approver.sh');
   const approved = callsOf(result.calls, 'kubectl').filter((c) => c.startsWith('kubectl certificate approve')).map((c) => c.split(' ').at(-1));
