@@ -118,6 +118,14 @@ describe('scripts', () => {
     );
   });
 
+  // The fakes that model apt and the API server run as bash too.
+  it.each(readdirSync(join(__dirname, 'fakes')))('test model fakes/%s passes shellcheck', (model) => {
+    if (!requireTool('shellcheck')) return;
+    const result = spawnSync('shellcheck', ['--severity=style', join(__dirname, 'fakes', model)], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+
   it.each(scripts)('%s passes shellcheck and uses strict mode', (script) => {
     const text = readFileSync(join(SCRIPTS_DIR, script), 'utf8');
     expect(text).toContain('set -euo pipefail');
