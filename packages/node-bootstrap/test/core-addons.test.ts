@@ -51,7 +51,7 @@ function controlPlane(id: string, c: Cluster, rules: Rule[] = []) {
   ]);
   writeFileSync(join(node.kube, 'admin.conf'), '');
   const env = { CLUSTER_STATE: c.dir, NODE: id };
-  return { node, install: () => node.runAsync('install-addons.sh', [], env), run: (script: string) => node.run(script, [], env) };
+  return { node, install: (extra: Record<string, string> = {}) => node.runAsync('install-addons.sh', [], { ...env, ...extra }), run: (script: string) => node.run(script, [], env) };
 }
 
 const deployedAll = (c: Cluster) => RELEASES.map(([ns, name]) => c.state(ns, name).split(' ')[0]);
@@ -71,7 +71,8 @@ describe('install-addons.sh on every control-plane node: the core add-ons exactl
 
   it('two nodes finding the add-ons missing at the same moment: one installs, the other waits and finds them deployed', async () => {
     const c = cluster();
-    const results = await Promise.all(['i-b', 'i-c'].map((id) => controlPlane(id, c).install()));
+    // Each install takes 1 s: the second node is still checking while the first holds the lease.
+    const results = await Promise.all(['i-b', 'i-c'].map((id) => controlPlane(id, c).install({ HELM_WORK_SECONDS: '1' })));
     for (const r of results) expect(r.status, r.stderr).toBe(0);
     const installer = c.helmLog()[0].split(' ')[0];
     expect(c.helmLog()).toEqual(INSTALLS.map((op) => `${installer} ${op}`));
