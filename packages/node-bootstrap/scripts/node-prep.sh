@@ -16,9 +16,12 @@ ARCH=$(dpkg --print-architecture)
 # minutes, longer on an older image; without a timeout apt fails at once ("Could not get
 # lock"), and a few short retries give up before it is done. Each call waits up to 10 min
 # for the lock (retry 5 keeps the worst case under the unit's 90 min start timeout).
+# `apt-get update` needs the package lists lock instead (apt-daily.service holds it while it
+# refreshes the lists), which the timeout does not cover: it is retried for 5 min.
 APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=600)
 apt_get() { apt-get "${APT_LOCK_WAIT[@]}" "$@"; }
 apt_mark() { apt-mark "${APT_LOCK_WAIT[@]}" "$@"; }
+apt_update() { retry 30 apt_get update -q; }
 
 disable_swap() {
   step swap-off
@@ -42,7 +45,7 @@ runtime_installed() { installed containerd "$CONTAINERD_VERSION" && installed ru
 
 install_containerd() {
   step containerd
-  retry 5 apt_get update -q || die "apt-get update failed"
+  apt_update || die "apt-get update failed"
   apt_mark unhold containerd runc >/dev/null 2>&1 || true
   retry 5 apt_get install -y -q "containerd=$CONTAINERD_VERSION-*" "runc=$RUNC_VERSION-*" apt-transport-https ca-certificates curl gpg unzip ||
     die "installing containerd $CONTAINERD_VERSION and runc $RUNC_VERSION failed (no longer in the archive? the pins are in node-bootstrap src/versions.ts)"
@@ -71,7 +74,7 @@ install_kubernetes_packages() {
   curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor --yes -o "$SYSROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg" ||
     die "fetching the pkgs.k8s.io signing key failed"
   echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" >"$SYSROOT/etc/apt/sources.list.d/kubernetes.list"
-  retry 5 apt_get update -q || die "apt-get update with pkgs.k8s.io failed"
+  apt_update || die "apt-get update with pkgs.k8s.io failed"
   apt_mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
   retry 5 apt_get install -y -q "kubelet=$K8S_VERSION-*" "kubeadm=$K8S_VERSION-*" "kubectl=$K8S_VERSION-*" ||
     die "installing kubelet/kubeadm/kubectl $K8S_VERSION failed"

@@ -53,8 +53,10 @@ const nodes: FakeNode[] = [];
 afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
 
 interface AptState {
-  /** Seconds after boot at which unattended-upgrades releases the apt and dpkg locks. */
-  readonly lockedUntil?: number;
+  /** Seconds after boot at which apt-daily's list refresh releases the package lists lock. */
+  readonly listsLockedUntil?: number;
+  /** Seconds after boot at which unattended-upgrades releases the dpkg lock. */
+  readonly dpkgLockedUntil?: number;
   readonly archive?: readonly string[];
   readonly installed?: Readonly<Record<string, string>>;
   readonly held?: readonly string[];
@@ -76,7 +78,8 @@ function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: R
   const aptDir = join(node.fakeDir, 'apt');
   for (const dir of ['installed', 'held']) mkdirSync(join(aptDir, dir), { recursive: true });
   writeFileSync(join(aptDir, 'archive'), `${(apt.archive ?? ARCHIVE).join('\n')}\n`);
-  if (apt.lockedUntil !== undefined) writeFileSync(join(aptDir, 'lock-until'), String(apt.lockedUntil));
+  if (apt.listsLockedUntil !== undefined) writeFileSync(join(aptDir, 'lists-until'), String(apt.listsLockedUntil));
+  if (apt.dpkgLockedUntil !== undefined) writeFileSync(join(aptDir, 'dpkg-until'), String(apt.dpkgLockedUntil));
   for (const [name, version] of Object.entries(apt.installed ?? {})) writeFileSync(join(aptDir, 'installed', name), version);
   for (const name of apt.held ?? []) writeFileSync(join(aptDir, 'held', name), '');
   const sysroot = join(node.root, 'sysroot');
@@ -117,22 +120,33 @@ describe('node-prep.sh', () => {
 
   it('waits for unattended-upgrades to release the dpkg lock on a first boot instead of failing', () => {
     // Four minutes of security updates from an older image: longer than 5 tries 10 s apart.
-    const { run, packages, clock } = prepNode('worker', { lockedUntil: 240 });
+    const { run, packages, clock } = prepNode('worker', { dpkgLockedUntil: 240 });
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     expect(clock()).toBe(240);
-    // The first call waited for the lock: no failed attempt, no retry.
-    expect(callsOf(result.calls, 'apt-get', 'sleep')[0]).toBe(`apt-get ${WAIT} update -q`);
+    // The first call that needs the dpkg lock waited for it: no failed attempt, no retry.
+    expect(callsOf(result.calls, 'apt-get', 'apt-mark', 'sleep').slice(0, 3)).toEqual([`apt-get ${WAIT} update -q`, `apt-mark ${WAIT} unhold containerd runc`, `apt-get ${WAIT} install -y -q containerd=${tools.containerd}-* runc=${tools.runc}-* apt-transport-https ca-certificates curl gpg unzip`]);
     expect(result.calls).not.toContain('sleep 10');
     expect(packages()).toMatchObject(PREPARED);
   });
 
+  it('retries apt-get update while apt-daily refreshes the package lists (a lock the timeout does not cover)', () => {
+    // One minute of list refresh, then unattended-upgrades: the usual first boot.
+    const { run, packages, clock } = prepNode('worker', { listsLockedUntil: 60, dpkgLockedUntil: 300 });
+    const result = run();
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'apt-get', 'sleep').slice(0, 13)).toEqual([...Array.from({ length: 6 }, () => [`apt-get ${WAIT} update -q`, 'sleep 10']).flat(), `apt-get ${WAIT} update -q`]);
+    expect(result.stderr).toContain('E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1873 (apt-get)');
+    expect(clock()).toBe(300);
+    expect(packages()).toMatchObject(PREPARED);
+  });
+
   it('apt as modelled: without a lock timeout a call fails at once while unattended-upgrades runs', () => {
-    const { node, clock } = prepNode('worker', { lockedUntil: 240 });
-    const bare = node.run('../fake/bin/apt-get', ['update', '-q']);
+    const { node, clock } = prepNode('worker', { dpkgLockedUntil: 240 });
+    const bare = node.run('../fake/bin/apt-get', ['install', '-y', 'curl']);
     expect(bare.status).toBe(100);
     expect(bare.stderr).toContain('E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 2714 (unattended-upgr)');
-    const waited = node.run('../fake/bin/apt-get', ['-o', 'DPkg::Lock::Timeout=60', 'update', '-q']);
+    const waited = node.run('../fake/bin/apt-get', ['-o', 'DPkg::Lock::Timeout=60', 'install', '-y', 'curl']);
     expect(waited.status).toBe(100);
     expect(clock()).toBe(60);
   });

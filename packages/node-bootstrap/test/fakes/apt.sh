@@ -2,11 +2,13 @@
 # Sourced by the harness fakes of apt-get, apt-mark, dpkg-query and sleep (node-prep tests):
 # apt and dpkg as a node sees them, with state under $FAKE_DIR/apt.
 #   clock       virtual seconds since boot; the fake sleep and lock waits advance it
-#   lock-until  when unattended-upgrades releases the apt/dpkg locks (absent: never held)
+#   lists-until when apt-daily's list refresh releases the package lists lock (absent: never held)
+#   dpkg-until  when unattended-upgrades releases the dpkg lock (absent: never held)
 #   archive     "package version" lines: what the configured repositories offer
 #   installed/  one file per installed package holding its version; held/ one per held package
-# Like apt: without -o DPkg::Lock::Timeout=N a held lock fails the call at once (exit 100);
-# with it the call waits up to N seconds. `install pkg=glob` picks the newest matching version,
+# Like apt: `update` needs the lists lock and fails at once while it is held (exit 100), with or
+# without DPkg::Lock::Timeout; install and apt-mark need the dpkg lock: without
+# -o DPkg::Lock::Timeout=N a held lock fails them at once, with it they wait up to N seconds. `install pkg=glob` picks the newest matching version,
 # an unversioned name the newest offered, and a held package is never changed.
 set -uo pipefail
 apt_dir=$FAKE_DIR/apt
@@ -16,10 +18,16 @@ action=
 shift
 clock=$(cat "$apt_dir/clock" 2>/dev/null || echo 0)
 
-take_lock() {
+lists_lock() {
+  ((clock < $(cat "$apt_dir/lists-until" 2>/dev/null || echo 0))) || return 0
+  echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1873 (apt-get)" >&2
+  exit 100
+}
+
+dpkg_lock() {
   local timeout=0 until wait
   [[ $* =~ DPkg::Lock::Timeout=([0-9]+) ]] && timeout=${BASH_REMATCH[1]}
-  until=$(cat "$apt_dir/lock-until" 2>/dev/null || echo 0)
+  until=$(cat "$apt_dir/dpkg-until" 2>/dev/null || echo 0)
   ((clock < until)) || return 0
   wait=$((until - clock))
   ((wait <= timeout)) || wait=$timeout
@@ -57,7 +65,7 @@ case $command in
     name=${*: -1}
     cat "$apt_dir/installed/$name" 2>/dev/null || { echo "dpkg-query: no packages found matching $name" >&2; exit 1; } ;;
   apt-mark)
-    take_lock "$@"
+    dpkg_lock "$@"
     words=("$@")
     for ((i = 0; i < ${#words[@]}; i++)); do
       case ${words[i]} in
@@ -67,7 +75,7 @@ case $command in
       esac
     done ;;
   apt-get)
-    take_lock "$@"
+    if [[ " $* " == *" update "* ]]; then lists_lock; else dpkg_lock "$@"; fi
     [[ " $* " == *" install "* ]] && install "${@:$(($(printf '%s\n' "$@" | grep -n -x install | cut -d: -f1) + 1))}" ;;
 esac
 exit 0
