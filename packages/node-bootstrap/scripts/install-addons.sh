@@ -66,8 +66,8 @@ chart() {
   case $state in
     deployed | flux) log "$release is $state: left alone" && return ;;
     absent | failed) ;;
-    pending-install) helm uninstall "$release" -n "$namespace" || die "removing the unfinished install of $release failed" ;;
-    pending-upgrade | pending-rollback) helm rollback "$release" -n "$namespace" || die "rolling back the unfinished $state of $release failed" ;;
+    pending-install) helm uninstall "$release" -n "$namespace" || die "helm uninstall of the unfinished $release failed" ;;
+    pending-upgrade | pending-rollback) helm rollback "$release" -n "$namespace" || die "helm rollback of the unfinished $release failed" ;;
     *) die "release $release is $state: resolve it by hand (helm history $release -n $namespace)" ;;
   esac
   local source=(--repo "$repository" "$name")

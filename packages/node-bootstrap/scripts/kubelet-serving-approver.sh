@@ -20,7 +20,7 @@ export KUBECONFIG=$KUBE_DIR/admin.conf
 # Prints why the CSR must stay pending; nothing when it may be approved.
 review() {
   local user=$1 groups=$2 usages=$3 request=$4 node=${1#system:node:} text subject sans usage addresses want id ec2 name
-  [[ $user == system:node:?* && $groups == *'"system:nodes"'* ]] || { echo "requested by $user $groups, not a node"; return; }
+  [[ $user == system:node:?* && $groups == *'"system:nodes"'* ]] || { echo "$user $groups is not a node"; return; }
   IFS=, read -ra usages <<<"$(tr -d '[]"' <<<"$usages")"
   for usage in "${usages[@]}"; do
     [[ $usage == 'server auth' || $usage == 'digital signature' || $usage == 'key encipherment' ]] || { echo "usage $usage is not for serving"; return; }
@@ -35,7 +35,7 @@ review() {
   [[ -n $sans && $sans == "$want" ]] || { echo "names ${sans//$'\n'/ } are not the addresses of Node $node (${want//$'\n'/ })"; return; }
   ec2=$(aws ec2 describe-instances --region "$REGION" --filters "Name=private-dns-name,Values=$node" Name=instance-state-name,Values=running "Name=tag:$CLUSTER_TAG,Values=owned" \
     --query 'Reservations[].Instances[].[InstanceId,PrivateDnsName,PrivateIpAddress,PublicDnsName,PublicIpAddress]' --output text) || { echo "EC2 did not answer for $node"; return; }
-  [[ $(grep -c . <<<"$ec2") == 1 ]] || { echo "not one running instance of $CLUSTER_NAME named $node: ${ec2:-none}"; return; }
+  [[ $(grep -c . <<<"$ec2") == 1 ]] || { echo "not one running $CLUSTER_TAG instance $node: ${ec2:-none}"; return; }
   read -r id _ <<<"$ec2"
   for name in $sans; do
     [[ $'\t'$ec2$'\t' == *$'\t'"${name#*:}"$'\t'* ]] || { echo "$name is not an address of $id"; return; }

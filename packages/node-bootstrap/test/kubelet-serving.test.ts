@@ -107,7 +107,7 @@ describe.runIf(requireTool('openssl'))('kubelet-serving-approver.sh', () => {
       `left csr-steal-ip pending: IP:${A.ip} is not an address of ${B.id}`,
       `left csr-extra-dns pending: names DNS:api.example.com DNS:${A.name} IP:${A.ip} are not the addresses of Node ${A.name} (DNS:${A.name} IP:${A.ip})`,
       `left csr-other-cn pending: subject O = system:nodes, CN = system:node:${A.name}`,
-      'left csr-not-node pending: requested by system:bootstrap:abcdef ["system:bootstrappers","system:authenticated"], not a node',
+      'left csr-not-node pending: system:bootstrap:abcdef ["system:bootstrappers","system:authenticated"] is not a node',
       'left csr-client pending: usage client auth is not for serving',
       `left csr-org pending: subject O = system:masters, CN = system:node:${A.name}`,
       'left csr-ghost pending: no Node ip-10-20-2-99.ap-northeast-2.compute.internal',
@@ -118,7 +118,7 @@ describe.runIf(requireTool('openssl'))('kubelet-serving-approver.sh', () => {
     const csr = (name: string): Csr => ({ name, username: `system:node:${A.name}`, request: request(`system:node:${A.name}`, sansOf(A)) });
     const other = approve(world([csr('csr-other-cluster')], { [A.name]: addresses(A) }, [instanceOf(A, { tags: { 'kubernetes.io/cluster/staging': 'owned' } })]));
     expect(other.approved).toEqual([]);
-    expect(other.result.stderr).toContain(`left csr-other-cluster pending: not one running instance of production named ${A.name}: none`);
+    expect(other.result.stderr).toContain(`left csr-other-cluster pending: not one running ${TAG} instance ${A.name}: none`);
     const stopped = approve(world([csr('csr-stopped')], { [A.name]: addresses(A) }, [instanceOf(A, { state: 'stopped' })]));
     expect(stopped.approved).toEqual([]);
   });
