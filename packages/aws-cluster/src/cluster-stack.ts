@@ -98,7 +98,6 @@ export class ClusterStack extends TerraformStack {
       kmsKeyArn: key.keyArn,
       retentionDays: cluster.backups.retentionDays,
       contents: 'PostgreSQL backups',
-      expireCurrentObjects: false,
       replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
     });
     const appBackupUser = new AppBackupUser(this, 'app-backup-user', {

@@ -6,6 +6,62 @@ import { describe, expect, it } from 'vitest';
 import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
+/** node-bootstrap's snapshotSchedule().keepAtLeast: etcd-snapshot.sh keeps this many newest, whatever their age. */
+const KEEP_AT_LEAST = 3;
+
+/** A synthesized aws_s3_bucket_lifecycle_configuration rule (the parts S3 evaluates here). */
+interface LifecycleRule {
+  readonly expiration: readonly { readonly days?: number; readonly expired_object_delete_marker?: boolean }[];
+  readonly noncurrent_version_expiration: readonly { readonly noncurrent_days: number }[];
+}
+
+interface Version {
+  readonly marker: boolean;
+  readonly created: number;
+  noncurrentSince?: number;
+}
+
+/**
+ * A versioned bucket under one lifecycle rule, evaluated once a day as S3 does (S3 Lifecycle,
+ * versioned buckets): Expiration.Days puts a delete marker on a current version that many days
+ * after it was written (the version becomes noncurrent); NoncurrentVersionExpiration deletes a
+ * noncurrent version that many days after it became noncurrent; ExpiredObjectDeleteMarker removes a
+ * delete marker that is the only version left. A DeleteObject without a version id adds a marker.
+ */
+function simulateSnapshots(rule: LifecycleRule, run: { writerDays: number; stopDays: number; retentionDays: number; keepAtLeast: number }) {
+  const keys = new Map<string, Version[]>();
+  const current = (k: string) => keys.get(k)?.at(-1);
+  const isCurrentObject = (k: string) => current(k)?.marker === false;
+  const addMarker = (k: string, day: number) => {
+    const versions = keys.get(k) as Version[];
+    for (const v of versions) v.noncurrentSince ??= day;
+    versions.push({ marker: true, created: day });
+  };
+  const [expiration] = rule.expiration;
+  const noncurrentDays = rule.noncurrent_version_expiration[0].noncurrent_days;
+  for (let day = 0; day < run.writerDays + run.stopDays; day++) {
+    // S3's daily evaluation.
+    for (const [k, versions] of keys) {
+      const top = versions.at(-1) as Version;
+      if (expiration.days !== undefined && !top.marker && day - top.created >= expiration.days) addMarker(k, day);
+      const kept = versions.filter((v) => v.noncurrentSince === undefined || v.marker || day - v.noncurrentSince < noncurrentDays);
+      if (expiration.expired_object_delete_marker && kept.length === 1 && kept[0].marker) keys.delete(k);
+      else keys.set(k, kept);
+    }
+    if (day >= run.writerDays) continue;
+    // etcd-snapshot.sh: upload, then delete what is older than the retention beyond the newest N (names sort by time).
+    keys.set(`snap-${day}`, [{ marker: false, created: day }]);
+    const newestFirst = [...keys.keys()].filter(isCurrentObject).sort((a, b) => Number(b.slice(5)) - Number(a.slice(5)));
+    newestFirst.slice(run.keepAtLeast).filter((k) => day - Number(k.slice(5)) > run.retentionDays).forEach((k) => addMarker(k, day));
+  }
+  const all = [...keys.values()].flat();
+  return {
+    current: [...keys.keys()].filter(isCurrentObject),
+    noncurrentVersions: all.filter((v) => !v.marker && v.noncurrentSince !== undefined).length,
+    deleteMarkers: all.filter((v) => v.marker).length,
+  };
+}
+
 describe('BackupBucket', () => {
   const shipped = platform();
   const production = synthCluster(shipped, 'production');
@@ -47,18 +103,33 @@ describe('BackupBucket', () => {
     expect(replicaKey).toMatchObject({ provider: 'aws.replica', enable_key_rotation: true, lifecycle: { prevent_destroy: true }, description: `PostgreSQL backups replicated from ${names.appBackupBucket}` });
   });
 
-  it('expires etcd snapshots after the retention, but leaves current app backups to barman\'s retention', () => {
+  it('never expires current backups by age: old versions, lone delete markers and unfinished uploads only', () => {
     const days = shipped.cluster('production').backups.retentionDays;
-    for (const name of etcdBuckets) {
-      expect(on('aws_s3_bucket_lifecycle_configuration', name).rule).toEqual([
-        expect.objectContaining({ id: 'expire-snapshots', status: 'Enabled', expiration: [{ days }], noncurrent_version_expiration: [{ noncurrent_days: days }] }),
-      ]);
-    }
-    for (const name of appBuckets) {
+    for (const name of [...etcdBuckets, ...appBuckets]) {
       const [rule] = on('aws_s3_bucket_lifecycle_configuration', name).rule;
-      expect(rule).toMatchObject({ id: 'expire-backups', status: 'Enabled', expiration: [{ expired_object_delete_marker: true }], noncurrent_version_expiration: [{ noncurrent_days: days }], abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
-      expect(rule.expiration[0].days).toBeUndefined();
+      expect(rule).toMatchObject({ status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ expired_object_delete_marker: true }], noncurrent_version_expiration: [{ noncurrent_days: days }], abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
+      expect(rule.expiration[0].days, name).toBeUndefined();
     }
+    expect(on('aws_s3_bucket_lifecycle_configuration', names.etcdBackupBucket).rule[0].id).toBe('expire-snapshots');
+  });
+
+  it('keeps the newest etcd snapshots when the snapshots stop for longer than the retention (an age rule would leave none)', () => {
+    const days = shipped.cluster('production').backups.retentionDays;
+    const [rule] = on('aws_s3_bucket_lifecycle_configuration', names.etcdBackupBucket).rule as LifecycleRule[];
+    // The timer writes a snapshot a day and prunes like etcd-snapshot.sh, then the leader stops
+    // uploading for three retention periods.
+    const writerDays = days + 15;
+    const run = (r: LifecycleRule) => simulateSnapshots(r, { writerDays, stopDays: 3 * days, retentionDays: days, keepAtLeast: KEEP_AT_LEAST });
+    const now = run(rule);
+    expect(now.current.length).toBeGreaterThanOrEqual(KEEP_AT_LEAST);
+    // What the pruning left: the last `days + 1` snapshots, the newest first among them.
+    expect(now.current).toContain(`snap-${writerDays - 1}`);
+    // What the writer deleted is gone for good after the retention: old versions and their markers.
+    expect(now.noncurrentVersions).toBe(0);
+    expect(now.deleteMarkers).toBe(0);
+    // The rule as it was (current objects expire after `days`) leaves nothing to restore.
+    const ageRule: LifecycleRule = { ...rule, expiration: [{ days }] };
+    expect(run(ageRule).current).toEqual([]);
   });
 
   it.each([

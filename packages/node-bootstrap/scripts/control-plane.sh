@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Control-plane node: exactly one node initialises the cluster (an SSM parameter created
 # without --overwrite is the lock); every other one, now or months later, removes etcd
-# members whose instances are gone and joins with the join material kept in SSM.
+# members whose instances are gone and joins with the join material kept in SSM. Each then
+# installs what is missing of the core add-ons (install-addons.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
@@ -118,8 +119,6 @@ init_cluster() {
   fi
   step publish-join-material
   run_sibling join-material.sh publish || die "publishing join material failed"
-  step install-addons
-  run_sibling install-addons.sh || die "installing CNI, cloud controller and Flux failed"
 }
 
 # Removes etcd members whose peer IP belongs to no live control-plane instance (and this
@@ -180,7 +179,14 @@ main() {
     touch "$STATE_DIR/control-plane.done"
   fi
   step enable-timers
-  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer || die "enabling the snapshot and refresh timers failed"
+  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer || die "enabling the control-plane timers failed"
+  # Every control-plane node, not only the initialiser: one that died after publishing the join
+  # material left the CNI, cloud controller or Flux missing. Once per node; a failure retries.
+  if [[ ! -f $STATE_DIR/core-addons.done ]]; then
+    step core-addons
+    run_sibling install-addons.sh || die "installing CNI, cloud controller and Flux failed"
+    touch "$STATE_DIR/core-addons.done"
+  fi
   log "control plane ready"
 }
 

@@ -4,7 +4,9 @@
 # the cluster CAs and service-account keys a restore needs, and is stored with SSE-KMS as
 #   s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX/etcd-<cluster>-<YYYYMMDDTHHMMSSZ>.tar.gz
 # Names sort by time. Retention deletes archives older than SNAPSHOT_RETENTION_DAYS but
-# always keeps the newest SNAPSHOT_KEEP_MIN, so stopped snapshots never empty the bucket.
+# always keeps the newest SNAPSHOT_KEEP_MIN, so stopped snapshots never empty the bucket: this
+# is the only pruning of current objects (the bucket's lifecycle expires only what this deletes,
+# as noncurrent versions, after the retention).
 # After each upload the node records its time for node-exporter's textfile collector
 # (SNAPSHOT_METRIC_FILE): a leader that cannot upload stops the snapshots, and the
 # EtcdSnapshotStale alert sees the newest recorded time grow old.
@@ -72,6 +74,8 @@ apply_retention() {
   local keys key cutoff kept=0 epoch
   step retention
   cutoff=$(($(now_epoch) - SNAPSHOT_RETENTION_DAYS * 86400))
+  # The CLI follows ListObjectsV2's 1000-key pages itself; with --output text it prints one
+  # line per page (tab-separated keys, None for an empty page): all lines are read.
   keys=$(aws s3api list-objects-v2 --region "$REGION" --bucket "$BACKUP_BUCKET" --prefix "$SNAPSHOT_PREFIX/etcd-$CLUSTER_NAME-" \
     --query 'Contents[].Key' --output text) || die "listing snapshots failed"
   while read -r key; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Node preparation for every role on Debian/Ubuntu images: swap off, kernel modules and
-# sysctls for Kubernetes networking, containerd with the systemd cgroup driver, pinned
-# kubeadm/kubelet/kubectl from pkgs.k8s.io, AWS CLI v2, and (control plane) etcdctl/etcdutl.
+# sysctls for Kubernetes networking, pinned containerd and runc (the distribution's packages)
+# with the systemd cgroup driver, pinned kubeadm/kubelet/kubectl from pkgs.k8s.io, AWS CLI v2,
+# and (control plane) etcdctl/etcdutl. Pinned packages are held and checked once installed.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
@@ -11,6 +12,16 @@ export DEBIAN_FRONTEND=noninteractive
 # Root of the files this script writes (the tests point it at a temporary directory).
 : "${SYSROOT:=}"
 ARCH=$(dpkg --print-architecture)
+# On a first boot unattended-upgrades (apt-daily-upgrade.service) holds the dpkg lock for
+# minutes, longer on an older image; without a timeout apt fails at once ("Could not get
+# lock"), and a few short retries give up before it is done. Each call waits up to 10 min
+# for the lock (retry 5 keeps the worst case under the unit's 90 min start timeout).
+# `apt-get update` needs the package lists lock instead (apt-daily.service holds it while it
+# refreshes the lists), which the timeout does not cover: it is retried for 5 min.
+APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=600)
+apt_get() { apt-get "${APT_LOCK_WAIT[@]}" "$@"; }
+apt_mark() { apt-mark "${APT_LOCK_WAIT[@]}" "$@"; }
+apt_update() { retry 30 apt_get update -q; }
 
 disable_swap() {
   step swap-off
@@ -28,10 +39,18 @@ kernel_settings() {
   sysctl --system >/dev/null || die "sysctl --system failed"
 }
 
+# installed PACKAGE VERSION: the package is installed at that upstream version (any packaging revision).
+installed() { [[ $(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) == "$2"-* ]]; }
+runtime_installed() { installed containerd "$CONTAINERD_VERSION" && installed runc "$RUNC_VERSION"; }
+
 install_containerd() {
   step containerd
-  retry 5 apt-get update -q || die "apt-get update failed"
-  retry 5 apt-get install -y -q containerd apt-transport-https ca-certificates curl gpg unzip || die "installing containerd failed"
+  apt_update || die "apt-get update failed"
+  apt_mark unhold containerd runc >/dev/null 2>&1 || true
+  retry 5 apt_get install -y -q "containerd=$CONTAINERD_VERSION-*" "runc=$RUNC_VERSION-*" apt-transport-https ca-certificates curl gpg unzip ||
+    die "installing containerd $CONTAINERD_VERSION and runc $RUNC_VERSION failed (no longer in the archive? the pins are in node-bootstrap src/versions.ts)"
+  apt_mark hold containerd runc >/dev/null || die "holding containerd and runc failed"
+  runtime_installed || die "installed containerd/runc are not the pinned $CONTAINERD_VERSION/$RUNC_VERSION"
   mkdir -p "$SYSROOT/etc/containerd"
   if ! grep -q 'SystemdCgroup = true' "$SYSROOT/etc/containerd/config.toml" 2>/dev/null; then
     containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"$SYSROOT/etc/containerd/config.toml"
@@ -40,7 +59,7 @@ install_containerd() {
   systemctl enable --now containerd || die "enabling containerd failed"
 }
 
-kubernetes_installed() { [[ $(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null) == "$K8S_VERSION"-* ]]; }
+kubernetes_installed() { installed kubeadm "$K8S_VERSION"; }
 aws_cli_installed() { [[ $(aws --version 2>/dev/null) == *"aws-cli/$AWSCLI_VERSION "* ]]; }
 # No `| grep -q` here: grep exits at the first line and etcdctl dies writing the second (pipefail).
 etcd_tools_installed() { [[ $(etcdctl version 2>/dev/null) == *"etcdctl version: $ETCD_VERSION"$'\n'* ]]; }
@@ -55,11 +74,12 @@ install_kubernetes_packages() {
   curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor --yes -o "$SYSROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg" ||
     die "fetching the pkgs.k8s.io signing key failed"
   echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" >"$SYSROOT/etc/apt/sources.list.d/kubernetes.list"
-  retry 5 apt-get update -q || die "apt-get update with pkgs.k8s.io failed"
-  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  retry 5 apt-get install -y -q "kubelet=$K8S_VERSION-*" "kubeadm=$K8S_VERSION-*" "kubectl=$K8S_VERSION-*" ||
+  apt_update || die "apt-get update with pkgs.k8s.io failed"
+  apt_mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+  retry 5 apt_get install -y -q "kubelet=$K8S_VERSION-*" "kubeadm=$K8S_VERSION-*" "kubectl=$K8S_VERSION-*" ||
     die "installing kubelet/kubeadm/kubectl $K8S_VERSION failed"
-  apt-mark hold kubelet kubeadm kubectl >/dev/null
+  apt_mark hold kubelet kubeadm kubectl >/dev/null || die "holding kubelet/kubeadm/kubectl failed"
+  for package in kubelet kubeadm kubectl; do installed "$package" "$K8S_VERSION" || die "installed $package is not the pinned $K8S_VERSION"; done
   systemctl enable kubelet
 }
 
@@ -94,10 +114,10 @@ install_etcd_tools() {
 # skips apt and downloads (an apt-get upgrade could restart containerd under a running
 # node, and without egress the retries would hold the boot for minutes).
 PREP_DONE=$STATE_DIR/node-prep.done
-pinned() { printf 'kubernetes=%s aws-cli=%s etcd=%s\n' "$K8S_VERSION" "$AWSCLI_VERSION" "${ETCD_VERSION:-none}"; }
+pinned() { printf 'kubernetes=%s containerd=%s runc=%s aws-cli=%s etcd=%s\n' "$K8S_VERSION" "$CONTAINERD_VERSION" "$RUNC_VERSION" "$AWSCLI_VERSION" "${ETCD_VERSION:-none}"; }
 prepared() {
   [[ -f $PREP_DONE && $(<"$PREP_DONE") == "$(pinned)" ]] || return 1
-  kubernetes_installed && aws_cli_installed || return 1
+  runtime_installed && kubernetes_installed && aws_cli_installed || return 1
   [[ $ROLE != control-plane ]] || etcd_tools_installed
 }
 

@@ -25,8 +25,8 @@ const publishRules: Rule[] = [
   { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
   { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
 ];
-/** What join-material.sh publish issues under its lock (the token last), then install-addons.sh. */
-const publishAndAddons = (addons: string) => [
+/** What join-material.sh publish issues under its lock (the token last). */
+const PUBLISH = [
   `aws ssm put-parameter ${REGION} --name ${REFRESH_LOCK} --value ${LOCK_VALUE} --type String`,
   'kubeadm certs certificate-key',
   `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
@@ -36,20 +36,34 @@ const publishAndAddons = (addons: string) => [
   put(TOKEN, 'abcdef.0123456789abcdef'),
   get(REFRESH_LOCK),
   `aws ssm delete-parameter ${REGION} --name ${REFRESH_LOCK}`,
+];
+const RELEASES = [['kube-system', 'cilium'], ['kube-system', 'aws-cloud-controller-manager'], ['flux-system', 'flux-operator']];
+/** Neither deployed nor a Flux HelmRelease: missing. */
+const checkRelease = ([ns, name]: string[]) => [`helm list -n ${ns} -a -f ^${name}$ -o json`, `kubectl get helmreleases.helm.toolkit.fluxcd.io ${name} -n ${ns} --ignore-not-found -o name`];
+/** install-addons.sh on a cluster without the core add-ons: all three charts under the lease, then Flux. */
+const addonCalls = (addons: string) => [
   'helm version --short',
+  ...RELEASES.flatMap(checkRelease),
+  'kubectl create -f -',
+  ...checkRelease(RELEASES[0]),
   `helm upgrade --install cilium --repo https://helm.cilium.io cilium --version 1.18.2 --namespace kube-system --create-namespace --values ${addons}/cilium-values.yaml`,
+  ...checkRelease(RELEASES[1]),
   `helm upgrade --install aws-cloud-controller-manager --repo https://kubernetes.github.io/cloud-provider-aws aws-cloud-controller-manager --version 0.0.10 --namespace kube-system --create-namespace --values ${addons}/ccm-values.yaml`,
+  ...checkRelease(RELEASES[2]),
   expect.stringMatching(/^helm upgrade --install flux-operator oci:\/\/ghcr\.io\/controlplaneio-fluxcd\/charts\/flux-operator --version \S+ --namespace flux-system --create-namespace --values \S+\/flux-operator-values\.yaml$/),
+  'kubectl get lease core-addons -n kube-system -o jsonpath={.spec.holderIdentity}',
+  'kubectl delete lease core-addons -n kube-system',
+  'kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io',
+  'kubectl get fluxinstances.fluxcd.controlplane.io -n flux-system --ignore-not-found -o name',
   get('/hakube/production/data/app-backup-credentials'),
   'kubectl get namespace data',
   'kubectl apply -f -',
-  'kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io',
   get('/hakube/production/flux/git-credentials'),
   'kubectl apply -f -',
   `kubectl apply -f ${addons}/flux-instance.yaml`,
   'systemctl start --no-block ci-kubeconfig.service',
 ];
-const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer';
+const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
 /** Everything but the IMDS reads. */
 const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
 
@@ -65,7 +79,10 @@ function controlPlane(rules: Rule[]) {
   node.setRules([
     ...rules,
     { cmd: 'kubeadm', args: 'init --config *', creates: join(node.kube, 'admin.conf') },
+    // A control-plane join writes admin.conf too.
+    { cmd: 'kubeadm', args: 'join --config *', creates: join(node.kube, 'admin.conf') },
     { cmd: 'helm', args: 'version --short', stdout: 'v3.19.0+g3d8990f\n' },
+    { cmd: 'kubectl', args: 'get lease core-addons *', stdout: 'i-new' },
     { cmd: 'aws', args: `ssm get-parameter * --name ${REFRESH_LOCK} *`, stdout: `${LOCK_VALUE}\n` },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/data/app-backup-credentials *', stdout: 'AKIAX:secret\n' },
@@ -86,8 +103,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       get(RESTORE),
       'kubeadm certs certificate-key',
       `kubeadm init --config ${initConfig} --upload-certs`,
-      ...publishAndAddons(join(node.etc, 'addons')),
+      ...PUBLISH,
       TIMERS,
+      ...addonCalls(join(node.etc, 'addons')),
     ]);
     // The lock put never overwrites: that is what makes it a lock.
     expect(result.calls[0]).not.toContain('--overwrite');
@@ -143,7 +161,11 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `etcdctl ${endpoints} member list -w simple`,
       `etcdctl ${endpoints} member remove 4d5e6f`,
       `kubeadm join --config ${joinConfig}`,
-      'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer',
+      TIMERS,
+      // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
+      get('/hakube/production/data/app-backup-credentials'),
+      get('/hakube/production/flux/git-credentials'),
+      'systemctl start --no-block ci-kubeconfig.service',
     ]);
     const rendered = node.file(joinConfig);
     expect(rendered).toContain(`token: 'abcdef.0123456789abcdef'`);
@@ -190,8 +212,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       get(RESTORE),
       'kubeadm certs certificate-key',
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`,
-      ...publishAndAddons(join(node.etc, 'addons')),
+      ...PUBLISH,
       TIMERS,
+      ...addonCalls(join(node.etc, 'addons')),
     ]);
     expect(result.stderr).toContain('initialiser i-dead died before publishing join material; took over');
   });
@@ -290,7 +313,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.state, 'kubeadm-init.done'), '\n');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...publishAndAddons(join(node.etc, 'addons')), TIMERS]);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, TIMERS, ...addonCalls(join(node.etc, 'addons'))]);
     expect(result.stderr).toContain('kubeadm init already done on this node');
   });
 
@@ -372,9 +395,10 @@ describe('control-plane.sh: exactly one initialiser', () => {
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {
     const node = controlPlane([]);
     writeFileSync(join(node.state, 'control-plane.done'), '');
+    writeFileSync(join(node.state, 'core-addons.done'), '');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer']);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer']);
   });
 
   it('refuses to join without a live peer and says so', () => {

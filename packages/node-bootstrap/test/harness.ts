@@ -262,6 +262,24 @@ export function initialisedControlPlanes(): (input: UserDataInput, rules: Rule[]
   };
 }
 
+/** Fake nodes and shared directories (a cluster's state, a bucket) removed after each test. */
+export function scratch() {
+  const roots: string[] = [];
+  afterEach(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
+  return {
+    node: (input: UserDataInput, rules: readonly Rule[] = []) => {
+      const n = new FakeNode(input, rules);
+      roots.push(n.root);
+      return n;
+    },
+    dir: (prefix: string) => {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      roots.push(d);
+      return d;
+    },
+  };
+}
+
 /** A Secret as install-addons.sh pipes it to `kubectl apply -f -`. */
 export interface SecretManifest {
   readonly kind: string;

@@ -434,8 +434,7 @@ describe('install-addons.sh', () => {
     const result = n.run('install-addons.sh');
     expect(result.status, result.stderr).toBe(0);
     const addons = join(n.etc, 'addons');
-    expect(callsOf(result.calls, 'helm', 'kubectl')).toEqual([
-      'helm version --short',
+    expect(callsOf(result.calls, 'helm', 'kubectl').filter((c) => c.startsWith('helm upgrade') || /^kubectl (wait|apply)/.test(c))).toEqual([
       `helm upgrade --install cilium --repo https://helm.cilium.io cilium --version 1.18.2 --namespace kube-system --create-namespace --values ${addons}/cilium-values.yaml`,
       `helm upgrade --install aws-cloud-controller-manager --repo https://kubernetes.github.io/cloud-provider-aws aws-cloud-controller-manager --version 0.0.10 --namespace kube-system --create-namespace --values ${addons}/ccm-values.yaml`,
       expect.stringMatching(new RegExp(`^helm upgrade --install flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator --version \\S+ --namespace flux-system --create-namespace --values ${addons}/flux-operator-values.yaml$`)),

@@ -131,8 +131,16 @@ describe('scripts', () => {
 
   it('are all shipped to some role', () => {
     expect(scripts.sort()).toEqual(
-      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'lib.sh', 'node-prep.sh', 'worker.sh'],
+      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'worker.sh'],
     );
+  });
+
+  // The fakes that model apt and the API server run as bash too.
+  it.each(readdirSync(join(__dirname, 'fakes')))('test model fakes/%s passes shellcheck', (model) => {
+    if (!requireTool('shellcheck')) return;
+    const result = spawnSync('shellcheck', ['--severity=style', join(__dirname, 'fakes', model)], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it.each(scripts)('%s passes shellcheck and uses strict mode', (script) => {

@@ -25,19 +25,12 @@ export interface BackupReplica {
 export interface BackupBucketProps {
   readonly bucketName: string;
   readonly kmsKeyArn: string;
-  /** Days objects (and their old versions) are kept. */
+  /** Days old versions (what the writer deleted or overwrote) are kept. */
   readonly retentionDays: number;
   /** What the bucket holds, for descriptions ("etcd snapshots"). */
   readonly contents: string;
   /** Id of the lifecycle rule. @default 'expire-backups' */
   readonly expirationRuleId?: string;
-  /**
-   * Whether S3 expires current objects after `retentionDays`. Turn it off when the writer prunes
-   * its own backups (barman's retentionPolicy): an S3 expiry of the same age can delete the oldest
-   * base backup a recovery window still needs, or WAL from under it. Old versions (what the writer
-   * deleted or overwrote) still expire after `retentionDays`. @default true
-   */
-  readonly expireCurrentObjects?: boolean;
   /** Cross-region copy for regional disaster recovery. @default - no replication */
   readonly replica?: BackupReplica;
 }
@@ -45,7 +38,6 @@ export interface BackupBucketProps {
 interface Expiration {
   readonly ruleId: string;
   readonly retentionDays: number;
-  readonly expireCurrentObjects: boolean;
 }
 
 interface ProtectedBucket {
@@ -62,8 +54,8 @@ interface ProtectedBucket {
 export const REPLICATION_TIME_MINUTES = 15;
 
 /**
- * A backup bucket: versioned, KMS-encrypted, public access blocked, TLS only, expired after the
- * retention, replicated to the DR region with a key of that region under Replication Time Control,
+ * A backup bucket: versioned, KMS-encrypted, public access blocked, TLS only, old versions expired
+ * after the retention (current objects are the writer's to prune), replicated to the DR region with a key of that region under Replication Time Control,
  * and protected from destroy.
  * The construct id names the replication policy (`replicate-<id>`); child ids are Terraform
  * addresses, so they stay as they are (etcd's bucket was deployed before this was generalised).
@@ -83,7 +75,7 @@ export class BackupBucket extends Construct {
     if (props.replica && props.replica.bucketName === props.bucketName) {
       throw invalidProp('BackupBucket', 'replica.bucketName', props.replica.bucketName, 'a bucket other than the source (S3 names are global)');
     }
-    const expiration = { ruleId: props.expirationRuleId ?? 'expire-backups', retentionDays: props.retentionDays, expireCurrentObjects: props.expireCurrentObjects ?? true };
+    const expiration = { ruleId: props.expirationRuleId ?? 'expire-backups', retentionDays: props.retentionDays };
     const source = this.protectedBucket('bucket', props.bucketName, props.kmsKeyArn, expiration);
     this.bucketName = source.name;
     this.bucketArn = source.arn;
@@ -152,9 +144,13 @@ export class BackupBucket extends Construct {
           id: expiration.ruleId,
           status: 'Enabled',
           filter: [{ prefix: '' }],
-          // Without an age limit on current objects, the delete markers the writer's pruning leaves
-          // behind are removed once their old versions have expired.
-          expiration: [expiration.expireCurrentObjects ? { days: expiration.retentionDays } : { expiredObjectDeleteMarker: true }],
+          // Current objects never expire by age: every writer prunes its own backups and keeps the
+          // newest ones (etcd-snapshot.sh: the newest SNAPSHOT_KEEP_MIN whatever their age; barman:
+          // its recovery window). An age rule would empty the bucket once the writer had stopped
+          // for longer than the retention, the moment the backups are needed. What the writer
+          // deletes becomes a noncurrent version, kept `retentionDays`; the lone delete marker left
+          // after that is removed.
+          expiration: [{ expiredObjectDeleteMarker: true }],
           noncurrentVersionExpiration: [{ noncurrentDays: expiration.retentionDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },

@@ -28,8 +28,9 @@ export class MetricsServer extends HelmAddOn<MetricsServerProps> {
     return {
       replicas: props.replicas,
       podDisruptionBudget: { enabled: true, minAvailable: 1 },
-      // kubeadm kubelets serve self-signed certificates unless serverTLSBootstrap is on.
-      args: ['--kubelet-preferred-address-types=InternalIP', '--kubelet-insecure-tls'],
+      // Kubelets serve certificates the cluster CA signed (kubeadm serverTLSBootstrap, approved by
+      // node-bootstrap's kubelet-serving-approver), naming their InternalIP: verified, no --kubelet-insecure-tls.
+      args: ['--kubelet-preferred-address-types=InternalIP'],
       topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/instance': this.release.name }),
       tolerations: fastEvictionTolerations(FAST_EVICTION_SECONDS),
       priorityClassName: 'system-cluster-critical',

@@ -34,6 +34,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
     ['API_ENDPOINT', input.apiEndpoint],
     ['AWSCLI_VERSION', tools.awsCli],
+    ['CONTAINERD_VERSION', tools.containerd],
+    ['RUNC_VERSION', tools.runc],
     // The one key identifier of every SecureString and SSE-KMS object the nodes write: the alias
     // (platform-config, no Terraform token in user-data) resolves to the cluster key Terraform creates.
     ['KMS_KEY', names.kmsAlias],
@@ -45,6 +47,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
+      // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
+      ['CLUSTER_TAG', names.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
       ['SSM_APP_BACKUP_CREDENTIALS', names.appBackupCredentials.ssmParameter],

@@ -78,6 +78,11 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     nodeLeaseDurationSeconds: t.nodeLeaseDurationSeconds,
     shutdownGracePeriod: '30s',
     shutdownGracePeriodCriticalPods: '10s',
+    // Serving certificate from the cluster CA (a kubernetes.io/kubelet-serving CSR naming the
+    // node's addresses) instead of a self-signed one, so metrics-server and `kubectl logs/exec`
+    // verify the kubelet. kube-controller-manager never approves these CSRs:
+    // kubelet-serving-approver.sh does, after checking them against the Node and EC2.
+    serverTLSBootstrap: true,
   };
   return yamlDocuments([init, clusterConfiguration, kubelet]);
 }

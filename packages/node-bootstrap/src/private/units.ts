@@ -13,6 +13,8 @@ const unit = (sections: Record<string, Record<string, string | number>>) =>
     .join('\n');
 
 const LIB = '/opt/node-bootstrap';
+/** How often pending kubelet serving CSRs are reviewed: a new node's logs and metrics wait at most this long. */
+export const KUBELET_SERVING_APPROVAL_SECONDS = 30;
 
 function oneshot(description: string, command: string, identifier: string): string {
   return unit({
@@ -54,6 +56,9 @@ export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterD
     units['join-material-refresh.timer'] = timer('kubeadm join material refresh', join.refreshTimerSeconds, join.refreshJitterSeconds);
     // Started (--no-block) by install-addons.sh; After= node-bootstrap.service, so its wait for Flux never delays the bootstrap.
     units['ci-kubeconfig.service'] = oneshot('Publish the region-failover kubeconfig to SSM', 'ci-kubeconfig.sh', 'ci-kubeconfig');
+    // Kubelets wait for their serving certificate (kubectl logs/exec, metrics-server) until this runs.
+    units['kubelet-serving-approver.service'] = oneshot('Approve kubelet serving certificates of cluster nodes', 'kubelet-serving-approver.sh', 'kubelet-serving-approver');
+    units['kubelet-serving-approver.timer'] = timer('kubelet serving certificate approval', KUBELET_SERVING_APPROVAL_SECONDS, 5);
   }
   return units;
 }
