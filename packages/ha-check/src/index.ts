@@ -1,5 +1,6 @@
 export * from './analyze';
 export * from './cli';
+export * from './finding-catalogue';
 export * from './findings';
 export * from './ha-check';
 export * from './infra-model';
@@ -16,5 +17,3 @@ export * from './report/markdown';
 export * from './report/text';
 export * from './terraform';
 export * from './workload-model';
-export * from './bench';
-export * from './synthetic-cluster';

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInfraModel, loadTerraform, syntheticCluster, type AzScenario, type Report } from '../src';
+import { buildInfraModel, loadTerraform, type AzScenario, type Report } from '../src';
+import { syntheticCluster } from '../bench/synthetic-cluster';
 import { toPlanJson } from './fixtures/plan';
 import { runCli, tempDir, writeFixture } from './helpers';
 

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OBJECTIVES, runHaCheck, syntheticCluster, writeSyntheticCluster, type AzScenario, type Objectives, type RegionScenario, type SyntheticClusterOptions } from '../src';
+import { DEFAULT_OBJECTIVES, runHaCheck, type AzScenario, type Objectives, type RegionScenario } from '../src';
+import { syntheticCluster, writeSyntheticCluster, type SyntheticClusterOptions } from '../bench/synthetic-cluster';
 import { PRIMARY_OBJECTIVES, REGION_MODES } from './fixtures/region-failover';
 import { tempDir, writeFixture } from './helpers';
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REGION_AVAILABILITY_ZONES, azSuffix, clusterNames, defaultPlatform } from '@platform/platform-config';
 import { stringify } from 'yaml';
-import type { AddonId } from './model';
+import type { AddonId } from '../src/model';
 
 /** One application of a synthetic cluster; every field defaults to the HA workload pattern. */
 export interface SyntheticApp {
