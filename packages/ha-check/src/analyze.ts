@@ -5,6 +5,7 @@ import type { Objectives } from './objectives';
 import { addonFindings, capacityOutcome, nodePoolFindings } from './private/capacity-analysis';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
+import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
@@ -41,7 +42,13 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   for (const f of facts) workloadFindings(f, findings, grace, objectives.appRtoSeconds);
   for (const pdb of model.manifests.orphanPdbs) findings.add('pdb.selects-nothing', pdb, 'PodDisruptionBudget selects no Deployment or StatefulSet in the manifests');
 
-  const azScenarios = model.infra.azs.map((az) => azScenario(model, facts, az, grace, autoscaler));
+  const flowOptions = { operatorCidrs: objectives.apiAllowedCidrs ?? [] };
+  const flows = decideFlows(model.infra.network, undefined, flowOptions);
+  const azScenarios = model.infra.azs.map((az) => azScenario(model, facts, az, grace, autoscaler, flowOptions));
+  flowFindings(flows, azScenarios.map((s) => ({ id: s.id, flows: s.flows.blocked })), findings);
+  if (model.infra.network.nodeGroups.length > 0 && model.infra.network.nodeGroups.every((g) => g.apiEndpoint === undefined)) {
+    findings.add('flow.endpoint-unknown', 'node → API endpoint', 'no launch template\'s user data names the API endpoint (API_ENDPOINT in /etc/node-bootstrap/env): whether the nodes reach the API is not decided');
+  }
   scenarioFindings(azScenarios, objectives, findings);
   const baseline = capacityOutcome(model, facts, undefined, autoscaler);
   if (baseline.unplacedNow > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`);
@@ -50,7 +57,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const list = findings.list();
   const count = (s: string): number => list.filter((f) => f.severity === s).length;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     cluster: options.cluster,
     region: model.infra.region,
     azs: model.infra.azs,
@@ -73,6 +80,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
       capacityRecoverySeconds: capacityRecoverySeconds(),
     },
     topology: topology(model.infra),
+    flows,
     scenarios: [...azScenarios, region],
     findings: list,
   };

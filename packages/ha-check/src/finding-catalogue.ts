@@ -23,6 +23,7 @@ const CATALOGUE = '#finding-catalogue';
 const RTO = '#regional-rto-model';
 const RPO = '#regional-rpo-model';
 const HELM = '#helmrelease-add-ons';
+const FLOWS = '#network-flows';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -81,6 +82,8 @@ export const FINDING_CATALOGUE = {
   'region.rto-undeclared': { severity: 'info', when: '`tolerateRegionLoss` with an estimate but no `regionRtoSeconds`', fix: 'Declare the regional RTO (objectives.regionRtoSeconds) so ha-check can hold the estimate to it.', doc: RTO },
   'region.dns-ttl-high': { severity: 'warning', when: 'failover record TTL > 60 s', fix: 'Use an alias record to the NLB (fixed 60 s TTL) or ttl ≤ {ttl}.', doc: RTO },
   'ingress.unreachable': { severity: 'az', when: 'losing an AZ leaves no reachable ingress target (NLB subnets, cross-zone, worker ASGs)', fix: 'Give the ingress NLB a subnet in every AZ, cross-zone on, and register the worker ASGs of every AZ with its target groups.', doc: CATALOGUE },
+  'flow.blocked': { severity: 'az', when: 'a flow the cluster needs (node → API, operator → API, etcd peers, kubelet, CNI, ingress → NodePorts, health checker → ingress) is dropped: error in the normal state, AZ rule when only an AZ loss drops it, warning for a flow it can do without (ICMP)', fix: '{fix}', doc: FLOWS },
+  'flow.endpoint-unknown': { severity: 'warning', when: "no API endpoint in any launch template's user data (node-bootstrap's /etc/node-bootstrap/env): node → API is not decided", fix: 'Render the node bootstrap (packages/node-bootstrap) into the launch templates so ha-check can read API_ENDPOINT.', doc: FLOWS },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof FINDING_CATALOGUE;

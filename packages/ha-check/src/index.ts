@@ -8,6 +8,7 @@ export * from './input-error';
 export * from './instance-capacity';
 export * from './manifests';
 export * from './model';
+export * from './network-model';
 export * from './objectives';
 export * from './promotion';
 export * from './recovery-times';

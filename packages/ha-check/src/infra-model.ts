@@ -14,6 +14,7 @@ import type {
   Taint,
   TargetGroupModel,
 } from './model';
+import { buildNetworkModel } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -335,13 +336,17 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     return { address: n.address, name: displayName(n), az: (subnet && subnetAz.get(subnet.address)) ?? 'unknown' };
   });
   const azs = [...new Set(subnetList.map((s) => s.az).filter((az) => az !== 'unknown'))].sort();
+  const groups = nodeGroups(index, subnetAz);
+  const asgs = index.byType('aws_autoscaling_group');
+  const network = buildNetworkModel(index, groups.map((group, i) => ({ group, asg: asgs[i], template: launchTemplateOf(index, asgs[i]).template })));
   return {
     region: index.primaryRegion,
     azs,
     subnets: subnetList,
     natGateways,
     loadBalancers: loadBalancers(index, subnetAz),
-    nodeGroups: nodeGroups(index, subnetAz),
+    nodeGroups: groups,
+    network,
     backupBuckets: index
       .byType('aws_s3_bucket')
       .map((b) => str((b.values as Json).bucket) ?? b.name)

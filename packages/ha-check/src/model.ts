@@ -1,3 +1,4 @@
+import type { NetworkModel } from './network-model';
 /*
  * The deployment as ha-check sees it, built from synthesized output only. Addresses are
  * Terraform addresses (`<stack>/<type>.<name>`) or Kubernetes `Kind/namespace/name`.
@@ -155,6 +156,8 @@ export interface InfraModel {
   readonly dnsFailoverRecords: readonly DnsFailoverRecordModel[];
   readonly chaosTemplates: readonly string[];
   readonly hints: RuntimeHints;
+  /** Packets: routes, NAT, load balancer listeners, security groups, DNS (network flows). */
+  readonly network: NetworkModel;
   readonly resourceCount: number;
   /** A folder's cdk.tf.json left out for the plan JSON beside it (same stack; the plan is what deploys). */
   readonly preferredPlans: ReadonlyArray<{ readonly skipped: string; readonly plans: readonly string[] }>;

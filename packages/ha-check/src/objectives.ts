@@ -41,6 +41,8 @@ export interface Objectives {
   readonly promotion?: PromotionPath;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
   readonly kubernetesVersion?: string;
+  /** Networks operators and CI reach the public API from (apiEndpoint.allowedCidrs of an internet-facing endpoint): each must get through. */
+  readonly apiAllowedCidrs?: readonly string[];
 }
 
 /** With no cluster and no file: survive any one AZ and keep backups in another region. */
@@ -76,6 +78,7 @@ export function objectivesForCluster(cluster: string, platform: Platform = defau
     ...(def.failover ? { standbyCluster: def.failover.standbyCluster } : {}),
     ...(standby ? { standbyRegion: standby.region } : {}),
     kubernetesVersion: def.kubernetesVersion,
+    ...(def.apiEndpoint.exposure === 'internet-facing' && def.apiEndpoint.allowedCidrs.length > 0 ? { apiAllowedCidrs: def.apiEndpoint.allowedCidrs } : {}),
   };
 }
 
@@ -100,6 +103,7 @@ const objectivesFileSchema = z.strictObject({
     })
     .optional(),
   kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'expected a version such as 1.34.1' }).optional(),
+  apiAllowedCidrs: z.array(z.string({ error: 'expected an IPv4 CIDR block' })).optional(),
 });
 
 /** Objectives from a JSON or YAML file (the fields of Objectives; unset ones take the defaults). */

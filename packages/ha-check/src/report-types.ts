@@ -76,6 +76,28 @@ export interface AzScenario {
   readonly capacity: CapacityOutcome;
   readonly workloads: readonly WorkloadOutcome[];
   readonly recovery: RecoveryOutcome;
+  /** The flows decided with this AZ gone: how many, and the ones dropped. */
+  readonly flows: { readonly decided: number; readonly blocked: readonly FlowOutcome[] };
+}
+
+/** One packet flow the cluster depends on, decided hop by hop from the Terraform. */
+export interface FlowOutcome {
+  /** `node-to-api`, `operator-to-api`, `etcd-peers`, `kubelet`, `cni-vxlan`, `cni-health`, `cni-icmp`, `ingress-nodeports`, `health-checker-ingress`. */
+  readonly id: string;
+  /** What it is, for people (`node → API endpoint`). */
+  readonly flow: string;
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: 'tcp' | 'udp' | 'icmp' | 'all';
+  readonly port: number | undefined;
+  /** false: the cluster works without it (degraded: e.g. ICMP health pings). */
+  readonly required: boolean;
+  readonly ok: boolean;
+  /** Hops the packet took (up to the one that dropped it). */
+  readonly path: readonly string[];
+  readonly droppedAt?: string;
+  readonly reason?: string;
+  readonly fix?: string;
 }
 
 export interface RegionScenario {
@@ -160,7 +182,7 @@ export interface AzTopology {
 }
 
 export interface Report {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   readonly cluster: string | undefined;
   readonly region: string | undefined;
   readonly azs: readonly string[];
@@ -183,6 +205,8 @@ export interface Report {
     readonly capacityRecoverySeconds: number;
   };
   readonly topology: readonly AzTopology[];
+  /** Every flow in the normal state (before any failure). */
+  readonly flows: readonly FlowOutcome[];
   readonly scenarios: readonly Scenario[];
   readonly findings: readonly Finding[];
 }

@@ -37,7 +37,7 @@ describe('ha-check CLI', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     const report = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8'));
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     expect(report.findings.map((x: { id: string }) => x.id)).toContain('backup.not-replicated');
   });
 

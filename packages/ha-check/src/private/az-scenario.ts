@@ -5,10 +5,11 @@ import { capacityRecoverySeconds } from '../recovery-times';
 import type { AzScenario } from '../report-types';
 import { capacityOutcome } from './capacity-analysis';
 import { etcdOutcome, loadBalancerOf, loadBalancerOutcome } from './control-plane-analysis';
+import { decideFlows, type FlowOptions } from './flow-analysis';
 import { egressOutcome } from './network-analysis';
 import { workloadOutcome, type WorkloadFacts } from './workload-analysis';
 
-export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az: string, grace: number, autoscaler: boolean): AzScenario {
+export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az: string, grace: number, autoscaler: boolean, flowOptions: FlowOptions = {}): AzScenario {
   const id = `az-loss:${az}`;
   const controlPlane = model.infra.nodeGroups.filter((g) => g.role === 'control-plane');
   const etcd = etcdOutcome(controlPlane, az);
@@ -27,14 +28,17 @@ export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts
   const capacitySeconds = capacity.unplacedNow > 0 ? capacityRecoverySeconds() : 0;
   const stuck = affected.some((w) => !w.canReschedule && w.left === 0);
   const appSeconds = podsSeconds === null || stuck || !capacity.ok ? null : podsSeconds + capacitySeconds;
+  const flows = decideFlows(model.infra.network, az, flowOptions);
+  const blocked = flows.filter((f) => !f.ok);
   const problems: string[] = [];
   if (!etcd.quorum) problems.push(`etcd loses quorum (${etcd.surviving}/${etcd.members} members, ${etcd.quorumNeeded} needed)`);
   if (!api.reachable) problems.push('API unreachable');
   if (ingress && !ingress.reachable) problems.push('app ingress unreachable');
+  for (const f of blocked.filter((x) => x.required)) problems.push(`${f.flow} dropped: ${f.from} → ${f.to} at ${f.droppedAt}`);
   for (const e of egress.filter((x) => !x.ok)) problems.push(`no egress from ${e.subnet} (${e.az}) via ${e.via}`);
   if (!capacity.ok) problems.push(`${capacity.unplacedAfterScaleOut} pod(s) do not fit the surviving capacity`);
   for (const w of workloads.filter((x) => x.left === 0 && x.replicas > 0 && critical.has(x.id))) problems.push(`${w.id} down${w.canReschedule ? ' until rescheduled' : ''}`);
-  return { id, kind: 'az-loss', lost: az, survives: problems.length === 0, problems, etcd, api, ingress, egress, capacity, workloads, recovery: { apiSeconds: api.rtoSeconds, podsSeconds, capacitySeconds, appSeconds } };
+  return { id, kind: 'az-loss', lost: az, survives: problems.length === 0, problems, etcd, api, ingress, egress, capacity, workloads, recovery: { apiSeconds: api.rtoSeconds, podsSeconds, capacitySeconds, appSeconds }, flows: { decided: flows.length, blocked } };
 }
 
 export function scenarioFindings(scenarios: readonly AzScenario[], objectives: Objectives, findings: Findings): void {
