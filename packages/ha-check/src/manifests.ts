@@ -142,9 +142,18 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
       if (!byKey.has(key)) byKey.set(key, obj);
       const spec = obj.spec;
       if (obj.kind === 'Kustomization' && /^kustomize\.toolkit\.fluxcd\.io\//.test(String(obj.apiVersion)) && isObject(spec) && typeof spec.path === 'string') {
+        // A Kustomization of another source (another GitRepository, a bucket) is not ours to judge.
+        const source = isObject(spec.sourceRef) ? spec.sourceRef : {};
+        if (source.kind !== undefined && source.kind !== 'GitRepository') continue;
+        if (typeof source.name === 'string' && source.name !== 'flux-system') continue;
         const target = repositoryPath(dir, spec.path);
-        // Paths outside this repository (another GitRepository) are not ours to judge.
-        if (target && !relative(scope, target).startsWith('..')) queue.push(resolve(target));
+        // Never analyse what is left: a path Flux would follow that is not here is bad input.
+        if (!target || relative(scope, target).startsWith('..')) {
+          throw new HaCheckInputError(
+            `Kustomization/${String(meta.namespace ?? 'default')}/${String(meta.name ?? '')}: spec.path ${spec.path} does not resolve ${target ? `inside the repository of ${dir} (it is outside it)` : `from the Git repository root of ${dir}`}; run ha-check on the cluster folder inside its repository`,
+          );
+        }
+        queue.push(resolve(target));
       }
     }
   }
