@@ -73,6 +73,10 @@ export interface SyntheticClusterOptions {
   readonly operatorCidrs?: readonly string[];
   /** The public API's security group admits the NAT gateways' Elastic IPs (/32 each). @default false */
   readonly apiAdmitsNatEips?: boolean;
+  /** The bootstrap add-ons in the control plane's user data; none when null. @default 'ha' */
+  readonly bootstrap?: BootstrapShape | null;
+  /** Taints of the worker pool (kubeadm join configuration / autoscaler node-template tags). @default none */
+  readonly workerTaints?: ReadonlyArray<{ readonly key: string; readonly value: string; readonly effect: string }>;
 }
 
 /**
@@ -94,11 +98,50 @@ export interface SyntheticCluster {
 const ref = (type: string, name: string, attr = 'id'): string => `\${${type}.${name}.${attr}}`;
 const ZONE = 'topology.kubernetes.io/zone';
 
+/**
+ * The add-ons node-bootstrap installs on the first control-plane node: `ha` (they come up on a
+ * NotReady, uninitialized node with no zone label), `deadlock` (today's shipped values: the Cilium
+ * operator's zone spread is DoNotSchedule and the cloud controller does not tolerate not-ready),
+ * `ccm-not-ready` (only the cloud controller's not-ready toleration is missing: it waits for the
+ * CNI, which does not wait for it), `operator-zone-spread` (only the operator's hard zone spread:
+ * it waits for the cloud controller, which does not wait for it), `operator-no-uninitialized` (the
+ * operator does not tolerate uninitialized and the cloud controller not not-ready),
+ * `agent-no-worker-taint` (the agent tolerates nothing a tainted worker pool carries).
+ */
+export type BootstrapShape = 'ha' | 'deadlock' | 'ccm-not-ready' | 'operator-zone-spread' | 'operator-no-uninitialized' | 'agent-no-worker-taint';
+
+function bootstrapValues(shape: BootstrapShape): Record<string, Record<string, unknown>> {
+  const cp = { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' };
+  const notReady = { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' };
+  const uninitialized = { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' };
+  const hardZone = shape === 'deadlock' || shape === 'operator-zone-spread';
+  const ccmNotReady = shape !== 'deadlock' && shape !== 'ccm-not-ready' && shape !== 'operator-no-uninitialized';
+  return {
+    'cilium-values.yaml': {
+      ipam: { mode: 'cluster-pool' },
+      ...(shape === 'agent-no-worker-taint' ? { tolerations: [cp, notReady, uninitialized] } : {}),
+      operator: {
+        replicas: 2,
+        tolerations: [cp, { key: 'node.kubernetes.io/not-ready', operator: 'Exists' }, ...(shape === 'operator-no-uninitialized' ? [] : [uninitialized])],
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: hardZone ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: { 'io.cilium/app': 'operator' } } }],
+      },
+    },
+    'ccm-values.yaml': { hostNetworking: true, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' }, tolerations: [uninitialized, cp, ...(ccmNotReady ? [notReady] : [])] },
+    'flux-operator-values.yaml': { tolerations: [cp, notReady] },
+  };
+}
+
 /** The cloud-config node-bootstrap renders, as CDKTF writes it: `${base64gzip(join("", [...]))}` with the endpoint interpolated. */
-function userData(role: 'control-plane' | 'worker', endpoint: string): string {
-  const head = `#cloud-config\nwrite_files:\n  - path: /etc/node-bootstrap/env\n    content: |\n      ROLE='${role}'\n      API_ENDPOINT='`;
-  const timers = role === 'control-plane' ? '\n  - path: /etc/systemd/system/join-material-refresh.timer\n    content: |\n      [Timer]\n      OnUnitActiveSec=900s\n  - path: /etc/systemd/system/etcd-snapshot.timer\n    content: |\n      [Timer]\n      OnUnitActiveSec=15min\n' : '\n';
-  const tail = `'${timers}`;
+function userData(role: 'control-plane' | 'worker', endpoint: string, bootstrap: BootstrapShape | null): string {
+  const PLACEHOLDER = '@@API_ENDPOINT@@';
+  const files: Array<{ path: string; content: string }> = [{ path: '/etc/node-bootstrap/env', content: `ROLE='${role}'\nAPI_ENDPOINT='${PLACEHOLDER}'\n` }];
+  if (role === 'control-plane') {
+    if (bootstrap) for (const [file, values] of Object.entries(bootstrapValues(bootstrap))) files.push({ path: `/etc/node-bootstrap/addons/${file}`, content: stringify(values) });
+    files.push({ path: '/etc/systemd/system/join-material-refresh.timer', content: '[Timer]\nOnUnitActiveSec=900s\n' });
+    files.push({ path: '/etc/systemd/system/etcd-snapshot.timer', content: '[Timer]\nOnUnitActiveSec=15min\n' });
+  }
+  const text = `#cloud-config\n${stringify({ write_files: files })}`;
+  const [head, tail] = text.split(PLACEHOLDER);
   const literal = !endpoint.startsWith('${');
   const parts = literal ? [JSON.stringify(head + endpoint + tail)] : [JSON.stringify(head), endpoint.slice(2, -1), JSON.stringify(tail)];
   return `\${base64gzip(join("", [${parts.join(', ')}]))}`;
@@ -143,7 +186,7 @@ function securityGroups(o: { readonly name: string; readonly networkFault: Netwo
   if (o.networkFault !== 'nodeports-closed') rule('ingress', 'worker', 'tcp', 30080, 30080, { sg: 'ingress' });
 }
 
-function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons' | 'networkFault'>> & { readonly networkFault: NetworkFault | null }): Record<string, unknown> {
+function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons' | 'networkFault' | 'bootstrap'>> & { readonly networkFault: NetworkFault | null; readonly bootstrap: BootstrapShape | null }): Record<string, unknown> {
   const platformNames = defaultPlatform().names;
   const settings = defaultPlatform().settings;
   const names = clusterNames({ name: o.name, region: o.region, backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 14, ...(o.replicaRegion ? { replicaRegion: o.replicaRegion } : {}) }, gitops: { branch: 'main', intervalMinutes: 5 } }, settings);
@@ -210,8 +253,8 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
     });
   }
   const endpoint = o.apiEndpoint === 'private-zone' ? `api.${o.name}.internal` : ref('aws_lb', 'api', 'dns_name');
-  add('aws_launch_template', 'control_plane', { name: `${o.name}-control-plane`, instance_type: 'm7i.large', vpc_security_group_ids: [ref('aws_security_group', 'control_plane')], user_data: userData('control-plane', endpoint) });
-  add('aws_launch_template', 'worker', { name: names.workerLaunchTemplate({ name: 'general' }), instance_type: o.workerInstanceType, vpc_security_group_ids: [ref('aws_security_group', 'worker')], user_data: userData('worker', endpoint) });
+  add('aws_launch_template', 'control_plane', { name: `${o.name}-control-plane`, instance_type: 'm7i.large', vpc_security_group_ids: [ref('aws_security_group', 'control_plane')], user_data: userData('control-plane', endpoint, o.bootstrap) });
+  add('aws_launch_template', 'worker', { name: names.workerLaunchTemplate({ name: 'general' }), instance_type: o.workerInstanceType, vpc_security_group_ids: [ref('aws_security_group', 'worker')], user_data: userData('worker', endpoint, null) });
   o.controlPlaneAzs.forEach((az, i) => {
     add('aws_autoscaling_group', `control_plane_${i}`, {
       name: `${names.controlPlaneAsg(az)}${o.controlPlaneAzs.indexOf(az) === i ? '' : `-${i}`}`,
@@ -234,6 +277,7 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       tag: [
         ...names.autoscalerDiscoveryTags.map((key) => ({ key, value: 'owned', propagate_at_launch: false })),
         { key: 'k8s.io/cluster-autoscaler/node-template/label/node.platform.io/pool', value: 'general', propagate_at_launch: false },
+        ...o.workerTaints.map((t) => ({ key: `k8s.io/cluster-autoscaler/node-template/taint/${t.key}`, value: `${t.value}:${t.effect}`, propagate_at_launch: false })),
         { key: names.clusterTagKey, value: 'owned', propagate_at_launch: true },
       ],
     });
@@ -339,6 +383,8 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
     networkFault: options.networkFault ?? null,
     operatorCidrs: options.operatorCidrs ?? ['203.0.113.0/24'],
     apiAdmitsNatEips: options.apiAdmitsNatEips ?? false,
+    bootstrap: options.bootstrap === undefined ? 'ha' : options.bootstrap,
+    workerTaints: options.workerTaints ?? [],
   });
   const addons = options.addons ?? (Object.keys(ADDON_CHARTS) as AddonId[]);
   const infrastructure: Record<string, unknown>[] = [

@@ -5,6 +5,7 @@ import type { Objectives } from './objectives';
 import { addonFindings, capacityOutcome, nodePoolFindings } from './private/capacity-analysis';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
+import { coldStart } from './private/cold-start-analysis';
 import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
@@ -53,6 +54,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const baseline = capacityOutcome(model, facts, undefined, autoscaler);
   if (baseline.unplacedNow > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`);
   const region = regionScenario(model, objectives, findings, options.cluster);
+  const coldStartReport = coldStart(model, findings);
 
   const list = findings.list();
   const count = (s: string): number => list.filter((f) => f.severity === s).length;
@@ -81,6 +83,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     },
     topology: topology(model.infra),
     flows,
+    coldStart: coldStartReport,
     scenarios: [...azScenarios, region],
     findings: list,
   };

@@ -24,6 +24,7 @@ const RTO = '#regional-rto-model';
 const RPO = '#regional-rpo-model';
 const HELM = '#helmrelease-add-ons';
 const FLOWS = '#network-flows';
+const COLD_START = '#cold-start';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -84,6 +85,8 @@ export const FINDING_CATALOGUE = {
   'ingress.unreachable': { severity: 'az', when: 'losing an AZ leaves no reachable ingress target (NLB subnets, cross-zone, worker ASGs)', fix: 'Give the ingress NLB a subnet in every AZ, cross-zone on, and register the worker ASGs of every AZ with its target groups.', doc: CATALOGUE },
   'flow.blocked': { severity: 'az', when: 'a flow the cluster needs (node → API, operator → API, etcd peers, kubelet, CNI, ingress → NodePorts, health checker → ingress) is dropped: error in the normal state, AZ rule when only an AZ loss drops it, warning for a flow it can do without (ICMP)', fix: '{fix}', doc: FLOWS },
   'flow.endpoint-unknown': { severity: 'warning', when: "no API endpoint in any launch template's user data (node-bootstrap's /etc/node-bootstrap/env): node → API is not decided", fix: 'Render the node bootstrap (packages/node-bootstrap) into the launch templates so ha-check can read API_ENDPOINT.', doc: FLOWS },
+  'cold-start.blocked': { severity: 'error', when: 'day 0 reaches a fixed point with the first control-plane node (or the joining nodes, or a new worker) not Ready or not initialized: the add-ons that lift the taints cannot schedule', fix: '{fix}', doc: COLD_START },
+  'cold-start.pending': { severity: 'warning', when: 'a workload stays Pending once every node is up (its tolerations, selectors, spread or ports fit no node)', fix: 'Match its tolerations, node selector, spread and host ports to the nodes the cluster has.', doc: COLD_START },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof FINDING_CATALOGUE;

@@ -14,6 +14,7 @@ import type {
   Taint,
   TargetGroupModel,
 } from './model';
+import { bootstrapAddons } from './private/bootstrap-addons';
 import { buildNetworkModel } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
@@ -338,7 +339,9 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
   const azs = [...new Set(subnetList.map((s) => s.az).filter((az) => az !== 'unknown'))].sort();
   const groups = nodeGroups(index, subnetAz);
   const asgs = index.byType('aws_autoscaling_group');
-  const network = buildNetworkModel(index, groups.map((group, i) => ({ group, asg: asgs[i], template: launchTemplateOf(index, asgs[i]).template })));
+  const withTemplates = groups.map((group, i) => ({ group, asg: asgs[i], template: launchTemplateOf(index, asgs[i]).template }));
+  const network = buildNetworkModel(index, withTemplates);
+  const bootstrap = bootstrapAddons(withTemplates.filter((g) => g.group.role === 'control-plane'));
   return {
     region: index.primaryRegion,
     azs,
@@ -347,6 +350,8 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     loadBalancers: loadBalancers(index, subnetAz),
     nodeGroups: groups,
     network,
+    bootstrapAddons: bootstrap.addons,
+    bootstrapSource: bootstrap.source,
     backupBuckets: index
       .byType('aws_s3_bucket')
       .map((b) => str((b.values as Json).bucket) ?? b.name)

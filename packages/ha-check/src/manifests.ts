@@ -118,6 +118,13 @@ function repositoryScope(dir: string): string {
   }
 }
 
+const LAYERS = new WeakMap<object, string>();
+
+/** The Flux Kustomization whose path brought the object in (`cluster` for the cluster folder itself). */
+export function manifestLayer(obj: object): string {
+  return LAYERS.get(obj) ?? 'cluster';
+}
+
 /**
  * Builds a cluster folder the way Flux does: the folder itself, then every path a Flux
  * Kustomization in it points at (flux-system → infrastructure → apps), each once.
@@ -131,15 +138,18 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
   const scope = repositoryScope(dir);
   const seenDirs = new Set<string>();
   const byKey = new Map<string, K8sObject>();
-  const queue = [resolve(dir)];
+  const queue: Array<readonly [string, string]> = [[resolve(dir), 'cluster']];
   while (queue.length > 0) {
-    const d = queue.shift() as string;
+    const [d, layer] = queue.shift() as readonly [string, string];
     if (seenDirs.has(d)) continue;
     seenDirs.add(d);
     for (const obj of build(d)) {
       const meta = obj.metadata ?? {};
       const key = `${String(obj.apiVersion)}/${obj.kind}/${String(meta.namespace ?? '')}/${String(meta.name ?? '')}`;
-      if (!byKey.has(key)) byKey.set(key, obj);
+      if (!byKey.has(key)) {
+        byKey.set(key, obj);
+        LAYERS.set(obj, layer);
+      }
       const spec = obj.spec;
       if (obj.kind === 'Kustomization' && /^kustomize\.toolkit\.fluxcd\.io\//.test(String(obj.apiVersion)) && isObject(spec) && typeof spec.path === 'string') {
         // A Kustomization of another source (another GitRepository, a bucket) is not ours to judge.
@@ -153,7 +163,7 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
             `Kustomization/${String(meta.namespace ?? 'default')}/${String(meta.name ?? '')}: spec.path ${spec.path} does not resolve ${target ? `inside the repository of ${dir} (it is outside it)` : `from the Git repository root of ${dir}`}; run ha-check on the cluster folder inside its repository`,
           );
         }
-        queue.push(resolve(target));
+        queue.push([resolve(target), String(meta.name ?? '')]);
       }
     }
   }

@@ -80,6 +80,30 @@ export interface AzScenario {
   readonly flows: { readonly decided: number; readonly blocked: readonly FlowOutcome[] };
 }
 
+/** One day-0 simulation: a node coming up (or the whole cluster), the order it did and what stayed Pending. */
+export interface ColdStartOutcome {
+  /** The node simulated (`<control-plane ASG>-0`, `<pool ASG>-joining`), or `all nodes`. */
+  readonly node: string;
+  /** Ready and initialized (every node, for `all nodes`). */
+  readonly ok: boolean;
+  /** What happened, in order: registrations, pods scheduled, nodes turning Ready / initialized. */
+  readonly steps: readonly string[];
+  readonly pending: ReadonlyArray<{ readonly pod: string; readonly layer: string; readonly reasons: readonly string[] }>;
+  /** Why it never comes up: the add-ons that lift a taint, Pending, and what they wait for. */
+  readonly blockedBy: readonly string[];
+}
+
+export interface ColdStartReport {
+  /** Where the bootstrap add-ons were read (launch template and node-bootstrap's values files); undefined: none found. */
+  readonly bootstrapSource: string | undefined;
+  /** The first control-plane node with the bootstrap add-ons; undefined when there is nothing to simulate. */
+  readonly firstControlPlane: ColdStartOutcome | undefined;
+  /** Every other node joining and the Flux layers applied in order (only once the first node is up). */
+  readonly cluster?: ColdStartOutcome;
+  /** A worker of each pool joining the running cluster. */
+  readonly workerJoins: readonly ColdStartOutcome[];
+}
+
 /** One packet flow the cluster depends on, decided hop by hop from the Terraform. */
 export interface FlowOutcome {
   /** `node-to-api`, `operator-to-api`, `etcd-peers`, `kubelet`, `cni-vxlan`, `cni-health`, `cni-icmp`, `ingress-nodeports`, `health-checker-ingress`. */
@@ -207,6 +231,8 @@ export interface Report {
   readonly topology: readonly AzTopology[];
   /** Every flow in the normal state (before any failure). */
   readonly flows: readonly FlowOutcome[];
+  /** Day 0: the boot order proved, or what blocks it. */
+  readonly coldStart: ColdStartReport;
   readonly scenarios: readonly Scenario[];
   readonly findings: readonly Finding[];
 }

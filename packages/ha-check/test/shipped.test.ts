@@ -30,9 +30,18 @@ beforeAll(() => {
  * coordinator can delete this list once the fixes are merged; nothing else is tolerated.
  */
 const EXPECTED_UNTIL_DAY0_FIXES: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>> = {
-  production: [['flow.blocked', 'node → API endpoint: security group production-api-lb of production-api']],
-  staging: [['flow.blocked', 'node → API endpoint: security group staging-api-lb of staging-api']],
-  dr: [['flow.blocked', 'node → API endpoint: security group dr-api-lb of dr-api']],
+  production: [
+    ['flow.blocked', 'node → API endpoint: security group production-api-lb of production-api'],
+    ['cold-start.blocked', 'first control-plane node'],
+  ],
+  staging: [
+    ['flow.blocked', 'node → API endpoint: security group staging-api-lb of staging-api'],
+    ['cold-start.blocked', 'first control-plane node'],
+  ],
+  dr: [
+    ['flow.blocked', 'node → API endpoint: security group dr-api-lb of dr-api'],
+    ['cold-start.blocked', 'first control-plane node'],
+  ],
 };
 
 /** Errors, less the day-0 ones listed above. */
@@ -78,6 +87,10 @@ describe('shipped clusters', () => {
     }
     expect(markdown.split('\n')[0]).toBe(`### ha-check: \`production\` ${report.summary.errors > 0 ? '❌ objectives not met' : '✅ objectives met'}`);
     expect(markdown).toContain('#### Network flows');
+    // Each report shows the boot order it proved (or the cycle that blocks it) from the real user data.
+    expect(report.coldStart.bootstrapSource).toMatch(/cilium-values\.yaml, ccm-values\.yaml, flux-operator-values\.yaml$/);
+    expect(report.coldStart.firstControlPlane?.steps[0]).toMatch(/^production-control-plane-a-0 registers: node-role\.kubernetes\.io\/control-plane:NoSchedule, node\.kubernetes\.io\/not-ready:NoSchedule/);
+    expect(markdown).toContain('#### Cold start (day 0)');
     expect(markdown).toContain('#### Region loss (`ap-northeast-2`)');
   });
 

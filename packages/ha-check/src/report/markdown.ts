@@ -63,6 +63,29 @@ export function flowMatrix(report: Report): string[] {
   return out;
 }
 
+/** Cold start: the boot order proved (or the cycle that blocks it), as a Mermaid flow of the steps. */
+export function coldStartSection(report: Report): string[] {
+  const cs = report.coldStart;
+  if (!cs.firstControlPlane) return [];
+  const out = ['#### Cold start (day 0)', ''];
+  const phases = [cs.firstControlPlane, ...(cs.cluster ? [cs.cluster] : []), ...cs.workerJoins];
+  out.push(`Bootstrap add-ons: ${cell(cs.bootstrapSource ?? 'none found')}. ${phases.map((p) => `${p.node}: ${p.ok ? '✅ up' : '❌ never up'}`).join(' · ')}`);
+  out.push('', '```mermaid', 'flowchart TD');
+  const steps = [...cs.firstControlPlane.steps, ...(cs.cluster?.steps ?? [])].slice(0, 40);
+  steps.forEach((step, i) => {
+    out.push(`  s${i}["${label(`${i + 1}. ${step}`)}"]`);
+    if (i > 0) out.push(`  s${i - 1} --> s${i}`);
+  });
+  const blocked = phases.find((p) => !p.ok);
+  if (blocked) {
+    out.push(`  blocked["${label(`BLOCKED (${blocked.node}): ${blocked.blockedBy.join(' / ')}`)}"]`);
+    if (steps.length > 0) out.push(`  s${steps.length - 1} --> blocked`);
+    out.push('  class blocked bad', '  classDef bad fill:#ffebe9,stroke:#cf222e');
+  }
+  out.push('```', '');
+  return out;
+}
+
 /** PR comment: verdict first, then scenarios, findings and the AZ diagram. */
 export function formatMarkdown(report: Report): string {
   const { summary } = report;
@@ -88,6 +111,7 @@ export function formatMarkdown(report: Report): string {
   for (const s of problems) out.push(`- **${s.id}**: ${cell(s.problems.join('; '))}`);
   if (problems.length > 0) out.push('');
   out.push(...flowMatrix(report));
+  out.push(...coldStartSection(report));
   const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
   if (region) {
     out.push(`#### Region loss (\`${region.lost}\`)`);
