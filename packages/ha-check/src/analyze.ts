@@ -5,7 +5,9 @@ import type { Objectives } from './objectives';
 import { addonFindings, capacityOutcome, nodePoolFindings } from './private/capacity-analysis';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
+import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './private/ci-identity-analysis';
 import { coldStart } from './private/cold-start-analysis';
+import type { TerraformIndex } from './terraform';
 import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
@@ -16,6 +18,8 @@ import type { Report } from './report-types';
 export interface AnalyzeOptions {
   readonly objectives: Objectives;
   readonly cluster?: string;
+  /** The CI identity stack and what its roles must not reach. */
+  readonly ciIdentity?: { readonly index: TerraformIndex; readonly sensitive: SensitiveResources };
 }
 
 /** Simulates losing each AZ and the region; findings carry the verdict. */
@@ -55,6 +59,8 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   if (baseline.unplacedNow > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
+  const ci = options.ciIdentity;
+  const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
 
   const list = findings.list();
   const count = (s: string): number => list.filter((f) => f.severity === s).length;
@@ -84,6 +90,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     topology: topology(model.infra),
     flows,
     coldStart: coldStartReport,
+    ...(ciIdentities ? { ciIdentities } : {}),
     scenarios: [...azScenarios, region],
     findings: list,
   };

@@ -25,6 +25,7 @@ const RPO = '#regional-rpo-model';
 const HELM = '#helmrelease-add-ons';
 const FLOWS = '#network-flows';
 const COLD_START = '#cold-start';
+const CI = '#ci-identities';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -87,6 +88,8 @@ export const FINDING_CATALOGUE = {
   'flow.endpoint-unknown': { severity: 'warning', when: "no API endpoint in any launch template's user data (node-bootstrap's /etc/node-bootstrap/env): node → API is not decided", fix: 'Render the node bootstrap (packages/node-bootstrap) into the launch templates so ha-check can read API_ENDPOINT.', doc: FLOWS },
   'cold-start.blocked': { severity: 'error', when: 'day 0 reaches a fixed point with the first control-plane node (or the joining nodes, or a new worker) not Ready or not initialized: the add-ons that lift the taints cannot schedule', fix: '{fix}', doc: COLD_START },
   'cold-start.pending': { severity: 'warning', when: 'a workload stays Pending once every node is up (its tolerations, selectors, spread or ports fit no node)', fix: 'Match its tolerations, node selector, spread and host ports to the nodes the cluster has.', doc: COLD_START },
+  'ci.pr-can-read-secret': { severity: 'error', when: 'a role a pull request (or any branch, or another repository) can assume may read or decrypt cluster secrets (join material, snapshots, state) or write anything', fix: "Trust only main / protected-environment subjects for that role, or take the sensitive permissions out of it (no kms:Decrypt via SSM on the join material, no state or snapshot reads).", doc: CI },
+  'ci.wildcard-subject': { severity: 'warning', when: 'a role trusts a `sub` pattern that admits both pull requests and main (or no `sub` condition at all)', fix: 'Trust exact subjects (repo:<owner>/<repo>:pull_request, :ref:refs/heads/main, :environment:<name>).', doc: CI },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof FINDING_CATALOGUE;

@@ -104,6 +104,19 @@ export interface ColdStartReport {
   readonly workerJoins: readonly ColdStartOutcome[];
 }
 
+/** One role of the CI identity stack. */
+export interface CiRoleOutcome {
+  readonly role: string;
+  /** The OIDC `sub` values its trust policy admits (StringEquals or StringLike patterns). */
+  readonly subjects: readonly string[];
+  /** Which workflow runs can assume it: `pull_request`, `any branch`, `main`, `environment <name>`, `another repository`. */
+  readonly assumableBy: readonly string[];
+  /** The sensitive requests IAM would allow it (read and decrypt join material, snapshots, state; writes). */
+  readonly can: readonly string[];
+  /** Attached managed policies ha-check has no model of (what they grant is not counted). */
+  readonly unknownPolicies: readonly string[];
+}
+
 /** One packet flow the cluster depends on, decided hop by hop from the Terraform. */
 export interface FlowOutcome {
   /** `node-to-api`, `operator-to-api`, `etcd-peers`, `kubelet`, `cni-vxlan`, `cni-health`, `cni-icmp`, `ingress-nodeports`, `health-checker-ingress`. */
@@ -233,6 +246,8 @@ export interface Report {
   readonly flows: readonly FlowOutcome[];
   /** Day 0: the boot order proved, or what blocks it. */
   readonly coldStart: ColdStartReport;
+  /** The CI identity stack's roles (with --ci-identity, or --cluster when it is synthesized); omitted otherwise. */
+  readonly ciIdentities?: readonly CiRoleOutcome[];
   readonly scenarios: readonly Scenario[];
   readonly findings: readonly Finding[];
 }

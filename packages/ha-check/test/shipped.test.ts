@@ -173,6 +173,18 @@ describe('shipped clusters', () => {
     expect(stderr).toBe('ha-check: ci-identity: no cluster in this Terraform (no aws_subnet or aws_autoscaling_group; it has aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment); pass a cluster stack (apps/infra/cdktf.out/stacks/<name>-cluster) or --cluster <name>\n');
   });
 
+  it('the CI identity stack: the pull-request plan role can read and decrypt the join material (a real finding, not a day-0 one)', async () => {
+    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--ci-identity', join(stacks, 'ci-identity'), '--repo-root', root, '--format', 'json'];
+    const { code, stdout } = await runCli(args);
+    const report = JSON.parse(stdout) as Report;
+    expect(code).toBe(1);
+    const plan = report.ciIdentities?.find((r) => r.role === platform.names.ciPlanRole);
+    expect(plan?.assumableBy).toEqual(['pull_request']);
+    expect(plan?.can).toContain(`read and decrypt ${platform.namesOf('production').ssm.joinToken}`);
+    expect(report.findings.filter((f) => f.id === 'ci.pr-can-read-secret').map((f) => f.subject)).toEqual([platform.names.ciPlanRole]);
+    expect(report.ciIdentities?.find((r) => r.role === platform.names.ciApplyRole)?.assumableBy).toEqual(['environment production']);
+  });
+
   it('dr is judged too (exit 0 or 1, never bad input)', async () => {
     const { code, report } = await check('dr');
     expect([0, 1]).toContain(code);
