@@ -62,6 +62,12 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const ci = options.ciIdentity;
   const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
 
+  // The exit status follows the verdicts: a required scenario that does not survive fails the check
+  // even when only warnings back its problems (no zone spread, egress through another AZ's NAT).
+  const required = [...(objectives.tolerateAzLoss ? azScenarios : []), ...(objectives.tolerateRegionLoss ? [region] : [])];
+  for (const s of required.filter((x) => !x.survives)) {
+    if (!findings.list().some((f) => f.severity === 'error' && (f.scenarios.length === 0 || f.scenarios.includes(s.id)))) findings.add('scenario.not-survived', s.id, `${s.id} does not survive: ${s.problems.join('; ')}`, { scenarios: [s.id] });
+  }
   const list = findings.list();
   const count = (s: string): number => list.filter((f) => f.severity === s).length;
   return {

@@ -188,6 +188,8 @@ export interface RegionRpo {
   readonly replicationLagMinutes: number | undefined;
   /** max(etcd, database) + replication lag: what a region loss loses at worst. */
   readonly minutes: number | undefined;
+  /** What it is held to: `regionRpoMinutes`, else `rpoMinutes` (undefined: no RPO declared). */
+  readonly objectiveMinutes: number | undefined;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, runHaCheck, type AzScenario, type RegionScenario } from '../src';
 import { FAILURE_MODES } from './fixtures/failure-modes';
@@ -106,5 +108,21 @@ describe('failure modes', () => {
     // 2 heavy pods plus one pod of each two-replica add-on (autoscaler, metrics-server, EBS CSI controller, CoreDNS).
     expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 6 });
     expect(report.findings.find((f) => f.id === 'capacity.insufficient')?.scenarios).toEqual(['az-loss:ap-northeast-2a', 'az-loss:ap-northeast-2b', 'az-loss:ap-northeast-2c']);
+  });
+});
+
+describe('exit status follows the scenarios', () => {
+  it('an AZ loss that does not survive while only warnings back it (a private subnet with no default route) fails the objectives', () => {
+    const paths = writeFixture({});
+    const file = join(paths.terraform, 'cdk.tf.json');
+    const tf = JSON.parse(readFileSync(file, 'utf8')) as { resource: { aws_route: Record<string, unknown> } };
+    delete tf.resource.aws_route.private_b_default;
+    writeFileSync(file, JSON.stringify(tf));
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    expect(report.findings.find((f) => f.id === 'egress.no-default-route')?.severity).toBe('warning');
+    const lostA = report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    expect(lostA.survives).toBe(false);
+    expect(report.findings.find((f) => f.id === 'scenario.not-survived' && f.subject === 'az-loss:ap-northeast-2a')).toMatchObject({ severity: 'error', message: 'az-loss:ap-northeast-2a does not survive: no egress from fixture-private-b (ap-northeast-2b) via none' });
+    expect(report.summary.objectivesMet).toBe(false);
   });
 });

@@ -94,6 +94,12 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     findings.add('backup.replication-lag-unbounded', unbounded.map((r) => r.source).join(', '), `S3 replication without Replication Time Control has no time bound (most objects within ${S3_REPLICATION_TYPICAL_MINUTES} min, some hours): the regional RPO counts the typical ${S3_REPLICATION_TYPICAL_MINUTES} min`, { scenarios: [SCENARIO], vars: { minutes: S3_RTC_MINUTES } });
   }
   const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (replicationLagMinutes ?? 0) : undefined;
+  // The RPO objective holds in every scenario it applies to: the region's loss too (lag included).
+  const rpoObjective = objectives.regionRpoMinutes ?? objectives.rpoMinutes;
+  if (report && rpoMinutes !== undefined && rpoObjective !== undefined && rpoMinutes > rpoObjective) {
+    problems.push(`regional RPO ${rpoMinutes} min > ${rpoObjective} min`);
+    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoMinutes} min of data = max(etcd ${etcdMinutes ?? '?'} min${databaseMinutes != null ? `, database ${databaseMinutes} min` : ''}) + replication lag ${replicationLagMinutes ?? 0} min, above the ${objectives.regionRpoMinutes !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
+  }
   if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
     problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
     findings.add('backup.database-rpo-exceeded', 'databases', `WAL archived every ${databaseMinutes} min (archive_timeout), above the RPO of ${objectives.rpoMinutes} min`, { scenarios: [SCENARIO], vars: { minutes: objectives.rpoMinutes } });
@@ -176,7 +182,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     snapshotIntervalMinutes: interval,
     snapshotIntervalSource: source,
     rpoMinutes,
-    rpo: { etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes },
+    rpo: { etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective },
     dnsFailover: dns,
     databaseArchives,
     promotion,
