@@ -10,6 +10,7 @@ import type {
   NatGatewayModel,
   NodeGroupModel,
   Resources,
+  RuntimeHints,
   SubnetModel,
   Taint,
   TargetGroupModel,
@@ -19,6 +20,7 @@ import { buildNetworkModel } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
+import { userDataHints } from './private/user-data';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
 
@@ -311,12 +313,17 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
   });
 }
 
+/** Runtime settings: the launch templates' user data parsed by file and unit name, then SSM parameters and S3 objects. */
+function infraHints(index: TerraformIndex): RuntimeHints {
+  const fromUserData = index.byType('aws_launch_template').map((lt) => str((lt.values as Json).user_data)).filter((u): u is string => u !== undefined).map(userDataHints);
+  const rest = runtimeHints(hintTexts(index));
+  const first = <K extends keyof RuntimeHints>(k: K): RuntimeHints[K] => fromUserData.find((h) => h[k] !== undefined)?.[k] ?? rest[k];
+  const keys = ['nodeMonitorGracePeriodSeconds', 'defaultUnreachableTolerationSeconds', 'etcdSnapshotIntervalMinutes'] as const;
+  return Object.fromEntries(keys.map((k) => [k, first(k)]).filter(([, v]) => v !== undefined)) as RuntimeHints;
+}
+
 function hintTexts(index: TerraformIndex): string[] {
   const texts: string[] = [];
-  for (const lt of index.byType('aws_launch_template')) {
-    const ud = str((lt.values as Json).user_data);
-    if (ud) texts.push(ud);
-  }
   for (const p of index.byType('aws_ssm_parameter')) {
     const value = str((p.values as Json).value) ?? str((p.values as Json).insecure_value);
     if (value) texts.push(value);
@@ -359,7 +366,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     backupReplications: backupReplications(index),
     dnsFailoverRecords: dnsFailoverRecords(index),
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
-    hints: runtimeHints(hintTexts(index)),
+    hints: infraHints(index),
     resourceCount: index.resources.length,
     preferredPlans: index.preferredPlans,
   };

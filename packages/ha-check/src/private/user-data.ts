@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { load } from 'js-yaml';
-import { readableForms } from './runtime-hints';
+import type { RuntimeHints } from '../model';
+import { flagSeconds, readableForms, runtimeHints } from './runtime-hints';
 
 /**
  * A launch template's user data as ha-check can read it: the text, with every Terraform reference
@@ -166,4 +167,42 @@ export function calendarIntervalMinutes(expression: string): number | undefined 
   let gap = runs[0] + 1440 - runs[runs.length - 1];
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
   return gap;
+}
+
+/** The systemd timer node-bootstrap writes for etcd snapshots, by name (not the first timer found). */
+const ETCD_SNAPSHOT_TIMER = 'etcd-snapshot.timer';
+
+/** A timer's interval in minutes: `OnUnitActiveSec` (a time span) or `OnCalendar` (a calendar expression). */
+function timerMinutes(unit: ReadonlyMap<string, string>): number | undefined {
+  const active = unit.get('Timer.OnUnitActiveSec');
+  const span = active !== undefined ? timeSpanSeconds(active) : undefined;
+  if (span !== undefined) return span / 60;
+  const calendar = unit.get('Timer.OnCalendar');
+  return calendar !== undefined ? calendarIntervalMinutes(calendar) : undefined;
+}
+
+/**
+ * Runtime settings from user data, read the way the node reads them: the kubeadm configuration
+ * files (controller-manager and API server extra args) and the etcd snapshot timer unit, by name.
+ * User data that is no cloud-config with files falls back to searching its text.
+ */
+export function userDataHints(raw: string): RuntimeHints {
+  const ud = readUserData(raw);
+  if (ud.files.size === 0) return runtimeHints([ud.text]);
+  let grace: number | undefined;
+  let toleration: number | undefined;
+  let snapshot: number | undefined;
+  for (const [path, content] of ud.files) {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if (/^kubeadm-(init|config|join)[\w.-]*\.ya?ml(\.tmpl)?$/.test(name)) {
+      grace ??= flagSeconds(content, 'node-monitor-grace-period');
+      toleration ??= flagSeconds(content, 'default-unreachable-toleration-seconds');
+    }
+    if (name === ETCD_SNAPSHOT_TIMER) snapshot ??= timerMinutes(systemdUnit(content));
+  }
+  return {
+    ...(grace !== undefined ? { nodeMonitorGracePeriodSeconds: grace } : {}),
+    ...(toleration !== undefined ? { defaultUnreachableTolerationSeconds: toleration } : {}),
+    ...(snapshot !== undefined ? { etcdSnapshotIntervalMinutes: snapshot } : {}),
+  };
 }
