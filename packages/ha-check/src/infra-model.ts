@@ -43,7 +43,8 @@ function displayName(r: TfResource): string {
 }
 
 function routeTarget(index: TerraformIndex, from: TfResource, route: Json): DefaultRoute {
-  const nat = index.resolve(from, route.nat_gateway_id);
+  // A NAT gateway, or a NAT instance (a route to its network interface or to the instance).
+  const nat = index.resolve(from, route.nat_gateway_id) ?? index.resolve(from, route.network_interface_id) ?? index.resolve(from, route.instance_id);
   if (nat) return { kind: 'nat', natGateway: nat.address };
   const gateway = index.resolve(from, route.gateway_id);
   if (gateway?.type === 'aws_internet_gateway' || /^igw-/.test(str(route.gateway_id) ?? '')) return { kind: 'internet-gateway' };
@@ -57,7 +58,7 @@ const isDefaultRoute = (route: Json): boolean => str(route.cidr_block) === '0.0.
 
 function defaultRoutes(index: TerraformIndex): Map<string, DefaultRoute> {
   const routes = new Map<string, DefaultRoute>();
-  for (const table of index.byType('aws_route_table')) {
+  for (const table of [...index.byType('aws_route_table'), ...index.byType('aws_default_route_table')]) {
     const inline = blocks((table.values as Json).route).find(isDefaultRoute);
     routes.set(table.address, inline ? routeTarget(index, table, inline) : { kind: 'none' });
   }
@@ -100,9 +101,12 @@ function subnets(index: TerraformIndex): SubnetModel[] {
     const table = index.resolve(assoc, v.route_table_id);
     if (subnet && table) tableOf.set(subnet.address, table.address);
   }
+  // A subnet with no association uses the VPC's main route table (the default one, or one made main).
+  let main: string | undefined = index.byType('aws_default_route_table')[0]?.address;
+  for (const a of index.byType('aws_main_route_table_association')) main = index.resolve(a, (a.values as Json).route_table_id)?.address ?? main;
   return index.byType('aws_subnet').map((s) => {
     const v = s.values as Json;
-    const table = tableOf.get(s.address);
+    const table = tableOf.get(s.address) ?? main;
     const defaultRoute: DefaultRoute = (table !== undefined ? routes.get(table) : undefined) ?? { kind: 'none' };
     const mapsPublicIp = bool(v.map_public_ip_on_launch) ?? false;
     return {
@@ -339,10 +343,13 @@ function hintTexts(index: TerraformIndex): string[] {
 export function buildInfraModel(index: TerraformIndex): InfraModel {
   const subnetList = subnets(index);
   const subnetAz = new Map(subnetList.map((s) => [s.address, s.az]));
-  const natGateways: NatGatewayModel[] = index.byType('aws_nat_gateway').map((n) => {
+  const natOf = (n: TfResource): NatGatewayModel => {
     const subnet = index.resolve(n, (n.values as Json).subnet_id);
     return { address: n.address, name: displayName(n), az: (subnet && subnetAz.get(subnet.address)) ?? 'unknown' };
-  });
+  };
+  // NAT gateways, and NAT instances: whatever a default route sends to through an interface or instance.
+  const routedTo = new Set(subnetList.flatMap((s) => (s.defaultRoute.kind === 'nat' ? [s.defaultRoute.natGateway] : [])));
+  const natGateways: NatGatewayModel[] = [...index.byType('aws_nat_gateway'), ...[...index.byType('aws_network_interface'), ...index.byType('aws_instance')].filter((r) => routedTo.has(r.address))].map(natOf);
   const azs = [...new Set(subnetList.map((s) => s.az).filter((az) => az !== 'unknown'))].sort();
   const groups = nodeGroups(index, subnetAz);
   const asgs = index.byType('aws_autoscaling_group');

@@ -126,3 +126,25 @@ describe('exit status follows the scenarios', () => {
     expect(report.summary.objectivesMet).toBe(false);
   });
 });
+
+describe('AWS routing semantics', () => {
+  it('private subnets left on the VPC main route table, its default route to a NAT instance (ENI) in one AZ: that AZ takes their egress', () => {
+    const paths = writeFixture({});
+    const file = join(paths.terraform, 'cdk.tf.json');
+    const tf = JSON.parse(readFileSync(file, 'utf8')) as { resource: Record<string, Record<string, unknown>> };
+    for (const az of ['a', 'b', 'c']) {
+      delete tf.resource.aws_route_table_association[`private_${az}`];
+      delete tf.resource.aws_route[`private_${az}_default`];
+    }
+    tf.resource.aws_network_interface = { nat: { subnet_id: '${aws_subnet.public_a.id}', source_dest_check: false, tags: { Name: 'fixture-nat-instance' } } };
+    tf.resource.aws_default_route_table = { main: { default_route_table_id: '${aws_vpc.vpc.default_route_table_id}', route: [{ cidr_block: '0.0.0.0/0', network_interface_id: '${aws_network_interface.nat.id}' }] } };
+    writeFileSync(file, JSON.stringify(tf));
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    expect(report.findings.find((f) => f.id === 'nat.cross-az')).toMatchObject({ severity: 'error', subject: 'fixture-nat-instance', scenarios: ['az-loss:ap-northeast-2a'] });
+    const lostA = report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    expect(lostA.egress.map((e) => [e.subnet, e.via, e.ok])).toEqual([
+      ['fixture-private-b', 'fixture-nat-instance', false],
+      ['fixture-private-c', 'fixture-nat-instance', false],
+    ]);
+  });
+});
