@@ -90,12 +90,17 @@ class Boot {
   }
 
   /** Schedules every template and lifts taints until nothing changes. */
+  /** Workloads with every replica placed: nothing the boot lifts can change them (no preemption here). */
+  private readonly done = new Set<PodTemplateModel>();
+
   run(templates: readonly PodTemplateModel[], verbose: boolean): void {
     for (let round = 0; round < 50; round++) {
       let changed = false;
       let placed = 0;
       for (const t of templates) {
+        if (this.done.has(t)) continue;
         const r = this.scheduler.schedule(t);
+        if (t.kind !== 'DaemonSet' && r.pending === 0) this.done.add(t);
         if (r.placedOn.length > 0) {
           changed = true;
           placed += r.placedOn.length;

@@ -209,8 +209,43 @@ export class Scheduler {
       }
       return { placedOn, pending: reasons.length, reasons };
     }
-    let left = t.replicas - this.count(t);
+    const left = t.replicas - this.count(t);
     if (left <= 0) return { placedOn, pending: 0, reasons: [] };
+    // A workload whose selectors match no other placed pod and that binds no host port is placed
+    // the same way as any other of the same shape on the same nodes: reuse that outcome.
+    const key = left === t.replicas ? this.shapeKey(t) : undefined;
+    const cached = key !== undefined ? this.shapeCache.get(key) : undefined;
+    if (cached && cached.version === this.nodeVersion) {
+      for (const n of cached.nodes) this.place(t, n);
+      return { placedOn: cached.nodes.map((n) => n.name), pending: cached.pending, reasons: cached.reasons };
+    }
+    const outcome = this.placeReplicas(t, left);
+    if (key !== undefined) this.shapeCache.set(key, { version: this.nodeVersion, nodes: outcome.nodes, pending: outcome.pending, reasons: outcome.reasons });
+    return { placedOn: outcome.nodes.map((n) => n.name), pending: outcome.pending, reasons: outcome.reasons };
+  }
+
+  private readonly shapeCache = new Map<string, { version: number; nodes: SimNode[]; pending: number; reasons: string[] }>();
+
+  /** The scheduling shape of a self-contained workload (selectors matching only itself, no host ports); undefined otherwise. */
+  private shapeKey(t: PodTemplateModel): string | undefined {
+    if (t.hostPorts.length > 0) return undefined;
+    const ns = namespaceOf(t);
+    const selectors = [...t.spread.map((c) => c.selector), ...t.antiAffinity.map((a) => a.selector)];
+    if (selectors.some((sel) => this.matching(sel, ns).length > 0)) return undefined;
+    return JSON.stringify([
+      ns,
+      t.replicas,
+      t.nodeSelector,
+      t.nodeAffinityTerms,
+      t.tolerations,
+      t.spread.map((c) => [c.topologyKey, c.maxSkew, c.whenUnsatisfiable, c.minDomains, c.nodeAffinityPolicy, c.nodeTaintsPolicy, selectorMatches(c.selector, t.labels)]),
+      t.antiAffinity.map((a) => [a.topologyKey, selectorMatches(a.selector, t.labels)]),
+    ]);
+  }
+
+  private placeReplicas(t: PodTemplateModel, replicas: number): { nodes: SimNode[]; pending: number; reasons: string[] } {
+    const placed: SimNode[] = [];
+    let left = replicas;
     let fixed = this.staticCache.get(t);
     if (!fixed || fixed.version !== this.nodeVersion) {
       fixed = { version: this.nodeVersion, nodes: this.nodes.filter((n) => this.untolerated(t, n) === undefined && this.affinityMatches(t, n)) };
@@ -224,11 +259,11 @@ export class Scheduler {
         node = fixed.nodes.find((n, i) => counts[i] === level && this.whyNot(t, n, true) === undefined);
         if (node) break;
       }
-      if (!node) return { placedOn, pending: left, reasons: this.nodes.map((n) => `${n.name}: ${this.whyNot(t, n)}`) };
+      if (!node) return { nodes: placed, pending: left, reasons: this.nodes.map((n) => `${n.name}: ${this.whyNot(t, n)}`) };
       this.place(t, node);
-      placedOn.push(node.name);
+      placed.push(node);
       left--;
     }
-    return { placedOn, pending: 0, reasons: [] };
+    return { nodes: placed, pending: 0, reasons: [] };
   }
 }
