@@ -231,6 +231,9 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
     const ltType = template ? str((template.values as Json).instance_type) : undefined;
     const instanceTypes = overrides.length > 0 ? overrides : ltType ? [ltType] : [];
     const capacities = instanceTypes.map((t) => [t, instanceCapacity(t)] as const);
+    // Never zero capacity for a type ha-check cannot size: that would fail (or pass) a cluster on a guess.
+    const unknown = capacities.filter(([, c]) => c === undefined).map(([t]) => t);
+    if (unknown.length > 0) throw new HaCheckInputError(`${asg.address}: instance type ${unknown.join(', ')} is not in platform-config INSTANCE_TYPES: its allocatable CPU and memory are unknown (add it there)`);
     const known = capacities.map(([, c]) => c).filter((c): c is Resources => c !== undefined);
     const smallest = known.reduce<Resources | undefined>(
       (min, c) => (min === undefined ? c : { cpuMilli: Math.min(min.cpuMilli, c.cpuMilli), memoryMiB: Math.min(min.memoryMiB, c.memoryMiB) }),
@@ -276,7 +279,6 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       desired: desired ?? minSize,
       instanceTypes,
       allocatablePerNode: smallest ? allocatable(smallest) : { cpuMilli: 0, memoryMiB: 0 },
-      unknownInstanceTypes: capacities.filter(([, c]) => c === undefined).map(([t]) => t),
       labels,
       taints,
       targetGroups: [...new Set(targetGroups)],

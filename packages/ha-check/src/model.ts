@@ -82,7 +82,6 @@ export interface NodeGroupModel {
   readonly instanceTypes: readonly string[];
   /** Allocatable resources of the smallest instance type (worst case), after system reserves. */
   readonly allocatablePerNode: Resources;
-  readonly unknownInstanceTypes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
   /** Target group addresses the ASG registers its instances with. */

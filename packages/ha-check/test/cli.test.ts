@@ -151,6 +151,12 @@ describe('ha-check CLI', () => {
       expect(stderr).toBe(`ha-check: fixture-cluster/aws_autoscaling_group.${asg}: min_size: expected a whole number ≥ 0, got "two"\n`);
     });
 
+    it('an instance type ha-check cannot size (never zero capacity)', async () => {
+      const { code, stderr } = await runCli(['--terraform', writeFixture({ workerInstanceType: 'x9z.mega' }).terraform, '--manifests', writeFixture().manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^ha-check: fixture-cluster\/aws_autoscaling_group\.worker_a: instance type x9z\.mega is not in platform-config INSTANCE_TYPES: its allocatable CPU and memory are unknown \(add it there\)\n$/);
+    });
+
     it('an ASG whose subnets are not a list', async () => {
       let asg = '';
       const f = editedTerraform((doc) => {

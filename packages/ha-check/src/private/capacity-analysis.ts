@@ -34,9 +34,6 @@ export function capacityOutcome(model: DeploymentModel, facts: readonly Workload
 /** Node pools: instance types ha-check knows, workers in more than one AZ. */
 export function nodePoolFindings(model: DeploymentModel, findings: Findings): void {
   const { infra } = model;
-  for (const g of infra.nodeGroups.filter((x) => x.unknownInstanceTypes.length > 0)) {
-    findings.add('capacity.unknown-instance-type', g.name, `instance type(s) ${g.unknownInstanceTypes.join(', ')} not in ha-check's table: counted as zero capacity`);
-  }
   const workerAzs = new Set(infra.nodeGroups.filter((g) => g.role === 'worker' && g.maxSize > 0).flatMap((g) => g.azs));
   if (infra.nodeGroups.some((g) => g.role === 'worker') && workerAzs.size < 2) {
     findings.add('workers.single-az', 'worker pools', `workers only in ${[...workerAzs].join(', ') || 'no AZ'}`);
