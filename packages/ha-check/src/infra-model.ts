@@ -16,7 +16,8 @@ import type {
   TargetGroupModel,
 } from './model';
 import { bootstrapAddons } from './private/bootstrap-addons';
-import { buildNetworkModel } from './private/network-terraform';
+import type { NetworkSubnetModel } from './network-model';
+import { buildNetworkModel, networkSubnets } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -42,34 +43,6 @@ function displayName(r: TfResource): string {
   return str(v.name) ?? str(tagsOf(v).Name) ?? str(v.bucket) ?? r.name;
 }
 
-function routeTarget(index: TerraformIndex, from: TfResource, route: Json): DefaultRoute {
-  // A NAT gateway, or a NAT instance (a route to its network interface or to the instance).
-  const nat = index.resolve(from, route.nat_gateway_id) ?? index.resolve(from, route.network_interface_id) ?? index.resolve(from, route.instance_id);
-  if (nat) return { kind: 'nat', natGateway: nat.address };
-  const gateway = index.resolve(from, route.gateway_id);
-  if (gateway?.type === 'aws_internet_gateway' || /^igw-/.test(str(route.gateway_id) ?? '')) return { kind: 'internet-gateway' };
-  for (const key of ['transit_gateway_id', 'network_interface_id', 'vpc_peering_connection_id', 'gateway_id', 'nat_gateway_id', 'egress_only_gateway_id']) {
-    if (route[key] !== undefined && route[key] !== null && route[key] !== '') return { kind: 'other', target: String(route[key]) };
-  }
-  return { kind: 'none' };
-}
-
-const isDefaultRoute = (route: Json): boolean => str(route.cidr_block) === '0.0.0.0/0' || str(route.destination_cidr_block) === '0.0.0.0/0';
-
-function defaultRoutes(index: TerraformIndex): Map<string, DefaultRoute> {
-  const routes = new Map<string, DefaultRoute>();
-  for (const table of [...index.byType('aws_route_table'), ...index.byType('aws_default_route_table')]) {
-    const inline = blocks((table.values as Json).route).find(isDefaultRoute);
-    routes.set(table.address, inline ? routeTarget(index, table, inline) : { kind: 'none' });
-  }
-  for (const route of index.byType('aws_route')) {
-    const values = route.values as Json;
-    const table = index.resolve(route, values.route_table_id);
-    if (table && isDefaultRoute(values)) routes.set(table.address, routeTarget(index, route, values));
-  }
-  return routes;
-}
-
 function s3EndpointTables(index: TerraformIndex): Set<string> {
   const tables = new Set<string>();
   const endpoints = new Set<string>();
@@ -91,32 +64,22 @@ function s3EndpointTables(index: TerraformIndex): Set<string> {
   return tables;
 }
 
-function subnets(index: TerraformIndex): SubnetModel[] {
-  const routes = defaultRoutes(index);
+/** The subnets as the AZ scenarios read them, from the packet model's routes (one reading of the route tables). */
+function subnets(index: TerraformIndex, network: readonly NetworkSubnetModel[]): SubnetModel[] {
   const s3Tables = s3EndpointTables(index);
-  const tableOf = new Map<string, string>();
-  for (const assoc of index.byType('aws_route_table_association')) {
-    const v = assoc.values as Json;
-    const subnet = index.resolve(assoc, v.subnet_id);
-    const table = index.resolve(assoc, v.route_table_id);
-    if (subnet && table) tableOf.set(subnet.address, table.address);
-  }
-  // A subnet with no association uses the VPC's main route table (the default one, or one made main).
-  let main: string | undefined = index.byType('aws_default_route_table')[0]?.address;
-  for (const a of index.byType('aws_main_route_table_association')) main = index.resolve(a, (a.values as Json).route_table_id)?.address ?? main;
-  return index.byType('aws_subnet').map((s) => {
-    const v = s.values as Json;
-    const table = tableOf.get(s.address) ?? main;
-    const defaultRoute: DefaultRoute = (table !== undefined ? routes.get(table) : undefined) ?? { kind: 'none' };
-    const mapsPublicIp = bool(v.map_public_ip_on_launch) ?? false;
+  const mapsPublic = new Map(index.byType('aws_subnet').map((s) => [s.address, bool((s.values as Json).map_public_ip_on_launch) ?? false]));
+  return network.map((n) => {
+    const r = n.defaultRoute;
+    const defaultRoute: DefaultRoute =
+      r === undefined || (r.kind === 'other' && r.target === 'unknown') ? { kind: 'none' } : r.kind === 'nat' ? { kind: 'nat', natGateway: r.nat } : r.kind === 'internet-gateway' ? { kind: 'internet-gateway' } : { kind: 'other', target: r.target };
     return {
-      address: s.address,
-      name: displayName(s),
-      az: str(v.availability_zone) ?? 'unknown',
-      cidr: str(v.cidr_block),
-      public: defaultRoute.kind === 'internet-gateway' || (defaultRoute.kind === 'none' && mapsPublicIp),
+      address: n.address,
+      name: n.name,
+      az: n.az,
+      cidr: n.cidr,
+      public: defaultRoute.kind === 'internet-gateway' || (defaultRoute.kind === 'none' && (mapsPublic.get(n.address) ?? false)),
       defaultRoute,
-      s3Endpoint: table !== undefined && s3Tables.has(table),
+      s3Endpoint: s3Tables.has(n.routeTable),
     };
   });
 }
@@ -343,7 +306,8 @@ function hintTexts(index: TerraformIndex): string[] {
 
 /** The AWS side of the deployment, from loaded Terraform. */
 export function buildInfraModel(index: TerraformIndex): InfraModel {
-  const subnetList = subnets(index);
+  const networkSubnetList = networkSubnets(index);
+  const subnetList = subnets(index, networkSubnetList);
   const subnetAz = new Map(subnetList.map((s) => [s.address, s.az]));
   const natOf = (n: TfResource): NatGatewayModel => {
     const subnet = index.resolve(n, (n.values as Json).subnet_id);
@@ -356,7 +320,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
   const groups = nodeGroups(index, subnetAz);
   const asgs = index.byType('aws_autoscaling_group');
   const withTemplates = groups.map((group, i) => ({ group, asg: asgs[i], template: launchTemplateOf(index, asgs[i]).template }));
-  const network = buildNetworkModel(index, withTemplates);
+  const network = buildNetworkModel(index, networkSubnetList, withTemplates);
   const bootstrap = bootstrapAddons(withTemplates.filter((g) => g.group.role === 'control-plane'));
   return {
     region: index.primaryRegion,

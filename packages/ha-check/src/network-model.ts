@@ -42,7 +42,7 @@ export interface NetworkSubnetModel {
   readonly cidr: string | undefined;
   /** Where 0.0.0.0/0 goes: the associated route table's, else the VPC's main route table's. */
   readonly defaultRoute: RouteTargetModel | undefined;
-  /** `main`: no explicit association (the VPC's main route table). */
+  /** The route table it uses: its association, else the VPC's main table (`main` when Terraform does not manage that one). */
   readonly routeTable: string;
 }
 

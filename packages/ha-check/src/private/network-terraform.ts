@@ -50,7 +50,8 @@ function routeTarget(index: TerraformIndex, from: TfResource, route: Json): Rout
   return { kind: 'other', target: 'unknown' };
 }
 
-function subnetsOf(index: TerraformIndex): NetworkSubnetModel[] {
+/** Subnets with the default route of the table they use: their own, else the VPC's main one. */
+export function networkSubnets(index: TerraformIndex): NetworkSubnetModel[] {
   const defaults = new Map<string, RouteTargetModel>();
   for (const table of [...index.byType('aws_route_table'), ...index.byType('aws_default_route_table')]) {
     const inline = blocks(v(table).route).find(isDefault);
@@ -78,7 +79,7 @@ function subnetsOf(index: TerraformIndex): NetworkSubnetModel[] {
       az: str(v(s).availability_zone) ?? 'unknown',
       cidr: str(v(s).cidr_block),
       defaultRoute: effective ? defaults.get(effective) : undefined,
-      routeTable: table ?? 'main',
+      routeTable: effective ?? 'main',
     };
   });
 }
@@ -230,9 +231,8 @@ function healthChecksOf(index: TerraformIndex, records: readonly DnsRecordModel[
 }
 
 /** The packet-level model; `nodeGroups` are the infra model's, with the launch template each uses. */
-export function buildNetworkModel(index: TerraformIndex, groups: ReadonlyArray<{ readonly group: NodeGroupModel; readonly template: TfResource | undefined; readonly asg: TfResource }>): NetworkModel {
+export function buildNetworkModel(index: TerraformIndex, subnets: readonly NetworkSubnetModel[], groups: ReadonlyArray<{ readonly group: NodeGroupModel; readonly template: TfResource | undefined; readonly asg: TfResource }>): NetworkModel {
   const vpc = index.byType('aws_vpc')[0];
-  const subnets = subnetsOf(index);
   const records = recordsOf(index);
   const nodeGroups = groups.map(({ group, template, asg }): NetworkNodeGroupModel => {
     const lt = template ? v(template) : {};
