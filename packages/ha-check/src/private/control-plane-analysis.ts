@@ -69,7 +69,12 @@ export function controlPlaneFindings(infra: InfraModel, findings: Findings): voi
   }
   for (const nlb of infra.loadBalancers) {
     if (nlb.azs.length < 2) {
-      findings.add('nlb.single-az', nlb.name, `network load balancer in ${nlb.azs.length === 1 ? `one subnet (${nlb.azs[0]})` : 'no known subnet'}: losing that AZ takes the endpoint away`, { scenarios: nlb.azs.map((az) => `az-loss:${az}`) });
+      // Scope: a load balancer that is neither the API nor the app's ingress does not decide the objectives.
+      const unrelated = nlb.role === 'other';
+      findings.add('nlb.single-az', nlb.name, `network load balancer in ${nlb.azs.length === 1 ? `one subnet (${nlb.azs[0]})` : 'no known subnet'}: losing that AZ takes the endpoint away${unrelated ? ' (neither the API nor the app ingress: the objectives do not depend on it)' : ''}`, {
+        scenarios: nlb.azs.map((az) => `az-loss:${az}`),
+        ...(unrelated ? { severity: 'warning' as const } : {}),
+      });
     } else if (nlb.azs.length < azCount) {
       findings.add('nlb.missing-azs', nlb.name, `load balancer in ${nlb.azs.length} of ${azCount} AZs (${nlb.azs.join(', ')})`);
     }
