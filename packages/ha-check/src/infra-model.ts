@@ -21,7 +21,7 @@ import { buildNetworkModel, networkSubnets } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
-import { userDataHints } from './private/user-data';
+import { joinTaints, userDataHints } from './private/user-data';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
 
@@ -215,6 +215,9 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       ...(role === 'control-plane' ? { [CONTROL_PLANE_LABEL]: '' } : {}),
     };
     const taints: Taint[] = role === 'control-plane' ? [{ key: CONTROL_PLANE_LABEL, value: '', effect: 'NoSchedule' }] : [];
+    // Taints the node registers with (kubeadm's join configuration), then what the autoscaler is told.
+    const userData = template ? str((template.values as Json).user_data) : undefined;
+    for (const t of userData ? joinTaints(userData) : []) if (!taints.some((x) => x.key === t.key)) taints.push(t);
     for (const [k, value] of Object.entries(tags)) {
       if (k.startsWith(NODE_TEMPLATE_LABEL)) labels[k.slice(NODE_TEMPLATE_LABEL.length)] = value;
       if (k.startsWith(NODE_TEMPLATE_TAINT)) {

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { calendarIntervalMinutes, envFile, readUserData, timeSpanSeconds, userDataHints } from '../src/private/user-data';
+import { calendarIntervalMinutes, envFile, joinTaints, readUserData, timeSpanSeconds, userDataHints } from '../src/private/user-data';
 
 /** User data as CDKTF writes it: `${base64gzip(join("", [...]))}`, JSON string parts with escaped newlines around references. */
 const cdktf = (parts: Array<string | { ref: string }>): string => `\${base64gzip(join("", [${parts.map((p) => (typeof p === 'string' ? JSON.stringify(p) : p.ref)).join(', ')}]))}`;
@@ -29,5 +29,13 @@ describe('user data', () => {
   it('understands systemd time spans and calendar expressions', () => {
     expect([timeSpanSeconds('900s'), timeSpanSeconds('15min'), timeSpanSeconds('1h 30min'), timeSpanSeconds('120'), timeSpanSeconds('soon')]).toEqual([900, 900, 5400, 120, undefined]);
     expect(['*:0/15', '*-*-* *:00/15:00', 'hourly', '*:00,30', '02:00', '8..18:00', 'Mon *-*-* 02:00', 'daily'].map(calendarIntervalMinutes)).toEqual([15, 15, 60, 30, 1440, 840, undefined, 1440]);
+  });
+});
+
+describe('kubeadm join taints', () => {
+  it('reads nodeRegistration.taints of the join configuration node-bootstrap writes', () => {
+    const join = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\nnodeRegistration:\n  taints:\n    - key: dedicated\n      value: batch\n      effect: NoSchedule\n";
+    const raw = cdktf([`#cloud-config\nwrite_files:\n  - path: /etc/node-bootstrap/kubeadm-join.yaml.tmpl\n    content: |\n${indent(join)}\n`]);
+    expect(joinTaints(raw)).toEqual([{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }]);
   });
 });

@@ -78,7 +78,20 @@ function writeFiles(text: string): Map<string, string> {
 }
 
 /** Reads user data: a CDKTF `${base64gzip(join("", [...]))}` expression, or plain / base64 / base64(gzip) text. */
+const READ = new Map<string, UserData>();
+
 export function readUserData(raw: string): UserData {
+  // Launch templates share user data and several models read it: parse each text once.
+  let ud = READ.get(raw);
+  if (!ud) {
+    ud = parseUserData(raw);
+    if (READ.size > 256) READ.clear();
+    READ.set(raw, ud);
+  }
+  return ud;
+}
+
+function parseUserData(raw: string): UserData {
   const wrapped = WRAPPED.exec(raw.trim());
   const joined = wrapped ? joinedParts(wrapped[1]) : undefined;
   if (joined) return { ...joined, files: writeFiles(joined.text) };
@@ -205,4 +218,23 @@ export function userDataHints(raw: string): RuntimeHints {
     ...(toleration !== undefined ? { defaultUnreachableTolerationSeconds: toleration } : {}),
     ...(snapshot !== undefined ? { etcdSnapshotIntervalMinutes: snapshot } : {}),
   };
+}
+
+/** Taints the kubeadm join configuration registers the node with (`nodeRegistration.taints`), by file name. */
+export function joinTaints(raw: string): Array<{ key: string; value: string; effect: string }> {
+  for (const [path, content] of readUserData(raw).files) {
+    if (!/kubeadm-join[\w.-]*\.ya?ml(\.tmpl)?$/.test(path)) continue;
+    let doc: unknown;
+    try {
+      doc = load(content);
+    } catch {
+      continue;
+    }
+    const reg = (doc as { nodeRegistration?: { taints?: unknown } } | undefined)?.nodeRegistration;
+    const taints = Array.isArray(reg?.taints) ? reg.taints : [];
+    return taints
+      .filter((t): t is Record<string, unknown> => typeof t === 'object' && t !== null && typeof (t as { key?: unknown }).key === 'string')
+      .map((t) => ({ key: String(t.key), value: typeof t.value === 'string' ? t.value : '', effect: typeof t.effect === 'string' ? t.effect : 'NoSchedule' }));
+  }
+  return [];
 }
