@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchmarkHaCheck, HA_CHECK_GOAL_MS, judgeHaCheckBench } from '../src/bench';
+import { benchmarkHaCheck, HA_CHECK_GOAL_MS, judgeHaCheckBench } from './harness';
 
 // `npx tsx packages/ha-check/bench/bench.ts [objects] [--out file]`: one JSON line, then the verdict
 // against the goal (≤ 1 s for 10,000 objects, in CPU time and in wall time).

@@ -27,6 +27,8 @@ Flux manifests, and checks the result against the cluster's objectives.
   --standby-terraform <path>
                          the standby's Terraform, to check its failover record too (repeatable;
                          --cluster without --terraform: apps/infra/cdktf.out/stacks/<standby>-cluster)
+  --ci-identity <path>   the CI identity stack's Terraform: who can assume each role and what
+                         it reaches (--cluster without --terraform: apps/infra/cdktf.out/stacks/ci-identity)
   --objectives <file>    JSON/YAML objectives; default: the cluster's, else survive one AZ
                          and keep backups replicated to another region
   --format <f>           text (default), markdown (PR comment) or json
@@ -75,6 +77,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         terraform: { type: 'string', multiple: true },
         manifests: { type: 'string' },
         'standby-terraform': { type: 'string', multiple: true },
+        'ci-identity': { type: 'string', multiple: true },
         objectives: { type: 'string' },
         format: { type: 'string', default: 'text' },
         output: { type: 'string' },
@@ -99,6 +102,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     let terraform = (values.terraform ?? []).map(fromCwd);
     let manifests = values.manifests ? fromCwd(values.manifests) : undefined;
     let standbyTerraform = (values['standby-terraform'] ?? []).map(fromCwd);
+    let ciIdentityTerraform = (values['ci-identity'] ?? []).map(fromCwd);
     let objectives: Objectives = values.objectives ? objectivesFromFile(fromCwd(values.objectives)) : DEFAULT_OBJECTIVES;
     if (values.cluster) {
       const clusterObjectives = objectivesForCluster(values.cluster);
@@ -109,6 +113,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         terraform = clusterStacks(root, values.cluster, names.stack);
         const standbyStack = standby ? join(root, 'apps', 'infra', 'cdktf.out', 'stacks', platform.namesOf(standby).stack) : undefined;
         if (standbyTerraform.length === 0 && standbyStack && existsSync(standbyStack)) standbyTerraform = [standbyStack];
+        const ciStack = join(root, 'apps', 'infra', 'cdktf.out', 'stacks', platform.names.ciIdentityStack);
+        if (ciIdentityTerraform.length === 0 && existsSync(ciStack)) ciIdentityTerraform = [ciStack];
       }
       manifests ??= join(root, names.gitopsPath);
       if (!values.objectives) {
@@ -125,7 +131,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (output && !(existsSync(dirname(output)) && statSync(dirname(output)).isDirectory())) {
       throw new HaCheckInputError(`--output ${values.output}: folder ${dirname(output)} does not exist; create it first or choose another path`);
     }
-    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files' });
+    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, ciIdentityTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files' });
     const text = format === 'json' ? formatJson(report) : format === 'markdown' ? formatMarkdown(report) : formatText(report);
     if (output) {
       try {

@@ -1,4 +1,6 @@
+import { defaultPlatform } from '@platform/platform-config';
 import { analyze } from './analyze';
+import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
 import { loadManifests, type LoadManifestsOptions } from './manifests';
 import type { DeploymentModel } from './model';
@@ -18,6 +20,8 @@ export interface HaCheckInput {
   /** The standby's Terraform (files or directories): its failover record is checked too. */
   readonly standbyTerraform?: readonly string[];
   readonly builder?: LoadManifestsOptions['builder'];
+  /** The CI identity stack's Terraform (files or directories): its roles are judged too. */
+  readonly ciIdentityTerraform?: readonly string[];
 }
 
 /**
@@ -45,5 +49,19 @@ export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifest
 
 /** Load, model and analyze: the library form of `npx ha-check`. */
 export function runHaCheck(input: HaCheckInput): Report {
-  return analyze(loadDeployment(input), { objectives: input.objectives, cluster: input.cluster });
+  const model = loadDeployment(input);
+  const ci = input.ciIdentityTerraform && input.ciIdentityTerraform.length > 0 ? loadTerraform(input.ciIdentityTerraform) : undefined;
+  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, input.cluster) } } : {}) });
+}
+
+/** What no pull request may reach: the cluster's join material, backups and the Terraform state (platform-config names). */
+function sensitiveResources(model: DeploymentModel, cluster: string | undefined): SensitiveResources {
+  const platform = defaultPlatform();
+  const names = cluster ? platform.namesOf(cluster) : undefined;
+  return {
+    region: model.infra.region ?? 'us-east-1',
+    joinParameters: names ? [names.ssm.joinToken, names.ssm.caCertHash, names.ssm.certificateKey] : [],
+    snapshotBuckets: names ? [names.etcdBackupBucket, names.appBackupBucket] : model.infra.backupBuckets,
+    stateBucket: platform.names.stateBucket,
+  };
 }

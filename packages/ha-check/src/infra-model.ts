@@ -10,13 +10,18 @@ import type {
   NatGatewayModel,
   NodeGroupModel,
   Resources,
+  RuntimeHints,
   SubnetModel,
   Taint,
   TargetGroupModel,
 } from './model';
+import { bootstrapAddons } from './private/bootstrap-addons';
+import type { NetworkSubnetModel } from './network-model';
+import { buildNetworkModel, networkSubnets } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
+import { joinTaints, userDataHints } from './private/user-data';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
 
@@ -36,33 +41,6 @@ const REGION_SUFFIX = /([a-z]{2}(?:-gov)?-[a-z]+-\d)$/;
 function displayName(r: TfResource): string {
   const v = r.values as Json;
   return str(v.name) ?? str(tagsOf(v).Name) ?? str(v.bucket) ?? r.name;
-}
-
-function routeTarget(index: TerraformIndex, from: TfResource, route: Json): DefaultRoute {
-  const nat = index.resolve(from, route.nat_gateway_id);
-  if (nat) return { kind: 'nat', natGateway: nat.address };
-  const gateway = index.resolve(from, route.gateway_id);
-  if (gateway?.type === 'aws_internet_gateway' || /^igw-/.test(str(route.gateway_id) ?? '')) return { kind: 'internet-gateway' };
-  for (const key of ['transit_gateway_id', 'network_interface_id', 'vpc_peering_connection_id', 'gateway_id', 'nat_gateway_id', 'egress_only_gateway_id']) {
-    if (route[key] !== undefined && route[key] !== null && route[key] !== '') return { kind: 'other', target: String(route[key]) };
-  }
-  return { kind: 'none' };
-}
-
-const isDefaultRoute = (route: Json): boolean => str(route.cidr_block) === '0.0.0.0/0' || str(route.destination_cidr_block) === '0.0.0.0/0';
-
-function defaultRoutes(index: TerraformIndex): Map<string, DefaultRoute> {
-  const routes = new Map<string, DefaultRoute>();
-  for (const table of index.byType('aws_route_table')) {
-    const inline = blocks((table.values as Json).route).find(isDefaultRoute);
-    routes.set(table.address, inline ? routeTarget(index, table, inline) : { kind: 'none' });
-  }
-  for (const route of index.byType('aws_route')) {
-    const values = route.values as Json;
-    const table = index.resolve(route, values.route_table_id);
-    if (table && isDefaultRoute(values)) routes.set(table.address, routeTarget(index, route, values));
-  }
-  return routes;
 }
 
 function s3EndpointTables(index: TerraformIndex): Set<string> {
@@ -86,29 +64,22 @@ function s3EndpointTables(index: TerraformIndex): Set<string> {
   return tables;
 }
 
-function subnets(index: TerraformIndex): SubnetModel[] {
-  const routes = defaultRoutes(index);
+/** The subnets as the AZ scenarios read them, from the packet model's routes (one reading of the route tables). */
+function subnets(index: TerraformIndex, network: readonly NetworkSubnetModel[]): SubnetModel[] {
   const s3Tables = s3EndpointTables(index);
-  const tableOf = new Map<string, string>();
-  for (const assoc of index.byType('aws_route_table_association')) {
-    const v = assoc.values as Json;
-    const subnet = index.resolve(assoc, v.subnet_id);
-    const table = index.resolve(assoc, v.route_table_id);
-    if (subnet && table) tableOf.set(subnet.address, table.address);
-  }
-  return index.byType('aws_subnet').map((s) => {
-    const v = s.values as Json;
-    const table = tableOf.get(s.address);
-    const defaultRoute: DefaultRoute = (table !== undefined ? routes.get(table) : undefined) ?? { kind: 'none' };
-    const mapsPublicIp = bool(v.map_public_ip_on_launch) ?? false;
+  const mapsPublic = new Map(index.byType('aws_subnet').map((s) => [s.address, bool((s.values as Json).map_public_ip_on_launch) ?? false]));
+  return network.map((n) => {
+    const r = n.defaultRoute;
+    const defaultRoute: DefaultRoute =
+      r === undefined || (r.kind === 'other' && r.target === 'unknown') ? { kind: 'none' } : r.kind === 'nat' ? { kind: 'nat', natGateway: r.nat } : r.kind === 'internet-gateway' ? { kind: 'internet-gateway' } : { kind: 'other', target: r.target };
     return {
-      address: s.address,
-      name: displayName(s),
-      az: str(v.availability_zone) ?? 'unknown',
-      cidr: str(v.cidr_block),
-      public: defaultRoute.kind === 'internet-gateway' || (defaultRoute.kind === 'none' && mapsPublicIp),
+      address: n.address,
+      name: n.name,
+      az: n.az,
+      cidr: n.cidr,
+      public: defaultRoute.kind === 'internet-gateway' || (defaultRoute.kind === 'none' && (mapsPublic.get(n.address) ?? false)),
       defaultRoute,
-      s3Endpoint: table !== undefined && s3Tables.has(table),
+      s3Endpoint: s3Tables.has(n.routeTable),
     };
   });
 }
@@ -223,6 +194,9 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
     const ltType = template ? str((template.values as Json).instance_type) : undefined;
     const instanceTypes = overrides.length > 0 ? overrides : ltType ? [ltType] : [];
     const capacities = instanceTypes.map((t) => [t, instanceCapacity(t)] as const);
+    // Never zero capacity for a type ha-check cannot size: that would fail (or pass) a cluster on a guess.
+    const unknown = capacities.filter(([, c]) => c === undefined).map(([t]) => t);
+    if (unknown.length > 0) throw new HaCheckInputError(`${asg.address}: instance type ${unknown.join(', ')} is not in platform-config INSTANCE_TYPES: its allocatable CPU and memory are unknown (add it there)`);
     const known = capacities.map(([, c]) => c).filter((c): c is Resources => c !== undefined);
     const smallest = known.reduce<Resources | undefined>(
       (min, c) => (min === undefined ? c : { cpuMilli: Math.min(min.cpuMilli, c.cpuMilli), memoryMiB: Math.min(min.memoryMiB, c.memoryMiB) }),
@@ -241,6 +215,9 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       ...(role === 'control-plane' ? { [CONTROL_PLANE_LABEL]: '' } : {}),
     };
     const taints: Taint[] = role === 'control-plane' ? [{ key: CONTROL_PLANE_LABEL, value: '', effect: 'NoSchedule' }] : [];
+    // Taints the node registers with (kubeadm's join configuration), then what the autoscaler is told.
+    const userData = template ? str((template.values as Json).user_data) : undefined;
+    for (const t of userData ? joinTaints(userData) : []) if (!taints.some((x) => x.key === t.key)) taints.push(t);
     for (const [k, value] of Object.entries(tags)) {
       if (k.startsWith(NODE_TEMPLATE_LABEL)) labels[k.slice(NODE_TEMPLATE_LABEL.length)] = value;
       if (k.startsWith(NODE_TEMPLATE_TAINT)) {
@@ -268,7 +245,6 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       desired: desired ?? minSize,
       instanceTypes,
       allocatablePerNode: smallest ? allocatable(smallest) : { cpuMilli: 0, memoryMiB: 0 },
-      unknownInstanceTypes: capacities.filter(([, c]) => c === undefined).map(([t]) => t),
       labels,
       taints,
       targetGroups: [...new Set(targetGroups)],
@@ -309,12 +285,17 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
   });
 }
 
+/** Runtime settings: the launch templates' user data parsed by file and unit name, then SSM parameters and S3 objects. */
+function infraHints(index: TerraformIndex): RuntimeHints {
+  const fromUserData = index.byType('aws_launch_template').map((lt) => str((lt.values as Json).user_data)).filter((u): u is string => u !== undefined).map(userDataHints);
+  const rest = runtimeHints(hintTexts(index));
+  const first = <K extends keyof RuntimeHints>(k: K): RuntimeHints[K] => fromUserData.find((h) => h[k] !== undefined)?.[k] ?? rest[k];
+  const keys = ['nodeMonitorGracePeriodSeconds', 'defaultUnreachableTolerationSeconds', 'etcdSnapshotIntervalMinutes'] as const;
+  return Object.fromEntries(keys.map((k) => [k, first(k)]).filter(([, v]) => v !== undefined)) as RuntimeHints;
+}
+
 function hintTexts(index: TerraformIndex): string[] {
   const texts: string[] = [];
-  for (const lt of index.byType('aws_launch_template')) {
-    const ud = str((lt.values as Json).user_data);
-    if (ud) texts.push(ud);
-  }
   for (const p of index.byType('aws_ssm_parameter')) {
     const value = str((p.values as Json).value) ?? str((p.values as Json).insecure_value);
     if (value) texts.push(value);
@@ -328,20 +309,32 @@ function hintTexts(index: TerraformIndex): string[] {
 
 /** The AWS side of the deployment, from loaded Terraform. */
 export function buildInfraModel(index: TerraformIndex): InfraModel {
-  const subnetList = subnets(index);
+  const networkSubnetList = networkSubnets(index);
+  const subnetList = subnets(index, networkSubnetList);
   const subnetAz = new Map(subnetList.map((s) => [s.address, s.az]));
-  const natGateways: NatGatewayModel[] = index.byType('aws_nat_gateway').map((n) => {
+  const natOf = (n: TfResource): NatGatewayModel => {
     const subnet = index.resolve(n, (n.values as Json).subnet_id);
     return { address: n.address, name: displayName(n), az: (subnet && subnetAz.get(subnet.address)) ?? 'unknown' };
-  });
+  };
+  // NAT gateways, and NAT instances: whatever a default route sends to through an interface or instance.
+  const routedTo = new Set(subnetList.flatMap((s) => (s.defaultRoute.kind === 'nat' ? [s.defaultRoute.natGateway] : [])));
+  const natGateways: NatGatewayModel[] = [...index.byType('aws_nat_gateway'), ...[...index.byType('aws_network_interface'), ...index.byType('aws_instance')].filter((r) => routedTo.has(r.address))].map(natOf);
   const azs = [...new Set(subnetList.map((s) => s.az).filter((az) => az !== 'unknown'))].sort();
+  const groups = nodeGroups(index, subnetAz);
+  const asgs = index.byType('aws_autoscaling_group');
+  const withTemplates = groups.map((group, i) => ({ group, asg: asgs[i], template: launchTemplateOf(index, asgs[i]).template }));
+  const network = buildNetworkModel(index, networkSubnetList, withTemplates);
+  const bootstrap = bootstrapAddons(withTemplates.filter((g) => g.group.role === 'control-plane'));
   return {
     region: index.primaryRegion,
     azs,
     subnets: subnetList,
     natGateways,
     loadBalancers: loadBalancers(index, subnetAz),
-    nodeGroups: nodeGroups(index, subnetAz),
+    nodeGroups: groups,
+    network,
+    bootstrapAddons: bootstrap.addons,
+    bootstrapSource: bootstrap.source,
     backupBuckets: index
       .byType('aws_s3_bucket')
       .map((b) => str((b.values as Json).bucket) ?? b.name)
@@ -349,7 +342,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     backupReplications: backupReplications(index),
     dnsFailoverRecords: dnsFailoverRecords(index),
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
-    hints: runtimeHints(hintTexts(index)),
+    hints: infraHints(index),
     resourceCount: index.resources.length,
     preferredPlans: index.preferredPlans,
   };

@@ -118,6 +118,13 @@ function repositoryScope(dir: string): string {
   }
 }
 
+const LAYERS = new WeakMap<object, string>();
+
+/** The Flux Kustomization whose path brought the object in (`cluster` for the cluster folder itself). */
+export function manifestLayer(obj: object): string {
+  return LAYERS.get(obj) ?? 'cluster';
+}
+
 /**
  * Builds a cluster folder the way Flux does: the folder itself, then every path a Flux
  * Kustomization in it points at (flux-system → infrastructure → apps), each once.
@@ -131,20 +138,32 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
   const scope = repositoryScope(dir);
   const seenDirs = new Set<string>();
   const byKey = new Map<string, K8sObject>();
-  const queue = [resolve(dir)];
+  const queue: Array<readonly [string, string]> = [[resolve(dir), 'cluster']];
   while (queue.length > 0) {
-    const d = queue.shift() as string;
+    const [d, layer] = queue.shift() as readonly [string, string];
     if (seenDirs.has(d)) continue;
     seenDirs.add(d);
     for (const obj of build(d)) {
       const meta = obj.metadata ?? {};
       const key = `${String(obj.apiVersion)}/${obj.kind}/${String(meta.namespace ?? '')}/${String(meta.name ?? '')}`;
-      if (!byKey.has(key)) byKey.set(key, obj);
+      if (!byKey.has(key)) {
+        byKey.set(key, obj);
+        LAYERS.set(obj, layer);
+      }
       const spec = obj.spec;
       if (obj.kind === 'Kustomization' && /^kustomize\.toolkit\.fluxcd\.io\//.test(String(obj.apiVersion)) && isObject(spec) && typeof spec.path === 'string') {
+        // A Kustomization of another source (another GitRepository, a bucket) is not ours to judge.
+        const source = isObject(spec.sourceRef) ? spec.sourceRef : {};
+        if (source.kind !== undefined && source.kind !== 'GitRepository') continue;
+        if (typeof source.name === 'string' && source.name !== 'flux-system') continue;
         const target = repositoryPath(dir, spec.path);
-        // Paths outside this repository (another GitRepository) are not ours to judge.
-        if (target && !relative(scope, target).startsWith('..')) queue.push(resolve(target));
+        // Never analyse what is left: a path Flux would follow that is not here is bad input.
+        if (!target || relative(scope, target).startsWith('..')) {
+          throw new HaCheckInputError(
+            `Kustomization/${String(meta.namespace ?? 'default')}/${String(meta.name ?? '')}: spec.path ${spec.path} does not resolve ${target ? `inside the repository of ${dir} (it is outside it)` : `from the Git repository root of ${dir}`}; run ha-check on the cluster folder inside its repository`,
+          );
+        }
+        queue.push([resolve(target), String(meta.name ?? '')]);
       }
     }
   }

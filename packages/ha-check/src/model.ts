@@ -1,3 +1,4 @@
+import type { NetworkModel } from './network-model';
 /*
  * The deployment as ha-check sees it, built from synthesized output only. Addresses are
  * Terraform addresses (`<stack>/<type>.<name>`) or Kubernetes `Kind/namespace/name`.
@@ -81,7 +82,6 @@ export interface NodeGroupModel {
   readonly instanceTypes: readonly string[];
   /** Allocatable resources of the smallest instance type (worst case), after system reserves. */
   readonly allocatablePerNode: Resources;
-  readonly unknownInstanceTypes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
   /** Target group addresses the ASG registers its instances with. */
@@ -155,6 +155,12 @@ export interface InfraModel {
   readonly dnsFailoverRecords: readonly DnsFailoverRecordModel[];
   readonly chaosTemplates: readonly string[];
   readonly hints: RuntimeHints;
+  /** Packets: routes, NAT, load balancer listeners, security groups, DNS (network flows). */
+  readonly network: NetworkModel;
+  /** What node-bootstrap installs on the first control-plane node (its add-on values files), as pod templates. */
+  readonly bootstrapAddons: readonly PodTemplateModel[];
+  /** How the add-ons were found: the launch template and files read. */
+  readonly bootstrapSource: string | undefined;
   readonly resourceCount: number;
   /** A folder's cdk.tf.json left out for the plan JSON beside it (same stack; the plan is what deploys). */
   readonly preferredPlans: ReadonlyArray<{ readonly skipped: string; readonly plans: readonly string[] }>;
@@ -222,6 +228,42 @@ export interface DaemonSetModel {
   readonly nodeSelector: readonly NodeSelectorRequirement[];
 }
 
+/** A pod template as the scheduler reads it (day-0 simulation). */
+export interface PodTemplateModel {
+  /** Workload id (`DaemonSet/ns/name`, `HelmRelease/ns/name:component`, `bootstrap/<chart>:component`). */
+  readonly id: string;
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  /** Pods to place (a DaemonSet: one per eligible node, this is 0). */
+  readonly replicas: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `bootstrap` (installed by node-bootstrap from user data), else the Flux Kustomization that applies it. */
+  readonly layer: string;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  /** Required node affinity: the terms are ORed, each term's requirements ANDed. */
+  readonly nodeAffinityTerms: ReadonlyArray<readonly NodeSelectorRequirement[]>;
+  readonly tolerations: readonly Toleration[];
+  readonly spread: ReadonlyArray<{
+    readonly topologyKey: string;
+    readonly maxSkew: number;
+    readonly whenUnsatisfiable: string;
+    readonly selector: unknown;
+    readonly minDomains: number | undefined;
+    readonly nodeAffinityPolicy: string;
+    readonly nodeTaintsPolicy: string;
+  }>;
+  /** Required pod anti-affinity terms. */
+  readonly antiAffinity: ReadonlyArray<{ readonly topologyKey: string; readonly selector: unknown }>;
+  readonly hostNetwork: boolean;
+  /** `TCP/8080`: host ports the pod binds (hostNetwork: its container ports). */
+  readonly hostPorts: readonly string[];
+  /**
+   * What running it lifts on day 0: `cni` (the CNI agent on its node: the node turns Ready),
+   * `cni-ipam` (the CNI's IPAM operator, which the agents wait for in cluster-pool mode),
+   * `cloud-controller` (zone labels, `uninitialized` removed).
+   */
+  readonly provides?: 'cni' | 'cni-ipam' | 'cloud-controller';
+}
+
 export type AddonId = 'cloud-controller' | 'cluster-autoscaler' | 'coredns' | 'metrics-server' | 'ebs-csi';
 
 export interface AddonModel {
@@ -251,6 +293,10 @@ export interface ManifestModel {
   readonly unanalysedCharts: readonly string[];
   /** PDBs that select no workload (reported, never silently dropped). */
   readonly orphanPdbs: readonly string[];
+  /** Every pod template (workloads, DaemonSets, HelmRelease renders) with its Flux layer. */
+  readonly podTemplates: readonly PodTemplateModel[];
+  /** Flux Kustomizations in the order Flux applies them (dependsOn), the cluster folder's first. */
+  readonly fluxLayers: readonly string[];
   readonly hints: RuntimeHints;
 }
 

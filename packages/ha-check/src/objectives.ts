@@ -38,9 +38,13 @@ export interface Objectives {
   readonly primaryCluster?: string;
   /** Seconds users may be without the app when the region is lost (detection + promotion + DNS TTL). */
   readonly regionRtoSeconds?: number;
+  /** Minutes of data a region loss may lose (snapshot/archive interval + replication lag); default: rpoMinutes. */
+  readonly regionRpoMinutes?: number;
   readonly promotion?: PromotionPath;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
   readonly kubernetesVersion?: string;
+  /** Networks operators and CI reach the public API from (apiEndpoint.allowedCidrs of an internet-facing endpoint): each must get through. */
+  readonly apiAllowedCidrs?: readonly string[];
 }
 
 /** With no cluster and no file: survive any one AZ and keep backups in another region. */
@@ -76,6 +80,7 @@ export function objectivesForCluster(cluster: string, platform: Platform = defau
     ...(def.failover ? { standbyCluster: def.failover.standbyCluster } : {}),
     ...(standby ? { standbyRegion: standby.region } : {}),
     kubernetesVersion: def.kubernetesVersion,
+    ...(def.apiEndpoint.exposure === 'internet-facing' && def.apiEndpoint.allowedCidrs.length > 0 ? { apiAllowedCidrs: def.apiEndpoint.allowedCidrs } : {}),
   };
 }
 
@@ -92,6 +97,7 @@ const objectivesFileSchema = z.strictObject({
   standbyRegion: z.string({ error: 'expected a region name' }).optional(),
   primaryCluster: z.string({ error: 'expected a cluster name' }).optional(),
   regionRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  regionRpoMinutes: z.number({ error: 'expected minutes' }).int({ error: 'expected whole minutes' }).positive({ error: 'expected more than 0 minutes' }).optional(),
   promotion: z
     .strictObject({
       workflow: z.string({ error: 'expected a workflow path such as .github/workflows/region-failover.yml' }),
@@ -100,6 +106,7 @@ const objectivesFileSchema = z.strictObject({
     })
     .optional(),
   kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'expected a version such as 1.34.1' }).optional(),
+  apiAllowedCidrs: z.array(z.string({ error: 'expected an IPv4 CIDR block' })).optional(),
 });
 
 /** Objectives from a JSON or YAML file (the fields of Objectives; unset ones take the defaults). */

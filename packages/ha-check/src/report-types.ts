@@ -76,6 +76,65 @@ export interface AzScenario {
   readonly capacity: CapacityOutcome;
   readonly workloads: readonly WorkloadOutcome[];
   readonly recovery: RecoveryOutcome;
+  /** The flows decided with this AZ gone: how many, and the ones dropped. */
+  readonly flows: { readonly decided: number; readonly blocked: readonly FlowOutcome[] };
+}
+
+/** One day-0 simulation: a node coming up (or the whole cluster), the order it did and what stayed Pending. */
+export interface ColdStartOutcome {
+  /** The node simulated (`<control-plane ASG>-0`, `<pool ASG>-joining`), or `all nodes`. */
+  readonly node: string;
+  /** Ready and initialized (every node, for `all nodes`). */
+  readonly ok: boolean;
+  /** What happened, in order: registrations, pods scheduled, nodes turning Ready / initialized. */
+  readonly steps: readonly string[];
+  readonly pending: ReadonlyArray<{ readonly pod: string; readonly layer: string; readonly reasons: readonly string[] }>;
+  /** Why it never comes up: the add-ons that lift a taint, Pending, and what they wait for. */
+  readonly blockedBy: readonly string[];
+}
+
+export interface ColdStartReport {
+  /** Where the bootstrap add-ons were read (launch template and node-bootstrap's values files); undefined: none found. */
+  readonly bootstrapSource: string | undefined;
+  /** The first control-plane node with the bootstrap add-ons; undefined when there is nothing to simulate. */
+  readonly firstControlPlane: ColdStartOutcome | undefined;
+  /** Every other node joining and the Flux layers applied in order (only once the first node is up). */
+  readonly cluster?: ColdStartOutcome;
+  /** A worker of each pool joining the running cluster. */
+  readonly workerJoins: readonly ColdStartOutcome[];
+}
+
+/** One role of the CI identity stack. */
+export interface CiRoleOutcome {
+  readonly role: string;
+  /** The OIDC `sub` values its trust policy admits (StringEquals or StringLike patterns). */
+  readonly subjects: readonly string[];
+  /** Which workflow runs can assume it: `pull_request`, `any branch`, `main`, `environment <name>`, `another repository`. */
+  readonly assumableBy: readonly string[];
+  /** The sensitive requests IAM would allow it (read and decrypt join material, snapshots, state; writes). */
+  readonly can: readonly string[];
+  /** Attached managed policies ha-check has no model of (what they grant is not counted). */
+  readonly unknownPolicies: readonly string[];
+}
+
+/** One packet flow the cluster depends on, decided hop by hop from the Terraform. */
+export interface FlowOutcome {
+  /** `node-to-api`, `operator-to-api`, `etcd-peers`, `kubelet`, `cni-vxlan`, `cni-health`, `cni-icmp`, `ingress-nodeports`, `health-checker-ingress`. */
+  readonly id: string;
+  /** What it is, for people (`node → API endpoint`). */
+  readonly flow: string;
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: 'tcp' | 'udp' | 'icmp' | 'all';
+  readonly port: number | undefined;
+  /** false: the cluster works without it (degraded: e.g. ICMP health pings). */
+  readonly required: boolean;
+  readonly ok: boolean;
+  /** Hops the packet took (up to the one that dropped it). */
+  readonly path: readonly string[];
+  readonly droppedAt?: string;
+  readonly reason?: string;
+  readonly fix?: string;
 }
 
 export interface RegionScenario {
@@ -129,6 +188,8 @@ export interface RegionRpo {
   readonly replicationLagMinutes: number | undefined;
   /** max(etcd, database) + replication lag: what a region loss loses at worst. */
   readonly minutes: number | undefined;
+  /** What it is held to: `regionRpoMinutes`, else `rpoMinutes` (undefined: no RPO declared). */
+  readonly objectiveMinutes: number | undefined;
 }
 
 /**
@@ -160,7 +221,7 @@ export interface AzTopology {
 }
 
 export interface Report {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   readonly cluster: string | undefined;
   readonly region: string | undefined;
   readonly azs: readonly string[];
@@ -183,6 +244,12 @@ export interface Report {
     readonly capacityRecoverySeconds: number;
   };
   readonly topology: readonly AzTopology[];
+  /** Every flow in the normal state (before any failure). */
+  readonly flows: readonly FlowOutcome[];
+  /** Day 0: the boot order proved, or what blocks it. */
+  readonly coldStart: ColdStartReport;
+  /** The CI identity stack's roles (with --ci-identity, or --cluster when it is synthesized); omitted otherwise. */
+  readonly ciIdentities?: readonly CiRoleOutcome[];
   readonly scenarios: readonly Scenario[];
   readonly findings: readonly Finding[];
 }

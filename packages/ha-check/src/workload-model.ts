@@ -1,7 +1,8 @@
-import type { K8sObject } from './manifests';
-import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
+import { manifestLayer, type K8sObject } from './manifests';
+import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, PodTemplateModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
 import { HaCheckInputError } from './input-error';
-import { CHART_WORKLOADS } from './private/chart-workloads';
+import { CHART_WORKLOADS, providesOf } from './private/chart-workloads';
+import { podTemplateOf } from './private/pod-templates';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -276,7 +277,16 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       ...(extra.notCritical ? { notCritical: extra.notCritical } : {}),
     };
   };
-  const workloads: WorkloadModel[] = [...kind('Deployment'), ...kind('StatefulSet')].map((o) => workloadOf(o, `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`));
+  const workloadObjects = [...kind('Deployment'), ...kind('StatefulSet')];
+  const workloads: WorkloadModel[] = workloadObjects.map((o) => workloadOf(o, `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`));
+  const podTemplates: PodTemplateModel[] = [];
+  const templateOf = (o: K8sObject, id: string, replicas: number, layer: string): PodTemplateModel => {
+    const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
+    const labels = strRecord(isObject(template.metadata) ? template.metadata.labels : undefined);
+    return podTemplateOf(id, o.kind as PodTemplateModel['kind'], replicas, labels, specOf(template), layer);
+  };
+  workloads.forEach((w, i) => podTemplates.push(templateOf(workloadObjects[i], w.id, w.replicas, manifestLayer(workloadObjects[i]))));
+  for (const o of kind('DaemonSet')) podTemplates.push(templateOf(o, `DaemonSet/${namespaceOf(o)}/${nameOf(o)}`, 0, manifestLayer(o)));
   const daemonSetOf = (o: K8sObject, id: string): DaemonSetModel => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
     const podSpec = specOf(template);
@@ -299,6 +309,9 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       const id = c.component ? `${release.id}:${c.component}` : release.id;
       const name = c.component ? `${release.name}-${c.component}` : release.name;
       const rendered = { apiVersion: 'apps/v1', kind: c.kind, metadata: { name, namespace: release.namespace }, spec: { replicas: c.replicas, template: { metadata: { labels: c.labels }, spec: c.podSpec } } } as K8sObject;
+      const provides = providesOf(chart, c.component, values);
+      const template = podTemplateOf(id, c.kind, c.kind === 'DaemonSet' ? 0 : (c.hpa?.minReplicas ?? c.replicas ?? 1), c.labels, c.podSpec, manifestLayer(h));
+      podTemplates.push(provides ? { ...template, provides } : template);
       if (c.kind === 'DaemonSet') {
         daemonSets.push(daemonSetOf(rendered, id));
         continue;
@@ -338,5 +351,20 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       .filter((p) => !usedPdbs.has(p))
       .map((p) => `${namespaceOf(p)}/${nameOf(p)}`),
     hints: runtimeHints(hintTexts),
+    podTemplates,
+    fluxLayers: fluxLayerOrder(kind('Kustomization').filter((k) => /^kustomize\.toolkit\.fluxcd\.io\//.test(String(k.apiVersion)))),
   };
+}
+
+/** Flux Kustomizations in apply order: each after the ones it dependsOn (declaration order otherwise). */
+function fluxLayerOrder(kustomizations: readonly K8sObject[]): string[] {
+  const deps = new Map(kustomizations.map((k) => [nameOf(k), arr(specOf(k).dependsOn).map((d) => String(d.name))]));
+  const order: string[] = ['cluster'];
+  const visit = (name: string, path: readonly string[]): void => {
+    if (order.includes(name) || path.includes(name) || !deps.has(name)) return;
+    for (const d of deps.get(name) ?? []) visit(d, [...path, name]);
+    order.push(name);
+  };
+  for (const name of deps.keys()) visit(name, []);
+  return order;
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInfraModel, loadTerraform, syntheticCluster, type AzScenario, type Report } from '../src';
+import { buildInfraModel, loadTerraform, type AzScenario, type Report } from '../src';
+import { syntheticCluster } from '../bench/synthetic-cluster';
 import { toPlanJson } from './fixtures/plan';
 import { runCli, tempDir, writeFixture } from './helpers';
 
@@ -36,7 +37,7 @@ describe('ha-check CLI', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     const report = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8'));
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     expect(report.findings.map((x: { id: string }) => x.id)).toContain('backup.not-replicated');
   });
 
@@ -148,6 +149,12 @@ describe('ha-check CLI', () => {
       const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
       expect(code).toBe(2);
       expect(stderr).toBe(`ha-check: fixture-cluster/aws_autoscaling_group.${asg}: min_size: expected a whole number ≥ 0, got "two"\n`);
+    });
+
+    it('an instance type ha-check cannot size (never zero capacity)', async () => {
+      const { code, stderr } = await runCli(['--terraform', writeFixture({ workerInstanceType: 'x9z.mega' }).terraform, '--manifests', writeFixture().manifests]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^ha-check: fixture-cluster\/aws_autoscaling_group\.worker_a: instance type x9z\.mega is not in platform-config INSTANCE_TYPES: its allocatable CPU and memory are unknown \(add it there\)\n$/);
     });
 
     it('an ASG whose subnets are not a list', async () => {

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, runHaCheck, type AzScenario, type RegionScenario } from '../src';
 import { FAILURE_MODES } from './fixtures/failure-modes';
@@ -53,7 +55,9 @@ describe('failure modes', () => {
     expect(finding, JSON.stringify(report.findings.map((f) => [f.id, f.subject]))).toBeDefined();
     if (mode.finding.message) expect(finding?.message).toMatch(mode.finding.message);
     expect(finding?.fix.length).toBeGreaterThan(10);
-    expect(report.summary.objectivesMet).toBe(mode.finding.id === 'workload.default-tolerations' ? true : false);
+    // Warnings by scope: default tolerations within the RTO, a PDB that only blocks voluntary evictions (an AZ loss evicts no pod through the API).
+    expect(report.summary.objectivesMet).toBe(['workload.default-tolerations', 'pdb.blocks-eviction'].includes(mode.finding.id));
+    if (mode.finding.id === 'pdb.blocks-eviction') expect(finding?.severity).toBe('warning');
   });
 
   it('single NAT: losing the NAT AZ cuts egress of the other private subnets', () => {
@@ -106,5 +110,43 @@ describe('failure modes', () => {
     // 2 heavy pods plus one pod of each two-replica add-on (autoscaler, metrics-server, EBS CSI controller, CoreDNS).
     expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 6 });
     expect(report.findings.find((f) => f.id === 'capacity.insufficient')?.scenarios).toEqual(['az-loss:ap-northeast-2a', 'az-loss:ap-northeast-2b', 'az-loss:ap-northeast-2c']);
+  });
+});
+
+describe('exit status follows the scenarios', () => {
+  it('an AZ loss that does not survive while only warnings back it (a private subnet with no default route) fails the objectives', () => {
+    const paths = writeFixture({});
+    const file = join(paths.terraform, 'cdk.tf.json');
+    const tf = JSON.parse(readFileSync(file, 'utf8')) as { resource: { aws_route: Record<string, unknown> } };
+    delete tf.resource.aws_route.private_b_default;
+    writeFileSync(file, JSON.stringify(tf));
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    expect(report.findings.find((f) => f.id === 'egress.no-default-route')?.severity).toBe('warning');
+    const lostA = report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    expect(lostA.survives).toBe(false);
+    expect(report.findings.find((f) => f.id === 'scenario.not-survived' && f.subject === 'az-loss:ap-northeast-2a')).toMatchObject({ severity: 'error', message: 'az-loss:ap-northeast-2a does not survive: no egress from fixture-private-b (ap-northeast-2b) via none' });
+    expect(report.summary.objectivesMet).toBe(false);
+  });
+});
+
+describe('AWS routing semantics', () => {
+  it('private subnets left on the VPC main route table, its default route to a NAT instance (ENI) in one AZ: that AZ takes their egress', () => {
+    const paths = writeFixture({});
+    const file = join(paths.terraform, 'cdk.tf.json');
+    const tf = JSON.parse(readFileSync(file, 'utf8')) as { resource: Record<string, Record<string, unknown>> };
+    for (const az of ['a', 'b', 'c']) {
+      delete tf.resource.aws_route_table_association[`private_${az}`];
+      delete tf.resource.aws_route[`private_${az}_default`];
+    }
+    tf.resource.aws_network_interface = { nat: { subnet_id: '${aws_subnet.public_a.id}', source_dest_check: false, tags: { Name: 'fixture-nat-instance' } } };
+    tf.resource.aws_default_route_table = { main: { default_route_table_id: '${aws_vpc.vpc.default_route_table_id}', route: [{ cidr_block: '0.0.0.0/0', network_interface_id: '${aws_network_interface.nat.id}' }] } };
+    writeFileSync(file, JSON.stringify(tf));
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    expect(report.findings.find((f) => f.id === 'nat.cross-az')).toMatchObject({ severity: 'error', subject: 'fixture-nat-instance', scenarios: ['az-loss:ap-northeast-2a'] });
+    const lostA = report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    expect(lostA.egress.map((e) => [e.subnet, e.via, e.ok])).toEqual([
+      ['fixture-private-b', 'fixture-nat-instance', false],
+      ['fixture-private-c', 'fixture-nat-instance', false],
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { main } from '../src/cli';
-import { syntheticCluster, writeSyntheticCluster, type SyntheticClusterOptions } from '../src/synthetic-cluster';
+import { syntheticCluster, writeSyntheticCluster, type SyntheticClusterOptions } from '../bench/synthetic-cluster';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../src';
-import { writeFixture } from './helpers';
+import { runCli, tempDir, writeFixture } from './helpers';
 
 /**
  * The common Flux layout: `clusters/<name>` holds only the Flux Kustomizations, which point at
@@ -29,7 +29,17 @@ describe('loadManifests', () => {
     expect(ids(fluxRepoLayout(true))).toEqual(expect.arrayContaining(['Deployment/web', 'HorizontalPodAutoscaler/web']));
   });
 
-  it('does not resolve a path outside the cluster folder when the folder is in no Git repository', () => {
-    expect(ids(fluxRepoLayout(false))).not.toContain('Deployment/web');
+  it('a path that does not resolve inside the repository is bad input naming the Kustomization and the path, never a partial analysis', () => {
+    expect(() => ids(fluxRepoLayout(false))).toThrow(/^Kustomization\/flux-system\/apps: spec\.path \.\/apps\/fixture does not resolve inside the repository of .* \(it is outside it\)/);
+  });
+
+  it('a cluster folder copied out of its repository: exit 2 naming the Kustomization and its path', async () => {
+    const f = writeFixture();
+    const copy = join(tempDir(), 'copied');
+    cpSync(f.manifests, copy, { recursive: true });
+    mkdirSync(join(copy, '.git'));
+    const { code, stderr } = await runCli(['--terraform', f.terraform, '--manifests', copy]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^ha-check: Kustomization\/flux-system\/infrastructure: spec\.path \.\/clusters\/fixture\/infrastructure does not resolve from the Git repository root of /);
   });
 });

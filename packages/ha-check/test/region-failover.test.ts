@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OBJECTIVES, runHaCheck, syntheticCluster, writeSyntheticCluster, type AzScenario, type Objectives, type RegionScenario, type SyntheticClusterOptions } from '../src';
+import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario, type Objectives, type RegionScenario } from '../src';
+import { syntheticCluster, writeSyntheticCluster, type SyntheticClusterOptions } from '../bench/synthetic-cluster';
 import { PRIMARY_OBJECTIVES, REGION_MODES } from './fixtures/region-failover';
 import { tempDir, writeFixture } from './helpers';
 
@@ -95,6 +96,18 @@ describe('the region scenario of a primary with full failover', () => {
   it('finds a standby without a failover record', () => {
     const { report } = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES, {});
     expect(report.findings.find((f) => f.id === 'region.no-secondary-record')).toMatchObject({ severity: 'error', subject: 'dr' });
+  });
+
+  it('a regional RPO above the objective fails, with every term of the figure (replication lag included)', () => {
+    const { report } = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, regionRpoMinutes: undefined });
+    const f = report.findings.find((x) => x.id === 'region.rpo-exceeded');
+    expect(f).toMatchObject({ severity: 'error', subject: 'ap-northeast-2' });
+    expect(f?.message).toBe('losing ap-northeast-2 loses up to 30 min of data = max(etcd 15 min) + replication lag 15 min, above the RPO of 15 min');
+    expect(report.summary.objectivesMet).toBe(false);
+    const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss') as RegionScenario;
+    expect(region.rpo).toMatchObject({ minutes: 30, objectiveMinutes: 15 });
+    expect(region.survives).toBe(false);
+    expect(formatMarkdown(report)).toContain('30 min = max(etcd 15 min) + replication lag 15 min (objective 15 min: EXCEEDED)');
   });
 
   it('a primary without the region promise gets warnings only', () => {

@@ -240,3 +240,15 @@ export const CHART_WORKLOADS: Readonly<Record<string, Extractor>> = {
   'flux-operator': fluxOperator,
   coredns,
 };
+
+/**
+ * What a chart component lifts when it runs (day 0): the Cilium agent makes its node Ready, the
+ * operator allocates pod CIDRs the agents wait for in cluster-pool / multi-pool IPAM (the chart's
+ * default `ipam.mode` is cluster-pool), the cloud controller labels zones and initializes nodes.
+ */
+export function providesOf(chart: string, component: string | undefined, values: Json): 'cni' | 'cni-ipam' | 'cloud-controller' | undefined {
+  if (chart === 'cilium' && component === 'agent') return 'cni';
+  if (chart === 'cilium' && component === 'operator') return ['cluster-pool', 'multi-pool'].includes(String(at(values, 'ipam.mode') ?? 'cluster-pool')) ? 'cni-ipam' : undefined;
+  if (chart === 'aws-cloud-controller-manager') return 'cloud-controller';
+  return undefined;
+}

@@ -1,4 +1,5 @@
-import type { Findings, Severity } from '../findings';
+import type { FindingId } from '../finding-catalogue';
+import type { Findings } from '../findings';
 import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../model';
 import type { Objectives } from '../objectives';
 import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
@@ -49,35 +50,26 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const region = model.infra.region ?? 'unknown';
   const problems: string[] = [];
   const paired = objectives.standbyCluster !== undefined || objectives.primaryCluster !== undefined;
-  const sev: Severity = objectives.tolerateRegionLoss ? 'error' : 'warning';
   const report = objectives.tolerateRegionLoss || paired;
-  const add = (id: string, subject: string, message: string, fix: string, severity: Severity = sev): void => {
-    if (report) findings.add({ id, severity, subject, message, fix, scenarios: [SCENARIO] });
+  const add = (id: FindingId, subject: string, message: string, vars?: Record<string, string | number>): void => {
+    if (report) findings.add(id, subject, message, { scenarios: [SCENARIO], ...(vars ? { vars } : {}) });
   };
 
   // Backups out of the region (etcd snapshots; database archives).
   const replicas = model.infra.backupReplications
     .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region))
     .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion, lag: r.replicationTimeMinutes }));
-  const backupSev: Severity = objectives.requireCrossRegionBackups ? 'error' : 'warning';
   if (replicas.length === 0) {
     problems.push('etcd backups stay in the region');
-    findings.add({
-      id: 'backup.not-replicated',
-      severity: backupSev,
-      subject: 'etcd backups',
-      message: `no S3 replication of the backup bucket to another region${model.infra.backupBuckets.length ? ` (${model.infra.backupBuckets.join(', ')})` : ''}: losing ${region} loses every snapshot`,
-      fix: 'Set backups.replicaRegion so the backup bucket replicates (aws_s3_bucket_replication_configuration) to the DR region.',
-      scenarios: [SCENARIO],
-    });
+    findings.add('backup.not-replicated', 'etcd backups', `no S3 replication of the backup bucket to another region${model.infra.backupBuckets.length ? ` (${model.infra.backupBuckets.join(', ')})` : ''}: losing ${region} loses every snapshot`, { scenarios: [SCENARIO] });
   } else if (objectives.replicaRegion && !replicas.some((r) => r.region === objectives.replicaRegion)) {
-    findings.add({ id: 'backup.replica-region-mismatch', severity: 'warning', subject: 'etcd backups', message: `replicated to ${replicas.map((r) => r.region).join(', ')}, declared ${objectives.replicaRegion}`, fix: 'Replicate to the declared backups.replicaRegion.', scenarios: [SCENARIO] });
+    findings.add('backup.replica-region-mismatch', 'etcd backups', `replicated to ${replicas.map((r) => r.region).join(', ')}, declared ${objectives.replicaRegion}`, { scenarios: [SCENARIO] });
   }
   const replicatedSources = new Set(replicas.map((r) => r.source));
   const databaseArchives = model.manifests.databaseArchives.map((d) => ({ ...d, replicated: replicatedSources.has(s3Bucket(d.destination) ?? '') }));
   for (const d of databaseArchives.filter((x) => !x.replicated && (report || objectives.requireCrossRegionBackups))) {
     problems.push(`${d.id} archive stays in the region`);
-    findings.add({ id: 'backup.database-not-replicated', severity: 'warning', subject: d.id, message: `WAL archive ${d.destination ?? '(unknown destination)'} is not replicated out of ${region}: a region loss loses the database`, fix: 'Replicate the app backup bucket to the standby region (aws_s3_bucket_replication_configuration).', scenarios: [SCENARIO] });
+    findings.add('backup.database-not-replicated', d.id, `WAL archive ${d.destination ?? '(unknown destination)'} is not replicated out of ${region}: a region loss loses the database`, { scenarios: [SCENARIO] });
   }
 
   // RPO: etcd snapshot interval, database archive timeout.
@@ -86,10 +78,10 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const source = model.infra.hints.etcdSnapshotIntervalMinutes !== undefined ? 'terraform' : model.manifests.hints.etcdSnapshotIntervalMinutes !== undefined ? 'manifests' : interval !== undefined ? 'declared' : 'unknown';
   if (objectives.rpoMinutes !== undefined) {
     if (interval === undefined) {
-      findings.add({ id: 'backup.snapshot-interval-unknown', severity: 'warning', subject: 'etcd backups', message: 'no etcd snapshot schedule found in the output or the objectives: RPO cannot be checked', fix: 'Declare backups.etcdSnapshotIntervalMinutes (platform-config) or pass --objectives.', scenarios: [SCENARIO] });
+      findings.add('backup.snapshot-interval-unknown', 'etcd backups', 'no etcd snapshot schedule found in the output or the objectives: RPO cannot be checked', { scenarios: [SCENARIO] });
     } else if (interval > objectives.rpoMinutes) {
       problems.push(`RPO ${interval} min > ${objectives.rpoMinutes} min`);
-      findings.add({ id: 'backup.rpo-exceeded', severity: 'error', subject: 'etcd backups', message: `snapshots every ${interval} min lose up to ${interval} min of cluster state, above the RPO of ${objectives.rpoMinutes} min`, fix: `Snapshot at least every ${objectives.rpoMinutes} min.`, scenarios: [SCENARIO] });
+      findings.add('backup.rpo-exceeded', 'etcd backups', `snapshots every ${interval} min lose up to ${interval} min of cluster state, above the RPO of ${objectives.rpoMinutes} min`, { scenarios: [SCENARIO], vars: { minutes: objectives.rpoMinutes } });
     }
   }
   const etcdMinutes = replicas.length > 0 ? interval : undefined;
@@ -99,28 +91,27 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const replicationLagMinutes = replicas.length > 0 ? Math.max(...replicas.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES)) : undefined;
   const unbounded = replicas.filter((r) => r.lag === undefined);
   if (unbounded.length > 0 && report) {
-    findings.add({
-      id: 'backup.replication-lag-unbounded',
-      severity: 'warning',
-      subject: unbounded.map((r) => r.source).join(', '),
-      message: `S3 replication without Replication Time Control has no time bound (most objects within ${S3_REPLICATION_TYPICAL_MINUTES} min, some hours): the regional RPO counts the typical ${S3_REPLICATION_TYPICAL_MINUTES} min`,
-      fix: `Enable S3 Replication Time Control (destination replication_time and metrics, ${S3_RTC_MINUTES} min) on the backup replication rules.`,
-      scenarios: [SCENARIO],
-    });
+    findings.add('backup.replication-lag-unbounded', unbounded.map((r) => r.source).join(', '), `S3 replication without Replication Time Control has no time bound (most objects within ${S3_REPLICATION_TYPICAL_MINUTES} min, some hours): the regional RPO counts the typical ${S3_REPLICATION_TYPICAL_MINUTES} min`, { scenarios: [SCENARIO], vars: { minutes: S3_RTC_MINUTES } });
   }
   const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (replicationLagMinutes ?? 0) : undefined;
+  // The RPO objective holds in every scenario it applies to: the region's loss too (lag included).
+  const rpoObjective = objectives.regionRpoMinutes ?? objectives.rpoMinutes;
+  if (report && rpoMinutes !== undefined && rpoObjective !== undefined && rpoMinutes > rpoObjective) {
+    problems.push(`regional RPO ${rpoMinutes} min > ${rpoObjective} min`);
+    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoMinutes} min of data = max(etcd ${etcdMinutes ?? '?'} min${databaseMinutes != null ? `, database ${databaseMinutes} min` : ''}) + replication lag ${replicationLagMinutes ?? 0} min, above the ${objectives.regionRpoMinutes !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
+  }
   if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
     problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
-    findings.add({ id: 'backup.database-rpo-exceeded', severity: 'error', subject: 'databases', message: `WAL archived every ${databaseMinutes} min (archive_timeout), above the RPO of ${objectives.rpoMinutes} min`, fix: `Set archive_timeout to at most ${objectives.rpoMinutes}min in the Cluster's postgresql.parameters.`, scenarios: [SCENARIO] });
+    findings.add('backup.database-rpo-exceeded', 'databases', `WAL archived every ${databaseMinutes} min (archive_timeout), above the RPO of ${objectives.rpoMinutes} min`, { scenarios: [SCENARIO], vars: { minutes: objectives.rpoMinutes } });
   }
 
   // Standby.
   if (!objectives.standbyCluster && !objectives.primaryCluster) {
     problems.push('no standby cluster');
-    if (objectives.tolerateRegionLoss) findings.add({ id: 'region.no-standby', severity: 'error', subject: region, message: 'the cluster must survive a region loss but has no standby cluster', fix: 'Set failover.standbyCluster to a cluster in another region.', scenarios: [SCENARIO] });
+    if (objectives.tolerateRegionLoss) findings.add('region.no-standby', region, 'the cluster must survive a region loss but has no standby cluster', { scenarios: [SCENARIO] });
   } else if (objectives.standbyCluster && objectives.standbyRegion && objectives.standbyRegion === region) {
     problems.push('standby in the same region');
-    findings.add({ id: 'region.standby-same-region', severity: sev, subject: objectives.standbyCluster, message: `standby cluster ${objectives.standbyCluster} is in ${region} too`, fix: 'Put the standby cluster in another region.', scenarios: [SCENARIO] });
+    findings.add('region.standby-same-region', objectives.standbyCluster, `standby cluster ${objectives.standbyCluster} is in ${region} too`, { scenarios: [SCENARIO] });
   } else if (objectives.primaryCluster && !objectives.standbyCluster) {
     // A standby itself: losing its region is survived by the primary, not by another standby.
     problems.push(`standby of ${objectives.primaryCluster}: no standby of its own`);
@@ -130,26 +121,26 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const dns = dnsOutcome(model, objectives, cluster);
   if (!dns) {
     if (paired) problems.push('no DNS failover record');
-    add('region.no-dns-failover', 'DNS failover', `no Route 53 failover record (failover_routing_policy) for the app in ${cluster ? `${cluster}'s` : 'this'} Terraform: users keep resolving to ${region} after it is lost`, 'Create an aws_route53_record alias to the ingress NLB with failover_routing_policy PRIMARY (SECONDARY on the standby), set_identifier and health_check_id.');
+    add('region.no-dns-failover', 'DNS failover', `no Route 53 failover record (failover_routing_policy) for the app in ${cluster ? `${cluster}'s` : 'this'} Terraform: users keep resolving to ${region} after it is lost`);
   } else {
     if (dns.role !== dns.expectedRole) {
       problems.push(`DNS failover record is ${dns.role}, expected ${dns.expectedRole}`);
-      add('region.dns-failover-role', dns.name, `failover record ${dns.record} is ${dns.role}; this cluster ${dns.expectedRole === 'SECONDARY' ? `is the standby of ${objectives.primaryCluster}` : 'is the primary'} and needs ${dns.expectedRole}`, `Set failover_routing_policy.type = ${dns.expectedRole}.`);
+      add('region.dns-failover-role', dns.name, `failover record ${dns.record} is ${dns.role}; this cluster ${dns.expectedRole === 'SECONDARY' ? `is the standby of ${objectives.primaryCluster}` : 'is the primary'} and needs ${dns.expectedRole}`, { role: dns.expectedRole });
     }
     if (!dns.healthCheck) {
       problems.push('DNS failover record without a health check');
       const evaluated = model.infra.dnsFailoverRecords.find((r) => r.address === dns.record)?.evaluateTargetHealth;
-      add('region.no-health-check', dns.name, `failover record ${dns.record} has no health_check_id${evaluated ? ' (only evaluate_target_health: the NLB\'s own health, detection time unknown)' : ': Route 53 treats it as always healthy and never fails over'}`, 'Attach an aws_route53_health_check (HTTP on the ingress NLB, request_interval 10, failure_threshold 3) through health_check_id.');
+      add('region.no-health-check', dns.name, `failover record ${dns.record} has no health_check_id${evaluated ? ' (only evaluate_target_health: the NLB\'s own health, detection time unknown)' : ': Route 53 treats it as always healthy and never fails over'}`);
     }
     if (dns.ttlSeconds !== undefined && dns.ttlSeconds > MAX_FAILOVER_TTL_SECONDS) {
-      add('region.dns-ttl-high', dns.name, `TTL ${dns.ttlSeconds} s: resolvers keep answering the lost region that long after the failover`, `Use an alias record to the NLB (fixed 60 s TTL) or ttl ≤ ${MAX_FAILOVER_TTL_SECONDS}.`, 'warning');
+      add('region.dns-ttl-high', dns.name, `TTL ${dns.ttlSeconds} s: resolvers keep answering the lost region that long after the failover`, { ttl: MAX_FAILOVER_TTL_SECONDS });
     }
     if (dns.standbyRecord === null) {
       problems.push('standby has no DNS failover record');
-      add('region.no-secondary-record', objectives.standbyCluster ?? 'standby', `the standby's Terraform has no failover record for the app: Route 53 has nothing to fail over to`, 'Create the SECONDARY aws_route53_record (alias to the standby\'s ingress NLB, its own health check) in the standby stack.');
+      add('region.no-secondary-record', objectives.standbyCluster ?? 'standby', `the standby's Terraform has no failover record for the app: Route 53 has nothing to fail over to`);
     } else if (dns.standbyRecord && dns.standbyRecord.role !== 'SECONDARY') {
       problems.push(`standby's DNS record is ${dns.standbyRecord.role}`);
-      add('region.dns-failover-role', objectives.standbyCluster ?? 'standby', `the standby's failover record is ${dns.standbyRecord.role}; it needs SECONDARY`, 'Set failover_routing_policy.type = SECONDARY on the standby\'s record.');
+      add('region.dns-failover-role', objectives.standbyCluster ?? 'standby', `the standby's failover record is ${dns.standbyRecord.role}; it needs SECONDARY`, { role: 'SECONDARY' });
     }
   }
 
@@ -157,12 +148,12 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const scaleUp = promotionScaleUp(model);
   for (const g of scaleUp?.short ?? []) {
     problems.push(`${g.asg} cannot reach ${g.target} nodes`);
-    add('region.standby-capacity-short', g.asg, `the promotion sizes ${g.asg} to ${g.target} node(s) (the primary's minimum for its pool) but its max_size is ${g.maxSize}: the promotion stops there`, `Raise maxPerAz of the standby's pool to at least ${g.target}.`);
+    add('region.standby-capacity-short', g.asg, `the promotion sizes ${g.asg} to ${g.target} node(s) (the primary's minimum for its pool) but its max_size is ${g.maxSize}: the promotion stops there`, { target: g.target });
   }
   const promotion = derivePromotion(objectives.promotion, model, scaleUp);
   if (paired && !promotion) {
     problems.push('no promotion path');
-    add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation', 'Add the promotion workflow (.github/workflows/region-failover.yml calling npm run failover) or declare objectives.promotion.');
+    add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation');
   }
 
   // Regional RTO.
@@ -173,9 +164,9 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const rtoSeconds = complete ? detectionSeconds + promotionSeconds + dnsTtlSeconds : null;
   if (rtoSeconds !== null && objectives.regionRtoSeconds !== undefined && rtoSeconds > objectives.regionRtoSeconds) {
     problems.push(`regional RTO ≈ ${rtoSeconds} s > ${objectives.regionRtoSeconds} s`);
-    add('region.rto-exceeded', region, `regional recovery ≈ ${rtoSeconds} s (DNS detection ${detectionSeconds} s + promotion ${promotionSeconds} s + TTL ${dnsTtlSeconds} s), above the regional RTO of ${objectives.regionRtoSeconds} s`, 'Shorten the promotion (keep more standby capacity warm, a standby database replica instead of a restore) or the health check (request_interval 10).');
+    add('region.rto-exceeded', region, `regional recovery ≈ ${rtoSeconds} s (DNS detection ${detectionSeconds} s + promotion ${promotionSeconds} s + TTL ${dnsTtlSeconds} s), above the regional RTO of ${objectives.regionRtoSeconds} s`);
   } else if (rtoSeconds !== null && objectives.regionRtoSeconds === undefined && objectives.tolerateRegionLoss) {
-    add('region.rto-undeclared', region, `regional recovery ≈ ${rtoSeconds} s is not checked: no regional RTO objective (appRtoSeconds is per AZ)`, 'Declare the regional RTO (objectives.regionRtoSeconds) so ha-check can hold the estimate to it.', 'info');
+    add('region.rto-undeclared', region, `regional recovery ≈ ${rtoSeconds} s is not checked: no regional RTO objective (appRtoSeconds is per AZ)`);
   }
 
   return {
@@ -191,7 +182,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     snapshotIntervalMinutes: interval,
     snapshotIntervalSource: source,
     rpoMinutes,
-    rpo: { etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes },
+    rpo: { etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective },
     dnsFailover: dns,
     databaseArchives,
     promotion,

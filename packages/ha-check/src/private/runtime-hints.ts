@@ -29,7 +29,7 @@ function durationSeconds(amount: string, unit: string | undefined): number {
 }
 
 /** Flags as kubeadm writes them: `--flag=40s`, `flag: 40s`, or v1beta4 `name: flag` / `value: 40s`. */
-function flagSeconds(text: string, flag: string): number | undefined {
+export function flagSeconds(text: string, flag: string): number | undefined {
   const match = new RegExp(`${flag}["'\\s:=,]*(?:value["'\\s:=]*)?(\\d+)(ms|s|m|h)?`).exec(text);
   if (!match) return undefined;
   return match[2] === 'ms' ? Number(match[1]) / 1000 : durationSeconds(match[1], match[2] ?? 's');

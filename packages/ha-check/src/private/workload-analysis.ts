@@ -1,4 +1,5 @@
-import type { Findings, Severity } from '../findings';
+import { FINDING_CATALOGUE, type FindingId } from '../finding-catalogue';
+import type { AddOptions, Findings } from '../findings';
 import type { NodeGroupModel, WorkloadModel } from '../model';
 import type { PdbStatus, WorkloadOutcome } from '../report-types';
 import { eligibleGroups, tolerates } from './placement';
@@ -66,68 +67,47 @@ export function workloadFacts(w: WorkloadModel, groups: readonly NodeGroupModel[
 }
 
 /** Findings that hold whatever AZ fails. */
-export function workloadFindings(f: WorkloadFacts, findings: Findings, azSeverity: Severity, grace: number, appRto: number | undefined): void {
+export function workloadFindings(f: WorkloadFacts, findings: Findings, grace: number, appRto: number | undefined): void {
   const { w } = f;
   // A reconciler or dashboard: losing it degrades, never stops the app, so never an error.
-  const add = (finding: Parameters<Findings['add']>[0]): void =>
-    findings.add(w.notCritical ? { ...finding, severity: finding.severity === 'error' ? 'warning' : finding.severity, message: `${finding.message} (${w.notCritical})` } : finding);
+  const add = (id: FindingId, subject: string, message: string, options: AddOptions = {}): void => {
+    if (!w.notCritical) return findings.add(id, subject, message, options);
+    const severity = options.severity ?? findings.severityOf(FINDING_CATALOGUE[id].severity);
+    findings.add(id, subject, `${message} (${w.notCritical})`, { ...options, severity: severity === 'error' ? 'warning' : severity });
+  };
   const zc = f.zones.length;
   if (f.groups.length === 0) {
-    add({ id: 'workload.unschedulable', severity: azSeverity, subject: w.id, message: 'no node group matches its node selector / tolerations', fix: 'Match the pod nodeSelector and tolerations to a worker pool\'s labels and taints.' });
+    add('workload.unschedulable', w.id, 'no node group matches its node selector / tolerations');
   }
   if (w.replicas <= 1 && w.zonalVolumes.length > 0) {
-    add({
-      id: 'workload.stranded-volume',
-      severity: azSeverity,
-      subject: w.id,
-      message: `one replica on zonal EBS storage (${w.zonalVolumes.join(', ')}): when its AZ fails the volume is stranded there and the pod cannot start anywhere else`,
-      fix: 'Run ≥ 2 replicas in different AZs with application-level replication (e.g. PostgreSQL streaming replicas), backed up to S3.',
-    });
+    add('workload.stranded-volume', w.id, `one replica on zonal EBS storage (${w.zonalVolumes.join(', ')}): when its AZ fails the volume is stranded there and the pod cannot start anywhere else`);
   } else if (w.replicas <= 1) {
-    add({ id: 'workload.single-replica', severity: azSeverity, subject: w.id, message: 'one replica: losing its AZ takes the workload down until the pod is rescheduled', fix: `Set replicas (or the HPA minimum) to ≥ the number of AZs (${Math.max(zc, 2)}) with zone topology spread.` });
+    add('workload.single-replica', w.id, 'one replica: losing its AZ takes the workload down until the pod is rescheduled', { vars: { azs: Math.max(zc, 2) } });
   } else if (w.zonalVolumes.length > 0) {
-    add({ id: 'workload.zonal-volumes', severity: 'info', subject: w.id, message: 'replicas on zonal EBS volumes: a replica in a lost AZ waits for that AZ; the others must take over', fix: 'Make sure the application fails over between replicas (leader election / promotion).' });
+    add('workload.zonal-volumes', w.id, 'replicas on zonal EBS volumes: a replica in a lost AZ waits for that AZ; the others must take over');
   }
   const hpaMax = w.hpa?.maxReplicas ?? w.replicas;
   if (w.zoneAntiAffinity === 'required' && (hpaMax > zc || w.replicas > zc)) {
-    add({
-      id: 'workload.anti-affinity-caps-replicas',
-      severity: azSeverity,
-      subject: w.id,
-      message: `required pod anti-affinity on the zone key allows one pod per zone: ${zc} zones cap it at ${zc} pods (${Math.max(zc - 1, 0)} after an AZ loss) while ${w.hpa ? `the HPA may scale to ${hpaMax}` : `it asks for ${w.replicas}`}`,
-      fix: 'Replace the required zone anti-affinity with a topologySpreadConstraint on topology.kubernetes.io/zone (maxSkew 1).',
-    });
+    add('workload.anti-affinity-caps-replicas', w.id, `required pod anti-affinity on the zone key allows one pod per zone: ${zc} zones cap it at ${zc} pods (${Math.max(zc - 1, 0)} after an AZ loss) while ${w.hpa ? `the HPA may scale to ${hpaMax}` : `it asks for ${w.replicas}`}`);
   }
   if (w.replicas >= 2 && !w.zoneSpread?.hard && w.zoneAntiAffinity !== 'required') {
-    add({ id: 'workload.no-zone-spread', severity: 'warning', subject: w.id, message: `no hard zone spread: all ${w.replicas} replicas may land in one AZ`, fix: 'Add a topologySpreadConstraint on topology.kubernetes.io/zone with whenUnsatisfiable: DoNotSchedule.' });
+    add('workload.no-zone-spread', w.id, `no hard zone spread: all ${w.replicas} replicas may land in one AZ`);
   }
   if (f.pdbBlocksAll) {
-    add({
-      id: 'pdb.blocks-eviction',
-      severity: azSeverity,
-      subject: w.id,
-      message: `PodDisruptionBudget ${w.pdbs.map((p) => p.name).join(', ')} allows no eviction with ${w.replicas} replica(s): node drains, autoscaler scale-down and AZ rebalancing stall`,
-      fix: 'Use maxUnavailable: 1 (or minAvailable below the replica count).',
-    });
+    add('pdb.blocks-eviction', w.id, `PodDisruptionBudget ${w.pdbs.map((p) => p.name).join(', ')} allows no eviction with ${w.replicas} replica(s): node drains, autoscaler scale-down and AZ rebalancing stall`);
   }
-  if (w.pdbs.length > 1) add({ id: 'pdb.overlapping', severity: 'warning', subject: w.id, message: `${w.pdbs.length} PodDisruptionBudgets select its pods; the eviction API refuses to evict them`, fix: 'Keep exactly one PDB per workload.' });
-  if (w.pdbs.length === 0 && w.replicas >= 2) add({ id: 'workload.no-pdb', severity: 'info', subject: w.id, message: 'no PodDisruptionBudget: a drain may take every replica at once', fix: 'Add a PodDisruptionBudget with maxUnavailable: 1.' });
+  if (w.pdbs.length > 1) add('pdb.overlapping', w.id, `${w.pdbs.length} PodDisruptionBudgets select its pods; the eviction API refuses to evict them`);
+  if (w.pdbs.length === 0 && w.replicas >= 2) add('workload.no-pdb', w.id, 'no PodDisruptionBudget: a drain may take every replica at once');
   const podRto = grace + f.unreachableTolerationSeconds;
   // Replicas on zonal volumes are not rescheduled but replaced by the survivors: eviction time is moot.
   if (w.zonalVolumes.length > 0 && w.replicas > 1) return;
   if (!Number.isFinite(f.unreachableTolerationSeconds)) {
-    add({ id: 'workload.never-evicted', severity: azSeverity, subject: w.id, message: 'tolerates node.kubernetes.io/unreachable forever: its pods never leave a dead AZ', fix: 'Set tolerationSeconds (e.g. 30) on the unreachable / not-ready tolerations.' });
+    add('workload.never-evicted', w.id, 'tolerates node.kubernetes.io/unreachable forever: its pods never leave a dead AZ');
   } else if (f.usesDefaultToleration) {
     const exceeded = appRto !== undefined && podRto > appRto;
-    add({
-      id: 'workload.default-tolerations',
-      severity: exceeded ? 'error' : 'warning',
-      subject: w.id,
-      message: `default ${f.unreachableTolerationSeconds} s not-ready/unreachable tolerations: pods leave a dead AZ after ≈ ${podRto} s (node-monitor grace ${grace} s + ${f.unreachableTolerationSeconds} s)${exceeded ? `, above the app RTO of ${appRto} s` : ''}`,
-      fix: 'Add NoExecute tolerations for node.kubernetes.io/not-ready and node.kubernetes.io/unreachable with tolerationSeconds ≤ 30.',
-    });
+    add('workload.default-tolerations', w.id, `default ${f.unreachableTolerationSeconds} s not-ready/unreachable tolerations: pods leave a dead AZ after ≈ ${podRto} s (node-monitor grace ${grace} s + ${f.unreachableTolerationSeconds} s)${exceeded ? `, above the app RTO of ${appRto} s` : ''}`, { severity: exceeded ? 'error' : 'warning' });
   } else if (appRto !== undefined && podRto > appRto) {
-    add({ id: 'workload.pod-rto-exceeded', severity: 'error', subject: w.id, message: `pods leave a dead AZ after ≈ ${podRto} s (grace ${grace} s + toleration ${f.unreachableTolerationSeconds} s), above the app RTO of ${appRto} s`, fix: `Lower the unreachable tolerationSeconds to ≤ ${Math.max(appRto - grace, 0)}.` });
+    add('workload.pod-rto-exceeded', w.id, `pods leave a dead AZ after ≈ ${podRto} s (grace ${grace} s + toleration ${f.unreachableTolerationSeconds} s), above the app RTO of ${appRto} s`, { vars: { seconds: Math.max(appRto - grace, 0) } });
   }
 }
 

@@ -33,6 +33,59 @@ function diagram(report: Report): string {
   return lines.join('\n');
 }
 
+/** Flow matrix: one row per flow, one column per state (normal, then each AZ lost): passed / decided. */
+export function flowMatrix(report: Report): string[] {
+  if (report.flows.length === 0) return [];
+  const azs = report.scenarios.filter((s): s is AzScenario => s.kind === 'az-loss');
+  const names = [...new Set(report.flows.map((f) => f.flow))];
+  const out = ['#### Network flows', '', `| Flow | Port | Normal | ${azs.map((s) => `lose ${s.lost}`).join(' | ')} |`, `| --- | --- | --- | ${azs.map(() => '---').join(' | ')} |`];
+  const verdict = (decided: number, blocked: number, required: boolean): string => (blocked === 0 ? `✅ ${decided}` : `${required ? '❌' : '⚠️'} ${blocked} of ${decided} dropped`);
+  for (const name of names) {
+    const normal = report.flows.filter((f) => f.flow === name);
+    const first = normal[0];
+    const port = first.protocol === 'icmp' ? 'ICMP' : `${first.protocol.toUpperCase()} ${first.port ?? ''}`;
+    // An AZ scenario decides the flows of the surviving AZs: as many as run there, blocked listed.
+    const cells = azs.map((s) => {
+      const blocked = s.flows.blocked.filter((f) => f.flow === name).length;
+      return blocked === 0 ? '✅' : verdict(blocked, blocked, first.required).replace(/ of \d+/, '');
+    });
+    out.push(`| ${[name, port, verdict(normal.length, normal.filter((f) => !f.ok).length, first.required), ...cells].map(cell).join(' | ')} |`);
+  }
+  const dropped = report.flows.filter((f) => !f.ok);
+  const seen = new Set<string>();
+  for (const f of dropped) {
+    const key = `${f.flow}\u0000${f.droppedAt}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push('', `- **${cell(f.flow)}** ${cell(f.from)} → ${cell(f.to)}: ${cell(f.path.join(' → '))} ✂ dropped at ${cell(f.droppedAt ?? '?')}: ${cell(f.reason ?? '')}`);
+  }
+  out.push('');
+  return out;
+}
+
+/** Cold start: the boot order proved (or the cycle that blocks it), as a Mermaid flow of the steps. */
+export function coldStartSection(report: Report): string[] {
+  const cs = report.coldStart;
+  if (!cs.firstControlPlane) return [];
+  const out = ['#### Cold start (day 0)', ''];
+  const phases = [cs.firstControlPlane, ...(cs.cluster ? [cs.cluster] : []), ...cs.workerJoins];
+  out.push(`Bootstrap add-ons: ${cell(cs.bootstrapSource ?? 'none found')}. ${phases.map((p) => `${p.node}: ${p.ok ? '✅ up' : '❌ never up'}`).join(' · ')}`);
+  out.push('', '```mermaid', 'flowchart TD');
+  const steps = [...cs.firstControlPlane.steps, ...(cs.cluster?.steps ?? [])].slice(0, 40);
+  steps.forEach((step, i) => {
+    out.push(`  s${i}["${label(`${i + 1}. ${step}`)}"]`);
+    if (i > 0) out.push(`  s${i - 1} --> s${i}`);
+  });
+  const blocked = phases.find((p) => !p.ok);
+  if (blocked) {
+    out.push(`  blocked["${label(`BLOCKED (${blocked.node}): ${blocked.blockedBy.join(' / ')}`)}"]`);
+    if (steps.length > 0) out.push(`  s${steps.length - 1} --> blocked`);
+    out.push('  class blocked bad', '  classDef bad fill:#ffebe9,stroke:#cf222e');
+  }
+  out.push('```', '');
+  return out;
+}
+
 /** PR comment: verdict first, then scenarios, findings and the AZ diagram. */
 export function formatMarkdown(report: Report): string {
   const { summary } = report;
@@ -57,6 +110,8 @@ export function formatMarkdown(report: Report): string {
   const problems = report.scenarios.filter((s) => s.problems.length > 0);
   for (const s of problems) out.push(`- **${s.id}**: ${cell(s.problems.join('; '))}`);
   if (problems.length > 0) out.push('');
+  out.push(...flowMatrix(report));
+  out.push(...coldStartSection(report));
   const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
   if (region) {
     out.push(`#### Region loss (\`${region.lost}\`)`);

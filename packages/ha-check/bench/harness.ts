@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runHaCheck } from './ha-check';
-import { DEFAULT_OBJECTIVES } from './objectives';
-import { formatMarkdown } from './report/markdown';
+import { runHaCheck } from '../src/ha-check';
+import { DEFAULT_OBJECTIVES } from '../src/objectives';
+import { formatMarkdown } from '../src/report/markdown';
 import { syntheticCluster, writeSyntheticCluster } from './synthetic-cluster';
 
 export interface HaCheckBenchResult {

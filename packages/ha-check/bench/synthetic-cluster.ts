@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REGION_AVAILABILITY_ZONES, azSuffix, clusterNames, defaultPlatform } from '@platform/platform-config';
 import { stringify } from 'yaml';
-import type { AddonId } from './model';
+import type { AddonId } from '../src/model';
 
 /** One application of a synthetic cluster; every field defaults to the HA workload pattern. */
 export interface SyntheticApp {
@@ -61,7 +61,31 @@ export interface SyntheticClusterOptions {
   readonly apps?: readonly SyntheticApp[];
   /** Extra generated HA apps (Deployment, Service, PDB, HPA each), for benchmarks. @default 0 */
   readonly generatedApps?: number;
+  /**
+   * How nodes reach the API: `private-zone` (the target design: an internal NLB behind a Route 53
+   * private hosted zone record, plus a public NLB for operators limited to `operatorCidrs`), or
+   * `public-nlb` (nodes use the internet-facing NLB's DNS name: through their NAT). @default 'private-zone'
+   */
+  readonly apiEndpoint?: 'private-zone' | 'public-nlb';
+  /** One realistic fault in the network, to prove ha-check finds it. @default none */
+  readonly networkFault?: NetworkFault | null;
+  /** CIDRs operators reach the public API from. @default ['203.0.113.0/24'] */
+  readonly operatorCidrs?: readonly string[];
+  /** The public API's security group admits the NAT gateways' Elastic IPs (/32 each). @default false */
+  readonly apiAdmitsNatEips?: boolean;
+  /** The bootstrap add-ons in the control plane's user data; none when null. @default 'ha' */
+  readonly bootstrap?: BootstrapShape | null;
+  /** Taints of the worker pool (kubeadm join configuration / autoscaler node-template tags). @default none */
+  readonly workerTaints?: ReadonlyArray<{ readonly key: string; readonly value: string; readonly effect: string }>;
 }
+
+/**
+ * `private-zone-unassociated`: the private hosted zone names another VPC; `nodeports-closed`: the
+ * workers admit nothing from the ingress LB; `kubelet-closed`: no 10250 from the control plane;
+ * `etcd-same-subnet`: etcd peers admitted only from the first AZ's subnet; `health-checker-blocked`:
+ * the ingress LB admits only the VPC (Route 53's checkers are public); `no-icmp`: no ICMP between nodes.
+ */
+export type NetworkFault = 'private-zone-unassociated' | 'nodeports-closed' | 'kubelet-closed' | 'etcd-same-subnet' | 'health-checker-blocked' | 'no-icmp';
 
 export interface SyntheticCluster {
   readonly name: string;
@@ -74,7 +98,95 @@ export interface SyntheticCluster {
 const ref = (type: string, name: string, attr = 'id'): string => `\${${type}.${name}.${attr}}`;
 const ZONE = 'topology.kubernetes.io/zone';
 
-function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons'>>): Record<string, unknown> {
+/**
+ * The add-ons node-bootstrap installs on the first control-plane node: `ha` (they come up on a
+ * NotReady, uninitialized node with no zone label), `deadlock` (today's shipped values: the Cilium
+ * operator's zone spread is DoNotSchedule and the cloud controller does not tolerate not-ready),
+ * `ccm-not-ready` (only the cloud controller's not-ready toleration is missing: it waits for the
+ * CNI, which does not wait for it), `operator-zone-spread` (only the operator's hard zone spread:
+ * it waits for the cloud controller, which does not wait for it), `operator-no-uninitialized` (the
+ * operator does not tolerate uninitialized and the cloud controller not not-ready),
+ * `agent-no-worker-taint` (the agent tolerates nothing a tainted worker pool carries).
+ */
+export type BootstrapShape = 'ha' | 'deadlock' | 'ccm-not-ready' | 'operator-zone-spread' | 'operator-no-uninitialized' | 'agent-no-worker-taint';
+
+function bootstrapValues(shape: BootstrapShape): Record<string, Record<string, unknown>> {
+  const cp = { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' };
+  const notReady = { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' };
+  const uninitialized = { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' };
+  const hardZone = shape === 'deadlock' || shape === 'operator-zone-spread';
+  const ccmNotReady = shape !== 'deadlock' && shape !== 'ccm-not-ready' && shape !== 'operator-no-uninitialized';
+  return {
+    'cilium-values.yaml': {
+      ipam: { mode: 'cluster-pool' },
+      ...(shape === 'agent-no-worker-taint' ? { tolerations: [cp, notReady, uninitialized] } : {}),
+      operator: {
+        replicas: 2,
+        tolerations: [cp, { key: 'node.kubernetes.io/not-ready', operator: 'Exists' }, ...(shape === 'operator-no-uninitialized' ? [] : [uninitialized])],
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: hardZone ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: { 'io.cilium/app': 'operator' } } }],
+      },
+    },
+    'ccm-values.yaml': { hostNetworking: true, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' }, tolerations: [uninitialized, cp, ...(ccmNotReady ? [notReady] : [])] },
+    'flux-operator-values.yaml': { tolerations: [cp, notReady] },
+  };
+}
+
+/** The cloud-config node-bootstrap renders, as CDKTF writes it: `${base64gzip(join("", [...]))}` with the endpoint interpolated. */
+function userData(role: 'control-plane' | 'worker', endpoint: string, bootstrap: BootstrapShape | null): string {
+  const PLACEHOLDER = '@@API_ENDPOINT@@';
+  const files: Array<{ path: string; content: string }> = [{ path: '/etc/node-bootstrap/env', content: `ROLE='${role}'\nAPI_ENDPOINT='${PLACEHOLDER}'\n` }];
+  if (role === 'control-plane') {
+    if (bootstrap) for (const [file, values] of Object.entries(bootstrapValues(bootstrap))) files.push({ path: `/etc/node-bootstrap/addons/${file}`, content: stringify(values) });
+    files.push({ path: '/etc/systemd/system/join-material-refresh.timer', content: '[Timer]\nOnUnitActiveSec=900s\n' });
+    files.push({ path: '/etc/systemd/system/etcd-snapshot.timer', content: '[Timer]\nOnUnitActiveSec=15min\n' });
+  }
+  const text = `#cloud-config\n${stringify({ write_files: files })}`;
+  const [head, tail] = text.split(PLACEHOLDER);
+  const literal = !endpoint.startsWith('${');
+  const parts = literal ? [JSON.stringify(head + endpoint + tail)] : [JSON.stringify(head), endpoint.slice(2, -1), JSON.stringify(tail)];
+  return `\${base64gzip(join("", [${parts.join(', ')}]))}`;
+}
+
+type AddResource = (type: string, name: string, values: Record<string, unknown>) => void;
+
+/** Security groups as the target design has them (one rule per flow), `networkFault` breaking one. */
+function securityGroups(o: { readonly name: string; readonly networkFault: NetworkFault | null; readonly operatorCidrs: readonly string[]; readonly apiAdmitsNatEips: boolean }, natEips: readonly string[], add: AddResource): void {
+  const vpcCidr = '10.90.0.0/16';
+  for (const g of ['control_plane', 'worker', 'api_public', 'api_internal', 'ingress']) add('aws_security_group', g, { name: `${o.name}-${g.replace('_', '-')}`, vpc_id: ref('aws_vpc', 'vpc') });
+  let n = 0;
+  const rule = (dir: 'ingress' | 'egress', sg: string, protocol: string, from: number, to: number, peer: { cidr?: string; sg?: string }): void =>
+    add(`aws_vpc_security_group_${dir}_rule`, `${sg}_${dir}_${n++}`, {
+      security_group_id: ref('aws_security_group', sg),
+      ip_protocol: protocol,
+      ...(protocol === '-1' ? {} : { from_port: from, to_port: to }),
+      ...(peer.cidr ? { cidr_ipv4: peer.cidr } : { referenced_security_group_id: ref('aws_security_group', peer.sg ?? sg) }),
+    });
+  const nodes = ['control_plane', 'worker'];
+  for (const sg of nodes) {
+    rule('egress', sg, '-1', -1, -1, { cidr: '0.0.0.0/0' });
+    for (const from of nodes) {
+      rule('ingress', sg, 'udp', 8472, 8472, { sg: from });
+      rule('ingress', sg, 'tcp', 4240, 4240, { sg: from });
+      if (o.networkFault !== 'no-icmp') rule('ingress', sg, 'icmp', -1, -1, { sg: from });
+    }
+    if (o.networkFault !== 'kubelet-closed') rule('ingress', sg, 'tcp', 10250, 10250, { sg: 'control_plane' });
+  }
+  if (o.networkFault === 'etcd-same-subnet') rule('ingress', 'control_plane', 'tcp', 2379, 2380, { cidr: '10.90.64.0/20' });
+  else rule('ingress', 'control_plane', 'tcp', 2379, 2380, { sg: 'control_plane' });
+  for (const lb of ['api_public', 'api_internal']) {
+    rule('ingress', 'control_plane', 'tcp', 6443, 6443, { sg: lb });
+    rule('egress', lb, 'tcp', 6443, 6443, { cidr: vpcCidr });
+  }
+  rule('ingress', 'api_internal', 'tcp', 6443, 6443, { cidr: vpcCidr });
+  for (const cidr of o.operatorCidrs) rule('ingress', 'api_public', 'tcp', 6443, 6443, { cidr });
+  if (o.apiAdmitsNatEips) for (const eip of natEips) rule('ingress', 'api_public', 'tcp', 6443, 6443, { cidr: `\${aws_eip.${eip}.public_ip}/32` });
+  rule('ingress', 'api_public', 'tcp', 6443, 6443, { cidr: vpcCidr });
+  for (const port of [80, 443]) rule('ingress', 'ingress', 'tcp', port, port, { cidr: o.networkFault === 'health-checker-blocked' ? vpcCidr : '0.0.0.0/0' });
+  rule('egress', 'ingress', 'tcp', 30080, 30080, { cidr: vpcCidr });
+  if (o.networkFault !== 'nodeports-closed') rule('ingress', 'worker', 'tcp', 30080, 30080, { sg: 'ingress' });
+}
+
+function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons' | 'networkFault' | 'bootstrap'>> & { readonly networkFault: NetworkFault | null; readonly bootstrap: BootstrapShape | null }): Record<string, unknown> {
   const platformNames = defaultPlatform().names;
   const settings = defaultPlatform().settings;
   const names = clusterNames({ name: o.name, region: o.region, backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 14, ...(o.replicaRegion ? { replicaRegion: o.replicaRegion } : {}) }, gitops: { branch: 'main', intervalMinutes: 5 } }, settings);
@@ -102,12 +214,25 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
     add('aws_route_table_association', `private_${s}`, { subnet_id: ref('aws_subnet', `private_${s}`), route_table_id: ref('aws_route_table', `private_${s}`) });
   });
   add('aws_vpc_endpoint', 's3', { vpc_id: ref('aws_vpc', 'vpc'), service_name: `com.amazonaws.${o.region}.s3`, route_table_ids: o.azs.map((az) => ref('aws_route_table', `private_${azSuffix(az)}`)) });
-  add('aws_lb', 'api', { name: names.apiLoadBalancer, load_balancer_type: 'network', internal: false, enable_cross_zone_load_balancing: true, subnets: o.nlbAzs.map((az) => ref('aws_subnet', `public_${azSuffix(az)}`)) });
-  add('aws_lb_target_group', 'api', { name: names.apiTargetGroup, port: 6443, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), deregistration_delay: '30', health_check: { protocol: 'HTTPS', path: '/readyz', interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 } });
+  securityGroups(o, natAzs.map((az) => `nat_${azSuffix(az)}`), add);
+  const apiHealth = { protocol: 'HTTPS', path: '/readyz', interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 };
+  add('aws_lb', 'api', { name: names.apiLoadBalancer, load_balancer_type: 'network', internal: false, enable_cross_zone_load_balancing: true, security_groups: [ref('aws_security_group', 'api_public')], subnets: o.nlbAzs.map((az) => ref('aws_subnet', `public_${azSuffix(az)}`)) });
+  add('aws_lb_target_group', 'api', { name: names.apiTargetGroup, port: 6443, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), deregistration_delay: '30', preserve_client_ip: 'false', health_check: apiHealth });
   add('aws_lb_listener', 'api', { load_balancer_arn: ref('aws_lb', 'api', 'arn'), port: 6443, protocol: 'TCP', default_action: [{ type: 'forward', target_group_arn: ref('aws_lb_target_group', 'api', 'arn') }] });
+  const apiTargetGroups = [ref('aws_lb_target_group', 'api', 'arn')];
+  if (o.apiEndpoint === 'private-zone') {
+    add('aws_lb', 'api_internal', { name: `${names.apiLoadBalancer}-int`, load_balancer_type: 'network', internal: true, enable_cross_zone_load_balancing: true, security_groups: [ref('aws_security_group', 'api_internal')], subnets: o.nlbAzs.map((az) => ref('aws_subnet', `private_${azSuffix(az)}`)) });
+    add('aws_lb_target_group', 'api_internal', { name: `${names.apiTargetGroup}-int`, port: 6443, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), deregistration_delay: '30', preserve_client_ip: 'false', health_check: apiHealth });
+    add('aws_lb_listener', 'api_internal', { load_balancer_arn: ref('aws_lb', 'api_internal', 'arn'), port: 6443, protocol: 'TCP', default_action: [{ type: 'forward', target_group_arn: ref('aws_lb_target_group', 'api_internal', 'arn') }] });
+    apiTargetGroups.push(ref('aws_lb_target_group', 'api_internal', 'arn'));
+    const vpcOfZone = o.networkFault === 'private-zone-unassociated' ? ref('aws_vpc', 'other') : ref('aws_vpc', 'vpc');
+    if (o.networkFault === 'private-zone-unassociated') add('aws_vpc', 'other', { cidr_block: '10.91.0.0/16' });
+    add('aws_route53_zone', 'private', { name: `${o.name}.internal`, vpc: [{ vpc_id: vpcOfZone }] });
+    add('aws_route53_record', 'api_private', { zone_id: ref('aws_route53_zone', 'private', 'zone_id'), name: `api.${o.name}.internal`, type: 'A', alias: { name: ref('aws_lb', 'api_internal', 'dns_name'), zone_id: ref('aws_lb', 'api_internal', 'zone_id'), evaluate_target_health: true } });
+  }
   if (o.ingressAzs) {
-    add('aws_lb', 'ingress', { name: names.ingressLoadBalancer, load_balancer_type: 'network', internal: false, enable_cross_zone_load_balancing: true, subnets: o.ingressAzs.map((az) => ref('aws_subnet', `public_${azSuffix(az)}`)) });
-    add('aws_lb_target_group', 'ingress_http', { name: `${o.name}-ingress-http`, port: 30080, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), health_check: { protocol: 'HTTP', path: '/ping', port: '30080', interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 } });
+    add('aws_lb', 'ingress', { name: names.ingressLoadBalancer, load_balancer_type: 'network', internal: false, enable_cross_zone_load_balancing: true, security_groups: [ref('aws_security_group', 'ingress')], subnets: o.ingressAzs.map((az) => ref('aws_subnet', `public_${azSuffix(az)}`)) });
+    add('aws_lb_target_group', 'ingress_http', { name: `${o.name}-ingress-http`, port: 30080, protocol: 'TCP', vpc_id: ref('aws_vpc', 'vpc'), preserve_client_ip: 'false', health_check: { protocol: 'HTTP', path: '/ping', port: '30080', interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 } });
     for (const port of [80, 443]) {
       add('aws_lb_listener', `ingress_${port}`, { load_balancer_arn: ref('aws_lb', 'ingress', 'arn'), port, protocol: 'TCP', default_action: [{ type: 'forward', target_group_arn: ref('aws_lb_target_group', 'ingress_http', 'arn') }] });
     }
@@ -127,9 +252,9 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       ...(o.dns.ttl !== undefined ? { ttl: o.dns.ttl, records: ['192.0.2.10'] } : { alias: { name: ref('aws_lb', 'ingress', 'dns_name'), zone_id: ref('aws_lb', 'ingress', 'zone_id'), evaluate_target_health: false } }),
     });
   }
-  const snapshotTimer = Buffer.from('[Timer]\n# etcd snapshot upload\nOnUnitActiveSec=15min\n').toString('base64');
-  add('aws_launch_template', 'control_plane', { name: `${o.name}-control-plane`, instance_type: 'm7i.large', user_data: snapshotTimer });
-  add('aws_launch_template', 'worker', { name: names.workerLaunchTemplate({ name: 'general' }), instance_type: o.workerInstanceType });
+  const endpoint = o.apiEndpoint === 'private-zone' ? `api.${o.name}.internal` : ref('aws_lb', 'api', 'dns_name');
+  add('aws_launch_template', 'control_plane', { name: `${o.name}-control-plane`, instance_type: 'm7i.large', vpc_security_group_ids: [ref('aws_security_group', 'control_plane')], user_data: userData('control-plane', endpoint, o.bootstrap) });
+  add('aws_launch_template', 'worker', { name: names.workerLaunchTemplate({ name: 'general' }), instance_type: o.workerInstanceType, vpc_security_group_ids: [ref('aws_security_group', 'worker')], user_data: userData('worker', endpoint, null) });
   o.controlPlaneAzs.forEach((az, i) => {
     add('aws_autoscaling_group', `control_plane_${i}`, {
       name: `${names.controlPlaneAsg(az)}${o.controlPlaneAzs.indexOf(az) === i ? '' : `-${i}`}`,
@@ -137,7 +262,7 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       max_size: 1,
       desired_capacity: 1,
       vpc_zone_identifier: [ref('aws_subnet', `private_${azSuffix(az)}`)],
-      target_group_arns: [ref('aws_lb_target_group', 'api', 'arn')],
+      target_group_arns: apiTargetGroups,
       launch_template: { id: ref('aws_launch_template', 'control_plane'), version: '$Latest' },
     });
   });
@@ -152,6 +277,7 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       tag: [
         ...names.autoscalerDiscoveryTags.map((key) => ({ key, value: 'owned', propagate_at_launch: false })),
         { key: 'k8s.io/cluster-autoscaler/node-template/label/node.platform.io/pool', value: 'general', propagate_at_launch: false },
+        ...o.workerTaints.map((t) => ({ key: `k8s.io/cluster-autoscaler/node-template/taint/${t.key}`, value: `${t.value}:${t.effect}`, propagate_at_launch: false })),
         { key: names.clusterTagKey, value: 'owned', propagate_at_launch: true },
       ],
     });
@@ -253,6 +379,12 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
     replicaRegion: options.replicaRegion === undefined ? 'ap-northeast-1' : options.replicaRegion,
     ingressAzs: options.ingressAzs === undefined ? azs : options.ingressAzs,
     dns: options.dns ?? null,
+    apiEndpoint: options.apiEndpoint ?? 'private-zone',
+    networkFault: options.networkFault ?? null,
+    operatorCidrs: options.operatorCidrs ?? ['203.0.113.0/24'],
+    apiAdmitsNatEips: options.apiAdmitsNatEips ?? false,
+    bootstrap: options.bootstrap === undefined ? 'ha' : options.bootstrap,
+    workerTaints: options.workerTaints ?? [],
   });
   const addons = options.addons ?? (Object.keys(ADDON_CHARTS) as AddonId[]);
   const infrastructure: Record<string, unknown>[] = [

@@ -1,0 +1,64 @@
+import type { Findings } from '../findings';
+import type { DeploymentModel, NodeGroupModel } from '../model';
+import type { CapacityOutcome } from '../report-types';
+import { nodesLost } from './control-plane-analysis';
+import { eligibleGroups, place } from './placement';
+import type { WorkloadFacts } from './workload-analysis';
+
+export function capacityOutcome(model: DeploymentModel, facts: readonly WorkloadFacts[], az: string | undefined, autoscaler: boolean): CapacityOutcome {
+  const groups = model.infra.nodeGroups;
+  const now = new Map<NodeGroupModel, number>();
+  const max = new Map<NodeGroupModel, number>();
+  for (const g of groups) {
+    now.set(g, g.desired - (az ? nodesLost(g, az, g.desired) : 0));
+    // A single-AZ ASG in the lost AZ cannot launch anywhere else; a multi-AZ one rebalances.
+    const canGrow = autoscaler && g.autoscaled;
+    const ceiling = az && g.azs.length === 1 && g.azs[0] === az ? 0 : canGrow ? g.maxSize : g.desired;
+    max.set(g, Math.max(now.get(g) ?? 0, ceiling));
+  }
+  const demand = facts.map((f) => ({ pods: f.running - (az && f.w.zonalVolumes.length > 0 ? (f.zones.includes(az) ? f.worstZoneLoss : 0) : 0), per: f.w.requests, groups: f.groups.length > 0 ? f.groups : eligibleGroups(f.w, groups) }));
+  const nowFit = place(demand, now, model.manifests.daemonSets);
+  const maxFit = place(demand, max, model.manifests.daemonSets);
+  const podsToReschedule = az ? facts.reduce((s, f) => s + (f.zones.includes(az) ? f.worstZoneLoss : 0), 0) : 0;
+  return {
+    podsToReschedule,
+    requested: nowFit.requested,
+    allocatableNow: nowFit.allocatable,
+    allocatableAfterScaleOut: maxFit.allocatable,
+    unplacedNow: nowFit.unplaced,
+    unplacedAfterScaleOut: maxFit.unplaced,
+    ok: maxFit.unplaced === 0,
+  };
+}
+
+/** Node pools: instance types ha-check knows, workers in more than one AZ. */
+export function nodePoolFindings(model: DeploymentModel, findings: Findings): void {
+  const { infra } = model;
+  const workerAzs = new Set(infra.nodeGroups.filter((g) => g.role === 'worker' && g.maxSize > 0).flatMap((g) => g.azs));
+  if (infra.nodeGroups.some((g) => g.role === 'worker') && workerAzs.size < 2) {
+    findings.add('workers.single-az', 'worker pools', `workers only in ${[...workerAzs].join(', ') || 'no AZ'}`);
+  }
+}
+
+export function addonFindings(model: DeploymentModel, findings: Findings): boolean {
+  const present = new Map(model.manifests.addons.map((a) => [a.id, a.present]));
+  if (!present.get('cloud-controller')) {
+    findings.add('addon.cloud-controller-missing', 'aws-cloud-controller-manager', 'no cloud controller manager: nodes get no topology.kubernetes.io/zone labels (and stay uninitialized with --cloud-provider=external), so no zone spread rule can work');
+  }
+  if (!present.get('cluster-autoscaler')) {
+    findings.add('addon.cluster-autoscaler-missing', 'cluster-autoscaler', 'no cluster-autoscaler: capacity lost with an AZ is not replaced in the surviving AZs');
+  }
+  if (!present.get('coredns')) {
+    findings.add('addon.coredns-unmanaged', 'coredns', 'CoreDNS is not in the manifests: kubeadm\'s default has 2 replicas without zone spread or PDB');
+  }
+  if (!present.get('metrics-server') && model.manifests.workloads.some((w) => w.hpa)) {
+    findings.add('addon.metrics-server-missing', 'metrics-server', 'HorizontalPodAutoscalers exist but no metrics-server: they cannot scale');
+  }
+  if (!present.get('ebs-csi') && model.manifests.workloads.some((w) => w.zonalVolumes.length > 0)) {
+    findings.add('addon.ebs-csi-missing', 'aws-ebs-csi-driver', 'workloads claim EBS volumes but no EBS CSI driver is deployed');
+  }
+  for (const release of model.manifests.unanalysedCharts) {
+    findings.add('addon.chart-not-analysed', release, 'no model of this chart: its replicas, spread, PDB, tolerations and requests are not analysed (counted for presence only)');
+  }
+  return present.get('cluster-autoscaler') ?? false;
+}

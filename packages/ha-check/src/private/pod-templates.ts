@@ -1,0 +1,48 @@
+import type { NodeSelectorRequirement, PodTemplateModel, Toleration } from '../model';
+import { isObject, num, str, type Json } from './values';
+
+const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
+const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
+
+function requirements(term: Json): NodeSelectorRequirement[] {
+  return arr(term.matchExpressions).map((e) => ({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
+}
+
+/** Everything the scheduler reads of a pod template, as the scheduler reads it. */
+export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replicas: number, labels: Readonly<Record<string, string>>, podSpec: Json, layer: string): PodTemplateModel {
+  const affinity = isObject(podSpec.affinity) ? podSpec.affinity : {};
+  const nodeAffinity = isObject(affinity.nodeAffinity) ? affinity.nodeAffinity : {};
+  const required = isObject(nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution : {};
+  const anti = isObject(affinity.podAntiAffinity) ? affinity.podAntiAffinity : {};
+  const hostNetwork = podSpec.hostNetwork === true;
+  const containers = arr(podSpec.containers);
+  const hostPorts = containers.flatMap((c) =>
+    arr(c.ports)
+      .map((p) => ({ port: num(p.hostPort) ?? (hostNetwork ? num(p.containerPort) : undefined), protocol: str(p.protocol) ?? 'TCP' }))
+      .filter((p): p is { port: number; protocol: string } => p.port !== undefined && p.port > 0)
+      .map((p) => `${p.protocol}/${p.port}`),
+  );
+  return {
+    id,
+    kind,
+    replicas,
+    labels,
+    layer,
+    nodeSelector: strRecord(podSpec.nodeSelector),
+    // nodeSelectorTerms are ORed; the expressions of one term ANDed.
+    nodeAffinityTerms: arr(required.nodeSelectorTerms).map(requirements),
+    tolerations: arr(podSpec.tolerations).map((t): Toleration => ({ key: str(t.key), operator: str(t.operator), value: str(t.value), effect: str(t.effect) })),
+    spread: arr(podSpec.topologySpreadConstraints).map((c) => ({
+      topologyKey: String(c.topologyKey ?? ''),
+      maxSkew: num(c.maxSkew) ?? 1,
+      whenUnsatisfiable: str(c.whenUnsatisfiable) ?? 'DoNotSchedule',
+      selector: isObject(c.labelSelector) ? c.labelSelector : undefined,
+      minDomains: num(c.minDomains),
+      nodeAffinityPolicy: str(c.nodeAffinityPolicy) ?? 'Honor',
+      nodeTaintsPolicy: str(c.nodeTaintsPolicy) ?? 'Ignore',
+    })),
+    antiAffinity: arr(anti.requiredDuringSchedulingIgnoredDuringExecution).map((t) => ({ topologyKey: String(t.topologyKey ?? ''), selector: isObject(t.labelSelector) ? t.labelSelector : undefined })),
+    hostNetwork,
+    hostPorts,
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OBJECTIVES, runHaCheck } from '../src';
+import { tempDir, writeFixture } from './helpers';
+
+const REPO = 'acme/platform';
+const trust = (op: 'StringEquals' | 'StringLike', sub: string | string[]): string =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: '${aws_iam_openid_connect_provider.github.arn}' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' }, [op]: { 'token.actions.githubusercontent.com:sub': sub } } }] });
+const decryptJoinMaterial = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': 'arn:aws:ssm:*:*:parameter/hakube/*/kubeadm/*' } } };
+
+/** A CI identity stack: one role, its trust and policies. */
+function ciStack(role: { trust: string; inline?: object[]; managed?: string[] }): string {
+  const dir = join(tempDir(), 'ci-identity');
+  mkdirSync(dir, { recursive: true });
+  const resource = {
+    aws_iam_openid_connect_provider: { github: { url: 'https://token.actions.githubusercontent.com', client_id_list: ['sts.amazonaws.com'] } },
+    aws_iam_role: { plan: { name: 'ci-plan', assume_role_policy: role.trust } },
+    ...(role.inline ? { aws_iam_role_policy: { plan: { name: 'plan', role: '${aws_iam_role.plan.name}', policy: JSON.stringify({ Version: '2012-10-17', Statement: role.inline }) } } } : {}),
+    aws_iam_role_policy_attachment: Object.fromEntries((role.managed ?? []).map((arn, i) => [`a${i}`, { role: '${aws_iam_role.plan.name}', policy_arn: arn }])),
+  };
+  writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify({ provider: { aws: [{ region: 'ap-northeast-2' }] }, resource }));
+  return dir;
+}
+const check = (ci: string) => {
+  const f = writeFixture({ name: 'production' });
+  return runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: DEFAULT_OBJECTIVES, cluster: 'production', ciIdentityTerraform: [ci] });
+};
+const ciFindings = (r: ReturnType<typeof check>) => r.findings.filter((f) => f.id.startsWith('ci.'));
+
+describe('CI identities', () => {
+  it('a PR-assumable role with decrypt on the join material (ReadOnlyAccess reads the parameter, the inline policy decrypts it) is an error', () => {
+    const report = check(ciStack({ trust: trust('StringEquals', [`repo:${REPO}:pull_request`]), inline: [decryptJoinMaterial], managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }));
+    expect(report.ciIdentities?.[0]).toMatchObject({ role: 'ci-plan', assumableBy: ['pull_request'] });
+    expect(report.ciIdentities?.[0].can).toContain('read and decrypt /hakube/production/kubeadm/join-token');
+    const [f] = ciFindings(report);
+    expect(f).toMatchObject({ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' });
+    expect(f.message).toMatch(/can be assumed by pull_request .* read and decrypt \/hakube\/production\/kubeadm\/join-token \(arn:aws:iam::aws:policy\/ReadOnlyAccess \+ plan\)/);
+  });
+
+  it('an explicit Deny wins over ReadOnlyAccess: a PR role kept off the secrets passes', () => {
+    const deny = { Effect: 'Deny', Action: ['ssm:GetParameter*', 's3:GetObject*', 'kms:Decrypt'], Resource: '*' };
+    const report = check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:pull_request`), inline: [decryptJoinMaterial, deny], managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }));
+    expect(report.ciIdentities?.[0].can).toEqual([]);
+    expect(ciFindings(report)).toEqual([]);
+  });
+
+  it('main-only and environment roles may hold secrets; a StringLike wildcard subject lets pull requests in', () => {
+    const mainOnly = check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:ref:refs/heads/main`), managed: ['arn:aws:iam::aws:policy/AdministratorAccess'] }));
+    expect(mainOnly.ciIdentities?.[0].assumableBy).toEqual(['main']);
+    expect(ciFindings(mainOnly)).toEqual([]);
+    // StringEquals does not expand wildcards: a literal `*` admits nobody else.
+    const literal = check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:*`), managed: ['arn:aws:iam::aws:policy/AdministratorAccess'] }));
+    expect(literal.ciIdentities?.[0].assumableBy).toEqual([]);
+    const wild = check(ciStack({ trust: trust('StringLike', `repo:${REPO}:*`), managed: ['arn:aws:iam::aws:policy/AdministratorAccess'] }));
+    expect(wild.ciIdentities?.[0].assumableBy).toEqual(['pull_request', 'any branch', 'main']);
+    expect(ciFindings(wild).map((f) => [f.id, f.severity])).toEqual([
+      ['ci.pr-can-read-secret', 'error'],
+      ['ci.wildcard-subject', 'warning'],
+    ]);
+    expect(ciFindings(wild)[0].message).toMatch(/write \(s3:PutObject\) \(arn:aws:iam::aws:policy\/AdministratorAccess\)/);
+  });
+});

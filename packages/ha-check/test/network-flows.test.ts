@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario, type Objectives } from '../src';
+import { writeFixture } from './helpers';
+
+const check = (options: Parameters<typeof writeFixture>[0], objectives: Objectives = DEFAULT_OBJECTIVES) => {
+  const paths = writeFixture(options);
+  return runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives });
+};
+const blocked = (report: ReturnType<typeof check>) => report.findings.filter((f) => f.id === 'flow.blocked');
+
+describe('network flows', () => {
+  it('the target design (internal NLB behind a private zone, SGs per flow) passes every flow in every state', () => {
+    const report = check({ dns: { role: 'PRIMARY' } }, { ...DEFAULT_OBJECTIVES, apiAllowedCidrs: ['203.0.113.0/24'] });
+    expect(blocked(report)).toEqual([]);
+    expect(report.summary.objectivesMet).toBe(true);
+    expect([...new Set(report.flows.map((f) => f.id))].sort()).toEqual(['cni-health', 'cni-icmp', 'cni-vxlan', 'etcd-peers', 'health-checker-ingress', 'ingress-nodeports', 'kubelet', 'node-to-api', 'operator-to-api']);
+    const toApi = report.flows.find((f) => f.id === 'node-to-api' && f.from === 'fixture-general-b');
+    expect(toApi).toMatchObject({ ok: true, to: 'api.fixture.internal' });
+    expect(toApi?.path).toEqual(['fixture-general-b', 'DNS api.fixture.internal', 'alias → fixture-api-int', 'local route (VPC)', 'fixture-api-int (internal NLB)', 'fixture-api-int → fixture-control-plane-a:6443']);
+    for (const s of report.scenarios.filter((x): x is AzScenario => x.kind === 'az-loss')) {
+      expect(s.flows.blocked).toEqual([]);
+      expect(s.flows.decided).toBeGreaterThan(50);
+    }
+    expect(formatMarkdown(report)).toContain('#### Network flows');
+  });
+
+  it("today's shape: nodes configured with the internet-facing NLB leave through their NAT, whose Elastic IP the API security group drops", () => {
+    const report = check({ apiEndpoint: 'public-nlb' });
+    const [finding] = blocked(report);
+    expect(finding).toMatchObject({ severity: 'error', subject: 'node → API endpoint: security group fixture-api-public of fixture-api' });
+    expect(finding.message).toMatch(/dropped in the normal state .*admits no traffic from the NAT Elastic IP of fixture-nat-a on TCP 6443/);
+    expect(finding.fix).toMatch(/internal load balancer .* or admit the NAT Elastic IPs \(\/32\)/);
+    expect(report.flows.find((f) => f.id === 'node-to-api')?.path).toEqual(['fixture-control-plane-a', 'fixture-nat-a (NAT in ap-northeast-2a)', 'fixture-api (internet-facing NLB)']);
+    expect(report.summary.objectivesMet).toBe(false);
+  });
+
+  it('an endpoint through one NAT is lost with that NAT: only the AZ-loss scenario drops it (AZ rule)', () => {
+    const report = check({ apiEndpoint: 'public-nlb', apiAdmitsNatEips: true, nat: 'single' });
+    expect(report.flows.filter((f) => f.id === 'node-to-api').every((f) => f.ok)).toBe(true);
+    const f = blocked(report).find((x) => x.subject.startsWith('node → API endpoint'));
+    expect(f).toMatchObject({ severity: 'error', subject: 'node → API endpoint: fixture-nat-a', scenarios: ['az-loss:ap-northeast-2a'] });
+    expect(f?.message).toMatch(/after losing ap-northeast-2a at fixture-nat-a: its only way out is the NAT in the lost AZ/);
+    const lost = report.scenarios.find((s) => s.id === 'az-loss:ap-northeast-2a') as AzScenario;
+    expect(lost.survives).toBe(false);
+    expect(lost.problems.some((p) => p.startsWith('node → API endpoint dropped: fixture-general-b'))).toBe(true);
+    // Per-AZ NAT and the EIPs admitted: every state passes.
+    expect(blocked(check({ apiEndpoint: 'public-nlb', apiAdmitsNatEips: true }))).toEqual([]);
+  });
+
+  it('an internal endpoint in a private zone the nodes cannot resolve (zone of another VPC)', () => {
+    const [f] = blocked(check({ networkFault: 'private-zone-unassociated' }));
+    expect(f).toMatchObject({ severity: 'error', subject: 'node → API endpoint: DNS api.fixture.internal' });
+    expect(f.message).toMatch(/only in a private hosted zone not associated with the nodes' VPC/);
+    expect(f.fix).toMatch(/private hosted zone associated with the cluster's VPC/);
+  });
+
+  it('the ingress load balancer cannot reach the NodePorts', () => {
+    const findings = blocked(check({ networkFault: 'nodeports-closed', dns: { role: 'PRIMARY' } }));
+    expect(findings.map((f) => f.subject).sort()).toEqual(['Route 53 health checker → ingress: security group fixture-worker', 'ingress LB → NodePorts: security group fixture-worker']);
+    expect(findings[0].message).toMatch(/fixture-worker of fixture-general-[abc] admits no traffic from fixture-ingress on TCP 30080/);
+  });
+
+  it('the kubelet port closed to the control plane', () => {
+    const [f] = blocked(check({ networkFault: 'kubelet-closed' }));
+    expect(f).toMatchObject({ severity: 'error', subject: 'control plane → kubelet: security group fixture-control-plane' });
+    expect(f.message).toMatch(/TCP 10250/);
+  });
+
+  it('etcd peer ports closed between AZs (admitted only from the first AZ\'s subnet)', () => {
+    const report = check({ networkFault: 'etcd-same-subnet' });
+    const f = blocked(report).find((x) => x.subject.startsWith('control plane ↔ control plane (etcd 2380)'));
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toMatch(/fixture-control-plane of fixture-control-plane-a admits no TCP 2380 from fixture-control-plane-b/);
+    // From the admitted subnet the peers are reached.
+    expect(report.flows.find((x) => x.id === 'etcd-peers' && x.from === 'fixture-control-plane-a' && x.to === 'fixture-control-plane-b')?.ok).toBe(true);
+  });
+
+  it("Route 53's health checkers are public: an ingress security group admitting only the VPC drops them", () => {
+    const findings = blocked(check({ networkFault: 'health-checker-blocked', dns: { role: 'PRIMARY' } }));
+    const f = findings.find((x) => x.subject.startsWith('Route 53 health checker'));
+    expect(f?.subject).toBe('Route 53 health checker → ingress: security group fixture-ingress of fixture-ingress');
+    expect(f?.fix).toMatch(/route53-healthchecks prefix list/);
+  });
+
+  it('no ICMP between nodes degrades Cilium health only: a warning, not an error', () => {
+    const report = check({ networkFault: 'no-icmp' });
+    expect(blocked(report).every((f) => f.severity === 'warning')).toBe(true);
+    expect(blocked(report).length).toBeGreaterThan(0);
+    expect(report.summary.objectivesMet).toBe(true);
+  });
+});
