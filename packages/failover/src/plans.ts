@@ -5,11 +5,14 @@ import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, t
 import { CNPG_CLUSTERS, kube } from './private/kube';
 import { ClearPromotedMarker, MarkPromoted } from './promotion-marker';
 import { StepError, type Step, type StepContext } from './step';
+import { ArchiveFreshness } from './steps/archive-freshness';
 import { DnsReport } from './steps/dns-report';
-import { FencePrimary, UnfencePrimary } from './steps/fence-primary';
-import { FenceStandbyApp, FinalBackup, RetireStandbyDatabase } from './steps/failback-steps';
+import { CloseStandby, OpenStandby } from './steps/dns-switch';
+import { FencePrimary } from './steps/fence-primary';
+import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
+import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
 import { NodesReady } from './steps/nodes-ready';
-import { FailbackPreflight, PromotionPreflight } from './steps/preflight';
+import { FailbackPreflight, FencePreflight, PromotionPreflight } from './steps/preflight';
 import { RestoreDatabase } from './steps/restore-database';
 import { ScaleWorkers } from './steps/scale-workers';
 import { VerifyApp } from './steps/verify-app';
@@ -80,14 +83,21 @@ export function promotionSteps(workload: Workload, pair: Pair): Step[] {
   const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
   return [
     new PromotionPreflight(),
+    new ArchiveFreshness(workload),
     new MarkPromoted(),
     new FencePrimary(),
     new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
     new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
     new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) }),
     new VerifyApp({ side: 'standby', workload }),
+    new OpenStandby(),
     new DnsReport({ expect: 'standby' }),
   ];
+}
+
+/** While the standby serves: the returned primary stops taking writes, is backed up, then hibernated. */
+export function fenceSteps(workload: Workload, _pair: Pair): Step[] {
+  return [new FencePreflight(), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
 }
 
 export function failbackSteps(workload: Workload, pair: Pair): Step[] {
@@ -96,11 +106,13 @@ export function failbackSteps(workload: Workload, pair: Pair): Step[] {
   return [
     new FailbackPreflight(),
     new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum }),
+    new FencePrimaryApps(workload),
     new FenceStandbyApp(workload),
     new FinalBackup(workload),
-    new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload) }),
+    new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload), requireFencedBackup: true }),
     new VerifyApp({ side: 'primary', workload }),
-    new UnfencePrimary(),
+    new RecordArchiveServerName(workload),
+    new CloseStandby(),
     new DnsReport({ expect: 'primary' }),
     new RetireStandbyDatabase(workload),
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
