@@ -37,6 +37,8 @@ export interface FakeRun {
   readonly stderr: string;
   /** Every fake call as a command line, in order. */
   readonly calls: string[];
+  /** The same calls as argv (tool first), for models that apply them. */
+  readonly argv: string[][];
   readonly outDir: string;
   /** The run's copy of platform-config's database-archives.ts. */
   readonly archivesFile: string;
@@ -67,17 +69,17 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (c) => done({ code: c ?? -1, stdout, stderr }));
   });
-  const calls = existsSync(log)
+  const argvs = existsSync(log)
     ? readFileSync(log, 'utf8')
         .trim()
         .split('\n')
         .filter(Boolean)
         .map((l) => {
           const { tool, args: a } = JSON.parse(l) as { tool: string; args: string[] };
-          return [tool, ...a].join(' ');
+          return [tool, ...a];
         })
     : [];
-  return { code, stdout, stderr, calls, outDir, archivesFile };
+  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile };
 }
 
 export interface FakeIngress {
