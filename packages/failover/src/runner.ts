@@ -18,6 +18,7 @@ export interface RunIo {
 export interface RunResult {
   readonly journal: Journal;
   readonly ok: boolean;
+  readonly facts: Facts;
 }
 
 const defaultSleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
@@ -82,5 +83,5 @@ export async function runFailover(platform: Platform, options: FailoverOptions, 
   writeFileSync(join(options.outDir, 'journal.json'), journal.toJson());
   writeFileSync(join(options.outDir, 'summary.md'), journal.toMarkdown());
   io.log(`${ok ? 'finished' : 'stopped'} after ${journal.totalSeconds.toFixed(1)} s; journal: ${join(options.outDir, 'journal.json')}`);
-  return { journal, ok };
+  return { journal, ok, facts };
 }

@@ -10,6 +10,8 @@ export interface Facts {
   secondaryHealthCheckId?: string;
   /** Both failover records as the preflight found them. */
   records?: FailoverRecords;
+  /** fence: why there is nothing to fence yet (standby not promoted, primary not back); the CLI exits 3. */
+  notDue?: string;
 }
 
 export interface StepContext {

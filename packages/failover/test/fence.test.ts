@@ -37,8 +37,10 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
   it('refuses to fence a primary whose standby is not promoted (it may be serving)', async () => {
     const notPromoted = { tool: 'aws' as const, match: '^ssm get-parameter', responses: [{ stderr: 'An error occurred (ParameterNotFound) when calling the GetParameter operation: \n', code: 254 }] };
     const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', extra: [notPromoted] }));
-    expect(run.code).toBe(1);
+    // Exit 3: nothing to fence (the scheduled workflow treats it as success).
+    expect(run.code).toBe(3);
     expect(run.stdout).toContain(`FAILED at step preflight: dr is not promoted (${marker}:`);
+    expect(run.stdout).toContain('nothing to fence yet: dr is not promoted');
     expect(run.calls.filter((c) => c.startsWith('kubectl'))).toEqual([]);
   });
 
@@ -49,5 +51,13 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
     expect(run.stdout).toContain('FAILED at step backup-primary-database: backup orders-fenced-r1 on production did not complete');
     expect(run.stdout).toContain('not started: hibernate-primary-database');
     expect(run.calls.some((c) => c.includes(' annotate '))).toBe(false);
+  });
+
+  it('exits 3 while the primary API does not answer yet, touching nothing', async () => {
+    const down = { tool: 'kubectl' as const, match: '^--context production get --raw=/readyz', responses: [{ stderr: 'Unable to connect to the server: dial tcp: i/o timeout\n', code: 1 }] };
+    const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', extra: [down] }));
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain("nothing to fence yet: production's API does not answer yet");
+    expect(run.calls.filter((c) => / (patch|apply|annotate) /.test(c))).toEqual([]);
   });
 });

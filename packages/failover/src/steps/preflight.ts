@@ -1,3 +1,4 @@
+import { CommandError } from '../commands';
 import { kube } from '../private/kube';
 import { describeHealth, findFailoverRecords, healthCheckStatus, type FailoverRecords } from '../route53';
 import { StepError, type Step, type StepContext } from '../step';
@@ -68,10 +69,14 @@ export class FencePreflight implements Step {
     await identity(ctx, ctx.standby.region);
     const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
     const value = await ctx.cli.read('aws', ['ssm', 'get-parameter', '--region', ctx.standby.region, '--name', marker, '--query', 'Parameter.Value', '--output', 'text']).catch((error: Error) => {
+      if (error instanceof CommandError && /ParameterNotFound/.test(error.stderr)) ctx.facts.notDue = `${ctx.standby.name} is not promoted`;
       throw new StepError(`${ctx.standby.name} is not promoted (${marker}: ${error.message.trim()}); refusing to fence ${ctx.primary.name}, which may be serving`);
     });
     ctx.note(`${marker} = ${value.trim()}`);
-    await apiReady(ctx, 'primary');
+    await apiReady(ctx, 'primary').catch((error: Error) => {
+      ctx.facts.notDue = `${ctx.primary.name}'s API does not answer yet`;
+      throw error;
+    });
   }
 }
 
