@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is read field by field */
 import { APP_HEALTH_CHECK_PATH, defaultPlatform, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
