@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
-import { archive, asgs, DR_ASGS, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, scenario } from './scenario';
+import { archive, asgs, DR_ASGS, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -68,22 +68,6 @@ describe('failback --primary production', () => {
       `${side} patch deployment orders-api -n data --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
       `${side} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
     ];
-    const restorePrimary = {
-      Comment: `region failover: PRIMARY app.hakube.example.com -> ${PROD_NLB.dns}`,
-      Changes: [
-        {
-          Action: 'UPSERT',
-          ResourceRecordSet: {
-            Name: 'app.hakube.example.com',
-            Type: 'A',
-            SetIdentifier: 'production',
-            Failover: 'PRIMARY',
-            HealthCheckId: 'hc-production',
-            AliasTarget: { HostedZoneId: PROD_NLB.zone, DNSName: PROD_NLB.dns, EvaluateTargetHealth: true },
-          },
-        },
-      ],
-    };
     expect(run.calls).toEqual([
       'aws sts get-caller-identity --region ap-northeast-2 --output json',
       `${prod} get --raw=/readyz`,
@@ -116,7 +100,7 @@ describe('failback --primary production', () => {
       `${prod} rollout status deployment/web -n web --timeout=600s`,
       'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].DNSName --output text',
       'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].[DNSName,CanonicalHostedZoneId] --output json',
-      `aws route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE --change-batch ${JSON.stringify(restorePrimary)} --output json`,
+      primaryUpsertCall(PROD_NLB, true),
       'aws route53 update-health-check --health-check-id hc-production --resource-path /ready --output json',
       'aws route53 update-health-check --health-check-id hc-dr --resource-path /region-failover-not-promoted --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',

@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
-import { archive, asgs, DR_ASGS, DR_NLB, REPLICA_BUCKET, scenario } from './scenario';
+import { archive, asgs, DR_ASGS, DR_NLB, primaryUpsertCall, REPLICA_BUCKET, scenario } from './scenario';
 
 const FAST = ['--poll-seconds', '0', '--probe-attempts', '3'];
 const MUTATING = / (update-auto-scaling-group|patch|delete|apply|scale) /;
@@ -28,22 +28,7 @@ const FENCE = 'aws route53 update-health-check --health-check-id hc-production -
 const OPEN = [
   'aws route53 update-health-check --health-check-id hc-dr --resource-path /ready --output json',
   'aws elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers[0].[DNSName,CanonicalHostedZoneId] --output json',
-  `aws route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE --change-batch ${JSON.stringify({
-    Comment: `region failover: PRIMARY app.hakube.example.com -> ${DR_NLB.dns}`,
-    Changes: [
-      {
-        Action: 'UPSERT',
-        ResourceRecordSet: {
-          Name: 'app.hakube.example.com',
-          Type: 'A',
-          SetIdentifier: 'production',
-          Failover: 'PRIMARY',
-          HealthCheckId: 'hc-production',
-          AliasTarget: { HostedZoneId: DR_NLB.zone, DNSName: DR_NLB.dns, EvaluateTargetHealth: false },
-        },
-      },
-    ],
-  })} --output json`,
+  primaryUpsertCall(DR_NLB, false),
 ];
 const FRESHNESS = `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/orders/wals/ --output json`;
 const preflight = [

@@ -42,6 +42,27 @@ export const DR_BUCKET = platform.namesOf(platform.cluster('dr')).appBackupBucke
 export const DR_NLB = { dns: 'dr-ingress-0123.elb.ap-northeast-1.amazonaws.com', zone: 'Z31USIVHYNEOWT' };
 export const PROD_NLB = { dns: 'production-ingress-4567.elb.ap-northeast-2.amazonaws.com', zone: 'ZIBE1TIR4HY56' };
 
+/** The `aws route53 change-resource-record-sets` the tool issues to point the PRIMARY record at `nlb`. */
+export function primaryUpsertCall(nlb: { readonly dns: string; readonly zone: string }, evaluateTargetHealth: boolean): string {
+  const batch = {
+    Comment: `region failover: PRIMARY app.hakube.example.com -> ${nlb.dns}`,
+    Changes: [
+      {
+        Action: 'UPSERT',
+        ResourceRecordSet: {
+          Name: 'app.hakube.example.com',
+          Type: 'A',
+          SetIdentifier: 'production',
+          Failover: 'PRIMARY',
+          HealthCheckId: 'hc-production',
+          AliasTarget: { HostedZoneId: nlb.zone, DNSName: nlb.dns, EvaluateTargetHealth: evaluateTargetHealth },
+        },
+      },
+    ],
+  };
+  return `aws route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE --change-batch ${JSON.stringify(batch)} --output json`;
+}
+
 /** An object written `ageSeconds` before now (S3's LastModified is whole seconds). */
 export const objectAged = (Key: string, ageSeconds: number): S3Object => ({ Key, LastModified: new Date(Math.floor(Date.now() / 1000 - ageSeconds) * 1000).toISOString().replace('.000Z', '+00:00') });
 
