@@ -17,6 +17,7 @@ export * from './steps/fence-primary';
 export * from './steps/fence-returned-primary';
 export * from './steps/nodes-ready';
 export * from './steps/preflight';
+export * from './steps/promote-replica';
 export * from './steps/restore-database';
 export * from './steps/scale-workers';
 export * from './steps/verify-app';

@@ -12,6 +12,7 @@ import { FencePrimary } from './steps/fence-primary';
 import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
 import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
 import { NodesReady } from './steps/nodes-ready';
+import { isReplicaCluster, PromoteReplica } from './steps/promote-replica';
 import { FailbackPreflight, FencePreflight, PromotionPreflight } from './steps/preflight';
 import { RestoreDatabase } from './steps/restore-database';
 import { ScaleWorkers } from './steps/scale-workers';
@@ -79,7 +80,16 @@ function liveStandbySource(workload: Workload): (ctx: StepContext) => Promise<Re
   };
 }
 
-export function promotionSteps(workload: Workload, pair: Pair): Step[] {
+/**
+ * How the standby's database takes over: a replica cluster (Git's dr) is promoted in place; a
+ * standby that runs an ordinary cluster is replaced by a restore from the replicated archive.
+ */
+function takeOverDatabase(workload: Workload, pair: Pair, standbyDatabase: Workload): Step {
+  if (isReplicaCluster(standbyDatabase)) return new PromoteReplica(standbyDatabase);
+  return new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) });
+}
+
+export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: Workload): Step[] {
   const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
   return [
     new PromotionPreflight(),
@@ -88,7 +98,7 @@ export function promotionSteps(workload: Workload, pair: Pair): Step[] {
     new FencePrimary(),
     new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
     new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
-    new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) }),
+    takeOverDatabase(workload, pair, standbyDatabase),
     new VerifyApp({ side: 'standby', workload }),
     new OpenStandby(),
     new DnsReport({ expect: 'standby' }),
@@ -96,11 +106,11 @@ export function promotionSteps(workload: Workload, pair: Pair): Step[] {
 }
 
 /** While the standby serves: the returned primary stops taking writes, is backed up, then hibernated. */
-export function fenceSteps(workload: Workload, _pair: Pair): Step[] {
+export function fenceSteps(workload: Workload, _pair: Pair, _standbyDatabase: Workload): Step[] {
   return [new FencePreflight(), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
 }
 
-export function failbackSteps(workload: Workload, pair: Pair): Step[] {
+export function failbackSteps(workload: Workload, pair: Pair, _standbyDatabase: Workload): Step[] {
   const primaryMinimum = (_ctx: StepContext) =>
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
   return [
@@ -120,7 +130,7 @@ export function failbackSteps(workload: Workload, pair: Pair): Step[] {
   ];
 }
 
-/** The app as the primary's generated manifests define it. */
-export function workloadOf(options: FailoverOptions, primary: ClusterDefinition): Workload {
-  return findWorkload(join(options.clustersDir, primary.name));
+/** The database and apps as a cluster's generated manifests define them. */
+export function workloadOf(options: FailoverOptions, cluster: ClusterDefinition): Workload {
+  return findWorkload(join(options.clustersDir, cluster.name));
 }

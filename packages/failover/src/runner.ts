@@ -56,7 +56,7 @@ export async function runSteps(steps: readonly Step[], base: Omit<StepContext, '
 export async function runFailover(platform: Platform, options: FailoverOptions, io: RunIo): Promise<RunResult> {
   const pair = resolvePair(platform, options);
   const workload = workloadOf(options, pair.primary);
-  const steps = { promote: promotionSteps, fence: fenceSteps, failback: failbackSteps }[options.action](workload, pair);
+  const steps = { promote: promotionSteps, fence: fenceSteps, failback: failbackSteps }[options.action](workload, pair, workloadOf(options, pair.standby));
   const title = {
     promote: `Promote ${pair.standby.name} (standby of ${pair.primary.name})${options.drill ? ' — DRILL' : ''}`,
     fence: `Fence ${pair.primary.name} while ${pair.standby.name} serves`,

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 
 export interface Response {
   readonly stdout?: unknown;
@@ -45,7 +46,7 @@ export interface FakeRun {
 }
 
 /** Runs the real CLI (tsx) with recording fakes of aws and kubectl first on PATH. */
-export async function runWithFakes(argv: readonly string[], rules: readonly Rule[]): Promise<FakeRun> {
+export async function runWithFakes(argv: readonly string[], rules: readonly Rule[], clustersDir = GENERATED_CLUSTERS): Promise<FakeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'failover-test-'));
   const bin = join(dir, 'bin');
   const fake = resolve(__dirname, 'fake-cli.mjs');
@@ -60,7 +61,7 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
   // A copy of the platform-config module fail-back rewrites: the run never edits the repository.
   const archivesFile = join(dir, 'database-archives.ts');
   copyFileSync(resolve(REPO_ROOT, 'packages/platform-config/src/database-archives.ts'), archivesFile);
-  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', GENERATED_CLUSTERS, '--archives-file', archivesFile, '--run-id', 'r1'];
+  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', clustersDir, '--archives-file', archivesFile, '--run-id', 'r1'];
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
     let stdout = '';
@@ -80,6 +81,24 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
         })
     : [];
   return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile };
+}
+
+/**
+ * The generated clusters/ with dr's database as an ordinary (initdb) cluster instead of Git's
+ * replica cluster: a standby whose promotion must restore from the archive.
+ */
+export function clustersWithInitdbStandby(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'failover-clusters-'));
+  cpSync(GENERATED_CLUSTERS, dir, { recursive: true });
+  const file = join(dir, 'dr', 'apps', 'postgres.yaml');
+  const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as { kind?: string; spec?: Record<string, unknown> });
+  for (const doc of docs.filter((d) => d?.kind === 'Cluster')) {
+    delete doc.spec!.replica;
+    delete doc.spec!.externalClusters;
+    doc.spec!.bootstrap = { initdb: { database: 'app', owner: 'app' } };
+  }
+  writeFileSync(file, docs.map((d) => `---\n${stringify(d)}`).join(''));
+  return dir;
 }
 
 export interface FakeIngress {

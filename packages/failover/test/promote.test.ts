@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { runWithFakes, startIngress } from './harness';
+import { clustersWithInitdbStandby, runWithFakes, startIngress } from './harness';
 import { archive, asgs, DR_ASGS, DR_NLB, primaryUpsertCall, REPLICA_BUCKET, scenario } from './scenario';
 
 const FAST = ['--poll-seconds', '0', '--probe-attempts', '3'];
@@ -38,10 +38,41 @@ const preflight = [
   'aws route53 get-health-check-status --health-check-id hc-production --output json',
 ];
 
+const INITDB_STANDBY = clustersWithInitdbStandby();
+
 describe('promote --standby dr', () => {
-  it('runs every step in order with exactly these calls and measures each', async () => {
+  it('promotes Git\'s replica cluster in place: no delete, no restore, a new archive server name', async () => {
     const web = await ingress();
-    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint }));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const promote = [
+      `kubectl ${ctx} get clusters.postgresql.cnpg.io orders -n data -o json`,
+      `kubectl ${ctx} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
+      `kubectl ${ctx} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
+      `kubectl ${ctx} patch clusters.postgresql.cnpg.io orders -n data --type merge -p {"spec":{"replica":{"enabled":false},"backup":{"barmanObjectStore":{"serverName":"orders-r1"}}}} --field-manager=platform-failover`,
+      `kubectl ${ctx} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
+    ];
+    const start = run.calls.indexOf(promote[0]!);
+    expect(run.calls.slice(start, start + promote.length)).toEqual(promote);
+    expect(run.calls.filter((c) => / (delete|apply) /.test(c))).toEqual([]);
+    const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
+    expect(journal.steps.map((s: { step: string }) => s.step)).toContain('promote-database');
+    // The promoted database proved writable through the app before DNS moved.
+    expect(web.orders).toEqual(['failover-check-r1-promote']);
+    expect(run.calls.indexOf(OPEN[0]!)).toBeGreaterThan(run.calls.findIndex((c) => c.includes('rollout status deployment/web')));
+  });
+
+  it('stops at promote-database when the promoted cluster never becomes Ready, before DNS moves', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', databaseWait: { stderr: 'error: timed out waiting for the condition on clusters/orders\n', code: 1 } }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step promote-database: data/orders on dr did not become Ready after promotion:');
+    expect(run.stdout).toContain('not started: verify-app, open-standby, dns-report');
+  });
+
+  it('restores a standby that runs an ordinary cluster: every step in order with exactly these calls', async () => {
+    const web = await ingress();
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }), INITDB_STANDBY);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const manifest = join(run.outDir, 'dr-orders-recovery.yaml');
@@ -116,7 +147,7 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain(
       'FAILED at step preflight: Route 53 sees production as healthy (8/8 checkers succeed); refusing to promote dr (pass --force if its app or database is broken although the check passes, --drill for a game day)',
     );
-    expect(run.stdout).toContain('not started: archive-freshness, mark-promoted, fence-primary, scale-workers, nodes-ready, restore-database, verify-app, open-standby, dns-report');
+    expect(run.stdout).toContain('not started: archive-freshness, mark-promoted, fence-primary, scale-workers, nodes-ready, promote-database, verify-app, open-standby, dns-report');
     expect(run.calls).toEqual(preflight);
   });
 
@@ -191,7 +222,7 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain(
       'half-done in scale-workers: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-a --min-size 2 --desired-capacity 2 ;',
     );
-    expect(run.stdout).toContain('not started: nodes-ready, restore-database, verify-app, open-standby, dns-report');
+    expect(run.stdout).toContain('not started: nodes-ready, promote-database, verify-app, open-standby, dns-report');
     // Order, not a poll count: how many polls fit in 1 s depends on the machine's load.
     const updates = DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`);
     const head = [...preflight, `kubectl ${ctx} get --raw=/readyz`, FRESHNESS, MARK, FENCE, describeAsgs, ...updates];
@@ -220,6 +251,7 @@ describe('promote --standby dr', () => {
     const run = await runWithFakes(
       ['promote', '--standby', 'dr', '--replace-database', ...FAST],
       scenario({ ingress: '127.0.0.1:9', databaseWait: { stderr: 'error: timed out waiting for the condition on clusters/orders\n', code: 1 } }),
+      INITDB_STANDBY,
     );
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step restore-database: data/orders on dr did not become Ready:');
@@ -230,7 +262,7 @@ describe('promote --standby dr', () => {
   });
 
   it('will not replace the standby database without --replace-database', async () => {
-    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9' }));
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9' }), INITDB_STANDBY);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
       'FAILED at step restore-database: dr already runs PostgreSQL cluster data/orders; the restore replaces it. Check it holds nothing you need, then re-run with --replace-database',
@@ -240,7 +272,7 @@ describe('promote --standby dr', () => {
 
   it('stops at verify-app when the ingress does not answer, after a bounded number of probes', async () => {
     const web = await ingress(503);
-    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }), INITDB_STANDBY);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`FAILED at step verify-app: http://${web.endpoint}/ (Host: app.hakube.example.com) did not answer 2xx/3xx in 3 attempts; last: HTTP 503`);
     expect(web.hosts).toHaveLength(3);
@@ -248,7 +280,7 @@ describe('promote --standby dr', () => {
 
   it('--dry-run issues no mutating call and says what it would run', async () => {
     const web = await ingress();
-    const run = await runWithFakes(['promote', '--standby', 'dr', '--dry-run', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }));
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--dry-run', '--replace-database', ...FAST], scenario({ ingress: web.endpoint }), INITDB_STANDBY);
     expect(run.code).toBe(0);
     expect(run.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check|change-resource-record-sets) /.test(c))).toEqual([]);
     expect(run.stdout).toContain(`would run: ${FENCE}`);

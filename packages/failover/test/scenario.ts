@@ -134,6 +134,7 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
+    { tool: 'kubectl', match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json', responses: [{ stdout: { spec: { replica: { enabled: true, source: 'primary-archive' } } } }] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },
     { tool: 'kubectl', match: 'get kustomizations.kustomize.toolkit.fluxcd.io apps', responses: [{ stdout: 'kustomization.kustomize.toolkit.fluxcd.io/apps\n' }] },
     { tool: 'kubectl', match: '^--context \\S+ wait clusters', responses: [p.databaseWait ?? { stdout: 'cluster.postgresql.cnpg.io/orders condition met\n' }] },

@@ -1,6 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is read field by field */
 import { APP_HEALTH_CHECK_PATH, defaultPlatform, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
-import { parseAllDocuments } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Ajv from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { synthClusterTree } from '../src';
 
@@ -40,5 +43,41 @@ describe('PostgreSQL for regional failover', () => {
     expect(ingress.spec.rules[1].host).toBe(platform.names.appHostname);
     expect(ingress.spec.rules[1].http.paths[0]).toMatchObject({ path: ORDERS_API.path, pathType: 'Prefix' });
     expect(find(objs, 'Service', ORDERS_API.name).spec.ports).toContainEqual({ name: 'admin', port: 3001, targetPort: 3001 });
+  });
+});
+
+describe('the standby database is a replica cluster of its primary', () => {
+  const dr = find(objects('dr'), 'Cluster');
+  const names = platform.namesOf('production');
+
+  it('bootstraps from and keeps replaying the primary archive as replicated into its region, read-only', () => {
+    expect(dr.spec.replica).toEqual({ enabled: true, source: 'primary-archive' });
+    expect(dr.spec.bootstrap).toEqual({ recovery: { source: 'primary-archive', database: 'app', owner: 'app' } });
+    expect(dr.spec.externalClusters).toEqual([
+      {
+        name: 'primary-archive',
+        barmanObjectStore: expect.objectContaining({
+          destinationPath: `s3://${names.appBackupReplicaBucket}/postgres/orders`,
+          // The server name Git records for the primary (fail-back rewrites it).
+          serverName: 'orders',
+          endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
+        }),
+      },
+    ]);
+    // No empty writable initdb copy on the pilot light.
+    expect(dr.spec.bootstrap.initdb).toBeUndefined();
+  });
+
+  it('the primary stays an initdb cluster', () => {
+    const production = find(objects('production'), 'Cluster');
+    expect(production.spec.replica).toBeUndefined();
+    expect(production.spec.externalClusters).toBeUndefined();
+  });
+
+  it('is valid against the CloudNativePG 1.30 CRD', () => {
+    const crd = parse(readFileSync(resolve(__dirname, '../crds/postgresql.cnpg.io_clusters.yaml'), 'utf8'));
+    const schema = crd.spec.versions.find((v: { name: string }) => v.name === 'v1').schema.openAPIV3Schema;
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    for (const cluster of [dr, find(objects('production'), 'Cluster')]) expect(validate(cluster), JSON.stringify(validate.errors)).toBe(true);
   });
 });

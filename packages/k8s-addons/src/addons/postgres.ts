@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
 import {
   Cluster,
+  type ClusterSpec,
   ClusterSpecBackupBarmanObjectStoreDataCompression,
   ClusterSpecBackupBarmanObjectStoreWalCompression,
   ClusterSpecPostgresqlSynchronousMethod,
@@ -49,6 +50,8 @@ const API_PORT = 3000;
 const ADMIN_PORT = 3001;
 /** The role anonymous API requests run as: read and insert orders, nothing else. */
 const API_ROLE = 'web_anon';
+/** A standby's `externalClusters` entry: its primary's archive, replicated into the standby's region. */
+export const PRIMARY_ARCHIVE = 'primary-archive';
 
 /**
  * A 3-instance PostgreSQL cluster (CloudNativePG): instances pinned to different zones by a
@@ -115,21 +118,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         storage: { storageClass: GP3_STORAGE_CLASS, size: props.storage },
         walStorage: { storageClass: GP3_STORAGE_CLASS, size: props.walStorage },
         affinity: { enablePodAntiAffinity: true, topologyKey: ZONE_KEY, podAntiAffinityType: 'required' },
-        // Only a new cluster runs this; a restored one brings the table with its data.
-        bootstrap: {
-          initdb: {
-            database: 'app',
-            owner: 'app',
-            postInitApplicationSql: [
-              `CREATE TABLE ${ORDERS_API.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
-              `ALTER TABLE ${ORDERS_API.table} OWNER TO app`,
-              `CREATE ROLE ${API_ROLE} NOLOGIN`,
-              `GRANT USAGE ON SCHEMA public TO ${API_ROLE}`,
-              `GRANT SELECT, INSERT ON ${ORDERS_API.table} TO ${API_ROLE}`,
-              `GRANT ${API_ROLE} TO app`,
-            ],
-          },
-        },
+        ...this.origin(props, ctx),
         backup: {
           retentionPolicy: props.retentionPolicy,
           barmanObjectStore: {
@@ -156,6 +145,56 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
       },
     });
     this.ordersApi(chart, props, ctx);
+  }
+
+  /**
+   * How the database comes to be. A primary (or a cluster in no pair) starts empty (`initdb`,
+   * which creates the orders table). A standby is a CloudNativePG replica cluster of its
+   * primary: it bootstraps from the primary's archive as replicated into the standby's region
+   * (the server name Git records) and keeps replaying it, read-only, so it never holds a
+   * writable empty copy and a promotion is `spec.replica.enabled: false`, not a restore.
+   */
+  private origin(props: PostgresProps, ctx: AddOnContext): Pick<ClusterSpec, 'bootstrap' | 'replica' | 'externalClusters'> {
+    const pair = ctx.platform.failoverRoleOf(ctx.cluster);
+    const replica = pair?.role === 'standby' ? ctx.platform.namesOf(pair.primary).appBackupReplicaBucket : undefined;
+    if (!pair || pair.role !== 'standby' || !replica) {
+      return {
+        bootstrap: {
+          initdb: {
+            database: 'app',
+            owner: 'app',
+            // Only a new cluster runs this; a restored or promoted one brings the table with its data.
+            postInitApplicationSql: [
+              `CREATE TABLE ${ORDERS_API.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+              `ALTER TABLE ${ORDERS_API.table} OWNER TO app`,
+              `CREATE ROLE ${API_ROLE} NOLOGIN`,
+              `GRANT USAGE ON SCHEMA public TO ${API_ROLE}`,
+              `GRANT SELECT, INSERT ON ${ORDERS_API.table} TO ${API_ROLE}`,
+              `GRANT ${API_ROLE} TO app`,
+            ],
+          },
+        },
+      };
+    }
+    const credentials = ctx.names.appBackupCredentials;
+    const credential = (key: string) => ({ name: credentials.secretName, key });
+    return {
+      bootstrap: { recovery: { source: PRIMARY_ARCHIVE, database: 'app', owner: 'app' } },
+      replica: { enabled: true, source: PRIMARY_ARCHIVE },
+      externalClusters: [
+        {
+          name: PRIMARY_ARCHIVE,
+          barmanObjectStore: {
+            // The primary's destinationPath with the replica bucket: replication keeps the keys.
+            destinationPath: `s3://${replica}/${credentials.bucketPrefix}${props.name}`,
+            serverName: archiveServerName(pair.primary.name, props.name),
+            endpointUrl: `https://s3.${ctx.cluster.region}.amazonaws.com`,
+            s3Credentials: { accessKeyId: credential(credentials.keys.accessKeyId), secretAccessKey: credential(credentials.keys.secretAccessKey) },
+            wal: { maxParallel: 8 },
+          },
+        },
+      ],
+    };
   }
 
   /**
