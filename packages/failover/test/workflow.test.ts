@@ -38,13 +38,13 @@ describe('region-failover workflow', () => {
     expect(Object.keys(workflow.on.workflow_dispatch.inputs)).toEqual(expect.arrayContaining(['confirm', 'accept_data_loss_after']));
   });
 
-  it('grants nothing at the top; the job OIDC, and write only to propose the archive name after fail-back, in the apply environment', () => {
+  it('grants nothing at the top and only OIDC + read to the job, in the apply environment; fail-back hands the archive name on as an artifact', () => {
     expect(workflow.permissions).toEqual({});
-    expect(job.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', 'id-token': 'write' });
+    expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(job.environment).toBe('production');
-    const propose = job.steps.find((s) => s.name === 'propose the archive server name')!;
-    expect(propose.run).toBe('packages/failover/scripts/propose-archive-name.sh');
-    expect((propose as { if?: string }).if).toBe("inputs.action == 'failback' && !inputs.dry_run");
+    const keep = job.steps.find((s) => s.name === 'keep the archive server name for the pull request') as Step & { if?: string; with?: Record<string, string> };
+    expect(keep.if).toBe("inputs.action == 'failback' && !inputs.dry_run");
+    expect(keep.with).toMatchObject({ name: 'database-archives', path: 'packages/platform-config/src/database-archives.ts' });
   });
 
   it('the scheduled fence passes actionlint, runs every primary and treats exit 3 (nothing to fence yet) as success', async () => {
