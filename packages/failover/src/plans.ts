@@ -107,7 +107,7 @@ export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: 
 
 /** While the standby serves: the returned primary stops taking writes, is backed up, then hibernated. */
 export function fenceSteps(workload: Workload, _pair: Pair, _standbyDatabase: Workload): Step[] {
-  return [new FencePreflight(), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
+  return [new FencePreflight(workload), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
 }
 
 export function failbackSteps(workload: Workload, pair: Pair, _standbyDatabase: Workload): Step[] {

@@ -19,6 +19,7 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
       'aws sts get-caller-identity --region ap-northeast-1 --output json',
       `aws ssm get-parameter --region ap-northeast-1 --name ${marker} --query Parameter.Value --output text`,
       `${prod} get --raw=/readyz`,
+      `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o json`,
       `${prod} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
       `${prod} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
       `${prod} patch deployment orders-api -n data --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
@@ -58,6 +59,14 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
     const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', extra: [down] }));
     expect(run.code).toBe(3);
     expect(run.stdout).toContain("nothing to fence yet: production's API does not answer yet");
+    expect(run.calls.filter((c) => / (patch|apply|annotate) /.test(c))).toEqual([]);
+  });
+
+  it('exits 3 once the database is hibernated: the schedule does not back it up again every 10 minutes', async () => {
+    const hibernated = { stdout: { metadata: { name: 'orders', annotations: { 'cnpg.io/hibernation': 'on' } } } };
+    const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', primaryDatabase: hibernated }));
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain("nothing to fence yet: production's data/orders is hibernated: fenced by an earlier run");
     expect(run.calls.filter((c) => / (patch|apply|annotate) /.test(c))).toEqual([]);
   });
 });

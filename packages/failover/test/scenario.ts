@@ -86,6 +86,8 @@ export interface ScenarioProps {
   readonly replica?: readonly S3Object[];
   /** Objects in dr's own bucket. @default none */
   readonly drBucket?: readonly S3Object[];
+  /** production's `data/orders` as `kubectl get -o json` shows it (fence). @default running, not hibernated */
+  readonly primaryDatabase?: Response;
   /** `kubectl get backups -l …purpose=fenced` on production. @default one completed fenced backup of orders */
   readonly fencedBackups?: Response;
   readonly extra?: readonly Rule[];
@@ -134,6 +136,7 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
+    { tool: 'kubectl', match: '^--context production get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o json', responses: [p.primaryDatabase ?? { stdout: { metadata: { name: 'orders', annotations: {} } } }] },
     { tool: 'kubectl', match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json', responses: [{ stdout: { spec: { replica: { enabled: true, source: 'primary-archive' } } } }] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },
     { tool: 'kubectl', match: 'get kustomizations.kustomize.toolkit.fluxcd.io apps', responses: [{ stdout: 'kustomization.kustomize.toolkit.fluxcd.io/apps\n' }] },

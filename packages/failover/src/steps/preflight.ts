@@ -1,5 +1,7 @@
 import { CommandError } from '../commands';
-import { kube } from '../private/kube';
+import type { Workload } from '../database';
+import { CNPG_CLUSTERS, kube } from '../private/kube';
+import { HIBERNATION_ANNOTATION } from './fence-returned-primary';
 import { describeHealth, findFailoverRecords, healthCheckStatus, type FailoverRecords } from '../route53';
 import { StepError, type Step, type StepContext } from '../step';
 
@@ -58,12 +60,15 @@ export class PromotionPreflight implements Step {
 }
 
 /**
- * Fence only a primary whose standby is promoted (fencing a serving primary is an outage) and
- * whose API answers again (a scheduled run retries until it does).
+ * Fence only a primary whose standby is promoted (fencing a serving primary is an outage),
+ * whose API answers again (a scheduled run retries until it does) and whose database is not
+ * hibernated already (fenced by an earlier run: a hibernated cluster cannot be backed up again).
  */
 export class FencePreflight implements Step {
   readonly name = 'preflight';
-  readonly verifies = "the standby's promoted marker exists; the primary's API answers again";
+  readonly verifies = "the standby's promoted marker exists; the primary's API answers again; its database is not hibernated yet";
+
+  constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
     await identity(ctx, ctx.standby.region);
@@ -77,6 +82,13 @@ export class FencePreflight implements Step {
       ctx.facts.notDue = `${ctx.primary.name}'s API does not answer yet`;
       throw error;
     });
+    const { namespace, database } = this.workload;
+    const live = (await ctx.cli.read('kubectl', kube(ctx.primary, 'get', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '-o', 'json'))).trim();
+    const annotations = live ? ((JSON.parse(live) as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {}) : {};
+    if (annotations[HIBERNATION_ANNOTATION] === 'on') {
+      ctx.facts.notDue = `${ctx.primary.name}'s ${namespace}/${database} is hibernated: fenced by an earlier run`;
+      throw new StepError(`${ctx.primary.name}'s ${namespace}/${database} is already hibernated (${HIBERNATION_ANNOTATION}=on); nothing more to fence`);
+    }
   }
 }
 
