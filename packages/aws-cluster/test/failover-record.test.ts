@@ -1,4 +1,4 @@
-import { INGRESS_HEALTH_CHECK_PATH, LOAD_BALANCER_ALIAS_TTL_SECONDS } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, LOAD_BALANCER_ALIAS_TTL_SECONDS, UNPROMOTED_HEALTH_CHECK_PATH } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { FailoverHealthCheck, FailoverRecord } from '../src';
 import { bareStack, clusterInput, platform, synthCluster, type Attributes, type Synth } from './support';
@@ -31,7 +31,9 @@ describe('regional failover records', () => {
       alias: { name: `\${aws_lb.${lb}.dns_name}`, zone_id: `\${aws_lb.${lb}.zone_id}`, evaluate_target_health: true },
     });
     expect(record.ttl).toBeUndefined();
-    expect(check).toMatchObject({ type: 'HTTP', fqdn: `\${aws_lb.${lb}.dns_name}`, port: 80, resource_path: INGRESS_HEALTH_CHECK_PATH });
+    // The primary is checked through its database-backed app; the standby's check fails until promotion.
+    const path = role === 'PRIMARY' ? APP_HEALTH_CHECK_PATH : UNPROMOTED_HEALTH_CHECK_PATH;
+    expect(check).toMatchObject({ type: 'HTTP', fqdn: `\${aws_lb.${lb}.dns_name}`, port: 80, resource_path: path });
     return check;
   };
 
@@ -39,9 +41,9 @@ describe('regional failover records', () => {
     expectHalf('production', 'PRIMARY');
   });
 
-  it("leaves the PRIMARY check's path to packages/failover's fence (an apply must not unfence it), and only that field", () => {
+  it("leaves both checks' paths to packages/failover (an apply must neither unfence the primary nor close a promoted standby), and only that field", () => {
     expect(pair('production').checks[0]![1].lifecycle).toEqual({ ignore_changes: ['resource_path'] });
-    expect(pair('dr').checks[0]![1].lifecycle).toBeUndefined();
+    expect(pair('dr').checks[0]![1].lifecycle).toEqual({ ignore_changes: ['resource_path'] });
   });
 
   it('makes dr, the cluster production names as standby, the SECONDARY', () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findWorkload, gitArchiveFolder, rebaseDestination, renderFinalBackup, renderRecoveryCluster } from './database';
+import { findWorkload, gitArchiveFolder, rebaseDestination, renderBackup, renderRecoveryCluster } from './database';
 
 const CRDS = resolve(__dirname, '../../k8s-addons/crds');
 /** What apps/gitops generated for the primary (the script's real input). */
@@ -60,14 +60,14 @@ describe('rendered objects', () => {
     const validate = crdValidator('postgresql.cnpg.io_clusters.yaml');
     expect(validate(cluster), JSON.stringify(validate.errors)).toBe(true);
     expect(namespace).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'data' } });
-    expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'origin' } });
+    expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'origin', database: 'app', owner: 'app' } });
     expect(cluster.spec).toMatchObject({ instances: 3, affinity: { podAntiAffinityType: 'required', topologyKey: 'topology.kubernetes.io/zone' }, storage: { size: '20Gi', storageClass: 'gp3' } });
     expect((cluster.spec.backup as { barmanObjectStore: unknown }).barmanObjectStore).toMatchObject({ destinationPath: 's3://own/postgres/orders', serverName: 'orders-r1' });
   });
 
   it('is a valid CNPG Backup', () => {
     const validate = crdValidator('postgresql.cnpg.io_backups.yaml');
-    const backup = renderFinalBackup(workload, 'r1');
+    const backup = renderBackup(workload, 'failback', 'r1');
     expect(validate(backup), JSON.stringify(validate.errors)).toBe(true);
     expect(backup).toMatchObject({ metadata: { name: 'orders-failback-r1', namespace: 'data' }, spec: { cluster: { name: 'orders' }, method: 'barmanObjectStore' } });
   });

@@ -10,7 +10,7 @@ export const DEFAULT_WORKLOAD = { namespace: 'data', database: 'orders', appName
 
 const CNPG_API = 'postgresql.cnpg.io/v1';
 /** Spec fields carried from the primary's definition to the restored cluster (placement, size, tuning). */
-const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy'];
+const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy', 'primaryUpdateMethod'];
 
 type Obj = Record<string, unknown>;
 
@@ -31,6 +31,8 @@ export interface Workload {
   /** The sample app's Deployment (served through the ingress). */
   readonly appNamespace: string;
   readonly deployment: string;
+  /** Every Deployment of the `apps/` layer (namespace/name order): what fencing scales to zero. */
+  readonly apps: readonly { readonly namespace: string; readonly name: string }[];
   /** The primary's CNPG Cluster spec, as generated (empty when defaults are used). */
   readonly databaseSpec: Obj;
   /** Where the primary archives base backups and WAL, as generated. */
@@ -74,8 +76,15 @@ const first = (objects: Obj[]) => objects.sort((a, b) => key(a).localeCompare(ke
  */
 export function findWorkload(clusterDir: string): Workload {
   const db = first(objectsIn(clusterDir).filter((o) => o.apiVersion === CNPG_API && o.kind === 'Cluster'));
-  const app = first(objectsIn(join(clusterDir, 'apps')).filter((o) => o.apiVersion === 'apps/v1' && o.kind === 'Deployment'));
-  const appNames = { appNamespace: app ? (meta(app).namespace ?? 'default') : DEFAULT_WORKLOAD.appNamespace, deployment: app ? (meta(app).name ?? '') : DEFAULT_WORKLOAD.deployment };
+  const deployments = objectsIn(join(clusterDir, 'apps'))
+    .filter((o) => o.apiVersion === 'apps/v1' && o.kind === 'Deployment')
+    .sort((a, b) => key(a).localeCompare(key(b)));
+  const app = deployments.find((d) => meta(d).namespace !== (meta(db ?? {}).namespace ?? DEFAULT_WORKLOAD.namespace)) ?? deployments[0];
+  const appNames = {
+    appNamespace: app ? (meta(app).namespace ?? 'default') : DEFAULT_WORKLOAD.appNamespace,
+    deployment: app ? (meta(app).name ?? '') : DEFAULT_WORKLOAD.deployment,
+    apps: deployments.length > 0 ? deployments.map((d) => ({ namespace: meta(d).namespace ?? 'default', name: meta(d).name ?? '' })) : [{ namespace: DEFAULT_WORKLOAD.appNamespace, name: DEFAULT_WORKLOAD.deployment }],
+  };
   if (!db) return { namespace: DEFAULT_WORKLOAD.namespace, database: DEFAULT_WORKLOAD.database, ...appNames, databaseSpec: {}, origin: 'defaults' };
   const spec = (db.spec ?? {}) as Obj;
   const backup = spec.backup as { barmanObjectStore?: BarmanStore; retentionPolicy?: string } | undefined;
@@ -143,7 +152,8 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
         storage: { size: '10Gi' },
         affinity: { enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'preferred' },
         ...carried,
-        bootstrap: { recovery: { source: 'origin' } },
+        // A new `<name>-app` Secret for the owner, which the orders API reads.
+        bootstrap: { recovery: { source: 'origin', database: 'app', owner: 'app' } },
         externalClusters: [
           {
             name: 'origin',
@@ -172,17 +182,23 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
   ];
 }
 
-/** An on-demand backup of the running database (the last data before fail-back). */
-export function renderFinalBackup(workload: Pick<Workload, 'namespace' | 'database'>, runId: string): Obj {
+/**
+ * An on-demand backup of the running database: `failback` (the standby's last data before
+ * fail-back) or `fenced` (a returned primary's data, split-brain writes included, before
+ * anything replaces it). The `purpose` label lets fail-back find the fenced one.
+ */
+export function renderBackup(workload: Pick<Workload, 'namespace' | 'database'>, purpose: BackupPurpose, runId: string): Obj {
   return {
     apiVersion: CNPG_API,
     kind: 'Backup',
-    metadata: { name: finalBackupName(workload, runId), namespace: workload.namespace, labels: { 'app.kubernetes.io/managed-by': 'platform-failover' } },
+    metadata: { name: backupName(workload, purpose, runId), namespace: workload.namespace, labels: { 'app.kubernetes.io/managed-by': 'platform-failover', [BACKUP_PURPOSE_LABEL]: purpose } },
     spec: { cluster: { name: workload.database }, method: 'barmanObjectStore' },
   };
 }
 
-export const finalBackupName = (workload: Pick<Workload, 'database'>, runId: string) => `${workload.database}-failback-${runId}`;
+export type BackupPurpose = 'failback' | 'fenced';
+export const BACKUP_PURPOSE_LABEL = 'failover.platform.io/purpose';
+export const backupName = (workload: Pick<Workload, 'database'>, purpose: BackupPurpose, runId: string) => `${workload.database}-${purpose}-${runId}`;
 
 /** Credentials for barman-cloud: the generated ones, else the node's IAM role. */
 export function sourceCredentials(workload: Workload): Obj {

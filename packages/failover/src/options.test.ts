@@ -4,14 +4,18 @@ import { defaultRunId, parseOptions } from './options';
 describe('parseOptions', () => {
   it('fills documented defaults', () => {
     const o = parseOptions(['promote', '--standby', 'dr'], '/repo', new Date('2026-01-02T03:04:05.678Z'));
-    expect(o).toMatchObject({ action: 'promote', standby: 'dr', dryRun: false, force: false, replaceDatabase: false, runId: '20260102t030405', clustersDir: '/repo/clusters', pollSeconds: 15, probeAttempts: 20, probePath: '/', fluxKustomization: 'apps' });
+    expect(o).toMatchObject({ action: 'promote', standby: 'dr', dryRun: false, force: false, drill: false, archivesFile: '/repo/packages/platform-config/src/database-archives.ts', replaceDatabase: false, runId: '20260102t030405', clustersDir: '/repo/clusters', pollSeconds: 15, probeAttempts: 20, probePath: '/', fluxKustomization: 'apps' });
     expect(o.timeouts).toEqual({ asgSeconds: 900, nodesSeconds: 600, databaseSeconds: 1800, appSeconds: 600, dnsSeconds: 300 });
   });
 
   it.each([
-    [['failover'], 'unknown action "failover"; expected promote or failback'],
+    [['failover'], 'unknown action "failover"; expected promote, fence or failback'],
     [['failback'], 'failback needs --primary <cluster>'],
-    [['failback', '--primary', 'production', '--force'], '--force only applies to promote (fail-back never overrides health)'],
+    [['fence'], 'fence needs --primary <cluster>'],
+    [['failback', '--primary', 'production', '--force'], '--force only applies to promote (failback never overrides health or data checks)'],
+    [['fence', '--primary', 'production', '--drill'], '--drill only applies to promote (fence never overrides health or data checks)'],
+    [['promote', '--standby', 'dr', '--force', '--drill'], '--force and --drill exclude each other: --force fails over a broken primary, --drill never touches it'],
+    [['promote', '--standby', 'dr', '--accept-data-loss-after', 'yes'], '--accept-data-loss-after: got "yes"; expected the newest WAL time the refusal printed, e.g. 2026-01-01T12:00:00Z'],
     [['promote', '--standby', 'dr', '--run-id', 'Bad_Id'], '--run-id: got "Bad_Id"; expected 1-24 lowercase letters, digits or "-" (it becomes part of Kubernetes names)'],
     [['promote', '--standby', 'dr', '--asg-timeout', '0'], '--asg-timeout: got "0"; expected a positive number'],
     [['promote', '--standby', 'dr', '--poll-seconds=-1'], '--poll-seconds: got "-1"; expected a non-negative number'],

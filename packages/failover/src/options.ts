@@ -2,18 +2,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export type FailoverAction = 'promote' | 'failback';
+/**
+ * promote: the standby takes over; fence: the returned primary is stopped and backed up while the
+ * standby serves; failback: the primary takes over again.
+ */
+export type FailoverAction = 'promote' | 'fence' | 'failback';
 
 export interface FailoverOptions {
   readonly action: FailoverAction;
-  /** promote: the standby to promote; failback: derived from the primary's `failover.standbyCluster`. */
+  /** promote: the standby to promote; fence, failback: derived from the primary's `failover.standbyCluster`. */
   readonly standby?: string;
-  /** failback: the cluster to return to; promote: derived (the cluster whose standby is `standby`). */
+  /** fence, failback: the primary; promote: derived (the cluster whose standby is `standby`). */
   readonly primary?: string;
   /** Print mutating calls instead of running them. @default false */
   readonly dryRun: boolean;
-  /** Promote although Route 53 still sees the primary healthy (game days). @default false */
+  /**
+   * Promote although Route 53 sees the primary healthy: its load balancer answers but its app or
+   * database is broken. Fences the primary and moves DNS like any promotion. @default false
+   */
   readonly force: boolean;
+  /**
+   * Game day: restore and verify the standby whatever the primary's health, but never fence the
+   * primary nor open the standby's DNS (users stay on the primary). @default false
+   */
+  readonly drill: boolean;
+  /**
+   * Promote from an archive older than the staleness bound: the newest WAL object's LastModified
+   * (ISO 8601, to the second) exactly as the refusal printed it, so the operator states the
+   * point after which writes are lost. @default - none: a stale archive is refused
+   */
+  readonly acceptDataLossAfter?: string;
+  /** Where fail-back records the restored database's archive server name (committed by the workflow). @default `<repo>/packages/platform-config/src/database-archives.ts` */
+  readonly archivesFile: string;
   /** Delete an existing PostgreSQL cluster of the same name on the restore target first. @default false */
   readonly replaceDatabase: boolean;
   /** Names the restored database's new backup folder and the final backup. @default UTC time, e.g. 20260101t120000 */
@@ -47,11 +67,12 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage:
-  failover pair (promote --standby <cluster> | failback --primary <cluster>)   names for the workflow
-  failover promote  --standby <cluster> [--dry-run] [--force] [--replace-database] [options]
+  failover pair (promote --standby <cluster> | fence --primary <cluster> | failback --primary <cluster>)   names for the workflow
+  failover promote  --standby <cluster> [--dry-run] [--force | --drill] [--replace-database] [--accept-data-loss-after <time>] [options]
+  failover fence    --primary <cluster> [--dry-run] [options]
   failover failback --primary <cluster> [--dry-run] [--replace-database] [options]
 options:
-  --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --poll-seconds <n>
+  --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --archives-file <file>  --poll-seconds <n>
   --asg-timeout <s>  --nodes-timeout <s>  --db-timeout <s>  --app-timeout <s>  --dns-timeout <s>
   --probe-attempts <n>  --probe-path <path>  --flux-kustomization <name>`;
 
@@ -71,7 +92,7 @@ export function defaultRunId(date: Date): string {
 
 export function parseOptions(argv: readonly string[], repoRoot: string, date = new Date()): FailoverOptions {
   const [action, ...rest] = argv;
-  if (action !== 'promote' && action !== 'failback') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected promote or failback\n${USAGE}`);
+  if (action !== 'promote' && action !== 'fence' && action !== 'failback') throw new UsageError(`unknown action ${JSON.stringify(action ?? '')}; expected promote, fence or failback\n${USAGE}`);
   let values;
   try {
     ({ values } = parseArgs({
@@ -83,6 +104,9 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
         primary: { type: 'string' },
         'dry-run': { type: 'boolean' },
         force: { type: 'boolean' },
+        drill: { type: 'boolean' },
+        'accept-data-loss-after': { type: 'string' },
+        'archives-file': { type: 'string' },
         'replace-database': { type: 'boolean' },
         'run-id': { type: 'string' },
         'out-dir': { type: 'string' },
@@ -102,8 +126,15 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }
   if (action === 'promote' && !values.standby) throw new UsageError(`promote needs --standby <cluster>\n${USAGE}`);
-  if (action === 'failback' && !values.primary) throw new UsageError(`failback needs --primary <cluster>\n${USAGE}`);
-  if (action === 'failback' && values.force) throw new UsageError('--force only applies to promote (fail-back never overrides health)');
+  if (action !== 'promote' && !values.primary) throw new UsageError(`${action} needs --primary <cluster>\n${USAGE}`);
+  for (const flag of ['force', 'drill', 'accept-data-loss-after'] as const) {
+    if (action !== 'promote' && values[flag] !== undefined) throw new UsageError(`--${flag} only applies to promote (${action} never overrides health or data checks)`);
+  }
+  if (values.force && values.drill) throw new UsageError('--force and --drill exclude each other: --force fails over a broken primary, --drill never touches it');
+  const acceptDataLossAfter = values['accept-data-loss-after'];
+  if (acceptDataLossAfter !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(acceptDataLossAfter)) {
+    throw new UsageError(`--accept-data-loss-after: got ${JSON.stringify(acceptDataLossAfter)}; expected the newest WAL time the refusal printed, e.g. 2026-01-01T12:00:00Z`);
+  }
   const runId = values['run-id'] ?? defaultRunId(date);
   if (!/^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/.test(runId)) {
     throw new UsageError(`--run-id: got ${JSON.stringify(runId)}; expected 1-24 lowercase letters, digits or "-" (it becomes part of Kubernetes names)`);
@@ -116,6 +147,9 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
     primary: values.primary,
     dryRun: values['dry-run'] ?? false,
     force: values.force ?? false,
+    drill: values.drill ?? false,
+    ...(acceptDataLossAfter ? { acceptDataLossAfter } : {}),
+    archivesFile: values['archives-file'] ?? join(repoRoot, 'packages/platform-config/src/database-archives.ts'),
     replaceDatabase: values['replace-database'] ?? false,
     runId,
     outDir: values['out-dir'] ?? join(tmpdir(), 'platform-failover', runId),

@@ -5,11 +5,15 @@ import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, t
 import { CNPG_CLUSTERS, kube } from './private/kube';
 import { ClearPromotedMarker, MarkPromoted } from './promotion-marker';
 import { StepError, type Step, type StepContext } from './step';
+import { ArchiveFreshness } from './steps/archive-freshness';
 import { DnsReport } from './steps/dns-report';
-import { FencePrimary, UnfencePrimary } from './steps/fence-primary';
-import { FenceStandbyApp, FinalBackup, RetireStandbyDatabase } from './steps/failback-steps';
+import { CloseStandby, OpenStandby } from './steps/dns-switch';
+import { FencePrimary } from './steps/fence-primary';
+import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
+import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
 import { NodesReady } from './steps/nodes-ready';
-import { FailbackPreflight, PromotionPreflight } from './steps/preflight';
+import { isReplicaCluster, PromoteReplica } from './steps/promote-replica';
+import { FailbackPreflight, FencePreflight, PromotionPreflight } from './steps/preflight';
 import { RestoreDatabase } from './steps/restore-database';
 import { ScaleWorkers } from './steps/scale-workers';
 import { VerifyApp } from './steps/verify-app';
@@ -76,31 +80,49 @@ function liveStandbySource(workload: Workload): (ctx: StepContext) => Promise<Re
   };
 }
 
-export function promotionSteps(workload: Workload, pair: Pair): Step[] {
+/**
+ * How the standby's database takes over: a replica cluster (Git's dr) is promoted in place; a
+ * standby that runs an ordinary cluster is replaced by a restore from the replicated archive.
+ */
+function takeOverDatabase(workload: Workload, pair: Pair, standbyDatabase: Workload): Step {
+  if (isReplicaCluster(standbyDatabase)) return new PromoteReplica(standbyDatabase);
+  return new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) });
+}
+
+export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: Workload): Step[] {
   const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
   return [
     new PromotionPreflight(),
+    new ArchiveFreshness(workload),
     new MarkPromoted(),
     new FencePrimary(),
     new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
     new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
-    new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) }),
+    takeOverDatabase(workload, pair, standbyDatabase),
     new VerifyApp({ side: 'standby', workload }),
+    new OpenStandby(),
     new DnsReport({ expect: 'standby' }),
   ];
 }
 
-export function failbackSteps(workload: Workload, pair: Pair): Step[] {
+/** While the standby serves: the returned primary stops taking writes, is backed up, then hibernated. */
+export function fenceSteps(workload: Workload, _pair: Pair, _standbyDatabase: Workload): Step[] {
+  return [new FencePreflight(workload), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
+}
+
+export function failbackSteps(workload: Workload, pair: Pair, _standbyDatabase: Workload): Step[] {
   const primaryMinimum = (_ctx: StepContext) =>
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
   return [
     new FailbackPreflight(),
     new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum }),
+    new FencePrimaryApps(workload),
     new FenceStandbyApp(workload),
     new FinalBackup(workload),
-    new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload) }),
+    new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload), requireFencedBackup: true }),
     new VerifyApp({ side: 'primary', workload }),
-    new UnfencePrimary(),
+    new RecordArchiveServerName(workload),
+    new CloseStandby(),
     new DnsReport({ expect: 'primary' }),
     new RetireStandbyDatabase(workload),
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
@@ -108,7 +130,7 @@ export function failbackSteps(workload: Workload, pair: Pair): Step[] {
   ];
 }
 
-/** The app as the primary's generated manifests define it. */
-export function workloadOf(options: FailoverOptions, primary: ClusterDefinition): Workload {
-  return findWorkload(join(options.clustersDir, primary.name));
+/** The database and apps as a cluster's generated manifests define them. */
+export function workloadOf(options: FailoverOptions, cluster: ClusterDefinition): Workload {
+  return findWorkload(join(options.clustersDir, cluster.name));
 }

@@ -37,11 +37,17 @@ describe('assertNotPromoted', () => {
     await expect(assertNotPromoted(platform, 'dr', reader(failure('An error occurred (AccessDeniedException)')))).rejects.toThrow(/AccessDeniedException/);
   });
 
-  it('makes no call for clusters that are not a standby', async () => {
-    for (const name of ['production', 'staging']) {
-      const cli = reader(new Error('must not be called'));
-      await assertNotPromoted(platform, name, cli);
-      expect(cli.calls).toEqual([]);
-    }
+  it("refuses the primary's stack too while its standby is promoted (the PRIMARY record leads to the standby), reading the standby's region", async () => {
+    const cli = reader('run r1: dr serves for production\n');
+    await expect(assertNotPromoted(platform, 'production', cli)).rejects.toThrow(
+      'production-cluster: dr is promoted (SSM /hakube/dr/failover/promoted = "run r1: dr serves for production"); refusing to apply it, Terraform would point the PRIMARY record back at production, which is fenced while dr serves.',
+    );
+    expect(cli.calls).toEqual([GET]);
+  });
+
+  it('makes no call for clusters in no failover pair', async () => {
+    const cli = reader(new Error('must not be called'));
+    await assertNotPromoted(platform, 'staging', cli);
+    expect(cli.calls).toEqual([]);
   });
 });

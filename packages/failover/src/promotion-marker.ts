@@ -5,25 +5,33 @@ import type { Step, StepContext } from './step';
 const NOT_FOUND = /ParameterNotFound/;
 
 /**
- * Refuses while `cluster`, a standby, is promoted (its marker parameter exists): an apply of its
- * stack would reset the worker ASGs' min_size to pilot light under production traffic. Clusters
- * that are not a standby make no call. Any other error (no credentials, access denied) throws:
- * the guard fails closed. For the pipeline's apply, before each standby stack.
+ * Refuses while the failover pair of `cluster` is promoted (the standby's marker parameter, in
+ * the standby's region, exists). For the standby's stack: Terraform would reset its worker
+ * ASGs' min_size to pilot light under production traffic. For the primary's stack: Terraform
+ * would point the PRIMARY record back at the primary's load balancer and close nothing else,
+ * sending users to a fenced region. Clusters in no pair make no call. Any other error (no
+ * credentials, access denied) throws: the guard fails closed. For the pipeline's apply, before
+ * each stack.
  */
 export async function assertNotPromoted(platform: Platform, cluster: ClusterDefinition | string, cli: Pick<Commands, 'read'>): Promise<void> {
   const definition = typeof cluster === 'string' ? platform.cluster(cluster) : cluster;
-  if (failoverRole(platform.clusters, definition)?.role !== 'standby') return;
-  const names = platform.namesOf(definition);
-  const marker = names.ssm.promotedMarker;
+  const pair = failoverRole(platform.clusters, definition);
+  if (!pair) return;
+  const standby = pair.standby;
+  const marker = platform.namesOf(standby).ssm.promotedMarker;
   let value: string;
   try {
-    value = (await cli.read('aws', ['ssm', 'get-parameter', '--region', definition.region, '--name', marker, '--query', 'Parameter.Value', '--output', 'text'])).trim();
+    value = (await cli.read('aws', ['ssm', 'get-parameter', '--region', standby.region, '--name', marker, '--query', 'Parameter.Value', '--output', 'text'])).trim();
   } catch (error) {
     if (error instanceof CommandError && NOT_FOUND.test(error.stderr)) return;
     throw error;
   }
+  const why =
+    pair.role === 'standby'
+      ? 'Terraform would put its worker minimums back to pilot light'
+      : `Terraform would point the PRIMARY record back at ${definition.name}, which is fenced while ${standby.name} serves`;
   throw new Error(
-    `${names.stack}: ${definition.name} is promoted (SSM ${marker} = ${JSON.stringify(value)}); refusing to apply it, Terraform would put its worker minimums back to pilot light. Fail back first (npm run failover -- failback), or make the capacity permanent in platform-config`,
+    `${platform.namesOf(definition).stack}: ${standby.name} is promoted (SSM ${marker} = ${JSON.stringify(value)}); refusing to apply it, ${why}. Fail back first (npm run failover -- failback), or make the capacity permanent in platform-config`,
   );
 }
 

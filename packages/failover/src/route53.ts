@@ -4,16 +4,28 @@ import { StepError } from './step';
 /**
  * Route 53 failover semantics this package relies on (see docs/runbooks/region-failover.md):
  * the PRIMARY record answers while its health check is healthy; otherwise the SECONDARY
- * answers (if it is healthy or has no check). A health check is healthy while more than 18 %
- * of the Route 53 checkers report success. Failover is not sticky: when the primary's check
- * passes again, DNS returns to it on its own.
+ * answers if it is healthy (or has no check); when both are unhealthy Route 53 answers the
+ * PRIMARY. A health check is healthy while more than 18 % of the Route 53 checkers report
+ * success. Failover is not sticky: when the primary's check passes again, DNS returns to it.
  */
 export const ROUTE53_HEALTHY_SHARE = 0.18;
 
+export interface AliasTarget {
+  readonly HostedZoneId: string;
+  readonly DNSName: string;
+  readonly EvaluateTargetHealth: boolean;
+}
+
+export interface FailoverRecordSet {
+  readonly setIdentifier?: string;
+  readonly healthCheckId?: string;
+  readonly alias?: AliasTarget;
+}
+
 export interface FailoverRecords {
   readonly hostedZoneId: string;
-  readonly primary: { readonly setIdentifier?: string; readonly healthCheckId?: string };
-  readonly secondary: { readonly setIdentifier?: string; readonly healthCheckId?: string };
+  readonly primary: FailoverRecordSet;
+  readonly secondary: FailoverRecordSet;
 }
 
 interface RecordSet {
@@ -22,6 +34,7 @@ interface RecordSet {
   SetIdentifier?: string;
   Failover?: 'PRIMARY' | 'SECONDARY';
   HealthCheckId?: string;
+  AliasTarget?: AliasTarget;
 }
 
 /**
@@ -54,7 +67,7 @@ export async function findFailoverRecords(cli: Commands, zone: { readonly hosted
   const pick = (kind: 'PRIMARY' | 'SECONDARY') => {
     const found = ours.find((r) => r.Failover === kind);
     if (!found) throw new StepError(`no ${kind} failover A record for ${hostname} in zone ${hostedZoneId}; expected Terraform's primary/secondary pair`);
-    return { setIdentifier: found.SetIdentifier, healthCheckId: found.HealthCheckId };
+    return { setIdentifier: found.SetIdentifier, healthCheckId: found.HealthCheckId, alias: found.AliasTarget };
   };
   return { hostedZoneId, primary: pick('PRIMARY'), secondary: pick('SECONDARY') };
 }
@@ -81,4 +94,51 @@ export async function healthCheckStatus(cli: Commands, healthCheckId: string): P
 
 export function describeHealth(status: HealthStatus): string {
   return `${status.healthy ? 'healthy' : 'unhealthy'} (${status.succeeding}/${status.reporting} checkers succeed)`;
+}
+
+/**
+ * UPSERTs the PRIMARY failover alias record of `hostname` (same set identifier and health
+ * check) to `target`. Promotion points it at the standby's load balancer without target-health
+ * evaluation: when both health checks fail Route 53 answers the PRIMARY, so only a PRIMARY that
+ * itself leads to the standby keeps users off a returned primary whatever the checks say.
+ */
+export async function upsertPrimaryRecord(
+  cli: Commands,
+  props: { readonly hostedZoneId: string; readonly hostname: string; readonly setIdentifier: string; readonly healthCheckId: string; readonly target: AliasTarget },
+): Promise<void> {
+  const change = {
+    Comment: `region failover: PRIMARY ${props.hostname} -> ${props.target.DNSName}`,
+    Changes: [
+      {
+        Action: 'UPSERT',
+        ResourceRecordSet: {
+          Name: props.hostname,
+          Type: 'A',
+          SetIdentifier: props.setIdentifier,
+          Failover: 'PRIMARY',
+          HealthCheckId: props.healthCheckId,
+          AliasTarget: props.target,
+        },
+      },
+    ],
+  };
+  await cli.mutate('aws', ['route53', 'change-resource-record-sets', '--hosted-zone-id', props.hostedZoneId, '--change-batch', JSON.stringify(change), '--output', 'json']);
+}
+
+/** A load balancer as a Route 53 alias target (its DNS name and canonical hosted zone). */
+export async function loadBalancerAlias(cli: Commands, region: string, name: string, evaluateTargetHealth: boolean): Promise<AliasTarget> {
+  const found = await cli.readJson<[string, string] | null>('aws', [
+    'elbv2',
+    'describe-load-balancers',
+    '--region',
+    region,
+    '--names',
+    name,
+    '--query',
+    'LoadBalancers[0].[DNSName,CanonicalHostedZoneId]',
+    '--output',
+    'json',
+  ]);
+  if (!found?.[0] || !found[1]) throw new StepError(`load balancer ${name} not found in ${region}`);
+  return { HostedZoneId: found[1], DNSName: found[0], EvaluateTargetHealth: evaluateTargetHealth };
 }

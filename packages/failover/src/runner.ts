@@ -4,7 +4,7 @@ import type { Platform } from '@platform/platform-config';
 import { Commands, commandLine } from './commands';
 import { Journal } from './journal';
 import type { FailoverOptions } from './options';
-import { failbackSteps, promotionSteps, resolvePair, workloadOf } from './plans';
+import { failbackSteps, fenceSteps, promotionSteps, resolvePair, workloadOf } from './plans';
 import type { Facts, Step, StepContext } from './step';
 
 export interface RunIo {
@@ -12,11 +12,13 @@ export interface RunIo {
   readonly log: (line: string) => void;
   readonly sleep?: (seconds: number) => Promise<void>;
   readonly now?: () => number;
+  readonly clock?: () => Date;
 }
 
 export interface RunResult {
   readonly journal: Journal;
   readonly ok: boolean;
+  readonly facts: Facts;
 }
 
 const defaultSleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
@@ -54,8 +56,12 @@ export async function runSteps(steps: readonly Step[], base: Omit<StepContext, '
 export async function runFailover(platform: Platform, options: FailoverOptions, io: RunIo): Promise<RunResult> {
   const pair = resolvePair(platform, options);
   const workload = workloadOf(options, pair.primary);
-  const steps = options.action === 'promote' ? promotionSteps(workload, pair) : failbackSteps(workload, pair);
-  const title = options.action === 'promote' ? `Promote ${pair.standby.name} (standby of ${pair.primary.name})` : `Fail back to ${pair.primary.name} from ${pair.standby.name}`;
+  const steps = { promote: promotionSteps, fence: fenceSteps, failback: failbackSteps }[options.action](workload, pair, workloadOf(options, pair.standby));
+  const title = {
+    promote: `Promote ${pair.standby.name} (standby of ${pair.primary.name})${options.drill ? ' — DRILL' : ''}`,
+    fence: `Fence ${pair.primary.name} while ${pair.standby.name} serves`,
+    failback: `Fail back to ${pair.primary.name} from ${pair.standby.name}`,
+  }[options.action];
   const journal = new Journal(title, steps, options.dryRun);
   mkdirSync(options.outDir, { recursive: true });
   const cli = new Commands({
@@ -70,12 +76,12 @@ export async function runFailover(platform: Platform, options: FailoverOptions, 
   io.log(`${title}${options.dryRun ? ' — DRY RUN' : ''} (run ${options.runId})`);
   const ok = await runSteps(
     steps,
-    { platform, ...pair, options, cli, facts, namesOf: (c) => platform.namesOf(c), sleep: io.sleep ?? defaultSleep, now: io.now ?? defaultNow },
+    { platform, ...pair, options, cli, facts, namesOf: (c) => platform.namesOf(c), sleep: io.sleep ?? defaultSleep, now: io.now ?? defaultNow, clock: io.clock ?? (() => new Date()) },
     journal,
     io.log,
   );
   writeFileSync(join(options.outDir, 'journal.json'), journal.toJson());
   writeFileSync(join(options.outDir, 'summary.md'), journal.toMarkdown());
   io.log(`${ok ? 'finished' : 'stopped'} after ${journal.totalSeconds.toFixed(1)} s; journal: ${join(options.outDir, 'journal.json')}`);
-  return { journal, ok };
+  return { journal, ok, facts };
 }

@@ -1,5 +1,6 @@
 import type { ClusterDefinition, ClusterNames, Platform } from '@platform/platform-config';
 import type { Commands } from './commands';
+import type { FailoverRecords } from './route53';
 import type { FailoverOptions } from './options';
 
 /** What steps learn and later steps need (Route 53 ids, ASG sizes before the change). */
@@ -7,6 +8,10 @@ export interface Facts {
   hostedZoneId?: string;
   primaryHealthCheckId?: string;
   secondaryHealthCheckId?: string;
+  /** Both failover records as the preflight found them. */
+  records?: FailoverRecords;
+  /** fence: why there is nothing to fence yet (standby not promoted, primary not back); the CLI exits 3. */
+  notDue?: string;
 }
 
 export interface StepContext {
@@ -23,6 +28,8 @@ export interface StepContext {
   sleep(seconds: number): Promise<void>;
   /** Seconds since some fixed point; durations only. */
   now(): number;
+  /** Wall-clock time (ages of S3 objects). */
+  clock(): Date;
 }
 
 /** One small, ordered unit of a promotion or fail-back. */

@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
-import { asgs, DR_ASGS, nodes, PROD_NLB_IPS, PROD_ZONES, scenario } from './scenario';
+import { archive, asgs, DR_ASGS, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -64,29 +64,45 @@ describe('failback --primary production', () => {
     const prod = 'kubectl --context production';
     const dr = 'kubectl --context dr';
     const describeAsgs = `aws autoscaling describe-auto-scaling-groups --region ap-northeast-1 --auto-scaling-group-names ${DR_ASGS.join(' ')} --output json`;
+    const scaleToZero = (side: string) => [
+      `${side} patch deployment orders-api -n data --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
+      `${side} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
+    ];
     expect(run.calls).toEqual([
-      'aws sts get-caller-identity --output json',
+      'aws sts get-caller-identity --region ap-northeast-2 --output json',
       `${prod} get --raw=/readyz`,
       `${dr} get --raw=/readyz`,
       'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
       'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
       `${prod} get nodes -o json`,
-      `${dr} scale deployment web -n web --replicas=0`,
-      `${dr} apply -f ${join(run.outDir, 'dr-orders-final-backup.yaml')}`,
+      // The returned primary stays fenced (idempotent if `failover fence` already ran).
+      `${prod} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
+      `${prod} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
+      ...scaleToZero(prod),
+      ...scaleToZero(dr),
+      `${dr} apply -f ${join(run.outDir, 'dr-orders-failback-r1.yaml')}`,
       `${dr} wait backups.postgresql.cnpg.io/orders-failback-r1 -n data --for=jsonpath={.status.phase}=completed --timeout=1800s`,
       `${dr} get clusters.postgresql.cnpg.io orders -n data -o json`,
       `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
+      // Production's database is deleted only after the fenced backup of it is found.
+      `${prod} get backups.postgresql.cnpg.io -n data -l failover.platform.io/purpose=fenced -o json`,
       `${prod} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
-      `${prod} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}}`,
+      `${prod} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
       `${prod} delete clusters.postgresql.cnpg.io orders -n data --wait=true --timeout=1800s`,
       `${prod} apply -f ${join(run.outDir, 'production-orders-recovery.yaml')}`,
       `${prod} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
+      `${prod} get deployment orders-api -n data -o json`,
+      `${prod} scale deployment orders-api -n data --replicas=3`,
+      `${prod} rollout status deployment/orders-api -n data --timeout=600s`,
       `${prod} get deployment web -n web -o json`,
       `${prod} scale deployment web -n web --replicas=3`,
       `${prod} rollout status deployment/web -n web --timeout=600s`,
       'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].DNSName --output text',
-      'aws route53 update-health-check --health-check-id hc-production --resource-path /ping --output json',
+      'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].[DNSName,CanonicalHostedZoneId] --output json',
+      primaryUpsertCall(PROD_NLB, true),
+      'aws route53 update-health-check --health-check-id hc-production --resource-path /ready --output json',
+      'aws route53 update-health-check --health-check-id hc-dr --resource-path /region-failover-not-promoted --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
       'aws route53 get-health-check-status --health-check-id hc-dr --output json',
       'aws ec2 describe-network-interfaces --region ap-northeast-2 --filters Name=description,Values=ELB net/production-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
@@ -94,13 +110,16 @@ describe('failback --primary production', () => {
       `${dr} delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found --wait=true --timeout=1800s`,
       `${dr} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
       `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${drBucket} --prefix postgres/orders/orders/ --max-items 1 --query Contents[].Key --output json`,
-      `${dr} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":false}}`,
+      `${dr} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":false}} --field-manager=platform-failover`,
       describeAsgs,
       ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 1 --desired-capacity 1`),
       describeAsgs,
       `aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`,
     ]);
-    expect(web.hosts).toEqual(['app.hakube.example.com']);
+    // Git now names the restored primary's archive, so the next promotion restores from it.
+    expect(readFileSync(run.archivesFile, 'utf8')).toContain('DATABASE_ARCHIVE_SERVER_NAMES: Readonly<Record<string, string>> = {\n  "production": "orders-r1",\n};');
+    expect(web.orders).toEqual(['failover-check-r1-failback']);
+    expect(web.hosts.every((h) => h === 'app.hakube.example.com')).toBe(true);
     // Data flows back from the standby's own bucket (cross-region read, no replication lag).
     const [, cluster] = parseAllDocuments(readFileSync(join(run.outDir, 'production-orders-recovery.yaml'), 'utf8')).map((d) => d.toJSON());
     expect(cluster.spec.externalClusters[0].barmanObjectStore).toMatchObject({
@@ -121,22 +140,25 @@ describe('failback --primary production', () => {
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr did not complete:');
-    expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-standby-app');
-    expect(run.stdout).toContain('not started: restore-database, verify-app, unfence-primary, dns-report, retire-standby-database, scale-standby-down, clear-promoted-marker');
-    expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete|patch) /.test(c))).toBe(false);
+    expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-primary-apps, fence-standby-app');
+    expect(run.stdout).toContain(
+      'not started: restore-database, verify-app, record-archive-server-name, close-standby, dns-report, retire-standby-database, scale-standby-down, clear-promoted-marker',
+    );
+    // Production was only fenced further (suspend, scale to 0): nothing of it applied or deleted.
+    expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete) /.test(c))).toBe(false);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
-    expect(journal.steps[2].notes).toContain('undo: kubectl --context dr scale deployment web -n web --replicas=3');
+    expect(journal.steps[3].notes).toContain('undo: kubectl --context dr scale deployment -n <namespace> <name> --replicas=3 for data/orders-api, web/web');
   });
 
   it("leaves dr's Flux suspended, saying what to clean, when Git's copy would find its archive folder non-empty", async () => {
-    const { run } = await failbackRun([], { pilotLightArchive: { stdout: ['postgres/orders/orders/wals/0000000100000000/000000010000000000000001.gz'] } });
+    const { run } = await failbackRun([], { drBucket: archive('orders', 86400 * 3) });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.calls.some((c) => c.includes('"suspend":false'))).toBe(false);
     const warning = `warning: Flux Kustomization apps on dr left suspended: s3://${drBucket}/postgres/orders/orders/ holds the pilot-light archive from before the promotion`;
     expect(run.stdout).toContain(warning);
     expect(run.stdout).toContain(
-      `then: aws s3 rm --recursive --region ap-northeast-1 s3://${drBucket}/postgres/orders/orders/ && kubectl --context dr -n flux-system patch kustomization apps --type merge -p '{"spec":{"suspend":false}}'`,
+      `then: aws s3 rm --recursive --region ap-northeast-1 s3://${drBucket}/postgres/orders/orders/ && kubectl --context dr -n flux-system patch kustomization apps --type merge -p '{"spec":{"suspend":false}}' --field-manager=platform-failover`,
     );
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     const retire = journal.steps.find((s: { step: string }) => s.step === 'retire-standby-database');
@@ -144,5 +166,17 @@ describe('failback --primary production', () => {
     expect(retire.notes.some((n: string) => n.startsWith(warning))).toBe(true);
     // dr still returns to pilot light.
     expect(run.calls.filter((c) => c.startsWith('aws autoscaling update-auto-scaling-group'))).toHaveLength(DR_ASGS.length);
+  });
+
+  it("never deletes the returned primary's database without a completed fenced backup", async () => {
+    const { run } = await failbackRun([], {
+      fencedBackups: { stdout: { items: [{ metadata: { name: 'orders-fenced-r0' }, spec: { cluster: { name: 'orders' } }, status: { phase: 'failed' } }] } },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "FAILED at step restore-database: production's data/orders has no completed fenced backup; it may hold writes made after the promotion. Run: npm run failover -- fence --primary production",
+    );
+    expect(run.calls.some((c) => c.startsWith('kubectl --context production delete'))).toBe(false);
+    expect(readFileSync(run.archivesFile, 'utf8')).toContain('= {};');
   });
 });

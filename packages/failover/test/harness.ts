@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 
 export interface Response {
   readonly stdout?: unknown;
@@ -11,11 +12,19 @@ export interface Response {
   readonly code?: number;
 }
 
+export interface S3Object {
+  readonly Key: string;
+  /** ISO 8601, as S3 reports it. */
+  readonly LastModified: string;
+}
+
 export interface Rule {
   readonly tool: 'aws' | 'kubectl';
   /** Regex over the space-joined argv. */
   readonly match: string;
   readonly responses: readonly Response[];
+  /** `s3api list-objects-v2` answered from these buckets' objects (fake-cli.mjs filters by --prefix). */
+  readonly s3?: Readonly<Record<string, readonly S3Object[]>>;
 }
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -29,11 +38,15 @@ export interface FakeRun {
   readonly stderr: string;
   /** Every fake call as a command line, in order. */
   readonly calls: string[];
+  /** The same calls as argv (tool first), for models that apply them. */
+  readonly argv: string[][];
   readonly outDir: string;
+  /** The run's copy of platform-config's database-archives.ts. */
+  readonly archivesFile: string;
 }
 
 /** Runs the real CLI (tsx) with recording fakes of aws and kubectl first on PATH. */
-export async function runWithFakes(argv: readonly string[], rules: readonly Rule[]): Promise<FakeRun> {
+export async function runWithFakes(argv: readonly string[], rules: readonly Rule[], clustersDir = GENERATED_CLUSTERS): Promise<FakeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'failover-test-'));
   const bin = join(dir, 'bin');
   const fake = resolve(__dirname, 'fake-cli.mjs');
@@ -45,7 +58,10 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
   const log = join(dir, 'calls.jsonl');
   const outDir = join(dir, 'out');
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_RULES: rulesFile, FAKE_STATE: join(dir, 'state.json') };
-  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', GENERATED_CLUSTERS, '--run-id', 'r1'];
+  // A copy of the platform-config module fail-back rewrites: the run never edits the repository.
+  const archivesFile = join(dir, 'database-archives.ts');
+  copyFileSync(resolve(REPO_ROOT, 'packages/platform-config/src/database-archives.ts'), archivesFile);
+  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', clustersDir, '--archives-file', archivesFile, '--run-id', 'r1'];
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
     let stdout = '';
@@ -54,26 +70,71 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (c) => done({ code: c ?? -1, stdout, stderr }));
   });
-  const calls = existsSync(log)
+  const argvs = existsSync(log)
     ? readFileSync(log, 'utf8')
         .trim()
         .split('\n')
         .filter(Boolean)
         .map((l) => {
           const { tool, args: a } = JSON.parse(l) as { tool: string; args: string[] };
-          return [tool, ...a].join(' ');
+          return [tool, ...a];
         })
     : [];
-  return { code, stdout, stderr, calls, outDir };
+  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile };
 }
 
-/** A 127.0.0.1 server standing in for the ingress NLB; counts requests and their Host. */
-export async function startIngress(status = 200): Promise<{ endpoint: string; hosts: string[]; server: Server }> {
+/**
+ * The generated clusters/ with dr's database as an ordinary (initdb) cluster instead of Git's
+ * replica cluster: a standby whose promotion must restore from the archive.
+ */
+export function clustersWithInitdbStandby(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'failover-clusters-'));
+  cpSync(GENERATED_CLUSTERS, dir, { recursive: true });
+  const file = join(dir, 'dr', 'apps', 'postgres.yaml');
+  const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as { kind?: string; spec?: Record<string, unknown> });
+  for (const doc of docs.filter((d) => d?.kind === 'Cluster')) {
+    delete doc.spec!.replica;
+    delete doc.spec!.externalClusters;
+    doc.spec!.bootstrap = { initdb: { database: 'app', owner: 'app' } };
+  }
+  writeFileSync(file, docs.map((d) => `---\n${stringify(d)}`).join(''));
+  return dir;
+}
+
+export interface FakeIngress {
+  readonly endpoint: string;
+  /** Host header of every request. */
+  readonly hosts: string[];
+  /** Orders the fake orders API stored. */
+  readonly orders: string[];
+  readonly server: Server;
+}
+
+/**
+ * A 127.0.0.1 server standing in for the ingress NLB: `status` for every path, except the orders
+ * API (ORDERS_API.path) which behaves like PostgREST over a database: POST stores the item and
+ * answers 201, GET `?item=eq.<x>` answers the matching rows; `ordersStatus` makes both fail.
+ */
+export async function startIngress(status = 200, ordersStatus?: number): Promise<FakeIngress> {
   const hosts: string[] = [];
+  const orders: string[] = [];
   const server = createServer((req, res) => {
     hosts.push(req.headers.host ?? '');
-    res.writeHead(status).end('ok');
+    const url = new URL(req.url ?? '/', 'http://ingress');
+    if (url.pathname !== '/orders') return void res.writeHead(status).end('ok');
+    if (ordersStatus) return void res.writeHead(ordersStatus).end('{"message":"database unavailable"}');
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        orders.push((JSON.parse(body) as { item: string }).item);
+        res.writeHead(201).end();
+      });
+      return;
+    }
+    const wanted = url.searchParams.get('item')?.replace(/^eq\./, '');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(orders.filter((o) => o === wanted).map((item, id) => ({ id, item }))));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { endpoint: `127.0.0.1:${(server.address() as AddressInfo).port}`, hosts, server };
+  return { endpoint: `127.0.0.1:${(server.address() as AddressInfo).port}`, hosts, orders, server };
 }

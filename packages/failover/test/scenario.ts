@@ -1,4 +1,5 @@
-import type { Response, Rule } from './harness';
+import { defaultPlatform } from '@platform/platform-config';
+import type { Response, Rule, S3Object } from './harness';
 
 /** Scripted AWS / cluster answers for production (Seoul) → dr (Tokyo). */
 export const DR_ASGS = ['dr-general-a', 'dr-general-c', 'dr-general-d'];
@@ -34,6 +35,46 @@ const health = (ok: boolean): Response => ({
   stdout: { HealthCheckObservations: Array.from({ length: 8 }, (_, i) => ({ Region: `r${i}`, StatusReport: { Status: ok ? 'Success: HTTP Status Code 200, OK' : 'Failure: Connection timed out' } })) },
 });
 
+const platform = defaultPlatform();
+/** Where production's archive is replicated (Tokyo), and dr's own bucket. */
+export const REPLICA_BUCKET = platform.namesOf(platform.cluster('production')).appBackupReplicaBucket!;
+export const DR_BUCKET = platform.namesOf(platform.cluster('dr')).appBackupBucket;
+export const DR_NLB = { dns: 'dr-ingress-0123.elb.ap-northeast-1.amazonaws.com', zone: 'Z31USIVHYNEOWT' };
+export const PROD_NLB = { dns: 'production-ingress-4567.elb.ap-northeast-2.amazonaws.com', zone: 'ZIBE1TIR4HY56' };
+
+/** The `aws route53 change-resource-record-sets` the tool issues to point the PRIMARY record at `nlb`. */
+export function primaryUpsertCall(nlb: { readonly dns: string; readonly zone: string }, evaluateTargetHealth: boolean): string {
+  const batch = {
+    Comment: `region failover: PRIMARY app.hakube.example.com -> ${nlb.dns}`,
+    Changes: [
+      {
+        Action: 'UPSERT',
+        ResourceRecordSet: {
+          Name: 'app.hakube.example.com',
+          Type: 'A',
+          SetIdentifier: 'production',
+          Failover: 'PRIMARY',
+          HealthCheckId: 'hc-production',
+          AliasTarget: { HostedZoneId: nlb.zone, DNSName: nlb.dns, EvaluateTargetHealth: evaluateTargetHealth },
+        },
+      },
+    ],
+  };
+  return `aws route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE --change-batch ${JSON.stringify(batch)} --output json`;
+}
+
+/** An object written `ageSeconds` before now (S3's LastModified is whole seconds). */
+export const objectAged = (Key: string, ageSeconds: number): S3Object => ({ Key, LastModified: new Date(Math.floor(Date.now() / 1000 - ageSeconds) * 1000).toISOString().replace('.000Z', '+00:00') });
+
+/** A live archive: WAL segments every 60 s up to `newestAgeSeconds` ago, and a base backup, under `serverName`. */
+export function archive(serverName: string, newestAgeSeconds: number, segments = 5): S3Object[] {
+  const base = `postgres/orders/${serverName}`;
+  return [
+    objectAged(`${base}/base/20260101T030000/data.tar.gz`, newestAgeSeconds + 86400),
+    ...Array.from({ length: segments }, (_, i) => objectAged(`${base}/wals/0000000100000000/0000000100000000000000${String(10 + i)}.gz`, newestAgeSeconds + 60 * (segments - 1 - i))),
+  ];
+}
+
 export interface ScenarioProps {
   readonly ingress: string;
   readonly primaryHealthy?: boolean;
@@ -41,15 +82,21 @@ export interface ScenarioProps {
   readonly nodeResponses?: readonly Response[];
   readonly databaseWait?: Response;
   readonly dnsAnswer?: readonly string[];
-  /** What the standby's bucket lists under Git's archive folder (fail-back). @default none */
-  readonly pilotLightArchive?: Response;
+  /** Objects in production's replica bucket (Tokyo). @default a live archive under `orders`, newest WAL 30 s old */
+  readonly replica?: readonly S3Object[];
+  /** Objects in dr's own bucket. @default none */
+  readonly drBucket?: readonly S3Object[];
+  /** production's `data/orders` as `kubectl get -o json` shows it (fence). @default running, not hibernated */
+  readonly primaryDatabase?: Response;
+  /** `kubectl get backups -l …purpose=fenced` on production. @default one completed fenced backup of orders */
+  readonly fencedBackups?: Response;
   readonly extra?: readonly Rule[];
 }
 
 export function scenario(p: ScenarioProps): Rule[] {
   return [
     ...(p.extra ?? []),
-    { tool: 'aws', match: '^sts get-caller-identity', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
+    { tool: 'aws', match: '^sts get-caller-identity --region ap-northeast-[12] ', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
     { tool: 'aws', match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: false } } } }] },
     {
       tool: 'aws',
@@ -58,8 +105,15 @@ export function scenario(p: ScenarioProps): Rule[] {
         {
           stdout: {
             ResourceRecordSets: [
-              { Name: 'app.hakube.example.com.', Type: 'A', SetIdentifier: 'production', Failover: 'PRIMARY', HealthCheckId: 'hc-production' },
-              { Name: 'app.hakube.example.com.', Type: 'A', SetIdentifier: 'dr', Failover: 'SECONDARY', HealthCheckId: 'hc-dr' },
+              {
+                Name: 'app.hakube.example.com.',
+                Type: 'A',
+                SetIdentifier: 'production',
+                Failover: 'PRIMARY',
+                HealthCheckId: 'hc-production',
+                AliasTarget: { HostedZoneId: PROD_NLB.zone, DNSName: `${PROD_NLB.dns}.`, EvaluateTargetHealth: true },
+              },
+              { Name: 'app.hakube.example.com.', Type: 'A', SetIdentifier: 'dr', Failover: 'SECONDARY', HealthCheckId: 'hc-dr', AliasTarget: { HostedZoneId: DR_NLB.zone, DNSName: `${DR_NLB.dns}.`, EvaluateTargetHealth: true } },
             ],
           },
         },
@@ -69,19 +123,30 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: 'get-health-check-status --health-check-id hc-dr', responses: [health(true)] },
     { tool: 'aws', match: '^autoscaling describe-auto-scaling-groups', responses: p.asgResponses ?? [asgs(1, 1, 1), asgs(2, 2, 1), asgs(2, 2, 2)] },
     { tool: 'aws', match: '^autoscaling update-auto-scaling-group', responses: [{}] },
-    { tool: 'aws', match: '^elbv2 describe-load-balancers', responses: [{ stdout: `${p.ingress}\n` }] },
+    { tool: 'aws', match: '^elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers\\[0\\]\\.\\[DNSName,CanonicalHostedZoneId\\]', responses: [{ stdout: [DR_NLB.dns, DR_NLB.zone] }] },
+    { tool: 'aws', match: '^elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers\\[0\\]\\.\\[DNSName,CanonicalHostedZoneId\\]', responses: [{ stdout: [PROD_NLB.dns, PROD_NLB.zone] }] },
+    { tool: 'aws', match: '^elbv2 describe-load-balancers .* --query LoadBalancers\\[0\\]\\.DNSName --output text', responses: [{ stdout: `${p.ingress}\n` }] },
     { tool: 'aws', match: 'ELB net/dr-ingress/', responses: [{ stdout: DR_NLB_IPS }] },
     { tool: 'aws', match: 'ELB net/production-ingress/', responses: [{ stdout: PROD_NLB_IPS }] },
     { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
-    { tool: 'aws', match: '^route53 update-health-check --health-check-id hc-production ', responses: [{ stdout: {} }] },
+    { tool: 'aws', match: '^route53 update-health-check --health-check-id hc-(production|dr) ', responses: [{ stdout: {} }] },
+    { tool: 'aws', match: '^route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE ', responses: [{ stdout: { ChangeInfo: { Status: 'PENDING' } } }] },
+    { tool: 'aws', match: '^ssm get-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{ stdout: 'run r0: dr serves for production\n' }] },
     { tool: 'aws', match: '^ssm (put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{}] },
-    { tool: 'aws', match: '^s3api list-objects-v2', responses: [p.pilotLightArchive ?? { stdout: 'null' }] },
+    { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
+    { tool: 'kubectl', match: '^--context production get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o json', responses: [p.primaryDatabase ?? { stdout: { metadata: { name: 'orders', annotations: {} } } }] },
+    { tool: 'kubectl', match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json', responses: [{ stdout: { spec: { replica: { enabled: true, source: 'primary-archive' } } } }] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },
     { tool: 'kubectl', match: 'get kustomizations.kustomize.toolkit.fluxcd.io apps', responses: [{ stdout: 'kustomization.kustomize.toolkit.fluxcd.io/apps\n' }] },
     { tool: 'kubectl', match: '^--context \\S+ wait clusters', responses: [p.databaseWait ?? { stdout: 'cluster.postgresql.cnpg.io/orders condition met\n' }] },
-    { tool: 'kubectl', match: ' get deployment web -n web -o json', responses: [{ stdout: { spec: { replicas: 1 } } }] },
-    { tool: 'kubectl', match: ' (patch|delete|apply|scale|rollout|wait) ', responses: [{}] },
+    { tool: 'kubectl', match: ' get deployment (web -n web|orders-api -n data) -o json', responses: [{ stdout: { spec: { replicas: 1 } } }] },
+    {
+      tool: 'kubectl',
+      match: '^--context production get backups.postgresql.cnpg.io -n data -l failover.platform.io/purpose=fenced -o json',
+      responses: [p.fencedBackups ?? { stdout: { items: [{ metadata: { name: 'orders-fenced-r0' }, spec: { cluster: { name: 'orders' } }, status: { phase: 'completed', stoppedAt: '2026-01-01T12:00:00Z' } }] } }],
+    },
+    { tool: 'kubectl', match: ' (patch|delete|apply|scale|rollout|wait|annotate) ', responses: [{}] },
   ];
 }

@@ -32,15 +32,31 @@ describe('region-failover workflow', () => {
     expect(lint(text, PATH).map((r) => `${r.line}:${r.column} ${r.kind}: ${r.message}`)).toEqual([]);
   });
 
-  it('is manual, with promote|failback and a typed confirmation', () => {
-    expect(workflow.on.workflow_dispatch.inputs.action!.options).toEqual(['promote', 'failback']);
-    expect(Object.keys(workflow.on.workflow_dispatch.inputs)).toContain('confirm');
+  it('is manual, with promote|fence|failback, the promotion mode and a typed confirmation', () => {
+    expect(workflow.on.workflow_dispatch.inputs.action!.options).toEqual(['promote', 'fence', 'failback']);
+    expect(workflow.on.workflow_dispatch.inputs.mode!.options).toEqual(['normal', 'force', 'drill']);
+    expect(Object.keys(workflow.on.workflow_dispatch.inputs)).toEqual(expect.arrayContaining(['confirm', 'accept_data_loss_after']));
   });
 
-  it('grants nothing at the top and only OIDC + read to the job, in the apply environment', () => {
+  it('grants nothing at the top and only OIDC + read to the job, in the apply environment; fail-back hands the archive name on as an artifact', () => {
     expect(workflow.permissions).toEqual({});
     expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(job.environment).toBe('production');
+    const keep = job.steps.find((s) => s.name === 'keep the archive server name for the pull request') as Step & { if?: string; with?: Record<string, string> };
+    expect(keep.if).toBe("inputs.action == 'failback' && !inputs.dry_run");
+    expect(keep.with).toMatchObject({ name: 'database-archives', path: 'packages/platform-config/src/database-archives.ts' });
+  });
+
+  it('the scheduled fence passes actionlint, runs every primary and treats exit 3 (nothing to fence yet) as success', async () => {
+    const fencePath = '.github/workflows/region-failover-fence.yml';
+    const fenceText = readFileSync(resolve(REPO_ROOT, fencePath), 'utf8');
+    const lint = await createLinter();
+    expect(lint(fenceText, fencePath).map((r) => `${r.line}:${r.column} ${r.kind}: ${r.message}`)).toEqual([]);
+    const fence = parse(fenceText) as { permissions: object; jobs: { fence: { steps: Step[] } } };
+    expect(fence.permissions).toEqual({});
+    const run = fence.jobs.fence.steps.find((s) => s.name === 'fence')!.run!;
+    expect(run).toContain('npm run --silent failover -- fence --primary "$CLUSTER"');
+    expect(run).toContain('if [ "$code" -eq 3 ]; then exit 0; fi');
   });
 
   it('pins third-party actions to full commit SHAs', () => {
@@ -102,7 +118,7 @@ describe('region-failover workflow: fetch kubeconfigs', () => {
     for (const [name, value] of Object.entries(parameters)) writeFileSync(join(dir, Buffer.from(name).toString('hex')), value);
     writeFileSync(
       join(dir, 'bin', 'aws'),
-      `#!/usr/bin/env bash\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\nf="${dir}/$(printf %s "$name" | od -An -tx1 | tr -d ' \\n')"\n[ -f "$f" ] || { echo "ParameterNotFound $name" >&2; exit 254; }\ncat "$f"\n`,
+      `#!/usr/bin/env bash\necho "$*" >> "${dir}/aws-calls"\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\nf="${dir}/$(printf %s "$name" | od -An -tx1 | tr -d ' \\n')"\n[ -f "$f" ] || { echo "ParameterNotFound $name" >&2; exit 254; }\ncat "$f"\n`,
     );
     chmodSync(join(dir, 'bin', 'aws'), 0o755);
     // The step's env as GitHub fills it: `failover pair`'s outputs and the action input.
@@ -120,7 +136,8 @@ describe('region-failover workflow: fetch kubeconfigs', () => {
     const run = spawnSync('bash', [resolve(REPO_ROOT, FETCH_SCRIPT)], { env, encoding: 'utf8' });
     const kubeconfig = run.status === 0 ? readFileSync(env.GITHUB_ENV, 'utf8').trim().replace(/^KUBECONFIG=/, '') : '';
     const kubectl = (...args: string[]) => spawnSync('kubectl', args, { env: { ...env, KUBECONFIG: kubeconfig }, encoding: 'utf8' }).stdout;
-    return { run, kubeconfig, kubectl };
+    const awsCalls = () => readFileSync(join(dir, 'aws-calls'), 'utf8').trim().split('\n');
+    return { run, kubeconfig, kubectl, awsCalls };
   }
 
   it('runs a shellcheck-clean script of the repository, not inline shell', () => {
@@ -153,6 +170,9 @@ describe('region-failover workflow: fetch kubeconfigs', () => {
     expect(promote.run.status, promote.run.stderr).toBe(0);
     expect(promote.run.stdout).toContain('::warning::no kubeconfig for production');
     expect(fetchStep(only, 'failback').run.status).toBe(1);
+    expect(fetchStep(only, 'fence').run.status).toBe(1);
+    // Every call names its region and gives up fast on a region that accepts nothing.
+    for (const call of promote.awsCalls()) expect(call).toMatch(/--region ap-northeast-[12] .*--cli-connect-timeout 5 --cli-read-timeout 15/);
   });
 
   it("refuses a kubeconfig with kubeadm's shared names, which would shadow the other cluster's entries", () => {

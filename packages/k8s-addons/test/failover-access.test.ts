@@ -36,3 +36,15 @@ describe('region-failover access', () => {
     expect(role.rules.flatMap((r) => r.verbs).filter((v) => ['escalate', 'bind', 'impersonate'].includes(v))).toEqual([]);
   });
 });
+
+describe('region-failover access covers the fence', () => {
+  it('may patch Deployments (replicas to 0), annotate CNPG Clusters (hibernation) and list Backups (fail-back looks for the fenced one)', () => {
+    const role = parseAllDocuments(synthClusterTree(platform, 'production')['flux-system/region-failover-access.yaml']!)
+      .map((d) => d.toJS() as { kind: string; rules?: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[] })
+      .find((o) => o.kind === 'ClusterRole')!;
+    const verbs = (group: string, resource: string) => role.rules!.filter((r) => r.apiGroups?.includes(group) && r.resources?.includes(resource)).flatMap((r) => r.verbs);
+    expect(verbs('apps', 'deployments')).toContain('patch');
+    expect(verbs('postgresql.cnpg.io', 'clusters')).toContain('patch');
+    expect(verbs('postgresql.cnpg.io', 'backups')).toEqual(expect.arrayContaining(['list', 'create']));
+  });
+});

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Restore after losing the whole control plane (docs/runbooks/etcd-restore.md).
 #   list               snapshots in the backup bucket, newest first
+#   copy-back KEY|latest operator, after a region loss: copy a snapshot from the replica
+#                      (REPLICA_BUCKET in REPLICA_REGION) back into this cluster's own bucket,
+#                      encrypted with its own key: nodes read only their region's bucket
 #   request KEY|latest operator: mark KEY for restore and release the init lock, so the next
 #                      control-plane node that boots initialises the cluster from KEY
 #   apply KEY          node (called by control-plane.sh before kubeadm init): puts the CAs
@@ -15,9 +18,29 @@ for var in REGION KMS_KEY BACKUP_BUCKET SNAPSHOT_PREFIX CLUSTER_NAME SSM_RESTORE
   [[ -n ${!var:-} ]] || die "$var is not set (see docs/runbooks/etcd-restore.md)"
 done
 
-list_snapshots() {
-  aws s3api list-objects-v2 --region "$REGION" --bucket "$BACKUP_BUCKET" --prefix "$SNAPSHOT_PREFIX/etcd-$CLUSTER_NAME-" \
+list_snapshots() { # [bucket region]
+  aws s3api list-objects-v2 --region "${2:-$REGION}" --bucket "${1:-$BACKUP_BUCKET}" --prefix "$SNAPSHOT_PREFIX/etcd-$CLUSTER_NAME-" \
     --query 'Contents[].Key' --output text | tr '\t' '\n' | grep -v '^None$' | sort -r
+}
+
+copy_back() {
+  local key=${1:-}
+  [[ -n $key ]] || die "usage: etcd-restore.sh copy-back KEY|latest"
+  for var in REPLICA_BUCKET REPLICA_REGION; do
+    [[ -n ${!var:-} ]] || die "$var is not set: names.etcdBackupReplicaBucket and backups.replicaRegion (docs/runbooks/etcd-restore.md)"
+  done
+  step resolve-replica-snapshot
+  if [[ $key == latest ]]; then
+    key=$(list_snapshots "$REPLICA_BUCKET" "$REPLICA_REGION" | head -n1) || true
+    [[ -n $key ]] || die "no snapshot under s3://$REPLICA_BUCKET/$SNAPSHOT_PREFIX in $REPLICA_REGION"
+  fi
+  step copy-back
+  # Re-encrypted with this cluster's key: the replica's key is another region's.
+  aws s3 cp "s3://$REPLICA_BUCKET/$key" "s3://$BACKUP_BUCKET/$key" --source-region "$REPLICA_REGION" --region "$REGION" \
+    --sse aws:kms --sse-kms-key-id "$KMS_KEY" --only-show-errors || die "copying $key from s3://$REPLICA_BUCKET ($REPLICA_REGION) to s3://$BACKUP_BUCKET ($REGION) failed"
+  aws s3api head-object --region "$REGION" --bucket "$BACKUP_BUCKET" --key "$key" >/dev/null || die "$key is not in s3://$BACKUP_BUCKET after the copy"
+  log "copied $key back into s3://$BACKUP_BUCKET; now: etcd-restore.sh request $key"
+  printf '%s\n' "$key"
 }
 
 request() {
@@ -77,7 +100,8 @@ apply() {
 
 case "${1:-}" in
   list) list_snapshots ;;
+  copy-back) copy_back "${2:-}" ;;
   request) request "${2:-}" ;;
   apply) apply "${2:-}" ;;
-  *) die "usage: etcd-restore.sh list | request KEY|latest | apply KEY" ;;
+  *) die "usage: etcd-restore.sh list | copy-back KEY|latest | request KEY|latest | apply KEY" ;;
 esac

@@ -250,8 +250,10 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
       expect(apply.plan?.startsWith(`${apply.stack}-`)).toBe(true);
     }
     expect(calls.find((c) => c.args[0] === 'plan')?.args).toEqual(['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=tfplan', '-lock-timeout=5m']);
-    // The standby's promoted marker was read once, before its stack was planned (absent: go on).
-    expect(tf.awsCalls()).toEqual([['ssm', 'get-parameter', '--region', platform.cluster('dr').region, '--name', platform.namesOf('dr').ssm.promotedMarker, '--query', 'Parameter.Value', '--output', 'text']]);
+    // The standby's promoted marker was read before each stack of the failover pair was planned
+    // (production's PRIMARY record leads to dr while promoted; absent: go on).
+    const markerRead = ['ssm', 'get-parameter', '--region', platform.cluster('dr').region, '--name', platform.namesOf('dr').ssm.promotedMarker, '--query', 'Parameter.Value', '--output', 'text'];
+    expect(tf.awsCalls()).toEqual([markerRead, markerRead]);
     // The applied tag read once through the API before planning (none here), then, once, for the
     // one stack with protected destroys, the tag again and the pull requests of --sha (no tag: only its own).
     const tagPath = `GET /repos/${process.env.GITHUB_REPOSITORY}/git/ref/tags/applied/${platform.settings.github.mainBranch}`;

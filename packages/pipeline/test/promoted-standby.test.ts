@@ -31,12 +31,14 @@ function ssm(value: string | undefined) {
 const noChanges: TerraformRunner = (args) => ({ code: 0, stdout: args[0] === 'show' ? JSON.stringify({ format_version: '1.2', resource_changes: [] }) : '', stderr: '' });
 
 describe('promotedStandbyGuard', () => {
-  it('reads only the standby stack’s marker and lets it through when the marker is absent', async () => {
+  it('reads the standby’s marker for both stacks of the pair (production’s PRIMARY record leads to dr while promoted) and lets them through when it is absent', async () => {
     const cli = ssm(undefined);
     const lines: string[] = [];
     const guard = promotedStandbyGuard(platform, (l) => lines.push(l), cli);
     for (const stack of order) await guard(stack);
-    expect(cli.calls).toEqual([`aws ssm get-parameter --region ap-northeast-1 --name ${marker} --query Parameter.Value --output text`]);
+    const pairStacks = order.filter((s) => s === drNames.stack || s === platform.namesOf('production').stack);
+    expect(pairStacks).toHaveLength(2);
+    expect(cli.calls).toEqual(pairStacks.map(() => `aws ssm get-parameter --region ap-northeast-1 --name ${marker} --query Parameter.Value --output text`));
     expect(lines).toEqual(order.filter((s) => platform.clusters.some((c) => platform.namesOf(c).stack === s)).map((s) => `${s}: ${platform.clusters.find((c) => platform.namesOf(c).stack === s)!.name} is not a promoted standby`));
   });
 

@@ -138,6 +138,12 @@ export const clusterDefinitionSchema = z.strictObject({
      * @default - none: the regional recovery is estimated (ha-check) but held to no number
      */
     regionRtoSeconds: positiveInt('seconds', 86400).optional(),
+    /**
+     * Seconds of committed writes a regional failover may lose (the WAL archive timeout plus the
+     * S3 replication bound, REGIONAL_RPO_SECONDS). Needs a standby.
+     * @default - none: estimated but held to no number
+     */
+    regionRpoSeconds: positiveInt('seconds', 86400).optional(),
   }),
   /** Regional failover: the cluster in another region that takes over. @default - none */
   failover: z.strictObject({ standbyCluster: z.string() }).optional(),

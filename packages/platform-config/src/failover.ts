@@ -28,8 +28,60 @@ export function failoverRole(clusters: readonly ClusterDefinition[], cluster: Cl
 
 /**
  * Path the promotion points the PRIMARY's Route 53 health check at (the ingress answers 404),
- * so the primary stays unhealthy and DNS stays on the standby until fail-back puts
- * INGRESS_HEALTH_CHECK_PATH back: Route 53 failover is not sticky. A disabled check counts
- * as healthy, and an inverted one also when the primary is really down, so neither fences.
+ * so the primary's own check stays unhealthy until fail-back puts APP_HEALTH_CHECK_PATH back.
+ * A disabled check counts as healthy, and an inverted one also when the primary is really
+ * down, so neither fences. The check alone is not enough (when both records are unhealthy
+ * Route 53 answers the PRIMARY): promotion also points the PRIMARY record at the standby.
  */
 export const FENCED_HEALTH_CHECK_PATH = '/region-failover-fenced';
+
+/**
+ * What both regions' Route 53 health checks probe once a region may serve: the orders API's
+ * readiness (PostgREST's admin `/ready`: 200 only while its connection pool reaches the
+ * database and its schema cache is loaded), routed by a host-less Ingress rule so the check's
+ * Host header (the load balancer's name) matches. Not Traefik's `/ping`: a region whose load
+ * balancer answers but whose database is down must fail over.
+ */
+export const APP_HEALTH_CHECK_PATH = '/ready';
+
+/**
+ * The orders API (PostgREST over the app database): the app endpoint that reads and writes the
+ * `orders` table, which a recovery is verified through. `path` is routed on the public host name.
+ */
+export const ORDERS_API = { name: 'orders-api', path: '/orders', table: 'orders' } as const;
+
+/**
+ * Path the standby's Route 53 health check probes until a promotion has restored the data
+ * (the ingress answers 404): the SECONDARY record never answers while the standby is pilot
+ * light, even when the primary is down (Route 53 then answers the dead PRIMARY: no write may
+ * reach an unrestored database). Promotion points the check at APP_HEALTH_CHECK_PATH after
+ * verifying the restored app; fail-back puts this path back. Terraform ignores the field.
+ */
+export const UNPROMOTED_HEALTH_CHECK_PATH = '/region-failover-not-promoted';
+
+/**
+ * The field manager of every change packages/failover makes inside a cluster (suspend, fence,
+ * scale). Flux's kustomize-controller takes over fields whose manager name starts with
+ * `kubectl` (Apply and Update), `before-first-apply` or `kustomize-controller` (Update), so a
+ * plain `kubectl patch` is undone on the next sync; this name matches none of those prefixes.
+ */
+export const FAILOVER_FIELD_MANAGER = 'platform-failover';
+
+/**
+ * `archive_timeout` of the app database: PostgreSQL switches (and CloudNativePG archives) a WAL
+ * segment at least this often, so an idle-but-written database loses at most this much.
+ */
+export const WAL_ARCHIVE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The bound on S3 cross-region replication the regional RPO relies on: Replication Time Control
+ * (enabled on the backup buckets) replicates 99.99 % of objects within 15 minutes. Typical lag
+ * is seconds; the replica-lag alert and the staleness check use this bound.
+ */
+export const S3_REPLICATION_BOUND_SECONDS = 15 * 60;
+
+/**
+ * Data a regional failover may lose: the last WAL segment not yet archived plus what S3 has not
+ * yet replicated. etcd is not restored in a promotion (the standby runs its own control plane).
+ */
+export const REGIONAL_RPO_SECONDS = WAL_ARCHIVE_TIMEOUT_SECONDS + S3_REPLICATION_BOUND_SECONDS;

@@ -4,6 +4,7 @@ export * from './cidr';
 export * from './cluster-definition';
 export * from './cluster-network';
 export * from './config-error';
+export * from './database-archives';
 export * from './failover';
 export * from './failover-access';
 export * from './instance-types';

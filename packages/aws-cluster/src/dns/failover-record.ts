@@ -1,6 +1,6 @@
 import { Route53HealthCheck } from '@cdktf/provider-aws/lib/route53-health-check';
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
-import { INGRESS_HEALTH_CHECK_PATH, LOAD_BALANCER_ALIAS_TTL_SECONDS } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, LOAD_BALANCER_ALIAS_TTL_SECONDS, UNPROMOTED_HEALTH_CHECK_PATH } from '@platform/platform-config';
 import { Construct } from 'constructs';
 import { HOSTED_ZONE_ID, HOSTED_ZONE_ID_EXPECTED, invalidProp } from '../private/validation';
 import { FailoverHealthCheck } from './failover-health-check';
@@ -25,14 +25,21 @@ export interface FailoverRecordProps {
   readonly recoveryObjectiveSeconds: number;
   /** @default FailoverHealthCheck.forRecoveryObjective(recoveryObjectiveSeconds, LOAD_BALANCER_ALIAS_TTL_SECONDS) */
   readonly healthCheck?: FailoverHealthCheck;
-  /** Checked over HTTP on port 80 of the load balancer. @default INGRESS_HEALTH_CHECK_PATH */
+  /**
+   * Checked over HTTP on port 80 of the load balancer (Host: its DNS name).
+   * @default PRIMARY: APP_HEALTH_CHECK_PATH (the app's database-backed readiness); SECONDARY:
+   * UNPROMOTED_HEALTH_CHECK_PATH (fails until a promotion points it at APP_HEALTH_CHECK_PATH)
+   */
   readonly healthCheckPath?: string;
 }
 
 /**
  * One half of a Route 53 failover pair: a health check on this region's load balancer (HTTP,
  * from Route 53's checkers around the world) and an alias A record with failover routing that
- * answers while that check, and the load balancer's own target health, pass.
+ * answers while that check, and the load balancer's own target health, pass. The SECONDARY's
+ * check fails until a promotion opens it, so a pilot-light standby never gets users; while
+ * promoted, packages/failover points the PRIMARY record at the standby (when both checks fail
+ * Route 53 answers the PRIMARY), and the pipeline refuses to apply the primary's stack.
  */
 export class FailoverRecord extends Construct {
   readonly healthCheckId: string;
@@ -50,13 +57,13 @@ export class FailoverRecord extends Construct {
       type: 'HTTP',
       fqdn: props.loadBalancerDnsName,
       port: 80,
-      resourcePath: props.healthCheckPath ?? INGRESS_HEALTH_CHECK_PATH,
+      resourcePath: props.healthCheckPath ?? (props.role === 'PRIMARY' ? APP_HEALTH_CHECK_PATH : UNPROMOTED_HEALTH_CHECK_PATH),
       requestInterval: healthCheck.requestIntervalSeconds,
       failureThreshold: healthCheck.failureThreshold,
       tags: { Name: `${props.recordName} ${props.role.toLowerCase()} (${props.setIdentifier})` },
-      // packages/failover owns the PRIMARY's path after creation: promotion fences it
-      // (FENCED_HEALTH_CHECK_PATH), fail-back restores it; an apply must not unfence it.
-      ...(props.role === 'PRIMARY' ? { lifecycle: { ignoreChanges: ['resource_path'] } } : {}),
+      // packages/failover owns both paths after creation: promotion fences the PRIMARY's and
+      // opens the SECONDARY's, fail-back reverses both; an apply must undo neither.
+      lifecycle: { ignoreChanges: ['resource_path'] },
     });
     new Route53Record(this, 'record', {
       zoneId: props.hostedZoneId,

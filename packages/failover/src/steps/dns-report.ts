@@ -52,9 +52,9 @@ export class DnsReport implements Step {
       return { done: data.length > 0 && data.every((ip) => want.has(ip)), status: `${answer.ResponseCode ?? '?'} ${data.join(', ') || '(empty)'} (${nlb}: ${[...want].join(', ') || 'no addresses'})` };
     };
     const ttl = ctx.platform.settings.dns?.ttlSeconds ?? 60;
-    if (ctx.cli.dryRun || (this.props.expect === 'standby' && ctx.options.force)) {
+    if (ctx.cli.dryRun || (this.props.expect === 'standby' && ctx.options.drill)) {
       const seen = await check();
-      return ctx.note(`Route 53 answers ${seen.status}${seen.done ? '' : ` — not yet ${expected.name}`} (no wait: ${ctx.cli.dryRun ? 'dry run' : '--force drill'})`);
+      return ctx.note(`Route 53 answers ${seen.status}${seen.done ? '' : ` — not yet ${expected.name}`} (no wait: ${ctx.cli.dryRun ? 'dry run' : '--drill'})`);
     }
     const status = await pollUntil(ctx, `Route 53 to answer with ${expected.name}`, ctx.options.timeouts.dnsSeconds, check);
     ctx.note(`Route 53 answers ${status}; resolvers that cached the old answer follow within the ${ttl} s TTL`);

@@ -1,24 +1,25 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { finalBackupName, gitArchiveFolder, renderFinalBackup, type Workload } from '../database';
-import { CNPG_BACKUPS, CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube } from '../private/kube';
-import { StepError, type Step, type StepContext } from '../step';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { DATABASE_ARCHIVE_SERVER_NAMES, renderDatabaseArchives } from '@platform/platform-config';
+import { gitArchiveFolder, type Workload } from '../database';
+import { scaleAppsToZero } from '../private/apps';
+import { takeBackup } from '../private/backup';
+import { fluxSuspendArgs, resumeCommand } from '../private/flux';
+import { CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube } from '../private/kube';
+import type { Step, StepContext } from '../step';
 
 /**
- * Stops the app on the standby so no write lands after the final backup. Users see errors
+ * Stops the apps on the standby so no write lands after the final backup. Users see errors
  * from here until the primary answers: fail-back is a planned, short outage.
  */
 export class FenceStandbyApp implements Step {
   readonly name = 'fence-standby-app';
-  readonly verifies = 'the standby app Deployment is scaled to 0 (the HPA does not scale up from 0)';
+  readonly verifies = 'every standby app Deployment is scaled to 0 (the HPA does not scale up from 0)';
 
   constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
-    const { appNamespace: ns, deployment } = this.workload;
-    await ctx.cli.mutate('kubectl', kube(ctx.standby, 'scale', 'deployment', deployment, '-n', ns, '--replicas=0'));
-    ctx.note(`undo: kubectl --context ${ctx.standby.name} scale deployment ${deployment} -n ${ns} --replicas=${ctx.standby.availabilityZones.length}`);
+    await scaleAppsToZero(ctx, ctx.standby, this.workload);
+    ctx.note(`undo: kubectl --context ${ctx.standby.name} scale deployment -n <namespace> <name> --replicas=${ctx.standby.availabilityZones.length} for ${this.workload.apps.map((a) => `${a.namespace}/${a.name}`).join(', ')}`);
   }
 }
 
@@ -30,16 +31,29 @@ export class FinalBackup implements Step {
   constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
-    const file = join(ctx.options.outDir, `${ctx.standby.name}-${this.workload.database}-final-backup.yaml`);
-    writeFileSync(file, stringify(renderFinalBackup(this.workload, ctx.options.runId)));
-    await ctx.cli.mutate('kubectl', kube(ctx.standby, 'apply', '-f', file));
-    if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the backup');
-    const name = finalBackupName(this.workload, ctx.options.runId);
-    await ctx.cli
-      .read('kubectl', kube(ctx.standby, 'wait', `${CNPG_BACKUPS}/${name}`, '-n', this.workload.namespace, '--for=jsonpath={.status.phase}=completed', `--timeout=${ctx.options.timeouts.databaseSeconds}s`))
-      .catch((error: Error) => {
-        throw new StepError(`backup ${name} on ${ctx.standby.name} did not complete: ${error.message}`);
-      });
+    await takeBackup(ctx, ctx.standby, this.workload, 'failback');
+  }
+}
+
+/**
+ * The restored primary archives under `<db>-<run id>`: Git must name it before Flux may apply
+ * the primary's database again, and before a later promotion restores from the replica (else it
+ * restores the folder that stopped growing at this fail-back). Writes the platform-config
+ * module the region-failover workflow commits.
+ */
+export class RecordArchiveServerName implements Step {
+  readonly name = 'record-archive-server-name';
+  readonly verifies = "platform-config's database-archives.ts names the restored primary's archive server";
+
+  constructor(private readonly workload: Workload) {}
+
+  async run(ctx: StepContext): Promise<void> {
+    const serverName = `${this.workload.database}-${ctx.options.runId}`;
+    const file = ctx.options.archivesFile;
+    const next = renderDatabaseArchives(readFileSync(file, 'utf8'), { ...DATABASE_ARCHIVE_SERVER_NAMES, [ctx.primary.name]: serverName });
+    if (ctx.cli.dryRun) return ctx.note(`dry run: would record ${ctx.primary.name} → ${serverName} in ${file}`);
+    writeFileSync(file, next);
+    ctx.note(`${file}: ${ctx.primary.name} archives under ${serverName}; commit it, synth, then resume Flux on ${ctx.primary.name}: ${resumeCommand(ctx.primary, ctx.options.fluxKustomization)}`);
   }
 }
 
@@ -80,7 +94,7 @@ export class RetireStandbyDatabase implements Step {
       '--output',
       'json',
     ]);
-    const resume = `kubectl --context ${ctx.standby.name} -n flux-system patch kustomization ${flux} --type merge -p '{"spec":{"suspend":false}}'`;
+    const resume = resumeCommand(ctx.standby, flux);
     if ((keys ?? []).length > 0) {
       ctx.note(
         `warning: Flux Kustomization ${flux} on ${ctx.standby.name} left suspended: s3://${archive.bucket}/${archive.prefix} holds the pilot-light archive from before the promotion, and Git's ${namespace}/${database} would refuse to archive into it. ` +
@@ -88,6 +102,6 @@ export class RetireStandbyDatabase implements Step {
       );
       return;
     }
-    await ctx.cli.mutate('kubectl', kube(ctx.standby, 'patch', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--type', 'merge', '-p', '{"spec":{"suspend":false}}'));
+    await ctx.cli.mutate('kubectl', fluxSuspendArgs(ctx.standby, flux, false));
   }
 }

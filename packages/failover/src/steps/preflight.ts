@@ -1,9 +1,13 @@
-import { kube } from '../private/kube';
+import { CommandError } from '../commands';
+import type { Workload } from '../database';
+import { CNPG_CLUSTERS, kube } from '../private/kube';
+import { HIBERNATION_ANNOTATION } from './fence-returned-primary';
 import { describeHealth, findFailoverRecords, healthCheckStatus, type FailoverRecords } from '../route53';
 import { StepError, type Step, type StepContext } from '../step';
 
-async function identity(ctx: StepContext): Promise<void> {
-  const who = await ctx.cli.readJson<{ Arn?: string }>('aws', ['sts', 'get-caller-identity', '--output', 'json']);
+/** STS of the region that is up for this run (the standby's while promoting): never the lost region's endpoint. */
+async function identity(ctx: StepContext, region: string): Promise<void> {
+  const who = await ctx.cli.readJson<{ Arn?: string }>('aws', ['sts', 'get-caller-identity', '--region', region, '--output', 'json']);
   ctx.note(`AWS identity: ${who.Arn ?? 'unknown'}`);
 }
 
@@ -23,6 +27,7 @@ async function records(ctx: StepContext): Promise<FailoverRecords> {
   ctx.facts.hostedZoneId = found.hostedZoneId;
   ctx.facts.primaryHealthCheckId = found.primary.healthCheckId;
   ctx.facts.secondaryHealthCheckId = found.secondary.healthCheckId;
+  ctx.facts.records = found;
   for (const [kind, record, cluster] of [['PRIMARY', found.primary, ctx.primary.name], ['SECONDARY', found.secondary, ctx.standby.name]] as const) {
     if (record.setIdentifier !== cluster) ctx.note(`warning: ${kind} record's set identifier is ${JSON.stringify(record.setIdentifier)}, expected ${JSON.stringify(cluster)}`);
   }
@@ -30,21 +35,60 @@ async function records(ctx: StepContext): Promise<FailoverRecords> {
   return found;
 }
 
-/** Promote only a standby whose primary is really down, unless this is a drill (--force). */
+/**
+ * Promote only a standby whose primary is really down: unless --force (its load balancer answers
+ * but its app or database is broken: fail over anyway) or --drill (never fences, never moves DNS).
+ */
 export class PromotionPreflight implements Step {
   readonly name = 'preflight';
-  readonly verifies = 'Route 53 sees the primary unhealthy (or --force); AWS credentials work; the standby API is ready';
+  readonly verifies = 'Route 53 sees the primary unhealthy (or --force / --drill); AWS credentials work; the standby API is ready';
 
   async run(ctx: StepContext): Promise<void> {
-    await identity(ctx);
+    await identity(ctx, ctx.standby.region);
     const found = await records(ctx);
     const status = await healthCheckStatus(ctx.cli, found.primary.healthCheckId!);
     ctx.note(`primary ${ctx.primary.name} health check ${found.primary.healthCheckId}: ${describeHealth(status)}`);
-    if (status.healthy && !ctx.options.force) {
-      throw new StepError(`Route 53 sees ${ctx.primary.name} as ${describeHealth(status)}; refusing to promote ${ctx.standby.name} (pass --force for a drill)`);
+    if (status.healthy && !ctx.options.force && !ctx.options.drill) {
+      throw new StepError(
+        `Route 53 sees ${ctx.primary.name} as ${describeHealth(status)}; refusing to promote ${ctx.standby.name} (pass --force if its app or database is broken although the check passes, --drill for a game day)`,
+      );
     }
-    if (status.healthy) ctx.note('--force: promoting although the primary is healthy (drill); DNS will keep answering with the primary');
+    if (status.healthy && ctx.options.force) ctx.note(`--force: failing over although Route 53 sees ${ctx.primary.name} healthy; it will be fenced and DNS moved`);
+    if (ctx.options.drill) ctx.note(`--drill: ${ctx.primary.name} is neither fenced nor leaves DNS; ${ctx.standby.name} is restored and verified through its own load balancer only`);
     await apiReady(ctx, 'standby');
+  }
+}
+
+/**
+ * Fence only a primary whose standby is promoted (fencing a serving primary is an outage),
+ * whose API answers again (a scheduled run retries until it does) and whose database is not
+ * hibernated already (fenced by an earlier run: a hibernated cluster cannot be backed up again).
+ */
+export class FencePreflight implements Step {
+  readonly name = 'preflight';
+  readonly verifies = "the standby's promoted marker exists; the primary's API answers again; its database is not hibernated yet";
+
+  constructor(private readonly workload: Workload) {}
+
+  async run(ctx: StepContext): Promise<void> {
+    await identity(ctx, ctx.standby.region);
+    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+    const value = await ctx.cli.read('aws', ['ssm', 'get-parameter', '--region', ctx.standby.region, '--name', marker, '--query', 'Parameter.Value', '--output', 'text']).catch((error: Error) => {
+      if (error instanceof CommandError && /ParameterNotFound/.test(error.stderr)) ctx.facts.notDue = `${ctx.standby.name} is not promoted`;
+      throw new StepError(`${ctx.standby.name} is not promoted (${marker}: ${error.message.trim()}); refusing to fence ${ctx.primary.name}, which may be serving`);
+    });
+    ctx.note(`${marker} = ${value.trim()}`);
+    await apiReady(ctx, 'primary').catch((error: Error) => {
+      ctx.facts.notDue = `${ctx.primary.name}'s API does not answer yet`;
+      throw error;
+    });
+    const { namespace, database } = this.workload;
+    const live = (await ctx.cli.read('kubectl', kube(ctx.primary, 'get', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '-o', 'json'))).trim();
+    const annotations = live ? ((JSON.parse(live) as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {}) : {};
+    if (annotations[HIBERNATION_ANNOTATION] === 'on') {
+      ctx.facts.notDue = `${ctx.primary.name}'s ${namespace}/${database} is hibernated: fenced by an earlier run`;
+      throw new StepError(`${ctx.primary.name}'s ${namespace}/${database} is already hibernated (${HIBERNATION_ANNOTATION}=on); nothing more to fence`);
+    }
   }
 }
 
@@ -54,7 +98,7 @@ export class FailbackPreflight implements Step {
   readonly verifies = 'AWS credentials work; both APIs are ready; Route 53 records found';
 
   async run(ctx: StepContext): Promise<void> {
-    await identity(ctx);
+    await identity(ctx, ctx.primary.region);
     await apiReady(ctx, 'primary');
     await apiReady(ctx, 'standby');
     const found = await records(ctx);

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { renderRecoveryCluster, type RecoverySource, type Workload } from '../database';
-import { CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube, type Side } from '../private/kube';
+import { BACKUP_PURPOSE_LABEL, renderRecoveryCluster, type RecoverySource, type Workload } from '../database';
+import { resumeCommand, setFluxSuspended } from '../private/flux';
+import { CNPG_BACKUPS, CNPG_CLUSTERS, kube, type Side } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
 
 export interface RestoreDatabaseProps {
@@ -10,6 +11,15 @@ export interface RestoreDatabaseProps {
   readonly workload: Workload;
   /** Where the base backup and WAL come from; resolved when the step runs. */
   readonly source: (ctx: StepContext) => Promise<RecoverySource>;
+  /**
+   * Replace an existing cluster only when a completed `fenced` Backup of it exists (a returned
+   * primary holds writes nobody else has). @default false (the pilot light's copy holds nothing)
+   */
+  readonly requireFencedBackup?: boolean;
+}
+
+interface BackupList {
+  items: { metadata: { name: string }; spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[];
 }
 
 /**
@@ -40,11 +50,9 @@ export class RestoreDatabase implements Step {
       );
     }
     if (existing) {
-      const flux = ctx.options.fluxKustomization;
-      const fluxFound = (await ctx.cli.read('kubectl', kube(target, 'get', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--ignore-not-found', '-o', 'name'))).trim();
-      if (fluxFound) {
-        await ctx.cli.mutate('kubectl', kube(target, 'patch', FLUX_KUSTOMIZATIONS, flux, '-n', 'flux-system', '--type', 'merge', '-p', '{"spec":{"suspend":true}}'));
-        ctx.note(`Flux Kustomization ${flux} on ${target.name} suspended; it stays suspended until Git matches the restored cluster (runbook)`);
+      if (this.props.requireFencedBackup) await this.assertFencedBackup(ctx);
+      if (await setFluxSuspended(ctx, target, true)) {
+        ctx.note(`Flux Kustomization ${ctx.options.fluxKustomization} on ${target.name} suspended (field manager survives Flux syncs); resume once Git matches the restored cluster: ${resumeCommand(target, ctx.options.fluxKustomization)}`);
       }
       await ctx.cli.mutate('kubectl', kube(target, 'delete', CNPG_CLUSTERS, workload.database, '-n', workload.namespace, '--wait=true', `--timeout=${ctx.options.timeouts.databaseSeconds}s`));
     }
@@ -63,5 +71,19 @@ export class RestoreDatabase implements Step {
     await ctx.cli.read('kubectl', kube(target, 'wait', `${CNPG_CLUSTERS}/${workload.database}`, '-n', workload.namespace, '--for=condition=Ready', `--timeout=${ctx.options.timeouts.databaseSeconds}s`)).catch((error: Error) => {
       throw new StepError(`${db} on ${target.name} did not become Ready: ${error.message}`);
     });
+  }
+
+  /** Fail-back deletes a returned primary's database only after `failover fence` backed it up. */
+  private async assertFencedBackup(ctx: StepContext): Promise<void> {
+    const { workload } = this.props;
+    const target = ctx[this.props.side];
+    const backups = await ctx.cli.readJson<BackupList>('kubectl', kube(target, 'get', CNPG_BACKUPS, '-n', workload.namespace, '-l', `${BACKUP_PURPOSE_LABEL}=fenced`, '-o', 'json'));
+    const done = backups.items.filter((b) => b.spec?.cluster?.name === workload.database && b.status?.phase === 'completed');
+    if (done.length === 0) {
+      throw new StepError(
+        `${target.name}'s ${workload.namespace}/${workload.database} has no completed fenced backup; it may hold writes made after the promotion. Run: npm run failover -- fence --primary ${ctx.primary.name}`,
+      );
+    }
+    ctx.note(`fenced backup(s) of ${target.name}'s database: ${done.map((b) => `${b.metadata.name} (${b.status?.stoppedAt ?? 'completed'})`).join(', ')}`);
   }
 }

@@ -41,10 +41,11 @@ export class FailoverAccess extends AddOnBase<FailoverAccessProps> {
         // The recovery manifest carries its Namespace: apply reads it and creates it when missing.
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'], resourceNames: [props.databaseNamespace] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['create'] },
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: read }, // verify-app: get, rollout status
+        // verify-app: get, rollout status; fencing: patch spec.replicas to 0 under the platform-failover field manager
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: [...read, 'patch'] },
         { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'] }, // kubectl scale
-        { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: [...read, 'create', 'patch', 'delete'] }, // restore, retire
-        { apiGroups: ['postgresql.cnpg.io'], resources: ['backups'], verbs: [...read, 'create', 'patch'] }, // final backup + wait
+        { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: [...read, 'create', 'patch', 'delete'] }, // restore, retire, hibernate (annotate)
+        { apiGroups: ['postgresql.cnpg.io'], resources: ['backups'], verbs: [...read, 'create', 'patch'] }, // final and fenced backups + wait; fail-back lists fenced ones
         { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: ['get', 'patch'] }, // suspend / resume
       ],
     });

@@ -1,10 +1,14 @@
-import type { Chart } from 'cdk8s';
+import { APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
 import {
   Cluster,
+  type ClusterSpec,
   ClusterSpecBackupBarmanObjectStoreDataCompression,
   ClusterSpecBackupBarmanObjectStoreWalCompression,
   ClusterSpecPostgresqlSynchronousMethod,
+  ClusterSpecPrimaryUpdateMethod,
   ClusterSpecPrimaryUpdateStrategy,
   ScheduledBackup,
   ScheduledBackupSpecBackupOwnerReference,
@@ -12,8 +16,10 @@ import {
 } from '../imports/postgresql.cnpg.io';
 import { ownNamespace } from '../private/namespace';
 import { ZONE_KEY } from '../scheduling';
+import { HaWorkload } from '../workloads/ha-workload';
 import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
+import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
 
 export interface PostgresProps {
   /** @default 'orders' */
@@ -29,11 +35,23 @@ export interface PostgresProps {
   readonly imageName: string;
   /** @default '20Gi' */
   readonly storage: string;
+  /** WAL on its own volume, so an archiving stall fills it, not the data volume. @default '10Gi' */
+  readonly walStorage: string;
   /** Six-field cron (seconds first) for base backups. @default '0 0 3 * * *' */
   readonly backupSchedule: string;
   /** @default '30d' */
   readonly retentionPolicy: string;
+  /** The orders API (PostgREST) image. @default 'postgrest/postgrest:v12.2.8' */
+  readonly apiImage: string;
 }
+
+/** PostgREST's ports: the API, and the admin server whose `/ready` needs the database. */
+const API_PORT = 3000;
+const ADMIN_PORT = 3001;
+/** The role anonymous API requests run as: read and insert orders, nothing else. */
+const API_ROLE = 'web_anon';
+/** A standby's `externalClusters` entry: its primary's archive, replicated into the standby's region. */
+export const PRIMARY_ARCHIVE = 'primary-archive';
 
 /**
  * A 3-instance PostgreSQL cluster (CloudNativePG): instances pinned to different zones by a
@@ -48,7 +66,8 @@ export interface PostgresProps {
 export class PostgresCluster extends AddOnBase<PostgresProps> {
   readonly id = 'postgres';
   readonly layer = 'apps' as const;
-  override readonly dependencies = [CloudNativePgOperator];
+  // The orders API's Ingress needs the controller's IngressClass.
+  override readonly dependencies = [CloudNativePgOperator, IngressController];
 
   protected defaults(ctx: AddOnContext): PostgresProps {
     return {
@@ -57,8 +76,10 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
       instances: 3,
       imageName: 'ghcr.io/cloudnative-pg/postgresql:17.6',
       storage: '20Gi',
+      walStorage: '10Gi',
       backupSchedule: '0 0 3 * * *',
       retentionPolicy: '30d',
+      apiImage: 'postgrest/postgrest:v12.2.8',
     };
   }
 
@@ -85,15 +106,27 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         instances: props.instances,
         imageName: props.imageName,
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
+        // A rolling update moves the primary to an updated replica first (seconds of read-only)
+        // instead of restarting it in place (a full restart of writes).
+        primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
         failoverDelay: 0,
-        postgresql: { synchronous: { method: ClusterSpecPostgresqlSynchronousMethod.ANY, number: 1 } },
+        postgresql: {
+          synchronous: { method: ClusterSpecPostgresqlSynchronousMethod.ANY, number: 1 },
+          // Bounds the regional RPO: an idle-but-written primary still ships a segment this often.
+          parameters: { archive_timeout: `${WAL_ARCHIVE_TIMEOUT_SECONDS}s` },
+        },
         storage: { storageClass: GP3_STORAGE_CLASS, size: props.storage },
+        walStorage: { storageClass: GP3_STORAGE_CLASS, size: props.walStorage },
         affinity: { enablePodAntiAffinity: true, topologyKey: ZONE_KEY, podAntiAffinityType: 'required' },
+        ...this.origin(props, ctx),
         backup: {
           retentionPolicy: props.retentionPolicy,
           barmanObjectStore: {
             // Below the prefix the backup user may write (names.appBackupCredentials.bucketPrefix).
             destinationPath: `s3://${ctx.names.appBackupBucket}/${credentials.bucketPrefix}${props.name}`,
+            // Git names the archive (fail-back records a restored database's new one): a promotion
+            // restores from exactly this folder of the replica.
+            serverName: archiveServerName(ctx.cluster.name, props.name),
             s3Credentials: { accessKeyId: credential(credentials.keys.accessKeyId), secretAccessKey: credential(credentials.keys.secretAccessKey) },
             wal: { compression: ClusterSpecBackupBarmanObjectStoreWalCompression.GZIP },
             data: { compression: ClusterSpecBackupBarmanObjectStoreDataCompression.GZIP },
@@ -109,6 +142,102 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         backupOwnerReference: ScheduledBackupSpecBackupOwnerReference.SELF,
         method: ScheduledBackupSpecMethod.BARMAN_OBJECT_STORE,
         cluster: { name: props.name },
+      },
+    });
+    this.ordersApi(chart, props, ctx);
+  }
+
+  /**
+   * How the database comes to be. A primary (or a cluster in no pair) starts empty (`initdb`,
+   * which creates the orders table). A standby is a CloudNativePG replica cluster of its
+   * primary: it bootstraps from the primary's archive as replicated into the standby's region
+   * (the server name Git records) and keeps replaying it, read-only, so it never holds a
+   * writable empty copy and a promotion is `spec.replica.enabled: false`, not a restore.
+   */
+  private origin(props: PostgresProps, ctx: AddOnContext): Pick<ClusterSpec, 'bootstrap' | 'replica' | 'externalClusters'> {
+    const pair = ctx.platform.failoverRoleOf(ctx.cluster);
+    const replica = pair?.role === 'standby' ? ctx.platform.namesOf(pair.primary).appBackupReplicaBucket : undefined;
+    if (!pair || pair.role !== 'standby' || !replica) {
+      return {
+        bootstrap: {
+          initdb: {
+            database: 'app',
+            owner: 'app',
+            // Only a new cluster runs this; a restored or promoted one brings the table with its data.
+            postInitApplicationSql: [
+              `CREATE TABLE ${ORDERS_API.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+              `ALTER TABLE ${ORDERS_API.table} OWNER TO app`,
+              `CREATE ROLE ${API_ROLE} NOLOGIN`,
+              `GRANT USAGE ON SCHEMA public TO ${API_ROLE}`,
+              `GRANT SELECT, INSERT ON ${ORDERS_API.table} TO ${API_ROLE}`,
+              `GRANT ${API_ROLE} TO app`,
+            ],
+          },
+        },
+      };
+    }
+    const credentials = ctx.names.appBackupCredentials;
+    const credential = (key: string) => ({ name: credentials.secretName, key });
+    return {
+      bootstrap: { recovery: { source: PRIMARY_ARCHIVE, database: 'app', owner: 'app' } },
+      replica: { enabled: true, source: PRIMARY_ARCHIVE },
+      externalClusters: [
+        {
+          name: PRIMARY_ARCHIVE,
+          barmanObjectStore: {
+            // The primary's destinationPath with the replica bucket: replication keeps the keys.
+            destinationPath: `s3://${replica}/${credentials.bucketPrefix}${props.name}`,
+            serverName: archiveServerName(pair.primary.name, props.name),
+            endpointUrl: `https://s3.${ctx.cluster.region}.amazonaws.com`,
+            s3Credentials: { accessKeyId: credential(credentials.keys.accessKeyId), secretAccessKey: credential(credentials.keys.secretAccessKey) },
+            wal: { maxParallel: 8 },
+          },
+        },
+      ],
+    };
+  }
+
+  /**
+   * PostgREST over the database's `-rw` service (the `<name>-app` Secret CloudNativePG writes):
+   * `ORDERS_API.path` on the public host name reads and inserts orders, and a host-less rule
+   * sends APP_HEALTH_CHECK_PATH to its admin `/ready`, which answers 200 only while the
+   * database is reachable. Route 53 checks with the load balancer's name as Host, hence no host.
+   */
+  private ordersApi(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
+    const api = new HaWorkload(chart, ORDERS_API.name, {
+      namespace: props.namespace,
+      image: props.apiImage,
+      port: API_PORT,
+      availabilityZones: ctx.cluster.availabilityZones,
+    });
+    const deployment = ApiObject.of(api.deployment);
+    const secret = `${props.name}-app`;
+    deployment.addJsonPatch(
+      JsonPatch.add('/spec/template/spec/containers/0/env', [
+        { name: 'PGRST_DB_URI', valueFrom: { secretKeyRef: { name: secret, key: 'uri' } } },
+        { name: 'PGRST_DB_SCHEMAS', value: 'public' },
+        { name: 'PGRST_DB_ANON_ROLE', value: API_ROLE },
+        { name: 'PGRST_SERVER_PORT', value: String(API_PORT) },
+        { name: 'PGRST_ADMIN_SERVER_PORT', value: String(ADMIN_PORT) },
+      ]),
+      JsonPatch.add('/spec/template/spec/containers/0/ports/-', { containerPort: ADMIN_PORT, name: 'admin' }),
+      // Ready (and kept) only while the database answers; live while the process does.
+      JsonPatch.replace('/spec/template/spec/containers/0/readinessProbe/httpGet/path', '/ready'),
+      JsonPatch.replace('/spec/template/spec/containers/0/readinessProbe/httpGet/port', kplus.k8s.IntOrString.fromNumber(ADMIN_PORT)),
+      JsonPatch.replace('/spec/template/spec/containers/0/livenessProbe/httpGet/path', '/live'),
+      JsonPatch.replace('/spec/template/spec/containers/0/livenessProbe/httpGet/port', kplus.k8s.IntOrString.fromNumber(ADMIN_PORT)),
+    );
+    ApiObject.of(api.service).addJsonPatch(JsonPatch.add('/spec/ports/-', { name: 'admin', port: ADMIN_PORT, targetPort: kplus.k8s.IntOrString.fromNumber(ADMIN_PORT) }));
+    const backend = (port: number) => ({ service: { name: api.service.name, port: { number: port } } });
+    const host = ctx.platform.names.appHostname;
+    new kplus.k8s.KubeIngress(chart, 'orders-api-ingress', {
+      metadata: { name: ORDERS_API.name, namespace: props.namespace, labels: { ...api.labels } },
+      spec: {
+        ingressClassName: TRAEFIK_INGRESS_CLASS,
+        rules: [
+          { http: { paths: [{ path: APP_HEALTH_CHECK_PATH, pathType: 'Exact', backend: backend(ADMIN_PORT) }] } },
+          ...(host ? [{ host, http: { paths: [{ path: ORDERS_API.path, pathType: 'Prefix', backend: backend(80) }] } }] : []),
+        ],
       },
     });
   }

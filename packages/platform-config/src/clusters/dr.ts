@@ -12,7 +12,8 @@ export const dr: ClusterDefinitionInput = {
   workerPools: [{ name: 'general', instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], minPerAz: 1, maxPerAz: 10, spotPercentage: 0, labels: { 'node.platform.io/pool': 'general' } }],
   apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'], dnsRecord: true },
   nat: 'per-az',
-  backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-northeast-2' },
+  // Replicas outside the primary's region: dr's stack (its replica provider) must plan while Seoul is down.
+  backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-southeast-1' },
   gitops: { branch: 'main', intervalMinutes: 5 },
   objectives: { tolerateAzLoss: true, tolerateRegionLoss: false, apiRtoSeconds: 60, appRtoSeconds: 300, rpoMinutes: 15 },
 };

@@ -27,6 +27,6 @@ export const production: ClusterDefinitionInput = {
   gitops: { branch: 'main', intervalMinutes: 5 },
   // regionRtoSeconds: 40 min covers detection (≤ 90 s), the promotion's worst case (33 min,
   // docs/runbooks/region-failover.md) and the 60 s alias TTL, with a little room.
-  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 2400 },
+  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 2400, regionRpoSeconds: 960 },
   failover: { standbyCluster: 'dr' },
 };

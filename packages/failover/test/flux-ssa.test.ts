@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultPlatform, FAILOVER_FIELD_MANAGER, type ClusterDefinition } from '@platform/platform-config';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { findWorkload } from '../src/database';
+import { scaleAppsToZero } from '../src/private/apps';
+import { fluxSuspendArgs } from '../src/private/flux';
+import type { StepContext } from '../src/step';
+import { HIBERNATION_ANNOTATION } from '../src/steps/fence-returned-primary';
+import { created, FLUX_TAKEOVER, fluxApply, kubectl } from './flux-ssa-model';
+import { GENERATED_CLUSTERS } from './harness';
+
+const platform = defaultPlatform();
+const production = platform.cluster('production');
+const generated = (file: string, kind: string, name: string) =>
+  parseAllDocuments(readFileSync(join(GENERATED_CLUSTERS, 'production', file), 'utf8'))
+    .map((d) => d.toJSON() as { kind: string; metadata: { name: string } })
+    .find((o) => o.kind === kind && o.metadata.name === name)! as unknown as Record<string, unknown>;
+/** Git's objects as the root (flux-system) and apps Kustomizations apply them. */
+const appsKustomization = generated('flux-system/flux-layers.yaml', 'Kustomization', 'apps');
+const ordersApi = generated('apps/postgres.yaml', 'Deployment', 'orders-api');
+const database = generated('apps/postgres.yaml', 'Cluster', 'orders');
+
+/** The argv scaleAppsToZero emits, captured through a recording context. */
+async function scaleArgs(cluster: ClusterDefinition): Promise<string[][]> {
+  const calls: string[][] = [];
+  const ctx = { cli: { mutate: async (_tool: string, args: readonly string[]) => void calls.push([...args]) } } as unknown as StepContext;
+  await scaleAppsToZero(ctx, cluster, findWorkload(join(GENERATED_CLUSTERS, cluster.name)));
+  return calls;
+}
+
+describe("kustomize-controller's field-manager takeover (model of its server-side apply)", () => {
+  it('a plain `kubectl patch` suspend is undone by the next sync of flux-system: the bug this fixes', () => {
+    const live = created(appsKustomization);
+    kubectl(live, ['patch', 'kustomizations.kustomize.toolkit.fluxcd.io', 'apps', '-n', 'flux-system', '--type', 'merge', '-p', '{"spec":{"suspend":true}}']);
+    expect(live.fields.get('spec.suspend')).toBe(true);
+    fluxApply(live, appsKustomization);
+    expect(live.fields.has('spec.suspend')).toBe(false);
+  });
+
+  it("the failover tool's suspend survives any number of syncs", () => {
+    const live = created(appsKustomization);
+    kubectl(live, fluxSuspendArgs(production, 'apps', true));
+    for (let i = 0; i < 3; i++) fluxApply(live, appsKustomization);
+    expect(live.fields.get('spec.suspend')).toBe(true);
+    // …and its resume is the same manager's, so nothing is left behind.
+    kubectl(live, fluxSuspendArgs(production, 'apps', false));
+    fluxApply(live, appsKustomization);
+    expect(live.fields.get('spec.suspend')).toBe(false);
+  });
+
+  it('apps scaled to zero by the fence stay at zero through a sync (Git sets no replicas)', async () => {
+    expect((ordersApi.spec as Record<string, unknown>).replicas).toBeUndefined();
+    const live = created(ordersApi);
+    const [toZero] = await scaleArgs(production);
+    kubectl(live, toZero!);
+    fluxApply(live, ordersApi);
+    expect(live.fields.get('spec.replicas')).toBe(0);
+    // The same patch under kubectl's default manager would be dropped (the API server defaults replicas to 1).
+    const plain = created(ordersApi);
+    kubectl(plain, toZero!.filter((a) => !a.startsWith('--field-manager=')));
+    fluxApply(plain, ordersApi);
+    expect(plain.fields.has('spec.replicas')).toBe(false);
+  });
+
+  it('the hibernation annotation survives a sync of the database', () => {
+    const live = created(database);
+    kubectl(live, ['--context', 'production', 'annotate', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', `${HIBERNATION_ANNOTATION}=on`, '--overwrite', `--field-manager=${FAILOVER_FIELD_MANAGER}`]);
+    fluxApply(live, database);
+    expect(live.fields.get(`metadata.annotations.${HIBERNATION_ANNOTATION}`)).toBe('on');
+  });
+
+  it('takes over every kubectl-prefixed manager, not only kubectl-patch; never the failover one', () => {
+    for (const manager of ['kubectl', 'kubectl-edit', 'kubectl-client-side-apply', 'kubectl-annotate', 'before-first-apply']) {
+      const live = created(appsKustomization);
+      kubectl(live, [...fluxSuspendArgs(production, 'apps', true).filter((a) => !a.startsWith('--field-manager=')), `--field-manager=${manager}`]);
+      fluxApply(live, appsKustomization);
+      expect(live.fields.has('spec.suspend'), manager).toBe(false);
+    }
+    expect(FLUX_TAKEOVER.some((m) => FAILOVER_FIELD_MANAGER.startsWith(m.name))).toBe(false);
+  });
+});

@@ -1,0 +1,83 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is read field by field */
+import { APP_HEALTH_CHECK_PATH, defaultPlatform, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Ajv from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { synthClusterTree } from '../src';
+
+const platform = defaultPlatform();
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, any> };
+const objects = (cluster: string): Obj[] => parseAllDocuments(synthClusterTree(platform, cluster)['apps/postgres.yaml']!).map((d) => d.toJS() as Obj);
+const find = (objs: Obj[], kind: string, name?: string) => objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name))!;
+
+describe('PostgreSQL for regional failover', () => {
+  const objs = objects('production');
+  const cluster = find(objs, 'Cluster');
+
+  it('names its archive in Git, ships WAL at least every archive timeout, WAL on its own volume, switchover updates', () => {
+    expect(cluster.spec.backup.barmanObjectStore.serverName).toBe('orders');
+    expect(cluster.spec.postgresql.parameters).toEqual({ archive_timeout: `${WAL_ARCHIVE_TIMEOUT_SECONDS}s` });
+    expect(cluster.spec.walStorage).toEqual({ storageClass: 'gp3', size: '10Gi' });
+    expect(cluster.spec.storage).toEqual({ storageClass: 'gp3', size: '20Gi' });
+    expect(cluster.spec.primaryUpdateMethod).toBe('switchover');
+  });
+
+  it('creates the orders table and a role that may only read and insert it', () => {
+    const sql = cluster.spec.bootstrap.initdb.postInitApplicationSQL as string[];
+    expect(sql[0]).toMatch(/^CREATE TABLE orders /);
+    expect(sql).toContain('GRANT SELECT, INSERT ON orders TO web_anon');
+    expect(sql.join(';')).not.toMatch(/UPDATE|DELETE/);
+  });
+
+  it('the orders API reads the database Secret, is ready only while the database answers, and serves the health path on any Host', () => {
+    const api = find(objs, 'Deployment', ORDERS_API.name);
+    const container = api.spec.template.spec.containers[0];
+    expect(container.env).toContainEqual({ name: 'PGRST_DB_URI', valueFrom: { secretKeyRef: { name: 'orders-app', key: 'uri' } } });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 3001, scheme: 'HTTP' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/live', port: 3001, scheme: 'HTTP' });
+    const ingress = find(objs, 'Ingress', ORDERS_API.name);
+    // Route 53's checker sends the load balancer's name as Host: the health rule has no host.
+    expect(ingress.spec.rules[0]).toEqual({ http: { paths: [{ path: APP_HEALTH_CHECK_PATH, pathType: 'Exact', backend: { service: { name: ORDERS_API.name, port: { number: 3001 } } } }] } });
+    expect(ingress.spec.rules[1].host).toBe(platform.names.appHostname);
+    expect(ingress.spec.rules[1].http.paths[0]).toMatchObject({ path: ORDERS_API.path, pathType: 'Prefix' });
+    expect(find(objs, 'Service', ORDERS_API.name).spec.ports).toContainEqual({ name: 'admin', port: 3001, targetPort: 3001 });
+  });
+});
+
+describe('the standby database is a replica cluster of its primary', () => {
+  const dr = find(objects('dr'), 'Cluster');
+  const names = platform.namesOf('production');
+
+  it('bootstraps from and keeps replaying the primary archive as replicated into its region, read-only', () => {
+    expect(dr.spec.replica).toEqual({ enabled: true, source: 'primary-archive' });
+    expect(dr.spec.bootstrap).toEqual({ recovery: { source: 'primary-archive', database: 'app', owner: 'app' } });
+    expect(dr.spec.externalClusters).toEqual([
+      {
+        name: 'primary-archive',
+        barmanObjectStore: expect.objectContaining({
+          destinationPath: `s3://${names.appBackupReplicaBucket}/postgres/orders`,
+          // The server name Git records for the primary (fail-back rewrites it).
+          serverName: 'orders',
+          endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
+        }),
+      },
+    ]);
+    // No empty writable initdb copy on the pilot light.
+    expect(dr.spec.bootstrap.initdb).toBeUndefined();
+  });
+
+  it('the primary stays an initdb cluster', () => {
+    const production = find(objects('production'), 'Cluster');
+    expect(production.spec.replica).toBeUndefined();
+    expect(production.spec.externalClusters).toBeUndefined();
+  });
+
+  it('is valid against the CloudNativePG 1.30 CRD', () => {
+    const crd = parse(readFileSync(resolve(__dirname, '../crds/postgresql.cnpg.io_clusters.yaml'), 'utf8'));
+    const schema = crd.spec.versions.find((v: { name: string }) => v.name === 'v1').schema.openAPIV3Schema;
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    for (const cluster of [dr, find(objects('production'), 'Cluster')]) expect(validate(cluster), JSON.stringify(validate.errors)).toBe(true);
+  });
+});
