@@ -17,6 +17,16 @@ export interface ExcludedResourceType {
  */
 export const EXCLUDED_RESOURCE_TYPES: readonly ExcludedResourceType[] = [];
 
+/**
+ * Values of the committed stacks that name things outside them, which the e2e creates in moto
+ * first and then rewrites in the copy (moto picks its own ids). The summary lists each.
+ */
+export interface Substitution {
+  readonly what: string;
+  readonly from: string;
+  readonly to: string;
+}
+
 /** One attribute change of a resource in a plan. */
 export interface AttributeChange {
   readonly type: string;

@@ -9,10 +9,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPlatform } from '@platform/platform-config';
 import { orderedStacks, pipelinePaths } from '@platform/pipeline';
-import { EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS } from './emulator-gaps';
+import { EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
-import { emulatorOverride, protectedAddresses, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
+import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
 import { runDriftPhase, type DriftResult } from './drift';
 import { Terraform } from './terraform';
 
@@ -106,6 +106,8 @@ async function main(): Promise<number> {
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_SESSION_TOKEN: 'testing',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // Route 53 is global; the CLI still wants a region for its client.
+    AWS_DEFAULT_REGION: defaultPlatform().settings.state.region,
     // Anything that reads the shared endpoint setting (the AWS CLI) goes to moto too.
     AWS_ENDPOINT_URL: moto.endpoint,
     AWS_CONFIG_FILE: join(workRoot, 'aws-config'),
@@ -116,6 +118,7 @@ async function main(): Promise<number> {
   const platform = defaultPlatform();
   const rows: StackRow[] = [];
   let drift: DriftResult | undefined;
+  let substitutions: Substitution[] = [];
   let failed = false;
 
   try {
@@ -129,12 +132,23 @@ async function main(): Promise<number> {
     aws('s3api', 'put-public-access-block', '--bucket', bucket, '--region', region, '--public-access-block-configuration', 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true');
     log(`state bucket ${bucket} in ${region}: versioned, SSE-KMS, public access blocked`);
 
+    // The public hosted zone is account-level (settings.dns), made outside every stack; moto
+    // cannot create a zone with a chosen id, so the copy gets the id moto gave the same name.
+    const dns = platform.settings.dns;
+    if (dns) {
+      const zone = JSON.parse(aws('route53', 'create-hosted-zone', '--name', dns.hostedZoneName, '--caller-reference', 'e2e-aws')) as { HostedZone: { Id: string } };
+      substitutions = [{ what: `hosted zone ${dns.hostedZoneName} (settings.dns.hostedZoneId)`, from: dns.hostedZoneId, to: zone.HostedZone.Id.replace('/hostedzone/', '') }];
+      log(`hosted zone ${dns.hostedZoneName}: ${substitutions[0].to} stands in for ${dns.hostedZoneId}`);
+    }
+
     const order = orderedStacks(pipelinePaths(workRoot), platform);
     log(`phase copy: ${order.join(' → ')}; excluded types: ${EXCLUDED_RESOURCE_TYPES.map((t) => t.type).join(', ') || 'none'}`);
     const originals = new Map<string, StackJson>();
     for (const stack of order) {
       const original = JSON.parse(readFileSync(join(stacksDir, stack, 'cdk.tf.json'), 'utf8')) as StackJson;
-      const { stack: copy, exclusions } = withoutExcluded(original);
+      const { stack: kept, exclusions } = withoutExcluded(original);
+      const { stack: copy, count } = substituted(kept, substitutions);
+      if (count > 0) log(`  ${stack}: ${count} value(s) substituted (${substitutions.map((x) => `${x.from} → ${x.to}`).join(', ')})`);
       originals.set(stack, copy);
       const dir = join(workStacks, stack);
       mkdirSync(dir, { recursive: true });
@@ -147,28 +161,41 @@ async function main(): Promise<number> {
     for (const row of rows) {
       const dir = join(workStacks, row.stack);
       log(`phase apply: ${row.stack}`);
-      const t0 = performance.now();
-      terraform.run(row.stack, 'init', dir, ['init', '-input=false']);
-      terraform.run(row.stack, 'apply', dir, ['apply', '-auto-approve', '-input=false']);
-      row.applySeconds = (performance.now() - t0) / 1000;
-      row.applied = terraform.run(row.stack, 'state-list', dir, ['state', 'list']).stdout.split('\n').filter((a) => a && !a.startsWith('data.')).length;
-      log(`  ${row.stack}: ${row.applied} resources in ${row.applySeconds.toFixed(0)} s, ${row.excluded.length} excluded`);
+      try {
+        const t0 = performance.now();
+        terraform.run(row.stack, 'init', dir, ['init', '-input=false']);
+        terraform.run(row.stack, 'apply', dir, ['apply', '-auto-approve', '-input=false']);
+        row.applySeconds = (performance.now() - t0) / 1000;
+        row.applied = terraform.run(row.stack, 'state-list', dir, ['state', 'list']).stdout.split('\n').filter((a) => a && !a.startsWith('data.')).length;
+        log(`  ${row.stack}: ${row.applied} resources in ${row.applySeconds.toFixed(0)} s, ${row.excluded.length} excluded`);
 
-      log(`phase idempotence: ${row.stack} plan -detailed-exitcode`);
-      const plan = terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
-      const shown = JSON.parse(terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan']).stdout) as PlanJson;
-      const verdict = judgeIdempotence(shown);
-      row.changesAfterApply = verdict.changed.length;
-      row.changedAddresses = verdict.changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ')})`);
-      row.artefactsIgnored = new Set(verdict.ignored.map((i) => i.change.address)).size;
-      log(`  ${row.stack}: plan exit ${plan.code}; ${verdict.changed.length} resources changed; ${row.artefactsIgnored} resources with only emulator artefacts (${[...new Set(verdict.ignored.map((i) => `${i.change.type}.${i.change.path}`))].join(', ') || 'none'})`);
-      for (const c of row.changedAddresses) log(`    ✗ ${c}`);
-      if (verdict.changed.length > 0) failed = true;
+        log(`phase idempotence: ${row.stack} plan -detailed-exitcode`);
+        const plan = terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
+        const shown = JSON.parse(terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan']).stdout) as PlanJson;
+        const verdict = judgeIdempotence(shown);
+        row.changesAfterApply = verdict.changed.length;
+        row.changedAddresses = verdict.changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ')})`);
+        row.artefactsIgnored = new Set(verdict.ignored.map((i) => i.change.address)).size;
+        log(`  ${row.stack}: plan exit ${plan.code}; ${verdict.changed.length} resources changed; ${row.artefactsIgnored} resources with only emulator artefacts (${[...new Set(verdict.ignored.map((i) => `${i.change.type}.${i.change.path}`))].join(', ') || 'none'})`);
+        for (const c of row.changedAddresses) log(`    ✗ ${c}`);
+        if (verdict.changed.length > 0) failed = true;
+      } catch (error) {
+        // Later stacks still run: one emulator gap should not hide the others' results.
+        row.error = (error as Error).message;
+        failed = true;
+        log(`  ${row.stack}: FAILED ${row.error}`);
+      }
     }
 
     log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
-    drift = runDriftPhase({ repoRoot, workRoot, env, stacks: order, logDir, log, terraform });
-    if (!drift.ok) failed = true;
+    const applied = rows.filter((r) => !r.error).map((r) => r.stack);
+    try {
+      drift = runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
+      if (!drift.ok) failed = true;
+    } catch (error) {
+      failed = true;
+      log(`  drift: FAILED ${(error as Error).message}`);
+    }
 
     for (const row of [...rows].reverse()) {
       const dir = join(workStacks, row.stack);
@@ -204,6 +231,9 @@ async function main(): Promise<number> {
     '',
     '## Protected on purpose (prevent_destroy, lifted in the e2e copy to destroy)',
     ...rows.flatMap((r) => r.protectedAddresses.map((a) => `- ${r.stack}: \`${a}\``)),
+    '',
+    '## Substituted (things outside the stacks, created in moto first)',
+    ...substitutions.map((x) => `- ${x.what}: \`${x.from}\` → \`${x.to}\``),
     '',
     '## Excluded',
     ...(rows.some((r) => r.excluded.length) ? rows.flatMap((r) => r.excluded.map((e) => `- ${r.stack}: \`${e.address}\` (${e.because})`)) : ['- nothing: every resource type was applied']),

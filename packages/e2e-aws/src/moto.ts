@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A free TCP port on 127.0.0.1: bind port 0, read what the kernel chose, release it. */
@@ -29,7 +29,10 @@ export class MotoServer {
     const logFile = join(logDir, 'moto.log');
     const log = openSync(logFile, 'w');
     // AWS managed policies (the FIS role attaches one) exist in moto only when loaded.
-    const child = spawn(join(binDir, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+    // setpriv --pdeathsig: the kernel kills moto when this process dies, even by SIGKILL.
+    const server = [join(binDir, 'moto_server'), '-H', '127.0.0.1', '-p', String(port)];
+    const command = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', ...server] : server;
+    const child = spawn(command[0], command.slice(1), {
       env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
       stdio: ['ignore', log, log],
     });

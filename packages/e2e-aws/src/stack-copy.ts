@@ -1,4 +1,4 @@
-import { EXCLUDED_RESOURCE_TYPES, type ExcludedResourceType } from './emulator-gaps';
+import { EXCLUDED_RESOURCE_TYPES, type ExcludedResourceType, type Substitution } from './emulator-gaps';
 
 /** The parts of a synthesized cdk.tf.json the e2e copy rewrites. */
 export interface StackJson {
@@ -84,6 +84,25 @@ export function withoutExcluded(stack: StackJson, excluded: readonly ExcludedRes
     }
   }
   return { stack: copy, exclusions };
+}
+
+/**
+ * Replaces each exact string value `from` by `to` anywhere in the stack (e.g. the platform's
+ * hosted zone id by the id moto gave the same zone). Returns how many values changed.
+ */
+export function substituted(stack: StackJson, substitutions: readonly Substitution[]): { stack: StackJson; count: number } {
+  let count = 0;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const hit = substitutions.find((s) => s.from === value);
+      if (hit) count++;
+      return hit ? hit.to : value;
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return { stack: walk(stack) as StackJson, count };
 }
 
 /** Resource addresses the stack protects with `lifecycle.prevent_destroy`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emulatorOverride, protectedAddresses, servicesOf, withoutExcluded, withoutPreventDestroy, type StackJson } from '../src/stack-copy';
+import { emulatorOverride, protectedAddresses, servicesOf, substituted, withoutExcluded, withoutPreventDestroy, type StackJson } from '../src/stack-copy';
 
 const stack = (): StackJson => ({
   provider: { aws: [{ region: 'ap-northeast-2' }, { alias: 'replica', region: 'ap-northeast-1' }] },
@@ -56,5 +56,14 @@ describe('prevent_destroy', () => {
     expect(protectedAddresses(original)).toEqual(['aws_kms_key.key']);
     expect(protectedAddresses(withoutPreventDestroy(original))).toEqual([]);
     expect(protectedAddresses(original)).toEqual(['aws_kms_key.key']);
+  });
+});
+
+describe('substituted', () => {
+  it('replaces exact values only, counting them', () => {
+    const input: StackJson = { resource: { aws_route53_record: { app: { zone_id: 'Z0HAKUBE', name: 'app.Z0HAKUBE.example', records: ['Z0HAKUBE'] } } } };
+    const { stack: out, count } = substituted(input, [{ what: 'zone', from: 'Z0HAKUBE', to: 'ZMOTO' }]);
+    expect(count).toBe(2);
+    expect(out.resource?.aws_route53_record.app).toEqual({ zone_id: 'ZMOTO', name: 'app.Z0HAKUBE.example', records: ['ZMOTO'] });
   });
 });
