@@ -1,7 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Terraform } from './terraform';
+import { runChild, type Terraform } from './terraform';
 
 export interface DriftReport {
   readonly exitCode: number;
@@ -29,19 +28,18 @@ export interface DriftPhaseOptions {
 }
 
 /** `npm run pipeline:drift -- --stack <stack> --no-issue` against the work root, as drift.yml runs it. */
-function driftCommand(options: DriftPhaseOptions, stack: string, tag: string): DriftReport {
+async function driftCommand(options: DriftPhaseOptions, stack: string, tag: string): Promise<DriftReport> {
   const summaryFile = join(options.logDir, `${stack}-drift-${tag}.summary.md`);
   rmSync(summaryFile, { force: true });
-  const result = spawnSync('npx', ['tsx', 'packages/pipeline/src/cli/main.ts', 'drift', '--stack', stack, '--no-issue'], {
+  const result = await runChild('npx', ['tsx', 'packages/pipeline/src/cli/main.ts', 'drift', '--stack', stack, '--no-issue'], {
     cwd: options.repoRoot,
     env: { ...options.env, PIPELINE_REPO_ROOT: options.workRoot, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: '' },
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
   });
+  writeFileSync(join(options.logDir, `${stack}-drift-${tag}.log`), `${result.stdout}\n${result.stderr}`);
   const text = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '';
   const m = /drift: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(text);
-  if (result.status !== 0 && result.status !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.status}:\n${result.stderr.slice(-2000)}`);
-  return { exitCode: result.status, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none' };
+  if (result.code !== 0 && result.code !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.code}:\n${result.stderr.slice(-2000)}`);
+  return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none' };
 }
 
 interface StateResource {
@@ -50,8 +48,8 @@ interface StateResource {
   readonly values: Record<string, unknown>;
 }
 
-function stateResources(options: DriftPhaseOptions, stack: string): StateResource[] {
-  const shown = JSON.parse(options.terraform.run(stack, 'show-state', join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json']).stdout) as {
+async function stateResources(options: DriftPhaseOptions, stack: string): Promise<StateResource[]> {
+  const shown = JSON.parse((await options.terraform.run(stack, 'show-state', join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json'])).stdout) as {
     values?: { root_module?: { resources?: StateResource[] } };
   };
   return shown.values?.root_module?.resources ?? [];
@@ -63,28 +61,31 @@ function stateResources(options: DriftPhaseOptions, stack: string): StateResourc
  * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
  * when exactly that stack's report changed: one rule to add again, one ASG to change.
  */
-export function runDriftPhase(options: DriftPhaseOptions): DriftResult {
+export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftResult> {
   const target = options.target ?? options.stacks.find((s) => s !== 'ci-identity') ?? options.stacks[0];
   const before: Record<string, DriftReport> = {};
   const after: Record<string, DriftReport> = {};
   for (const stack of options.stacks) {
-    before[stack] = driftCommand(options, stack, 'before');
+    before[stack] = await driftCommand(options, stack, 'before');
     options.log(`  drift before: ${stack} exit ${before[stack].exitCode} (${before[stack].counts})`);
   }
 
-  const resources = stateResources(options, target);
+  const resources = await stateResources(options, target);
   const rule = resources.find((r) => r.type === 'aws_vpc_security_group_ingress_rule');
   const asg = resources.find((r) => r.type === 'aws_autoscaling_group');
   if (!rule || !asg) throw new Error(`drift: ${target} has no ingress rule or autoscaling group to change`);
   const region = String((asg.values.arn as string).split(':')[3]);
-  const aws = (...args: string[]) => execFileSync('aws', [...args, '--region', region], { env: options.env, encoding: 'utf8' });
-  aws('ec2', 'revoke-security-group-ingress', '--group-id', String(rule.values.security_group_id), '--security-group-rule-ids', String(rule.values.id));
+  const aws = async (...args: string[]) => {
+    const result = await runChild('aws', [...args, '--region', region], { cwd: options.workRoot, env: options.env });
+    if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  };
+  await aws('ec2', 'revoke-security-group-ingress', '--group-id', String(rule.values.security_group_id), '--security-group-rule-ids', String(rule.values.id));
   const maxSize = Number(asg.values.max_size) + 1;
-  aws('autoscaling', 'update-auto-scaling-group', '--auto-scaling-group-name', String(asg.values.name), '--max-size', String(maxSize));
+  await aws('autoscaling', 'update-auto-scaling-group', '--auto-scaling-group-name', String(asg.values.name), '--max-size', String(maxSize));
   options.log(`  out of band in ${target}: revoked ${rule.address} (${String(rule.values.id)}), ${asg.address} max size → ${maxSize}`);
 
   for (const stack of options.stacks) {
-    after[stack] = driftCommand(options, stack, 'after');
+    after[stack] = await driftCommand(options, stack, 'after');
     options.log(`  drift after: ${stack} exit ${after[stack].exitCode} (${after[stack].counts})`);
   }
   const reported = options.stacks.filter((s) => after[s].counts !== before[s].counts || after[s].exitCode !== before[s].exitCode);

@@ -14,7 +14,7 @@ import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
 import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
 import { runDriftPhase, type DriftResult } from './drift';
-import { Terraform } from './terraform';
+import { runChild, Terraform } from './terraform';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const outDir = join(repoRoot, 'dist', 'e2e-aws');
@@ -85,6 +85,8 @@ async function main(): Promise<number> {
     moto.stop();
   };
   process.on('exit', stopMoto);
+  // Children run asynchronously, so these run at once; terraform gets SIGTERM from the kernel
+  // when this process exits (setpriv --pdeathsig), moto is stopped here and by the kernel.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       log(`${signal}: stopping moto (pid ${moto.pid}) and exiting`);
@@ -125,18 +127,22 @@ async function main(): Promise<number> {
     log('phase state: the state bucket as docs/runbooks/state-bootstrap.md makes it');
     const bucket = platform.names.stateBucket;
     const region = platform.settings.state.region;
-    const aws = (...args: string[]) => sh('aws', args, { env });
-    aws('s3api', 'create-bucket', '--bucket', bucket, '--region', region, '--create-bucket-configuration', `LocationConstraint=${region}`);
-    aws('s3api', 'put-bucket-versioning', '--bucket', bucket, '--region', region, '--versioning-configuration', 'Status=Enabled');
-    aws('s3api', 'put-bucket-encryption', '--bucket', bucket, '--region', region, '--server-side-encryption-configuration', '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"},"BucketKeyEnabled":true}]}');
-    aws('s3api', 'put-public-access-block', '--bucket', bucket, '--region', region, '--public-access-block-configuration', 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true');
+    const aws = async (...args: string[]) => {
+      const result = await runChild('aws', args, { cwd: workRoot, env });
+      if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      return result.stdout;
+    };
+    await aws('s3api', 'create-bucket', '--bucket', bucket, '--region', region, '--create-bucket-configuration', `LocationConstraint=${region}`);
+    await aws('s3api', 'put-bucket-versioning', '--bucket', bucket, '--region', region, '--versioning-configuration', 'Status=Enabled');
+    await aws('s3api', 'put-bucket-encryption', '--bucket', bucket, '--region', region, '--server-side-encryption-configuration', '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"},"BucketKeyEnabled":true}]}');
+    await aws('s3api', 'put-public-access-block', '--bucket', bucket, '--region', region, '--public-access-block-configuration', 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true');
     log(`state bucket ${bucket} in ${region}: versioned, SSE-KMS, public access blocked`);
 
     // The public hosted zone is account-level (settings.dns), made outside every stack; moto
     // cannot create a zone with a chosen id, so the copy gets the id moto gave the same name.
     const dns = platform.settings.dns;
     if (dns) {
-      const zone = JSON.parse(aws('route53', 'create-hosted-zone', '--name', dns.hostedZoneName, '--caller-reference', 'e2e-aws')) as { HostedZone: { Id: string } };
+      const zone = JSON.parse(await aws('route53', 'create-hosted-zone', '--name', dns.hostedZoneName, '--caller-reference', 'e2e-aws')) as { HostedZone: { Id: string } };
       substitutions = [{ what: `hosted zone ${dns.hostedZoneName} (settings.dns.hostedZoneId)`, from: dns.hostedZoneId, to: zone.HostedZone.Id.replace('/hostedzone/', '') }];
       log(`hosted zone ${dns.hostedZoneName}: ${substitutions[0].to} stands in for ${dns.hostedZoneId}`);
     }
@@ -163,15 +169,15 @@ async function main(): Promise<number> {
       log(`phase apply: ${row.stack}`);
       try {
         const t0 = performance.now();
-        terraform.run(row.stack, 'init', dir, ['init', '-input=false']);
-        terraform.run(row.stack, 'apply', dir, ['apply', '-auto-approve', '-input=false']);
+        await terraform.run(row.stack, 'init', dir, ['init', '-input=false']);
+        await terraform.run(row.stack, 'apply', dir, ['apply', '-auto-approve', '-input=false']);
         row.applySeconds = (performance.now() - t0) / 1000;
-        row.applied = terraform.run(row.stack, 'state-list', dir, ['state', 'list']).stdout.split('\n').filter((a) => a && !a.startsWith('data.')).length;
+        row.applied = (await terraform.run(row.stack, 'state-list', dir, ['state', 'list'])).stdout.split('\n').filter((a) => a && !a.startsWith('data.')).length;
         log(`  ${row.stack}: ${row.applied} resources in ${row.applySeconds.toFixed(0)} s, ${row.excluded.length} excluded`);
 
         log(`phase idempotence: ${row.stack} plan -detailed-exitcode`);
-        const plan = terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
-        const shown = JSON.parse(terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan']).stdout) as PlanJson;
+        const plan = await terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
+        const shown = JSON.parse((await terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan'])).stdout) as PlanJson;
         const verdict = judgeIdempotence(shown);
         row.changesAfterApply = verdict.changed.length;
         row.changedAddresses = verdict.changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ')})`);
@@ -190,7 +196,7 @@ async function main(): Promise<number> {
     log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
     const applied = rows.filter((r) => !r.error).map((r) => r.stack);
     try {
-      drift = runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
+      drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
       if (!drift.ok) failed = true;
     } catch (error) {
       failed = true;
@@ -202,8 +208,8 @@ async function main(): Promise<number> {
       log(`phase destroy: ${row.stack} (prevent_destroy lifted in the e2e copy for: ${row.protectedAddresses.length} resources)`);
       writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(withoutPreventDestroy(originals.get(row.stack)!), null, 2));
       try {
-        terraform.run(row.stack, 'destroy', dir, ['destroy', '-auto-approve', '-input=false']);
-        const left = terraform.run(row.stack, 'state-list-after-destroy', dir, ['state', 'list']).stdout.trim();
+        await terraform.run(row.stack, 'destroy', dir, ['destroy', '-auto-approve', '-input=false']);
+        const left = (await terraform.run(row.stack, 'state-list-after-destroy', dir, ['state', 'list'])).stdout.trim();
         row.destroy = left === '' ? 'clean' : `left: ${left.split('\n').length}`;
         if (left !== '') failed = true;
       } catch (error) {

@@ -16,6 +16,15 @@ export function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/**
+ * A command prefix that makes the kernel send `signal` to the command when this process dies
+ * (util-linux setpriv --pdeathsig), so no child outlives the runner, even one killed by
+ * SIGKILL; empty where setpriv is missing.
+ */
+export function dieWithParent(signal: 'KILL' | 'TERM'): string[] {
+  return existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', signal] : [];
+}
+
 /** moto in server mode on loopback; `stop()` is safe to call more than once. */
 export class MotoServer {
   private constructor(
@@ -31,7 +40,7 @@ export class MotoServer {
     // AWS managed policies (the FIS role attaches one) exist in moto only when loaded.
     // setpriv --pdeathsig: the kernel kills moto when this process dies, even by SIGKILL.
     const server = [join(binDir, 'moto_server'), '-H', '127.0.0.1', '-p', String(port)];
-    const command = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', ...server] : server;
+    const command = [...dieWithParent('KILL'), ...server];
     const child = spawn(command[0], command.slice(1), {
       env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
       stdio: ['ignore', log, log],

@@ -137,10 +137,12 @@ export function withoutPreventDestroy(stack: StackJson): StackJson {
 export function emulatorOverride(stack: StackJson, endpoint: string): Record<string, unknown> {
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) throw new Error(`e2e-aws: emulator endpoint ${endpoint} is not http://127.0.0.1:<port>; the emulator listens on loopback only`);
   const endpoints = Object.fromEntries(servicesOf(stack).map((s) => [s, endpoint]));
-  const skip = { skip_credentials_validation: true, skip_metadata_api_check: true, skip_region_validation: true, skip_requesting_account_id: true };
-  const providers = (stack.provider?.aws ?? [{}]).map((p) => ({ ...(p.alias ? { alias: p.alias } : {}), endpoints: [endpoints], s3_use_path_style: true, ...skip }));
+  const skip = { skip_credentials_validation: true, skip_metadata_api_check: true, skip_region_validation: true };
+  // The provider asks moto's STS for the account id: without it, it writes a group-referencing
+  // rule's referenced_security_group_id as "<account>/sg-…" and every such rule plans a change.
+  const providers = (stack.provider?.aws ?? [{}]).map((p) => ({ ...(p.alias ? { alias: p.alias } : {}), endpoints: [endpoints], s3_use_path_style: true, ...skip, skip_requesting_account_id: false }));
   const s3 = stack.terraform?.backend?.s3;
   if (!s3) throw new Error('e2e-aws: the stack has no S3 backend; the e2e keeps state in the emulated state bucket');
-  const backend = { ...s3, endpoints: { s3: endpoint, sts: endpoint, iam: endpoint }, use_path_style: true, ...skip };
+  const backend = { ...s3, endpoints: { s3: endpoint, sts: endpoint, iam: endpoint }, use_path_style: true, ...skip, skip_requesting_account_id: true };
   return { provider: { aws: providers }, terraform: { backend: { s3: backend } } };
 }
