@@ -39,7 +39,7 @@ export function attributeChanges(type: string, address: string, before: unknown,
       b.forEach((item, i) => walk(item, a[i], Array.isArray(u) ? u[i] : undefined, `${path}.*`));
       return;
     }
-    if (Array.isArray(u) && Array.isArray(a) && u.some((x) => x === true || isObject(x))) {
+    if (Array.isArray(u) && Array.isArray(a) && (!Array.isArray(b) || b.length === a.length) && u.some((x) => x === true || isObject(x))) {
       // A list with unknown members: compare the known part, report the unknown part.
       a.forEach((item, i) => walk(Array.isArray(b) ? b[i] : undefined, item, u[i], `${path}.*`));
       return;

@@ -27,6 +27,11 @@ describe('judgeIdempotence', () => {
     const extra = { resource_type: 'launch-template', tags: { Name: 'n' } };
     const lt = update('aws_launch_template', { tag_specifications: [instance, extra], default_version: 1, latest_version: 1 }, { tag_specifications: [instance] }, { default_version: true, latest_version: true });
     expect(judgeIdempotence({ resource_changes: lt }).changed).toEqual([]);
+    // The plan JSON marks nested unknowns per element: a dropped element must still count.
+    const dropped = update('aws_launch_template', { tag_specifications: [instance, extra] }, { tag_specifications: [instance] }, { tag_specifications: [{ tags: {} }] });
+    expect(judgeIdempotence({ resource_changes: dropped }).ignored.map((i) => i.change.path)).toEqual(['tag_specifications']);
+    const droppedReal = update('aws_launch_template', { tag_specifications: [instance, { ...instance, resource_type: 'volume' }] }, { tag_specifications: [instance] }, { tag_specifications: [{ tags: {} }] });
+    expect(judgeIdempotence({ resource_changes: droppedReal }).changed[0].paths).toEqual(['tag_specifications']);
     const realChange = update('aws_launch_template', { tag_specifications: [instance, extra] }, { tag_specifications: [{ ...instance, tags: { Name: 'm' } }] });
     expect(judgeIdempotence({ resource_changes: realChange }).changed[0].paths).toEqual(['tag_specifications']);
   });
