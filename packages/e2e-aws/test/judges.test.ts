@@ -34,7 +34,7 @@ describe('checkov and zizmor find nothing beyond the baseline', () => {
   let findings: Finding[] = [];
 
   beforeAll(async () => {
-    const binDir = execFileSync(join(repoRoot, 'tools/e2e/venv.sh'), ['judges'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const binDir = execFileSync(join(repoRoot, 'tools/e2e/venv.sh'), ['judges'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
     findings = [...(await runCheckov(binDir, repoRoot)), ...runZizmor(binDir, repoRoot)];
   }, 600_000);
 
