@@ -6,8 +6,8 @@
 #
 # Prints the venv's bin directory on stdout (progress goes to stderr). Idempotent: the venv
 # records the sha256 of the requirements file it was built from and is reused while that
-# matches; any change rebuilds it from scratch. Two venvs because checkov pins boto3/botocore
-# versions that awscli's exact botocore pin does not satisfy (`pip check` fails together).
+# matches; any change rebuilds it from scratch. Two venvs because the resolver settles checkov
+# on boto3/botocore 1.35 and awscli on botocore 1.44 (awscli pins botocore exactly).
 # Regenerate a requirements file after editing its .in (all transitive deps, with hashes):
 #   pip-compile --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 #     --no-emit-find-links -o tools/e2e/requirements-<name>.txt tools/e2e/requirements-<name>.in
