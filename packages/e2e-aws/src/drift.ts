@@ -1,0 +1,98 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runChild, type Terraform } from './terraform';
+
+export interface DriftReport {
+  readonly exitCode: number;
+  /** `add/change/destroy` from the command's job summary, or `none` when it found no drift. */
+  readonly counts: string;
+}
+
+export interface DriftResult {
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly before: Record<string, DriftReport>;
+  readonly after: Record<string, DriftReport>;
+}
+
+export interface DriftPhaseOptions {
+  readonly repoRoot: string;
+  readonly workRoot: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stacks: readonly string[];
+  readonly logDir: string;
+  readonly log: (line: string) => void;
+  readonly terraform: Terraform;
+  /** The stack changed out of band. @default the first cluster stack */
+  readonly target?: string;
+}
+
+/** `npm run pipeline:drift -- --stack <stack> --no-issue` against the work root, as drift.yml runs it. */
+async function driftCommand(options: DriftPhaseOptions, stack: string, tag: string): Promise<DriftReport> {
+  const summaryFile = join(options.logDir, `${stack}-drift-${tag}.summary.md`);
+  rmSync(summaryFile, { force: true });
+  const result = await runChild('npx', ['tsx', 'packages/pipeline/src/cli/main.ts', 'drift', '--stack', stack, '--no-issue'], {
+    cwd: options.repoRoot,
+    env: { ...options.env, PIPELINE_REPO_ROOT: options.workRoot, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: '' },
+  });
+  writeFileSync(join(options.logDir, `${stack}-drift-${tag}.log`), `${result.stdout}\n${result.stderr}`);
+  const text = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '';
+  const m = /drift: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(text);
+  if (result.code !== 0 && result.code !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.code}:\n${result.stderr.slice(-2000)}`);
+  return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none' };
+}
+
+interface StateResource {
+  readonly type: string;
+  readonly address: string;
+  readonly values: Record<string, unknown>;
+}
+
+async function stateResources(options: DriftPhaseOptions, stack: string): Promise<StateResource[]> {
+  const shown = JSON.parse((await options.terraform.run(stack, 'show-state', join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json'])).stdout) as {
+    values?: { root_module?: { resources?: StateResource[] } };
+  };
+  return shown.values?.root_module?.resources ?? [];
+}
+
+/**
+ * Runs the drift command for every stack (baseline: the emulator artefacts already show as
+ * drift on the cluster stacks), changes one stack out of band through moto with the AWS CLI
+ * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
+ * when exactly that stack's report changed: one rule to add again, one ASG to change.
+ */
+export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftResult> {
+  const target = options.target ?? options.stacks.find((s) => s !== 'ci-identity') ?? options.stacks[0];
+  const before: Record<string, DriftReport> = {};
+  const after: Record<string, DriftReport> = {};
+  for (const stack of options.stacks) {
+    before[stack] = await driftCommand(options, stack, 'before');
+    options.log(`  drift before: ${stack} exit ${before[stack].exitCode} (${before[stack].counts})`);
+  }
+
+  const resources = await stateResources(options, target);
+  const rule = resources.find((r) => r.type === 'aws_vpc_security_group_ingress_rule');
+  const asg = resources.find((r) => r.type === 'aws_autoscaling_group');
+  if (!rule || !asg) throw new Error(`drift: ${target} has no ingress rule or autoscaling group to change`);
+  const region = String((asg.values.arn as string).split(':')[3]);
+  const aws = async (...args: string[]) => {
+    const result = await runChild('aws', [...args, '--region', region], { cwd: options.workRoot, env: options.env });
+    if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  };
+  await aws('ec2', 'revoke-security-group-ingress', '--group-id', String(rule.values.security_group_id), '--security-group-rule-ids', String(rule.values.id));
+  const maxSize = Number(asg.values.max_size) + 1;
+  await aws('autoscaling', 'update-auto-scaling-group', '--auto-scaling-group-name', String(asg.values.name), '--max-size', String(maxSize));
+  options.log(`  out of band in ${target}: revoked ${rule.address} (${String(rule.values.id)}), ${asg.address} max size → ${maxSize}`);
+
+  for (const stack of options.stacks) {
+    after[stack] = await driftCommand(options, stack, 'after');
+    options.log(`  drift after: ${stack} exit ${after[stack].exitCode} (${after[stack].counts})`);
+  }
+  const reported = options.stacks.filter((s) => after[s].counts !== before[s].counts || after[s].exitCode !== before[s].exitCode);
+  const [add, change] = (before[target].counts === 'none' ? '0/0/0' : before[target].counts).split('/').map(Number);
+  const asgAlreadyChanging = before[target].counts !== 'none';
+  const expected = `${add + 1}/${asgAlreadyChanging ? change : change + 1}/0`;
+  const ok = reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && after[target].counts === expected;
+  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); stacks whose drift report changed: ${reported.join(', ') || 'none'} (${target}: ${before[target].counts} → ${after[target].counts}, expected ${expected})`;
+  return { ok, summary, before, after };
+}

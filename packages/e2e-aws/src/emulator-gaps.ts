@@ -1,0 +1,130 @@
+/**
+ * Everything the emulated run does not judge, in one place, each with its reason and evidence.
+ * moto 5.2.6 (tools/e2e/requirements-aws.txt) with the AWS provider 5.100.0.
+ */
+
+/** A resource type moto cannot create or read back; removed from the e2e copy of every stack. */
+export interface ExcludedResourceType {
+  readonly type: string;
+  readonly reason: string;
+}
+
+/**
+ * Resource types excluded from apply. Removing one also removes every resource and output
+ * that references it (counted as excluded, naming the type that pulled it out).
+ * Empty today: every type the stacks use is created and read back by moto 5.2.6 (with
+ * MOTO_IAM_LOAD_MANAGED_POLICIES=true for the FIS role's AWS managed policy attachments).
+ */
+export const EXCLUDED_RESOURCE_TYPES: readonly ExcludedResourceType[] = [];
+
+/**
+ * Values of the committed stacks that name things outside them, which the e2e creates in moto
+ * first and then rewrites in the copy (moto picks its own ids). The summary lists each.
+ */
+export interface Substitution {
+  readonly what: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** One attribute change of a resource in a plan. */
+export interface AttributeChange {
+  readonly type: string;
+  readonly address: string;
+  /** Dotted path, list indexes as `*`, e.g. `launch_template.*.version`. */
+  readonly path: string;
+  readonly before: unknown;
+  /** `undefined` with `unknownAfter` when the value is known only after apply. */
+  readonly after: unknown;
+  readonly unknownAfter: boolean;
+  /** The resource's whole prior state (for conditions on other attributes). */
+  readonly priorState: Readonly<Record<string, unknown>>;
+}
+
+/** A perpetual diff that comes from the emulator, not from our constructs. */
+export interface IdempotenceArtefact {
+  readonly type: string;
+  /** The attribute path it covers (exact, or a prefix ending in `.`). */
+  readonly path: string;
+  readonly reason: string;
+  /** Only these changes are the artefact; anything else on the same path still counts. */
+  readonly matches: (change: AttributeChange) => boolean;
+}
+
+const becomesUnknown = (change: AttributeChange): boolean => change.unknownAfter;
+
+/**
+ * Attribute changes ignored when judging idempotence (plan right after apply). Each names
+ * the moto code that causes it; every other change fails the run.
+ */
+export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
+  {
+    type: 'aws_vpc_security_group_ingress_rule',
+    path: 'description',
+    reason:
+      'moto 5.2.6 DescribeSecurityGroupRules returns Description only from the rule\'s CIDR range (SecurityGroupRule.description reads ip_range, moto/ec2/models/security_groups.py); a rule that references a security group keeps it in the group pair, so it reads back empty',
+    matches: (c) => typeof c.priorState.referenced_security_group_id === 'string' && (c.before === null || c.before === '') && !c.unknownAfter,
+  },
+  {
+    type: 'aws_vpc_security_group_egress_rule',
+    path: 'description',
+    reason: 'as for ingress rules: a group-referencing rule\'s description is not returned by moto\'s DescribeSecurityGroupRules',
+    matches: (c) => typeof c.priorState.referenced_security_group_id === 'string' && (c.before === null || c.before === '') && !c.unknownAfter,
+  },
+  {
+    type: 'aws_launch_template',
+    path: 'tag_specifications',
+    reason:
+      'moto 5.2.6 CreateLaunchTemplate copies the request-level TagSpecifications (the template\'s own tags, resource type launch-template) into LaunchTemplateData.TagSpecifications (moto/ec2/responses/launch_templates.py); AWS keeps them on the template only, so the provider reads back an extra "launch-template" block',
+    matches: (c) => {
+      const extra = (value: unknown) => (Array.isArray(value) ? value : []).filter((s) => (s as { resource_type?: string }).resource_type === 'launch-template');
+      const strip = (value: unknown) => JSON.stringify((Array.isArray(value) ? value : []).filter((s) => (s as { resource_type?: string }).resource_type !== 'launch-template'));
+      return extra(c.before).length > 0 && extra(c.after).length === 0 && strip(c.before) === strip(c.after);
+    },
+  },
+  {
+    type: 'aws_launch_template',
+    path: 'default_version',
+    reason: 'follows from the tag_specifications artefact: the update it plans would write a new template version',
+    matches: becomesUnknown,
+  },
+  {
+    type: 'aws_launch_template',
+    path: 'latest_version',
+    reason: 'follows from the tag_specifications artefact: the update it plans would write a new template version',
+    matches: becomesUnknown,
+  },
+  {
+    type: 'aws_autoscaling_group',
+    path: 'mixed_instances_policy.*.launch_template.*.launch_template_specification.*.version',
+    reason: 'as launch_template.*.version, for the worker groups that launch through a mixed instances policy',
+    matches: becomesUnknown,
+  },
+  {
+    type: 'aws_autoscaling_group',
+    path: 'capacity_reservation_specification.*.capacity_reservation_preference',
+    reason:
+      'moto 5.2.6 autoscaling has no CapacityReservationSpecification at all (nothing in moto/autoscaling), so the provider reads the block back without a preference and plans its empty default',
+    matches: (c) => c.before === null && c.after === '',
+  },
+  {
+    type: 'aws_s3_bucket_replication_configuration',
+    path: 'rule.*.delete_marker_replication.*.status',
+    reason:
+      'moto 5.2.6 GetBucketReplication answers DeleteMarkerReplication Disabled for every rule whatever was put (a constant in moto/s3/responses.py get_bucket_replication)',
+    matches: (c) => c.before === 'Disabled' && c.after === 'Enabled',
+  },
+  {
+    type: 'aws_s3_bucket_replication_configuration',
+    path: 'rule.*.source_selection_criteria',
+    reason:
+      'moto 5.2.6 GetBucketReplication rebuilds each rule from ID, Priority, Status, DeleteMarkerReplication, Filter and Destination only (moto/s3/responses.py get_bucket_replication): SourceSelectionCriteria (replicate SSE-KMS objects) never reads back',
+    matches: (c) => Array.isArray(c.before) && c.before.length === 0,
+  },
+  {
+    type: 'aws_autoscaling_group',
+    path: 'launch_template.*.version',
+    reason: 'follows from the launch template artefact: the group tracks the template\'s latest_version, unknown until the new version exists',
+    matches: becomesUnknown,
+  },
+];

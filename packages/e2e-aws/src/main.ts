@@ -1,0 +1,263 @@
+/**
+ * npm run e2e:aws: every stack against moto with the real terraform. See README.md.
+ * Exit 0 when every phase passed, 1 when one failed (the table says which), 2 on setup errors.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultPlatform } from '@platform/platform-config';
+import { orderedStacks, pipelinePaths } from '@platform/pipeline';
+import { EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
+import { MotoServer } from './moto';
+import { judgeIdempotence, type PlanJson } from './plan-judge';
+import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
+import { runDriftPhase, type DriftResult } from './drift';
+import { runChild, Terraform } from './terraform';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const outDir = join(repoRoot, 'dist', 'e2e-aws');
+const MIRROR = '/opt/tf-plugins';
+const OVERRIDE_FILE = 'zz_e2e_aws_override.tf.json';
+
+interface StackRow {
+  stack: string;
+  applied?: number;
+  excluded: Exclusion[];
+  applySeconds?: number;
+  changesAfterApply?: number;
+  artefactsIgnored?: number;
+  changedAddresses: string[];
+  protectedAddresses: string[];
+  destroy?: string;
+  error?: string;
+}
+
+const started = performance.now();
+const log = (line: string) => console.log(`[e2e-aws ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+function sh(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  return execFileSync(cmd, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function table(rows: StackRow[], drift: DriftResult | undefined): string {
+  const lines = [
+    '| stack | applied | excluded | apply s | changes after apply | artefacts ignored | protected (prevent_destroy) | destroy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.stack} | ${r.applied ?? '–'} | ${r.excluded.length} | ${r.applySeconds?.toFixed(0) ?? '–'} | ${r.changesAfterApply ?? '–'} | ${r.artefactsIgnored ?? '–'} | ${r.protectedAddresses.length} | ${r.destroy ?? '–'} |`),
+  ];
+  if (drift) lines.push('', `Drift: ${drift.summary}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const stacksDir = join(repoRoot, 'apps/infra/cdktf.out/stacks');
+  if (!existsSync(stacksDir)) {
+    console.error(`e2e-aws: no synthesized stacks in ${stacksDir}; run npx nx run infra:synth (nx run e2e-aws:e2e does it first)`);
+    return 2;
+  }
+  if (!existsSync(join(MIRROR, 'registry.terraform.io/hashicorp/aws'))) {
+    console.error(`e2e-aws: no AWS provider in the mirror ${MIRROR}; run tools/install-provider-mirror.sh`);
+    return 2;
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'logs'), { recursive: true });
+  const logDir = join(outDir, 'logs');
+
+  log('phase venv: tools/e2e/venv.sh aws');
+  const binDir = sh(join(repoRoot, 'tools/e2e/venv.sh'), ['aws']).trim();
+
+  // The work root looks like the repo to the pipeline CLI (apps/infra/cdktf.out/stacks, a git
+  // HEAD), holds the e2e copies of the stacks and their .terraform, and is removed at the end.
+  const workRoot = mkdtempSync(join(tmpdir(), 'e2e-aws-'));
+  const workStacks = join(workRoot, 'apps/infra/cdktf.out/stacks');
+  mkdirSync(workStacks, { recursive: true });
+  copyFileSync(join(repoRoot, 'apps/infra/cdktf.out/manifest.json'), join(workRoot, 'apps/infra/cdktf.out/manifest.json'));
+  sh('git', ['init', '-q'], { cwd: workRoot });
+  sh('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', 'commit', '-q', '--allow-empty', '-m', 'e2e-aws work root'], { cwd: workRoot });
+
+  log('phase moto: starting moto_server on a free 127.0.0.1 port');
+  const moto = await MotoServer.start(binDir, logDir);
+  let peakMoto: number | undefined;
+  const stopMoto = () => {
+    peakMoto = moto.peakMiB() ?? peakMoto;
+    moto.stop();
+  };
+  process.on('exit', stopMoto);
+  // Children run asynchronously, so these run at once; terraform gets SIGTERM from the kernel
+  // when this process exits (setpriv --pdeathsig), moto is stopped here and by the kernel.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      log(`${signal}: stopping moto (pid ${moto.pid}) and exiting`);
+      stopMoto();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+  log(`moto ${moto.endpoint} (pid ${moto.pid}), log ${moto.logFile}`);
+
+  const cliConfig = join(workRoot, 'mirror.tfrc');
+  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(MIRROR)}\n  }\n}\n`);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${binDir}:${process.env.PATH}`,
+    TF_CLI_CONFIG_FILE: cliConfig,
+    TF_IN_AUTOMATION: '1',
+    CHECKPOINT_DISABLE: '1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SESSION_TOKEN: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Route 53 is global; the CLI still wants a region for its client.
+    AWS_DEFAULT_REGION: defaultPlatform().settings.state.region,
+    // Anything that reads the shared endpoint setting (the AWS CLI) goes to moto too.
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_CONFIG_FILE: join(workRoot, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(workRoot, 'aws-credentials'),
+  };
+  delete env.AWS_PROFILE;
+  const terraform = new Terraform(env, logDir);
+  const platform = defaultPlatform();
+  const rows: StackRow[] = [];
+  let drift: DriftResult | undefined;
+  let substitutions: Substitution[] = [];
+  let failed = false;
+
+  try {
+    log('phase state: the state bucket as docs/runbooks/state-bootstrap.md makes it');
+    const bucket = platform.names.stateBucket;
+    const region = platform.settings.state.region;
+    const aws = async (...args: string[]) => {
+      const result = await runChild('aws', args, { cwd: workRoot, env });
+      if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      return result.stdout;
+    };
+    await aws('s3api', 'create-bucket', '--bucket', bucket, '--region', region, '--create-bucket-configuration', `LocationConstraint=${region}`);
+    await aws('s3api', 'put-bucket-versioning', '--bucket', bucket, '--region', region, '--versioning-configuration', 'Status=Enabled');
+    await aws('s3api', 'put-bucket-encryption', '--bucket', bucket, '--region', region, '--server-side-encryption-configuration', '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"},"BucketKeyEnabled":true}]}');
+    await aws('s3api', 'put-public-access-block', '--bucket', bucket, '--region', region, '--public-access-block-configuration', 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true');
+    log(`state bucket ${bucket} in ${region}: versioned, SSE-KMS, public access blocked`);
+
+    // The public hosted zone is account-level (settings.dns), made outside every stack; moto
+    // cannot create a zone with a chosen id, so the copy gets the id moto gave the same name.
+    const dns = platform.settings.dns;
+    if (dns) {
+      const zone = JSON.parse(await aws('route53', 'create-hosted-zone', '--name', dns.hostedZoneName, '--caller-reference', 'e2e-aws')) as { HostedZone: { Id: string } };
+      substitutions = [{ what: `hosted zone ${dns.hostedZoneName} (settings.dns.hostedZoneId)`, from: dns.hostedZoneId, to: zone.HostedZone.Id.replace('/hostedzone/', '') }];
+      log(`hosted zone ${dns.hostedZoneName}: ${substitutions[0].to} stands in for ${dns.hostedZoneId}`);
+    }
+
+    const order = orderedStacks(pipelinePaths(workRoot), platform);
+    log(`phase copy: ${order.join(' → ')}; excluded types: ${EXCLUDED_RESOURCE_TYPES.map((t) => t.type).join(', ') || 'none'}`);
+    const originals = new Map<string, StackJson>();
+    for (const stack of order) {
+      const original = JSON.parse(readFileSync(join(stacksDir, stack, 'cdk.tf.json'), 'utf8')) as StackJson;
+      const { stack: kept, exclusions } = withoutExcluded(original);
+      const { stack: copy, count } = substituted(kept, substitutions);
+      if (count > 0) log(`  ${stack}: ${count} value(s) substituted (${substitutions.map((x) => `${x.from} → ${x.to}`).join(', ')})`);
+      originals.set(stack, copy);
+      const dir = join(workStacks, stack);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(copy, null, 2));
+      writeFileSync(join(dir, OVERRIDE_FILE), JSON.stringify(emulatorOverride(copy, moto.endpoint), null, 2));
+      rows.push({ stack, excluded: exclusions, changedAddresses: [], protectedAddresses: protectedAddresses(copy) });
+      for (const e of exclusions) log(`  ${stack}: excluded ${e.address} (${e.because})`);
+    }
+
+    for (const row of rows) {
+      const dir = join(workStacks, row.stack);
+      log(`phase apply: ${row.stack}`);
+      try {
+        const t0 = performance.now();
+        await terraform.run(row.stack, 'init', dir, ['init', '-input=false']);
+        await terraform.run(row.stack, 'apply', dir, ['apply', '-auto-approve', '-input=false']);
+        row.applySeconds = (performance.now() - t0) / 1000;
+        row.applied = (await terraform.run(row.stack, 'state-list', dir, ['state', 'list'])).stdout.split('\n').filter((a) => a && !a.startsWith('data.')).length;
+        log(`  ${row.stack}: ${row.applied} resources in ${row.applySeconds.toFixed(0)} s, ${row.excluded.length} excluded`);
+
+        log(`phase idempotence: ${row.stack} plan -detailed-exitcode`);
+        const plan = await terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
+        const shown = JSON.parse((await terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan'])).stdout) as PlanJson;
+        const verdict = judgeIdempotence(shown);
+        row.changesAfterApply = verdict.changed.length;
+        row.changedAddresses = verdict.changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ')})`);
+        row.artefactsIgnored = new Set(verdict.ignored.map((i) => i.change.address)).size;
+        log(`  ${row.stack}: plan exit ${plan.code}; ${verdict.changed.length} resources changed; ${row.artefactsIgnored} resources with only emulator artefacts (${[...new Set(verdict.ignored.map((i) => `${i.change.type}.${i.change.path}`))].join(', ') || 'none'})`);
+        for (const c of row.changedAddresses) log(`    ✗ ${c}`);
+        if (verdict.changed.length > 0) failed = true;
+      } catch (error) {
+        // Later stacks still run: one emulator gap should not hide the others' results.
+        row.error = (error as Error).message;
+        failed = true;
+        log(`  ${row.stack}: FAILED ${row.error}`);
+      }
+    }
+
+    log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
+    const applied = rows.filter((r) => !r.error).map((r) => r.stack);
+    try {
+      drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
+      if (!drift.ok) failed = true;
+    } catch (error) {
+      failed = true;
+      log(`  drift: FAILED ${(error as Error).message}`);
+    }
+
+    for (const row of [...rows].reverse()) {
+      const dir = join(workStacks, row.stack);
+      log(`phase destroy: ${row.stack} (prevent_destroy lifted in the e2e copy for: ${row.protectedAddresses.length} resources)`);
+      writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(withoutPreventDestroy(originals.get(row.stack)!), null, 2));
+      try {
+        await terraform.run(row.stack, 'destroy', dir, ['destroy', '-auto-approve', '-input=false']);
+        const left = (await terraform.run(row.stack, 'state-list-after-destroy', dir, ['state', 'list'])).stdout.trim();
+        row.destroy = left === '' ? 'clean' : `left: ${left.split('\n').length}`;
+        if (left !== '') failed = true;
+      } catch (error) {
+        row.destroy = 'failed';
+        row.error = (error as Error).message;
+        failed = true;
+      }
+      log(`  ${row.stack}: destroy ${row.destroy}`);
+    }
+  } catch (error) {
+    failed = true;
+    log(`FAILED: ${(error as Error).message}`);
+  } finally {
+    stopMoto();
+    if (!process.env.E2E_AWS_KEEP) rmSync(workRoot, { recursive: true, force: true });
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const summary = [
+    `# e2e-aws ${failed ? '❌' : '✅'}`,
+    '',
+    table(rows, drift),
+    '',
+    `Run time ${seconds.toFixed(0)} s; moto peak RSS ${peakMoto ?? '?'} MiB; this process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB.`,
+    '',
+    '## Protected on purpose (prevent_destroy, lifted in the e2e copy to destroy)',
+    ...rows.flatMap((r) => r.protectedAddresses.map((a) => `- ${r.stack}: \`${a}\``)),
+    '',
+    '## Substituted (things outside the stacks, created in moto first)',
+    ...substitutions.map((x) => `- ${x.what}: \`${x.from}\` → \`${x.to}\``),
+    '',
+    '## Excluded',
+    ...(rows.some((r) => r.excluded.length) ? rows.flatMap((r) => r.excluded.map((e) => `- ${r.stack}: \`${e.address}\` (${e.because})`)) : ['- nothing: every resource type was applied']),
+    '',
+    '## Emulator artefacts ignored when judging idempotence',
+    ...IDEMPOTENCE_ARTEFACTS.map((a) => `- \`${a.type}\` \`${a.path}\`: ${a.reason}`),
+    ...(rows.some((r) => r.changedAddresses.length) ? ['', '## Changes after apply (failures)', ...rows.flatMap((r) => r.changedAddresses.map((c) => `- ${r.stack}: ${c}`))] : []),
+    ...(rows.some((r) => r.error) ? ['', '## Errors', ...rows.filter((r) => r.error).map((r) => `- ${r.stack}: ${r.error}`)] : []),
+  ].join('\n');
+  writeFileSync(join(outDir, 'summary.md'), `${summary}\n`);
+  console.log(`\n${summary}\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(2);
+  },
+);
