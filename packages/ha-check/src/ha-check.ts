@@ -7,6 +7,7 @@ import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
 import type { Report } from './report-types';
 import { HaCheckInputError } from './input-error';
+import { secretsInState } from './private/state-secrets';
 import { loadTerraform, type TerraformIndex } from './terraform';
 import { buildManifestModel } from './workload-model';
 
@@ -51,11 +52,11 @@ export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifest
 export function runHaCheck(input: HaCheckInput): Report {
   const model = loadDeployment(input);
   const ci = input.ciIdentityTerraform && input.ciIdentityTerraform.length > 0 ? loadTerraform(input.ciIdentityTerraform) : undefined;
-  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, input.cluster) } } : {}) });
+  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster) } } : {}) });
 }
 
 /** What no pull request may reach: the cluster's join material, backups and the Terraform state (platform-config names). */
-function sensitiveResources(model: DeploymentModel, cluster: string | undefined): SensitiveResources {
+function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster: string | undefined): SensitiveResources {
   const platform = defaultPlatform();
   const names = cluster ? platform.namesOf(cluster) : undefined;
   return {
@@ -63,5 +64,6 @@ function sensitiveResources(model: DeploymentModel, cluster: string | undefined)
     joinParameters: names ? [names.ssm.joinToken, names.ssm.caCertHash, names.ssm.certificateKey] : [],
     snapshotBuckets: names ? [names.etcdBackupBucket, names.appBackupBucket] : model.infra.backupBuckets,
     stateBucket: platform.names.stateBucket,
+    stateSecrets: [...model.infra.stateSecrets, ...secretsInState(ci)],
   };
 }

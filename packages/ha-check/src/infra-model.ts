@@ -1,4 +1,5 @@
 import { INSTANCE_TYPES } from '@platform/platform-config';
+import { secretsInState } from './private/state-secrets';
 import { allocatable, instanceCapacity } from './instance-capacity';
 import { HaCheckInputError } from './input-error';
 import type {
@@ -343,6 +344,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     dnsFailoverRecords: dnsFailoverRecords(index),
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
     hints: infraHints(index),
+    stateSecrets: secretsInState(index),
     resourceCount: index.resources.length,
     preferredPlans: index.preferredPlans,
   };

@@ -161,6 +161,8 @@ export interface InfraModel {
   readonly bootstrapAddons: readonly PodTemplateModel[];
   /** How the add-ons were found: the launch template and files read. */
   readonly bootstrapSource: string | undefined;
+  /** Resources that put a secret into the stack's Terraform state (`address (what)`): who reads the state reads them. */
+  readonly stateSecrets: readonly string[];
   readonly resourceCount: number;
   /** A folder's cdk.tf.json left out for the plan JSON beside it (same stack; the plan is what deploys). */
   readonly preferredPlans: ReadonlyArray<{ readonly skipped: string; readonly plans: readonly string[] }>;

@@ -38,8 +38,8 @@ export interface Objectives {
   readonly primaryCluster?: string;
   /** Seconds users may be without the app when the region is lost (detection + promotion + DNS TTL). */
   readonly regionRtoSeconds?: number;
-  /** Minutes of data a region loss may lose (snapshot/archive interval + replication lag); default: rpoMinutes. */
-  readonly regionRpoMinutes?: number;
+  /** Seconds of data a region loss may lose (archive timeout, or snapshot interval without a standby, + replication lag); default: rpoMinutes. */
+  readonly regionRpoSeconds?: number;
   readonly promotion?: PromotionPath;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
   readonly kubernetesVersion?: string;
@@ -97,7 +97,7 @@ const objectivesFileSchema = z.strictObject({
   standbyRegion: z.string({ error: 'expected a region name' }).optional(),
   primaryCluster: z.string({ error: 'expected a cluster name' }).optional(),
   regionRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
-  regionRpoMinutes: z.number({ error: 'expected minutes' }).int({ error: 'expected whole minutes' }).positive({ error: 'expected more than 0 minutes' }).optional(),
+  regionRpoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   promotion: z
     .strictObject({
       workflow: z.string({ error: 'expected a workflow path such as .github/workflows/region-failover.yml' }),

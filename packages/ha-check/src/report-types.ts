@@ -181,14 +181,16 @@ export interface DnsFailoverOutcome {
 }
 
 export interface RegionRpo {
+  /** false when a standby takes over with its own control plane (a promotion restores no etcd snapshot). */
+  readonly etcdRestored: boolean;
   readonly etcdMinutes: number | undefined;
   /** Largest archive timeout of the databases whose archive is replicated; null when a database's archive stays in the region. */
   readonly databaseMinutes: number | null | undefined;
   /** S3 replication lag of the backups to the standby region: RTC's bound, else the typical 15 min; undefined without replication. */
   readonly replicationLagMinutes: number | undefined;
-  /** max(etcd, database) + replication lag: what a region loss loses at worst. */
+  /** max(etcd when restored, database) + replication lag: what a region loss loses at worst. */
   readonly minutes: number | undefined;
-  /** What it is held to: `regionRpoMinutes`, else `rpoMinutes` (undefined: no RPO declared). */
+  /** What it is held to: `regionRpoSeconds` / 60, else `rpoMinutes` (undefined: no RPO declared). */
   readonly objectiveMinutes: number | undefined;
 }
 

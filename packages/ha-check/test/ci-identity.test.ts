@@ -10,7 +10,7 @@ const trust = (op: 'StringEquals' | 'StringLike', sub: string | string[]): strin
 const decryptJoinMaterial = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': 'arn:aws:ssm:*:*:parameter/hakube/*/kubeadm/*' } } };
 
 /** A CI identity stack: one role, its trust and policies. */
-function ciStack(role: { trust: string; inline?: object[]; managed?: string[] }): string {
+function ciStack(role: { trust: string; inline?: object[]; managed?: string[] }, extra: Record<string, object> = {}): string {
   const dir = join(tempDir(), 'ci-identity');
   mkdirSync(dir, { recursive: true });
   const resource = {
@@ -18,6 +18,7 @@ function ciStack(role: { trust: string; inline?: object[]; managed?: string[] })
     aws_iam_role: { plan: { name: 'ci-plan', assume_role_policy: role.trust } },
     ...(role.inline ? { aws_iam_role_policy: { plan: { name: 'plan', role: '${aws_iam_role.plan.name}', policy: JSON.stringify({ Version: '2012-10-17', Statement: role.inline }) } } } : {}),
     aws_iam_role_policy_attachment: Object.fromEntries((role.managed ?? []).map((arn, i) => [`a${i}`, { role: '${aws_iam_role.plan.name}', policy_arn: arn }])),
+    ...extra,
   };
   writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify({ provider: { aws: [{ region: 'ap-northeast-2' }] }, resource }));
   return dir;
@@ -59,5 +60,19 @@ describe('CI identities', () => {
       ['ci.wildcard-subject', 'warning'],
     ]);
     expect(ciFindings(wild)[0].message).toMatch(/write \(s3:PutObject\) \(arn:aws:iam::aws:policy\/AdministratorAccess\)/);
+  });
+
+  it('reading the state is a secret read only when the state holds a secret (a plan must read it)', () => {
+    const deny = { Effect: 'Deny', Action: ['ssm:GetParameter*', 'kms:Decrypt'], Resource: '*' };
+    const denyBackups = { Effect: 'Deny', Action: 's3:GetObject*', Resource: 'arn:aws:s3:::hakube-*-backups-*/*' };
+    const role = { trust: trust('StringEquals', `repo:${REPO}:pull_request`), inline: [deny, denyBackups], managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] };
+    const clean = check(ciStack(role));
+    expect(clean.ciIdentities?.[0].can.some((c) => c.startsWith('read Terraform state'))).toBe(true);
+    expect(ciFindings(clean)).toEqual([]);
+    // Terraform stores an access key's secret in state whatever `sensitive` says.
+    const leaky = check(ciStack(role, { aws_iam_access_key: { backup: { user: 'backup' } } }));
+    const [f] = ciFindings(leaky);
+    expect(f).toMatchObject({ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' });
+    expect(f.message).toContain('read Terraform state in hakube-terraform-state (it holds ci-identity/aws_iam_access_key.backup (secret access key))');
   });
 });

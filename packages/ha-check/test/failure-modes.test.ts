@@ -44,7 +44,7 @@ describe('the HA fixture', () => {
     expect(region.backupReplicas).toEqual([{ source: 'hakube-fixture-etcd-backups-ap-northeast-2', destination: 'hakube-fixture-etcd-backups-ap-northeast-1', region: 'ap-northeast-1' }]);
     // RPO: the 15 min timer plus the S3 replication lag (no Replication Time Control: the typical 15 min).
     expect(region).toMatchObject({ snapshotIntervalMinutes: 15, snapshotIntervalSource: 'terraform', rpoMinutes: 30, standbyCluster: undefined });
-    expect(region.rpo).toEqual({ etcdMinutes: 15, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 30 });
+    expect(region.rpo).toEqual({ etcdRestored: true, etcdMinutes: 15, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 30, objectiveMinutes: undefined });
   });
 });
 

@@ -54,8 +54,8 @@ describe('the region scenario of a primary with full failover', () => {
     expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 720, dnsTtlSeconds: 60, seconds: 810, objectiveSeconds: 2400 });
     expect(region.promotion?.phases).toEqual({ decision: 600, 'scale-workers': 0, 'nodes-ready': 0, 'restore-database': 0, 'verify-app': 120 });
     expect(region.promotion?.basis).toEqual(["scale-workers, nodes-ready: 0 s, the standby already runs the primary's minimum (general: 2 → 2 per ASG)", 'restore-database: 0 s, no database archives WAL']);
-    // RPO: the 15 min snapshot interval plus the S3 replication lag (no RTC in the fixture: the typical 15 min).
-    expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 30, rpo: { etcdMinutes: 15, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 30 } });
+    // RPO: the promotion keeps dr's own etcd, so only the S3 replication lag counts (no RTC in the fixture: the typical 15 min).
+    expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 15, rpo: { etcdRestored: false, etcdMinutes: undefined, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 15 } });
     expect(region.promotion?.workflow).toBe('.github/workflows/region-failover.yml');
   });
 
@@ -90,7 +90,7 @@ describe('the region scenario of a primary with full failover', () => {
     writeFileSync(file, JSON.stringify(doc));
     const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: PRIMARY_OBJECTIVES, cluster: 'fixture' });
     expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toBeUndefined();
-    expect((report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario).rpo).toMatchObject({ etcdMinutes: 15, replicationLagMinutes: 15, minutes: 30 });
+    expect((report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario).rpo).toMatchObject({ etcdRestored: false, replicationLagMinutes: 15, minutes: 15 });
   });
 
   it('finds a standby without a failover record', () => {
@@ -99,15 +99,25 @@ describe('the region scenario of a primary with full failover', () => {
   });
 
   it('a regional RPO above the objective fails, with every term of the figure (replication lag included)', () => {
-    const { report } = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, regionRpoMinutes: undefined });
+    // No standby: the region's loss is a restore elsewhere, etcd snapshots included.
+    const { report } = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, standbyCluster: undefined, standbyRegion: undefined, promotion: undefined, regionRpoSeconds: undefined });
     const f = report.findings.find((x) => x.id === 'region.rpo-exceeded');
     expect(f).toMatchObject({ severity: 'error', subject: 'ap-northeast-2' });
-    expect(f?.message).toBe('losing ap-northeast-2 loses up to 30 min of data = max(etcd 15 min) + replication lag 15 min, above the RPO of 15 min');
+    expect(f?.message).toBe('losing ap-northeast-2 loses up to 30 min = max(etcd 15 min) + replication lag 15 min, above the RPO of 15 min');
     expect(report.summary.objectivesMet).toBe(false);
     const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss') as RegionScenario;
-    expect(region.rpo).toMatchObject({ minutes: 30, objectiveMinutes: 15 });
+    expect(region.rpo).toMatchObject({ etcdRestored: true, minutes: 30, objectiveMinutes: 15 });
     expect(region.survives).toBe(false);
     expect(formatMarkdown(report)).toContain('30 min = max(etcd 15 min) + replication lag 15 min (objective 15 min: EXCEEDED)');
+  });
+
+  it('a promotion restores no etcd: a primary with a standby is held to its archive and the replication lag', () => {
+    const met = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES).report;
+    expect(met.findings.find((x) => x.id === 'region.rpo-exceeded')).toBeUndefined();
+    const tight = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, regionRpoSeconds: 600 }).report;
+    expect(tight.findings.find((x) => x.id === 'region.rpo-exceeded')?.message).toBe(
+      'losing ap-northeast-2 loses up to 15 min = replication lag 15 min (no replicated database archive; etcd not restored: the standby runs its own control plane), above the regional RPO of 10 min',
+    );
   });
 
   it('a primary without the region promise gets warnings only', () => {

@@ -12,6 +12,11 @@ export interface SensitiveResources {
   /** Buckets of etcd snapshots and app backups. */
   readonly snapshotBuckets: readonly string[];
   readonly stateBucket: string | undefined;
+  /**
+   * What the state holds that is secret (`address (what)`), in the cluster and CI identity stacks:
+   * reading state is what a plan must do, so it is a secret read only when the state holds one.
+   */
+  readonly stateSecrets: readonly string[];
 }
 
 const SUB = 'token.actions.githubusercontent.com:sub';
@@ -93,7 +98,8 @@ function probes(s: SensitiveResources): Array<{ what: string; requests: Request[
     });
   }
   for (const b of s.snapshotBuckets) out.push({ what: `read objects of ${b}`, secret: true, requests: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${b}/snapshot`, context: {} }] });
-  if (s.stateBucket) out.push({ what: `read Terraform state in ${s.stateBucket}`, secret: true, requests: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${s.stateBucket}/stack/terraform.tfstate`, context: {} }] });
+  const holding = s.stateSecrets.length > 0 ? ` (it holds ${s.stateSecrets.join(', ')})` : '';
+  if (s.stateBucket) out.push({ what: `read Terraform state in ${s.stateBucket}${holding}`, secret: s.stateSecrets.length > 0, requests: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${s.stateBucket}/stack/terraform.tfstate`, context: {} }] });
   const writes: Array<[string, string]> = [
     ['s3:PutObject', `arn:aws:s3:::${s.stateBucket ?? 'any-bucket'}/stack/terraform.tfstate`],
     ['ssm:PutParameter', `arn:aws:ssm:${s.region}:${ACCOUNT}:parameter${s.joinParameters[0] ?? '/any'}`],

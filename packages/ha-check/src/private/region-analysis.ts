@@ -1,4 +1,5 @@
 import type { FindingId } from '../finding-catalogue';
+import { rpoFigure } from '../report/rpo-figure';
 import type { Findings } from '../findings';
 import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../model';
 import type { Objectives } from '../objectives';
@@ -84,9 +85,12 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
       findings.add('backup.rpo-exceeded', 'etcd backups', `snapshots every ${interval} min lose up to ${interval} min of cluster state, above the RPO of ${objectives.rpoMinutes} min`, { scenarios: [SCENARIO], vars: { minutes: objectives.rpoMinutes } });
     }
   }
-  const etcdMinutes = replicas.length > 0 ? interval : undefined;
+  // A promotion keeps the standby's own control plane: etcd is not restored, so only the
+  // databases' replicated archives count; a cluster without a standby restores etcd elsewhere.
+  const etcdRestored = !objectives.standbyCluster;
+  const etcdMinutes = replicas.length > 0 && etcdRestored ? interval : undefined;
   const databaseMinutes = databaseArchives.length === 0 ? undefined : databaseArchives.every((d) => d.replicated) ? Math.max(...databaseArchives.map((d) => d.archiveTimeoutMinutes)) : null;
-  const rpoParts = [etcdMinutes, databaseMinutes ?? undefined].filter((m): m is number => m !== undefined);
+  const rpoParts = [etcdMinutes, databaseMinutes ?? undefined, etcdRestored ? undefined : 0].filter((m): m is number => m !== undefined);
   // What was written last before the loss may still be on its way to the other region.
   const replicationLagMinutes = replicas.length > 0 ? Math.max(...replicas.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES)) : undefined;
   const unbounded = replicas.filter((r) => r.lag === undefined);
@@ -95,10 +99,10 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   }
   const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (replicationLagMinutes ?? 0) : undefined;
   // The RPO objective holds in every scenario it applies to: the region's loss too (lag included).
-  const rpoObjective = objectives.regionRpoMinutes ?? objectives.rpoMinutes;
+  const rpoObjective = objectives.regionRpoSeconds !== undefined ? objectives.regionRpoSeconds / 60 : objectives.rpoMinutes;
   if (report && rpoMinutes !== undefined && rpoObjective !== undefined && rpoMinutes > rpoObjective) {
     problems.push(`regional RPO ${rpoMinutes} min > ${rpoObjective} min`);
-    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoMinutes} min of data = max(etcd ${etcdMinutes ?? '?'} min${databaseMinutes != null ? `, database ${databaseMinutes} min` : ''}) + replication lag ${replicationLagMinutes ?? 0} min, above the ${objectives.regionRpoMinutes !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
+    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoFigure({ etcdRestored, etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective })}, above the ${objectives.regionRpoSeconds !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
   }
   if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
     problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
@@ -182,7 +186,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     snapshotIntervalMinutes: interval,
     snapshotIntervalSource: source,
     rpoMinutes,
-    rpo: { etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective },
+    rpo: { etcdRestored, etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective },
     dnsFailover: dns,
     databaseArchives,
     promotion,

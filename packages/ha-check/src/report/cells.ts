@@ -1,4 +1,5 @@
 import type { RegionScenario, Scenario } from '../report-types';
+import { rpoFigure } from './rpo-figure';
 
 export function seconds(value: number | null): string {
   return value === null ? '∞' : `${value} s`;
@@ -46,7 +47,7 @@ export function regionFacts(s: RegionScenario): Array<[string, string]> {
   const promotion = s.promotion ? `${s.promotion.command ?? 'declared'} (${s.promotion.workflow}), ≈ ${s.promotion.estimatedSeconds} s${s.promotion.phases ? ` = ${Object.entries(s.promotion.phases).map(([k, v]) => `${k} ${v}`).join(' + ')}` : ''}` : 'none';
   const r = s.rto;
   const rto = r.seconds === null ? `unknown (detection ${opt(r.detectionSeconds, 's')}, promotion ${opt(r.promotionSeconds, 's')}, TTL ${opt(r.dnsTtlSeconds, 's')})` : `≈ ${r.seconds} s = detection ${r.detectionSeconds} + promotion ${r.promotionSeconds} + TTL ${r.dnsTtlSeconds}${r.objectiveSeconds !== undefined ? ` (objective ${r.objectiveSeconds} s)` : ' (no regional objective declared)'}`;
-  const rpo = s.rpo.minutes === undefined ? 'unbounded: no backup leaves the region' : `${s.rpo.minutes} min = max(etcd ${opt(s.rpo.etcdMinutes, 'min')}${s.rpo.databaseMinutes !== undefined ? `, database ${s.rpo.databaseMinutes === null ? 'NOT replicated' : `${s.rpo.databaseMinutes} min`}` : ''}) + replication lag ${opt(s.rpo.replicationLagMinutes, 'min')}${s.rpo.objectiveMinutes !== undefined ? ` (objective ${s.rpo.objectiveMinutes} min${s.rpo.minutes > s.rpo.objectiveMinutes ? ': EXCEEDED' : ''})` : ''}`;
+  const rpo = s.rpo.minutes === undefined ? 'unbounded: no backup leaves the region' : `${rpoFigure(s.rpo)}${s.rpo.objectiveMinutes !== undefined ? ` (objective ${s.rpo.objectiveMinutes} min${s.rpo.minutes > s.rpo.objectiveMinutes ? ': EXCEEDED' : ''})` : ''}`;
   return [
     ['standby', s.standbyCluster ? `${s.standbyCluster} (${s.standbyRegion ?? 'unknown region'})` : s.primaryCluster ? `none: this cluster is the standby of ${s.primaryCluster}` : 'none'],
     ['DNS failover', dns],
