@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { parse } from 'yaml';
 
@@ -61,7 +62,27 @@ const FRAMEWORKS: readonly [keyof typeof JUDGED, string][] = [
   ['githubActions', 'github_actions'],
 ];
 
-function checkovOnce(binDir: string, repoRoot: string, dir: string, framework: string): Promise<Finding[]> {
+/**
+ * A copy of the synthesized stacks under the same relative paths, less Terraform's `removed`
+ * blocks: they only tell Terraform to forget old addresses (no resource), and checkov's JSON
+ * parser rejects the whole file over them, which would judge nothing.
+ */
+function stacksForCheckov(repoRoot: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'judges-'));
+  const stacks = join(repoRoot, JUDGED.terraform);
+  for (const stack of readdirSync(stacks)) {
+    const file = join(stacks, stack, 'cdk.tf.json');
+    if (!existsSync(file)) continue;
+    const { removed: _removed, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    mkdirSync(join(root, JUDGED.terraform, stack), { recursive: true });
+    writeFileSync(join(root, JUDGED.terraform, stack, 'cdk.tf.json'), JSON.stringify(rest, null, 2));
+  }
+  return root;
+}
+
+/** checkov on `dir` read below `readRoot` (the repository, or a copy of part of it with the same paths). */
+function checkovOnce(binDir: string, readRoot: string, dir: string, framework: string): Promise<Finding[]> {
+  const repoRoot = readRoot;
   return new Promise((resolve, reject) => {
     const args = ['-d', dir, '--framework', framework, '--quiet', '--compact', '--skip-download', '--soft-fail', '-o', 'json'];
     const child = spawn(join(binDir, 'checkov'), args, { cwd: repoRoot, env: { ...process.env, BC_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,6 +93,9 @@ function checkovOnce(binDir: string, repoRoot: string, dir: string, framework: s
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`checkov ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+      // checkov logs a file it cannot parse and goes on without it: that file would pass unjudged.
+      const unparsed = /Failed to parse [^\n]*/.exec(stderr);
+      if (unparsed) return reject(new Error(`checkov ${args.join(' ')}: ${unparsed[0]}; it judged nothing of that file`));
       const parsed = JSON.parse(stdout) as CheckovReport | CheckovReport[];
       const reports = Array.isArray(parsed) ? parsed : [parsed];
       if (!reports.some((r) => r.check_type === framework)) return reject(new Error(`checkov reported no ${framework} results for ${dir}; it read nothing of that kind`));
@@ -87,7 +111,12 @@ function checkovOnce(binDir: string, repoRoot: string, dir: string, framework: s
 /** checkov over the synthesized Terraform, the Flux manifests and .github, one process per framework, in parallel; offline (`--skip-download`). */
 export async function runCheckov(binDir: string, repoRoot: string): Promise<Finding[]> {
   for (const dir of Object.values(JUDGED)) if (!existsSync(join(repoRoot, dir))) throw new Error(`judges: ${dir} does not exist; run npx nx run infra:synth first (the test target depends on it)`);
-  return (await Promise.all(FRAMEWORKS.map(([input, framework]) => checkovOnce(binDir, repoRoot, JUDGED[input], framework)))).flat();
+  const terraformRoot = stacksForCheckov(repoRoot);
+  try {
+    return (await Promise.all(FRAMEWORKS.map(([input, framework]) => checkovOnce(binDir, input === 'terraform' ? terraformRoot : repoRoot, JUDGED[input], framework)))).flat();
+  } finally {
+    rmSync(terraformRoot, { recursive: true, force: true });
+  }
 }
 
 interface ZizmorFinding {

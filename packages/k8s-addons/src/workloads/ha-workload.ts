@@ -38,7 +38,8 @@ export interface HaWorkloadProps {
  * The HA workload pattern: a Deployment with replicas ≥ zones and a zone topology spread
  * (maxSkew 1; scales past the zone count, unlike cdk8s-plus `spread()`), a PDB allowing one
  * pod down, a CPU HPA, readiness and liveness probes, resource requests and short
- * not-ready/unreachable tolerations so pods leave a dead zone fast. The HPA owns the replica
+ * not-ready/unreachable tolerations so pods leave a dead zone fast; non-root, read-only root
+ * file system, RuntimeDefault seccomp, every capability dropped. The HPA owns the replica
  * count, so the Deployment omits `spec.replicas` (Flux would otherwise reset it).
  */
 export class HaWorkload extends Construct {
@@ -84,6 +85,9 @@ export class HaWorkload extends Construct {
     const pod = ApiObject.of(this.deployment);
     pod.addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', zoneSpread(this.labels)));
     pod.addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', fastEvictionTolerations(tolerationSeconds)));
+    // The runtime's default seccomp filter and no Linux capability: an HTTP server on an unprivileged port needs neither.
+    pod.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
+    pod.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }));
     removeAddressLabel(pod);
 
     this.service = new kplus.Service(this, 'Service', {
