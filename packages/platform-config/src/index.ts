@@ -15,6 +15,7 @@ export * from './network-layout';
 export * from './node-exporter-textfile';
 export * from './platform';
 export * from './regions';
+export * from './stack-outputs';
 export * from './validate';
 export { platformInput } from './clusters';
 export { defaultPlatform } from './default-platform';

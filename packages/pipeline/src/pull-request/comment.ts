@@ -1,7 +1,7 @@
-import { details, fenced, headLines, table } from './markdown';
+import { details, fenced, headLines, table } from '../io/markdown';
 import { isEmptyDiff, type ManifestDiff, type ObjectChange } from './manifest-diff';
 import type { PlanSummary } from './plan-summary';
-import { PROTECTED_DESTROY_LABEL, type ProtectedDestroy } from './protected-resources';
+import { PROTECTED_DESTROY_LABEL, type ProtectedDestroy } from '../apply/protected-resources';
 
 /**
  * The pull-request comment for one stack. Reviewers read top-down, so destroys and

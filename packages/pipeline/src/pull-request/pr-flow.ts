@@ -4,15 +4,15 @@ import type { Platform } from '@platform/platform-config';
 import { affectedClusters, manifestOnlyClusters, type AffectedCluster } from './affected-clusters';
 import { affectedStacks, preferredStackOrder, stacksInDependencyOrder, type AffectedStack, type StackManifest } from './affected-stacks';
 import { GITHUB_COMMENT_LIMIT, renderClusterComment, renderPlanComment, type HaCheckResult } from './comment';
-import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from './git';
+import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from '../io/git';
 import { runHaCheck } from './ha-check';
 import { diffManifests, forCluster, type ManifestDiff } from './manifest-diff';
-import { table } from './markdown';
-import { CLUSTERS_DIR, clusterArtifactName, GITOPS_APP_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from './paths';
+import { table } from '../io/markdown';
+import { CLUSTERS_DIR, clusterArtifactName, GITOPS_APP_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from '../io/paths';
 import { summarizePlan, type PlanSummary } from './plan-summary';
-import { protectedDestroys, protectedResourceRules, type ProtectedDestroy } from './protected-resources';
-import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, type PlanRun, type TerraformRunner } from './terraform';
-import { sourceRootsOf } from './workspace';
+import { protectedDestroys, protectedResourceRules, type ProtectedDestroy } from '../apply/protected-resources';
+import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, type PlanRun, type TerraformRunner } from '../io/terraform';
+import { sourceRootsOf } from '../io/workspace';
 
 /**
  * The pull-request flow, the same locally and in CI: affected stacks, a plan per stack,

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { fenced, table } from './markdown';
-import { summarizePlan, type PlanSummary } from './plan-summary';
+import { fenced, table } from '../io/markdown';
+import { summarizePlan, type PlanSummary } from '../pull-request/plan-summary';
 import { protectedDestroyGate, protectedDestroys, type ProtectedResourceRule } from './protected-resources';
-import { planStack, spawnTerraform, type TerraformRunner } from './terraform';
+import { planStack, spawnTerraform, type TerraformRunner } from '../io/terraform';
 
 /**
  * The apply of a merge, as one job runs it: the stacks one after another in dependency
