@@ -4,12 +4,15 @@ import { gitHubActionsFromEnv, MissingContextError, type GitHubActions } from '.
 import { pipelinePaths } from '../io/paths';
 import { UsageError, type Command } from './command';
 import { apply } from './commands/apply';
+import { applyApprovedCommand } from './commands/apply-approved';
 import { comments } from './commands/comments';
 import { commitManifests } from './commands/commit-manifests';
 import { drift } from './commands/drift';
 import { gameDayCommand } from './commands/game-day';
 import { markApplied } from './commands/mark-applied';
+import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
+import { reportApply } from './commands/report-apply';
 import { roleVariablesCommand } from './commands/role-variables';
 import { stacks } from './commands/stacks';
 import { unaffectedComments } from './commands/unaffected-comments';
@@ -25,6 +28,9 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   pr,
   stacks,
   apply,
+  'plan-approved': planApprovedCommand(),
+  'apply-approved': applyApprovedCommand(),
+  'report-apply': reportApply,
   'unaffected-comments': unaffectedComments,
   'mark-applied': markApplied,
   'commit-manifests': commitManifests,

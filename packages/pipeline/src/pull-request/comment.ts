@@ -1,5 +1,6 @@
 import { details, fenced, headLines, table } from '../io/markdown';
 import { isEmptyDiff, type ManifestDiff, type ObjectChange } from './manifest-diff';
+import { planDigest, planDigestComment } from './plan-digest';
 import type { PlanSummary } from './plan-summary';
 import { PROTECTED_DESTROY_LABEL, type ProtectedDestroy } from '../apply/protected-resources';
 
@@ -116,6 +117,7 @@ function assemble(input: PlanCommentInput, plan: string, ha: string, manifests: 
     .join(' · ');
   return joinSections([
     planMarker(input.stack),
+    planDigestComment(planDigest(input.summary)),
     `### Terraform plan: \`${input.stack}\`${where}`,
     input.note ? `> ${input.note}` : '',
     callOuts(input),

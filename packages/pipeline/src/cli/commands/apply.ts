@@ -1,10 +1,11 @@
-import { appliedBeyond, appliedRef } from '../../apply/applied-ref';
-import { appliedBeyondOnGitHub, mergedPullRequestsSinceApplied } from '../../apply/applied-ref-github';
+import { appliedRef } from '../../apply/applied-ref';
+import { mergedPullRequestsSinceApplied } from '../../apply/applied-ref-github';
 import { applyOrder, applyStacks, renderApplySummary } from '../../apply/apply';
 import { assertAppliable } from '../../apply/example-platform';
+import { newerCommitApplied } from '../../apply/newer-applied';
 import { promotedStandbyGuard } from '../../apply/promoted-standby';
 import { protectedResourceRules } from '../../apply/protected-resources';
-import { hasRemote, headCommit } from '../../io/git';
+import { headCommit } from '../../io/git';
 import { orderedStacks } from '../../pull-request/pr-flow';
 import { assertOfflinePossible, nameList, parseOptions } from '../arguments';
 import { UsageError, type Command } from '../command';
@@ -45,17 +46,12 @@ export const apply: Command<ApplyOptions> = {
     } else {
       assertOfflinePossible('offline', actions.providerMirror);
     }
-    // A later merge's run may have applied first; applying this older commit would roll it back.
-    // In CI through the API (the checkout keeps no credentials and one commit); locally through git.
     const ref = appliedRef(platform);
-    if (options.sha && !options.dryRun && (actions.canCallGitHub || hasRemote(paths.repoRoot, 'origin'))) {
-      const newer = actions.canCallGitHub ? await appliedBeyondOnGitHub(actions.github(), ref, options.sha) : appliedBeyond({ repo: paths.repoRoot, ref, sha: options.sha });
-      if (newer) {
-        const message = `${ref} already names ${newer.slice(0, 12)}, which includes ${options.sha.slice(0, 12)}: its stacks are applied from newer code; nothing applied`;
-        log(message);
-        actions.summary(`## Terraform apply\n\n${message}\n`);
-        return 0;
-      }
+    const newer = options.sha && !options.dryRun ? await newerCommitApplied(platform, actions, paths.repoRoot, options.sha) : undefined;
+    if (newer) {
+      log(newer);
+      actions.summary(`## Terraform apply\n\n${newer}\n`);
+      return 0;
     }
     let labelSources: string | undefined;
     const result = await applyStacks({
