@@ -51,7 +51,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:(unaffected-comments|plan-approved|report-apply)\b/.test(runs(job)),
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
-  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied)\b/.test(runs(job)),
+  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs)\b/.test(runs(job)),
 };
 
 describe('workflows', () => {
@@ -91,6 +91,7 @@ describe('workflows', () => {
     }
     // The write scopes, each in exactly the job that needs it.
     expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
+      'apply.yml deploy contents:write',
       'apply.yml manifests contents:write',
       'apply.yml plan pull-requests:write',
       'apply.yml report pull-requests:write',
@@ -170,7 +171,7 @@ describe('workflows', () => {
     for (const job of [plan, fork]) expect(job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))?.with?.name).toBe('plan-${{ matrix.stack }}');
   });
 
-  it('record the applied commit and commit manifests after the applies, as one bot job that is never cancelled and holds the only contents: write', () => {
+  it('record the applied commit and commit manifests after the applies, as one bot job that is never cancelled (contents: write, with the deploy job the only ones)', () => {
     const { manifests } = workflow('apply.yml').jobs;
     expect(manifests.needs).toEqual(['stacks', 'plan', 'apply']);
     expect(manifests.concurrency).toEqual({ group: 'commit-manifests', 'cancel-in-progress': false });
@@ -240,6 +241,12 @@ describe('workflows', () => {
     expect(report.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
     // The manifests follow only an apply that went through (or had nothing to do).
     expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.plan.result == 'success' || needs.plan.result == 'skipped') && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
+    // The deploy refs are decided whatever the apply's end: a held cluster is a decision too.
+    const { deploy } = wf.jobs;
+    expect(deploy.needs).toEqual(['stacks', 'plan', 'apply']);
+    expect(deploy.if).toBe("always() && needs.stacks.result == 'success'");
+    expect(runs(deploy)).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --stacks "${STACKS}" --dir dist/approved --outcome "${OUTCOME}"');
+    expect(deploy.steps?.at(-1)?.env).toEqual({ STACKS: '${{ needs.stacks.outputs.stacks }}', OUTCOME: '${{ needs.apply.result }}' });
   });
 
   it('mark the comments of stacks a later push no longer affects, on every same-repository pull request run', () => {

@@ -4,6 +4,7 @@ export * from './cidr';
 export * from './cluster-definition';
 export * from './cluster-network';
 export * from './config-error';
+export * from './deploy-ref';
 export * from './core-addon-values';
 export * from './failover';
 export * from './failover-access';

@@ -7,6 +7,7 @@ import { apply } from './commands/apply';
 import { applyApprovedCommand } from './commands/apply-approved';
 import { comments } from './commands/comments';
 import { commitManifests } from './commands/commit-manifests';
+import { deployRefs } from './commands/deploy-refs';
 import { drift } from './commands/drift';
 import { gameDayCommand } from './commands/game-day';
 import { markApplied } from './commands/mark-applied';
@@ -33,6 +34,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'report-apply': reportApply,
   'unaffected-comments': unaffectedComments,
   'mark-applied': markApplied,
+  'deploy-refs': deployRefs,
   'commit-manifests': commitManifests,
   drift,
   'game-day': gameDayCommand(),

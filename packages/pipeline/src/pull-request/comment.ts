@@ -54,6 +54,10 @@ export interface PlanCommentInput {
   readonly runUrl?: string;
   /** A note such as "offline plan: no state, no credentials". */
   readonly note?: string;
+  /** The "Synthesized change" section (synth-diff.ts): cdk.tf.json at the merge base → here. */
+  readonly synthesized?: string;
+  /** The monthly cost delta section of the stack's cluster (cost.ts). */
+  readonly cost?: string;
 }
 
 function callOuts(input: PlanCommentInput): string {
@@ -122,6 +126,8 @@ function assemble(input: PlanCommentInput, plan: string, ha: string, manifests: 
     input.note ? `> ${input.note}` : '',
     callOuts(input),
     counts(input.summary),
+    input.cost ?? '',
+    input.synthesized ?? '',
     plan,
     ha,
     manifests,
