@@ -21,17 +21,21 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
   // A primary (names a standby) or a standby (named by a primary) gets one half of the app's failover pair.
   const failoverHalf = platform.failoverRoleOf(cluster) ? 1 : 0;
   const replicated = cluster.backups.replicaRegion !== undefined;
+  // Every cluster has the internal API NLB (the nodes' endpoint); an exposed one also the public NLB.
+  const apiLoadBalancers = cluster.apiEndpoint.exposure === 'internet-facing' ? 2 : 1;
   return {
     aws_subnet: 2 * zones,
     aws_nat_gateway: cluster.nat === 'single' ? 1 : zones,
     aws_route: 1 + zones,
-    // the API endpoint and the ingress load balancer
-    aws_lb: 2,
-    aws_lb_listener: 1 + INGRESS_LISTENERS,
-    aws_lb_target_group: 1 + INGRESS_LISTENERS,
+    // the API endpoints and the ingress load balancer
+    aws_lb: apiLoadBalancers + 1,
+    aws_lb_listener: apiLoadBalancers + INGRESS_LISTENERS,
+    aws_lb_target_group: apiLoadBalancers + INGRESS_LISTENERS,
     aws_route53_health_check: failoverHalf,
-    // the failover half, and the API alias record when the definition asks for one
-    aws_route53_record: failoverHalf + (cluster.apiEndpoint.dnsRecord ? 1 : 0),
+    // the cluster's private zone for the in-cluster API name
+    aws_route53_zone: 1,
+    // the failover half, the private API record, and the public API record when the definition asks for one
+    aws_route53_record: failoverHalf + 1 + (platform.namesOf(cluster).apiHostname ? 1 : 0),
     aws_autoscaling_group: cluster.controlPlane.count + cluster.workerPools.length * zones,
     aws_launch_template: cluster.controlPlane.count + cluster.workerPools.length,
     // etcd snapshots and app (PostgreSQL) backups, each with a replica when a replica region is set
@@ -94,12 +98,12 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
     expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
   });
 
-  it('plans 5 control-plane nodes over 4 AZs and the API record as the definition change implies', async () => {
+  it('plans 5 control-plane nodes over 4 AZs and no public API record as the definition change implies', async () => {
     const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
     const production = input.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput;
     production.controlPlane.count = 5;
     production.availabilityZones = ['ap-northeast-2a', 'ap-northeast-2b', 'ap-northeast-2c', 'ap-northeast-2d'];
-    production.apiEndpoint = { ...production.apiEndpoint, dnsRecord: true };
+    production.apiEndpoint = { ...production.apiEndpoint, dnsRecord: false };
     const variantDir = mkdtempSync(join(tmpdir(), 'infra-plan-variant-'));
     try {
       await synthInfra(variantDir, input);
@@ -110,8 +114,8 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
       // one more AZ: 2 subnets, NAT + address, private route table + route; +2 CP nodes; +1 ASG per pool
       expect({ subnets: delta('aws_subnet'), nat: delta('aws_nat_gateway'), eip: delta('aws_eip'), routes: delta('aws_route'), asgs: delta('aws_autoscaling_group'), templates: delta('aws_launch_template') })
         .toEqual({ subnets: 2, nat: 1, eip: 1, routes: 1, asgs: 2 + 2, templates: 2 });
-      // the same load balancers; one more record: the API alias
-      expect([delta('aws_lb'), delta('aws_lb_target_group'), delta('aws_route53_record')]).toEqual([0, 0, 1]);
+      // the same load balancers (cross-zone, the new AZ's subnets join them); one record less: the public API alias
+      expect([delta('aws_lb'), delta('aws_lb_target_group'), delta('aws_route53_record')]).toEqual([0, 0, -1]);
       const variant = loadPlatform(input);
       const expected = expectedCreates(variant, variant.cluster('production'));
       expect(createsOf(result, expected)).toEqual(expected);

@@ -3,13 +3,21 @@ import type { Platform } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GithubCiRoles } from './ci-identity/github-ci-roles';
-import { JOIN_PARAMETER_KEYS } from './join-parameters';
 import { StateBackend } from './state-backend';
 
 export interface CiIdentityStackProps {
   readonly platform: Platform;
   /** @default StateBackend.s3() with the platform's state bucket and this stack's key */
   readonly backend?: StateBackend;
+}
+
+/** Every cluster's SSM path and backup buckets (replicas included): what no plan may read. */
+export function secretLocations(platform: Platform): { parameterPaths: string[]; buckets: string[] } {
+  const all = platform.clusters.map((cluster) => platform.namesOf(cluster));
+  return {
+    parameterPaths: all.map((n) => n.ssmPrefix),
+    buckets: all.flatMap((n) => [n.etcdBackupBucket, n.etcdBackupReplicaBucket, n.appBackupBucket, n.appBackupReplicaBucket]).filter((b): b is string => b !== undefined),
+  };
 }
 
 /** The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift and apply roles. */
@@ -26,8 +34,7 @@ export class CiIdentityStack extends TerraformStack {
       driftRoleName: names.ciDriftRole,
       subjects: names.ciSubjects,
       stateBucket: names.stateBucket,
-      // The SecureStrings JoinParameters creates in every cluster stack.
-      refreshedSecureStrings: props.platform.clusters.flatMap((cluster) => JOIN_PARAMETER_KEYS.map((key) => props.platform.namesOf(cluster).ssm[key])),
+      secrets: secretLocations(props.platform),
     });
     new TerraformOutput(this, 'oidc_provider_arn', { value: roles.oidcProviderArn, description: 'GitHub Actions OIDC provider' });
     new TerraformOutput(this, 'plan_role_arn', { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });

@@ -1,9 +1,10 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, etcdQuorum, type ClusterDefinition, type Platform } from '@platform/platform-config';
+import { bootstrapNames, etcdQuorum, type ClusterDefinition, type ClusterNames, type Platform } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
+import { PrivateHostedZone } from './api-endpoint/private-hosted-zone';
 import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
 import { AppBackupUser, type RestoreSource } from './backups/app-backup-user';
@@ -58,18 +59,7 @@ export class ClusterStack extends TerraformStack {
       availabilityZones: cluster.availabilityZones,
       natProvider: NatProvider.fromDefinition(cluster.nat),
     });
-    // platform-config derives names.apiHostname only when apiEndpoint.dnsRecord is on and rejects it without settings.dns.
-    const apiRecord = names.apiHostname && settings.dns ? { hostedZoneId: settings.dns.hostedZoneId, name: names.apiHostname } : undefined;
-    const api = new ApiEndpoint(this, 'api', {
-      loadBalancerName: names.apiLoadBalancer,
-      targetGroupName: names.apiTargetGroup,
-      vpcId: network.vpcId,
-      vpcCidr: network.vpcCidr,
-      subnetIds: network.zones.map((z) => (cluster.apiEndpoint.exposure === 'internal' ? z.privateSubnetId : z.publicSubnetId)),
-      exposure: cluster.apiEndpoint.exposure,
-      allowedCidrs: cluster.apiEndpoint.allowedCidrs,
-      dnsRecord: apiRecord,
-    });
+    const api = this.apiEndpoints(props, names, network);
     const ingress = new IngressLoadBalancer(this, 'ingress', {
       loadBalancerName: names.ingressLoadBalancer,
       targetGroupNames: names.ingressTargetGroups,
@@ -82,13 +72,16 @@ export class ClusterStack extends TerraformStack {
       vpcId: network.vpcId,
       vpcCidr: network.vpcCidr,
       clusterTagKey: names.clusterTagKey,
-      apiLoadBalancerSecurityGroupId: api.securityGroupId,
+      apiLoadBalancerSecurityGroupId: api.outside.securityGroupId,
       ingressLoadBalancer: { securityGroupId: ingress.securityGroupId, nodePorts: ingress.nodePorts },
     });
+    // The node security groups admit one API load balancer; the other admits itself here.
+    if (api.outside !== api.inside) api.inside.admitTo(securityGroups.controlPlaneSecurityGroupId);
     const failover = this.failoverRecord(props, ingress);
 
     const key = new ClusterKey(this, 'kms', { aliasName: names.kmsAlias, description: `${cluster.name} cluster: join material and etcd snapshots` });
-    const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, kmsKeyArn: key.keyArn });
+    const accountId = accountIdOf(this, key.keyArn);
+    const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, region: cluster.region, accountId });
     const replicaOf = (bucketName: string | undefined, replicationRoleName: string): BackupReplica | undefined =>
       replicaProvider && bucketName ? { bucketName, provider: replicaProvider, replicationRoleName } : undefined;
     const backups = new BackupBucket(this, 'etcd-backups', {
@@ -108,7 +101,6 @@ export class ClusterStack extends TerraformStack {
       expireCurrentObjects: false,
       replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
     });
-    const accountId = accountIdOf(this, key.keyArn);
     const appBackupUser = new AppBackupUser(this, 'app-backup-user', {
       userName: names.appBackupCredentials.iamUser,
       bucketArn: appBackups.bucketArn,
@@ -127,6 +119,8 @@ export class ClusterStack extends TerraformStack {
       kmsKeyArn: key.keyArn,
       ssmPrefix: names.ssmPrefix,
       ciKubeconfigParameter: names.ssm.ciKubeconfig,
+      operatorSecureStrings: [names.ssm.gitCredentials, names.appBackupCredentials.ssmParameter],
+      joinParameterArns: join.arns,
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,
@@ -137,8 +131,16 @@ export class ClusterStack extends TerraformStack {
     const machineImage = props.machineImage ?? MachineImage.ubuntu2404();
     const privateZones = network.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.privateSubnetId }));
     const nodeTags = { [names.clusterTagKey]: 'owned' };
-    // Behind the alias record, the API server certificate also names the NLB so clients using either verify it.
-    const bootstrap = { cluster, settings, names, apiEndpoint: api.endpoint, apiAlternateNames: apiRecord ? [api.loadBalancerDnsName] : [] };
+    // Nodes use the private name (no NAT on their path to the API); the API server certificate
+    // names every way in (both records and both NLBs' own names) so clients using any verify it.
+    const bootstrap = {
+      cluster,
+      settings,
+      names,
+      apiEndpoint: api.inside.endpoint,
+      apiExternalEndpoint: api.outside.endpoint,
+      apiAlternateNames: [...new Set([api.outside.endpoint, api.inside.loadBalancerDnsName, api.outside.loadBalancerDnsName])],
+    };
 
     const controlPlane = new ControlPlane(this, 'control-plane', {
       count: cluster.controlPlane.count,
@@ -148,7 +150,7 @@ export class ClusterStack extends TerraformStack {
       machineImage,
       instanceProfileName: controlPlaneRole.instanceProfileName,
       securityGroupIds: [securityGroups.controlPlaneSecurityGroupId],
-      targetGroupArns: [api.targetGroupArn],
+      targetGroupArns: [...new Set([api.outside.targetGroupArn, api.inside.targetGroupArn])],
       cloudConfig: renderUserData({ ...bootstrap, role: 'control-plane' }),
       asgName: names.controlPlaneAsg,
       launchTemplateName: names.controlPlaneLaunchTemplate,
@@ -181,16 +183,18 @@ export class ClusterStack extends TerraformStack {
       vpcId: network.vpcId,
       clusterTagKey: names.clusterTagKey,
       stopBelowHealthyApiTargets: etcdQuorum(cluster.controlPlane.count),
-      apiLoadBalancerArnSuffix: api.loadBalancerArnSuffix,
-      apiTargetGroupArnSuffix: api.targetGroupArnSuffix,
+      // The nodes' load balancer: every cluster has it, and its targets are the same servers.
+      apiLoadBalancerArnSuffix: api.inside.loadBalancerArnSuffix,
+      apiTargetGroupArnSuffix: api.inside.targetGroupArnSuffix,
     });
 
     // Output names are API for the workflows: keep them stable.
     const outputs: Record<string, { value: unknown; description: string }> = {
       region: { value: cluster.region, description: 'AWS region of the cluster' },
       availability_zones: { value: cluster.availabilityZones, description: 'AZs the cluster spans' },
-      api_endpoint: { value: api.endpoint, description: 'Kubernetes API endpoint (host name, port 6443)' },
-      api_target_group_arn: { value: api.targetGroupArn, description: 'NLB target group of the API servers' },
+      api_endpoint: { value: api.outside.endpoint, description: 'Kubernetes API endpoint for operators and CI (host name, port 6443): the public one, or the private one of an internal-only cluster' },
+      api_internal_endpoint: { value: api.inside.endpoint, description: 'In-cluster Kubernetes API endpoint (private hosted zone name, port 6443), resolvable only inside the VPC' },
+      api_target_group_arn: { value: api.outside.targetGroupArn, description: 'NLB target group of the API servers behind api_endpoint' },
       vpc_id: { value: network.vpcId, description: 'Cluster VPC' },
       private_subnet_ids: { value: network.zones.map((z) => z.privateSubnetId), description: 'Private subnets, in AZ order' },
       public_subnet_ids: { value: network.zones.map((z) => z.publicSubnetId), description: 'Public subnets, in AZ order' },
@@ -215,6 +219,47 @@ export class ClusterStack extends TerraformStack {
     if (backups.replicaBucketName) outputs.etcd_backup_replica_bucket = { value: backups.replicaBucketName, description: `etcd snapshot replica in ${replicaRegion}` };
     if (appBackups.replicaBucketName) outputs.app_backup_replica_bucket = { value: appBackups.replicaBucketName, description: `PostgreSQL backup replica in ${replicaRegion} (what the standby restores from)` };
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
+  }
+
+  /**
+   * The API endpoints: always an internal NLB behind `names.apiInternal.hostname` in the cluster's
+   * private hosted zone (what the nodes use, so no node traffic to the API crosses a NAT gateway),
+   * and for an `internet-facing` cluster the public NLB for operators and CI (limited to
+   * `allowedCidrs`, behind `names.apiHostname` when that is on). `outside` is the one operators
+   * use: the public one, or the internal one of an internal-only cluster.
+   */
+  private apiEndpoints(props: ClusterStackProps, names: ClusterNames, network: ClusterNetwork): { inside: ApiEndpoint; outside: ApiEndpoint } {
+    const { cluster, platform } = props;
+    const common = { vpcId: network.vpcId, vpcCidr: network.vpcCidr };
+    let outside: ApiEndpoint | undefined;
+    if (cluster.apiEndpoint.exposure === 'internet-facing') {
+      // platform-config derives names.apiHostname only when apiEndpoint.dnsRecord is on and rejects it without settings.dns.
+      const dns = platform.settings.dns;
+      // Construct id 'api', as when it was the only API endpoint: an apply adds the internal one beside it.
+      outside = new ApiEndpoint(this, 'api', {
+        ...common,
+        loadBalancerName: names.apiLoadBalancer,
+        targetGroupName: names.apiTargetGroup,
+        subnetIds: network.zones.map((z) => z.publicSubnetId),
+        exposure: 'internet-facing',
+        allowedCidrs: cluster.apiEndpoint.allowedCidrs,
+        dnsRecord: names.apiHostname && dns ? { hostedZoneId: dns.hostedZoneId, name: names.apiHostname } : undefined,
+      });
+    }
+    const zone = new PrivateHostedZone(this, 'api-private-zone', { zoneName: names.apiInternal.zone, vpcId: network.vpcId });
+    const inside = new ApiEndpoint(this, 'api-internal', {
+      ...common,
+      loadBalancerName: names.apiInternal.loadBalancer,
+      targetGroupName: names.apiInternal.targetGroup,
+      subnetIds: network.zones.map((z) => z.privateSubnetId),
+      exposure: 'internal',
+      // Of an internal-only cluster: networks routed into the VPC (VPN, peering) reach the private addresses.
+      allowedCidrs: outside ? [] : cluster.apiEndpoint.allowedCidrs,
+      // The name's only record: nothing to fail over to, and the first control-plane node resolves
+      // it before it is a healthy target itself (the NLB fails open with no healthy target anyway).
+      dnsRecord: { hostedZoneId: zone.zoneId, name: names.apiInternal.hostname, evaluateTargetHealth: false },
+    });
+    return { inside, outside: outside ?? inside };
   }
 
   /**

@@ -1,5 +1,6 @@
 export * from './api-endpoint/api-endpoint';
 export * from './api-endpoint/api-health-check';
+export * from './api-endpoint/private-hosted-zone';
 export * from './backups/app-backup-user';
 export * from './backups/backup-bucket';
 export * from './chaos/az-failure-experiment';

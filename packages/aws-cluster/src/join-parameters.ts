@@ -1,49 +1,61 @@
-import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
+import { JOIN_PARAMETER_KEYS, ssmParameterArn, type JoinParameterKey } from '@platform/platform-config';
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { invalidProp } from './private/validation';
 
 export interface JoinParametersProps {
+  /** SSM names of the join material (platform-config `names.ssm`), each starting with "/". */
   readonly joinToken: string;
   readonly caCertHash: string;
   readonly certificateKey: string;
-  readonly kmsKeyArn: string;
+  readonly region: string;
+  /** May be a token (`accountIdOf`). */
+  readonly accountId: string;
 }
 
-/** The SecureStrings JoinParameters creates, by prop (and construct id). */
-export const JOIN_PARAMETER_KEYS = ['joinToken', 'caCertHash', 'certificateKey'] as const;
-
 /**
- * kubeadm join material as SecureString parameters under the cluster's SSM path, encrypted
- * with the cluster key. Terraform owns their existence, key and ARNs (so IAM can name them);
- * the nodes own their values (refreshed before the token expires): Terraform writes only the
- * placeholder, write-only, once at creation, and never reads a value into state.
- * The init lock is not created here: the first node creates it atomically.
+ * Where kubeadm join material lives: three SecureString parameters the initialising
+ * control-plane node creates (`put-parameter --key-id <names.kmsAlias>`) and refreshes, and
+ * every later node reads. Terraform owns no value and no parameter: state never holds join
+ * material, a plan never decrypts it (so no identity a pull request can assume needs
+ * kms:Decrypt), and nothing drifts when the nodes rewrite it. This construct only names
+ * their ARNs for IAM and the KMS encryption context, and tells Terraform to forget the
+ * parameters earlier versions managed (`removed`, `destroy = false`: the live values stay).
  */
 export class JoinParameters extends Construct {
   readonly joinTokenArn: string;
   readonly caCertHashArn: string;
   readonly certificateKeyArn: string;
+  /** All three ARNs, in JOIN_PARAMETER_KEYS order. */
+  readonly arns: readonly string[];
 
   constructor(scope: Construct, id: string, props: JoinParametersProps) {
     super(scope, id);
-    const arns = JOIN_PARAMETER_KEYS.map((key) => {
+    for (const key of JOIN_PARAMETER_KEYS) {
       const name = props[key];
-      if (!name.startsWith('/')) throw invalidProp('JoinParameters', key, name, 'an SSM path starting with "/"');
-      return new SsmParameter(this, key, {
-        name,
-        type: 'SecureString',
-        keyId: props.kmsKeyArn,
-        // Write-only (Terraform ≥ 1.11): never stored in state or plans, so the live values the
-        // nodes write are not either (a refresh of `value` would copy them into state).
-        valueWo: JOIN_PARAMETER_PLACEHOLDER,
-        valueWoVersion: 1,
-        description: `kubeadm ${key}, written by the control-plane nodes`,
-        // `value`: stacks applied before value_wo. `value_wo_version`: its first appearance on such
-        // a stack must not PutParameter the placeholder over the live join material.
-        lifecycle: { ignoreChanges: ['value', 'value_wo_version'] },
-      }).arn;
-    });
-    [this.joinTokenArn, this.caCertHashArn, this.certificateKeyArn] = arns;
+      if (!name.startsWith('/') || /[*?]/.test(name)) throw invalidProp('JoinParameters', key, name, 'an SSM path starting with "/" (no wildcards)');
+    }
+    const arn = (key: JoinParameterKey) => ssmParameterArn(props[key], props.region, props.accountId);
+    this.joinTokenArn = arn('joinToken');
+    this.caCertHashArn = arn('caCertHash');
+    this.certificateKeyArn = arn('certificateKey');
+    this.arns = JOIN_PARAMETER_KEYS.map(arn);
+    forgetLegacyParameters(this);
   }
+}
+
+/**
+ * Until this change every stack had `aws_ssm_parameter` resources at `<this path>/<key>`:
+ * `removed` with `destroy = false` (Terraform ≥ 1.7) drops them from state on the next apply
+ * and leaves the live parameters alone. Their addresses are the logical ids cdktf gave those
+ * resources, computed from the same construct paths (a plain Construct creates nothing).
+ * A stack created after the change plans nothing for these blocks.
+ */
+function forgetLegacyParameters(scope: Construct): void {
+  const stack = TerraformStack.of(scope);
+  const removed = JOIN_PARAMETER_KEYS.map((key) => ({
+    from: `aws_ssm_parameter.${stack.getLogicalId(new Construct(scope, key).node)}`,
+    lifecycle: { destroy: false },
+  }));
+  stack.addOverride('removed', removed);
 }

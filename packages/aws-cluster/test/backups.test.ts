@@ -1,6 +1,8 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { TerraformStack, Testing } from 'cdktf';
+import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
 import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
@@ -233,20 +235,36 @@ describe('ClusterKey and JoinParameters', () => {
     expect(production.values('aws_kms_alias')[0].name).toBe('alias/production-cluster');
   });
 
-  it('keeps join material as SecureStrings under the cluster path, values owned by the nodes', () => {
-    const parameters = production.values('aws_ssm_parameter');
-    expect(parameters.map((p) => p.name).sort()).toEqual(['/hakube/production/kubeadm/ca-cert-hash', '/hakube/production/kubeadm/certificate-key', '/hakube/production/kubeadm/join-token']);
-    expect(parameters.every((p) => p.type === 'SecureString' && p.key_id.startsWith('${aws_kms_key.') && p.lifecycle.ignore_changes[0] === 'value')).toBe(true);
+  it('manages no join parameter: the nodes create them, Terraform only forgets the ones it used to own (destroy = false)', () => {
+    expect(production.count('aws_ssm_parameter')).toBe(0);
+    const removed = production.json.removed as { from: string; lifecycle: { destroy: boolean } }[];
+    // The addresses earlier versions gave JoinParameters' resources (construct path join-parameters/<key>).
+    expect(removed.map((r) => r.from).sort()).toEqual([
+      expect.stringMatching(/^aws_ssm_parameter\.join-parameters_caCertHash_[0-9A-F]{8}$/),
+      expect.stringMatching(/^aws_ssm_parameter\.join-parameters_certificateKey_[0-9A-F]{8}$/),
+      expect.stringMatching(/^aws_ssm_parameter\.join-parameters_joinToken_[0-9A-F]{8}$/),
+    ]);
+    expect(removed.every((r) => r.lifecycle.destroy === false)).toBe(true);
   });
 
-  it('writes the placeholder write-only, so neither it nor the nodes’ live values enter Terraform state', () => {
-    for (const p of production.values('aws_ssm_parameter')) {
-      expect(p.value, p.name).toBeUndefined();
-      expect(p.insecure_value, p.name).toBeUndefined();
-      expect([p.value_wo, p.value_wo_version], p.name).toEqual([JOIN_PARAMETER_PLACEHOLDER, 1]);
-      // A stack applied before value_wo must not rewrite the live material with the placeholder.
-      expect(p.lifecycle.ignore_changes, p.name).toEqual(['value', 'value_wo_version']);
-    }
+  it('forgets exactly the addresses the previous JoinParameters resources had', () => {
+    // What `new SsmParameter(scope, key, …)` inside JoinParameters('join-parameters') was called before this change.
+    const previous = new TerraformStack(Testing.app(), 'production-cluster');
+    const scope = new Construct(previous, 'join-parameters');
+    const addresses = (['joinToken', 'caCertHash', 'certificateKey'] as const).map(
+      (key) => `aws_ssm_parameter.${previous.getLogicalId(new SsmParameter(scope, key, { name: `/x/${key}`, type: 'SecureString' }))}`,
+    );
+    expect((production.json.removed as { from: string }[]).map((r) => r.from).sort()).toEqual(addresses.sort());
+  });
+
+  it('names the join parameters\' ARNs from platform-config, for IAM and the KMS encryption context', () => {
+    const join = new JoinParameters(bareStack(), 'j', { joinToken: '/o/c/kubeadm/join-token', caCertHash: '/o/c/kubeadm/ca-cert-hash', certificateKey: '/o/c/kubeadm/certificate-key', region: 'ap-northeast-2', accountId: '123456789012' });
+    expect(join.arns).toEqual([
+      'arn:aws:ssm:ap-northeast-2:123456789012:parameter/o/c/kubeadm/certificate-key',
+      'arn:aws:ssm:ap-northeast-2:123456789012:parameter/o/c/kubeadm/ca-cert-hash',
+      'arn:aws:ssm:ap-northeast-2:123456789012:parameter/o/c/kubeadm/join-token',
+    ]);
+    expect(join.joinTokenArn).toBe('arn:aws:ssm:ap-northeast-2:123456789012:parameter/o/c/kubeadm/join-token');
   });
 
   it('rejects an alias without the alias/ prefix', () => {
@@ -258,6 +276,6 @@ describe('ClusterKey and JoinParameters', () => {
   });
 
   it('rejects a parameter name that is not a path', () => {
-    expect(() => new JoinParameters(bareStack(), 'j', { joinToken: 'token', caCertHash: '/a', certificateKey: '/b', kmsKeyArn: 'k' })).toThrow('JoinParameters: props.joinToken = "token"; expected an SSM path starting with "/"');
+    expect(() => new JoinParameters(bareStack(), 'j', { joinToken: 'token', caCertHash: '/a', certificateKey: '/b', region: 'r', accountId: '1' })).toThrow('JoinParameters: props.joinToken = "token"; expected an SSM path starting with "/" (no wildcards)');
   });
 });

@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import { CiIdentityStack, GithubCiRoles, StateBackend } from '../src';
+import { CiIdentityStack, GithubCiRoles, secretLocations, StateBackend } from '../src';
 import { bareStack, platform, Synth, synthStack, type Attributes } from './support';
 
 describe('CiIdentityStack', () => {
@@ -52,36 +52,23 @@ describe('CiIdentityStack', () => {
     const inline = synth.values('aws_iam_role_policy');
     expect(inline).toHaveLength(2);
     for (const policy of inline) {
-      const actions = Synth.policy(policy.policy).Statement.flatMap((s: Attributes) => [s.Action].flat() as string[]);
-      expect(actions.filter((a: string) => !/^(s3:(Get|List)|kms:Decrypt$)/.test(a)), policy.name).toEqual([]);
+      const allows = Synth.policy(policy.policy).Statement.filter((s: Attributes) => s.Effect === 'Allow');
+      expect(allows.flatMap((s: Attributes) => [s.Action].flat() as string[]), policy.name).toEqual(['s3:ListBucket', 's3:GetObject']);
     }
   });
 
-  it('lets plan decrypt, through SSM, the join material the cluster stacks refresh and no other SecureString', () => {
-    const [inline] = synth.values('aws_iam_role_policy');
-    const decrypts = Synth.policy(inline.policy).Statement.filter((s: Attributes) => [s.Action].flat().includes('kms:Decrypt'));
-    expect(decrypts).toHaveLength(1);
-    const condition = decrypts[0].Condition.StringLike;
-    expect(condition['kms:ViaService']).toBe('ssm.*.amazonaws.com');
-    const allowed: string[] = condition['kms:EncryptionContext:PARAMETER_ARN'];
-    expect(allowed).toHaveLength(3 * shipped.clusters.length);
-    // What IAM's StringLike makes of the patterns, for a parameter of a real account.
-    const decryptable = (name: string, region: string) =>
-      allowed.some((pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(`arn:aws:ssm:${region}:123456789012:parameter${name}`));
-    for (const cluster of shipped.clusters) {
-      const { ssm, appBackupCredentials } = shipped.namesOf(cluster);
-      for (const name of [ssm.joinToken, ssm.caCertHash, ssm.certificateKey]) expect(decryptable(name, cluster.region)).toBe(true);
-      // The failover workflow's kubeconfig, Flux's Git and the database backup credentials are not the plan's.
-      for (const name of [ssm.ciKubeconfig, ssm.gitCredentials, appBackupCredentials.ssmParameter]) expect(decryptable(name, cluster.region)).toBe(false);
+  it('denies plan and drift every decrypt but S3\'s (the state object) and every read of the clusters\' secrets', () => {
+    const inline = synth.values('aws_iam_role_policy');
+    const { parameterPaths, buckets } = secretLocations(shipped);
+    expect(parameterPaths).toEqual(shipped.clusters.map((c) => shipped.namesOf(c).ssmPrefix));
+    expect(buckets).toContain(shipped.namesOf('production').etcdBackupReplicaBucket);
+    for (const policy of inline) {
+      const denies = Object.fromEntries(Synth.policy(policy.policy).Statement.filter((s: Attributes) => s.Effect === 'Deny').map((s: Attributes) => [s.Sid, s]));
+      expect(denies.NoDecryptButS3).toEqual({ Sid: 'NoDecryptButS3', Effect: 'Deny', Action: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], Resource: '*', Condition: { StringNotLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } });
+      expect(denies.NoClusterParameters.Resource).toEqual(parameterPaths.flatMap((p) => [`arn:aws:ssm:*:*:parameter${p}`, `arn:aws:ssm:*:*:parameter${p}/*`]));
+      expect(denies.NoBackupObjects.Resource).toEqual(buckets.map((b) => `arn:aws:s3:::${b}/*`));
+      expect(JSON.stringify(Synth.policy(policy.policy))).not.toContain('"Effect":"Allow","Action":"kms');
     }
-  });
-
-  it('gives plan no KMS decrypt at all when no SecureString is refreshed', () => {
-    const stack = bareStack();
-    new GithubCiRoles(stack, 'ci', { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', stateBucket: 'b', subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'] } });
-    const inline = synthStack(stack).values('aws_iam_role_policy');
-    expect(inline).toHaveLength(2);
-    for (const policy of inline) expect(JSON.stringify(Synth.policy(policy.policy))).not.toContain('kms:');
   });
 
   it('stores its state under its own key with native locking', () => {
@@ -95,7 +82,8 @@ describe('CiIdentityStack', () => {
   });
 
   describe('validation', () => {
-    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', stateBucket: 'b' };
+    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', stateBucket: 'b', secrets: { parameterPaths: ['/org/a'], buckets: ['org-a-backups'] } };
+    const subjects = { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'] };
     const drift = ['repo:o/r:ref:refs/heads/main'];
     const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply, drift } });
     it('rejects no subject', () => {
@@ -104,10 +92,16 @@ describe('CiIdentityStack', () => {
     it('rejects a wildcard subject', () => {
       expect(build(['repo:o/r:*'])).toThrow('GithubCiRoles: props.subjects.plan[0] = "repo:o/r:*"; expected an exact subject of repo:o/r (no wildcards)');
     });
-    it('rejects a wildcard SecureString name for the plan role', () => {
-      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:ref:refs/heads/main'], drift }, refreshedSecureStrings: ['/org/a/kubeadm/join-token', '/org/*'] })).toThrow(
-        'GithubCiRoles: props.refreshedSecureStrings[1] = "/org/*"; expected an SSM parameter name starting with "/" (no wildcards)',
+    it('rejects a secret path with a wildcard', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, secrets: { parameterPaths: ['/org/a', '/org/*'], buckets: [] } })).toThrow(
+        'GithubCiRoles: props.secrets.parameterPaths[1] = "/org/*"; expected an SSM path starting with "/", without a trailing "/" or wildcards',
       );
+    });
+    it('rejects no secret path', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, secrets: { parameterPaths: [], buckets: [] } })).toThrow('GithubCiRoles: props.secrets.parameterPaths = []; expected at least one SSM path');
+    });
+    it('rejects a secret bucket that is not a bucket name', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, secrets: { parameterPaths: ['/org/a'], buckets: ['org-*'] } })).toThrow('GithubCiRoles: props.secrets.buckets[0] = "org-*"; expected an S3 bucket name (no wildcards)');
     });
     it('rejects a drift role with no subject', () => {
       expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: [] } })).toThrow(

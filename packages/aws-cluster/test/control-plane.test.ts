@@ -1,3 +1,4 @@
+import { KUBERNETES_PORTS } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { ControlPlane, MachineImage } from '../src';
 import { bareStack, clusterInput, platform, synthCluster, type Attributes, type Synth } from './support';
@@ -11,13 +12,14 @@ describe('ControlPlane', () => {
   const shipped = platform();
   const production = synthCluster(shipped, 'production');
 
-  it('runs one ASG (min = max = 1) per node, one per distinct AZ, all behind the API target group', () => {
+  it('runs one ASG (min = max = 1) per node, one per distinct AZ, all behind both API target groups (public and internal)', () => {
     const groups = production.values('aws_autoscaling_group').filter(isControlPlane);
     expect(groups.map((g) => g.name).sort()).toEqual(['production-control-plane-a', 'production-control-plane-b', 'production-control-plane-c']);
     expect(groups.every((g) => g.min_size === 1 && g.max_size === 1 && g.desired_capacity === 1 && g.health_check_type === 'EC2')).toBe(true);
     expect(new Set(asgZones(production, isControlPlane))).toEqual(new Set(shipped.cluster('production').availabilityZones));
-    const [[tgId]] = production.resources('aws_lb_target_group');
-    expect(groups.every((g) => g.target_group_arns[0] === `\${aws_lb_target_group.${tgId}.arn}`)).toBe(true);
+    const apiGroups = production.resources('aws_lb_target_group').filter(([, tg]) => tg.port === KUBERNETES_PORTS.apiServer).map(([id]) => `\${aws_lb_target_group.${id}.arn}`);
+    expect(apiGroups).toHaveLength(2);
+    expect(groups.every((g) => [...g.target_group_arns].sort().join() === [...apiGroups].sort().join())).toBe(true);
     expect(groups.every((g) => g.tag.some((t: Attributes) => t.key === 'kubernetes.io/cluster/production' && t.value === 'owned' && t.propagate_at_launch))).toBe(true);
   });
 

@@ -72,8 +72,12 @@ describe('node roles and policies', () => {
   });
 
   it('scopes join material to the cluster SSM path and backups to the snapshot prefix of the cluster bucket', () => {
-    const ssm = statements(cp).find((s) => actions(s).includes('ssm:PutParameter')) as Attributes;
+    const ssm = statements(cp).find((s) => s.Sid === 'BootstrapParameters') as Attributes;
     expect(ssm.Resource).toBe('arn:aws:ssm:ap-northeast-2:${local.account_id}:parameter/hakube/production/*');
+    // The join material by its exact ARNs: the initialiser creates the parameters (absent = not published).
+    const join = statements(cp).find((s) => s.Sid === 'PublishJoinMaterial') as Attributes;
+    const { ssm: names } = platform().namesOf('production');
+    expect(join).toMatchObject({ Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [names.certificateKey, names.caCertHash, names.joinToken].map((n) => `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${n}`) });
     expect(production.json.locals.account_id).toMatch(/^\$\{element\(split\(":", aws_kms_key\..*\.arn\), 4\)\}$/);
     const snapshots = statements(cp).find((s) => actions(s).includes('s3:PutObject')) as Attributes;
     expect(snapshots.Resource).toMatch(/^\$\{aws_s3_bucket\.etcd-backups_bucket_.*\.arn\}\/etcd-snapshots\/production\/\*$/);
@@ -99,10 +103,9 @@ describe('node roles and policies', () => {
     const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, (c) => (c === '*' ? c : `\\${c}`)).replace(/\*/g, '.*')}$`);
     const arn = `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${parameter}`;
     expect(read.some((s) => [s.Resource].flat().some((r: string) => glob(r).test(arn)))).toBe(true);
-    // The runbook encrypts it with the cluster key (names.kmsAlias), which the control plane may decrypt.
-    const [clusterKey] = production.resources('aws_kms_key').find(([, k]) => !k.provider) as [string, Attributes];
-    const decrypt = statements(cp).find((s) => actions(s).includes('kms:Decrypt') && s.Resource === `\${aws_kms_key.${clusterKey}.arn}` && !s.Condition);
-    expect(decrypt).toBeDefined();
+    // The runbook encrypts it with the cluster key (names.kmsAlias), which the control plane may decrypt through SSM.
+    const decrypt = statements(cp).find((s) => s.Sid === 'SecureStringsViaSsm') as Attributes;
+    expect(decrypt.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toContain(arn);
     // Workers may not: their pods must not reach the keys through the node role either.
     expect(JSON.stringify(worker)).not.toContain('/data/');
   });
@@ -111,11 +114,23 @@ describe('node roles and policies', () => {
     expect(Object.keys(worker).sort()).toEqual(['join-material', 'node-access']);
     const read = statements(worker).find((s) => actions(s).includes('ssm:GetParameter')) as Attributes;
     expect(read.Resource).toHaveLength(2);
-    const certificateKey = production.resources('aws_ssm_parameter').find(([, p]) => p.name.endsWith('certificate-key')) as [string, Attributes];
-    expect(JSON.stringify(worker)).not.toContain(certificateKey[0]);
+    expect(JSON.stringify(worker)).not.toContain(platform().namesOf('production').ssm.certificateKey);
     const decrypt = statements(worker).find((s) => actions(s).includes('kms:Decrypt')) as Attributes;
-    expect(decrypt.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toEqual(read.Resource);
+    expect(decrypt.Condition.StringEquals).toEqual({ 'kms:ViaService': 'ssm.ap-northeast-2.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': read.Resource });
     expect(statements(worker).flatMap(actions)).not.toContain('ssm:PutParameter');
+  });
+
+  it('uses the cluster key only through SSM for the SecureStrings it owns and through S3 for snapshots (no direct decrypt)', () => {
+    const kms = statements(cp).filter((s) => actions(s).some((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey'));
+    expect(Object.fromEntries(kms.map((s) => [s.Sid, s.Condition.StringEquals['kms:ViaService']]))).toEqual({
+      SecureStringsViaSsm: 'ssm.ap-northeast-2.amazonaws.com',
+      EncryptSnapshots: 's3.ap-northeast-2.amazonaws.com',
+    });
+    const n = platform().namesOf('production');
+    const arn = (name: string) => `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${name}`;
+    expect(kms.find((s) => s.Sid === 'SecureStringsViaSsm')!.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toEqual(
+      [n.ssm.certificateKey, n.ssm.caCertHash, n.ssm.joinToken, n.ssm.ciKubeconfig, n.ssm.gitCredentials, n.appBackupCredentials.ssmParameter].map(arn),
+    );
   });
 
   it('gives both roles ECR pull and Session Manager, not the broad managed policy', () => {

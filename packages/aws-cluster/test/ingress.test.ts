@@ -12,7 +12,7 @@ describe('IngressLoadBalancer', () => {
     const [[id]] = production.resources('aws_security_group').filter(([, g]) => g.name === 'production-ingress-lb');
     return `\${aws_security_group.${id}.id}`;
   })();
-  const targetGroups = production.values('aws_lb_target_group').filter((tg) => tg.name !== 'production-api');
+  const targetGroups = production.values('aws_lb_target_group').filter((tg) => !String(tg.name).startsWith('production-api'));
   const listeners = production.values('aws_lb_listener').filter((l) => l.load_balancer_arn === `\${aws_lb.${lbId}.arn}`);
 
   it('is an internet-facing NLB in every AZ\'s public subnet, cross-zone on, behind its own security group', () => {
@@ -60,7 +60,7 @@ describe('IngressLoadBalancer', () => {
       expect(g.health_check_type).toBe('EC2');
     }
     for (const g of asgs.filter((a) => a.name.includes('control-plane'))) {
-      expect(g.target_group_arns.map((ref: string) => production.deref(ref).name)).toEqual(['production-api']);
+      expect(g.target_group_arns.map((ref: string) => production.deref(ref).name)).toEqual(['production-api', 'production-api-int']);
     }
   });
 

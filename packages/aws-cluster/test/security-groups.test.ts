@@ -12,6 +12,7 @@ describe('NodeSecurityGroups', () => {
   const cp = groupRef('production-control-plane');
   const worker = groupRef('production-worker');
   const lb = groupRef('production-api-lb');
+  const internalLb = groupRef('production-api-int-lb');
   const ingress = production.values('aws_vpc_security_group_ingress_rule');
   const into = (group: string, port: number) => ingress.filter((r) => r.security_group_id === group && r.from_port <= port && port <= r.to_port);
   const sources = (rules: Attributes[]) => rules.map((r) => r.cidr_ipv4 ?? r.referenced_security_group_id).sort();
@@ -27,8 +28,8 @@ describe('NodeSecurityGroups', () => {
     expect(ingress.filter((r) => r.security_group_id === ingressLb)).toHaveLength(2);
   });
 
-  it('lets the API port in from the load balancer and the VPC only', () => {
-    expect(sources(into(cp, KUBERNETES_PORTS.apiServer))).toEqual(['10.20.0.0/16', lb].sort());
+  it('lets the API port in from the load balancers (public and internal) and the VPC only', () => {
+    expect(sources(into(cp, KUBERNETES_PORTS.apiServer))).toEqual(['10.20.0.0/16', lb, internalLb].sort());
   });
 
   it('keeps etcd between control-plane nodes', () => {

@@ -22,7 +22,7 @@ describe('ClusterStack', () => {
 
   it('outputs what the workflows need', () => {
     expect(Object.keys(production.json.output).sort()).toEqual([
-      'api_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_iam_user', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
+      'api_endpoint', 'api_internal_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_iam_user', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
       'fis_experiment_template_ids', 'fis_role_arn', 'ingress_load_balancer_dns_name', 'ingress_target_group_arns', 'kms_key_arn', 'private_subnet_ids', 'public_subnet_ids', 'region', 'ssm_prefix', 'vpc_id', 'worker_asg_names', 'worker_role_arn',
     ]);
     expect(production.json.output.app_failover_role.value).toBe('PRIMARY');
@@ -50,66 +50,75 @@ describe('ClusterStack', () => {
   });
 });
 
-describe('ClusterStack: the API alias record (apiEndpoint.dnsRecord)', () => {
+describe('ClusterStack: the API endpoints (private name for the nodes, public record for operators)', () => {
   const withSwitch = (dnsRecord: boolean) => platform((input) => {
     const production = clusterInput(input, 'production');
     production.apiEndpoint = { ...production.apiEndpoint, dnsRecord };
   });
   const off = withSwitch(false);
-  const on = withSwitch(true);
+  const on = platform();
   const withRecord = synthCluster(on, 'production');
   const without = synthCluster(off, 'production');
-  // The app's failover records have a routing policy; the API record has none.
+  // The app's failover records have a routing policy; the API records have none.
   const apiRecords = (s: Synth) => s.resources('aws_route53_record').filter(([, r]) => r.failover_routing_policy === undefined);
-  const apiLoadBalancerId = (s: Synth) => s.resources('aws_lb').find(([, lb]) => lb.name === 'production-api')![0];
+  const publicRecord = (s: Synth) => apiRecords(s).filter(([, r]) => r.zone_id === 'Z0HAKUBE');
+  const privateRecord = (s: Synth) => {
+    const [[id, record]] = apiRecords(s).filter(([, r]) => r.zone_id !== 'Z0HAKUBE');
+    return { ref: `aws_route53_record.${id}.fqdn`, record };
+  };
+  const lbId = (s: Synth, name: string) => s.resources('aws_lb').find(([, lb]) => lb.name === name)![0];
   const templates = (s: Synth) => s.values('aws_launch_template').map((t) => ({ controlPlane: String(t.name).includes('control-plane'), userData: String(t.user_data) }));
+  const sans = (userData: string) => [...(/certSANs:\\n((?: +- [^\n]*?\\n)+) +extraArgs/.exec(userData)?.[1] ?? '').matchAll(/- ", ([^,]+), "/g)].map((m) => m[1]);
 
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-  it('off: no record, the NLB DNS name is the endpoint and the only certificate name', () => {
-    expect(apiRecords(without)).toEqual([]);
-    expect(off.namesOf('production').apiHostname).toBeUndefined();
-    const lb = `aws_lb.${apiLoadBalancerId(without)}.dns_name`;
-    expect(without.json.output.api_endpoint.value).toBe(`\${${lb}}`);
-    for (const t of templates(without)) {
-      expect(t.userData).not.toContain('aws_route53_record.');
-      if (t.controlPlane) expect(t.userData).toMatch(new RegExp(`controlPlaneEndpoint: ", ${escape(lb)}, ":6443\\\\n.*certSANs:\\\\n +- ", ${escape(lb)}, "\\\\n +extraArgs`));
-    }
-  });
-
-  it('puts an alias A record names.apiHostname in settings.dns.hostedZoneId, on the API NLB, evaluating target health', () => {
-    const records = apiRecords(withRecord);
+  it('is on in the shipped clusters: the public record names.apiHostname in settings.dns.hostedZoneId, on the public NLB, evaluating target health', () => {
+    const records = publicRecord(withRecord);
     expect(records).toHaveLength(1);
     const [[id, record]] = records;
     expect(on.namesOf('production').apiHostname).toBe('api.production.hakube.example.com');
     expect(record).toMatchObject({ zone_id: 'Z0HAKUBE', name: 'api.production.hakube.example.com', type: 'A', alias: { evaluate_target_health: true } });
-    const lb = apiLoadBalancerId(withRecord);
+    const lb = lbId(withRecord, 'production-api');
     expect(record.alias).toMatchObject({ name: `\${aws_lb.${lb}.dns_name}`, zone_id: `\${aws_lb.${lb}.zone_id}` });
-    expect(withRecord.deref(record.alias.name)).toMatchObject({ name: 'production-api', load_balancer_type: 'network' });
+    expect(withRecord.deref(record.alias.name)).toMatchObject({ name: 'production-api', load_balancer_type: 'network', internal: false });
     expect(withRecord.json.output.api_endpoint.value).toBe(`\${aws_route53_record.${id}.fqdn}`);
+    expect(withRecord.json.output.api_internal_endpoint.value).toBe(`\${${privateRecord(withRecord).ref}}`);
   });
 
-  it('makes the record the kubeadm endpoint of every node and names record and NLB in the API server certificate', () => {
-    const record = `aws_route53_record.${apiRecords(withRecord)[0][0]}.fqdn`;
-    const lb = `aws_lb.${apiLoadBalancerId(withRecord)}.dns_name`;
+  it('gives every node the private name (join, controlPlaneEndpoint, env), the CI kubeconfig the public one, and names all four in the certificate', () => {
+    const internal = privateRecord(withRecord).ref;
+    const external = `aws_route53_record.${publicRecord(withRecord)[0][0]}.fqdn`;
+    const lbs = [`aws_lb.${lbId(withRecord, 'production-api-int')}.dns_name`, `aws_lb.${lbId(withRecord, 'production-api')}.dns_name`];
     const all = templates(withRecord);
     expect(all.filter((t) => t.controlPlane)).toHaveLength(3);
     for (const t of all) {
-      expect(t.userData).toContain(`API_ENDPOINT='", ${record}, "'`);
-      expect(t.userData).toContain(`apiServerEndpoint: ", ${record}, ":6443`);
+      expect(t.userData).toContain(`API_ENDPOINT='", ${internal}, "'`);
+      expect(t.userData).toContain(`apiServerEndpoint: ", ${internal}, ":6443`);
       if (!t.controlPlane) {
-        expect(t.userData).not.toContain(lb);
+        expect(t.userData).not.toContain(external);
         continue;
       }
-      expect(t.userData).toContain(`controlPlaneEndpoint: ", ${record}, ":6443`);
-      expect(t.userData).toMatch(new RegExp(`certSANs:\\\\n +- ", ${escape(record)}, "\\\\n +- ", ${escape(lb)}, "\\\\n +extraArgs`));
+      expect(t.userData).toContain(`controlPlaneEndpoint: ", ${internal}, ":6443`);
+      expect(t.userData).toContain(`CI_KUBECONFIG_SERVER='https://", ${external}, ":6443'`);
+      expect(sans(t.userData)).toEqual([internal, external, ...lbs]);
     }
   });
 
-  it('adds only the record: every other resource keeps its address', () => {
+  it('off: no public record; the public NLB DNS name is api_endpoint and the CI server, the nodes keep the private name', () => {
+    expect(publicRecord(without)).toEqual([]);
+    expect(off.namesOf('production').apiHostname).toBeUndefined();
+    const lb = `aws_lb.${lbId(without, 'production-api')}.dns_name`;
+    expect(without.json.output.api_endpoint.value).toBe(`\${${lb}}`);
+    const internal = privateRecord(without).ref;
+    for (const t of templates(without).filter((x) => x.controlPlane)) {
+      expect(t.userData).toContain(`controlPlaneEndpoint: ", ${internal}, ":6443`);
+      expect(t.userData).toContain(`CI_KUBECONFIG_SERVER='https://", ${lb}, ":6443'`);
+      expect(sans(t.userData)).toEqual([internal, lb, `aws_lb.${lbId(without, 'production-api-int')}.dns_name`]);
+    }
+  });
+
+  it('switching the public record adds only the record: every other resource keeps its address', () => {
     const addresses = (s: Synth) => Object.entries(s.json.resource as Record<string, object>).flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`));
     const added = addresses(withRecord).filter((a) => !addresses(without).includes(a));
-    expect(added).toEqual([`aws_route53_record.${apiRecords(withRecord)[0][0]}`]);
+    expect(added).toEqual([`aws_route53_record.${publicRecord(withRecord)[0][0]}`]);
     expect(addresses(without).filter((a) => !addresses(withRecord).includes(a))).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ export * from './flux/helm-release';
 export * from './workloads/ha-workload';
 export * from './workloads/ha-scaling';
 export * from './addons/helm-addon';
+export * from './addons/core-addon';
 export * from './addons/cilium';
 export * from './addons/cloud-controller';
 export * from './addons/cloudnative-pg';

@@ -1,9 +1,9 @@
-import { CORE_ADDONS, FLUX_INSTANCE_NAMES, type PinnedChart } from '@platform/platform-config';
+import { CORE_ADDONS, FLUX_INSTANCE_NAMES, type PinnedChart } from '@platform/core-addons';
 
 /**
  * Every Helm release the platform installs: name, namespace, chart and pinned version.
  * node-bootstrap installs CILIUM_RELEASE, AWS_CLOUD_CONTROLLER_RELEASE and
- * FLUX_OPERATOR_RELEASE at first boot; both read them from platform-config's CORE_ADDONS, so
+ * FLUX_OPERATOR_RELEASE at first boot; both read them from core-addons' CORE_ADDONS, so
  * Flux's HelmReleases upgrade the same Helm releases instead of installing second copies.
  */
 export interface ChartRepository {
@@ -25,7 +25,7 @@ export interface ChartRelease {
 
 export const FLUX_NAMESPACE = 'flux-system';
 
-/** A bootstrap-installed chart pinned in platform-config (CORE_ADDONS), as a release here. */
+/** A bootstrap-installed chart pinned in core-addons (CORE_ADDONS), as a release here. */
 function coreRelease(core: PinnedChart, sourceName: string): ChartRelease {
   const oci = core.repository.startsWith('oci://');
   return {
@@ -94,7 +94,7 @@ export const CLOUDNATIVE_PG_RELEASE: ChartRelease = {
 
 /**
  * Traefik Proxy v3.6 (chart 37.3.0), the ingress controller (ingress-nginx was retired by
- * SIG Network). Not in platform-config CORE_ADDONS: only Flux installs it, like every
+ * SIG Network). Not in core-addons' CORE_ADDONS: only Flux installs it, like every
  * add-on pinned here. Values used in addons/ingress-controller.ts follow this chart's values.yaml.
  */
 export const TRAEFIK_RELEASE: ChartRelease = {
@@ -103,11 +103,4 @@ export const TRAEFIK_RELEASE: ChartRelease = {
   chart: 'traefik',
   version: '37.3.0',
   repository: { name: 'traefik', url: 'https://traefik.github.io/charts' },
-};
-
-/** Images that follow the Kubernetes minor; the table is checked against SUPPORTED_KUBERNETES_MINORS in tests. */
-export const IMAGES_BY_KUBERNETES_MINOR: Readonly<Record<string, { readonly clusterAutoscaler: string; readonly coredns: string }>> = {
-  '1.32': { clusterAutoscaler: 'v1.32.3', coredns: 'v1.11.3' },
-  '1.33': { clusterAutoscaler: 'v1.33.1', coredns: 'v1.12.0' },
-  '1.34': { clusterAutoscaler: 'v1.34.0', coredns: 'v1.12.1' },
 };

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { ALERT_RECEIVER_SECRET, ciliumValues, CILIUM_OPERATOR_LABELS, ETCD_SNAPSHOT_METRIC, NODE_EXPORTER_TEXTFILE_DIR, CLUSTER_TAG_PREFIX, cloudControllerValues, CORE_ADDONS, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { ciliumValues, CILIUM_OPERATOR_LABELS, CORE_ADDONS, firstBootAddOns, FLUX_INSTANCE_NAMES, fluxGitSync, VERSIONS_BY_KUBERNETES_MINOR } from '@platform/core-addons';
+import { ALERT_RECEIVER_SECRET, ETCD_SNAPSHOT_METRIC, NODE_EXPORTER_TEXTFILE_DIR, CLUSTER_TAG_PREFIX, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, loadPlatform, platformInput } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,6 @@ import {
   CILIUM_RELEASE,
   CloudNativePgOperator,
   ClusterAutoscaler,
-  CONTROL_PLANE_TOLERATIONS,
   CoreDns,
   defaultAddOns,
   EbsCsiDriver,
@@ -22,7 +22,6 @@ import {
   FLUX_INSTANCE,
   FLUX_OPERATOR_RELEASE,
   HaWorkload,
-  IMAGES_BY_KUBERNETES_MINOR,
   MetricsServer,
   Monitoring,
   NODE_EXPORTER_ARGS,
@@ -69,7 +68,7 @@ describe('cluster-autoscaler', () => {
 });
 
 describe('bootstrap-installed releases', () => {
-  it('take over the releases node-bootstrap installs (platform-config CORE_ADDONS)', () => {
+  it('take over the releases node-bootstrap installs (core-addons CORE_ADDONS)', () => {
     const cilium = find(objects('production', 'infrastructure/controllers/cilium.yaml'), 'HelmRelease');
     expect([cilium.metadata.name, cilium.metadata.namespace, cilium.spec.releaseName, cilium.spec.chart.spec.version]).toEqual([
       CORE_ADDONS.cilium.releaseName,
@@ -87,14 +86,13 @@ describe('bootstrap-installed releases', () => {
     const v = values('staging', 'infrastructure/controllers/cilium.yaml');
     expect(v).toMatchObject({ routingMode: 'tunnel', tunnelProtocol: 'vxlan', tunnelPort: 8472 });
     expect(v.ipam.operator.clusterPoolIPv4PodCIDRList).toEqual([platform.cluster('staging').clusterNetwork.podCidr]);
-    expect(() => new Cilium({ operatorReplicas: 1 }).validate(addOnContext(platform, 'staging'))).toThrow('cilium: operatorReplicas is 1; expected a whole number ≥ 2 so IPAM survives a node loss');
   });
 
-  it('the Cilium operator: replicas spread over zones (DoNotSchedule, dead zone not counted), a PDB, and leaves an unreachable node fast', () => {
+  it('the Cilium operator: replicas spread over zones (ScheduleAnyway: the first node has no zone label yet), a PDB, and leaves an unreachable node fast', () => {
     const { operator } = values('production', 'infrastructure/controllers/cilium.yaml');
     expect(operator.replicas).toBe(2);
     expect(operator.topologySpreadConstraints).toEqual([
-      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { ...CILIUM_OPERATOR_LABELS } } },
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { ...CILIUM_OPERATOR_LABELS } } },
     ]);
     expect(operator.podDisruptionBudget).toEqual({ enabled: true, maxUnavailable: 1 });
     expect(operator.tolerations).toContainEqual({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: FAST_EVICTION_SECONDS });
@@ -129,18 +127,19 @@ describe('bootstrap-installed releases', () => {
     expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr', ref: 'refs/heads/main' });
   });
 
-  it('Cilium and the cloud controller keep the values node-bootstrap installed them with, so adopting the releases upgrades nothing', () => {
-    for (const cluster of platform.clusters) {
-      expect(values(cluster.name, 'infrastructure/controllers/cilium.yaml')).toEqual(ciliumValues(cluster));
-      expect(values(cluster.name, 'infrastructure/controllers/aws-cloud-controller-manager.yaml')).toEqual(cloudControllerValues(cluster));
-    }
+  it('core add-ons take no props: what varies per cluster comes from the cluster definition, so Git never differs from what the node installed', () => {
+    // @ts-expect-error -- a prop here would change what Flux applies but not what node-bootstrap installed
+    const tuned = new Cilium({ operatorReplicas: 3 });
+    const rendered = new AddOnRegistry([tuned]).synth(addOnContext(platform, 'production'))['infrastructure/controllers/cilium.yaml']!;
+    expect(find(parseAllDocuments(rendered).map((d) => d.toJS() as Obj), 'HelmRelease').spec.values).toEqual(ciliumValues(platform.cluster('production')));
   });
 
-  it('flux-operator keeps the placement node-bootstrap installs it with: control-plane nodes (before any worker exists) and fast eviction', () => {
-    const v = values('production', 'flux-system/flux.yaml');
-    expect(v).toEqual(FLUX_OPERATOR_VALUES);
-    expect(v.tolerations).toEqual(expect.arrayContaining([...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(FAST_EVICTION_SECONDS)]));
-    expect(v.tolerations).toHaveLength(3);
+  it.each(platform.clusters.map((c) => c.name))('%s: Cilium, the cloud controller, flux-operator and the FluxInstance are, whole, core-addons’ first-boot objects', (cluster) => {
+    const firstBoot = firstBootAddOns(platform.cluster(cluster), platform.settings, platform.namesOf(cluster));
+    expect(values(cluster, 'infrastructure/controllers/cilium.yaml')).toEqual(firstBoot.cilium.values);
+    expect(values(cluster, 'infrastructure/controllers/aws-cloud-controller-manager.yaml')).toEqual(firstBoot.cloudController.values);
+    expect(values(cluster, 'flux-system/flux.yaml')).toEqual(firstBoot.fluxOperator.values);
+    expect(find(objects(cluster, 'flux-system/flux.yaml'), 'FluxInstance')).toEqual(firstBoot.fluxInstance);
   });
 
   it('the cluster root lists only flux-system: a sync of the root applies Flux and the layers, the layers apply the rest in order', () => {
@@ -307,14 +306,10 @@ describe('metrics-server, CoreDNS, monitoring', () => {
     expect(deployment.spec.selector).toEqual({ matchLabels: { 'k8s-app': 'kube-dns' } });
     expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1 });
-    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.k8s.io/coredns/coredns:${IMAGES_BY_KUBERNETES_MINOR['1.34']!.coredns}`);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.k8s.io/coredns/coredns:${VERSIONS_BY_KUBERNETES_MINOR['1.34']!.coredns}`);
     expect(find(objs, 'PodDisruptionBudget', 'coredns').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
     expect(() => new CoreDns({ replicas: 2 }).validate(addOnContext(platform, 'production'))).toThrow('coredns: replicas is 2; expected a whole number ≥ 3 (at least one per Availability Zone)');
     expect(() => new CoreDns({ tolerationSeconds: 0 }).validate(addOnContext(platform, 'production'))).toThrow('coredns: tolerationSeconds is 0; expected 1 to 300 seconds');
-  });
-
-  it('pins images for every supported Kubernetes minor', () => {
-    expect(Object.keys(IMAGES_BY_KUBERNETES_MINOR).sort()).toEqual([...SUPPORTED_KUBERNETES_MINORS].sort());
   });
 
   it('alerts cover etcd quorum and snapshot freshness, nodes not ready per zone, unschedulable pods and zone imbalance', () => {

@@ -186,7 +186,7 @@ describe('sample web Ingress', () => {
 
   it('no Ingress when the platform has no DNS settings', () => {
     // Regional failover needs the hosted zone, so a platform without DNS has no failover (nor a regional RTO) either.
-    const clusters = platformInput.clusters.map((c) => ({ ...c, failover: undefined, objectives: c.objectives && { ...c.objectives, tolerateRegionLoss: false, regionRtoSeconds: undefined } }));
+    const clusters = platformInput.clusters.map((c) => ({ ...c, apiEndpoint: { ...c.apiEndpoint, dnsRecord: false }, failover: undefined, objectives: c.objectives && { ...c.objectives, tolerateRegionLoss: false, regionRtoSeconds: undefined } }));
     const noDns = loadPlatform({ settings: { ...platformInput.settings, dns: undefined }, clusters });
     expect(noDns.names.appHostname).toBeUndefined();
     const objs = parse(synthClusterTree(noDns, 'production')['apps/sample-web.yaml']);

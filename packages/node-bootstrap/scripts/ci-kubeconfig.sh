@@ -4,6 +4,8 @@
 # (k8s-addons FailoverAccess: ServiceAccount, ClusterRole, token Secret) in its first sync;
 # this waits for the token controller to fill the Secret, builds a kubeconfig whose cluster,
 # user and context names are unique per cluster (the workflow merges two), and puts it.
+# Its server is CI_KUBECONFIG_SERVER, the public API name: the workflow runs outside the VPC,
+# where the nodes' private name (API_ENDPOINT, a private hosted zone) does not resolve.
 # The token never appears on a command line; the only file holding it is a 0600 temp file
 # removed on exit. Idempotent: run it again any time (bash /opt/node-bootstrap/ci-kubeconfig.sh).
 set -euo pipefail

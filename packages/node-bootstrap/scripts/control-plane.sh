@@ -11,7 +11,7 @@ load_env
 PKI=$KUBE_DIR/pki
 
 # Prints init or join once this node knows what to do. Join material counts only once a
-# node has published it: Terraform creates the parameters with a placeholder value.
+# node has published it: the parameters do not exist before (ParameterNotFound).
 decide_role() {
   local attempt holder published
   for ((attempt = 1; attempt <= LOCK_WAIT_ATTEMPTS; attempt++)); do

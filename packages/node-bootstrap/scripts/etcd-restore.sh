@@ -11,7 +11,7 @@ set -euo pipefail
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
 LOG_TAG=node-bootstrap-etcd-restore
 if [[ -n ${ENV_FILE:-} || -r $BOOTSTRAP_ETC/env ]]; then load_env "${ENV_FILE:-$BOOTSTRAP_ETC/env}"; fi
-for var in REGION KMS_KEY BACKUP_BUCKET SNAPSHOT_PREFIX CLUSTER_NAME SSM_RESTORE_FROM SSM_INIT_LOCK SSM_JOIN_TOKEN SSM_CA_CERT_HASH SSM_CERTIFICATE_KEY JOIN_PLACEHOLDER; do
+for var in REGION KMS_KEY BACKUP_BUCKET SNAPSHOT_PREFIX CLUSTER_NAME SSM_RESTORE_FROM SSM_INIT_LOCK SSM_JOIN_TOKEN SSM_CA_CERT_HASH SSM_CERTIFICATE_KEY; do
   [[ -n ${!var:-} ]] || die "$var is not set (see docs/runbooks/etcd-restore.md)"
 done
 
@@ -32,11 +32,14 @@ request() {
   step mark-restore
   aws ssm put-parameter --region "$REGION" --name "$SSM_RESTORE_FROM" --value "$key" --type String --overwrite >/dev/null ||
     die "writing $SSM_RESTORE_FROM failed"
-  step reset-join-material
-  # Old join material points at the lost cluster; joiners wait until the restored one
-  # publishes. The parameters are Terraform's: reset to its placeholder, never deleted.
+  step remove-join-material
+  # Old join material points at the lost cluster: delete it (absent = not published), so
+  # joiners wait until the restored cluster's initialiser creates it again. The token first:
+  # a published token is what waiters take as "the rest is there too".
   for var in SSM_JOIN_TOKEN SSM_CA_CERT_HASH SSM_CERTIFICATE_KEY; do
-    ssm_put_secret "${!var}" "$JOIN_PLACEHOLDER" || die "resetting ${!var} to the placeholder failed"
+    if ! aws_call ssm delete-parameter --region "$REGION" --name "${!var}" && [[ $AWS_ERR != *ParameterNotFound* ]]; then
+      die "deleting ${!var} failed: $AWS_ERR"
+    fi
   done
   step release-init-lock
   if ! aws_call ssm delete-parameter --region "$REGION" --name "$SSM_INIT_LOCK" && [[ $AWS_ERR != *ParameterNotFound* ]]; then

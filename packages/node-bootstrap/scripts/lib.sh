@@ -88,16 +88,19 @@ ssm_get() {
   done
 }
 
-# join_value NAME: prints join material a node has published. Exit 3 while it is absent,
-# empty or still Terraform's placeholder (not published yet); exit 1 when SSM cannot be read.
+# join_value NAME: prints join material a node has published. Exit 3 while the parameter is
+# absent (ParameterNotFound: the initialiser creates it when it publishes), exit 1 when SSM
+# cannot be read.
 join_value() {
   local value status=0
   value=$(ssm_get "$1") || status=$?
   ((status == 0)) || return "$status"
-  [[ -n $value && $value != None && $value != "$JOIN_PLACEHOLDER" ]] || return 3
+  [[ -n $value && $value != None ]] || return 3
   printf '%s\n' "$value"
 }
 
+# ssm_put_secret NAME VALUE: creates or overwrites a SecureString under the cluster key (KMS_KEY,
+# the one identifier every writer uses). Callers that need create-once semantics hold a lock.
 ssm_put_secret() {
   aws ssm put-parameter --region "$REGION" --name "$1" --value "$2" --type SecureString --key-id "$KMS_KEY" --overwrite >/dev/null
 }

@@ -9,7 +9,7 @@ LOG_TAG=node-bootstrap-worker
 load_env
 : "${JOIN_WAIT_ATTEMPTS:=180}"
 
-# Terraform creates the parameters with a placeholder: only a published value counts.
+# The initialiser creates the parameters when it publishes: absent means "not yet".
 wait_for_join_material() {
   local attempt
   for ((attempt = 1; attempt <= JOIN_WAIT_ATTEMPTS; attempt++)); do

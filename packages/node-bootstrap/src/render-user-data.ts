@@ -22,6 +22,9 @@ function validate(input: UserDataInput): void {
   if (unusable(input.apiEndpoint)) {
     throw new Error(`renderUserData: apiEndpoint ${JSON.stringify(input.apiEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
   }
+  if (input.apiExternalEndpoint !== undefined && unusable(input.apiExternalEndpoint)) {
+    throw new Error(`renderUserData: apiExternalEndpoint ${JSON.stringify(input.apiExternalEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
+  }
   (input.apiAlternateNames ?? []).forEach((name, i) => {
     if (unusable(name)) {
       throw new Error(`renderUserData: apiAlternateNames[${i}] ${JSON.stringify(name)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
@@ -32,7 +35,7 @@ function validate(input: UserDataInput): void {
 /**
  * Renders cloud-init user-data (plain text, `#cloud-config`). Infrastructure gzips and
  * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first; the text
- * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint` and `apiAlternateNames`
+ * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint`, `apiExternalEndpoint` and `apiAlternateNames`
  * themselves (the scripts travel as one gzip+base64 bundle).
  */
 export function renderUserData(input: UserDataInput): string {

@@ -7,15 +7,21 @@ export interface UserDataInput {
   readonly settings: PlatformSettings;
   readonly names: ClusterNames;
   /**
-   * DNS name clients and kubeadm use for the API (controlPlaneEndpoint): the API load
-   * balancer's, or its Route 53 alias record. May be a Terraform token (`${aws_lb.api.dns_name}`):
-   * the renderer only embeds it as text, never parses it.
+   * DNS name the nodes use for the API (kubeadm controlPlaneEndpoint and join endpoint, so every
+   * kubelet, kube-proxy and admin kubeconfig): the internal load balancer's private hosted zone
+   * record, reachable without a NAT gateway. May be a Terraform token
+   * (`${aws_route53_record.api.fqdn}`): the renderer only embeds it as text, never parses it.
    */
   readonly apiEndpoint: string;
   /**
+   * DNS name clients outside the VPC use (the CI/failover kubeconfig published to SSM): the
+   * public load balancer's record. Tokens are fine. @default apiEndpoint (an internal-only cluster)
+   */
+  readonly apiExternalEndpoint?: string;
+  /**
    * Other names clients reach the API by, added to the API server certificate besides
-   * `apiEndpoint` (the load balancer's own DNS name when `apiEndpoint` is a Route 53 alias
-   * record). Tokens are fine, as for `apiEndpoint`. @default []
+   * `apiEndpoint` (the public name, the load balancers' own DNS names). Tokens are fine, as for
+   * `apiEndpoint`. @default []
    */
   readonly apiAlternateNames?: readonly string[];
   /** The worker pool (role `worker` only). */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ETCD_METRICS_PORT, JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
+import { ETCD_METRICS_PORT } from '@platform/platform-config';
 import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
@@ -168,11 +168,11 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(relevant).not.toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove aa');
   });
 
-  it('waits while the join material is still Terraform\'s placeholder, then takes over once the holder is gone', () => {
+  it('waits while the join material is absent (not published), then takes over once the holder is gone', () => {
     const node = controlPlane([
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} --value i-new --type String`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-dead\n' },
-      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      parameterNotFound(TOKEN),
       { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-dead *', stdout: 'running\n', times: 1 },
       { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-dead *', stdout: 'terminated\n' },
       parameterNotFound(RESTORE),
@@ -223,7 +223,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-busy\n' },
-      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      parameterNotFound(TOKEN),
       awsError('ec2 describe-instances * --instance-ids i-busy *', code),
     ]);
     const result = node.run('control-plane.sh', [], { LOCK_WAIT_ATTEMPTS: '2' });
@@ -252,8 +252,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-busy\n' },
-      // Terraform created the parameter: its placeholder is not join material.
-      { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      // Not published yet: the parameter does not exist.
+      parameterNotFound(TOKEN),
       { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-busy *', stdout: 'running\n' },
     ]);
     const result = node.run('control-plane.sh', [], { LOCK_WAIT_ATTEMPTS: '3' });
@@ -317,11 +317,11 @@ describe('control-plane.sh: exactly one initialiser', () => {
     ]);
   });
 
-  it('refuses to join with a certificate key that is still the placeholder', () => {
+  it('refuses to join while the certificate key is absent (a token alone is not the whole material)', () => {
     const node = controlPlane([
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
-      { cmd: 'aws', args: `ssm get-parameter * --name ${CERT_KEY} *`, stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      parameterNotFound(CERT_KEY),
       ...joinMaterial,
     ]);
     const result = node.run('control-plane.sh');

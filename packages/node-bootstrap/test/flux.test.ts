@@ -1,7 +1,8 @@
-import { join } from 'node:path';
-import { ciliumValues, cloudControllerValues, FLUX_COMPONENTS, FLUX_INSTANCE_NAMES, FLUX_OPERATOR_VALUES, fluxGitSync } from '@platform/platform-config';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { UserDataInput } from '../src';
 import { callsOf, initialisedControlPlanes, inputFor, parameterNotFound, platform, type Rule, type SecretManifest } from './harness';
 
@@ -22,20 +23,41 @@ const controlPlane = initialisedControlPlanes();
 const secretsOf = (stdin: readonly (string | undefined)[]) => stdin.filter((s): s is string => s !== undefined).map((s) => parse(s) as SecretManifest);
 
 describe('first-boot Flux: the same objects Flux later applies from Git', () => {
-  it('renders the FluxInstance and flux-operator values from platform-config', () => {
+  // What Flux applies: the committed, generated clusters/<cluster>/ (a stale synth fails its own test).
+  const clustersDir = resolve(__dirname, '../../../clusters');
+  type Manifest = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
+  const manifests = (cluster: string, file: string) => parseAllDocuments(readFileSync(join(clustersDir, cluster, file), 'utf8')).map((d) => d.toJS() as Manifest);
+  const gitObject = (cluster: string, file: string, kind: string, name: string) => {
+    const found = manifests(cluster, file).find((m) => m.kind === kind && m.metadata.name === name);
+    if (!found) throw new Error(`clusters/${cluster}/${file} has no ${kind} ${name}`);
+    return found;
+  };
+
+  it.each(platform.clusters.map((c) => c.name))('%s: every first-boot file is, whole, the object Flux applies from clusters/', (name) => {
+    const n = controlPlane(inputFor(name, 'control-plane'), []);
+    const addon = (file: string) => parse(n.file(join(n.etc, 'addons', file)));
+    const release = (file: string, releaseName: string) => gitObject(name, file, 'HelmRelease', releaseName).spec;
+    expect(addon('cilium-values.yaml')).toEqual(release('infrastructure/controllers/cilium.yaml', CORE_ADDONS.cilium.releaseName).values);
+    expect(addon('ccm-values.yaml')).toEqual(release('infrastructure/controllers/aws-cloud-controller-manager.yaml', CORE_ADDONS.awsCloudController.releaseName).values);
+    const flux = release('flux-system/flux.yaml', CORE_ADDONS.fluxOperator.releaseName);
+    expect(addon('flux-operator-values.yaml')).toEqual(flux.values);
+    expect(addon('flux-instance.yaml')).toEqual(gitObject(name, 'flux-system/flux.yaml', 'FluxInstance', FLUX_INSTANCE_NAMES.name));
+    // Same release names and namespaces, so Flux upgrades the releases the node installed.
+    expect(flux).toMatchObject({ releaseName: CORE_ADDONS.fluxOperator.releaseName });
+    const env = n.file(join(n.etc, 'env'));
+    expect(env).toContain(`FLUX_NAMESPACE='${FLUX_INSTANCE_NAMES.namespace}'\n`);
+    expect(env).toContain(`CILIUM_VERSION='${CORE_ADDONS.cilium.version}'\n`);
+    expect(env).toContain(`CCM_VERSION='${CORE_ADDONS.awsCloudController.version}'\n`);
+    expect(env).toContain(`FLUX_OPERATOR_VERSION='${CORE_ADDONS.fluxOperator.version}'\n`);
+  });
+
+  it('the FluxInstance syncs this cluster with the Git Secret install-addons.sh writes', () => {
     const n = controlPlane(production('token'), []);
     const instance = parse(n.file(join(n.etc, 'addons', 'flux-instance.yaml')));
     const { cluster, settings, names } = n.input;
-    expect(instance.metadata).toEqual({ name: FLUX_INSTANCE_NAMES.name, namespace: FLUX_INSTANCE_NAMES.namespace });
-    expect(instance.spec.components).toEqual([...FLUX_COMPONENTS]);
     expect(instance.spec.sync).toEqual(fluxGitSync(cluster, settings, names));
     expect(instance.spec.sync).toMatchObject({ path: 'clusters/production', pullSecret: FLUX_INSTANCE_NAMES.gitSecret });
-    expect(parse(n.file(join(n.etc, 'addons', 'flux-operator-values.yaml')))).toEqual(FLUX_OPERATOR_VALUES);
-    // Cilium and the cloud controller too: Flux adopts both releases with these values.
-    expect(parse(n.file(join(n.etc, 'addons', 'cilium-values.yaml')))).toEqual(ciliumValues(cluster));
-    expect(parse(n.file(join(n.etc, 'addons', 'ccm-values.yaml')))).toEqual(cloudControllerValues(cluster));
     const env = n.file(join(n.etc, 'env'));
-    expect(env).toContain(`FLUX_NAMESPACE='${FLUX_INSTANCE_NAMES.namespace}'\n`);
     expect(env).toContain(`GIT_SECRET='${FLUX_INSTANCE_NAMES.gitSecret}'\n`);
     expect(env).toContain(`GITOPS_PATH='${names.gitopsPath}'\n`);
   });

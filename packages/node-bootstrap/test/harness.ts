@@ -170,6 +170,62 @@ export function parameterNotFound(name: string, operation = 'get-parameter'): Ru
   return { cmd: 'aws', args: `ssm ${operation} * --name ${name} *`, exit: 254, run: `echo "An error occurred (ParameterNotFound) when calling an SSM operation: parameter ${name} not found" >&2` };
 }
 
+/**
+ * Parameter Store as the AWS CLI sees it, kept in a directory (shared by several FakeNodes to
+ * model one account): `put-parameter` creates a parameter at version 1 and fails with
+ * ParameterAlreadyExists when it exists unless `--overwrite`, which bumps the version; a
+ * SecureString without `--key-id` is encrypted with `alias/aws/ssm`, and without
+ * `--with-decryption` a read returns ciphertext, not the value; `get-parameter` and
+ * `delete-parameter` of a missing name fail with ParameterNotFound (exit 254, as the CLI).
+ * Creation is atomic (mkdir), so racing nodes see exactly one winner. Rules placed before
+ * these still answer first (a throttled read, a denied delete).
+ */
+export function ssmStore(dir: string): Rule[] {
+  const parse = `store=${JSON.stringify(dir)}; op=$2; shift 2; name= value= type=String key= overwrite= decrypt= query=
+while (($#)); do case $1 in --name) name=$2; shift 2 ;; --value) value=$2; shift 2 ;; --type) type=$2; shift 2 ;; --key-id) key=$2; shift 2 ;; --query) query=$2; shift 2 ;; --overwrite) overwrite=1; shift ;; --with-decryption) decrypt=1; shift ;; *) shift ;; esac; done
+d="$store/\${name//\//%2F}"; mkdir -p "$store"
+missing() { echo "An error occurred (ParameterNotFound) when calling the $1 operation: " >&2; exit 254; }
+`;
+  const put = `${parse}
+[[ $value != file://* ]] || value=$(cat "\${value#file://}")
+if [[ -n $overwrite ]]; then mkdir -p "$d"; else
+  mkdir "$d" 2>/dev/null || { echo "An error occurred (ParameterAlreadyExists) when calling the PutParameter operation: The parameter already exists. To overwrite this value, set the overwrite option in the request to true." >&2; exit 254; }
+fi
+[[ $type != SecureString || -n $key ]] || key=alias/aws/ssm
+version=$(($(cat "$d/version" 2>/dev/null || echo 0) + 1))
+printf '%s' "$value" >"$d/value.tmp" && mv "$d/value.tmp" "$d/value"
+printf '%s' "$type" >"$d/type"; printf '%s' "$key" >"$d/key"
+date -u -d "@\${BOOTSTRAP_NOW_EPOCH:-0}" +%Y-%m-%dT%H:%M:%S.000000+00:00 >"$d/modified"
+echo "$version" >"$d/version"
+printf '{"Version": %s, "Tier": "Standard"}\n' "$version"; exit 0`;
+  const get = `${parse}
+[[ -f $d/version ]] || missing GetParameter
+value=$(cat "$d/value")
+[[ $(cat "$d/type") != SecureString || -n $decrypt ]] || value="AQICAH$(printf '%s' "$value" | base64 -w0)"
+case $query in
+  Parameter.Value) printf '%s\n' "$value" ;;
+  Parameter.LastModifiedDate) cat "$d/modified" ;;
+  Parameter.Version) cat "$d/version" ;;
+  *) printf '{"Parameter": {"Name": "%s", "Type": "%s", "Value": "%s", "Version": %s}}\n' "$name" "$(cat "$d/type")" "$value" "$(cat "$d/version")" ;;
+esac; exit 0`;
+  const remove = `${parse}
+[[ -f $d/version ]] || missing DeleteParameter
+rm -rf "$d"; exit 0`;
+  return [
+    { cmd: 'aws', args: 'ssm put-parameter *', run: put },
+    { cmd: 'aws', args: 'ssm get-parameter *', run: get },
+    { cmd: 'aws', args: 'ssm delete-parameter *', run: remove },
+  ];
+}
+
+/** A parameter of an `ssmStore` directory as SSM holds it, or undefined when it does not exist. */
+export function storedParameter(dir: string, name: string): { value: string; type: string; keyId: string; version: number } | undefined {
+  const d = join(dir, name.replace(/\//g, '%2F'));
+  if (!existsSync(join(d, 'version'))) return undefined;
+  const read = (file: string) => readFileSync(join(d, file), 'utf8');
+  return { value: read('value'), type: read('type'), keyId: read('key'), version: Number(read('version').trim()) };
+}
+
 /** An AWS CLI failure other than "not found": exit 254 with the error code on stderr. */
 export function awsError(args: string, code: string, times?: number): Rule {
   return { cmd: 'aws', args, exit: 254, times, run: `echo "An error occurred (${code}) when calling the operation: rate exceeded or denied" >&2` };

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ETCD_SNAPSHOT_METRIC, JOIN_PARAMETER_PLACEHOLDER } from '@platform/platform-config';
-import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
+import { ETCD_SNAPSHOT_METRIC } from '@platform/platform-config';
+import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, ssmStore, storedParameter, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const BUCKET = 'hakube-production-etcd-backups-ap-northeast-2';
@@ -318,7 +318,7 @@ describe('etcd-snapshot.sh (timer)', () => {
 });
 
 describe('etcd-restore.sh', () => {
-  it('request latest marks the newest snapshot, resets the old join material to the placeholder and releases the init lock', () => {
+  it('request latest marks the newest snapshot, deletes the old join material (token first) and releases the init lock', () => {
     const listing = ['20250629T000000Z', '20250630T114500Z', '20250630T000000Z'].map((s) => `${PREFIX}/etcd-production-${s}.tar.gz`).join('\t');
     const n = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` }]);
     const result = n.run('etcd-restore.sh', ['request', 'latest']);
@@ -327,24 +327,31 @@ describe('etcd-restore.sh', () => {
     expect(callsOf(result.calls, 'aws').slice(1)).toEqual([
       `aws s3api head-object ${REGION} --bucket ${BUCKET} --key ${newest}`,
       `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/restore-from --value ${newest} --type String --overwrite`,
-      // Terraform's parameters go back to its placeholder (deleting them would be drift an apply undoes).
-      ...['join-token', 'ca-cert-hash', 'certificate-key'].map(
-        (name) => `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${JOIN_PARAMETER_PLACEHOLDER} --type SecureString --key-id alias/production-cluster --overwrite`,
-      ),
+      // Absent is "not published": joiners wait for the restored cluster's initialiser.
+      ...['join-token', 'ca-cert-hash', 'certificate-key'].map((name) => `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/${name}`),
       `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/init-lock`,
     ]);
     expect(result.calls.some((c) => c.includes('delete-parameters'))).toBe(false);
   });
 
-  it('request succeeds when the init lock is already gone, and fails naming the lock on any other error', () => {
+  it('request succeeds when the join material and the init lock are already gone, and fails naming what it could not delete on any other error', () => {
     const listing = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz\n`;
-    const gone = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, parameterNotFound('/hakube/production/kubeadm/init-lock', 'delete-parameter')]);
+    const store = mkdtempSync(join(tmpdir(), 'ssm-'));
+    const gone = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, ...ssmStore(store)]);
     const ok = gone.run('etcd-restore.sh', ['request', 'latest']);
     expect(ok.status, ok.stderr).toBe(0);
-    const denied = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, awsError('ssm delete-parameter *', 'AccessDeniedException')]);
-    const failed = denied.run('etcd-restore.sh', ['request', 'latest']);
+    expect(storedParameter(store, '/hakube/production/kubeadm/restore-from')).toMatchObject({ value: `${PREFIX}/etcd-production-20250630T114500Z.tar.gz`, type: 'String', version: 1 });
+    rmSync(store, { recursive: true, force: true });
+    const lockDenied = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, awsError('ssm delete-parameter * --name /hakube/production/kubeadm/init-lock', 'AccessDeniedException')]);
+    const failed = lockDenied.run('etcd-restore.sh', ['request', 'latest']);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain('[release-init-lock] FAILED: deleting the init lock /hakube/production/kubeadm/init-lock failed: An error occurred (AccessDeniedException)');
+    const tokenDenied = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, awsError('ssm delete-parameter * --name /hakube/production/kubeadm/join-token', 'AccessDeniedException')]);
+    const kept = tokenDenied.run('etcd-restore.sh', ['request', 'latest']);
+    expect(kept.status).toBe(1);
+    expect(kept.stderr).toContain('[remove-join-material] FAILED: deleting /hakube/production/kubeadm/join-token failed: An error occurred (AccessDeniedException)');
+    // The init lock stays: no node may initialise while the old token is still published.
+    expect(kept.calls.some((c) => c.includes('init-lock'))).toBe(false);
   });
 
   it('apply refuses an archive without the CA keys', () => {
@@ -366,10 +373,9 @@ describe('etcd-restore.sh', () => {
 });
 
 describe('worker.sh', () => {
-  it('waits while the join material is absent or Terraform\'s placeholder, then joins with the pool labels and taints', () => {
+  it('waits while the join material is absent, then joins with the pool labels and taints', () => {
     const n = node('worker', [
-      { ...parameterNotFound('/hakube/production/kubeadm/join-token'), times: 1 },
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n`, times: 1 },
+      { ...parameterNotFound('/hakube/production/kubeadm/join-token'), times: 2 },
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: 'sha256:feed\n' },
     ]);
@@ -406,10 +412,10 @@ describe('worker.sh', () => {
     expect(result.stderr).toContain('[read-join-material] FAILED: no join material in /hakube/production/kubeadm/join-token after 2 attempts');
   });
 
-  it('never joins with the placeholder: a CA hash still pending keeps it waiting', () => {
+  it('never joins with a partial set: an absent CA hash keeps it waiting', () => {
     const n = node('worker', [
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: `${JOIN_PARAMETER_PLACEHOLDER}\n` },
+      parameterNotFound('/hakube/production/kubeadm/ca-cert-hash'),
     ]);
     const result = n.run('worker.sh', [], { JOIN_WAIT_ATTEMPTS: '3' });
     expect(result.status).toBe(1);

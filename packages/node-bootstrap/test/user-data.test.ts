@@ -93,6 +93,20 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
+  it('gives the nodes the private name and the CI kubeconfig the public one (CI runs outside the VPC)', () => {
+    const env = (input: UserDataInput) => {
+      const config = parse(renderUserData(input)) as { write_files: { path: string; content: string }[] };
+      return config.write_files.find((f) => f.path === '/etc/node-bootstrap/env')?.content ?? '';
+    };
+    const internal = 'api.production.hakube.internal';
+    const external = 'api.production.hakube.example.com';
+    const text = env({ ...inputFor('production', 'control-plane'), apiEndpoint: internal, apiExternalEndpoint: external });
+    expect(text).toContain(`API_ENDPOINT='${internal}'`);
+    expect(text).toContain(`CI_KUBECONFIG_SERVER='https://${external}:6443'`);
+    // An internal-only cluster has one name: CI reaches it from inside (VPN, peering).
+    expect(env({ ...inputFor('production', 'control-plane'), apiEndpoint: internal })).toContain(`CI_KUBECONFIG_SERVER='https://${internal}:6443'`);
+  });
+
   it('names what is wrong with the input', () => {
     const worker = inputFor('production', 'worker');
     expect(() => renderUserData({ ...worker, pool: undefined })).toThrow('renderUserData: pool is required for role worker (cluster production)');
@@ -103,6 +117,9 @@ describe('rendered user-data', () => {
       'renderUserData: pool gpu is not a worker pool of cluster production; expected one of general, burst',
     );
     expect(() => renderUserData({ ...worker, apiEndpoint: 'a "b"' })).toThrow('renderUserData: apiEndpoint "a \\"b\\"" is not usable');
+    expect(() => renderUserData({ ...worker, apiExternalEndpoint: "it's" })).toThrow(
+      'renderUserData: apiExternalEndpoint "it\'s" is not usable; expected a DNS name or a Terraform token string without spaces or quotes',
+    );
     expect(() => renderUserData({ ...worker, apiAlternateNames: ['api.example.com', 'a b'] })).toThrow(
       'renderUserData: apiAlternateNames[1] "a b" is not usable; expected a DNS name or a Terraform token string without spaces or quotes',
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapNames, CORE_ADDONS, defaultPlatform } from './index';
+import { bootstrapNames, defaultPlatform } from './index';
 
 describe('bootstrapNames', () => {
   it('keeps bootstrap names under the cluster SSM prefix the node role may read', () => {
@@ -10,11 +10,5 @@ describe('bootstrapNames', () => {
     expect(derived.etcdSnapshotPrefix).toBe('etcd-snapshots/production');
     expect(derived.joinRefreshLock).toBe('/hakube/production/kubeadm/join-refresh-lock');
     expect(derived.joinRefreshLock.startsWith(`${names.ssmPrefix}/`)).toBe(true);
-  });
-
-  it('pins every core add-on chart to an exact version', () => {
-    for (const chart of [CORE_ADDONS.cilium, CORE_ADDONS.awsCloudController, CORE_ADDONS.fluxOperator]) {
-      expect(chart.version).toMatch(/^\d+\.\d+\.\d+$/);
-    }
   });
 });

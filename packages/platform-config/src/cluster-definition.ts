@@ -117,7 +117,7 @@ export const clusterDefinitionSchema = z.strictObject({
     /**
      * How Flux reads the repository. `token`: a private repository, read with the token an
      * operator puts at `names.ssm.gitCredentials` (install-addons.sh turns it into the Secret
-     * `FLUX_INSTANCE_NAMES.gitSecret`); `none`: a public repository, no Secret. @default 'token'
+     * `FLUX_INSTANCE_NAMES.gitSecret` of @platform/core-addons); `none`: a public repository, no Secret. @default 'token'
      */
     auth: z.enum(['token', 'none'], { error: 'expected token (private repository, token at names.ssm.gitCredentials) or none (public repository)' }).default('token'),
   }).default({ branch: 'main', intervalMinutes: 5, auth: 'token' }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterNames, defaultPlatform, failoverKubeconfigNames, subnetLayout, cidrsOverlap, parseCidr } from './index';
+import { clusterNames, defaultPlatform, failoverKubeconfigNames, JOIN_PARAMETER_KEYS, ssmParameterArn, subnetLayout, cidrsOverlap, parseCidr } from './index';
 
 describe('derived names', () => {
   const platform = defaultPlatform();
@@ -65,13 +65,26 @@ describe('derived names', () => {
     expect(platform.cluster('staging').objectives.regionRtoSeconds).toBeUndefined();
   });
 
-  it('names the API alias record only when apiEndpoint.dnsRecord is on', () => {
-    expect(platform.cluster('production').apiEndpoint.dnsRecord).toBe(false);
-    expect(names.apiHostname).toBeUndefined();
-    const on = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, dnsRecord: true } }, platform.settings);
-    expect(on.apiHostname).toBe('api.production.hakube.example.com');
+  it('names the public API alias record only when apiEndpoint.dnsRecord is on and the API is internet-facing', () => {
+    expect(platform.cluster('production').apiEndpoint.dnsRecord).toBe(true);
+    expect(names.apiHostname).toBe('api.production.hakube.example.com');
+    const off = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, dnsRecord: false } }, platform.settings);
+    expect(off.apiHostname).toBeUndefined();
+    const internal = clusterNames({ ...platform.cluster('production'), apiEndpoint: { ...platform.cluster('production').apiEndpoint, exposure: 'internal' } }, platform.settings);
+    expect(internal.apiHostname).toBeUndefined();
     const withoutZone = clusterNames({ ...platform.cluster('production'), apiEndpoint: { dnsRecord: true } }, { ...platform.settings, dns: undefined });
     expect(withoutZone.apiHostname).toBeUndefined();
+  });
+
+  it('names the in-cluster API endpoint under the private-use .internal TLD, per cluster', () => {
+    expect(names.apiInternal).toEqual({ zone: 'production.hakube.internal', hostname: 'api.production.hakube.internal', loadBalancer: 'production-api-int', targetGroup: 'production-api-int' });
+    const zones = platform.clusters.map((c) => platform.namesOf(c).apiInternal.zone);
+    expect(new Set(zones).size).toBe(zones.length);
+    for (const c of platform.clusters) {
+      const n = platform.namesOf(c).apiInternal;
+      expect(n.hostname.endsWith(`.${n.zone}`)).toBe(true);
+      expect(Math.max(n.loadBalancer.length, n.targetGroup.length)).toBeLessThanOrEqual(32);
+    }
   });
 
   it('has no replica bucket without a replica region', () => {
@@ -95,5 +108,18 @@ describe('subnetLayout', () => {
   it('keeps existing subnets when an AZ is added at the end', () => {
     const three = subnetLayout('10.20.0.0/16', ['a', 'b', 'c']);
     expect(subnetLayout('10.20.0.0/16', ['a', 'b', 'c', 'd']).slice(0, 3)).toEqual(three);
+  });
+});
+
+describe('SSM parameter ARNs', () => {
+  const names = defaultPlatform().namesOf('production');
+
+  it('names a parameter the way IAM and the KMS encryption context (PARAMETER_ARN) do', () => {
+    expect(ssmParameterArn(names.ssm.joinToken, 'ap-northeast-2', '123456789012')).toBe('arn:aws:ssm:ap-northeast-2:123456789012:parameter/hakube/production/kubeadm/join-token');
+    expect(JOIN_PARAMETER_KEYS.map((key) => names.ssm[key])).toEqual(['/hakube/production/kubeadm/certificate-key', '/hakube/production/kubeadm/ca-cert-hash', '/hakube/production/kubeadm/join-token']);
+  });
+
+  it('rejects a name that is not a path', () => {
+    expect(() => ssmParameterArn('kubeadm/join-token', 'r', '1')).toThrow('ssmParameterArn: name = "kubeadm/join-token"; expected an SSM parameter name starting with "/"');
   });
 });

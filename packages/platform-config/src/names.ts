@@ -20,11 +20,19 @@ export interface ClusterNames {
   readonly kmsAlias: string;
   readonly apiLoadBalancer: string;
   /**
-   * Route 53 alias record of the API load balancer, `api.<cluster>.<settings.dns.hostedZoneName>`,
-   * when `apiEndpoint.dnsRecord` is on (and settings.dns is set); otherwise undefined.
+   * Route 53 alias record of the public (internet-facing) API load balancer,
+   * `api.<cluster>.<settings.dns.hostedZoneName>`, for operators and CI, when
+   * `apiEndpoint.dnsRecord` is on (with settings.dns set and exposure internet-facing); otherwise undefined.
    */
   readonly apiHostname: string | undefined;
   readonly apiTargetGroup: string;
+  /**
+   * In-cluster API endpoint (kubelets, kube-proxy, joins, bootstrap scripts): an internal NLB
+   * (`loadBalancer`, `targetGroup`) behind `hostname` in the private hosted zone `zone`,
+   * associated with the cluster's VPC only. Under `.internal`, the top-level domain ICANN
+   * reserves for private use, so the name can never collide with, or leak into, public DNS.
+   */
+  readonly apiInternal: { readonly zone: string; readonly hostname: string; readonly loadBalancer: string; readonly targetGroup: string };
   readonly etcdBackupBucket: string;
   /** The replica bucket in `backups.replicaRegion`, when replication is on. */
   readonly etcdBackupReplicaBucket: string | undefined;
@@ -90,6 +98,23 @@ export interface AppBackupCredentialNames {
   readonly iamUser: string;
 }
 
+/**
+ * The SSM parameters holding kubeadm join material, in the order a node publishes them
+ * (the token last: a published token means the rest is there). SecureStrings created and
+ * refreshed by the control-plane nodes, never by Terraform: absent means "not published yet".
+ */
+export const JOIN_PARAMETER_KEYS = ['certificateKey', 'caCertHash', 'joinToken'] as const;
+export type JoinParameterKey = (typeof JOIN_PARAMETER_KEYS)[number];
+
+/**
+ * ARN of an SSM parameter (`name` starts with "/"), the form IAM policies and SSM's KMS
+ * encryption context (`PARAMETER_ARN`) use. Region and account may be Terraform tokens.
+ */
+export function ssmParameterArn(name: string, region: string, accountId: string): string {
+  if (!name.startsWith('/')) throw new Error(`ssmParameterArn: name = ${JSON.stringify(name)}; expected an SSM parameter name starting with "/"`);
+  return `arn:aws:ssm:${region}:${accountId}:parameter${name}`;
+}
+
 /** Namespace of the stateful example (CloudNativePG) and of its backup credentials. */
 export const APP_DATA_NAMESPACE = 'data';
 
@@ -100,8 +125,10 @@ export const APP_DATA_NAMESPACE = 'data';
  */
 export const CLUSTER_TAG_PREFIX = 'kubernetes.io/cluster/';
 
-/** First label of `ClusterNames.apiHostname`: `api.<cluster>.<zone>`. */
+/** First label of `ClusterNames.apiHostname`: `api.<cluster>.<zone>`, and of `apiInternal.hostname`. */
 const API_RECORD = 'api';
+/** ICANN's private-use top-level domain (never delegated in public DNS). */
+const PRIVATE_TLD = 'internal';
 
 /** Names shared by every cluster: the account-level CI identity stack and its roles. */
 export interface PlatformNames {
@@ -162,7 +189,9 @@ export function clusterNames(
     kmsAlias: `alias/${name}-cluster`,
     apiLoadBalancer: `${name}-api`,
     apiTargetGroup: `${name}-api`,
-    apiHostname: cluster.apiEndpoint?.dnsRecord && settings.dns ? `${API_RECORD}.${name}.${settings.dns.hostedZoneName}` : undefined,
+    // LB and target group names: at most 32 characters (cluster names are at most 20).
+    apiInternal: { zone: `${name}.${org}.${PRIVATE_TLD}`, hostname: `${API_RECORD}.${name}.${org}.${PRIVATE_TLD}`, loadBalancer: `${name}-api-int`, targetGroup: `${name}-api-int` },
+    apiHostname: cluster.apiEndpoint?.dnsRecord && cluster.apiEndpoint.exposure === 'internet-facing' && settings.dns ? `${API_RECORD}.${name}.${settings.dns.hostedZoneName}` : undefined,
     etcdBackupBucket: `${org}-${name}-etcd-backups-${region}`,
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
     appBackupBucket: `${org}-${name}-app-backups-${region}`,

@@ -121,8 +121,14 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
       if (documentation) report(`apiEndpoint.allowedCidrs[${i}]`, text, `expected the addresses of real clients, not a range overlapping the documentation range ${documentation} (RFC 5737, never routed) ${REAL_PLATFORM_NOTE}`);
     }
   });
+  if (cluster.apiEndpoint.exposure === 'internet-facing' && cluster.apiEndpoint.allowedCidrs.length === 0) {
+    report('apiEndpoint.allowedCidrs', cluster.apiEndpoint.allowedCidrs, 'expected at least one CIDR when exposure is internet-facing (the public endpoint admits only these networks; in-cluster clients use the internal one)');
+  }
   if (cluster.apiEndpoint.dnsRecord && !settings.dns) {
     report('apiEndpoint.dnsRecord', cluster.apiEndpoint.dnsRecord, 'expected false while settings.dns is not set (the API alias record lives in its hosted zone)');
+  }
+  if (cluster.apiEndpoint.dnsRecord && cluster.apiEndpoint.exposure === 'internal') {
+    report('apiEndpoint.dnsRecord', cluster.apiEndpoint.dnsRecord, 'expected false when apiEndpoint.exposure is internal (the public record names the internet-facing load balancer; in-cluster clients use the private zone)');
   }
 
   if (objectives.tolerateAzLoss && cluster.nat === 'single') {

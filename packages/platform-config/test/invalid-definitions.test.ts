@@ -65,6 +65,8 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['malformed allowed CIDR', (i) => (i.clusters[1].apiEndpoint.allowedCidrs[0] = 'office'), 'clusters[1].apiEndpoint.allowedCidrs[0]: got "office"; expected an IPv4 CIDR block with no host bits set'],
   ['API open to the whole internet', (i) => (i.clusters[1].apiEndpoint.allowedCidrs[0] = '0.0.0.0/0'), 'clusters[1].apiEndpoint.allowedCidrs[0]: got "0.0.0.0/0"; expected a range of /8 or narrower (never the whole internet on the API)'],
   ['unknown exposure', (i) => (i.clusters[1].apiEndpoint.exposure = 'public'), 'clusters[1].apiEndpoint.exposure: got "public"; expected internal or internet-facing'],
+  ['public API admitting nobody', (i) => (i.clusters[0].apiEndpoint.allowedCidrs = []), 'clusters[0].apiEndpoint.allowedCidrs: got []; expected at least one CIDR when exposure is internet-facing (the public endpoint admits only these networks; in-cluster clients use the internal one)'],
+  ['public API record on an internal-only API', (i) => (i.clusters[0].apiEndpoint.exposure = 'internal'), 'clusters[0].apiEndpoint.dnsRecord: got true; expected false when apiEndpoint.exposure is internal (the public record names the internet-facing load balancer; in-cluster clients use the private zone)'],
   ['API record switch not a boolean', (i) => (i.clusters[0].apiEndpoint.dnsRecord = 'yes'), 'clusters[0].apiEndpoint.dnsRecord: got "yes"; expected true or false'],
   ['API record without a hosted zone', (i) => {
     i.clusters[0].apiEndpoint.dnsRecord = true;

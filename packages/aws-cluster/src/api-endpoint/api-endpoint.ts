@@ -1,5 +1,6 @@
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { KUBERNETES_PORTS, parseCidr } from '@platform/platform-config';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { allowIngress, allowEgress } from '../security/rules';
 import { forwardTcp, networkLoadBalancer, validateSubnets, validateTargetHealthCheck } from '../private/network-load-balancer';
@@ -10,7 +11,7 @@ import { ApiHealthCheck } from './api-health-check';
 export const MAX_API_DETECTION_SECONDS = 20;
 
 /** A fully qualified DNS name in lowercase, written without the final dot (at most 253 characters). */
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export interface ApiEndpointProps {
   readonly loadBalancerName: string;
@@ -19,24 +20,36 @@ export interface ApiEndpointProps {
   readonly vpcCidr: string;
   /** One subnet per AZ: public ones for `internet-facing`, private ones for `internal`. */
   readonly subnetIds: readonly string[];
+  /**
+   * `internal`: private addresses, for clients inside the VPC (the nodes); its security group
+   * admits the VPC CIDR. `internet-facing`: public addresses, for operators and CI outside; its
+   * security group admits `allowedCidrs` only, since a client inside the VPC reaches public
+   * addresses through a NAT gateway and arrives with the NAT's Elastic IP, never a VPC address.
+   */
   readonly exposure: 'internal' | 'internet-facing';
-  /** Networks besides the VPC allowed to reach the API. @default [] */
+  /** Networks allowed to reach the API besides the VPC (internal), or at all (internet-facing, at least one). @default [] */
   readonly allowedCidrs?: readonly string[];
   /** @default ApiHealthCheck.fast() */
   readonly healthCheck?: ApiHealthCheck;
   /** Seconds a deregistering node keeps open connections. @default 15 */
   readonly deregistrationDelaySeconds?: number;
   /**
-   * An alias A record for the load balancer in an existing hosted zone (`evaluate_target_health`
-   * on); `endpoint` is then the record's name. @default - the NLB's own DNS name only
+   * An alias A record for the load balancer in a hosted zone, public
+   * or private (`PrivateHostedZone`); `endpoint` is then the record's name. @default - the NLB's own DNS name only
    */
-  readonly dnsRecord?: { readonly hostedZoneId: string; readonly name: string };
+  readonly dnsRecord?: {
+    readonly hostedZoneId: string;
+    readonly name: string;
+    /** Answer only while the load balancer has a healthy target (for a record with an alternative to fail over to). @default true */
+    readonly evaluateTargetHealth?: boolean;
+  };
 }
 
 /**
  * Network load balancer in every AZ in front of kube-apiserver (TCP 6443), cross-zone so a
- * client in any AZ reaches every healthy node, with its own security group enforcing the
- * allowed CIDRs.
+ * client in any AZ reaches every healthy node, with its own security group enforcing who may
+ * connect. A cluster has an internal one for in-cluster clients and, when exposed, an
+ * internet-facing one for operators and CI; the control-plane nodes register in both.
  */
 export class ApiEndpoint extends Construct {
   /** What clients and kubeadm use: the alias record when set, else the NLB DNS name. */
@@ -47,12 +60,14 @@ export class ApiEndpoint extends Construct {
   readonly targetGroupArnSuffix: string;
   readonly securityGroupId: string;
   readonly healthCheck: ApiHealthCheck;
+  readonly exposure: ApiEndpointProps['exposure'];
 
   constructor(scope: Construct, id: string, props: ApiEndpointProps) {
     super(scope, id);
     const healthCheck = props.healthCheck ?? ApiHealthCheck.fast();
     validate(props, healthCheck);
     this.healthCheck = healthCheck;
+    this.exposure = props.exposure;
     const port = KUBERNETES_PORTS.apiServer;
 
     const { loadBalancer, securityGroup } = networkLoadBalancer(this, {
@@ -62,9 +77,11 @@ export class ApiEndpoint extends Construct {
       subnetIds: props.subnetIds,
       internal: props.exposure === 'internal',
     });
-    for (const [i, cidr] of [props.vpcCidr, ...(props.allowedCidrs ?? [])].entries()) {
-      allowIngress(this, `api-from-${i === 0 ? 'vpc' : `allowed-${i}`}`, securityGroup.id, { port, source: { cidr }, description: i === 0 ? 'API from the VPC' : 'API from an allowed network' });
-    }
+    if (props.exposure === 'internal') allowIngress(this, 'api-from-vpc', securityGroup.id, { port, source: { cidr: props.vpcCidr }, description: 'API from the VPC' });
+    // Numbered from 1, as when the VPC rule came first here: the rules keep their addresses.
+    (props.allowedCidrs ?? []).forEach((cidr, i) => {
+      allowIngress(this, `api-from-allowed-${i + 1}`, securityGroup.id, { port, source: { cidr }, description: 'API from an allowed network' });
+    });
     allowEgress(this, 'api-to-vpc', securityGroup.id, { port, destination: { cidr: props.vpcCidr }, description: 'API to control-plane nodes' });
 
     const targetGroup = forwardTcp(this, {
@@ -81,22 +98,32 @@ export class ApiEndpoint extends Construct {
       preserveClientIp: false,
     });
 
-    let endpoint = loadBalancer.dnsName;
+    // One token for the name, so callers can tell `endpoint` and `loadBalancerDnsName` are the same.
+    const dnsName = loadBalancer.dnsName;
+    let endpoint = dnsName;
     if (props.dnsRecord) {
       const record = new Route53Record(this, 'dns-record', {
         zoneId: props.dnsRecord.hostedZoneId,
         name: props.dnsRecord.name,
         type: 'A',
-        alias: { name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true },
+        alias: { name: dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: props.dnsRecord.evaluateTargetHealth ?? true },
       });
       endpoint = record.fqdn;
     }
     this.endpoint = endpoint;
-    this.loadBalancerDnsName = loadBalancer.dnsName;
+    this.loadBalancerDnsName = dnsName;
     this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
     this.targetGroupArn = targetGroup.arn;
     this.targetGroupArnSuffix = targetGroup.arnSuffix;
     this.securityGroupId = securityGroup.id;
+  }
+
+  /**
+   * Lets this load balancer reach the API servers in `targetSecurityGroupId` (traffic and health
+   * checks: client IP preservation is off, so both come from the load balancer's own addresses).
+   */
+  admitTo(targetSecurityGroupId: string): void {
+    allowIngress(this, 'targets-from-lb', targetSecurityGroupId, { port: KUBERNETES_PORTS.apiServer, source: { securityGroupId: this.securityGroupId }, description: 'API from the load balancer (traffic and health checks)' });
   }
 }
 
@@ -107,8 +134,12 @@ function validate(props: ApiEndpointProps, check: ApiHealthCheck): void {
     if (!parsed) throw invalidProp('ApiEndpoint', `allowedCidrs[${i}]`, cidr, 'an IPv4 CIDR block');
     if (parsed.prefix < 8) throw invalidProp('ApiEndpoint', `allowedCidrs[${i}]`, cidr, 'a range of /8 or narrower (never the whole internet on the API)');
   });
+  if (props.exposure === 'internet-facing' && (props.allowedCidrs ?? []).length === 0) {
+    throw invalidProp('ApiEndpoint', 'allowedCidrs', props.allowedCidrs ?? [], 'at least one network when internet-facing (clients in the VPC arrive through NAT, not from the VPC CIDR: they use the internal endpoint)');
+  }
   if (props.dnsRecord) {
-    if (!HOSTED_ZONE_ID.test(props.dnsRecord.hostedZoneId)) throw invalidProp('ApiEndpoint', 'dnsRecord.hostedZoneId', props.dnsRecord.hostedZoneId, HOSTED_ZONE_ID_EXPECTED);
+    // A zone made in the same stack (PrivateHostedZone) is a token until apply.
+    if (!Token.isUnresolved(props.dnsRecord.hostedZoneId) && !HOSTED_ZONE_ID.test(props.dnsRecord.hostedZoneId)) throw invalidProp('ApiEndpoint', 'dnsRecord.hostedZoneId', props.dnsRecord.hostedZoneId, HOSTED_ZONE_ID_EXPECTED);
     if (!DNS_NAME.test(props.dnsRecord.name)) {
       throw invalidProp('ApiEndpoint', 'dnsRecord.name', props.dnsRecord.name, 'a fully qualified DNS name such as api.example.com: lowercase labels of at most 63 characters, at most 253 in all, no final dot');
     }

@@ -27,12 +27,12 @@ export interface GithubCiRolesProps {
    */
   readonly sessionSeconds?: { readonly plan?: number; readonly apply?: number; readonly drift?: number };
   /**
-   * Names of the SecureString parameters the stacks manage (kubeadm join material): a plan's
-   * refresh reads them decrypted, so the plan role may decrypt these through SSM and no other
-   * SecureString (kubeconfigs, Git and backup credentials stay with the nodes and the apply role).
-   * @default [] (the plan role decrypts nothing)
+   * Where the clusters keep secrets: no plan may read them, whatever the read-only grant
+   * (ReadOnlyAccess) allows now or later. `parameterPaths`: SSM paths (every cluster's
+   * `ssmPrefix`: join material, kubeconfigs, credentials); `buckets`: S3 buckets of etcd
+   * snapshots and database backups (primaries and replicas).
    */
-  readonly refreshedSecureStrings?: readonly string[];
+  readonly secrets: { readonly parameterPaths: readonly string[]; readonly buckets: readonly string[] };
 }
 
 /** Trust for GitHub's OIDC tokens: this audience and exactly these subjects. */
@@ -48,28 +48,32 @@ export function githubTrustPolicy(providerArn: string, subjects: readonly string
 /** @see GithubCiRolesProps.sessionSeconds */
 export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600 } as const;
 
+/** Reading or re-encrypting ciphertext is what exposes a secret; Describe/Get/List on keys does not. */
+const DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+
 /**
- * The grant of a role that runs `terraform plan` on top of ReadOnlyAccess: state read and the
- * refreshed SecureStrings. No write at all: these plans run with `-lock=false` (they never
- * write state, and a cancelled pull-request plan must not leave a lock the apply waits on).
+ * The grant of a role that runs `terraform plan` on top of ReadOnlyAccess: state read, and
+ * explicit denies of every secret, so what a pull request's code can do with the role never
+ * depends on how broad ReadOnlyAccess is. No write at all: these plans run with `-lock=false`
+ * (they never write state, and a cancelled pull-request plan must not leave a lock the apply
+ * waits on). No Terraform-managed resource stores a secret (join material is the nodes', not
+ * Terraform's), so neither refresh nor state needs a decrypt.
  */
-function planPolicy(stateBucket: string, refreshed: readonly string[]): PolicyDocument {
+function planPolicy(stateBucket: string, secrets: GithubCiRolesProps['secrets']): PolicyDocument {
   const state = `arn:aws:s3:::${stateBucket}`;
   return policyDocument(
     { Sid: 'ReadState', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: [state, `${state}/*`] },
-    // Refreshing the stacks' SecureStrings decrypts them through SSM; SSM names the parameter
-    // in the encryption context, which keeps every other SecureString out of a pull request's reach.
-    ...(refreshed.length === 0
-      ? []
-      : [
-          {
-            Sid: 'RefreshSecureStrings',
-            Effect: 'Allow' as const,
-            Action: 'kms:Decrypt',
-            Resource: '*',
-            Condition: { StringLike: { 'kms:ViaService': 'ssm.*.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': refreshed.map((name) => `arn:aws:ssm:*:*:parameter${name}`) } },
-          },
-        ]),
+    // The state object is SSE-KMS under the AWS managed aws/s3 key, decrypted by S3 on the
+    // reader's behalf: the only decrypt a plan makes. Any other (SSM SecureStrings, a direct
+    // kms:Decrypt of stolen ciphertext, any key) is denied; backup objects are denied below.
+    { Sid: 'NoDecryptButS3', Effect: 'Deny', Action: DECRYPT_ACTIONS, Resource: '*', Condition: { StringNotLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } },
+    { Sid: 'NoClusterParameters', Effect: 'Deny', Action: ['ssm:GetParameter*'], Resource: secrets.parameterPaths.flatMap((path) => [`arn:aws:ssm:*:*:parameter${path}`, `arn:aws:ssm:*:*:parameter${path}/*`]) },
+    // By path IAM sees only the path asked for (a parent of the clusters' paths, recursive): no tree reads at all.
+    { Sid: 'NoParameterTrees', Effect: 'Deny', Action: ['ssm:GetParametersByPath'], Resource: '*' },
+    { Sid: 'NoBackupObjects', Effect: 'Deny', Action: ['s3:GetObject*'], Resource: secrets.buckets.map((bucket) => `arn:aws:s3:::${bucket}/*`) },
+    { Sid: 'NoSecretValues', Effect: 'Deny', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'], Resource: '*' },
+    // ReadOnlyAccess includes the instances' consoles, where kubeadm init prints its join commands.
+    { Sid: 'NoConsoles', Effect: 'Deny', Action: ['ec2:GetConsoleOutput', 'ec2:GetConsoleScreenshot'], Resource: '*' },
   );
 }
 
@@ -102,10 +106,13 @@ export class GithubCiRoles extends Construct {
         }
       });
     }
-    const refreshed = props.refreshedSecureStrings ?? [];
-    refreshed.forEach((name, i) => {
-      if (!name.startsWith('/') || /[*?]/.test(name)) throw invalidProp('GithubCiRoles', `refreshedSecureStrings[${i}]`, name, 'an SSM parameter name starting with "/" (no wildcards)');
+    props.secrets.parameterPaths.forEach((path, i) => {
+      if (!path.startsWith('/') || path.endsWith('/') || /[*?]/.test(path)) throw invalidProp('GithubCiRoles', `secrets.parameterPaths[${i}]`, path, 'an SSM path starting with "/", without a trailing "/" or wildcards');
     });
+    props.secrets.buckets.forEach((bucket, i) => {
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw invalidProp('GithubCiRoles', `secrets.buckets[${i}]`, bucket, 'an S3 bucket name (no wildcards)');
+    });
+    if (props.secrets.parameterPaths.length === 0) throw invalidProp('GithubCiRoles', 'secrets.parameterPaths', props.secrets.parameterPaths, 'at least one SSM path');
     const provider = new IamOpenidConnectProvider(this, 'github-oidc', { url: `https://${GITHUB_OIDC_ISSUER}`, clientIdList: [GITHUB_OIDC_AUDIENCE] });
 
     const plan = new IamRole(this, 'plan-role', {
@@ -115,7 +122,7 @@ export class GithubCiRoles extends Construct {
       maxSessionDuration: sessions.plan,
     });
     new IamRolePolicyAttachment(this, 'plan-read-only', { role: plan.name, policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
-    new IamRolePolicy(this, 'plan-state', { name: 'terraform-plan', role: plan.name, policy: renderPolicy(planPolicy(props.stateBucket, refreshed)) });
+    new IamRolePolicy(this, 'plan-state', { name: 'terraform-plan', role: plan.name, policy: renderPolicy(planPolicy(props.stateBucket, props.secrets)) });
 
     // Drift plans every stack against real state on a schedule: the plan's grant, its own trust.
     const drift = new IamRole(this, 'drift-role', {
@@ -125,7 +132,7 @@ export class GithubCiRoles extends Construct {
       maxSessionDuration: sessions.drift,
     });
     new IamRolePolicyAttachment(this, 'drift-read-only', { role: drift.name, policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
-    new IamRolePolicy(this, 'drift-state', { name: 'terraform-plan', role: drift.name, policy: renderPolicy(planPolicy(props.stateBucket, refreshed)) });
+    new IamRolePolicy(this, 'drift-state', { name: 'terraform-plan', role: drift.name, policy: renderPolicy(planPolicy(props.stateBucket, props.secrets)) });
 
     const apply = new IamRole(this, 'apply-role', {
       name: props.applyRoleName,

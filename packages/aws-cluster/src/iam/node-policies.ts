@@ -1,3 +1,4 @@
+import { ssmParameterArn } from '@platform/platform-config';
 import { policyDocument, type PolicyDocument, type PolicyStatement } from './policy-document';
 
 /** What the node policies refer to; ARNs may be tokens. */
@@ -13,6 +14,13 @@ export interface NodePolicyContext {
   readonly ssmPrefix: string;
   /** The region-failover kubeconfig the initialiser publishes (platform-config `names.ssm.ciKubeconfig`). */
   readonly ciKubeconfigParameter: string;
+  /**
+   * SecureStrings a person writes with the cluster key and the control plane reads (Flux Git
+   * credentials, app backup credentials): names, each starting with "/".
+   */
+  readonly operatorSecureStrings: readonly string[];
+  /** ARNs of all join parameters (JoinParameters.arns): the control plane creates and refreshes them. */
+  readonly joinParameterArns: readonly string[];
   /** Parameters a worker may read (join token, CA hash): never the control-plane certificate key. */
   readonly workerJoinParameterArns: readonly string[];
   readonly backupBucketArn: string;
@@ -61,13 +69,26 @@ function sessionManager(): PolicyStatement {
  */
 export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   const parameters = `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ssmPrefix}/*`;
+  const ciKubeconfig = ssmParameterArn(ctx.ciKubeconfigParameter, ctx.region, ctx.accountId);
+  const secureStrings = [...ctx.joinParameterArns, ciKubeconfig, ...ctx.operatorSecureStrings.map((name) => ssmParameterArn(name, ctx.region, ctx.accountId))];
   const driverRequestTags = { [`aws:RequestTag/${EBS_CSI_TAG}`]: 'true', [`aws:RequestTag/${ctx.clusterTagKey}`]: 'owned' };
   return {
     'join-material': policyDocument(
-      { Sid: 'ManageJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
-      { Sid: 'EncryptJoinMaterial', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
+      // The initialiser creates the join parameters (absent = not published) and every control-plane node refreshes them.
+      { Sid: 'PublishJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [...ctx.joinParameterArns] },
+      // Init and refresh locks, the restore marker, the credentials install-addons.sh reads.
+      { Sid: 'BootstrapParameters', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
+      // Standard SecureStrings are encrypted and decrypted directly under the key, by SSM, with the
+      // parameter's ARN as encryption context: the cluster key serves SSM only for these parameters.
+      {
+        Sid: 'SecureStringsViaSsm',
+        Effect: 'Allow',
+        Action: ['kms:Encrypt', 'kms:Decrypt'],
+        Resource: ctx.kmsKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': `ssm.${ctx.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': secureStrings } },
+      },
       // node-bootstrap ci-kubeconfig.sh: named on its own so narrowing the prefix grant above keeps it.
-      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ciKubeconfigParameter}` },
+      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: ciKubeconfig },
     ),
     'etcd-backups': policyDocument(
       { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },
@@ -76,7 +97,8 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // versioned and this role gets no DeleteObjectVersion: a delete leaves a marker, the snapshot
       // stays recoverable for the bucket's retention. Only under the snapshot prefix.
       { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
-      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn },
+      // SSE-KMS through S3 only (upload: GenerateDataKey, download: Decrypt); never a direct KMS call.
+      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
     ),
     'cloud-controller': policyDocument(
       {
@@ -172,7 +194,7 @@ export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDoc
         Effect: 'Allow',
         Action: 'kms:Decrypt',
         Resource: ctx.kmsKeyArn,
-        Condition: { StringEquals: { 'kms:EncryptionContext:PARAMETER_ARN': [...ctx.workerJoinParameterArns] } },
+        Condition: { StringEquals: { 'kms:ViaService': `ssm.${ctx.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': [...ctx.workerJoinParameterArns] } },
       },
     ),
     'node-access': policyDocument(ecrRead(), sessionManager()),

@@ -8,6 +8,7 @@ export type ConditionOperator =
   | 'StringEquals'
   | 'StringLike'
   | 'StringNotEquals'
+  | 'StringNotLike'
   | 'ArnLike'
   | 'ArnEquals'
   | 'Bool'

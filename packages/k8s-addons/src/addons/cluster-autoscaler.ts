@@ -1,5 +1,5 @@
 import type { AddOnContext } from '../addon';
-import { imagesFor } from '../private/images';
+import { versionsFor } from '@platform/core-addons';
 import { CLUSTER_AUTOSCALER_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
@@ -43,7 +43,7 @@ export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
       cloudProvider: 'aws',
       awsRegion: ctx.cluster.region,
       autoDiscovery: { clusterName: ctx.cluster.name, tags: [...ctx.names.autoscalerDiscoveryTags] },
-      image: { tag: imagesFor(ctx.cluster).clusterAutoscaler },
+      image: { tag: versionsFor(ctx.cluster).clusterAutoscaler },
       replicaCount: props.replicas,
       hostNetwork: true,
       dnsPolicy: 'ClusterFirstWithHostNet',

@@ -1,7 +1,7 @@
 import type { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
-import { imagesFor } from '../private/images';
+import { versionsFor } from '@platform/core-addons';
 import { CONTROL_PLANE_LABEL, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { Cilium } from './cilium';
 
@@ -65,7 +65,7 @@ export class CoreDns extends AddOnBase<CoreDnsProps> {
             containers: [
               {
                 name: 'coredns',
-                image: `registry.k8s.io/coredns/coredns:${imagesFor(ctx.cluster).coredns}`,
+                image: `registry.k8s.io/coredns/coredns:${versionsFor(ctx.cluster).coredns}`,
                 args: ['-conf', '/etc/coredns/Corefile'],
                 resources: { requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('70Mi') }, limits: { memory: k8s.Quantity.fromString('170Mi') } },
                 ports: [port('dns', 53, 'UDP'), port('dns-tcp', 53, 'TCP'), port('metrics', 9153, 'TCP')],

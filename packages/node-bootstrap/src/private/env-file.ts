@@ -1,4 +1,5 @@
-import { bootstrapNames, CORE_ADDONS, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, FLUX_INSTANCE_NAMES, fluxGitSync, JOIN_PARAMETER_PLACEHOLDER, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
+import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
@@ -18,7 +19,7 @@ export function controlPlaneAsgNames(input: Pick<UserDataInput, 'cluster' | 'nam
 export function envEntries(input: UserDataInput): [string, string][] {
   const { cluster, settings, role } = input;
   const names: ClusterNames = input.names;
-  const tools = toolVersions(cluster.kubernetesVersion);
+  const tools = toolVersions(cluster);
   const join = joinMaterialTimings();
   const snapshots = snapshotSchedule(cluster);
   const extra = bootstrapNames(names);
@@ -33,13 +34,13 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
     ['API_ENDPOINT', input.apiEndpoint],
     ['AWSCLI_VERSION', tools.awsCli],
+    // The one key identifier of every SecureString and SSE-KMS object the nodes write: the alias
+    // (platform-config, no Terraform token in user-data) resolves to the cluster key Terraform creates.
     ['KMS_KEY', names.kmsAlias],
     ['SSM_INIT_LOCK', names.ssm.initLock],
     ['SSM_JOIN_TOKEN', names.ssm.joinToken],
     ['SSM_CA_CERT_HASH', names.ssm.caCertHash],
     ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
-    // Terraform's value of the join parameters before the first publish: "not published yet".
-    ['JOIN_PLACEHOLDER', JOIN_PARAMETER_PLACEHOLDER],
   ];
   if (role === 'control-plane') {
     entries.push(
@@ -79,7 +80,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['CI_KUBECONFIG', names.ssm.ciKubeconfig],
       ['CI_TOKEN_SECRET', `${FAILOVER_ACCESS.namespace}/${FAILOVER_ACCESS.tokenSecret}`],
       ['CI_KUBECONFIG_NAMES', ciNames.join(' ')],
-      ['CI_KUBECONFIG_SERVER', `https://${input.apiEndpoint}:${KUBERNETES_PORTS.apiServer}`],
+      // CI runs outside the VPC: the public name (the private zone resolves only inside it).
+      ['CI_KUBECONFIG_SERVER', `https://${input.apiExternalEndpoint ?? input.apiEndpoint}:${KUBERNETES_PORTS.apiServer}`],
     );
   }
   return entries.map(([key, value]) => [key, String(value)]);

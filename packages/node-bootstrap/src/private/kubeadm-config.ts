@@ -28,9 +28,11 @@ function nodeRegistration(taints: readonly object[], labels: Readonly<Record<str
 const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
 
 /**
- * ClusterConfiguration + InitConfiguration + KubeletConfiguration for the initialiser. The API
- * server certificate names `apiEndpoint` and every `alternateNames` entry (e.g. the load
- * balancer's own DNS name behind an alias record), so clients using either verify it.
+ * ClusterConfiguration + InitConfiguration + KubeletConfiguration for the initialiser.
+ * `apiEndpoint` (the private name) becomes controlPlaneEndpoint, so kubeadm writes it into every
+ * kubelet, kube-proxy and admin kubeconfig. The API server certificate names it and every
+ * `alternateNames` entry (the public name, the load balancers' own DNS names), so clients using
+ * any of them verify it.
  */
 export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: string, alternateNames: readonly string[] = []): string {
   const t = failoverTimings(cluster);

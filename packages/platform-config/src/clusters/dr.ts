@@ -10,7 +10,7 @@ export const dr: ClusterDefinitionInput = {
   kubernetesVersion: '1.34.1',
   controlPlane: { count: 3, instanceType: 'm7i.large', rootVolumeGiB: 80 },
   workerPools: [{ name: 'general', instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], minPerAz: 1, maxPerAz: 10, spotPercentage: 0, labels: { 'node.platform.io/pool': 'general' } }],
-  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'] },
+  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'], dnsRecord: true },
   nat: 'per-az',
   backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-northeast-2' },
   gitops: { branch: 'main', intervalMinutes: 5 },

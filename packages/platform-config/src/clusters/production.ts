@@ -21,7 +21,7 @@ export const production: ClusterDefinitionInput = {
       taints: [{ key: 'node.platform.io/burst', value: 'true', effect: 'NoSchedule' }],
     },
   ],
-  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'] },
+  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'], dnsRecord: true },
   nat: 'per-az',
   backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-northeast-1' },
   gitops: { branch: 'main', intervalMinutes: 5 },

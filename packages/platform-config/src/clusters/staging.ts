@@ -10,7 +10,7 @@ export const staging: ClusterDefinitionInput = {
   kubernetesVersion: '1.34.1',
   controlPlane: { count: 3, instanceType: 't3.medium', rootVolumeGiB: 40 },
   workerPools: [{ name: 'general', instanceTypes: ['t3.large', 'm6i.large'], minPerAz: 1, maxPerAz: 3, spotPercentage: 100, labels: { 'node.platform.io/pool': 'general' } }],
-  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24'] },
+  apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24'], dnsRecord: true },
   nat: 'single',
   backups: { etcdSnapshotIntervalMinutes: 30, retentionDays: 7 },
   gitops: { branch: 'main', intervalMinutes: 5 },

@@ -1,0 +1,7 @@
+export * from './cilium';
+export * from './cloud-controller';
+export * from './first-boot';
+export * from './flux';
+export * from './pins';
+export * from './tolerations';
+export * from './versions';
