@@ -70,11 +70,19 @@ describe('renovate.json', () => {
     expect(deps.find((d) => d.depName === 'flux-operator')?.datasource).toBe('docker');
   });
 
-  it('finds one cluster-autoscaler and one CoreDNS image per Kubernetes minor row', () => {
-    const rows = [...readFileSync(join(ROOT, 'packages/k8s-addons/src/releases.ts'), 'utf8').matchAll(/'1\.\d+': \{ clusterAutoscaler:/g)].length;
-    expect(rows).toBeGreaterThan(0);
-    expect(deps.filter((d) => d.depName === 'registry.k8s.io/autoscaling/cluster-autoscaler')).toHaveLength(rows);
-    expect(deps.filter((d) => d.depName === 'registry.k8s.io/coredns/coredns')).toHaveLength(rows);
+  it('finds every pin of each Kubernetes minor row (cloud controller, cluster-autoscaler, CoreDNS, etcd)', () => {
+    const table = ['packages/core-addons/src/versions.ts', 'packages/k8s-addons/src/releases.ts'].find((f) => existsSync(join(ROOT, f)) && /'1\.\d+': \{ [a-zA-Z]+: 'v/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(table).toBeDefined();
+    const text = readFileSync(join(ROOT, table as string), 'utf8');
+    const rows = [...text.matchAll(/^\s*'1\.\d+': \{(.*)\},?$/gm)].map((m) => m[1]);
+    expect(rows.length).toBeGreaterThan(0);
+    const keys = [...new Set(rows.flatMap((r) => [...r.matchAll(/(\w+): '/g)].map((m) => m[1])))];
+    const byKey: Record<string, string> = { cloudController: 'registry.k8s.io/provider-aws/cloud-controller-manager', clusterAutoscaler: 'registry.k8s.io/autoscaling/cluster-autoscaler', coredns: 'registry.k8s.io/coredns/coredns', etcd: 'etcd-io/etcd' };
+    for (const key of keys) {
+      expect(byKey[key], `no Renovate manager for ${key} in ${table}`).toBeDefined();
+      const expected = rows.map((r) => new RegExp(`${key}: '([^']+)'`).exec(r)?.[1]).filter(Boolean);
+      expect(deps.filter((d) => d.file === table && d.depName === byKey[key]).map((d) => d.currentValue), key).toEqual(expected);
+    }
   });
 
   it('updates the Terraform CLI of the workflows and keeps the AWS provider literals in the PR of @cdktf/provider-aws', () => {
