@@ -1,7 +1,7 @@
-import type { Chart } from 'cdk8s';
+import { ApiObject, type Chart } from 'cdk8s';
 import { AddOnBase, type AddOnContext } from '../addon';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
-import { KUBE_PROMETHEUS_STACK_RELEASE } from '../releases';
+import { FLUX_OPERATOR_RELEASE, KUBE_PROMETHEUS_STACK_RELEASE } from '../releases';
 import type { AlertRule } from './monitoring-alerts';
 import { Monitoring } from './monitoring';
 
@@ -49,7 +49,7 @@ export function fluxAlerts(): (AlertRule & { readonly forKey: keyof FluxAlertsPr
     {
       alert: 'FluxMetricsAbsent',
       // No Flux Operator metric at all: nothing above can fire, so this must.
-      expr: `absent(${INFO})`,
+      expr: `absent_over_time(${INFO}[15m])`,
       severity: 'warning',
       summary: 'No flux_resource_info metric is scraped: Flux reconcile failures would go unnoticed (is the flux-operator scraped?).',
       forKey: 'absent',
@@ -57,7 +57,15 @@ export function fluxAlerts(): (AlertRule & { readonly forKey: keyof FluxAlertsPr
   ];
 }
 
-/** PrometheusRules for Flux objects that fail, hang or stay suspended. */
+/**
+ * Where the Flux Operator serves its metrics: pods labelled `app.kubernetes.io/name:
+ * flux-operator`, container port `http-metrics` (8080), as upstream's own deployment and
+ * ServiceMonitor (config/manager, config/monitoring of controlplaneio-fluxcd/flux-operator)
+ * name them. Prometheus selects every PodMonitor (podMonitorSelectorNilUsesHelmValues: false).
+ */
+export const FLUX_OPERATOR_METRICS = { podLabels: { 'app.kubernetes.io/name': 'flux-operator' }, port: 'http-metrics' } as const;
+
+/** PrometheusRules for Flux objects that fail, hang or stay suspended, and the scrape of the metric they read. */
 export class FluxAlerts extends AddOnBase<FluxAlertsProps> {
   readonly id = 'flux-alerts';
   readonly layer = 'infra-configs' as const;
@@ -74,6 +82,15 @@ export class FluxAlerts extends AddOnBase<FluxAlertsProps> {
   }
 
   protected render(chart: Chart, props: FluxAlertsProps, ctx: AddOnContext): void {
+    new ApiObject(chart, 'OperatorMetrics', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: 'flux-operator', namespace: FLUX_OPERATOR_RELEASE.namespace },
+      spec: {
+        selector: { matchLabels: { ...FLUX_OPERATOR_METRICS.podLabels } },
+        podMetricsEndpoints: [{ port: FLUX_OPERATOR_METRICS.port, path: '/metrics' }],
+      },
+    });
     new PrometheusRule(chart, 'Rules', {
       metadata: { name: 'flux', namespace: KUBE_PROMETHEUS_STACK_RELEASE.namespace },
       spec: {
@@ -83,7 +100,7 @@ export class FluxAlerts extends AddOnBase<FluxAlertsProps> {
             rules: fluxAlerts().map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
-              for: r.forKey === 'absent' ? '15m' : props[r.forKey],
+              for: r.forKey === 'absent' ? '5m' : props[r.forKey],
               labels: { severity: r.severity, cluster: ctx.cluster.name },
               annotations: { summary: r.summary },
             })),
