@@ -68,7 +68,8 @@ export function applyOrder(requested: readonly string[], order: readonly string[
   return order.filter((s) => requested.includes(s));
 }
 
-const APPLY_ARGS = ['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'];
+/** `terraform apply` of the saved plan file `tfplan` in the working folder: exactly that plan, nothing planned again. */
+export const APPLY_ARGS = ['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'] as const;
 
 function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');

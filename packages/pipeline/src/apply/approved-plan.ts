@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { planStack, spawnTerraform, type TerraformMode, type TerraformRunner } from '../io/terraform';
 import { planDigest, type PlanDigest } from '../pull-request/plan-digest';
 import { summarizePlan, type PlanSummary } from '../pull-request/plan-summary';
-import { applyOrder, type ApplyStacksResult, type StackApplyResult } from './apply';
+import { APPLY_ARGS, applyOrder, type ApplyStacksResult, type StackApplyResult } from './apply';
 import { openPlan, sealPlan, type KeyContext, type PlanKeyService } from './plan-artifact';
 import { protectedDestroyGate, protectedDestroys, type ProtectedResourceRule } from './protected-resources';
 
@@ -136,8 +136,6 @@ export interface ApplyApprovedOptions {
   readonly log?: (line: string) => void;
   readonly echo?: (stdout: string, stderr: string) => void;
 }
-
-const APPLY_ARGS = ['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'];
 
 /** Applies each sealed plan of the manifest in order, exactly that file; the first failure stops the rest. */
 export async function applyApprovedPlans(options: ApplyApprovedOptions): Promise<ApplyStacksResult> {
