@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deployRefOf } from '@platform/platform-config';
 import { applyApprovedCommand } from '../src/cli/commands/apply-approved';
+import { promotedStandbyGuard } from '../src/apply/promoted-standby';
+import { fakeSsm } from './support/fake-ssm';
 import { planApprovedCommand } from '../src/cli/commands/plan-approved';
 import { main } from '../src/cli/main';
 import { preferredStackOrder } from '../src/pull-request/affected-stacks';
@@ -68,7 +70,7 @@ async function runMerge(sha: string, plans: Record<string, PlanJson>, opts: { ap
   git(dir, 'checkout', '--quiet', sha);
   const artifact = mkdtempSync(join(tmpdir(), 'pipeline-deploy-artifact-'));
   const touched = JSON.stringify(Object.keys(plans));
-  const commands = { 'plan-approved': planApprovedCommand({ keys: kms.as('merge-plan'), runner: tf.runner }), 'apply-approved': applyApprovedCommand({ keys: kms.as('apply'), runner: tf.runner }) } as never;
+  const commands = { 'plan-approved': planApprovedCommand({ keys: kms.as('merge-plan'), runner: tf.runner }), 'apply-approved': applyApprovedCommand({ keys: kms.as('apply'), runner: tf.runner, beforeStack: promotedStandbyGuard(platform, () => undefined, fakeSsm(undefined)) }) } as never;
   const actions = recordingActions();
   let outcome = 'skipped';
   if (Object.keys(plans).length > 0) {

@@ -6,6 +6,8 @@ import { defaultPlatform } from '@platform/platform-config';
 import { appliedRef } from '../src/apply/applied-ref';
 import { mergeMarker } from '../src/apply/merge-report';
 import { applyApprovedCommand } from '../src/cli/commands/apply-approved';
+import { promotedStandbyGuard } from '../src/apply/promoted-standby';
+import { fakeSsm } from './support/fake-ssm';
 import { planApprovedCommand } from '../src/cli/commands/plan-approved';
 import { main } from '../src/cli/main';
 import { GitHubClient } from '../src/io/github';
@@ -77,7 +79,7 @@ describe('the merge comment on every included pull request', () => {
   const actions = () => recordingActions({ github: new GitHubClient({ token: 't0ken', repository, baseUrl: gh.url }), runUrl: RUN });
   const commands = {
     'plan-approved': planApprovedCommand({ keys: kms.as('merge-plan'), runner: tf.runner }),
-    'apply-approved': applyApprovedCommand({ keys: kms.as('apply'), runner: tf.runner }),
+    'apply-approved': applyApprovedCommand({ keys: kms.as('apply'), runner: tf.runner, beforeStack: promotedStandbyGuard(platform, () => undefined, fakeSsm(undefined)) }),
   } as never;
   const comment = (pull: number) => (gh.comments.get(pull) ?? []).filter((c) => c.body.startsWith(mergeMarker(sha)));
 

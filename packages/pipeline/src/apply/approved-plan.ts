@@ -133,6 +133,12 @@ export interface ApplyApprovedOptions {
   readonly commit: string;
   readonly runner?: TerraformRunner;
   readonly now?: () => Date;
+  /**
+   * Asked before a stack is applied; a rejection refuses that stack and stops the run, e.g.
+   * a promoted standby (promoted-standby.ts), whose approved plan would reset its workers.
+   * @default - every stack may be applied
+   */
+  readonly beforeStack?: (stack: string) => Promise<void>;
   readonly log?: (line: string) => void;
   readonly echo?: (stdout: string, stderr: string) => void;
 }
@@ -150,13 +156,21 @@ export async function applyApprovedPlans(options: ApplyApprovedOptions): Promise
   const results: StackApplyResult[] = [];
   for (const planned of manifest.stacks) {
     const summary = planned.summary ? { ...planned.summary, deletions: [], replacements: [], changes: [], hasChanges: true } : undefined;
-    const failed = results.find((r) => r.status === 'failed');
+    const failed = results.find((r) => r.status === 'failed' || r.status === 'refused');
     if (failed) {
       results.push({ stack: planned.stack, status: 'not-applied', ...(summary ? { summary } : {}), message: `${planned.stack}: not applied; \`${failed.stack}\` before it in the apply order did not apply.` });
       continue;
     }
     if (planned.status === 'no-changes') {
       results.push({ stack: planned.stack, status: 'no-changes', ...(summary ? { summary } : {}), message: planned.message });
+      continue;
+    }
+    try {
+      await options.beforeStack?.(planned.stack);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(message);
+      results.push({ stack: planned.stack, status: 'refused', ...(summary ? { summary } : {}), message });
       continue;
     }
     try {

@@ -4,6 +4,7 @@ import { applyApprovedPlans } from '../../apply/approved-plan';
 import { renderApplySummary } from '../../apply/apply';
 import { assertAppliable } from '../../apply/example-platform';
 import { newerCommitApplied } from '../../apply/newer-applied';
+import { promotedStandbyGuard } from '../../apply/promoted-standby';
 import { parseOptions } from '../arguments';
 import { UsageError, type Command } from '../command';
 import { planKeys, type ApprovedPlanDeps } from './plan-approved';
@@ -36,7 +37,14 @@ export function applyApprovedCommand(deps: ApprovedPlanDeps = {}): Command<Apply
         actions.summary(`## Terraform apply\n\n${newer}\n`);
         return 0;
       }
-      const result = await applyApprovedPlans({ dir: options.dir, stacksDir: paths.stacksDir, keys: planKeys(deps, platform.settings), commit: options.sha, runner: deps.runner, now: deps.now, log });
+      const result = await applyApprovedPlans({ dir: options.dir, stacksDir: paths.stacksDir, keys: planKeys(deps, platform.settings),
+        commit: options.sha,
+        runner: deps.runner,
+        now: deps.now,
+        // A promoted standby serves production traffic: its approved plan would reset the worker minimums.
+        beforeStack: deps.beforeStack ?? promotedStandbyGuard(platform, log),
+        log,
+      });
       writeFileSync(join(options.dir, APPLY_RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
       actions.summary(renderApplySummary(result));
       return result.ok ? 0 : 1;

@@ -29,6 +29,8 @@ export interface ApprovedPlanDeps {
   readonly keys?: PlanKeyService;
   readonly runner?: TerraformRunner;
   readonly now?: () => Date;
+  /** apply-approved only. @default the promoted-standby guard (SSM, apply role) */
+  readonly beforeStack?: (stack: string) => Promise<void>;
 }
 
 export function planKeys(deps: ApprovedPlanDeps, settings: Parameters<typeof planArtifactKeyAlias>[0] & { state: { region: string } }): PlanKeyService {
