@@ -138,4 +138,14 @@ describe('deploy refs after a merge', () => {
     expect(refOn(production)).toBe(first);
     expect(actions.summaries.at(-1)).toContain('kept on a later commit');
   });
+
+  it('moves the untouched clusters before any approval, and leaves the touched one for after its apply', async () => {
+    const sha = merge(7);
+    const actions = recordingActions();
+    expect(await main(['deploy-refs', '--sha', sha, '--stacks', JSON.stringify([stackOf(production)]), '--untouched-only'], clone(), platform, { actions })).toBe(0);
+    expect(refOn(production)).toBe(first);
+    expect(refOn(staging)).toBe(sha);
+    expect(refOn(dr)).toBe(sha);
+    expect(actions.summaries.at(-1)).toContain(`| ${production} | \`deploy/${production}\` | ⏳ after the apply | \`${stackOf(production)}\` changed: decided after its apply |`);
+  });
 });

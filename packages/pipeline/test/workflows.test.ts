@@ -92,6 +92,7 @@ describe('workflows', () => {
     // The write scopes, each in exactly the job that needs it.
     expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
       'apply.yml deploy contents:write',
+      'apply.yml deploy-untouched contents:write',
       'apply.yml manifests contents:write',
       'apply.yml plan pull-requests:write',
       'apply.yml report pull-requests:write',
@@ -247,6 +248,10 @@ describe('workflows', () => {
     expect(deploy.if).toBe("always() && needs.stacks.result == 'success'");
     expect(runs(deploy)).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --stacks "${STACKS}" --dir dist/approved --outcome "${OUTCOME}"');
     expect(deploy.steps?.at(-1)?.env).toEqual({ STACKS: '${{ needs.stacks.outputs.stacks }}', OUTCOME: '${{ needs.apply.result }}' });
+    // Clusters with no changed stack do not wait for an approval of the others'.
+    const early = wf.jobs['deploy-untouched'];
+    expect(early.needs).toBe('stacks');
+    expect(runs(early)).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --stacks "${STACKS}" --untouched-only');
   });
 
   it('mark the comments of stacks a later push no longer affects, on every same-repository pull request run', () => {

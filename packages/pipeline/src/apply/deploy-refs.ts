@@ -17,6 +17,8 @@ export interface DeployDecision {
   readonly ref: string;
   readonly move: boolean;
   readonly reason: string;
+  /** Not decided yet: its touched stacks are still to be applied (the early, untouched-only pass). */
+  readonly pending?: boolean;
 }
 
 export interface MergeOutcome {
@@ -28,6 +30,20 @@ export interface MergeOutcome {
   readonly applied: readonly StackApplyResult[] | undefined;
   /** `needs.apply.result`. */
   readonly outcome: ApplyOutcome;
+}
+
+/**
+ * Before the apply (`untouched`): only the clusters the merge touched no stack of, which move
+ * at once, without waiting for an approval of other clusters' stacks; the others are pending.
+ */
+export function untouchedDecisions(platform: Platform, touched: readonly string[]): DeployDecision[] {
+  return platform.clusters.map((cluster) => {
+    const ref = deployRefOf(cluster.name);
+    const stack = platform.namesOf(cluster).stack;
+    return touched.includes(stack)
+      ? { cluster: cluster.name, ref, move: false, pending: true, reason: `\`${stack}\` changed: decided after its apply` }
+      : { cluster: cluster.name, ref, move: true, reason: `no stack of ${cluster.name} changed: manifests go live now` };
+  });
 }
 
 export function deployDecisions(platform: Platform, merge: MergeOutcome): DeployDecision[] {
@@ -46,6 +62,6 @@ export function deployDecisions(platform: Platform, merge: MergeOutcome): Deploy
 export function renderDeploySummary(sha: string, rows: readonly (DeployDecision & { readonly result?: string })[]): string {
   return `### Deploy refs\n\n${table(
     ['cluster', 'ref', 'decision', 'why'],
-    rows.map((r) => [r.cluster, `\`${r.ref.replace('refs/heads/', '')}\``, r.move ? `➡️ ${r.result ?? `moved to \`${sha.slice(0, 12)}\``}` : '⏸️ held', r.reason]),
+    rows.map((r) => [r.cluster, `\`${r.ref.replace('refs/heads/', '')}\``, r.move ? `➡️ ${r.result ?? `moved to \`${sha.slice(0, 12)}\``}` : r.pending ? '⏳ after the apply' : '⏸️ held', r.reason]),
   )}\n`;
 }
