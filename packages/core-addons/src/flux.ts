@@ -1,4 +1,4 @@
-import type { ClusterDefinition, ClusterNames, PlatformSettings } from '@platform/platform-config';
+import { deployRefOf, type ClusterDefinition, type ClusterNames, type PlatformSettings } from '@platform/platform-config';
 import { stringify } from 'yaml';
 import { CORE_ADDONS } from './pins';
 import { CONTROL_PLANE_TOLERATION, fastEvictionTolerations, FIRST_NODE_TOLERATIONS } from './tolerations';
@@ -56,12 +56,17 @@ export function gitRepositoryUrl(settings: Pick<PlatformSettings, 'github'>): st
   return `https://github.com/${settings.github.owner}/${settings.github.repository}.git`;
 }
 
-export function fluxGitSync(cluster: Pick<ClusterDefinition, 'gitops'>, settings: Pick<PlatformSettings, 'github'>, names: Pick<ClusterNames, 'gitopsPath'>): FluxGitSync {
+/**
+ * The sync follows the cluster's deploy ref (`deploy/<cluster>`, platform-config
+ * `deployRefOf`), not main: the pipeline moves it only once the infrastructure the
+ * manifests need is applied (packages/pipeline, docs/runbooks/deploy-refs.md).
+ */
+export function fluxGitSync(cluster: Pick<ClusterDefinition, 'name' | 'gitops'>, settings: Pick<PlatformSettings, 'github'>, names: Pick<ClusterNames, 'gitopsPath'>): FluxGitSync {
   return {
     kind: 'GitRepository',
     name: FLUX_INSTANCE_NAMES.syncName,
     url: gitRepositoryUrl(settings),
-    ref: `refs/heads/${cluster.gitops.branch}`,
+    ref: deployRefOf(cluster.name),
     path: names.gitopsPath,
     interval: `${cluster.gitops.intervalMinutes}m`,
     ...(cluster.gitops.auth === 'token' ? { pullSecret: FLUX_INSTANCE_NAMES.gitSecret } : {}),
@@ -72,7 +77,7 @@ export function fluxGitSync(cluster: Pick<ClusterDefinition, 'gitops'>, settings
  * The whole FluxInstance, as node-bootstrap applies it and Flux keeps applying it from Git:
  * the controllers, their placement and the cluster sync.
  */
-export function fluxInstance(cluster: Pick<ClusterDefinition, 'gitops'>, settings: Pick<PlatformSettings, 'github'>, names: Pick<ClusterNames, 'gitopsPath'>) {
+export function fluxInstance(cluster: Pick<ClusterDefinition, 'name' | 'gitops'>, settings: Pick<PlatformSettings, 'github'>, names: Pick<ClusterNames, 'gitopsPath'>) {
   return {
     apiVersion: 'fluxcd.controlplane.io/v1',
     kind: 'FluxInstance',

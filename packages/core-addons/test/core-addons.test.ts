@@ -70,11 +70,17 @@ describe('FluxInstance', () => {
       kind: 'GitRepository',
       name: 'flux-system',
       url: 'https://github.com/hakube-platform/ha-kube-platform.git',
-      ref: 'refs/heads/main',
+      ref: 'refs/heads/deploy/production',
       path: 'clusters/production',
       interval: '5m',
       pullSecret: FLUX_INSTANCE_NAMES.gitSecret,
     });
+  });
+
+  it('follows each cluster\'s deploy ref, never main: manifests go live only once the pipeline moved it', () => {
+    for (const cluster of platform.clusters) {
+      expect(fluxGitSync(cluster, platform.settings, platform.namesOf(cluster)).ref).toBe(`refs/heads/deploy/${cluster.name}`);
+    }
   });
 
   it('names no Secret for a public repository (gitops.auth none)', () => {

@@ -8,6 +8,7 @@ import { CoreDns } from './addons/coredns';
 import { EbsCsiDriver } from './addons/ebs-csi';
 import { FailoverAccess } from './addons/failover-access';
 import { Flux } from './addons/flux';
+import { FluxAlerts } from './addons/flux-alerts';
 import { IngressController } from './addons/ingress-controller';
 import { MetricsServer } from './addons/metrics-server';
 import { Monitoring } from './addons/monitoring';
@@ -32,6 +33,7 @@ export function defaultAddOns(): AddOn[] {
     new Monitoring(),
     new CloudNativePgOperator(),
     new MonitoringAlerts(),
+    new FluxAlerts(),
     new SampleWebService(),
     new PostgresCluster(),
   ];

@@ -105,7 +105,7 @@ describe('bootstrap-installed releases', () => {
     const sync = find(objects('dr', 'flux-system/flux.yaml'), 'FluxInstance').spec.sync;
     // The same path and Secret as the FluxInstance node-bootstrap applies at first boot (install-addons.sh
     // creates Secret flux-system/flux-system), so taking it over from Git changes neither.
-    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: platform.namesOf('dr').gitopsPath, ref: 'refs/heads/main', pullSecret: 'flux-system' });
+    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: platform.namesOf('dr').gitopsPath, ref: 'refs/heads/deploy/dr', pullSecret: 'flux-system' });
     expect(sync.path).toBe('clusters/dr');
     expect(sync.url).toBe(`https://github.com/${platform.settings.github.owner}/${platform.settings.github.repository}.git`);
     expect(new Flux().layer).toBe('flux-system');
@@ -124,7 +124,7 @@ describe('bootstrap-installed releases', () => {
     const input = { ...platformInput, clusters: platformInput.clusters.map((c) => (c.name === 'dr' ? { ...c, gitops: { ...c.gitops, auth: 'none' as const } } : c)) };
     const sync = find(parseAllDocuments(synthClusterTree(loadPlatform(input), 'dr')['flux-system/flux.yaml']!).map((d) => d.toJS() as Obj), 'FluxInstance').spec.sync;
     expect(sync).not.toHaveProperty('pullSecret');
-    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr', ref: 'refs/heads/main' });
+    expect(sync).toMatchObject({ kind: 'GitRepository', name: 'flux-system', path: 'clusters/dr', ref: 'refs/heads/deploy/dr' });
   });
 
   it('core add-ons take no props: what varies per cluster comes from the cluster definition, so Git never differs from what the node installed', () => {

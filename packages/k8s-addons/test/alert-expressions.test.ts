@@ -2,7 +2,7 @@
 import { defaultPlatform, ETCD_SNAPSHOT_METRIC } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { availabilityAlerts, etcdSnapshotStaleSeconds, synthClusterTree } from '../src';
+import { availabilityAlerts, etcdSnapshotStaleSeconds, fluxAlerts, synthClusterTree } from '../src';
 import { evaluate, promqlSyntaxErrors, selectedMetrics, type Sample } from './promql';
 
 const platform = defaultPlatform();
@@ -39,7 +39,7 @@ const zones = (counts: Record<string, { ready: number; notReady?: number; unknow
 
 describe('alert expressions', () => {
   it('finds the platform alerts in every cluster', () => {
-    expect(rules.length).toBe(platform.clusters.length * availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, BACKUPS).length);
+    expect(rules.length).toBe(platform.clusters.length * (availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, BACKUPS).length + fluxAlerts().length));
   });
 
   it.each(rules.map((r) => [r.cluster, r.alert, r.expr] as const))('%s %s parses as PromQL', (_cluster, _alert, expr) => {
@@ -52,9 +52,9 @@ describe('alert expressions', () => {
     expect(promqlSyntaxErrors('up{job="kube-etcd"} == ')).not.toEqual([]);
   });
 
-  it('selects only metrics kube-state-metrics and the etcd scrape export', () => {
+  it('selects only metrics kube-state-metrics, the etcd scrape and the flux-operator scrape (flux-alerts PodMonitor) export', () => {
     const metrics = [...new Set(rules.flatMap((r) => selectedMetrics(r.expr)))].sort();
-    expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'up'].sort());
+    expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'up', 'flux_resource_info'].sort());
   });
 
   it("uses each cluster's own snapshot interval in EtcdSnapshotStale", () => {

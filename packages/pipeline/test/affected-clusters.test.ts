@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { affectedClusters, manifestOnlyClusters } from '../src/affected-clusters';
-import { affectedStacks } from '../src/affected-stacks';
-import { sourceRootsOf } from '../src/workspace';
+import { affectedClusters, manifestOnlyClusters } from '../src/pull-request/affected-clusters';
+import { affectedStacks } from '../src/pull-request/affected-stacks';
+import { sourceRootsOf } from '../src/io/workspace';
 
 const platform = defaultPlatform();
 const all = platform.clusters.map((c) => c.name);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { affectedStacks, preferredStackOrder, stacksInDependencyOrder } from '../src/affected-stacks';
-import { sourceRootsOf } from '../src/workspace';
+import { affectedStacks, preferredStackOrder, stacksInDependencyOrder } from '../src/pull-request/affected-stacks';
+import { sourceRootsOf } from '../src/io/workspace';
 import { join } from 'node:path';
 
 const platform = defaultPlatform();

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { CLUSTER_DEFINITIONS_DIR } from '../src/affected-stacks';
-import { appliedBeyond, appliedRef, applyBase, markApplied } from '../src/applied-ref';
+import { CLUSTER_DEFINITIONS_DIR } from '../src/pull-request/affected-stacks';
+import { appliedBeyond, appliedRef, applyBase, markApplied } from '../src/apply/applied-ref';
 import { main } from '../src/cli/main';
-import { pipelinePaths } from '../src/paths';
-import { orderedStacks } from '../src/pr-flow';
+import { pipelinePaths } from '../src/io/paths';
+import { orderedStacks } from '../src/pull-request/pr-flow';
 import { git, tempRepo, writeFiles } from './support/git';
 import { realPlatform } from './support/real-platform';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { clusterMarker, clusterMarkerCluster, GITHUB_COMMENT_LIMIT, noLongerManifestOnlyComment, planMarker, planMarkerStack, renderClusterComment, renderPlanComment, type ClusterCommentInput, type PlanCommentInput } from '../src/comment';
+import { clusterMarker, clusterMarkerCluster, GITHUB_COMMENT_LIMIT, noLongerManifestOnlyComment, planMarker, planMarkerStack, renderClusterComment, renderPlanComment, type ClusterCommentInput, type PlanCommentInput } from '../src/pull-request/comment';
 import { defaultPlatform } from '@platform/platform-config';
-import { summarizePlan, type PlanJson } from '../src/plan-summary';
-import { protectedDestroys, protectedResourceRules } from '../src/protected-resources';
+import { summarizePlan, type PlanJson } from '../src/pull-request/plan-summary';
+import { protectedDestroys, protectedResourceRules } from '../src/apply/protected-resources';
 import { change, recordedPlan, recordedPlanText } from './support/plans';
 
 const platform = defaultPlatform();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
-import { pipelinePaths } from '../src/paths';
+import { pipelinePaths } from '../src/io/paths';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { change } from './support/plans';

@@ -2,8 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { CLUSTER_OUTPUTS, gameDayTarget, insecureHttpsProbe, GAME_DAY_COVERAGE, renderGameDaySummary } from '../src/game-day';
-import { summarizeProbes } from '../src/probes';
+import { CLUSTER_STACK_OUTPUTS as CLUSTER_OUTPUTS } from '@platform/platform-config';
+import { gameDayTarget, insecureHttpsProbe, GAME_DAY_COVERAGE, renderGameDaySummary } from '../src/operations/game-day';
+import { summarizeProbes } from '../src/operations/probes';
 import { synthInfraStacks } from './support/infra-synth';
 
 const platform = defaultPlatform();

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
-import { clusterMarker, noLongerAffectedComment, noLongerManifestOnlyComment, planMarker, planMarkerStack } from '../src/comment';
-import { GitHubClient, GitHubError } from '../src/github';
-import { DRIFT_LABEL, driftMarker, markNonManifestOnlyComments, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../src/upsert';
+import { clusterMarker, noLongerAffectedComment, noLongerManifestOnlyComment, planMarker, planMarkerStack } from '../src/pull-request/comment';
+import { GitHubClient, GitHubError } from '../src/io/github';
+import { DRIFT_LABEL, driftMarker, markNonManifestOnlyComments, markUnaffectedComments, reconcileDriftIssue, upsertComment } from '../src/io/upsert';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { envOverride } from './support/env';
 

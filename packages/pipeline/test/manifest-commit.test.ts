@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitManifests } from '../src/manifest-commit';
+import { commitManifests } from '../src/apply/manifest-commit';
 import { git, tempRepo, writeFiles } from './support/git';
 
 /** A bare "origin" with one commit, and a clone of it as the runner's checkout. */

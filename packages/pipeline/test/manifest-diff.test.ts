@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffManifests, forCluster, isEmptyDiff } from '../src/manifest-diff';
-import { changedFilesSince, treeAtCommit, treeOnDisk } from '../src/git';
+import { diffManifests, forCluster, isEmptyDiff } from '../src/pull-request/manifest-diff';
+import { changedFilesSince, treeAtCommit, treeOnDisk } from '../src/io/git';
 import { git, tempRepo, writeFiles } from './support/git';
 
 const deployment = (replicas: number) => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  replicas: ${replicas}\n`;

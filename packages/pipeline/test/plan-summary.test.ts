@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeKind, renderPlanLines, summarizePlan } from '../src/plan-summary';
+import { changeKind, renderPlanLines, summarizePlan } from '../src/pull-request/plan-summary';
 import { change, recordedPlan } from './support/plans';
 
 describe('summarizePlan', () => {

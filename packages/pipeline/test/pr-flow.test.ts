@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { main } from '../src/cli/main';
-import { clusterMarker, planMarker } from '../src/comment';
-import { pipelinePaths } from '../src/paths';
-import { summarizePlan, type PlanJson } from '../src/plan-summary';
-import { runPullRequestFlow, type PullRequestFlowResult } from '../src/pr-flow';
-import { PROTECTED_DESTROY_LABEL, UNBLOCK_HINT, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/protected-resources';
-import { offlineUnavailableReason, PROVIDER_MIRROR } from '../src/terraform';
+import { clusterMarker, planMarker } from '../src/pull-request/comment';
+import { readPlanDigest } from '../src/pull-request/plan-digest';
+import { pipelinePaths } from '../src/io/paths';
+import { summarizePlan, type PlanJson } from '../src/pull-request/plan-summary';
+import { runPullRequestFlow, type PullRequestFlowResult } from '../src/pull-request/pr-flow';
+import { PROTECTED_DESTROY_LABEL, UNBLOCK_HINT, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/apply/protected-resources';
+import { offlineUnavailableReason, PROVIDER_MIRROR } from '../src/io/terraform';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { buildPullRequestRepo, type PullRequestRepo } from './support/pr-repo';
 import { envOverride } from './support/env';
@@ -82,7 +83,9 @@ describe.skipIf(unavailable !== undefined)('pull-request flow on a real offline 
   it('writes the comment with the marker first and the counts of the real plan', () => {
     const lines = comment.split('\n');
     expect(lines[0]).toBe(planMarker(names.stack));
-    expect(lines[2]).toBe(`### Terraform plan: \`${names.stack}\` (cluster \`${CLUSTER}\`)`);
+    // The digest the merge compares its own plan with (apply/plan-parity.ts): every changed resource of this plan.
+    expect(readPlanDigest(lines[2])?.length).toBe(summarizePlan(JSON.parse(readFileSync(join(pipelinePaths(pr.repo).plansDir, `${names.stack}.json`), 'utf8'))).changes.length);
+    expect(lines[4]).toBe(`### Terraform plan: \`${names.stack}\` (cluster \`${CLUSTER}\`)`);
     expect(comment).toContain(`> Offline plan against the local state \`apps/infra/cdktf.out/stacks/${names.stack}/terraform.tfstate\``);
     expect(comment).toContain('| to add | to change | to destroy |\n| ---: | ---: | ---: |\n| 3 | 1 | 2 |');
     expect(planText).toContain('Plan: 3 to add, 1 to change, 2 to destroy.');

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { httpProbe, runProbes, summarizeProbes } from '../src/probes';
+import { httpProbe, runProbes, summarizeProbes } from '../src/operations/probes';
 
 const sample = (at: number, ok: boolean) => ({ at, ok, latencyMs: 1 });
 

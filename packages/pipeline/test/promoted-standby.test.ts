@@ -1,11 +1,19 @@
 import { CommandError } from '@platform/failover';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
-import { preferredStackOrder } from '../src/affected-stacks';
-import { applyStacks, renderApplySummary } from '../src/apply';
-import { promotedStandbyGuard } from '../src/promoted-standby';
-import { protectedResourceRules } from '../src/protected-resources';
-import type { TerraformRunner } from '../src/terraform';
+import { preferredStackOrder } from '../src/pull-request/affected-stacks';
+import { applyStacks, renderApplySummary } from '../src/apply/apply';
+import { promotedStandbyGuard } from '../src/apply/promoted-standby';
+import { protectedResourceRules } from '../src/apply/protected-resources';
+import type { TerraformRunner } from '../src/io/terraform';
+import { applyApprovedPlans, planForApproval } from '../src/apply/approved-plan';
+import { fakeKms } from './support/fake-kms';
+import { fakeSsm } from './support/fake-ssm';
+import { change } from './support/plans';
+import { statefulTerraform } from './support/stateful-terraform';
 
 /** The merge apply refuses a promoted standby's stack before planning it (packages/failover's marker). */
 
@@ -14,19 +22,7 @@ const order = preferredStackOrder(platform);
 const drNames = platform.namesOf('dr');
 const marker = drNames.ssm.promotedMarker;
 
-/** An `aws` reader that answers the marker read with `value`, or ParameterNotFound when undefined. */
-function ssm(value: string | undefined) {
-  const calls: string[] = [];
-  return {
-    calls,
-    async read(command: string, args: readonly string[]): Promise<string> {
-      const call = { command, args };
-      calls.push([command, ...args].join(' '));
-      if (value === undefined) throw new CommandError(call as never, 254, 'An error occurred (ParameterNotFound) when calling the GetParameter operation');
-      return `${value}\n`;
-    },
-  };
-}
+const ssm = fakeSsm;
 
 const noChanges: TerraformRunner = (args) => ({ code: 0, stdout: args[0] === 'show' ? JSON.stringify({ format_version: '1.2', resource_changes: [] }) : '', stderr: '' });
 
@@ -75,5 +71,21 @@ describe('promotedStandbyGuard', () => {
       },
     });
     await expect(guard(drNames.stack)).rejects.toThrow('Unable to locate credentials');
+  });
+
+  it('refuses the approved plan of a promoted standby at apply time: nothing applied for it or after it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pipeline-promoted-'));
+    const stacksDir = join(root, 'stacks');
+    for (const s of order) mkdirSync(join(stacksDir, s), { recursive: true });
+    const plans = Object.fromEntries(order.map((s) => [s, { format_version: '1.2', resource_changes: [change('aws_autoscaling_group', 'workers', ['update'])] }]));
+    const tf = statefulTerraform(plans);
+    const kms = fakeKms({ plan: ['GenerateDataKey'], apply: ['Decrypt'] });
+    const sha = 'c'.repeat(40);
+    const outDir = join(root, 'artifact');
+    await planForApproval({ stacks: order, order, stacksDir, rules: protectedResourceRules(platform), labels: async () => [], keys: kms.as('plan'), keyContext: { purpose: 'terraform-plan' }, commit: sha, outDir, maxAgeMs: 3_600_000, runner: tf.runner });
+    const result = await applyApprovedPlans({ dir: outDir, stacksDir, keys: kms.as('apply'), commit: sha, runner: tf.runner, echo: () => undefined, beforeStack: promotedStandbyGuard(platform, () => undefined, ssm('run r1: dr serves for production')) });
+    const drIndex = order.indexOf(drNames.stack);
+    expect(result.results.map((r) => r.status)).toEqual(order.map((_, i) => (i < drIndex ? 'applied' : i === drIndex ? 'refused' : 'not-applied')));
+    expect(tf.applied.map((a) => a.stack)).toEqual(order.slice(0, drIndex));
   });
 });

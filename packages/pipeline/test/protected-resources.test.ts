@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { summarizePlan, type PlanJson } from '../src/plan-summary';
-import { PROTECTED_DESTROY_LABEL, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/protected-resources';
+import { summarizePlan, type PlanJson } from '../src/pull-request/plan-summary';
+import { PROTECTED_DESTROY_LABEL, protectedDestroyGate, protectedDestroys, protectedResourceRules } from '../src/apply/protected-resources';
 import { FIXTURES } from './support/plans';
 
 const platform = defaultPlatform();

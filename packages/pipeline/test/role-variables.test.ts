@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { main } from '../src/cli/main';
-import { accountOfRoleArn, roleArn, roleVariables } from '../src/role-variables';
+import { accountOfRoleArn, roleArn, roleVariables } from '../src/operations/role-variables';
 
 const platform = defaultPlatform();
 const ROOT = join(__dirname, '..', '..', '..');

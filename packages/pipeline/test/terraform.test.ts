@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localStateOf, OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE, offlineOverride, planOutputText, planStack, prepareOfflineCopy, type TerraformRunner } from '../src/terraform';
+import { localStateOf, OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE, offlineOverride, planOutputText, planStack, prepareOfflineCopy, type TerraformRunner } from '../src/io/terraform';
 import { FIXTURES, recordedPlanText } from './support/plans';
 
 const s3Stack = JSON.parse(readFileSync(join(FIXTURES, 'ci-identity.cdk.tf.json'), 'utf8')) as Record<string, unknown>;

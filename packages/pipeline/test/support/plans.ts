@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PlanJson, ResourceChange } from '../../src/plan-summary';
+import type { PlanJson, ResourceChange } from '../../src/pull-request/plan-summary';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 

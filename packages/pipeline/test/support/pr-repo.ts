@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Platform } from '@platform/platform-config';
-import { CLUSTER_DEFINITIONS_DIR } from '../../src/affected-stacks';
-import { pipelinePaths } from '../../src/paths';
+import { CLUSTER_DEFINITIONS_DIR } from '../../src/pull-request/affected-stacks';
+import { pipelinePaths } from '../../src/io/paths';
 import { git, tempRepo, writeFiles } from './git';
 
 /**

@@ -1,28 +1,15 @@
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
-import type { Platform } from '@platform/platform-config';
-import { table } from './markdown';
+import { CLUSTER_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
+import { table } from '../io/markdown';
 import { formatDuration, httpProbe, runProbes, summarizeProbes, type Availability, type Probe, type ProbeSample } from './probes';
 
 /**
  * Game day: start the cluster's FIS AZ-failure experiment, probe the Kubernetes API and the
  * sample app for the whole experiment, and report availability. Stack outputs name what
- * to start and what to probe (see CLUSTER_OUTPUTS): always the cluster's own endpoints,
+ * to start and what to probe (platform-config CLUSTER_STACK_OUTPUTS): always the cluster's own endpoints,
  * never the global failover hostname, which answers from production whatever is tested.
  */
-
-/** Outputs of `<cluster>-cluster` this script reads (`terraform output -json`). */
-export const CLUSTER_OUTPUTS = {
-  apiEndpoint: 'api_endpoint',
-  /** AZ -> id of the AZ-failure template that takes that AZ away (one per AZ). */
-  fisTemplateIdsByAz: 'fis_experiment_template_ids',
-  availabilityZones: 'availability_zones',
-  /** The cluster's own ingress NLB: the app is probed there, with its hostname as Host and SNI. */
-  ingressDnsName: 'ingress_load_balancer_dns_name',
-} as const;
-
-/** Outputs of the account stack (`ci-identity`) the repository variables are set from. */
-export const CI_IDENTITY_OUTPUTS = { planRoleArn: 'plan_role_arn', applyRoleArn: 'apply_role_arn', driftRoleArn: 'drift_role_arn' } as const;
 
 export interface GameDayTarget {
   readonly templateId: string;
@@ -44,17 +31,17 @@ export function gameDayTarget(platform: Platform, cluster: string, az: string, o
     throw new Error(`availability zone ${JSON.stringify(az)} is not one of ${cluster}'s zones; expected one of ${definition.availabilityZones.join(', ')}`);
   }
   const stack = platform.namesOf(cluster).stack;
-  const templateId = (outputs[CLUSTER_OUTPUTS.fisTemplateIdsByAz] as Record<string, unknown> | undefined)?.[az];
+  const templateId = (outputs[CLUSTER_STACK_OUTPUTS.fisTemplateIdsByAz] as Record<string, unknown> | undefined)?.[az];
   if (typeof templateId !== 'string' || templateId === '') {
-    throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.fisTemplateIdsByAz}[${az}]; apply it first`);
+    throw new Error(`stack ${stack} has no output ${CLUSTER_STACK_OUTPUTS.fisTemplateIdsByAz}[${az}]; apply it first`);
   }
-  const api = outputs[CLUSTER_OUTPUTS.apiEndpoint];
-  if (typeof api !== 'string' || api === '') throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.apiEndpoint}`);
+  const api = outputs[CLUSTER_STACK_OUTPUTS.apiEndpoint];
+  if (typeof api !== 'string' || api === '') throw new Error(`stack ${stack} has no output ${CLUSTER_STACK_OUTPUTS.apiEndpoint}`);
   const apiUrl = api.startsWith('https://') ? `${api.replace(/\/$/, '')}/readyz` : `https://${api}:6443/readyz`;
   const host = platform.names.appHostname;
   if (!host) return { templateId, apiUrl, app: undefined };
-  const ingress = outputs[CLUSTER_OUTPUTS.ingressDnsName];
-  if (typeof ingress !== 'string' || ingress === '') throw new Error(`stack ${stack} has no output ${CLUSTER_OUTPUTS.ingressDnsName}; apply it first`);
+  const ingress = outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName];
+  if (typeof ingress !== 'string' || ingress === '') throw new Error(`stack ${stack} has no output ${CLUSTER_STACK_OUTPUTS.ingressDnsName}; apply it first`);
   return { templateId, apiUrl, app: { url: `https://${ingress}/`, host } };
 }
 
@@ -143,4 +130,66 @@ export function renderGameDaySummary(input: { cluster: string; az: string; exper
     table(['endpoint', 'url', 'availability', 'ok probes', 'longest outage', 'outages', 'at the end'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']),
     '',
   ].join('\n');
+}
+
+/** The FIS calls a game day makes (`aws fis start-experiment` / `get-experiment`). */
+export interface FisClient {
+  startExperiment(templateId: string, tags: Readonly<Record<string, string>>): Promise<ExperimentState>;
+  getExperiment(id: string): Promise<ExperimentState>;
+}
+
+/** FIS states after which the experiment does nothing more (API reference, ExperimentState). */
+const FINAL_STATES = ['completed', 'stopped', 'failed', 'cancelled'];
+
+export interface GameDayOptions {
+  readonly platform: Platform;
+  readonly cluster: string;
+  readonly az: string;
+  /** `terraform output -json` of the cluster's stack. */
+  readonly outputs: Record<string, unknown>;
+  readonly fis: FisClient;
+  /** @default 2000 */
+  readonly intervalMs?: number;
+  /** Probing stops after this even if the experiment still runs. @default 30 */
+  readonly maxMinutes?: number;
+  /** How often FIS is asked for the experiment's state (its API is rate limited). @default 15000 */
+  readonly statePollMs?: number;
+  /** Probes per endpoint, by URL; tests point them at loopback. @default insecureHttpsProbe */
+  readonly probeOf?: (url: string, host?: string) => Probe;
+  readonly log?: (line: string) => void;
+}
+
+export interface GameDayResult {
+  readonly experiment: ExperimentState;
+  readonly reports: readonly EndpointReport[];
+  readonly markdown: string;
+  /** FIS ended `completed`. */
+  readonly ok: boolean;
+}
+
+/** Starts the AZ-failure experiment, probes until it ends (or maxMinutes), and renders the report. */
+export async function runGameDay(options: GameDayOptions): Promise<GameDayResult> {
+  const target = gameDayTarget(options.platform, options.cluster, options.az, options.outputs);
+  const probeOf = options.probeOf ?? ((url: string, host?: string) => insecureHttpsProbe(url, host ? { host } : {}));
+  let experiment = await options.fis.startExperiment(target.templateId, { GameDay: `${options.cluster}-${options.az}` });
+  const id = experiment.id;
+  options.log?.(`FIS experiment ${id} started from template ${target.templateId}`);
+  const intervalMs = options.intervalMs ?? 2000;
+  const maxProbes = Math.ceil(((options.maxMinutes ?? 30) * 60_000) / intervalMs);
+  const statePollMs = options.statePollMs ?? 15_000;
+  let lastCheck = Date.now();
+  const finished = async () => {
+    if (Date.now() - lastCheck >= statePollMs) {
+      lastCheck = Date.now();
+      experiment = await options.fis.getExperiment(id);
+    }
+    return FINAL_STATES.includes(experiment.state.status);
+  };
+  const endpoints = [
+    { name: 'Kubernetes API', url: target.apiUrl, probe: probeOf(target.apiUrl) },
+    ...(target.app ? [{ name: `sample app (${target.app.host} via the cluster's ingress)`, url: target.app.url, probe: probeOf(target.app.url, target.app.host) }] : []),
+  ];
+  const reports = await probeEndpoints(endpoints, { intervalMs, maxProbes, timeoutMs: Math.min(5000, intervalMs), shouldStop: finished });
+  const markdown = renderGameDaySummary({ cluster: options.cluster, az: options.az, experimentId: id, finalState: experiment.state.status, reason: experiment.state.reason, actions: experiment.actions, reports });
+  return { experiment, reports, markdown, ok: experiment.state.status === 'completed' };
 }

@@ -1,4 +1,4 @@
-import type { Platform } from '@platform/platform-config';
+import { CI_IDENTITY_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
 
 /**
  * What the workflows pass to aws-actions/configure-aws-credentials, derived from
@@ -11,8 +11,12 @@ import type { Platform } from '@platform/platform-config';
 /** The secret (and environment variable of the step) holding the AWS account id. */
 export const ACCOUNT_ID_SECRET = 'AWS_ACCOUNT_ID';
 
-/** Step outputs naming a role, and which CI role each one is. */
-export const ROLE_OUTPUTS = { plan_role_arn: 'plan', apply_role_arn: 'apply', drift_role_arn: 'drift' } as const;
+/** Step outputs naming a role (the ci-identity output names), and which CI role each one is. */
+export const ROLE_OUTPUTS = {
+  [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: 'plan',
+  [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: 'apply',
+  [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: 'drift',
+} as const;
 export type RoleOutput = keyof typeof ROLE_OUTPUTS;
 export type CiRole = (typeof ROLE_OUTPUTS)[RoleOutput];
 
@@ -40,8 +44,24 @@ export function roleVariables(platform: Platform, accountId: string | undefined)
   }
   return {
     [REGION_OUTPUT]: platform.settings.state.region,
-    plan_role_arn: roleArn(accountId, platform.names.ciPlanRole),
-    apply_role_arn: roleArn(accountId, platform.names.ciApplyRole),
-    drift_role_arn: roleArn(accountId, platform.names.ciDriftRole),
+    [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: roleArn(accountId, platform.names.ciPlanRole),
+    [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: roleArn(accountId, platform.names.ciApplyRole),
+    [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: roleArn(accountId, platform.names.ciDriftRole),
   };
+}
+
+/**
+ * `role-variables --from-state`: the applied ci-identity outputs must be the ARNs derived
+ * here (else the workflows would assume roles that do not exist). Returns the account id.
+ */
+export function accountFromAppliedOutputs(platform: Platform, outputs: Record<string, unknown>): string {
+  const stack = platform.names.ciIdentityStack;
+  const plan = outputs[CI_IDENTITY_STACK_OUTPUTS.planRoleArn];
+  if (typeof plan !== 'string') throw new Error(`stack ${stack} has no output ${CI_IDENTITY_STACK_OUTPUTS.planRoleArn}; apply it first`);
+  const account = accountOfRoleArn(plan);
+  const derived = roleVariables(platform, account);
+  for (const key of Object.values(CI_IDENTITY_STACK_OUTPUTS)) {
+    if (outputs[key] !== derived[key]) throw new Error(`stack ${stack} output ${key} is ${JSON.stringify(outputs[key])}, but the workflows derive ${derived[key]} from platform-config; apply ${stack} first`);
+  }
+  return account;
 }

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles } from '@platform/synth-kit';
-import { exec, execOk } from './private/exec';
-import type { ManifestTree } from './manifest-diff';
+import { exec, execOk } from '../private/exec';
+import type { ManifestTree } from '../pull-request/manifest-diff';
 
 /**
  * Files changed since `base`: the merge base of `base` and HEAD compared with the working

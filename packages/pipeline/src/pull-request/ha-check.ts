@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HaCheckResult } from './comment';
-import { exec } from './private/exec';
+import { exec } from '../private/exec';
 
 /**
  * Runs ha-check through its CLI (`npx ha-check --cluster <name> --format markdown`), as a

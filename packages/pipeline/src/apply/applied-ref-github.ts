@@ -1,4 +1,4 @@
-import type { GitHubClient, PullRequest } from './github';
+import type { GitHubClient, PullRequest } from '../io/github';
 
 /**
  * The applied tag (see applied-ref.ts) read through the GitHub REST API with the job's

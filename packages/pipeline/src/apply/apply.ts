@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { fenced, table } from './markdown';
-import { summarizePlan, type PlanSummary } from './plan-summary';
+import { fenced, table } from '../io/markdown';
+import { summarizePlan, type PlanSummary } from '../pull-request/plan-summary';
 import { protectedDestroyGate, protectedDestroys, type ProtectedResourceRule } from './protected-resources';
-import { planStack, spawnTerraform, type TerraformRunner } from './terraform';
+import { planStack, spawnTerraform, type TerraformRunner } from '../io/terraform';
 
 /**
  * The apply of a merge, as one job runs it: the stacks one after another in dependency
@@ -68,7 +68,8 @@ export function applyOrder(requested: readonly string[], order: readonly string[
   return order.filter((s) => requested.includes(s));
 }
 
-const APPLY_ARGS = ['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'];
+/** `terraform apply` of the saved plan file `tfplan` in the working folder: exactly that plan, nothing planned again. */
+export const APPLY_ARGS = ['apply', '-input=false', '-no-color', '-lock-timeout=5m', 'tfplan'] as const;
 
 function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');

@@ -1,4 +1,4 @@
-import { clusterMarkerCluster, noLongerAffectedComment, noLongerManifestOnlyComment, planMarkerStack } from './comment';
+import { clusterMarkerCluster, noLongerAffectedComment, noLongerManifestOnlyComment, planMarkerStack } from '../pull-request/comment';
 import type { GitHubClient, Issue } from './github';
 
 /**

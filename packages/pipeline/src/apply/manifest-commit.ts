@@ -1,4 +1,4 @@
-import { exec, execOk } from './private/exec';
+import { exec, execOk } from '../private/exec';
 
 /**
  * After an apply, synthesizes the manifests and pushes any change under clusters/ as a bot

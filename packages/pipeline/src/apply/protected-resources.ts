@@ -1,5 +1,5 @@
 import type { Platform } from '@platform/platform-config';
-import type { ChangedResource, PlanSummary } from './plan-summary';
+import type { ChangedResource, PlanSummary } from '../pull-request/plan-summary';
 
 /**
  * Resources whose loss is not recoverable by re-applying: Terraform state and backup

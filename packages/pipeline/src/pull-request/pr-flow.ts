@@ -1,18 +1,20 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Platform } from '@platform/platform-config';
 import { affectedClusters, manifestOnlyClusters, type AffectedCluster } from './affected-clusters';
 import { affectedStacks, preferredStackOrder, stacksInDependencyOrder, type AffectedStack, type StackManifest } from './affected-stacks';
 import { GITHUB_COMMENT_LIMIT, renderClusterComment, renderPlanComment, type HaCheckResult } from './comment';
-import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from './git';
+import { changedFilesSince, headCommit, mergeBaseOf, treeAtCommit, treeOnDisk } from '../io/git';
+import { estimateStackCost, renderCostDelta } from './cost';
 import { runHaCheck } from './ha-check';
 import { diffManifests, forCluster, type ManifestDiff } from './manifest-diff';
-import { table } from './markdown';
-import { CLUSTERS_DIR, clusterArtifactName, GITOPS_APP_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from './paths';
+import { table } from '../io/markdown';
+import { CLUSTERS_DIR, clusterArtifactName, GITOPS_APP_DIR, INFRA_APP_DIR, planArtifactName, type PipelinePaths } from '../io/paths';
 import { summarizePlan, type PlanSummary } from './plan-summary';
-import { protectedDestroys, protectedResourceRules, type ProtectedDestroy } from './protected-resources';
-import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, type PlanRun, type TerraformRunner } from './terraform';
-import { sourceRootsOf } from './workspace';
+import { protectedDestroys, protectedResourceRules, type ProtectedDestroy } from '../apply/protected-resources';
+import { offlineUnavailableReason, planStack, PROVIDER_MIRROR, type PlanRun, type TerraformRunner } from '../io/terraform';
+import { sourceRootsOf } from '../io/workspace';
+import { diffSynthesized, renderSynthesizedChange, type SynthesizedStack } from './synth-diff';
 
 /**
  * The pull-request flow, the same locally and in CI: affected stacks, a plan per stack,
@@ -43,6 +45,12 @@ export interface PullRequestFlowOptions {
   readonly log?: (line: string) => void;
   /** Maximum comment length. @default GITHUB_COMMENT_LIMIT */
   readonly commentLimit?: number;
+  /**
+   * The stacks folder (`cdktf.out/stacks`) synthesized at the merge base, for the synthesized
+   * change and cost sections; undefined leaves them out ("not compared").
+   * @default - not compared
+   */
+  readonly baseStacks?: (mergeBase: string) => string | undefined;
 }
 
 export interface StackOutcome {
@@ -103,6 +111,7 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
   mkdirSync(paths.commentsDir, { recursive: true });
   mkdirSync(paths.plansDir, { recursive: true });
 
+  const baseStacksDir = affected.length > 0 ? options.baseStacks?.(mergeBase) : undefined;
   const outcomes: StackOutcome[] = [];
   const unavailable = options.mode === 'offline' && options.runner === undefined && affected.length > 0 ? offlineUnavailableReason(options.mirror === undefined ? PROVIDER_MIRROR : options.mirror) : undefined;
   if (unavailable) throw new Error(`SKIPPED: offline terraform plan impossible here: ${unavailable}`);
@@ -135,6 +144,7 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
       artifact: planArtifactName(stack.stack),
       runUrl: options.runUrl,
       note: offlineNote(options.mode, plan, paths.repoRoot),
+      ...synthesizedSections(platform, stack, paths.stacksDir, baseStacksDir, options.baseStacks !== undefined),
     }, options.commentLimit ?? GITHUB_COMMENT_LIMIT);
     const commentFile = join(paths.commentsDir, `${stack.stack}.md`);
     writeFileSync(commentFile, body);
@@ -165,6 +175,23 @@ export function runPullRequestFlow(options: PullRequestFlowOptions): PullRequest
   const clusterRows = clusterOutcomes.map((o) => ({ cluster: o.cluster.cluster, added: o.manifests.added.length, changed: o.manifests.changed.length, removed: o.manifests.removed.length, haCheckExit: o.haCheck?.exitCode ?? null, comment: o.commentFile }));
   writeFileSync(join(paths.outDir, 'result.json'), `${JSON.stringify({ base: options.base, mergeBase, commit, stacks: stackRows, clusters: clusterRows }, null, 2)}\n`);
   return { base: options.base, changedFiles, stacks: outcomes, clusters: clusterOutcomes, manifestDiff, summaryFile };
+}
+
+function readStack(stacksDir: string | undefined, stack: string): SynthesizedStack | undefined {
+  const file = stacksDir ? join(stacksDir, stack, 'cdk.tf.json') : undefined;
+  return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SynthesizedStack) : undefined;
+}
+
+/** The synthesized-change and cost sections of one stack (none when the base was not asked for). */
+function synthesizedSections(platform: Platform, stack: AffectedStack, headDir: string, baseDir: string | undefined, asked: boolean): { synthesized?: string; cost?: string } {
+  if (!asked) return {};
+  if (!baseDir) return { synthesized: renderSynthesizedChange(undefined) };
+  const base = readStack(baseDir, stack.stack);
+  const head = readStack(headDir, stack.stack);
+  const synthesized = renderSynthesizedChange(diffSynthesized(base, head));
+  if (!stack.cluster) return { synthesized };
+  const region = platform.cluster(stack.cluster).region;
+  return { synthesized, cost: renderCostDelta(stack.cluster, estimateStackCost(base, region), estimateStackCost(head, region)) };
 }
 
 function offlineNote(mode: 'offline' | 'cloud', plan: PlanRun, repoRoot: string): string | undefined {

@@ -1,5 +1,5 @@
 import type { Platform } from '@platform/platform-config';
-import { exec, execOk } from './private/exec';
+import { exec, execOk } from '../private/exec';
 
 /**
  * The last commit of main whose Terraform stacks are all applied, kept as a lightweight tag

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { PlanJson } from './plan-summary';
+import type { PlanJson } from '../pull-request/plan-summary';
 
 /**
  * Terraform as the workflows run it. Two modes share one code path:
@@ -11,6 +11,9 @@ import type { PlanJson } from './plan-summary';
  *   backend for a local one and gives the AWS provider its skip_* flags and dummy keys,
  *   with providers from the image's filesystem mirror. Committed stacks never carry these.
  */
+
+/** offline: a copy of the stack with local state and the provider mirror; cloud: the S3 backend, credentials from the job. */
+export type TerraformMode = 'offline' | 'cloud';
 
 export const PROVIDER_MIRROR = '/opt/tf-plugins';
 export const OFFLINE_OVERRIDE_FILE = 'zz_pipeline_offline_override.tf.json';
@@ -90,7 +93,7 @@ export interface PlanOptions {
   readonly stack: string;
   /** apps/infra/cdktf.out/stacks/<stack> */
   readonly stackDir: string;
-  readonly mode: 'offline' | 'cloud';
+  readonly mode: TerraformMode;
   readonly runner?: TerraformRunner;
   /** Filesystem mirror for offline mode; null downloads providers from the registry. @default PROVIDER_MIRROR */
   readonly mirror?: string | null;

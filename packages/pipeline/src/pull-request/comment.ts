@@ -1,7 +1,8 @@
-import { details, fenced, headLines, table } from './markdown';
+import { details, fenced, headLines, table } from '../io/markdown';
 import { isEmptyDiff, type ManifestDiff, type ObjectChange } from './manifest-diff';
+import { planDigest, planDigestComment } from './plan-digest';
 import type { PlanSummary } from './plan-summary';
-import { PROTECTED_DESTROY_LABEL, type ProtectedDestroy } from './protected-resources';
+import { PROTECTED_DESTROY_LABEL, type ProtectedDestroy } from '../apply/protected-resources';
 
 /**
  * The pull-request comment for one stack. Reviewers read top-down, so destroys and
@@ -53,6 +54,10 @@ export interface PlanCommentInput {
   readonly runUrl?: string;
   /** A note such as "offline plan: no state, no credentials". */
   readonly note?: string;
+  /** The "Synthesized change" section (synth-diff.ts): cdk.tf.json at the merge base → here. */
+  readonly synthesized?: string;
+  /** The monthly cost delta section of the stack's cluster (cost.ts). */
+  readonly cost?: string;
 }
 
 function callOuts(input: PlanCommentInput): string {
@@ -116,10 +121,13 @@ function assemble(input: PlanCommentInput, plan: string, ha: string, manifests: 
     .join(' · ');
   return joinSections([
     planMarker(input.stack),
+    planDigestComment(planDigest(input.summary)),
     `### Terraform plan: \`${input.stack}\`${where}`,
     input.note ? `> ${input.note}` : '',
     callOuts(input),
     counts(input.summary),
+    input.cost ?? '',
+    input.synthesized ?? '',
     plan,
     ha,
     manifests,
