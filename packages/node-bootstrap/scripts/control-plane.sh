@@ -106,7 +106,9 @@ init_cluster() {
       extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
     fi
     step kubeadm-init
-    kubeadm init --config "$STATE_DIR/kubeadm-init.yaml" --upload-certs "${extra[@]}" || die "kubeadm init failed"
+    # Without the skip flags kubeadm prints the certificate key and the join commands (token
+    # included) to stdout, i.e. into the journal: the material lives in SSM only.
+    kubeadm init --config "$STATE_DIR/kubeadm-init.yaml" --upload-certs --skip-token-print --skip-certificate-key-print "${extra[@]}" || die "kubeadm init failed"
     printf '%s\n' "$restore_key" >"$INIT_DONE"
   fi
   if [[ -n $restore_key ]]; then

@@ -21,8 +21,9 @@ publish() {
   join_command=$(kubeadm token create --ttl "$JOIN_TOKEN_TTL" --print-join-command) || die "kubeadm token create failed"
   token=$(sed -n 's/.*--token \([^ ]*\).*/\1/p' <<<"$join_command")
   hash=$(sed -n 's/.*--discovery-token-ca-cert-hash \([^ ]*\).*/\1/p' <<<"$join_command")
-  [[ $token =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "unexpected token in join command: $join_command"
-  [[ $hash == sha256:* ]] || die "unexpected CA hash in join command: $join_command"
+  # The join command holds the token: never echoed, not even when it is malformed.
+  [[ $token =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "kubeadm token create printed no token of the form [a-z0-9]{6}.[a-z0-9]{16}"
+  [[ $hash == sha256:* ]] || die "kubeadm token create printed no --discovery-token-ca-cert-hash sha256:..."
   step store-join-material
   ssm_put_secret "$SSM_CERTIFICATE_KEY" "$key" || die "writing $SSM_CERTIFICATE_KEY failed"
   ssm_put_secret "$SSM_CA_CERT_HASH" "$hash" || die "writing $SSM_CA_CERT_HASH failed"

@@ -1,8 +1,7 @@
-import { gzipSync } from 'node:zlib';
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
 import { kubeadmInitTemplate, kubeadmJoinTemplate } from './private/kubeadm-config';
-import { scriptBundle } from './private/script-bundle';
+import { BUNDLE_DECODE, compressedBundle } from './private/script-bundle';
 import { systemdUnits } from './private/units';
 import { yamlText } from './private/yaml-text';
 import type { UserDataInput } from './user-data-input';
@@ -36,7 +35,7 @@ function validate(input: UserDataInput): void {
  * Renders cloud-init user-data (plain text, `#cloud-config`). Infrastructure gzips and
  * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first; the text
  * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint`, `apiExternalEndpoint` and `apiAlternateNames`
- * themselves (the scripts travel as one gzip+base64 bundle).
+ * themselves (the scripts travel as one LZMA+base64 bundle).
  */
 export function renderUserData(input: UserDataInput): string {
   validate(input);
@@ -52,10 +51,11 @@ export function renderUserData(input: UserDataInput): string {
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));
-  const bundle = gzipSync(scriptBundle(role), { level: 9 }).toString('base64');
+  const bundle = compressedBundle(role).toString('base64');
   const config = {
-    write_files: [...files, { path: `${LIB}/bundle.sh`, permissions: '0700', encoding: 'gz+b64', content: bundle }],
+    write_files: [...files, { path: `${LIB}/bundle.sh.lzma`, permissions: '0600', encoding: 'b64', content: bundle }],
     runcmd: [
+      ['python3', '-c', BUNDLE_DECODE, `${LIB}/bundle.sh`],
       ['bash', `${LIB}/bundle.sh`],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],

@@ -102,7 +102,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'kubeadm certs certificate-key',
-      `kubeadm init --config ${initConfig} --upload-certs`,
+      `kubeadm init --config ${initConfig} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
@@ -211,7 +211,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
       get(RESTORE),
       'kubeadm certs certificate-key',
-      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`,
+      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
@@ -239,7 +239,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
       get(RESTORE),
     ]);
-    expect(result.calls).toContain(`kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`);
+    expect(result.calls).toContain(`kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`);
   });
 
   it.each(['Throttling', 'UnauthorizedOperation', 'RequestExpired'])('never takes over when describe-instances fails with %s: the holder may be alive', (code) => {
@@ -293,7 +293,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const kubeadm = callsOf(result.calls, 'kubeadm');
-    expect(kubeadm.slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`]);
+    expect(kubeadm.slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
     expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
   });
 
@@ -303,8 +303,30 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.kube, 'admin.conf'), 'early');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'kubeadm').slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`]);
+    expect(callsOf(result.calls, 'kubeadm').slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
     expect(node.file(join(node.state, 'kubeadm-init.done'))).toBe('\n');
+  });
+
+  it('keeps the join token and the certificate key out of its output (the journal of node-bootstrap.service)', () => {
+    const token = 'abcdef.0123456789abcdef';
+    // kubeadm init as it behaves: the upload-certs phase prints the certificate key and the end
+    // prints both join commands, unless told not to (then the values read "<value withheld>").
+    const kubeadmInit = [
+      'for a; do case $a in --skip-token-print) st=1 ;; --skip-certificate-key-print) sk=1 ;; esac; done',
+      `t=${token}; k=${KEY}; : >"$KUBE_DIR/admin.conf"`,
+      '[[ -n ${sk:-} ]] || printf \'[upload-certs] Using certificate key:\\n%s\\n\' "$k"',
+      '[[ -z ${st:-} ]] || t=\'<value withheld>\'',
+      '[[ -z ${sk:-} ]] || k=\'<value withheld>\'',
+      'printf \'  kubeadm join api:6443 --token %s --discovery-token-ca-cert-hash sha256:feed --control-plane --certificate-key %s\\n\' "$t" "$k"',
+      'printf \'kubeadm join api:6443 --token %s --discovery-token-ca-cert-hash sha256:feed\\n\' "$t"',
+    ].join('\n');
+    const node = controlPlane([...publishRules, parameterNotFound(RESTORE), { cmd: 'kubeadm', args: 'init --config *', run: kubeadmInit }]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).toContain('kubeadm join api:6443 --token <value withheld>');
+    expect(output).not.toContain(token);
+    expect(output).not.toContain(KEY);
   });
 
   it('does not run kubeadm init again once it finished (kubeadm-init.done), but still publishes and installs add-ons', () => {
@@ -336,7 +358,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       'sleep 10',
       get(RESTORE),
       'kubeadm certs certificate-key',
-      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs`,
+      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
     ]);
   });
 
@@ -382,7 +404,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       expect.stringMatching(
         new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
       ),
-      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
+      `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
       `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/restore-from`,
     ]);
     expect(node.file(join(node.kube, 'pki', 'ca.key'))).toBe('old pki/ca.key');

@@ -68,6 +68,37 @@ export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm',
 
 const encode = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 
+export interface CloudConfig {
+  write_files: { path: string; content: string; encoding?: string }[];
+  runcmd: string[][];
+}
+
+/**
+ * What cloud-init does with the user data up to starting the service: writes the files (decoding
+ * them as write_files does) and runs the runcmd entries before `systemctl`, with the real python3
+ * and bash, every path under a prefix of `roots` moved to its local directory.
+ */
+export function unpackUserData(userData: string, roots: Readonly<Record<string, string>>): CloudConfig {
+  const config = parse(userData) as CloudConfig;
+  const local = (path: string) => {
+    const root = Object.keys(roots).find((r) => path.startsWith(r));
+    return root === undefined ? undefined : roots[root] + path.slice(root.length);
+  };
+  for (const file of config.write_files) {
+    const target = local(file.path);
+    if (!target) continue;
+    mkdirSync(dirname(target), { recursive: true });
+    const bytes = file.encoding === 'gz+b64' ? gunzipSync(Buffer.from(file.content, 'base64')) : file.encoding === 'b64' ? Buffer.from(file.content, 'base64') : file.content;
+    writeFileSync(target, bytes);
+  }
+  for (const [cmd, ...args] of config.runcmd) {
+    if (cmd === 'systemctl') break;
+    const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`runcmd ${cmd} failed (${run.status}): ${run.stderr}`);
+  }
+  return config;
+}
+
 /** A node in a temporary directory: the rendered files, the unpacked scripts and fake commands. */
 export class FakeNode {
   readonly root = mkdtempSync(join(tmpdir(), 'node-bootstrap-'));
@@ -78,16 +109,7 @@ export class FakeNode {
   readonly fakeDir = join(this.root, 'fake');
 
   constructor(readonly input: UserDataInput, rules: readonly Rule[] = []) {
-    const config = parse(renderUserData(input)) as { write_files: { path: string; content: string; encoding?: string }[] };
-    for (const file of config.write_files) {
-      const target = file.path.startsWith('/etc/node-bootstrap/') ? join(this.etc, file.path.slice('/etc/node-bootstrap/'.length))
-        : file.path.startsWith('/opt/node-bootstrap/') ? join(this.lib, file.path.slice('/opt/node-bootstrap/'.length)) : undefined;
-      if (!target) continue;
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, file.encoding === 'gz+b64' ? gunzipSync(Buffer.from(file.content, 'base64')) : file.content);
-    }
-    const unpacked = spawnSync('bash', [join(this.lib, 'bundle.sh')], { encoding: 'utf8' });
-    if (unpacked.status !== 0) throw new Error(`bundle.sh failed: ${unpacked.stderr}`);
+    unpackUserData(renderUserData(input), { '/etc/node-bootstrap/': `${this.etc}/`, '/opt/node-bootstrap/': `${this.lib}/` });
     mkdirSync(join(this.fakeDir, 'bin'), { recursive: true });
     for (const name of FAKED) {
       writeFileSync(join(this.fakeDir, 'bin', name), FAKE);

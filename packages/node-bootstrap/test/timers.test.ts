@@ -183,11 +183,13 @@ describe('join-material.sh refresh (timer)', () => {
       parameterNotFound('/hakube/production/kubeadm/certificate-key'),
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: `${ours}\n` },
       published[0],
-      { cmd: 'kubeadm', args: 'token create *', stdout: 'garbage\n' },
+      { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token Not-A-Token.secret --discovery-token-ca-cert-hash sha256:feed\n' },
     ]));
     const result = n.run('join-material.sh', ['refresh']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('[create-token] FAILED: unexpected token in join command: garbage');
+    expect(result.stderr).toContain('[create-token] FAILED: kubeadm token create printed no token of the form [a-z0-9]{6}.[a-z0-9]{16}');
+    // Even a malformed token is a secret: it stays out of the journal.
+    expect(`${result.stdout}${result.stderr}`).not.toContain('Not-A-Token.secret');
     expect(result.calls.some((c) => c.includes('--type SecureString'))).toBe(false);
     expect(result.calls[result.calls.length - 1]).toBe(`aws ssm delete-parameter ${REGION} --name ${LOCK}`);
   });

@@ -6,8 +6,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderUserData, type UserDataInput } from '../src';
-import { SCRIPTS_DIR } from '../src/private/script-bundle';
-import { API, inputFor, platform, requireTool } from './harness';
+import { ROLE_SCRIPTS, SCRIPTS_DIR, stripComments } from '../src/private/script-bundle';
+import { API, inputFor, platform, requireTool, unpackUserData } from './harness';
 
 /**
  * EC2 limits user data to 16 KB "in raw form, before it is base64-encoded" (EC2 User Guide,
@@ -45,6 +45,22 @@ describe('rendered user-data', () => {
     expect(text).toContain(API);
     const rest = text.split(API).join('');
     expect(rest).not.toMatch(/["\\]|\$\{|%\{/);
+  });
+
+  it.each(['control-plane', 'worker'] as const)('%s bundle unpacks with python3 and bash exactly as runcmd runs them, into the repository scripts', (role) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+    try {
+      const config = unpackUserData(renderUserData(inputFor('production', role)), { '/opt/node-bootstrap/': `${dir}/` });
+      // No codec cloud-init's write_files lacks: the LZMA bytes land as they are, python3 decodes them.
+      expect(config.write_files.find((f) => f.path === '/opt/node-bootstrap/bundle.sh.lzma')?.encoding).toBe('b64');
+      expect(config.runcmd[0].slice(0, 2)).toEqual(['python3', '-c']);
+      expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], 'bundle.sh', 'bundle.sh.lzma'].sort());
+      for (const script of ROLE_SCRIPTS[role]) {
+        expect(readFileSync(join(dir, script), 'utf8'), script).toBe(`${stripComments(readFileSync(join(SCRIPTS_DIR, script), 'utf8')).replace(/\n+$/, '')}\n`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is byte-identical across renders', () => {
