@@ -33,6 +33,19 @@ describe('AzFailureExperiment', () => {
     expect(keys.filter((k) => /^az-failure_template_[0-9A-F]{8}$/.test(k))).toHaveLength(1);
   });
 
+  it('stop condition: an AZ cut off is no loss of quorum, a real one is (per-node HealthyHostCount views)', () => {
+    const [alarm] = production.values('aws_cloudwatch_metric_alarm');
+    // Cross-zone NLB: each AZ's load-balancer node health-checks every target and reports its own count.
+    // With one AZ partitioned its node sees no target, the others see the targets outside that AZ.
+    const views = (reachableTargets: number) => [0, reachableTargets, reachableTargets];
+    const statistic = (values: number[]) => ({ Minimum: Math.min(...values), Maximum: Math.max(...values), Average: values.reduce((x, y) => x + y, 0) / values.length })[alarm.statistic as 'Minimum' | 'Maximum' | 'Average'];
+    const fires = (values: number[]) => statistic(values) < alarm.threshold;
+    expect(alarm.threshold).toBe(2);
+    expect(fires(views(2))).toBe(false); // the game day itself: 2 of 3 API servers left, quorum kept
+    expect(fires(views(1))).toBe(true); // a second server lost while the AZ is away: stop
+    expect(fires([0, 0, 0])).toBe(true);
+  });
+
   it('outputs the template id of every AZ', () => {
     const ids = production.json.output.fis_experiment_template_ids.value as Record<string, string>;
     expect(Object.keys(ids)).toEqual([...zones]);

@@ -53,7 +53,7 @@ contexts:
     user: $user
 current-context: $context
 KUBECONFIG
-  aws ssm put-parameter --region "$REGION" --name "$CI_KUBECONFIG" --type SecureString --key-id "$KMS_KEY" --overwrite --value "file://$KUBECONFIG_FILE" >/dev/null ||
+  aws ssm put-parameter --region "$REGION" --name "$CI_KUBECONFIG" --type SecureString --key-id "$KMS_KEY" --tier Standard --overwrite --value "file://$KUBECONFIG_FILE" >/dev/null ||
     die "writing $CI_KUBECONFIG failed"
   log "kubeconfig of token Secret $ns/$secret (context $context, server $CI_KUBECONFIG_SERVER) written to $CI_KUBECONFIG"
 }

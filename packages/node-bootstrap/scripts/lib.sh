@@ -101,8 +101,10 @@ join_value() {
 
 # ssm_put_secret NAME VALUE: creates or overwrites a SecureString under the cluster key (KMS_KEY,
 # the one identifier every writer uses). Callers that need create-once semantics hold a lock.
+# The Standard tier keeps KMS to Encrypt/Decrypt: an account whose default tier is Advanced would
+# need GenerateDataKey (envelope encryption), which the node role does not have.
 ssm_put_secret() {
-  aws ssm put-parameter --region "$REGION" --name "$1" --value "$2" --type SecureString --key-id "$KMS_KEY" --overwrite >/dev/null
+  aws ssm put-parameter --region "$REGION" --name "$1" --value "$2" --type SecureString --key-id "$KMS_KEY" --tier Standard --overwrite >/dev/null
 }
 
 # render_template TEMPLATE OUTPUT VAR...: replaces @@VAR@@ with the variable's value.

@@ -12,7 +12,7 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.failover-token-payload.signature';
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIC-dr-ca\n-----END CERTIFICATE-----\n').toString('base64');
 const GET_TOKEN = `kubectl get secret ${tokenSecret} -n ${namespace} -o jsonpath={.data.token}`;
 const GET_CA = `kubectl get secret ${tokenSecret} -n ${namespace} -o jsonpath={.data.ca\\.crt}`;
-const PUT = (file: string) => `aws ssm put-parameter --region ap-northeast-1 --name ${names.ssm.ciKubeconfig} --type SecureString --key-id ${names.kmsAlias} --overwrite --value file://${file}`;
+const PUT = (file: string) => `aws ssm put-parameter --region ap-northeast-1 --name ${names.ssm.ciKubeconfig} --type SecureString --key-id ${names.kmsAlias} --tier Standard --overwrite --value file://${file}`;
 // The fake aws keeps what it was given (and the file's mode) where the test can read it.
 const capture: Rule = { cmd: 'aws', args: 'ssm put-parameter *', run: 'f=${*: -1}; f=${f#file://}; stat -c %a "$f" >"$FAKE_DIR/mode"; cp "$f" "$FAKE_DIR/published"' };
 const TOKEN_ARGS = `get secret ${tokenSecret} -n ${namespace} -o jsonpath={.data.token}`;

@@ -35,7 +35,7 @@ describe('join-material.sh refresh (timer)', () => {
   ];
   const withAdmin = (n: FakeNode) => (writeFileSync(join(n.kube, 'admin.conf'), ''), n);
   const put = (name: string, value: string) =>
-    `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --overwrite`;
+    `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
   const ageCheck = `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/certificate-key --query Parameter.LastModifiedDate --output text`;
   const publishCalls = [
     'kubeadm certs certificate-key',

@@ -99,7 +99,10 @@ export class AzFailureExperiment extends Construct {
       namespace: 'AWS/NetworkELB',
       metricName: 'HealthyHostCount',
       dimensions: { LoadBalancer: props.apiLoadBalancerArnSuffix, TargetGroup: props.apiTargetGroupArnSuffix },
-      statistic: 'Minimum',
+      // Every NLB node (one per AZ) health-checks the targets and reports what it sees; the
+      // partitioned AZ's own node sees none. Maximum is the best-connected node's view: below
+      // quorum there means the API really lost quorum, not that the experiment cut one node off.
+      statistic: 'Maximum',
       period: 60,
       evaluationPeriods: 1,
       threshold: props.stopBelowHealthyApiTargets,
