@@ -35,28 +35,38 @@ export async function assertNotPromoted(platform: Platform, cluster: ClusterDefi
   );
 }
 
+/**
+ * The marker's value says how far the promotion got: `promoting` from before the standby's first
+ * change until users are moved to it, `serves` once they are (OpenStandby). Only `serves` lets
+ * the fence stop the primary: while a promotion is unfinished, or in a drill, the primary may be
+ * the one serving. The apply guard refuses in either state.
+ */
+export function promotedMarkerValue(state: 'promoting' | 'serves' | 'drill', runId: string, standby: string, primary: string): string {
+  if (state === 'drill') return `run ${runId}: drill: ${standby} promoted in a drill, ${primary} serves`;
+  return state === 'serves' ? `run ${runId}: ${standby} serves for ${primary}` : `run ${runId}: ${standby} promoting for ${primary} (${primary} may still serve)`;
+}
+
+/** Whether a marker value says the standby serves the users (the fence may stop the primary). */
+export const standbyServes = (value: string): boolean => /^run [^:]+: \S+ serves for /.test(value.trim());
+
+/** Writes the standby's marker in the given state. */
+export async function writePromotedMarker(ctx: StepContext, state: 'promoting' | 'serves' | 'drill'): Promise<string> {
+  const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+  const value = promotedMarkerValue(state, ctx.options.runId, ctx.standby.name, ctx.primary.name);
+  await ctx.cli.mutate('aws', ['ssm', 'put-parameter', '--region', ctx.standby.region, '--name', marker, '--type', 'String', '--overwrite', '--value', value]);
+  return marker;
+}
+
 /** Promotion: marks the standby promoted before its first change (assertNotPromoted reads it). */
 export class MarkPromoted implements Step {
   readonly name = 'mark-promoted';
   readonly verifies = "the standby's promoted marker exists in SSM, so the pipeline refuses to apply its stack until fail-back";
 
   async run(ctx: StepContext): Promise<void> {
-    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
-    await ctx.cli.mutate('aws', [
-      'ssm',
-      'put-parameter',
-      '--region',
-      ctx.standby.region,
-      '--name',
-      marker,
-      '--type',
-      'String',
-      '--overwrite',
-      '--value',
-      `run ${ctx.options.runId}: ${ctx.standby.name} serves for ${ctx.primary.name}`,
-    ]);
+    const marker = await writePromotedMarker(ctx, ctx.options.drill ? 'drill' : 'promoting');
     ctx.note(`${marker} written: applies of ${ctx.namesOf(ctx.standby).stack} are refused until fail-back removes it`);
   }
+
 }
 
 /** Fail-back, last: the standby is at pilot light again, so its stack may be applied. */

@@ -45,6 +45,17 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
     expect(run.calls.filter((c) => c.startsWith('kubectl'))).toEqual([]);
   });
 
+  it.each([
+    ['a promotion still under way (users may still reach production)', 'run r1: dr promoting for production (production may still serve)'],
+    ['a drill (production serves throughout)', 'run r1: drill: dr promoted in a drill, production serves'],
+  ])('leaves production alone while the marker records %s: exit 3, no cluster call', async (_label, value) => {
+    const promoting = { tool: 'aws' as const, match: '^ssm get-parameter', responses: [{ stdout: `${value}\n` }] };
+    const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', extra: [promoting] }));
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain(`FAILED at step preflight: dr does not serve yet (${marker} = ${value}): production may be the region users reach; refusing to fence it`);
+    expect(run.calls.filter((c) => c.startsWith('kubectl'))).toEqual([]);
+  });
+
   it('does not hibernate when the backup fails: the step says so and the apps stay at zero', async () => {
     const failing = { tool: 'kubectl' as const, match: ' wait backups', responses: [{ stderr: 'error: timed out waiting for the condition\n', code: 1 }] };
     const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', extra: [failing] }));

@@ -23,12 +23,16 @@ async function ingress(status = 200) {
 const ctx = '--context dr';
 const describeAsgs = `aws autoscaling describe-auto-scaling-groups --region ap-northeast-1 --auto-scaling-group-names ${DR_ASGS.join(' ')} --output json`;
 const platform = defaultPlatform();
-const MARK = `aws ssm put-parameter --region ap-northeast-1 --name ${platform.namesOf(platform.cluster('dr')).ssm.promotedMarker} --type String --overwrite --value run r1: dr serves for production`;
+const markerCall = (value: string) => `aws ssm put-parameter --region ap-northeast-1 --name ${platform.namesOf(platform.cluster('dr')).ssm.promotedMarker} --type String --overwrite --value ${value}`;
+// Promoting until users are moved (the fence leaves production alone), serving after open-standby.
+const MARK = markerCall('run r1: dr promoting for production (production may still serve)');
+const SERVES = markerCall('run r1: dr serves for production');
 const FENCE = 'aws route53 update-health-check --health-check-id hc-production --resource-path /region-failover-fenced --output json';
 const OPEN = [
   'aws route53 update-health-check --health-check-id hc-dr --resource-path /ready --output json',
   'aws elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers[0].[DNSName,CanonicalHostedZoneId] --output json',
   primaryUpsertCall(DR_NLB, false),
+  SERVES,
 ];
 const FRESHNESS = `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/orders/wals/ --output json`;
 const preflight = [
@@ -159,6 +163,8 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain('--drill: DNS left alone; users stay on the primary');
     expect(run.calls.filter((c) => / (update-health-check|change-resource-record-sets) /.test(c))).toEqual([]);
     expect(web.orders).toEqual(['failover-check-r1-promote']);
+    // The marker says drill, never "serves": the scheduled fence leaves the serving production alone.
+    expect(run.calls.filter((c) => c.includes('/failover/promoted'))).toEqual([markerCall('run r1: drill: dr promoted in a drill, production serves')]);
   });
 
   it('--force fails over a primary whose check passes but whose app is broken: fenced and DNS moved', async () => {
@@ -284,7 +290,7 @@ describe('promote --standby dr', () => {
     expect(run.code).toBe(0);
     expect(run.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check|change-resource-record-sets) /.test(c))).toEqual([]);
     expect(run.stdout).toContain(`would run: ${FENCE}`);
-    expect(run.stdout).toContain(`would run: ${MARK.replace('run r1: dr serves for production', "'run r1: dr serves for production'")}`);
+    expect(run.stdout).toContain(`would run: ${MARK.replace('run r1: dr promoting for production (production may still serve)', "'run r1: dr promoting for production (production may still serve)'")}`);
     expect(run.calls.length).toBeGreaterThan(8);
     expect(run.stdout).toContain('would run: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-d --min-size 2 --desired-capacity 2');
     expect(run.stdout).toContain('would run: kubectl --context dr apply -f ');

@@ -1,4 +1,5 @@
 import { APP_HEALTH_CHECK_PATH, UNPROMOTED_HEALTH_CHECK_PATH } from '@platform/platform-config';
+import { writePromotedMarker } from '../promotion-marker';
 import { loadBalancerAlias, upsertPrimaryRecord, type FailoverRecords } from '../route53';
 import { StepError, type Step, type StepContext } from '../step';
 
@@ -32,6 +33,9 @@ export class OpenStandby implements Step {
     const hostname = ctx.platform.names.appHostname!;
     await upsertPrimaryRecord(ctx.cli, { hostedZoneId: records.hostedZoneId, hostname, setIdentifier: records.primary.setIdentifier, healthCheckId: records.primary.healthCheckId, target });
     ctx.note(`PRIMARY ${hostname} now aliases ${target.DNSName}; fail-back puts ${ctx.primary.name}'s load balancer back. The pipeline refuses to apply ${ctx.namesOf(ctx.primary).stack} until then`);
+    // Only now do users reach the standby: from here on the fence may stop a returning primary.
+    const marker = await writePromotedMarker(ctx, 'serves');
+    ctx.note(`${marker}: ${ctx.standby.name} serves`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { CommandError } from '../commands';
+import { standbyServes } from '../promotion-marker';
 import type { Workload } from '../database';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import { HIBERNATION_ANNOTATION } from './fence-returned-primary';
@@ -78,6 +79,10 @@ export class FencePreflight implements Step {
       throw new StepError(`${ctx.standby.name} is not promoted (${marker}: ${error.message.trim()}); refusing to fence ${ctx.primary.name}, which may be serving`);
     });
     ctx.note(`${marker} = ${value.trim()}`);
+    if (!standbyServes(value)) {
+      ctx.facts.notDue = `${ctx.standby.name}'s promotion did not move the users (a drill, or unfinished)`;
+      throw new StepError(`${ctx.standby.name} does not serve yet (${marker} = ${value.trim()}): ${ctx.primary.name} may be the region users reach; refusing to fence it`);
+    }
     await apiReady(ctx, 'primary').catch((error: Error) => {
       ctx.facts.notDue = `${ctx.primary.name}'s API does not answer yet`;
       throw error;
