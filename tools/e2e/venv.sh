@@ -24,9 +24,17 @@ want="$(sha256sum "$requirements" | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
   echo "venv.sh: $venv matches $(basename "$requirements") ($want), reused" >&2
 else
-  python="${PYTHON:-python3}"
-  "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' ||
-    { echo "venv.sh: $python is older than 3.10" >&2; exit 1; }
+  # The requirements were resolved on Python 3.11.7 and some pins need >= 3.11.5. Under `npm
+  # test`, npm puts node's own directory (/usr/bin here) first on PATH, so a bare python3 may be
+  # Debian's 3.11.2 while pyenv's 3.11.7 is installed: take the first interpreter new enough.
+  python=""
+  for candidate in ${PYTHON:+"$PYTHON"} "${PYENV_ROOT:-$HOME/.pyenv}/shims/python3" python3 python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11, 5) else 1)' 2>/dev/null; then
+      python="$candidate"
+      break
+    fi
+  done
+  [ -n "$python" ] || { echo "venv.sh: no Python 3.11.5 or newer found (set PYTHON=/path/to/python3)" >&2; exit 1; }
   echo "venv.sh: building $venv from $(basename "$requirements")" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"

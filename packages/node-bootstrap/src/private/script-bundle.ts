@@ -1,3 +1,6 @@
+// The untyped lzma package's declaration must travel with this file to every project that compiles it through the path mapping.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./lzma.d.ts" />
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compress } from 'lzma';
