@@ -1,5 +1,5 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import type { Platform } from '@platform/platform-config';
+import { CI_IDENTITY_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GithubCiRoles } from './ci-identity/github-ci-roles';
@@ -37,8 +37,8 @@ export class CiIdentityStack extends TerraformStack {
       secrets: secretLocations(props.platform),
     });
     new TerraformOutput(this, 'oidc_provider_arn', { value: roles.oidcProviderArn, description: 'GitHub Actions OIDC provider' });
-    new TerraformOutput(this, 'plan_role_arn', { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });
-    new TerraformOutput(this, 'drift_role_arn', { value: roles.driftRoleArn, description: 'Role for scheduled drift detection on the main branch' });
-    new TerraformOutput(this, 'apply_role_arn', { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
+    new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.planRoleArn, { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });
+    new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.driftRoleArn, { value: roles.driftRoleArn, description: 'Role for scheduled drift detection on the main branch' });
+    new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.applyRoleArn, { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
   }
 }

@@ -1,6 +1,6 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, etcdQuorum, type ClusterDefinition, type ClusterNames, type Platform } from '@platform/platform-config';
+import { bootstrapNames, etcdQuorum, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
@@ -190,8 +190,8 @@ export class ClusterStack extends TerraformStack {
     // Output names are API for the workflows: keep them stable.
     const outputs: Record<string, { value: unknown; description: string }> = {
       region: { value: cluster.region, description: 'AWS region of the cluster' },
-      availability_zones: { value: cluster.availabilityZones, description: 'AZs the cluster spans' },
-      api_endpoint: { value: api.outside.endpoint, description: 'Kubernetes API endpoint for operators and CI (host name, port 6443): the public one, or the private one of an internal-only cluster' },
+      [CLUSTER_STACK_OUTPUTS.availabilityZones]: { value: cluster.availabilityZones, description: 'AZs the cluster spans' },
+      [CLUSTER_STACK_OUTPUTS.apiEndpoint]: { value: api.outside.endpoint, description: 'Kubernetes API endpoint for operators and CI (host name, port 6443): the public one, or the private one of an internal-only cluster' },
       api_internal_endpoint: { value: api.inside.endpoint, description: 'In-cluster Kubernetes API endpoint (private hosted zone name, port 6443), resolvable only inside the VPC' },
       api_target_group_arn: { value: api.outside.targetGroupArn, description: 'NLB target group of the API servers behind api_endpoint' },
       vpc_id: { value: network.vpcId, description: 'Cluster VPC' },
@@ -205,10 +205,10 @@ export class ClusterStack extends TerraformStack {
       control_plane_role_arn: { value: controlPlaneRole.roleArn, description: 'Control-plane instance role' },
       worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
       control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
-      worker_asg_names: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
-      fis_experiment_template_ids: { value: chaos.templateIds, description: 'Game-day AZ-failure experiment per AZ (AZ -> template id); game-day picks the one of its input AZ' },
+      [CLUSTER_STACK_OUTPUTS.workerAsgNames]: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
+      [CLUSTER_STACK_OUTPUTS.fisTemplateIdsByAz]: { value: chaos.templateIds, description: 'Game-day AZ-failure experiment per AZ (AZ -> template id); game-day picks the one of its input AZ' },
       fis_role_arn: { value: chaos.roleArn, description: 'Role the experiment runs with' },
-      ingress_load_balancer_dns_name: { value: ingress.loadBalancerDnsName, description: 'Public ingress NLB (TCP 80, 443)' },
+      [CLUSTER_STACK_OUTPUTS.ingressDnsName]: { value: ingress.loadBalancerDnsName, description: 'Public ingress NLB (TCP 80, 443)' },
       ingress_target_group_arns: { value: ingress.targetGroupArns, description: 'Ingress target groups (HTTP, HTTPS NodePorts), attached to every worker ASG' },
     };
     if (failover) {

@@ -1,4 +1,5 @@
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { S3_REPLICATION_BOUND_SECONDS } from '@platform/platform-config';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
@@ -51,7 +52,7 @@ interface ProtectedBucket {
  * within it, and the metrics report each object that takes longer. Without it replication has no
  * time bound, and the regional RPO (ha-check: snapshot interval + 15 min) is not guaranteed.
  */
-export const REPLICATION_TIME_MINUTES = 15;
+export const REPLICATION_TIME_MINUTES = S3_REPLICATION_BOUND_SECONDS / 60;
 
 /**
  * A backup bucket: versioned, KMS-encrypted, public access blocked, TLS only, old versions expired
