@@ -144,7 +144,13 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         cluster: { name: props.name },
       },
     });
-    this.ordersApi(chart, props, ctx);
+    this.ordersApi(chart, props, ctx, this.isStandby(ctx));
+  }
+
+  /** A standby (a cluster its primary names in `failover.standbyCluster`) whose primary replicates its backups. */
+  private isStandby(ctx: AddOnContext): boolean {
+    const pair = ctx.platform.failoverRoleOf(ctx.cluster);
+    return pair?.role === 'standby' && ctx.platform.namesOf(pair.primary).appBackupReplicaBucket !== undefined;
   }
 
   /**
@@ -202,8 +208,17 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    * `ORDERS_API.path` on the public host name reads and inserts orders, and a host-less rule
    * sends APP_HEALTH_CHECK_PATH to its admin `/ready`, which answers 200 only while the
    * database is reachable. Route 53 checks with the load balancer's name as Host, hence no host.
+   *
+   * On a standby the Deployment runs 0 replicas. CloudNativePG writes no `<name>-app` Secret for
+   * a replica cluster (the owner and its password arrive with the primary's WAL; the operator
+   * creates the Secret, and sets the role's password from it, only once `spec.replica.enabled`
+   * is false), so pods would wait for it in CreateContainerConfigError and Flux's `wait` would
+   * never see the `apps` layer Ready. At 0 the Deployment is Available, the pilot light runs no
+   * app (nothing to write through, `/ready` unrouted), and the HPA leaves it alone (it does not
+   * scale from 0): packages/failover's verify-app scales it to one per zone after the
+   * promotion, with Flux suspended, and the HPA takes over from there.
    */
-  private ordersApi(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
+  private ordersApi(chart: Chart, props: PostgresProps, ctx: AddOnContext, standby: boolean): void {
     const api = new HaWorkload(chart, ORDERS_API.name, {
       namespace: props.namespace,
       image: props.apiImage,
@@ -227,6 +242,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
       JsonPatch.replace('/spec/template/spec/containers/0/livenessProbe/httpGet/path', '/live'),
       JsonPatch.replace('/spec/template/spec/containers/0/livenessProbe/httpGet/port', kplus.k8s.IntOrString.fromNumber(ADMIN_PORT)),
     );
+    if (standby) deployment.addJsonPatch(JsonPatch.add('/spec/replicas', 0));
     ApiObject.of(api.service).addJsonPatch(JsonPatch.add('/spec/ports/-', { name: 'admin', port: ADMIN_PORT, targetPort: kplus.k8s.IntOrString.fromNumber(ADMIN_PORT) }));
     const backend = (port: number) => ({ service: { name: api.service.name, port: { number: port } } });
     const host = ctx.platform.names.appHostname;
