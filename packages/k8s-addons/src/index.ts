@@ -23,6 +23,7 @@ export * from './addons/monitoring';
 export * from './addons/monitoring-alerts';
 export * from './addons/flux-alerts';
 export * from './addons/postgres';
+export * from './addons/postgres-alerts';
 export * from './addons/sample-web';
 export type { ClusterTree } from './private/render';
 export type { DeepPartial } from './private/merge';

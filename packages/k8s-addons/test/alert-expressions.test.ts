@@ -2,7 +2,7 @@
 import { defaultPlatform, ETCD_SNAPSHOT_METRIC } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { availabilityAlerts, etcdSnapshotStaleSeconds, fluxAlerts, synthClusterTree } from '../src';
+import { availabilityAlerts, etcdSnapshotStaleSeconds, fluxAlerts, replicationAlerts, synthClusterTree } from '../src';
 import { evaluate, promqlSyntaxErrors, selectedMetrics, type Sample } from './promql';
 
 const platform = defaultPlatform();
@@ -39,7 +39,10 @@ const zones = (counts: Record<string, { ready: number; notReady?: number; unknow
 
 describe('alert expressions', () => {
   it('finds the platform alerts in every cluster', () => {
-    expect(rules.length).toBe(platform.clusters.length * (availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, BACKUPS).length + fluxAlerts().length));
+    const orders = { name: 'orders', namespace: 'data' };
+    const database = (name: string) => replicationAlerts(orders, platform.failoverRoleOf(platform.cluster(name))?.role ?? 'unpaired').length;
+    const perCluster = availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, BACKUPS).length + fluxAlerts().length;
+    expect(rules.length).toBe(platform.clusters.reduce((sum, c) => sum + perCluster + database(c.name), 0));
   });
 
   it.each(rules.map((r) => [r.cluster, r.alert, r.expr] as const))('%s %s parses as PromQL', (_cluster, _alert, expr) => {
@@ -52,9 +55,10 @@ describe('alert expressions', () => {
     expect(promqlSyntaxErrors('up{job="kube-etcd"} == ')).not.toEqual([]);
   });
 
-  it('selects only metrics kube-state-metrics, the etcd scrape and the flux-operator scrape (flux-alerts PodMonitor) export', () => {
+  it('selects only metrics kube-state-metrics, the etcd scrape, the flux-operator scrape (flux-alerts PodMonitor) and CloudNativePG (postgres PodMonitor) export', () => {
     const metrics = [...new Set(rules.flatMap((r) => selectedMetrics(r.expr)))].sort();
-    expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'up', 'flux_resource_info'].sort());
+    const cnpg = ['cnpg_pg_replication_lag', 'cnpg_pg_stat_archiver_last_failed_time', 'cnpg_pg_stat_archiver_last_archived_time', 'cnpg_collector_pg_wal_archive_status'];
+    expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'kube_cronjob_status_last_successful_time', 'up', 'flux_resource_info', ...cnpg].sort());
   });
 
   it("uses each cluster's own snapshot interval in EtcdSnapshotStale", () => {

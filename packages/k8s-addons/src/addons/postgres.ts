@@ -14,12 +14,15 @@ import {
   ScheduledBackupSpecBackupOwnerReference,
   ScheduledBackupSpecMethod,
 } from '../imports/postgresql.cnpg.io';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
 import { ownNamespace } from '../private/namespace';
 import { ZONE_KEY } from '../scheduling';
 import { HaWorkload } from '../workloads/ha-workload';
 import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
 import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
+import { Monitoring } from './monitoring';
+import { CNPG_CLUSTER_LABEL, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
 
 export interface PostgresProps {
   /** @default 'orders' */
@@ -66,8 +69,8 @@ export const PRIMARY_ARCHIVE = 'primary-archive';
 export class PostgresCluster extends AddOnBase<PostgresProps> {
   readonly id = 'postgres';
   readonly layer = 'apps' as const;
-  // The orders API's Ingress needs the controller's IngressClass.
-  override readonly dependencies = [CloudNativePgOperator, IngressController];
+  // The orders API's Ingress needs the controller's IngressClass; the PodMonitor and rules the operator's CRDs.
+  override readonly dependencies = [CloudNativePgOperator, IngressController, Monitoring];
 
   protected defaults(ctx: AddOnContext): PostgresProps {
     return {
@@ -144,13 +147,94 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         cluster: { name: props.name },
       },
     });
-    this.ordersApi(chart, props, ctx, this.isStandby(ctx));
+    const role = this.replicationRole(ctx);
+    this.ordersApi(chart, props, ctx, role === 'standby');
+    this.monitoring(chart, props, ctx, role);
+    if (role === 'primary') this.heartbeat(chart, props);
   }
 
-  /** A standby (a cluster its primary names in `failover.standbyCluster`) whose primary replicates its backups. */
-  private isStandby(ctx: AddOnContext): boolean {
+  /** `standby`: a replica cluster of its primary's replicated archive; `primary`: a standby replays its archive. */
+  private replicationRole(ctx: AddOnContext): 'primary' | 'standby' | 'unpaired' {
     const pair = ctx.platform.failoverRoleOf(ctx.cluster);
-    return pair?.role === 'standby' && ctx.platform.namesOf(pair.primary).appBackupReplicaBucket !== undefined;
+    if (!pair || ctx.platform.namesOf(pair.primary).appBackupReplicaBucket === undefined) return 'unpaired';
+    return pair.role;
+  }
+
+  /**
+   * The instances' metrics (CloudNativePG serves them on the `metrics` port; the Cluster's own
+   * `enablePodMonitor` is deprecated) with the cluster name as a label, and the replication
+   * alerts of this cluster's role (postgres-alerts.ts).
+   */
+  private monitoring(chart: Chart, props: PostgresProps, ctx: AddOnContext, role: 'primary' | 'standby' | 'unpaired'): void {
+    new ApiObject(chart, 'Metrics', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: props.name, namespace: props.namespace },
+      spec: {
+        selector: { matchLabels: { 'cnpg.io/cluster': props.name, 'cnpg.io/podRole': 'instance' } },
+        podMetricsEndpoints: [{ port: 'metrics', relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_label_cnpg_io_cluster'], targetLabel: CNPG_CLUSTER_LABEL }] }],
+      },
+    });
+    new PrometheusRule(chart, 'Rules', {
+      metadata: { name: `${props.name}-replication`, namespace: props.namespace },
+      spec: {
+        groups: [
+          {
+            name: `${props.name}-replication`,
+            rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role).map((r) => ({
+              alert: r.alert,
+              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+              for: '5m',
+              labels: { severity: r.severity, cluster: ctx.cluster.name },
+              annotations: { summary: r.summary },
+            })),
+          },
+        ],
+      },
+    });
+  }
+
+  /**
+   * Once a minute, the primary updates one row (HEARTBEAT_SCHEDULE): an idle database then still
+   * writes WAL, `archive_timeout` ships a segment every WAL_ARCHIVE_TIMEOUT_SECONDS, and the
+   * standby's replay lag stays a true age of its data. Runs as the app owner through the `-rw`
+   * service; the table is created on first run, so existing clusters get it too.
+   */
+  private heartbeat(chart: Chart, props: PostgresProps): void {
+    const sql = `CREATE TABLE IF NOT EXISTS ${HEARTBEAT_TABLE} (id int PRIMARY KEY, at timestamptz NOT NULL); INSERT INTO ${HEARTBEAT_TABLE} VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET at = excluded.at`;
+    new kplus.k8s.KubeCronJob(chart, 'Heartbeat', {
+      metadata: { name: `${props.name}-heartbeat`, namespace: props.namespace },
+      spec: {
+        schedule: HEARTBEAT_SCHEDULE,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 30,
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 0,
+            activeDeadlineSeconds: 50,
+            ttlSecondsAfterFinished: 600,
+            template: {
+              spec: {
+                restartPolicy: 'Never',
+                securityContext: { runAsNonRoot: true, runAsUser: 26, seccompProfile: { type: 'RuntimeDefault' } },
+                containers: [
+                  {
+                    name: 'heartbeat',
+                    image: props.imageName,
+                    command: ['psql', '$(DATABASE_URI)', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+                    env: [{ name: 'DATABASE_URI', valueFrom: { secretKeyRef: { name: `${props.name}-app`, key: 'uri' } } }],
+                    resources: { requests: { cpu: kplus.k8s.Quantity.fromString('10m'), memory: kplus.k8s.Quantity.fromString('32Mi') }, limits: { memory: kplus.k8s.Quantity.fromString('64Mi') } },
+                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
   }
 
   /**

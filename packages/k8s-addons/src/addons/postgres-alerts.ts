@@ -1,0 +1,81 @@
+import { REGIONAL_RPO_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import type { AlertRule } from './monitoring-alerts';
+
+/** The label the database PodMonitor copies CloudNativePG's `cnpg.io/cluster` pod label to. */
+export const CNPG_CLUSTER_LABEL = 'cnpg_cluster';
+
+/**
+ * How often the primary writes its heartbeat row (a CronJob, once a minute): with
+ * `archive_timeout` it makes the primary ship a WAL segment at least every
+ * WAL_ARCHIVE_TIMEOUT_SECONDS even when no user writes, so the standby always has a recent
+ * commit to replay and its lag means "how old dr's data is", idle or not.
+ */
+export const HEARTBEAT_SCHEDULE = '* * * * *';
+export const HEARTBEAT_TABLE = 'replication_heartbeat';
+
+/**
+ * Healthy lag on the standby: heartbeat period (60 s) + segment switch (archive_timeout) +
+ * S3 replication (typically seconds) + restore polling. Five archive timeouts is past that and
+ * far below the RPO: replay has stopped, or the archive stopped growing.
+ */
+export const REPLICA_NOT_REPLAYING_SECONDS = 5 * WAL_ARCHIVE_TIMEOUT_SECONDS;
+/** The heartbeat counts as stopped after five missed runs. */
+export const HEARTBEAT_STALE_SECONDS = 300;
+
+export interface DatabaseRef {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/**
+ * Alerts for a database's part in regional replication.
+ *
+ * Standby (a CloudNativePG replica cluster replaying the primary's replicated archive):
+ * `cnpg_pg_replication_lag` (CloudNativePG's default `pg_replication` query) is 0 on a primary
+ * and when everything received is replayed; a designated primary restoring from an archive has
+ * no WAL receiver, so it is `now() − pg_last_xact_replay_timestamp()`: the age of the newest
+ * commit it replayed. That grows on an idle primary too, which is why the primary writes a
+ * heartbeat (above) and alerts when the heartbeat stops.
+ *
+ * Primary (and a cluster in no pair, without the heartbeat): archiving that fails or falls behind (`pg_stat_archiver`'s last failure newer than
+ * its last success; WAL segments waiting in `archive_status/*.ready`) — both quiet on an idle
+ * database — and the heartbeat the standby's lag depends on.
+ */
+export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' | 'unpaired'): AlertRule[] {
+  const sel = `namespace="${db.namespace}",${CNPG_CLUSTER_LABEL}="${db.name}"`;
+  const by = `namespace, ${CNPG_CLUSTER_LABEL}`;
+  const lag = `max by (${by}) (cnpg_pg_replication_lag{${sel}})`;
+  if (role === 'standby') {
+    return [
+      {
+        alert: 'DatabaseReplicaLagAboveRpo',
+        expr: `${lag} > ${REGIONAL_RPO_SECONDS}`,
+        severity: 'critical',
+        summary: `The standby's ${db.namespace}/${db.name} replica has replayed nothing newer than ${REGIONAL_RPO_SECONDS} s (the regional RPO): a promotion now would lose more than the objective (runbook: region-failover).`,
+      },
+      {
+        alert: 'DatabaseReplicaNotReplaying',
+        expr: `${lag} > ${REPLICA_NOT_REPLAYING_SECONDS} or absent_over_time(cnpg_pg_replication_lag{${sel}}[10m])`,
+        severity: 'warning',
+        summary: `The standby's ${db.namespace}/${db.name} replica replayed no commit for ${REPLICA_NOT_REPLAYING_SECONDS} s although the primary's heartbeat ships WAL every minute (or its lag is not scraped): the replicated archive stopped growing or replay stopped.`,
+      },
+    ];
+  }
+  const archiver = (m: string) => `cnpg_pg_stat_archiver_${m}{${sel}}`;
+  const archiving: AlertRule = {
+      alert: 'DatabaseWalArchivingFailing',
+      expr: `${archiver('last_failed_time')} > ${archiver('last_archived_time')} or max by (${by}) (cnpg_collector_pg_wal_archive_status{value="ready",${sel}}) > ${Math.ceil(REPLICA_NOT_REPLAYING_SECONDS / WAL_ARCHIVE_TIMEOUT_SECONDS)}`,
+      severity: 'critical',
+      summary: `${db.namespace}/${db.name} cannot archive WAL (last attempt failed, or segments wait for upload): backups fall behind, a standby too, and the WAL volume fills.`,
+  };
+  if (role === 'unpaired') return [archiving];
+  return [
+    archiving,
+    {
+      alert: 'DatabaseHeartbeatStale',
+      expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{namespace="${db.namespace}",cronjob="${db.name}-heartbeat"}) > ${HEARTBEAT_STALE_SECONDS} or absent_over_time(kube_cronjob_status_last_successful_time{namespace="${db.namespace}",cronjob="${db.name}-heartbeat"}[10m])`,
+      severity: 'warning',
+      summary: `${db.namespace}/${db.name}-heartbeat has not written for ${HEARTBEAT_STALE_SECONDS} s: an idle primary ships no WAL and the standby's lag alerts cannot tell idle from stalled.`,
+    },
+  ];
+}

@@ -1,0 +1,107 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is read field by field */
+import { defaultPlatform, REGIONAL_RPO_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { HEARTBEAT_STALE_SECONDS, REPLICA_NOT_REPLAYING_SECONDS, replicationAlerts, synthClusterTree } from '../src';
+import { evaluate, promqlSyntaxErrors, type Sample } from './promql';
+
+const platform = defaultPlatform();
+const orders = { name: 'orders', namespace: 'data' };
+const objects = (cluster: string): any[] => parseAllDocuments(synthClusterTree(platform, cluster)['apps/postgres.yaml']!).map((d) => d.toJS());
+const rulesOf = (cluster: string) => objects(cluster).find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules as { alert: string; expr: string; labels: Record<string, string> }[];
+const expr = (role: 'primary' | 'standby', alert: string) => replicationAlerts(orders, role).find((r) => r.alert === alert)!.expr;
+const NOW = 1_000_000;
+
+/**
+ * The series CloudNativePG's exporter serves for one instance, as the PodMonitor labels them.
+ * `lagSeconds`: the default `pg_replication` query's `lag`: 0 on a primary, else the age of the
+ * newest replayed commit for a designated primary restoring from an archive (no WAL receiver).
+ */
+const instance = (pod: string, s: { lagSeconds?: number; at?: number; lastArchived?: number; lastFailed?: number; ready?: number }): Sample[] => {
+  const labels = { namespace: 'data', cnpg_cluster: 'orders', pod };
+  const at = s.at ?? NOW;
+  return [
+    ...(s.lagSeconds !== undefined ? [{ labels: { __name__: 'cnpg_pg_replication_lag', ...labels }, value: s.lagSeconds, at }] : []),
+    { labels: { __name__: 'cnpg_pg_stat_archiver_last_archived_time', ...labels }, value: s.lastArchived ?? NOW - 30, at },
+    { labels: { __name__: 'cnpg_pg_stat_archiver_last_failed_time', ...labels }, value: s.lastFailed ?? -1, at },
+    { labels: { __name__: 'cnpg_collector_pg_wal_archive_status', value: 'ready', ...labels }, value: s.ready ?? 0, at },
+  ];
+};
+const heartbeat = (lastSuccess: number | undefined): Sample[] =>
+  lastSuccess === undefined ? [] : [{ labels: { __name__: 'kube_cronjob_status_last_successful_time', namespace: 'data', cronjob: 'orders-heartbeat' }, value: lastSuccess, at: NOW }];
+const fires = (e: string, series: Sample[]) => evaluate(e, series, NOW).length > 0;
+
+describe('database replication alerts', () => {
+  it('dr (the standby) alerts on its replica lag; production on archiving and its heartbeat; staging on archiving', () => {
+    expect(rulesOf('dr').map((r) => r.alert)).toEqual(['DatabaseReplicaLagAboveRpo', 'DatabaseReplicaNotReplaying']);
+    expect(rulesOf('production').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing', 'DatabaseHeartbeatStale']);
+    expect(rulesOf('staging').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing']);
+    for (const c of ['dr', 'production', 'staging']) for (const r of rulesOf(c)) expect(promqlSyntaxErrors(r.expr), `${c} ${r.alert}`).toEqual([]);
+    expect(rulesOf('dr')[0]).toMatchObject({ labels: { severity: 'critical', cluster: 'dr' } });
+  });
+
+  it('scrapes the instances with the cluster name as a label, and only production runs the heartbeat', () => {
+    const monitor = objects('dr').find((o) => o.kind === 'PodMonitor');
+    expect(monitor.spec.selector.matchLabels).toEqual({ 'cnpg.io/cluster': 'orders', 'cnpg.io/podRole': 'instance' });
+    expect(monitor.spec.podMetricsEndpoints[0]).toMatchObject({ port: 'metrics', relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_label_cnpg_io_cluster'], targetLabel: 'cnpg_cluster' }] });
+    const cron = objects('production').find((o) => o.kind === 'CronJob');
+    expect(cron.spec.schedule).toBe('* * * * *');
+    expect(cron.spec.jobTemplate.spec.template.spec.containers[0].env).toEqual([{ name: 'DATABASE_URI', valueFrom: { secretKeyRef: { name: 'orders-app', key: 'uri' } } }]);
+    expect(cron.spec.jobTemplate.spec.template.spec.containers[0].command.at(-1)).toMatch(/ON CONFLICT \(id\) DO UPDATE SET at = excluded\.at$/);
+    // A replica cluster is read-only and has no orders-app Secret; staging has no standby to feed.
+    expect(objects('dr').some((o) => o.kind === 'CronJob')).toBe(false);
+    expect(objects('staging').some((o) => o.kind === 'CronJob')).toBe(false);
+  });
+
+  describe('on the standby', () => {
+    const lagHigh = expr('standby', 'DatabaseReplicaLagAboveRpo');
+    const stopped = expr('standby', 'DatabaseReplicaNotReplaying');
+    // The designated primary restores from the archive; its two streaming replicas are caught up (0).
+    const replica = (lagSeconds: number) => [...instance('orders-1', { lagSeconds }), ...instance('orders-2', { lagSeconds: 0 }), ...instance('orders-3', { lagSeconds: 0 })];
+
+    it('is quiet while the heartbeat keeps replayed commits within a couple of archive timeouts', () => {
+      expect(fires(lagHigh, replica(2 * WAL_ARCHIVE_TIMEOUT_SECONDS))).toBe(false);
+      expect(fires(stopped, replica(2 * WAL_ARCHIVE_TIMEOUT_SECONDS))).toBe(false);
+    });
+
+    it('warns once replay stalls past five archive timeouts, and is critical past the regional RPO', () => {
+      expect(fires(stopped, replica(REPLICA_NOT_REPLAYING_SECONDS + 1))).toBe(true);
+      expect(fires(lagHigh, replica(REPLICA_NOT_REPLAYING_SECONDS + 1))).toBe(false);
+      expect(fires(lagHigh, replica(REGIONAL_RPO_SECONDS))).toBe(false);
+      expect(evaluate(lagHigh, replica(REGIONAL_RPO_SECONDS + 1), NOW)).toEqual([{ labels: { namespace: 'data', cnpg_cluster: 'orders' }, value: REGIONAL_RPO_SECONDS + 1 }]);
+    });
+
+    it('warns when the lag is not scraped at all for 10 minutes (no instance, no PodMonitor target)', () => {
+      expect(fires(stopped, [])).toBe(true);
+      expect(fires(stopped, instance('orders-1', { lagSeconds: 10, at: NOW - 9 * 60 }))).toBe(false);
+      expect(fires(stopped, instance('orders-1', { lagSeconds: 10, at: NOW - 11 * 60 }))).toBe(true);
+    });
+
+    it('ignores other clusters and namespaces', () => {
+      const other: Sample[] = [{ labels: { __name__: 'cnpg_pg_replication_lag', namespace: 'other', cnpg_cluster: 'orders', pod: 'orders-1' }, value: 99_999, at: NOW }];
+      expect(fires(lagHigh, [...replica(10), ...other])).toBe(false);
+    });
+  });
+
+  describe('on the primary (idle-proof: quiet when nothing is written)', () => {
+    const archiving = expr('primary', 'DatabaseWalArchivingFailing');
+    const beat = expr('primary', 'DatabaseHeartbeatStale');
+
+    it('is quiet for an idle database: nothing archived recently, nothing failed, nothing waiting', () => {
+      expect(fires(archiving, instance('orders-1', { lagSeconds: 0, lastArchived: NOW - 86_400 }))).toBe(false);
+    });
+
+    it('fires when the newest archive attempt failed, or segments pile up waiting for upload', () => {
+      expect(fires(archiving, instance('orders-1', { lagSeconds: 0, lastArchived: NOW - 120, lastFailed: NOW - 10 }))).toBe(true);
+      expect(fires(archiving, instance('orders-1', { lagSeconds: 0, lastArchived: NOW - 10, lastFailed: NOW - 120 }))).toBe(false);
+      expect(fires(archiving, instance('orders-1', { lagSeconds: 0, ready: 6 }))).toBe(true);
+      expect(fires(archiving, instance('orders-1', { lagSeconds: 0, ready: 1 }))).toBe(false);
+    });
+
+    it('warns when the heartbeat stops (the standby could no longer tell idle from stalled)', () => {
+      expect(fires(beat, heartbeat(NOW - 60))).toBe(false);
+      expect(fires(beat, heartbeat(NOW - HEARTBEAT_STALE_SECONDS - 1))).toBe(true);
+      expect(fires(beat, heartbeat(undefined))).toBe(true);
+    });
+  });
+});
