@@ -16,6 +16,20 @@ export interface PromotionPath {
   readonly phases?: Readonly<Record<string, number>>;
   /** How the phases that depend on configuration were derived (set by the analysis). */
   readonly basis?: readonly string[];
+  /** The standby's database as the repository's manifests define it (found with the path): promoted, or restored. */
+  readonly standbyDatabase?: StandbyDatabase;
+}
+
+/** What decides the database phase of a promotion (src/promotion.ts reads it from `clusters/`). */
+export interface StandbyDatabase {
+  /** `Cluster/<namespace>/<name>` on the standby. */
+  readonly id: string;
+  /** A CloudNativePG replica cluster replaying the primary's archive (promoted in place), else restored from it. */
+  readonly replica: boolean;
+  /** `spec.storage.size` in bytes: the most a restore downloads. */
+  readonly storageBytes?: number;
+  /** Seconds between the primary's scheduled base backups (its ScheduledBackup): the WAL a restore replays. */
+  readonly baseBackupIntervalSeconds?: number;
 }
 
 /** What the cluster promises; ha-check exits 1 when the deployment does not keep a promise. */

@@ -50,21 +50,53 @@ export const S3_REPLICATION_TYPICAL_MINUTES = 15;
 export const CNPG_ARCHIVE_TIMEOUT_MINUTES = 5;
 
 /**
- * Worst-case duration of each phase of promoting a pilot-light standby, in seconds: the upper
- * bounds of the estimate table in docs/runbooks/region-failover.md ("RTO and RPO"), which
- * packages/failover's steps implement (scale-workers … verify-app). `decision` is the person who
- * confirms a regional outage and starts the workflow (region-failover.yml is workflow_dispatch).
- * test/promotion.test.ts reads the runbook and fails when the two disagree.
+ * Worst-case duration of each phase of promoting a pilot-light standby whose database is a
+ * CloudNativePG replica cluster, in seconds: the upper bounds of the estimate table in
+ * docs/runbooks/region-failover.md ("RTO and RPO"), which packages/failover's steps implement in
+ * this order (preflight … open-standby). `decision` is the person who confirms a regional outage
+ * and starts the workflow (region-failover.yml is workflow_dispatch); `open-standby` is the
+ * standby's Route 53 check turning healthy once the promotion points it at the app. The region
+ * analysis replaces the configuration-dependent phases with figures derived from the inputs
+ * (private/promotion-estimate.ts). test/promotion.test.ts reads the runbook and fails when the two
+ * disagree.
  */
 export const PROMOTION_PHASE_SECONDS = {
   decision: 600,
+  preflight: 60,
   'scale-workers': 300,
   'nodes-ready': 60,
-  'restore-database': 900,
+  'promote-database': 120,
   'verify-app': 120,
+  'open-standby': 30,
 } as const;
 
-/** Sum of PROMOTION_PHASE_SECONDS: the promotion estimate `--cluster` reports. */
+/** Sum of PROMOTION_PHASE_SECONDS: the promotion estimate `--cluster` reports before the inputs refine it. */
 export function promotionEstimateSeconds(): number {
   return Object.values(PROMOTION_PHASE_SECONDS).reduce((s, v) => s + v, 0);
 }
+
+const MIB = 1024 * 1024;
+
+/**
+ * The database terms of a promotion. Assumptions, not measurements: replace them with game-day
+ * journals (packages/failover journals every step's duration) and the primary's measured WAL
+ * rate (`pg_stat_wal.wal_bytes` sampled over a busy hour).
+ */
+export const DATABASE_RECOVERY_DEFAULTS = {
+  /** A replica cluster's switch: `spec.replica.enabled: false`, the designated primary promoted and restarted, the Cluster Ready. */
+  replicaSwitchSeconds: 60,
+  /** WAL the primary writes, bytes per second (busy hour). */
+  walBytesPerSecond: 1 * MIB,
+  /** WAL a standby replays, bytes per second (restore from S3 + redo). */
+  walReplayBytesPerSecond: 16 * MIB,
+  /** PostgreSQL's WAL segment size (initdb default; CloudNativePG keeps it). */
+  walSegmentBytes: 16 * MIB,
+  /** A base backup downloaded from the replica bucket into the new volumes, bytes per second. */
+  baseBackupDownloadBytesPerSecond: 100 * MIB,
+  /** Until a scheduled base backup exists, the worst case is a day of WAL since the last one. */
+  baseBackupIntervalSeconds: 86_400,
+  /** CloudNativePG's archive_timeout when the Cluster sets none (5 min). */
+  archiveTimeoutSeconds: 300,
+} as const;
+
+export type DatabaseRecoveryTerms = { -readonly [K in keyof typeof DATABASE_RECOVERY_DEFAULTS]: number };

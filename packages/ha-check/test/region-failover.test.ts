@@ -50,10 +50,18 @@ describe('the region scenario of a primary with full failover', () => {
   });
 
   it('adds detection, promotion and TTL into the regional RTO, and holds it to the objective', () => {
-    // The standby already runs the primary's 2 workers per AZ and no database archives: decision 600 + verify-app 120.
-    expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 720, dnsTtlSeconds: 60, seconds: 810, objectiveSeconds: 2400 });
-    expect(region.promotion?.phases).toEqual({ decision: 600, 'scale-workers': 0, 'nodes-ready': 0, 'restore-database': 0, 'verify-app': 120 });
-    expect(region.promotion?.basis).toEqual(["scale-workers, nodes-ready: 0 s, the standby already runs the primary's minimum (general: 2 → 2 per ASG)", 'restore-database: 0 s, no database archives WAL']);
+    // The standby already runs the primary's 2 workers per AZ and no database archives: decision 600 + preflight 60 +
+    // verify-app 120 + the standby's check turning healthy (3 × 10 s).
+    expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 810, dnsTtlSeconds: 60, seconds: 900, objectiveSeconds: 2400 });
+    expect(region.promotion?.phases).toEqual({ decision: 600, preflight: 60, 'scale-workers': 0, 'nodes-ready': 0, 'promote-database': 0, 'verify-app': 120, 'open-standby': 30 });
+    expect(region.promotion?.basis).toEqual([
+      "scale-workers, nodes-ready: 0 s, the standby already runs the primary's minimum (general: 2 → 2 per ASG)",
+      'promote-database: 0 s, no database archives WAL',
+      "open-standby 30 s: the standby's Route 53 check must pass 3 × 10 s once the promotion points it at the app",
+      'decision 600 s: a person confirms the regional outage and starts the workflow (runbook upper bound)',
+      "preflight 60 s: Route 53 reads, the replica's WAL listing, the promotion marker and the fence (runbook upper bound)",
+      "verify-app 120 s: app start: the apps rolled out (orders-api from 0), HTTP through the standby's NLB, one order written and read back (runbook upper bound)",
+    ]);
     // RPO: the promotion keeps dr's own etcd, so only the S3 replication lag counts (no RTC in the fixture: the typical 15 min).
     expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 15, rpo: { etcdRestored: false, etcdMinutes: undefined, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 15 } });
     expect(region.promotion?.workflow).toBe('.github/workflows/region-failover.yml');
@@ -63,7 +71,7 @@ describe('the region scenario of a primary with full failover', () => {
     const { region: smaller } = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES, { dns: { role: 'SECONDARY' }, workersPerAz: { min: 1, max: 10 } });
     expect(smaller.promotion?.phases).toMatchObject({ 'scale-workers': 300, 'nodes-ready': 60 });
     expect(smaller.promotion?.basis?.[0]).toBe('scale-workers: 3 worker(s) to launch on the standby (general: 1 → 2 per ASG) within the ASGs\' 300 s bootstrap budget (health_check_grace_period)');
-    expect(smaller.rto.promotionSeconds).toBe(600 + 300 + 60 + 120);
+    expect(smaller.rto.promotionSeconds).toBe(600 + 60 + 300 + 60 + 120 + 30);
   });
 
   it('finds a standby whose ASG maximum is below the size the promotion sets', () => {

@@ -60,7 +60,7 @@ describe('derived names', () => {
   });
 
   it('carries the regional RTO only where it is declared', () => {
-    expect(platform.cluster('production').objectives.regionRtoSeconds).toBe(2400);
+    expect(platform.cluster('production').objectives.regionRtoSeconds).toBe(600);
     expect(platform.cluster('dr').objectives.regionRtoSeconds).toBeUndefined();
     expect(platform.cluster('staging').objectives.regionRtoSeconds).toBeUndefined();
   });

@@ -154,7 +154,9 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     problems.push(`${g.asg} cannot reach ${g.target} nodes`);
     add('region.standby-capacity-short', g.asg, `the promotion sizes ${g.asg} to ${g.target} node(s) (the primary's minimum for its pool) but its max_size is ${g.maxSize}: the promotion stops there`, { target: g.target });
   }
-  const promotion = derivePromotion(objectives.promotion, model, scaleUp);
+  // The standby's own check turns healthy only after `failure_threshold` passes once the promotion points it at the app.
+  const standbyCheck = model.standby ? appRecord(model.standby, objectives.standbyCluster)?.healthCheck : undefined;
+  const promotion = derivePromotion(objectives.promotion, model, scaleUp, standbyCheck ? { intervalSeconds: standbyCheck.requestIntervalSeconds, failureThreshold: standbyCheck.failureThreshold } : undefined);
   if (paired && !promotion) {
     problems.push('no promotion path');
     add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation');
@@ -168,7 +170,8 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const rtoSeconds = complete ? detectionSeconds + promotionSeconds + dnsTtlSeconds : null;
   if (rtoSeconds !== null && objectives.regionRtoSeconds !== undefined && rtoSeconds > objectives.regionRtoSeconds) {
     problems.push(`regional RTO ≈ ${rtoSeconds} s > ${objectives.regionRtoSeconds} s`);
-    add('region.rto-exceeded', region, `regional recovery ≈ ${rtoSeconds} s (DNS detection ${detectionSeconds} s + promotion ${promotionSeconds} s + TTL ${dnsTtlSeconds} s), above the regional RTO of ${objectives.regionRtoSeconds} s`);
+    const phases = promotion?.phases ? ` = ${Object.entries(promotion.phases).map(([k, v]) => `${k} ${v}`).join(' + ')}` : '';
+    add('region.rto-exceeded', region, `regional recovery ≈ ${rtoSeconds} s (DNS detection ${detectionSeconds} s + promotion ${promotionSeconds} s${phases} + TTL ${dnsTtlSeconds} s), above the regional RTO of ${objectives.regionRtoSeconds} s`);
   } else if (rtoSeconds !== null && objectives.regionRtoSeconds === undefined && objectives.tolerateRegionLoss) {
     add('region.rto-undeclared', region, `regional recovery ≈ ${rtoSeconds} s is not checked: no regional RTO objective (appRtoSeconds is per AZ)`);
   }

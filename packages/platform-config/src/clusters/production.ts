@@ -25,8 +25,10 @@ export const production: ClusterDefinitionInput = {
   nat: 'per-az',
   backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-northeast-1' },
   gitops: { branch: 'main', intervalMinutes: 5 },
-  // regionRtoSeconds: 40 min covers detection (≤ 90 s), the promotion's worst case (33 min,
-  // docs/runbooks/region-failover.md) and the 60 s alias TTL, with a little room.
-  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 2400, regionRpoSeconds: 960 },
+  // regionRtoSeconds: 10 min, issue #19's target. NOT met today: ha-check derives ≈ 1324 s from the
+  // configured terms (detection 30 + decision 600 + preflight 60 + scale-workers 300 + nodes-ready 60
+  // + promote-database 64 + verify-app 120 + open-standby 30 + TTL 60): a person's decision and the
+  // worker scale-up before the database promotion alone exceed it (docs/ha-check.md "Regional RTO model").
+  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 600, regionRpoSeconds: 960 },
   failover: { standbyCluster: 'dr' },
 };
