@@ -46,8 +46,15 @@ describe('database replication alerts', () => {
     expect(monitor.spec.podMetricsEndpoints[0]).toMatchObject({ port: 'metrics', relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_label_cnpg_io_cluster'], targetLabel: 'cnpg_cluster' }] });
     const cron = objects('production').find((o) => o.kind === 'CronJob');
     expect(cron.spec.schedule).toBe('* * * * *');
-    expect(cron.spec.jobTemplate.spec.template.spec.containers[0].env).toEqual([{ name: 'DATABASE_URI', valueFrom: { secretKeyRef: { name: 'orders-app', key: 'uri' } } }]);
-    expect(cron.spec.jobTemplate.spec.template.spec.containers[0].command.at(-1)).toMatch(/ON CONFLICT \(id\) DO UPDATE SET at = excluded\.at$/);
+    const pod = cron.spec.jobTemplate.spec.template.spec;
+    // The app owner's connection string from CloudNativePG's Secret, mounted (never in the environment).
+    expect(pod.volumes).toEqual([{ name: 'database', secret: { secretName: 'orders-app', items: [{ key: 'uri', path: 'uri' }] } }]);
+    expect(pod.containers[0].command).toEqual([
+      'sh',
+      '-c',
+      'exec psql "$(cat /etc/database/uri)" --no-psqlrc -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS replication_heartbeat (id int PRIMARY KEY, at timestamptz NOT NULL); INSERT INTO replication_heartbeat VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET at = excluded.at"',
+    ]);
+    expect(pod.containers[0].env).toBeUndefined();
     // A replica cluster is read-only and has no orders-app Secret; staging has no standby to feed.
     expect(objects('dr').some((o) => o.kind === 'CronJob')).toBe(false);
     expect(objects('staging').some((o) => o.kind === 'CronJob')).toBe(false);

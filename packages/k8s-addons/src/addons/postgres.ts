@@ -202,6 +202,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    */
   private heartbeat(chart: Chart, props: PostgresProps): void {
     const sql = `CREATE TABLE IF NOT EXISTS ${HEARTBEAT_TABLE} (id int PRIMARY KEY, at timestamptz NOT NULL); INSERT INTO ${HEARTBEAT_TABLE} VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET at = excluded.at`;
+    // The connection string is read from the mounted Secret, never put in the environment.
+    const secretDir = '/etc/database';
     new kplus.k8s.KubeCronJob(chart, 'Heartbeat', {
       metadata: { name: `${props.name}-heartbeat`, namespace: props.namespace },
       spec: {
@@ -218,14 +220,20 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
             template: {
               spec: {
                 restartPolicy: 'Never',
-                securityContext: { runAsNonRoot: true, runAsUser: 26, seccompProfile: { type: 'RuntimeDefault' } },
+                automountServiceAccountToken: false,
+                securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+                volumes: [{ name: 'database', secret: { secretName: `${props.name}-app`, items: [{ key: 'uri', path: 'uri' }] } }],
                 containers: [
                   {
                     name: 'heartbeat',
                     image: props.imageName,
-                    command: ['psql', '$(DATABASE_URI)', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-                    env: [{ name: 'DATABASE_URI', valueFrom: { secretKeyRef: { name: `${props.name}-app`, key: 'uri' } } }],
-                    resources: { requests: { cpu: kplus.k8s.Quantity.fromString('10m'), memory: kplus.k8s.Quantity.fromString('32Mi') }, limits: { memory: kplus.k8s.Quantity.fromString('64Mi') } },
+                    imagePullPolicy: 'Always',
+                    command: ['sh', '-c', `exec psql "$(cat ${secretDir}/uri)" --no-psqlrc -v ON_ERROR_STOP=1 -c "${sql}"`],
+                    volumeMounts: [{ name: 'database', mountPath: secretDir, readOnly: true }],
+                    resources: {
+                      requests: { cpu: kplus.k8s.Quantity.fromString('10m'), memory: kplus.k8s.Quantity.fromString('32Mi') },
+                      limits: { cpu: kplus.k8s.Quantity.fromString('100m'), memory: kplus.k8s.Quantity.fromString('64Mi') },
+                    },
                     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
                   },
                 ],
@@ -236,6 +244,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
       },
     });
   }
+
 
   /**
    * How the database comes to be. A primary (or a cluster in no pair) starts empty (`initdb`,
