@@ -101,7 +101,29 @@ describe('workflows', () => {
       'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
       'pull-request.yml unaffected-comments pull-requests:write',
+      'region-failover.yml deploy-ref contents:write',
     ]);
+  });
+
+  it('move the promoted or failed-back cluster\'s deploy ref after the failover tool succeeded, from a job that holds no AWS role', () => {
+    const wf = workflow('region-failover.yml');
+    const failover = wf.jobs.failover!;
+    const deploy = wf.jobs['deploy-ref']!;
+    // The tool's job cannot push; the pushing job assumes nothing.
+    expect(failover.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(deploy.permissions).toEqual({ contents: 'write' });
+    expect(deploy.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    // Only after the tool succeeded (needs without always()), never for fence or a dry run, only from the default branch.
+    expect(deploy.needs).toBe('failover');
+    expect(deploy.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+    expect(deploy.if).toContain("inputs.action != 'fence'");
+    expect(deploy.if).toContain('!inputs.dry_run');
+    expect(deploy.if).toContain('github.ref_name == github.event.repository.default_branch');
+    // The target: the standby for promote (--standby <cluster>), the primary for fail-back (--primary <cluster>): the input cluster either way.
+    const move = deploy.steps!.find((s) => s.run?.includes('pipeline:deploy-refs'))!;
+    expect(move.run).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --cluster "${CLUSTER}"');
+    expect(move.env).toEqual({ CLUSTER: '${{ inputs.cluster }}' });
+    expect(runs(failover)).toMatch(/if \[ "\$ACTION" = promote \]; then args=\(promote --standby "\$CLUSTER"\); else args=\("\$ACTION" --primary "\$CLUSTER"\); fi/);
   });
 
   it('reject a permission no step needs (the check above can fail)', () => {
