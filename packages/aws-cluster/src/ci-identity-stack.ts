@@ -49,8 +49,8 @@ export class CiIdentityStack extends TerraformStack {
     new AwsProvider(this, 'aws', { region: settings.state.region, defaultTags: [{ tags: { Stack: names.ciIdentityStack, ManagedBy: 'terraform' } }] });
     // The account id comes from the OIDC provider's ARN the roles construct creates (accountIdOf):
     // resolved at synth, after the construct exists.
-    let account: string | undefined;
-    const accountId = Lazy.stringValue({ produce: () => account });
+    const account: { id?: string } = {};
+    const accountId = Lazy.stringValue({ produce: () => account.id });
     const roles = new GithubCiRoles(this, 'github', {
       repository: `${settings.github.owner}/${settings.github.repository}`,
       planRoleName: names.ciPlanRole,
@@ -62,7 +62,7 @@ export class CiIdentityStack extends TerraformStack {
       secrets: secretLocations(props.platform),
       fenceParameters: fenceParameters(props.platform, accountId),
     });
-    account = accountIdOf(this, roles.oidcProviderArn);
+    account.id = accountIdOf(this, roles.oidcProviderArn);
     // The merge's plan job seals with the drift role (a push to main presents its subject); the apply role opens.
     new PlanArtifactKey(this, 'plan-artifact-key', {
       aliasName: planArtifactKeyAlias(settings),
