@@ -451,7 +451,8 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     // a fence sharing the promotion's group could cancel a queued promotion.
     const groups = [fenceWorkflow.concurrency, ...Object.values(fenceWorkflow.jobs).map((j) => j.concurrency)].filter(Boolean).map((c) => (c as { group: string }).group);
     expect(groups).toEqual([fenceJob.concurrency?.group]);
-    expect(fenceJob.concurrency).toEqual({ group: 'region-failover-fence', 'cancel-in-progress': false });
+    // One group per matrix leg (cluster): a shared group would cancel the older pending leg.
+    expect(fenceJob.concurrency).toEqual({ group: 'region-failover-fence-${{ matrix.cluster }}', 'cancel-in-progress': false });
     expect(failover.concurrency?.group).toBe('region-failover');
     expect(groups).not.toContain(failover.concurrency?.group);
     // It skips while a promotion or fail-back is queued or running (they fence themselves).
