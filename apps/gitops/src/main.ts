@@ -1,10 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { defaultAddOns, synthClusterTree, type AddOn } from '@platform/k8s-addons';
+import { defaultAddOns, FluxNotifications, synthClusterTree, type AddOn } from '@platform/k8s-addons';
 import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { replaceDirectoryAtomically, runCli } from '@platform/synth-kit';
 
 export const CLUSTERS_DIR = join(__dirname, '..', '..', '..', 'clusters');
+
+/**
+ * What every cluster runs: the default add-ons and Flux's feedback (commit statuses on GitHub,
+ * failed reconciliations to Alertmanager).
+ */
+export function platformAddOns(): AddOn[] {
+  return [...defaultAddOns(), new FluxNotifications()];
+}
 
 /**
  * Writes `clusters/<cluster>/**` for every cluster of the platform. Every tree is built in
@@ -14,7 +22,7 @@ export const CLUSTERS_DIR = join(__dirname, '..', '..', '..', 'clusters');
 export async function synthClusters(
   outdir: string = CLUSTERS_DIR,
   platform: Platform = defaultPlatform(),
-  addOns: readonly AddOn[] = defaultAddOns(),
+  addOns: readonly AddOn[] = platformAddOns(),
 ): Promise<void> {
   const trees = platform.clusters.map((cluster) => ({ cluster: cluster.name, tree: synthClusterTree(platform, cluster.name, addOns) }));
   await replaceDirectoryAtomically(outdir, (staging) => {

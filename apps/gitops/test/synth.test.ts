@@ -34,6 +34,13 @@ function objectsOf(dir: string): K8sObject[] {
 }
 
 describe('synthClusters', () => {
+  it('renders Flux notifications for every cluster: the infra-configs layer applies a commit-status and an Alertmanager Provider with their Alerts', () => {
+    for (const cluster of defaultPlatform().clusters.map((c) => c.name)) {
+      const objects = objectsOf(join(first, 'clusters', cluster, 'infrastructure', 'configs')).filter((o) => o.apiVersion === 'notification.toolkit.fluxcd.io/v1beta3');
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), cluster).toEqual(['Alert/commit-status', 'Alert/reconcile-failures', 'Provider/alertmanager', 'Provider/github-commit-status']);
+    }
+  });
+
   it('is deterministic and equals the committed clusters/', async () => {
     const second = mkdtempSync(join(tmpdir(), 'gitops-b-'));
     await synthClusters(join(second, 'clusters'));

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPlatform, ssmParameterArn } from '@platform/platform-config';
+import { defaultPlatform, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ssmParameterArn } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthInfra } from '../src/main';
 import { awsManagedKeyPolicy, defaultKeyPolicy, evaluate, MANAGED_POLICIES, READ_VERBS, sameAccountDecision, statementApplies, wildcard, type Decision, type Json, type Request, type Statement } from './iam-model';
@@ -34,6 +34,8 @@ const PR_AUTHOR_SUBJECTS = [
 ];
 /** Subjects only reviewed code presents: the protected main branch and the protected apply environment. */
 const PROTECTED_SUBJECTS = [`repo:${repo}:ref:refs/heads/${settings.github.mainBranch}`, `repo:${repo}:environment:${settings.github.applyEnvironment}`];
+/** The scheduled fence's environment: no reviewers, but deployable from main only. */
+const FENCE_SUBJECT = `repo:${repo}:environment:${names.ciFenceEnvironment}`;
 
 type Stacks = Record<string, Json>;
 
@@ -277,6 +279,9 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
     // Reviewed code only: main (drift) and the protected environment (apply).
     expect(roles.filter((r) => admits(stacks, r, PROTECTED_SUBJECTS[0])).map((r) => r.name)).toEqual([names.ciDriftRole]);
     expect(roles.filter((r) => admits(stacks, r, PROTECTED_SUBJECTS[1])).map((r) => r.name)).toEqual([names.ciApplyRole]);
+    // The fence's own environment reaches the fence role only, and no other subject reaches it.
+    expect(roles.filter((r) => admits(stacks, r, FENCE_SUBJECT)).map((r) => r.name)).toEqual([names.ciFenceRole]);
+    for (const subject of [...PR_AUTHOR_SUBJECTS, ...PROTECTED_SUBJECTS]) expect(admits(stacks, role(names.ciFenceRole), subject), subject).toBe(false);
   });
 
   it('gives no role a pull request can assume, nor the drift role, any secret: join material, SecureStrings, keys, backups', () => {
@@ -329,6 +334,66 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
         expect(evaluate(role(name).identity, { action, resource }), `${name} ${action}`).toBe('allow');
       }
     }
+  });
+
+  /** The plan key of the ci-identity stack, found by platform-config's alias, with its key policy. */
+  function planKey(): { arn: string; policy: { statements: Statement[]; kind: 'kms' } } {
+    const stack = stacks[names.ciIdentityStack];
+    const alias = Object.values(stack.resource.aws_kms_alias as Record<string, Json>).find((a) => a.name === planArtifactKeyAlias(settings))!;
+    const id = /^\$\{aws_kms_key\.([^.}]+)\.key_id\}$/.exec(alias.target_key_id)![1]!;
+    return { arn: keyArnOf(stack, id), policy: { statements: statementsOf(stack.resource.aws_kms_key[id].policy, resolver(stack)), kind: 'kms' } };
+  }
+  /** The two uses of the plan key, with and without the context the pipeline sends (plan-artifact.ts). */
+  function planKeyProbes(): Probe[] {
+    const key = planKey();
+    const context = { [`kms:EncryptionContext:${PLAN_ARTIFACT_KEY_CONTEXT.key}`]: PLAN_ARTIFACT_KEY_CONTEXT.value, 'kms:CallerAccount': ACCOUNT };
+    return ['kms:GenerateDataKey', 'kms:Decrypt'].flatMap((action) => [
+      { what: `${action} plan key`, request: { action, resource: key.arn, context }, resourcePolicy: key.policy },
+      { what: `${action} plan key without the context`, request: { action, resource: key.arn, context: { 'kms:CallerAccount': ACCOUNT } }, resourcePolicy: key.policy },
+    ]);
+  }
+
+  it('lets only the drift role seal approved plans and only the apply role open them; no role a pull request can assume does either', () => {
+    const prReachable = roles.filter((r) => PR_AUTHOR_SUBJECTS.some((subject) => admits(stacks, r, subject)));
+    expect(prReachable.length).toBeGreaterThan(0);
+    for (const r of prReachable) expect(granted(r, planKeyProbes()), r.name).toEqual([]);
+    expect(granted(role(names.ciDriftRole), planKeyProbes())).toEqual(['kms:GenerateDataKey plan key']);
+    expect(granted(role(names.ciApplyRole), planKeyProbes())).toEqual(['kms:Decrypt plan key']);
+    expect(granted(role(names.ciFenceRole), planKeyProbes())).toEqual([]);
+    // Would fail if a pull request reached a role that may open plans: the apply role's grant
+    // under the plan role's trust is judged like any PR-assumable role, and is caught.
+    const misTrusted: Role = { ...role(names.ciApplyRole), trust: role(names.ciPlanRole).trust };
+    expect(PR_AUTHOR_SUBJECTS.some((subject) => admits(stacks, misTrusted, subject))).toBe(true);
+    expect(granted(misTrusted, planKeyProbes())).toContain('kms:Decrypt plan key');
+    // And the key policy is what keeps AdministratorAccess out: under KMS's default policy
+    // (the account root delegates to IAM) the apply role could also seal.
+    const delegated = planKeyProbes().map((p) => ({ ...p, resourcePolicy: { statements: defaultKeyPolicy(ACCOUNT), kind: 'kms' as const } }));
+    expect(granted(role(names.ciApplyRole), delegated)).toContain('kms:GenerateDataKey plan key');
+  });
+
+  it('lets the fence role read the promoted markers and the failover kubeconfigs, and nothing else: no other secret, no write', () => {
+    const fence = role(names.ciFenceRole);
+    const kubeconfigReads = ['production', 'dr'].flatMap((cluster) => {
+      const arn = ssmParameterArn(platform.namesOf(cluster).ssm.ciKubeconfig, platform.cluster(cluster).region, ACCOUNT);
+      return [`ssm:GetParameter ${arn}`, `kms:Decrypt of ${arn} through SSM`];
+    });
+    expect(granted(fence, secrets).sort()).toEqual(kubeconfigReads.sort());
+    const dr = platform.cluster('dr');
+    const marker = ssmParameterArn(platform.namesOf('dr').ssm.promotedMarker, dr.region, ACCOUNT);
+    expect(evaluate(fence.identity, { action: 'ssm:GetParameter', resource: marker })).toBe('allow');
+    expect(granted(fence, writeProbes())).toEqual([]);
+    for (const [action, resource] of [
+      ['ssm:PutParameter', marker],
+      ['ssm:DeleteParameter', marker],
+      ['ssm:GetParameter', ssmParameterArn(platform.namesOf('staging').ssm.ciKubeconfig, platform.cluster('staging').region, ACCOUNT)],
+      ['ssm:GetParameter', ssmParameterArn(platform.namesOf('production').ssm.joinToken, platform.cluster('production').region, ACCOUNT)],
+      ['s3:GetObject', `arn:aws:s3:::${names.stateBucket}/any`],
+      ['ec2:DescribeInstances', '*'],
+    ] as const) {
+      expect(evaluate(fence.identity, { action, resource }), `${action} ${resource}`).toBe('implicit-deny');
+    }
+    const allowed = fence.identity.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action ?? []].flat());
+    expect(allowed.sort()).toEqual(['kms:Decrypt', 'ssm:GetParameter']);
   });
 
   it('would have failed before: the previous plan role decrypted every cluster\'s join material through SSM', () => {

@@ -1,8 +1,11 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CI_IDENTITY_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { CI_IDENTITY_STACK_OUTPUTS, failoverRole, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ssmParameterArn, type Platform } from '@platform/platform-config';
+import { Lazy, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { FenceParameter } from './ci-identity/fence-policy';
 import { GithubCiRoles } from './ci-identity/github-ci-roles';
+import { PlanArtifactKey } from './ci-identity/plan-artifact-key';
+import { accountIdOf } from './private/arn';
 import { StateBackend } from './state-backend';
 
 export interface CiIdentityStackProps {
@@ -20,25 +23,58 @@ export function secretLocations(platform: Platform): { parameterPaths: string[];
   };
 }
 
-/** The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift and apply roles. */
+/**
+ * What the fence reads (ci-identity/fence-policy.ts), per failover pair: the standby's promoted
+ * marker and both clusters' failover kubeconfigs, each in its cluster's region.
+ */
+export function fenceParameters(platform: Platform, account: string): FenceParameter[] {
+  return platform.clusters.flatMap((cluster) => {
+    const pair = failoverRole(platform.clusters, cluster);
+    if (pair?.role !== 'primary') return [];
+    const { primary, standby } = pair;
+    const at = (c: typeof primary, name: string, secure: boolean): FenceParameter => ({ arn: ssmParameterArn(name, c.region, account), region: c.region, secure });
+    return [at(standby, platform.namesOf(standby).ssm.promotedMarker, false), at(primary, platform.namesOf(primary).ssm.ciKubeconfig, true), at(standby, platform.namesOf(standby).ssm.ciKubeconfig, true)];
+  });
+}
+
+/**
+ * The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift, apply
+ * and fence roles, and the key that seals approved plans.
+ */
 export class CiIdentityStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: CiIdentityStackProps) {
     super(scope, id);
     const { settings, names } = props.platform;
     (props.backend ?? StateBackend.s3({ bucket: names.stateBucket, key: names.stateKey(names.ciIdentityStack), region: settings.state.region })).bind(this);
     new AwsProvider(this, 'aws', { region: settings.state.region, defaultTags: [{ tags: { Stack: names.ciIdentityStack, ManagedBy: 'terraform' } }] });
+    // The account id comes from the OIDC provider's ARN the roles construct creates (accountIdOf):
+    // resolved at synth, after the construct exists.
+    const account: { id?: string } = {};
+    const accountId = Lazy.stringValue({ produce: () => account.id });
     const roles = new GithubCiRoles(this, 'github', {
       repository: `${settings.github.owner}/${settings.github.repository}`,
       planRoleName: names.ciPlanRole,
       applyRoleName: names.ciApplyRole,
       driftRoleName: names.ciDriftRole,
+      fenceRoleName: names.ciFenceRole,
       subjects: names.ciSubjects,
       stateBucket: names.stateBucket,
       secrets: secretLocations(props.platform),
+      fenceParameters: fenceParameters(props.platform, accountId),
+    });
+    account.id = accountIdOf(this, roles.oidcProviderArn);
+    // The merge's plan job seals with the drift role (a push to main presents its subject); the apply role opens.
+    new PlanArtifactKey(this, 'plan-artifact-key', {
+      aliasName: planArtifactKeyAlias(settings),
+      accountId,
+      sealerRoleArn: roles.driftRoleArn,
+      openerRoleArn: roles.applyRoleArn,
+      context: PLAN_ARTIFACT_KEY_CONTEXT,
     });
     new TerraformOutput(this, 'oidc_provider_arn', { value: roles.oidcProviderArn, description: 'GitHub Actions OIDC provider' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.planRoleArn, { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.driftRoleArn, { value: roles.driftRoleArn, description: 'Role for scheduled drift detection on the main branch' });
+    new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn, { value: roles.fenceRoleArn, description: 'Role of the scheduled region-failover fence (its own environment)' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.applyRoleArn, { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
   }
 }

@@ -1,6 +1,8 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { CiIdentityStack, GithubCiRoles, secretLocations, StateBackend } from '../src';
+import { fenceParameters } from '../src/ci-identity-stack';
+import { PLAN_KEY_ADMIN_ACTIONS, PlanArtifactKey } from '../src/ci-identity/plan-artifact-key';
 import { bareStack, platform, Synth, synthStack, type Attributes } from './support';
 
 describe('CiIdentityStack', () => {
@@ -50,15 +52,15 @@ describe('CiIdentityStack', () => {
     const attached = synth.values('aws_iam_role_policy_attachment').map((a) => a.policy_arn).sort();
     expect(attached).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess']);
     const inline = synth.values('aws_iam_role_policy');
-    expect(inline).toHaveLength(2);
-    for (const policy of inline) {
+    expect(inline.map((p) => p.name).sort()).toEqual(['region-failover-fence', 'terraform-plan', 'terraform-plan']);
+    for (const policy of inline.filter((p) => p.name === 'terraform-plan')) {
       const allows = Synth.policy(policy.policy).Statement.filter((s: Attributes) => s.Effect === 'Allow');
       expect(allows.flatMap((s: Attributes) => [s.Action].flat() as string[]), policy.name).toEqual(['s3:ListBucket', 's3:GetObject']);
     }
   });
 
   it('denies plan and drift every decrypt but S3\'s (the state object) and every read of the clusters\' secrets', () => {
-    const inline = synth.values('aws_iam_role_policy');
+    const inline = synth.values('aws_iam_role_policy').filter((p) => p.name === 'terraform-plan');
     const { parameterPaths, buckets } = secretLocations(shipped);
     expect(parameterPaths).toEqual(shipped.clusters.map((c) => shipped.namesOf(c).ssmPrefix));
     expect(buckets).toContain(shipped.namesOf('production').etcdBackupReplicaBucket);
@@ -73,7 +75,7 @@ describe('CiIdentityStack', () => {
 
   it('stores its state under its own key with native locking', () => {
     expect(synth.json.terraform.backend.s3).toEqual({ bucket: 'hakube-terraform-state', key: 'ci-identity/terraform.tfstate', region: 'ap-northeast-2', encrypt: true, use_lockfile: true });
-    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
+    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'fence_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
   });
 
   it('keeps state in the working directory with StateBackend.local()', () => {
@@ -81,11 +83,63 @@ describe('CiIdentityStack', () => {
     expect(local.json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
   });
 
+  it('trusts the fence role for its own environment only, and lets it read only the markers and failover kubeconfigs', () => {
+    expect(trust('hakube-github-fence').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual(['repo:hakube-platform/ha-kube-platform:environment:region-failover-fence']);
+    expect(trust('hakube-github-fence').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual(shipped.names.ciSubjects.fence);
+    expect(role('hakube-github-fence').max_session_duration).toBe(3600);
+    expect(synth.values('aws_iam_role_policy_attachment').filter((a) => a.role.includes('fence-role'))).toEqual([]);
+    const policy = Synth.policy((synth.values('aws_iam_role_policy').find((p) => p.name === 'region-failover-fence') as Attributes).policy);
+    const dr = shipped.cluster('dr');
+    const production = shipped.cluster('production');
+    const arn = (c: typeof dr, name: string) => `arn:aws:ssm:${c.region}:\${local.account_id}:parameter${name}`;
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 'ReadMarkersAndKubeconfigs',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: [arn(dr, shipped.namesOf('dr').ssm.promotedMarker), arn(production, shipped.namesOf('production').ssm.ciKubeconfig), arn(dr, shipped.namesOf('dr').ssm.ciKubeconfig)],
+      },
+      {
+        Sid: 'DecryptKubeconfigsThroughSsm',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: [`arn:aws:kms:${production.region}:\${local.account_id}:key/*`, `arn:aws:kms:${dr.region}:\${local.account_id}:key/*`],
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': [`ssm.${production.region}.amazonaws.com`, `ssm.${dr.region}.amazonaws.com`],
+            'kms:EncryptionContext:PARAMETER_ARN': [arn(production, shipped.namesOf('production').ssm.ciKubeconfig), arn(dr, shipped.namesOf('dr').ssm.ciKubeconfig)],
+          },
+        },
+      },
+    ]);
+    // Only clusters in a failover pair: staging has none.
+    expect(fenceParameters(shipped, '1').map((p) => p.arn).join(' ')).not.toContain('/staging/');
+  });
+
+  it('creates the plan key: rotated, under platform-config\'s alias, the drift role only seals, the apply role only opens, both bound to purpose=terraform-plan', () => {
+    const [key] = synth.values('aws_kms_key');
+    expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 7 });
+    expect(synth.values('aws_kms_alias').map((a) => a.name)).toEqual(['alias/hakube-terraform-plans']);
+    const statements = Synth.policy(key!.policy).Statement;
+    const condition = { StringEquals: { 'kms:EncryptionContext:purpose': 'terraform-plan' } };
+    expect(statements).toEqual([
+      { Sid: 'AccountAdministersOnly', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::${local.account_id}:root' }, Action: [...PLAN_KEY_ADMIN_ACTIONS], Resource: '*' },
+      { Sid: 'MergePlanSealsOnly', Effect: 'Allow', Principal: { AWS: expect.stringMatching(/^\$\{aws_iam_role\..*drift-role.*\.arn\}$/) }, Action: 'kms:GenerateDataKey', Resource: '*', Condition: condition },
+      { Sid: 'ApplyOpensOnly', Effect: 'Allow', Principal: { AWS: expect.stringMatching(/^\$\{aws_iam_role\..*apply-role.*\.arn\}$/) }, Action: 'kms:Decrypt', Resource: '*', Condition: condition },
+    ]);
+    // The account's administration never covers a use of the key (nor a grant that would).
+    for (const use of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:*']) {
+      expect(PLAN_KEY_ADMIN_ACTIONS.some((a) => new RegExp(`^${a.replace('*', '.*')}$`).test(use)), use).toBe(false);
+    }
+  });
+
   describe('validation', () => {
-    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', stateBucket: 'b', secrets: { parameterPaths: ['/org/a'], buckets: ['org-a-backups'] } };
-    const subjects = { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'] };
+    const fenceParameters = [{ arn: 'arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/dr/failover/promoted', region: 'ap-northeast-1', secure: false }];
+    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', fenceRoleName: 'f', stateBucket: 'b', secrets: { parameterPaths: ['/org/a'], buckets: ['org-a-backups'] }, fenceParameters };
+    const fence = ['repo:o/r:environment:region-failover-fence'];
+    const subjects = { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'], fence };
     const drift = ['repo:o/r:ref:refs/heads/main'];
-    const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply, drift } });
+    const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply, drift, fence } });
     it('rejects no subject', () => {
       expect(build([])).toThrow('GithubCiRoles: props.subjects.plan = []; expected at least one OIDC subject');
     });
@@ -104,14 +158,35 @@ describe('CiIdentityStack', () => {
       expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, secrets: { parameterPaths: ['/org/a'], buckets: ['org-*'] } })).toThrow('GithubCiRoles: props.secrets.buckets[0] = "org-*"; expected an S3 bucket name (no wildcards)');
     });
     it('rejects a drift role with no subject', () => {
-      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: [] } })).toThrow(
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: [], fence } })).toThrow(
         'GithubCiRoles: props.subjects.drift = []; expected at least one OIDC subject',
       );
     });
     it('rejects a session IAM does not allow', () => {
-      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift }, sessionSeconds: { apply: 50000 } })).toThrow(
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift, fence }, sessionSeconds: { apply: 50000 } })).toThrow(
         'GithubCiRoles: props.sessionSeconds.apply = 50000; expected a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)',
       );
+    });
+    it('rejects a fence role with no subject, no parameter, or a parameter ARN with a wildcard or in another region', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { ...subjects, fence: [] } })).toThrow('GithubCiRoles: props.subjects.fence = []; expected at least one OIDC subject');
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, fenceParameters: [] })).toThrow("GithubCiRoles: props.fenceParameters = []; expected at least one SSM parameter (a failover pair's marker and kubeconfigs)");
+      const wild = { ...fenceParameters[0]!, arn: 'arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/*' };
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, fenceParameters: [wild] })).toThrow(
+        'GithubCiRoles: props.fenceParameters[0].arn = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/*"; expected an exact SSM parameter ARN in ap-northeast-1 (no wildcards)',
+      );
+      const elsewhere = { ...fenceParameters[0]!, region: 'ap-northeast-2' };
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, fenceParameters: [elsewhere] })).toThrow(
+        'GithubCiRoles: props.fenceParameters[0].arn = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/dr/failover/promoted"; expected an exact SSM parameter ARN in ap-northeast-2 (no wildcards)',
+      );
+    });
+    it('rejects a plan key that is not a customer alias, a sealer that also opens, or an empty context', () => {
+      const key = { aliasName: 'alias/o-terraform-plans', accountId: '123456789012', sealerRoleArn: 'arn:aws:iam::123456789012:role/d', openerRoleArn: 'arn:aws:iam::123456789012:role/a', context: { key: 'purpose', value: 'terraform-plan' } };
+      expect(() => new PlanArtifactKey(bareStack(), 'k', { ...key, aliasName: 'alias/aws/plans' })).toThrow('PlanArtifactKey: props.aliasName = "alias/aws/plans"; expected a name starting with "alias/" (not "alias/aws/")');
+      expect(() => new PlanArtifactKey(bareStack(), 'k', { ...key, openerRoleArn: key.sealerRoleArn })).toThrow(
+        'PlanArtifactKey: props.openerRoleArn = "arn:aws:iam::123456789012:role/d"; expected a role other than the sealer (no role may both seal and open)',
+      );
+      expect(() => new PlanArtifactKey(bareStack(), 'k', { ...key, context: { key: 'purpose', value: '' } })).toThrow('PlanArtifactKey: props.context = {"key":"purpose","value":""}; expected a non-empty encryption-context key and value');
+      expect(() => new PlanArtifactKey(bareStack(), 'k', { ...key, deletionWindowInDays: 3 })).toThrow('PlanArtifactKey: props.deletionWindowInDays = 3; expected 7 to 30 days');
     });
     it('rejects another repository\'s subject', () => {
       expect(build(['repo:o/r:pull_request'], ['repo:o/other:ref:refs/heads/main'])).toThrow('GithubCiRoles: props.subjects.apply[0] = "repo:o/other:ref:refs/heads/main"; expected an exact subject of repo:o/r (no wildcards)');

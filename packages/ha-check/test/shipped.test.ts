@@ -153,7 +153,7 @@ describe('shipped clusters', () => {
   it('the ci-identity stack given as a cluster is bad input: there is no cluster in it', async () => {
     const { code, stderr } = await runCli(['--terraform', join(stacks, 'ci-identity'), '--manifests', join(root, 'clusters', 'production')]);
     expect(code).toBe(2);
-    expect(stderr).toBe('ha-check: ci-identity: no cluster in this Terraform (no aws_subnet or aws_autoscaling_group; it has aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment); pass a cluster stack (apps/infra/cdktf.out/stacks/<name>-cluster) or --cluster <name>\n');
+    expect(stderr).toBe('ha-check: ci-identity: no cluster in this Terraform (no aws_subnet or aws_autoscaling_group; it has aws_iam_openid_connect_provider, aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment, aws_kms_alias, aws_kms_key); pass a cluster stack (apps/infra/cdktf.out/stacks/<name>-cluster) or --cluster <name>\n');
   });
 
   it('the CI identity stack: the pull-request plan role reads state (which holds no secret) and nothing else sensitive', async () => {

@@ -27,3 +27,5 @@ export * from './addons/postgres-alerts';
 export * from './addons/sample-web';
 export type { ClusterTree } from './private/render';
 export type { DeepPartial } from './private/merge';
+export * from './flux/notification';
+export * from './flux/flux-notifications';

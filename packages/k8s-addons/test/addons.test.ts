@@ -233,6 +233,7 @@ describe('monitoring scrapes and Alertmanager', () => {
       { receiver: 'null', matchers: ['alertname =~ "Watchdog|InfoInhibitor"'] },
       { receiver: 'critical', matchers: ['severity = "critical"'], repeat_interval: '1h' },
       { receiver: 'warning', matchers: ['severity = "warning"'], repeat_interval: '4h' },
+      { receiver: 'warning', matchers: ['severity = "error"'], repeat_interval: '4h' },
     ]);
     expect(receivers.map((r: { name: string }) => r.name)).toEqual(['null', 'critical', 'warning']);
     expect(inhibit_rules).toEqual([{ source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: ['cluster', 'alertname', 'namespace'] }]);

@@ -10,12 +10,13 @@ const platform = defaultPlatform();
 const ROOT = join(__dirname, '..', '..', '..');
 
 describe('roleVariables', () => {
-  it('derives the state region and the three role ARNs from platform-config and the account id', () => {
+  it('derives the state region and the four role ARNs from platform-config and the account id', () => {
     expect(roleVariables(platform, '123456789012')).toEqual({
       aws_region: platform.settings.state.region,
       plan_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciPlanRole}`,
       apply_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciApplyRole}`,
       drift_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciDriftRole}`,
+      fence_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciFenceRole}`,
     });
   });
 
@@ -55,6 +56,7 @@ describe('pipeline role-variables', () => {
         `plan_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciPlanRole}`,
         `apply_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciApplyRole}`,
         `drift_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciDriftRole}`,
+        `fence_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciFenceRole}`,
         '',
       ].join('\n'),
     );

@@ -58,6 +58,9 @@ describe('a worker pool change, synthesized at base and head', () => {
     expect(after.max - before.max).toBeCloseTo(zones * 2 * perInstance, 6);
     const money = (n: number) => `+$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
     expect(renderCostDelta(CLUSTER, before, after)).toContain(`**${money(zones * perInstance)} / month at minimum size, up to ${money(zones * 2 * perInstance)} at maximum**`);
+    // The prices' provenance is under every cost section: these were never checked against AWS.
+    expect(PRICE_TABLE.verification.verified).toBe(false);
+    expect(renderCostDelta(CLUSTER, before, after)).toContain(`List prices of ${PRICE_TABLE.date} (\`packages/pipeline/src/pull-request/price-table.ts\`; NOT checked: typed in, never compared with the AWS price list; planning figures only)`);
   });
 
   it('counts the fixed costs of the cluster: a NAT gateway per AZ, the load balancers, replication', () => {

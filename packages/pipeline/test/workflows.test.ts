@@ -52,6 +52,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
   'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs)\b/.test(runs(job)),
+  'actions:read': (job) => /\bgh run list\b/.test(runs(job)),
 };
 
 describe('workflows', () => {
@@ -100,7 +101,29 @@ describe('workflows', () => {
       'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
       'pull-request.yml unaffected-comments pull-requests:write',
+      'region-failover.yml deploy-ref contents:write',
     ]);
+  });
+
+  it('move the promoted or failed-back cluster\'s deploy ref after the failover tool succeeded, from a job that holds no AWS role', () => {
+    const wf = workflow('region-failover.yml');
+    const failover = wf.jobs.failover!;
+    const deploy = wf.jobs['deploy-ref']!;
+    // The tool's job cannot push; the pushing job assumes nothing.
+    expect(failover.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(deploy.permissions).toEqual({ contents: 'write' });
+    expect(deploy.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    // Only after the tool succeeded (needs without always()), never for fence or a dry run, only from the default branch.
+    expect(deploy.needs).toBe('failover');
+    expect(deploy.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+    expect(deploy.if).toContain("inputs.action != 'fence'");
+    expect(deploy.if).toContain('!inputs.dry_run');
+    expect(deploy.if).toContain('github.ref_name == github.event.repository.default_branch');
+    // The target: the standby for promote (--standby <cluster>), the primary for fail-back (--primary <cluster>): the input cluster either way.
+    const move = deploy.steps!.find((s) => s.run?.includes('pipeline:deploy-refs'))!;
+    expect(move.run).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --cluster "${CLUSTER}"');
+    expect(move.env).toEqual({ CLUSTER: '${{ inputs.cluster }}' });
+    expect(runs(failover)).toMatch(/if \[ "\$ACTION" = promote \]; then args=\(promote --standby "\$CLUSTER"\); else args=\("\$ACTION" --primary "\$CLUSTER"\); fi/);
   });
 
   it('reject a permission no step needs (the check above can fail)', () => {
@@ -317,11 +340,11 @@ describe('workflows', () => {
     );
     expect(credentialSteps.length).toBeGreaterThanOrEqual(5);
     for (const { file, step } of credentialSteps) {
-      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift)_role_arn \}\}$/);
+      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift|fence)_role_arn \}\}$/);
       expect(step.with?.['aws-region'], file).toMatch(/^\$\{\{ steps\.[\w-]+\.outputs\.aws_region \}\}$/);
     }
     const regions = new Set([platform.settings.state.region, ...platform.clusters.map((c) => c.region)]);
-    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, 'arn:aws:'];
+    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole, 'arn:aws:'];
     for (const file of workflowFiles) {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
@@ -345,21 +368,27 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       if (!role) throw new Error(`no IAM role ${name} in the ${platform.names.ciIdentityStack} stack`);
       return role;
     };
-    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole) };
-    trust = { plan: trustedSubjects(byRole.plan.assume_role_policy), apply: trustedSubjects(byRole.apply.assume_role_policy), drift: trustedSubjects(byRole.drift.assume_role_policy) };
-    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration };
+    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole), fence: roleOf(platform.names.ciFenceRole) };
+    trust = {
+      plan: trustedSubjects(byRole.plan.assume_role_policy),
+      apply: trustedSubjects(byRole.apply.assume_role_policy),
+      drift: trustedSubjects(byRole.drift.assume_role_policy),
+      fence: trustedSubjects(byRole.fence.assume_role_policy),
+    };
+    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration, fence: byRole.fence.max_session_duration };
     roleNames = roles.map((r) => r.name).sort();
   }, 120_000);
 
   it('the ARNs the workflows derive name the roles the ci-identity stack creates', () => {
     const derived = roleVariables(platform, '123456789012');
-    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
+    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn, derived.fence_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
   });
 
   it('the trust policies allow exactly the subjects platform-config derives', () => {
     expect(trust?.plan).toEqual([...platform.names.ciSubjects.plan].sort());
     expect(trust?.apply).toEqual([...platform.names.ciSubjects.apply].sort());
     expect(trust?.drift).toEqual([...platform.names.ciSubjects.drift].sort());
+    expect(trust?.fence).toEqual([...platform.names.ciSubjects.fence].sort());
     // The plan role is for pull requests only: a run on a branch has its own (drift) role.
     expect(trust?.plan).toEqual([`repo:${repository}:pull_request`]);
     expect(trust?.drift).toEqual([`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`]);
@@ -395,7 +424,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
   });
 
   it('the subjects the workflows present are exactly the subjects each role trusts (none unused)', () => {
-    for (const role of ['plan', 'apply', 'drift'] as const) {
+    for (const role of ['plan', 'apply', 'drift', 'fence'] as const) {
       const presented = [...new Set(identities.filter((i) => i.role === role).flatMap((i) => i.subjects))].sort();
       expect(presented, role).toEqual(trust?.[role]);
     }
@@ -409,6 +438,28 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(find('drift.yml', 'drift')).toEqual({ workflow: 'drift.yml', job: 'drift', role: 'drift', subjects: [`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`] });
   });
 
+  it('fences from its own environment with its own role, in its own concurrency group: never the apply role, never waiting for approval, never cancelling a promotion', () => {
+    const fenceWorkflow = workflow('region-failover-fence.yml') as Workflow & { concurrency?: unknown };
+    const failover = workflow('region-failover.yml') as Workflow & { concurrency?: { group: string } };
+    const fenceJob = fenceWorkflow.jobs.fence!;
+    expect(fenceJob.environment).toBe(platform.names.ciFenceEnvironment);
+    expect(fenceJob.environment).not.toBe(platform.settings.github.applyEnvironment);
+    expect(identities.filter((i) => i.workflow === 'region-failover-fence.yml')).toEqual([
+      { workflow: 'region-failover-fence.yml', job: 'fence', role: 'fence', subjects: [`repo:${repository}:environment:${platform.names.ciFenceEnvironment}`] },
+    ]);
+    // GitHub keeps one pending run per concurrency group and cancels the older pending one:
+    // a fence sharing the promotion's group could cancel a queued promotion.
+    const groups = [fenceWorkflow.concurrency, ...Object.values(fenceWorkflow.jobs).map((j) => j.concurrency)].filter(Boolean).map((c) => (c as { group: string }).group);
+    expect(groups).toEqual([fenceJob.concurrency?.group]);
+    // One group per matrix leg (cluster): a shared group would cancel the older pending leg.
+    expect(fenceJob.concurrency).toEqual({ group: 'region-failover-fence-${{ matrix.cluster }}', 'cancel-in-progress': false });
+    expect(failover.concurrency?.group).toBe('region-failover');
+    expect(groups).not.toContain(failover.concurrency?.group);
+    // It skips while a promotion or fail-back is queued or running (they fence themselves).
+    expect(runs(fenceWorkflow.jobs.primaries!)).toMatch(/gh run list .*--workflow region-failover\.yml .*select\(.status != "completed"\)/);
+    expect(fenceWorkflow.jobs.primaries!.permissions).toEqual({ contents: 'read', actions: 'read' });
+  });
+
   it('derives subjects the way GitHub builds them', () => {
     const yaml = [
       'on:\n  push:\n    branches: [main]\njobs:\n  a:\n    steps:',
@@ -416,7 +467,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       '      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ steps.aws.outputs.plan_role_arn }}\n',
     ].join('\n');
     expect(jobIdentities('w.yml', yaml, 'o/r', 'main')).toEqual([{ workflow: 'w.yml', job: 'a', role: 'plan', subjects: ['repo:o/r:ref:refs/heads/main'] }]);
-    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
+    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn|fence_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.outputs.plan_role_arn', 'secrets.AWS_PLAN_ROLE_ARN'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ secrets.AWS_PLAN_ROLE_ARN }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.', 'steps.other.'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ steps.other.outputs.plan_role_arn }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('pipeline:role-variables', 'pipeline:stacks'), 'o/r', 'main')).toThrow(expected);

@@ -25,8 +25,10 @@ describe('derived names', () => {
       plan: ['repo:hakube-platform/ha-kube-platform:pull_request'],
       apply: ['repo:hakube-platform/ha-kube-platform:environment:production'],
       drift: ['repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
+      fence: ['repo:hakube-platform/ha-kube-platform:environment:region-failover-fence'],
     });
-    expect([platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole]).toEqual(['hakube-github-plan', 'hakube-github-apply', 'hakube-github-drift']);
+    expect([platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole]).toEqual(['hakube-github-plan', 'hakube-github-apply', 'hakube-github-drift', 'hakube-github-fence']);
+    expect(platform.names.ciFenceEnvironment).not.toBe(platform.settings.github.applyEnvironment);
   });
 
   it('names the app backup replica the standby restores from, and the failover kubeconfig', () => {

@@ -130,6 +130,9 @@ const API_RECORD = 'api';
 /** ICANN's private-use top-level domain (never delegated in public DNS). */
 const PRIVATE_TLD = 'internal';
 
+/** GitHub environment of the scheduled fence (`PlatformNames.ciFenceEnvironment`). */
+const FENCE_ENVIRONMENT = 'region-failover-fence';
+
 /** Names shared by every cluster: the account-level CI identity stack and its roles. */
 export interface PlatformNames {
   readonly ciIdentityStack: string;
@@ -137,6 +140,18 @@ export interface PlatformNames {
   readonly ciApplyRole: string;
   /** Read-only role of scheduled drift detection on the main branch. */
   readonly ciDriftRole: string;
+  /**
+   * Role of the scheduled region-failover fence (`region-failover-fence.yml`): reads the
+   * promoted markers and the failover kubeconfigs, nothing else; trusted only for its own
+   * environment, `ciFenceEnvironment`.
+   */
+  readonly ciFenceRole: string;
+  /**
+   * GitHub environment of the fence job: no required reviewers (the schedule must run
+   * unattended), deployment branches `main` only. Not the apply environment: a fence waiting
+   * for approval never runs, and the apply role is not what it needs.
+   */
+  readonly ciFenceEnvironment: string;
   readonly stateBucket: string;
   stateKey(stack: string): string;
   /** Fully qualified name of the sample app's failover record, when DNS is configured. */
@@ -146,7 +161,7 @@ export interface PlatformNames {
    * read-only plan role, runs on the main branch (drift on a schedule) their own read-only
    * drift role, and only the protected environment, with its reviewers, the apply role.
    */
-  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[] };
+  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[] };
 }
 
 export function platformNames(settings: PlatformSettings): PlatformNames {
@@ -156,6 +171,8 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     ciPlanRole: `${settings.organization}-github-plan`,
     ciApplyRole: `${settings.organization}-github-apply`,
     ciDriftRole: `${settings.organization}-github-drift`,
+    ciFenceRole: `${settings.organization}-github-fence`,
+    ciFenceEnvironment: FENCE_ENVIRONMENT,
     stateBucket: settings.state.bucket,
     appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
@@ -163,6 +180,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
       plan: [`${repo}:pull_request`],
       apply: [`${repo}:environment:${settings.github.applyEnvironment}`],
       drift: [`${repo}:ref:refs/heads/${settings.github.mainBranch}`],
+      fence: [`${repo}:environment:${FENCE_ENVIRONMENT}`],
     },
   };
 }

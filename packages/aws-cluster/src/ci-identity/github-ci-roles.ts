@@ -5,6 +5,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Construct } from 'constructs';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
+import { fencePolicy, type FenceParameter } from './fence-policy';
 
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -16,16 +17,20 @@ export interface GithubCiRolesProps {
   readonly applyRoleName: string;
   /** Read-only role of drift detection (scheduled runs on the main branch). */
   readonly driftRoleName: string;
+  /** Role of the scheduled region-failover fence: reads `fenceParameters`, nothing else. */
+  readonly fenceRoleName: string;
   /** Exact `sub` claims (platform-config `names.ciSubjects`); no wildcards. */
-  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[] };
+  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[] };
+  /** What the fence reads: every failover pair's promoted marker and both failover kubeconfigs (see fencePolicy). */
+  readonly fenceParameters: readonly FenceParameter[];
   readonly stateBucket: string;
   /**
    * Longest session of each role (IAM MaxSessionDuration, 3600 to 43200 s). The workflows ask
    * for `role-duration-seconds` within it and covering their job's timeout (a test checks).
    * Apply: 6 h, GitHub's limit for a hosted job, so the apply job (up to four stacks in a row) never outlives its credentials.
-   * @default { plan: 3600, apply: 21600, drift: 3600 }
+   * @default { plan: 3600, apply: 21600, drift: 3600, fence: 3600 }
    */
-  readonly sessionSeconds?: { readonly plan?: number; readonly apply?: number; readonly drift?: number };
+  readonly sessionSeconds?: { readonly plan?: number; readonly apply?: number; readonly drift?: number; readonly fence?: number };
   /**
    * Where the clusters keep secrets: no plan may read them, whatever the read-only grant
    * (ReadOnlyAccess) allows now or later. `parameterPaths`: SSM paths (every cluster's
@@ -46,7 +51,7 @@ export function githubTrustPolicy(providerArn: string, subjects: readonly string
 }
 
 /** @see GithubCiRolesProps.sessionSeconds */
-export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600 } as const;
+export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600, fence: 3600 } as const;
 
 /** Reading or re-encrypting ciphertext is what exposes a secret; Describe/Get/List on keys does not. */
 const DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
@@ -78,26 +83,28 @@ function planPolicy(stateBucket: string, secrets: GithubCiRolesProps['secrets'])
 }
 
 /**
- * GitHub Actions' identity in the account: the OIDC provider and three roles. Plan is
+ * GitHub Actions' identity in the account: the OIDC provider and four roles. Plan is
  * read-only (no state lock: its plans run with -lock=false) and trusted only for pull requests; drift has the same
  * read-only grant and is trusted only for runs on the main branch (the schedule), so neither
  * can assume the other's role; apply is trusted only for the protected environment, so every
- * write passes its reviewers. No long-lived keys.
+ * write passes its reviewers; fence (the scheduled region-failover fence) only reads the
+ * promoted markers and failover kubeconfigs, trusted only for its own environment. No long-lived keys.
  */
 export class GithubCiRoles extends Construct {
   readonly oidcProviderArn: string;
   readonly planRoleArn: string;
   readonly applyRoleArn: string;
   readonly driftRoleArn: string;
+  readonly fenceRoleArn: string;
 
   constructor(scope: Construct, id: string, props: GithubCiRolesProps) {
     super(scope, id);
     const sessions = { ...DEFAULT_CI_SESSION_SECONDS, ...props.sessionSeconds };
-    for (const kind of ['plan', 'apply', 'drift'] as const) {
+    for (const kind of ['plan', 'apply', 'drift', 'fence'] as const) {
       const seconds = sessions[kind];
       if (!Number.isInteger(seconds) || seconds < 3600 || seconds > 43200) throw invalidProp('GithubCiRoles', `sessionSeconds.${kind}`, seconds, 'a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)');
     }
-    for (const kind of ['plan', 'apply', 'drift'] as const) {
+    for (const kind of ['plan', 'apply', 'drift', 'fence'] as const) {
       const subjects = props.subjects[kind];
       if (subjects.length === 0) throw invalidProp('GithubCiRoles', `subjects.${kind}`, subjects, 'at least one OIDC subject');
       subjects.forEach((subject, i) => {
@@ -111,6 +118,12 @@ export class GithubCiRoles extends Construct {
     });
     props.secrets.buckets.forEach((bucket, i) => {
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw invalidProp('GithubCiRoles', `secrets.buckets[${i}]`, bucket, 'an S3 bucket name (no wildcards)');
+    });
+    if (props.fenceParameters.length === 0) throw invalidProp('GithubCiRoles', 'fenceParameters', props.fenceParameters, 'at least one SSM parameter (a failover pair\'s marker and kubeconfigs)');
+    props.fenceParameters.forEach((p, i) => {
+      if (!/^arn:aws:ssm:[a-z0-9-]+:[^:*?]+:parameter\/[^*?]+$/.test(p.arn) || !p.arn.startsWith(`arn:aws:ssm:${p.region}:`)) {
+        throw invalidProp('GithubCiRoles', `fenceParameters[${i}].arn`, p.arn, `an exact SSM parameter ARN in ${p.region} (no wildcards)`);
+      }
     });
     if (props.secrets.parameterPaths.length === 0) throw invalidProp('GithubCiRoles', 'secrets.parameterPaths', props.secrets.parameterPaths, 'at least one SSM path');
     const provider = new IamOpenidConnectProvider(this, 'github-oidc', { url: `https://${GITHUB_OIDC_ISSUER}`, clientIdList: [GITHUB_OIDC_AUDIENCE] });
@@ -144,9 +157,20 @@ export class GithubCiRoles extends Construct {
     // the protection is who may assume it (trust above) and the protected environment.
     new IamRolePolicyAttachment(this, 'apply-admin', { role: apply.name, policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' });
 
+    // The fence runs unattended on a schedule: its own environment (no reviewers, main only),
+    // its own role, and only the reads it makes; never the apply role.
+    const fence = new IamRole(this, 'fence-role', {
+      name: props.fenceRoleName,
+      description: `region-failover fence (scheduled) of ${props.repository}: reads promoted markers and failover kubeconfigs`,
+      assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.fence)),
+      maxSessionDuration: sessions.fence,
+    });
+    new IamRolePolicy(this, 'fence-reads', { name: 'region-failover-fence', role: fence.name, policy: renderPolicy(fencePolicy(props.fenceParameters)) });
+
     this.oidcProviderArn = provider.arn;
     this.planRoleArn = plan.arn;
     this.applyRoleArn = apply.arn;
     this.driftRoleArn = drift.arn;
+    this.fenceRoleArn = fence.arn;
   }
 }

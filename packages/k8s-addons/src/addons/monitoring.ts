@@ -46,7 +46,8 @@ const UNSCRAPABLE_COMPONENT_RULES = { kubeControllerManager: false, kubeSchedule
 /**
  * Alertmanager's routing: one notification per cluster and alert name, critical alerts to the
  * `critical` URL and re-sent hourly, warnings to the `warning` URL every 4 hours; the chart's
- * always-firing Watchdog and InfoInhibitor (and anything without a known severity) go nowhere.
+ * always-firing Watchdog and InfoInhibitor (and anything without a known severity) go nowhere;
+ * Flux's failed-reconciliation events (severity `error`) go to the warning URL.
  * A critical alert silences the warning of the same name in the same place.
  */
 export function alertmanagerConfig(kind: AlertReceiverKind): Record<string, unknown> {
@@ -67,6 +68,10 @@ export function alertmanagerConfig(kind: AlertReceiverKind): Record<string, unkn
         { receiver: 'null', matchers: ['alertname =~ "Watchdog|InfoInhibitor"'] },
         { receiver: 'critical', matchers: ['severity = "critical"'], repeat_interval: '1h' },
         { receiver: 'warning', matchers: ['severity = "warning"'], repeat_interval: '4h' },
+        // Flux's alertmanager Provider posts failed reconciliations with the event's severity,
+        // `error` (flux-notifications): at once to the warning receiver; FluxObjectNotReady
+        // pages (critical) if the object stays failed.
+        { receiver: 'warning', matchers: ['severity = "error"'], repeat_interval: '4h' },
       ],
     },
     receivers: [{ name: 'null' }, receiver('critical'), receiver('warning')],

@@ -4,7 +4,7 @@ import { CI_IDENTITY_STACK_OUTPUTS, type Platform } from '@platform/platform-con
  * What the workflows pass to aws-actions/configure-aws-credentials, derived from
  * platform-config so no role name or region is typed into YAML or stored in a secret:
  * the state region (`settings.state.region`) and the ARNs of the roles the ci-identity
- * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`). The account id is the one fact
+ * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`, `names.ciFenceRole`). The account id is the one fact
  * the repository does not hold; it comes from the `AWS_ACCOUNT_ID` secret.
  */
 
@@ -16,6 +16,7 @@ export const ROLE_OUTPUTS = {
   [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: 'plan',
   [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: 'apply',
   [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: 'drift',
+  [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: 'fence',
 } as const;
 export type RoleOutput = keyof typeof ROLE_OUTPUTS;
 export type CiRole = (typeof ROLE_OUTPUTS)[RoleOutput];
@@ -47,6 +48,7 @@ export function roleVariables(platform: Platform, accountId: string | undefined)
     [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: roleArn(accountId, platform.names.ciPlanRole),
     [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: roleArn(accountId, platform.names.ciApplyRole),
     [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: roleArn(accountId, platform.names.ciDriftRole),
+    [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: roleArn(accountId, platform.names.ciFenceRole),
   };
 }
 

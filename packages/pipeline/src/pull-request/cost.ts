@@ -134,7 +134,7 @@ export function renderCostDelta(cluster: string, base: CostEstimate, head: CostE
     headline,
     rows.length > 0 ? table(['item', 'merge base', 'this commit', 'change / month'], rows) : 'No priced item changed.',
     unpriced.length > 0 ? `⚠️ Not priced: ${unpriced.join('; ')}.` : '',
-    `<sub>List prices of ${prices.date} (\`packages/pipeline/src/pull-request/price-table.ts\`), ${prices.hoursPerMonth} h/month, spot at ${Math.round(prices.spotToOnDemandRatio * 100)} % of on-demand; traffic and load balancer capacity units not included.</sub>`,
+    `<sub>List prices of ${prices.date} (\`packages/pipeline/src/pull-request/price-table.ts\`; ${prices.verification.verified ? 'checked' : 'NOT checked'}: ${prices.verification.how}), ${prices.hoursPerMonth} h/month, spot at ${Math.round(prices.spotToOnDemandRatio * 100)} % of on-demand; traffic and load balancer capacity units not included.</sub>`,
   ]
     .filter(Boolean)
     .join('\n\n');

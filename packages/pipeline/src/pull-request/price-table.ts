@@ -24,6 +24,11 @@ export interface RegionPrices {
 export interface PriceTable {
   /** When the prices were read (ISO date). */
   readonly date: string;
+  /**
+   * Whether each figure was checked against the AWS price list, and how. Shown under every
+   * cost section, so nobody budgets with an unchecked figure.
+   */
+  readonly verification: { readonly verified: boolean; readonly how: string };
   readonly currency: 'USD';
   readonly hoursPerMonth: number;
   /** Spot capacity is priced at this share of on-demand (spot prices move; a planning figure). */
@@ -35,6 +40,10 @@ export interface PriceTable {
 
 export const PRICE_TABLE: PriceTable = {
   date: '2025-06-01',
+  // Not one figure below has been checked against the AWS price list (Price List API or the
+  // pricing pages) in this repository's history: a session on 2026-12-05 could not reach
+  // either from its sandbox and left them as typed. Verify each before relying on the totals.
+  verification: { verified: false, how: 'typed in, never compared with the AWS price list; planning figures only' },
   currency: 'USD',
   hoursPerMonth: 730,
   spotToOnDemandRatio: 0.35,
