@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { Findings } from './findings';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
-import { addonFindings, capacityOutcome, nodePoolFindings } from './private/capacity-analysis';
+import { addonFindings, autoscalerDiscoveryFindings, nodePoolFindings } from './private/capacity-analysis';
+import { simulatePlacement } from './private/node-simulation';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
 import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './private/ci-identity-analysis';
@@ -43,6 +44,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   egressFindings(model.infra, findings);
   nodePoolFindings(model, findings);
   const autoscaler = addonFindings(model, findings);
+  autoscalerDiscoveryFindings(model, findings);
   const facts = model.manifests.workloads.map((w) => workloadFacts(w, model.infra.nodeGroups, defaultToleration));
   for (const f of facts) workloadFindings(f, findings, grace, objectives.appRtoSeconds);
   for (const pdb of model.manifests.orphanPdbs) findings.add('pdb.selects-nothing', pdb, 'PodDisruptionBudget selects no Deployment or StatefulSet in the manifests');
@@ -55,8 +57,8 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     findings.add('flow.endpoint-unknown', 'node → API endpoint', 'no launch template\'s user data names the API endpoint (API_ENDPOINT in /etc/node-bootstrap/env): whether the nodes reach the API is not decided');
   }
   scenarioFindings(azScenarios, objectives, findings);
-  const baseline = capacityOutcome(model, facts, undefined, autoscaler);
-  if (baseline.unplacedNow > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`);
+  const baseline = simulatePlacement({ model, az: undefined, nodeDeletionSeconds: null }).pending;
+  if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
   const ci = options.ciIdentity;

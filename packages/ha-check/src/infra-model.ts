@@ -250,6 +250,8 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       taints,
       targetGroups: [...new Set(targetGroups)],
       autoscaled: Object.keys(tags).some((k) => k === 'k8s.io/cluster-autoscaler/enabled'),
+      tags,
+      healthCheckType: str(v.health_check_type) === 'ELB' ? 'ELB' : 'EC2',
       bootstrapGraceSeconds: num(v.health_check_grace_period) ?? ASG_DEFAULT_GRACE_SECONDS,
     };
   });

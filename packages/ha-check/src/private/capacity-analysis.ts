@@ -2,6 +2,7 @@ import type { Findings } from '../findings';
 import type { DeploymentModel, NodeGroupModel } from '../model';
 import type { CapacityOutcome } from '../report-types';
 import { nodesLost } from './control-plane-analysis';
+import { discovers } from './autoscaler-config';
 import { eligibleGroups, place } from './placement';
 import type { WorkloadFacts } from './workload-analysis';
 
@@ -61,4 +62,21 @@ export function addonFindings(model: DeploymentModel, findings: Findings): boole
     findings.add('addon.chart-not-analysed', release, 'no model of this chart: its replicas, spread, PDB, tolerations and requests are not analysed (counted for presence only)');
   }
   return present.get('cluster-autoscaler') ?? false;
+}
+
+/**
+ * The autoscaler grows only the ASGs its auto-discovery finds (every tag of `autoDiscovery.tags`
+ * on the ASG) or names: a worker pool tagged for it, or with room to grow, that it does not find
+ * stays at its desired size whatever is Pending.
+ */
+export function autoscalerDiscoveryFindings(model: DeploymentModel, findings: Findings): void {
+  const a = model.manifests.autoscaler;
+  if (!a) return;
+  const wanted = model.infra.nodeGroups.filter((g) => g.role === 'worker' && (g.maxSize > g.desired || Object.keys(g.tags).some((k) => k.startsWith('k8s.io/cluster-autoscaler/') && !k.includes('/node-template/'))));
+  const tags = (a.discoveryTags ?? []).join(', ') || 'none configured';
+  for (const g of wanted.filter((x) => !discovers(a, x.name, x.tags))) {
+    const missing = (a.discoveryTags ?? []).filter((t) => !Object.hasOwn(g.tags, t.split('=')[0]));
+    const why = a.discoveryTags === undefined ? `${a.source} has no auto-discovery (autoDiscovery.clusterName unset: the chart renders no --node-group-auto-discovery)` : `it lacks ${missing.join(', ') || 'a tag value'} of ${a.source}'s discovery tags (${tags})`;
+    findings.add('autoscaler.discovery-mismatch', g.name, `the cluster-autoscaler never grows this ASG (desired ${g.desired}, max ${g.maxSize}): ${why}`, { vars: { tags } });
+  }
 }

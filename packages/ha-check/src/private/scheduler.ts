@@ -1,4 +1,4 @@
-import type { PodTemplateModel, Taint, Toleration } from '../model';
+import type { PodTemplateModel, Resources, Taint, Toleration } from '../model';
 import { requirementMatches, selectorMatches } from './selectors';
 
 /** A node of the simulation: its labels and taints change as the cluster comes up. */
@@ -9,6 +9,8 @@ export interface SimNode {
   readonly az: string;
   labels: Record<string, string>;
   taints: Taint[];
+  /** Allocatable CPU and memory (NodeResourcesFit); undefined: resources are not simulated (day 0). */
+  readonly allocatable?: Resources;
 }
 
 /**
@@ -90,6 +92,51 @@ export class Scheduler {
     const ports = this.ports.get(node) ?? new Set<string>();
     for (const p of t.hostPorts) ports.add(p);
     this.ports.set(node, ports);
+    const used = this.used.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
+    this.used.set(node, { cpuMilli: used.cpuMilli + t.requests.cpuMilli, memoryMiB: used.memoryMiB + t.requests.memoryMiB });
+  }
+
+  /** Requests of the pods bound to each node. */
+  private readonly used = new Map<SimNode, Resources>();
+
+  /** Removes one pod of `t` from `node` (evicted, preempted or gone with its node). */
+  unplace(t: PodTemplateModel, node: SimNode): void {
+    const m = this.placed.get(t);
+    const n = m?.get(node) ?? 0;
+    if (!m || n === 0) return;
+    this.version++;
+    if (n === 1) m.delete(node);
+    else m.set(node, n - 1);
+    const used = this.used.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
+    this.used.set(node, { cpuMilli: used.cpuMilli - t.requests.cpuMilli, memoryMiB: used.memoryMiB - t.requests.memoryMiB });
+    if (t.hostPorts.length > 0) this.ports.set(node, new Set(this.podsOn(node).flatMap(([x]) => x.hostPorts)));
+  }
+
+  /** The templates with pods on `node` and how many. */
+  podsOn(node: SimNode): Array<[PodTemplateModel, number]> {
+    const out: Array<[PodTemplateModel, number]> = [];
+    for (const [t, m] of this.placed) {
+      const n = m.get(node) ?? 0;
+      if (n > 0) out.push([t, n]);
+    }
+    return out;
+  }
+
+  /** Deletes a Node object: its pods go with it. */
+  removeNode(node: SimNode): void {
+    for (const [t, n] of this.podsOn(node)) for (let i = 0; i < n; i++) this.unplace(t, node);
+    const i = this.nodes.indexOf(node);
+    if (i >= 0) this.nodes.splice(i, 1);
+    this.ports.delete(node);
+    this.used.delete(node);
+    this.touch();
+  }
+
+  /** CPU and memory left on a node; undefined when resources are not simulated. */
+  free(node: SimNode): Resources | undefined {
+    if (!node.allocatable) return undefined;
+    const used = this.used.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
+    return { cpuMilli: node.allocatable.cpuMilli - used.cpuMilli, memoryMiB: node.allocatable.memoryMiB - used.memoryMiB };
   }
 
   /** Placed templates a selector matches, in the same namespace. */
@@ -133,7 +180,7 @@ export class Scheduler {
   }
 
   /** Why the scheduler (or the DaemonSet controller) would not put a pod of `t` on `node`; undefined: it fits. */
-  whyNot(t: PodTemplateModel, node: SimNode, staticChecked = false): string | undefined {
+  whyNot(t: PodTemplateModel, node: SimNode, staticChecked = false, ignoreResources = false): string | undefined {
     if (!staticChecked) {
       const taint = this.untolerated(t, node);
       if (taint) return `untolerated taint ${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
@@ -142,6 +189,12 @@ export class Scheduler {
       if (!this.affinityMatches(t, node)) return 'required node affinity matches no term';
     }
     if (t.kind === 'DaemonSet' && this.count(t, node) > 0) return 'its daemon pod already runs there';
+    if (!ignoreResources) {
+      const free = this.free(node);
+      if (free && (free.cpuMilli < t.requests.cpuMilli || free.memoryMiB < t.requests.memoryMiB)) {
+        return `insufficient ${free.cpuMilli < t.requests.cpuMilli ? `cpu (${free.cpuMilli}m free, ${t.requests.cpuMilli}m requested)` : `memory (${free.memoryMiB} MiB free, ${t.requests.memoryMiB} MiB requested)`}`;
+      }
+    }
     const ports = this.ports.get(node);
     const clash = t.hostPorts.find((p) => ports?.has(p));
     if (clash) return `host port ${clash} already in use`;
@@ -213,7 +266,8 @@ export class Scheduler {
     if (left <= 0) return { placedOn, pending: 0, reasons: [] };
     // A workload whose selectors match no other placed pod and that binds no host port is placed
     // the same way as any other of the same shape on the same nodes: reuse that outcome.
-    const key = left === t.replicas ? this.shapeKey(t) : undefined;
+    // With resources simulated, every placement changes what the next one finds: no reuse.
+    const key = left === t.replicas && this.nodes[0]?.allocatable === undefined ? this.shapeKey(t) : undefined;
     const cached = key !== undefined ? this.shapeCache.get(key) : undefined;
     if (cached && cached.version === this.nodeVersion) {
       for (const n of cached.nodes) this.place(t, n);
