@@ -55,8 +55,8 @@ export interface TargetGroupModel {
 }
 
 /**
- * `api` when it fronts the Kubernetes API (port 6443); `ingress` when it is internet-facing and
- * listens on 80 or 443 (the app's way in); `other` for anything else.
+ * `api` when it fronts the Kubernetes API (port 6443); `ingress` when it is internet-facing (an
+ * NLB or ALB) and listens on 80 or 443 (the app's way in; an internal one is not); `other` for anything else.
  */
 export type LoadBalancerRole = 'api' | 'ingress' | 'other';
 
@@ -64,6 +64,7 @@ export interface LoadBalancerModel {
   readonly address: string;
   readonly name: string;
   readonly role: LoadBalancerRole;
+  readonly type: 'network' | 'application';
   readonly internal: boolean;
   readonly azs: readonly string[];
   readonly crossZone: boolean;

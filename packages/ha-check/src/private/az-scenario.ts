@@ -35,7 +35,8 @@ export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts
     if (o.lost === 0 || f.w.zonalVolumes.length > 0 || f.w.zoneAntiAffinity === 'required') return o;
     // The simulated scheduler decides where the lost pods go: now, after the dead Nodes are deleted, or not at all.
     const p = pending.get(f.w.id);
-    if (p) return { ...o, canReschedule: false, reason: `${p.pods} pod(s) stay Pending: ${p.reason}` };
+    const ignoresTaints = f.w.zoneSpread?.hard === true && f.w.zoneSpread.nodeTaintsPolicy !== 'Honor';
+    if (p) return { ...o, canReschedule: false, reason: `${p.pods} pod(s) stay Pending: ${p.reason}${ignoresTaints && /topology spread/.test(p.reason) ? `; the unreachable Nodes of ${az} are never deleted and still count (nodeTaintsPolicy Ignore): nodeTaintsPolicy: Honor lets them reschedule` : ''}` };
     if (waitsForDeletion.has(f.w.id)) return { ...o, canReschedule: true, reason: `DoNotSchedule zone spread with nodeTaintsPolicy Ignore counts ${az}'s unreachable Nodes (0 pods) until they are deleted (≈ ${deletion.seconds} s: ${deletion.terms}); nodeTaintsPolicy: Honor skips them` };
     return { ...o, canReschedule: true, reason: undefined };
   });
@@ -69,6 +70,10 @@ export function scenarioFindings(scenarios: readonly AzScenario[], objectives: O
     }
     if (s.ingress && !s.ingress.reachable) {
       findings.add('ingress.unreachable', s.ingress.loadBalancer ?? 'app ingress', `losing ${s.lost} leaves no healthy ingress target reachable through the load balancer: the app is down for its users`, { scenarios: [s.id] });
+    }
+    // Until the load balancer marks the dead AZ's targets unhealthy it still sends them a share of the requests.
+    if (s.ingress?.rtoSeconds != null && objectives.appRtoSeconds !== undefined && s.ingress.rtoSeconds > objectives.appRtoSeconds) {
+      findings.add('ingress.detection-exceeds-rto', s.ingress.loadBalancer ?? 'app ingress', `the ingress target group drops ${s.lost}'s dead targets after ≈ ${s.ingress.rtoSeconds} s (health check interval × unhealthy threshold), above the app RTO of ${objectives.appRtoSeconds} s on its own`, { scenarios: [s.id] });
     }
     if (s.api.rtoSeconds !== null && objectives.apiRtoSeconds !== undefined && s.api.rtoSeconds > objectives.apiRtoSeconds) {
       findings.add('api.rto-exceeded', s.api.loadBalancer ?? 'API endpoint', `dead API servers leave the pool after ≈ ${s.api.rtoSeconds} s (health check interval × unhealthy threshold), above the API RTO of ${objectives.apiRtoSeconds} s`, { scenarios: [s.id] });

@@ -123,7 +123,10 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
   const pendingOf = (): PendingPods[] =>
     rescheduling().map((t) => {
       const reasons = scheduler.nodes.map((n) => scheduler.whyNot(t, n)).filter((r): r is string => r !== undefined);
-      const top = [...new Set(reasons)].slice(0, 2).join('; ');
+      // What stops it on the nodes it could use at all comes first; taints and selectors of the others only without such nodes.
+      const fixed = /^(untolerated taint|node selector|required node affinity)/;
+      const dynamic = reasons.filter((r) => !fixed.test(r));
+      const top = [...new Set(dynamic.length > 0 ? dynamic : reasons)].slice(0, 2).join('; ');
       return { workload: t.id, pods: t.replicas - scheduler.count(t), priority: priority(t), reason: top || 'no node' };
     });
   const stuck = new Set<PodTemplateModel>();
