@@ -3,7 +3,7 @@ import { Findings } from './findings';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
 import { addonFindings, autoscalerDiscoveryFindings, nodePoolFindings } from './private/capacity-analysis';
-import { simulatePlacement } from './private/node-simulation';
+import { scaleOutSeconds, simulatePlacement } from './private/node-simulation';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
 import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './private/ci-identity-analysis';
@@ -13,7 +13,8 @@ import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
-import { RECOVERY_DEFAULTS, capacityRecoverySeconds } from './recovery-times';
+import { RECOVERY_DEFAULTS } from './recovery-times';
+import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './private/autoscaler-config';
 import type { Report } from './report-types';
 
 export interface AnalyzeOptions {
@@ -93,7 +94,8 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
       nodeMonitorGracePeriodSource: graceFound !== undefined ? 'synthesized output' : `Kubernetes default for ${objectives.kubernetesVersion ?? 'current versions'}`,
       defaultUnreachableTolerationSeconds: defaultToleration,
       defaultUnreachableTolerationSource: tolFound !== undefined ? 'synthesized output' : 'DefaultTolerationSeconds admission default',
-      capacityRecoverySeconds: capacityRecoverySeconds(),
+      // The same terms the AZ scenarios use: the deployed autoscaler's scan interval + EC2 launch + node bootstrap.
+      capacityRecoverySeconds: scaleOutSeconds(model.manifests.autoscaler?.scanIntervalSeconds ?? AUTOSCALER_SCAN_INTERVAL_SECONDS),
     },
     topology: topology(model.infra),
     flows,
