@@ -3,7 +3,7 @@ import { Findings } from './findings';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
 import { addonFindings, autoscalerDiscoveryFindings, nodePoolFindings } from './private/capacity-analysis';
-import { scaleOutSeconds, simulatePlacement } from './private/node-simulation';
+import { PlacementBaseline, scaleOutSeconds } from './private/node-simulation';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
 import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './private/ci-identity-analysis';
@@ -52,13 +52,15 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
 
   const flowOptions = { operatorCidrs: objectives.apiAllowedCidrs ?? [] };
   const flows = decideFlows(model.infra.network, undefined, flowOptions);
-  const azScenarios = model.infra.azs.map((az) => azScenario(model, facts, az, grace, autoscaler, flowOptions));
+  // Pods placed on the nodes once; each AZ loss is played on a copy.
+  const placed = new PlacementBaseline(model);
+  const azScenarios = model.infra.azs.map((az) => azScenario(model, facts, az, grace, autoscaler, placed, flowOptions));
   flowFindings(flows, azScenarios.map((s) => ({ id: s.id, flows: s.flows.blocked })), findings);
   if (model.infra.network.nodeGroups.length > 0 && model.infra.network.nodeGroups.every((g) => g.apiEndpoint === undefined)) {
     findings.add('flow.endpoint-unknown', 'node → API endpoint', 'no launch template\'s user data names the API endpoint (API_ENDPOINT in /etc/node-bootstrap/env): whether the nodes reach the API is not decided');
   }
   scenarioFindings(azScenarios, objectives, findings);
-  const baseline = simulatePlacement({ model, az: undefined, nodeDeletionSeconds: null }).pending;
+  const baseline = placed.pending;
   if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);

@@ -7,10 +7,10 @@ import { etcdOutcome, loadBalancerOf, loadBalancerOutcome } from './control-plan
 import { decideFlows, type FlowOptions } from './flow-analysis';
 import { egressOutcome } from './network-analysis';
 import { nodeDeletionSeconds } from './node-lifecycle';
-import { scaleOutSeconds, simulatePlacement } from './node-simulation';
+import { scaleOutSeconds, simulatePlacement, type PlacementBaseline } from './node-simulation';
 import { workloadOutcome, type WorkloadFacts } from './workload-analysis';
 
-export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az: string, grace: number, autoscaler: boolean, flowOptions: FlowOptions = {}): AzScenario {
+export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts[], az: string, grace: number, autoscaler: boolean, baseline: PlacementBaseline, flowOptions: FlowOptions = {}): AzScenario {
   const id = `az-loss:${az}`;
   const controlPlane = model.infra.nodeGroups.filter((g) => g.role === 'control-plane');
   const etcd = etcdOutcome(controlPlane, az);
@@ -21,7 +21,7 @@ export function azScenario(model: DeploymentModel, facts: readonly WorkloadFacts
   const aggregate = capacityOutcome(model, facts, az, autoscaler);
   const cloudController = model.manifests.addons.some((a) => a.id === 'cloud-controller' && a.present);
   const deletion = nodeDeletionSeconds(model.infra, model.infra.nodeGroups.filter((g) => g.azs.includes(az)), cloudController);
-  const placement = simulatePlacement({ model, az, nodeDeletionSeconds: deletion.seconds });
+  const placement = simulatePlacement({ baseline, az, nodeDeletionSeconds: deletion.seconds });
   // Reconcilers and dashboards (notCritical) degrade the cluster; the app and its recovery do not wait for them.
   const critical = new Set(facts.filter((f) => f.w.notCritical === undefined).map((f) => f.w.id));
   const known = new Set(facts.map((f) => f.w.id));

@@ -13,9 +13,10 @@ const UNREACHABLE = [
 ];
 
 export interface SimulationInput {
-  readonly model: DeploymentModel;
-  /** The AZ lost; undefined: the cluster before any failure. */
-  readonly az: string | undefined;
+  /** The cluster placed before any failure (placed once, copied for each AZ). */
+  readonly baseline: PlacementBaseline;
+  /** The AZ lost. */
+  readonly az: string;
   /** Seconds until the lost AZ's Node objects are deleted; null: never (while the AZ is gone). */
   readonly nodeDeletionSeconds: number | null;
 }
@@ -58,24 +59,51 @@ function nodesOf(g: NodeGroupModel, count: number, first = 0): SimNode[] {
  * (up to `max_size`, in surviving AZs) for pods that still do not fit, and the dead Node objects are
  * finally deleted. Pods on zonal volumes in the lost AZ wait for it and are not placed again.
  */
-export function simulatePlacement(input: SimulationInput): NodePlacementOutcome {
-  const { model, az } = input;
-  const { manifests, infra } = model;
-  const scheduler = new Scheduler();
-  const priority = (t: PodTemplateModel): number => (t.priorityClassName !== undefined ? (manifests.priorityClasses[t.priorityClassName] ?? manifests.defaultPriority) : manifests.defaultPriority);
-  const workloads = new Map(manifests.workloads.map((w) => [w.id, w]));
-  const templates = [...manifests.podTemplates, ...manifests.workloads.filter((w) => w.kind === 'Cluster').map(clusterTemplate)];
-  const daemons = templates.filter((t) => t.kind === 'DaemonSet');
-  // The scheduling queue pops the highest priority first.
-  const pods = templates.filter((t) => t.kind !== 'DaemonSet' && t.replicas > 0).sort((a, b) => priority(b) - priority(a));
-  const counts = new Map<NodeGroupModel, number>();
-  for (const g of infra.nodeGroups) {
-    counts.set(g, g.desired);
-    scheduler.nodes.push(...nodesOf(g, g.desired));
+export class PlacementBaseline {
+  readonly scheduler = new Scheduler();
+  readonly daemons: readonly PodTemplateModel[];
+  /** Pod templates in the scheduling queue's order: the highest priority first. */
+  readonly pods: readonly PodTemplateModel[];
+  /** What does not fit before any failure. */
+  readonly pending: readonly PendingPods[];
+
+  constructor(readonly model: DeploymentModel) {
+    const { manifests, infra } = model;
+    const templates = [...manifests.podTemplates, ...manifests.workloads.filter((w) => w.kind === 'Cluster').map(clusterTemplate)];
+    this.daemons = templates.filter((t) => t.kind === 'DaemonSet');
+    this.pods = templates.filter((t) => t.kind !== 'DaemonSet' && t.replicas > 0).sort((a, b) => this.priority(b) - this.priority(a));
+    for (const g of infra.nodeGroups) this.scheduler.nodes.push(...nodesOf(g, g.desired));
+    this.scheduler.touch();
+    for (const t of this.daemons) this.scheduler.schedule(t);
+    for (const t of this.pods) this.scheduler.schedule(t);
+    this.pending = pendingPods(this.scheduler, this.pods.filter((t) => this.scheduler.count(t) < t.replicas), (t) => this.priority(t));
   }
-  scheduler.touch();
-  for (const t of daemons) scheduler.schedule(t);
-  for (const t of pods) scheduler.schedule(t);
+
+  priority(t: PodTemplateModel): number {
+    const m = this.model.manifests;
+    return t.priorityClassName !== undefined ? (m.priorityClasses[t.priorityClassName] ?? m.defaultPriority) : m.defaultPriority;
+  }
+}
+
+function pendingPods(scheduler: Scheduler, templates: readonly PodTemplateModel[], priority: (t: PodTemplateModel) => number): PendingPods[] {
+  return templates.map((t) => {
+    const reasons = scheduler.nodes.map((n) => scheduler.whyNot(t, n)).filter((r): r is string => r !== undefined);
+    // What stops it on the nodes it could use at all comes first; taints and selectors of the others only without such nodes.
+    const fixed = /^(untolerated taint|node selector|required node affinity)/;
+    const dynamic = reasons.filter((r) => !fixed.test(r));
+    const top = [...new Set(dynamic.length > 0 ? dynamic : reasons)].slice(0, 2).join('; ');
+    return { workload: t.id, pods: t.replicas - scheduler.count(t), priority: priority(t), reason: top || 'no node' };
+  });
+}
+
+export function simulatePlacement(input: SimulationInput): NodePlacementOutcome {
+  const { baseline, az } = input;
+  const { manifests, infra } = baseline.model;
+  const scheduler = baseline.scheduler.clone();
+  const priority = (t: PodTemplateModel): number => baseline.priority(t);
+  const workloads = new Map(manifests.workloads.map((w) => [w.id, w]));
+  const { daemons, pods } = baseline;
+  const counts = new Map<NodeGroupModel, number>(infra.nodeGroups.map((g) => [g, g.desired]));
   const preempted = new Map<string, { pods: number; by: Set<string> }>();
   const preempt = (t: PodTemplateModel): void => {
     // DefaultPreemption: a node where evicting lower-priority pods lets it fit; fewest victims first.
@@ -120,21 +148,9 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
     // Victims go back to the queue, behind everything of higher priority.
     for (const t of rescheduling()) scheduler.schedule(t);
   };
-  const pendingOf = (): PendingPods[] =>
-    rescheduling().map((t) => {
-      const reasons = scheduler.nodes.map((n) => scheduler.whyNot(t, n)).filter((r): r is string => r !== undefined);
-      // What stops it on the nodes it could use at all comes first; taints and selectors of the others only without such nodes.
-      const fixed = /^(untolerated taint|node selector|required node affinity)/;
-      const dynamic = reasons.filter((r) => !fixed.test(r));
-      const top = [...new Set(dynamic.length > 0 ? dynamic : reasons)].slice(0, 2).join('; ');
-      return { workload: t.id, pods: t.replicas - scheduler.count(t), priority: priority(t), reason: top || 'no node' };
-    });
+  const pendingOf = (): PendingPods[] => pendingPods(scheduler, rescheduling(), priority);
   const stuck = new Set<PodTemplateModel>();
   const before = scheduler.nodes.length;
-  const baselinePending = pendingOf();
-  if (az === undefined) {
-    return { nodesBefore: before, nodesLost: 0, nodesAdded: [], pendingNow: baselinePending, pending: baselinePending, preempted: [], waitsForNodeDeletion: [], waitsForScaleOut: [], scanIntervalSeconds: undefined };
-  }
 
   // The AZ goes: its nodes stay registered, unreachable; their pods terminate (the spread filter skips terminating pods).
   const dead = scheduler.nodes.filter((n) => n.az === az);

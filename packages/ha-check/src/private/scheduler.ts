@@ -36,7 +36,15 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   return t.operator === 'Exists' || (t.value ?? '') === taint.value;
 }
 
-const namespaceOf = (t: PodTemplateModel): string => t.id.split('/')[1] ?? '';
+const namespaces = new WeakMap<PodTemplateModel, string>();
+/** A string key per constraint or template (they never change), computed once for every simulation. */
+const shapeKeys = new WeakMap<object, string>();
+/** The template's namespace (`Kind/<ns>/name`), computed once: whyNot asks for it on every node. */
+function namespaceOf(t: PodTemplateModel): string {
+  let ns = namespaces.get(t);
+  if (ns === undefined) namespaces.set(t, (ns = t.id.split('/')[1] ?? ''));
+  return ns;
+}
 
 /** The pods placed so far and the scheduler's filters over them. */
 export class Scheduler {
@@ -65,9 +73,15 @@ export class Scheduler {
   /** Bumped when nodes join or their labels and taints change: which nodes are eligible is cached until then. */
   private nodeVersion = 0;
   private readonly spreadCache = new Map<object, { version: number; domains: Map<string, number>; min: number }>();
-  private readonly eligibleCache = new Map<object, { version: number; nodes: SimNode[]; set: Set<SimNode> }>();
+  private readonly eligibleCache = new Map<string, { version: number; nodes: SimNode[]; set: Set<SimNode>; keys: string[] }>();
+
+  private keyOf(o: object, make: () => string): string {
+    let k = shapeKeys.get(o);
+    if (k === undefined) shapeKeys.set(o, (k = make()));
+    return k;
+  }
   /** Nodes whose taints, selector and required affinity admit the template (what placements cannot change). */
-  private readonly staticCache = new Map<PodTemplateModel, { version: number; nodes: SimNode[] }>();
+  private readonly staticCache = new Map<string, { version: number; nodes: SimNode[] }>();
 
   touch(): void {
     this.version++;
@@ -98,6 +112,24 @@ export class Scheduler {
 
   /** Requests of the pods bound to each node. */
   private readonly used = new Map<SimNode, Resources>();
+
+  /** An independent copy (nodes, labels, taints and placements), to play a failure on without replaying the placement. */
+  clone(): Scheduler {
+    const copy = new Scheduler();
+    const map = new Map<SimNode, SimNode>();
+    for (const n of this.nodes) {
+      const c: SimNode = { ...n, labels: { ...n.labels }, taints: [...n.taints] };
+      map.set(n, c);
+      copy.nodes.push(c);
+    }
+    for (const [t, m] of this.placed) copy.placed.set(t, new Map([...m].map(([n, k]) => [map.get(n) as SimNode, k])));
+    for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
+    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, u);
+    for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
+    for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);
+    copy.touch();
+    return copy;
+  }
 
   /** Removes one pod of `t` from `node` (evicted, preempted or gone with its node). */
   unplace(t: PodTemplateModel, node: SimNode): void {
@@ -158,6 +190,8 @@ export class Scheduler {
   }
 
   private readonly tolerationsCache = new WeakMap<PodTemplateModel, readonly Toleration[]>();
+  /** Whether a spread constraint's selector matches its own pod (1) or not (0). */
+  private readonly selfMatch = new WeakMap<object, number>();
 
   private untolerated(t: PodTemplateModel, node: SimNode): Taint | undefined {
     let tolerations = this.tolerationsCache.get(t);
@@ -189,15 +223,19 @@ export class Scheduler {
       if (!this.affinityMatches(t, node)) return 'required node affinity matches no term';
     }
     if (t.kind === 'DaemonSet' && this.count(t, node) > 0) return 'its daemon pod already runs there';
-    if (!ignoreResources) {
-      const free = this.free(node);
-      if (free && (free.cpuMilli < t.requests.cpuMilli || free.memoryMiB < t.requests.memoryMiB)) {
-        return `insufficient ${free.cpuMilli < t.requests.cpuMilli ? `cpu (${free.cpuMilli}m free, ${t.requests.cpuMilli}m requested)` : `memory (${free.memoryMiB} MiB free, ${t.requests.memoryMiB} MiB requested)`}`;
-      }
+    if (!ignoreResources && node.allocatable) {
+      // NodeResourcesFit, without allocating: this runs for every node a pod is tried on.
+      const used = this.used.get(node);
+      const cpu = node.allocatable.cpuMilli - (used?.cpuMilli ?? 0);
+      const mem = node.allocatable.memoryMiB - (used?.memoryMiB ?? 0);
+      if (cpu < t.requests.cpuMilli) return `insufficient cpu (${cpu}m free, ${t.requests.cpuMilli}m requested)`;
+      if (mem < t.requests.memoryMiB) return `insufficient memory (${mem} MiB free, ${t.requests.memoryMiB} MiB requested)`;
     }
-    const ports = this.ports.get(node);
-    const clash = t.hostPorts.find((p) => ports?.has(p));
-    if (clash) return `host port ${clash} already in use`;
+    if (t.hostPorts.length > 0) {
+      const ports = this.ports.get(node);
+      const clash = t.hostPorts.find((p) => ports?.has(p));
+      if (clash) return `host port ${clash} already in use`;
+    }
     const ns = namespaceOf(t);
     for (const term of t.antiAffinity) {
       const value = node.labels[term.topologyKey];
@@ -213,16 +251,18 @@ export class Scheduler {
       let state = this.spreadCache.get(c);
       if (!state || state.version !== this.version) {
         // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
-        let eligible = this.eligibleCache.get(c);
+        // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
+        const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
+        let eligible = this.eligibleCache.get(eligibleKey);
         if (!eligible || eligible.version !== this.nodeVersion) {
           const nodes = this.nodes.filter(
             (n) => n.labels[c.topologyKey] !== undefined && (c.nodeAffinityPolicy !== 'Honor' || this.affinityMatches(t, n)) && (c.nodeTaintsPolicy !== 'Honor' || this.untolerated(t, n) === undefined),
           );
-          eligible = { version: this.nodeVersion, nodes, set: new Set(nodes) };
-          this.eligibleCache.set(c, eligible);
+          eligible = { version: this.nodeVersion, nodes, set: new Set(nodes), keys: [...new Set(nodes.map((n) => n.labels[c.topologyKey]))] };
+          this.eligibleCache.set(eligibleKey, eligible);
         }
         const domains = new Map<string, number>();
-        for (const n of eligible.nodes) if (!domains.has(n.labels[c.topologyKey])) domains.set(n.labels[c.topologyKey], 0);
+        for (const k of eligible.keys) domains.set(k, 0);
         const inDomain = eligible.set;
         for (const m of this.matching(c.selector, ns)) {
           for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
@@ -233,7 +273,8 @@ export class Scheduler {
         this.spreadCache.set(c, state);
       }
       const { domains, min } = state;
-      const self = selectorMatches(c.selector, t.labels) ? 1 : 0;
+      let self = this.selfMatch.get(c);
+      if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
       const skew = (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
       if (skew > c.maxSkew) return `topology spread on ${c.topologyKey}: skew ${skew} > maxSkew ${c.maxSkew}`;
     }
@@ -278,6 +319,9 @@ export class Scheduler {
     return { placedOn: outcome.nodes.map((n) => n.name), pending: outcome.pending, reasons: outcome.reasons };
   }
 
+  /** Where the next round-robin search for a node starts. */
+  private cursor = 0;
+
   private readonly shapeCache = new Map<string, { version: number; nodes: SimNode[]; pending: number; reasons: string[] }>();
 
   /** The scheduling shape of a self-contained workload (selectors matching only itself, no host ports); undefined otherwise. */
@@ -300,18 +344,40 @@ export class Scheduler {
   private placeReplicas(t: PodTemplateModel, replicas: number): { nodes: SimNode[]; pending: number; reasons: string[] } {
     const placed: SimNode[] = [];
     let left = replicas;
-    let fixed = this.staticCache.get(t);
+    // Templates with the same selectors and tolerations pass on the same nodes.
+    const staticKey = this.keyOf(t, () => JSON.stringify([t.kind === 'DaemonSet', t.hostNetwork, t.tolerations, t.nodeSelector, t.nodeAffinityTerms]));
+    let fixed = this.staticCache.get(staticKey);
     if (!fixed || fixed.version !== this.nodeVersion) {
       fixed = { version: this.nodeVersion, nodes: this.nodes.filter((n) => this.untolerated(t, n) === undefined && this.affinityMatches(t, n)) };
-      this.staticCache.set(t, fixed);
+      this.staticCache.set(staticKey, fixed);
     }
     while (left > 0) {
-      // Fewest pods of it first (the spreading the scheduler's scoring does): one pass per count level.
-      const counts = fixed.nodes.map((n) => this.count(t, n));
+      // Scoring: fewest pods of it first (the spreading the scheduler does), then the most free CPU
+      // (LeastAllocated, the default strategy), then node order.
       let node: SimNode | undefined;
-      for (const level of [...new Set(counts)].sort((a, b) => a - b)) {
-        node = fixed.nodes.find((n, i) => counts[i] === level && this.whyNot(t, n, true) === undefined);
-        if (node) break;
+      let nodeCount = Infinity;
+      let nodeFree = -Infinity;
+      const all = fixed.nodes;
+      if (all[0]?.allocatable !== undefined && (this.placed.get(t)?.size ?? 0) < all.length) {
+        // Resources simulated and some node has none of it yet: equally scored nodes are taken in
+        // turn (the scheduler picks among ties at random), so a pod costs a few checks, not one per node.
+        for (let i = 0; i < all.length && node === undefined; i++) {
+          const n = all[(this.cursor + i) % all.length];
+          if (this.count(t, n) === 0 && this.whyNot(t, n, true) === undefined) {
+            node = n;
+            this.cursor = (this.cursor + i + 1) % all.length;
+          }
+        }
+      }
+      for (const n of node === undefined ? all : []) {
+        const c = this.count(t, n);
+        if (c > nodeCount) continue;
+        const free = n.allocatable ? n.allocatable.cpuMilli - (this.used.get(n)?.cpuMilli ?? 0) : 0;
+        if (c === nodeCount && free <= nodeFree) continue;
+        if (this.whyNot(t, n, true) !== undefined) continue;
+        node = n;
+        nodeCount = c;
+        nodeFree = free;
       }
       if (!node) return { nodes: placed, pending: left, reasons: this.nodes.map((n) => `${n.name}: ${this.whyNot(t, n)}`) };
       this.place(t, node);
