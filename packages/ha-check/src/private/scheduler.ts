@@ -93,6 +93,7 @@ export class Scheduler {
     const m = this.placed.get(t) ?? new Map<SimNode, number>();
     m.set(node, (m.get(node) ?? 0) + 1);
     if (!this.placed.has(t)) {
+      this.labelVersion++;
       this.placed.set(t, m);
       const ns = namespaceOf(t);
       this.byNamespace.set(ns, [...(this.byNamespace.get(ns) ?? []), t]);
@@ -171,8 +172,21 @@ export class Scheduler {
     return { cpuMilli: node.allocatable.cpuMilli - used.cpuMilli, memoryMiB: node.allocatable.memoryMiB - used.memoryMiB };
   }
 
+  /** Bumped when a template is placed for the first time: which templates a selector matches is cached until then. */
+  private labelVersion = 0;
+  private readonly matchCache = new WeakMap<object, { version: number; namespace: string; result: PodTemplateModel[] }>();
+
   /** Placed templates a selector matches, in the same namespace. */
   private matching(selector: unknown, namespace: string): PodTemplateModel[] {
+    if (selector === null || typeof selector !== 'object') return this.matchingNow(selector, namespace);
+    const hit = this.matchCache.get(selector);
+    if (hit && hit.version === this.labelVersion && hit.namespace === namespace) return hit.result;
+    const result = this.matchingNow(selector, namespace);
+    this.matchCache.set(selector, { version: this.labelVersion, namespace, result });
+    return result;
+  }
+
+  private matchingNow(selector: unknown, namespace: string): PodTemplateModel[] {
     const matchLabels = selector !== null && typeof selector === 'object' && 'matchLabels' in selector ? (selector as { matchLabels?: unknown }).matchLabels : undefined;
     const pairs = matchLabels !== null && typeof matchLabels === 'object' ? Object.entries(matchLabels as Record<string, unknown>) : [];
     let candidates = this.byNamespace.get(namespace) ?? [];
