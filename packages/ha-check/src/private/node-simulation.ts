@@ -72,7 +72,11 @@ export class PlacementBaseline {
     const templates = [...manifests.podTemplates, ...manifests.workloads.filter((w) => w.kind === 'Cluster').map(clusterTemplate)];
     this.daemons = templates.filter((t) => t.kind === 'DaemonSet');
     this.pods = templates.filter((t) => t.kind !== 'DaemonSet' && t.replicas > 0).sort((a, b) => this.priority(b) - this.priority(a));
-    for (const g of infra.nodeGroups) this.scheduler.nodes.push(...nodesOf(g, g.desired));
+    // Zones interleaved (a0, b0, c0, a1, ...): the order ties are taken in, as an ASG balances its launches.
+    const byZone = new Map<string, SimNode[]>();
+    for (const n of infra.nodeGroups.flatMap((g) => nodesOf(g, g.desired))) byZone.set(n.az, [...(byZone.get(n.az) ?? []), n]);
+    const zones = [...byZone.values()];
+    for (let i = 0; zones.some((z) => i < z.length); i++) for (const z of zones) if (i < z.length) this.scheduler.nodes.push(z[i]);
     this.scheduler.touch();
     for (const t of this.daemons) this.scheduler.schedule(t);
     for (const t of this.pods) this.scheduler.schedule(t);
@@ -131,6 +135,7 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
       if (!best) return;
       for (const v of best.victims) {
         scheduler.unplace(v, best.node);
+        queued.add(v);
         const entry = preempted.get(v.id) ?? { pods: 0, by: new Set<string>() };
         entry.pods++;
         entry.by.add(t.id);
@@ -139,7 +144,10 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
       scheduler.place(t, best.node);
     }
   };
-  const rescheduling = (): PodTemplateModel[] => pods.filter((t) => scheduler.count(t) < t.replicas && !stuck.has(t));
+  // The queue: what lost pods (or never fit), and the victims of preemption; in the scheduler's order.
+  const order = new Map(pods.map((t, i) => [t, i]));
+  const queued = new Set<PodTemplateModel>(pods.filter((t) => scheduler.count(t) < t.replicas));
+  const rescheduling = (): PodTemplateModel[] => [...queued].filter((t) => scheduler.count(t) < t.replicas && !stuck.has(t)).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   const round = (): void => {
     for (const t of rescheduling()) {
       scheduler.schedule(t);
@@ -159,6 +167,7 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
       const w = workloads.get(t.id);
       // A pod bound to a zonal volume can only come back in its zone.
       if (w && w.zonalVolumes.length > 0 && t.kind !== 'DaemonSet') stuck.add(t);
+      if (t.kind !== 'DaemonSet') queued.add(t);
       for (let i = 0; i < n; i++) scheduler.unplace(t, node);
     }
     node.taints.push(...UNREACHABLE);

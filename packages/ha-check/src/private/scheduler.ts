@@ -92,6 +92,9 @@ export class Scheduler {
     this.version++;
     const m = this.placed.get(t) ?? new Map<SimNode, number>();
     m.set(node, (m.get(node) ?? 0) + 1);
+    let on = this.onNode.get(node);
+    if (!on) this.onNode.set(node, (on = new Map()));
+    on.set(t, (on.get(t) ?? 0) + 1);
     if (!this.placed.has(t)) {
       this.labelVersion++;
       this.placed.set(t, m);
@@ -104,15 +107,23 @@ export class Scheduler {
         this.byLabel.set(key, list);
       }
     }
-    const ports = this.ports.get(node) ?? new Set<string>();
-    for (const p of t.hostPorts) ports.add(p);
-    this.ports.set(node, ports);
-    const used = this.used.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
-    this.used.set(node, { cpuMilli: used.cpuMilli + t.requests.cpuMilli, memoryMiB: used.memoryMiB + t.requests.memoryMiB });
+    if (t.hostPorts.length > 0) {
+      const ports = this.ports.get(node) ?? new Set<string>();
+      for (const p of t.hostPorts) ports.add(p);
+      this.ports.set(node, ports);
+    }
+    this.usage(node, t, 1);
   }
 
-  /** Requests of the pods bound to each node. */
-  private readonly used = new Map<SimNode, Resources>();
+  /** Requests of the pods bound to each node (mutable: placements run by the thousand). */
+  private readonly used = new Map<SimNode, { cpuMilli: number; memoryMiB: number }>();
+
+  private usage(node: SimNode, t: PodTemplateModel, sign: 1 | -1): void {
+    let used = this.used.get(node);
+    if (!used) this.used.set(node, (used = { cpuMilli: 0, memoryMiB: 0 }));
+    used.cpuMilli += sign * t.requests.cpuMilli;
+    used.memoryMiB += sign * t.requests.memoryMiB;
+  }
 
   /** An independent copy (nodes, labels, taints and placements), to play a failure on without replaying the placement. */
   clone(): Scheduler {
@@ -125,7 +136,8 @@ export class Scheduler {
     }
     for (const [t, m] of this.placed) copy.placed.set(t, new Map([...m].map(([n, k]) => [map.get(n) as SimNode, k])));
     for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
-    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, u);
+    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { ...u });
+    for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
     for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
     for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);
     copy.touch();
@@ -140,20 +152,20 @@ export class Scheduler {
     this.version++;
     if (n === 1) m.delete(node);
     else m.set(node, n - 1);
-    const used = this.used.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
-    this.used.set(node, { cpuMilli: used.cpuMilli - t.requests.cpuMilli, memoryMiB: used.memoryMiB - t.requests.memoryMiB });
+    const on = this.onNode.get(node);
+    if (on && n === 1) on.delete(t);
+    else on?.set(t, n - 1);
+    this.usage(node, t, -1);
     if (t.hostPorts.length > 0) this.ports.set(node, new Set(this.podsOn(node).flatMap(([x]) => x.hostPorts)));
   }
 
   /** The templates with pods on `node` and how many. */
   podsOn(node: SimNode): Array<[PodTemplateModel, number]> {
-    const out: Array<[PodTemplateModel, number]> = [];
-    for (const [t, m] of this.placed) {
-      const n = m.get(node) ?? 0;
-      if (n > 0) out.push([t, n]);
-    }
-    return out;
+    return [...(this.onNode.get(node) ?? [])];
   }
+
+  /** The same placements by node. */
+  private readonly onNode = new Map<SimNode, Map<PodTemplateModel, number>>();
 
   /** Deletes a Node object: its pods go with it. */
   removeNode(node: SimNode): void {
@@ -162,6 +174,7 @@ export class Scheduler {
     if (i >= 0) this.nodes.splice(i, 1);
     this.ports.delete(node);
     this.used.delete(node);
+    this.onNode.delete(node);
     this.touch();
   }
 
