@@ -37,6 +37,8 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
 }
 
 const namespaces = new WeakMap<PodTemplateModel, string>();
+/** Versions of the set of placed templates, unique across schedulers and their copies. */
+let labelVersions = 0;
 /** A string key per constraint or template (they never change), computed once for every simulation. */
 const shapeKeys = new WeakMap<object, string>();
 /** The template's namespace (`Kind/<ns>/name`), computed once: whyNot asks for it on every node. */
@@ -96,7 +98,7 @@ export class Scheduler {
     if (!on) this.onNode.set(node, (on = new Map()));
     on.set(t, (on.get(t) ?? 0) + 1);
     if (!this.placed.has(t)) {
-      this.labelVersion++;
+      this.labelVersion = ++labelVersions;
       this.placed.set(t, m);
       const ns = namespaceOf(t);
       this.byNamespace.set(ns, [...(this.byNamespace.get(ns) ?? []), t]);
@@ -140,6 +142,8 @@ export class Scheduler {
     for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
     for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
     for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);
+    copy.matchCache = this.matchCache;
+    copy.labelVersion = this.labelVersion;
     copy.touch();
     return copy;
   }
@@ -186,8 +190,9 @@ export class Scheduler {
   }
 
   /** Bumped when a template is placed for the first time: which templates a selector matches is cached until then. */
-  private labelVersion = 0;
-  private readonly matchCache = new WeakMap<object, { version: number; namespace: string; result: PodTemplateModel[] }>();
+  private labelVersion = ++labelVersions;
+  /** Shared with copies: a version is never reused, so one never reads what another registered since. */
+  private matchCache = new WeakMap<object, { version: number; namespace: string; result: PodTemplateModel[] }>();
 
   /** Placed templates a selector matches, in the same namespace. */
   private matching(selector: unknown, namespace: string): PodTemplateModel[] {
