@@ -84,6 +84,15 @@ describe('nodeTaintsPolicy and the lost AZ’s Node objects', () => {
     expect(s.recovery.appSeconds).toBe(80);
   });
 
+  it('a pod that needs both a new node and the dead Nodes gone waits for both: deletion 125 s + scale-out 220 s', () => {
+    const report = check({ workersPerAz: { min: 1, max: 3 }, apps: [{ name: 'heavy', replicas: 6, hpaMax: 0, cpu: '1500m', memory: '2Gi', nodeTaintsPolicy: 'Ignore' }] }, { ...DEFAULT_OBJECTIVES, appRtoSeconds: 120 });
+    const s = lose(report);
+    expect(s.placement.waitsForNodeDeletion).toEqual(['Deployment/apps/heavy']);
+    expect(s.placement.waitsForScaleOut).toEqual(['Deployment/apps/heavy']);
+    expect(s.recovery).toMatchObject({ capacitySeconds: 220, nodeDeletionSeconds: 125, appSeconds: 345 });
+    expect(finding(report, 'capacity.headroom')?.message).toMatch(/Deployment\/apps\/heavy wait for .*new node\(s\) of fixture-general-.*≈ 220 s .*app recovery ≈ 345 s > 120 s/);
+  });
+
   it('without a cloud controller nothing deletes the Nodes: the pod stays Pending and the spread finding names nodeTaintsPolicy', () => {
     const report = check({ addons: ['cluster-autoscaler', 'coredns', 'metrics-server', 'ebs-csi'], apps: [{ name: 'web', nodeTaintsPolicy: 'Ignore' }] });
     const s = lose(report);

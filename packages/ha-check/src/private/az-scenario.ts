@@ -81,8 +81,9 @@ export function scenarioFindings(scenarios: readonly AzScenario[], objectives: O
     if (!s.capacity.ok) {
       const stay = s.placement.pending.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ');
       findings.add('capacity.insufficient', 'worker pools', `after losing ${s.lost}, ${s.capacity.unplacedAfterScaleOut} pod(s) stay Pending on the simulated nodes even with the ASGs the autoscaler discovers at their maximum: ${stay}`, { scenarios: [s.id] });
-    } else if (s.capacity.unplacedNow > 0 && s.recovery.appSeconds !== null && objectives.appRtoSeconds !== undefined && s.recovery.appSeconds > objectives.appRtoSeconds) {
-      findings.add('capacity.headroom', 'worker pools', `after losing ${s.lost}, ${s.capacity.unplacedNow} pod(s) wait ≈ ${s.recovery.capacitySeconds} s for new nodes: app recovery ≈ ${s.recovery.appSeconds} s > ${objectives.appRtoSeconds} s`, { scenarios: [s.id] });
+    } else if (s.recovery.capacitySeconds > 0 && s.recovery.appSeconds !== null && objectives.appRtoSeconds !== undefined && s.recovery.appSeconds > objectives.appRtoSeconds) {
+      const scan = s.placement.scanIntervalSeconds ?? 0;
+      findings.add('capacity.headroom', 'worker pools', `after losing ${s.lost}, ${s.placement.waitsForScaleOut.join(', ')} wait for ${s.placement.nodesAdded.map((g) => `${g.nodes} new node(s) of ${g.group}`).join(', ')}: ≈ ${s.recovery.capacitySeconds} s (scan ${scan} s + launch + bootstrap): app recovery ≈ ${s.recovery.appSeconds} s > ${objectives.appRtoSeconds} s`, { scenarios: [s.id] });
     }
     for (const p of s.placement.preempted) {
       const left = s.placement.pending.find((x) => x.workload === p.workload);

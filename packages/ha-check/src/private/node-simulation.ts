@@ -176,10 +176,10 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
   scheduler.touch();
   round();
   const pendingNow = pendingOf();
-  const afterEviction = new Set(pendingNow.map((p) => p.workload));
 
   const autoscaler = manifests.autoscaler;
   const added = new Map<string, number>();
+  const addedNodes: SimNode[] = [];
   const scaleOut = (a: AutoscalerModel): void => {
     const groups = infra.nodeGroups.filter((g) => g.azs.some((z) => z !== az) && discovers(a, g.name, g.tags));
     for (let guard = 0; guard < 1000 && rescheduling().length > 0; guard++) {
@@ -199,6 +199,7 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
         if (rescheduling().reduce((s, t) => s + t.replicas - scheduler.count(t), 0) < waiting) {
           counts.set(g, n + 1);
           added.set(g.name, (added.get(g.name) ?? 0) + 1);
+          addedNodes.push(node);
           grew = true;
           break;
         }
@@ -210,7 +211,6 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
   };
   if (autoscaler) scaleOut(autoscaler);
   const afterScaleOut = new Set(rescheduling().map((t) => t.id));
-  const waitsForScaleOut = [...afterEviction].filter((id) => !afterScaleOut.has(id));
   let waitsForNodeDeletion: string[] = [];
   if (input.nodeDeletionSeconds !== null) {
     for (const node of dead) scheduler.removeNode(node);
@@ -219,6 +219,8 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
     const left = new Set(rescheduling().map((t) => t.id));
     waitsForNodeDeletion = [...afterScaleOut].filter((id) => !left.has(id));
   }
+  // Whatever runs on a node the autoscaler launched waited for it (the dead Nodes' deletion too, perhaps).
+  const waitsForScaleOut = [...new Set(addedNodes.flatMap((n) => scheduler.podsOn(n).filter(([t]) => t.kind !== 'DaemonSet').map(([t]) => t.id)))].sort();
   return {
     nodesBefore: before,
     nodesLost: dead.length,
