@@ -39,6 +39,15 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
 const namespaces = new WeakMap<PodTemplateModel, string>();
 /** Versions of the set of placed templates, unique across schedulers and their copies. */
 let labelVersions = 0;
+/** Domain counts of one spread constraint over its eligible nodes. */
+interface SpreadState {
+  readonly nodeVersion: number;
+  readonly labelVersion: number;
+  readonly key: string;
+  readonly nodes: ReadonlySet<SimNode>;
+  readonly domains: Map<string, number>;
+}
+
 /** A string key per constraint or template (they never change), computed once for every simulation. */
 const shapeKeys = new WeakMap<object, string>();
 /** The template's namespace (`Kind/<ns>/name`), computed once: whyNot asks for it on every node. */
@@ -71,10 +80,26 @@ export class Scheduler {
   }
 
   /** Bumped by every placement and node change: spread domain counts are cached per constraint until then. */
-  private version = 0;
   /** Bumped when nodes join or their labels and taints change: which nodes are eligible is cached until then. */
   private nodeVersion = 0;
-  private readonly spreadCache = new Map<object, { version: number; domains: Map<string, number>; min: number }>();
+  /**
+   * Pods per domain of each spread constraint, kept up to date by every placement of a template it
+   * counts (`countedBy`); rebuilt when nodes or the set of placed templates change.
+   */
+  private readonly spreadCache = new Map<object, SpreadState>();
+  private readonly countedBy = new Map<PodTemplateModel, Set<object>>();
+
+  /** A placement or removal of one pod of `t` on `node`, in the domain counts that count it. */
+  private recount(t: PodTemplateModel, node: SimNode, delta: number): void {
+    const constraints = this.countedBy.get(t);
+    if (!constraints) return;
+    for (const c of constraints) {
+      const st = this.spreadCache.get(c);
+      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) continue;
+      const k = node.labels[st.key];
+      st.domains.set(k, (st.domains.get(k) ?? 0) + delta);
+    }
+  }
   private readonly eligibleCache = new Map<string, { version: number; nodes: SimNode[]; set: Set<SimNode>; keys: string[] }>();
 
   private keyOf(o: object, make: () => string): string {
@@ -86,12 +111,10 @@ export class Scheduler {
   private readonly staticCache = new Map<string, { version: number; nodes: SimNode[] }>();
 
   touch(): void {
-    this.version++;
     this.nodeVersion++;
   }
 
   place(t: PodTemplateModel, node: SimNode): void {
-    this.version++;
     const m = this.placed.get(t) ?? new Map<SimNode, number>();
     m.set(node, (m.get(node) ?? 0) + 1);
     let on = this.onNode.get(node);
@@ -115,6 +138,7 @@ export class Scheduler {
       this.ports.set(node, ports);
     }
     this.usage(node, t, 1);
+    this.recount(t, node, 1);
   }
 
   /** Requests of the pods bound to each node (mutable: placements run by the thousand). */
@@ -153,13 +177,13 @@ export class Scheduler {
     const m = this.placed.get(t);
     const n = m?.get(node) ?? 0;
     if (!m || n === 0) return;
-    this.version++;
     if (n === 1) m.delete(node);
     else m.set(node, n - 1);
     const on = this.onNode.get(node);
     if (on && n === 1) on.delete(t);
     else on?.set(t, n - 1);
     this.usage(node, t, -1);
+    this.recount(t, node, -1);
     if (t.hostPorts.length > 0) this.ports.set(node, new Set(this.podsOn(node).flatMap(([x]) => x.hostPorts)));
   }
 
@@ -281,7 +305,7 @@ export class Scheduler {
       // PodTopologySpread filter: a node without the key is not eligible for a hard constraint.
       if (node.labels[c.topologyKey] === undefined) return `no ${c.topologyKey} label for its DoNotSchedule topology spread`;
       let state = this.spreadCache.get(c);
-      if (!state || state.version !== this.version) {
+      if (!state || state.nodeVersion !== this.nodeVersion || state.labelVersion !== this.labelVersion) {
         // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
         // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
         const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
@@ -298,13 +322,18 @@ export class Scheduler {
         const inDomain = eligible.set;
         for (const m of this.matching(c.selector, ns)) {
           for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
+          let counted = this.countedBy.get(m);
+          if (!counted) this.countedBy.set(m, (counted = new Set()));
+          counted.add(c);
         }
-        // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
-        const min = c.minDomains !== undefined && domains.size < c.minDomains ? 0 : Math.min(...domains.values());
-        state = { version: this.version, domains, min };
+        state = { nodeVersion: this.nodeVersion, labelVersion: this.labelVersion, key: c.topologyKey, nodes: inDomain, domains };
         this.spreadCache.set(c, state);
       }
-      const { domains, min } = state;
+      const { domains } = state;
+      // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
+      let min = Infinity;
+      if (c.minDomains !== undefined && domains.size < c.minDomains) min = 0;
+      else for (const v of domains.values()) if (v < min) min = v;
       let self = this.selfMatch.get(c);
       if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
       const skew = (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
