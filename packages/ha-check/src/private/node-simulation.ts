@@ -180,6 +180,7 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
   const autoscaler = manifests.autoscaler;
   const added = new Map<string, number>();
   const addedNodes: SimNode[] = [];
+  let launched = 0;
   const scaleOut = (a: AutoscalerModel): void => {
     const groups = infra.nodeGroups.filter((g) => g.azs.some((z) => z !== az) && discovers(a, g.name, g.tags));
     for (let guard = 0; guard < 1000 && rescheduling().length > 0; guard++) {
@@ -190,7 +191,8 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
         // A new instance lands in a surviving AZ of the group, the one with the fewest of its nodes.
         const azs = g.azs.filter((z) => z !== az);
         const zone = [...azs].sort((x, y) => scheduler.nodes.filter((m) => m.group === g.name && m.az === x).length - scheduler.nodes.filter((m) => m.group === g.name && m.az === y).length)[0];
-        const [node] = nodesOf({ ...g, azs: [zone] }, 1, before + guard);
+        // A fresh name (and hostname) for every instance launched, across both scale-out rounds.
+        const [node] = nodesOf({ ...g, azs: [zone] }, 1, before + launched++);
         scheduler.nodes.push(node);
         scheduler.touch();
         const waiting = rescheduling().reduce((s, t) => s + t.replicas - scheduler.count(t), 0);
