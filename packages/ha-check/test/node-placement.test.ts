@@ -1,6 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, runHaCheck, type AzScenario } from '../src';
 import { HaCheckInputError } from '../src/input-error';
+import { autoscalerFromArgs, autoscalerFromValues, discovers } from '../src/private/autoscaler-config';
 import { desiredHealthy, disruptionsAllowed } from '../src/private/pdb-budget';
 import { writeFixture } from './helpers';
 
@@ -127,5 +129,38 @@ describe('PDB percentages, rounded as the disruption controller does', () => {
 
   it('a bound the API server rejects (a string that is no percentage) is bad input naming the field', () => {
     expect(() => check({ apps: [{ name: 'web', pdb: { maxUnavailable: '1' } }] })).toThrow(new HaCheckInputError('PodDisruptionBudget/apps/web: spec.maxUnavailable: expected a whole number ≥ 0 or a percentage ("50%"), got "1"'));
+  });
+});
+
+describe('cluster-autoscaler configuration, as the chart and the binary read it', () => {
+  const tags = { 'k8s.io/cluster-autoscaler/enabled': 'owned', 'k8s.io/cluster-autoscaler/production': 'owned' };
+
+  it('chart values: the default tags need autoDiscovery.clusterName (templated in), extraArgs.scan-interval is a Go duration', () => {
+    const a = autoscalerFromValues({ autoDiscovery: { clusterName: 'production' }, extraArgs: { 'scan-interval': '1m30s' } }, 'HelmRelease/kube-system/cluster-autoscaler');
+    expect(a).toMatchObject({ discoveryTags: ['k8s.io/cluster-autoscaler/enabled', 'k8s.io/cluster-autoscaler/production'], scanIntervalSeconds: 90, scanIntervalSource: 'configured' });
+    expect(discovers(a, 'production-general-a', tags)).toBe(true);
+    expect(discovers(a, 'staging-general-a', { 'k8s.io/cluster-autoscaler/enabled': 'owned', 'k8s.io/cluster-autoscaler/staging': 'owned' })).toBe(false);
+    // Without clusterName the chart renders no --node-group-auto-discovery: nothing is discovered.
+    const none = autoscalerFromValues({}, 'HelmRelease/kube-system/cluster-autoscaler');
+    expect(none).toMatchObject({ discoveryTags: undefined, scanIntervalSeconds: 10, scanIntervalSource: 'default' });
+    expect(discovers(none, 'production-general-a', tags)).toBe(false);
+  });
+
+  it('a command line: asg:tag= keys (and key=value), --nodes by name, --scan-interval', () => {
+    const a = autoscalerFromArgs(['./cluster-autoscaler', '--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/production=owned', '--nodes=1:10:burst-pool', '--scan-interval=20s'], 'Deployment/kube-system/cluster-autoscaler');
+    expect(a).toMatchObject({ groupNames: ['burst-pool'], scanIntervalSeconds: 20 });
+    expect(discovers(a, 'production-general-a', tags)).toBe(true);
+    expect(discovers(a, 'production-general-a', { ...tags, 'k8s.io/cluster-autoscaler/production': 'shared' })).toBe(false);
+    expect(discovers(a, 'burst-pool', {})).toBe(true);
+  });
+
+  it('a configured scan interval is the first term of the scale-out time', () => {
+    const paths = writeFixture({ workersPerAz: { min: 1, max: 3 }, apps: [{ name: 'heavy', replicas: 6, hpaMax: 0, cpu: '1500m', memory: '2Gi' }] });
+    const file = `${paths.manifests}/infrastructure/resources.yaml`;
+    const text = readFileSync(file, 'utf8').replace('autoDiscovery:', 'extraArgs:\n      scan-interval: 1m\n    autoDiscovery:');
+    writeFileSync(file, text);
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    expect(lose(report).recovery.capacitySeconds).toBe(270);
+    expect(report.assumptions.capacityRecoverySeconds).toBe(270);
   });
 });
