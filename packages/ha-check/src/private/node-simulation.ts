@@ -147,7 +147,16 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
   // The queue: what lost pods (or never fit), and the victims of preemption; in the scheduler's order.
   const order = new Map(pods.map((t, i) => [t, i]));
   const queued = new Set<PodTemplateModel>(pods.filter((t) => scheduler.count(t) < t.replicas));
-  const rescheduling = (): PodTemplateModel[] => [...queued].filter((t) => scheduler.count(t) < t.replicas && !stuck.has(t)).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  let queue: PodTemplateModel[] = [];
+  let queuedSize = -1;
+  const rescheduling = (): PodTemplateModel[] => {
+    // Sorted again only when something joined the queue.
+    if (queuedSize !== queued.size) {
+      queue = [...queued].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+      queuedSize = queued.size;
+    }
+    return queue.filter((t) => scheduler.count(t) < t.replicas && !stuck.has(t));
+  };
   const round = (): void => {
     for (const t of rescheduling()) {
       scheduler.schedule(t);
