@@ -27,6 +27,10 @@ export interface SyntheticApp {
   readonly cpu?: string;
   /** @default '128Mi' */
   readonly memory?: string;
+  /** `nodeTaintsPolicy` of the zone spread. @default 'Honor' */
+  readonly nodeTaintsPolicy?: 'Honor' | 'Ignore';
+  /** `spec.priorityClassName`. @default - none (the default priority) */
+  readonly priorityClassName?: string;
 }
 
 export interface SyntheticClusterOptions {
@@ -75,6 +79,10 @@ export interface SyntheticClusterOptions {
   readonly apiAdmitsNatEips?: boolean;
   /** The bootstrap add-ons in the control plane's user data; none when null. @default 'ha' */
   readonly bootstrap?: BootstrapShape | null;
+  /** PriorityClasses (name → value) in the infrastructure folder. @default none */
+  readonly priorityClasses?: Readonly<Record<string, number>>;
+  /** The cluster-autoscaler's `autoDiscovery.tags`; undefined keeps the chart's default (enabled and the cluster's tag). @default - chart default */
+  readonly autoscalerDiscoveryTags?: readonly string[];
   /** Taints of the worker pool (kubeadm join configuration / autoscaler node-template tags). @default none */
   readonly workerTaints?: ReadonlyArray<{ readonly key: string; readonly value: string; readonly effect: string }>;
 }
@@ -186,7 +194,7 @@ function securityGroups(o: { readonly name: string; readonly networkFault: Netwo
   if (o.networkFault !== 'nodeports-closed') rule('ingress', 'worker', 'tcp', 30080, 30080, { sg: 'ingress' });
 }
 
-function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons' | 'networkFault' | 'bootstrap'>> & { readonly networkFault: NetworkFault | null; readonly bootstrap: BootstrapShape | null }): Record<string, unknown> {
+function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generatedApps' | 'addons' | 'networkFault' | 'bootstrap' | 'priorityClasses' | 'autoscalerDiscoveryTags'>> & { readonly networkFault: NetworkFault | null; readonly bootstrap: BootstrapShape | null }): Record<string, unknown> {
   const platformNames = defaultPlatform().names;
   const settings = defaultPlatform().settings;
   const names = clusterNames({ name: o.name, region: o.region, backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 14, ...(o.replicaRegion ? { replicaRegion: o.replicaRegion } : {}) }, gitops: { branch: 'main', intervalMinutes: 5 } }, settings);
@@ -317,8 +325,9 @@ function app(a: SyntheticApp, namespace: string): Record<string, unknown>[] {
     nodeSelector: { 'node.platform.io/pool': 'general' },
   };
   if (spread !== 'none' && !a.zoneAntiAffinity) {
-    podSpec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: spread === 'hard' ? 'DoNotSchedule' : 'ScheduleAnyway', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: labels } }];
+    podSpec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: spread === 'hard' ? 'DoNotSchedule' : 'ScheduleAnyway', nodeTaintsPolicy: a.nodeTaintsPolicy ?? 'Honor', labelSelector: { matchLabels: labels } }];
   }
+  if (a.priorityClassName) podSpec.priorityClassName = a.priorityClassName;
   if (a.zoneAntiAffinity) podSpec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: ZONE, labelSelector: { matchLabels: labels } }] } };
   const spec: Record<string, unknown> = { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec } };
   if (kind === 'StatefulSet') spec.serviceName = a.name;
@@ -344,7 +353,7 @@ const ADDON_CHARTS: Readonly<Record<AddonId, readonly [string, string]>> = {
 };
 
 /** HA values for each add-on's chart (ha-check models them from `spec.values`): two replicas, zone spread, PDB, 30 s evictions. */
-function addonValues(id: AddonId, release: string): Record<string, unknown> {
+function addonValues(id: AddonId, release: string, cluster: string, discoveryTags: readonly string[] | undefined): Record<string, unknown> {
   const tolerations = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }));
   const spread = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'app.kubernetes.io/instance': release } } }];
   const ha = { tolerations, topologySpreadConstraints: spread };
@@ -352,7 +361,7 @@ function addonValues(id: AddonId, release: string): Record<string, unknown> {
     case 'cloud-controller':
       return { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] };
     case 'cluster-autoscaler':
-      return { replicaCount: 2, ...ha };
+      return { replicaCount: 2, autoDiscovery: { clusterName: cluster, ...(discoveryTags ? { tags: [...discoveryTags] } : {}) }, ...ha };
     case 'metrics-server':
       return { replicas: 2, podDisruptionBudget: { enabled: true, maxUnavailable: 1 }, ...ha };
     case 'ebs-csi':
@@ -393,8 +402,9 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name: ADDON_CHARTS[id][0], namespace: 'kube-system' },
-      spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } }, values: addonValues(id, ADDON_CHARTS[id][0]) },
+      spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } }, values: addonValues(id, ADDON_CHARTS[id][0], name, options.autoscalerDiscoveryTags) },
     })),
+    ...Object.entries(options.priorityClasses ?? {}).map(([pc, value]) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc }, value, globalDefault: false })),
   ];
   const apps = [...(options.apps ?? [{ name: 'web' }])];
   for (let i = 0; i < (options.generatedApps ?? 0); i++) apps.push({ name: `svc-${String(i).padStart(5, '0')}`, cpu: '10m', memory: '16Mi' });

@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { Findings } from './findings';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
-import { addonFindings, capacityOutcome, nodePoolFindings } from './private/capacity-analysis';
+import { addonFindings, autoscalerDiscoveryFindings, nodePoolFindings } from './private/capacity-analysis';
+import { PlacementBaseline, scaleOutSeconds } from './private/node-simulation';
 import { controlPlaneFindings } from './private/control-plane-analysis';
 import { azScenario, scenarioFindings } from './private/az-scenario';
 import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './private/ci-identity-analysis';
@@ -12,7 +13,8 @@ import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
-import { RECOVERY_DEFAULTS, capacityRecoverySeconds } from './recovery-times';
+import { RECOVERY_DEFAULTS } from './recovery-times';
+import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './private/autoscaler-config';
 import type { Report } from './report-types';
 
 export interface AnalyzeOptions {
@@ -43,20 +45,23 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   egressFindings(model.infra, findings);
   nodePoolFindings(model, findings);
   const autoscaler = addonFindings(model, findings);
+  autoscalerDiscoveryFindings(model, findings);
   const facts = model.manifests.workloads.map((w) => workloadFacts(w, model.infra.nodeGroups, defaultToleration));
   for (const f of facts) workloadFindings(f, findings, grace, objectives.appRtoSeconds);
   for (const pdb of model.manifests.orphanPdbs) findings.add('pdb.selects-nothing', pdb, 'PodDisruptionBudget selects no Deployment or StatefulSet in the manifests');
 
   const flowOptions = { operatorCidrs: objectives.apiAllowedCidrs ?? [] };
   const flows = decideFlows(model.infra.network, undefined, flowOptions);
-  const azScenarios = model.infra.azs.map((az) => azScenario(model, facts, az, grace, autoscaler, flowOptions));
+  // Pods placed on the nodes once; each AZ loss is played on a copy.
+  const placed = new PlacementBaseline(model);
+  const azScenarios = model.infra.azs.map((az) => azScenario(model, facts, az, grace, autoscaler, placed, flowOptions));
   flowFindings(flows, azScenarios.map((s) => ({ id: s.id, flows: s.flows.blocked })), findings);
   if (model.infra.network.nodeGroups.length > 0 && model.infra.network.nodeGroups.every((g) => g.apiEndpoint === undefined)) {
     findings.add('flow.endpoint-unknown', 'node → API endpoint', 'no launch template\'s user data names the API endpoint (API_ENDPOINT in /etc/node-bootstrap/env): whether the nodes reach the API is not decided');
   }
   scenarioFindings(azScenarios, objectives, findings);
-  const baseline = capacityOutcome(model, facts, undefined, autoscaler);
-  if (baseline.unplacedNow > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`);
+  const baseline = placed.pending;
+  if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
   const ci = options.ciIdentity;
@@ -91,7 +96,8 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
       nodeMonitorGracePeriodSource: graceFound !== undefined ? 'synthesized output' : `Kubernetes default for ${objectives.kubernetesVersion ?? 'current versions'}`,
       defaultUnreachableTolerationSeconds: defaultToleration,
       defaultUnreachableTolerationSource: tolFound !== undefined ? 'synthesized output' : 'DefaultTolerationSeconds admission default',
-      capacityRecoverySeconds: capacityRecoverySeconds(),
+      // The same terms the AZ scenarios use: the deployed autoscaler's scan interval + EC2 launch + node bootstrap.
+      capacityRecoverySeconds: scaleOutSeconds(model.manifests.autoscaler?.scanIntervalSeconds ?? AUTOSCALER_SCAN_INTERVAL_SECONDS),
     },
     topology: topology(model.infra),
     flows,

@@ -26,6 +26,7 @@ const HELM = '#helmrelease-add-ons';
 const FLOWS = '#network-flows';
 const COLD_START = '#cold-start';
 const CI = '#ci-identities';
+const PLACEMENT = '#node-placement';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -91,6 +92,10 @@ export const FINDING_CATALOGUE = {
   'ci.wildcard-subject': { severity: 'warning', when: 'a role trusts a `sub` pattern that admits both pull requests and main (or no `sub` condition at all)', fix: 'Trust exact subjects (repo:<owner>/<repo>:pull_request, :ref:refs/heads/main, :environment:<name>).', doc: CI },
   'region.rpo-exceeded': { severity: 'region', when: 'the regional RPO (replicated archive timeout, and the etcd snapshot interval when no standby takes over, + replication lag) > `regionRpoSeconds`, else `rpoMinutes`', fix: 'Archive WAL (and snapshot etcd) more often or bound the replication (S3 RTC) so interval + lag ≤ {minutes} min, or declare the regional RPO the design gives (objectives.regionRpoSeconds).', doc: RPO },
   'scenario.not-survived': { severity: 'error', when: 'a scenario the objectives require (an AZ loss with `tolerateAzLoss`, the region with `tolerateRegionLoss`) does not survive while no error names why: the exit status follows the scenarios', fix: 'Fix the problems the scenario lists (the warnings behind them are the causes).', doc: CATALOGUE },
+  'autoscaler.discovery-mismatch': { severity: 'az', when: "a worker ASG the cluster-autoscaler is meant to grow lacks one of the tags its `autoDiscovery` looks for (or auto-discovery is not configured): it never scales out", fix: 'Tag the worker ASGs with every autoDiscovery tag ({tags}) or make the autoscaler values name the tags the ASGs carry.', doc: PLACEMENT },
+  'workload.preempted': { severity: 'az', when: 'after an AZ loss, higher-priority pods preempt its pods and they stay Pending (capacity short even at the discovered ASGs\' maximum)', fix: 'Raise maxPerAz of the pool (or keep spare nodes) so the preempted pods fit too, or lower their requests.', doc: PLACEMENT },
+  'workload.spread-waits-node-deletion': { severity: 'warning', when: 'a `DoNotSchedule` zone spread with `nodeTaintsPolicy: Ignore` keeps lost pods Pending until the lost AZ\'s Node objects are deleted (error above `appRtoSeconds`)', fix: 'Set nodeTaintsPolicy: Honor on the zone topologySpreadConstraint (unreachable Nodes then stop counting as a domain).', doc: PLACEMENT },
+  'ingress.detection-exceeds-rto': { severity: 'error', when: "the ingress load balancer's target health check (interval × unhealthy threshold) alone takes longer than `appRtoSeconds` to drop a dead AZ's targets", fix: 'Use a 10 s health-check interval and an unhealthy threshold of 2 on the ingress target groups.', doc: CATALOGUE },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof FINDING_CATALOGUE;

@@ -114,10 +114,12 @@ function targetGroup(r: TfResource): TargetGroupModel {
 function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): LoadBalancerModel[] {
   const groups = new Map(index.byType('aws_lb_target_group').map((tg) => [tg.address, targetGroup(tg)]));
   const listeners = index.byType('aws_lb_listener');
+  // Network and application load balancers (a gateway load balancer carries no client traffic to nodes).
   return [...index.byType('aws_lb'), ...index.byType('aws_alb')]
-    .filter((lb) => (str((lb.values as Json).load_balancer_type) ?? 'application') === 'network')
+    .filter((lb) => ['network', 'application'].includes(str((lb.values as Json).load_balancer_type) ?? 'application'))
     .map((lb) => {
       const v = lb.values as Json;
+      const type = (str(v.load_balancer_type) ?? 'application') as 'network' | 'application';
       const subnetRefs = [...list(v.subnets), ...blocks(v.subnet_mapping).map((m) => m.subnet_id)];
       const own = listeners.filter((l) => index.resolve(l, (l.values as Json).load_balancer_arn)?.address === lb.address);
       const tgs = own.flatMap((l) =>
@@ -129,6 +131,7 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
       );
       const targetGroups = [...new Set(tgs.map((t) => t.address))].map((a) => groups.get(a)).filter((t): t is TargetGroupModel => t !== undefined);
       const isApi = own.some((l) => num((l.values as Json).port) === API_PORT) || targetGroups.some((t) => t.port === API_PORT);
+      // An internal load balancer (scheme internal) has private addresses only: never the public way in.
       const internal = bool(v.internal) ?? false;
       const isIngress = !internal && own.some((l) => WEB_PORTS.has(num((l.values as Json).port) ?? 0));
       const role: LoadBalancerRole = isApi ? 'api' : isIngress ? 'ingress' : 'other';
@@ -136,9 +139,11 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
         address: lb.address,
         name: displayName(lb),
         role,
+        type,
         internal,
         azs: azsOfSubnets(index, lb, subnetRefs, subnetAz),
-        crossZone: bool(v.enable_cross_zone_load_balancing) ?? false,
+        // An ALB always balances across zones (its attribute cannot turn that off); an NLB only when enabled.
+        crossZone: type === 'application' || (bool(v.enable_cross_zone_load_balancing) ?? false),
         targetGroups,
       };
     });
@@ -250,6 +255,8 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       taints,
       targetGroups: [...new Set(targetGroups)],
       autoscaled: Object.keys(tags).some((k) => k === 'k8s.io/cluster-autoscaler/enabled'),
+      tags,
+      healthCheckType: str(v.health_check_type) === 'ELB' ? 'ELB' : 'EC2',
       bootstrapGraceSeconds: num(v.health_check_grace_period) ?? ASG_DEFAULT_GRACE_SECONDS,
     };
   });

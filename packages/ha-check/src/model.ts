@@ -55,8 +55,8 @@ export interface TargetGroupModel {
 }
 
 /**
- * `api` when it fronts the Kubernetes API (port 6443); `ingress` when it is internet-facing and
- * listens on 80 or 443 (the app's way in); `other` for anything else.
+ * `api` when it fronts the Kubernetes API (port 6443); `ingress` when it is internet-facing (an
+ * NLB or ALB) and listens on 80 or 443 (the app's way in; an internal one is not); `other` for anything else.
  */
 export type LoadBalancerRole = 'api' | 'ingress' | 'other';
 
@@ -64,6 +64,7 @@ export interface LoadBalancerModel {
   readonly address: string;
   readonly name: string;
   readonly role: LoadBalancerRole;
+  readonly type: 'network' | 'application';
   readonly internal: boolean;
   readonly azs: readonly string[];
   readonly crossZone: boolean;
@@ -88,6 +89,10 @@ export interface NodeGroupModel {
   readonly targetGroups: readonly string[];
   /** Tagged for cluster-autoscaler auto-discovery. */
   readonly autoscaled: boolean;
+  /** The ASG's tags (what cluster-autoscaler's `asg:tag=` discovery matches). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** `health_check_type`: EC2 (default) or ELB (the target groups' health decides). */
+  readonly healthCheckType: 'EC2' | 'ELB';
   /** Seconds a new instance is given to bootstrap before health checks count (`health_check_grace_period`, AWS default 300). */
   readonly bootstrapGraceSeconds: number;
 }
@@ -258,6 +263,10 @@ export interface PodTemplateModel {
   readonly hostNetwork: boolean;
   /** `TCP/8080`: host ports the pod binds (hostNetwork: its container ports). */
   readonly hostPorts: readonly string[];
+  /** Effective pod requests (containers summed, or the largest init container). */
+  readonly requests: Resources;
+  /** `spec.priorityClassName`; undefined: the globalDefault PriorityClass, else 0. */
+  readonly priorityClassName?: string;
   /**
    * What running it lifts on day 0: `cni` (the CNI agent on its node: the node turns Ready),
    * `cni-ipam` (the CNI's IPAM operator, which the agents wait for in cluster-pool mode),
@@ -284,8 +293,26 @@ export interface DatabaseArchiveModel {
   readonly archiveTimeoutMinutes: number;
 }
 
+/** cluster-autoscaler as deployed: which ASGs it discovers and how often it looks. */
+export interface AutoscalerModel {
+  /** `HelmRelease/ns/name` or `Deployment/ns/name`. */
+  readonly source: string;
+  /** Tags an ASG must all carry (`key` or `key=value`); undefined: auto-discovery is not configured. */
+  readonly discoveryTags: readonly string[] | undefined;
+  /** ASGs named explicitly (`--nodes`, `autoscalingGroups`). */
+  readonly groupNames: readonly string[];
+  readonly scanIntervalSeconds: number;
+  readonly scanIntervalSource: 'configured' | 'default';
+}
+
 export interface ManifestModel {
   readonly objectCount: number;
+  /** The cluster-autoscaler's configuration, when one is deployed and readable. */
+  readonly autoscaler: AutoscalerModel | undefined;
+  /** PriorityClass values by name (the built-in system-* classes included). */
+  readonly priorityClasses: Readonly<Record<string, number>>;
+  /** The globalDefault PriorityClass's value, else 0. */
+  readonly defaultPriority: number;
   /** Databases archiving WAL to an object store: their RPO is the archive timeout. */
   readonly databaseArchives: readonly DatabaseArchiveModel[];
   readonly workloads: readonly WorkloadModel[];

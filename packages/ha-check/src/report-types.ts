@@ -59,7 +59,37 @@ export interface RecoveryOutcome {
   readonly apiSeconds: number | null;
   readonly podsSeconds: number | null;
   readonly capacitySeconds: number;
+  /** The lost AZ's Node objects deleted (instances terminated, cloud controller); null: never while the AZ is gone. */
+  readonly nodeDeletionSeconds: number | null;
   readonly appSeconds: number | null;
+}
+
+/** Pods of one workload that the simulated scheduler could not place, and why (the first reasons across nodes). */
+export interface PendingPods {
+  readonly workload: string;
+  readonly pods: number;
+  readonly priority: number;
+  readonly reason: string;
+}
+
+/** Pods placed on simulated nodes (see docs/ha-check.md "Node placement"). */
+export interface NodePlacementOutcome {
+  readonly nodesBefore: number;
+  readonly nodesLost: number;
+  /** Nodes the cluster-autoscaler adds, per ASG (to `max_size` at most, only ASGs it discovers). */
+  readonly nodesAdded: ReadonlyArray<{ readonly group: string; readonly nodes: number }>;
+  /** Pending once the lost pods are evicted, with the dead AZ's Nodes still registered and before any scale-out. */
+  readonly pendingNow: readonly PendingPods[];
+  /** Pending for good: after preemption, scale-out and the dead Nodes' deletion. */
+  readonly pending: readonly PendingPods[];
+  /** Lower-priority pods evicted by higher-priority ones that did not fit. */
+  readonly preempted: ReadonlyArray<{ readonly workload: string; readonly pods: number; readonly by: readonly string[] }>;
+  /** Workloads placed only once new nodes joined. */
+  readonly waitsForScaleOut: readonly string[];
+  /** Workloads placed only once the lost AZ's Node objects were deleted (spread still counting their zone). */
+  readonly waitsForNodeDeletion: readonly string[];
+  /** The autoscaler's scan interval; undefined without an autoscaler. */
+  readonly scanIntervalSeconds: number | undefined;
 }
 
 export interface AzScenario {
@@ -74,6 +104,7 @@ export interface AzScenario {
   readonly ingress: LoadBalancerOutcome | undefined;
   readonly egress: readonly EgressOutcome[];
   readonly capacity: CapacityOutcome;
+  readonly placement: NodePlacementOutcome;
   readonly workloads: readonly WorkloadOutcome[];
   readonly recovery: RecoveryOutcome;
   /** The flows decided with this AZ gone: how many, and the ones dropped. */

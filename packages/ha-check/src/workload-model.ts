@@ -1,8 +1,9 @@
 import { manifestLayer, type K8sObject } from './manifests';
-import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, PodTemplateModel, Resources, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
+import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, PodTemplateModel, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
 import { HaCheckInputError } from './input-error';
+import { autoscalerFromArgs, autoscalerFromValues } from './private/autoscaler-config';
 import { CHART_WORKLOADS, providesOf } from './private/chart-workloads';
-import { podTemplateOf } from './private/pod-templates';
+import { podRequests, podTemplateOf } from './private/pod-templates';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -28,21 +29,6 @@ const namespaceOf = (o: K8sObject): string => String(metaOf(o).namespace ?? 'def
 const specOf = (o: Json): Json => (isObject(o.spec) ? o.spec : {});
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
-
-/** Effective pod request: the sum of containers, or the largest init container if that is more. */
-function podRequests(podSpec: Json): Resources {
-  const req = (c: Json): Resources => {
-    const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
-    return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
-  };
-  const containers = arr(podSpec.containers).map(req);
-  const sum = containers.reduce((a, b) => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB }), { cpuMilli: 0, memoryMiB: 0 });
-  const init = arr(podSpec.initContainers).map(req);
-  return {
-    cpuMilli: Math.max(sum.cpuMilli, ...init.map((r) => r.cpuMilli)),
-    memoryMiB: Math.max(sum.memoryMiB, ...init.map((r) => r.memoryMiB)),
-  };
-}
 
 function nodeSelectorOf(podSpec: Json): NodeSelectorRequirement[] {
   const reqs: NodeSelectorRequirement[] = Object.entries(strRecord(podSpec.nodeSelector)).map(([key, v]) => ({ key, operator: 'In', values: [v] }));
@@ -137,13 +123,16 @@ function zonalVolumesOf(o: K8sObject, podSpec: Json, storage: StorageIndex): str
   return [...fromTemplates, ...fromClaims];
 }
 
+/** A PDB bound as the API server admits it: a whole number ≥ 0 or a percentage string ("50%"). */
+function pdbBound(pdb: K8sObject, field: 'minAvailable' | 'maxUnavailable'): string | number | undefined {
+  const value = specOf(pdb)[field];
+  if (value === undefined || value === null) return undefined;
+  if ((typeof value === 'number' && Number.isInteger(value) && value >= 0) || (typeof value === 'string' && /^\d+(\.\d+)?%$/.test(value))) return value;
+  throw new HaCheckInputError(`PodDisruptionBudget/${namespaceOf(pdb)}/${nameOf(pdb)}: spec.${field}: expected a whole number ≥ 0 or a percentage ("50%"), got ${JSON.stringify(value)}`);
+}
+
 function pdbModel(pdb: K8sObject): PdbModel {
-  const spec = specOf(pdb);
-  return {
-    name: `${namespaceOf(pdb)}/${nameOf(pdb)}`,
-    minAvailable: spec.minAvailable as string | number | undefined,
-    maxUnavailable: spec.maxUnavailable as string | number | undefined,
-  };
+  return { name: `${namespaceOf(pdb)}/${nameOf(pdb)}`, minAvailable: pdbBound(pdb, 'minAvailable'), maxUnavailable: pdbBound(pdb, 'maxUnavailable') };
 }
 
 /**
@@ -340,8 +329,33 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
   for (const cm of kind('ConfigMap')) for (const v of Object.values(strRecord(cm.data))) hintTexts.push(v);
   for (const cj of kind('CronJob')) if (/etcd/.test(nameOf(cj))) hintTexts.push(`etcd snapshot ${String(specOf(cj).schedule ?? '')}`);
 
+  // PriorityClasses: the two built-in system classes (their values are fixed by the API server), then the manifests'.
+  const priorityClasses: Record<string, number> = { 'system-cluster-critical': 2_000_000_000, 'system-node-critical': 2_000_001_000 };
+  let defaultPriority = 0;
+  for (const pc of kind('PriorityClass')) {
+    const value = num(pc.value) ?? 0;
+    priorityClasses[nameOf(pc)] = value;
+    if (pc.globalDefault === true) defaultPriority = value;
+  }
+
+  // cluster-autoscaler: its chart's values, else a Deployment's command line.
+  const autoscalerRelease = kind('HelmRelease').find((h) => chartOf(h) === 'cluster-autoscaler');
+  const autoscalerDeployment = kind('Deployment').find((d) => /cluster-autoscaler/.test(nameOf(d)));
+  const containerArgs = (o: K8sObject): string[] => {
+    const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
+    return arr(specOf(template).containers).flatMap((c) => [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].map(String));
+  };
+  const autoscaler = autoscalerRelease
+    ? autoscalerFromValues(isObject(specOf(autoscalerRelease).values) ? (specOf(autoscalerRelease).values as Json) : {}, `HelmRelease/${namespaceOf(autoscalerRelease)}/${nameOf(autoscalerRelease)}`)
+    : autoscalerDeployment
+      ? autoscalerFromArgs(containerArgs(autoscalerDeployment), `Deployment/${namespaceOf(autoscalerDeployment)}/${nameOf(autoscalerDeployment)}`)
+      : undefined;
+
   return {
     objectCount: objects.length,
+    autoscaler,
+    priorityClasses,
+    defaultPriority,
     databaseArchives: cnpgClusters.map(databaseArchive).filter((d): d is DatabaseArchiveModel => d !== undefined),
     workloads,
     daemonSets,

@@ -35,7 +35,7 @@ describe('the HA fixture', () => {
         ['HelmRelease/kube-system/aws-ebs-csi-driver:controller', 2, 1],
         ['HelmRelease/kube-system/coredns', 2, 1],
       ]);
-      expect(s.recovery).toEqual({ apiSeconds: 20, podsSeconds: 80, capacitySeconds: 0, appSeconds: 80 });
+      expect(s.recovery).toEqual({ apiSeconds: 20, podsSeconds: 80, capacitySeconds: 0, nodeDeletionSeconds: 125, appSeconds: 80 });
     }
   });
 

@@ -55,6 +55,8 @@ describe('shipped clusters', () => {
       expect(s.egress.every((e) => e.ok)).toBe(true);
       expect(s.recovery.apiSeconds).toBeLessThanOrEqual(60);
       expect(s.recovery.appSeconds).toBeLessThanOrEqual(120);
+      // Every pod placed again on the surviving nodes at once: no scale-out, no wait for the dead Nodes, nothing Pending.
+      expect(s.placement).toMatchObject({ pendingNow: [], pending: [], preempted: [], waitsForNodeDeletion: [], waitsForScaleOut: [] });
       // The app's ingress NLB keeps answering through the surviving AZs.
       expect(s.ingress).toMatchObject({ reachable: true, loadBalancer: platform.namesOf('production').ingressLoadBalancer });
       expect(s.ingress?.rtoSeconds).toBeLessThanOrEqual(60);

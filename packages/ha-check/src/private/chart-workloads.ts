@@ -82,6 +82,7 @@ function podSpecFrom(values: Json, prefix: string, defaults: { tolerations?: unk
     tolerations: pick('tolerations', defaults.tolerations ?? []),
     affinity: pick('affinity', defaults.affinity ?? {}),
     topologySpreadConstraints: pick('topologySpreadConstraints', []),
+    priorityClassName: pick('priorityClassName', undefined),
     containers: [{ name: 'main', resources: { requests } }],
   };
 }

@@ -71,7 +71,7 @@ export function controlPlaneFindings(infra: InfraModel, findings: Findings): voi
     if (nlb.azs.length < 2) {
       // Scope: a load balancer that is neither the API nor the app's ingress does not decide the objectives.
       const unrelated = nlb.role === 'other';
-      findings.add('nlb.single-az', nlb.name, `network load balancer in ${nlb.azs.length === 1 ? `one subnet (${nlb.azs[0]})` : 'no known subnet'}: losing that AZ takes the endpoint away${unrelated ? ' (neither the API nor the app ingress: the objectives do not depend on it)' : ''}`, {
+      findings.add('nlb.single-az', nlb.name, `${nlb.type} load balancer in ${nlb.azs.length === 1 ? `one subnet (${nlb.azs[0]})` : 'no known subnet'}: losing that AZ takes the endpoint away${unrelated ? ' (neither the API nor the app ingress: the objectives do not depend on it)' : ''}`, {
         scenarios: nlb.azs.map((az) => `az-loss:${az}`),
         ...(unrelated ? { severity: 'warning' as const } : {}),
       });

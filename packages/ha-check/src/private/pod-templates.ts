@@ -1,8 +1,24 @@
-import type { NodeSelectorRequirement, PodTemplateModel, Toleration } from '../model';
+import type { NodeSelectorRequirement, PodTemplateModel, Resources, Toleration } from '../model';
+import { cpuMilli, memoryMiB } from './quantity';
 import { isObject, num, str, type Json } from './values';
 
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
+
+/** Effective pod request: the sum of containers, or the largest init container if that is more. */
+export function podRequests(podSpec: Json): Resources {
+  const req = (c: Json): Resources => {
+    const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
+    return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
+  };
+  const containers = arr(podSpec.containers).map(req);
+  const sum = containers.reduce((a, b) => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB }), { cpuMilli: 0, memoryMiB: 0 });
+  const init = arr(podSpec.initContainers).map(req);
+  return {
+    cpuMilli: Math.max(sum.cpuMilli, ...init.map((r) => r.cpuMilli)),
+    memoryMiB: Math.max(sum.memoryMiB, ...init.map((r) => r.memoryMiB)),
+  };
+}
 
 function requirements(term: Json): NodeSelectorRequirement[] {
   return arr(term.matchExpressions).map((e) => ({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
@@ -44,5 +60,7 @@ export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replic
     antiAffinity: arr(anti.requiredDuringSchedulingIgnoredDuringExecution).map((t) => ({ topologyKey: String(t.topologyKey ?? ''), selector: isObject(t.labelSelector) ? t.labelSelector : undefined })),
     hostNetwork,
     hostPorts,
+    requests: podRequests(podSpec),
+    ...(typeof podSpec.priorityClassName === 'string' && podSpec.priorityClassName !== '' ? { priorityClassName: podSpec.priorityClassName } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { PodTemplateModel, Taint, Toleration } from '../model';
+import type { PodTemplateModel, Resources, Taint, Toleration } from '../model';
 import { requirementMatches, selectorMatches } from './selectors';
 
 /** A node of the simulation: its labels and taints change as the cluster comes up. */
@@ -9,6 +9,8 @@ export interface SimNode {
   readonly az: string;
   labels: Record<string, string>;
   taints: Taint[];
+  /** Allocatable CPU and memory (NodeResourcesFit); undefined: resources are not simulated (day 0). */
+  readonly allocatable?: Resources;
 }
 
 /**
@@ -34,7 +36,26 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   return t.operator === 'Exists' || (t.value ?? '') === taint.value;
 }
 
-const namespaceOf = (t: PodTemplateModel): string => t.id.split('/')[1] ?? '';
+const namespaces = new WeakMap<PodTemplateModel, string>();
+/** Versions of the set of placed templates, unique across schedulers and their copies. */
+let labelVersions = 0;
+/** Domain counts of one spread constraint over its eligible nodes. */
+interface SpreadState {
+  readonly nodeVersion: number;
+  readonly labelVersion: number;
+  readonly key: string;
+  readonly nodes: ReadonlySet<SimNode>;
+  readonly domains: Map<string, number>;
+}
+
+/** A string key per constraint or template (they never change), computed once for every simulation. */
+const shapeKeys = new WeakMap<object, string>();
+/** The template's namespace (`Kind/<ns>/name`), computed once: whyNot asks for it on every node. */
+function namespaceOf(t: PodTemplateModel): string {
+  let ns = namespaces.get(t);
+  if (ns === undefined) namespaces.set(t, (ns = t.id.split('/')[1] ?? ''));
+  return ns;
+}
 
 /** The pods placed so far and the scheduler's filters over them. */
 export class Scheduler {
@@ -59,24 +80,48 @@ export class Scheduler {
   }
 
   /** Bumped by every placement and node change: spread domain counts are cached per constraint until then. */
-  private version = 0;
   /** Bumped when nodes join or their labels and taints change: which nodes are eligible is cached until then. */
   private nodeVersion = 0;
-  private readonly spreadCache = new Map<object, { version: number; domains: Map<string, number>; min: number }>();
-  private readonly eligibleCache = new Map<object, { version: number; nodes: SimNode[]; set: Set<SimNode> }>();
+  /**
+   * Pods per domain of each spread constraint, kept up to date by every placement of a template it
+   * counts (`countedBy`); rebuilt when nodes or the set of placed templates change.
+   */
+  private readonly spreadCache = new Map<object, SpreadState>();
+  private readonly countedBy = new Map<PodTemplateModel, Set<object>>();
+
+  /** A placement or removal of one pod of `t` on `node`, in the domain counts that count it. */
+  private recount(t: PodTemplateModel, node: SimNode, delta: number): void {
+    const constraints = this.countedBy.get(t);
+    if (!constraints) return;
+    for (const c of constraints) {
+      const st = this.spreadCache.get(c);
+      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) continue;
+      const k = node.labels[st.key];
+      st.domains.set(k, (st.domains.get(k) ?? 0) + delta);
+    }
+  }
+  private readonly eligibleCache = new Map<string, { version: number; nodes: SimNode[]; set: Set<SimNode>; keys: string[] }>();
+
+  private keyOf(o: object, make: () => string): string {
+    let k = shapeKeys.get(o);
+    if (k === undefined) shapeKeys.set(o, (k = make()));
+    return k;
+  }
   /** Nodes whose taints, selector and required affinity admit the template (what placements cannot change). */
-  private readonly staticCache = new Map<PodTemplateModel, { version: number; nodes: SimNode[] }>();
+  private readonly staticCache = new Map<string, { version: number; nodes: SimNode[] }>();
 
   touch(): void {
-    this.version++;
     this.nodeVersion++;
   }
 
   place(t: PodTemplateModel, node: SimNode): void {
-    this.version++;
     const m = this.placed.get(t) ?? new Map<SimNode, number>();
     m.set(node, (m.get(node) ?? 0) + 1);
+    let on = this.onNode.get(node);
+    if (!on) this.onNode.set(node, (on = new Map()));
+    on.set(t, (on.get(t) ?? 0) + 1);
     if (!this.placed.has(t)) {
+      this.labelVersion = ++labelVersions;
       this.placed.set(t, m);
       const ns = namespaceOf(t);
       this.byNamespace.set(ns, [...(this.byNamespace.get(ns) ?? []), t]);
@@ -87,13 +132,103 @@ export class Scheduler {
         this.byLabel.set(key, list);
       }
     }
-    const ports = this.ports.get(node) ?? new Set<string>();
-    for (const p of t.hostPorts) ports.add(p);
-    this.ports.set(node, ports);
+    if (t.hostPorts.length > 0) {
+      const ports = this.ports.get(node) ?? new Set<string>();
+      for (const p of t.hostPorts) ports.add(p);
+      this.ports.set(node, ports);
+    }
+    this.usage(node, t, 1);
+    this.recount(t, node, 1);
   }
+
+  /** Requests of the pods bound to each node (mutable: placements run by the thousand). */
+  private readonly used = new Map<SimNode, { cpuMilli: number; memoryMiB: number }>();
+
+  private usage(node: SimNode, t: PodTemplateModel, sign: 1 | -1): void {
+    let used = this.used.get(node);
+    if (!used) this.used.set(node, (used = { cpuMilli: 0, memoryMiB: 0 }));
+    used.cpuMilli += sign * t.requests.cpuMilli;
+    used.memoryMiB += sign * t.requests.memoryMiB;
+  }
+
+  /** An independent copy (nodes, labels, taints and placements), to play a failure on without replaying the placement. */
+  clone(): Scheduler {
+    const copy = new Scheduler();
+    const map = new Map<SimNode, SimNode>();
+    for (const n of this.nodes) {
+      const c: SimNode = { ...n, labels: { ...n.labels }, taints: [...n.taints] };
+      map.set(n, c);
+      copy.nodes.push(c);
+    }
+    for (const [t, m] of this.placed) copy.placed.set(t, new Map([...m].map(([n, k]) => [map.get(n) as SimNode, k])));
+    for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
+    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { ...u });
+    for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
+    for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
+    for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);
+    copy.matchCache = this.matchCache;
+    copy.labelVersion = this.labelVersion;
+    copy.touch();
+    return copy;
+  }
+
+  /** Removes one pod of `t` from `node` (evicted, preempted or gone with its node). */
+  unplace(t: PodTemplateModel, node: SimNode): void {
+    const m = this.placed.get(t);
+    const n = m?.get(node) ?? 0;
+    if (!m || n === 0) return;
+    if (n === 1) m.delete(node);
+    else m.set(node, n - 1);
+    const on = this.onNode.get(node);
+    if (on && n === 1) on.delete(t);
+    else on?.set(t, n - 1);
+    this.usage(node, t, -1);
+    this.recount(t, node, -1);
+    if (t.hostPorts.length > 0) this.ports.set(node, new Set(this.podsOn(node).flatMap(([x]) => x.hostPorts)));
+  }
+
+  /** The templates with pods on `node` and how many. */
+  podsOn(node: SimNode): Array<[PodTemplateModel, number]> {
+    return [...(this.onNode.get(node) ?? [])];
+  }
+
+  /** The same placements by node. */
+  private readonly onNode = new Map<SimNode, Map<PodTemplateModel, number>>();
+
+  /** Deletes a Node object: its pods go with it. */
+  removeNode(node: SimNode): void {
+    for (const [t, n] of this.podsOn(node)) for (let i = 0; i < n; i++) this.unplace(t, node);
+    const i = this.nodes.indexOf(node);
+    if (i >= 0) this.nodes.splice(i, 1);
+    this.ports.delete(node);
+    this.used.delete(node);
+    this.onNode.delete(node);
+    this.touch();
+  }
+
+  /** CPU and memory left on a node; undefined when resources are not simulated. */
+  free(node: SimNode): Resources | undefined {
+    if (!node.allocatable) return undefined;
+    const used = this.used.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
+    return { cpuMilli: node.allocatable.cpuMilli - used.cpuMilli, memoryMiB: node.allocatable.memoryMiB - used.memoryMiB };
+  }
+
+  /** Bumped when a template is placed for the first time: which templates a selector matches is cached until then. */
+  private labelVersion = ++labelVersions;
+  /** Shared with copies: a version is never reused, so one never reads what another registered since. */
+  private matchCache = new WeakMap<object, { version: number; namespace: string; result: PodTemplateModel[] }>();
 
   /** Placed templates a selector matches, in the same namespace. */
   private matching(selector: unknown, namespace: string): PodTemplateModel[] {
+    if (selector === null || typeof selector !== 'object') return this.matchingNow(selector, namespace);
+    const hit = this.matchCache.get(selector);
+    if (hit && hit.version === this.labelVersion && hit.namespace === namespace) return hit.result;
+    const result = this.matchingNow(selector, namespace);
+    this.matchCache.set(selector, { version: this.labelVersion, namespace, result });
+    return result;
+  }
+
+  private matchingNow(selector: unknown, namespace: string): PodTemplateModel[] {
     const matchLabels = selector !== null && typeof selector === 'object' && 'matchLabels' in selector ? (selector as { matchLabels?: unknown }).matchLabels : undefined;
     const pairs = matchLabels !== null && typeof matchLabels === 'object' ? Object.entries(matchLabels as Record<string, unknown>) : [];
     let candidates = this.byNamespace.get(namespace) ?? [];
@@ -111,6 +246,8 @@ export class Scheduler {
   }
 
   private readonly tolerationsCache = new WeakMap<PodTemplateModel, readonly Toleration[]>();
+  /** Whether a spread constraint's selector matches its own pod (1) or not (0). */
+  private readonly selfMatch = new WeakMap<object, number>();
 
   private untolerated(t: PodTemplateModel, node: SimNode): Taint | undefined {
     let tolerations = this.tolerationsCache.get(t);
@@ -133,7 +270,7 @@ export class Scheduler {
   }
 
   /** Why the scheduler (or the DaemonSet controller) would not put a pod of `t` on `node`; undefined: it fits. */
-  whyNot(t: PodTemplateModel, node: SimNode, staticChecked = false): string | undefined {
+  whyNot(t: PodTemplateModel, node: SimNode, staticChecked = false, ignoreResources = false): string | undefined {
     if (!staticChecked) {
       const taint = this.untolerated(t, node);
       if (taint) return `untolerated taint ${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
@@ -142,9 +279,19 @@ export class Scheduler {
       if (!this.affinityMatches(t, node)) return 'required node affinity matches no term';
     }
     if (t.kind === 'DaemonSet' && this.count(t, node) > 0) return 'its daemon pod already runs there';
-    const ports = this.ports.get(node);
-    const clash = t.hostPorts.find((p) => ports?.has(p));
-    if (clash) return `host port ${clash} already in use`;
+    if (!ignoreResources && node.allocatable) {
+      // NodeResourcesFit, without allocating: this runs for every node a pod is tried on.
+      const used = this.used.get(node);
+      const cpu = node.allocatable.cpuMilli - (used?.cpuMilli ?? 0);
+      const mem = node.allocatable.memoryMiB - (used?.memoryMiB ?? 0);
+      if (cpu < t.requests.cpuMilli) return `insufficient cpu (${cpu}m free, ${t.requests.cpuMilli}m requested)`;
+      if (mem < t.requests.memoryMiB) return `insufficient memory (${mem} MiB free, ${t.requests.memoryMiB} MiB requested)`;
+    }
+    if (t.hostPorts.length > 0) {
+      const ports = this.ports.get(node);
+      const clash = t.hostPorts.find((p) => ports?.has(p));
+      if (clash) return `host port ${clash} already in use`;
+    }
     const ns = namespaceOf(t);
     for (const term of t.antiAffinity) {
       const value = node.labels[term.topologyKey];
@@ -158,29 +305,37 @@ export class Scheduler {
       // PodTopologySpread filter: a node without the key is not eligible for a hard constraint.
       if (node.labels[c.topologyKey] === undefined) return `no ${c.topologyKey} label for its DoNotSchedule topology spread`;
       let state = this.spreadCache.get(c);
-      if (!state || state.version !== this.version) {
+      if (!state || state.nodeVersion !== this.nodeVersion || state.labelVersion !== this.labelVersion) {
         // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
-        let eligible = this.eligibleCache.get(c);
+        // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
+        const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
+        let eligible = this.eligibleCache.get(eligibleKey);
         if (!eligible || eligible.version !== this.nodeVersion) {
           const nodes = this.nodes.filter(
             (n) => n.labels[c.topologyKey] !== undefined && (c.nodeAffinityPolicy !== 'Honor' || this.affinityMatches(t, n)) && (c.nodeTaintsPolicy !== 'Honor' || this.untolerated(t, n) === undefined),
           );
-          eligible = { version: this.nodeVersion, nodes, set: new Set(nodes) };
-          this.eligibleCache.set(c, eligible);
+          eligible = { version: this.nodeVersion, nodes, set: new Set(nodes), keys: [...new Set(nodes.map((n) => n.labels[c.topologyKey]))] };
+          this.eligibleCache.set(eligibleKey, eligible);
         }
         const domains = new Map<string, number>();
-        for (const n of eligible.nodes) if (!domains.has(n.labels[c.topologyKey])) domains.set(n.labels[c.topologyKey], 0);
+        for (const k of eligible.keys) domains.set(k, 0);
         const inDomain = eligible.set;
         for (const m of this.matching(c.selector, ns)) {
           for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
+          let counted = this.countedBy.get(m);
+          if (!counted) this.countedBy.set(m, (counted = new Set()));
+          counted.add(c);
         }
-        // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
-        const min = c.minDomains !== undefined && domains.size < c.minDomains ? 0 : Math.min(...domains.values());
-        state = { version: this.version, domains, min };
+        state = { nodeVersion: this.nodeVersion, labelVersion: this.labelVersion, key: c.topologyKey, nodes: inDomain, domains };
         this.spreadCache.set(c, state);
       }
-      const { domains, min } = state;
-      const self = selectorMatches(c.selector, t.labels) ? 1 : 0;
+      const { domains } = state;
+      // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
+      let min = Infinity;
+      if (c.minDomains !== undefined && domains.size < c.minDomains) min = 0;
+      else for (const v of domains.values()) if (v < min) min = v;
+      let self = this.selfMatch.get(c);
+      if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
       const skew = (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
       if (skew > c.maxSkew) return `topology spread on ${c.topologyKey}: skew ${skew} > maxSkew ${c.maxSkew}`;
     }
@@ -213,7 +368,8 @@ export class Scheduler {
     if (left <= 0) return { placedOn, pending: 0, reasons: [] };
     // A workload whose selectors match no other placed pod and that binds no host port is placed
     // the same way as any other of the same shape on the same nodes: reuse that outcome.
-    const key = left === t.replicas ? this.shapeKey(t) : undefined;
+    // With resources simulated, every placement changes what the next one finds: no reuse.
+    const key = left === t.replicas && this.nodes[0]?.allocatable === undefined ? this.shapeKey(t) : undefined;
     const cached = key !== undefined ? this.shapeCache.get(key) : undefined;
     if (cached && cached.version === this.nodeVersion) {
       for (const n of cached.nodes) this.place(t, n);
@@ -223,6 +379,9 @@ export class Scheduler {
     if (key !== undefined) this.shapeCache.set(key, { version: this.nodeVersion, nodes: outcome.nodes, pending: outcome.pending, reasons: outcome.reasons });
     return { placedOn: outcome.nodes.map((n) => n.name), pending: outcome.pending, reasons: outcome.reasons };
   }
+
+  /** Where the next round-robin search for a node starts. */
+  private cursor = 0;
 
   private readonly shapeCache = new Map<string, { version: number; nodes: SimNode[]; pending: number; reasons: string[] }>();
 
@@ -246,18 +405,40 @@ export class Scheduler {
   private placeReplicas(t: PodTemplateModel, replicas: number): { nodes: SimNode[]; pending: number; reasons: string[] } {
     const placed: SimNode[] = [];
     let left = replicas;
-    let fixed = this.staticCache.get(t);
+    // Templates with the same selectors and tolerations pass on the same nodes.
+    const staticKey = this.keyOf(t, () => JSON.stringify([t.kind === 'DaemonSet', t.hostNetwork, t.tolerations, t.nodeSelector, t.nodeAffinityTerms]));
+    let fixed = this.staticCache.get(staticKey);
     if (!fixed || fixed.version !== this.nodeVersion) {
       fixed = { version: this.nodeVersion, nodes: this.nodes.filter((n) => this.untolerated(t, n) === undefined && this.affinityMatches(t, n)) };
-      this.staticCache.set(t, fixed);
+      this.staticCache.set(staticKey, fixed);
     }
     while (left > 0) {
-      // Fewest pods of it first (the spreading the scheduler's scoring does): one pass per count level.
-      const counts = fixed.nodes.map((n) => this.count(t, n));
+      // Scoring: fewest pods of it first (the spreading the scheduler does), then the most free CPU
+      // (LeastAllocated, the default strategy), then node order.
       let node: SimNode | undefined;
-      for (const level of [...new Set(counts)].sort((a, b) => a - b)) {
-        node = fixed.nodes.find((n, i) => counts[i] === level && this.whyNot(t, n, true) === undefined);
-        if (node) break;
+      let nodeCount = Infinity;
+      let nodeFree = -Infinity;
+      const all = fixed.nodes;
+      if (all[0]?.allocatable !== undefined && (this.placed.get(t)?.size ?? 0) < all.length) {
+        // Resources simulated and some node has none of it yet: equally scored nodes are taken in
+        // turn (the scheduler picks among ties at random), so a pod costs a few checks, not one per node.
+        for (let i = 0; i < all.length && node === undefined; i++) {
+          const n = all[(this.cursor + i) % all.length];
+          if (this.count(t, n) === 0 && this.whyNot(t, n, true) === undefined) {
+            node = n;
+            this.cursor = (this.cursor + i + 1) % all.length;
+          }
+        }
+      }
+      for (const n of node === undefined ? all : []) {
+        const c = this.count(t, n);
+        if (c > nodeCount) continue;
+        const free = n.allocatable ? n.allocatable.cpuMilli - (this.used.get(n)?.cpuMilli ?? 0) : 0;
+        if (c === nodeCount && free <= nodeFree) continue;
+        if (this.whyNot(t, n, true) !== undefined) continue;
+        node = n;
+        nodeCount = c;
+        nodeFree = free;
       }
       if (!node) return { nodes: placed, pending: left, reasons: this.nodes.map((n) => `${n.name}: ${this.whyNot(t, n)}`) };
       this.place(t, node);

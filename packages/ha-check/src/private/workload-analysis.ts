@@ -3,6 +3,7 @@ import type { AddOptions, Findings } from '../findings';
 import type { NodeGroupModel, WorkloadModel } from '../model';
 import type { PdbStatus, WorkloadOutcome } from '../report-types';
 import { eligibleGroups, tolerates } from './placement';
+import { disruptionsAllowed } from './pdb-budget';
 
 const UNREACHABLE = { key: 'node.kubernetes.io/unreachable', value: '', effect: 'NoExecute' };
 
@@ -27,23 +28,6 @@ export function maxPodsInOneZone(replicas: number, zones: number, maxSkew: numbe
   return m;
 }
 
-function pdbBlocksAll(minAvailable: unknown, maxUnavailable: unknown, replicas: number): boolean {
-  if (maxUnavailable !== undefined) return maxUnavailable === 0 || maxUnavailable === '0%' || maxUnavailable === '0';
-  if (typeof minAvailable === 'number') return minAvailable >= replicas;
-  if (typeof minAvailable === 'string' && minAvailable.endsWith('%')) return Math.ceil((Number(minAvailable.slice(0, -1)) / 100) * replicas) >= replicas;
-  if (typeof minAvailable === 'string') return Number(minAvailable) >= replicas;
-  return false;
-}
-
-function pdbAllowsWith(minAvailable: unknown, maxUnavailable: unknown, replicas: number, healthy: number): boolean {
-  if (maxUnavailable !== undefined) {
-    const max = typeof maxUnavailable === 'string' && maxUnavailable.endsWith('%') ? Math.floor((Number(maxUnavailable.slice(0, -1)) / 100) * replicas) : Number(maxUnavailable);
-    return replicas - healthy < max;
-  }
-  const min = typeof minAvailable === 'string' && minAvailable.endsWith('%') ? Math.ceil((Number(minAvailable.slice(0, -1)) / 100) * replicas) : Number(minAvailable ?? 0);
-  return healthy > min;
-}
-
 export function workloadFacts(w: WorkloadModel, groups: readonly NodeGroupModel[], defaultToleration: number): WorkloadFacts {
   const usable = groups.filter((g) => g.maxSize > 0);
   const matched = eligibleGroups(w, usable);
@@ -62,7 +46,8 @@ export function workloadFacts(w: WorkloadModel, groups: readonly NodeGroupModel[
     worstZoneLoss,
     unreachableTolerationSeconds: unreachable ? (unreachable.tolerationSeconds ?? Infinity) : defaultToleration,
     usesDefaultToleration: unreachable === undefined,
-    pdbBlocksAll: w.pdbs.some((p) => pdbBlocksAll(p.minAvailable, p.maxUnavailable, w.replicas)),
+    // A drain evicts through the budget: none allowed with every replica healthy stalls it for good.
+    pdbBlocksAll: w.replicas > 0 && w.pdbs.some((p) => disruptionsAllowed(p, w.replicas, w.replicas) === 0),
   };
 }
 
@@ -129,7 +114,7 @@ export function workloadOutcome(f: WorkloadFacts, az: string, grace: number): Wo
   }
   let pdb: PdbStatus = 'none';
   if (w.pdbs.length > 0) {
-    pdb = f.pdbBlocksAll ? 'blocks-all-evictions' : w.pdbs.every((p) => pdbAllowsWith(p.minAvailable, p.maxUnavailable, w.replicas, left)) ? 'ok' : 'exhausted';
+    pdb = f.pdbBlocksAll ? 'blocks-all-evictions' : w.pdbs.every((p) => disruptionsAllowed(p, w.replicas, left) > 0) ? 'ok' : 'exhausted';
   }
   return {
     id: w.id,

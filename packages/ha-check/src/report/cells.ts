@@ -22,9 +22,22 @@ export function scenarioCells(s: Scenario): string[] {
     s.api.reachable ? 'reachable' : 'DOWN',
     s.ingress ? (s.ingress.reachable ? 'reachable' : 'DOWN') : '-',
     `${egressOk}/${s.egress.length}`,
-    s.capacity.ok ? (s.capacity.unplacedNow > 0 ? `ok after scale-out (${s.capacity.unplacedNow} pending)` : 'ok') : `SHORT ${s.capacity.unplacedAfterScaleOut} pods`,
+    capacityCell(s),
     `${s.workloads.length - down} of ${s.workloads.length} up${stuck > 0 ? `, ${stuck} cannot reschedule` : ''}`,
   ];
+}
+
+/** Nodes: pods Pending after the loss, nodes the autoscaler adds, waits for the dead Nodes' deletion, preemptions. */
+function capacityCell(s: Extract<Scenario, { kind: 'az-loss' }>): string {
+  const p = s.placement;
+  const added = p.nodesAdded.reduce((n, g) => n + g.nodes, 0);
+  const notes = [
+    added > 0 ? `+${added} node(s)` : undefined,
+    p.waitsForNodeDeletion.length > 0 ? `${p.waitsForNodeDeletion.length} wait for dead Nodes' deletion` : undefined,
+    p.preempted.length > 0 ? `${p.preempted.reduce((n, x) => n + x.pods, 0)} preempted` : undefined,
+  ].filter((x) => x !== undefined);
+  const head = s.capacity.ok ? (s.capacity.unplacedNow > 0 ? `ok after ${s.capacity.unplacedNow} pending` : 'ok') : `SHORT ${s.capacity.unplacedAfterScaleOut} pods`;
+  return notes.length > 0 ? `${head} (${notes.join(', ')})` : head;
 }
 
 export function recoveryCells(s: Scenario): string[] {
