@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChild, type Terraform } from './terraform';
+import { awsCli } from './aws-cli';
 
 export interface DriftReport {
   readonly exitCode: number;
@@ -42,14 +43,15 @@ async function driftCommand(options: DriftPhaseOptions, stack: string, tag: stri
   return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none' };
 }
 
-interface StateResource {
+export interface StateResource {
   readonly type: string;
   readonly address: string;
   readonly values: Record<string, unknown>;
 }
 
-async function stateResources(options: DriftPhaseOptions, stack: string): Promise<StateResource[]> {
-  const shown = JSON.parse((await options.terraform.run(stack, 'show-state', join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json'])).stdout) as {
+/** The resources in a stack's state (`terraform show -json`). */
+export async function stateResources(terraform: Terraform, workRoot: string, stack: string): Promise<StateResource[]> {
+  const shown = JSON.parse((await terraform.run(stack, 'show-state', join(workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json'])).stdout) as {
     values?: { root_module?: { resources?: StateResource[] } };
   };
   return shown.values?.root_module?.resources ?? [];
@@ -70,15 +72,13 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     options.log(`  drift before: ${stack} exit ${before[stack].exitCode} (${before[stack].counts})`);
   }
 
-  const resources = await stateResources(options, target);
+  const resources = await stateResources(options.terraform, options.workRoot, target);
   const rule = resources.find((r) => r.type === 'aws_vpc_security_group_ingress_rule');
   const asg = resources.find((r) => r.type === 'aws_autoscaling_group');
   if (!rule || !asg) throw new Error(`drift: ${target} has no ingress rule or autoscaling group to change`);
   const region = String((asg.values.arn as string).split(':')[3]);
-  const aws = async (...args: string[]) => {
-    const result = await runChild('aws', [...args, '--region', region], { cwd: options.workRoot, env: options.env });
-    if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  };
+  const cli = awsCli(options.env, options.workRoot);
+  const aws = (...args: string[]) => cli(...args, '--region', region);
   await aws('ec2', 'revoke-security-group-ingress', '--group-id', String(rule.values.security_group_id), '--security-group-rule-ids', String(rule.values.id));
   const maxSize = Number(asg.values.max_size) + 1;
   await aws('autoscaling', 'update-auto-scaling-group', '--auto-scaling-group-name', String(asg.values.name), '--max-size', String(maxSize));
