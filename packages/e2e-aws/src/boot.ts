@@ -103,7 +103,7 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
   const json = async <T>(...args: string[]): Promise<T> => JSON.parse(await aws(...args, '--output', 'json')) as T;
 
   // The instances moto launched for the ASGs, and the user data of the template each came from.
-  const groups = (await json<{ AutoScalingGroups: { AutoScalingGroupName: string; Instances: { InstanceId: string; LaunchTemplate?: { LaunchTemplateId: string; Version: string } }[] }[] }>(
+  const groups = (await json<{ AutoScalingGroups: { AutoScalingGroupName: string; LaunchTemplate?: unknown; Instances: { InstanceId: string; LaunchTemplate?: { LaunchTemplateId: string; Version: string } }[] }[] }>(
     'autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', ...asgNames,
   )).AutoScalingGroups;
   const root = join(options.workRoot, 'boot', stack);
@@ -111,9 +111,10 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
   rmSync(root, { recursive: true, force: true });
   mkdirSync(shared, { recursive: true });
   const nodes: EmulatedNode[] = [];
-  for (const group of groups) {
+  // Worker pools launch through a mixed instances policy; control-plane groups name their template.
+  for (const group of groups.filter((g) => g.LaunchTemplate)) {
     for (const member of group.Instances) {
-      if (!member.LaunchTemplate) continue; // worker pools launch through a mixed instances policy
+      if (!member.LaunchTemplate) continue;
       const version = await json<{ LaunchTemplateVersions: { LaunchTemplateData: { UserData?: string } }[] }>(
         'ec2', 'describe-launch-template-versions', '--launch-template-id', member.LaunchTemplate.LaunchTemplateId, '--versions', member.LaunchTemplate.Version,
       );
@@ -214,22 +215,31 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
 
     // 3. etcd snapshot: the timer runs on both; the leader uploads.
     log('  boot 3: etcd-snapshot.sh on both');
-    const snaps = await Promise.all([taker, joiner].map((n) => finished(n.start('etcd-snapshot.sh', [], env, logFile('etcd-snapshot', n)), `etcd-snapshot.sh on ${n.identity.instanceId}`)));
     const bucket = p('BACKUP_BUCKET');
-    const prefix = `${p('SNAPSHOT_PREFIX')}/`;
-    check('only the etcd leader uploads', snaps[0].code === 0 && snaps[0].stderr.includes(`stored s3://${bucket}/`) && snaps[1].code === 0 && snaps[1].stderr.includes('not the etcd leader'), `${taker.identity.instanceId} exit ${snaps[0].code}, ${joiner.identity.instanceId} exit ${snaps[1].code}`);
-    const keys = (await json<{ Contents?: { Key: string }[] }>('s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', prefix)).Contents?.map((c) => c.Key) ?? [];
-    if (keys.length > 0) {
-      const head = await json<{ ServerSideEncryption?: string; SSEKMSKeyId?: string }>('s3api', 'head-object', '--bucket', bucket, '--key', keys[0]);
-      const archive = join(root, 'snapshot.tar.gz');
-      await aws('s3', 'cp', `s3://${bucket}/${keys[0]}`, archive, '--only-show-errors');
-      const listing = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
-      check('snapshot listed back, SSE-KMS with the cluster key', keys.length === 1 && head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === kmsKey && listing.includes('snapshot.db') && listing.includes('pki/etcd/ca.key'), `s3://${bucket}/${keys.join(', ')}: ${head.ServerSideEncryption} ${head.SSEKMSKeyId}; archive holds ${listing.join(' ')}`);
-    } else {
-      check('snapshot listed back, SSE-KMS with the cluster key', false, `nothing under s3://${bucket}/${prefix}`);
+    const snapshotStep = async (): Promise<void> => {
+      const snaps = await Promise.all([taker, joiner].map((n) => finished(n.start('etcd-snapshot.sh', [], env, logFile('etcd-snapshot', n)), `etcd-snapshot.sh on ${n.identity.instanceId}`)));
+      const prefix = `${p('SNAPSHOT_PREFIX')}/`;
+      check('only the etcd leader uploads', snaps[0].code === 0 && snaps[0].stderr.includes(`stored s3://${bucket}/`) && snaps[1].code === 0 && snaps[1].stderr.includes('not the etcd leader'), `${taker.identity.instanceId} exit ${snaps[0].code}, ${joiner.identity.instanceId} exit ${snaps[1].code}`);
+      const keys = (await json<{ Contents?: { Key: string }[] }>('s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', prefix)).Contents?.map((c) => c.Key) ?? [];
+      if (keys.length > 0) {
+        const head = await json<{ ServerSideEncryption?: string; SSEKMSKeyId?: string }>('s3api', 'head-object', '--bucket', bucket, '--key', keys[0]);
+        const archive = join(root, 'snapshot.tar.gz');
+        await aws('s3', 'cp', `s3://${bucket}/${keys[0]}`, archive, '--only-show-errors');
+        const listing = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
+        check('snapshot listed back, SSE-KMS with the cluster key', keys.length === 1 && head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === kmsKey && listing.includes('snapshot.db') && listing.includes('pki/etcd/ca.key'), `s3://${bucket}/${keys.join(', ')}: ${head.ServerSideEncryption} ${head.SSEKMSKeyId}; archive holds ${listing.join(' ')}`);
+      } else {
+        check('snapshot listed back, SSE-KMS with the cluster key', false, `nothing under s3://${bucket}/${prefix}`);
+      }
+      check('the leader recorded the upload time', taker.file('textfile/etcd_snapshot.prom').includes(p('SNAPSHOT_METRIC')), 'node-exporter textfile written');
+      await emptyBucket(json, aws, bucket, prefix);
+    };
+    const policy = JSON.parse(await aws('s3api', 'get-bucket-policy', '--bucket', bucket, '--output', 'json')) as { Policy: string };
+    await aws('s3api', 'delete-bucket-policy', '--bucket', bucket); // BOOT_WORKAROUNDS[0]
+    try {
+      await snapshotStep();
+    } finally {
+      await aws('s3api', 'put-bucket-policy', '--bucket', bucket, '--policy', policy.Policy);
     }
-    check('the leader recorded the upload time', taker.file('textfile/etcd_snapshot.prom').includes(p('SNAPSHOT_METRIC')), 'node-exporter textfile written');
-    await emptyBucket(json, aws, bucket, prefix);
   } finally {
     for (const run of running) run.kill();
   }

@@ -2,11 +2,18 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChild, type Terraform } from './terraform';
 import { awsCli } from './aws-cli';
+import { judgeIdempotence, type PlanJson } from './plan-judge';
 
 export interface DriftReport {
   readonly exitCode: number;
   /** `add/change/destroy` from the command's job summary, or `none` when it found no drift. */
   readonly counts: string;
+  /**
+   * What the command's own plan (the `tfplan` it leaves in the stack directory) changes beyond
+   * the emulator artefacts, per resource: `address (actions: paths)`. The counts cannot show an
+   * ASG max-size change, because every ASG already plans an artefact update; this can.
+   */
+  readonly changed: readonly string[];
 }
 
 export interface DriftResult {
@@ -40,7 +47,10 @@ async function driftCommand(options: DriftPhaseOptions, stack: string, tag: stri
   const text = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '';
   const m = /drift: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(text);
   if (result.code !== 0 && result.code !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.code}:\n${result.stderr.slice(-2000)}`);
-  return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none' };
+  const dir = join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack);
+  const plan = JSON.parse((await options.terraform.run(stack, `drift-${tag}-show`, dir, ['show', '-json', 'tfplan'])).stdout) as PlanJson;
+  const changed = judgeIdempotence(plan).changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ') || '-'})`);
+  return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none', changed };
 }
 
 export interface StateResource {
@@ -61,7 +71,8 @@ export async function stateResources(terraform: Terraform, workRoot: string, sta
  * Runs the drift command for every stack (baseline: the emulator artefacts already show as
  * drift on the cluster stacks), changes one stack out of band through moto with the AWS CLI
  * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
- * when exactly that stack's report changed: one rule to add again, one ASG to change.
+ * when, beyond the artefacts, the command's plans show nothing before and afterwards exactly
+ * the rule to add and the ASG's max size to change, in that stack only.
  */
 export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftResult> {
   const target = options.target ?? options.stacks.find((s) => s !== 'ci-identity') ?? options.stacks[0];
@@ -88,11 +99,12 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     after[stack] = await driftCommand(options, stack, 'after');
     options.log(`  drift after: ${stack} exit ${after[stack].exitCode} (${after[stack].counts})`);
   }
-  const reported = options.stacks.filter((s) => after[s].counts !== before[s].counts || after[s].exitCode !== before[s].exitCode);
-  const [add, change] = (before[target].counts === 'none' ? '0/0/0' : before[target].counts).split('/').map(Number);
-  const asgAlreadyChanging = before[target].counts !== 'none';
-  const expected = `${add + 1}/${asgAlreadyChanging ? change : change + 1}/0`;
-  const ok = reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && after[target].counts === expected;
-  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); stacks whose drift report changed: ${reported.join(', ') || 'none'} (${target}: ${before[target].counts} → ${after[target].counts}, expected ${expected})`;
+  // Judged on the command's own plans: before, nothing beyond the artefacts anywhere; after,
+  // exactly the revoked rule (create) and the ASG's max size (update) in the target stack.
+  const reported = options.stacks.filter((s) => after[s].changed.length > 0);
+  const expected = [`${rule.address} (create: -)`, `${asg.address} (update: max_size)`];
+  const cleanBefore = options.stacks.every((s) => before[s].changed.length === 0);
+  const ok = cleanBefore && reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && JSON.stringify([...after[target].changed].sort()) === JSON.stringify([...expected].sort());
+  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'no stack changes beyond the artefacts' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks with changes beyond the artefacts: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
   return { ok, summary, before, after };
 }

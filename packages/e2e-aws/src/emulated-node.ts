@@ -180,7 +180,12 @@ export class EmulatedNode {
       done,
       stderrSoFar: () => stderr,
       kill: () => {
-        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is already gone
+        }
       },
     };
   }
