@@ -144,6 +144,8 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
     check('env names the control-plane ASGs', [...p('CONTROL_PLANE_ASGS').split(' ')].sort().join(' ') === cpAsgs, `CONTROL_PLANE_ASGS='${p('CONTROL_PLANE_ASGS')}', ASGs with control-plane user data: ${cpAsgs}`);
     const kmsKey = p('KMS_KEY');
     const keyId = (await json<{ KeyMetadata: { KeyId: string } }>('kms', 'describe-key', '--key-id', kmsKey)).KeyMetadata.KeyId;
+    // moto echoes the alias the object was written with; AWS answers the key's ARN.
+    const sameKey = (id: string | undefined) => id === kmsKey || id === keyId || (id?.endsWith(`:key/${keyId}`) ?? false);
     const alias = resources.find((r) => r.type === 'aws_kms_alias' && r.values.name === kmsKey);
     // moto accepts any key id on SecureStrings and SSE-KMS; AWS rejects one that does not resolve.
     check('KMS_KEY resolves to the stack\'s key', alias?.values.target_key_id === keyId, `${kmsKey} → ${keyId} (state: ${String(alias?.values.target_key_id)})`);
@@ -226,7 +228,7 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
         const archive = join(root, 'snapshot.tar.gz');
         await aws('s3', 'cp', `s3://${bucket}/${keys[0]}`, archive, '--only-show-errors');
         const listing = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
-        check('snapshot listed back, SSE-KMS with the cluster key', keys.length === 1 && head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === kmsKey && listing.includes('snapshot.db') && listing.includes('pki/etcd/ca.key'), `s3://${bucket}/${keys.join(', ')}: ${head.ServerSideEncryption} ${head.SSEKMSKeyId}; archive holds ${listing.join(' ')}`);
+        check('snapshot listed back, SSE-KMS with the cluster key', keys.length === 1 && head.ServerSideEncryption === 'aws:kms' && sameKey(head.SSEKMSKeyId) && listing.includes('snapshot.db') && listing.includes('pki/etcd/ca.key'), `s3://${bucket}/${keys.join(', ')}: ${head.ServerSideEncryption} ${head.SSEKMSKeyId}; archive holds ${listing.join(' ')}`);
       } else {
         check('snapshot listed back, SSE-KMS with the cluster key', false, `nothing under s3://${bucket}/${prefix}`);
       }

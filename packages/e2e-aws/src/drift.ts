@@ -68,6 +68,18 @@ export async function stateResources(terraform: Terraform, workRoot: string, sta
 }
 
 /**
+ * Judged on the drift command's own plans: before the change, nothing beyond the artefacts in
+ * any stack; after it, exactly `expected` (the revoked rule to create, the ASG's max size to
+ * update) in the target stack, which the command reports as drifted (exit 1), and nothing elsewhere.
+ */
+export function judgeDrift(stacks: readonly string[], before: Readonly<Record<string, DriftReport>>, after: Readonly<Record<string, DriftReport>>, target: string, expected: readonly string[]): { ok: boolean; reported: string[]; cleanBefore: boolean } {
+  const reported = stacks.filter((s) => after[s].changed.length > 0);
+  const cleanBefore = stacks.every((s) => before[s].changed.length === 0);
+  const ok = cleanBefore && reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && JSON.stringify([...after[target].changed].sort()) === JSON.stringify([...expected].sort());
+  return { ok, reported, cleanBefore };
+}
+
+/**
  * Runs the drift command for every stack (baseline: the emulator artefacts already show as
  * drift on the cluster stacks), changes one stack out of band through moto with the AWS CLI
  * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
@@ -99,12 +111,8 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     after[stack] = await driftCommand(options, stack, 'after');
     options.log(`  drift after: ${stack} exit ${after[stack].exitCode} (${after[stack].counts})`);
   }
-  // Judged on the command's own plans: before, nothing beyond the artefacts anywhere; after,
-  // exactly the revoked rule (create) and the ASG's max size (update) in the target stack.
-  const reported = options.stacks.filter((s) => after[s].changed.length > 0);
   const expected = [`${rule.address} (create: -)`, `${asg.address} (update: max_size)`];
-  const cleanBefore = options.stacks.every((s) => before[s].changed.length === 0);
-  const ok = cleanBefore && reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && JSON.stringify([...after[target].changed].sort()) === JSON.stringify([...expected].sort());
+  const { ok, reported, cleanBefore } = judgeDrift(options.stacks, before, after, target, expected);
   const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'no stack changes beyond the artefacts' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks with changes beyond the artefacts: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
   return { ok, summary, before, after };
 }
