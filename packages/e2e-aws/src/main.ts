@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPlatform } from '@platform/platform-config';
 import { orderedStacks, pipelinePaths } from '@platform/pipeline';
-import { EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
+import { BOOT_WORKAROUNDS, EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
 import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
@@ -253,6 +253,8 @@ async function main(): Promise<number> {
     '## Boot-time API calls (node scripts, real AWS CLI)',
     ...(boot ? boot.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`) : ['- not run']),
     `- stubbed, not exercised: ${STUBBED_BINARIES.join(', ')} (curl answers IMDSv2 only; install-addons.sh not run: no Kubernetes API)`,
+    ...BOOT_WORKAROUNDS.map((w) => `- moto workaround: ${w.what} (${w.reason})`),
+    '- not exercised at all: region failover (npm run failover -- promote/failback; needs a Kubernetes API with CNPG on both clusters), IAM, KMS key policies, bucket policies as enforcement',
     '',
     '## Protected on purpose (prevent_destroy, lifted in the e2e copy to destroy)',
     ...rows.flatMap((r) => r.protectedAddresses.map((a) => `- ${r.stack}: \`${a}\``)),
