@@ -42,15 +42,16 @@ case "\${*: -1}" in
   *) echo "curl: only IMDS is emulated, not $*" >&2; exit 22 ;;
 esac`,
   kubeadm: `pki() { mkdir -p "$KUBE_DIR/pki/etcd"; for f in ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo "e2e $f" >"$KUBE_DIR/pki/$f"; done; echo e2e >"$KUBE_DIR/admin.conf"; }
+hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \\n'; }
 member() { echo "$(tr -d . <<<"$E2E_IP"), started, $E2E_DNS, https://$E2E_IP:2380, https://$E2E_IP:2379, false" >>"$E2E_SHARED/etcd-members"; }
 case "$*" in
-  'certs certificate-key') head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo ;;
+  'certs certificate-key') hex 32; echo ;;
   'init --config'*)
     # The first init of the run is the initialiser that dies: it hangs until the run kills it.
     if mkdir "$E2E_SHARED/first-init" 2>/dev/null; then echo "$E2E_INSTANCE_ID" >"$E2E_SHARED/first-init/holder"; exec sleep 600; fi
     pki; member; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
   'init phase upload-certs'*) for _ in $(seq 600); do [[ -e $E2E_SHARED/hold-upload-certs ]] || exit 0; sleep 0.2; done; exit 1 ;;
-  'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(head -c 64 /dev/urandom | tr -dc a-z0-9 | head -c 6).$(head -c 256 /dev/urandom | tr -dc a-z0-9 | head -c 16) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
+  'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(hex 3).$(hex 8) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
   'join phase control-plane-prepare download-certs'*) pki ;;
   'join phase control-plane-prepare certs'*) ;;
   'join --config'*) member ;;

@@ -42,6 +42,14 @@ describe('EmulatedNode', () => {
     expect(run.stderr).toContain('401 without a session token');
   });
 
+  it('prints a join command whose token and hash join-material.sh accepts, every time', () => {
+    const n = node();
+    const run = bash(n, 'echo x >"$E2E_SHARED/ca-hash"; for i in $(seq 40); do API_ENDPOINT=api kubeadm token create --ttl 4h --print-join-command; done');
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(40);
+    for (const line of lines) expect(line).toMatch(/--token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:x$/);
+  });
+
   it('never answers anything but IMDS', () => {
     const run = bash(node(), 'curl -fsS -H "X-aws-ec2-metadata-token: e2e-imds-token" https://example.com/');
     expect(run.status).toBe(22);
