@@ -1,11 +1,19 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChild, type Terraform } from './terraform';
+import { awsCli } from './aws-cli';
+import { judgeIdempotence, type PlanJson } from './plan-judge';
 
 export interface DriftReport {
   readonly exitCode: number;
   /** `add/change/destroy` from the command's job summary, or `none` when it found no drift. */
   readonly counts: string;
+  /**
+   * What the command's own plan (the `tfplan` it leaves in the stack directory) changes beyond
+   * the emulator artefacts, per resource: `address (actions: paths)`. The counts cannot show an
+   * ASG max-size change, because every ASG already plans an artefact update; this can.
+   */
+  readonly changed: readonly string[];
 }
 
 export interface DriftResult {
@@ -39,27 +47,44 @@ async function driftCommand(options: DriftPhaseOptions, stack: string, tag: stri
   const text = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '';
   const m = /drift: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(text);
   if (result.code !== 0 && result.code !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.code}:\n${result.stderr.slice(-2000)}`);
-  return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none' };
+  const dir = join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack);
+  const plan = JSON.parse((await options.terraform.run(stack, `drift-${tag}-show`, dir, ['show', '-json', 'tfplan'])).stdout) as PlanJson;
+  const changed = judgeIdempotence(plan).changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ') || '-'})`);
+  return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none', changed };
 }
 
-interface StateResource {
+export interface StateResource {
   readonly type: string;
   readonly address: string;
   readonly values: Record<string, unknown>;
 }
 
-async function stateResources(options: DriftPhaseOptions, stack: string): Promise<StateResource[]> {
-  const shown = JSON.parse((await options.terraform.run(stack, 'show-state', join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json'])).stdout) as {
+/** The resources in a stack's state (`terraform show -json`). */
+export async function stateResources(terraform: Terraform, workRoot: string, stack: string): Promise<StateResource[]> {
+  const shown = JSON.parse((await terraform.run(stack, 'show-state', join(workRoot, 'apps/infra/cdktf.out/stacks', stack), ['show', '-json'])).stdout) as {
     values?: { root_module?: { resources?: StateResource[] } };
   };
   return shown.values?.root_module?.resources ?? [];
 }
 
 /**
+ * Judged on the drift command's own plans: before the change, nothing beyond the artefacts in
+ * any stack; after it, exactly `expected` (the revoked rule to create, the ASG's max size to
+ * update) in the target stack, which the command reports as drifted (exit 1), and nothing elsewhere.
+ */
+export function judgeDrift(stacks: readonly string[], before: Readonly<Record<string, DriftReport>>, after: Readonly<Record<string, DriftReport>>, target: string, expected: readonly string[]): { ok: boolean; reported: string[]; cleanBefore: boolean } {
+  const reported = stacks.filter((s) => after[s].changed.length > 0);
+  const cleanBefore = stacks.every((s) => before[s].changed.length === 0);
+  const ok = cleanBefore && reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && JSON.stringify([...after[target].changed].sort()) === JSON.stringify([...expected].sort());
+  return { ok, reported, cleanBefore };
+}
+
+/**
  * Runs the drift command for every stack (baseline: the emulator artefacts already show as
  * drift on the cluster stacks), changes one stack out of band through moto with the AWS CLI
  * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
- * when exactly that stack's report changed: one rule to add again, one ASG to change.
+ * when, beyond the artefacts, the command's plans show nothing before and afterwards exactly
+ * the rule to add and the ASG's max size to change, in that stack only.
  */
 export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftResult> {
   const target = options.target ?? options.stacks.find((s) => s !== 'ci-identity') ?? options.stacks[0];
@@ -70,15 +95,13 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     options.log(`  drift before: ${stack} exit ${before[stack].exitCode} (${before[stack].counts})`);
   }
 
-  const resources = await stateResources(options, target);
+  const resources = await stateResources(options.terraform, options.workRoot, target);
   const rule = resources.find((r) => r.type === 'aws_vpc_security_group_ingress_rule');
   const asg = resources.find((r) => r.type === 'aws_autoscaling_group');
   if (!rule || !asg) throw new Error(`drift: ${target} has no ingress rule or autoscaling group to change`);
   const region = String((asg.values.arn as string).split(':')[3]);
-  const aws = async (...args: string[]) => {
-    const result = await runChild('aws', [...args, '--region', region], { cwd: options.workRoot, env: options.env });
-    if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  };
+  const cli = awsCli(options.env, options.workRoot);
+  const aws = (...args: string[]) => cli(...args, '--region', region);
   await aws('ec2', 'revoke-security-group-ingress', '--group-id', String(rule.values.security_group_id), '--security-group-rule-ids', String(rule.values.id));
   const maxSize = Number(asg.values.max_size) + 1;
   await aws('autoscaling', 'update-auto-scaling-group', '--auto-scaling-group-name', String(asg.values.name), '--max-size', String(maxSize));
@@ -88,11 +111,8 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     after[stack] = await driftCommand(options, stack, 'after');
     options.log(`  drift after: ${stack} exit ${after[stack].exitCode} (${after[stack].counts})`);
   }
-  const reported = options.stacks.filter((s) => after[s].counts !== before[s].counts || after[s].exitCode !== before[s].exitCode);
-  const [add, change] = (before[target].counts === 'none' ? '0/0/0' : before[target].counts).split('/').map(Number);
-  const asgAlreadyChanging = before[target].counts !== 'none';
-  const expected = `${add + 1}/${asgAlreadyChanging ? change : change + 1}/0`;
-  const ok = reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && after[target].counts === expected;
-  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); stacks whose drift report changed: ${reported.join(', ') || 'none'} (${target}: ${before[target].counts} → ${after[target].counts}, expected ${expected})`;
+  const expected = [`${rule.address} (create: -)`, `${asg.address} (update: max_size)`];
+  const { ok, reported, cleanBefore } = judgeDrift(options.stacks, before, after, target, expected);
+  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'no stack changes beyond the artefacts' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks with changes beyond the artefacts: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
   return { ok, summary, before, after };
 }

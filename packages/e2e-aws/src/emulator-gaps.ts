@@ -135,3 +135,26 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
     matches: becomesUnknown,
   },
 ];
+
+/** Something the boot phase does differently from a node because moto answers unlike AWS. */
+export interface BootWorkaround {
+  readonly what: string;
+  readonly reason: string;
+}
+
+/** Every deviation of the boot phase from what a node does, each with the moto code behind it. */
+export const BOOT_WORKAROUNDS: readonly BootWorkaround[] = [
+  {
+    what: 'the etcd backup bucket\'s policy (TlsOnly: Deny s3:* unless aws:SecureTransport) is lifted while the snapshot is uploaded, read back and removed, then put back unchanged (the plan after the boot compares it)',
+    reason:
+      'moto 5.2.6 answers every object request to a bucket with that policy 403: FakeBucket.get_permission (moto/s3/models.py) evaluates the policy without request context, and TrustCondition.verify_condition (moto/iam/policy_conditions.py) counts a condition whose key has no value as met, so the Deny applies; AWS evaluates aws:SecureTransport true for the CLI\'s HTTPS requests',
+  },
+  {
+    what: 'the nodes\' AWS CLI prints timestamps as ISO 8601 (cli_timestamp_format = iso8601)',
+    reason: 'nodes install AWS CLI v2, whose default that is; the v1 CLI from PyPI prints the wire\'s epoch seconds, which join-material.sh (date -d on LastModifiedDate) cannot parse',
+  },
+  {
+    what: 'SNAPSHOT_METRIC_FILE in each node\'s env file points into the node\'s directory',
+    reason: 'the one absolute path a script writes that lib.sh does not let move (/var/lib/node-exporter on a node)',
+  },
+];

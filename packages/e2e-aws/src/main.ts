@@ -9,12 +9,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPlatform } from '@platform/platform-config';
 import { orderedStacks, pipelinePaths } from '@platform/pipeline';
-import { EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
+import { BOOT_WORKAROUNDS, EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
 import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
 import { runDriftPhase, type DriftResult } from './drift';
-import { runChild, Terraform } from './terraform';
+import { runBootPhase, type BootResult } from './boot';
+import { STUBBED_BINARIES } from './emulated-node';
+import { Terraform } from './terraform';
+import { awsCli } from './aws-cli';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const outDir = join(repoRoot, 'dist', 'e2e-aws');
@@ -41,12 +44,13 @@ function sh(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.P
   return execFileSync(cmd, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function table(rows: StackRow[], drift: DriftResult | undefined): string {
+function table(rows: StackRow[], drift: DriftResult | undefined, boot: BootResult | undefined): string {
   const lines = [
     '| stack | applied | excluded | apply s | changes after apply | artefacts ignored | protected (prevent_destroy) | destroy |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map((r) => `| ${r.stack} | ${r.applied ?? '–'} | ${r.excluded.length} | ${r.applySeconds?.toFixed(0) ?? '–'} | ${r.changesAfterApply ?? '–'} | ${r.artefactsIgnored ?? '–'} | ${r.protectedAddresses.length} | ${r.destroy ?? '–'} |`),
   ];
+  if (boot) lines.push('', `Boot-time API calls (${boot.stack}, real AWS CLI, ${boot.seconds.toFixed(0)} s): ${boot.ok ? '✅' : '❌'} ${boot.checks.filter((c) => c.ok).length}/${boot.checks.length} checks; changes after the boot: ${boot.changesAfterBoot ?? '–'}`);
   if (drift) lines.push('', `Drift: ${drift.summary}`);
   return lines.join('\n');
 }
@@ -120,6 +124,7 @@ async function main(): Promise<number> {
   const platform = defaultPlatform();
   const rows: StackRow[] = [];
   let drift: DriftResult | undefined;
+  let boot: BootResult | undefined;
   let substitutions: Substitution[] = [];
   let failed = false;
 
@@ -127,11 +132,7 @@ async function main(): Promise<number> {
     log('phase state: the state bucket as docs/runbooks/state-bootstrap.md makes it');
     const bucket = platform.names.stateBucket;
     const region = platform.settings.state.region;
-    const aws = async (...args: string[]) => {
-      const result = await runChild('aws', args, { cwd: workRoot, env });
-      if (result.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-      return result.stdout;
-    };
+    const aws = awsCli(env, workRoot);
     await aws('s3api', 'create-bucket', '--bucket', bucket, '--region', region, '--create-bucket-configuration', `LocationConstraint=${region}`);
     await aws('s3api', 'put-bucket-versioning', '--bucket', bucket, '--region', region, '--versioning-configuration', 'Status=Enabled');
     await aws('s3api', 'put-bucket-encryption', '--bucket', bucket, '--region', region, '--server-side-encryption-configuration', '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"},"BucketKeyEnabled":true}]}');
@@ -147,7 +148,9 @@ async function main(): Promise<number> {
       log(`hosted zone ${dns.hostedZoneName}: ${substitutions[0].to} stands in for ${dns.hostedZoneId}`);
     }
 
-    const order = orderedStacks(pipelinePaths(workRoot), platform);
+    // E2E_AWS_ONLY (comma-separated stacks) is a development aid; a recorded run applies every stack.
+    const only = process.env.E2E_AWS_ONLY?.split(',').filter(Boolean);
+    const order = orderedStacks(pipelinePaths(workRoot), platform).filter((s) => !only || only.includes(s));
     log(`phase copy: ${order.join(' → ')}; excluded types: ${EXCLUDED_RESOURCE_TYPES.map((t) => t.type).join(', ') || 'none'}`);
     const originals = new Map<string, StackJson>();
     for (const stack of order) {
@@ -193,6 +196,18 @@ async function main(): Promise<number> {
       }
     }
 
+    const bootStack = rows.find((r) => !r.error && r.stack !== 'ci-identity')?.stack;
+    if (bootStack) {
+      log(`phase boot: the node scripts' AWS calls on ${bootStack}'s control-plane instances, real AWS CLI against moto`);
+      try {
+        boot = await runBootPhase({ workRoot, env, stack: bootStack, logDir, log, terraform });
+        if (!boot.ok) failed = true;
+      } catch (error) {
+        failed = true;
+        log(`  boot: FAILED ${(error as Error).message}`);
+      }
+    }
+
     log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
     const applied = rows.filter((r) => !r.error).map((r) => r.stack);
     try {
@@ -231,9 +246,15 @@ async function main(): Promise<number> {
   const summary = [
     `# e2e-aws ${failed ? '❌' : '✅'}`,
     '',
-    table(rows, drift),
+    table(rows, drift, boot),
     '',
     `Run time ${seconds.toFixed(0)} s; moto peak RSS ${peakMoto ?? '?'} MiB; this process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB.`,
+    '',
+    '## Boot-time API calls (node scripts, real AWS CLI)',
+    ...(boot ? boot.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`) : ['- not run']),
+    `- stubbed, not exercised: ${STUBBED_BINARIES.join(', ')} (curl answers IMDSv2 only; install-addons.sh not run: no Kubernetes API)`,
+    ...BOOT_WORKAROUNDS.map((w) => `- moto workaround: ${w.what} (${w.reason})`),
+    '- not exercised at all: region failover (npm run failover -- promote/failback; needs a Kubernetes API with CNPG on both clusters), IAM, KMS key policies, bucket policies as enforcement',
     '',
     '## Protected on purpose (prevent_destroy, lifted in the e2e copy to destroy)',
     ...rows.flatMap((r) => r.protectedAddresses.map((a) => `- ${r.stack}: \`${a}\``)),

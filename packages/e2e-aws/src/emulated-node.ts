@@ -1,0 +1,193 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse } from 'yaml';
+import { dieWithParent } from './moto';
+
+/** What IMDS would tell the node: read from moto's describe-instances. */
+export interface InstanceIdentity {
+  readonly instanceId: string;
+  readonly availabilityZone: string;
+  readonly privateIp: string;
+  readonly privateDnsName: string;
+  readonly asg: string;
+}
+
+interface CloudConfig {
+  write_files: { path: string; content: string; encoding?: string }[];
+  runcmd: string[][];
+}
+
+/** Where cloud-init's paths land in the node's directory; files elsewhere (systemd units) are not written. */
+const ROOTS: Readonly<Record<string, string>> = { '/etc/node-bootstrap/': 'etc/', '/opt/node-bootstrap/': 'lib/' };
+
+/**
+ * The binaries the run does not exercise, as small models (never `aws`: the real CLI talks to
+ * moto). curl answers only IMDSv2 (token first, then the token on every read), from the
+ * instance moto created. kubeadm, etcdctl and systemctl keep the state a node would see
+ * (the PKI files, admin.conf, the etcd member list shared by the cluster's nodes) and answer
+ * in the formats the scripts parse. kubectl and helm fail: the Kubernetes API is not emulated.
+ */
+const STUBS: Readonly<Record<string, string>> = {
+  curl: `case "$*" in
+  *'-X PUT'*'http://169.254.169.254/latest/api/token') echo e2e-imds-token; exit ;;
+esac
+[[ $* == *'X-aws-ec2-metadata-token: e2e-imds-token'* ]] || { echo "IMDSv2: 401 without a session token: $*" >&2; exit 22; }
+case "\${*: -1}" in
+  http://169.254.169.254/latest/meta-data/instance-id) echo "$E2E_INSTANCE_ID" ;;
+  http://169.254.169.254/latest/meta-data/placement/availability-zone) echo "$E2E_AZ" ;;
+  http://169.254.169.254/latest/meta-data/local-ipv4) echo "$E2E_IP" ;;
+  http://169.254.169.254/latest/meta-data/local-hostname) echo "$E2E_DNS" ;;
+  *) echo "curl: only IMDS is emulated, not $*" >&2; exit 22 ;;
+esac`,
+  kubeadm: `pki() { mkdir -p "$KUBE_DIR/pki/etcd"; for f in ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo "e2e $f" >"$KUBE_DIR/pki/$f"; done; echo e2e >"$KUBE_DIR/admin.conf"; }
+hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \\n'; }
+member() { echo "$(tr -d . <<<"$E2E_IP"), started, $E2E_DNS, https://$E2E_IP:2380, https://$E2E_IP:2379, false" >>"$E2E_SHARED/etcd-members"; }
+case "$*" in
+  'certs certificate-key') hex 32; echo ;;
+  'init --config'*)
+    # The first init of the run is the initialiser that dies: it hangs until the run kills it.
+    if mkdir "$E2E_SHARED/first-init" 2>/dev/null; then echo "$E2E_INSTANCE_ID" >"$E2E_SHARED/first-init/holder"; exec sleep 600; fi
+    pki; member; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
+  'init phase upload-certs'*) for _ in $(seq 600); do [[ -e $E2E_SHARED/hold-upload-certs ]] || exit 0; sleep 0.2; done; exit 1 ;;
+  'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(hex 3).$(hex 8) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
+  'join phase control-plane-prepare download-certs'*) pki ;;
+  'join phase control-plane-prepare certs'*) ;;
+  'join --config'*) member ;;
+  *) echo "kubeadm: $* is not modelled" >&2; exit 1 ;;
+esac`,
+  etcdctl: `case "$*" in
+  *'member list'*) cat "$E2E_SHARED/etcd-members" ;;
+  *'member remove '*) id=\${*: -1}; grep -v "^$id," "$E2E_SHARED/etcd-members" >"$E2E_SHARED/m.tmp"; mv "$E2E_SHARED/m.tmp" "$E2E_SHARED/etcd-members"; echo "Member $id removed" ;;
+  *'endpoint status -w json'*) echo "[{\\"Endpoint\\":\\"https://127.0.0.1:2379\\",\\"Status\\":{\\"header\\":{\\"member_id\\":$(tr -d . <<<"$E2E_IP")},\\"leader\\":$(head -n1 "$E2E_SHARED/etcd-members" | cut -d, -f1)}}]" ;;
+  *'snapshot save '*) echo "e2e etcd snapshot of $E2E_INSTANCE_ID" >"\${*: -1}" ;;
+  *) echo "etcdctl: $* is not modelled" >&2; exit 1 ;;
+esac`,
+  systemctl: ':',
+  kubectl: 'echo "kubectl: no Kubernetes API in the emulated run ($*)" >&2; exit 1',
+  helm: 'echo "helm: no Kubernetes API in the emulated run ($*)" >&2; exit 1',
+};
+
+export const STUBBED_BINARIES = Object.keys(STUBS);
+
+/** A finished script run. */
+export interface ScriptResult {
+  readonly code: number;
+  readonly stderr: string;
+}
+
+/** A script running on a node; `kill()` ends its whole process group (the node dies). */
+export interface RunningScript {
+  readonly done: Promise<ScriptResult>;
+  stderrSoFar(): string;
+  kill(): void;
+}
+
+/**
+ * One control-plane node in a directory: the files of its real user data (read from moto's
+ * launch template) written and unpacked as cloud-init does, its identity from moto's
+ * instance, the real scripts run with the real AWS CLI against moto.
+ */
+export class EmulatedNode {
+  readonly env: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly root: string,
+    readonly identity: InstanceIdentity,
+    userData: string,
+    readonly shared: string,
+    base: NodeJS.ProcessEnv,
+  ) {
+    const config = parse(userData) as CloudConfig;
+    const local = (path: string) => {
+      const prefix = Object.keys(ROOTS).find((r) => path.startsWith(r));
+      return prefix === undefined ? undefined : join(root, ROOTS[prefix], path.slice(prefix.length));
+    };
+    for (const file of config.write_files) {
+      const target = local(file.path);
+      if (!target) continue;
+      mkdirSync(dirname(target), { recursive: true });
+      const raw = Buffer.from(file.content, file.encoding ? 'base64' : 'utf8');
+      writeFileSync(target, file.encoding === 'gz+b64' ? gunzipSync(raw) : raw);
+    }
+    for (const [cmd, ...args] of config.runcmd) {
+      if (cmd === 'systemctl') break;
+      const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`runcmd ${cmd} of ${identity.instanceId} failed (${run.status}): ${run.stderr}`);
+    }
+    // The one absolute path a script writes outside the directories lib.sh lets move.
+    const envFile = join(root, 'etc/env');
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^SNAPSHOT_METRIC_FILE=.*$/m, `SNAPSHOT_METRIC_FILE='${join(root, 'textfile/etcd_snapshot.prom')}'`));
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    for (const [name, body] of Object.entries(STUBS)) {
+      writeFileSync(join(root, 'bin', name), `#!/usr/bin/env bash\nset -uo pipefail\n${body}\n`);
+      chmodSync(join(root, 'bin', name), 0o755);
+    }
+    // Nodes install AWS CLI v2, which prints timestamps as ISO 8601; v1 (from PyPI here)
+    // prints the wire's epoch seconds unless told (join-material.sh parses LastModifiedDate).
+    writeFileSync(join(root, 'aws-config'), '[default]\ncli_timestamp_format = iso8601\n');
+    mkdirSync(join(root, 'state'), { recursive: true });
+    // install-addons.sh needs a Kubernetes API, which nothing emulates: marked done, not run.
+    writeFileSync(join(root, 'state/core-addons.done'), '');
+    this.env = {
+      PATH: `${join(root, 'bin')}:${base.PATH ?? ''}`,
+      HOME: root,
+      BOOTSTRAP_LIB: join(root, 'lib'),
+      BOOTSTRAP_ETC: join(root, 'etc'),
+      STATE_DIR: join(root, 'state'),
+      KUBE_DIR: join(root, 'kubernetes'),
+      ETCD_DATA_DIR: join(root, 'etcd'),
+      AWS_CONFIG_FILE: join(root, 'aws-config'),
+      RETRY_SLEEP_SECONDS: '1',
+      E2E_SHARED: shared,
+      E2E_INSTANCE_ID: identity.instanceId,
+      E2E_AZ: identity.availabilityZone,
+      E2E_IP: identity.privateIp,
+      E2E_DNS: identity.privateDnsName,
+    };
+  }
+
+  /** `KEY` of the node's env file (the parameters cloud-init wrote). */
+  param(key: string): string {
+    const m = new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(join(this.root, 'etc/env'), 'utf8'));
+    if (!m) throw new Error(`${this.identity.instanceId}: no ${key} in the env file`);
+    return m[1].replace(/^'(.*)'$/, '$1');
+  }
+
+  file(relative: string): string {
+    const path = join(this.root, relative);
+    return existsSync(path) ? readFileSync(path, 'utf8') : '';
+  }
+
+  /** Starts `bash lib/<script> args` in its own process group, stderr also to `<logFile>`. */
+  start(script: string, args: readonly string[], base: NodeJS.ProcessEnv, logFile: string, extra: Record<string, string> = {}): RunningScript {
+    const [command, ...prefix] = [...dieWithParent('KILL'), 'bash'];
+    const child: ChildProcess = spawn(command, [...prefix, join(this.root, 'lib', script), ...args], {
+      env: { ...base, ...this.env, ...extra },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<ScriptResult>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        writeFileSync(logFile, `$ ${script} ${args.join(' ')} on ${this.identity.instanceId}\n${stderr}`);
+        resolve({ code: code ?? (signal ? 128 : 1), stderr });
+      });
+    });
+    return {
+      done,
+      stderrSoFar: () => stderr,
+      kill: () => {
+        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is already gone
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultPlatform } from '@platform/platform-config';
+import { renderUserData } from '@platform/node-bootstrap';
+import { EmulatedNode } from '../src/emulated-node';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function node(): EmulatedNode {
+  const platform = defaultPlatform();
+  const cluster = platform.cluster('staging');
+  const userData = renderUserData({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api.staging.internal' });
+  const root = mkdtempSync(join(tmpdir(), 'emulated-node-'));
+  dirs.push(root);
+  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', asg: 'staging-control-plane-a' }, userData, root, { PATH: process.env.PATH });
+}
+
+const bash = (n: EmulatedNode, script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...n.env } });
+
+describe('EmulatedNode', () => {
+  it('unpacks the real scripts and env file the way cloud-init does', () => {
+    const n = node();
+    expect(n.param('ROLE')).toBe('control-plane');
+    expect(n.file('lib/control-plane.sh')).toContain('decide_role');
+    expect(n.param('SNAPSHOT_METRIC_FILE')).toBe(join(n.root, 'textfile/etcd_snapshot.prom'));
+  });
+
+  it('answers lib.sh node_identity over IMDSv2 with the instance moto launched', () => {
+    const n = node();
+    const run = bash(n, `. "$BOOTSTRAP_LIB/lib.sh"; node_identity; echo "$INSTANCE_ID $AVAILABILITY_ZONE $NODE_IP $NODE_NAME"`);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('i-0abc ap-northeast-2a 10.20.1.5 ip-10-20-1-5.ap-northeast-2.compute.internal');
+  });
+
+  it('refuses a metadata read without the session token, like IMDSv2 (401)', () => {
+    const run = bash(node(), 'curl -fsS http://169.254.169.254/latest/meta-data/instance-id');
+    expect(run.status).toBe(22);
+    expect(run.stderr).toContain('401 without a session token');
+  });
+
+  it('prints a join command whose token and hash join-material.sh accepts, every time', () => {
+    const n = node();
+    const run = bash(n, 'echo x >"$E2E_SHARED/ca-hash"; for i in $(seq 40); do API_ENDPOINT=api kubeadm token create --ttl 4h --print-join-command; done');
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(40);
+    for (const line of lines) expect(line).toMatch(/--token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:x$/);
+  });
+
+  it('never answers anything but IMDS', () => {
+    const run = bash(node(), 'curl -fsS -H "X-aws-ec2-metadata-token: e2e-imds-token" https://example.com/');
+    expect(run.status).toBe(22);
+  });
+});
