@@ -11,6 +11,7 @@ import type { TerraformIndex } from './terraform';
 import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
+import { terminationAnalysis } from './private/termination-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
 import { RECOVERY_DEFAULTS, capacityRecoverySeconds } from './recovery-times';
 import type { Report } from './report-types';
@@ -59,6 +60,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   if (baseline.unplacedNow > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.unplacedNow} pod(s) do not fit the nodes running before any failure`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
+  const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
   const ci = options.ciIdentity;
   const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
 
@@ -97,6 +99,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     flows,
     coldStart: coldStartReport,
     ...(ciIdentities ? { ciIdentities } : {}),
+    ...(termination ? { termination } : {}),
     scenarios: [...azScenarios, region],
     findings: list,
   };

@@ -26,6 +26,7 @@ const HELM = '#helmrelease-add-ons';
 const FLOWS = '#network-flows';
 const COLD_START = '#cold-start';
 const CI = '#ci-identities';
+const TERMINATION = '#node-termination';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -90,6 +91,8 @@ export const FINDING_CATALOGUE = {
   'ci.pr-can-read-secret': { severity: 'error', when: 'a role a pull request (or any branch, or another repository) can assume may read or decrypt cluster secrets (join material, snapshots, state) or write anything', fix: "Trust only main / protected-environment subjects for that role, or take the sensitive permissions out of it (no kms:Decrypt via SSM on the join material, no state or snapshot reads).", doc: CI },
   'ci.wildcard-subject': { severity: 'warning', when: 'a role trusts a `sub` pattern that admits both pull requests and main (or no `sub` condition at all)', fix: 'Trust exact subjects (repo:<owner>/<repo>:pull_request, :ref:refs/heads/main, :environment:<name>).', doc: CI },
   'region.rpo-exceeded': { severity: 'region', when: 'the regional RPO (replicated archive timeout, and the etcd snapshot interval when no standby takes over, + replication lag) > `regionRpoSeconds`, else `rpoMinutes`', fix: 'Archive WAL (and snapshot etcd) more often or bound the replication (S3 RTC) so interval + lag ≤ {minutes} min, or declare the regional RPO the design gives (objectives.regionRpoSeconds).', doc: RPO },
+  'termination.not-handled': { severity: 'warning', when: 'a node AWS takes away (scale-in, refresh, spot, rebalance, scheduled retirement) leaves without a drain: a node ASG without a terminating hook, no queue for the termination events or one EventBridge cannot deliver to, or no Node Termination Handler in queue mode', fix: 'Add terminating lifecycle hooks, EventBridge rules into an SQS queue whose (KMS key) policy admits events.amazonaws.com, and the Node Termination Handler in queue mode (aws-cluster TerminationHandling, k8s-addons NodeTerminationHandler).', doc: TERMINATION },
+  'termination.handled': { severity: 'info', when: 'every part of graceful termination is present: the pod RTO with and without it', fix: 'Nothing to fix.', doc: TERMINATION },
   'scenario.not-survived': { severity: 'error', when: 'a scenario the objectives require (an AZ loss with `tolerateAzLoss`, the region with `tolerateRegionLoss`) does not survive while no error names why: the exit status follows the scenarios', fix: 'Fix the problems the scenario lists (the warnings behind them are the causes).', doc: CATALOGUE },
 } as const satisfies Record<string, CatalogueEntry>;
 
