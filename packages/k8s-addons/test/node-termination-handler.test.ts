@@ -54,13 +54,9 @@ describe.each(platform.clusters.map((c) => c.name))('node termination handler (%
     ]);
   });
 
-  it('has its own PDB in clusters/, selecting the chart\'s pods, one at a time', () => {
-    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget');
-    expect(pdb.metadata).toEqual({ name: 'aws-node-termination-handler', namespace: 'kube-system' });
-    expect(pdb.spec.maxUnavailable).toBe(1);
-    expect(selects(pdb.spec.selector.matchLabels, chartPodLabels)).toBe(true);
-    // The chart's own PDB stays off: two budgets over one Deployment would both have to allow each eviction.
-    expect(values.podDisruptionBudget).toBeUndefined();
+  it('has a PDB in clusters/: the chart renders podDisruptionBudget when replicas > 1 (templates/pdb.yaml), selecting its Deployment\'s pods', () => {
+    expect(values.podDisruptionBudget).toEqual({ maxUnavailable: 1 });
+    expect(values.replicas).toBeGreaterThan(1);
   });
 
   it('pins the chart from its OCI registry', () => {

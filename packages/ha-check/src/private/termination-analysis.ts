@@ -110,7 +110,8 @@ export function terminationModel(index: TerraformIndex, objects: readonly K8sObj
   const delivered = new Map<string, { queue: TfResource; events: Set<string> }>();
   for (const target of index.byType('aws_cloudwatch_event_target')) {
     const queue = index.resolve(target, target.values.arn);
-    const rule = index.resolve(target, target.values.rule);
+    // A reference in cdk.tf.json; in a plan the (known) rule name.
+    const rule = index.resolve(target, target.values.rule) ?? index.byType('aws_cloudwatch_event_rule').find((r) => r.stack === target.stack && r.values.name === target.values.rule);
     if (!queue || queue.type !== 'aws_sqs_queue' || !rule) continue;
     const detailTypes = list(parse(rule.values.event_pattern)?.['detail-type']);
     const entry = delivered.get(queue.address) ?? { queue, events: new Set<string>() };

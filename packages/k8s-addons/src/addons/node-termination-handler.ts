@@ -1,6 +1,4 @@
 import { sqsQueueUrl } from '@platform/platform-config';
-import type { Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
 import type { AddOnContext } from '../addon';
 import type { HelmReleaseSpecPostRenderers } from '../imports/helm.toolkit.fluxcd.io';
 import { NODE_TERMINATION_HANDLER_RELEASE } from '../releases';
@@ -70,6 +68,9 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
       nodeTerminationGracePeriod: props.nodeTerminationGracePeriodSeconds,
       emitKubernetesEvents: true,
       replicas: props.replicas,
+      // The chart renders it only with replicas > 1 (templates/pdb.yaml). One handler may go at a
+      // time: draining a control-plane node evicts the one there while the other reads the queue.
+      podDisruptionBudget: { maxUnavailable: 1 },
       nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
       tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(FAST_EVICTION_SECONDS)],
       topologySpreadConstraints: zoneSpread(this.podLabels()),
@@ -80,18 +81,6 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
   /** The chart's selector labels of its queue-mode Deployment (templates/_helpers.tpl: name, instance, component). */
   podLabels(): Record<string, string> {
     return { 'app.kubernetes.io/name': this.release.chart, 'app.kubernetes.io/instance': this.release.name, 'app.kubernetes.io/component': 'deployment' };
-  }
-
-  /**
-   * Our own PDB rather than the chart's (`podDisruptionBudget`): it is in clusters/, so reviews
-   * and ha-check see it. One replica may go at a time: a drain of a control-plane node evicts
-   * the handler running there while the other keeps reading the queue.
-   */
-  protected override extraObjects(chart: Chart): void {
-    new k8s.KubePodDisruptionBudget(chart, 'Pdb', {
-      metadata: { name: this.release.name, namespace: this.release.namespace },
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.podLabels() } },
-    });
   }
 
   protected override postRenderers(): HelmReleaseSpecPostRenderers[] {
