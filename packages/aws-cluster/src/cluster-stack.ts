@@ -1,6 +1,6 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
+import { bootstrapNames, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
@@ -188,6 +188,7 @@ export class ClusterStack extends TerraformStack {
       clusterTagKey: names.clusterTagKey,
       handlerRoleName: controlPlaneRole.roleName,
       terminatingHookTimeoutSeconds: TERMINATING_HOOK_TIMEOUT_SECONDS,
+      controlPlaneTerminatingHookTimeoutSeconds: CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS,
       launchingHookTimeoutSeconds: LAUNCHING_HOOK_TIMEOUT_SECONDS,
       messageRetentionSeconds: NODE_TERMINATION_QUEUE_RETENTION_SECONDS,
       expectedAccountId: settings.accountId,

@@ -1,4 +1,4 @@
-import { LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_EVENTS, TERMINATING_HOOK_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_EVENTS, TERMINATING_HOOK_TIMEOUT_SECONDS } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { TerminationHandling, type TerminationHandlingProps } from '../src';
 import { evaluateResourcePolicy } from './resource-policy-model';
@@ -48,14 +48,16 @@ function delivery(stack: Synth, ruleId: string, keyPolicyEdit?: (policy: Attribu
 }
 
 describe('TerminationHandling (production)', () => {
-  it('puts a terminating hook on every node ASG: CONTINUE after the drain timeout', () => {
+  it('puts a terminating hook on every node ASG: CONTINUE after the drain timeout, shorter on the control plane', () => {
     const terminating = hooks.filter((h) => h.lifecycle_transition === 'autoscaling:EC2_INSTANCE_TERMINATING');
     const hooked = terminating.map((h) => production.deref(h.autoscaling_group_name).name).sort();
     expect(hooked).toEqual([...asgNames].sort());
     expect(asgNames.length).toBe(cluster.controlPlane.count + cluster.workerPools.length * cluster.availabilityZones.length);
     for (const h of terminating) {
-      expect(h).toMatchObject({ name: names.nodeTermination.terminatingHook, heartbeat_timeout: TERMINATING_HOOK_TIMEOUT_SECONDS, default_result: 'CONTINUE' });
+      const controlPlane = controlPlaneAsgs.includes(production.deref(h.autoscaling_group_name).name);
+      expect(h).toMatchObject({ name: names.nodeTermination.terminatingHook, heartbeat_timeout: controlPlane ? CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS : TERMINATING_HOOK_TIMEOUT_SECONDS, default_result: 'CONTINUE' });
     }
+    expect(CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS).toBeLessThan(TERMINATING_HOOK_TIMEOUT_SECONDS);
   });
 
   it('puts a launching hook on control-plane ASGs only, CONTINUE (a new cluster has no handler yet)', () => {
@@ -140,6 +142,7 @@ describe('TerminationHandling validation', () => {
     clusterTagKey: names.clusterTagKey,
     handlerRoleName: 'role',
     terminatingHookTimeoutSeconds: 600,
+    controlPlaneTerminatingHookTimeoutSeconds: 120,
     launchingHookTimeoutSeconds: 900,
     messageRetentionSeconds: 900,
   };
@@ -150,6 +153,9 @@ describe('TerminationHandling validation', () => {
   });
   it('rejects a terminating timeout outside what a lifecycle hook takes', () => {
     expect(make({ terminatingHookTimeoutSeconds: 10 })).toThrow('TerminationHandling: props.terminatingHookTimeoutSeconds = 10; expected whole seconds from 30 to 7200 (lifecycle hook heartbeat timeout)');
+  });
+  it('rejects a control-plane terminating timeout outside what a lifecycle hook takes', () => {
+    expect(make({ controlPlaneTerminatingHookTimeoutSeconds: 0 })).toThrow('TerminationHandling: props.controlPlaneTerminatingHookTimeoutSeconds = 0; expected whole seconds from 30 to 7200 (lifecycle hook heartbeat timeout)');
   });
   it('rejects a launching timeout outside what a lifecycle hook takes', () => {
     expect(make({ launchingHookTimeoutSeconds: 7201 })).toThrow('TerminationHandling: props.launchingHookTimeoutSeconds = 7201; expected whole seconds from 30 to 7200 (lifecycle hook heartbeat timeout)');

@@ -45,7 +45,7 @@ const judge = (model: TerminationModel) => {
 describe('termination handling (production as shipped)', () => {
   it('is complete, and the report gives the pod RTO with it (0 s) and without it (grace + toleration)', () => {
     const report = runHaCheck({ terraform: [stack], manifests: join(root, 'clusters', 'production'), objectives: objectivesForCluster('production'), cluster: 'production' });
-    expect(report.termination).toEqual({ handled: true, gaps: [], abruptPodRtoSeconds: report.assumptions.nodeMonitorGracePeriodSeconds + report.assumptions.defaultUnreachableTolerationSeconds, handledPodRtoSeconds: 0, drainBudgetSeconds: 600 });
+    expect(report.termination).toEqual({ handled: true, gaps: [], abruptPodRtoSeconds: report.assumptions.nodeMonitorGracePeriodSeconds + report.assumptions.defaultUnreachableTolerationSeconds, handledPodRtoSeconds: 0, drainBudgetSeconds: 120 });
     // node-bootstrap sets the API server's default unreachable toleration, so an abrupt loss costs grace + that.
     const { nodeMonitorGracePeriodSeconds: grace, defaultUnreachableTolerationSeconds: toleration } = report.assumptions;
     const finding = report.findings.find((f) => f.id === 'termination.handled')!;

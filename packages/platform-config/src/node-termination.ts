@@ -19,6 +19,17 @@ export type NodeTerminationEvent = (typeof NODE_TERMINATION_EVENTS)[number];
 export const TERMINATING_HOOK_TIMEOUT_SECONDS = 600;
 
 /**
+ * The terminating hook of a control-plane node: shorter, because the ASG launches the
+ * replacement without waiting for the hook, and the replacement's bootstrap removes only etcd
+ * members whose instance no longer runs (node-bootstrap control-plane.sh): an old node still
+ * waiting when the replacement reaches its join keeps its member, and the replacement joins
+ * beside it (4 members, one about to die). Its drain is short (a few leader-elected controllers
+ * with replicas in other zones, PDB maxUnavailable 1): 120 s is NTH's own node grace period, and
+ * a replacement needs longer than that from launch to its join (boot, packages, certificates).
+ */
+export const CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS = 120;
+
+/**
  * How long a launching control-plane node may take to become a Ready node before its hook
  * times out (CONTINUE: the node goes InService anyway; a cluster's first nodes launch before
  * any handler runs). node-bootstrap's first boot installs packages and joins: ≈ 5–10 min.

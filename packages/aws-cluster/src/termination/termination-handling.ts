@@ -30,8 +30,10 @@ export interface TerminationHandlingProps {
   readonly clusterTagKey: string;
   /** Role the handler's pods run with (host network on control-plane nodes: the control-plane role). */
   readonly handlerRoleName: string;
-  /** How long a terminating instance waits for its drain (then CONTINUE). */
+  /** How long a terminating worker waits for its drain (then CONTINUE). */
   readonly terminatingHookTimeoutSeconds: number;
+  /** The same for a control-plane node (its replacement must not meet it still running). */
+  readonly controlPlaneTerminatingHookTimeoutSeconds: number;
   /** How long a launching control-plane instance may take to become a Ready node (then CONTINUE). */
   readonly launchingHookTimeoutSeconds: number;
   /** Queue message retention (60 s to 14 days). */
@@ -81,6 +83,9 @@ export class TerminationHandling extends Construct {
     const inRange = (value: number, [min, max]: readonly [number, number]) => Number.isInteger(value) && value >= min && value <= max;
     if (!inRange(props.terminatingHookTimeoutSeconds, HEARTBEAT_RANGE)) {
       throw invalidProp('TerminationHandling', 'terminatingHookTimeoutSeconds', props.terminatingHookTimeoutSeconds, `whole seconds from ${HEARTBEAT_RANGE[0]} to ${HEARTBEAT_RANGE[1]} (lifecycle hook heartbeat timeout)`);
+    }
+    if (!inRange(props.controlPlaneTerminatingHookTimeoutSeconds, HEARTBEAT_RANGE)) {
+      throw invalidProp('TerminationHandling', 'controlPlaneTerminatingHookTimeoutSeconds', props.controlPlaneTerminatingHookTimeoutSeconds, `whole seconds from ${HEARTBEAT_RANGE[0]} to ${HEARTBEAT_RANGE[1]} (lifecycle hook heartbeat timeout)`);
     }
     if (!inRange(props.launchingHookTimeoutSeconds, HEARTBEAT_RANGE)) {
       throw invalidProp('TerminationHandling', 'launchingHookTimeoutSeconds', props.launchingHookTimeoutSeconds, `whole seconds from ${HEARTBEAT_RANGE[0]} to ${HEARTBEAT_RANGE[1]} (lifecycle hook heartbeat timeout)`);
@@ -147,7 +152,7 @@ export class TerminationHandling extends Construct {
         name: props.names.terminatingHook,
         autoscalingGroupName: group.asgName,
         lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-        heartbeatTimeout: props.terminatingHookTimeoutSeconds,
+        heartbeatTimeout: group.role === 'control-plane' ? props.controlPlaneTerminatingHookTimeoutSeconds : props.terminatingHookTimeoutSeconds,
         // After the timeout the instance goes: a drain that hangs never pins capacity.
         defaultResult: 'CONTINUE',
       });

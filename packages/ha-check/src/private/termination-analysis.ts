@@ -186,7 +186,7 @@ export function terminationAnalysis(model: TerminationModel, nodeMonitorGraceSec
   };
   const without = `without it a terminated node's pods stay lost ${abrupt} s (node-monitor grace ${nodeMonitorGraceSeconds} s + unreachable toleration ${unreachableTolerationSeconds} s) and leave without respecting PDBs`;
   if (handled) {
-    findings.add('termination.handled', 'node termination', `every node ASG has a terminating hook (drain budget ${model.hookTimeoutSeconds} s), EventBridge delivers every termination event to ${model.queue}, ${model.handler} drains: pods are evicted respecting PDBs and replaced before the instance goes (0 s lost for workloads with ≥ 2 replicas); ${without}`);
+    findings.add('termination.handled', 'node termination', `every node ASG has a terminating hook (shortest drain budget ${model.hookTimeoutSeconds} s), EventBridge delivers every termination event to ${model.queue}, ${model.handler} drains: pods are evicted respecting PDBs and replaced before the instance goes (0 s lost for workloads with ≥ 2 replicas); ${without}`);
   } else {
     findings.add('termination.not-handled', 'node termination', `${gaps.join('; ')}: ${without.replace('without it ', '')}`);
   }
