@@ -43,10 +43,7 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
   }
 
   protected override check(props: NodeTerminationHandlerProps, ctx: AddOnContext): void {
-    const zones = Math.min(ctx.cluster.controlPlane.count, ctx.cluster.availabilityZones.length);
-    if (!Number.isInteger(props.replicas) || props.replicas < 2 || props.replicas > zones) {
-      this.fail('replicas', props.replicas, `expected 2 to ${zones} (one per control-plane zone, spread is DoNotSchedule)`);
-    }
+    this.checkControlPlaneReplicas(props.replicas, ctx);
     if (!Number.isInteger(props.nodeTerminationGracePeriodSeconds) || props.nodeTerminationGracePeriodSeconds < 1) {
       this.fail('nodeTerminationGracePeriodSeconds', props.nodeTerminationGracePeriodSeconds, 'expected a positive whole number of seconds');
     }
