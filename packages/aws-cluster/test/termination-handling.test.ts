@@ -60,6 +60,12 @@ describe('TerminationHandling (production)', () => {
     expect(CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS).toBeLessThan(TERMINATING_HOOK_TIMEOUT_SECONDS);
   });
 
+  it('keeps capacity rebalance on every worker ASG: spot nodes are replaced first, then leave through the terminating hook', () => {
+    const workers = production.values('aws_autoscaling_group').filter((g) => !controlPlaneAsgs.includes(g.name));
+    expect(workers.length).toBeGreaterThan(0);
+    for (const g of workers) expect([g.name, g.capacity_rebalance]).toEqual([g.name, true]);
+  });
+
   it('puts a launching hook on control-plane ASGs only, CONTINUE (a new cluster has no handler yet)', () => {
     const launching = hooks.filter((h) => h.lifecycle_transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
     expect(launching.map((h) => production.deref(h.autoscaling_group_name).name).sort()).toEqual([...controlPlaneAsgs].sort());
