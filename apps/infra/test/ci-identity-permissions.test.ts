@@ -54,6 +54,7 @@ function resolver(stack: Json): (text: string) => string {
       .replace(/\$\{local\.account_id\}/g, ACCOUNT)
       .replace(/\$\{aws_s3_bucket\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:s3:::${stack.resource.aws_s3_bucket[id].bucket}`)
       .replace(/\$\{aws_kms_key\.([^.}]+)\.arn\}/g, (_, id: string) => keyArnOf(stack, id))
+      .replace(/\$\{aws_sqs_queue\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:sqs:${regionOf(stack, stack.resource.aws_sqs_queue[id])}:${ACCOUNT}:${stack.resource.aws_sqs_queue[id].name}`)
       .replace(/\$\{aws_iam_role\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:iam::${ACCOUNT}:role/${stack.resource.aws_iam_role[id].name}`);
     if (resolved.includes('${')) throw new Error(`unresolved reference in a policy: ${resolved.slice(0, 300)}`);
     return resolved;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPlatform, loadPlatform, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type Platform, type PlatformInput } from '@platform/platform-config';
+import { defaultPlatform, loadPlatform, NODE_TERMINATION_EVENTS, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type Platform, type PlatformInput } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthInfra } from '../src/main';
 import { offlineTerraformUnavailable, OfflineTerraform, type PlanResult } from './offline-terraform';
@@ -41,8 +41,14 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     // etcd snapshots and app (PostgreSQL) backups, each with a replica when a replica region is set
     aws_s3_bucket: BACKUP_BUCKETS * (replicated ? 2 : 1),
     aws_s3_bucket_replication_configuration: replicated ? BACKUP_BUCKETS : 0,
-    // the backup buckets' replica keys, besides the cluster key
-    aws_kms_key: 1 + (replicated ? BACKUP_BUCKETS : 0),
+    // the backup buckets' replica keys, besides the cluster key and the node-termination queue's key
+    aws_kms_key: 2 + (replicated ? BACKUP_BUCKETS : 0),
+    // node-termination handling: one queue, a rule and a target per event kind, a terminating hook on
+    // every node ASG and a launching hook on each control-plane ASG
+    aws_sqs_queue: 1,
+    aws_cloudwatch_event_rule: NODE_TERMINATION_EVENTS.length,
+    aws_cloudwatch_event_target: NODE_TERMINATION_EVENTS.length,
+    aws_autoscaling_lifecycle_hook: 2 * cluster.controlPlane.count + cluster.workerPools.length * zones,
     // the app backup user; its access key is made outside Terraform (never in state)
     aws_iam_user: 1,
     aws_iam_user_policy: 1,

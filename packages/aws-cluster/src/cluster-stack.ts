@@ -1,6 +1,6 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, etcdQuorum, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
+import { bootstrapNames, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
@@ -20,7 +20,9 @@ import { ClusterNetwork } from './network/cluster-network';
 import { NatProvider } from './network/nat-provider';
 import { accountIdOf } from './private/arn';
 import { NodeSecurityGroups } from './security/node-security-groups';
+import { autoscalingGroupsIn } from './private/autoscaling-groups';
 import { StateBackend } from './state-backend';
+import { TerminationHandling } from './termination/termination-handling';
 import { WorkerPool } from './workers/worker-pool';
 
 export interface ClusterStackProps {
@@ -174,6 +176,24 @@ export class ClusterStack extends TerraformStack {
         }),
     );
 
+    // Every node leaves through a cordon and drain (docs/runbooks/node-termination.md).
+    const termination = new TerminationHandling(this, 'node-termination', {
+      names: names.nodeTermination,
+      region: cluster.region,
+      accountId,
+      groups: [
+        ...autoscalingGroupsIn(controlPlane).map((g) => ({ asgName: g.reference, literalName: g.literalName, role: 'control-plane' as const })),
+        ...pools.flatMap((pool) => autoscalingGroupsIn(pool).map((g) => ({ asgName: g.reference, literalName: g.literalName, role: 'worker' as const }))),
+      ],
+      clusterTagKey: names.clusterTagKey,
+      handlerRoleName: controlPlaneRole.roleName,
+      terminatingHookTimeoutSeconds: TERMINATING_HOOK_TIMEOUT_SECONDS,
+      controlPlaneTerminatingHookTimeoutSeconds: CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS,
+      launchingHookTimeoutSeconds: LAUNCHING_HOOK_TIMEOUT_SECONDS,
+      messageRetentionSeconds: NODE_TERMINATION_QUEUE_RETENTION_SECONDS,
+      expectedAccountId: settings.accountId,
+    });
+
     const chaos = new AzFailureExperiment(this, 'az-failure', {
       experimentName: names.fisExperiment,
       roleName: names.fisRole,
@@ -209,6 +229,7 @@ export class ClusterStack extends TerraformStack {
       [CLUSTER_STACK_OUTPUTS.fisTemplateIdsByAz]: { value: chaos.templateIds, description: 'Game-day AZ-failure experiment per AZ (AZ -> template id); game-day picks the one of its input AZ' },
       fis_role_arn: { value: chaos.roleArn, description: 'Role the experiment runs with' },
       [CLUSTER_STACK_OUTPUTS.ingressDnsName]: { value: ingress.loadBalancerDnsName, description: 'Public ingress NLB (TCP 80, 443)' },
+      [CLUSTER_STACK_OUTPUTS.nodeTerminationQueueUrl]: { value: termination.queueUrl, description: 'SQS queue the node termination handler reads (its queueURL: platform-config sqsQueueUrl with settings.accountId)' },
       ingress_target_group_arns: { value: ingress.targetGroupArns, description: 'Ingress target groups (HTTP, HTTPS NodePorts), attached to every worker ASG' },
     };
     if (failover) {

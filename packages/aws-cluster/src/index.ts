@@ -25,4 +25,5 @@ export * from './network/nat-provider';
 export * from './security/node-security-groups';
 export * from './security/rules';
 export * from './state-backend';
+export * from './termination/termination-handling';
 export * from './workers/worker-pool';

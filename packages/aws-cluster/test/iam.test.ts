@@ -22,7 +22,7 @@ describe('node roles and policies', () => {
   });
 
   it('gives the control plane one policy per concern, none with a wildcard action', () => {
-    expect(Object.keys(cp).sort()).toEqual(['cloud-controller', 'cluster-autoscaler', 'ebs-csi-controller', 'etcd-backups', 'join-material', 'node-access']);
+    expect(Object.keys(cp).sort()).toEqual(['cloud-controller', 'cluster-autoscaler', 'ebs-csi-controller', 'etcd-backups', 'join-material', 'node-access', 'node-termination-handler']);
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
@@ -125,6 +125,8 @@ describe('node roles and policies', () => {
     expect(Object.fromEntries(kms.map((s) => [s.Sid, s.Condition.StringEquals['kms:ViaService']]))).toEqual({
       SecureStringsViaSsm: 'ssm.ap-northeast-2.amazonaws.com',
       EncryptSnapshots: 's3.ap-northeast-2.amazonaws.com',
+      // The node-termination queue's own key (not the cluster key), through SQS.
+      DecryptQueueMessages: 'sqs.ap-northeast-2.amazonaws.com',
     });
     const n = platform().namesOf('production');
     const arn = (name: string) => `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${name}`;

@@ -1,8 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REGION_AVAILABILITY_ZONES, azSuffix, clusterNames, defaultPlatform } from '@platform/platform-config';
+import { REGION_AVAILABILITY_ZONES, azSuffix, clusterNames, defaultPlatform, nodeTerminationNames } from '@platform/platform-config';
 import { stringify } from 'yaml';
 import type { AddonId } from '../src/model';
+import { TERMINATION_EVENTS } from '../src/private/termination-analysis';
+
+const TERMINATING_HOOK = { name: 'node-terminating', lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', heartbeat_timeout: 600, default_result: 'CONTINUE' };
 
 /** One application of a synthetic cluster; every field defaults to the HA workload pattern. */
 export interface SyntheticApp {
@@ -272,6 +275,7 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       vpc_zone_identifier: [ref('aws_subnet', `private_${azSuffix(az)}`)],
       target_group_arns: apiTargetGroups,
       launch_template: { id: ref('aws_launch_template', 'control_plane'), version: '$Latest' },
+      initial_lifecycle_hook: [TERMINATING_HOOK],
     });
   });
   for (const az of o.azs) {
@@ -281,6 +285,7 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
       max_size: o.workersPerAz.max,
       vpc_zone_identifier: [ref('aws_subnet', `private_${azSuffix(az)}`)],
       ...(o.ingressAzs ? { target_group_arns: [ref('aws_lb_target_group', 'ingress_http', 'arn')] } : {}),
+      initial_lifecycle_hook: [TERMINATING_HOOK],
       mixed_instances_policy: { launch_template: { launch_template_specification: { launch_template_id: ref('aws_launch_template', 'worker'), version: '$Latest' }, override: [{ instance_type: o.workerInstanceType }] } },
       tag: [
         ...names.autoscalerDiscoveryTags.map((key) => ({ key, value: 'owned', propagate_at_launch: false })),
@@ -300,6 +305,15 @@ function terraform(o: Required<Omit<SyntheticClusterOptions, 'apps' | 'generated
     });
   }
   add('aws_fis_experiment_template', 'az_failure', { description: names.fisExperiment });
+  // Node-termination handling (ha-check "Node termination"): a queue EventBridge can write to, a rule per event.
+  const events = { sid: 'Events', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } };
+  add('aws_kms_key', 'termination', { policy: JSON.stringify({ Statement: [{ ...events, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*' }] }) });
+  add('aws_sqs_queue', 'termination', { name: names.nodeTermination.queue, kms_master_key_id: ref('aws_kms_key', 'termination', 'arn') });
+  add('aws_sqs_queue_policy', 'termination', { queue_url: ref('aws_sqs_queue', 'termination', 'url'), policy: JSON.stringify({ Statement: [{ ...events, Action: 'sqs:SendMessage', Resource: '*' }] }) });
+  Object.values(TERMINATION_EVENTS).forEach((detailType, i) => {
+    add('aws_cloudwatch_event_rule', `termination_${i}`, { name: `${o.name}-termination-${i}`, event_pattern: JSON.stringify({ 'detail-type': [detailType] }) });
+    add('aws_cloudwatch_event_target', `termination_${i}`, { rule: ref('aws_cloudwatch_event_rule', `termination_${i}`, 'name'), arn: ref('aws_sqs_queue', 'termination', 'arn') });
+  });
   const providers = [{ region: o.region }, ...(o.replicaRegion ? [{ alias: 'replica', region: o.replicaRegion }] : [])];
   return {
     '//': { metadata: { backend: 'local', stackName: names.stack, version: '0.21.0' }, outputs: {} },
@@ -353,10 +367,14 @@ const ADDON_CHARTS: Readonly<Record<AddonId, readonly [string, string]>> = {
 };
 
 /** HA values for each add-on's chart (ha-check models them from `spec.values`): two replicas, zone spread, PDB, 30 s evictions. */
-function addonValues(id: AddonId, release: string, cluster: string, discoveryTags: readonly string[] | undefined): Record<string, unknown> {
+function haValues(release: string): Record<string, unknown> {
   const tolerations = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }));
   const spread = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'app.kubernetes.io/instance': release } } }];
-  const ha = { tolerations, topologySpreadConstraints: spread };
+  return { tolerations, topologySpreadConstraints: spread };
+}
+
+function addonValues(id: AddonId, release: string, cluster: string, discoveryTags: readonly string[] | undefined): Record<string, unknown> {
+  const ha = haValues(release);
   switch (id) {
     case 'cloud-controller':
       return { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] };
@@ -396,6 +414,9 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
     workerTaints: options.workerTaints ?? [],
   });
   const addons = options.addons ?? (Object.keys(ADDON_CHARTS) as AddonId[]);
+  // The termination handler runs on the control plane (as shipped): it takes no worker capacity.
+  const ha = haValues('aws-node-termination-handler');
+  const controlPlaneHa = { ...ha, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' }, tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }, ...(ha.tolerations as object[])] };
   const infrastructure: Record<string, unknown>[] = [
     { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'gp3', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', parameters: { type: 'gp3', encrypted: 'true' } },
     ...addons.map((id) => ({
@@ -405,6 +426,7 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
       spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } }, values: addonValues(id, ADDON_CHARTS[id][0], name, options.autoscalerDiscoveryTags) },
     })),
     ...Object.entries(options.priorityClasses ?? {}).map(([pc, value]) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc }, value, globalDefault: false })),
+    { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'aws-node-termination-handler', namespace: 'kube-system' }, spec: { interval: '10m', chart: { spec: { chart: 'aws-node-termination-handler' } }, values: { enableSqsTerminationDraining: true, queueURL: `https://sqs.${region}.amazonaws.com/111111111111/${nodeTerminationNames(name).queue}`, replicas: 2, podDisruptionBudget: { maxUnavailable: 1 }, ...controlPlaneHa } } },
   ];
   const apps = [...(options.apps ?? [{ name: 'web' }])];
   for (let i = 0; i < (options.generatedApps ?? 0); i++) apps.push({ name: `svc-${String(i).padStart(5, '0')}`, cpu: '10m', memory: '16Mi' });

@@ -12,6 +12,7 @@ import type { TerraformIndex } from './terraform';
 import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
+import { terminationAnalysis } from './private/termination-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
 import { RECOVERY_DEFAULTS } from './recovery-times';
 import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './private/autoscaler-config';
@@ -64,6 +65,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
+  const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
   const ci = options.ciIdentity;
   const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
 
@@ -103,6 +105,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     flows,
     coldStart: coldStartReport,
     ...(ciIdentities ? { ciIdentities } : {}),
+    ...(termination ? { termination } : {}),
     scenarios: [...azScenarios, region],
     findings: list,
   };

@@ -3,6 +3,7 @@ import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
 import { loadManifests, type LoadManifestsOptions } from './manifests';
+import { terminationModel } from './private/termination-analysis';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
 import type { Report } from './report-types';
@@ -42,10 +43,12 @@ function clusterTerraform(paths: readonly string[]): TerraformIndex {
 
 /** Loads both halves of the deployment into one model. */
 export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform'>): DeploymentModel {
-  const infra = buildInfraModel(clusterTerraform(input.terraform));
-  const manifests = buildManifestModel(loadManifests(input.manifests, { builder: input.builder }));
+  const index = clusterTerraform(input.terraform);
+  const objects = loadManifests(input.manifests, { builder: input.builder });
+  const infra = buildInfraModel(index);
+  const manifests = buildManifestModel(objects);
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform)) : undefined;
-  return { infra, manifests, ...(standby ? { standby } : {}) };
+  return { infra, manifests, termination: terminationModel(index, objects), ...(standby ? { standby } : {}) };
 }
 
 /** Load, model and analyze: the library form of `npx ha-check`. */

@@ -1,3 +1,4 @@
+import type { TerminationModel } from './private/termination-analysis';
 import type { NetworkModel } from './network-model';
 /*
  * The deployment as ha-check sees it, built from synthesized output only. Addresses are
@@ -331,6 +332,8 @@ export interface ManifestModel {
 
 export interface DeploymentModel {
   readonly infra: InfraModel;
+  /** Node-termination handling (hooks, rules, queue, handler); absent when not loaded from output. */
+  readonly termination?: TerminationModel;
   readonly manifests: ManifestModel;
   /** The standby's AWS side (its failover record), when its Terraform was loaded too. */
   readonly standby?: InfraModel;

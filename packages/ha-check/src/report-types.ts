@@ -1,3 +1,4 @@
+import type { TerminationOutcome } from './private/termination-analysis';
 import type { Finding } from './findings';
 import type { Objectives, PromotionPath } from './objectives';
 
@@ -283,6 +284,8 @@ export interface Report {
   readonly coldStart: ColdStartReport;
   /** The CI identity stack's roles (with --ci-identity, or --cluster when it is synthesized); omitted otherwise. */
   readonly ciIdentities?: readonly CiRoleOutcome[];
+  /** Node-termination handling and the pod RTO with and without it (when loaded from synthesized output). */
+  readonly termination?: TerminationOutcome;
   readonly scenarios: readonly Scenario[];
   readonly findings: readonly Finding[];
 }

@@ -24,7 +24,7 @@ describe('cold start (day 0)', () => {
       'bootstrap/flux-system/flux-operator scheduled on fixture-control-plane-a-0',
     ]);
     expect(report.coldStart.cluster?.ok).toBe(true);
-    expect(report.coldStart.cluster?.steps).toContain('Flux layer infrastructure: 6 workload(s) (takes over bootstrap/kube-system/aws-cloud-controller-manager)');
+    expect(report.coldStart.cluster?.steps).toContain('Flux layer infrastructure: 7 workload(s) (takes over bootstrap/kube-system/aws-cloud-controller-manager)');
     expect(report.coldStart.workerJoins.map((w) => [w.node, w.ok])).toEqual([
       ['fixture-general-a-joining', true],
       ['fixture-general-b-joining', true],

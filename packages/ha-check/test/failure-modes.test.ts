@@ -34,6 +34,7 @@ describe('the HA fixture', () => {
         ['HelmRelease/kube-system/metrics-server', 2, 1],
         ['HelmRelease/kube-system/aws-ebs-csi-driver:controller', 2, 1],
         ['HelmRelease/kube-system/coredns', 2, 1],
+        ['HelmRelease/kube-system/aws-node-termination-handler', 2, 1],
       ]);
       expect(s.recovery).toEqual({ apiSeconds: 20, podsSeconds: 80, capacitySeconds: 0, nodeDeletionSeconds: 125, appSeconds: 80 });
     }
@@ -107,8 +108,8 @@ describe('failure modes', () => {
   it('capacity: one worker per AZ at its maximum cannot absorb a lost AZ of heavy pods', () => {
     const report = check({ workersPerAz: { min: 1, max: 1 }, apps: [{ name: 'heavy', replicas: 6, hpaMax: 0, cpu: '1500m', memory: '2Gi' }] });
     const s = az(report, 'ap-northeast-2a');
-    // 2 heavy pods plus one pod of each two-replica add-on (autoscaler, metrics-server, EBS CSI controller, CoreDNS).
-    expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 6 });
+    // 2 heavy pods plus one pod of each two-replica add-on (autoscaler, metrics-server, EBS CSI controller, CoreDNS, termination handler).
+    expect(s.capacity).toMatchObject({ ok: false, unplacedAfterScaleOut: 2, podsToReschedule: 7 });
     expect(report.findings.find((f) => f.id === 'capacity.insufficient')?.scenarios).toEqual(['az-loss:ap-northeast-2a', 'az-loss:ap-northeast-2b', 'az-loss:ap-northeast-2c']);
   });
 });

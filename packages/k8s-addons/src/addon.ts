@@ -91,4 +91,12 @@ export abstract class AddOnBase<P extends object> implements AddOn {
   protected fail(prop: string, value: unknown, expected: string): never {
     throw new AddOnValidationError(this.id, prop, value, expected);
   }
+
+  /** Replicas of a controller on the control plane, one per control-plane zone (hard zone spread): 2 up to that count. */
+  protected checkControlPlaneReplicas(replicas: number, ctx: AddOnContext): void {
+    const zones = Math.min(ctx.cluster.controlPlane.count, ctx.cluster.availabilityZones.length);
+    if (!Number.isInteger(replicas) || replicas < 2 || replicas > zones) {
+      this.fail('replicas', replicas, `expected 2 to ${zones} (one per control-plane zone, spread is DoNotSchedule)`);
+    }
+  }
 }

@@ -13,6 +13,7 @@ import { IngressController } from './addons/ingress-controller';
 import { MetricsServer } from './addons/metrics-server';
 import { Monitoring } from './addons/monitoring';
 import { MonitoringAlerts } from './addons/monitoring-alerts';
+import { NodeTerminationHandler } from './addons/node-termination-handler';
 import { PostgresCluster } from './addons/postgres';
 import { SampleWebService } from './addons/sample-web';
 import type { ClusterTree } from './private/render';
@@ -27,6 +28,7 @@ export function defaultAddOns(): AddOn[] {
     new AwsCloudControllerManager(),
     new EbsCsiDriver(),
     new ClusterAutoscaler(),
+    new NodeTerminationHandler(),
     new MetricsServer(),
     new CoreDns(),
     new IngressController(),

@@ -21,6 +21,7 @@ export * from './addons/ingress-controller';
 export * from './addons/metrics-server';
 export * from './addons/monitoring';
 export * from './addons/monitoring-alerts';
+export * from './addons/node-termination-handler';
 export * from './addons/flux-alerts';
 export * from './addons/postgres';
 export * from './addons/postgres-alerts';

@@ -104,3 +104,16 @@ export const TRAEFIK_RELEASE: ChartRelease = {
   version: '37.3.0',
   repository: { name: 'traefik', url: 'https://traefik.github.io/charts' },
 };
+
+/**
+ * AWS Node Termination Handler 1.25.6 (chart 0.27.6) in queue-processor mode. Not in
+ * ../shared/charts: its values were checked against the chart's upstream values.yaml
+ * (aws/aws-node-termination-handler, config/helm/aws-node-termination-handler).
+ */
+export const NODE_TERMINATION_HANDLER_RELEASE: ChartRelease = {
+  name: 'aws-node-termination-handler',
+  namespace: 'kube-system',
+  chart: 'aws-node-termination-handler',
+  version: '0.27.6',
+  repository: { name: 'aws-node-termination-handler', url: 'oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler' },
+};

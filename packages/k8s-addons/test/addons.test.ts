@@ -164,6 +164,7 @@ describe('chart pinning', () => {
     expect(releases.map((r) => r.metadata.name).sort()).toEqual([
       'aws-cloud-controller-manager',
       'aws-ebs-csi-driver',
+      'aws-node-termination-handler',
       'cilium',
       'cloudnative-pg',
       'cluster-autoscaler',

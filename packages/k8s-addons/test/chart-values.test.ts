@@ -3,7 +3,7 @@ import { CORE_ADDONS, firstBootAddOns, type PinnedChart } from '@platform/core-a
 import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { synthClusterTree } from '../src';
+import { NODE_TERMINATION_HANDLER_RELEASE, synthClusterTree } from '../src';
 import { loadChart, schemaErrors, TEMPLATE_ONLY_KEYS, UNCHECKED_CHARTS, unknownKeys } from './support/chart-values';
 import { CHARTS_DIR } from './support/charts';
 
@@ -51,7 +51,7 @@ describe('chart values are checked against the real charts (../shared/charts)', 
     expect(releases.length).toBeGreaterThan(20);
   });
 
-  it('has defaults for every pinned chart version, flux-operator the one documented exception', () => {
+  it('has defaults for every pinned chart version, flux-operator and the node termination handler the documented exceptions', () => {
     const missing = [...new Set(checked.map((r) => `${r.chart}/${r.version}`))].flatMap((id) => {
       const [chart, version] = id.split('/') as [string, string];
       try {
@@ -63,7 +63,7 @@ describe('chart values are checked against the real charts (../shared/charts)', 
     });
     expect(missing).toEqual([]);
     expect(() => loadChart('cilium', '9.9.9')).toThrow(`no defaults for chart cilium 9.9.9: add ${CHARTS_DIR}/cilium/9.9.9/ (values.yaml, and values.schema.json where the chart ships one)`);
-    expect(Object.keys(UNCHECKED_CHARTS)).toEqual([`${CORE_ADDONS.fluxOperator.chart}/${CORE_ADDONS.fluxOperator.version}`]);
+    expect(Object.keys(UNCHECKED_CHARTS)).toEqual([`${NODE_TERMINATION_HANDLER_RELEASE.chart}/${NODE_TERMINATION_HANDLER_RELEASE.version}`, `${CORE_ADDONS.fluxOperator.chart}/${CORE_ADDONS.fluxOperator.version}`]);
   });
 
   it.each(checked.map((r) => [r.where, r] as const))('%s: every key exists in the chart', (_where, release) => {

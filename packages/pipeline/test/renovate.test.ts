@@ -56,7 +56,8 @@ describe('renovate.json', () => {
     const table = readFileSync(join(ROOT, 'packages/k8s-addons/src/releases.ts'), 'utf8');
     const literal = [...table.matchAll(/chart: '([^']+)',\s*version: '([^']+)'/g)].map((m) => `${m[1]}@${m[2]}`).sort();
     expect(literal.length).toBeGreaterThan(0);
-    const found = deps.filter((d) => d.file === 'packages/k8s-addons/src/releases.ts' && d.datasource === 'helm').map((d) => `${d.depName}@${d.currentValue}`).sort();
+    // Charts of a Helm repository through the helm datasource, of an OCI registry (oci://) as OCI artifacts (docker).
+    const found = deps.filter((d) => d.file === 'packages/k8s-addons/src/releases.ts' && ['helm', 'docker'].includes(d.datasource)).map((d) => `${d.depName}@${d.currentValue}`).sort();
     expect(found).toEqual(literal);
   });
 

@@ -159,6 +159,14 @@ export const platformSettingsSchema = z.strictObject({
   example: z.boolean({ error: 'expected true or false' }).default(false),
   /** Short organisation prefix for globally unique names (S3 buckets). */
   organization: dnsLabel(12),
+  /**
+   * The AWS account the platform's stacks are applied to (the CI identity stack is per account).
+   * Manifests need it where AWS wants a full address rather than a name: the node termination
+   * handler's SQS queue URL. The cluster stack checks it when it creates the queue (a
+   * postcondition on the queue's real URL), so a wrong id fails the apply, not the drains.
+   * @default - none: the node termination handler add-on refuses to render without it
+   */
+  accountId: z.string().regex(/^[0-9]{12}$/, { error: 'expected a 12-digit AWS account id' }).optional(),
   github: z.strictObject({
     owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { error: 'expected a GitHub user or organisation name' }),
     repository: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected a GitHub repository name' }),

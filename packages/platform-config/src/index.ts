@@ -13,6 +13,7 @@ export * from './kubernetes-versions';
 export * from './names';
 export * from './network-layout';
 export * from './node-exporter-textfile';
+export * from './node-termination';
 export * from './plan-artifact-key';
 export * from './platform';
 export * from './regions';

@@ -1,4 +1,5 @@
 import type { ClusterDefinition, PlatformSettings, WorkerPool } from './cluster-definition';
+import { nodeTerminationNames, type NodeTerminationNames } from './node-termination';
 import { azSuffix } from './regions';
 
 /**
@@ -72,6 +73,8 @@ export interface ClusterNames {
   readonly ingressTargetGroups: { readonly http: string; readonly https: string };
   readonly fisExperiment: string;
   readonly fisRole: string;
+  /** Node-termination handling: the queue, its key, the EventBridge rules and the lifecycle hooks. */
+  readonly nodeTermination: NodeTerminationNames;
   readonly gitopsPath: string;
   /**
    * ASG of a control-plane node. `ordinal` counts nodes within one AZ (0 = first) and only
@@ -237,6 +240,7 @@ export function clusterNames(
     ingressTargetGroups: { http: `${name}-http`, https: `${name}-https` },
     fisExperiment: `${name}-az-failure`,
     fisRole: `${name}-fis-az-failure`,
+    nodeTermination: nodeTerminationNames(name),
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
     controlPlaneAsg: (az, ordinal = 0) => `${name}-control-plane-${azSuffix(az)}${ordinal > 0 ? ordinal + 1 : ''}`,
     workerAsg: (pool, az) => `${name}-${pool.name}-${azSuffix(az)}`,

@@ -33,3 +33,6 @@ const SAMPLE_HOSTED_ZONE_IDS = ['Z0123456789ABCDEFGHIJ'];
 export function isPlaceholderHostedZoneId(id: string): boolean {
   return id.length < MIN_HOSTED_ZONE_ID_LENGTH || id.includes('EXAMPLE') || SAMPLE_HOSTED_ZONE_IDS.includes(id);
 }
+
+/** AWS's documentation account id (also the emulator's, moto's, default account). */
+export const PLACEHOLDER_ACCOUNT_IDS: readonly string[] = ['123456789012'];

@@ -13,6 +13,8 @@ export const CLUSTER_STACK_OUTPUTS = {
   fisTemplateIdsByAz: 'fis_experiment_template_ids',
   /** The cluster's own public ingress NLB. */
   ingressDnsName: 'ingress_load_balancer_dns_name',
+  /** The node-termination queue's URL (what the termination handler reads). */
+  nodeTerminationQueueUrl: 'node_termination_queue_url',
   /** Worker ASGs, one per pool and AZ. */
   workerAsgNames: 'worker_asg_names',
 } as const;

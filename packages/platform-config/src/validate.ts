@@ -6,7 +6,7 @@ import { INSTANCE_TYPES, KNOWN_INSTANCE_TYPES } from './instance-types';
 import { kubernetesMinor, SUPPORTED_KUBERNETES_MINORS } from './kubernetes-versions';
 import { clusterNames } from './names';
 import { MAX_AVAILABILITY_ZONES } from './network-layout';
-import { documentationRangeOverlapping, isPlaceholderHostedZoneId, isReservedDomain, MIN_HOSTED_ZONE_ID_LENGTH, RESERVED_DOMAINS } from './placeholders';
+import { documentationRangeOverlapping, isPlaceholderHostedZoneId, isReservedDomain, MIN_HOSTED_ZONE_ID_LENGTH, PLACEHOLDER_ACCOUNT_IDS, RESERVED_DOMAINS } from './placeholders';
 import { REGION_AVAILABILITY_ZONES, SUPPORTED_REGIONS } from './regions';
 
 const MIN_VPC_PREFIX = 16;
@@ -182,6 +182,9 @@ export function platformIssues(clusters: readonly ClusterDefinition[], settings:
   }
   if (primaries.length > 0 && settings.dns && settings.dns.ttlSeconds !== LOAD_BALANCER_ALIAS_TTL_SECONDS) {
     issues.push({ path: 'settings.dns.ttlSeconds', value: settings.dns.ttlSeconds, expected: `expected ${LOAD_BALANCER_ALIAS_TTL_SECONDS} when a failover pair exists: the failover records are aliases of the ingress load balancers, whose TTL Route 53 fixes at ${LOAD_BALANCER_ALIAS_TTL_SECONDS} s` });
+  }
+  if (settings.accountId && !settings.example && PLACEHOLDER_ACCOUNT_IDS.includes(settings.accountId)) {
+    issues.push({ path: 'settings.accountId', value: settings.accountId, expected: `expected the real account id (aws sts get-caller-identity), not the documentation placeholder ${settings.accountId} ${REAL_PLATFORM_NOTE}` });
   }
   if (settings.dns && !settings.example) {
     const { hostedZoneName, hostedZoneId } = settings.dns;

@@ -120,6 +120,8 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   }, `clusters[2].apiEndpoint.allowedCidrs[0]: got "203.0.113.64/26"; expected the addresses of real clients, not a range overlapping the documentation range 203.0.113.0/24 (RFC 5737, never routed) ${REAL}`],
   ['reserved zone name on a platform that is applied', (i) => (i.settings.example = false), `settings.dns.hostedZoneName: got "hakube.example.com"; expected a zone you own, not one under a reserved name (example.com, example.net, example.org, example, test, invalid, localhost: RFC 2606) ${REAL}`],
   ['made-up zone id on a platform that is applied', (i) => (i.settings.example = false), `settings.dns.hostedZoneId: got "Z0HAKUBE"; expected the id of the real zone (aws route53 list-hosted-zones-by-name), not a placeholder: ids have at least 13 characters and spell no EXAMPLE ${REAL}`],
+  ['account id not 12 digits', (i) => (i.settings.accountId = '1234-5678-9012'), 'settings.accountId: got "1234-5678-9012"; expected a 12-digit AWS account id'],
+  ['documentation account id on a platform that is applied', (i) => (i.settings.example = false), `settings.accountId: got "123456789012"; expected the real account id (aws sts get-caller-identity), not the documentation placeholder 123456789012 ${REAL}`],
   ['zone id spelling EXAMPLE on a platform that is applied', (i) => {
     i.settings.example = false;
     i.settings.dns.hostedZoneId = 'Z0EXAMPLE123456789';
@@ -129,6 +131,7 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
 /** The shipped platform with real values in place of its placeholders, and example removed. */
 function madeReal(i: { settings: Raw; clusters: Raw[] }): void {
   delete i.settings.example;
+  i.settings.accountId = '210987654321';
   i.settings.dns.hostedZoneName = 'hakube.io';
   i.settings.dns.hostedZoneId = 'Z04178122G3ZKXW4BXQ1V';
   for (const cluster of i.clusters) cluster.apiEndpoint.allowedCidrs = ['52.78.10.0/24'];
@@ -146,6 +149,7 @@ describe('placeholders', () => {
       expect.stringMatching(/^clusters\[1\]\.apiEndpoint\.allowedCidrs\[1\]: got "198\.51\.100\.0\/24"/),
       expect.stringMatching(/^clusters\[2\]\.apiEndpoint\.allowedCidrs\[0\]: got "203\.0\.113\.0\/24"/),
       expect.stringMatching(/^clusters\[2\]\.apiEndpoint\.allowedCidrs\[1\]: got "198\.51\.100\.0\/24"/),
+      expect.stringMatching(/^settings\.accountId: got "123456789012"/),
       expect.stringMatching(/^settings\.dns\.hostedZoneName: got "hakube\.example\.com"/),
       expect.stringMatching(/^settings\.dns\.hostedZoneId: got "Z0HAKUBE"/),
     ]);

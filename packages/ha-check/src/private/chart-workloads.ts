@@ -229,6 +229,15 @@ const coredns: Extractor = (values, release) => {
 };
 
 /** Chart name → extractor: the charts of packages/k8s-addons/src/releases.ts. */
+/** aws-node-termination-handler 0.27 in queue mode: a Deployment (`replicas` 1); its PDB only with replicas > 1 (templates/pdb.yaml). */
+const nodeTerminationHandler: Extractor = (values, release) => {
+  if (values.enableSqsTerminationDraining !== true) return []; // IMDS mode: a DaemonSet on every node, not modelled
+  const replicas = count(values, 'replicas', 1, release);
+  const pdb = obj(values, 'podDisruptionBudget');
+  const labels = { ...helmLabels(nameOverride(values, 'aws-node-termination-handler'), release.name), 'app.kubernetes.io/component': 'deployment' };
+  return [{ kind: 'Deployment', replicas, pdb: replicas > 1 && Object.keys(pdb).length > 0 ? { ...(bound(pdb.minAvailable) !== undefined ? { minAvailable: bound(pdb.minAvailable) } : {}), ...(bound(pdb.maxUnavailable) !== undefined ? { maxUnavailable: bound(pdb.maxUnavailable) } : {}) } : undefined, labels, podSpec: podSpecFrom(values, '') }];
+};
+
 export const CHART_WORKLOADS: Readonly<Record<string, Extractor>> = {
   traefik,
   'cluster-autoscaler': clusterAutoscaler,
@@ -240,6 +249,7 @@ export const CHART_WORKLOADS: Readonly<Record<string, Extractor>> = {
   'cloudnative-pg': cloudnativePg,
   'flux-operator': fluxOperator,
   coredns,
+  'aws-node-termination-handler': nodeTerminationHandler,
 };
 
 /**

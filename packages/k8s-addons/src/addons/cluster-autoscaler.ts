@@ -32,10 +32,7 @@ export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
   }
 
   protected override check(props: ClusterAutoscalerProps, ctx: AddOnContext): void {
-    const zones = Math.min(ctx.cluster.controlPlane.count, ctx.cluster.availabilityZones.length);
-    if (!Number.isInteger(props.replicas) || props.replicas < 2 || props.replicas > zones) {
-      this.fail('replicas', props.replicas, `expected 2 to ${zones} (one per control-plane zone, spread is DoNotSchedule)`);
-    }
+    this.checkControlPlaneReplicas(props.replicas, ctx);
   }
 
   protected chartValues(props: ClusterAutoscalerProps, ctx: AddOnContext): Record<string, unknown> {

@@ -2,13 +2,13 @@ import { loadPlatform, platformInput, type Platform } from '@platform/platform-c
 
 /**
  * The shipped platform made real, as an operator does before the first apply: real-looking
- * allowed CIDRs and hosted zone, `example` removed. Validated like any other, so the tests of
+ * allowed CIDRs, hosted zone and account id, `example` removed. Validated like any other, so the tests of
  * `pipeline apply` run against a platform that may be applied (the shipped one is refused).
  */
 export function realPlatform(): Platform {
   const { example: _example, ...settings } = platformInput.settings;
   return loadPlatform({
-    settings: { ...settings, dns: { ...settings.dns, hostedZoneName: 'hakube.io', hostedZoneId: 'Z04178122G3ZKXW4BXQ1V' } },
+    settings: { ...settings, accountId: '210987654321', dns: { ...settings.dns, hostedZoneName: 'hakube.io', hostedZoneId: 'Z04178122G3ZKXW4BXQ1V' } },
     clusters: platformInput.clusters.map((cluster) => ({ ...cluster, apiEndpoint: { ...cluster.apiEndpoint, allowedCidrs: ['52.78.10.0/24'] } })),
   });
 }

@@ -6,6 +6,8 @@ export const settings: PlatformSettingsInput = {
   // To apply it, set real values and remove this line (README, "Making the platform real").
   example: true,
   organization: 'hakube',
+  // Placeholder (example: true): AWS's documentation account id, also moto's default account.
+  accountId: '123456789012',
   github: { owner: 'hakube-platform', repository: 'ha-kube-platform', applyEnvironment: 'production', mainBranch: 'main' },
   // Placeholders (example: true): the zone you own and its id before the first apply.
   dns: { hostedZoneName: 'hakube.example.com', hostedZoneId: 'Z0HAKUBE', appRecord: 'app', ttlSeconds: 60 },
