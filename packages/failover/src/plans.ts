@@ -114,7 +114,7 @@ export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: 
     new DnsReport({ expect: 'standby' }),
     new BaseBackup({ side: 'standby', workload: standbyDatabase }),
     new RecordServingState('standby'),
-    new DeployRefs({ clusters: (ctx) => [ctx.standby], message: (ctx) => `failover: ${ctx.standby.name} serves for ${ctx.primary.name} (run ${ctx.options.runId})` }),
+    new DeployRefs({ clusters: (ctx) => [ctx.standby], message: (ctx) => `failover: ${ctx.standby.name} serves for ${ctx.primary.name} (run ${ctx.options.runId})`, resumeFlux: false }),
   ];
 }
 
@@ -142,7 +142,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
     new ClearPromotedMarker(),
     new RecordServingState('primary'),
-    new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${ctx.options.runId}; ${ctx.standby.name} replays it (run ${ctx.options.runId})` }),
+    new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${ctx.options.runId}; ${ctx.standby.name} replays it (run ${ctx.options.runId})`, resumeFlux: true }),
   ];
 }
 

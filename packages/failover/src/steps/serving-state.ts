@@ -38,6 +38,11 @@ export interface DeployRefsProps {
   /** The clusters whose manifests the recorded state concerns: their deploy refs move to the commit. */
   readonly clusters: (ctx: StepContext) => readonly ClusterDefinition[];
   readonly message: (ctx: StepContext) => string;
+  /**
+   * Whether Git now describes these clusters as they run, so Flux may be resumed once it has
+   * the commit (fail-back). A promoted standby stays suspended: Git still renders it a replica.
+   */
+  readonly resumeFlux: boolean;
 }
 
 /**
@@ -61,7 +66,9 @@ export class DeployRefs implements Step {
     const message = this.props.message(ctx);
     const paths = files.map((f) => relative(ctx.options.repoRoot, f));
     const resume = (c: ClusterDefinition, sha: string) =>
-      `${c.name}: once \`kubectl --context ${c.name} -n flux-system get gitrepository flux-system -o jsonpath='{.status.artifact.revision}'\` names ${sha}: ${resumeCommand(c, ctx.options.fluxKustomization)}`;
+      !this.props.resumeFlux
+        ? `${c.name}: no — Flux ${ctx.options.fluxKustomization} stays suspended there until fail-back (Git still renders its database as a replica)`
+        : `${c.name}: once \`kubectl --context ${c.name} -n flux-system get gitrepository flux-system -o jsonpath='{.status.artifact.revision}'\` names ${sha}: ${resumeCommand(c, ctx.options.fluxKustomization)}`;
     if (!ctx.git || ctx.cli.dryRun) {
       const why = ctx.cli.dryRun ? 'dry run' : 'no --git mode';
       if (paths.length > 0) ctx.note(`${why}: commit with: git add -- ${paths.join(' ')} && ${shellWords(['git', 'commit', '-m', message, '--', ...paths])}`);
