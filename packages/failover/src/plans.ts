@@ -12,7 +12,7 @@ import { FencePrimary } from './steps/fence-primary';
 import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
 import { BaseBackup } from './steps/base-backup';
 import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
-import { RearmStandby } from './steps/rearm-standby';
+import { RearmStandby, VerifyPilotLight } from './steps/rearm-standby';
 import { RecheckPrimary } from './steps/recheck-primary';
 import { DeployRefs, RecordServingState } from './steps/serving-state';
 import { NodesReady } from './steps/nodes-ready';
@@ -141,6 +141,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     isReplicaCluster(standbyDatabase) ? new RearmStandby(workload, standbyDatabase) : new RetireStandbyDatabase(workload),
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
     new ClearPromotedMarker(),
+    new VerifyPilotLight(standbyDatabase),
     new RecordServingState('primary'),
     new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${ctx.options.runId}; ${ctx.standby.name} replays it (run ${ctx.options.runId})`, resumeFlux: true }),
   ];

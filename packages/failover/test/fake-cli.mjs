@@ -72,6 +72,11 @@ if (rules[index].s3) {
 }
 const statePath = process.env.FAKE_STATE;
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
+if (rules[index].ssm) {
+  ssm(rules[index].ssm, `ssm${index}`);
+  fs.writeFileSync(statePath, JSON.stringify(state));
+  process.exit(process.exitCode ?? 0);
+}
 if (rules[index].cnpg) {
   cnpg(rules[index].cnpg, `cnpg${index}`);
   fs.writeFileSync(statePath, JSON.stringify(state));
@@ -147,7 +152,28 @@ function cnpg(model, key) {
   process.stdout.write(JSON.stringify(st.cluster));
 }
 
-function fail(message) {
+function fail(message, code = 1) {
   process.stderr.write(`${message}\n`);
-  process.exitCode = 1;
+  process.exitCode = code;
+}
+
+// SSM Parameter Store for the named parameters: put-parameter (--overwrite) sets, delete-parameter
+// removes, get-parameter (--query Parameter.Value --output text) prints the value; a missing
+// parameter is ParameterNotFound (exit 254) for get and delete, as the CLI reports it.
+function ssm(initial, key) {
+  const st = (state[key] ??= { values: { ...initial } });
+  const name = args[args.indexOf('--name') + 1];
+  const op = args[1];
+  if (op === 'put-parameter') {
+    if (name in st.values && st.values[name] !== null && !args.includes('--overwrite')) return fail('An error occurred (ParameterAlreadyExists) when calling the PutParameter operation: The parameter already exists.', 254);
+    st.values[name] = args[args.indexOf('--value') + 1];
+    process.stdout.write(JSON.stringify({ Version: 1, Tier: 'Standard' }));
+    return;
+  }
+  if (st.values[name] === undefined || st.values[name] === null) return fail(`An error occurred (ParameterNotFound) when calling the ${op === 'delete-parameter' ? 'DeleteParameter' : 'GetParameter'} operation: `, 254);
+  if (op === 'delete-parameter') {
+    st.values[name] = null;
+    return;
+  }
+  process.stdout.write(`${st.values[name]}\n`);
 }

@@ -25,6 +25,8 @@ export interface Rule {
   readonly responses: readonly Response[];
   /** `s3api list-objects-v2` answered from these buckets' objects with ListObjectsV2's semantics (fake-cli.mjs). */
   readonly s3?: Readonly<Record<string, readonly S3Object[]>>;
+  /** SSM parameters by name (null: absent), kept across calls (fake-cli.mjs `ssm`). */
+  readonly ssm?: Readonly<Record<string, string | null>>;
   /** A CloudNativePG Cluster the fake operator keeps (fake-cli.mjs `cnpg`). */
   readonly cnpg?: { readonly cluster: unknown; readonly replayLsn?: string; readonly timeline?: number; readonly settlePolls?: number; readonly recoveryLagPolls?: number };
 }

@@ -134,8 +134,8 @@ export interface ScenarioProps {
   readonly settlePolls?: number;
   /** The on-demand Backups' `kubectl get -o json`, in order (the last repeats). @default running, then completed */
   readonly backupPolls?: readonly Response[];
-  /** The promoted marker's value. @default dr serves since 2026-01-01T11:00:00Z */
-  readonly marker?: Response;
+  /** The promoted marker's value before the run; null: absent. @default dr serves since 2026-01-01T11:00:00Z */
+  readonly marker?: string | null;
   readonly extra?: readonly Rule[];
 }
 
@@ -177,8 +177,13 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
     { tool: 'aws', match: '^route53 update-health-check --health-check-id hc-(production|dr) ', responses: [{ stdout: {} }] },
     { tool: 'aws', match: '^route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE ', responses: [{ stdout: { ChangeInfo: { Status: 'PENDING' } } }] },
-    { tool: 'aws', match: '^ssm get-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [p.marker ?? { stdout: 'run r0: dr serves for production since 2026-01-01T11:00:00Z\n' }] },
-    { tool: 'aws', match: '^ssm (put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{}] },
+    {
+      tool: 'aws',
+      match: '^ssm (get|put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted',
+      responses: [],
+      ssm: { '/hakube/dr/failover/promoted': p.marker === undefined ? 'run r0: dr serves for production since 2026-01-01T11:00:00Z' : p.marker },
+    },
+    { tool: 'aws', match: '^route53 get-health-check --health-check-id hc-dr ', responses: [{ stdout: { HealthCheck: { Id: 'hc-dr', HealthCheckConfig: { Type: 'HTTP', ResourcePath: '/region-failover-not-promoted' } } } }] },
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },

@@ -1,11 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAILOVER_FIELD_MANAGER } from '@platform/platform-config';
+import { FAILOVER_FIELD_MANAGER, UNPROMOTED_HEALTH_CHECK_PATH } from '@platform/platform-config';
 import { stringify } from 'yaml';
 import type { Workload } from '../database';
-import { waitSettled } from '../private/cnpg';
+import { inRecovery, liveCluster, waitSettled } from '../private/cnpg';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
+import { readPromotedMarker } from '../promotion-marker';
 import { StepError, type Step, type StepContext } from '../step';
+import { isReplicaCluster } from './promote-replica';
 
 type Obj = Record<string, unknown>;
 
@@ -59,5 +61,38 @@ export class RearmStandby implements Step {
     if (ctx.cli.dryRun) return ctx.note(`dry run: not waiting for the replica (${file})`);
     const pod = await waitSettled(ctx, ctx.standby, this.standbyDatabase, true);
     ctx.note(`${namespace}/${database} on ${ctx.standby.name} replays ${ctx.primary.name}'s archive under server ${serverName} (designated primary ${pod})`);
+  }
+}
+
+/**
+ * The last check of a fail-back: the standby is back in its pilot-light state as a whole — its
+ * Route 53 check probes UNPROMOTED_HEALTH_CHECK_PATH again (so the SECONDARY never answers
+ * before a promotion), its promoted marker is gone (both stacks may be applied), and its
+ * database is a replica in recovery.
+ */
+export class VerifyPilotLight implements Step {
+  readonly name = 'verify-pilot-light';
+  readonly verifies = `the standby's health check probes ${UNPROMOTED_HEALTH_CHECK_PATH}, its promoted marker is gone and its database replays (pg_is_in_recovery() = t)`;
+
+  constructor(private readonly standbyDatabase: Workload) {}
+
+  async run(ctx: StepContext): Promise<void> {
+    const problems: string[] = [];
+    const id = ctx.facts.secondaryHealthCheckId;
+    if (!id) throw new StepError('no SECONDARY health check known; the preflight step must run first');
+    const check = await ctx.cli.readJson<{ HealthCheck?: { HealthCheckConfig?: { ResourcePath?: string } } }>('aws', ['route53', 'get-health-check', '--health-check-id', id, '--output', 'json']);
+    const path = check.HealthCheck?.HealthCheckConfig?.ResourcePath;
+    if (path !== UNPROMOTED_HEALTH_CHECK_PATH) problems.push(`health check ${id} probes ${JSON.stringify(path)}, not ${UNPROMOTED_HEALTH_CHECK_PATH}`);
+    const marker = await readPromotedMarker(ctx);
+    if (!ctx.cli.dryRun && marker !== undefined) problems.push(`${ctx.namesOf(ctx.standby).ssm.promotedMarker} still exists (${JSON.stringify(marker)})`);
+    if (isReplicaCluster(this.standbyDatabase) && !ctx.cli.dryRun) {
+      const live = await liveCluster(ctx, ctx.standby, this.standbyDatabase);
+      const pod = live.status?.currentPrimary;
+      if (live.spec?.replica?.enabled !== true || !pod || !(await inRecovery(ctx, ctx.standby, this.standbyDatabase.namespace, pod))) {
+        problems.push(`${this.standbyDatabase.namespace}/${this.standbyDatabase.database} is not a replica in recovery`);
+      }
+    }
+    if (problems.length > 0) throw new StepError(`${ctx.standby.name} is not back to pilot light: ${problems.join('; ')}`);
+    ctx.note(`${ctx.standby.name}: check ${id} on ${UNPROMOTED_HEALTH_CHECK_PATH}, no promoted marker, database replaying: ready for the next promotion`);
   }
 }
