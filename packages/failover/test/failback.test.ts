@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
-import { asgs, backupIn, DR_ASGS, generatedStandbyCluster, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
+import { asgs, backupIn, DR_ASGS, nodes, promotedStandby, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -34,14 +34,6 @@ const STEPS = [
   'record-serving-state',
   'deploy-refs',
 ];
-
-/** dr's database as the promotion left it: Git's replica cluster, promoted, archiving under orders-r0. */
-function promotedStandby(): Record<string, unknown> {
-  const cluster = generatedStandbyCluster() as { spec: { replica: { enabled: boolean }; backup: { barmanObjectStore: { serverName: string } } } };
-  cluster.spec.replica.enabled = false;
-  cluster.spec.backup.barmanObjectStore.serverName = 'orders-r0';
-  return cluster;
-}
 
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
   const web = await startIngress();

@@ -85,6 +85,14 @@ export function generatedStandbyCluster(): Record<string, unknown> {
   return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
 }
 
+/** dr's database as a promotion leaves it: Git's replica cluster, promoted, archiving under orders-r0. */
+export function promotedStandby(): Record<string, unknown> {
+  const cluster = generatedStandbyCluster() as { spec: { replica: { enabled: boolean }; backup: { barmanObjectStore: { serverName: string } } } };
+  cluster.spec.replica.enabled = false;
+  cluster.spec.backup.barmanObjectStore.serverName = 'orders-r0';
+  return cluster;
+}
+
 /** The LSN just past a record in `segment` (24 hex digits, 16 MiB segments). */
 export const lsnIn = (segment: string): string => `${parseInt(segment.slice(8, 16), 16).toString(16).toUpperCase()}/${(parseInt(segment.slice(16), 16) * 0x1000000 + 0x60).toString(16).toUpperCase()}`;
 
