@@ -123,6 +123,9 @@ describe('promote --standby dr', () => {
     const base = journal.steps.find((s: { step: string }) => s.step === 'base-backup');
     expect(base.notes).toEqual(['base backup orders-base-r1 on dr: backupId 20260101T121500, completed 2026-01-01T12:16:00Z, in hakube-dr-app-backups-ap-northeast-1']);
     expect(journal.steps.find((s: { step: string }) => s.step === 'promote-database').notes).toContain('data/orders on dr: orders-1 is primary and accepts writes');
+    // Git's record of who serves, and the ref that must follow it.
+    expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toEqual({ production: { serving: 'dr', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), runId: 'r1' } });
+    expect(run.stdout).toContain('then: npx tsx packages/pipeline/src/cli/main.ts deploy-refs --sha "$(git rev-parse HEAD)" --cluster dr   # moves deploy/dr');
   });
 
   it('fences nothing and promotes nothing when production recovers during the promotion (before the database step)', async () => {
@@ -236,6 +239,9 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain('--drill: DNS left alone; users stay on the primary');
     expect(run.calls.filter((c) => / (update-health-check|change-resource-record-sets) /.test(c))).toEqual([]);
     expect(web.orders).toEqual(['failover-check-r1-promote']);
+    // Git still says production serves; no deploy ref moves.
+    expect(readFileSync(run.stateFile, 'utf8')).toBe('{}\n');
+    expect(run.stdout).toContain('--drill: production keeps serving; nothing recorded');
     // The marker says drill, never "serves": the scheduled fence leaves the serving production alone.
     expect(run.calls.filter((c) => c.includes('/failover/promoted'))).toEqual([markerCall('run r1: drill: dr promoted in a drill, production serves')]);
   });

@@ -92,6 +92,7 @@ export class VerifyPilotLight implements Step {
         problems.push(`${this.standbyDatabase.namespace}/${this.standbyDatabase.database} is not a replica in recovery`);
       }
     }
+    if (problems.length > 0 && ctx.cli.dryRun) return ctx.note(`dry run: ${ctx.standby.name} is not back to pilot light yet (nothing was changed): ${problems.join('; ')}`);
     if (problems.length > 0) throw new StepError(`${ctx.standby.name} is not back to pilot light: ${problems.join('; ')}`);
     ctx.note(`${ctx.standby.name}: check ${id} on ${UNPROMOTED_HEALTH_CHECK_PATH}, no promoted marker, database replaying: ready for the next promotion`);
   }

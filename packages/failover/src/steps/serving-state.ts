@@ -23,6 +23,7 @@ export class RecordServingState implements Step {
   constructor(private readonly serving: 'primary' | 'standby') {}
 
   async run(ctx: StepContext): Promise<void> {
+    if (ctx.options.drill) return ctx.note(`--drill: ${ctx.primary.name} keeps serving; nothing recorded`);
     const file = ctx.options.stateFile;
     const state = parseFailoverState(JSON.parse(readFileSync(file, 'utf8')), file);
     const entry = { serving: ctx[this.serving].name, since: toSecond(ctx.clock()), runId: ctx.options.runId };
@@ -61,6 +62,7 @@ export class DeployRefs implements Step {
   constructor(private readonly props: DeployRefsProps) {}
 
   async run(ctx: StepContext): Promise<void> {
+    if (ctx.options.drill) return ctx.note('--drill: no deploy ref moves');
     const files = ctx.facts.changedFiles ?? [];
     const clusters = this.props.clusters(ctx);
     const message = this.props.message(ctx);
