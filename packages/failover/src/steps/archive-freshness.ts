@@ -99,6 +99,11 @@ export class ArchiveFreshness implements Step {
     const current = wals.find((w) => w.file.name === replayed);
     const pending = wals.filter((w) => after(w.file, mine));
     const where = `${pod} replayed up to ${lsn} (segment ${replayed})`;
+    if (pending.length === 0 && !current) {
+      throw new StepError(
+        `s3://${archive.bucket}/${archive.folder}wals/ holds neither the segment ${pod} replayed last (${replayed}) nor any after it: the folder the tool reads is not the one the replica bootstrapped from; nothing to judge freshness by`,
+      );
+    }
     if (pending.length === 0) {
       const written = current ? ` written ${toSecond(new Date(current.object.LastModified))}` : '';
       const siblings = await this.newerFolders(ctx, archive, replayed, current);
