@@ -274,6 +274,14 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain(`FAILED at step archive-freshness: s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/ holds no WAL: Git's server name for data/orders does not match what production archives under`);
   });
 
+  it('refuses when the folder the replica follows holds neither its replayed segment nor any after it', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', replica: walSegments('orders', { first: 0x01, count: 3, newestAgeSeconds: 30 }) }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `FAILED at step archive-freshness: s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/ holds neither the segment orders-1 replayed last (000000010000000000000014) nor any after it: the folder the tool reads is not the one the replica bootstrapped from; nothing to judge freshness by`,
+    );
+  });
+
   it('an idle primary is fresh: the replica replayed the newest archived segment, hours old; one bounded listing of a 5000-segment history', async () => {
     const web = await ingress();
     const history = walSegments('orders', { count: 5000, newestAgeSeconds: 7200, spacingSeconds: 60 });
@@ -316,7 +324,7 @@ describe('promote --standby dr', () => {
     const lagging = lsnIn('000000010000000000000011');
     const fresh = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 30), replayLsn: lagging }));
     expect(fresh.code).toBe(0);
-    expect(fresh.stdout).toMatch(/orders-1 replayed up to 0\/11000060 \(segment 000000010000000000000011\); 3 newer segment\(s\) archived, the newest \S+000000010000000000000014\.gz written \S+ \(3\d s ago\): within 960 s, the replica replays them before it promotes/);
+    expect(fresh.stdout).toMatch(/orders-1 replayed up to 0\/11000060 \(segment 000000010000000000000011\); 3 newer segment\(s\) archived, the newest \S+000000010000000000000014\.gz written \S+ \(\d+ s ago\): within 960 s, the replica replays them before it promotes/);
     const stale = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 7200), replayLsn: lagging }));
     expect(stale.code).toBe(1);
     expect(stale.stdout).toMatch(/FAILED at step archive-freshness: .*\(72\d\d s ago\), older than 960 s \(archive timeout 60 s \+ replication bound 900 s\) while the replica has not caught up: the archive stopped growing\. .*--accept-data-loss-after \S+Z$/m);
