@@ -11,7 +11,12 @@ export interface Call {
 }
 
 export function commandLine(call: Pick<Call, 'tool' | 'args'>): string {
-  return [call.tool, ...call.args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))].join(' ');
+  return shellWords([call.tool, ...call.args]);
+}
+
+/** Words as a POSIX shell reads them back: plain when safe, else single-quoted. */
+export function shellWords(words: readonly string[]): string {
+  return words.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 export class CommandError extends Error {

@@ -184,8 +184,10 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
 
 /**
  * An on-demand backup of the running database: `failback` (the standby's last data before
- * fail-back) or `fenced` (a returned primary's data, split-brain writes included, before
- * anything replaces it). The `purpose` label lets fail-back find the fenced one.
+ * fail-back), `fenced` (a returned primary's data, split-brain writes included, before
+ * anything replaces it) or `base` (the first base backup of a promoted or restored database's
+ * new timeline and server name, which holds none). The `purpose` label lets fail-back find
+ * the fenced one.
  */
 export function renderBackup(workload: Pick<Workload, 'namespace' | 'database'>, purpose: BackupPurpose, runId: string): Obj {
   return {
@@ -196,7 +198,7 @@ export function renderBackup(workload: Pick<Workload, 'namespace' | 'database'>,
   };
 }
 
-export type BackupPurpose = 'failback' | 'fenced';
+export type BackupPurpose = 'failback' | 'fenced' | 'base';
 export const BACKUP_PURPOSE_LABEL = 'failover.platform.io/purpose';
 export const backupName = (workload: Pick<Workload, 'database'>, purpose: BackupPurpose, runId: string) => `${workload.database}-${purpose}-${runId}`;
 

@@ -34,6 +34,20 @@ export interface FailoverOptions {
   readonly acceptDataLossAfter?: string;
   /** Where fail-back records the restored database's archive server name (committed by the workflow). @default `<repo>/packages/platform-config/src/database-archives.ts` */
   readonly archivesFile: string;
+  /** Where promotion and fail-back record which cluster serves (committed). @default `<repo>/packages/platform-config/src/failover-state.json` */
+  readonly stateFile: string;
+  /** The repository the recorded files belong to (paths in the printed commands are relative to it). */
+  readonly repoRoot: string;
+  /**
+   * What the deploy-refs step does with Git: `print` the commands; `push`: commit the recorded
+   * files, push the commit to `gitBranch` (fast-forward only) and move the affected clusters'
+   * deploy refs to it (forward only). @default 'print'
+   */
+  readonly git: 'print' | 'push';
+  /** @default 'origin' */
+  readonly gitRemote: string;
+  /** The branch the state commit is pushed to with `--git push`. @default 'main' */
+  readonly gitBranch: string;
   /** Delete an existing PostgreSQL cluster of the same name on the restore target first. @default false */
   readonly replaceDatabase: boolean;
   /** Names the restored database's new backup folder and the final backup. @default UTC time, e.g. 20260101t120000 */
@@ -72,7 +86,8 @@ export const USAGE = `usage:
   failover fence    --primary <cluster> [--dry-run] [options]
   failover failback --primary <cluster> [--dry-run] [--replace-database] [options]
 options:
-  --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --archives-file <file>  --poll-seconds <n>
+  --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --archives-file <file>  --state-file <file>  --poll-seconds <n>
+  --git print|push  --git-remote <remote>  --git-branch <branch>
   --asg-timeout <s>  --nodes-timeout <s>  --db-timeout <s>  --app-timeout <s>  --dns-timeout <s>
   --probe-attempts <n>  --probe-path <path>  --flux-kustomization <name>`;
 
@@ -107,6 +122,10 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
         drill: { type: 'boolean' },
         'accept-data-loss-after': { type: 'string' },
         'archives-file': { type: 'string' },
+        'state-file': { type: 'string' },
+        git: { type: 'string' },
+        'git-remote': { type: 'string' },
+        'git-branch': { type: 'string' },
         'replace-database': { type: 'boolean' },
         'run-id': { type: 'string' },
         'out-dir': { type: 'string' },
@@ -139,6 +158,9 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
   if (!/^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/.test(runId)) {
     throw new UsageError(`--run-id: got ${JSON.stringify(runId)}; expected 1-24 lowercase letters, digits or "-" (it becomes part of Kubernetes names)`);
   }
+  const git = values.git ?? 'print';
+  if (git !== 'print' && git !== 'push') throw new UsageError(`--git: got ${JSON.stringify(git)}; expected print (the commands are printed) or push (commit, push and move the deploy refs)`);
+  if (action === 'fence' && values.git !== undefined) throw new UsageError('--git only applies to promote and failback (fence records nothing in Git)');
   const probePath = values['probe-path'] ?? '/';
   if (!probePath.startsWith('/')) throw new UsageError(`--probe-path: got ${JSON.stringify(probePath)}; expected a path starting with "/"`);
   return {
@@ -150,6 +172,11 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
     drill: values.drill ?? false,
     ...(acceptDataLossAfter ? { acceptDataLossAfter } : {}),
     archivesFile: values['archives-file'] ?? join(repoRoot, 'packages/platform-config/src/database-archives.ts'),
+    stateFile: values['state-file'] ?? join(repoRoot, 'packages/platform-config/src/failover-state.json'),
+    repoRoot,
+    git,
+    gitRemote: values['git-remote'] ?? 'origin',
+    gitBranch: values['git-branch'] ?? 'main',
     replaceDatabase: values['replace-database'] ?? false,
     runId,
     outDir: values['out-dir'] ?? join(tmpdir(), 'platform-failover', runId),

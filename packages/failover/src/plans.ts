@@ -10,7 +10,11 @@ import { DnsReport } from './steps/dns-report';
 import { CloseStandby, OpenStandby } from './steps/dns-switch';
 import { FencePrimary } from './steps/fence-primary';
 import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
+import { BaseBackup } from './steps/base-backup';
 import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
+import { RearmStandby, VerifyPilotLight } from './steps/rearm-standby';
+import { RecheckPrimary } from './steps/recheck-primary';
+import { DeployRefs, RecordServingState } from './steps/serving-state';
 import { NodesReady } from './steps/nodes-ready';
 import { isReplicaCluster, PromoteReplica } from './steps/promote-replica';
 import { FailbackPreflight, FencePreflight, PromotionPreflight } from './steps/preflight';
@@ -89,19 +93,28 @@ function takeOverDatabase(workload: Workload, pair: Pair, standbyDatabase: Workl
   return new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) });
 }
 
+/**
+ * The primary is fenced only just before users are moved to the standby: until then a primary
+ * that recovers keeps serving, and recheck-primary stops the run before the standby's
+ * database becomes writable, so no moment has two writable databases that users reach.
+ */
 export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: Workload): Step[] {
   const capacity = (ctx: StepContext) => promotionCapacity(pair.primary, pair.standby, ctx.namesOf(pair.standby));
   return [
     new PromotionPreflight(),
-    new ArchiveFreshness(workload),
+    new ArchiveFreshness(workload, standbyDatabase),
     new MarkPromoted(),
-    new FencePrimary(),
     new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
     new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
+    new RecheckPrimary(),
     takeOverDatabase(workload, pair, standbyDatabase),
     new VerifyApp({ side: 'standby', workload }),
+    new FencePrimary(),
     new OpenStandby(),
     new DnsReport({ expect: 'standby' }),
+    new BaseBackup({ side: 'standby', workload: standbyDatabase }),
+    new RecordServingState('standby'),
+    new DeployRefs({ clusters: (ctx) => [ctx.standby], message: (ctx) => `failover: ${ctx.standby.name} serves for ${ctx.primary.name} (run ${ctx.options.runId})`, resumeFlux: false }),
   ];
 }
 
@@ -110,7 +123,7 @@ export function fenceSteps(workload: Workload, _pair: Pair, _standbyDatabase: Wo
   return [new FencePreflight(workload), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
 }
 
-export function failbackSteps(workload: Workload, pair: Pair, _standbyDatabase: Workload): Step[] {
+export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: Workload): Step[] {
   const primaryMinimum = (_ctx: StepContext) =>
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
   return [
@@ -124,9 +137,13 @@ export function failbackSteps(workload: Workload, pair: Pair, _standbyDatabase: 
     new RecordArchiveServerName(workload),
     new CloseStandby(),
     new DnsReport({ expect: 'primary' }),
-    new RetireStandbyDatabase(workload),
+    new BaseBackup({ side: 'primary', workload }),
+    isReplicaCluster(standbyDatabase) ? new RearmStandby(workload, standbyDatabase) : new RetireStandbyDatabase(workload),
     new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
     new ClearPromotedMarker(),
+    new VerifyPilotLight(standbyDatabase),
+    new RecordServingState('primary'),
+    new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${ctx.options.runId}; ${ctx.standby.name} replays it (run ${ctx.options.runId})`, resumeFlux: true }),
   ];
 }
 

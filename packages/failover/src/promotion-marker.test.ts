@@ -1,7 +1,7 @@
 import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from './commands';
-import { assertNotPromoted } from './promotion-marker';
+import { assertNotPromoted, parseServesMarker, promotedMarkerValue, standbyServes } from './promotion-marker';
 
 const platform = defaultPlatform();
 const GET = ['ssm', 'get-parameter', '--region', 'ap-northeast-1', '--name', '/hakube/dr/failover/promoted', '--query', 'Parameter.Value', '--output', 'text'];
@@ -49,5 +49,17 @@ describe('assertNotPromoted', () => {
     const cli = reader(new Error('must not be called'));
     await assertNotPromoted(platform, 'staging', cli);
     expect(cli.calls).toEqual([]);
+  });
+});
+
+describe('promoted marker values', () => {
+  it('a serves marker carries the time users were moved, which fail-back reads back', () => {
+    const value = promotedMarkerValue('serves', 'r1', 'dr', 'production', new Date('2026-01-01T12:00:00.123Z'));
+    expect(value).toBe('run r1: dr serves for production since 2026-01-01T12:00:00Z');
+    expect(standbyServes(value)).toBe(true);
+    expect(parseServesMarker(value)).toEqual({ runId: 'r1', since: new Date('2026-01-01T12:00:00Z') });
+    // An older marker still lets the fence run, but has no time for fail-back.
+    expect(parseServesMarker('run r0: dr serves for production')).toEqual({ runId: 'r0' });
+    expect(parseServesMarker(promotedMarkerValue('promoting', 'r1', 'dr', 'production'))).toBeUndefined();
   });
 });

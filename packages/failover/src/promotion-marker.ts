@@ -37,22 +37,48 @@ export async function assertNotPromoted(platform: Platform, cluster: ClusterDefi
 
 /**
  * The marker's value says how far the promotion got: `promoting` from before the standby's first
- * change until users are moved to it, `serves` once they are (OpenStandby). Only `serves` lets
- * the fence stop the primary: while a promotion is unfinished, or in a drill, the primary may be
- * the one serving. The apply guard refuses in either state.
+ * change until users are moved to it, `serves` once they are (OpenStandby), with the time they
+ * were moved. Only `serves` lets the fence stop the primary: while a promotion is unfinished, or
+ * in a drill, the primary may be the one serving. Fail-back accepts only a fenced backup that
+ * completed after that time. The apply guard refuses in either state.
  */
-export function promotedMarkerValue(state: 'promoting' | 'serves' | 'drill', runId: string, standby: string, primary: string): string {
+export function promotedMarkerValue(state: 'promoting' | 'serves' | 'drill', runId: string, standby: string, primary: string, since?: Date): string {
   if (state === 'drill') return `run ${runId}: drill: ${standby} promoted in a drill, ${primary} serves`;
-  return state === 'serves' ? `run ${runId}: ${standby} serves for ${primary}` : `run ${runId}: ${standby} promoting for ${primary} (${primary} may still serve)`;
+  if (state === 'promoting') return `run ${runId}: ${standby} promoting for ${primary} (${primary} may still serve)`;
+  if (!since) throw new Error('a serves marker needs the time users were moved');
+  return `run ${runId}: ${standby} serves for ${primary} since ${toSecond(since)}`;
 }
 
+/** `2026-01-01T12:00:00Z`. */
+export const toSecond = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
+
+const SERVES = /^run ([^:]+): (\S+) serves for (\S+)(?: since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ))?$/;
+
 /** Whether a marker value says the standby serves the users (the fence may stop the primary). */
-export const standbyServes = (value: string): boolean => /^run [^:]+: \S+ serves for /.test(value.trim());
+export const standbyServes = (value: string): boolean => SERVES.test(value.trim());
+
+/** A `serves` marker's run and the time users were moved; undefined for any other value. */
+export function parseServesMarker(value: string): { readonly runId: string; readonly since?: Date } | undefined {
+  const match = SERVES.exec(value.trim());
+  if (!match) return undefined;
+  return { runId: match[1]!, ...(match[4] ? { since: new Date(match[4]) } : {}) };
+}
+
+/** Reads the standby's marker; undefined when it does not exist (any other error throws). */
+export async function readPromotedMarker(ctx: StepContext): Promise<string | undefined> {
+  const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+  try {
+    return (await ctx.cli.read('aws', ['ssm', 'get-parameter', '--region', ctx.standby.region, '--name', marker, '--query', 'Parameter.Value', '--output', 'text'])).trim();
+  } catch (error) {
+    if (error instanceof CommandError && NOT_FOUND.test(error.stderr)) return undefined;
+    throw error;
+  }
+}
 
 /** Writes the standby's marker in the given state. */
 export async function writePromotedMarker(ctx: StepContext, state: 'promoting' | 'serves' | 'drill'): Promise<string> {
   const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
-  const value = promotedMarkerValue(state, ctx.options.runId, ctx.standby.name, ctx.primary.name);
+  const value = promotedMarkerValue(state, ctx.options.runId, ctx.standby.name, ctx.primary.name, ctx.clock());
   await ctx.cli.mutate('aws', ['ssm', 'put-parameter', '--region', ctx.standby.region, '--name', marker, '--type', 'String', '--overwrite', '--value', value]);
   return marker;
 }

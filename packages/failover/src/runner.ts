@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Platform } from '@platform/platform-config';
 import { Commands, commandLine } from './commands';
+import { GitCli, type GitPort } from './git-port';
 import { Journal } from './journal';
 import type { FailoverOptions } from './options';
 import { failbackSteps, fenceSteps, promotionSteps, resolvePair, workloadOf } from './plans';
@@ -13,6 +14,8 @@ export interface RunIo {
   readonly sleep?: (seconds: number) => Promise<void>;
   readonly now?: () => number;
   readonly clock?: () => Date;
+  /** @default a GitCli on options.repoRoot with `--git push`, none with `--git print` */
+  readonly git?: GitPort;
 }
 
 export interface RunResult {
@@ -76,7 +79,7 @@ export async function runFailover(platform: Platform, options: FailoverOptions, 
   io.log(`${title}${options.dryRun ? ' — DRY RUN' : ''} (run ${options.runId})`);
   const ok = await runSteps(
     steps,
-    { platform, ...pair, options, cli, facts, namesOf: (c) => platform.namesOf(c), sleep: io.sleep ?? defaultSleep, now: io.now ?? defaultNow, clock: io.clock ?? (() => new Date()) },
+    { platform, ...pair, options, cli, git: io.git ?? (options.git === 'push' ? new GitCli({ repo: options.repoRoot, remote: options.gitRemote, branch: options.gitBranch, env: io.env }) : undefined), facts, namesOf: (c) => platform.namesOf(c), sleep: io.sleep ?? defaultSleep, now: io.now ?? defaultNow, clock: io.clock ?? (() => new Date()) },
     journal,
     io.log,
   );

@@ -1,5 +1,6 @@
 import type { ClusterDefinition, ClusterNames, Platform } from '@platform/platform-config';
 import type { Commands } from './commands';
+import type { GitPort } from './git-port';
 import type { FailoverRecords } from './route53';
 import type { FailoverOptions } from './options';
 
@@ -10,6 +11,12 @@ export interface Facts {
   secondaryHealthCheckId?: string;
   /** Both failover records as the preflight found them. */
   records?: FailoverRecords;
+  /** fail-back: the promotion it returns from, as the standby's marker records it. */
+  promotion?: { readonly runId: string; readonly since: Date };
+  /** promote, fail-back: the commit that records the new serving state in Git (DeployRefs moves the ref to it). */
+  stateCommit?: string;
+  /** Files this run changed in the repository (committed by the GitPort or by hand). */
+  changedFiles?: string[];
   /** fence: why there is nothing to fence yet (standby not promoted, primary not back); the CLI exits 3. */
   notDue?: string;
 }
@@ -21,6 +28,8 @@ export interface StepContext {
   readonly standby: ClusterDefinition;
   readonly options: FailoverOptions;
   readonly cli: Commands;
+  /** Commits and moves deploy refs; undefined: the deploy-refs step prints the commands. */
+  readonly git?: GitPort;
   readonly facts: Facts;
   namesOf(cluster: ClusterDefinition): ClusterNames;
   /** A line for the journal and the terminal. */

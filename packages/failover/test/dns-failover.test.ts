@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { GENERATED_CLUSTERS, runWithFakes, startIngress, type FakeRun } from './harness';
 import { Route53Model, type HealthCheck, type World } from './route53-model';
-import { asgs, DR_NLB, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, scenario } from './scenario';
+import { asgs, DR_NLB, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, promotedStandby, scenario } from './scenario';
 
 interface IngressRule {
   host?: string;
@@ -111,10 +111,10 @@ describe('no traffic to the standby before promotion, none to the returned prima
         nodeResponses: [nodes(PROD_ZONES, 2)],
         asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
         dnsAnswer: PROD_NLB_IPS,
-        extra: [{ tool: 'kubectl', match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json', responses: [{ stdout: { spec: { backup: { barmanObjectStore: { destinationPath: 's3://b/postgres/orders', serverName: 'orders-r0' } } } } }] }],
+        standbyCluster: promotedStandby(),
       }),
     );
-  }, 120_000);
+  }, 240_000);
   afterAll(() => servers.forEach((s) => s.close()));
 
   it('normal operation: production', () => {
@@ -146,11 +146,16 @@ describe('no traffic to the standby before promotion, none to the returned prima
     expect(model.answer(world({ production: UP, dr: { up: true, databaseUp: false } }))).toBe(DR_NLB.dns);
   });
 
-  it('the writes are ordered: the standby opens only after everything else (its restore verified)', () => {
+  it('the writes are ordered: the primary is fenced and the standby opened only after everything else (its database verified)', () => {
+    const fenced = promote.calls.findIndex((c) => c.includes('update-health-check --health-check-id hc-production'));
     const opened = promote.calls.findIndex((c) => c.includes('update-health-check --health-check-id hc-dr'));
     const verified = promote.calls.findIndex((c) => c.includes('rollout status deployment/web'));
+    const rechecked = promote.calls.lastIndexOf('aws route53 get-health-check-status --health-check-id hc-production --output json', verified);
     expect(verified).toBeGreaterThan(0);
-    expect(opened).toBeGreaterThan(verified);
+    // Until the fence a recovering primary keeps its users (recheck-primary stops the promotion instead).
+    expect(rechecked).toBeGreaterThan(promote.calls.findIndex((c) => c.includes('get nodes')));
+    expect(fenced).toBeGreaterThan(verified);
+    expect(opened).toBeGreaterThan(fenced);
   });
 
   it('after fail-back: production again, and dr closed (Seoul lost again would not send users to dr before a new promotion)', () => {

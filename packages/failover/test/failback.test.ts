@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress } from './harness';
-import { archive, asgs, DR_ASGS, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
+import { asgs, backupIn, DR_ASGS, nodes, promotedStandby, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -15,31 +15,25 @@ afterEach(() => {
 
 const platform = defaultPlatform();
 const drNames = platform.namesOf(platform.cluster('dr'));
-const credentials = drNames.appBackupCredentials;
-const drBucket = drNames.appBackupBucket;
-
-const liveStandbyDatabase = {
-  tool: 'kubectl' as const,
-  match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json',
-  responses: [
-    {
-      stdout: {
-        spec: {
-          backup: {
-            barmanObjectStore: {
-              destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders',
-              serverName: 'orders-r0',
-              s3Credentials: {
-                accessKeyId: { name: credentials.secretName, key: credentials.keys.accessKeyId },
-                secretAccessKey: { name: credentials.secretName, key: credentials.keys.secretAccessKey },
-              },
-            },
-          },
-        },
-      },
-    },
-  ],
-};
+const STEPS = [
+  'preflight',
+  'primary-nodes-ready',
+  'fence-primary-apps',
+  'fence-standby-app',
+  'final-backup',
+  'restore-database',
+  'verify-app',
+  'record-archive-server-name',
+  'close-standby',
+  'dns-report',
+  'base-backup',
+  'rearm-standby',
+  'scale-standby-down',
+  'clear-promoted-marker',
+  'verify-pilot-light',
+  'record-serving-state',
+  'deploy-refs',
+];
 
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
   const web = await startIngress();
@@ -50,14 +44,14 @@ async function failbackRun(extraArgs: string[] = [], overrides: Partial<Paramete
     nodeResponses: [nodes(PROD_ZONES, 2)],
     asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
     dnsAnswer: PROD_NLB_IPS,
-    extra: [liveStandbyDatabase],
+    standbyCluster: promotedStandby(),
     ...overrides,
   });
   return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
 }
 
 describe('failback --primary production', () => {
-  it('fences the standby, restores the primary from its latest backup, then returns dr to pilot light', async () => {
+  it('fences the standby, restores the primary from its latest backup, backs the new timeline up, re-arms dr as a replica of it and returns it to pilot light', async () => {
     const { run, web } = await failbackRun();
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -68,8 +62,10 @@ describe('failback --primary production', () => {
       `${side} patch deployment orders-api -n data --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
       `${side} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
     ];
+    const drCluster = `${dr} get clusters.postgresql.cnpg.io orders -n data -o json`;
     expect(run.calls).toEqual([
       'aws sts get-caller-identity --region ap-northeast-2 --output json',
+      `aws ssm get-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker} --query Parameter.Value --output text`,
       `${prod} get --raw=/readyz`,
       `${dr} get --raw=/readyz`,
       'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
@@ -82,8 +78,10 @@ describe('failback --primary production', () => {
       ...scaleToZero(prod),
       ...scaleToZero(dr),
       `${dr} apply -f ${join(run.outDir, 'dr-orders-failback-r1.yaml')}`,
-      `${dr} wait backups.postgresql.cnpg.io/orders-failback-r1 -n data --for=jsonpath={.status.phase}=completed --timeout=1800s`,
-      `${dr} get clusters.postgresql.cnpg.io orders -n data -o json`,
+      // CNPG reports the backup running, then completed.
+      `${dr} get backups.postgresql.cnpg.io/orders-failback-r1 -n data -o json`,
+      `${dr} get backups.postgresql.cnpg.io/orders-failback-r1 -n data -o json`,
+      drCluster,
       `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
       // Production's database is deleted only after the fenced backup of it is found.
       `${prod} get backups.postgresql.cnpg.io -n data -l failover.platform.io/purpose=fenced -o json`,
@@ -107,17 +105,36 @@ describe('failback --primary production', () => {
       'aws route53 get-health-check-status --health-check-id hc-dr --output json',
       'aws ec2 describe-network-interfaces --region ap-northeast-2 --filters Name=description,Values=ELB net/production-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
       'aws route53 test-dns-answer --hosted-zone-id Z0HAKUBE --record-name app.hakube.example.com --record-type A --output json',
+      // The new timeline's first base backup, before dr bootstraps from it.
+      `${prod} apply -f ${join(run.outDir, 'production-orders-base-r1.yaml')}`,
+      `${prod} get backups.postgresql.cnpg.io/orders-base-r1 -n data -o json`,
+      // dr becomes a replica cluster of production's new archive again.
       `${dr} delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found --wait=true --timeout=1800s`,
-      `${dr} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
-      `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${drBucket} --prefix postgres/orders/orders/ --max-items 1 --query Contents[].Key --output json`,
-      `${dr} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":false}} --field-manager=platform-failover`,
+      `${dr} apply --server-side --field-manager=platform-failover -f ${join(run.outDir, 'dr-orders-replica.yaml')}`,
+      drCluster,
+      drCluster,
+      drCluster,
+      `${dr} exec -n data orders-1 -c postgres -- psql -XAtq -d postgres -c SELECT pg_is_in_recovery()`,
       describeAsgs,
       ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 1 --desired-capacity 1`),
       describeAsgs,
       `aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`,
+      // Pilot light as a whole: closed check, no marker, a replaying replica.
+      'aws route53 get-health-check --health-check-id hc-dr --output json',
+      `aws ssm get-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker} --query Parameter.Value --output text`,
+      drCluster,
+      `${dr} exec -n data orders-1 -c postgres -- psql -XAtq -d postgres -c SELECT pg_is_in_recovery()`,
     ]);
+    const replica = parseAllDocuments(readFileSync(join(run.outDir, 'dr-orders-replica.yaml'), 'utf8'))[0]!.toJSON();
+    expect(replica.spec.replica).toEqual({ enabled: true, source: 'primary-archive' });
+    expect(replica.spec.externalClusters[0].barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-production-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
+    expect(replica.spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
+    // Git records who serves: production again, by this run.
+    expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toEqual({ production: { serving: 'production', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), runId: 'r1' } });
+    expect(run.stdout).toContain('then: npx tsx packages/pipeline/src/cli/main.ts deploy-refs --sha "$(git rev-parse HEAD)" --cluster production   # moves deploy/production');
+    expect(run.stdout).toContain('then: npx tsx packages/pipeline/src/cli/main.ts deploy-refs --sha "$(git rev-parse HEAD)" --cluster dr   # moves deploy/dr');
     // Git now names the restored primary's archive, so the next promotion restores from it.
-    expect(readFileSync(run.archivesFile, 'utf8')).toContain('DATABASE_ARCHIVE_SERVER_NAMES: Readonly<Record<string, string>> = {\n  "production": "orders-r1",\n};');
+    expect(readFileSync(run.archivesFile, 'utf8')).toContain('DATABASE_ARCHIVE_SERVER_NAMES: Readonly<Record<string, string>> = {\n  "dr": "orders-r1",\n  "production": "orders-r1",\n};');
     expect(web.orders).toEqual(['failover-check-r1-failback']);
     expect(web.hosts.every((h) => h === 'app.hakube.example.com')).toBe(true);
     // Data flows back from the standby's own bucket (cross-region read, no replication lag).
@@ -135,48 +152,55 @@ describe('failback --primary production', () => {
   });
 
   it('stops before touching anything when the final backup fails, saying the app is fenced', async () => {
-    const { run } = await failbackRun([], {
-      extra: [liveStandbyDatabase, { tool: 'kubectl', match: ' wait backups', responses: [{ stderr: 'error: timed out waiting for the condition\n', code: 1 }] }],
-    });
+    const { run } = await failbackRun([], { backupPolls: [backupIn('running'), backupIn('failed', { error: 'upload of base.tar failed: AccessDenied' })] });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr did not complete:');
-    expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-primary-apps, fence-standby-app');
-    expect(run.stdout).toContain(
-      'not started: restore-database, verify-app, record-archive-server-name, close-standby, dns-report, retire-standby-database, scale-standby-down, clear-promoted-marker',
-    );
+    expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr failed: upload of base.tar failed: AccessDenied');
+    expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-primary-apps, fence-standby-app\n');
+    expect(run.stdout).toContain(`not started: ${STEPS.slice(STEPS.indexOf('final-backup') + 1).join(', ')}`);
     // Production was only fenced further (suspend, scale to 0): nothing of it applied or deleted.
     expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete) /.test(c))).toBe(false);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps[3].notes).toContain('undo: kubectl --context dr scale deployment -n <namespace> <name> --replicas=3 for data/orders-api, web/web');
   });
 
-  it("leaves dr's Flux suspended, saying what to clean, when Git's copy would find its archive folder non-empty", async () => {
-    const { run } = await failbackRun([], { drBucket: archive('orders', 86400 * 3) });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.calls.some((c) => c.includes('"suspend":false'))).toBe(false);
-    const warning = `warning: Flux Kustomization apps on dr left suspended: s3://${drBucket}/postgres/orders/orders/ holds the pilot-light archive from before the promotion`;
-    expect(run.stdout).toContain(warning);
-    expect(run.stdout).toContain(
-      `then: aws s3 rm --recursive --region ap-northeast-1 s3://${drBucket}/postgres/orders/orders/ && kubectl --context dr -n flux-system patch kustomization apps --type merge -p '{"spec":{"suspend":false}}' --field-manager=platform-failover`,
-    );
-    const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
-    const retire = journal.steps.find((s: { step: string }) => s.step === 'retire-standby-database');
-    expect(retire.status).toBe('done');
-    expect(retire.notes.some((n: string) => n.startsWith(warning))).toBe(true);
-    // dr still returns to pilot light.
-    expect(run.calls.filter((c) => c.startsWith('aws autoscaling update-auto-scaling-group'))).toHaveLength(DR_ASGS.length);
-  });
-
-  it("never deletes the returned primary's database without a completed fenced backup", async () => {
-    const { run } = await failbackRun([], {
-      fencedBackups: { stdout: { items: [{ metadata: { name: 'orders-fenced-r0' }, spec: { cluster: { name: 'orders' } }, status: { phase: 'failed' } }] } },
-    });
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain(
-      "FAILED at step restore-database: production's data/orders has no completed fenced backup; it may hold writes made after the promotion. Run: npm run failover -- fence --primary production",
-    );
+  const fenced = (name: string, cluster: string, phase: string, stoppedAt?: string) => ({ metadata: { name }, spec: { cluster: { name: cluster } }, status: { phase, ...(stoppedAt ? { stoppedAt } : {}) } });
+  const REFUSED = "FAILED at step restore-database: production's data/orders has no fenced backup completed after dr started serving at 2026-01-01T11:00:00Z (run r0); found: ";
+  const neverDeletes = (run: { calls: string[]; archivesFile: string }) => {
     expect(run.calls.some((c) => c.startsWith('kubectl --context production delete'))).toBe(false);
     expect(readFileSync(run.archivesFile, 'utf8')).toContain('= {};');
+  };
+
+  it.each([
+    ['only a failed one', [fenced('orders-fenced-r0', 'orders', 'failed')], 'orders-fenced-r0 (phase failed)'],
+    // An earlier incident's backup misses every write production took since this promotion.
+    ['only one completed before the promotion', [fenced('orders-fenced-old', 'orders', 'completed', '2026-01-01T10:59:59Z')], 'orders-fenced-old (completed 2026-01-01T10:59:59Z, before the promotion)'],
+    ['only one of another cluster', [fenced('other-fenced-r2', 'other', 'completed', '2026-01-01T12:00:00Z')], 'other-fenced-r2 (of cluster other)'],
+  ])("never deletes the returned primary's database with %s", async (_label, items, found) => {
+    const { run } = await failbackRun([], { fencedBackups: { stdout: { items } } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${REFUSED}${found}. It may hold writes made after the promotion. Run: npm run failover -- fence --primary production`);
+    neverDeletes(run);
+  });
+
+  it('refuses to fail back without a promotion marker, or with one that records no time', async () => {
+    const absent = (await failbackRun([], { marker: null })).run;
+    expect(absent.code).toBe(1);
+    expect(absent.stdout).toContain(
+      `FAILED at step preflight: ${drNames.ssm.promotedMarker} does not exist in ap-northeast-1: dr is not promoted, so there is nothing to fail back from; refusing (fail-back replaces production's database)`,
+    );
+    neverDeletes(absent);
+    const old = (await failbackRun([], { marker: 'run r0: dr serves for production' })).run;
+    expect(old.code).toBe(1);
+    expect(old.stdout).toContain(
+      `FAILED at step preflight: ${drNames.ssm.promotedMarker} = "run r0: dr serves for production": it records no time dr started serving (expected "run <id>: dr serves for production since <UTC time>"); refusing to fail back, since no fenced backup can be shown to be newer than the promotion`,
+    );
+    neverDeletes(old);
+  });
+
+  it('stops at verify-pilot-light when dr\'s check still probes the app path', async () => {
+    const open = { tool: 'aws' as const, match: '^route53 get-health-check --health-check-id hc-dr ', responses: [{ stdout: { HealthCheck: { HealthCheckConfig: { ResourcePath: '/ready' } } } }] };
+    const { run } = await failbackRun([], { extra: [open] });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step verify-pilot-light: dr is not back to pilot light: health check hc-dr probes "/ready", not /region-failover-not-promoted');
   });
 });

@@ -3,10 +3,11 @@
 // first rule in $FAKE_RULES whose tool matches and whose regex matches the joined argv.
 // A rule's responses are used in order; the last one repeats. No rule: exit 99.
 // A rule with `s3` ({ bucket: [{ Key, LastModified }] }) answers `s3api list-objects-v2` as S3
-// does: the named bucket's objects whose key starts with --prefix, in key order, all pages
-// merged (what the CLI prints); `--query Contents[].Key` and `--max-items` as the CLI applies them.
+// and the CLI do (see below); every simulated page is logged to $FAKE_S3_LOG.
+// A rule with `cnpg` holds one CloudNativePG Cluster (see cnpg() below).
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 
 const tool = path.basename(process.argv[1]);
 const args = process.argv.slice(2);
@@ -25,14 +26,45 @@ if (rules[index].s3) {
     process.stderr.write(`An error occurred (NoSuchBucket) when calling the ListObjectsV2 operation: The specified bucket does not exist\n`);
     process.exit(254);
   }
+  // ListObjectsV2: keys in UTF-8 binary order; Prefix and StartAfter (strictly after) filter;
+  // a Delimiter rolls keys up into CommonPrefixes (each counts once towards the page); at most
+  // MaxKeys (1000, also the cap) entries per page. The CLI follows NextContinuationToken and
+  // prints the pages merged; --max-items cuts the merged result.
   const prefix = flag('--prefix') ?? '';
-  let contents = bucket.filter((o) => o.Key.startsWith(prefix)).sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+  const startAfter = flag('--start-after');
+  const delimiter = flag('--delimiter');
+  const pageSize = Math.min(Number(flag('--page-size') ?? 1000), 1000);
+  const bytes = (k) => Buffer.from(k, 'utf8');
+  const keys = bucket
+    .filter((o) => o.Key.startsWith(prefix) && (startAfter === undefined || Buffer.compare(bytes(o.Key), bytes(startAfter)) > 0))
+    .sort((a, b) => Buffer.compare(bytes(a.Key), bytes(b.Key)));
+  const entries = [];
+  for (const o of keys) {
+    const rest = o.Key.slice(prefix.length);
+    const cut = delimiter ? rest.indexOf(delimiter) : -1;
+    if (cut < 0) entries.push({ object: o });
+    else {
+      const common = prefix + rest.slice(0, cut + delimiter.length);
+      if (entries.at(-1)?.prefix !== common) entries.push({ prefix: common });
+    }
+  }
+  const pages = [];
+  for (let i = 0; i < Math.max(entries.length, 1); i += pageSize) pages.push(entries.slice(i, i + pageSize));
+  if (process.env.FAKE_S3_LOG) fs.appendFileSync(process.env.FAKE_S3_LOG, `${JSON.stringify({ bucket: flag('--bucket'), prefix, startAfter, pages: pages.map((p) => p.length) })}\n`);
+  let merged = pages.flat();
   const maxItems = flag('--max-items');
-  if (maxItems) contents = contents.slice(0, Number(maxItems));
+  if (maxItems) merged = merged.slice(0, Number(maxItems));
+  let contents = merged.filter((e) => e.object).map((e) => e.object);
+  const commonPrefixes = merged.filter((e) => e.prefix).map((e) => ({ Prefix: e.prefix }));
   const query = flag('--query');
   if (query === 'Contents[].Key') process.stdout.write(JSON.stringify(contents.length > 0 ? contents.map((o) => o.Key) : null));
-  else if (query === undefined) process.stdout.write(contents.length > 0 ? JSON.stringify({ Contents: contents.map((o) => ({ ...o, Size: 1024, StorageClass: 'STANDARD' })) }) : '{}');
-  else {
+  else if (query === undefined) {
+    const out = {
+      ...(contents.length > 0 ? { Contents: contents.map((o) => ({ ...o, Size: 1024, StorageClass: 'STANDARD' })) } : {}),
+      ...(commonPrefixes.length > 0 ? { CommonPrefixes: commonPrefixes } : {}),
+    };
+    process.stdout.write(JSON.stringify(out));
+  } else {
     process.stderr.write(`fake aws: unsupported --query ${query}\n`);
     process.exit(98);
   }
@@ -40,6 +72,16 @@ if (rules[index].s3) {
 }
 const statePath = process.env.FAKE_STATE;
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
+if (rules[index].ssm) {
+  ssm(rules[index].ssm, `ssm${index}`);
+  fs.writeFileSync(statePath, JSON.stringify(state));
+  process.exit(process.exitCode ?? 0);
+}
+if (rules[index].cnpg) {
+  cnpg(rules[index].cnpg, `cnpg${index}`);
+  fs.writeFileSync(statePath, JSON.stringify(state));
+  process.exit(process.exitCode ?? 0);
+}
 const used = state[index] ?? 0;
 state[index] = used + 1;
 fs.writeFileSync(statePath, JSON.stringify(state));
@@ -49,3 +91,89 @@ const out = response.stdout === undefined ? '' : typeof response.stdout === 'str
 process.stdout.write(out);
 if (response.stderr) process.stderr.write(response.stderr);
 process.exit(response.code ?? 0);
+
+// One CloudNativePG Cluster as the API server and the operator show it. A patch or an apply
+// changes the spec at once; the status follows only over the next `settlePolls` reads
+// (phase "Promoting to primary cluster" / "Setting up primary", then "Cluster in healthy
+// state"), and the instance leaves (or enters) recovery `recoveryLagPolls` reads after that.
+// `exec … psql -c <query>` answers pg_is_in_recovery() and the replay point as psql -At would.
+function cnpg(model, key) {
+  const settle = model.settlePolls ?? 2;
+  const lag = model.recoveryLagPolls ?? 1;
+  const st = (state[key] ??= { cluster: structuredClone(model.cluster), polls: null });
+  const replica = () => st.cluster?.spec?.replica?.enabled === true;
+  // A promotion ends recovery only `lag` reads after the phase turned healthy; a replica never does.
+  const inRecovery = () => replica() || (st.polls !== null && st.polls <= settle + lag);
+  const merge = (target, patch) => {
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete target[k];
+      else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null) merge(target[k], v);
+      else target[k] = v;
+    }
+  };
+  const name = st.cluster?.metadata?.name ?? 'orders';
+  if (args.includes('exec')) {
+    if (!st.cluster) return fail(`Error from server (NotFound): pods "${args[args.indexOf('exec') + 3]}" not found`);
+    const query = args[args.length - 1];
+    const rec = inRecovery() ? 't' : 'f';
+    if (query.includes('pg_last_wal_replay_lsn')) process.stdout.write(`${rec}|${model.replayLsn ?? ''}|${model.timeline ?? 1}|16777216\n`);
+    else process.stdout.write(`${rec}\n`);
+    return;
+  }
+  if (args.includes('patch')) {
+    merge(st.cluster.spec, JSON.parse(args[args.indexOf('-p') + 1]).spec ?? {});
+    st.polls = 0;
+    process.stdout.write(`cluster.postgresql.cnpg.io/${name} patched\n`);
+    return;
+  }
+  if (args.includes('delete')) {
+    st.cluster = null;
+    process.stdout.write(`cluster.postgresql.cnpg.io "${name}" deleted\n`);
+    return;
+  }
+  if (args.includes('apply')) {
+    const doc = parseAllDocuments(fs.readFileSync(args[args.indexOf('-f') + 1], 'utf8')).map((d) => d.toJSON()).find((d) => d?.kind === 'Cluster');
+    st.cluster = { ...doc, status: { phase: 'Setting up primary' } };
+    st.polls = 0;
+    process.stdout.write(`cluster.postgresql.cnpg.io/${name} serverside-applied\n`);
+    return;
+  }
+  if (!st.cluster) return fail(`Error from server (NotFound): clusters.postgresql.cnpg.io "${name}" not found`);
+  if (st.polls !== null) {
+    st.polls += 1;
+    const settled = st.polls > settle;
+    const pod = `${name}-1`;
+    st.cluster.status = {
+      ...st.cluster.status,
+      phase: settled ? 'Cluster in healthy state' : replica() ? 'Setting up primary' : 'Promoting to primary cluster',
+      ...(settled ? { currentPrimary: pod, targetPrimary: pod } : {}),
+    };
+  }
+  process.stdout.write(JSON.stringify(st.cluster));
+}
+
+function fail(message, code = 1) {
+  process.stderr.write(`${message}\n`);
+  process.exitCode = code;
+}
+
+// SSM Parameter Store for the named parameters: put-parameter (--overwrite) sets, delete-parameter
+// removes, get-parameter (--query Parameter.Value --output text) prints the value; a missing
+// parameter is ParameterNotFound (exit 254) for get and delete, as the CLI reports it.
+function ssm(initial, key) {
+  const st = (state[key] ??= { values: { ...initial } });
+  const name = args[args.indexOf('--name') + 1];
+  const op = args[1];
+  if (op === 'put-parameter') {
+    if (name in st.values && st.values[name] !== null && !args.includes('--overwrite')) return fail('An error occurred (ParameterAlreadyExists) when calling the PutParameter operation: The parameter already exists.', 254);
+    st.values[name] = args[args.indexOf('--value') + 1];
+    process.stdout.write(JSON.stringify({ Version: 1, Tier: 'Standard' }));
+    return;
+  }
+  if (st.values[name] === undefined || st.values[name] === null) return fail(`An error occurred (ParameterNotFound) when calling the ${op === 'delete-parameter' ? 'DeleteParameter' : 'GetParameter'} operation: `, 254);
+  if (op === 'delete-parameter') {
+    st.values[name] = null;
+    return;
+  }
+  process.stdout.write(`${st.values[name]}\n`);
+}

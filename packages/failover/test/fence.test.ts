@@ -4,7 +4,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runWithFakes } from './harness';
-import { scenario } from './scenario';
+import { backupIn, scenario } from './scenario';
 
 const platform = defaultPlatform();
 const marker = platform.namesOf(platform.cluster('dr')).ssm.promotedMarker;
@@ -26,7 +26,9 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
       `${prod} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
       `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
       `${prod} apply -f ${join(run.outDir, 'production-orders-fenced-r1.yaml')}`,
-      `${prod} wait backups.postgresql.cnpg.io/orders-fenced-r1 -n data --for=jsonpath={.status.phase}=completed --timeout=1800s`,
+      // CNPG's Backup goes running → completed.
+      `${prod} get backups.postgresql.cnpg.io/orders-fenced-r1 -n data -o json`,
+      `${prod} get backups.postgresql.cnpg.io/orders-fenced-r1 -n data -o json`,
       `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
       `${prod} annotate clusters.postgresql.cnpg.io orders -n data cnpg.io/hibernation=on --overwrite --field-manager=platform-failover`,
     ]);
@@ -57,10 +59,9 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
   });
 
   it('does not hibernate when the backup fails: the step says so and the apps stay at zero', async () => {
-    const failing = { tool: 'kubectl' as const, match: ' wait backups', responses: [{ stderr: 'error: timed out waiting for the condition\n', code: 1 }] };
-    const run = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', extra: [failing] }));
+    const run = await runWithFakes(['fence', '--primary', 'production', '--poll-seconds', '0'], scenario({ ingress: '127.0.0.1:9', backupPolls: [backupIn('running'), backupIn('failed', { error: 'WAL archiving is failing' })] }));
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('FAILED at step backup-primary-database: backup orders-fenced-r1 on production did not complete');
+    expect(run.stdout).toContain('FAILED at step backup-primary-database: backup orders-fenced-r1 on production failed: WAL archiving is failing');
     expect(run.stdout).toContain('not started: hibernate-primary-database');
     expect(run.calls.some((c) => c.includes(' annotate '))).toBe(false);
   });

@@ -23,8 +23,12 @@ export interface Rule {
   /** Regex over the space-joined argv. */
   readonly match: string;
   readonly responses: readonly Response[];
-  /** `s3api list-objects-v2` answered from these buckets' objects (fake-cli.mjs filters by --prefix). */
+  /** `s3api list-objects-v2` answered from these buckets' objects with ListObjectsV2's semantics (fake-cli.mjs). */
   readonly s3?: Readonly<Record<string, readonly S3Object[]>>;
+  /** SSM parameters by name (null: absent), kept across calls (fake-cli.mjs `ssm`). */
+  readonly ssm?: Readonly<Record<string, string | null>>;
+  /** A CloudNativePG Cluster the fake operator keeps (fake-cli.mjs `cnpg`). */
+  readonly cnpg?: { readonly cluster: unknown; readonly replayLsn?: string; readonly timeline?: number; readonly settlePolls?: number; readonly recoveryLagPolls?: number };
 }
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -43,6 +47,10 @@ export interface FakeRun {
   readonly outDir: string;
   /** The run's copy of platform-config's database-archives.ts. */
   readonly archivesFile: string;
+  /** The run's copy of platform-config's failover-state.json. */
+  readonly stateFile: string;
+  /** Every ListObjectsV2 listing the fake served: prefix, StartAfter and entries per page. */
+  readonly s3Pages: { readonly bucket: string; readonly prefix: string; readonly startAfter?: string; readonly pages: number[] }[];
 }
 
 /** Runs the real CLI (tsx) with recording fakes of aws and kubectl first on PATH. */
@@ -57,11 +65,14 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
   writeFileSync(rulesFile, JSON.stringify(rules));
   const log = join(dir, 'calls.jsonl');
   const outDir = join(dir, 'out');
-  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_RULES: rulesFile, FAKE_STATE: join(dir, 'state.json') };
+  const s3Log = join(dir, 's3.jsonl');
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_RULES: rulesFile, FAKE_STATE: join(dir, 'state.json'), FAKE_S3_LOG: s3Log };
   // A copy of the platform-config module fail-back rewrites: the run never edits the repository.
   const archivesFile = join(dir, 'database-archives.ts');
   copyFileSync(resolve(REPO_ROOT, 'packages/platform-config/src/database-archives.ts'), archivesFile);
-  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', clustersDir, '--archives-file', archivesFile, '--run-id', 'r1'];
+  const stateFile = join(dir, 'failover-state.json');
+  copyFileSync(resolve(REPO_ROOT, 'packages/platform-config/src/failover-state.json'), stateFile);
+  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', clustersDir, '--archives-file', archivesFile, '--state-file', stateFile, '--run-id', 'r1'];
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
     let stdout = '';
@@ -80,7 +91,8 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
           return [tool, ...a];
         })
     : [];
-  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile };
+  const s3Pages = existsSync(s3Log) ? readFileSync(s3Log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as FakeRun['s3Pages'][number]) : [];
+  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile, stateFile, s3Pages };
 }
 
 /**

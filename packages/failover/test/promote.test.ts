@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { clustersWithInitdbStandby, runWithFakes, startIngress } from './harness';
-import { archive, asgs, DR_ASGS, DR_NLB, primaryUpsertCall, REPLICA_BUCKET, scenario } from './scenario';
+import { archive, asgs, DR_ASGS, DR_NLB, lsnIn, objectAged, primaryUpsertCall, REPLICA_BUCKET, scenario, segmentName, walSegments } from './scenario';
 
 const FAST = ['--poll-seconds', '0', '--probe-attempts', '3'];
 const MUTATING = / (update-auto-scaling-group|patch|delete|apply|scale) /;
@@ -26,7 +26,7 @@ const platform = defaultPlatform();
 const markerCall = (value: string) => `aws ssm put-parameter --region ap-northeast-1 --name ${platform.namesOf(platform.cluster('dr')).ssm.promotedMarker} --type String --overwrite --value ${value}`;
 // Promoting until users are moved (the fence leaves production alone), serving after open-standby.
 const MARK = markerCall('run r1: dr promoting for production (production may still serve)');
-const SERVES = markerCall('run r1: dr serves for production');
+const SERVES = expect.stringMatching(/^aws ssm put-parameter --region ap-northeast-1 --name \/hakube\/dr\/failover\/promoted --type String --overwrite --value run r1: dr serves for production since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 const FENCE = 'aws route53 update-health-check --health-check-id hc-production --resource-path /region-failover-fenced --output json';
 const OPEN = [
   'aws route53 update-health-check --health-check-id hc-dr --resource-path /ready --output json',
@@ -34,7 +34,48 @@ const OPEN = [
   primaryUpsertCall(DR_NLB, false),
   SERVES,
 ];
-const FRESHNESS = `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/orders/wals/ --output json`;
+const PRIMARY_STATUS = 'aws route53 get-health-check-status --health-check-id hc-production --output json';
+const CLUSTER = `kubectl ${ctx} get clusters.postgresql.cnpg.io orders -n data -o json`;
+const REPLAY_POINT = `kubectl ${ctx} exec -n data orders-1 -c postgres -- psql -XAtq -d postgres -c SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), timeline_id, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_control_checkpoint()`;
+const IN_RECOVERY = `kubectl ${ctx} exec -n data orders-1 -c postgres -- psql -XAtq -d postgres -c SELECT pg_is_in_recovery()`;
+// The replica's freshness: what the archive holds after the replayed segment, and the server folders beside it.
+const FRESHNESS = [
+  CLUSTER,
+  REPLAY_POINT,
+  `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/orders/wals/ --start-after postgres/orders/orders/wals/0000000100000000/000000010000000000000014 --output json`,
+  `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/ --delimiter / --output json`,
+];
+// The restore path has no replay point: the last wals/<timeline+log>/ directory's newest segment.
+const RESTORE_FRESHNESS = [
+  `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/orders/wals/ --delimiter / --output json`,
+  `aws s3api list-objects-v2 --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --prefix postgres/orders/orders/wals/0000000100000000/ --output json`,
+];
+const BASE_BACKUP = (outDir: string) => [`kubectl ${ctx} apply -f ${join(outDir, 'dr-orders-base-r1.yaml')}`, `kubectl ${ctx} get backups.postgresql.cnpg.io/orders-base-r1 -n data -o json`, `kubectl ${ctx} get backups.postgresql.cnpg.io/orders-base-r1 -n data -o json`];
+const DNS_REPORT = [
+  'aws route53 get-health-check-status --health-check-id hc-production --output json',
+  'aws route53 get-health-check-status --health-check-id hc-dr --output json',
+  'aws ec2 describe-network-interfaces --region ap-northeast-1 --filters Name=description,Values=ELB net/dr-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
+  'aws route53 test-dns-answer --hosted-zone-id Z0HAKUBE --record-name app.hakube.example.com --record-type A --output json',
+];
+const SCALE = [
+  describeAsgs,
+  ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`),
+  describeAsgs,
+  describeAsgs,
+  `kubectl ${ctx} get nodes -o json`,
+  `kubectl ${ctx} get nodes -o json`,
+];
+const VERIFY = [
+  `kubectl ${ctx} get deployment orders-api -n data -o json`,
+  `kubectl ${ctx} scale deployment orders-api -n data --replicas=3`,
+  `kubectl ${ctx} rollout status deployment/orders-api -n data --timeout=600s`,
+  `kubectl ${ctx} get deployment web -n web -o json`,
+  `kubectl ${ctx} scale deployment web -n web --replicas=3`,
+  `kubectl ${ctx} rollout status deployment/web -n web --timeout=600s`,
+  'aws elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers[0].DNSName --output text',
+];
+const STEPS = ['preflight', 'archive-freshness', 'mark-promoted', 'scale-workers', 'nodes-ready', 'recheck-primary', 'promote-database', 'verify-app', 'fence-primary', 'open-standby', 'dns-report', 'base-backup', 'record-serving-state', 'deploy-refs'];
+const after = (step: string) => STEPS.slice(STEPS.indexOf(step) + 1).join(', ');
 const preflight = [
   'aws sts get-caller-identity --region ap-northeast-1 --output json',
   'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
@@ -45,33 +86,91 @@ const preflight = [
 const INITDB_STANDBY = clustersWithInitdbStandby();
 
 describe('promote --standby dr', () => {
-  it('promotes Git\'s replica cluster in place: no delete, no restore, a new archive server name', async () => {
+  it("promotes Git's replica cluster in place, fencing the primary only just before users move: every step in order with exactly these calls", async () => {
     const web = await ingress();
     const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint }));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const promote = [
-      `kubectl ${ctx} get clusters.postgresql.cnpg.io orders -n data -o json`,
+    expect(run.calls).toEqual([
+      ...preflight,
+      `kubectl ${ctx} get --raw=/readyz`,
+      ...FRESHNESS,
+      MARK,
+      ...SCALE,
+      // Just before the database becomes writable: is production still down?
+      PRIMARY_STATUS,
+      CLUSTER,
       `kubectl ${ctx} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
       `kubectl ${ctx} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
       `kubectl ${ctx} patch clusters.postgresql.cnpg.io orders -n data --type merge -p {"spec":{"replica":{"enabled":false},"backup":{"barmanObjectStore":{"serverName":"orders-r1"}}}} --field-manager=platform-failover`,
-      `kubectl ${ctx} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
-    ];
-    const start = run.calls.indexOf(promote[0]!);
-    expect(run.calls.slice(start, start + promote.length)).toEqual(promote);
-    expect(run.calls.filter((c) => / (delete|apply) /.test(c))).toEqual([]);
+      // CNPG takes two polls to report the promotion, and the instance leaves recovery one poll later.
+      CLUSTER,
+      CLUSTER,
+      CLUSTER,
+      IN_RECOVERY,
+      CLUSTER,
+      IN_RECOVERY,
+      ...VERIFY,
+      FENCE,
+      ...OPEN,
+      ...DNS_REPORT,
+      ...BASE_BACKUP(run.outDir),
+    ]);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
-    expect(journal.steps.map((s: { step: string }) => s.step)).toContain('promote-database');
+    expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(STEPS.map((s) => `${s}:done`));
     // The promoted database proved writable through the app before DNS moved.
     expect(web.orders).toEqual(['failover-check-r1-promote']);
-    expect(run.calls.indexOf(OPEN[0]!)).toBeGreaterThan(run.calls.findIndex((c) => c.includes('rollout status deployment/web')));
+    const base = journal.steps.find((s: { step: string }) => s.step === 'base-backup');
+    expect(base.notes).toEqual(['base backup orders-base-r1 on dr: backupId 20260101T121500, completed 2026-01-01T12:16:00Z, in hakube-dr-app-backups-ap-northeast-1']);
+    expect(journal.steps.find((s: { step: string }) => s.step === 'promote-database').notes).toContain('data/orders on dr: orders-1 is primary and accepts writes');
+    // Git's record of who serves, and the ref that must follow it.
+    expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toEqual({ production: { serving: 'dr', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), runId: 'r1' } });
+    expect(run.stdout).toContain('then: npx tsx packages/pipeline/src/cli/main.ts deploy-refs --sha "$(git rev-parse HEAD)" --cluster dr   # moves deploy/dr');
   });
 
-  it('stops at promote-database when the promoted cluster never becomes Ready, before DNS moves', async () => {
-    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', databaseWait: { stderr: 'error: timed out waiting for the condition on clusters/orders\n', code: 1 } }));
+  it('fences nothing and promotes nothing when production recovers during the promotion (before the database step)', async () => {
+    const recovered = {
+      tool: 'aws' as const,
+      match: 'get-health-check-status --health-check-id hc-production',
+      responses: [{ stdout: { HealthCheckObservations: [{ StatusReport: { Status: 'Failure: Connection timed out' } }] } }, { stdout: { HealthCheckObservations: [{ StatusReport: { Status: 'Success: HTTP Status Code 200, OK' } }] } }],
+    };
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', extra: [recovered] }));
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('FAILED at step promote-database: data/orders on dr did not become Ready after promotion:');
-    expect(run.stdout).toContain('not started: verify-app, open-standby, dns-report');
+    expect(run.stdout).toContain(
+      'FAILED at step recheck-primary: Route 53 sees production as healthy (1/1 checkers succeed) again: it recovered during the promotion and may be taking writes; refusing to promote dr\'s database (nothing in it changed).',
+    );
+    expect(run.stdout).toContain(`not started: ${after('recheck-primary')}`);
+    // No fence, no patch of dr's database, no DNS change.
+    expect(run.calls.filter((c) => / (update-health-check|change-resource-record-sets) /.test(c) || c.includes('patch clusters'))).toEqual([]);
+  });
+
+  it('--force promotes although production answers its check again at the re-check', async () => {
+    const web = await ingress();
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--force', ...FAST], scenario({ ingress: web.endpoint, primaryHealthy: true }));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('--force: production answers its check again; promoting anyway, it is fenced before dr opens');
+    expect(run.calls.indexOf(FENCE)).toBeGreaterThan(run.calls.lastIndexOf(IN_RECOVERY));
+  });
+
+  it('waits for CNPG to report the promotion and the instance to leave recovery, however long Ready stayed true', async () => {
+    const web = await ingress();
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, settlePolls: 5 }));
+    expect(run.code).toBe(0);
+    const patched = run.calls.findIndex((c) => c.includes('"replica":{"enabled":false}'));
+    const rollout = run.calls.findIndex((c) => c.includes('get deployment orders-api'));
+    // Five polls in "Promoting to primary cluster", a sixth healthy but still in recovery, a seventh writable.
+    expect(run.calls.slice(patched + 1, rollout).filter((c) => c === CLUSTER)).toHaveLength(7);
+    expect(run.calls.slice(patched + 1, rollout).filter((c) => c === IN_RECOVERY)).toHaveLength(2);
+    // The old wait (kubectl wait --for=condition=Ready) is gone: it returned at once on a cluster Ready as a replica.
+    expect(run.calls.some((c) => c.includes(' wait clusters'))).toBe(false);
+  });
+
+  it('stops at promote-database when CNPG never reports the promotion, before the fence and DNS', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--poll-seconds', '0.2', '--db-timeout', '1', '--probe-attempts', '1'], scenario({ ingress: '127.0.0.1:9', settlePolls: 10_000 }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED at step promote-database: timed out after 1 s waiting for data/orders on dr to be promoted (writable); last seen: phase "Promoting to primary cluster"');
+    expect(run.stdout).toContain(`not started: ${after('promote-database')}`);
+    expect(run.calls.filter((c) => / (update-health-check|change-resource-record-sets) /.test(c))).toEqual([]);
   });
 
   it('restores a standby that runs an ordinary cluster: every step in order with exactly these calls', async () => {
@@ -83,33 +182,21 @@ describe('promote --standby dr', () => {
     expect(run.calls).toEqual([
       ...preflight,
       `kubectl ${ctx} get --raw=/readyz`,
-      FRESHNESS,
+      ...RESTORE_FRESHNESS,
       MARK,
-      FENCE,
-      describeAsgs,
-      ...DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`),
-      describeAsgs,
-      describeAsgs,
-      `kubectl ${ctx} get nodes -o json`,
-      `kubectl ${ctx} get nodes -o json`,
+      ...SCALE,
+      PRIMARY_STATUS,
       `kubectl ${ctx} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
       `kubectl ${ctx} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
       `kubectl ${ctx} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
       `kubectl ${ctx} delete clusters.postgresql.cnpg.io orders -n data --wait=true --timeout=1800s`,
       `kubectl ${ctx} apply -f ${manifest}`,
       `kubectl ${ctx} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
-      `kubectl ${ctx} get deployment orders-api -n data -o json`,
-      `kubectl ${ctx} scale deployment orders-api -n data --replicas=3`,
-      `kubectl ${ctx} rollout status deployment/orders-api -n data --timeout=600s`,
-      `kubectl ${ctx} get deployment web -n web -o json`,
-      `kubectl ${ctx} scale deployment web -n web --replicas=3`,
-      `kubectl ${ctx} rollout status deployment/web -n web --timeout=600s`,
-      'aws elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers[0].DNSName --output text',
+      ...VERIFY,
+      FENCE,
       ...OPEN,
-      'aws route53 get-health-check-status --health-check-id hc-production --output json',
-      'aws route53 get-health-check-status --health-check-id hc-dr --output json',
-      'aws ec2 describe-network-interfaces --region ap-northeast-1 --filters Name=description,Values=ELB net/dr-ingress/* --query NetworkInterfaces[].Association.PublicIp --output json',
-      'aws route53 test-dns-answer --hosted-zone-id Z0HAKUBE --record-name app.hakube.example.com --record-type A --output json',
+      ...DNS_REPORT,
+      ...BASE_BACKUP(run.outDir),
     ]);
     // The probe, the order written and the order read went to the test's 127.0.0.1 server with the public host name.
     expect(web.hosts).toEqual(['app.hakube.example.com', 'app.hakube.example.com', 'app.hakube.example.com']);
@@ -127,21 +214,10 @@ describe('promote --standby dr', () => {
       secretAccessKey: { name: secretName, key: keys.secretAccessKey },
     });
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
-    expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
-      'preflight:done',
-      'archive-freshness:done',
-      'mark-promoted:done',
-      'fence-primary:done',
-      'scale-workers:done',
-      'nodes-ready:done',
-      'restore-database:done',
-      'verify-app:done',
-      'open-standby:done',
-      'dns-report:done',
-    ]);
+    expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(STEPS.map((s) => `${s === 'promote-database' ? 'restore-database' : s}:done`));
     expect(journal.steps.every((s: { seconds: number }) => typeof s.seconds === 'number')).toBe(true);
     const summary = readFileSync(join(run.outDir, 'summary.md'), 'utf8');
-    expect(summary).toContain('| 5 | scale-workers | ✅ done |');
+    expect(summary).toContain('| 4 | scale-workers | ✅ done |');
     expect(summary).toContain('production pool burst (0/AZ minimum) has no counterpart in dr');
   });
 
@@ -151,7 +227,7 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain(
       'FAILED at step preflight: Route 53 sees production as healthy (8/8 checkers succeed); refusing to promote dr (pass --force if its app or database is broken although the check passes, --drill for a game day)',
     );
-    expect(run.stdout).toContain('not started: archive-freshness, mark-promoted, fence-primary, scale-workers, nodes-ready, promote-database, verify-app, open-standby, dns-report');
+    expect(run.stdout).toContain(`not started: ${after('preflight')}`);
     expect(run.calls).toEqual(preflight);
   });
 
@@ -163,6 +239,9 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain('--drill: DNS left alone; users stay on the primary');
     expect(run.calls.filter((c) => / (update-health-check|change-resource-record-sets) /.test(c))).toEqual([]);
     expect(web.orders).toEqual(['failover-check-r1-promote']);
+    // Git still says production serves; no deploy ref moves.
+    expect(readFileSync(run.stateFile, 'utf8')).toBe('{}\n');
+    expect(run.stdout).toContain('--drill: production keeps serving; nothing recorded');
     // The marker says drill, never "serves": the scheduled fence leaves the serving production alone.
     expect(run.calls.filter((c) => c.includes('/failover/promoted'))).toEqual([markerCall('run r1: drill: dr promoted in a drill, production serves')]);
   });
@@ -176,9 +255,9 @@ describe('promote --standby dr', () => {
     expect(run.calls).toEqual(expect.arrayContaining(OPEN));
   });
 
-  it('refuses a stale archive before changing anything, naming the newest WAL and the override', async () => {
+  it('restore path: refuses a stale archive before changing anything, naming the newest WAL and the override', async () => {
     // The replica's `orders` folder stopped growing 2 hours ago (e.g. production archives under a newer server name).
-    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: '127.0.0.1:9', replica: archive('orders', 7200) }));
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: '127.0.0.1:9', replica: archive('orders', 7200) }), INITDB_STANDBY);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
       new RegExp(
@@ -186,25 +265,69 @@ describe('promote --standby dr', () => {
       ),
     );
     expect(run.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check) /.test(c))).toEqual([]);
-    expect(run.stdout).toContain('not started: mark-promoted, fence-primary');
+    expect(run.stdout).toContain(`not started: ${after('archive-freshness').replace('promote-database', 'restore-database')}`);
   });
 
-  it('refuses when Git names a server the replica has no WAL for', async () => {
-    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: '127.0.0.1:9', replica: archive('orders-20260101t000000', 20) }));
+  it('restore path: refuses when Git names a server the replica bucket has no WAL for', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', ...FAST], scenario({ ingress: '127.0.0.1:9', replica: archive('orders-20260101t000000', 20) }), INITDB_STANDBY);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`FAILED at step archive-freshness: s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/ holds no WAL: Git's server name for data/orders does not match what production archives under`);
   });
 
-  it('promotes from a stale archive only when told the exact point after which writes are lost', async () => {
+  it('refuses when the folder the replica follows holds neither its replayed segment nor any after it', async () => {
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: '127.0.0.1:9', replica: walSegments('orders', { first: 0x01, count: 3, newestAgeSeconds: 30 }) }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `FAILED at step archive-freshness: s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/ holds neither the segment orders-1 replayed last (000000010000000000000014) nor any after it: the folder the tool reads is not the one the replica bootstrapped from; nothing to judge freshness by`,
+    );
+  });
+
+  it('an idle primary is fresh: the replica replayed the newest archived segment, hours old; one bounded listing of a 5000-segment history', async () => {
     const web = await ingress();
-    const replica = archive('orders', 7200);
-    const newest = new Date(Date.parse(replica[replica.length - 1]!.LastModified)).toISOString().replace('.000Z', 'Z');
-    const wrong = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', '--accept-data-loss-after', '2020-01-01T00:00:00Z', ...FAST], scenario({ ingress: web.endpoint, replica }));
-    expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toContain('(got 2020-01-01T00:00:00Z)');
-    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', '--accept-data-loss-after', newest, ...FAST], scenario({ ingress: web.endpoint, replica }));
+    const history = walSegments('orders', { count: 5000, newestAgeSeconds: 7200, spacingSeconds: 60 });
+    const newest = segmentName(1, 0x10 + 4999);
+    // A base backup's label beside the newest segment (sorts before it) is not a segment.
+    const label = objectAged(`postgres/orders/orders/wals/${newest.slice(0, 16)}/${newest}.00000028.backup.gz`, 7200);
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: [...history, label], replayLsn: lsnIn(newest) }));
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`promoting anyway (--accept-data-loss-after ${newest}): every write to production after ${newest} is lost`);
+    expect(run.stdout).toMatch(new RegExp(`orders-1 replayed up to ${lsnIn(newest).replace('/', '\\/')} \\(segment ${newest}\\) written \\S+, the newest segment in s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/: the replica has everything archived`));
+    // StartAfter the replayed segment: 2 keys (its label and itself) in one page, not 5 pages of history.
+    const walListing = run.s3Pages.find((l) => l.prefix === 'postgres/orders/orders/wals/')!;
+    expect(walListing).toEqual({ bucket: REPLICA_BUCKET, prefix: 'postgres/orders/orders/wals/', startAfter: `postgres/orders/orders/wals/${newest.slice(0, 16)}/${newest}`, pages: [2] });
+    expect(run.s3Pages.every((l) => l.pages.length === 1)).toBe(true);
+  });
+
+  it('refuses when production archives under another server name the replica does not follow; promotes only when told the loss point', async () => {
+    const web = await ingress();
+    // After a fail-back production archives under orders-20260101t000000 on timeline 2; Git (and so the replica) still name orders.
+    const replica = [
+      ...walSegments('orders', { count: 5, newestAgeSeconds: 7200 }),
+      objectAged('postgres/orders/orders-20260101t000000/wals/00000002.history.gz', 3600),
+      ...walSegments('orders-20260101t000000', { timeline: 2, first: 0x20, count: 3, newestAgeSeconds: 20 }),
+    ];
+    const rules = scenario({ ingress: web.endpoint, replica });
+    const refused = await runWithFakes(['promote', '--standby', 'dr', ...FAST], rules);
+    expect(refused.code).toBe(1);
+    const replayedAt = new Date(Date.parse(replica[4]!.LastModified)).toISOString().replace('.000Z', 'Z');
+    expect(refused.stdout).toContain(
+      `FAILED at step archive-freshness: orders-1 replayed up to 0/14000060 (segment 000000010000000000000014), the newest segment under server orders, but s3://${REPLICA_BUCKET}/postgres/orders/orders-20260101t000000/wals/0000000200000000/000000020000000000000022.gz`,
+    );
+    expect(refused.stdout).toContain(`is newer: production archives under another server name now, which the replica does not follow. Check Git's serverName and the bucket replication; to promote anyway, losing every write after ${replayedAt}, re-run with --accept-data-loss-after ${replayedAt}`);
+    expect(refused.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check) /.test(c))).toEqual([]);
+    const accepted = await runWithFakes(['promote', '--standby', 'dr', '--accept-data-loss-after', replayedAt, ...FAST], rules);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(`promoting anyway (--accept-data-loss-after ${replayedAt}): every write to production after ${replayedAt} is lost`);
+  });
+
+  it('a lagging replica is fine while the archive grows, refused once the archive stopped growing behind it', async () => {
+    const web = await ingress();
+    const lagging = lsnIn('000000010000000000000011');
+    const fresh = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 30), replayLsn: lagging }));
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/orders-1 replayed up to 0\/11000060 \(segment 000000010000000000000011\); 3 newer segment\(s\) archived, the newest \S+000000010000000000000014\.gz written \S+ \(\d+ s ago\): within 960 s, the replica replays them before it promotes/);
+    const stale = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 7200), replayLsn: lagging }));
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toMatch(/FAILED at step archive-freshness: .*\(72\d\d s ago\), older than 960 s \(archive timeout 60 s \+ replication bound 900 s\) while the replica has not caught up: the archive stopped growing\. .*--accept-data-loss-after \S+Z$/m);
   });
 
   it('stops at verify-app when the app answers but cannot write an order (database not writable)', async () => {
@@ -224,14 +347,14 @@ describe('promote --standby dr', () => {
     );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/FAILED at step scale-workers: timed out after 1 s waiting for 6 InService workers; last seen: dr-general-a 1\/2, dr-general-c 1\/2, dr-general-d 1\/2; lagging: dr-general-a, dr-general-c, dr-general-d/);
-    expect(run.stdout).toContain('completed steps: preflight, archive-freshness, mark-promoted, fence-primary');
+    expect(run.stdout).toContain('completed steps: preflight, archive-freshness, mark-promoted\n');
     expect(run.stdout).toContain(
       'half-done in scale-workers: aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name dr-general-a --min-size 2 --desired-capacity 2 ;',
     );
-    expect(run.stdout).toContain('not started: nodes-ready, promote-database, verify-app, open-standby, dns-report');
+    expect(run.stdout).toContain(`not started: ${after('scale-workers')}`);
     // Order, not a poll count: how many polls fit in 1 s depends on the machine's load.
     const updates = DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`);
-    const head = [...preflight, `kubectl ${ctx} get --raw=/readyz`, FRESHNESS, MARK, FENCE, describeAsgs, ...updates];
+    const head = [...preflight, `kubectl ${ctx} get --raw=/readyz`, ...FRESHNESS, MARK, describeAsgs, ...updates];
     expect(run.calls.slice(0, head.length)).toEqual(head);
     const polls = run.calls.slice(head.length);
     expect(polls.length).toBeGreaterThanOrEqual(1);
@@ -262,9 +385,9 @@ describe('promote --standby dr', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step restore-database: data/orders on dr did not become Ready:');
     expect(run.stdout).toContain('timed out waiting for the condition on clusters/orders');
-    expect(run.stdout).toContain('completed steps: preflight, archive-freshness, mark-promoted, fence-primary, scale-workers, nodes-ready');
+    expect(run.stdout).toContain('completed steps: preflight, archive-freshness, mark-promoted, scale-workers, nodes-ready, recheck-primary\n');
     expect(run.stdout).toMatch(/half-done in restore-database: kubectl --context dr patch .* ; kubectl --context dr delete clusters.postgresql.cnpg.io orders .* ; kubectl --context dr apply -f /);
-    expect(run.stdout).toContain('not started: verify-app, open-standby, dns-report');
+    expect(run.stdout).toContain(`not started: ${after('promote-database')}`);
   });
 
   it('will not replace the standby database without --replace-database', async () => {

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
-import type { Response, Rule, S3Object } from './harness';
+import { parseAllDocuments } from 'yaml';
+import { GENERATED_CLUSTERS, type Response, type Rule, type S3Object } from './harness';
 
 /** Scripted AWS / cluster answers for production (Seoul) → dr (Tokyo). */
 export const DR_ASGS = ['dr-general-a', 'dr-general-c', 'dr-general-d'];
@@ -75,6 +78,47 @@ export function archive(serverName: string, newestAgeSeconds: number, segments =
   ];
 }
 
+/** dr's `data/orders` as Git generates it (a replica cluster), running as CNPG reports a healthy one. */
+export function generatedStandbyCluster(): Record<string, unknown> {
+  const docs = parseAllDocuments(readFileSync(join(GENERATED_CLUSTERS, 'dr', 'apps', 'postgres.yaml'), 'utf8')).map((d) => d.toJSON() as { kind?: string });
+  const cluster = docs.find((d) => d?.kind === 'Cluster')!;
+  return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
+}
+
+/** dr's database as a promotion leaves it: Git's replica cluster, promoted, archiving under orders-r0. */
+export function promotedStandby(): Record<string, unknown> {
+  const cluster = generatedStandbyCluster() as { spec: { replica: { enabled: boolean }; backup: { barmanObjectStore: { serverName: string } } } };
+  cluster.spec.replica.enabled = false;
+  cluster.spec.backup.barmanObjectStore.serverName = 'orders-r0';
+  return cluster;
+}
+
+/** The LSN just past a record in `segment` (24 hex digits, 16 MiB segments). */
+export const lsnIn = (segment: string): string => `${parseInt(segment.slice(8, 16), 16).toString(16).toUpperCase()}/${(parseInt(segment.slice(16), 16) * 0x1000000 + 0x60).toString(16).toUpperCase()}`;
+
+/** A CNPG Backup's `kubectl get -o json` in `phase`. */
+export const backupIn = (phase: string, extra: Record<string, unknown> = {}): Response => ({
+  stdout: { status: { phase, ...(phase === 'completed' ? { backupId: '20260101T121500', stoppedAt: '2026-01-01T12:16:00Z' } : {}), ...extra } },
+});
+
+const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
+
+/** A WAL segment's name (16 MiB segments: 256 per log). */
+export const segmentName = (timeline: number, segno: number): string => `${hex8(timeline)}${hex8(Math.floor(segno / 256))}${hex8(segno % 256)}`;
+
+/**
+ * A server folder's WAL as barman-cloud writes it: `count` gzip'd segments of `timeline`
+ * from `first`, one every `spacingSeconds`, the newest `newestAgeSeconds` old, under
+ * `wals/<timeline+log>/`.
+ */
+export function walSegments(serverName: string, props: { readonly timeline?: number; readonly first?: number; readonly count: number; readonly newestAgeSeconds: number; readonly spacingSeconds?: number }): S3Object[] {
+  const { timeline = 1, first = 0x10, count, newestAgeSeconds, spacingSeconds = 60 } = props;
+  return Array.from({ length: count }, (_, i) => {
+    const name = segmentName(timeline, first + i);
+    return objectAged(`postgres/orders/${serverName}/wals/${name.slice(0, 16)}/${name}.gz`, newestAgeSeconds + spacingSeconds * (count - 1 - i));
+  });
+}
+
 export interface ScenarioProps {
   readonly ingress: string;
   readonly primaryHealthy?: boolean;
@@ -90,6 +134,16 @@ export interface ScenarioProps {
   readonly primaryDatabase?: Response;
   /** `kubectl get backups -l …purpose=fenced` on production. @default one completed fenced backup of orders */
   readonly fencedBackups?: Response;
+  /** dr's CNPG Cluster as the fake operator starts it. @default generatedStandbyCluster() */
+  readonly standbyCluster?: Record<string, unknown>;
+  /** Where dr's replica has replayed to (`pg_last_wal_replay_lsn()`). @default inside the default archive's newest segment */
+  readonly replayLsn?: string;
+  /** Polls before the fake operator reports a changed cluster healthy. @default 2 */
+  readonly settlePolls?: number;
+  /** The on-demand Backups' `kubectl get -o json`, in order (the last repeats). @default running, then completed */
+  readonly backupPolls?: readonly Response[];
+  /** The promoted marker's value before the run; null: absent. @default dr serves since 2026-01-01T11:00:00Z */
+  readonly marker?: string | null;
   readonly extra?: readonly Rule[];
 }
 
@@ -131,13 +185,24 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: '^route53 test-dns-answer', responses: [{ stdout: { RecordData: p.dnsAnswer ?? DR_NLB_IPS.slice(0, 2), ResponseCode: 'NOERROR' } }] },
     { tool: 'aws', match: '^route53 update-health-check --health-check-id hc-(production|dr) ', responses: [{ stdout: {} }] },
     { tool: 'aws', match: '^route53 change-resource-record-sets --hosted-zone-id Z0HAKUBE ', responses: [{ stdout: { ChangeInfo: { Status: 'PENDING' } } }] },
-    { tool: 'aws', match: '^ssm get-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{ stdout: 'run r0: dr serves for production\n' }] },
-    { tool: 'aws', match: '^ssm (put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted', responses: [{}] },
+    {
+      tool: 'aws',
+      match: '^ssm (get|put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted',
+      responses: [],
+      ssm: { '/hakube/dr/failover/promoted': p.marker === undefined ? 'run r0: dr serves for production since 2026-01-01T11:00:00Z' : p.marker },
+    },
+    { tool: 'aws', match: '^route53 get-health-check --health-check-id hc-dr ', responses: [{ stdout: { HealthCheck: { Id: 'hc-dr', HealthCheckConfig: { Type: 'HTTP', ResourcePath: '/region-failover-not-promoted' } } } }] },
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
     { tool: 'kubectl', match: '^--context production get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o json', responses: [p.primaryDatabase ?? { stdout: { metadata: { name: 'orders', annotations: {} } } }] },
-    { tool: 'kubectl', match: '^--context dr get clusters.postgresql.cnpg.io orders -n data -o json', responses: [{ stdout: { spec: { replica: { enabled: true, source: 'primary-archive' } } } }] },
+    {
+      tool: 'kubectl',
+      match: '^--context dr (get clusters.postgresql.cnpg.io orders -n data -o json|patch clusters.postgresql.cnpg.io orders |exec -n data orders-1 |delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found|apply --server-side)',
+      responses: [],
+      cnpg: { cluster: p.standbyCluster ?? generatedStandbyCluster(), replayLsn: p.replayLsn ?? lsnIn('000000010000000000000014'), timeline: 1, settlePolls: p.settlePolls ?? 2 },
+    },
+    { tool: 'kubectl', match: ' get backups.postgresql.cnpg.io/\\S+ -n data -o json', responses: p.backupPolls ?? [backupIn('running'), backupIn('completed')] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },
     { tool: 'kubectl', match: 'get kustomizations.kustomize.toolkit.fluxcd.io apps', responses: [{ stdout: 'kustomization.kustomize.toolkit.fluxcd.io/apps\n' }] },
     { tool: 'kubectl', match: '^--context \\S+ wait clusters', responses: [p.databaseWait ?? { stdout: 'cluster.postgresql.cnpg.io/orders condition met\n' }] },

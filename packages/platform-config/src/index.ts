@@ -8,6 +8,7 @@ export * from './database-archives';
 export * from './deploy-ref';
 export * from './failover';
 export * from './failover-access';
+export * from './failover-state';
 export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';

@@ -1,56 +1,178 @@
 import { S3_REPLICATION_BOUND_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
 import { gitArchiveFolder, type Workload } from '../database';
+import { liveCluster, psql, type LiveCluster } from '../private/cnpg';
+import { listObjects, splitS3Path, type S3Object } from '../private/s3';
+import { after, parseWalKey, segmentOfLsn, walKey, type WalFile } from '../private/wal';
+import { toSecond } from '../promotion-marker';
 import { StepError, type Step, type StepContext } from '../step';
-
-interface S3Object {
-  readonly Key: string;
-  readonly LastModified: string;
-}
+import { isReplicaCluster } from './promote-replica';
 
 /** Seconds after which the replica's newest WAL means writes are missing: archive timeout + replication bound. */
 export const ARCHIVE_STALE_AFTER_SECONDS = WAL_ARCHIVE_TIMEOUT_SECONDS + S3_REPLICATION_BOUND_SECONDS;
 
-/** `2026-01-01T12:00:00Z`: what the refusal prints and --accept-data-loss-after must repeat. */
-const toSecond = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
+interface Wal {
+  readonly object: S3Object;
+  readonly file: WalFile;
+}
+
+const segments = (objects: readonly S3Object[]): Wal[] =>
+  objects.flatMap((object) => {
+    const file = parseWalKey(object.Key);
+    return file?.kind === 'segment' ? [{ object, file }] : [];
+  });
+
+const newestOf = (wals: readonly Wal[]): Wal | undefined => wals.reduce<Wal | undefined>((a, b) => (!a || after(b.file, a.file) ? b : a), undefined);
+
+/** The archive a replica cluster replays: its `spec.replica.source` external cluster's object store. */
+function replicaArchive(live: LiveCluster): { bucket: string; folder: string; serverName: string } | undefined {
+  const source = live.spec?.replica?.source;
+  const store = live.spec?.externalClusters?.find((e) => e.name === source)?.barmanObjectStore;
+  if (!source || !store) return undefined;
+  // CloudNativePG: an external cluster's serverName defaults to its name.
+  const serverName = store.serverName ?? source;
+  const { bucket, prefix } = splitS3Path(store.destinationPath);
+  return { bucket, folder: `${prefix}${serverName}/`, serverName };
+}
 
 /**
- * Before anything changes, the archive the promotion will restore (Git's server name, in the
- * primary's replica bucket) must be current: its newest WAL object at most archive_timeout plus
- * the replication bound old. A primary archives at least every archive_timeout, so an older
- * newest segment means the folder stopped growing (a server name left behind by a fail-back, or
- * replication broken) and CloudNativePG would replay to its end, report Ready and silently drop
- * everything after. --accept-data-loss-after <that time> promotes anyway, stating the loss.
+ * Before anything changes, the data the standby will serve must be current. dr's database is
+ * a CloudNativePG replica cluster replaying the primary's replicated archive, so the gate reads
+ * where the replica is (its designated primary's `pg_last_wal_replay_lsn()`, as a segment
+ * name) and lists only what the archive holds after it (ListObjectsV2 StartAfter), in the
+ * folder the live cluster follows (its external cluster's serverName, checked against Git):
+ *
+ * - nothing archived after the replayed segment: the replica has everything the archive has,
+ *   fresh however old that segment is (an idle primary switches no segment);
+ * - segments after it: the newest of them is at most archive_timeout + replication bound old
+ *   (the replica replays them before it promotes), else the archive stopped growing;
+ * - another server folder beside it holding WAL written after the replayed segment: the
+ *   primary archives there now (a fail-back's new server name Git does not carry yet).
+ *
+ * A standby running an ordinary cluster (restore path) has no replay point: its newest
+ * segment, found in the last `wals/<timeline+log>/` directory, must be fresh.
+ * --accept-data-loss-after <the printed time> promotes anyway, stating the loss.
  */
 export class ArchiveFreshness implements Step {
   readonly name = 'archive-freshness';
-  readonly verifies = `the newest WAL object under Git's archive server name in the replica bucket is at most ${ARCHIVE_STALE_AFTER_SECONDS} s old (archive timeout + replication bound), or the operator accepted the loss after it`;
+  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the newest archived segment is at most ${ARCHIVE_STALE_AFTER_SECONDS} s old (archive timeout + replication bound); no newer folder beside it; or the operator accepted the loss after the printed time`;
 
-  constructor(private readonly workload: Workload) {}
+  constructor(
+    private readonly workload: Workload,
+    private readonly standbyDatabase: Workload,
+  ) {}
 
   async run(ctx: StepContext): Promise<void> {
     const bucket = ctx.namesOf(ctx.primary).appBackupReplicaBucket;
     if (!bucket) throw new StepError(`${ctx.primary.name} has no backups.replicaRegion, so there is no replica to restore from`);
-    const folder = gitArchiveFolder(this.workload, bucket);
-    const prefix = `${folder.prefix}wals/`;
-    const listed = await ctx.cli.readJson<{ Contents?: S3Object[] } | null>('aws', ['s3api', 'list-objects-v2', '--region', ctx.standby.region, '--bucket', bucket, '--prefix', prefix, '--output', 'json']);
-    const objects = listed?.Contents ?? [];
-    if (objects.length === 0) {
-      throw new StepError(`s3://${bucket}/${prefix} holds no WAL: Git's server name for ${this.workload.namespace}/${this.workload.database} does not match what ${ctx.primary.name} archives under (or replication never ran); nothing to restore`);
+    const git = gitArchiveFolder(this.workload, bucket);
+    if (!isReplicaCluster(this.standbyDatabase)) return this.newestSegment(ctx, git.bucket, git.prefix);
+    const live = await liveCluster(ctx, ctx.standby, this.standbyDatabase).catch((error: Error) => {
+      throw new StepError(`${ctx.standby.name} has no replica cluster ${this.standbyDatabase.namespace}/${this.standbyDatabase.database}: ${error.message}`);
+    });
+    const archive = replicaArchive(live);
+    if (!archive) throw new StepError(`${ctx.standby.name}'s ${this.standbyDatabase.namespace}/${this.standbyDatabase.database} names no object store for spec.replica.source ${JSON.stringify(live.spec?.replica?.source)}`);
+    if (archive.bucket !== git.bucket || archive.folder !== git.prefix) {
+      ctx.note(`warning: the live replica follows s3://${archive.bucket}/${archive.folder}, Git names s3://${git.bucket}/${git.prefix}; judging what the replica really replays`);
     }
-    const newest = objects.reduce((a, b) => (Date.parse(b.LastModified) > Date.parse(a.LastModified) ? b : a));
-    const at = new Date(Date.parse(newest.LastModified));
+    const pod = live.status?.currentPrimary;
+    if (!pod) throw new StepError(`${ctx.standby.name}'s ${this.standbyDatabase.namespace}/${this.standbyDatabase.database} has no status.currentPrimary: the replica is not running`);
+    const [recovering, lsn, timeline, segmentBytes] = await psql(
+      ctx,
+      ctx.standby,
+      this.standbyDatabase.namespace,
+      pod,
+      "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), timeline_id, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_control_checkpoint()",
+    );
+    if (recovering === 'f') return ctx.note(`${pod} is not in recovery: ${ctx.standby.name}'s database is already promoted (a re-run); nothing to judge`);
+    if (!lsn) throw new StepError(`${pod} has replayed no WAL yet (pg_last_wal_replay_lsn() is null): the replica is still bootstrapping`);
+    const replayed = segmentOfLsn(lsn, Number(timeline), Number(segmentBytes));
+    await this.fromReplayPoint(ctx, archive, pod, lsn, replayed);
+  }
+
+  private async fromReplayPoint(ctx: StepContext, archive: { bucket: string; folder: string; serverName: string }, pod: string, lsn: string, replayed: string): Promise<void> {
+    const region = ctx.standby.region;
+    const startAfter = walKey(archive.folder, replayed);
+    const listed = await listObjects(ctx, { region, bucket: archive.bucket, prefix: `${archive.folder}wals/`, startAfter });
+    const mine = parseWalKey(replayed)!;
+    const wals = segments(listed.contents);
+    // StartAfter the bare name keeps the replayed segment's own (compressed) object: it says when it was written.
+    const current = wals.find((w) => w.file.name === replayed);
+    const pending = wals.filter((w) => after(w.file, mine));
+    const where = `${pod} replayed up to ${lsn} (segment ${replayed})`;
+    if (pending.length === 0 && !current) {
+      throw new StepError(
+        `s3://${archive.bucket}/${archive.folder}wals/ holds neither the segment ${pod} replayed last (${replayed}) nor any after it: the folder the tool reads is not the one the replica bootstrapped from; nothing to judge freshness by`,
+      );
+    }
+    if (pending.length === 0) {
+      const written = current ? ` written ${toSecond(new Date(current.object.LastModified))}` : '';
+      const siblings = await this.newerFolders(ctx, archive, replayed, current);
+      if (siblings.length === 0) {
+        return ctx.note(
+          `${where}${written}, the newest segment in s3://${archive.bucket}/${archive.folder}wals/: the replica has everything archived (an idle primary archives nothing new). Expected loss: what ${ctx.primary.name} wrote after that segment and did not archive or replicate, ≤ ${ARCHIVE_STALE_AFTER_SECONDS} s`,
+        );
+      }
+      const at = current ? new Date(current.object.LastModified) : new Date(0);
+      return this.staleOrAccepted(
+        ctx,
+        at,
+        `${where}, the newest segment under server ${archive.serverName}, but ${siblings.map((s) => `s3://${archive.bucket}/${s.object.Key} (written ${toSecond(new Date(s.object.LastModified))})`).join(', ')} is newer: ${ctx.primary.name} archives under another server name now, which the replica does not follow`,
+      );
+    }
+    const newest = newestOf(pending)!;
+    const at = new Date(newest.object.LastModified);
     const age = Math.round((ctx.clock().getTime() - at.getTime()) / 1000);
-    const where = `newest WAL s3://${bucket}/${newest.Key} written ${toSecond(at)} (${age} s ago)`;
+    const lag = `${where}; ${pending.length} newer segment(s) archived, the newest s3://${archive.bucket}/${newest.object.Key} written ${toSecond(at)} (${age} s ago)`;
+    if (age <= ARCHIVE_STALE_AFTER_SECONDS) return ctx.note(`${lag}: within ${ARCHIVE_STALE_AFTER_SECONDS} s, the replica replays them before it promotes; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
+    return this.staleOrAccepted(ctx, at, `${lag}, older than ${ARCHIVE_STALE_AFTER_SECONDS} s (archive timeout ${WAL_ARCHIVE_TIMEOUT_SECONDS} s + replication bound ${S3_REPLICATION_BOUND_SECONDS} s) while the replica has not caught up: the archive stopped growing`);
+  }
+
+  /**
+   * Other server folders beside the followed one, holding segments at or beyond the replayed
+   * position written after it: one StartAfter-bounded listing per folder (a handful: one per
+   * fail-back).
+   */
+  private async newerFolders(ctx: StepContext, archive: { bucket: string; folder: string }, replayed: string, current: Wal | undefined): Promise<Wal[]> {
+    const parent = archive.folder.replace(/[^/]+\/$/, '');
+    const region = ctx.standby.region;
+    const { prefixes } = await listObjects(ctx, { region, bucket: archive.bucket, prefix: parent, delimiter: '/' });
+    const since = current ? Date.parse(current.object.LastModified) : 0;
+    const found: Wal[] = [];
+    for (const folder of prefixes.filter((p) => p !== archive.folder)) {
+      const listed = await listObjects(ctx, { region, bucket: archive.bucket, prefix: `${folder}wals/`, startAfter: walKey(folder, replayed) });
+      const newest = newestOf(segments(listed.contents).filter((w) => Date.parse(w.object.LastModified) > since));
+      if (newest) found.push(newest);
+    }
+    return found;
+  }
+
+  /** Restore path: the newest segment is in the lexically last `wals/<timeline><log>/` directory. */
+  private async newestSegment(ctx: StepContext, bucket: string, folder: string): Promise<void> {
+    const region = ctx.standby.region;
+    const dirs = (await listObjects(ctx, { region, bucket, prefix: `${folder}wals/`, delimiter: '/' })).prefixes.filter((p) => /\/[0-9A-F]{16}\/$/.test(p)).sort();
+    const last = dirs[dirs.length - 1];
+    const newest = last ? newestOf(segments((await listObjects(ctx, { region, bucket, prefix: last })).contents)) : undefined;
+    if (!newest) {
+      throw new StepError(
+        `s3://${bucket}/${folder}wals/ holds no WAL: Git's server name for ${this.workload.namespace}/${this.workload.database} does not match what ${ctx.primary.name} archives under (or replication never ran); nothing to restore`,
+      );
+    }
+    const at = new Date(newest.object.LastModified);
+    const age = Math.round((ctx.clock().getTime() - at.getTime()) / 1000);
+    const where = `newest WAL s3://${bucket}/${newest.object.Key} written ${toSecond(at)} (${age} s ago)`;
     if (age <= ARCHIVE_STALE_AFTER_SECONDS) return ctx.note(`${where}: within ${ARCHIVE_STALE_AFTER_SECONDS} s; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
+    return this.staleOrAccepted(
+      ctx,
+      at,
+      `${where} is older than ${ARCHIVE_STALE_AFTER_SECONDS} s (archive timeout ${WAL_ARCHIVE_TIMEOUT_SECONDS} s + replication bound ${S3_REPLICATION_BOUND_SECONDS} s): ${ctx.primary.name} archives at least every ${WAL_ARCHIVE_TIMEOUT_SECONDS} s while it writes, so this folder stopped growing and a restore would drop every write after ${toSecond(at)}`,
+    );
+  }
+
+  private staleOrAccepted(ctx: StepContext, at: Date, why: string): void {
     const accepted = ctx.options.acceptDataLossAfter;
     if (accepted === toSecond(at)) {
-      return ctx.note(`warning: ${where} is older than ${ARCHIVE_STALE_AFTER_SECONDS} s; promoting anyway (--accept-data-loss-after ${accepted}): every write to ${ctx.primary.name} after ${accepted} is lost`);
+      return ctx.note(`warning: ${why}; promoting anyway (--accept-data-loss-after ${accepted}): every write to ${ctx.primary.name} after ${accepted} is lost`);
     }
-    throw new StepError(
-      `${where} is older than ${ARCHIVE_STALE_AFTER_SECONDS} s (archive timeout ${WAL_ARCHIVE_TIMEOUT_SECONDS} s + replication bound ${S3_REPLICATION_BOUND_SECONDS} s): ` +
-        `${ctx.primary.name} archives at least every ${WAL_ARCHIVE_TIMEOUT_SECONDS} s, so this folder stopped growing and a restore would drop every write after ${toSecond(at)}. ` +
-        `Check Git's serverName and the bucket replication; to promote anyway, losing those writes, re-run with --accept-data-loss-after ${toSecond(at)}` +
-        (accepted ? ` (got ${accepted})` : ''),
-    );
+    throw new StepError(`${why}. Check Git's serverName and the bucket replication; to promote anyway, losing every write after ${toSecond(at)}, re-run with --accept-data-loss-after ${toSecond(at)}${accepted ? ` (got ${accepted})` : ''}`);
   }
 }

@@ -6,6 +6,7 @@ import { takeBackup } from '../private/backup';
 import { fluxSuspendArgs, resumeCommand } from '../private/flux';
 import { CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube } from '../private/kube';
 import type { Step, StepContext } from '../step';
+import { changed } from './serving-state';
 
 /**
  * Stops the apps on the standby so no write lands after the final backup. Users see errors
@@ -50,10 +51,12 @@ export class RecordArchiveServerName implements Step {
   async run(ctx: StepContext): Promise<void> {
     const serverName = `${this.workload.database}-${ctx.options.runId}`;
     const file = ctx.options.archivesFile;
-    const next = renderDatabaseArchives(readFileSync(file, 'utf8'), { ...DATABASE_ARCHIVE_SERVER_NAMES, [ctx.primary.name]: serverName });
-    if (ctx.cli.dryRun) return ctx.note(`dry run: would record ${ctx.primary.name} → ${serverName} in ${file}`);
+    // The standby's re-armed replica archives into a new, empty folder of its own bucket too (barman refuses a used one).
+    const next = renderDatabaseArchives(readFileSync(file, 'utf8'), { ...DATABASE_ARCHIVE_SERVER_NAMES, [ctx.primary.name]: serverName, [ctx.standby.name]: serverName });
+    if (ctx.cli.dryRun) return ctx.note(`dry run: would record ${ctx.primary.name} → ${serverName} and ${ctx.standby.name} → ${serverName} in ${file}`);
     writeFileSync(file, next);
-    ctx.note(`${file}: ${ctx.primary.name} archives under ${serverName}; commit it, synth, then resume Flux on ${ctx.primary.name}: ${resumeCommand(ctx.primary, ctx.options.fluxKustomization)}`);
+    changed(ctx, file);
+    ctx.note(`${file}: ${ctx.primary.name} and ${ctx.standby.name} archive under ${serverName}; Flux stays suspended on both until the deploy-refs step's commit is live`);
   }
 }
 

@@ -41,7 +41,7 @@ export class BackupReturnedPrimary implements Step {
 
   async run(ctx: StepContext): Promise<void> {
     if (!(await databaseExists(ctx, this.workload))) return ctx.note(`${ctx.primary.name} has no ${this.workload.namespace}/${this.workload.database}: nothing to back up`);
-    const name = await takeBackup(ctx, ctx.primary, this.workload, 'fenced');
+    const { name } = await takeBackup(ctx, ctx.primary, this.workload, 'fenced');
     ctx.note(`backup ${name} holds everything ${ctx.primary.name}'s database had when fenced, in its own bucket ${ctx.namesOf(ctx.primary).appBackupBucket}`);
   }
 }

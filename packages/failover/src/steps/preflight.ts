@@ -1,5 +1,5 @@
 import { CommandError } from '../commands';
-import { standbyServes } from '../promotion-marker';
+import { parseServesMarker, readPromotedMarker, standbyServes } from '../promotion-marker';
 import type { Workload } from '../database';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import { HIBERNATION_ANNOTATION } from './fence-returned-primary';
@@ -97,13 +97,29 @@ export class FencePreflight implements Step {
   }
 }
 
-/** Return only to a primary whose API is back; both clusters must answer. */
+/**
+ * Return only from a promotion the standby's marker records with the time users were moved
+ * (the fenced backup must be newer), to a primary whose API is back; both clusters must answer.
+ */
 export class FailbackPreflight implements Step {
   readonly name = 'preflight';
-  readonly verifies = 'AWS credentials work; both APIs are ready; Route 53 records found';
+  readonly verifies = "AWS credentials work; the standby's marker records when it started serving; both APIs are ready; Route 53 records found";
 
   async run(ctx: StepContext): Promise<void> {
     await identity(ctx, ctx.primary.region);
+    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+    const value = await readPromotedMarker(ctx);
+    if (value === undefined) {
+      throw new StepError(`${marker} does not exist in ${ctx.standby.region}: ${ctx.standby.name} is not promoted, so there is nothing to fail back from; refusing (fail-back replaces ${ctx.primary.name}'s database)`);
+    }
+    const promotion = parseServesMarker(value);
+    if (!promotion?.since) {
+      throw new StepError(
+        `${marker} = ${JSON.stringify(value)}: it records no time ${ctx.standby.name} started serving (expected "run <id>: ${ctx.standby.name} serves for ${ctx.primary.name} since <UTC time>"); refusing to fail back, since no fenced backup can be shown to be newer than the promotion`,
+      );
+    }
+    ctx.facts.promotion = { runId: promotion.runId, since: promotion.since };
+    ctx.note(`${marker} = ${value}`);
     await apiReady(ctx, 'primary');
     await apiReady(ctx, 'standby');
     const found = await records(ctx);

@@ -1,12 +1,9 @@
 import { FAILOVER_FIELD_MANAGER } from '@platform/platform-config';
 import type { Workload } from '../database';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
+import { liveCluster, waitSettled } from '../private/cnpg';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
-
-interface LiveCluster {
-  spec?: { replica?: { enabled?: boolean }; backup?: { barmanObjectStore?: { serverName?: string } } };
-}
 
 /**
  * The standby's database is a CloudNativePG replica cluster (k8s-addons renders it so from
@@ -19,14 +16,15 @@ interface LiveCluster {
  */
 export class PromoteReplica implements Step {
   readonly name = 'promote-database';
-  readonly verifies = "the standby's replica cluster has spec.replica.enabled false (field manager platform-failover) and reports condition Ready";
+  readonly verifies =
+    "the standby's replica cluster has spec.replica.enabled false (field manager platform-failover); CNPG reports status.currentPrimary and phase healthy, and that instance answers pg_is_in_recovery() = f";
 
   constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
     const { namespace, database } = this.workload;
     const target = ctx.standby;
-    const live = await ctx.cli.readJson<LiveCluster>('kubectl', kube(target, 'get', CNPG_CLUSTERS, database, '-n', namespace, '-o', 'json')).catch((error: Error) => {
+    const live = await liveCluster(ctx, target, this.workload).catch((error: Error) => {
       throw new StepError(`${target.name} has no replica cluster ${namespace}/${database} to promote: ${error.message}`);
     });
     if (await setFluxSuspended(ctx, target, true)) ctx.note(`Flux ${ctx.options.fluxKustomization} on ${target.name} suspended until fail-back (${resumeCommand(target, ctx.options.fluxKustomization)})`);
@@ -39,9 +37,8 @@ export class PromoteReplica implements Step {
       ctx.note(`${namespace}/${database} on ${target.name} promoted; new backups go to server ${serverName} in ${ctx.namesOf(target).appBackupBucket}`);
     }
     if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the promotion');
-    await ctx.cli.read('kubectl', kube(target, 'wait', `${CNPG_CLUSTERS}/${database}`, '-n', namespace, '--for=condition=Ready', `--timeout=${ctx.options.timeouts.databaseSeconds}s`)).catch((error: Error) => {
-      throw new StepError(`${namespace}/${database} on ${target.name} did not become Ready after promotion: ${error.message}`);
-    });
+    const primary = await waitSettled(ctx, target, this.workload, false);
+    ctx.note(`${namespace}/${database} on ${target.name}: ${primary} is primary and accepts writes`);
   }
 }
 

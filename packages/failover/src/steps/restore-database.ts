@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BACKUP_PURPOSE_LABEL, renderRecoveryCluster, type RecoverySource, type Workload } from '../database';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
+import { toSecond } from '../promotion-marker';
 import { CNPG_BACKUPS, CNPG_CLUSTERS, kube, type Side } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
 
@@ -73,17 +74,35 @@ export class RestoreDatabase implements Step {
     });
   }
 
-  /** Fail-back deletes a returned primary's database only after `failover fence` backed it up. */
+  /**
+   * Fail-back deletes a returned primary's database only after `failover fence` backed it up:
+   * a completed `fenced` Backup of this very cluster (spec.cluster.name, in its namespace) that
+   * finished after the standby started serving. An older one (an earlier incident's) misses the
+   * writes made to the primary since then.
+   */
   private async assertFencedBackup(ctx: StepContext): Promise<void> {
     const { workload } = this.props;
     const target = ctx[this.props.side];
+    const promotion = ctx.facts.promotion;
+    if (!promotion) throw new StepError('the promotion time is not known; the preflight step must run first');
+    const since = promotion.since.getTime();
     const backups = await ctx.cli.readJson<BackupList>('kubectl', kube(target, 'get', CNPG_BACKUPS, '-n', workload.namespace, '-l', `${BACKUP_PURPOSE_LABEL}=fenced`, '-o', 'json'));
-    const done = backups.items.filter((b) => b.spec?.cluster?.name === workload.database && b.status?.phase === 'completed');
+    const why = (b: BackupList['items'][number]): string | undefined => {
+      if (b.spec?.cluster?.name !== workload.database) return `of cluster ${b.spec?.cluster?.name ?? '(none)'}`;
+      if (b.status?.phase !== 'completed') return `phase ${b.status?.phase ?? '(none)'}`;
+      const stopped = Date.parse(b.status.stoppedAt ?? '');
+      if (!Number.isFinite(stopped)) return 'no status.stoppedAt';
+      if (stopped <= since) return `completed ${b.status.stoppedAt}, before the promotion`;
+      return undefined;
+    };
+    const done = backups.items.filter((b) => why(b) === undefined);
     if (done.length === 0) {
+      const seen = backups.items.map((b) => `${b.metadata.name} (${why(b)})`).join(', ') || 'none';
       throw new StepError(
-        `${target.name}'s ${workload.namespace}/${workload.database} has no completed fenced backup; it may hold writes made after the promotion. Run: npm run failover -- fence --primary ${ctx.primary.name}`,
+        `${target.name}'s ${workload.namespace}/${workload.database} has no fenced backup completed after ${ctx.standby.name} started serving at ${toSecond(promotion.since)} (run ${promotion.runId}); found: ${seen}. ` +
+          `It may hold writes made after the promotion. Run: npm run failover -- fence --primary ${ctx.primary.name}`,
       );
     }
-    ctx.note(`fenced backup(s) of ${target.name}'s database: ${done.map((b) => `${b.metadata.name} (${b.status?.stoppedAt ?? 'completed'})`).join(', ')}`);
+    ctx.note(`fenced backup(s) of ${target.name}'s database newer than the promotion: ${done.map((b) => `${b.metadata.name} (${b.status?.stoppedAt})`).join(', ')}`);
   }
 }
