@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorEnv, PROVIDER_MIRROR } from '../src/emulator-env';
 import { MotoServer } from '../src/moto';
 import { emulatorOverride, type StackJson } from '../src/stack-copy';
 
@@ -12,7 +13,6 @@ import { emulatorOverride, type StackJson } from '../src/stack-copy';
 // the primary's region) is moved to the bucket and region platform-config now names.
 
 const repoRoot = resolve(__dirname, '../../..');
-const MIRROR = '/opt/tf-plugins';
 const platform = defaultPlatform();
 /** Where the shipped platform kept its state before issue 19 item 6. */
 const OLD = { bucket: 'hakube-terraform-state', region: 'ap-northeast-2' };
@@ -49,30 +49,13 @@ describe('pipeline migrate-state moves every stack to settings.state (moto S3, r
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(MIRROR, 'registry.terraform.io/hashicorp/aws'))) throw new Error(`no AWS provider in ${MIRROR}: run tools/install-provider-mirror.sh`);
+    if (!existsSync(join(PROVIDER_MIRROR, 'registry.terraform.io/hashicorp/aws'))) throw new Error(`no AWS provider in ${PROVIDER_MIRROR}: run tools/install-provider-mirror.sh`);
     const stacksDir = join(repoRoot, 'apps/infra/cdktf.out/stacks');
     if (!existsSync(stacksDir)) throw new Error(`${stacksDir} is missing: the test target depends on infra:synth (npx nx run infra:synth)`);
     const binDir = execFileSync(join(repoRoot, 'tools/e2e/venv.sh'), ['aws'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
     mkdirSync(join(work, 'logs'), { recursive: true });
     moto = await MotoServer.start(binDir, join(work, 'logs'));
-    const cliConfig = join(work, 'mirror.tfrc');
-    writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(MIRROR)}\n  }\n}\n`);
-    env = {
-      ...process.env,
-      PATH: `${binDir}:${process.env.PATH}`,
-      TF_CLI_CONFIG_FILE: cliConfig,
-      TF_IN_AUTOMATION: '1',
-      CHECKPOINT_DISABLE: '1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_SESSION_TOKEN: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_CONFIG_FILE: join(work, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work, 'aws-credentials'),
-      GITHUB_STEP_SUMMARY: summaryFile,
-    };
-    delete env.AWS_PROFILE;
+    env = { ...emulatorEnv({ binDir, workRoot: work, endpoint: moto.endpoint }), GITHUB_STEP_SUMMARY: summaryFile };
 
     // Both buckets as docs/runbooks/state-bootstrap.md makes them.
     for (const { bucket, region } of [OLD, NEW]) {
