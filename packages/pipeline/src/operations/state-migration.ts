@@ -70,9 +70,9 @@ function workingCopy(stackDir: string, scratchDir: string, name: string): string
 
 /**
  * The identity of `terraform state pull` output, or undefined when the backend holds no state.
- * Empty as Terraform judges it (no resource, no output): the S3 backend writes an empty
- * snapshot the first time a workspace is opened (`init` does), and `-migrate-state` copies
- * over an empty destination without asking.
+ * Empty as Terraform judges it (no resource, no output): `state pull` of an S3 key with no
+ * object prints an empty snapshot (serial 0, lineage ""), and `-migrate-state` copies over an
+ * empty destination without asking.
  */
 export function stateIdentity(pulled: string): StateIdentity | undefined {
   if (pulled.trim() === '') return undefined;
