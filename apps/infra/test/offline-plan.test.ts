@@ -105,6 +105,24 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
     expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
   });
 
+  // Issue 19 item 6: while the primary's region is down, the standby's stacks (and the CI
+  // identity every workflow needs) must still init, plan and apply. Terraform's own view of
+  // the plan gives every provider configuration's region; the backend is the committed block.
+  it("needs no provider or state backend in the primary's region for any stack the standby needs while it is down", async () => {
+    const pair = platform.clusters.map((c) => platform.failoverRoleOf(c)).find((role) => role !== undefined);
+    expect(pair, 'the shipped platform has a failover pair').toBeDefined();
+    const { primary, standby } = pair!;
+    for (const stack of [platform.namesOf(standby).stack, platform.names.ciIdentityStack]) {
+      const result = results.get(stack) ?? (await planStack(outdir, stack));
+      const regions = { ...Object.fromEntries(Object.entries(result.providerRegions).map(([key, region]) => [`provider ${key}`, region])), 'backend s3': result.backend?.s3?.region };
+      for (const [what, region] of Object.entries(regions)) {
+        expect(region, `${stack}: ${what} has no constant region`).toBeDefined();
+        expect(region, `${stack}: ${what} is in ${primary.name}'s region`).not.toBe(primary.region);
+      }
+      expect(result.backend?.s3, `${stack}: state in platform-config's bucket and region, S3-native lock`).toMatchObject({ bucket: platform.names.stateBucket, region: platform.settings.state.region, use_lockfile: true });
+    }
+  });
+
   it('plans 5 control-plane nodes over 4 AZs and no public API record as the definition change implies', async () => {
     const input = structuredClone(platformInput) as { settings: PlatformInput['settings']; clusters: ClusterDefinitionInput[] };
     const production = input.clusters.find((c) => c.name === 'production') as ClusterDefinitionInput;

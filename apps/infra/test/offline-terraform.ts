@@ -24,7 +24,20 @@ export interface PlanResult {
   readonly creates: Record<string, number>;
   readonly totalCreates: number;
   readonly otherActions: number;
+  /**
+   * Region of each provider configuration as Terraform resolved it from the plan
+   * (`configuration.provider_config`, keyed `aws`, `aws.<alias>`); undefined when it is not
+   * a constant (then the stack's regions cannot be told offline).
+   */
+  readonly providerRegions: Readonly<Record<string, string | undefined>>;
+  /** The stack's committed backend block, which `load` takes out so the plan keeps state locally. */
+  readonly backend: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
   readonly seconds: { validate: number; plan: number };
+}
+
+interface ShownPlan {
+  readonly resource_changes?: { type: string; change: { actions: string[] } }[];
+  readonly configuration?: { readonly provider_config?: Record<string, { readonly expressions?: { readonly region?: { readonly constant_value?: unknown } } }> };
 }
 
 /**
@@ -35,6 +48,7 @@ export interface PlanResult {
 export class OfflineTerraform {
   readonly dir = mkdtempSync(join(tmpdir(), 'infra-offline-plan-'));
   private readonly env: NodeJS.ProcessEnv;
+  private backend: PlanResult['backend'];
   initSeconds = 0;
 
   constructor() {
@@ -66,6 +80,7 @@ export class OfflineTerraform {
   /** Copies a synthesized stack in: backend removed (state stays local), offline flags as an override file. */
   async load(stackJsonPath: string): Promise<void> {
     const stack = JSON.parse(readFileSync(stackJsonPath, 'utf8'));
+    this.backend = stack.terraform?.backend;
     delete stack.terraform?.backend;
     writeFileSync(join(this.dir, 'cdk.tf.json'), JSON.stringify(stack));
     const providers = (stack.provider?.aws ?? []) as { alias?: string }[];
@@ -78,14 +93,20 @@ export class OfflineTerraform {
   async validateAndPlan(): Promise<PlanResult> {
     const validate = (await this.run(['validate'])).seconds;
     const plan = (await this.run(['plan', '-refresh=false', '-input=false', '-lock=false', '-out=offline.tfplan'])).seconds;
-    const shown = JSON.parse((await this.run(['show', '-json', 'offline.tfplan'])).stdout) as { resource_changes?: { type: string; change: { actions: string[] } }[] };
+    const shown = JSON.parse((await this.run(['show', '-json', 'offline.tfplan'])).stdout) as ShownPlan;
     const creates: Record<string, number> = {};
     let otherActions = 0;
     for (const change of shown.resource_changes ?? []) {
       if (change.change.actions.join() === 'create') creates[change.type] = (creates[change.type] ?? 0) + 1;
       else otherActions++;
     }
-    return { creates, totalCreates: Object.values(creates).reduce((a, b) => a + b, 0), otherActions, seconds: { validate, plan } };
+    const providerRegions = Object.fromEntries(
+      Object.entries(shown.configuration?.provider_config ?? {}).map(([key, config]) => {
+        const region = config.expressions?.region?.constant_value;
+        return [key, typeof region === 'string' ? region : undefined];
+      }),
+    );
+    return { creates, totalCreates: Object.values(creates).reduce((a, b) => a + b, 0), otherActions, providerRegions, backend: this.backend, seconds: { validate, plan } };
   }
 
   dispose(): void {

@@ -65,12 +65,14 @@ describe('synthInfra', () => {
     expect(differing).toEqual(['stacks/production-cluster/cdk.tf.json']);
   });
 
-  it('writes the S3 backend but no test-only provider flags into committed stacks', async () => {
+  it('writes the S3 backend (platform-config bucket and region, own key, S3-native lock, no DynamoDB) but no test-only provider flags into committed stacks', async () => {
     const outdir = tempDir();
-    await synthInfra(outdir);
-    for (const stack of ['production-cluster', 'ci-identity']) {
+    const platform = defaultPlatform();
+    await synthInfra(outdir, platform);
+    const stacks = [...platform.clusters.map((c) => platform.namesOf(c).stack), platform.names.ciIdentityStack];
+    for (const stack of stacks) {
       const json = stackJson(outdir, stack);
-      expect(json.terraform.backend.s3.use_lockfile).toBe(true);
+      expect(json.terraform.backend).toEqual({ s3: { bucket: platform.names.stateBucket, key: platform.names.stateKey(stack), region: platform.settings.state.region, encrypt: true, use_lockfile: true } });
       expect(JSON.stringify(json.provider)).not.toContain('skip_');
     }
     expect(existsSync(join(outdir, 'manifest.json'))).toBe(true);

@@ -74,7 +74,7 @@ describe('CiIdentityStack', () => {
   });
 
   it('stores its state under its own key with native locking', () => {
-    expect(synth.json.terraform.backend.s3).toEqual({ bucket: 'hakube-terraform-state', key: 'ci-identity/terraform.tfstate', region: 'ap-northeast-2', encrypt: true, use_lockfile: true });
+    expect(synth.json.terraform.backend.s3).toEqual({ bucket: shipped.names.stateBucket, key: 'ci-identity/terraform.tfstate', region: shipped.settings.state.region, encrypt: true, use_lockfile: true });
     expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'fence_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
   });
 

@@ -11,7 +11,9 @@ describe('ClusterStack', () => {
   const production = synthCluster(shipped, 'production');
 
   it('keeps its state in S3 under its own key with native locking', () => {
-    expect(production.json.terraform.backend.s3).toEqual({ bucket: 'hakube-terraform-state', key: 'production-cluster/terraform.tfstate', region: 'ap-northeast-2', encrypt: true, use_lockfile: true });
+    // The state region is platform-config's, not the cluster's (ap-northeast-2): outside the failover pair.
+    expect(production.json.terraform.backend.s3).toEqual({ bucket: shipped.names.stateBucket, key: 'production-cluster/terraform.tfstate', region: shipped.settings.state.region, encrypt: true, use_lockfile: true });
+    expect(shipped.settings.state.region).not.toBe(shipped.cluster('production').region);
   });
 
   it('carries no test-only provider flags and no data sources', () => {

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPlatform } from '@platform/platform-config';
 import { orderedStacks, pipelinePaths } from '@platform/pipeline';
+import { emulatorEnv, PROVIDER_MIRROR } from './emulator-env';
 import { BOOT_WORKAROUNDS, EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
@@ -21,7 +22,6 @@ import { awsCli } from './aws-cli';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const outDir = join(repoRoot, 'dist', 'e2e-aws');
-const MIRROR = '/opt/tf-plugins';
 const OVERRIDE_FILE = 'zz_e2e_aws_override.tf.json';
 
 interface StackRow {
@@ -61,8 +61,8 @@ async function main(): Promise<number> {
     console.error(`e2e-aws: no synthesized stacks in ${stacksDir}; run npx nx run infra:synth (nx run e2e-aws:e2e does it first)`);
     return 2;
   }
-  if (!existsSync(join(MIRROR, 'registry.terraform.io/hashicorp/aws'))) {
-    console.error(`e2e-aws: no AWS provider in the mirror ${MIRROR}; run tools/install-provider-mirror.sh`);
+  if (!existsSync(join(PROVIDER_MIRROR, 'registry.terraform.io/hashicorp/aws'))) {
+    console.error(`e2e-aws: no AWS provider in the mirror ${PROVIDER_MIRROR}; run tools/install-provider-mirror.sh`);
     return 2;
   }
   rmSync(outDir, { recursive: true, force: true });
@@ -100,26 +100,7 @@ async function main(): Promise<number> {
   }
   log(`moto ${moto.endpoint} (pid ${moto.pid}), log ${moto.logFile}`);
 
-  const cliConfig = join(workRoot, 'mirror.tfrc');
-  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(MIRROR)}\n  }\n}\n`);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PATH: `${binDir}:${process.env.PATH}`,
-    TF_CLI_CONFIG_FILE: cliConfig,
-    TF_IN_AUTOMATION: '1',
-    CHECKPOINT_DISABLE: '1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_SESSION_TOKEN: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    // Route 53 is global; the CLI still wants a region for its client.
-    AWS_DEFAULT_REGION: defaultPlatform().settings.state.region,
-    // Anything that reads the shared endpoint setting (the AWS CLI) goes to moto too.
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_CONFIG_FILE: join(workRoot, 'aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(workRoot, 'aws-credentials'),
-  };
-  delete env.AWS_PROFILE;
+  const env = emulatorEnv({ binDir, workRoot, endpoint: moto.endpoint });
   const terraform = new Terraform(env, logDir);
   const platform = defaultPlatform();
   const rows: StackRow[] = [];

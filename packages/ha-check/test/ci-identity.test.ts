@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, runHaCheck } from '../src';
 import { tempDir, writeFixture } from './helpers';
@@ -73,6 +74,6 @@ describe('CI identities', () => {
     const leaky = check(ciStack(role, { aws_iam_access_key: { backup: { user: 'backup' } } }));
     const [f] = ciFindings(leaky);
     expect(f).toMatchObject({ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' });
-    expect(f.message).toContain('read Terraform state in hakube-terraform-state (it holds ci-identity/aws_iam_access_key.backup (secret access key))');
+    expect(f.message).toContain(`read Terraform state in ${defaultPlatform().names.stateBucket} (it holds ci-identity/aws_iam_access_key.backup (secret access key))`);
   });
 });

@@ -19,6 +19,7 @@ export * from './operations/probes';
 export * from './apply/promoted-standby';
 export * from './apply/protected-resources';
 export * from './operations/role-variables';
+export * from './operations/state-migration';
 export * from './io/terraform';
 export * from './io/upsert';
 export * from './operations/workflow-subjects';

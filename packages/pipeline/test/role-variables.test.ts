@@ -20,6 +20,12 @@ describe('roleVariables', () => {
     });
   });
 
+  it("asks STS in no region of the failover pair: every workflow but the failover ones gets credentials while either region is down", () => {
+    const pair = platform.failoverRoleOf('dr');
+    expect(pair).toBeDefined();
+    expect([pair?.primary.region, pair?.standby.region]).not.toContain(roleVariables(platform, '123456789012').aws_region);
+  });
+
   it('rejects a missing or malformed account id, saying where it comes from', () => {
     const message = (value: string) =>
       `AWS_ACCOUNT_ID ${value}: expected the 12-digit id of the AWS account the ci-identity stack is applied in (repository secret AWS_ACCOUNT_ID; \`npm run pipeline:role-variables -- --from-state\` prints the command that sets it)`;

@@ -197,6 +197,10 @@ export const platformSettingsSchema = z.strictObject({
   state: z.strictObject({
     /** S3 bucket holding Terraform state; made once by docs/runbooks/state-bootstrap.md. */
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+    /**
+     * Region of that bucket and of its lock objects. Outside both regions of a failover pair
+     * (validated): losing either region must leave the other's stacks plannable and applicable.
+     */
     region: z.string(),
   }),
 });

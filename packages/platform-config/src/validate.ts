@@ -226,6 +226,9 @@ export function platformIssues(clusters: readonly ClusterDefinition[], settings:
       else if (cluster.backups.replicaRegion !== undefined && cluster.backups.replicaRegion !== standby.region) {
         issues.push({ path: `clusters[${i}].backups.replicaRegion`, value: cluster.backups.replicaRegion, expected: `expected the standby cluster's region (${standby.region}) so it can restore from the replica` });
       }
+      if (standby && (settings.state.region === cluster.region || settings.state.region === standby.region)) {
+        issues.push({ path: 'settings.state.region', value: settings.state.region, expected: `expected a region outside the failover pair ${cluster.name} (${cluster.region}) / ${standby.name} (${standby.region}): state there cannot be read or locked while that region is down, exactly when the other cluster must be planned and applied` });
+      }
     }
   });
   return issues;

@@ -11,6 +11,7 @@ import { deployRefs } from './commands/deploy-refs';
 import { drift } from './commands/drift';
 import { gameDayCommand } from './commands/game-day';
 import { markApplied } from './commands/mark-applied';
+import { migrateStateCommand } from './commands/migrate-state';
 import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
 import { reportApply } from './commands/report-apply';
@@ -39,6 +40,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   drift,
   'game-day': gameDayCommand(),
   'role-variables': roleVariablesCommand,
+  'migrate-state': migrateStateCommand(),
   comments,
 } as Record<string, Command<unknown>>;
 

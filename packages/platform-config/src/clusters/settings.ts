@@ -11,5 +11,8 @@ export const settings: PlatformSettingsInput = {
   github: { owner: 'hakube-platform', repository: 'ha-kube-platform', applyEnvironment: 'production', mainBranch: 'main' },
   // Placeholders (example: true): the zone you own and its id before the first apply.
   dns: { hostedZoneName: 'hakube.example.com', hostedZoneId: 'Z0HAKUBE', appRecord: 'app', ttlSeconds: 60 },
-  state: { bucket: 'hakube-terraform-state', region: 'ap-northeast-2' },
+  // A third region, outside the production/dr pair: Terraform and CI keep working while either
+  // region is down (docs/runbooks/state-bootstrap.md). Moved from ap-northeast-2 with
+  // `npm run pipeline:migrate-state` (the bucket name is global, so the new bucket has its own).
+  state: { bucket: 'hakube-terraform-state-ap-southeast-1', region: 'ap-southeast-1' },
 };
