@@ -19,6 +19,7 @@ export interface Exclusion {
 /** Which provider endpoint serves a resource type (longest prefix wins). */
 const SERVICE_BY_PREFIX: readonly [string, string][] = [
   ['aws_autoscaling_', 'autoscaling'],
+  ['aws_cloudwatch_event_', 'events'],
   ['aws_cloudwatch_metric_alarm', 'cloudwatch'],
   ['aws_fis_', 'fis'],
   ['aws_iam_', 'iam'],
@@ -26,6 +27,7 @@ const SERVICE_BY_PREFIX: readonly [string, string][] = [
   ['aws_lb', 'elbv2'],
   ['aws_route53_', 'route53'],
   ['aws_s3_', 's3'],
+  ['aws_sqs_', 'sqs'],
   ['aws_ssm_', 'ssm'],
   ['aws_eip', 'ec2'],
   ['aws_internet_gateway', 'ec2'],
