@@ -58,6 +58,14 @@ export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterD
     units['ci-kubeconfig.service'] = oneshot('Publish the region-failover kubeconfig to SSM', 'ci-kubeconfig.sh', 'ci-kubeconfig');
     // Kubelets wait for their serving certificate (kubectl logs/exec, metrics-server) until this runs.
     units['kubelet-serving-approver.service'] = oneshot('Approve kubelet serving certificates of cluster nodes', 'kubelet-serving-approver.sh', 'kubelet-serving-approver');
+    // Runs nothing at start (a oneshot may have no ExecStart); its ExecStop runs at shutdown before
+    // the kubelet and containerd stop (so etcd still runs; the kubelet is After= the network) and
+    // removes the node's etcd member only when the ASG terminates the instance, never on a reboot.
+    units['etcd-leave.service'] = unit({
+      Unit: { Description: 'Leave etcd when the ASG terminates this node', After: 'containerd.service kubelet.service' },
+      Service: { Type: 'oneshot', RemainAfterExit: 'yes', ExecStop: `/bin/bash ${LIB}/control-plane.sh leave`, SyslogIdentifier: 'etcd-leave' },
+      Install: { WantedBy: 'multi-user.target' },
+    });
     units['kubelet-serving-approver.timer'] = timer('kubelet serving certificate approval', KUBELET_SERVING_APPROVAL_SECONDS, 5);
   }
   return units;
