@@ -138,7 +138,7 @@ init_cluster() {
 # fewer would stay connected), and a refusal fails the step, which retries.
 remove_stale_members() {
   local live peers=() ip members id status name peer_url rest member_ip endpoints
-  live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing the control-plane instances (ASGs: $CONTROL_PLANE_ASGS) failed"
+  live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing control-plane instances failed"
   for ip in $live; do [[ $ip != "$NODE_IP" ]] && peers+=("https://$ip:2379"); done
   ((${#peers[@]} > 0)) || die "no live control-plane peer to join (ASGs: $CONTROL_PLANE_ASGS)"
   endpoints=$(IFS=,; echo "${peers[*]}")
@@ -148,21 +148,20 @@ remove_stale_members() {
     member_ip=${peer_url#https://}
     member_ip=${member_ip%:*}
     if [[ $member_ip == "$NODE_IP" || $live != *" $member_ip "* ]]; then
-      log "removing etcd member $id ($name, $member_ip, $status): no live instance has that address (gone or terminating)"
+      log "removing etcd member $id ($name, $member_ip, $status): no live instance has that address"
       etcdctl --endpoints="$endpoints" member remove "$id" >/dev/null || die "etcdctl member remove $id failed"
     fi
   done <<<"$members"
 }
 
-# etcd-leave.service's ExecStop runs at every shutdown, reboots included: only when the ASG is
+# node-bootstrap.service's ExecStop runs at every shutdown, reboots included: only when the ASG is
 # terminating this instance (IMDS target state Terminated) does it remove its own member, while
 # the local etcd still runs; a reboot, a stop or an unanswered IMDS keeps it.
 leave_etcd() {
   local id local=--endpoints=https://127.0.0.1:2379
-  [[ $(imds autoscaling/target-lifecycle-state) == Terminated ]] || { log "not terminating: etcd member kept"; return 0; }
+  [[ $(imds autoscaling/target-lifecycle-state) == Terminated ]] || { log "not terminating: member kept"; return 0; }
   id=$(etcdctl $local endpoint status -w simple | cut -d, -f2) || die "etcdctl endpoint status failed"
-  etcdctl $local member remove "${id# }" >/dev/null || die "etcdctl member remove$id failed"
-  log "removed own etcd member$id"
+  etcdctl $local member remove "${id# }" || die "etcdctl member remove$id failed"
 }
 
 join_cluster() {
@@ -202,7 +201,7 @@ main() {
     touch "$STATE_DIR/control-plane.done"
   fi
   step enable-timers
-  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer etcd-leave.service || die "enabling the control-plane timers failed"
+  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer || die "enabling the control-plane timers failed"
   # Every control-plane node, not only the initialiser: one that died after publishing the join
   # material left the CNI, cloud controller or Flux missing. Once per node; a failure retries.
   if [[ ! -f $STATE_DIR/core-addons.done ]]; then

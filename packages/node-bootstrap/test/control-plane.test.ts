@@ -64,7 +64,7 @@ const addonCalls = (addons: string) => [
   `kubectl apply -f ${addons}/flux-instance.yaml`,
   'systemctl start --no-block ci-kubeconfig.service',
 ];
-const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer etcd-leave.service';
+const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
 /** Everything but the IMDS reads. */
 const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
 

@@ -128,7 +128,7 @@ describe('a replacement joining while its predecessor is still leaving', () => {
     const w = world({ 'i-a': A, 'i-c': C, 'i-old': OLD_B, 'i-new': NEW_B }, [member('aa01', A.ip), member('bb01', OLD_B.ip), member('cc01', C.ip)]);
     const result = w.node([awsError('autoscaling describe-auto-scaling-instances *', code)]).run('control-plane.sh', [], w.env);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: listing the control-plane instances');
+    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: listing control-plane instances failed');
     expect(callsOf(result.calls, 'etcdctl', 'kubeadm').filter((c) => !c.startsWith('kubeadm join phase'))).toEqual([]);
     expect(w.members()).toEqual([A.ip, OLD_B.ip, C.ip].sort());
   });
@@ -142,8 +142,9 @@ describe('a replacement joining while its predecessor is still leaving', () => {
   });
 });
 
-describe('etcd-leave.service: the leaving node removes its own member at shutdown', () => {
-  const unit = (parse(renderUserData(input)) as CloudConfig).write_files.find((f) => f.path === '/etc/systemd/system/etcd-leave.service')?.content ?? '';
+describe('node-bootstrap.service ExecStop: the leaving node removes its own member at shutdown', () => {
+  const unitOf = (i: typeof input) => (parse(renderUserData(i)) as CloudConfig).write_files.find((f) => f.path === '/etc/systemd/system/node-bootstrap.service')?.content ?? '';
+  const unit = unitOf(input);
   /** What systemd runs at shutdown (ExecStop), on the fake node. */
   const shutdown = (w: ReturnType<typeof world>, targetLifecycleState: Rule) => {
     const stop = /^ExecStop=\/bin\/bash \/opt\/node-bootstrap\/(\S+) (.*)$/m.exec(unit);
@@ -154,11 +155,10 @@ describe('etcd-leave.service: the leaving node removes its own member at shutdow
   const imdsTarget = (state: string): Rule => ({ cmd: 'curl', args: '*meta-data/autoscaling/target-lifecycle-state', stdout: state });
   const self = () => world({ 'i-a': A, 'i-c': C, 'i-new': NEW_B }, [member('aa01', A.ip), member('bb01', NEW_B.ip), member('cc01', C.ip)]);
 
-  it('stops before the kubelet and containerd (so etcd still runs), starts with the timers, nothing at start', () => {
-    expect(unit).toMatch(/^After=containerd\.service kubelet\.service$/m);
+  it('stops before the kubelet and containerd (so etcd still runs) and stays active once done; workers have no ExecStop', () => {
+    expect(unit).toMatch(/^After=network-online\.target containerd\.service kubelet\.service$/m);
     expect(unit).toMatch(/^Type=oneshot\nRemainAfterExit=yes\n/m);
-    expect(unit).not.toMatch(/^ExecStart=/m);
-    expect(unit).toMatch(/^WantedBy=multi-user\.target$/m);
+    expect(unitOf(inputFor('production', 'worker'))).not.toMatch(/^ExecStop=/m);
   });
 
   it('a reboot (target state InService) keeps the member', () => {
@@ -166,7 +166,7 @@ describe('etcd-leave.service: the leaving node removes its own member at shutdow
     const result = shutdown(w, imdsTarget('InService'));
     expect(result.status, result.stderr).toBe(0);
     expect(callsOf(result.calls, 'etcdctl', 'aws', 'kubeadm', 'systemctl')).toEqual([]);
-    expect(result.stderr).toContain('not terminating: etcd member kept');
+    expect(result.stderr).toContain('not terminating: member kept');
     expect(w.members()).toEqual([A.ip, NEW_B.ip, C.ip].sort());
   });
 

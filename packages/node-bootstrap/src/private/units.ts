@@ -23,22 +23,34 @@ function oneshot(description: string, command: string, identifier: string): stri
   });
 }
 
+// No Persistent=: it only acts on OnCalendar= timers (systemd.timer(5)), so it was bytes for nothing.
 function timer(description: string, everySeconds: number, jitterSeconds: number): string {
   return unit({
     Unit: { Description: description },
-    Timer: { OnBootSec: '5min', OnUnitActiveSec: `${everySeconds}s`, RandomizedDelaySec: `${jitterSeconds}s`, Persistent: 'false' },
+    Timer: { OnBootSec: '5min', OnUnitActiveSec: `${everySeconds}s`, RandomizedDelaySec: `${jitterSeconds}s` },
     Install: { WantedBy: 'timers.target' },
   });
 }
 
+/*
+ * A control-plane node leaves etcd through the unit that made it a member: node-bootstrap.service
+ * stays active once done (RemainAfterExit), so systemd runs its ExecStop at every shutdown, reboots
+ * included; the script removes the member only when the ASG is terminating the instance. Stopped
+ * before the kubelet and containerd (their reverse start order), so the local etcd still runs; the
+ * kubelet is After= the network. One unit more would cost user-data bytes (16 KB).
+ */
+const LEAVE = `/bin/bash ${LIB}/control-plane.sh leave`;
+const LEAVE_AFTER = 'network-online.target containerd.service kubelet.service';
+
 export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterDefinition): Record<string, string> {
   const units: Record<string, string> = {
     'node-bootstrap.service': unit({
-      Unit: { Description: 'Kubernetes node bootstrap (kubeadm init or join)', Wants: 'network-online.target', After: 'network-online.target', StartLimitIntervalSec: 0 },
+      Unit: { Description: 'Kubernetes node bootstrap (kubeadm init or join)', Wants: 'network-online.target', After: role === 'control-plane' ? LEAVE_AFTER : 'network-online.target', StartLimitIntervalSec: 0 },
       Service: {
         Type: 'oneshot',
         RemainAfterExit: 'yes',
         ExecStart: `/bin/bash ${LIB}/bootstrap.sh`,
+        ...(role === 'control-plane' ? { ExecStop: LEAVE } : {}),
         Restart: 'on-failure',
         RestartSec: '30s',
         TimeoutStartSec: '90min',
@@ -58,14 +70,6 @@ export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterD
     units['ci-kubeconfig.service'] = oneshot('Publish the region-failover kubeconfig to SSM', 'ci-kubeconfig.sh', 'ci-kubeconfig');
     // Kubelets wait for their serving certificate (kubectl logs/exec, metrics-server) until this runs.
     units['kubelet-serving-approver.service'] = oneshot('Approve kubelet serving certificates of cluster nodes', 'kubelet-serving-approver.sh', 'kubelet-serving-approver');
-    // Runs nothing at start (a oneshot may have no ExecStart); its ExecStop runs at shutdown before
-    // the kubelet and containerd stop (so etcd still runs; the kubelet is After= the network) and
-    // removes the node's etcd member only when the ASG terminates the instance, never on a reboot.
-    units['etcd-leave.service'] = unit({
-      Unit: { Description: 'Leave etcd when the ASG terminates this node', After: 'containerd.service kubelet.service' },
-      Service: { Type: 'oneshot', RemainAfterExit: 'yes', ExecStop: `/bin/bash ${LIB}/control-plane.sh leave`, SyslogIdentifier: 'etcd-leave' },
-      Install: { WantedBy: 'multi-user.target' },
-    });
     units['kubelet-serving-approver.timer'] = timer('kubelet serving certificate approval', KUBELET_SERVING_APPROVAL_SECONDS, 5);
   }
   return units;

@@ -13,7 +13,7 @@ set -uo pipefail
 state=$AWS_STATE
 service=$1 operation=$2
 shift 2
-filters=() ids=() query= output=json
+filters=() ids=() query='' output=json
 while (($#)); do
   case $1 in
     --filters) shift; while (($#)) && [[ $1 != --* ]]; do filters+=("$1"); shift; done ;;
@@ -28,8 +28,8 @@ unsupported() { echo "fakes/asg.sh: --query $query of $service $operation is not
 joined() { local IFS=$'\t'; (($#)) && echo "$*"; }
 
 matches() { # matches <instance id>: every filter holds
-  local ip ec2 asg lifecycle filter name values
-  read -r ip ec2 asg lifecycle <"$state/instances/$1"
+  local ec2 asg filter name values
+  read -r _ ec2 asg _ <"$state/instances/$1"
   for filter in "${filters[@]}"; do
     name=${filter#Name=}
     name=${name%%,*}
@@ -52,7 +52,11 @@ case "$service $operation" in
     done
     case $query in
       'Reservations[].Instances[].[InstanceId,PrivateIpAddress]') for id in "${selected[@]}"; do printf '%s\t%s\n' "$id" "$(cut -d' ' -f1 "$state/instances/$id")"; done ;;
-      'Reservations[].Instances[].PrivateIpAddress') joined $(for id in "${selected[@]}"; do cut -d' ' -f1 "$state/instances/$id"; done) ;;
+      'Reservations[].Instances[].PrivateIpAddress')
+        ips=()
+        for id in "${selected[@]}"; do ips+=("$(cut -d' ' -f1 "$state/instances/$id")"); done
+        joined "${ips[@]}"
+        ;;
       *) unsupported ;;
     esac
     ;;
@@ -61,7 +65,7 @@ case "$service $operation" in
     terminating=()
     for id in "${ids[@]}"; do
       [[ -f $state/instances/$id ]] || continue
-      read -r ip ec2 asg lifecycle <"$state/instances/$id"
+      read -r _ _ asg lifecycle <"$state/instances/$id"
       [[ $asg != - ]] || continue
       [[ $lifecycle != Terminating* ]] || terminating+=("$id")
     done

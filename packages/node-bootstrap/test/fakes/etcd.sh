@@ -45,7 +45,7 @@ member_at() { # the running member serving an IP, if any
 fail() { echo "Error: $*" >&2; exit 1; }
 
 etcdctl_cmd() {
-  local endpoints= serving= ip
+  local endpoints='' serving='' ip
   while [[ $1 == --* ]]; do [[ $1 == --endpoints=* ]] && endpoints=${1#--endpoints=}; shift; done
   for ip in ${endpoints//,/ }; do
     ip=${ip#https://}
