@@ -133,9 +133,9 @@ init_cluster() {
 # Removes etcd members whose peer IP belongs to no live control-plane instance (gone, or being
 # terminated by its ASG), and this node's own leftover member from an earlier, unfinished join,
 # so a replacement never grows the membership: quorum stays floor(n/2)+1 of the nodes that stay.
-# Removing a still-running member is safe when the other voters are a majority of the new
-# membership; etcd checks that itself (--strict-reconfig-check, on by default: it refuses while
-# fewer would stay connected), and a refusal fails the step, which retries.
+# Removing a still-running member is safe while the running members without it are a quorum;
+# etcd checks that itself (--strict-reconfig-check, its default, which kubeadm keeps) and refuses
+# otherwise: the step fails and the unit retries.
 remove_stale_members() {
   local live peers=() ip members id status name peer_url rest member_ip endpoints
   live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing control-plane instances failed"
@@ -158,10 +158,10 @@ remove_stale_members() {
 # terminating this instance (IMDS target state Terminated) does it remove its own member, while
 # the local etcd still runs; a reboot, a stop or an unanswered IMDS keeps it.
 leave_etcd() {
-  local id local=--endpoints=https://127.0.0.1:2379
+  local id ep=--endpoints=https://127.0.0.1:2379
   [[ $(imds autoscaling/target-lifecycle-state) == Terminated ]] || { log "not terminating: member kept"; return 0; }
-  id=$(etcdctl $local endpoint status -w simple | cut -d, -f2) || die "etcdctl endpoint status failed"
-  etcdctl $local member remove "${id# }" || die "etcdctl member remove$id failed"
+  id=$(etcdctl $ep endpoint status -w simple | cut -d, -f2) || die "etcdctl endpoint status failed"
+  etcdctl $ep member remove "${id# }" || die "etcdctl member remove$id failed"
 }
 
 join_cluster() {
