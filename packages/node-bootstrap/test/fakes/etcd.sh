@@ -14,7 +14,8 @@
 #     change would break the active quorum). A removed member's etcd stops.
 #   - a control-plane `kubeadm join` adds the node's member (its advertiseAddress in the join
 #     configuration): refused unless every member runs (etcd's isConnectedFullySince) and the
-#     started members are a quorum of the grown membership; then it starts.
+#     started members are a quorum of the grown membership (or it grows one member to two);
+#     then it starts.
 # shellcheck disable=SC2317 # functions run through serialised
 set -uo pipefail
 state=$ETCD_STATE
@@ -92,7 +93,8 @@ kubeadm_join() {
   [[ -n $ip ]] || { echo "fakes/etcd.sh: no advertiseAddress in $config" >&2 && exit 2; }
   members=$(ids | wc -l)
   (($(count 3 1) == members)) || { echo "error execution phase control-plane-join/etcd: etcdserver: unhealthy cluster" >&2 && exit 1; }
-  (($(count 2 1) >= (members + 1) / 2 + 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
+  # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
+  (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
 }
 
