@@ -33,6 +33,15 @@ describe('node roles and policies', () => {
     expect(publish.Resource.endsWith(`:parameter${platform().namesOf('production').ssm.ciKubeconfig}`)).toBe(true);
   });
 
+  it('lets the bootstrap see the control-plane instances and their ASG lifecycle state in its own statement (etcd member cleanup)', () => {
+    expect(cp['join-material'].Statement.find((s: Attributes) => s.Sid === 'ControlPlaneMembership')).toEqual({
+      Sid: 'ControlPlaneMembership',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'],
+      Resource: '*',
+    });
+  });
+
   it('lets the cloud controller read load balancers but create or change none (they are Terraform\'s)', () => {
     const ccm = cp['cloud-controller'].Statement.flatMap(actions);
     expect(ccm.filter((a: string) => a.startsWith('elasticloadbalancing:') && !a.startsWith('elasticloadbalancing:Describe'))).toEqual([]);

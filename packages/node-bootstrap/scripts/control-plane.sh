@@ -10,6 +10,7 @@ LOG_TAG=node-bootstrap-control-plane
 load_env
 : "${LOCK_WAIT_ATTEMPTS:=180}"
 PKI=$KUBE_DIR/pki
+export ETCDCTL_CACERT=$PKI/etcd/ca.crt ETCDCTL_CERT=$PKI/etcd/healthcheck-client.crt ETCDCTL_KEY=$PKI/etcd/healthcheck-client.key
 
 # Prints init or join once this node knows what to do. Join material counts only once a
 # node has published it: the parameters do not exist before (ParameterNotFound).
@@ -61,13 +62,19 @@ instance_gone() {
   [[ -z $state || $state == None || $state == terminated || $state == shutting-down ]]
 }
 
-# Private IPs of control-plane instances that still exist (stopped ones may come back).
+# Private IPs of control-plane instances that stay (stopped ones may come back). One the ASG is
+# terminating (Terminating, :Wait, :Proceed) still runs but is leaving: its member must go, or the
+# replacement joins beside it and one more loss stops etcd (docs/runbooks/node-termination.md).
 live_control_plane_ips() {
-  local asgs
-  asgs=$(tr ' ' ',' <<<"$CONTROL_PLANE_ASGS")
-  aws ec2 describe-instances --region "$REGION" \
-    --filters "Name=tag:aws:autoscaling:groupName,Values=$asgs" "Name=instance-state-name,Values=pending,running,stopping,stopped" \
-    --query 'Reservations[].Instances[].PrivateIpAddress' --output text
+  local rows leaving id ip
+  rows=$(aws ec2 describe-instances --region "$REGION" \
+    --filters "Name=tag:aws:autoscaling:groupName,Values=${CONTROL_PLANE_ASGS// /,}" "Name=instance-state-name,Values=pending,running,stopping,stopped" \
+    --query 'Reservations[].Instances[].[InstanceId,PrivateIpAddress]' --output text) || return
+  [[ -n $rows ]] || return 0
+  # shellcheck disable=SC2046 # one argument per instance id
+  leaving=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids $(cut -f1 <<<"$rows") \
+    --query "AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId" --output text) || return
+  while read -r id ip; do [[ $leaving == *"$id"* ]] || echo "$ip"; done <<<"$rows"
 }
 
 # kubeadm writes admin.conf early: only this marker, written once `kubeadm init` succeeded,
@@ -123,12 +130,15 @@ init_cluster() {
   run_sibling join-material.sh publish || die "publishing join material failed"
 }
 
-# Removes etcd members whose peer IP belongs to no live control-plane instance (and this
-# node's own leftover member from an earlier, unfinished join), so a replacement never
-# grows the membership: quorum stays floor(n/2)+1 of the nodes that really exist.
+# Removes etcd members whose peer IP belongs to no live control-plane instance (gone, or being
+# terminated by its ASG), and this node's own leftover member from an earlier, unfinished join,
+# so a replacement never grows the membership: quorum stays floor(n/2)+1 of the nodes that stay.
+# Removing a still-running member is safe while the running members without it are a quorum;
+# etcd checks that itself (--strict-reconfig-check, its default, which kubeadm keeps) and refuses
+# otherwise: the step fails and the unit retries.
 remove_stale_members() {
   local live peers=() ip members id status name peer_url rest member_ip endpoints
-  live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "describe-instances for the control-plane ASGs failed"
+  live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing control-plane instances failed"
   for ip in $live; do [[ $ip != "$NODE_IP" ]] && peers+=("https://$ip:2379"); done
   ((${#peers[@]} > 0)) || die "no live control-plane peer to join (ASGs: $CONTROL_PLANE_ASGS)"
   endpoints=$(IFS=,; echo "${peers[*]}")
@@ -142,6 +152,16 @@ remove_stale_members() {
       etcdctl --endpoints="$endpoints" member remove "$id" >/dev/null || die "etcdctl member remove $id failed"
     fi
   done <<<"$members"
+}
+
+# node-bootstrap.service's ExecStop runs at every shutdown, reboots included: only when the ASG is
+# terminating this instance (IMDS target state Terminated) does it remove its own member, while
+# the local etcd still runs; a reboot, a stop or an unanswered IMDS keeps it.
+leave_etcd() {
+  local id ep=--endpoints=https://127.0.0.1:2379
+  [[ $(imds autoscaling/target-lifecycle-state) == Terminated ]] || { log "not terminating: member kept"; return 0; }
+  id=$(etcdctl $ep endpoint status -w simple | cut -d, -f2) || die "etcdctl endpoint status failed"
+  etcdctl $ep member remove "${id# }" || die "etcdctl member remove$id failed"
 }
 
 join_cluster() {
@@ -161,13 +181,13 @@ join_cluster() {
   kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
   kubeadm join phase control-plane-prepare certs --config "$STATE_DIR/kubeadm-join.yaml" || die "generating certificates failed"
   step remove-stale-etcd-members
-  export ETCDCTL_CACERT=$PKI/etcd/ca.crt ETCDCTL_CERT=$PKI/etcd/healthcheck-client.crt ETCDCTL_KEY=$PKI/etcd/healthcheck-client.key
   remove_stale_members
   step kubeadm-join
   kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" || die "kubeadm join --control-plane failed"
 }
 
 main() {
+  if [[ ${1-} == leave ]]; then step leave-etcd; leave_etcd; return; fi
   mkdir -p "$STATE_DIR"
   step identity
   node_identity

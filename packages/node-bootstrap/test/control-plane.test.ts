@@ -19,7 +19,8 @@ const LOCK_VALUE = `i-new ${Date.UTC(2025, 5, 30, 12) / 1000 + 300}`;
 const get = (name: string) => `aws ssm get-parameter ${REGION} --name ${name} --with-decryption --query Parameter.Value --output text`;
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
 const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
-const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].PrivateIpAddress --output text`;
+const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress] --output text`;
+const describeLeaving = (ids: string) => `aws autoscaling describe-auto-scaling-instances ${REGION} --instance-ids ${ids} --query AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId --output text`;
 
 const publishRules: Rule[] = [
   { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
@@ -132,7 +133,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
       ...joinMaterial,
-      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: '10.20.0.10\t10.20.2.30\t10.20.1.20\n' },
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: 'i-a\t10.20.0.10\ni-c\t10.20.2.30\ni-new\t10.20.1.20\n' },
+      { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', stdout: '\n' },
       {
         cmd: 'etcdctl',
         args: '*member list*',
@@ -158,6 +160,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `kubeadm join phase control-plane-prepare download-certs --config ${joinConfig}`,
       `kubeadm join phase control-plane-prepare certs --config ${joinConfig}`,
       describeLive,
+      describeLeaving('i-a i-c i-new'),
       `etcdctl ${endpoints} member list -w simple`,
       `etcdctl ${endpoints} member remove 4d5e6f`,
       `kubeadm join --config ${joinConfig}`,
@@ -178,7 +181,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
       ...joinMaterial,
-      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: '10.20.0.10\t10.20.1.20\n' },
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: 'i-a\t10.20.0.10\ni-new\t10.20.1.20\n' },
+      { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', stdout: '\n' },
       { cmd: 'etcdctl', args: '*member list*', stdout: 'aa, started, a, https://10.20.0.10:2380, x, false\nbb, unstarted, , https://10.20.1.20:2380, , false\n' },
     ]);
     writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
@@ -420,7 +424,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.state, 'core-addons.done'), '');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual(['systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer']);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([TIMERS]);
   });
 
   it('refuses to join without a live peer and says so', () => {
@@ -428,7 +432,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} *`, exit: 254 },
       { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-first\n' },
       ...joinMaterial,
-      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: '10.20.1.20\n' },
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: 'i-new\t10.20.1.20\n' },
+      { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', stdout: '\n' },
     ]);
     const result = node.run('control-plane.sh');
     expect(result.status).toBe(1);

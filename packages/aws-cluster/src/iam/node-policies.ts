@@ -89,6 +89,11 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       },
       // node-bootstrap ci-kubeconfig.sh: named on its own so narrowing the prefix grant above keeps it.
       { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: ciKubeconfig },
+      // node-bootstrap control-plane.sh: which control-plane instances exist and which their ASG is
+      // terminating (their etcd members go before a join), whether a dead initialiser is gone. Named
+      // here so the bootstrap keeps them without the add-ons' grants. Neither action supports
+      // resource-level permissions.
+      { Sid: 'ControlPlaneMembership', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'], Resource: '*' },
     ),
     'etcd-backups': policyDocument(
       { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },

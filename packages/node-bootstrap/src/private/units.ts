@@ -23,22 +23,34 @@ function oneshot(description: string, command: string, identifier: string): stri
   });
 }
 
+// No Persistent=: it only acts on OnCalendar= timers (systemd.timer(5)), so it was bytes for nothing.
 function timer(description: string, everySeconds: number, jitterSeconds: number): string {
   return unit({
     Unit: { Description: description },
-    Timer: { OnBootSec: '5min', OnUnitActiveSec: `${everySeconds}s`, RandomizedDelaySec: `${jitterSeconds}s`, Persistent: 'false' },
+    Timer: { OnBootSec: '5min', OnUnitActiveSec: `${everySeconds}s`, RandomizedDelaySec: `${jitterSeconds}s` },
     Install: { WantedBy: 'timers.target' },
   });
 }
 
+/*
+ * A control-plane node leaves etcd through the unit that made it a member: node-bootstrap.service
+ * stays active once done (RemainAfterExit), so systemd runs its ExecStop at every shutdown, reboots
+ * included; the script removes the member only when the ASG is terminating the instance. Stopped
+ * before the kubelet and containerd (their reverse start order), so the local etcd still runs; the
+ * kubelet is After= the network. One unit more would cost user-data bytes (16 KB).
+ */
+const LEAVE = `/bin/bash ${LIB}/control-plane.sh leave`;
+const LEAVE_AFTER = 'network-online.target containerd.service kubelet.service';
+
 export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterDefinition): Record<string, string> {
   const units: Record<string, string> = {
     'node-bootstrap.service': unit({
-      Unit: { Description: 'Kubernetes node bootstrap (kubeadm init or join)', Wants: 'network-online.target', After: 'network-online.target', StartLimitIntervalSec: 0 },
+      Unit: { Description: 'Kubernetes node bootstrap (kubeadm init or join)', Wants: 'network-online.target', After: role === 'control-plane' ? LEAVE_AFTER : 'network-online.target', StartLimitIntervalSec: 0 },
       Service: {
         Type: 'oneshot',
         RemainAfterExit: 'yes',
         ExecStart: `/bin/bash ${LIB}/bootstrap.sh`,
+        ...(role === 'control-plane' ? { ExecStop: LEAVE } : {}),
         Restart: 'on-failure',
         RestartSec: '30s',
         TimeoutStartSec: '90min',

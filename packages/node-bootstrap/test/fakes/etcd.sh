@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Sourced by the harness fakes of etcdctl and kubeadm (etcd membership tests): one etcd cluster
+# under $ETCD_STATE, shared by every node of a test.
+#   members/<id>   "<name> <peer ip> <started 0|1> <running 0|1>" of a voting member
+# `running` is whether the member's etcd process is up (a Terminating:Wait instance's still is);
+# `started` whether it ever published its name (a member added by a join that never started is
+# "unstarted"). As etcd v3.5 with kubeadm's defaults (--strict-reconfig-check=true):
+#   - a request needs an endpoint whose member runs (127.0.0.1 is $ETCD_LOCAL_IP's member), and a
+#     majority of the members running (else it times out);
+#   - member remove: "member not found" for an unknown id; refused when fewer started members
+#     than a quorum of the new membership would be left (ErrNotEnoughStartedMembers); a member
+#     that is down may then always go; removing one that runs is refused when the running
+#     members minus it are fewer than a quorum of the current membership (ErrUnhealthy: the
+#     change would break the active quorum). A removed member's etcd stops.
+#   - a control-plane `kubeadm join` adds the node's member (its advertiseAddress in the join
+#     configuration): refused unless every member runs (etcd's isConnectedFullySince) and the
+#     started members are a quorum of the grown membership (or it grows one member to two);
+#     then it starts.
+# shellcheck disable=SC2317 # functions run through serialised
+set -uo pipefail
+state=$ETCD_STATE
+mkdir -p "$state/members"
+command=$1
+shift
+
+serialised() {
+  until mkdir "$state/mutex" 2>/dev/null; do /bin/sleep 0.01; done
+  ("$@") # a subshell: a refusal exits it, never the lock release
+  local status=$?
+  rmdir "$state/mutex"
+  return "$status"
+}
+
+field() { read -r -a f <"$state/members/$1" && echo "${f[$2]}"; }
+ids() { ls "$state/members"; }
+count() { # count <field index> <value> [excluded id]: members whose field has the value
+  local n=0 id
+  for id in $(ids); do [[ $id != "${3-}" && $(field "$id" "$1") == "$2" ]] && n=$((n + 1)); done
+  echo "$n"
+}
+member_at() { # the running member serving an IP, if any
+  local id
+  for id in $(ids); do [[ $(field "$id" 1) == "$1" && $(field "$id" 3) == 1 ]] && echo "$id" && return; done
+  return 1
+}
+fail() { echo "Error: $*" >&2; exit 1; }
+
+etcdctl_cmd() {
+  local endpoints='' serving='' ip
+  while [[ $1 == --* ]]; do [[ $1 == --endpoints=* ]] && endpoints=${1#--endpoints=}; shift; done
+  for ip in ${endpoints//,/ }; do
+    ip=${ip#https://}
+    ip=${ip%:*}
+    [[ $ip == 127.0.0.1 ]] && ip=${ETCD_LOCAL_IP:?}
+    serving=$(member_at "$ip") && break
+  done
+  [[ -n $serving ]] || fail "context deadline exceeded (no running member at $endpoints)"
+  local members running
+  members=$(ids | wc -l)
+  running=$(count 3 1)
+  ((running >= members / 2 + 1)) || fail "etcdserver: request timed out (no quorum: $running of $members members run)"
+  case "$1 $2" in
+    'member list')
+      local id
+      for id in $(ids); do
+        read -r -a f <"$state/members/$id"
+        if [[ ${f[2]} == 1 ]]; then echo "$id, started, ${f[0]}, https://${f[1]}:2380, https://${f[1]}:2379, false"; else echo "$id, unstarted, , https://${f[1]}:2380, , false"; fi
+      done
+      ;;
+    'member remove')
+      local id=$3 others started
+      [[ -e $state/members/$id ]] || fail "etcdserver: member not found"
+      others=$((members - 1))
+      started=$(count 2 1 "$id")
+      ((started >= others / 2 + 1)) || fail "etcdserver: re-configuration failed due to not enough started members"
+      if [[ $(field "$id" 3) == 1 || $id == "$serving" ]] && ((running - 1 < 1 + (members - 1) / 2)); then
+        fail "etcdserver: unhealthy cluster"
+      fi
+      rm "$state/members/$id"
+      echo "$id" >>"$state/removed.log"
+      echo "Member $id removed from cluster cdf818194e3a8c32"
+      ;;
+    'endpoint status')
+      echo "https://127.0.0.1:2379, $serving, 3.5.21, 20 MB, false, false, 4, 1000, 1000, "
+      ;;
+    *) echo "fakes/etcd.sh: etcdctl $* is not modelled" >&2 && exit 2 ;;
+  esac
+}
+
+kubeadm_join() {
+  local config=$1 ip members
+  ip=$(sed -n 's/^ *advertiseAddress: *//p' "$config" | tr -d "'")
+  [[ -n $ip ]] || { echo "fakes/etcd.sh: no advertiseAddress in $config" >&2 && exit 2; }
+  members=$(ids | wc -l)
+  (($(count 3 1) == members)) || { echo "error execution phase control-plane-join/etcd: etcdserver: unhealthy cluster" >&2 && exit 1; }
+  # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
+  (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
+  printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
+}
+
+case $command in
+  etcdctl) serialised etcdctl_cmd "$@" ;;
+  kubeadm-join) serialised kubeadm_join "$@" ;;
+esac
+exit
