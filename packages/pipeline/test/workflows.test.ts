@@ -51,7 +51,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:(unaffected-comments|plan-approved|report-apply)\b/.test(runs(job)),
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
-  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs)\b/.test(runs(job)),
+  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs|record-failover)\b/.test(runs(job)),
   'actions:read': (job) => /\bgh run list\b/.test(runs(job)),
 };
 
@@ -101,28 +101,45 @@ describe('workflows', () => {
       'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
       'pull-request.yml unaffected-comments pull-requests:write',
-      'region-failover.yml deploy-ref contents:write',
+      'region-failover.yml record contents:write',
     ]);
   });
 
-  it('move the promoted or failed-back cluster\'s deploy ref after the failover tool succeeded, from a job that holds no AWS role', () => {
+  it('record the failover in Git from a job that holds no AWS role: the tool\'s diff committed to main, the deploy refs moved to that commit', () => {
     const wf = workflow('region-failover.yml');
     const failover = wf.jobs.failover!;
-    const deploy = wf.jobs['deploy-ref']!;
-    // The tool's job cannot push; the pushing job assumes nothing.
+    const record = wf.jobs.record!;
+    // The tool's job cannot push; the pushing job assumes nothing. No other job.
+    expect(Object.keys(wf.jobs).sort()).toEqual(['failover', 'record']);
     expect(failover.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    expect(deploy.permissions).toEqual({ contents: 'write' });
-    expect(deploy.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    expect(record.permissions).toEqual({ contents: 'write' });
+    expect(record.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    expect(record.environment).toBeUndefined();
+    // The tool runs with its default --git print (it writes the files, pushes nothing).
+    const tool = failover.steps!.find((s) => s.run?.includes('npm run --silent failover -- "${args[@]}"'))!;
+    expect(tool.run).not.toMatch(/--git\b/);
+    // Its diff (only after the tool succeeded: no always()) is the artifact; the old archive-file artifact is gone.
+    const diff = failover.steps!.find((s) => s.run?.includes('git diff'))!;
+    expect(diff.run!.trim()).toBe('git diff --binary > "$RUNNER_TEMP/failover-state.patch"');
+    const uploads = failover.steps!.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(uploads.map((u) => u.with)).toEqual([{ name: 'failover-state', path: '${{ runner.temp }}/failover-state.patch', 'retention-days': 1, 'if-no-files-found': 'error' }]);
+    for (const step of [diff, uploads[0]!] as (Step & { if?: string })[]) expect(step.if).toBe("inputs.action != 'fence' && !inputs.dry_run");
     // Only after the tool succeeded (needs without always()), never for fence or a dry run, only from the default branch.
-    expect(deploy.needs).toBe('failover');
-    expect(deploy.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
-    expect(deploy.if).toContain("inputs.action != 'fence'");
-    expect(deploy.if).toContain('!inputs.dry_run');
-    expect(deploy.if).toContain('github.ref_name == github.event.repository.default_branch');
-    // The target: the standby for promote (--standby <cluster>), the primary for fail-back (--primary <cluster>): the input cluster either way.
-    const move = deploy.steps!.find((s) => s.run?.includes('pipeline:deploy-refs'))!;
-    expect(move.run).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --cluster "${CLUSTER}"');
-    expect(move.env).toEqual({ CLUSTER: '${{ inputs.cluster }}' });
+    expect(record.needs).toBe('failover');
+    expect(record.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+    expect(record.if).toContain("inputs.action != 'fence'");
+    expect(record.if).toContain('!inputs.dry_run');
+    expect(record.if).toContain('github.ref_name == github.event.repository.default_branch');
+    const download = record.steps!.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect(download.with).toEqual({ name: 'failover-state', path: '${{ runner.temp }}/failover-state' });
+    // Promote moves the standby's ref, fail-back both (as the tool's deploy-refs step says); the pair comes from the failover job.
+    expect(failover).toHaveProperty('outputs', { primary: '${{ steps.pair.outputs.primary }}', standby: '${{ steps.pair.outputs.standby }}' });
+    const move = record.steps!.find((s) => s.run?.includes('pipeline:record-failover'))!;
+    expect(move.run).toContain('if [ "$ACTION" = promote ]; then clusters=(--cluster "$STANDBY"); else clusters=(--cluster "$PRIMARY" --cluster "$STANDBY"); fi');
+    expect(move.run).toContain('npm run pipeline:record-failover -- --patch "$RUNNER_TEMP/failover-state/failover-state.patch" "${clusters[@]}"');
+    expect(move.env).toMatchObject({ PRIMARY: '${{ needs.failover.outputs.primary }}', STANDBY: '${{ needs.failover.outputs.standby }}' });
+    // Nothing moves a deploy ref to the run's own commit, which lacks the recorded state.
+    expect(text('region-failover.yml')).not.toContain('pipeline:deploy-refs');
     expect(runs(failover)).toMatch(/if \[ "\$ACTION" = promote \]; then args=\(promote --standby "\$CLUSTER"\); else args=\("\$ACTION" --primary "\$CLUSTER"\); fi/);
   });
 

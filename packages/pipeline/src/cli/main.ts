@@ -13,6 +13,7 @@ import { gameDayCommand } from './commands/game-day';
 import { markApplied } from './commands/mark-applied';
 import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
+import { recordFailoverCommand } from './commands/record-failover';
 import { reportApply } from './commands/report-apply';
 import { roleVariablesCommand } from './commands/role-variables';
 import { stacks } from './commands/stacks';
@@ -35,6 +36,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'unaffected-comments': unaffectedComments,
   'mark-applied': markApplied,
   'deploy-refs': deployRefs,
+  'record-failover': recordFailoverCommand(),
   'commit-manifests': commitManifests,
   drift,
   'game-day': gameDayCommand(),
