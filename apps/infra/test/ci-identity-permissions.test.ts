@@ -410,7 +410,10 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
       [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: names.ciFenceRole,
       [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: names.ciDriftRole,
       [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: names.ciPlanRole,
+      [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: names.ciFailoverRole,
     }[assumed[0]!];
+    // Its own role, not the administrator apply role: the grants below are what it has.
+    expect(roleName).toBe(names.ciFailoverRole);
     expect(roleName, `role-to-assume ${assumed[0]}`).toBeDefined();
     const failover = role(roleName!);
     const { calls, unparsed } = scanFailoverAwsCalls(root);
@@ -439,6 +442,24 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
       }
     }
     expect(denied).toEqual([]);
+    // Exactly those: no secret but the failover kubeconfigs, and nothing beyond the table's actions.
+    const kubeconfigReads = ['production', 'dr'].flatMap((cluster) => {
+      const arn = ssmParameterArn(platform.namesOf(cluster).ssm.ciKubeconfig, platform.cluster(cluster).region, ACCOUNT);
+      return [`ssm:GetParameter ${arn}`, `kms:Decrypt of ${arn} through SSM`];
+    });
+    expect(granted(failover, secrets).sort()).toEqual(kubeconfigReads.sort());
+    const tableActions = [...new Set(Object.values(table).flatMap((r) => (r === 'none' ? [] : r.map((q) => q.action))))];
+    const allowedActions = failover.identity.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action ?? []].flat());
+    expect(allowedActions.filter((a) => a !== 'kms:Decrypt' && !tableActions.includes(a)), 'granted actions the tool never calls').toEqual([]);
+    for (const [action, resource] of [
+      ['autoscaling:UpdateAutoScalingGroup', `arn:aws:autoscaling:${platform.cluster('staging').region}:${ACCOUNT}:autoScalingGroup:any:autoScalingGroupName/${platform.namesOf('staging').workerAsg(platform.cluster('staging').workerPools[0]!, platform.cluster('staging').availabilityZones[0]!)}`],
+      ['ssm:PutParameter', ssmParameterArn(platform.namesOf('production').ssm.joinToken, platform.cluster('production').region, ACCOUNT)],
+      ['s3:GetObject', `arn:aws:s3:::${platform.namesOf('production').appBackupBucket}/any`],
+      ['route53:ChangeResourceRecordSets', 'arn:aws:route53:::hostedzone/ZOTHERZONE'],
+      ['iam:PassRole', '*'],
+    ] as const) {
+      expect(evaluate(failover.identity, { action, resource }), `${action} ${resource}`).toBe('implicit-deny');
+    }
     // The evaluation can fail: the scheduled fence's role makes none of the mutating calls.
     const fence = role(names.ciFenceRole);
     expect(evaluate(fence.identity, { action: 'route53:GetHealthCheck', resource: 'arn:aws:route53:::healthcheck/any' })).toBe('implicit-deny');

@@ -70,7 +70,7 @@ export function failoverRequests(platform: Platform, account: string): Readonly<
   const markers = pairs.map((p) => ssmParameterArn(platform.namesOf(p.standby).ssm.promotedMarker, p.standby.region, account));
   const kubeconfigs = pairs.flatMap((p) => [p.primary, p.standby].map((c) => ssmParameterArn(platform.namesOf(c).ssm.ciKubeconfig, c.region, account)));
   const buckets = pairs.flatMap((p) => [p.primary, p.standby].flatMap((c) => [platform.namesOf(c).appBackupBucket, platform.namesOf(c).appBackupReplicaBucket])).filter((b): b is string => b !== undefined);
-  const workerAsgs = pairs.flatMap((p) => [p.primary, p.standby].flatMap((c) => c.workerPools.flatMap((pool) => c.availabilityZones.map((az) => `arn:aws:autoscaling:${c.region}:${account}:autoScalingGroup:*:autoScalingGroupName/${platform.namesOf(c).workerAsg(pool, az)}`))));
+  const workerAsgs = pairs.flatMap((p) => [p.primary, p.standby].flatMap((c) => c.workerPools.flatMap((pool) => c.availabilityZones.map((az) => `arn:aws:autoscaling:${c.region}:${account}:autoScalingGroup:6a7b5c1d-0000-4000-8000-000000000000:autoScalingGroupName/${platform.namesOf(c).workerAsg(pool, az)}`))));
   return {
     'sts get-caller-identity': 'none',
     'route53 get-hosted-zone': [{ action: 'route53:GetHostedZone', resources: [zone] }],
