@@ -1,9 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPlatform, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ssmParameterArn } from '@platform/platform-config';
+import { CI_IDENTITY_STACK_OUTPUTS, defaultPlatform, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ssmParameterArn } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { synthInfra } from '../src/main';
+import { failoverRequests, scanFailoverAwsCalls, type FailoverRequest } from './failover-aws-calls';
 import { awsManagedKeyPolicy, defaultKeyPolicy, evaluate, MANAGED_POLICIES, READ_VERBS, sameAccountDecision, statementApplies, wildcard, type Decision, type Json, type Request, type Statement } from './iam-model';
 
 /*
@@ -395,6 +397,73 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
     }
     const allowed = fence.identity.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action ?? []].flat());
     expect(allowed.sort()).toEqual(['kms:Decrypt', 'ssm:GetParameter']);
+  });
+
+  it('lets the role region-failover.yml assumes make every AWS call of the failover tool (scanned from its code), on the real resources', () => {
+    const root = join(__dirname, '..', '..', '..');
+    // The role: the output of pipeline:role-variables the workflow's credentials step names.
+    const wf = parse(readFileSync(join(root, '.github/workflows/region-failover.yml'), 'utf8')) as { jobs: Record<string, { steps?: { uses?: string; with?: Record<string, string> }[] }> };
+    const assumed = Object.values(wf.jobs).flatMap((j) => j.steps ?? []).filter((st) => st.uses?.startsWith('aws-actions/configure-aws-credentials@')).map((st) => /outputs\.([a-z_]+)/.exec(st.with?.['role-to-assume'] ?? '')?.[1]);
+    expect(assumed).toHaveLength(1);
+    const roleName = {
+      [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: names.ciApplyRole,
+      [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: names.ciFenceRole,
+      [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: names.ciDriftRole,
+      [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: names.ciPlanRole,
+      [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: names.ciFailoverRole,
+    }[assumed[0]!];
+    // Its own role, not the administrator apply role: the grants below are what it has.
+    expect(roleName).toBe(names.ciFailoverRole);
+    expect(roleName, `role-to-assume ${assumed[0]}`).toBeDefined();
+    const failover = role(roleName!);
+    const { calls, unparsed } = scanFailoverAwsCalls(root);
+    // Every aws child process is a literal ['<service>', '<command>', ...]: nothing escapes the scan.
+    expect(unparsed).toEqual([]);
+    const table = failoverRequests(platform, ACCOUNT);
+    const commands = [...new Set(calls.map((c) => c.command))].sort();
+    // The route53 health-check reads and the ASG update are among them (the scan finds real calls).
+    expect(commands).toEqual(expect.arrayContaining(['route53 get-health-check', 'route53 get-health-check-status', 'autoscaling update-auto-scaling-group', 'ssm get-parameter']));
+    expect(commands.filter((c) => !(c in table)), 'calls with no IAM mapping: add them to failover-aws-calls.ts').toEqual([]);
+    expect(Object.keys(table).filter((c) => !commands.includes(c)).sort(), 'mapped commands the tool no longer makes').toEqual([]);
+    const denied: string[] = [];
+    for (const command of commands) {
+      const requests = table[command]!;
+      if (requests === 'none') continue;
+      for (const request of requests) {
+        expect(request.resources.length, `${command}: ${request.action} on no resource`).toBeGreaterThan(0);
+        for (const resource of request.resources) {
+          if (evaluate(failover.identity, { action: request.action, resource }) !== 'allow') denied.push(`${request.action} ${resource} (${command})`);
+          if (request.decryptsThroughSsm) {
+            const region = resource.split(':')[3]!;
+            const decrypt: Request = { action: 'kms:Decrypt', resource: `arn:aws:kms:${region}:${ACCOUNT}:key/any`, context: { 'kms:ViaService': `ssm.${region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': resource } };
+            if (evaluate(failover.identity, decrypt) !== 'allow') denied.push(`kms:Decrypt of ${resource} through SSM (${command})`);
+          }
+        }
+      }
+    }
+    expect(denied).toEqual([]);
+    // Exactly those: no secret but the failover kubeconfigs, and nothing beyond the table's actions.
+    const kubeconfigReads = ['production', 'dr'].flatMap((cluster) => {
+      const arn = ssmParameterArn(platform.namesOf(cluster).ssm.ciKubeconfig, platform.cluster(cluster).region, ACCOUNT);
+      return [`ssm:GetParameter ${arn}`, `kms:Decrypt of ${arn} through SSM`];
+    });
+    expect(granted(failover, secrets).sort()).toEqual(kubeconfigReads.sort());
+    const tableActions = [...new Set(Object.values(table).flatMap((r) => (r === 'none' ? [] : r.map((q) => q.action))))];
+    const allowedActions = failover.identity.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action ?? []].flat());
+    expect(allowedActions.filter((a) => a !== 'kms:Decrypt' && !tableActions.includes(a)), 'granted actions the tool never calls').toEqual([]);
+    for (const [action, resource] of [
+      ['autoscaling:UpdateAutoScalingGroup', `arn:aws:autoscaling:${platform.cluster('staging').region}:${ACCOUNT}:autoScalingGroup:any:autoScalingGroupName/${platform.namesOf('staging').workerAsg(platform.cluster('staging').workerPools[0]!, platform.cluster('staging').availabilityZones[0]!)}`],
+      ['ssm:PutParameter', ssmParameterArn(platform.namesOf('production').ssm.joinToken, platform.cluster('production').region, ACCOUNT)],
+      ['s3:GetObject', `arn:aws:s3:::${platform.namesOf('production').appBackupBucket}/any`],
+      ['route53:ChangeResourceRecordSets', 'arn:aws:route53:::hostedzone/ZOTHERZONE'],
+      ['iam:PassRole', '*'],
+    ] as const) {
+      expect(evaluate(failover.identity, { action, resource }), `${action} ${resource}`).toBe('implicit-deny');
+    }
+    // The evaluation can fail: the scheduled fence's role makes none of the mutating calls.
+    const fence = role(names.ciFenceRole);
+    expect(evaluate(fence.identity, { action: 'route53:GetHealthCheck', resource: 'arn:aws:route53:::healthcheck/any' })).toBe('implicit-deny');
+    expect(evaluate(fence.identity, { action: 'autoscaling:UpdateAutoScalingGroup', resource: (table['autoscaling update-auto-scaling-group'] as readonly FailoverRequest[])[0]!.resources[0]! })).toBe('implicit-deny');
   });
 
   it('would have failed before: the previous plan role decrypted every cluster\'s join material through SSM', () => {

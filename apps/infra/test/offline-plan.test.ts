@@ -97,11 +97,11 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
     });
   }
 
-  it(`plans ${platform.names.ciIdentityStack}: the OIDC provider, one role per CI identity (plan, apply, drift, fence) and the plan key`, async () => {
+  it(`plans ${platform.names.ciIdentityStack}: the OIDC provider, one role per CI identity (plan, apply, drift, fence, failover) and the plan key`, async () => {
     const result = await planStack(outdir, platform.names.ciIdentityStack);
     results.set(platform.names.ciIdentityStack, result);
     expect(result.creates).toMatchObject({ aws_iam_openid_connect_provider: 1, aws_iam_role: Object.keys(platform.names.ciSubjects).length, aws_kms_key: 1, aws_kms_alias: 1 });
-    expect(result.totalCreates).toBe(13);
+    expect(result.totalCreates).toBe(15);
     expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
   });
 

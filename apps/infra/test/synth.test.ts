@@ -62,7 +62,13 @@ describe('synthInfra', () => {
     const baseHashes = hashTree(base);
     const changedHashes = hashTree(changed);
     const differing = Object.keys(baseHashes).filter((f) => baseHashes[f] !== changedHashes[f]);
-    expect(differing).toEqual(['stacks/production-cluster/cdk.tf.json']);
+    // And the failover role, which may scale exactly the pair's worker ASGs (one more per pool in the new AZ).
+    expect(differing).toEqual(['stacks/ci-identity/cdk.tf.json', 'stacks/production-cluster/cdk.tf.json']);
+    const failoverPolicy = (dir: string) => JSON.stringify(Object.values(stackJson(dir, 'ci-identity').resource.aws_iam_role_policy as Record<string, { name: string; policy: string }>).find((p) => p.name === 'region-failover'));
+    const otherResources = (dir: string) => JSON.stringify({ ...stackJson(dir, 'ci-identity').resource, aws_iam_role_policy: Object.values(stackJson(dir, 'ci-identity').resource.aws_iam_role_policy as Record<string, { name: string }>).filter((p) => p.name !== 'region-failover') });
+    expect(otherResources(changed)).toBe(otherResources(base));
+    expect(failoverPolicy(changed)).toContain('autoScalingGroupName/production-');
+    expect(failoverPolicy(changed)).not.toBe(failoverPolicy(base));
   });
 
   it('writes the S3 backend (platform-config bucket and region, own key, S3-native lock, no DynamoDB) but no test-only provider flags into committed stacks', async () => {

@@ -2,6 +2,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CI_IDENTITY_STACK_OUTPUTS, failoverRole, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ssmParameterArn, type Platform } from '@platform/platform-config';
 import { Lazy, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { FailoverResources } from './ci-identity/failover-policy';
 import type { FenceParameter } from './ci-identity/fence-policy';
 import { GithubCiRoles } from './ci-identity/github-ci-roles';
 import { PlanArtifactKey } from './ci-identity/plan-artifact-key';
@@ -38,6 +39,28 @@ export function fenceParameters(platform: Platform, account: string): FenceParam
 }
 
 /**
+ * What promotion and fail-back act on (ci-identity/failover-policy.ts), for every failover
+ * pair: the standby's marker, both kubeconfigs, both clusters' app backup buckets (and
+ * replicas) and worker ASGs, and the app's hosted zone.
+ */
+export function failoverResources(platform: Platform, account: string): FailoverResources {
+  const pairs = platform.clusters.flatMap((cluster) => {
+    const pair = failoverRole(platform.clusters, cluster);
+    return pair?.role === 'primary' ? [pair] : [];
+  });
+  const parameters = fenceParameters(platform, account);
+  const both = pairs.flatMap((p) => [p.primary, p.standby]);
+  const dns = platform.settings.dns;
+  return {
+    hostedZoneArn: dns ? `arn:aws:route53:::hostedzone/${dns.hostedZoneId}` : undefined,
+    markers: parameters.filter((p) => !p.secure),
+    kubeconfigs: parameters.filter((p) => p.secure),
+    backupBuckets: both.flatMap((c) => [platform.namesOf(c).appBackupBucket, platform.namesOf(c).appBackupReplicaBucket]).filter((b): b is string => b !== undefined),
+    workerAsgArns: both.flatMap((c) => c.workerPools.flatMap((pool) => c.availabilityZones.map((az) => `arn:aws:autoscaling:${c.region}:${account}:autoScalingGroup:*:autoScalingGroupName/${platform.namesOf(c).workerAsg(pool, az)}`))),
+  };
+}
+
+/**
  * The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift, apply
  * and fence roles, and the key that seals approved plans.
  */
@@ -57,10 +80,12 @@ export class CiIdentityStack extends TerraformStack {
       applyRoleName: names.ciApplyRole,
       driftRoleName: names.ciDriftRole,
       fenceRoleName: names.ciFenceRole,
+      failoverRoleName: names.ciFailoverRole,
       subjects: names.ciSubjects,
       stateBucket: names.stateBucket,
       secrets: secretLocations(props.platform),
       fenceParameters: fenceParameters(props.platform, accountId),
+      failoverResources: failoverResources(props.platform, accountId),
     });
     account.id = accountIdOf(this, roles.oidcProviderArn);
     // The merge's plan job seals with the drift role (a push to main presents its subject); the apply role opens.
@@ -75,6 +100,7 @@ export class CiIdentityStack extends TerraformStack {
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.planRoleArn, { value: roles.planRoleArn, description: 'Role for terraform plan on pull requests' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.driftRoleArn, { value: roles.driftRoleArn, description: 'Role for scheduled drift detection on the main branch' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn, { value: roles.fenceRoleArn, description: 'Role of the scheduled region-failover fence (its own environment)' });
+    new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn, { value: roles.failoverRoleArn, description: 'Role of the manual region-failover promotion and fail-back (its own environment)' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.applyRoleArn, { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
   }
 }

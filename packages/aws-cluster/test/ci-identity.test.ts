@@ -52,7 +52,7 @@ describe('CiIdentityStack', () => {
     const attached = synth.values('aws_iam_role_policy_attachment').map((a) => a.policy_arn).sort();
     expect(attached).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess']);
     const inline = synth.values('aws_iam_role_policy');
-    expect(inline.map((p) => p.name).sort()).toEqual(['region-failover-fence', 'terraform-plan', 'terraform-plan']);
+    expect(inline.map((p) => p.name).sort()).toEqual(['region-failover', 'region-failover-fence', 'terraform-plan', 'terraform-plan']);
     for (const policy of inline.filter((p) => p.name === 'terraform-plan')) {
       const allows = Synth.policy(policy.policy).Statement.filter((s: Attributes) => s.Effect === 'Allow');
       expect(allows.flatMap((s: Attributes) => [s.Action].flat() as string[]), policy.name).toEqual(['s3:ListBucket', 's3:GetObject']);
@@ -75,7 +75,7 @@ describe('CiIdentityStack', () => {
 
   it('stores its state under its own key with native locking', () => {
     expect(synth.json.terraform.backend.s3).toEqual({ bucket: shipped.names.stateBucket, key: 'ci-identity/terraform.tfstate', region: shipped.settings.state.region, encrypt: true, use_lockfile: true });
-    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'fence_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
+    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'failover_role_arn', 'fence_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
   });
 
   it('keeps state in the working directory with StateBackend.local()', () => {
@@ -116,6 +116,22 @@ describe('CiIdentityStack', () => {
     expect(fenceParameters(shipped, '1').map((p) => p.arn).join(' ')).not.toContain('/staging/');
   });
 
+  it('trusts the failover role for its own environment only; its policy is the tool\'s calls on the pairs\' resources, no administrator policy', () => {
+    expect(trust('hakube-github-failover').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual(shipped.names.ciSubjects.failover);
+    expect(role('hakube-github-failover').max_session_duration).toBe(7200);
+    expect(synth.values('aws_iam_role_policy_attachment').filter((a) => a.role.includes('failover-role'))).toEqual([]);
+    const policy = Synth.policy((synth.values('aws_iam_role_policy').find((p) => p.name === 'region-failover') as Attributes).policy);
+    const bySid = Object.fromEntries(policy.Statement.map((s: Attributes) => [s.Sid, s]));
+    expect(Object.keys(bySid)).toEqual(['ReadMarkersAndKubeconfigs', 'DecryptKubeconfigsThroughSsm', 'MarkPromotion', 'ReadAndMoveTheFailoverRecords', 'ReadAndFenceHealthChecks', 'DescribeWhatHasNoResourceScope', 'ScaleWorkers', 'ListWalArchives']);
+    expect(bySid.MarkPromotion.Resource).toEqual([`arn:aws:ssm:${shipped.cluster('dr').region}:\${local.account_id}:parameter${shipped.namesOf('dr').ssm.promotedMarker}`]);
+    expect(bySid.ReadAndMoveTheFailoverRecords.Resource).toEqual([`arn:aws:route53:::hostedzone/${shipped.settings.dns!.hostedZoneId}`]);
+    // Only the pair's ASGs and buckets: staging has no standby.
+    expect(JSON.stringify(policy)).not.toContain('staging');
+    expect(bySid.ScaleWorkers.Resource.length).toBeGreaterThan(0);
+    for (const arn of bySid.ScaleWorkers.Resource as string[]) expect(arn).toMatch(/^arn:aws:autoscaling:[a-z0-9-]+:\$\{local\.account_id\}:autoScalingGroup:\*:autoScalingGroupName\/(production|dr)-/);
+    expect(JSON.stringify(policy)).not.toMatch(/"Action":"\*"|"[a-z0-9]+:\*"/);
+  });
+
   it('creates the plan key: rotated, under platform-config\'s alias, the drift role only seals, the apply role only opens, both bound to purpose=terraform-plan', () => {
     const [key] = synth.values('aws_kms_key');
     expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 7 });
@@ -135,11 +151,13 @@ describe('CiIdentityStack', () => {
 
   describe('validation', () => {
     const fenceParameters = [{ arn: 'arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/dr/failover/promoted', region: 'ap-northeast-1', secure: false }];
-    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', fenceRoleName: 'f', stateBucket: 'b', secrets: { parameterPaths: ['/org/a'], buckets: ['org-a-backups'] }, fenceParameters };
+    const failoverResources = { markers: fenceParameters, kubeconfigs: [], backupBuckets: ['org-dr-app-backups'], workerAsgArns: ['arn:aws:autoscaling:ap-northeast-1:123456789012:autoScalingGroup:*:autoScalingGroupName/dr-general-a'] };
+    const props = { repository: 'o/r', planRoleName: 'p', applyRoleName: 'a', driftRoleName: 'd', fenceRoleName: 'f', failoverRoleName: 'fo', stateBucket: 'b', secrets: { parameterPaths: ['/org/a'], buckets: ['org-a-backups'] }, fenceParameters, failoverResources };
     const fence = ['repo:o/r:environment:region-failover-fence'];
-    const subjects = { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'], fence };
+    const failover = ['repo:o/r:environment:region-failover'];
+    const subjects = { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: ['repo:o/r:ref:refs/heads/main'], fence, failover };
     const drift = ['repo:o/r:ref:refs/heads/main'];
-    const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply, drift, fence } });
+    const build = (plan: string[], apply: string[] = ['repo:o/r:ref:refs/heads/main']) => () => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan, apply, drift, fence, failover } });
     it('rejects no subject', () => {
       expect(build([])).toThrow('GithubCiRoles: props.subjects.plan = []; expected at least one OIDC subject');
     });
@@ -158,12 +176,12 @@ describe('CiIdentityStack', () => {
       expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, secrets: { parameterPaths: ['/org/a'], buckets: ['org-*'] } })).toThrow('GithubCiRoles: props.secrets.buckets[0] = "org-*"; expected an S3 bucket name (no wildcards)');
     });
     it('rejects a drift role with no subject', () => {
-      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: [], fence } })).toThrow(
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift: [], fence, failover } })).toThrow(
         'GithubCiRoles: props.subjects.drift = []; expected at least one OIDC subject',
       );
     });
     it('rejects a session IAM does not allow', () => {
-      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift, fence }, sessionSeconds: { apply: 50000 } })).toThrow(
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { plan: ['repo:o/r:pull_request'], apply: ['repo:o/r:environment:production'], drift, fence, failover }, sessionSeconds: { apply: 50000 } })).toThrow(
         'GithubCiRoles: props.sessionSeconds.apply = 50000; expected a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)',
       );
     });
@@ -177,6 +195,16 @@ describe('CiIdentityStack', () => {
       const elsewhere = { ...fenceParameters[0]!, region: 'ap-northeast-2' };
       expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, fenceParameters: [elsewhere] })).toThrow(
         'GithubCiRoles: props.fenceParameters[0].arn = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/dr/failover/promoted"; expected an exact SSM parameter ARN in ap-northeast-2 (no wildcards)',
+      );
+    });
+    it('rejects a failover role with no subject, no worker ASG, or a parameter ARN with a wildcard', () => {
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects: { ...subjects, failover: [] } })).toThrow('GithubCiRoles: props.subjects.failover = []; expected at least one OIDC subject');
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, failoverResources: { ...failoverResources, workerAsgArns: [] } })).toThrow(
+        'GithubCiRoles: props.failoverResources.workerAsgArns = []; expected at least one worker ASG ARN (a failover pair scales its standby)',
+      );
+      const wild = { ...fenceParameters[0]!, arn: 'arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/*' };
+      expect(() => new GithubCiRoles(bareStack(), 'ci', { ...props, subjects, failoverResources: { ...failoverResources, kubeconfigs: [wild] } })).toThrow(
+        'GithubCiRoles: props.failoverResources = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/org/*"; expected exact SSM parameter ARNs (no wildcards)',
       );
     });
     it('rejects a plan key that is not a customer alias, a sealer that also opens, or an empty context', () => {

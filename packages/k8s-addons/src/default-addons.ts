@@ -7,6 +7,7 @@ import { ClusterAutoscaler } from './addons/cluster-autoscaler';
 import { CoreDns } from './addons/coredns';
 import { EbsCsiDriver } from './addons/ebs-csi';
 import { FailoverAccess } from './addons/failover-access';
+import { FailoverDatabaseAccess } from './addons/failover-database-access';
 import { Flux } from './addons/flux';
 import { FluxAlerts } from './addons/flux-alerts';
 import { IngressController } from './addons/ingress-controller';
@@ -38,6 +39,7 @@ export function defaultAddOns(): AddOn[] {
     new FluxAlerts(),
     new SampleWebService(),
     new PostgresCluster(),
+    new FailoverDatabaseAccess(),
   ];
 }
 

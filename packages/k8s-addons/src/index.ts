@@ -16,6 +16,7 @@ export * from './addons/cluster-autoscaler';
 export * from './addons/coredns';
 export * from './addons/ebs-csi';
 export * from './addons/failover-access';
+export * from './addons/failover-database-access';
 export * from './addons/flux';
 export * from './addons/ingress-controller';
 export * from './addons/metrics-server';

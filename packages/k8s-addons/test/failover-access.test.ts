@@ -1,4 +1,4 @@
-import { defaultPlatform, FAILOVER_ACCESS } from '@platform/platform-config';
+import { APP_DATA_NAMESPACE, defaultPlatform, FAILOVER_ACCESS } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthClusterTree } from '../src';
@@ -46,5 +46,62 @@ describe('region-failover access covers the fence', () => {
     expect(verbs('apps', 'deployments')).toContain('patch');
     expect(verbs('postgresql.cnpg.io', 'clusters')).toContain('patch');
     expect(verbs('postgresql.cnpg.io', 'backups')).toEqual(expect.arrayContaining(['list', 'create']));
+  });
+});
+
+/**
+ * Kubernetes RBAC as the API server evaluates it (additive, no deny): a ClusterRoleBinding's
+ * rules hold in every namespace, a RoleBinding's only in its own; a subresource is matched as
+ * `<resource>/<subresource>`, so `pods` grants nothing on `pods/exec`.
+ */
+type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[] };
+type RbacObj = Obj & { rules?: Rule[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace?: string }[] };
+function allowed(objs: readonly RbacObj[], subject: { name: string; namespace: string }, verb: string, resource: string, namespace: string): boolean {
+  const roles = (kind: string, name: string, ns?: string) => objs.filter((o) => o.kind === kind && o.metadata.name === name && (kind === 'ClusterRole' || o.metadata.namespace === ns));
+  return objs
+    .filter((b) => (b.kind === 'ClusterRoleBinding' || (b.kind === 'RoleBinding' && b.metadata.namespace === namespace)) && b.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === subject.name && s.namespace === subject.namespace))
+    .flatMap((b) => roles(b.roleRef!.kind, b.roleRef!.name, b.metadata.namespace))
+    .flatMap((r) => r.rules ?? [])
+    .some((r) => (r.apiGroups ?? []).includes('') && (r.resources ?? []).includes(resource) && r.verbs.includes(verb));
+}
+
+describe('region-failover access covers the database queries (kubectl exec psql)', () => {
+  const { namespace, serviceAccount } = FAILOVER_ACCESS;
+  const tree = (cluster: string) => synthClusterTree(platform, cluster);
+  const all = (cluster: string) =>
+    Object.entries(tree(cluster))
+      .filter(([file]) => file.endsWith('.yaml'))
+      .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as RbacObj))
+      .filter((o) => o && typeof o === 'object');
+
+  it.each(platform.clusters.map((c) => c.name))('%s: get pods and create pods/exec in the database namespace only, nowhere else', (cluster) => {
+    const objs = all(cluster);
+    const sa = { name: serviceAccount, namespace };
+    expect(allowed(objs, sa, 'get', 'pods', APP_DATA_NAMESPACE)).toBe(true);
+    expect(allowed(objs, sa, 'create', 'pods/exec', APP_DATA_NAMESPACE)).toBe(true);
+    for (const other of ['kube-system', 'flux-system', namespace, 'web']) {
+      expect(allowed(objs, sa, 'create', 'pods/exec', other), other).toBe(false);
+      expect(allowed(objs, sa, 'get', 'pods', other), other).toBe(false);
+    }
+    // Another ServiceAccount gains nothing.
+    expect(allowed(objs, { name: 'default', namespace: APP_DATA_NAMESPACE }, 'create', 'pods/exec', APP_DATA_NAMESPACE)).toBe(false);
+  });
+
+  it('the Role sits in the layer whose Kustomization creates its namespace (the flux-system layer would fail the root sync before it exists)', () => {
+    const files = tree('production');
+    const access = parseAllDocuments(files['apps/region-failover-database-access.yaml']!).map((d) => d.toJS() as RbacObj);
+    expect(access.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([`Role/${APP_DATA_NAMESPACE}/${FAILOVER_ACCESS.clusterRole}`, `RoleBinding/${APP_DATA_NAMESPACE}/${FAILOVER_ACCESS.clusterRole}`]);
+    const layerNamespaces = Object.entries(files)
+      .filter(([file]) => file.startsWith('apps/') && file.endsWith('.yaml'))
+      .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as Obj))
+      .filter((o) => o?.kind === 'Namespace')
+      .map((o) => o.metadata.name);
+    expect(layerNamespaces).toContain(APP_DATA_NAMESPACE);
+    expect(parseAllDocuments(files['apps/kustomization.yaml']!)[0]!.toJS().resources).toContain('region-failover-database-access.yaml');
+  });
+
+  it('the access the exec path needs is missing without the Role (the evaluator can fail)', () => {
+    const objs = all('dr').filter((o) => !(o.kind === 'RoleBinding' && o.metadata.name === FAILOVER_ACCESS.clusterRole));
+    expect(allowed(objs, { name: serviceAccount, namespace }, 'create', 'pods/exec', APP_DATA_NAMESPACE)).toBe(false);
   });
 });

@@ -247,7 +247,7 @@ describe('markApplied', () => {
     git(dir, 'commit', '--quiet', '-am', 'rewritten');
     git(dir, 'push', '--quiet', '--force', 'origin', 'HEAD:main');
     const rewritten = git(dir, 'rev-parse', 'HEAD').trim();
-    expect(markApplied({ repo: checkout(), ref, sha: rewritten })).toEqual({ outcome: 'moved', previous: abandoned.sha });
+    expect(markApplied({ repo: checkout(), ref, sha: rewritten, unrelated: 'replace' })).toEqual({ outcome: 'moved', previous: abandoned.sha });
     expect(remoteTag()).toBe(rewritten);
   });
 

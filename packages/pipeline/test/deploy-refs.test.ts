@@ -139,6 +139,33 @@ describe('deploy refs after a merge', () => {
     expect(actions.summaries.at(-1)).toContain('kept on a later commit');
   });
 
+  it('never moves a ref sideways: a ref on a commit the target does not include is refused and left', async () => {
+    const onMain = merge(8);
+    // A commit off main's line (e.g. the failover tool's state commit pushed to the ref by hand).
+    const side = clone();
+    git(side, 'checkout', '--quiet', '--detach', first);
+    writeFiles(side, { 'clusters/hotfix.yaml': 'hotfix: true\n' });
+    git(side, 'add', '--all');
+    git(side, 'commit', '--quiet', '-m', 'hotfix off main');
+    const sideways = git(side, 'rev-parse', 'HEAD').trim();
+    git(side, 'push', '--quiet', 'origin', `${sideways}:${deployRefOf(dr)}`);
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const actions = recordingActions();
+    expect(await main(['deploy-refs', '--sha', onMain, '--cluster', dr, '--cluster', staging], clone(), platform, { actions })).toBe(1);
+    expect(console.error).toHaveBeenCalledWith(`pipeline deploy-refs: ${deployRefOf(dr)} on origin names ${sideways.slice(0, 12)}, which ${onMain.slice(0, 12)} does not include: refusing to move it sideways (docs/runbooks/deploy-refs.md, "Moving a ref by hand")`);
+    expect(refOn(dr)).toBe(sideways);
+    // The refusal holds that cluster only.
+    expect(refOn(staging)).toBe(onMain);
+    expect(actions.summaries.at(-1)).toContain(`| ${dr} | \`deploy/${dr}\` | ➡️ refused (see the log) |`);
+    // Once main includes that commit, the ref moves forward to main again.
+    git(side, 'fetch', '--quiet', 'origin', 'main');
+    git(side, 'merge', '--quiet', '--no-edit', 'FETCH_HEAD');
+    git(side, 'push', '--quiet', 'origin', 'HEAD:main');
+    const merged = git(side, 'rev-parse', 'HEAD').trim();
+    expect(await main(['deploy-refs', '--sha', merged, '--cluster', dr], clone(), platform, { actions: recordingActions() })).toBe(0);
+    expect(refOn(dr)).toBe(merged);
+  });
+
   it('moves the untouched clusters before any approval, and leaves the touched one for after its apply', async () => {
     const sha = merge(7);
     const actions = recordingActions();

@@ -17,6 +17,7 @@ describe('roleVariables', () => {
       apply_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciApplyRole}`,
       drift_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciDriftRole}`,
       fence_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciFenceRole}`,
+      failover_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciFailoverRole}`,
     });
   });
 
@@ -63,6 +64,7 @@ describe('pipeline role-variables', () => {
         `apply_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciApplyRole}`,
         `drift_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciDriftRole}`,
         `fence_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciFenceRole}`,
+        `failover_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciFailoverRole}`,
         '',
       ].join('\n'),
     );

@@ -51,7 +51,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'pull-requests:write': (job) => /pipeline:pr\b.*--post/.test(runs(job)) || /pipeline:(unaffected-comments|plan-approved|report-apply)\b/.test(runs(job)),
   'pull-requests:read': (job) => /pipeline:apply\b/.test(runs(job)),
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
-  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs)\b/.test(runs(job)),
+  'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs|record-failover)\b/.test(runs(job)),
   'actions:read': (job) => /\bgh run list\b/.test(runs(job)),
 };
 
@@ -101,28 +101,45 @@ describe('workflows', () => {
       'pull-request.yml clusters pull-requests:write',
       'pull-request.yml plan pull-requests:write',
       'pull-request.yml unaffected-comments pull-requests:write',
-      'region-failover.yml deploy-ref contents:write',
+      'region-failover.yml record contents:write',
     ]);
   });
 
-  it('move the promoted or failed-back cluster\'s deploy ref after the failover tool succeeded, from a job that holds no AWS role', () => {
+  it('record the failover in Git from a job that holds no AWS role: the tool\'s diff committed to main, the deploy refs moved to that commit', () => {
     const wf = workflow('region-failover.yml');
     const failover = wf.jobs.failover!;
-    const deploy = wf.jobs['deploy-ref']!;
-    // The tool's job cannot push; the pushing job assumes nothing.
+    const record = wf.jobs.record!;
+    // The tool's job cannot push; the pushing job assumes nothing. No other job.
+    expect(Object.keys(wf.jobs).sort()).toEqual(['failover', 'record']);
     expect(failover.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    expect(deploy.permissions).toEqual({ contents: 'write' });
-    expect(deploy.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    expect(record.permissions).toEqual({ contents: 'write' });
+    expect(record.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    expect(record.environment).toBeUndefined();
+    // The tool runs with its default --git print (it writes the files, pushes nothing).
+    const tool = failover.steps!.find((s) => s.run?.includes('npm run --silent failover -- "${args[@]}"'))!;
+    expect(tool.run).not.toMatch(/--git\b/);
+    // Its diff (only after the tool succeeded: no always()) is the artifact; the old archive-file artifact is gone.
+    const diff = failover.steps!.find((s) => s.run?.includes('git diff'))!;
+    expect(diff.run!.trim()).toBe('git diff --binary > "$RUNNER_TEMP/failover-state.patch"');
+    const uploads = failover.steps!.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(uploads.map((u) => u.with)).toEqual([{ name: 'failover-state', path: '${{ runner.temp }}/failover-state.patch', 'retention-days': 1, 'if-no-files-found': 'error' }]);
+    for (const step of [diff, uploads[0]!] as (Step & { if?: string })[]) expect(step.if).toBe("inputs.action != 'fence' && !inputs.dry_run");
     // Only after the tool succeeded (needs without always()), never for fence or a dry run, only from the default branch.
-    expect(deploy.needs).toBe('failover');
-    expect(deploy.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
-    expect(deploy.if).toContain("inputs.action != 'fence'");
-    expect(deploy.if).toContain('!inputs.dry_run');
-    expect(deploy.if).toContain('github.ref_name == github.event.repository.default_branch');
-    // The target: the standby for promote (--standby <cluster>), the primary for fail-back (--primary <cluster>): the input cluster either way.
-    const move = deploy.steps!.find((s) => s.run?.includes('pipeline:deploy-refs'))!;
-    expect(move.run).toBe('npm run pipeline:deploy-refs -- --sha "${GITHUB_SHA}" --cluster "${CLUSTER}"');
-    expect(move.env).toEqual({ CLUSTER: '${{ inputs.cluster }}' });
+    expect(record.needs).toBe('failover');
+    expect(record.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+    expect(record.if).toContain("inputs.action != 'fence'");
+    expect(record.if).toContain('!inputs.dry_run');
+    expect(record.if).toContain('github.ref_name == github.event.repository.default_branch');
+    const download = record.steps!.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect(download.with).toEqual({ name: 'failover-state', path: '${{ runner.temp }}/failover-state' });
+    // Promote moves the standby's ref, fail-back both (as the tool's deploy-refs step says); the pair comes from the failover job.
+    expect(failover).toHaveProperty('outputs', { primary: '${{ steps.pair.outputs.primary }}', standby: '${{ steps.pair.outputs.standby }}' });
+    const move = record.steps!.find((s) => s.run?.includes('pipeline:record-failover'))!;
+    expect(move.run).toContain('if [ "$ACTION" = promote ]; then clusters=(--cluster "$STANDBY"); else clusters=(--cluster "$PRIMARY" --cluster "$STANDBY"); fi');
+    expect(move.run).toContain('npm run pipeline:record-failover -- --patch "$RUNNER_TEMP/failover-state/failover-state.patch" "${clusters[@]}"');
+    expect(move.env).toMatchObject({ PRIMARY: '${{ needs.failover.outputs.primary }}', STANDBY: '${{ needs.failover.outputs.standby }}' });
+    // Nothing moves a deploy ref to the run's own commit, which lacks the recorded state.
+    expect(text('region-failover.yml')).not.toContain('pipeline:deploy-refs');
     expect(runs(failover)).toMatch(/if \[ "\$ACTION" = promote \]; then args=\(promote --standby "\$CLUSTER"\); else args=\("\$ACTION" --primary "\$CLUSTER"\); fi/);
   });
 
@@ -340,11 +357,11 @@ describe('workflows', () => {
     );
     expect(credentialSteps.length).toBeGreaterThanOrEqual(5);
     for (const { file, step } of credentialSteps) {
-      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift|fence)_role_arn \}\}$/);
+      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift|fence|failover)_role_arn \}\}$/);
       expect(step.with?.['aws-region'], file).toMatch(/^\$\{\{ steps\.[\w-]+\.outputs\.aws_region \}\}$/);
     }
     const regions = new Set([platform.settings.state.region, ...platform.clusters.map((c) => c.region)]);
-    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole, 'arn:aws:'];
+    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole, platform.names.ciFailoverRole, 'arn:aws:'];
     for (const file of workflowFiles) {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
@@ -368,20 +385,21 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       if (!role) throw new Error(`no IAM role ${name} in the ${platform.names.ciIdentityStack} stack`);
       return role;
     };
-    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole), fence: roleOf(platform.names.ciFenceRole) };
+    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole), fence: roleOf(platform.names.ciFenceRole), failover: roleOf(platform.names.ciFailoverRole) };
     trust = {
       plan: trustedSubjects(byRole.plan.assume_role_policy),
       apply: trustedSubjects(byRole.apply.assume_role_policy),
       drift: trustedSubjects(byRole.drift.assume_role_policy),
       fence: trustedSubjects(byRole.fence.assume_role_policy),
+      failover: trustedSubjects(byRole.failover.assume_role_policy),
     };
-    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration, fence: byRole.fence.max_session_duration };
+    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration, fence: byRole.fence.max_session_duration, failover: byRole.failover.max_session_duration };
     roleNames = roles.map((r) => r.name).sort();
   }, 120_000);
 
   it('the ARNs the workflows derive name the roles the ci-identity stack creates', () => {
     const derived = roleVariables(platform, '123456789012');
-    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn, derived.fence_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
+    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn, derived.fence_role_arn, derived.failover_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
   });
 
   it('the trust policies allow exactly the subjects platform-config derives', () => {
@@ -389,6 +407,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(trust?.apply).toEqual([...platform.names.ciSubjects.apply].sort());
     expect(trust?.drift).toEqual([...platform.names.ciSubjects.drift].sort());
     expect(trust?.fence).toEqual([...platform.names.ciSubjects.fence].sort());
+    expect(trust?.failover).toEqual([...platform.names.ciSubjects.failover].sort());
     // The plan role is for pull requests only: a run on a branch has its own (drift) role.
     expect(trust?.plan).toEqual([`repo:${repository}:pull_request`]);
     expect(trust?.drift).toEqual([`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`]);
@@ -424,7 +443,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
   });
 
   it('the subjects the workflows present are exactly the subjects each role trusts (none unused)', () => {
-    for (const role of ['plan', 'apply', 'drift', 'fence'] as const) {
+    for (const role of ['plan', 'apply', 'drift', 'fence', 'failover'] as const) {
       const presented = [...new Set(identities.filter((i) => i.role === role).flatMap((i) => i.subjects))].sort();
       expect(presented, role).toEqual(trust?.[role]);
     }
@@ -436,6 +455,9 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(find('apply.yml', 'apply')).toEqual({ workflow: 'apply.yml', job: 'apply', role: 'apply', subjects: [`repo:${repository}:environment:production`] });
     expect(find('pull-request.yml', 'plan-fork')).toBeUndefined();
     expect(find('drift.yml', 'drift')).toEqual({ workflow: 'drift.yml', job: 'drift', role: 'drift', subjects: [`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`] });
+    // Promotion and fail-back: their own environment and role, never the apply role (administrator).
+    expect(find('region-failover.yml', 'failover')).toEqual({ workflow: 'region-failover.yml', job: 'failover', role: 'failover', subjects: [`repo:${repository}:environment:${platform.names.ciFailoverEnvironment}`] });
+    expect(workflow('region-failover.yml').jobs.failover!.environment).toBe(platform.names.ciFailoverEnvironment);
   });
 
   it('fences from its own environment with its own role, in its own concurrency group: never the apply role, never waiting for approval, never cancelling a promotion', () => {
@@ -467,7 +489,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       '      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ steps.aws.outputs.plan_role_arn }}\n',
     ].join('\n');
     expect(jobIdentities('w.yml', yaml, 'o/r', 'main')).toEqual([{ workflow: 'w.yml', job: 'a', role: 'plan', subjects: ['repo:o/r:ref:refs/heads/main'] }]);
-    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn|fence_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
+    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn|fence_role_arn|failover_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.outputs.plan_role_arn', 'secrets.AWS_PLAN_ROLE_ARN'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ secrets.AWS_PLAN_ROLE_ARN }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.', 'steps.other.'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ steps.other.outputs.plan_role_arn }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('pipeline:role-variables', 'pipeline:stacks'), 'o/r', 'main')).toThrow(expected);

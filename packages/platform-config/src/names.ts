@@ -135,6 +135,8 @@ const PRIVATE_TLD = 'internal';
 
 /** GitHub environment of the scheduled fence (`PlatformNames.ciFenceEnvironment`). */
 const FENCE_ENVIRONMENT = 'region-failover-fence';
+/** GitHub environment of the manual promotion and fail-back (`PlatformNames.ciFailoverEnvironment`). */
+const FAILOVER_ENVIRONMENT = 'region-failover';
 
 /** Names shared by every cluster: the account-level CI identity stack and its roles. */
 export interface PlatformNames {
@@ -155,6 +157,17 @@ export interface PlatformNames {
    * for approval never runs, and the apply role is not what it needs.
    */
   readonly ciFenceEnvironment: string;
+  /**
+   * Role of the manual promotion and fail-back (`region-failover.yml`): exactly the AWS calls
+   * packages/failover makes, on the failover pairs' resources; trusted only for its own
+   * environment, `ciFailoverEnvironment`. Not the apply role (administrator).
+   */
+  readonly ciFailoverRole: string;
+  /**
+   * GitHub environment of the failover job: required reviewers, deployment branches `main`
+   * only. Its own subject, so the job cannot assume the apply role.
+   */
+  readonly ciFailoverEnvironment: string;
   readonly stateBucket: string;
   stateKey(stack: string): string;
   /** Fully qualified name of the sample app's failover record, when DNS is configured. */
@@ -164,7 +177,7 @@ export interface PlatformNames {
    * read-only plan role, runs on the main branch (drift on a schedule) their own read-only
    * drift role, and only the protected environment, with its reviewers, the apply role.
    */
-  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[] };
+  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[]; readonly failover: readonly string[] };
 }
 
 export function platformNames(settings: PlatformSettings): PlatformNames {
@@ -176,6 +189,8 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     ciDriftRole: `${settings.organization}-github-drift`,
     ciFenceRole: `${settings.organization}-github-fence`,
     ciFenceEnvironment: FENCE_ENVIRONMENT,
+    ciFailoverRole: `${settings.organization}-github-failover`,
+    ciFailoverEnvironment: FAILOVER_ENVIRONMENT,
     stateBucket: settings.state.bucket,
     appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
@@ -184,6 +199,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
       apply: [`${repo}:environment:${settings.github.applyEnvironment}`],
       drift: [`${repo}:ref:refs/heads/${settings.github.mainBranch}`],
       fence: [`${repo}:environment:${FENCE_ENVIRONMENT}`],
+      failover: [`${repo}:environment:${FAILOVER_ENVIRONMENT}`],
     },
   };
 }

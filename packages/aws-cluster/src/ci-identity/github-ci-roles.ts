@@ -5,6 +5,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Construct } from 'constructs';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
+import { failoverPolicy, type FailoverResources } from './failover-policy';
 import { fencePolicy, type FenceParameter } from './fence-policy';
 
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
@@ -19,18 +20,23 @@ export interface GithubCiRolesProps {
   readonly driftRoleName: string;
   /** Role of the scheduled region-failover fence: reads `fenceParameters`, nothing else. */
   readonly fenceRoleName: string;
+  /** Role of the manual promotion and fail-back: the failover tool's calls on `failoverResources`, nothing else. */
+  readonly failoverRoleName: string;
   /** Exact `sub` claims (platform-config `names.ciSubjects`); no wildcards. */
-  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[] };
+  readonly subjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[]; readonly failover: readonly string[] };
   /** What the fence reads: every failover pair's promoted marker and both failover kubeconfigs (see fencePolicy). */
   readonly fenceParameters: readonly FenceParameter[];
+  /** What promotion and fail-back act on (see failoverPolicy). */
+  readonly failoverResources: FailoverResources;
   readonly stateBucket: string;
   /**
    * Longest session of each role (IAM MaxSessionDuration, 3600 to 43200 s). The workflows ask
    * for `role-duration-seconds` within it and covering their job's timeout (a test checks).
    * Apply: 6 h, GitHub's limit for a hosted job, so the apply job (up to four stacks in a row) never outlives its credentials.
-   * @default { plan: 3600, apply: 21600, drift: 3600, fence: 3600 }
+   * Failover: 2 h, the region-failover job's timeout.
+   * @default { plan: 3600, apply: 21600, drift: 3600, fence: 3600, failover: 7200 }
    */
-  readonly sessionSeconds?: { readonly plan?: number; readonly apply?: number; readonly drift?: number; readonly fence?: number };
+  readonly sessionSeconds?: { readonly plan?: number; readonly apply?: number; readonly drift?: number; readonly fence?: number; readonly failover?: number };
   /**
    * Where the clusters keep secrets: no plan may read them, whatever the read-only grant
    * (ReadOnlyAccess) allows now or later. `parameterPaths`: SSM paths (every cluster's
@@ -51,7 +57,7 @@ export function githubTrustPolicy(providerArn: string, subjects: readonly string
 }
 
 /** @see GithubCiRolesProps.sessionSeconds */
-export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600, fence: 3600 } as const;
+export const DEFAULT_CI_SESSION_SECONDS = { plan: 3600, apply: 21600, drift: 3600, fence: 3600, failover: 7200 } as const;
 
 /** Reading or re-encrypting ciphertext is what exposes a secret; Describe/Get/List on keys does not. */
 const DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
@@ -96,15 +102,16 @@ export class GithubCiRoles extends Construct {
   readonly applyRoleArn: string;
   readonly driftRoleArn: string;
   readonly fenceRoleArn: string;
+  readonly failoverRoleArn: string;
 
   constructor(scope: Construct, id: string, props: GithubCiRolesProps) {
     super(scope, id);
     const sessions = { ...DEFAULT_CI_SESSION_SECONDS, ...props.sessionSeconds };
-    for (const kind of ['plan', 'apply', 'drift', 'fence'] as const) {
+    for (const kind of ['plan', 'apply', 'drift', 'fence', 'failover'] as const) {
       const seconds = sessions[kind];
       if (!Number.isInteger(seconds) || seconds < 3600 || seconds > 43200) throw invalidProp('GithubCiRoles', `sessionSeconds.${kind}`, seconds, 'a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)');
     }
-    for (const kind of ['plan', 'apply', 'drift', 'fence'] as const) {
+    for (const kind of ['plan', 'apply', 'drift', 'fence', 'failover'] as const) {
       const subjects = props.subjects[kind];
       if (subjects.length === 0) throw invalidProp('GithubCiRoles', `subjects.${kind}`, subjects, 'at least one OIDC subject');
       subjects.forEach((subject, i) => {
@@ -124,6 +131,10 @@ export class GithubCiRoles extends Construct {
       if (!/^arn:aws:ssm:[a-z0-9-]+:[^:*?]+:parameter\/[^*?]+$/.test(p.arn) || !p.arn.startsWith(`arn:aws:ssm:${p.region}:`)) {
         throw invalidProp('GithubCiRoles', `fenceParameters[${i}].arn`, p.arn, `an exact SSM parameter ARN in ${p.region} (no wildcards)`);
       }
+    });
+    if (props.failoverResources.workerAsgArns.length === 0) throw invalidProp('GithubCiRoles', 'failoverResources.workerAsgArns', props.failoverResources.workerAsgArns, 'at least one worker ASG ARN (a failover pair scales its standby)');
+    [...props.failoverResources.markers, ...props.failoverResources.kubeconfigs].forEach((p) => {
+      if (!/^arn:aws:ssm:[a-z0-9-]+:[^:*?]+:parameter\/[^*?]+$/.test(p.arn)) throw invalidProp('GithubCiRoles', 'failoverResources', p.arn, 'exact SSM parameter ARNs (no wildcards)');
     });
     if (props.secrets.parameterPaths.length === 0) throw invalidProp('GithubCiRoles', 'secrets.parameterPaths', props.secrets.parameterPaths, 'at least one SSM path');
     const provider = new IamOpenidConnectProvider(this, 'github-oidc', { url: `https://${GITHUB_OIDC_ISSUER}`, clientIdList: [GITHUB_OIDC_AUDIENCE] });
@@ -167,10 +178,21 @@ export class GithubCiRoles extends Construct {
     });
     new IamRolePolicy(this, 'fence-reads', { name: 'region-failover-fence', role: fence.name, policy: renderPolicy(fencePolicy(props.fenceParameters)) });
 
+    // Promotion and fail-back, started by a person: their own environment (reviewers, main
+    // only), their own role with the tool's calls only; never the apply role (administrator).
+    const failover = new IamRole(this, 'failover-role', {
+      name: props.failoverRoleName,
+      description: `region-failover promotion and fail-back of ${props.repository}: Route 53 failover records and health checks, worker ASGs, promoted markers, WAL listings`,
+      assumeRolePolicy: renderPolicy(githubTrustPolicy(provider.arn, props.subjects.failover)),
+      maxSessionDuration: sessions.failover,
+    });
+    new IamRolePolicy(this, 'failover-calls', { name: 'region-failover', role: failover.name, policy: renderPolicy(failoverPolicy(props.failoverResources)) });
+
     this.oidcProviderArn = provider.arn;
     this.planRoleArn = plan.arn;
     this.applyRoleArn = apply.arn;
     this.driftRoleArn = drift.arn;
     this.fenceRoleArn = fence.arn;
+    this.failoverRoleArn = failover.arn;
   }
 }

@@ -16,7 +16,8 @@ export interface FailoverAccessProps {
  * workers: node-bootstrap's ci-kubeconfig.sh waits for the token and publishes the kubeconfig.
  * Cluster-wide binding: the namespaces it acts in (data, web, flux-system) come from later
  * layers or the operator, and a RoleBinding in a namespace that does not exist yet would fail
- * the root sync.
+ * the root sync. `kubectl exec` into the database is granted in its namespace only, by
+ * FailoverDatabaseAccess (apps layer).
  */
 export class FailoverAccess extends AddOnBase<FailoverAccessProps> {
   readonly id = 'region-failover-access';

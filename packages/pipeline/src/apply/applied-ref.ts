@@ -62,6 +62,14 @@ export interface MarkAppliedOptions {
   readonly sha: string;
   /** @default 'origin' */
   readonly remote?: string;
+  /**
+   * When the remote ref names a commit that is neither an ancestor nor a descendant of `sha`
+   * (another line of history): `refuse` throws, so the ref only ever moves forward (a deploy
+   * ref: Flux would otherwise jump to manifests that lack what it runs); `replace` moves it
+   * there (the applied tag after main was force-pushed: that run selected every stack).
+   * @default 'refuse'
+   */
+  readonly unrelated?: 'refuse' | 'replace';
   /** Attempts when another run moves the ref between our read and our push. @default 4 */
   readonly maxAttempts?: number;
   readonly log?: (line: string) => void;
@@ -94,7 +102,8 @@ function remoteRef(repo: string, remote: string, ref: string): { readonly object
 /**
  * Moves the applied ref on `remote` to `sha` after the apply of `sha` went through (or had
  * nothing to do). Never moves it back: when it already names a commit that includes `sha`
- * (a later merge's run finished first), it stays. The push carries a lease on the value
+ * (a later merge's run finished first), it stays. Never sideways either, unless `unrelated`
+ * is `replace`: a ref on a commit `sha` does not descend from is refused. The push carries a lease on the value
  * read, so two runs cannot overwrite each other's move unseen; a lost race is re-read and
  * retried. A failed apply never calls this, so the ref stays where it was.
  */
@@ -116,6 +125,10 @@ export function markApplied(options: MarkAppliedOptions): MarkAppliedResult {
       log(`${ref} names ${current.commit.slice(0, 12)}, a later commit that includes ${sha.slice(0, 12)}; left there`);
       return { outcome: 'kept', previous: first };
     }
+    if (current !== undefined && !isAncestor(repo, current.commit, sha) && (options.unrelated ?? 'refuse') === 'refuse') {
+      throw new Error(`${ref} on ${remote} names ${current.commit.slice(0, 12)}, which ${sha.slice(0, 12)} does not include: refusing to move it sideways (docs/runbooks/deploy-refs.md, "Moving a ref by hand")`);
+    }
+    // The lease: a ref another run moved since the read is re-read and judged again, never overwritten unseen.
     const push = git(repo, 'push', '--porcelain', `--force-with-lease=${ref}:${current?.object ?? ''}`, remote, `${sha}:${ref}`);
     if (push.code === 0) {
       log(`${ref}: ${current?.commit.slice(0, 12) ?? '(none)'} -> ${sha.slice(0, 12)} (attempt ${attempt})`);

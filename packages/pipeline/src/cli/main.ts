@@ -14,6 +14,7 @@ import { markApplied } from './commands/mark-applied';
 import { migrateStateCommand } from './commands/migrate-state';
 import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
+import { recordFailoverCommand } from './commands/record-failover';
 import { reportApply } from './commands/report-apply';
 import { roleVariablesCommand } from './commands/role-variables';
 import { stacks } from './commands/stacks';
@@ -36,6 +37,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'unaffected-comments': unaffectedComments,
   'mark-applied': markApplied,
   'deploy-refs': deployRefs,
+  'record-failover': recordFailoverCommand(),
   'commit-manifests': commitManifests,
   drift,
   'game-day': gameDayCommand(),

@@ -4,7 +4,7 @@ import { CI_IDENTITY_STACK_OUTPUTS, type Platform } from '@platform/platform-con
  * What the workflows pass to aws-actions/configure-aws-credentials, derived from
  * platform-config so no role name or region is typed into YAML or stored in a secret:
  * the state region (`settings.state.region`) and the ARNs of the roles the ci-identity
- * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`, `names.ciFenceRole`). The account id is the one fact
+ * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`, `names.ciFenceRole`, `names.ciFailoverRole`). The account id is the one fact
  * the repository does not hold; it comes from the `AWS_ACCOUNT_ID` secret.
  */
 
@@ -17,6 +17,7 @@ export const ROLE_OUTPUTS = {
   [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: 'apply',
   [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: 'drift',
   [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: 'fence',
+  [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: 'failover',
 } as const;
 export type RoleOutput = keyof typeof ROLE_OUTPUTS;
 export type CiRole = (typeof ROLE_OUTPUTS)[RoleOutput];
@@ -49,6 +50,7 @@ export function roleVariables(platform: Platform, accountId: string | undefined)
     [CI_IDENTITY_STACK_OUTPUTS.applyRoleArn]: roleArn(accountId, platform.names.ciApplyRole),
     [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: roleArn(accountId, platform.names.ciDriftRole),
     [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: roleArn(accountId, platform.names.ciFenceRole),
+    [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: roleArn(accountId, platform.names.ciFailoverRole),
   };
 }
 

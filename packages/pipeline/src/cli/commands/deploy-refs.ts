@@ -58,17 +58,25 @@ export const deployRefs: Command<DeployRefsOptions> = {
       decisions = deployDecisions(platform, { touched: options.stacks, plans, applied, outcome: options.outcome });
     }
     const rows = [];
+    const refused: string[] = [];
     for (const d of decisions) {
       if (!d.move) {
         log(`${d.ref}: ${'pending' in d && d.pending ? 'pending' : 'held'} (${d.reason})`);
         rows.push(d);
         continue;
       }
-      const moved = moveRefForward({ repo: paths.repoRoot, ref: d.ref, sha: options.sha, remote: options.remote, log });
-      const result = { moved: `moved to \`${options.sha.slice(0, 12)}\``, unchanged: 'already there', kept: 'kept on a later commit' }[moved.outcome];
-      rows.push({ ...d, result });
+      // One refused ref (sideways, or a lost race) holds that cluster only; the others still move.
+      try {
+        const moved = moveRefForward({ repo: paths.repoRoot, ref: d.ref, sha: options.sha, remote: options.remote, log });
+        const result = { moved: `moved to \`${options.sha.slice(0, 12)}\``, unchanged: 'already there', kept: 'kept on a later commit' }[moved.outcome];
+        rows.push({ ...d, result });
+      } catch (error) {
+        refused.push(error instanceof Error ? error.message : String(error));
+        rows.push({ ...d, result: 'refused (see the log)' });
+      }
     }
     actions.summary(renderDeploySummary(options.sha, rows));
+    if (refused.length > 0) throw new Error(refused.join('; '));
     return 0;
   },
 };

@@ -21,7 +21,8 @@ export const markApplied: Command<MarkAppliedOptions> = {
   async run(options, { platform, paths, actions, log }) {
     const ref = appliedRef(platform);
     const sha = options.sha ?? headCommit(paths.repoRoot);
-    const result = moveAppliedRef({ repo: paths.repoRoot, ref, sha, remote: options.remote, log });
+    // After a force-push of main the tag is off the new history; that run selected every stack (applyBase), so it may follow.
+    const result = moveAppliedRef({ repo: paths.repoRoot, ref, sha, remote: options.remote, unrelated: 'replace', log });
     const was = result.previous ? `\`${result.previous.slice(0, 12)}\`` : 'nothing';
     const line = {
       moved: `\`${ref}\` moved from ${was} to \`${sha.slice(0, 12)}\`.`,
