@@ -3,6 +3,7 @@ import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { gitHubActionsFromEnv, MissingContextError, type GitHubActions } from '../io/github-actions';
 import { pipelinePaths } from '../io/paths';
 import { UsageError, type Command } from './command';
+import { amiLockCommand } from './commands/ami-lock';
 import { apply } from './commands/apply';
 import { applyApprovedCommand } from './commands/apply-approved';
 import { comments } from './commands/comments';
@@ -40,6 +41,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'game-day': gameDayCommand(),
   'role-variables': roleVariablesCommand,
   comments,
+  'ami-lock': amiLockCommand(),
 } as Record<string, Command<unknown>>;
 
 export interface MainContext {
