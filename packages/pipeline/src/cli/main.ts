@@ -16,6 +16,7 @@ import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
 import { reportApply } from './commands/report-apply';
 import { roleVariablesCommand } from './commands/role-variables';
+import { rollControlPlaneCommand } from './commands/roll-control-plane';
 import { stacks } from './commands/stacks';
 import { unaffectedComments } from './commands/unaffected-comments';
 
@@ -42,6 +43,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'role-variables': roleVariablesCommand,
   comments,
   'ami-lock': amiLockCommand(),
+  'roll-control-plane': rollControlPlaneCommand(),
 } as Record<string, Command<unknown>>;
 
 export interface MainContext {

@@ -3,7 +3,7 @@ import type { Ec2Image } from '../../src/operations/ami-lock';
 
 /** One region's public SSM parameters (name → value) and its images (AMIs are regional). */
 export interface FakeRegion {
-  readonly parameters: Record<string, string>;
+  parameters: Record<string, string>;
   readonly images: Ec2Image[];
 }
 
