@@ -49,6 +49,16 @@ describe('ControlPlane', () => {
     expect(cp.every((t) => t.iam_instance_profile.name.includes('control-plane-role'))).toBe(true);
   });
 
+  it('leaves rolls to pipeline roll-control-plane: no control-plane ASG carries an instance_refresh (Terraform would start all at once)', () => {
+    const groups = production.values('aws_autoscaling_group').filter(isControlPlane);
+    expect(groups).toHaveLength(3);
+    for (const g of groups) {
+      expect(g.instance_refresh, g.name).toBeUndefined();
+      // The group launches its template's latest version, so a changed template shows as instances on an older version.
+      expect(g.launch_template.version).toMatch(/^\$\{aws_launch_template\.[^.]+\.latest_version\}$/);
+    }
+  });
+
   it('passes the API endpoint token to the bootstrap user-data', () => {
     const [template] = production.values('aws_launch_template').filter((t) => t.name.includes('control-plane'));
     expect(template.user_data).toContain('aws_lb.');

@@ -11,6 +11,9 @@ export interface AmiLockDeps {
   readonly catalog?: ImageCatalog;
 }
 
+/** The repository secret the ami-lock workflow pushes and opens its pull request with (docs/runbooks/node-images.md). */
+export const AMI_LOCK_TOKEN_SECRET = 'AMI_LOCK_TOKEN';
+
 /** The PR body `--write` leaves for the workflow (under the pipeline's out dir). */
 export const AMI_LOCK_PR_BODY = 'ami-lock-pr.md';
 
