@@ -1,33 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AMI_LOCK, defaultPlatform, loadPlatform, platformInput, PlatformConfigError, renderAmiLock, type PlatformInput } from '../src';
-
-// Test inputs are deliberately wrong, so they are untyped.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Raw = any;
+import { AMI_LOCK, defaultPlatform, loadPlatform, renderAmiLock } from '../src';
+import { problems, withChange, type Raw, type RawInput } from './support';
 
 const REAL = 'while settings.example is false (a platform that is applied)';
 const REAL_IMAGE = { imageId: 'ami-0f3a9c1d2b4e5f607', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261120', creationDate: '2026-11-20T08:15:00.000Z', source: { ssmParameter: '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id', owner: '099720109477' }, kubernetesMinors: ['1.34'] };
 
-/** The shipped platform and lock with one change; clusters index 0 staging, 1 production, 2 dr. */
-function withChange(change: (input: { settings: Raw; clusters: Raw[]; amiLock: Raw }) => void): PlatformInput {
-  const input = structuredClone({ ...platformInput, amiLock: AMI_LOCK }) as unknown as { settings: Raw; clusters: Raw[]; amiLock: Raw };
-  change(input);
-  return input;
-}
-
-function problems(input: PlatformInput): string[] {
-  try {
-    loadPlatform(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlatformConfigError);
-    return (error as Error).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
-  }
-  throw new Error('expected the lock to be rejected');
-}
-
-const corpus: [string, (input: { settings: Raw; clusters: Raw[]; amiLock: Raw }) => void, string][] = [
+const corpus: [string, (input: RawInput) => void, string][] = [
   ['no lock object', (i) => (i.amiLock = []), 'amiLock: got []; expected an object keyed by region (packages/platform-config/src/ami-lock.json)'],
   ['a cluster region without images', (i) => delete i.amiLock['ap-northeast-1'], 'amiLock.ap-northeast-1: got nothing; expected the images of ap-northeast-1, where clusters[2].controlPlane.instanceType m7i.large (dr) runs (npm run pipeline:ami-lock -- --write)'],
   [

@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AMI_LOCK, loadPlatform, platformInput, PlatformConfigError, type PlatformInput } from '../src';
-
-// Test inputs are deliberately wrong, so they are untyped.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Raw = any;
-
-/** The shipped platform with one change; index 0 staging, 1 production, 2 dr. */
-function withChange(change: (input: { settings: Raw; clusters: Raw[]; amiLock: Raw }) => void): PlatformInput {
-  const input = structuredClone({ ...platformInput, amiLock: AMI_LOCK }) as unknown as { settings: Raw; clusters: Raw[]; amiLock: Raw };
-  change(input);
-  return input;
-}
-
-function problems(input: PlatformInput): string[] {
-  try {
-    loadPlatform(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlatformConfigError);
-    return (error as Error).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
-  }
-  throw new Error('expected the definition to be rejected');
-}
+import { loadPlatform, platformInput } from '../src';
+import { problems, withChange, type Raw } from './support';
 
 const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
 const REAL = 'while settings.example is false (a platform that is applied)';

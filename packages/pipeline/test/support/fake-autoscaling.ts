@@ -1,4 +1,5 @@
 import type { AwsCli } from '../../src/io/aws-images';
+import { cliOption } from './cli-options';
 
 interface Instance {
   id: string;
@@ -22,14 +23,6 @@ interface Refresh {
   old?: string;
   fresh?: string;
   reason?: string;
-}
-
-function option(args: readonly string[], name: string): string[] {
-  const at = args.indexOf(name);
-  if (at < 0) return [];
-  const values: string[] = [];
-  for (let i = at + 1; i < args.length && !args[i]!.startsWith('--'); i++) values.push(args[i]!);
-  return values;
 }
 
 /**
@@ -116,7 +109,7 @@ export function fakeAutoScaling(groups: { name: string; version: string; instanc
     tick();
     const [service, operation] = args;
     if (service === 'autoscaling' && operation === 'describe-auto-scaling-groups') {
-      const names = option(args, '--auto-scaling-group-names');
+      const names = cliOption(args, '--auto-scaling-group-names');
       return JSON.stringify({
         AutoScalingGroups: [...world.values()].filter((g) => names.includes(g.name)).map((g) => ({
           AutoScalingGroupName: g.name,
@@ -127,11 +120,11 @@ export function fakeAutoScaling(groups: { name: string; version: string; instanc
       });
     }
     if (service === 'autoscaling' && operation === 'start-instance-refresh') {
-      const [name] = option(args, '--auto-scaling-group-name');
+      const [name] = cliOption(args, '--auto-scaling-group-name');
       const g = world.get(name ?? '');
       if (!g) throw new Error(`An error occurred (ValidationError) when calling the StartInstanceRefresh operation: AutoScalingGroup name not found - ${name}`);
       if (refreshes.some((r) => r.group === g.name && (r.status === 'Pending' || r.status === 'InProgress'))) throw new Error('An error occurred (InstanceRefreshInProgress) when calling the StartInstanceRefresh operation: An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.');
-      const prefs = JSON.parse(option(args, '--preferences')[0] ?? '{}') as { MinHealthyPercentage?: number; MaxHealthyPercentage?: number; SkipMatching?: boolean };
+      const prefs = JSON.parse(cliOption(args, '--preferences')[0] ?? '{}') as { MinHealthyPercentage?: number; MaxHealthyPercentage?: number; SkipMatching?: boolean };
       const min = prefs.MinHealthyPercentage ?? 90;
       const max = prefs.MaxHealthyPercentage ?? 100;
       if (min < 0 || min > 100 || max < 100 || max > 200 || max - min > 100) throw new Error('An error occurred (ValidationError) when calling the StartInstanceRefresh operation: invalid MinHealthyPercentage/MaxHealthyPercentage');
@@ -143,12 +136,12 @@ export function fakeAutoScaling(groups: { name: string; version: string; instanc
       return JSON.stringify({ InstanceRefreshId: id });
     }
     if (service === 'autoscaling' && operation === 'describe-instance-refreshes') {
-      const [name] = option(args, '--auto-scaling-group-name');
-      const ids = option(args, '--instance-refresh-ids');
+      const [name] = cliOption(args, '--auto-scaling-group-name');
+      const ids = cliOption(args, '--instance-refresh-ids');
       return JSON.stringify({ InstanceRefreshes: refreshes.filter((r) => r.group === name && ids.includes(r.id)).map((r) => ({ InstanceRefreshId: r.id, AutoScalingGroupName: r.group, Status: r.status, StatusReason: r.reason })) });
     }
     if (service === 'elbv2' && operation === 'describe-target-health') {
-      const [arn] = option(args, '--target-group-arn');
+      const [arn] = cliOption(args, '--target-group-arn');
       const group = targets.get(arn ?? '');
       if (!group) throw new Error(`An error occurred (TargetGroupNotFound) when calling the DescribeTargetHealth operation: ${arn}`);
       return JSON.stringify({ TargetHealthDescriptions: [...group].map(([id, s]) => ({ Target: { Id: id, Port: 6443 }, TargetHealth: { State: s } })) });

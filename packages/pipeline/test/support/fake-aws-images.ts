@@ -1,18 +1,11 @@
 import type { AwsCli } from '../../src/io/aws-images';
 import type { Ec2Image } from '../../src/operations/ami-lock';
+import { cliOption } from './cli-options';
 
 /** One region's public SSM parameters (name → value) and its images (AMIs are regional). */
 export interface FakeRegion {
   parameters: Record<string, string>;
   readonly images: Ec2Image[];
-}
-
-function option(args: readonly string[], name: string): string[] {
-  const at = args.indexOf(name);
-  if (at < 0) return [];
-  const values: string[] = [];
-  for (let i = at + 1; i < args.length && !args[i]!.startsWith('--'); i++) values.push(args[i]!);
-  return values;
 }
 
 /**
@@ -26,10 +19,10 @@ export function fakeAwsImages(regions: Record<string, FakeRegion>): AwsCli & { r
   const calls: string[] = [];
   const aws = async (args: readonly string[]): Promise<string> => {
     calls.push(args.join(' '));
-    const [region] = option(args, '--region');
+    const [region] = cliOption(args, '--region');
     const r = regions[region ?? ''] ?? { parameters: {}, images: [] };
     if (args[0] === 'ssm' && args[1] === 'get-parameters') {
-      const names = option(args, '--names');
+      const names = cliOption(args, '--names');
       if (names.length > 10) throw new Error('aws ssm get-parameters failed (exit 254): An error occurred (ValidationException): Member must have length less than or equal to 10');
       return JSON.stringify({
         Parameters: names.filter((n) => n in r.parameters).map((n) => ({ Name: n, Type: 'String', Value: r.parameters[n], Version: 7, DataType: 'aws:ec2:image' })),
@@ -37,7 +30,7 @@ export function fakeAwsImages(regions: Record<string, FakeRegion>): AwsCli & { r
       });
     }
     if (args[0] === 'ec2' && args[1] === 'describe-images') {
-      const ids = option(args, '--image-ids');
+      const ids = cliOption(args, '--image-ids');
       const unknown = ids.filter((id) => !r.images.some((i) => i.ImageId === id));
       if (unknown.length > 0) throw new Error(`aws ec2 describe-images failed (exit 254): An error occurred (InvalidAMIID.NotFound) when calling the DescribeImages operation: The image id '[${unknown.join(', ')}]' does not exist`);
       const found = r.images.filter((i) => ids.includes(i.ImageId)).sort((a, b) => b.CreationDate.localeCompare(a.CreationDate));
