@@ -30,7 +30,7 @@ export interface ClusterStackProps {
   readonly cluster: ClusterDefinition;
   /** @default StateBackend.s3() with the platform's state bucket and this stack's key */
   readonly backend?: StateBackend;
-  /** @default MachineImage.ubuntu2404() */
+  /** @default the images the platform's AMI lock pins for the cluster's region */
   readonly machineImage?: MachineImage;
   /** AZs a game day may take away, one FIS template each. @default every AZ of the cluster */
   readonly chaosAvailabilityZones?: readonly string[];
@@ -129,7 +129,7 @@ export class ClusterStack extends TerraformStack {
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
 
-    const machineImage = props.machineImage ?? MachineImage.ubuntu2404();
+    const machineImage = props.machineImage ?? MachineImage.fromAmiIds(Object.fromEntries(Object.entries(platform.amiLock[cluster.region] ?? {}).map(([arch, image]) => [arch, image?.imageId])));
     const privateZones = network.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.privateSubnetId }));
     const nodeTags = { [names.clusterTagKey]: 'owned' };
     // Nodes use the private name (no NAT on their path to the API); the API server certificate

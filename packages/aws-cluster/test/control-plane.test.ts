@@ -42,11 +42,21 @@ describe('ControlPlane', () => {
       expect(t.key_name).toBeUndefined();
       expect(t.iam_instance_profile.name).toMatch(/^\$\{aws_iam_instance_profile\./);
       expect(t.user_data).toMatch(/^\$\{base64gzip\(/);
-      expect(t.image_id).toMatch(/^resolve:ssm:\/aws\/service\/canonical\/ubuntu\/server\/24\.04\//);
+      expect(t.image_id).toBe(shipped.imageOf('production', 'x86_64').imageId);
     }
     const cp = templates.filter((t) => t.name.includes('control-plane'));
     expect(cp.every((t) => t.instance_type === 'm7i.large' && t.block_device_mappings[0].ebs.volume_size === 80)).toBe(true);
     expect(cp.every((t) => t.iam_instance_profile.name.includes('control-plane-role'))).toBe(true);
+  });
+
+  it('leaves rolls to pipeline roll-control-plane: no control-plane ASG carries an instance_refresh (Terraform would start all at once)', () => {
+    const groups = production.values('aws_autoscaling_group').filter(isControlPlane);
+    expect(groups).toHaveLength(3);
+    for (const g of groups) {
+      expect(g.instance_refresh, g.name).toBeUndefined();
+      // The group launches its template's latest version, so a changed template shows as instances on an older version.
+      expect(g.launch_template.version).toMatch(/^\$\{aws_launch_template\.[^.]+\.latest_version\}$/);
+    }
   });
 
   it('passes the API endpoint token to the bootstrap user-data', () => {
@@ -60,7 +70,7 @@ describe('ControlPlane', () => {
       zones: [{ availabilityZone: 'ap-northeast-2a', subnetId: 's-1' }],
       instanceType: 'm7i.large',
       rootVolumeGiB: 50,
-      machineImage: MachineImage.ubuntu2404(),
+      machineImage: MachineImage.fromAmiIds({ x86_64: 'ami-0abcdef1234567890' }),
       instanceProfileName: 'p',
       securityGroupIds: ['sg-1'],
       targetGroupArns: ['tg'],

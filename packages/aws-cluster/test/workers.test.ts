@@ -58,7 +58,7 @@ describe('WorkerPool', () => {
     const pool = { name: 'p', instanceTypes: ['m7i.large'], minPerAz: 1, maxPerAz: 2, spotPercentage: 0, rootVolumeGiB: 50, labels: {}, taints: [] };
     const props = {
       zones: [{ availabilityZone: 'ap-northeast-2a', subnetId: 's-1' }],
-      machineImage: MachineImage.ubuntu2404(),
+      machineImage: MachineImage.fromAmiIds({ x86_64: 'ami-0abcdef1234567890' }),
       instanceProfileName: 'p',
       securityGroupIds: ['sg'],
       cloudConfig: '#cloud-config\n',

@@ -1,4 +1,5 @@
 export * from './alerting';
+export * from './ami-lock';
 export * from './bootstrap';
 export * from './cidr';
 export * from './cluster-definition';

@@ -36,3 +36,13 @@ export function isPlaceholderHostedZoneId(id: string): boolean {
 
 /** AWS's documentation account id (also the emulator's, moto's, default account). */
 export const PLACEHOLDER_ACCOUNT_IDS: readonly string[] = ['123456789012'];
+
+/**
+ * Image ids from AWS's documentation (and this repository's example lock): no region has them, so a
+ * launch template naming one fails at the first instance launch, after the network and load balancers exist.
+ */
+export const PLACEHOLDER_IMAGE_IDS: readonly string[] = ['ami-0123456789abcdef0', 'ami-0abcdef1234567890', 'ami-1234567890abcdef0', 'ami-12345678', 'ami-abcd1234'];
+
+export function isPlaceholderImageId(id: string): boolean {
+  return PLACEHOLDER_IMAGE_IDS.includes(id);
+}

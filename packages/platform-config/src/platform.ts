@@ -7,6 +7,7 @@ import {
   type PlatformSettings,
   type PlatformSettingsInput,
 } from './cluster-definition';
+import { AMI_LOCK, amiLockIssues, lockedImage, type AmiLock, type Architecture, type LockedImage } from './ami-lock';
 import { PlatformConfigError, type ConfigIssue } from './config-error';
 import { failoverRole, type FailoverRole } from './failover';
 import { clusterNames, platformNames, type ClusterNames, type PlatformNames } from './names';
@@ -15,6 +16,8 @@ import { clusterIssues, platformIssues } from './validate';
 export interface PlatformInput {
   readonly settings: PlatformSettingsInput;
   readonly clusters: readonly ClusterDefinitionInput[];
+  /** The pinned node images by region and architecture. @default the committed ami-lock.json */
+  readonly amiLock?: unknown;
 }
 
 /** A validated platform: settings, complete cluster definitions and their derived names. */
@@ -22,6 +25,10 @@ export interface Platform {
   readonly settings: PlatformSettings;
   readonly clusters: readonly ClusterDefinition[];
   readonly names: PlatformNames;
+  /** The pinned node images (ami-lock.json), checked to cover every cluster's region and architectures. */
+  readonly amiLock: AmiLock;
+  /** The locked image a node of `cluster` with this CPU architecture boots. */
+  imageOf(cluster: ClusterDefinition | string, architecture: Architecture): LockedImage;
   /** The cluster called `name`; throws with the known names otherwise. */
   cluster(name: string): ClusterDefinition;
   namesOf(cluster: ClusterDefinition | string): ClusterNames;
@@ -75,6 +82,8 @@ export function loadPlatform(input: PlatformInput): Platform {
   const settings = settingsResult.data as PlatformSettings;
   clusters.forEach((cluster, i) => issues.push(...clusterIssues(cluster, settings, `clusters[${i}]`)));
   issues.push(...platformIssues(clusters, settings));
+  const amiLock = input.amiLock ?? AMI_LOCK;
+  issues.push(...amiLockIssues(amiLock, clusters, settings));
   if (issues.length > 0) throw new PlatformConfigError(issues);
 
   const byName = new Map(clusters.map((c) => [c.name, c]));
@@ -87,6 +96,8 @@ export function loadPlatform(input: PlatformInput): Platform {
     settings,
     clusters,
     names: platformNames(settings),
+    amiLock: amiLock as AmiLock,
+    imageOf: (c, architecture) => lockedImage(amiLock as AmiLock, (typeof c === 'string' ? cluster(c) : c).region, architecture),
     cluster,
     namesOf: (c) => clusterNames(typeof c === 'string' ? cluster(c) : c, settings),
     failoverRoleOf: (c) => failoverRole(clusters, typeof c === 'string' ? cluster(c) : c),

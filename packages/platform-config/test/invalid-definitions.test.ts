@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadPlatform, platformInput, PlatformConfigError, type PlatformInput } from '../src';
-
-// Test inputs are deliberately wrong, so they are untyped.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Raw = any;
-
-/** The shipped platform with one change; index 0 staging, 1 production, 2 dr. */
-function withChange(change: (input: { settings: Raw; clusters: Raw[] }) => void): PlatformInput {
-  const input = structuredClone(platformInput) as unknown as { settings: Raw; clusters: Raw[] };
-  change(input);
-  return input;
-}
-
-function problems(input: PlatformInput): string[] {
-  try {
-    loadPlatform(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlatformConfigError);
-    return (error as Error).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
-  }
-  throw new Error('expected the definition to be rejected');
-}
+import { loadPlatform, platformInput } from '../src';
+import { problems, withChange, type Raw } from './support';
 
 const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
 const REAL = 'while settings.example is false (a platform that is applied)';
@@ -131,12 +111,14 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
 ];
 
 /** The shipped platform with real values in place of its placeholders, and example removed. */
-function madeReal(i: { settings: Raw; clusters: Raw[] }): void {
+function madeReal(i: { settings: Raw; clusters: Raw[]; amiLock: Raw }): void {
   delete i.settings.example;
   i.settings.accountId = '210987654321';
   i.settings.dns.hostedZoneName = 'hakube.io';
   i.settings.dns.hostedZoneId = 'Z04178122G3ZKXW4BXQ1V';
   for (const cluster of i.clusters) cluster.apiEndpoint.allowedCidrs = ['52.78.10.0/24'];
+  i.amiLock['ap-northeast-1'].x86_64.imageId = 'ami-0f3a9c1d2b4e5f607';
+  i.amiLock['ap-northeast-2'].x86_64.imageId = 'ami-09b1c2d3e4f5a6b7c';
 }
 
 describe('placeholders', () => {
@@ -154,6 +136,8 @@ describe('placeholders', () => {
       expect.stringMatching(/^settings\.accountId: got "123456789012"/),
       expect.stringMatching(/^settings\.dns\.hostedZoneName: got "hakube\.example\.com"/),
       expect.stringMatching(/^settings\.dns\.hostedZoneId: got "Z0HAKUBE"/),
+      expect.stringMatching(/^amiLock\.ap-northeast-2\.x86_64\.imageId: got "ami-0abcdef1234567890"/),
+      expect.stringMatching(/^amiLock\.ap-northeast-1\.x86_64\.imageId: got "ami-0123456789abcdef0"/),
     ]);
   });
 

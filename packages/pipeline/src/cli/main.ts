@@ -3,6 +3,7 @@ import { defaultPlatform, type Platform } from '@platform/platform-config';
 import { gitHubActionsFromEnv, MissingContextError, type GitHubActions } from '../io/github-actions';
 import { pipelinePaths } from '../io/paths';
 import { UsageError, type Command } from './command';
+import { amiLockCommand } from './commands/ami-lock';
 import { apply } from './commands/apply';
 import { applyApprovedCommand } from './commands/apply-approved';
 import { comments } from './commands/comments';
@@ -17,6 +18,7 @@ import { pr } from './commands/pr';
 import { recordFailoverCommand } from './commands/record-failover';
 import { reportApply } from './commands/report-apply';
 import { roleVariablesCommand } from './commands/role-variables';
+import { rollControlPlaneCommand } from './commands/roll-control-plane';
 import { stacks } from './commands/stacks';
 import { unaffectedComments } from './commands/unaffected-comments';
 
@@ -44,6 +46,8 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'role-variables': roleVariablesCommand,
   'migrate-state': migrateStateCommand(),
   comments,
+  'ami-lock': amiLockCommand(),
+  'roll-control-plane': rollControlPlaneCommand(),
 } as Record<string, Command<unknown>>;
 
 export interface MainContext {

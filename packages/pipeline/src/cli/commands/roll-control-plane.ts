@@ -1,0 +1,40 @@
+import { awsCliAutoScaling } from '../../io/aws-autoscaling';
+import { controlPlaneGroups, rollControlPlane, type AutoScalingApi } from '../../operations/control-plane-roll';
+import { clusterNames, parseOptions } from '../arguments';
+import { UsageError, type Command } from '../command';
+
+export interface RollControlPlaneDeps {
+  /** @default Auto Scaling and ELB through the AWS CLI in the cluster's region */
+  readonly api?: AutoScalingApi;
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * `roll-control-plane --cluster <name>`: after an apply, moves every control-plane node onto its
+ * group's launch template version, one AZ at a time (operations/control-plane-roll.ts). Exit 0 when
+ * every node runs the current version and serves, 1 when a refresh failed or a member is down.
+ */
+export function rollControlPlaneCommand(deps: RollControlPlaneDeps = {}): Command<{ readonly cluster: string; readonly timeoutMinutes: number }> {
+  return {
+    description: 'roll the control plane onto its launch templates one AZ at a time (instance refresh per group, waiting for the node to serve)',
+    parse(args) {
+      const v = parseOptions(args, { cluster: { type: 'string' }, 'timeout-minutes': { type: 'string' } });
+      if (!v.cluster) throw new UsageError('--cluster <name> is required');
+      const timeoutMinutes = Number(v['timeout-minutes'] ?? 45);
+      if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError(`--timeout-minutes ${v['timeout-minutes']}: expected a positive number`);
+      return { cluster: v.cluster, timeoutMinutes };
+    },
+    async run({ cluster, timeoutMinutes }, { platform, actions, log }) {
+      const [name] = clusterNames(platform, '--cluster', [cluster]);
+      const definition = platform.cluster(name!);
+      const groups = controlPlaneGroups(definition, platform.namesOf(definition));
+      const api = deps.api ?? awsCliAutoScaling(definition.region);
+      const result = await rollControlPlane({ groups, api, pollMs: deps.pollMs, sleep: deps.sleep, timeoutMs: timeoutMinutes * 60_000, log });
+      const line = `${name}: rolled ${result.rolled.join(', ') || 'nothing'}; already current ${result.current.join(', ') || 'none'}`;
+      log(line);
+      actions.summary(`### Control-plane roll\n\n${line}\n`);
+      return 0;
+    },
+  };
+}
