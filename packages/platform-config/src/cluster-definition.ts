@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FailoverDecision } from './failover-decision';
 
 /*
  * The shape of a cluster definition. Structural rules live here (types, ranges, formats);
@@ -146,7 +147,18 @@ export const clusterDefinitionSchema = z.strictObject({
     regionRpoSeconds: positiveInt('seconds', 86400).optional(),
   }),
   /** Regional failover: the cluster in another region that takes over. @default - none */
-  failover: z.strictObject({ standbyCluster: z.string() }).optional(),
+  failover: z
+    .strictObject({
+      standbyCluster: z.string(),
+      /**
+       * How the failover is decided (part of the regional RTO no Terraform shows).
+       * @default FailoverDecision.onCall({ pageSeconds: 300, decideSeconds: 300 })
+       */
+      decision: z
+        .custom<FailoverDecision>((v) => v instanceof FailoverDecision, { error: 'expected FailoverDecision.onCall({ pageSeconds, decideSeconds }) or FailoverDecision.preAuthorised({ failedForSeconds, acknowledgeSeconds })' })
+        .default(() => FailoverDecision.onCall({ pageSeconds: 300, decideSeconds: 300 })),
+    })
+    .optional(),
 });
 
 export const platformSettingsSchema = z.strictObject({
