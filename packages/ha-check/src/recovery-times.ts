@@ -84,8 +84,8 @@ export function promotionEstimateSeconds(): number {
 export const FAILOVER_TOOL_TERMS = {
   /** `--poll-seconds` default (packages/failover options.ts): a state the tool polls for is seen up to this late. */
   pollSeconds: 15,
-  /** Assumed: workflow dispatch to the tool's first call (runner pickup, checkout, setup from the npm cache, OIDC credentials, fetch-kubeconfigs). */
-  workflowStartSeconds: 90,
+  /** Assumed: workflow dispatch to the tool's first call: runner pickup, checkout, setup-node with the npm cache and `npm ci` of the whole monorepo (≈ 670 MB of node_modules: the largest part), OIDC credentials, fetch-kubeconfigs. */
+  workflowStartSeconds: 120,
   /** Assumed: one `aws` / `kubectl` call from the runner (process start + round trip to the standby's region). */
   callSeconds: 1.5,
   /** preflight 5, archive-freshness 4, mark-promoted 1, scale-workers 2 + one update per growing ASG (added by the model), recheck-primary 1. */
