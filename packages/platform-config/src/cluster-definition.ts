@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { FailoverDecision } from './failover-decision';
 
 /*
  * The shape of a cluster definition. Structural rules live here (types, ranges, formats);
@@ -152,11 +151,18 @@ export const clusterDefinitionSchema = z.strictObject({
       standbyCluster: z.string(),
       /**
        * How the failover is decided (part of the regional RTO no Terraform shows).
-       * @default FailoverDecision.onCall({ pageSeconds: 300, decideSeconds: 300 })
+       * @default - none: ha-check counts the runbook's bound for a person's decision (600 s)
        */
       decision: z
-        .custom<FailoverDecision>((v) => v instanceof FailoverDecision, { error: 'expected FailoverDecision.onCall({ pageSeconds, decideSeconds }) or FailoverDecision.preAuthorised({ failedForSeconds, acknowledgeSeconds })' })
-        .default(() => FailoverDecision.onCall({ pageSeconds: 300, decideSeconds: 300 })),
+        .strictObject(
+          {
+            kind: z.enum(['on-call', 'pre-authorised']),
+            terms: z.array(z.strictObject({ name: z.string(), seconds: z.number().int().nonnegative(), source: z.enum(['policy', 'assumed']), why: z.string() })).readonly(),
+            seconds: z.number().int().nonnegative(),
+          },
+          { error: 'expected FailoverDecision.onCall({ pageSeconds, decideSeconds }) or FailoverDecision.preAuthorised({ failedForSeconds, acknowledgeSeconds })' },
+        )
+        .optional(),
     })
     .optional(),
 });
