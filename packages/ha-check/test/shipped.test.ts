@@ -90,7 +90,8 @@ describe('shipped clusters', () => {
     const release = docs.find((d) => d.kind === 'HelmRelease') as { spec: { values: Record<string, unknown> } };
     release.spec.values = { ...release.spec.values, deployment: { replicas: 1 }, autoscaling: { enabled: false }, topologySpreadConstraints: [] };
     writeFileSync(file, docs.map((d) => dump(d)).join('---\n'));
-    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--manifests', join(repo, 'clusters', 'production'), '--repo-root', root, '--format', 'json'];
+    // dr's Terraform too: without it the standby's standing capacity is unknown and the scale-up counts on the regional RTO.
+    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--standby-terraform', join(stacks, 'dr-cluster'), '--manifests', join(repo, 'clusters', 'production'), '--repo-root', root, '--format', 'json'];
     const { code, stdout } = await runCli(args);
     expect(code).toBe(1);
     const report = JSON.parse(stdout) as Report;
@@ -161,7 +162,7 @@ describe('shipped clusters', () => {
   });
 
   it('the CI identity stack: the pull-request plan role reads state (which holds no secret) and nothing else sensitive', async () => {
-    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--ci-identity', join(stacks, 'ci-identity'), '--repo-root', root, '--format', 'json'];
+    const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--standby-terraform', join(stacks, 'dr-cluster'), '--ci-identity', join(stacks, 'ci-identity'), '--repo-root', root, '--format', 'json'];
     const { code, stdout } = await runCli(args);
     const report = JSON.parse(stdout) as Report;
     // Nothing about CI identities (and production's objectives all hold).
