@@ -45,18 +45,21 @@ function checkSeconds(factory: string, props: object): void {
   if (issues.length > 0) throw new PlatformConfigError(issues);
 }
 
+/** Terms that run one after the other add up; terms that run at the same time count by the longest. */
+function decision(kind: FailoverDecision['kind'], terms: readonly DecisionTerm[], together: 'in-series' | 'concurrent'): FailoverDecision {
+  const seconds = terms.map((t) => t.seconds);
+  return { kind, terms, seconds: together === 'in-series' ? seconds.reduce((a, b) => a + b, 0) : Math.max(...seconds) };
+}
+
 export const FailoverDecision = {
   /** An on-call engineer is paged, confirms the regional outage and escalates for authority before promoting: the terms add up. */
   onCall(props: OnCallDecisionProps): FailoverDecision {
     checkSeconds('onCall', props);
-    return {
-      kind: 'on-call',
-      terms: [
-        { name: 'page', seconds: props.pageSeconds, source: 'assumed', why: 'the on-call acknowledges the page' },
-        { name: 'decide', seconds: props.decideSeconds, source: 'assumed', why: 'confirms the regional outage and escalates for authority to fail over' },
-      ],
-      seconds: props.pageSeconds + props.decideSeconds,
-    };
+    const terms: DecisionTerm[] = [
+      { name: 'page', seconds: props.pageSeconds, source: 'assumed', why: 'the on-call acknowledges the page' },
+      { name: 'decide', seconds: props.decideSeconds, source: 'assumed', why: 'confirms the regional outage and escalates for authority to fail over' },
+    ];
+    return decision('on-call', terms, 'in-series');
   },
 
   /**
@@ -68,13 +71,10 @@ export const FailoverDecision = {
    */
   preAuthorised(props: PreAuthorisedDecisionProps): FailoverDecision {
     checkSeconds('preAuthorised', props);
-    return {
-      kind: 'pre-authorised',
-      terms: [
-        { name: 'authorisation window', seconds: props.failedForSeconds, source: 'policy', why: "the primary's check failed continuously this long: promotion authorised without escalation" },
-        { name: 'acknowledge', seconds: props.acknowledgeSeconds, source: 'assumed', why: 'the on-call, paged at the first failure, acknowledges and opens the prepared dispatch (runs during the window)' },
-      ],
-      seconds: Math.max(props.failedForSeconds, props.acknowledgeSeconds),
-    };
+    const terms: DecisionTerm[] = [
+      { name: 'authorisation window', seconds: props.failedForSeconds, source: 'policy', why: "the primary's check failed continuously this long: promotion authorised without escalation" },
+      { name: 'acknowledge', seconds: props.acknowledgeSeconds, source: 'assumed', why: 'the on-call, paged at the first failure, acknowledges and opens the prepared dispatch (runs during the window)' },
+    ];
+    return decision('pre-authorised', terms, 'concurrent');
   },
 } as const;
