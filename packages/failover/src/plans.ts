@@ -120,7 +120,7 @@ export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: 
     new RecordServingState('standby'),
     new DeployRefs({ clusters: (ctx) => [ctx.standby], message: (ctx) => `failover: ${ctx.standby.name} serves for ${ctx.primary.name} (run ${ctx.options.runId})`, resumeFlux: false }),
     // Last, off the users' critical path: the journal records when the full capacity is there.
-    new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
+    new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)), onTimeout: 'report' }),
   ];
 }
 
