@@ -3,7 +3,7 @@ import type { ClusterDefinition, Platform } from '@platform/platform-config';
 import { pilotLightCapacity, promotionCapacity, workersPerZone } from './capacity';
 import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, type RecoverySource, type Workload } from './database';
 import { CNPG_CLUSTERS, kube } from './private/kube';
-import { ClearPromotedMarker, MarkPromoted } from './promotion-marker';
+import { ClearPromotedMarker, MarkFailingBack, MarkPromoted } from './promotion-marker';
 import { StepError, type Step, type StepContext } from './step';
 import { ArchiveFreshness } from './steps/archive-freshness';
 import { DnsReport } from './steps/dns-report';
@@ -94,6 +94,9 @@ function takeOverDatabase(workload: Workload, pair: Pair, standbyDatabase: Workl
 }
 
 /**
+ * Workers are scaled up first but not waited for: recheck, promotion and verify-app run on the
+ * pilot light's standing workers while the ASGs launch the rest; nodes-ready, last, records when
+ * the full capacity is Ready (a verify-app rollout that needs the new nodes waits for them).
  * The primary is fenced only just before users are moved to the standby: until then a primary
  * that recovers keeps serving, and recheck-primary stops the run before the standby's
  * database becomes writable, so no moment has two writable databases that users reach.
@@ -104,8 +107,9 @@ export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: 
     new PromotionPreflight(),
     new ArchiveFreshness(workload, standbyDatabase),
     new MarkPromoted(),
-    new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'in-service' }),
-    new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)) }),
+    // Issued, not awaited: the pilot light's standing workers run the app's minimum (ha-check's
+    // region.standby-standing-capacity proves it), the new nodes join in the background.
+    new ScaleWorkers({ name: 'scale-workers', plan: capacity, waitFor: 'desired' }),
     new RecheckPrimary(),
     takeOverDatabase(workload, pair, standbyDatabase),
     new VerifyApp({ side: 'standby', workload }),
@@ -115,6 +119,8 @@ export function promotionSteps(workload: Workload, pair: Pair, standbyDatabase: 
     new BaseBackup({ side: 'standby', workload: standbyDatabase }),
     new RecordServingState('standby'),
     new DeployRefs({ clusters: (ctx) => [ctx.standby], message: (ctx) => `failover: ${ctx.standby.name} serves for ${ctx.primary.name} (run ${ctx.options.runId})`, resumeFlux: false }),
+    // Last, off the users' critical path: the journal records when the full capacity is there.
+    new NodesReady({ name: 'nodes-ready', side: 'standby', perZone: (ctx) => workersPerZone(capacity(ctx)), onTimeout: 'report' }),
   ];
 }
 
@@ -128,6 +134,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
   return [
     new FailbackPreflight(),
+    new MarkFailingBack(),
     new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum }),
     new FencePrimaryApps(workload),
     new FenceStandbyApp(workload),

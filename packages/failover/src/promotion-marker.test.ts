@@ -1,7 +1,7 @@
 import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from './commands';
-import { assertNotPromoted, parseServesMarker, promotedMarkerValue, standbyServes } from './promotion-marker';
+import { assertNotPromoted, failingBackMarkerValue, parseServesMarker, promotedMarkerValue, standbyServes } from './promotion-marker';
 
 const platform = defaultPlatform();
 const GET = ['ssm', 'get-parameter', '--region', 'ap-northeast-1', '--name', '/hakube/dr/failover/promoted', '--query', 'Parameter.Value', '--output', 'text'];
@@ -57,9 +57,16 @@ describe('promoted marker values', () => {
     const value = promotedMarkerValue('serves', 'r1', 'dr', 'production', new Date('2026-01-01T12:00:00.123Z'));
     expect(value).toBe('run r1: dr serves for production since 2026-01-01T12:00:00Z');
     expect(standbyServes(value)).toBe(true);
-    expect(parseServesMarker(value)).toEqual({ runId: 'r1', since: new Date('2026-01-01T12:00:00Z') });
+    expect(parseServesMarker(value)).toEqual({ runId: 'r1', since: new Date('2026-01-01T12:00:00Z'), failingBack: false });
     // An older marker still lets the fence run, but has no time for fail-back.
-    expect(parseServesMarker('run r0: dr serves for production')).toEqual({ runId: 'r0' });
+    expect(parseServesMarker('run r0: dr serves for production')).toEqual({ runId: 'r0', failingBack: false });
     expect(parseServesMarker(promotedMarkerValue('promoting', 'r1', 'dr', 'production'))).toBeUndefined();
+  });
+
+  it('a failing-back marker keeps the promotion and its time for a resumed fail-back, and the fence rejects it', () => {
+    const value = failingBackMarkerValue('r1', 'dr', 'production', new Date('2026-01-01T12:00:00.123Z'));
+    expect(value).toBe('run r1: dr failing back to production, served since 2026-01-01T12:00:00Z');
+    expect(standbyServes(value)).toBe(false);
+    expect(parseServesMarker(value)).toEqual({ runId: 'r1', since: new Date('2026-01-01T12:00:00Z'), failingBack: true });
   });
 });

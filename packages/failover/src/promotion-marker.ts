@@ -1,6 +1,6 @@
 import { failoverRole, type ClusterDefinition, type Platform } from '@platform/platform-config';
 import { CommandError, type Commands } from './commands';
-import type { Step, StepContext } from './step';
+import { StepError, type Step, type StepContext } from './step';
 
 const NOT_FOUND = /ParameterNotFound/;
 
@@ -53,15 +53,27 @@ export function promotedMarkerValue(state: 'promoting' | 'serves' | 'drill', run
 export const toSecond = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
 
 const SERVES = /^run ([^:]+): (\S+) serves for (\S+)(?: since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ))?$/;
+const FAILING_BACK = /^run ([^:]+): (\S+) failing back to (\S+), served since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
 
 /** Whether a marker value says the standby serves the users (the fence may stop the primary). */
 export const standbyServes = (value: string): boolean => SERVES.test(value.trim());
 
-/** A `serves` marker's run and the time users were moved; undefined for any other value. */
-export function parseServesMarker(value: string): { readonly runId: string; readonly since?: Date } | undefined {
+/**
+ * A fail-back's marker: the promotion's run and time kept (a re-run of the fail-back still finds
+ * them), in a form `standbyServes` rejects, so a scheduled fence running at the same time stops
+ * before it backs up or hibernates the database the fail-back is restoring.
+ */
+export function failingBackMarkerValue(runId: string, standby: string, primary: string, since: Date): string {
+  return `run ${runId}: ${standby} failing back to ${primary}, served since ${toSecond(since)}`;
+}
+
+/** A `serves` (or `failing back`) marker's run and the time users were moved; undefined for any other value. */
+export function parseServesMarker(value: string): { readonly runId: string; readonly since?: Date; readonly failingBack: boolean } | undefined {
+  const back = FAILING_BACK.exec(value.trim());
+  if (back) return { runId: back[1]!, since: new Date(back[4]!), failingBack: true };
   const match = SERVES.exec(value.trim());
   if (!match) return undefined;
-  return { runId: match[1]!, ...(match[4] ? { since: new Date(match[4]) } : {}) };
+  return { runId: match[1]!, ...(match[4] ? { since: new Date(match[4]) } : {}), failingBack: false };
 }
 
 /** Reads the standby's marker; undefined when it does not exist (any other error throws). */
@@ -93,6 +105,36 @@ export class MarkPromoted implements Step {
     ctx.note(`${marker} written: applies of ${ctx.namesOf(ctx.standby).stack} are refused until fail-back removes it`);
   }
 
+}
+
+/**
+ * Fail-back, first change: the marker leaves `serves` (the promotion's time kept), so the
+ * scheduled fence, which re-reads it before each of its own changes, stops instead of backing
+ * up or hibernating the primary's database while the fail-back restores it.
+ */
+export class MarkFailingBack implements Step {
+  readonly name = 'mark-failing-back';
+  readonly verifies = "the standby's marker says `failing back` (the fence stops acting); the promotion's run and time are kept";
+
+  async run(ctx: StepContext): Promise<void> {
+    const promotion = ctx.facts.promotion;
+    if (!promotion?.since) throw new StepError('the promotion time was not read by the preflight');
+    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+    const value = failingBackMarkerValue(promotion.runId, ctx.standby.name, ctx.primary.name, promotion.since);
+    await ctx.cli.mutate('aws', ['ssm', 'put-parameter', '--region', ctx.standby.region, '--name', marker, '--type', 'String', '--overwrite', '--value', value]);
+    ctx.note(`${marker} = ${value}: a fence running now stops before its next change`);
+  }
+}
+
+/**
+ * The fence's guard before each of its changes: the standby must still serve. A fail-back
+ * started since the fence's preflight (marker `failing back`, or gone) stops the fence: exit 3.
+ */
+export async function assertStandbyStillServes(ctx: StepContext): Promise<void> {
+  const value = await readPromotedMarker(ctx);
+  if (value !== undefined && standbyServes(value)) return;
+  ctx.facts.notDue = `${ctx.standby.name} no longer serves (${value === undefined ? 'marker gone' : value}): a fail-back took over`;
+  throw new StepError(`${ctx.namesOf(ctx.standby).ssm.promotedMarker} = ${value === undefined ? '(absent)' : JSON.stringify(value)}: ${ctx.standby.name} no longer serves, a fail-back is under way; the fence stops here`);
 }
 
 /** Fail-back, last: the standby is at pilot light again, so its stack may be applied. */

@@ -153,9 +153,13 @@ describe('no traffic to the standby before promotion, none to the returned prima
     const rechecked = promote.calls.lastIndexOf('aws route53 get-health-check-status --health-check-id hc-production --output json', verified);
     expect(verified).toBeGreaterThan(0);
     // Until the fence a recovering primary keeps its users (recheck-primary stops the promotion instead).
-    expect(rechecked).toBeGreaterThan(promote.calls.findIndex((c) => c.includes('get nodes')));
+    // The scale-up is issued before the re-check; the new nodes are awaited only after users moved.
+    const lastScale = promote.calls.map((c) => c.includes('update-auto-scaling-group')).lastIndexOf(true);
+    expect(lastScale).toBeGreaterThan(0);
+    expect(rechecked).toBeGreaterThan(lastScale);
     expect(fenced).toBeGreaterThan(verified);
     expect(opened).toBeGreaterThan(fenced);
+    expect(promote.calls.findIndex((c) => c.includes('get nodes'))).toBeGreaterThan(opened);
   });
 
   it('after fail-back: production again, and dr closed (Seoul lost again would not send users to dr before a new promotion)', () => {

@@ -17,6 +17,7 @@ const platform = defaultPlatform();
 const drNames = platform.namesOf(platform.cluster('dr'));
 const STEPS = [
   'preflight',
+  'mark-failing-back',
   'primary-nodes-ready',
   'fence-primary-apps',
   'fence-standby-app',
@@ -71,6 +72,8 @@ describe('failback --primary production', () => {
       'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
       'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
+      // First change: the marker leaves `serves`, so a scheduled fence running now stops.
+      `aws ssm put-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker} --type String --overwrite --value run r0: dr failing back to production, served since 2026-01-01T11:00:00Z`,
       `${prod} get nodes -o json`,
       // The returned primary stays fenced (idempotent if `failover fence` already ran).
       `${prod} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
@@ -155,12 +158,12 @@ describe('failback --primary production', () => {
     const { run } = await failbackRun([], { backupPolls: [backupIn('running'), backupIn('failed', { error: 'upload of base.tar failed: AccessDenied' })] });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('FAILED at step final-backup: backup orders-failback-r1 on dr failed: upload of base.tar failed: AccessDenied');
-    expect(run.stdout).toContain('completed steps: preflight, primary-nodes-ready, fence-primary-apps, fence-standby-app\n');
+    expect(run.stdout).toContain('completed steps: preflight, mark-failing-back, primary-nodes-ready, fence-primary-apps, fence-standby-app\n');
     expect(run.stdout).toContain(`not started: ${STEPS.slice(STEPS.indexOf('final-backup') + 1).join(', ')}`);
     // Production was only fenced further (suspend, scale to 0): nothing of it applied or deleted.
     expect(run.calls.some((c) => c.startsWith('kubectl --context production') && / (apply|delete) /.test(c))).toBe(false);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
-    expect(journal.steps[3].notes).toContain('undo: kubectl --context dr scale deployment -n <namespace> <name> --replicas=3 for data/orders-api, web/web');
+    expect(journal.steps[4].notes).toContain('undo: kubectl --context dr scale deployment -n <namespace> <name> --replicas=3 for data/orders-api, web/web');
   });
 
   const fenced = (name: string, cluster: string, phase: string, stoppedAt?: string) => ({ metadata: { name }, spec: { cluster: { name: cluster } }, status: { phase, ...(stoppedAt ? { stoppedAt } : {}) } });
@@ -180,6 +183,18 @@ describe('failback --primary production', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`${REFUSED}${found}. It may hold writes made after the promotion. Run: npm run failover -- fence --primary production`);
     neverDeletes(run);
+  });
+
+  it('a fail-back stopped part way resumes from its own failing-back marker (the promotion time kept), and the fence refuses to act on it', async () => {
+    const value = 'run r0: dr failing back to production, served since 2026-01-01T11:00:00Z';
+    const { run } = await failbackRun([], { marker: value });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('an earlier fail-back stopped part way: resuming it');
+    const fence = await runWithFakes(['fence', '--primary', 'production'], scenario({ ingress: '127.0.0.1:9', marker: value }));
+    expect(fence.code).toBe(3);
+    expect(fence.stdout).toContain(`FAILED at step preflight: dr does not serve yet (${drNames.ssm.promotedMarker} = ${value})`);
+    expect(fence.calls.filter((c) => c.startsWith('kubectl'))).toEqual([]);
   });
 
   it('refuses to fail back without a promotion marker, or with one that records no time', async () => {

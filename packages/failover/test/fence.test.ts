@@ -24,11 +24,14 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
       `${prod} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
       `${prod} patch deployment orders-api -n data --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
       `${prod} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`,
+      // Before each of its own changes to the database: does dr still serve (no fail-back started)?
+      `aws ssm get-parameter --region ap-northeast-1 --name ${marker} --query Parameter.Value --output text`,
       `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
       `${prod} apply -f ${join(run.outDir, 'production-orders-fenced-r1.yaml')}`,
       // CNPG's Backup goes running → completed.
       `${prod} get backups.postgresql.cnpg.io/orders-fenced-r1 -n data -o json`,
       `${prod} get backups.postgresql.cnpg.io/orders-fenced-r1 -n data -o json`,
+      `aws ssm get-parameter --region ap-northeast-1 --name ${marker} --query Parameter.Value --output text`,
       `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
       `${prod} annotate clusters.postgresql.cnpg.io orders -n data cnpg.io/hibernation=on --overwrite --field-manager=platform-failover`,
     ]);
@@ -56,6 +59,21 @@ describe('fence --primary production (Seoul is back while dr serves)', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).toContain(`FAILED at step preflight: dr does not serve yet (${marker} = ${value}): production may be the region users reach; refusing to fence it`);
     expect(run.calls.filter((c) => c.startsWith('kubectl'))).toEqual([]);
+  });
+
+  it.each([
+    ['before the backup', ['serves'], 'backup-primary-database', 0],
+    ['between the backup and the hibernation', ['serves', 'serves'], 'hibernate-primary-database', 1],
+  ])('stops when a fail-back marks the standby failing back %s: exit 3, the database left to the fail-back', async (_label, servesReads, step, backups) => {
+    const serves = 'run r0: dr serves for production since 2026-01-01T11:00:00Z';
+    const failingBack = 'run r0: dr failing back to production, served since 2026-01-01T11:00:00Z';
+    // What the fail-back's mark-failing-back wrote while this fence was running.
+    const race = { tool: 'aws' as const, match: '^ssm get-parameter', responses: [...servesReads.map(() => ({ stdout: `${serves}\n` })), { stdout: `${failingBack}\n` }] };
+    const run = await runWithFakes(['fence', '--primary', 'production', '--poll-seconds', '0'], scenario({ ingress: '127.0.0.1:9', extra: [race] }));
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain(`FAILED at step ${step}: ${marker} = ${JSON.stringify(failingBack)}: dr no longer serves, a fail-back is under way; the fence stops here`);
+    expect(run.calls.filter((c) => c.includes(' apply -f '))).toHaveLength(backups);
+    expect(run.calls.some((c) => c.includes(' annotate '))).toBe(false);
   });
 
   it('does not hibernate when the backup fails: the step says so and the apps stay at zero', async () => {

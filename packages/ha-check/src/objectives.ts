@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { defaultPlatform, type Platform } from '@platform/platform-config';
+import { defaultPlatform, type ClusterDefinition, type Platform } from '@platform/platform-config';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { HaCheckInputError } from './input-error';
@@ -32,6 +32,13 @@ export interface StandbyDatabase {
   readonly baseBackupIntervalSeconds?: number;
 }
 
+/** platform-config's FailoverDecision as ha-check reads it: each term labelled policy or assumed. */
+export interface FailoverDecisionTerms {
+  readonly kind: string;
+  readonly seconds: number;
+  readonly terms: ReadonlyArray<{ readonly name: string; readonly seconds: number; readonly source: 'policy' | 'assumed'; readonly why: string }>;
+}
+
 /** What the cluster promises; ha-check exits 1 when the deployment does not keep a promise. */
 export interface Objectives {
   /** Where these came from: `platform-config:<cluster>`, a file, or `defaults`. */
@@ -55,6 +62,8 @@ export interface Objectives {
   /** Seconds of data a region loss may lose (archive timeout, or snapshot interval without a standby, + replication lag); default: rpoMinutes. */
   readonly regionRpoSeconds?: number;
   readonly promotion?: PromotionPath;
+  /** How the failover is decided (platform-config `failover.decision`): the promotion's `decision` phase, term by term. */
+  readonly failoverDecision?: FailoverDecisionTerms;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
   readonly kubernetesVersion?: string;
   /** Networks operators and CI reach the public API from (apiEndpoint.allowedCidrs of an internet-facing endpoint): each must get through. */
@@ -93,9 +102,15 @@ export function objectivesForCluster(cluster: string, platform: Platform = defau
     ...(def.backups.replicaRegion ? { replicaRegion: def.backups.replicaRegion } : {}),
     ...(def.failover ? { standbyCluster: def.failover.standbyCluster } : {}),
     ...(standby ? { standbyRegion: standby.region } : {}),
+    ...(decisionOf(pair?.primary) ?? {}),
     kubernetesVersion: def.kubernetesVersion,
     ...(def.apiEndpoint.exposure === 'internet-facing' && def.apiEndpoint.allowedCidrs.length > 0 ? { apiAllowedCidrs: def.apiEndpoint.allowedCidrs } : {}),
   };
+}
+
+function decisionOf(primary: ClusterDefinition | undefined): { failoverDecision: FailoverDecisionTerms } | undefined {
+  const d = primary?.failover?.decision;
+  return d ? { failoverDecision: { kind: d.kind, seconds: d.seconds, terms: d.terms.map((t) => ({ ...t })) } } : undefined;
 }
 
 const objectivesFileSchema = z.strictObject({

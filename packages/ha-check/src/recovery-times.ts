@@ -75,6 +75,33 @@ export function promotionEstimateSeconds(): number {
   return Object.values(PROMOTION_PHASE_SECONDS).reduce((s, v) => s + v, 0);
 }
 
+/**
+ * What packages/failover's promotion does on the critical path, for the phases the runbook bounds
+ * only loosely (preflight, verify-app, and the tool's share of promote-database and
+ * open-standby). Counts are the tool's own calls (packages/failover/test/promote.test.ts asserts
+ * them call by call); times marked "assumed" are to be replaced by game-day journals.
+ */
+export const FAILOVER_TOOL_TERMS = {
+  /** `--poll-seconds` default (packages/failover options.ts): a state the tool polls for is seen up to this late. */
+  pollSeconds: 15,
+  /** Assumed: workflow dispatch to the tool's first call: runner pickup, checkout, setup-node with the npm cache and `npm ci` of the whole monorepo (≈ 670 MB of node_modules: the largest part), OIDC credentials, fetch-kubeconfigs. */
+  workflowStartSeconds: 120,
+  /** Assumed: one `aws` / `kubectl` call from the runner (process start + round trip to the standby's region). */
+  callSeconds: 1.5,
+  /** preflight 5, archive-freshness 4, mark-promoted 1, scale-workers 2 + one update per growing ASG (added by the model), recheck-primary 1. */
+  preflightCalls: 13,
+  /** promote-database: Cluster read, Flux suspend (read + patch), the promotion patch; its polls are the poll term. */
+  promoteCalls: 4,
+  /** verify-app: read + scale per app Deployment (2 apps), the ingress NLB lookup, the probe, an order written and read back. */
+  verifyCalls: 8,
+  /** Assumed: an app pod on a standing node, image not cached on the pilot light: pull and container start. */
+  podStartSeconds: 30,
+  /** The apps' readiness probe period (orders-api and web: periodSeconds 5) until the first success. */
+  readinessSeconds: 5,
+  /** fence-primary 1, open-standby 4 (check path, NLB lookup, PRIMARY record, marker) before the standby's check starts passing. */
+  openCalls: 5,
+} as const;
+
 const MIB = 1024 * 1024;
 
 /**

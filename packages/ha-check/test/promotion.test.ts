@@ -119,14 +119,14 @@ describe('the database phase', () => {
     const standby = writeSyntheticCluster(tempDir(), syntheticCluster({ name: 'dr', region: 'ap-northeast-1', replicaRegion: 'ap-northeast-2', dns: { role: 'SECONDARY' } })).terraform;
     const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: { ...PRIMARY_OBJECTIVES, promotion }, standbyTerraform: [standby], cluster: 'fixture' });
     const region = report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario;
-    expect(region.promotion?.phases).toEqual({ decision: 600, preflight: 60, 'scale-workers': 0, 'nodes-ready': 0, 'restore-database': 5665, 'verify-app': 120, 'open-standby': 30 });
-    expect(region.rto).toMatchObject({ detectionSeconds: 30, promotionSeconds: 6475, dnsTtlSeconds: 60, seconds: 6565 });
+    expect(region.promotion?.phases).toEqual({ decision: 600, preflight: 140, 'scale-workers': 0, 'nodes-ready': 0, 'restore-database': 5665, 'verify-app': 47, 'open-standby': 38 });
+    expect(region.rto).toMatchObject({ detectionSeconds: 30, promotionSeconds: 6490, dnsTtlSeconds: 60, seconds: 6580 });
     const basis = region.promotion?.basis?.join('\n') ?? '';
-    for (const term of ['scale-workers', 'restore-database 5665 s = base backup download', 'WAL replay since the base backup', 'open-standby 30 s', 'decision 600 s', 'preflight 60 s', 'verify-app 120 s']) expect(basis).toContain(term);
+    for (const term of ['scale-workers', 'restore-database 5665 s = base backup download', 'WAL replay since the base backup', 'open-standby 38 s', 'decision 600 s', 'preflight 140 s', 'verify-app 47 s']) expect(basis).toContain(term);
     // The text report shows every phase and the RTO's terms; the finding names them too.
     const text = formatText(report);
-    expect(text).toContain('≈ 6475 s = decision 600 + preflight 60 + scale-workers 0 + nodes-ready 0 + restore-database 5665 + verify-app 120 + open-standby 30');
-    expect(text).toContain('≈ 6565 s = detection 30 + promotion 6475 + TTL 60');
+    expect(text).toContain('≈ 6490 s = decision 600 + preflight 140 + scale-workers 0 + nodes-ready 0 + restore-database 5665 + verify-app 47 + open-standby 38');
+    expect(text).toContain('≈ 6580 s = detection 30 + promotion 6490 + TTL 60');
     expect(report.findings.find((f) => f.id === 'region.rto-exceeded')?.message).toContain('restore-database 5665');
   });
 });

@@ -50,28 +50,51 @@ describe('the region scenario of a primary with full failover', () => {
   });
 
   it('adds detection, promotion and TTL into the regional RTO, and holds it to the objective', () => {
-    // The standby already runs the primary's 2 workers per AZ and no database archives: decision 600 + preflight 60 +
-    // verify-app 120 + the standby's check turning healthy (3 × 10 s).
-    expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 810, dnsTtlSeconds: 60, seconds: 900, objectiveSeconds: 2400 });
-    expect(region.promotion?.phases).toEqual({ decision: 600, preflight: 60, 'scale-workers': 0, 'nodes-ready': 0, 'promote-database': 0, 'verify-app': 120, 'open-standby': 30 });
+    // The standby already runs the primary's 2 workers per AZ and no database archives; no decision strategy in
+    // the fixture's objectives (the runbook's 600 s); preflight, verify-app and open-standby from what the tool does.
+    expect(region.rto).toEqual({ detectionSeconds: 30, promotionSeconds: 825, dnsTtlSeconds: 60, seconds: 915, objectiveSeconds: 2400 });
+    expect(region.promotion?.phases).toEqual({ decision: 600, preflight: 140, 'scale-workers': 0, 'nodes-ready': 0, 'promote-database': 0, 'verify-app': 47, 'open-standby': 38 });
     expect(region.promotion?.basis).toEqual([
+      'preflight 140 s: workflow start 120 [assumed] + 13 calls of preflight, archive-freshness, mark-promoted, scale-workers (issued), recheck-primary at 1.5 s [assumed] (no polls)',
       "scale-workers, nodes-ready: 0 s, the standby already runs the primary's minimum (general: 2 → 2 per ASG)",
       'promote-database: 0 s, no database archives WAL',
-      "open-standby 30 s: the standby's Route 53 check must pass 3 × 10 s once the promotion points it at the app",
+      'verify-app 47 s: pod start on a standing node 30 [assumed] + readiness 5 (periodSeconds) + 8 calls 12 (rollout status watches, no poll; the probe answers at once behind the running ingress)',
+      "open-standby 38 s: fence-primary and open-standby's 5 calls 8, then the standby's Route 53 check must pass 3 × 10 s once pointed at the app",
       'decision 600 s: a person confirms the regional outage and starts the workflow (runbook upper bound)',
-      "preflight 60 s: Route 53 reads, the replica's WAL listing, the promotion marker and the fence (runbook upper bound)",
-      "verify-app 120 s: app start: the apps rolled out (orders-api from 0), HTTP through the standby's NLB, one order written and read back (runbook upper bound)",
     ]);
     // RPO: the promotion keeps dr's own etcd, so only the S3 replication lag counts (no RTC in the fixture: the typical 15 min).
     expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 15, rpo: { etcdRestored: false, etcdMinutes: undefined, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 15 } });
     expect(region.promotion?.workflow).toBe('.github/workflows/region-failover.yml');
   });
 
-  it('derives the scale-up from the standby\'s pool sizes against the primary\'s, and its bootstrap budget', () => {
-    const { region: smaller } = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES, { dns: { role: 'SECONDARY' }, workersPerAz: { min: 1, max: 10 } });
-    expect(smaller.promotion?.phases).toMatchObject({ 'scale-workers': 300, 'nodes-ready': 60 });
-    expect(smaller.promotion?.basis?.[0]).toBe('scale-workers: 3 worker(s) to launch on the standby (general: 1 → 2 per ASG) within the ASGs\' 300 s bootstrap budget (health_check_grace_period)');
-    expect(smaller.rto.promotionSeconds).toBe(600 + 60 + 300 + 60 + 120 + 30);
+  it("takes the scale-up off the critical path when the pilot light's standing workers place the primary's pods", () => {
+    const { region: smaller, report } = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES, { dns: { role: 'SECONDARY' }, workersPerAz: { min: 1, max: 10 } });
+    expect(smaller.promotion?.phases).toMatchObject({ preflight: 144, 'scale-workers': 0, 'nodes-ready': 0, 'verify-app': 47 });
+    expect(smaller.promotion?.basis?.[1]).toBe(
+      "scale-workers, nodes-ready: 0 s on the critical path: 3 worker(s) (general: 1 → 2 per ASG) are requested and not awaited; the pilot light's 3 standing worker(s) place all 13 pods of the primary's footprint; nodes-ready runs last, after users moved",
+    );
+    expect(report.findings.find((f) => f.id === 'region.standby-standing-capacity')).toBeUndefined();
+  });
+
+  it("puts the scale-up back on the critical path, and says so, when the standing workers cannot place the primary's pods", () => {
+    // 6 × 2.5 CPU: one per node on the primary's 6 workers; the standby's 3 standing workers take 3.
+    const heavy = [{ name: 'orders-api', replicas: 6, cpu: '2500m' }];
+    const { region: short, report } = check({ dns: { role: 'PRIMARY' }, apps: heavy }, PRIMARY_OBJECTIVES, { dns: { role: 'SECONDARY' }, workersPerAz: { min: 1, max: 10 }, apps: heavy });
+    expect(short.promotion?.phases).toMatchObject({ 'scale-workers': 300, 'nodes-ready': 60, 'verify-app': 120 });
+    expect(short.promotion?.basis?.[1]).toBe(
+      "scale-workers 300 s + nodes-ready 60 s on the critical path: 3 worker(s) to launch (general: 1 → 2 per ASG) within the ASGs' bootstrap budget (health_check_grace_period); the pilot light's 3 standing worker(s) leave Deployment/apps/orders-api ×3 pending, so verify-app's rollout waits for the new nodes",
+    );
+    expect(short.rto.promotionSeconds).toBe(600 + 144 + 300 + 60 + 0 + 120 + 38);
+    expect(report.findings.find((f) => f.id === 'region.standby-standing-capacity')).toMatchObject({ severity: 'warning', subject: 'dr' });
+    expect(report.findings.find((f) => f.id === 'region.standby-standing-capacity')?.message).toMatch(/^the pilot light's 3 standing worker\(s\) leave Deployment\/apps\/orders-api ×3 \(.+\) pending: the promotion waits for 3 new worker\(s\), and the scale-up is back on the regional RTO's critical path$/);
+  });
+
+  it('takes the decision from the strategy platform-config declares, each term labelled policy or assumed', () => {
+    const decision = { kind: 'pre-authorised', seconds: 120, terms: [{ name: 'authorisation window', seconds: 120, source: 'policy' as const, why: 'w' }, { name: 'acknowledge', seconds: 90, source: 'assumed' as const, why: 'a' }] };
+    const { region: decided } = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, failoverDecision: decision }, { dns: { role: 'SECONDARY' } });
+    expect(decided.promotion?.phases?.decision).toBe(120);
+    expect(decided.promotion?.basis?.[0]).toBe('decision 120 s (platform-config failover.decision, pre-authorised, the longer of its terms): authorisation window 120 s [policy]: w; acknowledge 90 s [assumed]: a');
+    expect(decided.promotion?.basis?.some((b) => b.includes('runbook upper bound'))).toBe(false);
   });
 
   it('finds a standby whose ASG maximum is below the size the promotion sets', () => {

@@ -146,7 +146,25 @@ export const clusterDefinitionSchema = z.strictObject({
     regionRpoSeconds: positiveInt('seconds', 86400).optional(),
   }),
   /** Regional failover: the cluster in another region that takes over. @default - none */
-  failover: z.strictObject({ standbyCluster: z.string() }).optional(),
+  failover: z
+    .strictObject({
+      standbyCluster: z.string(),
+      /**
+       * How the failover is decided (part of the regional RTO no Terraform shows).
+       * @default - none: ha-check counts the runbook's bound for a person's decision (600 s)
+       */
+      decision: z
+        .strictObject(
+          {
+            kind: z.enum(['on-call', 'pre-authorised']),
+            terms: z.array(z.strictObject({ name: z.string(), seconds: z.number().int().nonnegative(), source: z.enum(['policy', 'assumed']), why: z.string() })).readonly(),
+            seconds: z.number().int().nonnegative(),
+          },
+          { error: 'expected FailoverDecision.onCall({ pageSeconds, decideSeconds }) or FailoverDecision.preAuthorised({ failedForSeconds, acknowledgeSeconds })' },
+        )
+        .optional(),
+    })
+    .optional(),
 });
 
 export const platformSettingsSchema = z.strictObject({

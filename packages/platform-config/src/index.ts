@@ -8,6 +8,7 @@ export * from './config-error';
 export * from './database-archives';
 export * from './deploy-ref';
 export * from './failover';
+export * from './failover-decision';
 export * from './failover-access';
 export * from './failover-state';
 export * from './instance-types';

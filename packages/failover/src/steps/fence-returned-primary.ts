@@ -5,6 +5,7 @@ import { takeBackup } from '../private/backup';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import type { Step, StepContext } from '../step';
+import { assertStandbyStillServes } from '../promotion-marker';
 
 /** CloudNativePG's declarative hibernation: pods stop, PVCs (the data) stay. */
 export const HIBERNATION_ANNOTATION = 'cnpg.io/hibernation';
@@ -40,6 +41,7 @@ export class BackupReturnedPrimary implements Step {
   constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
+    await assertStandbyStillServes(ctx);
     if (!(await databaseExists(ctx, this.workload))) return ctx.note(`${ctx.primary.name} has no ${this.workload.namespace}/${this.workload.database}: nothing to back up`);
     const { name } = await takeBackup(ctx, ctx.primary, this.workload, 'fenced');
     ctx.note(`backup ${name} holds everything ${ctx.primary.name}'s database had when fenced, in its own bucket ${ctx.namesOf(ctx.primary).appBackupBucket}`);
@@ -54,6 +56,7 @@ export class HibernatePrimaryDatabase implements Step {
   constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
+    await assertStandbyStillServes(ctx);
     if (!(await databaseExists(ctx, this.workload))) return ctx.note('no database to hibernate');
     const { namespace, database } = this.workload;
     await ctx.cli.mutate('kubectl', kube(ctx.primary, 'annotate', CNPG_CLUSTERS, database, '-n', namespace, `${HIBERNATION_ANNOTATION}=on`, '--overwrite', `--field-manager=${FAILOVER_FIELD_MANAGER}`));

@@ -1,6 +1,6 @@
 import { pollUntil } from '../private/poll';
 import { kube, type Side } from '../private/kube';
-import type { Step, StepContext } from '../step';
+import { StepError, type Step, type StepContext } from '../step';
 
 interface Node {
   metadata: { labels?: Record<string, string> };
@@ -14,6 +14,13 @@ export interface NodesReadyProps {
   readonly side: Side;
   /** Ready workers each zone needs. */
   readonly perZone: (ctx: StepContext) => Map<string, number>;
+  /**
+   * What a timeout does: `fail` stops the run; `report` (the promotion's last step, after users
+   * moved) writes it to the journal and lets the run succeed, so the workflow still moves the
+   * deploy ref: the users already run on the standing capacity.
+   * @default 'fail'
+   */
+  readonly onTimeout?: 'fail' | 'report';
 }
 
 /** Waits until every zone has its Ready workers (control-plane nodes do not count). */
@@ -42,6 +49,11 @@ export class NodesReady implements Step {
       return { done: [...want].every(([zone, count]) => (ready.get(zone) ?? 0) >= count), status };
     };
     if (ctx.cli.dryRun) return ctx.note(`dry run: Ready workers now ${(await check()).status}`);
-    ctx.note(`Ready workers per zone: ${await pollUntil(ctx, `Ready workers in ${cluster.name}`, ctx.options.timeouts.nodesSeconds, check)}`);
+    try {
+      ctx.note(`Ready workers per zone: ${await pollUntil(ctx, `Ready workers in ${cluster.name}`, ctx.options.timeouts.nodesSeconds, check)}`);
+    } catch (error) {
+      if (this.props.onTimeout !== 'report' || !(error instanceof StepError)) throw error;
+      ctx.note(`WARNING: full capacity not reached: ${error.message}; ${cluster.name} serves on its standing workers, check the worker ASGs' scaling activities`);
+    }
   }
 }

@@ -119,6 +119,7 @@ export class FailbackPreflight implements Step {
       );
     }
     ctx.facts.promotion = { runId: promotion.runId, since: promotion.since };
+    if (promotion.failingBack) ctx.note('an earlier fail-back stopped part way: resuming it');
     ctx.note(`${marker} = ${value}`);
     await apiReady(ctx, 'primary');
     await apiReady(ctx, 'standby');

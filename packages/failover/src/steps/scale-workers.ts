@@ -15,7 +15,7 @@ const inService = (g: Asg) => (g.Instances ?? []).filter((i) => i.LifecycleState
 export interface ScaleWorkersProps {
   readonly name: string;
   readonly plan: (ctx: StepContext) => CapacityPlan;
-  /** Wait until this many instances are InService (scale-up), or only until AWS accepted the size (scale-down). */
+  /** Wait until this many instances are InService, or only until AWS accepted the size (the promotion's scale-up, scale-down). */
   readonly waitFor: 'in-service' | 'desired';
 }
 
@@ -30,7 +30,7 @@ export class ScaleWorkers implements Step {
 
   constructor(private readonly props: ScaleWorkersProps) {
     this.name = props.name;
-    this.verifies = props.waitFor === 'in-service' ? 'every standby worker ASG has min = desired = target and that many healthy InService instances' : 'every standby worker ASG reports min = desired = its pilot-light minimum';
+    this.verifies = props.waitFor === 'in-service' ? 'every standby worker ASG has min = desired = target and that many healthy InService instances' : 'every standby worker ASG reports min = desired = its target (instances launch in the background)';
   }
 
   async run(ctx: StepContext): Promise<void> {

@@ -4,7 +4,7 @@ import type { Findings } from '../findings';
 import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../model';
 import type { Objectives } from '../objectives';
 import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
-import { derivePromotion, promotionScaleUp } from './promotion-estimate';
+import { derivePromotion, promotionScaleUp, standingCapacity } from './promotion-estimate';
 import { S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES } from '../recovery-times';
 
 const SCENARIO = 'region-loss';
@@ -156,7 +156,18 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   }
   // The standby's own check turns healthy only after `failure_threshold` passes once the promotion points it at the app.
   const standbyCheck = model.standby ? appRecord(model.standby, objectives.standbyCluster)?.healthCheck : undefined;
-  const promotion = derivePromotion(objectives.promotion, model, scaleUp, standbyCheck ? { intervalSeconds: standbyCheck.requestIntervalSeconds, failureThreshold: standbyCheck.failureThreshold } : undefined);
+  // The promotion goes on without waiting for the new workers only when the standing ones run the primary's footprint.
+  const standing = scaleUp && scaleUp.nodesToLaunch > 0 ? standingCapacity(model) : undefined;
+  if (standing && standing.pending.length > 0) {
+    problems.push('scale-up on the critical path');
+    add('region.standby-standing-capacity', objectives.standbyCluster ?? cluster ?? 'standby', `the pilot light's ${standing.workers} standing worker(s) leave ${standing.pending.map((p) => `${p.workload} ×${p.pods} (${p.reason})`).join(', ')} pending: the promotion waits for ${scaleUp!.nodesToLaunch} new worker(s), and the scale-up is back on the regional RTO's critical path`);
+  }
+  const promotion = derivePromotion(objectives.promotion, model, {
+    ...(scaleUp ? { scaleUp } : {}),
+    ...(standing ? { standing } : {}),
+    ...(standbyCheck ? { standbyCheck: { intervalSeconds: standbyCheck.requestIntervalSeconds, failureThreshold: standbyCheck.failureThreshold } } : {}),
+    ...(objectives.failoverDecision ? { decision: objectives.failoverDecision } : {}),
+  });
   if (paired && !promotion) {
     problems.push('no promotion path');
     add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation');
