@@ -17,13 +17,13 @@ function cluster(outdated: readonly string[] = GROUPS) {
   return fakeAutoScaling(GROUPS.map((name) => ({ name, version: '2', instanceVersion: outdated.includes(name) ? '1' : '2', targetGroupArns: TARGET_GROUPS })));
 }
 
-async function roll(fake: ReturnType<typeof fakeAutoScaling>) {
+async function roll(fake: ReturnType<typeof fakeAutoScaling>, args: readonly string[] = ['--cluster', 'production']) {
   const actions = recordingActions();
   const errors: string[] = [];
   const error = console.error;
   console.error = (line: string) => void errors.push(line);
   try {
-    const code = await main(['roll-control-plane', '--cluster', 'production'], undefined, platform, {
+    const code = await main(['roll-control-plane', ...args], undefined, platform, {
       actions,
       commands: { ...COMMANDS, 'roll-control-plane': rollControlPlaneCommand({ api: awsCliAutoScaling(production.region, fake.aws), pollMs: 0, sleep: async () => {} }) },
     });
@@ -103,5 +103,26 @@ describe('pipeline roll-control-plane against a fake Auto Scaling (one AZ at a t
       rollControlPlane({ groups: GROUPS, api: awsCliAutoScaling(production.region, fake.aws), sleep: async () => void (clock += 60_000), now: () => clock, timeoutMs: 10 * 60_000 }),
     ).rejects.toThrow(/^production-control-plane-a: not serving after 10 min \(i-\S+ is initial in arn:\S+; expected healthy \(\/readyz\)\); stopped before the next AZ$/);
     expect(fake.started).toEqual([GROUPS[0]]);
+  });
+
+  it('after an apply (--stacks) rolls the clusters whose own stack applied, and nothing for ci-identity alone', async () => {
+    const fake = cluster();
+    const applied = await roll(fake, ['--stacks', JSON.stringify(['ci-identity', platform.namesOf(production).stack])]);
+    expect(applied.code).toBe(0);
+    expect(fake.started).toEqual(GROUPS);
+    const idle = cluster();
+    const none = await roll(idle, ['--stacks', '["ci-identity"]']);
+    expect(none.code).toBe(0);
+    expect(idle.started).toEqual([]);
+    expect(none.actions.summaries.join('\n')).toContain('no cluster stack applied: nothing to roll');
+  });
+
+  it.each([
+    [['--cluster', 'production', '--stacks', '[]'], '--cluster rolls one cluster; it excludes --stacks'],
+    [[], '--cluster <name> or --stacks <JSON array of the applied stacks> is required'],
+  ])('refuses %j', async (args, message) => {
+    const { code, errors } = await roll(cluster(), args);
+    expect(code).toBe(2);
+    expect(errors.join('\n')).toContain(message);
   });
 });

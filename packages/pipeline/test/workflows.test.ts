@@ -280,6 +280,9 @@ describe('workflows', () => {
     for (const [name, job] of Object.entries(wf.jobs)) expect(job.strategy, `apply.yml ${name}`).toBeUndefined();
     expect(runs(apply).split('\n')).toContain('npm run pipeline:apply-approved -- --dir dist/approved --sha "${GITHUB_SHA}"');
     expect(runs(apply)).not.toMatch(/pipeline:(apply|plan-approved)\b(?!-)/);
+    // Then the control planes roll one AZ at a time (no instance_refresh on their ASGs), in the same job.
+    const lines = runs(apply).split('\n');
+    expect(lines.indexOf('npm run pipeline:roll-control-plane -- --stacks "${STACKS}"')).toBeGreaterThan(lines.indexOf('npm run pipeline:apply-approved -- --dir dist/approved --sha "${GITHUB_SHA}"'));
     expect(apply.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['persist-credentials']).toBe(false);
     expect(apply.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     // The report runs whatever the apply's end, with no cloud credentials.
