@@ -58,6 +58,15 @@ const becomesUnknown = (change: AttributeChange): boolean => change.unknownAfter
  * the moto code that causes it; every other change fails the run.
  */
 export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
+  ...(['notification_target_arn', 'role_arn'] as const).map(
+    (path): IdempotenceArtefact => ({
+      type: 'aws_autoscaling_lifecycle_hook',
+      path,
+      reason:
+        'moto 5.2.6 LifecycleHook never stores NotificationTargetARN or RoleARN and answers every DescribeLifecycleHooks with hard-coded ones (arn:aws:sqs:us-east-1:123456789012:my-queue, arn:aws:iam::1234567890:role/my-auto-scaling-role; moto/autoscaling/models.py, "TODO ... hardcoded"); our hooks set neither (the ASG lifecycle events reach the queue through EventBridge)',
+      matches: (c) => typeof c.before === 'string' && /:(my-queue|role\/my-auto-scaling-role)$/.test(c.before) && (c.after === null || c.after === undefined || c.after === '') && !c.unknownAfter,
+    }),
+  ),
   {
     type: 'aws_vpc_security_group_ingress_rule',
     path: 'description',
