@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OBJECTIVES, runHaCheck, type AzScenario } from '../src';
+import type { PodTemplateModel } from '../src/model';
+import { Scheduler, type SimNode } from '../src/private/scheduler';
+import { syntheticCluster, writeSyntheticCluster } from '../bench/synthetic-cluster';
+import { tempDir } from './helpers';
+
+type Cluster = ReturnType<typeof syntheticCluster>;
+/** The fixture with one edit to the Deployment `web`'s pod spec, as a reviewer would make it. */
+function checkWithWeb(edit: (podSpec: Record<string, unknown>, spec: Record<string, unknown>) => void) {
+  const cluster: Cluster = syntheticCluster();
+  const web = cluster.manifests.apps.find((o) => o.kind === 'Deployment' && (o.metadata as { name: string }).name === 'web') as { spec: Record<string, unknown> & { template: { spec: Record<string, unknown> } } };
+  edit(web.spec.template.spec, web.spec);
+  const paths = writeSyntheticCluster(tempDir(), cluster);
+  return runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+}
+const WEB = 'Deployment/apps/web';
+const poolTerm = (pool: string) => ({ matchExpressions: [{ key: 'node.platform.io/pool', operator: 'In', values: [pool] }] });
+
+describe('required nodeSelectorTerms are ORed', () => {
+  it('two terms that each name a pool no ASG has: no node qualifies (the terms are not ignored because there are several)', () => {
+    const report = checkWithWeb((podSpec) => {
+      delete podSpec.nodeSelector;
+      podSpec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [poolTerm('gpu'), poolTerm('batch')] } } };
+    });
+    expect(report.findings.find((f) => f.id === 'workload.unschedulable' && f.subject === WEB)).toBeDefined();
+  });
+  it('one matching term is enough', () => {
+    const report = checkWithWeb((podSpec) => {
+      delete podSpec.nodeSelector;
+      podSpec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [poolTerm('gpu'), poolTerm('general')] } } };
+    });
+    expect(report.findings.filter((f) => f.subject === WEB).map((f) => f.id)).not.toContain('workload.unschedulable');
+    expect(report.summary.objectivesMet).toBe(true);
+  });
+});
+
+describe('a hard zone spread whose maxSkew is at least the replica count', () => {
+  it('constrains nothing (all 3 replicas may share one zone): no-zone-spread, and the AZ loss that takes them all fails', () => {
+    const report = checkWithWeb((podSpec) => {
+      (podSpec.topologySpreadConstraints as Array<Record<string, unknown>>)[0].maxSkew = 3;
+    });
+    const finding = report.findings.find((f) => f.id === 'workload.no-zone-spread' && f.subject === WEB);
+    expect(finding?.message).toMatch(/maxSkew 3 ≥ 3 replicas/);
+    const scenario = report.scenarios.find((s) => s.id.startsWith('az-loss:')) as AzScenario;
+    expect(scenario.workloads.find((w) => w.id === WEB)).toMatchObject({ lost: 3, left: 0 });
+    expect(report.summary.objectivesMet).toBe(false);
+  });
+  it('maxSkew 2 of 3 replicas still spreads (at most 2 in one zone): no finding', () => {
+    const report = checkWithWeb((podSpec) => {
+      (podSpec.topologySpreadConstraints as Array<Record<string, unknown>>)[0].maxSkew = 2;
+    });
+    expect(report.findings.find((f) => f.id === 'workload.no-zone-spread' && f.subject === WEB)).toBeUndefined();
+  });
+});
+
+describe('minDomains (PodTopologySpread filter)', () => {
+  const node = (name: string, az: string): SimNode => ({ name, group: 'workers', role: 'worker', az, labels: { 'topology.kubernetes.io/zone': az, 'kubernetes.io/hostname': name }, taints: [] });
+  const template = (minDomains: number | undefined): PodTemplateModel => ({
+    id: 'Deployment/apps/web',
+    kind: 'Deployment',
+    replicas: 4,
+    labels: { app: 'web' },
+    layer: 'apps',
+    nodeSelector: {},
+    nodeAffinityTerms: [],
+    tolerations: [],
+    spread: [{ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', selector: { matchLabels: { app: 'web' } }, minDomains, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore' }],
+    antiAffinity: [],
+    hostNetwork: false,
+    hostPorts: [],
+    requests: { cpuMilli: 0, memoryMiB: 0 },
+  });
+  const place = (minDomains: number | undefined) => {
+    const s = new Scheduler();
+    s.nodes.push(node('a-0', 'a'), node('a-1', 'a'), node('b-0', 'b'), node('b-1', 'b'));
+    s.touch();
+    return s.schedule(template(minDomains));
+  };
+  it('without it, two zones take 4 pods at skew 1', () => {
+    expect(place(undefined).pending).toBe(0);
+  });
+  it('with more domains required than exist, the global minimum counts as 0: one pod per zone, the rest Pending', () => {
+    const r = place(3);
+    expect(r.placedOn).toHaveLength(2);
+    expect(r.pending).toBe(2);
+    expect(r.reasons.join('\n')).toMatch(/skew 2 > maxSkew 1/);
+  });
+});
