@@ -87,3 +87,17 @@ describe('minDomains (PodTopologySpread filter)', () => {
     expect(r.reasons.join('\n')).toMatch(/skew 2 > maxSkew 1/);
   });
 });
+
+describe("taints from kubeadm's join configuration", () => {
+  it('a worker launch template whose JoinConfiguration registers a taint: pods that do not tolerate it have no node (no autoscaler tag needed)', () => {
+    const cluster: Cluster = syntheticCluster();
+    const templates = (cluster.terraform.resource as Record<string, Record<string, { user_data: string }>>).aws_launch_template;
+    const join = ['  - path: /etc/node-bootstrap/kubeadm-join.yaml.tmpl', '    content: |', '      apiVersion: kubeadm.k8s.io/v1beta4', '      kind: JoinConfiguration', '      nodeRegistration:', '        taints:', '          - key: dedicated', '            value: batch', '            effect: NoSchedule', ''].join('\n');
+    // Appended to the last string part of the base64gzip(join(...)) expression: one more write_files entry.
+    templates.worker.user_data = templates.worker.user_data.replace(/"\]\)\)\}$/, `${JSON.stringify(join).slice(1, -1)}"]))}`);
+    const paths = writeSyntheticCluster(tempDir(), cluster);
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    expect(report.findings.find((f) => f.id === 'workload.unschedulable' && f.subject === WEB)).toBeDefined();
+    expect(report.summary.objectivesMet).toBe(false);
+  });
+});
