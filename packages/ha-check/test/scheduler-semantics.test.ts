@@ -88,6 +88,37 @@ describe('minDomains (PodTopologySpread filter)', () => {
   });
 });
 
+describe('hostname anti-affinity and hostname spread (per node, not per pool)', () => {
+  const HOST = 'kubernetes.io/hostname';
+  const nodes = (): SimNode[] =>
+    ['a-0', 'a-1', 'b-0'].map((name) => ({ name, group: 'workers', role: 'worker', az: name[0], labels: { 'topology.kubernetes.io/zone': name[0], [HOST]: name }, taints: [], allocatable: { cpuMilli: 4000, memoryMiB: 8192 } }));
+  const base = (replicas: number): PodTemplateModel => ({
+    id: 'Deployment/apps/web', kind: 'Deployment', replicas, labels: { app: 'web' }, layer: 'apps', nodeSelector: {}, nodeAffinityTerms: [], tolerations: [], spread: [], antiAffinity: [], hostNetwork: false, hostPorts: [], requests: { cpuMilli: 100, memoryMiB: 128 },
+  });
+  const run = (t: PodTemplateModel) => {
+    const s = new Scheduler();
+    s.nodes.push(...nodes());
+    s.touch();
+    return s.schedule(t);
+  };
+  it('required anti-affinity on the hostname: one pod per node, the fourth Pending although the nodes have room', () => {
+    const r = run({ ...base(4), antiAffinity: [{ topologyKey: HOST, selector: { matchLabels: { app: 'web' } } }] });
+    expect(new Set(r.placedOn).size).toBe(3);
+    expect(r.pending).toBe(1);
+    expect(r.reasons.join('\n')).toMatch(/required pod anti-affinity on kubernetes\.io\/hostname/);
+  });
+  it('a DoNotSchedule spread on the hostname counts a full node as a domain with 0 pods: 1 pod per other node, the rest Pending', () => {
+    const s = new Scheduler();
+    const [a0, a1, b0] = nodes();
+    s.nodes.push(a0, a1, { ...b0, allocatable: { cpuMilli: 50, memoryMiB: 8192 } });
+    s.touch();
+    const r = s.schedule({ ...base(4), spread: [{ topologyKey: HOST, maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', selector: { matchLabels: { app: 'web' } }, minDomains: undefined, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore' }] });
+    expect([...r.placedOn].sort()).toEqual(['a-0', 'a-1']);
+    expect(r.pending).toBe(2);
+    expect(r.reasons.join('\n')).toMatch(/a-0: topology spread on kubernetes\.io\/hostname: skew 2 > maxSkew 1/);
+  });
+});
+
 describe("taints from kubeadm's join configuration", () => {
   it('a worker launch template whose JoinConfiguration registers a taint: pods that do not tolerate it have no node (no autoscaler tag needed)', () => {
     const cluster: Cluster = syntheticCluster();
