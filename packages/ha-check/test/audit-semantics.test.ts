@@ -132,3 +132,19 @@ describe("taints from kubeadm's join configuration", () => {
     expect(report.summary.objectivesMet).toBe(false);
   });
 });
+
+describe('scope: a finding that does not affect the declared objectives', () => {
+  it('an unrelated internal load balancer in one subnet is a warning with its consequence; the objectives are met', () => {
+    const cluster: Cluster = syntheticCluster();
+    const resources = cluster.terraform.resource as Record<string, Record<string, unknown>>;
+    resources.aws_lb.metrics = { name: 'fixture-metrics', load_balancer_type: 'network', internal: true, subnets: ['${aws_subnet.private_a.id}'] };
+    resources.aws_lb_target_group.metrics = { name: 'fixture-metrics', port: 9090, protocol: 'TCP', vpc_id: '${aws_vpc.vpc.id}' };
+    resources.aws_lb_listener.metrics = { load_balancer_arn: '${aws_lb.metrics.arn}', port: 9090, protocol: 'TCP', default_action: [{ type: 'forward', target_group_arn: '${aws_lb_target_group.metrics.arn}' }] };
+    const paths = writeSyntheticCluster(tempDir(), cluster);
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: DEFAULT_OBJECTIVES });
+    const finding = report.findings.find((f) => f.id === 'nlb.single-az' && f.subject === 'fixture-metrics');
+    expect(finding).toMatchObject({ severity: 'warning' });
+    expect(finding?.message).toMatch(/one subnet \(ap-northeast-2a\): losing that AZ takes the endpoint away \(neither the API nor the app ingress/);
+    expect(report.summary.objectivesMet).toBe(true);
+  });
+});
