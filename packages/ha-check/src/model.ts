@@ -211,7 +211,13 @@ export interface WorkloadModel {
   readonly replicas: number;
   readonly hpa: { readonly name: string; readonly minReplicas: number; readonly maxReplicas: number } | undefined;
   readonly requests: Resources;
+  /** `nodeSelector` and, when there is a single one, the required node affinity term: all must match. */
   readonly nodeSelector: readonly NodeSelectorRequirement[];
+  /**
+   * Several required `nodeSelectorTerms`: ORed, a node qualifies when any one matches (with
+   * `nodeSelector` on top). @default none (a single term is folded into `nodeSelector`)
+   */
+  readonly nodeSelectorTerms?: ReadonlyArray<readonly NodeSelectorRequirement[]>;
   readonly tolerations: readonly Toleration[];
   readonly zoneSpread: ZoneSpreadModel | undefined;
   /** Pod anti-affinity against itself on the zone key. */

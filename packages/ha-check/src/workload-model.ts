@@ -30,17 +30,26 @@ const specOf = (o: Json): Json => (isObject(o.spec) ? o.spec : {});
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
 
-function nodeSelectorOf(podSpec: Json): NodeSelectorRequirement[] {
-  const reqs: NodeSelectorRequirement[] = Object.entries(strRecord(podSpec.nodeSelector)).map(([key, v]) => ({ key, operator: 'In', values: [v] }));
+const requirementsOf = (term: Json): NodeSelectorRequirement[] =>
+  arr(term.matchExpressions).map((e) => ({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
+
+function requiredTerms(podSpec: Json): Json[] {
   const affinity = isObject(podSpec.affinity) && isObject(podSpec.affinity.nodeAffinity) ? podSpec.affinity.nodeAffinity : {};
   const required = isObject(affinity.requiredDuringSchedulingIgnoredDuringExecution) ? affinity.requiredDuringSchedulingIgnoredDuringExecution : {};
-  const terms = arr(required.nodeSelectorTerms);
-  // Terms are ORed; with several, any node may qualify, so only a single term narrows placement.
-  if (terms.length === 1) {
-    for (const e of arr(terms[0].matchExpressions)) {
-      reqs.push({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] });
-    }
-  }
+  return arr(required.nodeSelectorTerms);
+}
+
+/** Several required terms, ORed (a single one is part of nodeSelectorOf); undefined with fewer than two. */
+function nodeSelectorTermsOf(podSpec: Json): NodeSelectorRequirement[][] | undefined {
+  const terms = requiredTerms(podSpec);
+  return terms.length > 1 ? terms.map(requirementsOf) : undefined;
+}
+
+function nodeSelectorOf(podSpec: Json): NodeSelectorRequirement[] {
+  const reqs: NodeSelectorRequirement[] = Object.entries(strRecord(podSpec.nodeSelector)).map(([key, v]) => ({ key, operator: 'In', values: [v] }));
+  const terms = requiredTerms(podSpec);
+  // Terms are ORed: a single one is ANDed with the node selector; several are nodeSelectorTermsOf.
+  if (terms.length === 1) reqs.push(...requirementsOf(terms[0]));
   return reqs;
 }
 
@@ -223,12 +232,15 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     const sel = specOf(p).selector;
     const first = isObject(sel) && isObject(sel.matchLabels) ? Object.entries(sel.matchLabels)[0] : undefined;
     const key = first ? pdbKey(namespaceOf(p), first[0], String(first[1])) : `${namespaceOf(p)}\u0000*`;
-    pdbIndex.set(key, [...(pdbIndex.get(key) ?? []), p]);
+    const list = pdbIndex.get(key);
+    if (list) list.push(p);
+    else pdbIndex.set(key, [p]);
   }
-  const pdbCandidates = (ns: string, labels: Record<string, string>): K8sObject[] => [
-    ...(pdbIndex.get(`${ns}\u0000*`) ?? []),
-    ...Object.entries(labels).flatMap(([k, v]) => pdbIndex.get(pdbKey(ns, k, v)) ?? []),
-  ];
+  const pdbCandidates = (ns: string, labels: Record<string, string>): Set<K8sObject> => {
+    const found = new Set<K8sObject>(pdbIndex.get(`${ns}\u0000*`));
+    for (const k in labels) for (const p of pdbIndex.get(pdbKey(ns, k, labels[k])) ?? []) found.add(p);
+    return found;
+  };
   const usedPdbs = new Set<K8sObject>();
 
   /** One Deployment/StatefulSet (from the manifests, or rendered from a HelmRelease's values). */
@@ -240,7 +252,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     const hpa = extra.hpa ?? hpas.get(id);
     let pdbs = extra.pdbs;
     if (pdbs === undefined) {
-      const matched = [...new Set(pdbCandidates(namespaceOf(o), labels))].filter((p) => selectorMatches(specOf(p).selector, labels));
+      const matched = [...pdbCandidates(namespaceOf(o), labels)].filter((p) => selectorMatches(specOf(p).selector, labels));
       matched.forEach((p) => usedPdbs.add(p));
       pdbs = matched.map(pdbModel);
     }
@@ -256,6 +268,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       hpa,
       requests: podRequests(podSpec),
       nodeSelector: nodeSelectorOf(podSpec),
+      ...(nodeSelectorTermsOf(podSpec) ? { nodeSelectorTerms: nodeSelectorTermsOf(podSpec) } : {}),
       tolerations: tolerationsOf(podSpec),
       zoneSpread: zoneSpreadOf(podSpec, labels),
       zoneAntiAffinity: antiAffinityOn(podSpec, labels, ZONE_KEYS),

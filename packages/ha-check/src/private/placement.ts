@@ -11,13 +11,15 @@ export function tolerates(tolerations: readonly Toleration[], taint: Taint): boo
 }
 
 /** Scheduling filters a node group must pass for a pod: node selector / required affinity and taints. */
-export function fits(group: NodeGroupModel, nodeSelector: readonly NodeSelectorRequirement[], tolerations: readonly Toleration[]): boolean {
+export function fits(group: NodeGroupModel, nodeSelector: readonly NodeSelectorRequirement[], tolerations: readonly Toleration[], terms?: ReadonlyArray<readonly NodeSelectorRequirement[]>): boolean {
   if (!nodeSelector.every((r) => requirementMatches(r, group.labels))) return false;
+  // Required nodeSelectorTerms are ORed: one matching term is enough.
+  if (terms && terms.length > 0 && !terms.some((term) => term.every((r) => requirementMatches(r, group.labels)))) return false;
   return group.taints.every((t) => t.effect === 'PreferNoSchedule' || tolerates(tolerations, t));
 }
 
 export function eligibleGroups(w: WorkloadModel, groups: readonly NodeGroupModel[]): NodeGroupModel[] {
-  return groups.filter((g) => fits(g, w.nodeSelector, w.tolerations));
+  return groups.filter((g) => fits(g, w.nodeSelector, w.tolerations, w.nodeSelectorTerms));
 }
 
 /** Per-node room left for ordinary pods once the DaemonSets that land on the group take theirs. */

@@ -50,6 +50,8 @@ interface SpreadState {
 
 /** A string key per constraint or template (they never change), computed once for every simulation. */
 const shapeKeys = new WeakMap<object, string>();
+/** Each template's scheduling shape (shapeKey), apart from whether its selectors match other pods. */
+const shapeKeysByTemplate = new WeakMap<PodTemplateModel, string>();
 /** The template's namespace (`Kind/<ns>/name`), computed once: whyNot asks for it on every node. */
 function namespaceOf(t: PodTemplateModel): string {
   let ns = namespaces.get(t);
@@ -124,7 +126,10 @@ export class Scheduler {
       this.labelVersion = ++labelVersions;
       this.placed.set(t, m);
       const ns = namespaceOf(t);
-      this.byNamespace.set(ns, [...(this.byNamespace.get(ns) ?? []), t]);
+      // Appended in place (copies get their own lists): a namespace of thousands is not copied per template.
+      const inNamespace = this.byNamespace.get(ns);
+      if (inNamespace) inNamespace.push(t);
+      else this.byNamespace.set(ns, [t]);
       for (const [k, v] of Object.entries(t.labels)) {
         const key = `${ns}\u0000${k}\u0000${v}`;
         const list = this.byLabel.get(key) ?? [];
@@ -245,6 +250,27 @@ export class Scheduler {
     return n;
   }
 
+  /** Nodes by topology key and value, rebuilt when nodes or their labels change. */
+  private domainIndex: { version: number; byKey: Map<string, Map<string, SimNode[]>> } = { version: -1, byKey: new Map() };
+
+  /** The nodes of one topology domain (an index, not a scan of every node per check). */
+  private domainNodes(key: string, value: string): readonly SimNode[] {
+    if (this.domainIndex.version !== this.nodeVersion) this.domainIndex = { version: this.nodeVersion, byKey: new Map() };
+    let byValue = this.domainIndex.byKey.get(key);
+    if (!byValue) {
+      byValue = new Map();
+      for (const n of this.nodes) {
+        const v = n.labels[key];
+        if (v === undefined) continue;
+        const list = byValue.get(v);
+        if (list) list.push(n);
+        else byValue.set(v, [n]);
+      }
+      this.domainIndex.byKey.set(key, byValue);
+    }
+    return byValue.get(value) ?? [];
+  }
+
   private readonly tolerationsCache = new WeakMap<PodTemplateModel, readonly Toleration[]>();
   /** Whether a spread constraint's selector matches its own pod (1) or not (0). */
   private readonly selfMatch = new WeakMap<object, number>();
@@ -296,8 +322,7 @@ export class Scheduler {
     for (const term of t.antiAffinity) {
       const value = node.labels[term.topologyKey];
       if (value === undefined) continue;
-      const domain = this.nodes.filter((n) => n.labels[term.topologyKey] === value);
-      if (this.countOn(term.selector, ns, domain) > 0) return `required pod anti-affinity on ${term.topologyKey}`;
+      if (this.countOn(term.selector, ns, this.domainNodes(term.topologyKey, value)) > 0) return `required pod anti-affinity on ${term.topologyKey}`;
     }
     if (t.kind === 'DaemonSet') return undefined;
     for (const c of t.spread) {
@@ -391,7 +416,9 @@ export class Scheduler {
     const ns = namespaceOf(t);
     const selectors = [...t.spread.map((c) => c.selector), ...t.antiAffinity.map((a) => a.selector)];
     if (selectors.some((sel) => this.matching(sel, ns).length > 0)) return undefined;
-    return JSON.stringify([
+    // The key itself never changes for a template: built once, not on every scheduling round.
+    let key = shapeKeysByTemplate.get(t);
+    if (key === undefined) shapeKeysByTemplate.set(t, (key = JSON.stringify([
       ns,
       t.replicas,
       t.nodeSelector,
@@ -399,7 +426,8 @@ export class Scheduler {
       t.tolerations,
       t.spread.map((c) => [c.topologyKey, c.maxSkew, c.whenUnsatisfiable, c.minDomains, c.nodeAffinityPolicy, c.nodeTaintsPolicy, selectorMatches(c.selector, t.labels)]),
       t.antiAffinity.map((a) => [a.topologyKey, selectorMatches(a.selector, t.labels)]),
-    ]);
+    ])));
+    return key;
   }
 
   private placeReplicas(t: PodTemplateModel, replicas: number): { nodes: SimNode[]; pending: number; reasons: string[] } {

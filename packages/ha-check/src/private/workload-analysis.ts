@@ -75,8 +75,10 @@ export function workloadFindings(f: WorkloadFacts, findings: Findings, grace: nu
   if (w.zoneAntiAffinity === 'required' && (hpaMax > zc || w.replicas > zc)) {
     add('workload.anti-affinity-caps-replicas', w.id, `required pod anti-affinity on the zone key allows one pod per zone: ${zc} zones cap it at ${zc} pods (${Math.max(zc - 1, 0)} after an AZ loss) while ${w.hpa ? `the HPA may scale to ${hpaMax}` : `it asks for ${w.replicas}`}`);
   }
-  if (w.replicas >= 2 && !w.zoneSpread?.hard && w.zoneAntiAffinity !== 'required') {
-    add('workload.no-zone-spread', w.id, `no hard zone spread: all ${w.replicas} replicas may land in one AZ`);
+  // A hard spread whose maxSkew is at least the replica count admits every replica in one zone (skew = replicas).
+  const idleSpread = w.zoneSpread?.hard === true && w.zoneSpread.maxSkew >= w.replicas;
+  if (w.replicas >= 2 && (!w.zoneSpread?.hard || idleSpread) && w.zoneAntiAffinity !== 'required') {
+    add('workload.no-zone-spread', w.id, idleSpread ? `hard zone spread with maxSkew ${w.zoneSpread?.maxSkew} ≥ ${w.replicas} replicas constrains nothing: all of them may land in one AZ` : `no hard zone spread: all ${w.replicas} replicas may land in one AZ`);
   }
   if (f.pdbBlocksAll) {
     add('pdb.blocks-eviction', w.id, `PodDisruptionBudget ${w.pdbs.map((p) => p.name).join(', ')} allows no eviction with ${w.replicas} replica(s): node drains, autoscaler scale-down and AZ rebalancing stall`);
