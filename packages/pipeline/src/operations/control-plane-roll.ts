@@ -50,9 +50,10 @@ export interface AutoScalingApi {
 }
 
 /**
- * Terminate first, then launch (min 0 %, max 100 % of one instance): the replacement attaches the
- * AZ's etcd volume and address, which the old instance holds until it is gone, so a surge could not
- * start. One member is down while its own AZ rolls; the order below keeps it the only one.
+ * Replace, never surge (min 0 %, max 100 % of one instance): the group's one node is replaced, its
+ * AZ's etcd member is down while it rolls, and the order below keeps it the only one. AWS starts the
+ * replacement while the old instance is still terminating (its terminating hook drains it); the
+ * replacement's join removes the member of a `Terminating*` predecessor (node-bootstrap).
  * SkipMatching leaves a node already on the template alone.
  */
 export const CONTROL_PLANE_REFRESH: RefreshPreferences = { MinHealthyPercentage: 0, MaxHealthyPercentage: 100, SkipMatching: true, InstanceWarmup: 60 };
@@ -95,12 +96,17 @@ export interface RollOptions {
 export interface RollResult {
   readonly rolled: readonly string[];
   readonly current: readonly string[];
+  /** Groups not rolled because another member did not serve (an AZ down): the next apply rolls them. */
+  readonly deferred: readonly string[];
+  /** Why the roll was deferred, when it was. */
+  readonly deferredBecause?: string;
 }
 
 /**
  * Rolls each group whose node runs an older launch template version, strictly one after another:
- * before a group starts, every other member must serve; after it, its new node must serve before
- * the next starts. Throws (leaving the rest alone) on any failed refresh, timeout or sick member.
+ * before a group starts, every other member must serve (else the rest is deferred, not failed);
+ * after it, its new node must serve before the next starts. Throws (leaving the rest alone) on a
+ * failed refresh or a new node that never serves.
  */
 export async function rollControlPlane(options: RollOptions): Promise<RollResult> {
   const { api, groups } = options;
@@ -117,15 +123,23 @@ export async function rollControlPlane(options: RollOptions): Promise<RollResult
     return found;
   };
 
-  for (const name of groups) {
+  for (const [index, name] of groups.entries()) {
     const group = await describe(name);
-    if (group.instances.length === 1 && group.instances[0]!.version === group.version) {
+    // Current when every instance not yet gone runs the group's version; a group whose AZ is down
+    // (no instance) is current too: whatever it launches next comes from the latest template.
+    if (group.instances.filter((i) => i.lifecycleState !== 'Terminated').every((i) => i.version === group.version)) {
       current.push(name);
       continue;
     }
     for (const other of await api.describeGroups(groups.filter((g) => g !== name))) {
       const problem = await memberProblem(api, other);
-      if (problem) throw new Error(`not rolling ${name}: ${other.name} ${problem}; rolling now would take a second etcd member down`);
+      // Rolling now would take a second etcd member down. Not a failed apply: the templates are
+      // applied, new nodes boot from them, and the next apply (or a run by hand) rolls the rest.
+      if (problem) {
+        const because = `${other.name} ${problem}; rolling ${name} now would take a second etcd member down`;
+        log(`deferred: ${because}`);
+        return { rolled, current, deferred: groups.slice(index), deferredBecause: because };
+      }
     }
     const id = await api.startInstanceRefresh(name, CONTROL_PLANE_REFRESH);
     log(`${name}: instance refresh ${id} started (launch template version ${group.version})`);
@@ -141,5 +155,5 @@ export async function rollControlPlane(options: RollOptions): Promise<RollResult
     log(`${name}: new node serving (InService, healthy behind the API load balancers)`);
     rolled.push(name);
   }
-  return { rolled, current };
+  return { rolled, current, deferred: [] };
 }

@@ -36,7 +36,8 @@ export function rollControlPlaneCommand(deps: RollControlPlaneDeps = {}): Comman
         const groups = controlPlaneGroups(definition, platform.namesOf(definition));
         const api = deps.api ?? awsCliAutoScaling(definition.region);
         const result = await rollControlPlane({ groups, api, pollMs: deps.pollMs, sleep: deps.sleep, timeoutMs: timeoutMinutes * 60_000, log });
-        const line = `${name}: rolled ${result.rolled.join(', ') || 'nothing'}; already current ${result.current.join(', ') || 'none'}`;
+        const deferred = result.deferred.length > 0 ? `; ⚠️ deferred ${result.deferred.join(', ')} (${result.deferredBecause}): the next apply rolls them` : '';
+        const line = `${name}: rolled ${result.rolled.join(', ') || 'nothing'}; already current ${result.current.join(', ') || 'none'}${deferred}`;
         log(line);
         lines.push(line);
       }
