@@ -38,13 +38,15 @@ describe('region-failover workflow', () => {
     expect(Object.keys(workflow.on.workflow_dispatch.inputs)).toEqual(expect.arrayContaining(['confirm', 'accept_data_loss_after']));
   });
 
-  it('grants nothing at the top and only OIDC + read to the job, in the apply environment; fail-back hands the archive name on as an artifact', () => {
+  it('grants nothing at the top and only OIDC + read to the job, in its own environment; promote and fail-back hand the recorded state on as a patch', () => {
     expect(workflow.permissions).toEqual({});
     expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    expect(job.environment).toBe('production');
-    const keep = job.steps.find((s) => s.name === 'keep the archive server name for the pull request') as Step & { if?: string; with?: Record<string, string> };
-    expect(keep.if).toBe("inputs.action == 'failback' && !inputs.dry_run");
-    expect(keep.with).toMatchObject({ name: 'database-archives', path: 'packages/platform-config/src/database-archives.ts' });
+    // Not the apply environment: the failover role trusts only this one (names.ciFailoverEnvironment).
+    expect(job.environment).toBe(defaultPlatform().names.ciFailoverEnvironment);
+    const keep = job.steps.find((s) => s.name === 'keep the recorded state for the record job') as Step & { if?: string; run?: string };
+    expect(keep.run).toBe('git diff --binary > "$RUNNER_TEMP/failover-state.patch"');
+    const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@')) as Step & { with?: Record<string, string> };
+    expect(upload.with).toMatchObject({ name: 'failover-state', path: '${{ runner.temp }}/failover-state.patch' });
   });
 
   it('the scheduled fence passes actionlint, runs every primary and treats exit 3 (nothing to fence yet) as success', async () => {
