@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Server } from 'node:http';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { runWithFakes, startIngress } from './harness';
+import { REPO_ROOT, runWithFakes, startIngress } from './harness';
 import { asgs, backupIn, DR_ASGS, nodes, promotedStandby, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
@@ -226,6 +226,12 @@ describe('failback --primary production', () => {
     const markerPuts = first.argv.filter((a) => a[0] === 'aws' && a.includes('put-parameter'));
     const left = markerPuts.at(-1)!.at(-1)!;
     expect(left).toBe('run r0: dr failing back to production, served since 2026-01-01T11:00:00Z, restored by run r1');
+    // The archive names it wrote are not committed: the run says so, in its output and the journal.
+    const archives = relative(REPO_ROOT, first.archivesFile);
+    const uncommitted = `written but not committed (the run stopped before deploy-refs): ${archives}; see git diff -- ${archives}`;
+    expect(first.stdout).toContain(uncommitted);
+    expect(readFileSync(join(first.outDir, 'summary.md'), 'utf8')).toContain(uncommitted);
+    expect(readFileSync(first.archivesFile, 'utf8')).toContain('"production": "orders-r1"');
 
     // The re-run (the workflow's next attempt has a new run id): production serves users's writes by now.
     const { run } = await failbackRun(['--run-id', 'r2'], { marker: left });
