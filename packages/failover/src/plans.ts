@@ -3,7 +3,7 @@ import type { ClusterDefinition, Platform } from '@platform/platform-config';
 import { pilotLightCapacity, promotionCapacity, workersPerZone } from './capacity';
 import { findWorkload, rebaseDestination, sourceCredentials, type BarmanStore, type RecoverySource, type Workload } from './database';
 import { CNPG_CLUSTERS, kube } from './private/kube';
-import { ClearPromotedMarker, MarkFailingBack, MarkPromoted } from './promotion-marker';
+import { ClearPromotedMarker, MarkFailingBack, MarkPromoted, MarkRestored, SkippedOnceRestored, archiveRunId } from './promotion-marker';
 import { StepError, type Step, type StepContext } from './step';
 import { ArchiveFreshness } from './steps/archive-freshness';
 import { DnsReport } from './steps/dns-report';
@@ -133,13 +133,16 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
   const primaryMinimum = (_ctx: StepContext) =>
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
   return [
-    new FailbackPreflight(),
+    new FailbackPreflight(workload),
     new MarkFailingBack(),
     new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum }),
-    new FencePrimaryApps(workload),
-    new FenceStandbyApp(workload),
-    new FinalBackup(workload),
-    new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload), requireFencedBackup: true }),
+    // Until mark-restored, a re-run repeats these (nothing serves from the primary yet); after it, never:
+    // the restored primary takes users' writes from close-standby on.
+    new SkippedOnceRestored(new FencePrimaryApps(workload)),
+    new SkippedOnceRestored(new FenceStandbyApp(workload)),
+    new SkippedOnceRestored(new FinalBackup(workload)),
+    new SkippedOnceRestored(new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload), requireFencedBackup: true })),
+    new MarkRestored(),
     new VerifyApp({ side: 'primary', workload }),
     new RecordArchiveServerName(workload),
     new CloseStandby(),
@@ -150,7 +153,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     new ClearPromotedMarker(),
     new VerifyPilotLight(standbyDatabase),
     new RecordServingState('primary'),
-    new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${ctx.options.runId}; ${ctx.standby.name} replays it (run ${ctx.options.runId})`, resumeFlux: true }),
+    new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${archiveRunId(ctx)}; ${ctx.standby.name} replays it (run ${ctx.options.runId})`, resumeFlux: true }),
   ];
 }
 

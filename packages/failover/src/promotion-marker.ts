@@ -53,7 +53,7 @@ export function promotedMarkerValue(state: 'promoting' | 'serves' | 'drill', run
 export const toSecond = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
 
 const SERVES = /^run ([^:]+): (\S+) serves for (\S+)(?: since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ))?$/;
-const FAILING_BACK = /^run ([^:]+): (\S+) failing back to (\S+), served since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
+const FAILING_BACK = /^run ([^:]+): (\S+) failing back to (\S+), served since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?:, restored by run ([a-z0-9-]+))?$/;
 
 /** Whether a marker value says the standby serves the users (the fence may stop the primary). */
 export const standbyServes = (value: string): boolean => SERVES.test(value.trim());
@@ -61,16 +61,26 @@ export const standbyServes = (value: string): boolean => SERVES.test(value.trim(
 /**
  * A fail-back's marker: the promotion's run and time kept (a re-run of the fail-back still finds
  * them), in a form `standbyServes` rejects, so a scheduled fence running at the same time stops
- * before it backs up or hibernates the database the fail-back is restoring.
+ * before it backs up or hibernates the database the fail-back is restoring. Once the primary's
+ * database is restored, the checkpoint `restored by run <id>` is added: a re-run never fences or
+ * restores the primary again (it may serve users by then) and keeps that run's archive name.
  */
-export function failingBackMarkerValue(runId: string, standby: string, primary: string, since: Date): string {
-  return `run ${runId}: ${standby} failing back to ${primary}, served since ${toSecond(since)}`;
+export function failingBackMarkerValue(runId: string, standby: string, primary: string, since: Date, restoredBy?: string): string {
+  return `run ${runId}: ${standby} failing back to ${primary}, served since ${toSecond(since)}${restoredBy ? `, restored by run ${restoredBy}` : ''}`;
+}
+
+export interface MarkedPromotion {
+  readonly runId: string;
+  readonly since?: Date;
+  readonly failingBack: boolean;
+  /** fail-back: the run whose restore of the primary's database completed (checkpoint). */
+  readonly restoredBy?: string;
 }
 
 /** A `serves` (or `failing back`) marker's run and the time users were moved; undefined for any other value. */
-export function parseServesMarker(value: string): { readonly runId: string; readonly since?: Date; readonly failingBack: boolean } | undefined {
+export function parseServesMarker(value: string): MarkedPromotion | undefined {
   const back = FAILING_BACK.exec(value.trim());
-  if (back) return { runId: back[1]!, since: new Date(back[4]!), failingBack: true };
+  if (back) return { runId: back[1]!, since: new Date(back[4]!), failingBack: true, ...(back[5] ? { restoredBy: back[5] } : {}) };
   const match = SERVES.exec(value.trim());
   if (!match) return undefined;
   return { runId: match[1]!, ...(match[4] ? { since: new Date(match[4]) } : {}), failingBack: false };
@@ -117,14 +127,59 @@ export class MarkFailingBack implements Step {
   readonly verifies = "the standby's marker says `failing back` (the fence stops acting); the promotion's run and time are kept";
 
   async run(ctx: StepContext): Promise<void> {
-    const promotion = ctx.facts.promotion;
-    if (!promotion?.since) throw new StepError('the promotion time was not read by the preflight');
-    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
-    const value = failingBackMarkerValue(promotion.runId, ctx.standby.name, ctx.primary.name, promotion.since);
-    await ctx.cli.mutate('aws', ['ssm', 'put-parameter', '--region', ctx.standby.region, '--name', marker, '--type', 'String', '--overwrite', '--value', value]);
-    ctx.note(`${marker} = ${value}: a fence running now stops before its next change`);
+    // A resumed fail-back keeps its checkpoint (rewriting the marker without it would let a third run restore again).
+    const value = await writeFailingBack(ctx, ctx.facts.promotion?.restoredBy);
+    ctx.note(`${ctx.namesOf(ctx.standby).ssm.promotedMarker} = ${value}: a fence running now stops before its next change`);
   }
 }
+
+async function writeFailingBack(ctx: StepContext, restoredBy: string | undefined): Promise<string> {
+  const promotion = ctx.facts.promotion;
+  if (!promotion?.since) throw new StepError('the promotion time was not read by the preflight');
+  const value = failingBackMarkerValue(promotion.runId, ctx.standby.name, ctx.primary.name, promotion.since, restoredBy);
+  await ctx.cli.mutate('aws', ['ssm', 'put-parameter', '--region', ctx.standby.region, '--name', ctx.namesOf(ctx.standby).ssm.promotedMarker, '--type', 'String', '--overwrite', '--value', value]);
+  return value;
+}
+
+/**
+ * Fail-back's checkpoint, right after restore-database: the marker records the run that restored
+ * the primary. From here on the primary's database is the one users will (or already do) write
+ * to; a re-run skips every step that fences or replaces it (`SkippedOnceRestored`).
+ */
+export class MarkRestored implements Step {
+  readonly name = 'mark-restored';
+  readonly verifies = "the standby's marker says `restored by run <id>`: a re-run neither fences nor restores the primary again";
+
+  async run(ctx: StepContext): Promise<void> {
+    if (ctx.facts.promotion?.restoredBy) return ctx.note(`checkpoint already recorded by run ${ctx.facts.promotion.restoredBy}`);
+    const value = await writeFailingBack(ctx, ctx.options.runId);
+    ctx.note(`${ctx.namesOf(ctx.standby).ssm.promotedMarker} = ${value}`);
+  }
+}
+
+/**
+ * A destructive fail-back step (fencing the primary's apps, the standby's final backup, the
+ * restore) that a resumed fail-back skips once the marker's checkpoint says the primary was
+ * restored: running it again would scale the serving primary to 0 and delete its database.
+ */
+export class SkippedOnceRestored implements Step {
+  readonly name: string;
+  readonly verifies: string;
+
+  constructor(private readonly step: Step) {
+    this.name = step.name;
+    this.verifies = `${step.verifies} (skipped when the marker says the primary was restored)`;
+  }
+
+  async run(ctx: StepContext): Promise<void> {
+    const restoredBy = ctx.facts.promotion?.restoredBy;
+    if (restoredBy) return ctx.note(`skipped: ${ctx.primary.name}'s database was restored by fail-back run ${restoredBy}; it is not fenced or replaced again`);
+    await this.step.run(ctx);
+  }
+}
+
+/** The run whose restore named the primary's new archive: this one, or the fail-back it resumes. */
+export const archiveRunId = (ctx: StepContext): string => ctx.facts.promotion?.restoredBy ?? ctx.options.runId;
 
 /**
  * The fence's guard before each of its changes: the standby must still serve. A fail-back

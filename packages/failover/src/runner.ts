@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Platform } from '@platform/platform-config';
-import { Commands, commandLine } from './commands';
+import { Commands, commandLine, shellWords } from './commands';
 import { GitCli, type GitPort } from './git-port';
 import { Journal } from './journal';
 import type { FailoverOptions } from './options';
@@ -50,10 +50,26 @@ export async function runSteps(steps: readonly Step[], base: Omit<StepContext, '
       log(`completed steps: ${journal.entries.filter((e) => e.status === 'done').map((e) => e.step).join(', ') || 'none'}`);
       log(`half-done in ${step.name}: ${failed.mutations.length === 0 ? 'nothing (no mutating call was made)' : failed.mutations.join(' ; ')}`);
       log(`not started: ${steps.slice(i + 1).map((s) => s.name).join(', ') || 'none'}`);
+      const uncommitted = uncommittedNote(base);
+      if (uncommitted) {
+        failed.notes.push(uncommitted);
+        log(uncommitted);
+      }
       return false;
     }
   }
   return true;
+}
+
+/**
+ * A run that stops after a record step (e.g. fail-back's archive name) but before deploy-refs
+ * leaves the file written and uncommitted: say so, with the commit command, so the workflow's
+ * diff and the operator see what Git must still learn.
+ */
+function uncommittedNote(base: Omit<StepContext, 'note'>): string | undefined {
+  const paths = (base.facts.changedFiles ?? []).map((f) => relative(base.options.repoRoot, f));
+  if (paths.length === 0 || base.facts.stateCommit) return undefined;
+  return `written but not committed (the run stopped before deploy-refs): ${paths.join(', ')}; see git diff -- ${paths.join(' ')}; a re-run writes them again, or commit with: git add -- ${paths.join(' ')} && ${shellWords(['git', 'commit', '-m', `failover: state written by run ${base.options.runId}, which stopped`, '--', ...paths])}`;
 }
 
 export async function runFailover(platform: Platform, options: FailoverOptions, io: RunIo): Promise<RunResult> {

@@ -12,7 +12,7 @@ export interface Facts {
   /** Both failover records as the preflight found them. */
   records?: FailoverRecords;
   /** fail-back: the promotion it returns from, as the standby's marker records it. */
-  promotion?: { readonly runId: string; readonly since: Date };
+  promotion?: { readonly runId: string; readonly since: Date; readonly restoredBy?: string };
   /** promote, fail-back: the commit that records the new serving state in Git (DeployRefs moves the ref to it). */
   stateCommit?: string;
   /** Files this run changed in the repository (committed by the GitPort or by hand). */

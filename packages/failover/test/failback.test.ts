@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Server } from 'node:http';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { runWithFakes, startIngress } from './harness';
+import { REPO_ROOT, runWithFakes, startIngress } from './harness';
 import { asgs, backupIn, DR_ASGS, nodes, promotedStandby, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
@@ -23,6 +23,7 @@ const STEPS = [
   'fence-standby-app',
   'final-backup',
   'restore-database',
+  'mark-restored',
   'verify-app',
   'record-archive-server-name',
   'close-standby',
@@ -72,6 +73,9 @@ describe('failback --primary production', () => {
       'aws route53 get-hosted-zone --id Z0HAKUBE --output json',
       'aws route53 list-resource-record-sets --hosted-zone-id Z0HAKUBE --start-record-name app.hakube.example.com --start-record-type A --max-items 10 --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
+      // Before any change: production's database has a fenced backup newer than the promotion.
+      `${prod} get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o name`,
+      `${prod} get backups.postgresql.cnpg.io -n data -l failover.platform.io/purpose=fenced -o json`,
       // First change: the marker leaves `serves`, so a scheduled fence running now stops.
       `aws ssm put-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker} --type String --overwrite --value run r0: dr failing back to production, served since 2026-01-01T11:00:00Z`,
       `${prod} get nodes -o json`,
@@ -93,6 +97,8 @@ describe('failback --primary production', () => {
       `${prod} delete clusters.postgresql.cnpg.io orders -n data --wait=true --timeout=1800s`,
       `${prod} apply -f ${join(run.outDir, 'production-orders-recovery.yaml')}`,
       `${prod} wait clusters.postgresql.cnpg.io/orders -n data --for=condition=Ready --timeout=1800s`,
+      // Checkpoint: a re-run from here never fences or restores production again.
+      `aws ssm put-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker} --type String --overwrite --value run r0: dr failing back to production, served since 2026-01-01T11:00:00Z, restored by run r1`,
       `${prod} get deployment orders-api -n data -o json`,
       `${prod} scale deployment orders-api -n data --replicas=3`,
       `${prod} rollout status deployment/orders-api -n data --timeout=600s`,
@@ -167,7 +173,7 @@ describe('failback --primary production', () => {
   });
 
   const fenced = (name: string, cluster: string, phase: string, stoppedAt?: string) => ({ metadata: { name }, spec: { cluster: { name: cluster } }, status: { phase, ...(stoppedAt ? { stoppedAt } : {}) } });
-  const REFUSED = "FAILED at step restore-database: production's data/orders has no fenced backup completed after dr started serving at 2026-01-01T11:00:00Z (run r0); found: ";
+  const REFUSED = "FAILED at step preflight: production's data/orders has no fenced backup completed after dr started serving at 2026-01-01T11:00:00Z (run r0); found: ";
   const neverDeletes = (run: { calls: string[]; archivesFile: string }) => {
     expect(run.calls.some((c) => c.startsWith('kubectl --context production delete'))).toBe(false);
     expect(readFileSync(run.archivesFile, 'utf8')).toContain('= {};');
@@ -178,11 +184,25 @@ describe('failback --primary production', () => {
     // An earlier incident's backup misses every write production took since this promotion.
     ['only one completed before the promotion', [fenced('orders-fenced-old', 'orders', 'completed', '2026-01-01T10:59:59Z')], 'orders-fenced-old (completed 2026-01-01T10:59:59Z, before the promotion)'],
     ['only one of another cluster', [fenced('other-fenced-r2', 'other', 'completed', '2026-01-01T12:00:00Z')], 'other-fenced-r2 (of cluster other)'],
-  ])("never deletes the returned primary's database with %s", async (_label, items, found) => {
+  ])("never deletes the returned primary's database with %s, and refuses in the preflight while the fence can still act", async (_label, items, found) => {
     const { run } = await failbackRun([], { fencedBackups: { stdout: { items } } });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`${REFUSED}${found}. It may hold writes made after the promotion. Run: npm run failover -- fence --primary production`);
+    expect(run.stdout).toContain(
+      `${REFUSED}${found}. It may hold writes made after the promotion. Nothing was changed (${drNames.ssm.promotedMarker} still says serves since 2026-01-01T11:00:00Z). Run: npm run failover -- fence --primary production; then re-run this fail-back`,
+    );
     neverDeletes(run);
+    // No change at all: the marker still says `serves` (so the command it names acts), dr's users keep their app.
+    expect(run.calls.filter((c) => / (put-parameter|delete-parameter|patch|scale|apply|delete|annotate) /.test(c))).toEqual([]);
+  });
+
+  it('refuses before any change, naming the marker to put back, when an older fail-back left `failing back` without a fenced backup', async () => {
+    const value = 'run r0: dr failing back to production, served since 2026-01-01T11:00:00Z';
+    const { run } = await failbackRun([], { marker: value, fencedBackups: { stdout: { items: [] } } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `${REFUSED}none. It may hold writes made after the promotion. The fence acts only while the marker says serves; nothing was restored yet, so put it back and fence: aws ssm put-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker} --type String --overwrite --value 'run r0: dr serves for production since 2026-01-01T11:00:00Z' && npm run failover -- fence --primary production; then re-run this fail-back`,
+    );
+    expect(run.calls.filter((c) => / (put-parameter|patch|scale|apply|delete) /.test(c))).toEqual([]);
   });
 
   it('a fail-back stopped part way resumes from its own failing-back marker (the promotion time kept), and the fence refuses to act on it', async () => {
@@ -195,6 +215,40 @@ describe('failback --primary production', () => {
     expect(fence.code).toBe(3);
     expect(fence.stdout).toContain(`FAILED at step preflight: dr does not serve yet (${drNames.ssm.promotedMarker} = ${value})`);
     expect(fence.calls.filter((c) => c.startsWith('kubectl'))).toEqual([]);
+  });
+
+  it('a fail-back that stopped after restoring production resumes from its checkpoint: production is neither fenced nor deleted again, the archive keeps the first run\'s name', async () => {
+    const failRearm = { tool: 'kubectl' as const, match: '^--context dr apply --server-side', responses: [{ stderr: 'error: the server was unable to return a response in the time allotted\n', code: 1 }] };
+    const first = (await failbackRun([], { extra: [failRearm] })).run;
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain('FAILED at step rearm-standby');
+    // What the first run left in SSM (the fake keeps parameters across calls within a run).
+    const markerPuts = first.argv.filter((a) => a[0] === 'aws' && a.includes('put-parameter'));
+    const left = markerPuts.at(-1)!.at(-1)!;
+    expect(left).toBe('run r0: dr failing back to production, served since 2026-01-01T11:00:00Z, restored by run r1');
+    // The archive names it wrote are not committed: the run says so, in its output and the journal.
+    const archives = relative(REPO_ROOT, first.archivesFile);
+    const uncommitted = `written but not committed (the run stopped before deploy-refs): ${archives}; see git diff -- ${archives}`;
+    expect(first.stdout).toContain(uncommitted);
+    expect(readFileSync(join(first.outDir, 'summary.md'), 'utf8')).toContain(uncommitted);
+    expect(readFileSync(first.archivesFile, 'utf8')).toContain('"production": "orders-r1"');
+
+    // The re-run (the workflow's next attempt has a new run id): production serves users's writes by now.
+    const { run } = await failbackRun(['--run-id', 'r2'], { marker: left });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const prod = 'kubectl --context production';
+    expect(run.calls.filter((c) => c.startsWith(`${prod} delete`) || c.startsWith(`${prod} apply -f ${join(run.outDir, 'production-orders-recovery.yaml')}`))).toEqual([]);
+    expect(run.calls.filter((c) => /patch deployment .* \{"spec":\{"replicas":0\}\}/.test(c))).toEqual([]);
+    expect(run.calls.some((c) => c.includes('orders-failback-'))).toBe(false);
+    // The checkpoint survives mark-failing-back, so a third run would skip them too.
+    expect(run.calls.filter((c) => c.includes('put-parameter')).every((c) => c.endsWith(', restored by run r1'))).toBe(true);
+    expect(run.stdout).toContain('skipped: production\'s database was restored by fail-back run r1; it is not fenced or replaced again');
+    // The remaining steps complete, on the archive the first run's restore writes to.
+    const replica = parseAllDocuments(readFileSync(join(run.outDir, 'dr-orders-replica.yaml'), 'utf8'))[0]!.toJSON();
+    expect(replica.spec.externalClusters[0].barmanObjectStore).toMatchObject({ serverName: 'orders-r1' });
+    expect(readFileSync(run.archivesFile, 'utf8')).toContain('"production": "orders-r1"');
+    expect(run.calls).toContain(`aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`);
   });
 
   it('refuses to fail back without a promotion marker, or with one that records no time', async () => {

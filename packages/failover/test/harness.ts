@@ -72,7 +72,7 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
   copyFileSync(resolve(REPO_ROOT, 'packages/platform-config/src/database-archives.ts'), archivesFile);
   const stateFile = join(dir, 'failover-state.json');
   copyFileSync(resolve(REPO_ROOT, 'packages/platform-config/src/failover-state.json'), stateFile);
-  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', clustersDir, '--archives-file', archivesFile, '--state-file', stateFile, '--run-id', 'r1'];
+  const args = ['--import', 'tsx', CLI, ...argv, '--out-dir', outDir, '--clusters-dir', clustersDir, '--archives-file', archivesFile, '--state-file', stateFile, ...(argv.includes('--run-id') ? [] : ['--run-id', 'r1'])];
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
     let stdout = '';

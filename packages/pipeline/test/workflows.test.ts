@@ -506,8 +506,8 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(fenceJob.concurrency).toEqual({ group: 'region-failover-fence-${{ matrix.cluster }}', 'cancel-in-progress': false });
     expect(failover.concurrency?.group).toBe('region-failover');
     expect(groups).not.toContain(failover.concurrency?.group);
-    // It skips while a promotion or fail-back is queued or running (they fence themselves).
-    expect(runs(fenceWorkflow.jobs.primaries!)).toMatch(/gh run list .*--workflow region-failover\.yml .*select\(.status != "completed"\)/);
+    // It skips only while a promotion or fail-back is in progress: one waiting for approval must not stop the fence a fail-back needs first.
+    expect(runs(fenceWorkflow.jobs.primaries!)).toMatch(/gh run list .*--workflow region-failover\.yml .*select\(.status == "in_progress"\)/);
     expect(fenceWorkflow.jobs.primaries!.permissions).toEqual({ contents: 'read', actions: 'read' });
   });
 

@@ -5,6 +5,7 @@ import { scaleAppsToZero } from '../private/apps';
 import { takeBackup } from '../private/backup';
 import { fluxSuspendArgs, resumeCommand } from '../private/flux';
 import { CNPG_CLUSTERS, FLUX_KUSTOMIZATIONS, kube } from '../private/kube';
+import { archiveRunId } from '../promotion-marker';
 import type { Step, StepContext } from '../step';
 import { changed } from './serving-state';
 
@@ -49,7 +50,8 @@ export class RecordArchiveServerName implements Step {
   constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
-    const serverName = `${this.workload.database}-${ctx.options.runId}`;
+    // A resumed fail-back names the archive of the run that restored the primary.
+    const serverName = `${this.workload.database}-${archiveRunId(ctx)}`;
     const file = ctx.options.archivesFile;
     // The standby's re-armed replica archives into a new, empty folder of its own bucket too (barman refuses a used one).
     const next = renderDatabaseArchives(readFileSync(file, 'utf8'), { ...DATABASE_ARCHIVE_SERVER_NAMES, [ctx.primary.name]: serverName, [ctx.standby.name]: serverName });

@@ -1,6 +1,7 @@
 import { CommandError } from '../commands';
-import { parseServesMarker, readPromotedMarker, standbyServes } from '../promotion-marker';
+import { parseServesMarker, promotedMarkerValue, readPromotedMarker, standbyServes, toSecond, type MarkedPromotion } from '../promotion-marker';
 import type { Workload } from '../database';
+import { assertFencedBackup } from '../private/fenced-backup';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import { HIBERNATION_ANNOTATION } from './fence-returned-primary';
 import { describeHealth, findFailoverRecords, healthCheckStatus, type FailoverRecords } from '../route53';
@@ -100,10 +101,16 @@ export class FencePreflight implements Step {
 /**
  * Return only from a promotion the standby's marker records with the time users were moved
  * (the fenced backup must be newer), to a primary whose API is back; both clusters must answer.
+ * Before the first change (the marker leaving `serves`, the standby's apps stopped), the primary's
+ * database must have a fenced backup newer than the promotion: found missing later, the fence
+ * could no longer make one (it acts only on `serves`) while the standby's users had no app.
  */
 export class FailbackPreflight implements Step {
   readonly name = 'preflight';
-  readonly verifies = "AWS credentials work; the standby's marker records when it started serving; both APIs are ready; Route 53 records found";
+  readonly verifies =
+    "AWS credentials work; the standby's marker records when it started serving; both APIs are ready; Route 53 records found; the primary's database (if any) has a fenced backup newer than the promotion, unless an earlier run already restored it";
+
+  constructor(private readonly workload: Workload) {}
 
   async run(ctx: StepContext): Promise<void> {
     await identity(ctx, ctx.primary.region);
@@ -118,12 +125,35 @@ export class FailbackPreflight implements Step {
         `${marker} = ${JSON.stringify(value)}: it records no time ${ctx.standby.name} started serving (expected "run <id>: ${ctx.standby.name} serves for ${ctx.primary.name} since <UTC time>"); refusing to fail back, since no fenced backup can be shown to be newer than the promotion`,
       );
     }
-    ctx.facts.promotion = { runId: promotion.runId, since: promotion.since };
-    if (promotion.failingBack) ctx.note('an earlier fail-back stopped part way: resuming it');
+    ctx.facts.promotion = { runId: promotion.runId, since: promotion.since, ...(promotion.restoredBy ? { restoredBy: promotion.restoredBy } : {}) };
+    if (promotion.restoredBy) {
+      ctx.note(`an earlier fail-back (run ${promotion.restoredBy}) stopped after restoring ${ctx.primary.name}'s database: resuming it without fencing or restoring ${ctx.primary.name} again; its archive stays ${this.workload.database}-${promotion.restoredBy}`);
+    } else if (promotion.failingBack) {
+      ctx.note('an earlier fail-back stopped part way: resuming it');
+    }
     ctx.note(`${marker} = ${value}`);
     await apiReady(ctx, 'primary');
     await apiReady(ctx, 'standby');
     const found = await records(ctx);
     ctx.note(`primary ${ctx.primary.name} health check: ${describeHealth(await healthCheckStatus(ctx.cli, found.primary.healthCheckId!))}`);
+    if (!promotion.restoredBy) await this.assertPrimaryFenced(ctx, promotion);
+  }
+
+  private async assertPrimaryFenced(ctx: StepContext, promotion: MarkedPromotion): Promise<void> {
+    const { namespace, database } = this.workload;
+    const db = `${namespace}/${database}`;
+    const existing = (await ctx.cli.read('kubectl', kube(ctx.primary, 'get', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '-o', 'name'))).trim();
+    if (!existing) return ctx.note(`${ctx.primary.name} has no ${db}: nothing to back up before the restore`);
+    if (!ctx.options.replaceDatabase) {
+      throw new StepError(`${ctx.primary.name} already runs PostgreSQL cluster ${db}; the restore replaces it. Check it holds nothing you need, then re-run with --replace-database`);
+    }
+    const fence = `npm run failover -- fence --primary ${ctx.primary.name}`;
+    const marker = ctx.namesOf(ctx.standby).ssm.promotedMarker;
+    // The fence acts only on `serves`: a marker an older fail-back left at `failing back` is put back first.
+    const serves = promotedMarkerValue('serves', promotion.runId, ctx.standby.name, ctx.primary.name, promotion.since);
+    const advice = promotion.failingBack
+      ? `The fence acts only while the marker says serves; nothing was restored yet, so put it back and fence: aws ssm put-parameter --region ${ctx.standby.region} --name ${marker} --type String --overwrite --value '${serves}' && ${fence}; then re-run this fail-back`
+      : `Nothing was changed (${marker} still says serves since ${toSecond(promotion.since!)}). Run: ${fence}; then re-run this fail-back`;
+    ctx.note(await assertFencedBackup(ctx, ctx.primary, this.workload, advice));
   }
 }

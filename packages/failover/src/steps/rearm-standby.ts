@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { Workload } from '../database';
 import { inRecovery, liveCluster, waitSettled } from '../private/cnpg';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
-import { readPromotedMarker } from '../promotion-marker';
+import { archiveRunId, readPromotedMarker } from '../promotion-marker';
 import { StepError, type Step, type StepContext } from '../step';
 import { isReplicaCluster } from './promote-replica';
 
@@ -52,7 +52,7 @@ export class RearmStandby implements Step {
 
   async run(ctx: StepContext): Promise<void> {
     const { namespace, database } = this.standbyDatabase;
-    const serverName = `${this.workload.database}-${ctx.options.runId}`;
+    const serverName = `${this.workload.database}-${archiveRunId(ctx)}`;
     const manifest = renderRearmedReplica(this.standbyDatabase, serverName, serverName, ctx.options.runId);
     const file = join(ctx.options.outDir, `${ctx.standby.name}-${database}-replica.yaml`);
     writeFileSync(file, stringify(manifest));

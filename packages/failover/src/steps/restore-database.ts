@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { BACKUP_PURPOSE_LABEL, renderRecoveryCluster, type RecoverySource, type Workload } from '../database';
+import { renderRecoveryCluster, type RecoverySource, type Workload } from '../database';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
-import { toSecond } from '../promotion-marker';
-import { CNPG_BACKUPS, CNPG_CLUSTERS, kube, type Side } from '../private/kube';
+import { assertFencedBackup } from '../private/fenced-backup';
+import { CNPG_CLUSTERS, kube, type Side } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
 
 export interface RestoreDatabaseProps {
@@ -17,10 +17,6 @@ export interface RestoreDatabaseProps {
    * primary holds writes nobody else has). @default false (the pilot light's copy holds nothing)
    */
   readonly requireFencedBackup?: boolean;
-}
-
-interface BackupList {
-  items: { metadata: { name: string }; spec?: { cluster?: { name?: string } }; status?: { phase?: string; stoppedAt?: string } }[];
 }
 
 /**
@@ -51,7 +47,8 @@ export class RestoreDatabase implements Step {
       );
     }
     if (existing) {
-      if (this.props.requireFencedBackup) await this.assertFencedBackup(ctx);
+      // The fail-back preflight checked this before any change; checked again right before the delete.
+      if (this.props.requireFencedBackup) ctx.note(await assertFencedBackup(ctx, target, workload, `Run: npm run failover -- fence --primary ${ctx.primary.name}`));
       if (await setFluxSuspended(ctx, target, true)) {
         ctx.note(`Flux Kustomization ${ctx.options.fluxKustomization} on ${target.name} suspended (field manager survives Flux syncs); resume once Git matches the restored cluster: ${resumeCommand(target, ctx.options.fluxKustomization)}`);
       }
@@ -72,37 +69,5 @@ export class RestoreDatabase implements Step {
     await ctx.cli.read('kubectl', kube(target, 'wait', `${CNPG_CLUSTERS}/${workload.database}`, '-n', workload.namespace, '--for=condition=Ready', `--timeout=${ctx.options.timeouts.databaseSeconds}s`)).catch((error: Error) => {
       throw new StepError(`${db} on ${target.name} did not become Ready: ${error.message}`);
     });
-  }
-
-  /**
-   * Fail-back deletes a returned primary's database only after `failover fence` backed it up:
-   * a completed `fenced` Backup of this very cluster (spec.cluster.name, in its namespace) that
-   * finished after the standby started serving. An older one (an earlier incident's) misses the
-   * writes made to the primary since then.
-   */
-  private async assertFencedBackup(ctx: StepContext): Promise<void> {
-    const { workload } = this.props;
-    const target = ctx[this.props.side];
-    const promotion = ctx.facts.promotion;
-    if (!promotion) throw new StepError('the promotion time is not known; the preflight step must run first');
-    const since = promotion.since.getTime();
-    const backups = await ctx.cli.readJson<BackupList>('kubectl', kube(target, 'get', CNPG_BACKUPS, '-n', workload.namespace, '-l', `${BACKUP_PURPOSE_LABEL}=fenced`, '-o', 'json'));
-    const why = (b: BackupList['items'][number]): string | undefined => {
-      if (b.spec?.cluster?.name !== workload.database) return `of cluster ${b.spec?.cluster?.name ?? '(none)'}`;
-      if (b.status?.phase !== 'completed') return `phase ${b.status?.phase ?? '(none)'}`;
-      const stopped = Date.parse(b.status.stoppedAt ?? '');
-      if (!Number.isFinite(stopped)) return 'no status.stoppedAt';
-      if (stopped <= since) return `completed ${b.status.stoppedAt}, before the promotion`;
-      return undefined;
-    };
-    const done = backups.items.filter((b) => why(b) === undefined);
-    if (done.length === 0) {
-      const seen = backups.items.map((b) => `${b.metadata.name} (${why(b)})`).join(', ') || 'none';
-      throw new StepError(
-        `${target.name}'s ${workload.namespace}/${workload.database} has no fenced backup completed after ${ctx.standby.name} started serving at ${toSecond(promotion.since)} (run ${promotion.runId}); found: ${seen}. ` +
-          `It may hold writes made after the promotion. Run: npm run failover -- fence --primary ${ctx.primary.name}`,
-      );
-    }
-    ctx.note(`fenced backup(s) of ${target.name}'s database newer than the promotion: ${done.map((b) => `${b.metadata.name} (${b.status?.stoppedAt})`).join(', ')}`);
   }
 }
