@@ -128,7 +128,7 @@ describe('workflows', () => {
     expect(diff.run!.trim()).toBe('git diff --binary > "$RUNNER_TEMP/failover-state.patch"');
     const uploads = failover.steps!.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(uploads.map((u) => u.with)).toEqual([{ name: 'failover-state', path: '${{ runner.temp }}/failover-state.patch', 'retention-days': 1, 'if-no-files-found': 'error' }]);
-    for (const step of [diff, uploads[0]!] as (Step & { if?: string })[]) expect(step.if).toBe("inputs.action != 'fence' && !inputs.dry_run");
+    for (const step of [diff, uploads[0]!] as (Step & { if?: string })[]) expect(step.if).toBe("always() && inputs.action != 'fence' && !inputs.dry_run");
     // Only after the tool succeeded (needs without always()), never for fence or a dry run, only from the default branch.
     expect(record.needs).toBe('failover');
     expect(record.if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
