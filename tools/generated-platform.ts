@@ -1,4 +1,4 @@
-import { platformInput, REGION_AVAILABILITY_ZONES, type PlatformInput, type ClusterDefinitionInput } from '@platform/platform-config';
+import { AMI_LOCK, platformInput, REGION_AVAILABILITY_ZONES, type PlatformInput, type ClusterDefinitionInput } from '@platform/platform-config';
 
 /**
  * A platform of `count` clusters shaped like production, spread over the supported regions,
@@ -21,5 +21,9 @@ export function generatedPlatform(count: number): PlatformInput {
       objectives: { ...rest.objectives, tolerateRegionLoss: false, regionRtoSeconds: undefined },
     };
   });
-  return { settings: platformInput.settings, clusters };
+  // The example platform's lock names two regions; every generated region gets the same
+  // (placeholder, example-only) images so the lock's validation still runs on all of them.
+  const lockedTemplate = Object.values(AMI_LOCK)[0]!;
+  const amiLock = Object.fromEntries(regions.map((region) => [region, AMI_LOCK[region] ?? lockedTemplate]));
+  return { settings: platformInput.settings, clusters, amiLock };
 }
