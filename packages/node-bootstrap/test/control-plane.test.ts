@@ -437,7 +437,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     ]);
     const result = node.run('control-plane.sh');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: no live control-plane peer to join');
+    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: no live control-plane peer (ASGs:');
     expect(result.calls.some((c) => c.startsWith('kubeadm join --config'))).toBe(false);
   });
 });
