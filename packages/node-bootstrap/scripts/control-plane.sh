@@ -112,6 +112,11 @@ init_cluster() {
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
       extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
     fi
+    step complete-launch-hook
+    # The NLB registers an instance only once its launching hook completes: with no handler yet
+    # (new cluster, restore) kubeadm init through it would wait out the hook. Only its own ASG's
+    # call can succeed; absent or done hooks are fine.
+    for g in $CONTROL_PLANE_ASGS; do aws autoscaling complete-lifecycle-action --region "$REGION" --lifecycle-hook-name "$LAUNCH_HOOK" --auto-scaling-group-name "$g" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE &>/dev/null || :; done
     step kubeadm-init
     # Without the skip flags kubeadm prints the certificate key and the join commands (token
     # included) to stdout, i.e. into the journal: the material lives in SSM only.
