@@ -82,7 +82,7 @@ describe('TerminationHandling (production)', () => {
     expect(byName[r['spot-interruption']]).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] });
     // No rebalance recommendation rule: NTH (enableSqsTerminationDraining) would drain on it while
     // capacity rebalance already replaces the instance and drains it through the terminating hook.
-    expect(Object.values(byName).flatMap((p) => p['detail-type'])).not.toContain('EC2 Instance Rebalance Recommendation');
+    expect(Object.values(byName).flatMap((p) => (p as { 'detail-type': string[] })['detail-type'])).not.toContain('EC2 Instance Rebalance Recommendation');
     expect(rules.map(([id]) => id).sort()).toEqual([
       // Logical ids are API: the remaining rules keep theirs.
       'node-termination_rule-asg-launch_4BF086C3',
