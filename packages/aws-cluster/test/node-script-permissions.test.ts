@@ -99,7 +99,7 @@ describe('node IAM policies allow every aws call of the node-bootstrap scripts',
 
   it('finds the calls it checks (the extraction is not vacuous)', () => {
     expect([...requiredActions(roleCode('control-plane')).keys()].sort()).toEqual(
-      expect.arrayContaining(['autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']),
+      expect.arrayContaining(['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']),
     );
     // Workers reach only the read helpers of lib.sh, never ssm_put_secret.
     expect([...requiredActions(roleCode('worker')).keys()].sort()).toEqual(['kms:Decrypt', 'ssm:GetParameter']);

@@ -80,7 +80,17 @@ describe('TerminationHandling (production)', () => {
     expect(byName[r['asg-terminate']].detail.AutoScalingGroupName).toHaveLength(asgNames.length);
     expect(byName[r['asg-launch']]).toEqual({ source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-launch Lifecycle Action'], detail: { AutoScalingGroupName: controlPlaneAsgs } });
     expect(byName[r['spot-interruption']]).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] });
-    expect(byName[r.rebalance]).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Instance Rebalance Recommendation'] });
+    // No rebalance recommendation rule: NTH (enableSqsTerminationDraining) would drain on it while
+    // capacity rebalance already replaces the instance and drains it through the terminating hook.
+    expect(Object.values(byName).flatMap((p) => (p as { 'detail-type': string[] })['detail-type'])).not.toContain('EC2 Instance Rebalance Recommendation');
+    expect(rules.map(([id]) => id).sort()).toEqual([
+      // Logical ids are API: the remaining rules keep theirs.
+      'node-termination_rule-asg-launch_4BF086C3',
+      'node-termination_rule-asg-terminate_323E2AA6',
+      'node-termination_rule-scheduled-change_E9F23304',
+      'node-termination_rule-spot-interruption_6A27BBB2',
+      'node-termination_rule-state-change_EA27AFBB',
+    ]);
     expect(byName[r['state-change']]).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] } });
     expect(byName[r['scheduled-change']]).toEqual({ source: ['aws.health'], 'detail-type': ['AWS Health Event'], detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] } });
     const targets = production.values('aws_cloudwatch_event_target');

@@ -112,6 +112,11 @@ init_cluster() {
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
       extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
     fi
+    step complete-launch-hook
+    # The NLB registers an instance only once its launching hook completes: with no handler yet
+    # (new cluster, restore) kubeadm init through it would wait out the hook. Only its own ASG's
+    # call can succeed; absent or done hooks are fine.
+    for g in $CONTROL_PLANE_ASGS; do aws autoscaling complete-lifecycle-action --region "$REGION" --lifecycle-hook-name "$LAUNCH_HOOK" --auto-scaling-group-name "$g" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE &>/dev/null || :; done
     step kubeadm-init
     # Without the skip flags kubeadm prints the certificate key and the join commands (token
     # included) to stdout, i.e. into the journal: the material lives in SSM only.
@@ -130,38 +135,44 @@ init_cluster() {
   run_sibling join-material.sh publish || die "publishing join material failed"
 }
 
-# Removes etcd members whose peer IP belongs to no live control-plane instance (gone, or being
-# terminated by its ASG), and this node's own leftover member from an earlier, unfinished join,
-# so a replacement never grows the membership: quorum stays floor(n/2)+1 of the nodes that stay.
-# Removing a still-running member is safe while the running members without it are a quorum;
-# etcd checks that itself (--strict-reconfig-check, its default, which kubeadm keeps) and refuses
-# otherwise: the step fails and the unit retries.
-remove_stale_members() {
-  local live peers=() ip members id status name peer_url rest member_ip endpoints
-  live=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing control-plane instances failed"
-  for ip in $live; do [[ $ip != "$NODE_IP" ]] && peers+=("https://$ip:2379"); done
-  ((${#peers[@]} > 0)) || die "no live control-plane peer to join (ASGs: $CONTROL_PLANE_ASGS)"
-  endpoints=$(IFS=,; echo "${peers[*]}")
-  members=$(etcdctl --endpoints="$endpoints" member list -w simple) || die "etcdctl member list via $endpoints failed"
+# Sets PEERS (the etcd client endpoints of the other live control-plane instances) and MEMBERS
+# (`member list` through them): this node's own etcd may be down (a join, or the kubelet's
+# graceful shutdown having stopped the static pod).
+peer_members() {
+  local ip peers=()
+  LIVE=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing control-plane instances failed"
+  for ip in $LIVE; do [[ $ip != "$NODE_IP" ]] && peers+=("https://$ip:2379"); done
+  ((${#peers[@]} > 0)) || die "no live control-plane peer (ASGs: $CONTROL_PLANE_ASGS)"
+  PEERS=$(IFS=,; echo "${peers[*]}")
+  MEMBERS=$(etcdctl --endpoints="$PEERS" member list -w simple) || die "etcdctl member list via $PEERS failed"
+}
+
+# remove_members ALL: removes this node's member and, with ALL, every member whose peer IP belongs
+# to no live control-plane instance (gone, or being terminated by its ASG), so a replacement never
+# grows the membership: quorum stays floor(n/2)+1 of the nodes that stay. Removing a running
+# member is safe while the running members without it are a quorum; etcd checks that itself
+# (--strict-reconfig-check, kubeadm keeps its default) and refuses otherwise: the unit retries.
+remove_members() {
+  local id status name peer_url rest ip
+  peer_members
   while IFS=', ' read -r id status name peer_url rest; do
     [[ -n $id ]] || continue
-    member_ip=${peer_url#https://}
-    member_ip=${member_ip%:*}
-    if [[ $member_ip == "$NODE_IP" || $live != *" $member_ip "* ]]; then
-      log "removing etcd member $id ($name, $member_ip, $status): no live instance has that address"
-      etcdctl --endpoints="$endpoints" member remove "$id" >/dev/null || die "etcdctl member remove $id failed"
+    ip=${peer_url#https://}
+    ip=${ip%:*}
+    if [[ $ip == "$NODE_IP" || $1 == all && $LIVE != *" $ip "* ]]; then
+      log "removing etcd member $id ($name, $ip, $status)"
+      etcdctl --endpoints="$PEERS" member remove "$id" >/dev/null || die "etcdctl member remove $id failed"
     fi
-  done <<<"$members"
+  done <<<"$MEMBERS"
 }
 
 # node-bootstrap.service's ExecStop runs at every shutdown, reboots included: only when the ASG is
-# terminating this instance (IMDS target state Terminated) does it remove its own member, while
-# the local etcd still runs; a reboot, a stop or an unanswered IMDS keeps it.
+# terminating this instance (IMDS target state Terminated) does it remove its own member. The
+# kubelet's graceful shutdown has already stopped the local etcd: the other members remove it.
 leave_etcd() {
-  local id ep=--endpoints=https://127.0.0.1:2379
   [[ $(imds autoscaling/target-lifecycle-state) == Terminated ]] || { log "not terminating: member kept"; return 0; }
-  id=$(etcdctl $ep endpoint status -w simple | cut -d, -f2) || die "etcdctl endpoint status failed"
-  etcdctl $ep member remove "${id# }" || die "etcdctl member remove$id failed"
+  NODE_IP=$(imds local-ipv4)
+  remove_members self
 }
 
 join_cluster() {
@@ -181,7 +192,7 @@ join_cluster() {
   kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
   kubeadm join phase control-plane-prepare certs --config "$STATE_DIR/kubeadm-join.yaml" || die "generating certificates failed"
   step remove-stale-etcd-members
-  remove_stale_members
+  remove_members all
   step kubeadm-join
   kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" || die "kubeadm join --control-plane failed"
 }

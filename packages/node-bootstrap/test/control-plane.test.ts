@@ -22,6 +22,9 @@ const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --i
 const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress] --output text`;
 const describeLeaving = (ids: string) => `aws autoscaling describe-auto-scaling-instances ${REGION} --instance-ids ${ids} --query AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId --output text`;
 
+/** The initialiser completes its own launching hook (only its ASG's call can succeed) before kubeadm init. */
+const COMPLETE_HOOK = ['a', 'b', 'c'].map((z) => `aws autoscaling complete-lifecycle-action ${REGION} --lifecycle-hook-name production-node-launching --auto-scaling-group-name production-control-plane-${z} --instance-id i-new --lifecycle-action-result CONTINUE`);
+
 const publishRules: Rule[] = [
   { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
   { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
@@ -103,6 +106,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      ...COMPLETE_HOOK,
       `kubeadm init --config ${initConfig} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
       TIMERS,
@@ -215,6 +219,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
       TIMERS,
@@ -352,16 +357,27 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(node.exists(join(node.state, 'kubeadm-init.done'))).toBe(false);
   });
 
+  it('initialises whatever completing the launching hook answers (other ASGs, an absent or finished hook)', () => {
+    // Auto Scaling answers ValidationError for an instance not in that ASG or with no pending action.
+    const node = controlPlane([...publishRules, parameterNotFound(RESTORE), awsError('autoscaling complete-lifecycle-action *', 'ValidationError')]);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    const calls = commands(result.calls);
+    const at = calls.indexOf(COMPLETE_HOOK[0]);
+    expect(calls.slice(at, at + 4)).toEqual([...COMPLETE_HOOK, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+  });
+
   it('retries a transient restore-from read and initialises normally once SSM answers "not found"', () => {
     const node = controlPlane([...publishRules, awsError(`ssm get-parameter * --name ${RESTORE} *`, 'ThrottlingException', 1), parameterNotFound(RESTORE)]);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls).slice(0, 6)).toEqual([
+    expect(commands(result.calls).slice(0, 9)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'sleep 10',
       get(RESTORE),
       'kubeadm certs certificate-key',
+      ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
     ]);
   });
@@ -399,7 +415,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const nodeName = 'ip-10-20-1-20.ap-northeast-2.compute.internal';
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').slice(0, 8)).toEqual([
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').slice(0, 11)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       'kubeadm reset --force',
       get('/hakube/production/kubeadm/restore-from'),
@@ -408,6 +424,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       expect.stringMatching(
         new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
       ),
+      ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
       `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/restore-from`,
     ]);
@@ -437,7 +454,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     ]);
     const result = node.run('control-plane.sh');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: no live control-plane peer to join');
+    expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: no live control-plane peer (ASGs:');
     expect(result.calls.some((c) => c.startsWith('kubeadm join --config'))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  */
 
 /** EventBridge rules sending events to the queue, by what they catch. */
-export const NODE_TERMINATION_EVENTS = ['asg-terminate', 'asg-launch', 'spot-interruption', 'rebalance', 'state-change', 'scheduled-change'] as const;
+export const NODE_TERMINATION_EVENTS = ['asg-terminate', 'asg-launch', 'spot-interruption', 'state-change', 'scheduled-change'] as const;
 export type NodeTerminationEvent = (typeof NODE_TERMINATION_EVENTS)[number];
 
 /**

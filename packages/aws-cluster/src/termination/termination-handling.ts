@@ -106,7 +106,6 @@ export class TerminationHandling extends Construct {
       'asg-terminate': { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'], detail: { AutoScalingGroupName: props.groups.map((g) => g.literalName) } },
       'asg-launch': { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-launch Lifecycle Action'], detail: { AutoScalingGroupName: controlPlane.map((g) => g.literalName) } },
       'spot-interruption': { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
-      rebalance: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance Rebalance Recommendation'] },
       // The handler acts on these states only; others would be read and dropped.
       'state-change': { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: DRAIN_STATES } },
       'scheduled-change': { source: ['aws.health'], 'detail-type': ['AWS Health Event'], detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] } },

@@ -17,11 +17,14 @@ import type { Json } from './values';
  * (HelmRelease of the aws-node-termination-handler chart with enableSqsTerminationDraining).
  */
 
-/** EventBridge detail-types of the events that end an instance, by what they mean. */
+/**
+ * EventBridge detail-types of the events that end an instance, by what they mean. Not rebalance
+ * recommendations: NTH would drain on each, while capacity rebalance already replaces the
+ * instance and drains it through the terminating hook (a double drain before the replacement).
+ */
 export const TERMINATION_EVENTS: Readonly<Record<string, string>> = {
   'ASG terminate lifecycle action': 'EC2 Instance-terminate Lifecycle Action',
   'spot interruption warning': 'EC2 Spot Instance Interruption Warning',
-  'rebalance recommendation': 'EC2 Instance Rebalance Recommendation',
   'instance state change': 'EC2 Instance State-change Notification',
   'scheduled change (AWS Health)': 'AWS Health Event',
 };

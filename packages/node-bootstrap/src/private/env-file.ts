@@ -47,6 +47,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
+      // control-plane.sh completes its own launching hook before kubeadm init (no handler runs yet).
+      ['LAUNCH_HOOK', names.nodeTermination.launchingHook],
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
       ['CLUSTER_TAG', names.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],

@@ -35,9 +35,10 @@ function timer(description: string, everySeconds: number, jitterSeconds: number)
 /*
  * A control-plane node leaves etcd through the unit that made it a member: node-bootstrap.service
  * stays active once done (RemainAfterExit), so systemd runs its ExecStop at every shutdown, reboots
- * included; the script removes the member only when the ASG is terminating the instance. Stopped
- * before the kubelet and containerd (their reverse start order), so the local etcd still runs; the
- * kubelet is After= the network. One unit more would cost user-data bytes (16 KB).
+ * included; the script removes the member only when the ASG is terminating the instance. The
+ * kubelet's graceful node shutdown has stopped every pod, the static etcd included, before systemd
+ * stops units: the script removes the member through the other members, while the network (which
+ * this unit is After=) is still up. One unit more would cost user-data bytes (16 KB).
  */
 const LEAVE = `/bin/bash ${LIB}/control-plane.sh leave`;
 const LEAVE_AFTER = 'network-online.target containerd.service kubelet.service';
