@@ -138,4 +138,41 @@ describe('record-failover', () => {
     expect(refOn(dr)).toBe(sideways);
     expect(actions.summaries.at(-1)).toContain(`| ${dr} | \`deploy/${dr}\` | ❌ refused: ${deployRefOf(dr)} on origin names ${sideways.slice(0, 12)}`);
   });
+
+  describe('manifests only after their infrastructure (issue #16): a merge the promotion kept from being applied', () => {
+    /** Applied up to main's head; while dr served, a merge changed `file` (the pipeline refused the pair's applies). */
+    function mergedDuringPromotion(file: string, applied: 'before' | 'after'): string {
+      const merge = clone();
+      writeFiles(merge, { [file]: `// changed while dr served\n` });
+      git(merge, 'add', '--all');
+      git(merge, 'commit', '--quiet', '-m', `change ${file}`);
+      git(merge, 'push', '--quiet', 'origin', 'HEAD:main');
+      const merged = git(merge, 'rev-parse', 'HEAD').trim();
+      git(merge, 'push', '--quiet', '--force', 'origin', `${applied === 'before' ? `${merged}^` : merged}:refs/tags/applied/${platform.settings.github.mainBranch}`);
+      return merged;
+    }
+
+    it('holds both clusters of the pair when production\'s definition changed and was never applied (exit 0: the state is recorded)', async () => {
+      mergedDuringPromotion('packages/platform-config/src/clusters/production.ts', 'before');
+      const applied = git(origin, 'rev-parse', `refs/tags/applied/${platform.settings.github.mainBranch}^{commit}`).trim();
+      const { code, actions } = await record(failbackPatch('r45-1'), [production, dr]);
+      expect(code).toBe(0);
+      const commit = git(origin, 'rev-parse', 'main').trim();
+      expect(git(origin, 'show', `${commit}:clusters/${production}/database.yaml`)).toBe('serverName: app-r45-1\n');
+      expect(refOn(production)).toBe(first);
+      expect(refOn(dr)).toBe(first);
+      const stack = platform.namesOf(production).stack;
+      expect(actions.summaries.at(-1)).toContain(`| ${production} | \`deploy/${production}\` | ⏸️ held (Flux stays where it is; keep its \`apps\` suspended until the apply's deploy job moves the ref): stack ${stack} changed after the applied commit ${applied.slice(0, 12)} (packages/platform-config/src/clusters/production.ts) and is not applied yet |`);
+    });
+
+    it.each([
+      ['that change was applied', 'packages/platform-config/src/clusters/production.ts', 'after'],
+      ['only another cluster\'s infrastructure changed', `packages/platform-config/src/clusters/${staging}.ts`, 'before'],
+    ] as const)('moves them when %s', async (_, file, applied) => {
+      mergedDuringPromotion(file, applied);
+      expect((await record(failbackPatch('r46-1'), [production, dr])).code).toBe(0);
+      const commit = git(origin, 'rev-parse', 'main').trim();
+      expect([refOn(production), refOn(dr)]).toEqual([commit, commit]);
+    });
+  });
 });

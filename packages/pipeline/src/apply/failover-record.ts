@@ -30,6 +30,13 @@ export interface RecordFailoverOptions {
   /** @default 'main' */
   readonly branch?: string;
   readonly log?: (line: string) => void;
+  /**
+   * Clusters whose deploy ref must stay, each with why: infrastructure changes of theirs merged
+   * before the record (given the commit it was made on top of) and never applied; the pipeline
+   * refuses the pair's applies while a standby serves. Their manifests go live with the next
+   * apply's deploy job instead. @default - nothing holds a ref
+   */
+  readonly unapplied?: (base: string) => ReadonlyMap<string, string>;
 }
 
 export type RecordFailoverResult =
@@ -41,7 +48,7 @@ export type RecordFailoverResult =
 export interface RefMove {
   readonly cluster: string;
   readonly ref: string;
-  readonly result: MarkAppliedResult['outcome'] | 'refused';
+  readonly result: MarkAppliedResult['outcome'] | 'refused' | 'held';
   readonly error?: string;
 }
 
@@ -81,9 +88,16 @@ export async function recordFailover(options: RecordFailoverOptions): Promise<Re
   });
   // Unchanged: the branch already holds exactly this state (a re-run after the push went through).
   const commit = result.commit ?? exec('git', ['rev-parse', 'HEAD'], { cwd: options.repo }).stdout.trim();
+  const base = exec('git', ['rev-parse', `${commit}^`], { cwd: options.repo }).stdout.trim();
+  const unapplied = options.unapplied?.(base) ?? new Map<string, string>();
   // One refused ref (sideways) holds that cluster only.
   const refs = options.clusters.map((cluster): RefMove => {
     const ref = deployRefOf(cluster);
+    const held = unapplied.get(cluster);
+    if (held !== undefined) {
+      log(`${ref} held: ${held}`);
+      return { cluster, ref, result: 'held', error: held };
+    }
     try {
       return { cluster, ref, result: moveRefForward({ repo: options.repo, ref, sha: commit, remote: options.remote, log }).outcome };
     } catch (error) {
