@@ -20,6 +20,24 @@ describe('derived names', () => {
     expect(platform.names.appHostname).toBe('app.hakube.example.com');
   });
 
+  it('derives the service-account issuer: a bucket-hosted https issuer, its JWKS, provider ARN and workload subjects', () => {
+    const issuer = names.serviceAccountIssuer;
+    expect(issuer.bucket).toBe('hakube-production-oidc-ap-northeast-2');
+    expect(issuer.url).toBe('https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com');
+    expect(issuer.jwksUrl).toBe(`${issuer.url}/openid/v1/jwks`);
+    expect(issuer.discoveryKey).toBe('.well-known/openid-configuration');
+    expect(issuer.providerArn('111122223333')).toBe('arn:aws:iam::111122223333:oidc-provider/hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com');
+    expect(issuer.subject('kube-system', 'cluster-autoscaler')).toBe('system:serviceaccount:kube-system:cluster-autoscaler');
+    expect(issuer.audience).toBe('sts.amazonaws.com');
+    expect(issuer.workloadRole('cluster-autoscaler')).toBe('production-irsa-cluster-autoscaler');
+    // S3 bucket names are at most 63 characters and, for TLS on the virtual-hosted address, dot-free.
+    for (const cluster of platform.clusters) {
+      const bucket = platform.namesOf(cluster).serviceAccountIssuer.bucket;
+      expect(bucket.length).toBeLessThanOrEqual(63);
+      expect(bucket).not.toContain('.');
+    }
+  });
+
   it('derives the OIDC subjects the CI roles trust from the GitHub settings', () => {
     expect(platform.names.ciSubjects).toEqual({
       plan: ['repo:hakube-platform/ha-kube-platform:pull_request'],

@@ -1,5 +1,6 @@
 import type { ClusterDefinition, PlatformSettings, WorkerPool } from './cluster-definition';
 import { nodeTerminationNames, type NodeTerminationNames } from './node-termination';
+import { serviceAccountIssuerNames, type ServiceAccountIssuerNames } from './service-account-issuer';
 import { azSuffix } from './regions';
 
 /**
@@ -75,6 +76,8 @@ export interface ClusterNames {
   readonly fisRole: string;
   /** Node-termination handling: the queue, its key, the EventBridge rules and the lifecycle hooks. */
   readonly nodeTermination: NodeTerminationNames;
+  /** Service-account issuer (IRSA): the discovery bucket, issuer URL, OIDC provider and workload role names. */
+  readonly serviceAccountIssuer: ServiceAccountIssuerNames;
   readonly gitopsPath: string;
   /**
    * ASG of a control-plane node. `ordinal` counts nodes within one AZ (0 = first) and only
@@ -257,6 +260,7 @@ export function clusterNames(
     fisExperiment: `${name}-az-failure`,
     fisRole: `${name}-fis-az-failure`,
     nodeTermination: nodeTerminationNames(name),
+    serviceAccountIssuer: serviceAccountIssuerNames(org, name, region),
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
     controlPlaneAsg: (az, ordinal = 0) => `${name}-control-plane-${azSuffix(az)}${ordinal > 0 ? ordinal + 1 : ''}`,
     workerAsg: (pool, az) => `${name}-${pool.name}-${azSuffix(az)}`,
