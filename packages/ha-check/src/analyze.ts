@@ -10,6 +10,7 @@ import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './pri
 import { coldStart } from './private/cold-start-analysis';
 import type { TerraformIndex } from './terraform';
 import { decideFlows, flowFindings } from './private/flow-analysis';
+import { elasticityAnalysis } from './private/elasticity-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { terminationAnalysis } from './private/termination-analysis';
@@ -65,6 +66,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
+  const elasticity = elasticityAnalysis(model, objectives, findings);
   const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
   const ci = options.ciIdentity;
   const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
@@ -106,6 +108,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     coldStart: coldStartReport,
     ...(ciIdentities ? { ciIdentities } : {}),
     ...(termination ? { termination } : {}),
+    ...(elasticity ? { elasticity } : {}),
     scenarios: [...azScenarios, region],
     findings: list,
   };

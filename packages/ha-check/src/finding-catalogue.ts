@@ -28,6 +28,7 @@ const COLD_START = '#cold-start';
 const CI = '#ci-identities';
 const PLACEMENT = '#node-placement';
 const TERMINATION = '#node-termination';
+const ELASTICITY = '#elasticity';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -99,6 +100,9 @@ export const FINDING_CATALOGUE = {
   'workload.preempted': { severity: 'az', when: 'after an AZ loss, higher-priority pods preempt its pods and they stay Pending (capacity short even at the discovered ASGs\' maximum)', fix: 'Raise maxPerAz of the pool (or keep spare nodes) so the preempted pods fit too, or lower their requests.', doc: PLACEMENT },
   'workload.spread-waits-node-deletion': { severity: 'warning', when: 'a `DoNotSchedule` zone spread with `nodeTaintsPolicy: Ignore` keeps lost pods Pending until the lost AZ\'s Node objects are deleted (error above `appRtoSeconds`)', fix: 'Set nodeTaintsPolicy: Honor on the zone topologySpreadConstraint (unreachable Nodes then stop counting as a domain).', doc: PLACEMENT },
   'ingress.detection-exceeds-rto': { severity: 'error', when: "the ingress load balancer's target health check (interval × unhealthy threshold) alone takes longer than `appRtoSeconds` to drop a dead AZ's targets", fix: 'Use a 10 s health-check interval and an unhealthy threshold of 2 on the ingress target groups.', doc: CATALOGUE },
+  'elasticity.peak-does-not-fit': { severity: 'az', when: 'every HPA at its `maxReplicas` at once leaves pods Pending with every discovered worker ASG at `max_size`: an error with every AZ up, the AZ rule after losing one', fix: "Raise the worker pools' maxPerAz, or lower the HPAs' maxReplicas or the pods' requests.", doc: ELASTICITY },
+  'elasticity.scale-out-slow': { severity: 'error', when: 'metrics resolution + HPA sync + stabilization + the scale-up steps + node provisioning + pod start > `scaleOutSeconds` (or the HPA never scales up)', fix: 'Widen the HPA scale-up policies (fewer steps), keep spare nodes per AZ (minPerAz) so no new node is needed, or shorten the scan interval.', doc: ELASTICITY },
+  'elasticity.objective-undeclared': { severity: 'info', when: 'HPAs and no `scaleOutSeconds` objective: the time to scale out is estimated but held to no number', fix: 'Declare objectives.scaleOutSeconds for the cluster in platform-config.', doc: ELASTICITY },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof FINDING_CATALOGUE;

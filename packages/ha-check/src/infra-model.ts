@@ -298,7 +298,7 @@ function infraHints(index: TerraformIndex): RuntimeHints {
   const fromUserData = index.byType('aws_launch_template').map((lt) => str((lt.values as Json).user_data)).filter((u): u is string => u !== undefined).map(userDataHints);
   const rest = runtimeHints(hintTexts(index));
   const first = <K extends keyof RuntimeHints>(k: K): RuntimeHints[K] => fromUserData.find((h) => h[k] !== undefined)?.[k] ?? rest[k];
-  const keys = ['nodeMonitorGracePeriodSeconds', 'defaultUnreachableTolerationSeconds', 'etcdSnapshotIntervalMinutes'] as const;
+  const keys = ['nodeMonitorGracePeriodSeconds', 'defaultUnreachableTolerationSeconds', 'etcdSnapshotIntervalMinutes', 'hpaSyncPeriodSeconds'] as const;
   return Object.fromEntries(keys.map((k) => [k, first(k)]).filter(([, v]) => v !== undefined)) as RuntimeHints;
 }
 

@@ -144,6 +144,8 @@ export interface DnsFailoverRecordModel {
 /** Settings found in user-data / SSM / S3 objects that change the recovery maths. */
 export interface RuntimeHints {
   readonly nodeMonitorGracePeriodSeconds?: number;
+  /** kube-controller-manager `--horizontal-pod-autoscaler-sync-period`. */
+  readonly hpaSyncPeriodSeconds?: number;
   readonly defaultUnreachableTolerationSeconds?: number;
   readonly etcdSnapshotIntervalMinutes?: number;
 }
@@ -209,7 +211,7 @@ export interface WorkloadModel {
   /** `Kind/namespace/name`. */
   readonly id: string;
   readonly replicas: number;
-  readonly hpa: { readonly name: string; readonly minReplicas: number; readonly maxReplicas: number } | undefined;
+  readonly hpa: HpaModel | undefined;
   readonly requests: Resources;
   /** `nodeSelector` and, when there is a single one, the required node affinity term: all must match. */
   readonly nodeSelector: readonly NodeSelectorRequirement[];
@@ -233,6 +235,26 @@ export interface WorkloadModel {
    * and a scenario does not count them as down. Unset: in the data path, judged like any workload.
    */
   readonly notCritical?: string;
+}
+
+/** An autoscaling/v2 HorizontalPodAutoscaler's scale-up behaviour, every unset field as the API server defaults it. */
+export interface HpaScaleUpModel {
+  readonly stabilizationWindowSeconds: number;
+  readonly selectPolicy: 'Max' | 'Min' | 'Disabled';
+  readonly policies: ReadonlyArray<{ readonly type: 'Pods' | 'Percent'; readonly value: number; readonly periodSeconds: number }>;
+  /** `behavior`: from the object; `default`: it sets no `behavior.scaleUp`. */
+  readonly source: 'behavior' | 'default';
+}
+
+/** The HPA that owns a workload's replica count. */
+export interface HpaModel {
+  readonly name: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** @default HPA_SCALE_UP_DEFAULTS (src/private/hpa-behavior.ts) */
+  readonly scaleUp?: HpaScaleUpModel;
+  /** `spec.metrics`, one line each (`Resource cpu 70% utilization`). @default none */
+  readonly metrics?: readonly string[];
 }
 
 export interface DaemonSetModel {
@@ -312,8 +334,18 @@ export interface AutoscalerModel {
   readonly scanIntervalSource: 'configured' | 'default';
 }
 
+/** metrics-server as deployed: how often it scrapes the kubelets (`--metric-resolution`). */
+export interface MetricsServerModel {
+  readonly source: string;
+  readonly resolutionSeconds: number;
+  /** `args`/`defaultArgs` of the release, or the binary's own default. */
+  readonly resolutionSource: 'configured' | 'chart default' | 'default';
+}
+
 export interface ManifestModel {
   readonly objectCount: number;
+  /** metrics-server's scrape resolution, when it is deployed and readable. @default none */
+  readonly metricsServer?: MetricsServerModel;
   /** The cluster-autoscaler's configuration, when one is deployed and readable. */
   readonly autoscaler: AutoscalerModel | undefined;
   /** PriorityClass values by name (the built-in system-* classes included). */

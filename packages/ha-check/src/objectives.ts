@@ -64,6 +64,8 @@ export interface Objectives {
   readonly promotion?: PromotionPath;
   /** How the failover is decided (platform-config `failover.decision`): the promotion's `decision` phase, term by term. */
   readonly failoverDecision?: FailoverDecisionTerms;
+  /** Seconds from a load step to every HPA at its maximum with its pods Ready (elasticity: metrics, HPA, nodes, pod start). */
+  readonly scaleOutSeconds?: number;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
   readonly kubernetesVersion?: string;
   /** Networks operators and CI reach the public API from (apiEndpoint.allowedCidrs of an internet-facing endpoint): each must get through. */
@@ -127,6 +129,7 @@ const objectivesFileSchema = z.strictObject({
   primaryCluster: z.string({ error: 'expected a cluster name' }).optional(),
   regionRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   regionRpoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  scaleOutSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   promotion: z
     .strictObject({
       workflow: z.string({ error: 'expected a workflow path such as .github/workflows/region-failover.yml' }),

@@ -254,6 +254,63 @@ export interface AzTopology {
   readonly egressViaAzs: readonly string[];
 }
 
+/** One term of the time to scale out, with where its value came from. */
+export interface ElasticityTerm {
+  readonly name: string;
+  readonly seconds: number;
+  /** `configured (HelmRelease/kube-system/metrics-server)`, `upstream default`, `assumed`, `derived: …`. */
+  readonly source: string;
+}
+
+/** One workload with an HPA at its maximum. */
+export interface HpaPeak {
+  readonly workload: string;
+  readonly hpa: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly metrics: readonly string[];
+  /** Requests of one pod, and × maxReplicas. */
+  readonly requests: { readonly cpuMilli: number; readonly memoryMiB: number };
+  readonly peakRequests: { readonly cpuMilli: number; readonly memoryMiB: number };
+  /** How its constraints spread it: `zone spread maxSkew 1 (DoNotSchedule)`, `required zone anti-affinity`, `none`. */
+  readonly spread: string;
+  /** The replica counts the controller steps through from min to max (seconds after its first decision). */
+  readonly steps: ReadonlyArray<{ readonly atSeconds: number; readonly replicas: number }>;
+  readonly scaleUp: { readonly stabilizationWindowSeconds: number; readonly selectPolicy: string; readonly policies: readonly string[]; readonly source: 'behavior' | 'default' };
+}
+
+/** Every HPA at its maximum at once, with every AZ, then with each AZ lost (the surviving AZs' pools at max). */
+export interface PeakScenario {
+  /** `all-azs` or `az-loss:<az>`. */
+  readonly id: string;
+  readonly lost: string | undefined;
+  readonly fits: boolean;
+  /** Pods Pending with every discovered worker ASG at its max. */
+  readonly pending: readonly PendingPods[];
+  /** Worker nodes per AZ at the peak (the lost AZ: 0), and the most its ASGs allow. */
+  readonly nodesPerAz: ReadonlyArray<{ readonly az: string; readonly nodes: number; readonly maxNodes: number }>;
+  readonly nodesAdded: ReadonlyArray<{ readonly group: string; readonly nodes: number }>;
+  /** Each HPA workload's running pods per AZ at the peak. */
+  readonly podsPerAz: ReadonlyArray<{ readonly workload: string; readonly perAz: Readonly<Record<string, number>> }>;
+  /** Workloads whose last pods wait for new nodes. */
+  readonly waitsForScaleOut: readonly string[];
+  /** Seconds from the load arriving to the slowest HPA at its max with every pod Ready; null: never. */
+  readonly seconds: number | null;
+  readonly terms: readonly ElasticityTerm[];
+}
+
+export interface ElasticityReport {
+  /** What else must fit at the peak: every HPA at its max simultaneously, the rest at their replicas, DaemonSets on every node. */
+  readonly basis: string;
+  readonly hpas: readonly HpaPeak[];
+  /** Worker capacity per AZ with every worker ASG at max_size, after the DaemonSets' requests. */
+  readonly capacityPerAz: ReadonlyArray<{ readonly az: string; readonly maxNodes: number; readonly cpuMilli: number; readonly memoryMiB: number }>;
+  /** Requests of every non-DaemonSet pod at the peak. */
+  readonly peakRequested: { readonly cpuMilli: number; readonly memoryMiB: number };
+  readonly scenarios: readonly PeakScenario[];
+  readonly objectiveSeconds: number | undefined;
+}
+
 export interface Report {
   readonly schemaVersion: 2;
   readonly cluster: string | undefined;
@@ -286,6 +343,8 @@ export interface Report {
   readonly ciIdentities?: readonly CiRoleOutcome[];
   /** Node-termination handling and the pod RTO with and without it (when loaded from synthesized output). */
   readonly termination?: TerminationOutcome;
+  /** Every HPA at its maximum: does it fit, with each AZ lost, and how long it takes (omitted without HPAs). */
+  readonly elasticity?: ElasticityReport;
   readonly scenarios: readonly Scenario[];
   readonly findings: readonly Finding[];
 }

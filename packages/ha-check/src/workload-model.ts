@@ -1,8 +1,10 @@
 import { manifestLayer, type K8sObject } from './manifests';
-import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, ManifestModel, NodeSelectorRequirement, PdbModel, PodTemplateModel, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
+import type { AddonId, AddonModel, DaemonSetModel, DatabaseArchiveModel, HpaModel, ManifestModel, NodeSelectorRequirement, PdbModel, PodTemplateModel, Toleration, WorkloadModel, ZoneSpreadModel } from './model';
 import { HaCheckInputError } from './input-error';
 import { autoscalerFromArgs, autoscalerFromValues } from './private/autoscaler-config';
 import { CHART_WORKLOADS, providesOf } from './private/chart-workloads';
+import { scaleUpOf } from './private/hpa-behavior';
+import { metricsServerFromArgs, metricsServerFromValues } from './private/metrics-server-config';
 import { podRequests, podTemplateOf } from './private/pod-templates';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
@@ -214,12 +216,14 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     claims: new Map(kind('PersistentVolumeClaim').map((c) => [`${namespaceOf(c)}/${nameOf(c)}`, str(specOf(c).storageClassName)])),
   };
 
-  const hpas = new Map<string, { name: string; minReplicas: number; maxReplicas: number }>();
+  const hpas = new Map<string, HpaModel>();
   for (const h of kind('HorizontalPodAutoscaler')) {
     const spec = specOf(h);
     const ref = isObject(spec.scaleTargetRef) ? spec.scaleTargetRef : {};
     hpas.set(`${String(ref.kind)}/${namespaceOf(h)}/${String(ref.name)}`, {
       name: `${namespaceOf(h)}/${nameOf(h)}`,
+      scaleUp: scaleUpOf(spec, `HorizontalPodAutoscaler/${namespaceOf(h)}/${nameOf(h)}`),
+      metrics: arr(spec.metrics).map(metricLine),
       minReplicas: replicaCount(spec.minReplicas, `HorizontalPodAutoscaler/${namespaceOf(h)}/${nameOf(h)}: spec.minReplicas`) ?? 1,
       maxReplicas: replicaCount(spec.maxReplicas, `HorizontalPodAutoscaler/${namespaceOf(h)}/${nameOf(h)}: spec.maxReplicas`) ?? 1,
     });
@@ -319,7 +323,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
         continue;
       }
       const pdbs: PdbModel[] = c.pdb ? [{ name: `${release.id} (chart PodDisruptionBudget)`, minAvailable: c.pdb.minAvailable, maxUnavailable: c.pdb.maxUnavailable }] : [];
-      const hpa = c.hpa ? { name: `${release.id} (chart HorizontalPodAutoscaler)`, ...c.hpa } : undefined;
+      const hpa = c.hpa ? { name: `${release.id} (chart HorizontalPodAutoscaler)`, ...c.hpa, scaleUp: scaleUpOf(isObject(values.autoscaling) ? values.autoscaling : {}, release.id) } : undefined;
       workloads.push(workloadOf(rendered, id, { pdbs, ...(hpa ? { hpa } : {}), claimClasses: c.claimClasses, addon: addonOf([release.name, chart]), notCritical: c.notCritical }));
     }
   }
@@ -364,9 +368,18 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       ? autoscalerFromArgs(containerArgs(autoscalerDeployment), `Deployment/${namespaceOf(autoscalerDeployment)}/${nameOf(autoscalerDeployment)}`)
       : undefined;
 
+  const metricsRelease = kind('HelmRelease').find((h) => chartOf(h) === 'metrics-server');
+  const metricsDeployment = kind('Deployment').find((d) => /^metrics-server/.test(nameOf(d)));
+  const metricsServer = metricsRelease
+    ? metricsServerFromValues(isObject(specOf(metricsRelease).values) ? (specOf(metricsRelease).values as Json) : {}, `HelmRelease/${namespaceOf(metricsRelease)}/${nameOf(metricsRelease)}`)
+    : metricsDeployment
+      ? metricsServerFromArgs(containerArgs(metricsDeployment), `Deployment/${namespaceOf(metricsDeployment)}/${nameOf(metricsDeployment)}`)
+      : undefined;
+
   return {
     objectCount: objects.length,
     autoscaler,
+    ...(metricsServer ? { metricsServer } : {}),
     priorityClasses,
     defaultPriority,
     databaseArchives: cnpgClusters.map(databaseArchive).filter((d): d is DatabaseArchiveModel => d !== undefined),
@@ -381,6 +394,16 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     podTemplates,
     fluxLayers: fluxLayerOrder(kind('Kustomization').filter((k) => /^kustomize\.toolkit\.fluxcd\.io\//.test(String(k.apiVersion)))),
   };
+}
+
+/** One `spec.metrics` entry for people: `Resource cpu 70% Utilization`. */
+function metricLine(m: Json): string {
+  const type = String(m.type ?? 'unknown');
+  const body = isObject(m.resource) ? m.resource : isObject(m.containerResource) ? m.containerResource : isObject(m.pods) ? m.pods : isObject(m.object) ? m.object : isObject(m.external) ? m.external : {};
+  const metric = isObject(body.metric) ? String(body.metric.name ?? '') : String(body.name ?? '');
+  const target = isObject(body.target) ? body.target : {};
+  const value = target.averageUtilization !== undefined ? `${String(target.averageUtilization)}%` : String(target.averageValue ?? target.value ?? '');
+  return [type, metric, value, String(target.type ?? '')].filter((x) => x !== '').join(' ');
 }
 
 /** Flux Kustomizations in apply order: each after the ones it dependsOn (declaration order otherwise). */

@@ -144,6 +144,13 @@ export const clusterDefinitionSchema = z.strictObject({
      * @default - none: estimated but held to no number
      */
     regionRpoSeconds: positiveInt('seconds', 86400).optional(),
+    /**
+     * Seconds from a load step to every HPA at its maxReplicas with its pods Ready: metrics-server
+     * resolution, HPA sync and scale-up steps, cluster-autoscaler scan, EC2 launch, node boot and
+     * join, pod start (ha-check's elasticity analysis, docs/ha-check.md "Elasticity").
+     * @default - none: estimated but held to no number
+     */
+    scaleOutSeconds: positiveInt('seconds', 3600).optional(),
   }),
   /** Regional failover: the cluster in another region that takes over. @default - none */
   failover: z

@@ -9,6 +9,9 @@ import { MAX_AVAILABILITY_ZONES } from './network-layout';
 import { documentationRangeOverlapping, isPlaceholderHostedZoneId, isReservedDomain, MIN_HOSTED_ZONE_ID_LENGTH, PLACEHOLDER_ACCOUNT_IDS, RESERVED_DOMAINS } from './placeholders';
 import { REGION_AVAILABILITY_ZONES, SUPPORTED_REGIONS } from './regions';
 
+/** metrics-server resolution (the chart's 15 s) + HPA sync (15 s): the least any scale-out takes. */
+const SCALE_OUT_FLOOR_SECONDS = 30;
+
 const MIN_VPC_PREFIX = 16;
 const MAX_VPC_PREFIX = 20;
 const MAX_S3_BUCKET_NAME = 63;
@@ -149,6 +152,10 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
     } else if (objectives.regionRtoSeconds <= LOAD_BALANCER_ALIAS_TTL_SECONDS) {
       report('objectives.regionRtoSeconds', objectives.regionRtoSeconds, `expected more than ${LOAD_BALANCER_ALIAS_TTL_SECONDS} s: resolvers keep the lost region's answer for the DNS TTL alone, before detection and promotion`);
     }
+  }
+  // No pod is added before metrics-server has scraped the load and the HPA controller has looked at it.
+  if (objectives.scaleOutSeconds !== undefined && objectives.scaleOutSeconds < SCALE_OUT_FLOOR_SECONDS) {
+    report('objectives.scaleOutSeconds', objectives.scaleOutSeconds, `expected at least ${SCALE_OUT_FLOOR_SECONDS} s: metrics-server's 15 s resolution and the HPA controller's 15 s sync come before the first new pod`);
   }
   if (objectives.tolerateRegionLoss) {
     if (!cluster.failover) report('failover', cluster.failover, 'expected failover.standbyCluster when objectives.tolerateRegionLoss is true');

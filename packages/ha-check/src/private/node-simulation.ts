@@ -15,8 +15,8 @@ const UNREACHABLE = [
 export interface SimulationInput {
   /** The cluster placed before any failure (placed once, copied for each AZ). */
   readonly baseline: PlacementBaseline;
-  /** The AZ lost. */
-  readonly az: string;
+  /** The AZ lost; undefined: none (every AZ up, e.g. the HPAs' peak). */
+  readonly az: string | undefined;
   /** Seconds until the lost AZ's Node objects are deleted; null: never (while the AZ is gone). */
   readonly nodeDeletionSeconds: number | null;
 }
@@ -101,6 +101,11 @@ function pendingPods(scheduler: Scheduler, templates: readonly PodTemplateModel[
 }
 
 export function simulatePlacement(input: SimulationInput): NodePlacementOutcome {
+  return simulateOn(input).outcome;
+}
+
+/** simulatePlacement, with the scheduler it ends in (what runs where: pods per AZ). */
+export function simulateOn(input: SimulationInput): { outcome: NodePlacementOutcome; scheduler: Scheduler } {
   const { baseline, az } = input;
   const { manifests, infra } = baseline.model;
   const scheduler = baseline.scheduler.clone();
@@ -232,7 +237,7 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
   }
   // Whatever runs on a node the autoscaler launched waited for it (the dead Nodes' deletion too, perhaps).
   const waitsForScaleOut = [...new Set(addedNodes.flatMap((n) => scheduler.podsOn(n).filter(([t]) => t.kind !== 'DaemonSet').map(([t]) => t.id)))].sort();
-  return {
+  const outcome: NodePlacementOutcome = {
     nodesBefore: before,
     nodesLost: dead.length,
     nodesAdded: [...added].map(([group, nodes]) => ({ group, nodes })),
@@ -243,6 +248,7 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
     waitsForScaleOut,
     scanIntervalSeconds: autoscaler?.scanIntervalSeconds,
   };
+  return { outcome, scheduler };
 }
 
 /** Seconds from pods Pending to new nodes Ready: the autoscaler's scan interval, EC2 launch, node bootstrap. */

@@ -51,16 +51,19 @@ export function runtimeHints(texts: Iterable<string>): RuntimeHints {
   let grace: number | undefined;
   let toleration: number | undefined;
   let snapshot: number | undefined;
+  let hpaSync: number | undefined;
   for (const raw of texts) {
     for (const text of readableForms(raw)) {
       grace ??= flagSeconds(text, 'node-monitor-grace-period');
       toleration ??= flagSeconds(text, 'default-unreachable-toleration-seconds');
       snapshot ??= snapshotMinutes(text);
+      hpaSync ??= flagSeconds(text, 'horizontal-pod-autoscaler-sync-period');
     }
   }
   return {
     ...(grace !== undefined ? { nodeMonitorGracePeriodSeconds: grace } : {}),
     ...(toleration !== undefined ? { defaultUnreachableTolerationSeconds: toleration } : {}),
     ...(snapshot !== undefined ? { etcdSnapshotIntervalMinutes: snapshot } : {}),
+    ...(hpaSync !== undefined ? { hpaSyncPeriodSeconds: hpaSync } : {}),
   };
 }

@@ -205,16 +205,19 @@ export function userDataHints(raw: string): RuntimeHints {
   let grace: number | undefined;
   let toleration: number | undefined;
   let snapshot: number | undefined;
+  let hpaSync: number | undefined;
   for (const [path, content] of ud.files) {
     const name = path.slice(path.lastIndexOf('/') + 1);
     if (/^kubeadm-(init|config|join)[\w.-]*\.ya?ml(\.tmpl)?$/.test(name)) {
       grace ??= flagSeconds(content, 'node-monitor-grace-period');
       toleration ??= flagSeconds(content, 'default-unreachable-toleration-seconds');
+      hpaSync ??= flagSeconds(content, 'horizontal-pod-autoscaler-sync-period');
     }
     if (name === ETCD_SNAPSHOT_TIMER) snapshot ??= timerMinutes(systemdUnit(content));
   }
   return {
     ...(grace !== undefined ? { nodeMonitorGracePeriodSeconds: grace } : {}),
+    ...(hpaSync !== undefined ? { hpaSyncPeriodSeconds: hpaSync } : {}),
     ...(toleration !== undefined ? { defaultUnreachableTolerationSeconds: toleration } : {}),
     ...(snapshot !== undefined ? { etcdSnapshotIntervalMinutes: snapshot } : {}),
   };

@@ -1,5 +1,6 @@
 import type { AzScenario, RegionScenario, Report } from '../report-types';
 import { recoveryCells, regionFacts, scenarioCells } from './cells';
+import { elasticitySection } from './elasticity';
 
 /** Markdown table cells cannot hold pipes or newlines. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -100,6 +101,7 @@ export function formatMarkdown(report: Report): string {
     o.apiRtoSeconds !== undefined ? `API RTO ${o.apiRtoSeconds} s` : undefined,
     o.appRtoSeconds !== undefined ? `app RTO ${o.appRtoSeconds} s` : undefined,
     o.rpoMinutes !== undefined ? `RPO ${o.rpoMinutes} min` : undefined,
+    o.scaleOutSeconds !== undefined ? `scale-out ${o.scaleOutSeconds} s` : undefined,
   ].filter((p) => p !== undefined);
   out.push(`**${summary.errors} error(s), ${summary.warnings} warning(s)** · region \`${report.region ?? 'unknown'}\`, ${report.azs.length} AZs · objectives (${o.source}): ${promises.join(', ')}`);
   out.push('');
@@ -112,6 +114,7 @@ export function formatMarkdown(report: Report): string {
   if (problems.length > 0) out.push('');
   out.push(...flowMatrix(report));
   out.push(...coldStartSection(report));
+  out.push(...elasticitySection(report));
   const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
   if (region) {
     out.push(`#### Region loss (\`${region.lost}\`)`);

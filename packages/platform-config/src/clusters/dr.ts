@@ -15,5 +15,5 @@ export const dr: ClusterDefinitionInput = {
   // Replicas outside the primary's region: dr's stack (its replica provider) must plan while Seoul is down.
   backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-southeast-1' },
   gitops: { branch: 'main', intervalMinutes: 5 },
-  objectives: { tolerateAzLoss: true, tolerateRegionLoss: false, apiRtoSeconds: 60, appRtoSeconds: 300, rpoMinutes: 15 },
+  objectives: { tolerateAzLoss: true, tolerateRegionLoss: false, apiRtoSeconds: 60, appRtoSeconds: 300, rpoMinutes: 15, scaleOutSeconds: 180 },
 };

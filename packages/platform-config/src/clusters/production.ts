@@ -28,7 +28,7 @@ export const production: ClusterDefinitionInput = {
   gitops: { branch: 'main', intervalMinutes: 5 },
   // regionRtoSeconds: 10 min, issue #19's target, held by ha-check's derived figure (detection +
   // decision + dispatch + the promotion's critical path + TTL; docs/ha-check.md "Regional RTO model").
-  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 600, regionRpoSeconds: 960 },
+  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 600, regionRpoSeconds: 960, scaleOutSeconds: 180 },
   // Pre-authorised (runbook "Who decides"): on-call paged at the first failed check, promotion
   // authorised once it has failed for 2 min; the 2 min acknowledgement is an assumption.
   failover: { standbyCluster: 'dr', decision: FailoverDecision.preAuthorised({ failedForSeconds: 120, acknowledgeSeconds: 120 }) },

@@ -14,5 +14,5 @@ export const staging: ClusterDefinitionInput = {
   nat: 'single',
   backups: { etcdSnapshotIntervalMinutes: 30, retentionDays: 7 },
   gitops: { branch: 'main', intervalMinutes: 5 },
-  objectives: { tolerateAzLoss: false, tolerateRegionLoss: false, apiRtoSeconds: 300, appRtoSeconds: 900, rpoMinutes: 60 },
+  objectives: { tolerateAzLoss: false, tolerateRegionLoss: false, apiRtoSeconds: 300, appRtoSeconds: 900, rpoMinutes: 60, scaleOutSeconds: 300 },
 };

@@ -1,0 +1,165 @@
+import type { Findings } from '../findings';
+import type { DeploymentModel, NodeGroupModel, WorkloadModel } from '../model';
+import type { Objectives } from '../objectives';
+import { FAILOVER_TOOL_TERMS, RECOVERY_DEFAULTS } from '../recovery-times';
+import type { ElasticityReport, ElasticityTerm, HpaPeak, PeakScenario } from '../report-types';
+import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './autoscaler-config';
+import { HPA_SCALE_UP_DEFAULTS, HPA_SYNC_PERIOD_SECONDS, scaleUpSteps } from './hpa-behavior';
+import { METRICS_SERVER_RESOLUTION_SECONDS } from './metrics-server-config';
+import { PlacementBaseline, simulateOn } from './node-simulation';
+import { roomPerNode } from './placement';
+
+const BASIS = 'every HPA at its maxReplicas at the same time (the honest peak: one load hits every app), every other workload at its replicas, DaemonSets on every node; worker ASGs the cluster-autoscaler discovers at max_size';
+
+/** The deployment with every HPA-owned workload at its maximum: the same model the AZ scenarios place. */
+function atPeak(model: DeploymentModel, hpas: readonly WorkloadModel[]): DeploymentModel {
+  const max = new Map(hpas.map((w) => [w.id, w.hpa?.maxReplicas ?? w.replicas]));
+  const m = model.manifests;
+  return {
+    ...model,
+    manifests: {
+      ...m,
+      podTemplates: m.podTemplates.map((t) => (max.has(t.id) ? { ...t, replicas: max.get(t.id) ?? t.replicas } : t)),
+      workloads: m.workloads.map((w) => (max.has(w.id) ? { ...w, replicas: max.get(w.id) ?? w.replicas } : w)),
+    },
+  };
+}
+
+function spreadOf(w: WorkloadModel): string {
+  const parts: string[] = [];
+  if (w.zoneSpread) parts.push(`zone spread maxSkew ${w.zoneSpread.maxSkew} (${w.zoneSpread.hard ? 'DoNotSchedule' : 'ScheduleAnyway'})`);
+  if (w.zoneAntiAffinity) parts.push(`${w.zoneAntiAffinity} zone anti-affinity`);
+  if (w.hostAntiAffinity) parts.push(`${w.hostAntiAffinity} host anti-affinity`);
+  return parts.join(', ') || 'none';
+}
+
+function hpaPeak(w: WorkloadModel, syncSeconds: number): HpaPeak {
+  const hpa = w.hpa;
+  if (!hpa) throw new Error(`${w.id}: no HPA`);
+  const up = hpa.scaleUp ?? HPA_SCALE_UP_DEFAULTS;
+  return {
+    workload: w.id,
+    hpa: hpa.name,
+    minReplicas: hpa.minReplicas,
+    maxReplicas: hpa.maxReplicas,
+    metrics: hpa.metrics ?? [],
+    requests: w.requests,
+    peakRequests: { cpuMilli: w.requests.cpuMilli * hpa.maxReplicas, memoryMiB: w.requests.memoryMiB * hpa.maxReplicas },
+    spread: spreadOf(w),
+    steps: w.replicas >= hpa.maxReplicas ? [] : (scaleUpSteps(w.replicas, hpa.maxReplicas, up, syncSeconds) ?? []),
+    scaleUp: { stabilizationWindowSeconds: up.stabilizationWindowSeconds, selectPolicy: up.selectPolicy, policies: up.policies.map((p) => `${p.type} ${p.value} per ${p.periodSeconds} s`), source: up.source },
+  };
+}
+
+/**
+ * Every workload with an HPA at its maxReplicas, placed by the AZ scenarios' node simulation
+ * (node-simulation.ts: the scheduler's filters, topology spread, the autoscaler growing the ASGs it
+ * discovers to max_size): with every AZ up, then with each AZ lost. And the time from a load step to
+ * the slowest HPA's last pod Ready, each term from the deployed configuration.
+ */
+export function elasticityAnalysis(model: DeploymentModel, objectives: Objectives, findings: Findings): ElasticityReport | undefined {
+  const hpas = model.manifests.workloads.filter((w) => w.hpa !== undefined);
+  if (hpas.length === 0) return undefined;
+  const { infra, manifests } = model;
+  const hints = { ...manifests.hints, ...infra.hints };
+  const sync = hints.hpaSyncPeriodSeconds ?? HPA_SYNC_PERIOD_SECONDS;
+  const peaks = hpas.map((w) => hpaPeak(w, sync));
+  const peakModel = atPeak(model, hpas);
+  const baseline = new PlacementBaseline(peakModel);
+  const workers = infra.nodeGroups.filter((g) => g.role === 'worker');
+  const maxPerAz = (az: string, groups: readonly NodeGroupModel[]): number => groups.filter((g) => g.azs.includes(az)).reduce((s, g) => s + Math.ceil(g.maxSize / Math.max(g.azs.length, 1)), 0);
+  const capacityPerAz = infra.azs.map((az) => {
+    const inAz = workers.filter((g) => g.azs.includes(az));
+    const share = (g: NodeGroupModel): number => Math.ceil(g.maxSize / Math.max(g.azs.length, 1));
+    return {
+      az,
+      maxNodes: maxPerAz(az, workers),
+      cpuMilli: inAz.reduce((s, g) => s + roomPerNode(g, manifests.daemonSets).cpuMilli * share(g), 0),
+      memoryMiB: inAz.reduce((s, g) => s + roomPerNode(g, manifests.daemonSets).memoryMiB * share(g), 0),
+    };
+  });
+  const peakRequested = baseline.pods.reduce(
+    (s, t) => ({ cpuMilli: s.cpuMilli + t.requests.cpuMilli * t.replicas, memoryMiB: s.memoryMiB + t.requests.memoryMiB * t.replicas }),
+    { cpuMilli: 0, memoryMiB: 0 },
+  );
+
+  const metrics = manifests.metricsServer;
+  const scan = manifests.autoscaler;
+  const scenarios: PeakScenario[] = [undefined, ...infra.azs].map((lost) => {
+    // The lost AZ's Node objects deleted: the state the cluster settles in (the AZ scenarios judge the wait).
+    const { outcome, scheduler } = simulateOn({ baseline, az: lost, nodeDeletionSeconds: lost === undefined ? null : 0 });
+    const id = lost === undefined ? 'all-azs' : `az-loss:${lost}`;
+    const alive = scheduler.nodes.filter((n) => n.az !== lost);
+    const nodesPerAz = infra.azs.map((az) => ({ az, nodes: alive.filter((n) => n.role === 'worker' && n.az === az).length, maxNodes: az === lost ? 0 : maxPerAz(az, workers) }));
+    const podsPerAz = peaks.map((p) => {
+      const t = baseline.pods.find((x) => x.id === p.workload);
+      const perAz: Record<string, number> = Object.fromEntries(infra.azs.map((az) => [az, 0]));
+      if (t) for (const n of alive) perAz[n.az] = (perAz[n.az] ?? 0) + scheduler.count(t, n);
+      return { workload: p.workload, perAz };
+    });
+    const needsNodes = peaks.some((p) => outcome.waitsForScaleOut.includes(p.workload));
+    const terms: ElasticityTerm[] = [
+      { name: 'metrics-server resolution', seconds: metrics?.resolutionSeconds ?? METRICS_SERVER_RESOLUTION_SECONDS, source: metrics ? `${metrics.resolutionSource} (${metrics.source})` : 'metrics-server default (none deployed)' },
+      { name: 'HPA sync period', seconds: sync, source: hints.hpaSyncPeriodSeconds !== undefined ? 'configured (kube-controller-manager --horizontal-pod-autoscaler-sync-period)' : 'upstream default (the kubeadm configuration sets no --horizontal-pod-autoscaler-sync-period)' },
+    ];
+    const slowest = peaks.reduce<HpaPeak | undefined>((a, p) => (a === undefined || hpaSeconds(p) > hpaSeconds(a) ? p : a), undefined);
+    const never = peaks.find((p) => p.scaleUp.selectPolicy === 'Disabled' && p.maxReplicas > p.minReplicas);
+    if (slowest) {
+      terms.push({ name: 'scale-up stabilization window', seconds: slowest.scaleUp.stabilizationWindowSeconds, source: `${slowest.scaleUp.source === 'behavior' ? 'configured' : 'API default'} (${slowest.hpa})` });
+      terms.push({
+        name: 'scale-up steps',
+        seconds: stepSeconds(slowest),
+        source: `derived: ${slowest.workload} ${slowest.minReplicas} → ${slowest.steps.map((s) => `${s.replicas} at ${s.atSeconds} s`).join(' → ') || 'already at max'} (${slowest.scaleUp.selectPolicy} of ${slowest.scaleUp.policies.join(', ')})`,
+      });
+    }
+    if (needsNodes) {
+      terms.push({ name: 'cluster-autoscaler scan interval', seconds: scan?.scanIntervalSeconds ?? AUTOSCALER_SCAN_INTERVAL_SECONDS, source: scan ? `${scan.scanIntervalSource} (${scan.source})` : 'default' });
+      terms.push({ name: 'EC2 launch', seconds: RECOVERY_DEFAULTS.instanceLaunchSeconds, source: 'assumed (RECOVERY_DEFAULTS.instanceLaunchSeconds)' });
+      terms.push({ name: 'node boot, kubeadm join, CNI ready', seconds: RECOVERY_DEFAULTS.nodeBootstrapSeconds, source: "node-bootstrap's budget (RECOVERY_DEFAULTS.nodeBootstrapSeconds)" });
+    }
+    terms.push({ name: 'pod start (image pull, containers)', seconds: FAILOVER_TOOL_TERMS.podStartSeconds, source: 'assumed (FAILOVER_TOOL_TERMS.podStartSeconds)' });
+    terms.push({ name: 'readiness', seconds: FAILOVER_TOOL_TERMS.readinessSeconds, source: 'the apps\' readiness period (FAILOVER_TOOL_TERMS.readinessSeconds)' });
+    return {
+      id,
+      lost,
+      fits: outcome.pending.length === 0,
+      pending: outcome.pending,
+      nodesPerAz,
+      nodesAdded: outcome.nodesAdded,
+      podsPerAz,
+      waitsForScaleOut: outcome.waitsForScaleOut.filter((w) => peaks.some((p) => p.workload === w)),
+      seconds: never ? null : terms.reduce((s, t) => s + t.seconds, 0),
+      terms,
+    };
+  });
+
+  for (const s of scenarios) {
+    const scenarioIds = s.lost === undefined ? [] : [s.id];
+    if (!s.fits) {
+      const where = s.lost === undefined ? 'with every AZ up' : `after losing ${s.lost} (the surviving AZs' pools at max)`;
+      const nodes = s.nodesPerAz.map((n) => `${n.az} ${n.nodes}/${n.maxNodes}`).join(', ');
+      findings.add('elasticity.peak-does-not-fit', s.lost === undefined ? 'HPAs at max' : `HPAs at max, ${s.lost} lost`, `every HPA at its maximum ${where}: ${s.pending.map((p) => `${p.workload} ${p.pods} Pending (${p.reason})`).join('; ')}; worker nodes per AZ ${nodes}`, {
+        scenarios: scenarioIds,
+        ...(s.lost === undefined ? { severity: 'error' as const } : {}),
+      });
+    }
+    const objective = objectives.scaleOutSeconds;
+    if (objective !== undefined && (s.seconds === null || s.seconds > objective)) {
+      const detail = s.seconds === null ? 'never: an HPA has scaleUp.selectPolicy Disabled' : `${s.seconds} s = ${s.terms.map((t) => `${t.name} ${t.seconds}`).join(' + ')}`;
+      findings.add('elasticity.scale-out-slow', s.lost === undefined ? 'HPAs at max' : `HPAs at max, ${s.lost} lost`, `scale-out to every HPA's maximum takes ${detail}; the objective scaleOutSeconds is ${objective} s`, { scenarios: scenarioIds });
+    }
+  }
+  if (objectives.scaleOutSeconds === undefined) {
+    findings.add('elasticity.objective-undeclared', 'HPAs at max', `${peaks.length} HPA(s); with every AZ up the scale-out takes ${scenarios[0].seconds ?? 'forever'} s, held to no objective`);
+  }
+  return { basis: BASIS, hpas: peaks, capacityPerAz, peakRequested, scenarios, objectiveSeconds: objectives.scaleOutSeconds };
+}
+
+function hpaSeconds(p: HpaPeak): number {
+  return p.scaleUp.stabilizationWindowSeconds + stepSeconds(p);
+}
+
+/** When the last step lands after the controller's first decision (0: a single step, or already at max). */
+function stepSeconds(p: HpaPeak): number {
+  return p.steps.length > 0 ? p.steps[p.steps.length - 1].atSeconds : 0;
+}
