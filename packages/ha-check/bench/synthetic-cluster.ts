@@ -34,6 +34,8 @@ export interface SyntheticApp {
   readonly nodeTaintsPolicy?: 'Honor' | 'Ignore';
   /** `spec.priorityClassName`. @default - none (the default priority) */
   readonly priorityClassName?: string;
+  /** The HPA's `spec.behavior.scaleUp`. @default - none (the API server's defaults) */
+  readonly hpaScaleUp?: Record<string, unknown>;
 }
 
 export interface SyntheticClusterOptions {
@@ -353,7 +355,7 @@ function app(a: SyntheticApp, namespace: string): Record<string, unknown>[] {
   if (pdb) objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta, spec: { ...pdb, selector: { matchLabels: labels } } });
   const hpaMax = a.hpaMax ?? 6;
   if (hpaMax > 0) {
-    objects.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: meta, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind, name: a.name }, minReplicas: replicas, maxReplicas: hpaMax, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }] } });
+    objects.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: meta, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind, name: a.name }, minReplicas: replicas, maxReplicas: hpaMax, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }], ...(a.hpaScaleUp ? { behavior: { scaleUp: a.hpaScaleUp } } : {}) } });
   }
   return objects;
 }

@@ -146,6 +146,38 @@ describe('shipped clusters', () => {
     expect(region.survives).toBe(true);
   });
 
+  it('production\'s peak report: every HPA at its maximum fits with each AZ lost, on the standing nodes, within scaleOutSeconds', async () => {
+    const { report, markdown } = await check('production');
+    const e = report.elasticity;
+    expect(e?.objectiveSeconds).toBe(platform.cluster('production').objectives.scaleOutSeconds);
+    // The HPAs as synthesized: web 3 → 12, orders-api 3 → 9 (4 pods or 200 % per 60 s), Traefik 3 → 9 (chart HPA, API defaults).
+    expect(e?.hpas.map((h) => [h.workload, h.minReplicas, h.maxReplicas, h.spread, h.steps.map((s) => `${s.replicas}@${s.atSeconds}`).join(' ')])).toEqual([
+      ['Deployment/web/web', 3, 12, 'zone spread maxSkew 1 (DoNotSchedule)', '9@0 12@60'],
+      ['Deployment/data/orders-api', 3, 9, 'zone spread maxSkew 1 (DoNotSchedule)', '9@0'],
+      ['HelmRelease/traefik/traefik', 3, 9, 'zone spread maxSkew 1 (DoNotSchedule)', '7@0 9@15'],
+    ]);
+    // Worker capacity per AZ at max: general 10 + burst 10 nodes.
+    expect(e?.capacityPerAz.map((c) => c.maxNodes)).toEqual([20, 20, 20]);
+    for (const s of e?.scenarios ?? []) {
+      expect(s).toMatchObject({ fits: true, pending: [], nodesAdded: [], waitsForScaleOut: [], seconds: 125 });
+      // The standing 2 general nodes per surviving AZ take the peak.
+      expect(s.nodesPerAz.filter((n) => n.az !== s.lost).every((n) => n.nodes === 2)).toBe(true);
+    }
+    expect(e?.scenarios.map((s) => s.id)).toEqual(['all-azs', 'az-loss:ap-northeast-2a', 'az-loss:ap-northeast-2b', 'az-loss:ap-northeast-2c']);
+    expect(e?.scenarios[0].podsPerAz.find((p) => p.workload === 'Deployment/web/web')?.perAz).toEqual({ 'ap-northeast-2a': 4, 'ap-northeast-2b': 4, 'ap-northeast-2c': 4 });
+    expect(e?.scenarios[1].podsPerAz.find((p) => p.workload === 'Deployment/web/web')?.perAz).toEqual({ 'ap-northeast-2a': 0, 'ap-northeast-2b': 6, 'ap-northeast-2c': 6 });
+    expect(e?.scenarios[0].terms.map((t) => `${t.name} ${t.seconds}`)).toEqual([
+      'metrics-server resolution 15',
+      'HPA sync period 15',
+      'scale-up stabilization window 0',
+      'scale-up steps 60',
+      'pod start (image pull, containers) 30',
+      'readiness 5',
+    ]);
+    expect(report.findings.filter((f) => f.id.startsWith('elasticity.'))).toEqual([]);
+    expect(markdown).toContain('#### Elasticity (every HPA at its maximum)');
+  });
+
   it('staging meets its weaker objectives, and still reports its single NAT', async () => {
     const { code, report } = await check('staging');
     expect(errors(report)).toEqual([]);
