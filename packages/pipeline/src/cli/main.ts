@@ -11,6 +11,7 @@ import { commitManifests } from './commands/commit-manifests';
 import { deployRefs } from './commands/deploy-refs';
 import { drift } from './commands/drift';
 import { gameDayCommand } from './commands/game-day';
+import { scaleDayCommand, scaleDayReportCommand } from './commands/scale-day';
 import { markApplied } from './commands/mark-applied';
 import { migrateStateCommand } from './commands/migrate-state';
 import { planApprovedCommand } from './commands/plan-approved';
@@ -43,6 +44,8 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'commit-manifests': commitManifests,
   drift,
   'game-day': gameDayCommand(),
+  'scale-day': scaleDayCommand(),
+  'scale-day-report': scaleDayReportCommand(),
   'role-variables': roleVariablesCommand,
   'migrate-state': migrateStateCommand(),
   comments,

@@ -1,0 +1,39 @@
+import { table } from '../../io/markdown';
+import { judge, type ScaleDayRecord } from './samples';
+
+/** The scale-day Markdown summary (job summary and artifact), from the record alone. */
+export function renderScaleDaySummary(record: ScaleDayRecord, chartFile = 'scale-day.svg'): string {
+  const v = judge(record);
+  const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
+  const last = record.samples[record.samples.length - 1];
+  const first = record.samples[0];
+  const azs = Object.keys(v.nodesAdded);
+  const peakReplicas = Math.max(0, ...record.samples.map((s) => s.replicas));
+  const peakPending = Math.max(0, ...record.samples.map((s) => s.pendingPods));
+  const p95Peak = Math.max(0, ...record.load.map((w) => w.p95Ms));
+  const rows: string[][] = [
+    ['error rate', pct(record.totals.errorRate), `≤ ${pct(record.limits.maxErrorRate)}`, record.totals.errorRate <= record.limits.maxErrorRate ? '✅' : '❌'],
+    ['p95 latency (run)', `${Math.round(record.totals.p95Ms)} ms`, `≤ ${record.limits.maxP95Ms} ms`, record.totals.p95Ms <= record.limits.maxP95Ms ? '✅' : '❌'],
+    [
+      'scale-out',
+      v.scaleOutSeconds === null ? 'never finished' : `${v.scaleOutSeconds} s`,
+      record.limits.scaleOutSeconds !== undefined ? `≤ ${record.limits.scaleOutSeconds} s (objectives.scaleOutSeconds)` : 'no objective',
+      v.scaleOutSeconds !== null && (record.limits.scaleOutSeconds === undefined || v.scaleOutSeconds <= record.limits.scaleOutSeconds) ? '✅' : '❌',
+    ],
+  ];
+  return [
+    `## Scale day: ${record.cluster} ${v.ok ? '✅' : '❌'}`,
+    '',
+    `${record.rate} req/s on \`${record.target.host}\` through \`${record.target.url}\` (the cluster's own ingress), started ${record.startedAt}: ramp up ${record.phases.rampUp} s, hold ${record.phases.hold} s, ramp down ${record.phases.rampDown} s; ${record.totals.requests} requests.`,
+    '',
+    table(['check', 'measured', 'limit', ''], rows, ['l', 'r', 'l', 'l']),
+    '',
+    ...(v.failures.length > 0 ? [...v.failures.map((f) => `- ❌ ${f}`), ''] : []),
+    `\`${record.workload}\` (HPA \`${record.hpa.name}\`, ${record.hpa.minReplicas}–${record.hpa.maxReplicas}): ${first?.replicas ?? 0} → peak ${peakReplicas} replicas (the HPA asked for at most ${v.peakDesired}), ${last?.replicas ?? 0} at the end; at most ${peakPending} pod(s) Pending; p95 of the worst ${record.load[0]?.seconds ?? 0} s window ${Math.round(p95Peak)} ms.`,
+    '',
+    table(['AZ', 'Ready workers at the start', 'most during the run', 'added'], azs.map((az) => [az, String(first?.nodesPerAz[az] ?? 0), String(Math.max(0, ...record.samples.map((s) => s.nodesPerAz[az] ?? 0))), String(v.nodesAdded[az])]), ['l', 'r', 'r', 'r']),
+    '',
+    `Scale-out is timed from the load's start to the first sample with every replica the HPA asked for at its peak Ready and no pod Pending (${record.samples.length} samples). Chart: \`${chartFile}\`.`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,196 @@
+import type { KubeClient } from '../../src/io/kubectl';
+import type { Clock } from '../../src/operations/scale-day/run';
+
+/**
+ * A cluster that behaves like the API for what scale day reads, driven by a fake clock:
+ * - the load Job's k6 sends the ramp (its env) at the ingress; each Ready web pod serves `podRps`;
+ * - the HPA (autoscaling/v2 defaults: sync 15 s, metrics 15 s behind, scale-up by max(×2, +4) per
+ *   15 s, scale-down only after a 300 s stabilization window) sets desiredReplicas from CPU;
+ * - the scheduler places web pods on Ready worker nodes with room (`podsPerNode`) under the app's
+ *   zone spread (maxSkew 1, DoNotSchedule): a pod that fits nowhere stays Pending;
+ * - the cluster-autoscaler (scan every 10 s) launches a node per Pending pod it cannot place, in the
+ *   AZ with the fewest nodes below `maxPerAz`; the node registers NotReady after the EC2 launch
+ *   (90 s) and turns Ready after node boot and join (120 s more);
+ * - a pod is phase Pending until its containers run (pod start 30 s after binding), Ready 5 s later;
+ * - k6's summary: per window, p95 rises past 70 % of what the Ready pods serve, requests fail past 150 %.
+ */
+export interface FakeClusterOptions {
+  readonly azs: readonly string[];
+  readonly nodesPerAz: number;
+  readonly maxPerAz: number;
+  readonly podsPerNode: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Requests per second one Ready pod serves at its 70 % CPU target. */
+  readonly podRps: number;
+}
+
+interface Node { name: string; az: string; registeredAt: number; readyAt: number }
+interface Pod { name: string; node: Node | undefined; boundAt: number; unschedulable: boolean }
+
+export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; clock: Clock; applied: object[]; deleted: string[] } {
+  let now = Date.UTC(2026, 11, 5, 2, 0, 0);
+  const t0 = now;
+  const nodes: Node[] = options.azs.flatMap((az) => Array.from({ length: options.nodesPerAz }, (_, i) => ({ name: `${az}-${i}`, az, registeredAt: t0 - 1e9, readyAt: t0 - 1e9 })));
+  const pods: Pod[] = [];
+  const applied: object[] = [];
+  const deleted: string[] = [];
+  let job: { name: string; start: number; env: Record<string, number | string> } | undefined;
+  let desired = options.minReplicas;
+  const recommendations: Array<{ at: number; replicas: number }> = [];
+  let lastSync = t0;
+  let lastScan = t0;
+  let podSeq = 0;
+  const s = (ms: number): number => ms / 1000;
+
+  const rateAt = (at: number): number => {
+    if (!job) return 0;
+    const e = job.env;
+    const [up, hold, down, rate] = [Number(e.RAMP_UP), Number(e.HOLD), Number(e.RAMP_DOWN), Number(e.RATE)];
+    const t = s(at - job.start);
+    if (t < 0) return 0;
+    if (t < up) return (rate * t) / up;
+    if (t < up + hold) return rate;
+    if (t < up + hold + down) return rate * (1 - (t - up - hold) / down);
+    return 0;
+  };
+  const ready = (n: Node, at: number): boolean => n.readyAt <= at;
+  const podReady = (p: Pod, at: number): boolean => p.node !== undefined && p.boundAt + 35_000 <= at;
+  const running = (p: Pod, at: number): boolean => p.node !== undefined && p.boundAt + 30_000 <= at;
+  const perAz = (az: string): number => pods.filter((p) => p.node?.az === az).length;
+
+  const schedule = (at: number): void => {
+    for (const p of pods.filter((x) => x.node === undefined)) {
+      const counts = options.azs.map(perAz);
+      const min = Math.min(...counts);
+      // DoNotSchedule, maxSkew 1: only an AZ whose count + 1 stays within 1 of the smallest.
+      const candidates = nodes.filter((n) => ready(n, at) && pods.filter((x) => x.node === n).length < options.podsPerNode && perAz(n.az) + 1 - min <= 1);
+      candidates.sort((a, b) => perAz(a.az) - perAz(b.az));
+      if (candidates[0]) {
+        p.node = candidates[0];
+        p.boundAt = at;
+      }
+      // The scheduler's verdict (PodScheduled=False, Unschedulable) is what the autoscaler acts on.
+      p.unschedulable = p.node === undefined;
+    }
+  };
+  const hpaSync = (at: number): void => {
+    const current = pods.length;
+    const readyPods = Math.max(1, pods.filter((p) => podReady(p, at)).length);
+    // Utilization 15 s behind (metrics-server resolution): the load then, over the Ready pods, against 70 %.
+    const target = Math.ceil(rateAt(at - 15_000) / options.podRps);
+    const wanted = Math.min(options.maxReplicas, Math.max(options.minReplicas, readyPods > 0 ? target : current));
+    recommendations.push({ at, replicas: wanted });
+    const windowMax = Math.max(...recommendations.filter((r) => r.at > at - 300_000).map((r) => r.replicas));
+    const next = wanted > current ? Math.min(wanted, Math.max(current * 2, current + 4)) : Math.min(current, windowMax);
+    desired = Math.max(options.minReplicas, next);
+    while (pods.length < desired) pods.push({ name: `web-${podSeq++}`, node: undefined, boundAt: 0, unschedulable: false });
+    while (pods.length > desired) pods.pop();
+  };
+  const autoscalerScan = (at: number): void => {
+    const pending = pods.filter((p) => p.node === undefined && p.unschedulable).length;
+    const booting = nodes.filter((n) => !ready(n, at)).length * options.podsPerNode;
+    for (let k = 0; k < Math.ceil(Math.max(0, pending - booting) / options.podsPerNode); k++) {
+      const az = [...options.azs].filter((z) => nodes.filter((n) => n.az === z).length < options.maxPerAz).sort((a, b) => nodes.filter((n) => n.az === a).length - nodes.filter((n) => n.az === b).length)[0];
+      if (!az) return;
+      nodes.push({ name: `${az}-${nodes.filter((n) => n.az === az).length}`, az, registeredAt: at + 90_000, readyAt: at + 210_000 });
+    }
+  };
+  const advance = (to: number): void => {
+    for (let at = now; at <= to; at += 1000) {
+      if (at - lastSync >= 15_000) {
+        lastSync = at;
+        hpaSync(at);
+      }
+      schedule(at);
+      if (at - lastScan >= 10_000) {
+        lastScan = at;
+        autoscalerScan(at);
+      }
+    }
+    now = to;
+  };
+  // The app runs its minimum before the load.
+  while (pods.length < options.minReplicas) pods.push({ name: `web-${podSeq++}`, node: undefined, boundAt: t0 - 1e9, unschedulable: false });
+  schedule(t0);
+  for (const p of pods) p.boundAt = t0 - 1e9;
+
+  const list = (items: object[]): object => ({ apiVersion: 'v1', kind: 'List', items });
+  const kube: KubeClient = {
+    getJson(args) {
+      const [kind, name] = args;
+      if (kind === 'horizontalpodautoscaler' && name === 'web') return { spec: { minReplicas: options.minReplicas, maxReplicas: options.maxReplicas }, status: { currentReplicas: pods.length, desiredReplicas: desired } };
+      if (kind === 'deployment' && name === 'web') {
+        const r = pods.filter((p) => podReady(p, now)).length;
+        // The API omits readyReplicas when it is 0.
+        return { status: { replicas: pods.length, ...(r > 0 ? { readyReplicas: r } : {}) } };
+      }
+      if (kind === 'pods' && args.includes('--field-selector=status.phase=Pending')) {
+        return list(pods.filter((p) => !running(p, now)).map((p) => ({ metadata: { name: p.name, namespace: 'web' }, status: { phase: 'Pending' } })));
+      }
+      if (kind === 'nodes') {
+        const cp = [0, 1, 2].map((i) => ({ metadata: { name: `cp-${i}`, labels: { 'node-role.kubernetes.io/control-plane': '', 'topology.kubernetes.io/zone': options.azs[i % options.azs.length] } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
+        const workers = nodes.filter((n) => n.registeredAt <= now).map((n) => ({ metadata: { name: n.name, labels: { 'topology.kubernetes.io/zone': n.az } }, status: { conditions: [{ type: 'Ready', status: ready(n, now) ? 'True' : 'False' }] } }));
+        return list([...cp, ...workers]);
+      }
+      if (kind === 'job' && job && name === job.name) {
+        const e = job.env;
+        const done = s(now - job.start) >= Number(e.RAMP_UP) + Number(e.HOLD) + Number(e.RAMP_DOWN) + 5;
+        return { status: done ? { succeeded: 1 } : { active: 1 } };
+      }
+      throw new Error(`Error from server (NotFound): ${args.join(' ')} not found`);
+    },
+    apply(objects) {
+      applied.push(...objects);
+      const j = objects.find((o) => (o as { kind: string }).kind === 'Job') as { metadata: { name: string }; spec: { template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } } } | undefined;
+      if (j) {
+        const c = j.spec.template.spec.containers[0];
+        if (!/@sha256:[0-9a-f]{64}$/.test(c.image)) throw new Error(`image ${c.image} is not pinned by digest`);
+        job = { name: j.metadata.name, start: now, env: Object.fromEntries(c.env.map((e) => [e.name, e.value])) };
+      }
+    },
+    delete(kind, namespace, name) {
+      deleted.push(`${kind}/${namespace}/${name}`);
+    },
+    logs(namespace, name) {
+      if (!job || name !== job.name || namespace !== 'scale-day') throw new Error(`Error from server (NotFound): job ${name}`);
+      const e = job.env;
+      const window = Number(e.WINDOW);
+      const total = Number(e.RAMP_UP) + Number(e.HOLD) + Number(e.RAMP_DOWN);
+      const windows = [];
+      let requests = 0;
+      let failed = 0;
+      let worstP95 = 0;
+      for (let t = 0; t < total; t += window) {
+        const at = job.start + (t + window / 2) * 1000;
+        const load = rateAt(at);
+        const capacity = history(at) * options.podRps;
+        const over = capacity > 0 ? load / capacity : 10;
+        // Saturated pods answer slower first (CPU throttling), then time out: errors past 1.5× what they serve.
+        const p95 = Math.min(10_000, Math.round(40 * (1 + Math.max(0, over - 0.7) * 4)));
+        const errorRate = over > 1.5 ? Math.min(1, (over - 1.5) / over) : 0;
+        const n = Math.round(load * window);
+        requests += n;
+        failed += n * errorRate;
+        worstP95 = Math.max(worstP95, p95);
+        windows.push({ t, seconds: window, requests: n, errorRate, p95Ms: p95 });
+      }
+      // k6's run-wide p95 sits at or below the worst window's.
+      return `     data_received...: 1 MB\nSCALE_DAY_SUMMARY ${JSON.stringify({ windows, totals: { requests, errorRate: requests > 0 ? failed / requests : 0, p95Ms: worstP95 } })}\n`;
+    },
+  };
+  // Ready pods at a past instant, from the samples this fake took of itself.
+  const readyLog: Array<{ at: number; ready: number }> = [];
+  const history = (at: number): number => [...readyLog].reverse().find((r) => r.at <= at)?.ready ?? options.minReplicas;
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      const to = now + ms;
+      for (let at = now + 1000; at <= to; at += 1000) {
+        advance(at);
+        readyLog.push({ at, ready: pods.filter((p) => podReady(p, at)).length });
+      }
+    },
+  };
+  return { kube, clock, applied, deleted };
+}
