@@ -1,27 +1,95 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_STACK_OUTPUTS, defaultPlatform } from '@platform/platform-config';
-import { K6_IMAGE } from '../src/operations/scale-day/load-job';
+import { scaleDayCommand } from '../src/cli/commands/scale-day';
+import { main } from '../src/cli/main';
+import { K6_IMAGE, loadJobObjects, parseLoadSummary } from '../src/operations/scale-day/load-job';
 import { runScaleDay } from '../src/operations/scale-day/run';
+import { readyWorkersPerAz } from '../src/operations/scale-day/kube-state';
 import { fakeCluster, type FakeClusterOptions } from './support/fake-cluster';
+import { recordingActions } from './support/actions';
 
 const platform = defaultPlatform();
 const outputs = { [CLUSTER_STACK_OUTPUTS.ingressDnsName]: 'production-ingress-0123.elb.ap-northeast-2.amazonaws.com' };
 const AZS = platform.cluster('production').availabilityZones;
-const base: FakeClusterOptions = { azs: AZS, nodesPerAz: 2, maxPerAz: 10, podsPerNode: 4, minReplicas: 3, maxReplicas: 12, podRps: 50 };
-const limits = { maxErrorRate: 0.01, maxP95Ms: 500 };
+const base: FakeClusterOptions = { azs: AZS, nodesPerAz: 2, maxPerAz: 10, podsPerNode: 4, minReplicas: 3, maxReplicas: 12, podRps: 100 };
+const phases = { rampUp: 30, hold: 600, rampDown: 60 };
 
-async function run(options: Partial<FakeClusterOptions>, rate = 550, phases = { rampUp: 60, hold: 600, rampDown: 60 }) {
+async function run(options: Partial<FakeClusterOptions>, rate: number, limits = { maxErrorRate: 0.01, maxP95Ms: 500 }) {
   const fake = fakeCluster({ ...base, ...options });
   const result = await runScaleDay({ platform, cluster: 'production', outputs, kube: fake.kube, clock: fake.clock, rate, phases, limits, runId: 'r1' });
   return { ...result, fake };
 }
 
 describe('scale day against a cluster that behaves like the API', () => {
-  it('probe', async () => {
-    for (const [o, rate] of [[{ podRps: 100 }, 900], [{ nodesPerAz: 1, podsPerNode: 2, podRps: 100 }, 900], [{ podRps: 100 }, 1800]] as const) {
-      const { record, verdict } = await run(o, rate, { rampUp: 30, hold: 600, rampDown: 60 });
-      console.log(JSON.stringify(verdict), record.samples.filter((_, i) => i % 3 === 0).map((s) => `${s.t}:${s.replicas}/${s.desiredReplicas}/${s.readyReplicas} p${s.pendingPods} ${Object.values(s.nodesPerAz).join(',')}`).join(' | '), JSON.stringify(record.totals), record.load.map((w) => w.p95Ms).join(','));
-    }
-    expect(K6_IMAGE).toMatch(/@sha256:/);
+  it('passes: 450 req/s scales web 3 → 5 on the standing nodes, no pod Pending for want of a node, within production\'s 180 s', async () => {
+    const { record, verdict, fake } = await run({}, 450);
+    expect(verdict).toMatchObject({ ok: true, peakDesired: 5, failures: [] });
+    expect(verdict.scaleOutSeconds).toBeLessThanOrEqual(180);
+    expect(verdict.nodesAdded).toEqual(Object.fromEntries(AZS.map((az) => [az, 0])));
+    expect(record.limits.scaleOutSeconds).toBe(platform.cluster('production').objectives.scaleOutSeconds);
+    // The load ran as a Job in the cluster: k6 pinned by digest, the committed script, the app's host through this cluster's ingress.
+    const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } } };
+    const c = job.spec.template.spec.containers[0];
+    expect(c.image).toBe(K6_IMAGE);
+    expect(Object.fromEntries(c.env.map((e) => [e.name, e.value]))).toMatchObject({ TARGET_URL: `https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/`, HOST: platform.names.appHostname, RATE: '450', RAMP_UP: '30', HOLD: '600', RAMP_DOWN: '60' });
+    expect(fake.deleted).toEqual(['job/scale-day/load-r1', 'configmap/scale-day/load-r1']);
+    // Sampled every 10 s until the Job finished (690 s of load).
+    expect(record.samples[0].t).toBe(0);
+    expect(record.samples.at(-1)?.t).toBeGreaterThanOrEqual(690);
+  });
+
+  it('fails on time when the workers are full: Pending pods appear, nodes per AZ grow only after launch + boot, scale-out 510 s > 180 s', async () => {
+    const { record, verdict } = await run({ nodesPerAz: 1, podsPerNode: 2 }, 900, { maxErrorRate: 0.05, maxP95Ms: 500 });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.failures).toEqual(['scale-out took 510 s, above the objective scaleOutSeconds 180 s']);
+    const firstPending = record.samples.find((s) => s.pendingPods > 0 && s.readyReplicas < s.desiredReplicas && s.t > 60);
+    const firstGrowth = record.samples.find((s) => Object.values(s.nodesPerAz).some((n) => n > 1));
+    expect(firstPending).toBeDefined();
+    // A node is Ready no sooner than EC2 launch (90 s) + boot and join (120 s) after the autoscaler saw the pods.
+    expect((firstGrowth?.t ?? 0) - (firstPending?.t ?? 0)).toBeGreaterThanOrEqual(180);
+    expect(verdict.nodesAdded).toEqual(Object.fromEntries(AZS.map((az) => [az, 1])));
+  });
+
+  it('fails on errors and latency when the load exceeds even the HPA maximum', async () => {
+    const { verdict } = await run({}, 1800);
+    expect(verdict.failures).toEqual(['error rate 6.59 % above the limit 1.00 %', 'p95 latency 888 ms above the limit 500 ms']);
+  });
+
+  it('counts Ready workers per AZ as the API reports them: no control plane, no NotReady node, no node without a zone yet', () => {
+    const node = (name: string, labels: Record<string, string>, ready: string) => ({ metadata: { name, labels }, status: { conditions: [{ type: 'Ready', status: ready }] } });
+    const zone = 'topology.kubernetes.io/zone';
+    expect(readyWorkersPerAz({ items: [node('cp', { 'node-role.kubernetes.io/control-plane': '', [zone]: 'a' }, 'True'), node('w1', { [zone]: 'a' }, 'True'), node('w2', { [zone]: 'a' }, 'False'), node('w3', {}, 'True'), node('w4', { [zone]: 'b' }, 'True')] })).toEqual({ a: 1, b: 1 });
+  });
+
+  it('reads k6\'s summary line from the Job logs, and says so when k6 printed none', () => {
+    expect(parseLoadSummary('noise\nSCALE_DAY_SUMMARY {"windows":[{"t":0,"seconds":30,"requests":10,"errorRate":0,"p95Ms":12}],"totals":{"requests":10,"errorRate":0,"p95Ms":12}}\n').totals.p95Ms).toBe(12);
+    expect(() => parseLoadSummary('level=error msg="GoError"')).toThrow('the load Job printed no SCALE_DAY_SUMMARY line');
+  });
+
+  it('the Job runs the committed k6 script under the restricted pod security standard, deadline past the run', () => {
+    const [ns, cm, job] = loadJobObjects('load-x', { url: 'https://lb/', host: 'app', rate: 10, rampUp: 30, hold: 60, rampDown: 30, window: 30 }) as Array<Record<string, any>>;
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(cm.data['load.js']).toBe(readFileSync(join(__dirname, '..', 'assets', 'scale-day', 'load.js'), 'utf8'));
+    expect(job.spec.activeDeadlineSeconds).toBe(420);
+    expect(job.spec.template.spec.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  });
+
+  it('pipeline:scale-day writes the record, chart and summary, and exits 1 when a limit is crossed', async () => {
+    const fake = fakeCluster({ ...base, nodesPerAz: 1, podsPerNode: 2 });
+    const root = mkdtempSync(join(tmpdir(), 'scale-day-'));
+    const out = join(root, 'dist', 'pipeline');
+    const actions = recordingActions();
+    const code = await main(['scale-day', '--cluster', 'production', '--rate', '900', '--ramp-up', '30', '--hold', '600', '--ramp-down', '60', '--max-error-rate', '0.05', '--run-id', 'ci-1'], root, platform, {
+      commands: { 'scale-day': scaleDayCommand({ kube: fake.kube, outputs, clock: fake.clock }) },
+      actions,
+    });
+    expect(code).toBe(1);
+    expect(actions.summaries[0]).toContain('scale-out took 510 s, above the objective scaleOutSeconds 180 s');
+    expect(readFileSync(join(out, 'scale-day-production.svg'), 'utf8')).toMatch(/^<svg /);
+    expect(readFileSync(join(out, 'scale-day-production.md'), 'utf8')).toContain('## Scale day: production ❌');
+    expect(JSON.parse(readFileSync(join(out, 'scale-day-production.json'), 'utf8')).samples.length).toBeGreaterThan(60);
   });
 });

@@ -367,9 +367,19 @@ describe('workflows', () => {
     expect(runs(pull)).toMatch(/gh pr create --base "\$\{BASE\}" --head "\$\{branch\}" .*--body-file dist\/pipeline\/ami-lock-pr\.md/);
   });
 
-  it('offer exactly the platform clusters to game day', () => {
-    const inputs = (workflow('game-day.yml').on.workflow_dispatch as { inputs: { cluster: { options: string[] } } }).inputs;
-    expect(inputs.cluster.options).toEqual(platform.clusters.map((c) => c.name));
+  it('offer exactly the platform clusters to game day and scale day', () => {
+    for (const file of ['game-day.yml', 'scale-day.yml']) {
+      const inputs = (workflow(file).on.workflow_dispatch as { inputs: { cluster: { options: string[] } } }).inputs;
+      expect(inputs.cluster.options, file).toEqual(platform.clusters.map((c) => c.name));
+    }
+  });
+
+  it('scale day runs pipeline:scale-day with the inputs through env (never interpolated into the script) and keeps the chart', () => {
+    const job = workflow('scale-day.yml').jobs['scale-day'];
+    expect(runs(job)).toContain('npm run pipeline:scale-day -- --cluster "${CLUSTER}"');
+    expect(runs(job)).not.toMatch(/\$\{\{\s*inputs\./);
+    const upload = (job.steps ?? []).find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(String(upload?.with?.path)).toContain('dist/pipeline/scale-day-*.svg');
   });
 
   it('run on the main branch platform-config names', () => {
