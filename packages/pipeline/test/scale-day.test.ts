@@ -70,11 +70,10 @@ describe('scale day against a cluster that behaves like the API', () => {
   });
 
   it('the Job runs the committed k6 script under the restricted pod security standard, deadline past the run', () => {
-    const [ns, cm, job] = loadJobObjects('load-x', { url: 'https://lb/', host: 'app', rate: 10, rampUp: 30, hold: 60, rampDown: 30, window: 30 }) as Array<Record<string, any>>;
-    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    expect(cm.data['load.js']).toBe(readFileSync(join(__dirname, '..', 'assets', 'scale-day', 'load.js'), 'utf8'));
-    expect(job.spec.activeDeadlineSeconds).toBe(420);
-    expect(job.spec.template.spec.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    const [ns, cm, job] = loadJobObjects('load-x', { url: 'https://lb/', host: 'app', rate: 10, rampUp: 30, hold: 60, rampDown: 30, window: 30 });
+    expect(ns).toMatchObject({ kind: 'Namespace', metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+    expect(cm).toMatchObject({ kind: 'ConfigMap', data: { 'load.js': readFileSync(join(__dirname, '..', 'assets', 'scale-day', 'load.js'), 'utf8') } });
+    expect(job).toMatchObject({ kind: 'Job', spec: { activeDeadlineSeconds: 420, template: { spec: { containers: [{ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] } } } });
   });
 
   it('pipeline:scale-day writes the record, chart and summary, and exits 1 when a limit is crossed', async () => {
