@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type Objectives } from '../src';
+import { DEFAULT_OBJECTIVES, formatMarkdown, formatText, runHaCheck, type Objectives } from '../src';
 import { HPA_SCALE_UP_DEFAULTS, scaleUpSteps } from '../src/private/hpa-behavior';
 import { metricsServerFromArgs, metricsServerFromValues } from '../src/private/metrics-server-config';
 import { runtimeHints } from '../src/private/runtime-hints';
@@ -119,5 +119,6 @@ describe('elasticity: every HPA at its maximum', () => {
     const md = formatMarkdown(r);
     expect(md).toContain('#### Elasticity (every HPA at its maximum)');
     expect(md).toContain('| Deployment/apps/web | 3 → 6 | 100m / 128Mi | 0.6 CPU / 0.8 GiB | zone spread maxSkew 1 (DoNotSchedule) | 3 → 6 @0s |');
+    expect(formatText(r)).toContain('  az-loss:ap-northeast-2a  fits, 65 s');
   });
 });

@@ -26,6 +26,12 @@ export function formatText(report: Report): string {
     for (const [k, v] of regionFacts(region)) lines.push(`  ${k.padEnd(18)} ${v}`);
     lines.push('');
   }
+  if (report.elasticity) {
+    const e = report.elasticity;
+    lines.push(`elasticity (every HPA at its maximum${e.objectiveSeconds !== undefined ? `, objective ${e.objectiveSeconds} s` : ''}):`);
+    for (const s of e.scenarios) lines.push(`  ${s.id.padEnd(24)} ${s.fits ? 'fits' : `DOES NOT FIT (${s.pending.map((p) => `${p.workload} ${p.pods} Pending`).join(', ')})`}, ${s.seconds === null ? 'never' : `${s.seconds} s`}`);
+    lines.push('');
+  }
   if (report.findings.length === 0) lines.push('No findings.');
   for (const f of report.findings) {
     lines.push(`${f.severity.toUpperCase().padEnd(7)} ${f.id}  ${f.subject}`);
