@@ -26,6 +26,14 @@ describe('user data', () => {
     expect(userDataHints(raw)).toEqual({ nodeMonitorGracePeriodSeconds: 20, defaultUnreachableTolerationSeconds: 35, etcdSnapshotIntervalMinutes: 20 });
   });
 
+  it('reads the HPA sync period from the same kubeadm configuration (v1beta4 name/value extraArgs)', () => {
+    const withSync = kubeadm.replace('      value: 20s\n', '      value: 20s\n    - name: horizontal-pod-autoscaler-sync-period\n      value: 30s\n');
+    const ud = cdktf([`#cloud-config\nwrite_files:\n  - path: /etc/node-bootstrap/kubeadm-init.yaml.tmpl\n    content: |\n${indent(withSync)}\n`]);
+    expect(userDataHints(ud)).toMatchObject({ nodeMonitorGracePeriodSeconds: 20, hpaSyncPeriodSeconds: 30 });
+    // node-bootstrap sets none today: the upstream default (15 s) applies.
+    expect(userDataHints(raw).hpaSyncPeriodSeconds).toBeUndefined();
+  });
+
   it('understands systemd time spans and calendar expressions', () => {
     expect([timeSpanSeconds('900s'), timeSpanSeconds('15min'), timeSpanSeconds('1h 30min'), timeSpanSeconds('120'), timeSpanSeconds('soon')]).toEqual([900, 900, 5400, 120, undefined]);
     expect(['*:0/15', '*-*-* *:00/15:00', 'hourly', '*:00,30', '02:00', '8..18:00', 'Mon *-*-* 02:00', 'daily'].map(calendarIntervalMinutes)).toEqual([15, 15, 60, 30, 1440, 840, undefined, 1440]);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { K6_IMAGE } from '../src/operations/scale-day/load-job';
 import { execOk } from '../src/private/exec';
 import { ROOT } from './support/infra-synth';
 
@@ -84,6 +85,11 @@ describe('renovate.json', () => {
       const expected = rows.map((r) => new RegExp(`${key}: '([^']+)'`).exec(r)?.[1]).filter(Boolean);
       expect(deps.filter((d) => d.file === table && d.depName === byKey[key]).map((d) => d.currentValue), key).toEqual(expected);
     }
+  });
+
+  it('keeps scale day\'s k6 image (tag and digest) fresh', () => {
+    const k6 = deps.filter((d) => d.file === 'packages/pipeline/src/operations/scale-day/load-job.ts');
+    expect(k6.map((d) => [d.depName, d.currentValue, d.datasource])).toEqual([['grafana/k6', K6_IMAGE.split(':')[1].split('@')[0], 'docker']]);
   });
 
   it('updates the Terraform CLI of the workflows and keeps the AWS provider literals in the PR of @cdktf/provider-aws', () => {
