@@ -24,7 +24,7 @@ describe('docs/ha-check.md', () => {
     const report = JSON.parse(JSON.stringify(runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: { ...DEFAULT_OBJECTIVES, ...PRIMARY_OBJECTIVES }, cluster: 'fixture' })));
     const az = report.scenarios.find((s: AzScenario) => s.kind === 'az-loss');
     const region = report.scenarios.find((s: RegionScenario) => s.kind === 'region-loss');
-    const keys = [report, report.summary, report.assumptions, report.topology[0], report.objectives, az, az.etcd, az.api, az.capacity, az.workloads[0], az.recovery, region, region.rpo, region.rto, region.dnsFailover, region.dnsFailover.healthCheck, region.promotion, report.findings[0], report.flows[0], az.flows, report.coldStart, report.coldStart.firstControlPlane, report.coldStart.firstControlPlane.pending[0] ?? {}].flatMap((o) => Object.keys(o));
+    const keys = [report, report.summary, report.assumptions, report.topology[0], report.objectives, az, az.etcd, az.api, az.capacity, az.workloads[0], az.recovery, region, region.rpo, region.rto, region.dnsFailover, region.dnsFailover.healthCheck, region.promotion, report.findings[0], report.flows[0], az.flows, report.coldStart, report.coldStart.firstControlPlane, report.coldStart.firstControlPlane.pending[0] ?? {}, report.elasticity, report.elasticity.hpas[0], report.elasticity.hpas[0].scaleUp, report.elasticity.capacityPerAz[0], report.elasticity.scenarios[0], report.elasticity.scenarios[0].terms[0]].flatMap((o) => Object.keys(o));
     const undocumented = [...new Set(keys)].filter((k) => !new RegExp(`\\b${k}\\??:`).test(doc));
     expect(undocumented).toEqual([]);
   });
