@@ -58,6 +58,13 @@ describe('scale day against a cluster that behaves like the API', () => {
     expect(verdict.failures).toEqual(['error rate 6.59 % above the limit 1.00 %', 'p95 latency 888 ms above the limit 500 ms']);
   });
 
+  it('stops before any load when the identity is not allowed (the failover kubeconfig), naming what scale day needs', async () => {
+    const fake = fakeCluster(base);
+    const forbidden = { ...fake.kube, getJson: () => { throw new Error('kubectl get horizontalpodautoscaler web -n web -o json failed (exit 1): Error from server (Forbidden): horizontalpodautoscalers.autoscaling "web" is forbidden: User "system:serviceaccount:platform-failover:region-failover" cannot get resource "horizontalpodautoscalers"'); } };
+    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: forbidden, clock: fake.clock, rate: 100, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500 }, runId: 'r1' })).rejects.toThrow(/needs get horizontalpodautoscalers\.autoscaling \(web\); get deployments\.apps/);
+    expect(fake.applied).toEqual([]);
+  });
+
   it('counts Ready workers per AZ as the API reports them: no control plane, no NotReady node, no node without a zone yet', () => {
     const node = (name: string, labels: Record<string, string>, ready: string) => ({ metadata: { name, labels }, status: { conditions: [{ type: 'Ready', status: ready }] } });
     const zone = 'topology.kubernetes.io/zone';

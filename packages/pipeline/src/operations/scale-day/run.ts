@@ -4,6 +4,21 @@ import { sampleFrom } from './kube-state';
 import { loadJobObjects, parseLoadSummary, SCALE_DAY_NAMESPACE, type LoadProfile } from './load-job';
 import { judge, type ClusterSample, type ScaleDayLimits, type ScaleDayRecord, type ScaleDayVerdict } from './samples';
 
+/**
+ * What scale day asks of the API (its identity needs exactly these). The CI kubeconfig in SSM is
+ * the region-failover identity (k8s-addons FailoverAccess), which grants none of the scale-day
+ * namespace writes: see docs/runbooks/scale-day.md, "Identity".
+ */
+export const SCALE_DAY_RBAC = [
+  'get horizontalpodautoscalers.autoscaling (web)',
+  'get deployments.apps (web)',
+  'list pods (all namespaces)',
+  'list nodes',
+  'create/patch namespaces (scale-day)',
+  'create/patch/get/delete configmaps, jobs.batch (scale-day)',
+  'get pods/log (scale-day)',
+] as const;
+
 /** The app under load: the sample web app's HPA and Deployment. */
 export const SCALE_DAY_APP = { namespace: 'web', deployment: 'web', hpa: 'web' } as const;
 
@@ -52,7 +67,16 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   const { kube, phases } = options;
   const target = scaleDayTarget(options.platform, options.cluster, options.outputs);
   const app = SCALE_DAY_APP;
-  const hpaSpec = obj(obj(kube.getJson(['horizontalpodautoscaler', app.hpa, '-n', app.namespace])).spec);
+  let hpaObject: unknown;
+  try {
+    hpaObject = kube.getJson(['horizontalpodautoscaler', app.hpa, '-n', app.namespace]);
+  } catch (error) {
+    const message = (error as Error).message;
+    // Fail before any load is started, saying what the identity lacks.
+    if (/Forbidden/.test(message)) throw new Error(`${message}\nthe kubeconfig's identity may not do what scale day does: it needs ${SCALE_DAY_RBAC.join('; ')} (docs/runbooks/scale-day.md, "Identity")`);
+    throw error;
+  }
+  const hpaSpec = obj(obj(hpaObject).spec);
   const hpa = { name: `${app.namespace}/${app.hpa}`, minReplicas: Number(hpaSpec.minReplicas ?? 1), maxReplicas: Number(hpaSpec.maxReplicas ?? 1) };
   const profile: LoadProfile = { ...target, rate: options.rate, ...phases, window: options.windowSeconds ?? 30 };
   const job = `load-${options.runId}`;
