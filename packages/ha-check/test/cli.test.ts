@@ -69,6 +69,20 @@ describe('ha-check CLI', () => {
     expect(stderr).toBe(`ha-check: ${file}: promotion.estimatedSeconds: expected seconds\n`);
   });
 
+  it('reads scaleOutSeconds from an objectives file and holds the elasticity estimate to it; a fraction is bad input', async () => {
+    const f = writeFixture({ apps: [{ name: 'web', replicas: 3, hpaMax: 9, hpaScaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } }] });
+    const file = join(tempDir(), 'o.yaml');
+    writeFileSync(file, 'scaleOutSeconds: 120\n');
+    const slow = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--objectives', file]);
+    expect(slow.code).toBe(1);
+    expect(slow.stdout).toContain('elasticity (every HPA at its maximum, objective 120 s):');
+    expect(slow.stdout).toContain('ERROR   elasticity.scale-out-slow  HPAs at max');
+    writeFileSync(file, 'scaleOutSeconds: 90.5\n');
+    const bad = await runCli(['--terraform', f.terraform, '--manifests', f.manifests, '--objectives', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(`ha-check: ${file}: scaleOutSeconds: expected whole seconds\n`);
+  });
+
   it('reads a terraform show -json plan exactly like the cdk.tf.json it came from', () => {
     const cluster = syntheticCluster({ nat: 'single', dns: { role: 'PRIMARY' } });
     const dir = tempDir();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, formatMarkdown, formatText, runHaCheck, type Objectives } from '../src';
-import { HPA_SCALE_UP_DEFAULTS, scaleUpSteps } from '../src/private/hpa-behavior';
+import { HPA_SCALE_UP_DEFAULTS, scaleUpOf, scaleUpSteps } from '../src/private/hpa-behavior';
 import { metricsServerFromArgs, metricsServerFromValues } from '../src/private/metrics-server-config';
 import { runtimeHints } from '../src/private/runtime-hints';
 import { writeFixture } from './helpers';
@@ -27,6 +27,16 @@ describe('HPA scale-up as the controller limits it', () => {
     // min(3×2, 3+4) = 6, then min(12, 10) = 10, then 12.
     expect(scaleUpSteps(3, 12, up, 15)).toEqual([{ atSeconds: 0, replicas: 6 }, { atSeconds: 15, replicas: 10 }, { atSeconds: 30, replicas: 12 }]);
     expect(scaleUpSteps(3, 12, { ...up, selectPolicy: 'Disabled' }, 15)).toBeUndefined();
+  });
+
+  it('defaults what behavior.scaleUp leaves out as the API server does, and rejects what it would reject (exact messages)', () => {
+    expect(scaleUpOf({}, 'h')).toBe(HPA_SCALE_UP_DEFAULTS);
+    expect(scaleUpOf({ behavior: { scaleUp: { stabilizationWindowSeconds: 60 } } }, 'h')).toEqual({ ...HPA_SCALE_UP_DEFAULTS, stabilizationWindowSeconds: 60, source: 'behavior' });
+    const bad = (scaleUp: object) => () => scaleUpOf({ behavior: { scaleUp } }, 'HorizontalPodAutoscaler/web/web');
+    expect(bad({ selectPolicy: 'Fastest' })).toThrow('HorizontalPodAutoscaler/web/web: spec.behavior.scaleUp.selectPolicy: expected Max, Min or Disabled, got "Fastest"');
+    expect(bad({ policies: [{ type: 'Nodes', value: 1, periodSeconds: 15 }] })).toThrow('HorizontalPodAutoscaler/web/web: spec.behavior.scaleUp.policies[0].type: expected Pods or Percent, got "Nodes"');
+    expect(bad({ policies: [{ type: 'Pods', value: 0, periodSeconds: 15 }] })).toThrow('HorizontalPodAutoscaler/web/web: spec.behavior.scaleUp.policies[0].value: expected a whole number above 0, got 0');
+    expect(bad({ policies: [{ type: 'Pods', value: 4, periodSeconds: 3600 }] })).toThrow('HorizontalPodAutoscaler/web/web: spec.behavior.scaleUp.policies[0].periodSeconds: expected whole seconds from 1 to 1800, got 3600');
   });
 
   it('reads the sync period from the kubeadm flag, and metrics-server resolution from args over the chart defaults', () => {
