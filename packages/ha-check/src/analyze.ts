@@ -13,6 +13,7 @@ import { decideFlows, flowFindings } from './private/flow-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { terminationAnalysis } from './private/termination-analysis';
+import { identityAnalysis } from './private/identity-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
 import { RECOVERY_DEFAULTS } from './recovery-times';
 import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './private/autoscaler-config';
@@ -66,6 +67,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings);
   const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
+  const identities = model.identity ? identityAnalysis(model.identity, findings) : undefined;
   const ci = options.ciIdentity;
   const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
 
@@ -106,6 +108,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     coldStart: coldStartReport,
     ...(ciIdentities ? { ciIdentities } : {}),
     ...(termination ? { termination } : {}),
+    ...(identities ? { identities } : {}),
     scenarios: [...azScenarios, region],
     findings: list,
   };

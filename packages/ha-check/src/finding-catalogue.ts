@@ -28,6 +28,7 @@ const COLD_START = '#cold-start';
 const CI = '#ci-identities';
 const PLACEMENT = '#node-placement';
 const TERMINATION = '#node-termination';
+const IDENTITY = '#workload-identities';
 
 export const FINDING_CATALOGUE = {
   'control-plane.missing': { severity: 'az', when: 'no ASG named `*control-plane*`', fix: 'Synthesize the control-plane ASGs (one per AZ) before running ha-check.', doc: CATALOGUE },
@@ -99,6 +100,16 @@ export const FINDING_CATALOGUE = {
   'workload.preempted': { severity: 'az', when: 'after an AZ loss, higher-priority pods preempt its pods and they stay Pending (capacity short even at the discovered ASGs\' maximum)', fix: 'Raise maxPerAz of the pool (or keep spare nodes) so the preempted pods fit too, or lower their requests.', doc: PLACEMENT },
   'workload.spread-waits-node-deletion': { severity: 'warning', when: 'a `DoNotSchedule` zone spread with `nodeTaintsPolicy: Ignore` keeps lost pods Pending until the lost AZ\'s Node objects are deleted (error above `appRtoSeconds`)', fix: 'Set nodeTaintsPolicy: Honor on the zone topologySpreadConstraint (unreachable Nodes then stop counting as a domain).', doc: PLACEMENT },
   'ingress.detection-exceeds-rto': { severity: 'error', when: "the ingress load balancer's target health check (interval × unhealthy threshold) alone takes longer than `appRtoSeconds` to drop a dead AZ's targets", fix: 'Use a 10 s health-check interval and an unhealthy threshold of 2 on the ingress target groups.', doc: CATALOGUE },
+  'identity.static-keys': { severity: 'error', when: 'an `aws_iam_user` or `aws_iam_access_key` in the cluster stack (static keys)', fix: "Give the workload a role through its service account's web identity (IRSA) and remove the IAM user and its keys.", doc: IDENTITY },
+  'identity.trust-mismatch': { severity: 'error', when: "a pod wires a role ARN (env or service-account annotation) whose trust does not admit its own service account, or a role the Terraform does not define", fix: "Trust exactly system:serviceaccount:<namespace>:<name> of the pod's service account (StringEquals on <issuer>:sub).", doc: IDENTITY },
+  'identity.trust-wildcard': { severity: 'error', when: 'a web-identity trust matches `sub` with StringLike wildcards (or has no `sub` condition)', fix: 'Use StringEquals on <issuer>:sub with the one service account the role is for.', doc: IDENTITY },
+  'identity.trust-no-audience': { severity: 'error', when: 'a web-identity trust without StringEquals `<issuer>:aud` = sts.amazonaws.com', fix: 'Add StringEquals <issuer>:aud = sts.amazonaws.com to the trust condition.', doc: IDENTITY },
+  'identity.foreign-provider': { severity: 'error', when: "a web-identity trust whose Federated principal is not the cluster's own OIDC provider", fix: "Federate the trust to the cluster's own provider (names.serviceAccountIssuer.providerArn).", doc: IDENTITY },
+  'identity.imds-inherits': { severity: 'warning', when: "a pod that reaches its node's IMDS (hostNetwork, or every pod with IMDSv1 / hop limit ≥ 2) on nodes whose role allows more than the bootstrap needs", fix: "Move the extra permissions from the node role to the workload's own role (web identity); keep IMDSv2 with hop limit 1.", doc: IDENTITY },
+  'identity.issuer-not-public': { severity: 'error', when: "the cluster's OIDC provider while its issuer bucket does not serve exactly `.well-known/openid-configuration` and `openid/v1/jwks` publicly", fix: 'Allow anonymous s3:GetObject on exactly the two discovery keys in the issuer bucket policy, with block_public_policy and restrict_public_buckets off for that bucket.', doc: IDENTITY },
+  'identity.annotation-inert': { severity: 'error', when: 'a service account carries `eks.amazonaws.com/role-arn` but no pod identity webhook runs and the pod sets no AWS_ROLE_ARN itself', fix: 'Wire the pod itself (projected serviceAccountToken with audience sts.amazonaws.com, AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE) or deploy the pod identity webhook.', doc: IDENTITY },
+  'identity.token-audience': { severity: 'error', when: 'AWS_WEB_IDENTITY_TOKEN_FILE points at no projected serviceAccountToken, or at one for another audience', fix: 'Mount a projected serviceAccountToken with audience sts.amazonaws.com at the path AWS_WEB_IDENTITY_TOKEN_FILE names.', doc: IDENTITY },
+  'identity.subject-unknown': { severity: 'warning', when: "a HelmRelease wires a role through chart values that leave the service account's name to the chart's default", fix: "Name the service account in the values (serviceAccount.name) so the role's trust can be checked against it.", doc: IDENTITY },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof FINDING_CATALOGUE;
