@@ -160,3 +160,10 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
   }
   return { issuerHost: model.issuerHost, provider: provider?.address, webhook: model.webhook, rows };
 }
+
+/** Workloads whose pods call STS with a web identity (env wiring, or an annotation a webhook acts on), and the node groups they can run on. */
+export function webIdentityClients(model: IdentityModel): Array<{ workload: string; groups: string[] }> {
+  return model.pods
+    .filter((p) => p.envRoleArn !== undefined || (p.annotationRoleArn !== undefined && model.webhook !== undefined))
+    .map((p) => ({ workload: p.workload, groups: nodesOf(p, model.nodes).map((n) => n.group.address) }));
+}
