@@ -114,8 +114,10 @@ function judgePod(p: PodIdentity, model: IdentityModel, findings: Findings): Ide
   const host = model.issuerHost;
   const admitted = role.trust.filter(isWebIdentity).some((s) => federatedOf(s).some((f) => hostOfArn(f) === host) && conditionHolds(s.condition, { [`${host}:sub`]: subject, [`${host}:aud`]: STS_AUDIENCE }));
   if (!admitted) {
-    const named = role.trust.filter(isWebIdentity).flatMap((s) => claimConditions(s, 'sub').flatMap((c) => c.values));
-    findings.add('identity.trust-mismatch', p.workload, `${p.workload} runs as ${subject} and wires ${roleName}, whose trust does not admit it (it names ${named.join(', ') || 'no web identity'}): AssumeRoleWithWebIdentity is denied`);
+    const own = role.trust.filter((s) => isWebIdentity(s) && federatedOf(s).some((f) => hostOfArn(f) === host));
+    const named = own.flatMap((s) => claimConditions(s, 'sub').flatMap((c) => c.values));
+    const why = own.length === 0 ? `no statement federates the cluster's provider (oidc-provider/${host})` : `it names ${named.join(', ') || 'no subject'}`;
+    findings.add('identity.trust-mismatch', p.workload, `${p.workload} runs as ${subject} and wires ${roleName}, whose trust does not admit it (${why}): AssumeRoleWithWebIdentity is denied`);
   }
   return row;
 }
