@@ -135,8 +135,10 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
     if (row) rows.push(row);
   }
   // Pods that reach their node's IMDS act as the node role: what beyond the bootstrap's needs do they inherit?
-  for (const p of model.pods) {
-    const reached = nodesOf(p, model.nodes).filter((n) => imdsReach(n) === 'all' || (imdsReach(n) === 'host-network' && p.template.hostNetwork));
+  const reachable = model.nodes.filter((n) => imdsReach(n) !== 'none');
+  const everyPod = reachable.some((n) => imdsReach(n) === 'all');
+  for (const p of reachable.length === 0 ? [] : model.pods.filter((x) => x.template.hostNetwork || everyPod)) {
+    const reached = nodesOf(p, reachable).filter((n) => imdsReach(n) === 'all' || (imdsReach(n) === 'host-network' && p.template.hostNetwork));
     for (const roleName of [...new Set(reached.map((n) => n.role as string))]) {
       const role = model.roles.find((r) => r.name === roleName);
       const extra = role ? summariseActions(role.statements, (a) => !NODE_BOOTSTRAP_ACTIONS.some((b) => wildcardMatch(b, a, true) || a === b)) : [];

@@ -149,6 +149,8 @@ function valuesHostNetwork(values: Json, id: string): boolean {
 export function podIdentities(objects: readonly K8sObject[], renderedTemplates: readonly PodTemplateModel[], layerOf: (o: K8sObject) => string): PodIdentity[] {
   const accounts = new Map<string, string | undefined>();
   for (const sa of objects.filter((o) => o.kind === 'ServiceAccount')) accounts.set(`${String(meta(sa).namespace ?? 'default')}/${String(meta(sa).name)}`, annotationOf(sa));
+  // The workload model's templates, reused (this runs over every object of the cluster).
+  const rendered = new Map(renderedTemplates.map((t) => [t.id, t]));
   const out: PodIdentity[] = [];
   for (const o of objects) {
     const namespace = String(meta(o).namespace ?? 'default');
@@ -162,7 +164,7 @@ export function podIdentities(objects: readonly K8sObject[], renderedTemplates: 
           : undefined;
     if (podSpec) {
       const kind = o.kind === 'DaemonSet' ? 'DaemonSet' : o.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
-      out.push(fromPodSpec(id, namespace, podSpec, podTemplateOf(id, kind, 1, {}, podSpec, layerOf(o)), accounts));
+      out.push(fromPodSpec(id, namespace, podSpec, rendered.get(id) ?? podTemplateOf(id, kind, 1, {}, podSpec, layerOf(o)), accounts));
     } else if (o.kind === 'Cluster' && /^postgresql\.cnpg\.io\//.test(String(o.apiVersion))) {
       out.push(cnpgIdentity(o, layerOf(o)));
     } else if (o.kind === 'HelmRelease') {
