@@ -175,6 +175,49 @@ describe('who can act on AWS (identity report)', () => {
   });
 });
 
+describe('both shipped shapes of a chart: env through a post-renderer patch, annotation on a ServiceAccount the values name', () => {
+  const CSI_ROLE = ISSUER.workloadRole('ebs-csi-controller');
+  const CSI_ARN = `arn:aws:iam::111111111111:role/${CSI_ROLE}`;
+  const csiSubject = ISSUER.subject('apps', 'ebs-csi-controller-sa');
+  const csiRole = (sub: string) => ({ csi: { name: CSI_ROLE, assume_role_policy: webIdentityTrust({ StringEquals: { [`${HOST}:sub`]: sub, ...AUD } }) } });
+  const serviceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ebs-csi-controller-sa', namespace: 'apps', annotations: { 'eks.amazonaws.com/role-arn': CSI_ARN } } };
+  const envPatch = [
+    { op: 'add', path: '/spec/template/spec/volumes/-', value: { name: 'aws-token', projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', path: 'token', expirationSeconds: 86400 } }] } } },
+    { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts/-', value: { name: 'aws-token', mountPath: '/var/run/secrets/sts.amazonaws.com/serviceaccount' } },
+    { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'AWS_ROLE_ARN', value: CSI_ARN } },
+    { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/sts.amazonaws.com/serviceaccount/token' } },
+  ];
+  const release = (patch: boolean) => ({
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name: 'ebs-csi-irsa', namespace: 'apps' },
+    spec: {
+      chart: { spec: { chart: 'aws-ebs-csi-driver' } },
+      values: { controller: { replicaCount: 3, serviceAccount: { create: false, name: 'ebs-csi-controller-sa' } } },
+      ...(patch ? { postRenderers: [{ kustomize: { patches: [{ target: { kind: 'Deployment', name: 'ebs-csi-controller' }, patch: JSON.stringify(envPatch) }] } }] } : {}),
+    },
+  });
+  const row = (r: Report) => r.identities?.rows.find((x) => x.workload === 'HelmRelease/apps/ebs-csi-irsa:controller');
+
+  it('env from a post-renderer patch: a web identity without any webhook, the trust checked against the named account', () => {
+    const ok = check({ extraRoles: csiRole(csiSubject), extraObjects: [serviceAccount, release(true)] });
+    expect(identity(ok)).toEqual([]);
+    expect(row(ok)).toMatchObject({ serviceAccount: 'ebs-csi-controller-sa', role: CSI_ROLE, path: 'web identity (env AWS_ROLE_ARN + projected token)' });
+    // The node DaemonSet is not wired: no row of its own.
+    expect(ok.identities?.rows.some((x) => x.workload === 'HelmRelease/apps/ebs-csi-irsa:node')).toBe(false);
+    const wrong = identity(check({ extraRoles: csiRole(ISSUER.subject('kube-system', 'ebs-csi-controller-sa')), extraObjects: [serviceAccount, release(true)] }));
+    expect(wrong.map((f) => [f.id, f.subject])).toEqual([['identity.trust-mismatch', 'HelmRelease/apps/ebs-csi-irsa:controller']]);
+  });
+
+  it('annotation only (the ServiceAccount object the values name) and no webhook: inert', () => {
+    const inert = identity(check({ extraRoles: csiRole(csiSubject), extraObjects: [serviceAccount, release(false)] }));
+    expect(inert.map((f) => [f.id, f.subject])).toEqual([['identity.annotation-inert', 'HelmRelease/apps/ebs-csi-irsa:controller']]);
+    const hooked = check({ webhook: true, extraRoles: csiRole(csiSubject), extraObjects: [serviceAccount, release(false)] });
+    expect(identity(hooked)).toEqual([]);
+    expect(row(hooked)?.path).toBe('web identity (role annotation, MutatingWebhookConfiguration/pod-identity-webhook)');
+  });
+});
+
 describe('pods must reach STS', () => {
   it('private subnets with no route out and no STS endpoint: blocked in the normal state at each route table, with the fix', () => {
     const report = check({ sts: 'none', noDefaultRoutes: true });

@@ -101,29 +101,89 @@ function cnpgIdentity(o: K8sObject, layer: string): PodIdentity {
   };
 }
 
-/** Every `{ annotations: { eks.amazonaws.com/role-arn } }` block in chart values, with its dotted path and `name`. */
-function valueAccounts(values: unknown, path: string, out: Array<{ path: string; name: string | undefined; roleArn: string }>): void {
-  if (!isObject(values)) return;
-  const annotations = isObject(values.annotations) ? values.annotations : undefined;
-  const roleArn = annotations ? str(annotations[ROLE_ANNOTATION]) : undefined;
-  if (roleArn) out.push({ path, name: str(values.name), roleArn });
-  for (const [k, v] of Object.entries(values)) if (k !== 'annotations') valueAccounts(v, path ? `${path}.${k}` : k, out);
+interface Found<T> {
+  /** Dotted path in the values (`controller.serviceAccount`), or `postRenderers` for a patch. */
+  readonly path: string;
+  /** A post-renderer patch's target kind (`*`: every kind); undefined for values. */
+  readonly kind?: string;
+  readonly value: T;
 }
 
-/** Kinds a HelmRelease's post-renderer patches turn to `hostNetwork: true` (`/spec/template/spec/hostNetwork`). */
-function postRenderedHostNetwork(release: Json): Set<string> {
-  const kinds = new Set<string>();
-  for (const r of arr(spec(release).postRenderers)) {
-    for (const p of isObject(r.kustomize) ? arr(r.kustomize.patches) : []) {
-      let ops: unknown;
-      try {
-        ops = typeof p.patch === 'string' ? load(p.patch) : p.patch;
-      } catch {
-        continue;
-      }
-      const sets = arr(ops).some((op) => op.path === '/spec/template/spec/hostNetwork' && op.value === true) || (isObject(ops) && isObject(spec(ops).template) && (spec(spec(ops).template as Json) as Json).hostNetwork === true);
-      if (sets) kinds.add(isObject(p.target) ? String(p.target.kind ?? '*') : '*');
+/**
+ * What a chart's values (or a post-renderer patch) say about AWS wiring, wherever the chart keeps
+ * it: service-account blocks (`serviceAccount`, `rbac.serviceAccount`, `controller.serviceAccount`:
+ * `name` and the role annotation, else the annotation of the ServiceAccount object it names),
+ * `AWS_ROLE_ARN` / `AWS_WEB_IDENTITY_TOKEN_FILE` in any env list or map, and projected
+ * `serviceAccountToken` sources.
+ */
+class ChartWiring {
+  readonly accounts: Array<Found<{ name: string | undefined; roleArn: string | undefined }>> = [];
+  readonly roleArns: Array<Found<string>> = [];
+  readonly tokenFiles: Array<Found<string>> = [];
+  readonly tokens: Array<Found<{ path: string; audience: string }>> = [];
+
+  constructor(
+    private readonly namespace: string,
+    private readonly serviceAccounts: ReadonlyMap<string, string | undefined>,
+  ) {}
+
+  walk(value: unknown, path: string, kind: string | undefined, key = ''): void {
+    const at = <T>(v: T): Found<T> => ({ path, value: v, ...(kind ? { kind } : {}) });
+    if (Array.isArray(value)) {
+      for (const item of value) this.walk(item, path, kind, key);
+      return;
     }
+    if (!isObject(value)) return;
+    const annotation = annotationOf({ metadata: value });
+    if (/^serviceAccount$/i.test(key) || annotation !== undefined) {
+      const name = str(value.name);
+      this.accounts.push(at({ name, roleArn: annotation ?? (name ? this.serviceAccounts.get(`${this.namespace}/${name}`) : undefined) }));
+    }
+    if (value.name === 'AWS_ROLE_ARN' && typeof value.value === 'string') this.roleArns.push(at(value.value));
+    if (value.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' && typeof value.value === 'string') this.tokenFiles.push(at(value.value));
+    if (/env$/i.test(key) && typeof value.AWS_ROLE_ARN === 'string') this.roleArns.push(at(value.AWS_ROLE_ARN));
+    if (/env$/i.test(key) && typeof value.AWS_WEB_IDENTITY_TOKEN_FILE === 'string') this.tokenFiles.push(at(value.AWS_WEB_IDENTITY_TOKEN_FILE));
+    if (isObject(value.serviceAccountToken)) this.tokens.push(at({ path: String(value.serviceAccountToken.path ?? 'token'), audience: str(value.serviceAccountToken.audience) ?? '(the API server audience)' }));
+    for (const [k, v] of Object.entries(value)) if (k !== 'annotations') this.walk(v, kind === undefined ? (path ? `${path}.${k}` : k) : path, kind, k);
+  }
+
+  /**
+   * The entry for a rendered component: a patch of its kind, its own block (`<component>.…`), else
+   * the shallowest one outside every component's block (another component's is not its own).
+   */
+  static pick<T>(found: ReadonlyArray<Found<T>>, component: string | undefined, kind: string, components: readonly string[]): T | undefined {
+    const patched = found.find((f) => f.kind !== undefined && (f.kind === '*' || f.kind === kind));
+    if (patched) return patched.value;
+    const values = found.filter((f) => f.kind === undefined);
+    const own = component === undefined ? undefined : values.find((f) => f.path.startsWith(`${component}.`));
+    const shared = values.filter((f) => !components.some((c) => f.path.startsWith(`${c}.`)));
+    return (own ?? [...shared].sort((a, b) => a.path.split('.').length - b.path.split('.').length)[0])?.value;
+  }
+}
+
+/** Post-renderer patches, parsed (JSON6902 op lists or strategic-merge objects), with their target kind. */
+function postRendererPatches(release: Json): Array<{ kind: string; patch: unknown }> {
+  const out: Array<{ kind: string; patch: unknown }> = [];
+  for (const r of arr(spec(release).postRenderers)) {
+    const kustomize = isObject(r.kustomize) ? r.kustomize : {};
+    for (const p of arr(kustomize.patches)) {
+      try {
+        out.push({ kind: isObject(p.target) ? String(p.target.kind ?? '*') : '*', patch: typeof p.patch === 'string' ? load(p.patch) : p.patch });
+      } catch {
+        // An unparsable patch: Flux fails the release; nothing to read from it.
+      }
+    }
+    for (const p of arr(kustomize.patchesStrategicMerge)) out.push({ kind: String(p.kind ?? '*'), patch: p });
+  }
+  return out;
+}
+
+/** Kinds the post-renderer patches turn to `hostNetwork: true` (`/spec/template/spec/hostNetwork`, or a strategic merge). */
+function postRenderedHostNetwork(patches: ReadonlyArray<{ kind: string; patch: unknown }>): Set<string> {
+  const kinds = new Set<string>();
+  for (const { kind, patch } of patches) {
+    const template = isObject(patch) && isObject(spec(patch).template) ? (spec(patch).template as Json) : undefined;
+    if (arr(patch).some((op) => op.path === '/spec/template/spec/hostNetwork' && op.value === true) || (template !== undefined && spec(template).hostNetwork === true)) kinds.add(kind);
   }
   return kinds;
 }
@@ -168,32 +228,40 @@ export function podIdentities(objects: readonly K8sObject[], renderedTemplates: 
     } else if (o.kind === 'Cluster' && /^postgresql\.cnpg\.io\//.test(String(o.apiVersion))) {
       out.push(cnpgIdentity(o, layerOf(o)));
     } else if (o.kind === 'HelmRelease') {
-      const releaseId = `HelmRelease/${namespace}/${String(meta(o).name)}`;
-      const releaseNamespace = str(spec(o).targetNamespace) ?? namespace;
-      const values: Json = isObject(spec(o).values) ? (spec(o).values as Json) : {};
-      const hostNetworkKinds = postRenderedHostNetwork(o);
-      const templates = renderedTemplates
-        .filter((t) => t.id === releaseId || t.id.startsWith(`${releaseId}:`))
-        .map((t) => (hostNetworkKinds.has('*') || hostNetworkKinds.has(t.kind) || valuesHostNetwork(values, t.id) ? { ...t, hostNetwork: true } : t));
-      const found: Array<{ path: string; name: string | undefined; roleArn: string }> = [];
-      valueAccounts(values, '', found);
-      for (const t of templates) {
-        const component = t.id.includes(':') ? t.id.slice(t.id.indexOf(':') + 1) : undefined;
-        // The service account block of this component (`controller.serviceAccount`), else the chart's top-level one.
-        const sa = found.find((f) => component !== undefined && f.path.startsWith(`${component}.`)) ?? found.find((f) => !found.some((g) => g !== f && g.path.length < f.path.length)) ?? undefined;
-        const roleEnv = t.id === releaseId || component === undefined ? envValue(values.env ?? values.extraEnv, 'AWS_ROLE_ARN') : undefined;
-        out.push({
-          workload: t.id,
-          namespace: releaseNamespace,
-          serviceAccount: sa ? sa.name : undefined,
-          envRoleArn: roleEnv,
-          envTokenAudience: undefined,
-          envTokenFile: undefined,
-          annotationRoleArn: sa?.roleArn,
-          template: t,
-        });
-      }
+      out.push(...helmReleaseIdentities(o, renderedTemplates, accounts));
     }
   }
   return out;
+}
+
+/** A HelmRelease's pod identities: the pod templates rendered from its values, wired as its values and patches say. */
+function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemplateModel[], serviceAccounts: ReadonlyMap<string, string | undefined>): PodIdentity[] {
+  const releaseId = `HelmRelease/${String(meta(o).namespace ?? 'default')}/${String(meta(o).name)}`;
+  const namespace = str(spec(o).targetNamespace) ?? String(meta(o).namespace ?? 'default');
+  const values: Json = isObject(spec(o).values) ? (spec(o).values as Json) : {};
+  const patches = postRendererPatches(o);
+  const hostNetworkKinds = postRenderedHostNetwork(patches);
+  const wiring = new ChartWiring(namespace, serviceAccounts);
+  wiring.walk(values, '', undefined);
+  for (const p of patches) wiring.walk(p.patch, 'postRenderers', p.kind);
+  const templates = renderedTemplates.filter((t) => t.id === releaseId || t.id.startsWith(`${releaseId}:`));
+  const componentOf = (t: PodTemplateModel): string | undefined => (t.id.includes(':') ? t.id.slice(t.id.indexOf(':') + 1) : undefined);
+  const components = templates.map(componentOf).filter((c): c is string => c !== undefined);
+  return templates.map((t): PodIdentity => {
+    const component = componentOf(t);
+    const sa = ChartWiring.pick(wiring.accounts, component, t.kind, components);
+    const tokenFile = ChartWiring.pick(wiring.tokenFiles, component, t.kind, components);
+    // The projected source the file names (mount path + its path); none in sight: the chart mounts it, not judged.
+    const token = tokenFile === undefined ? undefined : wiring.tokens.find((x) => tokenFile.endsWith(`/${x.value.path}`))?.value;
+    return {
+      workload: t.id,
+      namespace,
+      serviceAccount: sa?.name,
+      envRoleArn: ChartWiring.pick(wiring.roleArns, component, t.kind, components),
+      envTokenAudience: token?.audience,
+      envTokenFile: token ? tokenFile : undefined,
+      annotationRoleArn: sa?.roleArn,
+      template: hostNetworkKinds.has('*') || hostNetworkKinds.has(t.kind) || valuesHostNetwork(values, t.id) ? { ...t, hostNetwork: true } : t,
+    };
+  });
 }
