@@ -168,6 +168,11 @@ describe('who can act on AWS (identity report)', () => {
     const named = check({ webhook: true, trustCondition: { StringEquals: { [`${HOST}:sub`]: [SUBJECT, ISSUER.subject('apps', 'metrics-server')], ...AUD } }, extraObjects: [release({ name: 'metrics-server' })] });
     expect(identity(named)).toEqual([]);
     expect(named.identities?.rows.find((r) => r.workload === 'HelmRelease/apps/metrics-server')).toMatchObject({ serviceAccount: 'metrics-server', role: ROLE });
+    // A chart ha-check has no extractor for is still read for its wiring (one pod template from the common keys).
+    const other = { ...release({ name: 'metrics-server' }), spec: { chart: { spec: { chart: 'some-backup-tool' } }, values: { serviceAccount: { name: 'metrics-server', annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN } } } } };
+    expect(identity(check({ webhook: true, extraObjects: [other] }))).toEqual([
+      { id: 'identity.trust-mismatch', severity: 'error', subject: 'HelmRelease/apps/metrics-server', message: `HelmRelease/apps/metrics-server runs as system:serviceaccount:apps:metrics-server and wires ${ROLE}, whose trust does not admit it (it names ${SUBJECT}): AssumeRoleWithWebIdentity is denied` },
+    ]);
     const unnamed = identity(check({ webhook: true, extraObjects: [release({})] }));
     expect(unnamed).toEqual([
       { id: 'identity.subject-unknown', severity: 'warning', subject: 'HelmRelease/apps/metrics-server', message: `HelmRelease/apps/metrics-server wires ${ROLE} from chart values that leave the service account's name to the chart: whether ${ROLE}'s trust names it is not decided` },

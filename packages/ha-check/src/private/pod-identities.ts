@@ -228,14 +228,14 @@ export function podIdentities(objects: readonly K8sObject[], renderedTemplates: 
     } else if (o.kind === 'Cluster' && /^postgresql\.cnpg\.io\//.test(String(o.apiVersion))) {
       out.push(cnpgIdentity(o, layerOf(o)));
     } else if (o.kind === 'HelmRelease') {
-      out.push(...helmReleaseIdentities(o, renderedTemplates, accounts));
+      out.push(...helmReleaseIdentities(o, renderedTemplates, accounts, layerOf(o)));
     }
   }
   return out;
 }
 
 /** A HelmRelease's pod identities: the pod templates rendered from its values, wired as its values and patches say. */
-function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemplateModel[], serviceAccounts: ReadonlyMap<string, string | undefined>): PodIdentity[] {
+function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemplateModel[], serviceAccounts: ReadonlyMap<string, string | undefined>, layer: string): PodIdentity[] {
   const releaseId = `HelmRelease/${String(meta(o).namespace ?? 'default')}/${String(meta(o).name)}`;
   const namespace = str(spec(o).targetNamespace) ?? String(meta(o).namespace ?? 'default');
   const values: Json = isObject(spec(o).values) ? (spec(o).values as Json) : {};
@@ -244,7 +244,10 @@ function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemp
   const wiring = new ChartWiring(namespace, serviceAccounts);
   wiring.walk(values, '', undefined);
   for (const p of patches) wiring.walk(p.patch, 'postRenderers', p.kind);
-  const templates = renderedTemplates.filter((t) => t.id === releaseId || t.id.startsWith(`${releaseId}:`));
+  const rendered = renderedTemplates.filter((t) => t.id === releaseId || t.id.startsWith(`${releaseId}:`));
+  // A chart ha-check renders nothing of (no extractor) but whose values wire a role: one pod template from the common keys.
+  const wired = wiring.accounts.some((a) => a.value.roleArn !== undefined) || wiring.roleArns.length > 0;
+  const templates = rendered.length > 0 || !wired ? rendered : [podTemplateOf(releaseId, 'Deployment', 1, {}, { nodeSelector: values.nodeSelector, tolerations: values.tolerations, affinity: values.affinity, hostNetwork: values.hostNetwork }, layer)];
   const componentOf = (t: PodTemplateModel): string | undefined => (t.id.includes(':') ? t.id.slice(t.id.indexOf(':') + 1) : undefined);
   const components = templates.map(componentOf).filter((c): c is string => c !== undefined);
   return templates.map((t): PodIdentity => {
