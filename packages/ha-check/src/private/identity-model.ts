@@ -74,7 +74,7 @@ export class StackText {
     return name && (region || !regional) ? `${name}.s3${regional ? `.${region}` : ''}.amazonaws.com` : undefined;
   }
 
-  private expression(from: TfResource, inner: string): string | undefined {
+  private expression(from: TfResource, inner: string, account: string): string | undefined {
     const bucket = /aws_s3_bucket\.([\w-]+)\.(\w+)/.exec(inner);
     if (bucket) {
       const b = this.resource(from, 'aws_s3_bucket', bucket[1]);
@@ -94,14 +94,17 @@ export class StackText {
       // `url` as IAM returns it has no scheme (what `replace(url, "https://", "")` also gives).
       return provider[2] === 'arn' ? `arn:aws:iam::${ANY_ACCOUNT}:oidc-provider/${host}` : host;
     }
-    if (/account_id/.test(inner)) return ANY_ACCOUNT;
+    if (/account_id/.test(inner)) return account;
     return undefined;
   }
 
-  /** `value` with every `${...}` the model knows replaced (others left as written). */
-  resolve(from: TfResource, value: unknown): unknown {
+  /**
+   * `value` with every `${...}` the model knows replaced (others left as written); a computed
+   * account id becomes `account` (ANY_ACCOUNT to evaluate, `<account>` to show).
+   */
+  resolve(from: TfResource, value: unknown, account = ANY_ACCOUNT): unknown {
     if (typeof value !== 'string') return value;
-    return value.replace(/\$\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, (whole, inner: string) => this.expression(from, inner) ?? whole);
+    return value.replace(/\$\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, (whole, inner: string) => this.expression(from, inner, account) ?? whole);
   }
 }
 
@@ -138,7 +141,9 @@ export function identityModel(index: TerraformIndex, nodeGroups: readonly NodeGr
   const issuerHost = expectedIssuerHost ?? (own.length === 1 ? own[0].host : undefined);
   const roles = index.byType('aws_iam_role').map((role): IdentityRole => {
     const { statements, unknown } = roleStatements(index, role);
-    return { address: role.address, name: iamRole(role).name ?? role.name, trust: statementsOf(text.resolve(role, iamRole(role).assumeRolePolicy), 'trust'), statements, unknownPolicies: unknown };
+    // Resource ARNs as AWS will see them (`${aws_s3_bucket.x.arn}/postgres/*` → `arn:aws:s3:::<bucket>/postgres/*`).
+    const resolved = statements.map((st) => ({ ...st, resources: st.resources?.map((r) => String(text.resolve(role, r, '<account>'))) }));
+    return { address: role.address, name: iamRole(role).name ?? role.name, trust: statementsOf(text.resolve(role, iamRole(role).assumeRolePolicy), 'trust'), statements: resolved, unknownPolicies: unknown };
   });
   const asgs = index.byType('aws_autoscaling_group');
   const nodes = nodeGroups.map((group): NodeIdentity => {
