@@ -112,6 +112,8 @@ function judgePod(p: PodIdentity, model: IdentityModel, findings: Findings): Ide
   }
   const subject = `system:serviceaccount:${p.namespace}:${p.serviceAccount}`;
   const host = model.issuerHost;
+  // No issuer known (no --cluster, and not exactly one provider in the stack): the trust cannot be held to it.
+  if (host === undefined) return row;
   const admitted = role.trust.filter(isWebIdentity).some((s) => federatedOf(s).some((f) => hostOfArn(f) === host) && conditionHolds(s.condition, { [`${host}:sub`]: subject, [`${host}:aud`]: STS_AUDIENCE }));
   if (!admitted) {
     const own = role.trust.filter((s) => isWebIdentity(s) && federatedOf(s).some((f) => hostOfArn(f) === host));
