@@ -239,6 +239,17 @@ describe('pods must reach STS', () => {
     expect(report.summary.objectivesMet).toBe(false);
   });
 
+  it('an SDK on the global sts.amazonaws.com (AWS_STS_REGIONAL_ENDPOINTS=legacy) is not answered by the regional endpoint: with no route out it is blocked', () => {
+    const blocked = stsBlocked(check({ stsLegacy: true, noDefaultRoutes: true }));
+    expect(blocked.map((f) => f.subject)).toEqual(['pod with a web identity → STS: route table of production-private-a', 'pod with a web identity → STS: route table of production-private-b', 'pod with a web identity → STS: route table of production-private-c']);
+    expect(blocked[0].message).toBe(
+      'pod with a web identity → STS (TCP 443) is dropped in the normal state at route table of production-private-a: no default route, and the global sts.amazonaws.com (AWS_STS_REGIONAL_ENDPOINTS=legacy) is not what an STS interface endpoint answers for, so AssumeRoleWithWebIdentity fails and the pods get no AWS credentials (production-general-a → sts.amazonaws.com (Deployment/apps/web))',
+    );
+    expect(blocked[0].fix).toBe('Set AWS_STS_REGIONAL_ENDPOINTS=regional on the pods (an STS interface endpoint answers only for sts.ap-northeast-2.amazonaws.com), or route 0.0.0.0/0 to the AZ\'s NAT gateway.');
+    // The same pods on the regional name reach the endpoint without any route out.
+    expect(stsBlocked(check({ noDefaultRoutes: true }))).toEqual([]);
+  });
+
   it('without an endpoint the per-AZ NATs carry it (every state passes); one shared NAT is lost with its AZ', () => {
     const nat = check({ sts: 'none' });
     expect(stsBlocked(nat)).toEqual([]);

@@ -168,8 +168,8 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
 }
 
 /** Workloads whose pods call STS with a web identity (env wiring, or an annotation a webhook acts on), and the node groups they can run on. */
-export function webIdentityClients(model: IdentityModel): Array<{ workload: string; groups: string[] }> {
+export function webIdentityClients(model: IdentityModel): Array<{ workload: string; groups: string[]; global: boolean }> {
   return model.pods
     .filter((p) => p.envRoleArn !== undefined || (p.annotationRoleArn !== undefined && model.webhook !== undefined))
-    .map((p) => ({ workload: p.workload, groups: nodesOf(p, model.nodes).map((n) => n.group.address) }));
+    .map((p) => ({ workload: p.workload, groups: nodesOf(p, model.nodes).map((n) => n.group.address), global: p.stsGlobal === true }));
 }

@@ -26,6 +26,11 @@ export interface PodIdentity {
   /** Audience of the projected service-account token AWS_WEB_IDENTITY_TOKEN_FILE points at; `missing` when it points at no projected token. */
   readonly envTokenAudience: string | undefined;
   readonly envTokenFile: string | undefined;
+  /**
+   * `AWS_STS_REGIONAL_ENDPOINTS=legacy`: the SDK calls the global `sts.amazonaws.com`, which an STS
+   * interface endpoint's private DNS does not answer for. @default false (the regional name)
+   */
+  readonly stsGlobal?: boolean;
   /** The service account's annotation (its ServiceAccount object, a CNPG serviceAccountTemplate or chart values). */
   readonly annotationRoleArn: string | undefined;
   readonly template: PodTemplateModel;
@@ -66,10 +71,12 @@ function fromPodSpec(workload: string, namespace: string, podSpec: Json, templat
   const roleArn = containers.map((c) => envValue(c.env, 'AWS_ROLE_ARN')).find((x) => x !== undefined);
   const tokenFile = containers.map((c) => envValue(c.env, 'AWS_WEB_IDENTITY_TOKEN_FILE')).find((x) => x !== undefined);
   const serviceAccount = str(podSpec.serviceAccountName) ?? str(podSpec.serviceAccount) ?? 'default';
+  const legacy = containers.some((c) => envValue(c.env, 'AWS_STS_REGIONAL_ENDPOINTS') === 'legacy');
   return {
     workload,
     namespace,
     serviceAccount,
+    ...(legacy ? { stsGlobal: true } : {}),
     envRoleArn: roleArn,
     envTokenAudience: tokenFile === undefined ? undefined : (projectedTokens(podSpec, containers).get(tokenFile) ?? 'missing'),
     envTokenFile: tokenFile,
