@@ -95,6 +95,13 @@ describe('who can act on AWS (identity report)', () => {
     const report = check({ workerHopLimit: 2, workerRoleExtra: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
     const web = identity(report).find((f) => f.subject === 'Deployment/apps/web → production-worker');
     expect(web?.message).toBe('Deployment/apps/web (IMDS hop limit 2) on production-general-a, production-general-b, production-general-c reaches IMDS and inherits production-worker beyond what the bootstrap needs: secretsmanager:GetSecretValue on *');
+    const extra = [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }];
+    const subjects = (o: IdentityFixtureOptions) => identity(check({ ...o, workerRoleExtra: extra })).map((f) => f.subject);
+    // IMDSv1 allowed (http_tokens optional), and no metadata_options at all (EC2's defaults: optional): every pod.
+    expect(subjects({ workerMetadata: { http_endpoint: 'enabled', http_tokens: 'optional', http_put_response_hop_limit: 1 } })).toContain('Deployment/apps/web → production-worker');
+    expect(subjects({ workerMetadata: null })).toContain('Deployment/apps/web → production-worker');
+    // IMDS switched off: not even a hostNetwork pod.
+    expect(subjects({ hostNetworkDaemonSet: true, workerMetadata: { http_endpoint: 'disabled' } })).toEqual([]);
   });
 
   it('the OIDC provider needs exactly the two discovery objects public: none, everything, or a public access block that refuses them', () => {
