@@ -64,6 +64,10 @@ describe('who can act on AWS (identity report)', () => {
     ]);
   });
 
+  it('a provider in another stack (a cross-stack reference Terraform resolves at apply) is not held against the trust', () => {
+    expect(identity(check({ federated: '${data.terraform_remote_state.cross-stack-reference-input-issuer.outputs.provider_arn}' }))).toEqual([]);
+  });
+
   it('an IAM user and its access key are static keys', () => {
     const report = check({ staticKeys: true });
     expect(identity(report)).toEqual([

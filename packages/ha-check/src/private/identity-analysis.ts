@@ -28,6 +28,10 @@ export const NODE_BOOTSTRAP_ACTIONS: readonly string[] = [
 const isWebIdentity = (s: Statement): boolean => s.effect === 'Allow' && (s.actions ?? []).some((a) => wildcardMatch(a, WEB_IDENTITY, true));
 const federatedOf = (s: Statement): string[] => (isObject(s.principal) ? [(s.principal as Json).Federated].flat().filter((x): x is string => typeof x === 'string') : []);
 const hostOfArn = (arn: string): string | undefined => /:oidc-provider\/(.+)$/.exec(arn)?.[1];
+/** A Federated principal Terraform computes from outside the stack (a cross-stack reference): its provider is not known here. */
+const unresolved = (arn: string): boolean => arn.includes('${');
+/** Federated principals that may be the cluster's provider: its ARN, or one the stack cannot resolve (not held against it). */
+const mayBeOwn = (s: Statement, host: string | undefined): boolean => federatedOf(s).some((f) => unresolved(f) || hostOfArn(f) === host);
 
 /** The condition entries on `<host>:<claim>`, with their operators. */
 function claimConditions(s: Statement, claim: 'sub' | 'aud'): Array<{ op: string; key: string; values: string[] }> {
@@ -73,7 +77,7 @@ function judgeTrust(role: IdentityRole, model: IdentityModel, findings: Findings
   const web = role.trust.filter(isWebIdentity);
   for (const s of web) {
     const federated = federatedOf(s);
-    const foreign = federated.filter((f) => hostOfArn(f) === undefined || hostOfArn(f) !== model.issuerHost);
+    const foreign = federated.filter((f) => !unresolved(f) && hostOfArn(f) !== model.issuerHost);
     if (model.issuerHost !== undefined && foreign.length > 0) {
       findings.add('identity.foreign-provider', role.name, `${role.name} trusts web identities of ${foreign.join(', ')}, not the cluster's own OIDC provider (oidc-provider/${model.issuerHost}): tokens another issuer signs can assume it`);
     }
@@ -114,9 +118,9 @@ function judgePod(p: PodIdentity, model: IdentityModel, findings: Findings): Ide
   const host = model.issuerHost;
   // No issuer known (no --cluster, and not exactly one provider in the stack): the trust cannot be held to it.
   if (host === undefined) return row;
-  const admitted = role.trust.filter(isWebIdentity).some((s) => federatedOf(s).some((f) => hostOfArn(f) === host) && conditionHolds(s.condition, { [`${host}:sub`]: subject, [`${host}:aud`]: STS_AUDIENCE }));
+  const admitted = role.trust.filter(isWebIdentity).some((s) => mayBeOwn(s, host) && conditionHolds(s.condition, { [`${host}:sub`]: subject, [`${host}:aud`]: STS_AUDIENCE }));
   if (!admitted) {
-    const own = role.trust.filter((s) => isWebIdentity(s) && federatedOf(s).some((f) => hostOfArn(f) === host));
+    const own = role.trust.filter((s) => isWebIdentity(s) && mayBeOwn(s, host));
     const named = own.flatMap((s) => claimConditions(s, 'sub').flatMap((c) => c.values));
     const why = own.length === 0 ? `no statement federates the cluster's provider (oidc-provider/${host})` : `it names ${named.join(', ') || 'no subject'}`;
     findings.add('identity.trust-mismatch', p.workload, `${p.workload} runs as ${subject} and wires ${roleName}, whose trust does not admit it (${why}): AssumeRoleWithWebIdentity is denied`);
