@@ -14,6 +14,7 @@ import { elasticityAnalysis } from './private/elasticity-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { terminationAnalysis } from './private/termination-analysis';
+import { identityAnalysis, webIdentityClients } from './private/identity-analysis';
 import { workloadFacts, workloadFindings } from './private/workload-analysis';
 import { RECOVERY_DEFAULTS } from './recovery-times';
 import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './private/autoscaler-config';
@@ -52,7 +53,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   for (const f of facts) workloadFindings(f, findings, grace, objectives.appRtoSeconds);
   for (const pdb of model.manifests.orphanPdbs) findings.add('pdb.selects-nothing', pdb, 'PodDisruptionBudget selects no Deployment or StatefulSet in the manifests');
 
-  const flowOptions = { operatorCidrs: objectives.apiAllowedCidrs ?? [] };
+  const flowOptions = { operatorCidrs: objectives.apiAllowedCidrs ?? [], stsClients: model.identity ? webIdentityClients(model.identity) : [] };
   const flows = decideFlows(model.infra.network, undefined, flowOptions);
   // Pods placed on the nodes once; each AZ loss is played on a copy.
   const placed = new PlacementBaseline(model);
@@ -68,6 +69,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const coldStartReport = coldStart(model, findings);
   const elasticity = elasticityAnalysis(model, objectives, findings);
   const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
+  const identities = model.identity ? identityAnalysis(model.identity, findings) : undefined;
   const ci = options.ciIdentity;
   const ciIdentities = ci ? ciIdentityAnalysis(ci.index, ci.sensitive, repositoryOf(ci.index), findings) : undefined;
 
@@ -109,6 +111,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
     ...(ciIdentities ? { ciIdentities } : {}),
     ...(termination ? { termination } : {}),
     ...(elasticity ? { elasticity } : {}),
+    ...(identities ? { identities } : {}),
     scenarios: [...azScenarios, region],
     findings: list,
   };

@@ -2,8 +2,10 @@ import { defaultPlatform } from '@platform/platform-config';
 import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
-import { loadManifests, type LoadManifestsOptions } from './manifests';
+import { loadManifests, manifestLayer, type K8sObject, type LoadManifestsOptions } from './manifests';
 import { terminationModel } from './private/termination-analysis';
+import { identityModel } from './private/identity-model';
+import { podIdentities } from './private/pod-identities';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
 import type { Report } from './report-types';
@@ -42,13 +44,30 @@ function clusterTerraform(paths: readonly string[]): TerraformIndex {
 }
 
 /** Loads both halves of the deployment into one model. */
-export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform'>): DeploymentModel {
+export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform' | 'cluster'>): DeploymentModel {
   const index = clusterTerraform(input.terraform);
   const objects = loadManifests(input.manifests, { builder: input.builder });
   const infra = buildInfraModel(index);
   const manifests = buildManifestModel(objects);
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform)) : undefined;
-  return { infra, manifests, termination: terminationModel(index, objects), ...(standby ? { standby } : {}) };
+  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster));
+  return { infra, manifests, termination: terminationModel(index, objects), identity, ...(standby ? { standby } : {}) };
+}
+
+/** The cluster's issuer host from platform-config (undefined for a cluster it does not define). */
+function issuerHost(cluster: string | undefined): string | undefined {
+  if (cluster === undefined) return undefined;
+  try {
+    return defaultPlatform().namesOf(cluster).serviceAccountIssuer.host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A pod identity webhook (what turns `eks.amazonaws.com/role-arn` into a token and env), by its workload or webhook name. */
+function podIdentityWebhook(objects: readonly K8sObject[]): string | undefined {
+  const hit = objects.find((o) => ['Deployment', 'HelmRelease', 'MutatingWebhookConfiguration'].includes(o.kind) && /pod-identity-webhook/.test(JSON.stringify(o.metadata ?? {}) + JSON.stringify((o as { spec?: { chart?: unknown } }).spec?.chart ?? '')));
+  return hit ? `${hit.kind}/${String((hit.metadata as { name?: string } | undefined)?.name)}` : undefined;
 }
 
 /** Load, model and analyze: the library form of `npx ha-check`. */

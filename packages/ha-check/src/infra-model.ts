@@ -149,7 +149,8 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
     });
 }
 
-function launchTemplateOf(index: TerraformIndex, asg: TfResource): { template: TfResource | undefined; overrides: string[] } {
+/** The launch template an ASG launches (direct or mixed-instances), and its instance-type overrides. */
+export function launchTemplateOf(index: TerraformIndex, asg: TfResource): { template: TfResource | undefined; overrides: string[] } {
   const v = asg.values as Json;
   const direct = block(v.launch_template);
   const mixed = block(v.mixed_instances_policy);

@@ -1,3 +1,4 @@
+import type { IdentityModel } from './private/identity-model';
 import type { TerminationModel } from './private/termination-analysis';
 import type { NetworkModel } from './network-model';
 /*
@@ -372,6 +373,8 @@ export interface DeploymentModel {
   readonly infra: InfraModel;
   /** Node-termination handling (hooks, rules, queue, handler); absent when not loaded from output. */
   readonly termination?: TerminationModel;
+  /** Roles, trusts, node profiles, pod identities (who can act on AWS); absent when not loaded from output. */
+  readonly identity?: IdentityModel;
   readonly manifests: ManifestModel;
   /** The standby's AWS side (its failover record), when its Terraform was loaded too. */
   readonly standby?: InfraModel;

@@ -123,7 +123,21 @@ export interface NetworkHealthCheckModel {
   readonly type: string;
 }
 
+/** An interface VPC endpoint (`aws_vpc_endpoint`, type Interface): an ENI per subnet, behind its security groups. */
+export interface InterfaceEndpointModel {
+  readonly address: string;
+  readonly name: string;
+  /** `com.amazonaws.<region>.sts`. */
+  readonly service: string;
+  /** Private DNS: the service's public name resolves to the ENIs inside the VPC. */
+  readonly privateDns: boolean;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+}
+
 export interface NetworkModel {
+  /** The stack's region (AWS service names are regional: sts.<region>.amazonaws.com). */
+  readonly region: string | undefined;
   readonly vpc: string | undefined;
   readonly vpcCidr: string | undefined;
   readonly subnets: readonly NetworkSubnetModel[];
@@ -133,4 +147,5 @@ export interface NetworkModel {
   readonly nodeGroups: readonly NetworkNodeGroupModel[];
   readonly records: readonly DnsRecordModel[];
   readonly healthChecks: readonly NetworkHealthCheckModel[];
+  readonly interfaceEndpoints: readonly InterfaceEndpointModel[];
 }

@@ -137,6 +137,29 @@ export interface ColdStartReport {
 }
 
 /** One role of the CI identity stack. */
+/** One way a workload acts on AWS (the identity report, docs/ha-check.md "Workload identities"). */
+export interface IdentityRow {
+  /** `Kind/namespace/name`, `HelmRelease/<ns>/<name>[:component]`, or `(any holder of the keys)`. */
+  readonly workload: string;
+  readonly serviceAccount: string | undefined;
+  /** IAM role name (or the IAM user behind static keys). */
+  readonly role: string | undefined;
+  /** `web identity (...)`, `node role via IMDS (...)`, `static keys`, or why the wiring is inert. */
+  readonly path: string;
+  /** Allowed actions per service and resource scope. */
+  readonly actions: readonly string[];
+}
+
+export interface IdentityOutcome {
+  /** The cluster's service-account issuer host (the IAM condition-key prefix). */
+  readonly issuerHost: string | undefined;
+  /** Address of the cluster's IAM OIDC provider, when the stack has it. */
+  readonly provider: string | undefined;
+  /** The pod identity webhook found in the manifests (what makes a role annotation work). */
+  readonly webhook: string | undefined;
+  readonly rows: readonly IdentityRow[];
+}
+
 export interface CiRoleOutcome {
   readonly role: string;
   /** The OIDC `sub` values its trust policy admits (StringEquals or StringLike patterns). */
@@ -341,6 +364,8 @@ export interface Report {
   readonly coldStart: ColdStartReport;
   /** The CI identity stack's roles (with --ci-identity, or --cluster when it is synthesized); omitted otherwise. */
   readonly ciIdentities?: readonly CiRoleOutcome[];
+  /** Who can act on AWS in the cluster (when loaded from synthesized output). */
+  readonly identities?: IdentityOutcome;
   /** Node-termination handling and the pod RTO with and without it (when loaded from synthesized output). */
   readonly termination?: TerminationOutcome;
   /** Every HPA at its maximum: does it fit, with each AZ lost, and how long it takes (omitted without HPAs). */

@@ -1,8 +1,9 @@
 import type { Findings } from '../findings';
 import type { CiRoleOutcome } from '../report-types';
 import type { TerraformIndex, TfResource } from '../terraform';
-import { allowed, managedPolicy, statementsOf, wildcardMatch, type Request, type Statement } from './iam';
-import { blocks, str, type Json } from './values';
+import { allowed, statementsOf, wildcardMatch, type Request } from './iam';
+import { roleStatements } from './iam-roles';
+import { str, type Json } from './values';
 
 /** What a CI role must never reach from a pull request: the cluster's secrets and state. */
 export interface SensitiveResources {
@@ -59,27 +60,6 @@ function assumableBy(patterns: readonly SubjectPattern[], any: boolean, repo: st
     if (env) who.push(`environment ${env[1]}`);
   }
   return [...new Set(who)];
-}
-
-function roleStatements(index: TerraformIndex, role: TfResource): { statements: Statement[]; unknown: string[] } {
-  const statements: Statement[] = [];
-  const unknown: string[] = [];
-  for (const inline of blocks((role.values as Json).inline_policy)) statements.push(...statementsOf(inline.policy, String(inline.name ?? 'inline')));
-  for (const p of index.byType('aws_iam_role_policy')) {
-    if (index.resolve(p, (p.values as Json).role)?.address === role.address || str((p.values as Json).role) === str((role.values as Json).name)) statements.push(...statementsOf((p.values as Json).policy, String((p.values as Json).name ?? p.address)));
-  }
-  for (const a of index.byType('aws_iam_role_policy_attachment')) {
-    if (index.resolve(a, (a.values as Json).role)?.address !== role.address && str((a.values as Json).role) !== str((role.values as Json).name)) continue;
-    const arn = (a.values as Json).policy_arn;
-    const local = index.resolve(a, arn);
-    if (local) statements.push(...statementsOf((local.values as Json).policy, local.address));
-    else {
-      const managed = managedPolicy(String(arn));
-      if (managed) statements.push(...managed);
-      else unknown.push(String(arn));
-    }
-  }
-  return { statements, unknown };
 }
 
 /** The sensitive requests, each named: reading and decrypting the join material, snapshots, state, and a write. */

@@ -232,6 +232,53 @@ function endpointText(net: NetworkModel, group: NetworkNodeGroupModel): string {
 export interface FlowOptions {
   /** Networks operators and CI reach the public API from (platform-config apiEndpoint.allowedCidrs). */
   readonly operatorCidrs?: readonly string[];
+  /** Workloads with a web identity and the node groups (addresses) they can run on: they call STS. */
+  readonly stsClients?: ReadonlyArray<{ readonly workload: string; readonly groups: readonly string[]; readonly global?: boolean }>;
+}
+
+/**
+ * A pod with a web identity → `sts.<region>.amazonaws.com:443` (AssumeRoleWithWebIdentity). With an
+ * STS interface endpoint whose private DNS is on, the name resolves to its ENIs in the VPC (the
+ * packet never takes the default route; a dead endpoint is not bypassed); otherwise it leaves by
+ * the subnet's default route: the AZ's NAT, or an internet gateway.
+ */
+function podToSts(m: FlowModel, net: NetworkModel, from: Endpoint, workloads: readonly string[], lostAz: string | undefined, global: boolean): FlowOutcome {
+  const region = net.region ?? '<region>';
+  // AWS_STS_REGIONAL_ENDPOINTS=legacy: the global name, which no STS interface endpoint answers for.
+  const host = global ? 'sts.amazonaws.com' : `sts.${region}.amazonaws.com`;
+  const subnets = new Map(net.subnets.map((s) => [s.address, s]));
+  return outcome({ id: 'pod-to-sts', flow: 'pod with a web identity → STS', from: from.label, to: `${host} (${workloads.length === 1 ? workloads[0] : `${workloads.length} workloads`})`, protocol: 'tcp', port: 443, required: true }, (path) => {
+    path.push(from.label);
+    const src: Source = { kind: 'private', label: from.label, cidr: from.cidr, sgs: from.group.securityGroups };
+    const endpoint = global ? undefined : net.interfaceEndpoints.find((e) => e.service === `com.amazonaws.${region}.sts` && e.privateDns);
+    if (endpoint) {
+      path.push(`DNS ${host} → ${endpoint.name} (private DNS)`, 'local route (VPC)');
+      const left = endpoint.subnets.map((s) => subnets.get(s)).filter((s): s is NonNullable<typeof s> => s !== undefined && s.az !== lostAz);
+      if (left.length === 0) throw new Dropped(endpoint.name, `${endpoint.name} has no subnet${lostAz ? ` left after losing ${lostAz}` : ''}: private DNS answers with no address that serves`, `Give ${endpoint.name} a subnet in every AZ.`);
+      const dest: Destination = { kind: 'private', cidr: left[0].cidr, sgs: endpoint.securityGroups };
+      if (!m.egress(from.group.securityGroups, dest, 'tcp', 443)) throw new Dropped(`egress of ${m.sgNames(from.group.securityGroups)}`, `${m.sgNames(from.group.securityGroups)} lets no TCP 443 out to ${endpoint.name}`, `Allow egress TCP 443 to ${endpoint.name}'s security group in ${m.sgNames(from.group.securityGroups)}.`);
+      if (!m.ingress(endpoint.securityGroups, src, 'tcp', 443)) throw new Dropped(`security group ${m.sgNames(endpoint.securityGroups)} of ${endpoint.name}`, `${m.sgNames(endpoint.securityGroups)} admits no TCP 443 from ${from.label}`, `Admit TCP 443 from the nodes' security group (${m.sgNames(from.group.securityGroups)}) in ${m.sgNames(endpoint.securityGroups)}.`);
+      path.push(`${endpoint.name} (${[...new Set(left.map((s) => s.az))].join(', ')})`);
+      return;
+    }
+    const subnet = subnets.get(from.subnet);
+    const route = subnet?.defaultRoute;
+    const fix = global
+      ? `Set AWS_STS_REGIONAL_ENDPOINTS=regional on the pods (an STS interface endpoint answers only for sts.${region}.amazonaws.com), or route 0.0.0.0/0 to the AZ's NAT gateway.`
+      : `Add an STS interface VPC endpoint (com.amazonaws.${region}.sts, private DNS on, a subnet in every AZ, its security group admitting TCP 443 from the nodes) or route 0.0.0.0/0 to the AZ's NAT gateway.`;
+    if (route?.kind === 'nat') {
+      const nat = net.nats.find((n) => n.address === route.nat);
+      path.push(`${nat?.name ?? route.nat} (NAT in ${nat?.az ?? '?'})`);
+      if (nat && nat.az === lostAz) throw new Dropped(nat.name, `its only way out is the NAT in the lost AZ ${lostAz}`, fix);
+    } else if (route?.kind === 'internet-gateway') {
+      path.push('internet gateway');
+    } else {
+      const why = global ? `no default route, and the global ${host} (AWS_STS_REGIONAL_ENDPOINTS=legacy) is not what an STS interface endpoint answers for` : `no default route and no STS interface endpoint with private DNS: ${host} is out of reach`;
+      throw new Dropped(`route table of ${subnet?.name ?? from.subnet}`, `${why}, so AssumeRoleWithWebIdentity fails and the pods get no AWS credentials`, fix);
+    }
+    if (!m.egress(from.group.securityGroups, { kind: 'public' }, 'tcp', 443)) throw new Dropped(`egress of ${m.sgNames(from.group.securityGroups)}`, `${m.sgNames(from.group.securityGroups)} lets no TCP 443 out to ${host}`, `Allow egress TCP 443 to 0.0.0.0/0 (or use an STS interface endpoint) in ${m.sgNames(from.group.securityGroups)}.`);
+    path.push(host);
+  });
 }
 
 /** Every flow the cluster depends on, decided with `lostAz` gone (undefined: the normal state). */
@@ -276,6 +323,14 @@ export function decideFlows(net: NetworkModel, lostAz: string | undefined, optio
         m.throughLoadBalancer(path, src, lb, API_PORT, lostAz, cps);
       }),
     );
+  }
+
+  // Pods with a web identity → STS, from every node they can run on.
+  for (const from of endpoints) {
+    for (const global of [false, true]) {
+      const workloads = (options.stsClients ?? []).filter((c) => c.groups.includes(from.group.address) && (c.global === true) === global).map((c) => c.workload);
+      if (workloads.length > 0) flows.push(podToSts(m, net, from, workloads, lostAz, global));
+    }
   }
 
   // Operators and CI → the public API endpoint.

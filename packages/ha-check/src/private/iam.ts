@@ -8,6 +8,8 @@ export interface Statement {
   readonly resources: readonly string[] | undefined;
   readonly notResources: readonly string[] | undefined;
   readonly condition: Json;
+  /** `Principal` as written (trust and resource policies; `*`, or `{ AWS | Service | Federated: ... }`). */
+  readonly principal: unknown;
   /** Where it came from (policy name or managed policy ARN). */
   readonly source: string;
 }
@@ -47,6 +49,7 @@ export function statementsOf(document: unknown, source: string): Statement[] {
     resources: asList(s.Resource),
     notResources: asList(s.NotResource),
     condition: isObject(s.Condition) ? s.Condition : {},
+    principal: s.Principal,
     source,
   }));
 }
@@ -57,7 +60,7 @@ export function statementsOf(document: unknown, source: string): Statement[] {
  * `IfExists` passes when the key is absent. ForAnyValue/ForAllValues and other operators: not
  * matched (conservatively false for an Allow, so an unknown condition never grants).
  */
-function conditionHolds(condition: Json, context: Readonly<Record<string, string>>): boolean {
+export function conditionHolds(condition: Json, context: Readonly<Record<string, string>>): boolean {
   for (const [rawOp, block] of Object.entries(condition)) {
     if (!isObject(block)) return false;
     const ifExists = rawOp.endsWith('IfExists');
@@ -109,7 +112,7 @@ export function allowed(statements: readonly Statement[], r: Request): { allowed
  */
 export function managedPolicy(arn: string): Statement[] | undefined {
   const name = arn.slice(arn.lastIndexOf('/') + 1);
-  const allow = (actions: string[], notActions?: string[]): Statement[] => [{ effect: 'Allow', actions: notActions ? undefined : actions, notActions, resources: ['*'], notResources: undefined, condition: {}, source: arn }];
+  const allow = (actions: string[], notActions?: string[]): Statement[] => [{ effect: 'Allow', actions: notActions ? undefined : actions, notActions, resources: ['*'], notResources: undefined, condition: {}, principal: undefined, source: arn }];
   if (name === 'AdministratorAccess') return allow(['*']);
   if (name === 'PowerUserAccess') return allow([], ['iam:*', 'organizations:*', 'account:*']);
   if (name === 'ReadOnlyAccess' || name === 'ViewOnlyAccess') return allow(['*:Get*', '*:List*', '*:Describe*', '*:BatchGet*', '*:Lookup*', '*:Search*', '*:Select*', '*:Scan', '*:Query']);

@@ -1,6 +1,7 @@
 import type {
   ApiEndpointRef,
   DnsRecordModel,
+  InterfaceEndpointModel,
   ListenerModel,
   NatModel,
   NetworkHealthCheckModel,
@@ -17,6 +18,7 @@ import type {
 } from '../network-model';
 import type { NodeGroupModel } from '../model';
 import type { TerraformIndex, TfResource } from '../terraform';
+import { endpointSubnetAssociation, vpcEndpoint } from './tf-accessors';
 import { envFile, readUserData } from './user-data';
 import { block, blocks, bool, list, num, str, tagsOf, type Json } from './values';
 
@@ -251,6 +253,7 @@ export function buildNetworkModel(index: TerraformIndex, subnets: readonly Netwo
     };
   });
   return {
+    region: index.primaryRegion,
     vpc: vpc?.address,
     vpcCidr: vpc ? str(v(vpc).cidr_block) : undefined,
     subnets,
@@ -264,5 +267,20 @@ export function buildNetworkModel(index: TerraformIndex, subnets: readonly Netwo
     nodeGroups,
     records,
     healthChecks: healthChecksOf(index, records),
+    interfaceEndpoints: interfaceEndpointsOf(index),
   };
+}
+
+/** Interface endpoints with their subnets (inline or `aws_vpc_endpoint_subnet_association`) and security groups. */
+function interfaceEndpointsOf(index: TerraformIndex): InterfaceEndpointModel[] {
+  const associations = index.byType('aws_vpc_endpoint_subnet_association');
+  return index.byType('aws_vpc_endpoint').flatMap((e) => {
+    const ep = vpcEndpoint(e);
+    if (ep.type !== 'Interface' || ep.serviceName === undefined) return [];
+    const extra = associations.filter((a) => index.resolve(a, endpointSubnetAssociation(a).endpoint)?.address === e.address).map((a) => index.resolve(a, endpointSubnetAssociation(a).subnet)?.address);
+    const subnets = [...ep.subnets.map((ref) => index.resolve(e, ref)?.address), ...extra].filter((a): a is string => a !== undefined);
+    const sgs = ep.securityGroups.map((ref) => index.resolve(e, ref)?.address).filter((a): a is string => a !== undefined);
+    // An interface endpoint created without a security group gets the VPC's default one.
+    return [{ address: e.address, name: nameOf(e), service: ep.serviceName, privateDns: ep.privateDns, subnets, securityGroups: sgs.length > 0 ? sgs : ['default'] }];
+  });
 }

@@ -10,6 +10,16 @@ const MAX_FINDINGS = 50;
 const label = (text: string): string => text.replace(/["`]/g, "'");
 const nodeId = (az: string): string => `az_${az.replace(/[^a-zA-Z0-9]/g, '_')}`;
 
+/** Who can act on AWS: one row per workload and the role it acts as (web identity, node role through IMDS, static keys). */
+function identitySection(report: Report): string[] {
+  const rows = report.identities?.rows ?? [];
+  if (rows.length === 0) return [];
+  const out = ['#### Who can act on AWS', '', `Issuer \`${report.identities?.issuerHost ?? 'unknown'}\`${report.identities?.webhook ? ` · pod identity webhook ${report.identities.webhook}` : ' · no pod identity webhook'}`, '', '| Workload | Service account | Role | Path | Allowed |', '| --- | --- | --- | --- | --- |'];
+  for (const r of rows) out.push(`| ${[r.workload, r.serviceAccount ?? '-', r.role ?? '-', r.path, r.actions.join('; ') || '-'].map(cell).join(' | ')} |`);
+  out.push('');
+  return out;
+}
+
 function diagram(report: Report): string {
   const scenarios = new Map(report.scenarios.filter((s): s is AzScenario => s.kind === 'az-loss').map((s) => [s.lost, s]));
   const lines = ['```mermaid', 'flowchart LR'];
@@ -115,6 +125,7 @@ export function formatMarkdown(report: Report): string {
   out.push(...flowMatrix(report));
   out.push(...coldStartSection(report));
   out.push(...elasticitySection(report));
+  out.push(...identitySection(report));
   const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
   if (region) {
     out.push(`#### Region loss (\`${region.lost}\`)`);
