@@ -94,12 +94,21 @@ export interface DeployedApp {
 }
 
 /**
- * The environment whose digest `cluster` runs: its own, or for a failover standby its primary's,
- * so the standby always runs what production runs and a promotion moves both at once.
+ * The environment whose digest `cluster` runs: a failover standby its primary's, any other
+ * disaster-recovery cluster production's (it exists to run what production runs), everyone
+ * else its own. So the standby follows every promotion to production, never a release of its own.
  */
 export function digestEnvironmentOf(clusters: readonly ClusterDefinition[], cluster: ClusterDefinition): AppEnvironment {
   const pair = failoverRole(clusters, cluster);
-  return pair?.role === 'standby' ? pair.primary.environment : cluster.environment;
+  if (pair?.role === 'standby') return pair.primary.environment;
+  return cluster.environment === 'disaster-recovery' ? 'production' : cluster.environment;
+}
+
+/** Why `cluster` runs another environment's digest, for messages; empty when it runs its own. */
+function followsWhy(clusters: readonly ClusterDefinition[], cluster: ClusterDefinition): string {
+  const env = digestEnvironmentOf(clusters, cluster);
+  if (env === cluster.environment) return '';
+  return failoverRole(clusters, cluster)?.role === 'standby' ? `${cluster.name} is the standby of ${env} and runs its digest` : `${cluster.name} is a disaster-recovery cluster and runs ${env}'s digest`;
 }
 
 /** The app as `cluster` runs it, or undefined when the cluster does not run it. */
@@ -183,19 +192,19 @@ export function appCatalogIssues(raw: unknown, clusters: readonly ClusterDefinit
       const problem = digestProblem(value);
       if (problem) report(at, value, problem);
       else if (!needed.has(env as AppEnvironment)) {
-        const standbys = running.filter((c) => c.environment === env);
+        const followers = running.filter((c) => c.environment === env);
         report(
           at,
           value,
-          standbys.length > 0
-            ? `expected no digest of its own: ${standbys.map((c) => c.name).join(', ')} ${standbys.length === 1 ? 'is the standby' : 'are standbys'} of ${digestEnvironmentOf(clusters, standbys[0]!)} and ${standbys.length === 1 ? 'runs' : 'run'} its digest`
+          followers.length > 0
+            ? `expected no digest of its own: ${followers.map((c) => followsWhy(clusters, c)).join('; ')}`
             : `expected no digest: no cluster running ${name} is a ${env} cluster (${name}.clusters lists ${app.clusters.join(', ')})`,
         );
       } else if (!released.has(value)) report(at, value, `expected a digest recorded in ${name}.history (pipeline release records each one, and a rollback promotes one of them)`);
     }
     for (const [env, users] of needed) {
       if (app.digests[env] !== undefined) continue;
-      const via = users.filter((c) => c.environment !== env).map((c) => ` (${c.name} is the standby of ${env} and runs its digest)`).join('');
+      const via = users.map((c) => followsWhy(clusters, c)).filter(Boolean).map((why) => ` (${why})`).join('');
       report(`${name}.digests.${env}`, undefined, `expected a digest for ${env}, where ${users.map((c) => c.name).join(', ')} ${users.length === 1 ? 'runs' : 'run'} ${name}${via}`);
     }
     app.history.forEach((r, i) => {

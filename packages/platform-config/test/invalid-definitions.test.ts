@@ -192,11 +192,8 @@ describe('failover roles', () => {
       i.clusters[0].availabilityZones = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
       delete i.clusters[1].backups.replicaRegion;
       i.clusters[1].objectives.tolerateRegionLoss = false;
-      // The catalog follows: staging now runs production's digest, dr (in no pair) its own.
-      for (const app of Object.values(i.appCatalog.apps) as Raw[]) {
-        app.digests['disaster-recovery'] = app.digests.staging;
-        delete app.digests.staging;
-      }
+      // The catalog follows: staging, now the standby, runs production's digest (as dr still does).
+      for (const app of Object.values(i.appCatalog.apps) as Raw[]) delete app.digests.staging;
     });
     const changed = loadPlatform(input);
     expect(changed.appOf('staging', 'web')?.digestEnvironment).toBe('production');
