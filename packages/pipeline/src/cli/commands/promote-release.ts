@@ -1,9 +1,8 @@
-import { synthManifests } from '../../io/synth';
 import { digestChanges, digestDiffMarkdown, promoteToProduction } from '../../operations/app-release';
-import { checkoutBase, openCatalogPullRequest, readCatalog } from '../../operations/catalog-pull-request';
+import { checkoutBase, readCatalog } from '../../operations/catalog-pull-request';
 import { parseOptions } from '../arguments';
 import { UsageError, type Command } from '../command';
-import { releaseBranch, usage, type ReleaseDeps } from './release';
+import { publishCatalogChange, releaseBranch, usage, type ReleaseDeps } from './release';
 
 export interface PromoteReleaseOptions {
   readonly app: string;
@@ -26,7 +25,8 @@ export function promoteReleaseCommand(deps: ReleaseDeps = {}): Command<PromoteRe
       if (!v.app) throw new UsageError('--app <name> (an app of the catalog) is required');
       return { app: v.app, digest: v.digest || undefined, remote: v.remote ?? 'origin' };
     },
-    async run(options, { platform, paths, actions, log }) {
+    async run(options, io) {
+      const { platform, paths, actions, log } = io;
       const base = platform.settings.github.mainBranch;
       // An unknown app is refused before any git operation.
       usage(() => promoteToProduction(readCatalog(paths.repoRoot), options.app, options.digest));
@@ -48,24 +48,7 @@ export function promoteReleaseCommand(deps: ReleaseDeps = {}): Command<PromoteRe
           : `The digest staging runs on \`${base}\` now; the standby follows production's digest.`,
         'Never auto-merged: production changes only with a reviewer\'s approval and every required check.',
       ]);
-      const pull = await openCatalogPullRequest({
-        repo: paths.repoRoot,
-        remote: options.remote,
-        base,
-        branch,
-        clusters: platform.clusters,
-        catalog: promotion.catalog,
-        title,
-        body,
-        autoMerge: false,
-        synth: () => (deps.synth ?? synthManifests)(paths.repoRoot),
-        github: actions.github(),
-        log,
-      });
-      actions.output('changed', 'true');
-      actions.output('pull_request', String(pull.number));
-      actions.summary(`${body}\nPull request: ${pull.url}\n`);
-      return 0;
+      return publishCatalogChange(io, deps, { remote: options.remote, branch, catalog: promotion.catalog, title, body, autoMerge: false });
     },
   };
 }

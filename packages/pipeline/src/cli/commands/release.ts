@@ -1,9 +1,9 @@
-import { digestEnvironmentOf } from '@platform/platform-config';
+import { digestEnvironmentOf, type AppCatalog } from '@platform/platform-config';
 import { synthManifests } from '../../io/synth';
 import { checkReleaseRequest, digestChanges, digestDiffMarkdown, ReleaseInputError, releaseToStaging } from '../../operations/app-release';
 import { checkoutBase, openCatalogPullRequest, readCatalog } from '../../operations/catalog-pull-request';
 import { parseOptions } from '../arguments';
-import { UsageError, type Command } from '../command';
+import { UsageError, type Command, type CommandIo } from '../command';
 
 export interface ReleaseOptions {
   readonly app: string | undefined;
@@ -40,7 +40,8 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
       const v = parseOptions(args, { app: { type: 'string' }, image: { type: 'string' }, digest: { type: 'string' }, check: { type: 'boolean' }, remote: { type: 'string' } });
       return { app: v.app, image: v.image, digest: v.digest, check: v.check ?? false, remote: v.remote ?? 'origin' };
     },
-    async run(options, { platform, paths, actions, log }) {
+    async run(options, io) {
+      const { platform, paths, actions, log } = io;
       const base = platform.settings.github.mainBranch;
       const request = { app: options.app, image: options.image, digest: options.digest };
       // Refused before any git operation; checked again below against the base branch's catalog.
@@ -74,26 +75,30 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
         autoMerge ? 'Auto-merge is on (`release.autoMergeStaging` in the catalog): this merges once every required check passes.' : 'Auto-merge is off for this app (`release.autoMergeStaging`): merge it by hand once the checks pass.',
         `Production follows with \`npm run pipeline:promote-release -- --app ${checked.app}\` (the app-release workflow's promote action).`,
       ]);
-      const pull = await openCatalogPullRequest({
-        repo: paths.repoRoot,
-        remote: options.remote,
-        base,
-        branch,
-        clusters: platform.clusters,
-        catalog: after,
-        title,
-        body,
-        autoMerge,
-        synth: () => (deps.synth ?? synthManifests)(paths.repoRoot),
-        github: actions.github(),
-        log,
-      });
-      actions.output('changed', 'true');
-      actions.output('pull_request', String(pull.number));
-      actions.summary(`${body}\nPull request: ${pull.url}${pull.autoMerge ? ' (auto-merge enabled)' : ''}\n`);
-      return 0;
+      return publishCatalogChange(io, deps, { remote: options.remote, branch, catalog: after, title, body, autoMerge });
     },
   };
+}
+
+/** Opens (or updates) the catalog change's pull request, then reports it: step outputs `changed` and `pull_request`, the job summary. */
+export async function publishCatalogChange(
+  { platform, paths, actions, log }: CommandIo,
+  deps: ReleaseDeps,
+  change: { readonly remote: string; readonly branch: string; readonly catalog: AppCatalog; readonly title: string; readonly body: string; readonly autoMerge: boolean },
+): Promise<number> {
+  const pull = await openCatalogPullRequest({
+    ...change,
+    repo: paths.repoRoot,
+    base: platform.settings.github.mainBranch,
+    clusters: platform.clusters,
+    synth: () => (deps.synth ?? synthManifests)(paths.repoRoot),
+    github: actions.github(),
+    log,
+  });
+  actions.output('changed', 'true');
+  actions.output('pull_request', String(pull.number));
+  actions.summary(`${change.body}\nPull request: ${pull.url}${pull.autoMerge ? ' (auto-merge enabled)' : ''}\n`);
+  return 0;
 }
 
 /** A refused dispatch is bad usage (exit 2), with the input's own message. */
