@@ -45,8 +45,8 @@ const appSchema = z.strictObject({
   /** Names of the clusters that run it. */
   clusters: z.array(z.string()).min(1, { error: 'expected at least one cluster name' }),
   scaling: z.strictObject({
-    /** HPA minimum; at least one replica per Availability Zone (the HA workload pattern). */
-    minReplicas: whole('replicas'),
+    /** HPA minimum; at least one replica per Availability Zone (the HA workload pattern). @default the AZ count of each cluster that runs it */
+    minReplicas: whole('replicas').optional(),
     maxReplicas: whole('replicas'),
     /** HPA target CPU utilisation, percent. @default 70 */
     targetCpuPercent: whole('percent').min(10, { error: 'expected 10 to 95' }).max(95, { error: 'expected 10 to 95' }).default(70),
@@ -89,7 +89,7 @@ export interface DeployedApp {
   readonly digest: string;
   /** The environment whose digest it runs (a standby's primary's). */
   readonly digestEnvironment: AppEnvironment;
-  readonly scaling: CatalogApp['scaling'];
+  readonly scaling: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCpuPercent: number };
   readonly resources: { readonly requests: NodeResources; readonly limits: { readonly cpuMilli?: number; readonly memoryMiB: number } };
 }
 
@@ -125,7 +125,7 @@ export function deployedApp(catalog: AppCatalog, clusters: readonly ClusterDefin
     repository: app.repository,
     digest,
     digestEnvironment,
-    scaling: app.scaling,
+    scaling: { ...app.scaling, minReplicas: app.scaling.minReplicas ?? cluster.availabilityZones.length },
     resources: {
       requests: { cpuMilli: requests.cpuMillis, memoryMiB: requests.memoryMiB },
       limits: { ...(limits.cpuMillis === undefined ? {} : { cpuMilli: limits.cpuMillis }), memoryMiB: limits.memoryMiB ?? 2 * requests.memoryMiB },
@@ -215,13 +215,17 @@ export function appCatalogIssues(raw: unknown, clusters: readonly ClusterDefinit
     // Replicas: the HA workload pattern's floor (one per zone), then the HPA's own order.
     const { minReplicas, maxReplicas } = app.scaling;
     const widest = [...running].sort((a, b) => b.availabilityZones.length - a.availabilityZones.length)[0];
-    if (widest && minReplicas < widest.availabilityZones.length) {
+    const zones = widest?.availabilityZones.length ?? 0;
+    if (widest && minReplicas !== undefined && minReplicas < zones) {
       report(
         `${name}.scaling.minReplicas`,
         minReplicas,
-        `expected at least ${widest.availabilityZones.length}, one replica per Availability Zone of ${widest.name} (${widest.availabilityZones.join(', ')}): the HA workload pattern spreads one per zone so losing a zone never takes every replica`,
+        `expected at least ${zones}, one replica per Availability Zone of ${widest.name} (${widest.availabilityZones.join(', ')}): the HA workload pattern spreads one per zone so losing a zone never takes every replica`,
       );
-    } else if (minReplicas > maxReplicas) report(`${name}.scaling.minReplicas`, minReplicas, `expected at most maxReplicas (${maxReplicas})`);
+    } else if (minReplicas !== undefined && minReplicas > maxReplicas) report(`${name}.scaling.minReplicas`, minReplicas, `expected at most maxReplicas (${maxReplicas})`);
+    else if (widest && minReplicas === undefined && zones > maxReplicas) {
+      report(`${name}.scaling.maxReplicas`, maxReplicas, `expected at least ${zones}: minReplicas defaults to one per Availability Zone, and ${widest.name} spans ${zones}`);
+    }
 
     // Resources: a pod that fits no worker node stays Pending forever.
     const { requests, limits } = app.resources;
@@ -261,7 +265,7 @@ export function renderAppCatalog(catalog: AppCatalog): string {
             digests: sortedKeys(a.digests),
             history: a.history.map((r) => ({ digest: r.digest, ...(r.tag === undefined ? {} : { tag: r.tag }) })),
             clusters: [...a.clusters].sort(),
-            scaling: { minReplicas: a.scaling.minReplicas, maxReplicas: a.scaling.maxReplicas, targetCpuPercent: a.scaling.targetCpuPercent },
+            scaling: { ...(a.scaling.minReplicas === undefined ? {} : { minReplicas: a.scaling.minReplicas }), maxReplicas: a.scaling.maxReplicas, targetCpuPercent: a.scaling.targetCpuPercent },
             resources: {
               requests: { cpuMillis: a.resources.requests.cpuMillis, memoryMiB: a.resources.requests.memoryMiB },
               limits: { ...(a.resources.limits.cpuMillis === undefined ? {} : { cpuMillis: a.resources.limits.cpuMillis }), ...(a.resources.limits.memoryMiB === undefined ? {} : { memoryMiB: a.resources.limits.memoryMiB }) },

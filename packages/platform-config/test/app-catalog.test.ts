@@ -20,6 +20,11 @@ const corpus: [string, (input: RawInput) => void, string][] = [
     (i) => (i.appCatalog.apps['orders-api'].scaling.minReplicas = 2),
     'appCatalog.apps.orders-api.scaling.minReplicas: got 2; expected at least 3, one replica per Availability Zone of dr (ap-northeast-1a, ap-northeast-1c, ap-northeast-1d): the HA workload pattern spreads one per zone so losing a zone never takes every replica',
   ],
+  [
+    'HPA maximum below the one-per-zone default minimum',
+    (i) => (i.appCatalog.apps.web.scaling.maxReplicas = 2),
+    'appCatalog.apps.web.scaling.maxReplicas: got 2; expected at least 3: minReplicas defaults to one per Availability Zone, and dr spans 3',
+  ],
   ['HPA target outside 10–95 %', (i) => (i.appCatalog.apps.web.scaling.targetCpuPercent = 100), 'appCatalog.apps.web.scaling.targetCpuPercent: got 100; expected 10 to 95'],
   [
     'CPU requests above the largest worker',
@@ -70,6 +75,16 @@ describe('the application catalog', () => {
     );
     expect(moved.appOf('dr', 'web')).toMatchObject({ digest: `sha256:${'b'.repeat(64)}`, digestEnvironment: 'production' });
     expect(moved.appOf('staging', 'web')?.digest).toBe(WEB);
+  });
+
+  it('defaults the HPA minimum to one replica per AZ of each cluster, so adding an AZ needs no catalog change', () => {
+    const wider = loadPlatform(
+      withChange((i) => {
+        i.clusters[1].availabilityZones.push('ap-northeast-2d');
+      }),
+    );
+    expect(wider.appOf('production', 'web')?.scaling).toEqual({ minReplicas: 4, maxReplicas: 12, targetCpuPercent: 70 });
+    expect(wider.appOf('staging', 'web')?.scaling.minReplicas).toBe(3);
   });
 
   it('leaves out a cluster that does not run the app', () => {
