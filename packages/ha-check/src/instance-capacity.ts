@@ -1,4 +1,4 @@
-import { INSTANCE_TYPES, type InstanceTypeInfo } from '@platform/platform-config';
+import { allocatableOf, INSTANCE_TYPES, type InstanceTypeInfo } from '@platform/platform-config';
 import type { Resources } from './model';
 
 /**
@@ -26,25 +26,7 @@ export function instanceCapacity(instanceType: string): Resources | undefined {
   return info ? { cpuMilli: info.vcpu * 1000, memoryMiB: info.memoryMiB } : undefined;
 }
 
-function tiered(total: number, tiers: ReadonlyArray<readonly [number, number]>): number {
-  let left = total;
-  let reserved = 0;
-  for (const [size, share] of tiers) {
-    const part = Math.min(left, size);
-    reserved += part * share;
-    left -= part;
-    if (left <= 0) break;
-  }
-  return reserved;
-}
-
-/**
- * What pods can request on a node: capacity minus kubelet/system reserves. The tiers are the
- * widely used GKE/EKS reservation formula (6 % of the first core, 25 % of the first 4 GiB, ...)
- * plus the 100 MiB hard-eviction threshold, so the maths does not promise capacity kubelet keeps.
- */
+/** What pods can request on a node: platform-config's allocatableOf (capacity minus kubelet/system reserves), shared with the app catalog's checks. */
 export function allocatable(capacity: Resources): Resources {
-  const cpuReserve = tiered(capacity.cpuMilli, [[1000, 0.06], [1000, 0.01], [2000, 0.005], [Infinity, 0.0025]]);
-  const memReserve = tiered(capacity.memoryMiB, [[4096, 0.25], [4096, 0.2], [8192, 0.1], [114688, 0.06], [Infinity, 0.02]]) + 100;
-  return { cpuMilli: Math.floor(capacity.cpuMilli - cpuReserve), memoryMiB: Math.floor(capacity.memoryMiB - memReserve) };
+  return allocatableOf(capacity);
 }

@@ -5,6 +5,7 @@ export * from './scheduling';
 export * from './default-addons';
 export * from './flux/flux-layers';
 export * from './flux/helm-release';
+export * from './workloads/catalog-app';
 export * from './workloads/ha-workload';
 export * from './workloads/ha-scaling';
 export * from './addons/helm-addon';

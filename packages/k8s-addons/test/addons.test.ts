@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
 import { ciliumValues, CILIUM_OPERATOR_LABELS, CORE_ADDONS, firstBootAddOns, FLUX_INSTANCE_NAMES, fluxGitSync, VERSIONS_BY_KUBERNETES_MINOR } from '@platform/core-addons';
-import { ALERT_RECEIVER_SECRET, ETCD_SNAPSHOT_METRIC, NODE_EXPORTER_TEXTFILE_DIR, CLUSTER_TAG_PREFIX, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, defaultPlatform, loadPlatform, platformInput } from '@platform/platform-config';
+import { ALERT_RECEIVER_SECRET, ETCD_SNAPSHOT_METRIC, NODE_EXPORTER_TEXTFILE_DIR, CLUSTER_TAG_PREFIX, ETCD_METRICS_PORT, NODE_EXPORTER_PORT, APP_CATALOG, defaultPlatform, loadPlatform, platformInput } from '@platform/platform-config';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,6 @@ import {
   Monitoring,
   NODE_EXPORTER_ARGS,
   PostgresCluster,
-  SampleWebService,
   synthClusterTree,
   type ClusterTree,
 } from '../src';
@@ -370,7 +369,24 @@ describe('apps', () => {
     expect(load.spec.ttlSecondsAfterFinished).toBe(3600);
     expect(load.spec.template.spec.containers[0].args).toEqual(['load', '-qps', '0', '-c', '64', '-t', '15m', 'http://web.web.svc.cluster.local/']);
     expect(find(objs, 'Service', 'web').spec.selector).toEqual({ 'app.kubernetes.io/name': 'web' });
-    expect(() => new SampleWebService({ minReplicas: 2 }).validate(addOnContext(platform, 'dr'))).toThrow('sample-web: minReplicas is 2; expected a whole number ≥ 3 (one per Availability Zone)');
+  });
+
+  it('catalogued apps: image by digest, HPA bounds and resources from the application catalog; a cluster that does not run one renders none', () => {
+    const web = platform.appOf('dr', 'web')!;
+    const d = find(objects('dr', 'apps/sample-web.yaml'), 'Deployment', 'web');
+    expect(d.spec.template.spec.containers[0].image).toBe(web.image);
+    expect(web.image).toMatch(/^registry\.k8s\.io\/e2e-test-images\/agnhost@sha256:[0-9a-f]{64}$/);
+    expect(d.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
+    const api = find(objects('production', 'apps/postgres.yaml'), 'Deployment', 'orders-api');
+    expect(api.spec.template.spec.containers[0].image).toBe(platform.appOf('production', 'orders-api')!.image);
+    const catalog = structuredClone(APP_CATALOG) as { apps: Record<string, { clusters: string[]; digests: Record<string, string>; scaling: { maxReplicas: number } }> };
+    catalog.apps.web!.clusters = ['production', 'dr'];
+    delete catalog.apps.web!.digests.staging;
+    catalog.apps.web!.scaling.maxReplicas = 20;
+    const changed = loadPlatform({ ...platformInput, appCatalog: catalog });
+    const render = (cluster: string) => synthClusterTree(changed, cluster)['apps/sample-web.yaml'] ?? '';
+    expect(render('staging')).not.toContain('kind: Deployment');
+    expect(render('production')).toContain('maxReplicas: 20');
   });
 });
 

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { AMI_LOCK_TOKEN_SECRET } from '../src/cli/commands/ami-lock';
+import { APP_RELEASE_TOKEN_SECRET } from '../src/cli/commands/release';
 import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/operations/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
@@ -35,7 +36,7 @@ const runs = (job: Job) => (job.steps ?? []).flatMap((s) => (s.run ? [s.run.trim
  * Event fields an outsider controls (GitHub's script-injection guidance): titles, bodies,
  * branch names, commit messages and authors. Matched inside `${{ }}`.
  */
-const UNTRUSTED = /\$\{\{[^}]*\b(github\.head_ref|github\.event\.(pull_request|issue|comment|review|review_comment|discussion)\.(title|body|head\.ref|head\.label)|github\.event\.(comment|review|review_comment)\.body|github\.event\.(commits|head_commit)|github\.event\.pages|github\.event\.workflow_run\.head_branch)/;
+const UNTRUSTED = /\$\{\{[^}]*\b(github\.head_ref|github\.event\.client_payload|inputs\.(app|image|digest)\b|github\.event\.(pull_request|issue|comment|review|review_comment|discussion)\.(title|body|head\.ref|head\.label)|github\.event\.(comment|review|review_comment)\.body|github\.event\.(commits|head_commit)|github\.event\.pages|github\.event\.workflow_run\.head_branch)/;
 
 /** Every string in a parsed YAML document with its path, e.g. `jobs.plan.steps.3.env.STACK`. */
 function strings(node: unknown, path: string[] = []): { path: string[]; value: string }[] {
@@ -187,7 +188,7 @@ describe('workflows', () => {
     const places = workflowFiles.flatMap((file) => strings(workflow(file)).filter((s) => UNTRUSTED.test(s.value)).map((s) => ({ file, ...s })));
     for (const { file, path, value } of places) expect(path.at(-2), `${file} ${path.join('.')}: ${value}`).toBe('env');
     // The pattern itself: what it must catch and what it must let through.
-    for (const bad of ['${{ github.event.pull_request.title }}', '${{ github.head_ref }}', '${{ github.event.pull_request.head.ref }}', '${{ github.event.head_commit.message }}', '${{ github.event.comment.body }}']) {
+    for (const bad of ['${{ github.event.client_payload.digest }}', '${{ github.event.client_payload.app || inputs.app }}', '${{ inputs.image }}', '${{ github.head_ref }}', '${{ github.event.pull_request.head.ref }}', '${{ github.event.head_commit.message }}', '${{ github.event.comment.body }}']) {
       expect(UNTRUSTED.test(bad), bad).toBe(true);
     }
     for (const ok of ['${{ github.base_ref }}', '${{ github.event.pull_request.number }}', '${{ github.event.pull_request.head.repo.full_name == github.repository }}']) {
@@ -367,6 +368,32 @@ describe('workflows', () => {
     expect(runs(pull)).toMatch(/gh pr create --base "\$\{BASE\}" --head "\$\{branch\}" .*--body-file dist\/pipeline\/ami-lock-pr\.md/);
   });
 
+  it('release an app on a repository dispatch or by hand: checked, signature-verified when the catalog asks, then the pull request; promote only by hand', () => {
+    const wf = workflow('app-release.yml');
+    expect(wf.on.repository_dispatch).toEqual({ types: ['app-release'] });
+    const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }).inputs;
+    expect(Object.keys(inputs)).toEqual(['action', 'app', 'image', 'digest']);
+    expect(inputs.action!.options).toEqual(['release', 'promote']);
+    const { release, promote } = wf.jobs as Record<string, Job>;
+    expect(release!.permissions).toEqual({ contents: 'read' });
+    expect(promote!.permissions).toEqual({ contents: 'read' });
+    expect(promote!.if).toBe("github.event_name == 'workflow_dispatch' && inputs.action == 'promote'");
+    const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string })[];
+    const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
+    const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
+    expect(check).toBeGreaterThan(0);
+    expect(steps[check]!.id).toBe('check');
+    // Order: check the dispatch, verify the signature when required, only then push and open the pull request.
+    expect(check < cosign && cosign < pull).toBe(true);
+    expect(steps[cosign]!.if).toBe("steps.check.outputs.verify_signature == 'true'");
+    expect(steps[cosign]!.env).toEqual({ IMAGE_REF: '${{ steps.check.outputs.image_ref }}', IDENTITY: '${{ steps.check.outputs.certificate_identity }}', ISSUER: '${{ steps.check.outputs.certificate_oidc_issuer }}' });
+    // The push token reaches only the step that pushes, after npm ci ran without it.
+    const withToken = steps.filter((step) => JSON.stringify(step).includes(APP_RELEASE_TOKEN_SECRET)).map((step) => steps.indexOf(step));
+    expect(withToken).toEqual([pull]);
+    expect((steps[0]!.with ?? {})['persist-credentials']).toBe(false);
+    expect(runs(promote!).split('\n').at(-1)).toBe('npm run pipeline:promote-release -- --app "${APP}" --digest "${DIGEST}"');
+  });
+
   it('offer exactly the platform clusters to game day and scale day', () => {
     for (const file of ['game-day.yml', 'scale-day.yml']) {
       const inputs = (workflow(file).on.workflow_dispatch as { inputs: { cluster: { options: string[] } } }).inputs;
@@ -402,8 +429,8 @@ describe('workflows', () => {
     for (const file of workflowFiles) {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
-      // The one other secret: the token the AMI lock pull request is opened with (GITHUB_TOKEN's would start no plan).
-      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET && !(file === 'ami-lock.yml' && s === AMI_LOCK_TOKEN_SECRET)), file).toEqual([]);
+      // The other secrets: the tokens the AMI lock and app release pull requests are opened with (GITHUB_TOKEN's would start no plan).
+      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET && !(file === 'ami-lock.yml' && s === AMI_LOCK_TOKEN_SECRET) && !(file === 'app-release.yml' && s === APP_RELEASE_TOKEN_SECRET)), file).toEqual([]);
     }
   });
 });

@@ -1,5 +1,6 @@
 export * from './alerting';
 export * from './ami-lock';
+export * from './app-catalog';
 export * from './bootstrap';
 export * from './cidr';
 export * from './cluster-definition';
@@ -15,6 +16,7 @@ export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';
 export * from './network-layout';
+export * from './node-allocatable';
 export * from './node-exporter-textfile';
 export * from './node-termination';
 export * from './plan-artifact-key';

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   clusterDefinitionSchema,
   platformSettingsSchema,
@@ -7,10 +6,12 @@ import {
   type PlatformSettings,
   type PlatformSettingsInput,
 } from './cluster-definition';
+import { APP_CATALOG, appCatalogIssues, deployedApp, parseAppCatalog, type AppCatalog, type DeployedApp } from './app-catalog';
 import { AMI_LOCK, amiLockIssues, lockedImage, type AmiLock, type Architecture, type LockedImage } from './ami-lock';
 import { PlatformConfigError, type ConfigIssue } from './config-error';
 import { failoverRole, type FailoverRole } from './failover';
 import { clusterNames, platformNames, type ClusterNames, type PlatformNames } from './names';
+import { schemaIssues } from './schema-issues';
 import { clusterIssues, platformIssues } from './validate';
 
 export interface PlatformInput {
@@ -18,6 +19,8 @@ export interface PlatformInput {
   readonly clusters: readonly ClusterDefinitionInput[];
   /** The pinned node images by region and architecture. @default the committed ami-lock.json */
   readonly amiLock?: unknown;
+  /** The applications, their digests per environment, scaling and resources. @default the committed app-catalog.json */
+  readonly appCatalog?: unknown;
 }
 
 /** A validated platform: settings, complete cluster definitions and their derived names. */
@@ -29,36 +32,15 @@ export interface Platform {
   readonly amiLock: AmiLock;
   /** The locked image a node of `cluster` with this CPU architecture boots. */
   imageOf(cluster: ClusterDefinition | string, architecture: Architecture): LockedImage;
+  /** The application catalog (app-catalog.json), checked against the clusters. */
+  readonly appCatalog: AppCatalog;
+  /** The app as `cluster` runs it (image by digest, scaling, resources); undefined when the cluster does not run it. */
+  appOf(cluster: ClusterDefinition | string, app: string): DeployedApp | undefined;
   /** The cluster called `name`; throws with the known names otherwise. */
   cluster(name: string): ClusterDefinition;
   namesOf(cluster: ClusterDefinition | string): ClusterNames;
   /** The cluster's part in regional failover (primary or standby), if any. */
   failoverRoleOf(cluster: ClusterDefinition | string): FailoverRole | undefined;
-}
-
-function pathText(base: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`), base);
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), root);
-}
-
-function schemaIssues(error: z.ZodError, raw: unknown, base: string): ConfigIssue[] {
-  return error.issues.flatMap((issue): ConfigIssue[] => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        path: pathText(base, [...issue.path, key]),
-        value: valueAt(raw, [...issue.path, key]),
-        expected: 'expected no such field (check its spelling against the ClusterDefinition type)',
-      }));
-    }
-    if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
-      return [{ path: pathText(base, issue.path), value: valueAt(raw, issue.path), expected: `expected a value of type ${issue.expected}` }];
-    }
-    const expected = issue.message.replace(/^Invalid input: /, '');
-    return [{ path: pathText(base, issue.path), value: valueAt(raw, issue.path), expected: expected.startsWith('expected') ? expected : `expected ${expected}` }];
-  });
 }
 
 /**
@@ -84,7 +66,10 @@ export function loadPlatform(input: PlatformInput): Platform {
   issues.push(...platformIssues(clusters, settings));
   const amiLock = input.amiLock ?? AMI_LOCK;
   issues.push(...amiLockIssues(amiLock, clusters, settings));
+  const rawCatalog = input.appCatalog ?? APP_CATALOG;
+  issues.push(...appCatalogIssues(rawCatalog, clusters));
   if (issues.length > 0) throw new PlatformConfigError(issues);
+  const appCatalog = parseAppCatalog(rawCatalog);
 
   const byName = new Map(clusters.map((c) => [c.name, c]));
   const cluster = (name: string): ClusterDefinition => {
@@ -98,6 +83,8 @@ export function loadPlatform(input: PlatformInput): Platform {
     names: platformNames(settings),
     amiLock: amiLock as AmiLock,
     imageOf: (c, architecture) => lockedImage(amiLock as AmiLock, (typeof c === 'string' ? cluster(c) : c).region, architecture),
+    appCatalog,
+    appOf: (c, app) => deployedApp(appCatalog, clusters, typeof c === 'string' ? cluster(c) : c, app),
     cluster,
     namesOf: (c) => clusterNames(typeof c === 'string' ? cluster(c) : c, settings),
     failoverRoleOf: (c) => failoverRole(clusters, typeof c === 'string' ? cluster(c) : c),

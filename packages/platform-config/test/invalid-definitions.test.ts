@@ -194,8 +194,11 @@ describe('failover roles', () => {
       i.clusters[0].availabilityZones = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
       delete i.clusters[1].backups.replicaRegion;
       i.clusters[1].objectives.tolerateRegionLoss = false;
+      // The catalog follows: staging, now the standby, runs production's digest (as dr still does).
+      for (const app of Object.values(i.appCatalog.apps) as Raw[]) delete app.digests.staging;
     });
     const changed = loadPlatform(input);
+    expect(changed.appOf('staging', 'web')?.digestEnvironment).toBe('production');
     expect(changed.failoverRoleOf('staging')?.role).toBe('standby');
     expect(changed.failoverRoleOf('dr')).toBeUndefined();
   });

@@ -17,6 +17,7 @@ import {
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
 import { ownNamespace } from '../private/namespace';
 import { ZONE_KEY } from '../scheduling';
+import { catalogWorkloadProps } from '../workloads/catalog-app';
 import { HaWorkload } from '../workloads/ha-workload';
 import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
@@ -44,8 +45,6 @@ export interface PostgresProps {
   readonly backupSchedule: string;
   /** @default '30d' */
   readonly retentionPolicy: string;
-  /** The orders API (PostgREST) image. @default 'postgrest/postgrest:v12.2.8' */
-  readonly apiImage: string;
 }
 
 /** PostgREST's ports: the API, and the admin server whose `/ready` needs the database. */
@@ -82,7 +81,6 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
       walStorage: '10Gi',
       backupSchedule: '0 0 3 * * *',
       retentionPolicy: '30d',
-      apiImage: 'postgrest/postgrest:v12.2.8',
     };
   }
 
@@ -312,9 +310,12 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    * promotion, with Flux suspended, and the HPA takes over from there.
    */
   private ordersApi(chart: Chart, props: PostgresProps, ctx: AddOnContext, standby: boolean): void {
+    // Image, HPA bounds and resources come from the application catalog (platform-config).
+    const app = ctx.platform.appOf(ctx.cluster, ORDERS_API.name);
+    if (!app) return;
     const api = new HaWorkload(chart, ORDERS_API.name, {
+      ...catalogWorkloadProps(app),
       namespace: props.namespace,
-      image: props.apiImage,
       port: API_PORT,
       availabilityZones: ctx.cluster.availabilityZones,
     });

@@ -2,6 +2,7 @@ import { ApiObject, Duration, JsonPatch, Size, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
+import { catalogWorkloadProps } from '../workloads/catalog-app';
 import { HaWorkload, removeAddressLabel } from '../workloads/ha-workload';
 import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
 import { MetricsServer } from './metrics-server';
@@ -9,12 +10,6 @@ import { MetricsServer } from './metrics-server';
 export interface SampleWebProps {
   /** @default 'web' */
   readonly namespace: string;
-  /** @default 'registry.k8s.io/e2e-test-images/agnhost:2.53' */
-  readonly image: string;
-  /** @default the number of Availability Zones */
-  readonly minReplicas: number;
-  /** @default 4 × minReplicas */
-  readonly maxReplicas: number;
   /** Load-generator image (the game-day Job). @default 'fortio/fortio:1.69.0' */
   readonly loadImage: string;
   /**
@@ -26,6 +21,9 @@ export interface SampleWebProps {
   /** @default TRAEFIK_INGRESS_CLASS, the class IngressController creates */
   readonly ingressClassName: string;
 }
+
+/** The sample web app's name in the application catalog (app-catalog.json); also its workload name. */
+export const SAMPLE_WEB_APP = 'web';
 
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
@@ -53,35 +51,29 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
   override readonly dependencies = [MetricsServer, IngressController];
 
   protected defaults(ctx: AddOnContext): SampleWebProps {
-    const zones = ctx.cluster.availabilityZones.length;
     return {
       namespace: 'web',
-      image: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
-      minReplicas: zones,
-      maxReplicas: 4 * zones,
       loadImage: 'fortio/fortio:1.69.0',
       hostname: ctx.platform.names.appHostname ?? null,
       ingressClassName: TRAEFIK_INGRESS_CLASS,
     };
   }
 
-  protected override check(props: SampleWebProps, ctx: AddOnContext): void {
-    const zones = ctx.cluster.availabilityZones.length;
-    if (!Number.isInteger(props.minReplicas) || props.minReplicas < zones) this.fail('minReplicas', props.minReplicas, `expected a whole number ≥ ${zones} (one per Availability Zone)`);
-    if (!Number.isInteger(props.maxReplicas) || props.maxReplicas < props.minReplicas) this.fail('maxReplicas', props.maxReplicas, `expected a whole number ≥ minReplicas (${props.minReplicas})`);
+  protected override check(props: SampleWebProps): void {
     if (props.hostname !== null && !DNS_NAME.test(props.hostname)) this.fail('hostname', props.hostname, 'expected a lower-case DNS name such as app.example.com');
   }
 
   protected render(chart: Chart, props: SampleWebProps, ctx: AddOnContext): void {
     ownNamespace(chart, props.namespace);
-    const web = new HaWorkload(chart, 'web', {
+    // Image, HPA bounds and resources come from the application catalog (platform-config).
+    const app = ctx.platform.appOf(ctx.cluster, SAMPLE_WEB_APP);
+    if (!app) return;
+    const web = new HaWorkload(chart, SAMPLE_WEB_APP, {
+      ...catalogWorkloadProps(app),
       namespace: props.namespace,
-      image: props.image,
       args: ['netexec', '--http-port=8080'],
       port: 8080,
       availabilityZones: ctx.cluster.availabilityZones,
-      minReplicas: props.minReplicas,
-      maxReplicas: props.maxReplicas,
     });
     const job = new kplus.Job(chart, 'web-load', {
       metadata: { name: 'web-load', namespace: props.namespace, labels: { 'app.kubernetes.io/name': 'web-load' }, annotations: { ...FLUX_CREATE_ONLY } },

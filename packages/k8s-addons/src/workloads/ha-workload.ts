@@ -26,6 +26,10 @@ export interface HaWorkloadProps {
   readonly cpuMillis?: number;
   /** @default 128 MiB */
   readonly memoryMebibytes?: number;
+  /** @default no CPU limit */
+  readonly cpuLimitMillis?: number;
+  /** @default 2 × memoryMebibytes */
+  readonly memoryLimitMebibytes?: number;
   /** HTTP readiness path. @default '/' */
   readonly readinessPath?: string;
   /** Seconds before pods leave a not-ready/unreachable node (default 300 in Kubernetes). @default 30 */
@@ -74,8 +78,8 @@ export class HaWorkload extends Construct {
           readiness: kplus.Probe.fromHttpGet(props.readinessPath ?? '/', { port: props.port, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
           liveness: kplus.Probe.fromHttpGet(props.readinessPath ?? '/', { port: props.port, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
           resources: {
-            cpu: { request: kplus.Cpu.millis(props.cpuMillis ?? 100) },
-            memory: { request: Size.mebibytes(props.memoryMebibytes ?? 128), limit: Size.mebibytes(2 * (props.memoryMebibytes ?? 128)) },
+            cpu: { request: kplus.Cpu.millis(props.cpuMillis ?? 100), ...(props.cpuLimitMillis === undefined ? {} : { limit: kplus.Cpu.millis(props.cpuLimitMillis) }) },
+            memory: { request: Size.mebibytes(props.memoryMebibytes ?? 128), limit: Size.mebibytes(props.memoryLimitMebibytes ?? 2 * (props.memoryMebibytes ?? 128)) },
           },
           securityContext: { user: 65532, group: 65532 },
         },

@@ -16,7 +16,9 @@ import { markApplied } from './commands/mark-applied';
 import { migrateStateCommand } from './commands/migrate-state';
 import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
+import { promoteReleaseCommand } from './commands/promote-release';
 import { recordFailoverCommand } from './commands/record-failover';
+import { releaseCommand } from './commands/release';
 import { reportApply } from './commands/report-apply';
 import { roleVariablesCommand } from './commands/role-variables';
 import { rollControlPlaneCommand } from './commands/roll-control-plane';
@@ -51,6 +53,8 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   comments,
   'ami-lock': amiLockCommand(),
   'roll-control-plane': rollControlPlaneCommand(),
+  release: releaseCommand(),
+  'promote-release': promoteReleaseCommand(),
 } as Record<string, Command<unknown>>;
 
 export interface MainContext {

@@ -9,6 +9,8 @@ export interface GitHubClientOptions {
   readonly baseUrl?: string;
   /** "owner/name" */
   readonly repository: string;
+  /** @default process.env.GITHUB_GRAPHQL_URL ?? `${baseUrl}/graphql` */
+  readonly graphqlUrl?: string;
 }
 
 export interface IssueComment {
@@ -30,6 +32,18 @@ export interface PullRequest {
   readonly number: number;
   readonly labels: readonly { readonly name: string }[];
   readonly merged_at: string | null;
+}
+
+/** An open pull request as `POST /pulls` and `GET /pulls` answer it (the fields the release flow uses). */
+export interface OpenPullRequest {
+  readonly number: number;
+  /** GraphQL id (auto-merge is a GraphQL-only mutation). */
+  readonly node_id: string;
+  readonly html_url: string;
+  readonly title: string;
+  readonly body: string | null;
+  readonly head: { readonly ref: string };
+  readonly base: { readonly ref: string };
 }
 
 /** A git reference (`GET /git/ref/{ref}`): a lightweight tag points at a commit, an annotated one at a tag object. */
@@ -164,6 +178,32 @@ export class GitHubClient {
       url = page.next;
     }
     return { status: status as Comparison['status'], commits };
+  }
+
+  /** Open pull requests from `branch` of this repository into `base`. */
+  async openPullRequests(branch: string, base: string): Promise<OpenPullRequest[]> {
+    const owner = this.options.repository.split('/')[0]!;
+    return this.paginate<OpenPullRequest>(`${this.repo}/pulls?state=open&head=${encodeURIComponent(`${owner}:${branch}`)}&base=${encodeURIComponent(base)}`);
+  }
+
+  async createPullRequest(fields: { title: string; head: string; base: string; body: string }): Promise<OpenPullRequest> {
+    return (await this.request<OpenPullRequest>('POST', `${this.repo}/pulls`, fields)).data;
+  }
+
+  async updatePullRequest(pull: number, fields: { title?: string; body?: string }): Promise<OpenPullRequest> {
+    return (await this.request<OpenPullRequest>('PATCH', `${this.repo}/pulls/${pull}`, fields)).data;
+  }
+
+  /**
+   * Merges the pull request by itself once its required checks pass (and reviews, if branch
+   * protection asks). REST has no call for it: GraphQL `enablePullRequestAutoMerge`, which
+   * answers 200 with `errors` when the repository does not allow auto-merge.
+   */
+  async enableAutoMerge(pullRequestNodeId: string, mergeMethod: 'MERGE' | 'SQUASH' | 'REBASE' = 'SQUASH'): Promise<void> {
+    const url = this.options.graphqlUrl ?? process.env.GITHUB_GRAPHQL_URL ?? `${this.baseUrl}/graphql`;
+    const query = 'mutation($id: ID!, $method: PullRequestMergeMethod) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { pullRequest { number } } }';
+    const { data } = await this.request<{ errors?: { message: string }[] }>('POST', url, { query, variables: { id: pullRequestNodeId, method: mergeMethod } });
+    if (data?.errors?.length) throw new Error(`GitHub GraphQL enablePullRequestAutoMerge: ${data.errors.map((e) => e.message).join('; ')}`);
   }
 
   /** Pull requests whose merge produced `sha` (push to main). */

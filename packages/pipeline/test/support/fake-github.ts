@@ -22,12 +22,25 @@ export interface FakeIssue {
   pull_request?: object;
 }
 
+export interface FakePull {
+  number: number;
+  node_id: string;
+  html_url: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  head: { ref: string };
+  base: { ref: string };
+  autoMerge: { mergeMethod: string } | null;
+}
+
 export interface FakeGitHub {
   readonly url: string;
   readonly requests: { method: string; path: string; body: unknown; auth: string | undefined }[];
   readonly comments: Map<number, FakeComment[]>;
   readonly issues: FakeIssue[];
   readonly commitPulls: Map<string, { number: number; labels: { name: string }[]; merged_at: string }[]>;
+  readonly pulls: FakePull[];
   close(): Promise<void>;
 }
 
@@ -47,6 +60,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
  */
 export interface FakeGitHubOptions {
   readonly git?: string;
+  /** The repository setting "Allow auto-merge" (off by default, as on GitHub). @default false */
+  readonly allowAutoMerge?: boolean;
 }
 
 function gitOut(repo: string, ...args: string[]): string | undefined {
@@ -59,6 +74,7 @@ export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-plat
   const comments = new Map<number, FakeComment[]>();
   const issues: FakeIssue[] = [];
   const commitPulls: FakeGitHub['commitPulls'] = new Map();
+  const pulls: FakePull[] = [];
   let nextId = 1000;
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -76,6 +92,17 @@ export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-plat
         const more = page * PAGE < items.length;
         send(200, items.slice((page - 1) * PAGE, page * PAGE), more ? `<http://127.0.0.1:${(server.address() as AddressInfo).port}${next.pathname}${next.search}>; rel="next"` : undefined);
       };
+      if (url.pathname === '/graphql' && req.method === 'POST') {
+        if (!req.headers.authorization?.startsWith('Bearer ')) return send(401, { message: 'Requires authentication' });
+        // GraphQL answers 200 and reports failures in `errors`.
+        const b = body as { query: string; variables: { id: string; method?: string } };
+        if (!/enablePullRequestAutoMerge/.test(b.query)) return send(200, { errors: [{ message: 'unsupported query in the fake' }] });
+        const pull = pulls.find((p) => p.node_id === b.variables.id && p.state === 'open');
+        if (!pull) return send(200, { errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${b.variables.id}'` }] });
+        if (!options.allowAutoMerge) return send(200, { errors: [{ message: 'Pull request Auto merge is not allowed for this repository' }] });
+        pull.autoMerge = { mergeMethod: b.variables.method ?? 'MERGE' };
+        return send(200, { data: { enablePullRequestAutoMerge: { pullRequest: { number: pull.number } } } });
+      }
       const prefix = `/repos/${repository}`;
       const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
       if (!req.headers.authorization?.startsWith('Bearer ')) return send(401, { message: 'Requires authentication' });
@@ -113,6 +140,33 @@ export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-plat
         if (!issue) return send(404, { message: 'Not Found' });
         Object.assign(issue, body);
         return send(200, issue);
+      }
+      if (path === '/pulls' && req.method === 'GET') {
+        const head = url.searchParams.get('head');
+        const base = url.searchParams.get('base');
+        const state = url.searchParams.get('state') ?? 'open';
+        const owner = repository.split('/')[0];
+        return paged(pulls.filter((p) => (state === 'all' || p.state === state) && (!head || head === `${owner}:${p.head.ref}`) && (!base || base === p.base.ref)));
+      }
+      if (path === '/pulls' && req.method === 'POST') {
+        const b = body as { title: string; head: string; base: string; body: string };
+        // GitHub: 422 when the head branch does not exist (it must be pushed first) or already has an open pull request into base.
+        if (options.git && !gitOut(options.git, 'rev-parse', '--verify', '--quiet', `refs/heads/${b.head}`)) {
+          return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] });
+        }
+        if (pulls.some((p) => p.state === 'open' && p.head.ref === b.head && p.base.ref === b.base)) {
+          return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repository.split('/')[0]}:${b.head}.` }] });
+        }
+        const number = 100 + pulls.length + issues.length;
+        const created: FakePull = { number, node_id: `PR_kw${number}`, html_url: `https://github.com/${repository}/pull/${number}`, title: b.title, body: b.body, state: 'open', head: { ref: b.head }, base: { ref: b.base }, autoMerge: null };
+        pulls.push(created);
+        return send(201, created);
+      }
+      if ((m = path.match(/^\/pulls\/(\d+)$/)) && req.method === 'PATCH') {
+        const pull = pulls.find((p) => p.number === Number(m?.[1]));
+        if (!pull) return send(404, { message: 'Not Found' });
+        Object.assign(pull, body);
+        return send(200, pull);
       }
       if ((m = path.match(/^\/commits\/([0-9a-f]+)\/pulls$/)) && req.method === 'GET') return send(200, commitPulls.get(m[1]) ?? []);
       const repo = options.git;
@@ -153,6 +207,7 @@ export async function startFakeGitHub(repository = 'hakube-platform/ha-kube-plat
     comments,
     issues,
     commitPulls,
+    pulls,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
