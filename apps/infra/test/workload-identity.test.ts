@@ -174,6 +174,10 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
         `Cluster/data/orders`,
       ].sort(),
     );
+    // Host networking our values ask for (and so IMDS and the node role within reach): only the cloud
+    // controller (docs/identity.md). Charts' own host-network pods (Cilium's agent, node-exporter)
+    // reach it too: that is why the node roles carry no add-on right.
+    expect(objects.map(wiringOf).filter((w) => w.hostNetwork).map((w) => w.object)).toEqual(['HelmRelease/kube-system/aws-cloud-controller-manager']);
     const text = JSON.stringify(objects);
     expect(text).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|accessKeyId|secretAccessKey/);
   });
