@@ -139,7 +139,7 @@ function secretProbes(stacks: Stacks): Probe[] {
       policy: { statements: key.policy ? statementsOf(key.policy, resolve) : defaultKeyPolicy(ACCOUNT), kind: 'kms' as const },
     }));
     const clusterKey = keys.find((k) => k.region === cluster.region)!;
-    const secureStrings = [n.ssm.joinToken, n.ssm.caCertHash, n.ssm.certificateKey, n.ssm.ciKubeconfig, n.ssm.gitCredentials, n.appBackupCredentials.ssmParameter].map((name) => ssmParameterArn(name, cluster.region, ACCOUNT));
+    const secureStrings = [n.ssm.joinToken, n.ssm.caCertHash, n.ssm.certificateKey, n.ssm.ciKubeconfig, n.ssm.gitCredentials].map((name) => ssmParameterArn(name, cluster.region, ACCOUNT));
     const probes: Probe[] = secureStrings.flatMap((arn) => [
       ...['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory'].map((action) => ({ what: `${action} ${arn}`, request: { action, resource: arn } })),
       {
@@ -204,7 +204,9 @@ function writeProbes(): Probe[] {
     ['iam:PutRolePolicy', `arn:aws:iam::${ACCOUNT}:role/${names.ciApplyRole}`],
     ['iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/${names.ciApplyRole}`],
     ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/${n.controlPlaneRole}`],
-    ['iam:CreateAccessKey', `arn:aws:iam::${ACCOUNT}:user/${n.appBackupCredentials.iamUser}`],
+    // No IAM user exists any more; CI must not be able to make one a key either.
+    ['iam:CreateAccessKey', `arn:aws:iam::${ACCOUNT}:user/any`],
+    ['iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/${n.serviceAccountIssuer.workloadRole('postgres-backups')}`],
     ['sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/${names.ciApplyRole}`],
     ['ec2:RunInstances', `arn:aws:ec2:${region}:${ACCOUNT}:instance/*`],
     ['ec2:TerminateInstances', `arn:aws:ec2:${region}:${ACCOUNT}:instance/i-0123456789abcdef0`],

@@ -49,9 +49,9 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_cloudwatch_event_rule: NODE_TERMINATION_EVENTS.length,
     aws_cloudwatch_event_target: NODE_TERMINATION_EVENTS.length,
     aws_autoscaling_lifecycle_hook: 2 * cluster.controlPlane.count + cluster.workerPools.length * zones,
-    // the app backup user; its access key is made outside Terraform (never in state)
-    aws_iam_user: 1,
-    aws_iam_user_policy: 1,
+    // no IAM user and no key: every workload identity is a web-identity role (docs/identity.md)
+    aws_iam_user: 0,
+    aws_iam_user_policy: 0,
     aws_iam_access_key: 0,
     // one AZ-failure template per AZ (a game day takes away any one zone)
     aws_fis_experiment_template: zones,

@@ -76,8 +76,8 @@ describe('no cluster secret in Terraform state (every synthesized stack)', () =>
   it('holds no resource, data source or output that stores a secret, and no SecureString at all', () => {
     expect(Object.keys(stacks).sort()).toEqual(['ci-identity', 'dr-cluster', 'production-cluster', 'staging-cluster']);
     for (const [name, stack] of Object.entries(stacks)) expect(secretsInState(stack), name).toEqual([]);
-    // The app backup user's access key is made by a person (runbook), never by Terraform.
-    expect(Object.values(stacks).some((s) => s.resource?.aws_iam_user)).toBe(true);
+    // No IAM user at all: workloads use web-identity roles, so no long-lived key can exist.
+    expect(Object.values(stacks).filter((s) => s.resource?.aws_iam_user || s.resource?.aws_iam_access_key)).toEqual([]);
   });
 
   it('would have flagged the previous join parameters (SecureStrings with a write-only value)', () => {

@@ -1,17 +1,18 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
+import { bootstrapNames, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
 import { PrivateHostedZone } from './api-endpoint/private-hosted-zone';
 import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
-import { AppBackupUser, type RestoreSource } from './backups/app-backup-user';
 import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
 import { MachineImage } from './compute/machine-image';
 import { ControlPlane } from './control-plane/control-plane';
+import { workloadPolicies, type RestoreSource } from './identity/workload-policies';
+import { WorkloadRoles } from './identity/workload-roles';
 import { controlPlanePolicies, workerPolicies, type NodePolicyContext } from './iam/node-policies';
 import { NodeRole } from './iam/node-role';
 import { JoinParameters } from './join-parameters';
@@ -102,25 +103,15 @@ export class ClusterStack extends TerraformStack {
       contents: 'PostgreSQL backups',
       replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
     });
-    const appBackupUser = new AppBackupUser(this, 'app-backup-user', {
-      userName: names.appBackupCredentials.iamUser,
-      bucketArn: appBackups.bucketArn,
-      prefix: names.appBackupCredentials.bucketPrefix,
-      kmsKeyArn: key.keyArn,
-      region: cluster.region,
-      accountId,
-      restoreSources: this.restoreSources(platform, cluster),
-    });
 
     const policyContext: NodePolicyContext = {
       region: cluster.region,
       accountId,
       clusterTagKey: names.clusterTagKey,
-      autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
       kmsKeyArn: key.keyArn,
       ssmPrefix: names.ssmPrefix,
       ciKubeconfigParameter: names.ssm.ciKubeconfig,
-      operatorSecureStrings: [names.ssm.gitCredentials, names.appBackupCredentials.ssmParameter],
+      operatorSecureStrings: [names.ssm.gitCredentials],
       joinParameterArns: join.arns,
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,
@@ -186,12 +177,29 @@ export class ClusterStack extends TerraformStack {
         ...pools.flatMap((pool) => autoscalingGroupsIn(pool).map((g) => ({ asgName: g.reference, literalName: g.literalName, role: 'worker' as const }))),
       ],
       clusterTagKey: names.clusterTagKey,
-      handlerRoleName: controlPlaneRole.roleName,
       terminatingHookTimeoutSeconds: TERMINATING_HOOK_TIMEOUT_SECONDS,
       controlPlaneTerminatingHookTimeoutSeconds: CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS,
       launchingHookTimeoutSeconds: LAUNCHING_HOOK_TIMEOUT_SECONDS,
       messageRetentionSeconds: NODE_TERMINATION_QUEUE_RETENTION_SECONDS,
       expectedAccountId: settings.accountId,
+    });
+
+    // One role per workload identity (IRSA): the add-ons' AWS rights live here, not on the nodes.
+    const issuer = names.serviceAccountIssuer;
+    const workloadRoles = new WorkloadRoles(this, 'workload-roles', {
+      // TODO(merge): irsa-issuer's aws_iam_openid_connect_provider.arn, so Terraform orders the roles after it.
+      providerArn: issuer.providerArn(accountId),
+      issuerHost: issuer.host,
+      audience: issuer.audience,
+      identities: workloadIdentitiesOf(cluster, names),
+      policies: workloadPolicies({
+        region: cluster.region,
+        accountId,
+        clusterTagKey: names.clusterTagKey,
+        autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
+        nodeTerminationHandler: termination.handlerPolicy,
+        appBackups: { bucketArn: appBackups.bucketArn, prefix: names.appBackupArchive.bucketPrefix, kmsKeyArn: key.keyArn, restoreSources: this.restoreSources(platform, cluster) },
+      }),
     });
 
     const chaos = new AzFailureExperiment(this, 'az-failure', {
@@ -221,7 +229,7 @@ export class ClusterStack extends TerraformStack {
       ssm_prefix: { value: names.ssmPrefix, description: 'SSM path of the join material' },
       etcd_backup_bucket: { value: backups.bucketName, description: 'etcd snapshot bucket' },
       app_backup_bucket: { value: appBackups.bucketName, description: 'PostgreSQL base backups and WAL archive' },
-      app_backup_iam_user: { value: appBackupUser.userName, description: `IAM user of the database backups: its access key goes into ${names.appBackupCredentials.ssmParameter} (docs/runbooks/app-backup-credentials.md)` },
+      workload_role_arns: { value: workloadRoles.roleArns, description: 'IAM role of each workload identity (IRSA), by identity id (docs/identity.md)' },
       control_plane_role_arn: { value: controlPlaneRole.roleArn, description: 'Control-plane instance role' },
       worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
       control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
@@ -283,7 +291,7 @@ export class ClusterStack extends TerraformStack {
   }
 
   /**
-   * Buckets the app backup user reads in a restore: a standby promotes from its primary's
+   * Buckets the database's workload role reads in a restore: a standby promotes from its primary's
    * replica bucket (in the standby's region); a primary fails back from the standby's own bucket.
    */
   private restoreSources(platform: Platform, cluster: ClusterDefinition): RestoreSource[] {

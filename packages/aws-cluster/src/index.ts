@@ -1,7 +1,6 @@
 export * from './api-endpoint/api-endpoint';
 export * from './api-endpoint/api-health-check';
 export * from './api-endpoint/private-hosted-zone';
-export * from './backups/app-backup-user';
 export * from './backups/backup-bucket';
 export * from './chaos/az-failure-experiment';
 export * from './ci-identity/github-ci-roles';
@@ -12,6 +11,8 @@ export * from './compute/node-zone';
 export * from './dns/failover-health-check';
 export * from './dns/failover-record';
 export * from './control-plane/control-plane';
+export * from './identity/workload-policies';
+export * from './identity/workload-roles';
 export * from './iam/node-policies';
 export * from './iam/node-role';
 export * from './iam/policy-document';

@@ -3,7 +3,7 @@ import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { AppBackupUser, BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES } from '../src';
+import { BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
 /** node-bootstrap's snapshotSchedule().keepAtLeast: etcd-snapshot.sh keeps this many newest, whatever their age. */
@@ -186,114 +186,6 @@ describe('BackupBucket', () => {
       'BackupBucket: props.replica.bucketName = "b"; expected a bucket other than the source (S3 names are global)',
     );
     expect(synthStack(stack).count('aws_s3_bucket')).toBe(0);
-  });
-});
-
-describe('AppBackupUser', () => {
-  const shipped = platform();
-  const stacks = Object.fromEntries(['production', 'dr', 'staging'].map((c) => [c, synthCluster(shipped, c)]));
-  const userOf = (cluster: string) => {
-    const synth = stacks[cluster];
-    const [[userId, user]] = synth.resources('aws_iam_user');
-    const policies = synth.values('aws_iam_user_policy').filter((p) => p.user === `\${aws_iam_user.${userId}.name}`);
-    return { user, policies, statements: policies.flatMap((p) => Synth.policy(p.policy).Statement as Attributes[]) };
-  };
-  const sids = (statements: Attributes[]) => statements.map((s) => s.Sid);
-  const bucketArnRef = (cluster: string) => {
-    const [id] = stacks[cluster].resources('aws_s3_bucket').find(([, b]) => b.bucket === shipped.namesOf(cluster).appBackupBucket) as [string, Attributes];
-    return `\${aws_s3_bucket.${id}.arn}`;
-  };
-
-  it('is one IAM user per cluster, named by platform-config, with one inline policy', () => {
-    for (const cluster of ['production', 'dr', 'staging']) {
-      const { user, policies } = userOf(cluster);
-      expect(user.name).toBe(shipped.namesOf(cluster).appBackupCredentials.iamUser);
-      expect(policies).toHaveLength(1);
-      expect(stacks[cluster].count('aws_iam_user')).toBe(1);
-    }
-  });
-
-  it('creates no access key or login anywhere: keys never enter Terraform state', () => {
-    for (const synth of Object.values(stacks)) {
-      for (const type of ['aws_iam_access_key', 'aws_iam_user_login_profile', 'aws_iam_service_specific_credential']) expect(synth.count(type)).toBe(0);
-      expect(JSON.stringify(synth.json)).not.toMatch(/secret_access_key|aws_iam_access_key/);
-    }
-  });
-
-  it('reads and writes only below the backup prefix of its own bucket, with the cluster key through S3 only', () => {
-    const { statements } = userOf('staging');
-    const names = shipped.namesOf('staging');
-    const bucket = bucketArnRef('staging');
-    expect(statements).toEqual([
-      { Sid: 'ListBackupBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucket },
-      { Sid: 'ReadWriteBackups', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${bucket}/${names.appBackupCredentials.bucketPrefix}*` },
-      {
-        Sid: 'UseClusterKeyThroughS3',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: expect.stringMatching(/^\$\{aws_kms_key\.kms_key_[A-Z0-9]+\.arn\}$/),
-        Condition: { StringEquals: { 'kms:ViaService': 's3.ap-northeast-2.amazonaws.com' } },
-      },
-    ]);
-    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
-    expect(actions.filter((a) => a.endsWith('*') || a.startsWith('iam:') || a.startsWith('ssm:'))).toEqual([]);
-  });
-
-  it('lets the standby read its primary\'s replica bucket (the restore source) and decrypt it with the replica-region key', () => {
-    const pair = shipped.failoverRoleOf('dr');
-    expect(pair?.role).toBe('standby');
-    const replica = shipped.namesOf('production').appBackupReplicaBucket as string;
-    const region = shipped.cluster('production').backups.replicaRegion as string;
-    expect(region).toBe(shipped.cluster('dr').region);
-    const { statements } = userOf('dr');
-    expect(sids(statements)).toEqual(['ListBackupBucket', 'ReadWriteBackups', 'UseClusterKeyThroughS3', 'ListRestoreSource1', 'ReadRestoreSource1', 'DecryptRestoreSource1']);
-    const arn = `arn:aws:s3:::${replica}`;
-    expect(statements.slice(3)).toEqual([
-      { Sid: 'ListRestoreSource1', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: arn },
-      { Sid: 'ReadRestoreSource1', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/postgres/*` },
-      {
-        Sid: 'DecryptRestoreSource1',
-        Effect: 'Allow',
-        Action: 'kms:Decrypt',
-        Resource: `arn:aws:kms:${region}:\${local.account_id}:key/*`,
-        Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` }, StringLike: { 'kms:EncryptionContext:aws:s3:arn': [arn, `${arn}/*`] } },
-      },
-    ]);
-  });
-
-  it('matches the replication: the source stack encrypts replicas with a key in the region the standby decrypts in', () => {
-    const replication = stacks.production.values('aws_s3_bucket_replication_configuration').find((r) => r.bucket === shipped.namesOf('production').appBackupBucket) as Attributes;
-    const replicaKey = stacks.production.deref(replication.rule[0].destination.encryption_configuration.replica_kms_key_id);
-    const replicaProvider = (stacks.production.json.provider.aws as Attributes[]).find((p) => `aws.${p.alias}` === replicaKey.provider) as Attributes;
-    const decrypt = userOf('dr').statements.find((s) => s.Sid === 'DecryptRestoreSource1') as Attributes;
-    expect(decrypt.Resource).toContain(`arn:aws:kms:${replicaProvider.region}:`);
-    expect(stacks.production.deref(replication.rule[0].destination.bucket).bucket).toBe(shipped.namesOf('production').appBackupReplicaBucket);
-  });
-
-  it('lets the primary read the standby\'s own bucket for fail-back, and staging restore from nothing', () => {
-    const drBucket = shipped.namesOf('dr').appBackupBucket;
-    const production = userOf('production').statements;
-    expect(production.find((s) => s.Sid === 'ReadRestoreSource1')?.Resource).toBe(`arn:aws:s3:::${drBucket}/postgres/*`);
-    expect(production.find((s) => s.Sid === 'DecryptRestoreSource1')?.Condition.StringEquals).toEqual({ 'kms:ViaService': `s3.${shipped.cluster('dr').region}.amazonaws.com` });
-    expect(sids(userOf('staging').statements).filter((s) => s.includes('Restore'))).toEqual([]);
-  });
-
-  it('rejects a prefix that would open the whole bucket', () => {
-    expect(() => new AppBackupUser(bareStack(), 'u', { userName: 'u', bucketArn: 'b', prefix: '', kmsKeyArn: 'k', region: 'r', accountId: 'a' })).toThrow(
-      'AppBackupUser: props.prefix = ""; expected a key prefix ending in "/", such as "postgres/" (never the whole bucket)',
-    );
-  });
-
-  it('rejects an IAM user name IAM would refuse', () => {
-    expect(() => new AppBackupUser(bareStack(), 'u', { userName: 'app backups', bucketArn: 'b', prefix: 'p/', kmsKeyArn: 'k', region: 'r', accountId: 'a' })).toThrow(
-      'AppBackupUser: props.userName = "app backups"; expected an IAM user name: 1 to 64 letters, digits or +=,.@_-',
-    );
-  });
-
-  it('rejects a restore source that is not a bucket name', () => {
-    expect(() => new AppBackupUser(bareStack(), 'u', { userName: 'u', bucketArn: 'b', prefix: 'p/', kmsKeyArn: 'k', region: 'r', accountId: 'a', restoreSources: [{ bucketName: 's3://x', region: 'r' }] })).toThrow(
-      'AppBackupUser: props.restoreSources[0].bucketName = "s3://x"; expected an S3 bucket name',
-    );
   });
 });
 

@@ -22,7 +22,8 @@ describe('node roles and policies', () => {
   });
 
   it('gives the control plane one policy per concern, none with a wildcard action', () => {
-    expect(Object.keys(cp).sort()).toEqual(['cloud-controller', 'cluster-autoscaler', 'ebs-csi-controller', 'etcd-backups', 'join-material', 'node-access', 'node-termination-handler']);
+    // The add-ons' policies (EBS CSI, cluster-autoscaler, termination handler) are on their workload roles.
+    expect(Object.keys(cp).sort()).toEqual(['cloud-controller', 'etcd-backups', 'join-material', 'node-access']);
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
@@ -49,16 +50,35 @@ describe('node roles and policies', () => {
     expect(ccm).toContain('elasticloadbalancing:DescribeLoadBalancers');
   });
 
-  it('conditions cluster-autoscaler writes on the cluster tags', () => {
-    const write = statements(cp).find((s) => actions(s).includes('autoscaling:SetDesiredCapacity')) as Attributes;
+  it('keeps on the node roles no right of an add-on that has its own workload role (any host-network pod could use it)', () => {
+    const all = [...statements(cp), ...statements(worker)].flatMap(actions);
+    for (const action of ['ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateSnapshot', 'autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+      expect(all, action).not.toContain(action);
+    }
+    expect(JSON.stringify([cp, worker])).not.toContain(platform().namesOf('production').appBackupBucket);
+  });
+
+  it('lets the initialiser complete only this cluster’s lifecycle hooks (its own launching hook, before any handler runs)', () => {
+    expect(cp['join-material'].Statement.find((s: Attributes) => s.Sid === 'CompleteLaunchingHook')).toEqual({
+      Sid: 'CompleteLaunchingHook',
+      Effect: 'Allow',
+      Action: 'autoscaling:CompleteLifecycleAction',
+      Resource: '*',
+      Condition: { StringEquals: { 'autoscaling:ResourceTag/kubernetes.io/cluster/production': 'owned' } },
+    });
+    expect(statements(worker).flatMap(actions)).not.toContain('autoscaling:CompleteLifecycleAction');
+  });
+
+  it('conditions cluster-autoscaler writes (its workload role) on the cluster tags', () => {
+    const write = statements(policiesOf('production-irsa-cluster-autoscaler')).find((s) => actions(s).includes('autoscaling:SetDesiredCapacity')) as Attributes;
     expect(actions(write).sort()).toEqual(['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup']);
     expect(write.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/kubernetes.io/cluster/production': 'owned', 'aws:ResourceTag/k8s.io/cluster-autoscaler/production': 'owned' } });
   });
 
-  it('limits the EBS CSI controller’s destructive actions to this cluster’s volumes and snapshots (every driver sets ebs.csi.aws.com/cluster)', () => {
+  it('limits the EBS CSI controller’s (workload role) destructive actions to this cluster’s volumes and snapshots (every driver sets ebs.csi.aws.com/cluster)', () => {
     const own = { 'aws:ResourceTag/kubernetes.io/cluster/production': 'owned' };
     expect(platform().namesOf('production').clusterTagKey).toBe('kubernetes.io/cluster/production');
-    const ebs = cp['ebs-csi-controller'].Statement as Attributes[];
+    const ebs = policiesOf('production-irsa-ebs-csi-controller')['ebs-csi-controller'].Statement as Attributes[];
     for (const action of ['ec2:DeleteVolume', 'ec2:DeleteSnapshot', 'ec2:ModifyVolume', 'ec2:DetachVolume', 'ec2:AttachVolume']) {
       const grants = ebs.filter((s) => actions(s).includes(action));
       expect(grants.length, action).toBeGreaterThan(0);
@@ -106,16 +126,9 @@ describe('node roles and policies', () => {
     expect(statements(worker).flatMap(actions).filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 
-  it('lets the control plane read and decrypt the app backup credentials parameter the initialiser turns into a Secret', () => {
-    const parameter = platform().namesOf('production').appBackupCredentials.ssmParameter;
-    const read = statements(cp).filter((s) => actions(s).includes('ssm:GetParameter'));
-    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, (c) => (c === '*' ? c : `\\${c}`)).replace(/\*/g, '.*')}$`);
-    const arn = `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${parameter}`;
-    expect(read.some((s) => [s.Resource].flat().some((r: string) => glob(r).test(arn)))).toBe(true);
-    // The runbook encrypts it with the cluster key (names.kmsAlias), which the control plane may decrypt through SSM.
-    const decrypt = statements(cp).find((s) => s.Sid === 'SecureStringsViaSsm') as Attributes;
-    expect(decrypt.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toContain(arn);
-    // Workers may not: their pods must not reach the keys through the node role either.
+  it('gives no node role a database backup right or an operator-written AWS credential to read', () => {
+    const secureStrings = (statements(cp).find((s) => s.Sid === 'SecureStringsViaSsm') as Attributes).Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN'] as string[];
+    expect(secureStrings.filter((arn) => arn.includes('/data/'))).toEqual([]);
     expect(JSON.stringify(worker)).not.toContain('/data/');
   });
 
@@ -134,13 +147,11 @@ describe('node roles and policies', () => {
     expect(Object.fromEntries(kms.map((s) => [s.Sid, s.Condition.StringEquals['kms:ViaService']]))).toEqual({
       SecureStringsViaSsm: 'ssm.ap-northeast-2.amazonaws.com',
       EncryptSnapshots: 's3.ap-northeast-2.amazonaws.com',
-      // The node-termination queue's own key (not the cluster key), through SQS.
-      DecryptQueueMessages: 'sqs.ap-northeast-2.amazonaws.com',
     });
     const n = platform().namesOf('production');
     const arn = (name: string) => `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${name}`;
     expect(kms.find((s) => s.Sid === 'SecureStringsViaSsm')!.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toEqual(
-      [n.ssm.certificateKey, n.ssm.caCertHash, n.ssm.joinToken, n.ssm.ciKubeconfig, n.ssm.gitCredentials, n.appBackupCredentials.ssmParameter].map(arn),
+      [n.ssm.certificateKey, n.ssm.caCertHash, n.ssm.joinToken, n.ssm.ciKubeconfig, n.ssm.gitCredentials].map(arn),
     );
   });
 

@@ -24,8 +24,8 @@ describe('ClusterStack', () => {
 
   it('outputs what the workflows need', () => {
     expect(Object.keys(production.json.output).sort()).toEqual([
-      'api_endpoint', 'api_internal_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_iam_user', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
-      'fis_experiment_template_ids', 'fis_role_arn', 'ingress_load_balancer_dns_name', 'ingress_target_group_arns', 'kms_key_arn', 'node_termination_queue_url', 'private_subnet_ids', 'public_subnet_ids', 'region', 'ssm_prefix', 'vpc_id', 'worker_asg_names', 'worker_role_arn',
+      'api_endpoint', 'api_internal_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
+      'fis_experiment_template_ids', 'fis_role_arn', 'ingress_load_balancer_dns_name', 'ingress_target_group_arns', 'kms_key_arn', 'node_termination_queue_url', 'private_subnet_ids', 'public_subnet_ids', 'region', 'ssm_prefix', 'vpc_id', 'worker_asg_names', 'worker_role_arn', 'workload_role_arns',
     ]);
     expect(production.json.output.app_failover_role.value).toBe('PRIMARY');
     expect(production.json.output.app_health_check_id.value).toMatch(/^\$\{aws_route53_health_check\..*\.id\}$/);
@@ -35,8 +35,9 @@ describe('ClusterStack', () => {
     expect(staging.json.output.app_backup_replica_bucket).toBeUndefined();
     expect(production.json.output.app_backup_bucket.value).toBe('hakube-production-app-backups-ap-northeast-2');
     expect(production.json.output.app_backup_replica_bucket.value).toBe('hakube-production-app-backups-ap-northeast-1');
-    expect(production.json.output.app_backup_iam_user.value).toMatch(/^\$\{aws_iam_user\..*\.name\}$/);
-    expect(production.deref(production.json.output.app_backup_iam_user.value).name).toBe(shipped.namesOf('production').appBackupCredentials.iamUser);
+    const workloadRoles = production.json.output.workload_role_arns.value as Record<string, string>;
+    expect(Object.keys(workloadRoles).sort()).toEqual(['cluster-autoscaler', 'ebs-csi-controller', 'node-termination-handler', 'postgres-backups']);
+    for (const [id, arn] of Object.entries(workloadRoles)) expect(production.deref(arn).name).toBe(shipped.namesOf('production').serviceAccountIssuer.workloadRole(id));
     expect(production.json.output.etcd_backup_bucket.value).toBe('hakube-production-etcd-backups-ap-northeast-2');
   });
 

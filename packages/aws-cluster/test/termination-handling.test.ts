@@ -129,9 +129,9 @@ describe('TerminationHandling (production)', () => {
     expect(send({ 'aws:SourceArn': ruleArn(rules[0][0]), 'aws:SecureTransport': 'true' }, { AWS: 'arn:aws:iam::123456789012:role/anyone' })).toBe('implicit-deny');
   });
 
-  it('gives the control-plane role (the handler runs there) only the queue, its key through SQS, this cluster\'s hooks and DescribeInstances', () => {
+  it('gives the handler\'s workload role (not a node role) only the queue, its key through SQS, this cluster\'s hooks and DescribeInstances', () => {
     const policy = production.values('aws_iam_role_policy').find((p) => p.name === 'node-termination-handler')!;
-    expect(production.deref(policy.role).name).toBe(names.controlPlaneRole);
+    expect(production.deref(policy.role).name).toBe(names.serviceAccountIssuer.workloadRole('node-termination-handler'));
     const statements = Synth.policy(policy.policy).Statement;
     expect(statements).toEqual([
       { Sid: 'ReadQueue', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: queueArn },
@@ -156,7 +156,6 @@ describe('TerminationHandling validation', () => {
     accountId: '123456789012',
     groups: [{ asgName: 'a', literalName: 'a', role: 'worker' }],
     clusterTagKey: names.clusterTagKey,
-    handlerRoleName: 'role',
     terminatingHookTimeoutSeconds: 600,
     controlPlaneTerminatingHookTimeoutSeconds: 120,
     launchingHookTimeoutSeconds: 900,

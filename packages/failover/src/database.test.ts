@@ -49,10 +49,13 @@ describe('gitArchiveFolder', () => {
 
 describe('rendered objects', () => {
   const workload = findWorkload(GENERATED);
+  /** The restore runs on the standby: its pods must carry the standby's own workload role. */
+  const standby = findWorkload(resolve(GENERATED, '..', 'dr'));
   const [namespace, cluster] = renderRecoveryCluster({
     workload,
     source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
     target: { bucket: 'own', region: 'ap-northeast-1', serverName: 'orders-r1' },
+    targetWorkload: standby,
     runId: 'r1',
   }) as [Record<string, unknown>, { spec: Record<string, unknown> }];
 
@@ -63,6 +66,16 @@ describe('rendered objects', () => {
     expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'origin', database: 'app', owner: 'app' } });
     expect(cluster.spec).toMatchObject({ instances: 3, affinity: { podAntiAffinityType: 'required', topologyKey: 'topology.kubernetes.io/zone' }, storage: { size: '20Gi', storageClass: 'gp3' } });
     expect((cluster.spec.backup as { barmanObjectStore: unknown }).barmanObjectStore).toMatchObject({ destinationPath: 's3://own/postgres/orders', serverName: 'orders-r1' });
+  });
+
+  it('gives the restored instances the target cluster’s own web identity (its role trusts only its issuer), never the source’s', () => {
+    const env = cluster.spec.env as { name: string; value: string }[];
+    const roleArn = env.find((e) => e.name === 'AWS_ROLE_ARN')?.value;
+    expect(roleArn).toMatch(/:role\/dr-irsa-postgres-backups$/);
+    expect(cluster.spec.serviceAccountTemplate).toEqual({ metadata: { annotations: { 'eks.amazonaws.com/role-arn': roleArn } } });
+    expect(cluster.spec.projectedVolumeTemplate).toEqual((standby.databaseSpec as Record<string, unknown>).projectedVolumeTemplate);
+    expect(JSON.stringify(cluster)).not.toContain('production-irsa');
+    expect(((cluster.spec.externalClusters as { barmanObjectStore: { s3Credentials: unknown } }[])[0]).barmanObjectStore.s3Credentials).toEqual({ inheritFromIAMRole: true });
   });
 
   it('is a valid CNPG Backup', () => {

@@ -11,6 +11,12 @@ export const DEFAULT_WORKLOAD = { namespace: 'data', database: 'orders', appName
 const CNPG_API = 'postgresql.cnpg.io/v1';
 /** Spec fields carried from the primary's definition to the restored cluster (placement, size, tuning). */
 const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy', 'primaryUpdateMethod'];
+/**
+ * Spec fields that give the instances their AWS identity (service-account annotation, web-identity
+ * variables, projected STS token): taken from the TARGET cluster's own generated Cluster, because
+ * each cluster's role trusts only its own issuer (a primary's role ARN would not work on the standby).
+ */
+const IDENTITY_SPEC_FIELDS = ['serviceAccountTemplate', 'env', 'projectedVolumeTemplate'];
 
 type Obj = Record<string, unknown>;
 
@@ -128,6 +134,8 @@ export interface RecoveryInput {
   readonly source: RecoverySource;
   /** The restored cluster's own backups: a new serverName, because barman refuses a non-empty WAL archive. */
   readonly target: { readonly bucket: string; readonly region: string; readonly serverName: string };
+  /** The target cluster's database as its own manifests define it: its pod identity is carried from there. */
+  readonly targetWorkload: Pick<Workload, 'databaseSpec'>;
   readonly runId: string;
 }
 
@@ -140,6 +148,7 @@ export interface RecoveryInput {
 export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
   const { workload, source, target } = input;
   const carried = Object.fromEntries(CARRIED_SPEC_FIELDS.filter((f) => workload.databaseSpec[f] !== undefined).map((f) => [f, workload.databaseSpec[f]]));
+  const identity = Object.fromEntries(IDENTITY_SPEC_FIELDS.filter((f) => input.targetWorkload.databaseSpec[f] !== undefined).map((f) => [f, input.targetWorkload.databaseSpec[f]]));
   const labels = { 'app.kubernetes.io/managed-by': 'platform-failover', 'failover.platform.io/run': input.runId };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: workload.namespace } },
@@ -152,6 +161,7 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
         storage: { size: '10Gi' },
         affinity: { enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'preferred' },
         ...carried,
+        ...identity,
         // A new `<name>-app` Secret for the owner, which the orders API reads.
         bootstrap: { recovery: { source: 'origin', database: 'app', owner: 'app' } },
         externalClusters: [
@@ -202,7 +212,7 @@ export type BackupPurpose = 'failback' | 'fenced' | 'base';
 export const BACKUP_PURPOSE_LABEL = 'failover.platform.io/purpose';
 export const backupName = (workload: Pick<Workload, 'database'>, purpose: BackupPurpose, runId: string) => `${workload.database}-${purpose}-${runId}`;
 
-/** Credentials for barman-cloud: the generated ones, else the node's IAM role. */
+/** Credentials for barman-cloud: the generated ones, else the pod's own (web-identity) role. */
 export function sourceCredentials(workload: Workload): Obj {
   return workload.backup?.s3Credentials ?? { inheritFromIAMRole: true };
 }

@@ -90,7 +90,7 @@ function liveStandbySource(workload: Workload): (ctx: StepContext) => Promise<Re
  */
 function takeOverDatabase(workload: Workload, pair: Pair, standbyDatabase: Workload): Step {
   if (isReplicaCluster(standbyDatabase)) return new PromoteReplica(standbyDatabase);
-  return new RestoreDatabase({ side: 'standby', workload, source: replicaSource(workload, pair.primary, pair.standby) });
+  return new RestoreDatabase({ side: 'standby', workload, targetWorkload: standbyDatabase, source: replicaSource(workload, pair.primary, pair.standby) });
 }
 
 /**
@@ -141,7 +141,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     new SkippedOnceRestored(new FencePrimaryApps(workload)),
     new SkippedOnceRestored(new FenceStandbyApp(workload)),
     new SkippedOnceRestored(new FinalBackup(workload)),
-    new SkippedOnceRestored(new RestoreDatabase({ side: 'primary', workload, source: liveStandbySource(workload), requireFencedBackup: true })),
+    new SkippedOnceRestored(new RestoreDatabase({ side: 'primary', workload, targetWorkload: workload, source: liveStandbySource(workload), requireFencedBackup: true })),
     new MarkRestored(),
     new VerifyApp({ side: 'primary', workload }),
     new RecordArchiveServerName(workload),

@@ -208,13 +208,11 @@ describe('promote --standby dr', () => {
     expect(recovery).toContain('destinationPath: s3://hakube-production-app-backups-ap-northeast-1/postgres/orders');
     expect(recovery).toContain('destinationPath: s3://hakube-dr-app-backups-ap-northeast-1/postgres/orders');
     expect(recovery).toContain('serverName: orders-r1');
-    // The restored database reads the Secret the platform names (the standby's own key, same name in every cluster).
+    // No keys: the restored instances read the replica with the standby's own workload role.
     const [, restored] = parseAllDocuments(recovery).map((d) => d.toJSON());
-    const { secretName, keys } = defaultPlatform().namesOf(defaultPlatform().cluster('dr')).appBackupCredentials;
-    expect(restored.spec.externalClusters[0].barmanObjectStore.s3Credentials).toEqual({
-      accessKeyId: { name: secretName, key: keys.accessKeyId },
-      secretAccessKey: { name: secretName, key: keys.secretAccessKey },
-    });
+    expect(restored.spec.externalClusters[0].barmanObjectStore.s3Credentials).toEqual({ inheritFromIAMRole: true });
+    const roleArn = restored.spec.env.find((e: { name: string }) => e.name === 'AWS_ROLE_ARN').value;
+    expect(roleArn.endsWith(`:role/${defaultPlatform().namesOf('dr').serviceAccountIssuer.workloadRole('postgres-backups')}`)).toBe(true);
     const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8'));
     expect(journal.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(STEPS.map((s) => `${s === 'promote-database' ? 'restore-database' : s}:done`));
     expect(journal.steps.every((s: { seconds: number }) => typeof s.seconds === 'number')).toBe(true);

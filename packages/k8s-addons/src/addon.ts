@@ -1,5 +1,5 @@
 import type { Chart } from 'cdk8s';
-import type { ClusterDefinition, ClusterNames, Platform } from '@platform/platform-config';
+import { WORKLOAD_IDENTITIES, type ClusterDefinition, type ClusterNames, type Platform, type WorkloadIdentityId } from '@platform/platform-config';
 import { deepMerge, type DeepPartial } from './private/merge';
 
 /**
@@ -43,6 +43,12 @@ export interface AddOn {
   readonly id: string;
   readonly layer: FluxLayer;
   readonly dependencies: readonly AddOnClass[];
+  /**
+   * The workload identity whose IAM role the add-on's AWS-calling pods use (platform-config
+   * WORKLOAD_IDENTITIES: namespace, service account; aws-cluster makes the role with the policy it
+   * keys by the same id). Absent: the add-on's pods get no AWS credentials at all.
+   */
+  readonly awsIdentity?: WorkloadIdentityId;
   /** Checks props against the cluster; throws AddOnValidationError. Called for every add-on before any deploys. */
   validate(ctx: AddOnContext): void;
   /** Writes the add-on's objects into `chart` (one chart, one file, per add-on). */
@@ -65,6 +71,7 @@ export abstract class AddOnBase<P extends object> implements AddOn {
   abstract readonly id: string;
   abstract readonly layer: FluxLayer;
   readonly dependencies: readonly AddOnClass[] = [];
+  readonly awsIdentity?: WorkloadIdentityId;
 
   constructor(private readonly overrides: DeepPartial<P> = {} as DeepPartial<P>) {}
 
@@ -74,11 +81,13 @@ export abstract class AddOnBase<P extends object> implements AddOn {
   }
 
   validate(ctx: AddOnContext): void {
+    this.checkIdentity(ctx);
     this.check(this.props(ctx), ctx);
   }
 
   deploy(chart: Chart, ctx: DeployContext): void {
     const props = this.props(ctx);
+    this.checkIdentity(ctx);
     this.check(props, ctx);
     this.render(chart, props, ctx);
   }
@@ -87,6 +96,15 @@ export abstract class AddOnBase<P extends object> implements AddOn {
   /** Throws AddOnValidationError via `this.fail`; nothing is created before it returns. */
   protected check(_props: P, _ctx: AddOnContext): void {}
   protected abstract render(chart: Chart, props: P, ctx: DeployContext): void;
+
+  /** A declared identity needs the account (its role ARN) and a role on this cluster (aws-cluster makes one only where it is needed). */
+  private checkIdentity(ctx: AddOnContext): void {
+    if (!this.awsIdentity) return;
+    if (!ctx.platform.settings.accountId) this.fail('awsIdentity', this.awsIdentity, 'expected platform-config settings.accountId: the role ARN names the account');
+    if (!WORKLOAD_IDENTITIES[this.awsIdentity].neededBy(ctx.cluster)) {
+      this.fail('awsIdentity', this.awsIdentity, `expected an identity cluster ${ctx.cluster.name} needs (its neededBy in platform-config workload-identities.ts): no role exists for it there`);
+    }
+  }
 
   protected fail(prop: string, value: unknown, expected: string): never {
     throw new AddOnValidationError(this.id, prop, value, expected);

@@ -2,6 +2,7 @@ export * from './addon';
 export * from './registry';
 export * from './releases';
 export * from './scheduling';
+export * from './web-identity';
 export * from './default-addons';
 export * from './flux/flux-layers';
 export * from './flux/helm-release';

@@ -54,7 +54,9 @@ describe('cluster-autoscaler', () => {
     expect(v.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' });
     expect(v.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
     expect(v.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
-    expect(v.hostNetwork).toBe(true);
+    // Its own workload role, not the node's: no host networking (IMDS, hop limit 1, out of reach).
+    expect(v.hostNetwork).toBeUndefined();
+    expect(v.rbac.serviceAccount.name).toBe('cluster-autoscaler');
     // One ASG per pool and AZ: every one a node group the balancer compares.
     const cfg = platform.cluster(cluster);
     const asgs = cfg.workerPools.flatMap((p) => cfg.availabilityZones.map((az) => names.workerAsg(p, az)));
@@ -187,13 +189,14 @@ describe('cloud controller and EBS CSI', () => {
     expect(v.tolerations).toContainEqual({ key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' });
   });
 
-  it('EBS CSI: gp3 WaitForFirstConsumer default class; controller on control-plane nodes, host network patched in', () => {
+  it('EBS CSI: gp3 WaitForFirstConsumer default class; controller on control-plane nodes, on the pod network with its own role', () => {
     const objs = objects('production', 'infrastructure/controllers/aws-ebs-csi-driver.yaml');
     const sc = find(objs, 'StorageClass') as unknown as Record<string, any>;
     expect(sc).toMatchObject({ provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', parameters: { type: 'gp3', encrypted: 'true' } });
     const hr = find(objs, 'HelmRelease');
     expect(hr.spec.values.controller).toMatchObject({ region: 'ap-northeast-2', replicaCount: 2, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } });
-    expect(JSON.parse(hr.spec.postRenderers[0].kustomize.patches[0].patch)).toContainEqual({ op: 'add', path: '/spec/template/spec/hostNetwork', value: true });
+    expect(hr.spec.postRenderers).toBeUndefined();
+    expect(hr.spec.values.controller.serviceAccount.name).toBe('ebs-csi-controller-sa');
     expect(hr.spec.dependsOn).toEqual([{ name: 'cilium', namespace: 'kube-system' }, { name: 'aws-cloud-controller-manager', namespace: 'kube-system' }]);
     expect(() => new EbsCsiDriver({ controllerReplicas: 1 }).validate(addOnContext(platform, 'production'))).toThrow('aws-ebs-csi-driver: controllerReplicas is 1; expected a whole number ≥ 2 (one per zone survives an AZ loss)');
   });
@@ -341,16 +344,16 @@ describe('apps', () => {
     expect(cluster.spec.affinity).toEqual({ enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'required' });
     expect(cluster.spec.postgresql.synchronous).toEqual({ method: 'any', number: 1 });
     expect(cluster.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('production').appBackupBucket}/postgres/orders`);
-    // The Secret the node bootstrap writes from SSM: same namespace, name and keys (platform-config).
-    const credentials = platform.namesOf('production').appBackupCredentials;
-    expect(cluster.metadata.namespace).toBe(credentials.namespace);
-    expect(cluster.spec.backup.barmanObjectStore.s3Credentials).toEqual({
-      accessKeyId: { name: credentials.secretName, key: credentials.keys.accessKeyId },
-      secretAccessKey: { name: credentials.secretName, key: credentials.keys.secretAccessKey },
-    });
-    expect(cluster.spec.backup.barmanObjectStore.destinationPath.startsWith(`s3://${platform.namesOf('production').appBackupBucket}/${credentials.bucketPrefix}`)).toBe(true);
+    // No keys: barman-cloud takes the instances' web identity (the postgres-backups workload role).
+    const archive = platform.namesOf('production').appBackupArchive;
+    expect(cluster.metadata.namespace).toBe(archive.namespace);
+    expect(cluster.spec.backup.barmanObjectStore.s3Credentials).toEqual({ inheritFromIAMRole: true });
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath.startsWith(`s3://${platform.namesOf('production').appBackupBucket}/${archive.bucketPrefix}`)).toBe(true);
     expect(() => new PostgresCluster({ namespace: 'db' }).validate(addOnContext(platform, 'production'))).toThrow(
-      'postgres: namespace is "db"; expected "data", the namespace of the backup Secret app-backup-s3 (pods read Secrets of their own namespace only)',
+      'postgres: namespace is "db"; expected "data", the namespace of the postgres-backups identity (its role trusts only that service account)',
+    );
+    expect(() => new PostgresCluster({ name: 'billing' }).validate(addOnContext(platform, 'production'))).toThrow(
+      'postgres: name is "billing"; expected "orders", the service account of the postgres-backups identity (CloudNativePG names it after the Cluster)',
     );
     expect(find(objs, 'ScheduledBackup').spec).toMatchObject({ cluster: { name: 'orders' }, method: 'barmanObjectStore' });
     expect(() => new PostgresCluster({ instances: 2 }).validate(addOnContext(platform, 'production'))).toThrow('postgres: instances is 2; expected 3 to 3 (one per Availability Zone, required anti-affinity)');

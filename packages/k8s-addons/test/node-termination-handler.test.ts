@@ -38,7 +38,7 @@ describe.each(platform.clusters.map((c) => c.name))('node termination handler (%
     expect(values.queueURL).toBe(`https://sqs.${definition.region}.amazonaws.com/123456789012/${cluster}-node-termination`);
   });
 
-  it('runs two replicas on control-plane nodes in different zones, with host networking (the control-plane role through IMDS)', () => {
+  it('runs two replicas on control-plane nodes in different zones, on the pod network (its own role, not the node’s through IMDS)', () => {
     expect(values.replicas).toBe(2);
     expect(values.nodeSelector).toEqual(CONTROL_PLANE_NODE_SELECTOR);
     expect(values.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
@@ -48,10 +48,9 @@ describe.each(platform.clusters.map((c) => c.name))('node termination handler (%
     expect(selects(zone.labelSelector.matchLabels, chartPodLabels)).toBe(true);
     const patch = release.spec.postRenderers[0].kustomize.patches[0];
     expect(patch.target).toEqual({ kind: 'Deployment', name: 'aws-node-termination-handler' });
-    expect(JSON.parse(patch.patch)).toEqual([
-      { op: 'add', path: '/spec/template/spec/hostNetwork', value: true },
-      { op: 'add', path: '/spec/template/spec/dnsPolicy', value: 'ClusterFirstWithHostNet' },
-    ]);
+    // The chart's queue-mode Deployment says hostNetwork: false itself; the patch only adds the token.
+    expect(JSON.parse(patch.patch).map((op: any) => op.path)).toEqual(['/spec/template/spec/volumes', '/spec/template/spec/containers/0/volumeMounts']);
+    expect(patch.patch).not.toContain('hostNetwork');
   });
 
   it('has a PDB in clusters/: the chart renders podDisruptionBudget when replicas > 1 (templates/pdb.yaml), selecting its Deployment\'s pods', () => {
@@ -75,6 +74,8 @@ describe('NodeTerminationHandler validation', () => {
   it('refuses to render without the account id the queue URL names', () => {
     const input = structuredClone(platformInput) as any;
     delete input.settings.accountId;
-    expect(() => new NodeTerminationHandler().validate(addOnContext(loadPlatform(input), 'production'))).toThrow('node-termination-handler: queueURL is undefined; expected platform-config settings.accountId: the queue URL names the account');
+    expect(() => new NodeTerminationHandler().validate(addOnContext(loadPlatform(input), 'production'))).toThrow(
+      'node-termination-handler: awsIdentity is "node-termination-handler"; expected platform-config settings.accountId: the role ARN names the account',
+    );
   });
 });

@@ -13,11 +13,10 @@ const appsLayer = (cluster: string): Obj[] =>
   Object.entries(synthClusterTree(platform, cluster))
     .filter(([file]) => file.startsWith('apps/') && !file.endsWith('kustomization.yaml'))
     .flatMap(([, text]) => docs(text));
-/** Written by the first control-plane node from SSM, not by Flux (names.appBackupCredentials). */
-const live = (cluster: string) => {
-  const c = platform.namesOf(cluster).appBackupCredentials;
-  return { externalSecrets: [`${c.namespace}/${c.secretName}`] };
-};
+/** Secrets not written by Flux: none since the database has a workload role instead of access keys. */
+const live = (_cluster: string) => ({ externalSecrets: [] as string[] });
+/** The fixture predates that: the node bootstrap then wrote the backup key Secret it names. */
+const liveBeforeWorkloadRoles = { externalSecrets: ['data/app-backup-s3'] };
 const deployment = (objects: Obj[], name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!;
 
 describe('CloudNativePG secret creation (model)', () => {
@@ -42,7 +41,7 @@ describe('CloudNativePG secret creation (model)', () => {
 describe("Flux's wait on the apps layer", () => {
   it('never became Ready on dr before the fix: orders-api waits for the app Secret a replica cluster does not get', () => {
     const before = docs(readFileSync(resolve(__dirname, 'fixtures/dr-postgres-before-standby-scale-fix.yaml'), 'utf8'));
-    const result = fluxWait(before, live('dr'));
+    const result = fluxWait(before, liveBeforeWorkloadRoles);
     expect(result.ready).toBe(false);
     expect(result.statuses.filter((s) => !s.current).map((s) => `${s.id}: ${s.message}`)).toEqual([
       'Deployment/data/orders-api: Available: 0/3, pods wait for Secret/data/orders-app (CreateContainerConfigError)',

@@ -147,49 +147,9 @@ MANIFEST
   log "Secret $FLUX_NAMESPACE/$GIT_SECRET written from $SSM_GIT_CREDENTIALS"
 }
 
-# The database pods' S3 keys (pods cannot reach the node role: IMDS hop limit 1). The SSM
-# SecureString holds {"accessKeyId":"..","secretAccessKey":".."} or id:secret; the keys reach the
-# API through stdin only. Missing or malformed: a warning, not a failed bootstrap - PostgreSQL
-# backups then fail visibly in the CNPG Cluster status until `install-addons.sh
-# backup-credentials` runs (docs/runbooks/app-backup-credentials.md).
-backup_credentials() {
-  step app-backup-credentials
-  local value id='' secret='' id_key secret_key ns=$APP_BACKUP_NAMESPACE
-  read -r id_key secret_key <<<"$APP_BACKUP_KEYS"
-  if ! value=$(ssm_get "$SSM_APP_BACKUP_CREDENTIALS") || [[ -z $value ]]; then
-    log "WARNING: no app backup credentials at $SSM_APP_BACKUP_CREDENTIALS: no Secret $ns/$APP_BACKUP_SECRET, PostgreSQL backups will fail (see the CNPG Cluster status) until the parameter exists and 'install-addons.sh backup-credentials' runs"
-    return 0
-  fi
-  if [[ $value =~ \"accessKeyId\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then id=${BASH_REMATCH[1]}; fi
-  if [[ $value =~ \"secretAccessKey\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then secret=${BASH_REMATCH[1]}; fi
-  if [[ $value != *'{'* && $value == ?*:?* ]]; then id=${value%%:*} secret=${value#*:}; fi
-  secret=${secret//'\/'/\/}
-  if [[ -z $id || -z $secret ]]; then
-    log "WARNING: $SSM_APP_BACKUP_CREDENTIALS is neither {\"accessKeyId\",\"secretAccessKey\"} JSON nor id:secret: no Secret $ns/$APP_BACKUP_SECRET, PostgreSQL backups will fail"
-    return 0
-  fi
-  kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null || die "creating namespace $ns failed"
-  kubectl apply -f - >/dev/null <<MANIFEST || die "creating Secret $ns/$APP_BACKUP_SECRET failed"
-apiVersion: v1
-kind: Secret
-metadata:
-  name: $APP_BACKUP_SECRET
-  namespace: $ns
-type: Opaque
-data:
-  $id_key: $(printf '%s' "$id" | base64 -w0)
-  $secret_key: $(printf '%s' "$secret" | base64 -w0)
-MANIFEST
-  log "Secret $ns/$APP_BACKUP_SECRET written from $SSM_APP_BACKUP_CREDENTIALS"
-}
-
 main() {
   [[ -f $KUBECONFIG ]] || die "$KUBECONFIG missing: run on the initialised control-plane node"
-  # `install-addons.sh backup-credentials` or `git-credentials`: only (re)write that Secret, after its parameter is created or rotated.
-  if [[ ${1:-} == backup-credentials ]]; then
-    backup_credentials
-    return
-  fi
+  # `install-addons.sh git-credentials`: only (re)write that Secret, after its parameter is created or rotated.
   if [[ ${1:-} == git-credentials ]]; then
     [[ -n $GIT_SECRET ]] || die "gitops.auth is none: the repository is public, no Git Secret to write"
     git_credentials
@@ -206,7 +166,6 @@ main() {
     log "$instance exists: Flux manages itself"
     return
   fi
-  backup_credentials
   [[ -z $GIT_SECRET ]] || git_credentials
   kubectl apply -f "$ADDONS/flux-instance.yaml" >/dev/null || die "applying the FluxInstance failed"
   # Waits for Flux's first sync in its own unit (ci-kubeconfig.sh), once this bootstrap is done.

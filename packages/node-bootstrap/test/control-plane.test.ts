@@ -59,9 +59,6 @@ const addonCalls = (addons: string) => [
   'kubectl delete lease core-addons -n kube-system',
   'kubectl wait --for condition=established --timeout=120s crd/fluxinstances.fluxcd.controlplane.io',
   'kubectl get fluxinstances.fluxcd.controlplane.io -n flux-system --ignore-not-found -o name',
-  get('/hakube/production/data/app-backup-credentials'),
-  'kubectl get namespace data',
-  'kubectl apply -f -',
   get('/hakube/production/flux/git-credentials'),
   'kubectl apply -f -',
   `kubectl apply -f ${addons}/flux-instance.yaml`,
@@ -89,7 +86,6 @@ function controlPlane(rules: Rule[]) {
     { cmd: 'kubectl', args: 'get lease core-addons *', stdout: 'i-new' },
     { cmd: 'aws', args: `ssm get-parameter * --name ${REFRESH_LOCK} *`, stdout: `${LOCK_VALUE}\n` },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
-    { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/data/app-backup-credentials *', stdout: 'AKIAX:secret\n' },
   ]);
   nodes.push(node);
   return node;
@@ -170,7 +166,6 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `kubeadm join --config ${joinConfig}`,
       TIMERS,
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
-      get('/hakube/production/data/app-backup-credentials'),
       get('/hakube/production/flux/git-credentials'),
       'systemctl start --no-block ci-kubeconfig.service',
     ]);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES } from '@platform/core-addons';
 import { describe, expect, it } from 'vitest';
-import { callsOf, inputFor, parameterNotFound, scratch, type Rule } from './harness';
+import { callsOf, inputFor, scratch, type Rule } from './harness';
 
 const MODEL = join(__dirname, 'fakes', 'cluster.sh');
 const RELEASES = [['kube-system', 'cilium'], ['kube-system', 'aws-cloud-controller-manager'], [FLUX_INSTANCE_NAMES.namespace, 'flux-operator']] as const;
@@ -47,7 +47,6 @@ function controlPlane(id: string, c: Cluster, rules: Rule[] = []) {
     // Waiting takes time: the node holding the lease gets on meanwhile.
     { cmd: 'sleep', args: '*', run: '/bin/sleep 0.05' },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
-    parameterNotFound('/hakube/production/data/app-backup-credentials'),
   ]);
   writeFileSync(join(node.kube, 'admin.conf'), '');
   const env = { CLUSTER_STATE: c.dir, NODE: id };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { failoverTimings } from '../src';
@@ -35,23 +35,10 @@ describe('runbooks', () => {
   });
 });
 
-describe('docs/runbooks/app-backup-credentials.md', () => {
-  const text = readFileSync(join(DOCS, 'runbooks', 'app-backup-credentials.md'), 'utf8');
-
-  it.each(['production', 'dr'])('names %s\'s derived IAM user, parameter, key alias and Secret', (cluster) => {
-    const names = platform.namesOf(cluster);
-    for (const value of [names.appBackupCredentials.iamUser, names.appBackupCredentials.ssmParameter, names.kmsAlias, `${names.appBackupCredentials.namespace}/${names.appBackupCredentials.secretName}`, names.appBackupBucket]) {
-      expect(text).toContain(value);
-    }
-  });
-
-  it('names the standby\'s restore source and the step the script offers', () => {
-    expect(text).toContain(platform.namesOf('production').appBackupReplicaBucket as string);
-    expect(text).toContain('install-addons.sh backup-credentials');
-    expect(readFileSync(join(__dirname, '..', 'scripts', 'install-addons.sh'), 'utf8')).toContain('== backup-credentials ]]');
-  });
-
-  it('is linked from the region failover runbook', () => {
-    expect(readFileSync(join(DOCS, 'runbooks', 'region-failover.md'), 'utf8')).toContain('(app-backup-credentials.md)');
+describe('no app backup credentials', () => {
+  it('the runbook that made an access key is gone and no runbook or script asks for one', () => {
+    expect(existsSync(join(DOCS, 'runbooks', 'app-backup-credentials.md'))).toBe(false);
+    for (const file of readdirSync(join(DOCS, 'runbooks'))) expect(readFileSync(join(DOCS, 'runbooks', file), 'utf8')).not.toMatch(/app-backup-credentials|create-access-key/);
+    for (const file of readdirSync(join(__dirname, '..', 'scripts'))) expect(readFileSync(join(__dirname, '..', 'scripts', file), 'utf8')).not.toMatch(/backup.credentials|accessKeyId|AWS_SECRET_ACCESS_KEY/i);
   });
 });

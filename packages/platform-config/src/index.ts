@@ -25,5 +25,6 @@ export * from './regions';
 export * from './service-account-issuer';
 export * from './stack-outputs';
 export * from './validate';
+export * from './workload-identities';
 export { platformInput } from './clusters';
 export { defaultPlatform } from './default-platform';

@@ -62,20 +62,9 @@ describe('derived names', () => {
     ]);
   });
 
-  it('names the app backup credentials once: IAM user, SSM parameter under the cluster path, Secret beside the database', () => {
-    expect(names.appBackupCredentials).toEqual({
-      namespace: 'data',
-      secretName: 'app-backup-s3',
-      keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
-      bucketPrefix: 'postgres/',
-      ssmParameter: '/hakube/production/data/app-backup-credentials',
-      iamUser: 'production-app-backups',
-    });
-    expect(names.appBackupCredentials.ssmParameter.startsWith(`${names.ssmPrefix}/`)).toBe(true);
-    // Same Secret in every cluster: a restore on the standby uses the primary's manifests.
-    const dr = platform.namesOf('dr').appBackupCredentials;
-    expect([dr.namespace, dr.secretName, dr.keys]).toEqual([names.appBackupCredentials.namespace, names.appBackupCredentials.secretName, names.appBackupCredentials.keys]);
-    expect(dr.iamUser).toBe('dr-app-backups');
+  it('names the database archive once, the same in every cluster (a restore on the standby reads the primary’s prefix)', () => {
+    expect(names.appBackupArchive).toEqual({ namespace: 'data', bucketPrefix: 'postgres/' });
+    expect(platform.namesOf('dr').appBackupArchive).toEqual(names.appBackupArchive);
   });
 
   it('keeps the etcd replication role name that is already deployed, and gives the app bucket its own', () => {

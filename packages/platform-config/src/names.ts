@@ -45,12 +45,11 @@ export interface ClusterNames {
   /** Roles S3 replicates each backup bucket with (IAM names are global: the cluster name keeps them apart). */
   readonly backupReplicationRoles: { readonly etcd: string; readonly app: string };
   /**
-   * How database pods reach the app backup bucket: an IAM user (keys made by a person, never in
-   * Terraform state), its keys as an SSM SecureString, and the Secret the initialiser makes from it.
-   * Namespace, Secret name and keys are the same in every cluster, so a restore on the standby
-   * finds the Secret the primary's manifests name.
+   * Where the database archives in the app backup bucket: its namespace and the key prefix its
+   * workload identity (`postgres-backups`, workload-identities.ts) may write. The same in every
+   * cluster, so a restore on the standby finds the primary's archive under the same prefix.
    */
-  readonly appBackupCredentials: AppBackupCredentialNames;
+  readonly appBackupArchive: AppBackupArchiveNames;
   readonly ssmPrefix: string;
   readonly ssm: {
     readonly initLock: string;
@@ -90,18 +89,12 @@ export interface ClusterNames {
   workerLaunchTemplate(pool: Pick<WorkerPool, 'name'>): string;
 }
 
-/** See ClusterNames.appBackupCredentials. */
-export interface AppBackupCredentialNames {
-  /** Namespace of the Secret: the database's (Secrets are read from their own namespace only). */
+/** See ClusterNames.appBackupArchive. */
+export interface AppBackupArchiveNames {
+  /** The database's namespace. */
   readonly namespace: string;
-  readonly secretName: string;
-  /** Keys of the Secret (what the CNPG Cluster's s3Credentials reference). */
-  readonly keys: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Key prefix of the app backup bucket the credentials may write (each database archives below it). */
+  /** Key prefix of the app backup bucket the database's role may write (each database archives below it). */
   readonly bucketPrefix: string;
-  /** SecureString holding `{"accessKeyId","secretAccessKey"}` or `id:secret` (docs/runbooks/app-backup-credentials.md). */
-  readonly ssmParameter: string;
-  readonly iamUser: string;
 }
 
 /**
@@ -121,7 +114,7 @@ export function ssmParameterArn(name: string, region: string, accountId: string)
   return `arn:aws:ssm:${region}:${accountId}:parameter${name}`;
 }
 
-/** Namespace of the stateful example (CloudNativePG) and of its backup credentials. */
+/** Namespace of the stateful example (CloudNativePG). */
 export const APP_DATA_NAMESPACE = 'data';
 
 /**
@@ -237,14 +230,7 @@ export function clusterNames(
     appBackupBucket: `${org}-${name}-app-backups-${region}`,
     appBackupReplicaBucket: replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined,
     backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication` },
-    appBackupCredentials: {
-      namespace: APP_DATA_NAMESPACE,
-      secretName: 'app-backup-s3',
-      keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
-      bucketPrefix: 'postgres/',
-      ssmParameter: `${ssmPrefix}/data/app-backup-credentials`,
-      iamUser: `${name}-app-backups`,
-    },
+    appBackupArchive: { namespace: APP_DATA_NAMESPACE, bucketPrefix: 'postgres/' },
     ssmPrefix,
     ssm: {
       initLock: `${ssmPrefix}/kubeadm/init-lock`,

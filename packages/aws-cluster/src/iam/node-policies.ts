@@ -7,8 +7,6 @@ export interface NodePolicyContext {
   readonly accountId: string;
   /** `kubernetes.io/cluster/<name>`: instances, volumes and ASGs of this cluster carry it as `owned`. */
   readonly clusterTagKey: string;
-  /** `k8s.io/cluster-autoscaler/<name>`: only worker ASGs carry it. */
-  readonly autoscalerClusterTagKey: string;
   readonly kmsKeyArn: string;
   /** SSM path holding the cluster's join material and init lock, e.g. `/org/cluster`. */
   readonly ssmPrefix: string;
@@ -16,7 +14,7 @@ export interface NodePolicyContext {
   readonly ciKubeconfigParameter: string;
   /**
    * SecureStrings a person writes with the cluster key and the control plane reads (Flux Git
-   * credentials, app backup credentials): names, each starting with "/".
+   * credentials): names, each starting with "/".
    */
   readonly operatorSecureStrings: readonly string[];
   /** ARNs of all join parameters (JoinParameters.arns): the control plane creates and refreshes them. */
@@ -28,8 +26,6 @@ export interface NodePolicyContext {
   readonly etcdSnapshotPrefix: string;
 }
 
-const owned = (key: string) => ({ [`aws:ResourceTag/${key}`]: 'owned' });
-const EBS_CSI_TAG = 'ebs.csi.aws.com/cluster';
 
 function ecrRead(): PolicyStatement {
   return {
@@ -63,15 +59,17 @@ function sessionManager(): PolicyStatement {
 }
 
 /**
- * Control-plane role: kubeadm join material and init lock in SSM, etcd snapshots in the
- * backup bucket, and the AWS cloud controller, EBS CSI controller and cluster-autoscaler,
- * which run on control-plane nodes with host networking and use this role.
+ * Control-plane role: what the static pods and the bootstrap scripts need (kubeadm join material
+ * and init lock in SSM, etcd snapshots in the backup bucket, the CI kubeconfig, control-plane
+ * membership, its own launching hook) and the AWS cloud controller, which runs with host
+ * networking before pod networking or the service-account issuer exist (docs/identity.md).
+ * The add-ons that call AWS have workload roles of their own (identity/workload-policies.ts):
+ * nothing here is for them, because every host-network pod on the node can reach this role.
  */
 export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   const parameters = `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ssmPrefix}/*`;
   const ciKubeconfig = ssmParameterArn(ctx.ciKubeconfigParameter, ctx.region, ctx.accountId);
   const secureStrings = [...ctx.joinParameterArns, ciKubeconfig, ...ctx.operatorSecureStrings.map((name) => ssmParameterArn(name, ctx.region, ctx.accountId))];
-  const driverRequestTags = { [`aws:RequestTag/${EBS_CSI_TAG}`]: 'true', [`aws:RequestTag/${ctx.clusterTagKey}`]: 'owned' };
   return {
     'join-material': policyDocument(
       // The initialiser creates the join parameters (absent = not published) and every control-plane node refreshes them.
@@ -94,6 +92,15 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // here so the bootstrap keeps them without the add-ons' grants. Neither action supports
       // resource-level permissions.
       { Sid: 'ControlPlaneMembership', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'], Resource: '*' },
+      // node-bootstrap control-plane.sh: the initialiser completes its own launching hook before
+      // kubeadm init (no handler exists yet). Only groups carrying this cluster's tag.
+      {
+        Sid: 'CompleteLaunchingHook',
+        Effect: 'Allow',
+        Action: 'autoscaling:CompleteLifecycleAction',
+        Resource: '*',
+        Condition: { StringEquals: { [`autoscaling:ResourceTag/${ctx.clusterTagKey}`]: 'owned' } },
+      },
     ),
     'etcd-backups': policyDocument(
       { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },
@@ -134,55 +141,6 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // Nothing else: load balancers are Terraform's (docs/decisions/ingress.md), so the service
       // controller gets no ELB or security-group write rights. A Service of type LoadBalancer
       // fails visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
-    ),
-    'ebs-csi-controller': policyDocument(
-      {
-        Sid: 'Describe',
-        Effect: 'Allow',
-        Action: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeVolumesModifications'],
-        Resource: '*',
-      },
-      // Every cluster's driver tags `ebs.csi.aws.com/cluster=true`, so that tag alone would let one
-      // cluster's controller delete another's volumes in the same account and region. The driver
-      // also tags `<clusterTagKey>=owned` (its k8sTagClusterId is the cluster name, k8s-addons
-      // EbsCsiDriver): creating requires both tags, changing or deleting requires this cluster's.
-      { Sid: 'CreateDriverVolumes', Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: 'arn:aws:ec2:*:*:volume/*', Condition: { StringEquals: driverRequestTags } },
-      { Sid: 'CreateDriverSnapshots', Effect: 'Allow', Action: 'ec2:CreateSnapshot', Resource: 'arn:aws:ec2:*:*:snapshot/*', Condition: { StringEquals: driverRequestTags } },
-      { Sid: 'VolumesFromSnapshots', Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: 'arn:aws:ec2:*:*:snapshot/*' },
-      { Sid: 'TagOnCreate', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'], Condition: { StringEquals: { 'ec2:CreateAction': ['CreateVolume', 'CreateSnapshot'] } } },
-      {
-        Sid: 'ManageDriverVolumes',
-        Effect: 'Allow',
-        Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:DeleteVolume', 'ec2:CreateSnapshot', 'ec2:DeleteSnapshot'],
-        Resource: ['arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:snapshot/*'],
-        Condition: { StringEquals: owned(ctx.clusterTagKey) },
-      },
-      { Sid: 'AttachToClusterNodes', Effect: 'Allow', Action: ['ec2:AttachVolume', 'ec2:DetachVolume'], Resource: 'arn:aws:ec2:*:*:instance/*', Condition: { StringEquals: owned(ctx.clusterTagKey) } },
-    ),
-    'cluster-autoscaler': policyDocument(
-      {
-        Sid: 'Discover',
-        Effect: 'Allow',
-        Action: [
-          'autoscaling:DescribeAutoScalingGroups',
-          'autoscaling:DescribeAutoScalingInstances',
-          'autoscaling:DescribeLaunchConfigurations',
-          'autoscaling:DescribeScalingActivities',
-          'autoscaling:DescribeTags',
-          'ec2:DescribeImages',
-          'ec2:DescribeInstanceTypes',
-          'ec2:DescribeLaunchTemplateVersions',
-          'ec2:GetInstanceTypesFromInstanceRequirements',
-        ],
-        Resource: '*',
-      },
-      {
-        Sid: 'ScaleThisClustersWorkerGroups',
-        Effect: 'Allow',
-        Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
-        Resource: '*',
-        Condition: { StringEquals: { ...owned(ctx.clusterTagKey), ...owned(ctx.autoscalerClusterTagKey) } },
-      },
     ),
     'node-access': policyDocument(ecrRead(), sessionManager()),
   };

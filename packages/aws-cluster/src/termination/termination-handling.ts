@@ -1,7 +1,6 @@
 import { AutoscalingLifecycleHook } from '@cdktf/provider-aws/lib/autoscaling-lifecycle-hook';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -28,8 +27,6 @@ export interface TerminationHandlingProps {
   readonly groups: readonly TerminationHandledGroup[];
   /** Tag every node group carries (`kubernetes.io/cluster/<name>` = owned): the handler may complete only their hooks. */
   readonly clusterTagKey: string;
-  /** Role the handler's pods run with (host network on control-plane nodes: the control-plane role). */
-  readonly handlerRoleName: string;
   /** How long a terminating worker waits for its drain (then CONTINUE). */
   readonly terminatingHookTimeoutSeconds: number;
   /** The same for a control-plane node (its replacement must not meet it still running). */
@@ -75,6 +72,7 @@ export class TerminationHandling extends Construct {
   /** The documents as objects (tests evaluate them). */
   readonly queuePolicy: PolicyDocument;
   readonly keyPolicy: PolicyDocument;
+  /** What the handler may do: the cluster stack gives it to the handler's workload role (identity/workload-roles.ts). */
   readonly handlerPolicy: PolicyDocument;
 
   constructor(scope: Construct, id: string, props: TerminationHandlingProps) {
@@ -175,7 +173,6 @@ export class TerminationHandling extends Construct {
       // Instance → node name and the managed-tag check; EC2 has no resource-level scope for it.
       { Sid: 'DescribeInstances', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
     );
-    new IamRolePolicy(this, 'handler-policy', { name: 'node-termination-handler', role: props.handlerRoleName, policy: renderPolicy(this.handlerPolicy) });
 
     this.queueArn = queue.arn;
     this.queueUrl = queue.url;

@@ -10,6 +10,8 @@ import { StepError, type Step, type StepContext } from '../step';
 export interface RestoreDatabaseProps {
   readonly side: Side;
   readonly workload: Workload;
+  /** The target cluster's database as its own manifests define it (its AWS identity is the target's). */
+  readonly targetWorkload: Workload;
   /** Where the base backup and WAL come from; resolved when the step runs. */
   readonly source: (ctx: StepContext) => Promise<RecoverySource>;
   /**
@@ -59,6 +61,7 @@ export class RestoreDatabase implements Step {
       workload,
       source,
       target: { bucket: ctx.namesOf(target).appBackupBucket, region: target.region, serverName: `${workload.database}-${ctx.options.runId}` },
+      targetWorkload: this.props.targetWorkload,
       runId: ctx.options.runId,
     });
     const file = join(ctx.options.outDir, `${target.name}-${workload.database}-recovery.yaml`);

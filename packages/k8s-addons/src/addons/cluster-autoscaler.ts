@@ -4,6 +4,7 @@ import { CLUSTER_AUTOSCALER_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
+import { envMap, webIdentity } from '../web-identity';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
 export interface ClusterAutoscalerProps extends HelmAddOnProps {
@@ -18,14 +19,16 @@ export interface ClusterAutoscalerProps extends HelmAddOnProps {
 /**
  * cluster-autoscaler with ASG auto-discovery by the cluster's discovery tags (the same
  * `names.autoscalerDiscoveryTags` aws-cluster puts on every worker ASG), one ASG per pool
- * and AZ balanced with `--balance-similar-node-groups`. Runs on control-plane nodes with host
- * networking to use the control-plane role.
+ * and AZ balanced with `--balance-similar-node-groups`. Runs on control-plane nodes (stable,
+ * on-demand) with its own workload role (`cluster-autoscaler`), not host networking: the pod
+ * network reaches STS, and IMDS (the node role) stays out of its reach.
  */
 export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
   readonly id = 'cluster-autoscaler';
   readonly layer = 'infra-controllers' as const;
   readonly release = CLUSTER_AUTOSCALER_RELEASE;
   override readonly dependencies = [Cilium, AwsCloudControllerManager];
+  override readonly awsIdentity = 'cluster-autoscaler' as const;
 
   protected defaults(): ClusterAutoscalerProps {
     return { replicas: 2, expander: 'least-waste', scaleDownUnneededTime: '10m', values: {} };
@@ -36,14 +39,18 @@ export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
   }
 
   protected chartValues(props: ClusterAutoscalerProps, ctx: AddOnContext): Record<string, unknown> {
+    // The chart sets AWS_REGION from awsRegion.
+    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     return {
       cloudProvider: 'aws',
       awsRegion: ctx.cluster.region,
       autoDiscovery: { clusterName: ctx.cluster.name, tags: [...ctx.names.autoscalerDiscoveryTags] },
       image: { tag: versionsFor(ctx.cluster).clusterAutoscaler },
       replicaCount: props.replicas,
-      hostNetwork: true,
-      dnsPolicy: 'ClusterFirstWithHostNet',
+      rbac: { serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } } },
+      extraEnv: envMap(aws.env),
+      extraVolumes: [aws.volume],
+      extraVolumeMounts: [aws.volumeMount],
       nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
       tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(FAST_EVICTION_SECONDS)],
       topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/instance': this.release.name }),

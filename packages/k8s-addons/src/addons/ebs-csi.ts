@@ -1,11 +1,11 @@
 import type { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { AddOnContext } from '../addon';
-import type { HelmReleaseSpecPostRenderers } from '../imports/helm.toolkit.fluxcd.io';
 import { EBS_CSI_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, fastEvictionTolerations, zoneSpreadWithoutSelector } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
+import { webIdentity } from '../web-identity';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
 export interface EbsCsiProps extends HelmAddOnProps {
@@ -21,15 +21,17 @@ export const GP3_STORAGE_CLASS = 'gp3';
 /**
  * EBS CSI driver plus a default, encrypted gp3 StorageClass with `WaitForFirstConsumer`:
  * EBS volumes are zonal, so a volume is created only once its pod has a zone. The
- * controller runs on control-plane nodes; the chart has no controller hostNetwork value,
- * so a post-render patch sets it (the pod then uses the control-plane role through IMDS
- * with a hop limit of 1).
+ * controller runs on control-plane nodes with its own workload role (`ebs-csi-controller`):
+ * only the controller's driver container gets the token and the variables; the node DaemonSet
+ * calls no AWS API that needs credentials (it reads its instance's metadata) and gets none. The
+ * controller no longer runs with host networking, which only served to reach the node role.
  */
 export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
   readonly id = 'aws-ebs-csi-driver';
   readonly layer = 'infra-controllers' as const;
   readonly release = EBS_CSI_RELEASE;
   override readonly dependencies = [Cilium, AwsCloudControllerManager];
+  override readonly awsIdentity = 'ebs-csi-controller' as const;
 
   protected defaults(): EbsCsiProps {
     return { controllerReplicas: 2, storageClassName: GP3_STORAGE_CLASS, values: {} };
@@ -42,13 +44,19 @@ export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
   }
 
   protected chartValues(props: EbsCsiProps, ctx: AddOnContext): Record<string, unknown> {
+    // The chart sets AWS_REGION from controller.region.
+    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     return {
       controller: {
         region: ctx.cluster.region,
+        serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } },
+        env: [...aws.env],
+        volumes: [aws.volume],
+        volumeMounts: [aws.volumeMount],
         replicaCount: props.controllerReplicas,
         // The driver tags what it creates `kubernetes.io/cluster/<this>=owned` (platform-config
-        // CLUSTER_TAG_PREFIX + name = names.clusterTagKey): the control-plane role lets it
-        // change or delete only volumes and snapshots with that tag (aws-cluster node-policies).
+        // CLUSTER_TAG_PREFIX + name = names.clusterTagKey): its workload role lets it
+        // change or delete only volumes and snapshots with that tag (aws-cluster workload-policies).
         k8sTagClusterId: ctx.names.cluster,
         nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
         tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(30)],
@@ -57,24 +65,6 @@ export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
       node: { tolerateAllTaints: true },
       storageClasses: [],
     };
-  }
-
-  protected override postRenderers(): HelmReleaseSpecPostRenderers[] {
-    return [
-      {
-        kustomize: {
-          patches: [
-            {
-              target: { kind: 'Deployment', name: 'ebs-csi-controller' },
-              patch: JSON.stringify([
-                { op: 'add', path: '/spec/template/spec/hostNetwork', value: true },
-                { op: 'add', path: '/spec/template/spec/dnsPolicy', value: 'ClusterFirstWithHostNet' },
-              ]),
-            },
-          ],
-        },
-      },
-    ];
   }
 
   protected override extraObjects(chart: Chart, props: EbsCsiProps): void {

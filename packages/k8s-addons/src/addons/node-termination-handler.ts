@@ -5,6 +5,7 @@ import { NODE_TERMINATION_HANDLER_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
+import { webIdentity } from '../web-identity';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
 export interface NodeTerminationHandlerProps extends HelmAddOnProps {
@@ -21,11 +22,11 @@ export interface NodeTerminationHandlerProps extends HelmAddOnProps {
  * node respecting PDBs, then completes the ASG's lifecycle hook; for a launching control-plane
  * node it completes the launching hook once the node is Ready.
  *
- * Where it runs: on control-plane nodes with host networking, like the other AWS-calling
- * controllers, because that is how it gets credentials (the control-plane role through IMDS;
- * worker pods cannot reach IMDS, hop limit 1, and per-pod roles are issue #17) and because
- * control-plane nodes are on-demand and stable: the handler is never on the spot worker it is
- * draining. The chart's queue-mode Deployment has no host-network value: a post-render patch sets it.
+ * Where it runs: on control-plane nodes, because they are on-demand and stable: the handler is
+ * never on the spot worker it is draining. Its credentials are its own workload role
+ * (`node-termination-handler`), not the node's: it runs on the pod network (the chart's default
+ * for the queue-mode Deployment), so IMDS and the control-plane role are out of its reach. The
+ * chart takes `extraEnv` but no volumes for that Deployment: a post-render patch adds the token.
  *
  * It acts only on instances carrying the cluster's ownership tag (`managedTag`): another
  * cluster's instances in the same account and region reach the queue through the EC2 rules and
@@ -37,6 +38,7 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
   readonly release = NODE_TERMINATION_HANDLER_RELEASE;
   // Zone labels (spread) come from the cloud controller.
   override readonly dependencies = [Cilium, AwsCloudControllerManager];
+  override readonly awsIdentity = 'node-termination-handler' as const;
 
   protected defaults(): NodeTerminationHandlerProps {
     return { replicas: 2, nodeTerminationGracePeriodSeconds: 120, values: {} };
@@ -54,7 +56,11 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
 
   protected chartValues(props: NodeTerminationHandlerProps, ctx: AddOnContext): Record<string, unknown> {
     const accountId = ctx.platform.settings.accountId as string; // check() requires it
+    // The chart sets AWS_REGION from awsRegion.
+    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     return {
+      serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } },
+      extraEnv: [...aws.env],
       enableSqsTerminationDraining: true,
       queueURL: sqsQueueUrl(ctx.cluster.region, accountId, ctx.names.nodeTermination.queue),
       awsRegion: ctx.cluster.region,
@@ -80,7 +86,9 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
     return { 'app.kubernetes.io/name': this.release.chart, 'app.kubernetes.io/instance': this.release.name, 'app.kubernetes.io/component': 'deployment' };
   }
 
-  protected override postRenderers(): HelmReleaseSpecPostRenderers[] {
+  protected override postRenderers(_props: NodeTerminationHandlerProps, ctx: AddOnContext): HelmReleaseSpecPostRenderers[] {
+    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
+    // The chart renders volumes and volumeMounts only for a webhook template, which is not set: `add` creates them.
     return [
       {
         kustomize: {
@@ -88,8 +96,8 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
             {
               target: { kind: 'Deployment', name: this.release.name },
               patch: JSON.stringify([
-                { op: 'add', path: '/spec/template/spec/hostNetwork', value: true },
-                { op: 'add', path: '/spec/template/spec/dnsPolicy', value: 'ClusterFirstWithHostNet' },
+                { op: 'add', path: '/spec/template/spec/volumes', value: [aws.volume] },
+                { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts', value: [aws.volumeMount] },
               ]),
             },
           ],

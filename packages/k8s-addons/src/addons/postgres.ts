@@ -1,4 +1,4 @@
-import { APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES } from '@platform/platform-config';
 import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -18,6 +18,7 @@ import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/mo
 import { ownNamespace } from '../private/namespace';
 import { ZONE_KEY } from '../scheduling';
 import { catalogWorkloadProps } from '../workloads/catalog-app';
+import { webIdentity } from '../web-identity';
 import { HaWorkload } from '../workloads/ha-workload';
 import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
@@ -26,12 +27,12 @@ import { Monitoring } from './monitoring';
 import { CNPG_CLUSTER_LABEL, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
 
 export interface PostgresProps {
-  /** @default 'orders' */
-  readonly name: string;
   /**
-   * Must be the backup Secret's (pods read Secrets of their own namespace only).
-   * @default names.appBackupCredentials.namespace ('data')
+   * CloudNativePG names the instances' service account after the Cluster: it must be the
+   * `postgres-backups` identity's, the only one its role trusts. @default APP_DATABASE.name ('orders')
    */
+  readonly name: string;
+  /** The same for the namespace. @default APP_DATABASE.namespace ('data') */
   readonly namespace: string;
   /** One primary plus replicas, each in a different zone. @default 3 */
   readonly instances: number;
@@ -54,6 +55,8 @@ const ADMIN_PORT = 3001;
 const API_ROLE = 'web_anon';
 /** A standby's `externalClusters` entry: its primary's archive, replicated into the standby's region. */
 export const PRIMARY_ARCHIVE = 'primary-archive';
+/** Where CloudNativePG mounts `spec.projectedVolumeTemplate` in every instance (CRD description). */
+export const CNPG_PROJECTED_DIRECTORY = '/projected';
 
 /**
  * A 3-instance PostgreSQL cluster (CloudNativePG): instances pinned to different zones by a
@@ -61,20 +64,22 @@ export const PRIMARY_ARCHIVE = 'primary-archive';
  * one synchronous standby so a failover loses no committed transaction, and the operator
  * promoting the most up-to-date replica when the primary fails. WAL archiving and scheduled
  * base backups go to the cluster's app backup bucket (names.appBackupBucket), which Terraform
- * replicates to the standby's region. S3 keys come from the Secret names.appBackupCredentials
- * (pods cannot reach IMDS; the first control-plane node writes it from SSM): its name is not a
- * prop, because the node bootstrap and a restore on the standby must find the same Secret.
+ * replicates to the standby's region. No S3 keys: the instances' service account (CloudNativePG
+ * names it after the Cluster) is the `postgres-backups` workload identity, and barman-cloud
+ * (`inheritFromIAMRole`) finds its web-identity token and role in the pod's environment
+ * (`spec.env`, `spec.projectedVolumeTemplate`): backups, WAL archiving and restores alike.
  */
 export class PostgresCluster extends AddOnBase<PostgresProps> {
   readonly id = 'postgres';
   readonly layer = 'apps' as const;
   // The orders API's Ingress needs the controller's IngressClass; the PodMonitor and rules the operator's CRDs.
   override readonly dependencies = [CloudNativePgOperator, IngressController, Monitoring];
+  override readonly awsIdentity = 'postgres-backups' as const;
 
-  protected defaults(ctx: AddOnContext): PostgresProps {
+  protected defaults(): PostgresProps {
     return {
-      name: 'orders',
-      namespace: ctx.names.appBackupCredentials.namespace,
+      name: APP_DATABASE.name,
+      namespace: APP_DATABASE.namespace,
       instances: 3,
       imageName: 'ghcr.io/cloudnative-pg/postgresql:17.6',
       storage: '20Gi',
@@ -91,16 +96,19 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     }
     if (props.backupSchedule.trim().split(/\s+/).length !== 6) this.fail('backupSchedule', props.backupSchedule, 'expected a six-field cron expression (seconds first)');
     if (!/^\d+[dwm]$/.test(props.retentionPolicy)) this.fail('retentionPolicy', props.retentionPolicy, 'expected a duration such as 30d');
-    const credentials = ctx.names.appBackupCredentials;
-    if (props.namespace !== credentials.namespace) {
-      this.fail('namespace', props.namespace, `expected "${credentials.namespace}", the namespace of the backup Secret ${credentials.secretName} (pods read Secrets of their own namespace only)`);
+    const identity = WORKLOAD_IDENTITIES[this.awsIdentity];
+    if (props.namespace !== identity.namespace) {
+      this.fail('namespace', props.namespace, `expected "${identity.namespace}", the namespace of the ${identity.id} identity (its role trusts only that service account)`);
+    }
+    if (props.name !== identity.serviceAccount) {
+      this.fail('name', props.name, `expected "${identity.serviceAccount}", the service account of the ${identity.id} identity (CloudNativePG names it after the Cluster)`);
     }
   }
 
   protected render(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
     ownNamespace(chart, props.namespace);
-    const credentials = ctx.names.appBackupCredentials;
-    const credential = (key: string) => ({ name: credentials.secretName, key });
+    // CloudNativePG mounts its projected volume at /projected; barman-cloud (boto3) reads the variables.
+    const aws = webIdentity(ctx, this.awsIdentity, { tokenDirectory: CNPG_PROJECTED_DIRECTORY });
     new Cluster(chart, 'Cluster', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
@@ -119,16 +127,19 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         storage: { storageClass: GP3_STORAGE_CLASS, size: props.storage },
         walStorage: { storageClass: GP3_STORAGE_CLASS, size: props.walStorage },
         affinity: { enablePodAntiAffinity: true, topologyKey: ZONE_KEY, podAntiAffinityType: 'required' },
+        serviceAccountTemplate: { metadata: { annotations: { ...aws.serviceAccountAnnotations } } },
+        env: [...aws.env],
+        projectedVolumeTemplate: { sources: [aws.tokenSource] },
         ...this.origin(props, ctx),
         backup: {
           retentionPolicy: props.retentionPolicy,
           barmanObjectStore: {
-            // Below the prefix the backup user may write (names.appBackupCredentials.bucketPrefix).
-            destinationPath: `s3://${ctx.names.appBackupBucket}/${credentials.bucketPrefix}${props.name}`,
+            // Below the prefix the database's role may write (names.appBackupArchive.bucketPrefix).
+            destinationPath: `s3://${ctx.names.appBackupBucket}/${ctx.names.appBackupArchive.bucketPrefix}${props.name}`,
             // Git names the archive (fail-back records a restored database's new one): a promotion
             // restores from exactly this folder of the replica.
             serverName: archiveServerName(ctx.cluster.name, props.name),
-            s3Credentials: { accessKeyId: credential(credentials.keys.accessKeyId), secretAccessKey: credential(credentials.keys.secretAccessKey) },
+            s3Credentials: { inheritFromIamRole: true },
             wal: { compression: ClusterSpecBackupBarmanObjectStoreWalCompression.GZIP },
             data: { compression: ClusterSpecBackupBarmanObjectStoreDataCompression.GZIP },
           },
@@ -273,8 +284,6 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         },
       };
     }
-    const credentials = ctx.names.appBackupCredentials;
-    const credential = (key: string) => ({ name: credentials.secretName, key });
     return {
       bootstrap: { recovery: { source: PRIMARY_ARCHIVE, database: 'app', owner: 'app' } },
       replica: { enabled: true, source: PRIMARY_ARCHIVE },
@@ -283,10 +292,11 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
           name: PRIMARY_ARCHIVE,
           barmanObjectStore: {
             // The primary's destinationPath with the replica bucket: replication keeps the keys.
-            destinationPath: `s3://${replica}/${credentials.bucketPrefix}${props.name}`,
+            destinationPath: `s3://${replica}/${ctx.names.appBackupArchive.bucketPrefix}${props.name}`,
             serverName: archiveServerName(pair.primary.name, props.name),
             endpointUrl: `https://s3.${ctx.cluster.region}.amazonaws.com`,
-            s3Credentials: { accessKeyId: credential(credentials.keys.accessKeyId), secretAccessKey: credential(credentials.keys.secretAccessKey) },
+            // The same role: it may read the replica bucket (aws-cluster workload-policies restoreSources).
+            s3Credentials: { inheritFromIamRole: true },
             wal: { maxParallel: 8 },
           },
         },
