@@ -23,18 +23,11 @@ beforeAll(() => {
   stacks = join(out, 'stacks');
 }, 120_000);
 
-/**
- * Issue #17: today every cluster stack holds the app-backup IAM user (static keys). The
- * irsa-workloads branch replaces it with a web-identity role; when that merges, the test
- * 'today's identity report' below fails and this exception goes with it.
- */
-const EXPECTED_UNTIL_IRSA = (f: Report['findings'][number]): boolean => f.id === 'identity.static-keys' && /\/aws_iam_user\.app-backup-user_/.test(f.subject);
-
-/** Errors: the shipped clusters boot, their flows pass and their objectives hold, so none is tolerated (but the above). */
+/** Errors: the shipped clusters boot, their flows pass and their objectives hold, so none is tolerated. */
 function errors(report: Report): Report['findings'] {
-  return report.findings.filter((f) => f.severity === 'error' && !EXPECTED_UNTIL_IRSA(f));
+  return report.findings.filter((f) => f.severity === 'error');
 }
-/** The exit status without the errors expected until IRSA merges: 0 when only those stand. */
+/** The exit status the errors call for: 0 when there are none. */
 const exitWithout = (report: Report): number => (errors(report).length > 0 ? 1 : 0);
 
 async function check(cluster: string, standby?: string): Promise<{ code: number; report: Report; markdown: string }> {
@@ -207,7 +200,7 @@ describe('shipped clusters', () => {
     const args = ['--cluster', 'production', '--terraform', join(stacks, 'production-cluster'), '--standby-terraform', join(stacks, 'dr-cluster'), '--ci-identity', join(stacks, 'ci-identity'), '--repo-root', root, '--format', 'json'];
     const { code, stdout } = await runCli(args);
     const report = JSON.parse(stdout) as Report;
-    // Nothing about CI identities (and production's objectives all hold, but for the backup user's static keys until IRSA merges).
+    // Nothing about CI identities, and production's objectives all hold.
     expect(code).toBe(report.findings.some((f) => f.severity === 'error') ? 1 : 0);
     expect(exitWithout(report)).toBe(0);
     expect(errors(report).map((f) => f.id)).toEqual([]);
@@ -222,24 +215,21 @@ describe('shipped clusters', () => {
     expect(apply?.can).toContain(`read and decrypt ${platform.namesOf('production').ssm.joinToken}`);
   });
 
-  it("today's identity report (issue #17): the backup IAM user's static keys, and the control plane's hostNetwork add-ons inheriting the controllers' permissions through IMDS", async () => {
+  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, and only the cloud controller and the Cilium agent left on the control-plane role through IMDS', async () => {
     for (const cluster of ['production', 'staging', 'dr']) {
       const { report } = await check(cluster);
-      expect(report.findings.filter((f) => f.id === 'identity.static-keys').map((f) => f.message)).toEqual([
-        `static keys: IAM user ${cluster}-app-backups: long-lived credentials outside any pod's identity (they never expire and leak with every copy)`,
-      ]);
+      expect(report.findings.filter((f) => f.id === 'identity.static-keys')).toEqual([]);
+      expect(report.findings.filter((f) => f.id.startsWith('identity.') && f.severity === 'error')).toEqual([]);
       expect(report.identities?.issuerHost).toBe(platform.namesOf(cluster).serviceAccountIssuer.host);
     }
     const { report } = await check('production');
-    // IMDSv2 with hop limit 1 (read from the launch templates): only hostNetwork pods reach IMDS, on the control plane.
+    // IMDSv2 with hop limit 1 (read from the launch templates): only hostNetwork pods reach IMDS. The
+    // add-ons that call AWS left the host network for their own roles; what remains is the cloud
+    // controller (runs before pod networking and before STS can trust the issuer) and the CNI agent.
     expect(report.findings.filter((f) => f.id === 'identity.imds-inherits').map((f) => f.subject)).toEqual([
       'HelmRelease/kube-system/aws-cloud-controller-manager → production-control-plane',
-      'HelmRelease/kube-system/aws-ebs-csi-driver:controller → production-control-plane',
-      'HelmRelease/kube-system/aws-node-termination-handler → production-control-plane',
       'HelmRelease/kube-system/cilium:agent → production-control-plane',
-      'HelmRelease/kube-system/cluster-autoscaler → production-control-plane',
     ]);
-    expect(report.findings.find((f) => f.subject === 'HelmRelease/kube-system/cilium:agent → production-control-plane')?.message).toMatch(/inherits production-control-plane beyond what the bootstrap needs: .*autoscaling:SetDesiredCapacity, TerminateInstanceInAutoScalingGroup, CompleteLifecycleAction on \* \(conditioned\)/);
   });
 
   it('dr is judged too (exit 0 or 1, never bad input)', async () => {
