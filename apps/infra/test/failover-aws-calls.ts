@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { failoverRole, ssmParameterArn, type Platform } from '@platform/platform-config';
+import { failoverRole, ROUTE53_METRICS_REGION, ssmParameterArn, type Platform } from '@platform/platform-config';
 
 /**
  * Every AWS call of the region-failover tool (packages/failover), scanned from its code: the
@@ -70,6 +70,7 @@ export function failoverRequests(platform: Platform, account: string): Readonly<
   const markers = pairs.map((p) => ssmParameterArn(platform.namesOf(p.standby).ssm.promotedMarker, p.standby.region, account));
   const kubeconfigs = pairs.flatMap((p) => [p.primary, p.standby].map((c) => ssmParameterArn(platform.namesOf(c).ssm.ciKubeconfig, c.region, account)));
   const buckets = pairs.flatMap((p) => [p.primary, p.standby].flatMap((c) => [platform.namesOf(c).appBackupBucket, platform.namesOf(c).appBackupReplicaBucket])).filter((b): b is string => b !== undefined);
+  const pageAlarms = pairs.map((p) => `arn:aws:cloudwatch:${ROUTE53_METRICS_REGION}:${account}:alarm:${platform.namesOf(p.standby).healthCheckAlarm.alarm}`);
   const workerAsgs = pairs.flatMap((p) => [p.primary, p.standby].flatMap((c) => c.workerPools.flatMap((pool) => c.availabilityZones.map((az) => `arn:aws:autoscaling:${c.region}:${account}:autoScalingGroup:6a7b5c1d-0000-4000-8000-000000000000:autoScalingGroupName/${platform.namesOf(c).workerAsg(pool, az)}`))));
   return {
     'sts get-caller-identity': 'none',
@@ -89,6 +90,9 @@ export function failoverRequests(platform: Platform, account: string): Readonly<
       { action: 'ssm:GetParameter', resources: markers },
       { action: 'ssm:GetParameter', resources: kubeconfigs, decryptsThroughSsm: true },
     ],
+    'cloudwatch enable-alarm-actions': [{ action: 'cloudwatch:EnableAlarmActions', resources: pageAlarms }],
+    'cloudwatch disable-alarm-actions': [{ action: 'cloudwatch:DisableAlarmActions', resources: pageAlarms }],
+    'cloudwatch describe-alarms': [{ action: 'cloudwatch:DescribeAlarms', resources: pageAlarms }],
     'ssm put-parameter': [{ action: 'ssm:PutParameter', resources: markers }],
     'ssm delete-parameter': [{ action: 'ssm:DeleteParameter', resources: markers }],
   };

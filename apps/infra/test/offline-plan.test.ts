@@ -42,7 +42,13 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_s3_bucket: BACKUP_BUCKETS * (replicated ? 2 : 1),
     aws_s3_bucket_replication_configuration: replicated ? BACKUP_BUCKETS : 0,
     // the backup buckets' replica keys, besides the cluster key and the node-termination queue's key
-    aws_kms_key: 2 + (replicated ? BACKUP_BUCKETS : 0),
+    aws_kms_key: 2 + (replicated ? BACKUP_BUCKETS : 0) + failoverHalf,
+    // the game day's stop condition, and the failover half's page in us-east-1: the alarm on its
+    // health check, the topic, the topic's key (above); the on-call's subscription is made by hand
+    aws_cloudwatch_metric_alarm: 1 + failoverHalf,
+    aws_sns_topic: failoverHalf,
+    aws_sns_topic_policy: failoverHalf,
+    aws_sns_topic_subscription: 0,
     // node-termination handling: one queue, a rule and a target per event kind, a terminating hook on
     // every node ASG and a launching hook on each control-plane ASG
     aws_sqs_queue: 1,

@@ -1,5 +1,5 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CI_IDENTITY_STACK_OUTPUTS, failoverRole, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ssmParameterArn, type Platform } from '@platform/platform-config';
+import { CI_IDENTITY_STACK_OUTPUTS, failoverRole, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ROUTE53_METRICS_REGION, ssmParameterArn, type Platform } from '@platform/platform-config';
 import { Lazy, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { FailoverResources } from './ci-identity/failover-policy';
@@ -57,6 +57,7 @@ export function failoverResources(platform: Platform, account: string): Failover
     kubeconfigs: parameters.filter((p) => p.secure),
     backupBuckets: both.flatMap((c) => [platform.namesOf(c).appBackupBucket, platform.namesOf(c).appBackupReplicaBucket]).filter((b): b is string => b !== undefined),
     workerAsgArns: both.flatMap((c) => c.workerPools.flatMap((pool) => c.availabilityZones.map((az) => `arn:aws:autoscaling:${c.region}:${account}:autoScalingGroup:*:autoScalingGroupName/${platform.namesOf(c).workerAsg(pool, az)}`))),
+    pageAlarmArns: pairs.map((p) => `arn:aws:cloudwatch:${ROUTE53_METRICS_REGION}:${account}:alarm:${platform.namesOf(p.standby).healthCheckAlarm.alarm}`),
   };
 }
 

@@ -1,11 +1,12 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
+import { bootstrapNames, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS, ROUTE53_METRICS_REGION } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
 import { PrivateHostedZone } from './api-endpoint/private-hosted-zone';
 import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
+import { HealthCheckAlarm } from './dns/health-check-alarm';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
 import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
@@ -39,6 +40,8 @@ export interface ClusterStackProps {
 
 /** Provider alias of the backup replica region. */
 export const REPLICA_PROVIDER_ALIAS = 'replica';
+/** Provider alias of us-east-1, where Route 53 health-check metrics (and so their alarms) live. */
+export const ROUTE53_METRICS_PROVIDER_ALIAS = 'route53-metrics';
 
 /** Every AWS resource of one cluster, in one Terraform stack named `names.stack`. */
 export class ClusterStack extends TerraformStack {
@@ -84,6 +87,19 @@ export class ClusterStack extends TerraformStack {
 
     const key = new ClusterKey(this, 'kms', { aliasName: names.kmsAlias, description: `${cluster.name} cluster: join material and etcd snapshots` });
     const accountId = accountIdOf(this, key.keyArn);
+    if (failover) {
+      const metricsRegion = ROUTE53_METRICS_REGION;
+      new HealthCheckAlarm(this, 'app-failover-alarm', {
+        names: names.healthCheckAlarm,
+        healthCheckId: failover.record.healthCheckId,
+        description: `${failover.recordName} ${failover.role} (${cluster.name})`,
+        provider: new AwsProvider(this, 'aws-route53-metrics', { alias: ROUTE53_METRICS_PROVIDER_ALIAS, region: metricsRegion, defaultTags: [defaultTags] }),
+        providerRegion: metricsRegion,
+        accountId,
+        // The standby's check fails until a promotion opens it: packages/failover arms its alarm then.
+        armed: failover.role === 'PRIMARY',
+      });
+    }
     const join = new JoinParameters(this, 'join-parameters', { joinToken: names.ssm.joinToken, caCertHash: names.ssm.caCertHash, certificateKey: names.ssm.certificateKey, region: cluster.region, accountId });
     const replicaOf = (bucketName: string | undefined, replicationRoleName: string): BackupReplica | undefined =>
       replicaProvider && bucketName ? { bucketName, provider: replicaProvider, replicationRoleName } : undefined;

@@ -10,6 +10,7 @@ export * from './compute/machine-image';
 export * from './compute/node-zone';
 export * from './dns/failover-health-check';
 export * from './dns/failover-record';
+export * from './dns/health-check-alarm';
 export * from './control-plane/control-plane';
 export * from './identity/workload-policies';
 export * from './identity/workload-roles';

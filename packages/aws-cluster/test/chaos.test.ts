@@ -34,7 +34,7 @@ describe('AzFailureExperiment', () => {
   });
 
   it('stop condition: an AZ cut off is no loss of quorum, a real one is (per-node HealthyHostCount views)', () => {
-    const [alarm] = production.values('aws_cloudwatch_metric_alarm');
+    const [alarm] = production.values('aws_cloudwatch_metric_alarm').filter((a) => a.namespace !== 'AWS/Route53');
     // Cross-zone NLB: each AZ's load-balancer node health-checks every target and reports its own count.
     // With one AZ partitioned its node sees no target, the others see the targets outside that AZ.
     const views = (reachableTargets: number) => [0, reachableTargets, reachableTargets];
@@ -123,7 +123,7 @@ describe('AzFailureExperiment', () => {
 
   it('stops itself when the API has fewer healthy nodes than etcd quorum', () => {
     expect(template.stop_condition).toEqual([{ source: 'aws:cloudwatch:alarm', value: expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\..*\.arn\}$/) }]);
-    const [alarm] = production.values('aws_cloudwatch_metric_alarm');
+    const [alarm] = production.values('aws_cloudwatch_metric_alarm').filter((a) => a.namespace !== 'AWS/Route53');
     expect(alarm).toMatchObject({ namespace: 'AWS/NetworkELB', metric_name: 'HealthyHostCount', threshold: 2, comparison_operator: 'LessThanThreshold' });
   });
 

@@ -122,7 +122,9 @@ describe('CiIdentityStack', () => {
     expect(synth.values('aws_iam_role_policy_attachment').filter((a) => a.role.includes('failover-role'))).toEqual([]);
     const policy = Synth.policy((synth.values('aws_iam_role_policy').find((p) => p.name === 'region-failover') as Attributes).policy);
     const bySid = Object.fromEntries(policy.Statement.map((s: Attributes) => [s.Sid, s]));
-    expect(Object.keys(bySid)).toEqual(['ReadMarkersAndKubeconfigs', 'DecryptKubeconfigsThroughSsm', 'MarkPromotion', 'ReadAndMoveTheFailoverRecords', 'ReadAndFenceHealthChecks', 'DescribeWhatHasNoResourceScope', 'ScaleWorkers', 'ListWalArchives']);
+    expect(Object.keys(bySid)).toEqual(['ReadMarkersAndKubeconfigs', 'DecryptKubeconfigsThroughSsm', 'MarkPromotion', 'ReadAndMoveTheFailoverRecords', 'ReadAndFenceHealthChecks', 'DescribeWhatHasNoResourceScope', 'ScaleWorkers', 'ListWalArchives', 'ArmStandbyPage']);
+    // Only the standby's us-east-1 page alarm: production's pages from creation and is never toggled.
+    expect(bySid.ArmStandbyPage).toMatchObject({ Action: ['cloudwatch:EnableAlarmActions', 'cloudwatch:DisableAlarmActions', 'cloudwatch:DescribeAlarms'], Resource: [`arn:aws:cloudwatch:us-east-1:\${local.account_id}:alarm:${shipped.namesOf('dr').healthCheckAlarm.alarm}`] });
     expect(bySid.MarkPromotion.Resource).toEqual([`arn:aws:ssm:${shipped.cluster('dr').region}:\${local.account_id}:parameter${shipped.namesOf('dr').ssm.promotedMarker}`]);
     expect(bySid.ReadAndMoveTheFailoverRecords.Resource).toEqual([`arn:aws:route53:::hostedzone/${shipped.settings.dns!.hostedZoneId}`]);
     // Only the pair's ASGs and buckets: staging has no standby.

@@ -162,6 +162,32 @@ describe('no traffic to the standby before promotion, none to the returned prima
     expect(promote.calls.findIndex((c) => c.includes('get nodes'))).toBeGreaterThan(opened);
   });
 
+  it("pages while dr serves: dr's us-east-1 alarm armed after dr opens, silenced before it closes; production's never touched", () => {
+    const alarmCalls = (run: FakeRun) => run.calls.filter((c) => c.startsWith('aws cloudwatch '));
+    expect(alarmCalls(promote)).toEqual([
+      'aws cloudwatch enable-alarm-actions --region us-east-1 --alarm-names dr-app-health-check',
+      'aws cloudwatch describe-alarms --region us-east-1 --alarm-names dr-app-health-check --query MetricAlarms[0].ActionsEnabled --output text',
+    ]);
+    const opened = promote.calls.findIndex((c) => c.includes('update-health-check --health-check-id hc-dr'));
+    expect(promote.calls.findIndex((c) => c.includes('enable-alarm-actions'))).toBeGreaterThan(opened);
+    expect(alarmCalls(failback)[0]).toBe('aws cloudwatch disable-alarm-actions --region us-east-1 --alarm-names dr-app-health-check');
+    const closed = failback.calls.findIndex((c) => c.includes(`update-health-check --health-check-id hc-dr --resource-path ${UNPROMOTED_HEALTH_CHECK_PATH}`));
+    expect(closed).toBeGreaterThan(failback.calls.findIndex((c) => c.includes('disable-alarm-actions')));
+    for (const run of [promote, failback]) expect(readFileSync(join(run.outDir, 'journal.json'), 'utf8')).not.toContain('WARNING: alarm');
+  });
+
+  it("a missing page alarm (stack not applied; CloudWatch ignores unknown names) is a WARNING with the command, never a half-moved DNS pair", async () => {
+    const web = await startIngress();
+    servers.push(web.server);
+    const run = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2'], scenario({ ingress: web.endpoint, alarms: {} }));
+    expect(run.code).toBe(0);
+    const journal = readFileSync(join(run.outDir, 'journal.json'), 'utf8');
+    expect(journal).toContain("WARNING: alarm dr-app-health-check (us-east-1): ActionsEnabled reads None after enabling; the alarm does not exist: apply the cluster's stack (aws-cluster HealthCheckAlarm). Do it by hand: aws cloudwatch enable-alarm-actions --region us-east-1 --alarm-names dr-app-health-check");
+    const model = terraformState();
+    for (const write of routeWrites(run)) model.apply(write);
+    expect(model.answer(world({ production: UP, dr: UP }))).toBe(DR_NLB.dns);
+  }, 120_000);
+
   it('after fail-back: production again, and dr closed (Seoul lost again would not send users to dr before a new promotion)', () => {
     expect(failback.code).toBe(0);
     const model = terraformState();

@@ -47,6 +47,8 @@ async function failbackRun(extraArgs: string[] = [], overrides: Partial<Paramete
     asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
     dnsAnswer: PROD_NLB_IPS,
     standbyCluster: promotedStandby(),
+    // While dr serves its page alarm is armed (the promotion's open-standby).
+    alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
     ...overrides,
   });
   return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
@@ -109,6 +111,9 @@ describe('failback --primary production', () => {
       'aws elbv2 describe-load-balancers --region ap-northeast-2 --names production-ingress --query LoadBalancers[0].[DNSName,CanonicalHostedZoneId] --output json',
       primaryUpsertCall(PROD_NLB, true),
       'aws route53 update-health-check --health-check-id hc-production --resource-path /ready --output json',
+      // dr's page alarm (armed by the promotion) silenced before its check is closed by design.
+      'aws cloudwatch disable-alarm-actions --region us-east-1 --alarm-names dr-app-health-check',
+      'aws cloudwatch describe-alarms --region us-east-1 --alarm-names dr-app-health-check --query MetricAlarms[0].ActionsEnabled --output text',
       'aws route53 update-health-check --health-check-id hc-dr --resource-path /region-failover-not-promoted --output json',
       'aws route53 get-health-check-status --health-check-id hc-production --output json',
       'aws route53 get-health-check-status --health-check-id hc-dr --output json',

@@ -4,7 +4,8 @@
 // A rule's responses are used in order; the last one repeats. No rule: exit 99.
 // A rule with `s3` ({ bucket: [{ Key, LastModified }] }) answers `s3api list-objects-v2` as S3
 // and the CLI do (see below); every simulated page is logged to $FAKE_S3_LOG.
-// A rule with `cnpg` holds one CloudNativePG Cluster (see cnpg() below).
+// A rule with `cnpg` holds one CloudNativePG Cluster (see cnpg() below); one with `cloudwatch`
+// holds alarms per region (see cloudwatch() below).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -74,6 +75,11 @@ const statePath = process.env.FAKE_STATE;
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
 if (rules[index].ssm) {
   ssm(rules[index].ssm, `ssm${index}`);
+  fs.writeFileSync(statePath, JSON.stringify(state));
+  process.exit(process.exitCode ?? 0);
+}
+if (rules[index].cloudwatch) {
+  cloudwatch(rules[index].cloudwatch, `cloudwatch${index}`);
   fs.writeFileSync(statePath, JSON.stringify(state));
   process.exit(process.exitCode ?? 0);
 }
@@ -155,6 +161,29 @@ function cnpg(model, key) {
 function fail(message, code = 1) {
   process.stderr.write(`${message}\n`);
   process.exitCode = code;
+}
+
+// CloudWatch alarms, per region (`{ region: { alarmName: { ActionsEnabled } } }`): enable-/
+// disable-alarm-actions set ActionsEnabled and, as CloudWatch does, ignore names that do not
+// exist in that region; describe-alarms --query MetricAlarms[0].ActionsEnabled --output text
+// prints True/False, or None when there is no such alarm.
+function cloudwatch(initial, key) {
+  const st = (state[key] ??= { regions: structuredClone(initial) });
+  const flag = (name) => args[args.indexOf(name) + 1];
+  const alarms = st.regions[flag('--region')] ?? {};
+  const names = [];
+  for (let i = args.indexOf('--alarm-names') + 1; i < args.length && !args[i].startsWith('--'); i++) names.push(args[i]);
+  const op = args[1];
+  if (op === 'enable-alarm-actions' || op === 'disable-alarm-actions') {
+    for (const name of names) if (alarms[name]) alarms[name].ActionsEnabled = op === 'enable-alarm-actions';
+    return;
+  }
+  if (op === 'describe-alarms' && flag('--query') === 'MetricAlarms[0].ActionsEnabled') {
+    const alarm = alarms[names[0]];
+    process.stdout.write(`${alarm ? (alarm.ActionsEnabled ? 'True' : 'False') : 'None'}\n`);
+    return;
+  }
+  fail(`fake aws: unsupported cloudwatch call: ${joined}`, 98);
 }
 
 // SSM Parameter Store for the named parameters: put-parameter (--overwrite) sets, delete-parameter

@@ -28,6 +28,8 @@ export interface Rule {
   /** SSM parameters by name (null: absent), kept across calls (fake-cli.mjs `ssm`). */
   readonly ssm?: Readonly<Record<string, string | null>>;
   /** A CloudNativePG Cluster the fake operator keeps (fake-cli.mjs `cnpg`). */
+  /** CloudWatch alarms by region, ActionsEnabled kept across calls (fake-cli.mjs `cloudwatch`). */
+  readonly cloudwatch?: Readonly<Record<string, Readonly<Record<string, { readonly ActionsEnabled: boolean }>>>>;
   readonly cnpg?: { readonly cluster: unknown; readonly replayLsn?: string; readonly timeline?: number; readonly settlePolls?: number; readonly recoveryLagPolls?: number };
 }
 

@@ -33,6 +33,9 @@ const OPEN = [
   'aws elbv2 describe-load-balancers --region ap-northeast-1 --names dr-ingress --query LoadBalancers[0].[DNSName,CanonicalHostedZoneId] --output json',
   primaryUpsertCall(DR_NLB, false),
   SERVES,
+  // dr's us-east-1 page alarm armed once dr serves, and read back.
+  'aws cloudwatch enable-alarm-actions --region us-east-1 --alarm-names dr-app-health-check',
+  'aws cloudwatch describe-alarms --region us-east-1 --alarm-names dr-app-health-check --query MetricAlarms[0].ActionsEnabled --output text',
 ];
 const PRIMARY_STATUS = 'aws route53 get-health-check-status --health-check-id hc-production --output json';
 const CLUSTER = `kubectl ${ctx} get clusters.postgresql.cnpg.io orders -n data -o json`;

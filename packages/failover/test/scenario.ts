@@ -145,6 +145,8 @@ export interface ScenarioProps {
   /** The promoted marker's value before the run; null: absent. @default dr serves since 2026-01-01T11:00:00Z */
   readonly marker?: string | null;
   readonly extra?: readonly Rule[];
+  /** The us-east-1 page alarms' ActionsEnabled before the run. @default production armed, dr silent (as Terraform creates them) */
+  readonly alarms?: Readonly<Record<string, { readonly ActionsEnabled: boolean }>>;
 }
 
 export function scenario(p: ScenarioProps): Rule[] {
@@ -190,6 +192,12 @@ export function scenario(p: ScenarioProps): Rule[] {
       match: '^ssm (get|put|delete)-parameter --region ap-northeast-1 --name /hakube/dr/failover/promoted',
       responses: [],
       ssm: { '/hakube/dr/failover/promoted': p.marker === undefined ? 'run r0: dr serves for production since 2026-01-01T11:00:00Z' : p.marker },
+    },
+    {
+      tool: 'aws',
+      match: '^cloudwatch (enable-alarm-actions|disable-alarm-actions|describe-alarms) ',
+      responses: [],
+      cloudwatch: { 'us-east-1': p.alarms ?? { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: false } } },
     },
     { tool: 'aws', match: '^route53 get-health-check --health-check-id hc-dr ', responses: [{ stdout: { HealthCheck: { Id: 'hc-dr', HealthCheckConfig: { Type: 'HTTP', ResourcePath: '/region-failover-not-promoted' } } } }] },
     { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },

@@ -1,4 +1,5 @@
 import { PlatformConfigError } from './config-error';
+import { HEALTH_CHECK_ALARM_PERIOD_SECONDS } from './health-check-page';
 
 /** One term of the time from the primary's Route 53 check turning unhealthy to the promotion being dispatched. */
 export interface DecisionTerm {
@@ -24,8 +25,16 @@ export interface FailoverDecision {
   readonly seconds: number;
 }
 
+/**
+ * The page itself: aws-cluster's us-east-1 `HealthCheckAlarm` notifies on the first one-minute
+ * HealthCheckStatus datapoint of the failed check, so the page reaches the on-call at least one
+ * period after the check turns unhealthy; both strategies count it before the acknowledgement.
+ */
+const PAGE_DELIVERY_SECONDS = HEALTH_CHECK_ALARM_PERIOD_SECONDS;
+const PAGE_WHY = `the us-east-1 health-check alarm pages after one ${HEALTH_CHECK_ALARM_PERIOD_SECONDS} s HealthCheckStatus datapoint`;
+
 export interface OnCallDecisionProps {
-  /** Seconds until the paged engineer acknowledges and looks. */
+  /** Seconds from the page arriving until the paged engineer acknowledges and looks. */
   readonly pageSeconds: number;
   /** Seconds to confirm the regional outage and get authority to fail over. */
   readonly decideSeconds: number;
@@ -34,7 +43,7 @@ export interface OnCallDecisionProps {
 export interface PreAuthorisedDecisionProps {
   /** Seconds the primary's check must have failed continuously before the promotion is authorised (policy). */
   readonly failedForSeconds: number;
-  /** Seconds the on-call takes to acknowledge the page and open the prepared dispatch (assumed). */
+  /** Seconds from the page arriving until the on-call acknowledges and opens the prepared dispatch (assumed). */
   readonly acknowledgeSeconds: number;
 }
 
@@ -56,7 +65,7 @@ export const FailoverDecision = {
   onCall(props: OnCallDecisionProps): FailoverDecision {
     checkSeconds('onCall', props);
     const terms: DecisionTerm[] = [
-      { name: 'page', seconds: props.pageSeconds, source: 'assumed', why: 'the on-call acknowledges the page' },
+      { name: 'page', seconds: PAGE_DELIVERY_SECONDS + props.pageSeconds, source: 'assumed', why: `${PAGE_WHY}, then the on-call acknowledges it (${props.pageSeconds} s)` },
       { name: 'decide', seconds: props.decideSeconds, source: 'assumed', why: 'confirms the regional outage and escalates for authority to fail over' },
     ];
     return decision('on-call', terms, 'in-series');
@@ -73,7 +82,7 @@ export const FailoverDecision = {
     checkSeconds('preAuthorised', props);
     const terms: DecisionTerm[] = [
       { name: 'authorisation window', seconds: props.failedForSeconds, source: 'policy', why: "the primary's check failed continuously this long: promotion authorised without escalation" },
-      { name: 'acknowledge', seconds: props.acknowledgeSeconds, source: 'assumed', why: 'the on-call, paged at the first failure, acknowledges and opens the prepared dispatch (runs during the window)' },
+      { name: 'page + acknowledge', seconds: PAGE_DELIVERY_SECONDS + props.acknowledgeSeconds, source: 'assumed', why: `${PAGE_WHY}, then the on-call acknowledges and opens the prepared dispatch (${props.acknowledgeSeconds} s; runs during the window)` },
     ];
     return decision('pre-authorised', terms, 'concurrent');
   },

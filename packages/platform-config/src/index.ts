@@ -12,6 +12,7 @@ export * from './failover';
 export * from './failover-decision';
 export * from './failover-access';
 export * from './failover-state';
+export * from './health-check-page';
 export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';

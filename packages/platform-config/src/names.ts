@@ -1,4 +1,5 @@
 import type { ClusterDefinition, PlatformSettings, WorkerPool } from './cluster-definition';
+import { healthCheckAlarmNames, type HealthCheckAlarmNames } from './health-check-page';
 import { nodeTerminationNames, type NodeTerminationNames } from './node-termination';
 import { serviceAccountIssuerNames, type ServiceAccountIssuerNames } from './service-account-issuer';
 import { azSuffix } from './regions';
@@ -75,6 +76,8 @@ export interface ClusterNames {
   readonly fisRole: string;
   /** Node-termination handling: the queue, its key, the EventBridge rules and the lifecycle hooks. */
   readonly nodeTermination: NodeTerminationNames;
+  /** The us-east-1 alarm that pages when this cluster's failover health check fails, its topic and key. */
+  readonly healthCheckAlarm: HealthCheckAlarmNames;
   /** Service-account issuer (IRSA): the discovery bucket, issuer URL, OIDC provider and workload role names. */
   readonly serviceAccountIssuer: ServiceAccountIssuerNames;
   readonly gitopsPath: string;
@@ -246,6 +249,7 @@ export function clusterNames(
     fisExperiment: `${name}-az-failure`,
     fisRole: `${name}-fis-az-failure`,
     nodeTermination: nodeTerminationNames(name),
+    healthCheckAlarm: healthCheckAlarmNames(name),
     serviceAccountIssuer: serviceAccountIssuerNames(org, name, region),
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
     controlPlaneAsg: (az, ordinal = 0) => `${name}-control-plane-${azSuffix(az)}${ordinal > 0 ? ordinal + 1 : ''}`,

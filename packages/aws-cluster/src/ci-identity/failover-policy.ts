@@ -13,6 +13,11 @@ export interface FailoverResources {
   readonly backupBuckets: readonly string[];
   /** Worker ASG ARNs (`...:autoScalingGroupName/<name>`) the tool scales. */
   readonly workerAsgArns: readonly string[];
+  /**
+   * The standbys' us-east-1 health-check alarms (aws-cluster HealthCheckAlarm): promotion arms,
+   * fail-back silences them. @default none
+   */
+  readonly pageAlarmArns?: readonly string[];
 }
 
 /**
@@ -38,5 +43,6 @@ export function failoverPolicy(r: FailoverResources): PolicyDocument {
     },
     { Sid: 'ScaleWorkers', Effect: 'Allow', Action: ['autoscaling:UpdateAutoScalingGroup'], Resource: r.workerAsgArns },
     { Sid: 'ListWalArchives', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: r.backupBuckets.map((b) => `arn:aws:s3:::${b}`) },
+    ...(r.pageAlarmArns?.length ? [{ Sid: 'ArmStandbyPage', Effect: 'Allow' as const, Action: ['cloudwatch:EnableAlarmActions', 'cloudwatch:DisableAlarmActions', 'cloudwatch:DescribeAlarms'], Resource: r.pageAlarmArns }] : []),
   );
 }

@@ -1,4 +1,5 @@
-import { APP_HEALTH_CHECK_PATH, UNPROMOTED_HEALTH_CHECK_PATH } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, ROUTE53_METRICS_REGION, UNPROMOTED_HEALTH_CHECK_PATH } from '@platform/platform-config';
+import { setAlarmActions } from '../page-alarm';
 import { writePromotedMarker } from '../promotion-marker';
 import { loadBalancerAlias, upsertPrimaryRecord, type FailoverRecords } from '../route53';
 import { StepError, type Step, type StepContext } from '../step';
@@ -16,6 +17,19 @@ async function setPath(ctx: StepContext, id: string, path: string): Promise<void
 }
 
 /**
+ * The standby's page alarm follows its check. A failure to set it is a WARNING, never a stop:
+ * a half-moved DNS pair is worse than a page that has to be armed by hand.
+ */
+async function pageAlarm(ctx: StepContext, armed: boolean): Promise<void> {
+  const alarm = ctx.namesOf(ctx.standby).healthCheckAlarm.alarm;
+  try {
+    await setAlarmActions(ctx.cli, alarm, armed);
+  } catch (error) {
+    ctx.note(`WARNING: ${(error as Error).message}. Do it by hand: aws cloudwatch ${armed ? 'enable' : 'disable'}-alarm-actions --region ${ROUTE53_METRICS_REGION} --alarm-names ${alarm}`);
+  }
+}
+
+/**
  * After the restored app is verified: the standby's check probes the app (it stays unhealthy
  * before, so no user reaches an unrestored database), and the PRIMARY record leads to the
  * standby's load balancer, so neither a returning primary nor a blip in the standby's check
@@ -23,7 +37,7 @@ async function setPath(ctx: StepContext, id: string, path: string): Promise<void
  */
 export class OpenStandby implements Step {
   readonly name = 'open-standby';
-  readonly verifies = `the SECONDARY's health check probes ${APP_HEALTH_CHECK_PATH}; the PRIMARY record (fenced check kept) aliases the standby's ingress NLB`;
+  readonly verifies = `the SECONDARY's health check probes ${APP_HEALTH_CHECK_PATH} and its us-east-1 alarm pages; the PRIMARY record (fenced check kept) aliases the standby's ingress NLB`;
 
   async run(ctx: StepContext): Promise<void> {
     if (ctx.options.drill) return ctx.note('--drill: DNS left alone; users stay on the primary');
@@ -36,6 +50,8 @@ export class OpenStandby implements Step {
     // Only now do users reach the standby: from here on the fence may stop a returning primary.
     const marker = await writePromotedMarker(ctx, 'serves');
     ctx.note(`${marker}: ${ctx.standby.name} serves`);
+    // From now on the standby's check guards the users: its failure must page.
+    await pageAlarm(ctx, true);
   }
 }
 
@@ -46,7 +62,7 @@ export class OpenStandby implements Step {
  */
 export class CloseStandby implements Step {
   readonly name = 'close-standby';
-  readonly verifies = `the PRIMARY record aliases the primary's ingress NLB and its check probes ${APP_HEALTH_CHECK_PATH}; the SECONDARY's check probes ${UNPROMOTED_HEALTH_CHECK_PATH}`;
+  readonly verifies = `the PRIMARY record aliases the primary's ingress NLB and its check probes ${APP_HEALTH_CHECK_PATH}; the SECONDARY's alarm is silent and its check probes ${UNPROMOTED_HEALTH_CHECK_PATH}`;
 
   async run(ctx: StepContext): Promise<void> {
     const records = found(ctx);
@@ -59,6 +75,8 @@ export class CloseStandby implements Step {
       target,
     });
     await setPath(ctx, records.primary.healthCheckId, APP_HEALTH_CHECK_PATH);
+    // Silenced before its check is closed: the closing failure is by design, not a page.
+    await pageAlarm(ctx, false);
     await setPath(ctx, records.secondary.healthCheckId, UNPROMOTED_HEALTH_CHECK_PATH);
   }
 }
