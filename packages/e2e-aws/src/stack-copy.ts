@@ -27,6 +27,7 @@ const SERVICE_BY_PREFIX: readonly [string, string][] = [
   ['aws_lb', 'elbv2'],
   ['aws_route53_', 'route53'],
   ['aws_s3_', 's3'],
+  ['aws_sns_', 'sns'],
   ['aws_sqs_', 'sqs'],
   ['aws_ssm_', 'ssm'],
   ['aws_eip', 'ec2'],
