@@ -17,6 +17,7 @@ import { MonitoringAlerts } from './addons/monitoring-alerts';
 import { NodeTerminationHandler } from './addons/node-termination-handler';
 import { PostgresCluster } from './addons/postgres';
 import { SampleWebService } from './addons/sample-web';
+import { ScaleDayAccess } from './addons/scale-day-access';
 import type { ClusterTree } from './private/render';
 import { AddOnRegistry } from './registry';
 
@@ -40,6 +41,7 @@ export function defaultAddOns(): AddOn[] {
     new SampleWebService(),
     new PostgresCluster(),
     new FailoverDatabaseAccess(),
+    new ScaleDayAccess(),
   ];
 }
 

@@ -19,6 +19,7 @@ export * from './addons/coredns';
 export * from './addons/ebs-csi';
 export * from './addons/failover-access';
 export * from './addons/failover-database-access';
+export * from './addons/scale-day-access';
 export * from './addons/flux';
 export * from './addons/ingress-controller';
 export * from './addons/metrics-server';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_STACK_OUTPUTS, defaultPlatform } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS } from '@platform/platform-config';
 import { scaleDayCommand } from '../src/cli/commands/scale-day';
 import { main } from '../src/cli/main';
 import { K6_IMAGE, loadJobObjects, parseLoadSummary } from '../src/operations/scale-day/load-job';
@@ -76,9 +76,11 @@ describe('scale day against a cluster that behaves like the API', () => {
     expect(() => parseLoadSummary('level=error msg="GoError"')).toThrow('the load Job printed no SCALE_DAY_SUMMARY line');
   });
 
-  it('the Job runs the committed k6 script under the restricted pod security standard, deadline past the run', () => {
-    const [ns, cm, job] = loadJobObjects('load-x', { url: 'https://lb/', host: 'app', rate: 10, rampUp: 30, hold: 60, rampDown: 30, window: 30 });
-    expect(ns).toMatchObject({ kind: 'Namespace', metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+  it('the Job runs the committed k6 script in the namespace GitOps owns (never creating one), deadline past the run', () => {
+    const objects = loadJobObjects('load-x', { url: 'https://lb/', host: 'app', rate: 10, rampUp: 30, hold: 60, rampDown: 30, window: 30 });
+    expect(objects.map((o) => (o as { kind: string }).kind)).toEqual(['ConfigMap', 'Job']);
+    const [cm, job] = objects;
+    expect(job).toMatchObject({ metadata: { namespace: SCALE_DAY_ACCESS.namespace } });
     expect(cm).toMatchObject({ kind: 'ConfigMap', data: { 'load.js': readFileSync(join(__dirname, '..', 'assets', 'scale-day', 'load.js'), 'utf8') } });
     expect(job).toMatchObject({ kind: 'Job', spec: { activeDeadlineSeconds: 420, template: { spec: { containers: [{ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] } } } });
   });

@@ -23,6 +23,7 @@ export * from './node-termination';
 export * from './plan-artifact-key';
 export * from './platform';
 export * from './regions';
+export * from './scale-day-access';
 export * from './service-account-issuer';
 export * from './stack-outputs';
 export * from './validate';

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SCALE_DAY_ACCESS } from '@platform/platform-config';
 import type { LoadWindow } from './samples';
 
 /** k6, pinned by digest (the multi-arch index of grafana/k6:1.7.1); Renovate bumps tag and digest together. */
 export const K6_IMAGE = 'grafana/k6:1.7.1@sha256:4fd3a694926b064d3491d9b02b01cde886583c4931f1223816e3d9a7bdfa7e0f';
-export const SCALE_DAY_NAMESPACE = 'scale-day';
+/** GitOps owns the namespace (k8s-addons ScaleDayAccess, Pod Security `restricted`); the tool only runs in it. */
+export const SCALE_DAY_NAMESPACE = SCALE_DAY_ACCESS.namespace;
 /** The committed k6 script (assets/scale-day/load.js). */
 export const LOAD_SCRIPT = join(__dirname, '..', '..', '..', 'assets', 'scale-day', 'load.js');
 
@@ -20,12 +22,11 @@ export interface LoadProfile {
   readonly window: number;
 }
 
-/** The objects that run the load in the cluster: its namespace, the script as a ConfigMap, a Job. */
+/** The objects that run the load in the cluster: the script as a ConfigMap and a Job, in the namespace GitOps owns. */
 export function loadJobObjects(name: string, profile: LoadProfile, script = readFileSync(LOAD_SCRIPT, 'utf8')): object[] {
   const labels = { 'app.kubernetes.io/name': 'scale-day', 'app.kubernetes.io/instance': name };
   const env = { TARGET_URL: profile.url, HOST: profile.host, RATE: profile.rate, RAMP_UP: profile.rampUp, HOLD: profile.hold, RAMP_DOWN: profile.rampDown, WINDOW: profile.window };
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SCALE_DAY_NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: SCALE_DAY_NAMESPACE, labels }, data: { 'load.js': script } },
     {
       apiVersion: 'batch/v1',

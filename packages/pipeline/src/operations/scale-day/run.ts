@@ -1,4 +1,4 @@
-import { CLUSTER_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
+import { SCALE_DAY_ACCESS, CLUSTER_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
 import type { KubeClient } from '../../io/kubectl';
 import { sampleFrom } from './kube-state';
 import { loadJobObjects, parseLoadSummary, SCALE_DAY_NAMESPACE, type LoadProfile } from './load-job';
@@ -14,13 +14,12 @@ export const SCALE_DAY_RBAC = [
   'get deployments.apps (web)',
   'list pods (all namespaces)',
   'list nodes',
-  'create/patch namespaces (scale-day)',
   'create/patch/get/delete configmaps, jobs.batch (scale-day)',
   'get pods/log (scale-day)',
 ] as const;
 
 /** The app under load: the sample web app's HPA and Deployment. */
-export const SCALE_DAY_APP = { namespace: 'web', deployment: 'web', hpa: 'web' } as const;
+export const SCALE_DAY_APP = SCALE_DAY_ACCESS.app;
 
 export interface Clock {
   now(): number;
