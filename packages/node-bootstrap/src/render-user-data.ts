@@ -1,7 +1,8 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
 import { kubeadmInitTemplate, kubeadmJoinTemplate } from './private/kubeadm-config';
-import { BUNDLE_DECODE, compressedBundle } from './private/script-bundle';
+import { bootstrapNames } from '@platform/platform-config';
+import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
 import { systemdUnits } from './private/units';
 import { yamlText } from './private/yaml-text';
 import type { UserDataInput } from './user-data-input';
@@ -24,6 +25,9 @@ function validate(input: UserDataInput): void {
   if (input.apiExternalEndpoint !== undefined && unusable(input.apiExternalEndpoint)) {
     throw new Error(`renderUserData: apiExternalEndpoint ${JSON.stringify(input.apiExternalEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
   }
+  if (unusable(input.bundleVersionId)) {
+    throw new Error(`renderUserData: bundleVersionId ${JSON.stringify(input.bundleVersionId)} is not usable; expected an S3 version id or a Terraform token string without spaces or quotes`);
+  }
   (input.apiAlternateNames ?? []).forEach((name, i) => {
     if (unusable(name)) {
       throw new Error(`renderUserData: apiAlternateNames[${i}] ${JSON.stringify(name)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
@@ -34,8 +38,8 @@ function validate(input: UserDataInput): void {
 /**
  * Renders cloud-init user-data (plain text, `#cloud-config`). Infrastructure gzips and
  * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first; the text
- * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint`, `apiExternalEndpoint` and `apiAlternateNames`
- * themselves (the scripts travel as one LZMA+base64 bundle).
+ * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint`, `apiExternalEndpoint`, `apiAlternateNames`
+ * and `bundleVersionId` themselves (the scripts are fetched from S3, see `FETCH_BUNDLE`).
  */
 export function renderUserData(input: UserDataInput): string {
   validate(input);
@@ -51,11 +55,13 @@ export function renderUserData(input: UserDataInput): string {
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));
-  const bundle = compressedBundle(role).toString('base64');
+  // The scripts live in S3 (bootstrapBucket, one object per role); the SHA-256 here makes every
+  // script change a launch-template change, so it rolls through the normal plan.
+  const bundle = bundleObject(role);
   const config = {
-    write_files: [...files, { path: `${LIB}/bundle.sh.lzma`, permissions: '0600', encoding: 'b64', content: bundle }],
+    write_files: [...files, text(`${LIB}/fetch-bundle.py`, FETCH_BUNDLE, '0600')],
     runcmd: [
-      ['python3', '-c', BUNDLE_DECODE, `${LIB}/bundle.sh`],
+      ['python3', `${LIB}/fetch-bundle.py`, cluster.region, input.names.bootstrapBucket, bootstrapNames(input.names).bundleKey(role), input.bundleVersionId, bundle.sha256, `${LIB}/bundle.sh`],
       ['bash', `${LIB}/bundle.sh`],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],

@@ -7,14 +7,18 @@ import { afterEach } from 'vitest';
 import { parse } from 'yaml';
 import { defaultPlatform } from '@platform/platform-config';
 import { renderUserData, type UserDataInput } from '../src';
+import { compressedBundle } from '../src/private/script-bundle';
 
 export const platform = defaultPlatform();
 export const API = '${aws_lb.api_production.dns_name}';
 
+/** The bundle object's S3 version id in tests (Terraform's token in production). */
+export const BUNDLE_VERSION = 'test-version.1';
+
 export function inputFor(clusterName: string, role: 'control-plane' | 'worker', poolName?: string): UserDataInput {
   const cluster = platform.cluster(clusterName);
   const pool = role === 'worker' ? cluster.workerPools.find((p) => p.name === (poolName ?? cluster.workerPools[0].name)) : undefined;
-  return { role, cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: API, pool };
+  return { role, cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: API, bundleVersionId: BUNDLE_VERSION, pool };
 }
 
 /** A fake command's answer: first rule whose glob matches the arguments wins. */
@@ -93,6 +97,9 @@ export function unpackUserData(userData: string, roots: Readonly<Record<string, 
   }
   for (const [cmd, ...args] of config.runcmd) {
     if (cmd === 'systemctl') break;
+    // The bundle object as S3 would deliver it (what Terraform uploads): the stub still checks its SHA-256 and decodes it.
+    const fetched = args[0]?.endsWith('/fetch-bundle.py') ? /^bootstrap\/(control-plane|worker)\.lzma$/.exec(args[3]) : null;
+    if (fetched) writeFileSync(`${local(args[6])}.lzma`, compressedBundle(fetched[1] as 'control-plane' | 'worker'));
     const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`runcmd ${cmd} failed (${run.status}): ${run.stderr}`);
   }

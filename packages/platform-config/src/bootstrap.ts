@@ -14,6 +14,12 @@ export interface BootstrapNames {
    * so two nodes' refreshes never interleave (`<instance id> <expiry epoch>`).
    */
   readonly joinRefreshLock: string;
+  /**
+   * Key of a role's script bundle in `bootstrapBucket`. One key per role, updated in place: every
+   * change is a new object version, and launch templates pin the version (and its SHA-256), so an
+   * older launch template still fetches its own bundle while old versions are retained.
+   */
+  bundleKey(role: 'control-plane' | 'worker'): string;
 }
 
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
@@ -21,5 +27,6 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
     restoreFrom: `${names.ssmPrefix}/kubeadm/restore-from`,
     etcdSnapshotPrefix: `etcd-snapshots/${names.cluster}`,
     joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
+    bundleKey: (role) => `bootstrap/${role}.lzma`,
   };
 }
