@@ -1,5 +1,5 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { renderUserData } from '@platform/node-bootstrap';
+import { bootstrapBundle, renderUserData } from '@platform/node-bootstrap';
 import { bootstrapNames, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -9,11 +9,14 @@ import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
 import { AppBackupUser, type RestoreSource } from './backups/app-backup-user';
 import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
+import { BootstrapBundles } from './bootstrap/bootstrap-bundles';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
 import { MachineImage } from './compute/machine-image';
 import { ControlPlane } from './control-plane/control-plane';
 import { controlPlanePolicies, workerPolicies, type NodePolicyContext } from './iam/node-policies';
 import { NodeRole } from './iam/node-role';
+import { IssuerBucket } from './identity/issuer-bucket';
+import { ServiceAccountOidcProvider } from './identity/oidc-provider';
 import { JoinParameters } from './join-parameters';
 import { ClusterKey } from './kms';
 import { ClusterNetwork } from './network/cluster-network';
@@ -41,6 +44,9 @@ export const REPLICA_PROVIDER_ALIAS = 'replica';
 
 /** Every AWS resource of one cluster, in one Terraform stack named `names.stack`. */
 export class ClusterStack extends TerraformStack {
+  /** ARN of the cluster's IAM OIDC provider (service-account issuer): what workload roles trust. */
+  readonly serviceAccountProviderArn: string;
+
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
     const { platform, cluster } = props;
@@ -112,6 +118,17 @@ export class ClusterStack extends TerraformStack {
       restoreSources: this.restoreSources(platform, cluster),
     });
 
+    // The node scripts, one object per role; user data only fetches its role's pinned version.
+    const bundles = new BootstrapBundles(this, 'bootstrap-bundles', {
+      bucketName: names.bootstrapBucket,
+      bundles: (['control-plane', 'worker'] as const).map((role) => ({ role, key: bootstrapNames(names).bundleKey(role), contentBase64: bootstrapBundle(role).contentBase64 })),
+    });
+    // Service-account issuer (IRSA): the control plane publishes discovery + JWKS here, STS trusts it through the provider.
+    const issuer = names.serviceAccountIssuer;
+    const issuerBucket = new IssuerBucket(this, 'service-account-issuer', { bucketName: issuer.bucket, publicKeys: [issuer.discoveryKey, issuer.jwksKey] });
+    const oidcProvider = new ServiceAccountOidcProvider(this, 'service-account-oidc', { issuerUrl: issuer.url, audience: issuer.audience });
+    this.serviceAccountProviderArn = oidcProvider.arn;
+
     const policyContext: NodePolicyContext = {
       region: cluster.region,
       accountId,
@@ -125,6 +142,8 @@ export class ClusterStack extends TerraformStack {
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,
+      bootstrapBundleArns: { 'control-plane': bundles.bundle('control-plane').objectArn, worker: bundles.bundle('worker').objectArn },
+      serviceAccountIssuerObjectArns: issuerBucket.objectArns,
     };
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
@@ -152,7 +171,7 @@ export class ClusterStack extends TerraformStack {
       instanceProfileName: controlPlaneRole.instanceProfileName,
       securityGroupIds: [securityGroups.controlPlaneSecurityGroupId],
       targetGroupArns: [...new Set([api.outside.targetGroupArn, api.inside.targetGroupArn])],
-      cloudConfig: renderUserData({ ...bootstrap, role: 'control-plane' }),
+      cloudConfig: renderUserData({ ...bootstrap, role: 'control-plane', bundleVersionId: bundles.bundle('control-plane').versionId }),
       asgName: names.controlPlaneAsg,
       launchTemplateName: names.controlPlaneLaunchTemplate,
       nodeTags,
@@ -165,7 +184,7 @@ export class ClusterStack extends TerraformStack {
           machineImage,
           instanceProfileName: workerRole.instanceProfileName,
           securityGroupIds: [securityGroups.workerSecurityGroupId],
-          cloudConfig: renderUserData({ ...bootstrap, role: 'worker', pool }),
+          cloudConfig: renderUserData({ ...bootstrap, role: 'worker', pool, bundleVersionId: bundles.bundle('worker').versionId }),
           asgName: (az) => names.workerAsg(pool, az),
           launchTemplateName: names.workerLaunchTemplate(pool),
           nodeTags,
@@ -218,6 +237,9 @@ export class ClusterStack extends TerraformStack {
       private_subnet_ids: { value: network.zones.map((z) => z.privateSubnetId), description: 'Private subnets, in AZ order' },
       public_subnet_ids: { value: network.zones.map((z) => z.publicSubnetId), description: 'Public subnets, in AZ order' },
       kms_key_arn: { value: key.keyArn, description: 'Cluster KMS key' },
+      service_account_issuer: { value: issuer.url, description: 'Service-account issuer (kube-apiserver --service-account-issuer); discovery document and JWKS served from its bucket' },
+      service_account_oidc_provider_arn: { value: oidcProvider.arn, description: 'IAM OIDC provider of the service-account issuer: what workload roles trust' },
+      bootstrap_bucket: { value: bundles.bucketName, description: 'Node bootstrap script bundles (one object per role, versions pinned by launch templates)' },
       ssm_prefix: { value: names.ssmPrefix, description: 'SSM path of the join material' },
       etcd_backup_bucket: { value: backups.bucketName, description: 'etcd snapshot bucket' },
       app_backup_bucket: { value: appBackups.bucketName, description: 'PostgreSQL base backups and WAL archive' },

@@ -26,6 +26,10 @@ export interface NodePolicyContext {
   readonly backupBucketArn: string;
   /** Key prefix of this cluster's etcd snapshots (platform-config `bootstrapNames`), no trailing slash. */
   readonly etcdSnapshotPrefix: string;
+  /** ARN of each role's script bundle object (BootstrapBundles): a node reads only its own role's. */
+  readonly bootstrapBundleArns: Readonly<Record<'control-plane' | 'worker', string>>;
+  /** ARNs of the issuer's two discovery objects (ServiceAccountIssuer.objectArns): the control plane publishes them. */
+  readonly serviceAccountIssuerObjectArns: readonly string[];
 }
 
 const owned = (key: string) => ({ [`aws:ResourceTag/${key}`]: 'owned' });
@@ -60,6 +64,11 @@ function sessionManager(): PolicyStatement {
     ],
     Resource: '*',
   };
+}
+
+/** The stub in user data (node-bootstrap fetch-bundle.py) GETs its role's bundle by version id. */
+function readBootstrapBundle(objectArn: string): PolicyDocument {
+  return policyDocument({ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn });
 }
 
 /**
@@ -185,6 +194,10 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       },
     ),
     'node-access': policyDocument(ecrRead(), sessionManager()),
+    'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
+    // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
+    // document and JWKS at boot; exactly those two keys, nothing to list, read or delete.
+    'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: 's3:PutObject', Resource: [...ctx.serviceAccountIssuerObjectArns] }),
   };
 }
 
@@ -203,5 +216,6 @@ export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDoc
       },
     ),
     'node-access': policyDocument(ecrRead(), sessionManager()),
+    'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns.worker),
   };
 }
