@@ -1,6 +1,6 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { kubeadmInitTemplate, kubeadmJoinTemplate } from './private/kubeadm-config';
+import { issuerSignsFirst, kubeadmInitTemplate, kubeadmJoinTemplate, LEGACY_SERVICE_ACCOUNT_ISSUER } from './private/kubeadm-config';
 import { bootstrapNames } from '@platform/platform-config';
 import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
 import { systemdUnits } from './private/units';
@@ -17,6 +17,12 @@ function validate(input: UserDataInput): void {
   }
   if (input.pool && !input.cluster.workerPools.some((p) => p.name === input.pool?.name)) {
     throw new Error(`renderUserData: pool ${input.pool.name} is not a worker pool of cluster ${input.cluster.name}; expected one of ${input.cluster.workerPools.map((p) => p.name).join(', ')}`);
+  }
+  const issuer = input.names.serviceAccountIssuer.url;
+  if (input.role === 'control-plane' && !issuerSignsFirst(issuer)) {
+    throw new Error(
+      `renderUserData: names.serviceAccountIssuer.url ${issuer} sorts after the legacy issuer ${LEGACY_SERVICE_ACCOUNT_ISSUER}; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster ${input.cluster.name})`,
+    );
   }
   const unusable = (name: string) => !name || /[\s'"\\]/.test(name);
   if (unusable(input.apiEndpoint)) {
@@ -51,7 +57,7 @@ export function renderUserData(input: UserDataInput): string {
     text(`${ETC}/kubeadm-join.yaml.tmpl`, kubeadmJoinTemplate(input.apiEndpoint, input.pool), '0600'),
   ];
   if (role === 'control-plane') {
-    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint, input.apiAlternateNames), '0600'));
+    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.names.serviceAccountIssuer, input.apiEndpoint, input.apiAlternateNames), '0600'));
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));

@@ -34,7 +34,7 @@ describe('rendered user-data', () => {
     expect(result.status).toBe(0);
   });
 
-  it.each(variants)('$label keeps 8 KB of EC2's 16 KB free after base64gzip (gzip bytes)', ({ input }) => {
+  it.each(variants)('$label keeps 8 KB of the EC2 16 KB free after base64gzip (gzip bytes)', ({ input }) => {
     // Terraform's base64gzip of the text with the endpoint resolved to a long real NLB name.
     const resolved = renderUserData(input).split(API).join('production-api-0123456789abcdef.elb.ap-northeast-2.amazonaws.com');
     const encoded = gzipSync(resolved, { level: 6 }).toString('base64');
@@ -117,6 +117,32 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
+  it('signs service-account tokens with the cluster issuer and keeps accepting the legacy one, in the order kubeadm writes them', () => {
+    const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
+    const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
+    const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
+    const issuer = platform.namesOf('production').serviceAccountIssuer;
+    const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
+    expect(extra.filter((a) => a.name.startsWith('service-account') || a.name === 'api-audiences')).toEqual([
+      { name: 'service-account-issuer', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' },
+      { name: 'service-account-issuer', value: 'https://kubernetes.default.svc.cluster.local' },
+      { name: 'service-account-jwks-uri', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/openid/v1/jwks' },
+      { name: 'api-audiences', value: 'https://kubernetes.default.svc.cluster.local' },
+    ]);
+    expect(extra[extra.length - 4].value).toBe(issuer.url);
+    // kubeadm (ArgumentsToCommand) sorts flags by name, then value: the first issuer on the command line is what signs.
+    const command = extra.map((a) => ({ ...a })).sort((a, b) => (a.name === b.name ? (a.value < b.value ? -1 : 1) : a.name < b.name ? -1 : 1));
+    expect(command.find((a) => a.name === 'service-account-issuer')?.value).toBe(issuer.url);
+  });
+
+  it('refuses an issuer kubeadm would order after the legacy one (it would not sign)', () => {
+    const input = inputFor('production', 'control-plane');
+    const names = { ...input.names, serviceAccountIssuer: { ...input.names.serviceAccountIssuer, url: 'https://zeta-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' } };
+    expect(() => renderUserData({ ...input, names })).toThrow(
+      'renderUserData: names.serviceAccountIssuer.url https://zeta-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com sorts after the legacy issuer https://kubernetes.default.svc.cluster.local; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster production)',
+    );
+  });
+
   it('gives the nodes the private name and the CI kubeconfig the public one (CI runs outside the VPC)', () => {
     const env = (input: UserDataInput) => {
       const config = parse(renderUserData(input)) as { write_files: { path: string; content: string }[] };
@@ -139,6 +165,9 @@ describe('rendered user-data', () => {
     );
     expect(() => renderUserData({ ...worker, pool: { ...worker.pool!, name: 'gpu' } })).toThrow(
       'renderUserData: pool gpu is not a worker pool of cluster production; expected one of general, burst',
+    );
+    expect(() => renderUserData({ ...worker, bundleVersionId: 'a b' })).toThrow(
+      'renderUserData: bundleVersionId "a b" is not usable; expected an S3 version id or a Terraform token string without spaces or quotes',
     );
     expect(() => renderUserData({ ...worker, apiEndpoint: 'a "b"' })).toThrow('renderUserData: apiEndpoint "a \\"b\\"" is not usable');
     expect(() => renderUserData({ ...worker, apiExternalEndpoint: "it's" })).toThrow(
