@@ -20,6 +20,12 @@ export interface BootstrapNames {
    * older launch template still fetches its own bundle while old versions are retained.
    */
   bundleKey(role: 'control-plane' | 'worker'): string;
+  /**
+   * SSM String an operator sets to the previous service-account public key (PEM) while a key
+   * rotation overlaps: every control-plane node then publishes it in the JWKS beside `sa.pub`
+   * (docs/runbooks/service-account-issuer.md). Absent outside a rotation.
+   */
+  readonly serviceAccountPreviousKey: string;
 }
 
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
@@ -28,5 +34,6 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
     etcdSnapshotPrefix: `etcd-snapshots/${names.cluster}`,
     joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
     bundleKey: (role) => `bootstrap/${role}.lzma`,
+    serviceAccountPreviousKey: `${names.ssmPrefix}/service-account/previous-public-key`,
   };
 }
