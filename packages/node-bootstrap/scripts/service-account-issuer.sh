@@ -88,7 +88,7 @@ key_files() {
   printf '%s\n' "$KUBE_DIR/pki/sa.pub"
   previous=$(ssm_get "$SSM_SA_PREVIOUS_KEY") || status=$?
   case $status in
-    0) printf '%s\n' "$previous" >"$work/previous.pub" && printf '%s\n' "$work/previous.pub" ;;
+    0) [[ -z $previous || $previous == None ]] || { printf '%s\n' "$previous" >"$work/previous.pub" && printf '%s\n' "$work/previous.pub"; } ;;
     3) ;;
     *) die "reading $SSM_SA_PREVIOUS_KEY failed: publishing without it could drop a key still in use" ;;
   esac

@@ -177,26 +177,22 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
 
   it('publishes the previous key from SSM beside sa.pub during a rotation overlap, so old and new tokens both pass; without it only the new key', () => {
     if (!requireTool('openssl')) return;
-    const { node, s3, dir } = setup();
+    const dir = tmp.dir('issuer-');
     const previous = keyPair(dir, 'previous');
     const current = keyPair(dir, 'current');
+    const { node, s3 } = setup([{ cmd: 'aws', args: `ssm get-parameter * --name ${previousKeyParameter} *`, stdout: previous.publicPem }]);
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), current.publicPem);
-    const put = spawnSync('bash', ['-c', 'aws ssm put-parameter --name "$1" --type String --value "$2"', '_', previousKeyParameter, previous.publicPem], {
-      env: { ...process.env, PATH: `${join(node.fakeDir, 'bin')}:${process.env.PATH}`, FAKE_DIR: node.fakeDir },
-      encoding: 'utf8',
-    });
-    expect(put.status, put.stderr).toBe(0);
     expect(publish(node).status).toBe(0);
     const overlap = read(s3);
     expect(overlap.jwks.keys.map((k) => k.kid)).toEqual([kidOf(current.privateKey), kidOf(previous.privateKey)]);
     expect(stsCheck(token(previous.privateKey, claims()), overlap, provider)).toBe('valid');
     expect(stsCheck(token(current.privateKey, claims()), overlap, provider)).toBe('valid');
-    // The operator deletes the parameter once old tokens have expired: the old key leaves the JWKS.
-    spawnSync('bash', ['-c', 'aws ssm delete-parameter --name "$1"', '_', previousKeyParameter], { env: { ...process.env, PATH: `${join(node.fakeDir, 'bin')}:${process.env.PATH}`, FAKE_DIR: node.fakeDir } });
+    // The operator deletes the parameter once old tokens have expired (ParameterNotFound): the old key leaves the JWKS.
+    node.setRules([s3Store(join(dir, 's3')), ...ssmStore(join(dir, 'ssm'))]);
     expect(publish(node).status).toBe(0);
-    const after = read(s3);
-    expect(after.jwks.keys.map((k) => k.kid)).toEqual([kidOf(current.privateKey)]);
-    expect(stsCheck(token(previous.privateKey, claims()), after, provider)).toBe(`kid ${kidOf(previous.privateKey)} not in the JWKS`);
+    const after = JSON.parse(readFileSync(join(dir, 's3', issuer.bucket, issuer.jwksKey), 'utf8')) as Published['jwks'];
+    expect(after.keys.map((k) => k.kid)).toEqual([kidOf(current.privateKey)]);
+    expect(stsCheck(token(previous.privateKey, claims()), { ...overlap, jwks: after }, provider)).toBe(`kid ${kidOf(previous.privateKey)} not in the JWKS`);
   });
 
   it('publishes an EC P-256 key as ES256, and its tokens pass', () => {
