@@ -40,7 +40,7 @@ for i in range(10):
  try:
   d=fetch()
  except Exception as x:
-  print('fetch-bundle: s3://'+B+'/'+K+' failed: '+str(x),file=sys.stderr);time.sleep(min(60,2**i));continue
+  print('fetch-bundle: s3://'+B+'/'+K+' failed: '+str(x),file=sys.stderr);time.sleep(min(60,2**i)*float(E.get('FETCH_BUNDLE_BACKOFF_SCALE','1')));continue
  if not ok(d):sys.exit('fetch-bundle: s3://'+B+'/'+K+' version '+V+' is not SHA-256 '+W+': refusing to run it')
 if not ok(d):sys.exit('fetch-bundle: s3://'+B+'/'+K+' not fetched')
 open(L,'wb').write(d)
