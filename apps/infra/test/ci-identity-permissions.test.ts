@@ -159,7 +159,10 @@ function secretProbes(stacks: Stacks): Probe[] {
       probes.push({ what: `kms:Decrypt under ${key.arn} through EC2/EBS`, request: { action: 'kms:Decrypt', resource: key.arn, context: { 'kms:ViaService': `ec2.${key.region}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT } }, resourcePolicy: key.policy });
     }
     const bucketPolicies = Object.values((stack.resource.aws_s3_bucket_policy ?? {}) as Record<string, Json>);
+    // Not secrets: the node scripts (the repository's, hash-pinned) and the issuer's two public documents.
+    const notSecret = new Set([n.bootstrapBucket, n.serviceAccountIssuer.bucket]);
     for (const [id, bucket] of Object.entries((stack.resource.aws_s3_bucket ?? {}) as Record<string, Json>)) {
+      if (notSecret.has(bucket.bucket)) continue;
       const policy = bucketPolicies.find((p) => p.bucket === `\${aws_s3_bucket.${id}.id}` || p.bucket === `\${aws_s3_bucket.${id}.bucket}`);
       const statements = policy ? statementsOf(policy.policy, resolve) : [];
       const object = `arn:aws:s3:::${bucket.bucket}/any/object`;

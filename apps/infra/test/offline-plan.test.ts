@@ -38,8 +38,13 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_route53_record: failoverHalf + 1 + (platform.namesOf(cluster).apiHostname ? 1 : 0),
     aws_autoscaling_group: cluster.controlPlane.count + cluster.workerPools.length * zones,
     aws_launch_template: cluster.controlPlane.count + cluster.workerPools.length,
-    // etcd snapshots and app (PostgreSQL) backups, each with a replica when a replica region is set
-    aws_s3_bucket: BACKUP_BUCKETS * (replicated ? 2 : 1),
+    // etcd snapshots and app (PostgreSQL) backups, each with a replica when a replica region is set;
+    // the node bootstrap bundles; the service-account issuer's discovery documents
+    aws_s3_bucket: BACKUP_BUCKETS * (replicated ? 2 : 1) + 2,
+    // one script bundle per node role (control plane, workers)
+    aws_s3_object: 2,
+    // the service-account issuer's IAM OIDC provider (IRSA)
+    aws_iam_openid_connect_provider: 1,
     aws_s3_bucket_replication_configuration: replicated ? BACKUP_BUCKETS : 0,
     // the backup buckets' replica keys, besides the cluster key and the node-termination queue's key
     aws_kms_key: 2 + (replicated ? BACKUP_BUCKETS : 0) + failoverHalf,

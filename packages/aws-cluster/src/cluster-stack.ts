@@ -1,5 +1,5 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { renderUserData } from '@platform/node-bootstrap';
+import { bootstrapBundle, renderUserData } from '@platform/node-bootstrap';
 import { bootstrapNames, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS, ROUTE53_METRICS_REGION } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -9,6 +9,7 @@ import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { HealthCheckAlarm } from './dns/health-check-alarm';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
 import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
+import { BootstrapBundles } from './bootstrap/bootstrap-bundles';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
 import { MachineImage } from './compute/machine-image';
 import { ControlPlane } from './control-plane/control-plane';
@@ -16,6 +17,8 @@ import { workloadPolicies, type RestoreSource } from './identity/workload-polici
 import { WorkloadRoles } from './identity/workload-roles';
 import { controlPlanePolicies, workerPolicies, type NodePolicyContext } from './iam/node-policies';
 import { NodeRole } from './iam/node-role';
+import { IssuerBucket } from './identity/issuer-bucket';
+import { ServiceAccountOidcProvider } from './identity/oidc-provider';
 import { JoinParameters } from './join-parameters';
 import { ClusterKey } from './kms';
 import { ClusterNetwork } from './network/cluster-network';
@@ -45,6 +48,9 @@ export const ROUTE53_METRICS_PROVIDER_ALIAS = 'route53-metrics';
 
 /** Every AWS resource of one cluster, in one Terraform stack named `names.stack`. */
 export class ClusterStack extends TerraformStack {
+  /** ARN of the cluster's IAM OIDC provider (service-account issuer): what workload roles trust. */
+  readonly serviceAccountProviderArn: string;
+
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
     const { platform, cluster } = props;
@@ -120,6 +126,17 @@ export class ClusterStack extends TerraformStack {
       replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
     });
 
+    // The node scripts, one object per role; user data only fetches its role's pinned version.
+    const bundles = new BootstrapBundles(this, 'bootstrap-bundles', {
+      bucketName: names.bootstrapBucket,
+      bundles: (['control-plane', 'worker'] as const).map((role) => ({ role, key: bootstrapNames(names).bundleKey(role), contentBase64: bootstrapBundle(role).contentBase64 })),
+    });
+    // Service-account issuer (IRSA): the control plane publishes discovery + JWKS here, STS trusts it through the provider.
+    const issuer = names.serviceAccountIssuer;
+    const issuerBucket = new IssuerBucket(this, 'service-account-issuer', { bucketName: issuer.bucket, publicKeys: [issuer.discoveryKey, issuer.jwksKey] });
+    const oidcProvider = new ServiceAccountOidcProvider(this, 'service-account-oidc', { issuerUrl: issuer.url, audience: issuer.audience });
+    this.serviceAccountProviderArn = oidcProvider.arn;
+
     const policyContext: NodePolicyContext = {
       region: cluster.region,
       accountId,
@@ -132,6 +149,8 @@ export class ClusterStack extends TerraformStack {
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,
+      bootstrapBundleArns: { 'control-plane': bundles.bundle('control-plane').objectArn, worker: bundles.bundle('worker').objectArn },
+      serviceAccountIssuerObjectArns: issuerBucket.objectArns,
     };
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
@@ -159,7 +178,7 @@ export class ClusterStack extends TerraformStack {
       instanceProfileName: controlPlaneRole.instanceProfileName,
       securityGroupIds: [securityGroups.controlPlaneSecurityGroupId],
       targetGroupArns: [...new Set([api.outside.targetGroupArn, api.inside.targetGroupArn])],
-      cloudConfig: renderUserData({ ...bootstrap, role: 'control-plane' }),
+      cloudConfig: renderUserData({ ...bootstrap, role: 'control-plane', bundleVersionId: bundles.bundle('control-plane').versionId }),
       asgName: names.controlPlaneAsg,
       launchTemplateName: names.controlPlaneLaunchTemplate,
       nodeTags,
@@ -172,7 +191,7 @@ export class ClusterStack extends TerraformStack {
           machineImage,
           instanceProfileName: workerRole.instanceProfileName,
           securityGroupIds: [securityGroups.workerSecurityGroupId],
-          cloudConfig: renderUserData({ ...bootstrap, role: 'worker', pool }),
+          cloudConfig: renderUserData({ ...bootstrap, role: 'worker', pool, bundleVersionId: bundles.bundle('worker').versionId }),
           asgName: (az) => names.workerAsg(pool, az),
           launchTemplateName: names.workerLaunchTemplate(pool),
           nodeTags,
@@ -201,10 +220,9 @@ export class ClusterStack extends TerraformStack {
     });
 
     // One role per workload identity (IRSA): the add-ons' AWS rights live here, not on the nodes.
-    const issuer = names.serviceAccountIssuer;
     const workloadRoles = new WorkloadRoles(this, 'workload-roles', {
-      // TODO(merge): irsa-issuer's aws_iam_openid_connect_provider.arn, so Terraform orders the roles after it.
-      providerArn: issuer.providerArn(accountId),
+      // The provider's own ARN (a reference, not the derived string), so Terraform creates it before the trusts naming it.
+      providerArn: oidcProvider.arn,
       issuerHost: issuer.host,
       audience: issuer.audience,
       identities: workloadIdentitiesOf(cluster, names),
@@ -242,6 +260,9 @@ export class ClusterStack extends TerraformStack {
       private_subnet_ids: { value: network.zones.map((z) => z.privateSubnetId), description: 'Private subnets, in AZ order' },
       public_subnet_ids: { value: network.zones.map((z) => z.publicSubnetId), description: 'Public subnets, in AZ order' },
       kms_key_arn: { value: key.keyArn, description: 'Cluster KMS key' },
+      service_account_issuer: { value: issuer.url, description: 'Service-account issuer (kube-apiserver --service-account-issuer); discovery document and JWKS served from its bucket' },
+      service_account_oidc_provider_arn: { value: oidcProvider.arn, description: 'IAM OIDC provider of the service-account issuer: what workload roles trust' },
+      bootstrap_bucket: { value: bundles.bucketName, description: 'Node bootstrap script bundles (one object per role, versions pinned by launch templates)' },
       ssm_prefix: { value: names.ssmPrefix, description: 'SSM path of the join material' },
       etcd_backup_bucket: { value: backups.bucketName, description: 'etcd snapshot bucket' },
       app_backup_bucket: { value: appBackups.bucketName, description: 'PostgreSQL base backups and WAL archive' },

@@ -73,7 +73,8 @@ describe('BackupBucket', () => {
   const appBuckets = [names.appBackupBucket, names.appBackupReplicaBucket as string];
 
   it('creates the etcd and app buckets and their replicas in the DR region, all protected from destroy', () => {
-    const buckets = production.values('aws_s3_bucket');
+    // The bootstrap and issuer buckets are not backups (test/identity.test.ts, test/bootstrap-bundles.test.ts).
+    const buckets = production.values('aws_s3_bucket').filter((b) => /-backups-/.test(b.bucket));
     expect(buckets.map((b) => b.bucket).sort()).toEqual([...etcdBuckets, ...appBuckets].sort());
     expect(buckets.every((b) => b.lifecycle.prevent_destroy === true)).toBe(true);
     for (const replicaName of [names.etcdBackupReplicaBucket, names.appBackupReplicaBucket]) {
@@ -166,7 +167,7 @@ describe('BackupBucket', () => {
   it('has no replica when the cluster names no replica region', () => {
     const staging = synthCluster(shipped, 'staging');
     const stagingNames = shipped.namesOf('staging');
-    expect(staging.values('aws_s3_bucket').map((b) => b.bucket).sort()).toEqual([stagingNames.appBackupBucket, stagingNames.etcdBackupBucket].sort());
+    expect(staging.values('aws_s3_bucket').map((b) => b.bucket).filter((b) => /-backups-/.test(b)).sort()).toEqual([stagingNames.appBackupBucket, stagingNames.etcdBackupBucket].sort());
     expect(staging.count('aws_s3_bucket_replication_configuration')).toBe(0);
     expect(staging.json.provider.aws).toHaveLength(1);
   });

@@ -23,7 +23,7 @@ describe('node roles and policies', () => {
 
   it('gives the control plane one policy per concern, none with a wildcard action', () => {
     // The add-ons' policies (EBS CSI, cluster-autoscaler, termination handler) are on their workload roles.
-    expect(Object.keys(cp).sort()).toEqual(['cloud-controller', 'etcd-backups', 'join-material', 'node-access']);
+    expect(Object.keys(cp).sort()).toEqual(['bootstrap-bundle', 'cloud-controller', 'etcd-backups', 'join-material', 'node-access', 'service-account-issuer']);
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
@@ -123,7 +123,7 @@ describe('node roles and policies', () => {
     expect(objects.flatMap(actions).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     const all = statements(cp).flatMap(actions);
     expect(all.filter((a) => /^s3:(DeleteObjectVersion|DeleteBucket|PutBucket|PutLifecycle|PutReplication|PutEncryption)/.test(a))).toEqual([]);
-    expect(statements(worker).flatMap(actions).filter((a) => a.startsWith('s3:'))).toEqual([]);
+    expect(statements(worker).filter((s) => s.Sid !== 'FetchBootstrapBundle').flatMap(actions).filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 
   it('gives no node role a database backup right or an operator-written AWS credential to read', () => {
@@ -133,7 +133,7 @@ describe('node roles and policies', () => {
   });
 
   it('lets workers read the join token and CA hash, never the certificate key', () => {
-    expect(Object.keys(worker).sort()).toEqual(['join-material', 'node-access']);
+    expect(Object.keys(worker).sort()).toEqual(['bootstrap-bundle', 'join-material', 'node-access']);
     const read = statements(worker).find((s) => actions(s).includes('ssm:GetParameter')) as Attributes;
     expect(read.Resource).toHaveLength(2);
     expect(JSON.stringify(worker)).not.toContain(platform().namesOf('production').ssm.certificateKey);

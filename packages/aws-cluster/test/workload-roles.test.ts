@@ -50,12 +50,16 @@ describe('WorkloadRoles in every shipped cluster', () => {
     for (const cluster of CLUSTERS) {
       const names = shipped.namesOf(cluster);
       const issuer = names.serviceAccountIssuer;
+      // The cluster's one provider, for its issuer URL; the trusts reference it (so Terraform creates it first).
+      const providers = [...stacks[cluster].resources('aws_iam_openid_connect_provider')];
+      expect(providers.map(([, p]) => p.url)).toEqual([issuer.url]);
+      const federated = `\${aws_iam_openid_connect_provider.${providers[0]![0]}.arn}`;
       for (const identity of workloadIdentitiesOf(shipped.cluster(cluster), names)) {
         const { trust } = roleOf(cluster, identity.id);
         expect(trust.Statement).toEqual([
           {
             Effect: 'Allow',
-            Principal: { Federated: issuer.providerArn('${local.account_id}') },
+            Principal: { Federated: federated },
             Action: 'sts:AssumeRoleWithWebIdentity',
             Condition: { StringEquals: { [`${issuer.host}:sub`]: `system:serviceaccount:${identity.namespace}:${identity.serviceAccount}`, [`${issuer.host}:aud`]: 'sts.amazonaws.com' } },
           },

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -150,6 +151,13 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
     // moto accepts any key id on SecureStrings and SSE-KMS; AWS rejects one that does not resolve.
     check('KMS_KEY resolves to the stack\'s key', alias?.values.target_key_id === keyId, `${kmsKey} → ${keyId} (state: ${String(alias?.values.target_key_id)})`);
 
+    // The nodes fetched their script bundle from the bootstrap bucket (fetch-bundle.py, SHA-256 checked) to get here.
+    check('every node fetched its pinned script bundle from S3', nodes.every((n) => n.file('lib/control-plane.sh').length > 0), `${String(resources.find((r) => r.type === 'aws_s3_object')?.values.bucket)}: version and SHA-256 from each launch template`);
+    // Every control-plane node publishes the service-account issuer documents at the end of its boot.
+    const issuerBucket = p('SA_ISSUER_BUCKET');
+    const issuerPolicy = JSON.parse(await aws('s3api', 'get-bucket-policy', '--bucket', issuerBucket, '--output', 'json')) as { Policy: string };
+    await aws('s3api', 'delete-bucket-policy', '--bucket', issuerBucket); // BOOT_WORKAROUNDS[0], for the issuer bucket
+
     // 1. The init race, a dead initialiser, the takeover and the join.
     log('  boot 1: control-plane.sh on all three at once');
     const lock = p('SSM_INIT_LOCK');
@@ -191,6 +199,23 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
     const published = await readMaterial();
     const joinConfig = joiner.file('state/kubeadm-join.yaml');
     check('the joiner read the published material back', published.length === 3 && published.every((m) => m.Value.length > 0 && joinConfig.includes(m.Value)), `token, CA hash and certificate key from SSM are in ${joiner.identity.instanceId}'s kubeadm-join.yaml`);
+    const issuerObject = async (key: string) => {
+      const file = join(root, key.replace(/\//g, '_'));
+      const head = await json<{ ContentType?: string }>('s3api', 'get-object', '--bucket', issuerBucket, '--key', key, file);
+      return { type: head.ContentType, body: readFileSync(file, 'utf8') };
+    };
+    const discovery = await issuerObject(p('SA_DISCOVERY_KEY'));
+    const jwks = await issuerObject(p('SA_JWKS_KEY'));
+    const kid = createHash('sha256').update(createPublicKey(readFileSync(join(shared, 'sa.pub'))).export({ type: 'spki', format: 'der' })).digest('base64url');
+    const documents = { issuer: (JSON.parse(discovery.body || '{}') as { issuer?: string }).issuer, kids: ((JSON.parse(jwks.body || '{}') as { keys?: { kid: string }[] }).keys ?? []).map((k) => k.kid) };
+    check(
+      'the issuer documents are published from the cluster key',
+      discovery.type === 'application/json' && jwks.type === 'application/json' && documents.issuer === p('SA_ISSUER_URL') && documents.kids.join() === kid,
+      `s3://${issuerBucket}: ${discovery.type}/${jwks.type}, issuer ${documents.issuer}, kids ${documents.kids.join(' ')} (sa.pub: ${kid})`,
+    );
+    for (const key of [p('SA_DISCOVERY_KEY'), p('SA_JWKS_KEY')]) await aws('s3api', 'delete-object', '--bucket', issuerBucket, '--key', key);
+    await aws('s3api', 'put-bucket-policy', '--bucket', issuerBucket, '--policy', issuerPolicy.Policy);
+
     const members = readFileSync(join(shared, 'etcd-members'), 'utf8');
     check('etcd members are the two live nodes', members.includes(taker.identity.privateIp) && members.includes(joiner.identity.privateIp) && !members.includes(nodes[first].identity.privateIp), members.trim().split('\n').map((l) => l.split(', ')[3]).join(' '));
 

@@ -41,7 +41,9 @@ case "\${*: -1}" in
   http://169.254.169.254/latest/meta-data/local-hostname) echo "$E2E_DNS" ;;
   *) echo "curl: only IMDS is emulated, not $*" >&2; exit 22 ;;
 esac`,
-  kubeadm: `pki() { mkdir -p "$KUBE_DIR/pki/etcd"; for f in ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo "e2e $f" >"$KUBE_DIR/pki/$f"; done; echo e2e >"$KUBE_DIR/admin.conf"; }
+  kubeadm: `pki() { mkdir -p "$KUBE_DIR/pki/etcd"; for f in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo "e2e $f" >"$KUBE_DIR/pki/$f"; done; sa; cp "$E2E_SHARED/sa.key" "$E2E_SHARED/sa.pub" "$KUBE_DIR/pki/"; echo e2e >"$KUBE_DIR/admin.conf"; }
+# One real service-account key pair per cluster (service-account-issuer.sh builds the JWKS from sa.pub).
+sa() { [[ -s $E2E_SHARED/sa.pub ]] || { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$E2E_SHARED/sa.key.$$" 2>/dev/null && openssl pkey -in "$E2E_SHARED/sa.key.$$" -pubout -out "$E2E_SHARED/sa.pub.$$" && mv "$E2E_SHARED/sa.key.$$" "$E2E_SHARED/sa.key" && mv "$E2E_SHARED/sa.pub.$$" "$E2E_SHARED/sa.pub"; }; }
 hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \\n'; }
 member() { echo "$(tr -d . <<<"$E2E_IP"), started, $E2E_DNS, https://$E2E_IP:2380, https://$E2E_IP:2379, false" >>"$E2E_SHARED/etcd-members"; }
 case "$*" in
@@ -98,6 +100,11 @@ export class EmulatedNode {
     userData: string,
     readonly shared: string,
     base: NodeJS.ProcessEnv,
+    /**
+     * The role's bundle object as S3 holds it, placed where fetch-bundle.py keeps a fetched one
+     * (it still checks the SHA-256). @default undefined: the stub fetches it from the emulated S3
+     */
+    bundle?: Buffer,
   ) {
     const config = parse(userData) as CloudConfig;
     const local = (path: string) => {
@@ -113,7 +120,9 @@ export class EmulatedNode {
     }
     for (const [cmd, ...args] of config.runcmd) {
       if (cmd === 'systemctl') break;
-      const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8' });
+      if (bundle && args[0]?.endsWith('/fetch-bundle.py')) writeFileSync(`${local(args[6])}.lzma`, bundle);
+      // The run's environment: AWS_ENDPOINT_URL and the dummy credentials reach fetch-bundle.py.
+      const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8', env: base });
       if (run.status !== 0) throw new Error(`runcmd ${cmd} of ${identity.instanceId} failed (${run.status}): ${run.stderr}`);
     }
     // The one absolute path a script writes outside the directories lib.sh lets move.

@@ -154,7 +154,7 @@ export interface BootWorkaround {
 /** Every deviation of the boot phase from what a node does, each with the moto code behind it. */
 export const BOOT_WORKAROUNDS: readonly BootWorkaround[] = [
   {
-    what: 'the etcd backup bucket\'s policy (TlsOnly: Deny s3:* unless aws:SecureTransport) is lifted while the snapshot is uploaded, read back and removed, then put back unchanged (the plan after the boot compares it)',
+    what: 'the etcd backup bucket\'s policy (TlsOnly: Deny s3:* unless aws:SecureTransport) is lifted while the snapshot is uploaded, read back and removed, and the service-account issuer bucket\'s (the same TlsOnly Deny beside its anonymous read of the two discovery objects) while the nodes publish and the run reads the documents back and removes them; both put back unchanged (the plan after the boot compares them)',
     reason:
       'moto 5.2.6 answers every object request to a bucket with that policy 403: FakeBucket.get_permission (moto/s3/models.py) evaluates the policy without request context, and TrustCondition.verify_condition (moto/iam/policy_conditions.py) counts a condition whose key has no value as met, so the Deny applies; AWS evaluates aws:SecureTransport true for the CLI\'s HTTPS requests',
   },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { renderUserData } from '@platform/node-bootstrap';
+import { bootstrapBundle, renderUserData } from '@platform/node-bootstrap';
 import { EmulatedNode } from '../src/emulated-node';
 
 const dirs: string[] = [];
@@ -13,10 +13,10 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function node(): EmulatedNode {
   const platform = defaultPlatform();
   const cluster = platform.cluster('staging');
-  const userData = renderUserData({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api.staging.internal' });
+  const userData = renderUserData({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api.staging.internal', bundleVersionId: 'v1' });
   const root = mkdtempSync(join(tmpdir(), 'emulated-node-'));
   dirs.push(root);
-  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', asg: 'staging-control-plane-a' }, userData, root, { PATH: process.env.PATH });
+  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', asg: 'staging-control-plane-a' }, userData, root, { PATH: process.env.PATH }, Buffer.from(bootstrapBundle('control-plane').contentBase64, 'base64'));
 }
 
 const bash = (n: EmulatedNode, script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...n.env } });

@@ -220,6 +220,10 @@ main() {
     run_sibling install-addons.sh || die "installing CNI, cloud controller and Flux failed"
     touch "$STATE_DIR/core-addons.done"
   fi
+  # At every boot, on every control-plane node: the same keys give the same documents, so a
+  # replacement or a restore (which brings back the old sa.key) re-publishes what STS trusts.
+  step publish-service-account-issuer
+  run_sibling service-account-issuer.sh || die "publishing the service-account issuer documents failed"
   log "control plane ready"
 }
 

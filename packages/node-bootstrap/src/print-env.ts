@@ -8,7 +8,7 @@ import { envEntries, envFile } from './private/env-file';
 export function operatorEnv(clusterName: string): string {
   const platform = defaultPlatform();
   const cluster = platform.cluster(clusterName);
-  return envFile(envEntries({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api-endpoint-not-needed' }));
+  return envFile(envEntries({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api-endpoint-not-needed', bundleVersionId: 'not-needed' }));
 }
 
 if (require.main === module) {

@@ -1,7 +1,8 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { kubeadmInitTemplate, kubeadmJoinTemplate } from './private/kubeadm-config';
-import { BUNDLE_DECODE, compressedBundle } from './private/script-bundle';
+import { issuerSignsFirst, kubeadmInitTemplate, kubeadmJoinTemplate, LEGACY_SERVICE_ACCOUNT_ISSUER } from './private/kubeadm-config';
+import { bootstrapNames } from '@platform/platform-config';
+import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
 import { systemdUnits } from './private/units';
 import { yamlText } from './private/yaml-text';
 import type { UserDataInput } from './user-data-input';
@@ -17,12 +18,21 @@ function validate(input: UserDataInput): void {
   if (input.pool && !input.cluster.workerPools.some((p) => p.name === input.pool?.name)) {
     throw new Error(`renderUserData: pool ${input.pool.name} is not a worker pool of cluster ${input.cluster.name}; expected one of ${input.cluster.workerPools.map((p) => p.name).join(', ')}`);
   }
+  const issuer = input.names.serviceAccountIssuer.url;
+  if (input.role === 'control-plane' && !issuerSignsFirst(issuer)) {
+    throw new Error(
+      `renderUserData: names.serviceAccountIssuer.url ${issuer} sorts after the legacy issuer ${LEGACY_SERVICE_ACCOUNT_ISSUER}; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster ${input.cluster.name})`,
+    );
+  }
   const unusable = (name: string) => !name || /[\s'"\\]/.test(name);
   if (unusable(input.apiEndpoint)) {
     throw new Error(`renderUserData: apiEndpoint ${JSON.stringify(input.apiEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
   }
   if (input.apiExternalEndpoint !== undefined && unusable(input.apiExternalEndpoint)) {
     throw new Error(`renderUserData: apiExternalEndpoint ${JSON.stringify(input.apiExternalEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);
+  }
+  if (unusable(input.bundleVersionId)) {
+    throw new Error(`renderUserData: bundleVersionId ${JSON.stringify(input.bundleVersionId)} is not usable; expected an S3 version id or a Terraform token string without spaces or quotes`);
   }
   (input.apiAlternateNames ?? []).forEach((name, i) => {
     if (unusable(name)) {
@@ -34,8 +44,8 @@ function validate(input: UserDataInput): void {
 /**
  * Renders cloud-init user-data (plain text, `#cloud-config`). Infrastructure gzips and
  * base64-encodes it in Terraform (`base64gzip`) so tokens inside resolve first; the text
- * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint`, `apiExternalEndpoint` and `apiAlternateNames`
- * themselves (the scripts travel as one LZMA+base64 bundle).
+ * therefore holds no `"`, `\`, `${` or `%{` besides `apiEndpoint`, `apiExternalEndpoint`, `apiAlternateNames`
+ * and `bundleVersionId` themselves (the scripts are fetched from S3, see `FETCH_BUNDLE`).
  */
 export function renderUserData(input: UserDataInput): string {
   validate(input);
@@ -47,15 +57,17 @@ export function renderUserData(input: UserDataInput): string {
     text(`${ETC}/kubeadm-join.yaml.tmpl`, kubeadmJoinTemplate(input.apiEndpoint, input.pool), '0600'),
   ];
   if (role === 'control-plane') {
-    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint, input.apiAlternateNames), '0600'));
+    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.names.serviceAccountIssuer, input.apiEndpoint, input.apiAlternateNames), '0600'));
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));
-  const bundle = compressedBundle(role).toString('base64');
+  // The scripts live in S3 (bootstrapBucket, one object per role); the SHA-256 here makes every
+  // script change a launch-template change, so it rolls through the normal plan.
+  const bundle = bundleObject(role);
   const config = {
-    write_files: [...files, { path: `${LIB}/bundle.sh.lzma`, permissions: '0600', encoding: 'b64', content: bundle }],
+    write_files: [...files, text(`${LIB}/fetch-bundle.py`, FETCH_BUNDLE, '0600')],
     runcmd: [
-      ['python3', '-c', BUNDLE_DECODE, `${LIB}/bundle.sh`],
+      ['python3', `${LIB}/fetch-bundle.py`, cluster.region, input.names.bootstrapBucket, bootstrapNames(input.names).bundleKey(role), input.bundleVersionId, bundle.sha256, `${LIB}/bundle.sh`],
       ['bash', `${LIB}/bundle.sh`],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],

@@ -24,6 +24,12 @@ export interface UserDataInput {
    * `apiEndpoint`. @default []
    */
   readonly apiAlternateNames?: readonly string[];
+  /**
+   * S3 version id of the role's bundle object (`names.bootstrapBucket`, `bootstrapNames().bundleKey(role)`,
+   * content `bootstrapBundle(role)`): the node fetches exactly this version. Usually the token
+   * `${aws_s3_object.<bundle>.version_id}`.
+   */
+  readonly bundleVersionId: string;
   /** The worker pool (role `worker` only). */
   readonly pool?: WorkerPool;
 }

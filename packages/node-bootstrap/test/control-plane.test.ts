@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ETCD_METRICS_PORT } from '@platform/platform-config';
-import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
+import { awsError, callsOf, FAKE_SA_PUB, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const LOCK = '/hakube/production/kubeadm/init-lock';
@@ -64,6 +64,10 @@ const addonCalls = (addons: string) => [
   `kubectl apply -f ${addons}/flux-instance.yaml`,
   'systemctl start --no-block ci-kubeconfig.service',
 ];
+/** service-account-issuer.sh at the end of every boot: the rotation parameter (absent here), then both documents. */
+const putIssuerDocument = (key: string, file: string) =>
+  expect.stringMatching(new RegExp(`^aws s3api put-object ${REGION} --bucket hakube-production-oidc-ap-northeast-2 --key ${key.replace(/[./]/g, '\\$&')} --body \\S+/${file} --content-type application/json$`));
+const ISSUER = [get('/hakube/production/service-account/previous-public-key'), putIssuerDocument('openid/v1/jwks', 'jwks.json'), putIssuerDocument('.well-known/openid-configuration', 'discovery.json')];
 const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
 /** Everything but the IMDS reads. */
 const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
@@ -107,6 +111,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...PUBLISH,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
+      ...ISSUER,
     ]);
     // The lock put never overwrites: that is what makes it a lock.
     expect(result.calls[0]).not.toContain('--overwrite');
@@ -168,6 +173,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
       get('/hakube/production/flux/git-credentials'),
       'systemctl start --no-block ci-kubeconfig.service',
+      ...ISSUER,
     ]);
     const rendered = node.file(joinConfig);
     expect(rendered).toContain(`token: 'abcdef.0123456789abcdef'`);
@@ -219,6 +225,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...PUBLISH,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
+      ...ISSUER,
     ]);
     expect(result.stderr).toContain('initialiser i-dead died before publishing join material; took over');
   });
@@ -337,9 +344,10 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
     writeFileSync(join(node.kube, 'admin.conf'), '');
     writeFileSync(join(node.state, 'kubeadm-init.done'), '\n');
+    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, TIMERS, ...addonCalls(join(node.etc, 'addons'))]);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, TIMERS, ...addonCalls(join(node.etc, 'addons')), ...ISSUER]);
     expect(result.stderr).toContain('kubeadm init already done on this node');
   });
 
@@ -434,9 +442,11 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([]);
     writeFileSync(join(node.state, 'control-plane.done'), '');
     writeFileSync(join(node.state, 'core-addons.done'), '');
+    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([TIMERS]);
+    // The issuer documents are published again at every boot (same key, same bytes).
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([TIMERS, ...ISSUER]);
   });
 
   it('refuses to join without a live peer and says so', () => {

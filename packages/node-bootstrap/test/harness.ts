@@ -7,14 +7,18 @@ import { afterEach } from 'vitest';
 import { parse } from 'yaml';
 import { defaultPlatform } from '@platform/platform-config';
 import { renderUserData, type UserDataInput } from '../src';
+import { compressedBundle } from '../src/private/script-bundle';
 
 export const platform = defaultPlatform();
 export const API = '${aws_lb.api_production.dns_name}';
 
+/** The bundle object's S3 version id in tests (Terraform's token in production). */
+export const BUNDLE_VERSION = 'test-version.1';
+
 export function inputFor(clusterName: string, role: 'control-plane' | 'worker', poolName?: string): UserDataInput {
   const cluster = platform.cluster(clusterName);
   const pool = role === 'worker' ? cluster.workerPools.find((p) => p.name === (poolName ?? cluster.workerPools[0].name)) : undefined;
-  return { role, cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: API, pool };
+  return { role, cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: API, bundleVersionId: BUNDLE_VERSION, pool };
 }
 
 /** A fake command's answer: first rule whose glob matches the arguments wins. */
@@ -38,8 +42,24 @@ export interface Rule {
   readonly run?: string;
 }
 
+/** The service-account public key fake `kubeadm init` and control-plane joins leave in pki (any valid key: the issuer documents are built from it). */
+export const FAKE_SA_PUB = `-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA1OnkwqO0wB/tgZt6FJGy
+fQpL30EK6zooU/zq4Bf0h5JwMpO4FZ2UaNziW4fn55LstH0CmIMDUw9CkUkgwvFl
+DZ9mdYyRTvBnelOARlvAdLjnfGxvmzer1uKjeHsV3fs+zYRjeIclqhGsqwcwTr+Z
+avLX5Pg7FQE819OripXBuh5w3cx94or1zIXU7MABcEaV6ZduiNZ9FuKaWlJslalC
+wUztu6/p4w2LkuR2Ce3txtWOnNyqrYA6EJcvJxLmbHj7yE6vMIyk1lrdgE3Yo/00
+hVRxSCmzlP1AlIH1M+t7Z7WSnIbbrsAgYXBYRROv0louZaV5QjqWCaGGRTPj3Oqz
+cwIDAQAB
+-----END PUBLIC KEY-----
+`;
+
 const FAKE = `#!/usr/bin/env bash
 name=\${0##*/}
+# kubeadm init and a control-plane join leave the cluster's service-account key in pki, as the real one does.
+if [[ $name == kubeadm && \${2-} == --config && ( \${1-} == init || ( \${1-} == join && -f \${3-} ) ) ]] && { [[ $1 == init ]] || grep -q '^controlPlane:' "$3"; }; then
+  mkdir -p "$KUBE_DIR/pki" && [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"
+fi
 printf '%s\\n' "$name $*" >>"$FAKE_DIR/calls.log"
 # A trailing "-" means the manifest comes on stdin: keep it, numbered like the call.
 if [[ \${*: -1} == - ]]; then cat >"$FAKE_DIR/stdin/$(wc -l <"$FAKE_DIR/calls.log")"; fi
@@ -93,6 +113,9 @@ export function unpackUserData(userData: string, roots: Readonly<Record<string, 
   }
   for (const [cmd, ...args] of config.runcmd) {
     if (cmd === 'systemctl') break;
+    // The bundle object as S3 would deliver it (what Terraform uploads): the stub still checks its SHA-256 and decodes it.
+    const fetched = args[0]?.endsWith('/fetch-bundle.py') ? /^bootstrap\/(control-plane|worker)\.lzma$/.exec(args[3]) : null;
+    if (fetched) writeFileSync(`${local(args[6])}.lzma`, compressedBundle(fetched[1] as 'control-plane' | 'worker'));
     const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`runcmd ${cmd} failed (${run.status}): ${run.stderr}`);
   }
@@ -115,6 +138,7 @@ export class FakeNode {
       writeFileSync(join(this.fakeDir, 'bin', name), FAKE);
       chmodSync(join(this.fakeDir, 'bin', name), 0o755);
     }
+    writeFileSync(join(this.fakeDir, 'sa.pub'), FAKE_SA_PUB);
     mkdirSync(this.state, { recursive: true });
     mkdirSync(join(this.kube, 'pki', 'etcd'), { recursive: true });
     this.setRules(rules);

@@ -5,15 +5,17 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderUserData, type UserDataInput } from '../src';
+import { bootstrapBundle, renderUserData, type UserDataInput } from '../src';
 import { ROLE_SCRIPTS, SCRIPTS_DIR, stripComments } from '../src/private/script-bundle';
-import { API, inputFor, platform, requireTool, unpackUserData } from './harness';
+import { API, BUNDLE_VERSION, inputFor, platform, requireTool, unpackUserData } from './harness';
 
 /**
  * EC2 limits user data to 16 KB "in raw form, before it is base64-encoded" (EC2 User Guide,
  * instance user data): here the gzip bytes, i.e. the base64 text decoded.
  */
 const EC2_USER_DATA_LIMIT = 16384;
+/** Room kept free since the scripts moved to S3 (control plane ≈ 4.5 KB of gzip, was 16.3 KB): the stub, env and templates may grow, the scripts no longer count. */
+const HEADROOM = 8192;
 const rawBytes = (base64: string) => Buffer.from(base64, 'base64').length;
 const variants = platform.clusters.flatMap((cluster) => [
   { label: `${cluster.name} control-plane`, input: inputFor(cluster.name, 'control-plane') },
@@ -32,11 +34,11 @@ describe('rendered user-data', () => {
     expect(result.status).toBe(0);
   });
 
-  it.each(variants)('$label stays within the EC2 limit after base64gzip (16 KB of gzip bytes)', ({ input }) => {
+  it.each(variants)('$label keeps 8 KB of the EC2 16 KB free after base64gzip (gzip bytes)', ({ input }) => {
     // Terraform's base64gzip of the text with the endpoint resolved to a long real NLB name.
     const resolved = renderUserData(input).split(API).join('production-api-0123456789abcdef.elb.ap-northeast-2.amazonaws.com');
     const encoded = gzipSync(resolved, { level: 6 }).toString('base64');
-    expect(rawBytes(encoded)).toBeLessThanOrEqual(EC2_USER_DATA_LIMIT);
+    expect(rawBytes(encoded)).toBeLessThanOrEqual(EC2_USER_DATA_LIMIT - HEADROOM);
     console.log(`user-data ${input.cluster.name} ${input.role} ${input.pool?.name ?? ''}: ${resolved.length} B text, ${rawBytes(encoded)} B gzip (the limited size), ${encoded.length} B base64`);
   });
 
@@ -47,20 +49,26 @@ describe('rendered user-data', () => {
     expect(rest).not.toMatch(/["\\]|\$\{|%\{/);
   });
 
-  it.each(['control-plane', 'worker'] as const)('%s bundle unpacks with python3 and bash exactly as runcmd runs them, into the repository scripts', (role) => {
+  it.each(['control-plane', 'worker'] as const)('%s bundle object unpacks with python3 and bash exactly as runcmd runs them, into the repository scripts', (role) => {
     const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
     try {
       const config = unpackUserData(renderUserData(inputFor('production', role)), { '/opt/node-bootstrap/': `${dir}/` });
-      // No codec cloud-init's write_files lacks: the LZMA bytes land as they are, python3 decodes them.
-      expect(config.write_files.find((f) => f.path === '/opt/node-bootstrap/bundle.sh.lzma')?.encoding).toBe('b64');
-      expect(config.runcmd[0].slice(0, 2)).toEqual(['python3', '-c']);
-      expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], 'bundle.sh', 'bundle.sh.lzma'].sort());
+      // The stub fetches exactly the pinned object version of its role and checks the hash Terraform uploads.
+      expect(config.runcmd[0]).toEqual(['python3', '/opt/node-bootstrap/fetch-bundle.py', 'ap-northeast-2', 'hakube-production-bootstrap-ap-northeast-2', `bootstrap/${role}.lzma`, BUNDLE_VERSION, bootstrapBundle(role).sha256, '/opt/node-bootstrap/bundle.sh']);
+      expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], 'bundle.sh', 'bundle.sh.lzma', 'fetch-bundle.py'].sort());
       for (const script of ROLE_SCRIPTS[role]) {
         expect(readFileSync(join(dir, script), 'utf8'), script).toBe(`${stripComments(readFileSync(join(SCRIPTS_DIR, script), 'utf8')).replace(/\n+$/, '')}\n`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('changes the user data (so the launch template rolls) when a script changes, and only the pinned hash carries it', () => {
+    const before = renderUserData(inputFor('production', 'control-plane'));
+    const sha = bootstrapBundle('control-plane').sha256;
+    expect(before).toContain(sha);
+    expect(before).not.toContain(bootstrapBundle('control-plane').contentBase64.slice(0, 200));
   });
 
   it('is byte-identical across renders', () => {
@@ -109,6 +117,32 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
+  it('signs service-account tokens with the cluster issuer and keeps accepting the legacy one, in the order kubeadm writes them', () => {
+    const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
+    const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
+    const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
+    const issuer = platform.namesOf('production').serviceAccountIssuer;
+    const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
+    expect(extra.filter((a) => a.name.startsWith('service-account') || a.name === 'api-audiences')).toEqual([
+      { name: 'service-account-issuer', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' },
+      { name: 'service-account-issuer', value: 'https://kubernetes.default.svc.cluster.local' },
+      { name: 'service-account-jwks-uri', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/openid/v1/jwks' },
+      { name: 'api-audiences', value: 'https://kubernetes.default.svc.cluster.local' },
+    ]);
+    expect(extra[extra.length - 4].value).toBe(issuer.url);
+    // kubeadm (ArgumentsToCommand) sorts flags by name, then value: the first issuer on the command line is what signs.
+    const command = extra.map((a) => ({ ...a })).sort((a, b) => (a.name === b.name ? (a.value < b.value ? -1 : 1) : a.name < b.name ? -1 : 1));
+    expect(command.find((a) => a.name === 'service-account-issuer')?.value).toBe(issuer.url);
+  });
+
+  it('refuses an issuer kubeadm would order after the legacy one (it would not sign)', () => {
+    const input = inputFor('production', 'control-plane');
+    const names = { ...input.names, serviceAccountIssuer: { ...input.names.serviceAccountIssuer, url: 'https://zeta-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' } };
+    expect(() => renderUserData({ ...input, names })).toThrow(
+      'renderUserData: names.serviceAccountIssuer.url https://zeta-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com sorts after the legacy issuer https://kubernetes.default.svc.cluster.local; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster production)',
+    );
+  });
+
   it('gives the nodes the private name and the CI kubeconfig the public one (CI runs outside the VPC)', () => {
     const env = (input: UserDataInput) => {
       const config = parse(renderUserData(input)) as { write_files: { path: string; content: string }[] };
@@ -132,6 +166,9 @@ describe('rendered user-data', () => {
     expect(() => renderUserData({ ...worker, pool: { ...worker.pool!, name: 'gpu' } })).toThrow(
       'renderUserData: pool gpu is not a worker pool of cluster production; expected one of general, burst',
     );
+    expect(() => renderUserData({ ...worker, bundleVersionId: 'a b' })).toThrow(
+      'renderUserData: bundleVersionId "a b" is not usable; expected an S3 version id or a Terraform token string without spaces or quotes',
+    );
     expect(() => renderUserData({ ...worker, apiEndpoint: 'a "b"' })).toThrow('renderUserData: apiEndpoint "a \\"b\\"" is not usable');
     expect(() => renderUserData({ ...worker, apiExternalEndpoint: "it's" })).toThrow(
       'renderUserData: apiExternalEndpoint "it\'s" is not usable; expected a DNS name or a Terraform token string without spaces or quotes',
@@ -147,7 +184,7 @@ describe('scripts', () => {
 
   it('are all shipped to some role', () => {
     expect(scripts.sort()).toEqual(
-      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'worker.sh'],
+      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'worker.sh'],
     );
   });
 

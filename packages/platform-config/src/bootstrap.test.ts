@@ -10,5 +10,8 @@ describe('bootstrapNames', () => {
     expect(derived.etcdSnapshotPrefix).toBe('etcd-snapshots/production');
     expect(derived.joinRefreshLock).toBe('/hakube/production/kubeadm/join-refresh-lock');
     expect(derived.joinRefreshLock.startsWith(`${names.ssmPrefix}/`)).toBe(true);
+    expect(derived.serviceAccountPreviousKey).toBe('/hakube/production/service-account/previous-public-key');
+    expect(derived.bundleKey('control-plane')).toBe('bootstrap/control-plane.lzma');
+    expect(derived.bundleKey('worker')).toBe('bootstrap/worker.lzma');
   });
 });

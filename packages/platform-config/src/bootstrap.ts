@@ -14,6 +14,18 @@ export interface BootstrapNames {
    * so two nodes' refreshes never interleave (`<instance id> <expiry epoch>`).
    */
   readonly joinRefreshLock: string;
+  /**
+   * Key of a role's script bundle in `bootstrapBucket`. One key per role, updated in place: every
+   * change is a new object version, and launch templates pin the version (and its SHA-256), so an
+   * older launch template still fetches its own bundle while old versions are retained.
+   */
+  bundleKey(role: 'control-plane' | 'worker'): string;
+  /**
+   * SSM String an operator sets to the previous service-account public key (PEM) while a key
+   * rotation overlaps: every control-plane node then publishes it in the JWKS beside `sa.pub`
+   * (docs/runbooks/service-account-issuer.md). Absent outside a rotation.
+   */
+  readonly serviceAccountPreviousKey: string;
 }
 
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
@@ -21,5 +33,7 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
     restoreFrom: `${names.ssmPrefix}/kubeadm/restore-from`,
     etcdSnapshotPrefix: `etcd-snapshots/${names.cluster}`,
     joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
+    bundleKey: (role) => `bootstrap/${role}.lzma`,
+    serviceAccountPreviousKey: `${names.ssmPrefix}/service-account/previous-public-key`,
   };
 }

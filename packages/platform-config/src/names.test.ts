@@ -12,6 +12,7 @@ describe('derived names', () => {
     expect(names.controlPlaneLaunchTemplate('ap-northeast-2b', 0)).toBe('production-control-plane-b');
     expect(names.workerAsg({ name: 'general' }, 'ap-northeast-2c')).toBe('production-general-c');
     expect(names.etcdBackupBucket).toBe('hakube-production-etcd-backups-ap-northeast-2');
+    expect(names.bootstrapBucket).toBe('hakube-production-bootstrap-ap-northeast-2');
     expect(names.etcdBackupReplicaBucket).toBe('hakube-production-etcd-backups-ap-northeast-1');
     expect(names.ssm.joinToken).toBe('/hakube/production/kubeadm/join-token');
     expect(names.gitopsPath).toBe('clusters/production');

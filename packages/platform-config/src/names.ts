@@ -37,6 +37,11 @@ export interface ClusterNames {
    */
   readonly apiInternal: { readonly zone: string; readonly hostname: string; readonly loadBalancer: string; readonly targetGroup: string };
   readonly etcdBackupBucket: string;
+  /**
+   * Private bucket of the node bootstrap bundles (`bootstrapNames().bundleKey(role)`): the user data
+   * carries only a stub that fetches its role's bundle from here, pinned by version and SHA-256.
+   */
+  readonly bootstrapBucket: string;
   /** The replica bucket in `backups.replicaRegion`, when replication is on. */
   readonly etcdBackupReplicaBucket: string | undefined;
   /** S3 bucket for application data backups (PostgreSQL). */
@@ -229,6 +234,7 @@ export function clusterNames(
     apiInternal: { zone: `${name}.${org}.${PRIVATE_TLD}`, hostname: `${API_RECORD}.${name}.${org}.${PRIVATE_TLD}`, loadBalancer: `${name}-api-int`, targetGroup: `${name}-api-int` },
     apiHostname: cluster.apiEndpoint?.dnsRecord && cluster.apiEndpoint.exposure === 'internet-facing' && settings.dns ? `${API_RECORD}.${name}.${settings.dns.hostedZoneName}` : undefined,
     etcdBackupBucket: `${org}-${name}-etcd-backups-${region}`,
+    bootstrapBucket: `${org}-${name}-bootstrap-${region}`,
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
     appBackupBucket: `${org}-${name}-app-backups-${region}`,
     appBackupReplicaBucket: replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined,

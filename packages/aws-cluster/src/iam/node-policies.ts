@@ -24,6 +24,10 @@ export interface NodePolicyContext {
   readonly backupBucketArn: string;
   /** Key prefix of this cluster's etcd snapshots (platform-config `bootstrapNames`), no trailing slash. */
   readonly etcdSnapshotPrefix: string;
+  /** ARN of each role's script bundle object (BootstrapBundles): a node reads only its own role's. */
+  readonly bootstrapBundleArns: Readonly<Record<'control-plane' | 'worker', string>>;
+  /** ARNs of the issuer's two discovery objects (ServiceAccountIssuer.objectArns): the control plane publishes them. */
+  readonly serviceAccountIssuerObjectArns: readonly string[];
 }
 
 
@@ -56,6 +60,11 @@ function sessionManager(): PolicyStatement {
     ],
     Resource: '*',
   };
+}
+
+/** The stub in user data (node-bootstrap fetch-bundle.py) GETs its role's bundle by version id. */
+function readBootstrapBundle(objectArn: string): PolicyDocument {
+  return policyDocument({ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn });
 }
 
 /**
@@ -143,6 +152,10 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // fails visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
     ),
     'node-access': policyDocument(ecrRead(), sessionManager()),
+    'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
+    // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
+    // document and JWKS at boot; exactly those two keys, nothing to list, read or delete.
+    'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: 's3:PutObject', Resource: [...ctx.serviceAccountIssuerObjectArns] }),
   };
 }
 
@@ -161,5 +174,6 @@ export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDoc
       },
     ),
     'node-access': policyDocument(ecrRead(), sessionManager()),
+    'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns.worker),
   };
 }

@@ -84,6 +84,13 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['CI_KUBECONFIG_NAMES', ciNames.join(' ')],
       // CI runs outside the VPC: the public name (the private zone resolves only inside it).
       ['CI_KUBECONFIG_SERVER', `https://${input.apiExternalEndpoint ?? input.apiEndpoint}:${KUBERNETES_PORTS.apiServer}`],
+      // service-account-issuer.sh: the discovery document and JWKS STS reads (platform-config names).
+      ['SA_ISSUER_URL', names.serviceAccountIssuer.url],
+      ['SA_JWKS_URL', names.serviceAccountIssuer.jwksUrl],
+      ['SA_ISSUER_BUCKET', names.serviceAccountIssuer.bucket],
+      ['SA_DISCOVERY_KEY', names.serviceAccountIssuer.discoveryKey],
+      ['SA_JWKS_KEY', names.serviceAccountIssuer.jwksKey],
+      ['SSM_SA_PREVIOUS_KEY', extra.serviceAccountPreviousKey],
     );
   }
   return entries.map(([key, value]) => [key, String(value)]);

@@ -1,4 +1,4 @@
-import { ETCD_METRICS_PORT, KUBERNETES_PORTS, type ClusterDefinition, type WorkerPool } from '@platform/platform-config';
+import { ETCD_METRICS_PORT, KUBERNETES_PORTS, type ClusterDefinition, type ServiceAccountIssuerNames, type WorkerPool } from '@platform/platform-config';
 import { failoverTimings } from '../timings';
 import { yamlDocuments } from './yaml-text';
 
@@ -25,6 +25,31 @@ function nodeRegistration(taints: readonly object[], labels: Readonly<Record<str
   return { name: '@@NODE_NAME@@', criSocket: CRI_SOCKET, kubeletExtraArgs: args(kubeletArgs), taints: [...taints] };
 }
 
+/** kube-apiserver's issuer (and API audience) when none is set: what every cluster signed with before IRSA. */
+export const LEGACY_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+/**
+ * The API server's service-account flags. The first `--service-account-issuer` signs, every
+ * one is accepted: the legacy issuer stays accepted so tokens signed before a control plane
+ * rolled onto these flags stay valid (docs/runbooks/service-account-issuer.md says when it may
+ * go). kubeadm v1beta4's extraArgs are a list precisely so a flag may repeat, but kubeadm writes
+ * the static pod's flags sorted by name and then by value: the new issuer signs only because its
+ * URL sorts before the legacy one, which renderUserData checks (`issuerSignsFirst`). `--api-audiences`
+ * stays the legacy value: left unset it would follow the new first issuer, and every token
+ * already in a pod (audience = the legacy issuer) would be refused by the API server.
+ */
+export function serviceAccountIssuerArgs(issuer: Pick<ServiceAccountIssuerNames, 'url' | 'jwksUrl'>): { name: string; value: string }[] {
+  return [
+    { name: 'service-account-issuer', value: issuer.url },
+    { name: 'service-account-issuer', value: LEGACY_SERVICE_ACCOUNT_ISSUER },
+    { name: 'service-account-jwks-uri', value: issuer.jwksUrl },
+    { name: 'api-audiences', value: LEGACY_SERVICE_ACCOUNT_ISSUER },
+  ];
+}
+
+/** Whether kubeadm's value sort puts `url` before the legacy issuer (so `url` signs). */
+export const issuerSignsFirst = (url: string): boolean => url < LEGACY_SERVICE_ACCOUNT_ISSUER;
+
 const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
 
 /**
@@ -34,7 +59,7 @@ const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.api
  * `alternateNames` entry (the public name, the load balancers' own DNS names), so clients using
  * any of them verify it.
  */
-export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: string, alternateNames: readonly string[] = []): string {
+export function kubeadmInitTemplate(cluster: ClusterDefinition, issuer: Pick<ServiceAccountIssuerNames, 'url' | 'jwksUrl'>, apiEndpoint: string, alternateNames: readonly string[] = []): string {
   const t = failoverTimings(cluster);
   const init = {
     apiVersion: KUBEADM_API,
@@ -52,10 +77,13 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     networking: { podSubnet: cluster.clusterNetwork.podCidr, serviceSubnet: cluster.clusterNetwork.serviceCidr },
     apiServer: {
       certSANs: [...new Set([apiEndpoint, ...alternateNames])],
-      extraArgs: args({
-        'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
-        'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
-      }),
+      extraArgs: [
+        ...args({
+          'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
+          'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
+        }),
+        ...serviceAccountIssuerArgs(issuer),
+      ],
     },
     controllerManager: {
       extraArgs: args({

@@ -1,6 +1,7 @@
 // The untyped lzma package's declaration must travel with this file to every project that compiles it through the path mapping.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./lzma.d.ts" />
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compress } from 'lzma';
@@ -10,7 +11,7 @@ export const SCRIPTS_DIR = join(__dirname, '..', '..', 'scripts');
 
 /** Scripts each role needs (lib.sh is sourced by all of them). */
 export const ROLE_SCRIPTS = {
-  'control-plane': ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'control-plane.sh', 'join-material.sh', 'etcd-snapshot.sh', 'etcd-restore.sh', 'install-addons.sh', 'ci-kubeconfig.sh', 'kubelet-serving-approver.sh'],
+  'control-plane': ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'control-plane.sh', 'join-material.sh', 'etcd-snapshot.sh', 'etcd-restore.sh', 'install-addons.sh', 'ci-kubeconfig.sh', 'kubelet-serving-approver.sh', 'service-account-issuer.sh'],
   worker: ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'worker.sh'],
 } as const;
 
@@ -44,8 +45,7 @@ export function scriptBundle(role: keyof typeof ROLE_SCRIPTS): string {
 
 /**
  * The bundle as LZMA "alone" (.lzma) bytes. LZMA is ~6% smaller than gzip -9 on these scripts,
- * which is what keeps control-plane user data under EC2's 16 KB; the node decodes it with
- * python3's stdlib (`BUNDLE_DECODE`). The encoder is pure JavaScript with integer arithmetic
+ * and the node decodes it with python3's stdlib (`FETCH_BUNDLE`). The encoder is pure JavaScript with integer arithmetic
  * only, so the same scripts give the same bytes on every run and Node version (synth stays
  * deterministic). Mode 7: an 8 MiB dictionary holds the whole bundle.
  */
@@ -54,7 +54,24 @@ export function compressedBundle(role: keyof typeof ROLE_SCRIPTS): Buffer {
 }
 
 /**
- * A python3 program that turns `<argv[1]>.lzma` into `<argv[1]>`. python3 is on every Ubuntu
- * cloud image (cloud-init runs on it), gzip is the only codec cloud-init's write_files has.
+ * The stub user data carries instead of the bundle (control-plane user data had 65 B left of
+ * EC2's 16 KB). `python3 fetch-bundle.py <region> <bucket> <key> <version id> <sha256> <out>`
+ * GETs exactly that object version through the VPC's S3 gateway endpoint (the regional
+ * endpoint resolves to it; no NAT needed), signed (SigV4) with the instance role from IMDSv2,
+ * retries with backoff for about 5 minutes, refuses bytes whose SHA-256 differs and decodes the
+ * LZMA into `<out>`. python3's stdlib only: the AWS CLI is installed by node-prep.sh, which is
+ * inside the bundle. An `<out>.lzma` already there with the right hash is used as it is
+ * (a cloud-init re-run needs no network).
  */
-export const BUNDLE_DECODE = "import lzma,sys;p=sys.argv[1];open(p,'wb').write(lzma.decompress(open(p+'.lzma','rb').read(),lzma.FORMAT_ALONE))";
+export const FETCH_BUNDLE = readFileSync(join(SCRIPTS_DIR, 'fetch-bundle.py'), 'utf8');
+
+/** A role's bundle as the S3 object holds it, and the SHA-256 user data pins. */
+export interface BundleObject {
+  readonly contentBase64: string;
+  readonly sha256: string;
+}
+
+export function bundleObject(role: keyof typeof ROLE_SCRIPTS): BundleObject {
+  const bytes = compressedBundle(role);
+  return { contentBase64: bytes.toString('base64'), sha256: createHash('sha256').update(bytes).digest('hex') };
+}
