@@ -23,6 +23,8 @@ export const NODE_BOOTSTRAP_ACTIONS: readonly string[] = [
   'ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter',
   'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
   's3:GetBucketLocation', 's3:ListBucket', 's3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload',
+  // The pinned script bundle (user data's fetch stub), and control-plane membership / its own launching hook.
+  's3:GetObjectVersion', 'ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:CompleteLifecycleAction',
 ];
 
 const isWebIdentity = (s: Statement): boolean => s.effect === 'Allow' && (s.actions ?? []).some((a) => wildcardMatch(a, WEB_IDENTITY, true));
