@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertNotPromoted,
+  BACKUP_PURPOSE_LABEL,
   ClearPromotedMarker,
   CloseStandby,
   Commands,
@@ -26,7 +27,7 @@ import {
   type FailoverOptions,
   type Step,
 } from '@platform/failover';
-import { APP_HEALTH_CHECK_PATH, FENCED_HEALTH_CHECK_PATH, UNPROMOTED_HEALTH_CHECK_PATH, type ClusterDefinition, type Platform } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, FENCED_HEALTH_CHECK_PATH, loadPlatform, platformInput, UNPROMOTED_HEALTH_CHECK_PATH, type ClusterDefinition, type Platform } from '@platform/platform-config';
 import { awsCli } from './aws-cli';
 import type { BootCheck } from './boot';
 import { FakeKubeApi } from './fake-kube-api';
@@ -38,6 +39,7 @@ import { runChild } from './terraform';
  * and kubectl.
  */
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
+  { steps: 'fence (its fenced Backup is put into the fake after the promotion, as the fence leaves it)', why: 'CloudNativePG takes the backup; the fence itself only scales apps, backs up and hibernates through Kubernetes' },
   { steps: 'archive-freshness', why: '`kubectl exec … psql` on the replica (streaming exec) and WAL objects barman-cloud wrote: no PostgreSQL, no CloudNativePG' },
   { steps: 'promote-database / restore-database, base-backup, final-backup, rearm-standby, verify-pilot-light', why: 'CloudNativePG Cluster and Backup reconciliation (phases, currentPrimary, pg_is_in_recovery()): the fake API is read-only and models no operator' },
   { steps: 'verify-app, fence-*-app', why: 'Deployment rollouts and HTTP through the ingress NLB (moto runs no load balancer data plane)' },
@@ -48,6 +50,10 @@ export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: 
 
 /** Deviations forced by moto. */
 export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly why: string }[] = [
+  {
+    what: 'the tool gets the platform with settings.dns.hostedZoneId = the id moto gave the zone',
+    why: 'moto chooses hosted zone ids; the stacks get the same substitution',
+  },
   {
     what: 'promote runs with --force',
     why: 'moto answers GetHealthCheckStatus with one hard-coded Success observation (moto/route53/responses.py), so the primary always reads healthy; --force is the documented path for a primary whose check passes',
@@ -62,7 +68,8 @@ export interface FailoverPhaseOptions {
   readonly repoRoot: string;
   readonly workRoot: string;
   readonly env: NodeJS.ProcessEnv;
-  readonly platform: Platform;
+  /** The id moto gave the account-level zone (settings.dns.hostedZoneName); it replaces settings.dns.hostedZoneId for the tool, as in the stacks' copies. */
+  readonly hostedZoneId: string;
   readonly standby: string;
   readonly logDir: string;
   readonly log: (line: string) => void;
@@ -89,7 +96,10 @@ interface Asg {
  */
 export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<FailoverResult> {
   const t0 = performance.now();
-  const { platform, env, log } = options;
+  const { env, log } = options;
+  // The shipped platform with the one account-level value the stacks' copies substitute too.
+  const dns = platformInput.settings.dns!;
+  const platform = loadPlatform({ ...platformInput, settings: { ...platformInput.settings, dns: { ...dns, hostedZoneId: options.hostedZoneId } } });
   const checks: BootCheck[] = [];
   const check = (name: string, ok: boolean, detail: string) => {
     checks.push({ name, ok, detail });
@@ -165,10 +175,27 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       check(`promote: the apply guard refuses ${platform.namesOf(c).stack}`, refused !== undefined, refused ?? 'applied would be allowed');
     }
 
-    const failback = optionsFor(['failback', '--primary', primary.name]);
+    // The returned primary still runs its database (as generated in clusters/<primary>): fail-back
+    // must refuse to replace it until the fence's backup, newer than the promotion, exists.
+    const failback = optionsFor(['failback', '--primary', primary.name, '--replace-database']);
+    const workload = workloadOf(failback, primary);
+    const primaryApi = apis.find((a) => a.cluster === primary.name)!;
+    primaryApi.put({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: workload.database, namespace: workload.namespace }, spec: workload.databaseSpec });
     const failbackEnv = await kubeEnv(failback);
+    const refusedOutput: string[] = [];
+    const refused = !(await run(platform, failback, [new FailbackPreflight(workload)], failbackEnv, (line) => refusedOutput.push(line), 'failback-unfenced'));
+    const reason = refusedOutput.find((l) => l.includes('FAILED at step')) ?? '(it passed)';
+    check(`failback: refused while ${primary.name}'s database has no fenced backup newer than the promotion`, refused && /no fenced backup completed after/.test(reason), reason.trim());
+    // What `failover fence` leaves (not run here: CloudNativePG would take the backup).
+    primaryApi.put({
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Backup',
+      metadata: { name: `${workload.database}-fenced-e2e`, namespace: workload.namespace, labels: { [BACKUP_PURPOSE_LABEL]: 'fenced' } },
+      spec: { cluster: { name: workload.database } },
+      status: { phase: 'completed', stoppedAt: new Date().toISOString() },
+    });
     const failbackSteps: Step[] = [
-      new FailbackPreflight(workloadOf(failback, primary)),
+      new FailbackPreflight(workload),
       new MarkFailingBack(),
       new CloseStandby(),
       new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(ctx.standby, ctx.namesOf(ctx.standby)), waitFor: 'desired' }),

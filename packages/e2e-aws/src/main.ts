@@ -218,7 +218,7 @@ async function main(): Promise<number> {
     if (pairApplied && !skip.has('failover')) {
       log(`phase failover: promote --standby ${standbyName} --force, then failback, the steps that call AWS (real AWS CLI against moto; kubectl against read-only fake APIs)`);
       try {
-        failover = await runFailoverPhase({ repoRoot, workRoot, env, platform, standby: standbyName, logDir, log });
+        failover = await runFailoverPhase({ repoRoot, workRoot, env, hostedZoneId: substitutions[0]!.to, standby: standbyName, logDir, log });
         if (!failover.ok) failed = true;
       } catch (error) {
         failed = true;
