@@ -27,7 +27,7 @@ import {
   type FailoverOptions,
   type Step,
 } from '@platform/failover';
-import { APP_HEALTH_CHECK_PATH, FENCED_HEALTH_CHECK_PATH, loadPlatform, platformInput, UNPROMOTED_HEALTH_CHECK_PATH, type ClusterDefinition, type Platform } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, defaultPlatform, FENCED_HEALTH_CHECK_PATH, UNPROMOTED_HEALTH_CHECK_PATH, type ClusterDefinition, type Platform } from '@platform/platform-config';
 import { awsCli } from './aws-cli';
 import type { BootCheck } from './boot';
 import { FakeKubeApi } from './fake-kube-api';
@@ -52,7 +52,7 @@ export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: 
 export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly why: string }[] = [
   {
     what: 'the tool gets the platform with settings.dns.hostedZoneId = the id moto gave the zone',
-    why: 'moto chooses hosted zone ids; the stacks get the same substitution',
+    why: 'moto chooses hosted zone ids (not Z…, so replaced after platform-config validated the shipped one); the stacks get the same substitution',
   },
   {
     what: 'promote runs with --force',
@@ -97,9 +97,10 @@ interface Asg {
 export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<FailoverResult> {
   const t0 = performance.now();
   const { env, log } = options;
-  // The shipped platform with the one account-level value the stacks' copies substitute too.
-  const dns = platformInput.settings.dns!;
-  const platform = loadPlatform({ ...platformInput, settings: { ...platformInput.settings, dns: { ...dns, hostedZoneId: options.hostedZoneId } } });
+  // The shipped platform with the one account-level value the stacks' copies substitute too,
+  // replaced after validation: moto's zone ids do not start with Z, which platform-config refuses.
+  const shipped = defaultPlatform();
+  const platform: Platform = { ...shipped, settings: { ...shipped.settings, dns: { ...shipped.settings.dns!, hostedZoneId: options.hostedZoneId } } };
   const checks: BootCheck[] = [];
   const check = (name: string, ok: boolean, detail: string) => {
     checks.push({ name, ok, detail });

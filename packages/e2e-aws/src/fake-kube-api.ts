@@ -51,10 +51,10 @@ export class FakeKubeApi {
   ) {}
 
   static async start(cluster: string, objects: readonly FakeObject[] = []): Promise<FakeKubeApi> {
-    let api: FakeKubeApi | undefined;
-    const server = createServer((req, res) => api!.handle(req, res));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    api = new FakeKubeApi(cluster, server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const api = new FakeKubeApi(cluster, server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => api.handle(req, res));
     for (const o of objects) api.put(o);
     return api;
   }
