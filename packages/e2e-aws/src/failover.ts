@@ -55,6 +55,10 @@ export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly wh
     why: 'moto chooses hosted zone ids (not Z…, so replaced after platform-config validated the shipped one); the stacks get the same substitution',
   },
   {
+    what: "the standby's worker ASGs get their MixedInstancesPolicy back (as described before the promotion) after fail-back",
+    why: 'moto 5.2.6 UpdateAutoScalingGroup without MixedInstancesPolicy erases it (FakeAutoScalingGroup.update assigns the absent parameter, moto/autoscaling/models.py); AWS leaves it unchanged. Without this the drift phase sees every scaled ASG lose its instance types',
+  },
+  {
     what: 'promote runs with --force',
     why: 'moto answers GetHealthCheckStatus with one hard-coded Success observation (moto/route53/responses.py), so the primary always reads healthy; --force is the documented path for a primary whose check passes',
   },
@@ -146,6 +150,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       return { ...env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'kube-cache') };
     };
 
+    const workerAsgs = pilotLightCapacity(standby, platform.namesOf(standby)).targets.map((t) => t.asg);
+    const policiesBefore = await mixedInstancesPolicies(aws, standby, workerAsgs);
     const promoteEnv = await kubeEnv(promote);
     const promoteSteps: Step[] = [
       new PromotionPreflight(),
@@ -217,6 +223,12 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       const refused = await assertNotPromoted(platform, c, new Commands({ dryRun: false, env: failbackEnv })).then(() => undefined, (e: Error) => e.message);
       check(`failback: the apply guard allows ${platform.namesOf(c).stack}`, refused === undefined, refused ?? 'allowed');
     }
+    // moto's artefact, repaired so the drift phase judges what the tool left, not what moto lost.
+    for (const [asg, policy] of policiesBefore) {
+      if (policy !== undefined) await aws('autoscaling', 'update-auto-scaling-group', '--region', standby.region, '--auto-scaling-group-name', asg, '--mixed-instances-policy', JSON.stringify(policy));
+    }
+    const policiesAfter = await mixedInstancesPolicies(aws, standby, workerAsgs);
+    check("failback: the standby's worker ASGs keep their mixed instances policy (restored after moto's artefact)", [...policiesBefore].every(([asg, p]) => JSON.stringify(p) === JSON.stringify(policiesAfter.get(asg))), `${policiesBefore.size} ASGs compared`);
     for (const api of apis) {
       const writes = api.requests.filter((r) => !r.startsWith('GET '));
       check(`${api.cluster}'s fake API saw reads only`, writes.length === 0, `${api.requests.length} requests${writes.length ? `; writes: ${writes.join(', ')}` : ''}`);
@@ -295,4 +307,9 @@ async function checkAsgs(aws: ReturnType<typeof awsCli>, standby: ClusterDefinit
     return { t, ok: g?.MinSize === t.size && g.DesiredCapacity === t.size, text: `${t.asg} min ${g?.MinSize ?? '?'} desired ${g?.DesiredCapacity ?? '?'} (want ${t.size})` };
   });
   check(name, seen.length > 0 && seen.every((s) => s.ok), seen.map((s) => s.text).join('; '));
+}
+
+async function mixedInstancesPolicies(aws: ReturnType<typeof awsCli>, cluster: ClusterDefinition, asgs: readonly string[]): Promise<Map<string, unknown>> {
+  const out = JSON.parse(await aws('autoscaling', 'describe-auto-scaling-groups', '--region', cluster.region, '--auto-scaling-group-names', ...asgs, '--output', 'json')) as { AutoScalingGroups: { AutoScalingGroupName: string; MixedInstancesPolicy?: unknown }[] };
+  return new Map(out.AutoScalingGroups.map((g) => [g.AutoScalingGroupName, g.MixedInstancesPolicy]));
 }
