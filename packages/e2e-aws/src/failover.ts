@@ -225,7 +225,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     }
     // moto's artefact, repaired so the drift phase judges what the tool left, not what moto lost.
     for (const [asg, policy] of policiesBefore) {
-      if (policy !== undefined) await aws('autoscaling', 'update-auto-scaling-group', '--region', standby.region, '--auto-scaling-group-name', asg, '--mixed-instances-policy', JSON.stringify(policy));
+      if (policy !== undefined) await aws('autoscaling', 'update-auto-scaling-group', '--region', standby.region, '--auto-scaling-group-name', asg, '--mixed-instances-policy', JSON.stringify(asRequest(policy)));
     }
     const policiesAfter = await mixedInstancesPolicies(aws, standby, workerAsgs);
     check("failback: the standby's worker ASGs keep their mixed instances policy (restored after moto's artefact)", [...policiesBefore].every(([asg, p]) => JSON.stringify(p) === JSON.stringify(policiesAfter.get(asg))), `${policiesBefore.size} ASGs compared`);
@@ -312,4 +312,13 @@ async function checkAsgs(aws: ReturnType<typeof awsCli>, standby: ClusterDefinit
 async function mixedInstancesPolicies(aws: ReturnType<typeof awsCli>, cluster: ClusterDefinition, asgs: readonly string[]): Promise<Map<string, unknown>> {
   const out = JSON.parse(await aws('autoscaling', 'describe-auto-scaling-groups', '--region', cluster.region, '--auto-scaling-group-names', ...asgs, '--output', 'json')) as { AutoScalingGroups: { AutoScalingGroupName: string; MixedInstancesPolicy?: unknown }[] };
   return new Map(out.AutoScalingGroups.map((g) => [g.AutoScalingGroupName, g.MixedInstancesPolicy]));
+}
+
+/** A described MixedInstancesPolicy as a request takes it: the launch template by id or by name, not both (AWS and moto refuse both; Terraform sends the id). */
+function asRequest(policy: unknown): unknown {
+  const p = policy as { LaunchTemplate?: { LaunchTemplateSpecification?: Record<string, unknown> } };
+  const spec = p.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec?.LaunchTemplateId) return policy;
+  const { LaunchTemplateName: _name, ...byId } = spec;
+  return { ...p, LaunchTemplate: { ...p.LaunchTemplate, LaunchTemplateSpecification: byId } };
 }
