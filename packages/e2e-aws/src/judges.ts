@@ -27,7 +27,8 @@ export interface BaselineEntry {
 /** What the judges read: the synthesized Terraform, the Flux manifests, the workflows. */
 export const JUDGED = { terraform: 'apps/infra/cdktf.out/stacks', kubernetes: 'clusters', githubActions: '.github' } as const;
 
-const glob = (pattern: string): RegExp => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+/** A baseline glob (`*` any run of characters) as a whole-string RegExp. */
+export const glob = (pattern: string): RegExp => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
 export function matches(entry: BaselineEntry, finding: Finding): boolean {
   return entry.tool === finding.tool && glob(entry.rule).test(finding.rule) && glob(entry.file).test(finding.file) && (entry.resource === undefined || glob(entry.resource).test(finding.resource));

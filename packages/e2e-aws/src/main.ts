@@ -19,6 +19,9 @@ import { runBootPhase, type BootResult } from './boot';
 import { STUBBED_BINARIES } from './emulated-node';
 import { Terraform } from './terraform';
 import { awsCli } from './aws-cli';
+import { FAILOVER_NOT_RUN, FAILOVER_WORKAROUNDS, runFailoverPhase, type FailoverResult } from './failover';
+import { checkovPlan, judgePlanFindings, loadPlanBaseline, PLAN_BASELINE, type PlanJudgement } from './plan-checkov';
+import type { Finding } from './judges';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const outDir = join(repoRoot, 'dist', 'e2e-aws');
@@ -34,6 +37,8 @@ interface StackRow {
   changedAddresses: string[];
   protectedAddresses: string[];
   destroy?: string;
+  /** checkov on the plan JSON after apply: failed checks, and how many no baseline entry covers. */
+  planChecks?: { failed: number; fresh: number };
   error?: string;
 }
 
@@ -44,13 +49,14 @@ function sh(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.P
   return execFileSync(cmd, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function table(rows: StackRow[], drift: DriftResult | undefined, boot: BootResult | undefined): string {
+function table(rows: StackRow[], drift: DriftResult | undefined, boot: BootResult | undefined, failover: FailoverResult | undefined): string {
   const lines = [
-    '| stack | applied | excluded | apply s | changes after apply | artefacts ignored | protected (prevent_destroy) | destroy |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...rows.map((r) => `| ${r.stack} | ${r.applied ?? '–'} | ${r.excluded.length} | ${r.applySeconds?.toFixed(0) ?? '–'} | ${r.changesAfterApply ?? '–'} | ${r.artefactsIgnored ?? '–'} | ${r.protectedAddresses.length} | ${r.destroy ?? '–'} |`),
+    '| stack | applied | excluded | apply s | changes after apply | artefacts ignored | checkov on plan (failed / new) | protected (prevent_destroy) | destroy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.stack} | ${r.applied ?? '–'} | ${r.excluded.length} | ${r.applySeconds?.toFixed(0) ?? '–'} | ${r.changesAfterApply ?? '–'} | ${r.artefactsIgnored ?? '–'} | ${r.planChecks ? `${r.planChecks.failed} / ${r.planChecks.fresh}` : '–'} | ${r.protectedAddresses.length} | ${r.destroy ?? '–'} |`),
   ];
   if (boot) lines.push('', `Boot-time API calls (${boot.stack}, real AWS CLI, ${boot.seconds.toFixed(0)} s): ${boot.ok ? '✅' : '❌'} ${boot.checks.filter((c) => c.ok).length}/${boot.checks.length} checks; changes after the boot: ${boot.changesAfterBoot ?? '–'}`);
+  if (failover) lines.push('', `Region failover (AWS steps of promote --force and failback, real AWS CLI + kubectl, ${failover.seconds.toFixed(0)} s): ${failover.ok ? '✅' : '❌'} ${failover.checks.filter((c) => c.ok).length}/${failover.checks.length} checks`);
   if (drift) lines.push('', `Drift: ${drift.summary}`);
   return lines.join('\n');
 }
@@ -69,8 +75,11 @@ async function main(): Promise<number> {
   mkdirSync(join(outDir, 'logs'), { recursive: true });
   const logDir = join(outDir, 'logs');
 
-  log('phase venv: tools/e2e/venv.sh aws');
+  log('phase venv: tools/e2e/venv.sh aws, tools/e2e/venv.sh judges (checkov on the plans)');
   const binDir = sh(join(repoRoot, 'tools/e2e/venv.sh'), ['aws']).trim();
+  const judgesBin = sh(join(repoRoot, 'tools/e2e/venv.sh'), ['judges']).trim();
+  const planBaseline = loadPlanBaseline(repoRoot);
+  mkdirSync(join(outDir, 'plans'), { recursive: true });
 
   // The work root looks like the repo to the pipeline CLI (apps/infra/cdktf.out/stacks, a git
   // HEAD), holds the e2e copies of the stacks and their .terraform, and is removed at the end.
@@ -106,6 +115,9 @@ async function main(): Promise<number> {
   const rows: StackRow[] = [];
   let drift: DriftResult | undefined;
   let boot: BootResult | undefined;
+  let failover: FailoverResult | undefined;
+  let planJudgement: PlanJudgement | undefined;
+  const planChecks: Promise<Finding[]>[] = [];
   let substitutions: Substitution[] = [];
   let failed = false;
 
@@ -164,6 +176,16 @@ async function main(): Promise<number> {
         const shown = JSON.parse((await terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan'])).stdout) as PlanJson;
         const verdict = judgeIdempotence(shown);
         row.changesAfterApply = verdict.changed.length;
+        // checkov on this plan's JSON runs beside the next stack's apply; judged before destroy.
+        const planJson = join(outDir, 'plans', `${row.stack}.json`);
+        writeFileSync(planJson, JSON.stringify(shown));
+        const stackRow = row;
+        const judged = checkovPlan(judgesBin, row.stack, planJson).then((findings) => {
+          stackRow.planChecks = { failed: findings.length, fresh: judgePlanFindings(findings, planBaseline, [stackRow.stack]).fresh.length };
+          return findings;
+        });
+        judged.catch(() => undefined); // awaited (and reported) with the others below
+        planChecks.push(judged);
         row.changedAddresses = verdict.changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ')})`);
         row.artefactsIgnored = new Set(verdict.ignored.map((i) => i.change.address)).size;
         log(`  ${row.stack}: plan exit ${plan.code}; ${verdict.changed.length} resources changed; ${row.artefactsIgnored} resources with only emulator artefacts (${[...new Set(verdict.ignored.map((i) => `${i.change.type}.${i.change.path}`))].join(', ') || 'none'})`);
@@ -177,8 +199,10 @@ async function main(): Promise<number> {
       }
     }
 
+    // E2E_AWS_SKIP (comma-separated: boot, failover, drift) is a development aid like E2E_AWS_ONLY.
+    const skip = new Set(process.env.E2E_AWS_SKIP?.split(',').filter(Boolean));
     const bootStack = rows.find((r) => !r.error && r.stack !== 'ci-identity')?.stack;
-    if (bootStack) {
+    if (bootStack && !skip.has('boot')) {
       log(`phase boot: the node scripts' AWS calls on ${bootStack}'s control-plane instances, real AWS CLI against moto`);
       try {
         boot = await runBootPhase({ workRoot, env, stack: bootStack, logDir, log, terraform });
@@ -189,14 +213,42 @@ async function main(): Promise<number> {
       }
     }
 
-    log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
-    const applied = rows.filter((r) => !r.error).map((r) => r.stack);
+    const standbyName = platform.clusters.find((c) => c.failover)?.failover?.standbyCluster;
+    const pairApplied = standbyName && platform.settings.dns && [standbyName, platform.clusters.find((c) => c.failover)!.name].every((c) => rows.some((r) => r.stack === platform.namesOf(c).stack && !r.error));
+    if (pairApplied && !skip.has('failover')) {
+      log(`phase failover: promote --standby ${standbyName} --force, then failback, the steps that call AWS (real AWS CLI against moto; kubectl against read-only fake APIs)`);
+      try {
+        failover = await runFailoverPhase({ repoRoot, workRoot, env, hostedZoneId: substitutions[0]!.to, standby: standbyName, logDir, log });
+        if (!failover.ok) failed = true;
+      } catch (error) {
+        failed = true;
+        log(`  failover: FAILED ${(error as Error).message}`);
+      }
+    } else log('phase failover: skipped (the failover pair is not among the applied stacks)');
+
+    log(`phase checkov on the plan JSON: waiting for ${planChecks.length} runs`);
     try {
-      drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
-      if (!drift.ok) failed = true;
+      const findings = (await Promise.all(planChecks)).flat();
+      planJudgement = judgePlanFindings(findings, planBaseline, rows.filter((r) => r.planChecks).map((r) => r.stack));
+      log(`  ${findings.length} failed checks, ${planJudgement.fresh.length} not in ${PLAN_BASELINE}, ${planJudgement.stale.length} stale entries`);
+      for (const f of planJudgement.fresh) log(`    ✗ ${f.rule} ${f.file} ${f.resource}: ${f.title}`);
+      for (const e of planJudgement.stale) log(`    ✗ stale: ${e.rule} ${e.file} ${e.resource ?? ''}`);
+      if (planJudgement.fresh.length > 0 || planJudgement.stale.length > 0) failed = true;
     } catch (error) {
       failed = true;
-      log(`  drift: FAILED ${(error as Error).message}`);
+      log(`  checkov on the plans: FAILED ${(error as Error).message}`);
+    }
+
+    if (!skip.has('drift')) {
+      log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
+      const applied = rows.filter((r) => !r.error).map((r) => r.stack);
+      try {
+        drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
+        if (!drift.ok) failed = true;
+      } catch (error) {
+        failed = true;
+        log(`  drift: FAILED ${(error as Error).message}`);
+      }
     }
 
     for (const row of [...rows].reverse()) {
@@ -227,7 +279,7 @@ async function main(): Promise<number> {
   const summary = [
     `# e2e-aws ${failed ? '❌' : '✅'}`,
     '',
-    table(rows, drift, boot),
+    table(rows, drift, boot, failover),
     '',
     `Run time ${seconds.toFixed(0)} s; moto peak RSS ${peakMoto ?? '?'} MiB; this process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB.`,
     '',
@@ -235,7 +287,27 @@ async function main(): Promise<number> {
     ...(boot ? boot.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`) : ['- not run']),
     `- stubbed, not exercised: ${STUBBED_BINARIES.join(', ')} (curl answers IMDSv2 only; install-addons.sh not run: no Kubernetes API)`,
     ...BOOT_WORKAROUNDS.map((w) => `- moto workaround: ${w.what} (${w.reason})`),
-    '- not exercised at all: region failover (npm run failover -- promote/failback; needs a Kubernetes API with CNPG on both clusters), IAM, KMS key policies, bucket policies as enforcement',
+    '',
+    '## Region failover (AWS steps of the failover tool)',
+    ...(failover
+      ? [
+          `- promote ran: ${failover.promoteSteps.join(', ')}; failback ran: ${failover.failbackSteps.join(', ')}; the fake Kubernetes APIs answered ${failover.kubeRequests} kubectl requests (reads only)`,
+          ...failover.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`),
+        ]
+      : ['- not run']),
+    ...FAILOVER_NOT_RUN.map((n) => `- not run: ${n.steps} (${n.why})`),
+    ...FAILOVER_WORKAROUNDS.map((w) => `- moto workaround: ${w.what} (${w.why})`),
+    '',
+    `## checkov on the plan JSON (terraform_plan, baseline ${PLAN_BASELINE})`,
+    ...(planJudgement
+      ? [
+          `- ${planJudgement.findings.length} failed checks over ${rows.filter((r) => r.planChecks).length} plans; ${planJudgement.fresh.length} not in the baseline; ${planJudgement.stale.length} stale entries`,
+          ...planJudgement.fresh.map((f) => `- ❌ new: ${f.rule} ${f.file} \`${f.resource}\`: ${f.title}`),
+          ...planJudgement.stale.map((e) => `- ❌ stale entry: ${e.rule} ${e.file} ${e.resource ?? ''}`),
+        ]
+      : ['- not run']),
+    '',
+    '- not exercised at all: IAM, KMS key policies, bucket policies as enforcement',
     '',
     '## Protected on purpose (prevent_destroy, lifted in the e2e copy to destroy)',
     ...rows.flatMap((r) => r.protectedAddresses.map((a) => `- ${r.stack}: \`${a}\``)),
