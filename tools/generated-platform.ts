@@ -1,4 +1,4 @@
-import { AMI_LOCK, platformInput, REGION_AVAILABILITY_ZONES, type PlatformInput, type ClusterDefinitionInput } from '@platform/platform-config';
+import { AMI_LOCK, APP_CATALOG, platformInput, REGION_AVAILABILITY_ZONES, type PlatformInput, type ClusterDefinitionInput } from '@platform/platform-config';
 
 /**
  * A platform of `count` clusters shaped like production, spread over the supported regions,
@@ -25,5 +25,10 @@ export function generatedPlatform(count: number): PlatformInput {
   // (placeholder, example-only) images so the lock's validation still runs on all of them.
   const lockedTemplate = Object.values(AMI_LOCK)[0]!;
   const amiLock = Object.fromEntries(regions.map((region) => [region, AMI_LOCK[region] ?? lockedTemplate]));
-  return { settings: platformInput.settings, clusters, amiLock };
+  // The catalog's apps run on every generated cluster (all production-shaped) with production's digests.
+  const names = clusters.map((c) => c.name);
+  const apps = Object.fromEntries(
+    Object.entries((APP_CATALOG as { apps: Record<string, { digests: Record<string, string> }> }).apps).map(([name, app]) => [name, { ...app, clusters: names, digests: { production: app.digests.production } }]),
+  );
+  return { settings: platformInput.settings, clusters, amiLock, appCatalog: { ...(APP_CATALOG as object), apps } };
 }

@@ -123,7 +123,9 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
       .replace(/\$\{local\.account_id\}/g, ACCOUNT)
       .replace(/\$\{aws_s3_bucket\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:s3:::${stack.resource.aws_s3_bucket[id].bucket}`)
       .replace(/\$\{aws_kms_key\.([^.}]+)\.arn\}/g, `arn:aws:kms:region:${ACCOUNT}:key/cluster`)
-      .replace(/\$\{aws_sqs_queue\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:sqs:region:${ACCOUNT}:${stack.resource.aws_sqs_queue[id].name}`);
+      .replace(/\$\{aws_sqs_queue\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:sqs:region:${ACCOUNT}:${stack.resource.aws_sqs_queue[id].name}`)
+      // IAM names an OIDC provider's ARN after its URL without the scheme.
+      .replace(/\$\{aws_iam_openid_connect_provider\.([^.}]+)\.arn\}/g, (_, id: string) => `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(stack.resource.aws_iam_openid_connect_provider[id].url).replace(/^https:\/\//, '')}`);
 
   it.each(platform.clusters.map((c) => c.name))('%s: every service account with a role ARN has exactly that role, trusted for exactly its subject, and no role lacks its service account', (cluster) => {
     const names = platform.namesOf(cluster);
@@ -198,10 +200,10 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
     expect(allowed({ action: 's3:PutObject', resource: `arn:aws:s3:::${names.appBackupBucket}/${names.appBackupArchive.bucketPrefix}orders/wals/0001` })).toEqual([role('postgres-backups')]);
     // The control plane keeps completing lifecycle hooks (its own launching hook at init), as does the handler.
     expect(allowed({ action: 'autoscaling:CompleteLifecycleAction', resource: '*', context: { [`autoscaling:ResourceTag/${names.clusterTagKey}`]: 'owned' } }).sort()).toEqual([names.controlPlaneRole, role('node-termination-handler')].sort());
-    // Workers: nothing but ECR, Session Manager and their join read.
+    // Workers: nothing but ECR, Session Manager, their join read and their pinned script bundle.
     const worker = roles.find((r) => r.name === names.workerRole) as Role;
     const workerActions = worker.statements.flatMap((s) => [s.Action].flat() as string[]);
-    expect(workerActions.filter((a) => !/^(ecr|ssm|ssmmessages|ec2messages|kms):/.test(a) && !/^s3:GetObject$/.test(a))).toEqual([]);
+    expect(workerActions.filter((a) => !/^(ecr|ssm|ssmmessages|ec2messages|kms):/.test(a) && !/^s3:GetObject(Version)?$/.test(a))).toEqual([]);
     expect(workerActions.filter((a) => a.startsWith('ssm:') && !['ssm:GetParameter', 'ssm:GetParameters', 'ssm:UpdateInstanceInformation'].includes(a))).toEqual([]);
   });
 });
