@@ -16,7 +16,6 @@ export interface InstanceIdentity {
 
 interface CloudConfig {
   write_files: { path: string; content: string; encoding?: string }[];
-  runcmd: string[][];
 }
 
 /** Where cloud-init's paths land in the node's directory; files elsewhere (systemd units) are not written. */
@@ -118,12 +117,14 @@ export class EmulatedNode {
       const raw = Buffer.from(file.content, file.encoding ? 'base64' : 'utf8');
       writeFileSync(target, file.encoding === 'gz+b64' ? gunzipSync(raw) : raw);
     }
-    for (const [cmd, ...args] of config.runcmd) {
-      if (cmd === 'systemctl') break;
+    // cloud-init only starts node-bootstrap.service; its ExecStartPre= lines fetch and unpack the bundle.
+    const unit = config.write_files.find((f) => f.path === '/etc/systemd/system/node-bootstrap.service')?.content ?? '';
+    for (const [, line] of unit.matchAll(/^ExecStartPre=(.*)$/gm)) {
+      const [cmd, ...args] = line.split(' ');
       if (bundle && args[0]?.endsWith('/fetch-bundle.py')) writeFileSync(`${local(args[6])}.lzma`, bundle);
       // The run's environment: AWS_ENDPOINT_URL and the dummy credentials reach fetch-bundle.py.
       const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8', env: base });
-      if (run.status !== 0) throw new Error(`runcmd ${cmd} of ${identity.instanceId} failed (${run.status}): ${run.stderr}`);
+      if (run.status !== 0) throw new Error(`ExecStartPre ${cmd} of ${identity.instanceId} failed (${run.status}): ${run.stderr}`);
     }
     // The one absolute path a script writes outside the directories lib.sh lets move.
     const envFile = join(root, 'etc/env');

@@ -60,15 +60,14 @@ export function renderUserData(input: UserDataInput): string {
     files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.names.serviceAccountIssuer, input.apiEndpoint, input.apiAlternateNames), '0600'));
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
-  for (const [name, content] of Object.entries(systemdUnits(role, cluster))) files.push(text(`/etc/systemd/system/${name}`, content));
   // The scripts live in S3 (bootstrapBucket, one object per role); the SHA-256 here makes every
-  // script change a launch-template change, so it rolls through the normal plan.
-  const bundle = bundleObject(role);
+  // script change a launch-template change, so it rolls through the normal plan. node-bootstrap.service
+  // fetches them itself (ExecStartPre=), so its restarts retry a failed fetch.
+  const fetchArgs = [cluster.region, input.names.bootstrapBucket, bootstrapNames(input.names).bundleKey(role), input.bundleVersionId, bundleObject(role).sha256];
+  for (const [name, content] of Object.entries(systemdUnits(role, cluster, fetchArgs))) files.push(text(`/etc/systemd/system/${name}`, content));
   const config = {
     write_files: [...files, text(`${LIB}/fetch-bundle.py`, FETCH_BUNDLE, '0600')],
     runcmd: [
-      ['python3', `${LIB}/fetch-bundle.py`, cluster.region, input.names.bootstrapBucket, bootstrapNames(input.names).bundleKey(role), input.bundleVersionId, bundle.sha256, `${LIB}/bundle.sh`],
-      ['bash', `${LIB}/bundle.sh`],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],
       ['systemctl', 'start', '--no-block', 'node-bootstrap.service'],

@@ -39,8 +39,12 @@ describe('no app backup credentials', () => {
   it('the runbook that made an access key is gone and no runbook or script asks for one', () => {
     expect(existsSync(join(DOCS, 'runbooks', 'app-backup-credentials.md'))).toBe(false);
     for (const file of readdirSync(join(DOCS, 'runbooks'))) expect(readFileSync(join(DOCS, 'runbooks', file), 'utf8')).not.toMatch(/app-backup-credentials|create-access-key/);
-    // The shell scripts; fetch-bundle.py signs its one S3 GET with the standard credential chain
-    // (environment first, as the SDKs do, then the instance role from IMDS) and asks for no key.
-    for (const file of readdirSync(join(__dirname, '..', 'scripts')).filter((f) => f.endsWith('.sh'))) expect(readFileSync(join(__dirname, '..', 'scripts', file), 'utf8')).not.toMatch(/backup.credentials|accessKeyId|AWS_SECRET_ACCESS_KEY/i);
+    // fetch-bundle.py signs with the instance role's temporary keys from IMDS (the environment's only in tests): no stored key.
+    const stub = readFileSync(join(__dirname, '..', 'scripts', 'fetch-bundle.py'), 'utf8');
+    expect(stub).toContain('meta-data/iam/security-credentials/');
+    expect(stub).not.toMatch(/backup.credentials/i);
+    for (const file of readdirSync(join(__dirname, '..', 'scripts')).filter((f) => f !== 'fetch-bundle.py')) {
+      expect(readFileSync(join(__dirname, '..', 'scripts', file), 'utf8')).not.toMatch(/backup.credentials|accessKeyId|AWS_SECRET_ACCESS_KEY/i);
+    }
   });
 });

@@ -4,8 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compressedBundle, scriptBundle, SCRIPTS_DIR } from '../src/private/script-bundle';
-import { requireTool } from './harness';
+import { parse } from 'yaml';
+import { renderUserData } from '../src';
+import { compressedBundle, scriptBundle, SCRIPTS_DIR, stripComments } from '../src/private/script-bundle';
+import { BUNDLE_VERSION, type CloudConfig, inputFor, requireTool, unitStartCommands } from './harness';
 
 /*
  * fetch-bundle.py (the stub in user data) against a fake S3 that checks SigV4 with botocore's
@@ -25,11 +27,11 @@ afterEach(() => {
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-async function fakeS3(failFirst = 0): Promise<{ root: string; endpoint: string }> {
+async function fakeS3(failFirst = 0, objects: Readonly<Record<string, Buffer>> = { [`${KEY}.${VERSION}`]: bundle }): Promise<{ root: string; endpoint: string }> {
   const root = mkdtempSync(join(tmpdir(), 'fake-s3-'));
   dirs.push(root);
   mkdirSync(join(root, BUCKET, 'bootstrap'), { recursive: true });
-  writeFileSync(join(root, BUCKET, `${KEY}.${VERSION}`), bundle);
+  for (const [name, bytes] of Object.entries(objects)) writeFileSync(join(root, BUCKET, name), bytes);
   const server = spawn('python3', [join(__dirname, 'fake-s3-server.py'), root, 'ap-northeast-2', String(failFirst)]);
   servers.push(server);
   const port = await new Promise<string>((resolve, reject) => {
@@ -83,5 +85,84 @@ describe('fetch-bundle.py', () => {
     expect(run.stderr).toContain(`fetch-bundle: s3://${BUCKET}/${KEY} not fetched`);
     expect(existsSync(join(run.out, 'bundle.sh'))).toBe(false);
     expect(readFileSync(join(s3.root, 'requests.log'), 'utf8').trim().split('\n')).toHaveLength(10);
+  });
+});
+
+/*
+ * systemd starting node-bootstrap.service as the rendered unit says (systemd.service(5)): the
+ * ExecStartPre= commands in order, then ExecStart=; a non-zero exit ends that start as failed,
+ * Restart=on-failure starts it again after RestartSec=, unless the start rate limit (default 5
+ * starts in 10 s; StartLimitIntervalSec=0 turns it off) is hit. Time is simulated.
+ */
+function systemdStart(unitText: string, local: (path: string) => string, env: NodeJS.ProcessEnv, exec: (argv: string[]) => number | undefined, maxStarts: number) {
+  const key = (k: string, d: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(unitText)?.[1] ?? d;
+  const seconds = (v: string) => Number(v.replace(/s$/, ''));
+  const restart = key('Restart', 'no');
+  const interval = seconds(key('StartLimitIntervalSec', '10'));
+  const burst = Number(key('StartLimitBurst', '5'));
+  const starts: number[] = [];
+  let now = 0;
+  while (starts.length < maxStarts) {
+    if (interval > 0 && starts.filter((t) => t > now - interval).length >= burst) return { result: 'start-limit-hit', starts: starts.length };
+    starts.push(now);
+    let failed = false;
+    for (const { argv } of unitStartCommands(unitText)) {
+      const status = exec(argv) ?? spawnSync(argv[0], argv.slice(1).map(local), { encoding: 'utf8', env }).status;
+      now += 1;
+      if (status !== 0) {
+        failed = true;
+        break;
+      }
+    }
+    if (!failed) return { result: 'active', starts: starts.length };
+    if (restart !== 'on-failure' && restart !== 'always') return { result: 'failed', starts: starts.length };
+    now += seconds(key('RestartSec', '0.1'));
+  }
+  return { result: 'still-restarting', starts: starts.length };
+}
+
+describe('node-bootstrap.service with the fetch in its start', () => {
+  const input = inputFor('production', 'worker');
+  const objectName = `bootstrap/worker.lzma.${BUNDLE_VERSION}`;
+
+  async function boot(failFirst: number, served: Buffer, maxStarts: number) {
+    const s3 = await fakeS3(failFirst, { [objectName]: served });
+    const lib = mkdtempSync(join(tmpdir(), 'node-lib-'));
+    dirs.push(lib);
+    const config = parse(renderUserData(input)) as CloudConfig;
+    const local = (path: string) => path.replace(/^\/opt\/node-bootstrap\//, `${lib}/`);
+    for (const file of config.write_files.filter((f) => f.path.startsWith('/opt/node-bootstrap/'))) writeFileSync(local(file.path), file.content);
+    const unitText = config.write_files.find((f) => f.path === '/etc/systemd/system/node-bootstrap.service')?.content ?? '';
+    const bootstraps: string[] = [];
+    // The bootstrap itself is tested elsewhere: here it only records that it ran, and with which script.
+    const exec = (argv: string[]) => {
+      if (argv.join(' ') !== '/bin/bash /opt/node-bootstrap/bootstrap.sh') return undefined;
+      // bash's answer to a script that is not there.
+      if (!existsSync(local(argv[1]))) return 127;
+      bootstraps.push(readFileSync(local(argv[1]), 'utf8'));
+      return 0;
+    };
+    const env = { PATH: process.env.PATH, AWS_ENDPOINT_URL: s3.endpoint, AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLE', AWS_SECRET_ACCESS_KEY: 'fake-secret-key', AWS_SESSION_TOKEN: 'fake-session-token', FETCH_BUNDLE_BACKOFF_SCALE: '0.0001' };
+    const outcome = systemdStart(unitText, local, env, exec, maxStarts);
+    const requests = readFileSync(join(s3.root, 'requests.log'), 'utf8').trim().split('\n');
+    return { ...outcome, bootstraps, requests, lib };
+  }
+
+  it('keeps re-fetching across restarts while S3 fails (longer than one run of the stub retries), then runs the bootstrap it unpacked', async () => {
+    if (!requireTool('python3')) return;
+    // 23 throttled GETs: the stub gives up twice (10 tries each), the third start fetches on its 4th try.
+    const run = await boot(23, compressedBundle('worker'), 20);
+    expect(run).toMatchObject({ result: 'active', starts: 3 });
+    expect(run.requests).toHaveLength(24);
+    expect(run.bootstraps).toEqual([`${stripComments(readFileSync(join(SCRIPTS_DIR, 'bootstrap.sh'), 'utf8')).replace(/\n+$/, '')}\n`]);
+  });
+
+  it('never runs a bundle whose SHA-256 is not the pinned one, however often it restarts', async () => {
+    if (!requireTool('python3')) return;
+    const run = await boot(0, compressedBundle('control-plane'), 6);
+    expect(run).toMatchObject({ result: 'still-restarting', starts: 6 });
+    expect(run.bootstraps).toEqual([]);
+    expect(existsSync(join(run.lib, 'bundle.sh'))).toBe(false);
+    expect(existsSync(join(run.lib, 'bootstrap.sh'))).toBe(false);
   });
 });

@@ -93,10 +93,16 @@ export interface CloudConfig {
   runcmd: string[][];
 }
 
+/** The commands a unit's start runs in order (ExecStartPre=, then ExecStart=), as systemd splits them on spaces. */
+export function unitStartCommands(unitText: string): { key: 'ExecStartPre' | 'ExecStart'; argv: string[] }[] {
+  return [...unitText.matchAll(/^(ExecStartPre|ExecStart)=(.*)$/gm)].map((m) => ({ key: m[1] as 'ExecStartPre' | 'ExecStart', argv: m[2].split(' ') }));
+}
+
 /**
- * What cloud-init does with the user data up to starting the service: writes the files (decoding
- * them as write_files does) and runs the runcmd entries before `systemctl`, with the real python3
- * and bash, every path under a prefix of `roots` moved to its local directory.
+ * What cloud-init and systemd do with the user data up to the bootstrap script: writes the files
+ * (decoding them as write_files does), then runs node-bootstrap.service's ExecStartPre= commands
+ * (fetch and unpack the bundle) with the real python3 and bash, every path under a prefix of
+ * `roots` moved to its local directory.
  */
 export function unpackUserData(userData: string, roots: Readonly<Record<string, string>>): CloudConfig {
   const config = parse(userData) as CloudConfig;
@@ -111,13 +117,15 @@ export function unpackUserData(userData: string, roots: Readonly<Record<string, 
     const bytes = file.encoding === 'gz+b64' ? gunzipSync(Buffer.from(file.content, 'base64')) : file.encoding === 'b64' ? Buffer.from(file.content, 'base64') : file.content;
     writeFileSync(target, bytes);
   }
-  for (const [cmd, ...args] of config.runcmd) {
-    if (cmd === 'systemctl') break;
+  const unit = config.write_files.find((f) => f.path === '/etc/systemd/system/node-bootstrap.service')?.content ?? '';
+  for (const { key, argv } of unitStartCommands(unit)) {
+    if (key !== 'ExecStartPre') continue;
+    const [cmd, ...args] = argv;
     // The bundle object as S3 would deliver it (what Terraform uploads): the stub still checks its SHA-256 and decodes it.
     const fetched = args[0]?.endsWith('/fetch-bundle.py') ? /^bootstrap\/(control-plane|worker)\.lzma$/.exec(args[3]) : null;
     if (fetched) writeFileSync(`${local(args[6])}.lzma`, compressedBundle(fetched[1] as 'control-plane' | 'worker'));
     const run = spawnSync(cmd, args.map((a) => local(a) ?? a), { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`runcmd ${cmd} failed (${run.status}): ${run.stderr}`);
+    if (run.status !== 0) throw new Error(`ExecStartPre ${cmd} failed (${run.status}): ${run.stderr}`);
   }
   return config;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { bootstrapBundle, renderUserData, type UserDataInput } from '../src';
 import { ROLE_SCRIPTS, SCRIPTS_DIR, stripComments } from '../src/private/script-bundle';
-import { API, BUNDLE_VERSION, inputFor, platform, requireTool, unpackUserData } from './harness';
+import { API, BUNDLE_VERSION, inputFor, platform, requireTool, unitStartCommands, unpackUserData } from './harness';
 
 /**
  * EC2 limits user data to 16 KB "in raw form, before it is base64-encoded" (EC2 User Guide,
@@ -49,12 +49,19 @@ describe('rendered user-data', () => {
     expect(rest).not.toMatch(/["\\]|\$\{|%\{/);
   });
 
-  it.each(['control-plane', 'worker'] as const)('%s bundle object unpacks with python3 and bash exactly as runcmd runs them, into the repository scripts', (role) => {
+  it.each(['control-plane', 'worker'] as const)('%s bundle object unpacks with python3 and bash exactly as node-bootstrap.service starts them, into the repository scripts', (role) => {
     const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
     try {
       const config = unpackUserData(renderUserData(inputFor('production', role)), { '/opt/node-bootstrap/': `${dir}/` });
       // The stub fetches exactly the pinned object version of its role and checks the hash Terraform uploads.
-      expect(config.runcmd[0]).toEqual(['python3', '/opt/node-bootstrap/fetch-bundle.py', 'ap-northeast-2', 'hakube-production-bootstrap-ap-northeast-2', `bootstrap/${role}.lzma`, BUNDLE_VERSION, bootstrapBundle(role).sha256, '/opt/node-bootstrap/bundle.sh']);
+      const unit = config.write_files.find((f) => f.path === '/etc/systemd/system/node-bootstrap.service')?.content ?? '';
+      expect(unitStartCommands(unit)).toEqual([
+        { key: 'ExecStartPre', argv: ['/usr/bin/python3', '/opt/node-bootstrap/fetch-bundle.py', 'ap-northeast-2', 'hakube-production-bootstrap-ap-northeast-2', `bootstrap/${role}.lzma`, BUNDLE_VERSION, bootstrapBundle(role).sha256, '/opt/node-bootstrap/bundle.sh'] },
+        { key: 'ExecStartPre', argv: ['/bin/bash', '/opt/node-bootstrap/bundle.sh'] },
+        { key: 'ExecStart', argv: ['/bin/bash', '/opt/node-bootstrap/bootstrap.sh'] },
+      ]);
+      // cloud-init only starts the unit: a fetch that fails inside runcmd would be retried by nothing.
+      expect(config.runcmd).toEqual([['systemctl', 'daemon-reload'], ['systemctl', 'enable', 'node-bootstrap.service'], ['systemctl', 'start', '--no-block', 'node-bootstrap.service']]);
       expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], 'bundle.sh', 'bundle.sh.lzma', 'fetch-bundle.py'].sort());
       for (const script of ROLE_SCRIPTS[role]) {
         expect(readFileSync(join(dir, script), 'utf8'), script).toBe(`${stripComments(readFileSync(join(SCRIPTS_DIR, script), 'utf8')).replace(/\n+$/, '')}\n`);

@@ -35,8 +35,9 @@ export const LEGACY_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.clu
  * go). kubeadm v1beta4's extraArgs are a list precisely so a flag may repeat, but kubeadm writes
  * the static pod's flags sorted by name and then by value: the new issuer signs only because its
  * URL sorts before the legacy one, which renderUserData checks (`issuerSignsFirst`). `--api-audiences`
- * stays the legacy value: left unset it would follow the new first issuer, and every token
- * already in a pod (audience = the legacy issuer) would be refused by the API server.
+ * stays the legacy value: left unset, kube-apiserver defaults it to every `--service-account-issuer`
+ * value, so dropping the legacy issuer later would silently refuse every token already in a pod
+ * (audience = the legacy issuer); pinned, the audience never depends on the issuer list.
  */
 export function serviceAccountIssuerArgs(issuer: Pick<ServiceAccountIssuerNames, 'url' | 'jwksUrl'>): { name: string; value: string }[] {
   return [

@@ -59,9 +59,10 @@ export function compressedBundle(role: keyof typeof ROLE_SCRIPTS): Buffer {
  * GETs exactly that object version through the VPC's S3 gateway endpoint (the regional
  * endpoint resolves to it; no NAT needed), signed (SigV4) with the instance role from IMDSv2,
  * retries with backoff for about 5 minutes, refuses bytes whose SHA-256 differs and decodes the
- * LZMA into `<out>`. python3's stdlib only: the AWS CLI is installed by node-prep.sh, which is
- * inside the bundle. An `<out>.lzma` already there with the right hash is used as it is
- * (a cloud-init re-run needs no network).
+ * LZMA into `<out>`. It is node-bootstrap.service's first ExecStartPre=, so a run that gives up
+ * is retried by the unit's restarts. python3's stdlib only: the AWS CLI is installed by
+ * node-prep.sh, which is inside the bundle. An `<out>.lzma` already there with the right hash is
+ * used as it is (a restart or reboot needs no network).
  */
 export const FETCH_BUNDLE = readFileSync(join(SCRIPTS_DIR, 'fetch-bundle.py'), 'utf8');
 

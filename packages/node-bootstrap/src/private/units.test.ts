@@ -4,18 +4,31 @@ import { systemdUnits } from './units';
 
 describe('systemdUnits', () => {
   const platform = defaultPlatform();
+  const FETCH = ['ap-northeast-2', 'bucket', 'bootstrap/worker.lzma', 'v1', 'abc'];
 
   it('runs the snapshot timer at the interval of the definition and the refresh timer every 15 minutes', () => {
-    const units = systemdUnits('control-plane', platform.cluster('staging'));
+    const units = systemdUnits('control-plane', platform.cluster('staging'), FETCH);
     expect(units['etcd-snapshot.timer']).toContain('OnUnitActiveSec=1800s');
     expect(units['join-material-refresh.timer']).toContain('OnUnitActiveSec=900s');
     expect(units['join-material-refresh.service']).toContain('ExecStart=/bin/bash /opt/node-bootstrap/join-material.sh refresh');
   });
 
   it('gives workers only the bootstrap service, restarted on failure', () => {
-    const units = systemdUnits('worker', platform.cluster('production'));
+    const units = systemdUnits('worker', platform.cluster('production'), FETCH);
     expect(Object.keys(units)).toEqual(['node-bootstrap.service']);
     expect(units['node-bootstrap.service']).toContain('Restart=on-failure');
     expect(units['node-bootstrap.service']).toContain('SyslogIdentifier=node-bootstrap');
+  });
+
+  it('fetches and unpacks the bundle in the start itself, before the bootstrap, and never stops restarting', () => {
+    const service = systemdUnits('worker', platform.cluster('production'), FETCH)['node-bootstrap.service'];
+    expect(service.split('\n').filter((l) => /^Exec/.test(l))).toEqual([
+      'ExecStartPre=/usr/bin/python3 /opt/node-bootstrap/fetch-bundle.py ap-northeast-2 bucket bootstrap/worker.lzma v1 abc /opt/node-bootstrap/bundle.sh',
+      'ExecStartPre=/bin/bash /opt/node-bootstrap/bundle.sh',
+      'ExecStart=/bin/bash /opt/node-bootstrap/bootstrap.sh',
+    ]);
+    // systemd's default start limit (5 starts in 10 s) does not apply: no StartLimitBurst= makes it give up.
+    expect(service).toContain('StartLimitIntervalSec=0');
+    expect(service).not.toContain('StartLimitBurst');
   });
 });

@@ -7,9 +7,10 @@ import { joinMaterialTimings, snapshotSchedule } from '../timings';
  * half-made node: every step is idempotent.
  */
 
-const unit = (sections: Record<string, Record<string, string | number>>) =>
+// An array value repeats its key (several ExecStartPre= run in order).
+const unit = (sections: Record<string, Record<string, string | number | readonly string[]>>) =>
   Object.entries(sections)
-    .map(([name, keys]) => `[${name}]\n${Object.entries(keys).map(([k, v]) => `${k}=${v}`).join('\n')}\n`)
+    .map(([name, keys]) => `[${name}]\n${Object.entries(keys).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${x}`)).join('\n')}\n`)
     .join('\n');
 
 const LIB = '/opt/node-bootstrap';
@@ -43,13 +44,21 @@ function timer(description: string, everySeconds: number, jitterSeconds: number)
 const LEAVE = `/bin/bash ${LIB}/control-plane.sh leave`;
 const LEAVE_AFTER = 'network-online.target containerd.service kubelet.service';
 
-export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterDefinition): Record<string, string> {
+/*
+ * The script bundle is fetched (SHA-256 checked) and unpacked by the unit's own start, not by
+ * cloud-init: a failed ExecStartPre= fails the start, Restart=on-failure starts it again 30 s
+ * later and StartLimitIntervalSec=0 never stops that, so a node whose S3 fetch failed keeps
+ * trying until S3 answers instead of running a bootstrap.sh that is not there. A hash mismatch
+ * fails every start the same way: the bundle never runs. The cached .lzma makes a reboot offline.
+ */
+export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterDefinition, fetchBundleArgs: readonly string[]): Record<string, string> {
   const units: Record<string, string> = {
     'node-bootstrap.service': unit({
       Unit: { Description: 'Kubernetes node bootstrap (kubeadm init or join)', Wants: 'network-online.target', After: role === 'control-plane' ? LEAVE_AFTER : 'network-online.target', StartLimitIntervalSec: 0 },
       Service: {
         Type: 'oneshot',
         RemainAfterExit: 'yes',
+        ExecStartPre: [`/usr/bin/python3 ${LIB}/fetch-bundle.py ${fetchBundleArgs.join(' ')} ${LIB}/bundle.sh`, `/bin/bash ${LIB}/bundle.sh`],
         ExecStart: `/bin/bash ${LIB}/bootstrap.sh`,
         ...(role === 'control-plane' ? { ExecStop: LEAVE } : {}),
         Restart: 'on-failure',
