@@ -91,12 +91,14 @@ describe('scale day against a cluster that behaves like the API', () => {
   });
 
   it('k6 with a path: the load goes to --path on the app\'s host, and a bad path fails before anything is applied', async () => {
-    const { fake } = await run({}, 450, undefined, '/ConsumeCPU?millicores=100&durationSec=1');
+    const { fake } = await run({}, 450, undefined, '/api/items?limit=100');
     const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { automountServiceAccountToken: boolean; containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
     expect(job.spec.template.spec.automountServiceAccountToken).toBe(false);
-    expect(job.spec.template.spec.containers[0].env.find((e) => e.name === 'TARGET_URL')?.value).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/ConsumeCPU?millicores=100&durationSec=1`);
+    expect(job.spec.template.spec.containers[0].env.find((e) => e.name === 'TARGET_URL')?.value).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/api/items?limit=100`);
     const bad = fakeCluster(base);
-    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: bad.kube, clock: bad.clock, rate: 1, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500 }, runId: 'r1', path: 'ConsumeCPU' })).rejects.toThrow('--path ConsumeCPU: expected an absolute URL path such as /ConsumeCPU?millicores=100&durationSec=1');
+    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: bad.kube, clock: bad.clock, rate: 1, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500 }, runId: 'r1', path: 'api/items' })).rejects.toThrow('--path api/items: expected an absolute URL path such as /api/items?limit=100');
+    expect(bad.applied).toEqual([]);
+    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: bad.kube, clock: bad.clock, rate: 1, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500, expectReplicas: 13 }, runId: 'r1' })).rejects.toThrow('--expect-replicas 13: the HPA web/web scales between 3 and 12; expected more than its minimum and at most its maximum');
     expect(bad.applied).toEqual([]);
   });
 

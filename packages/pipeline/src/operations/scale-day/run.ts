@@ -55,7 +55,7 @@ export function scaleDayTarget(platform: Platform, cluster: string, outputs: Rec
   if (!host) throw new Error('settings.dns is not set: the app has no hostname to load');
   const ingress = outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName];
   if (typeof ingress !== 'string' || ingress === '') throw new Error(`stack ${stack} has no output ${CLUSTER_STACK_OUTPUTS.ingressDnsName}; apply it first`);
-  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) throw new Error(`--path ${path}: expected an absolute URL path such as /ConsumeCPU?millicores=100&durationSec=1`);
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) throw new Error(`--path ${path}: expected an absolute URL path such as /api/items?limit=100`);
   return { url: `https://${ingress}${path}`, host };
 }
 
@@ -79,6 +79,8 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   }
   const hpaSpec = obj(obj(hpaObject).spec);
   const hpa = { name: `${app.namespace}/${app.hpa}`, minReplicas: Number(hpaSpec.minReplicas ?? 1), maxReplicas: Number(hpaSpec.maxReplicas ?? 1) };
+  const expect = options.limits.expectReplicas;
+  if (expect !== undefined && (expect > hpa.maxReplicas || expect <= hpa.minReplicas)) throw new Error(`--expect-replicas ${expect}: the HPA ${hpa.name} scales between ${hpa.minReplicas} and ${hpa.maxReplicas}; expected more than its minimum and at most its maximum`);
   const appSelector = selectorOf(kube.getJson(['deployment', app.deployment, '-n', app.namespace]));
   const profile: LoadProfile = { ...target, rate: options.rate, ...phases, window: options.windowSeconds ?? 30 };
   const job = `load-${options.runId}`;

@@ -41,7 +41,7 @@ export function renderScaleDaySummary(record: ScaleDayRecord, chartFile = 'scale
     table(['check', 'measured', 'limit', ''], rows, ['l', 'r', 'l', 'l']),
     '',
     ...(v.failures.length > 0 ? [...v.failures.map((f) => `- ❌ ${f}`), ''] : []),
-    `\`${record.workload}\` (HPA \`${record.hpa.name}\`, ${record.hpa.minReplicas}–${record.hpa.maxReplicas}): ${first?.replicas ?? 0} → peak ${peakReplicas} replicas (the HPA asked for at most ${v.peakDesired}), ${last?.replicas ?? 0} at the end; at most ${peakPending} pod(s) Pending in the cluster, ${Math.max(0, ...record.samples.map((s) => s.appPendingPods))} of the app's; p95 of the worst ${record.load[0]?.seconds ?? 0} s window ${Math.round(p95Peak)} ms.`,
+    `\`${record.workload}\` (HPA \`${record.hpa.name}\`, ${record.hpa.minReplicas}–${record.hpa.maxReplicas}): ${first?.replicas ?? 0} → peak ${peakReplicas} replicas (the HPA asked for at most ${v.peakDesired}), ${last?.replicas ?? 0} at the end; at most ${peakPending} pod(s) Pending in the cluster, ${Math.max(0, ...record.samples.map((s) => s.appPendingPods))} of the app's; ${record.load.length > 0 ? `p95 of the worst ${record.load[0].seconds} s window ${Math.round(p95Peak)} ms` : 'no latency windows (no k6 summary)'}.`,
     '',
     table(['AZ', 'Ready workers at the start', 'most during the run', 'added'], azs.map((az) => [az, String(first?.nodesPerAz[az] ?? 0), String(Math.max(0, ...record.samples.map((s) => s.nodesPerAz[az] ?? 0))), String(v.nodesAdded[az])]), ['l', 'r', 'r', 'r']),
     '',
