@@ -90,6 +90,13 @@ describe('scale day against a cluster that behaves like the API', () => {
     expect(fake.deleted).toEqual(['job/scale-day/load-r1', 'configmap/scale-day/load-r1']);
   });
 
+  it('a Job that hits its deadline mid-run (k6 started 400 s late): sampling stops, the run fails saying so and that k6 printed no summary', async () => {
+    const { record, verdict } = await run({ k6PendingSeconds: 400 }, 450, { maxErrorRate: 0.01, maxP95Ms: 500, expectReplicas: 5 });
+    expect(record.samples.at(-1)?.t).toBe(590);
+    expect(record.problem).toBe('the load Job scale-day/load-r1 failed after 590 s of load (k6 exited non-zero or hit activeDeadlineSeconds 990; see its logs); the load Job printed no SCALE_DAY_SUMMARY line (k6 did not finish; see its logs)');
+    expect(verdict.failures.slice(0, 2)).toEqual([record.problem, 'k6 printed no summary: error rate and latency were not measured']);
+  });
+
   it('k6 with a path: the load goes to --path on the app\'s host, and a bad path fails before anything is applied', async () => {
     const { fake } = await run({}, 450, undefined, '/api/items?limit=100');
     const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { automountServiceAccountToken: boolean; containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };

@@ -86,7 +86,6 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   const job = `load-${options.runId}`;
   const deadline = loadDeadlineSeconds(phases);
   const step = (options.sampleSeconds ?? 10) * 1000;
-  const total = phases.rampUp + phases.hold + phases.rampDown;
   const samples: ClusterSample[] = [];
   let totals: ScaleDayRecord['totals'] = null;
   let windows: ScaleDayRecord['load'] = [];
@@ -121,7 +120,9 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
           kube.getJson(['nodes']),
         ),
       );
-      const status = t >= total || sinceApplied() >= deadline ? jobStatus() : 'active';
+      // A Job that ends early (k6 crashed) ends the sampling too; the missing summary says why.
+      const status = jobStatus();
+      if (status === 'failed') problem = `the load Job ${SCALE_DAY_NAMESPACE}/${job} failed after ${t} s of load (k6 exited non-zero or hit activeDeadlineSeconds ${deadline}; see its logs)`;
       if (status !== 'active') break;
       // The Job's own deadline kills k6; waiting past it (and a grace for the controller) measures nothing more.
       if (sinceApplied() >= deadline + 30) throw new Error(`the load Job ${SCALE_DAY_NAMESPACE}/${job} was still active ${Math.round(sinceApplied())} s after it was applied, past its activeDeadlineSeconds ${deadline}`);
@@ -129,7 +130,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
     }
     ({ windows, totals } = parseLoadSummary(kube.logs(SCALE_DAY_NAMESPACE, job)));
   } catch (error) {
-    problem = (error as Error).message;
+    problem = problem ? `${problem}; ${(error as Error).message}` : (error as Error).message;
     options.log?.(`scale day incomplete: ${problem}`);
   } finally {
     // Clean up whatever happened; a failed delete must not hide the record.
