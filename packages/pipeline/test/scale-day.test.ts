@@ -174,7 +174,7 @@ describe('scale day against a cluster that behaves like the API', () => {
     const record = JSON.parse(readFileSync(join(out, 'scale-day-production.json'), 'utf8'));
     expect(record).toMatchObject({ totals: null, load: [], limits: { expectReplicas: 5 } });
     expect(record.samples.length).toBeGreaterThan(60);
-    expect(readFileSync(join(out, 'scale-day-production.svg'), 'utf8')).toMatch(/^<svg /);
+    expect(readFileSync(join(out, 'scale-day-production.svg'), 'utf8')).toContain('>source: a real run · failed: 2 check(s) · incomplete run (see the summary) · HPA asked for 5 of the expected 5</text>');
     expect(fake.deleted).toEqual(['job/scale-day/load-ci-2', 'configmap/scale-day/load-ci-2']);
   });
 });

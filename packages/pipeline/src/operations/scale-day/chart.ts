@@ -69,7 +69,7 @@ export function renderChart(record: ScaleDayRecord): string {
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(`Scale day: ${record.cluster}, ${record.rate} req/s on ${record.target.host} (${record.startedAt.slice(0, 16).replace('T', ' ')} UTC)`)}</text>`);
   // Where the samples came from (a test double is said so) and the verdict's reasons, under the title.
-  const subtitle = [record.source ? `source: ${record.source.split(' (')[0].split(':')[0]}` : 'source: a real run', verdict.ok ? 'passed' : `failed: ${verdict.failures.length} check(s)`, verdict.noScaleOut ? 'no scale-out observed (inconclusive)' : `HPA asked for ${verdict.peakDesired} of the expected ${verdict.expectReplicas}`].join(' · ');
+  const subtitle = [record.source ? `source: ${record.source.split(' (')[0].split(':')[0]}` : 'source: a real run', verdict.ok ? 'passed' : `failed: ${verdict.failures.length} check(s)`, ...(record.problem || record.totals === null ? ['incomplete run (see the summary)'] : []), verdict.noScaleOut ? 'no scale-out observed (inconclusive)' : `HPA asked for ${verdict.peakDesired} of the expected ${verdict.expectReplicas}`].join(' · ');
   out.push(`<text x="${W / 2}" y="40" text-anchor="middle" font-size="12" fill="${verdict.ok ? '#2a7a2a' : '#b00020'}">${esc(subtitle)}</text>`);
   // Load phases.
   const phases: Array<[string, number, number, string]> = [
