@@ -51,6 +51,8 @@ const SCALE_DAY_CALLS: readonly Request[] = [
   { verb: 'get', group: 'autoscaling', resource: 'horizontalpodautoscalers', namespace: app.namespace, name: app.hpa },
   { verb: 'get', group: 'apps', resource: 'deployments', namespace: app.namespace, name: app.deployment },
   { verb: 'list', group: '', resource: 'pods' },
+  // The app's own Pending pods (its Deployment's selector), judged apart from the cluster-wide count.
+  { verb: 'list', group: '', resource: 'pods', namespace: app.namespace },
   { verb: 'list', group: '', resource: 'nodes' },
   ...['get', 'create', 'patch', 'delete'].flatMap((verb) => [
     { verb, group: '', resource: 'configmaps', namespace, name: 'load-1' },

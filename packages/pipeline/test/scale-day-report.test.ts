@@ -22,7 +22,7 @@ describe('scale-day chart and summary from the recorded samples', () => {
     expect(series.map((s) => [s.name, s.axis])).toEqual([
       ['replicas (web/web, HPA current)', 'left'],
       ['Ready replicas', 'left'],
-      ['Pending pods', 'left'],
+      ["the app's Pending pods", 'left'],
       ['Ready worker nodes ap-northeast-2a', 'left'],
       ['Ready worker nodes ap-northeast-2b', 'left'],
       ['Ready worker nodes ap-northeast-2c', 'left'],
@@ -49,15 +49,21 @@ describe('scale-day chart and summary from the recorded samples', () => {
   });
 
   it('the summary: checks with limits, replicas, nodes added per AZ, and the failure', () => {
-    expect(judge(record)).toMatchObject({ ok: false, peakDesired: 9, scaleOutSeconds: 510 });
+    expect(judge(record)).toMatchObject({ ok: false, peakDesired: 9, scaleOutSeconds: 510, expectReplicas: 12, expectReachedSeconds: null, noScaleOut: false });
     const md = renderScaleDaySummary(record, 'scale-day-production.svg');
     expect(md).toContain('## Scale day: production ❌');
-    expect(md).toContain('| error rate | 3.10 % | ≤ 5.00 % | ✅ |');
+    expect(md).toContain('| error rate | 2.33 % | ≤ 5.00 % | ✅ |');
     expect(md).toContain('| p95 latency (run) | 408 ms | ≤ 500 ms | ✅ |');
     expect(md).toContain('| scale-out | 510 s | ≤ 180 s (objectives.scaleOutSeconds) | ❌ |');
+    expect(md).toContain('| HPA desired replicas | at most 9 | 12 (the HPA maximum) within 180 s (objectives.scaleOutSeconds) | ❌ |');
     expect(md).toContain('- ❌ scale-out took 510 s, above the objective scaleOutSeconds 180 s');
+    expect(md).toContain('- ❌ the HPA asked for at most 9 replicas, never the expected 12');
+    // The record says it came from the fake cluster; the summary and the chart say so too.
+    expect(md).toContain('> **Not a real cluster:** recorded from test/support/fake-cluster.ts');
+    expect(svg).toContain('>source: recorded from test/support/fake-cluster.ts · failed: 2 check(s) · HPA asked for 9 of the expected 12</text>');
+    expect(svg).toContain('>expected 12 replicas</text>');
     expect(md).toContain('| ap-northeast-2a | 1 | 2 | 1 |');
-    expect(md).toContain('3 → peak 9 replicas (the HPA asked for at most 9), 9 at the end; at most 6 pod(s) Pending');
+    expect(md).toContain("3 → peak 9 replicas (the HPA asked for at most 9), 9 at the end; at most 6 pod(s) Pending in the cluster, 6 of the app's");
   });
 
   it('docs/scale-day-example.svg is this chart (npm run pipeline:scale-day-report regenerates it)', () => {

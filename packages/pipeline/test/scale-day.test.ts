@@ -17,18 +17,21 @@ const AZS = platform.cluster('production').availabilityZones;
 const base: FakeClusterOptions = { azs: AZS, nodesPerAz: 2, maxPerAz: 10, podsPerNode: 4, minReplicas: 3, maxReplicas: 12, podRps: 100 };
 const phases = { rampUp: 30, hold: 600, rampDown: 60 };
 
-async function run(options: Partial<FakeClusterOptions>, rate: number, limits = { maxErrorRate: 0.01, maxP95Ms: 500 }) {
+async function run(options: Partial<FakeClusterOptions>, rate: number, limits: { maxErrorRate: number; maxP95Ms: number; expectReplicas?: number } = { maxErrorRate: 0.01, maxP95Ms: 500 }, path?: string) {
   const fake = fakeCluster({ ...base, ...options });
-  const result = await runScaleDay({ platform, cluster: 'production', outputs, kube: fake.kube, clock: fake.clock, rate, phases, limits, runId: 'r1' });
+  const result = await runScaleDay({ platform, cluster: 'production', outputs, kube: fake.kube, clock: fake.clock, rate, phases, limits, runId: 'r1', ...(path ? { path } : {}) });
   return { ...result, fake };
 }
 
 describe('scale day against a cluster that behaves like the API', () => {
-  it('passes: 450 req/s scales web 3 → 5 on the standing nodes, no pod Pending for want of a node, within production\'s 180 s', async () => {
-    const { record, verdict, fake } = await run({}, 450);
+  it('passes: 450 req/s scales web 3 → 5 (--expect-replicas 5) on the standing nodes, no pod Pending for want of a node, within production\'s 180 s', async () => {
+    const { record, verdict, fake } = await run({ otherPendingPods: 2 }, 450, { maxErrorRate: 0.01, maxP95Ms: 500, expectReplicas: 5 });
     expect(verdict).toMatchObject({ ok: true, peakDesired: 5, failures: [] });
     expect(verdict.scaleOutSeconds).toBeLessThanOrEqual(180);
     expect(verdict.nodesAdded).toEqual(Object.fromEntries(AZS.map((az) => [az, 0])));
+    // Another namespace's Pending pods are recorded (shown) but do not hold the app's scale-out.
+    expect(record.samples.every((s) => s.pendingPods >= 2)).toBe(true);
+    expect(record.samples.at(-1)?.appPendingPods).toBe(0);
     expect(record.limits.scaleOutSeconds).toBe(platform.cluster('production').objectives.scaleOutSeconds);
     // The load ran as a Job in the cluster: k6 pinned by digest, the committed script, the app's host through this cluster's ingress.
     const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } } };
@@ -44,13 +47,66 @@ describe('scale day against a cluster that behaves like the API', () => {
   it('fails on time when the workers are full: Pending pods appear, nodes per AZ grow only after launch + boot, scale-out 510 s > 180 s', async () => {
     const { record, verdict } = await run({ nodesPerAz: 1, podsPerNode: 2 }, 900, { maxErrorRate: 0.05, maxP95Ms: 500 });
     expect(verdict.ok).toBe(false);
-    expect(verdict.failures).toEqual(['scale-out took 510 s, above the objective scaleOutSeconds 180 s']);
+    expect(verdict.failures).toEqual(['scale-out took 510 s, above the objective scaleOutSeconds 180 s', 'the HPA asked for at most 9 replicas, never the expected 12']);
     const firstPending = record.samples.find((s) => s.pendingPods > 0 && s.readyReplicas < s.desiredReplicas && s.t > 60);
     const firstGrowth = record.samples.find((s) => Object.values(s.nodesPerAz).some((n) => n > 1));
     expect(firstPending).toBeDefined();
     // A node is Ready no sooner than EC2 launch (90 s) + boot and join (120 s) after the autoscaler saw the pods.
     expect((firstGrowth?.t ?? 0) - (firstPending?.t ?? 0)).toBeGreaterThanOrEqual(180);
     expect(verdict.nodesAdded).toEqual(Object.fromEntries(AZS.map((az) => [az, 1])));
+  });
+
+  it('fails, inconclusive, when nothing scales: 100 req/s never moves the HPA above its minimum 3', async () => {
+    const { verdict } = await run({}, 100);
+    expect(verdict).toMatchObject({ ok: false, peakDesired: 3, noScaleOut: true, scaleOutSeconds: null, expectReachedSeconds: null });
+    expect(verdict.failures).toEqual(['no scale-out observed: the HPA never asked for more than its minimum 3 replicas (inconclusive: the load did not move it)']);
+  });
+
+  it('fails when the HPA stops short of the expected replicas (default: its maxReplicas 12), even though what it asked for came fast', async () => {
+    const { verdict } = await run({}, 450);
+    expect(verdict).toMatchObject({ ok: false, peakDesired: 5, expectReplicas: 12, expectReachedSeconds: null });
+    expect(verdict.failures).toEqual(['the HPA asked for at most 5 replicas, never the expected 12']);
+  });
+
+  it('starts the clock when the k6 pod runs: Pending 120 s on a full cluster, the same run measures the same 510 s scale-out', async () => {
+    const full = { nodesPerAz: 1, podsPerNode: 2 };
+    const limits = { maxErrorRate: 0.05, maxP95Ms: 500, expectReplicas: 9 };
+    const waited = await run({ ...full, k6PendingSeconds: 120 }, 900, limits);
+    const direct = await run(full, 900, limits);
+    expect(waited.record.loadStartWaitSeconds).toBe(120);
+    expect(waited.record.startedAt).toBe('2026-12-05T02:02:00.000Z');
+    expect(waited.record.samples[0]).toMatchObject({ t: 0, replicas: 3 });
+    expect(waited.verdict.scaleOutSeconds).toBe(direct.verdict.scaleOutSeconds);
+    expect(waited.verdict.failures).toEqual(['scale-out took 510 s, above the objective scaleOutSeconds 180 s']);
+    expect(waited.record.totals).not.toBeNull();
+  });
+
+  it('a k6 pod that never runs before the Job\'s deadline: no load, a clear reason, Job and ConfigMap still deleted', async () => {
+    const { record, verdict, fake } = await run({ k6PendingSeconds: 5000 }, 450);
+    expect(record.samples).toEqual([]);
+    expect(record.totals).toBeNull();
+    expect(record.problem).toBe('the k6 pod never ran: the load Job scale-day/load-r1 failed after 990 s (its pod stayed Pending; activeDeadlineSeconds 990)');
+    expect(verdict.ok).toBe(false);
+    expect(fake.deleted).toEqual(['job/scale-day/load-r1', 'configmap/scale-day/load-r1']);
+  });
+
+  it('a Job that hits its deadline mid-run (k6 started 400 s late): sampling stops, the run fails saying so and that k6 printed no summary', async () => {
+    const { record, verdict } = await run({ k6PendingSeconds: 400 }, 450, { maxErrorRate: 0.01, maxP95Ms: 500, expectReplicas: 5 });
+    expect(record.samples.at(-1)?.t).toBe(590);
+    expect(record.problem).toBe('the load Job scale-day/load-r1 failed after 590 s of load (k6 exited non-zero or hit activeDeadlineSeconds 990; see its logs); the load Job printed no SCALE_DAY_SUMMARY line (k6 did not finish; see its logs)');
+    expect(verdict.failures.slice(0, 2)).toEqual([record.problem, 'k6 printed no summary: error rate and latency were not measured']);
+  });
+
+  it('k6 with a path: the load goes to --path on the app\'s host, and a bad path fails before anything is applied', async () => {
+    const { fake } = await run({}, 450, undefined, '/api/items?limit=100');
+    const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { automountServiceAccountToken: boolean; containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
+    expect(job.spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(job.spec.template.spec.containers[0].env.find((e) => e.name === 'TARGET_URL')?.value).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/api/items?limit=100`);
+    const bad = fakeCluster(base);
+    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: bad.kube, clock: bad.clock, rate: 1, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500 }, runId: 'r1', path: 'api/items' })).rejects.toThrow('--path api/items: expected an absolute URL path such as /api/items?limit=100');
+    expect(bad.applied).toEqual([]);
+    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: bad.kube, clock: bad.clock, rate: 1, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500, expectReplicas: 13 }, runId: 'r1' })).rejects.toThrow('--expect-replicas 13: the HPA web/web scales between 3 and 12; expected more than its minimum and at most its maximum');
+    expect(bad.applied).toEqual([]);
   });
 
   it('fails on errors and latency when the load exceeds even the HPA maximum', async () => {
@@ -99,5 +155,26 @@ describe('scale day against a cluster that behaves like the API', () => {
     expect(readFileSync(join(out, 'scale-day-production.svg'), 'utf8')).toMatch(/^<svg /);
     expect(readFileSync(join(out, 'scale-day-production.md'), 'utf8')).toContain('## Scale day: production ❌');
     expect(JSON.parse(readFileSync(join(out, 'scale-day-production.json'), 'utf8')).samples.length).toBeGreaterThan(60);
+  });
+
+  it('pipeline:scale-day with no k6 summary line still writes the record, chart and summary, and exits 1 saying why', async () => {
+    const fake = fakeCluster({ ...base, k6Crashes: true });
+    const root = mkdtempSync(join(tmpdir(), 'scale-day-'));
+    const out = join(root, 'dist', 'pipeline');
+    const actions = recordingActions();
+    const code = await main(['scale-day', '--cluster', 'production', '--rate', '450', '--expect-replicas', '5', '--run-id', 'ci-2'], root, platform, {
+      commands: { 'scale-day': scaleDayCommand({ kube: fake.kube, outputs, clock: fake.clock }) },
+      actions,
+    });
+    expect(code).toBe(1);
+    const md = readFileSync(join(out, 'scale-day-production.md'), 'utf8');
+    expect(md).toContain('> **Incomplete run:** the load Job printed no SCALE_DAY_SUMMARY line (k6 did not finish; see its logs).');
+    expect(md).toContain('| error rate | not measured (no k6 summary) | ≤ 1.00 % | ❌ |');
+    expect(md).toContain('- ❌ k6 printed no summary: error rate and latency were not measured');
+    const record = JSON.parse(readFileSync(join(out, 'scale-day-production.json'), 'utf8'));
+    expect(record).toMatchObject({ totals: null, load: [], limits: { expectReplicas: 5 } });
+    expect(record.samples.length).toBeGreaterThan(60);
+    expect(readFileSync(join(out, 'scale-day-production.svg'), 'utf8')).toContain('>source: a real run · failed: 2 check(s) · incomplete run (see the summary) · HPA asked for 5 of the expected 5</text>');
+    expect(fake.deleted).toEqual(['job/scale-day/load-ci-2', 'configmap/scale-day/load-ci-2']);
   });
 });

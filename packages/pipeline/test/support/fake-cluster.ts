@@ -12,7 +12,11 @@ import type { Clock } from '../../src/operations/scale-day/run';
  *   AZ with the fewest nodes below `maxPerAz`; the node registers NotReady after the EC2 launch
  *   (90 s) and turns Ready after node boot and join (120 s more);
  * - a pod is phase Pending until its containers run (pod start 30 s after binding), Ready 5 s later;
- * - k6's summary: per window, p95 rises past 70 % of what the Ready pods serve, requests fail past 150 %.
+ * - the load Job's pod (labelled `job-name`, as the Job controller does) is Pending for `k6PendingSeconds`
+ *   (no room for its request on a full cluster) before it runs; k6's clock starts when it runs; the Job
+ *   fails with DeadlineExceeded once `activeDeadlineSeconds` have passed since it was created;
+ * - k6's summary: per window, p95 rises past 70 % of what the Ready pods serve, requests fail past 150 %;
+ *   with `k6Crashes` it prints only an error (no summary line), as k6 does when its script throws.
  */
 export interface FakeClusterOptions {
   readonly azs: readonly string[];
@@ -23,7 +27,16 @@ export interface FakeClusterOptions {
   readonly maxReplicas: number;
   /** Requests per second one Ready pod serves at its 70 % CPU target. */
   readonly podRps: number;
+  /** Seconds the k6 pod stays Pending before it runs. @default 0 */
+  readonly k6PendingSeconds?: number;
+  /** Pods Pending in another namespace throughout (not the app's). @default 0 */
+  readonly otherPendingPods?: number;
+  /** k6 exits without its summary line. @default false */
+  readonly k6Crashes?: boolean;
 }
+
+/** The web Deployment's selector (HaWorkload's labels). */
+const WEB_LABELS = { 'app.kubernetes.io/name': 'web' } as const;
 
 interface Node { name: string; az: string; registeredAt: number; readyAt: number }
 interface Pod { name: string; node: Node | undefined; boundAt: number; unschedulable: boolean }
@@ -35,7 +48,7 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
   const pods: Pod[] = [];
   const applied: object[] = [];
   const deleted: string[] = [];
-  let job: { name: string; start: number; env: Record<string, number | string> } | undefined;
+  let job: { name: string; created: number; start: number; deadline: number; env: Record<string, number | string> } | undefined;
   let desired = options.minReplicas;
   const recommendations: Array<{ at: number; replicas: number }> = [];
   let lastSync = t0;
@@ -43,8 +56,15 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
   let podSeq = 0;
   const s = (ms: number): number => ms / 1000;
 
+  const jobState = (): 'active' | 'succeeded' | 'failed' => {
+    if (!job) return 'active';
+    const e = job.env;
+    const end = job.start + (Number(e.RAMP_UP) + Number(e.HOLD) + Number(e.RAMP_DOWN) + 5) * 1000;
+    if (end <= now && end <= job.deadline) return 'succeeded';
+    return now >= job.deadline ? 'failed' : 'active';
+  };
   const rateAt = (at: number): number => {
-    if (!job) return 0;
+    if (!job || at < job.start) return 0;
     const e = job.env;
     const [up, hold, down, rate] = [Number(e.RAMP_UP), Number(e.HOLD), Number(e.RAMP_DOWN), Number(e.RATE)];
     const t = s(at - job.start);
@@ -123,10 +143,21 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
       if (kind === 'deployment' && name === 'web') {
         const r = pods.filter((p) => podReady(p, now)).length;
         // The API omits readyReplicas when it is 0.
-        return { status: { replicas: pods.length, ...(r > 0 ? { readyReplicas: r } : {}) } };
+        return { spec: { selector: { matchLabels: WEB_LABELS } }, status: { replicas: pods.length, ...(r > 0 ? { readyReplicas: r } : {}) } };
       }
-      if (kind === 'pods' && args.includes('--field-selector=status.phase=Pending')) {
-        return list(pods.filter((p) => !running(p, now)).map((p) => ({ metadata: { name: p.name, namespace: 'web' }, status: { phase: 'Pending' } })));
+      const webPending = (): object[] => pods.filter((p) => !running(p, now)).map((p) => ({ metadata: { name: p.name, namespace: 'web', labels: WEB_LABELS }, status: { phase: 'Pending' } }));
+      const k6Phase = (): string => (!job ? 'none' : now < job.start ? 'Pending' : jobState() === 'active' ? 'Running' : jobState() === 'succeeded' ? 'Succeeded' : 'Failed');
+      if (kind === 'pods' && args.includes('--all-namespaces') && args.includes('--field-selector=status.phase=Pending')) {
+        const others = Array.from({ length: options.otherPendingPods ?? 0 }, (_, i) => ({ metadata: { name: `batch-${i}`, namespace: 'reports' }, status: { phase: 'Pending' } }));
+        return list([...webPending(), ...(k6Phase() === 'Pending' ? [{ metadata: { name: `${job?.name}-x`, namespace: 'scale-day' }, status: { phase: 'Pending' } }] : []), ...others]);
+      }
+      if (kind === 'pods' && args[1] === '-n' && args[2] === 'web' && args[3] === '-l' && args.includes('--field-selector=status.phase=Pending')) {
+        // A label selector matches only when every pair is on the pod.
+        const wanted = Object.fromEntries(args[4].split(',').map((kv) => kv.split('=')));
+        return list(Object.entries(wanted).every(([k, v]) => (WEB_LABELS as Record<string, string>)[k] === v) ? webPending() : []);
+      }
+      if (kind === 'pods' && args[1] === '-n' && args[2] === 'scale-day' && args[3] === '-l') {
+        return list(job && args[4] === `job-name=${job.name}` ? [{ metadata: { name: `${job.name}-x`, labels: { 'job-name': job.name } }, status: { phase: k6Phase() } }] : []);
       }
       if (kind === 'nodes') {
         const cp = [0, 1, 2].map((i) => ({ metadata: { name: `cp-${i}`, labels: { 'node-role.kubernetes.io/control-plane': '', 'topology.kubernetes.io/zone': options.azs[i % options.azs.length] } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
@@ -134,19 +165,18 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
         return list([...cp, ...workers]);
       }
       if (kind === 'job' && job && name === job.name) {
-        const e = job.env;
-        const done = s(now - job.start) >= Number(e.RAMP_UP) + Number(e.HOLD) + Number(e.RAMP_DOWN) + 5;
-        return { status: done ? { succeeded: 1 } : { active: 1 } };
+        const state = jobState();
+        return { status: state === 'succeeded' ? { succeeded: 1 } : state === 'failed' ? { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] } : { active: 1 } };
       }
       throw new Error(`Error from server (NotFound): ${args.join(' ')} not found`);
     },
     apply(objects) {
       applied.push(...objects);
-      const j = objects.find((o) => (o as { kind: string }).kind === 'Job') as { metadata: { name: string }; spec: { template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } } } | undefined;
+      const j = objects.find((o) => (o as { kind: string }).kind === 'Job') as { metadata: { name: string }; spec: { activeDeadlineSeconds: number; template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } } } | undefined;
       if (j) {
         const c = j.spec.template.spec.containers[0];
         if (!/@sha256:[0-9a-f]{64}$/.test(c.image)) throw new Error(`image ${c.image} is not pinned by digest`);
-        job = { name: j.metadata.name, start: now, env: Object.fromEntries(c.env.map((e) => [e.name, e.value])) };
+        job = { name: j.metadata.name, created: now, start: now + (options.k6PendingSeconds ?? 0) * 1000, deadline: now + j.spec.activeDeadlineSeconds * 1000, env: Object.fromEntries(c.env.map((e) => [e.name, e.value])) };
       }
     },
     delete(kind, namespace, name) {
@@ -154,6 +184,8 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
     },
     logs(namespace, name) {
       if (!job || name !== job.name || namespace !== 'scale-day') throw new Error(`Error from server (NotFound): job ${name}`);
+      // Killed at the Job's deadline: no summary printed (the conservative reading of a terminated k6).
+      if (options.k6Crashes || jobState() === 'failed') return 'time="2026-12-05T02:00:01Z" level=error msg="GoError: dial tcp: lookup production-ingress: i/o timeout"\n';
       const e = job.env;
       const window = Number(e.WINDOW);
       const total = Number(e.RAMP_UP) + Number(e.HOLD) + Number(e.RAMP_DOWN);

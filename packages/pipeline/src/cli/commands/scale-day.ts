@@ -20,6 +20,10 @@ export interface ScaleDayCommandOptions {
   readonly maxP95Ms: number;
   readonly kubeconfig: string | undefined;
   readonly runId: string;
+  /** Ingress path k6 requests. */
+  readonly path: string;
+  /** Desired replicas the HPA must reach within the objective; undefined: its maxReplicas. */
+  readonly expectReplicas: number | undefined;
 }
 
 function number(option: string, value: string | undefined, fallback: number, check: (n: number) => boolean = (n) => n > 0): number {
@@ -63,6 +67,8 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         'max-p95-ms': { type: 'string' },
         kubeconfig: { type: 'string' },
         'run-id': { type: 'string' },
+        path: { type: 'string' },
+        'expect-replicas': { type: 'string' },
       });
       if (!v.cluster) throw new UsageError('--cluster <name> is required');
       const runId = v['run-id'] ?? String(Date.now());
@@ -77,6 +83,8 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         maxP95Ms: number('--max-p95-ms', v['max-p95-ms'], 500),
         kubeconfig: v.kubeconfig,
         runId,
+        path: v.path ?? '/',
+        expectReplicas: v['expect-replicas'] === undefined ? undefined : number('--expect-replicas', v['expect-replicas'], 0, (n) => Number.isInteger(n) && n > 0),
       };
     },
     async run(options, { platform, paths, actions, log }) {
@@ -102,7 +110,8 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         ...(deps.clock ? { clock: deps.clock } : {}),
         rate: options.rate,
         phases: { rampUp: options.rampUp, hold: options.hold, rampDown: options.rampDown },
-        limits: { maxErrorRate: options.maxErrorRate, maxP95Ms: options.maxP95Ms },
+        path: options.path,
+        limits: { maxErrorRate: options.maxErrorRate, maxP95Ms: options.maxP95Ms, ...(options.expectReplicas !== undefined ? { expectReplicas: options.expectReplicas } : {}) },
         runId: options.runId,
         log,
       });

@@ -7,8 +7,8 @@ import { judge, type ScaleDayRecord } from './samples';
  */
 
 const W = 960;
-const H = 560;
-const M = { left: 64, right: 76, top: 56, bottom: 130 };
+const H = 580;
+const M = { left: 64, right: 76, top: 76, bottom: 130 };
 const PLOT_W = W - M.left - M.right;
 const PLOT_H = H - M.top - M.bottom;
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#bcbd22', '#e377c2'];
@@ -44,7 +44,7 @@ export function chartSeries(record: ScaleDayRecord): Series[] {
   return [
     { name: `replicas (${record.hpa.name}, HPA current)`, axis: 'left', points: record.samples.map((s) => [s.t, s.replicas]), steps: true },
     { name: 'Ready replicas', axis: 'left', points: record.samples.map((s) => [s.t, s.readyReplicas]), steps: true, dashed: true },
-    { name: 'Pending pods', axis: 'left', points: record.samples.map((s) => [s.t, s.pendingPods]), steps: true, dashed: true },
+    { name: "the app's Pending pods", axis: 'left', points: record.samples.map((s) => [s.t, s.appPendingPods]), steps: true, dashed: true },
     ...azs.map((az, i): Series => ({ name: `Ready worker nodes ${az}`, axis: 'left', points: record.samples.map((s) => [s.t, s.nodesPerAz[az] ?? 0]), steps: true, width: Math.max(1.5, 6 - i * 2) })),
     { name: 'p95 latency (ms, right axis)', axis: 'right', points: record.load.map((w) => [w.t + w.seconds / 2, w.p95Ms]) },
   ];
@@ -57,7 +57,7 @@ export function renderChart(record: ScaleDayRecord): string {
   const tMax = Math.max(rampUp + hold + rampDown, ...series.flatMap((s) => s.points.map(([t]) => t)));
   const xTicks = niceTicks(tMax, 8);
   const xTop = xTicks[xTicks.length - 1];
-  const leftTicks = niceTicks(Math.max(record.hpa.maxReplicas, ...series.filter((s) => s.axis === 'left').flatMap((s) => s.points.map(([, v]) => v))), 5);
+  const leftTicks = niceTicks(Math.max(record.hpa.maxReplicas, record.limits.expectReplicas ?? 0, ...series.filter((s) => s.axis === 'left').flatMap((s) => s.points.map(([, v]) => v))), 5);
   // Headroom above the p95 limit, so its line and label sit inside the plot.
   const rightTicks = niceTicks(Math.max(record.limits.maxP95Ms * 1.2, ...series.filter((s) => s.axis === 'right').flatMap((s) => s.points.map(([, v]) => v))), 5);
   const leftTop = leftTicks[leftTicks.length - 1];
@@ -68,6 +68,9 @@ export function renderChart(record: ScaleDayRecord): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(`Scale day: ${record.cluster}, ${record.rate} req/s on ${record.target.host} (${record.startedAt.slice(0, 16).replace('T', ' ')} UTC)`)}</text>`);
+  // Where the samples came from (a test double is said so) and the verdict's reasons, under the title.
+  const subtitle = [record.source ? `source: ${record.source.split(' (')[0].split(':')[0]}` : 'source: a real run', verdict.ok ? 'passed' : `failed: ${verdict.failures.length} check(s)`, ...(record.problem || record.totals === null ? ['incomplete run (see the summary)'] : []), verdict.noScaleOut ? 'no scale-out observed (inconclusive)' : `HPA asked for ${verdict.peakDesired} of the expected ${verdict.expectReplicas}`].join(' · ');
+  out.push(`<text x="${W / 2}" y="40" text-anchor="middle" font-size="12" fill="${verdict.ok ? '#2a7a2a' : '#b00020'}">${esc(subtitle)}</text>`);
   // Load phases.
   const phases: Array<[string, number, number, string]> = [
     ['ramp up', 0, rampUp, '#fff4e0'],
@@ -101,13 +104,16 @@ export function renderChart(record: ScaleDayRecord): string {
   const limitY = y(record.limits.maxP95Ms, 'right').toFixed(1);
   out.push(`<line x1="${M.left}" y1="${limitY}" x2="${M.left + PLOT_W}" y2="${limitY}" stroke="#ff7f0e" stroke-dasharray="2 4"/>`);
   out.push(`<text x="${M.left + PLOT_W - 4}" y="${limitY}" dy="-4" text-anchor="end" fill="#ff7f0e">p95 limit ${record.limits.maxP95Ms} ms</text>`);
+  const expectY = y(verdict.expectReplicas, 'left').toFixed(1);
+  out.push(`<line x1="${M.left}" y1="${expectY}" x2="${M.left + PLOT_W}" y2="${expectY}" stroke="#555555" stroke-dasharray="2 4"/>`);
+  out.push(`<text x="${M.left + 4}" y="${expectY}" dy="-4" fill="#555555">${esc(`expected ${verdict.expectReplicas} replicas`)}</text>`);
   const vline = (t: number, label: string, color: string, dy: number): void => {
     const xx = x(Math.min(t, xTop)).toFixed(1);
     out.push(`<line x1="${xx}" y1="${M.top}" x2="${xx}" y2="${M.top + PLOT_H}" stroke="${color}" stroke-dasharray="6 3"/>`);
     out.push(`<text x="${xx}" y="${M.top + dy}" dx="4" fill="${color}">${esc(label)}</text>`);
   };
   if (record.limits.scaleOutSeconds !== undefined) vline(record.limits.scaleOutSeconds, `objective ${record.limits.scaleOutSeconds} s`, '#555555', 46);
-  if (verdict.scaleOutSeconds !== null && verdict.scaleOutSeconds > 0) vline(verdict.scaleOutSeconds, `scaled out: ${verdict.scaleOutSeconds} s`, '#1f77b4', 30);
+  if (verdict.scaleOutSeconds !== null) vline(verdict.scaleOutSeconds, `scaled out: ${verdict.scaleOutSeconds} s`, '#1f77b4', 30);
   // Series.
   series.forEach((s, i) => {
     const color = s.axis === 'right' ? '#ff7f0e' : PALETTE[i % PALETTE.length];

@@ -32,7 +32,15 @@ export function pendingPods(pods: unknown): number {
   return items(pods).filter((p) => obj(p.status).phase === 'Pending').length;
 }
 
-export function sampleFrom(t: number, hpa: unknown, deployment: unknown, pods: unknown, nodes: unknown): ClusterSample {
+/** The Deployment's `spec.selector.matchLabels` as a kubectl `-l` selector (the app's pods, whatever their names). */
+export function selectorOf(deployment: unknown): string {
+  const labels = obj(obj(obj(obj(deployment).spec).selector).matchLabels);
+  const pairs = Object.entries(labels).filter(([, v]) => typeof v === 'string').map(([k, v]) => `${k}=${v as string}`);
+  if (pairs.length === 0) throw new Error('the Deployment has no spec.selector.matchLabels: cannot tell its pods from others');
+  return pairs.sort().join(',');
+}
+
+export function sampleFrom(t: number, hpa: unknown, deployment: unknown, appPods: unknown, pods: unknown, nodes: unknown): ClusterSample {
   const status = obj(obj(hpa).status);
   return {
     t,
@@ -40,6 +48,7 @@ export function sampleFrom(t: number, hpa: unknown, deployment: unknown, pods: u
     desiredReplicas: int(status.desiredReplicas),
     readyReplicas: int(obj(obj(deployment).status).readyReplicas),
     pendingPods: pendingPods(pods),
+    appPendingPods: pendingPods(appPods),
     nodesPerAz: readyWorkersPerAz(nodes),
   };
 }

@@ -11,6 +11,7 @@ export const SCALE_DAY_NAMESPACE = SCALE_DAY_ACCESS.namespace;
 export const LOAD_SCRIPT = join(__dirname, '..', '..', '..', 'assets', 'scale-day', 'load.js');
 
 export interface LoadProfile {
+  /** The ingress URL, path included (`--path`: the app's CPU-consuming endpoint). */
   readonly url: string;
   readonly host: string;
   /** Requests per second at the hold. */
@@ -20,6 +21,11 @@ export interface LoadProfile {
   readonly rampDown: number;
   /** Seconds per latency window. */
   readonly window: number;
+}
+
+/** The Job's activeDeadlineSeconds: the run's length and a margin for a pod waiting on a full cluster. */
+export function loadDeadlineSeconds(profile: Pick<LoadProfile, 'rampUp' | 'hold' | 'rampDown'>): number {
+  return profile.rampUp + profile.hold + profile.rampDown + 300;
 }
 
 /** The objects that run the load in the cluster: the script as a ConfigMap and a Job, in the namespace GitOps owns. */
@@ -34,13 +40,15 @@ export function loadJobObjects(name: string, profile: LoadProfile, script = read
       metadata: { name, namespace: SCALE_DAY_NAMESPACE, labels },
       spec: {
         backoffLimit: 0,
-        // The run's length and a margin; a hung k6 is killed rather than loading the app forever.
-        activeDeadlineSeconds: profile.rampUp + profile.hold + profile.rampDown + 300,
+        // The run's length and a margin (also for k6 Pending on a full cluster); a hung k6 is killed rather than loading the app forever.
+        activeDeadlineSeconds: loadDeadlineSeconds(profile),
         ttlSecondsAfterFinished: 86_400,
         template: {
           metadata: { labels },
           spec: {
             restartPolicy: 'Never',
+            // k6 never calls the API: no token in the pod.
+            automountServiceAccountToken: false,
             securityContext: { runAsNonRoot: true, runAsUser: 12345, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {

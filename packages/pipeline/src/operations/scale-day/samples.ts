@@ -12,8 +12,10 @@ export interface ClusterSample {
   readonly desiredReplicas: number;
   /** The Deployment's `status.readyReplicas`. */
   readonly readyReplicas: number;
-  /** Pods in phase Pending, every namespace. */
+  /** Pods in phase Pending, every namespace (shown, not judged: another team's Pending pod says nothing about this app). */
   readonly pendingPods: number;
+  /** Pods of the app under load (the Deployment's selector) in phase Pending: what scale-out is judged on. */
+  readonly appPendingPods: number;
   /** Ready worker nodes (no control-plane role) by `topology.kubernetes.io/zone`. */
   readonly nodesPerAz: Readonly<Record<string, number>>;
 }
@@ -36,6 +38,8 @@ export interface ScaleDayLimits {
   readonly maxP95Ms: number;
   /** The cluster's objectives.scaleOutSeconds. */
   readonly scaleOutSeconds: number | undefined;
+  /** Desired replicas the HPA must ask for (`--expect-replicas`) within the objective. @default - the HPA's maxReplicas */
+  readonly expectReplicas?: number;
 }
 
 export interface ScaleDayRecord {
@@ -54,8 +58,12 @@ export interface ScaleDayRecord {
   readonly limits: ScaleDayLimits;
   readonly samples: readonly ClusterSample[];
   readonly load: readonly LoadWindow[];
-  /** k6's totals over the run. */
-  readonly totals: { readonly requests: number; readonly errorRate: number; readonly p95Ms: number };
+  /** k6's totals over the run; null when k6 printed no summary (see `problem`). */
+  readonly totals: { readonly requests: number; readonly errorRate: number; readonly p95Ms: number } | null;
+  /** Seconds from applying the Job until its k6 pod was Running (the clock starts then). @default 0 */
+  readonly loadStartWaitSeconds?: number;
+  /** Why the run is incomplete (no k6 summary line, the Job failed or hit its deadline). @default - none */
+  readonly problem?: string;
 }
 
 /** What a scale day measured and whether it passed. */
@@ -63,9 +71,15 @@ export interface ScaleDayVerdict {
   readonly ok: boolean;
   /** The most replicas the HPA asked for. */
   readonly peakDesired: number;
+  /** Desired replicas the HPA had to reach (`limits.expectReplicas`, else its maxReplicas). */
+  readonly expectReplicas: number;
+  /** Seconds until the HPA first asked for `expectReplicas`; null: it never did. */
+  readonly expectReachedSeconds: number | null;
+  /** The HPA never asked for more than its minimum: the load did not exercise scale-out (inconclusive, a failure). */
+  readonly noScaleOut: boolean;
   /**
    * Seconds from the load's start until the Deployment had every replica of that peak Ready with
-   * nothing Pending; null: it never got there while sampled.
+   * none of the app's pods Pending; null: it never got there while sampled, or nothing scaled.
    */
   readonly scaleOutSeconds: number | null;
   /** Nodes added per AZ (most Ready during the run less Ready at the start). */
@@ -73,20 +87,33 @@ export interface ScaleDayVerdict {
   readonly failures: readonly string[];
 }
 
-/** The verdict, from the record alone. */
+/** The verdict, from the record alone. Inconclusive is not a pass: no scale-out, no k6 summary or a short run fail. */
 export function judge(record: ScaleDayRecord): ScaleDayVerdict {
   const { samples, limits, totals } = record;
+  const expectReplicas = limits.expectReplicas ?? record.hpa.maxReplicas;
   const peakDesired = Math.max(record.hpa.minReplicas, ...samples.map((s) => s.desiredReplicas));
-  const done = samples.find((s) => s.desiredReplicas >= peakDesired && s.readyReplicas >= peakDesired && s.pendingPods === 0);
-  const scaleOutSeconds = peakDesired > record.hpa.minReplicas ? (done?.t ?? null) : 0;
+  const noScaleOut = peakDesired <= record.hpa.minReplicas;
+  const done = noScaleOut ? undefined : samples.find((s) => s.desiredReplicas >= peakDesired && s.readyReplicas >= peakDesired && s.appPendingPods === 0);
+  const scaleOutSeconds = done?.t ?? null;
+  const expectReachedSeconds = samples.find((s) => s.desiredReplicas >= expectReplicas)?.t ?? null;
   const azs = [...new Set(samples.flatMap((s) => Object.keys(s.nodesPerAz)))].sort();
   const first = samples[0]?.nodesPerAz ?? {};
   const nodesAdded = Object.fromEntries(azs.map((az) => [az, Math.max(0, ...samples.map((s) => s.nodesPerAz[az] ?? 0)) - (first[az] ?? 0)]));
   const failures: string[] = [];
   const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
-  if (totals.errorRate > limits.maxErrorRate) failures.push(`error rate ${pct(totals.errorRate)} above the limit ${pct(limits.maxErrorRate)}`);
-  if (totals.p95Ms > limits.maxP95Ms) failures.push(`p95 latency ${Math.round(totals.p95Ms)} ms above the limit ${limits.maxP95Ms} ms`);
-  if (peakDesired > record.hpa.minReplicas && scaleOutSeconds === null) failures.push(`the HPA asked for ${peakDesired} replicas and never had them all Ready with nothing Pending`);
-  else if (limits.scaleOutSeconds !== undefined && scaleOutSeconds !== null && scaleOutSeconds > limits.scaleOutSeconds) failures.push(`scale-out took ${scaleOutSeconds} s, above the objective scaleOutSeconds ${limits.scaleOutSeconds} s`);
-  return { ok: failures.length === 0, peakDesired, scaleOutSeconds, nodesAdded, failures };
+  const objective = limits.scaleOutSeconds;
+  if (record.problem) failures.push(record.problem);
+  if (totals === null) failures.push('k6 printed no summary: error rate and latency were not measured');
+  else {
+    if (totals.errorRate > limits.maxErrorRate) failures.push(`error rate ${pct(totals.errorRate)} above the limit ${pct(limits.maxErrorRate)}`);
+    if (totals.p95Ms > limits.maxP95Ms) failures.push(`p95 latency ${Math.round(totals.p95Ms)} ms above the limit ${limits.maxP95Ms} ms`);
+  }
+  if (noScaleOut) failures.push(`no scale-out observed: the HPA never asked for more than its minimum ${record.hpa.minReplicas} replicas (inconclusive: the load did not move it)`);
+  else if (scaleOutSeconds === null) failures.push(`the HPA asked for ${peakDesired} replicas and never had them all Ready with none of the app's pods Pending`);
+  else if (objective !== undefined && scaleOutSeconds > objective) failures.push(`scale-out took ${scaleOutSeconds} s, above the objective scaleOutSeconds ${objective} s`);
+  if (!noScaleOut) {
+    if (expectReachedSeconds === null) failures.push(`the HPA asked for at most ${peakDesired} replicas, never the expected ${expectReplicas}`);
+    else if (objective !== undefined && expectReachedSeconds > objective) failures.push(`the HPA asked for the expected ${expectReplicas} replicas only after ${expectReachedSeconds} s, above the objective scaleOutSeconds ${objective} s`);
+  }
+  return { ok: failures.length === 0, peakDesired, expectReplicas, expectReachedSeconds, noScaleOut, scaleOutSeconds, nodesAdded, failures };
 }

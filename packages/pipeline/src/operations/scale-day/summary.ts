@@ -11,29 +11,41 @@ export function renderScaleDaySummary(record: ScaleDayRecord, chartFile = 'scale
   const peakReplicas = Math.max(0, ...record.samples.map((s) => s.replicas));
   const peakPending = Math.max(0, ...record.samples.map((s) => s.pendingPods));
   const p95Peak = Math.max(0, ...record.load.map((w) => w.p95Ms));
+  const totals = record.totals;
+  const objective = record.limits.scaleOutSeconds;
+  const within = (t: number | null): boolean => t !== null && (objective === undefined || t <= objective);
+  const objectiveText = objective !== undefined ? `within ${objective} s (objectives.scaleOutSeconds)` : 'no objective';
   const rows: string[][] = [
-    ['error rate', pct(record.totals.errorRate), `≤ ${pct(record.limits.maxErrorRate)}`, record.totals.errorRate <= record.limits.maxErrorRate ? '✅' : '❌'],
-    ['p95 latency (run)', `${Math.round(record.totals.p95Ms)} ms`, `≤ ${record.limits.maxP95Ms} ms`, record.totals.p95Ms <= record.limits.maxP95Ms ? '✅' : '❌'],
+    totals ? ['error rate', pct(totals.errorRate), `≤ ${pct(record.limits.maxErrorRate)}`, totals.errorRate <= record.limits.maxErrorRate ? '✅' : '❌'] : ['error rate', 'not measured (no k6 summary)', `≤ ${pct(record.limits.maxErrorRate)}`, '❌'],
+    totals ? ['p95 latency (run)', `${Math.round(totals.p95Ms)} ms`, `≤ ${record.limits.maxP95Ms} ms`, totals.p95Ms <= record.limits.maxP95Ms ? '✅' : '❌'] : ['p95 latency (run)', 'not measured (no k6 summary)', `≤ ${record.limits.maxP95Ms} ms`, '❌'],
+    [
+      'HPA desired replicas',
+      v.expectReachedSeconds === null ? `at most ${v.peakDesired}` : `${v.expectReplicas} after ${v.expectReachedSeconds} s`,
+      `${v.expectReplicas} (${record.limits.expectReplicas === undefined ? 'the HPA maximum' : '--expect-replicas'}) ${objectiveText}`,
+      within(v.expectReachedSeconds) ? '✅' : '❌',
+    ],
     [
       'scale-out',
-      v.scaleOutSeconds === null ? 'never finished' : `${v.scaleOutSeconds} s`,
-      record.limits.scaleOutSeconds !== undefined ? `≤ ${record.limits.scaleOutSeconds} s (objectives.scaleOutSeconds)` : 'no objective',
-      v.scaleOutSeconds !== null && (record.limits.scaleOutSeconds === undefined || v.scaleOutSeconds <= record.limits.scaleOutSeconds) ? '✅' : '❌',
+      v.noScaleOut ? 'none observed (inconclusive)' : v.scaleOutSeconds === null ? 'never finished' : `${v.scaleOutSeconds} s`,
+      objective !== undefined ? `≤ ${objective} s (objectives.scaleOutSeconds)` : 'no objective',
+      !v.noScaleOut && within(v.scaleOutSeconds) ? '✅' : '❌',
     ],
   ];
   return [
     `## Scale day: ${record.cluster} ${v.ok ? '✅' : '❌'}`,
     '',
-    `${record.rate} req/s on \`${record.target.host}\` through \`${record.target.url}\` (the cluster's own ingress), started ${record.startedAt}: ramp up ${record.phases.rampUp} s, hold ${record.phases.hold} s, ramp down ${record.phases.rampDown} s; ${record.totals.requests} requests.`,
+    ...(record.source ? [`> **Not a real cluster:** ${record.source}.`, ''] : []),
+    ...(record.problem ? [`> **Incomplete run:** ${record.problem}.`, ''] : []),
+    `${record.rate} req/s on \`${record.target.host}\` through \`${record.target.url}\` (the cluster's own ingress), started ${record.startedAt}${record.loadStartWaitSeconds ? ` (k6 waited ${record.loadStartWaitSeconds} s for its pod to run)` : ''}: ramp up ${record.phases.rampUp} s, hold ${record.phases.hold} s, ramp down ${record.phases.rampDown} s; ${totals ? `${totals.requests} requests` : 'no k6 summary line in the Job log, so no request counts, error rate or latency'}.`,
     '',
     table(['check', 'measured', 'limit', ''], rows, ['l', 'r', 'l', 'l']),
     '',
     ...(v.failures.length > 0 ? [...v.failures.map((f) => `- ❌ ${f}`), ''] : []),
-    `\`${record.workload}\` (HPA \`${record.hpa.name}\`, ${record.hpa.minReplicas}–${record.hpa.maxReplicas}): ${first?.replicas ?? 0} → peak ${peakReplicas} replicas (the HPA asked for at most ${v.peakDesired}), ${last?.replicas ?? 0} at the end; at most ${peakPending} pod(s) Pending; p95 of the worst ${record.load[0]?.seconds ?? 0} s window ${Math.round(p95Peak)} ms.`,
+    `\`${record.workload}\` (HPA \`${record.hpa.name}\`, ${record.hpa.minReplicas}–${record.hpa.maxReplicas}): ${first?.replicas ?? 0} → peak ${peakReplicas} replicas (the HPA asked for at most ${v.peakDesired}), ${last?.replicas ?? 0} at the end; at most ${peakPending} pod(s) Pending in the cluster, ${Math.max(0, ...record.samples.map((s) => s.appPendingPods))} of the app's; ${record.load.length > 0 ? `p95 of the worst ${record.load[0].seconds} s window ${Math.round(p95Peak)} ms` : 'no latency windows (no k6 summary)'}.`,
     '',
     table(['AZ', 'Ready workers at the start', 'most during the run', 'added'], azs.map((az) => [az, String(first?.nodesPerAz[az] ?? 0), String(Math.max(0, ...record.samples.map((s) => s.nodesPerAz[az] ?? 0))), String(v.nodesAdded[az])]), ['l', 'r', 'r', 'r']),
     '',
-    `Scale-out is timed from the load's start to the first sample with every replica the HPA asked for at its peak Ready and no pod Pending (${record.samples.length} samples). Chart: \`${chartFile}\`.`,
+    `Scale-out is timed from the load's start to the first sample with every replica the HPA asked for at its peak Ready and none of the app's pods Pending (${record.samples.length} samples). Chart: \`${chartFile}\`.`,
     '',
   ].join('\n');
 }
