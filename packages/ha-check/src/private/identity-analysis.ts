@@ -171,7 +171,7 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
           ? `${beyond ? ';' : ':'} it can read the etcd snapshots (${snapshots}), which hold pki/sa.key, the service-account signing key: with it the pod can mint a token for any service account and assume every workload role`
           : '';
         findings.add('identity.imds-inherits', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and inherits ${roleName}${beyond}${minting}`, {
-          vars: { snapshots: snapshots ? ` Snapshot reads (${snapshots}) belong to a restore-only principal the restore assumes, not the control-plane node role: the nodes only write snapshots.` : '' },
+          vars: { snapshots: snapshots ? ` Move snapshot reads (${snapshots}) to a restore-only principal that only a restore assumes (aws-cluster's etcd-backups policy), so the standing node role can write snapshots but not read them back.` : '' },
         });
       }
     }
