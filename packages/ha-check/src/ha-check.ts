@@ -1,10 +1,10 @@
-import { defaultPlatform } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
 import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
 import { loadManifests, manifestLayer, type K8sObject, type LoadManifestsOptions } from './manifests';
 import { terminationModel } from './private/termination-analysis';
-import { identityModel } from './private/identity-model';
+import { identityModel, type EtcdSnapshots } from './private/identity-model';
 import { podIdentities } from './private/pod-identities';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
@@ -50,7 +50,7 @@ export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifest
   const infra = buildInfraModel(index);
   const manifests = buildManifestModel(objects);
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform)) : undefined;
-  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster));
+  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster));
   return { infra, manifests, termination: terminationModel(index, objects), identity, ...(standby ? { standby } : {}) };
 }
 
@@ -59,6 +59,17 @@ function issuerHost(cluster: string | undefined): string | undefined {
   if (cluster === undefined) return undefined;
   try {
     return defaultPlatform().namesOf(cluster).serviceAccountIssuer.host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where platform-config puts the cluster's etcd snapshots (undefined for a cluster it does not define). */
+function etcdSnapshots(cluster: string | undefined): EtcdSnapshots | undefined {
+  if (cluster === undefined) return undefined;
+  try {
+    const names = defaultPlatform().namesOf(cluster);
+    return { bucket: names.etcdBackupBucket, prefix: bootstrapNames(names).etcdSnapshotPrefix };
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario } from '../src';
 import { CLUSTER, HOST, ISSUER, ROLE, ROLE_ARN, SUBJECT, identityFixture, webIdentityTrust, type IdentityFixtureOptions } from './fixtures/identity';
 
@@ -93,6 +94,33 @@ describe('who can act on AWS (identity report)', () => {
     const clean = check({ hostNetworkDaemonSet: true });
     expect(identity(clean)).toEqual([]);
     expect(clean.identities?.rows.map((r) => r.path)).toContain('node role via IMDS (hostNetwork)');
+  });
+
+  it('a node role that reads the etcd snapshots (pki/sa.key inside) makes every pod reaching its IMDS a token minter for any service account', () => {
+    const names = defaultPlatform().namesOf(CLUSTER);
+    const prefix = bootstrapNames(names).etcdSnapshotPrefix;
+    const read = (resource: string) => [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }];
+    // s3:GetObject is a bootstrap action, so before this only an extra beyond it raised the finding: the snapshot read alone now does.
+    const report = check({ hostNetworkDaemonSet: true, workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) });
+    const snapshots = `s3:GetObject on arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`;
+    expect(identity(report)).toEqual([
+      {
+        id: 'identity.imds-inherits',
+        severity: 'warning',
+        subject: 'DaemonSet/apps/node-agent → production-worker',
+        message: `DaemonSet/apps/node-agent (hostNetwork) on production-general-a, production-general-b, production-general-c reaches IMDS and inherits production-worker: it can read the etcd snapshots (${snapshots}), which hold pki/sa.key, the service-account signing key: with it the pod can mint a token for any service account and assume every workload role`,
+      },
+    ]);
+    expect(report.findings.find((f) => f.id === 'identity.imds-inherits')?.fix).toContain('restore-only principal');
+    // The whole bucket covers the prefix too (IAM's wildcard match), and an extra beyond the bootstrap is named with it.
+    const wide = check({ hostNetworkDaemonSet: true, workerRoleExtra: [...read(`arn:aws:s3:::${names.etcdBackupBucket}/*`), { Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: '*' }] });
+    expect(identity(wide)[0].message).toMatch(/beyond what the bootstrap needs: .*ec2:CreateVolume on \*; it can read the etcd snapshots/);
+    // Another prefix of the bucket (the issuer documents, say), or a Deny on the snapshots: no snapshot read, no finding.
+    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/other/*`) }))).toEqual([]);
+    const denied = [...read(`arn:aws:s3:::${names.etcdBackupBucket}/*`), { Effect: 'Deny', Action: 's3:GetObject', Resource: `arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*` }];
+    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: denied }))).toEqual([]);
+    // No pod reaches the role's IMDS (hop limit 1, no hostNetwork pod): the read is nobody's.
+    expect(identity(check({ workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) }))).toEqual([]);
   });
 
   it('hop limit 2 (read from the launch template) lets every pod on the node reach IMDS', () => {

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlatform } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
 import { promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
@@ -215,7 +215,7 @@ describe('shipped clusters', () => {
     expect(apply?.can).toContain(`read and decrypt ${platform.namesOf('production').ssm.joinToken}`);
   });
 
-  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, and only the cloud controller and the Cilium agent left on the control-plane role through IMDS', async () => {
+  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, and the hostNetwork pods (our values and chart defaults) on the control-plane role through IMDS, which reads the etcd snapshots', async () => {
     for (const cluster of ['production', 'staging', 'dr']) {
       const { report } = await check(cluster);
       expect(report.findings.filter((f) => f.id === 'identity.static-keys')).toEqual([]);
@@ -225,10 +225,27 @@ describe('shipped clusters', () => {
     const { report } = await check('production');
     // IMDSv2 with hop limit 1 (read from the launch templates): only hostNetwork pods reach IMDS. The
     // add-ons that call AWS left the host network for their own roles; what remains is the cloud
-    // controller (runs before pod networking and before STS can trust the issuer) and the CNI agent.
-    expect(report.findings.filter((f) => f.id === 'identity.imds-inherits').map((f) => f.subject)).toEqual([
+    // controller (runs before pod networking and before STS can trust the issuer), the CNI agent,
+    // and two pods the charts put on the host network by default (chart-defaults.ts): the Cilium
+    // operator (tolerates the control-plane taint) and node-exporter (tolerates every NoSchedule).
+    const inherits = report.findings.filter((f) => f.id === 'identity.imds-inherits');
+    expect(inherits.map((f) => f.subject)).toEqual([
       'HelmRelease/kube-system/aws-cloud-controller-manager → production-control-plane',
       'HelmRelease/kube-system/cilium:agent → production-control-plane',
+      'HelmRelease/kube-system/cilium:operator → production-control-plane',
+      'HelmRelease/monitoring/kube-prometheus-stack:node-exporter → production-control-plane',
+    ]);
+    // The control-plane role reads the etcd snapshots (pki/sa.key inside): each of them can mint any service account's token.
+    const snapshots = `s3:GetObject on arn:aws:s3:::${platform.namesOf('production').etcdBackupBucket}/${bootstrapNames(platform.namesOf('production')).etcdSnapshotPrefix}/*`;
+    for (const f of inherits) {
+      expect(f.message).toContain(`it can read the etcd snapshots (${snapshots}), which hold pki/sa.key`);
+      expect(f.fix).toContain('restore-only principal');
+    }
+    // node-exporter runs on every node: on the workers it reaches IMDS too, with the bootstrap-only worker role (a row, no finding).
+    const exporter = report.identities?.rows.filter((r) => r.workload === 'HelmRelease/monitoring/kube-prometheus-stack:node-exporter').map((r) => [r.role, r.path]);
+    expect(exporter).toEqual([
+      ['production-control-plane', 'node role via IMDS (hostNetwork)'],
+      ['production-worker', 'node role via IMDS (hostNetwork)'],
     ]);
   });
 

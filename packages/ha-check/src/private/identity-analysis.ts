@@ -1,6 +1,6 @@
 import type { Findings } from '../findings';
 import type { IdentityOutcome, IdentityRow } from '../report-types';
-import { conditionHolds, wildcardMatch, type Statement } from './iam';
+import { allowed, conditionHolds, wildcardMatch, type Statement } from './iam';
 import type { IdentityModel, IdentityRole, NodeIdentity } from './identity-model';
 import { daemonSetTolerations } from './scheduler';
 import { fits } from './placement';
@@ -130,6 +130,17 @@ function judgePod(p: PodIdentity, model: IdentityModel, findings: Findings): Ide
   return row;
 }
 
+/**
+ * `s3:GetObject on <the snapshot prefix>` when the role may read the cluster's etcd snapshots (IAM's
+ * evaluation against a key under the prefix), else undefined.
+ */
+function snapshotRead(role: IdentityRole, model: IdentityModel): string | undefined {
+  const at = model.etcdSnapshots;
+  if (!at) return undefined;
+  const resource = `arn:aws:s3:::${at.bucket}/${at.prefix}/snapshot.db`;
+  return allowed(role.statements, { action: 's3:GetObject', resource, context: {} }).allowed ? `s3:GetObject on arn:aws:s3:::${at.bucket}/${at.prefix}/*` : undefined;
+}
+
 /** Who can act on AWS, per workload: its role and what it allows, the path, and the findings. */
 export function identityAnalysis(model: IdentityModel, findings: Findings): IdentityOutcome {
   const rows: IdentityRow[] = [];
@@ -153,8 +164,15 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
       const groups = reached.filter((n) => n.role === roleName);
       const how = p.template.hostNetwork ? 'hostNetwork' : `IMDS ${groups[0].metadata.tokensRequired ? `hop limit ${groups[0].metadata.hopLimit}` : 'v1 allowed (http_tokens optional)'}`;
       rows.push({ workload: p.workload, serviceAccount: p.serviceAccount, role: roleName, path: `node role via IMDS (${how})`, actions: role ? summariseActions(role.statements) : [] });
-      if (extra.length > 0) {
-        findings.add('identity.imds-inherits', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and inherits ${roleName} beyond what the bootstrap needs: ${extra.join('; ')}`);
+      const snapshots = role ? snapshotRead(role, model) : undefined;
+      if (extra.length > 0 || snapshots) {
+        const beyond = extra.length > 0 ? ` beyond what the bootstrap needs: ${extra.join('; ')}` : '';
+        const minting = snapshots
+          ? `${beyond ? ';' : ':'} it can read the etcd snapshots (${snapshots}), which hold pki/sa.key, the service-account signing key: with it the pod can mint a token for any service account and assume every workload role`
+          : '';
+        findings.add('identity.imds-inherits', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and inherits ${roleName}${beyond}${minting}`, {
+          vars: { snapshots: snapshots ? ` Move snapshot reads (${snapshots}) to a restore-only principal that only a restore assumes (aws-cluster's etcd-backups policy), so the standing node role can write snapshots but not read them back.` : '' },
+        });
       }
     }
   }

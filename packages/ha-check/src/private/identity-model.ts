@@ -50,6 +50,17 @@ export interface IdentityModel {
   /** `aws_iam_user` / `aws_iam_access_key` resources, described. */
   readonly staticKeys: ReadonlyArray<{ readonly address: string; readonly what: string }>;
   readonly issuerBucket: IssuerBucket | undefined;
+  /**
+   * Where the cluster's etcd snapshots live (platform-config's names; undefined without --cluster).
+   * A snapshot holds `pki/sa.key`, the service-account signing key.
+   */
+  readonly etcdSnapshots: EtcdSnapshots | undefined;
+}
+
+export interface EtcdSnapshots {
+  readonly bucket: string;
+  /** Key prefix, no trailing slash. */
+  readonly prefix: string;
 }
 
 const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
@@ -134,7 +145,7 @@ function issuerBucket(index: TerraformIndex, text: StackText, host: string): Iss
 }
 
 /** Who can act on AWS, from the cluster stack and its pod identities. */
-export function identityModel(index: TerraformIndex, nodeGroups: readonly NodeGroupModel[], pods: readonly PodIdentity[], webhook: string | undefined, expectedIssuerHost: string | undefined): IdentityModel {
+export function identityModel(index: TerraformIndex, nodeGroups: readonly NodeGroupModel[], pods: readonly PodIdentity[], webhook: string | undefined, expectedIssuerHost: string | undefined, etcdSnapshots?: EtcdSnapshots): IdentityModel {
   const text = new StackText(index);
   const providers = index.byType('aws_iam_openid_connect_provider').map((p) => ({ address: p.address, host: text.providerHost(p) }));
   const own = providers.filter((p) => p.host !== GITHUB_ISSUER);
@@ -163,5 +174,5 @@ export function identityModel(index: TerraformIndex, nodeGroups: readonly NodeGr
       return { address: k.address, what: `access key of IAM user ${user ? (iamUser(user).name ?? user.name) : String(iamUser(k).user)} (its secret is in the Terraform state)` };
     }),
   ];
-  return { issuerHost, providers, roles, nodes, pods, webhook, staticKeys, issuerBucket: issuerHost && /\.s3[.-]/.test(issuerHost) ? issuerBucket(index, text, issuerHost) : undefined };
+  return { issuerHost, providers, roles, nodes, pods, webhook, staticKeys, etcdSnapshots, issuerBucket: issuerHost && /\.s3[.-]/.test(issuerHost) ? issuerBucket(index, text, issuerHost) : undefined };
 }

@@ -1,6 +1,7 @@
 import { load } from 'js-yaml';
 import type { K8sObject } from '../manifests';
 import type { PodTemplateModel } from '../model';
+import { chartHostNetwork } from './chart-defaults';
 import { podTemplateOf } from './pod-templates';
 import { isObject, str, type Json } from './values';
 
@@ -196,13 +197,14 @@ function postRenderedHostNetwork(patches: ReadonlyArray<{ kind: string; patch: u
 }
 
 /**
- * `hostNetwork: true` in a release's values, for its main workload (top level) or a component
- * (`<component>.hostNetwork`); a Cilium agent always runs in the host's network namespace.
- * (The HA renders of chart-workloads.ts do not carry hostNetwork.)
+ * `hostNetwork: true` for a release's component: the chart's default (chart-defaults.ts) unless its
+ * values key says otherwise, else the values of our release, for its main workload (top level) or
+ * a component (`<component>.hostNetwork`).
  */
-function valuesHostNetwork(values: Json, id: string): boolean {
+function valuesHostNetwork(values: Json, id: string, chart: string | undefined): boolean {
   const component = id.includes(':') ? id.slice(id.indexOf(':') + 1) : undefined;
-  if (/\/cilium:agent$/.test(id)) return true;
+  const byChart = chartHostNetwork(chart, component, values);
+  if (byChart !== undefined) return byChart;
   const scope = component && isObject(values[component]) ? (values[component] as Json) : component ? {} : values;
   return scope.hostNetwork === true || scope.hostNetworking === true;
 }
@@ -247,6 +249,8 @@ function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemp
   const namespace = str(spec(o).targetNamespace) ?? String(meta(o).namespace ?? 'default');
   const values: Json = isObject(spec(o).values) ? (spec(o).values as Json) : {};
   const patches = postRendererPatches(o);
+  const chartSpec = isObject(spec(o).chart) ? spec(spec(o).chart as Json) : {};
+  const chart = str(chartSpec.chart);
   const hostNetworkKinds = postRenderedHostNetwork(patches);
   const wiring = new ChartWiring(namespace, serviceAccounts);
   wiring.walk(values, '', undefined);
@@ -271,7 +275,7 @@ function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemp
       envTokenAudience: token?.audience,
       envTokenFile: token ? tokenFile : undefined,
       annotationRoleArn: sa?.roleArn,
-      template: hostNetworkKinds.has('*') || hostNetworkKinds.has(t.kind) || valuesHostNetwork(values, t.id) ? { ...t, hostNetwork: true } : t,
+      template: hostNetworkKinds.has('*') || hostNetworkKinds.has(t.kind) || valuesHostNetwork(values, t.id, chart) ? { ...t, hostNetwork: true } : t,
     };
   });
 }
