@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { AMI_LOCK_TOKEN_SECRET } from '../src/cli/commands/ami-lock';
 import { APP_RELEASE_TOKEN_SECRET } from '../src/cli/commands/release';
+import { GATED_JOBS, haCheckFailures, prGateProblems, type GateNeed } from '../src/pull-request/pr-gate';
 import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/operations/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
@@ -336,6 +337,64 @@ describe('workflows', () => {
     expect(runs(fork)).not.toContain('--post');
     expect(fork.permissions).toEqual({ contents: 'read' });
     for (const credential of ['secrets.', 'github.token', 'GITHUB_TOKEN']) expect(JSON.stringify(fork), credential).not.toContain(credential);
+  });
+
+  it('gate the pull request with one pr-gate job that needs every other job, always runs and reads needs through env', () => {
+    const jobs = workflow('pull-request.yml').jobs as Record<string, Job & { name?: string }>;
+    const gate = jobs['pr-gate']!;
+    expect(gate.name).toBe('pr-gate');
+    expect(gate.if).toBe('always()');
+    const others = Object.keys(jobs).filter((j) => j !== 'pr-gate').sort();
+    expect([gate.needs].flat().sort()).toEqual(others);
+    // The verdict knows exactly the jobs the workflow has: a new job without a skip rule closes no gap silently.
+    expect(Object.keys(GATED_JOBS).sort()).toEqual(others);
+    const step = gate.steps!.at(-1)!;
+    expect(step.env).toEqual({ NEEDS: '${{ toJSON(needs) }}', SAME_REPOSITORY: '${{ github.event.pull_request.head.repo.full_name == github.repository }}' });
+    expect(step.run).toBe('npm run --silent pipeline:pr-gate -- --same-repository "${SAME_REPOSITORY}"');
+  });
+
+  it('fail each plan and cluster job after its comment and artifact when ha-check reported an error for its cluster', () => {
+    const jobs = workflow('pull-request.yml').jobs as Record<string, Job>;
+    for (const name of ['plan', 'plan-fork', 'clusters', 'clusters-fork']) {
+      const steps = (jobs[name]!.steps ?? []) as (Step & { id?: string; if?: string })[];
+      const pr = steps.findIndex((s) => /pipeline:pr\b/.test(s.run ?? ''));
+      expect(steps[pr]!.id, name).toBe('pr');
+      const upload = steps.findIndex((s) => s.uses?.startsWith('actions/upload-artifact@'));
+      const fail = steps.findIndex((s) => s.if === "steps.pr.outputs.ha_check == 'failed'");
+      expect(pr < upload && upload < fail, name).toBe(true);
+      expect(steps[fail]!.run?.trim(), name).toMatch(/exit 1$/);
+    }
+    expect(haCheckFailures([{ cluster: 'staging', exitCode: 0 }, { cluster: 'production', exitCode: 1 }, { cluster: 'dr', exitCode: undefined }, { cluster: 'production', exitCode: 2 }])).toEqual(['production']);
+    expect(haCheckFailures([{ cluster: 'staging', exitCode: 0 }, { cluster: 'dr', exitCode: undefined }])).toEqual([]);
+  });
+
+  describe('pr-gate verdict', () => {
+    const ok = (outputs?: Record<string, string>): GateNeed => ({ result: 'success', ...(outputs ? { outputs } : {}) });
+    const skipped: GateNeed = { result: 'skipped' };
+    const stacksOut = { any: 'true', any_clusters: 'false', stacks: '["network"]', clusters: '[]' };
+    const sameRepo = { checks: ok(), stacks: ok(stacksOut), 'unaffected-comments': ok(), plan: ok(), 'plan-fork': skipped, clusters: skipped, 'clusters-fork': skipped };
+
+    it('opens when every job passed or was skipped where that is legitimate', () => {
+      expect(prGateProblems(sameRepo, { sameRepository: true })).toEqual([]);
+      const fork = { ...sameRepo, 'unaffected-comments': skipped, plan: skipped, 'plan-fork': ok() };
+      expect(prGateProblems(fork, { sameRepository: false })).toEqual([]);
+      const nothingAffected = { ...sameRepo, stacks: ok({ ...stacksOut, any: 'false' }), plan: skipped };
+      expect(prGateProblems(nothingAffected, { sameRepository: true })).toEqual([]);
+    });
+
+    it('closes on a failed or cancelled job (an ha-check error fails its plan job)', () => {
+      expect(prGateProblems({ ...sameRepo, plan: { result: 'failure' } }, { sameRepository: true })).toEqual(['plan: failure']);
+      expect(prGateProblems({ ...sameRepo, checks: { result: 'cancelled' } }, { sameRepository: true })).toEqual(['checks: cancelled']);
+    });
+
+    it('closes on a job skipped although the pull request needs it, and on a need it does not know or lacks', () => {
+      expect(prGateProblems({ ...sameRepo, plan: skipped }, { sameRepository: true })).toEqual(['plan: skipped although this pull request needs it']);
+      expect(prGateProblems({ ...sameRepo, checks: skipped }, { sameRepository: true })).toEqual(['checks: skipped although this pull request needs it']);
+      expect(prGateProblems({ ...sameRepo, 'unaffected-comments': skipped }, { sameRepository: true })).toEqual(['unaffected-comments: skipped although this pull request needs it']);
+      const { plan: _plan, ...withoutPlan } = sameRepo;
+      expect(prGateProblems(withoutPlan, { sameRepository: true })).toEqual(["plan: not in the gate's needs"]);
+      expect(prGateProblems({ ...sameRepo, extra: ok() }, { sameRepository: true })).toEqual(['extra: a job the gate does not know (add it to GATED_JOBS with when it may be skipped)']);
+    });
   });
 
   it('install the tools the tests need in the checks job, the way .ci/run does, and the provider mirror', () => {

@@ -3,6 +3,7 @@ import { synthStacksAtCommit } from '../../io/base-synth';
 import { synthInfraAndManifests } from '../../io/synth';
 import type { TerraformMode } from '../../io/terraform';
 import { postPullRequestComments } from '../../pull-request/post-comments';
+import { haCheckFailures } from '../../pull-request/pr-gate';
 import { runPullRequestFlow } from '../../pull-request/pr-flow';
 import { clusterNames, parseOptions, terraformMode } from '../arguments';
 import { UsageError, type Command } from '../command';
@@ -54,6 +55,13 @@ export const pr: Command<PrOptions> = {
       // Not posting (a fork's job has no token that may comment): the comments go to the job summary instead.
       for (const outcome of [...result.stacks, ...result.clusters]) actions.summary(readFileSync(outcome.commentFile, 'utf8'));
     }
+    // Exit 0 even so: the comment is posted first; the workflow's next step fails the job (pr-gate reads it).
+    const failed = haCheckFailures([
+      ...result.stacks.flatMap((s) => (s.stack.cluster === undefined ? [] : [{ cluster: s.stack.cluster, exitCode: s.haCheck?.exitCode }])),
+      ...result.clusters.map((c) => ({ cluster: c.cluster.cluster, exitCode: c.haCheck?.exitCode })),
+    ]);
+    actions.output('ha_check', failed.length === 0 ? 'passed' : 'failed');
+    actions.output('ha_check_failed', failed.join(','));
     log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
     return 0;
   },
