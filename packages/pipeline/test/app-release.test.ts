@@ -232,6 +232,28 @@ describe('promote-release (staging → production) and rollback', () => {
     );
   });
 
+  it('refuses a digest the history marks revoked: no rollback to it, no promotion of it from staging', async () => {
+    const revokeOld = (catalog: Parameters<NonNullable<Parameters<typeof setUp>[0]>>[0]) => {
+      const history = catalog.apps.web!.history as { digest: string; revoked?: boolean }[];
+      history.find((r) => r.digest === OLD)!.revoked = true;
+    };
+    await setUp(revokeOld);
+    // Staging (and production) run OLD at the start: promoting what staging runs is refused.
+    expect((await run('promote-release', '--app', 'web')).code).toBe(2);
+    expect(errors).toEqual([`pipeline promote-release: digest: got "${OLD}" (what staging runs); expected a digest web.history does not mark revoked: none`]);
+    expect(gh.requests).toEqual([]);
+    errors.length = 0;
+    await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW);
+    merge('release/web/staging');
+    expect((await run('promote-release', '--app', 'web')).code).toBe(0);
+    merge('release/web/production');
+    const pulls = gh.pulls.length;
+    expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(2);
+    expect(errors).toEqual([`pipeline promote-release: digest: got "${OLD}"; expected a digest web.history does not mark revoked: ${NEW} (2.54)`]);
+    expect(gh.pulls.length).toBe(pulls);
+    expect(() => git(origin, 'rev-parse', '--verify', '--quiet', 'refs/heads/release/web/rollback')).toThrow();
+  });
+
   it('refuses a rollback digest that was never released', async () => {
     await setUp();
     const never = `sha256:${'ab'.repeat(32)}`;
