@@ -71,6 +71,14 @@ const catalogOn = (branch: string) => JSON.parse(onOrigin(branch, APP_CATALOG_FI
 /** The merge: GitHub fast-forwards main to the pull request's branch. */
 const merge = (branch: string) => git(origin, 'update-ref', 'refs/heads/main', `refs/heads/${branch}`);
 
+/** `digest` released to staging and promoted to production, both pull requests merged. */
+async function releaseAndPromote(digest: string, tag: string): Promise<void> {
+  expect((await run('release', '--app', 'web', '--image', `${REPO}:${tag}`, '--digest', digest)).code).toBe(0);
+  merge('release/web/staging');
+  expect((await run('promote-release', '--app', 'web')).code).toBe(0);
+  merge('release/web/production');
+}
+
 beforeEach(() => {
   errors = [];
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -202,10 +210,7 @@ describe('promote-release (staging → production) and rollback', () => {
 
   it('rolls production back to an earlier release from the history', async () => {
     await setUp();
-    await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW);
-    merge('release/web/staging');
-    await run('promote-release', '--app', 'web');
-    merge('release/web/production');
+    await releaseAndPromote(NEW, '2.54');
     expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
     expect(catalogOn('release/web/rollback').apps.web!.digests).toEqual({ production: OLD, staging: NEW });
     const pull = gh.pulls.find((p) => p.head.ref === 'release/web/rollback')!;
@@ -215,10 +220,7 @@ describe('promote-release (staging → production) and rollback', () => {
 
   it('keeps a pending rollback on its own branch: a later promotion does not force-push over it', async () => {
     await setUp();
-    await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW);
-    merge('release/web/staging');
-    await run('promote-release', '--app', 'web');
-    merge('release/web/production');
+    await releaseAndPromote(NEW, '2.54');
     expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
     // While the rollback waits for review, a fixed version reaches staging and is promoted.
     const fixed = `sha256:${'cd'.repeat(32)}`;
@@ -243,10 +245,7 @@ describe('promote-release (staging → production) and rollback', () => {
     expect(errors).toEqual([`pipeline promote-release: digest: got "${OLD}" (what staging runs); expected a digest web.history does not mark revoked: none`]);
     expect(gh.requests).toEqual([]);
     errors.length = 0;
-    await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW);
-    merge('release/web/staging');
-    expect((await run('promote-release', '--app', 'web')).code).toBe(0);
-    merge('release/web/production');
+    await releaseAndPromote(NEW, '2.54');
     const pulls = gh.pulls.length;
     expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(2);
     expect(errors).toEqual([`pipeline promote-release: digest: got "${OLD}"; expected a digest web.history does not mark revoked: ${NEW} (2.54)`]);
