@@ -4,7 +4,7 @@ import { synthInfraAndManifests } from '../../io/synth';
 import type { TerraformMode } from '../../io/terraform';
 import { postPullRequestComments } from '../../pull-request/post-comments';
 import { haCheckFailures } from '../../pull-request/pr-gate';
-import { runPullRequestFlow } from '../../pull-request/pr-flow';
+import { runPullRequestFlow, type PullRequestFlowOptions } from '../../pull-request/pr-flow';
 import { clusterNames, parseOptions, terraformMode } from '../arguments';
 import { UsageError, type Command } from '../command';
 
@@ -19,8 +19,13 @@ export interface PrOptions {
   readonly baseSynth: boolean;
 }
 
+export interface PrDeps {
+  /** @default the ha-check CLI on the synthesized output */
+  readonly haCheck?: PullRequestFlowOptions['haCheck'];
+}
+
 /** The whole pull-request flow; `--post` upserts the comments (CI), else they are appended to the job summary. */
-export const pr: Command<PrOptions> = {
+export const prCommand = (deps: PrDeps = {}): Command<PrOptions> => ({
   description: 'plan the affected stacks, ha-check, manifest diff; one comment per stack or manifest-only cluster',
   parse(args) {
     const v = parseOptions(args, { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, cluster: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, 'no-base-synth': { type: 'boolean' }, post: { type: 'boolean' } });
@@ -42,7 +47,7 @@ export const pr: Command<PrOptions> = {
       : undefined;
     let result: ReturnType<typeof runPullRequestFlow>;
     try {
-      result = runPullRequestFlow({ paths, platform, base: options.base, mode: options.mode, mirror: actions.providerMirror, onlyStacks: options.stacks, onlyClusters, runUrl: actions.runUrl, baseStacks, log });
+      result = runPullRequestFlow({ paths, platform, base: options.base, mode: options.mode, mirror: actions.providerMirror, onlyStacks: options.stacks, onlyClusters, runUrl: actions.runUrl, baseStacks, haCheck: deps.haCheck, log });
     } finally {
       for (const cleanup of cleanups) cleanup();
     }
@@ -65,4 +70,6 @@ export const pr: Command<PrOptions> = {
     log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
     return 0;
   },
-};
+});
+
+export const pr = prCommand();
