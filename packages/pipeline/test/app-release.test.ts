@@ -71,6 +71,14 @@ const catalogOn = (branch: string) => JSON.parse(onOrigin(branch, APP_CATALOG_FI
 /** The merge: GitHub fast-forwards main to the pull request's branch. */
 const merge = (branch: string) => git(origin, 'update-ref', 'refs/heads/main', `refs/heads/${branch}`);
 
+/** `digest` released to staging and promoted to production, both pull requests merged. */
+async function releaseAndPromote(digest: string, tag: string): Promise<void> {
+  expect((await run('release', '--app', 'web', '--image', `${REPO}:${tag}`, '--digest', digest)).code).toBe(0);
+  merge('release/web/staging');
+  expect((await run('promote-release', '--app', 'web')).code).toBe(0);
+  merge('release/web/production');
+}
+
 beforeEach(() => {
   errors = [];
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -202,15 +210,47 @@ describe('promote-release (staging → production) and rollback', () => {
 
   it('rolls production back to an earlier release from the history', async () => {
     await setUp();
-    await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW);
-    merge('release/web/staging');
-    await run('promote-release', '--app', 'web');
-    merge('release/web/production');
+    await releaseAndPromote(NEW, '2.54');
     expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
-    expect(catalogOn('release/web/production').apps.web!.digests).toEqual({ production: OLD, staging: NEW });
-    const pull = gh.pulls.find((p) => p.head.ref === 'release/web/production' && p.title.startsWith('roll back'))!;
+    expect(catalogOn('release/web/rollback').apps.web!.digests).toEqual({ production: OLD, staging: NEW });
+    const pull = gh.pulls.find((p) => p.head.ref === 'release/web/rollback')!;
     expect(pull.title).toBe('roll back web to 2.53 in production');
     expect(pull.body).toContain(`| production | web | ${link(NEW)} → ${link(OLD)} |`);
+  });
+
+  it('keeps a pending rollback on its own branch: a later promotion does not force-push over it', async () => {
+    await setUp();
+    await releaseAndPromote(NEW, '2.54');
+    expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
+    // While the rollback waits for review, a fixed version reaches staging and is promoted.
+    const fixed = `sha256:${'cd'.repeat(32)}`;
+    await run('release', '--app', 'web', '--image', `${REPO}:2.55`, '--digest', fixed);
+    merge('release/web/staging');
+    expect((await run('promote-release', '--app', 'web')).code).toBe(0);
+    expect(catalogOn('release/web/production').apps.web!.digests.production).toBe(fixed);
+    expect(catalogOn('release/web/rollback').apps.web!.digests.production).toBe(OLD);
+    expect(gh.pulls.filter((p) => p.head.ref.startsWith('release/web/')).map((p) => [p.head.ref, p.title])).toEqual(
+      expect.arrayContaining([['release/web/rollback', 'roll back web to 2.53 in production'], ['release/web/production', 'promote web 2.55 to production']]),
+    );
+  });
+
+  it('refuses a digest the history marks revoked: no rollback to it, no promotion of it from staging', async () => {
+    const revokeOld = (catalog: Parameters<NonNullable<Parameters<typeof setUp>[0]>>[0]) => {
+      const history = catalog.apps.web!.history as { digest: string; revoked?: boolean }[];
+      history.find((r) => r.digest === OLD)!.revoked = true;
+    };
+    await setUp(revokeOld);
+    // Staging (and production) run OLD at the start: promoting what staging runs is refused.
+    expect((await run('promote-release', '--app', 'web')).code).toBe(2);
+    expect(errors).toEqual([`pipeline promote-release: digest: got "${OLD}" (what staging runs); expected a digest web.history does not mark revoked: none`]);
+    expect(gh.requests).toEqual([]);
+    errors.length = 0;
+    await releaseAndPromote(NEW, '2.54');
+    const pulls = gh.pulls.length;
+    expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(2);
+    expect(errors).toEqual([`pipeline promote-release: digest: got "${OLD}"; expected a digest web.history does not mark revoked: ${NEW} (2.54)`]);
+    expect(gh.pulls.length).toBe(pulls);
+    expect(() => git(origin, 'rev-parse', '--verify', '--quiet', 'refs/heads/release/web/rollback')).toThrow();
   });
 
   it('refuses a rollback digest that was never released', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { main } from '../src/cli/main';
+import { prCommand } from '../src/cli/commands/pr';
 import { clusterMarker, planMarkerStack } from '../src/pull-request/comment';
 import { pipelinePaths } from '../src/io/paths';
 import { runPullRequestFlow, type PullRequestFlowResult } from '../src/pull-request/pr-flow';
@@ -114,7 +115,7 @@ describe('a manifest-only pull request', () => {
     beforeAll(async () => {
       gh = await startFakeGitHub(repository);
       dir = mkdtempSync(join(tmpdir(), 'pipeline-manifest-only-env-'));
-      const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md'), PIPELINE_PROVIDER_MIRROR: '/nonexistent-mirror' };
+      const env = { GITHUB_TOKEN: 't0ken', GITHUB_REPOSITORY: repository, GITHUB_API_URL: gh.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md'), GITHUB_OUTPUT: join(dir, 'output'), PIPELINE_PROVIDER_MIRROR: '/nonexistent-mirror' };
       writeFileSync(env.GITHUB_EVENT_PATH, JSON.stringify({ pull_request: { number: 12 } }));
       saved.set(env);
     });
@@ -139,6 +140,20 @@ describe('a manifest-only pull request', () => {
       expect(comments[0].body).toContain('**0 added, 1 changed, 0 removed**');
       expect(gh.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
       expect(readFileSync(process.env.GITHUB_STEP_SUMMARY as string, 'utf8')).toContain('## Manifest-only clusters');
+      expect(readFileSync(process.env.GITHUB_OUTPUT as string, 'utf8')).toContain('ha_check=passed\nha_check_failed=\n');
+    });
+
+    it('exits 0 after posting even when ha-check errs, and says so in the step outputs the workflow fails the job on', async () => {
+      writeFileSync(process.env.GITHUB_OUTPUT as string, '');
+      const failing = prCommand({ haCheck: (cluster) => ({ exitCode: cluster === 'staging' ? 1 : 0, markdown: `### ha-check: \`${cluster}\`` }) });
+      const quiet = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      try {
+        expect(await main(['pr', '--base', 'main', '--no-synth', '--cluster', 'staging', '--post'], repo, undefined, { commands: { pr: failing } as never })).toBe(0);
+      } finally {
+        quiet.mockRestore();
+      }
+      expect(gh.comments.get(12)?.[0]?.body).toContain('### ha-check: `staging`');
+      expect(readFileSync(process.env.GITHUB_OUTPUT as string, 'utf8')).toBe('ha_check=failed\nha_check_failed=staging\n');
     });
 
     it('rejects an unknown cluster (exit 2)', async () => {

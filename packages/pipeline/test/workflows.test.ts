@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { AMI_LOCK_TOKEN_SECRET } from '../src/cli/commands/ami-lock';
-import { APP_RELEASE_TOKEN_SECRET } from '../src/cli/commands/release';
+import { APP_RELEASE_APP_ID_SECRET, APP_RELEASE_ENVIRONMENT, APP_RELEASE_PRIVATE_KEY_SECRET } from '../src/cli/commands/release';
+import { GATED_JOBS, haCheckFailures, prGateProblems, type GateNeed } from '../src/pull-request/pr-gate';
 import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
 import { jobIdentities, trustedSubjects, type JobIdentity } from '../src/operations/workflow-subjects';
 import { ROOT, synthInfraStacks } from './support/infra-synth';
@@ -186,7 +187,9 @@ describe('workflows', () => {
 
   it('mention attacker-controlled fields (titles, bodies, branch names, commit messages) nowhere but in env values', () => {
     const places = workflowFiles.flatMap((file) => strings(workflow(file)).filter((s) => UNTRUSTED.test(s.value)).map((s) => ({ file, ...s })));
-    for (const { file, path, value } of places) expect(path.at(-2), `${file} ${path.join('.')}: ${value}`).toBe('env');
+    // A concurrency group is a name GitHub compares, never executed: the app release's per-app group is the one exception.
+    const isEnvOrGroup = ({ file, path }: { file: string; path: string[] }) => path.at(-2) === 'env' || (file === 'app-release.yml' && path.join('.') === 'concurrency.group');
+    for (const place of places) expect(isEnvOrGroup(place), `${place.file} ${place.path.join('.')}: ${place.value}`).toBe(true);
     // The pattern itself: what it must catch and what it must let through.
     for (const bad of ['${{ github.event.client_payload.digest }}', '${{ github.event.client_payload.app || inputs.app }}', '${{ inputs.image }}', '${{ github.head_ref }}', '${{ github.event.pull_request.head.ref }}', '${{ github.event.head_commit.message }}', '${{ github.event.comment.body }}']) {
       expect(UNTRUSTED.test(bad), bad).toBe(true);
@@ -338,6 +341,64 @@ describe('workflows', () => {
     for (const credential of ['secrets.', 'github.token', 'GITHUB_TOKEN']) expect(JSON.stringify(fork), credential).not.toContain(credential);
   });
 
+  it('gate the pull request with one pr-gate job that needs every other job, always runs and reads needs through env', () => {
+    const jobs = workflow('pull-request.yml').jobs as Record<string, Job & { name?: string }>;
+    const gate = jobs['pr-gate']!;
+    expect(gate.name).toBe('pr-gate');
+    expect(gate.if).toBe('always()');
+    const others = Object.keys(jobs).filter((j) => j !== 'pr-gate').sort();
+    expect([gate.needs].flat().sort()).toEqual(others);
+    // The verdict knows exactly the jobs the workflow has: a new job without a skip rule closes no gap silently.
+    expect(Object.keys(GATED_JOBS).sort()).toEqual(others);
+    const step = gate.steps!.at(-1)!;
+    expect(step.env).toEqual({ NEEDS: '${{ toJSON(needs) }}', SAME_REPOSITORY: '${{ github.event.pull_request.head.repo.full_name == github.repository }}' });
+    expect(step.run).toBe('npm run --silent pipeline:pr-gate -- --same-repository "${SAME_REPOSITORY}"');
+  });
+
+  it('fail each plan and cluster job after its comment and artifact when ha-check reported an error for its cluster', () => {
+    const jobs = workflow('pull-request.yml').jobs as Record<string, Job>;
+    for (const name of ['plan', 'plan-fork', 'clusters', 'clusters-fork']) {
+      const steps = (jobs[name]!.steps ?? []) as (Step & { id?: string; if?: string })[];
+      const pr = steps.findIndex((s) => /pipeline:pr\b/.test(s.run ?? ''));
+      expect(steps[pr]!.id, name).toBe('pr');
+      const upload = steps.findIndex((s) => s.uses?.startsWith('actions/upload-artifact@'));
+      const fail = steps.findIndex((s) => s.if === "steps.pr.outputs.ha_check == 'failed'");
+      expect(pr < upload && upload < fail, name).toBe(true);
+      expect(steps[fail]!.run?.trim(), name).toMatch(/exit 1$/);
+    }
+    expect(haCheckFailures([{ cluster: 'staging', exitCode: 0 }, { cluster: 'production', exitCode: 1 }, { cluster: 'dr', exitCode: undefined }, { cluster: 'production', exitCode: 2 }])).toEqual(['production']);
+    expect(haCheckFailures([{ cluster: 'staging', exitCode: 0 }, { cluster: 'dr', exitCode: undefined }])).toEqual([]);
+  });
+
+  describe('pr-gate verdict', () => {
+    const ok = (outputs?: Record<string, string>): GateNeed => ({ result: 'success', ...(outputs ? { outputs } : {}) });
+    const skipped: GateNeed = { result: 'skipped' };
+    const stacksOut = { any: 'true', any_clusters: 'false', stacks: '["network"]', clusters: '[]' };
+    const sameRepo = { checks: ok(), stacks: ok(stacksOut), 'unaffected-comments': ok(), plan: ok(), 'plan-fork': skipped, clusters: skipped, 'clusters-fork': skipped };
+
+    it('opens when every job passed or was skipped where that is legitimate', () => {
+      expect(prGateProblems(sameRepo, { sameRepository: true })).toEqual([]);
+      const fork = { ...sameRepo, 'unaffected-comments': skipped, plan: skipped, 'plan-fork': ok() };
+      expect(prGateProblems(fork, { sameRepository: false })).toEqual([]);
+      const nothingAffected = { ...sameRepo, stacks: ok({ ...stacksOut, any: 'false' }), plan: skipped };
+      expect(prGateProblems(nothingAffected, { sameRepository: true })).toEqual([]);
+    });
+
+    it('closes on a failed or cancelled job (an ha-check error fails its plan job)', () => {
+      expect(prGateProblems({ ...sameRepo, plan: { result: 'failure' } }, { sameRepository: true })).toEqual(['plan: failure']);
+      expect(prGateProblems({ ...sameRepo, checks: { result: 'cancelled' } }, { sameRepository: true })).toEqual(['checks: cancelled']);
+    });
+
+    it('closes on a job skipped although the pull request needs it, and on a need it does not know or lacks', () => {
+      expect(prGateProblems({ ...sameRepo, plan: skipped }, { sameRepository: true })).toEqual(['plan: skipped although this pull request needs it']);
+      expect(prGateProblems({ ...sameRepo, checks: skipped }, { sameRepository: true })).toEqual(['checks: skipped although this pull request needs it']);
+      expect(prGateProblems({ ...sameRepo, 'unaffected-comments': skipped }, { sameRepository: true })).toEqual(['unaffected-comments: skipped although this pull request needs it']);
+      const { plan: _plan, ...withoutPlan } = sameRepo;
+      expect(prGateProblems(withoutPlan, { sameRepository: true })).toEqual(["plan: not in the gate's needs"]);
+      expect(prGateProblems({ ...sameRepo, extra: ok() }, { sameRepository: true })).toEqual(['extra: a job the gate does not know (add it to GATED_JOBS with when it may be skipped)']);
+    });
+  });
+
   it('install the tools the tests need in the checks job, the way .ci/run does, and the provider mirror', () => {
     const checks = workflow('pull-request.yml').jobs.checks;
     const lines = runs(checks).split('\n');
@@ -377,7 +438,6 @@ describe('workflows', () => {
     const { release, promote } = wf.jobs as Record<string, Job>;
     expect(release!.permissions).toEqual({ contents: 'read' });
     expect(promote!.permissions).toEqual({ contents: 'read' });
-    expect(promote!.if).toBe("github.event_name == 'workflow_dispatch' && inputs.action == 'promote'");
     const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
     const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
@@ -387,11 +447,30 @@ describe('workflows', () => {
     expect(check < cosign && cosign < pull).toBe(true);
     expect(steps[cosign]!.if).toBe("steps.check.outputs.verify_signature == 'true'");
     expect(steps[cosign]!.env).toEqual({ IMAGE_REF: '${{ steps.check.outputs.image_ref }}', IDENTITY: '${{ steps.check.outputs.certificate_identity }}', ISSUER: '${{ steps.check.outputs.certificate_oidc_issuer }}' });
-    // The push token reaches only the step that pushes, after npm ci ran without it.
-    const withToken = steps.filter((step) => JSON.stringify(step).includes(APP_RELEASE_TOKEN_SECRET)).map((step) => steps.indexOf(step));
-    expect(withToken).toEqual([pull]);
     expect((steps[0]!.with ?? {})['persist-credentials']).toBe(false);
     expect(runs(promote!).split('\n').at(-1)).toBe('npm run pipeline:promote-release -- --app "${APP}" --digest "${DIGEST}"');
+  });
+
+  it('release with a token minted in the job from main only, behind the app-release environment, one queue per app and action', () => {
+    const wf = workflow('app-release.yml') as Workflow & { concurrency: { group: string; 'cancel-in-progress': boolean } };
+    // One group per app and action: GitHub cancels the older pending run of a group, so one group for all apps dropped releases.
+    expect(wf.concurrency).toEqual({ group: "app-release-${{ github.event.client_payload.app || inputs.app }}-${{ inputs.action || 'release' }}", 'cancel-in-progress': false });
+    const { release, promote } = wf.jobs as Record<string, Job>;
+    expect(release!.if).toBe("github.ref == 'refs/heads/main' && (github.event_name == 'repository_dispatch' || inputs.action == 'release')");
+    expect(promote!.if).toBe("github.ref == 'refs/heads/main' && github.event_name == 'workflow_dispatch' && inputs.action == 'promote'");
+    for (const [name, job] of [['release', release!], ['promote', promote!]] as const) {
+      expect(job.environment, name).toBe(APP_RELEASE_ENVIRONMENT);
+      const steps = (job.steps ?? []) as (Step & { id?: string })[];
+      const mint = steps.findIndex((step) => step.uses?.startsWith('actions/create-github-app-token@'));
+      const push = steps.findIndex((step) => /pipeline:(release -- --app|promote-release)\b/.test(step.run ?? ''));
+      // The app's key reaches only the minting step, which comes last before the push; the token only the push.
+      expect(steps[mint]!.id, name).toBe('token');
+      expect(mint, name).toBe(push - 1);
+      expect(steps[mint]!.with, name).toEqual({ 'app-id': `\${{ secrets.${APP_RELEASE_APP_ID_SECRET} }}`, 'private-key': `\${{ secrets.${APP_RELEASE_PRIVATE_KEY_SECRET} }}`, 'permission-contents': 'write', 'permission-pull-requests': 'write' });
+      expect(steps.filter((step) => JSON.stringify(step).includes(APP_RELEASE_PRIVATE_KEY_SECRET)).map((step) => steps.indexOf(step)), name).toEqual([mint]);
+      expect(steps.filter((step) => JSON.stringify(step).includes('steps.token.outputs.token')).map((step) => steps.indexOf(step)), name).toEqual([push]);
+      expect(steps[push]!.env?.GITHUB_TOKEN, name).toBe('${{ steps.token.outputs.token }}');
+    }
   });
 
   it('offer exactly the platform clusters to game day and scale day', () => {
@@ -430,7 +509,7 @@ describe('workflows', () => {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
       // The other secrets: the tokens the AMI lock and app release pull requests are opened with (GITHUB_TOKEN's would start no plan).
-      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET && !(file === 'ami-lock.yml' && s === AMI_LOCK_TOKEN_SECRET) && !(file === 'app-release.yml' && s === APP_RELEASE_TOKEN_SECRET)), file).toEqual([]);
+      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET && !(file === 'ami-lock.yml' && s === AMI_LOCK_TOKEN_SECRET) && !(file === 'app-release.yml' && (s === APP_RELEASE_PRIVATE_KEY_SECRET || s === APP_RELEASE_APP_ID_SECRET))), file).toEqual([]);
     }
   });
 });

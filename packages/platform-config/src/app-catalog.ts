@@ -33,6 +33,8 @@ const releaseSchema = z.strictObject({
   digest: z.string({ error: 'expected the digest that was released (sha256:…)' }),
   /** The tag the application repository built it as, for people; never rendered. */
   tag: z.string().optional(),
+  /** Never to run again (a vulnerability, a broken build): pipeline promote-release refuses it, rollbacks included. @default false */
+  revoked: z.boolean({ error: 'expected true or false (true: promote-release refuses this digest)' }).optional(),
 });
 
 const appSchema = z.strictObject({
@@ -263,7 +265,7 @@ export function renderAppCatalog(catalog: AppCatalog): string {
           {
             repository: a.repository,
             digests: sortedKeys(a.digests),
-            history: a.history.map((r) => ({ digest: r.digest, ...(r.tag === undefined ? {} : { tag: r.tag }) })),
+            history: a.history.map((r) => ({ digest: r.digest, ...(r.tag === undefined ? {} : { tag: r.tag }), ...(r.revoked ? { revoked: true } : {}) })),
             clusters: [...a.clusters].sort(),
             scaling: { ...(a.scaling.minReplicas === undefined ? {} : { minReplicas: a.scaling.minReplicas }), maxReplicas: a.scaling.maxReplicas, targetCpuPercent: a.scaling.targetCpuPercent },
             resources: {

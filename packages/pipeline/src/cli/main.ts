@@ -16,6 +16,7 @@ import { markApplied } from './commands/mark-applied';
 import { migrateStateCommand } from './commands/migrate-state';
 import { planApprovedCommand } from './commands/plan-approved';
 import { pr } from './commands/pr';
+import { prGate } from './commands/pr-gate';
 import { promoteReleaseCommand } from './commands/promote-release';
 import { recordFailoverCommand } from './commands/record-failover';
 import { releaseCommand } from './commands/release';
@@ -34,6 +35,7 @@ const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
 export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   pr,
+  'pr-gate': prGate,
   stacks,
   apply,
   'plan-approved': planApprovedCommand(),

@@ -72,6 +72,8 @@ export interface Promotion {
   readonly rollback: boolean;
 }
 
+const describeRelease = (r: AppCatalog['apps'][string]['history'][number]) => `${r.digest}${r.tag ? ` (${r.tag})` : ''}`;
+
 /**
  * Production (and with it its standby) runs what staging runs now, read from the catalog, never
  * from the caller; or, for a rollback, `digest`, which must be an earlier release in the history.
@@ -84,8 +86,13 @@ export function promoteToProduction(catalog: AppCatalog, name: string, digest?: 
   if (digest === undefined && !staging) throw new ReleaseInputError(`app: got ${JSON.stringify(name)}; expected an app staging runs (its catalog entry has no staging digest to promote)`);
   const chosen = digest ?? staging!;
   if (digest !== undefined && !app.history.some((r) => r.digest === digest)) {
-    const known = app.history.map((r) => `${r.digest}${r.tag ? ` (${r.tag})` : ''}`).join(', ');
+    const known = app.history.map(describeRelease).join(', ');
     throw new ReleaseInputError(`digest: got ${JSON.stringify(digest)}; expected a digest of ${name}'s history, released to staging before: ${known}`);
+  }
+  // A revoked release never reaches production again, neither promoted from staging nor rolled back to.
+  if (app.history.some((r) => r.digest === chosen && r.revoked)) {
+    const usable = app.history.filter((r) => !r.revoked && r.digest !== chosen).map(describeRelease).join(', ') || 'none';
+    throw new ReleaseInputError(`digest: got ${JSON.stringify(chosen)}${digest === undefined ? ' (what staging runs)' : ''}; expected a digest ${name}.history does not mark revoked: ${usable}`);
   }
   return { catalog: withApp(catalog, name, (a) => ({ ...a, digests: { ...a.digests, production: chosen } })), digest: chosen, rollback: chosen !== staging };
 }

@@ -3,7 +3,8 @@ import { synthStacksAtCommit } from '../../io/base-synth';
 import { synthInfraAndManifests } from '../../io/synth';
 import type { TerraformMode } from '../../io/terraform';
 import { postPullRequestComments } from '../../pull-request/post-comments';
-import { runPullRequestFlow } from '../../pull-request/pr-flow';
+import { haCheckFailures } from '../../pull-request/pr-gate';
+import { runPullRequestFlow, type PullRequestFlowOptions } from '../../pull-request/pr-flow';
 import { clusterNames, parseOptions, terraformMode } from '../arguments';
 import { UsageError, type Command } from '../command';
 
@@ -18,8 +19,13 @@ export interface PrOptions {
   readonly baseSynth: boolean;
 }
 
+export interface PrDeps {
+  /** @default the ha-check CLI on the synthesized output */
+  readonly haCheck?: PullRequestFlowOptions['haCheck'];
+}
+
 /** The whole pull-request flow; `--post` upserts the comments (CI), else they are appended to the job summary. */
-export const pr: Command<PrOptions> = {
+export const prCommand = (deps: PrDeps = {}): Command<PrOptions> => ({
   description: 'plan the affected stacks, ha-check, manifest diff; one comment per stack or manifest-only cluster',
   parse(args) {
     const v = parseOptions(args, { base: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string', multiple: true }, cluster: { type: 'string', multiple: true }, 'no-synth': { type: 'boolean' }, 'no-base-synth': { type: 'boolean' }, post: { type: 'boolean' } });
@@ -41,7 +47,7 @@ export const pr: Command<PrOptions> = {
       : undefined;
     let result: ReturnType<typeof runPullRequestFlow>;
     try {
-      result = runPullRequestFlow({ paths, platform, base: options.base, mode: options.mode, mirror: actions.providerMirror, onlyStacks: options.stacks, onlyClusters, runUrl: actions.runUrl, baseStacks, log });
+      result = runPullRequestFlow({ paths, platform, base: options.base, mode: options.mode, mirror: actions.providerMirror, onlyStacks: options.stacks, onlyClusters, runUrl: actions.runUrl, baseStacks, haCheck: deps.haCheck, log });
     } finally {
       for (const cleanup of cleanups) cleanup();
     }
@@ -54,7 +60,16 @@ export const pr: Command<PrOptions> = {
       // Not posting (a fork's job has no token that may comment): the comments go to the job summary instead.
       for (const outcome of [...result.stacks, ...result.clusters]) actions.summary(readFileSync(outcome.commentFile, 'utf8'));
     }
+    // Exit 0 even so: the comment is posted first; the workflow's next step fails the job (pr-gate reads it).
+    const failed = haCheckFailures([
+      ...result.stacks.flatMap((s) => (s.stack.cluster === undefined ? [] : [{ cluster: s.stack.cluster, exitCode: s.haCheck?.exitCode }])),
+      ...result.clusters.map((c) => ({ cluster: c.cluster.cluster, exitCode: c.haCheck?.exitCode })),
+    ]);
+    actions.output('ha_check', failed.length === 0 ? 'passed' : 'failed');
+    actions.output('ha_check_failed', failed.join(','));
     log(`pull-request flow done in ${((Date.now() - started) / 1000).toFixed(1)} s; comments in ${paths.commentsDir}`);
     return 0;
   },
-};
+});
+
+export const pr = prCommand();

@@ -29,8 +29,8 @@ export function promoteReleaseCommand(deps: ReleaseDeps = {}): Command<PromoteRe
       const { platform, paths, actions, log } = io;
       const base = platform.settings.github.mainBranch;
       // An unknown app is refused before any git operation.
-      usage(() => promoteToProduction(readCatalog(paths.repoRoot), options.app, options.digest));
-      const branch = releaseBranch(options.app, 'production');
+      const planned = usage(() => promoteToProduction(readCatalog(paths.repoRoot), options.app, options.digest));
+      const branch = releaseBranch(options.app, planned.rollback ? 'rollback' : 'production');
       const before = checkoutBase(paths.repoRoot, options.remote, base, branch);
       const promotion = usage(() => promoteToProduction(before, options.app, options.digest));
       const changes = digestChanges(platform.clusters, before, promotion.catalog);

