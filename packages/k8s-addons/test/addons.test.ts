@@ -380,6 +380,8 @@ describe('apps', () => {
     expect(d.spec.template.spec.containers[0].image).toBe(web.image);
     expect(web.image).toMatch(/^registry\.k8s\.io\/e2e-test-images\/agnhost@sha256:[0-9a-f]{64}$/);
     expect(d.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
+    // Immutable by digest: a scale-out or an AZ-loss reschedule pulls only onto a node that lacks it.
+    expect(d.spec.template.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
     const api = find(objects('production', 'apps/postgres.yaml'), 'Deployment', 'orders-api');
     expect(api.spec.template.spec.containers[0].image).toBe(platform.appOf('production', 'orders-api')!.image);
     const catalog = structuredClone(APP_CATALOG) as { apps: Record<string, { clusters: string[]; digests: Record<string, string>; scaling: { maxReplicas: number } }> };
@@ -396,6 +398,16 @@ describe('apps', () => {
 describe('HaWorkload', () => {
   const zones = ['a', 'b', 'c'];
   const make = (extra: object = {}) => new HaWorkload(new Chart(Testing.app(), 'c'), 'svc', { namespace: 'ns', image: 'img', port: 8080, availabilityZones: zones, ...extra });
+
+  it('pulls a tag every time (it may move) and a digest only when the node lacks it', () => {
+    const policy = (image: string) => {
+      const chart = new Chart(Testing.app(), 'c');
+      new HaWorkload(chart, 'svc', { namespace: 'ns', image, port: 8080, availabilityZones: zones });
+      return (Testing.synth(chart).find((o) => o.kind === 'Deployment') as { spec: { template: { spec: { containers: { imagePullPolicy: string }[] } } } }).spec.template.spec.containers[0]!.imagePullPolicy;
+    };
+    expect(policy('example.org/app:1.2')).toBe('Always');
+    expect(policy(`example.org/app@sha256:${'a'.repeat(64)}`)).toBe('IfNotPresent');
+  });
 
   it('spreads by zone (not one-per-zone), tolerates dead nodes briefly, has PDB, HPA and requests', () => {
     const w = make({ minReplicas: 6 });

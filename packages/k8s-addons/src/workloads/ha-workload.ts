@@ -73,6 +73,9 @@ export class HaWorkload extends Construct {
         {
           name,
           image: props.image,
+          // A digest names immutable content: pulling again only adds a registry (and its rate limits)
+          // to every scale-out and every AZ-loss reschedule. A tag may move, so it is checked.
+          imagePullPolicy: props.image.includes('@sha256:') ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS,
           args: props.args,
           ports: [{ number: props.port, name: 'http' }],
           readiness: kplus.Probe.fromHttpGet(props.readinessPath ?? '/', { port: props.port, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
