@@ -2,6 +2,7 @@ import { APP_DATA_NAMESPACE, defaultPlatform, FAILOVER_ACCESS } from '@platform/
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthClusterTree } from '../src';
+import { rbacAllows, type RbacObject } from './support/rbac';
 
 const platform = defaultPlatform();
 type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
@@ -49,21 +50,10 @@ describe('region-failover access covers the fence', () => {
   });
 });
 
-/**
- * Kubernetes RBAC as the API server evaluates it (additive, no deny): a ClusterRoleBinding's
- * rules hold in every namespace, a RoleBinding's only in its own; a subresource is matched as
- * `<resource>/<subresource>`, so `pods` grants nothing on `pods/exec`.
- */
-type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[] };
-type RbacObj = Obj & { rules?: Rule[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace?: string }[] };
-function allowed(objs: readonly RbacObj[], subject: { name: string; namespace: string }, verb: string, resource: string, namespace: string): boolean {
-  const roles = (kind: string, name: string, ns?: string) => objs.filter((o) => o.kind === kind && o.metadata.name === name && (kind === 'ClusterRole' || o.metadata.namespace === ns));
-  return objs
-    .filter((b) => (b.kind === 'ClusterRoleBinding' || (b.kind === 'RoleBinding' && b.metadata.namespace === namespace)) && b.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === subject.name && s.namespace === subject.namespace))
-    .flatMap((b) => roles(b.roleRef!.kind, b.roleRef!.name, b.metadata.namespace))
-    .flatMap((r) => r.rules ?? [])
-    .some((r) => (r.apiGroups ?? []).includes('') && (r.resources ?? []).includes(resource) && r.verbs.includes(verb));
-}
+/** The core-group request `verb resource` in `namespace`, judged by the shared RBAC model. */
+type RbacObj = Obj & RbacObject;
+const allowed = (objs: readonly RbacObj[], subject: { name: string; namespace: string }, verb: string, resource: string, namespace: string): boolean =>
+  rbacAllows(objs, subject, { verb, group: '', resource, namespace, name: 'any' });
 
 describe('region-failover access covers the database queries (kubectl exec psql)', () => {
   const { namespace, serviceAccount } = FAILOVER_ACCESS;

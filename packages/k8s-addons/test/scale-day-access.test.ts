@@ -2,11 +2,11 @@ import { defaultPlatform, FAILOVER_ACCESS, SCALE_DAY_ACCESS } from '@platform/pl
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthClusterTree } from '../src';
+import { rbacAllows, type RbacObject, type Request } from './support/rbac';
 
 const platform = defaultPlatform();
 
-type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] };
-type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; rules?: Rule[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace?: string }[] };
+type Obj = RbacObject;
 
 const objects = (cluster: string): Obj[] =>
   Object.entries(synthClusterTree(platform, cluster))
@@ -14,36 +14,7 @@ const objects = (cluster: string): Obj[] =>
     .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as Obj))
     .filter((o) => o && typeof o === 'object');
 
-interface Request {
-  readonly verb: string;
-  readonly group: string;
-  /** `<resource>` or `<resource>/<subresource>`: a subresource is its own resource to RBAC. */
-  readonly resource: string;
-  /** Undefined: a cluster-wide request (list across namespaces, or a cluster-scoped object). */
-  readonly namespace?: string;
-  readonly name?: string;
-}
-
-/**
- * RBAC as the API server decides (additive, no deny): a ClusterRoleBinding's rules hold in every
- * namespace and for cluster-wide requests, a RoleBinding's only inside its namespace; a rule with
- * resourceNames matches only requests naming one of them (so never a list or a create).
- */
-function allowed(objs: readonly Obj[], sa: { name: string; namespace: string }, request: Request): boolean {
-  const bound = objs.filter(
-    (b) =>
-      (b.kind === 'ClusterRoleBinding' || (b.kind === 'RoleBinding' && request.namespace !== undefined && b.metadata.namespace === request.namespace)) &&
-      b.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === sa.name && s.namespace === sa.namespace),
-  );
-  const rules = bound.flatMap((b) => objs.filter((r) => r.kind === b.roleRef!.kind && r.metadata.name === b.roleRef!.name && (r.kind === 'ClusterRole' || r.metadata.namespace === b.metadata.namespace)).flatMap((r) => r.rules ?? []));
-  return rules.some(
-    (r) =>
-      (r.apiGroups ?? []).includes(request.group) &&
-      (r.resources ?? []).includes(request.resource) &&
-      r.verbs.includes(request.verb) &&
-      (!r.resourceNames || (request.name !== undefined && r.resourceNames.includes(request.name))),
-  );
-}
+const allowed = rbacAllows;
 
 /** The API calls packages/pipeline's scale day makes with kubectl (get/apply/logs/delete). */
 const { namespace, app } = SCALE_DAY_ACCESS;
