@@ -473,6 +473,10 @@ describe('workflows', () => {
     }
   });
 
+  it('never write a token into .git/config: the pipeline hands it to git per command', () => {
+    for (const file of workflowFiles) expect(text(file), file).not.toMatch(/git config[^\n]*extraheader/);
+  });
+
   it('offer exactly the platform clusters to game day and scale day', () => {
     for (const file of ['game-day.yml', 'scale-day.yml']) {
       const inputs = (workflow(file).on.workflow_dispatch as { inputs: { cluster: { options: string[] } } }).inputs;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { APP_CATALOG_FILE, appCatalogIssues, formatIssue, parseAppCatalog, renderAppCatalog, type AppCatalog, type ClusterDefinition } from '@platform/platform-config';
 import type { GitHubClient } from '../io/github';
 import { exec, execOk } from '../private/exec';
+import { gitTokenEnvironment } from '../private/git-token';
 
 /*
  * How a catalog change becomes a pull request: branch from the remote's base, rewrite the
@@ -20,7 +21,8 @@ export function readCatalog(repo: string): AppCatalog {
 
 /** The catalog as the remote's base branch has it: fetched, checked out on `branch`, and parsed. */
 export function checkoutBase(repo: string, remote: string, base: string, branch: string): AppCatalog {
-  execOk('git', ['fetch', '--quiet', remote, `refs/heads/${base}`], { cwd: repo });
+  // The token (the workflow's GITHUB_TOKEN) reaches only the two commands that talk to the remote.
+  execOk('git', ['fetch', '--quiet', remote, `refs/heads/${base}`], { cwd: repo, env: gitTokenEnvironment(process.env) });
   execOk('git', ['switch', '--quiet', '--force-create', branch, 'FETCH_HEAD'], { cwd: repo });
   return readCatalog(repo);
 }
@@ -58,7 +60,7 @@ export async function openCatalogPullRequest(o: CatalogPullRequestOptions): Prom
   execOk('git', ['add', '--all', '--', APP_CATALOG_FILE, 'clusters'], { cwd: o.repo });
   execOk('git', [...BOT, 'commit', '--quiet', '--no-verify', '-m', o.title, '-m', o.body], { cwd: o.repo });
   // One branch per app and environment: a newer dispatch replaces the pending one.
-  const push = exec('git', ['push', '--quiet', '--force', o.remote, `HEAD:refs/heads/${o.branch}`], { cwd: o.repo });
+  const push = exec('git', ['push', '--quiet', '--force', o.remote, `HEAD:refs/heads/${o.branch}`], { cwd: o.repo, env: gitTokenEnvironment(process.env) });
   if (push.code !== 0) throw new Error(`git push ${o.remote} ${o.branch} failed: ${push.stderr.trim()}`);
   o.log(`pushed ${o.branch}`);
   const [open] = await o.github.openPullRequests(o.branch, o.base);
