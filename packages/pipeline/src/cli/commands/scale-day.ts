@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { kubectl, type KubeClient } from '../../io/kubectl';
 import { stackOutputs } from '../../io/terraform';
 import { renderChart } from '../../operations/scale-day/chart';
+import { asScaleDay, scaleDayTokenSeconds } from '../../operations/scale-day/identity';
+import { loadDeadlineSeconds } from '../../operations/scale-day/load-job';
 import { runScaleDay, type Clock } from '../../operations/scale-day/run';
 import type { ScaleDayRecord } from '../../operations/scale-day/samples';
 import { renderScaleDaySummary } from '../../operations/scale-day/summary';
@@ -34,7 +36,7 @@ function number(option: string, value: string | undefined, fallback: number, che
 }
 
 export interface ScaleDayDeps {
-  /** @default kubectl with --kubeconfig, else the cluster's CI kubeconfig read from SSM */
+  /** The client scale day runs with. @default kubectl with scale day's own token, minted with --kubeconfig, else with the cluster's CI kubeconfig read from SSM */
   readonly kube?: KubeClient;
   /** @default `terraform output -json` of the cluster's stack */
   readonly outputs?: Record<string, unknown>;
@@ -93,14 +95,16 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
       let kube = deps.kube;
       if (!kube) {
         let kubeconfig = options.kubeconfig;
+        mkdirSync(paths.outDir, { recursive: true });
         if (!kubeconfig) {
           // The kubeconfig the cluster's initialiser publishes (platform-config names.ssm.ciKubeconfig).
           const text = execOk('aws', ['ssm', 'get-parameter', '--region', definition.region, '--name', platform.namesOf(options.cluster).ssm.ciKubeconfig, '--with-decryption', '--query', 'Parameter.Value', '--output', 'text']);
-          mkdirSync(paths.outDir, { recursive: true });
           kubeconfig = join(paths.outDir, `kubeconfig-${options.cluster}`);
           writeFileSync(kubeconfig, text, { mode: 0o600 });
         }
-        kube = kubectl({ kubeconfig });
+        // That identity only mints scale day's own token; the run holds exactly SCALE_DAY_ACCESS.grants.
+        const seconds = scaleDayTokenSeconds(loadDeadlineSeconds({ rampUp: options.rampUp, hold: options.hold, rampDown: options.rampDown }));
+        kube = asScaleDay({ kube: kubectl({ kubeconfig }), kubeconfigText: readFileSync(kubeconfig, 'utf8') }, paths.outDir, options.cluster, seconds, (path) => kubectl({ kubeconfig: path }));
       }
       const { record, verdict } = await runScaleDay({
         platform,

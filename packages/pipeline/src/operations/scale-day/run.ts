@@ -1,22 +1,14 @@
-import { SCALE_DAY_ACCESS, CLUSTER_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, describeScaleDayGrant, SCALE_DAY_ACCESS, type Platform } from '@platform/platform-config';
 import type { KubeClient } from '../../io/kubectl';
 import { sampleFrom, selectorOf } from './kube-state';
 import { loadDeadlineSeconds, loadJobObjects, parseLoadSummary, SCALE_DAY_NAMESPACE, type LoadProfile } from './load-job';
 import { judge, type ClusterSample, type ScaleDayLimits, type ScaleDayRecord, type ScaleDayVerdict } from './samples';
 
 /**
- * What scale day asks of the API (its identity needs exactly these). The CI kubeconfig in SSM is
- * the region-failover identity; k8s-addons ScaleDayAccess grants it these calls (platform-config
- * SCALE_DAY_ACCESS): see docs/runbooks/scale-day.md, "Identity".
+ * What scale day's identity needs, one line per grant of platform-config SCALE_DAY_ACCESS (the
+ * list k8s-addons ScaleDayAccess renders into RBAC): see docs/runbooks/scale-day.md, "Identity".
  */
-export const SCALE_DAY_RBAC = [
-  'get horizontalpodautoscalers.autoscaling (web)',
-  'get deployments.apps (web)',
-  'list pods (all namespaces)',
-  'list nodes',
-  'create/patch/get/delete configmaps, jobs.batch (scale-day)',
-  'list pods, get pods/log (scale-day)',
-] as const;
+export const SCALE_DAY_RBAC: readonly string[] = SCALE_DAY_ACCESS.grants.map(describeScaleDayGrant);
 
 /** The app under load: the sample web app's HPA and Deployment. */
 export const SCALE_DAY_APP = SCALE_DAY_ACCESS.app;
@@ -74,7 +66,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   } catch (error) {
     const message = (error as Error).message;
     // Fail before any load is started, saying what the identity lacks.
-    if (/Forbidden/.test(message)) throw new Error(`${message}\nthe kubeconfig's identity may not do what scale day does: it needs ${SCALE_DAY_RBAC.join('; ')} (docs/runbooks/scale-day.md, "Identity")`);
+    if (/Forbidden/.test(message)) throw new Error(`${message}\nscale day's ServiceAccount (${SCALE_DAY_ACCESS.namespace}/${SCALE_DAY_ACCESS.serviceAccount}) may not do what scale day does: it needs ${SCALE_DAY_RBAC.join('; ')} (docs/runbooks/scale-day.md, "Identity")`);
     throw error;
   }
   const hpaSpec = obj(obj(hpaObject).spec);
