@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, scaleDayGrantCovers } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, scaleDayGrantCovers, scaleDayProfileOf } from '@platform/platform-config';
 import { parse } from 'yaml';
 import { scaleDayCommand } from '../src/cli/commands/scale-day';
 import { main } from '../src/cli/main';
@@ -216,5 +216,45 @@ describe('scale day identity', () => {
     // The token outlives the Job's deadline and the sampling grace; never below the API's 10 min minimum.
     expect(scaleDayTokenSeconds(990)).toBe(1140);
     expect(scaleDayTokenSeconds(100)).toBe(600);
+  });
+});
+
+describe('scale day profile and node scale-out', () => {
+  const staging = { ...base, azs: platform.cluster('staging').availabilityZones, nodesPerAz: 1, podsPerNode: 2, maxPerAz: 3, podRps: 3 };
+  async function cli(fake: ReturnType<typeof fakeCluster>, extra: string[] = []) {
+    const root = mkdtempSync(join(tmpdir(), 'scale-day-'));
+    const actions = recordingActions();
+    const code = await main(['scale-day', '--cluster', 'staging', '--hold', '300', '--max-error-rate', '1', '--max-p95-ms', '100000', '--run-id', 'p1', ...extra], root, platform, {
+      commands: { 'scale-day': scaleDayCommand({ kube: fake.kube, outputs, clock: fake.clock }) },
+      actions,
+    });
+    const record = JSON.parse(readFileSync(join(root, 'dist', 'pipeline', 'scale-day-staging.json'), 'utf8'));
+    return { code, record, summary: actions.summaries[0] ?? '' };
+  }
+
+  it('staging by default loads its profile: POST of the CPU-costly path at its rate, and expects node scale-out', async () => {
+    const fake = fakeCluster(staging);
+    const { record, summary } = await cli(fake);
+    const profile = scaleDayProfileOf(platform.cluster('staging'));
+    const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
+    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '40', TARGET_URL: `https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}` });
+    expect(record).toMatchObject({ rate: 40, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
+    // The workers grew 1 → 2 or more per AZ: node scale-out reported and passed.
+    expect(summary).toMatch(/\| node scale-out \| yes: ap-northeast-2a 1 → [23], ap-northeast-2b 1 → [23], ap-northeast-2c 1 → [23] \| expected \(the profile's peak needs more workers than stand\) \| ✅ \|/);
+    expect(summary).not.toContain('no node scale-out');
+  });
+
+  it('fails when the profile expected node scale-out and none happened (the ASGs could not grow), saying nodes per AZ before and at peak', async () => {
+    const { code, record, summary } = await cli(fakeCluster({ ...staging, maxPerAz: 1 }));
+    expect(code).toBe(1);
+    expect(record.limits.expectNodeScaleOut).toBe(true);
+    expect(summary).toContain('- ❌ no node scale-out: the profile expected the workers to grow at this peak (ha-check\'s elasticity adds nodes) and no AZ gained a Ready worker (before → peak: ap-northeast-2a 1 → 1, ap-northeast-2b 1 → 1, ap-northeast-2c 1 → 1)');
+    expect(summary).toContain('| node scale-out | no: ap-northeast-2a 1 → 1, ap-northeast-2b 1 → 1, ap-northeast-2c 1 → 1 | expected (the profile\'s peak needs more workers than stand) | ❌ |');
+  });
+
+  it('another path or rate than the profile\'s is not held to its node scale-out; a bad method is a usage error', async () => {
+    const { record } = await cli(fakeCluster({ ...staging, maxPerAz: 1 }), ['--rate', '10', '--path', '/', '--method', 'GET']);
+    expect(record).toMatchObject({ rate: 10, target: { method: 'GET' }, limits: { expectNodeScaleOut: false } });
+    expect(() => scaleDayCommand().parse(['--cluster', 'staging', '--method', 'PUT'])).toThrow('--method PUT: expected GET or POST');
   });
 });

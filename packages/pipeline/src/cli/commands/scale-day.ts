@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scaleDayProfileOf } from '@platform/platform-config';
 import { kubectl, type KubeClient } from '../../io/kubectl';
 import { stackOutputs } from '../../io/terraform';
 import { renderChart } from '../../operations/scale-day/chart';
@@ -12,9 +13,12 @@ import { execOk } from '../../private/exec';
 import { parseOptions } from '../arguments';
 import { UsageError, type Command } from '../command';
 
+const usage = (message: string): never => {
+  throw new UsageError(message);
+};
+
 export interface ScaleDayCommandOptions {
   readonly cluster: string;
-  readonly rate: number;
   readonly rampUp: number;
   readonly hold: number;
   readonly rampDown: number;
@@ -22,8 +26,12 @@ export interface ScaleDayCommandOptions {
   readonly maxP95Ms: number;
   readonly kubeconfig: string | undefined;
   readonly runId: string;
-  /** Ingress path k6 requests. */
-  readonly path: string;
+  /** Ingress path k6 requests. @default the cluster's scale-day profile (platform-config scaleDayProfileOf) */
+  readonly path: string | undefined;
+  /** HTTP method. @default the profile's */
+  readonly method: 'GET' | 'POST' | undefined;
+  /** Requests per second at the hold. @default the profile's */
+  readonly rate: number | undefined;
   /** Desired replicas the HPA must reach within the objective; undefined: its maxReplicas. */
   readonly expectReplicas: number | undefined;
 }
@@ -70,6 +78,7 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         kubeconfig: { type: 'string' },
         'run-id': { type: 'string' },
         path: { type: 'string' },
+        method: { type: 'string' },
         'expect-replicas': { type: 'string' },
       });
       if (!v.cluster) throw new UsageError('--cluster <name> is required');
@@ -77,7 +86,7 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
       if (!/^[a-z0-9-]{1,40}$/.test(runId)) throw new UsageError(`--run-id ${runId}: expected lowercase letters, digits and - (a Kubernetes name)`);
       return {
         cluster: v.cluster,
-        rate: number('--rate', v.rate, 200),
+        rate: v.rate === undefined ? undefined : number('--rate', v.rate, 0),
         rampUp: number('--ramp-up', v['ramp-up'], 30),
         hold: number('--hold', v.hold, 600),
         rampDown: number('--ramp-down', v['ramp-down'], 60),
@@ -85,7 +94,8 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         maxP95Ms: number('--max-p95-ms', v['max-p95-ms'], 500),
         kubeconfig: v.kubeconfig,
         runId,
-        path: v.path ?? '/',
+        path: v.path,
+        method: v.method === undefined ? undefined : v.method === 'GET' || v.method === 'POST' ? v.method : usage(`--method ${v.method}: expected GET or POST`),
         expectReplicas: v['expect-replicas'] === undefined ? undefined : number('--expect-replicas', v['expect-replicas'], 0, (n) => Number.isInteger(n) && n > 0),
       };
     },
@@ -106,16 +116,25 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         const seconds = scaleDayTokenSeconds(loadDeadlineSeconds({ rampUp: options.rampUp, hold: options.hold, rampDown: options.rampDown }));
         kube = asScaleDay({ kube: kubectl({ kubeconfig }), kubeconfigText: readFileSync(kubeconfig, 'utf8') }, paths.outDir, options.cluster, seconds, (path) => kubectl({ kubeconfig: path }));
       }
+      // What the cluster's scale-day profile loads, unless the options say otherwise.
+      const profile = scaleDayProfileOf(definition);
       const { record, verdict } = await runScaleDay({
         platform,
         cluster: options.cluster,
         outputs,
         kube,
         ...(deps.clock ? { clock: deps.clock } : {}),
-        rate: options.rate,
+        rate: options.rate ?? profile.rate,
         phases: { rampUp: options.rampUp, hold: options.hold, rampDown: options.rampDown },
-        path: options.path,
-        limits: { maxErrorRate: options.maxErrorRate, maxP95Ms: options.maxP95Ms, ...(options.expectReplicas !== undefined ? { expectReplicas: options.expectReplicas } : {}) },
+        path: options.path ?? profile.path,
+        method: options.method ?? profile.method,
+        limits: {
+          maxErrorRate: options.maxErrorRate,
+          maxP95Ms: options.maxP95Ms,
+          ...(options.expectReplicas !== undefined ? { expectReplicas: options.expectReplicas } : {}),
+          // Judged only on the profile's own load: another path or rate may not reach that peak.
+          expectNodeScaleOut: profile.expectNodeScaleOut && options.path === undefined && options.method === undefined && options.rate === undefined,
+        },
         runId: options.runId,
         log,
       });

@@ -35,6 +35,8 @@ export interface ScaleDayOptions {
   readonly windowSeconds?: number;
   /** The ingress path k6 requests: the app's CPU-consuming endpoint, or the HPA has nothing to scale on. @default '/' */
   readonly path?: string;
+  /** HTTP method k6 sends. @default 'GET' */
+  readonly method?: 'GET' | 'POST';
   readonly limits: Omit<ScaleDayLimits, 'scaleOutSeconds'>;
   readonly runId: string;
   readonly log?: (line: string) => void;
@@ -74,7 +76,8 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   const expect = options.limits.expectReplicas;
   if (expect !== undefined && (expect > hpa.maxReplicas || expect <= hpa.minReplicas)) throw new Error(`--expect-replicas ${expect}: the HPA ${hpa.name} scales between ${hpa.minReplicas} and ${hpa.maxReplicas}; expected more than its minimum and at most its maximum`);
   const appSelector = selectorOf(kube.getJson(['deployment', app.deployment, '-n', app.namespace]));
-  const profile: LoadProfile = { ...target, rate: options.rate, ...phases, window: options.windowSeconds ?? 30 };
+  const method = options.method ?? 'GET';
+  const profile: LoadProfile = { ...target, method, rate: options.rate, ...phases, window: options.windowSeconds ?? 30 };
   const job = `load-${options.runId}`;
   const deadline = loadDeadlineSeconds(phases);
   const step = (options.sampleSeconds ?? 10) * 1000;
@@ -99,7 +102,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
       await clock.sleep(step);
     }
     startedAt = clock.now();
-    options.log?.(`load Job ${SCALE_DAY_NAMESPACE}/${job} running after ${Math.round(sinceApplied())} s: ${options.rate} req/s on ${target.url}, ramp ${phases.rampUp} s, hold ${phases.hold} s, ramp down ${phases.rampDown} s`);
+    options.log?.(`load Job ${SCALE_DAY_NAMESPACE}/${job} running after ${Math.round(sinceApplied())} s: ${options.rate} req/s ${method} ${target.url}, ramp ${phases.rampUp} s, hold ${phases.hold} s, ramp down ${phases.rampDown} s`);
     for (;;) {
       const t = Math.round((clock.now() - startedAt) / 1000);
       samples.push(
@@ -138,7 +141,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
     cluster: options.cluster,
     workload: `Deployment/${app.namespace}/${app.deployment}`,
     hpa,
-    target,
+    target: { ...target, method },
     startedAt: new Date(startedAt).toISOString(),
     loadStartWaitSeconds: Math.round((startedAt - appliedAt) / 1000),
     phases,
