@@ -17,7 +17,7 @@ describe('HPA scale-up as the controller limits it', () => {
     expect(scaleUpSteps(1, 10, HPA_SCALE_UP_DEFAULTS, 15)).toEqual([{ atSeconds: 0, replicas: 5 }, { atSeconds: 15, replicas: 10 }]);
   });
 
-  it('the shipped apps (4 pods or 200 % per 60 s): 3 → 9, then 12 only once the first step is a full period old', () => {
+  it('cdk8s-plus\'s HPA default (4 pods or 200 % per 60 s): 3 → 9, then 12 only once the first step is a full period old', () => {
     const up = { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 60 }, { type: 'Percent', value: 200, periodSeconds: 60 }], source: 'behavior' } as const;
     expect(scaleUpSteps(3, 12, up, 15)).toEqual([{ atSeconds: 0, replicas: 9 }, { atSeconds: 60, replicas: 12 }]);
   });

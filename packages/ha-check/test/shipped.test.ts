@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, scaleDayProfileOf } from '@platform/platform-config';
 import { promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
@@ -153,16 +153,16 @@ describe('shipped clusters', () => {
     const { report, markdown } = await check('production');
     const e = report.elasticity;
     expect(e?.objectiveSeconds).toBe(platform.cluster('production').objectives.scaleOutSeconds);
-    // The HPAs as synthesized: web 3 → 12, orders-api 3 → 9 (4 pods or 200 % per 60 s), Traefik 3 → 9 (chart HPA, API defaults).
+    // The HPAs as synthesized: web 3 → 12, orders-api 3 → 9 (100 % or max − min pods per 15 s: one step), Traefik 3 → 9 (chart HPA, API defaults).
     expect(e?.hpas.map((h) => [h.workload, h.minReplicas, h.maxReplicas, h.spread, h.steps.map((s) => `${s.replicas}@${s.atSeconds}`).join(' ')])).toEqual([
-      ['Deployment/web/web', 3, 12, 'zone spread maxSkew 1 (DoNotSchedule)', '9@0 12@60'],
+      ['Deployment/web/web', 3, 12, 'zone spread maxSkew 1 (DoNotSchedule)', '12@0'],
       ['Deployment/data/orders-api', 3, 9, 'zone spread maxSkew 1 (DoNotSchedule)', '9@0'],
       ['HelmRelease/traefik/traefik', 3, 9, 'zone spread maxSkew 1 (DoNotSchedule)', '7@0 9@15'],
     ]);
     // Worker capacity per AZ at max: general 10 + burst 10 nodes.
     expect(e?.capacityPerAz.map((c) => c.maxNodes)).toEqual([20, 20, 20]);
     for (const s of e?.scenarios ?? []) {
-      expect(s).toMatchObject({ fits: true, pending: [], nodesAdded: [], waitsForScaleOut: [], seconds: 125 });
+      expect(s).toMatchObject({ fits: true, pending: [], nodesAdded: [], waitsForScaleOut: [], seconds: 80 });
       // The standing 2 general nodes per surviving AZ take the peak.
       expect(s.nodesPerAz.filter((n) => n.az !== s.lost).every((n) => n.nodes === 2)).toBe(true);
     }
@@ -173,12 +173,43 @@ describe('shipped clusters', () => {
       'metrics-server resolution 15',
       'HPA sync period 15',
       'scale-up stabilization window 0',
-      'scale-up steps 60',
+      'scale-up steps 15',
       'pod start (image pull, containers) 30',
       'readiness 5',
     ]);
     expect(report.findings.filter((f) => f.id.startsWith('elasticity.'))).toEqual([]);
     expect(markdown).toContain('#### Elasticity (every HPA at its maximum)');
+  });
+
+  it('staging\'s peak report: the scale-day load (web pods with the CPU consumer) needs more than the standing worker per AZ with every AZ up, fits the ASGs\' max, and the node-provisioning terms stay within scaleOutSeconds', async () => {
+    const { report } = await check('staging');
+    const e = report.elasticity;
+    const objective = platform.cluster('staging').objectives.scaleOutSeconds;
+    expect(e?.objectiveSeconds).toBe(300);
+    // agnhost 100 m + the CPU consumer 300 m per web pod (platform-config SCALE_DAY_CPU_CONSUMER).
+    expect(e?.hpas.find((h) => h.workload === 'Deployment/web/web')?.requests.cpuMilli).toBe(400);
+    const [all] = e?.scenarios ?? [];
+    expect(all).toMatchObject({ id: 'all-azs', fits: true, pending: [] });
+    // One standing general worker per AZ; the peak adds one in each (of at most 3): cluster-autoscaler is exercised.
+    expect(all!.nodesPerAz.map((n) => [n.az, n.nodes, n.maxNodes])).toEqual(platform.cluster('staging').availabilityZones.map((az) => [az, 2, 3]));
+    expect(all!.nodesAdded.map((g) => g.nodes)).toEqual([1, 1, 1]);
+    expect(all!.waitsForScaleOut).toContain('Deployment/web/web');
+    expect(all!.terms.map((t) => `${t.name} ${t.seconds}`)).toEqual([
+      'metrics-server resolution 15',
+      'HPA sync period 15',
+      'scale-up stabilization window 0',
+      'scale-up steps 15',
+      'cluster-autoscaler scan interval 10',
+      'EC2 launch 90',
+      'node boot, kubeadm join, CNI ready 120',
+      'pod start (image pull, containers) 30',
+      'readiness 5',
+    ]);
+    for (const s of e?.scenarios ?? []) expect(s.seconds, s.id).toBeLessThanOrEqual(objective!);
+    expect(report.findings.filter((f) => f.id.startsWith('elasticity.'))).toEqual([]);
+    // What scale day's staging profile expects is what this analysis says.
+    expect(scaleDayProfileOf(platform.cluster('staging')).expectNodeScaleOut).toBe(all!.nodesAdded.length > 0);
+    expect(scaleDayProfileOf(platform.cluster('production')).expectNodeScaleOut).toBe(false);
   });
 
   it('staging meets its weaker objectives, and still reports its single NAT', async () => {

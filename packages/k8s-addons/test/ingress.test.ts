@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk parsed YAML of many shapes */
-import { defaultPlatform, INGRESS_HEALTH_CHECK_PATH, INGRESS_NODE_PORTS, loadPlatform, platformInput } from '@platform/platform-config';
+import { defaultPlatform, INGRESS_HEALTH_CHECK_PATH, INGRESS_NODE_PORTS, loadPlatform, platformInput, SCALE_DAY_CPU_CONSUMER, scaleDayProfileOf } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
@@ -164,8 +164,15 @@ describe('sample web Ingress', () => {
     const [rule] = ingress.spec.rules;
     expect(ingress.spec.rules).toHaveLength(1);
     expect(rule.host).toBe(platform.names.appHostname);
-    expect(rule.http.paths).toEqual([{ path: '/', pathType: 'Prefix', backend: { service: { name: service.metadata.name, port: { number: service.spec.ports[0].port } } } }]);
+    // Where scale day loads the CPU consumer (its profile), POST /ConsumeCPU goes to it; every other path to the app.
+    const cpu = scaleDayProfileOf(platform.cluster(cluster)).cpuConsumer;
+    expect(rule.http.paths).toEqual([
+      ...(cpu ? [{ path: '/ConsumeCPU', pathType: 'Exact', backend: { service: { name: service.metadata.name, port: { number: SCALE_DAY_CPU_CONSUMER.port } } } }] : []),
+      { path: '/', pathType: 'Prefix', backend: { service: { name: service.metadata.name, port: { number: service.spec.ports[0].port } } } },
+    ]);
     expect(service.spec.ports[0]).toMatchObject({ name: 'http', port: 80 });
+    if (cpu) expect(service.spec.ports[1]).toEqual({ name: 'cpu', port: SCALE_DAY_CPU_CONSUMER.port, targetPort: SCALE_DAY_CPU_CONSUMER.port });
+    else expect(service.spec.ports).toHaveLength(1);
   });
 
   it('the controller is in infra-controllers, the Ingress in apps, which Flux applies after it', () => {

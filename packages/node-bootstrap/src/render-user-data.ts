@@ -1,6 +1,6 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { issuerSignsFirst, kubeadmInitTemplate, kubeadmJoinTemplate, LEGACY_SERVICE_ACCOUNT_ISSUER } from './private/kubeadm-config';
+import { issuerSignsFirst, KUBEADM_PATCHES_DIR, kubeadmInitTemplate, kubeadmJoinTemplate, KUBELET_RESERVES_PATCH, kubeletReservesPatch, LEGACY_SERVICE_ACCOUNT_ISSUER } from './private/kubeadm-config';
 import { bootstrapNames } from '@platform/platform-config';
 import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
 import { systemdUnits } from './private/units';
@@ -55,6 +55,8 @@ export function renderUserData(input: UserDataInput): string {
   const files = [
     text(`${ETC}/env`, envFile(envEntries(input))),
     text(`${ETC}/kubeadm-join.yaml.tmpl`, kubeadmJoinTemplate(input.apiEndpoint, input.pool), '0600'),
+    // This node's kubelet reserves: its pool's instance types, or the control plane's.
+    text(`${KUBEADM_PATCHES_DIR}/${KUBELET_RESERVES_PATCH}`, kubeletReservesPatch(input.pool ? input.pool.instanceTypes : [cluster.controlPlane.instanceType])),
   ];
   if (role === 'control-plane') {
     files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.names.serviceAccountIssuer, input.apiEndpoint, input.apiAlternateNames), '0600'));

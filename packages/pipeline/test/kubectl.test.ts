@@ -40,6 +40,11 @@ esac
     expect(JSON.parse(readFileSync(join(dir, 'stdin'), 'utf8'))).toEqual({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scale-day' } }] });
   });
 
+  it('mints a ServiceAccount token with kubectl create token (TokenRequest), the duration in seconds', () => {
+    expect(kubectl({ kubeconfig: '/tmp/ci' }).createToken('scale-day', 'scale-day', 1140)).toBe('');
+    expect(args()).toEqual(['--kubeconfig', '/tmp/ci', '--request-timeout=20s', 'create', 'token', 'scale-day', '-n', 'scale-day', '--duration=1140s']);
+  });
+
   it('fails with kubectl\'s own message', () => {
     expect(() => kubectl().getJson(['horizontalpodautoscaler', 'missing'])).toThrow('kubectl get horizontalpodautoscaler missing -o json failed (exit 1): Error from server (NotFound)');
   });

@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, scaleDayGrantCovers, scaleDayProfileOf } from '@platform/platform-config';
+import { parse } from 'yaml';
 import { scaleDayCommand } from '../src/cli/commands/scale-day';
 import { main } from '../src/cli/main';
+import { asScaleDay, scaleDayTokenSeconds } from '../src/operations/scale-day/identity';
 import { K6_IMAGE, loadJobObjects, parseLoadSummary } from '../src/operations/scale-day/load-job';
 import { runScaleDay } from '../src/operations/scale-day/run';
 import { readyWorkersPerAz } from '../src/operations/scale-day/kube-state';
@@ -114,10 +116,10 @@ describe('scale day against a cluster that behaves like the API', () => {
     expect(verdict.failures).toEqual(['error rate 6.59 % above the limit 1.00 %', 'p95 latency 888 ms above the limit 500 ms']);
   });
 
-  it('stops before any load when the identity is not allowed (the failover kubeconfig), naming what scale day needs', async () => {
+  it('stops before any load when its identity is not allowed (a cluster synthesized before ScaleDayAccess), naming what scale day needs', async () => {
     const fake = fakeCluster(base);
     const forbidden = { ...fake.kube, getJson: () => { throw new Error('kubectl get horizontalpodautoscaler web -n web -o json failed (exit 1): Error from server (Forbidden): horizontalpodautoscalers.autoscaling "web" is forbidden: User "system:serviceaccount:platform-failover:region-failover" cannot get resource "horizontalpodautoscalers"'); } };
-    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: forbidden, clock: fake.clock, rate: 100, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500 }, runId: 'r1' })).rejects.toThrow(/needs get horizontalpodautoscalers\.autoscaling \(web\); get deployments\.apps/);
+    await expect(runScaleDay({ platform, cluster: 'production', outputs, kube: forbidden, clock: fake.clock, rate: 100, phases, limits: { maxErrorRate: 0.01, maxP95Ms: 500 }, runId: 'r1' })).rejects.toThrow("scale day's ServiceAccount (scale-day/scale-day) may not do what scale day does: it needs list nodes cluster-wide; list pods cluster-wide; get horizontalpodautoscalers.autoscaling (web) in web; get deployments.apps (web) in web;");
     expect(fake.applied).toEqual([]);
   });
 
@@ -176,5 +178,83 @@ describe('scale day against a cluster that behaves like the API', () => {
     expect(record.samples.length).toBeGreaterThan(60);
     expect(readFileSync(join(out, 'scale-day-production.svg'), 'utf8')).toContain('>source: a real run · failed: 2 check(s) · incomplete run (see the summary) · HPA asked for 5 of the expected 5</text>');
     expect(fake.deleted).toEqual(['job/scale-day/load-ci-2', 'configmap/scale-day/load-ci-2']);
+  });
+});
+
+describe('scale day identity', () => {
+  it('every API request a whole run makes (sampling, apply, logs, clean-up) is one SCALE_DAY_ACCESS grants, the list k8s-addons renders into RBAC', async () => {
+    for (const options of [{}, { nodesPerAz: 1, podsPerNode: 2 }, { k6Crashes: true }, { k6PendingSeconds: 60 }]) {
+      const { fake } = await run(options, 900);
+      expect(fake.requests.length).toBeGreaterThan(100);
+      const outside = fake.requests.filter((r) => !SCALE_DAY_ACCESS.grants.some((g) => scaleDayGrantCovers(g, r)));
+      expect(outside).toEqual([]);
+    }
+  });
+
+  it('a grant taken away is a request outside the list (the check can fail)', async () => {
+    const { fake } = await run({}, 450);
+    const withoutLogs = SCALE_DAY_ACCESS.grants.filter((g) => !g.resources.includes('pods/log'));
+    expect(fake.requests.filter((r) => !withoutLogs.some((g) => scaleDayGrantCovers(g, r)))).toEqual([{ verb: 'get', group: '', resource: 'pods/log', namespace: 'scale-day', name: 'load-r1-x' }]);
+  });
+
+  it('the CI identity only mints scale day\'s token; every later call runs with a kubeconfig holding that token alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scale-day-id-'));
+    const ci = fakeCluster(base);
+    const ciKubeconfig = 'apiVersion: v1\nkind: Config\nclusters:\n- name: production\n  cluster: {server: "https://api.production.internal:6443", certificate-authority-data: Q0E=}\nusers:\n- name: production-region-failover\n  user: {token: failover-secret}\ncontexts:\n- name: production\n  context: {cluster: production, user: production-region-failover}\ncurrent-context: production\n';
+    let used = '';
+    asScaleDay({ kube: ci.kube, kubeconfigText: ciKubeconfig }, dir, 'production', scaleDayTokenSeconds(990), (path) => {
+      used = path;
+      return ci.kube;
+    });
+    expect(ci.requests).toEqual([{ verb: 'create', group: '', resource: 'serviceaccounts/token', namespace: SCALE_DAY_ACCESS.namespace, name: SCALE_DAY_ACCESS.serviceAccount }]);
+    expect(scaleDayGrantCovers(SCALE_DAY_ACCESS.tokenMinter.grant, ci.requests[0])).toBe(true);
+    const written = parse(readFileSync(used, 'utf8'));
+    expect(written.users).toEqual([{ name: 'production-region-failover', user: { token: 'token-of-scale-day-scale-day' } }]);
+    expect(written.clusters).toEqual([{ name: 'production', cluster: { server: 'https://api.production.internal:6443', 'certificate-authority-data': 'Q0E=' } }]);
+    expect(readFileSync(used, 'utf8')).not.toContain('failover-secret');
+    expect(statSync(used).mode & 0o777).toBe(0o600);
+    // The token outlives the Job's deadline and the sampling grace; never below the API's 10 min minimum.
+    expect(scaleDayTokenSeconds(990)).toBe(1140);
+    expect(scaleDayTokenSeconds(100)).toBe(600);
+  });
+});
+
+describe('scale day profile and node scale-out', () => {
+  const staging = { ...base, azs: platform.cluster('staging').availabilityZones, nodesPerAz: 1, podsPerNode: 2, maxPerAz: 3, podRps: 3 };
+  async function cli(fake: ReturnType<typeof fakeCluster>, extra: string[] = []) {
+    const root = mkdtempSync(join(tmpdir(), 'scale-day-'));
+    const actions = recordingActions();
+    const code = await main(['scale-day', '--cluster', 'staging', '--hold', '300', '--max-error-rate', '1', '--max-p95-ms', '100000', '--run-id', 'p1', ...extra], root, platform, {
+      commands: { 'scale-day': scaleDayCommand({ kube: fake.kube, outputs, clock: fake.clock }) },
+      actions,
+    });
+    const record = JSON.parse(readFileSync(join(root, 'dist', 'pipeline', 'scale-day-staging.json'), 'utf8'));
+    return { code, record, summary: actions.summaries[0] ?? '' };
+  }
+
+  it('staging by default loads its profile: POST of the CPU-costly path at its rate, and expects node scale-out', async () => {
+    const fake = fakeCluster(staging);
+    const { record, summary } = await cli(fake);
+    const profile = scaleDayProfileOf(platform.cluster('staging'));
+    const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
+    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '40', TARGET_URL: `https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}` });
+    expect(record).toMatchObject({ rate: 40, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
+    // The workers grew 1 → 2 or more per AZ: node scale-out reported and passed.
+    expect(summary).toMatch(/\| node scale-out \| yes: ap-northeast-2a 1 → [23], ap-northeast-2b 1 → [23], ap-northeast-2c 1 → [23] \| expected \(the profile's peak needs more workers than stand\) \| ✅ \|/);
+    expect(summary).not.toContain('no node scale-out');
+  });
+
+  it('fails when the profile expected node scale-out and none happened (the ASGs could not grow), saying nodes per AZ before and at peak', async () => {
+    const { code, record, summary } = await cli(fakeCluster({ ...staging, maxPerAz: 1 }));
+    expect(code).toBe(1);
+    expect(record.limits.expectNodeScaleOut).toBe(true);
+    expect(summary).toContain('- ❌ no node scale-out: the profile expected the workers to grow at this peak (ha-check\'s elasticity adds nodes) and no AZ gained a Ready worker (before → peak: ap-northeast-2a 1 → 1, ap-northeast-2b 1 → 1, ap-northeast-2c 1 → 1)');
+    expect(summary).toContain('| node scale-out | no: ap-northeast-2a 1 → 1, ap-northeast-2b 1 → 1, ap-northeast-2c 1 → 1 | expected (the profile\'s peak needs more workers than stand) | ❌ |');
+  });
+
+  it('another path or rate than the profile\'s is not held to its node scale-out; a bad method is a usage error', async () => {
+    const { record } = await cli(fakeCluster({ ...staging, maxPerAz: 1 }), ['--rate', '10', '--path', '/', '--method', 'GET']);
+    expect(record).toMatchObject({ rate: 10, target: { method: 'GET' }, limits: { expectNodeScaleOut: false } });
+    expect(() => scaleDayCommand().parse(['--cluster', 'staging', '--method', 'PUT'])).toThrow('--method PUT: expected GET or POST');
   });
 });

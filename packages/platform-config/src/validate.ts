@@ -112,6 +112,8 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
     pool.instanceTypes.forEach((type, j) => checkInstanceType(`${at}.instanceTypes[${j}]`, type));
     const architectures = new Set(pool.instanceTypes.map((t) => INSTANCE_TYPES[t]?.architecture).filter(Boolean));
     if (architectures.size > 1) report(`${at}.instanceTypes`, pool.instanceTypes, 'expected one CPU architecture per pool (one launch template image)');
+    const sizes = new Set(pool.instanceTypes.flatMap((t) => (INSTANCE_TYPES[t] ? [`${INSTANCE_TYPES[t].vcpu} vCPU / ${INSTANCE_TYPES[t].memoryMiB} MiB`] : [])));
+    if (sizes.size > 1) report(`${at}.instanceTypes`, pool.instanceTypes, `expected instance types of one size per pool, not ${[...sizes].join(' and ')}: the kubelet reserves are rendered per pool (node-allocatable.ts) and cluster-autoscaler sizes a mixed-instances group by one of its types`);
     if (pool.minPerAz > pool.maxPerAz) report(`${at}.minPerAz`, pool.minPerAz, `expected at most maxPerAz (${pool.maxPerAz})`);
   });
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlatform, platformInput } from '../src';
-import { problems, withChange, type Raw } from './support';
+import { problems, withChange, type Raw, type RawInput } from './support';
 
 const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
 const REAL = 'while settings.example is false (a platform that is applied)';
+const WEB = 'sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85';
+const HEX = 'sha256: and 64 lowercase hexadecimal digits';
 
 // Each case: one wrong definition and the exact message it must produce.
-const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, string][] = [
+const corpus: [string, (input: RawInput) => void, string][] = [
   ['name with upper case', (i) => (i.clusters[1].name = 'Prod'), 'clusters[1].name: got "Prod"; expected a DNS label: lowercase letters, digits and "-", starting with a letter'],
   ['name too long for AWS names', (i) => (i.clusters[1].name = 'production-eu-west-primary'), 'clusters[1].name: got "production-eu-west-primary"; expected at most 20 characters (AWS resource name limits)'],
   ['unknown field (typo)', (i) => (i.clusters[1].controlplane = {}), 'clusters[1].controlplane: got {}; expected no such field (check its spelling against the ClusterDefinition type)'],
@@ -39,6 +41,7 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['negative min', (i) => (i.clusters[1].workerPools[0].minPerAz = -1), 'clusters[1].workerPools[0].minPerAz: got -1; expected 0 or more nodes per AZ'],
   ['spot share above 100', (i) => (i.clusters[1].workerPools[1].spotPercentage = 120), 'clusters[1].workerPools[1].spotPercentage: got 120; expected a percentage from 0 to 100'],
   ['unknown worker instance type', (i) => (i.clusters[1].workerPools[0].instanceTypes[1] = 'x1.huge'), 'clusters[1].workerPools[0].instanceTypes[1]: got "x1.huge"; expected a known instance type: c6i.large, c6i.xlarge, c7g.large, c7i.large, c7i.xlarge, m5.large, m5.xlarge, m6i.2xlarge, m6i.large, m6i.xlarge, m7g.large, m7g.xlarge, m7i.2xlarge, m7i.large, m7i.xlarge, r6i.large, r7i.large, t3.large, t3.medium, t3.xlarge'],
+  ['instance types of two sizes in a pool', (i) => (i.clusters[1].workerPools[0].instanceTypes = ['m7i.xlarge', 'm7i.2xlarge']), 'clusters[1].workerPools[0].instanceTypes: got ["m7i.xlarge","m7i.2xlarge"]; expected instance types of one size per pool, not 4 vCPU / 16384 MiB and 8 vCPU / 32768 MiB: the kubelet reserves are rendered per pool (node-allocatable.ts) and cluster-autoscaler sizes a mixed-instances group by one of its types'],
   ['mixed CPU architectures in a pool', (i) => (i.clusters[1].workerPools[0].instanceTypes = ['m7i.xlarge', 'm7g.xlarge']), 'clusters[1].workerPools[0].instanceTypes: got ["m7i.xlarge","m7g.xlarge"]; expected one CPU architecture per pool (one launch template image)'],
   ['bad taint effect', (i) => (i.clusters[1].workerPools[1].taints[0].effect = 'NoRun'), 'clusters[1].workerPools[1].taints[0].effect: got "NoRun"; expected one of NoSchedule, PreferNoSchedule, NoExecute'],
   ['bad label value', (i) => (i.clusters[1].workerPools[0].labels = { team: 'a b' }), 'clusters[1].workerPools[0].labels.team: got "a b"; expected a Kubernetes label value (≤ 63 chars)'],
@@ -91,6 +94,55 @@ const corpus: [string, (input: { settings: Raw; clusters: Raw[] }) => void, stri
   ['state region unknown', (i) => (i.settings.state.region = 'nowhere-1'), 'settings.state.region: got "nowhere-1"; expected one of ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-southeast-1, eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2'],
   ['state in the primary region of a failover pair', (i) => (i.settings.state.region = 'ap-northeast-2'), 'settings.state.region: got "ap-northeast-2"; expected a region outside the failover pair production (ap-northeast-2) / dr (ap-northeast-1): state there cannot be read or locked while that region is down, exactly when the other cluster must be planned and applied'],
   ['state in the standby region of a failover pair', (i) => (i.settings.state.region = 'ap-northeast-1'), 'settings.state.region: got "ap-northeast-1"; expected a region outside the failover pair production (ap-northeast-2) / dr (ap-northeast-1): state there cannot be read or locked while that region is down, exactly when the other cluster must be planned and applied'],
+  // The application catalog (appCatalog): one wrong entry each.
+  ['a tag instead of a digest', (i) => (i.appCatalog.apps.web.digests.staging = '2.53'), `appCatalog.apps.web.digests.staging: got "2.53"; expected a digest (${HEX}), not the tag "2.53": a tag can be moved to another image, a digest names exactly one`],
+  ['a full image reference instead of the digest', (i) => (i.appCatalog.apps.web.digests.production = `registry.k8s.io/e2e-test-images/agnhost@${WEB}`), `appCatalog.apps.web.digests.production: got "registry.k8s.io/e2e-test-images/agnhost@sha256:99c6b4bb4a1e1df3f0b3752168c89...; expected the digest alone (${HEX}), not an image reference`],
+  ['a digest one digit short', (i) => (i.appCatalog.apps.web.digests.staging = WEB.slice(0, -1)), `appCatalog.apps.web.digests.staging: got "${WEB.slice(0, -1)}"; expected ${HEX} (it has 63 characters after sha256:)`],
+  ['a digest in upper case', (i) => (i.appCatalog.apps.web.digests.staging = WEB.toUpperCase().replace('SHA256', 'sha256')), `appCatalog.apps.web.digests.staging: got "${WEB.toUpperCase().replace('SHA256', 'sha256')}"; expected ${HEX} (it has 64 characters after sha256:, not all lowercase hexadecimal)`],
+  ['a tag in the repository', (i) => (i.appCatalog.apps.web.repository = 'registry.k8s.io/e2e-test-images/agnhost:2.53'), 'appCatalog.apps.web.repository: got "registry.k8s.io/e2e-test-images/agnhost:2.53"; expected a lower-case image repository with its registry host and no tag or digest, such as registry.k8s.io/e2e-test-images/agnhost (the digest is per environment)'],
+  ['HPA minimum above the maximum', (i) => (i.appCatalog.apps.web.scaling.minReplicas = 13), 'appCatalog.apps.web.scaling.minReplicas: got 13; expected at most maxReplicas (12)'],
+  [
+    'HPA minimum below one replica per zone',
+    (i) => (i.appCatalog.apps['orders-api'].scaling.minReplicas = 2),
+    'appCatalog.apps.orders-api.scaling.minReplicas: got 2; expected at least 3, one replica per Availability Zone of dr (ap-northeast-1a, ap-northeast-1c, ap-northeast-1d): the HA workload pattern spreads one per zone so losing a zone never takes every replica',
+  ],
+  [
+    'HPA maximum below the one-per-zone default minimum',
+    (i) => (i.appCatalog.apps.web.scaling.maxReplicas = 2),
+    'appCatalog.apps.web.scaling.maxReplicas: got 2; expected at least 3: minReplicas defaults to one per Availability Zone, and dr spans 3',
+  ],
+  ['HPA target outside 10–95 %', (i) => (i.appCatalog.apps.web.scaling.targetCpuPercent = 100), 'appCatalog.apps.web.scaling.targetCpuPercent: got 100; expected 10 to 95'],
+  [
+    'CPU requests above the largest worker',
+    (i) => (i.appCatalog.apps.web.resources.requests.cpuMillis = 3000),
+    "appCatalog.apps.web.resources.requests.cpuMillis: got 3000; expected at most 1930, the allocatable millicores of t3.large, the largest instance type of staging's worker pools a pod without tolerations runs on (general)",
+  ],
+  [
+    'memory requests above the largest untainted worker (the tainted burst pool does not count)',
+    (i) => {
+      i.clusters[1].workerPools[0].instanceTypes = ['m7i.large'];
+      i.clusters[1].workerPools[1].instanceTypes = ['m7i.2xlarge'];
+      i.appCatalog.apps.web.clusters = ['production', 'dr'];
+      delete i.appCatalog.apps.web.digests.staging;
+      i.appCatalog.apps.web.resources.requests.memoryMiB = 7000;
+      i.appCatalog.apps.web.resources.limits.memoryMiB = 8000;
+    },
+    "appCatalog.apps.web.resources.requests.memoryMiB: got 7000; expected at most 6248, the allocatable MiB of m7i.large, the largest instance type of production's worker pools a pod without tolerations runs on (general)",
+  ],
+  ['a memory limit below the request', (i) => (i.appCatalog.apps.web.resources.limits.memoryMiB = 64), 'appCatalog.apps.web.resources.limits.memoryMiB: got 64; expected at least requests.memoryMiB (128)'],
+  ['an unknown cluster', (i) => (i.appCatalog.apps.web.clusters[1] = 'tokyo'), 'appCatalog.apps.web.clusters[1]: got "tokyo"; expected the name of a cluster: staging, production, dr'],
+  ['no digest for an environment that runs the app', (i) => delete i.appCatalog.apps.web.digests.staging, 'appCatalog.apps.web.digests.staging: got nothing; expected a digest for staging, where staging runs web'],
+  [
+    'no production digest: the standby runs it too',
+    (i) => delete i.appCatalog.apps.web.digests.production,
+    'appCatalog.apps.web.digests.production: got nothing; expected a digest for production, where dr, production run web (dr is the standby of production and runs its digest)',
+  ],
+  ['a digest of its own for the standby', (i) => (i.appCatalog.apps.web.digests['disaster-recovery'] = WEB), `appCatalog.apps.web.digests.disaster-recovery: got "${WEB}"; expected no digest of its own: dr is the standby of production and runs its digest`],
+  ['a digest for an environment that runs nothing', (i) => (i.appCatalog.apps.web.clusters = ['production', 'dr']), `appCatalog.apps.web.digests.staging: got "${WEB}"; expected no digest: no cluster running web is a staging cluster (web.clusters lists production, dr)`],
+  ['a digest never released', (i) => (i.appCatalog.apps.web.digests.production = `sha256:${'a'.repeat(64)}`), `appCatalog.apps.web.digests.production: got "sha256:${'a'.repeat(64)}"; expected a digest recorded in web.history (pipeline release records each one, and a rollback promotes one of them)`],
+  ['a revoked mark that is not a boolean', (i) => (i.appCatalog.apps.web.history[0].revoked = 'yes'), 'appCatalog.apps.web.history[0].revoked: got "yes"; expected true or false (true: promote-release refuses this digest)'],
+  ['an unknown field', (i) => (i.appCatalog.apps.web.replica = 3), 'appCatalog.apps.web.replica: got 3; expected no such field (check its spelling against the AppCatalog type)'],
+  ['a signature issuer that is not a URL', (i) => (i.appCatalog.apps.web.signature = { certificateIdentity: 'x', certificateOidcIssuer: 'github' }), 'appCatalog.apps.web.signature.certificateOidcIssuer: got "github"; expected the OIDC issuer URL, e.g. https://token.actions.githubusercontent.com'],
   // Placeholders: allowed on the shipped example platform, rejected on one that is applied.
   ['example switch not a boolean', (i) => (i.settings.example = 'yes'), 'settings.example: got "yes"; expected true or false'],
   ['documentation range on a platform that is applied', (i) => (i.settings.example = false), `clusters[1].apiEndpoint.allowedCidrs[1]: got "198.51.100.0/24"; expected the addresses of real clients, not a range overlapping the documentation range 198.51.100.0/24 (RFC 5737, never routed) ${REAL}`],
@@ -168,7 +220,10 @@ describe('the shipped platform', () => {
 describe('invalid cluster definitions', () => {
   it('has a corpus of at least 30 cases', () => expect(corpus.length).toBeGreaterThanOrEqual(30));
   it.each(corpus)('rejects %s', (_title, change, message) => {
-    expect(problems(withChange(change))).toContain(message);
+    const found = problems(withChange(change));
+    expect(found).toContain(message);
+    // A catalog entry touches nothing else, so its one mistake is the only problem reported.
+    if (message.startsWith('appCatalog.')) expect(found).toEqual([message]);
   });
 
   it('reports every problem at once, not only the first', () => {

@@ -1,3 +1,4 @@
+import { isPlaceholderDigest, SCALE_DAY_CPU_CONSUMER, scaleDayProfileOf } from '@platform/platform-config';
 import { ApiObject, Duration, JsonPatch, Size, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -20,10 +21,19 @@ export interface SampleWebProps {
   readonly hostname: string | null;
   /** @default TRAEFIK_INGRESS_CLASS, the class IngressController creates */
   readonly ingressClassName: string;
+  /**
+   * Image (by digest) of the CPU consumer the web pod carries for scale day's CPU-costly request
+   * (platform-config SCALE_DAY_CPU_CONSUMER, `POST /ConsumeCPU` routed to it); null: none.
+   * @default the consumer where the cluster's scale-day profile uses it (scaleDayProfileOf), else null
+   */
+  readonly cpuConsumerImage: string | null;
 }
 
 /** The sample web app's name in the application catalog (app-catalog.json); also its workload name. */
 export const SAMPLE_WEB_APP = 'web';
+
+/** The Service port of the CPU consumer (its container's port, SCALE_DAY_CPU_CONSUMER.port). */
+const CPU_SERVICE_PORT = SCALE_DAY_CPU_CONSUMER.port;
 
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
@@ -56,11 +66,17 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       loadImage: 'fortio/fortio:1.69.0',
       hostname: ctx.platform.names.appHostname ?? null,
       ingressClassName: TRAEFIK_INGRESS_CLASS,
+      cpuConsumerImage: scaleDayProfileOf(ctx.cluster).cpuConsumer ? `${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}@${SCALE_DAY_CPU_CONSUMER.digest}` : null,
     };
   }
 
-  protected override check(props: SampleWebProps): void {
+  protected override check(props: SampleWebProps, ctx: AddOnContext): void {
     if (props.hostname !== null && !DNS_NAME.test(props.hostname)) this.fail('hostname', props.hostname, 'expected a lower-case DNS name such as app.example.com');
+    const image = props.cpuConsumerImage;
+    if (image !== null && !/^[^@\s]+:[^@\s/]+@sha256:[0-9a-f]{64}$/.test(image)) this.fail('cpuConsumerImage', image, 'expected an image pinned by tag and digest: <repository>:<tag>@sha256:<64 hex digits>');
+    if (image !== null && isPlaceholderDigest(image.split('@')[1]!) && !ctx.platform.settings.example) {
+      this.fail('cpuConsumerImage', image, `expected the real digest (crane digest ${image.split('@')[0]}), not the placeholder, while settings.example is false (a platform that is applied)`);
+    }
   }
 
   protected render(chart: Chart, props: SampleWebProps, ctx: AddOnContext): void {
@@ -75,6 +91,7 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       port: 8080,
       availabilityZones: ctx.cluster.availabilityZones,
     });
+    if (props.cpuConsumerImage) this.cpuConsumer(web, props.cpuConsumerImage);
     const job = new kplus.Job(chart, 'web-load', {
       metadata: { name: 'web-load', namespace: props.namespace, labels: { 'app.kubernetes.io/name': 'web-load' }, annotations: { ...FLUX_CREATE_ONLY } },
       select: false,
@@ -97,14 +114,45 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
     if (props.hostname) this.ingress(chart, props, props.hostname, web);
   }
 
-  /** Routes the public name to the Service (all paths); the controller reaches it from every zone. */
+  /**
+   * The CPU consumer beside the app in every web pod (its CPU counts in the pod's utilisation, so
+   * the HPA scales the app on it) and a Service port for it. Its CPU limit caps what any caller,
+   * scale day or not, can make one pod burn.
+   */
+  private cpuConsumer(web: HaWorkload, image: string): void {
+    const c = SCALE_DAY_CPU_CONSUMER;
+    web.deployment.addContainer({
+      name: 'cpu-consumer',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      args: [`--port=${c.port}`],
+      ports: [{ number: c.port, name: 'cpu' }],
+      resources: { cpu: { request: kplus.Cpu.millis(c.cpuRequestMillis), limit: kplus.Cpu.millis(c.cpuLimitMillis) }, memory: { request: Size.mebibytes(c.memoryMiB), limit: Size.mebibytes(2 * c.memoryMiB) } },
+      securityContext: { user: 65532, group: 65532 },
+    });
+    ApiObject.of(web.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/containers/1/securityContext/capabilities', { drop: ['ALL'] }));
+    web.service.bind(CPU_SERVICE_PORT, { targetPort: c.port, name: 'cpu' });
+  }
+
+  /** Routes the public name to the Service (all paths; `/ConsumeCPU` to the CPU consumer when the pod has one); the controller reaches it from every zone. */
   private ingress(chart: Chart, props: SampleWebProps, host: string, web: HaWorkload): void {
     const port = web.service.port;
+    const backend = (number: number) => ({ service: { name: web.service.name, port: { number } } });
     new kplus.k8s.KubeIngress(chart, 'web-ingress', {
       metadata: { name: web.service.name, namespace: props.namespace, labels: { ...web.labels } },
       spec: {
         ingressClassName: props.ingressClassName,
-        rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: web.service.name, port: { number: port } } } }] } }],
+        rules: [
+          {
+            host,
+            http: {
+              paths: [
+                ...(props.cpuConsumerImage ? [{ path: '/ConsumeCPU', pathType: 'Exact', backend: backend(CPU_SERVICE_PORT) }] : []),
+                { path: '/', pathType: 'Prefix', backend: backend(port) },
+              ],
+            },
+          },
+        ],
       },
     });
   }

@@ -1,4 +1,4 @@
-import { SCALE_DAY_ACCESS } from '@platform/platform-config';
+import { SCALE_DAY_ACCESS, type ScaleDayGrant } from '@platform/platform-config';
 import type { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { AddOnBase } from '../addon';
@@ -7,13 +7,13 @@ import { AddOnBase } from '../addon';
 export type ScaleDayAccessProps = Record<string, never>;
 
 /**
- * Scale day's grant to the CI identity (the region-failover ServiceAccount, whose kubeconfig
- * the control plane publishes): its own namespace under the restricted Pod Security standard,
- * where it may run a load Job from a ConfigMap and read that Job's pods and log, and, across
- * the cluster, read the app's HPA and Deployment by name and list Pods and Nodes (samples of
- * Pending pods and Ready workers per zone). No Secrets, no exec, no namespace creation: the
- * worst a leaked token does with this is run a restricted pod in `scale-day`. In the `apps`
- * layer beside the app it loads.
+ * Scale day's own identity: a ServiceAccount in its namespace (restricted Pod Security), bound
+ * to exactly platform-config SCALE_DAY_ACCESS.grants (a ClusterRole for the cluster-wide reads,
+ * a Role per namespace for the rest), and the one right the published CI identity (the
+ * region-failover ServiceAccount) gets for it: creating that ServiceAccount's short-lived token.
+ * No Secrets, no exec, no cluster-wide writes, no namespace creation: the worst a leaked scale-day
+ * token does is run a restricted pod in `scale-day` until it expires. In the `apps` layer beside
+ * the app it loads.
  */
 export class ScaleDayAccess extends AddOnBase<ScaleDayAccessProps> {
   readonly id = 'scale-day-access';
@@ -24,38 +24,37 @@ export class ScaleDayAccess extends AddOnBase<ScaleDayAccessProps> {
   }
 
   protected render(chart: Chart): void {
-    const { namespace, role, clusterRole, subject, app } = SCALE_DAY_ACCESS;
-    const subjects = [{ kind: 'ServiceAccount', name: subject.serviceAccount, namespace: subject.namespace }];
+    const { namespace, serviceAccount, grants, clusterRole, roleIn, tokenMinter, tokenMinterRole } = SCALE_DAY_ACCESS;
+    const subjects = [{ kind: 'ServiceAccount', name: serviceAccount, namespace }];
     new k8s.KubeNamespace(chart, 'Namespace', { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
-    new k8s.KubeClusterRole(chart, 'ClusterRole', {
-      metadata: { name: clusterRole },
-      rules: [
-        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get'], resourceNames: [app.hpa] },
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'], resourceNames: [app.deployment] },
-        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['list'] },
-      ],
-    });
+    // Its token is minted per run (TokenRequest), never mounted: the load pod runs with no token.
+    new k8s.KubeServiceAccount(chart, 'ServiceAccount', { metadata: { name: serviceAccount, namespace }, automountServiceAccountToken: false });
+    new k8s.KubeClusterRole(chart, 'ClusterRole', { metadata: { name: clusterRole }, rules: grants.filter((g) => g.namespace === undefined).map(rule) });
     new k8s.KubeClusterRoleBinding(chart, 'ClusterRoleBinding', {
       metadata: { name: clusterRole },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
       subjects,
     });
-    const manage = ['get', 'create', 'patch', 'delete'];
-    new k8s.KubeRole(chart, 'Role', {
-      metadata: { name: role, namespace },
-      rules: [
-        // kubectl apply (get, then create or patch) and the clean-up after the run.
-        { apiGroups: [''], resources: ['configmaps'], verbs: manage },
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: manage },
-        // kubectl logs job/<name>: the Job's pods by selector, then their log.
-        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
-        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-      ],
-    });
-    new k8s.KubeRoleBinding(chart, 'RoleBinding', {
-      metadata: { name: role, namespace },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+    const namespaces = [...new Set(grants.flatMap((g) => (g.namespace === undefined ? [] : [g.namespace])))];
+    for (const ns of namespaces) {
+      // The run's own namespace keeps its construct ids ('Role', 'RoleBinding').
+      const id = ns === namespace ? 'Role' : `Role-${ns}`;
+      this.roleWithBinding(chart, id, ns, roleIn(ns), grants.filter((g) => g.namespace === ns).map(rule), subjects);
+    }
+    const minter = tokenMinter.subject;
+    this.roleWithBinding(chart, 'TokenMinterRole', namespace, tokenMinterRole, [rule(tokenMinter.grant)], [{ kind: 'ServiceAccount', name: minter.serviceAccount, namespace: minter.namespace }]);
+  }
+
+  private roleWithBinding(chart: Chart, id: string, namespace: string, name: string, rules: k8s.PolicyRule[], subjects: k8s.Subject[]): void {
+    new k8s.KubeRole(chart, id, { metadata: { name, namespace }, rules });
+    new k8s.KubeRoleBinding(chart, id.replace(/^Role/, 'RoleBinding').replace(/Role$/, 'RoleBinding'), {
+      metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects,
     });
   }
+}
+
+function rule(grant: ScaleDayGrant): k8s.PolicyRule {
+  return { apiGroups: [grant.group], resources: [...grant.resources], verbs: [...grant.verbs], ...(grant.resourceNames ? { resourceNames: [...grant.resourceNames] } : {}) };
 }

@@ -112,6 +112,17 @@ export class HaWorkload extends Construct {
       minReplicas,
       maxReplicas,
       metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(targetCpuPercent))],
+      // Up to whatever the measured load asks for, in one 15 s step (cdk8s-plus's default, +4 pods
+      // or ×2 per 60 s, adds a minute to every scale-out that also waits for nodes). Scale-down keeps
+      // its 300 s stabilization window: flapping costs more than a few idle pods.
+      scaleUp: {
+        stabilizationWindow: Duration.seconds(0),
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [
+          { replicas: kplus.Replicas.percent(100), duration: Duration.seconds(15) },
+          { replicas: kplus.Replicas.absolute(maxReplicas - minReplicas), duration: Duration.seconds(15) },
+        ],
+      },
     });
   }
 }

@@ -1,4 +1,4 @@
-import { ETCD_METRICS_PORT, KUBERNETES_PORTS, type ClusterDefinition, type ServiceAccountIssuerNames, type WorkerPool } from '@platform/platform-config';
+import { ETCD_METRICS_PORT, instanceTypeKubeletReserves, KUBELET_EVICTION_HARD, KUBERNETES_PORTS, type ClusterDefinition, type ServiceAccountIssuerNames, type WorkerPool } from '@platform/platform-config';
 import { failoverTimings } from '../timings';
 import { yamlDocuments } from './yaml-text';
 
@@ -11,6 +11,15 @@ import { yamlDocuments } from './yaml-text';
 const KUBEADM_API = 'kubeadm.k8s.io/v1beta4';
 const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+
+/**
+ * kubeadm's per-node patches (`patches.directory` of Init/JoinConfiguration): the
+ * `kubeletconfiguration` target is merged into the KubeletConfiguration kubeadm writes to this
+ * node's /var/lib/kubelet/config.yaml, not into the cluster-wide kubelet-config ConfigMap, so each
+ * node gets its own instance type's reserves.
+ */
+export const KUBEADM_PATCHES_DIR = '/etc/node-bootstrap/kubeadm-patches';
+export const KUBELET_RESERVES_PATCH = 'kubeletconfiguration+merge.yaml';
 
 const args = (entries: Record<string, string | number>) => Object.entries(entries).map(([name, value]) => ({ name, value: String(value) }));
 
@@ -68,6 +77,7 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, issuer: Pick<Ser
     certificateKey: '@@CERTIFICATE_KEY@@',
     localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer },
     nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
+    patches: { directory: KUBEADM_PATCHES_DIR },
   };
   const clusterConfiguration = {
     apiVersion: KUBEADM_API,
@@ -112,8 +122,28 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, issuer: Pick<Ser
     // verify the kubelet. kube-controller-manager never approves these CSRs:
     // kubelet-serving-approver.sh does, after checking them against the Node and EC2.
     serverTLSBootstrap: true,
+    // The kubelet's defaults written out whole (a partial map would drop the rest); the memory
+    // threshold is what platform-config's allocatable model subtracts. Reserves are per node: kubeletReservesPatch.
+    evictionHard: { ...KUBELET_EVICTION_HARD },
   };
   return yamlDocuments([init, clusterConfiguration, kubelet]);
+}
+
+/**
+ * The kubelet reserves of a node of these instance types (one size: platform-config validates a
+ * pool's types share vCPUs and memory), from platform-config's kubeletReservesOf, the function
+ * ha-check's allocatable model uses: a kubeadm `kubeletconfiguration` merge patch.
+ */
+export function kubeletReservesPatch(instanceTypes: readonly string[]): string {
+  const all = instanceTypes.map((type) => {
+    const r = instanceTypeKubeletReserves(type);
+    if (!r) throw new Error(`kubeletReservesPatch: unknown instance type ${type}; expected one of platform-config's INSTANCE_TYPES`);
+    return r;
+  });
+  const quantities = (r: { cpuMilli: number; memoryMiB: number }) => ({ cpu: `${r.cpuMilli}m`, memory: `${r.memoryMiB}Mi` });
+  const patches = [...new Set(all.map((r) => JSON.stringify({ kubeReserved: quantities(r.kubeReserved), systemReserved: quantities(r.systemReserved) })))];
+  if (patches.length !== 1) throw new Error(`kubeletReservesPatch: instance types ${instanceTypes.join(', ')} have different reserves; expected one size per pool`);
+  return yamlDocuments([{ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', ...(JSON.parse(patches[0]!) as object) }]);
 }
 
 /** JoinConfiguration for a control-plane node, or for a worker of `pool`. */
@@ -125,6 +155,7 @@ export function kubeadmJoinTemplate(apiEndpoint: string, pool: WorkerPool | unde
       bootstrapToken: { apiServerEndpoint: endpoint(apiEndpoint), token: '@@JOIN_TOKEN@@', caCertHashes: ['@@CA_CERT_HASH@@'] },
     },
     nodeRegistration: pool ? nodeRegistration(pool.taints, pool.labels) : nodeRegistration([CONTROL_PLANE_TAINT], {}),
+    patches: { directory: KUBEADM_PATCHES_DIR },
   };
   if (!pool) {
     join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };

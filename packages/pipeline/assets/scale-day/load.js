@@ -1,6 +1,6 @@
 // Scale day's load (k6): ramps to RATE requests/s over RAMP_UP s, holds HOLD s, ramps down over
 // RAMP_DOWN s, against TARGET_URL with the Host header HOST (the app's own hostname through this
-// cluster's ingress load balancer). Every request is tagged with its WINDOW-second window; the
+// cluster's ingress load balancer), each request a METHOD (GET, or POST for a CPU-costly path). Every request is tagged with its WINDOW-second window; the
 // per-window thresholds below only exist so k6 keeps those sub-metrics for the summary (they
 // never fail). handleSummary prints one line the pipeline parses: SCALE_DAY_SUMMARY <json>.
 import http from 'k6/http';
@@ -42,7 +42,7 @@ export const options = {
 
 export default function () {
   const window = Math.floor((Date.now() - exec.scenario.startTime) / (WINDOW * 1000));
-  http.get(__ENV.TARGET_URL, { headers: { Host: __ENV.HOST }, tags: { window: String(window) }, timeout: '10s' });
+  http.request(__ENV.METHOD || 'GET', __ENV.TARGET_URL, null, { headers: { Host: __ENV.HOST }, tags: { window: String(window) }, timeout: '10s' });
 }
 
 export function handleSummary(data) {

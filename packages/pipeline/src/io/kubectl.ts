@@ -10,6 +10,8 @@ export interface KubeClient {
   delete(kind: string, namespace: string, name: string): void;
   /** `kubectl logs job/<name> -n <ns>`. */
   logs(namespace: string, job: string): string;
+  /** `kubectl create token <serviceAccount> -n <ns> --duration=<s>s`: a short-lived token (TokenRequest). */
+  createToken(namespace: string, serviceAccount: string, seconds: number): string;
 }
 
 /** kubectl through the pipeline's exec (no shell), with the runner's KUBECONFIG. */
@@ -25,5 +27,6 @@ export function kubectl(options: { readonly kubeconfig?: string; readonly contex
     apply: (objects) => void run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects })),
     delete: (kind, namespace, name) => void run(['delete', kind, name, '-n', namespace, '--ignore-not-found', '--wait=false']),
     logs: (namespace, job) => run(['logs', `job/${job}`, '-n', namespace]),
+    createToken: (namespace, serviceAccount, seconds) => run(['create', 'token', serviceAccount, '-n', namespace, `--duration=${seconds}s`]).trim(),
   };
 }

@@ -1,3 +1,4 @@
+import type { ScaleDayRequest } from '@platform/platform-config';
 import type { KubeClient } from '../../src/io/kubectl';
 import type { Clock } from '../../src/operations/scale-day/run';
 
@@ -35,13 +36,42 @@ export interface FakeClusterOptions {
   readonly k6Crashes?: boolean;
 }
 
+// kubectl's resource names (singular, plural or Kind) to RBAC's group and resource.
+const RESOURCES: Record<string, [string, string]> = {
+  horizontalpodautoscaler: ['autoscaling', 'horizontalpodautoscalers'],
+  deployment: ['apps', 'deployments'],
+  pods: ['', 'pods'],
+  nodes: ['', 'nodes'],
+  job: ['batch', 'jobs'],
+  Job: ['batch', 'jobs'],
+  configmap: ['', 'configmaps'],
+  ConfigMap: ['', 'configmaps'],
+};
+const resourceOf = (kind: string): [string, string] => {
+  const r = RESOURCES[kind];
+  if (!r) throw new Error(`the fake cluster does not know kubectl resource ${kind}`);
+  return r;
+};
+
 /** The web Deployment's selector (HaWorkload's labels). */
 const WEB_LABELS = { 'app.kubernetes.io/name': 'web' } as const;
 
 interface Node { name: string; az: string; registeredAt: number; readyAt: number }
 interface Pod { name: string; node: Node | undefined; boundAt: number; unschedulable: boolean }
 
-export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; clock: Clock; applied: object[]; deleted: string[] } {
+/**
+ * Besides the objects, it records each API request kubectl makes for a call, as RBAC sees it
+ * (`requests`): `get` is a get with a name or a list without one (across namespaces with
+ * --all-namespaces); `apply` reads each object, then creates or patches it; `logs job/<name>`
+ * reads the Job, lists its pods by selector and reads the pod's `pods/log`; `create token` is a
+ * create of `serviceaccounts/token` on the ServiceAccount.
+ */
+export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; clock: Clock; applied: object[]; deleted: string[]; requests: ScaleDayRequest[] } {
+  const calls: ScaleDayRequest[] = [];
+  const request = (verb: string, kind: string, namespace: string | undefined, name?: string): void => {
+    const [group, resource] = resourceOf(kind);
+    calls.push({ verb, group, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) });
+  };
   let now = Date.UTC(2026, 11, 5, 2, 0, 0);
   const t0 = now;
   const nodes: Node[] = options.azs.flatMap((az) => Array.from({ length: options.nodesPerAz }, (_, i) => ({ name: `${az}-${i}`, az, registeredAt: t0 - 1e9, readyAt: t0 - 1e9 })));
@@ -138,6 +168,9 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
   const list = (items: object[]): object => ({ apiVersion: 'v1', kind: 'List', items });
   const kube: KubeClient = {
     getJson(args) {
+      const named = args[1] !== undefined && !args[1].startsWith('-') ? args[1] : undefined;
+      const ns = args.includes('--all-namespaces') ? undefined : args[args.indexOf('-n') + 1];
+      request(named ? 'get' : 'list', args[0], args.includes('-n') ? ns : undefined, named);
       const [kind, name] = args;
       if (kind === 'horizontalpodautoscaler' && name === 'web') return { spec: { minReplicas: options.minReplicas, maxReplicas: options.maxReplicas }, status: { currentReplicas: pods.length, desiredReplicas: desired } };
       if (kind === 'deployment' && name === 'web') {
@@ -171,6 +204,10 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
       throw new Error(`Error from server (NotFound): ${args.join(' ')} not found`);
     },
     apply(objects) {
+      for (const o of objects as Array<{ kind: string; metadata: { name: string; namespace?: string } }>) {
+        request('get', o.kind, o.metadata.namespace, o.metadata.name);
+        request(applied.some((a) => (a as typeof o).kind === o.kind && (a as typeof o).metadata.name === o.metadata.name) ? 'patch' : 'create', o.kind, o.metadata.namespace, o.metadata.name);
+      }
       applied.push(...objects);
       const j = objects.find((o) => (o as { kind: string }).kind === 'Job') as { metadata: { name: string }; spec: { activeDeadlineSeconds: number; template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } } } | undefined;
       if (j) {
@@ -180,9 +217,17 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
       }
     },
     delete(kind, namespace, name) {
+      request('delete', kind, namespace, name);
       deleted.push(`${kind}/${namespace}/${name}`);
     },
+    createToken(namespace, serviceAccount) {
+      calls.push({ verb: 'create', group: '', resource: 'serviceaccounts/token', namespace, name: serviceAccount });
+      return `token-of-${namespace}-${serviceAccount}`;
+    },
     logs(namespace, name) {
+      request('get', 'job', namespace, name);
+      request('list', 'pods', namespace);
+      calls.push({ verb: 'get', group: '', resource: 'pods/log', namespace, name: `${name}-x` });
       if (!job || name !== job.name || namespace !== 'scale-day') throw new Error(`Error from server (NotFound): job ${name}`);
       // Killed at the Job's deadline: no summary printed (the conservative reading of a terminated k6).
       if (options.k6Crashes || jobState() === 'failed') return 'time="2026-12-05T02:00:01Z" level=error msg="GoError: dial tcp: lookup production-ingress: i/o timeout"\n';
@@ -224,5 +269,5 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
       }
     },
   };
-  return { kube, clock, applied, deleted };
+  return { kube, clock, applied, deleted, requests: calls };
 }

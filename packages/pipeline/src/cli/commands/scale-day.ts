@@ -1,8 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scaleDayProfileOf } from '@platform/platform-config';
 import { kubectl, type KubeClient } from '../../io/kubectl';
 import { stackOutputs } from '../../io/terraform';
 import { renderChart } from '../../operations/scale-day/chart';
+import { asScaleDay, scaleDayTokenSeconds } from '../../operations/scale-day/identity';
+import { loadDeadlineSeconds } from '../../operations/scale-day/load-job';
 import { runScaleDay, type Clock } from '../../operations/scale-day/run';
 import type { ScaleDayRecord } from '../../operations/scale-day/samples';
 import { renderScaleDaySummary } from '../../operations/scale-day/summary';
@@ -10,9 +13,12 @@ import { execOk } from '../../private/exec';
 import { parseOptions } from '../arguments';
 import { UsageError, type Command } from '../command';
 
+const usage = (message: string): never => {
+  throw new UsageError(message);
+};
+
 export interface ScaleDayCommandOptions {
   readonly cluster: string;
-  readonly rate: number;
   readonly rampUp: number;
   readonly hold: number;
   readonly rampDown: number;
@@ -20,8 +26,12 @@ export interface ScaleDayCommandOptions {
   readonly maxP95Ms: number;
   readonly kubeconfig: string | undefined;
   readonly runId: string;
-  /** Ingress path k6 requests. */
-  readonly path: string;
+  /** Ingress path k6 requests. @default the cluster's scale-day profile (platform-config scaleDayProfileOf) */
+  readonly path: string | undefined;
+  /** HTTP method. @default the profile's */
+  readonly method: 'GET' | 'POST' | undefined;
+  /** Requests per second at the hold. @default the profile's */
+  readonly rate: number | undefined;
   /** Desired replicas the HPA must reach within the objective; undefined: its maxReplicas. */
   readonly expectReplicas: number | undefined;
 }
@@ -34,7 +44,7 @@ function number(option: string, value: string | undefined, fallback: number, che
 }
 
 export interface ScaleDayDeps {
-  /** @default kubectl with --kubeconfig, else the cluster's CI kubeconfig read from SSM */
+  /** The client scale day runs with. @default kubectl with scale day's own token, minted with --kubeconfig, else with the cluster's CI kubeconfig read from SSM */
   readonly kube?: KubeClient;
   /** @default `terraform output -json` of the cluster's stack */
   readonly outputs?: Record<string, unknown>;
@@ -68,6 +78,7 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         kubeconfig: { type: 'string' },
         'run-id': { type: 'string' },
         path: { type: 'string' },
+        method: { type: 'string' },
         'expect-replicas': { type: 'string' },
       });
       if (!v.cluster) throw new UsageError('--cluster <name> is required');
@@ -75,7 +86,7 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
       if (!/^[a-z0-9-]{1,40}$/.test(runId)) throw new UsageError(`--run-id ${runId}: expected lowercase letters, digits and - (a Kubernetes name)`);
       return {
         cluster: v.cluster,
-        rate: number('--rate', v.rate, 200),
+        rate: v.rate === undefined ? undefined : number('--rate', v.rate, 0),
         rampUp: number('--ramp-up', v['ramp-up'], 30),
         hold: number('--hold', v.hold, 600),
         rampDown: number('--ramp-down', v['ramp-down'], 60),
@@ -83,7 +94,8 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
         maxP95Ms: number('--max-p95-ms', v['max-p95-ms'], 500),
         kubeconfig: v.kubeconfig,
         runId,
-        path: v.path ?? '/',
+        path: v.path,
+        method: v.method === undefined ? undefined : v.method === 'GET' || v.method === 'POST' ? v.method : usage(`--method ${v.method}: expected GET or POST`),
         expectReplicas: v['expect-replicas'] === undefined ? undefined : number('--expect-replicas', v['expect-replicas'], 0, (n) => Number.isInteger(n) && n > 0),
       };
     },
@@ -93,25 +105,36 @@ export function scaleDayCommand(deps: ScaleDayDeps = {}): Command<ScaleDayComman
       let kube = deps.kube;
       if (!kube) {
         let kubeconfig = options.kubeconfig;
+        mkdirSync(paths.outDir, { recursive: true });
         if (!kubeconfig) {
           // The kubeconfig the cluster's initialiser publishes (platform-config names.ssm.ciKubeconfig).
           const text = execOk('aws', ['ssm', 'get-parameter', '--region', definition.region, '--name', platform.namesOf(options.cluster).ssm.ciKubeconfig, '--with-decryption', '--query', 'Parameter.Value', '--output', 'text']);
-          mkdirSync(paths.outDir, { recursive: true });
           kubeconfig = join(paths.outDir, `kubeconfig-${options.cluster}`);
           writeFileSync(kubeconfig, text, { mode: 0o600 });
         }
-        kube = kubectl({ kubeconfig });
+        // That identity only mints scale day's own token; the run holds exactly SCALE_DAY_ACCESS.grants.
+        const seconds = scaleDayTokenSeconds(loadDeadlineSeconds({ rampUp: options.rampUp, hold: options.hold, rampDown: options.rampDown }));
+        kube = asScaleDay({ kube: kubectl({ kubeconfig }), kubeconfigText: readFileSync(kubeconfig, 'utf8') }, paths.outDir, options.cluster, seconds, (path) => kubectl({ kubeconfig: path }));
       }
+      // What the cluster's scale-day profile loads, unless the options say otherwise.
+      const profile = scaleDayProfileOf(definition);
       const { record, verdict } = await runScaleDay({
         platform,
         cluster: options.cluster,
         outputs,
         kube,
         ...(deps.clock ? { clock: deps.clock } : {}),
-        rate: options.rate,
+        rate: options.rate ?? profile.rate,
         phases: { rampUp: options.rampUp, hold: options.hold, rampDown: options.rampDown },
-        path: options.path,
-        limits: { maxErrorRate: options.maxErrorRate, maxP95Ms: options.maxP95Ms, ...(options.expectReplicas !== undefined ? { expectReplicas: options.expectReplicas } : {}) },
+        path: options.path ?? profile.path,
+        method: options.method ?? profile.method,
+        limits: {
+          maxErrorRate: options.maxErrorRate,
+          maxP95Ms: options.maxP95Ms,
+          ...(options.expectReplicas !== undefined ? { expectReplicas: options.expectReplicas } : {}),
+          // Judged only on the profile's own load: another path or rate may not reach that peak.
+          expectNodeScaleOut: profile.expectNodeScaleOut && options.path === undefined && options.method === undefined && options.rate === undefined,
+        },
         runId: options.runId,
         log,
       });

@@ -14,6 +14,8 @@ export interface LoadProfile {
   /** The ingress URL, path included (`--path`: the app's CPU-consuming endpoint). */
   readonly url: string;
   readonly host: string;
+  /** HTTP method of every request. @default 'GET' */
+  readonly method?: 'GET' | 'POST';
   /** Requests per second at the hold. */
   readonly rate: number;
   readonly rampUp: number;
@@ -31,7 +33,7 @@ export function loadDeadlineSeconds(profile: Pick<LoadProfile, 'rampUp' | 'hold'
 /** The objects that run the load in the cluster: the script as a ConfigMap and a Job, in the namespace GitOps owns. */
 export function loadJobObjects(name: string, profile: LoadProfile, script = readFileSync(LOAD_SCRIPT, 'utf8')): object[] {
   const labels = { 'app.kubernetes.io/name': 'scale-day', 'app.kubernetes.io/instance': name };
-  const env = { TARGET_URL: profile.url, HOST: profile.host, RATE: profile.rate, RAMP_UP: profile.rampUp, HOLD: profile.hold, RAMP_DOWN: profile.rampDown, WINDOW: profile.window };
+  const env = { TARGET_URL: profile.url, HOST: profile.host, METHOD: profile.method ?? 'GET', RATE: profile.rate, RAMP_UP: profile.rampUp, HOLD: profile.hold, RAMP_DOWN: profile.rampDown, WINDOW: profile.window };
   return [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: SCALE_DAY_NAMESPACE, labels }, data: { 'load.js': script } },
     {

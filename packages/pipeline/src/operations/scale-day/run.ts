@@ -1,22 +1,14 @@
-import { SCALE_DAY_ACCESS, CLUSTER_STACK_OUTPUTS, type Platform } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, describeScaleDayGrant, SCALE_DAY_ACCESS, type Platform } from '@platform/platform-config';
 import type { KubeClient } from '../../io/kubectl';
 import { sampleFrom, selectorOf } from './kube-state';
 import { loadDeadlineSeconds, loadJobObjects, parseLoadSummary, SCALE_DAY_NAMESPACE, type LoadProfile } from './load-job';
 import { judge, type ClusterSample, type ScaleDayLimits, type ScaleDayRecord, type ScaleDayVerdict } from './samples';
 
 /**
- * What scale day asks of the API (its identity needs exactly these). The CI kubeconfig in SSM is
- * the region-failover identity; k8s-addons ScaleDayAccess grants it these calls (platform-config
- * SCALE_DAY_ACCESS): see docs/runbooks/scale-day.md, "Identity".
+ * What scale day's identity needs, one line per grant of platform-config SCALE_DAY_ACCESS (the
+ * list k8s-addons ScaleDayAccess renders into RBAC): see docs/runbooks/scale-day.md, "Identity".
  */
-export const SCALE_DAY_RBAC = [
-  'get horizontalpodautoscalers.autoscaling (web)',
-  'get deployments.apps (web)',
-  'list pods (all namespaces)',
-  'list nodes',
-  'create/patch/get/delete configmaps, jobs.batch (scale-day)',
-  'list pods, get pods/log (scale-day)',
-] as const;
+export const SCALE_DAY_RBAC: readonly string[] = SCALE_DAY_ACCESS.grants.map(describeScaleDayGrant);
 
 /** The app under load: the sample web app's HPA and Deployment. */
 export const SCALE_DAY_APP = SCALE_DAY_ACCESS.app;
@@ -43,6 +35,8 @@ export interface ScaleDayOptions {
   readonly windowSeconds?: number;
   /** The ingress path k6 requests: the app's CPU-consuming endpoint, or the HPA has nothing to scale on. @default '/' */
   readonly path?: string;
+  /** HTTP method k6 sends. @default 'GET' */
+  readonly method?: 'GET' | 'POST';
   readonly limits: Omit<ScaleDayLimits, 'scaleOutSeconds'>;
   readonly runId: string;
   readonly log?: (line: string) => void;
@@ -74,7 +68,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   } catch (error) {
     const message = (error as Error).message;
     // Fail before any load is started, saying what the identity lacks.
-    if (/Forbidden/.test(message)) throw new Error(`${message}\nthe kubeconfig's identity may not do what scale day does: it needs ${SCALE_DAY_RBAC.join('; ')} (docs/runbooks/scale-day.md, "Identity")`);
+    if (/Forbidden/.test(message)) throw new Error(`${message}\nscale day's ServiceAccount (${SCALE_DAY_ACCESS.namespace}/${SCALE_DAY_ACCESS.serviceAccount}) may not do what scale day does: it needs ${SCALE_DAY_RBAC.join('; ')} (docs/runbooks/scale-day.md, "Identity")`);
     throw error;
   }
   const hpaSpec = obj(obj(hpaObject).spec);
@@ -82,7 +76,8 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
   const expect = options.limits.expectReplicas;
   if (expect !== undefined && (expect > hpa.maxReplicas || expect <= hpa.minReplicas)) throw new Error(`--expect-replicas ${expect}: the HPA ${hpa.name} scales between ${hpa.minReplicas} and ${hpa.maxReplicas}; expected more than its minimum and at most its maximum`);
   const appSelector = selectorOf(kube.getJson(['deployment', app.deployment, '-n', app.namespace]));
-  const profile: LoadProfile = { ...target, rate: options.rate, ...phases, window: options.windowSeconds ?? 30 };
+  const method = options.method ?? 'GET';
+  const profile: LoadProfile = { ...target, method, rate: options.rate, ...phases, window: options.windowSeconds ?? 30 };
   const job = `load-${options.runId}`;
   const deadline = loadDeadlineSeconds(phases);
   const step = (options.sampleSeconds ?? 10) * 1000;
@@ -107,7 +102,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
       await clock.sleep(step);
     }
     startedAt = clock.now();
-    options.log?.(`load Job ${SCALE_DAY_NAMESPACE}/${job} running after ${Math.round(sinceApplied())} s: ${options.rate} req/s on ${target.url}, ramp ${phases.rampUp} s, hold ${phases.hold} s, ramp down ${phases.rampDown} s`);
+    options.log?.(`load Job ${SCALE_DAY_NAMESPACE}/${job} running after ${Math.round(sinceApplied())} s: ${options.rate} req/s ${method} ${target.url}, ramp ${phases.rampUp} s, hold ${phases.hold} s, ramp down ${phases.rampDown} s`);
     for (;;) {
       const t = Math.round((clock.now() - startedAt) / 1000);
       samples.push(
@@ -146,7 +141,7 @@ export async function runScaleDay(options: ScaleDayOptions): Promise<{ record: S
     cluster: options.cluster,
     workload: `Deployment/${app.namespace}/${app.deployment}`,
     hpa,
-    target,
+    target: { ...target, method },
     startedAt: new Date(startedAt).toISOString(),
     loadStartWaitSeconds: Math.round((startedAt - appliedAt) / 1000),
     phases,

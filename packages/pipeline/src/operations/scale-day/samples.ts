@@ -40,6 +40,8 @@ export interface ScaleDayLimits {
   readonly scaleOutSeconds: number | undefined;
   /** Desired replicas the HPA must ask for (`--expect-replicas`) within the objective. @default - the HPA's maxReplicas */
   readonly expectReplicas?: number;
+  /** The load's peak needs more workers than stand (the cluster's scale-day profile, from ha-check's elasticity): some AZ must gain a Ready worker. @default false */
+  readonly expectNodeScaleOut?: boolean;
 }
 
 export interface ScaleDayRecord {
@@ -49,7 +51,7 @@ export interface ScaleDayRecord {
   /** `Deployment/<ns>/<name>` under load, and its HPA's bounds. */
   readonly workload: string;
   readonly hpa: { readonly name: string; readonly minReplicas: number; readonly maxReplicas: number };
-  readonly target: { readonly url: string; readonly host: string };
+  readonly target: { readonly url: string; readonly host: string; readonly method?: 'GET' | 'POST' };
   readonly startedAt: string;
   /** Seconds of each load phase. */
   readonly phases: { readonly rampUp: number; readonly hold: number; readonly rampDown: number };
@@ -84,6 +86,10 @@ export interface ScaleDayVerdict {
   readonly scaleOutSeconds: number | null;
   /** Nodes added per AZ (most Ready during the run less Ready at the start). */
   readonly nodesAdded: Readonly<Record<string, number>>;
+  /** Ready workers per AZ at the first sample and at most during the run. */
+  readonly nodesPerAz: Readonly<Record<string, { readonly before: number; readonly peak: number }>>;
+  /** Whether any AZ gained a Ready worker. */
+  readonly nodesScaled: boolean;
   readonly failures: readonly string[];
 }
 
@@ -98,7 +104,9 @@ export function judge(record: ScaleDayRecord): ScaleDayVerdict {
   const expectReachedSeconds = samples.find((s) => s.desiredReplicas >= expectReplicas)?.t ?? null;
   const azs = [...new Set(samples.flatMap((s) => Object.keys(s.nodesPerAz)))].sort();
   const first = samples[0]?.nodesPerAz ?? {};
-  const nodesAdded = Object.fromEntries(azs.map((az) => [az, Math.max(0, ...samples.map((s) => s.nodesPerAz[az] ?? 0)) - (first[az] ?? 0)]));
+  const nodesPerAz = Object.fromEntries(azs.map((az) => [az, { before: first[az] ?? 0, peak: Math.max(0, ...samples.map((s) => s.nodesPerAz[az] ?? 0)) }]));
+  const nodesAdded = Object.fromEntries(azs.map((az) => [az, nodesPerAz[az]!.peak - nodesPerAz[az]!.before]));
+  const nodesScaled = Object.values(nodesAdded).some((n) => n > 0);
   const failures: string[] = [];
   const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
   const objective = limits.scaleOutSeconds;
@@ -115,5 +123,9 @@ export function judge(record: ScaleDayRecord): ScaleDayVerdict {
     if (expectReachedSeconds === null) failures.push(`the HPA asked for at most ${peakDesired} replicas, never the expected ${expectReplicas}`);
     else if (objective !== undefined && expectReachedSeconds > objective) failures.push(`the HPA asked for the expected ${expectReplicas} replicas only after ${expectReachedSeconds} s, above the objective scaleOutSeconds ${objective} s`);
   }
-  return { ok: failures.length === 0, peakDesired, expectReplicas, expectReachedSeconds, noScaleOut, scaleOutSeconds, nodesAdded, failures };
+  if (limits.expectNodeScaleOut && !nodesScaled && samples.length > 0) {
+    const perAz = azs.map((az) => `${az} ${nodesPerAz[az]!.before} → ${nodesPerAz[az]!.peak}`).join(', ');
+    failures.push(`no node scale-out: the profile expected the workers to grow at this peak (ha-check's elasticity adds nodes) and no AZ gained a Ready worker (before → peak: ${perAz})`);
+  }
+  return { ok: failures.length === 0, peakDesired, expectReplicas, expectReachedSeconds, noScaleOut, scaleOutSeconds, nodesAdded, nodesPerAz, nodesScaled, failures };
 }

@@ -30,13 +30,19 @@ export function renderScaleDaySummary(record: ScaleDayRecord, chartFile = 'scale
       objective !== undefined ? `≤ ${objective} s (objectives.scaleOutSeconds)` : 'no objective',
       !v.noScaleOut && within(v.scaleOutSeconds) ? '✅' : '❌',
     ],
+    [
+      'node scale-out',
+      `${v.nodesScaled ? 'yes' : 'no'}: ${Object.entries(v.nodesPerAz).map(([az, n]) => `${az} ${n.before} → ${n.peak}`).join(', ') || 'no workers sampled'}`,
+      record.limits.expectNodeScaleOut ? 'expected (the profile\'s peak needs more workers than stand)' : 'not expected',
+      record.limits.expectNodeScaleOut ? (v.nodesScaled ? '✅' : '❌') : v.nodesScaled ? 'ℹ️' : '',
+    ],
   ];
   return [
     `## Scale day: ${record.cluster} ${v.ok ? '✅' : '❌'}`,
     '',
     ...(record.source ? [`> **Not a real cluster:** ${record.source}.`, ''] : []),
     ...(record.problem ? [`> **Incomplete run:** ${record.problem}.`, ''] : []),
-    `${record.rate} req/s on \`${record.target.host}\` through \`${record.target.url}\` (the cluster's own ingress), started ${record.startedAt}${record.loadStartWaitSeconds ? ` (k6 waited ${record.loadStartWaitSeconds} s for its pod to run)` : ''}: ramp up ${record.phases.rampUp} s, hold ${record.phases.hold} s, ramp down ${record.phases.rampDown} s; ${totals ? `${totals.requests} requests` : 'no k6 summary line in the Job log, so no request counts, error rate or latency'}.`,
+    `${record.rate} req/s, ${record.target.method ?? 'GET'}, on \`${record.target.host}\` through \`${record.target.url}\` (the cluster's own ingress), started ${record.startedAt}${record.loadStartWaitSeconds ? ` (k6 waited ${record.loadStartWaitSeconds} s for its pod to run)` : ''}: ramp up ${record.phases.rampUp} s, hold ${record.phases.hold} s, ramp down ${record.phases.rampDown} s; ${totals ? `${totals.requests} requests` : 'no k6 summary line in the Job log, so no request counts, error rate or latency'}.`,
     '',
     table(['check', 'measured', 'limit', ''], rows, ['l', 'r', 'l', 'l']),
     '',

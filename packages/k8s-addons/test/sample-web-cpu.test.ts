@@ -1,0 +1,60 @@
+import { defaultPlatform, SCALE_DAY_CPU_CONSUMER, scaleDayProfileOf, type Platform } from '@platform/platform-config';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { addOnContext, SampleWebService, synthClusterTree } from '../src';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+const platform = defaultPlatform();
+const web = (cluster: string): Obj[] => parseAllDocuments(synthClusterTree(platform, cluster)['apps/sample-web.yaml']!).map((d) => d.toJS());
+const PINNED = `${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}@${SCALE_DAY_CPU_CONSUMER.digest}`;
+
+describe('the sample web app\'s CPU-costly request (scale day)', () => {
+  it('staging\'s web pod carries the CPU consumer, pinned by tag and digest, limited, unprivileged; its CPU counts in the pod\'s HPA utilisation', () => {
+    const objs = web('staging');
+    const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
+    expect(pod.containers.map((c: Obj) => c.name)).toEqual(['web', 'cpu-consumer']);
+    const consumer = pod.containers[1];
+    expect(consumer).toMatchObject({
+      image: PINNED,
+      imagePullPolicy: 'IfNotPresent',
+      args: ['--port=8081'],
+      ports: [{ containerPort: 8081, name: 'cpu' }],
+      resources: { requests: { cpu: '300m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+      securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    });
+    // The HPA's Resource utilisation is the pod's usage over the sum of its containers' requests: both have one.
+    expect(pod.containers.every((c: Obj) => c.resources.requests.cpu)).toBe(true);
+    expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+
+  it('clusters whose scale-day profile does not use it keep one container and no test route on their public name', () => {
+    for (const cluster of ['production', 'dr']) {
+      expect(scaleDayProfileOf(platform.cluster(cluster)).cpuConsumer).toBe(false);
+      expect(web(cluster).find((o) => o.kind === 'Deployment').spec.template.spec.containers).toHaveLength(1);
+    }
+  });
+
+  it('the HPA may go to its maximum in one 15 s step (scale-down keeps its stabilization)', () => {
+    const hpa = web('staging').find((o) => o.kind === 'HorizontalPodAutoscaler');
+    expect(hpa.spec.behavior.scaleUp).toEqual({
+      stabilizationWindowSeconds: 0,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Percent', value: 100, periodSeconds: 15 },
+        { type: 'Pods', value: hpa.spec.maxReplicas - hpa.spec.minReplicas, periodSeconds: 15 },
+      ],
+    });
+    expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
+  });
+
+  it('refuses the placeholder digest on a platform that is applied, and an image not pinned by digest (exact messages)', () => {
+    const applied = { ...platform, settings: { ...platform.settings, example: false } } as Platform;
+    const ctx = { ...addOnContext(platform, 'staging'), platform: applied };
+    expect(() => new SampleWebService().validate(ctx)).toThrow(`sample-web: cpuConsumerImage is "${PINNED}"; expected the real digest (crane digest ${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}), not the placeholder, while settings.example is false (a platform that is applied)`);
+    expect(() => new SampleWebService().validate(addOnContext(platform, 'staging'))).not.toThrow();
+    expect(() => new SampleWebService({ cpuConsumerImage: `${SCALE_DAY_CPU_CONSUMER.repository}:1.13` }).validate(addOnContext(platform, 'staging'))).toThrow(
+      `sample-web: cpuConsumerImage is "${SCALE_DAY_CPU_CONSUMER.repository}:1.13"; expected an image pinned by tag and digest: <repository>:<tag>@sha256:<64 hex digits>`,
+    );
+  });
+});

@@ -1,0 +1,67 @@
+import { INSTANCE_TYPES, instanceTypeAllocatable } from '@platform/platform-config';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { renderUserData, type UserDataInput } from '../src';
+import { inputFor, platform } from './harness';
+
+type Doc = Record<string, unknown> & { kind?: string };
+const files = (input: UserDataInput) => (parse(renderUserData(input)) as { write_files: { path: string; content: string }[] }).write_files;
+const docs = (input: UserDataInput, path: string): Doc[] => {
+  const file = files(input).find((f) => f.path === path);
+  if (!file) throw new Error(`${path} is not in the user data`);
+  return parseAllDocuments(file.content).map((d) => d.toJSON() as Doc);
+};
+
+/** RFC 7386 JSON merge patch, as kubeadm applies a `+merge` patch file. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+const milli = (q: string): number => (q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
+const mebi = (q: string): number => {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  if (!m) throw new Error(`unexpected memory quantity ${q}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+};
+
+const variants = platform.clusters.flatMap((cluster) => [
+  { label: `${cluster.name} control plane`, input: inputFor(cluster.name, 'control-plane'), types: [cluster.controlPlane.instanceType] },
+  ...cluster.workerPools.map((pool) => ({ label: `${cluster.name} worker ${pool.name}`, input: inputFor(cluster.name, 'worker', pool.name), types: pool.instanceTypes })),
+]);
+
+describe('kubelet reserves', () => {
+  it.each(variants)('$label: the kubelet kubeadm writes on the node keeps what ha-check\'s allocatable model subtracts, for each of its instance types', ({ input, types }) => {
+    // The cluster-wide KubeletConfiguration (kubeadm's kubelet-config ConfigMap, every node's base).
+    const shared = docs(inputFor(input.cluster.name, 'control-plane'), '/etc/node-bootstrap/kubeadm-init.yaml.tmpl').find((d) => d.kind === 'KubeletConfiguration');
+    const patchPath = '/etc/node-bootstrap/kubeadm-patches/kubeletconfiguration+merge.yaml';
+    const [patch] = docs(input, patchPath);
+    // kubeadm reads the patch only from the directory its Init/JoinConfiguration names.
+    const joinDoc = docs(input, '/etc/node-bootstrap/kubeadm-join.yaml.tmpl').find((d) => d.kind === 'JoinConfiguration');
+    expect(joinDoc?.patches).toEqual({ directory: '/etc/node-bootstrap/kubeadm-patches' });
+    if (input.role === 'control-plane') expect(docs(input, '/etc/node-bootstrap/kubeadm-init.yaml.tmpl').find((d) => d.kind === 'InitConfiguration')?.patches).toEqual({ directory: '/etc/node-bootstrap/kubeadm-patches' });
+    const kubelet = mergePatch(shared, patch) as { kubeReserved: Record<string, string>; systemReserved: Record<string, string>; evictionHard: Record<string, string>; serverTLSBootstrap: boolean };
+    expect(kubelet.serverTLSBootstrap).toBe(true);
+    for (const type of types) {
+      const info = INSTANCE_TYPES[type]!;
+      const allocatable = {
+        cpuMilli: info.vcpu * 1000 - milli(kubelet.kubeReserved.cpu) - milli(kubelet.systemReserved.cpu),
+        memoryMiB: info.memoryMiB - mebi(kubelet.kubeReserved.memory) - mebi(kubelet.systemReserved.memory) - mebi(kubelet.evictionHard['memory.available']),
+      };
+      expect(allocatable, type).toEqual(instanceTypeAllocatable(type));
+    }
+    // A partial evictionHard would drop the kubelet's other defaults (disk pressure would never evict).
+    expect(Object.keys(kubelet.evictionHard).sort()).toEqual(['imagefs.available', 'imagefs.inodesFree', 'memory.available', 'nodefs.available', 'nodefs.inodesFree']);
+  });
+
+  it('differ by instance type (a t3.large worker keeps less than an m7i.xlarge one)', () => {
+    const reserved = (cluster: string, pool: string) => docs(inputFor(cluster, 'worker', pool), '/etc/node-bootstrap/kubeadm-patches/kubeletconfiguration+merge.yaml')[0]!.kubeReserved;
+    expect(reserved('staging', 'general')).toEqual({ cpu: '70m', memory: '1844Mi' });
+    expect(reserved('production', 'general')).toEqual({ cpu: '80m', memory: '2663Mi' });
+  });
+});

@@ -1,0 +1,63 @@
+import type { ClusterDefinition } from './cluster-definition';
+
+/**
+ * The CPU-costly request scale day loads the sample web app with. agnhost netexec (the app) has
+ * no endpoint that costs CPU, so the web pod of a cluster that uses this profile carries a
+ * second container, the Kubernetes e2e `resource-consumer` image: each
+ * `POST /ConsumeCPU?millicores=M&durationSec=D` makes the pod that receives it burn M millicores
+ * for D seconds (upstream test/images/resource-consumer; it answers 400 to anything but POST).
+ * The cost is the pod's, so the HPA sees it: at R requests/s the app needs R × M × D millicores.
+ */
+export const SCALE_DAY_CPU_CONSUMER = {
+  repository: 'registry.k8s.io/e2e-test-images/resource-consumer',
+  tag: '1.13',
+  /**
+   * NOT VERIFIED: no registry is reachable where this was written. A placeholder, rejected for a
+   * platform that is applied (settings.example false) until replaced with what
+   * `crane digest registry.k8s.io/e2e-test-images/resource-consumer:1.13` prints.
+   */
+  digest: `sha256:${'0'.repeat(64)}`,
+  /** Port of its HTTP server (`--port`; agnhost has 8080). */
+  port: 8081,
+  /** What the container requests and may burn (a request cannot burn more than its limit). */
+  cpuRequestMillis: 300,
+  cpuLimitMillis: 500,
+  memoryMiB: 32,
+  /** Per request: 100 millicores for 1 s (0.1 CPU-second). */
+  millicores: 100,
+  durationSec: 1,
+} as const;
+
+/** The consumer's digest is still the placeholder above (never pulled: it names no image). */
+export const isPlaceholderDigest = (digest: string): boolean => /^sha256:0{64}$/.test(digest);
+
+export interface ScaleDayProfile {
+  /** Ingress path k6 requests (query included). */
+  readonly path: string;
+  readonly method: 'GET' | 'POST';
+  /** Requests per second at the hold. */
+  readonly rate: number;
+  /** Whether the web pod carries the CPU consumer (and the Ingress routes `/ConsumeCPU` to it). */
+  readonly cpuConsumer: boolean;
+  /**
+   * The peak this load reaches needs more workers than stand (ha-check's elasticity adds nodes
+   * with every AZ up): scale day fails when no AZ gained a Ready worker.
+   */
+  readonly expectNodeScaleOut: boolean;
+}
+
+/**
+ * Scale day's default load per cluster. Staging is where node scale-out is proven: the CPU path
+ * at a rate that asks for the web HPA's maximum (12 pods × 300 m requested × 70 % ≈ 2.5 cores,
+ * so 40 req/s × 0.1 CPU-s = 4 cores is past it), which needs more than staging's one standing
+ * worker per AZ (test: ha-check shipped-clusters elasticity, packages/ha-check/test/scale-day-profile.test.ts).
+ * Elsewhere the sample app keeps no test endpoint on its public name: `/` costs no CPU, a run
+ * there demonstrates the harness and ends inconclusive unless `--path` names a costly request.
+ */
+export function scaleDayProfileOf(cluster: Pick<ClusterDefinition, 'environment'>): ScaleDayProfile {
+  if (cluster.environment === 'staging') {
+    const c = SCALE_DAY_CPU_CONSUMER;
+    return { path: `/ConsumeCPU?millicores=${c.millicores}&durationSec=${c.durationSec}`, method: 'POST', rate: 40, cpuConsumer: true, expectNodeScaleOut: true };
+  }
+  return { path: '/', method: 'GET', rate: 200, cpuConsumer: false, expectNodeScaleOut: false };
+}
