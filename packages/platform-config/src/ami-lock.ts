@@ -31,6 +31,17 @@ export interface LockedImage {
   readonly source: ImageSource;
   /** Kubernetes minors the image serves (a stock OS image: the minors of the clusters in the region when it was locked). */
   readonly kubernetesMinors: readonly string[];
+  /** Images our pipeline baked on top of this one, by Kubernetes version (clusters with NodeImage.baked()). */
+  readonly baked?: Readonly<Record<string, BakedImage>>;
+}
+
+/** An image of our own EC2 Image Builder pipeline (the ami-lock resolver's newest available build). */
+export interface BakedImage {
+  readonly imageId: string;
+  readonly name: string;
+  readonly creationDate: string;
+  /** The Image Builder pipeline that built it (platform-config nodeImageNames). */
+  readonly pipeline: string;
 }
 
 /** By region, then architecture. */
@@ -148,7 +159,8 @@ export function renderAmiLock(lock: AmiLock): string {
           ARCHITECTURES.flatMap((arch) => {
             const i = lock[region]?.[arch];
             if (!i) return [];
-            return [[arch, { imageId: i.imageId, name: i.name, creationDate: i.creationDate, source: { ssmParameter: i.source.ssmParameter, owner: i.source.owner }, kubernetesMinors: [...i.kubernetesMinors].sort() }]];
+            const baked = i.baked ? { baked: Object.fromEntries(Object.keys(i.baked).sort().map((v) => [v, { imageId: i.baked![v]!.imageId, name: i.baked![v]!.name, creationDate: i.baked![v]!.creationDate, pipeline: i.baked![v]!.pipeline }])) } : {};
+            return [[arch, { imageId: i.imageId, name: i.name, creationDate: i.creationDate, source: { ssmParameter: i.source.ssmParameter, owner: i.source.owner }, kubernetesMinors: [...i.kubernetesMinors].sort(), ...baked }]];
           }),
         ),
       ]),
