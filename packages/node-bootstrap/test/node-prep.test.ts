@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { DOWNLOAD_LOCK, DOWNLOAD_PINS_FILE, downloadPinsFile } from '../src/download-lock';
+import { imageBakeScript } from '../src/image-bake';
 import { toolVersions } from '../src/versions';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
 
@@ -253,11 +254,11 @@ function releases(dir: string) {
     writeFileSync(path, `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
   };
   const etcdName = `etcd-v${tools.etcd}-linux-amd64`;
-  exe(join(tree, etcdName, 'etcdctl'), `echo "etcdctl version: ${tools.etcd}"`);
+  exe(join(tree, etcdName, 'etcdctl'), `printf 'etcdctl version: ${tools.etcd}\\nAPI version: 3.6\\n'`);
   exe(join(tree, etcdName, 'etcdutl'), `echo "etcdutl version: ${tools.etcd}"`);
   exe(join(tree, 'linux-amd64', 'helm'), `echo "v${tools.helm}+gfake"`);
   // AWS's installer: --update -i <install dir> -b <bin dir>.
-  exe(join(tree, 'aws', 'install'), 'while (($#)); do case $1 in -b) bin=$2; shift 2 ;; *) shift ;; esac; done\nprintf "#!/bin/sh\\necho aws-cli/%s\\n" "$(cat "$(dirname "$0")/version")" >"$bin/aws" && chmod 0755 "$bin/aws"');
+  exe(join(tree, 'aws', 'install'), 'while (($#)); do case $1 in -b) bin=$2; shift 2 ;; *) shift ;; esac; done\nprintf "#!/bin/sh\\necho aws-cli/%s Python/3.13.2 Linux/6.8.0\\n" "$(cat "$(dirname "$0")/version")" >"$bin/aws" && chmod 0755 "$bin/aws"');
   writeFileSync(join(tree, 'aws', 'version'), tools.awsCli);
   const served = join(dir, 'served');
   mkdirSync(served, { recursive: true });
@@ -306,7 +307,7 @@ describe('node-prep.sh downloads: every file against the SHA-256 pinned in the b
       expect.stringMatching(new RegExp(`^curl -fsSL -o \\S+ https://get\\.helm\\.sh/helm-v${tools.helm}-linux-amd64\\.tar\\.gz$`)),
     ]);
     expect(readdirSync(bin).sort()).toEqual(['aws', 'etcdctl', 'etcdutl', 'helm']);
-    expect(spawnSync(join(bin, 'etcdctl'), { encoding: 'utf8' }).stdout).toBe(`etcdctl version: ${tools.etcd}\n`);
+    expect(spawnSync(join(bin, 'etcdctl'), { encoding: 'utf8' }).stdout).toBe(`etcdctl version: ${tools.etcd}\nAPI version: 3.6\n`);
     expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER.replace(PINS, createHash('sha256').update(readFileSync(join(node.lib, DOWNLOAD_PINS_FILE))).digest('hex').slice(0, 16))}\n`);
   });
 
@@ -342,3 +343,50 @@ function unameDir(root: string): string {
   writeFileSync(join(dir, 'uname'), '#!/bin/sh\n[ "$1" = -m ] && { echo x86_64; exit 0; }\nexec /usr/bin/uname "$@"\n', { mode: 0o755 });
   return dir;
 }
+
+describe('the baked image (imageBakeScript): node-prep.sh at bake time, nothing downloaded at boot', () => {
+  it('bakes every pinned tool with ROLE=image, and a control-plane node booted from it skips apt and every download', () => {
+    const rules: Rule[] = [
+      ...['aws --version', 'etcdctl version', 'helm version --short'].map((call): Rule => ({ cmd: call.split(' ')[0], args: call.split(' ').slice(1).join(' '), exit: 127 })),
+      { cmd: 'curl', args: '-fsSL -o * */Release.key', run: `printf '%s\\n' '${DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint}' >"$3"` },
+      { cmd: 'curl', args: '-fsSL -o * https://*', run: 'cp "$SERVED/${4##*/}" "$3"' },
+    ];
+    // The build instance: a stock Ubuntu image (nothing installed) with the archives of prepNode's model.
+    const { node, sysroot } = prepNode('control-plane', {}, rules);
+    const bin = join(node.root, 'usr-local-bin');
+    mkdirSync(bin);
+    const rel = releases(join(node.root, 'releases'));
+    const imageEtc = join(node.root, 'image-etc');
+    // The component's script as Image Builder runs it, its paths moved under the test root and its
+    // pins those of the (fake) release bytes, exactly as the bundle's would be.
+    const bake = imageBakeScript({ name: 'staging', kubernetesVersion: '1.34.1' }, 'amd64')
+      .replace(downloadPinsFile(), downloadPinsFile(rel.lock as never))
+      .replaceAll('/opt/node-bootstrap', node.lib)
+      .replaceAll('/etc/node-bootstrap', imageEtc);
+    writeFileSync(join(node.root, 'bake.sh'), bake);
+    const env = { SYSROOT: sysroot, BIN_DIR: bin, SERVED: rel.served, BOOTSTRAP_ETC: imageEtc };
+    const baked = node.run('../bake.sh', [], env);
+    expect(baked.status, baked.stderr).toBe(0);
+    expect(node.file(join(imageEtc, 'env'))).toContain("ROLE='image'\n");
+    expect(readdirSync(bin).sort()).toEqual(['aws', 'etcdctl', 'etcdutl', 'helm']);
+    // The pkgs.k8s.io key, the AWS CLI, etcd and helm: every download happens at bake time.
+    expect(callsOf(baked.calls, 'curl').length).toBe(4);
+
+    // First boot of a control-plane node from that image: its own env (user data), the same scripts and pins.
+    writeFileSync(join(node.lib, DOWNLOAD_PINS_FILE), downloadPinsFile(rel.lock as never));
+    const boot = node.run('node-prep.sh', [], { SYSROOT: sysroot, PATH: `${bin}:${join(node.fakeDir, 'bin')}:${process.env.PATH ?? ''}` });
+    expect(boot.status, boot.stderr).toBe(0);
+    expect(boot.stderr).toContain('node-bootstrap-prepare [check-prepared] node already prepared (');
+    expect(callsOf(boot.calls, 'curl', 'apt-get', 'apt-mark', 'gpg')).toEqual([]);
+  });
+
+  it('a node whose pins differ from the bake (the lock moved on) prepares again instead of trusting the image', () => {
+    const { node, sysroot } = prepNode('worker', { installed: PREPARED, held: ['containerd', 'runc', 'kubelet', 'kubeadm', 'kubectl'] });
+    // The image's marker, baked against another download-pins.txt.
+    writeFileSync(join(node.state, 'node-prep.done'), `${MARKER.replace(PINS, '0123456789abcdef')}\n`);
+    const result = node.run('node-prep.sh', [], { SYSROOT: sysroot });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('node already prepared');
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER}\n`);
+  });
+});
