@@ -18,6 +18,11 @@ export abstract class NodeImage {
     return new BakedNodeImage();
   }
 
+  /** The strategy of a serialized definition (`{ kind }`, what a copy of the input keeps). */
+  static of(kind: 'ubuntu' | 'baked'): NodeImage {
+    return kind === 'baked' ? NodeImage.baked() : NodeImage.ubuntu();
+  }
+
   abstract readonly kind: 'ubuntu' | 'baked';
 
   /**
