@@ -8,7 +8,6 @@ import { gzipSync } from 'node:zlib';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { AMI_ID_PATTERN } from '@platform/platform-config';
-import { terraformString } from '../private/terraform-string';
 import { invalidProp } from '../private/validation';
 
 /** Image Builder's limit on an inline component document (`data`). */
@@ -79,7 +78,8 @@ export class NodeImagePipeline extends Construct {
       name: props.name,
       platform: 'Linux',
       version: version(document),
-      data: terraformString(document),
+      // The script travels base64-encoded: the document holds no `${` or `%{` Terraform would interpret.
+      data: document,
       kmsKeyId: props.kmsKeyArn,
       supportedOsVersions: ['Ubuntu 24'],
       lifecycle: { createBeforeDestroy: true },
