@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { CiIdentityStack, ClusterStack, StateBackend } from '@platform/aws-cluster';
-import { defaultPlatform, loadPlatform, type Platform, type PlatformInput } from '@platform/platform-config';
+import { CiIdentityStack, ClusterStack, NodeImageStack, StateBackend } from '@platform/aws-cluster';
+import { bakedImageRegions, defaultPlatform, loadPlatform, nodeImageStackName, type Platform, type PlatformInput } from '@platform/platform-config';
 import { replaceDirectoryAtomically, runCli } from '@platform/synth-kit';
 import { App } from 'cdktf';
 
@@ -14,13 +14,17 @@ export interface SynthInfraOptions {
   readonly backend?: 's3' | 'local';
 }
 
-/** Every stack: one per cluster (`<name>-cluster`) plus the account-level CI identity. */
+/** Every stack: one per cluster (`<name>-cluster`), the account-level CI identity, and `node-image-<region>` where a cluster bakes its image. */
 export function buildInfraApp(app: App, platform: Platform, options: SynthInfraOptions = {}): void {
   const local = options.backend === 'local';
   for (const cluster of platform.clusters) {
     new ClusterStack(app, platform.namesOf(cluster).stack, { platform, cluster, backend: local ? StateBackend.local() : undefined });
   }
   new CiIdentityStack(app, platform.names.ciIdentityStack, { platform, backend: local ? StateBackend.local() : undefined });
+  // One image pipeline stack per region where a cluster opts into NodeImage.baked().
+  for (const region of bakedImageRegions(platform.clusters).keys()) {
+    new NodeImageStack(app, nodeImageStackName(region), { platform, region, backend: local ? StateBackend.local() : undefined });
+  }
 }
 
 /**

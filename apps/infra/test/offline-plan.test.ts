@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPlatform, loadPlatform, NODE_TERMINATION_EVENTS, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type Platform, type PlatformInput } from '@platform/platform-config';
+import { bakedImageRegions, defaultPlatform, nodeImageStackName, loadPlatform, NODE_TERMINATION_EVENTS, platformInput, type ClusterDefinition, type ClusterDefinitionInput, type Platform, type PlatformInput } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthInfra } from '../src/main';
 import { offlineTerraformUnavailable, OfflineTerraform, type PlanResult } from './offline-terraform';
@@ -115,6 +115,23 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
     expect(result.totalCreates).toBe(15);
     expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
   });
+
+  for (const [region, versions] of bakedImageRegions(platform.clusters)) {
+    const stack = nodeImageStackName(region);
+    it(`plans ${stack}: one Image Builder pipeline per baked Kubernetes version, its own VPC, key and builder profile`, async () => {
+      const result = await planStack(outdir, stack);
+      results.set(stack, result);
+      expect(result.otherActions).toBe(0);
+      expect(result.totalCreates).toBe(synthesizedCount(outdir, stack));
+      // The shipped clusters are x86_64 only: one pipeline per version.
+      const perPipeline = { aws_imagebuilder_component: 1, aws_imagebuilder_image_recipe: 1, aws_imagebuilder_infrastructure_configuration: 1, aws_imagebuilder_distribution_configuration: 1, aws_imagebuilder_image_pipeline: 1 };
+      expect(result.creates).toMatchObject({
+        ...Object.fromEntries(Object.entries(perPipeline).map(([type, n]) => [type, n * versions.length])),
+        aws_vpc: 1, aws_subnet: 1, aws_internet_gateway: 1, aws_kms_key: 1, aws_kms_key_policy: 1, aws_iam_role: 1, aws_iam_instance_profile: 1, aws_security_group: 1, aws_vpc_security_group_egress_rule: 2,
+      });
+      expect(result.creates.aws_nat_gateway).toBeUndefined();
+    });
+  }
 
   // Issue 19 item 6: while the primary's region is down, the standby's stacks (and the CI
   // identity every workflow needs) must still init, plan and apply. Terraform's own view of

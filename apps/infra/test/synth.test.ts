@@ -20,11 +20,12 @@ const resourceCount = (json: { resource: Record<string, object> }, type: string)
 describe('synthInfra', () => {
   // Synth cost is measured by `npm run bench` (docs/benchmarks.md), not asserted here: a timed
   // test fails on a busy machine and proves nothing on an idle one.
-  it('writes one stack per cluster plus the CI identity stack', async () => {
+  it('writes one stack per cluster, the CI identity stack and one image pipeline stack per region with a baked cluster', async () => {
     const outdir = tempDir();
     await synthInfra(outdir);
     const stacks = listFiles(join(outdir, 'stacks')).map((f) => f.split('/')[0]).sort();
-    expect(stacks).toEqual(['ci-identity', 'dr-cluster', 'production-cluster', 'staging-cluster']);
+    // staging (ap-northeast-2) uses NodeImage.baked(): the region's pipeline stack.
+    expect(stacks).toEqual(['ci-identity', 'dr-cluster', 'node-image-ap-northeast-2', 'production-cluster', 'staging-cluster']);
   });
 
   it('is deterministic: two synths hash identically', async () => {

@@ -155,7 +155,7 @@ export class ClusterStack extends TerraformStack {
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
 
-    const machineImage = props.machineImage ?? MachineImage.fromAmiIds(Object.fromEntries(Object.entries(platform.amiLock[cluster.region] ?? {}).map(([arch, image]) => [arch, image?.imageId])));
+    const machineImage = props.machineImage ?? MachineImage.fromAmiIds(Object.fromEntries(Object.entries(platform.amiLock[cluster.region] ?? {}).map(([arch, image]) => [arch, image && cluster.nodeImage.imageIdOf(image, cluster.kubernetesVersion)])));
     const privateZones = network.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.privateSubnetId }));
     const nodeTags = { [names.clusterTagKey]: 'owned' };
     // Nodes use the private name (no NAT on their path to the API); the API server certificate

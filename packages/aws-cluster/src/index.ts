@@ -29,3 +29,5 @@ export * from './security/rules';
 export * from './state-backend';
 export * from './termination/termination-handling';
 export * from './workers/worker-pool';
+export * from './image-builder/node-image-pipeline';
+export * from './node-image-stack';

@@ -30,6 +30,7 @@ const SERVICE_BY_PREFIX: readonly [string, string][] = [
   ['aws_sns_', 'sns'],
   ['aws_sqs_', 'sqs'],
   ['aws_ssm_', 'ssm'],
+  ['aws_default_security_group', 'ec2'],
   ['aws_eip', 'ec2'],
   ['aws_internet_gateway', 'ec2'],
   ['aws_launch_template', 'ec2'],

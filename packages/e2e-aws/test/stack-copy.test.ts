@@ -67,3 +67,20 @@ describe('substituted', () => {
     expect(out.resource?.aws_route53_record.app).toEqual({ zone_id: 'ZMOTO', name: 'app.Z0HAKUBE.example', records: ['ZMOTO'] });
   });
 });
+
+describe('the node-image stack in the emulator', () => {
+  it('keeps its network, key and builder role and drops every Image Builder resource (moto has no backend for them); what is left has endpoints', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const file = join(__dirname, '..', '..', '..', 'apps', 'infra', 'cdktf.out', 'stacks', 'node-image-ap-northeast-2', 'cdk.tf.json');
+    const synthesized = JSON.parse(readFileSync(file, 'utf8')) as StackJson;
+    const { stack: copy, exclusions } = withoutExcluded(synthesized);
+    const left = Object.keys(copy.resource ?? {});
+    expect(left.filter((t) => t.startsWith('aws_imagebuilder_'))).toEqual([]);
+    expect(left).toEqual(expect.arrayContaining(['aws_vpc', 'aws_subnet', 'aws_kms_key', 'aws_kms_key_policy', 'aws_iam_role', 'aws_iam_instance_profile']));
+    // The five resources and the output naming the pipelines, each pulled out by an Image Builder type.
+    expect(exclusions.length).toBe(6);
+    expect(exclusions.every((e) => JSON.stringify(e).includes('aws_imagebuilder_'))).toBe(true);
+    expect(servicesOf(copy).sort()).toEqual(['ec2', 'iam', 'kms', 'sts']);
+  });
+});

@@ -20,20 +20,6 @@ ADDONS=$BOOTSTRAP_ETC/addons
 # a holder that died frees it then.
 LEASE=(lease core-addons -n kube-system)
 
-install_helm() {
-  step helm
-  if [[ $(helm version --short 2>/dev/null) == "v$HELM_VERSION"* ]]; then return; fi
-  local work name
-  work=$(mktemp -d)
-  name=helm-v$HELM_VERSION-linux-$(dpkg --print-architecture)
-  retry 5 curl -fsSL -o "$work/$name.tar.gz" "https://get.helm.sh/$name.tar.gz" || die "downloading helm $HELM_VERSION failed"
-  retry 5 curl -fsSL -o "$work/$name.tar.gz.sha256sum" "https://get.helm.sh/$name.tar.gz.sha256sum" || die "downloading helm checksum failed"
-  (cd "$work" && sha256sum -c "$name.tar.gz.sha256sum") >/dev/null || die "helm $HELM_VERSION checksum mismatch"
-  tar -xzf "$work/$name.tar.gz" -C "$work" || die "unpacking helm failed"
-  install -m 0755 "$work/linux-$(dpkg --print-architecture)/helm" /usr/local/bin/helm || die "installing helm failed"
-  rm -rf "$work"
-}
-
 # Prints the release's state: deployed, flux (a HelmRelease manages it), absent, or what Helm
 # reports (failed, pending-install, ...). Exit 1 when the API cannot tell.
 release_state() {

@@ -10,6 +10,8 @@ set -euo pipefail
 : "${KUBE_DIR:=/etc/kubernetes}"
 : "${ETCD_DATA_DIR:=/var/lib/etcd}"
 : "${RETRY_SLEEP_SECONDS:=10}"
+# Where downloaded binaries go (the tests point it at a temporary directory).
+: "${BIN_DIR:=/usr/local/bin}"
 CURRENT_STEP=start
 
 log() { printf '%s [%s] %s\n' "${LOG_TAG:-node-bootstrap}" "$CURRENT_STEP" "$*" >&2; }
@@ -36,6 +38,37 @@ retry() {
     n=$((n + 1))
     sleep "$RETRY_SLEEP_SECONDS"
   done
+}
+
+# pinned DOWNLOAD VERSION ARCH: the SHA-256 (or the apt key's fingerprint) committed in node-bootstrap
+# src/download-lock.json, which the bundle carries as download-pins.txt; empty when not pinned.
+pinned() { awk -v n="$1" -v v="$2" -v a="$3" '$1 == n && $2 == v && $3 == a { print $4 }' "$BOOTSTRAP_LIB/download-pins.txt"; }
+
+# fetch_pinned DOWNLOAD VERSION ARCH URL FILE: downloads URL into FILE and keeps it only when its SHA-256
+# is the committed pin. Never a checksum fetched beside the file: whoever can swap the file can swap that.
+fetch_pinned() {
+  local want got
+  want=$(pinned "$1" "$2" "$3")
+  [[ -n $want ]] || die "$1 $2 ($3): no pinned SHA-256 in the bundle's download-pins.txt (node-bootstrap src/download-lock.json); refusing to download it unverified"
+  retry 5 curl -fsSL -o "$5" "$4" || die "downloading $1 $2 from $4 failed"
+  got=$(sha256sum "$5") && got=${got%% *}
+  if [[ $got != "$want" ]]; then
+    rm -f "$5"
+    die "$1 $2 ($3) from $4: SHA-256 $got, expected the pinned $want; refused"
+  fi
+}
+
+# helm of the pinned version (control-plane nodes and the baked image): node-prep.sh and install-addons.sh.
+install_helm() {
+  step helm
+  if [[ $(helm version --short 2>/dev/null) == "v$HELM_VERSION"* ]]; then return; fi
+  local work arch
+  work=$(mktemp -d)
+  arch=$(dpkg --print-architecture)
+  fetch_pinned helm "$HELM_VERSION" "$arch" "https://get.helm.sh/helm-v$HELM_VERSION-linux-$arch.tar.gz" "$work/helm.tar.gz"
+  tar -xzf "$work/helm.tar.gz" -C "$work" || die "unpacking helm failed"
+  install -m 0755 "$work/linux-$arch/helm" "$BIN_DIR/helm" || die "installing helm failed"
+  rm -rf "$work"
 }
 
 now_epoch() { printf '%s\n' "${BOOTSTRAP_NOW_EPOCH:-$(date -u +%s)}"; }

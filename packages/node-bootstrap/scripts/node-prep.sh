@@ -2,7 +2,9 @@
 # Node preparation for every role on Debian/Ubuntu images: swap off, kernel modules and
 # sysctls for Kubernetes networking, pinned containerd and runc (the distribution's packages)
 # with the systemd cgroup driver, pinned kubeadm/kubelet/kubectl from pkgs.k8s.io, AWS CLI v2,
-# and (control plane) etcdctl/etcdutl. Pinned packages are held and checked once installed.
+# and (control plane, and the baked image: ROLE=image) etcdctl/etcdutl and helm. Pinned packages
+# are held and checked once installed; every downloaded file is checked against the SHA-256 pinned
+# in the bundle (lib.sh fetch_pinned), the pkgs.k8s.io key against its pinned fingerprint.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
@@ -71,8 +73,15 @@ install_kubernetes_packages() {
     return
   fi
   mkdir -p "$SYSROOT/etc/apt/keyrings"
-  curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" | gpg --dearmor --yes -o "$SYSROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg" ||
-    die "fetching the pkgs.k8s.io signing key failed"
+  local key want got
+  key=$(mktemp)
+  retry 5 curl -fsSL -o "$key" "https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/Release.key" || die "fetching the pkgs.k8s.io signing key failed"
+  # apt trusts whatever this key signs (Release -> Packages SHA256 -> .deb): only the pinned key.
+  want=$(pinned kubernetes-apt-key - -)
+  got=$(gpg --show-keys --with-colons "$key" | awk -F: '$1 == "fpr" { print $10; exit }')
+  [[ -n $want && $got == "$want" ]] || die "kubernetes-apt-key (pkgs.k8s.io v$K8S_MINOR Release.key): fingerprint ${got:-none}, expected the pinned ${want:-(none pinned)}; refused"
+  gpg --dearmor --yes -o "$SYSROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg" <"$key" || die "storing the pkgs.k8s.io signing key failed"
+  rm -f "$key"
   echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_MINOR/deb/ /" >"$SYSROOT/etc/apt/sources.list.d/kubernetes.list"
   apt_update || die "apt-get update with pkgs.k8s.io failed"
   apt_mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
@@ -88,13 +97,13 @@ install_aws_cli() {
   if aws_cli_installed; then return; fi
   local work
   work=$(mktemp -d)
-  retry 5 curl -fsSL -o "$work/awscli.zip" "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m)-$AWSCLI_VERSION.zip" || die "downloading AWS CLI $AWSCLI_VERSION failed"
+  fetch_pinned aws-cli "$AWSCLI_VERSION" "$ARCH" "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m)-$AWSCLI_VERSION.zip" "$work/awscli.zip"
   unzip -q "$work/awscli.zip" -d "$work" || die "unpacking AWS CLI failed"
-  "$work/aws/install" --update >/dev/null || die "installing AWS CLI failed"
+  "$work/aws/install" --update -i "$SYSROOT/usr/local/aws-cli" -b "$BIN_DIR" >/dev/null || die "installing AWS CLI failed"
   rm -rf "$work"
 }
 
-# etcdctl/etcdutl of the etcd version kubeadm runs, checked against the release's SHA256SUMS.
+# etcdctl/etcdutl of the etcd version kubeadm runs.
 install_etcd_tools() {
   step etcd-tools
   if etcd_tools_installed; then return; fi
@@ -102,23 +111,28 @@ install_etcd_tools() {
   work=$(mktemp -d)
   name=etcd-v$ETCD_VERSION-linux-$ARCH
   base=https://github.com/etcd-io/etcd/releases/download/v$ETCD_VERSION
-  retry 5 curl -fsSL -o "$work/$name.tar.gz" "$base/$name.tar.gz" || die "downloading etcd $ETCD_VERSION failed"
-  retry 5 curl -fsSL -o "$work/SHA256SUMS" "$base/SHA256SUMS" || die "downloading etcd checksums failed"
-  (cd "$work" && grep " $name.tar.gz\$" SHA256SUMS | sha256sum -c -) >/dev/null || die "etcd $ETCD_VERSION checksum mismatch"
+  fetch_pinned etcd "$ETCD_VERSION" "$ARCH" "$base/$name.tar.gz" "$work/$name.tar.gz"
   tar -xzf "$work/$name.tar.gz" -C "$work" || die "unpacking etcd failed"
-  install -m 0755 "$work/$name/etcdctl" "$work/$name/etcdutl" /usr/local/bin/ || die "installing etcdctl/etcdutl failed"
+  install -m 0755 "$work/$name/etcdctl" "$work/$name/etcdutl" "$BIN_DIR/" || die "installing etcdctl/etcdutl failed"
   rm -rf "$work"
 }
 
 # What a finished preparation installed; a reboot of a prepared node with these versions
 # skips apt and downloads (an apt-get upgrade could restart containerd under a running
-# node, and without egress the retries would hold the boot for minutes).
+# node, and without egress the retries would hold the boot for minutes). A node booted from
+# the baked image finds the marker the bake wrote (ROLE=image installs what every role needs):
+# the same versions and the same pins digest mean nothing is downloaded; any other pin re-prepares.
 PREP_DONE=$STATE_DIR/node-prep.done
-pinned() { printf 'kubernetes=%s containerd=%s runc=%s aws-cli=%s etcd=%s\n' "$K8S_VERSION" "$CONTAINERD_VERSION" "$RUNC_VERSION" "$AWSCLI_VERSION" "${ETCD_VERSION:-none}"; }
+helm_installed() { [[ $(helm version --short 2>/dev/null) == "v$HELM_VERSION"* ]]; }
+prep_marker() {
+  local pins
+  pins=$(sha256sum "$BOOTSTRAP_LIB/download-pins.txt") || die "missing download-pins.txt beside lib.sh"
+  printf 'kubernetes=%s containerd=%s runc=%s aws-cli=%s etcd=%s helm=%s pins=%s\n' "$K8S_VERSION" "$CONTAINERD_VERSION" "$RUNC_VERSION" "$AWSCLI_VERSION" "$ETCD_VERSION" "$HELM_VERSION" "${pins:0:16}"
+}
 prepared() {
-  [[ -f $PREP_DONE && $(<"$PREP_DONE") == "$(pinned)" ]] || return 1
+  [[ -f $PREP_DONE && $(<"$PREP_DONE") == "$(prep_marker)" ]] || return 1
   runtime_installed && kubernetes_installed && aws_cli_installed || return 1
-  [[ $ROLE != control-plane ]] || etcd_tools_installed
+  [[ $ROLE == worker ]] || { etcd_tools_installed && helm_installed; }
 }
 
 # Swap and kernel settings are local and cheap: always re-applied.
@@ -126,13 +140,16 @@ disable_swap
 kernel_settings
 step check-prepared
 if prepared; then
-  log "node already prepared ($(pinned))"
+  log "node already prepared ($(prep_marker))"
   exit 0
 fi
 install_containerd
 install_kubernetes_packages
 install_aws_cli
-if [[ $ROLE == control-plane ]]; then install_etcd_tools; fi
+if [[ $ROLE != worker ]]; then
+  install_etcd_tools
+  install_helm
+fi
 mkdir -p "$STATE_DIR"
-pinned >"$PREP_DONE"
+prep_marker >"$PREP_DONE"
 log "node prepared"

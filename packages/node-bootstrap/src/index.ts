@@ -6,3 +6,6 @@ export * from './versions';
 export { ROLE_SCRIPTS, SCRIPTS_DIR } from './private/script-bundle';
 // The bundle object infrastructure uploads for each role (bucket names.bootstrapBucket, key bootstrapNames().bundleKey(role)).
 export { bundleObject as bootstrapBundle, type BundleObject } from './private/script-bundle';
+// Every download's pinned SHA-256, and the script the node image bake runs (aws-cluster's image pipeline).
+export * from './download-lock';
+export * from './image-bake';

@@ -1,7 +1,9 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
 import { issuerSignsFirst, KUBEADM_PATCHES_DIR, kubeadmInitTemplate, kubeadmJoinTemplate, KUBELET_RESERVES_PATCH, kubeletReservesPatch, LEGACY_SERVICE_ACCOUNT_ISSUER } from './private/kubeadm-config';
-import { bootstrapNames } from '@platform/platform-config';
+import { architecturesOf, bootstrapNames } from '@platform/platform-config';
+import { debianArchitecture, missingPins } from './download-lock';
+import { toolVersions } from './versions';
 import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
 import { systemdUnits } from './private/units';
 import { yamlText } from './private/yaml-text';
@@ -24,6 +26,9 @@ function validate(input: UserDataInput): void {
       `renderUserData: names.serviceAccountIssuer.url ${issuer} sorts after the legacy issuer ${LEGACY_SERVICE_ACCOUNT_ISSUER}; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster ${input.cluster.name})`,
     );
   }
+  // Every file the node downloads must have a committed SHA-256 (a node would refuse it unpinned).
+  const missing = missingPins(toolVersions(input.cluster), [...architecturesOf(input.cluster).keys()].map(debianArchitecture));
+  if (missing.length > 0) throw new Error(`renderUserData: cluster ${input.cluster.name}: ${missing.join('; ')}; expected a pin for every download of its versions and architectures`);
   const unusable = (name: string) => !name || /[\s'"\\]/.test(name);
   if (unusable(input.apiEndpoint)) {
     throw new Error(`renderUserData: apiEndpoint ${JSON.stringify(input.apiEndpoint)} is not usable; expected a DNS name or a Terraform token string without spaces or quotes`);

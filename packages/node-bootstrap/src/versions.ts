@@ -6,6 +6,7 @@ export interface ToolVersions {
   /** etcdctl/etcdutl: the etcd release kubeadm runs for that minor (restores must match its data format). */
   readonly etcd: string;
   readonly helm: string;
+  /** Also pinned by SHA-256 per architecture in download-lock.json (etcd and helm too). */
   readonly awsCli: string;
   /**
    * Upstream versions of Ubuntu 24.04's `containerd` and `runc` packages (sources containerd-app and
@@ -26,5 +27,5 @@ export interface ToolVersions {
 const CONTAINER_RUNTIME = { containerd: '1.7.28', runc: '1.3.3' } as const;
 
 export function toolVersions(cluster: Pick<ClusterDefinition, 'name' | 'kubernetesVersion'>): ToolVersions {
-  return { etcd: versionsFor(cluster).etcd, helm: '3.19.0', awsCli: '2.27.0', ...CONTAINER_RUNTIME };
+  return { etcd: versionsFor(cluster).etcd, helm: '3.19.0', awsCli: '2.27.49', ...CONTAINER_RUNTIME };
 }

@@ -1,10 +1,14 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { DOWNLOAD_LOCK, DOWNLOAD_PINS_FILE, downloadPinsFile } from '../src/download-lock';
+import { imageBakeScript } from '../src/image-bake';
 import { toolVersions } from '../src/versions';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
 
-const PREP = ['swapoff', 'modprobe', 'sysctl', 'apt-get', 'apt-mark', 'containerd', 'systemctl', 'dpkg-query', 'curl', 'gpg', 'aws', 'etcdctl', 'sleep'];
+const PREP = ['swapoff', 'modprobe', 'sysctl', 'apt-get', 'apt-mark', 'containerd', 'systemctl', 'dpkg-query', 'curl', 'gpg', 'aws', 'etcdctl', 'helm', 'sleep'];
 /** What every run does, prepared or not: swap off, kernel modules and sysctls. */
 const LOCAL_SETTINGS = ['swapoff -a', 'modprobe overlay', 'modprobe br_netfilter', 'sysctl --system'];
 const WAIT = '-o DPkg::Lock::Timeout=600';
@@ -63,15 +67,18 @@ interface AptState {
 }
 
 /** A node whose /etc lives under <root>/sysroot (SYSROOT), with the directories an Ubuntu image has, and apt modelled by fakes/apt.sh. */
-function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: Rule[] = []) {
+function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: Rule[] = [], releaseKey = DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint) {
   const node = new FakeNode(inputFor('production', role), [
     ...rules,
     ...['apt-get', 'apt-mark', 'dpkg-query', 'sleep'].map((cmd): Rule => ({ cmd, args: '*', run: `. '${MODEL}' ${cmd} "$@"` })),
     { cmd: 'dpkg', args: '--print-architecture', stdout: 'amd64\n' },
     { cmd: 'containerd', args: 'config default', stdout: '[plugins]\n  SystemdCgroup = false\n' },
-    { cmd: 'aws', args: '--version', stdout: 'aws-cli/2.27.0 Python/3.13.2 Linux/6.8.0 exe/x86_64.ubuntu.24\n' },
+    { cmd: 'aws', args: '--version', stdout: `aws-cli/${tools.awsCli} Python/3.13.2 Linux/6.8.0 exe/x86_64.ubuntu.24\n` },
     { cmd: 'etcdctl', args: 'version', stdout: 'etcdctl version: 3.6.5\nAPI version: 3.6\n' },
-    { cmd: 'curl', args: '*/Release.key', stdout: 'signing key\n' },
+    { cmd: 'helm', args: 'version --short', stdout: `v${tools.helm}+ge4722a7\n` },
+    // The key pkgs.k8s.io serves; the fake gpg reports a key file's content as its fingerprint.
+    { cmd: 'curl', args: '-fsSL -o * */Release.key', run: `printf '%s\\n' '${releaseKey}' >"$3"` },
+    { cmd: 'gpg', args: '--show-keys --with-colons *', run: 'printf "pub:-:4096:1:234654DA9A296436:::::::::\\nfpr:::::::::%s:\\n" "$(cat "$3")"' },
     { cmd: 'gpg', args: '--dearmor --yes -o *', run: 'cat <&3 >"$4"' },
   ]);
   nodes.push(node);
@@ -95,7 +102,9 @@ function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: R
 
 /** The pinned versions of a prepared node. */
 const PREPARED = { containerd: CONTAINERD, runc: RUNC, kubelet: '1.34.1-1.1', kubeadm: '1.34.1-1.1', kubectl: '1.34.1-1.1' };
-const MARKER = `kubernetes=1.34.1 containerd=${tools.containerd} runc=${tools.runc} aws-cli=2.27.0`;
+/** The marker of a prepared node: every version it pins and the digest of the download pins it checked them against. */
+const PINS = createHash('sha256').update(downloadPinsFile()).digest('hex').slice(0, 16);
+const MARKER = `kubernetes=1.34.1 containerd=${tools.containerd} runc=${tools.runc} aws-cli=${tools.awsCli} etcd=${tools.etcd} helm=${tools.helm} pins=${PINS}`;
 
 describe('node-prep.sh', () => {
   it('turns swap off, loads the modules and sysctls, and installs the pinned containerd, runc and kubeadm/kubelet/kubectl, held', () => {
@@ -103,18 +112,19 @@ describe('node-prep.sh', () => {
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     const calls = callsOf(result.calls, ...PREP);
-    const at = CONTAINERD_AND_VERSION_CHECK.length + LOCAL_SETTINGS.length;
-    // curl | gpg run at the same time: either may log first.
-    const keyFetch = calls.slice(at, at + 2).sort();
-    expect(keyFetch).toEqual(['curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key', `gpg --dearmor --yes -o ${sysroot}/etc/apt/keyrings/kubernetes-apt-keyring.gpg`]);
-    expect([...calls.slice(0, at), ...calls.slice(at + 2)]).toEqual([...LOCAL_SETTINGS, ...CONTAINERD_AND_VERSION_CHECK, ...KUBERNETES_PACKAGES, 'aws --version']);
+    const keyFetch = [
+      expect.stringMatching(/^curl -fsSL -o \S+ https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.34\/deb\/Release\.key$/),
+      expect.stringMatching(/^gpg --show-keys --with-colons \S+$/),
+      `gpg --dearmor --yes -o ${sysroot}/etc/apt/keyrings/kubernetes-apt-keyring.gpg`,
+    ];
+    expect(calls).toEqual([...LOCAL_SETTINGS, ...CONTAINERD_AND_VERSION_CHECK, ...keyFetch, ...KUBERNETES_PACKAGES, 'aws --version']);
     expect(packages()).toMatchObject(PREPARED);
     expect(held()).toEqual(['containerd', 'kubeadm', 'kubectl', 'kubelet', 'runc']);
     expect(file('etc/fstab')).toBe('UUID=1 / ext4 defaults 0 1\n#/swap.img none swap sw 0 0\n# /old none swap sw 0 0\n');
     expect(file('etc/modules-load.d/kubernetes.conf')).toBe('overlay\nbr_netfilter\n');
     expect(file('etc/sysctl.d/90-kubernetes.conf')).toBe('net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n');
     expect(file('etc/containerd/config.toml')).toBe('[plugins]\n  SystemdCgroup = true\n');
-    expect(file('etc/apt/keyrings/kubernetes-apt-keyring.gpg')).toBe('signing key\n');
+    expect(file('etc/apt/keyrings/kubernetes-apt-keyring.gpg')).toBe(`${DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint}\n`);
     expect(file('etc/apt/sources.list.d/kubernetes.list')).toBe('deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /\n');
   });
 
@@ -167,7 +177,7 @@ describe('node-prep.sh', () => {
   it('skips apt and downloads on a prepared node (reboot): only the local swap and kernel settings are re-applied', () => {
     const { node, run, file } = prepNode('control-plane');
     expect(run().status).toBe(0);
-    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER} etcd=3.6.5\n`);
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER}\n`);
     const fstab = file('etc/fstab');
     const again = run();
     expect(again.status, again.stderr).toBe(0);
@@ -179,8 +189,9 @@ describe('node-prep.sh', () => {
       'dpkg-query -W -f=${Version} kubeadm',
       'aws --version',
       'etcdctl version',
+      'helm version --short',
     ]);
-    expect(again.stderr).toContain(`node-bootstrap-prepare [check-prepared] node already prepared (${MARKER} etcd=3.6.5)`);
+    expect(again.stderr).toContain(`node-bootstrap-prepare [check-prepared] node already prepared (${MARKER})`);
     expect(file('etc/fstab')).toBe(fstab);
     expect(fstab).toContain('\n#/swap.img none swap sw 0 0\n');
   });
@@ -190,23 +201,35 @@ describe('node-prep.sh', () => {
       installed: { ...PREPARED, containerd: '1.7.12-0ubuntu4', runc: '1.1.12-0ubuntu3' },
       held: ['containerd', 'runc', 'kubelet', 'kubeadm', 'kubectl'],
     });
-    writeFileSync(join(node.state, 'node-prep.done'), 'kubernetes=1.34.1 containerd=1.7.12 runc=1.1.12 aws-cli=2.27.0 etcd=none\n');
+    writeFileSync(join(node.state, 'node-prep.done'), `kubernetes=1.34.1 containerd=1.7.12 runc=1.1.12 aws-cli=${tools.awsCli} etcd=${tools.etcd} helm=${tools.helm} pins=${PINS}\n`);
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     // kubeadm is current: no reinstall of the Kubernetes packages.
     expect(callsOf(result.calls, ...PREP)).toEqual([...LOCAL_SETTINGS, ...CONTAINERD_AND_VERSION_CHECK, 'aws --version']);
     expect(packages()).toMatchObject({ containerd: CONTAINERD, runc: RUNC });
     expect(held()).toEqual(['containerd', 'kubeadm', 'kubectl', 'kubelet', 'runc']);
-    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER} etcd=none\n`);
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER}\n`);
   });
 
   it('prepares again when the marker is there but kubeadm is not the pinned version', () => {
     const { node, run, packages } = prepNode('worker', { installed: { ...PREPARED, kubeadm: '1.33.5-1.1', kubelet: '1.33.5-1.1', kubectl: '1.33.5-1.1' } });
-    writeFileSync(join(node.state, 'node-prep.done'), `${MARKER} etcd=none\n`);
+    writeFileSync(join(node.state, 'node-prep.done'), `${MARKER}\n`);
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     expect(result.calls).toContain(`apt-get ${WAIT} install -y -q kubelet=1.34.1-* kubeadm=1.34.1-* kubectl=1.34.1-*`);
     expect(packages()).toMatchObject(PREPARED);
+  });
+
+  it('refuses a pkgs.k8s.io signing key whose fingerprint is not the pinned one: no keyring, no source, no package', () => {
+    const { run, sysroot, packages } = prepNode('worker', {}, [], '0123456789ABCDEF0123456789ABCDEF01234567');
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `node-bootstrap-prepare [kubernetes-packages] FAILED: kubernetes-apt-key (pkgs.k8s.io v1.34 Release.key): fingerprint 0123456789ABCDEF0123456789ABCDEF01234567, expected the pinned ${DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint}; refused`,
+    );
+    expect(existsSync(join(sysroot, 'etc/apt/keyrings/kubernetes-apt-keyring.gpg'))).toBe(false);
+    expect(existsSync(join(sysroot, 'etc/apt/sources.list.d/kubernetes.list'))).toBe(false);
+    expect(packages().kubeadm).toBeUndefined();
   });
 
   it('fails naming the step when the pinned packages cannot be installed', () => {
@@ -215,5 +238,155 @@ describe('node-prep.sh', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('node-bootstrap-prepare [kubernetes-packages] FAILED: installing kubelet/kubeadm/kubectl 1.34.1 failed');
     expect(callsOf(result.calls, 'apt-get').filter((c) => c.startsWith(`apt-get ${WAIT} install -y -q kubelet=`))).toHaveLength(5);
+  });
+});
+
+/**
+ * The downloads as the servers would deliver them: archives laid out like the real releases
+ * (etcd-v<v>-linux-<arch>/etcdctl, linux-<arch>/helm, aws/install), built with the real tar and
+ * zip, served by a fake curl from a directory; node-prep.sh checks, unpacks and installs them
+ * with the real sha256sum, tar, unzip and install.
+ */
+function releases(dir: string) {
+  const tree = join(dir, 'tree');
+  const exe = (path: string, body: string) => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
+  };
+  const etcdName = `etcd-v${tools.etcd}-linux-amd64`;
+  exe(join(tree, etcdName, 'etcdctl'), `printf 'etcdctl version: ${tools.etcd}\\nAPI version: 3.6\\n'`);
+  exe(join(tree, etcdName, 'etcdutl'), `echo "etcdutl version: ${tools.etcd}"`);
+  exe(join(tree, 'linux-amd64', 'helm'), `echo "v${tools.helm}+gfake"`);
+  // AWS's installer: --update -i <install dir> -b <bin dir>.
+  exe(join(tree, 'aws', 'install'), 'while (($#)); do case $1 in -b) bin=$2; shift 2 ;; *) shift ;; esac; done\nprintf "#!/bin/sh\\necho aws-cli/%s Python/3.13.2 Linux/6.8.0\\n" "$(cat "$(dirname "$0")/version")" >"$bin/aws" && chmod 0755 "$bin/aws"');
+  writeFileSync(join(tree, 'aws', 'version'), tools.awsCli);
+  const served = join(dir, 'served');
+  mkdirSync(served, { recursive: true });
+  const sh = (cmd: string) => {
+    const r = spawnSync('bash', ['-c', cmd], { cwd: tree, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+  sh(`tar -czf ${served}/${etcdName}.tar.gz ${etcdName} && tar -czf ${served}/helm-v${tools.helm}-linux-amd64.tar.gz linux-amd64 && zip -qr ${served}/awscli-exe-linux-x86_64-${tools.awsCli}.zip aws`);
+  const sha = (file: string) => createHash('sha256').update(readFileSync(join(served, file))).digest('hex');
+  const lock = {
+    ...DOWNLOAD_LOCK,
+    etcd: { source: 'test', sha256: { [tools.etcd]: { amd64: sha(`${etcdName}.tar.gz`) } } },
+    helm: { source: 'test', sha256: { [tools.helm]: { amd64: sha(`helm-v${tools.helm}-linux-amd64.tar.gz`) } } },
+    'aws-cli': { source: 'test', sha256: { [tools.awsCli]: { amd64: sha(`awscli-exe-linux-x86_64-${tools.awsCli}.zip`) } } },
+  };
+  return { served, lock, sha, etcdName };
+}
+
+describe('node-prep.sh downloads: every file against the SHA-256 pinned in the bundle', () => {
+  /** A control-plane node that has its packages but none of the downloaded tools; curl serves `served`, `uname -m` is x86_64. */
+  function downloadNode() {
+    const rules: Rule[] = [
+      // Nothing installed yet: every version check answers like a missing binary.
+      ...['aws --version', 'etcdctl version', 'helm version --short'].map((call): Rule => ({ cmd: call.split(' ')[0], args: call.split(' ').slice(1).join(' '), exit: 127 })),
+      { cmd: 'curl', args: '-fsSL -o * https://*', run: 'cp "$SERVED/${4##*/}" "$3"' },
+    ];
+    const prep = prepNode('control-plane', { installed: PREPARED, held: ['containerd', 'runc', 'kubelet', 'kubeadm', 'kubectl'] }, rules);
+    const bin = join(prep.node.root, 'usr-local-bin');
+    mkdirSync(bin);
+    const dir = join(prep.node.root, 'releases');
+    const rel = releases(dir);
+    // The bundle's pins file as download-lock.json renders it, for these (fake) release bytes.
+    writeFileSync(join(prep.node.lib, DOWNLOAD_PINS_FILE), downloadPinsFile(rel.lock as never));
+    const run = () => prep.node.run('node-prep.sh', [], { SYSROOT: prep.sysroot, BIN_DIR: bin, SERVED: rel.served, PATH: `${join(prep.node.fakeDir, 'bin')}:${unameDir(prep.node.root)}:${process.env.PATH ?? ''}` });
+    return { ...prep, ...rel, bin, run };
+  }
+
+  it('installs the AWS CLI, etcdctl/etcdutl and helm whose bytes match the pins', () => {
+    const { run, bin, node } = downloadNode();
+    const result = run();
+    expect(result.status, result.stderr).toBe(0);
+    // kubeadm is already the pinned version: the apt key is not fetched.
+    expect(callsOf(result.calls, 'curl')).toEqual([
+      expect.stringMatching(new RegExp(`^curl -fsSL -o \\S+/awscli\\.zip https://awscli\\.amazonaws\\.com/awscli-exe-linux-x86_64-${tools.awsCli}\\.zip$`)),
+      expect.stringMatching(new RegExp(`^curl -fsSL -o \\S+ https://github\\.com/etcd-io/etcd/releases/download/v${tools.etcd}/etcd-v${tools.etcd}-linux-amd64\\.tar\\.gz$`)),
+      expect.stringMatching(new RegExp(`^curl -fsSL -o \\S+ https://get\\.helm\\.sh/helm-v${tools.helm}-linux-amd64\\.tar\\.gz$`)),
+    ]);
+    expect(readdirSync(bin).sort()).toEqual(['aws', 'etcdctl', 'etcdutl', 'helm']);
+    expect(spawnSync(join(bin, 'etcdctl'), { encoding: 'utf8' }).stdout).toBe(`etcdctl version: ${tools.etcd}\nAPI version: 3.6\n`);
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER.replace(PINS, createHash('sha256').update(readFileSync(join(node.lib, DOWNLOAD_PINS_FILE))).digest('hex').slice(0, 16))}\n`);
+  });
+
+  it('refuses a tampered etcd archive, naming the artefact, its URL and both hashes, and installs nothing from it', () => {
+    const { run, bin, served, etcdName, lock, node } = downloadNode();
+    const file = join(served, `${etcdName}.tar.gz`);
+    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('x')]));
+    const got = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `node-bootstrap-prepare [etcd-tools] FAILED: etcd ${tools.etcd} (amd64) from https://github.com/etcd-io/etcd/releases/download/v${tools.etcd}/${etcdName}.tar.gz: SHA-256 ${got}, expected the pinned ${lock.etcd.sha256[tools.etcd].amd64}; refused`,
+    );
+    expect(readdirSync(bin)).toEqual(['aws']);
+    expect(node.exists(join(node.state, 'node-prep.done'))).toBe(false);
+  });
+
+  it('refuses to download what has no pin at all (a version bumped without its hash)', () => {
+    const { run, bin, lock, node } = downloadNode();
+    writeFileSync(join(node.lib, DOWNLOAD_PINS_FILE), downloadPinsFile({ ...lock, helm: { source: 'test', sha256: {} } } as never));
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`node-bootstrap-prepare [helm] FAILED: helm ${tools.helm} (amd64): no pinned SHA-256 in the bundle's download-pins.txt (node-bootstrap src/download-lock.json); refusing to download it unverified`);
+    expect(callsOf(result.calls, 'curl').some((c) => c.includes('get.helm.sh'))).toBe(false);
+    expect(readdirSync(bin).sort()).toEqual(['aws', 'etcdctl', 'etcdutl']);
+  });
+});
+
+/** A directory with `uname` answering x86_64 for -m (the AWS CLI URL names the kernel's machine), whatever this machine is. */
+function unameDir(root: string): string {
+  const dir = join(root, 'uname-bin');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'uname'), '#!/bin/sh\n[ "$1" = -m ] && { echo x86_64; exit 0; }\nexec /usr/bin/uname "$@"\n', { mode: 0o755 });
+  return dir;
+}
+
+describe('the baked image (imageBakeScript): node-prep.sh at bake time, nothing downloaded at boot', () => {
+  it('bakes every pinned tool with ROLE=image, and a control-plane node booted from it skips apt and every download', () => {
+    const rules: Rule[] = [
+      ...['aws --version', 'etcdctl version', 'helm version --short'].map((call): Rule => ({ cmd: call.split(' ')[0], args: call.split(' ').slice(1).join(' '), exit: 127 })),
+      { cmd: 'curl', args: '-fsSL -o * */Release.key', run: `printf '%s\\n' '${DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint}' >"$3"` },
+      { cmd: 'curl', args: '-fsSL -o * https://*', run: 'cp "$SERVED/${4##*/}" "$3"' },
+    ];
+    // The build instance: a stock Ubuntu image (nothing installed) with the archives of prepNode's model.
+    const { node, sysroot } = prepNode('control-plane', {}, rules);
+    const bin = join(node.root, 'usr-local-bin');
+    mkdirSync(bin);
+    const rel = releases(join(node.root, 'releases'));
+    const imageEtc = join(node.root, 'image-etc');
+    // The component's script as Image Builder runs it, its paths moved under the test root and its
+    // pins those of the (fake) release bytes, exactly as the bundle's would be.
+    const bake = imageBakeScript({ name: 'staging', kubernetesVersion: '1.34.1' }, 'amd64')
+      .replace(downloadPinsFile(), downloadPinsFile(rel.lock as never))
+      .replaceAll('/opt/node-bootstrap', node.lib)
+      .replaceAll('/etc/node-bootstrap', imageEtc);
+    writeFileSync(join(node.root, 'bake.sh'), bake);
+    const env = { SYSROOT: sysroot, BIN_DIR: bin, SERVED: rel.served, BOOTSTRAP_ETC: imageEtc };
+    const baked = node.run('../bake.sh', [], env);
+    expect(baked.status, baked.stderr).toBe(0);
+    expect(node.file(join(imageEtc, 'env'))).toContain("ROLE='image'\n");
+    expect(readdirSync(bin).sort()).toEqual(['aws', 'etcdctl', 'etcdutl', 'helm']);
+    // The pkgs.k8s.io key, the AWS CLI, etcd and helm: every download happens at bake time.
+    expect(callsOf(baked.calls, 'curl').length).toBe(4);
+
+    // First boot of a control-plane node from that image: its own env (user data), the same scripts and pins.
+    writeFileSync(join(node.lib, DOWNLOAD_PINS_FILE), downloadPinsFile(rel.lock as never));
+    const boot = node.run('node-prep.sh', [], { SYSROOT: sysroot, PATH: `${bin}:${join(node.fakeDir, 'bin')}:${process.env.PATH ?? ''}` });
+    expect(boot.status, boot.stderr).toBe(0);
+    expect(boot.stderr).toContain('node-bootstrap-prepare [check-prepared] node already prepared (');
+    expect(callsOf(boot.calls, 'curl', 'apt-get', 'apt-mark', 'gpg')).toEqual([]);
+  });
+
+  it('a node whose pins differ from the bake (the lock moved on) prepares again instead of trusting the image', () => {
+    const { node, sysroot } = prepNode('worker', { installed: PREPARED, held: ['containerd', 'runc', 'kubelet', 'kubeadm', 'kubectl'] });
+    // The image's marker, baked against another download-pins.txt.
+    writeFileSync(join(node.state, 'node-prep.done'), `${MARKER.replace(PINS, '0123456789abcdef')}\n`);
+    const result = node.run('node-prep.sh', [], { SYSROOT: sysroot });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('node already prepared');
+    expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER}\n`);
   });
 });

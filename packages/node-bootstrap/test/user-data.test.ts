@@ -8,6 +8,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { bootstrapBundle, renderUserData, type UserDataInput } from '../src';
 import { ROLE_SCRIPTS, SCRIPTS_DIR, stripComments } from '../src/private/script-bundle';
 import { API, BUNDLE_VERSION, inputFor, platform, requireTool, unitStartCommands, unpackUserData } from './harness';
+import { DOWNLOAD_PINS_FILE, downloadPinsFile } from '../src/download-lock';
 
 /**
  * EC2 limits user data to 16 KB "in raw form, before it is base64-encoded" (EC2 User Guide,
@@ -62,7 +63,9 @@ describe('rendered user-data', () => {
       ]);
       // cloud-init only starts the unit: a fetch that fails inside runcmd would be retried by nothing.
       expect(config.runcmd).toEqual([['systemctl', 'daemon-reload'], ['systemctl', 'enable', 'node-bootstrap.service'], ['systemctl', 'start', '--no-block', 'node-bootstrap.service']]);
-      expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], 'bundle.sh', 'bundle.sh.lzma', 'fetch-bundle.py'].sort());
+      expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], DOWNLOAD_PINS_FILE, 'bundle.sh', 'bundle.sh.lzma', 'fetch-bundle.py'].sort());
+      // The download pins travel inside the hashed bundle, exactly as download-lock.json says.
+      expect(readFileSync(join(dir, DOWNLOAD_PINS_FILE), 'utf8')).toBe(downloadPinsFile());
       for (const script of ROLE_SCRIPTS[role]) {
         expect(readFileSync(join(dir, script), 'utf8'), script).toBe(`${stripComments(readFileSync(join(SCRIPTS_DIR, script), 'utf8')).replace(/\n+$/, '')}\n`);
       }

@@ -8,7 +8,7 @@ import { COMMANDS, main } from '../src/cli/main';
 import { awsCliImageCatalog } from '../src/io/aws-images';
 import { resolveAmiLock, type Ec2Image } from '../src/operations/ami-lock';
 import { recordingActions } from './support/actions';
-import { fakeAwsImages, type FakeRegion } from './support/fake-aws-images';
+import { FAKE_ACCOUNT, fakeAwsImages, type FakeRegion } from './support/fake-aws-images';
 import { ROOT } from './support/infra-synth';
 
 const platform = defaultPlatform();
@@ -58,8 +58,37 @@ describe('pipeline ami-lock against a fake SSM and EC2', () => {
     // The written lock is one a platform that is applied accepts (no placeholder left).
     const real = loadPlatform({ ...platformInput, settings: { ...platformInput.settings, example: false, accountId: '210987654321', dns: { ...platformInput.settings.dns!, hostedZoneName: 'hakube.io', hostedZoneId: 'Z04178122G3ZKXW4BXQ1V' } }, clusters: platformInput.clusters.map((c) => ({ ...c, apiEndpoint: { ...c.apiEndpoint, allowedCidrs: ['52.78.10.0/24'] } })), amiLock: lock });
     expect(real.imageOf('dr', 'x86_64').imageId).toBe('ami-0e1f2a3b4c5d6e7f8');
-    // One get-parameters and one describe-images per region, read-only calls only.
-    expect(fake.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['ssm get-parameters', 'ec2 describe-images', 'ssm get-parameters', 'ec2 describe-images']);
+    // One get-parameters and one describe-images per region, read-only calls only; then staging's
+    // baked image (NodeImage.baked()) among this account's own images in its region.
+    expect(fake.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['ssm get-parameters', 'ec2 describe-images', 'ssm get-parameters', 'ec2 describe-images', 'ec2 describe-images']);
+    expect(fake.calls[4]).toBe('ec2 describe-images --owners self --filters Name=name,Values=hakube-node-1-34-1-x86-64-* --region ap-northeast-2 --output json');
+    // No build yet: nothing baked recorded, staging boots the Ubuntu image.
+    expect(lock['ap-northeast-2']?.x86_64?.baked).toBeUndefined();
+  });
+
+  it('records the newest available image our pipeline built for a baked cluster, never a public look-alike or an unfinished build', async () => {
+    const root = scratchRoot();
+    const built = (id: string, date: string, change: Partial<Ec2Image> = {}) => image(id, date, { Name: `hakube-node-1-34-1-x86-64-${date.replace(/[:.]/g, '-')}`, OwnerId: FAKE_ACCOUNT, ...change });
+    const fake = fakeAwsImages(
+      regions((r) => {
+        r['ap-northeast-2']!.images.push(
+          built('ami-0ba4ed00000000001', '2026-11-29T18:40:00.000Z'),
+          built('ami-0ba4ed00000000002', '2026-12-06T18:40:00.000Z'),
+          // A build still running, and someone else's image named like ours (public AMIs can be named anything).
+          built('ami-0ba4ed00000000003', '2026-12-07T18:40:00.000Z', { State: 'pending' }),
+          built('ami-0ba4ed00000000004', '2026-12-08T18:40:00.000Z', { OwnerId: '999988887777' }),
+        );
+      }),
+    );
+    const { code, lock } = await run(root, ['--write'], fake);
+    expect(code).toBe(0);
+    expect(lock['ap-northeast-2']?.x86_64?.baked).toEqual({ '1.34.1': { imageId: 'ami-0ba4ed00000000002', name: 'hakube-node-1-34-1-x86-64-2026-12-06T18-40-00-000Z', creationDate: '2026-12-06T18:40:00.000Z', pipeline: 'hakube-node-1-34-1-x86-64' } });
+    // The region without a baked cluster gets no baked entry; the written lock loads, and staging boots the baked image, production the Ubuntu one.
+    expect(lock['ap-northeast-1']?.x86_64?.baked).toBeUndefined();
+    const loaded = loadPlatform({ ...platformInput, amiLock: lock });
+    const staging = loaded.cluster('staging');
+    expect(staging.nodeImage.imageIdOf(loaded.imageOf('staging', 'x86_64'), staging.kubernetesVersion)).toBe('ami-0ba4ed00000000002');
+    expect(loaded.cluster('production').nodeImage.imageIdOf(loaded.imageOf('production', 'x86_64'), '1.34.1')).toBe('ami-01b2c3d4e5f60718a');
   });
 
   it('changes nothing when the lock is current (changed=false, the file byte for byte)', async () => {

@@ -31,6 +31,17 @@ export interface LockedImage {
   readonly source: ImageSource;
   /** Kubernetes minors the image serves (a stock OS image: the minors of the clusters in the region when it was locked). */
   readonly kubernetesMinors: readonly string[];
+  /** Images our pipeline baked on top of this one, by Kubernetes version (clusters with NodeImage.baked()). */
+  readonly baked?: Readonly<Record<string, BakedImage>>;
+}
+
+/** An image of our own EC2 Image Builder pipeline (the ami-lock resolver's newest available build). */
+export interface BakedImage {
+  readonly imageId: string;
+  readonly name: string;
+  readonly creationDate: string;
+  /** The Image Builder pipeline that built it (platform-config nodeImageNames). */
+  readonly pipeline: string;
 }
 
 /** By region, then architecture. */
@@ -118,6 +129,15 @@ export function amiLockIssues(lock: unknown, clusters: readonly ClusterDefinitio
       if (typeof e.creationDate !== 'string' || !CREATION_DATE.test(e.creationDate)) report(`${at}.creationDate`, e.creationDate, 'expected the image CreationDate in UTC, like 2026-11-20T08:15:00.000Z');
       if (typeof source.ssmParameter !== 'string' || !source.ssmParameter.startsWith('/aws/service/')) report(`${at}.source.ssmParameter`, source.ssmParameter, 'expected the public SSM parameter it was resolved from (/aws/service/…)');
       if (typeof source.owner !== 'string' || !ACCOUNT_ID.test(source.owner)) report(`${at}.source.owner`, source.owner, 'expected the 12-digit account id that owns the image');
+      if (e.baked !== undefined) {
+        if (e.baked === null || typeof e.baked !== 'object' || Array.isArray(e.baked)) report(`${at}.baked`, e.baked, 'expected the baked images by Kubernetes version, e.g. {"1.34.1": {…}}');
+        else {
+          for (const [version, b] of Object.entries(e.baked as Record<string, Record<string, unknown> | null>)) {
+            if (typeof b?.imageId !== 'string' || !AMI_ID_PATTERN.test(b.imageId)) report(`${at}.baked.${version}.imageId`, b?.imageId, 'expected an EC2 image id our image pipeline built (npm run pipeline:ami-lock -- --write)');
+            if (typeof b?.pipeline !== 'string' || b.pipeline === '') report(`${at}.baked.${version}.pipeline`, b?.pipeline, 'expected the Image Builder pipeline that built it');
+          }
+        }
+      }
       const minors = e.kubernetesMinors;
       if (!Array.isArray(minors) || !minors.every((m) => typeof m === 'string')) {
         report(`${at}.kubernetesMinors`, minors, 'expected the Kubernetes minors the image serves, e.g. ["1.34"]');
@@ -148,7 +168,8 @@ export function renderAmiLock(lock: AmiLock): string {
           ARCHITECTURES.flatMap((arch) => {
             const i = lock[region]?.[arch];
             if (!i) return [];
-            return [[arch, { imageId: i.imageId, name: i.name, creationDate: i.creationDate, source: { ssmParameter: i.source.ssmParameter, owner: i.source.owner }, kubernetesMinors: [...i.kubernetesMinors].sort() }]];
+            const baked = i.baked ? { baked: Object.fromEntries(Object.keys(i.baked).sort().map((v) => [v, { imageId: i.baked![v]!.imageId, name: i.baked![v]!.name, creationDate: i.baked![v]!.creationDate, pipeline: i.baked![v]!.pipeline }])) } : {};
+            return [[arch, { imageId: i.imageId, name: i.name, creationDate: i.creationDate, source: { ssmParameter: i.source.ssmParameter, owner: i.source.owner }, kubernetesMinors: [...i.kubernetesMinors].sort(), ...baked }]];
           }),
         ),
       ]),

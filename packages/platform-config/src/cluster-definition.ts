@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NodeImage } from './node-image';
 
 /*
  * The shape of a cluster definition. Structural rules live here (types, ranges, formats);
@@ -99,6 +100,12 @@ export const clusterDefinitionSchema = z.strictObject({
   }).default({ exposure: 'internal', allowedCidrs: [], dnsRecord: false }),
   /** `per-az`: a NAT gateway in every AZ, each private subnet routing to its own; `single`: one, cheaper. @default 'per-az' */
   nat: z.enum(['per-az', 'single'], { error: 'expected per-az or single' }).default('per-az'),
+  /** NodeImage.ubuntu() (default: tools installed at first boot) or NodeImage.baked() (the region's image pipeline). */
+  // A copied input (structuredClone, JSON) keeps only the strategy's `kind`: it is made a NodeImage again.
+  nodeImage: z
+    .union([z.instanceof(NodeImage), z.strictObject({ kind: z.enum(['ubuntu', 'baked']) })], { error: 'expected NodeImage.ubuntu() or NodeImage.baked()' })
+    .transform((image) => (image instanceof NodeImage ? image : NodeImage.of(image.kind)))
+    .default(() => NodeImage.ubuntu()),
   backups: z.strictObject({
     /** Minutes between etcd snapshots. @default 15 */
     etcdSnapshotIntervalMinutes: z.number().int().min(1, { error: 'expected 1 to 60 minutes' }).max(60, { error: 'expected 1 to 60 minutes' }).default(15),

@@ -1,5 +1,6 @@
 export * from './alerting';
 export * from './ami-lock';
+export * from './node-image';
 export * from './app-catalog';
 export * from './bootstrap';
 export * from './cidr';

@@ -15,11 +15,27 @@ export function controlPlaneAsgNames(input: Pick<UserDataInput, 'cluster' | 'nam
   return zones.flatMap((az) => Array.from({ length: perZone }, (_, ordinal) => (ordinal === 0 ? asg(az) : asg(az, ordinal))));
 }
 
+/**
+ * What node-prep.sh installs, for every role and for the baked image alike (its marker names all
+ * of them, so a node booted from the image matches the bake whatever its role).
+ */
+export function toolEnvEntries(cluster: Pick<UserDataInput['cluster'], 'name' | 'kubernetesVersion'>): [string, string][] {
+  const tools = toolVersions(cluster);
+  return [
+    ['K8S_VERSION', cluster.kubernetesVersion],
+    ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
+    ['AWSCLI_VERSION', tools.awsCli],
+    ['CONTAINERD_VERSION', tools.containerd],
+    ['RUNC_VERSION', tools.runc],
+    ['ETCD_VERSION', tools.etcd],
+    ['HELM_VERSION', tools.helm],
+  ];
+}
+
 /** The parameters the scripts read from /etc/node-bootstrap/env, in file order. */
 export function envEntries(input: UserDataInput): [string, string][] {
   const { cluster, settings, role } = input;
   const names: ClusterNames = input.names;
-  const tools = toolVersions(cluster);
   const join = joinMaterialTimings();
   const snapshots = snapshotSchedule(cluster);
   const extra = bootstrapNames(names);
@@ -30,12 +46,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['CLUSTER_NAME', cluster.name],
     ['ROLE', role],
     ['REGION', cluster.region],
-    ['K8S_VERSION', cluster.kubernetesVersion],
-    ['K8S_MINOR', kubernetesMinor(cluster.kubernetesVersion)],
+    ...toolEnvEntries(cluster),
     ['API_ENDPOINT', input.apiEndpoint],
-    ['AWSCLI_VERSION', tools.awsCli],
-    ['CONTAINERD_VERSION', tools.containerd],
-    ['RUNC_VERSION', tools.runc],
     // The one key identifier of every SecureString and SSE-KMS object the nodes write: the alias
     // (platform-config, no Terraform token in user-data) resolves to the cluster key Terraform creates.
     ['KMS_KEY', names.kmsAlias],
@@ -53,8 +65,6 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['CLUSTER_TAG', names.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
-      ['ETCD_VERSION', tools.etcd],
-      ['HELM_VERSION', tools.helm],
       ['JOIN_TOKEN_TTL', `${join.tokenTtlSeconds}s`],
       ['JOIN_REFRESH_AFTER_SECONDS', join.refreshAfterSeconds],
       ['SSM_JOIN_REFRESH_LOCK', extra.joinRefreshLock],

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compress } from 'lzma';
+import { DOWNLOAD_PINS_FILE, downloadPinsFile } from '../download-lock';
 
 /** Where the real scripts live; the renderer embeds them from here. */
 export const SCRIPTS_DIR = join(__dirname, '..', '..', 'scripts');
@@ -34,12 +35,22 @@ export function stripComments(script: string): string {
  * base64 keeps `${`, quotes and backslashes out of the Terraform string the user data is.
  */
 export function scriptBundle(role: keyof typeof ROLE_SCRIPTS): string {
-  const parts = ['#!/usr/bin/env bash', 'set -eu', 'cd "$(dirname "$0")"'];
-  for (const file of ROLE_SCRIPTS[role]) {
-    const body = stripComments(readFileSync(join(SCRIPTS_DIR, file), 'utf8')).replace(/\n+$/, '');
-    if (body.split('\n').includes(DELIMITER)) throw new Error(`scripts/${file} contains the bundle delimiter line ${DELIMITER}`);
-    parts.push(`cat >${file} <<'${DELIMITER}'`, body, DELIMITER, `chmod 0755 ${file}`);
-  }
+  return filesScript(ROLE_SCRIPTS[role]);
+}
+
+/**
+ * A bash script that writes these repository scripts (comments stripped) and the download pins
+ * (download-lock.json) into its working directory: the role bundles, and the image bake
+ * (`imageBakeScript`), which ships the same files rather than a copy of their functions.
+ */
+export function filesScript(files: readonly string[], prelude: readonly string[] = ['#!/usr/bin/env bash', 'set -eu', 'cd "$(dirname "$0")"']): string {
+  const parts = [...prelude];
+  const write = (file: string, body: string, mode: string) => {
+    if (body.split('\n').includes(DELIMITER)) throw new Error(`${file} contains the bundle delimiter line ${DELIMITER}`);
+    parts.push(`cat >${file} <<'${DELIMITER}'`, body, DELIMITER, `chmod ${mode} ${file}`);
+  };
+  for (const file of files) write(file, stripComments(readFileSync(join(SCRIPTS_DIR, file), 'utf8')).replace(/\n+$/, ''), '0755');
+  write(DOWNLOAD_PINS_FILE, downloadPinsFile().replace(/\n$/, ''), '0644');
   return `${parts.join('\n')}\n`;
 }
 

@@ -17,5 +17,9 @@ export function awsCliImageCatalog(aws: AwsCli = awsCli): ImageCatalog {
       const out = JSON.parse(await aws(['ec2', 'describe-images', '--image-ids', ...imageIds, '--region', region, '--output', 'json'])) as { Images?: Ec2Image[] };
       return out.Images ?? [];
     },
+    async describeOwnImages(region, namePrefix) {
+      const out = JSON.parse(await aws(['ec2', 'describe-images', '--owners', 'self', '--filters', `Name=name,Values=${namePrefix}*`, '--region', region, '--output', 'json'])) as { Images?: Ec2Image[] };
+      return out.Images ?? [];
+    },
   };
 }

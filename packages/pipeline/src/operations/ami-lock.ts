@@ -1,4 +1,4 @@
-import { lockNeeds, UBUNTU_2404_SOURCES, type AmiLock, type Architecture, type LockedImage, type Platform } from '@platform/platform-config';
+import { bakedImageRegions, lockNeeds, nodeImageNames, UBUNTU_2404_SOURCES, type AmiLock, type Architecture, type BakedImage, type LockedImage, type Platform } from '@platform/platform-config';
 
 /** What `describe-images` reports of one image (the fields the lock records or checks). */
 export interface Ec2Image {
@@ -17,6 +17,8 @@ export interface ImageCatalog {
   getParameters(region: string, names: readonly string[]): Promise<{ readonly values: Readonly<Record<string, string>>; readonly invalid: readonly string[] }>;
   /** `ec2 describe-images --image-ids`: the images, in no particular order. */
   describeImages(region: string, imageIds: readonly string[]): Promise<readonly Ec2Image[]>;
+  /** `ec2 describe-images --owners self` with a name prefix: this account's images, in no particular order. */
+  describeOwnImages(region: string, namePrefix: string): Promise<readonly Ec2Image[]>;
 }
 
 export interface LockChange {
@@ -82,12 +84,47 @@ export async function resolveAmiLock(platform: Platform, catalog: ImageCatalog, 
       if (!previous || JSON.stringify(previous) !== JSON.stringify(resolved)) changes.push({ region, architecture: arch, from: previous, to: resolved });
     });
   }
+  await resolveBakedImages(platform, catalog, current, lock, changes);
   return { lock, changes, kept };
+}
+
+/**
+ * For every region and Kubernetes version whose clusters use NodeImage.baked(): the newest
+ * available image our own pipeline built (this account's, named with the pipeline's prefix, of
+ * the architecture), never a public one. None built yet keeps what the lock had (or nothing:
+ * those clusters boot the Ubuntu image and prepare at first boot).
+ */
+async function resolveBakedImages(platform: Platform, catalog: ImageCatalog, current: AmiLock, lock: Record<string, Partial<Record<Architecture, LockedImage>>>, changes: LockChange[]): Promise<void> {
+  for (const [region, versions] of bakedImageRegions(platform.clusters)) {
+    for (const arch of Object.keys(lock[region] ?? {}).sort() as Architecture[]) {
+      const entry = lock[region]![arch]!;
+      const baked: Record<string, BakedImage> = {};
+      for (const version of versions) {
+        const names = nodeImageNames(platform.settings, region, version, arch);
+        const built = (await catalog.describeOwnImages(region, names.amiNamePrefix))
+          .filter((i) => i.State === 'available' && i.Architecture === arch && i.Name.startsWith(names.amiNamePrefix))
+          .sort((a, b) => b.CreationDate.localeCompare(a.CreationDate))[0];
+        const previous = current[region]?.[arch]?.baked?.[version];
+        if (built) baked[version] = { imageId: built.ImageId, name: built.Name, creationDate: built.CreationDate, pipeline: names.pipeline };
+        else if (previous) baked[version] = previous;
+      }
+      if (Object.keys(baked).length === 0) continue;
+      const next: LockedImage = { ...entry, baked };
+      lock[region]![arch] = next;
+      if (JSON.stringify(current[region]?.[arch]?.baked ?? {}) !== JSON.stringify(baked) && !changes.some((c) => c.region === region && c.architecture === arch)) {
+        changes.push({ region, architecture: arch, from: current[region]?.[arch], to: next });
+      } else {
+        const change = changes.find((c) => c.region === region && c.architecture === arch);
+        if (change) changes.splice(changes.indexOf(change), 1, { ...change, to: next });
+      }
+    }
+  }
 }
 
 /** The pull request body: one row per changed image. */
 export function lockChangeMarkdown(resolved: ResolvedLock): string {
-  const rows = resolved.changes.map((c) => `| ${c.region} | ${c.architecture} | ${c.from ? `\`${c.from.imageId}\` (${c.from.creationDate.slice(0, 10)})` : '—'} | \`${c.to.imageId}\` (${c.to.creationDate.slice(0, 10)}) | ${c.to.name} |`);
+  const baked = (image: LockedImage | undefined) => Object.entries(image?.baked ?? {}).map(([version, b]) => `<br>baked ${version}: \`${b.imageId}\` (${b.creationDate.slice(0, 10)})`).join('');
+  const rows = resolved.changes.map((c) => `| ${c.region} | ${c.architecture} | ${c.from ? `\`${c.from.imageId}\` (${c.from.creationDate.slice(0, 10)})${baked(c.from)}` : '—'} | \`${c.to.imageId}\` (${c.to.creationDate.slice(0, 10)})${baked(c.to)} | ${c.to.name} |`);
   return [
     '### Node images (AMI lock)',
     '',

@@ -8,6 +8,9 @@ export interface FakeRegion {
   readonly images: Ec2Image[];
 }
 
+/** The caller's account in the fake: `--owners self` means images it owns. */
+export const FAKE_ACCOUNT = '123456789012';
+
 /**
  * The `aws` CLI for `ssm get-parameters` and `ec2 describe-images --image-ids`, as the services
  * document them: get-parameters lists names it does not have under InvalidParameters (no error) and
@@ -28,6 +31,13 @@ export function fakeAwsImages(regions: Record<string, FakeRegion>): AwsCli & { r
         Parameters: names.filter((n) => n in r.parameters).map((n) => ({ Name: n, Type: 'String', Value: r.parameters[n], Version: 7, DataType: 'aws:ec2:image' })),
         InvalidParameters: names.filter((n) => !(n in r.parameters)),
       });
+    }
+    if (args[0] === 'ec2' && args[1] === 'describe-images' && cliOption(args, '--owners')[0] === 'self') {
+      // --filters Name=name,Values=<glob>: EC2 matches the whole name, * any run of characters.
+      const [filter] = cliOption(args, '--filters');
+      const glob = /^Name=name,Values=(.*)$/.exec(filter ?? '')?.[1] ?? '*';
+      const pattern = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      return JSON.stringify({ Images: r.images.filter((i) => i.OwnerId === FAKE_ACCOUNT && pattern.test(i.Name)) });
     }
     if (args[0] === 'ec2' && args[1] === 'describe-images') {
       const ids = cliOption(args, '--image-ids');

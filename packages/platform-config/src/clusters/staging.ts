@@ -1,4 +1,5 @@
 import type { ClusterDefinitionInput } from '../cluster-definition';
+import { NodeImage } from '../node-image';
 
 /** Cheaper: one NAT gateway and small nodes; still three control-plane nodes to rehearse HA. */
 export const staging: ClusterDefinitionInput = {
@@ -12,6 +13,8 @@ export const staging: ClusterDefinitionInput = {
   workerPools: [{ name: 'general', instanceTypes: ['t3.large', 'm6i.large'], minPerAz: 1, maxPerAz: 3, spotPercentage: 100, labels: { 'node.platform.io/pool': 'general' } }],
   apiEndpoint: { exposure: 'internet-facing', allowedCidrs: ['203.0.113.0/24'], dnsRecord: true },
   nat: 'single',
+  // Rehearses the baked image first (node-image-ap-northeast-2); boots the locked Ubuntu image until the lock records a build.
+  nodeImage: NodeImage.baked(),
   backups: { etcdSnapshotIntervalMinutes: 30, retentionDays: 7 },
   gitops: { branch: 'main', intervalMinutes: 5 },
   objectives: { tolerateAzLoss: false, tolerateRegionLoss: false, apiRtoSeconds: 300, appRtoSeconds: 900, rpoMinutes: 60, scaleOutSeconds: 300 },
