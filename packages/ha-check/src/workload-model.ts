@@ -5,7 +5,7 @@ import { autoscalerFromArgs, autoscalerFromValues } from './private/autoscaler-c
 import { CHART_WORKLOADS, providesOf } from './private/chart-workloads';
 import { scaleUpOf } from './private/hpa-behavior';
 import { metricsServerFromArgs, metricsServerFromValues } from './private/metrics-server-config';
-import { podRequests, podTemplateOf } from './private/pod-templates';
+import { podRequests, podTemplate, podTemplateOf } from './private/pod-templates';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -317,7 +317,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       const rendered = { apiVersion: 'apps/v1', kind: c.kind, metadata: { name, namespace: release.namespace }, spec: { replicas: c.replicas, template: { metadata: { labels: c.labels }, spec: c.podSpec } } } as K8sObject;
       const provides = providesOf(chart, c.component, values);
       const template = podTemplateOf(id, c.kind, c.kind === 'DaemonSet' ? 0 : (c.hpa?.minReplicas ?? c.replicas ?? 1), c.labels, c.podSpec, manifestLayer(h));
-      podTemplates.push(provides ? { ...template, provides } : template);
+      podTemplates.push(provides ? podTemplate({ ...template, provides }) : template);
       if (c.kind === 'DaemonSet') {
         daemonSets.push(daemonSetOf(rendered, id));
         continue;

@@ -2,7 +2,7 @@ import { load } from 'js-yaml';
 import type { NodeGroupModel, PodTemplateModel } from '../model';
 import type { TfResource } from '../terraform';
 import { CHART_WORKLOADS, providesOf } from './chart-workloads';
-import { podTemplateOf } from './pod-templates';
+import { podTemplate, podTemplateOf } from './pod-templates';
 import { readUserData } from './user-data';
 import { isObject, str, type Json } from './values';
 
@@ -34,7 +34,7 @@ export function bootstrapAddons(controlPlane: ReadonlyArray<{ readonly group: No
       const id = c.component ? `${release.id}:${c.component}` : release.id;
       const template = podTemplateOf(id, c.kind, c.kind === 'DaemonSet' ? 0 : (c.replicas ?? 1), c.labels, c.podSpec, 'bootstrap');
       const provides = providesOf(a.chart, c.component, values);
-      addons.push(provides ? { ...template, provides } : template);
+      addons.push(provides ? podTemplate({ ...template, provides }) : template);
     }
   }
   return { addons, source: read.length > 0 ? `${first.template.address}: ${read.join(', ')}` : undefined };

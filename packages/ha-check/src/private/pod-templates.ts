@@ -24,6 +24,32 @@ function requirements(term: Json): NodeSelectorRequirement[] {
   return arr(term.matchExpressions).map((e) => ({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
 }
 
+/**
+ * A pod template with every field in one order, the optional ones present (undefined when unset):
+ * the scheduler runs its filters on thousands of them per scenario, and templates built by object
+ * spreads or by conditional fields would each get their own hidden class, which makes V8 throw away
+ * and recompile the scheduler's optimized code every time a new one shows up.
+ */
+export function podTemplate(t: PodTemplateModel): PodTemplateModel {
+  return {
+    id: t.id,
+    kind: t.kind,
+    replicas: t.replicas,
+    labels: t.labels,
+    layer: t.layer,
+    nodeSelector: t.nodeSelector,
+    nodeAffinityTerms: t.nodeAffinityTerms,
+    tolerations: t.tolerations,
+    spread: t.spread,
+    antiAffinity: t.antiAffinity,
+    hostNetwork: t.hostNetwork,
+    hostPorts: t.hostPorts,
+    requests: t.requests,
+    priorityClassName: t.priorityClassName,
+    provides: t.provides,
+  };
+}
+
 /** Everything the scheduler reads of a pod template, as the scheduler reads it. */
 export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replicas: number, labels: Readonly<Record<string, string>>, podSpec: Json, layer: string): PodTemplateModel {
   const affinity = isObject(podSpec.affinity) ? podSpec.affinity : {};
@@ -38,7 +64,7 @@ export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replic
       .filter((p): p is { port: number; protocol: string } => p.port !== undefined && p.port > 0)
       .map((p) => `${p.protocol}/${p.port}`),
   );
-  return {
+  return podTemplate({
     id,
     kind,
     replicas,
@@ -61,6 +87,6 @@ export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replic
     hostNetwork,
     hostPorts,
     requests: podRequests(podSpec),
-    ...(typeof podSpec.priorityClassName === 'string' && podSpec.priorityClassName !== '' ? { priorityClassName: podSpec.priorityClassName } : {}),
-  };
+    priorityClassName: typeof podSpec.priorityClassName === 'string' && podSpec.priorityClassName !== '' ? podSpec.priorityClassName : undefined,
+  });
 }
