@@ -5,15 +5,17 @@ import { isObject, num, str, type Json } from './values';
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
 
+/** One container's requests (module level: tsx names every closure it creates, per call). */
+function containerRequests(c: Json): Resources {
+  const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
+  return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
+}
+
 /** Effective pod request: the sum of containers, or the largest init container if that is more. */
 export function podRequests(podSpec: Json): Resources {
-  const req = (c: Json): Resources => {
-    const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
-    return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
-  };
-  const containers = arr(podSpec.containers).map(req);
+  const containers = arr(podSpec.containers).map(containerRequests);
   const sum = containers.reduce((a, b) => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB }), { cpuMilli: 0, memoryMiB: 0 });
-  const init = arr(podSpec.initContainers).map(req);
+  const init = arr(podSpec.initContainers).map(containerRequests);
   return {
     cpuMilli: Math.max(sum.cpuMilli, ...init.map((r) => r.cpuMilli)),
     memoryMiB: Math.max(sum.memoryMiB, ...init.map((r) => r.memoryMiB)),
