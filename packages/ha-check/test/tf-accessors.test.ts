@@ -1,21 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HaCheckInputError } from '../src/input-error';
 import { autoscalingGroupValues, loadBalancerValues, replicationConfigurationValues, route53RecordValues, targetGroupValues } from '../src/private/tf-accessors';
 import type { TfResource } from '../src/terraform';
-import { runCli, writeFixture } from './helpers';
-
-type Doc = { resource: Record<string, Record<string, Record<string, unknown>>> };
-/** The fixture's cdk.tf.json with one edit (the way a hand edit or a bad synth would leave it). */
-function editedTerraform(edit: (doc: Doc) => void): { terraform: string; manifests: string } {
-  const f = writeFixture();
-  const file = join(f.terraform, 'cdk.tf.json');
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as Doc;
-  edit(doc);
-  writeFileSync(file, JSON.stringify(doc));
-  return f;
-}
+import { editedTerraform, runCli } from './helpers';
 
 const resource = (type: string, values: Record<string, unknown>): TfResource => ({ stack: 'fixture-cluster', type, name: 'x', address: `fixture-cluster/${type}.x`, values }) as TfResource;
 
