@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HaCheckInputError } from '../src/input-error';
-import { autoscalingGroupValues, loadBalancerValues, replicationConfigurationValues, route53RecordValues, targetGroupValues } from '../src/private/tf-accessors';
+import { autoscalingGroupValues, loadBalancerValues, replicationConfigurationValues, route53RecordValues, securityGroupValues, targetGroupValues } from '../src/private/tf-accessors';
 import type { TfResource } from '../src/terraform';
 import { editedTerraform, runCli } from './helpers';
 
@@ -39,6 +39,12 @@ describe('typed Terraform values (src/private/tf-accessors.ts)', () => {
     expect(() => targetGroupValues(resource('aws_lb_target_group', { protocol: 6 }))).toThrow(new HaCheckInputError('fixture-cluster/aws_lb_target_group.x: protocol: expected a string, got 6'));
   });
 
+  it('a security group rule port is named by its block', () => {
+    expect(() => securityGroupValues(resource('aws_security_group', { ingress: [{ from_port: 6443, to_port: 'https', protocol: 'tcp' }] }))).toThrow(
+      new HaCheckInputError('fixture-cluster/aws_security_group.x: ingress[0].to_port: expected a number, got "https"'),
+    );
+  });
+
   it('a list attribute that is not a list is bad input', () => {
     expect(() => loadBalancerValues(resource('aws_lb', { subnets: { a: 1 } }))).toThrow(new HaCheckInputError('fixture-cluster/aws_lb.x: subnets: expected a list, got {"a":1}'));
   });
@@ -73,13 +79,10 @@ describe('typed Terraform values (src/private/tf-accessors.ts)', () => {
 /*
  * The guard: no module reads a Terraform resource's `values` except the accessors (and the loader
  * that builds them). `.values as Json` / `.values[...]` / `.values.snake_case` are how an ad hoc
- * read looks. network-terraform.ts (the packet model: routes, security groups and rules, EIPs,
- * private zones, launch-template endpoints) is the one module not converted yet
- * (docs/ha-check.md "Typed Terraform values"); the list only shrinks.
+ * read looks.
  */
 const SRC = join(__dirname, '..', 'src');
 const READERS = new Set(['private/tf-accessors.ts', 'private/terraform-json.ts', 'terraform.ts']);
-const NOT_CONVERTED_YET = new Set(['private/network-terraform.ts']);
 const AD_HOC = [/\.values as (Json|Record<string, unknown>)/, /\.values\[/, /\.values\.[a-z]+_[a-z_]+/];
 
 function sources(dir: string): string[] {
@@ -87,10 +90,10 @@ function sources(dir: string): string[] {
 }
 
 describe('no analysis reads TfResource.values directly', () => {
-  it('only the accessors (and the modules not converted yet) read values', () => {
+  it('only the accessors read values', () => {
     const offenders = sources(SRC)
       .map((file) => ({ file: relative(SRC, file), text: readFileSync(file, 'utf8') }))
-      .filter(({ file, text }) => !READERS.has(file) && !NOT_CONVERTED_YET.has(file) && /\b(TfResource|TerraformIndex)\b/.test(text))
+      .filter(({ file, text }) => !READERS.has(file) && /\b(TfResource|TerraformIndex)\b/.test(text))
       .flatMap(({ file, text }) => text.split('\n').flatMap((line, i) => (AD_HOC.some((re) => re.test(line)) ? [`${file}:${i + 1}: ${line.trim()}`] : [])));
     expect(offenders).toEqual([]);
   });
@@ -98,9 +101,5 @@ describe('no analysis reads TfResource.values directly', () => {
   it('the guard sees an ad hoc read (it can fail)', () => {
     expect(AD_HOC.some((re) => re.test("const port = (lb.values as Json).port;"))).toBe(true);
     expect(AD_HOC.some((re) => re.test('if (asg.values.min_size > 0) return;'))).toBe(true);
-  });
-
-  it('the modules not converted yet still need their exemption (remove it once converted)', () => {
-    for (const file of NOT_CONVERTED_YET) expect(AD_HOC.some((re) => re.test(readFileSync(join(SRC, file), 'utf8'))), file).toBe(true);
   });
 });

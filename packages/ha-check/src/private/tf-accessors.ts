@@ -55,14 +55,132 @@ export function displayName(r: TfResource): string {
   return str(v.name) ?? str(tagsOf(v).Name) ?? str(v.bucket) ?? r.name;
 }
 
-/** `aws_subnet`: whether instances launched in it get a public address. */
-export function subnetValues(r: TfResource): { readonly mapPublicIpOnLaunch: boolean } {
-  return { mapPublicIpOnLaunch: booleanAt(r, 'map_public_ip_on_launch', values(r).map_public_ip_on_launch) ?? false };
+/** `aws_subnet`. */
+export interface SubnetValues {
+  readonly availabilityZone: string | undefined;
+  readonly cidr: string | undefined;
+  /** Whether instances launched in it get a public address. */
+  readonly mapPublicIpOnLaunch: boolean;
 }
 
-/** `aws_nat_gateway`, or an `aws_network_interface` / `aws_instance` a route sends to (a NAT instance): its subnet. */
-export function natValues(r: TfResource): { readonly subnet: unknown } {
-  return { subnet: values(r).subnet_id };
+export function subnetValues(r: TfResource): SubnetValues {
+  const v = values(r);
+  return { availabilityZone: str(v.availability_zone), cidr: str(v.cidr_block), mapPublicIpOnLaunch: booleanAt(r, 'map_public_ip_on_launch', v.map_public_ip_on_launch) ?? false };
+}
+
+/** `aws_vpc`. */
+export function vpcValues(r: TfResource): { readonly cidr: string | undefined } {
+  return { cidr: str(values(r).cidr_block) };
+}
+
+/** How the packet model names a resource: its `name`, its `Name` tag, else its Terraform name. */
+export function nameOrTag(r: TfResource): string {
+  const v = values(r);
+  return str(v.name) ?? str(tagsOf(v).Name) ?? r.name;
+}
+
+/** A route (`aws_route`, or a `route` block of a route table): its destination and targets as written (references or ids). */
+export interface RouteValues {
+  readonly cidrBlock: string | undefined;
+  readonly destinationCidrBlock: string | undefined;
+  /** The target attributes by their Terraform name, in the order a route is resolved. */
+  readonly targets: Readonly<Record<RouteTargetAttribute, unknown>>;
+}
+
+export const ROUTE_TARGET_ATTRIBUTES = ['nat_gateway_id', 'gateway_id', 'network_interface_id', 'instance_id', 'transit_gateway_id', 'vpc_peering_connection_id', 'egress_only_gateway_id'] as const;
+export type RouteTargetAttribute = (typeof ROUTE_TARGET_ATTRIBUTES)[number];
+
+function routeOf(route: Json): RouteValues {
+  return {
+    cidrBlock: str(route.cidr_block),
+    destinationCidrBlock: str(route.destination_cidr_block),
+    targets: Object.fromEntries(ROUTE_TARGET_ATTRIBUTES.map((k) => [k, route[k]])) as Record<RouteTargetAttribute, unknown>,
+  };
+}
+
+/** `aws_route_table` / `aws_default_route_table`: their inline routes. */
+export function routeTableValues(r: TfResource): { readonly routes: readonly RouteValues[] } {
+  return { routes: blocks(values(r).route).map(routeOf) };
+}
+
+/** `aws_route`: the route and the table it is added to. */
+export function routeValues(r: TfResource): RouteValues & { readonly routeTable: unknown } {
+  const v = values(r);
+  return { ...routeOf(v), routeTable: v.route_table_id };
+}
+
+/** `aws_route_table_association` / `aws_main_route_table_association`. */
+export function routeTableAssociationValues(r: TfResource): { readonly subnet: unknown; readonly routeTable: unknown } {
+  const v = values(r);
+  return { subnet: v.subnet_id, routeTable: v.route_table_id };
+}
+
+/** `aws_eip`: what it is attached to (references). */
+export function eipValues(r: TfResource): { readonly instance: unknown; readonly networkInterface: unknown } {
+  const v = values(r);
+  return { instance: v.instance, networkInterface: v.network_interface };
+}
+
+/**
+ * A security group rule: an inline `ingress`/`egress` block of `aws_security_group`, an
+ * `aws_vpc_security_group_{ingress,egress}_rule` or an `aws_security_group_rule`.
+ */
+export interface SecurityGroupRuleValues {
+  /** `ip_protocol` or `protocol` as written (`tcp`, `6`, `-1`, …). */
+  readonly protocol: unknown;
+  readonly fromPort: number | undefined;
+  readonly toPort: number | undefined;
+  readonly self: boolean;
+  readonly cidrs: readonly unknown[];
+  /** Security groups it admits (references). */
+  readonly securityGroups: readonly unknown[];
+  readonly prefixLists: readonly unknown[];
+  /** A separate rule's group (`security_group_id`); undefined inline. */
+  readonly securityGroup: unknown;
+  /** `aws_security_group_rule`'s `type` (`ingress` / `egress`). */
+  readonly type: string | undefined;
+}
+
+function ruleOf(r: TfResource, path: string, b: Json): SecurityGroupRuleValues {
+  return {
+    protocol: b.ip_protocol ?? b.protocol,
+    fromPort: numberAt(r, `${path}from_port`, b.from_port),
+    toPort: numberAt(r, `${path}to_port`, b.to_port),
+    self: bool(b.self) ?? false,
+    cidrs: [b.cidr_ipv4, ...list(b.cidr_blocks)],
+    securityGroups: [b.referenced_security_group_id, b.source_security_group_id, ...list(b.security_groups)],
+    prefixLists: [b.prefix_list_id, ...list(b.prefix_list_ids)],
+    securityGroup: b.security_group_id,
+    type: str(b.type),
+  };
+}
+
+/** `aws_security_group`: its inline rules. */
+export function securityGroupValues(r: TfResource): { readonly ingress: readonly SecurityGroupRuleValues[]; readonly egress: readonly SecurityGroupRuleValues[] } {
+  const v = values(r);
+  return { ingress: blocks(v.ingress).map((b, i) => ruleOf(r, `ingress[${i}].`, b)), egress: blocks(v.egress).map((b, i) => ruleOf(r, `egress[${i}].`, b)) };
+}
+
+/** A separate security group rule resource. */
+export function securityGroupRuleValues(r: TfResource): SecurityGroupRuleValues {
+  return ruleOf(r, '', values(r));
+}
+
+/** `aws_route53_zone`: the VPCs a private zone is associated with (its `vpc` blocks; none: a public zone). */
+export function route53ZoneValues(r: TfResource): { readonly vpcs: readonly unknown[] } {
+  return { vpcs: blocks(values(r).vpc).map((b) => b.vpc_id) };
+}
+
+/** `aws_route53_zone_association`. */
+export function route53ZoneAssociationValues(r: TfResource): { readonly zone: unknown; readonly vpc: unknown } {
+  const v = values(r);
+  return { zone: v.zone_id, vpc: v.vpc_id };
+}
+
+/** `aws_nat_gateway`, or an `aws_network_interface` / `aws_instance` a route sends to (a NAT instance): its subnet and Elastic IP allocation. */
+export function natValues(r: TfResource): { readonly subnet: unknown; readonly allocation: unknown } {
+  const v = values(r);
+  return { subnet: v.subnet_id, allocation: v.allocation_id };
 }
 
 /** `aws_lb_target_group`. AWS provider defaults are the caller's: undefined here means not written. */
@@ -70,7 +188,12 @@ export interface TargetGroupValues {
   readonly port: number | undefined;
   readonly protocol: string | undefined;
   readonly deregistrationDelaySeconds: number | undefined;
+  /** `preserve_client_ip` as written (the default depends on the target type). */
+  readonly preserveClientIp: boolean | undefined;
+  readonly targetType: string | undefined;
   readonly healthCheck: {
+    /** `traffic-port` (also when not written), or the port; undefined: unknown. */
+    readonly port: number | 'traffic-port' | undefined;
     readonly intervalSeconds: number | undefined;
     readonly healthyThreshold: number | undefined;
     readonly unhealthyThreshold: number | undefined;
@@ -86,7 +209,10 @@ export function targetGroupValues(r: TfResource): TargetGroupValues {
     port: numberAt(r, 'port', v.port),
     protocol: stringAt(r, 'protocol', v.protocol),
     deregistrationDelaySeconds: numberAt(r, 'deregistration_delay', v.deregistration_delay),
+    preserveClientIp: booleanAt(r, 'preserve_client_ip', v.preserve_client_ip),
+    targetType: stringAt(r, 'target_type', v.target_type),
     healthCheck: {
+      port: hc.port === undefined || hc.port === 'traffic-port' ? 'traffic-port' : numberAt(r, 'health_check.port', hc.port),
       intervalSeconds: numberAt(r, 'health_check.interval', hc.interval),
       healthyThreshold: numberAt(r, 'health_check.healthy_threshold', hc.healthy_threshold),
       unhealthyThreshold: numberAt(r, 'health_check.unhealthy_threshold', hc.unhealthy_threshold),
@@ -104,6 +230,7 @@ export interface LoadBalancerValues {
   readonly crossZone: boolean | undefined;
   /** `subnets` and `subnet_mapping[*].subnet_id`, as written (references). */
   readonly subnets: readonly unknown[];
+  readonly securityGroups: readonly unknown[];
 }
 
 export function loadBalancerValues(r: TfResource): LoadBalancerValues {
@@ -113,6 +240,7 @@ export function loadBalancerValues(r: TfResource): LoadBalancerValues {
     internal: booleanAt(r, 'internal', v.internal),
     crossZone: booleanAt(r, 'enable_cross_zone_load_balancing', v.enable_cross_zone_load_balancing),
     subnets: [...listAt(r, 'subnets', v.subnets), ...blocks(v.subnet_mapping).map((m) => m.subnet_id)],
+    securityGroups: listAt(r, 'security_groups', v.security_groups),
   };
 }
 
@@ -120,6 +248,7 @@ export function loadBalancerValues(r: TfResource): LoadBalancerValues {
 export interface ListenerValues {
   readonly loadBalancer: unknown;
   readonly port: number | undefined;
+  readonly protocol: string | undefined;
   readonly targetGroups: readonly unknown[];
 }
 
@@ -128,6 +257,7 @@ export function listenerValues(r: TfResource): ListenerValues {
   return {
     loadBalancer: v.load_balancer_arn,
     port: numberAt(r, 'port', v.port),
+    protocol: stringAt(r, 'protocol', v.protocol),
     targetGroups: blocks(v.default_action).flatMap((a) => [a.target_group_arn, ...blocks(block(a.forward)?.target_group).map((t) => t.arn)]),
   };
 }
@@ -266,6 +396,7 @@ export interface Route53RecordValues {
   /** The alias target as written (a reference or a literal DNS name), when the record is an alias. */
   readonly alias: { readonly name: unknown; readonly evaluateTargetHealth: boolean } | undefined;
   readonly ttlSeconds: number | undefined;
+  readonly zone: unknown;
 }
 
 export function route53RecordValues(r: TfResource): Route53RecordValues {
@@ -279,6 +410,7 @@ export function route53RecordValues(r: TfResource): Route53RecordValues {
     healthCheck: v.health_check_id,
     alias: alias ? { name: alias.name, evaluateTargetHealth: booleanAt(r, 'alias.evaluate_target_health', alias.evaluate_target_health) ?? false } : undefined,
     ttlSeconds: numberAt(r, 'ttl', v.ttl),
+    zone: v.zone_id,
   };
 }
 
@@ -363,6 +495,8 @@ export interface LaunchTemplateValues {
   readonly instanceType: string | undefined;
   /** As written: CDKTF's `${base64gzip(join(...))}` expression, base64, gzip or plain text (user-data.ts reads it). */
   readonly userData: string | undefined;
+  /** `vpc_security_group_ids`, `security_group_names` and `network_interfaces[*].security_groups` (references). */
+  readonly securityGroups: readonly unknown[];
   /** The instance profile named by `iam_instance_profile` (`name` or `arn`), as written. */
   readonly instanceProfile: unknown;
   readonly metadata: MetadataOptions;
@@ -376,6 +510,7 @@ export function launchTemplate(r: TfResource): LaunchTemplateValues {
     name: str(v.name),
     instanceType: str(v.instance_type),
     userData: str(v.user_data),
+    securityGroups: [...list(v.vpc_security_group_ids), ...list(v.security_group_names), ...blocks(v.network_interfaces).flatMap((n) => list(n.security_groups))],
     instanceProfile: profile?.name ?? profile?.arn,
     metadata: {
       endpointEnabled: str(md?.http_endpoint) !== 'disabled',
