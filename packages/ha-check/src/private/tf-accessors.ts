@@ -49,6 +49,17 @@ export function resourceName(r: TfResource): string | undefined {
   return str(values(r).name);
 }
 
+/**
+ * Attributes that hold references (or literal ids and names), as written: `index.resolve` decides
+ * what they name. `attributes` maps each view field to its Terraform attribute.
+ */
+function references<K extends string>(r: TfResource, attributes: Readonly<Record<K, string>>): Readonly<Record<K, unknown>> {
+  const v = values(r);
+  const out = {} as Record<K, unknown>;
+  for (const k in attributes) out[k] = v[attributes[k]];
+  return out;
+}
+
 /** How people know a resource: its `name`, its `Name` tag, its `bucket`, else its Terraform name. */
 export function displayName(r: TfResource): string {
   const v = values(r);
@@ -111,14 +122,12 @@ export function routeValues(r: TfResource): RouteValues & { readonly routeTable:
 
 /** `aws_route_table_association` / `aws_main_route_table_association`. */
 export function routeTableAssociationValues(r: TfResource): { readonly subnet: unknown; readonly routeTable: unknown } {
-  const v = values(r);
-  return { subnet: v.subnet_id, routeTable: v.route_table_id };
+  return references(r, { subnet: 'subnet_id', routeTable: 'route_table_id' });
 }
 
 /** `aws_eip`: what it is attached to (references). */
 export function eipValues(r: TfResource): { readonly instance: unknown; readonly networkInterface: unknown } {
-  const v = values(r);
-  return { instance: v.instance, networkInterface: v.network_interface };
+  return references(r, { instance: 'instance', networkInterface: 'network_interface' });
 }
 
 /**
@@ -173,14 +182,12 @@ export function route53ZoneValues(r: TfResource): { readonly vpcs: readonly unkn
 
 /** `aws_route53_zone_association`. */
 export function route53ZoneAssociationValues(r: TfResource): { readonly zone: unknown; readonly vpc: unknown } {
-  const v = values(r);
-  return { zone: v.zone_id, vpc: v.vpc_id };
+  return references(r, { zone: 'zone_id', vpc: 'vpc_id' });
 }
 
 /** `aws_nat_gateway`, or an `aws_network_interface` / `aws_instance` a route sends to (a NAT instance): its subnet and Elastic IP allocation. */
 export function natValues(r: TfResource): { readonly subnet: unknown; readonly allocation: unknown } {
-  const v = values(r);
-  return { subnet: v.subnet_id, allocation: v.allocation_id };
+  return references(r, { subnet: 'subnet_id', allocation: 'allocation_id' });
 }
 
 /** `aws_lb_target_group`. AWS provider defaults are the caller's: undefined here means not written. */
@@ -318,8 +325,7 @@ export function autoscalingGroupValues(r: TfResource): AutoscalingGroupValues {
 
 /** `aws_autoscaling_attachment`: the ASG (reference or literal name) and the target group it attaches. */
 export function autoscalingAttachmentValues(r: TfResource): { readonly autoscalingGroup: unknown; readonly targetGroup: unknown } {
-  const v = values(r);
-  return { autoscalingGroup: v.autoscaling_group_name, targetGroup: v.lb_target_group_arn };
+  return references(r, { autoscalingGroup: 'autoscaling_group_name', targetGroup: 'lb_target_group_arn' });
 }
 
 /** `aws_s3_bucket_replication_configuration`: the source bucket and each rule's destination. */
@@ -421,8 +427,7 @@ export function s3ObjectContent(r: TfResource): string | undefined {
 
 /** `aws_vpc_endpoint_route_table_association`. */
 export function endpointRouteTableAssociation(r: TfResource): { readonly endpoint: unknown; readonly routeTable: unknown } {
-  const v = values(r);
-  return { endpoint: v.vpc_endpoint_id, routeTable: v.route_table_id };
+  return references(r, { endpoint: 'vpc_endpoint_id', routeTable: 'route_table_id' });
 }
 
 /** `aws_iam_role`. */
@@ -610,8 +615,7 @@ export function asgLifecycleValues(r: TfResource): { readonly name: unknown; rea
 
 /** `aws_cloudwatch_event_target`: its target (`arn`) and rule (a reference, or in a plan the rule's name). */
 export function eventTargetValues(r: TfResource): { readonly target: unknown; readonly rule: unknown } {
-  const v = values(r);
-  return { target: v.arn, rule: v.rule };
+  return references(r, { target: 'arn', rule: 'rule' });
 }
 
 /** `aws_cloudwatch_event_rule`: its name and event pattern (JSON text or an object). */
