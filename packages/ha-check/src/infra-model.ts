@@ -23,7 +23,24 @@ import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
 import { joinTaints, userDataHints } from './private/user-data';
-import { block, blocks, bool, list, num, str, tagsOf, type Json } from './private/values';
+import {
+  autoscalingAttachmentValues,
+  autoscalingGroupValues,
+  displayName,
+  endpointRouteTableAssociation,
+  launchTemplate,
+  listenerValues,
+  loadBalancerValues,
+  natValues,
+  replicationConfigurationValues,
+  s3Bucket,
+  s3ObjectContent,
+  ssmParameterValue,
+  subnetValues,
+  targetGroupValues,
+  vpcEndpoint,
+} from './private/tf-accessors';
+import { str } from './private/values';
 import type { TerraformIndex, TfResource } from './terraform';
 
 /** Kubernetes API server port: the load balancer listening here is the API endpoint. */
@@ -39,27 +56,22 @@ const NODE_TEMPLATE_TAINT = 'k8s.io/cluster-autoscaler/node-template/taint/';
 const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 const REGION_SUFFIX = /([a-z]{2}(?:-gov)?-[a-z]+-\d)$/;
 
-function displayName(r: TfResource): string {
-  const v = r.values as Json;
-  return str(v.name) ?? str(tagsOf(v).Name) ?? str(v.bucket) ?? r.name;
-}
-
 function s3EndpointTables(index: TerraformIndex): Set<string> {
   const tables = new Set<string>();
   const endpoints = new Set<string>();
   for (const ep of index.byType('aws_vpc_endpoint')) {
-    const v = ep.values as Json;
-    if (!/\.s3$/.test(str(v.service_name) ?? '') || (str(v.vpc_endpoint_type) ?? 'Gateway') !== 'Gateway') continue;
+    const v = vpcEndpoint(ep);
+    if (!/\.s3$/.test(v.serviceName ?? '') || v.type !== 'Gateway') continue;
     endpoints.add(ep.address);
-    for (const t of list(v.route_table_ids)) {
+    for (const t of v.routeTables) {
       const table = index.resolve(ep, t);
       if (table) tables.add(table.address);
     }
   }
   for (const assoc of index.byType('aws_vpc_endpoint_route_table_association')) {
-    const v = assoc.values as Json;
-    const ep = index.resolve(assoc, v.vpc_endpoint_id);
-    const table = index.resolve(assoc, v.route_table_id);
+    const v = endpointRouteTableAssociation(assoc);
+    const ep = index.resolve(assoc, v.endpoint);
+    const table = index.resolve(assoc, v.routeTable);
     if (ep && table && endpoints.has(ep.address)) tables.add(table.address);
   }
   return tables;
@@ -68,7 +80,7 @@ function s3EndpointTables(index: TerraformIndex): Set<string> {
 /** The subnets as the AZ scenarios read them, from the packet model's routes (one reading of the route tables). */
 function subnets(index: TerraformIndex, network: readonly NetworkSubnetModel[]): SubnetModel[] {
   const s3Tables = s3EndpointTables(index);
-  const mapsPublic = new Map(index.byType('aws_subnet').map((s) => [s.address, bool((s.values as Json).map_public_ip_on_launch) ?? false]));
+  const mapsPublic = new Map(index.byType('aws_subnet').map((s) => [s.address, subnetValues(s).mapPublicIpOnLaunch]));
   return network.map((n) => {
     const r = n.defaultRoute;
     const defaultRoute: DefaultRoute =
@@ -94,46 +106,39 @@ function azsOfSubnets(index: TerraformIndex, from: TfResource, refs: unknown[], 
 }
 
 function targetGroup(r: TfResource): TargetGroupModel {
-  const v = r.values as Json;
-  const hc = block(v.health_check) ?? {};
+  const v = targetGroupValues(r);
+  const hc = v.healthCheck;
   return {
     address: r.address,
     name: displayName(r),
-    port: num(v.port),
+    port: v.port,
     healthCheck: {
-      intervalSeconds: num(hc.interval) ?? TG_DEFAULTS.interval,
-      healthyThreshold: num(hc.healthy_threshold) ?? TG_DEFAULTS.healthy,
-      unhealthyThreshold: num(hc.unhealthy_threshold) ?? TG_DEFAULTS.unhealthy,
-      protocol: str(hc.protocol) ?? str(v.protocol) ?? 'TCP',
-      path: str(hc.path),
+      intervalSeconds: hc.intervalSeconds ?? TG_DEFAULTS.interval,
+      healthyThreshold: hc.healthyThreshold ?? TG_DEFAULTS.healthy,
+      unhealthyThreshold: hc.unhealthyThreshold ?? TG_DEFAULTS.unhealthy,
+      protocol: hc.protocol ?? v.protocol ?? 'TCP',
+      path: hc.path,
     },
-    deregistrationDelaySeconds: num(v.deregistration_delay) ?? TG_DEFAULTS.deregistration,
+    deregistrationDelaySeconds: v.deregistrationDelaySeconds ?? TG_DEFAULTS.deregistration,
   };
 }
 
 function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): LoadBalancerModel[] {
   const groups = new Map(index.byType('aws_lb_target_group').map((tg) => [tg.address, targetGroup(tg)]));
-  const listeners = index.byType('aws_lb_listener');
+  const listeners = index.byType('aws_lb_listener').map((l) => ({ resource: l, view: listenerValues(l) }));
   // Network and application load balancers (a gateway load balancer carries no client traffic to nodes).
   return [...index.byType('aws_lb'), ...index.byType('aws_alb')]
-    .filter((lb) => ['network', 'application'].includes(str((lb.values as Json).load_balancer_type) ?? 'application'))
-    .map((lb) => {
-      const v = lb.values as Json;
-      const type = (str(v.load_balancer_type) ?? 'application') as 'network' | 'application';
-      const subnetRefs = [...list(v.subnets), ...blocks(v.subnet_mapping).map((m) => m.subnet_id)];
-      const own = listeners.filter((l) => index.resolve(l, (l.values as Json).load_balancer_arn)?.address === lb.address);
-      const tgs = own.flatMap((l) =>
-        blocks((l.values as Json).default_action).flatMap((a) => {
-          const forward = block(a.forward);
-          const refs = [a.target_group_arn, ...blocks(forward?.target_group).map((t) => t.arn)];
-          return refs.map((ref) => index.resolve(l, ref)).filter((t): t is TfResource => t !== undefined);
-        }),
-      );
+    .map((lb) => ({ lb, v: loadBalancerValues(lb) }))
+    .filter(({ v }) => ['network', 'application'].includes(v.type ?? 'application'))
+    .map(({ lb, v }) => {
+      const type = (v.type ?? 'application') as 'network' | 'application';
+      const own = listeners.filter((l) => index.resolve(l.resource, l.view.loadBalancer)?.address === lb.address);
+      const tgs = own.flatMap((l) => l.view.targetGroups.map((ref) => index.resolve(l.resource, ref)).filter((t): t is TfResource => t !== undefined));
       const targetGroups = [...new Set(tgs.map((t) => t.address))].map((a) => groups.get(a)).filter((t): t is TargetGroupModel => t !== undefined);
-      const isApi = own.some((l) => num((l.values as Json).port) === API_PORT) || targetGroups.some((t) => t.port === API_PORT);
+      const isApi = own.some((l) => l.view.port === API_PORT) || targetGroups.some((t) => t.port === API_PORT);
       // An internal load balancer (scheme internal) has private addresses only: never the public way in.
-      const internal = bool(v.internal) ?? false;
-      const isIngress = !internal && own.some((l) => WEB_PORTS.has(num((l.values as Json).port) ?? 0));
+      const internal = v.internal ?? false;
+      const isIngress = !internal && own.some((l) => WEB_PORTS.has(l.view.port ?? 0));
       const role: LoadBalancerRole = isApi ? 'api' : isIngress ? 'ingress' : 'other';
       return {
         address: lb.address,
@@ -141,9 +146,9 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
         role,
         type,
         internal,
-        azs: azsOfSubnets(index, lb, subnetRefs, subnetAz),
+        azs: azsOfSubnets(index, lb, [...v.subnets], subnetAz),
         // An ALB always balances across zones (its attribute cannot turn that off); an NLB only when enabled.
-        crossZone: type === 'application' || (bool(v.enable_cross_zone_load_balancing) ?? false),
+        crossZone: type === 'application' || (v.crossZone ?? false),
         targetGroups,
       };
     });
@@ -151,20 +156,15 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
 
 /** The launch template an ASG launches (direct or mixed-instances), and its instance-type overrides. */
 export function launchTemplateOf(index: TerraformIndex, asg: TfResource): { template: TfResource | undefined; overrides: string[] } {
-  const v = asg.values as Json;
-  const direct = block(v.launch_template);
-  const mixed = block(v.mixed_instances_policy);
-  const mixedLt = block(mixed?.launch_template);
-  const spec = block(mixedLt?.launch_template_specification);
-  const overrides = blocks(mixedLt?.override).map((o) => str(o.instance_type)).filter((t): t is string => t !== undefined);
-  const refs = [direct?.id, direct?.name, spec?.launch_template_id, spec?.launch_template_name];
+  const v = autoscalingGroupValues(asg);
+  const refs = v.launchTemplateRefs;
   let template: TfResource | undefined;
   for (const ref of refs) template ??= index.resolve(asg, ref);
   if (!template) {
     const literal = refs.map(str).find((s) => s !== undefined);
-    template = index.byType('aws_launch_template').find((lt) => lt.stack === asg.stack && literal !== undefined && str((lt.values as Json).name) === literal);
+    template = index.byType('aws_launch_template').find((lt) => lt.stack === asg.stack && literal !== undefined && launchTemplate(lt).name === literal);
   }
-  return { template, overrides };
+  return { template, overrides: [...v.instanceTypeOverrides] };
 }
 
 function parseTaint(key: string, raw: string): Taint {
@@ -172,33 +172,15 @@ function parseTaint(key: string, raw: string): Taint {
   return { key, value, effect };
 }
 
-/**
- * An ASG size argument: a whole number (or a numeric string), undefined when absent or an
- * expression only known at apply (`${...}`); any other value is not a size Terraform accepts.
- */
-function asgSize(asg: TfResource, key: 'min_size' | 'max_size' | 'desired_capacity'): number | undefined {
-  const value = (asg.values as Json)[key];
-  if (value === undefined || value === null || (typeof value === 'string' && /^\$\{.*\}$/s.test(value))) return undefined;
-  const n = num(value);
-  if (n === undefined || !Number.isInteger(n) || n < 0) throw new HaCheckInputError(`${asg.address}: ${key}: expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-/** A list argument (subnets, zones): a list, or absent; one literal string is a one-item list. */
-function listArgument(r: TfResource, key: string): unknown[] {
-  const value = (r.values as Json)[key];
-  if (value !== undefined && value !== null && !Array.isArray(value) && typeof value !== 'string') throw new HaCheckInputError(`${r.address}: ${key}: expected a list, got ${JSON.stringify(value)}`);
-  return list(value);
-}
-
 function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeGroupModel[] {
   const attachments = index.byType('aws_autoscaling_attachment');
   return index.byType('aws_autoscaling_group').map((asg) => {
-    const v = asg.values as Json;
-    const name = str(v.name) ?? str(v.name_prefix) ?? asg.name;
-    const tags = tagsOf(v);
+    const v = autoscalingGroupValues(asg);
+    const name = v.name ?? v.namePrefix ?? asg.name;
+    const tags = { ...v.tags };
     const { template, overrides } = launchTemplateOf(index, asg);
-    const ltType = template ? str((template.values as Json).instance_type) : undefined;
+    const lt = template ? launchTemplate(template) : undefined;
+    const ltType = lt?.instanceType;
     const instanceTypes = overrides.length > 0 ? overrides : ltType ? [ltType] : [];
     const capacities = instanceTypes.map((t) => [t, instanceCapacity(t)] as const);
     // Never zero capacity for a type ha-check cannot size: that would fail (or pass) a cluster on a guess.
@@ -210,8 +192,8 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       undefined,
     );
     const role = /control-plane/.test(name) || /control-plane/.test(tags['node.platform.io/role'] ?? '') ? ('control-plane' as const) : ('worker' as const);
-    const subnetAzs = azsOfSubnets(index, asg, listArgument(asg, 'vpc_zone_identifier'), subnetAz);
-    const azs = subnetAzs.length > 0 ? subnetAzs : listArgument(asg, 'availability_zones').filter((z): z is string => typeof z === 'string').sort();
+    const subnetAzs = azsOfSubnets(index, asg, [...v.subnets], subnetAz);
+    const azs = subnetAzs.length > 0 ? subnetAzs : v.availabilityZones.filter((z): z is string => typeof z === 'string').sort();
     // Labels kubelet and the cloud controller put on every node, so selectors on them match.
     const labels: Record<string, string> = {
       'kubernetes.io/os': 'linux',
@@ -223,7 +205,7 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
     };
     const taints: Taint[] = role === 'control-plane' ? [{ key: CONTROL_PLANE_LABEL, value: '', effect: 'NoSchedule' }] : [];
     // Taints the node registers with (kubeadm's join configuration), then what the autoscaler is told.
-    const userData = template ? str((template.values as Json).user_data) : undefined;
+    const userData = lt?.userData;
     for (const t of userData ? joinTaints(userData) : []) if (!taints.some((x) => x.key === t.key)) taints.push(t);
     for (const [k, value] of Object.entries(tags)) {
       if (k.startsWith(NODE_TEMPLATE_LABEL)) labels[k.slice(NODE_TEMPLATE_LABEL.length)] = value;
@@ -232,16 +214,16 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
         if (!taints.some((t) => t.key === key)) taints.push(parseTaint(key, value));
       }
     }
-    const tgRefs = [...list(v.target_group_arns)];
+    const tgRefs = [...v.targetGroups];
     for (const a of attachments) {
-      const av = a.values as Json;
-      const target = index.resolve(a, av.autoscaling_group_name);
-      if (target?.address === asg.address || str(av.autoscaling_group_name) === name) tgRefs.push(av.lb_target_group_arn);
+      const av = autoscalingAttachmentValues(a);
+      const target = index.resolve(a, av.autoscalingGroup);
+      if (target?.address === asg.address || str(av.autoscalingGroup) === name) tgRefs.push(av.targetGroup);
     }
     const targetGroups = tgRefs.map((ref) => index.resolve(asg, ref)?.address).filter((t): t is string => t !== undefined);
-    const minSize = asgSize(asg, 'min_size') ?? 0;
-    const maxSize = asgSize(asg, 'max_size');
-    const desired = asgSize(asg, 'desired_capacity');
+    const minSize = v.minSize ?? 0;
+    const maxSize = v.maxSize;
+    const desired = v.desiredCapacity;
     return {
       address: asg.address,
       name,
@@ -257,8 +239,8 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
       targetGroups: [...new Set(targetGroups)],
       autoscaled: Object.keys(tags).some((k) => k === 'k8s.io/cluster-autoscaler/enabled'),
       tags,
-      healthCheckType: str(v.health_check_type) === 'ELB' ? 'ELB' : 'EC2',
-      bootstrapGraceSeconds: num(v.health_check_grace_period) ?? ASG_DEFAULT_GRACE_SECONDS,
+      healthCheckType: v.healthCheckType === 'ELB' ? 'ELB' : 'EC2',
+      bootstrapGraceSeconds: v.healthCheckGracePeriodSeconds ?? ASG_DEFAULT_GRACE_SECONDS,
     };
   });
 }
@@ -266,7 +248,7 @@ function nodeGroups(index: TerraformIndex, subnetAz: Map<string, string>): NodeG
 function bucketRegion(index: TerraformIndex, from: TfResource, ref: unknown): { name: string; region: string | undefined } {
   const target = index.resolve(from, ref);
   if (target) {
-    const name = str((target.values as Json).bucket) ?? target.name;
+    const name = s3Bucket(target).bucket ?? target.name;
     return { name, region: index.regionOf(target) ?? REGION_SUFFIX.exec(name)?.[1] };
   }
   const literal = (str(ref) ?? '').replace(/^arn:aws[a-z-]*:s3:::/, '');
@@ -275,20 +257,20 @@ function bucketRegion(index: TerraformIndex, from: TfResource, ref: unknown): { 
 
 function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
   return index.byType('aws_s3_bucket_replication_configuration').flatMap((cfg) => {
-    const v = cfg.values as Json;
+    const v = replicationConfigurationValues(cfg);
     const source = bucketRegion(index, cfg, v.bucket);
     const sourceRegion = index.resolve(cfg, v.bucket) ? source.region : (index.regionOf(cfg) ?? source.region);
-    return blocks(v.rule).map((rule) => {
-      const destination = bucketRegion(index, cfg, block(rule.destination)?.bucket);
-      const rtc = block(block(rule.destination)?.replication_time);
+    return v.rules.map((rule) => {
+      const destination = bucketRegion(index, cfg, rule.destinationBucket);
+      const rtc = rule.replicationTime;
       return {
         address: cfg.address,
         sourceBucket: source.name,
         sourceRegion,
         destinationBucket: destination.name,
         destinationRegion: destination.region,
-        enabled: (str(rule.status) ?? 'Enabled') === 'Enabled',
-        replicationTimeMinutes: rtc && (str(rtc.status) ?? 'Enabled') === 'Enabled' ? (num(block(rtc.time)?.minutes) ?? S3_RTC_MINUTES) : undefined,
+        enabled: (rule.status ?? 'Enabled') === 'Enabled',
+        replicationTimeMinutes: rtc && (rtc.status ?? 'Enabled') === 'Enabled' ? (rtc.minutes ?? S3_RTC_MINUTES) : undefined,
       };
     });
   });
@@ -296,7 +278,7 @@ function backupReplications(index: TerraformIndex): BackupReplicationModel[] {
 
 /** Runtime settings: the launch templates' user data parsed by file and unit name, then SSM parameters and S3 objects. */
 function infraHints(index: TerraformIndex): RuntimeHints {
-  const fromUserData = index.byType('aws_launch_template').map((lt) => str((lt.values as Json).user_data)).filter((u): u is string => u !== undefined).map(userDataHints);
+  const fromUserData = index.byType('aws_launch_template').map((lt) => launchTemplate(lt).userData).filter((u): u is string => u !== undefined).map(userDataHints);
   const rest = runtimeHints(hintTexts(index));
   const first = <K extends keyof RuntimeHints>(k: K): RuntimeHints[K] => fromUserData.find((h) => h[k] !== undefined)?.[k] ?? rest[k];
   const keys = ['nodeMonitorGracePeriodSeconds', 'defaultUnreachableTolerationSeconds', 'etcdSnapshotIntervalMinutes', 'hpaSyncPeriodSeconds'] as const;
@@ -306,11 +288,11 @@ function infraHints(index: TerraformIndex): RuntimeHints {
 function hintTexts(index: TerraformIndex): string[] {
   const texts: string[] = [];
   for (const p of index.byType('aws_ssm_parameter')) {
-    const value = str((p.values as Json).value) ?? str((p.values as Json).insecure_value);
+    const value = ssmParameterValue(p);
     if (value) texts.push(value);
   }
   for (const o of index.byType('aws_s3_object')) {
-    const content = str((o.values as Json).content);
+    const content = s3ObjectContent(o);
     if (content) texts.push(content);
   }
   return texts;
@@ -322,7 +304,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
   const subnetList = subnets(index, networkSubnetList);
   const subnetAz = new Map(subnetList.map((s) => [s.address, s.az]));
   const natOf = (n: TfResource): NatGatewayModel => {
-    const subnet = index.resolve(n, (n.values as Json).subnet_id);
+    const subnet = index.resolve(n, natValues(n).subnet);
     return { address: n.address, name: displayName(n), az: (subnet && subnetAz.get(subnet.address)) ?? 'unknown' };
   };
   // NAT gateways, and NAT instances: whatever a default route sends to through an interface or instance.
@@ -346,7 +328,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     bootstrapSource: bootstrap.source,
     backupBuckets: index
       .byType('aws_s3_bucket')
-      .map((b) => str((b.values as Json).bucket) ?? b.name)
+      .map((b) => s3Bucket(b).bucket ?? b.name)
       .filter((name) => /etcd|backup/.test(name)),
     backupReplications: backupReplications(index),
     dnsFailoverRecords: dnsFailoverRecords(index),

@@ -5,7 +5,7 @@ import { autoscalerFromArgs, autoscalerFromValues } from './private/autoscaler-c
 import { CHART_WORKLOADS, providesOf } from './private/chart-workloads';
 import { scaleUpOf } from './private/hpa-behavior';
 import { metricsServerFromArgs, metricsServerFromValues } from './private/metrics-server-config';
-import { podRequests, podTemplateOf } from './private/pod-templates';
+import { podRequests, podTemplate, podTemplateOf } from './private/pod-templates';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -86,10 +86,17 @@ function zoneSpreadOf(podSpec: Json, labels: Record<string, string>): ZoneSpread
 
 function antiAffinityOn(podSpec: Json, labels: Record<string, string>, keys: readonly string[]): 'required' | 'preferred' | undefined {
   const anti = isObject(podSpec.affinity) && isObject(podSpec.affinity.podAntiAffinity) ? podSpec.affinity.podAntiAffinity : {};
-  const selfTerm = (term: Json): boolean => keys.includes(String(term.topologyKey)) && selectorMatches(term.labelSelector, labels);
-  if (arr(anti.requiredDuringSchedulingIgnoredDuringExecution).some(selfTerm)) return 'required';
-  if (arr(anti.preferredDuringSchedulingIgnoredDuringExecution).some((w) => isObject(w.podAffinityTerm) && selfTerm(w.podAffinityTerm))) return 'preferred';
+  if (arr(anti.requiredDuringSchedulingIgnoredDuringExecution).some((term) => selfTerm(term, labels, keys))) return 'required';
+  if (arr(anti.preferredDuringSchedulingIgnoredDuringExecution).some((w) => isObject(w.podAffinityTerm) && selfTerm(w.podAffinityTerm, labels, keys))) return 'preferred';
   return undefined;
+}
+
+/**
+ * An anti-affinity term on one of `keys` that selects the pod itself. At module level, not a named
+ * closure per call: tsx keeps function names by defining `name` on every closure it creates.
+ */
+function selfTerm(term: Json, labels: Record<string, string>, keys: readonly string[]): boolean {
+  return keys.includes(String(term.topologyKey)) && selectorMatches(term.labelSelector, labels);
 }
 
 /** The chart a HelmRelease installs: `spec.chart.spec.chart`, else the `chartRef` source's name. */
@@ -262,6 +269,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     }
     const declared = replicaCount(spec.replicas, `${id}: spec.replicas`) ?? 1;
     const claimVolumes = (extra.claimClasses ?? []).filter((c) => isZonal(storage, c)).map((c) => `${c ?? 'default class'} (volumeClaimTemplate)`);
+    const terms = nodeSelectorTermsOf(podSpec);
     return {
       kind: o.kind as 'Deployment' | 'StatefulSet',
       namespace: namespaceOf(o),
@@ -272,7 +280,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       hpa,
       requests: podRequests(podSpec),
       nodeSelector: nodeSelectorOf(podSpec),
-      ...(nodeSelectorTermsOf(podSpec) ? { nodeSelectorTerms: nodeSelectorTermsOf(podSpec) } : {}),
+      ...(terms ? { nodeSelectorTerms: terms } : {}),
       tolerations: tolerationsOf(podSpec),
       zoneSpread: zoneSpreadOf(podSpec, labels),
       zoneAntiAffinity: antiAffinityOn(podSpec, labels, ZONE_KEYS),
@@ -317,7 +325,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       const rendered = { apiVersion: 'apps/v1', kind: c.kind, metadata: { name, namespace: release.namespace }, spec: { replicas: c.replicas, template: { metadata: { labels: c.labels }, spec: c.podSpec } } } as K8sObject;
       const provides = providesOf(chart, c.component, values);
       const template = podTemplateOf(id, c.kind, c.kind === 'DaemonSet' ? 0 : (c.hpa?.minReplicas ?? c.replicas ?? 1), c.labels, c.podSpec, manifestLayer(h));
-      podTemplates.push(provides ? { ...template, provides } : template);
+      podTemplates.push(provides ? podTemplate({ ...template, provides }) : template);
       if (c.kind === 'DaemonSet') {
         daemonSets.push(daemonSetOf(rendered, id));
         continue;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildInfraModel, loadTerraform, type AzScenario, type Report } from '../src';
 import { syntheticCluster } from '../bench/synthetic-cluster';
 import { toPlanJson } from './fixtures/plan';
-import { runCli, tempDir, writeFixture } from './helpers';
+import { editedTerraform, runCli, tempDir, writeFixture, type TerraformDoc } from './helpers';
 
 const fixtures = join(__dirname, 'fixtures');
 
@@ -134,18 +134,7 @@ describe('ha-check CLI', () => {
       expect(stderr).not.toMatch(/\n\s+at /);
     });
 
-    /** The cdk.tf.json fields these cases change. */
-    type Doc = { resource: unknown & { aws_autoscaling_group: Record<string, Record<string, unknown>> } };
-    /** The fixture's cdk.tf.json, changed by `edit`, written back. */
-    const editedTerraform = (edit: (doc: Doc) => void) => {
-      const f = writeFixture();
-      const file = join(f.terraform, 'cdk.tf.json');
-      const doc = JSON.parse(readFileSync(file, 'utf8')) as Doc;
-      edit(doc);
-      writeFileSync(file, JSON.stringify(doc));
-      return f;
-    };
-    const firstAsg = (doc: Doc): string => Object.keys(doc.resource.aws_autoscaling_group)[0];
+    const firstAsg = (doc: TerraformDoc): string => Object.keys(doc.resource.aws_autoscaling_group)[0];
 
     it('a cdk.tf.json whose "resource" is not an object', async () => {
       const f = editedTerraform((doc) => ((doc as { resource: unknown }).resource = 'oops'));

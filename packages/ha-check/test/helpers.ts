@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -26,4 +26,17 @@ export async function runCli(args: readonly string[], cwd = process.cwd()): Prom
   let stderr = '';
   const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd });
   return { code, stdout, stderr };
+}
+
+/** A cdk.tf.json as the edits in tests see it: resource type → name → arguments. */
+export type TerraformDoc = { resource: Record<string, Record<string, Record<string, unknown>>> };
+
+/** The fixture's cdk.tf.json, changed by `edit` (the way a hand edit or a bad synth leaves it), written back. */
+export function editedTerraform(edit: (doc: TerraformDoc) => void): { root: string; terraform: string; manifests: string } {
+  const f = writeFixture();
+  const file = join(f.terraform, 'cdk.tf.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as TerraformDoc;
+  edit(doc);
+  writeFileSync(file, JSON.stringify(doc));
+  return f;
 }

@@ -2,9 +2,10 @@ import { load } from 'js-yaml';
 import type { NodeGroupModel, PodTemplateModel } from '../model';
 import type { TfResource } from '../terraform';
 import { CHART_WORKLOADS, providesOf } from './chart-workloads';
-import { podTemplateOf } from './pod-templates';
+import { podTemplate, podTemplateOf } from './pod-templates';
+import { launchTemplate } from './tf-accessors';
 import { readUserData } from './user-data';
-import { isObject, str, type Json } from './values';
+import { isObject, type Json } from './values';
 
 /**
  * The add-ons node-bootstrap installs with Helm on the first control-plane node, before Flux: the
@@ -18,9 +19,9 @@ const BOOTSTRAP_ADDONS: ReadonlyArray<{ readonly file: string; readonly chart: s
 
 /** The bootstrap add-ons of the first control-plane node's launch template, as pod templates. */
 export function bootstrapAddons(controlPlane: ReadonlyArray<{ readonly group: NodeGroupModel; readonly template: TfResource | undefined }>): { addons: PodTemplateModel[]; source: string | undefined } {
-  const first = [...controlPlane].sort((a, b) => a.group.name.localeCompare(b.group.name)).find((g) => g.template && str((g.template.values as Json).user_data));
+  const first = [...controlPlane].sort((a, b) => a.group.name.localeCompare(b.group.name)).find((g) => g.template && launchTemplate(g.template).userData);
   if (!first?.template) return { addons: [], source: undefined };
-  const files = readUserData(str((first.template.values as Json).user_data) ?? '').files;
+  const files = readUserData(launchTemplate(first.template).userData ?? '').files;
   const addons: PodTemplateModel[] = [];
   const read: string[] = [];
   for (const a of BOOTSTRAP_ADDONS) {
@@ -34,7 +35,7 @@ export function bootstrapAddons(controlPlane: ReadonlyArray<{ readonly group: No
       const id = c.component ? `${release.id}:${c.component}` : release.id;
       const template = podTemplateOf(id, c.kind, c.kind === 'DaemonSet' ? 0 : (c.replicas ?? 1), c.labels, c.podSpec, 'bootstrap');
       const provides = providesOf(a.chart, c.component, values);
-      addons.push(provides ? { ...template, provides } : template);
+      addons.push(provides ? podTemplate({ ...template, provides }) : template);
     }
   }
   return { addons, source: read.length > 0 ? `${first.template.address}: ${read.join(', ')}` : undefined };

@@ -3,6 +3,7 @@ import type { CiRoleOutcome } from '../report-types';
 import type { TerraformIndex, TfResource } from '../terraform';
 import { allowed, statementsOf, wildcardMatch, type Request } from './iam';
 import { roleStatements } from './iam-roles';
+import { iamRole } from './tf-accessors';
 import { str, type Json } from './values';
 
 /** What a CI role must never reach from a pull request: the cluster's secrets and state. */
@@ -33,7 +34,7 @@ interface SubjectPattern {
 const admits = (p: SubjectPattern, subject: string): boolean => (p.like ? wildcardMatch(p.value, subject) : p.value === subject);
 
 function trust(role: TfResource): { patterns: SubjectPattern[]; any: boolean } {
-  const statements = statementsOf(str((role.values as Json).assume_role_policy), 'trust');
+  const statements = statementsOf(str(iamRole(role).assumeRolePolicy), 'trust');
   const patterns: SubjectPattern[] = [];
   let any = false;
   for (const s of statements.filter((x) => x.effect === 'Allow' && (x.actions ?? []).some((a) => wildcardMatch(a, 'sts:AssumeRoleWithWebIdentity', true)))) {
@@ -93,7 +94,7 @@ function probes(s: SensitiveResources): Array<{ what: string; requests: Request[
 /** Every role of the CI identity stack: who may assume it and which sensitive resources it reaches. */
 export function ciIdentityAnalysis(index: TerraformIndex, sensitive: SensitiveResources, repo: string | undefined, findings: Findings): CiRoleOutcome[] {
   return index.byType('aws_iam_role').map((role) => {
-    const name = str((role.values as Json).name) ?? role.name;
+    const name = iamRole(role).name ?? role.name;
     const t = trust(role);
     const who = assumableBy(t.patterns, t.any, repo);
     const { statements, unknown } = roleStatements(index, role);

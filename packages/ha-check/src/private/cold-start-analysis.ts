@@ -1,7 +1,7 @@
 import type { Findings } from '../findings';
 import type { DeploymentModel, NodeGroupModel, PodTemplateModel } from '../model';
 import type { ColdStartOutcome, ColdStartReport } from '../report-types';
-import { Scheduler, type SimNode } from './scheduler';
+import { Scheduler, simNode, type SimNode } from './scheduler';
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNINITIALIZED = 'node.cloudprovider.kubernetes.io/uninitialized';
@@ -18,14 +18,8 @@ function joiningNode(group: NodeGroupModel, az: string, name: string, region: st
     ...(group.instanceTypes.length === 1 ? { 'node.kubernetes.io/instance-type': group.instanceTypes[0] } : {}),
   };
   return {
-    node: {
-      name,
-      group: group.name,
-      role: group.role,
-      az,
-      labels,
-      taints: [...group.taints, { key: NOT_READY, value: '', effect: 'NoSchedule' }, { key: UNINITIALIZED, value: 'true', effect: 'NoSchedule' }],
-    },
+    // Day 0 simulates no resources: no allocatable.
+    node: simNode(name, group.name, group.role, az, labels, [...group.taints, { key: NOT_READY, value: '', effect: 'NoSchedule' }, { key: UNINITIALIZED, value: 'true', effect: 'NoSchedule' }], undefined),
     cloudLabels,
   };
 }

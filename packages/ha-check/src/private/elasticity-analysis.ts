@@ -1,5 +1,5 @@
 import type { Findings } from '../findings';
-import type { DeploymentModel, NodeGroupModel, WorkloadModel } from '../model';
+import type { DeploymentModel, NodeGroupModel, PodTemplateModel, WorkloadModel } from '../model';
 import type { Objectives } from '../objectives';
 import { FAILOVER_TOOL_TERMS, RECOVERY_DEFAULTS } from '../recovery-times';
 import type { ElasticityReport, ElasticityTerm, HpaPeak, PeakScenario } from '../report-types';
@@ -7,6 +7,7 @@ import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './autoscaler-config';
 import { HPA_SCALE_UP_DEFAULTS, HPA_SYNC_PERIOD_SECONDS, scaleUpSteps } from './hpa-behavior';
 import { METRICS_SERVER_RESOLUTION_SECONDS } from './metrics-server-config';
 import { PlacementBaseline, simulateOn } from './node-simulation';
+import { podTemplate } from './pod-templates';
 import { roomPerNode } from './placement';
 
 const BASIS = 'every HPA at its maxReplicas at the same time (the honest peak: one load hits every app), every other workload at its replicas, DaemonSets on every node; worker ASGs the cluster-autoscaler discovers at max_size';
@@ -19,7 +20,7 @@ function atPeak(model: DeploymentModel, hpas: readonly WorkloadModel[]): Deploym
     ...model,
     manifests: {
       ...m,
-      podTemplates: m.podTemplates.map((t) => (max.has(t.id) ? { ...t, replicas: max.get(t.id) ?? t.replicas } : t)),
+      podTemplates: m.podTemplates.map((t) => (max.has(t.id) ? podTemplate({ ...t, replicas: max.get(t.id) ?? t.replicas }) : t)),
       workloads: m.workloads.map((w) => (max.has(w.id) ? { ...w, replicas: max.get(w.id) ?? w.replicas } : w)),
     },
   };
@@ -83,6 +84,10 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
     { cpuMilli: 0, memoryMiB: 0 },
   );
 
+  // The first template of each workload id (what a search of baseline.pods finds), and the HPAs' workloads: looked up per HPA per scenario.
+  const templateById = new Map<string, PodTemplateModel>();
+  for (const t of baseline.pods) if (!templateById.has(t.id)) templateById.set(t.id, t);
+  const peakWorkloads = new Set(peaks.map((p) => p.workload));
   const metrics = manifests.metricsServer;
   const scan = manifests.autoscaler;
   const scenarios: PeakScenario[] = [undefined, ...infra.azs].map((lost) => {
@@ -91,13 +96,17 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
     const id = lost === undefined ? 'all-azs' : `az-loss:${lost}`;
     const alive = scheduler.nodes.filter((n) => n.az !== lost);
     const nodesPerAz = infra.azs.map((az) => ({ az, nodes: alive.filter((n) => n.role === 'worker' && n.az === az).length, maxNodes: az === lost ? 0 : maxPerAz(az, workers) }));
+    // Every AZ with a node alive gets a key (in node order after the cluster's AZs), counted or not.
+    const azKeys = [...new Set([...infra.azs, ...alive.map((n) => n.az)])];
     const podsPerAz = peaks.map((p) => {
-      const t = baseline.pods.find((x) => x.id === p.workload);
-      const perAz: Record<string, number> = Object.fromEntries(infra.azs.map((az) => [az, 0]));
-      if (t) for (const n of alive) perAz[n.az] = (perAz[n.az] ?? 0) + scheduler.count(t, n);
+      const t = templateById.get(p.workload);
+      const counts = new Map<string, number>();
+      if (t) for (const [n, c] of scheduler.countsByNode(t)) if (n.az !== lost) counts.set(n.az, (counts.get(n.az) ?? 0) + c);
+      const perAz: Record<string, number> = {};
+      for (const az of azKeys) perAz[az] = counts.get(az) ?? 0;
       return { workload: p.workload, perAz };
     });
-    const needsNodes = peaks.some((p) => outcome.waitsForScaleOut.includes(p.workload));
+    const needsNodes = outcome.waitsForScaleOut.some((w) => peakWorkloads.has(w));
     const terms: ElasticityTerm[] = [
       { name: 'metrics-server resolution', seconds: metrics?.resolutionSeconds ?? METRICS_SERVER_RESOLUTION_SECONDS, source: metrics ? `${metrics.resolutionSource} (${metrics.source})` : 'metrics-server default (none deployed)' },
       { name: 'HPA sync period', seconds: sync, source: hints.hpaSyncPeriodSeconds !== undefined ? 'configured (kube-controller-manager --horizontal-pod-autoscaler-sync-period)' : 'upstream default (the kubeadm configuration sets no --horizontal-pod-autoscaler-sync-period)' },
@@ -127,7 +136,7 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
       nodesPerAz,
       nodesAdded: outcome.nodesAdded,
       podsPerAz,
-      waitsForScaleOut: outcome.waitsForScaleOut.filter((w) => peaks.some((p) => p.workload === w)),
+      waitsForScaleOut: outcome.waitsForScaleOut.filter((w) => peakWorkloads.has(w)),
       seconds: never ? null : terms.reduce((s, t) => s + t.seconds, 0),
       terms,
     };

@@ -18,13 +18,36 @@ import type {
 } from '../network-model';
 import type { NodeGroupModel } from '../model';
 import type { TerraformIndex, TfResource } from '../terraform';
-import { endpointSubnetAssociation, vpcEndpoint } from './tf-accessors';
+import {
+  autoscalingGroupValues,
+  eipValues,
+  endpointSubnetAssociation,
+  launchTemplate,
+  listenerValues,
+  loadBalancerValues,
+  nameOrTag,
+  natValues,
+  route53HealthCheckValues,
+  route53RecordValues,
+  route53ZoneAssociationValues,
+  route53ZoneValues,
+  routeTableAssociationValues,
+  routeTableValues,
+  routeValues,
+  securityGroupRuleValues,
+  securityGroupValues,
+  subnetValues,
+  targetGroupValues,
+  vpcEndpoint,
+  vpcValues,
+  type RouteValues,
+  type SecurityGroupRuleValues,
+} from './tf-accessors';
 import { envFile, readUserData } from './user-data';
-import { block, blocks, bool, list, num, str, tagsOf, type Json } from './values';
+import { str } from './values';
 
-const v = (r: TfResource): Json => r.values as Json;
-const nameOf = (r: TfResource): string => str(v(r).name) ?? str(tagsOf(v(r)).Name) ?? r.name;
-const isDefault = (route: Json): boolean => str(route.cidr_block) === '0.0.0.0/0' || str(route.destination_cidr_block) === '0.0.0.0/0';
+const nameOf = nameOrTag;
+const isDefault = (route: RouteValues): boolean => route.cidrBlock === '0.0.0.0/0' || route.destinationCidrBlock === '0.0.0.0/0';
 /** The file node-bootstrap writes its settings to, and the variable naming the API endpoint. */
 const BOOTSTRAP_ENV = '/etc/node-bootstrap/env';
 const API_ENDPOINT_VAR = 'API_ENDPOINT';
@@ -37,17 +60,18 @@ function protocolOf(value: unknown): Protocol {
   return 'all';
 }
 
-function routeTarget(index: TerraformIndex, from: TfResource, route: Json): RouteTargetModel {
-  const nat = index.resolve(from, route.nat_gateway_id);
+function routeTarget(index: TerraformIndex, from: TfResource, route: RouteValues): RouteTargetModel {
+  const t = route.targets;
+  const nat = index.resolve(from, t.nat_gateway_id);
   if (nat) return { kind: 'nat', nat: nat.address };
-  const gateway = index.resolve(from, route.gateway_id);
-  if (gateway?.type === 'aws_internet_gateway' || /^igw-/.test(str(route.gateway_id) ?? '')) return { kind: 'internet-gateway' };
-  const eni = index.resolve(from, route.network_interface_id);
+  const gateway = index.resolve(from, t.gateway_id);
+  if (gateway?.type === 'aws_internet_gateway' || /^igw-/.test(str(t.gateway_id) ?? '')) return { kind: 'internet-gateway' };
+  const eni = index.resolve(from, t.network_interface_id);
   if (eni) return { kind: 'nat', nat: eni.address };
-  const instance = index.resolve(from, route.instance_id);
+  const instance = index.resolve(from, t.instance_id);
   if (instance) return { kind: 'nat', nat: instance.address };
-  for (const key of ['transit_gateway_id', 'network_interface_id', 'vpc_peering_connection_id', 'gateway_id', 'nat_gateway_id', 'egress_only_gateway_id', 'instance_id']) {
-    if (route[key] !== undefined && route[key] !== null && route[key] !== '') return { kind: 'other', target: String(route[key]) };
+  for (const key of ['transit_gateway_id', 'network_interface_id', 'vpc_peering_connection_id', 'gateway_id', 'nat_gateway_id', 'egress_only_gateway_id', 'instance_id'] as const) {
+    if (t[key] !== undefined && t[key] !== null && t[key] !== '') return { kind: 'other', target: String(t[key]) };
   }
   return { kind: 'other', target: 'unknown' };
 }
@@ -56,30 +80,33 @@ function routeTarget(index: TerraformIndex, from: TfResource, route: Json): Rout
 export function networkSubnets(index: TerraformIndex): NetworkSubnetModel[] {
   const defaults = new Map<string, RouteTargetModel>();
   for (const table of [...index.byType('aws_route_table'), ...index.byType('aws_default_route_table')]) {
-    const inline = blocks(v(table).route).find(isDefault);
+    const inline = routeTableValues(table).routes.find(isDefault);
     if (inline) defaults.set(table.address, routeTarget(index, table, inline));
   }
   for (const route of index.byType('aws_route')) {
-    const table = index.resolve(route, v(route).route_table_id);
-    if (table && isDefault(v(route))) defaults.set(table.address, routeTarget(index, route, v(route)));
+    const rv = routeValues(route);
+    const table = index.resolve(route, rv.routeTable);
+    if (table && isDefault(rv)) defaults.set(table.address, routeTarget(index, route, rv));
   }
   // The VPC's main route table: an aws_default_route_table, or a table made main by association.
   let main: string | undefined = index.byType('aws_default_route_table')[0]?.address;
-  for (const a of index.byType('aws_main_route_table_association')) main = index.resolve(a, v(a).route_table_id)?.address ?? main;
+  for (const a of index.byType('aws_main_route_table_association')) main = index.resolve(a, routeTableAssociationValues(a).routeTable)?.address ?? main;
   const tableOf = new Map<string, string>();
   for (const a of index.byType('aws_route_table_association')) {
-    const subnet = index.resolve(a, v(a).subnet_id);
-    const table = index.resolve(a, v(a).route_table_id);
+    const av = routeTableAssociationValues(a);
+    const subnet = index.resolve(a, av.subnet);
+    const table = index.resolve(a, av.routeTable);
     if (subnet && table) tableOf.set(subnet.address, table.address);
   }
   return index.byType('aws_subnet').map((s) => {
     const table = tableOf.get(s.address);
     const effective = table ?? main;
+    const sv = subnetValues(s);
     return {
       address: s.address,
       name: nameOf(s),
-      az: str(v(s).availability_zone) ?? 'unknown',
-      cidr: str(v(s).cidr_block),
+      az: sv.availabilityZone ?? 'unknown',
+      cidr: sv.cidr,
       defaultRoute: effective ? defaults.get(effective) : undefined,
       routeTable: effective ?? 'main',
     };
@@ -89,17 +116,17 @@ export function networkSubnets(index: TerraformIndex): NetworkSubnetModel[] {
 function natsOf(index: TerraformIndex, subnets: readonly NetworkSubnetModel[]): NatModel[] {
   const azOf = (from: TfResource, ref: unknown): string => subnets.find((s) => s.address === index.resolve(from, ref)?.address)?.az ?? 'unknown';
   const eipOf = (r: TfResource): string | undefined => {
-    const direct = index.resolve(r, v(r).allocation_id);
+    const direct = index.resolve(r, natValues(r).allocation);
     if (direct) return direct.address;
-    return index.byType('aws_eip').find((e) => [v(e).instance, v(e).network_interface].some((ref) => index.resolve(e, ref)?.address === r.address))?.address;
+    return index.byType('aws_eip').find((e) => [eipValues(e).instance, eipValues(e).networkInterface].some((ref) => index.resolve(e, ref)?.address === r.address))?.address;
   };
-  const gateways = index.byType('aws_nat_gateway').map((n): NatModel => ({ address: n.address, name: nameOf(n), kind: 'gateway', az: azOf(n, v(n).subnet_id), eip: eipOf(n) }));
+  const gateways = index.byType('aws_nat_gateway').map((n): NatModel => ({ address: n.address, name: nameOf(n), kind: 'gateway', az: azOf(n, natValues(n).subnet), eip: eipOf(n) }));
   // NAT instances: whatever a default route sends to through a network interface or an instance.
-  const instances = [...index.byType('aws_network_interface'), ...index.byType('aws_instance')].map((r): NatModel => ({ address: r.address, name: nameOf(r), kind: 'instance', az: azOf(r, v(r).subnet_id), eip: eipOf(r) }));
+  const instances = [...index.byType('aws_network_interface'), ...index.byType('aws_instance')].map((r): NatModel => ({ address: r.address, name: nameOf(r), kind: 'instance', az: azOf(r, natValues(r).subnet), eip: eipOf(r) }));
   return [...gateways, ...instances];
 }
 
-function peerOf(index: TerraformIndex, from: TfResource, values: Json): RulePeer[] {
+function peerOf(index: TerraformIndex, from: TfResource, values: SecurityGroupRuleValues): RulePeer[] {
   const peers: RulePeer[] = [];
   const cidr = (text: unknown): void => {
     const t = str(text);
@@ -108,81 +135,79 @@ function peerOf(index: TerraformIndex, from: TfResource, values: Json): RulePeer
     const target = eip ? index.resolve(from, `\${${eip[1]}.id}`) : undefined;
     peers.push(target ? { kind: 'eip', eip: target.address } : { kind: 'cidr', cidr: t });
   };
-  cidr(values.cidr_ipv4);
-  for (const c of list(values.cidr_blocks)) cidr(c);
-  for (const ref of [values.referenced_security_group_id, values.source_security_group_id, ...list(values.security_groups)]) {
+  for (const c of values.cidrs) cidr(c);
+  for (const ref of values.securityGroups) {
     const sg = index.resolve(from, ref);
     if (sg) peers.push({ kind: 'security-group', securityGroup: sg.address });
   }
-  for (const ref of [values.prefix_list_id, ...list(values.prefix_list_ids)]) if (ref) peers.push({ kind: 'prefix-list', name: String(ref) });
+  for (const ref of values.prefixLists) if (ref) peers.push({ kind: 'prefix-list', name: String(ref) });
   return peers;
 }
 
-function rule(address: string, values: Json, peer: RulePeer): SecurityGroupRuleModel {
-  const protocol = protocolOf(values.ip_protocol ?? values.protocol);
-  return { address, protocol, fromPort: num(values.from_port) ?? -1, toPort: num(values.to_port) ?? num(values.from_port) ?? -1, peer };
+function rule(address: string, values: SecurityGroupRuleValues, peer: RulePeer): SecurityGroupRuleModel {
+  return { address, protocol: protocolOf(values.protocol), fromPort: values.fromPort ?? -1, toPort: values.toPort ?? values.fromPort ?? -1, peer };
 }
 
 function securityGroupsOf(index: TerraformIndex): SecurityGroupModel[] {
   const groups = new Map<string, { address: string; name: string; ingress: SecurityGroupRuleModel[]; egress: SecurityGroupRuleModel[] }>();
   for (const sg of index.byType('aws_security_group')) {
     const g = { address: sg.address, name: nameOf(sg), ingress: [] as SecurityGroupRuleModel[], egress: [] as SecurityGroupRuleModel[] };
+    const inline = securityGroupValues(sg);
     for (const dir of ['ingress', 'egress'] as const) {
-      for (const b of blocks(v(sg)[dir])) {
-        const peers = [...peerOf(index, sg, b), ...(bool(b.self) ? [{ kind: 'security-group' as const, securityGroup: sg.address }] : [])];
+      for (const b of inline[dir]) {
+        const peers = [...peerOf(index, sg, b), ...(b.self ? [{ kind: 'security-group' as const, securityGroup: sg.address }] : [])];
         for (const p of peers) g[dir].push(rule(sg.address, b, p));
       }
     }
     groups.set(sg.address, g);
   }
-  const attach = (r: TfResource, dir: 'ingress' | 'egress', values: Json): void => {
-    const sg = index.resolve(r, values.security_group_id);
+  const attach = (r: TfResource, dir: 'ingress' | 'egress', values: SecurityGroupRuleValues): void => {
+    const sg = index.resolve(r, values.securityGroup);
     const g = sg ? groups.get(sg.address) : undefined;
     if (!g) return;
-    const peers = [...peerOf(index, r, values), ...(bool(values.self) ? [{ kind: 'security-group' as const, securityGroup: g.address }] : [])];
+    const peers = [...peerOf(index, r, values), ...(values.self ? [{ kind: 'security-group' as const, securityGroup: g.address }] : [])];
     for (const p of peers) g[dir].push(rule(r.address, values, p));
   };
-  for (const r of index.byType('aws_vpc_security_group_ingress_rule')) attach(r, 'ingress', v(r));
-  for (const r of index.byType('aws_vpc_security_group_egress_rule')) attach(r, 'egress', v(r));
-  for (const r of index.byType('aws_security_group_rule')) attach(r, str(v(r).type) === 'egress' ? 'egress' : 'ingress', v(r));
+  for (const r of index.byType('aws_vpc_security_group_ingress_rule')) attach(r, 'ingress', securityGroupRuleValues(r));
+  for (const r of index.byType('aws_vpc_security_group_egress_rule')) attach(r, 'egress', securityGroupRuleValues(r));
+  for (const r of index.byType('aws_security_group_rule')) {
+    const values = securityGroupRuleValues(r);
+    attach(r, values.type === 'egress' ? 'egress' : 'ingress', values);
+  }
   return [...groups.values()];
 }
 
 function targetGroupOf(tg: TfResource): TargetGroupFlowModel {
-  const hc = block(v(tg).health_check) ?? {};
-  const port = num(v(tg).port);
-  const hcPort = str(hc.port) === 'traffic-port' || hc.port === undefined ? port : num(hc.port);
+  const v = targetGroupValues(tg);
+  const port = v.port;
+  const hcPort = v.healthCheck.port === 'traffic-port' ? port : v.healthCheck.port;
   // AWS: client IP preservation defaults on for instance targets (TCP/TLS), off for ip targets.
-  const preserve = bool(v(tg).preserve_client_ip) ?? (str(v(tg).target_type) ?? 'instance') === 'instance';
+  const preserve = v.preserveClientIp ?? (v.targetType ?? 'instance') === 'instance';
   return { address: tg.address, name: nameOf(tg), port, healthCheckPort: hcPort, preserveClientIp: preserve };
 }
 
 function loadBalancersOf(index: TerraformIndex): NetworkLoadBalancerModel[] {
-  const listeners = index.byType('aws_lb_listener');
+  const listeners = index.byType('aws_lb_listener').map((l) => ({ resource: l, view: listenerValues(l) }));
   return [...index.byType('aws_lb'), ...index.byType('aws_alb')].map((lb) => {
-    const values = v(lb);
-    const type = (str(values.load_balancer_type) ?? 'application') as NetworkLoadBalancerModel['type'];
-    const own = listeners.filter((l) => index.resolve(l, v(l).load_balancer_arn)?.address === lb.address);
-    const ls: ListenerModel[] = own.map((l) => {
-      const tgs = blocks(v(l).default_action).flatMap((a) => [a.target_group_arn, ...blocks(block(a.forward)?.target_group).map((t) => t.arn)]);
-      return {
-        port: num(v(l).port) ?? 0,
-        protocol: str(v(l).protocol) ?? 'TCP',
-        targetGroups: tgs.map((ref) => index.resolve(l, ref)).filter((t): t is TfResource => t !== undefined).map(targetGroupOf),
-      };
-    });
-    const sgRefs = list(values.security_groups);
-    const sgs = sgRefs.map((ref) => index.resolve(lb, ref)?.address).filter((a): a is string => a !== undefined);
-    const subnets = [...list(values.subnets), ...blocks(values.subnet_mapping).map((m) => m.subnet_id)].map((ref) => index.resolve(lb, ref)?.address).filter((a): a is string => a !== undefined);
+    const values = loadBalancerValues(lb);
+    const type = (values.type ?? 'application') as NetworkLoadBalancerModel['type'];
+    const own = listeners.filter((l) => index.resolve(l.resource, l.view.loadBalancer)?.address === lb.address);
+    const ls: ListenerModel[] = own.map((l) => ({
+      port: l.view.port ?? 0,
+      protocol: l.view.protocol ?? 'TCP',
+      targetGroups: l.view.targetGroups.map((ref) => index.resolve(l.resource, ref)).filter((t): t is TfResource => t !== undefined).map(targetGroupOf),
+    }));
+    const sgs = values.securityGroups.map((ref) => index.resolve(lb, ref)?.address).filter((a): a is string => a !== undefined);
+    const subnets = values.subnets.map((ref) => index.resolve(lb, ref)?.address).filter((a): a is string => a !== undefined);
     return {
       address: lb.address,
       name: nameOf(lb),
       type,
-      internal: bool(values.internal) ?? false,
+      internal: values.internal ?? false,
       subnets,
       // An NLB without security groups filters nothing; an ALB always has one (the VPC default).
       securityGroups: sgs.length > 0 ? sgs : type === 'network' ? undefined : ['default'],
-      crossZone: type === 'application' ? true : (bool(values.enable_cross_zone_load_balancing) ?? false),
+      crossZone: type === 'application' ? true : (values.crossZone ?? false),
       listeners: ls,
     };
   });
@@ -190,7 +215,7 @@ function loadBalancersOf(index: TerraformIndex): NetworkLoadBalancerModel[] {
 
 /** The API endpoint node-bootstrap writes to its env file, resolved to what it names. */
 function apiEndpointOf(index: TerraformIndex, template: TfResource | undefined): ApiEndpointRef | undefined {
-  const raw = template ? str(v(template).user_data) : undefined;
+  const raw = template ? launchTemplate(template).userData : undefined;
   if (!template || !raw) return undefined;
   const ud = readUserData(raw);
   const env = ud.files.get(BOOTSTRAP_ENV);
@@ -206,17 +231,20 @@ function apiEndpointOf(index: TerraformIndex, template: TfResource | undefined):
 
 function recordsOf(index: TerraformIndex): DnsRecordModel[] {
   return index.byType('aws_route53_record').map((r) => {
-    const zone = index.resolve(r, v(r).zone_id);
-    const vpcs = zone ? blocks(v(zone).vpc).map((b) => index.resolve(zone, b.vpc_id)?.address ?? String(b.vpc_id)) : [];
+    const rv = route53RecordValues(r);
+    const zone = index.resolve(r, rv.zone);
+    const zoneVpcs = zone ? route53ZoneValues(zone).vpcs : [];
+    const vpcs = zone ? zoneVpcs.map((vpc) => index.resolve(zone, vpc)?.address ?? String(vpc)) : [];
     for (const assoc of index.byType('aws_route53_zone_association')) {
-      if (zone && index.resolve(assoc, v(assoc).zone_id)?.address === zone.address) vpcs.push(index.resolve(assoc, v(assoc).vpc_id)?.address ?? String(v(assoc).vpc_id));
+      const av = route53ZoneAssociationValues(assoc);
+      if (zone && index.resolve(assoc, av.zone)?.address === zone.address) vpcs.push(index.resolve(assoc, av.vpc)?.address ?? String(av.vpc));
     }
-    const alias = index.resolve(r, block(v(r).alias)?.name);
+    const alias = index.resolve(r, rv.alias?.name);
     return {
       address: r.address,
-      name: (str(v(r).name) ?? r.name).replace(/\.$/, ''),
+      name: (rv.name ?? r.name).replace(/\.$/, ''),
       zone: zone?.address,
-      privateZone: zone !== undefined && blocks(v(zone).vpc).length > 0,
+      privateZone: zone !== undefined && zoneVpcs.length > 0,
       zoneVpcs: vpcs,
       aliasLoadBalancer: alias && (alias.type === 'aws_lb' || alias.type === 'aws_alb') ? alias.address : undefined,
     };
@@ -225,10 +253,11 @@ function recordsOf(index: TerraformIndex): DnsRecordModel[] {
 
 function healthChecksOf(index: TerraformIndex, records: readonly DnsRecordModel[]): NetworkHealthCheckModel[] {
   return index.byType('aws_route53_health_check').map((hc) => {
-    const target = index.resolve(hc, v(hc).fqdn);
-    const byName = records.find((r) => r.name === str(v(hc).fqdn));
+    const hv = route53HealthCheckValues(hc);
+    const target = index.resolve(hc, hv.fqdn);
+    const byName = records.find((r) => r.name === str(hv.fqdn));
     const lb = target && (target.type === 'aws_lb' || target.type === 'aws_alb') ? target.address : byName?.aliasLoadBalancer;
-    return { address: hc.address, loadBalancer: lb, port: num(v(hc).port), type: str(v(hc).type) ?? 'HTTP' };
+    return { address: hc.address, loadBalancer: lb, port: hv.port, type: hv.type ?? 'HTTP' };
   });
 }
 
@@ -237,14 +266,12 @@ export function buildNetworkModel(index: TerraformIndex, subnets: readonly Netwo
   const vpc = index.byType('aws_vpc')[0];
   const records = recordsOf(index);
   const nodeGroups = groups.map(({ group, template, asg }): NetworkNodeGroupModel => {
-    const lt = template ? v(template) : {};
-    const sgRefs = [...list(lt.vpc_security_group_ids), ...list(lt.security_group_names), ...blocks(lt.network_interfaces).flatMap((n) => list(n.security_groups))];
-    const sgs = template ? sgRefs.map((ref) => index.resolve(template, ref)?.address).filter((a): a is string => a !== undefined) : [];
+    const sgs = template ? launchTemplate(template).securityGroups.map((ref) => index.resolve(template, ref)?.address).filter((a): a is string => a !== undefined) : [];
     return {
       address: group.address,
       name: group.name,
       role: group.role,
-      subnets: list(v(asg).vpc_zone_identifier).map((ref) => index.resolve(asg, ref)?.address).filter((a): a is string => a !== undefined),
+      subnets: autoscalingGroupValues(asg).subnets.map((ref) => index.resolve(asg, ref)?.address).filter((a): a is string => a !== undefined),
       // An instance launched without a security group gets the VPC's default one.
       securityGroups: sgs.length > 0 ? sgs : ['default'],
       targetGroups: group.targetGroups,
@@ -255,7 +282,7 @@ export function buildNetworkModel(index: TerraformIndex, subnets: readonly Netwo
   return {
     region: index.primaryRegion,
     vpc: vpc?.address,
-    vpcCidr: vpc ? str(v(vpc).cidr_block) : undefined,
+    vpcCidr: vpc ? vpcValues(vpc).cidr : undefined,
     subnets,
     nats: natsOf(index, subnets),
     securityGroups: [

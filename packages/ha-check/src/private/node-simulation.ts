@@ -2,7 +2,8 @@ import type { AutoscalerModel, DeploymentModel, NodeGroupModel, PodTemplateModel
 import { RECOVERY_DEFAULTS } from '../recovery-times';
 import type { NodePlacementOutcome, PendingPods } from '../report-types';
 import { discovers } from './autoscaler-config';
-import { Scheduler, type SimNode } from './scheduler';
+import { podTemplate } from './pod-templates';
+import { Scheduler, simNode, type SimNode } from './scheduler';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOSTNAME = 'kubernetes.io/hostname';
@@ -23,7 +24,7 @@ export interface SimulationInput {
 
 /** A CloudNativePG Cluster has no pod template in the manifests: its instances, as the scheduler sees them. */
 function clusterTemplate(w: WorkloadModel): PodTemplateModel {
-  return {
+  return podTemplate({
     id: w.id,
     kind: 'StatefulSet',
     replicas: w.replicas,
@@ -37,7 +38,7 @@ function clusterTemplate(w: WorkloadModel): PodTemplateModel {
     hostNetwork: false,
     hostPorts: [],
     requests: w.requests,
-  };
+  });
 }
 
 /** Nodes an ASG runs: its desired count, spread over its AZs the way an ASG balances them. */
@@ -47,7 +48,7 @@ function nodesOf(g: NodeGroupModel, count: number, first = 0): SimNode[] {
     const az = azs[(first + i) % Math.max(azs.length, 1)] ?? 'unknown';
     const name = `${g.name}-${first + i}`;
     // The cloud controller labels every node with its zone; the ASG's tags say the rest.
-    return { name, group: g.name, role: g.role, az, labels: { ...g.labels, [ZONE]: az, [HOSTNAME]: name }, taints: [...g.taints], allocatable: g.allocatablePerNode };
+    return simNode(name, g.name, g.role, az, { ...g.labels, [ZONE]: az, [HOSTNAME]: name }, [...g.taints], g.allocatablePerNode);
   });
 }
 
@@ -120,7 +121,7 @@ export function simulateOn(input: SimulationInput): { outcome: NodePlacementOutc
     while (scheduler.count(t) < t.replicas) {
       let best: { node: SimNode; victims: PodTemplateModel[] } | undefined;
       for (const node of scheduler.nodes) {
-        if (scheduler.whyNot(t, node, false, true) !== undefined) continue;
+        if (!scheduler.fits(t, node, false, true)) continue;
         const free = scheduler.free(node);
         if (!free) continue;
         const lower = scheduler.podsOn(node).filter(([x]) => x.kind !== 'DaemonSet' && priority(x) < p).sort((a, b) => priority(a[0]) - priority(b[0]));

@@ -2,7 +2,7 @@ import { load } from 'js-yaml';
 import type { K8sObject } from '../manifests';
 import type { PodTemplateModel } from '../model';
 import { chartHostNetwork } from './chart-defaults';
-import { podTemplateOf } from './pod-templates';
+import { podTemplate, podTemplateOf } from './pod-templates';
 import { isObject, str, type Json } from './values';
 
 /** The annotation the pod identity webhook reads to inject a role (EKS's name, kept by the self-hosted webhook). */
@@ -275,7 +275,7 @@ function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemp
       envTokenAudience: token?.audience,
       envTokenFile: token ? tokenFile : undefined,
       annotationRoleArn: sa?.roleArn,
-      template: hostNetworkKinds.has('*') || hostNetworkKinds.has(t.kind) || valuesHostNetwork(values, t.id, chart) ? { ...t, hostNetwork: true } : t,
+      template: hostNetworkKinds.has('*') || hostNetworkKinds.has(t.kind) || valuesHostNetwork(values, t.id, chart) ? podTemplate({ ...t, hostNetwork: true }) : t,
     };
   });
 }

@@ -5,15 +5,17 @@ import { isObject, num, str, type Json } from './values';
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const strRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {});
 
+/** One container's requests (module level: tsx names every closure it creates, per call). */
+function containerRequests(c: Json): Resources {
+  const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
+  return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
+}
+
 /** Effective pod request: the sum of containers, or the largest init container if that is more. */
 export function podRequests(podSpec: Json): Resources {
-  const req = (c: Json): Resources => {
-    const r = isObject(c.resources) && isObject(c.resources.requests) ? c.resources.requests : {};
-    return { cpuMilli: cpuMilli(r.cpu), memoryMiB: memoryMiB(r.memory) };
-  };
-  const containers = arr(podSpec.containers).map(req);
+  const containers = arr(podSpec.containers).map(containerRequests);
   const sum = containers.reduce((a, b) => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB }), { cpuMilli: 0, memoryMiB: 0 });
-  const init = arr(podSpec.initContainers).map(req);
+  const init = arr(podSpec.initContainers).map(containerRequests);
   return {
     cpuMilli: Math.max(sum.cpuMilli, ...init.map((r) => r.cpuMilli)),
     memoryMiB: Math.max(sum.memoryMiB, ...init.map((r) => r.memoryMiB)),
@@ -22,6 +24,32 @@ export function podRequests(podSpec: Json): Resources {
 
 function requirements(term: Json): NodeSelectorRequirement[] {
   return arr(term.matchExpressions).map((e) => ({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
+}
+
+/**
+ * A pod template with every field in one order, the optional ones present (undefined when unset):
+ * the scheduler runs its filters on thousands of them per scenario, and templates built by object
+ * spreads or by conditional fields would each get their own hidden class, which makes V8 throw away
+ * and recompile the scheduler's optimized code every time a new one shows up.
+ */
+export function podTemplate(t: PodTemplateModel): PodTemplateModel {
+  return {
+    id: t.id,
+    kind: t.kind,
+    replicas: t.replicas,
+    labels: t.labels,
+    layer: t.layer,
+    nodeSelector: t.nodeSelector,
+    nodeAffinityTerms: t.nodeAffinityTerms,
+    tolerations: t.tolerations,
+    spread: t.spread,
+    antiAffinity: t.antiAffinity,
+    hostNetwork: t.hostNetwork,
+    hostPorts: t.hostPorts,
+    requests: t.requests,
+    priorityClassName: t.priorityClassName,
+    provides: t.provides,
+  };
 }
 
 /** Everything the scheduler reads of a pod template, as the scheduler reads it. */
@@ -38,7 +66,7 @@ export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replic
       .filter((p): p is { port: number; protocol: string } => p.port !== undefined && p.port > 0)
       .map((p) => `${p.protocol}/${p.port}`),
   );
-  return {
+  return podTemplate({
     id,
     kind,
     replicas,
@@ -61,6 +89,6 @@ export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replic
     hostNetwork,
     hostPorts,
     requests: podRequests(podSpec),
-    ...(typeof podSpec.priorityClassName === 'string' && podSpec.priorityClassName !== '' ? { priorityClassName: podSpec.priorityClassName } : {}),
-  };
+    priorityClassName: typeof podSpec.priorityClassName === 'string' && podSpec.priorityClassName !== '' ? podSpec.priorityClassName : undefined,
+  });
 }

@@ -13,6 +13,11 @@ export interface SimNode {
   readonly allocatable?: Resources;
 }
 
+/** A SimNode with its fields in one order (one hidden class for every node and copy: the filters run per node by the thousand). */
+export function simNode(name: string, group: string, role: SimNode['role'], az: string, labels: Record<string, string>, taints: Taint[], allocatable: Resources | undefined): SimNode {
+  return { name, group, role, az, labels, taints, allocatable };
+}
+
 /**
  * What the DaemonSet controller adds to every daemon pod (pkg/controller/daemon/util,
  * AddOrUpdateDaemonPodTolerations): NoExecute for not-ready / unreachable (so they are not
@@ -37,6 +42,7 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
 }
 
 const namespaces = new WeakMap<PodTemplateModel, string>();
+const EMPTY_COUNTS: ReadonlyMap<SimNode, number> = new Map();
 /** Versions of the set of placed templates, unique across schedulers and their copies. */
 let labelVersions = 0;
 /** Domain counts of one spread constraint over its eligible nodes. */
@@ -79,6 +85,11 @@ export class Scheduler {
 
   nodesOf(t: PodTemplateModel): SimNode[] {
     return [...(this.placed.get(t)?.keys() ?? [])];
+  }
+
+  /** The nodes with pods of `t` and how many on each (a view: read it before placing more). */
+  countsByNode(t: PodTemplateModel): ReadonlyMap<SimNode, number> {
+    return this.placed.get(t) ?? EMPTY_COUNTS;
   }
 
   /** Bumped by every placement and node change: spread domain counts are cached per constraint until then. */
@@ -161,7 +172,7 @@ export class Scheduler {
     const copy = new Scheduler();
     const map = new Map<SimNode, SimNode>();
     for (const n of this.nodes) {
-      const c: SimNode = { ...n, labels: { ...n.labels }, taints: [...n.taints] };
+      const c = simNode(n.name, n.group, n.role, n.az, { ...n.labels }, [...n.taints], n.allocatable);
       map.set(n, c);
       copy.nodes.push(c);
     }
@@ -295,8 +306,34 @@ export class Scheduler {
     return t.nodeAffinityTerms.length === 0 || t.nodeAffinityTerms.some((term) => term.every((r) => requirementMatches(r, node.labels)));
   }
 
+  /**
+   * Whether the scheduler (or the DaemonSet controller) would put a pod of `t` on `node`: the
+   * filters of whyNot in the same order, without building the reason. Kept small and apart from
+   * the messages: it runs for every node a pod is tried on, tens of thousands of times.
+   */
+  fits(t: PodTemplateModel, node: SimNode, staticChecked = false, ignoreResources = false): boolean {
+    if (!staticChecked && (this.untolerated(t, node) !== undefined || !this.affinityMatches(t, node))) return false;
+    if (t.kind === 'DaemonSet' && this.count(t, node) > 0) return false;
+    if (!ignoreResources && node.allocatable) {
+      // NodeResourcesFit, without allocating.
+      const used = this.used.get(node);
+      if (node.allocatable.cpuMilli - (used?.cpuMilli ?? 0) < t.requests.cpuMilli || node.allocatable.memoryMiB - (used?.memoryMiB ?? 0) < t.requests.memoryMiB) return false;
+    }
+    if (t.hostPorts.length > 0 && this.portClash(t, node) !== undefined) return false;
+    const ns = namespaceOf(t);
+    if (t.antiAffinity.length > 0 && this.antiAffinityClash(t, node, ns) !== undefined) return false;
+    if (t.kind === 'DaemonSet') return true;
+    for (const c of t.spread) {
+      if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
+      // PodTopologySpread filter: a node without the key is not eligible for a hard constraint.
+      if (node.labels[c.topologyKey] === undefined || this.spreadSkew(c, t, node, ns) > c.maxSkew) return false;
+    }
+    return true;
+  }
+
   /** Why the scheduler (or the DaemonSet controller) would not put a pod of `t` on `node`; undefined: it fits. */
   whyNot(t: PodTemplateModel, node: SimNode, staticChecked = false, ignoreResources = false): string | undefined {
+    if (this.fits(t, node, staticChecked, ignoreResources)) return undefined;
     if (!staticChecked) {
       const taint = this.untolerated(t, node);
       if (taint) return `untolerated taint ${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
@@ -306,65 +343,83 @@ export class Scheduler {
     }
     if (t.kind === 'DaemonSet' && this.count(t, node) > 0) return 'its daemon pod already runs there';
     if (!ignoreResources && node.allocatable) {
-      // NodeResourcesFit, without allocating: this runs for every node a pod is tried on.
       const used = this.used.get(node);
       const cpu = node.allocatable.cpuMilli - (used?.cpuMilli ?? 0);
       const mem = node.allocatable.memoryMiB - (used?.memoryMiB ?? 0);
       if (cpu < t.requests.cpuMilli) return `insufficient cpu (${cpu}m free, ${t.requests.cpuMilli}m requested)`;
       if (mem < t.requests.memoryMiB) return `insufficient memory (${mem} MiB free, ${t.requests.memoryMiB} MiB requested)`;
     }
-    if (t.hostPorts.length > 0) {
-      const ports = this.ports.get(node);
-      const clash = t.hostPorts.find((p) => ports?.has(p));
-      if (clash) return `host port ${clash} already in use`;
-    }
+    const clash = this.portClash(t, node);
+    if (clash) return `host port ${clash} already in use`;
     const ns = namespaceOf(t);
-    for (const term of t.antiAffinity) {
-      const value = node.labels[term.topologyKey];
-      if (value === undefined) continue;
-      if (this.countOn(term.selector, ns, this.domainNodes(term.topologyKey, value)) > 0) return `required pod anti-affinity on ${term.topologyKey}`;
-    }
+    const antiAffinityKey = this.antiAffinityClash(t, node, ns);
+    if (antiAffinityKey !== undefined) return `required pod anti-affinity on ${antiAffinityKey}`;
     if (t.kind === 'DaemonSet') return undefined;
     for (const c of t.spread) {
       if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
-      // PodTopologySpread filter: a node without the key is not eligible for a hard constraint.
       if (node.labels[c.topologyKey] === undefined) return `no ${c.topologyKey} label for its DoNotSchedule topology spread`;
-      let state = this.spreadCache.get(c);
-      if (!state || state.nodeVersion !== this.nodeVersion || state.labelVersion !== this.labelVersion) {
-        // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
-        // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
-        const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
-        let eligible = this.eligibleCache.get(eligibleKey);
-        if (!eligible || eligible.version !== this.nodeVersion) {
-          const nodes = this.nodes.filter(
-            (n) => n.labels[c.topologyKey] !== undefined && (c.nodeAffinityPolicy !== 'Honor' || this.affinityMatches(t, n)) && (c.nodeTaintsPolicy !== 'Honor' || this.untolerated(t, n) === undefined),
-          );
-          eligible = { version: this.nodeVersion, nodes, set: new Set(nodes), keys: [...new Set(nodes.map((n) => n.labels[c.topologyKey]))] };
-          this.eligibleCache.set(eligibleKey, eligible);
-        }
-        const domains = new Map<string, number>();
-        for (const k of eligible.keys) domains.set(k, 0);
-        const inDomain = eligible.set;
-        for (const m of this.matching(c.selector, ns)) {
-          for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
-          let counted = this.countedBy.get(m);
-          if (!counted) this.countedBy.set(m, (counted = new Set()));
-          counted.add(c);
-        }
-        state = { nodeVersion: this.nodeVersion, labelVersion: this.labelVersion, key: c.topologyKey, nodes: inDomain, domains };
-        this.spreadCache.set(c, state);
-      }
-      const { domains } = state;
-      // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
-      let min = Infinity;
-      if (c.minDomains !== undefined && domains.size < c.minDomains) min = 0;
-      else for (const v of domains.values()) if (v < min) min = v;
-      let self = this.selfMatch.get(c);
-      if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
-      const skew = (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
+      const skew = this.spreadSkew(c, t, node, ns);
       if (skew > c.maxSkew) return `topology spread on ${c.topologyKey}: skew ${skew} > maxSkew ${c.maxSkew}`;
     }
     return undefined;
+  }
+
+  /** The first host port of `t` already bound on `node`. */
+  private portClash(t: PodTemplateModel, node: SimNode): string | undefined {
+    if (t.hostPorts.length === 0) return undefined;
+    const ports = this.ports.get(node);
+    return t.hostPorts.find((p) => ports?.has(p));
+  }
+
+  /** The topology key of the first required anti-affinity term a pod in `node`'s domain matches. */
+  private antiAffinityClash(t: PodTemplateModel, node: SimNode, ns: string): string | undefined {
+    for (const term of t.antiAffinity) {
+      const value = node.labels[term.topologyKey];
+      if (value === undefined) continue;
+      if (this.countOn(term.selector, ns, this.domainNodes(term.topologyKey, value)) > 0) return term.topologyKey;
+    }
+    return undefined;
+  }
+
+  /** The skew a pod of `t` on `node` (which has the constraint's key) would make for spread constraint `c`. */
+  private spreadSkew(c: PodTemplateModel['spread'][number], t: PodTemplateModel, node: SimNode, ns: string): number {
+    const { domains } = this.spreadState(c, t, ns);
+    // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
+    let min = Infinity;
+    if (c.minDomains !== undefined && domains.size < c.minDomains) min = 0;
+    else for (const v of domains.values()) if (v < min) min = v;
+    let self = this.selfMatch.get(c);
+    if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
+    return (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
+  }
+
+  /** The pods per domain of a spread constraint, from the cache while nodes and placed templates are unchanged. */
+  private spreadState(c: PodTemplateModel['spread'][number], t: PodTemplateModel, ns: string): SpreadState {
+    const cached = this.spreadCache.get(c);
+    if (cached && cached.nodeVersion === this.nodeVersion && cached.labelVersion === this.labelVersion) return cached;
+    // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
+    // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
+    const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
+    let eligible = this.eligibleCache.get(eligibleKey);
+    if (!eligible || eligible.version !== this.nodeVersion) {
+      const nodes = this.nodes.filter(
+        (n) => n.labels[c.topologyKey] !== undefined && (c.nodeAffinityPolicy !== 'Honor' || this.affinityMatches(t, n)) && (c.nodeTaintsPolicy !== 'Honor' || this.untolerated(t, n) === undefined),
+      );
+      eligible = { version: this.nodeVersion, nodes, set: new Set(nodes), keys: [...new Set(nodes.map((n) => n.labels[c.topologyKey]))] };
+      this.eligibleCache.set(eligibleKey, eligible);
+    }
+    const domains = new Map<string, number>();
+    for (const k of eligible.keys) domains.set(k, 0);
+    const inDomain = eligible.set;
+    for (const m of this.matching(c.selector, ns)) {
+      for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
+      let counted = this.countedBy.get(m);
+      if (!counted) this.countedBy.set(m, (counted = new Set()));
+      counted.add(c);
+    }
+    const state: SpreadState = { nodeVersion: this.nodeVersion, labelVersion: this.labelVersion, key: c.topologyKey, nodes: inDomain, domains };
+    this.spreadCache.set(c, state);
+    return state;
   }
 
   /**
@@ -452,7 +507,7 @@ export class Scheduler {
         // turn (the scheduler picks among ties at random), so a pod costs a few checks, not one per node.
         for (let i = 0; i < all.length && node === undefined; i++) {
           const n = all[(this.cursor + i) % all.length];
-          if (this.count(t, n) === 0 && this.whyNot(t, n, true) === undefined) {
+          if (this.count(t, n) === 0 && this.fits(t, n, true)) {
             node = n;
             this.cursor = (this.cursor + i + 1) % all.length;
           }
@@ -463,7 +518,7 @@ export class Scheduler {
         if (c > nodeCount) continue;
         const free = n.allocatable ? n.allocatable.cpuMilli - (this.used.get(n)?.cpuMilli ?? 0) : 0;
         if (c === nodeCount && free <= nodeFree) continue;
-        if (this.whyNot(t, n, true) !== undefined) continue;
+        if (!this.fits(t, n, true)) continue;
         node = n;
         nodeCount = c;
         nodeFree = free;

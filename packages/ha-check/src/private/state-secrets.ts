@@ -1,5 +1,5 @@
 import type { TerraformIndex } from '../terraform';
-import { str, type Json } from './values';
+import { ssmSecureStringInState } from './tf-accessors';
 
 /**
  * Resource types whose secret ends up in Terraform state whatever the configuration says
@@ -26,8 +26,7 @@ export function secretsInState(index: TerraformIndex): string[] {
   for (const r of index.resources) {
     const kind = SECRET_TYPES[r.type];
     if (kind) out.push(`${r.address} (${kind})`);
-    const v = r.values as Json;
-    if (r.type === 'aws_ssm_parameter' && str(v.type) === 'SecureString' && v.value !== undefined && v.value !== null) out.push(`${r.address} (SecureString value)`);
+    if (r.type === 'aws_ssm_parameter' && ssmSecureStringInState(r)) out.push(`${r.address} (SecureString value)`);
   }
   return out;
 }

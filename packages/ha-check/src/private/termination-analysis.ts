@@ -1,6 +1,7 @@
 import type { Findings } from '../findings';
 import type { K8sObject } from '../manifests';
 import type { TerraformIndex, TfResource } from '../terraform';
+import { asgLifecycleValues, attachedPolicyValues, eventRuleValues, eventTargetValues, kmsKeyValues, lifecycleHookValues, sqsQueueValues, type LifecycleHookValues } from './tf-accessors';
 import type { Json } from './values';
 
 /**
@@ -74,15 +75,15 @@ function allowsService(policy: Json | undefined, service: string, action: string
   return !denied && statements.some((s) => s.Effect === 'Allow' && principalOk(s.Principal) && list(s.Action).some((a) => matchesAction(a, action)));
 }
 
-function asgHooked(index: TerraformIndex, asg: TfResource, hooks: readonly TfResource[]): TfResource[] {
-  const name = asg.values.name;
-  const inline = list(asg.values.initial_lifecycle_hook).filter((h) => isObject(h) && h.lifecycle_transition === TERMINATING);
+function asgHooked(index: TerraformIndex, asg: TfResource, hooks: readonly TfResource[]): LifecycleHookValues[] {
+  const { name, initialHooks } = asgLifecycleValues(asg);
   const separate = hooks.filter((h) => {
-    if (h.values.lifecycle_transition !== TERMINATING) return false;
-    const target = index.resolve(h, h.values.autoscaling_group_name);
-    return target ? target.address === asg.address : h.values.autoscaling_group_name === name;
+    const v = lifecycleHookValues(h);
+    if (v.transition !== TERMINATING) return false;
+    const target = index.resolve(h, v.autoscalingGroup);
+    return target ? target.address === asg.address : v.autoscalingGroup === name;
   });
-  return [...separate, ...inline.map((values) => ({ ...asg, values: values as Json }))];
+  return [...separate.map(lifecycleHookValues), ...initialHooks.filter((h) => h.transition === TERMINATING)];
 }
 
 function handlerOf(objects: readonly K8sObject[], queue: string | undefined): { handler: string | undefined; problems: string[] } {
@@ -107,16 +108,17 @@ export function terminationModel(index: TerraformIndex, objects: readonly K8sObj
   const asgs = index.byType('aws_autoscaling_group');
   const hooks = index.byType('aws_autoscaling_lifecycle_hook');
   const hooked = asgs.map((asg) => ({ asg, hooks: asgHooked(index, asg, hooks) }));
-  const timeouts = hooked.flatMap((h) => h.hooks.map((x) => Number(x.values.heartbeat_timeout ?? 3600)));
+  const timeouts = hooked.flatMap((h) => h.hooks.map((x) => x.heartbeatTimeoutSeconds ?? 3600));
 
   // Queues by what the rules deliver to them.
   const delivered = new Map<string, { queue: TfResource; events: Set<string> }>();
   for (const target of index.byType('aws_cloudwatch_event_target')) {
-    const queue = index.resolve(target, target.values.arn);
+    const t = eventTargetValues(target);
+    const queue = index.resolve(target, t.target);
     // A reference in cdk.tf.json; in a plan the (known) rule name.
-    const rule = index.resolve(target, target.values.rule) ?? index.byType('aws_cloudwatch_event_rule').find((r) => r.stack === target.stack && r.values.name === target.values.rule);
+    const rule = index.resolve(target, t.rule) ?? index.byType('aws_cloudwatch_event_rule').find((r) => r.stack === target.stack && eventRuleValues(r).name === t.rule);
     if (!queue || queue.type !== 'aws_sqs_queue' || !rule) continue;
-    const detailTypes = list(parse(rule.values.event_pattern)?.['detail-type']);
+    const detailTypes = list(parse(eventRuleValues(rule).eventPattern)?.['detail-type']);
     const entry = delivered.get(queue.address) ?? { queue, events: new Set<string>() };
     for (const [event, detailType] of Object.entries(TERMINATION_EVENTS)) if (detailTypes.includes(detailType)) entry.events.add(event);
     delivered.set(queue.address, entry);
@@ -126,21 +128,23 @@ export function terminationModel(index: TerraformIndex, objects: readonly K8sObj
 
   const undeliverable: string[] = [];
   if (best) {
-    const queuePolicy = index.byType('aws_sqs_queue_policy').find((p) => index.resolve(p, p.values.queue_url)?.address === best.queue.address);
-    const policy = parse(queuePolicy?.values.policy) ?? parse(best.queue.values.policy);
+    const bestQueue = sqsQueueValues(best.queue);
+    const queuePolicy = index.byType('aws_sqs_queue_policy').find((p) => index.resolve(p, attachedPolicyValues(p).target)?.address === best.queue.address);
+    const policy = parse(queuePolicy ? attachedPolicyValues(queuePolicy).policy : undefined) ?? parse(bestQueue.policy);
     if (!allowsService(policy, EVENTS, 'sqs:SendMessage')) undeliverable.push(`the queue policy does not allow ${EVENTS} sqs:SendMessage`);
-    const keyRef = best.queue.values.kms_master_key_id;
+    const keyRef = bestQueue.kmsKey;
     if (keyRef !== undefined) {
       const key = index.resolve(best.queue, keyRef);
-      const keyPolicy = key ? parse(key.values.policy) ?? parse(index.byType('aws_kms_key_policy').find((p) => index.resolve(p, p.values.key_id)?.address === key.address)?.values.policy) : undefined;
+      const separatePolicy = key ? index.byType('aws_kms_key_policy').find((p) => index.resolve(p, attachedPolicyValues(p).target)?.address === key.address) : undefined;
+      const keyPolicy = key ? (parse(kmsKeyValues(key).policy) ?? parse(separatePolicy ? attachedPolicyValues(separatePolicy).policy : undefined)) : undefined;
       if (!key) undeliverable.push(`the queue is encrypted with ${String(keyRef)} (an AWS managed or outside key): EventBridge cannot use aws/sqs, and another key's policy is not in this stack`);
       else if (!allowsService(keyPolicy, EVENTS, 'kms:GenerateDataKey')) undeliverable.push(`the queue's KMS key policy does not let ${EVENTS} use kms:GenerateDataKey (the default key policy admits only the account's IAM principals): every send fails`);
     }
   }
-  const queueName = best && typeof best.queue.values.name === 'string' ? best.queue.values.name : undefined;
+  const queueName = best ? sqsQueueValues(best.queue).name : undefined;
   const { handler, problems } = handlerOf(objects, queueName);
   return {
-    asgsWithoutHook: hooked.filter((h) => h.hooks.length === 0).map((h) => String(h.asg.values.name ?? h.asg.address)),
+    asgsWithoutHook: hooked.filter((h) => h.hooks.length === 0).map((h) => String(asgLifecycleValues(h.asg).name ?? h.asg.address)),
     asgCount: asgs.length,
     hookTimeoutSeconds: timeouts.length ? Math.min(...timeouts) : undefined,
     queue: queueName,
