@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { Workload } from '../database';
 import { inRecovery, liveCluster, waitSettled } from '../private/cnpg';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
+import { isReplicaSpec } from '../private/topology';
 import { archiveRunId, readPromotedMarker } from '../promotion-marker';
 import { StepError, type Step, type StepContext } from '../step';
 import { isReplicaCluster } from './promote-replica';
@@ -88,7 +89,7 @@ export class VerifyPilotLight implements Step {
     if (isReplicaCluster(this.standbyDatabase) && !ctx.cli.dryRun) {
       const live = await liveCluster(ctx, ctx.standby, this.standbyDatabase);
       const pod = live.status?.currentPrimary;
-      if (live.spec?.replica?.enabled !== true || !pod || !(await inRecovery(ctx, ctx.standby, this.standbyDatabase.namespace, pod))) {
+      if (!isReplicaSpec(live.metadata?.name ?? this.standbyDatabase.database, live.spec?.replica) || !pod || !(await inRecovery(ctx, ctx.standby, this.standbyDatabase.namespace, pod))) {
         problems.push(`${this.standbyDatabase.namespace}/${this.standbyDatabase.database} is not a replica in recovery`);
       }
     }
