@@ -37,6 +37,7 @@ const STEPS = [
   'deploy-refs',
 ];
 
+/** The delete-and-restore fail-back (`--rebuild`); the switchover is test/failback-switchover.test.ts. */
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
   const web = await startIngress();
   servers.push(web.server);
@@ -51,10 +52,10 @@ async function failbackRun(extraArgs: string[] = [], overrides: Partial<Paramete
     alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
     ...overrides,
   });
-  return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
+  return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--rebuild', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
 }
 
-describe('failback --primary production', () => {
+describe('failback --primary production --rebuild', () => {
   it('fences the standby, restores the primary from its latest backup, backs the new timeline up, re-arms dr as a replica of it and returns it to pilot light', async () => {
     const { run, web } = await failbackRun();
     expect(run.stderr).toBe('');

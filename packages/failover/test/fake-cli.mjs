@@ -124,14 +124,9 @@ process.exit(response.code ?? 0);
 function cnpg(model, key) {
   const settle = model.settlePolls ?? 2;
   const lag = model.recoveryLagPolls ?? 1;
-  const st = (state[model.name ? `cnpg:${model.name}` : key] ??= {
-    cluster: structuredClone(model.cluster),
-    polls: null,
-    writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
-    replay: lsn(model.replayLsn ?? '0/0'),
-    archived: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
-    systemId: model.systemId ?? '7300000000000000001',
-  });
+  // Every named model exists from the first call on: a replica reads its source's state.
+  for (const r of rules) if (r.cnpg?.name) state[`cnpg:${r.cnpg.name}`] ??= initialCnpg(r.cnpg);
+  const st = (state[model.name ? `cnpg:${model.name}` : key] ??= initialCnpg(model));
   const name = st.cluster?.metadata?.name ?? 'orders';
   const self = () => st.cluster?.spec?.replica?.self ?? name;
   const replicaOf = (spec) => {
@@ -253,6 +248,17 @@ function cnpg(model, key) {
     };
   }
   process.stdout.write(JSON.stringify(st.cluster));
+}
+
+function initialCnpg(model) {
+  return {
+    cluster: structuredClone(model.cluster),
+    polls: null,
+    writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
+    replay: lsn(model.replayLsn ?? '0/0'),
+    archived: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
+    systemId: model.systemId ?? '7300000000000000001',
+  };
 }
 
 /** `X/Y` (hex) → bytes. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
-import { GENERATED_CLUSTERS, type Response, type Rule, type S3Object } from './harness';
+import { GENERATED_CLUSTERS, type CnpgModel, type Response, type Rule, type S3Object } from './harness';
 
 /** Scripted AWS / cluster answers for production (Seoul) → dr (Tokyo). */
 export const DR_ASGS = ['dr-general-a', 'dr-general-c', 'dr-general-d'];
@@ -85,6 +85,13 @@ export function generatedStandbyCluster(): Record<string, unknown> {
   return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
 }
 
+/** production's `data/orders` as Git generates it, running (the returned primary, diverged since the promotion). */
+export function generatedPrimaryCluster(): Record<string, unknown> {
+  const docs = parseAllDocuments(readFileSync(join(GENERATED_CLUSTERS, 'production', 'apps', 'postgres.yaml'), 'utf8')).map((d) => d.toJSON() as { kind?: string });
+  const cluster = docs.find((d) => d?.kind === 'Cluster')!;
+  return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
+}
+
 /** dr's database as a promotion leaves it: Git's replica cluster, promoted, archiving under orders-r0. */
 export function promotedStandby(): Record<string, unknown> {
   const cluster = generatedStandbyCluster() as { spec: { replica: { enabled: boolean }; backup: { barmanObjectStore: { serverName: string } } } };
@@ -147,11 +154,25 @@ export interface ScenarioProps {
   readonly extra?: readonly Rule[];
   /** The us-east-1 page alarms' ActionsEnabled before the run. @default production armed, dr silent (as Terraform creates them) */
   readonly alarms?: Readonly<Record<string, { readonly ActionsEnabled: boolean }>>;
+  /** Models production's `data/orders` with the fake operator (fail-back by switchover). @default answered by plain rules */
+  readonly primaryCluster?: Partial<CnpgModel>;
+  /** More of dr's fake operator model (e.g. the LSN it wrote up to, a demotion that never archives). */
+  readonly standbyModel?: Partial<CnpgModel>;
 }
 
 export function scenario(p: ScenarioProps): Rule[] {
   return [
     ...(p.extra ?? []),
+    ...(p.primaryCluster
+      ? [
+          {
+            tool: 'kubectl' as const,
+            match: '^--context production (get clusters.postgresql.cnpg.io orders -n data |patch clusters.postgresql.cnpg.io orders |exec -n data orders-1 |delete clusters.postgresql.cnpg.io orders |apply --server-side)',
+            responses: [],
+            cnpg: { name: 'production', cluster: generatedPrimaryCluster(), settlePolls: p.settlePolls ?? 2, ...p.primaryCluster },
+          },
+        ]
+      : []),
     { tool: 'aws', match: '^sts get-caller-identity --region ap-northeast-[12] ', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
     { tool: 'aws', match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: false } } } }] },
     {
@@ -208,7 +229,7 @@ export function scenario(p: ScenarioProps): Rule[] {
       tool: 'kubectl',
       match: '^--context dr (get clusters.postgresql.cnpg.io orders -n data -o json|patch clusters.postgresql.cnpg.io orders |exec -n data orders-1 |delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found|apply --server-side)',
       responses: [],
-      cnpg: { cluster: p.standbyCluster ?? generatedStandbyCluster(), replayLsn: p.replayLsn ?? lsnIn('000000010000000000000014'), timeline: 1, settlePolls: p.settlePolls ?? 2 },
+      cnpg: { name: 'dr', cluster: p.standbyCluster ?? generatedStandbyCluster(), replayLsn: p.replayLsn ?? lsnIn('000000010000000000000014'), timeline: 1, settlePolls: p.settlePolls ?? 2, ...p.standbyModel },
     },
     { tool: 'kubectl', match: ' get backups.postgresql.cnpg.io/\\S+ -n data -o json', responses: p.backupPolls ?? [backupIn('running'), backupIn('completed')] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },
