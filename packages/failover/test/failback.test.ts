@@ -141,7 +141,8 @@ describe('failback --primary production --rebuild', () => {
       `${dr} exec -n data orders-1 -c postgres -- psql -XAtq -d postgres -c SELECT pg_is_in_recovery()`,
     ]);
     const replica = parseAllDocuments(readFileSync(join(run.outDir, 'dr-orders-replica.yaml'), 'utf8'))[0]!.toJSON();
-    expect(replica.spec.replica).toEqual({ enabled: true, source: 'primary-archive' });
+    expect(replica.spec.replica).toEqual({ self: 'dr', primary: 'production', source: 'production' });
+    expect(replica.spec.externalClusters[1].barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
     expect(replica.spec.externalClusters[0].barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-production-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
     expect(replica.spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
     // Git records who serves: production again, by this run.

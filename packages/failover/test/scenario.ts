@@ -92,10 +92,10 @@ export function generatedPrimaryCluster(): Record<string, unknown> {
   return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
 }
 
-/** dr's database as a promotion leaves it: Git's replica cluster, promoted, archiving under orders-r0. */
+/** dr's database as a promotion leaves it: Git's replica cluster, promoted (`replica.primary` = itself), archiving under orders-r0. */
 export function promotedStandby(): Record<string, unknown> {
-  const cluster = generatedStandbyCluster() as { spec: { replica: { enabled: boolean }; backup: { barmanObjectStore: { serverName: string } } } };
-  cluster.spec.replica.enabled = false;
+  const cluster = generatedStandbyCluster() as { spec: { replica: { primary: string }; backup: { barmanObjectStore: { serverName: string } } } };
+  cluster.spec.replica.primary = 'dr';
   cluster.spec.backup.barmanObjectStore.serverName = 'orders-r0';
   return cluster;
 }
