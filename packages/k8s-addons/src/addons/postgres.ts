@@ -1,4 +1,4 @@
-import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES } from '@platform/platform-config';
+import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, REGIONAL_RPO_SECONDS, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES } from '@platform/platform-config';
 import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -160,6 +160,11 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     if (role === 'primary') this.heartbeat(chart, props);
   }
 
+  /** The pair's regional RPO objective (the primary's), which the standby's lag alert enforces. */
+  private regionRpoSeconds(ctx: AddOnContext): number {
+    return ctx.platform.failoverRoleOf(ctx.cluster)?.primary.objectives.regionRpoSeconds ?? REGIONAL_RPO_SECONDS;
+  }
+
   /** `standby`: a replica cluster of its primary's replicated archive; `primary`: a standby replays its archive. */
   private replicationRole(ctx: AddOnContext): 'primary' | 'standby' | 'unpaired' {
     const pair = ctx.platform.failoverRoleOf(ctx.cluster);
@@ -188,7 +193,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         groups: [
           {
             name: `${props.name}-replication`,
-            rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role).map((r) => ({
+            rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)).map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
               for: '5m',
