@@ -7,7 +7,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runWithFakes, startIngress, type CnpgState, type Rule } from './harness';
-import { asgs, generatedPrimaryCluster, nodes, promotedStandby, PROD_NLB_IPS, PROD_ZONES, scenario } from './scenario';
+import { DR_WROTE, failbackScenario, generatedPrimaryCluster, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, type scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -16,10 +16,6 @@ afterEach(() => {
 });
 
 const drNames = defaultPlatform().namesOf(defaultPlatform().cluster('dr'));
-/** dr's last write while it served: the REDO location of its shutdown checkpoint on demotion. */
-const DR_WROTE = '0/14000060';
-/** Where production's rebuilt replica starts replaying (dr's base backup): four segments behind. */
-const BOOTSTRAP = '0/10000000';
 
 const STEPS = [
   'preflight',
@@ -47,18 +43,7 @@ const STEPS = [
 async function switchover(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
   const web = await startIngress();
   servers.push(web.server);
-  const rules = scenario({
-    ingress: web.endpoint,
-    primaryHealthy: true,
-    nodeResponses: [nodes(PROD_ZONES, 2)],
-    asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
-    dnsAnswer: PROD_NLB_IPS,
-    standbyCluster: promotedStandby(),
-    standbyModel: { writeLsn: DR_WROTE },
-    primaryCluster: { bootstrapLsn: BOOTSTRAP },
-    alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
-    ...overrides,
-  });
+  const rules = failbackScenario({ ingress: web.endpoint, ...overrides });
   return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
 }
 

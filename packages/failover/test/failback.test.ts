@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT, runWithFakes, startIngress } from './harness';
-import { asgs, backupIn, DR_ASGS, nodes, promotedStandby, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
+import { backupIn, DR_ASGS, failbackScenario, PROD_NLB, primaryUpsertCall, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -41,17 +41,7 @@ const STEPS = [
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
   const web = await startIngress();
   servers.push(web.server);
-  const rules = scenario({
-    ingress: web.endpoint,
-    primaryHealthy: true,
-    nodeResponses: [nodes(PROD_ZONES, 2)],
-    asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
-    dnsAnswer: PROD_NLB_IPS,
-    standbyCluster: promotedStandby(),
-    // While dr serves its page alarm is armed (the promotion's open-standby).
-    alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
-    ...overrides,
-  });
+  const rules = failbackScenario({ ingress: web.endpoint, ...overrides });
   return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--rebuild', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
 }
 

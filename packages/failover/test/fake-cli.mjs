@@ -128,7 +128,6 @@ function cnpg(model, key) {
   for (const r of rules) if (r.cnpg?.name) state[`cnpg:${r.cnpg.name}`] ??= initialCnpg(r.cnpg);
   const st = (state[model.name ? `cnpg:${model.name}` : key] ??= initialCnpg(model));
   const name = st.cluster?.metadata?.name ?? 'orders';
-  const self = () => st.cluster?.spec?.replica?.self ?? name;
   const replicaOf = (spec) => {
     const r = spec?.replica;
     if (!r) return false;

@@ -160,6 +160,29 @@ export interface ScenarioProps {
   readonly standbyModel?: Partial<CnpgModel>;
 }
 
+/** dr's last write while it served: the REDO location of its shutdown checkpoint once demoted. */
+export const DR_WROTE = '0/14000060';
+/** Where production's rebuilt replica starts replaying (dr's base backup): four segments behind. */
+export const REPLICA_BOOTSTRAP = '0/10000000';
+
+/**
+ * A fail-back's world: production back (healthy check, its workers Ready, its database modelled by
+ * the fake operator), dr promoted and serving (its page alarm armed by open-standby).
+ */
+export function failbackScenario(p: ScenarioProps): Rule[] {
+  return scenario({
+    primaryHealthy: true,
+    nodeResponses: [nodes(PROD_ZONES, 2)],
+    asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
+    dnsAnswer: PROD_NLB_IPS,
+    standbyCluster: promotedStandby(),
+    standbyModel: { writeLsn: DR_WROTE },
+    primaryCluster: { bootstrapLsn: REPLICA_BOOTSTRAP },
+    alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
+    ...p,
+  });
+}
+
 export function scenario(p: ScenarioProps): Rule[] {
   return [
     ...(p.extra ?? []),
