@@ -12,7 +12,7 @@ import { FencePrimary } from './steps/fence-primary';
 import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
 import { BaseBackup } from './steps/base-backup';
 import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
-import { DemoteStandby, liveArchiveServers, PromotePrimaryWithToken, RebuildPrimaryAsReplica, StandbyFollowsPrimary } from './steps/switchover';
+import { DemoteStandby, liveArchiveServers, PrimaryCaughtUp, PromotePrimaryWithToken, RebuildPrimaryAsReplica, StandbyFollowsPrimary } from './steps/switchover';
 import { RearmStandby, VerifyPilotLight } from './steps/rearm-standby';
 import { RecheckPrimary } from './steps/recheck-primary';
 import { DeployRefs, RecordServingState } from './steps/serving-state';
@@ -146,6 +146,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     // Until mark-restored a re-run repeats these (each finds what is done and keeps it); after it, never.
     new SkippedOnceRestored(new FencePrimaryApps(workload)),
     new SkippedOnceRestored(new RebuildPrimaryAsReplica(workload, liveStandbySource(workload))),
+    new SkippedOnceRestored(new PrimaryCaughtUp(workload, standbyDatabase)),
     new SkippedOnceRestored(new FenceStandbyApp(workload)),
     new SkippedOnceRestored(new DemoteStandby(standbyDatabase)),
     new SkippedOnceRestored(new PromotePrimaryWithToken(workload)),

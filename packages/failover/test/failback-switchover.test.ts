@@ -23,6 +23,7 @@ const STEPS = [
   'primary-nodes-ready',
   'fence-primary-apps',
   'rebuild-primary-replica',
+  'primary-caught-up',
   'fence-standby-app',
   'demote-standby',
   'promote-primary',

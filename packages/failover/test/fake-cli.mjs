@@ -162,7 +162,9 @@ function cnpg(model, key) {
     if (!st.cluster) return fail(`Error from server (NotFound): pods "${args[args.indexOf('exec') + 3]}" not found`);
     const query = args[args.length - 1];
     const rec = inRecovery() ? 't' : 'f';
-    if (query.includes('pg_last_wal_replay_lsn')) process.stdout.write(`${rec}|${model.replayLsn ?? ''}|${model.timeline ?? 1}|16777216\n`);
+    if (query === 'SELECT pg_current_wal_lsn()') process.stdout.write(`${hex(st.writeLsn)}\n`);
+    else if (query === 'SELECT pg_last_wal_replay_lsn()') process.stdout.write(`${hex(st.replay)}\n`);
+    else if (query.includes('pg_last_wal_replay_lsn')) process.stdout.write(`${rec}|${model.replayLsn ?? ''}|${model.timeline ?? 1}|16777216\n`);
     else process.stdout.write(`${rec}\n`);
     return;
   }

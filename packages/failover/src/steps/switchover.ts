@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FAILOVER_FIELD_MANAGER } from '@platform/platform-config';
 import { stringify } from 'yaml';
 import { renderRecoveryCluster, s3Endpoint, type RecoverySource, type Workload } from '../database';
-import { liveCluster, waitSettled, type LiveCluster } from '../private/cnpg';
+import { liveCluster, psql, waitSettled, type LiveCluster } from '../private/cnpg';
 import { assertFencedBackup } from '../private/fenced-backup';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
@@ -81,6 +81,51 @@ export class RebuildPrimaryAsReplica implements Step {
     const used = live.status?.lastPromotionToken;
     if (!used || isReplicaSpec(live.metadata?.name ?? this.workload.database, live.spec?.replica)) return false;
     return (await liveCluster(ctx, ctx.standby, this.workload)).status?.demotionToken === used;
+  }
+}
+
+/** 16 MiB, PostgreSQL's default WAL segment: archive shipping delivers whole segments. */
+const SEGMENT_BYTES = 0x1000000;
+
+/** `X/Y` → bytes (exact below 2^53: 8 PiB of WAL). */
+export function lsnBytes(lsn: string): number {
+  const match = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i.exec(lsn.trim());
+  if (!match) throw new StepError(`not an LSN: ${JSON.stringify(lsn)}`);
+  return parseInt(match[1]!, 16) * 0x100000000 + parseInt(match[2]!, 16);
+}
+
+/**
+ * Before the users' outage starts: the primary's replica has replayed the standby's archive up to
+ * the segment the standby is writing (archive shipping delivers whole segments, so one segment
+ * behind is caught up). The switchover's outage then holds only the last segment and the
+ * demotion, not the catch-up. Polls both sides' positions (read-only `psql`).
+ */
+export class PrimaryCaughtUp implements Step {
+  readonly name = 'primary-caught-up';
+  readonly verifies = "the primary's replica replayed the standby's WAL to within one segment of the standby's write position (pg_last_wal_replay_lsn() vs pg_current_wal_lsn())";
+
+  constructor(
+    private readonly workload: Workload,
+    private readonly standbyDatabase: Workload,
+  ) {}
+
+  async run(ctx: StepContext): Promise<void> {
+    if (ctx.cli.dryRun) return ctx.note('dry run: not measuring the catch-up');
+    const { namespace } = this.workload;
+    const position = async (cluster: 'primary' | 'standby', query: string, workload: Workload) => {
+      const pod = (await liveCluster(ctx, ctx[cluster], workload)).status?.currentPrimary;
+      if (!pod) throw new StepError(`${ctx[cluster].name}'s ${workload.namespace}/${workload.database} reports no status.currentPrimary`);
+      return lsnBytes((await psql(ctx, ctx[cluster], workload.namespace, pod, query))[0] ?? '');
+    };
+    const status = await pollUntil(ctx, `${ctx.primary.name}'s ${namespace}/${this.workload.database} to catch up with ${ctx.standby.name}`, ctx.options.timeouts.databaseSeconds, async () => {
+      const written = await position('standby', 'SELECT pg_current_wal_lsn()', this.standbyDatabase);
+      const replayed = await position('primary', 'SELECT pg_last_wal_replay_lsn()', this.workload);
+      const behind = Math.max(0, written - replayed);
+      return { done: behind <= SEGMENT_BYTES, status: `${behind} bytes behind ${ctx.standby.name}'s write position (${(behind / SEGMENT_BYTES).toFixed(1)} segments)` };
+    }).catch((error: Error) => {
+      throw new StepError(`${error.message}. Nothing was switched: ${ctx.standby.name} still serves; re-run when the replica has caught up, or fail back with --rebuild`);
+    });
+    ctx.note(`caught up: ${status}`);
   }
 }
 
