@@ -210,3 +210,16 @@ describe('fake CloudNativePG: distributed topology', () => {
     expect(out.stderr).toContain('spec.replica.minApplyDelay and spec.replica.promotionToken cannot be used together');
   });
 });
+
+describe('failback --primary production --dry-run (switchover)', () => {
+  it('issues no mutating call and prints the rebuild, the demotion and the token promotion it would make', async () => {
+    const { run } = await switchover(['--dry-run']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.calls.filter((c) => / (patch|apply|delete|scale|put-parameter|delete-parameter|update-health-check|change-resource-record-sets|update-auto-scaling-group|disable-alarm-actions) /.test(c))).toEqual([]);
+    expect(run.stdout).toContain(`would run: ${prod} apply --server-side --field-manager=platform-failover -f ${join(run.outDir, 'production-orders-replica.yaml')}`);
+    expect(run.stdout).toContain(`would run: ${dr} patch clusters.postgresql.cnpg.io orders -n data --type merge -p '`);
+    expect(run.stdout).toContain('dry run: would set data/orders on production spec.replica.primary: production with the demotion token demote-standby reads');
+    expect(run.cnpg.production!.cluster!.spec!.replica).toEqual({ self: 'production', primary: 'production', source: 'dr' });
+  });
+});

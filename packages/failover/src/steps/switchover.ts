@@ -9,6 +9,7 @@ import { resumeCommand, setFluxSuspended } from '../private/flux';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import { pollUntil } from '../private/poll';
 import { decodeDemotionToken, isReplicaSpec, topologyName } from '../private/topology';
+import { lsnValue } from '../private/wal';
 import { StepError, type Step, type StepContext } from '../step';
 
 const patchArgs = (patch: unknown) => ['--type', 'merge', '-p', JSON.stringify(patch), `--field-manager=${FAILOVER_FIELD_MANAGER}`];
@@ -85,14 +86,7 @@ export class RebuildPrimaryAsReplica implements Step {
 }
 
 /** 16 MiB, PostgreSQL's default WAL segment: archive shipping delivers whole segments. */
-const SEGMENT_BYTES = 0x1000000;
-
-/** `X/Y` → bytes (exact below 2^53: 8 PiB of WAL). */
-export function lsnBytes(lsn: string): number {
-  const match = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i.exec(lsn.trim());
-  if (!match) throw new StepError(`not an LSN: ${JSON.stringify(lsn)}`);
-  return parseInt(match[1]!, 16) * 0x100000000 + parseInt(match[2]!, 16);
-}
+const SEGMENT_BYTES = 0x1000000n;
 
 /**
  * Before the users' outage starts: the primary's replica has replayed the standby's archive up to
@@ -115,13 +109,18 @@ export class PrimaryCaughtUp implements Step {
     const position = async (cluster: 'primary' | 'standby', query: string, workload: Workload) => {
       const pod = (await liveCluster(ctx, ctx[cluster], workload)).status?.currentPrimary;
       if (!pod) throw new StepError(`${ctx[cluster].name}'s ${workload.namespace}/${workload.database} reports no status.currentPrimary`);
-      return lsnBytes((await psql(ctx, ctx[cluster], workload.namespace, pod, query))[0] ?? '');
+      const [lsn = ''] = await psql(ctx, ctx[cluster], workload.namespace, pod, query);
+      try {
+        return lsnValue(lsn);
+      } catch (error) {
+        throw new StepError(`${ctx[cluster].name} ${pod}: ${(error as Error).message}`);
+      }
     };
     const status = await pollUntil(ctx, `${ctx.primary.name}'s ${namespace}/${this.workload.database} to catch up with ${ctx.standby.name}`, ctx.options.timeouts.databaseSeconds, async () => {
       const written = await position('standby', 'SELECT pg_current_wal_lsn()', this.standbyDatabase);
       const replayed = await position('primary', 'SELECT pg_last_wal_replay_lsn()', this.workload);
-      const behind = Math.max(0, written - replayed);
-      return { done: behind <= SEGMENT_BYTES, status: `${behind} bytes behind ${ctx.standby.name}'s write position (${(behind / SEGMENT_BYTES).toFixed(1)} segments)` };
+      const behind = written > replayed ? written - replayed : 0n;
+      return { done: behind <= SEGMENT_BYTES, status: `${behind} bytes behind ${ctx.standby.name}'s write position (${(Number(behind) / Number(SEGMENT_BYTES)).toFixed(1)} segments)` };
     }).catch((error: Error) => {
       throw new StepError(`${error.message}. Nothing was switched: ${ctx.standby.name} still serves; re-run when the replica has caught up, or fail back with --rebuild`);
     });
@@ -151,7 +150,10 @@ export class DemoteStandby implements Step {
       ctx.note(`${db} on ${ctx.standby.name} is already demoted to a replica of ${ctx.primary.name}`);
     } else {
       if (isReplicaSpec(live.metadata?.name ?? database, live.spec?.replica)) throw new StepError(`${db} on ${ctx.standby.name} is a replica of ${live.spec?.replica?.primary ?? live.spec?.replica?.source ?? '(unknown)'}, not a primary: nothing serves there to demote`);
-      const primaryServer = (await liveCluster(ctx, ctx.primary, this.workload)).spec?.backup?.barmanObjectStore?.serverName ?? database;
+      const primaryLive = await liveCluster(ctx, ctx.primary, this.workload);
+      // A dry run did not rebuild the primary: name the archive the rebuild would create.
+      if (!followsPrimary(primaryLive, database, ctx.standby.name) && !ctx.cli.dryRun) throw new StepError(`${db} on ${ctx.primary.name} is not a replica of ${ctx.standby.name}: rebuild-primary-replica must run first`);
+      const primaryServer = followsPrimary(primaryLive, database, ctx.standby.name) ? (primaryLive.spec?.backup?.barmanObjectStore?.serverName ?? database) : `${database}-${ctx.options.runId}`;
       const followed = live.spec?.externalClusters?.find((e) => e.name === live.spec?.replica?.source)?.barmanObjectStore;
       const own = live.spec?.backup?.barmanObjectStore;
       if (!followed || !own) throw new StepError(`${db} on ${ctx.standby.name} names no object store for spec.replica.source ${JSON.stringify(live.spec?.replica?.source)} or spec.backup: cannot point it at ${ctx.primary.name}'s archive`);
@@ -199,6 +201,7 @@ export class PromotePrimaryWithToken implements Step {
   async run(ctx: StepContext): Promise<void> {
     const { namespace, database } = this.workload;
     const db = `${namespace}/${database}`;
+    if (ctx.cli.dryRun) return ctx.note(`dry run: would set ${db} on ${ctx.primary.name} spec.replica.primary: ${ctx.primary.name} with the demotion token demote-standby reads, and wait until it is writable`);
     const live = await liveCluster(ctx, ctx.primary, this.workload);
     const replica = live.spec?.replica;
     if (!isReplicaSpec(live.metadata?.name ?? database, replica)) {
@@ -219,7 +222,6 @@ export class PromotePrimaryWithToken implements Step {
       await ctx.cli.mutate('kubectl', kube(ctx.primary, 'patch', CNPG_CLUSTERS, database, '-n', namespace, ...patchArgs({ spec: { replica: { primary: self, promotionToken: token } } })));
       ctx.note(`${db} on ${ctx.primary.name}: spec.replica.primary = ${self} with ${ctx.standby.name}'s demotion token; CloudNativePG promotes once it replayed up to the token's REDO location`);
     }
-    if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the promotion');
     const pod = await waitSettled(ctx, ctx.primary, this.workload, false);
     ctx.note(`${db} on ${ctx.primary.name}: ${pod} is primary with everything ${ctx.standby.name} wrote`);
   }
