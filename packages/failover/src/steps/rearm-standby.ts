@@ -48,7 +48,7 @@ export function renderRearmedReplica(standbyDatabase: Workload, primaryServer: s
 export class RearmStandby implements Step {
   readonly name = 'rearm-standby';
   readonly verifies =
-    "the standby's database is Git's replica cluster again (spec.replica.enabled true, its external cluster on the primary's new server name), phase healthy and its designated primary replaying (pg_is_in_recovery() = t)";
+    "the standby's database is Git's replica cluster again (a replica of the primary, its external cluster on the primary's new server name), phase healthy and its designated primary replaying (pg_is_in_recovery() = t)";
 
   constructor(
     private readonly workload: Workload,

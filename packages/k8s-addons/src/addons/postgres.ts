@@ -323,8 +323,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    *
    * On a standby the Deployment runs 0 replicas. CloudNativePG writes no `<name>-app` Secret for
    * a replica cluster (the owner and its password arrive with the primary's WAL; the operator
-   * creates the Secret, and sets the role's password from it, only once `spec.replica.enabled`
-   * is false), so pods would wait for it in CreateContainerConfigError and Flux's `wait` would
+   * creates the Secret, and sets the role's password from it, only once the cluster is no
+   * longer a replica: `spec.replica.primary` names itself), so pods would wait for it in CreateContainerConfigError and Flux's `wait` would
    * never see the `apps` layer Ready. At 0 the Deployment is Available, the pilot light runs no
    * app (nothing to write through, `/ready` unrouted), and the HPA leaves it alone (it does not
    * scale from 0): packages/failover's verify-app scales it to one per zone after the
