@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { runWithFakes, startIngress, type CnpgState, type Rule } from './harness';
-import { DR_WROTE, failbackScenario, generatedPrimaryCluster, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, type scenario } from './scenario';
+import type { CnpgState, Rule } from './harness';
+import { DR_WROTE, FAILBACK_FINAL_STEPS, generatedPrimaryCluster, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, runFailback, type scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -28,24 +28,13 @@ const STEPS = [
   'demote-standby',
   'promote-primary',
   'mark-restored',
-  'verify-app',
-  'record-archive-server-name',
-  'close-standby',
-  'dns-report',
-  'base-backup',
-  'rearm-standby',
-  'scale-standby-down',
-  'clear-promoted-marker',
-  'verify-pilot-light',
-  'record-serving-state',
-  'deploy-refs',
+  ...FAILBACK_FINAL_STEPS,
 ];
 
 async function switchover(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
-  const web = await startIngress();
-  servers.push(web.server);
-  const rules = failbackScenario({ ingress: web.endpoint, ...overrides });
-  return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
+  const result = await runFailback(extraArgs, overrides);
+  servers.push(result.web.server);
+  return result;
 }
 
 const prod = 'kubectl --context production';

@@ -4,8 +4,8 @@ import type { Server } from 'node:http';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, runWithFakes, startIngress } from './harness';
-import { backupIn, DR_ASGS, failbackScenario, PROD_NLB, primaryUpsertCall, scenario } from './scenario';
+import { REPO_ROOT, runWithFakes } from './harness';
+import { backupIn, DR_ASGS, FAILBACK_FINAL_STEPS, PROD_NLB, primaryUpsertCall, runFailback, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -24,25 +24,14 @@ const STEPS = [
   'final-backup',
   'restore-database',
   'mark-restored',
-  'verify-app',
-  'record-archive-server-name',
-  'close-standby',
-  'dns-report',
-  'base-backup',
-  'rearm-standby',
-  'scale-standby-down',
-  'clear-promoted-marker',
-  'verify-pilot-light',
-  'record-serving-state',
-  'deploy-refs',
+  ...FAILBACK_FINAL_STEPS,
 ];
 
 /** The delete-and-restore fail-back (`--rebuild`); the switchover is test/failback-switchover.test.ts. */
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
-  const web = await startIngress();
-  servers.push(web.server);
-  const rules = failbackScenario({ ingress: web.endpoint, ...overrides });
-  return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--rebuild', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
+  const result = await runFailback(['--rebuild', ...extraArgs], overrides);
+  servers.push(result.web.server);
+  return result;
 }
 
 describe('failback --primary production --rebuild', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
-import { GENERATED_CLUSTERS, type CnpgModel, type Response, type Rule, type S3Object } from './harness';
+import { GENERATED_CLUSTERS, runWithFakes, startIngress, type CnpgModel, type FakeIngress, type FakeRun, type Response, type Rule, type S3Object } from './harness';
 
 /** Scripted AWS / cluster answers for production (Seoul) → dr (Tokyo). */
 export const DR_ASGS = ['dr-general-a', 'dr-general-c', 'dr-general-d'];
@@ -181,6 +181,28 @@ export function failbackScenario(p: ScenarioProps): Rule[] {
     alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
     ...p,
   });
+}
+
+/** Fail-back's steps from verify-app on: the same after the switchover and after --rebuild. */
+export const FAILBACK_FINAL_STEPS = [
+  'verify-app',
+  'record-archive-server-name',
+  'close-standby',
+  'dns-report',
+  'base-backup',
+  'rearm-standby',
+  'scale-standby-down',
+  'clear-promoted-marker',
+  'verify-pilot-light',
+  'record-serving-state',
+  'deploy-refs',
+];
+
+/** `failover failback --primary production --replace-database` (fast polls) in failbackScenario's world, behind a fresh fake ingress. */
+export async function runFailback(args: readonly string[], overrides: Partial<ScenarioProps> = {}): Promise<{ web: FakeIngress; run: FakeRun }> {
+  const web = await startIngress();
+  const run = await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...args], failbackScenario({ ingress: web.endpoint, ...overrides }));
+  return { web, run };
 }
 
 export function scenario(p: ScenarioProps): Rule[] {
