@@ -78,6 +78,25 @@ describe('rendered objects', () => {
     expect(((cluster.spec.externalClusters as { barmanObjectStore: { s3Credentials: unknown } }[])[0]).barmanObjectStore.s3Credentials).toEqual({ inheritFromIAMRole: true });
   });
 
+  it('as a replica in the distributed topology (fail-back switchover): valid, following the source, naming its own archive too', () => {
+    const replica = renderRecoveryCluster({
+      workload,
+      source: { destinationPath: 's3://dr-own/postgres/orders', serverName: 'orders-r0', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
+      target: { bucket: 'own', region: 'ap-northeast-2', serverName: 'orders-r1' },
+      targetWorkload: workload,
+      runId: 'r1',
+      topology: { self: 'production', primary: 'dr', source: 'dr' },
+    })[1] as { spec: { replica: unknown; bootstrap: unknown; externalClusters: { name: string; barmanObjectStore: { serverName: string } }[] } };
+    const validate = crdValidator('postgresql.cnpg.io_clusters.yaml');
+    expect(validate(replica), JSON.stringify(validate.errors)).toBe(true);
+    expect(replica.spec.replica).toEqual({ self: 'production', primary: 'dr', source: 'dr' });
+    expect(replica.spec.bootstrap).toEqual({ recovery: { source: 'dr', database: 'app', owner: 'app' } });
+    expect(replica.spec.externalClusters.map((e) => [e.name, e.barmanObjectStore.serverName])).toEqual([
+      ['dr', 'orders-r0'],
+      ['production', 'orders-r1'],
+    ]);
+  });
+
   it('is a valid CNPG Backup', () => {
     const validate = crdValidator('postgresql.cnpg.io_backups.yaml');
     const backup = renderBackup(workload, 'failback', 'r1');

@@ -137,6 +137,13 @@ export interface RecoveryInput {
   /** The target cluster's database as its own manifests define it: its pod identity is carried from there. */
   readonly targetWorkload: Pick<Workload, 'databaseSpec'>;
   readonly runId: string;
+  /**
+   * A replica in a distributed topology instead of a cluster that promotes at the end of its
+   * recovery: it follows the external cluster `source` (the serving cluster's archive), `self`
+   * names its own archive (the target store) and `primary` the cluster that serves.
+   * @default - a recovery that ends as an independent primary
+   */
+  readonly topology?: { readonly self: string; readonly primary: string; readonly source: string };
 }
 
 /**
@@ -150,6 +157,13 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
   const carried = Object.fromEntries(CARRIED_SPEC_FIELDS.filter((f) => workload.databaseSpec[f] !== undefined).map((f) => [f, workload.databaseSpec[f]]));
   const identity = Object.fromEntries(IDENTITY_SPEC_FIELDS.filter((f) => input.targetWorkload.databaseSpec[f] !== undefined).map((f) => [f, input.targetWorkload.databaseSpec[f]]));
   const labels = { 'app.kubernetes.io/managed-by': 'platform-failover', 'failover.platform.io/run': input.runId };
+  const origin = input.topology?.source ?? 'origin';
+  const ownStore = {
+    destinationPath: workload.backup ? rebaseDestination(workload.backup.destinationPath, target.bucket) : `s3://${target.bucket}/`,
+    serverName: target.serverName,
+    endpointURL: s3Endpoint(target.region),
+    s3Credentials: source.s3Credentials,
+  };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: workload.namespace } },
     {
@@ -163,10 +177,11 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
         ...carried,
         ...identity,
         // A new `<name>-app` Secret for the owner, which the orders API reads.
-        bootstrap: { recovery: { source: 'origin', database: 'app', owner: 'app' } },
+        bootstrap: { recovery: { source: origin, database: 'app', owner: 'app' } },
+        ...(input.topology ? { replica: { self: input.topology.self, primary: input.topology.primary, source: origin } } : {}),
         externalClusters: [
           {
-            name: 'origin',
+            name: origin,
             barmanObjectStore: {
               destinationPath: source.destinationPath,
               serverName: source.serverName,
@@ -175,14 +190,13 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
               wal: { maxParallel: 8 },
             },
           },
+          // The topology names every cluster in it: this one's own archive too.
+          ...(input.topology ? [{ name: input.topology.self, barmanObjectStore: ownStore }] : []),
         ],
         backup: {
           ...(workload.retentionPolicy ? { retentionPolicy: workload.retentionPolicy } : {}),
           barmanObjectStore: {
-            destinationPath: workload.backup ? rebaseDestination(workload.backup.destinationPath, target.bucket) : `s3://${target.bucket}/`,
-            serverName: target.serverName,
-            endpointURL: s3Endpoint(target.region),
-            s3Credentials: source.s3Credentials,
+            ...ownStore,
             ...(workload.backup?.wal ? { wal: workload.backup.wal } : {}),
             ...(workload.backup?.data ? { data: workload.backup.data } : {}),
           },

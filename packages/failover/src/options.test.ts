@@ -22,6 +22,7 @@ describe('parseOptions', () => {
     [['promote', '--standby', 'dr', '--probe-path', 'healthz'], '--probe-path: got "healthz"; expected a path starting with "/"'],
     [['promote', '--standby', 'dr', '--bogus'], "Unknown option '--bogus'"],
     [['promote', '--standby', 'dr', '--git', 'commit'], '--git: got "commit"; expected print (the commands are printed) or push (commit, push and move the deploy refs)'],
+    [['promote', '--standby', 'dr', '--rebuild'], '--rebuild only applies to failback (promote never rebuilds the primary\'s database)'],
     [['fence', '--primary', 'production', '--git', 'push'], '--git only applies to promote and failback (fence records nothing in Git)'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOptions(argv, '/repo')).toThrow(message);

@@ -50,6 +50,13 @@ export interface FailoverOptions {
   readonly gitBranch: string;
   /** Delete an existing PostgreSQL cluster of the same name on the restore target first. @default false */
   readonly replaceDatabase: boolean;
+  /**
+   * fail-back only: restore the primary from the standby's final backup and rebuild the standby
+   * as a new replica (delete-and-restore), instead of the switchover (the primary rebuilt as a
+   * replica of the standby, then a planned demotion/promotion with CloudNativePG's token). For a
+   * replica that cannot catch up. @default false
+   */
+  readonly rebuild: boolean;
   /** Names the restored database's new backup folder and the final backup. @default UTC time, e.g. 20260101t120000 */
   readonly runId: string;
   /** Where the journal and rendered manifests go. @default `<tmpdir>/platform-failover/<runId>` */
@@ -84,7 +91,7 @@ export const USAGE = `usage:
   failover pair (promote --standby <cluster> | fence --primary <cluster> | failback --primary <cluster>)   names for the workflow
   failover promote  --standby <cluster> [--dry-run] [--force | --drill] [--replace-database] [--accept-data-loss-after <time>] [options]
   failover fence    --primary <cluster> [--dry-run] [options]
-  failover failback --primary <cluster> [--dry-run] [--replace-database] [options]
+  failover failback --primary <cluster> [--dry-run] [--replace-database] [--rebuild] [options]
 options:
   --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --archives-file <file>  --state-file <file>  --poll-seconds <n>
   --git print|push  --git-remote <remote>  --git-branch <branch>
@@ -127,6 +134,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
         'git-remote': { type: 'string' },
         'git-branch': { type: 'string' },
         'replace-database': { type: 'boolean' },
+        rebuild: { type: 'boolean' },
         'run-id': { type: 'string' },
         'out-dir': { type: 'string' },
         'clusters-dir': { type: 'string' },
@@ -149,6 +157,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
   for (const flag of ['force', 'drill', 'accept-data-loss-after'] as const) {
     if (action !== 'promote' && values[flag] !== undefined) throw new UsageError(`--${flag} only applies to promote (${action} never overrides health or data checks)`);
   }
+  if (action !== 'failback' && values.rebuild !== undefined) throw new UsageError(`--rebuild only applies to failback (${action} never rebuilds the primary's database)`);
   if (values.force && values.drill) throw new UsageError('--force and --drill exclude each other: --force fails over a broken primary, --drill never touches it');
   const acceptDataLossAfter = values['accept-data-loss-after'];
   if (acceptDataLossAfter !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(acceptDataLossAfter)) {
@@ -178,6 +187,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
     gitRemote: values['git-remote'] ?? 'origin',
     gitBranch: values['git-branch'] ?? 'main',
     replaceDatabase: values['replace-database'] ?? false,
+    rebuild: values.rebuild ?? false,
     runId,
     outDir: values['out-dir'] ?? join(tmpdir(), 'platform-failover', runId),
     clustersDir: values['clusters-dir'] ?? join(repoRoot, 'clusters'),

@@ -12,6 +12,7 @@ import { FencePrimary } from './steps/fence-primary';
 import { BackupReturnedPrimary, FencePrimaryApps, HibernatePrimaryDatabase } from './steps/fence-returned-primary';
 import { BaseBackup } from './steps/base-backup';
 import { FenceStandbyApp, FinalBackup, RecordArchiveServerName, RetireStandbyDatabase } from './steps/failback-steps';
+import { DemoteStandby, liveArchiveServers, PrimaryCaughtUp, PromotePrimaryWithToken, RebuildPrimaryAsReplica, StandbyFollowsPrimary } from './steps/switchover';
 import { RearmStandby, VerifyPilotLight } from './steps/rearm-standby';
 import { RecheckPrimary } from './steps/recheck-primary';
 import { DeployRefs, RecordServingState } from './steps/serving-state';
@@ -129,13 +130,64 @@ export function fenceSteps(workload: Workload, _pair: Pair, _standbyDatabase: Wo
   return [new FencePreflight(workload), new FencePrimaryApps(workload), new BackupReturnedPrimary(workload), new HibernatePrimaryDatabase(workload)];
 }
 
-export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: Workload): Step[] {
+/**
+ * Fail-back by switchover (Git's standby is a replica cluster): the primary's database is rebuilt
+ * as a replica of the standby and catches up while the standby serves; then the standby's apps
+ * go to 0, it is demoted (CloudNativePG archives its shutdown checkpoint and writes the demotion
+ * token) and the primary promoted with that token (it promotes only once it replayed up to it:
+ * zero loss). The standby is then already a replica of the primary: nothing is deleted or
+ * re-bootstrapped. `--rebuild` (or a standby that runs an ordinary cluster) takes the
+ * delete-and-restore path instead, for a replica that cannot catch up.
+ */
+export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: Workload, options?: Pick<FailoverOptions, 'rebuild'>): Step[] {
+  if (options?.rebuild || !isReplicaCluster(standbyDatabase)) return rebuildFailbackSteps(workload, pair, standbyDatabase);
+  return [
+    ...failbackStart(workload, pair),
+    // Until mark-restored a re-run repeats these (each finds what is done and keeps it); after it, never.
+    new SkippedOnceRestored(new FencePrimaryApps(workload)),
+    new SkippedOnceRestored(new RebuildPrimaryAsReplica(workload, liveStandbySource(workload))),
+    new SkippedOnceRestored(new PrimaryCaughtUp(workload, standbyDatabase)),
+    new SkippedOnceRestored(new FenceStandbyApp(workload)),
+    new SkippedOnceRestored(new DemoteStandby(standbyDatabase)),
+    new SkippedOnceRestored(new PromotePrimaryWithToken(workload)),
+    new MarkRestored(),
+    new VerifyApp({ side: 'primary', workload }),
+    new RecordArchiveServerName(workload, (ctx) => liveArchiveServers(ctx, workload, standbyDatabase)),
+    ...failbackEnd(workload, pair, standbyDatabase, new StandbyFollowsPrimary(standbyDatabase)),
+  ];
+}
+
+function failbackStart(workload: Workload, pair: Pair): Step[] {
   const primaryMinimum = (_ctx: StepContext) =>
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
+  return [new FailbackPreflight(workload), new MarkFailingBack(), new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum })];
+}
+
+function failbackEnd(workload: Workload, pair: Pair, standbyDatabase: Workload, rearm: Step): Step[] {
   return [
-    new FailbackPreflight(workload),
-    new MarkFailingBack(),
-    new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum }),
+    new CloseStandby(),
+    new DnsReport({ expect: 'primary' }),
+    new BaseBackup({ side: 'primary', workload }),
+    rearm,
+    new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
+    new ClearPromotedMarker(),
+    new VerifyPilotLight(standbyDatabase),
+    new RecordServingState('primary'),
+    new DeployRefs({
+      clusters: (ctx) => [ctx.primary, ctx.standby],
+      message: (ctx) => {
+        const servers = ctx.facts.archiveServers ?? { primary: `${workload.database}-${archiveRunId(ctx)}`, standby: `${workload.database}-${archiveRunId(ctx)}` };
+        return `failback: ${ctx.primary.name} serves again, archiving under ${servers.primary}; ${ctx.standby.name} replays it, archiving under ${servers.standby} (run ${ctx.options.runId})`;
+      },
+      resumeFlux: true,
+    }),
+  ];
+}
+
+/** Delete-and-restore fail-back (`--rebuild`): the primary restored from the standby's final backup, the standby rebuilt as a replica. */
+function rebuildFailbackSteps(workload: Workload, pair: Pair, standbyDatabase: Workload): Step[] {
+  return [
+    ...failbackStart(workload, pair),
     // Until mark-restored, a re-run repeats these (nothing serves from the primary yet); after it, never:
     // the restored primary takes users' writes from close-standby on.
     new SkippedOnceRestored(new FencePrimaryApps(workload)),
@@ -145,15 +197,7 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
     new MarkRestored(),
     new VerifyApp({ side: 'primary', workload }),
     new RecordArchiveServerName(workload),
-    new CloseStandby(),
-    new DnsReport({ expect: 'primary' }),
-    new BaseBackup({ side: 'primary', workload }),
-    isReplicaCluster(standbyDatabase) ? new RearmStandby(workload, standbyDatabase) : new RetireStandbyDatabase(workload),
-    new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(pair.standby, ctx.namesOf(pair.standby)), waitFor: 'desired' }),
-    new ClearPromotedMarker(),
-    new VerifyPilotLight(standbyDatabase),
-    new RecordServingState('primary'),
-    new DeployRefs({ clusters: (ctx) => [ctx.primary, ctx.standby], message: (ctx) => `failback: ${ctx.primary.name} serves again, archiving under ${workload.database}-${archiveRunId(ctx)}; ${ctx.standby.name} replays it (run ${ctx.options.runId})`, resumeFlux: true }),
+    ...failbackEnd(workload, pair, standbyDatabase, isReplicaCluster(standbyDatabase) ? new RearmStandby(workload, standbyDatabase) : new RetireStandbyDatabase(workload)),
   ];
 }
 

@@ -75,7 +75,7 @@ function uncommittedNote(base: Omit<StepContext, 'note'>): string | undefined {
 export async function runFailover(platform: Platform, options: FailoverOptions, io: RunIo): Promise<RunResult> {
   const pair = resolvePair(platform, options);
   const workload = workloadOf(options, pair.primary);
-  const steps = { promote: promotionSteps, fence: fenceSteps, failback: failbackSteps }[options.action](workload, pair, workloadOf(options, pair.standby));
+  const steps = { promote: promotionSteps, fence: fenceSteps, failback: failbackSteps }[options.action](workload, pair, workloadOf(options, pair.standby), options);
   const title = {
     promote: `Promote ${pair.standby.name} (standby of ${pair.primary.name})${options.drill ? ' — DRILL' : ''}`,
     fence: `Fence ${pair.primary.name} while ${pair.standby.name} serves`,

@@ -17,6 +17,10 @@ export interface Facts {
   stateCommit?: string;
   /** Files this run changed in the repository (committed by the GitPort or by hand). */
   changedFiles?: string[];
+  /** fail-back by switchover: the standby's `status.demotionToken`, read after its demotion (promote-primary needs it). */
+  demotionToken?: string;
+  /** fail-back: the archive server names record-archive-server-name wrote into Git. */
+  archiveServers?: { readonly primary: string; readonly standby: string };
   /** fence: why there is nothing to fence yet (standby not promoted, primary not back); the CLI exits 3. */
   notDue?: string;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { GENERATED_CLUSTERS, runWithFakes, startIngress, type FakeRun } from './harness';
 import { Route53Model, type HealthCheck, type World } from './route53-model';
-import { asgs, DR_NLB, nodes, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, promotedStandby, scenario } from './scenario';
+import { DR_NLB, failbackScenario, PROD_NLB, scenario } from './scenario';
 
 interface IngressRule {
   host?: string;
@@ -105,14 +105,7 @@ describe('no traffic to the standby before promotion, none to the returned prima
     promote = await runWithFakes(['promote', '--standby', 'dr', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2'], scenario({ ingress: web.endpoint }));
     failback = await runWithFakes(
       ['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2'],
-      scenario({
-        ingress: web.endpoint,
-        primaryHealthy: true,
-        nodeResponses: [nodes(PROD_ZONES, 2)],
-        asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
-        dnsAnswer: PROD_NLB_IPS,
-        standbyCluster: promotedStandby(),
-      }),
+      failbackScenario({ ingress: web.endpoint }),
     );
   }, 240_000);
   afterAll(() => servers.forEach((s) => s.close()));

@@ -4,8 +4,8 @@ import type { Server } from 'node:http';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, runWithFakes, startIngress } from './harness';
-import { asgs, backupIn, DR_ASGS, nodes, promotedStandby, PROD_NLB, PROD_NLB_IPS, PROD_ZONES, primaryUpsertCall, scenario } from './scenario';
+import { REPO_ROOT, runWithFakes } from './harness';
+import { backupIn, DR_ASGS, FAILBACK_FINAL_STEPS, PROD_NLB, primaryUpsertCall, runFailback, scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -24,37 +24,17 @@ const STEPS = [
   'final-backup',
   'restore-database',
   'mark-restored',
-  'verify-app',
-  'record-archive-server-name',
-  'close-standby',
-  'dns-report',
-  'base-backup',
-  'rearm-standby',
-  'scale-standby-down',
-  'clear-promoted-marker',
-  'verify-pilot-light',
-  'record-serving-state',
-  'deploy-refs',
+  ...FAILBACK_FINAL_STEPS,
 ];
 
+/** The delete-and-restore fail-back (`--rebuild`); the switchover is test/failback-switchover.test.ts. */
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
-  const web = await startIngress();
-  servers.push(web.server);
-  const rules = scenario({
-    ingress: web.endpoint,
-    primaryHealthy: true,
-    nodeResponses: [nodes(PROD_ZONES, 2)],
-    asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
-    dnsAnswer: PROD_NLB_IPS,
-    standbyCluster: promotedStandby(),
-    // While dr serves its page alarm is armed (the promotion's open-standby).
-    alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
-    ...overrides,
-  });
-  return { web, run: await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...extraArgs], rules) };
+  const result = await runFailback(['--rebuild', ...extraArgs], overrides);
+  servers.push(result.web.server);
+  return result;
 }
 
-describe('failback --primary production', () => {
+describe('failback --primary production --rebuild', () => {
   it('fences the standby, restores the primary from its latest backup, backs the new timeline up, re-arms dr as a replica of it and returns it to pilot light', async () => {
     const { run, web } = await failbackRun();
     expect(run.stderr).toBe('');
@@ -140,7 +120,8 @@ describe('failback --primary production', () => {
       `${dr} exec -n data orders-1 -c postgres -- psql -XAtq -d postgres -c SELECT pg_is_in_recovery()`,
     ]);
     const replica = parseAllDocuments(readFileSync(join(run.outDir, 'dr-orders-replica.yaml'), 'utf8'))[0]!.toJSON();
-    expect(replica.spec.replica).toEqual({ enabled: true, source: 'primary-archive' });
+    expect(replica.spec.replica).toEqual({ self: 'dr', primary: 'production', source: 'production' });
+    expect(replica.spec.externalClusters[1].barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
     expect(replica.spec.externalClusters[0].barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-production-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
     expect(replica.spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r1' });
     // Git records who serves: production again, by this run.

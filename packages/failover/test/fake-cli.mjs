@@ -103,13 +103,41 @@ process.exit(response.code ?? 0);
 // (phase "Promoting to primary cluster" / "Setting up primary", then "Cluster in healthy
 // state"), and the instance leaves (or enters) recovery `recoveryLagPolls` reads after that.
 // `exec … psql -c <query>` answers pg_is_in_recovery() and the replay point as psql -At would.
+//
+// Distributed topology (CloudNativePG ≥ 1.24, docs "Replica clusters"), with `model.name` (the
+// kubeconfig context) naming the cluster and the other modelled Cluster found by the external
+// cluster `spec.replica.source` names:
+// - a Cluster is a replica when `replica.enabled` says so, else when `replica.primary` ≠
+//   `replica.self` (default: metadata.name) — CloudNativePG's IsReplica();
+// - primary → replica (demotion): clean shutdown; the shutdown checkpoint (REDO = the last
+//   written LSN, `writeLsn`) is archived and only then, `demotionPolls` reads later,
+//   `status.demotionToken` appears (base64 JSON of pg_controldata's fields, as the operator
+//   writes it); `demotionArchives: false` models an archive that never takes it: no token;
+// - a replica replays `replayPerPoll` bytes per read of itself, never past what its source
+//   archived (a demoted source: its shutdown checkpoint; a primary: its `writeLsn`);
+// - replica → primary with `promotionToken`: the webhook rejects it next to `minApplyDelay`;
+//   a token of another system or timeline never promotes; otherwise the designated primary
+//   stays in recovery until it has replayed up to the token's REDO location, then promotes;
+// - replica → primary without a token: promotes at once at whatever it replayed (the
+//   data-loss path). Every promotion records `promotedAt` and `lostBytes` (what its source had
+//   archived beyond it) in the fake's state, for the tests to judge.
 function cnpg(model, key) {
   const settle = model.settlePolls ?? 2;
   const lag = model.recoveryLagPolls ?? 1;
-  const st = (state[key] ??= { cluster: structuredClone(model.cluster), polls: null });
-  const replica = () => st.cluster?.spec?.replica?.enabled === true;
-  // A promotion ends recovery only `lag` reads after the phase turned healthy; a replica never does.
-  const inRecovery = () => replica() || (st.polls !== null && st.polls <= settle + lag);
+  // Every named model exists from the first call on: a replica reads its source's state.
+  for (const r of rules) if (r.cnpg?.name) state[`cnpg:${r.cnpg.name}`] ??= initialCnpg(r.cnpg);
+  const st = (state[model.name ? `cnpg:${model.name}` : key] ??= initialCnpg(model));
+  const name = st.cluster?.metadata?.name ?? 'orders';
+  const replicaOf = (spec) => {
+    const r = spec?.replica;
+    if (!r) return false;
+    if (r.enabled !== undefined) return r.enabled === true;
+    return r.primary !== undefined && r.primary !== (r.self ?? name);
+  };
+  const replica = () => replicaOf(st.cluster?.spec);
+  // A promotion ends recovery only `lag` reads after the phase turned healthy; a replica never
+  // does; a promotion waiting for its token's LSN neither.
+  const inRecovery = () => replica() || st.awaitingToken !== undefined || (st.polls !== null && st.polls <= settle + lag);
   const merge = (target, patch) => {
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete target[k];
@@ -117,22 +145,52 @@ function cnpg(model, key) {
       else target[k] = v;
     }
   };
-  const name = st.cluster?.metadata?.name ?? 'orders';
+  const source = () => {
+    const ext = st.cluster?.spec?.replica?.source;
+    return ext ? state[`cnpg:${ext}`] : undefined;
+  };
+  const promote = (at) => {
+    st.promotedAt = hex(at);
+    const src = source();
+    st.lostBytes = src ? Math.max(0, src.archived - at) : 0;
+    st.timeline = (st.cluster.status?.timelineID ?? model.timeline ?? 1) + 1;
+    st.writeLsn = at;
+    st.archived = at;
+    st.polls = 0;
+  };
   if (args.includes('exec')) {
     if (!st.cluster) return fail(`Error from server (NotFound): pods "${args[args.indexOf('exec') + 3]}" not found`);
     const query = args[args.length - 1];
     const rec = inRecovery() ? 't' : 'f';
-    if (query.includes('pg_last_wal_replay_lsn')) process.stdout.write(`${rec}|${model.replayLsn ?? ''}|${model.timeline ?? 1}|16777216\n`);
+    if (query === 'SELECT pg_current_wal_lsn()') process.stdout.write(`${hex(st.writeLsn)}\n`);
+    else if (query === 'SELECT pg_last_wal_replay_lsn()') process.stdout.write(`${hex(st.replay)}\n`);
+    else if (query.includes('pg_last_wal_replay_lsn')) process.stdout.write(`${rec}|${model.replayLsn ?? ''}|${model.timeline ?? 1}|16777216\n`);
     else process.stdout.write(`${rec}\n`);
     return;
   }
   if (args.includes('patch')) {
-    merge(st.cluster.spec, JSON.parse(args[args.indexOf('-p') + 1]).spec ?? {});
-    st.polls = 0;
+    const spec = JSON.parse(args[args.indexOf('-p') + 1]).spec ?? {};
+    const next = structuredClone(st.cluster.spec);
+    merge(next, spec);
+    if (next.replica?.promotionToken && next.replica?.minApplyDelay) {
+      return fail('Error from server (Forbidden): admission webhook "vcluster.cnpg.io" denied the request: spec.replica.minApplyDelay and spec.replica.promotionToken cannot be used together');
+    }
+    const wasReplica = replica();
+    st.cluster.spec = next;
+    if (!wasReplica && replica()) {
+      // Demotion: clean shutdown, shutdown checkpoint archived, then the token.
+      st.demoting = 0;
+      st.archived = st.writeLsn;
+    } else if (wasReplica && !replica()) {
+      const token = next.replica?.promotionToken;
+      if (token) st.awaitingToken = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+      else promote(st.replay);
+    } else st.polls = 0;
     process.stdout.write(`cluster.postgresql.cnpg.io/${name} patched\n`);
     return;
   }
   if (args.includes('delete')) {
+    if (!st.cluster && !args.includes('--ignore-not-found')) return fail(`Error from server (NotFound): clusters.postgresql.cnpg.io "${name}" not found`);
     st.cluster = null;
     process.stdout.write(`cluster.postgresql.cnpg.io "${name}" deleted\n`);
     return;
@@ -141,10 +199,44 @@ function cnpg(model, key) {
     const doc = parseAllDocuments(fs.readFileSync(args[args.indexOf('-f') + 1], 'utf8')).map((d) => d.toJSON()).find((d) => d?.kind === 'Cluster');
     st.cluster = { ...doc, status: { phase: 'Setting up primary' } };
     st.polls = 0;
+    // A new cluster bootstraps from its source's base backup: it replays from there.
+    st.replay = lsn(model.bootstrapLsn ?? model.replayLsn ?? '0/0');
+    delete st.awaitingToken;
     process.stdout.write(`cluster.postgresql.cnpg.io/${name} serverside-applied\n`);
     return;
   }
-  if (!st.cluster) return fail(`Error from server (NotFound): clusters.postgresql.cnpg.io "${name}" not found`);
+  if (!st.cluster) {
+    if (args.includes('--ignore-not-found')) return;
+    return fail(`Error from server (NotFound): clusters.postgresql.cnpg.io "${name}" not found`);
+  }
+  if (args.includes('name') && args[args.indexOf('name') - 1] === '-o') return void process.stdout.write(`cluster.postgresql.cnpg.io/${name}\n`);
+  // Replay: a replica (or a promotion waiting for its token) follows what its source archived.
+  const src = source();
+  if ((replica() || st.awaitingToken) && src) st.replay = Math.min(src.archived, st.replay + (model.replayPerPoll ?? 0x1000000));
+  if (st.awaitingToken) {
+    const t = st.awaitingToken;
+    // A replica replays its source's timeline.
+    const timeline = src ? (src.timeline ?? src.cluster?.status?.timelineID ?? 1) : (st.cluster.status?.timelineID ?? model.timeline ?? 1);
+    const matches = t.databaseSystemIdentifier === st.systemId && Number(t.latestCheckpointTimelineID) === timeline;
+    if (matches && st.replay >= lsn(t.latestCheckpointREDOLocation)) {
+      delete st.awaitingToken;
+      st.cluster.status = { ...st.cluster.status, lastPromotionToken: st.cluster.spec.replica.promotionToken };
+      promote(st.replay);
+    }
+  }
+  if (st.demoting !== undefined && model.demotionArchives !== false && ++st.demoting > (model.demotionPolls ?? 2)) {
+    const redo = st.writeLsn;
+    const token = {
+      latestCheckpointTimelineID: String(st.cluster.status?.timelineID ?? model.timeline ?? 1),
+      redoWalFile: segmentOf(redo, st.cluster.status?.timelineID ?? model.timeline ?? 1),
+      databaseSystemIdentifier: st.systemId,
+      latestCheckpointREDOLocation: hex(redo),
+      timeOfLatestCheckpoint: 'Thu 01 Jan 2026 12:30:00 PM UTC',
+      operatorVersion: '1.27.0',
+    };
+    st.cluster.status = { ...st.cluster.status, demotionToken: Buffer.from(JSON.stringify(token)).toString('base64') };
+    delete st.demoting;
+  }
   if (st.polls !== null) {
     st.polls += 1;
     const settled = st.polls > settle;
@@ -153,9 +245,34 @@ function cnpg(model, key) {
       ...st.cluster.status,
       phase: settled ? 'Cluster in healthy state' : replica() ? 'Setting up primary' : 'Promoting to primary cluster',
       ...(settled ? { currentPrimary: pod, targetPrimary: pod } : {}),
+      ...(st.timeline ? { timelineID: st.timeline } : {}),
     };
   }
   process.stdout.write(JSON.stringify(st.cluster));
+}
+
+function initialCnpg(model) {
+  return {
+    cluster: structuredClone(model.cluster),
+    polls: null,
+    writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
+    replay: lsn(model.replayLsn ?? '0/0'),
+    archived: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
+    systemId: model.systemId ?? '7300000000000000001',
+  };
+}
+
+/** `X/Y` (hex) → bytes. */
+function lsn(text) {
+  const [hi, lo] = String(text).split('/');
+  return parseInt(hi || '0', 16) * 0x100000000 + parseInt(lo || '0', 16);
+}
+function hex(n) {
+  return `${Math.floor(n / 0x100000000).toString(16).toUpperCase()}/${(n % 0x100000000).toString(16).toUpperCase()}`;
+}
+function segmentOf(n, timeline) {
+  const h = (v) => v.toString(16).toUpperCase().padStart(8, '0');
+  return `${h(timeline)}${h(Math.floor(n / 0x100000000))}${h(Math.floor((n % 0x100000000) / 0x1000000))}`;
 }
 
 function fail(message, code = 1) {

@@ -30,7 +30,44 @@ export interface Rule {
   /** A CloudNativePG Cluster the fake operator keeps (fake-cli.mjs `cnpg`). */
   /** CloudWatch alarms by region, ActionsEnabled kept across calls (fake-cli.mjs `cloudwatch`). */
   readonly cloudwatch?: Readonly<Record<string, Readonly<Record<string, { readonly ActionsEnabled: boolean }>>>>;
-  readonly cnpg?: { readonly cluster: unknown; readonly replayLsn?: string; readonly timeline?: number; readonly settlePolls?: number; readonly recoveryLagPolls?: number };
+  readonly cnpg?: CnpgModel;
+}
+
+/** fake-cli.mjs `cnpg`: one Cluster and its operator (distributed topology semantics documented there). */
+export interface CnpgModel {
+  readonly cluster: unknown;
+  /** The kubeconfig context (= the external cluster name others use for it); keys its state. */
+  readonly name?: string;
+  readonly replayLsn?: string;
+  readonly timeline?: number;
+  readonly settlePolls?: number;
+  readonly recoveryLagPolls?: number;
+  /** As a primary: the last LSN written (the REDO of its shutdown checkpoint on demotion). */
+  readonly writeLsn?: string;
+  /** Where a newly applied Cluster starts replaying (its source's base backup). */
+  readonly bootstrapLsn?: string;
+  /** Bytes a replica replays per read. @default one segment (16 MiB) */
+  readonly replayPerPoll?: number;
+  /** Reads after a demotion before status.demotionToken appears. @default 2 */
+  readonly demotionPolls?: number;
+  /** false: the shutdown checkpoint is never archived, so no token. */
+  readonly demotionArchives?: boolean;
+  readonly systemId?: string;
+}
+
+/** A modelled Cluster's state after the run (fake-cli.mjs). */
+export interface CnpgState {
+  readonly cluster: {
+    readonly spec?: {
+      readonly replica?: Readonly<Record<string, string | boolean>>;
+      readonly externalClusters?: readonly { readonly name: string; readonly barmanObjectStore?: { readonly serverName?: string; readonly destinationPath?: string } }[];
+      readonly backup?: { readonly barmanObjectStore?: { readonly serverName?: string } };
+    };
+    readonly status?: { readonly demotionToken?: string; readonly lastPromotionToken?: string; readonly timelineID?: number };
+  } | null;
+  /** Where it was promoted (hex LSN), and what its source had archived beyond that. */
+  readonly promotedAt?: string;
+  readonly lostBytes?: number;
 }
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -53,6 +90,8 @@ export interface FakeRun {
   readonly stateFile: string;
   /** Every ListObjectsV2 listing the fake served: prefix, StartAfter and entries per page. */
   readonly s3Pages: { readonly bucket: string; readonly prefix: string; readonly startAfter?: string; readonly pages: number[] }[];
+  /** The modelled CloudNativePG Clusters after the run, by model name. */
+  readonly cnpg: Readonly<Record<string, CnpgState>>;
 }
 
 /** Runs the real CLI (tsx) with recording fakes of aws and kubectl first on PATH. */
@@ -94,7 +133,9 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
         })
     : [];
   const s3Pages = existsSync(s3Log) ? readFileSync(s3Log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as FakeRun['s3Pages'][number]) : [];
-  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile, stateFile, s3Pages };
+  const fakeState = existsSync(env.FAKE_STATE) ? (JSON.parse(readFileSync(env.FAKE_STATE, 'utf8')) as Record<string, CnpgState>) : {};
+  const cnpg = Object.fromEntries(Object.entries(fakeState).filter(([k]) => k.startsWith('cnpg:')).map(([k, v]) => [k.slice('cnpg:'.length), v]));
+  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile, stateFile, s3Pages, cnpg };
 }
 
 /**

@@ -105,7 +105,7 @@ describe('promote --standby dr', () => {
       CLUSTER,
       `kubectl ${ctx} get kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --ignore-not-found -o name`,
       `kubectl ${ctx} patch kustomizations.kustomize.toolkit.fluxcd.io apps -n flux-system --type merge -p {"spec":{"suspend":true}} --field-manager=platform-failover`,
-      `kubectl ${ctx} patch clusters.postgresql.cnpg.io orders -n data --type merge -p {"spec":{"replica":{"enabled":false},"backup":{"barmanObjectStore":{"serverName":"orders-r1"}}}} --field-manager=platform-failover`,
+      `kubectl ${ctx} patch clusters.postgresql.cnpg.io orders -n data --type merge -p {"spec":{"replica":{"primary":"dr"},"backup":{"barmanObjectStore":{"serverName":"orders-r1"}}}} --field-manager=platform-failover`,
       // CNPG takes two polls to report the promotion, and the instance leaves recovery one poll later.
       CLUSTER,
       CLUSTER,
@@ -160,7 +160,7 @@ describe('promote --standby dr', () => {
     const web = await ingress();
     const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, settlePolls: 5 }));
     expect(run.code).toBe(0);
-    const patched = run.calls.findIndex((c) => c.includes('"replica":{"enabled":false}'));
+    const patched = run.calls.findIndex((c) => c.includes('"replica":{"primary":"dr"}'));
     const rollout = run.calls.findIndex((c) => c.includes('get deployment orders-api'));
     // Five polls in "Promoting to primary cluster", a sixth healthy but still in recovery, a seventh writable.
     expect(run.calls.slice(patched + 1, rollout).filter((c) => c === CLUSTER)).toHaveLength(7);
@@ -363,7 +363,7 @@ describe('promote --standby dr', () => {
     const updates = DR_ASGS.map((g) => `aws autoscaling update-auto-scaling-group --region ap-northeast-1 --auto-scaling-group-name ${g} --min-size 2 --desired-capacity 2`);
     const head = [...preflight, `kubectl ${ctx} get --raw=/readyz`, ...FRESHNESS, MARK, describeAsgs, ...updates, describeAsgs, PRIMARY_STATUS];
     expect(run.calls.slice(0, head.length)).toEqual(head);
-    expect(run.calls.indexOf(updates[2]!)).toBeLessThan(run.calls.findIndex((c) => c.includes('"replica":{"enabled":false}')));
+    expect(run.calls.indexOf(updates[2]!)).toBeLessThan(run.calls.findIndex((c) => c.includes('"replica":{"primary":"dr"}')));
     // Order, not a poll count: how many polls fit in 1 s depends on the machine's load.
     const polls = run.calls.slice(run.calls.findIndex((c) => c.includes('get nodes')));
     expect(polls.length).toBeGreaterThanOrEqual(1);

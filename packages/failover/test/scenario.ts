@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
-import { GENERATED_CLUSTERS, type Response, type Rule, type S3Object } from './harness';
+import { GENERATED_CLUSTERS, runWithFakes, startIngress, type CnpgModel, type FakeIngress, type FakeRun, type Response, type Rule, type S3Object } from './harness';
 
 /** Scripted AWS / cluster answers for production (Seoul) → dr (Tokyo). */
 export const DR_ASGS = ['dr-general-a', 'dr-general-c', 'dr-general-d'];
@@ -85,10 +85,17 @@ export function generatedStandbyCluster(): Record<string, unknown> {
   return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
 }
 
-/** dr's database as a promotion leaves it: Git's replica cluster, promoted, archiving under orders-r0. */
+/** production's `data/orders` as Git generates it, running (the returned primary, diverged since the promotion). */
+export function generatedPrimaryCluster(): Record<string, unknown> {
+  const docs = parseAllDocuments(readFileSync(join(GENERATED_CLUSTERS, 'production', 'apps', 'postgres.yaml'), 'utf8')).map((d) => d.toJSON() as { kind?: string });
+  const cluster = docs.find((d) => d?.kind === 'Cluster')!;
+  return { ...cluster, status: { phase: 'Cluster in healthy state', currentPrimary: 'orders-1', targetPrimary: 'orders-1', timelineID: 1, instances: 3, readyInstances: 3 } };
+}
+
+/** dr's database as a promotion leaves it: Git's replica cluster, promoted (`replica.primary` = itself), archiving under orders-r0. */
 export function promotedStandby(): Record<string, unknown> {
-  const cluster = generatedStandbyCluster() as { spec: { replica: { enabled: boolean }; backup: { barmanObjectStore: { serverName: string } } } };
-  cluster.spec.replica.enabled = false;
+  const cluster = generatedStandbyCluster() as { spec: { replica: { primary: string }; backup: { barmanObjectStore: { serverName: string } } } };
+  cluster.spec.replica.primary = 'dr';
   cluster.spec.backup.barmanObjectStore.serverName = 'orders-r0';
   return cluster;
 }
@@ -147,11 +154,70 @@ export interface ScenarioProps {
   readonly extra?: readonly Rule[];
   /** The us-east-1 page alarms' ActionsEnabled before the run. @default production armed, dr silent (as Terraform creates them) */
   readonly alarms?: Readonly<Record<string, { readonly ActionsEnabled: boolean }>>;
+  /** Models production's `data/orders` with the fake operator (fail-back by switchover). @default answered by plain rules */
+  readonly primaryCluster?: Partial<CnpgModel>;
+  /** More of dr's fake operator model (e.g. the LSN it wrote up to, a demotion that never archives). */
+  readonly standbyModel?: Partial<CnpgModel>;
+}
+
+/** dr's last write while it served: the REDO location of its shutdown checkpoint once demoted. */
+export const DR_WROTE = '0/14000060';
+/** Where production's rebuilt replica starts replaying (dr's base backup): four segments behind. */
+export const REPLICA_BOOTSTRAP = '0/10000000';
+
+/**
+ * A fail-back's world: production back (healthy check, its workers Ready, its database modelled by
+ * the fake operator), dr promoted and serving (its page alarm armed by open-standby).
+ */
+export function failbackScenario(p: ScenarioProps): Rule[] {
+  return scenario({
+    primaryHealthy: true,
+    nodeResponses: [nodes(PROD_ZONES, 2)],
+    asgResponses: [asgs(2, 2, 2), asgs(1, 1, 2)],
+    dnsAnswer: PROD_NLB_IPS,
+    standbyCluster: promotedStandby(),
+    standbyModel: { writeLsn: DR_WROTE },
+    primaryCluster: { bootstrapLsn: REPLICA_BOOTSTRAP },
+    alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
+    ...p,
+  });
+}
+
+/** Fail-back's steps from verify-app on: the same after the switchover and after --rebuild. */
+export const FAILBACK_FINAL_STEPS = [
+  'verify-app',
+  'record-archive-server-name',
+  'close-standby',
+  'dns-report',
+  'base-backup',
+  'rearm-standby',
+  'scale-standby-down',
+  'clear-promoted-marker',
+  'verify-pilot-light',
+  'record-serving-state',
+  'deploy-refs',
+];
+
+/** `failover failback --primary production --replace-database` (fast polls) in failbackScenario's world, behind a fresh fake ingress. */
+export async function runFailback(args: readonly string[], overrides: Partial<ScenarioProps> = {}): Promise<{ web: FakeIngress; run: FakeRun }> {
+  const web = await startIngress();
+  const run = await runWithFakes(['failback', '--primary', 'production', '--replace-database', '--poll-seconds', '0', '--probe-attempts', '2', ...args], failbackScenario({ ingress: web.endpoint, ...overrides }));
+  return { web, run };
 }
 
 export function scenario(p: ScenarioProps): Rule[] {
   return [
     ...(p.extra ?? []),
+    ...(p.primaryCluster
+      ? [
+          {
+            tool: 'kubectl' as const,
+            match: '^--context production (get clusters.postgresql.cnpg.io orders -n data |patch clusters.postgresql.cnpg.io orders |exec -n data orders-1 |delete clusters.postgresql.cnpg.io orders |apply --server-side)',
+            responses: [],
+            cnpg: { name: 'production', cluster: generatedPrimaryCluster(), settlePolls: p.settlePolls ?? 2, ...p.primaryCluster },
+          },
+        ]
+      : []),
     { tool: 'aws', match: '^sts get-caller-identity --region ap-northeast-[12] ', responses: [{ stdout: { Arn: 'arn:aws:sts::111122223333:assumed-role/hakube-github-apply/gha' } }] },
     { tool: 'aws', match: '^route53 get-hosted-zone --id Z0HAKUBE ', responses: [{ stdout: { HostedZone: { Id: '/hostedzone/Z0HAKUBE', Name: 'hakube.example.com.', Config: { PrivateZone: false } } } }] },
     {
@@ -208,7 +274,7 @@ export function scenario(p: ScenarioProps): Rule[] {
       tool: 'kubectl',
       match: '^--context dr (get clusters.postgresql.cnpg.io orders -n data -o json|patch clusters.postgresql.cnpg.io orders |exec -n data orders-1 |delete clusters.postgresql.cnpg.io orders -n data --ignore-not-found|apply --server-side)',
       responses: [],
-      cnpg: { cluster: p.standbyCluster ?? generatedStandbyCluster(), replayLsn: p.replayLsn ?? lsnIn('000000010000000000000014'), timeline: 1, settlePolls: p.settlePolls ?? 2 },
+      cnpg: { name: 'dr', cluster: p.standbyCluster ?? generatedStandbyCluster(), replayLsn: p.replayLsn ?? lsnIn('000000010000000000000014'), timeline: 1, settlePolls: p.settlePolls ?? 2, ...p.standbyModel },
     },
     { tool: 'kubectl', match: ' get backups.postgresql.cnpg.io/\\S+ -n data -o json', responses: p.backupPolls ?? [backupIn('running'), backupIn('completed')] },
     { tool: 'kubectl', match: 'get clusters.postgresql.cnpg.io orders -n data --ignore-not-found', responses: [{ stdout: 'cluster.postgresql.cnpg.io/orders\n' }] },

@@ -38,6 +38,10 @@ describe('database replication alerts', () => {
     expect(rulesOf('staging').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing']);
     for (const c of ['dr', 'production', 'staging']) for (const r of rulesOf(c)) expect(promqlSyntaxErrors(r.expr), `${c} ${r.alert}`).toEqual([]);
     expect(rulesOf('dr')[0]).toMatchObject({ labels: { severity: 'critical', cluster: 'dr' } });
+    // The threshold is production's regional RPO objective (platform-config), not a copy of it.
+    const objective = platform.cluster('production').objectives.regionRpoSeconds!;
+    expect(rulesOf('dr')[0]!.expr).toBe(`max by (namespace, cnpg_cluster) (cnpg_pg_replication_lag{namespace="data",cnpg_cluster="orders"}) > ${objective}`);
+    expect(replicationAlerts(orders, 'standby', 300)[0]!.expr).toMatch(/ > 300$/);
   });
 
   it('scrapes the instances with the cluster name as a label, and only production runs the heartbeat', () => {

@@ -50,12 +50,13 @@ describe('the standby database is a replica cluster of its primary', () => {
   const dr = find(objects('dr'), 'Cluster');
   const names = platform.namesOf('production');
 
-  it('bootstraps from and keeps replaying the primary archive as replicated into its region, read-only', () => {
-    expect(dr.spec.replica).toEqual({ enabled: true, source: 'primary-archive' });
-    expect(dr.spec.bootstrap).toEqual({ recovery: { source: 'primary-archive', database: 'app', owner: 'app' } });
+  it('bootstraps from and keeps replaying the primary archive as replicated into its region, read-only: a replica in the distributed topology', () => {
+    // Git's failover-state.json says production serves: dr is a replica of it.
+    expect(dr.spec.replica).toEqual({ self: 'dr', primary: 'production', source: 'production' });
+    expect(dr.spec.bootstrap).toEqual({ recovery: { source: 'production', database: 'app', owner: 'app' } });
     expect(dr.spec.externalClusters).toEqual([
       {
-        name: 'primary-archive',
+        name: 'production',
         barmanObjectStore: expect.objectContaining({
           destinationPath: `s3://${names.appBackupReplicaBucket}/postgres/orders`,
           // The server name Git records for the primary (fail-back rewrites it).
@@ -63,15 +64,23 @@ describe('the standby database is a replica cluster of its primary', () => {
           endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
         }),
       },
+      // Its own archive: the topology names every cluster (what a demoted production would read).
+      { name: 'dr', barmanObjectStore: expect.objectContaining({ destinationPath: `s3://${platform.namesOf('dr').appBackupBucket}/postgres/orders`, serverName: 'orders', endpointURL: 'https://s3.ap-northeast-1.amazonaws.com' }) },
     ]);
     // No empty writable initdb copy on the pilot light.
     expect(dr.spec.bootstrap.initdb).toBeUndefined();
   });
 
-  it('the primary stays an initdb cluster', () => {
+  it('the primary stays an initdb cluster, primary of the same topology, reading dr\'s archive from dr\'s bucket once it is demoted', () => {
     const production = find(objects('production'), 'Cluster');
-    expect(production.spec.replica).toBeUndefined();
-    expect(production.spec.externalClusters).toBeUndefined();
+    expect(production.spec.bootstrap.initdb).toBeDefined();
+    expect(production.spec.replica).toEqual({ self: 'production', primary: 'production', source: 'dr' });
+    expect(production.spec.externalClusters.map((e: { name: string; barmanObjectStore: { destinationPath: string; endpointURL: string } }) => [e.name, e.barmanObjectStore.destinationPath, e.barmanObjectStore.endpointURL])).toEqual([
+      ['production', `s3://${names.appBackupBucket}/postgres/orders`, 'https://s3.ap-northeast-2.amazonaws.com'],
+      ['dr', `s3://${platform.namesOf('dr').appBackupBucket}/postgres/orders`, 'https://s3.ap-northeast-1.amazonaws.com'],
+    ]);
+    // A cluster in no pair has no topology.
+    expect(find(objects('staging'), 'Cluster').spec.replica).toBeUndefined();
   });
 
   it('is valid against the CloudNativePG 1.30 CRD', () => {

@@ -55,7 +55,7 @@ describe("Flux's wait on the apps layer", () => {
     expect(result.statuses.filter((s) => !s.current)).toEqual([]);
     expect(result.ready).toBe(true);
     expect(deployment(objects, 'orders-api').spec?.replicas).toBe(0);
-    expect(objects.find((o) => o.kind === 'Cluster')?.spec?.replica).toEqual({ enabled: true, source: 'primary-archive' });
+    expect(objects.find((o) => o.kind === 'Cluster')?.spec?.replica).toEqual({ self: 'dr', primary: 'production', source: 'production' });
   });
 
   it('is Ready on dr after the promotion: the operator writes orders-app and verify-app scales orders-api to one per zone', () => {

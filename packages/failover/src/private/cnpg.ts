@@ -3,15 +3,16 @@ import type { BarmanStore, Workload } from '../database';
 import { StepError, type StepContext } from '../step';
 import { CNPG_CLUSTERS, kube } from './kube';
 import { pollUntil } from './poll';
+import { isReplicaSpec, type ReplicaSpec } from './topology';
 
 /** `status.phase` of a CloudNativePG Cluster whose instances all run as the spec says (apiv1.PhaseHealthy). */
 export const CNPG_HEALTHY_PHASE = 'Cluster in healthy state';
 
 /** The parts of a live CloudNativePG Cluster the tool reads. */
 export interface LiveCluster {
-  readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> };
+  readonly metadata?: { readonly name?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: {
-    readonly replica?: { readonly enabled?: boolean; readonly source?: string };
+    readonly replica?: ReplicaSpec;
     readonly externalClusters?: readonly { readonly name: string; readonly barmanObjectStore?: BarmanStore }[];
     readonly backup?: { readonly barmanObjectStore?: BarmanStore };
   };
@@ -22,6 +23,10 @@ export interface LiveCluster {
     readonly timelineID?: number;
     readonly readyInstances?: number;
     readonly instances?: number;
+    /** Written after a demotion, once the shutdown checkpoint is archived (distributed topology). */
+    readonly demotionToken?: string;
+    /** The promotion token a promotion last used (distributed topology). */
+    readonly lastPromotionToken?: string;
   };
 }
 
@@ -51,7 +56,7 @@ export async function inRecovery(ctx: StepContext, cluster: Pick<ClusterDefiniti
 export function unsettled(live: LiveCluster, replica: boolean): string[] {
   const s = live.status ?? {};
   const missing: string[] = [];
-  if ((live.spec?.replica?.enabled === true) !== replica) missing.push(`spec.replica.enabled is ${String(live.spec?.replica?.enabled ?? false)}`);
+  if (isReplicaSpec(live.metadata?.name ?? '', live.spec?.replica) !== replica) missing.push(`spec.replica ${JSON.stringify(live.spec?.replica ?? {})} makes it ${replica ? 'a primary' : 'a replica'}`);
   if (!s.currentPrimary) missing.push('no status.currentPrimary');
   else if (s.targetPrimary && s.targetPrimary !== s.currentPrimary) missing.push(`status.targetPrimary ${s.targetPrimary} ≠ currentPrimary ${s.currentPrimary}`);
   if (s.phase !== CNPG_HEALTHY_PHASE) missing.push(`phase ${JSON.stringify(s.phase ?? '(none)')}`);

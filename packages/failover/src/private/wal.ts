@@ -41,13 +41,18 @@ const hex8 = (n: bigint | number) => n.toString(16).toUpperCase().padStart(8, '0
  * a segment boundary it means the previous segment was replayed to its end.
  */
 export function segmentOfLsn(lsn: string, timeline: number, segmentBytes: number): string {
-  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
-  if (!match) throw new Error(`LSN ${JSON.stringify(lsn)}: expected X/Y in hex`);
   const size = BigInt(segmentBytes);
-  const value = (BigInt(parseInt(match[1]!, 16)) << 32n) + BigInt(parseInt(match[2]!, 16));
+  const value = lsnValue(lsn);
   const segno = value > 0n && value % size === 0n ? value / size - 1n : value / size;
   const perLog = 0x100000000n / size;
   return `${hex8(timeline)}${hex8(segno / perLog)}${hex8(segno % perLog)}`;
+}
+
+/** An LSN (`X/Y`, hex) as a byte position. */
+export function lsnValue(lsn: string): bigint {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
+  if (!match) throw new Error(`LSN ${JSON.stringify(lsn)}: expected X/Y in hex`);
+  return (BigInt(parseInt(match[1]!, 16)) << 32n) + BigInt(parseInt(match[2]!, 16));
 }
 
 /** Where barman-cloud keeps `name` below a server folder (`<prefix><server>/`). */

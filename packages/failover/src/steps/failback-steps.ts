@@ -47,18 +47,28 @@ export class RecordArchiveServerName implements Step {
   readonly name = 'record-archive-server-name';
   readonly verifies = "platform-config's database-archives.ts names the restored primary's archive server";
 
-  constructor(private readonly workload: Workload) {}
+  constructor(
+    private readonly workload: Workload,
+    /**
+     * The names to record. @default both `<db>-<run id>` of the run that restored the primary (the
+     * standby's re-armed replica archives into a new, empty folder of its own bucket too: barman refuses a used one)
+     */
+    private readonly servers: (ctx: StepContext) => Promise<{ primary: string; standby: string }> = async (ctx) => {
+      const name = `${this.workload.database}-${archiveRunId(ctx)}`;
+      return { primary: name, standby: name };
+    },
+  ) {}
 
   async run(ctx: StepContext): Promise<void> {
-    // A resumed fail-back names the archive of the run that restored the primary.
-    const serverName = `${this.workload.database}-${archiveRunId(ctx)}`;
+    const servers = await this.servers(ctx);
     const file = ctx.options.archivesFile;
-    // The standby's re-armed replica archives into a new, empty folder of its own bucket too (barman refuses a used one).
-    const next = renderDatabaseArchives(readFileSync(file, 'utf8'), { ...DATABASE_ARCHIVE_SERVER_NAMES, [ctx.primary.name]: serverName, [ctx.standby.name]: serverName });
-    if (ctx.cli.dryRun) return ctx.note(`dry run: would record ${ctx.primary.name} → ${serverName} and ${ctx.standby.name} → ${serverName} in ${file}`);
+    const next = renderDatabaseArchives(readFileSync(file, 'utf8'), { ...DATABASE_ARCHIVE_SERVER_NAMES, [ctx.primary.name]: servers.primary, [ctx.standby.name]: servers.standby });
+    const what = `${ctx.primary.name} → ${servers.primary} and ${ctx.standby.name} → ${servers.standby}`;
+    if (ctx.cli.dryRun) return ctx.note(`dry run: would record ${what} in ${file}`);
     writeFileSync(file, next);
     changed(ctx, file);
-    ctx.note(`${file}: ${ctx.primary.name} and ${ctx.standby.name} archive under ${serverName}; Flux stays suspended on both until the deploy-refs step's commit is live`);
+    ctx.facts.archiveServers = servers;
+    ctx.note(`${file}: ${what}; Flux stays suspended on both until the deploy-refs step's commit is live`);
   }
 }
 

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { Workload } from '../database';
 import { inRecovery, liveCluster, waitSettled } from '../private/cnpg';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
+import { isReplicaSpec } from '../private/topology';
 import { archiveRunId, readPromotedMarker } from '../promotion-marker';
 import { StepError, type Step, type StepContext } from '../step';
 import { isReplicaCluster } from './promote-replica';
@@ -17,13 +18,17 @@ type Obj = Record<string, unknown>;
  * database-archives.ts names both (record-archive-server-name), so resuming Flux after the
  * commit changes nothing.
  */
-export function renderRearmedReplica(standbyDatabase: Workload, primaryServer: string, standbyServer: string, runId: string): Obj {
-  const spec = structuredClone(standbyDatabase.databaseSpec) as Obj & { replica?: { source?: string }; externalClusters?: { name: string; barmanObjectStore?: Obj }[]; backup?: { barmanObjectStore?: Obj } };
+export function renderRearmedReplica(standbyDatabase: Workload, primaryServer: string, standbyServer: string, runId: string, primary: string): Obj {
+  const spec = structuredClone(standbyDatabase.databaseSpec) as Obj & { replica?: { source?: string; self?: string; primary?: string }; externalClusters?: { name: string; barmanObjectStore?: Obj }[]; backup?: { barmanObjectStore?: Obj } };
   const source = spec.replica?.source;
   const external = spec.externalClusters?.find((e) => e.name === source);
   if (!external?.barmanObjectStore) throw new StepError(`Git's ${standbyDatabase.namespace}/${standbyDatabase.database} names no object store for spec.replica.source ${JSON.stringify(source)}`);
   external.barmanObjectStore.serverName = primaryServer;
   if (spec.backup?.barmanObjectStore) spec.backup.barmanObjectStore.serverName = standbyServer;
+  // Distributed topology: a replica of the primary, whatever Git's serving state said while promoted; its own entry names its new archive.
+  if (spec.replica?.primary !== undefined) spec.replica.primary = primary;
+  const own = spec.externalClusters?.find((e) => e.name === spec.replica?.self);
+  if (own?.barmanObjectStore) own.barmanObjectStore.serverName = standbyServer;
   return {
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
@@ -43,7 +48,7 @@ export function renderRearmedReplica(standbyDatabase: Workload, primaryServer: s
 export class RearmStandby implements Step {
   readonly name = 'rearm-standby';
   readonly verifies =
-    "the standby's database is Git's replica cluster again (spec.replica.enabled true, its external cluster on the primary's new server name), phase healthy and its designated primary replaying (pg_is_in_recovery() = t)";
+    "the standby's database is Git's replica cluster again (a replica of the primary, its external cluster on the primary's new server name), phase healthy and its designated primary replaying (pg_is_in_recovery() = t)";
 
   constructor(
     private readonly workload: Workload,
@@ -53,7 +58,7 @@ export class RearmStandby implements Step {
   async run(ctx: StepContext): Promise<void> {
     const { namespace, database } = this.standbyDatabase;
     const serverName = `${this.workload.database}-${archiveRunId(ctx)}`;
-    const manifest = renderRearmedReplica(this.standbyDatabase, serverName, serverName, ctx.options.runId);
+    const manifest = renderRearmedReplica(this.standbyDatabase, serverName, serverName, ctx.options.runId, ctx.primary.name);
     const file = join(ctx.options.outDir, `${ctx.standby.name}-${database}-replica.yaml`);
     writeFileSync(file, stringify(manifest));
     await ctx.cli.mutate('kubectl', kube(ctx.standby, 'delete', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '--wait=true', `--timeout=${ctx.options.timeouts.databaseSeconds}s`));
@@ -88,7 +93,7 @@ export class VerifyPilotLight implements Step {
     if (isReplicaCluster(this.standbyDatabase) && !ctx.cli.dryRun) {
       const live = await liveCluster(ctx, ctx.standby, this.standbyDatabase);
       const pod = live.status?.currentPrimary;
-      if (live.spec?.replica?.enabled !== true || !pod || !(await inRecovery(ctx, ctx.standby, this.standbyDatabase.namespace, pod))) {
+      if (!isReplicaSpec(live.metadata?.name ?? this.standbyDatabase.database, live.spec?.replica) || !pod || !(await inRecovery(ctx, ctx.standby, this.standbyDatabase.namespace, pod))) {
         problems.push(`${this.standbyDatabase.namespace}/${this.standbyDatabase.database} is not a replica in recovery`);
       }
     }

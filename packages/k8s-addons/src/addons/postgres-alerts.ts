@@ -30,7 +30,8 @@ export interface DatabaseRef {
 /**
  * Alerts for a database's part in regional replication.
  *
- * Standby (a CloudNativePG replica cluster replaying the primary's replicated archive):
+ * Standby (a CloudNativePG replica cluster replaying the primary's replicated archive), critical
+ * above `rpoSeconds` (the primary's `objectives.regionRpoSeconds`, else REGIONAL_RPO_SECONDS):
  * `cnpg_pg_replication_lag` (CloudNativePG's default `pg_replication` query) is 0 on a primary
  * and when everything received is replayed; a designated primary restoring from an archive has
  * no WAL receiver, so it is `now() − pg_last_xact_replay_timestamp()`: the age of the newest
@@ -41,7 +42,7 @@ export interface DatabaseRef {
  * its last success; WAL segments waiting in `archive_status/*.ready`) — both quiet on an idle
  * database — and the heartbeat the standby's lag depends on.
  */
-export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' | 'unpaired'): AlertRule[] {
+export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' | 'unpaired', rpoSeconds: number = REGIONAL_RPO_SECONDS): AlertRule[] {
   const sel = `namespace="${db.namespace}",${CNPG_CLUSTER_LABEL}="${db.name}"`;
   const by = `namespace, ${CNPG_CLUSTER_LABEL}`;
   const lag = `max by (${by}) (cnpg_pg_replication_lag{${sel}})`;
@@ -49,9 +50,9 @@ export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' |
     return [
       {
         alert: 'DatabaseReplicaLagAboveRpo',
-        expr: `${lag} > ${REGIONAL_RPO_SECONDS}`,
+        expr: `${lag} > ${rpoSeconds}`,
         severity: 'critical',
-        summary: `The standby's ${db.namespace}/${db.name} replica has replayed nothing newer than ${REGIONAL_RPO_SECONDS} s (the regional RPO): a promotion now would lose more than the objective (runbook: region-failover).`,
+        summary: `The standby's ${db.namespace}/${db.name} replica has replayed nothing newer than ${rpoSeconds} s (the primary's regional RPO objective): a promotion now would lose more than the objective (runbook: region-failover).`,
       },
       {
         alert: 'DatabaseReplicaNotReplaying',

@@ -1,4 +1,4 @@
-import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES } from '@platform/platform-config';
+import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, REGIONAL_RPO_SECONDS, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES } from '@platform/platform-config';
 import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -53,8 +53,6 @@ const API_PORT = 3000;
 const ADMIN_PORT = 3001;
 /** The role anonymous API requests run as: read and insert orders, nothing else. */
 const API_ROLE = 'web_anon';
-/** A standby's `externalClusters` entry: its primary's archive, replicated into the standby's region. */
-export const PRIMARY_ARCHIVE = 'primary-archive';
 /** Where CloudNativePG mounts `spec.projectedVolumeTemplate` in every instance (CRD description). */
 export const CNPG_PROJECTED_DIRECTORY = '/projected';
 
@@ -162,6 +160,11 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     if (role === 'primary') this.heartbeat(chart, props);
   }
 
+  /** The pair's regional RPO objective (the primary's), which the standby's lag alert enforces. */
+  private regionRpoSeconds(ctx: AddOnContext): number {
+    return ctx.platform.failoverRoleOf(ctx.cluster)?.primary.objectives.regionRpoSeconds ?? REGIONAL_RPO_SECONDS;
+  }
+
   /** `standby`: a replica cluster of its primary's replicated archive; `primary`: a standby replays its archive. */
   private replicationRole(ctx: AddOnContext): 'primary' | 'standby' | 'unpaired' {
     const pair = ctx.platform.failoverRoleOf(ctx.cluster);
@@ -190,7 +193,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         groups: [
           {
             name: `${props.name}-replication`,
-            rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role).map((r) => ({
+            rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)).map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
               for: '5m',
@@ -256,50 +259,58 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
 
 
   /**
-   * How the database comes to be. A primary (or a cluster in no pair) starts empty (`initdb`,
-   * which creates the orders table). A standby is a CloudNativePG replica cluster of its
-   * primary: it bootstraps from the primary's archive as replicated into the standby's region
-   * (the server name Git records) and keeps replaying it, read-only, so it never holds a
-   * writable empty copy and a promotion is `spec.replica.enabled: false`, not a restore.
+   * How the database comes to be, and its place in the pair's distributed topology
+   * (CloudNativePG ≥ 1.24, `spec.replica.self/primary/source`). A cluster in no pair starts
+   * empty (`initdb`, which creates the orders table), without a topology. In a pair both clusters
+   * declare both archives in `externalClusters`, named after the clusters, as each reads them (a
+   * standby reads its primary's from the replica bucket in its own region; a primary reads its
+   * standby's from the standby's bucket, cross-region), and `replica.primary` is the cluster Git
+   * says serves (platform-config `servingCluster`, which promotion and fail-back commit). The
+   * standby bootstraps from its primary's archive and keeps replaying it, read-only, so it never
+   * holds a writable empty copy; a promotion sets `primary` to itself, and fail-back's planned
+   * switchover (demotion, promotion token) leaves exactly this spec behind: resuming Flux
+   * changes nothing and nothing is rebuilt.
    */
   private origin(props: PostgresProps, ctx: AddOnContext): Pick<ClusterSpec, 'bootstrap' | 'replica' | 'externalClusters'> {
     const pair = ctx.platform.failoverRoleOf(ctx.cluster);
-    const replica = pair?.role === 'standby' ? ctx.platform.namesOf(pair.primary).appBackupReplicaBucket : undefined;
-    if (!pair || pair.role !== 'standby' || !replica) {
-      return {
-        bootstrap: {
-          initdb: {
-            database: 'app',
-            owner: 'app',
-            // Only a new cluster runs this; a restored or promoted one brings the table with its data.
-            postInitApplicationSql: [
-              `CREATE TABLE ${ORDERS_API.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
-              `ALTER TABLE ${ORDERS_API.table} OWNER TO app`,
-              `CREATE ROLE ${API_ROLE} NOLOGIN`,
-              `GRANT USAGE ON SCHEMA public TO ${API_ROLE}`,
-              `GRANT SELECT, INSERT ON ${ORDERS_API.table} TO ${API_ROLE}`,
-              `GRANT ${API_ROLE} TO app`,
-            ],
-          },
-        },
-      };
-    }
+    const initdb = {
+      initdb: {
+        database: 'app',
+        owner: 'app',
+        // Only a new cluster runs this; a restored or promoted one brings the table with its data.
+        postInitApplicationSql: [
+          `CREATE TABLE ${ORDERS_API.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+          `ALTER TABLE ${ORDERS_API.table} OWNER TO app`,
+          `CREATE ROLE ${API_ROLE} NOLOGIN`,
+          `GRANT USAGE ON SCHEMA public TO ${API_ROLE}`,
+          `GRANT SELECT, INSERT ON ${ORDERS_API.table} TO ${API_ROLE}`,
+          `GRANT ${API_ROLE} TO app`,
+        ],
+      },
+    };
+    const replicaBucket = pair ? ctx.platform.namesOf(pair.primary).appBackupReplicaBucket : undefined;
+    if (!pair || !replicaBucket) return { bootstrap: initdb };
+    const prefix = `${ctx.names.appBackupArchive.bucketPrefix}${props.name}`;
+    // The same role reads both (aws-cluster workload-policies: its own bucket, and restoreSources).
+    const archive = (cluster: string, bucket: string, region: string) => ({
+      name: cluster,
+      barmanObjectStore: {
+        destinationPath: `s3://${bucket}/${prefix}`,
+        serverName: archiveServerName(cluster, props.name),
+        endpointUrl: `https://s3.${region}.amazonaws.com`,
+        s3Credentials: { inheritFromIamRole: true },
+        wal: { maxParallel: 8 },
+      },
+    });
+    const { primary, standby } = pair;
+    const other = pair.role === 'standby' ? primary : standby;
     return {
-      bootstrap: { recovery: { source: PRIMARY_ARCHIVE, database: 'app', owner: 'app' } },
-      replica: { enabled: true, source: PRIMARY_ARCHIVE },
+      bootstrap: pair.role === 'standby' ? { recovery: { source: primary.name, database: 'app', owner: 'app' } } : initdb,
+      replica: { self: ctx.cluster.name, primary: servingCluster(primary.name), source: other.name },
       externalClusters: [
-        {
-          name: PRIMARY_ARCHIVE,
-          barmanObjectStore: {
-            // The primary's destinationPath with the replica bucket: replication keeps the keys.
-            destinationPath: `s3://${replica}/${ctx.names.appBackupArchive.bucketPrefix}${props.name}`,
-            serverName: archiveServerName(pair.primary.name, props.name),
-            endpointUrl: `https://s3.${ctx.cluster.region}.amazonaws.com`,
-            // The same role: it may read the replica bucket (aws-cluster workload-policies restoreSources).
-            s3Credentials: { inheritFromIamRole: true },
-            wal: { maxParallel: 8 },
-          },
-        },
+        // The primary's archive: a standby reads the copy replicated into its region (same keys).
+        pair.role === 'standby' ? archive(primary.name, replicaBucket, ctx.cluster.region) : archive(primary.name, ctx.names.appBackupBucket, primary.region),
+        archive(standby.name, ctx.platform.namesOf(standby).appBackupBucket, standby.region),
       ],
     };
   }
@@ -312,8 +323,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    *
    * On a standby the Deployment runs 0 replicas. CloudNativePG writes no `<name>-app` Secret for
    * a replica cluster (the owner and its password arrive with the primary's WAL; the operator
-   * creates the Secret, and sets the role's password from it, only once `spec.replica.enabled`
-   * is false), so pods would wait for it in CreateContainerConfigError and Flux's `wait` would
+   * creates the Secret, and sets the role's password from it, only once the cluster is no
+   * longer a replica: `spec.replica.primary` names itself), so pods would wait for it in CreateContainerConfigError and Flux's `wait` would
    * never see the `apps` layer Ready. At 0 the Deployment is Available, the pilot light runs no
    * app (nothing to write through, `/ready` unrouted), and the HPA leaves it alone (it does not
    * scale from 0): packages/failover's verify-app scales it to one per zone after the

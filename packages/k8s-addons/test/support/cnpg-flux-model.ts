@@ -123,12 +123,17 @@ export function fluxWait(objects: readonly Obj[], live: LiveState): { ready: boo
 
 /**
  * What packages/failover's promotion does to the standby's `apps` objects (Flux suspended):
- * `spec.replica.enabled: false` on the CNPG Cluster, then every Deployment below one replica per
+ * `spec.replica.primary` = itself on the CNPG Cluster (`enabled: false` for the standalone form), then every Deployment below one replica per
  * zone scaled to the zone count (verify-app).
  */
 export function promote(objects: readonly Obj[], zones: number): Obj[] {
   return objects.map((o) => {
-    if (o.apiVersion === CNPG_API && o.kind === 'Cluster') return { ...o, spec: { ...o.spec, replica: { ...o.spec?.replica, enabled: false } } };
+    if (o.apiVersion === CNPG_API && o.kind === 'Cluster') {
+      // As the tool does: the standalone form is switched off, a distributed topology names itself primary.
+      const replica = (o.spec?.replica ?? {}) as { enabled?: boolean; self?: string };
+      const promoted = replica.enabled !== undefined ? { enabled: false } : { primary: replica.self ?? (o.metadata as { name?: string } | undefined)?.name };
+      return { ...o, spec: { ...o.spec, replica: { ...replica, ...promoted } } };
+    }
     if (o.kind === 'Deployment' && ((o.spec?.replicas as number | undefined) ?? 1) < zones) return { ...o, spec: { ...o.spec, replicas: zones } };
     return o;
   });

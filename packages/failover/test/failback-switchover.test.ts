@@ -1,0 +1,214 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultPlatform } from '@platform/platform-config';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { CnpgState, Rule } from './harness';
+import { DR_WROTE, FAILBACK_FINAL_STEPS, generatedPrimaryCluster, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, runFailback, type scenario } from './scenario';
+
+let servers: Server[] = [];
+afterEach(() => {
+  servers.forEach((s) => s.close());
+  servers = [];
+});
+
+const drNames = defaultPlatform().namesOf(defaultPlatform().cluster('dr'));
+
+const STEPS = [
+  'preflight',
+  'mark-failing-back',
+  'primary-nodes-ready',
+  'fence-primary-apps',
+  'rebuild-primary-replica',
+  'primary-caught-up',
+  'fence-standby-app',
+  'demote-standby',
+  'promote-primary',
+  'mark-restored',
+  ...FAILBACK_FINAL_STEPS,
+];
+
+async function switchover(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
+  const result = await runFailback(extraArgs, overrides);
+  servers.push(result.web.server);
+  return result;
+}
+
+const prod = 'kubectl --context production';
+const dr = 'kubectl --context dr';
+const DEMOTE =
+  `${dr} patch clusters.postgresql.cnpg.io orders -n data --type merge -p ` +
+  JSON.stringify({
+    spec: {
+      replica: { enabled: null, self: 'dr', primary: 'production', source: 'production' },
+      externalClusters: [
+        {
+          name: 'production',
+          barmanObjectStore: {
+            destinationPath: 's3://hakube-production-app-backups-ap-northeast-1/postgres/orders',
+            endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
+            s3Credentials: { inheritFromIAMRole: true },
+            serverName: 'orders-r1',
+            wal: { maxParallel: 8 },
+          },
+        },
+        { name: 'dr', barmanObjectStore: { destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r0', endpointURL: 'https://s3.ap-northeast-1.amazonaws.com', s3Credentials: { inheritFromIAMRole: true } } },
+      ],
+    },
+  }) +
+  ' --field-manager=platform-failover';
+const PROMOTES = (c: string) => c.startsWith(`${prod} patch clusters.postgresql.cnpg.io orders`) && c.includes('"primary":"production"');
+
+describe('failback --primary production (switchover)', () => {
+  it('rebuilds production as a replica of dr, demotes dr, promotes production with the demotion token at dr\'s last write: nothing lost, dr re-armed without a rebuild', async () => {
+    const { run, web } = await switchover();
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const journal = JSON.parse(readFileSync(join(run.outDir, 'journal.json'), 'utf8')) as { steps: { step: string; status: string }[] };
+    expect(journal.steps.map((s) => s.step)).toEqual(STEPS);
+    expect(journal.steps.every((s) => s.status === 'done')).toBe(true);
+
+    // The diverged database goes only after its fenced backup is found; its replacement replicates dr.
+    const at = (c: string) => run.calls.indexOf(c);
+    const fencedCheck = run.calls.lastIndexOf(`${prod} get backups.postgresql.cnpg.io -n data -l failover.platform.io/purpose=fenced -o json`);
+    const deleted = at(`${prod} delete clusters.postgresql.cnpg.io orders -n data --wait=true --timeout=1800s`);
+    const applied = at(`${prod} apply --server-side --field-manager=platform-failover -f ${join(run.outDir, 'production-orders-replica.yaml')}`);
+    expect(fencedCheck).toBeGreaterThan(0);
+    expect(fencedCheck).toBeLessThan(deleted);
+    expect(deleted).toBeLessThan(applied);
+    const cluster = parseAllDocuments(readFileSync(join(run.outDir, 'production-orders-replica.yaml'), 'utf8'))[1]!.toJSON();
+    expect(cluster.spec.replica).toEqual({ self: 'production', primary: 'dr', source: 'dr' });
+    expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'dr', database: 'app', owner: 'app' } });
+    expect(cluster.spec.externalClusters.map((e: { name: string; barmanObjectStore: { serverName: string; destinationPath: string } }) => [e.name, e.barmanObjectStore.destinationPath, e.barmanObjectStore.serverName])).toEqual([
+      ['dr', 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', 'orders-r0'],
+      ['production', 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders', 'orders-r1'],
+    ]);
+    expect(cluster.spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders', serverName: 'orders-r1' });
+
+    // Switchover: dr's apps to 0, then its demotion, then production's promotion with the token.
+    const drAppsOff = at(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`);
+    const demoted = at(DEMOTE);
+    const promoted = run.calls.findIndex(PROMOTES);
+    expect(applied).toBeLessThan(drAppsOff);
+    expect(drAppsOff).toBeLessThan(demoted);
+    expect(demoted).toBeLessThan(promoted);
+    const token = run.cnpg.dr!.cluster!.status!.demotionToken!;
+    expect(JSON.parse(Buffer.from(token, 'base64').toString('utf8'))).toMatchObject({ latestCheckpointREDOLocation: DR_WROTE, latestCheckpointTimelineID: '1' });
+    expect(run.calls[promoted]).toBe(
+      `${prod} patch clusters.postgresql.cnpg.io orders -n data --type merge -p ${JSON.stringify({ spec: { replica: { primary: 'production', promotionToken: token } } })} --field-manager=platform-failover`,
+    );
+    // What reality would show: production promoted exactly at dr's last write, after replaying to it.
+    expect(run.cnpg.production!.promotedAt).toBe(DR_WROTE);
+    expect(run.cnpg.production!.lostBytes).toBe(0);
+    expect(run.cnpg.production!.cluster!.status!.lastPromotionToken).toBe(token);
+
+    // Re-armed by the switchover itself: dr follows production's new archive; never deleted or re-applied.
+    expect(run.calls.filter((c) => c.startsWith(`${dr} delete`) || c.startsWith(`${dr} apply`))).toEqual([]);
+    expect(run.cnpg.dr!.cluster!.spec!.replica).toEqual({ self: 'dr', primary: 'production', source: 'production' });
+    // Git records both archives: production's new one, and dr's, which it keeps.
+    expect(readFileSync(run.archivesFile, 'utf8')).toContain('DATABASE_ARCHIVE_SERVER_NAMES: Readonly<Record<string, string>> = {\n  "dr": "orders-r0",\n  "production": "orders-r1",\n};');
+    expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toMatchObject({ production: { serving: 'production', runId: 'r1' } });
+    expect(web.orders).toEqual(['failover-check-r1-failback']);
+    expect(run.calls).toContain(`aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`);
+  });
+
+  it('stops before promoting production when dr writes no demotion token (its shutdown checkpoint never archived): production stays a replica', async () => {
+    const { run } = await switchover(['--db-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("FAILED at step demote-standby: timed out after 8 s waiting for dr's status.demotionToken; last seen: no status.demotionToken yet (shutdown checkpoint not archived).");
+    expect(run.stdout).toContain("production is NOT promoted: without the token it would promote at whatever it replayed and lose dr's last writes");
+    expect(run.calls.some(PROMOTES)).toBe(false);
+    expect(run.cnpg.production!.cluster!.spec!.replica).toMatchObject({ primary: 'dr' });
+    expect(run.cnpg.production!.promotedAt).toBeUndefined();
+    // No checkpoint: a re-run repeats the switchover (and keeps the replica it built).
+    expect(run.calls.some((c) => c.includes('restored by run'))).toBe(false);
+  });
+
+  it('refuses the promotion token next to minApplyDelay, and keeps a replica an earlier run built (not rebuilt)', async () => {
+    const replica = generatedPrimaryCluster() as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+    replica.spec = { ...replica.spec, replica: { self: 'production', primary: 'dr', source: 'dr', minApplyDelay: '5m' }, externalClusters: [{ name: 'dr', barmanObjectStore: { destinationPath: 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', serverName: 'orders-r0' } }] };
+    (replica.spec.backup as { barmanObjectStore: { serverName: string } }).barmanObjectStore.serverName = 'orders-r0a';
+    const { run } = await switchover([], { primaryCluster: { cluster: replica, replayLsn: BOOTSTRAP } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('production already replicates dr (archives under orders-r0a): kept, not rebuilt');
+    expect(run.calls.some((c) => c.startsWith(`${prod} delete`) || c.startsWith(`${prod} apply --server-side`))).toBe(false);
+    expect(run.stdout).toContain('FAILED at step promote-primary: data/orders on production has spec.replica.minApplyDelay "5m", which CloudNativePG does not allow next to a promotionToken');
+    expect(run.calls.some(PROMOTES)).toBe(false);
+    // dr was demoted to follow the archive that replica writes.
+    expect(run.cnpg.dr!.cluster!.spec!.externalClusters![0]!.barmanObjectStore!.serverName).toBe('orders-r0a');
+  });
+});
+
+/**
+ * The fake operator alone (fake-cli.mjs `cnpg`), driven the way a tool that skipped the token
+ * would drive it: the test that fails the way reality would.
+ */
+describe('fake CloudNativePG: distributed topology', () => {
+  function operator(rules: Rule[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'cnpg-model-'));
+    symlinkSync(resolve(__dirname, 'fake-cli.mjs'), join(dir, 'kubectl'));
+    writeFileSync(join(dir, 'rules.json'), JSON.stringify(rules));
+    const env = { ...process.env, FAKE_LOG: join(dir, 'log'), FAKE_RULES: join(dir, 'rules.json'), FAKE_STATE: join(dir, 'state.json') };
+    const kubectl = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'kubectl'), ...args], { env, encoding: 'utf8' });
+    const state = (name: string) => (JSON.parse(readFileSync(env.FAKE_STATE, 'utf8')) as Record<string, CnpgState>)[`cnpg:${name}`]!;
+    return { kubectl, state };
+  }
+  const model = () => {
+    const primaryReplica = generatedPrimaryCluster() as { spec: Record<string, unknown> };
+    primaryReplica.spec = { ...primaryReplica.spec, replica: { self: 'production', primary: 'dr', source: 'dr' } };
+    return operator([
+      { tool: 'kubectl', match: '^--context production ', responses: [], cnpg: { name: 'production', cluster: primaryReplica, replayLsn: BOOTSTRAP, settlePolls: 0 } },
+      { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: promotedStandby(), writeLsn: DR_WROTE, settlePolls: 0 } },
+    ]);
+  };
+  const get = (context: string) => [`--context`, context, 'get', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '-o', 'json'];
+  const patch = (context: string, spec: unknown) => ['--context', context, 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', JSON.stringify({ spec })];
+
+  it('a promotion without the token promotes at once at what was replayed: dr\'s later writes are lost', () => {
+    const { kubectl, state } = model();
+    kubectl(...get('production'));
+    kubectl(...patch('production', { replica: { primary: 'production' } }));
+    kubectl(...get('production'));
+    expect(state('production').promotedAt).toBe('0/11000000');
+    expect(state('production').lostBytes).toBe(0x14000060 - 0x11000000);
+  });
+
+  it('with the token it stays in recovery until it replayed up to the REDO location, then promotes losing nothing', () => {
+    const { kubectl, state } = model();
+    kubectl(...patch('dr', { replica: { enabled: null, self: 'dr', primary: 'production', source: 'production' } }));
+    let token = '';
+    for (let i = 0; i < 5 && !token; i++) token = (JSON.parse(kubectl(...get('dr')).stdout) as { status: { demotionToken?: string } }).status.demotionToken ?? '';
+    expect(token).not.toBe('');
+    kubectl(...patch('production', { replica: { primary: 'production', promotionToken: token } }));
+    const recovery = () => kubectl('--context', 'production', 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-XAtq', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()').stdout.trim();
+    kubectl(...get('production'));
+    expect(recovery()).toBe('t');
+    expect(state('production').promotedAt).toBeUndefined();
+    for (let i = 0; i < 6; i++) kubectl(...get('production'));
+    expect(state('production').promotedAt).toBe(DR_WROTE);
+    expect(state('production').lostBytes).toBe(0);
+  });
+
+  it('rejects minApplyDelay next to a promotion token, as the webhook does', () => {
+    const { kubectl } = model();
+    const out = kubectl(...patch('production', { replica: { minApplyDelay: '5m', primary: 'production', promotionToken: 'e30=' } }));
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain('spec.replica.minApplyDelay and spec.replica.promotionToken cannot be used together');
+  });
+});
+
+describe('failback --primary production --dry-run (switchover)', () => {
+  it('issues no mutating call and prints the rebuild, the demotion and the token promotion it would make', async () => {
+    const { run } = await switchover(['--dry-run']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.calls.filter((c) => / (patch|apply|delete|scale|put-parameter|delete-parameter|update-health-check|change-resource-record-sets|update-auto-scaling-group|disable-alarm-actions) /.test(c))).toEqual([]);
+    expect(run.stdout).toContain(`would run: ${prod} apply --server-side --field-manager=platform-failover -f ${join(run.outDir, 'production-orders-replica.yaml')}`);
+    expect(run.stdout).toContain(`would run: ${dr} patch clusters.postgresql.cnpg.io orders -n data --type merge -p '`);
+    expect(run.stdout).toContain('dry run: would set data/orders on production spec.replica.primary: production with the demotion token demote-standby reads');
+    expect(run.cnpg.production!.cluster!.spec!.replica).toEqual({ self: 'production', primary: 'production', source: 'dr' });
+  });
+});
