@@ -24,6 +24,7 @@ export * from './plan-artifact-key';
 export * from './platform';
 export * from './regions';
 export * from './scale-day-access';
+export * from './service-account-identity';
 export * from './service-account-issuer';
 export * from './stack-outputs';
 export * from './validate';
