@@ -87,3 +87,19 @@ export function serviceAccountIdentityMoveProblem(cluster: string, from: Service
   }
   return undefined;
 }
+
+/**
+ * The database backups' credentials from before IRSA, still used by a cluster until its stage is
+ * `complete`: an IAM user whose access key an operator made, put into the SecureString and from
+ * there into the Secret the manifests name (no manifest owns the Secret: the old initialiser made it).
+ */
+export interface LegacyBackupCredentialNames {
+  readonly iamUser: string;
+  readonly namespace: string;
+  readonly secretName: string;
+  readonly keys: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export function legacyBackupCredentials(cluster: string, namespace: string): LegacyBackupCredentialNames {
+  return { iamUser: `${cluster}-app-backups`, namespace, secretName: 'app-backup-s3', keys: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' } };
+}
