@@ -49,8 +49,7 @@ describe('the base branch’s stages, read with that commit’s own platform-con
   }, 60_000);
 
   it('pipeline identity-stages exits 1 naming the cluster when a pull request moves it back from the base’s stage, 0 when nothing moves', async () => {
-    const input = structuredClone(platformInput);
-    input.clusters = input.clusters.map((c) => (c.name === 'production' ? { ...c, serviceAccountIdentity: ServiceAccountIdentity.acceptIssuer() } : c));
+    const input = { ...structuredClone(platformInput), clusters: platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, serviceAccountIdentity: ServiceAccountIdentity.acceptIssuer() } : c)) };
     const lines: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     try {
