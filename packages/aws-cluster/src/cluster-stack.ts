@@ -1,6 +1,6 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { bootstrapBundle, renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS, ROUTE53_METRICS_REGION } from '@platform/platform-config';
+import { bootstrapNames, legacyBackupCredentials, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS, ROUTE53_METRICS_REGION } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
@@ -15,7 +15,8 @@ import { MachineImage } from './compute/machine-image';
 import { ControlPlane } from './control-plane/control-plane';
 import { workloadPolicies, type RestoreSource } from './identity/workload-policies';
 import { WorkloadRoles } from './identity/workload-roles';
-import { controlPlanePolicies, workerPolicies, type NodePolicyContext } from './iam/node-policies';
+import { controlPlaneAddOnFallback, controlPlanePolicies, workerPolicies, type NodePolicyContext } from './iam/node-policies';
+import { LegacyAppBackupUser } from './backups/legacy-app-backup-user';
 import { NodeRole } from './iam/node-role';
 import { IssuerBucket } from './identity/issuer-bucket';
 import { ServiceAccountOidcProvider } from './identity/oidc-provider';
@@ -133,6 +134,7 @@ export class ClusterStack extends TerraformStack {
     });
     // Service-account issuer (IRSA): the control plane publishes discovery + JWKS here, STS trusts it through the provider.
     const issuer = names.serviceAccountIssuer;
+    const identity = cluster.serviceAccountIdentity;
     const issuerBucket = new IssuerBucket(this, 'service-account-issuer', { bucketName: issuer.bucket, publicKeys: [issuer.discoveryKey, issuer.jwksKey] });
     const oidcProvider = new ServiceAccountOidcProvider(this, 'service-account-oidc', { issuerUrl: issuer.url, audience: issuer.audience });
     this.serviceAccountProviderArn = oidcProvider.arn;
@@ -217,24 +219,32 @@ export class ClusterStack extends TerraformStack {
       launchingHookTimeoutSeconds: LAUNCHING_HOOK_TIMEOUT_SECONDS,
       messageRetentionSeconds: NODE_TERMINATION_QUEUE_RETENTION_SECONDS,
       expectedAccountId: settings.accountId,
+      // Until the identity stage is complete the handler's rights stay on the control-plane role too (fallback).
+      handlerRoleName: identity.nodeRolesKeepAddOnRights ? controlPlaneRole.roleName : undefined,
     });
 
     // One role per workload identity (IRSA): the add-ons' AWS rights live here, not on the nodes.
+    const policies = workloadPolicies({
+      region: cluster.region,
+      accountId,
+      clusterTagKey: names.clusterTagKey,
+      autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
+      nodeTerminationHandler: termination.handlerPolicy,
+      appBackups: { bucketArn: appBackups.bucketArn, prefix: names.appBackupArchive.bucketPrefix, kmsKeyArn: key.keyArn, restoreSources: this.restoreSources(platform, cluster) },
+    });
     const workloadRoles = new WorkloadRoles(this, 'workload-roles', {
       // The provider's own ARN (a reference, not the derived string), so Terraform creates it before the trusts naming it.
       providerArn: oidcProvider.arn,
       issuerHost: issuer.host,
       audience: issuer.audience,
       identities: workloadIdentitiesOf(cluster, names),
-      policies: workloadPolicies({
-        region: cluster.region,
-        accountId,
-        clusterTagKey: names.clusterTagKey,
-        autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
-        nodeTerminationHandler: termination.handlerPolicy,
-        appBackups: { bucketArn: appBackups.bucketArn, prefix: names.appBackupArchive.bucketPrefix, kmsKeyArn: key.keyArn, restoreSources: this.restoreSources(platform, cluster) },
-      }),
+      policies,
     });
+    // A cluster that ran before IRSA keeps what its pods use until the last stage (docs/runbooks/service-account-issuer.md).
+    for (const [name, document] of Object.entries(controlPlaneAddOnFallback(identity, policies))) controlPlaneRole.addPolicy(name, document);
+    const legacyUser = identity.legacyBackupUser
+      ? new LegacyAppBackupUser(this, 'app-backup-user', { userName: legacyBackupCredentials(cluster.name, names.appBackupArchive.namespace).iamUser, policy: policies['postgres-backups'] })
+      : undefined;
 
     const chaos = new AzFailureExperiment(this, 'az-failure', {
       experimentName: names.fisExperiment,
@@ -277,6 +287,7 @@ export class ClusterStack extends TerraformStack {
       [CLUSTER_STACK_OUTPUTS.nodeTerminationQueueUrl]: { value: termination.queueUrl, description: 'SQS queue the node termination handler reads (its queueURL: platform-config sqsQueueUrl with settings.accountId)' },
       ingress_target_group_arns: { value: ingress.targetGroupArns, description: 'Ingress target groups (HTTP, HTTPS NodePorts), attached to every worker ASG' },
     };
+    if (legacyUser) outputs.app_backup_iam_user = { value: legacyUser.userName, description: 'IAM user of the database backups until serviceAccountIdentity is complete (docs/runbooks/service-account-issuer.md)' };
     if (failover) {
       outputs.app_failover_role = { value: failover.role, description: `Route 53 failover role of this cluster's ${failover.recordName} record` };
       outputs.app_health_check_id = { value: failover.record.healthCheckId, description: 'Route 53 health check on this region\'s ingress NLB' };

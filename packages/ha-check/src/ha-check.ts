@@ -1,10 +1,10 @@
-import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, legacyBackupCredentials } from '@platform/platform-config';
 import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
 import { loadManifests, manifestLayer, type K8sObject, type LoadManifestsOptions } from './manifests';
 import { terminationModel } from './private/termination-analysis';
-import { identityModel, type EtcdSnapshots } from './private/identity-model';
+import { identityModel, type DeclaredLegacyUser, type EtcdSnapshots } from './private/identity-model';
 import { podIdentities } from './private/pod-identities';
 import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
@@ -51,7 +51,7 @@ export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifest
   const infra = buildInfraModel(index);
   const manifests = buildManifestModel(objects);
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform)) : undefined;
-  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster));
+  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster), declaredLegacyUser(input.cluster));
   return { infra, manifests, termination: terminationModel(index, objects), identity, ...(standby ? { standby } : {}) };
 }
 
@@ -60,6 +60,19 @@ function issuerHost(cluster: string | undefined): string | undefined {
   if (cluster === undefined) return undefined;
   try {
     return defaultPlatform().namesOf(cluster).serviceAccountIssuer.host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The backup user platform-config keeps for the cluster's IRSA migration (undefined once complete, or for a cluster it does not define). */
+function declaredLegacyUser(cluster: string | undefined): DeclaredLegacyUser | undefined {
+  if (cluster === undefined) return undefined;
+  try {
+    const platform = defaultPlatform();
+    const definition = platform.cluster(cluster);
+    const identity = definition.serviceAccountIdentity;
+    return identity.legacyBackupUser ? { name: legacyBackupCredentials(definition.name, platform.namesOf(definition).appBackupArchive.namespace).iamUser, stage: identity.stage } : undefined;
   } catch {
     return undefined;
   }

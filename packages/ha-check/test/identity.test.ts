@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario } from '../src';
+import { Findings } from '../src/findings';
+import { identityAnalysis } from '../src/private/identity-analysis';
+import { identityModel, type DeclaredLegacyUser } from '../src/private/identity-model';
+import { loadTerraform } from '../src/terraform';
 import { CLUSTER, HOST, ISSUER, ROLE, ROLE_ARN, SUBJECT, identityFixture, webIdentityTrust, type IdentityFixtureOptions } from './fixtures/identity';
 
 const check = (o: IdentityFixtureOptions = {}) => {
@@ -76,6 +80,21 @@ describe('who can act on AWS (identity report)', () => {
       { id: 'identity.static-keys', severity: 'error', subject: 'production-cluster/aws_iam_user.backups', message: "static keys: IAM user production-app-backups: long-lived credentials outside any pod's identity (they never expire and leak with every copy)" },
     ]);
     expect(report.identities?.rows[0]).toMatchObject({ role: 'IAM user production-app-backups', path: 'static keys' });
+  });
+
+  it('the backup user a migrating cluster declares (serviceAccountIdentity before complete) is a warning, by exact name; an access key stays an error', () => {
+    const f = identityFixture({ staticKeys: true });
+    const judge = (declared?: DeclaredLegacyUser) => {
+      const findings = new Findings();
+      identityAnalysis(identityModel(loadTerraform([f.terraform]), [], [], undefined, HOST, undefined, declared), findings);
+      return findings.list().map((x) => [x.id, x.severity, x.subject]);
+    };
+    expect(judge({ name: 'production-app-backups', stage: 'accept-issuer' })).toEqual([
+      ['identity.static-keys', 'error', 'production-cluster/aws_iam_access_key.backups'],
+      ['identity.static-keys-migrating', 'warning', 'production-cluster/aws_iam_user.backups'],
+    ]);
+    expect(judge({ name: 'production-other-user', stage: 'accept-issuer' }).map(([id]) => id)).toEqual(['identity.static-keys', 'identity.static-keys']);
+    expect(judge().map(([id]) => id)).toEqual(['identity.static-keys', 'identity.static-keys']);
   });
 
   it('IMDSv2 with hop limit 1 stops ordinary pods but not a hostNetwork one: it inherits what the node role allows beyond the bootstrap', () => {

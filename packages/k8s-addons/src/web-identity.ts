@@ -1,4 +1,4 @@
-import { ROLE_ARN_ANNOTATION, WEB_IDENTITY_TOKEN, workloadIdentity, type WorkloadIdentity, type WorkloadIdentityId } from '@platform/platform-config';
+import { legacyBackupCredentials, ROLE_ARN_ANNOTATION, WEB_IDENTITY_TOKEN, workloadIdentity, type WorkloadIdentity, type WorkloadIdentityId } from '@platform/platform-config';
 import type { AddOnContext } from './addon';
 
 /** A container env entry (what charts and the CloudNativePG Cluster take). */
@@ -74,6 +74,33 @@ export function webIdentity(ctx: AddOnContext, id: WorkloadIdentityId, options: 
     volumeMount: { name: WEB_IDENTITY_TOKEN.volume, mountPath: directory, readOnly: true },
     tokenSource,
   };
+}
+
+/**
+ * The wiring of identity `id` when the cluster's identity stage gives its add-ons web identity
+ * (platform-config `serviceAccountIdentity.podCredentials`), else undefined: a cluster that ran
+ * before IRSA keeps its add-ons on the node role (host networking, IMDS) until the stage whose
+ * pull request switches the manifests, so the API servers already sign with the issuer STS
+ * trusts (docs/runbooks/service-account-issuer.md). Every add-on that calls AWS asks this, never
+ * the stage name.
+ */
+export function stagedWebIdentity(ctx: AddOnContext, id: WorkloadIdentityId, options: WebIdentityOptions = {}): WebIdentity | undefined {
+  return ctx.cluster.serviceAccountIdentity.podCredentials === 'web-identity' ? webIdentity(ctx, id, options) : undefined;
+}
+
+/**
+ * Post-render JSON patch for a Deployment whose chart has no host-network value, while it uses the
+ * node role: IMDS answers only one hop away (hop limit 1), so only a host-network pod reaches it.
+ */
+export const HOST_NETWORK_PATCH = [
+  { op: 'add', path: '/spec/template/spec/hostNetwork', value: true },
+  { op: 'add', path: '/spec/template/spec/dnsPolicy', value: 'ClusterFirstWithHostNet' },
+] as const;
+
+/** The database's S3 keys from the Secret the old initialiser made (before the web-identity stage). */
+export function legacyS3Credentials(ctx: AddOnContext): { accessKeyId: { name: string; key: string }; secretAccessKey: { name: string; key: string } } {
+  const legacy = legacyBackupCredentials(ctx.cluster.name, ctx.names.appBackupArchive.namespace);
+  return { accessKeyId: { name: legacy.secretName, key: legacy.keys.accessKeyId }, secretAccessKey: { name: legacy.secretName, key: legacy.keys.secretAccessKey } };
 }
 
 /** `env` as a name → value map (charts such as cluster-autoscaler take `extraEnv` that way). */

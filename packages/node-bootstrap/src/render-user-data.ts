@@ -1,6 +1,6 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { issuerSignsFirst, KUBEADM_PATCHES_DIR, kubeadmInitTemplate, kubeadmJoinTemplate, KUBELET_RESERVES_PATCH, kubeletReservesPatch, LEGACY_SERVICE_ACCOUNT_ISSUER } from './private/kubeadm-config';
+import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, kubeadmInitTemplate, kubeadmJoinTemplate, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
 import { architecturesOf, bootstrapNames } from '@platform/platform-config';
 import { debianArchitecture, missingPins } from './download-lock';
 import { toolVersions } from './versions';
@@ -19,12 +19,6 @@ function validate(input: UserDataInput): void {
   }
   if (input.pool && !input.cluster.workerPools.some((p) => p.name === input.pool?.name)) {
     throw new Error(`renderUserData: pool ${input.pool.name} is not a worker pool of cluster ${input.cluster.name}; expected one of ${input.cluster.workerPools.map((p) => p.name).join(', ')}`);
-  }
-  const issuer = input.names.serviceAccountIssuer.url;
-  if (input.role === 'control-plane' && !issuerSignsFirst(issuer)) {
-    throw new Error(
-      `renderUserData: names.serviceAccountIssuer.url ${issuer} sorts after the legacy issuer ${LEGACY_SERVICE_ACCOUNT_ISSUER}; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster ${input.cluster.name})`,
-    );
   }
   // Every file the node downloads must have a committed SHA-256 (a node would refuse it unpinned).
   const missing = missingPins(toolVersions(input.cluster), [...architecturesOf(input.cluster).keys()].map(debianArchitecture));
@@ -64,7 +58,9 @@ export function renderUserData(input: UserDataInput): string {
     text(`${KUBEADM_PATCHES_DIR}/${KUBELET_RESERVES_PATCH}`, kubeletReservesPatch(input.pool ? input.pool.instanceTypes : [cluster.controlPlane.instanceType])),
   ];
   if (role === 'control-plane') {
-    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.names.serviceAccountIssuer, input.apiEndpoint, input.apiAlternateNames), '0600'));
+    files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint, input.apiAlternateNames), '0600'));
+    // Read by kubeadm init, join and upgrade node (patches.directory): this node's service-account flags, in its stage's order.
+    files.push(text(`${KUBEADM_PATCHES_DIR}/${KUBE_APISERVER_PATCH_FILE}`, yamlText(kubeApiServerIssuerPatch(input.names.serviceAccountIssuer, cluster.serviceAccountIdentity)), '0600'));
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   // The scripts live in S3 (bootstrapBucket, one object per role); the SHA-256 here makes every

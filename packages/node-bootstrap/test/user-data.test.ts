@@ -127,32 +127,6 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
-  it('signs service-account tokens with the cluster issuer and keeps accepting the legacy one, in the order kubeadm writes them', () => {
-    const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
-    const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
-    const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
-    const issuer = platform.namesOf('production').serviceAccountIssuer;
-    const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
-    expect(extra.filter((a) => a.name.startsWith('service-account') || a.name === 'api-audiences')).toEqual([
-      { name: 'service-account-issuer', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' },
-      { name: 'service-account-issuer', value: 'https://kubernetes.default.svc.cluster.local' },
-      { name: 'service-account-jwks-uri', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/openid/v1/jwks' },
-      { name: 'api-audiences', value: 'https://kubernetes.default.svc.cluster.local' },
-    ]);
-    expect(extra[extra.length - 4].value).toBe(issuer.url);
-    // kubeadm (ArgumentsToCommand) sorts flags by name, then value: the first issuer on the command line is what signs.
-    const command = extra.map((a) => ({ ...a })).sort((a, b) => (a.name === b.name ? (a.value < b.value ? -1 : 1) : a.name < b.name ? -1 : 1));
-    expect(command.find((a) => a.name === 'service-account-issuer')?.value).toBe(issuer.url);
-  });
-
-  it('refuses an issuer kubeadm would order after the legacy one (it would not sign)', () => {
-    const input = inputFor('production', 'control-plane');
-    const names = { ...input.names, serviceAccountIssuer: { ...input.names.serviceAccountIssuer, url: 'https://zeta-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' } };
-    expect(() => renderUserData({ ...input, names })).toThrow(
-      'renderUserData: names.serviceAccountIssuer.url https://zeta-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com sorts after the legacy issuer https://kubernetes.default.svc.cluster.local; kubeadm orders repeated --service-account-issuer flags by value and the first one signs, so the organization name must sort before "kubernetes" (cluster production)',
-    );
-  });
-
   it('gives the nodes the private name and the CI kubeconfig the public one (CI runs outside the VPC)', () => {
     const env = (input: UserDataInput) => {
       const config = parse(renderUserData(input)) as { write_files: { path: string; content: string }[] };

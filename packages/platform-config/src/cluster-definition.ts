@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NodeImage } from './node-image';
+import { isServiceAccountIdentityStage, SERVICE_ACCOUNT_IDENTITY_STAGES, ServiceAccountIdentity } from './service-account-identity';
 
 /*
  * The shape of a cluster definition. Structural rules live here (types, ranges, formats);
@@ -16,6 +17,9 @@ const dnsLabel = (max: number) =>
     .string({ error: 'expected a string' })
     .max(max, { error: `expected at most ${max} characters (AWS resource name limits)` })
     .regex(DNS_LABEL, { error: 'expected a DNS label: lowercase letters, digits and "-", starting with a letter' });
+
+const SERVICE_ACCOUNT_IDENTITY_EXPECTED =
+  'expected ServiceAccountIdentity.acceptIssuer(), .signWithIssuer(), .webIdentity() or .complete()';
 
 const HOSTED_ZONE_ID_EXPECTED = 'expected a Route 53 hosted zone id: "Z" then up to 31 capital letters and digits, such as Z0123456789ABCDEFGHIJ';
 
@@ -159,6 +163,24 @@ export const clusterDefinitionSchema = z.strictObject({
      */
     scaleOutSeconds: positiveInt('seconds', 3600).optional(),
   }),
+  /**
+   * Where the cluster stands in its move to workload identities (IRSA): one stage per reviewed
+   * pull request for a cluster that ran before it (docs/runbooks/service-account-issuer.md).
+   * @default ServiceAccountIdentity.complete() (every new cluster)
+   */
+  serviceAccountIdentity: z
+    .strictObject(
+      {
+        stage: z.enum(SERVICE_ACCOUNT_IDENTITY_STAGES),
+        apiServer: z.strictObject({ signs: z.enum(['legacy', 'cluster']) }),
+        podCredentials: z.enum(['node-role', 'web-identity']),
+        nodeRolesKeepAddOnRights: z.boolean(),
+        legacyBackupUser: z.boolean(),
+      },
+      { error: SERVICE_ACCOUNT_IDENTITY_EXPECTED },
+    )
+    .refine(isServiceAccountIdentityStage, { error: SERVICE_ACCOUNT_IDENTITY_EXPECTED })
+    .default(ServiceAccountIdentity.complete()),
   /** Regional failover: the cluster in another region that takes over. @default - none */
   failover: z
     .strictObject({

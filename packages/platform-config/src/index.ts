@@ -26,6 +26,7 @@ export * from './platform';
 export * from './regions';
 export * from './scale-day-access';
 export * from './scale-day-profile';
+export * from './service-account-identity';
 export * from './service-account-issuer';
 export * from './stack-outputs';
 export * from './validate';

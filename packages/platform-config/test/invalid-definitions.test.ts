@@ -35,6 +35,12 @@ const corpus: [string, (input: RawInput) => void, string][] = [
   ['unknown control-plane instance type', (i) => (i.clusters[1].controlPlane.instanceType = 'm99.large'), 'clusters[1].controlPlane.instanceType: got "m99.large"; expected a known instance type: c6i.large, c6i.xlarge, c7g.large, c7i.large, c7i.xlarge, m5.large, m5.xlarge, m6i.2xlarge, m6i.large, m6i.xlarge, m7g.large, m7g.xlarge, m7i.2xlarge, m7i.large, m7i.xlarge, r6i.large, r7i.large, t3.large, t3.medium, t3.xlarge'],
   ['control-plane root volume too small', (i) => (i.clusters[1].controlPlane.rootVolumeGiB = 8), 'clusters[1].controlPlane.rootVolumeGiB: got 8; expected at least 20 GiB (etcd, images)'],
   ['node image as a flag', (i) => (i.clusters[1].nodeImage = 'baked'), 'clusters[1].nodeImage: got "baked"; expected NodeImage.ubuntu() or NodeImage.baked()'],
+  ['identity stage as a string flag', (i) => (i.clusters[1].serviceAccountIdentity = 'complete'), 'clusters[1].serviceAccountIdentity: got "complete"; expected ServiceAccountIdentity.acceptIssuer(), .signWithIssuer(), .webIdentity() or .complete()'],
+  [
+    'identity stage with a hand-made mix of aspects',
+    (i) => (i.clusters[1].serviceAccountIdentity = { stage: 'complete', apiServer: { signs: 'legacy' }, podCredentials: 'web-identity', nodeRolesKeepAddOnRights: false, legacyBackupUser: false }),
+    'clusters[1].serviceAccountIdentity: got {"stage":"complete","apiServer":{"signs":"legacy"},"podCredentials":"web-iden...; expected ServiceAccountIdentity.acceptIssuer(), .signWithIssuer(), .webIdentity() or .complete()',
+  ],
   ['no worker pool', (i) => (i.clusters[1].workerPools = []), 'clusters[1].workerPools: got []; expected at least one worker pool'],
   ['duplicate pool name', (i) => (i.clusters[1].workerPools[1].name = 'general'), 'clusters[1].workerPools[1].name: got "general"; expected a pool name used once per cluster'],
   ['pool name too long', (i) => (i.clusters[1].workerPools[0].name = 'general-purpose-pool'), 'clusters[1].workerPools[0].name: got "general-purpose-pool"; expected at most 16 characters (AWS resource name limits)'],

@@ -1,4 +1,5 @@
-import { ssmParameterArn } from '@platform/platform-config';
+import { ssmParameterArn, type ServiceAccountIdentity } from '@platform/platform-config';
+import type { WorkloadPolicies } from '../identity/workload-roles';
 import { policyDocument, type PolicyDocument, type PolicyStatement } from './policy-document';
 
 /** What the node policies refer to; ARNs may be tokens. */
@@ -176,4 +177,18 @@ export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDoc
     'node-access': policyDocument(ecrRead(), sessionManager()),
     'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns.worker),
   };
+}
+
+/**
+ * The add-ons' rights the control-plane role keeps until the cluster's identity stage is complete
+ * (platform-config `serviceAccountIdentity.nodeRolesKeepAddOnRights`): before the manifests switch
+ * to web identity the EBS CSI controller and cluster-autoscaler run with host networking on this
+ * role, and after the switch they stay the fallback (roll the manifests back one stage) until the
+ * last stage removes them. The same documents as their workload roles, inline under the names
+ * (so construct ids and Terraform addresses) they had before IRSA. The termination handler's
+ * fallback is TerminationHandling's `handlerRoleName`, where its policy lived.
+ */
+export function controlPlaneAddOnFallback(identity: ServiceAccountIdentity, policies: Pick<WorkloadPolicies, 'ebs-csi-controller' | 'cluster-autoscaler'>): Record<string, PolicyDocument> {
+  if (!identity.nodeRolesKeepAddOnRights) return {};
+  return { 'ebs-csi-controller': policies['ebs-csi-controller'], 'cluster-autoscaler': policies['cluster-autoscaler'] };
 }

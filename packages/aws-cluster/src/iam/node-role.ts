@@ -17,17 +17,22 @@ export class NodeRole extends Construct {
   readonly roleArn: string;
   readonly roleName: string;
   readonly instanceProfileName: string;
+  private readonly role: IamRole;
 
   constructor(scope: Construct, id: string, props: NodeRoleProps) {
     super(scope, id);
     if (Object.keys(props.policies).length === 0) throw invalidProp('NodeRole', 'policies', props.policies, 'at least one policy');
     const role = new IamRole(this, 'role', { name: props.roleName, assumeRolePolicy: renderPolicy(serviceTrustPolicy('ec2.amazonaws.com')) });
-    for (const [name, document] of Object.entries(props.policies)) {
-      new IamRolePolicy(this, `policy-${name}`, { name, role: role.name, policy: renderPolicy(document) });
-    }
+    this.role = role;
+    for (const [name, document] of Object.entries(props.policies)) this.addPolicy(name, document);
     const profile = new IamInstanceProfile(this, 'instance-profile', { name: props.instanceProfileName, role: role.name });
     this.roleArn = role.arn;
     this.roleName = role.name;
     this.instanceProfileName = profile.name;
+  }
+
+  /** One more inline policy, named `name` (construct id `policy-<name>`, as those given at construction). */
+  addPolicy(name: string, document: PolicyDocument): void {
+    new IamRolePolicy(this, `policy-${name}`, { name, role: this.role.name, policy: renderPolicy(document) });
   }
 }

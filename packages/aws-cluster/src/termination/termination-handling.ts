@@ -1,6 +1,7 @@
 import { AutoscalingLifecycleHook } from '@cdktf/provider-aws/lib/autoscaling-lifecycle-hook';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -42,6 +43,13 @@ export interface TerminationHandlingProps {
    * @default - no check
    */
   readonly expectedAccountId?: string;
+  /**
+   * A node role the handler's rights are also put on, inline as `node-termination-handler` (construct
+   * id `handler-policy`, the address it had before IRSA): the fallback of a cluster whose
+   * platform-config `serviceAccountIdentity` is not complete yet, while the handler may still run
+   * on the control-plane role. @default - none: the handler has only its workload role
+   */
+  readonly handlerRoleName?: string;
   /** @default 7 */
   readonly keyDeletionWindowInDays?: number;
 }
@@ -173,6 +181,8 @@ export class TerminationHandling extends Construct {
       // Instance → node name and the managed-tag check; EC2 has no resource-level scope for it.
       { Sid: 'DescribeInstances', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
     );
+
+    if (props.handlerRoleName) new IamRolePolicy(this, 'handler-policy', { name: 'node-termination-handler', role: props.handlerRoleName, policy: renderPolicy(this.handlerPolicy) });
 
     this.queueArn = queue.arn;
     this.queueUrl = queue.url;

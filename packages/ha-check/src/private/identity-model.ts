@@ -48,7 +48,8 @@ export interface IdentityModel {
   /** A pod identity webhook runs (what turns the role annotation into env and a token). */
   readonly webhook: string | undefined;
   /** `aws_iam_user` / `aws_iam_access_key` resources, described. */
-  readonly staticKeys: ReadonlyArray<{ readonly address: string; readonly what: string }>;
+  /** `migration`: the IAM user the cluster's platform-config declares for its IRSA migration (serviceAccountIdentity before complete). */
+  readonly staticKeys: ReadonlyArray<{ readonly address: string; readonly what: string; readonly migration?: string }>;
   readonly issuerBucket: IssuerBucket | undefined;
   /**
    * Where the cluster's etcd snapshots live (platform-config's names; undefined without --cluster).
@@ -145,7 +146,21 @@ function issuerBucket(index: TerraformIndex, text: StackText, host: string): Iss
 }
 
 /** Who can act on AWS, from the cluster stack and its pod identities. */
-export function identityModel(index: TerraformIndex, nodeGroups: readonly NodeGroupModel[], pods: readonly PodIdentity[], webhook: string | undefined, expectedIssuerHost: string | undefined, etcdSnapshots?: EtcdSnapshots): IdentityModel {
+/** The backup user a cluster before `complete` keeps on purpose (platform-config serviceAccountIdentity), and its stage. */
+export interface DeclaredLegacyUser {
+  readonly name: string;
+  readonly stage: string;
+}
+
+export function identityModel(
+  index: TerraformIndex,
+  nodeGroups: readonly NodeGroupModel[],
+  pods: readonly PodIdentity[],
+  webhook: string | undefined,
+  expectedIssuerHost: string | undefined,
+  etcdSnapshots?: EtcdSnapshots,
+  declaredLegacyUser?: DeclaredLegacyUser,
+): IdentityModel {
   const text = new StackText(index);
   const providers = index.byType('aws_iam_openid_connect_provider').map((p) => ({ address: p.address, host: text.providerHost(p) }));
   const own = providers.filter((p) => p.host !== GITHUB_ISSUER);
@@ -168,7 +183,10 @@ export function identityModel(index: TerraformIndex, nodeGroups: readonly NodeGr
     return { group, role: role ? (iamRole(role).name ?? role.name) : undefined, metadata: lt?.metadata ?? { endpointEnabled: true, tokensRequired: false, hopLimit: 1, declared: false } };
   });
   const staticKeys = [
-    ...index.byType('aws_iam_user').map((u) => ({ address: u.address, what: `IAM user ${iamUser(u).name ?? u.name}` })),
+    ...index.byType('aws_iam_user').map((u) => {
+      const name = iamUser(u).name ?? u.name;
+      return { address: u.address, what: `IAM user ${name}`, ...(declaredLegacyUser?.name === name ? { migration: declaredLegacyUser.stage } : {}) };
+    }),
     ...index.byType('aws_iam_access_key').map((k) => {
       const user = index.resolve(k, iamUser(k).user);
       return { address: k.address, what: `access key of IAM user ${user ? (iamUser(user).name ?? user.name) : String(iamUser(k).user)} (its secret is in the Terraform state)` };

@@ -4,7 +4,7 @@ import { CLUSTER_AUTOSCALER_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
-import { envMap, webIdentity } from '../web-identity';
+import { envMap, stagedWebIdentity } from '../web-identity';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
 export interface ClusterAutoscalerProps extends HelmAddOnProps {
@@ -40,17 +40,22 @@ export class ClusterAutoscaler extends HelmAddOn<ClusterAutoscalerProps> {
 
   protected chartValues(props: ClusterAutoscalerProps, ctx: AddOnContext): Record<string, unknown> {
     // The chart sets AWS_REGION from awsRegion.
-    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
+    const aws = stagedWebIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     return {
       cloudProvider: 'aws',
       awsRegion: ctx.cluster.region,
       autoDiscovery: { clusterName: ctx.cluster.name, tags: [...ctx.names.autoscalerDiscoveryTags] },
       image: { tag: versionsFor(ctx.cluster).clusterAutoscaler },
       replicaCount: props.replicas,
-      rbac: { serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } } },
-      extraEnv: envMap(aws.env),
-      extraVolumes: [aws.volume],
-      extraVolumeMounts: [aws.volumeMount],
+      ...(aws
+        ? {
+            rbac: { serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } } },
+            extraEnv: envMap(aws.env),
+            extraVolumes: [aws.volume],
+            extraVolumeMounts: [aws.volumeMount],
+          }
+        : // Before the web-identity stage: the control-plane role through IMDS, one hop away only on the host network.
+          { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }),
       nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
       tolerations: [...CONTROL_PLANE_TOLERATIONS, ...fastEvictionTolerations(FAST_EVICTION_SECONDS)],
       topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/instance': this.release.name }),

@@ -1,11 +1,12 @@
 import type { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { AddOnContext } from '../addon';
+import type { HelmReleaseSpecPostRenderers } from '../imports/helm.toolkit.fluxcd.io';
 import { EBS_CSI_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, fastEvictionTolerations, zoneSpreadWithoutSelector } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
-import { webIdentity } from '../web-identity';
+import { HOST_NETWORK_PATCH, stagedWebIdentity } from '../web-identity';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
 export interface EbsCsiProps extends HelmAddOnProps {
@@ -45,14 +46,16 @@ export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
 
   protected chartValues(props: EbsCsiProps, ctx: AddOnContext): Record<string, unknown> {
     // The chart sets AWS_REGION from controller.region.
-    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
+    const aws = stagedWebIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     return {
       controller: {
         region: ctx.cluster.region,
-        serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } },
-        env: [...aws.env],
-        volumes: [aws.volume],
-        volumeMounts: [aws.volumeMount],
+        ...(aws && {
+          serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } },
+          env: [...aws.env],
+          volumes: [aws.volume],
+          volumeMounts: [aws.volumeMount],
+        }),
         replicaCount: props.controllerReplicas,
         // The driver tags what it creates `kubernetes.io/cluster/<this>=owned` (platform-config
         // CLUSTER_TAG_PREFIX + name = names.clusterTagKey): its workload role lets it
@@ -65,6 +68,12 @@ export class EbsCsiDriver extends HelmAddOn<EbsCsiProps> {
       node: { tolerateAllTaints: true },
       storageClasses: [],
     };
+  }
+
+  /** Before the web-identity stage: the controller on the host network, to reach the control-plane role (the chart has no value for it). */
+  protected override postRenderers(_props: EbsCsiProps, ctx: AddOnContext): HelmReleaseSpecPostRenderers[] | undefined {
+    if (stagedWebIdentity(ctx, this.awsIdentity)) return undefined;
+    return [{ kustomize: { patches: [{ target: { kind: 'Deployment', name: 'ebs-csi-controller' }, patch: JSON.stringify(HOST_NETWORK_PATCH) }] } }];
   }
 
   protected override extraObjects(chart: Chart, props: EbsCsiProps): void {

@@ -5,7 +5,7 @@ import { NODE_TERMINATION_HANDLER_RELEASE } from '../releases';
 import { CONTROL_PLANE_NODE_SELECTOR, CONTROL_PLANE_TOLERATIONS, FAST_EVICTION_SECONDS, fastEvictionTolerations, zoneSpread } from '../scheduling';
 import { AwsCloudControllerManager } from './cloud-controller';
 import { Cilium } from './cilium';
-import { webIdentity } from '../web-identity';
+import { HOST_NETWORK_PATCH, stagedWebIdentity } from '../web-identity';
 import { HelmAddOn, type HelmAddOnProps } from './helm-addon';
 
 export interface NodeTerminationHandlerProps extends HelmAddOnProps {
@@ -57,10 +57,9 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
   protected chartValues(props: NodeTerminationHandlerProps, ctx: AddOnContext): Record<string, unknown> {
     const accountId = ctx.platform.settings.accountId as string; // check() requires it
     // The chart sets AWS_REGION from awsRegion.
-    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
+    const aws = stagedWebIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     return {
-      serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } },
-      extraEnv: [...aws.env],
+      ...(aws && { serviceAccount: { create: true, name: aws.identity.serviceAccount, annotations: { ...aws.serviceAccountAnnotations } }, extraEnv: [...aws.env] }),
       enableSqsTerminationDraining: true,
       queueURL: sqsQueueUrl(ctx.cluster.region, accountId, ctx.names.nodeTermination.queue),
       awsRegion: ctx.cluster.region,
@@ -87,22 +86,15 @@ export class NodeTerminationHandler extends HelmAddOn<NodeTerminationHandlerProp
   }
 
   protected override postRenderers(_props: NodeTerminationHandlerProps, ctx: AddOnContext): HelmReleaseSpecPostRenderers[] {
-    const aws = webIdentity(ctx, this.awsIdentity, { regionFromChart: true });
+    const aws = stagedWebIdentity(ctx, this.awsIdentity, { regionFromChart: true });
     // The chart renders volumes and volumeMounts only for a webhook template, which is not set: `add` creates them.
-    return [
-      {
-        kustomize: {
-          patches: [
-            {
-              target: { kind: 'Deployment', name: this.release.name },
-              patch: JSON.stringify([
-                { op: 'add', path: '/spec/template/spec/volumes', value: [aws.volume] },
-                { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts', value: [aws.volumeMount] },
-              ]),
-            },
-          ],
-        },
-      },
-    ];
+    // Before the web-identity stage: the host network instead, to reach the control-plane role through IMDS.
+    const patch = aws
+      ? [
+          { op: 'add', path: '/spec/template/spec/volumes', value: [aws.volume] },
+          { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts', value: [aws.volumeMount] },
+        ]
+      : HOST_NETWORK_PATCH;
+    return [{ kustomize: { patches: [{ target: { kind: 'Deployment', name: this.release.name }, patch: JSON.stringify(patch) }] } }];
   }
 }

@@ -18,7 +18,7 @@ import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/mo
 import { ownNamespace } from '../private/namespace';
 import { ZONE_KEY } from '../scheduling';
 import { catalogWorkloadProps } from '../workloads/catalog-app';
-import { webIdentity } from '../web-identity';
+import { legacyS3Credentials, stagedWebIdentity } from '../web-identity';
 import { HaWorkload } from '../workloads/ha-workload';
 import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
@@ -106,7 +106,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
   protected render(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
     ownNamespace(chart, props.namespace);
     // CloudNativePG mounts its projected volume at /projected; barman-cloud (boto3) reads the variables.
-    const aws = webIdentity(ctx, this.awsIdentity, { tokenDirectory: CNPG_PROJECTED_DIRECTORY });
+    const aws = stagedWebIdentity(ctx, this.awsIdentity, { tokenDirectory: CNPG_PROJECTED_DIRECTORY });
     new Cluster(chart, 'Cluster', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
@@ -125,9 +125,11 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         storage: { storageClass: GP3_STORAGE_CLASS, size: props.storage },
         walStorage: { storageClass: GP3_STORAGE_CLASS, size: props.walStorage },
         affinity: { enablePodAntiAffinity: true, topologyKey: ZONE_KEY, podAntiAffinityType: 'required' },
-        serviceAccountTemplate: { metadata: { annotations: { ...aws.serviceAccountAnnotations } } },
-        env: [...aws.env],
-        projectedVolumeTemplate: { sources: [aws.tokenSource] },
+        ...(aws && {
+          serviceAccountTemplate: { metadata: { annotations: { ...aws.serviceAccountAnnotations } } },
+          env: [...aws.env],
+          projectedVolumeTemplate: { sources: [aws.tokenSource] },
+        }),
         ...this.origin(props, ctx),
         backup: {
           retentionPolicy: props.retentionPolicy,
@@ -137,7 +139,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
             // Git names the archive (fail-back records a restored database's new one): a promotion
             // restores from exactly this folder of the replica.
             serverName: archiveServerName(ctx.cluster.name, props.name),
-            s3Credentials: { inheritFromIamRole: true },
+            // Before the web-identity stage: the backup user's keys from the Secret the old initialiser made.
+            s3Credentials: aws ? { inheritFromIamRole: true } : legacyS3Credentials(ctx),
             wal: { compression: ClusterSpecBackupBarmanObjectStoreWalCompression.GZIP },
             data: { compression: ClusterSpecBackupBarmanObjectStoreDataCompression.GZIP },
           },
@@ -291,14 +294,16 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     const replicaBucket = pair ? ctx.platform.namesOf(pair.primary).appBackupReplicaBucket : undefined;
     if (!pair || !replicaBucket) return { bootstrap: initdb };
     const prefix = `${ctx.names.appBackupArchive.bucketPrefix}${props.name}`;
-    // The same role reads both (aws-cluster workload-policies: its own bucket, and restoreSources).
+    // The same role reads both (aws-cluster workload-policies: its own bucket, and restoreSources);
+    // before the web-identity stage, the keys of the legacy backup user.
+    const s3Credentials = stagedWebIdentity(ctx, this.awsIdentity) ? { inheritFromIamRole: true } : legacyS3Credentials(ctx);
     const archive = (cluster: string, bucket: string, region: string) => ({
       name: cluster,
       barmanObjectStore: {
         destinationPath: `s3://${bucket}/${prefix}`,
         serverName: archiveServerName(cluster, props.name),
         endpointUrl: `https://s3.${region}.amazonaws.com`,
-        s3Credentials: { inheritFromIamRole: true },
+        s3Credentials,
         wal: { maxParallel: 8 },
       },
     });

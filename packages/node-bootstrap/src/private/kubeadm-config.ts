@@ -1,4 +1,4 @@
-import { ETCD_METRICS_PORT, instanceTypeKubeletReserves, KUBELET_EVICTION_HARD, KUBERNETES_PORTS, type ClusterDefinition, type ServiceAccountIssuerNames, type WorkerPool } from '@platform/platform-config';
+import { ETCD_METRICS_PORT, instanceTypeKubeletReserves, KUBELET_EVICTION_HARD, KUBERNETES_PORTS, type ClusterDefinition, type ServiceAccountIdentity, type ServiceAccountIssuerNames, type WorkerPool } from '@platform/platform-config';
 import { failoverTimings } from '../timings';
 import { yamlDocuments } from './yaml-text';
 
@@ -13,10 +13,11 @@ const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
 
 /**
- * kubeadm's per-node patches (`patches.directory` of Init/JoinConfiguration): the
- * `kubeletconfiguration` target is merged into the KubeletConfiguration kubeadm writes to this
- * node's /var/lib/kubelet/config.yaml, not into the cluster-wide kubelet-config ConfigMap, so each
- * node gets its own instance type's reserves.
+ * Node-local kubeadm patches (`patches.directory` of the Init/JoinConfiguration; `kubeadm upgrade
+ * node --patches`). The `kubeletconfiguration` target is merged into the KubeletConfiguration
+ * kubeadm writes to this node's /var/lib/kubelet/config.yaml, not into the cluster-wide
+ * kubelet-config ConfigMap, so each node gets its own instance type's reserves; the
+ * `kube-apiserver` target gives this node's API server its stage's service-account flags.
  */
 export const KUBEADM_PATCHES_DIR = '/etc/node-bootstrap/kubeadm-patches';
 export const KUBELET_RESERVES_PATCH = 'kubeletconfiguration+merge.yaml';
@@ -34,31 +35,57 @@ function nodeRegistration(taints: readonly object[], labels: Readonly<Record<str
   return { name: '@@NODE_NAME@@', criSocket: CRI_SOCKET, kubeletExtraArgs: args(kubeletArgs), taints: [...taints] };
 }
 
-/** kube-apiserver's issuer (and API audience) when none is set: what every cluster signed with before IRSA. */
+/**
+ * kube-apiserver's issuer (and API audience) when none is set: what every cluster signed with before
+ * IRSA. kubeadm puts it on the command line itself (`--service-account-issuer=https://kubernetes.default.svc.<dnsDomain>`)
+ * unless the ClusterConfiguration names the flag, which ours never does (see `kubeApiServerIssuerPatch`).
+ */
 export const LEGACY_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
-/**
- * The API server's service-account flags. The first `--service-account-issuer` signs, every
- * one is accepted: the legacy issuer stays accepted so tokens signed before a control plane
- * rolled onto these flags stay valid (docs/runbooks/service-account-issuer.md says when it may
- * go). kubeadm v1beta4's extraArgs are a list precisely so a flag may repeat, but kubeadm writes
- * the static pod's flags sorted by name and then by value: the new issuer signs only because its
- * URL sorts before the legacy one, which renderUserData checks (`issuerSignsFirst`). `--api-audiences`
- * stays the legacy value: left unset, kube-apiserver defaults it to every `--service-account-issuer`
- * value, so dropping the legacy issuer later would silently refuse every token already in a pod
- * (audience = the legacy issuer); pinned, the audience never depends on the issuer list.
- */
-export function serviceAccountIssuerArgs(issuer: Pick<ServiceAccountIssuerNames, 'url' | 'jwksUrl'>): { name: string; value: string }[] {
-  return [
-    { name: 'service-account-issuer', value: issuer.url },
-    { name: 'service-account-issuer', value: LEGACY_SERVICE_ACCOUNT_ISSUER },
-    { name: 'service-account-jwks-uri', value: issuer.jwksUrl },
-    { name: 'api-audiences', value: LEGACY_SERVICE_ACCOUNT_ISSUER },
-  ];
+/** kubeadm's file name for an RFC 6902 patch (`+json`) of the kube-apiserver static pod (target `kube-apiserver`). */
+export const KUBE_APISERVER_PATCH_FILE = 'kube-apiserver+json.yaml';
+
+/** One RFC 6902 operation, as kubeadm applies it to the static pod (converted to JSON). */
+export interface JsonPatchOperation {
+  readonly op: 'add' | 'test';
+  readonly path: string;
+  readonly value: string;
 }
 
-/** Whether kubeadm's value sort puts `url` before the legacy issuer (so `url` signs). */
-export const issuerSignsFirst = (url: string): boolean => url < LEGACY_SERVICE_ACCOUNT_ISSUER;
+const COMMAND = '/spec/containers/0/command';
+
+/**
+ * The API server's service-account flags, as a JSON patch of its static pod, so each control-plane
+ * node takes them from ITS user data in the order its stage needs. The ClusterConfiguration cannot
+ * carry them: kubeadm writes extraArgs sorted by name and then value (the order of two
+ * `--service-account-issuer` flags, of which the first signs, is not ours to choose), and a node
+ * that joins, or runs `kubeadm upgrade node`, takes the ClusterConfiguration from the
+ * `kube-system/kubeadm-config` ConfigMap written at `kubeadm init`, not from its user data. kubeadm
+ * applies the patch at init, join and upgrade, after generating the manifest, whose command is
+ * `kube-apiserver` followed by its sorted flags, including its own default legacy issuer:
+ *
+ * - signing with the cluster's issuer: it goes at index 1, before every flag, so before the legacy
+ *   one, which stays accepted;
+ * - signing with the legacy issuer (stage accept-issuer): the cluster's issuer goes last, accepted only.
+ *
+ * Every stage accepts both issuers, so during a rolling replacement each API server accepts what
+ * any other signs. `--api-audiences` stays the legacy value: left unset, kube-apiserver defaults it
+ * to every issuer, so removing the legacy issuer later would refuse every token already in a pod
+ * (audience = the legacy issuer). The `test` fails the patch, and so the kubeadm run, when the
+ * first container's command is not kube-apiserver's: never a flag patched into the wrong place.
+ */
+export function kubeApiServerIssuerPatch(issuer: Pick<ServiceAccountIssuerNames, 'url' | 'jwksUrl'>, identity: ServiceAccountIdentity): JsonPatchOperation[] {
+  const flag = (name: string, value: string) => `--${name}=${value}`;
+  const add = (index: '1' | '-', value: string): JsonPatchOperation => ({ op: 'add', path: `${COMMAND}/${index}`, value });
+  const signsCluster = identity.apiServer.signs === 'cluster';
+  return [
+    { op: 'test', path: `${COMMAND}/0`, value: 'kube-apiserver' },
+    add(signsCluster ? '1' : '-', flag('service-account-issuer', issuer.url)),
+    // The API server's own discovery document names the published JWKS once its tokens carry that issuer.
+    ...(signsCluster ? [add('-', flag('service-account-jwks-uri', issuer.jwksUrl))] : []),
+    add('-', flag('api-audiences', LEGACY_SERVICE_ACCOUNT_ISSUER)),
+  ];
+}
 
 const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
 
@@ -69,7 +96,7 @@ const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.api
  * `alternateNames` entry (the public name, the load balancers' own DNS names), so clients using
  * any of them verify it.
  */
-export function kubeadmInitTemplate(cluster: ClusterDefinition, issuer: Pick<ServiceAccountIssuerNames, 'url' | 'jwksUrl'>, apiEndpoint: string, alternateNames: readonly string[] = []): string {
+export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: string, alternateNames: readonly string[] = []): string {
   const t = failoverTimings(cluster);
   const init = {
     apiVersion: KUBEADM_API,
@@ -88,13 +115,11 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, issuer: Pick<Ser
     networking: { podSubnet: cluster.clusterNetwork.podCidr, serviceSubnet: cluster.clusterNetwork.serviceCidr },
     apiServer: {
       certSANs: [...new Set([apiEndpoint, ...alternateNames])],
-      extraArgs: [
-        ...args({
-          'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
-          'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
-        }),
-        ...serviceAccountIssuerArgs(issuer),
-      ],
+      // The service-account flags come from the node's kubeadm patch (kubeApiServerIssuerPatch), never from here.
+      extraArgs: args({
+        'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
+        'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
+      }),
     },
     controllerManager: {
       extraArgs: args({

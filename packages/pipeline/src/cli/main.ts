@@ -11,6 +11,7 @@ import { commitManifests } from './commands/commit-manifests';
 import { deployRefs } from './commands/deploy-refs';
 import { drift } from './commands/drift';
 import { gameDayCommand } from './commands/game-day';
+import { identityStages } from './commands/identity-stages';
 import { scaleDayCommand, scaleDayReportCommand } from './commands/scale-day';
 import { markApplied } from './commands/mark-applied';
 import { migrateStateCommand } from './commands/migrate-state';
@@ -36,6 +37,7 @@ const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   pr,
   'pr-gate': prGate,
+  'identity-stages': identityStages,
   stacks,
   apply,
   'plan-approved': planApprovedCommand(),

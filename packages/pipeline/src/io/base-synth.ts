@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../private/exec';
 import { INFRA_APP_DIR } from './paths';
+import { detachedWorktree } from './worktree';
 
 /**
  * The Terraform stacks as they were synthesized at `commit` (cdktf.out is not committed):
@@ -12,15 +12,12 @@ import { INFRA_APP_DIR } from './paths';
  * reason logged) when the commit cannot be synthesized. `cleanup` removes the worktree.
  */
 export function synthStacksAtCommit(repoRoot: string, commit: string, log: (line: string) => void): { stacksDir: string | undefined; cleanup: () => void } {
-  const dir = join(mkdtempSync(join(tmpdir(), 'pipeline-base-')), 'tree');
-  const cleanup = () => void exec('git', ['worktree', 'remove', '--force', dir], { cwd: repoRoot });
-  const added = exec('git', ['worktree', 'add', '--detach', '--quiet', dir, commit], { cwd: repoRoot });
-  if (added.code !== 0) {
-    log(`base synth: git worktree add failed: ${added.stderr.trim()}`);
+  const worktree = detachedWorktree(repoRoot, commit);
+  if ('error' in worktree) {
+    log(`base synth: ${worktree.error}`);
     return { stacksDir: undefined, cleanup: () => undefined };
   }
-  const modules = join(repoRoot, 'node_modules');
-  if (existsSync(modules) && !existsSync(join(dir, 'node_modules'))) symlinkSync(modules, join(dir, 'node_modules'), 'dir');
+  const { dir, cleanup } = worktree;
   const started = Date.now();
   const synth = exec('node', ['--import', 'tsx', 'src/main.ts'], { cwd: join(dir, INFRA_APP_DIR) });
   const stacksDir = join(dir, INFRA_APP_DIR, 'cdktf.out', 'stacks');

@@ -1,4 +1,5 @@
 import type { ClusterDefinitionInput } from '../cluster-definition';
+import { ServiceAccountIdentity } from '../service-account-identity';
 
 /** Pilot light in Tokyo: control plane up, workers at their minimum, same manifests. */
 export const dr: ClusterDefinitionInput = {
@@ -15,5 +16,7 @@ export const dr: ClusterDefinitionInput = {
   // Replicas outside the primary's region: dr's stack (its replica provider) must plan while Seoul is down.
   backups: { etcdSnapshotIntervalMinutes: 15, retentionDays: 30, replicaRegion: 'ap-southeast-1' },
   gitops: { branch: 'main', intervalMinutes: 5 },
+  // Built with IRSA from the start (a cluster that ran before moves stage by stage: docs/runbooks/service-account-issuer.md).
+  serviceAccountIdentity: ServiceAccountIdentity.complete(),
   objectives: { tolerateAzLoss: true, tolerateRegionLoss: false, apiRtoSeconds: 60, appRtoSeconds: 300, rpoMinutes: 15, scaleOutSeconds: 180 },
 };

@@ -1,4 +1,5 @@
 import type { ClusterDefinitionInput } from '../cluster-definition';
+import { ServiceAccountIdentity } from '../service-account-identity';
 import { FailoverDecision } from '../failover-decision';
 
 /** Full HA: a NAT gateway and a control-plane node per AZ, standby in Tokyo. */
@@ -28,6 +29,8 @@ export const production: ClusterDefinitionInput = {
   gitops: { branch: 'main', intervalMinutes: 5 },
   // regionRtoSeconds: 10 min, issue #19's target, held by ha-check's derived figure (detection +
   // decision + dispatch + the promotion's critical path + TTL; docs/ha-check.md "Regional RTO model").
+  // Built with IRSA from the start (a cluster that ran before moves stage by stage: docs/runbooks/service-account-issuer.md).
+  serviceAccountIdentity: ServiceAccountIdentity.complete(),
   objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 600, regionRpoSeconds: 960, scaleOutSeconds: 180 },
   // Pre-authorised (runbook "Who decides"): on-call paged at the first failed check, promotion
   // authorised once it has failed for 2 min; the 2 min acknowledgement is an assumption.

@@ -1,5 +1,6 @@
 import type { ClusterDefinitionInput } from '../cluster-definition';
 import { NodeImage } from '../node-image';
+import { ServiceAccountIdentity } from '../service-account-identity';
 
 /** Cheaper: one NAT gateway and small nodes; still three control-plane nodes to rehearse HA. */
 export const staging: ClusterDefinitionInput = {
@@ -17,5 +18,7 @@ export const staging: ClusterDefinitionInput = {
   nodeImage: NodeImage.baked(),
   backups: { etcdSnapshotIntervalMinutes: 30, retentionDays: 7 },
   gitops: { branch: 'main', intervalMinutes: 5 },
+  // Built with IRSA from the start (a cluster that ran before moves stage by stage: docs/runbooks/service-account-issuer.md).
+  serviceAccountIdentity: ServiceAccountIdentity.complete(),
   objectives: { tolerateAzLoss: false, tolerateRegionLoss: false, apiRtoSeconds: 300, appRtoSeconds: 900, rpoMinutes: 60, scaleOutSeconds: 300 },
 };

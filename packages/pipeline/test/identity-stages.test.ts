@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { loadPlatform, platformInput, ServiceAccountIdentity } from '@platform/platform-config';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main';
+import { identityStagesAtCommit } from '../src/io/base-identity-stages';
+import { judgeIdentityStages } from '../src/pull-request/identity-stages';
+import { ROOT } from './support/infra-synth';
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+
+describe('judgeIdentityStages: one IRSA migration stage per pull request', () => {
+  const base = { staging: 'accept-issuer', production: 'sign-with-issuer', dr: 'complete' } as const;
+
+  it('lets each cluster move one stage, or stay', () => {
+    expect(judgeIdentityStages(base, [{ name: 'staging', stage: 'sign-with-issuer' }, { name: 'production', stage: 'sign-with-issuer' }, { name: 'dr', stage: 'complete' }])).toEqual({
+      problems: [],
+      notes: ['cluster staging: serviceAccountIdentity moves from accept-issuer to sign-with-issuer'],
+    });
+  });
+
+  it('refuses two stages at once, naming the cluster, both stages and the next one', () => {
+    expect(judgeIdentityStages(base, [{ name: 'staging', stage: 'web-identity' }, { name: 'production', stage: 'complete' }]).problems).toEqual([
+      'cluster staging: serviceAccountIdentity moves from accept-issuer to web-identity (2 stages) in one pull request; expected one stage at a time (accept-issuer → sign-with-issuer → web-identity → complete), next: sign-with-issuer',
+      'cluster production: serviceAccountIdentity moves from sign-with-issuer to complete (2 stages) in one pull request; expected one stage at a time (accept-issuer → sign-with-issuer → web-identity → complete), next: web-identity',
+    ]);
+  });
+
+  it('refuses leaving complete and a new cluster that is not complete', () => {
+    expect(judgeIdentityStages(base, [{ name: 'dr', stage: 'web-identity' }, { name: 'qa', stage: 'accept-issuer' }]).problems).toEqual([
+      "cluster dr: serviceAccountIdentity moves from complete to web-identity; a complete cluster stays complete (its backup user and the node roles' add-on rights are gone)",
+      'cluster qa: serviceAccountIdentity is accept-issuer, but the base branch has no cluster qa; expected complete (a new cluster has nothing to migrate)',
+    ]);
+  });
+
+  it('accepts any first declaration when the base branch predates the field', () => {
+    expect(judgeIdentityStages({ production: null }, [{ name: 'production', stage: 'accept-issuer' }])).toEqual({
+      problems: [],
+      notes: ['cluster production: the base branch declares no serviceAccountIdentity; accept-issuer accepted as the first declaration'],
+    });
+  });
+});
+
+describe('the base branch’s stages, read with that commit’s own platform-config', () => {
+  const introduced = git('log', '--diff-filter=A', '--format=%H', '--', 'packages/platform-config/src/service-account-identity.ts').split('\n').at(-1) as string;
+
+  it('reads HEAD’s declarations, and none from before the field existed', async () => {
+    expect(await identityStagesAtCommit(ROOT, 'HEAD')).toEqual({ staging: 'complete', production: 'complete', dr: 'complete' });
+    expect(await identityStagesAtCommit(ROOT, `${introduced}^`)).toEqual({ staging: null, production: null, dr: null });
+  }, 60_000);
+
+  it('pipeline identity-stages exits 1 naming the cluster when a pull request moves it back from the base’s stage, 0 when nothing moves', async () => {
+    const input = { ...structuredClone(platformInput), clusters: platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, serviceAccountIdentity: ServiceAccountIdentity.acceptIssuer() } : c)) };
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      expect(await main(['identity-stages', '--base', 'HEAD'], ROOT, loadPlatform(input))).toBe(1);
+      expect(lines.filter((l) => l.startsWith('::error::'))).toEqual([
+        "::error::identity-stages: cluster production: serviceAccountIdentity moves from complete to accept-issuer; a complete cluster stays complete (its backup user and the node roles' add-on rights are gone)",
+      ]);
+      expect(await main(['identity-stages', '--base', 'HEAD'], ROOT, loadPlatform(structuredClone(platformInput)))).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 60_000);
+});
