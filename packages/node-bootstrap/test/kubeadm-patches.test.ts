@@ -82,12 +82,11 @@ describe('kubeadm patch of the kube-apiserver static pod, per identity stage', (
     );
   });
 
-  it('a joining control-plane node reads the same patches; workers get none', () => {
+  it('a joining control-plane node reads the same patches; workers get no kube-apiserver patch (only their kubelet reserves)', () => {
     const [join] = documents(controlPlaneFiles('accept-issuer'), '/etc/node-bootstrap/kubeadm-join.yaml.tmpl');
     expect(join).toMatchObject({ kind: 'JoinConfiguration', patches: { directory: '/etc/node-bootstrap/kubeadm-patches' } });
     const worker = (parse(renderUserData(inputFor('production', 'worker'))) as { write_files: Files }).write_files;
-    expect(documents(worker, '/etc/node-bootstrap/kubeadm-join.yaml.tmpl')[0]).not.toHaveProperty('patches');
-    expect(worker.filter((f) => f.path.includes('kubeadm-patches'))).toEqual([]);
+    expect(worker.filter((f) => f.path.includes('kubeadm-patches')).map((f) => f.path)).toEqual(['/etc/node-bootstrap/kubeadm-patches/kubeletconfiguration+merge.yaml']);
   });
 
   it('a patch on a manifest whose first container is not kube-apiserver fails the kubeadm run instead of patching the wrong place', () => {
