@@ -310,6 +310,8 @@ export class FakeKubeApi {
     if (before && obj.status === undefined && before.status !== undefined && resource.subresources.includes('status')) obj.status = before.status;
     obj.apiVersion = apiVersionOf(resource);
     obj.kind = resource.kind;
+    // The API server's defaulting for the one built-in default the tool reads.
+    if (resource.kind === 'Deployment' && obj.spec && (obj.spec as Obj).replicas === undefined) (obj.spec as Obj).replicas = 1;
     return this.bump(obj);
   }
 
@@ -480,7 +482,7 @@ export class FakeKubeApi {
     const kindName = `${resource.plural}${resource.group ? `.${resource.group}` : ''}`;
     const notFound = (name: string) => new ApiError(404, 'NotFound', `${kindName} "${name}" not found`, { name, group: resource.group, kind: resource.plural });
     if (!p.name) {
-      if (method === 'GET') return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? this.watch(req, res, resource, p.namespace, url) : this.list(res, resource, p.namespace, url);
+      if (method === 'GET') return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? this.watch(res, resource, p.namespace, url) : this.list(res, resource, p.namespace, url);
       if (method === 'POST') return this.createRequest(res, resource, p.namespace, url, body, req);
       throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
@@ -574,7 +576,7 @@ export class FakeKubeApi {
     this.json(res, 200, { kind: `${resource.kind}List`, apiVersion: apiVersionOf(resource), metadata: { resourceVersion: String(this.revision) }, items });
   }
 
-  private watch(req: IncomingMessage, res: ServerResponse, resource: Resource, namespace: string | undefined, url: URL): void {
+  private watch(res: ServerResponse, resource: Resource, namespace: string | undefined, url: URL): void {
     const match = this.filter(url);
     const w: Watcher = { prefix: this.prefix(resource, namespace), match, res };
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -594,7 +596,6 @@ export class FakeKubeApi {
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), timeout * 1000);
     const done = () => (clearTimeout(timer), this.watchers.delete(w));
-    req.on('close', done);
     res.on('close', done);
   }
 

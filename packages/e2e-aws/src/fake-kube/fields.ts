@@ -12,20 +12,33 @@ const SYSTEM_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimest
  * the metadata the server sets. Lists are leaves (atomic), as for the CRD lists kubectl sets here.
  */
 export function trackedFields(obj: Obj): Map<string, unknown> {
+  return fluxSsaModel.flatten(trackedTree(obj));
+}
+
+/**
+ * The tracked part of an object with every key's dots escaped (annotation keys such as
+ * `eks.amazonaws.com/role-arn` are one field, as FieldsV1 `f:eks.amazonaws.com/role-arn` says),
+ * so the model's dotted paths split only between fields.
+ */
+export function trackedTree(obj: Obj): Obj {
   const { apiVersion: _a, kind: _k, status: _s, metadata, ...rest } = obj;
   const meta = { ...((metadata as Obj | undefined) ?? {}) };
   for (const k of SYSTEM_METADATA) delete meta[k];
-  return fluxSsaModel.flatten({ ...rest, metadata: meta });
+  return escapeKeys({ ...rest, metadata: meta }) as Obj;
 }
 
-export function getPath(obj: Obj, path: string): unknown {
-  let cur: unknown = obj;
-  for (const p of path.split('.')) cur = cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Obj)[p] : undefined;
-  return cur;
+const DOT = '\u2024';
+const unescapeKey = (k: string) => k.split(DOT).join('.');
+
+function escapeKeys(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.split('.').join(DOT), escapeKeys(x)]));
 }
+
+const segments = (path: string) => path.split('.').map(unescapeKey);
 
 export function setPath(obj: Obj, path: string, value: unknown): void {
-  const parts = path.split('.');
+  const parts = segments(path);
   let cur = obj;
   for (const p of parts.slice(0, -1)) {
     if (cur[p] === null || typeof cur[p] !== 'object' || Array.isArray(cur[p])) cur[p] = {};
@@ -36,7 +49,7 @@ export function setPath(obj: Obj, path: string, value: unknown): void {
 
 /** Removes a leaf and the maps it leaves empty. */
 export function deletePath(obj: Obj, path: string): void {
-  const parts = path.split('.');
+  const parts = segments(path);
   const chain: Obj[] = [obj];
   for (const p of parts.slice(0, -1)) {
     const next = chain[chain.length - 1]![p];
@@ -103,18 +116,11 @@ export function serverSideApply(current: Obj | undefined, entries: ManagedEntry[
 export function fluxSync(current: Obj, entries: ManagedEntry[], desired: Obj): ApplyResult {
   const live = { fields: trackedFields(current), managedFields: entries.map((e) => ({ ...e, fields: new Set(e.fields) })) };
   const before = new Map(live.fields);
-  fluxSsaModel.fluxApply(live, desiredTree(desired));
+  fluxSsaModel.fluxApply(live, trackedTree(desired));
   const object = structuredClone(current);
   for (const path of before.keys()) if (!live.fields.has(path)) deletePath(object, path);
   for (const [path, value] of live.fields) setPath(object, path, value);
   return { object, entries: live.managedFields.filter((e) => e.fields.size > 0) };
-}
-
-/** The tracked part of an object as a tree (what the model flattens itself). */
-function desiredTree(desired: Obj): Obj {
-  const out: Obj = {};
-  for (const [path, value] of trackedFields(desired)) setPath(out, path, value);
-  return out;
 }
 
 /** metadata.managedFields as the API server shows them (FieldsV1). */
@@ -123,7 +129,7 @@ export function renderManagedFields(entries: readonly ManagedEntry[], apiVersion
     const fieldsV1: Obj = {};
     for (const path of e.fields) {
       let cur = fieldsV1;
-      for (const p of path.split('.')) cur = (cur[`f:${p}`] ??= {}) as Obj;
+      for (const p of segments(path)) cur = (cur[`f:${p}`] ??= {}) as Obj;
     }
     return { manager: e.manager, operation: e.operation, apiVersion, time, fieldsType: 'FieldsV1', fieldsV1, ...(e.subresource ? { subresource: e.subresource } : {}) };
   });
