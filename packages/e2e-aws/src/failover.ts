@@ -246,6 +246,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const fenceList = fenceSteps(workload, pair, standbyDatabase);
     const fenced = await run(platform, fence, fenceList, fenceEnv, log, 'fence');
     check('fence: the tool completes', fenced, fenceList.map((s) => s.name).join(', '));
+    // CloudNativePG acts on the annotation at its next reconcile.
+    await FakeWorld.until(`${primary.name}'s instances to stop`, 20, () => world.get(primary.name).api.all('v1', 'Pod', workload.namespace).length === 0 || undefined).catch(() => undefined);
     const hibernated = ((db(primary)?.metadata as Obj | undefined)?.annotations as Record<string, string> | undefined)?.['cnpg.io/hibernation'];
     const fencedBackups = world.get(primary.name).api.all(CNPG, 'Backup', workload.namespace).filter((b) => ((b.metadata as Obj).labels as Record<string, string> | undefined)?.['failover.platform.io/purpose'] === 'fenced');
     check(

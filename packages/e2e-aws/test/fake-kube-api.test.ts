@@ -89,7 +89,7 @@ describe('FakeKubeApi answers kubectl as an API server does', () => {
   it('refuses a strategic merge patch of a custom resource (415) and a JSON patch of a missing path (422)', async () => {
     const strategic = await kubectl('patch', 'backups.postgresql.cnpg.io', 'daily-1', '-n', 'data', '--type', 'strategic', '-p', '{"spec":{"method":"x"}}');
     expect(strategic.code).toBe(1);
-    expect(strategic.stderr).toMatch(/UnsupportedMediaType|unknown format|strategic merge patch/);
+    expect(strategic.stderr).toContain('the body of the request was in an unknown format');
     const json = await kubectl('patch', 'backups.postgresql.cnpg.io', 'daily-1', '-n', 'data', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/target/x","value":1}]');
     expect(json.code).toBe(1);
     expect(json.stderr).toContain('doc is missing path');
