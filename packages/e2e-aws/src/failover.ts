@@ -182,7 +182,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const preOutage = `pre-outage-${promote.runId}`;
     const written = await order(`127.${octet}.0.2`, host, preOutage);
     check(`pilot light: ${primary.name}'s app takes an order before the outage`, written === 201, `POST ${ORDERS_API.path} → ${written}`);
-    await FakeWorld.until(`${standby.name}'s replica to replay the order`, 90, () => rows(standby).includes(preOutage)).catch(() => undefined);
+    await FakeWorld.until(`${standby.name}'s replica to be healthy and replay the order`, 90, () => (rows(standby).includes(preOutage) && world.healthy(standby.name, workload.namespace, workload.database)) || undefined).catch(() => undefined);
     const standbyBefore = db(standby);
     check(
       `pilot light: ${standby.name}'s ${workload.namespace}/${workload.database} is a replica cluster replaying ${primary.name}'s replicated archive`,
