@@ -1,54 +1,49 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertNotPromoted,
-  BACKUP_PURPOSE_LABEL,
-  ClearPromotedMarker,
-  CloseStandby,
   Commands,
+  failbackSteps,
+  fenceSteps,
   FailbackPreflight,
-  FencePrimary,
   Journal,
-  MarkFailingBack,
-  MarkPromoted,
-  OpenStandby,
   pairOutputs,
   parseOptions,
   pilotLightCapacity,
   promotionCapacity,
-  PromotionPreflight,
-  RecheckPrimary,
+  promotionSteps,
   resolvePair,
   runSteps,
-  ScaleWorkers,
   standbyServes,
   workloadOf,
   type CapacityPlan,
   type FailoverOptions,
   type Step,
+  type Workload,
 } from '@platform/failover';
-import { APP_HEALTH_CHECK_PATH, defaultPlatform, FENCED_HEALTH_CHECK_PATH, UNPROMOTED_HEALTH_CHECK_PATH, type ClusterDefinition, type Platform } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, defaultPlatform, FENCED_HEALTH_CHECK_PATH, FAILOVER_FIELD_MANAGER, ORDERS_API, UNPROMOTED_HEALTH_CHECK_PATH, type ClusterDefinition, type Platform } from '@platform/platform-config';
 import { awsCli } from './aws-cli';
 import type { BootCheck } from './boot';
-import { FakeKubeApi } from './fake-kube-api';
+import { CNPG, HEALTHY } from './fake-kube/cnpg';
+import { FLUX_KUSTOMIZATION } from './fake-kube/flux';
+import { clearInProcessRoutes } from './fake-kube/ingress-app';
+import type { Obj } from './fake-kube/patch';
+import { FakeWorld } from './fake-kube/world';
 import { runChild } from './terraform';
 
 /**
- * Steps of `failover promote` / `failback` NOT run against moto, each with why. Everything else
- * of both runs is the tool's own step classes, run by its own `runSteps` with the real AWS CLI
- * and kubectl.
+ * Steps of `failover promote` / `fence` / `failback` NOT run, each with why. Everything else of
+ * the three runs is the tool's own step lists (promotionSteps, fenceSteps, failbackSteps), run
+ * by its own `runSteps` with the real AWS CLI against moto and the real kubectl against the
+ * stateful fake Kubernetes APIs (src/fake-kube-api.ts, src/fake-kube/*).
  */
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
-  { steps: 'fence (its fenced Backup is put into the fake after the promotion, as the fence leaves it)', why: 'CloudNativePG takes the backup; the fence itself only scales apps, backs up and hibernates through Kubernetes' },
-  { steps: 'archive-freshness', why: '`kubectl exec … psql` on the replica (streaming exec) and WAL objects barman-cloud wrote: no PostgreSQL, no CloudNativePG' },
-  { steps: 'promote-database / restore-database, base-backup, final-backup, rearm-standby, verify-pilot-light', why: 'CloudNativePG Cluster and Backup reconciliation (phases, currentPrimary, pg_is_in_recovery()): the fake API is read-only and models no operator' },
-  { steps: 'verify-app, fence-*-app', why: 'Deployment rollouts and HTTP through the ingress NLB (moto runs no load balancer data plane)' },
+  { steps: 'archive-freshness', why: "`kubectl exec … psql` for the replica's pg_last_wal_replay_lsn() and barman-cloud's WAL objects in the replica bucket: the fake PostgreSQL answers only pg_is_in_recovery(), and the fake archive is not in moto's S3" },
   { steps: 'dns-report', why: 'moto 5.2.6 has no Route 53 TestDNSAnswer and no NLB network interfaces; the records are read back instead' },
-  { steps: 'nodes-ready, primary-nodes-ready', why: 'no kubelet registers: moto starts no instance' },
-  { steps: 'record-serving-state, record-archive-server-name, deploy-refs', why: 'Git files and refs, not AWS: covered by the failover package tests' },
+  { steps: 'nodes-ready, primary-nodes-ready', why: 'no kubelet registers: moto starts no instance, and the fake API has no node that the ASGs would add' },
 ];
 
-/** Deviations forced by moto. */
+/** Deviations forced by moto or by faking Kubernetes. */
 export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly why: string }[] = [
   {
     what: 'the tool gets the platform with settings.dns.hostedZoneId = the id moto gave the zone',
@@ -64,7 +59,15 @@ export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly wh
   },
   {
     what: "the clusters' CI kubeconfigs are put into SSM by the harness (SecureString, each cluster's region)",
-    why: 'ci-kubeconfig.sh runs on a control-plane node after kubeadm init; here they point at the fake read-only APIs',
+    why: 'ci-kubeconfig.sh runs on a control-plane node after kubeadm init; here they point at the fake APIs',
+  },
+  {
+    what: "each cluster's ingress NLB DNS name (moto's) resolves, inside the e2e process only, to a loopback address where a fake app answers on port 80",
+    why: 'moto runs no load-balancer data plane; the fake app answers only while its Deployment has ready replicas and writes orders to the fake CloudNativePG database (src/fake-kube/ingress-app.ts)',
+  },
+  {
+    what: "the pilot light is set up by the fakes: Flux applies clusters/<name>/ from the working tree, the primary's first base backup is a Backup the harness creates (what its ScheduledBackup with immediate: true does), an order is written through the primary's app before the outage",
+    why: 'no CloudNativePG operator, Flux or ScheduledBackup controller runs; the replica cluster on the standby bootstraps from that base backup once replicated into the replica bucket',
   },
 ];
 
@@ -83,9 +86,12 @@ export interface FailoverResult {
   readonly ok: boolean;
   readonly seconds: number;
   readonly promoteSteps: readonly string[];
+  readonly fenceSteps: readonly string[];
   readonly failbackSteps: readonly string[];
   readonly checks: readonly BootCheck[];
   readonly kubeRequests: number;
+  /** What kubectl asked the fake APIs, as `METHOD resource[/subresource]` with counts (names left out). */
+  readonly kubeCalls: readonly string[];
 }
 
 interface Asg {
@@ -94,9 +100,12 @@ interface Asg {
   DesiredCapacity: number;
 }
 
+const NOT_RUN = new Set(['archive-freshness', 'dns-report', 'nodes-ready', 'primary-nodes-ready']);
+
 /**
- * `failover promote --standby <s> --force` then `failback --primary <p>`, the steps that talk to
- * AWS, against moto, and the result read back from moto (not from the tool's journal).
+ * `failover promote --standby <s> --force`, `fence --primary <p>` and `failback --primary <p>
+ * --replace-database` as the tool runs them, against moto and the fake Kubernetes world, and the
+ * result read back from moto and from the fakes (not from the tool's journal).
  */
 export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<FailoverResult> {
   const t0 = performance.now();
@@ -113,16 +122,26 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   const aws = awsCli(env, options.workRoot);
   const dir = join(options.workRoot, 'failover');
   mkdirSync(dir, { recursive: true });
+  // The record steps write copies, never the repository's platform-config files.
+  copyFileSync(join(options.repoRoot, 'packages/platform-config/src/failover-state.json'), join(dir, 'failover-state.json'));
+  copyFileSync(join(options.repoRoot, 'packages/platform-config/src/database-archives.ts'), join(dir, 'database-archives.ts'));
   const optionsFor = (argv: string[]): FailoverOptions =>
-    parseOptions([...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--clusters-dir', join(options.repoRoot, 'clusters')], options.repoRoot);
+    parseOptions(
+      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--clusters-dir', join(options.repoRoot, 'clusters')],
+      options.repoRoot,
+    );
   const promote = optionsFor(['promote', '--standby', options.standby, '--force']);
-  const { primary, standby } = resolvePair(platform, promote);
-  const apis = await Promise.all([standby, primary].map((c) => FakeKubeApi.start(c.name)));
+  const pair = resolvePair(platform, promote);
+  const { primary, standby } = pair;
+  const workload = workloadOf(promote, primary);
+  const standbyDatabase = workloadOf(promote, standby);
+  const world = await FakeWorld.start({ repoRoot: options.repoRoot, platform, clusters: [standby, primary] });
+  const db = (c: ClusterDefinition) => world.database(c.name, workload.namespace, workload.database);
+  const rows = (c: ClusterDefinition) => world.get(c.name).cnpg.rows(workload.namespace, workload.database)?.map((r) => r.item) ?? [];
   try {
     // The workflow's path to the APIs: kubeconfigs from SSM through scripts/fetch-kubeconfigs.sh.
-    for (const api of apis) {
-      const cluster = platform.cluster(api.cluster);
-      await aws('ssm', 'put-parameter', '--region', cluster.region, '--name', platform.namesOf(cluster).ssm.ciKubeconfig, '--type', 'SecureString', '--overwrite', '--value', api.kubeconfig());
+    for (const c of world.clusters) {
+      await aws('ssm', 'put-parameter', '--region', c.cluster.region, '--name', platform.namesOf(c.cluster).ssm.ciKubeconfig, '--type', 'SecureString', '--overwrite', '--value', c.api.kubeconfig());
     }
     const kubeEnv = async (action: FailoverOptions): Promise<NodeJS.ProcessEnv> => {
       const outputs = Object.fromEntries(pairOutputs(platform, action).trim().split('\n').map((l) => l.split('=') as [string, string]));
@@ -150,19 +169,36 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       return { ...env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'kube-cache') };
     };
 
+    // Each cluster's ingress NLB (moto's DNS name) → the fake app on a loopback address of its own.
+    const octet = 16 + (process.pid % 200);
+    const host = platform.names.appHostname!;
+    for (const [c, i] of [[primary, 2], [standby, 3]] as const) await world.serveIngress(c.name, await nlbDnsName(aws, c, platform), `127.${octet}.0.${i}`, host, workload);
+    const primaryApp = world.get(primary.name).ingress!;
+
+    // The pilot light as Flux and CloudNativePG leave it: the primary serves and archives, the
+    // standby's replica cluster replays the replicated archive.
+    await FakeWorld.until(`${primary.name}'s ${workload.namespace}/${workload.database} healthy`, 60, () => world.healthy(primary.name, workload.namespace, workload.database));
+    world.get(primary.name).api.create({ apiVersion: CNPG, kind: 'Backup', metadata: { name: `${workload.database}-e2e-first`, namespace: workload.namespace }, spec: { cluster: { name: workload.database }, method: 'barmanObjectStore' } }, 'e2e-scheduled-backup');
+    const preOutage = `pre-outage-${promote.runId}`;
+    const written = await order(`127.${octet}.0.2`, host, preOutage);
+    check(`pilot light: ${primary.name}'s app takes an order before the outage`, written === 201, `POST ${ORDERS_API.path} → ${written}`);
+    await FakeWorld.until(`${standby.name}'s replica to be healthy and replay the order`, 90, () => (rows(standby).includes(preOutage) && world.healthy(standby.name, workload.namespace, workload.database)) || undefined).catch(() => undefined);
+    const standbyBefore = db(standby);
+    check(
+      `pilot light: ${standby.name}'s ${workload.namespace}/${workload.database} is a replica cluster replaying ${primary.name}'s replicated archive`,
+      (standbyBefore?.spec as Obj | undefined)?.replica !== undefined && ((standbyBefore?.spec as Obj).replica as Obj).enabled === true && (standbyBefore?.status as Obj | undefined)?.phase === HEALTHY && rows(standby).includes(preOutage),
+      `phase ${String((standbyBefore?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
+    );
+
+    // The outage: the primary's region stops answering.
+    await primaryApp.down();
     const workerAsgs = pilotLightCapacity(standby, platform.namesOf(standby)).targets.map((t) => t.asg);
     const policiesBefore = await mixedInstancesPolicies(aws, standby, workerAsgs);
     const promoteEnv = await kubeEnv(promote);
-    const promoteSteps: Step[] = [
-      new PromotionPreflight(),
-      new MarkPromoted(),
-      new ScaleWorkers({ name: 'scale-workers', plan: (ctx) => promotionCapacity(ctx.primary, ctx.standby, ctx.namesOf(ctx.standby)), waitFor: 'desired' }),
-      new RecheckPrimary(),
-      new FencePrimary(),
-      new OpenStandby(),
-    ];
+    const promoteSteps = promotionSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
+    const fluxBefore = world.get(standby.name).flux.reconciles.get('flux-system') ?? 0;
     const promoted = await run(platform, promote, promoteSteps, promoteEnv, log, 'promote');
-    check('promote: the AWS steps complete', promoted, promoteSteps.map((s) => s.name).join(', '));
+    check('promote: the tool completes', promoted, promoteSteps.map((s) => s.name).join(', '));
 
     const cli = new Commands({ dryRun: false, env: promoteEnv });
     const records = await failoverRecords(aws, platform);
@@ -181,35 +217,48 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       const refused = await assertNotPromoted(platform, c, cli).then(() => undefined, (e: Error) => e.message);
       check(`promote: the apply guard refuses ${platform.namesOf(c).stack}`, refused !== undefined, refused ?? 'applied would be allowed');
     }
+    const promotedDb = db(standby);
+    const promotedSpec = (promotedDb?.spec ?? {}) as { replica?: { enabled?: boolean }; backup?: { barmanObjectStore?: { serverName?: string } } };
+    const promotedServer = `${workload.database}-${promote.runId}`;
+    check(
+      `promote: ${standby.name}'s database is promoted (CloudNativePG: replica off, healthy, writable, new timeline)`,
+      promotedSpec.replica?.enabled === false && (promotedDb?.status as Obj | undefined)?.phase === HEALTHY && Number((promotedDb?.status as Obj | undefined)?.timelineID) >= 2 && world.get(standby.name).cnpg.insert(workload.namespace, workload.database, { item: `probe-${promote.runId}` }) === undefined,
+      `replica.enabled ${String(promotedSpec.replica?.enabled)}, phase ${String((promotedDb?.status as Obj | undefined)?.phase)}, timeline ${String((promotedDb?.status as Obj | undefined)?.timelineID)}`,
+    );
+    check(`promote: ${standby.name} archives under a new server name with a base backup there`, promotedSpec.backup?.barmanObjectStore?.serverName === promotedServer && (world.store.read(`${serverFolder(promotedDb)}`)?.backups.length ?? 0) > 0, `serverName ${String(promotedSpec.backup?.barmanObjectStore?.serverName)}; folder ${serverFolder(promotedDb)}`);
+    const promoteOrder = `failover-check-${promote.runId}-promote`;
+    check(`promote: ${standby.name}'s database holds the order written before the outage and verify-app's order`, rows(standby).includes(preOutage) && rows(standby).includes(promoteOrder), JSON.stringify(rows(standby)));
+    check(`promote: ${standby.name}'s apps run one replica per AZ, ready`, appsAtLeast(world, standby, workload, standby.availabilityZones.length), appsText(world, standby, workload));
+    await FakeWorld.until('a Flux sync of flux-system after the promotion', 30, () => (world.get(standby.name).flux.reconciles.get('flux-system') ?? 0) > fluxBefore + 1);
+    check(`promote: ${standby.name}'s Flux apps stays suspended through Flux's own syncs (field manager ${FAILOVER_FIELD_MANAGER})`, suspended(world, standby, promote.fluxKustomization) === true, managersText(world, standby, promote.fluxKustomization));
 
-    // The returned primary still runs its database (as generated in clusters/<primary>): fail-back
-    // must refuse to replace it until the fence's backup, newer than the promotion, exists.
+    // The region is back: the returned primary still runs its stale database and its apps.
+    await primaryApp.up();
     const failback = optionsFor(['failback', '--primary', primary.name, '--replace-database']);
-    const workload = workloadOf(failback, primary);
-    const primaryApi = apis.find((a) => a.cluster === primary.name)!;
-    primaryApi.put({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: workload.database, namespace: workload.namespace }, spec: workload.databaseSpec });
     const failbackEnv = await kubeEnv(failback);
     const refusedOutput: string[] = [];
     const refused = !(await run(platform, failback, [new FailbackPreflight(workload)], failbackEnv, (line) => refusedOutput.push(line), 'failback-unfenced'));
     const reason = refusedOutput.find((l) => l.includes('FAILED at step')) ?? '(it passed)';
     check(`failback: refused while ${primary.name}'s database has no fenced backup newer than the promotion`, refused && /no fenced backup completed after/.test(reason), reason.trim());
-    // What `failover fence` leaves (not run here: CloudNativePG would take the backup).
-    primaryApi.put({
-      apiVersion: 'postgresql.cnpg.io/v1',
-      kind: 'Backup',
-      metadata: { name: `${workload.database}-fenced-e2e`, namespace: workload.namespace, labels: { [BACKUP_PURPOSE_LABEL]: 'fenced' } },
-      spec: { cluster: { name: workload.database } },
-      status: { phase: 'completed', stoppedAt: new Date().toISOString() },
-    });
-    const failbackSteps: Step[] = [
-      new FailbackPreflight(workload),
-      new MarkFailingBack(),
-      new CloseStandby(),
-      new ScaleWorkers({ name: 'scale-standby-down', plan: (ctx) => pilotLightCapacity(ctx.standby, ctx.namesOf(ctx.standby)), waitFor: 'desired' }),
-      new ClearPromotedMarker(),
-    ];
-    const failedBack = await run(platform, failback, failbackSteps, failbackEnv, log, 'failback');
-    check('failback: the AWS steps complete', failedBack, failbackSteps.map((s) => s.name).join(', '));
+
+    const fence = optionsFor(['fence', '--primary', primary.name]);
+    const fenceEnv = await kubeEnv(fence);
+    const fenceList = fenceSteps(workload, pair, standbyDatabase);
+    const fenced = await run(platform, fence, fenceList, fenceEnv, log, 'fence');
+    check('fence: the tool completes', fenced, fenceList.map((s) => s.name).join(', '));
+    // CloudNativePG acts on the annotation at its next reconcile.
+    await FakeWorld.until(`${primary.name}'s instances to stop`, 20, () => world.get(primary.name).api.all('v1', 'Pod', workload.namespace).length === 0 || undefined).catch(() => undefined);
+    const hibernated = ((db(primary)?.metadata as Obj | undefined)?.annotations as Record<string, string> | undefined)?.['cnpg.io/hibernation'];
+    const fencedBackups = world.get(primary.name).api.all(CNPG, 'Backup', workload.namespace).filter((b) => ((b.metadata as Obj).labels as Record<string, string> | undefined)?.['failover.platform.io/purpose'] === 'fenced');
+    check(
+      `fence: ${primary.name}'s apps at 0, a fenced Backup completed, its database hibernated (no instance left)`,
+      appsExactly(world, primary, workload, 0) && fencedBackups.some((b) => (b.status as Obj | undefined)?.phase === 'completed') && hibernated === 'on' && world.get(primary.name).api.all('v1', 'Pod', workload.namespace).length === 0,
+      `${appsText(world, primary, workload)}; fenced backups ${fencedBackups.map((b) => `${String((b.metadata as Obj).name)} ${String((b.status as Obj | undefined)?.phase)}`).join(', ') || 'none'}; hibernation ${String(hibernated)}`,
+    );
+
+    const failbackList = failbackSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
+    const failedBack = await run(platform, failback, failbackList, failbackEnv, log, 'failback');
+    check('failback: the tool completes', failedBack, failbackList.map((s) => s.name).join(', '));
     const after = await failoverRecords(aws, platform);
     check('failback: the PRIMARY record aliases the primary NLB, target health evaluated', after.primary?.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() === primaryNlb.toLowerCase() && after.primary?.AliasTarget?.EvaluateTargetHealth === true, `PRIMARY → ${after.primary?.AliasTarget?.DNSName ?? '(none)'} (evaluate ${after.primary?.AliasTarget?.EvaluateTargetHealth}); ${primary.name} NLB ${primaryNlb}`);
     const primaryPathAfter = await healthCheckPath(aws, after.primary?.HealthCheckId);
@@ -220,30 +269,108 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const markerAfter = await readMarker(aws, platform, standby);
     check('failback: the promoted marker is gone', markerAfter === undefined, markerAfter ?? `${platform.namesOf(standby).ssm.promotedMarker} absent`);
     for (const c of [standby, primary]) {
-      const refused = await assertNotPromoted(platform, c, new Commands({ dryRun: false, env: failbackEnv })).then(() => undefined, (e: Error) => e.message);
-      check(`failback: the apply guard allows ${platform.namesOf(c).stack}`, refused === undefined, refused ?? 'allowed');
+      const refusedGuard = await assertNotPromoted(platform, c, new Commands({ dryRun: false, env: failbackEnv })).then(() => undefined, (e: Error) => e.message);
+      check(`failback: the apply guard allows ${platform.namesOf(c).stack}`, refusedGuard === undefined, refusedGuard ?? 'allowed');
     }
+    const restored = db(primary);
+    const restoredSpec = (restored?.spec ?? {}) as { bootstrap?: { recovery?: { source?: string } }; externalClusters?: { name: string; barmanObjectStore?: { serverName?: string } }[] };
+    const restoredFrom = restoredSpec.externalClusters?.find((e) => e.name === restoredSpec.bootstrap?.recovery?.source)?.barmanObjectStore?.serverName;
+    const failbackOrder = `failover-check-${failback.runId}-failback`;
+    check(
+      `failback: ${primary.name}'s database is restored from ${standby.name}'s server ${promotedServer}, healthy and writable, with every order (before the outage, while ${standby.name} served, after)`,
+      restoredFrom === promotedServer && (restored?.status as Obj | undefined)?.phase === HEALTHY && [preOutage, promoteOrder, failbackOrder].every((o) => rows(primary).includes(o)),
+      `bootstrap.recovery from server ${String(restoredFrom)}; phase ${String((restored?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(primary))}`,
+    );
+    const rearmed = db(standby);
+    const rearmedSpec = (rearmed?.spec ?? {}) as { replica?: { enabled?: boolean; source?: string }; externalClusters?: { name: string; barmanObjectStore?: { serverName?: string } }[] };
+    const follows = rearmedSpec.externalClusters?.find((e) => e.name === rearmedSpec.replica?.source)?.barmanObjectStore?.serverName;
+    check(
+      `failback: ${standby.name}'s database is a replica cluster again, replaying ${primary.name}'s new server ${workload.database}-${failback.runId}`,
+      rearmedSpec.replica?.enabled === true && follows === `${workload.database}-${failback.runId}` && (rearmed?.status as Obj | undefined)?.phase === HEALTHY && rows(standby).includes(failbackOrder),
+      `replica.enabled ${String(rearmedSpec.replica?.enabled)}, follows ${String(follows)}, phase ${String((rearmed?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
+    );
+    check(`failback: ${primary.name}'s apps serve again, ${standby.name}'s are at 0`, appsAtLeast(world, primary, workload, primary.availabilityZones.length) && appsExactly(world, standby, workload, 0), `${appsText(world, primary, workload)}; ${appsText(world, standby, workload)}`);
+    check(
+      `failback: Flux apps stays suspended on both until Git names the new archive (the tool prints the resume commands)`,
+      suspended(world, primary, failback.fluxKustomization) === true && suspended(world, standby, failback.fluxKustomization) === true,
+      `${primary.name}: ${managersText(world, primary, failback.fluxKustomization)}; ${standby.name}: ${managersText(world, standby, failback.fluxKustomization)}`,
+    );
     // moto's artefact, repaired so the drift phase judges what the tool left, not what moto lost.
     for (const [asg, policy] of policiesBefore) {
       if (policy !== undefined) await aws('autoscaling', 'update-auto-scaling-group', '--region', standby.region, '--auto-scaling-group-name', asg, '--mixed-instances-policy', JSON.stringify(asRequest(policy)));
     }
     const policiesAfter = await mixedInstancesPolicies(aws, standby, workerAsgs);
     check("failback: the standby's worker ASGs keep their mixed instances policy (restored after moto's artefact)", [...policiesBefore].every(([asg, p]) => JSON.stringify(p) === JSON.stringify(policiesAfter.get(asg))), `${policiesBefore.size} ASGs compared`);
-    for (const api of apis) {
-      const writes = api.requests.filter((r) => !r.startsWith('GET '));
-      check(`${api.cluster}'s fake API saw reads only`, writes.length === 0, `${api.requests.length} requests${writes.length ? `; writes: ${writes.join(', ')}` : ''}`);
-    }
+    const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
+    check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
     return {
       ok: checks.every((c) => c.ok),
       seconds: (performance.now() - t0) / 1000,
       promoteSteps: promoteSteps.map((s) => s.name),
-      failbackSteps: failbackSteps.map((s) => s.name),
+      fenceSteps: fenceList.map((s) => s.name),
+      failbackSteps: failbackList.map((s) => s.name),
       checks,
-      kubeRequests: apis.reduce((n, a) => n + a.requests.length, 0),
+      kubeRequests: world.clusters.reduce((n, c) => n + c.api.requests.length, 0),
+      kubeCalls: kubeCalls(world.clusters.flatMap((c) => c.api.requests)),
     };
   } finally {
-    await Promise.all(apis.map((a) => a.stop()));
+    for (const c of world.clusters) writeFileSync(join(options.logDir, `fake-kube-${c.cluster.name}-requests.log`), c.api.requests.join('\n'));
+    await world.stop();
+    clearInProcessRoutes();
   }
+}
+
+/** POST one order through a cluster's fake ingress, as a client with the public host name. */
+async function order(address: string, host: string, item: string): Promise<number> {
+  const { request } = await import('node:http');
+  return new Promise((resolve) => {
+    const req = request({ host: address, port: 80, path: ORDERS_API.path, method: 'POST', headers: { host, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(JSON.stringify({ item }));
+  });
+}
+
+function serverFolder(cluster: Obj | undefined): string {
+  const store = (((cluster?.spec as Obj | undefined)?.backup as Obj | undefined)?.barmanObjectStore ?? {}) as { destinationPath?: string; serverName?: string };
+  return `${(store.destinationPath ?? '').replace(/\/+$/, '')}/${store.serverName ?? String((cluster?.metadata as Obj | undefined)?.name)}`;
+}
+
+function deployments(world: FakeWorld, c: ClusterDefinition, workload: Workload): Obj[] {
+  return workload.apps.map((a) => world.get(c.name).api.read({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: a.namespace, name: a.name }) ?? { metadata: { name: a.name } });
+}
+
+const appsAtLeast = (world: FakeWorld, c: ClusterDefinition, workload: Workload, n: number) =>
+  deployments(world, c, workload).every((d) => Number((d.spec as Obj | undefined)?.replicas ?? 0) >= n && Number((d.status as Obj | undefined)?.readyReplicas ?? 0) >= n);
+const appsExactly = (world: FakeWorld, c: ClusterDefinition, workload: Workload, n: number) => deployments(world, c, workload).every((d) => Number((d.spec as Obj | undefined)?.replicas ?? -1) === n);
+const appsText = (world: FakeWorld, c: ClusterDefinition, workload: Workload) =>
+  `${c.name}: ${deployments(world, c, workload).map((d) => `${String((d.metadata as Obj).namespace)}/${String((d.metadata as Obj).name)} ${String((d.spec as Obj | undefined)?.replicas)} (${String((d.status as Obj | undefined)?.readyReplicas ?? 0)} ready)`).join(', ')}`;
+
+function suspended(world: FakeWorld, c: ClusterDefinition, name: string): boolean | undefined {
+  return ((world.get(c.name).api.read({ apiVersion: FLUX_KUSTOMIZATION, kind: 'Kustomization', namespace: 'flux-system', name })?.spec ?? {}) as Obj).suspend as boolean | undefined;
+}
+
+function managersText(world: FakeWorld, c: ClusterDefinition, name: string): string {
+  const ref = { apiVersion: FLUX_KUSTOMIZATION, kind: 'Kustomization', namespace: 'flux-system', name };
+  const owner = world.get(c.name).api.managers(ref).find((m) => m.fields.includes('spec.suspend'));
+  return `spec.suspend ${String(suspended(world, c, name))} owned by ${owner ? `${owner.manager} (${owner.operation})` : 'nobody'}; flux-system synced ${world.get(c.name).flux.reconciles.get('flux-system') ?? 0}×`;
+}
+
+/** kubectl's requests as `METHOD /resource[/subresource]` with counts: the verbs the tool uses. */
+function kubeCalls(requests: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const r of requests) {
+    const m = /^(\w+) \/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/[^/]+)?\/([a-z]+)(?:\/[^/?]+(?:\/([a-z]+))?)?(\?[^ ]*)?/.exec(r);
+    if (!m) continue;
+    const [, method, group, plural, sub, query = ''] = m;
+    const kind = `${plural}${group ? `.${group}` : ''}${sub ? `/${sub}` : ''}`;
+    const flavour = /watch=(true|1)/.test(query) ? ' (watch)' : r.endsWith('(upgrade)') ? ' (websocket)' : '';
+    const key = `${method} ${kind}${flavour}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([k, n]) => `${k} ×${n}`);
 }
 
 /** The tool's own step runner and Commands (real `aws`, `kubectl` from PATH), journal in the log dir. */

@@ -56,7 +56,7 @@ function table(rows: StackRow[], drift: DriftResult | undefined, boot: BootResul
     ...rows.map((r) => `| ${r.stack} | ${r.applied ?? '–'} | ${r.excluded.length} | ${r.applySeconds?.toFixed(0) ?? '–'} | ${r.changesAfterApply ?? '–'} | ${r.artefactsIgnored ?? '–'} | ${r.planChecks ? `${r.planChecks.failed} / ${r.planChecks.fresh}` : '–'} | ${r.protectedAddresses.length} | ${r.destroy ?? '–'} |`),
   ];
   if (boot) lines.push('', `Boot-time API calls (${boot.stack}, real AWS CLI, ${boot.seconds.toFixed(0)} s): ${boot.ok ? '✅' : '❌'} ${boot.checks.filter((c) => c.ok).length}/${boot.checks.length} checks; changes after the boot: ${boot.changesAfterBoot ?? '–'}`);
-  if (failover) lines.push('', `Region failover (AWS steps of promote --force and failback, real AWS CLI + kubectl, ${failover.seconds.toFixed(0)} s): ${failover.ok ? '✅' : '❌'} ${failover.checks.filter((c) => c.ok).length}/${failover.checks.length} checks`);
+  if (failover) lines.push('', `Region failover (promote --force, fence, failback: real AWS CLI against moto, real kubectl against stateful fake Kubernetes APIs, ${failover.seconds.toFixed(0)} s): ${failover.ok ? '✅' : '❌'} ${failover.checks.filter((c) => c.ok).length}/${failover.checks.length} checks`);
   if (drift) lines.push('', `Drift: ${drift.summary}`);
   return lines.join('\n');
 }
@@ -216,7 +216,7 @@ async function main(): Promise<number> {
     const standbyName = platform.clusters.find((c) => c.failover)?.failover?.standbyCluster;
     const pairApplied = standbyName && platform.settings.dns && [standbyName, platform.clusters.find((c) => c.failover)!.name].every((c) => rows.some((r) => r.stack === platform.namesOf(c).stack && !r.error));
     if (pairApplied && !skip.has('failover')) {
-      log(`phase failover: promote --standby ${standbyName} --force, then failback, the steps that call AWS (real AWS CLI against moto; kubectl against read-only fake APIs)`);
+      log(`phase failover: promote --standby ${standbyName} --force, fence, failback with the tool's own steps (real AWS CLI against moto; real kubectl against stateful fake Kubernetes APIs with Flux, CloudNativePG and Deployment controllers)`);
       try {
         failover = await runFailoverPhase({ repoRoot, workRoot, env, hostedZoneId: substitutions[0]!.to, standby: standbyName, logDir, log });
         if (!failover.ok) failed = true;
@@ -288,10 +288,11 @@ async function main(): Promise<number> {
     `- stubbed, not exercised: ${STUBBED_BINARIES.join(', ')} (curl answers IMDSv2 only; install-addons.sh not run: no Kubernetes API)`,
     ...BOOT_WORKAROUNDS.map((w) => `- moto workaround: ${w.what} (${w.reason})`),
     '',
-    '## Region failover (AWS steps of the failover tool)',
+    '## Region failover (the failover tool end to end: moto + fake Kubernetes)',
     ...(failover
       ? [
-          `- promote ran: ${failover.promoteSteps.join(', ')}; failback ran: ${failover.failbackSteps.join(', ')}; the fake Kubernetes APIs answered ${failover.kubeRequests} kubectl requests (reads only)`,
+          `- promote ran: ${failover.promoteSteps.join(', ')}; fence ran: ${failover.fenceSteps.join(', ')}; failback ran: ${failover.failbackSteps.join(', ')}`,
+          `- the fake Kubernetes APIs answered ${failover.kubeRequests} requests; kubectl's calls: ${failover.kubeCalls.join(', ')}`,
           ...failover.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`),
         ]
       : ['- not run']),

@@ -26,3 +26,4 @@ export * from './steps/restore-database';
 export * from './steps/scale-workers';
 export * from './steps/serving-state';
 export * from './steps/verify-app';
+export * as fluxSsaModel from './testing/flux-ssa-model';

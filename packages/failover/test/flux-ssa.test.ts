@@ -8,7 +8,7 @@ import { scaleAppsToZero } from '../src/private/apps';
 import { fluxSuspendArgs } from '../src/private/flux';
 import type { StepContext } from '../src/step';
 import { HIBERNATION_ANNOTATION } from '../src/steps/fence-returned-primary';
-import { created, FLUX_TAKEOVER, fluxApply, kubectl } from './flux-ssa-model';
+import { created, FLUX_TAKEOVER, fluxApply, kubectl } from '../src/testing/flux-ssa-model';
 import { GENERATED_CLUSTERS } from './harness';
 
 const platform = defaultPlatform();

@@ -1,4 +1,6 @@
 /**
+ * Shared by this package's tests (test/flux-ssa.test.ts) and the e2e fake API (packages/e2e-aws), so both judge the tool by one model.
+ *
  * A model of how Flux's kustomize-controller server-side applies an object it owns, as its source
  * does it: before applying, every managedFields entry whose manager name STARTS WITH one of
  * `kubectl` (operation Apply or Update), `before-first-apply` (Update) or `kustomize-controller`
