@@ -52,6 +52,7 @@ export function envEntries(input: UserDataInput): [string, string][] {
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
       ['CLUSTER_TAG', names.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
+      ['SSM_RESTORE_URL', extra.restoreUrl],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
       ['ETCD_VERSION', tools.etcd],
       ['HELM_VERSION', tools.helm],
