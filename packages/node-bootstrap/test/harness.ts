@@ -363,3 +363,19 @@ export function restoreRoleRules(listing?: string): Rule[] {
     ...(listing === undefined ? [] : [{ cmd: 'aws', args: 's3api list-objects-v2 *', run: `[[ \${AWS_ACCESS_KEY_ID:-} == ${RESTORE_ROLE_KEY_ID} ]] || { ${denied}; }; printf '%b\\n' ${JSON.stringify(listing)}` }]),
   ];
 }
+
+/**
+ * test/fake-s3-server.py serving `root` (objects at `<root>/<bucket>/<key>`), killed after the
+ * test; answers 503 to the first `failFirst` requests.
+ */
+export async function startFakeS3(root: string, failFirst = 0): Promise<string> {
+  const server = spawn('python3', [join(__dirname, 'fake-s3-server.py'), root, 'ap-northeast-2', String(failFirst)]);
+  afterEachKill.push(server);
+  const port = await new Promise<string>((resolve, reject) => {
+    server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    server.once('exit', (code) => reject(new Error(`fake S3 exited ${code}`)));
+  });
+  return `http://127.0.0.1:${port}`;
+}
+const afterEachKill: ReturnType<typeof spawn>[] = [];
+afterEach(() => afterEachKill.splice(0).forEach((s) => s.kill()));
