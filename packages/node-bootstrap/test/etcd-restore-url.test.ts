@@ -30,6 +30,14 @@ function seedSnapshot(root: string): void {
   expect(spawnSync('tar', ['-czf', join(root, BUCKET, KEY), '-C', archive, '.']).status).toBe(0);
 }
 
+/** The fake S3 holding the snapshot, and an empty Parameter Store; undefined (loudly) without the real tools. */
+async function bucketWithSnapshot(): Promise<{ root: string; endpoint: string; ssm: string } | undefined> {
+  if (!requireTool('aws') || !requireTool('curl') || !requireTool('python3')) return undefined;
+  const root = temporary.dir('fake-s3-');
+  seedSnapshot(root);
+  return { root, endpoint: await startFakeS3(root), ssm: temporary.dir('ssm-') };
+}
+
 /** `aws s3 presign` and `curl` of the signed URL run for real, against the fake S3. */
 const realPresign = (endpoint: string): Rule => ({ cmd: 'aws', args: 's3 presign s3://*', run: `AWS_ENDPOINT_URL=${endpoint} exec ${real('aws')} "$@"` });
 const realCurl = (): Rule => ({ cmd: 'curl', args: '*X-Amz-Signature=*', run: `exec ${real('curl')} "$@"` });
@@ -47,11 +55,9 @@ function presign(endpoint: string, keyId: string, secret: string, seconds: numbe
 
 describe('etcd-restore.sh: the node downloads a snapshot only through the URL the restore role signed', () => {
   it('request signs with the restore role (real AWS CLI); apply on the new node downloads it (real curl, SigV4 checked), restores the CAs and etcd', async () => {
-    if (!requireTool('aws') || !requireTool('curl') || !requireTool('python3')) return;
-    const root = temporary.dir('fake-s3-');
-    seedSnapshot(root);
-    const endpoint = await startFakeS3(root);
-    const ssm = temporary.dir('ssm-');
+    const world = await bucketWithSnapshot();
+    if (!world) return;
+    const { root, endpoint, ssm } = world;
     const operator = temporary.node(inputFor('production', 'control-plane'), [realPresign(endpoint), ...restoreRoleRules(KEY), ...ssmStore(ssm)]);
     const requested = operator.run('etcd-restore.sh', ['request', 'latest'], { RESTORE_ROLE_ARN });
     expect(requested.status, requested.stderr).toBe(0);
@@ -72,11 +78,9 @@ describe('etcd-restore.sh: the node downloads a snapshot only through the URL th
   });
 
   it('a URL the node role signs is refused (no s3:GetObject, no kms:Decrypt on snapshots), and so is an expired one: apply fails naming what to do', async () => {
-    if (!requireTool('aws') || !requireTool('curl') || !requireTool('python3')) return;
-    const root = temporary.dir('fake-s3-');
-    seedSnapshot(root);
-    const endpoint = await startFakeS3(root);
-    const ssm = temporary.dir('ssm-');
+    const world = await bucketWithSnapshot();
+    if (!world) return;
+    const { root, endpoint, ssm } = world;
     const node = temporary.node(inputFor('production', 'control-plane'), [realCurl(), restoreDone(), ...ssmStore(ssm)]);
     const store = (url: string) => node.run('../probe.sh', [url]);
     writeFileSync(join(node.root, 'probe.sh'), `aws ssm put-parameter --region ap-northeast-2 --name ${URL_PARAMETER} --value "$1" --type String --overwrite >/dev/null\n`);
