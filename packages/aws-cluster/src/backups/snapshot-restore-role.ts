@@ -57,12 +57,18 @@ export class SnapshotRestoreRole extends Construct {
   }
 }
 
-/** The account may delegate the role to its operators; the node roles are denied outright. */
+/**
+ * The account may delegate the role to its operators, never to the node roles: the trust itself
+ * excludes them, whatever their own policies say (no `Principal: *` anywhere).
+ */
 export function restoreTrustPolicy(accountId: string, deniedPrincipalArns: readonly string[]): PolicyDocument {
-  return policyDocument(
-    { Sid: 'AccountOperators', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'sts:AssumeRole' },
-    { Sid: 'NeverTheNodes', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sts:AssumeRole', Condition: { ArnLike: { 'aws:PrincipalArn': [...deniedPrincipalArns] } } },
-  );
+  return policyDocument({
+    Sid: 'AccountOperatorsNeverTheNodes',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+    Action: 'sts:AssumeRole',
+    Condition: { ArnNotLike: { 'aws:PrincipalArn': [...deniedPrincipalArns] } },
+  });
 }
 
 /** List, read and (through S3) decrypt the snapshots under the prefix; nothing else. */
