@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultPlatform, ROLE_ARN_ANNOTATION, STS_AUDIENCE, workloadIdentitiesOf } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, ROLE_ARN_ANNOTATION, STS_AUDIENCE, workloadIdentitiesOf } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthInfra } from '../src/main';
-import { evaluate, type Json, type Statement } from './iam-model';
+import { evaluate, principalMatches, type Json, type Statement } from './iam-model';
 
 /*
  * Both halves of IRSA, checked against each other on every shipped cluster: the manifests Flux
@@ -205,5 +205,43 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
     const workerActions = worker.statements.flatMap((s) => [s.Action].flat() as string[]);
     expect(workerActions.filter((a) => !/^(ecr|ssm|ssmmessages|ec2messages|kms):/.test(a) && !/^s3:GetObject(Version)?$/.test(a))).toEqual([]);
     expect(workerActions.filter((a) => a.startsWith('ssm:') && !['ssm:GetParameter', 'ssm:GetParameters', 'ssm:UpdateInstanceInformation'].includes(a))).toEqual([]);
+  });
+  // An etcd snapshot holds pki/sa.key (and the CA keys): whoever reads one can mint a token for any
+  // service account. Every host-network pod on a control-plane node reaches that node's role, so
+  // the node roles may write snapshots but never read or decrypt them; only the restore role can,
+  // and no node role may assume it.
+  it.each(platform.clusters.map((c) => c.name))('%s: only the restore role reads and decrypts etcd snapshots; the node roles write them and cannot assume it', (cluster) => {
+    const stack = stacks[cluster];
+    const names = platform.namesOf(cluster);
+    const region = platform.cluster(cluster).region;
+    const roles = rolesOf(stack, resolver(stack));
+    const allowed = (request: Parameters<typeof evaluate>[1]) => roles.filter((r) => evaluate(r.statements, request) === 'allow').map((r) => r.name).sort();
+    const snapshot = `arn:aws:s3:::${names.etcdBackupBucket}/${bootstrapNames(names).etcdSnapshotPrefix}/etcd-${cluster}-20250630T114500Z.tar.gz`;
+    const viaS3 = { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${names.etcdBackupBucket}` };
+    const key = `arn:aws:kms:region:${ACCOUNT}:key/cluster`;
+    for (const action of ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes']) {
+      expect(allowed({ action, resource: snapshot }), action).toEqual(action === 's3:GetObject' ? [names.etcdRestoreRole] : []);
+    }
+    // S3 decrypts an SSE-KMS object with the requester's permission: the node roles have none through S3.
+    for (const node of [names.controlPlaneRole, names.workerRole]) expect(allowed({ action: 'kms:Decrypt', resource: key, context: viaS3 })).not.toContain(node);
+    expect(allowed({ action: 'kms:Decrypt', resource: key, context: viaS3 })).toContain(names.etcdRestoreRole);
+    // Writing stays: one PutObject, whose SSE-KMS needs only a data key.
+    expect(allowed({ action: 's3:PutObject', resource: snapshot })).toEqual([names.controlPlaneRole]);
+    expect(allowed({ action: 'kms:GenerateDataKey', resource: key, context: viaS3 })).toContain(names.controlPlaneRole);
+    expect(allowed({ action: 's3:PutObject', resource: snapshot })).not.toContain(names.etcdRestoreRole);
+
+    // Its trust: the account delegates it to operators' own policies; a node role is excluded whatever its policy says.
+    const restore = roles.find((r) => r.name === names.etcdRestoreRole)!;
+    const arnOf = (role: string) => `arn:aws:iam::${ACCOUNT}:role/${role}`;
+    const trustFor = (principal: string) =>
+      evaluate(restore.trust.filter((s) => principalMatches(s, principal, ACCOUNT)), { action: 'sts:AssumeRole', resource: arnOf(names.etcdRestoreRole), context: { 'aws:PrincipalArn': principal } });
+    expect(trustFor(arnOf('platform-operator'))).toBe('allow');
+    for (const node of [names.controlPlaneRole, names.workerRole]) {
+      expect(trustFor(arnOf(node)), node).not.toBe('allow');
+      const own = roles.find((r) => r.name === node)!;
+      expect(evaluate(own.statements, { action: 'sts:AssumeRole', resource: arnOf(names.etcdRestoreRole) }), node).toBe('implicit-deny');
+    }
+    // No web identity (a pod's projected token) reaches it either.
+    expect(restore.trust.some((s) => [s.Action].flat().includes('sts:AssumeRoleWithWebIdentity'))).toBe(false);
   });
 });

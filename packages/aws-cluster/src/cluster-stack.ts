@@ -9,6 +9,7 @@ import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { HealthCheckAlarm } from './dns/health-check-alarm';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
 import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
+import { SnapshotRestoreRole } from './backups/snapshot-restore-role';
 import { BootstrapBundles } from './bootstrap/bootstrap-bundles';
 import { AzFailureExperiment } from './chaos/az-failure-experiment';
 import { MachineImage } from './compute/machine-image';
@@ -156,6 +157,16 @@ export class ClusterStack extends TerraformStack {
     };
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
+    // The node roles write snapshots but never read them (pki/sa.key inside): a restore signs its download with this role.
+    const restoreRole = new SnapshotRestoreRole(this, 'etcd-restore', {
+      roleName: names.etcdRestoreRole,
+      region: cluster.region,
+      accountId,
+      bucketArn: backups.bucketArn,
+      snapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,
+      kmsKeyArn: key.keyArn,
+      deniedPrincipalArns: [names.controlPlaneRole, names.workerRole].map((role) => `arn:aws:iam::${accountId}:role/${role}`),
+    });
 
     const machineImage = props.machineImage ?? MachineImage.fromAmiIds(Object.fromEntries(Object.entries(platform.amiLock[cluster.region] ?? {}).map(([arch, image]) => [arch, image && cluster.nodeImage.imageIdOf(image, cluster.kubernetesVersion)])));
     const privateZones = network.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.privateSubnetId }));
@@ -279,6 +290,7 @@ export class ClusterStack extends TerraformStack {
       workload_role_arns: { value: workloadRoles.roleArns, description: 'IAM role of each workload identity (IRSA), by identity id (docs/identity.md)' },
       control_plane_role_arn: { value: controlPlaneRole.roleArn, description: 'Control-plane instance role' },
       worker_role_arn: { value: workerRole.roleArn, description: 'Worker instance role' },
+      etcd_restore_role_arn: { value: restoreRole.roleArn, description: 'Break-glass role that reads etcd snapshots: etcd-restore.sh request signs the download URL with it (RESTORE_ROLE_ARN)' },
       control_plane_asg_names: { value: controlPlane.nodes.map((n) => n.asgName), description: 'One ASG per control-plane node' },
       [CLUSTER_STACK_OUTPUTS.workerAsgNames]: { value: pools.flatMap((p) => p.groups.map((g) => g.asgName)), description: 'Worker ASGs, one per pool and AZ' },
       [CLUSTER_STACK_OUTPUTS.fisTemplateIdsByAz]: { value: chaos.templateIds, description: 'Game-day AZ-failure experiment per AZ (AZ -> template id); game-day picks the one of its input AZ' },

@@ -3,6 +3,7 @@ export * from './api-endpoint/api-health-check';
 export * from './api-endpoint/private-hosted-zone';
 export * from './backups/backup-bucket';
 export * from './backups/legacy-app-backup-user';
+export * from './backups/snapshot-restore-role';
 export * from './chaos/az-failure-experiment';
 export * from './ci-identity/github-ci-roles';
 export * from './ci-identity-stack';

@@ -3,7 +3,7 @@ import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES } from '../src';
+import { BackupBucket, ClusterKey, JoinParameters, REPLICATION_TIME_MINUTES, SnapshotRestoreRole } from '../src';
 import { bareStack, platform, Synth, synthCluster, synthStack, type Attributes } from './support';
 
 /** node-bootstrap's snapshotSchedule().keepAtLeast: etcd-snapshot.sh keeps this many newest, whatever their age. */
@@ -187,6 +187,41 @@ describe('BackupBucket', () => {
       'BackupBucket: props.replica.bucketName = "b"; expected a bucket other than the source (S3 names are global)',
     );
     expect(synthStack(stack).count('aws_s3_bucket')).toBe(0);
+  });
+});
+
+describe('SnapshotRestoreRole', () => {
+  const props = { roleName: 'production-etcd-restore', region: 'ap-northeast-2', accountId: '123456789012', bucketArn: 'arn:aws:s3:::b', snapshotPrefix: 'etcd-snapshots/production', kmsKeyArn: 'arn:aws:kms:ap-northeast-2:123456789012:key/k', deniedPrincipalArns: ['arn:aws:iam::123456789012:role/production-control-plane'] };
+
+  it('is in every cluster stack under its platform-config name: list, read and decrypt (through S3) the snapshots under the prefix, nothing else', () => {
+    const production = synthCluster(platform(), 'production');
+    const names = platform().namesOf('production');
+    const [[roleId, role]] = production.resources('aws_iam_role').filter(([, r]) => r.name === names.etcdRestoreRole);
+    expect(role.max_session_duration).toBe(3600);
+    const [policy] = production.values('aws_iam_role_policy').filter((p) => p.role === `\${aws_iam_role.${roleId}.name}`);
+    const statements = Synth.policy(policy.policy).Statement as Attributes[];
+    expect(statements.map((s) => [s.Sid, s.Action])).toEqual([
+      ['ListSnapshots', 's3:ListBucket'],
+      ['ReadSnapshots', 's3:GetObject'],
+      ['DecryptSnapshots', 'kms:Decrypt'],
+    ]);
+    expect(statements[1].Resource).toMatch(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/etcd-snapshots\/production\/\*$/);
+    expect(statements[2].Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.ap-northeast-2.amazonaws.com' } });
+    expect(production.json.output.etcd_restore_role_arn.value).toBe(`\${aws_iam_role.${roleId}.arn}`);
+  });
+
+  it('rejects a prefix with a slash at either end or a wildcard', () => {
+    expect(() => new SnapshotRestoreRole(bareStack(), 'r', { ...props, snapshotPrefix: 'etcd-snapshots/*' })).toThrow(
+      'SnapshotRestoreRole: props.snapshotPrefix = "etcd-snapshots/*"; expected a key prefix without a leading or trailing "/" or wildcards, such as "etcd-snapshots/production"',
+    );
+  });
+
+  it('rejects a trust that denies no node role', () => {
+    expect(() => new SnapshotRestoreRole(bareStack(), 'r', { ...props, deniedPrincipalArns: [] })).toThrow("SnapshotRestoreRole: props.deniedPrincipalArns = []; expected at least one principal ARN (the cluster's node roles)");
+  });
+
+  it('rejects a session IAM does not allow', () => {
+    expect(() => new SnapshotRestoreRole(bareStack(), 'r', { ...props, maxSessionSeconds: 600 })).toThrow('SnapshotRestoreRole: props.maxSessionSeconds = 600; expected a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)');
   });
 });
 

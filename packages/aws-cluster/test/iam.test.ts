@@ -115,12 +115,16 @@ describe('node roles and policies', () => {
     expect(list.Condition).toEqual({ StringLike: { 's3:prefix': `${bootstrapNames(platform().namesOf('production')).etcdSnapshotPrefix}/*` } });
   });
 
-  it('lets the control plane write, read and prune etcd snapshots, but never remove a version or a bucket protection', () => {
+  it('lets the control plane write and prune etcd snapshots but never read one back (pki/sa.key inside), remove a version or a bucket protection', () => {
     const [[bucketId]] = production.resources('aws_s3_bucket').filter(([, b]) => b.bucket === platform().namesOf('production').etcdBackupBucket);
     const prefix = bootstrapNames(platform().namesOf('production')).etcdSnapshotPrefix;
     const objects = statements(cp).filter((s) => s.Resource === `\${aws_s3_bucket.${bucketId}.arn}/${prefix}/*`);
-    // etcd-snapshot.sh (node-bootstrap) uploads, and deletes snapshots older than the retention.
-    expect(objects.flatMap(actions).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    // etcd-snapshot.sh (node-bootstrap) uploads with one PutObject, and deletes snapshots older than the retention.
+    expect(objects.flatMap(actions).sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(statements(cp).flatMap(actions).filter((a) => /^s3:GetObject/.test(a))).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(statements(cp).filter((s) => actions(s).some((a) => a.startsWith('s3:GetObject'))).map((s) => s.Sid)).toEqual(['FetchBootstrapBundle']);
+    // S3 encrypts a snapshot with a data key; decrypting one is the restore role's alone.
+    expect(statements(cp).find((s) => s.Sid === 'EncryptSnapshots')!.Action).toBe('kms:GenerateDataKey');
     const all = statements(cp).flatMap(actions);
     expect(all.filter((a) => /^s3:(DeleteObjectVersion|DeleteBucket|PutBucket|PutLifecycle|PutReplication|PutEncryption)/.test(a))).toEqual([]);
     expect(statements(worker).filter((s) => s.Sid !== 'FetchBootstrapBundle').flatMap(actions).filter((a) => a.startsWith('s3:'))).toEqual([]);

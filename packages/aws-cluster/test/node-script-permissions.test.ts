@@ -12,6 +12,8 @@ import { platform, Synth, synthCluster, type Attributes } from './support';
 
 const code = (file: string) =>
   readFileSync(join(SCRIPTS_DIR, file), 'utf8')
+    // A command continued over lines (`\` at the end) is one call.
+    .replace(/\\\n\s*/g, ' ')
     .split('\n')
     .filter((line) => !/^\s*#/.test(line))
     .join('\n');
@@ -34,10 +36,25 @@ function libFunctions(): Map<string, string> {
   return functions;
 }
 
+/** A top-level function's body: `name() {` to the `}` at column 0. */
+function functionBody(text: string, name: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line === `${name}() {`);
+  if (start < 0) throw new Error(`no function ${name}()`);
+  return lines.slice(start + 1, lines.findIndex((line, j) => j > start && line === '}')).join('\n');
+}
+
+/**
+ * The part of a script a node runs with its role. etcd-restore.sh's other subcommands (list,
+ * copy-back, request) run on an operator's machine as the operator and the restore role: a node
+ * only ever calls `apply` (control-plane.sh).
+ */
+const nodePart = (file: string): string => (file === 'etcd-restore.sh' ? functionBody(code(file), 'apply') : code(file));
+
 /** The shell text a role can run: its own scripts plus every lib.sh function they reach. */
 function roleCode(role: keyof typeof ROLE_SCRIPTS): string {
   const lib = libFunctions();
-  const own = ROLE_SCRIPTS[role].filter((f) => f !== 'lib.sh').map(code).join('\n');
+  const own = ROLE_SCRIPTS[role].filter((f) => f !== 'lib.sh').map(nodePart).join('\n');
   const reached = new Set<string>();
   let frontier = own;
   for (;;) {
@@ -67,6 +84,8 @@ function requiredActions(text: string): Map<string, string> {
       continue;
     }
     need(SPECIAL[`${service} ${op}`] ?? `${service === 's3api' ? 's3' : service}:${pascal(op)}`, call);
+    // SSE-KMS on a single PutObject: S3 asks KMS for a data key with the caller's permission.
+    if (rest.includes('--server-side-encryption aws:kms')) need('kms:GenerateDataKey', call);
     if (rest.includes('--with-decryption')) need('kms:Decrypt', call);
   }
   // ssm_put_secret writes SecureStrings with the cluster key.
@@ -98,9 +117,18 @@ describe('node IAM policies allow every aws call of the node-bootstrap scripts',
   });
 
   it('finds the calls it checks (the extraction is not vacuous)', () => {
-    expect([...requiredActions(roleCode('control-plane')).keys()].sort()).toEqual(
-      expect.arrayContaining(['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']),
+    const controlPlane = [...requiredActions(roleCode('control-plane')).keys()].sort();
+    expect(controlPlane).toEqual(
+      expect.arrayContaining(['autoscaling:CompleteLifecycleAction', 'autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']),
     );
+    // A restore downloads through the restore role's signed URL (curl): the node reads no snapshot with its own role.
+    expect(controlPlane).not.toContain('s3:GetObject');
+    expect(functionBody(code('etcd-restore.sh'), 'apply')).toContain('curl -fsS -o "$work/snapshot.tar.gz" "$url"');
+    // The operator's `request` needs what the control-plane role must not have: a node cannot sign a restore URL.
+    const request = [...requiredActions(functionBody(code('etcd-restore.sh'), 'assume_restore_role') + functionBody(code('etcd-restore.sh'), 'request')).keys()];
+    expect(request).toEqual(expect.arrayContaining(['sts:AssumeRole', 's3:GetObject']));
+    // (Its s3:GetObject is on its own script bundle only: iam.test.ts.)
+    expect(grants(allowed(names.controlPlaneRole), 'sts:AssumeRole')).toBe(false);
     // Workers reach only the read helpers of lib.sh, never ssm_put_secret.
     expect([...requiredActions(roleCode('worker')).keys()].sort()).toEqual(['kms:Decrypt', 'ssm:GetParameter']);
     // The old `etcd-restore.sh request` called delete-parameters: the check names what would be missing.

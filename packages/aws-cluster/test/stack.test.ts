@@ -24,7 +24,7 @@ describe('ClusterStack', () => {
 
   it('outputs what the workflows need', () => {
     expect(Object.keys(production.json.output).sort()).toEqual([
-      'api_endpoint', 'api_internal_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'bootstrap_bucket', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket',
+      'api_endpoint', 'api_internal_endpoint', 'api_target_group_arn', 'app_backup_bucket', 'app_backup_replica_bucket', 'app_failover_role', 'app_health_check_id', 'availability_zones', 'bootstrap_bucket', 'control_plane_asg_names', 'control_plane_role_arn', 'etcd_backup_bucket', 'etcd_backup_replica_bucket', 'etcd_restore_role_arn',
       'fis_experiment_template_ids', 'fis_role_arn', 'ingress_load_balancer_dns_name', 'ingress_target_group_arns', 'kms_key_arn', 'node_termination_queue_url', 'private_subnet_ids', 'public_subnet_ids', 'region', 'service_account_issuer', 'service_account_oidc_provider_arn', 'ssm_prefix', 'vpc_id', 'worker_asg_names', 'worker_role_arn', 'workload_role_arns',
     ]);
     expect(production.json.output.app_failover_role.value).toBe('PRIMARY');

@@ -3,6 +3,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { defaultPlatform } from '@platform/platform-config';
 import { awsCli } from './aws-cli';
 import { stateResources } from './drift';
 import { EmulatedNode, STUBBED_BINARIES, type RunningScript, type ScriptResult } from './emulated-node';
@@ -82,7 +83,8 @@ interface Instance {
  *    and joins;
  * 2. join-material.sh refresh on both at once: one holds the refresh lock, the other backs off;
  *    then an expired lock left by a dead node is broken and the material rewritten;
- * 3. etcd-snapshot.sh on both: the etcd leader uploads with SSE-KMS, listed and read back;
+ * 3. etcd-snapshot.sh on both: the etcd leader uploads with SSE-KMS, listed, and read back the
+ *    way a restore does: a URL signed as the stack's restore role (the node role cannot read it);
  * 4. `plan -detailed-exitcode` of the stack: still nothing to change.
  * The snapshot objects are removed afterwards (a bucket with objects does not destroy).
  */
@@ -251,14 +253,26 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
       if (keys.length > 0) {
         const head = await json<{ ServerSideEncryption?: string; SSEKMSKeyId?: string }>('s3api', 'head-object', '--bucket', bucket, '--key', keys[0]);
         const archive = join(root, 'snapshot.tar.gz');
-        await aws('s3', 'cp', `s3://${bucket}/${keys[0]}`, archive, '--only-show-errors');
+        await downloadAsRestoreRole(keys[0], archive);
         const listing = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
-        check('snapshot listed back, SSE-KMS with the cluster key', keys.length === 1 && head.ServerSideEncryption === 'aws:kms' && sameKey(head.SSEKMSKeyId) && listing.includes('snapshot.db') && listing.includes('pki/etcd/ca.key'), `s3://${bucket}/${keys.join(', ')}: ${head.ServerSideEncryption} ${head.SSEKMSKeyId}; archive holds ${listing.join(' ')}`);
+        check('snapshot listed back, SSE-KMS with the cluster key, read through the restore role\'s signed URL', keys.length === 1 && head.ServerSideEncryption === 'aws:kms' && sameKey(head.SSEKMSKeyId) && listing.includes('snapshot.db') && listing.includes('pki/etcd/ca.key'), `s3://${bucket}/${keys.join(', ')}: ${head.ServerSideEncryption} ${head.SSEKMSKeyId}; archive holds ${listing.join(' ')}`);
       } else {
-        check('snapshot listed back, SSE-KMS with the cluster key', false, `nothing under s3://${bucket}/${prefix}`);
+        check('snapshot listed back, SSE-KMS with the cluster key, read through the restore role\'s signed URL', false, `nothing under s3://${bucket}/${prefix}`);
       }
       check('the leader recorded the upload time', taker.file('textfile/etcd_snapshot.prom').includes(p('SNAPSHOT_METRIC')), 'node-exporter textfile written');
       await emptyBucket(json, aws, bucket, prefix);
+    };
+    // etcd-restore.sh request's way in: assume the restore role, sign a GET URL with its session, download through it.
+    const restoreRoleName = defaultPlatform().namesOf(p('CLUSTER_NAME')).etcdRestoreRole;
+    const downloadAsRestoreRole = async (key: string, file: string): Promise<void> => {
+      const restoreRole = resources.find((r) => r.type === 'aws_iam_role' && r.values.name === restoreRoleName);
+      if (!restoreRole) throw new Error(`boot: ${stack} has no restore role ${restoreRoleName}`);
+      const session = await json<{ Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }>('sts', 'assume-role', '--role-arn', String(restoreRole.values.arn), '--role-session-name', 'e2e-etcd-restore');
+      const signer = awsCli({ ...env, AWS_ACCESS_KEY_ID: session.Credentials.AccessKeyId, AWS_SECRET_ACCESS_KEY: session.Credentials.SecretAccessKey, AWS_SESSION_TOKEN: session.Credentials.SessionToken }, options.workRoot);
+      const url = (await signer('s3', 'presign', `s3://${bucket}/${key}`, '--region', region, '--expires-in', '900')).trim();
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`boot: GET of ${key} through the restore role's URL answered ${response.status}`);
+      writeFileSync(file, Buffer.from(await response.arrayBuffer()));
     };
     const policy = JSON.parse(await aws('s3api', 'get-bucket-policy', '--bucket', bucket, '--output', 'json')) as { Policy: string };
     await aws('s3api', 'delete-bucket-policy', '--bucket', bucket); // BOOT_WORKAROUNDS[0]

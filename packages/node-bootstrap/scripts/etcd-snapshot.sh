@@ -3,6 +3,8 @@
 # leader acts, so there is one snapshot per interval). Each archive holds the snapshot and
 # the cluster CAs and service-account keys a restore needs, and is stored with SSE-KMS as
 #   s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX/etcd-<cluster>-<YYYYMMDDTHHMMSSZ>.tar.gz
+# The node writes snapshots but cannot read them back: only the restore role (etcd-restore.sh
+# request) can, because any host-network pod reaches this node's role.
 # Names sort by time. Retention deletes archives older than SNAPSHOT_RETENTION_DAYS but
 # always keeps the newest SNAPSHOT_KEEP_MIN, so stopped snapshots never empty the bucket: this
 # is the only pruning of current objects (the bucket's lifecycle expires only what this deletes,
@@ -18,6 +20,7 @@ load_env
 PKI=$KUBE_DIR/pki
 export ETCDCTL_CACERT=$PKI/etcd/ca.crt ETCDCTL_CERT=$PKI/etcd/healthcheck-client.crt ETCDCTL_KEY=$PKI/etcd/healthcheck-client.key
 LOCAL_ETCD=https://127.0.0.1:2379
+SINGLE_PUT_MAX_BYTES=$((5 * 1024 * 1024 * 1024))
 
 is_leader() {
   local status member leader
@@ -48,7 +51,12 @@ take_snapshot() {
   tar -czf "$work/$name" -C "$work" snapshot.db -C "$KUBE_DIR" pki/ca.crt pki/ca.key pki/sa.key pki/sa.pub \
     pki/front-proxy-ca.crt pki/front-proxy-ca.key pki/etcd/ca.crt pki/etcd/ca.key || die "archiving snapshot and CAs failed"
   step upload
-  aws s3 cp "$work/$name" "s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX/$name" --region "$REGION" --sse aws:kms --sse-kms-key-id "$KMS_KEY" --only-show-errors ||
+  # One PutObject, never a multipart upload (what `aws s3 cp` does above 8 MB): S3 documents that
+  # completing an SSE-KMS multipart upload needs kms:Decrypt as well, and this node's role may
+  # encrypt snapshots but never decrypt them (the archive holds sa.key). One PUT takes up to 5 GiB.
+  (($(stat -c %s "$work/$name") <= SINGLE_PUT_MAX_BYTES)) || die "$name is larger than one PutObject takes ($SINGLE_PUT_MAX_BYTES bytes)"
+  aws s3api put-object --region "$REGION" --bucket "$BACKUP_BUCKET" --key "$SNAPSHOT_PREFIX/$name" --body "$work/$name" \
+    --server-side-encryption aws:kms --ssekms-key-id "$KMS_KEY" >/dev/null ||
     die "upload of $name to s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX failed"
   log "stored s3://$BACKUP_BUCKET/$SNAPSHOT_PREFIX/$name"
 }

@@ -403,8 +403,10 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([
       ...publishRules,
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', stdout: `${snapshot}\n` },
+      // etcd-restore.sh request stored a URL the restore role signed: the node role reads no snapshot itself.
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-url *', stdout: `https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${snapshot}?X-Amz-Signature=abc\n` },
       // The archive etcd-snapshot.sh writes: snapshot.db and the CA/service-account keys.
-      { cmd: 'aws', args: 's3 cp s3://*', run: 'cp "$FAKE_DIR/archive.tar.gz" "$4"' },
+      { cmd: 'curl', args: `-fsS -o * https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${snapshot}?X-Amz-Signature=abc`, run: 'cp "$FAKE_DIR/archive.tar.gz" "$3"' },
       // Like the real etcdutl: only into a directory that does not exist or is empty.
       { cmd: 'etcdutl', args: 'snapshot restore *', run: '[[ ! -e $5 ]] || { echo "data-dir $5 not empty" >&2; exit 1; }; mkdir -p "$5/member/snap"' },
     ]);
@@ -423,7 +425,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       'kubeadm reset --force',
       get('/hakube/production/kubeadm/restore-from'),
       'kubeadm certs certificate-key',
-      expect.stringMatching(new RegExp(`^aws s3 cp s3://hakube-production-etcd-backups-ap-northeast-2/${snapshot} /\\S+/snapshot\\.tar\\.gz ${REGION} --only-show-errors$`)),
+      get('/hakube/production/kubeadm/restore-url'),
       expect.stringMatching(
         new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
       ),
@@ -431,6 +433,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
       `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/restore-from`,
     ]);
+    // Downloaded through the signed URL only: the node's own credentials never read the bucket.
+    expect(result.calls.filter((c) => /^aws (s3 (cp|sync)|s3api get-object) /.test(c))).toEqual([]);
+    expect(result.calls.filter((c) => c.startsWith('curl -fsS -o')).length).toBe(1);
     expect(node.file(join(node.kube, 'pki', 'ca.key'))).toBe('old pki/ca.key');
     expect(node.file(join(node.kube, 'pki', 'etcd', 'ca.key'))).toBe('old pki/etcd/ca.key');
     expect(readdirSync(join(node.root, 'etcd')).sort()).toEqual(['member', `member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);

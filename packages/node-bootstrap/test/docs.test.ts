@@ -43,8 +43,16 @@ describe('no app backup credentials', () => {
     const stub = readFileSync(join(__dirname, '..', 'scripts', 'fetch-bundle.py'), 'utf8');
     expect(stub).toContain('meta-data/iam/security-credentials/');
     expect(stub).not.toMatch(/backup.credentials/i);
+    // etcd-restore.sh takes the restore role's session (sts assume-role, an hour at most) and hands it to the calls that read snapshots: those two places only.
+    const restoreSession = [
+      "--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]'",
+      'as_restore_role() { AWS_ACCESS_KEY_ID=$RESTORE_KEY_ID AWS_SECRET_ACCESS_KEY=$RESTORE_SECRET AWS_SESSION_TOKEN=$RESTORE_TOKEN "$@"; }',
+    ];
+    const restore = readFileSync(join(__dirname, '..', 'scripts', 'etcd-restore.sh'), 'utf8');
+    for (const text of restoreSession) expect(restore).toContain(text);
     for (const file of readdirSync(join(__dirname, '..', 'scripts')).filter((f) => f !== 'fetch-bundle.py')) {
-      expect(readFileSync(join(__dirname, '..', 'scripts', file), 'utf8')).not.toMatch(/backup.credentials|accessKeyId|AWS_SECRET_ACCESS_KEY/i);
+      const script = restoreSession.reduce((t, allowed) => t.replace(allowed, ''), readFileSync(join(__dirname, '..', 'scripts', file), 'utf8'));
+      expect(script).not.toMatch(/backup.credentials|accessKeyId|AWS_SECRET_ACCESS_KEY/i);
     }
   });
 });

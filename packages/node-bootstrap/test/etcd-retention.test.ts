@@ -10,7 +10,7 @@ const stamp = (epoch: number) => new Date(epoch * 1000).toISOString().replace(/[
 const keyAt = (epoch: number) => `${PREFIX}/etcd-production-${stamp(epoch)}.tar.gz`;
 
 /**
- * The snapshot bucket as the AWS CLI v2 shows it: `s3 cp` puts an object, `s3api delete-object`
+ * The snapshot bucket as the AWS CLI v2 shows it: `s3api put-object` puts an object, `s3api delete-object`
  * removes the current version, and `s3api list-objects-v2` lists keys in UTF-8 binary order, 1000
  * per ListObjectsV2 page. The CLI follows the pages itself, and with `--output text` it applies
  * `--query` to each page and prints one line per page (keys tab-separated; `None` for a page
@@ -18,7 +18,7 @@ const keyAt = (epoch: number) => `${PREFIX}/etcd-production-${stamp(epoch)}.tar.
  */
 function bucketRules(dir: string): Rule[] {
   return [
-    { cmd: 'aws', args: 's3 cp * s3://*', run: `k=\${4#s3://*/}; cp "$3" "${dir}/\${k//\\//%}"` },
+    { cmd: 'aws', args: 's3api put-object *', run: `k=$8; cp "\${10}" "${dir}/\${k//\\//%}"` },
     { cmd: 'aws', args: 's3api delete-object *', run: `k=\${*: -1}; rm -f "${dir}/\${k//\\//%}"` },
     {
       cmd: 'aws',

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderUserData } from '../src';
 import { compressedBundle, scriptBundle, SCRIPTS_DIR, stripComments } from '../src/private/script-bundle';
-import { BUNDLE_VERSION, type CloudConfig, inputFor, requireTool, unitStartCommands } from './harness';
+import { BUNDLE_VERSION, type CloudConfig, inputFor, requireTool, startFakeS3, unitStartCommands } from './harness';
 
 /*
  * fetch-bundle.py (the stub in user data) against a fake S3 that checks SigV4 with botocore's
@@ -20,10 +20,8 @@ const VERSION = 'Xy.3_v-1';
 const bundle = compressedBundle('control-plane');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-const servers: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(() => {
-  servers.splice(0).forEach((s) => s.kill());
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
@@ -32,13 +30,7 @@ async function fakeS3(failFirst = 0, objects: Readonly<Record<string, Buffer>> =
   dirs.push(root);
   mkdirSync(join(root, BUCKET, 'bootstrap'), { recursive: true });
   for (const [name, bytes] of Object.entries(objects)) writeFileSync(join(root, BUCKET, name), bytes);
-  const server = spawn('python3', [join(__dirname, 'fake-s3-server.py'), root, 'ap-northeast-2', String(failFirst)]);
-  servers.push(server);
-  const port = await new Promise<string>((resolve, reject) => {
-    server.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
-    server.once('exit', (code) => reject(new Error(`fake S3 exited ${code}`)));
-  });
-  return { root, endpoint: `http://127.0.0.1:${port}` };
+  return { root, endpoint: await startFakeS3(root, failFirst) };
 }
 
 function fetch(endpoint: string, wanted: string, version = VERSION, secret = 'fake-secret-key', backoffScale = '1') {

@@ -341,3 +341,41 @@ export interface SecretManifest {
   readonly type?: string;
   readonly data: Readonly<Record<string, string>>;
 }
+
+/** The restore role an operator names in RESTORE_ROLE_ARN (aws-cluster SnapshotRestoreRole). */
+export const RESTORE_ROLE_ARN = `arn:aws:iam::123456789012:role/${platform.namesOf('production').etcdRestoreRole}`;
+export const RESTORE_ROLE_KEY_ID = 'ASIAFAKERESTOREROLE';
+
+/**
+ * STS and S3 for `etcd-restore.sh request`: assume-role of RESTORE_ROLE_ARN answers temporary
+ * credentials (text output, as `--query Credentials.[...] --output text` prints them); another
+ * role is AccessDenied. `s3 presign` prints a URL of the object carrying the signer's key id, and
+ * `s3api head-object`/`list-objects-v2` fail with AccessDenied unless called with the restore
+ * role's credentials: the operator's own (or a node's) cannot read snapshots.
+ */
+export function restoreRoleRules(listing?: string): Rule[] {
+  const denied = 'echo "An error occurred (AccessDenied) when calling the operation: not the restore role" >&2; exit 254';
+  return [
+    { cmd: 'aws', args: `sts assume-role * --role-arn ${RESTORE_ROLE_ARN} *`, stdout: `${RESTORE_ROLE_KEY_ID}\tfake-restore-secret\tfake-restore-session-token\n` },
+    { cmd: 'aws', args: 'sts assume-role *', exit: 254, run: 'echo "An error occurred (AccessDenied) when calling the AssumeRole operation" >&2' },
+    { cmd: 'aws', args: 's3 presign s3://*', run: `[[ \${AWS_ACCESS_KEY_ID:-} == ${RESTORE_ROLE_KEY_ID} ]] || { ${denied}; }; o=\${3#s3://}; printf 'https://%s.s3.ap-northeast-2.amazonaws.com/%s?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s%%2F20250630%%2Fap-northeast-2%%2Fs3%%2Faws4_request&X-Amz-Expires=%s&X-Amz-Security-Token=t&X-Amz-Signature=abc\\n' "\${o%%/*}" "\${o#*/}" "$AWS_ACCESS_KEY_ID" "\${*: -1}"` },
+    { cmd: 'aws', args: 's3api head-object *', run: `[[ \${AWS_ACCESS_KEY_ID:-} == ${RESTORE_ROLE_KEY_ID} ]] || { ${denied}; }` },
+    ...(listing === undefined ? [] : [{ cmd: 'aws', args: 's3api list-objects-v2 *', run: `[[ \${AWS_ACCESS_KEY_ID:-} == ${RESTORE_ROLE_KEY_ID} ]] || { ${denied}; }; printf '%b\\n' ${JSON.stringify(listing)}` }]),
+  ];
+}
+
+/**
+ * test/fake-s3-server.py serving `root` (objects at `<root>/<bucket>/<key>`), killed after the
+ * test; answers 503 to the first `failFirst` requests.
+ */
+export async function startFakeS3(root: string, failFirst = 0): Promise<string> {
+  const server = spawn('python3', [join(__dirname, 'fake-s3-server.py'), root, 'ap-northeast-2', String(failFirst)]);
+  afterEachKill.push(server);
+  const port = await new Promise<string>((resolve, reject) => {
+    server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    server.once('exit', (code) => reject(new Error(`fake S3 exited ${code}`)));
+  });
+  return `http://127.0.0.1:${port}`;
+}
+const afterEachKill: ReturnType<typeof spawn>[] = [];
+afterEach(() => afterEachKill.splice(0).forEach((s) => s.kill()));

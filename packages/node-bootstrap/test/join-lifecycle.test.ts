@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callsOf, FakeNode, inputFor, platform, ssmStore, storedParameter, type Rule } from './harness';
+import { callsOf, FakeNode, inputFor, platform, RESTORE_ROLE_ARN, restoreRoleRules, ssmStore, storedParameter, type Rule } from './harness';
 
 /*
  * The join material's whole life against Parameter Store's real semantics (harness ssmStore,
@@ -78,8 +78,8 @@ describe('join material in Parameter Store: created by the initialiser, refreshe
     expect(again.status, again.stderr).toBe(0);
     expect(callsOf(again.calls, 'kubeadm')).toEqual([]);
 
-    const operator = fakeNode('control-plane', [...ssmStore(ssm), { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz\n' }]);
-    const requested = operator.run('etcd-restore.sh', ['request', 'latest']);
+    const operator = fakeNode('control-plane', [...ssmStore(ssm), ...restoreRoleRules('etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz')]);
+    const requested = operator.run('etcd-restore.sh', ['request', 'latest'], { RESTORE_ROLE_ARN });
     expect(requested.status, requested.stderr).toBe(0);
     expect(JOIN.map((name) => storedParameter(ssm, name))).toEqual([undefined, undefined, undefined]);
     const worker = fakeNode('worker', ssmStore(ssm));

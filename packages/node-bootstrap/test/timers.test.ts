@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ETCD_SNAPSHOT_METRIC } from '@platform/platform-config';
-import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, ssmStore, storedParameter, type Rule } from './harness';
+import { awsError, callsOf, FakeNode, inputFor, parameterNotFound, RESTORE_ROLE_ARN, restoreRoleRules, ssmStore, storedParameter, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const BUCKET = 'hakube-production-etcd-backups-ap-northeast-2';
@@ -224,7 +224,7 @@ describe('etcd-snapshot.sh (timer)', () => {
         { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '111') },
         { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
         // While the upload runs the file still holds the previous success: it is written only after.
-        { cmd: 'aws', args: 's3 cp *', run: `grep -qx '${ETCD_SNAPSHOT_METRIC.name} 1' "$FAKE_DIR/../textfile/etcd_snapshot.prom" || exit 9` },
+        { cmd: 'aws', args: 's3api put-object *', run: `grep -qx '${ETCD_SNAPSHOT_METRIC.name} 1' "$FAKE_DIR/../textfile/etcd_snapshot.prom" || exit 9` },
         { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: '\n' },
       ]),
     );
@@ -263,7 +263,7 @@ describe('etcd-snapshot.sh (timer)', () => {
       node('control-plane', [
         { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('111', '111') },
         { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
-        { cmd: 'aws', args: 's3 cp *', run: 'cp "$3" "$FAKE_DIR/uploaded.tar.gz"' },
+        { cmd: 'aws', args: 's3api put-object *', run: 'cp "${10}" "$FAKE_DIR/uploaded.tar.gz"' },
         { cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` },
       ]),
     );
@@ -277,7 +277,7 @@ describe('etcd-snapshot.sh (timer)', () => {
     const calls = callsOf(result.calls, 'aws', 'etcdctl');
     expect(calls[1]).toMatch(/^etcdctl --endpoints=https:\/\/127\.0\.0\.1:2379 snapshot save \/.+\/snapshot\.db$/);
     expect(calls[2]).toMatch(
-      new RegExp(`^aws s3 cp /\\S+/etcd-production-20250630T120000Z\\.tar\\.gz s3://${BUCKET}/${PREFIX}/etcd-production-20250630T120000Z\\.tar\\.gz ${REGION} --sse aws:kms --sse-kms-key-id alias/production-cluster --only-show-errors$`),
+      new RegExp(`^aws s3api put-object ${REGION} --bucket ${BUCKET} --key ${PREFIX}/etcd-production-20250630T120000Z\\.tar\\.gz --body /\\S+/etcd-production-20250630T120000Z\\.tar\\.gz --server-side-encryption aws:kms --ssekms-key-id alias/production-cluster$`),
     );
     // 30 days retention from 2025-06-30T12:00Z: the cutoff is 2025-05-31T12:00Z. The
     // fake listing does not include the new archive, so the three newest listed are kept.
@@ -306,7 +306,7 @@ describe('etcd-snapshot.sh (timer)', () => {
       node('control-plane', [
         { cmd: 'etcdctl', args: '*endpoint status*', stdout: status('7', '7') },
         { cmd: 'etcdctl', args: '*snapshot save *', touchLastArg: true },
-        { cmd: 'aws', args: 's3 cp *', exit: 1 },
+        { cmd: 'aws', args: 's3api put-object *', exit: 1 },
       ]),
     );
     mkdirSync(join(n.root, 'textfile'));
@@ -320,44 +320,77 @@ describe('etcd-snapshot.sh (timer)', () => {
 });
 
 describe('etcd-restore.sh', () => {
-  it('request latest marks the newest snapshot, deletes the old join material (token first) and releases the init lock', () => {
+  const operatorEnv = { RESTORE_ROLE_ARN };
+  const URL_PARAMETER = '/hakube/production/kubeadm/restore-url';
+
+  it('request latest signs a download URL as the restore role, stores it and then the key, deletes the old join material (token first) and releases the init lock', () => {
     const listing = ['20250629T000000Z', '20250630T114500Z', '20250630T000000Z'].map((s) => `${PREFIX}/etcd-production-${s}.tar.gz`).join('\t');
-    const n = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: `${listing}\n` }]);
-    const result = n.run('etcd-restore.sh', ['request', 'latest']);
+    const store = mkdtempSync(join(tmpdir(), 'ssm-'));
+    const n = node('control-plane', [...restoreRoleRules(listing), ...ssmStore(store)]);
+    const result = n.run('etcd-restore.sh', ['request', 'latest'], operatorEnv);
     expect(result.status, result.stderr).toBe(0);
     const newest = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz`;
-    expect(callsOf(result.calls, 'aws').slice(1)).toEqual([
+    expect(callsOf(result.calls, 'aws')).toEqual([
+      `aws sts assume-role ${REGION} --role-arn ${RESTORE_ROLE_ARN} --role-session-name etcd-restore-production --duration-seconds 3600 --query Credentials.[AccessKeyId,SecretAccessKey,SessionToken] --output text`,
+      `aws s3api list-objects-v2 ${REGION} --bucket ${BUCKET} --prefix ${PREFIX}/etcd-production- --query Contents[].Key --output text`,
       `aws s3api head-object ${REGION} --bucket ${BUCKET} --key ${newest}`,
+      `aws s3 presign s3://${BUCKET}/${newest} ${REGION} --expires-in 3600`,
+      // The URL from a file: never on a command line (ps) or in a log.
+      expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name ${URL_PARAMETER} --value file:///\\S+ --type String --overwrite$`)),
       `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/restore-from --value ${newest} --type String --overwrite`,
       // Absent is "not published": joiners wait for the restored cluster's initialiser.
       ...['join-token', 'ca-cert-hash', 'certificate-key'].map((name) => `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/${name}`),
       `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/init-lock`,
     ]);
+    const url = storedParameter(store, URL_PARAMETER);
+    expect(url?.type).toBe('String');
+    expect(url?.value).toBe(`https://${BUCKET}.s3.ap-northeast-2.amazonaws.com/${newest}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAFAKERESTOREROLE%2F20250630%2Fap-northeast-2%2Fs3%2Faws4_request&X-Amz-Expires=3600&X-Amz-Security-Token=t&X-Amz-Signature=abc`);
+    expect(result.stderr).not.toContain('X-Amz-Signature');
     expect(result.calls.some((c) => c.includes('delete-parameters'))).toBe(false);
+    rmSync(store, { recursive: true, force: true });
+  });
+
+  it('request cannot read snapshots without the restore role: no role named, or one it may not assume, stops before any write', () => {
+    const unset = node('control-plane', restoreRoleRules(`${PREFIX}/etcd-production-20250630T114500Z.tar.gz`));
+    const noRole = unset.run('etcd-restore.sh', ['request', 'latest']);
+    expect(noRole.status).toBe(1);
+    expect(noRole.stderr).toContain("RESTORE_ROLE_ARN is not set: the ARN of names.etcdRestoreRole, the cluster stack's output etcd_restore_role_arn");
+    expect(callsOf(noRole.calls, 'aws')).toEqual([]);
+    const other = unset.run('etcd-restore.sh', ['request', 'latest'], { RESTORE_ROLE_ARN: 'arn:aws:iam::123456789012:role/production-control-plane' });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain('[assume-restore-role] FAILED: cannot assume arn:aws:iam::123456789012:role/production-control-plane');
+    expect(other.calls.some((c) => c.includes(' ssm '))).toBe(false);
+    const long = unset.run('etcd-restore.sh', ['request', 'latest'], { ...operatorEnv, RESTORE_URL_SECONDS: '7200' });
+    expect(long.status).toBe(1);
+    expect(long.stderr).toContain('RESTORE_URL_SECONDS=7200; expected 900 to 3600 seconds');
   });
 
   it('request succeeds when the join material and the init lock are already gone, and fails naming what it could not delete on any other error', () => {
-    const listing = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz\n`;
+    const listing = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz`;
     const store = mkdtempSync(join(tmpdir(), 'ssm-'));
-    const gone = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, ...ssmStore(store)]);
-    const ok = gone.run('etcd-restore.sh', ['request', 'latest']);
+    const gone = node('control-plane', [...restoreRoleRules(listing), ...ssmStore(store)]);
+    const ok = gone.run('etcd-restore.sh', ['request', 'latest'], operatorEnv);
     expect(ok.status, ok.stderr).toBe(0);
-    expect(storedParameter(store, '/hakube/production/kubeadm/restore-from')).toMatchObject({ value: `${PREFIX}/etcd-production-20250630T114500Z.tar.gz`, type: 'String', version: 1 });
+    expect(storedParameter(store, '/hakube/production/kubeadm/restore-from')).toMatchObject({ value: listing, type: 'String', version: 1 });
     rmSync(store, { recursive: true, force: true });
-    const lockDenied = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, awsError('ssm delete-parameter * --name /hakube/production/kubeadm/init-lock', 'AccessDeniedException')]);
-    const failed = lockDenied.run('etcd-restore.sh', ['request', 'latest']);
+    const lockDenied = node('control-plane', [...restoreRoleRules(listing), awsError('ssm delete-parameter * --name /hakube/production/kubeadm/init-lock', 'AccessDeniedException')]);
+    const failed = lockDenied.run('etcd-restore.sh', ['request', 'latest'], operatorEnv);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain('[release-init-lock] FAILED: deleting the init lock /hakube/production/kubeadm/init-lock failed: An error occurred (AccessDeniedException)');
-    const tokenDenied = node('control-plane', [{ cmd: 'aws', args: 's3api list-objects-v2 *', stdout: listing }, awsError('ssm delete-parameter * --name /hakube/production/kubeadm/join-token', 'AccessDeniedException')]);
-    const kept = tokenDenied.run('etcd-restore.sh', ['request', 'latest']);
+    const tokenDenied = node('control-plane', [...restoreRoleRules(listing), awsError('ssm delete-parameter * --name /hakube/production/kubeadm/join-token', 'AccessDeniedException')]);
+    const kept = tokenDenied.run('etcd-restore.sh', ['request', 'latest'], operatorEnv);
     expect(kept.status).toBe(1);
     expect(kept.stderr).toContain('[remove-join-material] FAILED: deleting /hakube/production/kubeadm/join-token failed: An error occurred (AccessDeniedException)');
     // The init lock stays: no node may initialise while the old token is still published.
     expect(kept.calls.some((c) => c.includes('init-lock'))).toBe(false);
   });
 
+  /** A node whose restore request holds a URL of `key`; curl answers with `archive` (a file under the fake dir) or fails. */
+  const applying = (key: string, curl: Rule) =>
+    node('control-plane', [{ cmd: 'aws', args: `ssm get-parameter * --name ${URL_PARAMETER} *`, stdout: `https://${BUCKET}.s3.ap-northeast-2.amazonaws.com/${key}?X-Amz-Signature=abc\n` }, curl]);
+
   it('apply refuses an archive without the CA keys', () => {
-    const n = node('control-plane', [{ cmd: 'aws', args: 's3 cp *', run: 'cp "$FAKE_DIR/archive.tar.gz" "$4"' }]);
+    const n = applying(`${PREFIX}/x.tar.gz`, { cmd: 'curl', args: '*X-Amz-Signature=*', run: 'cp "$FAKE_DIR/archive.tar.gz" "$3"' });
     writeFileSync(join(n.root, 'snapshot.db'), 'db');
     expect(spawnSync('tar', ['-czf', join(n.fakeDir, 'archive.tar.gz'), '-C', n.root, 'snapshot.db']).status).toBe(0);
     const result = n.run('etcd-restore.sh', ['apply', `${PREFIX}/x.tar.gz`], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
@@ -367,10 +400,26 @@ describe('etcd-restore.sh', () => {
   });
 
   it('apply refuses what is not an archive', () => {
-    const n = node('control-plane', []);
+    const n = applying(`${PREFIX}/x.tar.gz`, { cmd: 'curl', args: '*X-Amz-Signature=*', run: 'echo "<Error>not a tarball</Error>" >"$3"' });
     const result = n.run('etcd-restore.sh', ['apply', `${PREFIX}/x.tar.gz`], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`[download-snapshot] FAILED: ${PREFIX}/x.tar.gz is not a readable archive`);
+  });
+
+  it('apply never reads the bucket with the node role: without a signed URL, or with one of another snapshot, it stops and says to request again', () => {
+    const key = `${PREFIX}/etcd-production-20250630T114500Z.tar.gz`;
+    const missing = node('control-plane', [parameterNotFound(URL_PARAMETER)]).run('etcd-restore.sh', ['apply', key], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`[read-restore-url] FAILED: no signed download URL in ${URL_PARAMETER} (this node's role cannot read snapshots): run etcd-restore.sh request ${key} again`);
+    const older = applying(`${PREFIX}/etcd-production-20250629T000000Z.tar.gz`, { cmd: 'curl', args: '*X-Amz-Signature=*', exit: 22 }).run('etcd-restore.sh', ['apply', key], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
+    expect(older.status).toBe(1);
+    expect(older.stderr).toContain(`[read-restore-url] FAILED: ${URL_PARAMETER} signs another object than ${key}`);
+    for (const r of [missing, older]) expect(r.calls.some((c) => / s3 (cp|api get-object)/.test(c) || c.startsWith('curl') && c.includes('X-Amz'))).toBe(false);
+    // An expired URL (S3: 403): the download fails without printing the URL.
+    const expired = applying(key, { cmd: 'curl', args: '*X-Amz-Signature=*', exit: 22, run: 'echo "curl: (22) The requested URL returned error: 403" >&2' }).run('etcd-restore.sh', ['apply', key], { NODE_NAME: 'n', NODE_IP: '10.0.0.1' });
+    expect(expired.status).toBe(1);
+    expect(expired.stderr).toContain(`[download-snapshot] FAILED: download of ${key} through the signed URL failed (expired after RESTORE_URL_SECONDS, or the restore role cannot read it)`);
+    expect(expired.stderr).not.toContain('X-Amz-Signature');
   });
 });
 

@@ -7,6 +7,7 @@ describe('bootstrapNames', () => {
     const derived = bootstrapNames(names);
     expect(derived.restoreFrom).toBe('/hakube/production/kubeadm/restore-from');
     expect(derived.restoreFrom.startsWith(`${names.ssmPrefix}/`)).toBe(true);
+    expect(derived.restoreUrl).toBe('/hakube/production/kubeadm/restore-url');
     expect(derived.etcdSnapshotPrefix).toBe('etcd-snapshots/production');
     expect(derived.joinRefreshLock).toBe('/hakube/production/kubeadm/join-refresh-lock');
     expect(derived.joinRefreshLock.startsWith(`${names.ssmPrefix}/`)).toBe(true);

@@ -7,6 +7,12 @@ import type { ClusterNames } from './names';
 export interface BootstrapNames {
   /** SSM parameter an operator sets to the snapshot key to restore on the next `kubeadm init`. */
   readonly restoreFrom: string;
+  /**
+   * SSM String beside `restoreFrom`: a pre-signed GET URL of that snapshot, signed by the restore
+   * role (`names.etcdRestoreRole`), through which the node downloads it (its own role cannot read
+   * snapshots). Kept apart from `restoreFrom` so the key, not the bearer URL, appears in logs.
+   */
+  readonly restoreUrl: string;
   /** Key prefix of etcd snapshots in `etcdBackupBucket` (no trailing slash). */
   readonly etcdSnapshotPrefix: string;
   /**
@@ -31,6 +37,7 @@ export interface BootstrapNames {
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
   return {
     restoreFrom: `${names.ssmPrefix}/kubeadm/restore-from`,
+    restoreUrl: `${names.ssmPrefix}/kubeadm/restore-url`,
     etcdSnapshotPrefix: `etcd-snapshots/${names.cluster}`,
     joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
     bundleKey: (role) => `bootstrap/${role}.lzma`,

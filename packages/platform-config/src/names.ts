@@ -51,6 +51,11 @@ export interface ClusterNames {
   /** Roles S3 replicates each backup bucket with (IAM names are global: the cluster name keeps them apart). */
   readonly backupReplicationRoles: { readonly etcd: string; readonly app: string };
   /**
+   * Break-glass role that alone may read etcd snapshots (they hold `pki/sa.key` and the CA keys):
+   * an operator assumes it to sign the download URL of a restore; no node role reads them.
+   */
+  readonly etcdRestoreRole: string;
+  /**
    * Where the database archives in the app backup bucket: its namespace and the key prefix its
    * workload identity (`postgres-backups`, workload-identities.ts) may write. The same in every
    * cluster, so a restore on the standby finds the primary's archive under the same prefix.
@@ -239,6 +244,7 @@ export function clusterNames(
     appBackupBucket: `${org}-${name}-app-backups-${region}`,
     appBackupReplicaBucket: replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined,
     backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication` },
+    etcdRestoreRole: `${name}-etcd-restore`,
     appBackupArchive: { namespace: APP_DATA_NAMESPACE, bucketPrefix: 'postgres/' },
     ssmPrefix,
     ssm: {

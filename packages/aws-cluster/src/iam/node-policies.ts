@@ -115,12 +115,17 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
     'etcd-backups': policyDocument(
       { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },
       { Sid: 'ListSnapshots', Effect: 'Allow', Action: 's3:ListBucket', Resource: ctx.backupBucketArn, Condition: { StringLike: { 's3:prefix': `${ctx.etcdSnapshotPrefix}/*` } } },
-      // DeleteObject for the snapshot timer's retention (node-bootstrap etcd-snapshot.sh). The bucket is
-      // versioned and this role gets no DeleteObjectVersion: a delete leaves a marker, the snapshot
-      // stays recoverable for the bucket's retention. Only under the snapshot prefix.
-      { Sid: 'ReadWriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
-      // SSE-KMS through S3 only (upload: GenerateDataKey, download: Decrypt); never a direct KMS call.
-      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
+      // Write-only: an archive holds pki/sa.key and the CA keys, and every host-network pod on the
+      // node reaches this role through IMDS, so the role never reads a snapshot back (no GetObject,
+      // no kms:Decrypt). A restore downloads through a URL the restore role signs (etcd-restore.ts,
+      // node-bootstrap etcd-restore.sh). DeleteObject for the timer's retention: the bucket is
+      // versioned and this role gets no DeleteObjectVersion, so a delete leaves a marker and the
+      // snapshot stays recoverable for the bucket's retention. Only under the snapshot prefix.
+      { Sid: 'WriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
+      // SSE-KMS through S3 only, for a single PutObject: S3 asks KMS for a data key (GenerateDataKey)
+      // and never decrypts. etcd-snapshot.sh uploads with one PutObject (no multipart, whose
+      // completion S3 documents as needing kms:Decrypt too). Never a direct KMS call.
+      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
     ),
     'cloud-controller': policyDocument(
       {

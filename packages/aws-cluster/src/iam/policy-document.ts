@@ -10,6 +10,7 @@ export type ConditionOperator =
   | 'StringNotEquals'
   | 'StringNotLike'
   | 'ArnLike'
+  | 'ArnNotLike'
   | 'ArnEquals'
   | 'Bool'
   | 'ForAnyValue:StringEquals'

@@ -64,6 +64,7 @@ export function envEntries(input: UserDataInput): [string, string][] {
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
       ['CLUSTER_TAG', names.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
+      ['SSM_RESTORE_URL', extra.restoreUrl],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
       ['JOIN_TOKEN_TTL', `${join.tokenTtlSeconds}s`],
       ['JOIN_REFRESH_AFTER_SECONDS', join.refreshAfterSeconds],
