@@ -124,13 +124,25 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
+  it('verifies service-account tokens with the key bundle the boot assembles (one stable flag replacing kubeadm\'s sa.pub)', () => {
+    const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
+    const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
+    const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
+    const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
+    expect(extra.filter((a) => a.name === 'service-account-key-file')).toEqual([{ name: 'service-account-key-file', value: '/etc/kubernetes/pki/sa-bundle.pub' }]);
+    // service-account-issuer.sh key-set writes $KUBE_DIR/$SA_KEY_BUNDLE: the same file.
+    const env = config.write_files.find((f) => f.path === '/etc/node-bootstrap/env')?.content ?? '';
+    expect(env).toContain(`SA_KEY_BUNDLE='pki/sa-bundle.pub'\n`);
+    expect(cc.controllerManager.extraArgs.map((a: { name: string }) => a.name)).not.toContain('service-account-private-key-file');
+  });
+
   it('signs service-account tokens with the cluster issuer and keeps accepting the legacy one, in the order kubeadm writes them', () => {
     const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
     const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
     const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
     const issuer = platform.namesOf('production').serviceAccountIssuer;
     const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
-    expect(extra.filter((a) => a.name.startsWith('service-account') || a.name === 'api-audiences')).toEqual([
+    expect(extra.filter((a) => (a.name.startsWith('service-account') && a.name !== 'service-account-key-file') || a.name === 'api-audiences')).toEqual([
       { name: 'service-account-issuer', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com' },
       { name: 'service-account-issuer', value: 'https://kubernetes.default.svc.cluster.local' },
       { name: 'service-account-jwks-uri', value: 'https://hakube-production-oidc-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/openid/v1/jwks' },
@@ -191,7 +203,7 @@ describe('scripts', () => {
 
   it('are all shipped to some role', () => {
     expect(scripts.sort()).toEqual(
-      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'worker.sh'],
+      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'service-account-key-rotation.sh', 'worker.sh'],
     );
   });
 

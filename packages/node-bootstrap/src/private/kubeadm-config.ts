@@ -51,6 +51,16 @@ export function serviceAccountIssuerArgs(issuer: Pick<ServiceAccountIssuerNames,
 /** Whether kubeadm's value sort puts `url` before the legacy issuer (so `url` signs). */
 export const issuerSignsFirst = (url: string): boolean => url < LEGACY_SERVICE_ACCOUNT_ISSUER;
 
+/**
+ * The verification key bundle, relative to /etc/kubernetes: every public key kube-apiserver
+ * accepts service-account tokens from (a file may hold several PEM keys). Replaces kubeadm's
+ * default `--service-account-key-file=/etc/kubernetes/pki/sa.pub` (v1beta4 extraArgs override a
+ * default of the same name); service-account-issuer.sh key-set writes it from the rotation state
+ * before the API server starts. The signing keys stay kubeadm's sa.key for both kube-apiserver
+ * and kube-controller-manager.
+ */
+export const SERVICE_ACCOUNT_KEY_BUNDLE = 'pki/sa-bundle.pub';
+
 const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
 
 /**
@@ -83,6 +93,7 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, issuer: Pick<Ser
           'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
           'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
         }),
+        { name: 'service-account-key-file', value: `/etc/kubernetes/${SERVICE_ACCOUNT_KEY_BUNDLE}` },
         ...serviceAccountIssuerArgs(issuer),
       ],
     },
