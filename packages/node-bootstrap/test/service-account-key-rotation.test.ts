@@ -102,17 +102,17 @@ class Cluster {
         args: 'get secrets -A --field-selector type=kubernetes.io/service-account-token *',
         run: `for f in ${shared}/secrets/*; do IFS=_ read -r ns name <<<"\${f##*/}"; printf '%s %s %s\\n' "$ns" "$name" "$(cat "$f")"; done; exit 0`,
       },
-      { cmd: 'kubectl', args: '-n * patch secret * --type merge -p *', run: `node ${shared}/legacy-token.js ${shared}/kcm.key "system:serviceaccount:$2:$4" >${shared}/secrets/$2_$4; exit 0` },
-      { cmd: 'kubectl', args: '-n * get secret * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$2_$4; exit 0` },
-      { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$4_$2; exit 0` },
-      { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.ca\\.crt}', stdout: 'Y2E=' },
+      { cmd: 'kubectl', args: '-n * patch secret * --type merge -p *', run: `node ${shared}/legacy-token.js ${shared}/kcm.key "system:serviceaccount:$2:$5" >${shared}/secrets/$2_$5; exit 0` },
+      { cmd: 'kubectl', args: '-n * get secret * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$2_$5; exit 0` },
+      { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$5_$3; exit 0` },
+      { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.ca*crt}', stdout: 'Y2E=' },
       s3Store(this.s3),
       ...ssmStore(this.ssm),
     ];
   }
 
   run(node: FakeNode, script: string, args: string[] = [], env: Record<string, string> = {}) {
-    return node.run(script, args, { BOOTSTRAP_NOW_EPOCH: String(this.now), RETRY_SLEEP_SECONDS: '0', ...env });
+    return node.run(script, args, { BOOTSTRAP_NOW_EPOCH: String(this.now), RETRY_SLEEP_SECONDS: '1', ...env });
   }
 
   /** run, and fail the test with the script's stderr unless it succeeds. */
