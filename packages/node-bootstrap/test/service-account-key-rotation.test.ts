@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootstrapNames, FAILOVER_ACCESS } from '@platform/platform-config';
@@ -347,6 +347,5 @@ describe('service-account-issuer.sh key-set: what a booting node builds from the
     const announce = c.run(a, 'service-account-key-rotation.sh', ['announce']);
     expect(announce.stderr).toContain("[announce] FAILED: a rotation is in phase 'swap': finish it first");
     expect(readdirSync(c.ssm).map(decodeURIComponent)).not.toContain(extra.serviceAccountNextKey);
-    rmSync(join(a.kube, 'pki', 'sa-bundle.pub'));
   });
 });
