@@ -202,7 +202,9 @@ join_cluster() {
   step remove-stale-etcd-members
   remove_members all
   step kubeadm-join
-  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" || die "kubeadm join --control-plane failed"
+  # The certificates are in place: downloading them again would put back the uploaded sa.key over
+  # the one key-set chose (a rotation's sign phase).
+  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs || die "kubeadm join --control-plane failed"
 }
 
 main() {
