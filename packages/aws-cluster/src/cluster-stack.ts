@@ -147,7 +147,7 @@ export class ClusterStack extends TerraformStack {
       kmsKeyArn: key.keyArn,
       ssmPrefix: names.ssmPrefix,
       ciKubeconfigParameter: names.ssm.ciKubeconfig,
-      operatorSecureStrings: [names.ssm.gitCredentials],
+      operatorSecureStrings: [names.ssm.gitCredentials, bootstrapNames(names).serviceAccountNextKey],
       joinParameterArns: join.arns,
       workerJoinParameterArns: [join.joinTokenArn, join.caCertHashArn],
       backupBucketArn: backups.bucketArn,

@@ -155,7 +155,7 @@ describe('node roles and policies', () => {
     const n = platform().namesOf('production');
     const arn = (name: string) => `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${name}`;
     expect(kms.find((s) => s.Sid === 'SecureStringsViaSsm')!.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).toEqual(
-      [n.ssm.certificateKey, n.ssm.caCertHash, n.ssm.joinToken, n.ssm.ciKubeconfig, n.ssm.gitCredentials].map(arn),
+      [n.ssm.certificateKey, n.ssm.caCertHash, n.ssm.joinToken, n.ssm.ciKubeconfig, n.ssm.gitCredentials, bootstrapNames(n).serviceAccountNextKey].map(arn),
     );
   });
 

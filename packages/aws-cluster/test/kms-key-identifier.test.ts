@@ -42,7 +42,7 @@ describe('the cluster key identifier', () => {
         .filter((line) => !/^\s*#/.test(line) && /--type SecureString|--sse aws:kms|--server-side-encryption aws:kms|--key-id|--sse-kms-key-id|--ssekms-key-id/.test(line))
         .map((line) => [file, line.trim()] as const),
     );
-    expect(writes.map(([file]) => file).sort()).toEqual(['ci-kubeconfig.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'lib.sh']);
+    expect(writes.map(([file]) => file).sort()).toEqual(['ci-kubeconfig.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'lib.sh', 'service-account-key-rotation.sh']);
     for (const [file, line] of writes) {
       // A SecureString without --key-id would be encrypted with aws/ssm, whose key policy lets every principal of the account decrypt through SSM.
       expect([...line.matchAll(/--(?:sse-kms-|ssekms-)?key-id (\S+)/g)].map((m) => m[1]), `${file}: ${line}`).toEqual(['"$KMS_KEY"']);

@@ -215,6 +215,9 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
       discovery.type === 'application/json' && jwks.type === 'application/json' && documents.issuer === p('SA_ISSUER_URL') && documents.kids.join() === kid,
       `s3://${issuerBucket}: ${discovery.type}/${jwks.type}, issuer ${documents.issuer}, kids ${documents.kids.join(' ')} (sa.pub: ${kid})`,
     );
+    // Each node recorded the key set its API server started with (service-account-key-rotation.sh gates its phases on these).
+    const keySets = await Promise.all([taker, joiner].map(async (n) => (await aws('ssm', 'get-parameter', '--name', `${p('SSM_SA_KEY_ACKS')}/${n.identity.instanceId}`, '--query', 'Parameter.Value', '--output', 'text').catch((e: Error) => e.message)).trim()));
+    check('both nodes recorded their service-account key set', keySets.every((v) => v === `signing=${kid} accepted=${kid}`), keySets.join('; '));
     for (const key of [p('SA_DISCOVERY_KEY'), p('SA_JWKS_KEY')]) await aws('s3api', 'delete-object', '--bucket', issuerBucket, '--key', key);
     await aws('s3api', 'put-bucket-policy', '--bucket', issuerBucket, '--policy', issuerPolicy.Policy);
 

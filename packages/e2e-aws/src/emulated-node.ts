@@ -51,6 +51,8 @@ case "$*" in
     # The first init of the run is the initialiser that dies: it hangs until the run kills it.
     if mkdir "$E2E_SHARED/first-init" 2>/dev/null; then echo "$E2E_INSTANCE_ID" >"$E2E_SHARED/first-init/holder"; exec sleep 600; fi
     pki; member; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
+  # kubeadm's sa phase before init (service-account-issuer.sh key-set reads sa.pub); keeps an existing key.
+  'init phase certs sa'*) mkdir -p "$KUBE_DIR/pki"; [[ -s $KUBE_DIR/pki/sa.key ]] || { sa; cp "$E2E_SHARED/sa.key" "$E2E_SHARED/sa.pub" "$KUBE_DIR/pki/"; } ;;
   'init phase upload-certs'*) for _ in $(seq 600); do [[ -e $E2E_SHARED/hold-upload-certs ]] || exit 0; sleep 0.2; done; exit 1 ;;
   'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(hex 3).$(hex 8) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
   'join phase control-plane-prepare download-certs'*) pki ;;

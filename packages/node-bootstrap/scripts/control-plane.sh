@@ -112,6 +112,11 @@ init_cluster() {
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
       extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
     fi
+    # The API server starts with the verification key bundle of the rotation state in SSM (a node
+    # initialising mid-rotation too): sa.key first (kubeadm keeps an existing one, e.g. a restore's).
+    step service-account-keys
+    kubeadm init phase certs sa --config "$STATE_DIR/kubeadm-init.yaml" || die "kubeadm init phase certs sa failed"
+    run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
     step complete-launch-hook
     # The NLB registers an instance only once its launching hook completes: with no handler yet
     # (new cluster, restore) kubeadm init through it would wait out the hook. Only its own ASG's
@@ -191,10 +196,15 @@ join_cluster() {
   # makes this node's etcd client certificate, so it can talk to etcd before joining.
   kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
   kubeadm join phase control-plane-prepare certs --config "$STATE_DIR/kubeadm-join.yaml" || die "generating certificates failed"
+  # sa.key came with the certificates; the rotation state in SSM decides what signs and what verifies.
+  step service-account-keys
+  run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
   step remove-stale-etcd-members
   remove_members all
   step kubeadm-join
-  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" || die "kubeadm join --control-plane failed"
+  # The certificates are in place: downloading them again would put back the uploaded sa.key over
+  # the one key-set chose (a rotation's sign phase).
+  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs || die "kubeadm join --control-plane failed"
 }
 
 main() {

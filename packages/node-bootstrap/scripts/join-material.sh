@@ -15,6 +15,8 @@ export KUBECONFIG=$KUBE_DIR/admin.conf
 publish() {
   local key join_command token hash
   step upload-certs
+  # upload-certs sends this node's sa.key to every node that joins: never a key the rotation no longer signs with.
+  run_sibling service-account-issuer.sh check-signing-key || die "not uploading certificates with a stale sa.key"
   key=$(kubeadm certs certificate-key) || die "kubeadm certs certificate-key failed"
   kubeadm init phase upload-certs --upload-certs --certificate-key "$key" >/dev/null || die "kubeadm init phase upload-certs failed"
   step create-token

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Publishes the service-account issuer's OpenID discovery document and JWKS to the issuer
-# bucket, where AWS STS reads them to trust the cluster's service-account tokens (IRSA).
-# Every control-plane node runs it at boot: the documents depend only on the keys, so the same
-# keys give the same bytes, a restore that brings back the old sa.key keeps the JWKS, and a
-# replacement node re-publishes it. Formats as kube-apiserver serves them itself
-# (pkg/serviceaccount/openidmetadata.go): kid = base64url(SHA-256(DER SubjectPublicKeyInfo)),
-# RS256 for RSA, ES256/384/512 for EC keys.
-#   service-account-issuer.sh               build and upload
+# The service-account key set of a control-plane node, and the issuer documents AWS STS reads.
+# Publishes the issuer's OpenID discovery document and JWKS to the issuer bucket, where AWS STS
+# reads them to trust the cluster's service-account tokens (IRSA). Every control-plane node runs
+# it at boot: the documents depend only on the keys, so the same keys give the same bytes, a
+# restore that brings back the old sa.key keeps the JWKS, and a replacement node re-publishes it.
+# Formats as kube-apiserver serves them itself (pkg/serviceaccount/openidmetadata.go):
+# kid = base64url(SHA-256(DER SubjectPublicKeyInfo)), RS256 for RSA, ES256/384/512 for EC keys.
+#   service-account-issuer.sh               publish the rotation state's keys, record this node's key set
+#   service-account-issuer.sh key-set       write sa.key (in a rotation's sign phase) and the
+#                                           verification bundle $KUBE_DIR/$SA_KEY_BUNDLE from SSM
+#   service-account-issuer.sh check-signing-key   fail unless sa.key is the key the rotation signs with
 #   service-account-issuer.sh render DIR    build into DIR only (tests, inspection)
-# Keys: $KUBE_DIR/pki/sa.pub (the signing key) first, then during a rotation overlap the
-# previous public key from SSM ($SSM_SA_PREVIOUS_KEY; absent outside a rotation), or any
-# extra PEM files given in SA_EXTRA_PUBLIC_KEYS (space separated).
+# The rotation state (service-account-key-rotation.sh writes it, docs/runbooks/service-account-issuer.md):
+# $SSM_SA_ROTATION absent (steady: sa.key signs, sa.pub verifies), `announce` (sa.key signs;
+# sa.pub and the next key from $SSM_SA_NEXT_KEY verify) or `sign` (the next key signs; it and
+# $SSM_SA_PREVIOUS_KEY verify). Extra PEM files in SA_EXTRA_PUBLIC_KEYS (space separated) are published too.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
@@ -81,20 +85,115 @@ with open(f'{out}/jwks.json', 'w') as f:
 PY
 }
 
-# key_files WORKDIR: prints the public key files to publish, the signing key first.
-key_files() {
-  local work=$1 previous status=0
-  [[ -s $KUBE_DIR/pki/sa.pub ]] || die "$KUBE_DIR/pki/sa.pub missing: not a control-plane node yet"
-  printf '%s\n' "$KUBE_DIR/pki/sa.pub"
-  previous=$(ssm_get "$SSM_SA_PREVIOUS_KEY") || status=$?
+# kid FILE: kube-apiserver's key id of the first public or private key in FILE.
+kid() {
+  openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | openssl dgst -sha256 -binary | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+# split_keys FILE DIR: one file per PEM public key of FILE (DIR/key-N.pem), printed in order.
+split_keys() {
+  awk -v dir="$2" '/-----BEGIN PUBLIC KEY-----/ { n++; f = sprintf("%s/key-%d.pem", dir, n) } n { print > f } /-----END PUBLIC KEY-----/ { close(f) }' "$1"
+  find "$2" -maxdepth 1 -name 'key-*.pem' | sort -t- -k2 -n
+}
+
+# rotation_state WORKDIR: sets ROTATION (empty, announce or sign) and writes WORKDIR/next.key and
+# WORKDIR/next.pub (announce, sign) and WORKDIR/previous.pub (sign). A failed read stops: a guess
+# could drop a key still in use, or sign with one no API server accepts yet.
+rotation_state() {
+  local work=$1 value status
+  ROTATION=
+  status=0
+  value=$(ssm_get "$SSM_SA_ROTATION") || status=$?
   case $status in
-    0) [[ -z $previous || $previous == None ]] || { printf '%s\n' "$previous" >"$work/previous.pub" && printf '%s\n' "$work/previous.pub"; } ;;
+    0) [[ $value == None ]] || ROTATION=$value ;;
     3) ;;
-    *) die "reading $SSM_SA_PREVIOUS_KEY failed: publishing without it could drop a key still in use" ;;
+    *) die "reading $SSM_SA_ROTATION failed: the key set cannot be known" ;;
   esac
+  case $ROTATION in
+    '') return 0 ;;
+    announce | sign) ;;
+    *) die "$SSM_SA_ROTATION is '$ROTATION': expected announce or sign" ;;
+  esac
+  status=0
+  value=$(ssm_get "$SSM_SA_NEXT_KEY") || status=$?
+  if ((status != 0)) || [[ -z $value || $value == None ]]; then die "rotation '$ROTATION' but $SSM_SA_NEXT_KEY cannot be read (exit $status)"; fi
+  (umask 077 && printf '%s\n' "$value" >"$work/next.key")
+  openssl pkey -in "$work/next.key" -pubout -out "$work/next.pub" 2>/dev/null || die "$SSM_SA_NEXT_KEY holds no private key"
+  [[ $ROTATION == sign ]] || return 0
+  status=0
+  value=$(ssm_get "$SSM_SA_PREVIOUS_KEY") || status=$?
+  if ((status != 0)) || [[ -z $value || $value == None ]]; then die "rotation 'sign' but $SSM_SA_PREVIOUS_KEY cannot be read (exit $status)"; fi
+  printf '%s\n' "$value" >"$work/previous.pub"
+}
+
+# key_files WORKDIR: the public key files the state says are in use, the signing key first.
+key_files() {
+  local work=$1
+  if [[ $ROTATION == sign ]]; then
+    printf '%s\n' "$work/next.pub" "$work/previous.pub"
+  else
+    [[ -s $KUBE_DIR/pki/sa.pub ]] || die "$KUBE_DIR/pki/sa.pub missing: not a control-plane node yet"
+    printf '%s\n' "$KUBE_DIR/pki/sa.pub"
+    [[ $ROTATION != announce ]] || printf '%s\n' "$work/next.pub"
+  fi
   local extras=()
   read -r -a extras <<<"${SA_EXTRA_PUBLIC_KEYS-}"
   ((${#extras[@]} == 0)) || printf '%s\n' "${extras[@]}"
+}
+
+# bundle FILE...: the PEM keys once each (the same key twice is one key), in order.
+bundle() {
+  local file seen=' ' id
+  for file in "$@"; do
+    id=$(kid "$file") || return 1
+    [[ -n $id && $seen != *" $id "* ]] || continue
+    seen+="$id "
+    openssl pkey -pubin -in "$file" || return 1
+  done
+}
+
+# replace_file MODE SOURCE TARGET: a reader sees the old file or the new one, never a partial one.
+replace_file() {
+  install -m "$1" "$2" "$3.new" || die "writing $3 failed"
+  mv "$3.new" "$3" || die "writing $3 failed"
+}
+
+# Writes sa.key/sa.pub (sign phase: the next key) and the bundle kube-apiserver verifies with,
+# each replaced atomically and only when its content changes.
+key_set() {
+  local files=()
+  rotation_state "$WORK"
+  if [[ $ROTATION == sign ]] && ! cmp -s "$WORK/next.key" "$KUBE_DIR/pki/sa.key"; then
+    step swap-signing-key
+    replace_file 600 "$WORK/next.key" "$KUBE_DIR/pki/sa.key"
+    replace_file 644 "$WORK/next.pub" "$KUBE_DIR/pki/sa.pub"
+    log "sa.key is now the rotation's next key $(kid "$KUBE_DIR/pki/sa.pub")"
+  fi
+  step key-bundle
+  key_files "$WORK" >"$WORK/keys" || exit 1
+  mapfile -t files <"$WORK/keys"
+  bundle "${files[@]}" >"$WORK/bundle.pub" || die "building the key bundle failed"
+  cmp -s "$WORK/bundle.pub" "$KUBE_DIR/$SA_KEY_BUNDLE" || replace_file 644 "$WORK/bundle.pub" "$KUBE_DIR/$SA_KEY_BUNDLE"
+  log "key set: phase ${ROTATION:-steady}, signs with $(kid "$KUBE_DIR/pki/sa.pub"), accepts $(bundle_kids "$KUBE_DIR/$SA_KEY_BUNDLE")"
+}
+
+# bundle_kids FILE: the key ids of a bundle, comma separated, in order.
+bundle_kids() {
+  local dir ids=() file
+  dir=$(mktemp -d -p "$WORK") || return 1
+  while read -r file; do ids+=("$(kid "$file")"); done < <(split_keys "$1" "$dir")
+  (IFS=,; printf '%s\n' "${ids[*]}")
+}
+
+# Records in SSM the key set this node's API server runs with (what its files held when it
+# started): service-account-key-rotation.sh advances a phase only once every node reports it.
+ack() {
+  local value accepted=$KUBE_DIR/$SA_KEY_BUNDLE
+  # A node set up before the bundle existed verifies with kubeadm's default, sa.pub.
+  [[ -s $accepted ]] || accepted=$KUBE_DIR/pki/sa.pub
+  value="signing=$(kid "$KUBE_DIR/pki/sa.pub") accepted=$(bundle_kids "$accepted")"
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_KEY_ACKS/$(imds instance-id)" --type String --overwrite --value "$value" || die "recording the key set in $SSM_SA_KEY_ACKS failed: $AWS_ERR"
+  log "key set recorded: $value"
 }
 
 put_document() {
@@ -105,14 +204,32 @@ main() {
   local files=()
   WORK=$(mktemp -d) || die "mktemp failed"
   trap 'rm -rf "$WORK"' EXIT
-  if [[ ${1-} == render ]]; then
-    step render
-    local extras=()
-    read -r -a extras <<<"${SA_EXTRA_PUBLIC_KEYS-}"
-    documents "$2" "$KUBE_DIR/pki/sa.pub" "${extras[@]}" || die "building the discovery documents failed"
-    return
-  fi
+  case ${1-} in
+    render)
+      step render
+      local extras=()
+      read -r -a extras <<<"${SA_EXTRA_PUBLIC_KEYS-}"
+      documents "$2" "$KUBE_DIR/pki/sa.pub" "${extras[@]}" || die "building the discovery documents failed"
+      return
+      ;;
+    key-set)
+      step read-keys
+      key_set
+      return
+      ;;
+    check-signing-key)
+      step check-signing-key
+      rotation_state "$WORK"
+      if [[ $ROTATION == sign && $(kid "$WORK/next.pub") != "$(kid "$KUBE_DIR/pki/sa.pub")" ]]; then
+        die "rotation phase sign: this node still signs with $(kid "$KUBE_DIR/pki/sa.pub"), not $(kid "$WORK/next.pub") (run service-account-key-rotation.sh apply)"
+      fi
+      return
+      ;;
+    '') ;;
+    *) die "usage: service-account-issuer.sh [key-set|check-signing-key|render DIR]" ;;
+  esac
   step read-keys
+  rotation_state "$WORK"
   # Into a file, not a process substitution: a failed SSM read must stop the publication.
   key_files "$WORK" >"$WORK/keys" || exit 1
   mapfile -t files <"$WORK/keys"
@@ -121,7 +238,9 @@ main() {
   step publish
   retry 5 put_document "$WORK/jwks.json" "$SA_JWKS_KEY" || die "uploading the JWKS to s3://$SA_ISSUER_BUCKET/$SA_JWKS_KEY failed"
   retry 5 put_document "$WORK/discovery.json" "$SA_DISCOVERY_KEY" || die "uploading the discovery document to s3://$SA_ISSUER_BUCKET/$SA_DISCOVERY_KEY failed"
-  log "published $SA_ISSUER_URL ($((${#files[@]})) key file(s))"
+  log "published $SA_ISSUER_URL ($((${#files[@]})) key file(s), phase ${ROTATION:-steady})"
+  step record-key-set
+  ack
 }
 
 main "$@"

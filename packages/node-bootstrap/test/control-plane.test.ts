@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { createHash, createPublicKey } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ETCD_METRICS_PORT } from '@platform/platform-config';
@@ -14,9 +15,15 @@ const ASGS = 'production-control-plane-a,production-control-plane-b,production-c
 const RESTORE = '/hakube/production/kubeadm/restore-from';
 const REFRESH_LOCK = '/hakube/production/kubeadm/join-refresh-lock';
 const KEY = 'a'.repeat(64);
+const ROTATION = '/hakube/production/service-account/rotation';
+/** kube-apiserver's key id of the fake sa.pub (base64url SHA-256 of its DER SubjectPublicKeyInfo). */
+const SA_KID = createHash('sha256').update(createPublicKey(FAKE_SA_PUB).export({ type: 'spki', format: 'der' })).digest('base64url');
+
 // BOOTSTRAP_NOW_EPOCH (harness) + JOIN_REFRESH_LOCK_SECONDS.
 const LOCK_VALUE = `i-new ${Date.UTC(2025, 5, 30, 12) / 1000 + 300}`;
 const get = (name: string) => `aws ssm get-parameter ${REGION} --name ${name} --with-decryption --query Parameter.Value --output text`;
+/** service-account-issuer.sh key-set before kubeadm init/join: the rotation state (absent: steady, sa.pub alone). */
+const KEY_SET = get(ROTATION);
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
 const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
 const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress] --output text`;
@@ -32,6 +39,8 @@ const publishRules: Rule[] = [
 /** What join-material.sh publish issues under its lock (the token last). */
 const PUBLISH = [
   `aws ssm put-parameter ${REGION} --name ${REFRESH_LOCK} --value ${LOCK_VALUE} --type String`,
+  // check-signing-key: the certificates uploaded carry the sa.key the rotation signs with.
+  KEY_SET,
   'kubeadm certs certificate-key',
   `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
   'kubeadm token create --ttl 14400s --print-join-command',
@@ -67,7 +76,13 @@ const addonCalls = (addons: string) => [
 /** service-account-issuer.sh at the end of every boot: the rotation parameter (absent here), then both documents. */
 const putIssuerDocument = (key: string, file: string) =>
   expect.stringMatching(new RegExp(`^aws s3api put-object ${REGION} --bucket hakube-production-oidc-ap-northeast-2 --key ${key.replace(/[./]/g, '\\$&')} --body \\S+/${file} --content-type application/json$`));
-const ISSUER = [get('/hakube/production/service-account/previous-public-key'), putIssuerDocument('openid/v1/jwks', 'jwks.json'), putIssuerDocument('.well-known/openid-configuration', 'discovery.json')];
+const ISSUER = [
+  get(ROTATION),
+  putIssuerDocument('openid/v1/jwks', 'jwks.json'),
+  putIssuerDocument('.well-known/openid-configuration', 'discovery.json'),
+  // The key set this node's API server runs with, for service-account-key-rotation.sh.
+  `aws ssm put-parameter ${REGION} --name /hakube/production/service-account/key-set/i-new --type String --overwrite --value signing=${SA_KID} accepted=${SA_KID}`,
+];
 const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
 /** Everything but the IMDS reads. */
 const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
@@ -106,6 +121,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      `kubeadm init phase certs sa --config ${initConfig}`,
+      KEY_SET,
       ...COMPLETE_HOOK,
       `kubeadm init --config ${initConfig} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
@@ -164,11 +181,12 @@ describe('control-plane.sh: exactly one initialiser', () => {
       get(CERT_KEY),
       `kubeadm join phase control-plane-prepare download-certs --config ${joinConfig}`,
       `kubeadm join phase control-plane-prepare certs --config ${joinConfig}`,
+      KEY_SET,
       describeLive,
       describeLeaving('i-a i-c i-new'),
       `etcdctl ${endpoints} member list -w simple`,
       `etcdctl ${endpoints} member remove 4d5e6f`,
-      `kubeadm join --config ${joinConfig}`,
+      `kubeadm join --config ${joinConfig} --skip-phases control-plane-prepare/download-certs`,
       TIMERS,
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
       get('/hakube/production/flux/git-credentials'),
@@ -220,6 +238,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
+      KEY_SET,
       ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
@@ -304,7 +324,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const kubeadm = callsOf(result.calls, 'kubeadm');
-    expect(kubeadm.slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+    expect(kubeadm.slice(0, 4)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
     expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
   });
 
@@ -314,7 +334,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.kube, 'admin.conf'), 'early');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'kubeadm').slice(0, 3)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+    expect(callsOf(result.calls, 'kubeadm').slice(0, 4)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
     expect(node.file(join(node.state, 'kubeadm-init.done'))).toBe('\n');
   });
 
@@ -374,12 +394,14 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([...publishRules, awsError(`ssm get-parameter * --name ${RESTORE} *`, 'ThrottlingException', 1), parameterNotFound(RESTORE)]);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls).slice(0, 9)).toEqual([
+    expect(commands(result.calls).slice(0, 11)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'sleep 10',
       get(RESTORE),
       'kubeadm certs certificate-key',
+      `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
+      KEY_SET,
       ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
     ]);
@@ -420,7 +442,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const nodeName = 'ip-10-20-1-20.ap-northeast-2.compute.internal';
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').slice(0, 11)).toEqual([
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').slice(0, 13)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       'kubeadm reset --force',
       get('/hakube/production/kubeadm/restore-from'),
@@ -429,6 +451,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       expect.stringMatching(
         new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
       ),
+      `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
+      get(ROTATION),
       ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
       `aws ssm delete-parameter ${REGION} --name /hakube/production/kubeadm/restore-from`,

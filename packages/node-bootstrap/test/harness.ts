@@ -60,6 +60,10 @@ name=\${0##*/}
 if [[ $name == kubeadm && \${2-} == --config && ( \${1-} == init || ( \${1-} == join && -f \${3-} ) ) ]] && { [[ $1 == init ]] || grep -q '^controlPlane:' "$3"; }; then
   mkdir -p "$KUBE_DIR/pki" && [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"
 fi
+# kubeadm's sa phase and the certificates a control-plane join downloads bring sa.pub too.
+if [[ $name == kubeadm && ( "\${*:1:4}" == 'init phase certs sa' || "\${*:1:4}" == 'join phase control-plane-prepare download-certs' ) ]]; then
+  mkdir -p "$KUBE_DIR/pki" && [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"
+fi
 printf '%s\\n' "$name $*" >>"$FAKE_DIR/calls.log"
 # A trailing "-" means the manifest comes on stdin: keep it, numbered like the call.
 if [[ \${*: -1} == - ]]; then cat >"$FAKE_DIR/stdin/$(wc -l <"$FAKE_DIR/calls.log")"; fi
@@ -84,7 +88,7 @@ done <"$FAKE_DIR/rules.tsv"
 exit 0
 `;
 
-export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg'];
+export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg', 'crictl'];
 
 const encode = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, createPublicKey, createPrivateKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { awsError, inputFor, platform, requireTool, scratch, ssmStore, type FakeNode, type Rule } from './harness';
+import { awsError, inputFor, requireTool, scratch, ssmStore, type FakeNode, type Rule } from './harness';
+import { claims, issuer, keyPair, kidOf, NOW, s3Store, stsCheck, token, type Published } from './service-account-tokens';
 
 /*
  * The real service-account-issuer.sh publishes from a freshly generated key; a token signed
@@ -11,99 +12,9 @@ import { awsError, inputFor, platform, requireTool, scratch, ssmStore, type Fake
  * AWS STS makes for AssumeRoleWithWebIdentity through an IAM OIDC provider.
  */
 
-const issuer = platform.namesOf('production').serviceAccountIssuer;
 const previousKeyParameter = '/hakube/production/service-account/previous-public-key';
-
-/** `aws s3api put-object` into a directory: the object, and its Content-Type beside it. */
-function s3Store(dir: string): Rule {
-  return {
-    cmd: 'aws',
-    args: 's3api put-object *',
-    run: `store=${JSON.stringify(dir)}; bucket= key= body= type=
-shift 2; while (($#)); do case $1 in --bucket) bucket=$2; shift 2 ;; --key) key=$2; shift 2 ;; --body) body=$2; shift 2 ;; --content-type) type=$2; shift 2 ;; *) shift ;; esac; done
-mkdir -p "$(dirname "$store/$bucket/$key")"; cp "$body" "$store/$bucket/$key"; printf '%s' "$type" >"$store/$bucket/$key.content-type"
-echo '{}'; exit 0`,
-  };
-}
-
-const openssl = (...args: string[]) => {
-  const run = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${run.stderr}`);
-};
-
-/** A key pair as kubeadm writes it: sa.key (private) and sa.pub (PKIX "PUBLIC KEY" PEM). */
-function keyPair(dir: string, name: string, algorithm: 'RSA' | 'EC' = 'RSA'): { privateKey: KeyObject; publicPem: string; publicFile: string } {
-  const keyFile = join(dir, `${name}.key`);
-  const publicFile = join(dir, `${name}.pub`);
-  if (algorithm === 'RSA') openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile);
-  else openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile);
-  openssl('pkey', '-in', keyFile, '-pubout', '-out', publicFile);
-  return { privateKey: createPrivateKey(readFileSync(keyFile)), publicPem: readFileSync(publicFile, 'utf8'), publicFile };
-}
-
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-/** kube-apiserver's key id: base64url(SHA-256(DER SubjectPublicKeyInfo)), computed here independently of the script. */
-const kidOf = (key: KeyObject) => b64url(createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).digest());
-
-interface Claims {
-  iss: string;
-  sub: string;
-  aud: string[];
-  exp: number;
-  iat: number;
-  nbf: number;
-  'kubernetes.io': Record<string, unknown>;
-}
-
-const NOW = 1_780_000_000;
-function claims(overrides: Partial<Claims> = {}): Claims {
-  return {
-    aud: [issuer.audience],
-    exp: NOW + 3600,
-    iat: NOW,
-    iss: issuer.url,
-    'kubernetes.io': { namespace: 'kube-system', pod: { name: 'ebs-csi-controller-0', uid: '7b1c' }, serviceaccount: { name: 'ebs-csi-controller-sa', uid: '5e2d' } },
-    nbf: NOW,
-    sub: issuer.subject('kube-system', 'ebs-csi-controller-sa'),
-    ...overrides,
-  };
-}
-
-/** A projected service-account token as kube-apiserver signs it (JWS compact, header alg + kid). */
-function token(key: KeyObject, body: Claims, kid = kidOf(key)): string {
-  const alg = key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
-  const input = `${b64url(JSON.stringify({ alg, kid }))}.${b64url(JSON.stringify(body))}`;
-  const signature = alg === 'ES256' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', Buffer.from(input), key);
-  return `${input}.${b64url(signature)}`;
-}
-
-interface Published {
-  discovery: Record<string, unknown>;
-  jwks: { keys: (JsonWebKey & { kid: string; alg: string; use: string })[] };
-}
-
-/** What STS checks before AssumeRoleWithWebIdentity: returns the failure, or 'valid'. */
-function stsCheck(jwt: string, published: Published, provider: { url: string; clientIds: string[] }, now = NOW): string {
-  const { discovery, jwks } = published;
-  if (discovery.issuer !== provider.url) return 'discovery issuer is not the provider URL';
-  if (typeof discovery.jwks_uri !== 'string' || !discovery.jwks_uri.startsWith(`${provider.url}/`)) return 'jwks_uri is not under the issuer';
-  const [h, p, s] = jwt.split('.');
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid: string };
-  const body = JSON.parse(Buffer.from(p, 'base64url').toString()) as Claims;
-  if (!(discovery.id_token_signing_alg_values_supported as string[]).includes(header.alg)) return `alg ${header.alg} not supported`;
-  const jwk = jwks.keys.find((k) => k.kid === header.kid);
-  if (!jwk) return `kid ${header.kid} not in the JWKS`;
-  if (jwk.alg !== header.alg) return 'alg differs from the key';
-  const key = createPublicKey({ key: jwk, format: 'jwk' });
-  const options = header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
-  if (!verify('sha256', Buffer.from(`${h}.${p}`), options, Buffer.from(s, 'base64url'))) return 'signature invalid';
-  if (body.iss !== provider.url) return 'iss is not the provider URL';
-  if (![body.aud].flat().some((a) => provider.clientIds.includes(a))) return 'aud is not a client id of the provider';
-  if (!/^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/.test(body.sub)) return 'sub is not a service account';
-  if (body.exp <= now) return 'expired';
-  if (body.nbf > now) return 'not yet valid';
-  return 'valid';
-}
+const nextKeyParameter = '/hakube/production/service-account/next-private-key';
+const rotationParameter = '/hakube/production/service-account/rotation';
 
 describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserver serves them, accepted the way STS checks', () => {
   const tmp = scratch();
@@ -175,24 +86,34 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     expect(readFileSync(join(s3, issuer.jwksKey)).equals(first)).toBe(false);
   });
 
-  it('publishes the previous key from SSM beside sa.pub during a rotation overlap, so old and new tokens both pass; without it only the new key', () => {
+  it('publishes what the rotation state says is in use: announce sa.pub + the next key, sign the next key + the previous one, steady sa.pub alone', () => {
     if (!requireTool('openssl')) return;
-    const dir = tmp.dir('issuer-');
-    const previous = keyPair(dir, 'previous');
+    const { node, s3, dir } = setup();
     const current = keyPair(dir, 'current');
-    const { node, s3 } = setup([{ cmd: 'aws', args: `ssm get-parameter * --name ${previousKeyParameter} *`, stdout: previous.publicPem }]);
+    const next = keyPair(dir, 'next');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), current.publicPem);
+    const putParameter = (name: string, value: string, type = 'String') => spawnSync('bash', [join(node.fakeDir, 'bin', 'aws'), 'ssm', 'put-parameter', '--name', name, '--type', type, '--value', value, '--overwrite'], { env: { ...process.env, FAKE_DIR: node.fakeDir } });
+    putParameter(nextKeyParameter, readFileSync(join(dir, 'next.key'), 'utf8'), 'SecureString');
+    putParameter(rotationParameter, 'announce');
     expect(publish(node).status).toBe(0);
-    const overlap = read(s3);
-    expect(overlap.jwks.keys.map((k) => k.kid)).toEqual([kidOf(current.privateKey), kidOf(previous.privateKey)]);
-    expect(stsCheck(token(previous.privateKey, claims()), overlap, provider)).toBe('valid');
-    expect(stsCheck(token(current.privateKey, claims()), overlap, provider)).toBe('valid');
-    // The operator deletes the parameter once old tokens have expired (ParameterNotFound): the old key leaves the JWKS.
-    node.setRules([s3Store(join(dir, 's3')), ...ssmStore(join(dir, 'ssm'))]);
+    const announce = read(s3);
+    expect(announce.jwks.keys.map((k) => k.kid)).toEqual([kidOf(current.privateKey), kidOf(next.privateKey)]);
+    expect(stsCheck(token(current.privateKey, claims()), announce, provider)).toBe('valid');
+    expect(stsCheck(token(next.privateKey, claims()), announce, provider)).toBe('valid');
+    putParameter(previousKeyParameter, current.publicPem);
+    putParameter(rotationParameter, 'sign');
     expect(publish(node).status).toBe(0);
-    const after = JSON.parse(readFileSync(join(dir, 's3', issuer.bucket, issuer.jwksKey), 'utf8')) as Published['jwks'];
-    expect(after.keys.map((k) => k.kid)).toEqual([kidOf(current.privateKey)]);
-    expect(stsCheck(token(previous.privateKey, claims()), { ...overlap, jwks: after }, provider)).toBe(`kid ${kidOf(previous.privateKey)} not in the JWKS`);
+    const sign = read(s3);
+    // The next key signs (first), the previous one is still listed: old and new tokens both pass.
+    expect(sign.jwks.keys.map((k) => k.kid)).toEqual([kidOf(next.privateKey), kidOf(current.privateKey)]);
+    expect(stsCheck(token(current.privateKey, claims()), sign, provider)).toBe('valid');
+    // Steady again (retire deleted the state; this node's sa.pub is the new key): the old key leaves the JWKS.
+    for (const name of [rotationParameter, previousKeyParameter, nextKeyParameter]) spawnSync('bash', [join(node.fakeDir, 'bin', 'aws'), 'ssm', 'delete-parameter', '--name', name], { env: { ...process.env, FAKE_DIR: node.fakeDir } });
+    writeFileSync(join(node.kube, 'pki', 'sa.pub'), next.publicPem);
+    expect(publish(node).status).toBe(0);
+    const after = read(s3);
+    expect(after.jwks.keys.map((k) => k.kid)).toEqual([kidOf(next.privateKey)]);
+    expect(stsCheck(token(current.privateKey, claims()), after, provider)).toBe(`kid ${kidOf(current.privateKey)} not in the JWKS`);
   });
 
   it('publishes an EC P-256 key as ES256, and its tokens pass', () => {
@@ -208,13 +129,13 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     expect(stsCheck(token(sa.privateKey, claims()), published, provider)).toBe('valid');
   });
 
-  it('publishes nothing when the previous-key parameter cannot be read (it might still be needed) or sa.pub is missing', () => {
+  it('publishes nothing when the rotation state cannot be read (a key might still be in use) or sa.pub is missing', () => {
     if (!requireTool('openssl')) return;
-    const throttled = setup([awsError(`ssm get-parameter * --name ${previousKeyParameter} *`, 'ThrottlingException')]);
+    const throttled = setup([awsError(`ssm get-parameter * --name ${rotationParameter} *`, 'ThrottlingException')]);
     writeFileSync(join(throttled.node.kube, 'pki', 'sa.pub'), keyPair(throttled.dir, 'sa').publicPem);
     const result = publish(throttled.node, { RETRY_SLEEP_SECONDS: '0' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`node-bootstrap-service-account-issuer [read-keys] FAILED: reading ${previousKeyParameter} failed: publishing without it could drop a key still in use`);
+    expect(result.stderr).toContain(`node-bootstrap-service-account-issuer [read-keys] FAILED: reading ${rotationParameter} failed: the key set cannot be known`);
     expect(result.calls.filter((c) => c.startsWith('aws s3api'))).toEqual([]);
     const empty = setup();
     const missing = publish(empty.node);
@@ -232,9 +153,11 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     expect(env).toContain(`SA_DISCOVERY_KEY='.well-known/openid-configuration'\n`);
     expect(env).toContain(`SA_JWKS_KEY='openid/v1/jwks'\n`);
     expect(env).toContain(`SSM_SA_PREVIOUS_KEY='${previousKeyParameter}'\n`);
+    expect(env).toContain(`SSM_SA_NEXT_KEY='${nextKeyParameter}'\n`);
+    expect(env).toContain(`SSM_SA_ROTATION='${rotationParameter}'\n`);
     const script = readFileSync(join(node.lib, 'control-plane.sh'), 'utf8');
     // After the already-done branch: every boot, not only the first.
-    expect(script.indexOf('run_sibling service-account-issuer.sh')).toBeGreaterThan(script.indexOf('log "already part of the control plane"'));
+    expect(script.indexOf('run_sibling service-account-issuer.sh ||')).toBeGreaterThan(script.indexOf('log "already part of the control plane"'));
     const worker = tmp.node(inputFor('production', 'worker'));
     expect(worker.file(join(worker.etc, 'env'))).not.toContain('SA_ISSUER');
   });

@@ -38,6 +38,8 @@ describe('join-material.sh refresh (timer)', () => {
     `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
   const ageCheck = `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/certificate-key --query Parameter.LastModifiedDate --output text`;
   const publishCalls = [
+    // service-account-issuer.sh check-signing-key: the rotation state (absent: steady).
+    `aws ssm get-parameter ${REGION} --name /hakube/production/service-account/rotation --with-decryption --query Parameter.Value --output text`,
     'kubeadm certs certificate-key',
     `kubeadm init phase upload-certs --upload-certs --certificate-key ${KEY}`,
     'kubeadm token create --ttl 14400s --print-join-command',

@@ -127,6 +127,18 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
+  it('verifies service-account tokens with the key bundle the boot assembles (one stable flag replacing kubeadm\'s sa.pub)', () => {
+    const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
+    const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
+    const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
+    const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
+    expect(extra.filter((a) => a.name === 'service-account-key-file')).toEqual([{ name: 'service-account-key-file', value: '/etc/kubernetes/pki/sa-bundle.pub' }]);
+    // service-account-issuer.sh key-set writes $KUBE_DIR/$SA_KEY_BUNDLE: the same file.
+    const env = config.write_files.find((f) => f.path === '/etc/node-bootstrap/env')?.content ?? '';
+    expect(env).toContain(`SA_KEY_BUNDLE='pki/sa-bundle.pub'\n`);
+    expect(cc.controllerManager.extraArgs.map((a: { name: string }) => a.name)).not.toContain('service-account-private-key-file');
+  });
+
   it('gives the nodes the private name and the CI kubeconfig the public one (CI runs outside the VPC)', () => {
     const env = (input: UserDataInput) => {
       const config = parse(renderUserData(input)) as { write_files: { path: string; content: string }[] };
@@ -168,7 +180,7 @@ describe('scripts', () => {
 
   it('are all shipped to some role', () => {
     expect(scripts.sort()).toEqual(
-      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'worker.sh'],
+      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'service-account-key-rotation.sh', 'worker.sh'],
     );
   });
 

@@ -12,6 +12,9 @@ describe('bootstrapNames', () => {
     expect(derived.joinRefreshLock).toBe('/hakube/production/kubeadm/join-refresh-lock');
     expect(derived.joinRefreshLock.startsWith(`${names.ssmPrefix}/`)).toBe(true);
     expect(derived.serviceAccountPreviousKey).toBe('/hakube/production/service-account/previous-public-key');
+    expect(derived.serviceAccountNextKey).toBe('/hakube/production/service-account/next-private-key');
+    expect(derived.serviceAccountRotation).toBe('/hakube/production/service-account/rotation');
+    expect(derived.serviceAccountKeyAcks).toBe('/hakube/production/service-account/key-set');
     expect(derived.bundleKey('control-plane')).toBe('bootstrap/control-plane.lzma');
     expect(derived.bundleKey('worker')).toBe('bootstrap/worker.lzma');
   });

@@ -27,11 +27,23 @@ export interface BootstrapNames {
    */
   bundleKey(role: 'control-plane' | 'worker'): string;
   /**
-   * SSM String an operator sets to the previous service-account public key (PEM) while a key
-   * rotation overlaps: every control-plane node then publishes it in the JWKS beside `sa.pub`
+   * SSM String: the outgoing service-account public key (PEM) during a key rotation's `sign`
+   * phase, still accepted by every API server and published in the JWKS
    * (docs/runbooks/service-account-issuer.md). Absent outside a rotation.
    */
   readonly serviceAccountPreviousKey: string;
+  /**
+   * SSM SecureString (cluster KMS key): the incoming service-account private key (PEM) from a
+   * rotation's `announce` until its `retire`; nodes booting in `sign` take it as `sa.key`.
+   */
+  readonly serviceAccountNextKey: string;
+  /**
+   * SSM String: the rotation phase every control-plane node applies at boot (`announce` or
+   * `sign`); absent outside a rotation. service-account-key-rotation.sh is its only writer.
+   */
+  readonly serviceAccountRotation: string;
+  /** SSM String per control-plane instance (`<prefix>/<instance id>`): the key set its API server runs with. */
+  readonly serviceAccountKeyAcks: string;
 }
 
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
@@ -42,5 +54,8 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
     joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
     bundleKey: (role) => `bootstrap/${role}.lzma`,
     serviceAccountPreviousKey: `${names.ssmPrefix}/service-account/previous-public-key`,
+    serviceAccountNextKey: `${names.ssmPrefix}/service-account/next-private-key`,
+    serviceAccountRotation: `${names.ssmPrefix}/service-account/rotation`,
+    serviceAccountKeyAcks: `${names.ssmPrefix}/service-account/key-set`,
   };
 }

@@ -1,6 +1,7 @@
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
 import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
+import { SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
 
@@ -102,6 +103,12 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['SA_DISCOVERY_KEY', names.serviceAccountIssuer.discoveryKey],
       ['SA_JWKS_KEY', names.serviceAccountIssuer.jwksKey],
       ['SSM_SA_PREVIOUS_KEY', extra.serviceAccountPreviousKey],
+      // service-account-key-rotation.sh: the rotation state every control-plane node applies at boot.
+      ['SSM_SA_NEXT_KEY', extra.serviceAccountNextKey],
+      ['SSM_SA_ROTATION', extra.serviceAccountRotation],
+      ['SSM_SA_KEY_ACKS', extra.serviceAccountKeyAcks],
+      // The verification key bundle kube-apiserver's --service-account-key-file names (kubeadm-config.ts).
+      ['SA_KEY_BUNDLE', SERVICE_ACCOUNT_KEY_BUNDLE],
     );
   }
   return entries.map(([key, value]) => [key, String(value)]);

@@ -87,6 +87,16 @@ export function kubeApiServerIssuerPatch(issuer: Pick<ServiceAccountIssuerNames,
   ];
 }
 
+/**
+ * The verification key bundle, relative to /etc/kubernetes: every public key kube-apiserver
+ * accepts service-account tokens from (a file may hold several PEM keys). Replaces kubeadm's
+ * default `--service-account-key-file=/etc/kubernetes/pki/sa.pub` (v1beta4 extraArgs override a
+ * default of the same name); service-account-issuer.sh key-set writes it from the rotation state
+ * before the API server starts. The signing keys stay kubeadm's sa.key for both kube-apiserver
+ * and kube-controller-manager.
+ */
+export const SERVICE_ACCOUNT_KEY_BUNDLE = 'pki/sa-bundle.pub';
+
 const endpoint = (apiEndpoint: string) => `${apiEndpoint}:${KUBERNETES_PORTS.apiServer}`;
 
 /**
@@ -115,11 +125,15 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     networking: { podSubnet: cluster.clusterNetwork.podCidr, serviceSubnet: cluster.clusterNetwork.serviceCidr },
     apiServer: {
       certSANs: [...new Set([apiEndpoint, ...alternateNames])],
-      // The service-account flags come from the node's kubeadm patch (kubeApiServerIssuerPatch), never from here.
-      extraArgs: args({
-        'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
-        'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
-      }),
+      // The service-account issuer flags come from the node's kubeadm patch (kubeApiServerIssuerPatch), never
+      // from here; the verification keys are the one bundle the boot assembles (a rotation's key set).
+      extraArgs: [
+        ...args({
+          'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
+          'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
+        }),
+        { name: 'service-account-key-file', value: `/etc/kubernetes/${SERVICE_ACCOUNT_KEY_BUNDLE}` },
+      ],
     },
     controllerManager: {
       extraArgs: args({

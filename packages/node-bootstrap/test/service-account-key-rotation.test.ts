@@ -1,0 +1,351 @@
+import { spawnSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bootstrapNames, FAILOVER_ACCESS } from '@platform/platform-config';
+import { inputFor, platform, requireTool, scratch, ssmStore, storedParameter, type FakeNode, type Rule } from './harness';
+import { claims, issuer, kidOf, s3Store, stsCheck, token, type Published } from './service-account-tokens';
+
+/*
+ * The real service-account-key-rotation.sh and service-account-issuer.sh on several fake
+ * control-plane nodes sharing one Parameter Store (create-only puts, SecureStrings, versions:
+ * harness ssmStore), one issuer bucket and one kubeadm-certs Secret (what join-material.sh's
+ * upload-certs leaves for joining nodes). A node's API server is modelled by what it loaded
+ * when it (re)started: its signing key (sa.key) and its verification bundle; the leader
+ * kube-controller-manager signs legacy token Secrets with the sa.key it loaded. Every token any
+ * server mints must verify at every server, and the STS-audience ones against the published
+ * JWKS, until they expire, while nodes are replaced at every phase boundary.
+ */
+
+const names = platform.namesOf('production');
+const extra = bootstrapNames(names);
+const provider = { url: issuer.url, clientIds: [issuer.audience] };
+const CI_SECRET = `${FAILOVER_ACCESS.namespace}/${FAILOVER_ACCESS.tokenSecret}`;
+const HOUR = 3600;
+const START = 1_780_000_000;
+
+const openssl = (...args: string[]) => {
+  const run = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${run.stderr}`);
+};
+const publicKeys = (pem: string): KeyObject[] => (pem.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----\n?/g) ?? []).map((k) => createPublicKey(k));
+
+/** An API server as it runs: the keys it read at its last start. */
+interface Server {
+  signing: KeyObject;
+  accepted: KeyObject[];
+  controllerManagerKey: KeyObject;
+}
+
+interface Minted {
+  readonly jwt: string;
+  readonly by: string;
+  readonly at: number;
+  readonly exp: number;
+}
+
+/** Verifies a JWS (RS256) the way kube-apiserver's token authenticator does: a key it was started with, by kid, then the signature. */
+function serverAccepts(server: Server, jwt: string): boolean {
+  const [h, p, s] = jwt.split('.');
+  const { kid } = JSON.parse(Buffer.from(h, 'base64url').toString()) as { kid: string };
+  const key = server.accepted.find((k) => kidOf(k) === kid);
+  return key !== undefined && verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'));
+}
+
+/** A legacy token as kube-controller-manager's tokens controller writes it into a Secret (never expires). */
+const LEGACY_TOKEN_JS = `
+const { createHash, createPrivateKey, createPublicKey, sign } = require('node:crypto');
+const [keyFile, sub] = process.argv.slice(2);
+const key = createPrivateKey(require('node:fs').readFileSync(keyFile));
+const kid = createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).digest('base64url');
+const b = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const input = b({ alg: 'RS256', kid }) + '.' + b({ iss: 'kubernetes/serviceaccount', sub });
+process.stdout.write(Buffer.from(input + '.' + sign('sha256', Buffer.from(input), key).toString('base64url')).toString('base64'));
+`;
+
+class Cluster {
+  readonly dir: string;
+  readonly ssm: string;
+  readonly s3: string;
+  readonly nodes = new Map<string, FakeNode>();
+  readonly servers = new Map<string, Server>();
+  readonly minted: Minted[] = [];
+  readonly failures: string[] = [];
+  now = START;
+  private count = 0;
+
+  constructor(private readonly tmp: ReturnType<typeof scratch>) {
+    this.dir = tmp.dir('rotation-');
+    this.ssm = join(this.dir, 'ssm');
+    this.s3 = join(this.dir, 's3');
+    for (const d of ['kubeadm-certs', 'secrets']) mkdirSync(join(this.dir, d), { recursive: true });
+    writeFileSync(join(this.dir, 'live'), '');
+    writeFileSync(join(this.dir, 'legacy-token.js'), LEGACY_TOKEN_JS);
+  }
+
+  private rules(id: string, ip: string): Rule[] {
+    const shared = JSON.stringify(this.dir);
+    return [
+      { cmd: 'curl', args: '*meta-data/instance-id', stdout: id },
+      { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: ip },
+      // The public JWKS, as STS fetches it.
+      { cmd: 'curl', args: `-fsS ${issuer.jwksUrl}`, run: `cat ${JSON.stringify(join(this.s3, issuer.bucket, issuer.jwksKey))} || exit 22` },
+      { cmd: 'aws', args: 'ec2 describe-instances * --filters *', run: `tr '\\n' '\\t' <${shared}/live; echo` },
+      // upload-certs: this node's sa.key/sa.pub become what every joining node downloads.
+      { cmd: 'kubeadm', args: 'init phase upload-certs *', run: `cp "$KUBE_DIR/pki/sa.key" "$KUBE_DIR/pki/sa.pub" ${shared}/kubeadm-certs/` },
+      { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${'b'.repeat(64)}\n` },
+      { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed\n' },
+      // Legacy token Secrets: listed, emptied (the tokens controller fills them again with the leader's key), read.
+      {
+        cmd: 'kubectl',
+        args: 'get secrets -A --field-selector type=kubernetes.io/service-account-token *',
+        run: `for f in ${shared}/secrets/*; do IFS=_ read -r ns name <<<"\${f##*/}"; printf '%s %s %s\\n' "$ns" "$name" "$(cat "$f")"; done; exit 0`,
+      },
+      { cmd: 'kubectl', args: '-n * patch secret * --type merge -p *', run: `node ${shared}/legacy-token.js ${shared}/kcm.key "system:serviceaccount:$2:$5" >${shared}/secrets/$2_$5; exit 0` },
+      { cmd: 'kubectl', args: '-n * get secret * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$2_$5; exit 0` },
+      { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$5_$3; exit 0` },
+      { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.ca*crt}', stdout: 'Y2E=' },
+      s3Store(this.s3),
+      ...ssmStore(this.ssm),
+    ];
+  }
+
+  run(node: FakeNode, script: string, args: string[] = [], env: Record<string, string> = {}) {
+    return node.run(script, args, { BOOTSTRAP_NOW_EPOCH: String(this.now), RETRY_SLEEP_SECONDS: '1', ...env });
+  }
+
+  /** run, and fail the test with the script's stderr unless it succeeds. */
+  ok(node: FakeNode, script: string, args: string[] = [], env: Record<string, string> = {}) {
+    const result = this.run(node, script, args, env);
+    if (result.status !== 0) throw new Error(`${script} ${args.join(' ')} on ${this.idOf(node)} failed:\n${result.stderr}`);
+    this.restarted(node, result.stderr);
+    return result;
+  }
+
+  idOf(node: FakeNode): string {
+    return [...this.nodes].find(([, n]) => n === node)![0];
+  }
+
+  private load(node: FakeNode): Pick<Server, 'signing' | 'accepted'> {
+    const pki = join(node.kube, 'pki');
+    return { signing: createPrivateKey(readFileSync(join(pki, 'sa.key'))), accepted: publicKeys(readFileSync(join(pki, 'sa-bundle.pub'), 'utf8')) };
+  }
+
+  /** A static pod the script restarted reads its key files again. */
+  private restarted(node: FakeNode, stderr: string) {
+    const server = this.servers.get(this.idOf(node));
+    if (!server) return;
+    if (stderr.includes('kube-apiserver restarted')) Object.assign(server, this.load(node));
+    if (stderr.includes('kube-controller-manager restarted')) server.controllerManagerKey = createPrivateKey(readFileSync(join(node.kube, 'pki', 'sa.key')));
+    this.leaderKey();
+  }
+
+  /** The leader kube-controller-manager (the oldest live node here) signs legacy tokens. */
+  private leaderKey() {
+    const [leader] = this.live();
+    if (leader) writeFileSync(join(this.dir, 'kcm.key'), this.servers.get(leader)!.controllerManagerKey.export({ type: 'pkcs8', format: 'pem' }));
+  }
+
+  live(): string[] {
+    return readFileSync(join(this.dir, 'live'), 'utf8').split('\n').filter(Boolean);
+  }
+
+  /**
+   * A control-plane node boots as control-plane.sh does it: the initialiser's kubeadm makes sa.key,
+   * a joining node downloads sa.* (kubeadm-certs); key-set before the API server starts; at the end
+   * of the boot the issuer documents and the key set. `replaces` leaves the cluster first.
+   */
+  boot(replaces?: string): FakeNode {
+    this.count++;
+    const id = `i-${this.count}`;
+    const node = this.tmp.node(inputFor('production', 'control-plane'), this.rules(id, `10.20.0.${this.count}`));
+    this.nodes.set(id, node);
+    const pki = join(node.kube, 'pki');
+    mkdirSync(join(node.kube, 'manifests'), { recursive: true });
+    for (const pod of ['kube-apiserver', 'kube-controller-manager']) writeFileSync(join(node.kube, 'manifests', `${pod}.yaml`), `kind: Pod\nmetadata: {name: ${pod}}\n`);
+    writeFileSync(join(node.kube, 'admin.conf'), '');
+    if (this.nodes.size === 1) {
+      openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(pki, 'sa.key'));
+      openssl('pkey', '-in', join(pki, 'sa.key'), '-pubout', '-out', join(pki, 'sa.pub'));
+    } else {
+      for (const f of ['sa.key', 'sa.pub']) copyFileSync(join(this.dir, 'kubeadm-certs', f), join(pki, f));
+    }
+    if (replaces) {
+      writeFileSync(join(this.dir, 'live'), this.live().filter((l) => l !== replaces).map((l) => `${l}\n`).join(''));
+      this.servers.delete(replaces);
+    }
+    this.ok(node, 'service-account-issuer.sh', ['key-set']);
+    const loaded = this.load(node);
+    this.servers.set(id, { ...loaded, controllerManagerKey: loaded.signing });
+    writeFileSync(join(this.dir, 'live'), [...this.live(), id].map((l) => `${l}\n`).join(''));
+    this.leaderKey();
+    if (this.nodes.size === 1) this.ok(node, 'join-material.sh', ['publish']);
+    this.ok(node, 'service-account-issuer.sh');
+    this.tick(`boot ${id}${replaces ? ` replacing ${replaces}` : ''}`);
+    return node;
+  }
+
+  node(id: string): FakeNode {
+    return this.nodes.get(id)!;
+  }
+
+  published(): Published {
+    const file = (key: string) => JSON.parse(readFileSync(join(this.s3, issuer.bucket, key), 'utf8'));
+    return { discovery: file(issuer.discoveryKey), jwks: file(issuer.jwksKey) };
+  }
+
+  legacyToken(): string {
+    return Buffer.from(readFileSync(join(this.dir, 'secrets', `${FAILOVER_ACCESS.namespace}_${FAILOVER_ACCESS.tokenSecret}`), 'utf8'), 'base64').toString();
+  }
+
+  /** The tokens controller fills the failover Secret with the leader's key. */
+  createLegacySecret() {
+    const run = spawnSync('node', [join(this.dir, 'legacy-token.js'), join(this.dir, 'kcm.key'), `system:serviceaccount:${FAILOVER_ACCESS.namespace}:${FAILOVER_ACCESS.serviceAccount}`], { encoding: 'utf8' });
+    writeFileSync(join(this.dir, 'secrets', `${FAILOVER_ACCESS.namespace}_${FAILOVER_ACCESS.tokenSecret}`), run.stdout);
+  }
+
+  /**
+   * Time passes by `seconds`; every live server mints a projected STS token (as the kubelet asks
+   * for one: 1 h, refreshed at 80 %); then every token not expired must verify at every live server
+   * and at STS, and the legacy Secret's token at every server.
+   */
+  tick(what: string, seconds = 10 * 60) {
+    this.now += seconds;
+    for (const [id, server] of this.servers) {
+      const exp = this.now + HOUR;
+      this.minted.push({ jwt: token(server.signing, claims({ iat: this.now, nbf: this.now, exp })), by: id, at: this.now, exp });
+    }
+    const published = this.published();
+    for (const t of this.minted.filter((m) => m.exp > this.now)) {
+      for (const [id, server] of this.servers) if (!serverAccepts(server, t.jwt)) this.failures.push(`${what}: token of ${t.by} (t+${t.at - START}s) refused by ${id}`);
+      const sts = stsCheck(t.jwt, published, provider, this.now);
+      if (sts !== 'valid') this.failures.push(`${what}: token of ${t.by} (t+${t.at - START}s) refused by STS: ${sts}`);
+    }
+    if (existsSync(join(this.dir, 'secrets', `${FAILOVER_ACCESS.namespace}_${FAILOVER_ACCESS.tokenSecret}`))) {
+      for (const [id, server] of this.servers) if (!serverAccepts(server, this.legacyToken())) this.failures.push(`${what}: legacy token Secret ${CI_SECRET} refused by ${id}`);
+    }
+  }
+}
+
+describe('service-account-key-rotation.sh: announce, sign, retire with nodes replaced at every boundary', () => {
+  const tmp = scratch();
+
+  it('keeps every token verifiable at every API server and at STS until it expires, and ends with the new key alone', { timeout: 600_000 }, () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    c.boot();
+    c.boot();
+    c.createLegacySecret();
+    c.tick('steady');
+    const oldKid = kidOf(c.servers.get('i-1')!.signing);
+
+    // Phase 1: announce. The next key goes into SSM (SecureString, cluster key, create-only).
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const next = storedParameter(c.ssm, extra.serviceAccountNextKey)!;
+    expect([next.type, next.keyId, next.version]).toEqual(['SecureString', names.kmsAlias, 1]);
+    const newKid = kidOf(createPrivateKey(next.value));
+    expect(storedParameter(c.ssm, extra.serviceAccountRotation)?.value).toBe('announce');
+    c.tick('announced on i-1');
+    // Not every node accepts the next key yet: sign refuses.
+    const early = c.run(a, 'service-account-key-rotation.sh', ['sign']);
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain(`[sign] FAILED: not every control-plane node accepts the next key ${newKid}: i-2 (signing=${oldKid} accepted=${oldKid})`);
+    // A second announce keeps the stored key (create-only put answers ParameterAlreadyExists).
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    expect(storedParameter(c.ssm, extra.serviceAccountNextKey)?.version).toBe(1);
+    const b2 = c.boot('i-3'); // replaced at the boundary: boots with both keys
+    expect(c.servers.get('i-4')!.accepted.map(kidOf)).toEqual([oldKid, newKid]);
+    c.ok(c.node('i-2'), 'service-account-key-rotation.sh', ['apply']);
+    c.tick('announce applied');
+    expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
+
+    // Phase 2: sign.
+    c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    // The key every node signed with until now becomes the previous one (a String: it is public).
+    const previous = storedParameter(c.ssm, extra.serviceAccountPreviousKey)!;
+    expect([previous.type, kidOf(createPublicKey(previous.value))]).toEqual(['String', oldKid]);
+    expect(kidOf(c.servers.get('i-1')!.signing)).toBe(newKid);
+    c.tick('signing on i-1');
+    // upload-certs from a node that has not swapped yet would hand the old key to joiners: refused.
+    const stale = c.run(c.node('i-2'), 'join-material.sh', ['publish']);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain('FAILED: not uploading certificates with a stale sa.key');
+    c.boot('i-2'); // replaced at the boundary: signs with the next key, still accepts the old one
+    expect([kidOf(c.servers.get('i-5')!.signing), c.servers.get('i-5')!.accepted.map(kidOf)]).toEqual([newKid, [newKid, oldKid]]);
+    c.ok(b2, 'service-account-key-rotation.sh', ['apply']);
+    c.tick('sign applied');
+    expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid, oldKid]);
+    // Too early to retire: tokens signed with the old key may still be alive.
+    const young = c.run(a, 'service-account-key-rotation.sh', ['retire']);
+    expect(young.status).toBe(1);
+    expect(young.stderr).toMatch(/\[retire\] FAILED: phase sign is \d+s old: tokens signed with the old key may live until 86400s/);
+    // Refreshed at 80 % of their hour: a day of ticks.
+    for (let i = 0; i < 25; i++) c.tick('overlap', HOUR);
+
+    // Phase 3: retire. The legacy Secret still carries the old key's token until now.
+    expect(JSON.parse(Buffer.from(c.legacyToken().split('.')[0], 'base64url').toString()).kid).toBe(oldKid);
+    c.ok(a, 'service-account-key-rotation.sh', ['retire']);
+    expect(JSON.parse(Buffer.from(c.legacyToken().split('.')[0], 'base64url').toString()).kid).toBe(newKid);
+    // The failover kubeconfig in SSM carries the re-issued token.
+    expect(storedParameter(c.ssm, names.ssm.ciKubeconfig)?.value).toContain(`token: ${c.legacyToken()}`);
+    for (const name of [extra.serviceAccountRotation, extra.serviceAccountPreviousKey, extra.serviceAccountNextKey]) expect(storedParameter(c.ssm, name)).toBeUndefined();
+    // kubeadm-certs holds the new key: a node joining from now on signs with it.
+    expect(kidOf(createPrivateKey(readFileSync(join(c.dir, 'kubeadm-certs', 'sa.key'))))).toBe(newKid);
+    c.tick('retired on i-1');
+    c.boot('i-4');
+    for (const id of ['i-5']) c.ok(c.node(id), 'service-account-key-rotation.sh', ['apply']);
+    c.tick('retire applied');
+
+    expect(c.failures).toEqual([]);
+    expect(c.live()).toEqual(['i-1', 'i-5', 'i-6']);
+    for (const [, server] of c.servers) expect([kidOf(server.signing), server.accepted.map(kidOf)]).toEqual([newKid, [newKid]]);
+    expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid]);
+    // Every node reports the key set it runs with.
+    for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
+  });
+
+  it('the same checks catch the runbook order it replaces: swap on one node first, publish after, replacements without the old key', { timeout: 300_000 }, () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    c.boot();
+    c.tick('steady');
+    // Old step 2 on the first node: new sa.key, sa.pub + sa-previous.pub accepted, API server restarted.
+    const pki = join(a.kube, 'pki');
+    copyFileSync(join(pki, 'sa.pub'), join(pki, 'sa-previous.pub'));
+    openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(pki, 'sa.key'));
+    openssl('pkey', '-in', join(pki, 'sa.key'), '-pubout', '-out', join(pki, 'sa.pub'));
+    writeFileSync(join(pki, 'sa-bundle.pub'), readFileSync(join(pki, 'sa.pub'), 'utf8') + readFileSync(join(pki, 'sa-previous.pub'), 'utf8'));
+    Object.assign(c.servers.get('i-1')!, { signing: createPrivateKey(readFileSync(join(pki, 'sa.key'))), accepted: publicKeys(readFileSync(join(pki, 'sa-bundle.pub'), 'utf8')) });
+    c.tick('old step 2 on i-1');
+    expect(c.failures.some((f) => f.includes('token of i-1') && f.includes('refused by i-2'))).toBe(true);
+    expect(c.failures.some((f) => f.includes('token of i-1') && f.includes('refused by STS: kid'))).toBe(true);
+    // A node replaced meanwhile joins with the current key only (kubeadm-certs from i-1): old tokens 401 there.
+    c.ok(a, 'join-material.sh', ['publish']);
+    c.failures.length = 0;
+    c.boot('i-2');
+    expect(c.failures.some((f) => f.includes('refused by i-3'))).toBe(true);
+  });
+});
+
+describe('service-account-issuer.sh key-set: what a booting node builds from the rotation state', () => {
+  const tmp = scratch();
+
+  it('stops instead of guessing when the next key named by the phase is missing, and names the phase it expected', () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    spawnSync('bash', [join(a.fakeDir, 'bin', 'aws'), 'ssm', 'put-parameter', '--name', extra.serviceAccountRotation, '--type', 'String', '--value', 'sign'], { env: { ...process.env, FAKE_DIR: a.fakeDir } });
+    const result = c.run(a, 'service-account-issuer.sh', ['key-set']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`FAILED: rotation 'sign' but ${extra.serviceAccountNextKey} cannot be read (exit 3)`);
+    spawnSync('bash', [join(a.fakeDir, 'bin', 'aws'), 'ssm', 'put-parameter', '--name', extra.serviceAccountRotation, '--type', 'String', '--value', 'swap', '--overwrite'], { env: { ...process.env, FAKE_DIR: a.fakeDir } });
+    expect(c.run(a, 'service-account-issuer.sh', ['key-set']).stderr).toContain(`FAILED: ${extra.serviceAccountRotation} is 'swap': expected announce or sign`);
+    // A rotation is refused while one is in another phase.
+    const announce = c.run(a, 'service-account-key-rotation.sh', ['announce']);
+    expect(announce.stderr).toContain("[announce] FAILED: a rotation is in phase 'swap': finish it first");
+    expect(readdirSync(c.ssm).map(decodeURIComponent)).not.toContain(extra.serviceAccountNextKey);
+  });
+});
