@@ -64,9 +64,10 @@ describe('kubeadm patch of the kube-apiserver static pod, per identity stage', (
     expect(apiServerIssuers(applyKubeadmPatches('kube-apiserver', kubeadmApiServerPod([]), { 'kube-apiserver+json.yaml': patch })).accepts).toEqual([late, LEGACY]);
   });
 
-  it('the ClusterConfiguration names no service-account flag (a joining node reads it from the ConfigMap, in sorted order)', () => {
+  it('the ClusterConfiguration names no issuer flag (a joining node reads it from the ConfigMap, in sorted order); only the stable key bundle path', () => {
     const [, clusterConfiguration] = documents(controlPlaneFiles('complete'), '/etc/node-bootstrap/kubeadm-init.yaml.tmpl') as [unknown, { apiServer: { extraArgs: Arg[] } }];
-    expect(clusterConfiguration.apiServer.extraArgs.map((a) => a.name)).toEqual(['default-not-ready-toleration-seconds', 'default-unreachable-toleration-seconds']);
+    // The key file's path never changes (the rotation changes the bundle's content), so the ConfigMap may hold it.
+    expect(clusterConfiguration.apiServer.extraArgs.map((a) => a.name)).toEqual(['default-not-ready-toleration-seconds', 'default-unreachable-toleration-seconds', 'service-account-key-file']);
   });
 
   it('a cluster whose kubeadm-config ConfigMap already names the issuers would list one twice, which kube-apiserver refuses (runbook: remove them first)', () => {
