@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario, type Objectives } from '../src';
-import { writeFixture } from './helpers';
+import { editedTerraform, runCli, writeFixture, type TerraformDoc } from './helpers';
 
 const check = (options: Parameters<typeof writeFixture>[0], objectives: Objectives = DEFAULT_OBJECTIVES) => {
   const paths = writeFixture(options);
@@ -87,5 +87,43 @@ describe('network flows', () => {
     expect(blocked(report).every((f) => f.severity === 'warning')).toBe(true);
     expect(blocked(report).length).toBeGreaterThan(0);
     expect(report.summary.objectivesMet).toBe(true);
+  });
+
+  describe('an internal ingress load balancer behind the public app record (issue #13 B2)', () => {
+    const internalIngress = (doc: TerraformDoc): void => {
+      doc.resource.aws_lb.ingress.internal = true;
+    };
+    const analyse = (f: { terraform: string; manifests: string }) => runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: DEFAULT_OBJECTIVES });
+
+    it('the health checker and the clients cannot reach it: errors naming the flow, the hop and the fix; the report fails', () => {
+      const report = analyse(editedTerraform(internalIngress, { dns: { role: 'PRIMARY' } }));
+      const findings = blocked(report).filter((f) => f.subject.endsWith('fixture-ingress (internal)'));
+      expect(findings.map((f) => [f.subject, f.severity]).sort()).toEqual([
+        ['Route 53 health checker → ingress: fixture-ingress (internal)', 'error'],
+        ['ingress LB → NodePorts: fixture-ingress (internal)', 'error'],
+      ]);
+      expect(findings[0].message).toMatch(/fixture-ingress is internal: its DNS name resolves to private addresses in the VPC/);
+      expect(findings[0].fix).toMatch(/Make fixture-ingress internet-facing \(internal = false\)/);
+      expect(report.summary.objectivesMet).toBe(false);
+    });
+
+    it('it stays the app ingress in the AZ scenarios (never "no ingress")', () => {
+      const report = analyse(editedTerraform(internalIngress, { dns: { role: 'PRIMARY' } }));
+      for (const s of report.scenarios.filter((x): x is AzScenario => x.kind === 'az-loss')) expect(s.ingress).toBeDefined();
+    });
+
+    it('an internal web load balancer no public record or health check points at is not the ingress and blocks nothing', () => {
+      const report = analyse(editedTerraform(internalIngress, { dns: null }));
+      expect(blocked(report).filter((f) => /fixture-ingress/.test(f.subject))).toEqual([]);
+    });
+
+    it('an expression-valued `internal` is bad input (exit 2), never guessed internet-facing', async () => {
+      const f = editedTerraform((doc) => {
+        doc.resource.aws_lb.ingress.internal = '${var.ingress_internal}';
+      });
+      const r = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('aws_lb.ingress: internal: expected a literal true or false (the scheme decides who can reach the load balancer), got "${var.ingress_internal}"');
+    });
   });
 });

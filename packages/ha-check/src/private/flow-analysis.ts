@@ -2,6 +2,7 @@ import type { Findings } from '../findings';
 import type { NetworkLoadBalancerModel, NetworkModel, NetworkNodeGroupModel, Protocol, RulePeer, SecurityGroupModel, SecurityGroupRuleModel } from '../network-model';
 import type { FlowOutcome } from '../report-types';
 import { cidrContains } from './cidr';
+import { publiclyTargeted } from './network-terraform';
 
 /** Ports the cluster needs between its nodes (kubeadm, Cilium's VXLAN datapath and health checks). */
 const API_PORT = 6443;
@@ -115,6 +116,10 @@ class FlowModel {
   throughLoadBalancer(path: string[], src: Source, lb: NetworkLoadBalancerModel, port: number, lostAz: string | undefined, targets: readonly Endpoint[]): void {
     const lbSubnets = this.lbSubnets(lb, lostAz);
     path.push(`${lb.name} (${lb.internal ? 'internal' : 'internet-facing'} ${lb.type === 'network' ? 'NLB' : lb.type === 'application' ? 'ALB' : 'LB'})`);
+    if (lb.internal && (src.kind === 'public' || src.kind === 'route53-checkers')) {
+      // An internal load balancer's DNS name resolves to private addresses: nothing on the internet reaches them.
+      throw new Dropped(`${lb.name} (internal)`, `${lb.name} is internal: its DNS name resolves to private addresses in the VPC, which ${src.label} on the internet cannot reach`, `Make ${lb.name} internet-facing (internal = false), or point the public record and the health check at an internet-facing load balancer.`);
+    }
     if (lbSubnets.length === 0) throw new Dropped(lb.name, `${lb.name} has no subnet left${lostAz ? ` after losing ${lostAz}` : ''}`, `Attach a subnet in every AZ to ${lb.name}.`);
     if (lb.securityGroups && !this.ingress(lb.securityGroups, src, 'tcp', port)) {
       throw new Dropped(
@@ -354,7 +359,8 @@ export function decideFlows(net: NetworkModel, lostAz: string | undefined, optio
 
   // The app's ingress: internet → ingress LB → NodePorts, and Route 53's health checker → ingress.
   const workers = endpoints.filter((e) => e.group.role === 'worker');
-  const ingressLbs = net.loadBalancers.filter((lb) => !lb.internal && !lb.listeners.some((l) => l.port === API_PORT) && lb.listeners.some((l) => l.port === 80 || l.port === 443));
+  const publicTargets = publiclyTargeted(net);
+  const ingressLbs = net.loadBalancers.filter((lb) => (!lb.internal || publicTargets.has(lb.address)) && !lb.listeners.some((l) => l.port === API_PORT) && lb.listeners.some((l) => l.port === 80 || l.port === 443));
   for (const lb of ingressLbs) {
     for (const l of lb.listeners) {
       const src: Source = { kind: 'public', label: 'clients (0.0.0.0/0)', cidr: '0.0.0.0/0' };
