@@ -66,7 +66,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   const baseline = placed.pending;
   if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
-  const coldStartReport = coldStart(model, findings);
+  const coldStartReport = coldStart(model, findings, flows);
   const elasticity = elasticityAnalysis(model, objectives, findings);
   const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
   const identities = model.identity ? identityAnalysis(model.identity, findings) : undefined;

@@ -117,11 +117,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         if (ciIdentityTerraform.length === 0 && existsSync(ciStack)) ciIdentityTerraform = [ciStack];
       }
       manifests ??= join(root, names.gitopsPath);
-      if (!values.objectives) {
-        // The promotion path is a fact of this repository: its workflow and script, found on disk.
-        const promotion = findPromotionPath(values.cluster, clusterObjectives, root);
-        objectives = { ...clusterObjectives, ...(promotion ? { promotion } : {}) };
-      }
+      // The promotion path (this repository's workflow and script, found on disk) and how the
+      // cluster decides a failover (its platform-config) are facts, not objectives: they hold
+      // whichever objectives are judged, the cluster's or a file given with --objectives.
+      const judged = values.objectives ? objectives : clusterObjectives;
+      const promotion = judged.promotion ?? findPromotionPath(values.cluster, judged, root);
+      const failoverDecision = judged.failoverDecision ?? clusterObjectives.failoverDecision;
+      objectives = { ...judged, ...(promotion ? { promotion } : {}), ...(failoverDecision ? { failoverDecision } : {}) };
     }
     if (terraform.length === 0 || manifests === undefined) {
       throw new HaCheckInputError(`pass --cluster <name>, or both --terraform and --manifests\n\n${USAGE}`);

@@ -10,7 +10,6 @@ import type { DeploymentModel } from './model';
 import type { Objectives } from './objectives';
 import type { Report } from './report-types';
 import { HaCheckInputError } from './input-error';
-import { useBatchJitBudget } from './private/jit-budget';
 import { secretsInState } from './private/state-secrets';
 import { loadTerraform, type TerraformIndex } from './terraform';
 import { buildManifestModel } from './workload-model';
@@ -97,7 +96,6 @@ function podIdentityWebhook(objects: readonly K8sObject[]): string | undefined {
 
 /** Load, model and analyze: the library form of `npx ha-check`. */
 export function runHaCheck(input: HaCheckInput): Report {
-  useBatchJitBudget();
   const model = loadDeployment(input);
   const ci = input.ciIdentityTerraform && input.ciIdentityTerraform.length > 0 ? loadTerraform(input.ciIdentityTerraform) : undefined;
   return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster) } } : {}) });

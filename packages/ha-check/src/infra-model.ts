@@ -17,8 +17,8 @@ import type {
   TargetGroupModel,
 } from './model';
 import { bootstrapAddons } from './private/bootstrap-addons';
-import type { NetworkSubnetModel } from './network-model';
-import { buildNetworkModel, networkSubnets } from './private/network-terraform';
+import type { NetworkModel, NetworkSubnetModel } from './network-model';
+import { buildNetworkModel, networkSubnets, publiclyTargeted } from './private/network-terraform';
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -123,7 +123,8 @@ function targetGroup(r: TfResource): TargetGroupModel {
   };
 }
 
-function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): LoadBalancerModel[] {
+function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>, network: NetworkModel): LoadBalancerModel[] {
+  const publicTargets = publiclyTargeted(network);
   const groups = new Map(index.byType('aws_lb_target_group').map((tg) => [tg.address, targetGroup(tg)]));
   const listeners = index.byType('aws_lb_listener').map((l) => ({ resource: l, view: listenerValues(l) }));
   // Network and application load balancers (a gateway load balancer carries no client traffic to nodes).
@@ -136,9 +137,11 @@ function loadBalancers(index: TerraformIndex, subnetAz: Map<string, string>): Lo
       const tgs = own.flatMap((l) => l.view.targetGroups.map((ref) => index.resolve(l.resource, ref)).filter((t): t is TfResource => t !== undefined));
       const targetGroups = [...new Set(tgs.map((t) => t.address))].map((a) => groups.get(a)).filter((t): t is TargetGroupModel => t !== undefined);
       const isApi = own.some((l) => l.view.port === API_PORT) || targetGroups.some((t) => t.port === API_PORT);
-      // An internal load balancer (scheme internal) has private addresses only: never the public way in.
+      // AWS's default scheme is internet-facing; an internal one has private addresses only. It is
+      // still the app's ingress when a public record or a health check sends the internet to it
+      // (the flow analysis then blocks that traffic), never "no ingress at all".
       const internal = v.internal ?? false;
-      const isIngress = !internal && own.some((l) => WEB_PORTS.has(l.view.port ?? 0));
+      const isIngress = (!internal || publicTargets.has(lb.address)) && own.some((l) => WEB_PORTS.has(l.view.port ?? 0));
       const role: LoadBalancerRole = isApi ? 'api' : isIngress ? 'ingress' : 'other';
       return {
         address: lb.address,
@@ -321,7 +324,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
     azs,
     subnets: subnetList,
     natGateways,
-    loadBalancers: loadBalancers(index, subnetAz),
+    loadBalancers: loadBalancers(index, subnetAz, network),
     nodeGroups: groups,
     network,
     bootstrapAddons: bootstrap.addons,

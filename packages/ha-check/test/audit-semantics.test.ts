@@ -119,6 +119,32 @@ describe('hostname anti-affinity and hostname spread (per node, not per pool)', 
   });
 });
 
+describe('topology spread filters daemon pods too (issue #13 M3)', () => {
+  const ZONE = 'topology.kubernetes.io/zone';
+  const node = (name: string, labels: Record<string, string>): SimNode => ({ name, group: 'workers', role: 'worker', az: 'a', labels: { 'kubernetes.io/hostname': name, ...labels }, taints: [] });
+  const agent = (whenUnsatisfiable: string): PodTemplateModel => ({
+    id: 'DaemonSet/kube-system/agent', kind: 'DaemonSet', replicas: 0, labels: { app: 'agent' }, layer: 'infrastructure', nodeSelector: {}, nodeAffinityTerms: [], tolerations: [],
+    spread: [{ topologyKey: ZONE, maxSkew: 1, whenUnsatisfiable, selector: { matchLabels: { app: 'agent' } }, minDomains: undefined, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore' }],
+    antiAffinity: [], hostNetwork: false, hostPorts: [], requests: { cpuMilli: 0, memoryMiB: 0 },
+  });
+  const run = (t: PodTemplateModel) => {
+    const s = new Scheduler();
+    // Two nodes in one zone (a skew the constraint would refuse to a Deployment) and one without the zone label yet.
+    s.nodes.push(node('a-0', { [ZONE]: 'a' }), node('a-1', { [ZONE]: 'a' }), node('new-0', {}));
+    s.touch();
+    return s.schedule(t);
+  };
+  it('a DoNotSchedule constraint leaves the daemon pod Pending on a node without the key (UnschedulableAndUnresolvable)', () => {
+    const r = run(agent('DoNotSchedule'));
+    expect(r.placedOn.sort()).toEqual(['a-0', 'a-1']);
+    expect(r.pending).toBe(1);
+    expect(r.reasons).toEqual([`new-0: no ${ZONE} label for its DoNotSchedule topology spread`]);
+  });
+  it('skew never holds a daemon pod back (its node affinity names one node: the only eligible domain); ScheduleAnyway places everywhere', () => {
+    expect(run(agent('ScheduleAnyway')).placedOn.sort()).toEqual(['a-0', 'a-1', 'new-0']);
+  });
+});
+
 describe("taints from kubeadm's join configuration", () => {
   it('a worker launch template whose JoinConfiguration registers a taint: pods that do not tolerate it have no node (no autoscaler tag needed)', () => {
     const cluster: Cluster = syntheticCluster();

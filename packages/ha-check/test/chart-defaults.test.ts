@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { HOST_NETWORK_DEFAULTS, chartHostNetwork } from '../src/private/chart-defaults';
+import { CLOUD_CONTROLLER_CHART, HOST_NETWORK_DEFAULTS, chartHostNetwork } from '../src/private/chart-defaults';
 
 const root = resolve(__dirname, '..', '..', '..');
 // The stored upstream charts beside the repository (in CI: a fresh clone with shared/ next to it).
@@ -48,3 +48,17 @@ describe('chart hostNetwork defaults (chart-defaults.ts) are the stored charts\'
     expect(chartHostNetwork('kube-prometheus-stack', 'grafana', {})).toBeUndefined();
   });
 });
+
+describe("the cloud controller's rendered defaults (chart-defaults.ts) are the stored chart's values.yaml", () => {
+  it('each key the template renders holds the stored default, at the version the clusters pin', () => {
+    const { chart, version, values } = CLOUD_CONTROLLER_CHART;
+    expect(pinnedVersions().get(chart)).toBe(version);
+    const file = join(charts, chart, version, 'values.yaml');
+    expect(existsSync(file), `${file} is missing: clone shared/ beside the repository`).toBe(true);
+    const stored = load(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(values)) expect(stored[key], key).toEqual(value);
+    // Keys the template never renders are not in the chart's values either.
+    for (const key of ['affinity', 'topologySpreadConstraints', 'priorityClassName']) expect(stored[key], key).toBeUndefined();
+  });
+});
+

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, buildManifestModel, runHaCheck, type AzScenario, type K8sObject } from '../src';
+import { CLOUD_CONTROLLER_CHART } from '../src/private/chart-defaults';
 import { runCli, writeFixture } from './helpers';
 
 const helmRelease = (name: string, namespace: string, chart: string, values: Record<string, unknown>): Record<string, unknown> => ({
@@ -92,7 +93,7 @@ describe('HelmRelease add-ons are workloads, from their values', () => {
       expect(model.workloads.find((w) => w.id === id)?.replicas, `${chart} ${JSON.stringify(values)}`).toBe(replicas);
     }
     const ccm = buildManifestModel([helmRelease('ccm', 'kube-system', 'aws-cloud-controller-manager', {}) as K8sObject]);
-    expect(ccm.daemonSets).toEqual([{ id: 'HelmRelease/kube-system/ccm', requests: { cpuMilli: 200, memoryMiB: 0 }, tolerations: [], nodeSelector: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: [''] }] }]);
+    expect(ccm.daemonSets).toEqual([{ id: 'HelmRelease/kube-system/ccm', requests: { cpuMilli: 200, memoryMiB: 0 }, tolerations: CLOUD_CONTROLLER_CHART.values.tolerations, nodeSelector: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: [''] }] }]);
   });
 
   it('a chart ha-check has no model for is reported as not analysed, not silently ignored', () => {
@@ -107,3 +108,33 @@ describe('HelmRelease add-ons are workloads, from their values', () => {
     expect(stderr).toBe('ha-check: HelmRelease/traefik/traefik: spec.values.deployment.replicas: expected a whole number ≥ 0, got "lots"\n');
   });
 });
+
+describe('the cloud controller as its chart (0.0.10) renders it (issue #13 M2)', () => {
+  const template = (values: Record<string, unknown>) => {
+    const model = buildManifestModel([helmRelease('ccm', 'kube-system', 'aws-cloud-controller-manager', values) as K8sObject]);
+    return model.podTemplates.find((t) => t.id === 'HelmRelease/kube-system/ccm');
+  };
+  const keys = (t: ReturnType<typeof template>) => (t?.tolerations ?? []).map((x) => x.key);
+
+  it("values without tolerations get the chart's (uninitialized, master, control-plane), not none", () => {
+    expect(keys(template({ hostNetworking: true }))).toEqual(['node.cloudprovider.kubernetes.io/uninitialized', 'node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane']);
+  });
+
+  it('tolerations given replace the list (Helm replaces lists); a nodeSelector merges into the chart\'s (Helm merges maps, null deletes)', () => {
+    expect(keys(template({ tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' }] }))).toEqual(['node.kubernetes.io/not-ready']);
+    expect(template({ nodeSelector: { 'kubernetes.io/os': 'linux' } })?.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '', 'kubernetes.io/os': 'linux' });
+    expect(template({ nodeSelector: { 'node-role.kubernetes.io/control-plane': null } })?.nodeSelector).toEqual({});
+  });
+
+  it('affinity, topology spread and a priority class in the values are never rendered: the template has none of those keys (its priority class is fixed)', () => {
+    const t = template({
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'k8s-app': 'aws-cloud-controller-manager' } } }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'nowhere', operator: 'Exists' }] }] } } },
+      priorityClassName: 'low',
+    });
+    expect(t?.spread).toEqual([]);
+    expect(t?.nodeAffinityTerms).toEqual([]);
+    expect(t?.priorityClassName).toBe('system-node-critical');
+  });
+});
+

@@ -32,8 +32,8 @@ export async function runCli(args: readonly string[], cwd = process.cwd()): Prom
 export type TerraformDoc = { resource: Record<string, Record<string, Record<string, unknown>>> };
 
 /** The fixture's cdk.tf.json, changed by `edit` (the way a hand edit or a bad synth leaves it), written back. */
-export function editedTerraform(edit: (doc: TerraformDoc) => void): { root: string; terraform: string; manifests: string } {
-  const f = writeFixture();
+export function editedTerraform(edit: (doc: TerraformDoc) => void, options: SyntheticClusterOptions = {}): { root: string; terraform: string; manifests: string } {
+  const f = writeFixture(options);
   const file = join(f.terraform, 'cdk.tf.json');
   const doc = JSON.parse(readFileSync(file, 'utf8')) as TerraformDoc;
   edit(doc);

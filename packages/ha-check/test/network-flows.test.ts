@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario, type Objectives } from '../src';
-import { writeFixture } from './helpers';
+import { editedTerraform, runCli, writeFixture, type TerraformDoc } from './helpers';
 
 const check = (options: Parameters<typeof writeFixture>[0], objectives: Objectives = DEFAULT_OBJECTIVES) => {
   const paths = writeFixture(options);
@@ -87,5 +87,80 @@ describe('network flows', () => {
     expect(blocked(report).every((f) => f.severity === 'warning')).toBe(true);
     expect(blocked(report).length).toBeGreaterThan(0);
     expect(report.summary.objectivesMet).toBe(true);
+  });
+
+  describe('an internal ingress load balancer behind the public app record (issue #13 B2)', () => {
+    const internalIngress = (doc: TerraformDoc): void => {
+      doc.resource.aws_lb.ingress.internal = true;
+    };
+    const analyse = (f: { terraform: string; manifests: string }) => runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: DEFAULT_OBJECTIVES });
+
+    it('the health checker and the clients cannot reach it: errors naming the flow, the hop and the fix; the report fails', () => {
+      const report = analyse(editedTerraform(internalIngress, { dns: { role: 'PRIMARY' } }));
+      const findings = blocked(report).filter((f) => f.subject.endsWith('fixture-ingress (internal)'));
+      expect(findings.map((f) => [f.subject, f.severity]).sort()).toEqual([
+        ['Route 53 health checker → ingress: fixture-ingress (internal)', 'error'],
+        ['ingress LB → NodePorts: fixture-ingress (internal)', 'error'],
+      ]);
+      expect(findings[0].message).toMatch(/fixture-ingress is internal: its DNS name resolves to private addresses in the VPC/);
+      expect(findings[0].fix).toMatch(/Make fixture-ingress internet-facing \(internal = false\)/);
+      expect(report.summary.objectivesMet).toBe(false);
+    });
+
+    it('it stays the app ingress in the AZ scenarios (never "no ingress")', () => {
+      const report = analyse(editedTerraform(internalIngress, { dns: { role: 'PRIMARY' } }));
+      for (const s of report.scenarios.filter((x): x is AzScenario => x.kind === 'az-loss')) expect(s.ingress).toBeDefined();
+    });
+
+    it('an internal web load balancer no public record or health check points at is not the ingress and blocks nothing', () => {
+      const report = analyse(editedTerraform(internalIngress, { dns: null }));
+      expect(blocked(report).filter((f) => /fixture-ingress/.test(f.subject))).toEqual([]);
+    });
+
+    it('an expression-valued `internal` is bad input (exit 2), never guessed internet-facing', async () => {
+      const f = editedTerraform((doc) => {
+        doc.resource.aws_lb.ingress.internal = '${var.ingress_internal}';
+      });
+      const r = await runCli(['--terraform', f.terraform, '--manifests', f.manifests]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('aws_lb.ingress: internal: expected a literal true or false (the scheme decides who can reach the load balancer), got "${var.ingress_internal}"');
+    });
+  });
+
+  describe('NLB hairpin: the control plane reaching the API through the NLB it is a target of (issue #13 B3)', () => {
+    // Deleting the shipped `preserve_client_ip: false` leaves AWS's default for instance targets: preserved.
+    const preserved = (doc: TerraformDoc): void => {
+      delete doc.resource.aws_lb_target_group.api_internal.preserve_client_ip;
+    };
+    const analyse = (f: { terraform: string; manifests: string }) => runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: DEFAULT_OBJECTIVES });
+
+    it('node → API from a control-plane node is blocked at the target group (hairpin), workers still pass', () => {
+      const report = analyse(editedTerraform(preserved));
+      const f = blocked(report).find((x) => x.subject.startsWith('node → API endpoint'));
+      expect(f).toMatchObject({ severity: 'error', subject: 'node → API endpoint: target group fixture-api-int (client IP preservation)' });
+      expect(f?.message).toMatch(/hairpin: the target is its own client: fixture-control-plane-a is registered with fixture-api-int/);
+      expect(f?.fix).toMatch(/Set preserve_client_ip = false on fixture-api-int/);
+      const toApi = report.flows.filter((x) => x.id === 'node-to-api');
+      expect(toApi.filter((x) => !x.ok).map((x) => x.from).sort()).toEqual(['fixture-control-plane-a', 'fixture-control-plane-b', 'fixture-control-plane-c']);
+      expect(toApi.filter((x) => x.from.startsWith('fixture-general')).every((x) => x.ok)).toBe(true);
+      expect(report.summary.objectivesMet).toBe(false);
+    });
+
+    it('day 0: the first control-plane node never registers (kubeadm init cannot reach the API through itself)', () => {
+      const report = analyse(editedTerraform(preserved));
+      expect(report.coldStart.firstControlPlane).toMatchObject({ node: 'fixture-control-plane-a-0', ok: false });
+      expect(report.coldStart.firstControlPlane?.blockedBy[0]).toMatch(/kubeadm init on fixture-control-plane-a-0 cannot reach the API .*hairpin/);
+      const cold = report.findings.find((x) => x.id === 'cold-start.blocked');
+      expect(cold).toMatchObject({ severity: 'error', subject: 'first control-plane node' });
+      expect(cold?.fix).toMatch(/preserve_client_ip = false/);
+    });
+
+    it('ip targets (client IP preservation off by default for TCP) or preservation off: no hairpin', () => {
+      expect(blocked(analyse(editedTerraform((doc) => {
+        preserved(doc);
+        doc.resource.aws_lb_target_group.api_internal.target_type = 'ip';
+      })))).toEqual([]);
+      expect(analyse(writeFixture()).coldStart.firstControlPlane?.ok).toBe(true);
+    });
   });
 });

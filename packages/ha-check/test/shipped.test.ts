@@ -4,7 +4,7 @@ import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapNames, defaultPlatform, scaleDayProfileOf } from '@platform/platform-config';
-import { promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
+import { objectivesForCluster, promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
 /*
@@ -70,6 +70,22 @@ describe('shipped clusters', () => {
     expect(report.coldStart.firstControlPlane?.steps[0]).toMatch(/^production-control-plane-a-0 registers: node-role\.kubernetes\.io\/control-plane:NoSchedule, node\.kubernetes\.io\/not-ready:NoSchedule/);
     expect(markdown).toContain('#### Cold start (day 0)');
     expect(markdown).toContain('#### Region loss (`ap-northeast-2`)');
+  });
+
+  it('production\'s own objectives passed as a file with --cluster still find the repository\'s promotion path (issue #13 M4)', async () => {
+    const file = join(tempDir(), 'production-objectives.json');
+    // What an objectives file may hold: the cluster's objectives less where they came from and the failover decision (platform-config only).
+    const { source: _source, failoverDecision: _decision, ...own } = objectivesForCluster('production');
+    writeFileSync(file, JSON.stringify(own));
+    const args = ['--cluster', 'production', '--objectives', file, '--terraform', join(stacks, 'production-cluster'), '--standby-terraform', join(stacks, 'dr-cluster'), '--repo-root', root, '--format', 'json'];
+    const { code, stdout, stderr } = await runCli(args);
+    expect(stderr).toBe('');
+    const report = JSON.parse(stdout) as Report;
+    expect(report.findings.find((f) => f.id === 'region.no-promotion-path')).toBeUndefined();
+    expect(errors(report).map((f) => f.id)).toEqual([]);
+    expect(code).toBe(0);
+    const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
+    expect(JSON.stringify(region)).toContain('npm run failover -- promote --standby dr');
   });
 
   it('production\'s HelmRelease add-ons are judged from their values (Traefik, autoscaler, EBS CSI, monitoring...)', async () => {

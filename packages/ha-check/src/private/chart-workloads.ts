@@ -1,4 +1,5 @@
 import { HaCheckInputError } from '../input-error';
+import { CLOUD_CONTROLLER_CHART } from './chart-defaults';
 import { isObject, type Json } from './values';
 
 /**
@@ -141,10 +142,39 @@ const ebsCsi: Extractor = (values, release) => {
   ];
 };
 
-/** aws-cloud-controller-manager: a DaemonSet on the control plane (requests 200m). */
-const cloudController: Extractor = (values) => [
-  { kind: 'DaemonSet', labels: { 'k8s-app': 'aws-cloud-controller-manager' }, podSpec: podSpecFrom(values, '', { requests: { cpu: '200m' }, nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } }) },
-];
+/**
+ * Helm's coalescing of a release's values over the chart's: maps merge key by key (null deletes a
+ * key), anything else (lists, scalars) the release gives replaces the chart's.
+ */
+function coalesce(chart: unknown, release: unknown): unknown {
+  if (release === undefined) return chart;
+  if (!isObject(chart) || !isObject(release)) return release;
+  const out: Json = { ...chart };
+  for (const [k, v] of Object.entries(release)) {
+    if (v === null) delete out[k];
+    else out[k] = coalesce(chart[k], v);
+  }
+  return out;
+}
+
+/**
+ * aws-cloud-controller-manager: a DaemonSet whose pod spec is what its template renders, the
+ * chart's values.yaml filling what the release leaves out (chart-defaults.ts); `affinity` or
+ * `topologySpreadConstraints` in the values are never rendered.
+ */
+const cloudController: Extractor = (values) => {
+  const defaults = CLOUD_CONTROLLER_CHART.values as unknown as Json;
+  const rendered = (key: 'nodeSelector' | 'tolerations' | 'resources'): unknown => coalesce(defaults[key], values[key]) ?? (key === 'tolerations' ? [] : {});
+  const resources = rendered('resources');
+  const requests = isObject(resources) && isObject(resources.requests) ? resources.requests : {};
+  return [
+    {
+      kind: 'DaemonSet',
+      labels: { 'k8s-app': 'aws-cloud-controller-manager' },
+      podSpec: { nodeSelector: rendered('nodeSelector'), tolerations: rendered('tolerations'), affinity: {}, topologySpreadConstraints: [], priorityClassName: CLOUD_CONTROLLER_CHART.priorityClassName, containers: [{ name: 'main', resources: { requests } }] },
+    },
+  ];
+};
 
 /** Cilium 1.18: the agent DaemonSet and the operator (`operator.replicas` 2, required host anti-affinity, no zone spread, `operator.podDisruptionBudget` off, maxUnavailable 1). */
 const cilium: Extractor = (values, release): ChartComponent[] => [

@@ -1,6 +1,6 @@
 import type { Findings } from '../findings';
 import type { DeploymentModel, NodeGroupModel, PodTemplateModel } from '../model';
-import type { ColdStartOutcome, ColdStartReport } from '../report-types';
+import type { ColdStartOutcome, ColdStartReport, FlowOutcome } from '../report-types';
 import { Scheduler, simNode, type SimNode } from './scheduler';
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
@@ -156,7 +156,7 @@ function fixFor(pending: ColdStartOutcome['pending'], templates: readonly PodTem
  * every other node joins and the Flux layers apply in order; then a worker of each pool joins
  * the running cluster. Scheduling constraints only (capacity is judged by the AZ scenarios).
  */
-export function coldStart(model: DeploymentModel, findings: Findings): ColdStartReport {
+export function coldStart(model: DeploymentModel, findings: Findings, flows: readonly FlowOutcome[] = []): ColdStartReport {
   const { infra, manifests } = model;
   const region = infra.region;
   const boot = infra.bootstrapAddons;
@@ -164,6 +164,16 @@ export function coldStart(model: DeploymentModel, findings: Findings): ColdStart
   const first = controlPlane[0];
   if (!first || boot.length === 0) {
     return { bootstrapSource: infra.bootstrapSource, firstControlPlane: undefined, workerJoins: [] };
+  }
+  // kubeadm init on the first node: its kubelet registers (and kubeadm waits for the API) through
+  // the configured endpoint. A node → API flow that endpoint drops (hairpin, security group, DNS)
+  // leaves no node to schedule on.
+  const label = `${first.name} (${first.azs[0]})`;
+  const toApi = flows.find((f) => f.id === 'node-to-api' && !f.ok && (f.from === first.name || f.from === label));
+  if (toApi) {
+    const why = `kubeadm init on ${first.name}-0 cannot reach the API through ${toApi.to}: dropped at ${toApi.droppedAt}: ${toApi.reason}`;
+    findings.add('cold-start.blocked', 'first control-plane node', `the first control-plane node never registers: ${why}`, { vars: { fix: toApi.fix ?? '' } });
+    return { bootstrapSource: infra.bootstrapSource, firstControlPlane: { node: `${first.name}-0`, ok: false, steps: [why], pending: [], blockedBy: [why] }, workerJoins: [] };
   }
   const sim = new Boot(boot);
   sim.addNode(joiningNode(first, first.azs[0] ?? 'unknown', `${first.name}-0`, region));

@@ -2,6 +2,7 @@ import type { Findings } from '../findings';
 import type { NetworkLoadBalancerModel, NetworkModel, NetworkNodeGroupModel, Protocol, RulePeer, SecurityGroupModel, SecurityGroupRuleModel } from '../network-model';
 import type { FlowOutcome } from '../report-types';
 import { cidrContains } from './cidr';
+import { publiclyTargeted } from './network-terraform';
 
 /** Ports the cluster needs between its nodes (kubeadm, Cilium's VXLAN datapath and health checks). */
 const API_PORT = 6443;
@@ -112,9 +113,13 @@ class FlowModel {
   }
 
   /** The packet from `src` reaching `lb` on `port`, then its targets; throws Dropped at the hop that drops it. */
-  throughLoadBalancer(path: string[], src: Source, lb: NetworkLoadBalancerModel, port: number, lostAz: string | undefined, targets: readonly Endpoint[]): void {
+  throughLoadBalancer(path: string[], src: Source, lb: NetworkLoadBalancerModel, port: number, lostAz: string | undefined, targets: readonly Endpoint[], client?: Endpoint): void {
     const lbSubnets = this.lbSubnets(lb, lostAz);
     path.push(`${lb.name} (${lb.internal ? 'internal' : 'internet-facing'} ${lb.type === 'network' ? 'NLB' : lb.type === 'application' ? 'ALB' : 'LB'})`);
+    if (lb.internal && (src.kind === 'public' || src.kind === 'route53-checkers')) {
+      // An internal load balancer's DNS name resolves to private addresses: nothing on the internet reaches them.
+      throw new Dropped(`${lb.name} (internal)`, `${lb.name} is internal: its DNS name resolves to private addresses in the VPC, which ${src.label} on the internet cannot reach`, `Make ${lb.name} internet-facing (internal = false), or point the public record and the health check at an internet-facing load balancer.`);
+    }
     if (lbSubnets.length === 0) throw new Dropped(lb.name, `${lb.name} has no subnet left${lostAz ? ` after losing ${lostAz}` : ''}`, `Attach a subnet in every AZ to ${lb.name}.`);
     if (lb.securityGroups && !this.ingress(lb.securityGroups, src, 'tcp', port)) {
       throw new Dropped(
@@ -131,6 +136,16 @@ class FlowModel {
     if (!listener) throw new Dropped(`listener :${port} of ${lb.name}`, `${lb.name} has no listener on ${port}`, `Add a listener on ${port} to ${lb.name}.`);
     let last: Dropped | undefined;
     for (const tg of listener.targetGroups) {
+      if (lb.type === 'network' && tg.preserveClientIp && src.kind === 'private' && client && client.group.targetGroups.includes(tg.address)) {
+        // AWS: an NLB does not hairpin. With the client's address preserved, a connection it sends
+        // back to the client itself arrives with one address as source and destination, and times
+        // out; on day 0 the first control-plane node is the only target, so every connection does.
+        throw new Dropped(
+          `target group ${tg.name} (client IP preservation)`,
+          `hairpin: the target is its own client: ${client.label} is registered with ${tg.name} (instance targets, client IP preserved), so a connection ${lb.name} sends back to it times out; on day 0 the first control-plane node is the only target, so kubeadm init never reaches the API`,
+          `Set preserve_client_ip = false on ${tg.name} (the targets then see ${lb.name}'s private address), or register the targets by IP.`,
+        );
+      }
       const lbAzs = new Set(lbSubnets.map((s) => s.az));
       const registered = targets.filter((t) => t.group.targetGroups.includes(tg.address) && t.group.desired > 0);
       const reachable = registered.filter((t) => lb.crossZone || lbAzs.has(t.az));
@@ -320,7 +335,7 @@ export function decideFlows(net: NetworkModel, lostAz: string | undefined, optio
         if (!m.egress(from.group.securityGroups, dest, 'tcp', API_PORT)) {
           throw new Dropped(`egress of ${m.sgNames(from.group.securityGroups)}`, `${m.sgNames(from.group.securityGroups)} lets no TCP ${API_PORT} out to ${lb.name}`, `Allow egress TCP ${API_PORT} in ${m.sgNames(from.group.securityGroups)}.`);
         }
-        m.throughLoadBalancer(path, src, lb, API_PORT, lostAz, cps);
+        m.throughLoadBalancer(path, src, lb, API_PORT, lostAz, cps, from);
       }),
     );
   }
@@ -354,7 +369,8 @@ export function decideFlows(net: NetworkModel, lostAz: string | undefined, optio
 
   // The app's ingress: internet → ingress LB → NodePorts, and Route 53's health checker → ingress.
   const workers = endpoints.filter((e) => e.group.role === 'worker');
-  const ingressLbs = net.loadBalancers.filter((lb) => !lb.internal && !lb.listeners.some((l) => l.port === API_PORT) && lb.listeners.some((l) => l.port === 80 || l.port === 443));
+  const publicTargets = publiclyTargeted(net);
+  const ingressLbs = net.loadBalancers.filter((lb) => (!lb.internal || publicTargets.has(lb.address)) && !lb.listeners.some((l) => l.port === API_PORT) && lb.listeners.some((l) => l.port === 80 || l.port === 443));
   for (const lb of ingressLbs) {
     for (const l of lb.listeners) {
       const src: Source = { kind: 'public', label: 'clients (0.0.0.0/0)', cidr: '0.0.0.0/0' };

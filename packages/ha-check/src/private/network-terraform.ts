@@ -261,6 +261,15 @@ function healthChecksOf(index: TerraformIndex, records: readonly DnsRecordModel[
   });
 }
 
+/**
+ * Load balancers the internet is sent to: aliased by a record in a public zone (or a zone this
+ * Terraform does not define) or probed by a Route 53 health check, whose checkers are on the internet.
+ */
+export function publiclyTargeted(net: Pick<NetworkModel, 'records' | 'healthChecks'>): Set<string> {
+  const lbs = [...net.records.filter((r) => !r.privateZone).map((r) => r.aliasLoadBalancer), ...net.healthChecks.map((h) => h.loadBalancer)];
+  return new Set(lbs.filter((a): a is string => a !== undefined));
+}
+
 /** The packet-level model; `nodeGroups` are the infra model's, with the launch template each uses. */
 export function buildNetworkModel(index: TerraformIndex, subnets: readonly NetworkSubnetModel[], groups: ReadonlyArray<{ readonly group: NodeGroupModel; readonly template: TfResource | undefined; readonly asg: TfResource }>): NetworkModel {
   const vpc = index.byType('aws_vpc')[0];

@@ -322,11 +322,13 @@ export class Scheduler {
     if (t.hostPorts.length > 0 && this.portClash(t, node) !== undefined) return false;
     const ns = namespaceOf(t);
     if (t.antiAffinity.length > 0 && this.antiAffinityClash(t, node, ns) !== undefined) return false;
-    if (t.kind === 'DaemonSet') return true;
     for (const c of t.spread) {
       if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
-      // PodTopologySpread filter: a node without the key is not eligible for a hard constraint.
-      if (node.labels[c.topologyKey] === undefined || this.spreadSkew(c, t, node, ns) > c.maxSkew) return false;
+      // PodTopologySpread filter: a node without the key is not eligible for a hard constraint. It
+      // filters daemon pods too (the default scheduler places them); their skew never exceeds 1:
+      // each pod's node affinity names its one node, the only eligible domain (nodeAffinityPolicy Honor).
+      if (node.labels[c.topologyKey] === undefined) return false;
+      if (t.kind !== 'DaemonSet' && this.spreadSkew(c, t, node, ns) > c.maxSkew) return false;
     }
     return true;
   }
@@ -354,10 +356,10 @@ export class Scheduler {
     const ns = namespaceOf(t);
     const antiAffinityKey = this.antiAffinityClash(t, node, ns);
     if (antiAffinityKey !== undefined) return `required pod anti-affinity on ${antiAffinityKey}`;
-    if (t.kind === 'DaemonSet') return undefined;
     for (const c of t.spread) {
       if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
       if (node.labels[c.topologyKey] === undefined) return `no ${c.topologyKey} label for its DoNotSchedule topology spread`;
+      if (t.kind === 'DaemonSet') continue;
       const skew = this.spreadSkew(c, t, node, ns);
       if (skew > c.maxSkew) return `topology spread on ${c.topologyKey}: skew ${skew} > maxSkew ${c.maxSkew}`;
     }

@@ -244,7 +244,9 @@ export function loadBalancerValues(r: TfResource): LoadBalancerValues {
   const v = values(r);
   return {
     type: stringAt(r, 'load_balancer_type', v.load_balancer_type),
-    internal: booleanAt(r, 'internal', v.internal),
+    // The scheme decides every flow through the load balancer: an expression is never guessed
+    // internet-facing (absent or null is AWS's default, internet-facing).
+    internal: isExpression(v.internal) ? malformed(r, 'internal', 'a literal true or false (the scheme decides who can reach the load balancer)', v.internal) : booleanAt(r, 'internal', v.internal),
     crossZone: booleanAt(r, 'enable_cross_zone_load_balancing', v.enable_cross_zone_load_balancing),
     subnets: [...listAt(r, 'subnets', v.subnets), ...blocks(v.subnet_mapping).map((m) => m.subnet_id)],
     securityGroups: listAt(r, 'security_groups', v.security_groups),
