@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformStack, Testing } from 'cdktf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeImageStackName } from '@platform/platform-config';
 import { synthInfra } from '../src/main';
 
 /*
@@ -74,7 +75,7 @@ describe('no cluster secret in Terraform state (every synthesized stack)', () =>
   afterAll(() => rmSync(join(outdir, '..'), { recursive: true, force: true }));
 
   it('holds no resource, data source or output that stores a secret, and no SecureString at all', () => {
-    expect(Object.keys(stacks).sort()).toEqual(['ci-identity', 'dr-cluster', 'production-cluster', 'staging-cluster']);
+    expect(Object.keys(stacks).sort()).toEqual(['ci-identity', 'dr-cluster', nodeImageStackName('ap-northeast-2'), 'production-cluster', 'staging-cluster']);
     for (const [name, stack] of Object.entries(stacks)) expect(secretsInState(stack), name).toEqual([]);
     // No IAM user at all: workloads use web-identity roles, so no long-lived key can exist.
     expect(Object.values(stacks).filter((s) => s.resource?.aws_iam_user || s.resource?.aws_iam_access_key)).toEqual([]);
