@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, scaleDayGrantCovers, scaleDayProfileOf } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, SCALE_DAY_INGRESS, scaleDayGrantCovers, scaleDayProfileOf } from '@platform/platform-config';
 import { parse } from 'yaml';
 import { scaleDayCommand } from '../src/cli/commands/scale-day';
 import { main } from '../src/cli/main';
 import { asScaleDay, scaleDayTokenSeconds } from '../src/operations/scale-day/identity';
 import { K6_IMAGE, loadJobObjects, parseLoadSummary } from '../src/operations/scale-day/load-job';
-import { runScaleDay } from '../src/operations/scale-day/run';
+import { runScaleDay, scaleDayTarget } from '../src/operations/scale-day/run';
 import { readyWorkersPerAz } from '../src/operations/scale-day/kube-state';
 import { fakeCluster, type FakeClusterOptions } from './support/fake-cluster';
 import { recordingActions } from './support/actions';
@@ -237,7 +237,11 @@ describe('scale day profile and node scale-out', () => {
     const { record, summary } = await cli(fake);
     const profile = scaleDayProfileOf(platform.cluster('staging'));
     const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
-    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '40', TARGET_URL: `https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}` });
+    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '40', TARGET_URL: `http://${SCALE_DAY_INGRESS.service}.${SCALE_DAY_INGRESS.namespace}.svc.cluster.local:${SCALE_DAY_INGRESS.port}${profile.path}` });
+    // The CPU path goes to the ingress controller's internal entrypoint with the app's Host; the public load balancer never serves it.
+    expect(job.spec.template.spec.containers[0].env.find((e) => e.name === 'HOST')?.value).toBe(platform.names.appHostname);
+    expect(scaleDayTarget(platform, 'staging', outputs, '/').url).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/`);
+    expect(scaleDayTarget(platform, 'production', outputs, profile.path).url).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}`);
     expect(record).toMatchObject({ rate: 40, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
     // The workers grew 1 → 2 or more per AZ: node scale-out reported and passed.
     expect(summary).toMatch(/\| node scale-out \| yes: ap-northeast-2a 1 → [23], ap-northeast-2b 1 → [23], ap-northeast-2c 1 → [23] \| expected \(the profile's peak needs more workers than stand\) \| ✅ \|/);

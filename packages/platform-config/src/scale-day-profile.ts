@@ -23,9 +23,46 @@ export const SCALE_DAY_CPU_CONSUMER = {
   cpuRequestMillis: 300,
   cpuLimitMillis: 500,
   memoryMiB: 32,
+  /**
+   * Memory estimate for the limit: upstream's handler forks one `consume-cpu` process per request
+   * that lives `durationSec`; a small static Go binary's resident set is a few MiB (rounded up to
+   * processMiB), the HTTP server itself about serverMiB. See cpuConsumerMemoryLimitMiB.
+   */
+  serverMiB: 16,
+  processMiB: 8,
   /** Per request: 100 millicores for 1 s (0.1 CPU-second). */
   millicores: 100,
   durationSec: 1,
+} as const;
+
+/**
+ * The consumer container's memory limit: its server plus the processes one pod runs at once when
+ * the profile's rate lands on the HPA's minimum (rate × durationSec in flight, split over
+ * minReplicas, doubled for an uneven spread). Staging: 40 req/s × 1 s / 3 pods × 2 → 27 processes
+ * × 8 MiB + 16 MiB = 232 MiB, where 64 MiB held 6 processes and OOM-killed the pod.
+ */
+export function cpuConsumerMemoryLimitMiB(rate: number, minReplicas: number): number {
+  const c = SCALE_DAY_CPU_CONSUMER;
+  return c.serverMiB + c.processMiB * Math.ceil((2 * rate * c.durationSec) / minReplicas);
+}
+
+/**
+ * The only way into `POST /ConsumeCPU`: a Traefik entrypoint on no port the NLB forwards. Its
+ * Ingress binds to this entrypoint alone, the controller's extra ClusterIP Service (chart
+ * `service.additionalServices.internal`, named `<release>-internal`) is its only Service, so it
+ * is reachable from pods and nodes of the cluster, never from the internet (nor from the VPC: pod
+ * addresses live on Cilium's VXLAN overlay). A source-IP allow-list on the public route could not tell k6 from the internet: the NLB does
+ * not preserve client IPs (preserve_client_ip false, no proxy protocol) and the NodePort hop
+ * (externalTrafficPolicy Cluster, kube-proxy MASQUERADE towards Cilium's cilium_host route) makes
+ * every public request arrive from a node's router address, inside the pod CIDR too.
+ */
+export const SCALE_DAY_INGRESS = {
+  entrypoint: 'scaleday',
+  /** Traefik's container port for the entrypoint and the internal Service's port. */
+  port: 8082,
+  /** The ingress controller's namespace and the internal Service's name (chart: `<fullname>-internal`). */
+  namespace: 'traefik',
+  service: 'traefik-internal',
 } as const;
 
 /** The consumer's digest is still the placeholder above (never pulled: it names no image). */
