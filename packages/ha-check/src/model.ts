@@ -214,6 +214,8 @@ export interface WorkloadModel {
   readonly replicas: number;
   readonly hpa: HpaModel | undefined;
   readonly requests: Resources;
+  /** CPU the pod can use at most: its containers' limits summed. @default none (a container without a CPU limit: the node's) */
+  readonly cpuLimitMilli?: number;
   /** `nodeSelector` and, when there is a single one, the required node affinity term: all must match. */
   readonly nodeSelector: readonly NodeSelectorRequirement[];
   /**

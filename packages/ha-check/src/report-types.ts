@@ -299,6 +299,10 @@ export interface HpaPeak {
   readonly spread: string;
   /** The replica counts the controller steps through from min to max (seconds after its first decision). */
   readonly steps: ReadonlyArray<{ readonly atSeconds: number; readonly replicas: number }>;
+  /** How far one decision can grow it (CPU ceiling / request / target), when it scales on CPU utilisation. @default policies only */
+  readonly growth?: string;
+  /** Its pods cannot use more than its CPU target: the HPA never grows by CPU. @default false */
+  readonly neverReachesMax?: boolean;
   readonly scaleUp: { readonly stabilizationWindowSeconds: number; readonly selectPolicy: string; readonly policies: readonly string[]; readonly source: 'behavior' | 'default' };
 }
 

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapNames, defaultPlatform, scaleDayProfileOf } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, SCALE_DAY_CPU_CONSUMER, scaleDayProfileOf } from '@platform/platform-config';
 import { promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
@@ -173,7 +173,9 @@ describe('shipped clusters', () => {
       'metrics-server resolution 15',
       'HPA sync period 15',
       'scale-up stabilization window 0',
-      'scale-up steps 15',
+      // Traefik (no CPU limit: the node's room) bounded by its policies, 3 → 7 → 9; web is 3 → 12 in one decision.
+      'HPA step 1: 3 → 7 0',
+      'HPA step 2: 7 → 9 15',
       'pod start (image pull, containers) 30',
       'readiness 5',
     ]);
@@ -198,7 +200,9 @@ describe('shipped clusters', () => {
       'metrics-server resolution 15',
       'HPA sync period 15',
       'scale-up stabilization window 0',
-      'scale-up steps 15',
+      // Traefik (no CPU limit: the node's room) bounded by its policies, 3 → 7 → 9; web is 3 → 12 in one decision.
+      'HPA step 1: 3 → 7 0',
+      'HPA step 2: 7 → 9 15',
       'cluster-autoscaler scan interval 10',
       'EC2 launch 90',
       'node boot, kubeadm join, CNI ready 120',
@@ -207,6 +211,10 @@ describe('shipped clusters', () => {
     ]);
     for (const s of e?.scenarios ?? []) expect(s.seconds, s.id).toBeLessThanOrEqual(objective!);
     expect(report.findings.filter((f) => f.id.startsWith('elasticity.'))).toEqual([]);
+    // Web grows 3 → 12 in one decision also by what its pods really burn: only the consumer does (limit / 400m / 70 %).
+    const web = e?.hpas.find((h) => h.workload === 'Deployment/web/web');
+    expect(web?.steps).toEqual([{ atSeconds: 0, replicas: 12 }]);
+    expect(Math.ceil((3 * SCALE_DAY_CPU_CONSUMER.cpuLimitMillis) / 400 / 0.7)).toBeGreaterThanOrEqual(12);
     // What scale day's staging profile expects is what this analysis says.
     expect(scaleDayProfileOf(platform.cluster('staging')).expectNodeScaleOut).toBe(all!.nodesAdded.length > 0);
     expect(scaleDayProfileOf(platform.cluster('production')).expectNodeScaleOut).toBe(false);

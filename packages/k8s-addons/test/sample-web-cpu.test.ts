@@ -20,7 +20,7 @@ describe('the sample web app\'s CPU-costly request (scale day)', () => {
       imagePullPolicy: 'IfNotPresent',
       args: ['--port=8081'],
       ports: [{ containerPort: 8081, name: 'cpu' }],
-      resources: { requests: { cpu: '300m', memory: '32Mi' }, limits: { cpu: '500m', memory: `${cpuConsumerMemoryLimitMiB(scaleDayProfileOf(platform.cluster('staging')).rate, 3)}Mi` } },
+      resources: { requests: { cpu: '300m', memory: '32Mi' }, limits: { cpu: '1100m', memory: `${cpuConsumerMemoryLimitMiB(scaleDayProfileOf(platform.cluster('staging')).rate, 3)}Mi` } },
       securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
     });
     // The HPA's Resource utilisation is the pod's usage over the sum of its containers' requests: both have one.

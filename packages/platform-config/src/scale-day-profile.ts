@@ -19,9 +19,15 @@ export const SCALE_DAY_CPU_CONSUMER = {
   digest: `sha256:${'0'.repeat(64)}`,
   /** Port of its HTTP server (`--port`; agnhost has 8080). */
   port: 8081,
-  /** What the container requests and may burn (a request cannot burn more than its limit). */
+  /**
+   * What the container requests and may burn. The limit sets how fast the HPA can grow: a decision
+   * wants at most ceil(measured pods × pod usage / request / target), and only the consumer burns
+   * (agnhost idles), so with 400m requested per pod and a 70 % target one step grows ×limit/280m:
+   * 1100m takes 3 → 12 in one decision (×3.93, the policies allow +9); 500m needed four
+   * (3 → 6 → 11 → 12, each after the new pods were Ready and sampled), past staging's 300 s.
+   */
   cpuRequestMillis: 300,
-  cpuLimitMillis: 500,
+  cpuLimitMillis: 1100,
   memoryMiB: 32,
   /**
    * Memory estimate for the limit: upstream's handler forks one `consume-cpu` process per request

@@ -4,7 +4,7 @@ import type { Objectives } from '../objectives';
 import { FAILOVER_TOOL_TERMS, RECOVERY_DEFAULTS } from '../recovery-times';
 import type { ElasticityReport, ElasticityTerm, HpaPeak, PeakScenario } from '../report-types';
 import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './autoscaler-config';
-import { HPA_SCALE_UP_DEFAULTS, HPA_SYNC_PERIOD_SECONDS, scaleUpSteps } from './hpa-behavior';
+import { HPA_SCALE_UP_DEFAULTS, HPA_SYNC_PERIOD_SECONDS, scaleUpSteps, type ScaleUpCapacity } from './hpa-behavior';
 import { METRICS_SERVER_RESOLUTION_SECONDS } from './metrics-server-config';
 import { PlacementBaseline, simulateOn } from './node-simulation';
 import { podTemplate } from './pod-templates';
@@ -34,7 +34,27 @@ function spreadOf(w: WorkloadModel): string {
   return parts.join(', ') || 'none';
 }
 
-function hpaPeak(w: WorkloadModel, syncSeconds: number): HpaPeak {
+/** The CPU utilisation target of an HPA (`Resource cpu 70% Utilization`), if it has one. */
+function cpuTargetPercent(metrics: readonly string[]): number | undefined {
+  const m = metrics.map((l) => /^Resource cpu (\d+(?:\.\d+)?)% Utilization$/i.exec(l)).find((x) => x !== null);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * How one decision can grow this HPA (hpa-behavior ScaleUpCapacity): its pod's CPU ceiling (limits,
+ * else the smallest worker's room) over its request and target. Undefined without a CPU
+ * utilisation metric (another metric's ceiling is unknown: the policies alone bound the steps).
+ */
+function capacityOf(w: WorkloadModel, nodeRoomMilli: number, measuredAfterSeconds: number): (ScaleUpCapacity & { source: string }) | undefined {
+  const target = cpuTargetPercent(w.hpa?.metrics ?? []);
+  if (target === undefined || w.requests.cpuMilli <= 0) return undefined;
+  const ceiling = w.cpuLimitMilli ?? nodeRoomMilli;
+  const growthPerStep = ceiling / w.requests.cpuMilli / (target / 100);
+  const why = w.cpuLimitMilli === undefined ? `no CPU limit on some container: the smallest worker's room ${nodeRoomMilli}m` : `CPU limits ${ceiling}m`;
+  return { growthPerStep, measuredAfterSeconds, source: `${why} / request ${w.requests.cpuMilli}m / target ${target} % = ×${growthPerStep.toFixed(2)} per decision, new pods counted ${measuredAfterSeconds} s after it` };
+}
+
+function hpaPeak(w: WorkloadModel, syncSeconds: number, capacity: (ScaleUpCapacity & { source: string }) | undefined): HpaPeak {
   const hpa = w.hpa;
   if (!hpa) throw new Error(`${w.id}: no HPA`);
   const up = hpa.scaleUp ?? HPA_SCALE_UP_DEFAULTS;
@@ -47,7 +67,9 @@ function hpaPeak(w: WorkloadModel, syncSeconds: number): HpaPeak {
     requests: w.requests,
     peakRequests: { cpuMilli: w.requests.cpuMilli * hpa.maxReplicas, memoryMiB: w.requests.memoryMiB * hpa.maxReplicas },
     spread: spreadOf(w),
-    steps: w.replicas >= hpa.maxReplicas ? [] : (scaleUpSteps(w.replicas, hpa.maxReplicas, up, syncSeconds) ?? []),
+    steps: w.replicas >= hpa.maxReplicas ? [] : (scaleUpSteps(w.replicas, hpa.maxReplicas, up, syncSeconds, capacity) ?? []),
+    ...(capacity ? { growth: capacity.source } : {}),
+    ...(capacity && !(capacity.growthPerStep > 1) && w.replicas < hpa.maxReplicas ? { neverReachesMax: true } : {}),
     scaleUp: { stabilizationWindowSeconds: up.stabilizationWindowSeconds, selectPolicy: up.selectPolicy, policies: up.policies.map((p) => `${p.type} ${p.value} per ${p.periodSeconds} s`), source: up.source },
   };
 }
@@ -64,10 +86,14 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
   const { infra, manifests } = model;
   const hints = { ...manifests.hints, ...infra.hints };
   const sync = hints.hpaSyncPeriodSeconds ?? HPA_SYNC_PERIOD_SECONDS;
-  const peaks = hpas.map((w) => hpaPeak(w, sync));
+  const workers = infra.nodeGroups.filter((g) => g.role === 'worker');
+  const resolution = manifests.metricsServer?.resolutionSeconds ?? METRICS_SERVER_RESOLUTION_SECONDS;
+  // A step's pods count once started, Ready and sampled for one full metric window.
+  const measuredAfter = FAILOVER_TOOL_TERMS.podStartSeconds + FAILOVER_TOOL_TERMS.readinessSeconds + resolution;
+  const nodeRoom = Math.min(...workers.map((g) => roomPerNode(g, manifests.daemonSets).cpuMilli), Number.MAX_SAFE_INTEGER);
+  const peaks = hpas.map((w) => hpaPeak(w, sync, capacityOf(w, nodeRoom, measuredAfter)));
   const peakModel = atPeak(model, hpas);
   const baseline = new PlacementBaseline(peakModel);
-  const workers = infra.nodeGroups.filter((g) => g.role === 'worker');
   const maxPerAz = (az: string, groups: readonly NodeGroupModel[]): number => groups.filter((g) => g.azs.includes(az)).reduce((s, g) => s + Math.ceil(g.maxSize / Math.max(g.azs.length, 1)), 0);
   const capacityPerAz = infra.azs.map((az) => {
     const inAz = workers.filter((g) => g.azs.includes(az));
@@ -112,13 +138,14 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
       { name: 'HPA sync period', seconds: sync, source: hints.hpaSyncPeriodSeconds !== undefined ? 'configured (kube-controller-manager --horizontal-pod-autoscaler-sync-period)' : 'upstream default (the kubeadm configuration sets no --horizontal-pod-autoscaler-sync-period)' },
     ];
     const slowest = peaks.reduce<HpaPeak | undefined>((a, p) => (a === undefined || hpaSeconds(p) > hpaSeconds(a) ? p : a), undefined);
-    const never = peaks.find((p) => p.scaleUp.selectPolicy === 'Disabled' && p.maxReplicas > p.minReplicas);
+    const never = peaks.find((p) => (p.scaleUp.selectPolicy === 'Disabled' || p.neverReachesMax) && p.maxReplicas > p.minReplicas);
     if (slowest) {
       terms.push({ name: 'scale-up stabilization window', seconds: slowest.scaleUp.stabilizationWindowSeconds, source: `${slowest.scaleUp.source === 'behavior' ? 'configured' : 'API default'} (${slowest.hpa})` });
-      terms.push({
-        name: 'scale-up steps',
-        seconds: stepSeconds(slowest),
-        source: `derived: ${slowest.workload} ${slowest.minReplicas} → ${slowest.steps.map((s) => `${s.replicas} at ${s.atSeconds} s`).join(' → ') || 'already at max'} (${slowest.scaleUp.selectPolicy} of ${slowest.scaleUp.policies.join(', ')})`,
+      // Each decision a term: the first is the sync above, each later one waits for the pods before it to be measured.
+      const how = `${slowest.scaleUp.selectPolicy} of ${slowest.scaleUp.policies.join(', ')}${slowest.growth ? `; ${slowest.growth}` : ''}`;
+      slowest.steps.forEach((s, i) => {
+        const prev = i === 0 ? { atSeconds: 0, replicas: slowest.minReplicas } : slowest.steps[i - 1];
+        terms.push({ name: `HPA step ${i + 1}: ${prev.replicas} → ${s.replicas}`, seconds: s.atSeconds - prev.atSeconds, source: `derived: ${slowest.workload} (${how})` });
       });
     }
     if (needsNodes) {
@@ -154,7 +181,7 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
     }
     const objective = objectives.scaleOutSeconds;
     if (objective !== undefined && (s.seconds === null || s.seconds > objective)) {
-      const detail = s.seconds === null ? 'never: an HPA has scaleUp.selectPolicy Disabled' : `${s.seconds} s = ${s.terms.map((t) => `${t.name} ${t.seconds}`).join(' + ')}`;
+      const detail = s.seconds === null ? 'never: an HPA has scaleUp.selectPolicy Disabled, or its pods cannot use more than its CPU target' : `${s.seconds} s = ${s.terms.map((t) => `${t.name} ${t.seconds}`).join(' + ')}`;
       findings.add('elasticity.scale-out-slow', s.lost === undefined ? 'HPAs at max' : `HPAs at max, ${s.lost} lost`, `scale-out to every HPA's maximum takes ${detail}; the objective scaleOutSeconds is ${objective} s`, { scenarios: scenarioIds });
     }
   }
