@@ -20,14 +20,14 @@ describe('the sample web app\'s CPU-costly request (scale day)', () => {
       imagePullPolicy: 'IfNotPresent',
       args: ['--port=8081'],
       ports: [{ containerPort: 8081, name: 'cpu' }],
-      resources: { requests: { cpu: '300m', memory: '32Mi' }, limits: { cpu: '1100m', memory: `${cpuConsumerMemoryLimitMiB(scaleDayProfileOf(platform.cluster('staging')).rate, 3)}Mi` } },
+      resources: { requests: { cpu: '400m', memory: '32Mi' }, limits: { cpu: '1500m', memory: `${cpuConsumerMemoryLimitMiB(scaleDayProfileOf(platform.cluster('staging')).rate, 3)}Mi` } },
       securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
     });
     // The HPA's Resource utilisation is the pod's usage over the sum of its containers' requests: both have one.
     expect(pod.containers.every((c: Obj) => c.resources.requests.cpu)).toBe(true);
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
-    // One consume-cpu process per request for durationSec: 40 req/s on 3 pods, doubled for skew, 8 MiB each, plus the server (64 MiB held 6).
-    expect(cpuConsumerMemoryLimitMiB(40, 3)).toBe(232);
+    // One consume-cpu process per request for durationSec: 48 req/s on 3 pods, doubled for skew, 8 MiB each, plus the server (64 MiB held 6).
+    expect(cpuConsumerMemoryLimitMiB(48, 3)).toBe(272);
     expect(objs.find((o) => o.kind === 'HorizontalPodAutoscaler').spec.minReplicas).toBe(3);
   });
 

@@ -220,7 +220,7 @@ describe('scale day identity', () => {
 });
 
 describe('scale day profile and node scale-out', () => {
-  // Staging's web pod: 400m requested (agnhost 100m + the consumer 300m), target 70 %, 0.1 CPU-s per request: 2.8 req/s at
+  // Staging's web pod: 500m requested (agnhost 100m + the consumer 400m), target 70 %, 0.1 CPU-s per request: 3.5 req/s at
   // the target; the consumer burns at most its CPU limit (agnhost idles): limit / 100m req/s. Its HPA's rendered scaleUp.
   const c = SCALE_DAY_CPU_CONSUMER;
   const staging = {
@@ -229,7 +229,7 @@ describe('scale day profile and node scale-out', () => {
     nodesPerAz: 1,
     podsPerNode: 2,
     maxPerAz: 3,
-    podRps: (400 * 0.7) / (c.millicores * c.durationSec),
+    podRps: ((100 + c.cpuRequestMillis) * 0.7) / (c.millicores * c.durationSec),
     podMaxRps: c.cpuLimitMillis / (c.millicores * c.durationSec),
     scaleUp: { selectPolicy: 'Max' as const, policies: [{ type: 'Percent' as const, value: 100, periodSeconds: 15 }, { type: 'Pods' as const, value: 9, periodSeconds: 15 }] },
   };
@@ -249,12 +249,12 @@ describe('scale day profile and node scale-out', () => {
     const { record, summary } = await cli(fake);
     const profile = scaleDayProfileOf(platform.cluster('staging'));
     const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
-    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '40', TARGET_URL: `http://${SCALE_DAY_INGRESS.service}.${SCALE_DAY_INGRESS.namespace}.svc.cluster.local:${SCALE_DAY_INGRESS.port}${profile.path}` });
+    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '48', TARGET_URL: `http://${SCALE_DAY_INGRESS.service}.${SCALE_DAY_INGRESS.namespace}.svc.cluster.local:${SCALE_DAY_INGRESS.port}${profile.path}` });
     // The CPU path goes to the ingress controller's internal entrypoint with the app's Host; the public load balancer never serves it.
     expect(job.spec.template.spec.containers[0].env.find((e) => e.name === 'HOST')?.value).toBe(platform.names.appHostname);
     expect(scaleDayTarget(platform, 'staging', outputs, '/').url).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/`);
     expect(scaleDayTarget(platform, 'production', outputs, profile.path).url).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}`);
-    expect(record).toMatchObject({ rate: 40, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
+    expect(record).toMatchObject({ rate: 48, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
     // The HPA grows only as the measured pods' usage allows (each pod capped at the consumer's limit).
     const ups = fake.decisions.filter((d) => d.to > d.from);
     expect(ups.at(-1)?.to).toBe(12);

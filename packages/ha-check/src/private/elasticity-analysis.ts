@@ -1,8 +1,8 @@
 import type { Findings } from '../findings';
-import type { DeploymentModel, NodeGroupModel, PodTemplateModel, WorkloadModel } from '../model';
+import type { DeploymentModel, NodeGroupModel, PodTemplateModel, Resources, WorkloadModel } from '../model';
 import type { Objectives } from '../objectives';
 import { FAILOVER_TOOL_TERMS, RECOVERY_DEFAULTS } from '../recovery-times';
-import type { ElasticityReport, ElasticityTerm, HpaPeak, PeakScenario } from '../report-types';
+import type { ElasticityReport, ElasticityTerm, HpaPeak, PeakScenario, ScaleDayPlacement, ScaleDayScenario } from '../report-types';
 import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './autoscaler-config';
 import { HPA_SCALE_UP_DEFAULTS, HPA_SYNC_PERIOD_SECONDS, scaleUpSteps, type ScaleUpCapacity } from './hpa-behavior';
 import { METRICS_SERVER_RESOLUTION_SECONDS } from './metrics-server-config';
@@ -80,7 +80,7 @@ function hpaPeak(w: WorkloadModel, syncSeconds: number, capacity: (ScaleUpCapaci
  * discovers to max_size): with every AZ up, then with each AZ lost. And the time from a load step to
  * the slowest HPA's last pod Ready, each term from the deployed configuration.
  */
-export function elasticityAnalysis(model: DeploymentModel, objectives: Objectives, findings: Findings): ElasticityReport | undefined {
+export function elasticityAnalysis(model: DeploymentModel, objectives: Objectives, findings: Findings, scaleDay?: ScaleDayInput): ElasticityReport | undefined {
   const hpas = model.manifests.workloads.filter((w) => w.hpa !== undefined);
   if (hpas.length === 0) return undefined;
   const { infra, manifests } = model;
@@ -188,7 +188,65 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
   if (objectives.scaleOutSeconds === undefined) {
     findings.add('elasticity.objective-undeclared', 'HPAs at max', `${peaks.length} HPA(s); with every AZ up the scale-out takes ${scenarios[0].seconds ?? 'forever'} s, held to no objective`);
   }
-  return { basis: BASIS, hpas: peaks, capacityPerAz, peakRequested, scenarios, objectiveSeconds: objectives.scaleOutSeconds };
+  const day = scaleDay ? scaleDayScenario(model, scaleDay, workers, maxPerAz) : undefined;
+  return { basis: BASIS, hpas: peaks, capacityPerAz, peakRequested, scenarios, objectiveSeconds: objectives.scaleOutSeconds, ...(day ? { scaleDay: day } : {}) };
+}
+
+/** What scale day loads: one app (platform-config SCALE_DAY_ACCESS.app) and the load generator's pod beside it. */
+export interface ScaleDayInput {
+  /** The loaded app's workload id (`Deployment/web/web`). */
+  readonly workload: string;
+  /** The load Job's pod: its namespace and requests (platform-config SCALE_DAY_LOAD_POD). */
+  readonly loadPod: { readonly namespace: string; readonly requests: Resources };
+}
+
+/**
+ * Scale day's own peak: only the loaded app at its maxReplicas, every other workload at its current
+ * replicas, with every AZ up; placed twice, the app alone and with the load pod (no spread, no
+ * priority: it queues behind the app), so node scale-out is credited to the app only when the app
+ * alone needs a node in every AZ (`nodeScaleOutInEveryAz`), and the load pod must still fit.
+ */
+function scaleDayScenario(model: DeploymentModel, input: ScaleDayInput, workers: readonly NodeGroupModel[], maxPerAz: (az: string, groups: readonly NodeGroupModel[]) => number): ScaleDayScenario | undefined {
+  const app = model.manifests.workloads.find((w) => w.id === input.workload);
+  if (!app?.hpa) return undefined;
+  const appAtMax = atPeak(model, [app]);
+  const loadPod = podTemplate({
+    id: `Job/${input.loadPod.namespace}/scale-day-load`,
+    kind: 'Deployment',
+    replicas: 1,
+    labels: { 'app.kubernetes.io/name': 'scale-day' },
+    layer: 'scale-day',
+    nodeSelector: {},
+    nodeAffinityTerms: [],
+    tolerations: [],
+    spread: [],
+    antiAffinity: [],
+    hostNetwork: false,
+    hostPorts: [],
+    requests: input.loadPod.requests,
+    priorityClassName: undefined,
+  });
+  const withLoad: DeploymentModel = { ...appAtMax, manifests: { ...appAtMax.manifests, podTemplates: [...appAtMax.manifests.podTemplates, loadPod] } };
+  const place = (m: DeploymentModel): ScaleDayPlacement => {
+    const baseline = new PlacementBaseline(m);
+    const { outcome, scheduler } = simulateOn({ baseline, az: undefined, nodeDeletionSeconds: null });
+    const count = (nodes: readonly { role: string; az: string }[], az: string): number => nodes.filter((n) => n.role === 'worker' && n.az === az).length;
+    return {
+      fits: outcome.pending.length === 0,
+      pending: outcome.pending,
+      nodesPerAz: m.infra.azs.map((az) => ({ az, standing: count(baseline.scheduler.nodes, az), atPeak: count(scheduler.nodes, az), maxNodes: maxPerAz(az, workers) })),
+    };
+  };
+  const appAlone = place(appAtMax);
+  const withLoadPod = place(withLoad);
+  return {
+    workload: app.id,
+    replicas: app.hpa.maxReplicas,
+    loadPod: { id: loadPod.id, requests: loadPod.requests },
+    appAlone,
+    withLoadPod,
+    nodeScaleOutInEveryAz: appAlone.fits && appAlone.nodesPerAz.every((n) => n.atPeak > n.standing),
+  };
 }
 
 function hpaSeconds(p: HpaPeak): number {
