@@ -209,8 +209,17 @@ describe('shipped clusters', () => {
       'pod start (image pull, containers) 30',
       'readiness 5',
     ]);
-    for (const s of e?.scenarios ?? []) expect(s.seconds, s.id).toBeLessThanOrEqual(objective!);
-    expect(report.findings.filter((f) => f.id.startsWith('elasticity.'))).toEqual([]);
+    expect(all!.seconds).toBeLessThanOrEqual(objective!);
+    // After an AZ loss the new nodes wait longer: with balance-similar-node-groups the autoscaler puts part of the
+    // scale-up on the lost AZ's ASG and backs off only after max-node-provision-time (10m, rendered values).
+    for (const s of e?.scenarios.slice(1) ?? []) {
+      expect(s.terms.find((t) => t.name === "cluster-autoscaler waiting on the lost AZ's ASG")?.seconds, s.id).toBe(600);
+      expect(s.seconds, s.id).toBe(900);
+    }
+    // Staging does not promise to survive an AZ loss: that is a warning there, nothing elastic is an error.
+    expect(report.findings.filter((f) => f.id.startsWith('elasticity.') && f.severity === 'error')).toEqual([]);
+    const slow = report.findings.filter((f) => f.id === 'elasticity.scale-out-slow');
+    expect(slow.map((f) => [f.severity, ...f.scenarios])).toEqual(e?.scenarios.slice(1).map((s) => ['warning', s.id]));
     // Web grows 3 → 12 in one decision also by what its pods really burn: only the consumer does (limit / 400m / 70 %).
     const web = e?.hpas.find((h) => h.workload === 'Deployment/web/web');
     expect(web?.steps).toEqual([{ atSeconds: 0, replicas: 12 }]);

@@ -3,7 +3,7 @@ import type { DeploymentModel, NodeGroupModel, PodTemplateModel, Resources, Work
 import type { Objectives } from '../objectives';
 import { FAILOVER_TOOL_TERMS, RECOVERY_DEFAULTS } from '../recovery-times';
 import type { ElasticityReport, ElasticityTerm, HpaPeak, PeakScenario, ScaleDayPlacement, ScaleDayScenario } from '../report-types';
-import { AUTOSCALER_SCAN_INTERVAL_SECONDS } from './autoscaler-config';
+import { AUTOSCALER_MAX_NODE_PROVISION_SECONDS, AUTOSCALER_SCAN_INTERVAL_SECONDS } from './autoscaler-config';
 import { HPA_SCALE_UP_DEFAULTS, HPA_SYNC_PERIOD_SECONDS, scaleUpSteps, type ScaleUpCapacity } from './hpa-behavior';
 import { METRICS_SERVER_RESOLUTION_SECONDS } from './metrics-server-config';
 import { PlacementBaseline, simulateOn } from './node-simulation';
@@ -150,6 +150,11 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
     }
     if (needsNodes) {
       terms.push({ name: 'cluster-autoscaler scan interval', seconds: scan?.scanIntervalSeconds ?? AUTOSCALER_SCAN_INTERVAL_SECONDS, source: scan ? `${scan.scanIntervalSource} (${scan.source})` : 'default' });
+      // Balancing splits the scale-up over the similar groups, the dead AZ's too: that part never
+      // registers, and the autoscaler re-plans on the survivors only after max-node-provision-time.
+      if (lost !== undefined && scan?.balanceSimilarNodeGroups) {
+        terms.push({ name: "cluster-autoscaler waiting on the lost AZ's ASG", seconds: scan.maxNodeProvisionSeconds ?? AUTOSCALER_MAX_NODE_PROVISION_SECONDS, source: `--max-node-provision-time with --balance-similar-node-groups (${scan.source})` });
+      }
       terms.push({ name: 'EC2 launch', seconds: RECOVERY_DEFAULTS.instanceLaunchSeconds, source: 'assumed (RECOVERY_DEFAULTS.instanceLaunchSeconds)' });
       terms.push({ name: 'node boot, kubeadm join, CNI ready', seconds: RECOVERY_DEFAULTS.nodeBootstrapSeconds, source: "node-bootstrap's budget (RECOVERY_DEFAULTS.nodeBootstrapSeconds)" });
     }
@@ -182,7 +187,11 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
     const objective = objectives.scaleOutSeconds;
     if (objective !== undefined && (s.seconds === null || s.seconds > objective)) {
       const detail = s.seconds === null ? 'never: an HPA has scaleUp.selectPolicy Disabled, or its pods cannot use more than its CPU target' : `${s.seconds} s = ${s.terms.map((t) => `${t.name} ${t.seconds}`).join(' + ')}`;
-      findings.add('elasticity.scale-out-slow', s.lost === undefined ? 'HPAs at max' : `HPAs at max, ${s.lost} lost`, `scale-out to every HPA's maximum takes ${detail}; the objective scaleOutSeconds is ${objective} s`, { scenarios: scenarioIds });
+      findings.add('elasticity.scale-out-slow', s.lost === undefined ? 'HPAs at max' : `HPAs at max, ${s.lost} lost`, `scale-out to every HPA's maximum takes ${detail}; the objective scaleOutSeconds is ${objective} s`, {
+        scenarios: scenarioIds,
+        // After an AZ loss, the AZ rule (an error only where the cluster promises to survive one), as for a peak that does not fit.
+        ...(s.lost !== undefined ? { severity: findings.severityOf('az') } : {}),
+      });
     }
   }
   if (objectives.scaleOutSeconds === undefined) {
