@@ -28,6 +28,19 @@ function discoveryFlag(flag: string): string[] | undefined {
   return m ? m[1].split(',').map((t) => t.trim()).filter((t) => t !== '') : undefined;
 }
 
+/** The model from what the flags say, the binary's defaults for what they leave out. */
+function autoscalerModel(source: string, tags: string[] | undefined, groups: string[], scan: number | undefined, provision: number | undefined, balance: boolean): AutoscalerModel {
+  return {
+    source,
+    discoveryTags: tags,
+    groupNames: groups,
+    scanIntervalSeconds: scan ?? AUTOSCALER_SCAN_INTERVAL_SECONDS,
+    scanIntervalSource: scan !== undefined ? 'configured' : 'default',
+    maxNodeProvisionSeconds: provision ?? AUTOSCALER_MAX_NODE_PROVISION_SECONDS,
+    balanceSimilarNodeGroups: balance,
+  };
+}
+
 /**
  * What the cluster-autoscaler chart (9.x) turns its values into: `--node-group-auto-discovery=asg:tag=<tags>`
  * only when `autoDiscovery.clusterName` is set (tags run through `tpl`, default `k8s.io/cluster-autoscaler/enabled`
@@ -42,15 +55,7 @@ export function autoscalerFromValues(values: Json, source: string): AutoscalerMo
   const groups = Array.isArray(values.autoscalingGroups) ? values.autoscalingGroups.filter(isObject).map((g) => String(g.name ?? '')).filter((n) => n !== '') : [];
   const extraArgs = isObject(values.extraArgs) ? values.extraArgs : {};
   const scan = goDuration(extraArgs['scan-interval']);
-  return {
-    source,
-    discoveryTags: tags,
-    groupNames: groups,
-    scanIntervalSeconds: scan ?? AUTOSCALER_SCAN_INTERVAL_SECONDS,
-    scanIntervalSource: scan !== undefined ? 'configured' : 'default',
-    maxNodeProvisionSeconds: goDuration(extraArgs['max-node-provision-time']) ?? AUTOSCALER_MAX_NODE_PROVISION_SECONDS,
-    balanceSimilarNodeGroups: flagBool(extraArgs['balance-similar-node-groups']) ?? false,
-  };
+  return autoscalerModel(source, tags, groups, scan, goDuration(extraArgs['max-node-provision-time']), flagBool(extraArgs['balance-similar-node-groups']) ?? false);
 }
 
 /** The same from a container's command line (a cluster-autoscaler Deployment in the manifests). */
@@ -69,15 +74,7 @@ export function autoscalerFromArgs(args: readonly string[], source: string): Aut
     if (flag === 'max-node-provision-time') provision = goDuration(value);
     if (flag === 'balance-similar-node-groups') balance = flagBool(rest.length === 0 ? '' : value) ?? false;
   }
-  return {
-    source,
-    discoveryTags: tags,
-    groupNames: groups,
-    scanIntervalSeconds: scan ?? AUTOSCALER_SCAN_INTERVAL_SECONDS,
-    scanIntervalSource: scan !== undefined ? 'configured' : 'default',
-    maxNodeProvisionSeconds: provision ?? AUTOSCALER_MAX_NODE_PROVISION_SECONDS,
-    balanceSimilarNodeGroups: balance,
-  };
+  return autoscalerModel(source, tags, groups, scan, provision, balance);
 }
 
 /** Does the autoscaler manage this ASG (every discovery tag present, `key=value` by value too, or listed by name)? */
