@@ -28,6 +28,8 @@ export interface SyntheticApp {
   readonly tolerationSeconds?: number | null;
   /** @default '100m' */
   readonly cpu?: string;
+  /** CPU limit of the container. @default none */
+  readonly cpuLimit?: string;
   /** @default '128Mi' */
   readonly memory?: string;
   /** `nodeTaintsPolicy` of the zone spread. @default 'Honor' */
@@ -336,7 +338,7 @@ function app(a: SyntheticApp, namespace: string): Record<string, unknown>[] {
   const replicas = a.replicas ?? 3;
   const spread = a.spread ?? 'hard';
   const podSpec: Record<string, unknown> = {
-    containers: [{ name: a.name, image: `registry.example/${a.name}:1.0.0`, resources: { requests: { cpu: a.cpu ?? '100m', memory: a.memory ?? '128Mi' } }, readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 5 } }],
+    containers: [{ name: a.name, image: `registry.example/${a.name}:1.0.0`, resources: { requests: { cpu: a.cpu ?? '100m', memory: a.memory ?? '128Mi' }, ...(a.cpuLimit ? { limits: { cpu: a.cpuLimit } } : {}) }, readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 5 } }],
     tolerations: tolerations(a.tolerationSeconds),
     nodeSelector: { 'node.platform.io/pool': 'general' },
   };

@@ -10,7 +10,7 @@ import { ciIdentityAnalysis, repositoryOf, type SensitiveResources } from './pri
 import { coldStart } from './private/cold-start-analysis';
 import type { TerraformIndex } from './terraform';
 import { decideFlows, flowFindings } from './private/flow-analysis';
-import { elasticityAnalysis } from './private/elasticity-analysis';
+import { elasticityAnalysis, type ScaleDayInput } from './private/elasticity-analysis';
 import { egressFindings, topology } from './private/network-analysis';
 import { regionScenario } from './private/region-analysis';
 import { terminationAnalysis } from './private/termination-analysis';
@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   readonly cluster?: string;
   /** The CI identity stack and what its roles must not reach. */
   readonly ciIdentity?: { readonly index: TerraformIndex; readonly sensitive: SensitiveResources };
+  /** Scale day's app and load pod (elasticity's scale-day scenario). @default none */
+  readonly scaleDay?: ScaleDayInput;
 }
 
 /** Simulates losing each AZ and the region; findings carry the verdict. */
@@ -67,7 +69,7 @@ export function analyze(model: DeploymentModel, options: AnalyzeOptions): Report
   if (baseline.length > 0) findings.add('capacity.baseline-short', 'worker pools', `${baseline.reduce((n, p) => n + p.pods, 0)} pod(s) do not fit the nodes running before any failure: ${baseline.map((p) => `${p.workload} ${p.pods} (${p.reason})`).join('; ')}`);
   const region = regionScenario(model, objectives, findings, options.cluster);
   const coldStartReport = coldStart(model, findings, flows);
-  const elasticity = elasticityAnalysis(model, objectives, findings);
+  const elasticity = elasticityAnalysis(model, objectives, findings, options.scaleDay);
   const termination = model.termination ? terminationAnalysis(model.termination, grace, defaultToleration, findings) : undefined;
   const identities = model.identity ? identityAnalysis(model.identity, findings) : undefined;
   const ci = options.ciIdentity;

@@ -1,4 +1,4 @@
-import { bootstrapNames, defaultPlatform, legacyBackupCredentials } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, legacyBackupCredentials, SCALE_DAY_ACCESS, SCALE_DAY_LOAD_POD } from '@platform/platform-config';
 import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
@@ -13,6 +13,7 @@ import { HaCheckInputError } from './input-error';
 import { secretsInState } from './private/state-secrets';
 import { loadTerraform, type TerraformIndex } from './terraform';
 import { buildManifestModel } from './workload-model';
+import type { ScaleDayInput } from './private/elasticity-analysis';
 
 export interface HaCheckInput {
   /** cdk.tf.json / plan JSON files, or directories searched for them. */
@@ -98,7 +99,15 @@ function podIdentityWebhook(objects: readonly K8sObject[]): string | undefined {
 export function runHaCheck(input: HaCheckInput): Report {
   const model = loadDeployment(input);
   const ci = input.ciIdentityTerraform && input.ciIdentityTerraform.length > 0 ? loadTerraform(input.ciIdentityTerraform) : undefined;
-  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster) } } : {}) });
+  const scaleDay = scaleDayOf(input.cluster);
+  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(scaleDay ? { scaleDay } : {}), ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster) } } : {}) });
+}
+
+/** Scale day's app and k6 pod (platform-config) for a cluster platform-config defines. */
+function scaleDayOf(cluster: string | undefined): ScaleDayInput | undefined {
+  if (!cluster || !defaultPlatform().clusters.some((c) => c.name === cluster)) return undefined;
+  const { app, namespace } = SCALE_DAY_ACCESS;
+  return { workload: `Deployment/${app.namespace}/${app.deployment}`, loadPod: { namespace, requests: { cpuMilli: SCALE_DAY_LOAD_POD.cpuMilli, memoryMiB: SCALE_DAY_LOAD_POD.memoryMiB } } };
 }
 
 /** What no pull request may reach: the cluster's join material, backups and the Terraform state (platform-config names). */

@@ -214,6 +214,8 @@ export interface WorkloadModel {
   readonly replicas: number;
   readonly hpa: HpaModel | undefined;
   readonly requests: Resources;
+  /** CPU the pod can use at most: its containers' limits summed. @default none (a container without a CPU limit: the node's) */
+  readonly cpuLimitMilli?: number;
   /** `nodeSelector` and, when there is a single one, the required node affinity term: all must match. */
   readonly nodeSelector: readonly NodeSelectorRequirement[];
   /**
@@ -333,6 +335,10 @@ export interface AutoscalerModel {
   readonly groupNames: readonly string[];
   readonly scanIntervalSeconds: number;
   readonly scanIntervalSource: 'configured' | 'default';
+  /** `--max-node-provision-time`: how long it waits for a launched node before backing off its group. @default 900 */
+  readonly maxNodeProvisionSeconds?: number;
+  /** `--balance-similar-node-groups`: a scale-up split across similar groups (one per AZ). @default false */
+  readonly balanceSimilarNodeGroups?: boolean;
 }
 
 /** metrics-server as deployed: how often it scrapes the kubelets (`--metric-resolution`). */

@@ -299,6 +299,10 @@ export interface HpaPeak {
   readonly spread: string;
   /** The replica counts the controller steps through from min to max (seconds after its first decision). */
   readonly steps: ReadonlyArray<{ readonly atSeconds: number; readonly replicas: number }>;
+  /** How far one decision can grow it (CPU ceiling / request / target), when it scales on CPU utilisation. @default policies only */
+  readonly growth?: string;
+  /** Its pods cannot use more than its CPU target: the HPA never grows by CPU. @default false */
+  readonly neverReachesMax?: boolean;
   readonly scaleUp: { readonly stabilizationWindowSeconds: number; readonly selectPolicy: string; readonly policies: readonly string[]; readonly source: 'behavior' | 'default' };
 }
 
@@ -332,6 +336,27 @@ export interface ElasticityReport {
   readonly peakRequested: { readonly cpuMilli: number; readonly memoryMiB: number };
   readonly scenarios: readonly PeakScenario[];
   readonly objectiveSeconds: number | undefined;
+  /** Scale day's peak (the loaded app alone at max, then with the load pod), for a cluster platform-config defines. @default none */
+  readonly scaleDay?: ScaleDayScenario;
+}
+
+/** Where one scale-day placement lands with every AZ up. */
+export interface ScaleDayPlacement {
+  readonly fits: boolean;
+  readonly pending: readonly PendingPods[];
+  /** Worker nodes per AZ before the load, at the peak (the autoscaler's additions), and the ASGs' max. */
+  readonly nodesPerAz: ReadonlyArray<{ readonly az: string; readonly standing: number; readonly atPeak: number; readonly maxNodes: number }>;
+}
+
+/** Scale day's peak: the loaded app at maxReplicas, the rest at their replicas; alone, then with the load Job's pod. */
+export interface ScaleDayScenario {
+  readonly workload: string;
+  readonly replicas: number;
+  readonly loadPod: { readonly id: string; readonly requests: { readonly cpuMilli: number; readonly memoryMiB: number } };
+  readonly appAlone: ScaleDayPlacement;
+  readonly withLoadPod: ScaleDayPlacement;
+  /** The app alone fits and needs a new worker in every AZ: what scale day's `expectNodeScaleOut` must say. */
+  readonly nodeScaleOutInEveryAz: boolean;
 }
 
 export interface Report {

@@ -5,7 +5,7 @@ import { autoscalerFromArgs, autoscalerFromValues } from './private/autoscaler-c
 import { CHART_WORKLOADS, providesOf } from './private/chart-workloads';
 import { scaleUpOf } from './private/hpa-behavior';
 import { metricsServerFromArgs, metricsServerFromValues } from './private/metrics-server-config';
-import { podRequests, podTemplate, podTemplateOf } from './private/pod-templates';
+import { podCpuLimit, podRequests, podTemplate, podTemplateOf } from './private/pod-templates';
 import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
@@ -279,6 +279,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       replicas: hpa ? Math.max(hpa.minReplicas, spec.replicas === undefined ? hpa.minReplicas : declared) : declared,
       hpa,
       requests: podRequests(podSpec),
+      ...(podCpuLimit(podSpec) === undefined ? {} : { cpuLimitMilli: podCpuLimit(podSpec) }),
       nodeSelector: nodeSelectorOf(podSpec),
       ...(terms ? { nodeSelectorTerms: terms } : {}),
       tolerations: tolerationsOf(podSpec),

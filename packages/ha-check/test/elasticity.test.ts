@@ -61,7 +61,7 @@ describe('elasticity: every HPA at its maximum', () => {
       ['metrics-server resolution', 15],
       ['HPA sync period', 15],
       ['scale-up stabilization window', 0],
-      ['scale-up steps', 0],
+      ['HPA step 1: 3 → 6', 0],
       ['pod start (image pull, containers)', 30],
       ['readiness', 5],
     ]);
@@ -108,11 +108,30 @@ describe('elasticity: every HPA at its maximum', () => {
     const f = r.findings.find((x) => x.id === 'elasticity.scale-out-slow' && x.subject === 'HPAs at max');
     expect(f?.severity).toBe('error');
     expect(f?.message).toBe(
-      "scale-out to every HPA's maximum takes 365 s = metrics-server resolution 15 + HPA sync period 15 + scale-up stabilization window 0 + scale-up steps 300 + pod start (image pull, containers) 30 + readiness 5; the objective scaleOutSeconds is 180 s",
+      "scale-out to every HPA's maximum takes 365 s = metrics-server resolution 15 + HPA sync period 15 + scale-up stabilization window 0 + HPA step 1: 3 → 4 0 + HPA step 2: 4 → 5 60 + HPA step 3: 5 → 6 60 + HPA step 4: 6 → 7 60 + HPA step 5: 7 → 8 60 + HPA step 6: 8 → 9 60 + pod start (image pull, containers) 30 + readiness 5; the objective scaleOutSeconds is 180 s",
     );
     // The same HPA with the API's default policies is quick enough.
     const quick = check({ apps: [{ name: 'web', replicas: 3, hpaMax: 9 }] }, { ...DEFAULT_OBJECTIVES, scaleOutSeconds: 180 });
     expect(ids(quick)).toEqual([]);
+  });
+
+  it('a pod grows the HPA only as far as its CPU ceiling lets utilisation rise: 500m limit / 400m request / 70 % → ×1.79 per decision, 3 → 6 → 11 → 12, each later step after the pods before it are measured', () => {
+    expect(scaleUpSteps(3, 12, HPA_SCALE_UP_DEFAULTS, 15, { growthPerStep: 500 / 400 / 0.7, measuredAfterSeconds: 50 })).toEqual([
+      { atSeconds: 0, replicas: 6 },
+      { atSeconds: 60, replicas: 11 },
+      { atSeconds: 120, replicas: 12 },
+    ]);
+    // A ceiling at or under the target never scales up by CPU.
+    expect(scaleUpSteps(3, 12, HPA_SCALE_UP_DEFAULTS, 15, { growthPerStep: 1, measuredAfterSeconds: 50 })).toBeUndefined();
+    const r = check({ apps: [{ name: 'web', replicas: 3, hpaMax: 12, cpu: '400m', cpuLimit: '500m' }] }, { ...DEFAULT_OBJECTIVES, scaleOutSeconds: 600 });
+    const [all] = r.elasticity?.scenarios ?? [];
+    // Measured after pod start 30 + readiness 5 + one metric window 15 = 50 s: the next 15 s sync is at 60 s.
+    expect(r.elasticity?.hpas[0].steps).toEqual([{ atSeconds: 0, replicas: 6 }, { atSeconds: 60, replicas: 11 }, { atSeconds: 120, replicas: 12 }]);
+    expect(r.elasticity?.hpas[0].growth).toBe('CPU limits 500m / request 400m / target 70 % = ×1.79 per decision, new pods counted 50 s after it');
+    expect(all.terms.filter((t) => t.name.startsWith('HPA step')).map((t) => [t.name, t.seconds])).toEqual([['HPA step 1: 3 → 6', 0], ['HPA step 2: 6 → 11', 60], ['HPA step 3: 11 → 12', 60]]);
+    // Without a limit (the node's room is the ceiling) only the default policies bind: +4 or 100 % per 15 s.
+    const free = check({ apps: [{ name: 'web', replicas: 3, hpaMax: 12, cpu: '400m' }] }, { ...DEFAULT_OBJECTIVES, scaleOutSeconds: 600 });
+    expect(free.elasticity?.hpas[0].steps).toEqual([{ atSeconds: 0, replicas: 7 }, { atSeconds: 15, replicas: 12 }]);
   });
 
   it('a stabilization window adds to the time, and a Disabled scale-up never gets there', () => {

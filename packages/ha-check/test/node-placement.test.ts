@@ -142,7 +142,10 @@ describe('cluster-autoscaler configuration, as the chart and the binary read it'
     expect(discovers(a, 'staging-general-a', { 'k8s.io/cluster-autoscaler/enabled': 'owned', 'k8s.io/cluster-autoscaler/staging': 'owned' })).toBe(false);
     // Without clusterName the chart renders no --node-group-auto-discovery: nothing is discovered.
     const none = autoscalerFromValues({}, 'HelmRelease/kube-system/cluster-autoscaler');
-    expect(none).toMatchObject({ discoveryTags: undefined, scanIntervalSeconds: 10, scanIntervalSource: 'default' });
+    expect(none).toMatchObject({ discoveryTags: undefined, scanIntervalSeconds: 10, scanIntervalSource: 'default', maxNodeProvisionSeconds: 900, balanceSimilarNodeGroups: false });
+    // The dead-AZ wait: --max-node-provision-time (a Go duration) and --balance-similar-node-groups.
+    expect(autoscalerFromValues({ extraArgs: { 'max-node-provision-time': '10m', 'balance-similar-node-groups': true } }, 'x')).toMatchObject({ maxNodeProvisionSeconds: 600, balanceSimilarNodeGroups: true });
+    expect(autoscalerFromArgs(['--max-node-provision-time=5m', '--balance-similar-node-groups'], 'x')).toMatchObject({ maxNodeProvisionSeconds: 300, balanceSimilarNodeGroups: true });
     expect(discovers(none, 'production-general-a', tags)).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { defaultPlatform, SCALE_DAY_CPU_CONSUMER, scaleDayProfileOf, type Platform } from '@platform/platform-config';
+import { cpuConsumerMemoryLimitMiB, defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_INGRESS, scaleDayProfileOf, type Platform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { addOnContext, SampleWebService, synthClusterTree } from '../src';
@@ -20,12 +20,43 @@ describe('the sample web app\'s CPU-costly request (scale day)', () => {
       imagePullPolicy: 'IfNotPresent',
       args: ['--port=8081'],
       ports: [{ containerPort: 8081, name: 'cpu' }],
-      resources: { requests: { cpu: '300m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+      resources: { requests: { cpu: '400m', memory: '32Mi' }, limits: { cpu: '1500m', memory: `${cpuConsumerMemoryLimitMiB(scaleDayProfileOf(platform.cluster('staging')).rate, 3)}Mi` } },
       securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
     });
     // The HPA's Resource utilisation is the pod's usage over the sum of its containers' requests: both have one.
     expect(pod.containers.every((c: Obj) => c.resources.requests.cpu)).toBe(true);
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    // One consume-cpu process per request for durationSec: 48 req/s on 3 pods, doubled for skew, 8 MiB each, plus the server (64 MiB held 6).
+    expect(cpuConsumerMemoryLimitMiB(48, 3)).toBe(272);
+    expect(objs.find((o) => o.kind === 'HorizontalPodAutoscaler').spec.minReplicas).toBe(3);
+  });
+
+  it('POST /ConsumeCPU is routed only on the ingress controller\'s internal entrypoint, never through the NLB; the public name never reaches the consumer', () => {
+    const objs = web('staging');
+    const service = objs.find((o) => o.kind === 'Service');
+    const ingresses = objs.filter((o) => o.kind === 'Ingress');
+    const publicRoute = ingresses.find((o) => o.metadata.name === service.metadata.name);
+    const cpu = ingresses.find((o) => o.metadata.name === `${service.metadata.name}-cpu`);
+    // The public Ingress: `/` (Prefix) to the app's http port, nothing to the consumer's port.
+    expect(publicRoute.spec.rules[0].http.paths).toEqual([{ path: '/', pathType: 'Prefix', backend: { service: { name: service.metadata.name, port: { number: 80 } } } }]);
+    expect(JSON.stringify(publicRoute)).not.toContain(String(SCALE_DAY_CPU_CONSUMER.port));
+    // The CPU route: its own entrypoint only, the same host, the consumer's port.
+    expect(cpu.metadata.annotations).toEqual({ 'traefik.ingress.kubernetes.io/router.entrypoints': SCALE_DAY_INGRESS.entrypoint });
+    expect(cpu.spec.rules).toEqual([{ host: platform.names.appHostname, http: { paths: [{ path: '/ConsumeCPU', pathType: 'Exact', backend: { service: { name: service.metadata.name, port: { number: SCALE_DAY_CPU_CONSUMER.port } } } }] } }]);
+    // The entrypoint exists only on the internal ClusterIP Service: not on the NodePort Service the NLB targets.
+    const traefik = parseAllDocuments(synthClusterTree(platform, 'staging')['infrastructure/controllers/traefik.yaml']!).map((d) => d.toJS()).find((o) => o.kind === 'HelmRelease');
+    const { ports, service: svc } = traefik.spec.values;
+    expect(ports[SCALE_DAY_INGRESS.entrypoint]).toMatchObject({ port: SCALE_DAY_INGRESS.port, exposedPort: SCALE_DAY_INGRESS.port, expose: { default: false, internal: true } });
+    expect(ports[SCALE_DAY_INGRESS.entrypoint].nodePort).toBeUndefined();
+    expect(svc.additionalServices).toEqual({ internal: { type: 'ClusterIP' } });
+    expect(SCALE_DAY_INGRESS.service).toBe(`${traefik.spec.releaseName ?? traefik.metadata.name}-internal`);
+    expect(SCALE_DAY_INGRESS.namespace).toBe(traefik.spec.targetNamespace ?? traefik.metadata.namespace);
+    for (const cluster of ['production', 'dr']) {
+      const values = parseAllDocuments(synthClusterTree(platform, cluster)['infrastructure/controllers/traefik.yaml']!).map((d) => d.toJS()).find((o) => o.kind === 'HelmRelease').spec.values;
+      expect(values.ports[SCALE_DAY_INGRESS.entrypoint]).toBeUndefined();
+      expect(values.service.additionalServices).toBeUndefined();
+      expect(web(cluster).filter((o) => o.kind === 'Ingress').map((o) => o.kind)).toEqual(['Ingress']);
+    }
   });
 
   it('clusters whose scale-day profile does not use it keep one container and no test route on their public name', () => {

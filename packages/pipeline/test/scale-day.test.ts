@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, scaleDayGrantCovers, scaleDayProfileOf } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, defaultPlatform, SCALE_DAY_ACCESS, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_INGRESS, scaleDayGrantCovers, scaleDayProfileOf } from '@platform/platform-config';
 import { parse } from 'yaml';
 import { scaleDayCommand } from '../src/cli/commands/scale-day';
 import { main } from '../src/cli/main';
 import { asScaleDay, scaleDayTokenSeconds } from '../src/operations/scale-day/identity';
 import { K6_IMAGE, loadJobObjects, parseLoadSummary } from '../src/operations/scale-day/load-job';
-import { runScaleDay } from '../src/operations/scale-day/run';
+import { runScaleDay, scaleDayTarget } from '../src/operations/scale-day/run';
 import { readyWorkersPerAz } from '../src/operations/scale-day/kube-state';
 import { fakeCluster, type FakeClusterOptions } from './support/fake-cluster';
 import { recordingActions } from './support/actions';
@@ -220,7 +220,19 @@ describe('scale day identity', () => {
 });
 
 describe('scale day profile and node scale-out', () => {
-  const staging = { ...base, azs: platform.cluster('staging').availabilityZones, nodesPerAz: 1, podsPerNode: 2, maxPerAz: 3, podRps: 3 };
+  // Staging's web pod: 500m requested (agnhost 100m + the consumer 400m), target 70 %, 0.1 CPU-s per request: 3.5 req/s at
+  // the target; the consumer burns at most its CPU limit (agnhost idles): limit / 100m req/s. Its HPA's rendered scaleUp.
+  const c = SCALE_DAY_CPU_CONSUMER;
+  const staging = {
+    ...base,
+    azs: platform.cluster('staging').availabilityZones,
+    nodesPerAz: 1,
+    podsPerNode: 2,
+    maxPerAz: 3,
+    podRps: ((100 + c.cpuRequestMillis) * 0.7) / (c.millicores * c.durationSec),
+    podMaxRps: c.cpuLimitMillis / (c.millicores * c.durationSec),
+    scaleUp: { selectPolicy: 'Max' as const, policies: [{ type: 'Percent' as const, value: 100, periodSeconds: 15 }, { type: 'Pods' as const, value: 9, periodSeconds: 15 }] },
+  };
   async function cli(fake: ReturnType<typeof fakeCluster>, extra: string[] = []) {
     const root = mkdtempSync(join(tmpdir(), 'scale-day-'));
     const actions = recordingActions();
@@ -237,8 +249,16 @@ describe('scale day profile and node scale-out', () => {
     const { record, summary } = await cli(fake);
     const profile = scaleDayProfileOf(platform.cluster('staging'));
     const job = fake.applied.find((o) => (o as { kind: string }).kind === 'Job') as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
-    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '40', TARGET_URL: `https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}` });
-    expect(record).toMatchObject({ rate: 40, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
+    expect(Object.fromEntries(job.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]))).toMatchObject({ METHOD: 'POST', RATE: '48', TARGET_URL: `http://${SCALE_DAY_INGRESS.service}.${SCALE_DAY_INGRESS.namespace}.svc.cluster.local:${SCALE_DAY_INGRESS.port}${profile.path}` });
+    // The CPU path goes to the ingress controller's internal entrypoint with the app's Host; the public load balancer never serves it.
+    expect(job.spec.template.spec.containers[0].env.find((e) => e.name === 'HOST')?.value).toBe(platform.names.appHostname);
+    expect(scaleDayTarget(platform, 'staging', outputs, '/').url).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}/`);
+    expect(scaleDayTarget(platform, 'production', outputs, profile.path).url).toBe(`https://${outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName]}${profile.path}`);
+    expect(record).toMatchObject({ rate: 48, target: { method: 'POST' }, limits: { expectNodeScaleOut: true } });
+    // The HPA grows only as the measured pods' usage allows (each pod capped at the consumer's limit).
+    const ups = fake.decisions.filter((d) => d.to > d.from);
+    expect(ups.at(-1)?.to).toBe(12);
+    for (const d of ups) expect(d.to, JSON.stringify(d)).toBeLessThanOrEqual(Math.ceil((d.from * staging.podMaxRps) / staging.podRps - 1e-9));
     // The workers grew 1 → 2 or more per AZ: node scale-out reported and passed.
     expect(summary).toMatch(/\| node scale-out \| yes: ap-northeast-2a 1 → [23], ap-northeast-2b 1 → [23], ap-northeast-2c 1 → [23] \| expected \(the profile's peak needs more workers than stand\) \| ✅ \|/);
     expect(summary).not.toContain('no node scale-out');

@@ -3,6 +3,15 @@ import { isObject, type Json } from './values';
 
 /** cluster-autoscaler's `--scan-interval` default. */
 export const AUTOSCALER_SCAN_INTERVAL_SECONDS = 10;
+/** cluster-autoscaler's `--max-node-provision-time` default (15m). */
+export const AUTOSCALER_MAX_NODE_PROVISION_SECONDS = 900;
+
+/** `true`/`false` as a flag or value gives it (a bare `--flag` is true); undefined otherwise. */
+function flagBool(value: unknown): boolean | undefined {
+  if (value === true || value === 'true' || value === '') return true;
+  if (value === false || value === 'false') return false;
+  return undefined;
+}
 
 /** A Go duration as the autoscaler's flags take it (`10s`, `1m`, `1m30s`) in seconds; undefined when not one. */
 function goDuration(value: unknown): number | undefined {
@@ -19,6 +28,19 @@ function discoveryFlag(flag: string): string[] | undefined {
   return m ? m[1].split(',').map((t) => t.trim()).filter((t) => t !== '') : undefined;
 }
 
+/** The model from what the flags say, the binary's defaults for what they leave out. */
+function autoscalerModel(source: string, tags: string[] | undefined, groups: string[], scan: number | undefined, provision: number | undefined, balance: boolean): AutoscalerModel {
+  return {
+    source,
+    discoveryTags: tags,
+    groupNames: groups,
+    scanIntervalSeconds: scan ?? AUTOSCALER_SCAN_INTERVAL_SECONDS,
+    scanIntervalSource: scan !== undefined ? 'configured' : 'default',
+    maxNodeProvisionSeconds: provision ?? AUTOSCALER_MAX_NODE_PROVISION_SECONDS,
+    balanceSimilarNodeGroups: balance,
+  };
+}
+
 /**
  * What the cluster-autoscaler chart (9.x) turns its values into: `--node-group-auto-discovery=asg:tag=<tags>`
  * only when `autoDiscovery.clusterName` is set (tags run through `tpl`, default `k8s.io/cluster-autoscaler/enabled`
@@ -33,7 +55,7 @@ export function autoscalerFromValues(values: Json, source: string): AutoscalerMo
   const groups = Array.isArray(values.autoscalingGroups) ? values.autoscalingGroups.filter(isObject).map((g) => String(g.name ?? '')).filter((n) => n !== '') : [];
   const extraArgs = isObject(values.extraArgs) ? values.extraArgs : {};
   const scan = goDuration(extraArgs['scan-interval']);
-  return { source, discoveryTags: tags, groupNames: groups, scanIntervalSeconds: scan ?? AUTOSCALER_SCAN_INTERVAL_SECONDS, scanIntervalSource: scan !== undefined ? 'configured' : 'default' };
+  return autoscalerModel(source, tags, groups, scan, goDuration(extraArgs['max-node-provision-time']), flagBool(extraArgs['balance-similar-node-groups']) ?? false);
 }
 
 /** The same from a container's command line (a cluster-autoscaler Deployment in the manifests). */
@@ -41,14 +63,18 @@ export function autoscalerFromArgs(args: readonly string[], source: string): Aut
   let tags: string[] | undefined;
   const groups: string[] = [];
   let scan: number | undefined;
+  let provision: number | undefined;
+  let balance = false;
   for (const arg of args) {
     const [flag, ...rest] = arg.replace(/^--?/, '').split('=');
     const value = rest.join('=');
     if (flag === 'node-group-auto-discovery') tags = [...(tags ?? []), ...(discoveryFlag(value) ?? [])];
     if (flag === 'nodes') groups.push(value.split(':').slice(2).join(':'));
     if (flag === 'scan-interval') scan = goDuration(value);
+    if (flag === 'max-node-provision-time') provision = goDuration(value);
+    if (flag === 'balance-similar-node-groups') balance = flagBool(rest.length === 0 ? '' : value) ?? false;
   }
-  return { source, discoveryTags: tags, groupNames: groups, scanIntervalSeconds: scan ?? AUTOSCALER_SCAN_INTERVAL_SECONDS, scanIntervalSource: scan !== undefined ? 'configured' : 'default' };
+  return autoscalerModel(source, tags, groups, scan, provision, balance);
 }
 
 /** Does the autoscaler manage this ASG (every discovery tag present, `key=value` by value too, or listed by name)? */

@@ -22,6 +22,16 @@ export function podRequests(podSpec: Json): Resources {
   };
 }
 
+/**
+ * The pod's CPU ceiling: its containers' limits summed when every container has one; undefined
+ * when one has none (that container may use what the node has free).
+ */
+export function podCpuLimit(podSpec: Json): number | undefined {
+  const limits = arr(podSpec.containers).map((c) => (isObject(c.resources) && isObject(c.resources.limits) && c.resources.limits.cpu !== undefined ? cpuMilli(c.resources.limits.cpu) : undefined));
+  if (limits.length === 0 || limits.some((l) => l === undefined)) return undefined;
+  return limits.reduce<number>((a, b) => a + (b ?? 0), 0);
+}
+
 function requirements(term: Json): NodeSelectorRequirement[] {
   return arr(term.matchExpressions).map((e) => ({ key: String(e.key), operator: String(e.operator), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
 }

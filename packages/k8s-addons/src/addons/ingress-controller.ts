@@ -1,5 +1,5 @@
 import type { Chart } from 'cdk8s';
-import { INGRESS_NODE_PORTS } from '@platform/platform-config';
+import { INGRESS_NODE_PORTS, SCALE_DAY_INGRESS, scaleDayProfileOf } from '@platform/platform-config';
 import type { AddOnContext } from '../addon';
 import { ownNamespace } from '../private/namespace';
 import { TRAEFIK_RELEASE } from '../releases';
@@ -111,6 +111,11 @@ export class IngressController extends HelmAddOn<IngressControllerProps> {
     const podLabels = { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/instance': this.release.name };
     // Keep accepting for a while after SIGTERM, until kube-proxy on every node has dropped the pod.
     const lifeCycle = { requestAcceptGraceTimeout: '10s', graceTimeOut: '10s' };
+    // Scale day's CPU-costly route (sample-web) lives on an entrypoint only an internal ClusterIP
+    // Service exposes: never on the NodePort Service, so the NLB cannot reach it.
+    const scaleDay = scaleDayProfileOf(ctx.cluster).cpuConsumer;
+    if (scaleDay && this.release.namespace !== SCALE_DAY_INGRESS.namespace) throw new Error(`traefik: namespace ${this.release.namespace} is not SCALE_DAY_INGRESS.namespace (${SCALE_DAY_INGRESS.namespace}), where scale day's load is sent`);
+    const internal = { port: SCALE_DAY_INGRESS.port, exposedPort: SCALE_DAY_INGRESS.port, protocol: 'TCP', expose: { default: false, internal: true }, transport: { lifeCycle } };
     return {
       instanceLabelOverride: this.release.name,
       deployment: {
@@ -127,6 +132,7 @@ export class IngressController extends HelmAddOn<IngressControllerProps> {
       ports: {
         web: { port: ENTRYPOINT_PORTS.web, exposedPort: 80, nodePort: INGRESS_NODE_PORTS.http, transport: { lifeCycle } },
         websecure: { port: ENTRYPOINT_PORTS.websecure, exposedPort: 443, nodePort: INGRESS_NODE_PORTS.https, transport: { lifeCycle } },
+        ...(scaleDay ? { [SCALE_DAY_INGRESS.entrypoint]: internal } : {}),
       },
       service: {
         type: 'NodePort',
@@ -139,6 +145,8 @@ export class IngressController extends HelmAddOn<IngressControllerProps> {
           // and the client source IP is SNATed (Traefik sees a node address).
           externalTrafficPolicy: 'Cluster',
         },
+        // `<fullname>-internal` (SCALE_DAY_INGRESS.service): the scale-day entrypoint's only Service.
+        ...(scaleDay ? { additionalServices: { internal: { type: 'ClusterIP' } } } : {}),
       },
       autoscaling: {
         enabled: true,

@@ -1,4 +1,4 @@
-import { isPlaceholderDigest, SCALE_DAY_CPU_CONSUMER, scaleDayProfileOf } from '@platform/platform-config';
+import { cpuConsumerMemoryLimitMiB, isPlaceholderDigest, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_INGRESS, scaleDayProfileOf } from '@platform/platform-config';
 import { ApiObject, Duration, JsonPatch, Size, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -91,7 +91,7 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       port: 8080,
       availabilityZones: ctx.cluster.availabilityZones,
     });
-    if (props.cpuConsumerImage) this.cpuConsumer(web, props.cpuConsumerImage);
+    if (props.cpuConsumerImage) this.cpuConsumer(web, props.cpuConsumerImage, cpuConsumerMemoryLimitMiB(scaleDayProfileOf(ctx.cluster).rate, app.scaling.minReplicas));
     const job = new kplus.Job(chart, 'web-load', {
       metadata: { name: 'web-load', namespace: props.namespace, labels: { 'app.kubernetes.io/name': 'web-load' }, annotations: { ...FLUX_CREATE_ONLY } },
       select: false,
@@ -112,14 +112,15 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
     ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/suspend', true));
     removeAddressLabel(ApiObject.of(job));
     if (props.hostname) this.ingress(chart, props, props.hostname, web);
+    if (props.hostname && props.cpuConsumerImage) this.cpuIngress(chart, props, props.hostname, web);
   }
 
   /**
    * The CPU consumer beside the app in every web pod (its CPU counts in the pod's utilisation, so
-   * the HPA scales the app on it) and a Service port for it. Its CPU limit caps what any caller,
-   * scale day or not, can make one pod burn.
+   * the HPA scales the app on it) and a Service port for it. Its CPU limit caps what one pod can
+   * burn; its memory limit holds the processes scale day's rate forks (cpuConsumerMemoryLimitMiB).
    */
-  private cpuConsumer(web: HaWorkload, image: string): void {
+  private cpuConsumer(web: HaWorkload, image: string, memoryLimitMiB: number): void {
     const c = SCALE_DAY_CPU_CONSUMER;
     web.deployment.addContainer({
       name: 'cpu-consumer',
@@ -127,14 +128,14 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       args: [`--port=${c.port}`],
       ports: [{ number: c.port, name: 'cpu' }],
-      resources: { cpu: { request: kplus.Cpu.millis(c.cpuRequestMillis), limit: kplus.Cpu.millis(c.cpuLimitMillis) }, memory: { request: Size.mebibytes(c.memoryMiB), limit: Size.mebibytes(2 * c.memoryMiB) } },
+      resources: { cpu: { request: kplus.Cpu.millis(c.cpuRequestMillis), limit: kplus.Cpu.millis(c.cpuLimitMillis) }, memory: { request: Size.mebibytes(c.memoryMiB), limit: Size.mebibytes(memoryLimitMiB) } },
       securityContext: { user: 65532, group: 65532 },
     });
     ApiObject.of(web.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/containers/1/securityContext/capabilities', { drop: ['ALL'] }));
     web.service.bind(CPU_SERVICE_PORT, { targetPort: c.port, name: 'cpu' });
   }
 
-  /** Routes the public name to the Service (all paths; `/ConsumeCPU` to the CPU consumer when the pod has one); the controller reaches it from every zone. */
+  /** Routes the public name to the Service (every path; `/ConsumeCPU` too reaches only the app); the controller reaches it from every zone. */
   private ingress(chart: Chart, props: SampleWebProps, host: string, web: HaWorkload): void {
     const port = web.service.port;
     const backend = (number: number) => ({ service: { name: web.service.name, port: { number } } });
@@ -147,12 +148,32 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
             host,
             http: {
               paths: [
-                ...(props.cpuConsumerImage ? [{ path: '/ConsumeCPU', pathType: 'Exact', backend: backend(CPU_SERVICE_PORT) }] : []),
                 { path: '/', pathType: 'Prefix', backend: backend(port) },
               ],
             },
           },
         ],
+      },
+    });
+  }
+
+  /**
+   * `POST /ConsumeCPU` to the CPU consumer, on the controller's internal entrypoint only
+   * (SCALE_DAY_INGRESS: only an internal ClusterIP Service has that port, no NLB listener reaches
+   * it; pod addresses are VXLAN overlay, unroutable from the VPC): upstream's handler takes any millicores/durationSec, so a public route would let anyone pin
+   * every pod at its limit and hold the HPA and the ASGs at their maximum.
+   */
+  private cpuIngress(chart: Chart, props: SampleWebProps, host: string, web: HaWorkload): void {
+    new kplus.k8s.KubeIngress(chart, 'web-cpu-ingress', {
+      metadata: {
+        name: `${web.service.name}-cpu`,
+        namespace: props.namespace,
+        labels: { ...web.labels },
+        annotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': SCALE_DAY_INGRESS.entrypoint },
+      },
+      spec: {
+        ingressClassName: props.ingressClassName,
+        rules: [{ host, http: { paths: [{ path: '/ConsumeCPU', pathType: 'Exact', backend: { service: { name: web.service.name, port: { number: CPU_SERVICE_PORT } } } }] } }],
       },
     });
   }

@@ -24,6 +24,10 @@ export const TEMPLATE_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string,
     // `{{- if .Values.hostNetworking }} hostNetwork: true {{- end }}`.
     hostNetworking: 'read by templates/daemonset.yaml (hostNetwork: true); not listed in values.yaml',
   },
+  'traefik/37.3.0': {
+    // The templates range over `.Values.ports`: every key is an entrypoint (its fields those of `web`).
+    'ports.scaleday': 'an entrypoint of our own (platform-config SCALE_DAY_INGRESS); the templates render one per key of ports',
+  },
 };
 
 /**

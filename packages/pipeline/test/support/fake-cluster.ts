@@ -5,8 +5,12 @@ import type { Clock } from '../../src/operations/scale-day/run';
 /**
  * A cluster that behaves like the API for what scale day reads, driven by a fake clock:
  * - the load Job's k6 sends the ramp (its env) at the ingress; each Ready web pod serves `podRps`;
- * - the HPA (autoscaling/v2 defaults: sync 15 s, metrics 15 s behind, scale-up by max(×2, +4) per
- *   15 s, scale-down only after a 300 s stabilization window) sets desiredReplicas from CPU;
+ * - the HPA (sync 15 s, metrics 15 s behind) sets desiredReplicas from CPU as kube-controller-manager's
+ *   replica calculator does on a scale-up: only pods Ready for a full 15 s metric window count, each
+ *   using what it receives (the load over the Ready pods) up to its CPU ceiling (`podMaxRps`); pods not
+ *   yet measured count as 0, so desired = ceil(Σ measured usage / podRps); then the `scaleUp`
+ *   policies of the rendered HPA bound it (Max or Min of Pods +n / Percent per period); scale-down
+ *   only after a 300 s stabilization window;
  * - the scheduler places web pods on Ready worker nodes with room (`podsPerNode`) under the app's
  *   zone spread (maxSkew 1, DoNotSchedule): a pod that fits nowhere stays Pending;
  * - the cluster-autoscaler (scan every 10 s) launches a node per Pending pod it cannot place, in the
@@ -28,6 +32,10 @@ export interface FakeClusterOptions {
   readonly maxReplicas: number;
   /** Requests per second one Ready pod serves at its 70 % CPU target. */
   readonly podRps: number;
+  /** Requests per second one pod can burn at most (its CPU ceiling: limit / CPU per request). @default no ceiling */
+  readonly podMaxRps?: number;
+  /** The HPA's spec.behavior.scaleUp as rendered. @default the API's: Max of Percent 100 and Pods 4, per 15 s */
+  readonly scaleUp?: { readonly selectPolicy?: 'Max' | 'Min'; readonly policies: ReadonlyArray<{ readonly type: 'Pods' | 'Percent'; readonly value: number; readonly periodSeconds: number }> };
   /** Seconds the k6 pod stays Pending before it runs. @default 0 */
   readonly k6PendingSeconds?: number;
   /** Pods Pending in another namespace throughout (not the app's). @default 0 */
@@ -66,7 +74,8 @@ interface Pod { name: string; node: Node | undefined; boundAt: number; unschedul
  * reads the Job, lists its pods by selector and reads the pod's `pods/log`; `create token` is a
  * create of `serviceaccounts/token` on the ServiceAccount.
  */
-export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; clock: Clock; applied: object[]; deleted: string[]; requests: ScaleDayRequest[] } {
+/** `decisions`: each HPA change of desiredReplicas, seconds after the fake's start. */
+export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; clock: Clock; applied: object[]; deleted: string[]; requests: ScaleDayRequest[]; decisions: ReadonlyArray<{ at: number; from: number; to: number }> } {
   const calls: ScaleDayRequest[] = [];
   const request = (verb: string, kind: string, namespace: string | undefined, name?: string): void => {
     const [group, resource] = resourceOf(kind);
@@ -124,16 +133,31 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
       p.unschedulable = p.node === undefined;
     }
   };
+  const scaleUps: Array<{ at: number; change: number }> = [];
+  const decisions: Array<{ at: number; from: number; to: number }> = [];
   const hpaSync = (at: number): void => {
     const current = pods.length;
-    const readyPods = Math.max(1, pods.filter((p) => podReady(p, at)).length);
-    // Utilization 15 s behind (metrics-server resolution): the load then, over the Ready pods, against 70 %.
-    const target = Math.ceil(rateAt(at - 15_000) / options.podRps);
-    const wanted = Math.min(options.maxReplicas, Math.max(options.minReplicas, readyPods > 0 ? target : current));
+    const serving = pods.filter((p) => podReady(p, at - 15_000)).length;
+    // Measured: Ready before the sample's 15 s window began (unready or unsampled pods count 0 on a scale-up).
+    const measured = pods.filter((p) => p.node !== undefined && p.boundAt + 35_000 + 15_000 <= at).length;
+    const offered = rateAt(at - 15_000);
+    const perPod = serving > 0 ? Math.min(offered / serving, options.podMaxRps ?? Infinity) : 0;
+    const wantedUp = Math.ceil((measured * perPod) / options.podRps - 1e-9);
+    const loadTarget = Math.ceil(offered / options.podRps);
+    // Scaling up, only what the measured pods use can ask for more; scaling down, the load decides (then the window).
+    const wanted = Math.min(options.maxReplicas, Math.max(options.minReplicas, loadTarget > current ? Math.max(current, wantedUp) : loadTarget));
     recommendations.push({ at, replicas: wanted });
     const windowMax = Math.max(...recommendations.filter((r) => r.at > at - 300_000).map((r) => r.replicas));
-    const next = wanted > current ? Math.min(wanted, Math.max(current * 2, current + 4)) : Math.min(current, windowMax);
+    const up = options.scaleUp ?? { selectPolicy: 'Max' as const, policies: [{ type: 'Percent' as const, value: 100, periodSeconds: 15 }, { type: 'Pods' as const, value: 4, periodSeconds: 15 }] };
+    const limits = up.policies.map((p) => {
+      const start = current - scaleUps.filter((e) => e.at > at - p.periodSeconds * 1000).reduce((n, e) => n + e.change, 0);
+      return p.type === 'Pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100));
+    });
+    const limit = up.selectPolicy === 'Min' ? Math.min(...limits) : Math.max(...limits);
+    const next = wanted > current ? Math.min(wanted, limit) : Math.min(current, windowMax);
     desired = Math.max(options.minReplicas, next);
+    if (desired > current) scaleUps.push({ at, change: desired - current });
+    if (desired !== current) decisions.push({ at: (at - t0) / 1000, from: current, to: desired });
     while (pods.length < desired) pods.push({ name: `web-${podSeq++}`, node: undefined, boundAt: 0, unschedulable: false });
     while (pods.length > desired) pods.pop();
   };
@@ -269,5 +293,5 @@ export function fakeCluster(options: FakeClusterOptions): { kube: KubeClient; cl
       }
     },
   };
-  return { kube, clock, applied, deleted, requests: calls };
+  return { kube, clock, applied, deleted, requests: calls, decisions };
 }

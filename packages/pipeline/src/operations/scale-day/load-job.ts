@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCALE_DAY_ACCESS } from '@platform/platform-config';
+import { SCALE_DAY_ACCESS, SCALE_DAY_LOAD_POD } from '@platform/platform-config';
 import type { LoadWindow } from './samples';
 
 /** k6, pinned by digest (the multi-arch index of grafana/k6:1.7.1); Renovate bumps tag and digest together. */
@@ -58,7 +58,7 @@ export function loadJobObjects(name: string, profile: LoadProfile, script = read
                 image: K6_IMAGE,
                 args: ['run', '--quiet', '--no-color', '/scripts/load.js'],
                 env: Object.entries(env).map(([k, v]) => ({ name: k, value: String(v) })),
-                resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+                resources: { requests: { cpu: `${SCALE_DAY_LOAD_POD.cpuMilli}m`, memory: `${SCALE_DAY_LOAD_POD.memoryMiB}Mi` }, limits: { memory: `${SCALE_DAY_LOAD_POD.memoryLimitMiB}Mi` } },
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
                 volumeMounts: [{ name: 'script', mountPath: '/scripts', readOnly: true }],
               },

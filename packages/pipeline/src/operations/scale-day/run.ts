@@ -1,4 +1,4 @@
-import { CLUSTER_STACK_OUTPUTS, describeScaleDayGrant, SCALE_DAY_ACCESS, type Platform } from '@platform/platform-config';
+import { CLUSTER_STACK_OUTPUTS, describeScaleDayGrant, SCALE_DAY_ACCESS, SCALE_DAY_INGRESS, scaleDayProfileOf, type Platform } from '@platform/platform-config';
 import type { KubeClient } from '../../io/kubectl';
 import { sampleFrom, selectorOf } from './kube-state';
 import { loadDeadlineSeconds, loadJobObjects, parseLoadSummary, SCALE_DAY_NAMESPACE, type LoadProfile } from './load-job';
@@ -42,14 +42,23 @@ export interface ScaleDayOptions {
   readonly log?: (line: string) => void;
 }
 
-/** The app through this cluster's own ingress load balancer, asked for by its hostname. */
+/**
+ * The app through this cluster's own ingress, asked for by its hostname: the public load balancer,
+ * except the profile's CPU-costly path, which the ingress controller serves only on its internal
+ * entrypoint (platform-config SCALE_DAY_INGRESS; no public route may fork CPU burners).
+ */
 export function scaleDayTarget(platform: Platform, cluster: string, outputs: Record<string, unknown>, path = '/'): { url: string; host: string } {
   const stack = platform.namesOf(cluster).stack;
   const host = platform.names.appHostname;
   if (!host) throw new Error('settings.dns is not set: the app has no hostname to load');
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) throw new Error(`--path ${path}: expected an absolute URL path such as /api/items?limit=100`);
+  const profile = scaleDayProfileOf(platform.cluster(cluster));
+  if (profile.cpuConsumer && path.split('?')[0] === profile.path.split('?')[0]) {
+    const { service, namespace, port } = SCALE_DAY_INGRESS;
+    return { url: `http://${service}.${namespace}.svc.cluster.local:${port}${path}`, host };
+  }
   const ingress = outputs[CLUSTER_STACK_OUTPUTS.ingressDnsName];
   if (typeof ingress !== 'string' || ingress === '') throw new Error(`stack ${stack} has no output ${CLUSTER_STACK_OUTPUTS.ingressDnsName}; apply it first`);
-  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) throw new Error(`--path ${path}: expected an absolute URL path such as /api/items?limit=100`);
   return { url: `https://${ingress}${path}`, host };
 }
 
