@@ -38,7 +38,7 @@ import { runChild } from './terraform';
  * stateful fake Kubernetes APIs (src/fake-kube-api.ts, src/fake-kube/*).
  */
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
-  { steps: 'archive-freshness', why: "`kubectl exec … psql` for the replica's pg_last_wal_replay_lsn() and barman-cloud's WAL objects in the replica bucket: the fake PostgreSQL answers only pg_is_in_recovery(), and the fake archive is not in moto's S3" },
+  { steps: 'archive-freshness', why: "it lists barman-cloud's WAL objects in the replica bucket with the AWS CLI: the fake archive (src/fake-kube/barman-store.ts) is not in moto's S3, and the fake PostgreSQL does not answer its pg_control_checkpoint() query" },
   { steps: 'dns-report', why: 'moto 5.2.6 has no Route 53 TestDNSAnswer and no NLB network interfaces; the records are read back instead' },
   { steps: 'nodes-ready, primary-nodes-ready', why: 'no kubelet registers: moto starts no instance, and the fake API has no node that the ASGs would add' },
 ];
@@ -104,7 +104,8 @@ const NOT_RUN = new Set(['archive-freshness', 'dns-report', 'nodes-ready', 'prim
 
 /**
  * `failover promote --standby <s> --force`, `fence --primary <p>` and `failback --primary <p>
- * --replace-database` as the tool runs them, against moto and the fake Kubernetes world, and the
+ * --replace-database` (the default fail-back: a planned switchover with CloudNativePG's demotion
+ * and promotion tokens) as the tool runs them, against moto and the fake Kubernetes world, and the
  * result read back from moto and from the fakes (not from the tool's journal).
  */
 export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<FailoverResult> {
@@ -186,8 +187,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const standbyBefore = db(standby);
     check(
       `pilot light: ${standby.name}'s ${workload.namespace}/${workload.database} is a replica cluster replaying ${primary.name}'s replicated archive`,
-      (standbyBefore?.spec as Obj | undefined)?.replica !== undefined && ((standbyBefore?.spec as Obj).replica as Obj).enabled === true && (standbyBefore?.status as Obj | undefined)?.phase === HEALTHY && rows(standby).includes(preOutage),
-      `phase ${String((standbyBefore?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
+      inTopology(standbyBefore, standby.name, primary.name) && (standbyBefore?.status as Obj | undefined)?.phase === HEALTHY && rows(standby).includes(preOutage),
+      `replica ${JSON.stringify((standbyBefore?.spec as Obj | undefined)?.replica)}; phase ${String((standbyBefore?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
     );
 
     // The outage: the primary's region stops answering.
@@ -218,16 +219,19 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       check(`promote: the apply guard refuses ${platform.namesOf(c).stack}`, refused !== undefined, refused ?? 'applied would be allowed');
     }
     const promotedDb = db(standby);
-    const promotedSpec = (promotedDb?.spec ?? {}) as { replica?: { enabled?: boolean }; backup?: { barmanObjectStore?: { serverName?: string } } };
+    const promotedSpec = (promotedDb?.spec ?? {}) as { replica?: { enabled?: boolean; self?: string; primary?: string }; backup?: { barmanObjectStore?: { serverName?: string } } };
     const promotedServer = `${workload.database}-${promote.runId}`;
     check(
-      `promote: ${standby.name}'s database is promoted (CloudNativePG: replica off, healthy, writable, new timeline)`,
-      promotedSpec.replica?.enabled === false && (promotedDb?.status as Obj | undefined)?.phase === HEALTHY && Number((promotedDb?.status as Obj | undefined)?.timelineID) >= 2 && world.get(standby.name).cnpg.insert(workload.namespace, workload.database, { item: `probe-${promote.runId}` }) === undefined,
-      `replica.enabled ${String(promotedSpec.replica?.enabled)}, phase ${String((promotedDb?.status as Obj | undefined)?.phase)}, timeline ${String((promotedDb?.status as Obj | undefined)?.timelineID)}`,
+      `promote: ${standby.name}'s database is promoted (CloudNativePG distributed topology: replica.primary = replica.self = ${standby.name}; healthy, writable, new timeline)`,
+      inTopology(promotedDb, standby.name, standby.name) && (promotedDb?.status as Obj | undefined)?.phase === HEALTHY && Number((promotedDb?.status as Obj | undefined)?.timelineID) >= 2 && world.get(standby.name).cnpg.insert(workload.namespace, workload.database, { item: `probe-${promote.runId}` }) === undefined,
+      `replica ${JSON.stringify(promotedSpec.replica)}, phase ${String((promotedDb?.status as Obj | undefined)?.phase)}, timeline ${String((promotedDb?.status as Obj | undefined)?.timelineID)}`,
     );
     check(`promote: ${standby.name} archives under a new server name with a base backup there`, promotedSpec.backup?.barmanObjectStore?.serverName === promotedServer && (world.store.read(`${serverFolder(promotedDb)}`)?.backups.length ?? 0) > 0, `serverName ${String(promotedSpec.backup?.barmanObjectStore?.serverName)}; folder ${serverFolder(promotedDb)}`);
     const promoteOrder = `failover-check-${promote.runId}-promote`;
     check(`promote: ${standby.name}'s database holds the order written before the outage and verify-app's order`, rows(standby).includes(preOutage) && rows(standby).includes(promoteOrder), JSON.stringify(rows(standby)));
+    const duringService = `during-service-${promote.runId}`;
+    const servedOrder = await order(`127.${octet}.0.3`, host, duringService);
+    check(`promote: ${standby.name}'s app takes an order while it serves`, servedOrder === 201 && rows(standby).includes(duringService), `POST ${ORDERS_API.path} → ${servedOrder}`);
     check(`promote: ${standby.name}'s apps run one replica per AZ, ready`, appsAtLeast(world, standby, workload, standby.availabilityZones.length), appsText(world, standby, workload));
     await FakeWorld.until('a Flux sync of flux-system after the promotion', 30, () => (world.get(standby.name).flux.reconciles.get('flux-system') ?? 0) > fluxBefore + 1);
     check(`promote: ${standby.name}'s Flux apps stays suspended through Flux's own syncs (field manager ${FAILOVER_FIELD_MANAGER})`, suspended(world, standby, promote.fluxKustomization) === true, managersText(world, standby, promote.fluxKustomization));
@@ -256,7 +260,9 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       `${appsText(world, primary, workload)}; fenced backups ${fencedBackups.map((b) => `${String((b.metadata as Obj).name)} ${String((b.status as Obj | undefined)?.phase)}`).join(', ') || 'none'}; hibernation ${String(hibernated)}`,
     );
 
-    const failbackList = failbackSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
+    const standbyUid = (db(standby)?.metadata as Obj | undefined)?.uid;
+    const deletesBefore = new Map(world.clusters.map((c) => [c.cluster.name, clusterDeletes(c.api.requests)]));
+    const failbackList = failbackSteps(workload, pair, standbyDatabase, failback).filter((s) => !NOT_RUN.has(s.name));
     const failedBack = await run(platform, failback, failbackList, failbackEnv, log, 'failback');
     check('failback: the tool completes', failedBack, failbackList.map((s) => s.name).join(', '));
     const after = await failoverRecords(aws, platform);
@@ -272,22 +278,46 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       const refusedGuard = await assertNotPromoted(platform, c, new Commands({ dryRun: false, env: failbackEnv })).then(() => undefined, (e: Error) => e.message);
       check(`failback: the apply guard allows ${platform.namesOf(c).stack}`, refusedGuard === undefined, refusedGuard ?? 'allowed');
     }
-    const restored = db(primary);
-    const restoredSpec = (restored?.spec ?? {}) as { bootstrap?: { recovery?: { source?: string } }; externalClusters?: { name: string; barmanObjectStore?: { serverName?: string } }[] };
-    const restoredFrom = restoredSpec.externalClusters?.find((e) => e.name === restoredSpec.bootstrap?.recovery?.source)?.barmanObjectStore?.serverName;
     const failbackOrder = `failover-check-${failback.runId}-failback`;
+    const promotedPrimary = db(primary);
+    const demoted = db(standby);
+    const token = String((demoted?.status as Obj | undefined)?.demotionToken ?? '');
+    const tokenFields = token ? (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as Record<string, string>) : {};
+    const position = world.get(primary.name).cnpg.position(workload.namespace, workload.database);
+    const primaryReplica = ((promotedPrimary?.spec as Obj | undefined)?.replica ?? {}) as { self?: string; primary?: string; source?: string; enabled?: boolean };
     check(
-      `failback: ${primary.name}'s database is restored from ${standby.name}'s server ${promotedServer}, healthy and writable, with every order (before the outage, while ${standby.name} served, after)`,
-      restoredFrom === promotedServer && (restored?.status as Obj | undefined)?.phase === HEALTHY && [preOutage, promoteOrder, failbackOrder].every((o) => rows(primary).includes(o)),
-      `bootstrap.recovery from server ${String(restoredFrom)}; phase ${String((restored?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(primary))}`,
+      `failback: ${primary.name}'s database is promoted with ${standby.name}'s demotion token, at its REDO location, on the next timeline (replica.self/primary ${primary.name}, source ${standby.name})`,
+      token !== '' &&
+        (promotedPrimary?.status as Obj | undefined)?.lastPromotionToken === token &&
+        inTopology(promotedPrimary, primary.name, primary.name) && primaryReplica.source === standby.name &&
+        position !== undefined && position.systemId === tokenFields.databaseSystemIdentifier && position.replayedTo !== undefined && lsnBytes(position.replayedTo) >= lsnBytes(tokenFields.latestCheckpointREDOLocation ?? 'FFFFFFFF/FFFFFFFF') && position.timeline === Number(tokenFields.latestCheckpointTimelineID) + 1 &&
+        (promotedPrimary?.status as Obj | undefined)?.phase === HEALTHY && world.get(primary.name).cnpg.insert(workload.namespace, workload.database, { item: `probe-${failback.runId}` }) === undefined,
+      `token REDO ${tokenFields.latestCheckpointREDOLocation ?? '(none)'} timeline ${tokenFields.latestCheckpointTimelineID ?? '?'}; lastPromotionToken ${(promotedPrimary?.status as Obj | undefined)?.lastPromotionToken === token ? 'is the token' : 'differs'}; recovery ended at ${String(position?.replayedTo)}, timeline ${String(position?.timeline)}; replica ${JSON.stringify(primaryReplica)}; phase ${String((promotedPrimary?.status as Obj | undefined)?.phase)}`,
     );
-    const rearmed = db(standby);
-    const rearmedSpec = (rearmed?.spec ?? {}) as { replica?: { enabled?: boolean; source?: string }; externalClusters?: { name: string; barmanObjectStore?: { serverName?: string } }[] };
-    const follows = rearmedSpec.externalClusters?.find((e) => e.name === rearmedSpec.replica?.source)?.barmanObjectStore?.serverName;
     check(
-      `failback: ${standby.name}'s database is a replica cluster again, replaying ${primary.name}'s new server ${workload.database}-${failback.runId}`,
-      rearmedSpec.replica?.enabled === true && follows === `${workload.database}-${failback.runId}` && (rearmed?.status as Obj | undefined)?.phase === HEALTHY && rows(standby).includes(failbackOrder),
-      `replica.enabled ${String(rearmedSpec.replica?.enabled)}, follows ${String(follows)}, phase ${String((rearmed?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
+      `failback: ${primary.name}'s database holds every order: before the outage, while ${standby.name} served (the app's and verify-app's), after the switchover`,
+      [preOutage, duringService, promoteOrder, failbackOrder].every((o) => rows(primary).includes(o)),
+      JSON.stringify(rows(primary)),
+    );
+    const demotedSpec = (demoted?.spec ?? {}) as { replica?: { self?: string; primary?: string; source?: string; enabled?: boolean }; externalClusters?: { name: string; barmanObjectStore?: { serverName?: string; destinationPath?: string } }[] };
+    const follows = demotedSpec.externalClusters?.find((e) => e.name === demotedSpec.replica?.source)?.barmanObjectStore?.serverName;
+    const primaryServer = ((promotedPrimary?.spec as Obj | undefined)?.backup as { barmanObjectStore?: { serverName?: string } } | undefined)?.barmanObjectStore?.serverName;
+    const topology = (spec: { externalClusters?: { name: string }[] } | undefined) => (spec?.externalClusters ?? []).map((e) => e.name).sort().join(',');
+    const both = [primary.name, standby.name].sort().join(',');
+    check(
+      `failback: ${standby.name}'s database (the same Cluster, demoted) is a replica of ${primary.name}'s archive ${workload.database}-${failback.runId}, both clusters in each externalClusters`,
+      (demoted?.metadata as Obj | undefined)?.uid === standbyUid &&
+        inTopology(demoted, standby.name, primary.name) && demotedSpec.replica?.source === primary.name &&
+        follows === `${workload.database}-${failback.runId}` && primaryServer === follows &&
+        topology(demotedSpec) === both && topology(promotedPrimary?.spec as { externalClusters?: { name: string }[] }) === both &&
+        (demoted?.status as Obj | undefined)?.phase === HEALTHY && rows(standby).includes(failbackOrder),
+      `uid ${(demoted?.metadata as Obj | undefined)?.uid === standbyUid ? 'unchanged' : 'changed'}; replica ${JSON.stringify(demotedSpec.replica)}; follows ${String(follows)} (${primary.name} archives under ${String(primaryServer)}); externalClusters ${topology(demotedSpec)} / ${topology(promotedPrimary?.spec as { externalClusters?: { name: string }[] })}; phase ${String((demoted?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
+    );
+    const deleted = world.clusters.map((c) => ({ name: c.cluster.name, n: clusterDeletes(c.api.requests) - (deletesBefore.get(c.cluster.name) ?? 0) }));
+    check(
+      `failback: the switchover deleted nothing but ${primary.name}'s fenced, diverged database (no Cluster deleted on ${standby.name})`,
+      deleted.find((d) => d.name === standby.name)?.n === 0 && (deleted.find((d) => d.name === primary.name)?.n ?? 0) <= 1,
+      deleted.map((d) => `${d.name}: ${d.n} Cluster DELETE`).join('; '),
     );
     check(`failback: ${primary.name}'s apps serve again, ${standby.name}'s are at 0`, appsAtLeast(world, primary, workload, primary.availabilityZones.length) && appsExactly(world, standby, workload, 0), `${appsText(world, primary, workload)}; ${appsText(world, standby, workload)}`);
     check(
@@ -357,6 +387,18 @@ function managersText(world: FakeWorld, c: ClusterDefinition, name: string): str
   const owner = world.get(c.name).api.managers(ref).find((m) => m.fields.includes('spec.suspend'));
   return `spec.suspend ${String(suspended(world, c, name))} owned by ${owner ? `${owner.manager} (${owner.operation})` : 'nobody'}; flux-system synced ${world.get(c.name).flux.reconciles.get('flux-system') ?? 0}×`;
 }
+
+/** A Cluster in CloudNativePG's distributed topology as `self`, following `primary` (itself: it serves); never the standalone `enabled` form. */
+function inTopology(cluster: Obj | undefined, self: string, primary: string): boolean {
+  const replica = ((cluster?.spec as Obj | undefined)?.replica ?? {}) as { enabled?: boolean; self?: string; primary?: string };
+  return replica.enabled === undefined && replica.self === self && replica.primary === primary;
+}
+
+/** An LSN (`X/Y`, hex) as a byte position. */
+const lsnBytes = (lsn: string) => lsn.split('/').reduce((n, part) => (n << 32n) + BigInt(`0x${part || '0'}`), 0n);
+
+/** CloudNativePG Cluster deletions among a fake API's requests. */
+const clusterDeletes = (requests: readonly string[]) => requests.filter((r) => /^DELETE \/apis\/postgresql\.cnpg\.io\/v1\/namespaces\/[^/]+\/clusters\//.test(r)).length;
 
 /** kubectl's requests as `METHOD /resource[/subresource]` with counts: the verbs the tool uses. */
 function kubeCalls(requests: readonly string[]): string[] {

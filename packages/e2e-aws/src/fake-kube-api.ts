@@ -112,6 +112,7 @@ export class FakeKubeApi {
   private readonly watchers = new Set<Watcher>();
   private readonly controllers: Controller[] = [];
   private readonly execHandlers = new Map<string, ExecHandler>();
+  private readonly admission = new Map<string, (obj: Obj) => string[]>();
   private revision = 1;
   private timer?: NodeJS.Timeout;
   private readonly sockets = new Set<Socket>();
@@ -143,6 +144,14 @@ export class FakeKubeApi {
   /** Adds a controller; it reconciles on every tick from now on. */
   addController(controller: Controller): void {
     this.controllers.push(controller);
+  }
+
+  /**
+   * A validating admission webhook for `<plural>.<group>`: every create, update and patch of
+   * that resource is refused (422) when `validate` returns messages for the resulting object.
+   */
+  addAdmission(resource: string, validate: (obj: Obj) => string[]): void {
+    this.admission.set(resource, validate);
   }
 
   /** Registers what `kubectl exec` into containers named `container` of pods labelled `selector` answers. */
@@ -616,6 +625,8 @@ export class FakeKubeApi {
     const invalid = errors.filter((e) => !e.startsWith('unknown field'));
     const name = String((obj.metadata as Obj | undefined)?.name ?? '');
     if (invalid.length > 0) throw new ApiError(422, 'Invalid', `${resource.kind}.${resource.group} "${name}" is invalid: ${invalid.join(', ')}`, { name, group: resource.group, kind: resource.kind, causes: invalid.map((message) => ({ reason: 'FieldValueInvalid', message })) });
+    const denied = this.admission.get(`${resource.plural}.${resource.group}`)?.(obj) ?? [];
+    if (denied.length > 0) throw new ApiError(422, 'Invalid', `admission webhook denied the request: ${resource.kind}.${resource.group} "${name}" is invalid: ${denied.join(', ')}`, { name, group: resource.group, kind: resource.kind, causes: denied.map((message) => ({ reason: 'FieldValueInvalid', message })) });
     if (unknown.length > 0 && url.searchParams.get('fieldValidation') === 'Strict') {
       throw new ApiError(422, 'Invalid', `${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: strict decoding error: ${unknown.join(', ')}`);
     }

@@ -200,13 +200,15 @@ describe('the fake world: Flux, CloudNativePG and the Deployment controller over
     expect(suspended()).toBe(true);
   });
 
-  it('promotes a replica cluster when spec.replica.enabled turns false: a promotion phase, then a new timeline and writes', async () => {
-    expect((await kube('dr', 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', '{"spec":{"replica":{"enabled":false},"backup":{"barmanObjectStore":{"serverName":"orders-new"}}}}', '--field-manager=platform-failover')).code).toBe(0);
+  it('promotes a replica cluster when spec.replica.primary names itself (Git renders the distributed topology; enabled next to primary is refused): a promotion phase, then a new timeline and writes', async () => {
+    const both = await kube('dr', 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', '{"spec":{"replica":{"enabled":false}}}', '--field-manager=platform-failover');
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain('replica.enabled cannot be used together with replica.primary');
+    // Every tick's phase (the promotion phase lasts one tick, shorter than kubectl's round trip).
     const phases = new Set<string>();
-    await FakeWorld.until('promoted', 10, () => {
-      phases.add(String(status('dr').phase));
-      return (status('dr').phase === HEALTHY && Number(status('dr').timelineID) === 2) || undefined;
-    });
+    world.get('dr').api.addController(() => phases.add(String(status('dr').phase)));
+    expect((await kube('dr', 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', '{"spec":{"replica":{"primary":"dr"},"backup":{"barmanObjectStore":{"serverName":"orders-new"}}}}', '--field-manager=platform-failover')).code).toBe(0);
+    await FakeWorld.until('promoted', 10, () => (status('dr').phase === HEALTHY && Number(status('dr').timelineID) === 2) || undefined);
     expect(phases).toContain('Promoting to primary cluster');
     expect((await kube('dr', 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-c', 'SELECT pg_is_in_recovery()')).stdout).toBe('f\n');
     expect(world.get('dr').cnpg.insert('data', 'orders', { item: 'on-dr' })).toBeUndefined();
@@ -267,5 +269,52 @@ describe('distributed topology: demotion token and promotion token (CloudNativeP
     await FakeWorld.until('dr promoted', 10, () => (status('dr').phase === HEALTHY && Number(status('dr').timelineID) === Number(content.latestCheckpointTimelineID) + 1) || undefined);
     expect(world.get('dr').cnpg.rows('data', 'orders')?.map((r) => r.item)).toContain('last-on-production');
     expect(world.get('dr').cnpg.insert('data', 'orders', { item: 'first-on-dr' })).toBeUndefined();
+    expect(status('dr').lastPromotionToken).toBe(token);
+  });
+
+  it("psql answers the WAL positions from the replay model: a primary's write position, a replica's replay position, the token's REDO location where a promotion ended recovery", async () => {
+    const work = mkdtempSync(join(tmpdir(), 'fake-topology-'));
+    try {
+      for (const c of ['dr', 'production']) writeFileSync(join(work, c), world.get(c).api.kubeconfig());
+      const psql = (c: string, query: string) =>
+        exec('kubectl', ['--context', c, 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-XAtq', '-d', 'postgres', '-c', query], { env: { ...process.env, KUBECONFIG: `${join(work, 'dr')}:${join(work, 'production')}`, KUBECACHEDIR: join(work, 'cache') }, timeout: 60_000 }).then(
+          (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+          (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+        );
+      const lsn = (text: string) => text.trim().split('/').reduce((n, part) => (n << 32n) + BigInt(`0x${part}`), 0n);
+      const token = JSON.parse(Buffer.from(String(status('dr').lastPromotionToken), 'base64').toString('utf8')) as Record<string, string>;
+      // dr: promoted at the token, then wrote: its write position is past the REDO location, recovery ended there.
+      const written = await psql('dr', 'SELECT pg_current_wal_lsn()');
+      expect(written.code).toBe(0);
+      expect(lsn(written.stdout)).toBeGreaterThan(lsn(token.latestCheckpointREDOLocation!));
+      expect((await psql('dr', 'SELECT pg_last_wal_replay_lsn()')).stdout).toBe(`${token.latestCheckpointREDOLocation}\n`);
+      // production: demoted, replaying dr's archive (its source dr-archive names dr's bucket, which dr archives into).
+      const refused = await psql('production', 'SELECT pg_current_wal_lsn()');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('recovery is in progress');
+      expect(lsn((await psql('production', 'SELECT pg_last_wal_replay_lsn()')).stdout)).toBeGreaterThanOrEqual(lsn(token.latestCheckpointREDOLocation!));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it("the webhook refuses replica.enabled next to replica.primary, and a topology name missing from externalClusters", async () => {
+    const work = mkdtempSync(join(tmpdir(), 'fake-webhook-'));
+    try {
+      writeFileSync(join(work, 'dr'), world.get('dr').api.kubeconfig());
+      const patchDr = (p: Obj) =>
+        exec('kubectl', ['--context', 'dr', 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', JSON.stringify(p)], { env: { ...process.env, KUBECONFIG: join(work, 'dr'), KUBECACHEDIR: join(work, 'cache') }, timeout: 60_000 }).then(
+          () => ({ code: 0, stderr: '' }),
+          (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+        );
+      const both = await patchDr({ spec: { replica: { enabled: true } } });
+      expect(both.code).not.toBe(0);
+      expect(both.stderr).toContain('replica.enabled cannot be used together with replica.primary');
+      const missing = await patchDr({ spec: { replica: { primary: 'elsewhere' } } });
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain('spec.replica.primary: Invalid value: "elsewhere": external cluster not found in spec.externalClusters');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

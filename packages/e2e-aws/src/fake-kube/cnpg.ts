@@ -33,8 +33,17 @@ import type { Obj } from './patch';
  *   `destinationPath`) with a base backup in the cluster's folder, or `failed` with `error`
  *   (no such cluster, no barmanObjectStore, hibernated).
  *
- * `kubectl exec … psql` into an instance answers `SELECT pg_is_in_recovery()` only; any other
- * query fails as psql does on an error (exit 1): this is not PostgreSQL.
+ * - its validating webhook: `spec.replica.enabled` and `spec.replica.primary` exclude each other;
+ *   `replica.source`, and in the distributed topology `replica.self` and `replica.primary`, name
+ *   entries of `externalClusters`; `replica.promotionToken` excludes `minApplyDelay`;
+ * - promotion with a token records it in `status.lastPromotionToken`.
+ *
+ * `kubectl exec … psql` into an instance answers `SELECT pg_is_in_recovery()`,
+ * `SELECT pg_current_wal_lsn()` (a primary's write position; in recovery PostgreSQL refuses it)
+ * and `SELECT pg_last_wal_replay_lsn()` (a replica's replay position: what it read from its
+ * source's archive; after a promotion the position recovery ended at; NULL, an empty line, on
+ * a server that never recovered). Any other query fails as psql does on an error (exit 1): this
+ * is not PostgreSQL.
  */
 export const CNPG = 'postgresql.cnpg.io/v1';
 export const HEALTHY = 'Cluster in healthy state';
@@ -43,9 +52,12 @@ const MANAGER = 'cloudnative-pg';
 interface Db {
   systemId: string;
   timeline: number;
+  /** The write position of a primary, the replay position of a replica. */
   lsn: number;
   rows: Row[];
   recovering: boolean;
+  /** Where recovery ended (pg_last_wal_replay_lsn() stays there after a promotion). */
+  replayedTo?: number;
 }
 
 interface State {
@@ -79,6 +91,7 @@ export class FakeCnpg {
     private readonly options: CnpgOptions,
   ) {
     api.addController(() => this.reconcile());
+    api.addAdmission('clusters.postgresql.cnpg.io', (obj) => this.admit(obj));
     api.onExec('postgres', (pod, _container, command) => this.psql(pod, command));
   }
 
@@ -97,6 +110,12 @@ export class FakeCnpg {
     const { state, obj } = this.lookup(namespace, cluster);
     if (!obj || !state?.db || this.hibernated(obj) || state.step < 2) return undefined;
     return [...state.db.rows];
+  }
+
+  /** The database's WAL position as PostgreSQL would report it (for the phase's checks), or undefined before it is up. */
+  position(namespace: string, cluster: string): { systemId: string; timeline: number; lsn: string; replayedTo?: string } | undefined {
+    const db = this.lookup(namespace, cluster).state?.db;
+    return db && { systemId: db.systemId, timeline: db.timeline, lsn: lsnText(db.lsn), replayedTo: db.replayedTo === undefined ? undefined : lsnText(db.replayedTo) };
   }
 
   /** Whether the cluster's primary accepts writes, and why not. */
@@ -127,10 +146,28 @@ export class FakeCnpg {
     return { apiVersion: CNPG, kind, namespace: m.namespace as string, name: m.name as string };
   }
 
+  /** CloudNativePG's Cluster.IsReplica: `enabled` decides when set, else `primary` ≠ `self` (default: the Cluster's name). */
   private wantsReplica(spec: Obj, name: string): boolean {
-    const replica = (spec.replica ?? {}) as { enabled?: boolean; primary?: string; self?: string };
-    if (replica.primary) return replica.primary !== (replica.self ?? name);
-    return replica.enabled === true;
+    const replica = spec.replica as { enabled?: boolean; primary?: string; self?: string } | undefined;
+    if (!replica) return false;
+    if (replica.enabled !== undefined && replica.enabled !== null) return replica.enabled;
+    return replica.primary !== undefined && replica.primary !== (replica.self ?? name);
+  }
+
+  /** The webhook's checks of `spec.replica` against `externalClusters`. */
+  private admit(obj: Obj): string[] {
+    const spec = (obj.spec ?? {}) as Obj;
+    const replica = spec.replica as { enabled?: boolean; primary?: string; self?: string; source?: string; promotionToken?: string; minApplyDelay?: string } | undefined;
+    if (!replica) return [];
+    const errors: string[] = [];
+    const external = new Set(((spec.externalClusters as Obj[] | undefined) ?? []).map((e) => e.name as string));
+    if (replica.enabled !== undefined && replica.enabled !== null && replica.primary) errors.push(`spec.replica.enabled: Invalid value: ${String(replica.enabled)}: replica.enabled cannot be used together with replica.primary`);
+    for (const field of ['source', 'self', 'primary'] as const) {
+      const value = replica[field];
+      if (field === 'source' ? !external.has(value ?? '') : value !== undefined && !external.has(value)) errors.push(`spec.replica.${field}: Invalid value: ${JSON.stringify(value ?? '')}: external cluster not found in spec.externalClusters`);
+    }
+    if (replica.promotionToken && replica.minApplyDelay) errors.push('spec.replica.minApplyDelay: Invalid value: minApplyDelay cannot be applied with a promotion token');
+    return errors;
   }
 
   private folderOfStore(store: Obj | undefined, defaultServer: string): string | undefined {
@@ -259,10 +296,11 @@ export class FakeCnpg {
         condition('Ready', false, 'ClusterIsNotReady', 'Cluster Is Not Ready');
         return finish();
       }
-      Object.assign(db, { recovering: false, timeline: db.timeline + 1, lsn: db.lsn + 0x100 });
+      Object.assign(db, { recovering: false, replayedTo: db.lsn, timeline: db.timeline + 1, lsn: db.lsn + 0x100 });
       state.promoting = false;
       delete state.demotionToken;
       delete status.demotionToken;
+      if (token) status.lastPromotionToken = token;
     } else if (!db.recovering && wantReplica) {
       // Demotion: a clean shutdown checkpoint, archived, and the token a promotion elsewhere waits for.
       db.lsn += 0x100;
@@ -295,6 +333,7 @@ export class FakeCnpg {
       if (wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
       if (db.lsn < target) return `waiting to replay up to the promotion token's REDO location ${content.latestCheckpointREDOLocation} (at ${lsnText(db.lsn)})`;
     }
+    if (Number(content.latestCheckpointTimelineID) !== db.timeline) return `promotionToken is for timeline ${content.latestCheckpointTimelineID}, this replica replays timeline ${db.timeline}`;
     return undefined;
   }
 
@@ -378,6 +417,16 @@ export class FakeCnpg {
       const primary = labels['cnpg.io/instanceRole'] === 'primary';
       return { stdout: `${primary && !state.db.recovering ? 'f' : 't'}\n`, exitCode: 0 };
     }
-    return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(); got ${JSON.stringify(query)}`, exitCode: 1 };
+    // A replica instance of a primary cluster replays its primary's stream: it is where the primary is.
+    const recovering = state.db.recovering || labels['cnpg.io/instanceRole'] !== 'primary';
+    if (/^\s*SELECT pg_current_wal_lsn\(\)\s*;?\s*$/i.test(query)) {
+      if (recovering) return { stdout: '', stderr: 'ERROR:  recovery is in progress\nHINT:  WAL control functions cannot be executed during recovery.\n', exitCode: 1 };
+      return { stdout: `${lsnText(state.db.lsn)}\n`, exitCode: 0 };
+    }
+    if (/^\s*SELECT pg_last_wal_replay_lsn\(\)\s*;?\s*$/i.test(query)) {
+      const replayed = recovering ? state.db.lsn : state.db.replayedTo;
+      return { stdout: `${replayed === undefined ? '' : lsnText(replayed)}\n`, exitCode: 0 };
+    }
+    return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(), pg_current_wal_lsn() and pg_last_wal_replay_lsn(); got ${JSON.stringify(query)}`, exitCode: 1 };
   }
 }
