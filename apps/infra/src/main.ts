@@ -34,9 +34,12 @@ export function buildInfraApp(app: App, platform: Platform, options: SynthInfraO
  */
 export async function synthInfra(outdir: string = INFRA_OUTDIR, platform: Platform | PlatformInput = defaultPlatform(), options: SynthInfraOptions = {}): Promise<void> {
   const validated = 'namesOf' in platform ? platform : loadPlatform(platform);
-  await replaceDirectoryAtomically(outdir, (staging) => {
+  await replaceDirectoryAtomically(outdir, async (staging) => {
     const app = new App({ outdir: staging, skipValidation: false });
     buildInfraApp(app, validated, options);
+    // One turn of the event loop between building and writing: a host sharing the process (a test
+    // runner's worker, whose RPC times out after 60 s without one) gets to read its own I/O.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     app.synth();
   });
 }
