@@ -197,6 +197,14 @@ function cnpg(model, key) {
   }
   if (args.includes('apply')) {
     const doc = parseAllDocuments(fs.readFileSync(args[args.indexOf('-f') + 1], 'utf8')).map((d) => d.toJSON()).find((d) => d?.kind === 'Cluster');
+    if (st.cluster) {
+      // An apply to a running Cluster changes its spec (here: the one manager's fields, as
+      // it applies them now; field ownership is judged by flux-ssa-model over the recorded
+      // calls). CloudNativePG reads the bootstrap only at creation: nothing restarts.
+      st.cluster = { ...st.cluster, metadata: { ...st.cluster.metadata, ...doc.metadata }, spec: doc.spec };
+      process.stdout.write(`cluster.postgresql.cnpg.io/${name} serverside-applied\n`);
+      return;
+    }
     st.cluster = { ...doc, status: { phase: 'Setting up primary' } };
     st.polls = 0;
     // A new cluster bootstraps from its source's base backup: it replays from there.

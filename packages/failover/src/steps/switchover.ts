@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAILOVER_FIELD_MANAGER } from '@platform/platform-config';
+import { FAILOVER_FIELD_MANAGER, type ClusterDefinition } from '@platform/platform-config';
 import { stringify } from 'yaml';
-import { renderRecoveryCluster, s3Endpoint, type RecoverySource, type Workload } from '../database';
+import { renderBootstrapRelease, renderRecoveryCluster, s3Endpoint, type RecoverySource, type Workload } from '../database';
 import { liveCluster, psql, waitSettled, type LiveCluster } from '../private/cnpg';
 import { assertFencedBackup } from '../private/fenced-backup';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
@@ -224,6 +224,7 @@ export class PromotePrimaryWithToken implements Step {
     }
     const pod = await waitSettled(ctx, ctx.primary, this.workload, false);
     ctx.note(`${db} on ${ctx.primary.name}: ${pod} is primary with everything ${ctx.standby.name} wrote`);
+    await releaseRecoveryBootstrap(ctx, ctx.primary, this.workload);
   }
 }
 
@@ -247,6 +248,23 @@ export class StandbyFollowsPrimary implements Step {
     const pod = await waitSettled(ctx, ctx.standby, this.standbyDatabase, true);
     ctx.note(`${namespace}/${database} on ${ctx.standby.name} replays ${ctx.primary.name}'s archive (designated primary ${pod}): re-armed without a rebuild`);
   }
+}
+
+/**
+ * Drops the `bootstrap.recovery` the tool applied (rebuild-primary-replica) from the promoted
+ * database: re-applies the tool's fields without `spec.bootstrap` under the same field manager,
+ * so server-side apply removes the fields only it owned, and Flux's apply of Git's
+ * `bootstrap.initdb` is admitted later (renderBootstrapRelease). A database with no recovery
+ * bootstrap (Git's own, or a re-run after this) is left as it is.
+ */
+async function releaseRecoveryBootstrap(ctx: StepContext, target: ClusterDefinition, workload: Workload): Promise<void> {
+  const { namespace, database } = workload;
+  const live = await ctx.cli.readJson<Record<string, unknown> & { spec?: { bootstrap?: { recovery?: unknown } } }>('kubectl', kube(target, 'get', CNPG_CLUSTERS, database, '-n', namespace, '-o', 'json'));
+  if (live.spec?.bootstrap?.recovery === undefined) return;
+  const file = join(ctx.options.outDir, `${target.name}-${database}-release-bootstrap.yaml`);
+  writeFileSync(file, `---\n${stringify(renderBootstrapRelease(live))}`);
+  await ctx.cli.mutate('kubectl', kube(target, 'apply', '--server-side', `--field-manager=${FAILOVER_FIELD_MANAGER}`, '-f', file));
+  ctx.note(`${namespace}/${database} on ${target.name}: spec.bootstrap.recovery released (${file} applied without spec.bootstrap), so Flux's bootstrap.initdb from Git is admitted when it resumes`);
 }
 
 /** The server names both databases archive under, read from the live clusters (what Git must record). */
