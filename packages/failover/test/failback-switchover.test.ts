@@ -168,6 +168,24 @@ describe('failback --primary production (switchover)', () => {
     expect(live.fields.get('spec.replica.primary')).toBe('production');
   });
 
+  it("a re-run between promote-primary's patch and the promotion finds production promoting with dr's token: not rebuilt, the switchover completes", async () => {
+    const token = Buffer.from(
+      JSON.stringify({ latestCheckpointTimelineID: '1', redoWalFile: '000000010000000000000014', databaseSystemIdentifier: '7300000000000000001', latestCheckpointREDOLocation: DR_WROTE, timeOfLatestCheckpoint: 'Thu 01 Jan 2026 12:30:00 PM UTC', operatorVersion: '1.27.0' }),
+    ).toString('base64');
+    const promoting = generatedPrimaryCluster() as { spec: Record<string, unknown>; status: Record<string, unknown> };
+    promoting.spec = { ...promoting.spec, replica: { self: 'production', primary: 'production', source: 'dr', promotionToken: token } };
+    const demoted = promotedStandby() as { spec: { replica: Record<string, unknown> }; status: Record<string, unknown> };
+    demoted.spec.replica = { self: 'dr', primary: 'production', source: 'production' };
+    demoted.status = { ...demoted.status, demotionToken: token };
+    const { run } = await switchover([], { primaryCluster: { cluster: promoting, replayLsn: BOOTSTRAP }, standbyCluster: demoted });
+    expect(run.stdout).toContain("data/orders on production is promoted, or promoting, with dr's current demotion token: the switchover is under way, nothing rebuilt");
+    expect(run.calls.filter((c) => c.startsWith(`${prod} delete`) || c.startsWith(`${prod} apply --server-side`))).toEqual([]);
+    expect(run.code).toBe(0);
+    // It promoted at dr's last write once it had replayed up to the token.
+    expect(run.cnpg.production!.promotedAt).toBe(DR_WROTE);
+    expect(run.cnpg.production!.lostBytes).toBe(0);
+  });
+
   it('stops before promoting production when dr writes no demotion token (its shutdown checkpoint never archived): production stays a replica', async () => {
     const { run } = await switchover(['--db-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
     expect(run.code).toBe(1);

@@ -260,7 +260,11 @@ function cnpg(model, key) {
 }
 
 function initialCnpg(model) {
+  // A Cluster found with a promotion token it has not used yet is still replaying up to it.
+  const token = model.cluster?.spec?.replica?.promotionToken;
+  const waiting = token && model.cluster?.status?.lastPromotionToken !== token ? { awaitingToken: JSON.parse(Buffer.from(token, 'base64').toString('utf8')) } : {};
   return {
+    ...waiting,
     cluster: structuredClone(model.cluster),
     polls: null,
     writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),

@@ -44,8 +44,8 @@ export class RebuildPrimaryAsReplica implements Step {
     const found = (await ctx.cli.read('kubectl', kube(target, 'get', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '-o', 'json'))).trim();
     const live = found ? (JSON.parse(found) as LiveCluster) : undefined;
     if (live && (await this.promotedBySwitchover(ctx, live))) {
-      // A re-run after promote-primary but before its checkpoint: this is the database users write to next.
-      return ctx.note(`${db} on ${target.name} was promoted with ${ctx.standby.name}'s current demotion token: the switchover already happened, nothing rebuilt`);
+      // A re-run after promote-primary's patch (promoting or promoted) but before its checkpoint: this is the database users write to next.
+      return ctx.note(`${db} on ${target.name} is promoted, or promoting, with ${ctx.standby.name}'s current demotion token: the switchover is under way, nothing rebuilt`);
     }
     if (live && followsPrimary(live, database, ctx.standby.name)) {
       ctx.note(`${db} on ${target.name} already replicates ${ctx.standby.name} (archives under ${live.spec?.backup?.barmanObjectStore?.serverName ?? database}): kept, not rebuilt`);
@@ -77,9 +77,13 @@ export class RebuildPrimaryAsReplica implements Step {
     ctx.note(`${db} on ${target.name} replays ${ctx.standby.name}'s archive (designated primary ${pod}) while ${ctx.standby.name} serves`);
   }
 
-  /** The primary's database was promoted with the standby's current demotion token (this fail-back's switchover). */
+  /**
+   * The primary's database was promoted with the standby's current demotion token (this
+   * fail-back's switchover), or promote-primary's patch set it and CloudNativePG still replays up
+   * to its REDO location (`spec.replica.promotionToken`, no `lastPromotionToken` yet).
+   */
   private async promotedBySwitchover(ctx: StepContext, live: LiveCluster): Promise<boolean> {
-    const used = live.status?.lastPromotionToken;
+    const used = live.status?.lastPromotionToken ?? live.spec?.replica?.promotionToken;
     if (!used || isReplicaSpec(live.metadata?.name ?? this.workload.database, live.spec?.replica)) return false;
     return (await liveCluster(ctx, ctx.standby, this.workload)).status?.demotionToken === used;
   }
