@@ -206,6 +206,32 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
   ];
 }
 
+/** The spec fields renderRecoveryCluster sets, besides `bootstrap`. */
+const RENDERED_SPEC_FIELDS = ['instances', 'storage', 'affinity', ...CARRIED_SPEC_FIELDS, ...IDENTITY_SPEC_FIELDS, 'replica', 'externalClusters', 'backup'];
+/** The labels renderRecoveryCluster sets. */
+const RENDERED_LABELS = ['app.kubernetes.io/managed-by', 'failover.platform.io/run'];
+
+/**
+ * What the tool applies, under its field manager, once a cluster it bootstrapped with
+ * `bootstrap.recovery` is promoted: the fields renderRecoveryCluster set, with their live values
+ * (the promotion's `replica` included), and no `spec.bootstrap`. Server-side apply then drops the
+ * recovery fields only this manager owned. Without it, Flux's apply of Git's `bootstrap.initdb`
+ * merges into them (`spec.bootstrap` is no atomic map in the CRD) and CloudNativePG's webhook
+ * rejects the object ("Only one bootstrap method"), failing the whole Kustomization. The
+ * bootstrap is read only when a cluster is created, so dropping it changes nothing running.
+ */
+export function renderBootstrapRelease(live: Obj): Obj {
+  const metadata = (live.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string> };
+  const spec = (live.spec ?? {}) as Obj;
+  const labels = Object.fromEntries(RENDERED_LABELS.filter((l) => metadata.labels?.[l] !== undefined).map((l) => [l, metadata.labels![l]]));
+  return {
+    apiVersion: CNPG_API,
+    kind: 'Cluster',
+    metadata: { name: metadata.name, namespace: metadata.namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    spec: Object.fromEntries(RENDERED_SPEC_FIELDS.filter((f) => spec[f] !== undefined).map((f) => [f, spec[f]])),
+  };
+}
+
 /**
  * An on-demand backup of the running database: `failback` (the standby's last data before
  * fail-back), `fenced` (a returned primary's data, split-brain writes included, before

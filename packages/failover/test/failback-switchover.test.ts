@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { CnpgState, Rule } from './harness';
+import { cnpgBootstrapWebhook, created, flatten, fluxApply, kubectl, serverSideApply, update, type LiveObject } from '../src/testing/flux-ssa-model';
+import type { CnpgState, FakeRun, Rule } from './harness';
 import { DR_WROTE, FAILBACK_FINAL_STEPS, generatedPrimaryCluster, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, runFailback, type scenario } from './scenario';
 
 let servers: Server[] = [];
@@ -62,6 +63,39 @@ const DEMOTE =
   ' --field-manager=platform-failover';
 const PROMOTES = (c: string) => c.startsWith(`${prod} patch clusters.postgresql.cnpg.io orders`) && c.includes('"primary":"production"');
 
+/** Git's production Cluster as kustomize-controller applies it (no status). */
+const gitPrimaryCluster = () => {
+  const { status: _status, ...cluster } = generatedPrimaryCluster();
+  return cluster;
+};
+
+/**
+ * production's data/orders with its field managers: Git's object as Flux created it, then every
+ * recorded write of the run to it, replayed through flux-ssa-model (a delete removes it; a
+ * server-side apply is its manager's, with CloudNativePG's webhook; a client-side apply and a
+ * patch are Updates).
+ */
+function productionClusterAfter(run: FakeRun): LiveObject {
+  let live = created(gitPrimaryCluster());
+  for (const argv of run.argv) {
+    const [tool, , context, verb, resource, name] = argv;
+    if (tool !== 'kubectl' || context !== 'production') continue;
+    const args = argv.slice(1);
+    if (verb === 'delete' && resource === 'clusters.postgresql.cnpg.io' && name === 'orders') live = { fields: new Map(), managedFields: [] };
+    else if (verb === 'patch' && resource === 'clusters.postgresql.cnpg.io' && name === 'orders') kubectl(live, args);
+    else if (verb === 'apply') {
+      const doc = parseAllDocuments(readFileSync(args[args.indexOf('-f') + 1]!, 'utf8'))
+        .map((d) => d.toJSON() as Record<string, unknown>)
+        .find((d) => d.kind === 'Cluster');
+      if (!doc) continue;
+      const manager = args.find((a) => a.startsWith('--field-manager='))?.slice('--field-manager='.length);
+      if (args.includes('--server-side')) serverSideApply(live, manager ?? 'kubectl', doc, cnpgBootstrapWebhook);
+      else update(live, manager ?? 'kubectl-client-side-apply', flatten(doc));
+    }
+  }
+  return live;
+}
+
 describe('failback --primary production (switchover)', () => {
   it('rebuilds production as a replica of dr, demotes dr, promotes production with the demotion token at dr\'s last write: nothing lost, dr re-armed without a rebuild', async () => {
     const { run, web } = await switchover();
@@ -113,6 +147,43 @@ describe('failback --primary production (switchover)', () => {
     expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toMatchObject({ production: { serving: 'production', runId: 'r1' } });
     expect(web.orders).toEqual(['failover-check-r1-failback']);
     expect(run.calls).toContain(`aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`);
+  });
+
+  it("leaves production's database so that Flux's apply of Git's Cluster (bootstrap.initdb) is admitted when it resumes: the recovery bootstrap is released", async () => {
+    const { run } = await switchover();
+    expect(run.code).toBe(0);
+    const release = join(run.outDir, 'production-orders-release-bootstrap.yaml');
+    const applied = run.calls.indexOf(`${prod} apply --server-side --field-manager=platform-failover -f ${release}`);
+    expect(applied).toBeGreaterThan(run.calls.findIndex(PROMOTES));
+    const doc = parseAllDocuments(readFileSync(release, 'utf8'))[0]!.toJSON() as { spec: Record<string, unknown> & { replica: Record<string, unknown> } };
+    expect(doc.spec.bootstrap).toBeUndefined();
+    // The promotion stays as it is: no demotion back to dr.
+    expect(doc.spec.replica).toMatchObject({ self: 'production', primary: 'production', source: 'dr' });
+    const live = productionClusterAfter(run);
+        expect([...live.fields.keys()].filter((p) => p.startsWith('spec.bootstrap.'))).toEqual([]);
+    fluxApply(live, gitPrimaryCluster(), cnpgBootstrapWebhook);
+    expect(live.fields.get('spec.bootstrap.initdb.database')).toBe('app');
+    expect([...live.fields.keys()].filter((p) => p.startsWith('spec.bootstrap.recovery'))).toEqual([]);
+    // The promotion outlives the sync.
+    expect(live.fields.get('spec.replica.primary')).toBe('production');
+  });
+
+  it("a re-run between promote-primary's patch and the promotion finds production promoting with dr's token: not rebuilt, the switchover completes", async () => {
+    const token = Buffer.from(
+      JSON.stringify({ latestCheckpointTimelineID: '1', redoWalFile: '000000010000000000000014', databaseSystemIdentifier: '7300000000000000001', latestCheckpointREDOLocation: DR_WROTE, timeOfLatestCheckpoint: 'Thu 01 Jan 2026 12:30:00 PM UTC', operatorVersion: '1.27.0' }),
+    ).toString('base64');
+    const promoting = generatedPrimaryCluster() as { spec: Record<string, unknown>; status: Record<string, unknown> };
+    promoting.spec = { ...promoting.spec, replica: { self: 'production', primary: 'production', source: 'dr', promotionToken: token } };
+    const demoted = promotedStandby() as { spec: { replica: Record<string, unknown> }; status: Record<string, unknown> };
+    demoted.spec.replica = { self: 'dr', primary: 'production', source: 'production' };
+    demoted.status = { ...demoted.status, demotionToken: token };
+    const { run } = await switchover([], { primaryCluster: { cluster: promoting, replayLsn: BOOTSTRAP }, standbyCluster: demoted });
+    expect(run.stdout).toContain("data/orders on production is promoted, or promoting, with dr's current demotion token: the switchover is under way, nothing rebuilt");
+    expect(run.calls.filter((c) => c.startsWith(`${prod} delete`) || c.startsWith(`${prod} apply --server-side`))).toEqual([]);
+    expect(run.code).toBe(0);
+    // It promoted at dr's last write once it had replayed up to the token.
+    expect(run.cnpg.production!.promotedAt).toBe(DR_WROTE);
+    expect(run.cnpg.production!.lostBytes).toBe(0);
   });
 
   it('stops before promoting production when dr writes no demotion token (its shutdown checkpoint never archived): production stays a replica', async () => {

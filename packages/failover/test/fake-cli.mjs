@@ -197,6 +197,14 @@ function cnpg(model, key) {
   }
   if (args.includes('apply')) {
     const doc = parseAllDocuments(fs.readFileSync(args[args.indexOf('-f') + 1], 'utf8')).map((d) => d.toJSON()).find((d) => d?.kind === 'Cluster');
+    if (st.cluster) {
+      // An apply to a running Cluster changes its spec (here: the one manager's fields, as
+      // it applies them now; field ownership is judged by flux-ssa-model over the recorded
+      // calls). CloudNativePG reads the bootstrap only at creation: nothing restarts.
+      st.cluster = { ...st.cluster, metadata: { ...st.cluster.metadata, ...doc.metadata }, spec: doc.spec };
+      process.stdout.write(`cluster.postgresql.cnpg.io/${name} serverside-applied\n`);
+      return;
+    }
     st.cluster = { ...doc, status: { phase: 'Setting up primary' } };
     st.polls = 0;
     // A new cluster bootstraps from its source's base backup: it replays from there.
@@ -252,7 +260,11 @@ function cnpg(model, key) {
 }
 
 function initialCnpg(model) {
+  // A Cluster found with a promotion token it has not used yet is still replaying up to it.
+  const token = model.cluster?.spec?.replica?.promotionToken;
+  const waiting = token && model.cluster?.status?.lastPromotionToken !== token ? { awaitingToken: JSON.parse(Buffer.from(token, 'base64').toString('utf8')) } : {};
   return {
+    ...waiting,
     cluster: structuredClone(model.cluster),
     polls: null,
     writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),

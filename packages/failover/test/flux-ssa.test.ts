@@ -8,7 +8,7 @@ import { scaleAppsToZero } from '../src/private/apps';
 import { fluxSuspendArgs } from '../src/private/flux';
 import type { StepContext } from '../src/step';
 import { HIBERNATION_ANNOTATION } from '../src/steps/fence-returned-primary';
-import { created, FLUX_TAKEOVER, fluxApply, kubectl } from '../src/testing/flux-ssa-model';
+import { cnpgBootstrapWebhook, created, flatten, FLUX_TAKEOVER, fluxApply, kubectl, serverSideApply, update } from '../src/testing/flux-ssa-model';
 import { GENERATED_CLUSTERS } from './harness';
 
 const platform = defaultPlatform();
@@ -79,5 +79,37 @@ describe("kustomize-controller's field-manager takeover (model of its server-sid
       expect(live.fields.has('spec.suspend'), manager).toBe(false);
     }
     expect(FLUX_TAKEOVER.some((m) => FAILOVER_FIELD_MANAGER.startsWith(m.name))).toBe(false);
+  });
+});
+
+describe("CloudNativePG's one-bootstrap webhook over server-side apply's merge of spec.bootstrap", () => {
+  const git = () => structuredClone(database) as { spec: Record<string, unknown> };
+  const recovery = () => ({ ...git(), spec: { ...git().spec, bootstrap: { recovery: { source: 'dr', database: 'app', owner: 'app' } } } });
+
+  it('a Cluster the failover tool server-side applied with bootstrap.recovery makes Flux\'s apply of Git\'s initdb fail, and nothing changes', () => {
+    const live = { fields: new Map<string, unknown>(), managedFields: [] };
+    serverSideApply(live, FAILOVER_FIELD_MANAGER, recovery(), cnpgBootstrapWebhook);
+    const before = new Map(live.fields);
+    expect(() => fluxApply(live, git(), cnpgBootstrapWebhook)).toThrow('Only one bootstrap method can be specified at a time');
+    expect(live.fields).toEqual(before);
+  });
+
+  it('re-applied by the same manager without spec.bootstrap, the recovery fields go and Flux\'s initdb is admitted', () => {
+    const live = { fields: new Map<string, unknown>(), managedFields: [] };
+    serverSideApply(live, FAILOVER_FIELD_MANAGER, recovery(), cnpgBootstrapWebhook);
+    const { bootstrap: _bootstrap, ...rest } = recovery().spec;
+    serverSideApply(live, FAILOVER_FIELD_MANAGER, { ...recovery(), spec: rest }, cnpgBootstrapWebhook);
+    expect([...live.fields.keys()].filter((p) => p.startsWith('spec.bootstrap.'))).toEqual([]);
+    // Fields it still applies stay.
+    expect(live.fields.get('spec.instances')).toBe((git().spec as { instances: number }).instances);
+    fluxApply(live, git(), cnpgBootstrapWebhook);
+    expect(live.fields.get('spec.bootstrap.initdb.owner')).toBe('app');
+  });
+
+  it('a client-side `kubectl apply` (restore-database, --rebuild) is taken over by Flux: its recovery fields are dropped, initdb admitted', () => {
+    const live = { fields: new Map<string, unknown>(), managedFields: [] };
+    update(live, 'kubectl-client-side-apply', flatten(recovery()));
+    fluxApply(live, git(), cnpgBootstrapWebhook);
+    expect([...live.fields.keys()].filter((p) => p.startsWith('spec.bootstrap.recovery'))).toEqual([]);
   });
 });

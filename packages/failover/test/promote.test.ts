@@ -5,7 +5,7 @@ import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { clustersWithInitdbStandby, runWithFakes, startIngress } from './harness';
-import { archive, asgs, DR_ASGS, DR_NLB, DR_ZONES, lsnIn, nodes, objectAged, primaryUpsertCall, REPLICA_BUCKET, scenario, segmentName, walSegments } from './scenario';
+import { archive, asgs, DR_ASGS, DR_NLB, DR_ZONES, lsnIn, nodes, objectAged, primaryUpsertCall, promotedStandby, REPLICA_BUCKET, scenario, segmentName, walSegments } from './scenario';
 
 const FAST = ['--poll-seconds', '0', '--probe-attempts', '3'];
 const MUTATING = / (update-auto-scaling-group|patch|delete|apply|scale) /;
@@ -283,6 +283,29 @@ describe('promote --standby dr', () => {
     expect(run.stdout).toContain(
       `FAILED at step archive-freshness: s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/ holds neither the segment orders-1 replayed last (000000010000000000000014) nor any after it: the folder the tool reads is not the one the replica bootstrapped from; nothing to judge freshness by`,
     );
+  });
+
+  it('refuses a writable standby this run did not promote (a drill left it promoted), changing nothing', async () => {
+    for (const marker of [null, 'run r0: drill: dr promoted in a drill, production serves']) {
+      const web = await ingress();
+      const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, standbyCluster: promotedStandby(), marker }));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        `FAILED at step archive-freshness: orders-1 is not in recovery: dr's data/orders is writable, but /hakube/dr/failover/promoted ${marker === null ? 'does not exist' : `= ${JSON.stringify(marker)}`}, so run r1 did not promote it.`,
+      );
+      expect(run.stdout).toContain("Re-arm it as a replica of production before promoting: kubectl --context dr -n data delete clusters.postgresql.cnpg.io orders, then resume Flux");
+      expect(run.calls.filter((c) => MUTATING.test(c) || c.includes('put-parameter'))).toEqual([]);
+    }
+  });
+
+  it("accepts a writable standby only as this run's own promotion (a re-run); names the run an interrupted promotion belongs to", async () => {
+    const web = await ingress();
+    const rerun = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, standbyCluster: promotedStandby(), marker: 'run r1: dr promoting for production (production may still serve)' }));
+    expect(rerun.stdout).toContain('orders-1 is not in recovery: /hakube/dr/failover/promoted = "run r1: dr promoting for production (production may still serve)", this run\'s own promotion (a re-run); nothing to judge');
+    expect(rerun.stdout).not.toContain('FAILED at step archive-freshness');
+    const other = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, standbyCluster: promotedStandby(), marker: 'run r0: dr promoting for production (production may still serve)' }));
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain('If run r0 is the interrupted promotion, re-run it: --run-id r0.');
   });
 
   it('an idle primary is fresh: the replica replayed the newest archived segment, hours old; one bounded listing of a 5000-segment history', async () => {

@@ -57,7 +57,7 @@ describe('alert expressions', () => {
 
   it('selects only metrics kube-state-metrics, the etcd scrape, the flux-operator scrape (flux-alerts PodMonitor) and CloudNativePG (postgres PodMonitor) export', () => {
     const metrics = [...new Set(rules.flatMap((r) => selectedMetrics(r.expr)))].sort();
-    const cnpg = ['cnpg_pg_replication_lag', 'cnpg_pg_stat_archiver_last_failed_time', 'cnpg_pg_stat_archiver_last_archived_time', 'cnpg_collector_pg_wal_archive_status'];
+    const cnpg = ['cnpg_pg_replication_lag', 'cnpg_pg_replication_in_recovery', 'cnpg_pg_stat_archiver_last_failed_time', 'cnpg_pg_stat_archiver_last_archived_time', 'cnpg_collector_pg_wal_archive_status'];
     expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'kube_cronjob_status_last_successful_time', 'up', 'flux_resource_info', ...cnpg].sort());
   });
 

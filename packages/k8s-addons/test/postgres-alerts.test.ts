@@ -33,7 +33,7 @@ const fires = (e: string, series: Sample[]) => evaluate(e, series, NOW).length >
 
 describe('database replication alerts', () => {
   it('dr (the standby) alerts on its replica lag; production on archiving and its heartbeat; staging on archiving', () => {
-    expect(rulesOf('dr').map((r) => r.alert)).toEqual(['DatabaseReplicaLagAboveRpo', 'DatabaseReplicaNotReplaying']);
+    expect(rulesOf('dr').map((r) => r.alert)).toEqual(['DatabaseReplicaLagAboveRpo', 'DatabaseReplicaNotReplaying', 'DatabaseStandbyWritable']);
     expect(rulesOf('production').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing', 'DatabaseHeartbeatStale']);
     expect(rulesOf('staging').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing']);
     for (const c of ['dr', 'production', 'staging']) for (const r of rulesOf(c)) expect(promqlSyntaxErrors(r.expr), `${c} ${r.alert}`).toEqual([]);
@@ -86,6 +86,17 @@ describe('database replication alerts', () => {
       expect(fires(stopped, [])).toBe(true);
       expect(fires(stopped, instance('orders-1', { lagSeconds: 10, at: NOW - 9 * 60 }))).toBe(false);
       expect(fires(stopped, instance('orders-1', { lagSeconds: 10, at: NOW - 11 * 60 }))).toBe(true);
+    });
+
+    it('warns when an instance leaves recovery (a drill or a promotion by hand left the standby writable), which the lag alerts cannot see', () => {
+      const writable = expr('standby', 'DatabaseStandbyWritable');
+      const recovery = (pod: string, value: number): Sample => ({ labels: { __name__: 'cnpg_pg_replication_in_recovery', namespace: 'data', cnpg_cluster: 'orders', pod }, value, at: NOW });
+      expect(fires(writable, [recovery('orders-1', 1), recovery('orders-2', 1), recovery('orders-3', 1)])).toBe(false);
+      // Promoted: the primary reports lag 0 and in_recovery 0, its replicas stay in recovery.
+      const promoted = [...replica(0), recovery('orders-1', 0), recovery('orders-2', 1), recovery('orders-3', 1)];
+      expect(fires(writable, promoted)).toBe(true);
+      expect(fires(lagHigh, promoted) || fires(stopped, promoted)).toBe(false);
+      expect(fires(writable, [{ ...recovery('orders-1', 0), labels: { ...recovery('orders-1', 0).labels, namespace: 'other' } }])).toBe(false);
     });
 
     it('ignores other clusters and namespaces', () => {

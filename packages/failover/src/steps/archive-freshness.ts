@@ -3,7 +3,9 @@ import { gitArchiveFolder, type Workload } from '../database';
 import { liveCluster, psql, type LiveCluster } from '../private/cnpg';
 import { listObjects, splitS3Path, type S3Object } from '../private/s3';
 import { after, parseWalKey, segmentOfLsn, walKey, type WalFile } from '../private/wal';
-import { toSecond } from '../promotion-marker';
+import { parseServesMarker, promotedMarkerValue, readPromotedMarker, standbyServes, toSecond } from '../promotion-marker';
+import { resumeCommand } from '../private/flux';
+import { CNPG_CLUSTERS } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
 import { isReplicaCluster } from './promote-replica';
 
@@ -83,10 +85,32 @@ export class ArchiveFreshness implements Step {
       pod,
       "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), timeline_id, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_control_checkpoint()",
     );
-    if (recovering === 'f') return ctx.note(`${pod} is not in recovery: ${ctx.standby.name}'s database is already promoted (a re-run); nothing to judge`);
+    if (recovering === 'f') return this.promotedByThisRun(ctx, pod);
     if (!lsn) throw new StepError(`${pod} has replayed no WAL yet (pg_last_wal_replay_lsn() is null): the replica is still bootstrapping`);
     const replayed = segmentOfLsn(lsn, Number(timeline), Number(segmentBytes));
     await this.fromReplayPoint(ctx, archive, pod, lsn, replayed);
+  }
+
+  /**
+   * A standby that is not in recovery is writable. Only this run's own promotion (a re-run: the
+   * marker says this run promotes, drills or serves) may make it so; any other writable standby
+   * (a drill's, a promotion by hand, an older run's) has diverged from the primary, and nothing
+   * says how fresh its data is: refused.
+   */
+  private async promotedByThisRun(ctx: StepContext, pod: string): Promise<void> {
+    const value = await readPromotedMarker(ctx);
+    const { runId } = ctx.options;
+    const { standby, primary } = ctx;
+    const ours = value !== undefined && (value === promotedMarkerValue('promoting', runId, standby.name, primary.name) || (ctx.options.drill && value === promotedMarkerValue('drill', runId, standby.name, primary.name)) || (standbyServes(value) && parseServesMarker(value)?.runId === runId));
+    const marker = ctx.namesOf(standby).ssm.promotedMarker;
+    if (ours) return ctx.note(`${pod} is not in recovery: ${marker} = ${JSON.stringify(value)}, this run's own promotion (a re-run); nothing to judge`);
+    const other = value === undefined ? undefined : new RegExp(`^run ([a-z0-9-]+): ${standby.name} promoting for `).exec(value)?.[1];
+    const db = `${this.standbyDatabase.namespace}/${this.standbyDatabase.database}`;
+    throw new StepError(
+      `${pod} is not in recovery: ${standby.name}'s ${db} is writable, but ${marker} ${value === undefined ? 'does not exist' : `= ${JSON.stringify(value)}`}, so run ${runId} did not promote it. ` +
+        `A writable standby no longer replays ${primary.name}'s archive (a drill, a promotion by hand, an older run): how fresh its data is cannot be judged, and it may hold writes ${primary.name} never had. ` +
+        `${other && other !== runId ? `If run ${other} is the interrupted promotion, re-run it: --run-id ${other}. Otherwise r` : 'R'}e-arm it as a replica of ${primary.name} before promoting: kubectl --context ${standby.name} -n ${this.standbyDatabase.namespace} delete ${CNPG_CLUSTERS} ${this.standbyDatabase.database}, then resume Flux (${resumeCommand(standby, ctx.options.fluxKustomization)}) so it re-creates Git's replica cluster`,
+    );
   }
 
   private async fromReplayPoint(ctx: StepContext, archive: { bucket: string; folder: string; serverName: string }, pod: string, lsn: string, replayed: string): Promise<void> {

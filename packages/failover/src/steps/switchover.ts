@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAILOVER_FIELD_MANAGER } from '@platform/platform-config';
+import { FAILOVER_FIELD_MANAGER, type ClusterDefinition } from '@platform/platform-config';
 import { stringify } from 'yaml';
-import { renderRecoveryCluster, s3Endpoint, type RecoverySource, type Workload } from '../database';
+import { renderBootstrapRelease, renderRecoveryCluster, s3Endpoint, type RecoverySource, type Workload } from '../database';
 import { liveCluster, psql, waitSettled, type LiveCluster } from '../private/cnpg';
 import { assertFencedBackup } from '../private/fenced-backup';
 import { resumeCommand, setFluxSuspended } from '../private/flux';
@@ -44,8 +44,8 @@ export class RebuildPrimaryAsReplica implements Step {
     const found = (await ctx.cli.read('kubectl', kube(target, 'get', CNPG_CLUSTERS, database, '-n', namespace, '--ignore-not-found', '-o', 'json'))).trim();
     const live = found ? (JSON.parse(found) as LiveCluster) : undefined;
     if (live && (await this.promotedBySwitchover(ctx, live))) {
-      // A re-run after promote-primary but before its checkpoint: this is the database users write to next.
-      return ctx.note(`${db} on ${target.name} was promoted with ${ctx.standby.name}'s current demotion token: the switchover already happened, nothing rebuilt`);
+      // A re-run after promote-primary's patch (promoting or promoted) but before its checkpoint: this is the database users write to next.
+      return ctx.note(`${db} on ${target.name} is promoted, or promoting, with ${ctx.standby.name}'s current demotion token: the switchover is under way, nothing rebuilt`);
     }
     if (live && followsPrimary(live, database, ctx.standby.name)) {
       ctx.note(`${db} on ${target.name} already replicates ${ctx.standby.name} (archives under ${live.spec?.backup?.barmanObjectStore?.serverName ?? database}): kept, not rebuilt`);
@@ -77,9 +77,13 @@ export class RebuildPrimaryAsReplica implements Step {
     ctx.note(`${db} on ${target.name} replays ${ctx.standby.name}'s archive (designated primary ${pod}) while ${ctx.standby.name} serves`);
   }
 
-  /** The primary's database was promoted with the standby's current demotion token (this fail-back's switchover). */
+  /**
+   * The primary's database was promoted with the standby's current demotion token (this
+   * fail-back's switchover), or promote-primary's patch set it and CloudNativePG still replays up
+   * to its REDO location (`spec.replica.promotionToken`, no `lastPromotionToken` yet).
+   */
   private async promotedBySwitchover(ctx: StepContext, live: LiveCluster): Promise<boolean> {
-    const used = live.status?.lastPromotionToken;
+    const used = live.status?.lastPromotionToken ?? live.spec?.replica?.promotionToken;
     if (!used || isReplicaSpec(live.metadata?.name ?? this.workload.database, live.spec?.replica)) return false;
     return (await liveCluster(ctx, ctx.standby, this.workload)).status?.demotionToken === used;
   }
@@ -224,6 +228,7 @@ export class PromotePrimaryWithToken implements Step {
     }
     const pod = await waitSettled(ctx, ctx.primary, this.workload, false);
     ctx.note(`${db} on ${ctx.primary.name}: ${pod} is primary with everything ${ctx.standby.name} wrote`);
+    await releaseRecoveryBootstrap(ctx, ctx.primary, this.workload);
   }
 }
 
@@ -247,6 +252,23 @@ export class StandbyFollowsPrimary implements Step {
     const pod = await waitSettled(ctx, ctx.standby, this.standbyDatabase, true);
     ctx.note(`${namespace}/${database} on ${ctx.standby.name} replays ${ctx.primary.name}'s archive (designated primary ${pod}): re-armed without a rebuild`);
   }
+}
+
+/**
+ * Drops the `bootstrap.recovery` the tool applied (rebuild-primary-replica) from the promoted
+ * database: re-applies the tool's fields without `spec.bootstrap` under the same field manager,
+ * so server-side apply removes the fields only it owned, and Flux's apply of Git's
+ * `bootstrap.initdb` is admitted later (renderBootstrapRelease). A database with no recovery
+ * bootstrap (Git's own, or a re-run after this) is left as it is.
+ */
+async function releaseRecoveryBootstrap(ctx: StepContext, target: ClusterDefinition, workload: Workload): Promise<void> {
+  const { namespace, database } = workload;
+  const live = await ctx.cli.readJson<Record<string, unknown> & { spec?: { bootstrap?: { recovery?: unknown } } }>('kubectl', kube(target, 'get', CNPG_CLUSTERS, database, '-n', namespace, '-o', 'json'));
+  if (live.spec?.bootstrap?.recovery === undefined) return;
+  const file = join(ctx.options.outDir, `${target.name}-${database}-release-bootstrap.yaml`);
+  writeFileSync(file, `---\n${stringify(renderBootstrapRelease(live))}`);
+  await ctx.cli.mutate('kubectl', kube(target, 'apply', '--server-side', `--field-manager=${FAILOVER_FIELD_MANAGER}`, '-f', file));
+  ctx.note(`${namespace}/${database} on ${target.name}: spec.bootstrap.recovery released (${file} applied without spec.bootstrap), so Flux's bootstrap.initdb from Git is admitted when it resumes`);
 }
 
 /** The server names both databases archive under, read from the live clusters (what Git must record). */

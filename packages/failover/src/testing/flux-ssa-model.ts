@@ -49,21 +49,58 @@ export function update(obj: LiveObject, manager: string, set: Map<string, unknow
   }
 }
 
-/** One reconcile of Git's `desired` object by kustomize-controller. */
-export function fluxApply(obj: LiveObject, desired: Record<string, unknown>): void {
-  const taken = obj.managedFields.filter((e) => !e.subresource && FLUX_TAKEOVER.some((m) => e.manager.startsWith(m.name) && e.operation === m.operation));
-  let own = obj.managedFields.find((e) => e.manager === FLUX_CONTROLLER && e.operation === 'Apply');
-  if (!own) obj.managedFields.push((own = { manager: FLUX_CONTROLLER, operation: 'Apply', fields: new Set() }));
-  for (const entry of taken) if (entry !== own) entry.fields.forEach((f) => own!.fields.add(f));
-  obj.managedFields = obj.managedFields.filter((e) => e === own || !taken.includes(e));
+/**
+ * A server-side apply of `desired` by `manager` (forced, as kubectl --force-conflicts and Flux
+ * do): it owns exactly `desired`'s fields afterwards; a field it applied before, left out now
+ * and owned by no other manager, is removed (Kubernetes "Server-Side Apply": fields a manager
+ * stops applying are removed when nobody else owns them). `admit` sees the resulting fields
+ * before anything is stored, as an admission webhook does: when it throws, nothing changes.
+ */
+export function serverSideApply(obj: LiveObject, manager: string, desired: Record<string, unknown>, admit?: (fields: ReadonlyMap<string, unknown>) => void): void {
+  const managedFields = obj.managedFields.map((e) => ({ ...e, fields: new Set(e.fields) }));
+  const fields = new Map(obj.fields);
+  let own = managedFields.find((e) => e.manager === manager && e.operation === 'Apply' && !e.subresource);
+  if (!own) managedFields.push((own = { manager, operation: 'Apply', fields: new Set() }));
   const want = flatten(desired);
   for (const path of own.fields) {
-    const ownedElsewhere = obj.managedFields.some((e) => e !== own && e.fields.has(path));
-    if (!want.has(path) && !ownedElsewhere) obj.fields.delete(path);
+    const ownedElsewhere = managedFields.some((e) => e !== own && e.fields.has(path));
+    if (!want.has(path) && !ownedElsewhere) fields.delete(path);
   }
-  for (const entry of obj.managedFields) if (entry !== own) for (const path of want.keys()) entry.fields.delete(path);
-  for (const [path, value] of want) obj.fields.set(path, value);
+  for (const entry of managedFields) if (entry !== own) for (const path of want.keys()) entry.fields.delete(path);
+  for (const [path, value] of want) fields.set(path, value);
   own.fields = new Set(want.keys());
+  admit?.(fields);
+  obj.fields = fields;
+  obj.managedFields = managedFields;
+}
+
+/** One reconcile of Git's `desired` object by kustomize-controller (its dry-run runs `admit` first). */
+export function fluxApply(obj: LiveObject, desired: Record<string, unknown>, admit?: (fields: ReadonlyMap<string, unknown>) => void): void {
+  const taken = obj.managedFields.filter((e) => !e.subresource && FLUX_TAKEOVER.some((m) => e.manager.startsWith(m.name) && e.operation === m.operation));
+  const after: LiveObject = { fields: obj.fields, managedFields: obj.managedFields.map((e) => ({ ...e, fields: new Set(e.fields) })) };
+  let own = after.managedFields.find((e) => e.manager === FLUX_CONTROLLER && e.operation === 'Apply' && !e.subresource);
+  if (!own) after.managedFields.push((own = { manager: FLUX_CONTROLLER, operation: 'Apply', fields: new Set() }));
+  const takenIndexes = new Set(taken.map((e) => obj.managedFields.indexOf(e)));
+  for (const [i, entry] of after.managedFields.entries()) if (entry !== own && takenIndexes.has(i)) entry.fields.forEach((f) => own!.fields.add(f));
+  after.managedFields = after.managedFields.filter((e, i) => e === own || !takenIndexes.has(i));
+  serverSideApply(after, FLUX_CONTROLLER, desired, admit);
+  obj.fields = after.fields;
+  obj.managedFields = after.managedFields;
+}
+
+/** CloudNativePG's bootstrap methods: its validating webhook admits at most one in `spec.bootstrap`. */
+const CNPG_BOOTSTRAP_METHODS = ['initdb', 'recovery', 'pg_basebackup'];
+
+/**
+ * CloudNativePG's validating webhook rule for `spec.bootstrap` (a Cluster is rejected when more
+ * than one method is set). `spec.bootstrap` is no atomic map in its CRD, so server-side apply
+ * merges two managers' methods into one object, which this rejects.
+ */
+export function cnpgBootstrapWebhook(fields: ReadonlyMap<string, unknown>): void {
+  const methods = CNPG_BOOTSTRAP_METHODS.filter((m) => [...fields.keys()].some((p) => p === `spec.bootstrap.${m}` || p.startsWith(`spec.bootstrap.${m}.`)));
+  if (methods.length > 1) {
+    throw new Error(`admission webhook "vcluster.cnpg.io" denied the request: spec.bootstrap: Invalid value: "${methods.join(',')}": Only one bootstrap method can be specified at a time`);
+  }
 }
 
 /** Creates `desired` as Flux does the first time. */

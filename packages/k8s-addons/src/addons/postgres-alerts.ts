@@ -60,6 +60,13 @@ export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' |
         severity: 'warning',
         summary: `The standby's ${db.namespace}/${db.name} replica replayed no commit for ${REPLICA_NOT_REPLAYING_SECONDS} s although the primary's heartbeat ships WAL every minute (or its lag is not scraped): the replicated archive stopped growing or replay stopped.`,
       },
+      {
+        // A writable standby reports lag 0 (a primary's), so the two alerts above go quiet on it.
+        alert: 'DatabaseStandbyWritable',
+        expr: `min by (${by}) (cnpg_pg_replication_in_recovery{${sel}}) == 0`,
+        severity: 'warning',
+        summary: `An instance of the standby's ${db.namespace}/${db.name} is out of recovery: the database is writable and no longer replays the primary's archive (its lag alerts read a primary's 0). Expected only while a promotion is in force; after a drill or a promotion by hand it diverges and the next promotion refuses it: re-arm it as a replica (runbook: region-failover).`,
+      },
     ];
   }
   const archiver = (m: string) => `cnpg_pg_stat_archiver_${m}{${sel}}`;

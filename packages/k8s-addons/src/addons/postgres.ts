@@ -270,9 +270,12 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    * standby's from the standby's bucket, cross-region), and `replica.primary` is the cluster Git
    * says serves (platform-config `servingCluster`, which promotion and fail-back commit). The
    * standby bootstraps from its primary's archive and keeps replaying it, read-only, so it never
-   * holds a writable empty copy; a promotion sets `primary` to itself, and fail-back's planned
-   * switchover (demotion, promotion token) leaves exactly this spec behind: resuming Flux
-   * changes nothing and nothing is rebuilt.
+   * holds a writable empty copy; a promotion sets `primary` to itself. Fail-back's planned
+   * switchover (demotion, promotion token) leaves this topology behind; the primary it rebuilt
+   * with `bootstrap.recovery` gets that bootstrap released after its promotion (the failover
+   * tool re-applies its fields without it), because `spec.bootstrap` is no atomic map: Flux's
+   * `initdb` would merge into the recovery and CloudNativePG's webhook rejects two methods.
+   * Resuming Flux then swaps in `initdb`, which a running cluster never reads: nothing is rebuilt.
    */
   private origin(props: PostgresProps, ctx: AddOnContext): Pick<ClusterSpec, 'bootstrap' | 'replica' | 'externalClusters'> {
     const pair = ctx.platform.failoverRoleOf(ctx.cluster);
