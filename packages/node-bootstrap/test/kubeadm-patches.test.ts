@@ -89,6 +89,14 @@ describe('kubeadm patch of the kube-apiserver static pod, per identity stage', (
     );
   });
 
+  it('kubeadm upgrade node/apply --config /etc/node-bootstrap/kubeadm-upgrade.yaml applies the same patches directory (v1beta4 UpgradeConfiguration)', () => {
+    for (const files of [controlPlaneFiles('complete'), (parse(renderUserData(inputFor('production', 'worker'))) as { write_files: Files }).write_files]) {
+      const [upgrade] = documents(files, '/etc/node-bootstrap/kubeadm-upgrade.yaml');
+      const patches = { directory: '/etc/node-bootstrap/kubeadm-patches' };
+      expect(upgrade).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', apply: { patches }, node: { patches } });
+    }
+  });
+
   it('a joining control-plane node reads the same patches; workers get no kube-apiserver patch (only their kubelet reserves)', () => {
     const [join] = documents(controlPlaneFiles('accept-issuer'), '/etc/node-bootstrap/kubeadm-join.yaml.tmpl');
     expect(join).toMatchObject({ kind: 'JoinConfiguration', patches: { directory: '/etc/node-bootstrap/kubeadm-patches' } });

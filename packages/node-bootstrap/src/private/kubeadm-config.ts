@@ -188,6 +188,20 @@ export function kubeletReservesPatch(instanceTypes: readonly string[]): string {
   return yamlDocuments([{ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', ...(JSON.parse(patches[0]!) as object) }]);
 }
 
+/** Where every node's user data puts `kubeadmUpgradeConfiguration`: `kubeadm upgrade node --config` reads it. */
+export const KUBEADM_UPGRADE_CONFIG = '/etc/node-bootstrap/kubeadm-upgrade.yaml';
+
+/**
+ * UpgradeConfiguration (v1beta4) naming this node's patches directory for `kubeadm upgrade apply` and
+ * `kubeadm upgrade node`: without it kubeadm regenerates the static pods and the kubelet configuration
+ * from the ConfigMaps alone, dropping the node's service-account flags (issuers, key bundle) and its
+ * kubelet reserves. Nothing else: the ConfigMaps stay the source of the rest.
+ */
+export function kubeadmUpgradeConfiguration(): string {
+  const patches = { directory: KUBEADM_PATCHES_DIR };
+  return yamlDocuments([{ apiVersion: KUBEADM_API, kind: 'UpgradeConfiguration', apply: { patches }, node: { patches } }]);
+}
+
 /** JoinConfiguration for a control-plane node, or for a worker of `pool`. */
 export function kubeadmJoinTemplate(apiEndpoint: string, pool: WorkerPool | undefined): string {
   const join: Record<string, unknown> = {
