@@ -185,13 +185,38 @@ bundle_kids() {
   (IFS=,; printf '%s\n' "${ids[*]}")
 }
 
-# Records in SSM the key set this node's API server runs with (what its files held when it
-# started): service-account-key-rotation.sh advances a phase only once every node reports it.
+# running_key_files: the files the kube-apiserver manifest's --service-account-key-file flags name
+# (kube-apiserver verifies with the keys of all of them), mapped under $KUBE_DIR.
+running_key_files() {
+  local manifest=$KUBE_DIR/manifests/kube-apiserver.yaml file found=0
+  [[ -s $manifest ]] || die "$manifest missing: not a control-plane node yet"
+  while read -r file; do
+    file=${file#*=}
+    file=${file//[\"\']/}
+    [[ $file != /etc/kubernetes/* ]] || file=$KUBE_DIR/${file#/etc/kubernetes/}
+    [[ -s $file ]] || die "$file (--service-account-key-file of $manifest) missing"
+    printf '%s\n' "$file"
+    found=1
+  done < <(grep -oE -- '--service-account-key-file=[^[:space:],]+' "$manifest")
+  ((found)) || die "$manifest names no --service-account-key-file"
+}
+
+# Records in SSM the key set this node's API server runs with (what the key files its manifest
+# names held when it started): service-account-key-rotation.sh advances a phase only once every
+# node reports it. Not the bundle alone: a node whose manifest lacks the bundle's flag (a cluster
+# initialised before it, kubeadm's default sa.pub only) accepts none of its keys.
 ack() {
-  local value accepted=$KUBE_DIR/$SA_KEY_BUNDLE
-  # A node set up before the bundle existed verifies with kubeadm's default, sa.pub.
-  [[ -s $accepted ]] || accepted=$KUBE_DIR/pki/sa.pub
-  value="signing=$(kid "$KUBE_DIR/pki/sa.pub") accepted=$(bundle_kids "$accepted")"
+  local value file n=0 keys=()
+  running_key_files >"$WORK/running-files" || exit 1
+  # One file per key: a file may hold several (the bundle), openssl reads the first only.
+  while read -r file; do
+    n=$((n + 1))
+    mkdir "$WORK/running-$n" || die "mktemp failed"
+    mapfile -t -O "${#keys[@]}" keys < <(split_keys "$file" "$WORK/running-$n")
+  done <"$WORK/running-files"
+  ((${#keys[@]})) || die "the key files of the running kube-apiserver hold no public key"
+  bundle "${keys[@]}" >"$WORK/accepted.pub" || die "reading the key files of the running kube-apiserver failed"
+  value="signing=$(kid "$KUBE_DIR/pki/sa.pub") accepted=$(bundle_kids "$WORK/accepted.pub")"
   aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_KEY_ACKS/$(imds instance-id)" --type String --overwrite --value "$value" || die "recording the key set in $SSM_SA_KEY_ACKS failed: $AWS_ERR"
   log "key set recorded: $value"
 }

@@ -1,6 +1,6 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, kubeadmInitTemplate, kubeadmJoinTemplate, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
+import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
 import { architecturesOf, bootstrapNames } from '@platform/platform-config';
 import { debianArchitecture, missingPins } from './download-lock';
 import { toolVersions } from './versions';
@@ -56,6 +56,8 @@ export function renderUserData(input: UserDataInput): string {
     text(`${ETC}/kubeadm-join.yaml.tmpl`, kubeadmJoinTemplate(input.apiEndpoint, input.pool), '0600'),
     // This node's kubelet reserves: its pool's instance types, or the control plane's.
     text(`${KUBEADM_PATCHES_DIR}/${KUBELET_RESERVES_PATCH}`, kubeletReservesPatch(input.pool ? input.pool.instanceTypes : [cluster.controlPlane.instanceType])),
+    // `kubeadm upgrade node --config` with it keeps the patches above (workers: their kubelet reserves).
+    text(KUBEADM_UPGRADE_CONFIG, kubeadmUpgradeConfiguration()),
   ];
   if (role === 'control-plane') {
     files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint, input.apiAlternateNames), '0600'));

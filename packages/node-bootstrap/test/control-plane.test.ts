@@ -365,6 +365,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.kube, 'admin.conf'), '');
     writeFileSync(join(node.state, 'kubeadm-init.done'), '\n');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+    node.writeApiServerManifest();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, TIMERS, ...addonCalls(join(node.etc, 'addons')), ...ISSUER]);
@@ -472,6 +473,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.state, 'control-plane.done'), '');
     writeFileSync(join(node.state, 'core-addons.done'), '');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+    node.writeApiServerManifest();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).

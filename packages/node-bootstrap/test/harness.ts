@@ -1,13 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { defaultPlatform } from '@platform/platform-config';
 import { renderUserData, type UserDataInput } from '../src';
 import { compressedBundle } from '../src/private/script-bundle';
+import { applyKubeadmPatches, kubeadmApiServerPod } from './kubeadm-static-pod';
 
 export const platform = defaultPlatform();
 export const API = '${aws_lb.api_production.dns_name}';
@@ -59,6 +60,8 @@ name=\${0##*/}
 # kubeadm init and a control-plane join leave the cluster's service-account key in pki, as the real one does.
 if [[ $name == kubeadm && \${2-} == --config && ( \${1-} == init || ( \${1-} == join && -f \${3-} ) ) ]] && { [[ $1 == init ]] || grep -q '^controlPlane:' "$3"; }; then
   mkdir -p "$KUBE_DIR/pki" && [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"
+  # Its kube-apiserver manifest, with the node's patches applied (FakeNode writes what kubeadm would).
+  [[ -f $KUBE_DIR/manifests/kube-apiserver.yaml || ! -f $FAKE_DIR/kube-apiserver.yaml ]] || { mkdir -p "$KUBE_DIR/manifests" && cp "$FAKE_DIR/kube-apiserver.yaml" "$KUBE_DIR/manifests/"; }
 fi
 # kubeadm's sa phase and the certificates a control-plane join downloads bring sa.pub too.
 if [[ $name == kubeadm && ( "\${*:1:4}" == 'init phase certs sa' || "\${*:1:4}" == 'join phase control-plane-prepare download-certs' ) ]]; then
@@ -134,6 +137,20 @@ export function unpackUserData(userData: string, roots: Readonly<Record<string, 
   return config;
 }
 
+/**
+ * The kube-apiserver manifest kubeadm init/join writes from the patches directory `dir` (ClusterConfiguration
+ * extraArgs left out: ours set no flag the scripts read). `without`: patch operations adding this value are
+ * left out (a node set up from older user data).
+ */
+export function kubeadmApiServerManifest(dir: string, without?: string): string {
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  const patches = Object.fromEntries(names.map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
+  if (without !== undefined) {
+    for (const [n, text] of Object.entries(patches)) if (n.startsWith('kube-apiserver+json')) patches[n] = stringify((parse(text) as { value?: string }[]).filter((op) => op.value !== without));
+  }
+  return stringify(applyKubeadmPatches('kube-apiserver', kubeadmApiServerPod([]), patches));
+}
+
 /** A node in a temporary directory: the rendered files, the unpacked scripts and fake commands. */
 export class FakeNode {
   readonly root = mkdtempSync(join(tmpdir(), 'node-bootstrap-'));
@@ -151,6 +168,7 @@ export class FakeNode {
       chmodSync(join(this.fakeDir, 'bin', name), 0o755);
     }
     writeFileSync(join(this.fakeDir, 'sa.pub'), FAKE_SA_PUB);
+    if (existsSync(join(this.etc, 'kubeadm-patches', 'kube-apiserver+json.yaml'))) writeFileSync(join(this.fakeDir, 'kube-apiserver.yaml'), kubeadmApiServerManifest(join(this.etc, 'kubeadm-patches')));
     mkdirSync(this.state, { recursive: true });
     mkdirSync(join(this.kube, 'pki', 'etcd'), { recursive: true });
     this.setRules(rules);
@@ -168,6 +186,16 @@ export class FakeNode {
       [r.cmd, r.args, r.exit ?? 0, r.stdout === undefined ? '-' : encode(r.stdout), r.touchLastArg ? 'LAST' : (r.creates ?? '-'), r.times ?? 0, r.run === undefined ? '-' : encode(r.run)].join('\t'),
     );
     writeFileSync(join(this.fakeDir, 'rules.tsv'), `${lines.join('\n')}\n`);
+  }
+
+  /**
+   * A control-plane node past kubeadm init/join in the steady state: the kube-apiserver manifest kubeadm
+   * wrote and the key bundle it names as service-account-issuer.sh key-set writes it (sa.pub alone).
+   */
+  writeApiServerManifest(): void {
+    mkdirSync(join(this.kube, 'manifests'), { recursive: true });
+    writeFileSync(join(this.kube, 'manifests', 'kube-apiserver.yaml'), readFileSync(join(this.fakeDir, 'kube-apiserver.yaml')));
+    writeFileSync(join(this.kube, 'pki', 'sa-bundle.pub'), readFileSync(join(this.kube, 'pki', 'sa.pub')));
   }
 
   file(path: string): string {

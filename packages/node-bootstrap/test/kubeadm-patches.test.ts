@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { SERVICE_ACCOUNT_IDENTITY_STAGES, ServiceAccountIdentity, type ServiceAccountIdentityStage } from '@platform/platform-config';
 import { renderUserData } from '../src';
-import { applyKubeadmPatches, apiServerIssuers, kubeadmApiServerPod, type ApiServerIssuers, type Arg } from './kubeadm-static-pod';
+import { applyKubeadmPatches, apiServerIssuers, apiServerKeyFiles, kubeadmApiServerPod, type ApiServerIssuers, type Arg } from './kubeadm-static-pod';
 import { inputFor, platform } from './harness';
 
 /*
@@ -64,10 +64,16 @@ describe('kubeadm patch of the kube-apiserver static pod, per identity stage', (
     expect(apiServerIssuers(applyKubeadmPatches('kube-apiserver', kubeadmApiServerPod([]), { 'kube-apiserver+json.yaml': patch })).accepts).toEqual([late, LEGACY]);
   });
 
-  it('the ClusterConfiguration names no issuer flag (a joining node reads it from the ConfigMap, in sorted order); only the stable key bundle path', () => {
+  it('the ClusterConfiguration names no service-account flag (a joining or upgrading node reads it from the ConfigMap of the cluster\'s init)', () => {
     const [, clusterConfiguration] = documents(controlPlaneFiles('complete'), '/etc/node-bootstrap/kubeadm-init.yaml.tmpl') as [unknown, { apiServer: { extraArgs: Arg[] } }];
-    // The key file's path never changes (the rotation changes the bundle's content), so the ConfigMap may hold it.
-    expect(clusterConfiguration.apiServer.extraArgs.map((a) => a.name)).toEqual(['default-not-ready-toleration-seconds', 'default-unreachable-toleration-seconds', 'service-account-key-file']);
+    expect(clusterConfiguration.apiServer.extraArgs.map((a) => a.name)).toEqual(['default-not-ready-toleration-seconds', 'default-unreachable-toleration-seconds']);
+  });
+
+  it.each(SERVICE_ACCOUNT_IDENTITY_STAGES)('%s: verifies with kubeadm\'s sa.pub and the bundle, also on a node of a cluster whose ConfigMap predates the bundle', (stage) => {
+    const patch = controlPlaneFiles(stage).find((f) => f.path.endsWith('kube-apiserver+json.yaml'))?.content ?? '';
+    // The ConfigMap of a cluster initialised before: kubeadm's defaults only.
+    const pod = applyKubeadmPatches('kube-apiserver', kubeadmApiServerPod([]), { 'kube-apiserver+json.yaml': patch });
+    expect(apiServerKeyFiles(pod)).toEqual(['/etc/kubernetes/pki/sa.pub', '/etc/kubernetes/pki/sa-bundle.pub']);
   });
 
   it('a cluster whose kubeadm-config ConfigMap already names the issuers would list one twice, which kube-apiserver refuses (runbook: remove them first)', () => {
@@ -81,6 +87,14 @@ describe('kubeadm patch of the kube-apiserver static pod, per identity stage', (
     expect(() => apiServerIssuers(applyKubeadmPatches('kube-apiserver', kubeadmApiServerPod(irsaMainArgs), { 'kube-apiserver+json.yaml': patch }))).toThrow(
       `kube-apiserver: service-account-issuer "${issuer.url}" is already specified`,
     );
+  });
+
+  it('kubeadm upgrade node/apply --config /etc/node-bootstrap/kubeadm-upgrade.yaml applies the same patches directory (v1beta4 UpgradeConfiguration)', () => {
+    for (const files of [controlPlaneFiles('complete'), (parse(renderUserData(inputFor('production', 'worker'))) as { write_files: Files }).write_files]) {
+      const [upgrade] = documents(files, '/etc/node-bootstrap/kubeadm-upgrade.yaml');
+      const patches = { directory: '/etc/node-bootstrap/kubeadm-patches' };
+      expect(upgrade).toEqual({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'UpgradeConfiguration', apply: { patches }, node: { patches } });
+    }
   });
 
   it('a joining control-plane node reads the same patches; workers get no kube-apiserver patch (only their kubelet reserves)', () => {

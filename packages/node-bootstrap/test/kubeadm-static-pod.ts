@@ -181,3 +181,9 @@ export function apiServerIssuers(pod: { [key: string]: Json }): ApiServerIssuers
   const audiences = values('api-audiences');
   return { signs: issuers[0], accepts: issuers, audiences: audiences.length > 0 ? audiences.flatMap((v) => v.split(',')) : issuers, jwksUri: values('service-account-jwks-uri').at(-1) };
 }
+
+/** kube-apiserver's `--service-account-key-file` values (repeatable: it verifies with the keys of every file), in order. */
+export function apiServerKeyFiles(pod: { [key: string]: Json }): string[] {
+  const container = ((pod.spec as { containers: { command: string[] }[] }).containers)[0];
+  return container.command.filter((a) => a.startsWith('--service-account-key-file=')).map((a) => a.slice('--service-account-key-file='.length));
+}

@@ -36,6 +36,7 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     const { node, s3, dir } = setup();
     const sa = keyPair(dir, 'sa');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), sa.publicPem);
+    node.writeApiServerManifest();
     const result = publish(node);
     expect(result.status, result.stderr).toBe(0);
     for (const key of [issuer.discoveryKey, issuer.jwksKey]) expect(readFileSync(join(s3, `${key}.content-type`), 'utf8')).toBe('application/json');
@@ -55,6 +56,7 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     const sa = keyPair(dir, 'sa');
     const other = keyPair(dir, 'other');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), sa.publicPem);
+    node.writeApiServerManifest();
     expect(publish(node).status).toBe(0);
     const published = read(s3);
     // Another key claiming the cluster key's id: the signature does not verify.
@@ -74,14 +76,17 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     const { node, s3, dir } = setup();
     const sa = keyPair(dir, 'sa');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), sa.publicPem);
+    node.writeApiServerManifest();
     expect(publish(node).status).toBe(0);
     const first = readFileSync(join(s3, issuer.jwksKey));
     const second = setup();
     writeFileSync(join(second.node.kube, 'pki', 'sa.pub'), sa.publicPem);
+    second.node.writeApiServerManifest();
     expect(publish(second.node).status).toBe(0);
     expect(readFileSync(join(second.s3, issuer.jwksKey)).equals(first)).toBe(true);
     expect(readFileSync(join(second.s3, issuer.discoveryKey)).equals(readFileSync(join(s3, issuer.discoveryKey)))).toBe(true);
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), keyPair(dir, 'fresh').publicPem);
+    node.writeApiServerManifest();
     expect(publish(node).status).toBe(0);
     expect(readFileSync(join(s3, issuer.jwksKey)).equals(first)).toBe(false);
   });
@@ -92,6 +97,7 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     const current = keyPair(dir, 'current');
     const next = keyPair(dir, 'next');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), current.publicPem);
+    node.writeApiServerManifest();
     const putParameter = (name: string, value: string, type = 'String') => spawnSync('bash', [join(node.fakeDir, 'bin', 'aws'), 'ssm', 'put-parameter', '--name', name, '--type', type, '--value', value, '--overwrite'], { env: { ...process.env, FAKE_DIR: node.fakeDir } });
     putParameter(nextKeyParameter, readFileSync(join(dir, 'next.key'), 'utf8'), 'SecureString');
     putParameter(rotationParameter, 'announce');
@@ -110,6 +116,7 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     // Steady again (retire deleted the state; this node's sa.pub is the new key): the old key leaves the JWKS.
     for (const name of [rotationParameter, previousKeyParameter, nextKeyParameter]) spawnSync('bash', [join(node.fakeDir, 'bin', 'aws'), 'ssm', 'delete-parameter', '--name', name], { env: { ...process.env, FAKE_DIR: node.fakeDir } });
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), next.publicPem);
+    node.writeApiServerManifest();
     expect(publish(node).status).toBe(0);
     const after = read(s3);
     expect(after.jwks.keys.map((k) => k.kid)).toEqual([kidOf(next.privateKey)]);
@@ -121,6 +128,7 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     const { node, s3, dir } = setup();
     const sa = keyPair(dir, 'sa', 'EC');
     writeFileSync(join(node.kube, 'pki', 'sa.pub'), sa.publicPem);
+    node.writeApiServerManifest();
     expect(publish(node).status).toBe(0);
     const jwk = createPublicKey(sa.privateKey).export({ format: 'jwk' });
     expect(readFileSync(join(s3, issuer.jwksKey), 'utf8')).toBe(`{"keys":[{"use":"sig","kty":"EC","kid":"${kidOf(sa.privateKey)}","crv":"P-256","alg":"ES256","x":"${jwk.x}","y":"${jwk.y}"}]}`);
@@ -133,6 +141,7 @@ describe('service-account-issuer.sh: discovery document and JWKS as kube-apiserv
     if (!requireTool('openssl')) return;
     const throttled = setup([awsError(`ssm get-parameter * --name ${rotationParameter} *`, 'ThrottlingException')]);
     writeFileSync(join(throttled.node.kube, 'pki', 'sa.pub'), keyPair(throttled.dir, 'sa').publicPem);
+    throttled.node.writeApiServerManifest();
     const result = publish(throttled.node, { RETRY_SLEEP_SECONDS: '0' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`node-bootstrap-service-account-issuer [read-keys] FAILED: reading ${rotationParameter} failed: the key set cannot be known`);

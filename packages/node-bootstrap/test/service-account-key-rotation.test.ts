@@ -3,8 +3,9 @@ import { createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { bootstrapNames, FAILOVER_ACCESS } from '@platform/platform-config';
-import { inputFor, platform, requireTool, scratch, ssmStore, storedParameter, type FakeNode, type Rule } from './harness';
+import { inputFor, kubeadmApiServerManifest, platform, requireTool, scratch, ssmStore, storedParameter, type FakeNode, type Rule } from './harness';
 import { claims, issuer, kidOf, s3Store, stsCheck, token, type Published } from './service-account-tokens';
 
 /*
@@ -51,6 +52,13 @@ function serverAccepts(server: Server, jwt: string): boolean {
   const { kid } = JSON.parse(Buffer.from(h, 'base64url').toString()) as { kid: string };
   const key = server.accepted.find((k) => kidOf(k) === kid);
   return key !== undefined && verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'));
+}
+
+const BUNDLE_FLAG = '--service-account-key-file=/etc/kubernetes/pki/sa-bundle.pub';
+/** The key files a kube-apiserver manifest's flags name, on the fake node (its /etc/kubernetes is node.kube). */
+function manifestFlags(node: FakeNode, name: string): string[] {
+  const pod = parse(readFileSync(join(node.kube, 'manifests', 'kube-apiserver.yaml'), 'utf8')) as { spec: { containers: { command: string[] }[] } };
+  return pod.spec.containers[0].command.filter((a) => a.startsWith(`--${name}=`)).map((a) => join(node.kube, a.slice(name.length + 3).replace(/^\/etc\/kubernetes\//, '')));
 }
 
 /** A legacy token as kube-controller-manager's tokens controller writes it into a Secret (never expires). */
@@ -127,9 +135,12 @@ class Cluster {
     return [...this.nodes].find(([, n]) => n === node)![0];
   }
 
+  /** What kube-apiserver reads at start: the signing key file and every key of every --service-account-key-file its manifest names. */
   private load(node: FakeNode): Pick<Server, 'signing' | 'accepted'> {
-    const pki = join(node.kube, 'pki');
-    return { signing: createPrivateKey(readFileSync(join(pki, 'sa.key'))), accepted: publicKeys(readFileSync(join(pki, 'sa-bundle.pub'), 'utf8')) };
+    const [signingFile] = manifestFlags(node, 'service-account-signing-key-file');
+    const keys = manifestFlags(node, 'service-account-key-file').flatMap((f) => publicKeys(readFileSync(f, 'utf8')));
+    const accepted = keys.filter((k, i) => keys.findIndex((o) => kidOf(o) === kidOf(k)) === i);
+    return { signing: createPrivateKey(readFileSync(signingFile)), accepted };
   }
 
   /** A static pod the script restarted reads its key files again. */
@@ -156,14 +167,16 @@ class Cluster {
    * a joining node downloads sa.* (kubeadm-certs); key-set before the API server starts; at the end
    * of the boot the issuer documents and the key set. `replaces` leaves the cluster first.
    */
-  boot(replaces?: string): FakeNode {
+  boot(replaces?: string, preBundle = false): FakeNode {
     this.count++;
     const id = `i-${this.count}`;
     const node = this.tmp.node(inputFor('production', 'control-plane'), this.rules(id, `10.20.0.${this.count}`));
     this.nodes.set(id, node);
     const pki = join(node.kube, 'pki');
     mkdirSync(join(node.kube, 'manifests'), { recursive: true });
-    for (const pod of ['kube-apiserver', 'kube-controller-manager']) writeFileSync(join(node.kube, 'manifests', `${pod}.yaml`), `kind: Pod\nmetadata: {name: ${pod}}\n`);
+    // kubeadm's manifest from the node's patches; `preBundle`: a node of a cluster set up before the patch named the bundle.
+    writeFileSync(join(node.kube, 'manifests', 'kube-apiserver.yaml'), kubeadmApiServerManifest(join(node.etc, 'kubeadm-patches'), preBundle ? BUNDLE_FLAG : undefined));
+    writeFileSync(join(node.kube, 'manifests', 'kube-controller-manager.yaml'), 'kind: Pod\nmetadata: {name: kube-controller-manager}\n');
     writeFileSync(join(node.kube, 'admin.conf'), '');
     if (this.nodes.size === 1) {
       openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(pki, 'sa.key'));
@@ -304,6 +317,29 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid]);
     // Every node reports the key set it runs with.
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
+  });
+
+  it('a node whose kube-apiserver manifest lacks the bundle flag (a cluster set up before it) reports only sa.pub, so sign refuses', { timeout: 300_000 }, () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    const old = c.boot(undefined, true);
+    const oldKid = kidOf(c.servers.get('i-1')!.signing);
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const newKid = kidOf(createPrivateKey(storedParameter(c.ssm, extra.serviceAccountNextKey)!.value));
+    c.ok(old, 'service-account-key-rotation.sh', ['apply']);
+    // The bundle on its disk lists the next key, but its API server never reads that file.
+    expect(publicKeys(readFileSync(join(old.kube, 'pki', 'sa-bundle.pub'), 'utf8')).map(kidOf)).toEqual([oldKid, newKid]);
+    expect(c.servers.get('i-2')!.accepted.map(kidOf)).toEqual([oldKid]);
+    const refused = c.run(a, 'service-account-key-rotation.sh', ['sign']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`[sign] FAILED: not every control-plane node accepts the next key ${newKid}: i-2 (signing=${oldKid} accepted=${oldKid})`);
+    expect(storedParameter(c.ssm, extra.serviceAccountRotation)?.value).toBe('announce');
+    // Replaced by a node whose manifest names the bundle (the runbook's way out), sign goes ahead.
+    c.boot('i-2');
+    c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    c.tick('signing after the replacement');
+    expect(c.failures).toEqual([]);
   });
 
   it('the same checks catch the runbook order it replaces: swap on one node first, publish after, replacements without the old key', { timeout: 300_000 }, () => {

@@ -127,12 +127,14 @@ describe('rendered user-data', () => {
     expect(clusterConfiguration({ ...inputFor('production', 'control-plane'), apiAlternateNames: [API] }).apiServer.certSANs).toEqual([API]);
   });
 
-  it('verifies service-account tokens with the key bundle the boot assembles (one stable flag replacing kubeadm\'s sa.pub)', () => {
+  it('verifies service-account tokens with the key bundle the boot assembles (the node\'s patch appends it to kubeadm\'s sa.pub; never the ConfigMap)', () => {
     const config = parse(renderUserData(inputFor('production', 'control-plane'))) as { write_files: { path: string; content: string }[] };
     const init = config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-init.yaml.tmpl');
     const cc = parseAllDocuments(init?.content ?? '').map((d) => d.toJSON()).find((d) => d.kind === 'ClusterConfiguration');
     const extra = cc.apiServer.extraArgs as { name: string; value: string }[];
-    expect(extra.filter((a) => a.name === 'service-account-key-file')).toEqual([{ name: 'service-account-key-file', value: '/etc/kubernetes/pki/sa-bundle.pub' }]);
+    expect(extra.filter((a) => a.name.startsWith('service-account'))).toEqual([]);
+    const patch = parse(config.write_files.find((f) => f.path === '/etc/node-bootstrap/kubeadm-patches/kube-apiserver+json.yaml')?.content ?? '[]') as { op: string; path: string; value: string }[];
+    expect(patch.filter((o) => o.value.startsWith('--service-account-key-file='))).toEqual([{ op: 'add', path: '/spec/containers/0/command/-', value: '--service-account-key-file=/etc/kubernetes/pki/sa-bundle.pub' }]);
     // service-account-issuer.sh key-set writes $KUBE_DIR/$SA_KEY_BUNDLE: the same file.
     const env = config.write_files.find((f) => f.path === '/etc/node-bootstrap/env')?.content ?? '';
     expect(env).toContain(`SA_KEY_BUNDLE='pki/sa-bundle.pub'\n`);

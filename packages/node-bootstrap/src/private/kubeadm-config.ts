@@ -84,16 +84,22 @@ export function kubeApiServerIssuerPatch(issuer: Pick<ServiceAccountIssuerNames,
     // The API server's own discovery document names the published JWKS once its tokens carry that issuer.
     ...(signsCluster ? [add('-', flag('service-account-jwks-uri', issuer.jwksUrl))] : []),
     add('-', flag('api-audiences', LEGACY_SERVICE_ACCOUNT_ISSUER)),
+    // Appended to kubeadm's own `--service-account-key-file=…/sa.pub` (the flag repeats; every file's keys verify).
+    add('-', flag('service-account-key-file', `/etc/kubernetes/${SERVICE_ACCOUNT_KEY_BUNDLE}`)),
   ];
 }
 
 /**
  * The verification key bundle, relative to /etc/kubernetes: every public key kube-apiserver
- * accepts service-account tokens from (a file may hold several PEM keys). Replaces kubeadm's
- * default `--service-account-key-file=/etc/kubernetes/pki/sa.pub` (v1beta4 extraArgs override a
- * default of the same name); service-account-issuer.sh key-set writes it from the rotation state
- * before the API server starts. The signing keys stay kubeadm's sa.key for both kube-apiserver
- * and kube-controller-manager.
+ * accepts service-account tokens from (a file may hold several PEM keys). The node's kubeadm patch
+ * appends `--service-account-key-file=/etc/kubernetes/pki/sa-bundle.pub` after kubeadm's default
+ * `…/pki/sa.pub` (kube-apiserver verifies with the keys of every such flag); never the
+ * ClusterConfiguration, which a joining or upgrading node reads from the kubeadm-config ConfigMap
+ * of the cluster's `kubeadm init`, so a cluster initialised before the bundle would never get it.
+ * sa.pub is always the public half of sa.key, which the bundle holds in every rotation phase, so
+ * the extra file adds no key. service-account-issuer.sh key-set writes the bundle from the
+ * rotation state before the API server starts. The signing keys stay kubeadm's sa.key for both
+ * kube-apiserver and kube-controller-manager.
  */
 export const SERVICE_ACCOUNT_KEY_BUNDLE = 'pki/sa-bundle.pub';
 
@@ -125,15 +131,12 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     networking: { podSubnet: cluster.clusterNetwork.podCidr, serviceSubnet: cluster.clusterNetwork.serviceCidr },
     apiServer: {
       certSANs: [...new Set([apiEndpoint, ...alternateNames])],
-      // The service-account issuer flags come from the node's kubeadm patch (kubeApiServerIssuerPatch), never
-      // from here; the verification keys are the one bundle the boot assembles (a rotation's key set).
-      extraArgs: [
-        ...args({
-          'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
-          'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
-        }),
-        { name: 'service-account-key-file', value: `/etc/kubernetes/${SERVICE_ACCOUNT_KEY_BUNDLE}` },
-      ],
+      // Every service-account flag (issuers, key bundle) comes from the node's kubeadm patch
+      // (kubeApiServerIssuerPatch), never from here: the ConfigMap keeps what `kubeadm init` was given.
+      extraArgs: args({
+        'default-not-ready-toleration-seconds': t.notReadyTolerationSeconds,
+        'default-unreachable-toleration-seconds': t.unreachableTolerationSeconds,
+      }),
     },
     controllerManager: {
       extraArgs: args({
@@ -183,6 +186,20 @@ export function kubeletReservesPatch(instanceTypes: readonly string[]): string {
   const patches = [...new Set(all.map((r) => JSON.stringify({ kubeReserved: quantities(r.kubeReserved), systemReserved: quantities(r.systemReserved) })))];
   if (patches.length !== 1) throw new Error(`kubeletReservesPatch: instance types ${instanceTypes.join(', ')} have different reserves; expected one size per pool`);
   return yamlDocuments([{ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', ...(JSON.parse(patches[0]!) as object) }]);
+}
+
+/** Where every node's user data puts `kubeadmUpgradeConfiguration`: `kubeadm upgrade node --config` reads it. */
+export const KUBEADM_UPGRADE_CONFIG = '/etc/node-bootstrap/kubeadm-upgrade.yaml';
+
+/**
+ * UpgradeConfiguration (v1beta4) naming this node's patches directory for `kubeadm upgrade apply` and
+ * `kubeadm upgrade node`: without it kubeadm regenerates the static pods and the kubelet configuration
+ * from the ConfigMaps alone, dropping the node's service-account flags (issuers, key bundle) and its
+ * kubelet reserves. Nothing else: the ConfigMaps stay the source of the rest.
+ */
+export function kubeadmUpgradeConfiguration(): string {
+  const patches = { directory: KUBEADM_PATCHES_DIR };
+  return yamlDocuments([{ apiVersion: KUBEADM_API, kind: 'UpgradeConfiguration', apply: { patches }, node: { patches } }]);
 }
 
 /** JoinConfiguration for a control-plane node, or for a worker of `pool`. */
