@@ -44,20 +44,23 @@ esac`,
 # One real service-account key pair per cluster (service-account-issuer.sh builds the JWKS from sa.pub).
 sa() { [[ -s $E2E_SHARED/sa.pub ]] || { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$E2E_SHARED/sa.key.$$" 2>/dev/null && openssl pkey -in "$E2E_SHARED/sa.key.$$" -pubout -out "$E2E_SHARED/sa.pub.$$" && mv "$E2E_SHARED/sa.key.$$" "$E2E_SHARED/sa.key" && mv "$E2E_SHARED/sa.pub.$$" "$E2E_SHARED/sa.pub"; }; }
 hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \\n'; }
+# The kube-apiserver static pod as far as service-account-issuer.sh ack reads it: kubeadm's own key
+# file, then what the node's kubeadm patch appends (the flag lines of its RFC 6902 operations).
+manifest() { mkdir -p "$KUBE_DIR/manifests"; { printf 'spec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n'; grep -oE -- '--service-account-key-file=[^"[:space:]]+' "$BOOTSTRAP_ETC/kubeadm-patches/kube-apiserver+json.yaml" | sed 's/^/    - /'; } >"$KUBE_DIR/manifests/kube-apiserver.yaml"; }
 member() { echo "$(tr -d . <<<"$E2E_IP"), started, $E2E_DNS, https://$E2E_IP:2380, https://$E2E_IP:2379, false" >>"$E2E_SHARED/etcd-members"; }
 case "$*" in
   'certs certificate-key') hex 32; echo ;;
   'init --config'*)
     # The first init of the run is the initialiser that dies: it hangs until the run kills it.
     if mkdir "$E2E_SHARED/first-init" 2>/dev/null; then echo "$E2E_INSTANCE_ID" >"$E2E_SHARED/first-init/holder"; exec sleep 600; fi
-    pki; member; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
+    pki; manifest; member; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
   # kubeadm's sa phase before init (service-account-issuer.sh key-set reads sa.pub); keeps an existing key.
   'init phase certs sa'*) mkdir -p "$KUBE_DIR/pki"; [[ -s $KUBE_DIR/pki/sa.key ]] || { sa; cp "$E2E_SHARED/sa.key" "$E2E_SHARED/sa.pub" "$KUBE_DIR/pki/"; } ;;
   'init phase upload-certs'*) for _ in $(seq 600); do [[ -e $E2E_SHARED/hold-upload-certs ]] || exit 0; sleep 0.2; done; exit 1 ;;
   'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(hex 3).$(hex 8) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
   'join phase control-plane-prepare download-certs'*) pki ;;
   'join phase control-plane-prepare certs'*) ;;
-  'join --config'*) member ;;
+  'join --config'*) manifest; member ;;
   *) echo "kubeadm: $* is not modelled" >&2; exit 1 ;;
 esac`,
   etcdctl: `case "$*" in
