@@ -1,4 +1,4 @@
-import { CNI, defaultPlatform, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { CNI, defaultPlatform, IMDS_FENCE, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -60,6 +60,13 @@ describe('first-boot values', () => {
     expect(values.args).toEqual(['--v=2', '--cloud-provider=aws', '--cluster-name=production', '--configure-cloud-routes=false', '--leader-elect=true']);
     expect(values.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
     expect(values.image.tag).toBe(versionsFor(production).cloudController);
+  });
+
+  it('runs the cloud controller as the one uid the control-plane IMDS fence lets through', () => {
+    const values = cloudControllerValues(production);
+    expect(values.podSecurityContext).toEqual({ runAsUser: IMDS_FENCE.allowedUid, runAsGroup: IMDS_FENCE.allowedUid, runAsNonRoot: true });
+    // node-exporter (65534) and root pods (0) must never be the allowed uid.
+    expect([0, 65534]).not.toContain(IMDS_FENCE.allowedUid);
   });
 });
 

@@ -82,8 +82,10 @@ function declaredLegacyUser(cluster: string | undefined): DeclaredLegacyUser | u
 function etcdSnapshots(cluster: string | undefined): EtcdSnapshots | undefined {
   if (cluster === undefined) return undefined;
   try {
-    const names = defaultPlatform().namesOf(cluster);
-    return { bucket: names.etcdBackupBucket, prefix: bootstrapNames(names).etcdSnapshotPrefix };
+    const platform = defaultPlatform();
+    const names = platform.namesOf(cluster);
+    const certificateKeyArn = `arn:aws:ssm:${platform.cluster(cluster).region}:<account>:parameter${names.ssm.certificateKey}`;
+    return { bucket: names.etcdBackupBucket, prefix: bootstrapNames(names).etcdSnapshotPrefix, certificateKeyArn };
   } catch {
     return undefined;
   }

@@ -124,13 +124,13 @@ describe('who can act on AWS (identity report)', () => {
     const snapshots = `s3:GetObject on arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`;
     expect(identity(report)).toEqual([
       {
-        id: 'identity.imds-inherits',
-        severity: 'warning',
+        id: 'identity.imds-mints',
+        severity: 'error',
         subject: 'DaemonSet/apps/node-agent → production-worker',
-        message: `DaemonSet/apps/node-agent (hostNetwork) on production-general-a, production-general-b, production-general-c reaches IMDS and inherits production-worker: it can read the etcd snapshots (${snapshots}), which hold pki/sa.key, the service-account signing key: with it the pod can mint a token for any service account and assume every workload role`,
+        message: `DaemonSet/apps/node-agent (hostNetwork) on production-general-a, production-general-b, production-general-c reaches IMDS and inherits production-worker: it can read the etcd snapshots (${snapshots}), which hold pki/sa.key: so it can mint tokens for every workload role (no IMDS fence on the node)`,
       },
     ]);
-    expect(report.findings.find((f) => f.id === 'identity.imds-inherits')?.fix).toContain('restore-only principal');
+    expect(report.findings.find((f) => f.id === 'identity.imds-mints')?.fix).toContain('restore-only principal');
     // The whole bucket covers the prefix too (IAM's wildcard match), and an extra beyond the bootstrap is named with it.
     const wide = check({ hostNetworkDaemonSet: true, workerRoleExtra: [...read(`arn:aws:s3:::${names.etcdBackupBucket}/*`), { Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: '*' }] });
     expect(identity(wide)[0].message).toMatch(/beyond what the bootstrap needs: .*ec2:CreateVolume on \*; it can read the etcd snapshots/);
@@ -140,6 +140,30 @@ describe('who can act on AWS (identity report)', () => {
     expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: denied }))).toEqual([]);
     // No pod reaches the role's IMDS (hop limit 1, no hostNetwork pod): the read is nobody's.
     expect(identity(check({ workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) }))).toEqual([]);
+  });
+
+  it('writing the issuer JWKS or reading the certificate key makes a pod that reaches IMDS a token minter too; the IMDS fence stops all but its uid', () => {
+    const names = defaultPlatform().namesOf(CLUSTER);
+    const jwks = `arn:aws:s3:::${names.serviceAccountIssuer.bucket}/${names.serviceAccountIssuer.jwksKey}`;
+    const certificateKey = `arn:aws:ssm:${defaultPlatform().cluster(CLUSTER).region}:<account>:parameter${names.ssm.certificateKey}`;
+    const write = [{ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${names.serviceAccountIssuer.bucket}/*` }];
+    const read = [{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:*:*:parameter${names.ssm.certificateKey.replace(/[^/]+$/, '*')}` }];
+    const issuer = identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: write }));
+    expect(issuer.map((f) => [f.id, f.severity])).toEqual([['identity.imds-mints', 'error']]);
+    expect(issuer[0].message).toContain(`overwrite the issuer's JWKS (s3:PutObject on ${jwks}) with a key of its own: so it can mint tokens for every workload role (no IMDS fence on the node)`);
+    const join = identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: read }));
+    expect(join.map((f) => f.id)).toEqual(['identity.imds-mints']);
+    expect(join[0].message).toContain(`read kubeadm's certificate key (ssm:GetParameter on ${certificateKey})`);
+    // The fence in the user data: a hostNetwork pod as another uid (node-exporter's 65534, or the image's) no longer reaches IMDS.
+    for (const hostNetworkUid of [65534, undefined]) {
+      const fenced = check({ hostNetworkDaemonSet: true, hostNetworkUid, workerImdsFenceUid: 64512, workerRoleExtra: [...write, ...read] });
+      expect(identity(fenced)).toEqual([]);
+      expect(fenced.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent')).toEqual([]);
+    }
+    // The fence's own uid (the cloud controller's, trusted like the node) passes: a row, no minting error.
+    const allowed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, workerImdsFenceUid: 64512, workerRoleExtra: write });
+    expect(identity(allowed)).toEqual([]);
+    expect(allowed.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent').map((r) => r.path)).toEqual(['node role via IMDS (hostNetwork)']);
   });
 
   it('hop limit 2 (read from the launch template) lets every pod on the node reach IMDS', () => {

@@ -135,9 +135,42 @@ prepared() {
   [[ $ROLE == worker ]] || { etcd_tools_installed && helm_installed; }
 }
 
-# Swap and kernel settings are local and cheap: always re-applied.
+# IMDS fence (every boot: iptables rules do not survive a reboot; from the web-identity stage,
+# when the env names IMDS_FENCE_UID). A hostNetwork
+# pod shares the host's network namespace, so the IMDS hop limit does not stop it; with IMDS it
+# is the control-plane role (issuer objects, join material). Its sockets go through OUTPUT like
+# the host's (Cilium's BPF host routing only bypasses netfilter for pod-netns endpoints), so
+# OUTPUT drops IMDS traffic from sockets created in the kubelet's pod cgroup — `-m cgroup
+# --path` matches the socket's cgroup2 and its descendants, resolved when the rule is added,
+# hence kubepods.slice is started first — except for the cloud controller's uid. Host
+# processes (these scripts, the kubelet) are outside kubepods.slice and keep IMDS.
+imds_fence() {
+  step imds-fence
+  local unit=$SYSROOT/etc/systemd/system/$IMDS_FENCE_CGROUP
+  if [[ ! -f $unit ]]; then
+    # The kubelet creates the same slice as a transient unit; systemd answers UnitExists, which it accepts.
+    mkdir -p "${unit%/*}"
+    printf '[Unit]\nDescription=Kubernetes pods (started before the kubelet for the IMDS fence)\nBefore=slices.target\n' >"$unit"
+    systemctl daemon-reload || die "systemctl daemon-reload failed"
+  fi
+  systemctl start "$IMDS_FENCE_CGROUP" || die "starting $IMDS_FENCE_CGROUP failed"
+  local tool address
+  for tool in iptables ip6tables; do
+    address=$IMDS_FENCE_V4
+    [[ $tool == iptables ]] || address=$IMDS_FENCE_V6
+    "$tool" -w -N "$IMDS_FENCE_CHAIN" 2>/dev/null || "$tool" -w -F "$IMDS_FENCE_CHAIN" || die "$tool: preparing chain $IMDS_FENCE_CHAIN failed"
+    # The cloud controller first: ACCEPT ends the traversal before the DROP.
+    "$tool" -w -A "$IMDS_FENCE_CHAIN" -m owner --uid-owner "$IMDS_FENCE_UID" -j ACCEPT || die "$tool: the IMDS rule of uid $IMDS_FENCE_UID failed"
+    "$tool" -w -A "$IMDS_FENCE_CHAIN" -m cgroup --path "$IMDS_FENCE_CGROUP" -j DROP || die "$tool: the IMDS drop for $IMDS_FENCE_CGROUP failed"
+    "$tool" -w -C OUTPUT -d "$address" -j "$IMDS_FENCE_CHAIN" 2>/dev/null ||
+      "$tool" -w -I OUTPUT 1 -d "$address" -j "$IMDS_FENCE_CHAIN" || die "$tool: the OUTPUT jump to $IMDS_FENCE_CHAIN failed"
+  done
+}
+
+# Swap and kernel settings are local and cheap: always re-applied, and so is the IMDS fence.
 disable_swap
 kernel_settings
+[[ -z ${IMDS_FENCE_UID-} || $ROLE == image ]] || imds_fence
 step check-prepared
 if prepared; then
   log "node already prepared ($(prep_marker))"

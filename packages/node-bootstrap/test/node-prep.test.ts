@@ -7,10 +7,13 @@ import { DOWNLOAD_LOCK, DOWNLOAD_PINS_FILE, downloadPinsFile } from '../src/down
 import { imageBakeScript } from '../src/image-bake';
 import { toolVersions } from '../src/versions';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
+import { IMDS_FENCE, ServiceAccountIdentity } from '@platform/platform-config';
 
 const PREP = ['swapoff', 'modprobe', 'sysctl', 'apt-get', 'apt-mark', 'containerd', 'systemctl', 'dpkg-query', 'curl', 'gpg', 'aws', 'etcdctl', 'helm', 'sleep'];
 /** What every run does, prepared or not: swap off, kernel modules and sysctls. */
 const LOCAL_SETTINGS = ['swapoff -a', 'modprobe overlay', 'modprobe br_netfilter', 'sysctl --system'];
+/** The IMDS fence's slice on a first boot (its iptables calls are asserted in their own tests). */
+const FENCE_SLICE = ['systemctl daemon-reload', 'systemctl start kubepods.slice'];
 const WAIT = '-o DPkg::Lock::Timeout=600';
 const tools = toolVersions({ name: 'test', kubernetesVersion: '1.34.1' });
 /** Ubuntu 24.04's container runtime as the pins name it: `<upstream>-0ubuntu…`. */
@@ -52,6 +55,7 @@ const ARCHIVE = [
   ...['kubelet', 'kubeadm', 'kubectl'].flatMap((p) => ['1.34.0-1.1', '1.34.1-1.1', '1.34.2-1.1'].map((v) => `${p} ${v}`)),
 ];
 const MODEL = join(__dirname, 'fakes', 'apt.sh');
+const NETFILTER = join(__dirname, 'fakes', 'netfilter.sh');
 
 const nodes: FakeNode[] = [];
 afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
@@ -67,10 +71,12 @@ interface AptState {
 }
 
 /** A node whose /etc lives under <root>/sysroot (SYSROOT), with the directories an Ubuntu image has, and apt modelled by fakes/apt.sh. */
-function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: Rule[] = [], releaseKey = DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint) {
-  const node = new FakeNode(inputFor('production', role), [
+function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: Rule[] = [], releaseKey = DOWNLOAD_LOCK['kubernetes-apt-key'].fingerprint, input = inputFor('production', role)) {
+  const node = new FakeNode(input, [
     ...rules,
     ...['apt-get', 'apt-mark', 'dpkg-query', 'sleep'].map((cmd): Rule => ({ cmd, args: '*', run: `. '${MODEL}' ${cmd} "$@"` })),
+    ...['iptables', 'ip6tables'].map((cmd): Rule => ({ cmd, args: '*', run: `. '${NETFILTER}' ${cmd} "$@"` })),
+    { cmd: 'systemctl', args: 'start *.slice', run: `. '${NETFILTER}' systemctl "$@"` },
     { cmd: 'dpkg', args: '--print-architecture', stdout: 'amd64\n' },
     { cmd: 'containerd', args: 'config default', stdout: '[plugins]\n  SystemdCgroup = false\n' },
     { cmd: 'aws', args: '--version', stdout: `aws-cli/${tools.awsCli} Python/3.13.2 Linux/6.8.0 exe/x86_64.ubuntu.24\n` },
@@ -117,7 +123,7 @@ describe('node-prep.sh', () => {
       expect.stringMatching(/^gpg --show-keys --with-colons \S+$/),
       `gpg --dearmor --yes -o ${sysroot}/etc/apt/keyrings/kubernetes-apt-keyring.gpg`,
     ];
-    expect(calls).toEqual([...LOCAL_SETTINGS, ...CONTAINERD_AND_VERSION_CHECK, ...keyFetch, ...KUBERNETES_PACKAGES, 'aws --version']);
+    expect(calls).toEqual([...LOCAL_SETTINGS, ...FENCE_SLICE, ...CONTAINERD_AND_VERSION_CHECK, ...keyFetch, ...KUBERNETES_PACKAGES, 'aws --version']);
     expect(packages()).toMatchObject(PREPARED);
     expect(held()).toEqual(['containerd', 'kubeadm', 'kubectl', 'kubelet', 'runc']);
     expect(file('etc/fstab')).toBe('UUID=1 / ext4 defaults 0 1\n#/swap.img none swap sw 0 0\n# /old none swap sw 0 0\n');
@@ -183,6 +189,8 @@ describe('node-prep.sh', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(callsOf(again.calls, ...PREP)).toEqual([
       ...LOCAL_SETTINGS,
+      // The IMDS fence's slice (every boot; its unit file is already there: no daemon-reload).
+      'systemctl start kubepods.slice',
       // The pinned versions are still what is installed.
       'dpkg-query -W -f=${Version} containerd',
       'dpkg-query -W -f=${Version} runc',
@@ -205,7 +213,7 @@ describe('node-prep.sh', () => {
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     // kubeadm is current: no reinstall of the Kubernetes packages.
-    expect(callsOf(result.calls, ...PREP)).toEqual([...LOCAL_SETTINGS, ...CONTAINERD_AND_VERSION_CHECK, 'aws --version']);
+    expect(callsOf(result.calls, ...PREP)).toEqual([...LOCAL_SETTINGS, ...FENCE_SLICE, ...CONTAINERD_AND_VERSION_CHECK, 'aws --version']);
     expect(packages()).toMatchObject({ containerd: CONTAINERD, runc: RUNC });
     expect(held()).toEqual(['containerd', 'kubeadm', 'kubectl', 'kubelet', 'runc']);
     expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER}\n`);
@@ -388,5 +396,146 @@ describe('the baked image (imageBakeScript): node-prep.sh at bake time, nothing 
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).not.toContain('node already prepared');
     expect(node.file(join(node.state, 'node-prep.done'))).toBe(`${MARKER}\n`);
+  });
+});
+
+/** A socket on the node: who created it and in which cgroup2 (relative to the root). */
+interface Socket {
+  readonly uid: number;
+  readonly cgroup: string;
+}
+
+/**
+ * The verdict of the filter table's OUTPUT chain for a packet from `socket` to `destination`, as
+ * the kernel traverses it: rules in order, a jump enters the chain, the chain's end returns,
+ * ACCEPT/DROP end it; the policy (ACCEPT) when nothing decides. `-m cgroup --path P` matches a
+ * socket in P or below it (cgroup2 descendants), `-m owner --uid-owner U` the socket's uid.
+ */
+function verdict(tables: string, socket: Socket, destination: string): 'ACCEPT' | 'DROP' {
+  const chain = (name: string): string[] => (existsSync(join(tables, name)) ? readFileSync(join(tables, name), 'utf8').split('\n').filter(Boolean) : []);
+  const walk = (name: string): 'ACCEPT' | 'DROP' | undefined => {
+    for (const rule of chain(name)) {
+      const option = (flag: string) => new RegExp(`${flag} (\\S+)`).exec(rule)?.[1];
+      const dest = option('-d');
+      if (dest !== undefined && dest.replace(/\/(32|128)$/, '') !== destination) continue;
+      const uid = option('--uid-owner');
+      if (uid !== undefined && Number(uid) !== socket.uid) continue;
+      const path = option('--path')?.replace(/^\//, '');
+      if (path !== undefined && socket.cgroup !== path && !socket.cgroup.startsWith(`${path}/`)) continue;
+      const target = option('-j')!;
+      if (target === 'ACCEPT' || target === 'DROP') return target;
+      const result = walk(target);
+      if (result) return result;
+    }
+    return undefined;
+  };
+  return walk('OUTPUT') ?? 'ACCEPT';
+}
+
+describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
+  const POD = 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0f3c.slice/cri-containerd-4a1b.scope';
+  const NODE_EXPORTER: Socket = { uid: 65534, cgroup: POD };
+  const ROOT_POD: Socket = { uid: 0, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod77aa.slice/cri-containerd-9e.scope' };
+  const CLOUD_CONTROLLER: Socket = { uid: IMDS_FENCE.allowedUid, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1c.slice/cri-containerd-77.scope' };
+  const KUBELET: Socket = { uid: 0, cgroup: 'system.slice/kubelet.service' };
+  const BOOTSTRAP: Socket = { uid: 0, cgroup: 'system.slice/node-bootstrap.service' };
+  const IMDS_V4 = '169.254.169.254';
+  const IMDS_V6 = 'fd00:ec2::254';
+  const FENCE = (tool: 'iptables' | 'ip6tables', address: string) => [
+    `${tool} -w -N ${IMDS_FENCE.chain}`,
+    `${tool} -w -A ${IMDS_FENCE.chain} -m owner --uid-owner ${IMDS_FENCE.allowedUid} -j ACCEPT`,
+    `${tool} -w -A ${IMDS_FENCE.chain} -m cgroup --path kubepods.slice -j DROP`,
+    `${tool} -w -C OUTPUT -d ${address} -j ${IMDS_FENCE.chain}`,
+    `${tool} -w -I OUTPUT 1 -d ${address} -j ${IMDS_FENCE.chain}`,
+  ];
+  const reboot = (node: FakeNode) => ['netfilter', 'cgroup'].forEach((d) => rmSync(join(node.fakeDir, d), { recursive: true, force: true }));
+
+  it('drops IMDS from pod sockets (node-exporter, root pods) but not the cloud controller uid or host processes, IPv4 and IPv6', () => {
+    const { node, run, file } = prepNode('control-plane');
+    const result = run();
+    expect(result.status, result.stderr).toBe(0);
+    // The slice exists before the cgroup rule (the kernel resolves --path when the rule is added).
+    expect(callsOf(result.calls, 'systemctl', 'iptables', 'ip6tables').slice(0, 12)).toEqual([
+      'systemctl daemon-reload',
+      'systemctl start kubepods.slice',
+      ...FENCE('iptables', '169.254.169.254/32'),
+      ...FENCE('ip6tables', 'fd00:ec2::254/128'),
+    ]);
+    expect(file('etc/systemd/system/kubepods.slice')).toContain('[Unit]');
+    for (const [tool, address] of [['iptables', IMDS_V4], ['ip6tables', IMDS_V6]] as const) {
+      const tables = join(node.fakeDir, 'netfilter', tool);
+      expect(readFileSync(join(tables, IMDS_FENCE.chain), 'utf8')).toBe(
+        `-m owner --uid-owner ${IMDS_FENCE.allowedUid} -j ACCEPT\n-m cgroup --path kubepods.slice -j DROP\n`,
+      );
+      expect(verdict(tables, NODE_EXPORTER, address)).toBe('DROP');
+      expect(verdict(tables, ROOT_POD, address)).toBe('DROP');
+      expect(verdict(tables, CLOUD_CONTROLLER, address)).toBe('ACCEPT');
+      expect(verdict(tables, KUBELET, address)).toBe('ACCEPT');
+      expect(verdict(tables, BOOTSTRAP, address)).toBe('ACCEPT');
+      // Only IMDS: a pod's other traffic is not touched.
+      expect(verdict(tables, NODE_EXPORTER, '10.20.1.30')).toBe('ACCEPT');
+    }
+  });
+
+  it('is idempotent: a re-run keeps one jump and one copy of each rule; a reboot (empty tables) re-creates them', () => {
+    const { node, run } = prepNode('control-plane');
+    expect(run().status).toBe(0);
+    const tables = join(node.fakeDir, 'netfilter', 'iptables');
+    const snapshot = () => ['OUTPUT', IMDS_FENCE.chain].map((c) => readFileSync(join(tables, c), 'utf8'));
+    const first = snapshot();
+    expect(first[0]).toBe(`-d 169.254.169.254/32 -j ${IMDS_FENCE.chain}\n`);
+    const again = run();
+    expect(again.status, again.stderr).toBe(0);
+    expect(snapshot()).toEqual(first);
+    // The chain existed: flushed, not created; the jump existed: checked, not inserted again.
+    expect(callsOf(again.calls, 'iptables')).toEqual([
+      `iptables -w -N ${IMDS_FENCE.chain}`,
+      `iptables -w -F ${IMDS_FENCE.chain}`,
+      ...FENCE('iptables', '169.254.169.254/32').slice(1, 4),
+    ]);
+    // The unit file persists: no second daemon-reload.
+    expect(callsOf(again.calls, 'systemctl').filter((c) => c.includes('daemon-reload'))).toEqual([]);
+    reboot(node);
+    const boot = run();
+    expect(boot.status, boot.stderr).toBe(0);
+    expect(snapshot()).toEqual(first);
+    expect(verdict(tables, NODE_EXPORTER, IMDS_V4)).toBe('DROP');
+  });
+
+  it('the fence is re-applied on a prepared node too (every boot), before the prepared check', () => {
+    const { node, run } = prepNode('control-plane');
+    expect(run().status).toBe(0);
+    reboot(node);
+    const boot = run();
+    expect(boot.status, boot.stderr).toBe(0);
+    expect(boot.stderr).toContain('node already prepared');
+    expect(verdict(join(node.fakeDir, 'netfilter', 'ip6tables'), NODE_EXPORTER, IMDS_V6)).toBe('DROP');
+  });
+
+  it('without the slice the cgroup rule is refused, as by the kernel: the fence step fails the boot instead of leaving pods open', () => {
+    const { run } = prepNode('control-plane', {}, [{ cmd: 'systemctl', args: 'start kubepods.slice', exit: 0 }]);
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('[imds-fence] FAILED: iptables: the IMDS drop for kubepods.slice failed');
+  });
+
+  it('workers get the same fence: their role reads the join token, and no pod there needs IMDS with web identity', () => {
+    const { node, run } = prepNode('worker');
+    const result = run();
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'iptables')).toEqual(FENCE('iptables', '169.254.169.254/32'));
+    expect(verdict(join(node.fakeDir, 'netfilter', 'iptables'), NODE_EXPORTER, IMDS_V4)).toBe('DROP');
+  });
+
+  it('before the web-identity stage no node is fenced: the add-ons still use the node role from the host network', () => {
+    for (const role of ['control-plane', 'worker'] as const) {
+      const base = inputFor('production', role);
+      const input = { ...base, cluster: { ...base.cluster, serviceAccountIdentity: ServiceAccountIdentity.signWithIssuer() } };
+      const { node, run } = prepNode(role, {}, [], undefined, input);
+      const result = run();
+      expect(result.status, result.stderr).toBe(0);
+      expect(callsOf(result.calls, 'iptables', 'ip6tables')).toEqual([]);
+      expect(existsSync(join(node.fakeDir, 'netfilter'))).toBe(false);
+    }
   });
 });

@@ -14,6 +14,7 @@ export * from './failover-decision';
 export * from './failover-access';
 export * from './failover-state';
 export * from './health-check-page';
+export * from './imds-fence';
 export * from './instance-types';
 export * from './kubernetes-versions';
 export * from './names';

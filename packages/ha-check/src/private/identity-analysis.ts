@@ -68,6 +68,15 @@ function nodesOf(p: PodIdentity, nodes: readonly NodeIdentity[]): NodeIdentity[]
   return nodes.filter((n) => fits(n.group, selector, tolerations, t.nodeAffinityTerms));
 }
 
+/**
+ * Whether `p` on `n` reaches IMDS past node-bootstrap's fence: the fence drops the IMDS traffic of
+ * host-network pod sockets (OUTPUT, cgroup kubepods.slice) except for its one uid. Pod-network
+ * traffic is forwarded, not OUTPUT: the fence does not change it (hop limit does).
+ */
+function pastFence(p: PodIdentity, n: NodeIdentity): boolean {
+  return !p.template.hostNetwork || n.imdsFence === undefined || p.runAsUser === n.imdsFence.allowedUid;
+}
+
 /** Which pods on a node reach its IMDS, and so act as its role: none, host-network pods only, or all. */
 function imdsReach(n: NodeIdentity): 'none' | 'host-network' | 'all' {
   if (!n.metadata.endpointEnabled || n.role === undefined) return 'none';
@@ -131,14 +140,21 @@ function judgePod(p: PodIdentity, model: IdentityModel, findings: Findings): Ide
 }
 
 /**
- * `s3:GetObject on <the snapshot prefix>` when the role may read the cluster's etcd snapshots (IAM's
- * evaluation against a key under the prefix), else undefined.
+ * What of the role yields the service-account signing key or replaces its public half (IAM's
+ * evaluation): reading the etcd snapshots (pki/sa.key inside), writing the issuer's JWKS (STS
+ * then trusts a key of the writer's), reading kubeadm's certificate key (with the join token,
+ * `kubeadm-certs` hands out sa.key and the CA keys). Empty: none of them.
  */
-function snapshotRead(role: IdentityRole, model: IdentityModel): string | undefined {
+function mintingAccess(role: IdentityRole, model: IdentityModel): string[] {
+  const can = (action: string, resource: string) => allowed(role.statements, { action, resource, context: {} }).allowed;
+  const out: string[] = [];
   const at = model.etcdSnapshots;
-  if (!at) return undefined;
-  const resource = `arn:aws:s3:::${at.bucket}/${at.prefix}/snapshot.db`;
-  return allowed(role.statements, { action: 's3:GetObject', resource, context: {} }).allowed ? `s3:GetObject on arn:aws:s3:::${at.bucket}/${at.prefix}/*` : undefined;
+  if (at && can('s3:GetObject', `arn:aws:s3:::${at.bucket}/${at.prefix}/snapshot.db`)) out.push(`read the etcd snapshots (s3:GetObject on arn:aws:s3:::${at.bucket}/${at.prefix}/*), which hold pki/sa.key`);
+  const issuer = model.issuerBucket;
+  const jwks = issuer ? `arn:aws:s3:::${issuer.name}/openid/v1/jwks` : undefined;
+  if (jwks && can('s3:PutObject', jwks)) out.push(`overwrite the issuer's JWKS (s3:PutObject on ${jwks}) with a key of its own`);
+  if (at?.certificateKeyArn && can('ssm:GetParameter', at.certificateKeyArn)) out.push(`read kubeadm's certificate key (ssm:GetParameter on ${at.certificateKeyArn}), which with the join token decrypts the kubeadm-certs Secret: sa.key and the CA keys`);
+  return out;
 }
 
 /** Who can act on AWS, per workload: its role and what it allows, the path, and the findings. */
@@ -160,20 +176,23 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
   const reachable = model.nodes.filter((n) => imdsReach(n) !== 'none');
   const everyPod = reachable.some((n) => imdsReach(n) === 'all');
   for (const p of reachable.length === 0 ? [] : model.pods.filter((x) => x.template.hostNetwork || everyPod)) {
-    const reached = nodesOf(p, reachable).filter((n) => imdsReach(n) === 'all' || (imdsReach(n) === 'host-network' && p.template.hostNetwork));
+    const reached = nodesOf(p, reachable).filter((n) => (imdsReach(n) === 'all' || (imdsReach(n) === 'host-network' && p.template.hostNetwork)) && pastFence(p, n));
     for (const roleName of [...new Set(reached.map((n) => n.role as string))]) {
       const role = model.roles.find((r) => r.name === roleName);
       const extra = role ? summariseActions(role.statements, (a) => !NODE_BOOTSTRAP_ACTIONS.some((b) => wildcardMatch(b, a, true) || a === b)) : [];
       const groups = reached.filter((n) => n.role === roleName);
       const how = p.template.hostNetwork ? 'hostNetwork' : `IMDS ${groups[0].metadata.tokensRequired ? `hop limit ${groups[0].metadata.hopLimit}` : 'v1 allowed (http_tokens optional)'}`;
       rows.push({ workload: p.workload, serviceAccount: p.serviceAccount, role: roleName, path: `node role via IMDS (${how})`, actions: role ? summariseActions(role.statements) : [] });
-      const snapshots = role ? snapshotRead(role, model) : undefined;
-      if (extra.length > 0 || snapshots) {
+      // The fence's uid is the cloud controller's own (platform-config IMDS_FENCE): the one pod trusted like the node.
+      const unfenced = groups.some((g) => g.imdsFence === undefined);
+      const minting = role && unfenced ? mintingAccess(role, model) : [];
+      const snapshots = role && model.etcdSnapshots && minting.some((m) => m.startsWith('read the etcd snapshots')) ? `s3:GetObject on arn:aws:s3:::${model.etcdSnapshots.bucket}/${model.etcdSnapshots.prefix}/*` : undefined;
+      if (extra.length > 0 || minting.length > 0) {
         const beyond = extra.length > 0 ? ` beyond what the bootstrap needs: ${extra.join('; ')}` : '';
-        const minting = snapshots
-          ? `${beyond ? ';' : ':'} it can read the etcd snapshots (${snapshots}), which hold pki/sa.key, the service-account signing key: with it the pod can mint a token for any service account and assume every workload role`
+        const mint = minting.length > 0
+          ? `${beyond ? ';' : ':'} it can ${minting.join('; ')}: so it can mint tokens for every workload role (no IMDS fence on the node)`
           : '';
-        findings.add('identity.imds-inherits', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and inherits ${roleName}${beyond}${minting}`, {
+        findings.add(minting.length > 0 ? 'identity.imds-mints' : 'identity.imds-inherits', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and inherits ${roleName}${beyond}${mint}`, {
           vars: { snapshots: snapshots ? ` Move snapshot reads (${snapshots}) to a restore-only principal that only a restore assumes (aws-cluster's etcd-backups policy), so the standing node role can write snapshots but not read them back.` : '' },
         });
       }

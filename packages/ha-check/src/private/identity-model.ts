@@ -4,6 +4,7 @@ import type { TerraformIndex, TfResource } from '../terraform';
 import { statementsOf, wildcardMatch, type Statement } from './iam';
 import { roleStatements } from './iam-roles';
 import type { PodIdentity } from './pod-identities';
+import { envFile, readUserData } from './user-data';
 import { bucketPolicy, iamRole, iamUser, instanceProfile, launchTemplate, oidcProvider, publicAccessBlock, s3Bucket, type MetadataOptions } from './tf-accessors';
 import type { Json } from './values';
 
@@ -24,6 +25,11 @@ export interface NodeIdentity {
   /** The role of its launch template's instance profile (undefined: no profile, no credentials on IMDS). */
   readonly role: string | undefined;
   readonly metadata: MetadataOptions;
+  /**
+   * node-bootstrap's IMDS fence, from the launch template's user data (IMDS_FENCE_UID in
+   * /etc/node-bootstrap/env): pod sockets reach IMDS only as `allowedUid`. undefined: no fence.
+   */
+  readonly imdsFence?: { readonly allowedUid: number };
 }
 
 export interface IssuerBucket {
@@ -62,6 +68,11 @@ export interface EtcdSnapshots {
   readonly bucket: string;
   /** Key prefix, no trailing slash. */
   readonly prefix: string;
+  /**
+   * The SSM parameter ARN of kubeadm's certificate key (the join material of control-plane
+   * nodes): with it and the join token, `kubeadm-certs` yields sa.key like a snapshot does.
+   */
+  readonly certificateKeyArn?: string;
 }
 
 const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
@@ -180,7 +191,8 @@ export function identityModel(
     const profile = template ? (index.resolve(template, profileRef) ?? index.byType('aws_iam_instance_profile').find((p) => instanceProfile(p).name === profileRef)) : undefined;
     const roleRef = profile ? instanceProfile(profile).role : undefined;
     const role = profile ? (index.resolve(profile, roleRef) ?? index.byType('aws_iam_role').find((r) => iamRole(r).name === roleRef)) : undefined;
-    return { group, role: role ? (iamRole(role).name ?? role.name) : undefined, metadata: lt?.metadata ?? { endpointEnabled: true, tokensRequired: false, hopLimit: 1, declared: false } };
+    const fence = imdsFenceOf(lt?.userData);
+    return { group, role: role ? (iamRole(role).name ?? role.name) : undefined, metadata: lt?.metadata ?? { endpointEnabled: true, tokensRequired: false, hopLimit: 1, declared: false }, ...(fence ? { imdsFence: fence } : {}) };
   });
   const staticKeys = [
     ...index.byType('aws_iam_user').map((u) => {
@@ -193,4 +205,11 @@ export function identityModel(
     }),
   ];
   return { issuerHost, providers, roles, nodes, pods, webhook, staticKeys, etcdSnapshots, issuerBucket: issuerHost && /\.s3[.-]/.test(issuerHost) ? issuerBucket(index, text, issuerHost) : undefined };
+}
+
+/** The IMDS fence node-prep.sh applies at every boot when the env file names its uid. */
+function imdsFenceOf(userData: string | undefined): { allowedUid: number } | undefined {
+  const env = userData ? readUserData(userData).files.get('/etc/node-bootstrap/env') : undefined;
+  const uid = env ? envFile(env).get('IMDS_FENCE_UID') : undefined;
+  return uid !== undefined && /^\d+$/.test(uid) ? { allowedUid: Number(uid) } : undefined;
 }

@@ -35,7 +35,15 @@ export interface PodIdentity {
   /** The service account's annotation (its ServiceAccount object, a CNPG serviceAccountTemplate or chart values). */
   readonly annotationRoleArn: string | undefined;
   readonly template: PodTemplateModel;
+  /**
+   * The uid its sockets are created with (`securityContext.runAsUser`, the container's over the
+   * pod's; a HelmRelease's `podSecurityContext`/`securityContext` values). undefined: the image's
+   * user, unknown here. node-bootstrap's IMDS fence lets one uid through.
+   */
+  readonly runAsUser?: number;
 }
+
+const uidOf = (v: unknown): number | undefined => (isObject(v) && typeof v.runAsUser === 'number' ? v.runAsUser : undefined);
 
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const meta = (o: Json): Json => (isObject(o.metadata) ? o.metadata : {});
@@ -73,8 +81,10 @@ function fromPodSpec(workload: string, namespace: string, podSpec: Json, templat
   const tokenFile = containers.map((c) => envValue(c.env, 'AWS_WEB_IDENTITY_TOKEN_FILE')).find((x) => x !== undefined);
   const serviceAccount = str(podSpec.serviceAccountName) ?? str(podSpec.serviceAccount) ?? 'default';
   const legacy = containers.some((c) => envValue(c.env, 'AWS_STS_REGIONAL_ENDPOINTS') === 'legacy');
+  const uid = arr(podSpec.containers).map((c) => uidOf(c.securityContext)).find((x) => x !== undefined) ?? uidOf(podSpec.securityContext);
   return {
     workload,
+    ...(uid !== undefined ? { runAsUser: uid } : {}),
     namespace,
     serviceAccount,
     ...(legacy ? { stsGlobal: true } : {}),
@@ -267,8 +277,11 @@ function helmReleaseIdentities(o: K8sObject, renderedTemplates: readonly PodTemp
     const tokenFile = ChartWiring.pick(wiring.tokenFiles, component, t.kind, components);
     // The projected source the file names (mount path + its path); none in sight: the chart mounts it, not judged.
     const token = tokenFile === undefined ? undefined : wiring.tokens.find((x) => tokenFile.endsWith(`/${x.value.path}`))?.value;
+    const scope = component !== undefined ? (isObject(values[component]) ? (values[component] as Json) : {}) : values;
+    const uid = uidOf(scope.securityContext) ?? uidOf(scope.podSecurityContext);
     return {
       workload: t.id,
+      ...(uid !== undefined ? { runAsUser: uid } : {}),
       namespace,
       serviceAccount: sa?.name,
       envRoleArn: ChartWiring.pick(wiring.roleArns, component, t.kind, components),

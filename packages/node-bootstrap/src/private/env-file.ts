@@ -1,5 +1,5 @@
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
-import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, IMDS_FENCE, imdsFenced, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import { SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
 import type { UserDataInput } from '../user-data-input';
@@ -57,6 +57,16 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['SSM_CA_CERT_HASH', names.ssm.caCertHash],
     ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
   ];
+  if (imdsFenced(cluster)) {
+    // node-prep.sh: pods reach IMDS only as the cloud controller's uid (platform-config IMDS_FENCE).
+    entries.push(
+      ['IMDS_FENCE_UID', IMDS_FENCE.allowedUid],
+      ['IMDS_FENCE_CGROUP', IMDS_FENCE.podCgroup],
+      ['IMDS_FENCE_CHAIN', IMDS_FENCE.chain],
+      ['IMDS_FENCE_V4', IMDS_FENCE.addresses.ipv4],
+      ['IMDS_FENCE_V6', IMDS_FENCE.addresses.ipv6],
+    );
+  }
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sourced by the harness fakes of iptables, ip6tables and systemctl (node-prep's IMDS fence):
+# the kernel's filter table and systemd's slices as a node sees them, state under $FAKE_DIR.
+#   netfilter/<tool>/<chain>  one rule per line, in traversal order (OUTPUT exists from boot)
+#   cgroup/<path>/            the cgroup2 hierarchy: `systemctl start <name>.slice` creates it
+# Like the kernel: `-N` of an existing chain and `-F`/`-A` of a missing one fail (exit 1), `-C`
+# exits 1 when the rule is absent, and `-m cgroup --path P` is refused (exit 2, "Invalid
+# argument") unless the cgroup P exists when the rule is added (xt_cgroup resolves it then).
+# A reboot empties netfilter/ (rules are not persistent) and cgroup/, never /etc.
+set -uo pipefail
+command=$1
+shift
+if [[ $command == systemctl ]]; then
+  if [[ ${1-} == start && ${2-} == *.slice ]]; then mkdir -p "$FAKE_DIR/cgroup/$2"; fi
+  exit 0
+fi
+tables=$FAKE_DIR/netfilter/$command
+mkdir -p "$tables"
+[[ -f $tables/OUTPUT ]] || : >"$tables/OUTPUT"
+[[ ${1-} == -w ]] && shift
+op=$1 chain=$2
+shift 2
+rule="$*"
+if [[ $op == -I ]]; then
+  position=$1
+  shift
+  rule="$*"
+fi
+if [[ $rule =~ --path\ ([^ ]+) && ! -d $FAKE_DIR/cgroup/${BASH_REMATCH[1]#/} ]]; then
+  echo "$command v1.8.10 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain $chain" >&2
+  exit 2
+fi
+case $op in
+  -N) [[ ! -f $tables/$chain ]] || { echo "$command: Chain already exists." >&2; exit 1; }; : >"$tables/$chain" ;;
+  -F) [[ -f $tables/$chain ]] || { echo "$command: No chain/target/match by that name." >&2; exit 1; }; : >"$tables/$chain" ;;
+  -A) [[ -f $tables/$chain ]] || exit 1; printf '%s\n' "$rule" >>"$tables/$chain" ;;
+  -I) [[ -f $tables/$chain ]] || exit 1; { head -n $((position - 1)) "$tables/$chain"; printf '%s\n' "$rule"; tail -n +"$position" "$tables/$chain"; } >"$tables/$chain.new" && mv "$tables/$chain.new" "$tables/$chain" ;;
+  -C) grep -qxF -- "$rule" "$tables/$chain" 2>/dev/null || { echo "$command: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1; } ;;
+  *) echo "fake $command: unsupported $op" >&2; exit 2 ;;
+esac
+exit 0
