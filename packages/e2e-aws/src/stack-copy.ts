@@ -87,6 +87,10 @@ export function withoutExcluded(stack: StackJson, excluded: readonly ExcludedRes
       }
     }
   }
+  // Terraform refuses an empty block ("output": {} is a missing block label): a stack whose every
+  // output went with its resources has none.
+  if (copy.output && Object.keys(copy.output).length === 0) delete copy.output;
+  if (copy.resource && Object.keys(copy.resource).length === 0) delete copy.resource;
   return { stack: copy, exclusions };
 }
 

@@ -28,6 +28,13 @@ describe('withoutExcluded', () => {
     expect(Object.keys(copy.output ?? {})).toEqual(['role']);
   });
 
+  it('drops a block left empty (terraform refuses "output": {}) when every output went with its resources', () => {
+    const only: StackJson = { resource: { aws_imagebuilder_image_pipeline: { p: { name: 'x' } } }, output: { pipeline: { value: '${aws_imagebuilder_image_pipeline.p.arn}' } } };
+    const { stack: copy } = withoutExcluded(only, [{ type: 'aws_imagebuilder_image_pipeline', reason: 'test' }]);
+    expect(copy).not.toHaveProperty('output');
+    expect(copy).not.toHaveProperty('resource');
+  });
+
   it('leaves the stack whole when nothing is excluded', () => {
     expect(withoutExcluded(stack(), []).stack).toEqual(stack());
   });
