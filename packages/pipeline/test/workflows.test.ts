@@ -438,13 +438,16 @@ describe('workflows', () => {
     const { release, promote } = wf.jobs as Record<string, Job>;
     expect(release!.permissions).toEqual({ contents: 'read' });
     expect(promote!.permissions).toEqual({ contents: 'read' });
-    const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string })[];
+    const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string; name?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
     const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
     expect(check).toBeGreaterThan(0);
     expect(steps[check]!.id).toBe('check');
-    // Order: check the dispatch, verify the signature when required, only then push and open the pull request.
+    // Order: check the dispatch (catalog, then the digest and tag in the registry: app-release.test.ts),
+    // verify the signature when required, only then mint the token, push and open the pull request.
+    expect(steps[check]!.name).toBe('check the dispatch against the catalog and the registry');
     expect(check < cosign && cosign < pull).toBe(true);
+    expect(check).toBeLessThan(steps.findIndex((step) => step.uses?.startsWith('actions/create-github-app-token@')));
     expect(steps[cosign]!.if).toBe("steps.check.outputs.verify_signature == 'true'");
     expect(steps[cosign]!.env).toEqual({ IMAGE_REF: '${{ steps.check.outputs.image_ref }}', IDENTITY: '${{ steps.check.outputs.certificate_identity }}', ISSUER: '${{ steps.check.outputs.certificate_oidc_issuer }}' });
     expect((steps[0]!.with ?? {})['persist-credentials']).toBe(false);
