@@ -296,7 +296,7 @@ describe('the registry check before any pull request (OCI distribution API, supp
   it('fails a release whose tag resolves to another digest than the dispatch names', async () => {
     await setUp();
     expect((await run('release', '--check', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', OLD)).code).toBe(1);
-    expect(errors).toEqual([`pipeline release: web: ${REPO}:2.54 resolves to ${NEW}; expected ${OLD}, the digest the dispatch names (the tag moved, or the digest is another image's)`]);
+    expect(errors).toEqual([`pipeline release: web: ${REPO}:2.54 resolves to ${NEW}; expected ${OLD}, the digest to deploy (the tag moved, or the digest is another image's)`]);
   });
 
   it('re-checks at promotion: an image deleted from the registry after staging got it never reaches production', async () => {

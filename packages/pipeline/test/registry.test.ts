@@ -96,6 +96,6 @@ describe('checkImageInRegistry', () => {
     const r = await registry();
     const first = r.push('acme/web', indexManifest('1.0'), '1.0');
     const second = r.push('acme/web', indexManifest('1.0-rebuilt'), '1.0');
-    await expect(checkImageInRegistry(client(r), { app: 'web', repository: REPO, digest: first, tag: '1.0' })).rejects.toThrow(`web: ${REPO}:1.0 resolves to ${second}; expected ${first}, the digest the dispatch names (the tag moved, or the digest is another image's)`);
+    await expect(checkImageInRegistry(client(r), { app: 'web', repository: REPO, digest: first, tag: '1.0' })).rejects.toThrow(`web: ${REPO}:1.0 resolves to ${second}; expected ${first}, the digest to deploy (the tag moved, or the digest is another image's)`);
   });
 });

@@ -491,6 +491,12 @@ describe('workflows', () => {
     const job = workflow('scale-day.yml').jobs['scale-day'];
     expect(runs(job)).toContain('npm run pipeline:scale-day -- --cluster "${CLUSTER}"');
     expect(runs(job)).not.toMatch(/\$\{\{\s*inputs\./);
+    // The consumer image is verified against the registry (image-lock.test.ts) before the load starts.
+    const steps = job.steps ?? [];
+    const verify = steps.findIndex((s) => s.run === 'npm run --silent pipeline:image-lock -- --verify "${CLUSTER}"');
+    expect(verify).toBeGreaterThan(0);
+    expect(verify).toBeLessThan(steps.findIndex((s) => (s.run ?? '').includes('pipeline:scale-day --')));
+    expect(steps[verify]!.env).toEqual({ CLUSTER: '${{ inputs.cluster }}' });
     const upload = (job.steps ?? []).find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(String(upload?.with?.path)).toContain('dist/pipeline/scale-day-*.svg');
   });

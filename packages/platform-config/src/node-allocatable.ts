@@ -1,4 +1,4 @@
-import { INSTANCE_TYPES } from './instance-types';
+import { INSTANCE_TYPES, type InstanceTypeInfo } from './instance-types';
 
 /** CPU (millicores) and memory (MiB) of a node, or what pods may request on it. */
 export interface NodeResources {
@@ -16,6 +16,32 @@ function tiered(total: number, tiers: ReadonlyArray<readonly [number, number]>):
     if (left <= 0) break;
   }
   return reserved;
+}
+
+/**
+ * The memory the kernel reports in /proc/meminfo MemTotal, which cAdvisor hands the kubelet as the
+ * node's memory capacity: the nominal size less what never reaches the kernel's page allocator
+ * (the hypervisor's and the firmware's share, the kernel image, the struct page array, ~1.6 % of
+ * RAM, a crashkernel reservation). 3–7 % on the types we allow, more on small sizes.
+ * Source of memoryOverheadMiB (INSTANCE_TYPES): the per-type nominal − capacity measurements
+ * Karpenter's AWS provider generated from launched instances
+ * (github.com/aws/karpenter-provider-aws, pkg/providers/instancetype/zz_generated.memory_overhead.go,
+ * rounded up to whole MiB); Karpenter itself falls back to a flat `vmMemoryOverheadPercent` 0.075
+ * for types it has not measured. Those were EKS AMIs: an Ubuntu node's kernel and crashkernel
+ * setting differ slightly; `kubectl get node -o jsonpath='{.status.capacity.memory}'` on a real
+ * node is the figure to replace them with.
+ */
+export function memTotalMiB(info: Pick<InstanceTypeInfo, 'memoryMiB' | 'memoryOverheadMiB'>): number {
+  return info.memoryMiB - info.memoryOverheadMiB;
+}
+
+/**
+ * A node's capacity as the kubelet reports it (vCPUs, MemTotal): what the reserves are taken
+ * from (node-bootstrap renders them) and what ha-check's allocatable starts from. The one place
+ * instance-type figures become node capacity.
+ */
+export function nodeCapacityOf(info: Pick<InstanceTypeInfo, 'vcpu' | 'memoryMiB' | 'memoryOverheadMiB'>): NodeResources {
+  return { cpuMilli: info.vcpu * 1000, memoryMiB: memTotalMiB(info) };
 }
 
 /**
@@ -43,6 +69,7 @@ export const KUBELET_EVICTION_HARD = {
   'imagefs.inodesFree': '5%',
 } as const;
 
+/** The reserves of a node of `capacity` (nodeCapacityOf): the tiers apply to the memory the kubelet sees. */
 export function kubeletReservesOf(capacity: NodeResources): KubeletReserves {
   const cpu = tiered(capacity.cpuMilli, [[1000, 0.06], [1000, 0.01], [2000, 0.005], [Infinity, 0.0025]]);
   const memory = tiered(capacity.memoryMiB, [[4096, 0.25], [4096, 0.2], [8192, 0.1], [114688, 0.06], [Infinity, 0.02]]);
@@ -50,7 +77,7 @@ export function kubeletReservesOf(capacity: NodeResources): KubeletReserves {
   return { kubeReserved: { cpuMilli: Math.ceil(cpu), memoryMiB: Math.ceil(memory) }, systemReserved: { cpuMilli: 0, memoryMiB: 0 }, evictionHardMemoryMiB: 100 };
 }
 
-/** What pods can request on a node: capacity minus the kubelet reserves and the memory hard-eviction threshold (kubeletReservesOf). */
+/** What pods can request on a node: capacity (nodeCapacityOf: MemTotal, not the nominal size) minus the kubelet reserves and the memory hard-eviction threshold (kubeletReservesOf). */
 export function allocatableOf(capacity: NodeResources): NodeResources {
   const r = kubeletReservesOf(capacity);
   return {
@@ -62,11 +89,11 @@ export function allocatableOf(capacity: NodeResources): NodeResources {
 /** The kubelet reserves of a known instance type (INSTANCE_TYPES), or undefined for an unknown one. */
 export function instanceTypeKubeletReserves(instanceType: string): KubeletReserves | undefined {
   const info = INSTANCE_TYPES[instanceType];
-  return info ? kubeletReservesOf({ cpuMilli: info.vcpu * 1000, memoryMiB: info.memoryMiB }) : undefined;
+  return info ? kubeletReservesOf(nodeCapacityOf(info)) : undefined;
 }
 
 /** Allocatable of a known instance type (INSTANCE_TYPES), or undefined for an unknown one. */
 export function instanceTypeAllocatable(instanceType: string): NodeResources | undefined {
   const info = INSTANCE_TYPES[instanceType];
-  return info ? allocatableOf({ cpuMilli: info.vcpu * 1000, memoryMiB: info.memoryMiB }) : undefined;
+  return info ? allocatableOf(nodeCapacityOf(info)) : undefined;
 }

@@ -23,8 +23,8 @@ export async function checkImageInRegistry(resolver: ManifestResolver, image: Im
   if (found.digest !== digest) throw new ImageCheckError(`${app}: ${repository}@${digest}: the registry serves the manifest as ${found.digest}; expected the digest it was asked for`);
   if (tag !== undefined) {
     const tagged = await resolver.resolve(repository, tag);
-    if (!tagged) throw new ImageCheckError(`${app}: ${repository}:${tag} is not in the registry; expected the tag the dispatch names to resolve to ${digest}`);
-    if (tagged.digest !== digest) throw new ImageCheckError(`${app}: ${repository}:${tag} resolves to ${tagged.digest}; expected ${digest}, the digest the dispatch names (the tag moved, or the digest is another image's)`);
+    if (!tagged) throw new ImageCheckError(`${app}: ${repository}:${tag} is not in the registry; expected the tag to resolve to ${digest}`);
+    if (tagged.digest !== digest) throw new ImageCheckError(`${app}: ${repository}:${tag} resolves to ${tagged.digest}; expected ${digest}, the digest to deploy (the tag moved, or the digest is another image's)`);
   }
   return `${app}: ${repository}@${digest} is in the registry (${found.mediaType})${tag !== undefined ? `, and :${tag} resolves to it` : ''}`;
 }
