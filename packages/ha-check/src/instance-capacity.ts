@@ -1,4 +1,4 @@
-import { allocatableOf, INSTANCE_TYPES, nodeCapacityOf, type InstanceTypeInfo } from '@platform/platform-config';
+import { allocatableOf, INSTANCE_TYPES, memTotalMiB, nodeCapacityOf, type InstanceTypeInfo, type NodeCapacity } from '@platform/platform-config';
 import type { Resources } from './model';
 
 /**
@@ -28,7 +28,19 @@ export function instanceCapacity(instanceType: string): Resources | undefined {
   return info ? nodeCapacityOf(info) : undefined;
 }
 
-/** What pods can request on a node: platform-config's allocatableOf (capacity minus kubelet/system reserves), shared with the app catalog's checks. */
+const KNOWN = [...Object.values(INSTANCE_TYPES), ...Object.values(MORE_INSTANCE_TYPES)];
+
+/**
+ * The nominal size the kubelet reserves are sized on. A pool's smallest capacity (infra-model)
+ * is one of its types' nodeCapacityOf, or a copy with the same MemTotal: the known type with that
+ * MemTotal gives it. Unknown: MemTotal itself (reserves a little smaller, allocatable a little larger).
+ */
+function nominalMemoryOf(capacity: Resources): number {
+  const c = capacity as Partial<NodeCapacity>;
+  return c.nominalMemoryMiB ?? KNOWN.find((t) => memTotalMiB(t) === capacity.memoryMiB)?.memoryMiB ?? capacity.memoryMiB;
+}
+
+/** What pods can request on a node: platform-config's allocatableOf (MemTotal minus the kubelet reserves and the eviction threshold), shared with the app catalog's checks. */
 export function allocatable(capacity: Resources): Resources {
-  return allocatableOf(capacity);
+  return allocatableOf({ ...capacity, nominalMemoryMiB: nominalMemoryOf(capacity) });
 }

@@ -35,13 +35,19 @@ export function memTotalMiB(info: Pick<InstanceTypeInfo, 'memoryMiB' | 'memoryOv
   return info.memoryMiB - info.memoryOverheadMiB;
 }
 
+/** A node's capacity as the kubelet reports it (memoryMiB: MemTotal), with the nominal size the reserves are sized on. */
+export interface NodeCapacity extends NodeResources {
+  readonly nominalMemoryMiB: number;
+}
+
 /**
- * A node's capacity as the kubelet reports it (vCPUs, MemTotal): what the reserves are taken
- * from (node-bootstrap renders them) and what ha-check's allocatable starts from. The one place
- * instance-type figures become node capacity.
+ * The one place instance-type figures become node capacity: vCPUs and MemTotal, as the kubelet
+ * reports them, and the nominal memory. The kubelet reserves (node-bootstrap renders them per
+ * pool) are sized on the nominal size, the same for every type of a pool (one size per pool);
+ * allocatable (the app catalog's checks, ha-check) starts from MemTotal.
  */
-export function nodeCapacityOf(info: Pick<InstanceTypeInfo, 'vcpu' | 'memoryMiB' | 'memoryOverheadMiB'>): NodeResources {
-  return { cpuMilli: info.vcpu * 1000, memoryMiB: memTotalMiB(info) };
+export function nodeCapacityOf(info: Pick<InstanceTypeInfo, 'vcpu' | 'memoryMiB' | 'memoryOverheadMiB'>): NodeCapacity {
+  return { cpuMilli: info.vcpu * 1000, memoryMiB: memTotalMiB(info), nominalMemoryMiB: info.memoryMiB };
 }
 
 /**
@@ -69,17 +75,20 @@ export const KUBELET_EVICTION_HARD = {
   'imagefs.inodesFree': '5%',
 } as const;
 
-/** The reserves of a node of `capacity` (nodeCapacityOf): the tiers apply to the memory the kubelet sees. */
-export function kubeletReservesOf(capacity: NodeResources): KubeletReserves {
-  const cpu = tiered(capacity.cpuMilli, [[1000, 0.06], [1000, 0.01], [2000, 0.005], [Infinity, 0.0025]]);
-  const memory = tiered(capacity.memoryMiB, [[4096, 0.25], [4096, 0.2], [8192, 0.1], [114688, 0.06], [Infinity, 0.02]]);
+/**
+ * The reserves of a node of `size`: its vCPUs and its nominal memory (the size the GKE/EKS tiers
+ * are defined on; the same for every type of a pool, so one patch per pool holds).
+ */
+export function kubeletReservesOf(size: NodeResources): KubeletReserves {
+  const cpu = tiered(size.cpuMilli, [[1000, 0.06], [1000, 0.01], [2000, 0.005], [Infinity, 0.0025]]);
+  const memory = tiered(size.memoryMiB, [[4096, 0.25], [4096, 0.2], [8192, 0.1], [114688, 0.06], [Infinity, 0.02]]);
   // Whole millicores and MiB, rounded up: the kubelet is given at least what the model subtracts.
   return { kubeReserved: { cpuMilli: Math.ceil(cpu), memoryMiB: Math.ceil(memory) }, systemReserved: { cpuMilli: 0, memoryMiB: 0 }, evictionHardMemoryMiB: 100 };
 }
 
-/** What pods can request on a node: capacity (nodeCapacityOf: MemTotal, not the nominal size) minus the kubelet reserves and the memory hard-eviction threshold (kubeletReservesOf). */
-export function allocatableOf(capacity: NodeResources): NodeResources {
-  const r = kubeletReservesOf(capacity);
+/** What pods can request on a node: its MemTotal (nodeCapacityOf, not the nominal size) minus the kubelet reserves (sized on the nominal size) and the memory hard-eviction threshold. */
+export function allocatableOf(capacity: NodeCapacity): NodeResources {
+  const r = kubeletReservesOf({ cpuMilli: capacity.cpuMilli, memoryMiB: capacity.nominalMemoryMiB });
   return {
     cpuMilli: capacity.cpuMilli - r.kubeReserved.cpuMilli - r.systemReserved.cpuMilli,
     memoryMiB: capacity.memoryMiB - r.kubeReserved.memoryMiB - r.systemReserved.memoryMiB - r.evictionHardMemoryMiB,
@@ -89,7 +98,7 @@ export function allocatableOf(capacity: NodeResources): NodeResources {
 /** The kubelet reserves of a known instance type (INSTANCE_TYPES), or undefined for an unknown one. */
 export function instanceTypeKubeletReserves(instanceType: string): KubeletReserves | undefined {
   const info = INSTANCE_TYPES[instanceType];
-  return info ? kubeletReservesOf(nodeCapacityOf(info)) : undefined;
+  return info ? kubeletReservesOf({ cpuMilli: info.vcpu * 1000, memoryMiB: info.memoryMiB }) : undefined;
 }
 
 /** Allocatable of a known instance type (INSTANCE_TYPES), or undefined for an unknown one. */
