@@ -39,6 +39,14 @@ describe('OciRegistryClient', () => {
     ]);
   });
 
+  it('accepts each manifest kind an image is pushed as: OCI index and manifest, Docker v2 list and manifest', async () => {
+    const r = await registry();
+    for (const mediaType of ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json']) {
+      const digest = r.push('acme/web', { schemaVersion: 2, mediaType, manifests: [] });
+      expect(await client(r).resolve(REPO, digest), mediaType).toEqual({ digest, mediaType });
+    }
+  });
+
   it('reports an unknown digest, and an unknown repository, as not there (404)', async () => {
     const r = await registry();
     r.push('acme/web', indexManifest('1.0'));

@@ -91,7 +91,7 @@ export const SCALE_DAY_INGRESS = {
  */
 export const SCALE_DAY_LOAD_POD = { cpuMilli: 500, memoryMiB: 256, memoryLimitMiB: 1024 } as const;
 
-/** The consumer's digest is still the placeholder above (never pulled: it names no image). */
+/** The all-zero digest documentation uses (it names no image): refused for a platform that is applied, wherever an image prop names it. */
 export const isPlaceholderDigest = (digest: string): boolean => /^sha256:0{64}$/.test(digest);
 
 export interface ScaleDayProfile {
