@@ -78,6 +78,16 @@ describe('OciRegistryClient', () => {
     expect(await client(r).resolve(REPO, digest)).toBeUndefined();
   });
 
+  it('asks Docker Hub at its API host, registry-1.docker.io, for official images under library/', async () => {
+    const urls: string[] = [];
+    const fetch = (async (url: string | URL) => {
+      urls.push(String(url));
+      return new Response(null, { status: 404 });
+    }) as typeof globalThis.fetch;
+    expect(await new OciRegistryClient({ fetch }).resolve('docker.io/nginx', '1.27')).toBeUndefined();
+    expect(urls).toEqual(['https://registry-1.docker.io/v2/library/nginx/manifests/1.27']);
+  });
+
   it('reads challenges and repositories as registries write them', () => {
     expect(parseBearerChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"')).toEqual({ realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' });
     expect(parseBearerChallenge('Basic realm="x"')).toBeUndefined();
