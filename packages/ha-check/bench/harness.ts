@@ -96,7 +96,8 @@ export function benchmarkHaCheck(objects = 10_000): HaCheckBenchResult {
       ...(process.env.BENCH_DEBUG ? { debug: report.findings.map((f) => `${f.id} ${f.severity} ${f.subject}: ${f.message}`) } : {}),
     };
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
+    else process.stderr.write(`kept ${root}\n`);
   }
 }
 
