@@ -5,6 +5,7 @@ import { Findings } from '../src/findings';
 import { identityAnalysis } from '../src/private/identity-analysis';
 import { identityModel, type DeclaredLegacyUser } from '../src/private/identity-model';
 import { loadTerraform } from '../src/terraform';
+import { pinnedChartVersions } from '../bench/pinned-charts';
 import { CLUSTER, HOST, ISSUER, ROLE, ROLE_ARN, SUBJECT, identityFixture, webIdentityTrust, type IdentityFixtureOptions } from './fixtures/identity';
 
 const check = (o: IdentityFixtureOptions = {}) => {
@@ -258,7 +259,7 @@ describe('who can act on AWS (identity report)', () => {
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name: 'metrics-server', namespace: 'apps' },
-      spec: { chart: { spec: { chart: 'metrics-server' } }, values: { replicas: 3, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN }, ...serviceAccount } } },
+      spec: { chart: { spec: { chart: 'metrics-server', version: pinnedChartVersions().get('metrics-server') } }, values: { replicas: 3, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN }, ...serviceAccount } } },
     });
     const named = check({ webhook: true, trustCondition: { StringEquals: { [`${HOST}:sub`]: [SUBJECT, ISSUER.subject('apps', 'metrics-server')], ...AUD } }, extraObjects: [release({ name: 'metrics-server' })] });
     expect(identity(named)).toEqual([]);
@@ -292,7 +293,7 @@ describe('both shipped shapes of a chart: env through a post-renderer patch, ann
     kind: 'HelmRelease',
     metadata: { name: 'ebs-csi-irsa', namespace: 'apps' },
     spec: {
-      chart: { spec: { chart: 'aws-ebs-csi-driver' } },
+      chart: { spec: { chart: 'aws-ebs-csi-driver', version: pinnedChartVersions().get('aws-ebs-csi-driver') } },
       values: { controller: { replicaCount: 3, serviceAccount: { create: false, name: 'ebs-csi-controller-sa' } } },
       ...(patch ? { postRenderers: [{ kustomize: { patches: [{ target: { kind: 'Deployment', name: 'ebs-csi-controller' }, patch: JSON.stringify(envPatch) }] } }] } : {}),
     },
