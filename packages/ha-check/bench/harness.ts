@@ -8,6 +8,7 @@ import { objectivesForCluster, type Objectives } from '../src/objectives';
 import { FAILOVER_WORKFLOW } from '../src/promotion';
 import { PROMOTION_PHASE_SECONDS, promotionEstimateSeconds } from '../src/recovery-times';
 import { formatMarkdown } from '../src/report/markdown';
+import { REPO_ROOT } from './pinned-charts';
 import { syntheticCiIdentity } from './synthetic-ci-identity';
 import { syntheticCluster, writeSyntheticCluster } from './synthetic-cluster';
 
@@ -75,7 +76,7 @@ export function benchmarkHaCheck(objects = 10_000): HaCheckBenchResult {
     writeFileSync(join(ciDir, 'cdk.tf.json'), `${JSON.stringify(ci, null, 2)}\n`);
     const started = performance.now();
     const cpu = process.cpuUsage();
-    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, standbyTerraform: [standbyPaths.terraform], ciIdentityTerraform: [ciDir], cluster: PRIMARY, objectives, builder: 'files' });
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, standbyTerraform: [standbyPaths.terraform], ciIdentityTerraform: [ciDir], cluster: PRIMARY, objectives, builder: 'files', charts: join(REPO_ROOT, '..', 'shared', 'charts') });
     formatMarkdown(report);
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);

@@ -286,6 +286,7 @@ export function buildManifestModel(objects: readonly K8sObject[], options: Manif
     const declared = replicaCount(spec.replicas, `${id}: spec.replicas`) ?? 1;
     const claimVolumes = (extra.claimClasses ?? []).filter((c) => isZonal(storage, c)).map((c) => `${c ?? 'default class'} (volumeClaimTemplate)`);
     const terms = nodeSelectorTermsOf(podSpec);
+    const cpuLimit = podCpuLimit(podSpec);
     return {
       kind: o.kind as 'Deployment' | 'StatefulSet',
       namespace: namespaceOf(o),
@@ -295,7 +296,7 @@ export function buildManifestModel(objects: readonly K8sObject[], options: Manif
       replicas: hpa ? Math.max(hpa.minReplicas, spec.replicas === undefined ? hpa.minReplicas : declared) : declared,
       hpa,
       requests: podRequests(podSpec),
-      ...(podCpuLimit(podSpec) === undefined ? {} : { cpuLimitMilli: podCpuLimit(podSpec) }),
+      ...(cpuLimit === undefined ? {} : { cpuLimitMilli: cpuLimit }),
       nodeSelector: nodeSelectorOf(podSpec),
       ...(terms ? { nodeSelectorTerms: terms } : {}),
       tolerations: tolerationsOf(podSpec),
@@ -311,12 +312,13 @@ export function buildManifestModel(objects: readonly K8sObject[], options: Manif
   const workloadObjects = [...kind('Deployment'), ...kind('StatefulSet')];
   const workloads: WorkloadModel[] = workloadObjects.map((o) => workloadOf(o, `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`));
   const podTemplates: PodTemplateModel[] = [];
-  const templateOf = (o: K8sObject, id: string, replicas: number, layer: string): PodTemplateModel => {
+  const templateOf = (o: K8sObject, id: string, replicas: number, layer: string, requests?: WorkloadModel['requests']): PodTemplateModel => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
     const labels = strRecord(isObject(template.metadata) ? template.metadata.labels : undefined);
-    return podTemplateOf(id, o.kind as PodTemplateModel['kind'], replicas, labels, specOf(template), layer);
+    return podTemplateOf(id, o.kind as PodTemplateModel['kind'], replicas, labels, specOf(template), layer, requests);
   };
-  workloads.forEach((w, i) => podTemplates.push(templateOf(workloadObjects[i], w.id, w.replicas, manifestLayer(workloadObjects[i]))));
+  // The workload's requests are the pod spec's, already summed: not parsed again for its template.
+  workloads.forEach((w, i) => podTemplates.push(templateOf(workloadObjects[i], w.id, w.replicas, manifestLayer(workloadObjects[i]), w.requests)));
   for (const o of kind('DaemonSet')) podTemplates.push(templateOf(o, `DaemonSet/${namespaceOf(o)}/${nameOf(o)}`, 0, manifestLayer(o)));
   const daemonSetOf = (o: K8sObject, id: string): DaemonSetModel => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
