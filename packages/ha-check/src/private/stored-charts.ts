@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { load } from 'js-yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { HaCheckInputError } from '../input-error';
 import { isObject, type Json } from './values';
 
@@ -28,7 +28,8 @@ export class StoredCharts {
       if (!existsSync(file)) {
         throw new HaCheckInputError(`${release}: chart ${chart} ${version}${subchart ? ` (subchart ${subchart})` : ''}: no stored default values at ${file}; ha-check reads a chart's defaults from shared/charts/<chart>/<version>/values.yaml beside the repository (store that version there, or pass --charts <dir>)`);
       }
-      const parsed = load(readFileSync(file, 'utf8'));
+      // The core schema, as for manifests: Helm's YAML reader keeps a timestamp-like value a string.
+      const parsed = load(readFileSync(file, 'utf8'), { schema: CORE_SCHEMA });
       values = isObject(parsed) ? parsed : {};
       this.cache.set(file, values);
     }
