@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, NODE_BOOTSTRAP_GRANTS } from '@platform/platform-config';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario } from '../src';
 import { Findings } from '../src/findings';
 import { identityAnalysis } from '../src/private/identity-analysis';
 import { identityModel, type DeclaredLegacyUser } from '../src/private/identity-model';
 import { loadTerraform } from '../src/terraform';
+import { pinnedChartVersions } from '../bench/pinned-charts';
 import { CLUSTER, HOST, ISSUER, ROLE, ROLE_ARN, SUBJECT, identityFixture, webIdentityTrust, type IdentityFixtureOptions } from './fixtures/identity';
 
 const check = (o: IdentityFixtureOptions = {}) => {
@@ -113,6 +114,19 @@ describe('who can act on AWS (identity report)', () => {
     const clean = check({ hostNetworkDaemonSet: true });
     expect(identity(clean)).toEqual([]);
     expect(clean.identities?.rows.map((r) => r.path)).toContain('node role via IMDS (hostNetwork)');
+  });
+
+  it("what the bootstrap needs is platform-config's NODE_BOOTSTRAP_GRANTS (what the node policies are built from): its actions are not held against a node role, anything else is", () => {
+    // Every action the grants list, on a worker role a hostNetwork pod reaches: nothing beyond the bootstrap.
+    // (The bundle read on its own object: s3:GetObject on * would read the etcd snapshots, which is judged apart.)
+    const granted = [
+      { Effect: 'Allow', Action: [...NODE_BOOTSTRAP_GRANTS.sessionManager, ...NODE_BOOTSTRAP_GRANTS.pullImages], Resource: '*' },
+      { Effect: 'Allow', Action: [...NODE_BOOTSTRAP_GRANTS.fetchBootstrapBundle], Resource: 'arn:aws:s3:::bootstrap-bundles/worker.tar.gz' },
+    ];
+    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: granted }))).toEqual([]);
+    // A wildcard over a service the bootstrap uses a few actions of is more than the grants: held against the role.
+    const wider = [{ Effect: 'Allow', Action: ['ssmmessages:*', 's3:AbortMultipartUpload'], Resource: '*' }];
+    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: wider }))[0]?.message).toMatch(/beyond what the bootstrap needs: s3:AbortMultipartUpload on \*; ssmmessages:\* on \*$|beyond what the bootstrap needs: ssmmessages:\* on \*; s3:AbortMultipartUpload on \*$/);
   });
 
   it('a node role that reads the etcd snapshots (pki/sa.key inside) makes every pod reaching its IMDS a token minter for any service account', () => {
@@ -245,7 +259,7 @@ describe('who can act on AWS (identity report)', () => {
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name: 'metrics-server', namespace: 'apps' },
-      spec: { chart: { spec: { chart: 'metrics-server' } }, values: { replicas: 3, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN }, ...serviceAccount } } },
+      spec: { chart: { spec: { chart: 'metrics-server', version: pinnedChartVersions().get('metrics-server') } }, values: { replicas: 3, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN }, ...serviceAccount } } },
     });
     const named = check({ webhook: true, trustCondition: { StringEquals: { [`${HOST}:sub`]: [SUBJECT, ISSUER.subject('apps', 'metrics-server')], ...AUD } }, extraObjects: [release({ name: 'metrics-server' })] });
     expect(identity(named)).toEqual([]);
@@ -279,7 +293,7 @@ describe('both shipped shapes of a chart: env through a post-renderer patch, ann
     kind: 'HelmRelease',
     metadata: { name: 'ebs-csi-irsa', namespace: 'apps' },
     spec: {
-      chart: { spec: { chart: 'aws-ebs-csi-driver' } },
+      chart: { spec: { chart: 'aws-ebs-csi-driver', version: pinnedChartVersions().get('aws-ebs-csi-driver') } },
       values: { controller: { replicaCount: 3, serviceAccount: { create: false, name: 'ebs-csi-controller-sa' } } },
       ...(patch ? { postRenderers: [{ kustomize: { patches: [{ target: { kind: 'Deployment', name: 'ebs-csi-controller' }, patch: JSON.stringify(envPatch) }] } }] } : {}),
     },

@@ -1,4 +1,4 @@
-import { ssmParameterArn, type ServiceAccountIdentity } from '@platform/platform-config';
+import { NODE_BOOTSTRAP_GRANTS, ssmParameterArn, type ServiceAccountIdentity } from '@platform/platform-config';
 import type { WorkloadPolicies } from '../identity/workload-roles';
 import { policyDocument, type PolicyDocument, type PolicyStatement } from './policy-document';
 
@@ -31,12 +31,20 @@ export interface NodePolicyContext {
   readonly serviceAccountIssuerObjectArns: readonly string[];
 }
 
+/**
+ * A bootstrap statement's actions, from platform-config's NODE_BOOTSTRAP_GRANTS (the list ha-check
+ * holds node roles to); one action stays a string, as the policies have always rendered it.
+ */
+function grant(purpose: keyof typeof NODE_BOOTSTRAP_GRANTS): string | string[] {
+  const actions = NODE_BOOTSTRAP_GRANTS[purpose];
+  return actions.length === 1 ? actions[0] : [...actions];
+}
 
 function ecrRead(): PolicyStatement {
   return {
     Sid: 'PullImagesFromEcr',
     Effect: 'Allow',
-    Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+    Action: grant('pullImages'),
     Resource: '*',
   };
 }
@@ -46,26 +54,14 @@ function sessionManager(): PolicyStatement {
   return {
     Sid: 'SessionManager',
     Effect: 'Allow',
-    Action: [
-      'ssm:UpdateInstanceInformation',
-      'ssmmessages:CreateControlChannel',
-      'ssmmessages:CreateDataChannel',
-      'ssmmessages:OpenControlChannel',
-      'ssmmessages:OpenDataChannel',
-      'ec2messages:AcknowledgeMessage',
-      'ec2messages:DeleteMessage',
-      'ec2messages:FailMessage',
-      'ec2messages:GetEndpoint',
-      'ec2messages:GetMessages',
-      'ec2messages:SendReply',
-    ],
+    Action: grant('sessionManager'),
     Resource: '*',
   };
 }
 
 /** The stub in user data (node-bootstrap fetch-bundle.py) GETs its role's bundle by version id. */
 function readBootstrapBundle(objectArn: string): PolicyDocument {
-  return policyDocument({ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn });
+  return policyDocument({ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: grant('fetchBootstrapBundle'), Resource: objectArn });
 }
 
 /**
@@ -83,49 +79,49 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
   return {
     'join-material': policyDocument(
       // The initialiser creates the join parameters (absent = not published) and every control-plane node refreshes them.
-      { Sid: 'PublishJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [...ctx.joinParameterArns] },
+      { Sid: 'PublishJoinMaterial', Effect: 'Allow', Action: grant('publishJoinMaterial'), Resource: [...ctx.joinParameterArns] },
       // Init and refresh locks, the restore marker, the credentials install-addons.sh reads.
-      { Sid: 'BootstrapParameters', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
+      { Sid: 'BootstrapParameters', Effect: 'Allow', Action: grant('bootstrapParameters'), Resource: parameters },
       // Standard SecureStrings are encrypted and decrypted directly under the key, by SSM, with the
       // parameter's ARN as encryption context: the cluster key serves SSM only for these parameters.
       {
         Sid: 'SecureStringsViaSsm',
         Effect: 'Allow',
-        Action: ['kms:Encrypt', 'kms:Decrypt'],
+        Action: grant('secureParameters'),
         Resource: ctx.kmsKeyArn,
         Condition: { StringEquals: { 'kms:ViaService': `ssm.${ctx.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': secureStrings } },
       },
       // node-bootstrap ci-kubeconfig.sh: named on its own so narrowing the prefix grant above keeps it.
-      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: ciKubeconfig },
+      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: grant('publishCiKubeconfig'), Resource: ciKubeconfig },
       // node-bootstrap control-plane.sh: which control-plane instances exist and which their ASG is
       // terminating (their etcd members go before a join), whether a dead initialiser is gone. Named
       // here so the bootstrap keeps them without the add-ons' grants. Neither action supports
       // resource-level permissions.
-      { Sid: 'ControlPlaneMembership', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'], Resource: '*' },
+      { Sid: 'ControlPlaneMembership', Effect: 'Allow', Action: grant('controlPlaneMembership'), Resource: '*' },
       // node-bootstrap control-plane.sh: the initialiser completes its own launching hook before
       // kubeadm init (no handler exists yet). Only groups carrying this cluster's tag.
       {
         Sid: 'CompleteLaunchingHook',
         Effect: 'Allow',
-        Action: 'autoscaling:CompleteLifecycleAction',
+        Action: grant('completeLaunchingHook'),
         Resource: '*',
         Condition: { StringEquals: { [`autoscaling:ResourceTag/${ctx.clusterTagKey}`]: 'owned' } },
       },
     ),
     'etcd-backups': policyDocument(
-      { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },
-      { Sid: 'ListSnapshots', Effect: 'Allow', Action: 's3:ListBucket', Resource: ctx.backupBucketArn, Condition: { StringLike: { 's3:prefix': `${ctx.etcdSnapshotPrefix}/*` } } },
+      { Sid: 'LocateBackups', Effect: 'Allow', Action: grant('locateBackups'), Resource: ctx.backupBucketArn },
+      { Sid: 'ListSnapshots', Effect: 'Allow', Action: grant('listSnapshots'), Resource: ctx.backupBucketArn, Condition: { StringLike: { 's3:prefix': `${ctx.etcdSnapshotPrefix}/*` } } },
       // Write-only: an archive holds pki/sa.key and the CA keys, and every host-network pod on the
       // node reaches this role through IMDS, so the role never reads a snapshot back (no GetObject,
       // no kms:Decrypt). A restore downloads through a URL the restore role signs (etcd-restore.ts,
       // node-bootstrap etcd-restore.sh). DeleteObject for the timer's retention: the bucket is
       // versioned and this role gets no DeleteObjectVersion, so a delete leaves a marker and the
       // snapshot stays recoverable for the bucket's retention. Only under the snapshot prefix.
-      { Sid: 'WriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
+      { Sid: 'WriteSnapshots', Effect: 'Allow', Action: grant('writeSnapshots'), Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
       // SSE-KMS through S3 only, for a single PutObject: S3 asks KMS for a data key (GenerateDataKey)
       // and never decrypts. etcd-snapshot.sh uploads with one PutObject (no multipart, whose
       // completion S3 documents as needing kms:Decrypt too). Never a direct KMS call.
-      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
+      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: grant('encryptSnapshots'), Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
     ),
     'cloud-controller': policyDocument(
       {
@@ -161,7 +157,7 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
     'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
     // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
     // document and JWKS at boot; exactly those two keys, nothing to list, read or delete.
-    'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: 's3:PutObject', Resource: [...ctx.serviceAccountIssuerObjectArns] }),
+    'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: grant('publishServiceAccountIssuer'), Resource: [...ctx.serviceAccountIssuerObjectArns] }),
   };
 }
 
@@ -169,12 +165,12 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
 export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   return {
     'join-material': policyDocument(
-      { Sid: 'ReadJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: [...ctx.workerJoinParameterArns] },
+      { Sid: 'ReadJoinMaterial', Effect: 'Allow', Action: grant('readJoinMaterial'), Resource: [...ctx.workerJoinParameterArns] },
       // SecureString decryption names the parameter in the encryption context: only these two.
       {
         Sid: 'DecryptJoinMaterial',
         Effect: 'Allow',
-        Action: 'kms:Decrypt',
+        Action: grant('decryptJoinMaterial'),
         Resource: ctx.kmsKeyArn,
         Condition: { StringEquals: { 'kms:ViaService': `ssm.${ctx.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': [...ctx.workerJoinParameterArns] } },
       },

@@ -1,3 +1,4 @@
+import { nodeBootstrapActions } from '@platform/platform-config';
 import type { Findings } from '../findings';
 import type { IdentityOutcome, IdentityRow } from '../report-types';
 import { allowed, conditionHolds, wildcardMatch, type Statement } from './iam';
@@ -12,20 +13,11 @@ const WEB_IDENTITY = 'sts:AssumeRoleWithWebIdentity';
 const STS_AUDIENCE = 'sts.amazonaws.com';
 
 /**
- * What node-bootstrap does with the node's own credentials (packages/node-bootstrap, aws-cluster
- * node policies): pull images, the SSM agent, read (control plane: publish) the join material and
- * decrypt it through SSM, publish the issuer's discovery objects and etcd snapshots to S3. A node
- * role allowing anything else hands it to every pod that reaches IMDS.
+ * What node-bootstrap does with the node's own credentials: platform-config's NODE_BOOTSTRAP_GRANTS,
+ * the list the node policies are built from. A node role allowing anything else hands it to every
+ * pod that reaches IMDS.
  */
-export const NODE_BOOTSTRAP_ACTIONS: readonly string[] = [
-  'ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage',
-  'ssm:UpdateInstanceInformation', 'ssmmessages:*', 'ec2messages:*',
-  'ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter',
-  'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
-  's3:GetBucketLocation', 's3:ListBucket', 's3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload',
-  // The pinned script bundle (user data's fetch stub), and control-plane membership / its own launching hook.
-  's3:GetObjectVersion', 'ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:CompleteLifecycleAction',
-];
+export const NODE_BOOTSTRAP_ACTIONS: readonly string[] = nodeBootstrapActions();
 
 const isWebIdentity = (s: Statement): boolean => s.effect === 'Allow' && (s.actions ?? []).some((a) => wildcardMatch(a, WEB_IDENTITY, true));
 const federatedOf = (s: Statement): string[] => (isObject(s.principal) ? [(s.principal as Json).Federated].flat().filter((x): x is string => typeof x === 'string') : []);
