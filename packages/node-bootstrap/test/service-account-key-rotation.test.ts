@@ -337,19 +337,23 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
   });
 
-  it('service-account-keys.timer converges every live node after each phase with no apply by hand; a node replaced mid-rotation converges at boot', { timeout: 600_000 }, () => {
+  it('service-account-keys.timer converges every live node after each phase with no apply by hand; a node replaced mid-rotation converges at boot', { timeout: 600_000 }, async () => {
     if (!requireTool('openssl')) return;
+    // The scripts run synchronously: give vitest's worker RPC a turn between steps.
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
     const c = new Cluster(tmp);
     const a = c.boot();
     c.boot();
     c.boot();
     c.createLegacySecret();
     const oldKid = kidOf(c.servers.get('i-1')!.signing);
+    await turn();
     // Idempotent: in the steady state a round restarts nothing.
     for (const [, stderr] of c.timerRound('steady')) {
       expect(stderr).toContain('kube-apiserver already runs with this key set');
       expect(stderr).not.toContain('restarted');
     }
+    await turn();
 
     c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     const newKid = kidOf(createPrivateKey(storedParameter(c.ssm, extra.serviceAccountNextKey)!.value));
@@ -358,17 +362,22 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(announced.get('i-2')).toContain('kube-apiserver restarted');
     expect(announced.get('i-1')).toContain('kube-apiserver already runs with this key set');
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${oldKid} accepted=${oldKid},${newKid}`);
+    await turn();
 
     c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    // Before the other nodes' timers fired: retire names them.
+    expect(c.run(a, 'service-account-key-rotation.sh', ['retire']).stderr).toContain(`not every control-plane node signs with the next key ${newKid}: i-2 (signing=${oldKid} `);
     c.boot('i-3'); // replaced mid-rotation: its boot takes the sign phase, no timer needed
     expect([kidOf(c.servers.get('i-4')!.signing), c.servers.get('i-4')!.accepted.map(kidOf)]).toEqual([newKid, [newKid, oldKid]]);
-    for (let i = 0; i < 25; i++) c.tick('overlap', HOUR);
-    // i-2 has not run its timer since sign: retire names it.
-    expect(c.run(a, 'service-account-key-rotation.sh', ['retire']).stderr).toContain(`not every control-plane node signs with the next key ${newKid}: i-2 (signing=${oldKid} `);
+    await turn();
     c.timerRound('sign');
     for (const [, stderr] of c.timerRound('sign, again')) expect(stderr).not.toContain('restarted');
+    await turn();
+    // The timer keeps firing (nothing to do) while old-key tokens expire.
+    for (let i = 0; i < 25; i++) c.tick('overlap', HOUR);
 
     c.ok(a, 'service-account-key-rotation.sh', ['retire']);
+    await turn();
     c.timerRound('retire');
     expect(c.failures).toEqual([]);
     for (const [, server] of c.servers) expect([kidOf(server.signing), server.accepted.map(kidOf)]).toEqual([newKid, [newKid]]);

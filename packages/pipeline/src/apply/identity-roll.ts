@@ -1,0 +1,162 @@
+import {
+  bootstrapNames,
+  SERVICE_ACCOUNT_IDENTITY_STAGES,
+  serviceAccountIdentitySteps,
+  type ClusterDefinition,
+  type ClusterNames,
+  type Platform,
+  type ServiceAccountIdentityStage,
+} from '@platform/platform-config';
+import type { IdentityStages } from '../io/base-identity-stages';
+import { controlPlaneGroups } from '../operations/control-plane-roll';
+
+/*
+ * The identity-roll gate of the merge apply. A pull request moves a cluster's
+ * `serviceAccountIdentity` one stage at most (pipeline identity-stages), but that alone lets the
+ * next stage's apply start while a control-plane node still runs the stage before the previous one:
+ * e.g. `sign-with-issuer` while a node booted before `accept-issuer` does not accept the new issuer
+ * yet, and every token the others sign gets 401 there. Each control-plane node records the stage it
+ * booted with in SSM (node-bootstrap control-plane.sh, `bootstrapNames().identityStageRecords`); this
+ * gate refuses the stack until every running control-plane instance recorded the applied stage.
+ */
+
+/** One page of SSM GetParametersByPath (MaxResults at most 10; a page may hold fewer, even none, with a NextToken). */
+export interface ParametersPage {
+  readonly Parameters: readonly { readonly Name: string; readonly Value: string }[];
+  readonly NextToken?: string;
+}
+
+/** The EC2 and SSM calls the gate makes in the cluster's region. */
+export interface IdentityRollApi {
+  /** EC2 DescribeInstances with these filters (values of one filter OR, filters AND), every page. */
+  describeInstances(filters: readonly { readonly Name: string; readonly Values: readonly string[] }[]): Promise<readonly { readonly InstanceId: string; readonly State: { readonly Name: string } }[]>;
+  getParametersByPath(request: { readonly Path: string; readonly Recursive: boolean; readonly MaxResults: number; readonly NextToken?: string }): Promise<ParametersPage>;
+  /** SSM DeleteParameter; rejects with ParameterNotFound in the message when it is gone already. */
+  deleteParameter(name: string): Promise<void>;
+}
+
+/** GetParametersByPath's largest page. */
+export const PARAMETERS_PAGE_SIZE = 10;
+
+/** A node's record: `stage=<stage> config=<sha256 of its kube-apiserver patch>`; undefined when unreadable. */
+export function parseIdentityStageRecord(value: string): { readonly stage: string; readonly config: string } | undefined {
+  const match = /^stage=(\S+) config=([0-9a-f]{64})$/.exec(value.trim());
+  return match ? { stage: match[1]!, config: match[2]! } : undefined;
+}
+
+/** Every parameter directly under `path`, following NextToken until SSM returns none. */
+export async function parametersUnder(api: IdentityRollApi, path: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page = await api.getParametersByPath({ Path: path, Recursive: false, MaxResults: PARAMETERS_PAGE_SIZE, ...(token ? { NextToken: token } : {}) });
+    for (const p of page.Parameters) found.set(p.Name, p.Value);
+    token = page.NextToken;
+  } while (token);
+  return found;
+}
+
+export interface IdentityRollCheck {
+  readonly cluster: ClusterDefinition;
+  readonly names: ClusterNames;
+  /**
+   * The cluster's stage at the applied commit: a stage name, null when that commit declared none
+   * (before the field existed), `'absent'` when the cluster is new there, undefined when no applied
+   * commit is known (first apply, rewritten history).
+   */
+  readonly applied: string | null | 'absent' | undefined;
+  readonly api: IdentityRollApi;
+  readonly log?: (line: string) => void;
+}
+
+export interface IdentityRollResult {
+  /** Why the stack may not be applied yet; undefined when it may. */
+  readonly problem?: string;
+  /** Records of terminated instances that were deleted. */
+  readonly removed: readonly string[];
+}
+
+const isStage = (stage: string): stage is ServiceAccountIdentityStage => (SERVICE_ACCOUNT_IDENTITY_STAGES as readonly string[]).includes(stage);
+
+/**
+ * Which recorded stages let `head` go ahead: the applied stage, and `head` itself (an earlier apply of
+ * this same move got as far as rolling some nodes). Without a known applied stage: any stage within
+ * one step of `head`.
+ */
+function acceptedStages(applied: ServiceAccountIdentityStage | undefined, head: ServiceAccountIdentityStage): ServiceAccountIdentityStage[] {
+  if (applied !== undefined) return [...new Set([applied, head])];
+  return SERVICE_ACCOUNT_IDENTITY_STAGES.filter((s) => Math.abs(serviceAccountIdentitySteps(s, head)) <= 1);
+}
+
+export async function checkIdentityRoll(check: IdentityRollCheck): Promise<IdentityRollResult> {
+  const { cluster, names, api } = check;
+  const log = check.log ?? (() => undefined);
+  const head = cluster.serviceAccountIdentity.stage;
+  if (check.applied === 'absent') return { removed: [] };
+  if (check.applied === null) {
+    log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; no node records a stage before it`);
+    return { removed: [] };
+  }
+  if (check.applied === head) return { removed: [] };
+  if (check.applied !== undefined && !isStage(check.applied)) {
+    return { removed: [], problem: `${cluster.name}: the applied commit's serviceAccountIdentity stage ${JSON.stringify(check.applied)} is unknown here; expected one of ${SERVICE_ACCOUNT_IDENTITY_STAGES.join(', ')}` };
+  }
+  const applied = check.applied;
+  const accepted = acceptedStages(applied, head);
+  const groups = controlPlaneGroups(cluster, names);
+  // Every state: terminated instances stay listed for a while, which tells their records are stale.
+  const instances = await api.describeInstances([{ Name: 'tag:aws:autoscaling:groupName', Values: groups }]);
+  const path = bootstrapNames(names).identityStageRecords;
+  const records = await parametersUnder(api, path);
+  const state = new Map(instances.map((i) => [i.InstanceId, i.State.Name]));
+
+  const removed: string[] = [];
+  for (const name of records.keys()) {
+    const id = name.slice(path.length + 1);
+    // Gone: terminated, or no longer listed at all (EC2 forgets terminated instances after about an hour).
+    if (state.get(id) !== undefined && state.get(id) !== 'terminated') continue;
+    try {
+      await api.deleteParameter(name);
+    } catch (error) {
+      if (!String(error instanceof Error ? error.message : error).includes('ParameterNotFound')) throw error;
+    }
+    removed.push(name);
+  }
+  if (removed.length > 0) log(`${cluster.name}: removed the stage records of instances that are gone: ${removed.join(', ')}`);
+
+  const running = instances.filter((i) => i.State.Name === 'running').map((i) => i.InstanceId).sort();
+  const behind: string[] = [];
+  for (const id of running) {
+    const value = records.get(`${path}/${id}`);
+    const record = value === undefined ? undefined : parseIdentityStageRecord(value);
+    if (!record || !(accepted as string[]).includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
+  }
+  const want = applied ?? `one of ${accepted.join(', ')}`;
+  if (behind.length > 0) {
+    return {
+      removed,
+      problem:
+        `${cluster.name}: serviceAccountIdentity moves ${applied ? `from ${applied} ` : ''}to ${head}, but not every running control-plane node runs ${want} yet: ${behind.join(', ')}. ` +
+        `The previous stage's roll has not finished (a token the other API servers sign would be refused there). Wait for the roll to finish ` +
+        `(\`npm run pipeline:roll-control-plane -- --cluster ${cluster.name}\` with the apply role rolls what is left), or replace those instances ` +
+        `(their ASG launches one from the current launch template, which records ${applied ?? 'its stage'} at the end of its boot); then re-run this apply. Records: ${path}/<instance id>.`,
+    };
+  }
+  log(`${cluster.name}: every running control-plane node (${running.join(', ') || 'none'}) runs ${want}: moving to ${head}`);
+  return { removed };
+}
+
+/**
+ * applyStacks' `beforeStack` for the merge apply: refuses a cluster stack whose stage differs from the
+ * applied commit's (`applied`: the stages there; undefined when no applied commit is known) until the
+ * previous roll has finished.
+ */
+export function identityRollGuard(platform: Platform, applied: IdentityStages | undefined, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+  return async (stack: string): Promise<void> => {
+    const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
+    if (!cluster) return;
+    const stage = applied === undefined ? undefined : cluster.name in applied ? applied[cluster.name]! : 'absent';
+    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, api: api(cluster), log });
+    if (result.problem) throw new Error(result.problem);
+  };
+}
