@@ -1,13 +1,13 @@
 import {
   bootstrapNames,
   SERVICE_ACCOUNT_IDENTITY_STAGES,
-  serviceAccountIdentitySteps,
   type ClusterDefinition,
   type ClusterNames,
   type Platform,
   type ServiceAccountIdentityStage,
 } from '@platform/platform-config';
-import type { IdentityStages } from '../io/base-identity-stages';
+import { identityStagesAtCommit, type IdentityStages } from '../io/base-identity-stages';
+import { applyBase, appliedRef } from './applied-ref';
 import { controlPlaneGroups } from '../operations/control-plane-roll';
 
 /*
@@ -62,7 +62,7 @@ export interface IdentityRollCheck {
   /**
    * The cluster's stage at the applied commit: a stage name, null when that commit declared none
    * (before the field existed), `'absent'` when the cluster is new there, undefined when no applied
-   * commit is known (first apply, rewritten history).
+   * commit is known (first apply, rewritten history): none of these is checked.
    */
   readonly applied: string | null | 'absent' | undefined;
   readonly api: IdentityRollApi;
@@ -78,31 +78,28 @@ export interface IdentityRollResult {
 
 const isStage = (stage: string): stage is ServiceAccountIdentityStage => (SERVICE_ACCOUNT_IDENTITY_STAGES as readonly string[]).includes(stage);
 
-/**
- * Which recorded stages let `head` go ahead: the applied stage, and `head` itself (an earlier apply of
- * this same move got as far as rolling some nodes). Without a known applied stage: any stage within
- * one step of `head`.
- */
-function acceptedStages(applied: ServiceAccountIdentityStage | undefined, head: ServiceAccountIdentityStage): ServiceAccountIdentityStage[] {
-  if (applied !== undefined) return [...new Set([applied, head])];
-  return SERVICE_ACCOUNT_IDENTITY_STAGES.filter((s) => Math.abs(serviceAccountIdentitySteps(s, head)) <= 1);
-}
-
 export async function checkIdentityRoll(check: IdentityRollCheck): Promise<IdentityRollResult> {
   const { cluster, names, api } = check;
   const log = check.log ?? (() => undefined);
   const head = cluster.serviceAccountIdentity.stage;
   if (check.applied === 'absent') return { removed: [] };
+  if (check.applied === undefined) {
+    // Only the first apply (no node yet) or a rewritten history: refusing would hold every cluster
+    // until a roll that only an apply starts; the pull request's one-stage check still held.
+    log(`${cluster.name}: no applied commit known; the identity-roll gate cannot tell whether serviceAccountIdentity moves: not checked`);
+    return { removed: [] };
+  }
   if (check.applied === null) {
     log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; no node records a stage before it`);
     return { removed: [] };
   }
   if (check.applied === head) return { removed: [] };
-  if (check.applied !== undefined && !isStage(check.applied)) {
+  if (!isStage(check.applied)) {
     return { removed: [], problem: `${cluster.name}: the applied commit's serviceAccountIdentity stage ${JSON.stringify(check.applied)} is unknown here; expected one of ${SERVICE_ACCOUNT_IDENTITY_STAGES.join(', ')}` };
   }
   const applied = check.applied;
-  const accepted = acceptedStages(applied, head);
+  // A node already on `head` is not behind: an earlier apply of this same move rolled it.
+  const accepted: string[] = [...new Set([applied, head])];
   const groups = controlPlaneGroups(cluster, names);
   // Every state: terminated instances stay listed for a while, which tells their records are stale.
   const instances = await api.describeInstances([{ Name: 'tag:aws:autoscaling:groupName', Values: groups }]);
@@ -129,34 +126,49 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
   for (const id of running) {
     const value = records.get(`${path}/${id}`);
     const record = value === undefined ? undefined : parseIdentityStageRecord(value);
-    if (!record || !(accepted as string[]).includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
+    if (!record || !accepted.includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
   }
-  const want = applied ?? `one of ${accepted.join(', ')}`;
   if (behind.length > 0) {
     return {
       removed,
       problem:
-        `${cluster.name}: serviceAccountIdentity moves ${applied ? `from ${applied} ` : ''}to ${head}, but not every running control-plane node runs ${want} yet: ${behind.join(', ')}. ` +
+        `${cluster.name}: serviceAccountIdentity moves from ${applied} to ${head}, but not every running control-plane node runs ${applied} yet: ${behind.join(', ')}. ` +
         `The previous stage's roll has not finished (a token the other API servers sign would be refused there). Wait for the roll to finish ` +
         `(\`npm run pipeline:roll-control-plane -- --cluster ${cluster.name}\` with the apply role rolls what is left), or replace those instances ` +
-        `(their ASG launches one from the current launch template, which records ${applied ?? 'its stage'} at the end of its boot); then re-run this apply. Records: ${path}/<instance id>.`,
+        `(their ASG launches one from the current launch template, which records ${applied} at the end of its boot); then re-run this apply. Records: ${path}/<instance id>.`,
     };
   }
-  log(`${cluster.name}: every running control-plane node (${running.join(', ') || 'none'}) runs ${want}: moving to ${head}`);
+  log(`${cluster.name}: every running control-plane node (${running.join(', ') || 'none'}) runs ${applied}: moving to ${head}`);
   return { removed };
 }
 
 /**
  * applyStacks' `beforeStack` for the merge apply: refuses a cluster stack whose stage differs from the
- * applied commit's (`applied`: the stages there; undefined when no applied commit is known) until the
- * previous roll has finished.
+ * applied commit's until the previous roll has finished. `applied` gives the stages there (undefined
+ * when no applied commit is known); asked once, on the first cluster stack.
  */
-export function identityRollGuard(platform: Platform, applied: IdentityStages | undefined, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityStages | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+  let stages: Promise<IdentityStages | undefined> | undefined;
   return async (stack: string): Promise<void> => {
     const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
     if (!cluster) return;
-    const stage = applied === undefined ? undefined : cluster.name in applied ? applied[cluster.name]! : 'absent';
+    const known = await (stages ??= applied());
+    const stage = known === undefined ? undefined : cluster.name in known ? known[cluster.name]! : 'absent';
     const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, api: api(cluster), log });
     if (result.problem) throw new Error(result.problem);
   };
+}
+
+/**
+ * The stages at the applied tag (the last commit whose stacks all applied: what the nodes were rolled
+ * onto), read with that commit's own platform-config; undefined without one (first apply, rewritten
+ * history). Needs the tag in the clone (the apply job checks out with fetch-depth 0).
+ */
+export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityStages | undefined> {
+  const base = applyBase(repoRoot, appliedRef(platform));
+  if (base.kind === 'all') {
+    log(`identity-roll: ${base.reason}; the applied stages are unknown`);
+    return undefined;
+  }
+  return identityStagesAtCommit(repoRoot, base.base);
 }
