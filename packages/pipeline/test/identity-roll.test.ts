@@ -40,6 +40,7 @@ async function cluster3(stages: readonly (string | undefined)[], options: { shor
     await fake.boot(path, id, 'accept-issuer');
   }
   for (let n = 0; n < 10; n++) fake.forget(`i-old${String(n).padStart(2, '0')}`);
+  fake.clock.now += 3 * 3600_000;
   for (const [i, stage] of stages.entries()) if (stage) await fake.boot(path, `i-zz0${i + 1}`, stage);
   return fake;
 }
@@ -47,7 +48,7 @@ async function cluster3(stages: readonly (string | undefined)[], options: { shor
 describe('checkIdentityRoll: a stage moves only once every running control-plane node runs the applied one', () => {
   it('refuses naming each running node that has not recorded the applied stage (a missing record counts as not rolled), and what to do', async () => {
     const fake = await cluster3(['accept-issuer', undefined, 'sign-with-issuer']);
-    const result = await checkIdentityRoll({ cluster: platform.cluster('production'), names, applied: 'accept-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws) });
+    const result = await checkIdentityRoll({ cluster: platform.cluster('production'), names, applied: 'accept-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
     expect(result.problem).toBe(
       `production: serviceAccountIdentity moves from accept-issuer to sign-with-issuer, but not every running control-plane node runs accept-issuer yet: i-zz02 (nothing recorded). ` +
         `The previous stage's roll has not finished (a token the other API servers sign would be refused there). Wait for the roll to finish ` +
@@ -59,7 +60,7 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
   it('refuses a node that still records the stage before the applied one (accept-issuer when sign-with-issuer is applied and web-identity comes)', async () => {
     const next = at('web-identity');
     const fake = await cluster3(['sign-with-issuer', 'accept-issuer', 'sign-with-issuer']);
-    const result = await checkIdentityRoll({ cluster: next.cluster('production'), names, applied: 'sign-with-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws) });
+    const result = await checkIdentityRoll({ cluster: next.cluster('production'), names, applied: 'sign-with-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
     expect(result.problem).toContain(`not every running control-plane node runs sign-with-issuer yet: i-zz02 (stage=accept-issuer config=${'c'.repeat(64)})`);
   });
 
@@ -73,7 +74,7 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
       const listed = JSON.parse(out) as { Reservations: unknown[] };
       return JSON.stringify({ Reservations: [...listed.Reservations, ...instances.map((i) => ({ Instances: [{ InstanceId: i.id, State: { Name: i.state } }] }))] });
     });
-    const result = await checkIdentityRoll({ cluster, names, applied: 'accept-issuer', api, log: (l) => lines.push(l) });
+    const result = await checkIdentityRoll({ cluster, names, applied: 'accept-issuer', api, log: (l) => lines.push(l), now: () => fake.clock.now });
     expect(result.problem).toBeUndefined();
     expect(lines.at(-1)).toBe('production: every running control-plane node (i-zz01, i-zz02, i-zz03) runs accept-issuer: moving to sign-with-issuer');
   });
@@ -82,7 +83,7 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
     for (const shortPages of [false, true]) {
       const fake = await cluster3(['accept-issuer', 'accept-issuer', 'accept-issuer'], { shortPages });
       const lines: string[] = [];
-      const result = await checkIdentityRoll({ cluster, names, applied: 'accept-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), log: (l) => lines.push(l) });
+      const result = await checkIdentityRoll({ cluster, names, applied: 'accept-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), log: (l) => lines.push(l), now: () => fake.clock.now });
       expect(result.problem).toBeUndefined();
       const pages = fake.calls.filter((c) => c.startsWith('ssm get-parameters-by-path'));
       expect(pages.length).toBeGreaterThanOrEqual(3);
@@ -92,6 +93,16 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
       expect([...fake.parameters.keys()].sort()).toEqual(['i-zz01', 'i-zz02', 'i-zz03'].map((id) => `${path}/${id}`));
       expect(lines[0]).toMatch(/^production: removed the stage records of instances that are gone: /);
     }
+  });
+
+  it('keeps a fresh record of an instance EC2 does not list yet (eventually consistent), and removes it once it is old', async () => {
+    const fake = await cluster3(['accept-issuer', 'accept-issuer', 'accept-issuer']);
+    await fake.boot(path, 'i-new', 'accept-issuer');
+    const check = () => checkIdentityRoll({ cluster, names, applied: 'accept-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
+    expect((await check()).removed).not.toContain(`${path}/i-new`);
+    expect(fake.parameters.has(`${path}/i-new`)).toBe(true);
+    fake.clock.now += 2 * 3600_000;
+    expect((await check()).removed).toEqual([`${path}/i-new`]);
   });
 
   it('a reboot overwrites its own record (put-parameter --overwrite, version 2); a create-only put would fail', async () => {

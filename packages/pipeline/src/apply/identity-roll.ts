@@ -22,7 +22,7 @@ import { controlPlaneGroups } from '../operations/control-plane-roll';
 
 /** One page of SSM GetParametersByPath (MaxResults at most 10; a page may hold fewer, even none, with a NextToken). */
 export interface ParametersPage {
-  readonly Parameters: readonly { readonly Name: string; readonly Value: string }[];
+  readonly Parameters: readonly { readonly Name: string; readonly Value: string; readonly LastModifiedDate?: string }[];
   readonly NextToken?: string;
 }
 
@@ -38,19 +38,26 @@ export interface IdentityRollApi {
 /** GetParametersByPath's largest page. */
 export const PARAMETERS_PAGE_SIZE = 10;
 
+/**
+ * A record whose instance EC2 does not list at all is removed only once it is this old: EC2 keeps a
+ * terminated instance listed for about an hour, and a record written moments ago by an instance the
+ * (eventually consistent) listing does not show yet must not be lost (a node records only at boot).
+ */
+export const UNLISTED_RECORD_MIN_AGE_MS = 2 * 3600_000;
+
 /** A node's record: `stage=<stage> config=<sha256 of its kube-apiserver patch>`; undefined when unreadable. */
 export function parseIdentityStageRecord(value: string): { readonly stage: string; readonly config: string } | undefined {
   const match = /^stage=(\S+) config=([0-9a-f]{64})$/.exec(value.trim());
   return match ? { stage: match[1]!, config: match[2]! } : undefined;
 }
 
-/** Every parameter directly under `path`, following NextToken until SSM returns none. */
-export async function parametersUnder(api: IdentityRollApi, path: string): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+/** Every parameter directly under `path` (value, last written), following NextToken until SSM returns none. */
+export async function parametersUnder(api: IdentityRollApi, path: string): Promise<Map<string, { readonly value: string; readonly modified?: string }>> {
+  const found = new Map<string, { readonly value: string; readonly modified?: string }>();
   let token: string | undefined;
   do {
     const page = await api.getParametersByPath({ Path: path, Recursive: false, MaxResults: PARAMETERS_PAGE_SIZE, ...(token ? { NextToken: token } : {}) });
-    for (const p of page.Parameters) found.set(p.Name, p.Value);
+    for (const p of page.Parameters) found.set(p.Name, { value: p.Value, ...(p.LastModifiedDate ? { modified: p.LastModifiedDate } : {}) });
     token = page.NextToken;
   } while (token);
   return found;
@@ -67,6 +74,8 @@ export interface IdentityRollCheck {
   readonly applied: string | null | 'absent' | undefined;
   readonly api: IdentityRollApi;
   readonly log?: (line: string) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface IdentityRollResult {
@@ -108,10 +117,13 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
   const state = new Map(instances.map((i) => [i.InstanceId, i.State.Name]));
 
   const removed: string[] = [];
-  for (const name of records.keys()) {
+  const now = (check.now ?? Date.now)();
+  for (const [name, record] of records) {
     const id = name.slice(path.length + 1);
-    // Gone: terminated, or no longer listed at all (EC2 forgets terminated instances after about an hour).
-    if (state.get(id) !== undefined && state.get(id) !== 'terminated') continue;
+    // Gone: terminated, or no longer listed at all and written long ago (EC2 forgets terminated instances after about an hour).
+    const listed = state.get(id);
+    const old = record.modified !== undefined && now - Date.parse(record.modified) >= UNLISTED_RECORD_MIN_AGE_MS;
+    if (listed === undefined ? !old : listed !== 'terminated') continue;
     try {
       await api.deleteParameter(name);
     } catch (error) {
@@ -124,7 +136,7 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
   const running = instances.filter((i) => i.State.Name === 'running').map((i) => i.InstanceId).sort();
   const behind: string[] = [];
   for (const id of running) {
-    const value = records.get(`${path}/${id}`);
+    const value = records.get(`${path}/${id}`)?.value;
     const record = value === undefined ? undefined : parseIdentityStageRecord(value);
     if (!record || !accepted.includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
   }

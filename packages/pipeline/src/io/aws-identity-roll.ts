@@ -20,7 +20,7 @@ export function awsCliIdentityRoll(region: string, aws: AwsCli = awsCli): Identi
       return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({ InstanceId: i.InstanceId, State: { Name: i.State.Name } }));
     },
     async getParametersByPath(request) {
-      const out = await call<{ Parameters?: { Name: string; Value: string }[]; NextToken?: string }>(
+      const out = await call<{ Parameters?: { Name: string; Value: string; LastModifiedDate?: string }[]; NextToken?: string }>(
         'ssm',
         'get-parameters-by-path',
         '--path',
@@ -33,7 +33,7 @@ export function awsCliIdentityRoll(region: string, aws: AwsCli = awsCli): Identi
         String(request.MaxResults),
         ...(request.NextToken ? ['--starting-token', request.NextToken] : []),
       );
-      return { Parameters: (out.Parameters ?? []).map((p) => ({ Name: p.Name, Value: p.Value })), ...(out.NextToken ? { NextToken: out.NextToken } : {}) };
+      return { Parameters: (out.Parameters ?? []).map((p) => ({ Name: p.Name, Value: p.Value, ...(p.LastModifiedDate ? { LastModifiedDate: p.LastModifiedDate } : {}) })), ...(out.NextToken ? { NextToken: out.NextToken } : {}) };
     },
     async deleteParameter(name) {
       await aws(['ssm', 'delete-parameter', '--name', name, '--region', region]);

@@ -23,8 +23,9 @@ const failure = (args: readonly string[], code: string, message: string) => new 
  *   best-effort pages may; `--starting-token` continues from a NextToken.
  * - `ssm delete-parameter`: ParameterNotFound when the name does not exist.
  */
-export function fakeAwsIdentity(options: { readonly instances: FakeInstance[]; readonly shortPages?: boolean }) {
-  const parameters = new Map<string, { value: string; version: number }>();
+export function fakeAwsIdentity(options: { readonly instances: FakeInstance[]; readonly shortPages?: boolean; readonly clock?: { now: number } }) {
+  const clock = options.clock ?? { now: Date.parse('2026-12-05T10:00:00Z') };
+  const parameters = new Map<string, { value: string; version: number; modified: number }>();
   const calls: string[] = [];
   const aws: AwsCli = async (args) => {
     calls.push(args.join(' '));
@@ -49,7 +50,7 @@ export function fakeAwsIdentity(options: { readonly instances: FakeInstance[]; r
       const name = one('--name')!;
       const existing = parameters.get(name);
       if (existing && !args.includes('--overwrite')) throw failure(args, 'ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
-      parameters.set(name, { value: one('--value')!, version: (existing?.version ?? 0) + 1 });
+      parameters.set(name, { value: one('--value')!, version: (existing?.version ?? 0) + 1, modified: clock.now });
       return JSON.stringify({ Version: parameters.get(name)!.version, Tier: 'Standard' });
     }
     if (args[0] === 'ssm' && args[1] === 'get-parameters-by-path') {
@@ -66,7 +67,8 @@ export function fakeAwsIdentity(options: { readonly instances: FakeInstance[]; r
       const take = Math.min(pageSize, maxItems, options.shortPages ? (pageNo === 0 ? 0 : (pageNo % 3) + 1) : Infinity);
       const page = under.slice(start, start + take);
       const next = start + take < under.length ? Buffer.from(`${start + take},${pageNo + 1}`).toString('base64') : undefined;
-      return JSON.stringify({ Parameters: page.map((n) => ({ Name: n, Type: 'String', Value: parameters.get(n)!.value, Version: parameters.get(n)!.version })), ...(next ? { NextToken: next } : {}) });
+      // The CLI prints LastModifiedDate as ISO 8601.
+      return JSON.stringify({ Parameters: page.map((n) => ({ Name: n, Type: 'String', Value: parameters.get(n)!.value, Version: parameters.get(n)!.version, LastModifiedDate: new Date(parameters.get(n)!.modified).toISOString() })), ...(next ? { NextToken: next } : {}) });
     }
     if (args[0] === 'ssm' && args[1] === 'delete-parameter') {
       const name = one('--name')!;
@@ -79,5 +81,5 @@ export function fakeAwsIdentity(options: { readonly instances: FakeInstance[]; r
   const boot = (path: string, id: string, stage: string) => aws(['ssm', 'put-parameter', '--name', `${path}/${id}`, '--type', 'String', '--overwrite', '--value', `stage=${stage} config=${'c'.repeat(64)}`]);
   /** EC2 no longer lists terminated instances after about an hour. */
   const forget = (id: string) => options.instances.splice(options.instances.findIndex((i) => i.id === id), 1);
-  return { aws, calls, parameters, boot, forget };
+  return { aws, calls, parameters, boot, forget, clock };
 }
