@@ -205,6 +205,9 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
     const workerActions = worker.statements.flatMap((s) => [s.Action].flat() as string[]);
     expect(workerActions.filter((a) => !/^(ecr|ssm|ssmmessages|ec2messages|kms):/.test(a) && !/^s3:GetObject(Version)?$/.test(a))).toEqual([]);
     expect(workerActions.filter((a) => a.startsWith('ssm:') && !['ssm:GetParameter', 'ssm:GetParameters', 'ssm:UpdateInstanceInformation'].includes(a))).toEqual([]);
+    // The identity-roll gate trusts these records: only the control plane may write them, no workload role, no worker.
+    const record = `arn:aws:ssm:${region}:${ACCOUNT}:parameter${bootstrapNames(names).identityStageRecords}/i-0123456789abcdef0`;
+    expect(allowed({ action: 'ssm:PutParameter', resource: record })).toEqual([names.controlPlaneRole]);
   });
   // An etcd snapshot holds pki/sa.key (and the CA keys): whoever reads one can mint a token for any
   // service account. Every host-network pod on a control-plane node reaches that node's role, so

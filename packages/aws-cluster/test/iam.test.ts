@@ -34,6 +34,14 @@ describe('node roles and policies', () => {
     expect(publish.Resource.endsWith(`:parameter${platform().namesOf('production').ssm.ciKubeconfig}`)).toBe(true);
   });
 
+  it('lets the control plane put its IRSA stage records under their own path only, and workers none', () => {
+    const record = cp['join-material'].Statement.find((s: Attributes) => s.Sid === 'RecordIdentityStage');
+    expect(record).toEqual({ Sid: 'RecordIdentityStage', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: expect.any(String) });
+    expect(record.Resource).toMatch(/^arn:aws:ssm:ap-northeast-2:\$\{[^}]+\}:parameter\/hakube\/production\/identity-stage\/\*$/);
+    expect(record.Resource.endsWith(`:parameter${bootstrapNames(platform().namesOf('production')).identityStageRecords}/*`)).toBe(true);
+    expect(JSON.stringify(worker)).not.toContain('identity-stage');
+  });
+
   it('lets the bootstrap see the control-plane instances and their ASG lifecycle state in its own statement (etcd member cleanup)', () => {
     expect(cp['join-material'].Statement.find((s: Attributes) => s.Sid === 'ControlPlaneMembership')).toEqual({
       Sid: 'ControlPlaneMembership',

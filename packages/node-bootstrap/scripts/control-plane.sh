@@ -117,6 +117,7 @@ init_cluster() {
     step service-account-keys
     kubeadm init phase certs sa --config "$STATE_DIR/kubeadm-init.yaml" || die "kubeadm init phase certs sa failed"
     run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
+    run_sibling service-account-key-rotation.sh started || die "recording the started key set failed"
     step complete-launch-hook
     # The NLB registers an instance only once its launching hook completes: with no handler yet
     # (new cluster, restore) kubeadm init through it would wait out the hook. Only its own ASG's
@@ -199,6 +200,7 @@ join_cluster() {
   # sa.key came with the certificates; the rotation state in SSM decides what signs and what verifies.
   step service-account-keys
   run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
+  run_sibling service-account-key-rotation.sh started || die "recording the started key set failed"
   step remove-stale-etcd-members
   remove_members all
   step kubeadm-join
@@ -222,7 +224,7 @@ main() {
     touch "$STATE_DIR/control-plane.done"
   fi
   step enable-timers
-  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer || die "enabling the control-plane timers failed"
+  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer || die "enabling the control-plane timers failed"
   # Every control-plane node, not only the initialiser: one that died after publishing the join
   # material left the CNI, cloud controller or Flux missing. Once per node; a failure retries.
   if [[ ! -f $STATE_DIR/core-addons.done ]]; then
@@ -234,7 +236,20 @@ main() {
   # replacement or a restore (which brings back the old sa.key) re-publishes what STS trusts.
   step publish-service-account-issuer
   run_sibling service-account-issuer.sh || die "publishing the service-account issuer documents failed"
+  # Last, at every boot: the IRSA migration stage this node's API server runs with (its user data's),
+  # which the apply's identity-roll gate waits for before it moves the cluster to the next stage.
+  step record-identity-stage
+  record_identity_stage
   log "control plane ready"
+}
+
+# Overwrites this instance's record: the stage it booted with and the SHA-256 of the patch it rendered.
+record_identity_stage() {
+  local config value
+  config=$(sha256sum <"$BOOTSTRAP_ETC/$IDENTITY_CONFIG") || die "$BOOTSTRAP_ETC/$IDENTITY_CONFIG missing"
+  value="stage=$IDENTITY_STAGE config=${config%% *}"
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_IDENTITY_STAGE/$INSTANCE_ID" --type String --overwrite --value "$value" || die "recording the identity stage in $SSM_IDENTITY_STAGE/$INSTANCE_ID failed: $AWS_ERR"
+  log "recorded $value in $SSM_IDENTITY_STAGE/$INSTANCE_ID"
 }
 
 main "$@"

@@ -1,6 +1,6 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
+import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
 import { architecturesOf, bootstrapNames } from '@platform/platform-config';
 import { debianArchitecture, missingPins } from './download-lock';
 import { toolVersions } from './versions';
@@ -9,7 +9,7 @@ import { systemdUnits } from './private/units';
 import { yamlText } from './private/yaml-text';
 import type { UserDataInput } from './user-data-input';
 
-const ETC = '/etc/node-bootstrap';
+const ETC = NODE_BOOTSTRAP_ETC;
 const LIB = '/opt/node-bootstrap';
 
 function validate(input: UserDataInput): void {

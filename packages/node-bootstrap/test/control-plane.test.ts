@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ETCD_METRICS_PORT } from '@platform/platform-config';
-import { awsError, callsOf, FAKE_SA_PUB, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
+import { bootstrapNames, ETCD_METRICS_PORT } from '@platform/platform-config';
+import { awsError, callsOf, FAKE_SA_PUB, FakeNode, inputFor, parameterNotFound, platform, ssmStore, storedParameter, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const LOCK = '/hakube/production/kubeadm/init-lock';
@@ -82,8 +83,10 @@ const ISSUER = [
   putIssuerDocument('.well-known/openid-configuration', 'discovery.json'),
   // The key set this node's API server runs with, for service-account-key-rotation.sh.
   `aws ssm put-parameter ${REGION} --name /hakube/production/service-account/key-set/i-new --type String --overwrite --value signing=${SA_KID} accepted=${SA_KID}`,
+  // Last: the identity stage this node booted with, for the apply's identity-roll gate (pipeline).
+  expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name /hakube/production/identity-stage/i-new --type String --overwrite --value stage=complete config=[0-9a-f]{64}$`)),
 ];
-const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
+const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer';
 /** Everything but the IMDS reads. */
 const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
 
@@ -466,6 +469,31 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(readdirSync(join(node.root, 'etcd')).sort()).toEqual(['member', `member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
     expect(readdirSync(join(node.root, 'etcd', 'member'))).toEqual(['snap']);
     expect(node.exists(join(node.root, 'etcd.restoring'))).toBe(false);
+  });
+
+  it('records the stage it booted with and its kube-apiserver patch’s SHA-256 at every boot, overwriting its own record; a failed write fails the boot', () => {
+    const ssm = mkdtempSync(join(tmpdir(), 'identity-stage-'));
+    try {
+      const record = `${bootstrapNames(platform.namesOf('production')).identityStageRecords}/i-new`;
+      const node = controlPlane(ssmStore(ssm));
+      writeFileSync(join(node.state, 'control-plane.done'), '');
+      writeFileSync(join(node.state, 'core-addons.done'), '');
+      writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+      node.writeApiServerManifest();
+      const patch = createHash('sha256').update(readFileSync(join(node.etc, 'kubeadm-patches', 'kube-apiserver+json.yaml'))).digest('hex');
+      for (const version of [1, 2]) {
+        const boot = node.run('control-plane.sh');
+        expect(boot.status, boot.stderr).toBe(0);
+        // A String written with --overwrite: each boot is a new version of the same value (a create-only put would fail the second boot).
+        expect(storedParameter(ssm, record)).toEqual({ value: `stage=${platform.cluster('production').serviceAccountIdentity.stage} config=${patch}`, type: 'String', keyId: '', version });
+      }
+      node.setRules([awsError(`ssm put-parameter * --name ${record} *`, 'AccessDeniedException'), ...ssmStore(ssm)]);
+      const denied = node.run('control-plane.sh');
+      expect(denied.status).toBe(1);
+      expect(denied.stderr).toContain(`[record-identity-stage] FAILED: recording the identity stage in ${record} failed: An error occurred (AccessDeniedException)`);
+    } finally {
+      rmSync(ssm, { recursive: true, force: true });
+    }
   });
 
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {

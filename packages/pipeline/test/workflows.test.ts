@@ -240,6 +240,17 @@ describe('workflows', () => {
     expect(text('apply.yml')).not.toContain('github.event.before');
   });
 
+  it('give the apply job the applied tag (full history), where the identity-roll gate reads the applied IRSA stages, before apply-approved runs with the apply role', () => {
+    const { apply } = workflow('apply.yml').jobs;
+    const steps = apply.steps ?? [];
+    const checkout = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(steps[checkout]?.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    const applyApproved = steps.findIndex((s) => s.run?.startsWith('npm run pipeline:apply-approved'));
+    expect(checkout).toBeLessThan(credentials);
+    expect(credentials).toBeLessThan(applyApproved);
+  });
+
   it('start no workflow when the applied tag is pushed (branch filters only, no create event)', () => {
     for (const file of workflowFiles) {
       const on = workflow(file).on;

@@ -32,6 +32,8 @@ export const NODE_BOOTSTRAP_GRANTS = {
   bootstrapParameters: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'],
   secureParameters: ['kms:Encrypt', 'kms:Decrypt'],
   publishCiKubeconfig: ['ssm:PutParameter'],
+  /** Control plane: each node records the IRSA stage it booted with (the apply's identity-roll gate reads it). */
+  recordIdentityStage: ['ssm:PutParameter'],
   /** Control plane: which control-plane instances exist and which their ASG is terminating. */
   controlPlaneMembership: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'],
   /** Control plane: the initialiser completes its own launching hook. */

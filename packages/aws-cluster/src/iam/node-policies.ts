@@ -29,6 +29,8 @@ export interface NodePolicyContext {
   readonly bootstrapBundleArns: Readonly<Record<'control-plane' | 'worker', string>>;
   /** ARNs of the issuer's two discovery objects (ServiceAccountIssuer.objectArns): the control plane publishes them. */
   readonly serviceAccountIssuerObjectArns: readonly string[];
+  /** SSM path of the control-plane nodes' IRSA stage records (platform-config `bootstrapNames().identityStageRecords`), no trailing slash. */
+  readonly identityStageRecords: string;
 }
 
 /**
@@ -93,6 +95,10 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       },
       // node-bootstrap ci-kubeconfig.sh: named on its own so narrowing the prefix grant above keeps it.
       { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: grant('publishCiKubeconfig'), Resource: ciKubeconfig },
+      // node-bootstrap control-plane.sh: each node overwrites `<path>/<instance id>` with the IRSA stage
+      // it booted with, which the apply's identity-roll gate reads. Only that path; named on its own
+      // for the same reason. Workers get nothing here: only control-plane nodes are asked.
+      { Sid: 'RecordIdentityStage', Effect: 'Allow', Action: grant('recordIdentityStage'), Resource: `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.identityStageRecords}/*` },
       // node-bootstrap control-plane.sh: which control-plane instances exist and which their ASG is
       // terminating (their etcd members go before a join), whether a dead initialiser is gone. Named
       // here so the bootstrap keeps them without the add-ons' grants. Neither action supports

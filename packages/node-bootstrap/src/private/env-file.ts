@@ -1,7 +1,8 @@
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
 import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, IMDS_FENCE, imdsFenced, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
-import { SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
+import { posix } from 'node:path';
+import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
 
@@ -117,6 +118,11 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['SSM_SA_NEXT_KEY', extra.serviceAccountNextKey],
       ['SSM_SA_ROTATION', extra.serviceAccountRotation],
       ['SSM_SA_KEY_ACKS', extra.serviceAccountKeyAcks],
+      // control-plane.sh records the stage this node booted with; the apply's identity-roll gate reads it.
+      ['IDENTITY_STAGE', cluster.serviceAccountIdentity.stage],
+      ['SSM_IDENTITY_STAGE', extra.identityStageRecords],
+      // What the stage renders on this node (the kube-apiserver patch), under $BOOTSTRAP_ETC: its SHA-256 goes into the record.
+      ['IDENTITY_CONFIG', posix.relative(NODE_BOOTSTRAP_ETC, `${KUBEADM_PATCHES_DIR}/${KUBE_APISERVER_PATCH_FILE}`)],
       // The verification key bundle kube-apiserver's --service-account-key-file names (kubeadm-config.ts).
       ['SA_KEY_BUNDLE', SERVICE_ACCOUNT_KEY_BUNDLE],
     );
