@@ -123,7 +123,8 @@ function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster:
   return {
     region: model.infra.region ?? 'us-east-1',
     joinParameters: names ? [names.ssm.joinToken, names.ssm.caCertHash, names.ssm.certificateKey] : [],
-    snapshotBuckets: names ? [names.etcdBackupBucket, names.appBackupBucket] : model.infra.backupBuckets,
+    // The database's archive may live in another region's bucket (a failover primary's appWalArchive).
+    snapshotBuckets: names ? [...new Set([names.etcdBackupBucket, names.appBackupBucket, names.appWalArchive.bucket])] : model.infra.backupBuckets,
     stateBucket: platform.names.stateBucket,
     stateSecrets: [...model.infra.stateSecrets, ...secretsInState(ci)],
   };

@@ -4,6 +4,7 @@ import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapNames, defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_LOAD_POD, scaleDayProfileOf } from '@platform/platform-config';
+import { rpoFigure } from '../src/report/rpo-figure';
 import { objectivesForCluster, promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
@@ -153,14 +154,16 @@ describe('shipped clusters', () => {
     expect(basis[2]).toMatch(/^scale-workers, nodes-ready: 0 s on the critical path: 3 worker\(s\) \(general: 1 → 2 per ASG\) are requested and not awaited; the pilot light's 3 standing worker\(s\) place all \d+ pods of the primary's footprint/);
     expect(basis[3]).toMatch(/^promote-database 85 s = takeover 64 \+ one poll 15 \(--poll-seconds default\) \+ 4 calls 6; promote-database 64 s = replica switch 60 \+ replay of the last 4 WAL segment\(s\)/);
     // RPO: a promotion restores no etcd (dr runs its own control plane): WAL archive timeout (1 min) +
-    // S3 replication lag (Replication Time Control's 15 min bound) = 16 min, the declared regionRpoSeconds 960.
-    expect(region.rpo).toMatchObject({ etcdRestored: false, databaseMinutes: 1, replicationLagMinutes: 15, minutes: 16, objectiveMinutes: 16 });
-    expect(region.rpoMinutes).toBe(16);
+    // the archiver's upload bound (1 min) + replication 0 (production archives straight into its bucket
+    // in dr's region; RTC's 15 min no longer counts) = 2 min, held to the declared regionRpoSeconds 300.
+    expect(region.rpo).toEqual({ etcdRestored: false, etcdMinutes: undefined, databaseMinutes: 1, archiverMinutes: 1, replicationLagMinutes: 0, minutes: 2, objectiveMinutes: 5 });
+    expect(region.rpoMinutes).toBe(2);
+    expect(rpoFigure(region.rpo)).toBe('2 min = database 1 min + archiver 1 min + replication lag 0 min (archive written straight into the standby region) (etcd not restored: the standby runs its own control plane)');
     expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toBeUndefined();
     expect(errors(report).filter((f) => f.id.startsWith('region.')).map((f) => f.id)).toEqual([]);
-    // The PostgreSQL WAL archive lands in the app backup bucket, which Terraform replicates to the standby region.
+    // The PostgreSQL WAL archive lands in production's bucket in dr's region (the replica bucket), written directly.
     const orders = region.databaseArchives.find((d) => d.id === 'Cluster/data/orders');
-    expect(orders).toMatchObject({ destination: `s3://${names.appBackupBucket}/postgres/orders`, archiveTimeoutMinutes: 1, replicated: true });
+    expect(orders).toMatchObject({ destination: `s3://${names.appWalArchive.bucket}/postgres/orders`, archiveTimeoutMinutes: 1, replicated: true, writtenToRegion: platform.cluster('dr').region });
     expect(region.problems).toEqual([]);
     expect(region.survives).toBe(true);
   });

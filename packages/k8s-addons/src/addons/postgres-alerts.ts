@@ -15,10 +15,11 @@ export const HEARTBEAT_TABLE = 'replication_heartbeat';
 
 /**
  * Healthy lag on the standby: heartbeat period (60 s) + segment switch (archive_timeout) +
- * S3 replication (typically seconds) + restore polling. Five archive timeouts is past that and
- * far below the RPO: replay has stopped, or the archive stopped growing.
+ * upload into the standby's region (seconds; no replication since the primary archives there)
+ * + restore polling (5 s): ≤ ~125 s. Three archive timeouts is past that and below the 5 min
+ * regional RPO objective: replay has stopped, or the archive stopped growing.
  */
-export const REPLICA_NOT_REPLAYING_SECONDS = 5 * WAL_ARCHIVE_TIMEOUT_SECONDS;
+export const REPLICA_NOT_REPLAYING_SECONDS = 3 * WAL_ARCHIVE_TIMEOUT_SECONDS;
 /** The heartbeat counts as stopped after five missed runs. */
 export const HEARTBEAT_STALE_SECONDS = 300;
 
