@@ -76,6 +76,7 @@ export function renderUserData(input: UserDataInput): string {
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],
       ['systemctl', 'start', '--no-block', 'node-bootstrap.service'],
+      ...(imdsFenced(cluster) ? [['systemctl', 'enable', '--now', 'imds-fence.timer']] : []),
     ],
   };
   return `#cloud-config\n${yamlText(config)}`;

@@ -70,11 +70,12 @@ function nodesOf(p: PodIdentity, nodes: readonly NodeIdentity[]): NodeIdentity[]
 
 /**
  * Whether `p` on `n` reaches IMDS past node-bootstrap's fence: the fence drops the IMDS traffic of
- * host-network pod sockets (OUTPUT, cgroup kubepods.slice) except for its one uid. Pod-network
- * traffic is forwarded, not OUTPUT: the fence does not change it (hop limit does).
+ * host-network pod sockets (OUTPUT, cgroup kubepods.slice), with no exception at web identity (an
+ * older fence exempted one uid, which any pod may claim). Pod-network traffic is forwarded, not
+ * OUTPUT: the fence does not change it (hop limit does).
  */
 function pastFence(p: PodIdentity, n: NodeIdentity): boolean {
-  return !p.template.hostNetwork || n.imdsFence === undefined || p.runAsUser === n.imdsFence.allowedUid;
+  return !p.template.hostNetwork || n.imdsFence === undefined || (n.imdsFence.allowedUid !== undefined && p.runAsUser === n.imdsFence.allowedUid);
 }
 
 /** Which pods on a node reach its IMDS, and so act as its role: none, host-network pods only, or all. */
@@ -183,7 +184,6 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
       const groups = reached.filter((n) => n.role === roleName);
       const how = p.template.hostNetwork ? 'hostNetwork' : `IMDS ${groups[0].metadata.tokensRequired ? `hop limit ${groups[0].metadata.hopLimit}` : 'v1 allowed (http_tokens optional)'}`;
       rows.push({ workload: p.workload, serviceAccount: p.serviceAccount, role: roleName, path: `node role via IMDS (${how})`, actions: role ? summariseActions(role.statements) : [] });
-      // The fence's uid is the cloud controller's own (platform-config IMDS_FENCE): the one pod trusted like the node.
       const unfenced = groups.some((g) => g.imdsFence === undefined);
       const minting = role && unfenced ? mintingAccess(role, model) : [];
       const snapshots = role && model.etcdSnapshots && minting.some((m) => m.startsWith('read the etcd snapshots')) ? `s3:GetObject on arn:aws:s3:::${model.etcdSnapshots.bucket}/${model.etcdSnapshots.prefix}/*` : undefined;

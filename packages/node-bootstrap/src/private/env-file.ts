@@ -1,5 +1,5 @@
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
-import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, IMDS_FENCE, imdsFenced, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, CLOUD_CONTROLLER_CONFIG, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, IMDS_FENCE, imdsFenced, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
 import { SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
 import type { UserDataInput } from '../user-data-input';
@@ -58,9 +58,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
   ];
   if (imdsFenced(cluster)) {
-    // node-prep.sh: pods reach IMDS only as the cloud controller's uid (platform-config IMDS_FENCE).
+    // node-prep.sh: no pod socket reaches IMDS (platform-config IMDS_FENCE); the cloud controller has its own identity.
     entries.push(
-      ['IMDS_FENCE_UID', IMDS_FENCE.allowedUid],
       ['IMDS_FENCE_CGROUP', IMDS_FENCE.podCgroup],
       ['IMDS_FENCE_CHAIN', IMDS_FENCE.chain],
       ['IMDS_FENCE_V4', IMDS_FENCE.addresses.ipv4],
@@ -70,6 +69,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
+      // control-plane.sh: the cloud controller's provider config, mounted by its DaemonSet (core-addons).
+      ['CLOUD_PROVIDER_CONFIG', CLOUD_CONTROLLER_CONFIG.path],
       // control-plane.sh completes its own launching hook before kubeadm init (no handler runs yet).
       ['LAUNCH_HOOK', names.nodeTermination.launchingHook],
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
