@@ -215,13 +215,13 @@ join_cluster() {
 cloud_provider_config() {
   [[ -n ${CLOUD_PROVIDER_CONFIG-} ]] || return 0
   step cloud-provider-config
-  local mac vpc subnet
+  local mac vpc subnet file=$KUBE_DIR/$CLOUD_PROVIDER_CONFIG
   mac=$(imds mac)
   vpc=$(imds "network/interfaces/macs/$mac/vpc-id")
   subnet=$(imds "network/interfaces/macs/$mac/subnet-id")
-  mkdir -p "${CLOUD_PROVIDER_CONFIG%/*}"
-  printf '[Global]\nRegion = %s\nVPC = %s\nSubnetID = %s\nKubernetesClusterID = %s\n' "$REGION" "$vpc" "$subnet" "$CLUSTER_NAME" >"$CLOUD_PROVIDER_CONFIG.new" &&
-    chmod 0644 "$CLOUD_PROVIDER_CONFIG.new" && mv "$CLOUD_PROVIDER_CONFIG.new" "$CLOUD_PROVIDER_CONFIG" || die "writing $CLOUD_PROVIDER_CONFIG failed"
+  mkdir -p "$KUBE_DIR"
+  printf '[Global]\nRegion = %s\nVPC = %s\nSubnetID = %s\nKubernetesClusterID = %s\n' "$REGION" "$vpc" "$subnet" "$CLUSTER_NAME" >"$file.new" &&
+    chmod 0644 "$file.new" && mv "$file.new" "$file" || die "writing $file failed"
 }
 
 main() {

@@ -236,6 +236,8 @@ export class FakeNode {
       PATH: `${join(this.fakeDir, 'bin')}:${process.env.PATH ?? ''}`,
       HOME: this.root,
       FAKE_DIR: this.fakeDir,
+      // cgroup2 as the netfilter fake keeps it (node-prep's IMDS fence reads the pod slice's id there).
+      CGROUP2_ROOT: join(this.fakeDir, 'cgroup'),
       BOOTSTRAP_LIB: this.lib,
       BOOTSTRAP_ETC: this.etc,
       STATE_DIR: this.state,

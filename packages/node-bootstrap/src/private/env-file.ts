@@ -69,8 +69,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
-      // control-plane.sh: the cloud controller's provider config, mounted by its DaemonSet (core-addons).
-      ['CLOUD_PROVIDER_CONFIG', CLOUD_CONTROLLER_CONFIG.path],
+      // control-plane.sh writes the cloud controller's provider config as $KUBE_DIR/<this> (/etc/kubernetes), which its DaemonSet mounts (core-addons).
+      ['CLOUD_PROVIDER_CONFIG', cloudProviderConfigName()],
       // control-plane.sh completes its own launching hook before kubeadm init (no handler runs yet).
       ['LAUNCH_HOOK', names.nodeTermination.launchingHook],
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
@@ -133,4 +133,11 @@ export function envFile(entries: readonly [string, string][]): string {
       return `${key}='${value}'\n`;
     })
     .join('');
+}
+
+/** CLOUD_CONTROLLER_CONFIG's file name in kubeadm's directory (KUBE_DIR), where control-plane.sh writes it. */
+function cloudProviderConfigName(): string {
+  const name = /^\/etc\/kubernetes\/([^/]+)$/.exec(CLOUD_CONTROLLER_CONFIG.path)?.[1];
+  if (!name) throw new Error(`CLOUD_CONTROLLER_CONFIG.path: got ${CLOUD_CONTROLLER_CONFIG.path}; expected a file directly in /etc/kubernetes (control-plane.sh writes it into KUBE_DIR)`);
+  return name;
 }
