@@ -220,8 +220,9 @@ cloud_provider_config() {
   vpc=$(imds "network/interfaces/macs/$mac/vpc-id")
   subnet=$(imds "network/interfaces/macs/$mac/subnet-id")
   mkdir -p "$KUBE_DIR"
-  printf '[Global]\nRegion = %s\nVPC = %s\nSubnetID = %s\nKubernetesClusterID = %s\n' "$REGION" "$vpc" "$subnet" "$CLUSTER_NAME" >"$file.new" &&
-    chmod 0644 "$file.new" && mv "$file.new" "$file" || die "writing $file failed"
+  printf '[Global]\nRegion = %s\nVPC = %s\nSubnetID = %s\nKubernetesClusterID = %s\n' "$REGION" "$vpc" "$subnet" "$CLUSTER_NAME" >"$file.new" || die "writing $file failed"
+  chmod 0644 "$file.new" || die "chmod of $file failed"
+  mv "$file.new" "$file" || die "writing $file failed"
 }
 
 main() {
