@@ -44,6 +44,8 @@ export function cloudControllerValues(
   const identity = workloadIdentity(names, 'cloud-controller');
   return {
     ...base,
+    // The chart's default, named here because the role trusts exactly this account (platform-config).
+    serviceAccountName: identity.serviceAccount,
     args: [...base.args, `--cloud-config=${CLOUD_CONTROLLER_CONFIG.path}`],
     env: [...webIdentityEnv(identity.roleArn(settings.accountId), WEB_IDENTITY_TOKEN.mountPath, cluster.region), { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' }],
     extraVolumes: [

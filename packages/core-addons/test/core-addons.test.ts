@@ -69,6 +69,8 @@ describe('first-boot values', () => {
     const names = platform.namesOf(production);
     const values = cloudControllerValues(production, platform.settings, names);
     const role = `arn:aws:iam::${platform.settings.accountId}:role/${names.serviceAccountIssuer.workloadRole('cloud-controller')}`;
+    // The account the role's trust names (the chart's default, set explicitly).
+    expect('serviceAccountName' in values && values.serviceAccountName).toBe('cloud-controller-manager');
     expect('env' in values && values.env).toEqual([
       { name: 'AWS_ROLE_ARN', value: role },
       { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${WEB_IDENTITY_TOKEN.mountPath}/token` },
