@@ -156,7 +156,7 @@ describe('who can act on AWS (identity report)', () => {
     expect(identity(check({ workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) }))).toEqual([]);
   });
 
-  it('writing the issuer JWKS or reading the certificate key makes a pod that reaches IMDS a token minter too; the IMDS fence stops all but its uid', () => {
+  it('writing the issuer JWKS or reading the certificate key makes a pod that reaches IMDS a token minter too; the IMDS fence stops every pod (an exempt uid is no fence)', () => {
     const names = defaultPlatform().namesOf(CLUSTER);
     const jwks = `arn:aws:s3:::${names.serviceAccountIssuer.bucket}/${names.serviceAccountIssuer.jwksKey}`;
     const certificateKey = `arn:aws:ssm:${defaultPlatform().cluster(CLUSTER).region}:<account>:parameter${names.ssm.certificateKey}`;
@@ -168,16 +168,20 @@ describe('who can act on AWS (identity report)', () => {
     const join = identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: read }));
     expect(join.map((f) => f.id)).toEqual(['identity.imds-mints']);
     expect(join[0].message).toContain(`read kubeadm's certificate key (ssm:GetParameter on ${certificateKey})`);
-    // The fence in the user data: a hostNetwork pod as another uid (node-exporter's 65534, or the image's) no longer reaches IMDS.
-    for (const hostNetworkUid of [65534, undefined]) {
-      const fenced = check({ hostNetworkDaemonSet: true, hostNetworkUid, workerImdsFenceUid: 64512, workerRoleExtra: [...write, ...read] });
+    // The fence in the user data (no exempt uid): no hostNetwork pod reaches IMDS, whatever uid it claims.
+    for (const hostNetworkUid of [65534, 64512, 0, undefined]) {
+      const fenced = check({ hostNetworkDaemonSet: true, hostNetworkUid, workerImdsFence: {}, workerRoleExtra: [...write, ...read] });
       expect(identity(fenced)).toEqual([]);
       expect(fenced.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent')).toEqual([]);
     }
-    // The fence's own uid (the cloud controller's, trusted like the node) passes: a row, no minting error.
-    const allowed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, workerImdsFenceUid: 64512, workerRoleExtra: write });
-    expect(identity(allowed)).toEqual([]);
-    expect(allowed.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent').map((r) => r.path)).toEqual(['node role via IMDS (hostNetwork)']);
+    // The older fence exempted one uid: a pod claiming it still mints, and the finding says why.
+    for (const older of [{ workerImdsFence: { exemptUid: 64512 } }, { workerImdsFenceUid: 64512 }]) {
+      const claimed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, ...older, workerRoleExtra: write });
+      expect(identity(claimed).map((f) => f.id)).toEqual(['identity.imds-mints']);
+      expect(identity(claimed)[0].message).toContain("the node's IMDS fence exempts uid 64512, which any pod may run as");
+      // Another uid is still dropped by it.
+      expect(identity(check({ hostNetworkDaemonSet: true, hostNetworkUid: 65534, ...older, workerRoleExtra: write }))).toEqual([]);
+    }
   });
 
   it('hop limit 2 (read from the launch template) lets every pod on the node reach IMDS', () => {

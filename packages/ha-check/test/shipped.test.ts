@@ -299,7 +299,7 @@ describe('shipped clusters', () => {
     expect(apply?.can).toContain(`read and decrypt ${platform.namesOf('production').ssm.joinToken}`);
   });
 
-  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, and the hostNetwork pods (our values and chart defaults) on the control-plane role through IMDS, which writes the etcd snapshots but cannot read them', async () => {
+  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, the cloud controller among them, and no pod on a node role through IMDS', async () => {
     for (const cluster of ['production', 'staging', 'dr']) {
       const { report } = await check(cluster);
       expect(report.findings.filter((f) => f.id === 'identity.static-keys')).toEqual([]);
@@ -308,18 +308,18 @@ describe('shipped clusters', () => {
     }
     const { report } = await check('production');
     // IMDSv2 with hop limit 1 (read from the launch templates): only hostNetwork pods could reach IMDS,
-    // and node-bootstrap's fence (IMDS_FENCE_UID in every launch template's env: the clusters are at
-    // web identity) drops theirs but the cloud controller's uid. Before it, the CNI agent, the Cilium
-    // operator and node-exporter (chart defaults: hostNetwork, tolerations) were the control-plane
-    // role, which writes the issuer's JWKS and reads kubeadm's certificate key: token minters.
-    const inherits = report.findings.filter((f) => f.id === 'identity.imds-inherits' || f.id === 'identity.imds-mints');
-    expect(inherits.map((f) => [f.id, f.subject])).toEqual([['identity.imds-inherits', 'HelmRelease/kube-system/aws-cloud-controller-manager → production-control-plane']]);
-    // What it inherits beyond the bootstrap is its own describe calls; the snapshots it cannot read.
-    const snapshots = `arn:aws:s3:::${platform.namesOf('production').etcdBackupBucket}/${bootstrapNames(platform.namesOf('production')).etcdSnapshotPrefix}/*`;
-    expect(inherits[0].message).not.toContain(snapshots);
-    expect(inherits[0].message).toContain('beyond what the bootstrap needs: autoscaling:DescribeAutoScalingGroups');
-    const viaImds = (report.identities?.rows ?? []).filter((r) => r.path.startsWith('node role via IMDS')).map((r) => `${r.workload} → ${r.role}`);
-    expect(viaImds).toEqual(['HelmRelease/kube-system/aws-cloud-controller-manager → production-control-plane']);
+    // and node-bootstrap's fence (IMDS_FENCE_CGROUP in every launch template's env, no exempt uid: the
+    // clusters are at web identity) drops them all. Before it, the CNI agent, the Cilium operator and
+    // node-exporter (chart defaults: hostNetwork) were the control-plane role; later the cloud
+    // controller's uid was exempt, which any pod could claim.
+    expect(report.findings.filter((f) => f.id === 'identity.imds-inherits' || f.id === 'identity.imds-mints')).toEqual([]);
+    const rows = report.identities?.rows ?? [];
+    expect(rows.filter((r) => r.path.startsWith('node role via IMDS'))).toEqual([]);
+    // The cloud controller acts on AWS as its own role, wired by its values (no webhook runs before it), with only its reads.
+    const ccm = rows.filter((r) => r.workload === 'HelmRelease/kube-system/aws-cloud-controller-manager');
+    expect(ccm.map((r) => [r.role, r.path, r.serviceAccount])).toEqual([['production-irsa-cloud-controller', 'web identity (env AWS_ROLE_ARN + projected token)', 'cloud-controller-manager']]);
+    expect(ccm[0].actions.join('; ')).toContain('ec2:DescribeInstances');
+    expect(ccm[0].actions.join('; ')).not.toMatch(/:(Create|Delete|Modify|Put|Set|Attach|Authorize|Revoke)/);
   });
 
   it('dr is judged too (exit 0 or 1, never bad input)', async () => {

@@ -209,11 +209,30 @@ join_cluster() {
   kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs || die "kubeadm join --control-plane failed"
 }
 
+# The AWS cloud controller's provider config (platform-config CLOUD_CONTROLLER_CONFIG), at every
+# boot: with VPC, SubnetID and KubernetesClusterID it builds no view of its own instance and with
+# Region it asks IMDS nothing, so it runs behind the IMDS fence on its own web identity. The host
+# reads its VPC and subnet from IMDS (host processes are outside the fence). No secret: 0644, so
+# the controller's non-root uid reads it.
+cloud_provider_config() {
+  [[ -n ${CLOUD_PROVIDER_CONFIG-} ]] || return 0
+  step cloud-provider-config
+  local mac vpc subnet file=$KUBE_DIR/$CLOUD_PROVIDER_CONFIG
+  mac=$(imds mac)
+  vpc=$(imds "network/interfaces/macs/$mac/vpc-id")
+  subnet=$(imds "network/interfaces/macs/$mac/subnet-id")
+  mkdir -p "$KUBE_DIR"
+  printf '[Global]\nRegion = %s\nVPC = %s\nSubnetID = %s\nKubernetesClusterID = %s\n' "$REGION" "$vpc" "$subnet" "$CLUSTER_NAME" >"$file.new" || die "writing $file failed"
+  chmod 0644 "$file.new" || die "chmod of $file failed"
+  mv "$file.new" "$file" || die "writing $file failed"
+}
+
 main() {
   if [[ ${1-} == leave ]]; then step leave-etcd; leave_etcd; return; fi
   mkdir -p "$STATE_DIR"
   step identity
   node_identity
+  cloud_provider_config
   if [[ -f $STATE_DIR/control-plane.done ]]; then
     log "already part of the control plane"
   else
@@ -223,6 +242,12 @@ main() {
     if [[ $role == init ]]; then init_cluster; else join_cluster; fi
     touch "$STATE_DIR/control-plane.done"
   fi
+  # At every boot, on every control-plane node: the same keys give the same documents, so a
+  # replacement or a restore (which brings back the old sa.key) re-publishes what STS trusts.
+  # Before the add-ons: on day 0 the cloud controller's first AssumeRoleWithWebIdentity needs
+  # STS to find the JWKS of the key this API server already signs with.
+  step publish-service-account-issuer
+  run_sibling service-account-issuer.sh || die "publishing the service-account issuer documents failed"
   step enable-timers
   systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer || die "enabling the control-plane timers failed"
   # Every control-plane node, not only the initialiser: one that died after publishing the join
@@ -232,10 +257,6 @@ main() {
     run_sibling install-addons.sh || die "installing CNI, cloud controller and Flux failed"
     touch "$STATE_DIR/core-addons.done"
   fi
-  # At every boot, on every control-plane node: the same keys give the same documents, so a
-  # replacement or a restore (which brings back the old sa.key) re-publishes what STS trusts.
-  step publish-service-account-issuer
-  run_sibling service-account-issuer.sh || die "publishing the service-account issuer documents failed"
   # Last, at every boot: the IRSA migration stage this node's API server runs with (its user data's),
   # which the apply's identity-roll gate waits for before it moves the cluster to the next stage.
   step record-identity-stage

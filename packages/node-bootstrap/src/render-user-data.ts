@@ -1,7 +1,7 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
 import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
-import { architecturesOf, bootstrapNames } from '@platform/platform-config';
+import { architecturesOf, bootstrapNames, imdsFenced } from '@platform/platform-config';
 import { debianArchitecture, missingPins } from './download-lock';
 import { toolVersions } from './versions';
 import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
@@ -76,6 +76,7 @@ export function renderUserData(input: UserDataInput): string {
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],
       ['systemctl', 'start', '--no-block', 'node-bootstrap.service'],
+      ...(imdsFenced(cluster) ? [['systemctl', 'enable', '--now', 'imds-fence.timer']] : []),
     ],
   };
   return `#cloud-config\n${yamlText(config)}`;

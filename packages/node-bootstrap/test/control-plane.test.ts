@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapNames, ETCD_METRICS_PORT } from '@platform/platform-config';
+import { bootstrapNames, CLOUD_CONTROLLER_CONFIG, ETCD_METRICS_PORT } from '@platform/platform-config';
 import { awsError, callsOf, FAKE_SA_PUB, FakeNode, inputFor, parameterNotFound, platform, ssmStore, storedParameter, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
@@ -74,7 +74,7 @@ const addonCalls = (addons: string) => [
   `kubectl apply -f ${addons}/flux-instance.yaml`,
   'systemctl start --no-block ci-kubeconfig.service',
 ];
-/** service-account-issuer.sh at the end of every boot: the rotation parameter (absent here), then both documents. */
+/** service-account-issuer.sh at every boot, before the add-ons (the cloud controller's first STS call needs the JWKS): the rotation parameter (absent here), then both documents. */
 const putIssuerDocument = (key: string, file: string) =>
   expect.stringMatching(new RegExp(`^aws s3api put-object ${REGION} --bucket hakube-production-oidc-ap-northeast-2 --key ${key.replace(/[./]/g, '\\$&')} --body \\S+/${file} --content-type application/json$`));
 const ISSUER = [
@@ -129,9 +129,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...COMPLETE_HOOK,
       `kubeadm init --config ${initConfig} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
+      ...ISSUER,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
-      ...ISSUER,
     ]);
     // The lock put never overwrites: that is what makes it a lock.
     expect(result.calls[0]).not.toContain('--overwrite');
@@ -190,11 +190,11 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `etcdctl ${endpoints} member list -w simple`,
       `etcdctl ${endpoints} member remove 4d5e6f`,
       `kubeadm join --config ${joinConfig} --skip-phases control-plane-prepare/download-certs`,
+      ...ISSUER,
       TIMERS,
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
       get('/hakube/production/flux/git-credentials'),
       'systemctl start --no-block ci-kubeconfig.service',
-      ...ISSUER,
     ]);
     const rendered = node.file(joinConfig);
     expect(rendered).toContain(`token: 'abcdef.0123456789abcdef'`);
@@ -246,9 +246,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
+      ...ISSUER,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
-      ...ISSUER,
     ]);
     expect(result.stderr).toContain('initialiser i-dead died before publishing join material; took over');
   });
@@ -371,7 +371,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     node.writeApiServerManifest();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, TIMERS, ...addonCalls(join(node.etc, 'addons')), ...ISSUER]);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, ...ISSUER, TIMERS, ...addonCalls(join(node.etc, 'addons'))]);
     expect(result.stderr).toContain('kubeadm init already done on this node');
   });
 
@@ -505,7 +505,23 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([TIMERS, ...ISSUER]);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([...ISSUER, TIMERS]);
+  });
+
+  it('writes the cloud controller’s provider config at every boot from the host’s IMDS (region, VPC, subnet, cluster id), readable by its non-root uid', () => {
+    const node = controlPlane([]);
+    writeFileSync(join(node.state, 'control-plane.done'), '');
+    writeFileSync(join(node.state, 'core-addons.done'), '');
+    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+    node.writeApiServerManifest();
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    // The env names the file inside kubeadm's directory: the path the DaemonSet mounts (platform-config).
+    const file = join(node.kube, CLOUD_CONTROLLER_CONFIG.path.replace('/etc/kubernetes/', ''));
+    // With VPC + SubnetID + KubernetesClusterID cloud-provider-aws builds no self instance (no IMDS instance-id); Region: no IMDS region.
+    expect(node.file(file)).toBe('[Global]\nRegion = ap-northeast-2\nVPC = vpc-0abc\nSubnetID = subnet-0def\nKubernetesClusterID = production\n');
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(result.calls).toContain('curl -fsS -H X-aws-ec2-metadata-token: imds-token http://169.254.169.254/latest/meta-data/network/interfaces/macs/0a:1b:2c:3d:4e:5f/vpc-id');
   });
 
   it('refuses to join without a live peer and says so', () => {

@@ -69,10 +69,9 @@ function readBootstrapBundle(objectArn: string): PolicyDocument {
 /**
  * Control-plane role: what the static pods and the bootstrap scripts need (kubeadm join material
  * and init lock in SSM, etcd snapshots in the backup bucket, the CI kubeconfig, control-plane
- * membership, its own launching hook) and the AWS cloud controller, which runs with host
- * networking before pod networking or the service-account issuer exist (docs/identity.md).
- * The add-ons that call AWS have workload roles of their own (identity/workload-policies.ts):
- * nothing here is for them, because every host-network pod on the node can reach this role.
+ * membership, its own launching hook). The add-ons that call AWS, the cloud controller included,
+ * have workload roles of their own (identity/workload-policies.ts): nothing here is for them,
+ * because before the IMDS fence every host-network pod on the node can reach this role.
  */
 export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   const parameters = `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ssmPrefix}/*`;
@@ -129,36 +128,6 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // completion S3 documents as needing kms:Decrypt too). Never a direct KMS call.
       { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: grant('encryptSnapshots'), Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
     ),
-    'cloud-controller': policyDocument(
-      {
-        Sid: 'Describe',
-        Effect: 'Allow',
-        Action: [
-          'autoscaling:DescribeAutoScalingGroups',
-          'autoscaling:DescribeTags',
-          'ec2:DescribeAvailabilityZones',
-          'ec2:DescribeInstances',
-          'ec2:DescribeInstanceTopology',
-          'ec2:DescribeRegions',
-          'ec2:DescribeRouteTables',
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeVolumes',
-          'ec2:DescribeVpcs',
-          'elasticloadbalancing:DescribeLoadBalancers',
-          'elasticloadbalancing:DescribeLoadBalancerAttributes',
-          'elasticloadbalancing:DescribeListeners',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-          'elasticloadbalancing:DescribeLoadBalancerPolicies',
-          'kms:DescribeKey',
-        ],
-        Resource: '*',
-      },
-      // Nothing else: load balancers are Terraform's (docs/decisions/ingress.md), so the service
-      // controller gets no ELB or security-group write rights. A Service of type LoadBalancer
-      // fails visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
-    ),
     'node-access': policyDocument(ecrRead(), sessionManager()),
     'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
     // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
@@ -189,13 +158,17 @@ export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDoc
 /**
  * The add-ons' rights the control-plane role keeps until the cluster's identity stage is complete
  * (platform-config `serviceAccountIdentity.nodeRolesKeepAddOnRights`): before the manifests switch
- * to web identity the EBS CSI controller and cluster-autoscaler run with host networking on this
- * role, and after the switch they stay the fallback (roll the manifests back one stage) until the
- * last stage removes them. The same documents as their workload roles, inline under the names
- * (so construct ids and Terraform addresses) they had before IRSA. The termination handler's
- * fallback is TerminationHandling's `handlerRoleName`, where its policy lived.
+ * to web identity the EBS CSI controller, cluster-autoscaler and the cloud controller run with
+ * host networking on this role, and after the switch they stay the fallback (roll the manifests
+ * back one stage) until the last stage removes them. The same documents as their workload roles,
+ * inline under the names (so construct ids and Terraform addresses) they had before: the cloud
+ * controller's `cloud-controller` was one of the role's own policies until it got its identity.
+ * The termination handler's fallback is TerminationHandling's `handlerRoleName`, where its policy lived.
  */
-export function controlPlaneAddOnFallback(identity: ServiceAccountIdentity, policies: Pick<WorkloadPolicies, 'ebs-csi-controller' | 'cluster-autoscaler'>): Record<string, PolicyDocument> {
+export function controlPlaneAddOnFallback(
+  identity: ServiceAccountIdentity,
+  policies: Pick<WorkloadPolicies, 'ebs-csi-controller' | 'cluster-autoscaler' | 'cloud-controller'>,
+): Record<string, PolicyDocument> {
   if (!identity.nodeRolesKeepAddOnRights) return {};
-  return { 'ebs-csi-controller': policies['ebs-csi-controller'], 'cluster-autoscaler': policies['cluster-autoscaler'] };
+  return { 'cloud-controller': policies['cloud-controller'], 'ebs-csi-controller': policies['ebs-csi-controller'], 'cluster-autoscaler': policies['cluster-autoscaler'] };
 }

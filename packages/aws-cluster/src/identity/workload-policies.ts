@@ -59,7 +59,44 @@ export function workloadPolicies(ctx: WorkloadPolicyContext): WorkloadPolicies {
     'cluster-autoscaler': clusterAutoscaler(ctx),
     'node-termination-handler': ctx.nodeTerminationHandler,
     'postgres-backups': policyDocument(...ownBackups(ctx), ...walArchive(ctx), ...ctx.appBackups.restoreSources.flatMap((source, i) => restoreSource(ctx, source, i))),
+    'cloud-controller': cloudController(),
   };
+}
+
+/**
+ * The AWS cloud controller as we run it: the node controllers (node lifecycle, initialisation:
+ * instances by id or private DNS name, their zone and zone id, their topology labels) and the
+ * service controller, read-only. Taken from cloud-provider-aws's documented control-plane policy
+ * (docs/prerequisites.md), less what no controller we run calls (checked in its v1.34 source):
+ * routes (`--configure-cloud-routes=false`), the in-tree volume and instance-group calls
+ * (autoscaling:Describe*, ec2:DescribeVolumes, DescribeRegions, kms:DescribeKey), and every write.
+ * Load balancers are Terraform's (docs/decisions/ingress.md): a Service of type LoadBalancer fails
+ * visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
+ */
+function cloudController(): PolicyDocument {
+  return policyDocument(
+    {
+      Sid: 'InitialiseNodes',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTopology', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeVpcs'],
+      Resource: '*',
+    },
+    {
+      Sid: 'ServiceControllerReadOnly',
+      Effect: 'Allow',
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeLoadBalancerAttributes',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeLoadBalancerPolicies',
+      ],
+      Resource: '*',
+    },
+  );
 }
 
 function ebsCsiController(ctx: WorkloadPolicyContext): PolicyDocument {

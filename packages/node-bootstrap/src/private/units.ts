@@ -1,4 +1,4 @@
-import type { ClusterDefinition } from '@platform/platform-config';
+import { IMDS_FENCE, imdsFenced, type ClusterDefinition } from '@platform/platform-config';
 import { joinMaterialTimings, serviceAccountKeyTimings, snapshotSchedule } from '../timings';
 
 /*
@@ -89,5 +89,24 @@ export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterD
     });
     units['service-account-keys.timer'] = timer('service-account key rotation apply', keys.applyEverySeconds, keys.jitterSeconds, `${keys.applyEverySeconds}s`);
   }
+  if (imdsFenced(cluster)) Object.assign(units, imdsFenceUnits());
   return units;
+}
+
+/**
+ * The IMDS fence's re-arm (node-prep.sh imds-fence): before every kubelet start, so a kubelet whose
+ * fence cannot be armed never starts (fail closed), and on a short timer, because the pod slice can
+ * be made again while the kubelet runs (the rule then points at a cgroup that no longer exists).
+ */
+export function imdsFenceUnits(): Record<string, string> {
+  const command = `/bin/bash ${LIB}/node-prep.sh imds-fence`;
+  return {
+    'kubelet.service.d/20-imds-fence.conf': unit({ Service: { ExecStartPre: command } }),
+    'imds-fence.service': unit({ Unit: { Description: 'Re-arm the IMDS fence when the pod slice was made again' }, Service: { Type: 'oneshot', ExecStart: command, SyslogIdentifier: 'imds-fence' } }),
+    'imds-fence.timer': unit({
+      Unit: { Description: 'IMDS fence check' },
+      Timer: { OnBootSec: '30s', OnUnitActiveSec: `${IMDS_FENCE.recheckSeconds}s`, AccuracySec: '1s' },
+      Install: { WantedBy: 'timers.target' },
+    }),
+  };
 }
