@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapNames, defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_LOAD_POD, scaleDayProfileOf } from '@platform/platform-config';
+import { defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_LOAD_POD, scaleDayProfileOf } from '@platform/platform-config';
 import { rpoFigure } from '../src/report/rpo-figure';
 import { objectivesForCluster, promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
