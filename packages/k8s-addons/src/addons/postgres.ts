@@ -199,7 +199,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
             rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)).map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
-              for: '5m',
+              for: r.for,
               labels: { severity: r.severity, cluster: ctx.cluster.name },
               annotations: { summary: r.summary },
             })),
