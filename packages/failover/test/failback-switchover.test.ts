@@ -186,16 +186,38 @@ describe('failback --primary production (switchover)', () => {
     expect(run.cnpg.production!.lostBytes).toBe(0);
   });
 
-  it('stops before promoting production when dr writes no demotion token (its shutdown checkpoint never archived): production stays a replica', async () => {
-    const { run } = await switchover(['--db-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
+  it('gives up waiting for a demotion token after --demotion-timeout and leaves a safe state: dr primary again and serving, production still a replica, nothing deleted; exit 1 with what to do', async () => {
+    const { run } = await switchover(['--demotion-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("FAILED at step demote-standby: timed out after 8 s waiting for dr's status.demotionToken; last seen: no status.demotionToken yet (shutdown checkpoint not archived).");
-    expect(run.stdout).toContain("production is NOT promoted: without the token it would promote at whatever it replayed and lose dr's last writes");
+    expect(run.stdout).toContain('Switchover abandoned, nothing lost or deleted: data/orders on dr is primary again (orders-1 writable) and its apps are back at 3 replicas');
+    expect(run.stdout).toContain("production's data/orders is still a replica of it and is NOT promoted");
+    expect(run.stdout).toContain('then re-run the fail-back: it resumes and keeps the replica');
+    // dr: promoted back with its own topology, its writes kept; its apps back up after its database is writable.
+    expect(run.cnpg.dr!.cluster!.spec!.replica).toMatchObject({ self: 'dr', primary: 'dr', source: 'production' });
+    expect(run.cnpg.dr!.cluster!.spec!.externalClusters!.find((e) => e.name === 'dr')!.barmanObjectStore!.serverName).toBe('orders');
+    expect(run.cnpg.dr!.lostBytes).toBe(0);
+    const drBack = run.calls.lastIndexOf(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":3}} --field-manager=platform-failover`);
+    const drOff = run.calls.indexOf(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`);
+    expect(drOff).toBeGreaterThan(0);
+    expect(drBack).toBeGreaterThan(drOff);
+    // production: the replica it was rebuilt as, never promoted; nothing deleted on dr; DNS untouched.
     expect(run.calls.some(PROMOTES)).toBe(false);
     expect(run.cnpg.production!.cluster!.spec!.replica).toMatchObject({ primary: 'dr' });
     expect(run.cnpg.production!.promotedAt).toBeUndefined();
+    expect(run.calls.filter((c) => c.startsWith(`${dr} delete`) || c.includes('change-resource-record-sets'))).toEqual([]);
     // No checkpoint: a re-run repeats the switchover (and keeps the replica it built).
     expect(run.calls.some((c) => c.includes('restored by run'))).toBe(false);
+  });
+
+  it('a re-run after an abandoned switchover resumes: keeps the replica the first run built, demotes dr, promotes production with the token, 0 bytes lost', async () => {
+    const replica = followingDrArchive(generatedPrimaryCluster());
+    (replica.spec as { backup: { barmanObjectStore: { serverName: string } } }).backup.barmanObjectStore.serverName = 'orders-r1';
+    const { run } = await switchover(['--run-id', 'r2'], { primaryCluster: { cluster: replica, replayLsn: BOOTSTRAP }, marker: 'run r0: dr failing back to production, served since 2026-01-01T11:00:00Z' });
+    expect(run.stdout).toContain('production already replicates dr (archives under orders-r1): kept, not rebuilt');
+    expect(run.code).toBe(0);
+    expect(run.cnpg.production!.promotedAt).toBe(DR_WROTE);
+    expect(run.cnpg.production!.lostBytes).toBe(0);
   });
 
   it('refuses the promotion token next to minApplyDelay, and keeps a replica an earlier run built (not rebuilt)', async () => {

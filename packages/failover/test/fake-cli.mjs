@@ -191,9 +191,13 @@ function cnpg(model, key) {
     const wasReplica = replica();
     st.cluster.spec = next;
     if (!wasReplica && replica()) {
-      // Demotion: clean shutdown, shutdown checkpoint archived (archiveWrites, while it was primary), then the token.
+      // Demotion: clean shutdown, shutdown checkpoint archived (archiveWrites, while it was primary), then
+      // the token. The demoted instance has replayed its own WAL up to that checkpoint.
       st.demoting = 0;
+      st.replay = Math.max(st.replay, st.writeLsn);
     } else if (wasReplica && !replica()) {
+      // Promoted back before its demotion finished: no token will come.
+      delete st.demoting;
       const token = next.replica?.promotionToken;
       if (token) st.awaitingToken = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
       else promote(st.replay);
