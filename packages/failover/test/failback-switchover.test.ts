@@ -186,6 +186,18 @@ describe('failback --primary production (switchover)', () => {
     expect(run.cnpg.production!.lostBytes).toBe(0);
   });
 
+  it("refuses in the preflight, changing nothing, when dr's live archive has no base backup newer than its promotion (production's replica could not start), with the backup command", async () => {
+    const older = { Key: 'postgres/orders/orders-r0/base/20251230T030000/backup.info', LastModified: '2025-12-30T03:01:00+00:00' };
+    const { run } = await switchover([], { drBucket: [older] });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `FAILED at step preflight: dr's live archive s3://${DR_BUCKET}/postgres/orders/orders-r0/ (what production's replica would replay) has no base backup newer than dr's promotion at 2026-01-01T11:00:00Z (found: 20251230T030000): production's rebuild as a replica could not start. Nothing was changed. Take one on dr: echo '{"apiVersion":"postgresql.cnpg.io/v1","kind":"Backup","metadata":{"name":"orders-base-r1","namespace":"data","labels":{"app.kubernetes.io/managed-by":"platform-failover","failover.platform.io/purpose":"base"}},"spec":{"cluster":{"name":"orders"},"method":"barmanObjectStore"}}' | kubectl --context dr apply -f - ;`,
+    );
+    expect(run.calls.filter((c) => / (patch|apply|delete|scale|put-parameter|delete-parameter|update-health-check|change-resource-record-sets|update-auto-scaling-group|disable-alarm-actions) /.test(c))).toEqual([]);
+    // The listing read dr's live folder (its spec.backup: bucket + serverName), not Git's.
+    expect(run.s3Pages.map((p) => [p.bucket, p.prefix])).toContainEqual([DR_BUCKET, 'postgres/orders/orders-r0/base/']);
+  });
+
   it('gives up waiting for a demotion token after --demotion-timeout and leaves a safe state: dr primary again and serving, production still a replica, nothing deleted; exit 1 with what to do', async () => {
     const { run } = await switchover(['--demotion-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
     expect(run.code).toBe(1);
