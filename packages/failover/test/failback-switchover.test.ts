@@ -177,7 +177,9 @@ describe('failback --primary production (switchover)', () => {
     const demoted = promotedStandby() as { spec: { replica: Record<string, unknown> }; status: Record<string, unknown> };
     demoted.spec.replica = { self: 'dr', primary: 'production', source: 'production' };
     demoted.status = { ...demoted.status, demotionToken: token };
-    const { run } = await switchover([], { primaryCluster: { cluster: promoting, replayLsn: BOOTSTRAP }, standbyCluster: demoted });
+    // dr archived up to its shutdown checkpoint before the earlier run demoted it (the fake archives only while it models a primary).
+    const drArchived = { Key: 'postgres/orders/orders-r0/wals/0000000100000000/000000010000000000000014.gz', LastModified: '2026-01-01T12:30:00+00:00', EndLsn: DR_WROTE };
+    const { run } = await switchover([], { primaryCluster: { cluster: promoting, replayLsn: BOOTSTRAP }, standbyCluster: demoted, drBucket: [DR_PROMOTED_BASE, drArchived] });
     expect(run.stdout).toContain("data/orders on production is promoted, or promoting, with dr's current demotion token: the switchover is under way, nothing rebuilt");
     expect(run.calls.filter((c) => c.startsWith(`${prod} delete`) || c.startsWith(`${prod} apply --server-side`))).toEqual([]);
     expect(run.code).toBe(0);
