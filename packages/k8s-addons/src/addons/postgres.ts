@@ -261,7 +261,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
           {
             name: `${props.name}-replication`,
             rules: [
-              ...replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)).map((r) => ({ ...r, for: '5m' })),
+              ...replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)),
               // The archive in the standby's region is the primary's regional RPO (no heartbeat elsewhere: an idle archiver is not late).
               ...(role === 'primary' ? walArchiveAlerts({ name: props.name, namespace: props.namespace }) : []),
             ].map((r) => ({
