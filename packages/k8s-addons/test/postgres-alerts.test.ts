@@ -105,13 +105,13 @@ describe('database replication alerts', () => {
       expect(fires(stopped, replica(2 * WAL_ARCHIVE_TIMEOUT_SECONDS))).toBe(false);
     });
 
-    it('warns once replay stalls past three archive timeouts, and is critical past the regional RPO', () => {
+    it('warns once replay stalls past three archive timeouts, and pages in time for the regional RPO', () => {
       expect(fires(stopped, replica(REPLICA_NOT_REPLAYING_SECONDS + 1))).toBe(true);
-      expect(fires(lagHigh, replica(REPLICA_NOT_REPLAYING_SECONDS + 1))).toBe(false);
       const threshold = replicaLagThresholdSeconds(OBJECTIVE);
       expect(fires(lagHigh, replica(threshold))).toBe(false);
       expect(evaluate(lagHigh, replica(threshold + 1), NOW)).toEqual([{ labels: { namespace: 'data', cnpg_cluster: 'orders' }, value: threshold + 1 }]);
-      // The warning comes first: replay stalls are seen before the objective is crossed.
+      // With a 300 s objective the page (150 s) comes before the warning (180 s): the warning is
+      // what remains for a lag that is not scraped at all.
       expect(REPLICA_NOT_REPLAYING_SECONDS).toBeLessThan(OBJECTIVE);
       expect(REGIONAL_RPO_SECONDS).toBeLessThanOrEqual(OBJECTIVE);
     });

@@ -35,13 +35,29 @@ export const HEARTBEAT_STALE_SECONDS = 300;
  */
 export const REPLICATION_LAG_TIMING = { forSeconds: 60, scrapeIntervalSeconds: 30, evaluationIntervalSeconds: 30, groupWaitSeconds: 30 } as const;
 
+// A working replica's lag peaks near one heartbeat period + one archive timeout (the commit
+// waits for its segment to switch): a threshold below that pages on a healthy standby.
+const HEALTHY_LAG_PEAK_SECONDS = 60 + WAL_ARCHIVE_TIMEOUT_SECONDS;
+
+/** What the page adds to the lag it starts at: its `for`, one scrape, one evaluation, Alertmanager's `group_wait`. */
+function pageDelaySeconds(): number {
+  const t = REPLICATION_LAG_TIMING;
+  return t.forSeconds + t.scrapeIntervalSeconds + t.evaluationIntervalSeconds + t.groupWaitSeconds;
+}
+
+/**
+ * The RPO the standby's page holds when the primary declares none: the design's
+ * (REGIONAL_RPO_SECONDS), or the tightest objective that pages in time without paging a
+ * healthy standby, whichever is larger.
+ */
+export function defaultPagedRpoSeconds(): number {
+  return Math.max(REGIONAL_RPO_SECONDS, HEALTHY_LAG_PEAK_SECONDS + pageDelaySeconds());
+}
+
 /** The lag (seconds) at which DatabaseReplicaLagAboveRpo starts its `for`, so the page goes out by the time the lag reaches `rpoSeconds`. */
 export function replicaLagThresholdSeconds(rpoSeconds: number): number {
-  const t = REPLICATION_LAG_TIMING;
-  const threshold = rpoSeconds - t.forSeconds - t.scrapeIntervalSeconds - t.evaluationIntervalSeconds - t.groupWaitSeconds;
-  // A working replica's lag peaks near one heartbeat period + one archive timeout (the commit
-  // waits for its segment to switch): a threshold below that pages on a healthy standby.
-  const floor = 60 + WAL_ARCHIVE_TIMEOUT_SECONDS;
+  const threshold = rpoSeconds - pageDelaySeconds();
+  const floor = HEALTHY_LAG_PEAK_SECONDS;
   if (threshold < floor) {
     throw new Error(
       `objectives.regionRpoSeconds: got ${rpoSeconds}; expected at least ${floor + rpoSeconds - threshold} (a healthy replica's lag reaches ${floor} s: heartbeat 60 s + archive timeout, plus ${rpoSeconds - threshold} s for the alert's for, scrape, evaluation and group_wait)`,
@@ -66,7 +82,7 @@ export interface DatabaseRef {
  *
  * Standby (a CloudNativePG replica cluster replaying the primary's replicated archive), critical
  * so that it pages by the time the lag reaches `rpoSeconds` (the primary's
- * `objectives.regionRpoSeconds`, else REGIONAL_RPO_SECONDS; threshold: replicaLagThresholdSeconds):
+ * `objectives.regionRpoSeconds`, else defaultPagedRpoSeconds(); threshold: replicaLagThresholdSeconds):
  * `cnpg_pg_replication_lag` (CloudNativePG's default `pg_replication` query) is 0 on a primary
  * and when everything received is replayed; a designated primary restoring from an archive has
  * no WAL receiver, so it is `now() − pg_last_xact_replay_timestamp()`: the age of the newest
@@ -77,7 +93,7 @@ export interface DatabaseRef {
  * its last success; WAL segments waiting in `archive_status/*.ready`) — both quiet on an idle
  * database — and the heartbeat the standby's lag depends on.
  */
-export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' | 'unpaired', rpoSeconds: number = REGIONAL_RPO_SECONDS): ReplicationAlertRule[] {
+export function replicationAlerts(db: DatabaseRef, role: 'primary' | 'standby' | 'unpaired', rpoSeconds: number = defaultPagedRpoSeconds()): ReplicationAlertRule[] {
   const sel = `namespace="${db.namespace}",${CNPG_CLUSTER_LABEL}="${db.name}"`;
   const by = `namespace, ${CNPG_CLUSTER_LABEL}`;
   const lag = `max by (${by}) (cnpg_pg_replication_lag{${sel}})`;

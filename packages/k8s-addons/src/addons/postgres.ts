@@ -1,4 +1,4 @@
-import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, REGIONAL_RPO_SECONDS, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES, type ClusterDefinition } from '@platform/platform-config';
+import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES, type ClusterDefinition } from '@platform/platform-config';
 import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -24,7 +24,7 @@ import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
 import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
 import { Monitoring } from './monitoring';
-import { CNPG_CLUSTER_LABEL, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
+import { CNPG_CLUSTER_LABEL, defaultPagedRpoSeconds, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
 import { walArchiveAlerts } from './wal-archive-alerts';
 
 export interface PostgresProps {
@@ -229,7 +229,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
 
   /** The pair's regional RPO objective (the primary's), which the standby's lag alert enforces. */
   private regionRpoSeconds(ctx: AddOnContext): number {
-    return ctx.platform.failoverRoleOf(ctx.cluster)?.primary.objectives.regionRpoSeconds ?? REGIONAL_RPO_SECONDS;
+    return ctx.platform.failoverRoleOf(ctx.cluster)?.primary.objectives.regionRpoSeconds ?? defaultPagedRpoSeconds();
   }
 
   /** `standby`: a replica cluster of its primary's replicated archive; `primary`: a standby replays its archive. */
