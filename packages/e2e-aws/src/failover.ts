@@ -29,6 +29,7 @@ import { FLUX_KUSTOMIZATION } from './fake-kube/flux';
 import { clearInProcessRoutes } from './fake-kube/ingress-app';
 import type { Obj } from './fake-kube/patch';
 import { FakeWorld } from './fake-kube/world';
+import { NodeSync } from './node-sync';
 import { runChild } from './terraform';
 
 /**
@@ -40,7 +41,6 @@ import { runChild } from './terraform';
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
   { steps: 'archive-freshness', why: "it lists barman-cloud's WAL objects in the replica bucket with the AWS CLI: the fake archive (src/fake-kube/barman-store.ts) is not in moto's S3, and the fake PostgreSQL does not answer its pg_control_checkpoint() query" },
   { steps: 'dns-report', why: 'moto 5.2.6 has no Route 53 TestDNSAnswer and no NLB network interfaces; the records are read back instead' },
-  { steps: 'nodes-ready, primary-nodes-ready', why: 'no kubelet registers: moto starts no instance, and the fake API has no node that the ASGs would add' },
 ];
 
 /** Deviations forced by moto or by faking Kubernetes. */
@@ -100,7 +100,7 @@ interface Asg {
   DesiredCapacity: number;
 }
 
-const NOT_RUN = new Set(['archive-freshness', 'dns-report', 'nodes-ready', 'primary-nodes-ready']);
+const NOT_RUN = new Set(['archive-freshness', 'dns-report']);
 
 /**
  * `failover promote --standby <s> --force`, `fence --primary <p>` and `failback --primary <p>
@@ -128,7 +128,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   copyFileSync(join(options.repoRoot, 'packages/platform-config/src/database-archives.ts'), join(dir, 'database-archives.ts'));
   const optionsFor = (argv: string[]): FailoverOptions =>
     parseOptions(
-      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--clusters-dir', join(options.repoRoot, 'clusters')],
+      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--nodes-timeout', '90', '--clusters-dir', join(options.repoRoot, 'clusters')],
       options.repoRoot,
     );
   const promote = optionsFor(['promote', '--standby', options.standby, '--force']);
@@ -139,7 +139,12 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   const world = await FakeWorld.start({ repoRoot: options.repoRoot, platform, clusters: [standby, primary] });
   const db = (c: ClusterDefinition) => world.database(c.name, workload.namespace, workload.database);
   const rows = (c: ClusterDefinition) => world.get(c.name).cnpg.rows(workload.namespace, workload.database)?.map((r) => r.item) ?? [];
+  // Nodes in the fake APIs follow the instances moto runs in each cluster's ASGs (nodes-ready reads them).
+  const nodes = new NodeSync(aws, platform, world.clusters);
   try {
+    await nodes.once();
+    nodes.start();
+    for (const c of world.clusters) log(`  nodes: ${c.cluster.name} registers ${c.api.all('v1', 'Node').length} Nodes from its ASGs' running instances in moto`);
     // The workflow's path to the APIs: kubeconfigs from SSM through scripts/fetch-kubeconfigs.sh.
     for (const c of world.clusters) {
       await aws('ssm', 'put-parameter', '--region', c.cluster.region, '--name', platform.namesOf(c.cluster).ssm.ciKubeconfig, '--type', 'SecureString', '--overwrite', '--value', c.api.kubeconfig());
@@ -331,6 +336,13 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     }
     const policiesAfter = await mixedInstancesPolicies(aws, standby, workerAsgs);
     check("failback: the standby's worker ASGs keep their mixed instances policy (restored after moto's artefact)", [...policiesBefore].every(([asg, p]) => JSON.stringify(p) === JSON.stringify(policiesAfter.get(asg))), `${policiesBefore.size} ASGs compared`);
+    await nodes.once();
+    const standbyWorkers = world.get(standby.name).api.all('v1', 'Node').filter((n) => !('node-role.kubernetes.io/control-plane' in (((n.metadata as Obj).labels ?? {}) as Record<string, string>)));
+    check(
+      `nodes-ready ran on both sides against Nodes made from moto's ASG instances (named by private DNS name, zone from the instance's AZ)`,
+      promoteSteps.some((s) => s.name === 'nodes-ready') && failbackList.some((s) => s.name === 'primary-nodes-ready') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.added ?? 0) > 0,
+      `${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added, ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
+    );
     const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
     check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
     return {
@@ -344,6 +356,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       kubeCalls: kubeCalls(world.clusters.flatMap((c) => c.api.requests)),
     };
   } finally {
+    await nodes.stop();
     for (const c of world.clusters) writeFileSync(join(options.logDir, `fake-kube-${c.cluster.name}-requests.log`), c.api.requests.join('\n'));
     await world.stop();
     clearInProcessRoutes();
