@@ -30,6 +30,7 @@ import { clearInProcessRoutes } from './fake-kube/ingress-app';
 import type { Obj } from './fake-kube/patch';
 import { FakeWorld } from './fake-kube/world';
 import { NodeSync } from './node-sync';
+import { WalMirror } from './wal-mirror';
 import { runChild } from './terraform';
 
 /**
@@ -39,7 +40,6 @@ import { runChild } from './terraform';
  * stateful fake Kubernetes APIs (src/fake-kube-api.ts, src/fake-kube/*).
  */
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
-  { steps: 'archive-freshness', why: "it lists barman-cloud's WAL objects in the replica bucket with the AWS CLI: the fake archive (src/fake-kube/barman-store.ts) is not in moto's S3, and the fake PostgreSQL does not answer its pg_control_checkpoint() query" },
   { steps: 'dns-report', why: 'moto 5.2.6 has no Route 53 TestDNSAnswer and no NLB network interfaces; the records are read back instead' },
 ];
 
@@ -100,7 +100,7 @@ interface Asg {
   DesiredCapacity: number;
 }
 
-const NOT_RUN = new Set(['archive-freshness', 'dns-report']);
+const NOT_RUN = new Set(['dns-report']);
 
 /**
  * `failover promote --standby <s> --force`, `fence --primary <p>` and `failback --primary <p>
@@ -141,6 +141,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   const rows = (c: ClusterDefinition) => world.get(c.name).cnpg.rows(workload.namespace, workload.database)?.map((r) => r.item) ?? [];
   // Nodes in the fake APIs follow the instances moto runs in each cluster's ASGs (nodes-ready reads them).
   const nodes = new NodeSync(aws, platform, world.clusters);
+  // The fake archive's WAL objects go into moto's S3 as barman-cloud names them (archive-freshness lists them).
+  const mirror = new WalMirror(aws, world.store, join(dir, 'wal-mirror'));
   try {
     await nodes.once();
     nodes.start();
@@ -202,9 +204,23 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const policiesBefore = await mixedInstancesPolicies(aws, standby, workerAsgs);
     const promoteEnv = await kubeEnv(promote);
     const promoteSteps = promotionSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
+    await mirror.flush();
+    const replicaBucket = platform.namesOf(primary).appBackupReplicaBucket;
+    const replicaWal = mirror.put.filter((o) => o.bucket === replicaBucket).map((o) => `s3://${o.bucket}/${o.key}`);
+    log(`  archive: ${mirror.put.length} WAL objects in moto's S3 before the promotion, in ${replicaBucket}: ${replicaWal.join(', ') || 'none'}`);
     const fluxBefore = world.get(standby.name).flux.reconciles.get('flux-system') ?? 0;
-    const promoted = await run(platform, promote, promoteSteps, promoteEnv, log, 'promote');
+    const promoteLines: string[] = [];
+    const promoted = await run(platform, promote, promoteSteps, promoteEnv, (line) => (promoteLines.push(line), log(line)), 'promote');
     check('promote: the tool completes', promoted, promoteSteps.map((s) => s.name).join(', '));
+    // The step's own lines: from its heading to the next step's.
+    const from = promoteLines.findIndex((l) => /\[\d+\/\d+\] archive-freshness:/.test(l));
+    const to = promoteLines.findIndex((l, i) => i > from && /\[\d+\/\d+\] [a-z-]+:/.test(l));
+    const freshness = from < 0 ? '' : promoteLines.slice(from + 1, to < 0 ? undefined : to).map((l) => l.trim()).join(' ');
+    check(
+      `promote: archive-freshness judged the WAL objects in ${replicaBucket} (moto's S3, barman-cloud's keys)`,
+      promoteSteps.some((s) => s.name === 'archive-freshness') && replicaWal.length > 0 && mirror.errors.length === 0 && replicaWal.some((k) => freshness.includes(k.split('/').pop()!.replace(/\.gz$/, ''))),
+      `${replicaWal.length} objects there; ${mirror.errors.length ? `put errors: ${mirror.errors.slice(0, 2).join('; ')}; ` : ''}the step said: ${freshness.slice(0, 600) || '(nothing)'}`,
+    );
 
     const cli = new Commands({ dryRun: false, env: promoteEnv });
     const records = await failoverRecords(aws, platform);
@@ -357,6 +373,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     };
   } finally {
     await nodes.stop();
+    // A versioned bucket holding objects does not destroy: every WAL object put is removed again.
+    await mirror.removeAll().catch((error: Error) => log(`  archive: removing the WAL objects from moto failed: ${error.message.split('\n')[0]}`));
     for (const c of world.clusters) writeFileSync(join(options.logDir, `fake-kube-${c.cluster.name}-requests.log`), c.api.requests.join('\n'));
     await world.stop();
     clearInProcessRoutes();
