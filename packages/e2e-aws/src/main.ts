@@ -71,6 +71,8 @@ async function main(): Promise<number> {
     console.error(`e2e-aws: no AWS provider in the mirror ${PROVIDER_MIRROR}; run tools/install-provider-mirror.sh`);
     return 2;
   }
+  // Read before anything runs: the tree may change while a 15-minute run goes on.
+  const startRevision = revision();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'logs'), { recursive: true });
   const logDir = join(outDir, 'logs');
@@ -287,7 +289,7 @@ async function main(): Promise<number> {
 
   const seconds = (performance.now() - started) / 1000;
   const verdict = runVerdict(failed, scope);
-  const closing = closingTable({ rows, seconds, memoryPeak, peakMoto, heading: verdict.heading, boot, failover, drift, revision: revision() });
+  const closing = closingTable({ rows, seconds, memoryPeak, peakMoto, heading: verdict.heading, boot, failover, drift, revision: startRevision });
   const summary = [
     `# e2e-aws ${verdict.heading}`,
     '',
