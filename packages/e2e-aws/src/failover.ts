@@ -54,6 +54,10 @@ export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly wh
     why: 'moto 5.2.6 UpdateAutoScalingGroup without MixedInstancesPolicy erases it (FakeAutoScalingGroup.update assigns the absent parameter, moto/autoscaling/models.py); AWS leaves it unchanged. Without this the drift phase sees every scaled ASG lose its instance types',
   },
   {
+    what: "the app backup buckets' policy (TlsOnly: Deny s3:* unless aws:SecureTransport) is lifted before the first WAL object is put into a bucket and put back unchanged after they are removed (src/wal-mirror.ts)",
+    why: 'moto 5.2.6 answers every object request to a bucket with that policy 403 (FakeBucket.get_permission in moto/s3/models.py evaluates it without request context; TrustCondition.verify_condition in moto/iam/policy_conditions.py counts the missing aws:SecureTransport as met), as in BOOT_WORKAROUNDS; barman-cloud uses HTTPS, where AWS allows it',
+  },
+  {
     what: 'promote runs with --force',
     why: 'moto answers GetHealthCheckStatus with one hard-coded Success observation (moto/route53/responses.py), so the primary always reads healthy; --force is the documented path for a primary whose check passes',
   },
