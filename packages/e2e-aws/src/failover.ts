@@ -222,7 +222,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const freshness = from < 0 ? '' : promoteLines.slice(from + 1, to < 0 ? undefined : to).map((l) => l.trim()).join(' ');
     check(
       `promote: archive-freshness judged the WAL objects in ${replicaBucket} (moto's S3, barman-cloud's keys)`,
-      promoteSteps.some((s) => s.name === 'archive-freshness') && replicaWal.length > 0 && mirror.errors.length === 0 && replicaWal.some((k) => freshness.includes(k.split('/').pop()!.replace(/\.gz$/, ''))),
+      stepDone(promoteLines, 'archive-freshness') && replicaWal.length > 0 && mirror.errors.length === 0 && replicaWal.some((k) => freshness.includes(k.split('/').pop()!.replace(/\.gz$/, ''))),
       `${replicaWal.length} objects there; ${mirror.errors.length ? `put errors: ${mirror.errors.slice(0, 2).join('; ')}; ` : ''}the step said: ${freshness.slice(0, 600) || '(nothing)'}`,
     );
 
@@ -288,7 +288,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const standbyUid = (db(standby)?.metadata as Obj | undefined)?.uid;
     const deletesBefore = new Map(world.clusters.map((c) => [c.cluster.name, clusterDeletes(c.api.requests)]));
     const failbackList = failbackSteps(workload, pair, standbyDatabase, failback).filter((s) => !NOT_RUN.has(s.name));
-    const failedBack = await run(platform, failback, failbackList, failbackEnv, log, 'failback');
+    const failbackLines: string[] = [];
+    const failedBack = await run(platform, failback, failbackList, failbackEnv, (line) => (failbackLines.push(line), log(line)), 'failback');
     check('failback: the tool completes', failedBack, failbackList.map((s) => s.name).join(', '));
     const after = await failoverRecords(aws, platform);
     check('failback: the PRIMARY record aliases the primary NLB, target health evaluated', after.primary?.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() === primaryNlb.toLowerCase() && after.primary?.AliasTarget?.EvaluateTargetHealth === true, `PRIMARY → ${after.primary?.AliasTarget?.DNSName ?? '(none)'} (evaluate ${after.primary?.AliasTarget?.EvaluateTargetHealth}); ${primary.name} NLB ${primaryNlb}`);
@@ -360,8 +361,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const standbyWorkers = world.get(standby.name).api.all('v1', 'Node').filter((n) => !('node-role.kubernetes.io/control-plane' in (((n.metadata as Obj).labels ?? {}) as Record<string, string>)));
     check(
       `nodes-ready ran on both sides against Nodes made from moto's ASG instances (named by private DNS name, zone from the instance's AZ)`,
-      promoteSteps.some((s) => s.name === 'nodes-ready') && failbackList.some((s) => s.name === 'primary-nodes-ready') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.added ?? 0) > 0,
-      `${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added, ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
+      stepDone(promoteLines, 'nodes-ready') && stepDone(failbackLines, 'primary-nodes-ready') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.added ?? 0) > 0,
+      `promote's nodes-ready ${stepDone(promoteLines, 'nodes-ready') ? 'done' : 'not done'}, failback's primary-nodes-ready ${stepDone(failbackLines, 'primary-nodes-ready') ? 'done' : 'not done'}; ${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added, ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
     );
     const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
     check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
@@ -383,6 +384,17 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     await world.stop();
     clearInProcessRoutes();
   }
+}
+
+/** Whether the tool's output shows `step` finished: its heading, then `done in` before the next step's heading or a failure. */
+export function stepDone(lines: readonly string[], step: string): boolean {
+  const from = lines.findIndex((l) => l.includes(`] ${step}: `) && /\[\d+\/\d+\] /.test(l));
+  if (from < 0) return false;
+  for (const l of lines.slice(from + 1)) {
+    if (/\[\d+\/\d+\] [a-z-]+: /.test(l) || l.includes('FAILED at step')) return false;
+    if (/done in [\d.]+ s/.test(l)) return true;
+  }
+  return false;
 }
 
 /** POST one order through a cluster's fake ingress, as a client with the public host name. */
