@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Platform } from '@platform/platform-config';
 import { runChild, type Terraform } from './terraform';
 import { awsCli } from './aws-cli';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
@@ -31,6 +32,8 @@ export interface DriftPhaseOptions {
   readonly logDir: string;
   readonly log: (line: string) => void;
   readonly terraform: Terraform;
+  /** Names the control-plane ASG of the target stack's cluster. */
+  readonly platform: Platform;
   /** The stack changed out of band. @default the first cluster stack */
   readonly target?: string;
 }
@@ -68,6 +71,22 @@ export async function stateResources(terraform: Terraform, workRoot: string, sta
 }
 
 /**
+ * What the drift phase changes out of band in `stack`, the same every run: the control-plane
+ * ASG of the cluster's first Availability Zone (`names.controlPlaneAsg`, the group an incident
+ * or a hand-fix on the control plane touches), and the ingress rule first by address.
+ */
+export function pickDriftTargets(resources: readonly StateResource[], platform: Platform, stack: string): { rule: StateResource; asg: StateResource } {
+  const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
+  if (!cluster) throw new Error(`drift: ${stack} is not a cluster stack (${platform.clusters.map((c) => platform.namesOf(c).stack).join(', ')})`);
+  const asgName = platform.namesOf(cluster).controlPlaneAsg(cluster.availabilityZones[0]!);
+  const asg = resources.find((r) => r.type === 'aws_autoscaling_group' && r.values.name === asgName);
+  const rule = resources.filter((r) => r.type === 'aws_vpc_security_group_ingress_rule').sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))[0];
+  if (!asg) throw new Error(`drift: ${stack} has no autoscaling group named ${asgName} (names.controlPlaneAsg of ${cluster.availabilityZones[0]})`);
+  if (!rule) throw new Error(`drift: ${stack} has no aws_vpc_security_group_ingress_rule to revoke`);
+  return { rule, asg };
+}
+
+/**
  * Judged on the drift command's own plans: before the change, nothing beyond the artefacts in
  * any stack; after it, exactly `expected` (the revoked rule to create, the ASG's max size to
  * update) in the target stack, which the command reports as drifted (exit 1), and nothing elsewhere.
@@ -95,10 +114,7 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     options.log(`  drift before: ${stack} exit ${before[stack].exitCode} (${before[stack].counts})`);
   }
 
-  const resources = await stateResources(options.terraform, options.workRoot, target);
-  const rule = resources.find((r) => r.type === 'aws_vpc_security_group_ingress_rule');
-  const asg = resources.find((r) => r.type === 'aws_autoscaling_group');
-  if (!rule || !asg) throw new Error(`drift: ${target} has no ingress rule or autoscaling group to change`);
+  const { rule, asg } = pickDriftTargets(await stateResources(options.terraform, options.workRoot, target), options.platform, target);
   const region = String((asg.values.arn as string).split(':')[3]);
   const cli = awsCli(options.env, options.workRoot);
   const aws = (...args: string[]) => cli(...args, '--region', region);

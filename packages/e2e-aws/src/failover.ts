@@ -29,6 +29,8 @@ import { FLUX_KUSTOMIZATION } from './fake-kube/flux';
 import { clearInProcessRoutes } from './fake-kube/ingress-app';
 import type { Obj } from './fake-kube/patch';
 import { FakeWorld } from './fake-kube/world';
+import { NodeSync } from './node-sync';
+import { WalMirror } from './wal-mirror';
 import { runChild } from './terraform';
 
 /**
@@ -38,9 +40,7 @@ import { runChild } from './terraform';
  * stateful fake Kubernetes APIs (src/fake-kube-api.ts, src/fake-kube/*).
  */
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
-  { steps: 'archive-freshness', why: "it lists barman-cloud's WAL objects in the replica bucket with the AWS CLI: the fake archive (src/fake-kube/barman-store.ts) is not in moto's S3, and the fake PostgreSQL does not answer its pg_control_checkpoint() query" },
   { steps: 'dns-report', why: 'moto 5.2.6 has no Route 53 TestDNSAnswer and no NLB network interfaces; the records are read back instead' },
-  { steps: 'nodes-ready, primary-nodes-ready', why: 'no kubelet registers: moto starts no instance, and the fake API has no node that the ASGs would add' },
 ];
 
 /** Deviations forced by moto or by faking Kubernetes. */
@@ -52,6 +52,10 @@ export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly wh
   {
     what: "the standby's worker ASGs get their MixedInstancesPolicy back (as described before the promotion) after fail-back",
     why: 'moto 5.2.6 UpdateAutoScalingGroup without MixedInstancesPolicy erases it (FakeAutoScalingGroup.update assigns the absent parameter, moto/autoscaling/models.py); AWS leaves it unchanged. Without this the drift phase sees every scaled ASG lose its instance types',
+  },
+  {
+    what: "the app backup buckets' policy (TlsOnly: Deny s3:* unless aws:SecureTransport) is lifted before the first WAL object is put into a bucket and put back unchanged after they are removed (src/wal-mirror.ts)",
+    why: 'moto 5.2.6 answers every object request to a bucket with that policy 403 (FakeBucket.get_permission in moto/s3/models.py evaluates it without request context; TrustCondition.verify_condition in moto/iam/policy_conditions.py counts the missing aws:SecureTransport as met), as in BOOT_WORKAROUNDS; barman-cloud uses HTTPS, where AWS allows it',
   },
   {
     what: 'promote runs with --force',
@@ -100,7 +104,7 @@ interface Asg {
   DesiredCapacity: number;
 }
 
-const NOT_RUN = new Set(['archive-freshness', 'dns-report', 'nodes-ready', 'primary-nodes-ready']);
+const NOT_RUN = new Set(['dns-report']);
 
 /**
  * `failover promote --standby <s> --force`, `fence --primary <p>` and `failback --primary <p>
@@ -128,7 +132,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   copyFileSync(join(options.repoRoot, 'packages/platform-config/src/database-archives.ts'), join(dir, 'database-archives.ts'));
   const optionsFor = (argv: string[]): FailoverOptions =>
     parseOptions(
-      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--clusters-dir', join(options.repoRoot, 'clusters')],
+      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--nodes-timeout', '90', '--clusters-dir', join(options.repoRoot, 'clusters')],
       options.repoRoot,
     );
   const promote = optionsFor(['promote', '--standby', options.standby, '--force']);
@@ -139,7 +143,14 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   const world = await FakeWorld.start({ repoRoot: options.repoRoot, platform, clusters: [standby, primary] });
   const db = (c: ClusterDefinition) => world.database(c.name, workload.namespace, workload.database);
   const rows = (c: ClusterDefinition) => world.get(c.name).cnpg.rows(workload.namespace, workload.database)?.map((r) => r.item) ?? [];
+  // Nodes in the fake APIs follow the instances moto runs in each cluster's ASGs (nodes-ready reads them).
+  const nodes = new NodeSync(aws, platform, world.clusters);
+  // The fake archive's WAL objects go into moto's S3 as barman-cloud names them (archive-freshness lists them).
+  const mirror = new WalMirror(aws, world.store, join(dir, 'wal-mirror'));
   try {
+    await nodes.once();
+    nodes.start();
+    for (const c of world.clusters) log(`  nodes: ${c.cluster.name} registers ${c.api.all('v1', 'Node').length} Nodes from its ASGs' running instances in moto`);
     // The workflow's path to the APIs: kubeconfigs from SSM through scripts/fetch-kubeconfigs.sh.
     for (const c of world.clusters) {
       await aws('ssm', 'put-parameter', '--region', c.cluster.region, '--name', platform.namesOf(c.cluster).ssm.ciKubeconfig, '--type', 'SecureString', '--overwrite', '--value', c.api.kubeconfig());
@@ -197,9 +208,23 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const policiesBefore = await mixedInstancesPolicies(aws, standby, workerAsgs);
     const promoteEnv = await kubeEnv(promote);
     const promoteSteps = promotionSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
+    await mirror.flush();
+    const replicaBucket = platform.namesOf(primary).appBackupReplicaBucket;
+    const replicaWal = mirror.put.filter((o) => o.bucket === replicaBucket).map((o) => `s3://${o.bucket}/${o.key}`);
+    log(`  archive: ${mirror.put.length} WAL objects in moto's S3 before the promotion, in ${replicaBucket}: ${replicaWal.join(', ') || 'none'}`);
     const fluxBefore = world.get(standby.name).flux.reconciles.get('flux-system') ?? 0;
-    const promoted = await run(platform, promote, promoteSteps, promoteEnv, log, 'promote');
+    const promoteLines: string[] = [];
+    const promoted = await run(platform, promote, promoteSteps, promoteEnv, (line) => (promoteLines.push(line), log(line)), 'promote');
     check('promote: the tool completes', promoted, promoteSteps.map((s) => s.name).join(', '));
+    // The step's own lines: from its heading to the next step's.
+    const from = promoteLines.findIndex((l) => /\[\d+\/\d+\] archive-freshness:/.test(l));
+    const to = promoteLines.findIndex((l, i) => i > from && /\[\d+\/\d+\] [a-z-]+:/.test(l));
+    const freshness = from < 0 ? '' : promoteLines.slice(from + 1, to < 0 ? undefined : to).map((l) => l.trim()).join(' ');
+    check(
+      `promote: archive-freshness judged the WAL objects in ${replicaBucket} (moto's S3, barman-cloud's keys)`,
+      stepDone(promoteLines, 'archive-freshness') && replicaWal.length > 0 && mirror.errors.length === 0 && replicaWal.some((k) => freshness.includes(k.split('/').pop()!.replace(/\.gz$/, ''))),
+      `${replicaWal.length} objects there; ${mirror.errors.length ? `put errors: ${mirror.errors.slice(0, 2).join('; ')}; ` : ''}the step said: ${freshness.slice(0, 600) || '(nothing)'}`,
+    );
 
     const cli = new Commands({ dryRun: false, env: promoteEnv });
     const records = await failoverRecords(aws, platform);
@@ -263,7 +288,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const standbyUid = (db(standby)?.metadata as Obj | undefined)?.uid;
     const deletesBefore = new Map(world.clusters.map((c) => [c.cluster.name, clusterDeletes(c.api.requests)]));
     const failbackList = failbackSteps(workload, pair, standbyDatabase, failback).filter((s) => !NOT_RUN.has(s.name));
-    const failedBack = await run(platform, failback, failbackList, failbackEnv, log, 'failback');
+    const failbackLines: string[] = [];
+    const failedBack = await run(platform, failback, failbackList, failbackEnv, (line) => (failbackLines.push(line), log(line)), 'failback');
     check('failback: the tool completes', failedBack, failbackList.map((s) => s.name).join(', '));
     const after = await failoverRecords(aws, platform);
     check('failback: the PRIMARY record aliases the primary NLB, target health evaluated', after.primary?.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() === primaryNlb.toLowerCase() && after.primary?.AliasTarget?.EvaluateTargetHealth === true, `PRIMARY → ${after.primary?.AliasTarget?.DNSName ?? '(none)'} (evaluate ${after.primary?.AliasTarget?.EvaluateTargetHealth}); ${primary.name} NLB ${primaryNlb}`);
@@ -331,6 +357,13 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     }
     const policiesAfter = await mixedInstancesPolicies(aws, standby, workerAsgs);
     check("failback: the standby's worker ASGs keep their mixed instances policy (restored after moto's artefact)", [...policiesBefore].every(([asg, p]) => JSON.stringify(p) === JSON.stringify(policiesAfter.get(asg))), `${policiesBefore.size} ASGs compared`);
+    await nodes.once();
+    const standbyWorkers = world.get(standby.name).api.all('v1', 'Node').filter((n) => !('node-role.kubernetes.io/control-plane' in (((n.metadata as Obj).labels ?? {}) as Record<string, string>)));
+    check(
+      `nodes-ready ran on both sides against Nodes made from moto's ASG instances (named by private DNS name, zone from the instance's AZ)`,
+      stepDone(promoteLines, 'nodes-ready') && stepDone(failbackLines, 'primary-nodes-ready') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.added ?? 0) > 0,
+      `promote's nodes-ready ${stepDone(promoteLines, 'nodes-ready') ? 'done' : 'not done'}, failback's primary-nodes-ready ${stepDone(failbackLines, 'primary-nodes-ready') ? 'done' : 'not done'}; ${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added, ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
+    );
     const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
     check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
     return {
@@ -344,10 +377,24 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       kubeCalls: kubeCalls(world.clusters.flatMap((c) => c.api.requests)),
     };
   } finally {
+    await nodes.stop();
+    // A versioned bucket holding objects does not destroy: every WAL object put is removed again.
+    await mirror.removeAll().catch((error: Error) => log(`  archive: removing the WAL objects from moto failed: ${error.message.split('\n')[0]}`));
     for (const c of world.clusters) writeFileSync(join(options.logDir, `fake-kube-${c.cluster.name}-requests.log`), c.api.requests.join('\n'));
     await world.stop();
     clearInProcessRoutes();
   }
+}
+
+/** Whether the tool's output shows `step` finished: its heading, then `done in` before the next step's heading or a failure. */
+export function stepDone(lines: readonly string[], step: string): boolean {
+  const from = lines.findIndex((l) => l.includes(`] ${step}: `) && /\[\d+\/\d+\] /.test(l));
+  if (from < 0) return false;
+  for (const l of lines.slice(from + 1)) {
+    if (/\[\d+\/\d+\] [a-z-]+: /.test(l) || l.includes('FAILED at step')) return false;
+    if (/done in [\d.]+ s/.test(l)) return true;
+  }
+  return false;
 }
 
 /** POST one order through a cluster's fake ingress, as a client with the public host name. */

@@ -1,6 +1,7 @@
 /**
  * npm run e2e:aws: every stack against moto with the real terraform. See README.md.
- * Exit 0 when every phase passed, 1 when one failed (the table says which), 2 on setup errors.
+ * Exit 0 when every phase passed, 1 when one failed (the table says which), 2 on setup errors,
+ * 3 when a run narrowed by E2E_AWS_ONLY / E2E_AWS_SKIP passed what it ran (PARTIAL) without --accept-partial.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { emulatorEnv, PROVIDER_MIRROR } from './emulator-env';
 import { BOOT_WORKAROUNDS, EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
-import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
+import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type StackJson } from './stack-copy';
 import { runDriftPhase, type DriftResult } from './drift';
 import { runBootPhase, type BootResult } from './boot';
 import { STUBBED_BINARIES } from './emulated-node';
@@ -22,25 +23,14 @@ import { awsCli } from './aws-cli';
 import { FAILOVER_NOT_RUN, FAILOVER_WORKAROUNDS, runFailoverPhase, type FailoverResult } from './failover';
 import { checkovPlan, judgePlanFindings, loadPlanBaseline, PLAN_BASELINE, type PlanJudgement } from './plan-checkov';
 import type { Finding } from './judges';
+import { runScope, runVerdict, type RunScope } from './run-scope';
+import { describePeak, MemorySampler, type MemoryPeak } from './memory-sampler';
+import { closingTable, type StackRow } from './closing-table';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const outDir = join(repoRoot, 'dist', 'e2e-aws');
 const OVERRIDE_FILE = 'zz_e2e_aws_override.tf.json';
 
-interface StackRow {
-  stack: string;
-  applied?: number;
-  excluded: Exclusion[];
-  applySeconds?: number;
-  changesAfterApply?: number;
-  artefactsIgnored?: number;
-  changedAddresses: string[];
-  protectedAddresses: string[];
-  destroy?: string;
-  /** checkov on the plan JSON after apply: failed checks, and how many no baseline entry covers. */
-  planChecks?: { failed: number; fresh: number };
-  error?: string;
-}
 
 const started = performance.now();
 const log = (line: string) => console.log(`[e2e-aws ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -61,6 +51,16 @@ function table(rows: StackRow[], drift: DriftResult | undefined, boot: BootResul
   return lines.join('\n');
 }
 
+/** The commit the run synthesized from, and whether the tree had changes beside it. */
+function revision(): string {
+  try {
+    const head = sh('git', ['rev-parse', '--short', 'HEAD']).trim();
+    return sh('git', ['status', '--porcelain', '--untracked-files=no']).trim() === '' ? head : `${head} + uncommitted changes`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<number> {
   const stacksDir = join(repoRoot, 'apps/infra/cdktf.out/stacks');
   if (!existsSync(stacksDir)) {
@@ -71,6 +71,8 @@ async function main(): Promise<number> {
     console.error(`e2e-aws: no AWS provider in the mirror ${PROVIDER_MIRROR}; run tools/install-provider-mirror.sh`);
     return 2;
   }
+  // Read before anything runs: the tree may change while a 15-minute run goes on.
+  const startRevision = revision();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'logs'), { recursive: true });
   const logDir = join(outDir, 'logs');
@@ -89,6 +91,19 @@ async function main(): Promise<number> {
   copyFileSync(join(repoRoot, 'apps/infra/cdktf.out/manifest.json'), join(workRoot, 'apps/infra/cdktf.out/manifest.json'));
   sh('git', ['init', '-q'], { cwd: workRoot });
   sh('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', 'commit', '-q', '--allow-empty', '-m', 'e2e-aws work root'], { cwd: workRoot });
+  const platform = defaultPlatform();
+  let scope: RunScope;
+  try {
+    scope = runScope(process.env, process.argv.slice(2), orderedStacks(pipelinePaths(workRoot), platform));
+  } catch (error) {
+    console.error(`e2e-aws: ${(error as Error).message}`);
+    rmSync(workRoot, { recursive: true, force: true });
+    return 2;
+  }
+  if (scope.skipped.length > 0) log(`PARTIAL run: skipping ${scope.skipped.join('; ')}${scope.acceptPartial ? ' (accepted: --accept-partial)' : '; it will exit non-zero (--accept-partial accepts it)'}`);
+  // The whole process tree (terraform and its provider plugins, moto, checkov, …), not only moto.
+  const memory = new MemorySampler().start();
+  let memoryPeak: MemoryPeak | undefined;
 
   log('phase moto: starting moto_server on a free 127.0.0.1 port');
   const moto = await MotoServer.start(binDir, logDir);
@@ -111,7 +126,6 @@ async function main(): Promise<number> {
 
   const env = emulatorEnv({ binDir, workRoot, endpoint: moto.endpoint });
   const terraform = new Terraform(env, logDir);
-  const platform = defaultPlatform();
   const rows: StackRow[] = [];
   let drift: DriftResult | undefined;
   let boot: BootResult | undefined;
@@ -141,9 +155,7 @@ async function main(): Promise<number> {
       log(`hosted zone ${dns.hostedZoneName}: ${substitutions[0].to} stands in for ${dns.hostedZoneId}`);
     }
 
-    // E2E_AWS_ONLY (comma-separated stacks) is a development aid; a recorded run applies every stack.
-    const only = process.env.E2E_AWS_ONLY?.split(',').filter(Boolean);
-    const order = orderedStacks(pipelinePaths(workRoot), platform).filter((s) => !only || only.includes(s));
+    const order = scope.stacks;
     log(`phase copy: ${order.join(' → ')}; excluded types: ${EXCLUDED_RESOURCE_TYPES.map((t) => t.type).join(', ') || 'none'}`);
     const originals = new Map<string, StackJson>();
     for (const stack of order) {
@@ -199,8 +211,7 @@ async function main(): Promise<number> {
       }
     }
 
-    // E2E_AWS_SKIP (comma-separated: boot, failover, drift) is a development aid like E2E_AWS_ONLY.
-    const skip = new Set(process.env.E2E_AWS_SKIP?.split(',').filter(Boolean));
+    const skip = scope.skipPhases;
     const bootStack = rows.find((r) => !r.error && r.stack !== 'ci-identity')?.stack;
     if (bootStack && !skip.has('boot')) {
       log(`phase boot: the node scripts' AWS calls on ${bootStack}'s control-plane instances, real AWS CLI against moto`);
@@ -243,7 +254,7 @@ async function main(): Promise<number> {
       log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
       const applied = rows.filter((r) => !r.error).map((r) => r.stack);
       try {
-        drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
+        drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform, platform });
         if (!drift.ok) failed = true;
       } catch (error) {
         failed = true;
@@ -271,17 +282,20 @@ async function main(): Promise<number> {
     failed = true;
     log(`FAILED: ${(error as Error).message}`);
   } finally {
+    memoryPeak = memory.stop();
     stopMoto();
     if (!process.env.E2E_AWS_KEEP) rmSync(workRoot, { recursive: true, force: true });
   }
 
   const seconds = (performance.now() - started) / 1000;
+  const verdict = runVerdict(failed, scope);
+  const closing = closingTable({ rows, seconds, memoryPeak, peakMoto, heading: verdict.heading, boot, failover, drift, revision: startRevision });
   const summary = [
-    `# e2e-aws ${failed ? '❌' : '✅'}`,
+    `# e2e-aws ${verdict.heading}`,
     '',
     table(rows, drift, boot, failover),
     '',
-    `Run time ${seconds.toFixed(0)} s; moto peak RSS ${peakMoto ?? '?'} MiB; this process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB.`,
+    `Run time ${seconds.toFixed(0)} s; ${describePeak(memoryPeak!)}; moto's own peak (VmHWM) ${peakMoto ?? '?'} MiB.`,
     '',
     '## Boot-time API calls (node scripts, real AWS CLI)',
     ...(boot ? boot.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`) : ['- not run']),
@@ -325,8 +339,10 @@ async function main(): Promise<number> {
     ...(rows.some((r) => r.error) ? ['', '## Errors', ...rows.filter((r) => r.error).map((r) => `- ${r.stack}: ${r.error}`)] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'summary.md'), `${summary}\n`);
+  writeFileSync(join(outDir, 'closing-table.md'), `${closing}\n`);
   console.log(`\n${summary}\n`);
-  return failed ? 1 : 0;
+  console.log(`\n## Closing table (dist/e2e-aws/closing-table.md, for docs/e2e.md)\n\n${closing}\n`);
+  return verdict.exitCode;
 }
 
 main().then(

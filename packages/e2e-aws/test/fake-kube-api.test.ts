@@ -293,6 +293,12 @@ describe('distributed topology: demotion token and promotion token (CloudNativeP
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('recovery is in progress');
       expect(lsn((await psql('production', 'SELECT pg_last_wal_replay_lsn()')).stdout)).toBeGreaterThanOrEqual(lsn(token.latestCheckpointREDOLocation!));
+      // archive-freshness's one query (failover's steps/archive-freshness.ts), psql -XAtq: recovery|replay LSN|timeline|wal_segment_size.
+      const control = await psql('production', "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), timeline_id, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_control_checkpoint()");
+      expect(control.code).toBe(0);
+      const [recovering, replayed, timeline, segmentBytes] = control.stdout.trim().split('|');
+      expect([recovering, replayed, segmentBytes]).toEqual(['t', (await psql('production', 'SELECT pg_last_wal_replay_lsn()')).stdout.trim(), '16777216']);
+      expect(Number(timeline)).toBeGreaterThanOrEqual(2);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -42,8 +42,10 @@ import type { Obj } from './patch';
  * `SELECT pg_current_wal_lsn()` (a primary's write position; in recovery PostgreSQL refuses it)
  * and `SELECT pg_last_wal_replay_lsn()` (a replica's replay position: what it read from its
  * source's archive; after a promotion the position recovery ended at; NULL, an empty line, on
- * a server that never recovered). Any other query fails as psql does on an error (exit 1): this
- * is not PostgreSQL.
+ * a server that never recovered), and archive-freshness's `SELECT pg_is_in_recovery(),
+ * pg_last_wal_replay_lsn(), timeline_id, (wal_segment_size) FROM pg_control_checkpoint()` as
+ * `t|X/Y|<timeline>|16777216` (psql -XAtq). Any other query fails as psql does on an error
+ * (exit 1): this is not PostgreSQL.
  */
 export const CNPG = 'postgresql.cnpg.io/v1';
 export const HEALTHY = 'Cluster in healthy state';
@@ -371,7 +373,8 @@ export class FakeCnpg {
     }
     delete state.archiveError;
     condition('ContinuousArchiving', true, 'ContinuousArchivingSuccess', 'Continuous archiving is working');
-    this.options.store.archiveWal(folder, { systemId: db.systemId, timeline: db.timeline, lsn: db.lsn, rows: [...db.rows], at: now() });
+    const compression = ((((obj.spec as Obj).backup as Obj | undefined)?.barmanObjectStore as Obj | undefined)?.wal as Obj | undefined)?.compression as string | undefined;
+    this.options.store.archiveWal(folder, { systemId: db.systemId, timeline: db.timeline, lsn: db.lsn, rows: [...db.rows], at: now() }, compression);
   }
 
   private reconcileBackup(backup: Obj): void {
@@ -427,6 +430,12 @@ export class FakeCnpg {
       const replayed = recovering ? state.db.lsn : state.db.replayedTo;
       return { stdout: `${replayed === undefined ? '' : lsnText(replayed)}\n`, exitCode: 0 };
     }
-    return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(), pg_current_wal_lsn() and pg_last_wal_replay_lsn(); got ${JSON.stringify(query)}`, exitCode: 1 };
+    // archive-freshness's one query: recovery, replay position, the checkpoint's timeline, wal_segment_size in bytes (16 MiB).
+    if (/^\s*SELECT pg_is_in_recovery\(\), pg_last_wal_replay_lsn\(\), timeline_id, \(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'\) FROM pg_control_checkpoint\(\)\s*;?\s*$/i.test(query)) {
+      const replayed = recovering ? state.db.lsn : state.db.replayedTo;
+      const inRecovery = labels['cnpg.io/instanceRole'] === 'primary' && !state.db.recovering ? 'f' : 't';
+      return { stdout: `${inRecovery}|${replayed === undefined ? '' : lsnText(replayed)}|${state.db.timeline}|${16 * 1024 * 1024}\n`, exitCode: 0 };
+    }
+    return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(), pg_current_wal_lsn(), pg_last_wal_replay_lsn() and archive-freshness's pg_control_checkpoint() query; got ${JSON.stringify(query)}`, exitCode: 1 };
   }
 }

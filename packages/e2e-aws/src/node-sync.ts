@@ -1,0 +1,78 @@
+import type { ClusterDefinition, Platform } from '@platform/platform-config';
+import type { awsCli } from './aws-cli';
+import type { FakeKubeApi } from './fake-kube-api';
+import { syncNodes, type AsgInstance } from './fake-kube/nodes';
+
+/** Every ASG of a cluster by name (control planes: `names.controlPlaneAsg`, workers: `names.workerAsg`), and which are control planes. */
+export function clusterAsgs(platform: Platform, cluster: ClusterDefinition): { names: string[]; controlPlane: Set<string> } {
+  const names = platform.namesOf(cluster);
+  // ordinal counts control-plane nodes within a zone; more than three per zone is never planned.
+  const controlPlane = new Set(cluster.availabilityZones.flatMap((az) => [0, 1, 2].map((k) => names.controlPlaneAsg(az, k))));
+  const workers = cluster.workerPools.flatMap((pool) => cluster.availabilityZones.map((az) => names.workerAsg(pool, az)));
+  return { names: [...controlPlane, ...workers], controlPlane };
+}
+
+/** The instances moto runs in a cluster's ASGs, with their private DNS names and states (real AWS CLI). */
+export async function asgInstances(aws: ReturnType<typeof awsCli>, platform: Platform, cluster: ClusterDefinition): Promise<AsgInstance[]> {
+  const { names } = clusterAsgs(platform, cluster);
+  const groups = JSON.parse(await aws('autoscaling', 'describe-auto-scaling-groups', '--region', cluster.region, '--auto-scaling-group-names', ...names, '--output', 'json')) as {
+    AutoScalingGroups: { AutoScalingGroupName: string; Instances?: { InstanceId: string; AvailabilityZone: string }[] }[];
+  };
+  const members = groups.AutoScalingGroups.flatMap((g) => (g.Instances ?? []).map((i) => ({ ...i, asg: g.AutoScalingGroupName })));
+  if (members.length === 0) return [];
+  const described = JSON.parse(await aws('ec2', 'describe-instances', '--region', cluster.region, '--instance-ids', ...members.map((m) => m.InstanceId), '--output', 'json')) as {
+    Reservations: { Instances: { InstanceId: string; PrivateDnsName?: string; State: { Name: string } }[] }[];
+  };
+  const byId = new Map(described.Reservations.flatMap((r) => r.Instances).map((i) => [i.InstanceId, i]));
+  return members.map((m) => ({ instanceId: m.InstanceId, availabilityZone: m.AvailabilityZone, asg: m.asg, privateDnsName: byId.get(m.InstanceId)?.PrivateDnsName ?? '', state: byId.get(m.InstanceId)?.State.Name ?? 'terminated' }));
+}
+
+/**
+ * The kubelets and cloud controller manager of each fake cluster: every `intervalMs` its Nodes
+ * follow the instances moto runs in its ASGs (src/fake-kube/nodes.ts), so the failover tool's
+ * nodes-ready steps watch the workers its own ASG changes launched. One sync at a time.
+ */
+export class NodeSync {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  readonly errors: string[] = [];
+  /** Nodes added and removed, per cluster, over the run. */
+  readonly changes = new Map<string, { added: number; removed: number }>();
+
+  constructor(
+    private readonly aws: ReturnType<typeof awsCli>,
+    private readonly platform: Platform,
+    private readonly clusters: readonly { cluster: ClusterDefinition; api: FakeKubeApi }[],
+    private readonly intervalMs = 3000,
+  ) {}
+
+  /** One sync of every cluster now (waits for one already running). */
+  async once(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.syncAll().finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  start(): this {
+    this.timer = setInterval(() => void (this.running ?? this.once()), this.intervalMs);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async syncAll(): Promise<void> {
+    for (const { cluster, api } of this.clusters) {
+      try {
+        const { controlPlane } = clusterAsgs(this.platform, cluster);
+        const { added, removed } = syncNodes(api, await asgInstances(this.aws, this.platform, cluster), (asg) => controlPlane.has(asg));
+        const seen = this.changes.get(cluster.name) ?? { added: 0, removed: 0 };
+        this.changes.set(cluster.name, { added: seen.added + added.length, removed: seen.removed + removed.length });
+      } catch (error) {
+        this.errors.push(`${cluster.name}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+}
