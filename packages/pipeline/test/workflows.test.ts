@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { AMI_LOCK_TOKEN_SECRET } from '../src/cli/commands/ami-lock';
+import { REGISTRY_GITHUB_TOKEN_ENV } from '../src/io/registry-auth';
 import { APP_RELEASE_APP_ID_SECRET, APP_RELEASE_ENVIRONMENT, APP_RELEASE_PRIVATE_KEY_SECRET } from '../src/cli/commands/release';
 import { GATED_JOBS, haCheckFailures, prGateProblems, type GateNeed } from '../src/pull-request/pr-gate';
 import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
@@ -56,6 +57,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
   'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs|record-failover)\b/.test(runs(job)),
   'actions:read': (job) => /\bgh run list\b/.test(runs(job)),
+  'packages:read': (job) => (job.steps ?? []).some((s) => s.env?.[REGISTRY_GITHUB_TOKEN_ENV] !== undefined),
 };
 
 describe('workflows', () => {
@@ -447,8 +449,9 @@ describe('workflows', () => {
     expect(Object.keys(inputs)).toEqual(['action', 'app', 'image', 'digest']);
     expect(inputs.action!.options).toEqual(['release', 'promote']);
     const { release, promote } = wf.jobs as Record<string, Job>;
-    expect(release!.permissions).toEqual({ contents: 'read' });
-    expect(promote!.permissions).toEqual({ contents: 'read' });
+    // packages: read: the job's GITHUB_TOKEN pulls private ghcr.io packages for the registry check.
+    expect(release!.permissions).toEqual({ contents: 'read', packages: 'read' });
+    expect(promote!.permissions).toEqual({ contents: 'read', packages: 'read' });
     const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string; name?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
     const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
@@ -485,6 +488,20 @@ describe('workflows', () => {
       expect(steps.filter((step) => JSON.stringify(step).includes('steps.token.outputs.token')).map((step) => steps.indexOf(step)), name).toEqual([push]);
       expect(steps[push]!.env?.GITHUB_TOKEN, name).toBe('${{ steps.token.outputs.token }}');
     }
+  });
+
+  it('hand the registry credentials to the pipeline through env only: never argv, never echoed', () => {
+    const wf = workflow('app-release.yml');
+    const uses = strings(wf).filter(({ value }) => value.includes('github.token') || value.includes(REGISTRY_GITHUB_TOKEN_ENV));
+    // Only as a step's env value, and only on the steps that ask the registry.
+    expect(uses.map(({ path }) => path.slice(-2).join('.'))).toEqual(uses.map(() => `env.${REGISTRY_GITHUB_TOKEN_ENV}`));
+    const checked = Object.values(wf.jobs).flatMap((job) => (job.steps ?? []).filter((s) => /pipeline:(release|promote-release)\b/.test(s.run ?? '')));
+    expect(checked).toHaveLength(3);
+    for (const step of checked) {
+      expect(step.env?.[REGISTRY_GITHUB_TOKEN_ENV], step.run).toBe('${{ github.token }}');
+      expect(step.run, step.run).not.toMatch(/TOKEN|github\.token|set -x/);
+    }
+    for (const file of workflowFiles) expect(text(file), file).not.toMatch(/echo[^\n]*REGISTRY_GITHUB_TOKEN/);
   });
 
   it('never write a token into .git/config: the pipeline hands it to git per command', () => {
