@@ -43,7 +43,7 @@ export function promoteReleaseCommand(deps: ReleaseDeps = {}): Command<PromoteRe
         return 0;
       }
       // Re-checked: an image deleted from the registry since staging got it (or a rollback to a pruned one) never reaches production.
-      log(await checkImageInRegistry(deps.registry ?? new OciRegistryClient({ auth: catalogRegistryAuth(before) }), { app: options.app, repository: before.apps[options.app]!.repository, digest: promotion.digest }));
+      log(await checkImageInRegistry(deps.registry ?? new OciRegistryClient({ ...deps.registryClient, auth: catalogRegistryAuth(before) }), { app: options.app, repository: before.apps[options.app]!.repository, digest: promotion.digest }));
       const release = before.apps[options.app]!.history.find((r) => r.digest === promotion.digest);
       const what = release?.tag ?? promotion.digest.slice(0, 19);
       const title = promotion.rollback ? `roll back ${options.app} to ${what} in production` : `promote ${options.app} ${what} to production`;

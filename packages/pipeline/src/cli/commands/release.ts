@@ -1,5 +1,5 @@
 import { digestEnvironmentOf, type AppCatalog } from '@platform/platform-config';
-import { OciRegistryClient, type ManifestResolver } from '../../io/registry';
+import { OciRegistryClient, type ManifestResolver, type OciRegistryClientProps } from '../../io/registry';
 import { catalogRegistryAuth } from '../../io/registry-auth';
 import { synthManifests } from '../../io/synth';
 import { checkReleaseRequest, digestChanges, digestDiffMarkdown, ReleaseInputError, releaseToStaging } from '../../operations/app-release';
@@ -22,6 +22,8 @@ export interface ReleaseDeps {
   readonly synth?: (repoRoot: string) => void | Promise<void>;
   /** @default the registries themselves (OCI Distribution API over HTTPS, signed in as each app's registryAuth says) */
   readonly registry?: ManifestResolver;
+  /** How the default registry client reaches registries (not how it signs in: that is the catalog's registryAuth). @default the registries themselves */
+  readonly registryClient?: Omit<OciRegistryClientProps, 'auth'>;
 }
 
 /**
@@ -64,7 +66,7 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
       const onDisk = readCatalog(paths.repoRoot);
       const first = usage(() => checkReleaseRequest(onDisk, request));
       // Each repository signed in to as the catalog's registryAuth says (credentials from the job's env only).
-      const registry = deps.registry ?? new OciRegistryClient({ auth: catalogRegistryAuth(onDisk) });
+      const registry = deps.registry ?? new OciRegistryClient({ ...deps.registryClient, auth: catalogRegistryAuth(onDisk) });
       if (options.check) {
         const checked = first;
         const app = onDisk.apps[checked.app]!;
