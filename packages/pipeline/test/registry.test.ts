@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { anonymousPull, OciRegistryClient, parseBearerChallenge, parseRepository } from '../src/io/registry';
 import { catalogRegistryAuth, ecrPull, githubTokenPull, REGISTRY_GITHUB_TOKEN_ENV } from '../src/io/registry-auth';
@@ -111,6 +114,35 @@ describe('OciRegistryClient: private repositories and refusals', () => {
     expect(regions).toEqual(['ap-northeast-2']);
     expect(r.requests.map((q) => q.auth?.split(' ')[0] ?? 'none')).toEqual(['none', 'Basic', 'Basic']);
     expect(Buffer.from(r.requests[1]!.auth!.slice(6), 'base64').toString()).toBe('AWS:ecr-login-password');
+  });
+
+  it('asks the aws CLI on PATH for the ECR password (the job\'s role from env), and names its failure without the password', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'fake-aws-'));
+    // The CLI's contract: the password on stdout; without credentials exit 255 and a message on stderr.
+    writeFileSync(
+      join(bin, 'aws'),
+      '#!/bin/sh\n[ "$*" = "ecr get-login-password --region ap-northeast-2" ] || { echo "unexpected: $*" >&2; exit 2; }\n[ -n "$AWS_ACCESS_KEY_ID" ] || { echo "Unable to locate credentials. You can configure credentials by running \\"aws configure\\"." >&2; exit 255; }\necho ecr-login-password\n',
+      { mode: 0o755 },
+    );
+    vi.stubEnv('PATH', `${bin}:${process.env.PATH}`);
+    try {
+      const r = await registry({ basic: { password: 'ecr-login-password' } });
+      const digest = r.push('acme/web', indexManifest('1.0'));
+      const auth = catalogRegistryAuth({ apps: { web: { repository: ECR, registryAuth: 'ecr' } } } as never);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+      await expect(new OciRegistryClient({ endpoint: () => r.url, auth }).resolve(ECR, digest)).rejects.toThrow(
+        'aws ecr get-login-password --region ap-northeast-2: failed (Unable to locate credentials. You can configure credentials by running "aws configure".); expected the job\'s AWS role (registryAuth ecr) with ecr:GetAuthorizationToken and ecr:BatchGetImage',
+      );
+      // The same client once the role is there (a failure is not cached), asking the CLI once for both requests.
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'ASIAEXAMPLE');
+      const c = new OciRegistryClient({ endpoint: () => r.url, auth });
+      expect(await c.resolve(ECR, digest)).toMatchObject({ digest });
+      r.push('acme/web', indexManifest('1.0'), '1.0');
+      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+      expect(await c.resolve(ECR, '1.0')).toMatchObject({ digest });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('refuses an anonymous pull from a Basic-challenge registry, saying how to fix it', async () => {

@@ -32,7 +32,11 @@ export function ecrPull(props: EcrPullProps): RegistryAuth {
     description: `ECR credentials for ${props.region} (the job's AWS role)`,
     credentialed: true,
     async credentials() {
-      password ??= (props.loginPassword ?? awsLoginPassword)(props.region);
+      // A failure is not kept: the next request asks again.
+      password ??= (props.loginPassword ?? awsLoginPassword)(props.region).catch((e: unknown) => {
+        password = undefined;
+        throw e;
+      });
       return { username: 'AWS', password: await password };
     },
   };
@@ -72,5 +76,10 @@ export function registryAuthFor(mode: RegistryAuthMode, repository: string, env:
 /** The client's `auth` for the apps of `catalog`: each repository as its app's `registryAuth` says, anonymous otherwise. */
 export function catalogRegistryAuth(catalog: AppCatalog, env: NodeJS.ProcessEnv = process.env): (repository: string) => RegistryAuth {
   const modes = new Map(Object.values(catalog.apps).map((a) => [a.repository, a.registryAuth]));
-  return (repository) => registryAuthFor(modes.get(repository) ?? 'anonymous', repository, env);
+  // One strategy per repository: ECR's password is asked once per run, not per request.
+  const strategies = new Map<string, RegistryAuth>();
+  return (repository) => {
+    if (!strategies.has(repository)) strategies.set(repository, registryAuthFor(modes.get(repository) ?? 'anonymous', repository, env));
+    return strategies.get(repository)!;
+  };
 }
