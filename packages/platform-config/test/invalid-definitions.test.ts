@@ -107,6 +107,14 @@ const corpus: [string, (input: RawInput) => void, string][] = [
   ['a digest one digit short', (i) => (i.appCatalog.apps.web.digests.staging = WEB.slice(0, -1)), `appCatalog.apps.web.digests.staging: got "${WEB.slice(0, -1)}"; expected ${HEX} (it has 63 characters after sha256:)`],
   ['a digest in upper case', (i) => (i.appCatalog.apps.web.digests.staging = WEB.toUpperCase().replace('SHA256', 'sha256')), `appCatalog.apps.web.digests.staging: got "${WEB.toUpperCase().replace('SHA256', 'sha256')}"; expected ${HEX} (it has 64 characters after sha256:, not all lowercase hexadecimal)`],
   ['a tag in the repository', (i) => (i.appCatalog.apps.web.repository = 'registry.k8s.io/e2e-test-images/agnhost:2.53'), 'appCatalog.apps.web.repository: got "registry.k8s.io/e2e-test-images/agnhost:2.53"; expected a lower-case image repository with its registry host and no tag or digest, such as registry.k8s.io/e2e-test-images/agnhost (the digest is per environment)'],
+  [
+    'a private ECR repository without ECR sign-in',
+    (i) => (i.appCatalog.apps.web.repository = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web'),
+    'appCatalog.apps.web.registryAuth: got "anonymous"; expected "ecr" for 123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web: a private ECR registry (ap-northeast-2) refuses anonymous pulls; the release workflow\'s AWS role signs in with aws ecr get-login-password',
+  ],
+  ['ECR sign-in for a repository not on ECR', (i) => (i.appCatalog.apps.web.registryAuth = 'ecr'), 'appCatalog.apps.web.registryAuth: got "ecr"; expected "anonymous" or "github-token" for registry.k8s.io/e2e-test-images/agnhost: "ecr" signs in to a private ECR host (<account>.dkr.ecr.<region>.amazonaws.com) only'],
+  ['GitHub token sign-in outside ghcr.io', (i) => (i.appCatalog.apps.web.registryAuth = 'github-token'), 'appCatalog.apps.web.registryAuth: got "github-token"; expected "github-token" for ghcr.io repositories only (registry.k8s.io/e2e-test-images/agnhost is not one): the job\'s GITHUB_TOKEN signs in to ghcr.io alone'],
+  ['unknown registry sign-in', (i) => (i.appCatalog.apps.web.registryAuth = 'password'), 'appCatalog.apps.web.registryAuth: got "password"; expected one of anonymous, ecr, github-token'],
   ['HPA minimum above the maximum', (i) => (i.appCatalog.apps.web.scaling.minReplicas = 13), 'appCatalog.apps.web.scaling.minReplicas: got 13; expected at most maxReplicas (12)'],
   [
     'HPA minimum below one replica per zone',
