@@ -54,7 +54,7 @@ describe('rendered objects', () => {
   const [namespace, cluster] = renderRecoveryCluster({
     workload,
     source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
-    target: { bucket: 'own', region: 'ap-northeast-1', serverName: 'orders-r1' },
+    target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' },
     targetWorkload: standby,
     runId: 'r1',
   }) as [Record<string, unknown>, { spec: Record<string, unknown> }];
@@ -82,7 +82,7 @@ describe('rendered objects', () => {
     const replica = renderRecoveryCluster({
       workload,
       source: { destinationPath: 's3://dr-own/postgres/orders', serverName: 'orders-r0', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
-      target: { bucket: 'own', region: 'ap-northeast-2', serverName: 'orders-r1' },
+      target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' },
       targetWorkload: workload,
       runId: 'r1',
       topology: { self: 'production', primary: 'dr', source: 'dr' },

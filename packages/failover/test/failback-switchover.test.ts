@@ -18,6 +18,8 @@ afterEach(() => {
 });
 
 const drNames = defaultPlatform().namesOf(defaultPlatform().cluster('dr'));
+/** Where Git (postgres.ts) has production archive: its bucket in dr's region. */
+const productionArchive = defaultPlatform().namesOf(defaultPlatform().cluster('production')).appWalArchive;
 
 const STEPS = [
   'preflight',
@@ -119,9 +121,13 @@ describe('failback --primary production (switchover)', () => {
     expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'dr', database: 'app', owner: 'app' } });
     expect(cluster.spec.externalClusters.map((e: { name: string; barmanObjectStore: { serverName: string; destinationPath: string } }) => [e.name, e.barmanObjectStore.destinationPath, e.barmanObjectStore.serverName])).toEqual([
       ['dr', 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', 'orders-r0'],
-      ['production', 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders', 'orders-r1'],
+      ['production', `s3://${productionArchive.bucket}/postgres/orders`, 'orders-r1'],
     ]);
-    expect(cluster.spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders', serverName: 'orders-r1' });
+    // Its own archive is what Git renders for production (postgres.ts: appWalArchive, in dr's region), under the new server name.
+    const git = generatedPrimaryCluster() as { spec: { backup: { barmanObjectStore: Record<string, unknown> }; env: { name: string; value: string }[] } };
+    expect(cluster.spec.backup.barmanObjectStore).toEqual({ ...git.spec.backup.barmanObjectStore, serverName: 'orders-r1' });
+    expect(cluster.spec.env).toEqual(git.spec.env);
+    expect(cluster.spec.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: productionArchive.region });
 
     // Switchover: dr's apps to 0, then its demotion, then production's promotion with the token.
     const drAppsOff = at(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`);
@@ -148,6 +154,19 @@ describe('failback --primary production (switchover)', () => {
     expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toMatchObject({ production: { serving: 'production', runId: 'r1' } });
     expect(web.orders).toEqual(['failover-check-r1-failback']);
     expect(run.calls).toContain(`aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`);
+  });
+
+  it("production's rebuilt database archives into the folder dr's re-armed replica replays (its bucket in dr's region, Git's store): its new timeline is there at once, whatever S3 replication's lag", async () => {
+    // Replication of production's own (Seoul) bucket is no path for the archive any more: a day late, an archive written there is not in dr's folder.
+    const { run } = await switchover([], { replicationLagSeconds: 86400 });
+    expect(run.code).toBe(0);
+    const follows = run.cnpg.dr!.cluster!.spec!.externalClusters!.find((e) => e.name === 'production')!.barmanObjectStore!;
+    const folder = /^s3:\/\/([^/]+)\/(.*)$/.exec(follows.destinationPath!)!;
+    expect(folder[1]).toBe(productionArchive.bucket);
+    const prefix = `${folder[2]}/${follows.serverName}/wals/`;
+    // Written there (the bucket's own objects, not a replicated view): production's promoted timeline (2) from dr's last write.
+    expect((run.s3[productionArchive.bucket] ?? []).filter((o) => o.Key.startsWith(prefix)).map((o) => [o.Key.slice(prefix.length), o.EndLsn])).toEqual([['0000000200000000/000000020000000000000014.gz', DR_WROTE]]);
+    expect((run.s3[PRODUCTION_BUCKET] ?? []).filter((o) => o.Key.includes('/wals/'))).toEqual([]);
   });
 
   it("leaves production's database so that Flux's apply of Git's Cluster (bootstrap.initdb) is admitted when it resumes: the recovery bootstrap is released", async () => {
@@ -315,7 +334,7 @@ describe('fake CloudNativePG: distributed topology', () => {
     const manifest = renderRecoveryCluster({
       workload,
       source: { ...source, region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
-      target: { bucket: PRODUCTION_BUCKET, region: 'ap-northeast-2', serverName: 'orders-r1' },
+      target: { archive: productionArchive, serverName: 'orders-r1' },
       targetWorkload: workload,
       runId: 'r1',
       topology: { self: 'production', primary: 'dr', source: 'dr' },
