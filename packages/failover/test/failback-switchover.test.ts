@@ -9,7 +9,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { findWorkload, renderRecoveryCluster } from '../src/database';
 import { cnpgBootstrapWebhook, created, flatten, fluxApply, kubectl, serverSideApply, update, type LiveObject } from '../src/testing/flux-ssa-model';
 import { GENERATED_CLUSTERS, type CnpgState, type FakeRun, type Rule, type S3Object } from './harness';
-import { DR_BUCKET, DR_PROMOTED_BASE, DR_WROTE, FAILBACK_FINAL_STEPS, followingDrArchive, generatedPrimaryCluster, PRODUCTION_BUCKET, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, REPLICA_BUCKET, runFailback, type scenario } from './scenario';
+import { DR_BUCKET, DR_PROMOTED_BASE, DR_WROTE, FAILBACK_FINAL_STEPS, followingDrArchive, generatedPrimaryCluster, generatedStandbyCluster, PRODUCTION_BUCKET, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, REPLICA_BUCKET, runFailback, type scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -387,6 +387,88 @@ describe('fake CloudNativePG: distributed topology', () => {
     const { bootstrapped, production } = await switchoverFrom({ ...drLive, serverName: 'orders' }, stale);
     expect(bootstrapped.status.phase).toBe('Cluster in healthy state');
     expect(production.promotedAt).toBeUndefined();
+  });
+
+  /**
+   * The app owner's credentials across promotions (issue #19 item 3), two full round trips of
+   * planned switchovers (dr promoted, production promoted back, twice): after each promotion the
+   * app logs in with the password in the Secret it reads on the cluster that now serves.
+   */
+  describe("the app's password after each promotion", () => {
+    type Cluster = { spec: Record<string, unknown> & { bootstrap: Record<string, Record<string, unknown>> } };
+    const SHARED = 'orders-app-credentials';
+    /** The CNPG rendering item 3 asks for: the owner is a managed role whose password follows a Secret both clusters hold; the bootstrap uses that Secret, so no random `orders-app` is made. */
+    const managed = (cluster: Cluster, managedRole: boolean): Cluster => {
+      const method = Object.keys(cluster.spec.bootstrap)[0]!;
+      cluster.spec.bootstrap = { [method]: { ...cluster.spec.bootstrap[method], secret: { name: SHARED } } };
+      if (managedRole) cluster.spec.managed = { roles: [{ name: 'app', ensure: 'present', login: true, passwordSecret: { name: SHARED } }] };
+      return cluster;
+    };
+    // Today's production database was made by initdb with CloudNativePG's random `orders-app` password (pw-initdb).
+    const world = (shared: boolean, managedRole = true) => {
+      const production = generatedPrimaryCluster() as Cluster;
+      const standby = generatedStandbyCluster() as Cluster;
+      return operator([
+        { tool: 'aws', match: '^s3api ', responses: [], s3: { [DR_BUCKET]: [], [productionArchive.bucket]: [] } },
+        {
+          tool: 'kubectl',
+          match: '^--context production ',
+          responses: [],
+          cnpg: { name: 'production', cluster: shared ? managed(production, managedRole) : production, writeLsn: BOOTSTRAP, replayLsn: BOOTSTRAP, settlePolls: 0, rolePassword: 'pw-initdb', secrets: shared ? { [SHARED]: 'pw-ssm' } : { 'orders-app': 'pw-initdb' } },
+        },
+        { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: shared ? managed(standby, managedRole) : standby, replayLsn: BOOTSTRAP, settlePolls: 0, ...(shared ? { secrets: { [SHARED]: 'pw-ssm' } } : {}) } },
+      ]);
+    };
+    /** A planned switchover from `from` to `to`: `from` demoted, its new token read, `to` promoted with it. */
+    async function switchTo(m: ReturnType<typeof operator>, from: string, to: string) {
+      const before = m.state(from).cluster?.status?.demotionToken;
+      await m.kubectl(...patch(from, { replica: { primary: to } }));
+      let token = '';
+      for (let i = 0; i < 8 && !token; i++) {
+        const t = (JSON.parse((await m.kubectl(...get(from))).stdout) as { status: { demotionToken?: string } }).status.demotionToken;
+        if (t && t !== before) token = t;
+      }
+      expect(token, `${from}'s demotion token`).not.toBe('');
+      await m.kubectl(...patch(to, { replica: { primary: to, promotionToken: token } }));
+      for (let i = 0; i < 12; i++) await m.kubectl(...get(to));
+      expect(m.state(to).cluster!.status!.lastPromotionToken).toBe(token);
+    }
+    /** The app on `cluster` logs in with the password in the Secret it reads there. */
+    async function appLogsIn(m: ReturnType<typeof operator>, cluster: string, secret: string) {
+      const read = await m.kubectl('--context', cluster, 'get', 'secret', secret, '-n', 'data', '-o', 'json');
+      if (read.status !== 0) return read.stderr.trim();
+      const password = Buffer.from((JSON.parse(read.stdout) as { data: { password: string } }).data.password, 'base64').toString('utf8');
+      const login = await m.kubectl('--context', cluster, 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', `host=orders-rw dbname=app user=app password=${password}`, '-XAtq', '-c', 'SELECT 1');
+      return login.status === 0 ? 'ok' : login.stderr.trim();
+    }
+
+    it("as rendered before (the app reads CloudNativePG's `orders-app`): the promoted dr generates a new random password the replayed role does not have, the app cannot log in", async () => {
+      const m = world(false);
+      expect(await appLogsIn(m, 'production', 'orders-app')).toBe('ok');
+      expect(await appLogsIn(m, 'dr', 'orders-app')).toBe('Error from server (NotFound): secrets "orders-app" not found');
+      await switchTo(m, 'production', 'dr');
+      expect(m.state('dr').secrets!['orders-app']).toMatch(/^[0-9a-f]{24}$/);
+      expect(await appLogsIn(m, 'dr', 'orders-app')).toContain('FATAL:  password authentication failed for user "app"');
+    });
+
+    it("with the owner a managed role whose passwordSecret both clusters hold (same value): production's role takes it, and the app logs in after each of two full round trips", async () => {
+      const m = world(true);
+      expect(await appLogsIn(m, 'production', SHARED)).toBe('ok');
+      for (const round of [1, 2]) {
+        await switchTo(m, 'production', 'dr');
+        expect(await appLogsIn(m, 'dr', SHARED), `round ${round}: promoted dr`).toBe('ok');
+        await switchTo(m, 'dr', 'production');
+        expect(await appLogsIn(m, 'production', SHARED), `round ${round}: production back`).toBe('ok');
+      }
+      // No random `orders-app` on either side: the bootstrap names the shared Secret.
+      expect(Object.keys(m.state('dr').secrets!)).toEqual([SHARED]);
+      expect(Object.keys(m.state('production').secrets!)).toEqual([SHARED]);
+    });
+
+    it("the shared Secret without the managed role: the existing database keeps initdb's random password, the app cannot log in even on production", async () => {
+      const m = world(true, false);
+      expect(await appLogsIn(m, 'production', SHARED)).toContain('FATAL:  password authentication failed for user "app"');
+    });
   });
 
   it('rejects minApplyDelay next to a promotion token, as the webhook does', async () => {

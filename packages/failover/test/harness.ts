@@ -57,6 +57,10 @@ export interface CnpgModel {
   /** false: the shutdown checkpoint is never archived, so no token. */
   readonly demotionArchives?: boolean;
   readonly systemId?: string;
+  /** Secrets in the database's namespace: name → password (the app owner's credentials). @default none */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** The app owner role's password in the database (replayed by replicas). */
+  readonly rolePassword?: string;
 }
 
 /** A modelled Cluster's state after the run (fake-cli.mjs). */
@@ -72,6 +76,8 @@ export interface CnpgState {
   /** Where it was promoted (hex LSN), and what its source had archived beyond that. */
   readonly promotedAt?: string;
   readonly lostBytes?: number;
+  readonly secrets?: Readonly<Record<string, string>>;
+  readonly rolePassword?: string;
 }
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
