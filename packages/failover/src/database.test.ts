@@ -97,6 +97,20 @@ describe('rendered objects', () => {
     ]);
   });
 
+  it("carries the owner's managed role and the bootstrap's credentials Secret from Git (the app's password survives the restore), and nothing when Git has none", () => {
+    const spec = (standby.databaseSpec as Record<string, unknown> & { bootstrap: { recovery: Record<string, unknown> } });
+    const shared = {
+      ...workload,
+      databaseSpec: { ...workload.databaseSpec, managed: { roles: [{ name: 'app', ensure: 'present', login: true, passwordSecret: { name: 'orders-app-credentials' } }] } },
+    };
+    const target = { ...standby, databaseSpec: { ...spec, bootstrap: { recovery: { ...spec.bootstrap.recovery, secret: { name: 'orders-app-credentials' } } } } };
+    const restored = renderRecoveryCluster({ workload: shared, source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: {} }, target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' }, targetWorkload: target, runId: 'r1' })[1] as { spec: Record<string, unknown> };
+    expect(crdValidator('postgresql.cnpg.io_clusters.yaml')(restored)).toBe(true);
+    expect(restored.spec.managed).toEqual(shared.databaseSpec.managed);
+    expect(restored.spec.bootstrap).toEqual({ recovery: { source: 'origin', database: 'app', owner: 'app', secret: { name: 'orders-app-credentials' } } });
+    expect(cluster.spec.managed).toBeUndefined();
+  });
+
   it('is a valid CNPG Backup', () => {
     const validate = crdValidator('postgresql.cnpg.io_backups.yaml');
     const backup = renderBackup(workload, 'failback', 'r1');

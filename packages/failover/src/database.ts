@@ -10,7 +10,7 @@ export const DEFAULT_WORKLOAD = { namespace: 'data', database: 'orders', appName
 
 const CNPG_API = 'postgresql.cnpg.io/v1';
 /** Spec fields carried from the primary's definition to the restored cluster (placement, size, tuning). */
-const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy', 'primaryUpdateMethod'];
+const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy', 'primaryUpdateMethod', 'managed'];
 /**
  * Spec fields that give the instances their AWS identity (service-account annotation, web-identity
  * variables, projected STS token): taken from the TARGET cluster's own generated Cluster, because
@@ -187,8 +187,9 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
         ...carried,
         ...identity,
         env,
-        // A new `<name>-app` Secret for the owner, which the orders API reads.
-        bootstrap: { recovery: { source: origin, database: 'app', owner: 'app' } },
+        // The owner's credentials: the Secret the target's Git bootstrap names (one both clusters
+        // hold, so a promotion makes no random `<name>-app`), else a new `<name>-app`.
+        bootstrap: { recovery: { source: origin, database: 'app', owner: 'app', ...ownerSecret(input.targetWorkload.databaseSpec) } },
         ...(input.topology ? { replica: { self: input.topology.self, primary: input.topology.primary, source: origin } } : {}),
         externalClusters: [
           {
@@ -215,6 +216,13 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
       },
     },
   ];
+}
+
+/** `{ secret }` when the cluster's Git bootstrap names the owner's credentials Secret. */
+function ownerSecret(spec: Obj): { secret?: unknown } {
+  const bootstrap = (spec.bootstrap ?? {}) as Record<string, { secret?: unknown } | undefined>;
+  const secret = (bootstrap.initdb ?? bootstrap.recovery)?.secret;
+  return secret ? { secret } : {};
 }
 
 /** The spec fields renderRecoveryCluster sets, besides `bootstrap`. */
