@@ -106,7 +106,7 @@ export function runHaCheck(input: HaCheckInput): Report {
   const model = loadDeployment(input);
   const ci = input.ciIdentityTerraform && input.ciIdentityTerraform.length > 0 ? loadTerraform(input.ciIdentityTerraform) : undefined;
   const scaleDay = scaleDayOf(input.cluster);
-  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(scaleDay ? { scaleDay } : {}), ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster) } } : {}) });
+  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(scaleDay ? { scaleDay } : {}), ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster, input.objectives) } } : {}) });
 }
 
 /** Scale day's app and k6 pod (platform-config) for a cluster platform-config defines. */
@@ -117,12 +117,19 @@ function scaleDayOf(cluster: string | undefined): ScaleDayInput | undefined {
 }
 
 /** What no pull request may reach: the cluster's join material, backups and the Terraform state (platform-config names). */
-function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster: string | undefined): SensitiveResources {
+function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster: string | undefined, objectives: Objectives): SensitiveResources {
   const platform = defaultPlatform();
   const names = cluster ? platform.namesOf(cluster) : undefined;
+  // The kubeconfigs CI reads to reach a cluster: this one's, and its pair's (a failover reaches both).
+  const pair = [cluster, objectives.standbyCluster, objectives.primaryCluster].filter((c): c is string => c !== undefined);
+  const kubeconfigParameters = [...new Set(pair)].flatMap((c) => {
+    const def = platform.clusters.find((d) => d.name === c);
+    return def ? [{ name: platform.namesOf(c).ssm.ciKubeconfig, region: def.region }] : [];
+  });
   return {
     region: model.infra.region ?? 'us-east-1',
     joinParameters: names ? [names.ssm.joinToken, names.ssm.caCertHash, names.ssm.certificateKey] : [],
+    kubeconfigParameters,
     // The database's archive may live in another region's bucket (a failover primary's appWalArchive).
     snapshotBuckets: names ? [...new Set([names.etcdBackupBucket, names.appBackupBucket, names.appWalArchive.bucket])] : model.infra.backupBuckets,
     stateBucket: platform.names.stateBucket,
