@@ -55,6 +55,16 @@ describe('CI identities', () => {
     expect(ciFindings(report)[0].message).toContain(`read and decrypt ${kubeconfig} (plan)`);
   });
 
+  it('a wildcard environment subject (environment:prod*) admits any branch: GitHub creates a named environment unprotected on first reference', () => {
+    const report = check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:prod*`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }));
+    expect(report.ciIdentities?.[0].assumableBy).toEqual(['environment prod*', 'any branch']);
+    expect(ciFindings(report)).toMatchObject([{ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' }]);
+    expect(ciFindings(report)[0].message).toMatch(/^ci-plan can be assumed by any branch \(sub repo:acme\/platform:environment:prod\*\) and can read objects of /);
+    // The exact environment is judged protected (its rules are GitHub's, stated in the report); `?` is a wildcard too.
+    expect(check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:environment:production`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })).ciIdentities?.[0].assumableBy).toEqual(['environment production']);
+    expect(check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:pro?uction`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })).ciIdentities?.[0].assumableBy).toContain('any branch');
+  });
+
   it('an explicit Deny wins over ReadOnlyAccess: a PR role kept off the secrets passes', () => {
     const deny = { Effect: 'Deny', Action: ['ssm:GetParameter*', 's3:GetObject*', 'kms:Decrypt'], Resource: '*' };
     const report = check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:pull_request`), inline: [decryptJoinMaterial, deny], managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }));
@@ -99,8 +109,9 @@ describe('CI identities', () => {
     expect(row).toBe(
       `| \`ci-plan\` | pull_request | \`repo:acme/platform:pull_request\` | read and decrypt /hakube/production/kubeadm/join-token; read and decrypt /hakube/production/kubeadm/ca-cert-hash; read and decrypt /hakube/production/kubeadm/certificate-key; read objects of hakube-production-etcd-backups-ap-northeast-2; read objects of hakube-production-app-backups-ap-northeast-2; read objects of ${defaultPlatform().namesOf('production').appWalArchive.bucket}; read Terraform state in ${defaultPlatform().names.stateBucket} | arn:aws:iam::111111111111:policy/custom |`,
     );
-    const kept = formatMarkdown(check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:prod*`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })));
-    expect(kept.split('\n').find((l) => l.startsWith('| `ci-plan` |'))).toMatch(/^\| `ci-plan` \| environment prod\* \| `repo:acme\/platform:environment:prod\*` \| read objects of /);
+    const kept = formatMarkdown(check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:environment:production`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })));
+    expect(kept.split('\n').find((l) => l.startsWith('| `ci-plan` |'))).toMatch(/^\| `ci-plan` \| environment production \| `repo:acme\/platform:environment:production` \| read objects of /);
+    expect(kept).toContain('An exact environment keeps other branches out only through its protection rules (required reviewers, deployment branches), which GitHub holds and this Terraform does not show');
   });
 
   it('the platform-shaped CI identity stack (bench generator, platform-config names): five roles, only the environments and main reach secrets', () => {

@@ -63,7 +63,11 @@ function assumableBy(patterns: readonly SubjectPattern[], any: boolean, repo: st
   const who = samples.filter(([, subject]) => patterns.some((p) => admits(p, subject))).map(([k]) => k);
   for (const p of patterns) {
     const env = /:environment:(.+)$/.exec(p.value);
-    if (env) who.push(`environment ${env[1]}`);
+    if (!env) continue;
+    who.push(`environment ${env[1]}`);
+    // A workflow that names an environment that does not exist makes GitHub create it, unprotected: a pattern
+    // admits such a name, so any branch can mint a matching subject. Only an exact name can be protected.
+    if (p.like && /[*?]/.test(env[1])) who.push('any branch');
   }
   return [...new Set(who)];
 }
