@@ -1,4 +1,4 @@
-import { bootstrapNames, defaultPlatform, legacyBackupCredentials, SCALE_DAY_ACCESS, SCALE_DAY_LOAD_POD } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, imdsFenced, legacyBackupCredentials, SCALE_DAY_ACCESS, SCALE_DAY_LOAD_POD } from '@platform/platform-config';
 import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
@@ -55,7 +55,7 @@ export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifest
   const infra = buildInfraModel(index, charts);
   const manifests = buildManifestModel(objects, { charts });
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform), charts) : undefined;
-  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster), declaredLegacyUser(input.cluster));
+  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster), declaredLegacyUser(input.cluster), imdsFenceRequired(input.cluster));
   return { infra, manifests, termination: terminationModel(index, objects), identity, ...(standby ? { standby } : {}) };
 }
 
@@ -80,6 +80,12 @@ function declaredLegacyUser(cluster: string | undefined): DeclaredLegacyUser | u
   } catch {
     return undefined;
   }
+}
+
+/** Whether platform-config fences IMDS off the cluster's pods (`imdsFenced`); false for a cluster it does not define. */
+function imdsFenceRequired(cluster: string | undefined): boolean {
+  const definition = cluster === undefined ? undefined : defaultPlatform().clusters.find((c) => c.name === cluster);
+  return definition !== undefined && imdsFenced(definition);
 }
 
 /** Where platform-config puts the cluster's etcd snapshots (undefined for a cluster it does not define). */
