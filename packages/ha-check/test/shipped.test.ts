@@ -322,10 +322,15 @@ describe('shipped clusters', () => {
     expect(ccm[0].actions.join('; ')).not.toMatch(/:(Create|Delete|Modify|Put|Set|Attach|Authorize|Revoke)/);
   });
 
-  it('dr is judged too (exit 0 or 1, never bad input)', async () => {
+  it('dr is judged too (exit 0 or 1, never bad input): its regional RPO above rpoMinutes is an error, not EXCEEDED beside a pass', async () => {
     const { code, report } = await check('dr');
     expect([0, 1]).toContain(code);
-    expect(errors(report)).toEqual([]);
+    // A real finding on dr as shipped (issue #13: "either the objective is met or the report fails"): losing its region
+    // restores etcd elsewhere, 15 min snapshots + the typical 15 min S3 lag, against rpoMinutes 15 and no regionRpoSeconds.
+    expect(errors(report).map((f) => [f.id, f.message])).toEqual([
+      ['region.rpo-exceeded', 'losing ap-northeast-1 loses up to 30 min = max(etcd 15 min, database 1 min) + replication lag 15 min, above the RPO of 15 min'],
+    ]);
+    expect(code).toBe(1);
     expect(report.azs).toEqual(['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d']);
   });
 });
