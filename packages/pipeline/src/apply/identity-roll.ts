@@ -17,7 +17,9 @@ import { controlPlaneGroups } from '../operations/control-plane-roll';
  * e.g. `sign-with-issuer` while a node booted before `accept-issuer` does not accept the new issuer
  * yet, and every token the others sign gets 401 there. Each control-plane node records the stage it
  * booted with in SSM (node-bootstrap control-plane.sh, `bootstrapNames().identityStageRecords`); this
- * gate refuses the stack until every running control-plane instance recorded the applied stage.
+ * gate refuses the stack until every running control-plane instance recorded the stage just before
+ * head (or head). The applied tag can lag more than one stage (an apply failed, was cancelled or awaits
+ * approval, then the next pull request merged): such a stack is refused outright, one stage per apply.
  */
 
 /** One page of SSM GetParametersByPath (MaxResults at most 10; a page may hold fewer, even none, with a NextToken). */
@@ -67,9 +69,10 @@ export interface IdentityRollCheck {
   readonly cluster: ClusterDefinition;
   readonly names: ClusterNames;
   /**
-   * The cluster's stage at the applied commit: a stage name, null when that commit declared none
-   * (before the field existed), `'absent'` when the cluster is new there, undefined when no applied
-   * commit is known (first apply, rewritten history): none of these is checked.
+   * The cluster's stage at the applied commit: a stage name; null when that commit declared none
+   * (before the field existed: treated as the stage before accept-issuer, so only a move to
+   * accept-issuer passes unchecked); `'absent'` when the cluster is new there and undefined when no
+   * applied commit is known (first apply, rewritten history): these two are not checked.
    */
   readonly applied: string | null | 'absent' | undefined;
   readonly api: IdentityRollApi;
@@ -98,17 +101,35 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
     log(`${cluster.name}: no applied commit known; the identity-roll gate cannot tell whether serviceAccountIdentity moves: not checked`);
     return { removed: [] };
   }
-  if (check.applied === null) {
-    log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; no node records a stage before it`);
-    return { removed: [] };
-  }
   if (check.applied === head) return { removed: [] };
-  if (!isStage(check.applied)) {
+  if (check.applied !== null && !isStage(check.applied)) {
     return { removed: [], problem: `${cluster.name}: the applied commit's serviceAccountIdentity stage ${JSON.stringify(check.applied)} is unknown here; expected one of ${SERVICE_ACCOUNT_IDENTITY_STAGES.join(', ')}` };
   }
-  const applied = check.applied;
-  // A node already on `head` is not behind: an earlier apply of this same move rolled it.
-  const accepted: string[] = [...new Set([applied, head])];
+  // null: the applied commit predates the field, i.e. the nodes run what became "before accept-issuer".
+  const from = check.applied === null ? -1 : SERVICE_ACCOUNT_IDENTITY_STAGES.indexOf(check.applied);
+  const to = SERVICE_ACCOUNT_IDENTITY_STAGES.indexOf(head);
+  const fromName = check.applied ?? 'no serviceAccountIdentity';
+  // The applied tag lags when an apply failed, was cancelled or awaits approval and the next pull request
+  // merged: applying head now would move two stages at once, and the nodes would be checked against a
+  // stage that is not the one just before head. Only one step per apply.
+  if (Math.abs(to - from) > 1) {
+    const between = SERVICE_ACCOUNT_IDENTITY_STAGES.slice(Math.min(from, to) + 1, Math.max(from, to));
+    return {
+      removed: [],
+      problem:
+        `${cluster.name}: serviceAccountIdentity moves from ${fromName} to ${head}, ${Math.abs(to - from)} stages in one apply (the applied tag lags behind a stage move: ` +
+        `an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at ${between.join(', then ')}), let its control-plane roll finish, then re-run this apply.`,
+    };
+  }
+  if (from < 0) {
+    // head is accept-issuer: nodes from before the field record nothing, and accept-issuer only adds an accepted issuer.
+    log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; moving to ${head}, which every earlier node tolerates: no records asked`);
+    return { removed: [] };
+  }
+  // The stage just before head (the applied one, one step away) or head itself: a node already on head
+  // is not behind, an earlier apply of this same move rolled it.
+  const applied = SERVICE_ACCOUNT_IDENTITY_STAGES[from]!;
+  const accepted: string[] = [applied, head];
   const groups = controlPlaneGroups(cluster, names);
   // Every state: terminated instances stay listed for a while, which tells their records are stale.
   const instances = await api.describeInstances([{ Name: 'tag:aws:autoscaling:groupName', Values: groups }]);
