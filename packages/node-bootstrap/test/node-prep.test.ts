@@ -438,7 +438,7 @@ function verdict(tables: string, socket: Socket, destination: string, cgroups = 
   return walk('OUTPUT') ?? 'ACCEPT';
 }
 
-describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
+describe('node-prep.sh IMDS fence (from the stage complete)', () => {
   const POD = 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0f3c.slice/cri-containerd-4a1b.scope';
   const NODE_EXPORTER: Socket = { uid: 65534, cgroup: POD };
   const ROOT_POD: Socket = { uid: 0, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod77aa.slice/cri-containerd-9e.scope' };
@@ -594,10 +594,10 @@ describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
     expect(verdict(join(node.fakeDir, 'netfilter', 'iptables'), NODE_EXPORTER, IMDS_V4)).toBe('DROP');
   });
 
-  it('before the web-identity stage no node is fenced: the add-ons still use the node role from the host network', () => {
-    for (const role of ['control-plane', 'worker'] as const) {
+  it('before the stage complete no node is fenced (web-identity included: its control-plane roll runs before the manifests move to web identity, the add-ons still use the node role from the host network)', () => {
+    for (const [role, identity] of (['control-plane', 'worker'] as const).flatMap((r) => [ServiceAccountIdentity.signWithIssuer(), ServiceAccountIdentity.of('web-identity')].map((i) => [r, i] as const))) {
       const base = inputFor('production', role);
-      const input = { ...base, cluster: { ...base.cluster, serviceAccountIdentity: ServiceAccountIdentity.signWithIssuer() } };
+      const input = { ...base, cluster: { ...base.cluster, serviceAccountIdentity: identity } };
       const { node, run } = prepNode(role, {}, [], undefined, input);
       const result = run();
       expect(result.status, result.stderr).toBe(0);
