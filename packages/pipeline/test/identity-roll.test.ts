@@ -147,8 +147,26 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
     expect(result.problem).toContain(`not every running control-plane node runs web-identity yet: i-zz03 (stage=accept-issuer`);
   });
 
+  it('the first move after the records are delivered: a node without a record is accepted when the applied commit records none (it booted from it), a wrong record still refuses', async () => {
+    const fake = await cluster3(['accept-issuer', undefined, undefined]);
+    const lines: string[] = [];
+    const check = (appliedRecords: boolean) => checkIdentityRoll({ cluster, names, applied: 'accept-issuer', appliedRecords, api: awsCliIdentityRoll(cluster.region, fake.aws), log: (l) => lines.push(l), now: () => fake.clock.now });
+    expect((await check(true)).problem).toContain('i-zz02 (nothing recorded), i-zz03 (nothing recorded)');
+    expect((await check(false)).problem).toBeUndefined();
+    expect(lines).toContain("production: the applied commit's node-bootstrap records no identity stage; accepted without a record (booted from it): i-zz02, i-zz03");
+    await fake.boot(path, 'i-zz03', 'web-identity');
+    expect((await check(false)).problem).toContain('i-zz03 (stage=web-identity');
+  });
+
+  it('the guard passes what the applied commit declares about records to the check', async () => {
+    const fake = await cluster3(['accept-issuer', undefined, 'accept-issuer']);
+    const guard = (stageRecords: boolean) => identityRollGuard(platform, async () => ({ stages: { production: 'accept-issuer' }, stageRecords }), (c) => awsCliIdentityRoll(c.region, fake.aws), () => undefined);
+    await expect(guard(true)(names.stack)).rejects.toThrow('i-zz02 (nothing recorded)');
+    await expect(guard(false)(names.stack)).resolves.toBeUndefined();
+  });
+
   it('fails closed: an SSM or EC2 error refuses the stack instead of passing blind', async () => {
-    const guard = identityRollGuard(platform, async () => ({ production: 'accept-issuer' }), () =>
+    const guard = identityRollGuard(platform, async () => ({ stages: { production: 'accept-issuer' }, stageRecords: true }), () =>
       awsCliIdentityRoll(cluster.region, async (args) => {
         throw new Error(`aws ${args.join(' ')} failed (exit 254): An error occurred (AccessDeniedException)`);
       }),
@@ -172,7 +190,7 @@ describe('identityRollGuard in the merge apply', () => {
     const kms = fakeKms({ plan: ['GenerateDataKey'], apply: ['Decrypt'] });
     const sha = 'd'.repeat(40);
     const fake = await cluster3(['accept-issuer', undefined, 'accept-issuer']);
-    const guard = identityRollGuard(platform, async () => ({ staging: 'complete', production: 'accept-issuer', dr: 'complete' }), (c) => awsCliIdentityRoll(c.region, fake.aws), () => undefined);
+    const guard = identityRollGuard(platform, async () => ({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true }), (c) => awsCliIdentityRoll(c.region, fake.aws), () => undefined);
 
     const first = statefulTerraform(plans);
     const outDir = join(root, 'artifact');

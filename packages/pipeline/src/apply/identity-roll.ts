@@ -6,7 +6,7 @@ import {
   type Platform,
   type ServiceAccountIdentityStage,
 } from '@platform/platform-config';
-import { identityStagesAtCommit, type IdentityStages } from '../io/base-identity-stages';
+import { identityAtCommit, type IdentityAtCommit } from '../io/base-identity-stages';
 import { applyBase, appliedRef } from './applied-ref';
 import { controlPlaneGroups } from '../operations/control-plane-roll';
 
@@ -75,6 +75,13 @@ export interface IdentityRollCheck {
    * applied commit is known (first apply, rewritten history): these two are not checked.
    */
   readonly applied: string | null | 'absent' | undefined;
+  /**
+   * Whether the applied commit's node-bootstrap records each control-plane node's stage. false: the
+   * nodes running now booted before records existed, so a missing record is accepted for this first
+   * move since (the stack refused would be the one bringing the recording launch template).
+   * @default true
+   */
+  readonly appliedRecords?: boolean;
   readonly api: IdentityRollApi;
   readonly log?: (line: string) => void;
   /** @default Date.now */
@@ -156,10 +163,19 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
 
   const running = instances.filter((i) => i.State.Name === 'running').map((i) => i.InstanceId).sort();
   const behind: string[] = [];
+  const unrecorded: string[] = [];
   for (const id of running) {
     const value = records.get(`${path}/${id}`)?.value;
+    // Booted from the applied commit, which predates the records: it runs that commit's stage.
+    if (value === undefined && check.appliedRecords === false) {
+      unrecorded.push(id);
+      continue;
+    }
     const record = value === undefined ? undefined : parseIdentityStageRecord(value);
     if (!record || !accepted.includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
+  }
+  if (unrecorded.length > 0) {
+    log(`${cluster.name}: the applied commit's node-bootstrap records no identity stage; accepted without a record (booted from it): ${unrecorded.join(', ')}`);
   }
   if (behind.length > 0) {
     return {
@@ -177,31 +193,32 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
 
 /**
  * applyStacks' `beforeStack` for the merge apply: refuses a cluster stack whose stage differs from the
- * applied commit's until the previous roll has finished. `applied` gives the stages there (undefined
- * when no applied commit is known); asked once, on the first cluster stack.
+ * applied commit's until the previous roll has finished. `applied` gives what the applied commit
+ * declares (undefined when no applied commit is known); asked once, on the first cluster stack.
  */
-export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityStages | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
-  let stages: Promise<IdentityStages | undefined> | undefined;
+export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityAtCommit | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+  let known: Promise<IdentityAtCommit | undefined> | undefined;
   return async (stack: string): Promise<void> => {
     const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
     if (!cluster) return;
-    const known = await (stages ??= applied());
-    const stage = known === undefined ? undefined : cluster.name in known ? known[cluster.name]! : 'absent';
-    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, api: api(cluster), log });
+    const at = await (known ??= applied());
+    const stage = at === undefined ? undefined : cluster.name in at.stages ? at.stages[cluster.name]! : 'absent';
+    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, ...(at ? { appliedRecords: at.stageRecords } : {}), api: api(cluster), log });
     if (result.problem) throw new Error(result.problem);
   };
 }
 
 /**
  * The stages at the applied tag (the last commit whose stacks all applied: what the nodes were rolled
- * onto), read with that commit's own platform-config; undefined without one (first apply, rewritten
- * history). Needs the tag in the clone (the apply job checks out with fetch-depth 0).
+ * onto), read with that commit's own platform-config, and whether its nodes record them; undefined
+ * without one (first apply, rewritten history). Needs the tag in the clone (the apply job checks out
+ * with fetch-depth 0).
  */
-export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityStages | undefined> {
+export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityAtCommit | undefined> {
   const base = applyBase(repoRoot, appliedRef(platform));
   if (base.kind === 'all') {
     log(`identity-roll: ${base.reason}; the applied stages are unknown`);
     return undefined;
   }
-  return identityStagesAtCommit(repoRoot, base.base);
+  return identityAtCommit(repoRoot, base.base);
 }
