@@ -99,7 +99,7 @@ function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: R
   const sysroot = join(node.root, 'sysroot');
   for (const dir of ['etc/modules-load.d', 'etc/sysctl.d', 'etc/apt/sources.list.d']) mkdirSync(join(sysroot, dir), { recursive: true });
   writeFileSync(join(sysroot, 'etc', 'fstab'), FSTAB);
-  const run = (args: string[] = []) => node.run('node-prep.sh', args, { SYSROOT: sysroot });
+  const run = (args: string[] = [], env: Record<string, string> = {}) => node.run('node-prep.sh', args, { SYSROOT: sysroot, ...env });
   const file = (path: string) => readFileSync(join(sysroot, path), 'utf8');
   const packages = () => Object.fromEntries(readdirSync(join(aptDir, 'installed')).map((p) => [p, readFileSync(join(aptDir, 'installed', p), 'utf8').trim()]));
   const held = () => readdirSync(join(aptDir, 'held')).sort();
@@ -522,6 +522,30 @@ describe('node-prep.sh IMDS fence (from the stage complete)', () => {
     expect(verdict(tables, NODE_EXPORTER, IMDS_V4)).toBe('DROP');
     expect(verdict(join(node.fakeDir, 'netfilter', 'ip6tables'), ROOT_POD, IMDS_V6)).toBe('DROP');
     expect(verdict(tables, KUBELET, IMDS_V4)).toBe('ACCEPT');
+  });
+
+  it('a re-arm over a chain that still drops never leaves a pod an open moment: a complete stand-in chain takes the jump before the chain is flushed, then goes (every intermediate table state traced)', () => {
+    const { node, run } = prepNode('control-plane');
+    expect(run().status).toBe(0);
+    // The record of the armed id is lost (the rule itself still holds): the next check re-arms.
+    rmSync(join(node.state, 'imds-fence.cgroup-id'));
+    const rearm = run(['imds-fence'], { FAKE_NETFILTER_TRACE: '1' });
+    expect(rearm.status, rearm.stderr).toBe(0);
+    const trace = join(node.fakeDir, 'netfilter-trace');
+    const states = readdirSync(trace).sort();
+    expect(states.length).toBeGreaterThanOrEqual(4);
+    for (const state of states) {
+      for (const [tool, address] of [['iptables', IMDS_V4], ['ip6tables', IMDS_V6]] as const) {
+        expect(verdict(join(trace, state, tool), NODE_EXPORTER, address, join(node.fakeDir, 'cgroup')), `${state} ${tool}`).toBe('DROP');
+        expect(verdict(join(trace, state, tool), KUBELET, address, join(node.fakeDir, 'cgroup')), `${state} ${tool}`).toBe('ACCEPT');
+      }
+    }
+    // The end state is the plain fence: one jump, one rule, no stand-in left.
+    for (const [tool, address] of [['iptables', '169.254.169.254/32'], ['ip6tables', 'fd00:ec2::254/128']] as const) {
+      expect(readFileSync(join(node.fakeDir, 'netfilter', tool, 'OUTPUT'), 'utf8')).toBe(`-d ${address} -j ${IMDS_FENCE.chain}\n`);
+      expect(rules(node, tool)).toBe(`-m cgroup --path kubepods.slice -j DROP @${sliceId(node)}\n`);
+      expect(existsSync(join(node.fakeDir, 'netfilter', tool, `${IMDS_FENCE.chain}-NEXT`))).toBe(false);
+    }
   });
 
   it('the timer’s check changes nothing while the slice is the one the rule was armed for', () => {
