@@ -13,6 +13,9 @@ const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
+/** WAL rate assumed until a cluster states its measured one (backups.databaseWalMiBPerMinute): 1 MiB/s. */
+export const DEFAULT_DATABASE_WAL_MIB_PER_MINUTE = 60;
+
 const dnsLabel = (max: number) =>
   z
     .string({ error: 'expected a string' })
@@ -131,10 +134,10 @@ export const clusterDefinitionSchema = z.strictObject({
     /**
      * WAL the app database writes at its busiest, MiB per minute: measure with `pg_stat_wal.wal_bytes`
      * sampled over a busy hour (the difference / 60 / 2^20). Sizes the WAL volume for an archive outage
-     * (k8s-addons postgres) and the replay of a promotion (ha-check) alike. @default 60 (1 MiB/s, assumed)
+     * (k8s-addons postgres) and the replay of a promotion (ha-check) alike. @default DEFAULT_DATABASE_WAL_MIB_PER_MINUTE (60: 1 MiB/s, assumed)
      */
-    databaseWalMiBPerMinute: z.number({ error: 'expected MiB per minute' }).positive({ error: 'expected more than 0 MiB per minute' }).max(16_384, { error: 'expected at most 16384 MiB per minute' }).default(60),
-  }).default({ etcdSnapshotIntervalMinutes: 15, retentionDays: 14, databaseWalMiBPerMinute: 60 }),
+    databaseWalMiBPerMinute: z.number({ error: 'expected MiB per minute' }).positive({ error: 'expected more than 0 MiB per minute' }).max(16_384, { error: 'expected at most 16384 MiB per minute' }).default(DEFAULT_DATABASE_WAL_MIB_PER_MINUTE),
+  }).default({ etcdSnapshotIntervalMinutes: 15, retentionDays: 14, databaseWalMiBPerMinute: DEFAULT_DATABASE_WAL_MIB_PER_MINUTE }),
   gitops: z.strictObject({
     /** Branch Flux follows. @default 'main' */
     branch: z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'expected a Git branch name' }).default('main'),

@@ -236,7 +236,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
 }
 
 export function clusterNames(
-  cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly failover?: Partial<NonNullable<ClusterDefinition['failover']>>; readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
+  cluster: Pick<ClusterDefinition, 'name' | 'region'> & { readonly backups?: Partial<ClusterDefinition['backups']> } & { readonly failover?: Partial<NonNullable<ClusterDefinition['failover']>>; readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
   settings: PlatformSettings,
 ): ClusterNames {
   const { name, region } = cluster;
