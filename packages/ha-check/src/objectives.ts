@@ -136,6 +136,7 @@ const objectivesFileSchema = z.strictObject({
   regionRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   regionRpoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   scaleOutSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  databaseWalBytesPerSecond: z.number({ error: 'expected bytes per second' }).positive({ error: 'expected more than 0 bytes per second' }).optional(),
   promotion: z
     .strictObject({
       workflow: z.string({ error: 'expected a workflow path such as .github/workflows/region-failover.yml' }),
