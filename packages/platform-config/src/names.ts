@@ -71,7 +71,12 @@ export interface ClusterNames {
    */
   readonly appDatabaseStore: { readonly bucket: string; readonly region: string };
   /** Roles S3 replicates each backup bucket with (IAM names are global: the cluster name keeps them apart). */
-  readonly backupReplicationRoles: { readonly etcd: string; readonly app: string };
+  readonly backupReplicationRoles: {
+    readonly etcd: string;
+    readonly app: string;
+    /** Copies the database's archive in the standby's region back into `appBackupBucket` (a failover primary only). */
+    readonly appArchiveHome: string;
+  };
   /**
    * Break-glass role that alone may read etcd snapshots (they hold `pki/sa.key` and the CA keys):
    * an operator assumes it to sign the download URL of a restore; no node role reads them.
@@ -270,7 +275,7 @@ export function clusterNames(
     appBackupReplicaBucket,
     appWalArchive,
     appDatabaseStore: databaseStoreOf(cluster).kind === 'standby-region' ? appWalArchive : { bucket: appBackupBucket, region },
-    backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication` },
+    backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication`, appArchiveHome: `${name}-app-archive-home` },
     etcdRestoreRole: `${name}-etcd-restore`,
     appBackupArchive: { namespace: APP_DATA_NAMESPACE, bucketPrefix: 'postgres/' },
     ssmPrefix,

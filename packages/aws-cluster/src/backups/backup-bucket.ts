@@ -10,7 +10,7 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketReplicationConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-replication-configuration';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import type { TerraformProvider } from 'cdktf';
+import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { policyDocument, renderPolicy, serviceTrustPolicy } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
@@ -88,6 +88,8 @@ export class BackupBucket extends Construct {
   readonly replicaBucketArn: string | undefined;
   /** The replica region's key the replicas are encrypted with. */
   readonly replicaKeyArn: string | undefined;
+  /** The versioning of the bucket and of its replica: S3 refuses a replication rule before both are on. */
+  readonly versioning: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: BackupBucketProps) {
     super(scope, id);
@@ -105,6 +107,7 @@ export class BackupBucket extends Construct {
     const source = this.protectedBucket('bucket', props.bucketName, props.kmsKeyArn, expiration);
     this.bucketName = source.name;
     this.bucketArn = source.arn;
+    this.versioning.push(source.versioning);
     if (!props.replica) return;
 
     const { provider, replicationRoleName } = props.replica;
@@ -158,6 +161,7 @@ export class BackupBucket extends Construct {
     this.replicaBucketName = replica.name;
     this.replicaBucketArn = replica.arn;
     this.replicaKeyArn = replicaKey.arn;
+    this.versioning.push(replica.versioning);
   }
 
   private protectedBucket(id: string, bucketName: string, kmsKeyArn: string, expiration: Expiration, provider?: TerraformProvider, writer?: ReplicaWriter): ProtectedBucket {
