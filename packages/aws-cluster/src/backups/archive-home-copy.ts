@@ -3,9 +3,10 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { S3BucketReplicationConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-replication-configuration';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import { policyDocument, renderPolicy, serviceTrustPolicy } from '../iam/policy-document';
+import { renderPolicy, serviceTrustPolicy } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
 import { REPLICATION_TIME_MINUTES } from './backup-bucket';
+import { replicationPolicy } from './replication-policy';
 
 export interface ArchiveHomeCopyProps {
   /** The bucket in the standby's region the database writes its archive into (names.appWalArchive). */
@@ -43,15 +44,7 @@ export class ArchiveHomeCopy extends Construct {
     new IamRolePolicy(this, 'policy', {
       name: `replicate-${id}`,
       role: role.name,
-      policy: renderPolicy(
-        policyDocument(
-          { Sid: 'ReadSourceConfiguration', Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: props.archiveBucketArn },
-          { Sid: 'ReadSourceVersions', Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: `${props.archiveBucketArn}/${props.prefix}*` },
-          { Sid: 'WriteHome', Effect: 'Allow', Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: `${props.homeBucketArn}/${props.prefix}*` },
-          { Sid: 'DecryptSource', Effect: 'Allow', Action: 'kms:Decrypt', Resource: props.archiveKeyArn },
-          { Sid: 'EncryptHome', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: props.homeKeyArn },
-        ),
-      ),
+      policy: renderPolicy(replicationPolicy({ sourceArn: props.archiveBucketArn, sourceKeyArn: props.archiveKeyArn, destinationArn: props.homeBucketArn, destinationKeyArn: props.homeKeyArn, prefix: props.prefix })),
     });
     const minutes = REPLICATION_TIME_MINUTES;
     new S3BucketReplicationConfigurationA(this, 'replication', {

@@ -14,6 +14,7 @@ import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { policyDocument, renderPolicy, serviceTrustPolicy } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
+import { replicationPolicy } from './replication-policy';
 
 export interface BackupReplica {
   readonly bucketName: string;
@@ -125,15 +126,7 @@ export class BackupBucket extends Construct {
     new IamRolePolicy(this, 'replication-policy', {
       name: `replicate-${id}`,
       role: role.name,
-      policy: renderPolicy(
-        policyDocument(
-          { Sid: 'ReadSourceConfiguration', Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: source.arn },
-          { Sid: 'ReadSourceVersions', Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: `${source.arn}/*` },
-          { Sid: 'WriteReplica', Effect: 'Allow', Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: `${replica.arn}/*` },
-          { Sid: 'DecryptSource', Effect: 'Allow', Action: 'kms:Decrypt', Resource: props.kmsKeyArn },
-          { Sid: 'EncryptReplica', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: replicaKey.arn },
-        ),
-      ),
+      policy: renderPolicy(replicationPolicy({ sourceArn: source.arn, sourceKeyArn: props.kmsKeyArn, destinationArn: replica.arn, destinationKeyArn: replicaKey.arn })),
     });
     new S3BucketReplicationConfigurationA(this, 'replication', {
       bucket: source.name,
