@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPlatform, platformInput } from '../src';
+import { DatabaseStore, loadPlatform, platformInput } from '../src';
 import { problems, withChange, type Raw, type RawInput } from './support';
 
 const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
@@ -34,6 +34,9 @@ const corpus: [string, (input: RawInput) => void, string][] = [
   ['control plane above the etcd limit', (i) => (i.clusters[1].controlPlane.count = 9), 'clusters[1].controlPlane.count: got 9; expected at most 7 control-plane nodes (etcd write latency)'],
   ['unknown control-plane instance type', (i) => (i.clusters[1].controlPlane.instanceType = 'm99.large'), 'clusters[1].controlPlane.instanceType: got "m99.large"; expected a known instance type: c6i.large, c6i.xlarge, c7g.large, c7i.large, c7i.xlarge, m5.large, m5.xlarge, m6i.2xlarge, m6i.large, m6i.xlarge, m7g.large, m7g.xlarge, m7i.2xlarge, m7i.large, m7i.xlarge, r6i.large, r7i.large, t3.large, t3.medium, t3.xlarge'],
   ['control-plane root volume too small', (i) => (i.clusters[1].controlPlane.rootVolumeGiB = 8), 'clusters[1].controlPlane.rootVolumeGiB: got 8; expected at least 20 GiB (etcd, images)'],
+  ['database store as a flag', (i) => (i.clusters[1].backups.databaseStore = 'own-region'), 'clusters[1].backups.databaseStore: got "own-region"; expected DatabaseStore.standbyRegion() or DatabaseStore.ownRegion()'],
+  ['database store in a standby region it does not have', (i) => (i.clusters[0].backups.databaseStore = DatabaseStore.standbyRegion()), 'clusters[0].backups.databaseStore: got {"kind":"standby-region"}; expected DatabaseStore.ownRegion() or nothing: DatabaseStore.standbyRegion() needs failover.standbyCluster and backups.replicaRegion (the bucket in the standby\'s region)'],
+  ['WAL rate not positive', (i) => (i.clusters[1].backups.databaseWalMiBPerMinute = 0), 'clusters[1].backups.databaseWalMiBPerMinute: got 0; expected more than 0 MiB per minute'],
   ['node image as a flag', (i) => (i.clusters[1].nodeImage = 'baked'), 'clusters[1].nodeImage: got "baked"; expected NodeImage.ubuntu() or NodeImage.baked()'],
   ['identity stage as a string flag', (i) => (i.clusters[1].serviceAccountIdentity = 'complete'), 'clusters[1].serviceAccountIdentity: got "complete"; expected ServiceAccountIdentity.acceptIssuer(), .signWithIssuer(), .webIdentity() or .complete()'],
   [

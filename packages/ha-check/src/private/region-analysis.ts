@@ -5,7 +5,7 @@ import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../mod
 import type { Objectives } from '../objectives';
 import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
 import { derivePromotion, promotionScaleUp, standingCapacity } from './promotion-estimate';
-import { S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES, WAL_ARCHIVER_BOUND_MINUTES } from '../recovery-times';
+import { DATABASE_RECOVERY_DEFAULTS, S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES, WAL_ARCHIVER_BOUND_MINUTES } from '../recovery-times';
 
 const SCENARIO = 'region-loss';
 /** Route 53's advice for failover records: resolvers should drop a dead answer within a minute. */
@@ -58,7 +58,8 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
 
   // Backups out of the region (etcd snapshots; database archives).
   const replicas = model.infra.backupReplications
-    .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region))
+    // A copy into the lost region itself (a replica bucket's copy back home) survives nothing.
+    .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region) && r.destinationRegion !== region)
     .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion, lag: r.replicationTimeMinutes }));
   if (replicas.length === 0) {
     problems.push('etcd backups stay in the region');
@@ -184,7 +185,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     ...(standing ? { standing } : {}),
     ...(standbyCheck ? { standbyCheck: { intervalSeconds: standbyCheck.requestIntervalSeconds, failureThreshold: standbyCheck.failureThreshold } } : {}),
     ...(objectives.failoverDecision ? { decision: objectives.failoverDecision } : {}),
-  });
+  }, { ...DATABASE_RECOVERY_DEFAULTS, walBytesPerSecond: objectives.databaseWalBytesPerSecond ?? DATABASE_RECOVERY_DEFAULTS.walBytesPerSecond });
   if (paired && !promotion) {
     problems.push('no promotion path');
     add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation');
