@@ -136,7 +136,7 @@ export interface RecoveryInput {
   readonly source: RecoverySource;
   /**
    * The restored cluster's own backups: where Git archives the target's database (platform-config
-   * `namesOf(target).appWalArchive`, the same names postgres.ts renders: a failover primary's is its
+   * `namesOf(target).appDatabaseStore`, the same names postgres.ts renders: a failover primary's is its
    * bucket in the standby's region), under a new serverName, because barman refuses a non-empty WAL archive.
    */
   readonly target: { readonly archive: { readonly bucket: string; readonly region: string }; readonly serverName: string };

@@ -21,6 +21,6 @@ export class BaseBackup implements Step {
     const cluster = ctx[this.props.side];
     const taken = await takeBackup(ctx, cluster, this.props.workload, 'base');
     if (!taken.backupId) return;
-    ctx.note(`base backup ${taken.name} on ${cluster.name}: backupId ${taken.backupId}, completed ${taken.stoppedAt ?? '(no stoppedAt)'}, in ${ctx.namesOf(cluster).appWalArchive.bucket}`);
+    ctx.note(`base backup ${taken.name} on ${cluster.name}: backupId ${taken.backupId}, completed ${taken.stoppedAt ?? '(no stoppedAt)'}, in ${ctx.namesOf(cluster).appDatabaseStore.bucket}`);
   }
 }
