@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertNotPromoted,
+  commandLine,
   Commands,
   failbackSteps,
   fenceSteps,
@@ -15,7 +16,9 @@ import {
   resolvePair,
   runSteps,
   standbyServes,
+  workersPerZone,
   workloadOf,
+  type Call,
   type CapacityPlan,
   type FailoverOptions,
   type Step,
@@ -214,12 +217,19 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     log(`  archive: ${mirror.put.length} WAL objects in moto's S3 before the promotion, in ${replicaBucket}: ${replicaWal.join(', ') || 'none'}`);
     const fluxBefore = world.get(standby.name).flux.reconciles.get('flux-system') ?? 0;
     const promoteLines: string[] = [];
-    const promoted = await run(platform, promote, promoteSteps, promoteEnv, (line) => (promoteLines.push(line), log(line)), 'promote');
+    const { ok: promoted, calls: promoteCalls } = await run(platform, promote, promoteSteps, promoteEnv, (line) => (promoteLines.push(line), log(line)), 'promote', nodes);
     check('promote: the tool completes', promoted, promoteSteps.map((s) => s.name).join(', '));
-    // The step's own lines: from its heading to the next step's.
-    const from = promoteLines.findIndex((l) => /\[\d+\/\d+\] archive-freshness:/.test(l));
-    const to = promoteLines.findIndex((l, i) => i > from && /\[\d+\/\d+\] [a-z-]+:/.test(l));
-    const freshness = from < 0 ? '' : promoteLines.slice(from + 1, to < 0 ? undefined : to).map((l) => l.trim()).join(' ');
+    // Right after the run, before fail-back scales anything: what nodes-ready waited for, read back from the fake API.
+    const wantPerZone = workersPerZone(promotionCapacity(primary, standby, platform.namesOf(standby)));
+    const readyPerZone = readyWorkersPerZone(world.get(standby.name).api.all('v1', 'Node'));
+    const nodesNote = stepText(promoteLines, 'nodes-ready');
+    const listings = nodeListings(promoteCalls, 'nodes-ready');
+    check(
+      `promote: nodes-ready waited for ${standby.name}'s new workers (NotReady while their CNI comes up) until every zone had the promotion capacity Ready`,
+      stepDone(promoteLines, 'nodes-ready') && nodesNote.includes('Ready workers per zone:') && !nodesNote.includes('WARNING') && listings > 1 && [...wantPerZone].every(([zone, n]) => readyPerZone.get(zone) === n) && readyPerZone.size === wantPerZone.size,
+      `the step said: ${nodesNote || '(nothing)'}; it listed the Nodes ${listings}×; Ready workers now ${[...readyPerZone].map(([z, n]) => `${z} ${n}`).join(', ') || 'none'} (promotion capacity ${[...wantPerZone].map(([z, n]) => `${z} ${n}`).join(', ')})`,
+    );
+    const freshness = stepText(promoteLines, 'archive-freshness');
     check(
       `promote: archive-freshness judged the WAL objects in ${replicaBucket} (moto's S3, barman-cloud's keys)`,
       stepDone(promoteLines, 'archive-freshness') && replicaWal.length > 0 && mirror.errors.length === 0 && replicaWal.some((k) => freshness.includes(k.split('/').pop()!.replace(/\.gz$/, ''))),
@@ -266,14 +276,14 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const failback = optionsFor(['failback', '--primary', primary.name, '--replace-database']);
     const failbackEnv = await kubeEnv(failback);
     const refusedOutput: string[] = [];
-    const refused = !(await run(platform, failback, [new FailbackPreflight(workload)], failbackEnv, (line) => refusedOutput.push(line), 'failback-unfenced'));
+    const refused = !(await run(platform, failback, [new FailbackPreflight(workload)], failbackEnv, (line) => refusedOutput.push(line), 'failback-unfenced')).ok;
     const reason = refusedOutput.find((l) => l.includes('FAILED at step')) ?? '(it passed)';
     check(`failback: refused while ${primary.name}'s database has no fenced backup newer than the promotion`, refused && /no fenced backup completed after/.test(reason), reason.trim());
 
     const fence = optionsFor(['fence', '--primary', primary.name]);
     const fenceEnv = await kubeEnv(fence);
     const fenceList = fenceSteps(workload, pair, standbyDatabase);
-    const fenced = await run(platform, fence, fenceList, fenceEnv, log, 'fence');
+    const { ok: fenced } = await run(platform, fence, fenceList, fenceEnv, log, 'fence', nodes);
     check('fence: the tool completes', fenced, fenceList.map((s) => s.name).join(', '));
     // CloudNativePG acts on the annotation at its next reconcile.
     await FakeWorld.until(`${primary.name}'s instances to stop`, 20, () => world.get(primary.name).api.all('v1', 'Pod', workload.namespace).length === 0 || undefined).catch(() => undefined);
@@ -289,7 +299,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const deletesBefore = new Map(world.clusters.map((c) => [c.cluster.name, clusterDeletes(c.api.requests)]));
     const failbackList = failbackSteps(workload, pair, standbyDatabase, failback).filter((s) => !NOT_RUN.has(s.name));
     const failbackLines: string[] = [];
-    const failedBack = await run(platform, failback, failbackList, failbackEnv, (line) => (failbackLines.push(line), log(line)), 'failback');
+    const { ok: failedBack } = await run(platform, failback, failbackList, failbackEnv, (line) => (failbackLines.push(line), log(line)), 'failback', nodes);
     check('failback: the tool completes', failedBack, failbackList.map((s) => s.name).join(', '));
     const after = await failoverRecords(aws, platform);
     check('failback: the PRIMARY record aliases the primary NLB, target health evaluated', after.primary?.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() === primaryNlb.toLowerCase() && after.primary?.AliasTarget?.EvaluateTargetHealth === true, `PRIMARY → ${after.primary?.AliasTarget?.DNSName ?? '(none)'} (evaluate ${after.primary?.AliasTarget?.EvaluateTargetHealth}); ${primary.name} NLB ${primaryNlb}`);
@@ -361,8 +371,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const standbyWorkers = world.get(standby.name).api.all('v1', 'Node').filter((n) => !('node-role.kubernetes.io/control-plane' in (((n.metadata as Obj).labels ?? {}) as Record<string, string>)));
     check(
       `nodes-ready ran on both sides against Nodes made from moto's ASG instances (named by private DNS name, zone from the instance's AZ)`,
-      stepDone(promoteLines, 'nodes-ready') && stepDone(failbackLines, 'primary-nodes-ready') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.added ?? 0) > 0,
-      `promote's nodes-ready ${stepDone(promoteLines, 'nodes-ready') ? 'done' : 'not done'}, failback's primary-nodes-ready ${stepDone(failbackLines, 'primary-nodes-ready') ? 'done' : 'not done'}; ${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added, ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
+      stepDone(failbackLines, 'primary-nodes-ready') && !stepText(failbackLines, 'primary-nodes-ready').includes('WARNING') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.readied ?? 0) > 0,
+      `promote's nodes-ready ${stepDone(promoteLines, 'nodes-ready') ? 'done' : 'not done'}, failback's primary-nodes-ready ${stepDone(failbackLines, 'primary-nodes-ready') ? 'done' : 'not done'}; ${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added (${n.readied} NotReady first), ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
     );
     const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
     check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
@@ -395,6 +405,27 @@ export function stepDone(lines: readonly string[], step: string): boolean {
     if (/done in [\d.]+ s/.test(l)) return true;
   }
   return false;
+}
+
+/** A step's own lines (its notes), trimmed and joined: from its heading to the next step's heading. */
+export function stepText(lines: readonly string[], step: string): string {
+  const from = lines.findIndex((l) => l.includes(`] ${step}: `) && /\[\d+\/\d+\] /.test(l));
+  if (from < 0) return '';
+  const to = lines.findIndex((l, i) => i > from && /\[\d+\/\d+\] [a-z-]+: /.test(l));
+  return lines.slice(from + 1, to < 0 ? undefined : to).map((l) => l.trim().replace(/^\[[a-z-]+\]\s*/, '')).join(' ');
+}
+
+/** Ready worker Nodes (no control-plane label) per `topology.kubernetes.io/zone`. */
+export function readyWorkersPerZone(nodes: readonly Obj[]): Map<string, number> {
+  const ready = new Map<string, number>();
+  for (const n of nodes) {
+    const labels = ((n.metadata as Obj).labels ?? {}) as Record<string, string>;
+    const conditions = ((n.status as Obj | undefined)?.conditions ?? []) as { type: string; status: string }[];
+    if ('node-role.kubernetes.io/control-plane' in labels || !conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const zone = labels['topology.kubernetes.io/zone'] ?? '(no zone label)';
+    ready.set(zone, (ready.get(zone) ?? 0) + 1);
+  }
+  return ready;
 }
 
 /** POST one order through a cluster's fake ingress, as a client with the public host name. */
@@ -462,12 +493,38 @@ function kubeCalls(requests: readonly string[]): string[] {
   return [...counts].sort().map(([k, n]) => `${k} ×${n}`);
 }
 
+/** The tool's journal, also keeping every call (reads too) per step: what the harness asserts a step asked. */
+class CallJournal extends Journal {
+  readonly calls = new Map<string, string[]>();
+  private step: string | undefined;
+
+  override begin(step: string): void {
+    this.step = step;
+    super.begin(step);
+  }
+
+  override recordCall(call: Call): void {
+    super.recordCall(call);
+    if (this.step) this.calls.set(this.step, [...(this.calls.get(this.step) ?? []), commandLine(call)]);
+  }
+}
+
+/** How many times a step listed the Nodes (`kubectl … get nodes`), from the calls the journal kept. */
+export function nodeListings(calls: ReadonlyMap<string, readonly string[]>, step: string): number {
+  return (calls.get(step) ?? []).filter((c) => /^kubectl .*\bget nodes\b/.test(c)).length;
+}
+
 /** The tool's own step runner and Commands (real `aws`, `kubectl` from PATH), journal in the log dir. */
-async function run(platform: Platform, options: FailoverOptions, steps: Step[], env: NodeJS.ProcessEnv, log: (line: string) => void, label: string): Promise<boolean> {
+async function run(platform: Platform, options: FailoverOptions, steps: Step[], env: NodeJS.ProcessEnv, log: (line: string) => void, label: string, nodes?: NodeSync): Promise<{ ok: boolean; calls: ReadonlyMap<string, readonly string[]> }> {
   const pair = resolvePair(platform, options);
-  const journal = new Journal(`e2e ${label}`, steps, false);
+  const journal = new CallJournal(`e2e ${label}`, steps, false);
   mkdirSync(options.outDir, { recursive: true });
-  const cli = new Commands({ dryRun: false, env, timeoutMs: 120_000, onCall: (call) => journal.recordCall(call) });
+  const onCall = (call: Call) => {
+    journal.recordCall(call);
+    // moto launches and terminates at once; the Nodes follow at the next sync, not a timer tick later.
+    if (call.tool === 'aws' && call.args[0] === 'autoscaling' && call.mutating) nodes?.kick();
+  };
+  const cli = new Commands({ dryRun: false, env, timeoutMs: 120_000, onCall });
   const ok = await runSteps(
     steps,
     { platform, ...pair, options, cli, facts: {}, namesOf: (c: ClusterDefinition) => platform.namesOf(c), sleep: (s: number) => new Promise((r) => setTimeout(r, s * 1000)), now: () => performance.now() / 1000, clock: () => new Date() },
@@ -476,7 +533,8 @@ async function run(platform: Platform, options: FailoverOptions, steps: Step[], 
   );
   writeFileSync(join(options.outDir, 'journal.json'), journal.toJson());
   writeFileSync(join(options.outDir, 'summary.md'), journal.toMarkdown());
-  return ok;
+  writeFileSync(join(options.outDir, 'calls.json'), `${JSON.stringify(Object.fromEntries(journal.calls), null, 2)}\n`);
+  return { ok, calls: journal.calls };
 }
 
 interface RecordSet {
