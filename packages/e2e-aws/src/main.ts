@@ -14,6 +14,7 @@ import { emulatorEnv, PROVIDER_MIRROR } from './emulator-env';
 import { BOOT_WORKAROUNDS, EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
+import { HARNESS_ARTEFACTS, withArtefactIgnores } from './artefact-override';
 import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type StackJson } from './stack-copy';
 import { runDriftPhase, type DriftResult } from './drift';
 import { runBootPhase, type BootResult } from './boot';
@@ -167,7 +168,8 @@ async function main(): Promise<number> {
       const dir = join(workStacks, stack);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(copy, null, 2));
-      writeFileSync(join(dir, OVERRIDE_FILE), JSON.stringify(emulatorOverride(copy, moto.endpoint), null, 2));
+      // The artefacts' ignore_changes make an untouched stack plan no changes (idempotence, drift).
+      writeFileSync(join(dir, OVERRIDE_FILE), JSON.stringify(withArtefactIgnores(emulatorOverride(copy, moto.endpoint), copy), null, 2));
       rows.push({ stack, excluded: exclusions, changedAddresses: [], protectedAddresses: protectedAddresses(copy) });
       for (const e of exclusions) log(`  ${stack}: excluded ${e.address} (${e.because})`);
     }
@@ -186,8 +188,10 @@ async function main(): Promise<number> {
         log(`phase idempotence: ${row.stack} plan -detailed-exitcode`);
         const plan = await terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
         const shown = JSON.parse((await terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan'])).stdout) as PlanJson;
-        const verdict = judgeIdempotence(shown);
+        // The override's ignore_changes silence the artefacts; only those it cannot express are filtered here.
+        const verdict = judgeIdempotence(shown, HARNESS_ARTEFACTS);
         row.changesAfterApply = verdict.changed.length;
+        row.planExitCode = plan.code;
         // checkov on this plan's JSON runs beside the next stack's apply; judged before destroy.
         const planJson = join(outDir, 'plans', `${row.stack}.json`);
         writeFileSync(planJson, JSON.stringify(shown));
@@ -202,7 +206,7 @@ async function main(): Promise<number> {
         row.artefactsIgnored = new Set(verdict.ignored.map((i) => i.change.address)).size;
         log(`  ${row.stack}: plan exit ${plan.code}; ${verdict.changed.length} resources changed; ${row.artefactsIgnored} resources with only emulator artefacts (${[...new Set(verdict.ignored.map((i) => `${i.change.type}.${i.change.path}`))].join(', ') || 'none'})`);
         for (const c of row.changedAddresses) log(`    ✗ ${c}`);
-        if (verdict.changed.length > 0) failed = true;
+        if (verdict.changed.length > 0 || (plan.code !== 0 && HARNESS_ARTEFACTS.length === 0)) failed = true;
       } catch (error) {
         // Later stacks still run: one emulator gap should not hide the others' results.
         row.error = (error as Error).message;
