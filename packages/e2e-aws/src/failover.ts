@@ -16,6 +16,7 @@ import {
   resolvePair,
   runSteps,
   standbyServes,
+  toSecond,
   workersPerZone,
   workloadOf,
   type Call,
@@ -205,6 +206,21 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       `replica ${JSON.stringify((standbyBefore?.spec as Obj | undefined)?.replica)}; phase ${String((standbyBefore?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
     );
 
+    // The replica runs one segment behind: its replay is held while the primary takes one more order
+    // and archive_timeout switches and archives that segment, so archive-freshness has one segment
+    // pending to judge by its age (moto's LastModified), not only its caught-up branch.
+    const replicaBucket = platform.namesOf(primary).appBackupReplicaBucket;
+    world.get(standby.name).cnpg.holdReplay(standbyDatabase.namespace, standbyDatabase.database);
+    const lastOrder = `last-before-outage-${promote.runId}`;
+    const lastWritten = await order(`127.${octet}.0.2`, host, lastOrder);
+    const pendingSegment = world.get(primary.name).cnpg.switchWal(workload.namespace, workload.database);
+    const pendingObject = await FakeWorld.until(`${primary.name}'s segment ${pendingSegment} replicated into ${replicaBucket} and put into moto`, 30, () => mirror.put.find((o) => o.bucket === replicaBucket && o.key.includes(`/${pendingSegment}`)));
+    check(
+      `pilot light: ${standby.name}'s replica is one segment behind ${primary.name}'s archive (${pendingSegment} archived, not replayed)`,
+      lastWritten === 201 && !rows(standby).includes(lastOrder),
+      `POST ${ORDERS_API.path} → ${lastWritten}; s3://${pendingObject.bucket}/${pendingObject.key}; ${standby.name} rows ${JSON.stringify(rows(standby))}`,
+    );
+
     // The outage: the primary's region stops answering.
     await primaryApp.down();
     const workerAsgs = pilotLightCapacity(standby, platform.namesOf(standby)).targets.map((t) => t.asg);
@@ -212,7 +228,6 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const promoteEnv = await kubeEnv(promote);
     const promoteSteps = promotionSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
     await mirror.flush();
-    const replicaBucket = platform.namesOf(primary).appBackupReplicaBucket;
     const replicaWal = mirror.put.filter((o) => o.bucket === replicaBucket).map((o) => `s3://${o.bucket}/${o.key}`);
     log(`  archive: ${mirror.put.length} WAL objects in moto's S3 before the promotion, in ${replicaBucket}: ${replicaWal.join(', ') || 'none'}`);
     const fluxBefore = world.get(standby.name).flux.reconciles.get('flux-system') ?? 0;
@@ -236,6 +251,13 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       `${replicaWal.length} objects there; ${mirror.errors.length ? `put errors: ${mirror.errors.slice(0, 2).join('; ')}; ` : ''}the step said: ${freshness.slice(0, 600) || '(nothing)'}`,
     );
 
+    const pendingModified = await lastModified(aws, standby.region, pendingObject.bucket, pendingObject.key);
+    const pendingNote = pendingSegmentNote(freshness);
+    check(
+      `promote: archive-freshness found the one segment the replica had not replayed and judged its age by moto's LastModified`,
+      pendingNote !== undefined && pendingNote.count === 1 && pendingNote.object === `s3://${pendingObject.bucket}/${pendingObject.key}` && pendingNote.written === pendingModified && pendingNote.within,
+      `moto: s3://${pendingObject.bucket}/${pendingObject.key} LastModified ${pendingModified}; the step: ${pendingNote ? `${pendingNote.count} pending, newest ${pendingNote.object} written ${pendingNote.written} (${pendingNote.age} s ago)${pendingNote.within ? ', within the bound' : ''}` : `no pending-segment note: ${freshness.slice(0, 400)}`}`,
+    );
     const cli = new Commands({ dryRun: false, env: promoteEnv });
     const records = await failoverRecords(aws, platform);
     const standbyNlb = await nlbDnsName(aws, standby, platform);
@@ -263,7 +285,11 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     );
     check(`promote: ${standby.name} archives under a new server name with a base backup there`, promotedSpec.backup?.barmanObjectStore?.serverName === promotedServer && (world.store.read(`${serverFolder(promotedDb)}`)?.backups.length ?? 0) > 0, `serverName ${String(promotedSpec.backup?.barmanObjectStore?.serverName)}; folder ${serverFolder(promotedDb)}`);
     const promoteOrder = `failover-check-${promote.runId}-promote`;
-    check(`promote: ${standby.name}'s database holds the order written before the outage and verify-app's order`, rows(standby).includes(preOutage) && rows(standby).includes(promoteOrder), JSON.stringify(rows(standby)));
+    check(
+      `promote: ${standby.name}'s database holds the orders written before the outage (the last one replayed from the pending segment at promotion) and verify-app's order`,
+      [preOutage, lastOrder, promoteOrder].every((o) => rows(standby).includes(o)),
+      JSON.stringify(rows(standby)),
+    );
     const duringService = `during-service-${promote.runId}`;
     const servedOrder = await order(`127.${octet}.0.3`, host, duringService);
     check(`promote: ${standby.name}'s app takes an order while it serves`, servedOrder === 201 && rows(standby).includes(duringService), `POST ${ORDERS_API.path} → ${servedOrder}`);
@@ -405,6 +431,18 @@ export function stepDone(lines: readonly string[], step: string): boolean {
     if (/done in [\d.]+ s/.test(l)) return true;
   }
   return false;
+}
+
+/** archive-freshness's note on segments the replica had not replayed yet: how many, the newest object, when it was written, its age, whether within the bound. */
+export function pendingSegmentNote(text: string): { count: number; object: string; written: string; age: number; within: boolean } | undefined {
+  const m = /; (\d+) newer segment\(s\) archived, the newest (s3:\/\/\S+) written (\S+) \((-?\d+) s ago\)(: within)?/.exec(text);
+  return m ? { count: Number(m[1]), object: m[2]!, written: m[3]!, age: Number(m[4]), within: m[5] !== undefined } : undefined;
+}
+
+/** An object's LastModified as moto reports it (HeadObject), to the second in UTC. */
+async function lastModified(aws: ReturnType<typeof awsCli>, region: string, bucket: string, key: string): Promise<string> {
+  const head = JSON.parse(await aws('s3api', 'head-object', '--region', region, '--bucket', bucket, '--key', key, '--output', 'json')) as { LastModified: string };
+  return toSecond(new Date(head.LastModified));
 }
 
 /** A step's own lines (its notes), trimmed and joined: from its heading to the next step's heading. */

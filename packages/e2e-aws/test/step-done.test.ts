@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeListings, readyWorkersPerZone, stepDone, stepText } from '../src/failover';
+import { nodeListings, pendingSegmentNote, readyWorkersPerZone, stepDone, stepText } from '../src/failover';
 
 // Lines as the run logs the tool's runner (packages/failover runner.ts), from the 2026-12-05 run.
 const lines = [
@@ -49,5 +49,15 @@ describe('what the nodes-ready check reads', () => {
       status: { conditions: [{ type: 'Ready', status: ready }] },
     });
     expect([...readyWorkersPerZone([node('a', 'True'), node('a', 'False'), node('b', 'True', true), node('b', 'True')])]).toEqual([['a', 1], ['b', 1]]);
+  });
+});
+
+describe('pendingSegmentNote', () => {
+  it("reads archive-freshness's note on segments the replica has not replayed (the tool's wording, packages/failover archive-freshness.ts)", () => {
+    const note =
+      'orders-1 replayed up to 0/1000200 (segment 000000010000000000000001); 1 newer segment(s) archived, the newest s3://b/postgres/orders/orders/wals/0000000100000000/000000010000000000000002.gz written 2026-12-05T11:40:01Z (3 s ago): within 450 s, the replica replays them before it promotes; expected data loss ≤ 303 s of writes';
+    expect(pendingSegmentNote(note)).toEqual({ count: 1, object: 's3://b/postgres/orders/orders/wals/0000000100000000/000000010000000000000002.gz', written: '2026-12-05T11:40:01Z', age: 3, within: true });
+    // The caught-up branch has no pending segment.
+    expect(pendingSegmentNote('orders-1 replayed up to 0/200 (segment 000000010000000000000000) written 2026-12-05T11:40:01Z, the newest segment in s3://b/x/wals/: the replica has everything archived')).toBeUndefined();
   });
 });
