@@ -400,6 +400,15 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       stepDone(failbackLines, 'primary-nodes-ready') && !stepText(failbackLines, 'primary-nodes-ready').includes('WARNING') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.readied ?? 0) > 0,
       `promote's nodes-ready ${stepDone(promoteLines, 'nodes-ready') ? 'done' : 'not done'}, failback's primary-nodes-ready ${stepDone(failbackLines, 'primary-nodes-ready') ? 'done' : 'not done'}; ${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added (${n.readied} NotReady first), ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
     );
+    // A versioned bucket holding objects does not destroy: every WAL object put is removed again,
+    // with the store's listener detached first so nothing archived meanwhile escapes the removal.
+    await nodes.stop();
+    const restored = await mirror.removeAll();
+    check(
+      `the app backup buckets' policies are restored byte-equal after the WAL objects are removed (lifted for moto's TlsOnly artefact)`,
+      restored.length > 0 && restored.every((r) => r.equal) && mirror.errors.length === 0,
+      restored.map((r) => `${r.bucket}: ${r.equal ? 'equal' : 'DIFFERS'}`).join('; ') || 'no policy was lifted',
+    );
     const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
     check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
     return {
@@ -414,8 +423,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     };
   } finally {
     await nodes.stop();
-    // A versioned bucket holding objects does not destroy: every WAL object put is removed again.
-    await mirror.removeAll().catch((error: Error) => log(`  archive: removing the WAL objects from moto failed: ${error.message.split('\n')[0]}`));
+    // On a failure before the check above: still remove what was put, so destroy can go on.
+    if (!mirror.removed) await mirror.removeAll().catch((error: Error) => log(`  archive: removing the WAL objects from moto failed: ${error.message.split('\n')[0]}`));
     for (const c of world.clusters) writeFileSync(join(options.logDir, `fake-kube-${c.cluster.name}-requests.log`), c.api.requests.join('\n'));
     await world.stop();
     clearInProcessRoutes();

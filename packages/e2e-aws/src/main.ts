@@ -24,7 +24,7 @@ import { awsCli } from './aws-cli';
 import { FAILOVER_NOT_RUN, FAILOVER_WORKAROUNDS, runFailoverPhase, type FailoverResult } from './failover';
 import { checkovPlan, judgePlanFindings, loadPlanBaseline, PLAN_BASELINE, type PlanJudgement } from './plan-checkov';
 import type { Finding } from './judges';
-import { runScope, runVerdict, type RunScope } from './run-scope';
+import { DEADLINE_ENV, DEADLINE_FLAG, runDeadline, runScope, runVerdict, type RunScope } from './run-scope';
 import { describePeak, MemorySampler, type MemoryPeak } from './memory-sampler';
 import { closingTable, type StackRow } from './closing-table';
 
@@ -94,13 +94,26 @@ async function main(): Promise<number> {
   sh('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', 'commit', '-q', '--allow-empty', '-m', 'e2e-aws work root'], { cwd: workRoot });
   const platform = defaultPlatform();
   let scope: RunScope;
+  let deadlineMinutes: number;
   try {
     scope = runScope(process.env, process.argv.slice(2), orderedStacks(pipelinePaths(workRoot), platform));
+    deadlineMinutes = runDeadline(process.env, process.argv.slice(2));
   } catch (error) {
     console.error(`e2e-aws: ${(error as Error).message}`);
     rmSync(workRoot, { recursive: true, force: true });
     return 2;
   }
+  // Past the deadline no new phase starts; destroy still runs and the closing table is printed.
+  const deadlineAt = started + deadlineMinutes * 60_000;
+  const cutByDeadline: string[] = [];
+  const pastDeadline = (what: string): boolean => {
+    if (performance.now() < deadlineAt) return false;
+    if (cutByDeadline.length === 0) log(`DEADLINE: ${deadlineMinutes} min passed (${DEADLINE_FLAG} / ${DEADLINE_ENV}); no new phase starts, going to destroy`);
+    cutByDeadline.push(what);
+    log(`  not started (deadline): ${what}`);
+    return true;
+  };
+  log(`run deadline: ${deadlineMinutes} min for the phases before destroy`);
   if (scope.skipped.length > 0) log(`PARTIAL run: skipping ${scope.skipped.join('; ')}${scope.acceptPartial ? ' (accepted: --accept-partial)' : '; it will exit non-zero (--accept-partial accepts it)'}`);
   // The whole process tree (terraform and its provider plugins, moto, checkov, …), not only moto.
   const memory = new MemorySampler().start();
@@ -176,6 +189,10 @@ async function main(): Promise<number> {
 
     for (const row of rows) {
       const dir = join(workStacks, row.stack);
+      if (pastDeadline(`apply ${row.stack}`)) {
+        row.error = 'not applied: the run deadline passed';
+        continue;
+      }
       log(`phase apply: ${row.stack}`);
       try {
         const t0 = performance.now();
@@ -217,7 +234,7 @@ async function main(): Promise<number> {
 
     const skip = scope.skipPhases;
     const bootStack = rows.find((r) => !r.error && r.stack !== 'ci-identity')?.stack;
-    if (bootStack && !skip.has('boot')) {
+    if (bootStack && !skip.has('boot') && !pastDeadline('boot')) {
       log(`phase boot: the node scripts' AWS calls on ${bootStack}'s control-plane instances, real AWS CLI against moto`);
       try {
         boot = await runBootPhase({ workRoot, env, stack: bootStack, logDir, log, terraform });
@@ -230,7 +247,7 @@ async function main(): Promise<number> {
 
     const standbyName = platform.clusters.find((c) => c.failover)?.failover?.standbyCluster;
     const pairApplied = standbyName && platform.settings.dns && [standbyName, platform.clusters.find((c) => c.failover)!.name].every((c) => rows.some((r) => r.stack === platform.namesOf(c).stack && !r.error));
-    if (pairApplied && !skip.has('failover')) {
+    if (pairApplied && !skip.has('failover') && !pastDeadline('failover')) {
       log(`phase failover: promote --standby ${standbyName} --force, fence, failback with the tool's own steps (real AWS CLI against moto; real kubectl against stateful fake Kubernetes APIs with Flux, CloudNativePG and Deployment controllers)`);
       try {
         failover = await runFailoverPhase({ repoRoot, workRoot, env, hostedZoneId: substitutions[0]!.to, standby: standbyName, logDir, log });
@@ -254,7 +271,7 @@ async function main(): Promise<number> {
       log(`  checkov on the plans: FAILED ${(error as Error).message}`);
     }
 
-    if (!skip.has('drift')) {
+    if (!skip.has('drift') && !pastDeadline('drift')) {
       log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
       const applied = rows.filter((r) => !r.error).map((r) => r.stack);
       try {
@@ -268,6 +285,7 @@ async function main(): Promise<number> {
 
     for (const row of [...rows].reverse()) {
       const dir = join(workStacks, row.stack);
+      if (row.applied === undefined && row.error?.startsWith('not applied')) continue;
       log(`phase destroy: ${row.stack} (prevent_destroy lifted in the e2e copy for: ${row.protectedAddresses.length} resources)`);
       writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(withoutPreventDestroy(originals.get(row.stack)!), null, 2));
       try {
@@ -292,7 +310,8 @@ async function main(): Promise<number> {
   }
 
   const seconds = (performance.now() - started) / 1000;
-  const verdict = runVerdict(failed, scope);
+  const verdict = runVerdict(failed || cutByDeadline.length > 0, scope);
+  if (cutByDeadline.length > 0) verdict.heading = `${verdict.heading} (DEADLINE ${deadlineMinutes} min: not started ${cutByDeadline.join(', ')})`;
   const closing = closingTable({ rows, seconds, memoryPeak, peakMoto, heading: verdict.heading, boot, failover, drift, revision: startRevision });
   const summary = [
     `# e2e-aws ${verdict.heading}`,
