@@ -356,8 +356,8 @@ async function main(): Promise<number> {
     '## Excluded',
     ...(rows.some((r) => r.excluded.length) ? rows.flatMap((r) => r.excluded.map((e) => `- ${r.stack}: \`${e.address}\` (${e.because})`)) : ['- nothing: every resource type was applied']),
     '',
-    '## Emulator artefacts ignored when judging idempotence',
-    ...IDEMPOTENCE_ARTEFACTS.map((a) => `- \`${a.type}\` \`${a.path}\`: ${a.reason}`),
+    '## Emulator artefacts (silenced by ignore_changes in the e2e override, src/artefact-override.ts)',
+    ...IDEMPOTENCE_ARTEFACTS.map((a) => `- \`${a.type}\` \`${a.path}\` (${'ignore' in a.silenced ? 'ignore_changes' : 'follows' in a.silenced ? `follows ${a.silenced.follows}` : `harness filter: ${a.silenced.harness}`}): ${a.reason}`),
     ...(rows.some((r) => r.changedAddresses.length) ? ['', '## Changes after apply (failures)', ...rows.flatMap((r) => r.changedAddresses.map((c) => `- ${r.stack}: ${c}`))] : []),
     ...(rows.some((r) => r.error) ? ['', '## Errors', ...rows.filter((r) => r.error).map((r) => `- ${r.stack}: ${r.error}`)] : []),
   ].join('\n');
