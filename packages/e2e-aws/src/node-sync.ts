@@ -43,6 +43,7 @@ export class NodeSync {
   /** Per cluster, the Nodes registered NotReady and the Node read count then. */
   private readonly joining = new Map<string, Map<string, number>>();
   private synced = false;
+  private stopped = false;
 
   constructor(
     private readonly aws: ReturnType<typeof awsCli>,
@@ -58,9 +59,15 @@ export class NodeSync {
     await this.running;
   }
 
-  /** A sync soon, without waiting: after the tool's ASG calls (moto launches or terminates at once). */
-  kick(): void {
-    void (this.running ?? this.once());
+  /**
+   * A sync shortly after the tool's ASG call (moto launches or terminates at once; the call is
+   * reported as it starts, so the sync waits for the CLI round trip), without waiting for it.
+   */
+  kick(afterMs = 2000): void {
+    if (this.stopped) return;
+    setTimeout(() => {
+      if (!this.stopped) void (this.running ?? this.once());
+    }, afterMs).unref();
   }
 
   start(): this {
@@ -69,6 +76,7 @@ export class NodeSync {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.running;
   }
