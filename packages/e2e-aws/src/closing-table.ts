@@ -11,6 +11,8 @@ export interface StackRow {
   excluded: Exclusion[];
   applySeconds?: number;
   changesAfterApply?: number;
+  /** `plan -detailed-exitcode` right after apply: 0 no changes, 2 changes. */
+  planExitCode?: number;
   artefactsIgnored?: number;
   changedAddresses: string[];
   protectedAddresses: string[];
@@ -35,6 +37,13 @@ export interface ClosingTableInput {
 
 const cell = (v: number | string | undefined) => (v === undefined ? '–' : String(v));
 
+/** Changes after apply as the run measured them: the count, the plan's own exit code, the artefact-only resources the harness let pass. */
+const changesCell = (r: StackRow) =>
+  r.changesAfterApply === undefined ? '–' : `${r.changesAfterApply}${r.planExitCode === undefined ? '' : ` (plan exit ${r.planExitCode}${r.artefactsIgnored ? `, ${r.artefactsIgnored} artefact-only` : ''})`}`;
+
+/** Destroy as it ended, with the protected resources whose prevent_destroy the e2e copy lifted. */
+const destroyCell = (r: StackRow) => `${cell(r.destroy)}${r.destroy !== undefined && r.protectedAddresses.length > 0 ? ` (${r.protectedAddresses.length} protected, lifted)` : ''}${r.error ? ' (error)' : ''}`;
+
 /**
  * The closing table of docs/e2e.md, as the run wrote it (dist/e2e-aws/closing-table.md): one row
  * per stack (applied, excluded, changes after apply, destroy, checkov on the plan failed / new),
@@ -48,7 +57,7 @@ export function closingTable(input: ClosingTableInput): string {
     '',
     '| stack | applied | excluded | changes after apply | destroy | checkov on plan (failed / new) |',
     '| --- | ---: | ---: | ---: | --- | ---: |',
-    ...rows.map((r) => `| ${r.stack} | ${cell(r.applied)} | ${r.excluded.length} | ${cell(r.changesAfterApply)} | ${cell(r.destroy)}${r.error ? ' (error)' : ''} | ${r.planChecks ? `${r.planChecks.failed} / ${r.planChecks.fresh}` : '–'} |`),
+    ...rows.map((r) => `| ${r.stack} | ${cell(r.applied)} | ${r.excluded.length} | ${changesCell(r)} | ${destroyCell(r)} | ${r.planChecks ? `${r.planChecks.failed} / ${r.planChecks.fresh}` : '–'} |`),
     '',
     `- boot: ${boot ? `${boot.ok ? '✅' : '❌'} ${boot.checks.filter((c) => c.ok).length}/${boot.checks.length} checks on ${boot.stack}, changes after the boot ${cell(boot.changesAfterBoot)}` : 'not run'}`,
     `- failover: ${failover ? `${failover.ok ? '✅' : '❌'} ${failover.checks.filter((c) => c.ok).length}/${failover.checks.length} checks` : 'not run'}`,

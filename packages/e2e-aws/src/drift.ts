@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Platform } from '@platform/platform-config';
 import { runChild, type Terraform } from './terraform';
 import { awsCli } from './aws-cli';
+import { HARNESS_ARTEFACTS } from './artefact-override';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
 
 export interface DriftReport {
@@ -10,9 +11,9 @@ export interface DriftReport {
   /** `add/change/destroy` from the command's job summary, or `none` when it found no drift. */
   readonly counts: string;
   /**
-   * What the command's own plan (the `tfplan` it leaves in the stack directory) changes beyond
-   * the emulator artefacts, per resource: `address (actions: paths)`. The counts cannot show an
-   * ASG max-size change, because every ASG already plans an artefact update; this can.
+   * What the command's own plan (the `tfplan` it leaves in the stack directory) changes, per
+   * resource: `address (actions: paths)`, leaving out only the artefacts the override cannot
+   * silence (HARNESS_ARTEFACTS): what exactly drifted, which the exit code alone does not say.
    */
   readonly changed: readonly string[];
 }
@@ -52,7 +53,7 @@ async function driftCommand(options: DriftPhaseOptions, stack: string, tag: stri
   if (result.code !== 0 && result.code !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.code}:\n${result.stderr.slice(-2000)}`);
   const dir = join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack);
   const plan = JSON.parse((await options.terraform.run(stack, `drift-${tag}-show`, dir, ['show', '-json', 'tfplan'])).stdout) as PlanJson;
-  const changed = judgeIdempotence(plan).changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ') || '-'})`);
+  const changed = judgeIdempotence(plan, HARNESS_ARTEFACTS).changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ') || '-'})`);
   return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none', changed };
 }
 
@@ -87,23 +88,32 @@ export function pickDriftTargets(resources: readonly StateResource[], platform: 
 }
 
 /**
- * Judged on the drift command's own plans: before the change, nothing beyond the artefacts in
- * any stack; after it, exactly `expected` (the revoked rule to create, the ASG's max size to
- * update) in the target stack, which the command reports as drifted (exit 1), and nothing elsewhere.
+ * Judged on the drift command's own verdict, its exit code (0 no drift, 1 drift): before the
+ * change 0 for every stack (the override's ignore_changes keep the emulator artefacts out of its
+ * plans); after it 1 for the target only, whose plan changes exactly `expected` (the revoked rule
+ * to create, the ASG's max size to update). With artefacts only the harness can filter
+ * (`harnessFiltered`), a stack whose plan changes nothing else counts as clean.
  */
-export function judgeDrift(stacks: readonly string[], before: Readonly<Record<string, DriftReport>>, after: Readonly<Record<string, DriftReport>>, target: string, expected: readonly string[]): { ok: boolean; reported: string[]; cleanBefore: boolean } {
-  const reported = stacks.filter((s) => after[s].changed.length > 0);
-  const cleanBefore = stacks.every((s) => before[s].changed.length === 0);
+export function judgeDrift(
+  stacks: readonly string[],
+  before: Readonly<Record<string, DriftReport>>,
+  after: Readonly<Record<string, DriftReport>>,
+  target: string,
+  expected: readonly string[],
+  harnessFiltered = HARNESS_ARTEFACTS.length > 0,
+): { ok: boolean; reported: string[]; cleanBefore: boolean } {
+  const drifted = (r: DriftReport) => (harnessFiltered ? r.changed.length > 0 : r.exitCode !== 0);
+  const reported = stacks.filter((s) => drifted(after[s]));
+  const cleanBefore = stacks.every((s) => !drifted(before[s]) && before[s].changed.length === 0);
   const ok = cleanBefore && reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && JSON.stringify([...after[target].changed].sort()) === JSON.stringify([...expected].sort());
   return { ok, reported, cleanBefore };
 }
 
 /**
- * Runs the drift command for every stack (baseline: the emulator artefacts already show as
- * drift on the cluster stacks), changes one stack out of band through moto with the AWS CLI
+ * Runs the drift command for every stack (baseline: no drift anywhere), changes one stack out of band through moto with the AWS CLI
  * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
- * when, beyond the artefacts, the command's plans show nothing before and afterwards exactly
- * the rule to add and the ASG's max size to change, in that stack only.
+ * when the command finds nothing before and afterwards drift in that stack only: exactly the
+ * rule to add and the ASG's max size to change.
  */
 export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftResult> {
   const target = options.target ?? options.stacks.find((s) => s !== 'ci-identity') ?? options.stacks[0];
@@ -129,6 +139,6 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
   }
   const expected = [`${rule.address} (create: -)`, `${asg.address} (update: max_size)`];
   const { ok, reported, cleanBefore } = judgeDrift(options.stacks, before, after, target, expected);
-  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'no stack changes beyond the artefacts' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks with changes beyond the artefacts: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
+  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'the command exits 0 for every stack' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks the command reports as drifted: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
   return { ok, summary, before, after };
 }

@@ -28,22 +28,28 @@ export async function asgInstances(aws: ReturnType<typeof awsCli>, platform: Pla
 }
 
 /**
- * The kubelets and cloud controller manager of each fake cluster: every `intervalMs` its Nodes
- * follow the instances moto runs in its ASGs (src/fake-kube/nodes.ts), so the failover tool's
- * nodes-ready steps watch the workers its own ASG changes launched. One sync at a time.
+ * The kubelets and cloud controller manager of each fake cluster: every `intervalMs`, and on
+ * demand right after the tool changes an ASG (`kick`), its Nodes follow the instances moto runs in
+ * its ASGs (src/fake-kube/nodes.ts), so the failover tool's nodes-ready steps watch the workers
+ * its own ASG changes launched. The first sync registers the Nodes Ready (the clusters were up
+ * before the run); later ones register them NotReady until they were read once. One sync at a time.
  */
 export class NodeSync {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   readonly errors: string[] = [];
   /** Nodes added and removed, per cluster, over the run. */
-  readonly changes = new Map<string, { added: number; removed: number }>();
+  readonly changes = new Map<string, { added: number; removed: number; readied: number }>();
+  /** Per cluster, the Nodes registered NotReady and the Node read count then. */
+  private readonly joining = new Map<string, Map<string, number>>();
+  private synced = false;
+  private stopped = false;
 
   constructor(
     private readonly aws: ReturnType<typeof awsCli>,
     private readonly platform: Platform,
     private readonly clusters: readonly { cluster: ClusterDefinition; api: FakeKubeApi }[],
-    private readonly intervalMs = 3000,
+    private readonly intervalMs = 5000,
   ) {}
 
   /** One sync of every cluster now (waits for one already running). */
@@ -53,12 +59,24 @@ export class NodeSync {
     await this.running;
   }
 
+  /**
+   * A sync shortly after the tool's ASG call (moto launches or terminates at once; the call is
+   * reported as it starts, so the sync waits for the CLI round trip), without waiting for it.
+   */
+  kick(afterMs = 2000): void {
+    if (this.stopped) return;
+    setTimeout(() => {
+      if (!this.stopped) void (this.running ?? this.once());
+    }, afterMs).unref();
+  }
+
   start(): this {
     this.timer = setInterval(() => void (this.running ?? this.once()), this.intervalMs);
     return this;
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.running;
   }
@@ -67,12 +85,15 @@ export class NodeSync {
     for (const { cluster, api } of this.clusters) {
       try {
         const { controlPlane } = clusterAsgs(this.platform, cluster);
-        const { added, removed } = syncNodes(api, await asgInstances(this.aws, this.platform, cluster), (asg) => controlPlane.has(asg));
-        const seen = this.changes.get(cluster.name) ?? { added: 0, removed: 0 };
-        this.changes.set(cluster.name, { added: seen.added + added.length, removed: seen.removed + removed.length });
+        const joining = this.joining.get(cluster.name) ?? new Map<string, number>();
+        this.joining.set(cluster.name, joining);
+        const { added, removed, readied } = syncNodes(api, await asgInstances(this.aws, this.platform, cluster), (asg) => controlPlane.has(asg), this.synced ? joining : undefined);
+        const seen = this.changes.get(cluster.name) ?? { added: 0, removed: 0, readied: 0 };
+        this.changes.set(cluster.name, { added: seen.added + added.length, removed: seen.removed + removed.length, readied: seen.readied + readied.length });
       } catch (error) {
         this.errors.push(`${cluster.name}: ${(error as Error).message.split('\n')[0]}`);
       }
     }
+    this.synced = true;
   }
 }

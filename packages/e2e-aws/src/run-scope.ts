@@ -46,3 +46,26 @@ export function runVerdict(failed: boolean, scope: RunScope): { heading: string;
   const what = `PARTIAL: skipped ${scope.skipped.join('; ')}`;
   return scope.acceptPartial ? { heading: `⚠️ ${what} (accepted with ${ACCEPT_PARTIAL_FLAG}; not a recorded run)`, exitCode: 0 } : { heading: `⚠️ ${what}; not a pass (re-run without the filters, or add ${ACCEPT_PARTIAL_FLAG})`, exitCode: PARTIAL_EXIT_CODE };
 }
+
+export const DEADLINE_ENV = 'E2E_AWS_DEADLINE_MINUTES';
+export const DEADLINE_FLAG = '--deadline-minutes';
+/**
+ * CI's job limit is 60 min and `.ci/run` spends ≈ 22 min in `npm test` before the e2e run; 30 min
+ * for the phases leaves the destroy (which always runs) and the venvs room within it.
+ */
+export const DEFAULT_DEADLINE_MINUTES = 30;
+
+/**
+ * Minutes after its start past which the run starts no new phase (apply of the next stack, boot,
+ * failover, drift): it goes to destroy, prints the closing table and exits non-zero. From
+ * `--deadline-minutes=N` (wins) or E2E_AWS_DEADLINE_MINUTES; a value that is not a positive number
+ * fails before anything starts.
+ */
+export function runDeadline(env: Readonly<Record<string, string | undefined>>, argv: readonly string[]): number {
+  const flag = argv.find((a) => a.startsWith(`${DEADLINE_FLAG}=`));
+  const [source, raw] = flag ? [DEADLINE_FLAG, flag.slice(DEADLINE_FLAG.length + 1)] : [DEADLINE_ENV, env[DEADLINE_ENV]];
+  if (raw === undefined || raw === '') return DEFAULT_DEADLINE_MINUTES;
+  const minutes = Number(raw);
+  if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`${source}: ${JSON.stringify(raw)} is not a number of minutes above 0 (default ${DEFAULT_DEADLINE_MINUTES})`);
+  return minutes;
+}

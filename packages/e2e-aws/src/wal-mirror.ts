@@ -18,9 +18,12 @@ export class WalMirror {
   readonly errors: string[] = [];
   private readonly body: string;
 
+  /** Whether removeAll ran to its end. */
+  removed = false;
+
   constructor(
     private readonly aws: AwsCli,
-    store: BarmanStore,
+    private readonly store: BarmanStore,
     dir: string,
   ) {
     mkdirSync(dir, { recursive: true });
@@ -78,7 +81,17 @@ export class WalMirror {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  async removeAll(): Promise<void> {
+  /** Stops taking the store's WAL objects: nothing archived afterwards is put (removeAll would miss it). */
+  detach(): void {
+    this.store.onWalObject = undefined;
+  }
+
+  /**
+   * Detaches, removes every version of every object put, puts each lifted policy back and reads
+   * it back: per bucket, whether the policy is byte-equal to the one read before the first put.
+   */
+  async removeAll(): Promise<{ bucket: string; equal: boolean }[]> {
+    this.detach();
     await this.flush();
     for (const bucket of new Set(this.put.map((o) => o.bucket))) {
       for (const key of new Set(this.put.filter((o) => o.bucket === bucket).map((o) => o.key))) {
@@ -89,9 +102,16 @@ export class WalMirror {
         }
       }
     }
+    const restored: { bucket: string; equal: boolean }[] = [];
     for (const [bucket, policy] of this.policies) {
       const before = await policy.catch(() => undefined);
-      if (before !== undefined) await this.aws('s3api', 'put-bucket-policy', '--region', await this.regionOf(bucket), '--bucket', bucket, '--policy', before);
+      if (before === undefined) continue;
+      const region = await this.regionOf(bucket);
+      await this.aws('s3api', 'put-bucket-policy', '--region', region, '--bucket', bucket, '--policy', before);
+      const after = (JSON.parse(await this.aws('s3api', 'get-bucket-policy', '--region', region, '--bucket', bucket, '--output', 'json')) as { Policy: string }).Policy;
+      restored.push({ bucket, equal: after === before });
     }
+    this.removed = true;
+    return restored;
   }
 }

@@ -25,4 +25,15 @@ describe('closingTable', () => {
   it('marks a stack whose apply or destroy failed', () => {
     expect(closingTable({ rows: [row('dr-cluster', { applied: undefined, destroy: 'failed', error: 'x' })], heading: '❌', seconds: 1, revision: 'r' })).toContain('| dr-cluster | – | 0 | 0 | failed (error) | 2 / 0 |');
   });
+
+  it('shows the raw results: the plan exit code, artefact-only resources, protected resources lifted for destroy', () => {
+    const text = closingTable({
+      rows: [row('dr-cluster', { planExitCode: 0, protectedAddresses: ['aws_kms_key.a', 'aws_s3_bucket.b'] }), row('staging-cluster', { planExitCode: 2, changesAfterApply: 0, artefactsIgnored: 50, destroy: undefined })],
+      heading: '❌',
+      seconds: 1,
+      revision: 'r',
+    });
+    expect(text).toContain('| dr-cluster | 15 | 0 | 0 (plan exit 0) | clean (2 protected, lifted) | 2 / 0 |');
+    expect(text).toContain('| staging-cluster | 15 | 0 | 0 (plan exit 2, 50 artefact-only) | – | 2 / 0 |');
+  });
 });

@@ -5,9 +5,22 @@ import { judgeDrift, pickDriftTargets, type DriftReport, type StateResource } fr
 const report = (exitCode: number, changed: string[] = []): DriftReport => ({ exitCode, counts: exitCode ? '0/41/0' : 'none', changed });
 const expected = ['aws_vpc_security_group_ingress_rule.r (create: -)', 'aws_autoscaling_group.a (update: max_size)'];
 const stacks = ['ci-identity', 'dr-cluster'];
-const before = { 'ci-identity': report(0), 'dr-cluster': report(1) };
+const before = { 'ci-identity': report(0), 'dr-cluster': report(0) };
 
 describe('judgeDrift', () => {
+  it("judges the command's own exit code: a cluster stack it already reports before the change fails the phase", () => {
+    // What the run saw before the override silenced the artefacts: exit 1 with nothing beyond them.
+    const verdict = judgeDrift(stacks, { ...before, 'dr-cluster': report(1) }, { 'ci-identity': report(0), 'dr-cluster': report(1, expected) }, 'dr-cluster', expected, false);
+    expect(verdict.cleanBefore).toBe(false);
+    expect(verdict.ok).toBe(false);
+    // Only artefacts the override cannot express let the harness's filter decide.
+    expect(judgeDrift(stacks, { ...before, 'dr-cluster': report(1) }, { 'ci-identity': report(0), 'dr-cluster': report(1, expected) }, 'dr-cluster', expected, true).ok).toBe(true);
+  });
+
+  it('fails when a stack other than the target exits 1, even with nothing in its plan the harness would count', () => {
+    expect(judgeDrift(stacks, before, { 'ci-identity': report(1), 'dr-cluster': report(1, expected) }, 'dr-cluster', expected, false).reported).toEqual(['ci-identity', 'dr-cluster']);
+  });
+
   it('passes when only the target shows the rule and the ASG max size beyond the artefacts', () => {
     expect(judgeDrift(stacks, before, { 'ci-identity': report(0), 'dr-cluster': report(1, [...expected].reverse()) }, 'dr-cluster', expected).ok).toBe(true);
   });

@@ -5,7 +5,7 @@ import { Commands, Journal, NodesReady, parseOptions, resolvePair, runSteps } fr
 import { defaultPlatform, type ClusterDefinition } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeKubeApi } from '../src/fake-kube-api';
-import { syncNodes, type AsgInstance } from '../src/fake-kube/nodes';
+import { nodeReads, syncNodes, type AsgInstance } from '../src/fake-kube/nodes';
 import { clusterAsgs } from '../src/node-sync';
 
 const repoRoot = resolve(__dirname, '../../..');
@@ -62,5 +62,27 @@ describe("Nodes from moto's ASG instances, read by the failover tool's own nodes
     const run = await nodesReady(new Map([[az1, 1], [az2, 1]]));
     expect(run.ok).toBe(false);
     expect(run.lines.join('\n')).toContain(`${az1} 0/1`);
+  });
+
+  it('registers a Node launched during the run NotReady (CNI not up) until its Nodes were read, so nodes-ready has to poll', async () => {
+    const joining = new Map<string, number>();
+    const instances = [instance('i-1', az1, names.controlPlaneAsg(az1)), instance('i-5', az1, names.workerAsg(pool, az1)), instance('i-3', az2, names.workerAsg(pool, az2))];
+    const name = `ip-10-0-0-5.${dr.region}.compute.internal`;
+    const ready = () => ((api.read({ apiVersion: 'v1', kind: 'Node', name })?.status as { conditions: { type: string; status: string }[] }).conditions.find((c) => c.type === 'Ready')?.status);
+    expect(syncNodes(api, instances, (a) => controlPlane.has(a), joining).added).toEqual([name]);
+    expect(ready()).toBe('False');
+    // Syncs with nobody reading do not make it Ready: it stays NotReady until a reader has seen it so.
+    expect(syncNodes(api, instances, (a) => controlPlane.has(a), joining).readied).toEqual([]);
+    const timer = setInterval(() => syncNodes(api, instances, (a) => controlPlane.has(a), joining), 1500);
+    const before = nodeReads(api);
+    try {
+      const run = await nodesReady(new Map([[az1, 1], [az2, 1]]));
+      expect(run.ok).toBe(true);
+      expect(run.lines.join('\n')).toContain(`${az1} 1/1`);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ready()).toBe('True');
+    expect(nodeReads(api) - before).toBeGreaterThan(1);
   });
 });

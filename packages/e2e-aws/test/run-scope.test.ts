@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PARTIAL_EXIT_CODE, runScope, runVerdict } from '../src/run-scope';
+import { DEFAULT_DEADLINE_MINUTES, PARTIAL_EXIT_CODE, runDeadline, runScope, runVerdict } from '../src/run-scope';
 
 const all = ['ci-identity', 'dr-cluster', 'staging-cluster', 'production-cluster', 'node-image-ap-northeast-2'];
 
@@ -35,5 +35,19 @@ describe('runScope / runVerdict', () => {
   it('refuses an unknown stack or phase, naming what exists', () => {
     expect(() => runScope({ E2E_AWS_ONLY: 'dr' }, [], all)).toThrow(`E2E_AWS_ONLY: unknown stack(s) dr; the synthesized stacks are ${all.join(', ')}`);
     expect(() => runScope({ E2E_AWS_SKIP: 'boots' }, [], all)).toThrow('E2E_AWS_SKIP: unknown phase(s) boots; phases that can be skipped: boot, failover, drift');
+  });
+});
+
+describe('runDeadline', () => {
+  it('defaults to 30 min, takes E2E_AWS_DEADLINE_MINUTES, and the flag over the environment', () => {
+    expect(runDeadline({}, [])).toBe(DEFAULT_DEADLINE_MINUTES);
+    expect(DEFAULT_DEADLINE_MINUTES).toBe(30);
+    expect(runDeadline({ E2E_AWS_DEADLINE_MINUTES: '12.5' }, [])).toBe(12.5);
+    expect(runDeadline({ E2E_AWS_DEADLINE_MINUTES: '12' }, ['--deadline-minutes=5'])).toBe(5);
+  });
+
+  it('refuses a value that is not a positive number of minutes, naming where it came from', () => {
+    expect(() => runDeadline({ E2E_AWS_DEADLINE_MINUTES: 'soon' }, [])).toThrow('E2E_AWS_DEADLINE_MINUTES: "soon" is not a number of minutes above 0 (default 30)');
+    expect(() => runDeadline({}, ['--deadline-minutes=0'])).toThrow('--deadline-minutes: "0" is not a number of minutes above 0 (default 30)');
   });
 });

@@ -41,7 +41,8 @@ export interface WalObject {
 /** barman-cloud's file suffix per `wal.compression`. */
 const COMPRESSION_SUFFIX: Readonly<Record<string, string>> = { gzip: '.gz', bzip2: '.bz2', snappy: '.snappy', lz4: '.lz4', xz: '.xz', zstd: '.zst' };
 
-const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** PostgreSQL's default wal_segment_size (16 MiB), which the fake uses throughout. */
+export const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
 const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
 
 /**
@@ -49,8 +50,8 @@ const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
  * segment of byte lsn - 1: the LSN points just past the last record), 16 MiB segments.
  */
 export function walSegmentName(timeline: number, lsn: number): string {
-  const segno = Math.floor(Math.max(lsn - 1, 0) / SEGMENT_BYTES);
-  const perLog = 2 ** 32 / SEGMENT_BYTES;
+  const segno = Math.floor(Math.max(lsn - 1, 0) / WAL_SEGMENT_BYTES);
+  const perLog = 2 ** 32 / WAL_SEGMENT_BYTES;
   return `${hex8(timeline)}${hex8(Math.floor(segno / perLog))}${hex8(segno % perLog)}`;
 }
 

@@ -1,5 +1,5 @@
 import type { FakeKubeApi, Ref } from '../fake-kube-api';
-import { BarmanStore, type Position, type Row } from './barman-store';
+import { BarmanStore, walSegmentName, WAL_SEGMENT_BYTES, type Position, type Row } from './barman-store';
 import type { Obj } from './patch';
 
 /**
@@ -71,6 +71,8 @@ interface State {
   archiveError?: string;
   demotionToken?: string;
   waiting?: string;
+  /** A replica whose restore_command lags the archive: it replays nothing new until promoted. */
+  replayHeld?: boolean;
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -105,6 +107,30 @@ export class FakeCnpg {
     state!.db!.rows.push(row);
     state!.db!.lsn += 0x100;
     return undefined;
+  }
+
+  /**
+   * A replica cluster that stops replaying where it is, as one whose restore_command has not
+   * fetched the newest segments yet (replay runs behind the archive). Its promotion still replays
+   * everything archived first, as PostgreSQL ends recovery only after the archive runs dry.
+   */
+  holdReplay(namespace: string, cluster: string): void {
+    const { state } = this.lookup(namespace, cluster);
+    if (!state?.db?.recovering) throw new Error(`holdReplay: ${namespace}/${cluster} is not a running replica`);
+    state.replayHeld = true;
+  }
+
+  /**
+   * archive_timeout on a primary: it switches to the next WAL segment (here: one record into it)
+   * and archives that at its next reconcile. Returns the new segment's name.
+   */
+  switchWal(namespace: string, cluster: string): string {
+    const { state, obj } = this.lookup(namespace, cluster);
+    const why = this.notWritable(obj, state);
+    if (why) throw new Error(`switchWal: ${namespace}/${cluster}: ${why}`);
+    const db = state!.db!;
+    db.lsn = (Math.floor(Math.max(db.lsn - 1, 0) / WAL_SEGMENT_BYTES) + 1) * WAL_SEGMENT_BYTES + 0x100;
+    return walSegmentName(db.timeline, db.lsn);
   }
 
   /** The app's read path (any running instance: a replica reads too). */
@@ -283,7 +309,7 @@ export class FakeCnpg {
       state.promoting = false;
       const folder = this.externalFolder(spec, (spec.replica as Obj | undefined)?.source as string | undefined);
       const wal = folder ? this.options.store.read(folder)?.wal : undefined;
-      if (wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
+      if (!state.replayHeld && wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
     } else if (db.recovering && !wantReplica) {
       const token = (spec.replica as Obj | undefined)?.promotionToken as string | undefined;
       const wait = token ? this.tokenWait(token, db, spec) : undefined;
@@ -294,6 +320,12 @@ export class FakeCnpg {
       }
       if (!state.promoting) {
         state.promoting = true;
+        // Recovery ends only once the archive it restores from has nothing newer.
+        if (state.replayHeld) {
+          const wal = this.options.store.read(this.externalFolder(spec, (spec.replica as Obj | undefined)?.source as string | undefined) ?? '')?.wal;
+          if (wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
+          state.replayHeld = false;
+        }
         Object.assign(status, { phase: 'Promoting to primary cluster', phaseReason: 'Replica cluster promotion in progress' });
         condition('Ready', false, 'ClusterIsNotReady', 'Cluster Is Not Ready');
         return finish();
@@ -434,7 +466,7 @@ export class FakeCnpg {
     if (/^\s*SELECT pg_is_in_recovery\(\), pg_last_wal_replay_lsn\(\), timeline_id, \(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'\) FROM pg_control_checkpoint\(\)\s*;?\s*$/i.test(query)) {
       const replayed = recovering ? state.db.lsn : state.db.replayedTo;
       const inRecovery = labels['cnpg.io/instanceRole'] === 'primary' && !state.db.recovering ? 'f' : 't';
-      return { stdout: `${inRecovery}|${replayed === undefined ? '' : lsnText(replayed)}|${state.db.timeline}|${16 * 1024 * 1024}\n`, exitCode: 0 };
+      return { stdout: `${inRecovery}|${replayed === undefined ? '' : lsnText(replayed)}|${state.db.timeline}|${WAL_SEGMENT_BYTES}\n`, exitCode: 0 };
     }
     return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(), pg_current_wal_lsn(), pg_last_wal_replay_lsn() and archive-freshness's pg_control_checkpoint() query; got ${JSON.stringify(query)}`, exitCode: 1 };
   }
