@@ -20,6 +20,22 @@ describe('the fake barman store as S3 objects', () => {
     expect(walObject('s3://b/p/s', '000000010000000000000003').key).toBe('p/s/wals/0000000100000000/000000010000000000000003');
   });
 
+  it("announces a base backup's files under <folder>/base/<backupId>/ once, replicated too (the fail-back preflight lists them)", () => {
+    const store = new BarmanStore();
+    store.replicate('a', 'b');
+    const seen: WalObject[] = [];
+    store.onWalObject = (o) => void seen.push(o);
+    const backup = { ...position(0x1000100), backupId: '20261205T100000' };
+    store.addBackup('s3://a/postgres/orders/orders', backup);
+    store.addBackup('s3://a/postgres/orders/orders', backup);
+    expect(seen).toEqual([
+      { bucket: 'a', key: 'postgres/orders/orders/base/20261205T100000/data.tar' },
+      { bucket: 'a', key: 'postgres/orders/orders/base/20261205T100000/backup.info' },
+      { bucket: 'b', key: 'postgres/orders/orders/base/20261205T100000/data.tar' },
+      { bucket: 'b', key: 'postgres/orders/orders/base/20261205T100000/backup.info' },
+    ]);
+  });
+
   it('announces each new segment once, in the source folder and in every replicated bucket', () => {
     const store = new BarmanStore();
     store.replicate('primary-bucket', 'replica-bucket');

@@ -62,11 +62,22 @@ export function walObject(folder: string, segment: string, compression?: string)
   return { bucket: m[1]!, key: `${m[2]}/wals/${segment.slice(0, 16)}/${segment}${compression ? (COMPRESSION_SUFFIX[compression] ?? '') : ''}` };
 }
 
+/**
+ * The objects barman-cloud-backup writes for one base backup under a folder:
+ * `<path>/<server>/base/<backupId>/backup.info` and its data tarball (what the failover tool's
+ * fail-back preflight lists under `base/`).
+ */
+export function baseBackupObjects(folder: string, backupId: string): WalObject[] {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(folder);
+  if (!m) throw new Error(`barman folder ${JSON.stringify(folder)} is not s3://<bucket>/<path>`);
+  return ['data.tar', 'backup.info'].map((file) => ({ bucket: m[1]!, key: `${m[2]}/base/${backupId}/${file}` }));
+}
+
 export class BarmanStore {
   private readonly folders = new Map<string, Folder>();
   private readonly replication: { from: string; to: string }[] = [];
   private readonly announced = new Set<string>();
-  /** Called once per WAL object a folder (a replicated one too) receives. */
+  /** Called once per object a folder (a replicated one too) receives: WAL segments and base backups' files. */
   onWalObject?: (object: WalObject) => void;
 
   /** S3 replication of bucket `from` into bucket `to` (CRR, every new object). */
@@ -93,18 +104,24 @@ export class BarmanStore {
     for (const target of this.targets(folder)) {
       const f = this.folder(target);
       if (!f.wal || f.wal.lsn <= position.lsn) f.wal = position;
-      const object = walObject(target, walSegmentName(position.timeline, position.lsn), compression);
-      const id = `${object.bucket}/${object.key}`;
       // Announced once a listener takes it; an archive before that is announced on the next tick's archive.
-      if (this.onWalObject && !this.announced.has(id)) {
-        this.announced.add(id);
-        this.onWalObject?.(object);
-      }
+      this.announce(walObject(target, walSegmentName(position.timeline, position.lsn), compression));
     }
   }
 
   addBackup(folder: string, backup: BaseBackup): void {
-    for (const target of this.targets(folder)) this.folder(target).backups.push(backup);
+    for (const target of this.targets(folder)) {
+      this.folder(target).backups.push(backup);
+      for (const object of baseBackupObjects(target, backup.backupId)) this.announce(object);
+    }
+  }
+
+  private announce(object: WalObject): void {
+    const id = `${object.bucket}/${object.key}`;
+    if (this.onWalObject && !this.announced.has(id)) {
+      this.announced.add(id);
+      this.onWalObject(object);
+    }
   }
 
   private folder(key: string): Folder {
