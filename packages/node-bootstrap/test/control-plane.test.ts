@@ -112,6 +112,16 @@ function controlPlane(rules: Rule[]) {
   nodes.push(node);
   return node;
 }
+
+/** A control-plane node booting again after it joined and installed the add-ons (reboot, cloud-init re-run). */
+function rebootedControlPlane() {
+  const node = controlPlane([]);
+  writeFileSync(join(node.state, 'control-plane.done'), '');
+  writeFileSync(join(node.state, 'core-addons.done'), '');
+  writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+  node.writeApiServerManifest();
+  return node;
+}
 afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
 
 describe('control-plane.sh: exactly one initialiser', () => {
@@ -500,11 +510,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
   });
 
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {
-    const node = controlPlane([]);
-    writeFileSync(join(node.state, 'control-plane.done'), '');
-    writeFileSync(join(node.state, 'core-addons.done'), '');
-    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
-    node.writeApiServerManifest();
+    const node = rebootedControlPlane();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).
@@ -512,11 +518,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
   });
 
   it('writes the cloud controller’s provider config at every boot from the host’s IMDS (region, VPC, subnet, cluster id), readable by its non-root uid', () => {
-    const node = controlPlane([]);
-    writeFileSync(join(node.state, 'control-plane.done'), '');
-    writeFileSync(join(node.state, 'core-addons.done'), '');
-    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
-    node.writeApiServerManifest();
+    const node = rebootedControlPlane();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The env names the file inside kubeadm's directory: the path the DaemonSet mounts (platform-config).
