@@ -116,10 +116,16 @@ take_restart_lock() {
   value=$(ssm_get "$SSM_SA_RESTART_LOCK") || status=$?
   ((status != 3)) || { log "the restart lock was released meanwhile: next run"; return 1; }
   ((status == 0)) || die "reading the restart lock $SSM_SA_RESTART_LOCK failed"
-  [[ $value =~ ^holder=(i-[0-9a-z]+)\ since=([0-9]+)$ ]] || die "the restart lock $SSM_SA_RESTART_LOCK holds $value; expected holder=<instance id> since=<epoch>"
+  [[ $value =~ ^holder=(i-[0-9a-z]+)\ since=([0-9]+)(\ failed=1)?$ ]] || die "the restart lock $SSM_SA_RESTART_LOCK holds $value; expected holder=<instance id> since=<epoch> [failed=1]"
   holder=${BASH_REMATCH[1]} since=${BASH_REMATCH[2]}
-  # This node's own lock: an earlier apply here died before releasing it.
+  # This node's own lock: an earlier apply here died before releasing it (its own API server is the one at stake).
   [[ $holder != "$INSTANCE_ID" ]] || return 0
+  # A restart that failed on another node stops the rotation there: the same key set would take this
+  # API server down too, one node after the other. Never taken over, whatever its age.
+  if [[ -n ${BASH_REMATCH[3]} ]]; then
+    log "the restart lock records a failed kube-apiserver restart on $holder (since $since): not restarting here; fix $holder, then clear it: aws ssm delete-parameter --region $REGION --name $SSM_SA_RESTART_LOCK"
+    return 1
+  fi
   # An EC2 error stops here (live_nodes dies): an unknown holder is never taken for a dead one.
   live=$(live_nodes)
   if ((now - since < RESTART_LOCK_TTL_SECONDS)) && grep -qx -- "$holder" <<<"$live"; then
@@ -134,6 +140,16 @@ take_restart_lock() {
   aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" --type String --overwrite --value "holder=$INSTANCE_ID since=$now" ||
     die "taking over the restart lock from $holder failed: $AWS_ERR"
   log "took the restart lock over from $holder (gone, or holding it since $since)"
+}
+
+# fail_restart_lock: the restart failed while this node held the lock: keep it, marked failed, so no
+# other node restarts into the same failure (take_restart_lock refuses a failed lock).
+fail_restart_lock() {
+  local value status=0
+  value=$(ssm_get "$SSM_SA_RESTART_LOCK") || status=$?
+  ((status == 0)) && [[ $value == "holder=$INSTANCE_ID "* && $value != *failed=1 ]] || return 0
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" --type String --overwrite --value "$value failed=1" ||
+    log "marking the restart lock failed did not work ($AWS_ERR): other nodes may restart after ${RESTART_LOCK_TTL_SECONDS}s"
 }
 
 # release_restart_lock: deletes the lock only while this node holds it.
@@ -175,7 +191,8 @@ apply() {
     # One API server of the cluster at a time (take_restart_lock); held until this one is ready again.
     INSTANCE_ID=$(imds instance-id)
     take_restart_lock || return 0
-    trap 'release_restart_lock; rm -rf "$WORK"' EXIT
+    # Left by a failure (die) between here and the release below: the lock stays, marked failed.
+    trap 'fail_restart_lock; rm -rf "$WORK"' EXIT
     # kube-apiserver reads its key files only at start; kube-controller-manager signs legacy
     # token Secrets with sa.key (--service-account-private-key-file), also read only at start.
     restart_static_pod kube-apiserver

@@ -470,6 +470,25 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(c.run(node, 'service-account-key-rotation.sh', ['apply']).stderr).toContain('kube-apiserver restarted');
   });
 
+  it('a restart that fails keeps the lock, marked failed, and no other node restarts into the same failure, however old', { timeout: 300_000 }, () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    const b = c.boot();
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    // i-1's kube-apiserver manifest is gone (a broken node) and its key set is due again: its restart dies while it holds the lock.
+    rmSync(join(a.kube, 'manifests', 'kube-apiserver.yaml'));
+    rmSync(join(a.state, 'service-account-keys.applied'));
+    const failed = c.run(a, 'service-account-key-rotation.sh', ['apply']);
+    expect([failed.status, failed.stderr]).toEqual([1, expect.stringContaining('kube-apiserver.yaml missing')]);
+    expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)?.value).toBe(`holder=i-1 since=${c.now} failed=1`);
+    rmSync(join(b.state, 'service-account-keys.applied'));
+    const waiter = c.run(b, 'service-account-key-rotation.sh', ['apply'], { BOOTSTRAP_NOW_EPOCH: String(c.now + 3600) });
+    expect(waiter.status, waiter.stderr).toBe(0);
+    expect(waiter.stderr).toContain('the restart lock records a failed kube-apiserver restart on i-1');
+    expect(waiter.stderr).not.toContain('kube-apiserver restarted');
+  });
+
   it('the timer is bounded: every period plus jitter plus one whole apply (TimeoutStartSec), and does nothing on a node that has not joined', () => {
     const units = systemdUnits('control-plane', platform.cluster('production'), []);
     const t = serviceAccountKeyTimings();
