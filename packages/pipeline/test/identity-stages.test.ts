@@ -34,11 +34,15 @@ describe('judgeIdentityStages: one IRSA migration stage per pull request', () =>
     ]);
   });
 
-  it('accepts any first declaration when the base branch predates the field', () => {
+  it('accepts only accept-issuer as the first declaration when the base branch predates the field (that cluster runs without IRSA)', () => {
     expect(judgeIdentityStages({ production: null }, [{ name: 'production', stage: 'accept-issuer' }])).toEqual({
       problems: [],
       notes: ['cluster production: the base branch declares no serviceAccountIdentity; accept-issuer accepted as the first declaration'],
     });
+    // Declared complete at once, the identity-roll gate would refuse null → complete and no step back from complete exists.
+    expect(judgeIdentityStages({ production: null }, [{ name: 'production', stage: 'complete' }]).problems).toEqual([
+      'cluster production: serviceAccountIdentity is complete, but the base branch declares none (the cluster runs without IRSA); expected acceptIssuer() as the first declaration (docs/runbooks/service-account-issuer.md)',
+    ]);
   });
 });
 
