@@ -127,7 +127,7 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
     const result = await checkIdentityRoll({ cluster: at('complete').cluster('production'), names, applied: 'sign-with-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
     expect(result.problem).toBe(
       'production: serviceAccountIdentity moves from sign-with-issuer to complete, 2 stages in one apply (the applied tag lags behind a stage move: ' +
-        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at web-identity), let its control-plane roll finish, then re-run this apply.',
+        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at web-identity): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
     );
     expect(fake.calls.filter((c) => !c.startsWith('ssm put-parameter'))).toEqual([]);
   });
@@ -137,7 +137,7 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
     const result = await checkIdentityRoll({ cluster, names, applied: null, api: awsCliIdentityRoll(cluster.region, fake.aws) });
     expect(result.problem).toBe(
       'production: serviceAccountIdentity moves from no serviceAccountIdentity to sign-with-issuer, 2 stages in one apply (the applied tag lags behind a stage move: ' +
-        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at accept-issuer), let its control-plane roll finish, then re-run this apply.',
+        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at accept-issuer): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
     );
   });
 

@@ -125,7 +125,7 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
       removed: [],
       problem:
         `${cluster.name}: serviceAccountIdentity moves from ${fromName} to ${head}, ${Math.abs(to - from)} stages in one apply (the applied tag lags behind a stage move: ` +
-        `an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at ${between.join(', then ')}), let its control-plane roll finish, then re-run this apply.`,
+        `an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at ${between.join(', then ')}): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.`,
     };
   }
   if (from < 0) {
