@@ -23,7 +23,7 @@ export const IMDS_FENCE = {
 } as const;
 
 /**
-X IMDS off from pods: at `complete`, one stage after pods got their own
+ * Whether a cluster's nodes fence IMDS off from pods: at `complete`, one stage after pods got their own
  * credentials. Not at `web-identity` itself: its apply rolls the control plane (the new launch
  * template, fence armed at boot) before the deploy job and Flux move the manifests to web identity, so
  * a fence armed then would cut the cloud controller (still without its own credentials), host-network
