@@ -31,7 +31,7 @@ describe('artefactIgnores: the e2e override silences the emulator artefacts with
   it('ignores a rule description only where moto loses it (a group-referencing rule), and replication rules by index', () => {
     expect(ignores.aws_vpc_security_group_ingress_rule.from_group.lifecycle.ignore_changes).toEqual(['description']);
     expect(ignores.aws_vpc_security_group_ingress_rule.from_cidr).toBeUndefined();
-    expect(ignores.aws_s3_bucket_replication_configuration.replication.lifecycle.ignore_changes).toEqual(['rule[0].delete_marker_replication', 'rule[1].delete_marker_replication', 'rule[0].source_selection_criteria', 'rule[1].source_selection_criteria', 'rule[0].filter', 'rule[1].filter']);
+    expect(ignores.aws_s3_bucket_replication_configuration.replication.lifecycle.ignore_changes).toEqual(['rule[0].delete_marker_replication', 'rule[1].delete_marker_replication', 'rule[0].filter', 'rule[1].filter', 'rule[0].source_selection_criteria', 'rule[1].source_selection_criteria']);
     expect(ignores.aws_launch_template.lt.lifecycle.ignore_changes).toEqual(['tag_specifications']);
     // prevent_destroy is merged argument by argument: the override never mentions it.
     expect(ignores.aws_s3_bucket).toBeUndefined();
