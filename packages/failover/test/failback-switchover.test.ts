@@ -390,37 +390,38 @@ describe('fake CloudNativePG: distributed topology', () => {
   });
 
   /**
-   * The app owner's credentials across promotions (issue #19 item 3), two full round trips of
-   * planned switchovers (dr promoted, production promoted back, twice): after each promotion the
-   * app logs in with the password in the Secret it reads on the cluster that now serves.
+   * The app owner's credentials across promotions (issue #19, docs/decisions/app-database-password.md):
+   * two full round trips (dr promoted, production promoted back, twice), the second fail-back
+   * rebuilding production as a replica of dr the way rebuild-primary-replica does. After each
+   * promotion the app logs in with the password in the `orders-app` Secret it reads on the
+   * cluster that now serves (the fake's CloudNativePG: fake-cli.mjs, "The app owner's password").
    */
   describe("the app's password after each promotion", () => {
-    type Cluster = { spec: Record<string, unknown> & { bootstrap: Record<string, Record<string, unknown>> } };
-    const SHARED = 'orders-app-credentials';
-    /** The CNPG rendering item 3 asks for: the owner is a managed role whose password follows a Secret both clusters hold; the bootstrap uses that Secret, so no random `orders-app` is made. */
-    const managed = (cluster: Cluster, managedRole: boolean): Cluster => {
-      const method = Object.keys(cluster.spec.bootstrap)[0]!;
-      cluster.spec.bootstrap = { [method]: { ...cluster.spec.bootstrap[method], secret: { name: SHARED } } };
-      if (managedRole) cluster.spec.managed = { roles: [{ name: 'app', ensure: 'present', login: true, passwordSecret: { name: SHARED } }] };
-      return cluster;
+    type Cluster = { spec: Record<string, unknown> & { bootstrap: Record<string, Record<string, unknown>>; backup: { barmanObjectStore: { serverName: string } } } };
+    const APP = 'orders-app';
+    /** Git's clusters as synthesized (the shipped rendering); `managedOwner: false` drops the owner's managed role (the rendering before). */
+    const world = (managedOwner: boolean) => {
+      const strip = (c: Cluster): Cluster => {
+        if (!managedOwner) delete c.spec.managed;
+        return c;
+      };
+      const production = strip(generatedPrimaryCluster() as Cluster);
+      const standby = strip(generatedStandbyCluster() as Cluster);
+      // dr's live archive holds a base backup taken after its promotion: what production's rebuild restores.
+      const drBase = { Key: `postgres/orders/${standby.spec.backup.barmanObjectStore.serverName}/base/20260101T111500/backup.info`, LastModified: '2026-01-01T11:16:00+00:00' };
+      return {
+        standby,
+        ...operator([
+          { tool: 'aws', match: '^s3api ', responses: [], s3: { [DR_BUCKET]: [drBase], [productionArchive.bucket]: [] } },
+          // Today's production was made by initdb: the role has the operator's random `orders-app` password.
+          { tool: 'kubectl', match: '^--context production ', responses: [], cnpg: { name: 'production', cluster: production, writeLsn: BOOTSTRAP, replayLsn: BOOTSTRAP, settlePolls: 0, rolePassword: 'pw-initdb', secrets: { [APP]: 'pw-initdb' } } },
+          { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: standby, replayLsn: BOOTSTRAP, settlePolls: 0 } },
+        ]),
+      };
     };
-    // Today's production database was made by initdb with CloudNativePG's random `orders-app` password (pw-initdb).
-    const world = (shared: boolean, managedRole = true) => {
-      const production = generatedPrimaryCluster() as Cluster;
-      const standby = generatedStandbyCluster() as Cluster;
-      return operator([
-        { tool: 'aws', match: '^s3api ', responses: [], s3: { [DR_BUCKET]: [], [productionArchive.bucket]: [] } },
-        {
-          tool: 'kubectl',
-          match: '^--context production ',
-          responses: [],
-          cnpg: { name: 'production', cluster: shared ? managed(production, managedRole) : production, writeLsn: BOOTSTRAP, replayLsn: BOOTSTRAP, settlePolls: 0, rolePassword: 'pw-initdb', secrets: shared ? { [SHARED]: 'pw-ssm' } : { 'orders-app': 'pw-initdb' } },
-        },
-        { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: shared ? managed(standby, managedRole) : standby, replayLsn: BOOTSTRAP, settlePolls: 0, ...(shared ? { secrets: { [SHARED]: 'pw-ssm' } } : {}) } },
-      ]);
-    };
+    type World = ReturnType<typeof world>;
     /** A planned switchover from `from` to `to`: `from` demoted, its new token read, `to` promoted with it. */
-    async function switchTo(m: ReturnType<typeof operator>, from: string, to: string) {
+    async function switchTo(m: World, from: string, to: string) {
       const before = m.state(from).cluster?.status?.demotionToken;
       await m.kubectl(...patch(from, { replica: { primary: to } }));
       let token = '';
@@ -433,41 +434,71 @@ describe('fake CloudNativePG: distributed topology', () => {
       for (let i = 0; i < 12; i++) await m.kubectl(...get(to));
       expect(m.state(to).cluster!.status!.lastPromotionToken).toBe(token);
     }
+    /** Fail-back as rebuild-primary-replica does it: production deleted, re-created from dr's live archive (renderRecoveryCluster), then the switchover. */
+    async function rebuildAndFailBack(m: World) {
+      const dir = mkdtempSync(join(tmpdir(), 'cnpg-rebuild-'));
+      const workload = findWorkload(join(GENERATED_CLUSTERS, 'production'));
+      const manifest = renderRecoveryCluster({
+        workload,
+        source: { destinationPath: `s3://${DR_BUCKET}/postgres/orders`, serverName: m.standby.spec.backup.barmanObjectStore.serverName, region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
+        target: { archive: productionArchive, serverName: 'orders-r2' },
+        targetWorkload: workload,
+        runId: 'r2',
+        topology: { self: 'production', primary: 'dr', source: 'dr' },
+      });
+      writeFileSync(join(dir, 'replica.yaml'), manifest.map((o) => `---\n${stringify(o)}`).join(''));
+      await m.kubectl('--context', 'production', 'delete', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--wait=true');
+      await m.kubectl('--context', 'production', 'apply', '--server-side', '--field-manager=platform-failover', '-f', join(dir, 'replica.yaml'));
+      for (let i = 0; i < 3; i++) await m.kubectl(...get('production'));
+      expect(m.state('production').secrets, 'the rebuilt replica has no orders-app yet').toEqual({});
+      await switchTo(m, 'dr', 'production');
+    }
     /** The app on `cluster` logs in with the password in the Secret it reads there. */
-    async function appLogsIn(m: ReturnType<typeof operator>, cluster: string, secret: string) {
-      const read = await m.kubectl('--context', cluster, 'get', 'secret', secret, '-n', 'data', '-o', 'json');
+    async function appLogsIn(m: World, cluster: string) {
+      const read = await m.kubectl('--context', cluster, 'get', 'secret', APP, '-n', 'data', '-o', 'json');
       if (read.status !== 0) return read.stderr.trim();
       const password = Buffer.from((JSON.parse(read.stdout) as { data: { password: string } }).data.password, 'base64').toString('utf8');
       const login = await m.kubectl('--context', cluster, 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', `host=orders-rw dbname=app user=app password=${password}`, '-XAtq', '-c', 'SELECT 1');
       return login.status === 0 ? 'ok' : login.stderr.trim();
     }
 
-    it("as rendered before (the app reads CloudNativePG's `orders-app`): the promoted dr generates a new random password the replayed role does not have, the app cannot log in", async () => {
-      const m = world(false);
-      expect(await appLogsIn(m, 'production', 'orders-app')).toBe('ok');
-      expect(await appLogsIn(m, 'dr', 'orders-app')).toBe('Error from server (NotFound): secrets "orders-app" not found');
-      await switchTo(m, 'production', 'dr');
-      expect(m.state('dr').secrets!['orders-app']).toMatch(/^[0-9a-f]{24}$/);
-      expect(await appLogsIn(m, 'dr', 'orders-app')).toContain('FATAL:  password authentication failed for user "app"');
-    });
-
-    it("with the owner a managed role whose passwordSecret both clusters hold (same value): production's role takes it, and the app logs in after each of two full round trips", async () => {
-      const m = world(true);
-      expect(await appLogsIn(m, 'production', SHARED)).toBe('ok');
-      for (const round of [1, 2]) {
-        await switchTo(m, 'production', 'dr');
-        expect(await appLogsIn(m, 'dr', SHARED), `round ${round}: promoted dr`).toBe('ok');
-        await switchTo(m, 'dr', 'production');
-        expect(await appLogsIn(m, 'production', SHARED), `round ${round}: production back`).toBe('ok');
+    it("Git renders the owner as a managed role whose password is each cluster's own orders-app, keeping initdb's grant of the API role", () => {
+      const role = { name: 'app', ensure: 'present', login: true, inRoles: ['web_anon'], passwordSecret: { name: APP } };
+      for (const cluster of [generatedPrimaryCluster(), generatedStandbyCluster()] as Cluster[]) {
+        expect(cluster.spec.managed).toEqual({ roles: [role] });
+        // No `secret` in the bootstrap: the operator generates orders-app in each cluster, no shared Secret exists anywhere.
+        expect(Object.values(cluster.spec.bootstrap)[0]!.secret).toBeUndefined();
       }
-      // No random `orders-app` on either side: the bootstrap names the shared Secret.
-      expect(Object.keys(m.state('dr').secrets!)).toEqual([SHARED]);
-      expect(Object.keys(m.state('production').secrets!)).toEqual([SHARED]);
     });
 
-    it("the shared Secret without the managed role: the existing database keeps initdb's random password, the app cannot log in even on production", async () => {
-      const m = world(true, false);
-      expect(await appLogsIn(m, 'production', SHARED)).toContain('FATAL:  password authentication failed for user "app"');
+    it("without the managed owner (the rendering before): the promoted dr logs in once, but production, promoted back on the same pods, keeps dr's password (the instance manager already applied its unchanged orders-app)", async () => {
+      const m = world(false);
+      expect(await appLogsIn(m, 'production')).toBe('ok');
+      expect(await appLogsIn(m, 'dr')).toBe('Error from server (NotFound): secrets "orders-app" not found');
+      await switchTo(m, 'production', 'dr');
+      expect(m.state('dr').secrets![APP]).toMatch(/^[0-9a-f]{24}$/);
+      expect(await appLogsIn(m, 'dr')).toBe('ok');
+      await switchTo(m, 'dr', 'production');
+      expect(await appLogsIn(m, 'production')).toContain('FATAL:  password authentication failed for user "app"');
+    });
+
+    it('as rendered (the owner a managed role on orders-app): the app logs in after every promotion of two full round trips, the second fail-back rebuilding production, with no Secret shared between the clusters', async () => {
+      const m = world(true);
+      expect(await appLogsIn(m, 'production')).toBe('ok');
+      await switchTo(m, 'production', 'dr');
+      expect(await appLogsIn(m, 'dr'), 'round 1: promoted dr').toBe('ok');
+      await switchTo(m, 'dr', 'production');
+      expect(await appLogsIn(m, 'production'), 'round 1: production back on the same pods').toBe('ok');
+      await switchTo(m, 'production', 'dr');
+      expect(await appLogsIn(m, 'dr'), 'round 2: dr promoted again on the same pods').toBe('ok');
+      await rebuildAndFailBack(m);
+      expect(await appLogsIn(m, 'production'), 'round 2: production rebuilt and promoted').toBe('ok');
+      // Each cluster's own operator-generated Secret: nothing copied across regions, nothing in Git or Terraform.
+      const [prodPassword, drPassword] = [m.state('production').secrets![APP], m.state('dr').secrets![APP]];
+      expect(prodPassword).toMatch(/^[0-9a-f]{24}$/);
+      expect(prodPassword).not.toBe('pw-initdb');
+      expect(drPassword).toMatch(/^[0-9a-f]{24}$/);
+      expect(drPassword).not.toBe(prodPassword);
     });
   });
 

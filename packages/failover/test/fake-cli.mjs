@@ -138,15 +138,29 @@ process.exit(response.code ?? 0);
 //   modelled cluster of the same database system WROTE beyond it: the truth, whatever folder the
 //   replica was pointed at) in the fake's state, for the tests to judge.
 //
-// The app owner's password (the bootstrap's `owner`, default `app`), as CloudNativePG handles it:
-// the role and its password are data, replayed with the WAL, so a replica's role has its source's
-// password; a replica cluster gets no `<name>-app` Secret. When a cluster stops being a replica
-// the operator creates `<name>-app` with a new random password unless the bootstrap names a
-// user-provided `secret`, and does not change the role; on a primary it reconciles
-// `spec.managed.roles`: a role with `passwordSecret` gets that Secret's password. `exec … psql
-// "… user=<u> password=<p> …"` authenticates against the role's current password (psql's
-// "password authentication failed" otherwise); `get secret <name> -o json` reads the model's
-// Secrets (`secrets`: name → password, in the database's namespace).
+// The app owner's password (the bootstrap's `owner`, default `app`), as CloudNativePG 1.30 handles
+// it (source: github.com/cloudnative-pg/cloudnative-pg, api/v1/cluster_funcs.go,
+// internal/controller/cluster_create.go, internal/management/controller/instance_controller.go and
+// internal/management/controller/roles/):
+// - the role, its password and its xmin are data, replayed with the WAL: a replica's role is its
+//   source's (here: a promotion takes the other modelled cluster's role);
+// - the operator creates `<name>-app` (random password, owned by the Cluster: deleted with it) when
+//   ShouldCreateApplicationSecret(): initdb with owner and database and no `secret` (replica or
+//   not), or recovery with owner and database and no `secret` on a cluster that is NOT a replica.
+//   An existing Secret is never rewritten;
+// - the instance manager of a true primary (no standby.signal: never a designated primary), when
+//   ShouldCreateApplicationDatabase() (the same conditions, `secret` or not), sets the owner's
+//   password from GetApplicationSecretName() (refreshCredentialsFromSecret) unless it already
+//   applied that Secret's resourceVersion: a per-process cache, kept across promotions and
+//   demotions (both in-process: pg_ctl promote; fencing stops only PostgreSQL), emptied only by
+//   new pods (a rebuilt Cluster);
+// - the managed-roles reconciler (RoleSynchronizer, true primaries only) updates a role in
+//   `spec.managed.roles` whose passwordSecret's resourceVersion OR whose xmin differs from what
+//   it stored in status.managedRolesStatus.passwordStatus, so a password another cluster set (a
+//   new xmin, replayed) is set back; a missing passwordSecret leaves the role as it is.
+// `exec … psql "… user=<u> password=<p> …"` authenticates against the role's current password
+// (psql's "password authentication failed" otherwise); `get secret <name> -o json` reads the
+// model's Secrets (`secrets`: name → password, in the database's namespace).
 function cnpg(model, key) {
   const settle = model.settlePolls ?? 2;
   const lag = model.recoveryLagPolls ?? 1;
@@ -173,21 +187,54 @@ function cnpg(model, key) {
     const folder = ext ? folderOf(ext.barmanObjectStore, ext.name) : undefined;
     return folder ? readFolder(folder) : undefined;
   };
-  const owner = () => { const b = st.cluster?.spec?.bootstrap ?? {}; return (b.initdb ?? b.recovery)?.owner ?? 'app'; };
-  // On a primary: the `<name>-app` Secret (unless the bootstrap names its own), then spec.managed.roles.
+  const bootstrapOf = () => { const b = st.cluster?.spec?.bootstrap ?? {}; return { initdb: b.initdb, recovery: b.recovery }; };
+  const owner = () => { const b = bootstrapOf(); return (b.initdb ?? b.recovery)?.owner ?? 'app'; };
+  const appDatabase = () => {
+    const { initdb, recovery } = bootstrapOf();
+    if (initdb) return initdb.owner && initdb.database ? initdb : undefined;
+    return recovery?.owner && recovery.database && !replica() ? recovery : undefined;
+  };
+  const alterRole = (password) => {
+    st.rolePassword = password;
+    state.xid = (state.xid ?? 1000) + 1;
+    st.roleXmin = state.xid;
+  };
+  const putSecret = (secret, password) => {
+    st.secrets[secret] = password;
+    st.secretVersions[secret] = (st.secretVersions[secret] ?? 0) + 1;
+  };
+  const version = (secret) => (st.secrets[secret] === undefined ? undefined : (st.secretVersions[secret] ?? 0));
+  // The operator, then a true primary's instance manager (roles, then the owner's credentials).
   const reconcileRoles = () => {
-    if (!st.cluster || st.bootstrapFailed || replica() || st.awaitingToken) return;
-    const b = st.cluster.spec?.bootstrap ?? {};
-    if (!(b.initdb ?? b.recovery)?.secret?.name && st.secrets[`${name}-app`] === undefined) st.secrets[`${name}-app`] = crypto.randomBytes(12).toString('hex');
-    const role = (st.cluster.spec?.managed?.roles ?? []).find((r) => r.name === owner() && (r.ensure ?? 'present') === 'present');
-    const from = role?.passwordSecret?.name;
-    if (from && st.secrets[from] !== undefined) st.rolePassword = st.secrets[from];
+    if (!st.cluster || st.bootstrapFailed) return;
+    const app = appDatabase();
+    if (app && !app.secret?.name && st.secrets[`${name}-app`] === undefined) {
+      putSecret(`${name}-app`, crypto.randomBytes(12).toString('hex'));
+      st.ownedSecrets = [...new Set([...(st.ownedSecrets ?? []), `${name}-app`])];
+    }
+    if (inRecovery()) return;
+    for (const role of st.cluster.spec?.managed?.roles ?? []) {
+      const from = role.passwordSecret?.name;
+      if (role.name !== owner() || (role.ensure ?? 'present') !== 'present' || !from || version(from) === undefined) continue;
+      const stored = st.passwordStatus[role.name];
+      if (stored?.secretResourceVersion === version(from) && stored.transactionID === st.roleXmin) continue;
+      alterRole(st.secrets[from]);
+      st.passwordStatus[role.name] = { secretResourceVersion: version(from), transactionID: st.roleXmin };
+    }
+    const secret = app?.secret?.name ?? `${name}-app`;
+    if (app && version(secret) !== undefined && st.appliedSecrets[secret] !== version(secret)) {
+      alterRole(st.secrets[secret]);
+      st.appliedSecrets[secret] = version(secret);
+    }
   };
   const promote = (at) => {
     st.promotedAt = hex(at);
     const writers = rules.filter((r) => r.cnpg?.name && r.cnpg.name !== model.name).map((r) => state[`cnpg:${r.cnpg.name}`]).filter((o) => o && o.systemId === st.systemId);
-    // The roles are what it replayed: its source's, password included.
-    if (writers[0]) st.rolePassword = writers[0].rolePassword;
+    // The roles are what it replayed: its source's, password and xmin included.
+    if (writers[0]) {
+      st.rolePassword = writers[0].rolePassword;
+      st.roleXmin = writers[0].roleXmin;
+    }
     st.lostBytes = Math.max(0, ...writers.map((o) => o.writeLsn - at));
     st.timeline = (st.cluster.status?.timelineID ?? model.timeline ?? 1) + 1;
     st.writeLsn = at;
@@ -246,6 +293,12 @@ function cnpg(model, key) {
   if (args.includes('delete')) {
     if (!st.cluster && !args.includes('--ignore-not-found')) return fail(`Error from server (NotFound): clusters.postgresql.cnpg.io "${name}" not found`);
     st.cluster = null;
+    // Garbage collection: what the operator made for the Cluster (owner reference) goes with it.
+    for (const secret of st.ownedSecrets ?? []) {
+      delete st.secrets[secret];
+      delete st.secretVersions[secret];
+    }
+    st.ownedSecrets = [];
     process.stdout.write(`cluster.postgresql.cnpg.io "${name}" deleted\n`);
     return;
   }
@@ -261,6 +314,9 @@ function cnpg(model, key) {
     }
     st.cluster = { ...doc, status: { phase: 'Setting up primary' } };
     st.polls = 0;
+    // New pods: a new instance manager (nothing applied yet) and a new status.
+    st.appliedSecrets = {};
+    st.passwordStatus = {};
     delete st.bootstrapFailed;
     // A new cluster bootstraps from its source's base backup: it replays from there.
     st.replay = lsn(model.bootstrapLsn ?? model.replayLsn ?? '0/0');
@@ -343,7 +399,14 @@ function initialCnpg(model) {
     replay: lsn(model.replayLsn ?? '0/0'),
     systemId: model.systemId ?? '7300000000000000001',
     secrets: { ...(model.secrets ?? {}) },
+    secretVersions: {},
+    // A `<name>-app` found at the start is the one the operator generated (owned by the Cluster).
+    ownedSecrets: model.ownedSecrets ?? Object.keys(model.secrets ?? {}).filter((s) => s === `${model.cluster?.metadata?.name ?? 'orders'}-app`),
     rolePassword: model.rolePassword,
+    roleXmin: 1,
+    // The instance manager's applied Secrets (by resourceVersion) and status.managedRolesStatus.passwordStatus.
+    appliedSecrets: {},
+    passwordStatus: {},
   };
 }
 

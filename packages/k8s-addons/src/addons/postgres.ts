@@ -7,6 +7,7 @@ import {
   type ClusterSpec,
   ClusterSpecBackupBarmanObjectStoreDataCompression,
   ClusterSpecBackupBarmanObjectStoreWalCompression,
+  ClusterSpecManagedRolesEnsure,
   ClusterSpecPostgresqlSynchronousMethod,
   ClusterSpecPrimaryUpdateMethod,
   ClusterSpecPrimaryUpdateStrategy,
@@ -73,6 +74,9 @@ const API_PORT = 3000;
 const ADMIN_PORT = 3001;
 /** The role anonymous API requests run as: read and insert orders, nothing else. */
 const API_ROLE = 'web_anon';
+/** The application database and its owner, the role the orders API and the heartbeat log in as. */
+const APP_DB = 'app';
+const APP_OWNER = 'app';
 /** Where CloudNativePG mounts `spec.projectedVolumeTemplate` in every instance (CRD description). */
 export const CNPG_PROJECTED_DIRECTORY = '/projected';
 
@@ -209,6 +213,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         // pair's folder elsewhere is redirected by botocore's S3 region redirector).
         env: [...(aws?.env ?? []), { name: 'AWS_DEFAULT_REGION', value: archive.region }],
         ...this.origin(props, ctx),
+        managed: this.ownerRole(props),
         backup: {
           retentionPolicy: props.retentionPolicy,
           barmanObjectStore: {
@@ -356,6 +361,24 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
 
 
   /**
+   * The owner as a managed role whose password is this cluster's own `<name>-app` Secret (the one
+   * CloudNativePG generates), so the app logs in after every promotion (docs/decisions/app-database-password.md).
+   * The role and its password are data: a replica cluster replays its source's. After a promotion
+   * the operator writes `<name>-app` with a new password, but the instance manager applies that
+   * Secret to the owner only once per Secret resourceVersion per process: pods promoted a second
+   * time (a round trip without a rebuild) keep the other cluster's password. The managed-roles
+   * reconciler (true primaries only, never a designated primary) also compares the role's xmin with
+   * the one it last wrote, so the other cluster's ALTER ROLE, replayed, makes it set this cluster's
+   * password again. `inRoles` keeps what initdb granted: the reconciler revokes memberships the spec
+   * does not list, and PostgREST switches to API_ROLE through it.
+   */
+  private ownerRole(props: PostgresProps): ClusterSpec['managed'] {
+    return {
+      roles: [{ name: APP_OWNER, ensure: ClusterSpecManagedRolesEnsure.PRESENT, login: true, inRoles: [API_ROLE], passwordSecret: { name: `${props.name}-app` } }],
+    };
+  }
+
+  /**
    * How the database comes to be, and its place in the pair's distributed topology
    * (CloudNativePG ≥ 1.24, `spec.replica.self/primary/source`). A cluster in no pair starts
    * empty (`initdb`, which creates the orders table), without a topology. In a pair both clusters
@@ -375,16 +398,16 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     const pair = ctx.platform.failoverRoleOf(ctx.cluster);
     const initdb = {
       initdb: {
-        database: 'app',
-        owner: 'app',
+        database: APP_DB,
+        owner: APP_OWNER,
         // Only a new cluster runs this; a restored or promoted one brings the table with its data.
         postInitApplicationSql: [
           `CREATE TABLE ${ORDERS_API.table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
-          `ALTER TABLE ${ORDERS_API.table} OWNER TO app`,
+          `ALTER TABLE ${ORDERS_API.table} OWNER TO ${APP_OWNER}`,
           `CREATE ROLE ${API_ROLE} NOLOGIN`,
           `GRANT USAGE ON SCHEMA public TO ${API_ROLE}`,
           `GRANT SELECT, INSERT ON ${ORDERS_API.table} TO ${API_ROLE}`,
-          `GRANT ${API_ROLE} TO app`,
+          `GRANT ${API_ROLE} TO ${APP_OWNER}`,
         ],
       },
     };
@@ -411,7 +434,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     const { primary, standby } = pair;
     const other = pair.role === 'standby' ? primary : standby;
     return {
-      bootstrap: pair.role === 'standby' ? { recovery: { source: primary.name, database: 'app', owner: 'app' } } : initdb,
+      bootstrap: pair.role === 'standby' ? { recovery: { source: primary.name, database: APP_DB, owner: APP_OWNER } } : initdb,
       replica: { self: ctx.cluster.name, primary: servingCluster(primary.name), source: other.name },
       externalClusters: [archive(primary), archive(standby)],
     };
