@@ -97,18 +97,19 @@ describe('rendered objects', () => {
     ]);
   });
 
-  it("carries the owner's managed role and the bootstrap's credentials Secret from Git (the app's password survives the restore), and nothing when Git has none", () => {
-    const spec = (standby.databaseSpec as Record<string, unknown> & { bootstrap: { recovery: Record<string, unknown> } });
-    const shared = {
-      ...workload,
-      databaseSpec: { ...workload.databaseSpec, managed: { roles: [{ name: 'app', ensure: 'present', login: true, passwordSecret: { name: 'orders-app-credentials' } }] } },
-    };
+  it("carries the owner's managed role from Git (the rebuilt primary sets the app's password from its own orders-app after its promotion), a bootstrap credentials Secret when Git names one, and no role when Git has none", () => {
+    const gitSpec = workload.databaseSpec as { managed?: unknown };
+    expect(gitSpec.managed).toEqual({ roles: [{ name: 'app', ensure: 'present', login: true, inRoles: ['web_anon'], passwordSecret: { name: 'orders-app' } }] });
+    expect(cluster.spec.managed).toEqual(gitSpec.managed);
+    const spec = standby.databaseSpec as Record<string, unknown> & { bootstrap: { recovery: Record<string, unknown> } };
     const target = { ...standby, databaseSpec: { ...spec, bootstrap: { recovery: { ...spec.bootstrap.recovery, secret: { name: 'orders-app-credentials' } } } } };
-    const restored = renderRecoveryCluster({ workload: shared, source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: {} }, target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' }, targetWorkload: target, runId: 'r1' })[1] as { spec: Record<string, unknown> };
-    expect(crdValidator('postgresql.cnpg.io_clusters.yaml')(restored)).toBe(true);
-    expect(restored.spec.managed).toEqual(shared.databaseSpec.managed);
-    expect(restored.spec.bootstrap).toEqual({ recovery: { source: 'origin', database: 'app', owner: 'app', secret: { name: 'orders-app-credentials' } } });
-    expect(cluster.spec.managed).toBeUndefined();
+    const { managed: _managed, ...withoutRole } = workload.databaseSpec as Record<string, unknown>;
+    const render = (from: typeof workload, to: typeof standby) =>
+      renderRecoveryCluster({ workload: from, source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: {} }, target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' }, targetWorkload: to, runId: 'r1' })[1] as { spec: Record<string, unknown> };
+    const named = render(workload, target);
+    expect(crdValidator('postgresql.cnpg.io_clusters.yaml')(named)).toBe(true);
+    expect(named.spec.bootstrap).toEqual({ recovery: { source: 'origin', database: 'app', owner: 'app', secret: { name: 'orders-app-credentials' } } });
+    expect(render({ ...workload, databaseSpec: withoutRole }, standby).spec.managed).toBeUndefined();
   });
 
   it('is a valid CNPG Backup', () => {

@@ -83,6 +83,18 @@ describe('the standby database is a replica cluster of its primary', () => {
     expect(find(objects('staging'), 'Cluster').spec.replica).toBeUndefined();
   });
 
+  it("makes the app owner a managed role on each cluster's own CloudNativePG-generated Secret, with initdb's grant of the API role, and no shared Secret in either bootstrap", () => {
+    const production = find(objects('production'), 'Cluster');
+    const owner = production.spec.bootstrap.initdb.owner as string;
+    for (const cluster of [production, dr]) {
+      // The Secret the app and the heartbeat read (CloudNativePG's `<cluster>-app`, made by each cluster's own operator).
+      expect(cluster.spec.managed).toEqual({ roles: [{ name: owner, ensure: 'present', login: true, inRoles: ['web_anon'], passwordSecret: { name: 'orders-app' } }] });
+      expect(Object.values(cluster.spec.bootstrap as Record<string, { secret?: unknown }>)[0]!.secret).toBeUndefined();
+    }
+    // The grant the managed role keeps (the reconciler revokes memberships the spec does not list).
+    expect(production.spec.bootstrap.initdb.postInitApplicationSQL).toContain(`GRANT web_anon TO ${owner}`);
+  });
+
   it('is valid against the CloudNativePG 1.30 CRD', () => {
     const crd = parse(readFileSync(resolve(__dirname, '../crds/postgresql.cnpg.io_clusters.yaml'), 'utf8'));
     const schema = crd.spec.versions.find((v: { name: string }) => v.name === 'v1').schema.openAPIV3Schema;
