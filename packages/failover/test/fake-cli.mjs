@@ -13,6 +13,8 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
+/** PostgreSQL's WAL segment size (16 MiB, initdb's default, which CloudNativePG keeps). */
+const SEGMENT_BYTES = 0x1000000;
 const tool = path.basename(process.argv[1]);
 const args = process.argv.slice(2);
 fs.appendFileSync(process.env.FAKE_LOG, `${JSON.stringify({ tool, args })}\n`);
@@ -488,6 +490,13 @@ function readFolder(folder) {
  * Every modelled primary archives what it wrote into its own `spec.backup` folder
  * (archive_timeout switches the segment, so the last write is archived): one object per
  * segment, rewritten only when it grows.
+ *
+ * An archiver that lags (`archiverBehindSegments: k` on the cnpg rule, k ≥ 1): PostgreSQL hands
+ * archive_command complete segments one at a time, in order, and keeps each in pg_wal (a `.ready`
+ * file) until it returned 0. So the last k segments written (the one holding `writeLsn`, switched,
+ * and the k − 1 before it) are on the primary's WAL volume only; the folder ends where the segment
+ * before them ends. A replica replays no further; what the primary wrote beyond is lost if its
+ * region goes now (the unarchived segments, whole).
  */
 function archiveWrites() {
   for (const r of rules) {
@@ -495,8 +504,13 @@ function archiveWrites() {
     if (!st?.cluster || st.bootstrapFailed || st.awaitingToken || replicaOf(st.cluster) || st.writeLsn === 0) continue;
     const folder = folderOf(st.cluster.spec?.backup?.barmanObjectStore, st.cluster.metadata?.name ?? 'orders');
     if (!folder) continue;
-    const segment = segmentOf(st.writeLsn, st.timeline ?? st.cluster.status?.timelineID ?? r.cnpg.timeline ?? 1);
-    objectStore().put(folder.bucket, { Key: `${folder.prefix}wals/${segment.slice(0, 16)}/${segment}.gz`, LastModified: isoSeconds(Date.now()), EndLsn: hex(st.writeLsn) });
+    const timeline = st.timeline ?? st.cluster.status?.timelineID ?? r.cnpg.timeline ?? 1;
+    const behind = r.cnpg.archiverBehindSegments ?? 0;
+    // The end of the last segment the archiver finished (behind ≥ 1), else the last write.
+    const end = behind > 0 ? (Math.floor(st.writeLsn / SEGMENT_BYTES) - behind + 1) * SEGMENT_BYTES : st.writeLsn;
+    if (end <= 0) continue;
+    const segment = segmentOf(behind > 0 ? end - 1 : end, timeline);
+    objectStore().put(folder.bucket, { Key: `${folder.prefix}wals/${segment.slice(0, 16)}/${segment}.gz`, LastModified: isoSeconds(Date.now()), EndLsn: hex(end) });
   }
 }
 

@@ -61,6 +61,8 @@ export interface CnpgModel {
   readonly secrets?: Readonly<Record<string, string>>;
   /** The app owner role's password in the database (replayed by replicas). */
   readonly rolePassword?: string;
+  /** As a primary: segments written but not yet archived (archive_command behind), the newest last. @default 0 */
+  readonly archiverBehindSegments?: number;
 }
 
 /** A modelled Cluster's state after the run (fake-cli.mjs). */

@@ -357,6 +357,23 @@ describe('promote --standby dr', () => {
     expect(stale.stdout).toMatch(/FAILED at step archive-freshness: .*\(4\d\d s ago\), older than 300 s \(production's regional RPO objective\) while the replica has not caught up: the archive stopped growing\. .*--accept-data-loss-after \S+Z$/m);
   });
 
+  it("an archiver behind by 3 segments while production dies: the gate passes (the archive is still growing) and the promotion loses exactly the 3 unarchived segments, the RPO the runbook states beyond archive_timeout", async () => {
+    const web = await ingress();
+    // production wrote into segment 0x17; its archiver has finished 0x14 only: 0x15, 0x16 and 0x17 wait in pg_wal (.ready).
+    const wrote = '0/17000060';
+    const run = await runWithFakes(
+      ['promote', '--standby', 'dr', ...FAST],
+      scenario({ ingress: web.endpoint, primaryCluster: { writeLsn: wrote, archiverBehindSegments: 3 }, replica: archive('orders', 30), replayLsn: lsnIn('000000010000000000000013') }),
+    );
+    expect(run.code).toBe(0);
+    // What the tool can see: the folder, fresh, ending with segment 0x14. pg_wal on the dead primary it cannot.
+    expect(run.stdout).toMatch(/orders-1 replayed up to \S+ \(segment 000000010000000000000013\); 1 newer segment\(s\) archived, the newest \S+000000010000000000000014\.gz written \S+ \(\d+ s ago\): within 300 s/);
+    // What reality loses: everything after the archived end (0/15000000), i.e. segments 0x15, 0x16 and 0x17's written part.
+    expect(run.cnpg.dr!.promotedAt).toBe('0/15000000');
+    expect(run.cnpg.dr!.lostBytes).toBe(0x17000060 - 0x15000000);
+    expect(run.cnpg.dr!.lostBytes).toBe(2 * 16 * 1024 * 1024 + 0x60);
+  });
+
   it('stops at verify-app when the app answers but cannot write an order (database not writable)', async () => {
     const started = await startIngress(200, 503);
     servers.push(started.server);
