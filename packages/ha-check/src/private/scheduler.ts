@@ -65,6 +65,13 @@ function namespaceOf(t: PodTemplateModel): string {
   return ns;
 }
 
+/** The key of what filters a template's nodes independently of placements (taints, selectors, required affinity), built once per template. */
+function staticKeyOf(t: PodTemplateModel): string {
+  let k = shapeKeys.get(t);
+  if (k === undefined) shapeKeys.set(t, (k = JSON.stringify([t.kind === 'DaemonSet', t.hostNetwork, t.tolerations, t.nodeSelector, t.nodeAffinityTerms])));
+  return k;
+}
+
 /** The pods placed so far and the scheduler's filters over them. */
 export class Scheduler {
   readonly nodes: SimNode[] = [];
@@ -74,13 +81,12 @@ export class Scheduler {
   private readonly byLabel = new Map<string, PodTemplateModel[]>();
   private readonly byNamespace = new Map<string, PodTemplateModel[]>();
 
+  /** Pods of each template placed, all nodes together (kept by place/unplace: the queue asks for it per template per round). */
+  private readonly totals = new Map<PodTemplateModel, number>();
+
   count(t: PodTemplateModel, node?: SimNode): number {
-    const m = this.placed.get(t);
-    if (!m) return 0;
-    if (node) return m.get(node) ?? 0;
-    let n = 0;
-    for (const c of m.values()) n += c;
-    return n;
+    if (node) return this.placed.get(t)?.get(node) ?? 0;
+    return this.totals.get(t) ?? 0;
   }
 
   nodesOf(t: PodTemplateModel): SimNode[] {
@@ -115,11 +121,6 @@ export class Scheduler {
   }
   private readonly eligibleCache = new Map<string, { version: number; nodes: SimNode[]; set: Set<SimNode>; keys: string[] }>();
 
-  private keyOf(o: object, make: () => string): string {
-    let k = shapeKeys.get(o);
-    if (k === undefined) shapeKeys.set(o, (k = make()));
-    return k;
-  }
   /** Nodes whose taints, selector and required affinity admit the template (what placements cannot change). */
   private readonly staticCache = new Map<string, { version: number; nodes: SimNode[] }>();
 
@@ -130,6 +131,7 @@ export class Scheduler {
   place(t: PodTemplateModel, node: SimNode): void {
     const m = this.placed.get(t) ?? new Map<SimNode, number>();
     m.set(node, (m.get(node) ?? 0) + 1);
+    this.totals.set(t, (this.totals.get(t) ?? 0) + 1);
     let on = this.onNode.get(node);
     if (!on) this.onNode.set(node, (on = new Map()));
     on.set(t, (on.get(t) ?? 0) + 1);
@@ -182,6 +184,7 @@ export class Scheduler {
       for (const [n, k] of m) counts.set(map.get(n) as SimNode, k);
       copy.placed.set(t, counts);
     }
+    for (const [t, n] of this.totals) copy.totals.set(t, n);
     for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
     for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { cpuMilli: u.cpuMilli, memoryMiB: u.memoryMiB });
     for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
@@ -200,6 +203,7 @@ export class Scheduler {
     if (!m || n === 0) return;
     if (n === 1) m.delete(node);
     else m.set(node, n - 1);
+    this.totals.set(t, (this.totals.get(t) ?? 0) - 1);
     const on = this.onNode.get(node);
     if (on && n === 1) on.delete(t);
     else on?.set(t, n - 1);
@@ -406,7 +410,8 @@ export class Scheduler {
     if (cached && cached.nodeVersion === this.nodeVersion && cached.labelVersion === this.labelVersion) return cached;
     // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
     // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
-    const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
+    let eligibleKey = shapeKeys.get(c);
+    if (eligibleKey === undefined) shapeKeys.set(c, (eligibleKey = JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0])));
     let eligible = this.eligibleCache.get(eligibleKey);
     if (!eligible || eligible.version !== this.nodeVersion) {
       const nodes = this.nodes.filter(
@@ -496,7 +501,7 @@ export class Scheduler {
     const placed: SimNode[] = [];
     let left = replicas;
     // Templates with the same selectors and tolerations pass on the same nodes.
-    const staticKey = this.keyOf(t, () => JSON.stringify([t.kind === 'DaemonSet', t.hostNetwork, t.tolerations, t.nodeSelector, t.nodeAffinityTerms]));
+    const staticKey = staticKeyOf(t);
     let fixed = this.staticCache.get(staticKey);
     if (!fixed || fixed.version !== this.nodeVersion) {
       fixed = { version: this.nodeVersion, nodes: this.nodes.filter((n) => this.untolerated(t, n) === undefined && this.affinityMatches(t, n)) };
