@@ -112,12 +112,14 @@ export class Scheduler {
   private recount(t: PodTemplateModel, node: SimNode, delta: number): void {
     const constraints = this.countedBy.get(t);
     if (!constraints) return;
-    for (const c of constraints) {
+    // forEach and indexed loops on the per-pod paths: they run by the ten thousand, mostly before V8
+    // optimizes them, where a for-of step allocates an iterator result (and an entry array when destructured).
+    constraints.forEach((c) => {
       const st = this.spreadCache.get(c);
-      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) continue;
+      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) return;
       const k = node.labels[st.key];
       st.domains.set(k, (st.domains.get(k) ?? 0) + delta);
-    }
+    });
   }
   private readonly eligibleCache = new Map<string, { version: number; nodes: SimNode[]; set: Set<SimNode>; keys: string[] }>();
 
@@ -173,23 +175,27 @@ export class Scheduler {
   clone(): Scheduler {
     const copy = new Scheduler();
     const map = new Map<SimNode, SimNode>();
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       const c = simNode(n.name, n.group, n.role, n.az, { ...n.labels }, [...n.taints], n.allocatable);
       map.set(n, c);
       copy.nodes.push(c);
     }
-    // Entry by entry: no intermediate arrays for thousands of templates, copied once per scenario.
-    for (const [t, m] of this.placed) {
-      const counts = new Map<SimNode, number>();
-      for (const [n, k] of m) counts.set(map.get(n) as SimNode, k);
+    // Entry by entry with forEach, not destructuring for-of: this runs once per scenario over thousands of
+    // templates, mostly before V8 optimizes it, where every for-of step allocates an iterator result and an entry array.
+    let counts = new Map<SimNode, number>();
+    const copyCount = (k: number, n: SimNode): void => void counts.set(map.get(n) as SimNode, k);
+    this.placed.forEach((m, t) => {
+      counts = new Map<SimNode, number>();
+      m.forEach(copyCount);
       copy.placed.set(t, counts);
-    }
-    for (const [t, n] of this.totals) copy.totals.set(t, n);
-    for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
-    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { cpuMilli: u.cpuMilli, memoryMiB: u.memoryMiB });
-    for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
-    for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
-    for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);
+    });
+    this.totals.forEach((n, t) => copy.totals.set(t, n));
+    this.ports.forEach((p, n) => copy.ports.set(map.get(n) as SimNode, new Set(p)));
+    this.used.forEach((u, n) => copy.used.set(map.get(n) as SimNode, { cpuMilli: u.cpuMilli, memoryMiB: u.memoryMiB }));
+    this.onNode.forEach((on, n) => copy.onNode.set(map.get(n) as SimNode, new Map(on)));
+    this.byLabel.forEach((v, k) => copy.byLabel.set(k, v.slice()));
+    this.byNamespace.forEach((v, k) => copy.byNamespace.set(k, v.slice()));
     copy.matchCache = this.matchCache;
     copy.labelVersion = this.labelVersion;
     copy.touch();
@@ -301,10 +307,12 @@ export class Scheduler {
       tolerations = t.kind === 'DaemonSet' ? [...t.tolerations, ...daemonSetTolerations(t.hostNetwork)] : t.tolerations;
       this.tolerationsCache.set(t, tolerations);
     }
-    for (const taint of node.taints) {
+    const taints = node.taints;
+    for (let i = 0; i < taints.length; i++) {
+      const taint = taints[i];
       if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
       let ok = false;
-      for (const x of tolerations) if ((ok = tolerates(x, taint))) break;
+      for (let j = 0; j < tolerations.length && !ok; j++) ok = tolerates(tolerations[j], taint);
       if (!ok) return taint;
     }
     return undefined;
@@ -331,7 +339,9 @@ export class Scheduler {
     if (t.hostPorts.length > 0 && this.portClash(t, node) !== undefined) return false;
     const ns = namespaceOf(t);
     if (t.antiAffinity.length > 0 && this.antiAffinityClash(t, node, ns) !== undefined) return false;
-    for (const c of t.spread) {
+    const spread = t.spread;
+    for (let i = 0; i < spread.length; i++) {
+      const c = spread[i];
       if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
       // PodTopologySpread filter: a node without the key is not eligible for a hard constraint. It
       // filters daemon pods too (the default scheduler places them); their skew never exceeds 1:
@@ -398,7 +408,9 @@ export class Scheduler {
     // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
     let min = Infinity;
     if (c.minDomains !== undefined && domains.size < c.minDomains) min = 0;
-    else for (const v of domains.values()) if (v < min) min = v;
+    else domains.forEach((v) => {
+      if (v < min) min = v;
+    });
     let self = this.selfMatch.get(c);
     if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
     return (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
@@ -421,10 +433,16 @@ export class Scheduler {
       this.eligibleCache.set(eligibleKey, eligible);
     }
     const domains = new Map<string, number>();
-    for (const k of eligible.keys) domains.set(k, 0);
+    for (let i = 0; i < eligible.keys.length; i++) domains.set(eligible.keys[i], 0);
     const inDomain = eligible.set;
-    for (const m of this.matching(c.selector, ns)) {
-      for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
+    const key = c.topologyKey;
+    const add = (k: number, n: SimNode): void => {
+      if (inDomain.has(n)) domains.set(n.labels[key], (domains.get(n.labels[key]) ?? 0) + k);
+    };
+    const matched = this.matching(c.selector, ns);
+    for (let i = 0; i < matched.length; i++) {
+      const m = matched[i];
+      this.placed.get(m)?.forEach(add);
       let counted = this.countedBy.get(m);
       if (!counted) this.countedBy.set(m, (counted = new Set()));
       counted.add(c);
