@@ -183,11 +183,9 @@ export class Scheduler {
     }
     // Entry by entry with forEach, not destructuring for-of: this runs once per scenario over thousands of
     // templates, mostly before V8 optimizes it, where every for-of step allocates an iterator result and an entry array.
-    let counts = new Map<SimNode, number>();
-    const copyCount = (k: number, n: SimNode): void => void counts.set(map.get(n) as SimNode, k);
     this.placed.forEach((m, t) => {
-      counts = new Map<SimNode, number>();
-      m.forEach(copyCount);
+      const counts = new Map<SimNode, number>();
+      m.forEach((k, n) => counts.set(map.get(n) as SimNode, k));
       copy.placed.set(t, counts);
     });
     this.totals.forEach((n, t) => copy.totals.set(t, n));
@@ -436,13 +434,13 @@ export class Scheduler {
     for (let i = 0; i < eligible.keys.length; i++) domains.set(eligible.keys[i], 0);
     const inDomain = eligible.set;
     const key = c.topologyKey;
-    const add = (k: number, n: SimNode): void => {
-      if (inDomain.has(n)) domains.set(n.labels[key], (domains.get(n.labels[key]) ?? 0) + k);
-    };
     const matched = this.matching(c.selector, ns);
     for (let i = 0; i < matched.length; i++) {
       const m = matched[i];
-      this.placed.get(m)?.forEach(add);
+      // An inline callback, not a named const: tsx defines `name` on every named closure it creates.
+      this.placed.get(m)?.forEach((k, n) => {
+        if (inDomain.has(n)) domains.set(n.labels[key], (domains.get(n.labels[key]) ?? 0) + k);
+      });
       let counted = this.countedBy.get(m);
       if (!counted) this.countedBy.set(m, (counted = new Set()));
       counted.add(c);
