@@ -48,8 +48,21 @@ function kustomizationFile(dir: string): string | undefined {
   return KUSTOMIZATION_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
 }
 
-function readYaml(file: string): K8sObject[] {
-  return parseYamlObjects(readFileSync(file, 'utf8'), file);
+/** Reads a YAML file's objects; each file parsed once per build (a cache of one loadManifests call). */
+type ReadYaml = (file: string) => K8sObject[];
+
+/**
+ * A reader that parses each file once: a cluster folder lists the same folders a Flux Kustomization
+ * points at again, and the objects of the second read are dropped anyway (the first one wins).
+ * The objects are never changed after parsing, so sharing them is reading them again.
+ */
+function readYamlOnce(): ReadYaml {
+  const parsed = new Map<string, K8sObject[]>();
+  return (file) => {
+    let objects = parsed.get(file);
+    if (objects === undefined) parsed.set(file, (objects = parseYamlObjects(readFileSync(file, 'utf8'), file)));
+    return objects;
+  };
 }
 
 function yamlFilesUnder(dir: string): string[] {
@@ -63,7 +76,7 @@ function yamlFilesUnder(dir: string): string[] {
 }
 
 /** True when kustomize would only concatenate the listed resources. */
-function isPlain(dir: string): boolean {
+function isPlain(dir: string, readYaml: ReadYaml): boolean {
   const file = kustomizationFile(dir);
   if (!file) return true;
   const [k] = readYaml(file) as Json[];
@@ -71,11 +84,11 @@ function isPlain(dir: string): boolean {
   if (!Object.keys(k).every((key) => PLAIN_KUSTOMIZATION_KEYS.has(key))) return false;
   return (Array.isArray(k.resources) ? k.resources : []).every((r) => {
     const path = join(dir, String(r));
-    return !existsSync(path) || !statSync(path).isDirectory() || isPlain(path);
+    return !existsSync(path) || !statSync(path).isDirectory() || isPlain(path, readYaml);
   });
 }
 
-function buildWithFiles(dir: string): K8sObject[] {
+function buildWithFiles(dir: string, readYaml: ReadYaml): K8sObject[] {
   const file = kustomizationFile(dir);
   // Flux generates a kustomization of every manifest when a folder has none.
   if (!file) return yamlFilesUnder(dir).flatMap(readYaml);
@@ -83,11 +96,11 @@ function buildWithFiles(dir: string): K8sObject[] {
   return (Array.isArray(k?.resources) ? k.resources : []).flatMap((r) => {
     const path = join(dir, String(r));
     if (!existsSync(path)) throw new HaCheckInputError(`${file}: resource ${JSON.stringify(r)} does not exist`);
-    return statSync(path).isDirectory() ? buildWithFiles(path) : readYaml(path);
+    return statSync(path).isDirectory() ? buildWithFiles(path, readYaml) : readYaml(path);
   });
 }
 
-function buildWithKubectl(dir: string): K8sObject[] {
+function buildWithKubectl(dir: string, readYaml: ReadYaml): K8sObject[] {
   if (!kustomizationFile(dir)) return yamlFilesUnder(dir).flatMap(readYaml);
   let out: string;
   try {
@@ -137,7 +150,8 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
     throw new HaCheckInputError(`${dir}: no such manifests directory (run \`npm run synth\` to write clusters/<cluster>)`);
   }
   const builder = options.builder ?? 'auto';
-  const build = (d: string): K8sObject[] => (builder === 'files' || (builder === 'auto' && isPlain(d)) ? buildWithFiles(d) : buildWithKubectl(d));
+  const readYaml = readYamlOnce();
+  const build = (d: string): K8sObject[] => (builder === 'files' || (builder === 'auto' && isPlain(d, readYaml)) ? buildWithFiles(d, readYaml) : buildWithKubectl(d, readYaml));
   const scope = repositoryScope(dir);
   const seenDirs = new Set<string>();
   const byKey = new Map<string, K8sObject>();

@@ -128,12 +128,17 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
     const nodesPerAz = infra.azs.map((az) => ({ az, nodes: alive.filter((n) => n.role === 'worker' && n.az === az).length, maxNodes: az === lost ? 0 : maxPerAz(az, workers) }));
     // Every AZ with a node alive gets a key (in node order after the cluster's AZs), counted or not.
     const azKeys = [...new Set([...infra.azs, ...alive.map((n) => n.az)])];
+    // Every key first (0), in azKeys' order, then the pods added: each alive node's AZ is one of azKeys.
+    // forEach over the counts, not a destructuring for-of: this runs for every HPA in every scenario.
+    let perAz: Record<string, number> = {};
+    const add = (c: number, n: { readonly az: string }): void => {
+      if (n.az !== lost) perAz[n.az] += c;
+    };
     const podsPerAz = peaks.map((p) => {
       const t = templateById.get(p.workload);
-      const counts = new Map<string, number>();
-      if (t) for (const [n, c] of scheduler.countsByNode(t)) if (n.az !== lost) counts.set(n.az, (counts.get(n.az) ?? 0) + c);
-      const perAz: Record<string, number> = {};
-      for (const az of azKeys) perAz[az] = counts.get(az) ?? 0;
+      perAz = {};
+      for (let i = 0; i < azKeys.length; i++) perAz[azKeys[i]] = 0;
+      if (t) scheduler.countsByNode(t).forEach(add);
       return { workload: p.workload, perAz };
     });
     const needsNodes = outcome.waitsForScaleOut.some((w) => peakWorkloads.has(w));

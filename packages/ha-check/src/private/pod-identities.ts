@@ -222,6 +222,11 @@ function valuesHostNetwork(values: Json, id: string, chart: string | undefined):
   return scope.hostNetwork === true || scope.hostNetworking === true;
 }
 
+/** A pod template's spec (module level: tsx defines `name` on every named closure it creates, here once per object). */
+function templateOf(t: unknown): Json {
+  return isObject(t) ? spec(t) : {};
+}
+
 /**
  * The pod identities of a cluster's manifests: Deployments, StatefulSets, DaemonSets, Jobs,
  * CronJobs, CloudNativePG Clusters, and HelmReleases as far as their values (and the pod templates
@@ -237,7 +242,6 @@ export function podIdentities(objects: readonly K8sObject[], renderedTemplates: 
   for (const o of objects) {
     const namespace = String(meta(o).namespace ?? 'default');
     const id = `${o.kind}/${namespace}/${String(meta(o).name)}`;
-    const templateOf = (t: unknown): Json => (isObject(t) ? spec(t) : {});
     const podSpec =
       o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'DaemonSet' || o.kind === 'Job'
         ? templateOf(spec(o).template)

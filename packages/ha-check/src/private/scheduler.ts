@@ -65,6 +65,13 @@ function namespaceOf(t: PodTemplateModel): string {
   return ns;
 }
 
+/** The key of what filters a template's nodes independently of placements (taints, selectors, required affinity), built once per template. */
+function staticKeyOf(t: PodTemplateModel): string {
+  let k = shapeKeys.get(t);
+  if (k === undefined) shapeKeys.set(t, (k = JSON.stringify([t.kind === 'DaemonSet', t.hostNetwork, t.tolerations, t.nodeSelector, t.nodeAffinityTerms])));
+  return k;
+}
+
 /** The pods placed so far and the scheduler's filters over them. */
 export class Scheduler {
   readonly nodes: SimNode[] = [];
@@ -74,13 +81,12 @@ export class Scheduler {
   private readonly byLabel = new Map<string, PodTemplateModel[]>();
   private readonly byNamespace = new Map<string, PodTemplateModel[]>();
 
+  /** Pods of each template placed, all nodes together (kept by place/unplace: the queue asks for it per template per round). */
+  private readonly totals = new Map<PodTemplateModel, number>();
+
   count(t: PodTemplateModel, node?: SimNode): number {
-    const m = this.placed.get(t);
-    if (!m) return 0;
-    if (node) return m.get(node) ?? 0;
-    let n = 0;
-    for (const c of m.values()) n += c;
-    return n;
+    if (node) return this.placed.get(t)?.get(node) ?? 0;
+    return this.totals.get(t) ?? 0;
   }
 
   nodesOf(t: PodTemplateModel): SimNode[] {
@@ -106,20 +112,17 @@ export class Scheduler {
   private recount(t: PodTemplateModel, node: SimNode, delta: number): void {
     const constraints = this.countedBy.get(t);
     if (!constraints) return;
-    for (const c of constraints) {
+    // forEach and indexed loops on the per-pod paths: they run by the ten thousand, mostly before V8
+    // optimizes them, where a for-of step allocates an iterator result (and an entry array when destructured).
+    constraints.forEach((c) => {
       const st = this.spreadCache.get(c);
-      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) continue;
+      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) return;
       const k = node.labels[st.key];
       st.domains.set(k, (st.domains.get(k) ?? 0) + delta);
-    }
+    });
   }
   private readonly eligibleCache = new Map<string, { version: number; nodes: SimNode[]; set: Set<SimNode>; keys: string[] }>();
 
-  private keyOf(o: object, make: () => string): string {
-    let k = shapeKeys.get(o);
-    if (k === undefined) shapeKeys.set(o, (k = make()));
-    return k;
-  }
   /** Nodes whose taints, selector and required affinity admit the template (what placements cannot change). */
   private readonly staticCache = new Map<string, { version: number; nodes: SimNode[] }>();
 
@@ -130,6 +133,7 @@ export class Scheduler {
   place(t: PodTemplateModel, node: SimNode): void {
     const m = this.placed.get(t) ?? new Map<SimNode, number>();
     m.set(node, (m.get(node) ?? 0) + 1);
+    this.totals.set(t, (this.totals.get(t) ?? 0) + 1);
     let on = this.onNode.get(node);
     if (!on) this.onNode.set(node, (on = new Map()));
     on.set(t, (on.get(t) ?? 0) + 1);
@@ -171,22 +175,25 @@ export class Scheduler {
   clone(): Scheduler {
     const copy = new Scheduler();
     const map = new Map<SimNode, SimNode>();
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       const c = simNode(n.name, n.group, n.role, n.az, { ...n.labels }, [...n.taints], n.allocatable);
       map.set(n, c);
       copy.nodes.push(c);
     }
-    // Entry by entry: no intermediate arrays for thousands of templates, copied once per scenario.
-    for (const [t, m] of this.placed) {
+    // Entry by entry with forEach, not destructuring for-of: this runs once per scenario over thousands of
+    // templates, mostly before V8 optimizes it, where every for-of step allocates an iterator result and an entry array.
+    this.placed.forEach((m, t) => {
       const counts = new Map<SimNode, number>();
-      for (const [n, k] of m) counts.set(map.get(n) as SimNode, k);
+      m.forEach((k, n) => counts.set(map.get(n) as SimNode, k));
       copy.placed.set(t, counts);
-    }
-    for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
-    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { cpuMilli: u.cpuMilli, memoryMiB: u.memoryMiB });
-    for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
-    for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
-    for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);
+    });
+    this.totals.forEach((n, t) => copy.totals.set(t, n));
+    this.ports.forEach((p, n) => copy.ports.set(map.get(n) as SimNode, new Set(p)));
+    this.used.forEach((u, n) => copy.used.set(map.get(n) as SimNode, { cpuMilli: u.cpuMilli, memoryMiB: u.memoryMiB }));
+    this.onNode.forEach((on, n) => copy.onNode.set(map.get(n) as SimNode, new Map(on)));
+    this.byLabel.forEach((v, k) => copy.byLabel.set(k, v.slice()));
+    this.byNamespace.forEach((v, k) => copy.byNamespace.set(k, v.slice()));
     copy.matchCache = this.matchCache;
     copy.labelVersion = this.labelVersion;
     copy.touch();
@@ -200,6 +207,7 @@ export class Scheduler {
     if (!m || n === 0) return;
     if (n === 1) m.delete(node);
     else m.set(node, n - 1);
+    this.totals.set(t, (this.totals.get(t) ?? 0) - 1);
     const on = this.onNode.get(node);
     if (on && n === 1) on.delete(t);
     else on?.set(t, n - 1);
@@ -297,10 +305,12 @@ export class Scheduler {
       tolerations = t.kind === 'DaemonSet' ? [...t.tolerations, ...daemonSetTolerations(t.hostNetwork)] : t.tolerations;
       this.tolerationsCache.set(t, tolerations);
     }
-    for (const taint of node.taints) {
+    const taints = node.taints;
+    for (let i = 0; i < taints.length; i++) {
+      const taint = taints[i];
       if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
       let ok = false;
-      for (const x of tolerations) if ((ok = tolerates(x, taint))) break;
+      for (let j = 0; j < tolerations.length && !ok; j++) ok = tolerates(tolerations[j], taint);
       if (!ok) return taint;
     }
     return undefined;
@@ -327,7 +337,9 @@ export class Scheduler {
     if (t.hostPorts.length > 0 && this.portClash(t, node) !== undefined) return false;
     const ns = namespaceOf(t);
     if (t.antiAffinity.length > 0 && this.antiAffinityClash(t, node, ns) !== undefined) return false;
-    for (const c of t.spread) {
+    const spread = t.spread;
+    for (let i = 0; i < spread.length; i++) {
+      const c = spread[i];
       if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
       // PodTopologySpread filter: a node without the key is not eligible for a hard constraint. It
       // filters daemon pods too (the default scheduler places them); their skew never exceeds 1:
@@ -394,7 +406,9 @@ export class Scheduler {
     // minDomains: with fewer eligible domains than that, the global minimum counts as 0.
     let min = Infinity;
     if (c.minDomains !== undefined && domains.size < c.minDomains) min = 0;
-    else for (const v of domains.values()) if (v < min) min = v;
+    else domains.forEach((v) => {
+      if (v < min) min = v;
+    });
     let self = this.selfMatch.get(c);
     if (self === undefined) this.selfMatch.set(c, (self = selectorMatches(c.selector, t.labels) ? 1 : 0));
     return (domains.get(node.labels[c.topologyKey]) ?? 0) + self - min;
@@ -406,7 +420,8 @@ export class Scheduler {
     if (cached && cached.nodeVersion === this.nodeVersion && cached.labelVersion === this.labelVersion) return cached;
     // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
     // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
-    const eligibleKey = this.keyOf(c, () => JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0]));
+    let eligibleKey = shapeKeys.get(c);
+    if (eligibleKey === undefined) shapeKeys.set(c, (eligibleKey = JSON.stringify([c.topologyKey, c.nodeAffinityPolicy === 'Honor' ? [t.nodeSelector, t.nodeAffinityTerms] : 0, c.nodeTaintsPolicy === 'Honor' ? [t.kind === 'DaemonSet', t.hostNetwork, t.tolerations] : 0])));
     let eligible = this.eligibleCache.get(eligibleKey);
     if (!eligible || eligible.version !== this.nodeVersion) {
       const nodes = this.nodes.filter(
@@ -416,10 +431,16 @@ export class Scheduler {
       this.eligibleCache.set(eligibleKey, eligible);
     }
     const domains = new Map<string, number>();
-    for (const k of eligible.keys) domains.set(k, 0);
+    for (let i = 0; i < eligible.keys.length; i++) domains.set(eligible.keys[i], 0);
     const inDomain = eligible.set;
-    for (const m of this.matching(c.selector, ns)) {
-      for (const [n, k] of this.placed.get(m) ?? []) if (inDomain.has(n)) domains.set(n.labels[c.topologyKey], (domains.get(n.labels[c.topologyKey]) ?? 0) + k);
+    const key = c.topologyKey;
+    const matched = this.matching(c.selector, ns);
+    for (let i = 0; i < matched.length; i++) {
+      const m = matched[i];
+      // An inline callback, not a named const: tsx defines `name` on every named closure it creates.
+      this.placed.get(m)?.forEach((k, n) => {
+        if (inDomain.has(n)) domains.set(n.labels[key], (domains.get(n.labels[key]) ?? 0) + k);
+      });
       let counted = this.countedBy.get(m);
       if (!counted) this.countedBy.set(m, (counted = new Set()));
       counted.add(c);
@@ -496,7 +517,7 @@ export class Scheduler {
     const placed: SimNode[] = [];
     let left = replicas;
     // Templates with the same selectors and tolerations pass on the same nodes.
-    const staticKey = this.keyOf(t, () => JSON.stringify([t.kind === 'DaemonSet', t.hostNetwork, t.tolerations, t.nodeSelector, t.nodeAffinityTerms]));
+    const staticKey = staticKeyOf(t);
     let fixed = this.staticCache.get(staticKey);
     if (!fixed || fixed.version !== this.nodeVersion) {
       fixed = { version: this.nodeVersion, nodes: this.nodes.filter((n) => this.untolerated(t, n) === undefined && this.affinityMatches(t, n)) };
