@@ -231,7 +231,12 @@ describe('workflows', () => {
     // The tag names the pushed commit (GITHUB_SHA), never the bot commit that follows.
     expect(runs(manifests)).toBe('npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"\nnpm run pipeline:commit-manifests');
     // Full history: the tag only moves forward, which takes comparing commits.
-    expect(manifests.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['fetch-depth']).toBe(0);
+    const checkout = manifests.steps?.find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(checkout?.with?.['fetch-depth']).toBe(0);
+    // mark-applied records the checked-out platform-config with the tag and refuses a --sha that is not HEAD:
+    // the checkout must be the pushed commit (the default for a push), never another ref.
+    expect(checkout?.with?.ref).toBeUndefined();
+    expect(workflow('apply.yml').on).toEqual({ push: { branches: [platform.settings.github.mainBranch] } });
   });
 
   it('diff the apply against the applied tag, fetched with every tag by a full-history checkout', () => {
@@ -243,10 +248,11 @@ describe('workflows', () => {
     expect(text('apply.yml')).not.toContain('github.event.before');
   });
 
-  it('give the apply job the applied tag (full history), where the identity-roll gate reads the applied IRSA stages, before apply-approved runs with the apply role', () => {
+  it('give the apply job the applied tag (full history, its annotation included), where the identity-roll gate reads the recorded IRSA stages, before apply-approved runs with the apply role', () => {
     const { apply } = workflow('apply.yml').jobs;
     const steps = apply.steps ?? [];
     const checkout = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    // fetch-depth 0 fetches every tag object too: the applied tag's annotation carries the recorded stages (applied-record.ts).
     expect(steps[checkout]?.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
     const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     const applyApproved = steps.findIndex((s) => s.run?.startsWith('npm run pipeline:apply-approved'));
