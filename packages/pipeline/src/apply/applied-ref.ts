@@ -1,5 +1,6 @@
 import type { Platform } from '@platform/platform-config';
 import { refAnnotation } from './applied-record';
+import { BOT_AUTHOR } from './manifest-commit';
 import { exec, execOk } from '../private/exec';
 
 /**
@@ -158,12 +159,9 @@ export function markApplied(options: MarkAppliedOptions): MarkAppliedResult {
   throw new Error(`could not move ${ref} on ${remote} to ${sha.slice(0, 12)} after ${maxAttempts} attempts`);
 }
 
-/** The pipeline's identity on the tags it writes (the manifest commit's bot author). */
-const TAGGER = 'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>';
-
-/** A tag object named after `ref` that annotates `sha` with `message`, written to the clone's object store only (no local ref). */
+/** A tag object named after `ref` that annotates `sha` with `message`, written to the clone's object store only (no local ref); tagged by the manifest commit's bot. */
 function annotatedTag(repo: string, ref: string, sha: string, message: string): string {
-  const header = `object ${sha}\ntype commit\ntag ${ref.replace(/^refs\/tags\//, '')}\ntagger ${TAGGER} ${Math.floor(Date.now() / 1000)} +0000\n\n`;
+  const header = `object ${sha}\ntype commit\ntag ${ref.replace(/^refs\/tags\//, '')}\ntagger ${BOT_AUTHOR.name} <${BOT_AUTHOR.email}> ${Math.floor(Date.now() / 1000)} +0000\n\n`;
   return execOk('git', ['mktag'], { cwd: repo, input: `${header}${message}` }).trim();
 }
 
