@@ -38,6 +38,8 @@ const PR_AUTHOR_SUBJECTS = [
 const PROTECTED_SUBJECTS = [`repo:${repo}:ref:refs/heads/${settings.github.mainBranch}`, `repo:${repo}:environment:${settings.github.applyEnvironment}`];
 /** The scheduled fence's environment: no reviewers, but deployable from main only. */
 const FENCE_SUBJECT = `repo:${repo}:environment:${names.ciFenceEnvironment}`;
+/** The app-release environment: deployable from main only. */
+const RELEASE_SUBJECT = `repo:${repo}:environment:${names.ciReleaseEnvironment}`;
 
 type Stacks = Record<string, Json>;
 
@@ -404,6 +406,26 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
     expect(allowed.sort()).toEqual(['kms:Decrypt', 'ssm:GetParameter']);
   });
 
+  it('lets only the app-release environment assume the release role, which signs in to ECR and reads nothing else: no secret, no write, no state', () => {
+    const release = role(names.ciReleaseRole);
+    expect(roles.filter((r) => admits(stacks, r, RELEASE_SUBJECT)).map((r) => r.name)).toEqual([names.ciReleaseRole]);
+    for (const subject of [...PR_AUTHOR_SUBJECTS, ...PROTECTED_SUBJECTS, FENCE_SUBJECT, `repo:${repo}:environment:${names.ciFailoverEnvironment}`]) {
+      expect(admits(stacks, release, subject), subject).toBe(false);
+    }
+    expect(release.trust.map((t) => t.Condition)).toEqual([{ StringEquals: { [`${GITHUB_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_ISSUER}:sub`]: [RELEASE_SUBJECT] } }]);
+    expect(granted(release, secrets)).toEqual([]);
+    expect(granted(release, writeProbes())).toEqual([]);
+    expect(granted(release, planKeyProbes())).toEqual([]);
+    expect(evaluate(release.identity, { action: 'ecr:GetAuthorizationToken', resource: '*' })).toBe('allow');
+    // The shipped catalog has no app on a private ECR: no repository is readable, and no push anywhere.
+    const repository = `arn:aws:ecr:${settings.state.region}:${ACCOUNT}:repository/any`;
+    for (const action of ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:CompleteLayerUpload']) {
+      expect(evaluate(release.identity, { action, resource: repository }), action).toBe('implicit-deny');
+    }
+    expect(evaluate(release.identity, { action: 's3:GetObject', resource: `arn:aws:s3:::${names.stateBucket}/any` })).toBe('implicit-deny');
+    expect(release.identity.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action ?? []].flat())).toEqual(['ecr:GetAuthorizationToken']);
+  });
+
   it('lets the role region-failover.yml assumes make every AWS call of the failover tool (scanned from its code), on the real resources', () => {
     const root = join(__dirname, '..', '..', '..');
     // The role: the output of pipeline:role-variables the workflow's credentials step names.
@@ -416,6 +438,7 @@ describe('what each GitHub OIDC role can read (synthesized stacks, IAM semantics
       [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: names.ciDriftRole,
       [CI_IDENTITY_STACK_OUTPUTS.planRoleArn]: names.ciPlanRole,
       [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: names.ciFailoverRole,
+      [CI_IDENTITY_STACK_OUTPUTS.releaseRoleArn]: names.ciReleaseRole,
     }[assumed[0]!];
     // Its own role, not the administrator apply role: the grants below are what it has.
     expect(roleName).toBe(names.ciFailoverRole);

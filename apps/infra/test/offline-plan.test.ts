@@ -112,11 +112,12 @@ describe.skipIf(unavailable !== undefined)('offline terraform validate + plan of
     });
   }
 
-  it(`plans ${platform.names.ciIdentityStack}: the OIDC provider, one role per CI identity (plan, apply, drift, fence, failover) and the plan key`, async () => {
+  it(`plans ${platform.names.ciIdentityStack}: the OIDC provider, one role per CI identity (plan, apply, drift, fence, failover, release) and the plan key`, async () => {
     const result = await planStack(outdir, platform.names.ciIdentityStack);
     results.set(platform.names.ciIdentityStack, result);
-    expect(result.creates).toMatchObject({ aws_iam_openid_connect_provider: 1, aws_iam_role: Object.keys(platform.names.ciSubjects).length, aws_kms_key: 1, aws_kms_alias: 1 });
-    expect(result.totalCreates).toBe(15);
+    // Inline policies: plan and drift (terraform-plan), fence, failover, release (app-release).
+    expect(result.creates).toMatchObject({ aws_iam_openid_connect_provider: 1, aws_iam_role: Object.keys(platform.names.ciSubjects).length, aws_iam_role_policy: 5, aws_kms_key: 1, aws_kms_alias: 1 });
+    expect(result.totalCreates).toBe(17);
     expect(result.totalCreates).toBe(synthesizedCount(outdir, platform.names.ciIdentityStack));
   });
 

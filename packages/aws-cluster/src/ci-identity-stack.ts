@@ -1,11 +1,12 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CI_IDENTITY_STACK_OUTPUTS, failoverRole, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, ROUTE53_METRICS_REGION, ssmParameterArn, type Platform } from '@platform/platform-config';
+import { CI_IDENTITY_STACK_OUTPUTS, failoverRole, PLAN_ARTIFACT_KEY_CONTEXT, planArtifactKeyAlias, releaseEcrRepositoryArns, ROUTE53_METRICS_REGION, ssmParameterArn, type Platform } from '@platform/platform-config';
 import { Lazy, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { FailoverResources } from './ci-identity/failover-policy';
 import type { FenceParameter } from './ci-identity/fence-policy';
 import { GithubCiRoles } from './ci-identity/github-ci-roles';
 import { PlanArtifactKey } from './ci-identity/plan-artifact-key';
+import { ReleaseRole } from './ci-identity/release-role';
 import { accountIdOf } from './private/arn';
 import { StateBackend } from './state-backend';
 
@@ -62,8 +63,8 @@ export function failoverResources(platform: Platform, account: string): Failover
 }
 
 /**
- * The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift, apply
- * and fence roles, and the key that seals approved plans.
+ * The account-level stack (`names.ciIdentityStack`): GitHub OIDC provider, plan, drift, apply,
+ * fence, failover and release roles, and the key that seals approved plans.
  */
 export class CiIdentityStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: CiIdentityStackProps) {
@@ -89,6 +90,14 @@ export class CiIdentityStack extends TerraformStack {
       failoverResources: failoverResources(props.platform, accountId),
     });
     account.id = accountIdOf(this, roles.oidcProviderArn);
+    // The app-release environment's own role: ECR sign-in and reads of the catalog's private repositories.
+    const release = new ReleaseRole(this, 'release', {
+      oidcProviderArn: roles.oidcProviderArn,
+      repository: `${settings.github.owner}/${settings.github.repository}`,
+      roleName: names.ciReleaseRole,
+      subjects: names.ciSubjects.release,
+      ecrRepositoryArns: releaseEcrRepositoryArns(props.platform.appCatalog),
+    });
     // The merge's plan job seals with the drift role (a push to main presents its subject); the apply role opens.
     new PlanArtifactKey(this, 'plan-artifact-key', {
       aliasName: planArtifactKeyAlias(settings),
@@ -102,6 +111,7 @@ export class CiIdentityStack extends TerraformStack {
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.driftRoleArn, { value: roles.driftRoleArn, description: 'Role for scheduled drift detection on the main branch' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn, { value: roles.fenceRoleArn, description: 'Role of the scheduled region-failover fence (its own environment)' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn, { value: roles.failoverRoleArn, description: 'Role of the manual region-failover promotion and fail-back (its own environment)' });
+    new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.releaseRoleArn, { value: release.roleArn, description: 'Role of the app-release workflow (its own environment): ECR sign-in and catalog image reads' });
     new TerraformOutput(this, CI_IDENTITY_STACK_OUTPUTS.applyRoleArn, { value: roles.applyRoleArn, description: 'Role for terraform apply on main / the protected environment' });
   }
 }

@@ -7,6 +7,7 @@ export * from './backups/legacy-app-backup-user';
 export * from './backups/snapshot-restore-role';
 export * from './chaos/az-failure-experiment';
 export * from './ci-identity/github-ci-roles';
+export * from './ci-identity/release-role';
 export * from './ci-identity-stack';
 export * from './cluster-stack';
 export * from './compute/machine-image';

@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import { CiIdentityStack, GithubCiRoles, secretLocations, StateBackend } from '../src';
+import { APP_CATALOG, loadPlatform, platformInput } from '@platform/platform-config';
+import { CiIdentityStack, GithubCiRoles, ReleaseRole, secretLocations, StateBackend } from '../src';
 import { fenceParameters } from '../src/ci-identity-stack';
 import { PLAN_KEY_ADMIN_ACTIONS, PlanArtifactKey } from '../src/ci-identity/plan-artifact-key';
 import { bareStack, platform, Synth, synthStack, type Attributes } from './support';
@@ -41,6 +42,33 @@ describe('CiIdentityStack', () => {
     expect(role('hakube-github-apply').max_session_duration).toBe(21600);
   });
 
+  it('trusts the release role for the app-release environment only (exact sub, STS audience), and lets it sign in to ECR and nothing else while no app is on ECR', () => {
+    expect(trust('hakube-github-release')).toEqual({
+      Effect: 'Allow',
+      Principal: { Federated: expect.stringMatching(/^\$\{aws_iam_openid_connect_provider\..*\.arn\}$/) },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': ['repo:hakube-platform/ha-kube-platform:environment:app-release'] } },
+    });
+    expect(shipped.names.ciSubjects.release).toEqual(['repo:hakube-platform/ha-kube-platform:environment:app-release']);
+    expect(role('hakube-github-release').max_session_duration).toBe(3600);
+    const policy = synth.values('aws_iam_role_policy').find((p) => p.name === 'app-release') as Attributes;
+    expect(policy.role).toMatch(/^\$\{aws_iam_role\.release_role_.*\.name\}$/);
+    expect(Synth.policy(policy.policy).Statement).toEqual([{ Sid: 'EcrSignIn', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }]);
+    expect(synth.values('aws_iam_role_policy_attachment').filter((a) => String(a.role).includes('release'))).toEqual([]);
+  });
+
+  it("lets the release role read exactly the catalog's private ECR repositories, by ARN derived from the catalog, never push", () => {
+    const appCatalog = structuredClone(APP_CATALOG) as { apps: Record<string, { repository: string; registryAuth?: string }> };
+    appCatalog.apps.web!.repository = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web';
+    appCatalog.apps.web!.registryAuth = 'ecr';
+    const ecr = synthStack(new CiIdentityStack(Testing.app(), 'ci-identity', { platform: loadPlatform({ ...structuredClone(platformInput), appCatalog }) }));
+    const policy = ecr.values('aws_iam_role_policy').find((p) => p.name === 'app-release') as Attributes;
+    expect(Synth.policy(policy.policy).Statement).toEqual([
+      { Sid: 'EcrSignIn', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      { Sid: 'ReadCatalogImages', Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Resource: ['arn:aws:ecr:ap-northeast-2:123456789012:repository/acme/web'] },
+    ]);
+  });
+
   it('trusts the apply role for the protected production environment only (not a bare run on main), from platform-config', () => {
     expect(trust('hakube-github-apply').Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
       'repo:hakube-platform/ha-kube-platform:environment:production',
@@ -52,7 +80,7 @@ describe('CiIdentityStack', () => {
     const attached = synth.values('aws_iam_role_policy_attachment').map((a) => a.policy_arn).sort();
     expect(attached).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess']);
     const inline = synth.values('aws_iam_role_policy');
-    expect(inline.map((p) => p.name).sort()).toEqual(['region-failover', 'region-failover-fence', 'terraform-plan', 'terraform-plan']);
+    expect(inline.map((p) => p.name).sort()).toEqual(['app-release', 'region-failover', 'region-failover-fence', 'terraform-plan', 'terraform-plan']);
     for (const policy of inline.filter((p) => p.name === 'terraform-plan')) {
       const allows = Synth.policy(policy.policy).Statement.filter((s: Attributes) => s.Effect === 'Allow');
       expect(allows.flatMap((s: Attributes) => [s.Action].flat() as string[]), policy.name).toEqual(['s3:ListBucket', 's3:GetObject']);
@@ -75,7 +103,7 @@ describe('CiIdentityStack', () => {
 
   it('stores its state under its own key with native locking', () => {
     expect(synth.json.terraform.backend.s3).toEqual({ bucket: shipped.names.stateBucket, key: 'ci-identity/terraform.tfstate', region: shipped.settings.state.region, encrypt: true, use_lockfile: true });
-    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'failover_role_arn', 'fence_role_arn', 'oidc_provider_arn', 'plan_role_arn']);
+    expect(Object.keys(synth.json.output).sort()).toEqual(['apply_role_arn', 'drift_role_arn', 'failover_role_arn', 'fence_role_arn', 'oidc_provider_arn', 'plan_role_arn', 'release_role_arn']);
   });
 
   it('keeps state in the working directory with StateBackend.local()', () => {
@@ -149,6 +177,21 @@ describe('CiIdentityStack', () => {
     for (const use of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:*']) {
       expect(PLAN_KEY_ADMIN_ACTIONS.some((a) => new RegExp(`^${a.replace('*', '.*')}$`).test(use)), use).toBe(false);
     }
+  });
+
+  describe('ReleaseRole validation', () => {
+    const props = { oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com', repository: 'o/r', roleName: 'rel', subjects: ['repo:o/r:environment:app-release'], ecrRepositoryArns: [] };
+    it('rejects no subject, a subject that is not an exact environment of the repository, a repository ARN with a wildcard, a session IAM does not allow', () => {
+      expect(() => new ReleaseRole(bareStack(), 'r', { ...props, subjects: [] })).toThrow('ReleaseRole: props.subjects = []; expected at least one OIDC subject');
+      expect(() => new ReleaseRole(bareStack(), 'r', { ...props, subjects: ['repo:o/r:environment:app-*'] })).toThrow(
+        'ReleaseRole: props.subjects[0] = "repo:o/r:environment:app-*"; expected an exact environment subject of repo:o/r (repo:o/r:environment:<name>, no wildcards)',
+      );
+      expect(() => new ReleaseRole(bareStack(), 'r', { ...props, subjects: ['repo:o/r:ref:refs/heads/main'] })).toThrow('ReleaseRole: props.subjects[0] = "repo:o/r:ref:refs/heads/main"; expected an exact environment subject of repo:o/r');
+      expect(() => new ReleaseRole(bareStack(), 'r', { ...props, ecrRepositoryArns: ['arn:aws:ecr:ap-northeast-2:123456789012:repository/*'] })).toThrow(
+        'ReleaseRole: props.ecrRepositoryArns[0] = "arn:aws:ecr:ap-northeast-2:123456789012:repository/*"; expected an exact ECR repository ARN: arn:aws:ecr:<region>:<account>:repository/<name> (no wildcards)',
+      );
+      expect(() => new ReleaseRole(bareStack(), 'r', { ...props, sessionSeconds: 60 })).toThrow('ReleaseRole: props.sessionSeconds = 60; expected a whole number of seconds from 3600 to 43200 (IAM MaxSessionDuration)');
+    });
   });
 
   describe('validation', () => {

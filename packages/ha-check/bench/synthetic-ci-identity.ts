@@ -14,7 +14,7 @@ const trust = (subjects: readonly string[]): string =>
  * `GithubCiRoles`) has: the GitHub OIDC provider; plan (pull requests) and drift (main) with
  * ReadOnlyAccess, state read and explicit denies of every cluster's secrets; apply
  * (AdministratorAccess, the protected environment); fence and failover (their environments)
- * reading the failover kubeconfigs through SSM. Role names, subjects, secret paths and buckets
+ * reading the failover kubeconfigs through SSM; release (its environment) signing in to ECR. Role names, subjects, secret paths and buckets
  * come from platform-config. ha-check may not import aws-cluster (Nx boundaries), so this is a
  * generator for the bench and tests, not the stack itself.
  */
@@ -49,6 +49,8 @@ export function syntheticCiIdentity(platform: Platform = defaultPlatform()): Rec
     apply: { name: names.ciApplyRole, subjects: names.ciSubjects.apply, managed: 'AdministratorAccess', inline: undefined },
     fence: { name: names.ciFenceRole, subjects: names.ciSubjects.fence, managed: undefined, inline: kubeconfigPolicy },
     failover: { name: names.ciFailoverRole, subjects: names.ciSubjects.failover, managed: undefined, inline: kubeconfigPolicy },
+    // The app-release environment: ECR sign-in (the shipped catalog has no private ECR repository to read).
+    release: { name: names.ciReleaseRole, subjects: names.ciSubjects.release, managed: undefined, inline: policy({ Sid: 'EcrSignIn', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }) },
   };
   const resource: Record<string, Record<string, unknown>> = {
     aws_iam_openid_connect_provider: { github: { url: `https://${ISSUER}`, client_id_list: ['sts.amazonaws.com'] } },

@@ -11,7 +11,7 @@ describe('benchmarkHaCheck', () => {
     // The region and CI identity analyses run on the bench's input, as on the platform's.
     expect(result.regionScenario).toBe(true);
     expect(result.standbyResources).toBeGreaterThan(90);
-    expect(result.ciRoles).toBe(5);
+    expect(result.ciRoles).toBe(6);
     expect(result.objectivesMet).toBe(true);
     // S3 replication without RTC is a warning on every primary with a replica region, as on the platform.
     expect(result.findingIds).toEqual(['backup.replication-lag-unbounded']);

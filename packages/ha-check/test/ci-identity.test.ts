@@ -114,7 +114,7 @@ describe('CI identities', () => {
     expect(kept).toContain('An exact environment keeps other branches out only through its protection rules (required reviewers, deployment branches), which GitHub holds and this Terraform does not show');
   });
 
-  it('the platform-shaped CI identity stack (bench generator, platform-config names): five roles, only the environments and main reach secrets', () => {
+  it('the platform-shaped CI identity stack (bench generator, platform-config names): six roles, only the environments and main reach secrets', () => {
     const dir = join(tempDir(), 'ci-identity');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(syntheticCiIdentity()));
@@ -126,7 +126,10 @@ describe('CI identities', () => {
       [names.ciApplyRole, [`environment ${names.ciSubjects.apply[0].split(':environment:')[1]}`]],
       [names.ciFenceRole, [`environment ${names.ciFenceEnvironment}`]],
       [names.ciFailoverRole, [`environment ${names.ciSubjects.failover[0].split(':environment:')[1]}`]],
+      [names.ciReleaseRole, [`environment ${names.ciReleaseEnvironment}`]],
     ]);
+    // The release role reaches no secret: ECR sign-in is no probe.
+    expect(report.ciIdentities?.find((r) => r.role === names.ciReleaseRole)?.can).toEqual([]);
     // The fence and failover roles DO read the CI kubeconfigs (cluster credentials) of the pair: fine behind an environment.
     for (const role of [names.ciFenceRole, names.ciFailoverRole]) {
       expect(report.ciIdentities?.find((r) => r.role === role)?.can).toEqual(['production', 'dr'].map((c) => `read and decrypt ${defaultPlatform().namesOf(c).ssm.ciKubeconfig}`));

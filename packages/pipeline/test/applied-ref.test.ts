@@ -66,7 +66,8 @@ function setup() {
     git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
     return { before, sha: git(dir, 'rev-parse', 'HEAD').trim() };
   };
-  const remoteTag = (): string | undefined => git(origin, 'for-each-ref', '--format=%(objectname)', ref).trim() || undefined;
+  /** The commit the tag names on origin (peeled: mark-applied writes an annotated tag). */
+  const remoteTag = (): string | undefined => git(origin, 'for-each-ref', '--format=%(*objectname)%(objectname)', ref).trim().slice(0, 40) || undefined;
   return { origin, checkout, merge, remoteTag, seed: git(origin, 'rev-parse', 'main').trim() };
 }
 

@@ -10,7 +10,7 @@ const platform = defaultPlatform();
 const ROOT = join(__dirname, '..', '..', '..');
 
 describe('roleVariables', () => {
-  it('derives the state region and the four role ARNs from platform-config and the account id', () => {
+  it('derives the state region and the six role ARNs from platform-config and the account id', () => {
     expect(roleVariables(platform, '123456789012')).toEqual({
       aws_region: platform.settings.state.region,
       plan_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciPlanRole}`,
@@ -18,6 +18,7 @@ describe('roleVariables', () => {
       drift_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciDriftRole}`,
       fence_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciFenceRole}`,
       failover_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciFailoverRole}`,
+      release_role_arn: `arn:aws:iam::123456789012:role/${platform.names.ciReleaseRole}`,
     });
   });
 
@@ -65,6 +66,7 @@ describe('pipeline role-variables', () => {
         `drift_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciDriftRole}`,
         `fence_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciFenceRole}`,
         `failover_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciFailoverRole}`,
+        `release_role_arn=arn:aws:iam::123456789012:role/${platform.names.ciReleaseRole}`,
         '',
       ].join('\n'),
     );

@@ -231,7 +231,12 @@ describe('workflows', () => {
     // The tag names the pushed commit (GITHUB_SHA), never the bot commit that follows.
     expect(runs(manifests)).toBe('npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"\nnpm run pipeline:commit-manifests');
     // Full history: the tag only moves forward, which takes comparing commits.
-    expect(manifests.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['fetch-depth']).toBe(0);
+    const checkout = manifests.steps?.find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(checkout?.with?.['fetch-depth']).toBe(0);
+    // mark-applied records the checked-out platform-config with the tag and refuses a --sha that is not HEAD:
+    // the checkout must be the pushed commit (the default for a push), never another ref.
+    expect(checkout?.with?.ref).toBeUndefined();
+    expect(workflow('apply.yml').on).toEqual({ push: { branches: [platform.settings.github.mainBranch] } });
   });
 
   it('diff the apply against the applied tag, fetched with every tag by a full-history checkout', () => {
@@ -243,10 +248,11 @@ describe('workflows', () => {
     expect(text('apply.yml')).not.toContain('github.event.before');
   });
 
-  it('give the apply job the applied tag (full history), where the identity-roll gate reads the applied IRSA stages, before apply-approved runs with the apply role', () => {
+  it('give the apply job the applied tag (full history, its annotation included), where the identity-roll gate reads the recorded IRSA stages, before apply-approved runs with the apply role', () => {
     const { apply } = workflow('apply.yml').jobs;
     const steps = apply.steps ?? [];
     const checkout = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    // fetch-depth 0 fetches every tag object too: the applied tag's annotation carries the recorded stages (applied-record.ts).
     expect(steps[checkout]?.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
     const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     const applyApproved = steps.findIndex((s) => s.run?.startsWith('npm run pipeline:apply-approved'));
@@ -473,9 +479,17 @@ describe('workflows', () => {
     expect(Object.keys(inputs)).toEqual(['action', 'app', 'image', 'digest']);
     expect(inputs.action!.options).toEqual(['release', 'promote']);
     const { release, promote } = wf.jobs as Record<string, Job>;
-    // packages: read: the job's GITHUB_TOKEN pulls private ghcr.io packages for the registry check.
-    expect(release!.permissions).toEqual({ contents: 'read', packages: 'read' });
-    expect(promote!.permissions).toEqual({ contents: 'read', packages: 'read' });
+    // packages: read: the job's GITHUB_TOKEN pulls private ghcr.io packages for the registry check;
+    // id-token: write: the release role's OIDC token (ECR sign-in for registryAuth ecr).
+    expect(release!.permissions).toEqual({ contents: 'read', 'id-token': 'write', packages: 'read' });
+    expect(promote!.permissions).toEqual({ contents: 'read', 'id-token': 'write', packages: 'read' });
+    // The role is assumed before the first registry check of each job.
+    for (const job of [release!, promote!]) {
+      const jobSteps = job.steps ?? [];
+      const credentials = jobSteps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      expect(jobSteps[credentials]?.with?.['role-to-assume']).toBe('${{ steps.aws.outputs.release_role_arn }}');
+      expect(credentials).toBeLessThan(jobSteps.findIndex((step) => /pipeline:(release|promote-release)\b/.test(step.run ?? '')));
+    }
     const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string; name?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
     const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
@@ -565,11 +579,11 @@ describe('workflows', () => {
     );
     expect(credentialSteps.length).toBeGreaterThanOrEqual(5);
     for (const { file, step } of credentialSteps) {
-      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift|fence|failover)_role_arn \}\}$/);
+      expect(step.with?.['role-to-assume'], file).toMatch(/^\$\{\{ steps\.aws\.outputs\.(plan|apply|drift|fence|failover|release)_role_arn \}\}$/);
       expect(step.with?.['aws-region'], file).toMatch(/^\$\{\{ steps\.[\w-]+\.outputs\.aws_region \}\}$/);
     }
     const regions = new Set([platform.settings.state.region, ...platform.clusters.map((c) => c.region)]);
-    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole, platform.names.ciFailoverRole, 'arn:aws:'];
+    const names = [platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole, platform.names.ciFailoverRole, platform.names.ciReleaseRole, 'arn:aws:'];
     for (const file of workflowFiles) {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
@@ -594,21 +608,22 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       if (!role) throw new Error(`no IAM role ${name} in the ${platform.names.ciIdentityStack} stack`);
       return role;
     };
-    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole), fence: roleOf(platform.names.ciFenceRole), failover: roleOf(platform.names.ciFailoverRole) };
+    const byRole = { plan: roleOf(platform.names.ciPlanRole), apply: roleOf(platform.names.ciApplyRole), drift: roleOf(platform.names.ciDriftRole), fence: roleOf(platform.names.ciFenceRole), failover: roleOf(platform.names.ciFailoverRole), release: roleOf(platform.names.ciReleaseRole) };
     trust = {
       plan: trustedSubjects(byRole.plan.assume_role_policy),
       apply: trustedSubjects(byRole.apply.assume_role_policy),
       drift: trustedSubjects(byRole.drift.assume_role_policy),
       fence: trustedSubjects(byRole.fence.assume_role_policy),
       failover: trustedSubjects(byRole.failover.assume_role_policy),
+      release: trustedSubjects(byRole.release.assume_role_policy),
     };
-    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration, fence: byRole.fence.max_session_duration, failover: byRole.failover.max_session_duration };
+    maxSession = { plan: byRole.plan.max_session_duration, apply: byRole.apply.max_session_duration, drift: byRole.drift.max_session_duration, fence: byRole.fence.max_session_duration, failover: byRole.failover.max_session_duration, release: byRole.release.max_session_duration };
     roleNames = roles.map((r) => r.name).sort();
   }, 120_000);
 
   it('the ARNs the workflows derive name the roles the ci-identity stack creates', () => {
     const derived = roleVariables(platform, '123456789012');
-    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn, derived.fence_role_arn, derived.failover_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
+    expect([derived.plan_role_arn, derived.apply_role_arn, derived.drift_role_arn, derived.fence_role_arn, derived.failover_role_arn, derived.release_role_arn].map((arn) => arn.replace('arn:aws:iam::123456789012:role/', '')).sort()).toEqual(roleNames);
   });
 
   it('the trust policies allow exactly the subjects platform-config derives', () => {
@@ -617,6 +632,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     expect(trust?.drift).toEqual([...platform.names.ciSubjects.drift].sort());
     expect(trust?.fence).toEqual([...platform.names.ciSubjects.fence].sort());
     expect(trust?.failover).toEqual([...platform.names.ciSubjects.failover].sort());
+    expect(trust?.release).toEqual([...platform.names.ciSubjects.release].sort());
     // The plan role is for pull requests only: a run on a branch has its own (drift) role.
     expect(trust?.plan).toEqual([`repo:${repository}:pull_request`]);
     expect(trust?.drift).toEqual([`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`]);
@@ -652,7 +668,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
   });
 
   it('the subjects the workflows present are exactly the subjects each role trusts (none unused)', () => {
-    for (const role of ['plan', 'apply', 'drift', 'fence', 'failover'] as const) {
+    for (const role of ['plan', 'apply', 'drift', 'fence', 'failover', 'release'] as const) {
       const presented = [...new Set(identities.filter((i) => i.role === role).flatMap((i) => i.subjects))].sort();
       expect(presented, role).toEqual(trust?.[role]);
     }
@@ -667,6 +683,10 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
     // Promotion and fail-back: their own environment and role, never the apply role (administrator).
     expect(find('region-failover.yml', 'failover')).toEqual({ workflow: 'region-failover.yml', job: 'failover', role: 'failover', subjects: [`repo:${repository}:environment:${platform.names.ciFailoverEnvironment}`] });
     expect(workflow('region-failover.yml').jobs.failover!.environment).toBe(platform.names.ciFailoverEnvironment);
+    // Releases: the app-release environment's own role (ECR reads), in both jobs.
+    for (const job of ['release', 'promote']) {
+      expect(find('app-release.yml', job)).toEqual({ workflow: 'app-release.yml', job, role: 'release', subjects: [`repo:${repository}:environment:${platform.names.ciReleaseEnvironment}`] });
+    }
     expect(find('ami-lock.yml', 'resolve')).toEqual({ workflow: 'ami-lock.yml', job: 'resolve', role: 'drift', subjects: [`repo:${repository}:ref:refs/heads/${platform.settings.github.mainBranch}`] });
   });
 
@@ -699,7 +719,7 @@ describe('OIDC subjects: workflows against the IAM trust policies', () => {
       '      - uses: aws-actions/configure-aws-credentials@x\n        with:\n          role-to-assume: ${{ steps.aws.outputs.plan_role_arn }}\n',
     ].join('\n');
     expect(jobIdentities('w.yml', yaml, 'o/r', 'main')).toEqual([{ workflow: 'w.yml', job: 'a', role: 'plan', subjects: ['repo:o/r:ref:refs/heads/main'] }]);
-    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn|fence_role_arn|failover_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
+    const expected = 'expected ${{ steps.<id>.outputs.<plan_role_arn|apply_role_arn|drift_role_arn|fence_role_arn|failover_role_arn|release_role_arn> }} of an earlier step <id> that runs pipeline:role-variables';
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.outputs.plan_role_arn', 'secrets.AWS_PLAN_ROLE_ARN'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ secrets.AWS_PLAN_ROLE_ARN }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('steps.aws.', 'steps.other.'), 'o/r', 'main')).toThrow(`w.yml: job a assumes "\${{ steps.other.outputs.plan_role_arn }}"; ${expected}`);
     expect(() => jobIdentities('w.yml', yaml.replace('pipeline:role-variables', 'pipeline:stacks'), 'o/r', 'main')).toThrow(expected);

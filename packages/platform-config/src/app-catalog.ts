@@ -49,6 +49,14 @@ export function ecrRegionOfRepository(repository: string): string | undefined {
   return ECR_HOST.exec(repository.split('/')[0] ?? '')?.[2];
 }
 
+/** The ARN of a repository on a private ECR host (`arn:aws:ecr:<region>:<account>:repository/<path>`), or undefined when it is not on one. */
+export function ecrRepositoryArnOf(repository: string): string | undefined {
+  const [host = '', ...path] = repository.split('/');
+  const match = ECR_HOST.exec(host);
+  if (!match || path.length === 0) return undefined;
+  return `arn:${match[3] ? 'aws-cn' : 'aws'}:ecr:${match[2]}:${match[1]}:repository/${path.join('/')}`;
+}
+
 const appSchema = z.strictObject({
   /** Registry host and path, no tag or digest, e.g. registry.k8s.io/e2e-test-images/agnhost. */
   repository: z.string({ error: 'expected an image repository such as registry.k8s.io/e2e-test-images/agnhost' }),
@@ -307,4 +315,13 @@ export function renderAppCatalog(catalog: AppCatalog): string {
       }),
   );
   return `${JSON.stringify({ apps }, null, 2)}\n`;
+}
+
+/**
+ * The private ECR repositories the release flow reads (registry check, signature): every catalogued
+ * app whose `registryAuth` is `ecr`, as ARNs, sorted. What the ci-identity stack's release role may read.
+ */
+export function releaseEcrRepositoryArns(catalog: AppCatalog): string[] {
+  const arns = Object.values(catalog.apps).flatMap((app) => (app.registryAuth === 'ecr' ? [ecrRepositoryArnOf(app.repository)] : []));
+  return [...new Set(arns.filter((a): a is string => a !== undefined))].sort();
 }

@@ -46,11 +46,13 @@ describe('derived names', () => {
       drift: ['repo:hakube-platform/ha-kube-platform:ref:refs/heads/main'],
       fence: ['repo:hakube-platform/ha-kube-platform:environment:region-failover-fence'],
       failover: ['repo:hakube-platform/ha-kube-platform:environment:region-failover'],
+      release: ['repo:hakube-platform/ha-kube-platform:environment:app-release'],
     });
+    expect([platform.names.ciReleaseRole, platform.names.ciReleaseEnvironment]).toEqual(['hakube-github-release', 'app-release']);
     expect([platform.names.ciPlanRole, platform.names.ciApplyRole, platform.names.ciDriftRole, platform.names.ciFenceRole]).toEqual(['hakube-github-plan', 'hakube-github-apply', 'hakube-github-drift', 'hakube-github-fence']);
     expect(platform.names.ciFenceEnvironment).not.toBe(platform.settings.github.applyEnvironment);
     expect(platform.names.ciFailoverRole).toBe('hakube-github-failover');
-    expect(new Set([platform.names.ciFailoverEnvironment, platform.names.ciFenceEnvironment, platform.settings.github.applyEnvironment]).size).toBe(3);
+    expect(new Set([platform.names.ciFailoverEnvironment, platform.names.ciFenceEnvironment, platform.names.ciReleaseEnvironment, platform.settings.github.applyEnvironment]).size).toBe(4);
   });
 
   it('names the app backup replica the standby restores from, and the failover kubeconfig', () => {

@@ -173,6 +173,8 @@ const PRIVATE_TLD = 'internal';
 const FENCE_ENVIRONMENT = 'region-failover-fence';
 /** GitHub environment of the manual promotion and fail-back (`PlatformNames.ciFailoverEnvironment`). */
 const FAILOVER_ENVIRONMENT = 'region-failover';
+/** GitHub environment of the application release and promotion jobs (`PlatformNames.ciReleaseEnvironment`). */
+export const RELEASE_ENVIRONMENT = 'app-release';
 
 /** Names shared by every cluster: the account-level CI identity stack and its roles. */
 export interface PlatformNames {
@@ -204,6 +206,14 @@ export interface PlatformNames {
    * only. Its own subject, so the job cannot assume the apply role.
    */
   readonly ciFailoverEnvironment: string;
+  /**
+   * Role of the application release and promotion jobs (`app-release.yml`): signs in to the
+   * catalog's private ECR repositories and reads their images (the registry check), nothing else;
+   * trusted only for its own environment, `ciReleaseEnvironment`.
+   */
+  readonly ciReleaseRole: string;
+  /** GitHub environment of the release jobs: deployment branches `main` only (docs/runbooks/app-release.md). */
+  readonly ciReleaseEnvironment: string;
   readonly stateBucket: string;
   stateKey(stack: string): string;
   /** Fully qualified name of the sample app's failover record, when DNS is configured. */
@@ -213,7 +223,14 @@ export interface PlatformNames {
    * read-only plan role, runs on the main branch (drift on a schedule) their own read-only
    * drift role, and only the protected environment, with its reviewers, the apply role.
    */
-  readonly ciSubjects: { readonly plan: readonly string[]; readonly apply: readonly string[]; readonly drift: readonly string[]; readonly fence: readonly string[]; readonly failover: readonly string[] };
+  readonly ciSubjects: {
+    readonly plan: readonly string[];
+    readonly apply: readonly string[];
+    readonly drift: readonly string[];
+    readonly fence: readonly string[];
+    readonly failover: readonly string[];
+    readonly release: readonly string[];
+  };
 }
 
 export function platformNames(settings: PlatformSettings): PlatformNames {
@@ -227,6 +244,8 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
     ciFenceEnvironment: FENCE_ENVIRONMENT,
     ciFailoverRole: `${settings.organization}-github-failover`,
     ciFailoverEnvironment: FAILOVER_ENVIRONMENT,
+    ciReleaseRole: `${settings.organization}-github-release`,
+    ciReleaseEnvironment: RELEASE_ENVIRONMENT,
     stateBucket: settings.state.bucket,
     appHostname: settings.dns ? `${settings.dns.appRecord}.${settings.dns.hostedZoneName}` : undefined,
     stateKey: (stack) => `${stack}/terraform.tfstate`,
@@ -236,6 +255,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
       drift: [`${repo}:ref:refs/heads/${settings.github.mainBranch}`],
       fence: [`${repo}:environment:${FENCE_ENVIRONMENT}`],
       failover: [`${repo}:environment:${FAILOVER_ENVIRONMENT}`],
+      release: [`${repo}:environment:${RELEASE_ENVIRONMENT}`],
     },
   };
 }

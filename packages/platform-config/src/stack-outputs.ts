@@ -26,6 +26,7 @@ export const CI_IDENTITY_STACK_OUTPUTS = {
   driftRoleArn: 'drift_role_arn',
   fenceRoleArn: 'fence_role_arn',
   failoverRoleArn: 'failover_role_arn',
+  releaseRoleArn: 'release_role_arn',
 } as const;
 
 export type ClusterStackOutput = (typeof CLUSTER_STACK_OUTPUTS)[keyof typeof CLUSTER_STACK_OUTPUTS];

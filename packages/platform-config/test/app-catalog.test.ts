@@ -1,13 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APP_CATALOG, defaultPlatform, loadPlatform, parseAppCatalog, renderAppCatalog } from '../src';
+import { APP_CATALOG, defaultPlatform, ecrRepositoryArnOf, loadPlatform, parseAppCatalog, releaseEcrRepositoryArns, renderAppCatalog } from '../src';
 import { withChange } from './support';
 
 const WEB = 'sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85';
 
 // Its bad-input cases live in the corpus of invalid-definitions.test.ts.
 describe('the application catalog', () => {
+  it("derives the release role's ECR repositories from the apps that sign in to ECR, as ARNs (none in the shipped catalog)", () => {
+    expect(releaseEcrRepositoryArns(defaultPlatform().appCatalog)).toEqual([]);
+    const ecr = loadPlatform(
+      withChange((i) => {
+        i.appCatalog.apps.web.repository = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web';
+        i.appCatalog.apps.web.registryAuth = 'ecr';
+      }),
+    );
+    expect(releaseEcrRepositoryArns(ecr.appCatalog)).toEqual(['arn:aws:ecr:ap-northeast-2:123456789012:repository/acme/web']);
+    expect(ecrRepositoryArnOf('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/web')).toBe('arn:aws-cn:ecr:cn-north-1:123456789012:repository/web');
+    expect(ecrRepositoryArnOf('public.ecr.aws/acme/web')).toBeUndefined();
+  });
+
   it('resolves each cluster to its image by digest; the standby runs what production runs', () => {
     const platform = defaultPlatform();
     for (const cluster of ['staging', 'production', 'dr']) expect(platform.appOf(cluster, 'web')?.image).toBe(`registry.k8s.io/e2e-test-images/agnhost@${WEB}`);

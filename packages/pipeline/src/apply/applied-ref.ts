@@ -1,4 +1,6 @@
 import type { Platform } from '@platform/platform-config';
+import { refAnnotation } from './applied-record';
+import { BOT_AUTHOR } from './manifest-commit';
 import { exec, execOk } from '../private/exec';
 
 /**
@@ -70,14 +72,24 @@ export interface MarkAppliedOptions {
    * @default 'refuse'
    */
   readonly unrelated?: 'refuse' | 'replace';
+  /**
+   * The message of an annotated tag to push instead of the bare commit: the applied tag carries the
+   * applied commit's record (applied-record.ts) this way. A ref that already names `sha` without
+   * exactly this annotation (written before records existed) is rewritten in place.
+   * @default none: a lightweight ref
+   */
+  readonly annotation?: string;
   /** Attempts when another run moves the ref between our read and our push. @default 4 */
   readonly maxAttempts?: number;
   readonly log?: (line: string) => void;
 }
 
 export interface MarkAppliedResult {
-  /** `moved`: the remote ref now names `sha`; `unchanged`: it already did; `kept`: it names a later commit that includes `sha`. */
-  readonly outcome: 'moved' | 'unchanged' | 'kept';
+  /**
+   * `moved`: the remote ref now names `sha`; `unchanged`: it already did; `annotated`: it already named
+   * `sha`, and now carries the annotation too; `kept`: it names a later commit that includes `sha`.
+   */
+  readonly outcome: 'moved' | 'unchanged' | 'annotated' | 'kept';
   /** The remote ref's commit before this call (undefined when it did not exist). */
   readonly previous: string | undefined;
 }
@@ -93,7 +105,7 @@ function remoteRef(repo: string, remote: string, ref: string): { readonly object
   const object = lines.find(([, name]) => name === ref)?.[0];
   if (object === undefined) return undefined;
   const peeled = lines.find(([, name]) => name === `${ref}^{}`)?.[0] ?? object;
-  if (commitOf(repo, peeled) === undefined) execOk('git', ['fetch', '--quiet', '--no-tags', remote, ref], { cwd: repo });
+  if (commitOf(repo, peeled) === undefined || exec('git', ['cat-file', '-e', object], { cwd: repo }).code !== 0) execOk('git', ['fetch', '--quiet', '--no-tags', remote, ref], { cwd: repo });
   const commit = commitOf(repo, peeled);
   if (commit === undefined) throw new Error(`${ref} on ${remote} names ${peeled}, which is not a commit`);
   return { object, commit };
@@ -114,14 +126,17 @@ export function markApplied(options: MarkAppliedOptions): MarkAppliedResult {
   const { repo, ref } = options;
   const sha = commitOf(repo, options.sha);
   if (sha === undefined) throw new Error(`--sha ${options.sha} is not a commit in this clone`);
+  // The object pushed: the commit itself, or a tag object annotating it (written once, pushed on each attempt).
+  const target = options.annotation === undefined ? sha : annotatedTag(repo, ref, sha, options.annotation);
   let current = remoteRef(repo, remote, ref);
   const first = current?.commit;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (current?.commit === sha) {
+    const annotate = current?.commit === sha && options.annotation !== undefined && refAnnotation(repo, current.object) !== options.annotation;
+    if (current?.commit === sha && !annotate) {
       log(`${ref} already names ${sha.slice(0, 12)}`);
       return { outcome: 'unchanged', previous: first };
     }
-    if (current !== undefined && isAncestor(repo, sha, current.commit)) {
+    if (current !== undefined && current.commit !== sha && isAncestor(repo, sha, current.commit)) {
       log(`${ref} names ${current.commit.slice(0, 12)}, a later commit that includes ${sha.slice(0, 12)}; left there`);
       return { outcome: 'kept', previous: first };
     }
@@ -129,8 +144,12 @@ export function markApplied(options: MarkAppliedOptions): MarkAppliedResult {
       throw new Error(`${ref} on ${remote} names ${current.commit.slice(0, 12)}, which ${sha.slice(0, 12)} does not include: refusing to move it sideways (docs/runbooks/deploy-refs.md, "Moving a ref by hand")`);
     }
     // The lease: a ref another run moved since the read is re-read and judged again, never overwritten unseen.
-    const push = git(repo, 'push', '--porcelain', `--force-with-lease=${ref}:${current?.object ?? ''}`, remote, `${sha}:${ref}`);
+    const push = git(repo, 'push', '--porcelain', `--force-with-lease=${ref}:${current?.object ?? ''}`, remote, `${target}:${ref}`);
     if (push.code === 0) {
+      if (annotate) {
+        log(`${ref}: ${sha.slice(0, 12)} annotated (attempt ${attempt})`);
+        return { outcome: 'annotated', previous: first };
+      }
       log(`${ref}: ${current?.commit.slice(0, 12) ?? '(none)'} -> ${sha.slice(0, 12)} (attempt ${attempt})`);
       return { outcome: 'moved', previous: first };
     }
@@ -138,6 +157,12 @@ export function markApplied(options: MarkAppliedOptions): MarkAppliedResult {
     current = remoteRef(repo, remote, ref);
   }
   throw new Error(`could not move ${ref} on ${remote} to ${sha.slice(0, 12)} after ${maxAttempts} attempts`);
+}
+
+/** A tag object named after `ref` that annotates `sha` with `message`, written to the clone's object store only (no local ref); tagged by the manifest commit's bot. */
+function annotatedTag(repo: string, ref: string, sha: string, message: string): string {
+  const header = `object ${sha}\ntype commit\ntag ${ref.replace(/^refs\/tags\//, '')}\ntagger ${BOT_AUTHOR.name} <${BOT_AUTHOR.email}> ${Math.floor(Date.now() / 1000)} +0000\n\n`;
+  return execOk('git', ['mktag'], { cwd: repo, input: `${header}${message}` }).trim();
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type ServiceAccountIdentityStage,
 } from '@platform/platform-config';
 import { identityAtCommit, type IdentityAtCommit } from '../io/base-identity-stages';
+import { readAppliedRecord } from './applied-record';
 import { applyBase, appliedRef } from './applied-ref';
 import { controlPlaneGroups } from '../operations/control-plane-roll';
 
@@ -121,10 +122,11 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
   // stage that is not the one just before head. Only one step per apply.
   if (Math.abs(to - from) > 1) {
     const between = SERVICE_ACCOUNT_IDENTITY_STAGES.slice(Math.min(from, to) + 1, Math.max(from, to));
+    const next = to > from ? SERVICE_ACCOUNT_IDENTITY_STAGES[from + 1]! : SERVICE_ACCOUNT_IDENTITY_STAGES[from - 1]!;
     return {
       removed: [],
       problem:
-        `${cluster.name}: serviceAccountIdentity moves from ${fromName} to ${head}, ${Math.abs(to - from)} stages in one apply (the applied tag lags behind a stage move: ` +
+        `${cluster.name}: serviceAccountIdentity moves from ${fromName} (applied) to ${head}, ${Math.abs(to - from)} stages in one apply; the only stage this apply may move to is ${next} (the applied tag lags behind a stage move: ` +
         `an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at ${between.join(', then ')}): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.`,
     };
   }
@@ -210,15 +212,34 @@ export function identityRollGuard(platform: Platform, applied: () => Promise<Ide
 
 /**
  * The stages at the applied tag (the last commit whose stacks all applied: what the nodes were rolled
- * onto), read with that commit's own platform-config, and whether its nodes record them; undefined
- * without one (first apply, rewritten history). Needs the tag in the clone (the apply job checks out
- * with fetch-depth 0).
+ * onto) and whether its nodes record them, as the tag's record says (mark-applied wrote it with that
+ * commit's own code; applied-record.ts); undefined without a tag (first apply, rewritten history).
+ * Needs the tag in the clone (the apply job checks out with fetch-depth 0, which fetches every tag).
+ *
+ * A tag written before records existed carries none: then, once, the old way: that commit's
+ * platform-config loaded from a detached worktree with today's node_modules (fails closed when a
+ * dependency changed in between). The manifests job's mark-applied records the data for the next run.
  */
-export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityAtCommit | undefined> {
-  const base = applyBase(repoRoot, appliedRef(platform));
+export async function appliedIdentityStages(
+  platform: Pick<Platform, 'settings'>,
+  repoRoot: string,
+  log: (line: string) => void,
+  fallback: (repoRoot: string, commit: string) => Promise<IdentityAtCommit> = identityAtCommit,
+): Promise<IdentityAtCommit | undefined> {
+  const ref = appliedRef(platform);
+  const base = applyBase(repoRoot, ref);
   if (base.kind === 'all') {
     log(`identity-roll: ${base.reason}; the applied stages are unknown`);
     return undefined;
   }
-  return identityAtCommit(repoRoot, base.base);
+  const record = readAppliedRecord(repoRoot, ref, base.base);
+  if (record) {
+    log(`identity-roll: the applied stages as ${ref} (${base.base.slice(0, 12)}) records them`);
+    return { stages: Object.fromEntries(Object.entries(record.clusters).map(([name, c]) => [name, c.serviceAccountIdentity])), stageRecords: record.identityStageRecords };
+  }
+  log(
+    `identity-roll: ${ref} (${base.base.slice(0, 12)}) carries no applied record (tagged before mark-applied recorded one): ` +
+      `falling back, this once, to loading that commit's platform-config; the next mark-applied records the stages with the tag`,
+  );
+  return fallback(repoRoot, base.base);
 }

@@ -4,7 +4,7 @@ import { CI_IDENTITY_STACK_OUTPUTS, type Platform } from '@platform/platform-con
  * What the workflows pass to aws-actions/configure-aws-credentials, derived from
  * platform-config so no role name or region is typed into YAML or stored in a secret:
  * the state region (`settings.state.region`) and the ARNs of the roles the ci-identity
- * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`, `names.ciFenceRole`, `names.ciFailoverRole`). The account id is the one fact
+ * stack creates (`names.ciPlanRole`, `names.ciApplyRole`, `names.ciDriftRole`, `names.ciFenceRole`, `names.ciFailoverRole`, `names.ciReleaseRole`). The account id is the one fact
  * the repository does not hold; it comes from the `AWS_ACCOUNT_ID` secret.
  */
 
@@ -18,6 +18,7 @@ export const ROLE_OUTPUTS = {
   [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: 'drift',
   [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: 'fence',
   [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: 'failover',
+  [CI_IDENTITY_STACK_OUTPUTS.releaseRoleArn]: 'release',
 } as const;
 export type RoleOutput = keyof typeof ROLE_OUTPUTS;
 export type CiRole = (typeof ROLE_OUTPUTS)[RoleOutput];
@@ -51,6 +52,7 @@ export function roleVariables(platform: Platform, accountId: string | undefined)
     [CI_IDENTITY_STACK_OUTPUTS.driftRoleArn]: roleArn(accountId, platform.names.ciDriftRole),
     [CI_IDENTITY_STACK_OUTPUTS.fenceRoleArn]: roleArn(accountId, platform.names.ciFenceRole),
     [CI_IDENTITY_STACK_OUTPUTS.failoverRoleArn]: roleArn(accountId, platform.names.ciFailoverRole),
+    [CI_IDENTITY_STACK_OUTPUTS.releaseRoleArn]: roleArn(accountId, platform.names.ciReleaseRole),
   };
 }
 

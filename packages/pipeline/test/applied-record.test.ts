@@ -1,0 +1,196 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrapNames, loadPlatform, platformInput, ServiceAccountIdentity, type ServiceAccountIdentityStage } from '@platform/platform-config';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { APPLIED_RECORD_HEADER, appliedRecordMessage, parseAppliedRecord, readAppliedRecord } from '../src/apply/applied-record';
+import { appliedRef, markApplied } from '../src/apply/applied-ref';
+import { appliedIdentityStages, identityRollGuard } from '../src/apply/identity-roll';
+import { main } from '../src/cli/main';
+import { awsCliIdentityRoll } from '../src/io/aws-identity-roll';
+import { controlPlaneGroups } from '../src/operations/control-plane-roll';
+import { fakeAwsIdentity } from './support/fake-aws-identity';
+import { git, tempRepo, writeFiles } from './support/git';
+
+/**
+ * The applied tag carries the applied commit's record (each cluster's identity stage), written by
+ * mark-applied with that commit's own code; the identity-roll gate of a later apply reads it instead
+ * of importing old platform-config. Real git: a bare origin and a fresh clone per workflow job (what
+ * actions/checkout with fetch-depth 0 gives). The scratch repository has no platform-config at all:
+ * a gate that imported the applied commit's code would fail here.
+ */
+
+/** The platform with production at `stage` (the others complete). */
+const at = (stage: ServiceAccountIdentityStage) =>
+  loadPlatform({ ...structuredClone(platformInput), clusters: platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, serviceAccountIdentity: ServiceAccountIdentity.of(stage) } : c)) });
+
+const ref = appliedRef(at('complete'));
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+function setup() {
+  const seed = tempRepo({ 'README.md': 'v1\n' }, 'pipeline-record-seed-');
+  const origin = mkdtempSync(join(tmpdir(), 'pipeline-record-origin-'));
+  git(origin, 'clone', '--quiet', '--bare', seed, '.');
+  const checkout = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-record-run-'));
+    git(dir, 'clone', '--quiet', origin, '.');
+    return dir;
+  };
+  const merge = (text: string): string => {
+    const dir = checkout();
+    writeFiles(dir, { 'README.md': text });
+    git(dir, 'commit', '--quiet', '-am', text.trim());
+    git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
+    return git(dir, 'rev-parse', 'HEAD').trim();
+  };
+  return { origin, checkout, merge, seed: git(origin, 'rev-parse', 'main').trim() };
+}
+
+/** `pipeline mark-applied` in `repo` with `platform` as the checked-out code; the job summary it wrote. */
+async function markAppliedCli(repo: string, platform: ReturnType<typeof at>, ...argv: string[]): Promise<{ code: number; summary: string; stderr: string[] }> {
+  const summaryFile = join(mkdtempSync(join(tmpdir(), 'pipeline-record-summary-')), 'summary.md');
+  writeFileSync(summaryFile, '');
+  vi.stubEnv('GITHUB_STEP_SUMMARY', summaryFile);
+  const stderr: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  vi.spyOn(console, 'error').mockImplementation((line: string) => stderr.push(line));
+  const code = await main(['mark-applied', ...argv], repo, platform);
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  return { code, summary: readFileSync(summaryFile, 'utf8'), stderr };
+}
+
+/** Production's three control-plane nodes, each having recorded `stage` at boot. */
+async function nodesAt(stage: ServiceAccountIdentityStage) {
+  const platform = at(stage);
+  const cluster = platform.cluster('production');
+  const names = platform.namesOf(cluster);
+  const fake = fakeAwsIdentity({ instances: controlPlaneGroups(cluster, names).map((group, i) => ({ id: `i-cp0${i + 1}`, group, state: 'running' })) });
+  for (let i = 1; i <= 3; i++) await fake.boot(bootstrapNames(names).identityStageRecords, `i-cp0${i}`, stage);
+  return fake;
+}
+
+/** The merge apply's identity-roll guard (as merge-apply-guards.ts wires it) for head `platform` in checkout `repo`, before production's stack. */
+async function gate(repo: string, platform: ReturnType<typeof at>, fake: Awaited<ReturnType<typeof nodesAt>>): Promise<{ error?: string; log: string[] }> {
+  const log: string[] = [];
+  const guard = identityRollGuard(platform, () => appliedIdentityStages(platform, repo, (l) => log.push(l)), (c) => awsCliIdentityRoll(c.region, fake.aws), (l) => log.push(l));
+  try {
+    await guard(platform.namesOf('production').stack);
+    return { log };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error), log };
+  }
+}
+
+describe('mark-applied records the applied commit with the tag', () => {
+  it("writes an annotated tag whose record holds every cluster's identity stage of the checked-out commit", async () => {
+    const { origin, checkout, seed } = setup();
+    const result = await markAppliedCli(checkout(), at('sign-with-issuer'), '--sha', seed);
+    expect(result.code).toBe(0);
+    expect(git(origin, 'cat-file', '-t', ref).trim()).toBe('tag');
+    expect(git(origin, 'rev-parse', `${ref}^{commit}`).trim()).toBe(seed);
+    expect(readAppliedRecord(origin, ref, seed)).toEqual({
+      commit: seed,
+      clusters: { dr: { serviceAccountIdentity: 'complete' }, production: { serviceAccountIdentity: 'sign-with-issuer' }, staging: { serviceAccountIdentity: 'complete' } },
+      identityStageRecords: true,
+    });
+    expect(result.summary).toContain(`\`${ref}\` moved from nothing to \`${seed.slice(0, 12)}\`, recording its identity stages (staging complete, production sign-with-issuer, dr complete).`);
+    // Run again: nothing to push.
+    expect((await markAppliedCli(checkout(), at('sign-with-issuer'), '--sha', seed)).summary).toContain(`already names \`${seed.slice(0, 12)}\` with its record`);
+  });
+
+  it('refuses a --sha other than the checkout (the record is read from the checked-out platform-config), and moves nothing', async () => {
+    const { origin, checkout, merge, seed } = setup();
+    const later = merge('v2\n');
+    const dir = checkout();
+    const result = await markAppliedCli(dir, at('complete'), '--sha', seed);
+    expect(result.code).toBe(1);
+    expect(result.stderr.join('\n')).toContain(`--sha ${seed}: the checkout is at ${later}; the applied record is read from the checked-out platform-config, so check out ${seed.slice(0, 12)} first`);
+    expect(git(origin, 'for-each-ref', ref).trim()).toBe('');
+  });
+
+  it('adds the record to a tag written before records existed (same commit, lightweight), leased like any move', async () => {
+    const { origin, checkout, seed } = setup();
+    // What the apply workflow wrote until now: a lightweight tag.
+    markApplied({ repo: checkout(), ref, sha: seed });
+    expect(git(origin, 'cat-file', '-t', ref).trim()).toBe('commit');
+    const result = await markAppliedCli(checkout(), at('accept-issuer'), '--sha', seed);
+    expect(result.summary).toContain(`already named \`${seed.slice(0, 12)}\` without a record (written before records existed); its identity stages are recorded now (staging complete, production accept-issuer, dr complete).`);
+    expect(readAppliedRecord(origin, ref, seed)?.clusters.production).toEqual({ serviceAccountIdentity: 'accept-issuer' });
+  });
+});
+
+describe('the identity-roll gate reads the recorded stages, never the applied commit\'s code', () => {
+  it('refuses a skipped stage, naming the cluster, the recorded stage, the requested one and the only one allowed next', async () => {
+    const { checkout, merge, seed } = setup();
+    await markAppliedCli(checkout(), at('accept-issuer'), '--sha', seed);
+    merge('v2\n');
+    const result = await gate(checkout(), at('web-identity'), await nodesAt('accept-issuer'));
+    expect(result.error).toBe(
+      'production: serviceAccountIdentity moves from accept-issuer (applied) to web-identity, 2 stages in one apply; the only stage this apply may move to is sign-with-issuer (the applied tag lags behind a stage move: ' +
+        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at sign-with-issuer): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
+    );
+    expect(result.log).toContain(`identity-roll: the applied stages as ${ref} (${seed.slice(0, 12)}) records them`);
+  });
+
+  it('allows one step once every node runs the recorded stage, and refuses it while one does not', async () => {
+    const { checkout, merge, seed } = setup();
+    await markAppliedCli(checkout(), at('accept-issuer'), '--sha', seed);
+    merge('v2\n');
+    const ready = await gate(checkout(), at('sign-with-issuer'), await nodesAt('accept-issuer'));
+    expect(ready.error).toBeUndefined();
+    expect(ready.log).toContain('production: every running control-plane node (i-cp01, i-cp02, i-cp03) runs accept-issuer: moving to sign-with-issuer');
+    // The record, not today's code, says what was applied: nodes still on the stage before it are behind.
+    const fake = await nodesAt('accept-issuer');
+    const platform = at('web-identity');
+    const next = merge('v3\n');
+    await markAppliedCli(checkout(), at('sign-with-issuer'), '--sha', next);
+    merge('v4\n');
+    expect((await gate(checkout(), platform, fake)).error).toContain('production: serviceAccountIdentity moves from sign-with-issuer to web-identity, but not every running control-plane node runs sign-with-issuer yet');
+  });
+
+  it('falls back once to the applied commit\'s code when the tag carries no record, says so, and reads the record after the next mark-applied', async () => {
+    const { checkout, merge, seed } = setup();
+    markApplied({ repo: checkout(), ref, sha: seed });
+    merge('v2\n');
+    const log: string[] = [];
+    const fallback = vi.fn(async () => ({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true }));
+    expect(await appliedIdentityStages(at('complete'), checkout(), (l) => log.push(l), fallback)).toEqual({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true });
+    expect(fallback).toHaveBeenCalledWith(expect.any(String), seed);
+    expect(log).toEqual([
+      `identity-roll: ${ref} (${seed.slice(0, 12)}) carries no applied record (tagged before mark-applied recorded one): falling back, this once, to loading that commit's platform-config; the next mark-applied records the stages with the tag`,
+    ]);
+    // The real fallback imports that commit's platform-config: this scratch repository has none, so it fails closed.
+    expect((await gate(checkout(), at('sign-with-issuer'), await nodesAt('accept-issuer'))).error).toMatch(/Cannot find module '.*\/packages\/platform-config\/src\/index\.ts'/);
+
+    // This run's manifests job records the applied commit: the next apply reads data, no fallback.
+    const applied = merge('v3\n');
+    await markAppliedCli(checkout(), at('accept-issuer'), '--sha', applied);
+    merge('v4\n');
+    fallback.mockClear();
+    expect(await appliedIdentityStages(at('complete'), checkout(), () => undefined, fallback)).toEqual({ stages: { dr: 'complete', production: 'accept-issuer', staging: 'complete' }, stageRecords: true });
+    expect(fallback).not.toHaveBeenCalled();
+  });
+});
+
+describe('parseAppliedRecord', () => {
+  const commit = 'c'.repeat(40);
+  const record = { commit, clusters: { production: { serviceAccountIdentity: 'complete' } }, identityStageRecords: true };
+
+  it('reads what appliedRecordMessage writes; a message without the header is no record', () => {
+    expect(parseAppliedRecord(appliedRecordMessage(record), commit)).toEqual(record);
+    expect(parseAppliedRecord('by hand\n', commit)).toBeUndefined();
+  });
+
+  it('refuses unreadable data and the data of another commit (a gate must not guess)', () => {
+    expect(() => parseAppliedRecord(`${APPLIED_RECORD_HEADER}\n\n{`, commit)).toThrow(`applied record of ${commit.slice(0, 12)}: not JSON after "${APPLIED_RECORD_HEADER}"`);
+    expect(() => parseAppliedRecord(`${APPLIED_RECORD_HEADER}\n\n${JSON.stringify({ ...record, clusters: { production: { stage: 'complete' } } })}`, commit)).toThrow(
+      `applied record of ${commit.slice(0, 12)}: expected {commit, clusters: {<name>: {serviceAccountIdentity}}, identityStageRecords}, got`,
+    );
+    expect(() => parseAppliedRecord(appliedRecordMessage({ ...record, commit: 'd'.repeat(40) }), commit)).toThrow(`applied record describes dddddddddddd, but the tag names cccccccccccc: refusing data of another commit`);
+  });
+});
