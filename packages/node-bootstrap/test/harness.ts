@@ -215,13 +215,18 @@ export class FakeNode {
     return this.collect(result.status, result.stderr, result.stdout);
   }
 
-  /** Like `run`, but in the background: for two nodes running a script at the same time. */
+  /**
+   * Like `run`, but in the background: for two nodes running a script at the same time, and for any
+   * test whose scripts run for long (a test body blocking the event loop > 60 s times out vitest's worker RPC).
+   */
   runAsync(script: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<ReturnType<FakeNode['run']>> {
-    const child = spawn('bash', [join(this.lib, script), ...args], { env: this.prepareRun(env) });
+    // stdin at EOF as spawnSync leaves it: an open pipe would hang a command that reads it.
+    const child = spawn('bash', [join(this.lib, script), ...args], { env: this.prepareRun(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Decoded as a stream: a multi-byte character split between chunks stays whole.
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     return new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (status) => resolve(this.collect(status, stderr, stdout)));

@@ -129,13 +129,14 @@ class Cluster {
     ];
   }
 
+  /** Runs a script in the background (spawnSync for minutes would starve vitest's worker RPC). */
   run(node: FakeNode, script: string, args: string[] = [], env: Record<string, string> = {}) {
-    return node.run(script, args, { BOOTSTRAP_NOW_EPOCH: String(this.now), RETRY_SLEEP_SECONDS: '1', ...env });
+    return node.runAsync(script, args, { BOOTSTRAP_NOW_EPOCH: String(this.now), RETRY_SLEEP_SECONDS: '1', ...env });
   }
 
   /** run, and fail the test with the script's stderr unless it succeeds. */
-  ok(node: FakeNode, script: string, args: string[] = [], env: Record<string, string> = {}) {
-    const result = this.run(node, script, args, env);
+  async ok(node: FakeNode, script: string, args: string[] = [], env: Record<string, string> = {}) {
+    const result = await this.run(node, script, args, env);
     if (result.status !== 0) throw new Error(`${script} ${args.join(' ')} on ${this.idOf(node)} failed:\n${result.stderr}`);
     this.restarted(node, result.stderr);
     return result;
@@ -177,7 +178,7 @@ class Cluster {
    * a joining node downloads sa.* (kubeadm-certs); key-set before the API server starts; at the end
    * of the boot the issuer documents and the key set. `replaces` leaves the cluster first.
    */
-  boot(replaces?: string, preBundle = false): FakeNode {
+  async boot(replaces?: string, preBundle = false): Promise<FakeNode> {
     this.count++;
     const id = `i-${this.count}`;
     const node = this.tmp.node(inputFor('production', 'control-plane'), this.rules(id, `10.20.0.${this.count}`));
@@ -200,14 +201,14 @@ class Cluster {
       writeFileSync(join(this.dir, 'live'), this.live().filter((l) => l !== replaces).map((l) => `${l}\n`).join(''));
       this.servers.delete(replaces);
     }
-    this.ok(node, 'service-account-issuer.sh', ['key-set']);
-    this.ok(node, 'service-account-key-rotation.sh', ['started']);
+    await this.ok(node, 'service-account-issuer.sh', ['key-set']);
+    await this.ok(node, 'service-account-key-rotation.sh', ['started']);
     const loaded = this.load(node);
     this.servers.set(id, { ...loaded, controllerManagerKey: loaded.signing });
     writeFileSync(join(this.dir, 'live'), [...this.live(), id].map((l) => `${l}\n`).join(''));
     this.leaderKey();
-    if (this.nodes.size === 1) this.ok(node, 'join-material.sh', ['publish']);
-    this.ok(node, 'service-account-issuer.sh');
+    if (this.nodes.size === 1) await this.ok(node, 'join-material.sh', ['publish']);
+    await this.ok(node, 'service-account-issuer.sh');
     this.tick(`boot ${id}${replaces ? ` replacing ${replaces}` : ''}`);
     return node;
   }
@@ -220,11 +221,11 @@ class Cluster {
    * service-account-keys.timer fires on every live node: what the rendered service's ExecStart runs,
    * then the period passes (the clock moves by OnUnitActiveSec). Returns each node's stderr.
    */
-  timerRound(what: string): Map<string, string> {
+  async timerRound(what: string): Promise<Map<string, string>> {
     const [start] = unitStartCommands(systemdUnits('control-plane', platform.cluster('production'), [])['service-account-keys.service']!);
     const [script, ...args] = [start!.argv[1]!.split('/').at(-1)!, ...start!.argv.slice(2)];
     const out = new Map<string, string>();
-    for (const id of this.live()) out.set(id, this.ok(this.node(id), script, args).stderr);
+    for (const id of this.live()) out.set(id, (await this.ok(this.node(id), script, args)).stderr);
     this.tick(`timer: ${what}`, serviceAccountKeyTimings().applyEverySeconds);
     return out;
   }
@@ -270,54 +271,54 @@ class Cluster {
 describe('service-account-key-rotation.sh: announce, sign, retire with nodes replaced at every boundary', () => {
   const tmp = scratch();
 
-  it('keeps every token verifiable at every API server and at STS until it expires, and ends with the new key alone', { timeout: 600_000 }, () => {
+  it('keeps every token verifiable at every API server and at STS until it expires, and ends with the new key alone', { timeout: 600_000 }, async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
-    c.boot();
-    c.boot();
+    const a = await c.boot();
+    await c.boot();
+    await c.boot();
     c.createLegacySecret();
     c.tick('steady');
     const oldKid = kidOf(c.servers.get('i-1')!.signing);
 
     // Phase 1: announce. The next key goes into SSM (SecureString, cluster key, create-only).
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     const next = storedParameter(c.ssm, extra.serviceAccountNextKey)!;
     expect([next.type, next.keyId, next.version]).toEqual(['SecureString', names.kmsAlias, 1]);
     const newKid = kidOf(createPrivateKey(next.value));
     expect(storedParameter(c.ssm, extra.serviceAccountRotation)?.value).toBe('announce');
     c.tick('announced on i-1');
     // Not every node accepts the next key yet: sign refuses.
-    const early = c.run(a, 'service-account-key-rotation.sh', ['sign']);
+    const early = await c.run(a, 'service-account-key-rotation.sh', ['sign']);
     expect(early.status).toBe(1);
     expect(early.stderr).toContain(`[sign] FAILED: not every control-plane node accepts the next key ${newKid}: i-2 (signing=${oldKid} accepted=${oldKid})`);
     // A second announce keeps the stored key (create-only put answers ParameterAlreadyExists).
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     expect(storedParameter(c.ssm, extra.serviceAccountNextKey)?.version).toBe(1);
-    const b2 = c.boot('i-3'); // replaced at the boundary: boots with both keys
+    const b2 = await c.boot('i-3'); // replaced at the boundary: boots with both keys
     expect(c.servers.get('i-4')!.accepted.map(kidOf)).toEqual([oldKid, newKid]);
-    c.ok(c.node('i-2'), 'service-account-key-rotation.sh', ['apply']);
+    await c.ok(c.node('i-2'), 'service-account-key-rotation.sh', ['apply']);
     c.tick('announce applied');
     expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
 
     // Phase 2: sign.
-    c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['sign']);
     // The key every node signed with until now becomes the previous one (a String: it is public).
     const previous = storedParameter(c.ssm, extra.serviceAccountPreviousKey)!;
     expect([previous.type, kidOf(createPublicKey(previous.value))]).toEqual(['String', oldKid]);
     expect(kidOf(c.servers.get('i-1')!.signing)).toBe(newKid);
     c.tick('signing on i-1');
     // upload-certs from a node that has not swapped yet would hand the old key to joiners: refused.
-    const stale = c.run(c.node('i-2'), 'join-material.sh', ['publish']);
+    const stale = await c.run(c.node('i-2'), 'join-material.sh', ['publish']);
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain('FAILED: not uploading certificates with a stale sa.key');
-    c.boot('i-2'); // replaced at the boundary: signs with the next key, still accepts the old one
+    await c.boot('i-2'); // replaced at the boundary: signs with the next key, still accepts the old one
     expect([kidOf(c.servers.get('i-5')!.signing), c.servers.get('i-5')!.accepted.map(kidOf)]).toEqual([newKid, [newKid, oldKid]]);
-    c.ok(b2, 'service-account-key-rotation.sh', ['apply']);
+    await c.ok(b2, 'service-account-key-rotation.sh', ['apply']);
     c.tick('sign applied');
     expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid, oldKid]);
     // Too early to retire: tokens signed with the old key may still be alive.
-    const young = c.run(a, 'service-account-key-rotation.sh', ['retire']);
+    const young = await c.run(a, 'service-account-key-rotation.sh', ['retire']);
     expect(young.status).toBe(1);
     expect(young.stderr).toMatch(/\[retire\] FAILED: phase sign is \d+s old: tokens signed with the old key may live until 86400s/);
     // Refreshed at 80 % of their hour: a day of ticks.
@@ -325,7 +326,7 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
 
     // Phase 3: retire. The legacy Secret still carries the old key's token until now.
     expect(JSON.parse(Buffer.from(c.legacyToken().split('.')[0], 'base64url').toString()).kid).toBe(oldKid);
-    c.ok(a, 'service-account-key-rotation.sh', ['retire']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['retire']);
     expect(JSON.parse(Buffer.from(c.legacyToken().split('.')[0], 'base64url').toString()).kid).toBe(newKid);
     // The failover kubeconfig in SSM carries the re-issued token.
     expect(storedParameter(c.ssm, names.ssm.ciKubeconfig)?.value).toContain(`token: ${c.legacyToken()}`);
@@ -333,8 +334,8 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     // kubeadm-certs holds the new key: a node joining from now on signs with it.
     expect(kidOf(createPrivateKey(readFileSync(join(c.dir, 'kubeadm-certs', 'sa.key'))))).toBe(newKid);
     c.tick('retired on i-1');
-    c.boot('i-4');
-    for (const id of ['i-5']) c.ok(c.node(id), 'service-account-key-rotation.sh', ['apply']);
+    await c.boot('i-4');
+    for (const id of ['i-5']) await c.ok(c.node(id), 'service-account-key-rotation.sh', ['apply']);
     c.tick('retire applied');
 
     expect(c.failures).toEqual([]);
@@ -347,46 +348,38 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
 
   it('service-account-keys.timer converges every live node after each phase with no apply by hand; a node replaced mid-rotation converges at boot', { timeout: 600_000 }, async () => {
     if (!requireTool('openssl')) return;
-    // The scripts run synchronously: give vitest's worker RPC a turn between steps.
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     const c = new Cluster(tmp);
-    const a = c.boot();
-    c.boot();
-    c.boot();
+    const a = await c.boot();
+    await c.boot();
+    await c.boot();
     c.createLegacySecret();
     const oldKid = kidOf(c.servers.get('i-1')!.signing);
-    await turn();
     // Idempotent: in the steady state a round restarts nothing.
-    for (const [, stderr] of c.timerRound('steady')) {
+    for (const [, stderr] of await c.timerRound('steady')) {
       expect(stderr).toContain('kube-apiserver already runs with this key set');
       expect(stderr).not.toContain('restarted');
     }
-    await turn();
 
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     const newKid = kidOf(createPrivateKey(storedParameter(c.ssm, extra.serviceAccountNextKey)!.value));
-    expect(c.run(a, 'service-account-key-rotation.sh', ['sign']).stderr).toContain(`not every control-plane node accepts the next key ${newKid}: i-2`);
-    const announced = c.timerRound('announce');
+    expect((await c.run(a, 'service-account-key-rotation.sh', ['sign'])).stderr).toContain(`not every control-plane node accepts the next key ${newKid}: i-2`);
+    const announced = await c.timerRound('announce');
     expect(announced.get('i-2')).toContain('kube-apiserver restarted');
     expect(announced.get('i-1')).toContain('kube-apiserver already runs with this key set');
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${oldKid} accepted=${oldKid},${newKid}`);
-    await turn();
 
-    c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['sign']);
     // Before the other nodes' timers fired: retire names them.
-    expect(c.run(a, 'service-account-key-rotation.sh', ['retire']).stderr).toContain(`not every control-plane node signs with the next key ${newKid}: i-2 (signing=${oldKid} `);
-    c.boot('i-3'); // replaced mid-rotation: its boot takes the sign phase, no timer needed
+    expect((await c.run(a, 'service-account-key-rotation.sh', ['retire'])).stderr).toContain(`not every control-plane node signs with the next key ${newKid}: i-2 (signing=${oldKid} `);
+    await c.boot('i-3'); // replaced mid-rotation: its boot takes the sign phase, no timer needed
     expect([kidOf(c.servers.get('i-4')!.signing), c.servers.get('i-4')!.accepted.map(kidOf)]).toEqual([newKid, [newKid, oldKid]]);
-    await turn();
-    c.timerRound('sign');
-    for (const [, stderr] of c.timerRound('sign, again')) expect(stderr).not.toContain('restarted');
-    await turn();
+    await c.timerRound('sign');
+    for (const [, stderr] of await c.timerRound('sign, again')) expect(stderr).not.toContain('restarted');
     // The timer keeps firing (nothing to do) while old-key tokens expire.
     for (let i = 0; i < 25; i++) c.tick('overlap', HOUR);
 
-    c.ok(a, 'service-account-key-rotation.sh', ['retire']);
-    await turn();
-    c.timerRound('retire');
+    await c.ok(a, 'service-account-key-rotation.sh', ['retire']);
+    await c.timerRound('retire');
     expect(c.failures).toEqual([]);
     for (const [, server] of c.servers) expect([kidOf(server.signing), server.accepted.map(kidOf)]).toEqual([newKid, [newKid]]);
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
@@ -396,10 +389,10 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
   it('service-account-keys.timer firing on three nodes at once restarts one kube-apiserver at a time (cluster-wide create-only SSM lock); the others apply on a later run', { timeout: 600_000 }, async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
-    c.boot();
-    c.boot();
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const a = await c.boot();
+    await c.boot();
+    await c.boot();
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     const [start] = unitStartCommands(systemdUnits('control-plane', platform.cluster('production'), [])['service-account-keys.service']!);
     const [script, ...args] = [start!.argv[1]!.split('/').at(-1)!, ...start!.argv.slice(2)];
     const log = join(c.dir, 'restarts');
@@ -429,12 +422,12 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)).toBeUndefined();
   });
 
-  it('the restart lock: a live holder blocks; a holder that is gone, or holds it past the TTL, is taken over by one node; a lock of its own is reused', { timeout: 300_000 }, () => {
+  it('the restart lock: a live holder blocks; a holder that is gone, or holds it past the TTL, is taken over by one node; a lock of its own is reused', { timeout: 300_000 }, async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
-    c.boot();
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const a = await c.boot();
+    await c.boot();
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     const node = c.node('i-2');
     const hold = (value: string) => {
       // Written as the holder's put-parameter would (ssmStore's layout: create-only, version 1).
@@ -444,12 +437,12 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
       for (const [f, v] of Object.entries({ value, type: 'String', key: '', version: '1\n', modified: '' })) writeFileSync(join(d, f), v);
     };
     hold(`holder=i-1 since=${c.now}`);
-    const blocked = c.run(node, 'service-account-key-rotation.sh', ['apply']);
+    const blocked = await c.run(node, 'service-account-key-rotation.sh', ['apply']);
     expect([blocked.status, blocked.stderr]).toEqual([0, expect.stringContaining(`i-1 restarts its kube-apiserver (restart lock since ${c.now}): not restarting here at the same time`)]);
     expect(blocked.stderr).not.toContain('kube-apiserver restarted');
 
     hold(`holder=i-99 since=${c.now}`); // gone: EC2 no longer lists it
-    const takeover = c.run(node, 'service-account-key-rotation.sh', ['apply']);
+    const takeover = await c.run(node, 'service-account-key-rotation.sh', ['apply']);
     expect(takeover.stderr).toContain(`took the restart lock over from i-99 (gone, or holding it since ${c.now})`);
     expect(takeover.stderr).toContain('kube-apiserver restarted');
     expect(storedParameter(c.ssm, `${extra.serviceAccountRestartLock}/takeover-i-99-${c.now}`)?.value).toBe('i-2');
@@ -458,32 +451,32 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     // A second waiter that read the same stale value does not take it as well.
     hold(`holder=i-99 since=${c.now}`);
     rmSync(join(node.state, 'service-account-keys.applied'));
-    const second = c.run(node, 'service-account-key-rotation.sh', ['apply']);
+    const second = await c.run(node, 'service-account-key-rotation.sh', ['apply']);
     expect(second.stderr).toContain('another node takes over the restart lock from i-99: next run');
     expect(second.stderr).not.toContain('kube-apiserver restarted');
 
     hold(`holder=i-1 since=${c.now - 1800}`); // live, but past RESTART_LOCK_TTL_SECONDS: its apply died
-    expect(c.run(node, 'service-account-key-rotation.sh', ['apply']).stderr).toContain('took the restart lock over from i-1');
+    expect((await c.run(node, 'service-account-key-rotation.sh', ['apply'])).stderr).toContain('took the restart lock over from i-1');
 
     hold(`holder=i-2 since=${c.now}`); // its own, left by an apply that died
     rmSync(join(node.state, 'service-account-keys.applied'));
-    expect(c.run(node, 'service-account-key-rotation.sh', ['apply']).stderr).toContain('kube-apiserver restarted');
+    expect((await c.run(node, 'service-account-key-rotation.sh', ['apply'])).stderr).toContain('kube-apiserver restarted');
   });
 
-  it('a restart that fails keeps the lock, marked failed, and no other node restarts into the same failure, however old', { timeout: 300_000 }, () => {
+  it('a restart that fails keeps the lock, marked failed, and no other node restarts into the same failure, however old', { timeout: 300_000 }, async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
-    const b = c.boot();
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const a = await c.boot();
+    const b = await c.boot();
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     // i-1's kube-apiserver manifest is gone (a broken node) and its key set is due again: its restart dies while it holds the lock.
     rmSync(join(a.kube, 'manifests', 'kube-apiserver.yaml'));
     rmSync(join(a.state, 'service-account-keys.applied'));
-    const failed = c.run(a, 'service-account-key-rotation.sh', ['apply']);
+    const failed = await c.run(a, 'service-account-key-rotation.sh', ['apply']);
     expect([failed.status, failed.stderr]).toEqual([1, expect.stringContaining('kube-apiserver.yaml missing')]);
     expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)?.value).toBe(`holder=i-1 since=${c.now} failed=1`);
     rmSync(join(b.state, 'service-account-keys.applied'));
-    const waiter = c.run(b, 'service-account-key-rotation.sh', ['apply'], { BOOTSTRAP_NOW_EPOCH: String(c.now + 3600) });
+    const waiter = await c.run(b, 'service-account-key-rotation.sh', ['apply'], { BOOTSTRAP_NOW_EPOCH: String(c.now + 3600) });
     expect(waiter.status, waiter.stderr).toBe(0);
     expect(waiter.stderr).toContain('the restart lock records a failed kube-apiserver restart on i-1');
     expect(waiter.stderr).not.toContain('kube-apiserver restarted');
@@ -503,34 +496,34 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(result.stderr).toContain('not part of the control plane yet: nothing to apply');
   });
 
-  it('a node whose kube-apiserver manifest lacks the bundle flag (a cluster set up before it) reports only sa.pub, so sign refuses', { timeout: 300_000 }, () => {
+  it('a node whose kube-apiserver manifest lacks the bundle flag (a cluster set up before it) reports only sa.pub, so sign refuses', { timeout: 300_000 }, async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
-    const old = c.boot(undefined, true);
+    const a = await c.boot();
+    const old = await c.boot(undefined, true);
     const oldKid = kidOf(c.servers.get('i-1')!.signing);
-    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
     const newKid = kidOf(createPrivateKey(storedParameter(c.ssm, extra.serviceAccountNextKey)!.value));
-    c.ok(old, 'service-account-key-rotation.sh', ['apply']);
+    await c.ok(old, 'service-account-key-rotation.sh', ['apply']);
     // The bundle on its disk lists the next key, but its API server never reads that file.
     expect(publicKeys(readFileSync(join(old.kube, 'pki', 'sa-bundle.pub'), 'utf8')).map(kidOf)).toEqual([oldKid, newKid]);
     expect(c.servers.get('i-2')!.accepted.map(kidOf)).toEqual([oldKid]);
-    const refused = c.run(a, 'service-account-key-rotation.sh', ['sign']);
+    const refused = await c.run(a, 'service-account-key-rotation.sh', ['sign']);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain(`[sign] FAILED: not every control-plane node accepts the next key ${newKid}: i-2 (signing=${oldKid} accepted=${oldKid})`);
     expect(storedParameter(c.ssm, extra.serviceAccountRotation)?.value).toBe('announce');
     // Replaced by a node whose manifest names the bundle (the runbook's way out), sign goes ahead.
-    c.boot('i-2');
-    c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    await c.boot('i-2');
+    await c.ok(a, 'service-account-key-rotation.sh', ['sign']);
     c.tick('signing after the replacement');
     expect(c.failures).toEqual([]);
   });
 
-  it('the same checks catch the runbook order it replaces: swap on one node first, publish after, replacements without the old key', { timeout: 300_000 }, () => {
+  it('the same checks catch the runbook order it replaces: swap on one node first, publish after, replacements without the old key', { timeout: 300_000 }, async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
-    c.boot();
+    const a = await c.boot();
+    await c.boot();
     c.tick('steady');
     // Old step 2 on the first node: new sa.key, sa.pub + sa-previous.pub accepted, API server restarted.
     const pki = join(a.kube, 'pki');
@@ -543,9 +536,9 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(c.failures.some((f) => f.includes('token of i-1') && f.includes('refused by i-2'))).toBe(true);
     expect(c.failures.some((f) => f.includes('token of i-1') && f.includes('refused by STS: kid'))).toBe(true);
     // A node replaced meanwhile joins with the current key only (kubeadm-certs from i-1): old tokens 401 there.
-    c.ok(a, 'join-material.sh', ['publish']);
+    await c.ok(a, 'join-material.sh', ['publish']);
     c.failures.length = 0;
-    c.boot('i-2');
+    await c.boot('i-2');
     expect(c.failures.some((f) => f.includes('refused by i-3'))).toBe(true);
   });
 });
@@ -553,18 +546,18 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
 describe('service-account-issuer.sh key-set: what a booting node builds from the rotation state', () => {
   const tmp = scratch();
 
-  it('stops instead of guessing when the next key named by the phase is missing, and names the phase it expected', () => {
+  it('stops instead of guessing when the next key named by the phase is missing, and names the phase it expected', async () => {
     if (!requireTool('openssl')) return;
     const c = new Cluster(tmp);
-    const a = c.boot();
+    const a = await c.boot();
     spawnSync('bash', [join(a.fakeDir, 'bin', 'aws'), 'ssm', 'put-parameter', '--name', extra.serviceAccountRotation, '--type', 'String', '--value', 'sign'], { env: { ...process.env, FAKE_DIR: a.fakeDir } });
-    const result = c.run(a, 'service-account-issuer.sh', ['key-set']);
+    const result = await c.run(a, 'service-account-issuer.sh', ['key-set']);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`FAILED: rotation 'sign' but ${extra.serviceAccountNextKey} cannot be read (exit 3)`);
     spawnSync('bash', [join(a.fakeDir, 'bin', 'aws'), 'ssm', 'put-parameter', '--name', extra.serviceAccountRotation, '--type', 'String', '--value', 'swap', '--overwrite'], { env: { ...process.env, FAKE_DIR: a.fakeDir } });
-    expect(c.run(a, 'service-account-issuer.sh', ['key-set']).stderr).toContain(`FAILED: ${extra.serviceAccountRotation} is 'swap': expected announce or sign`);
+    expect((await c.run(a, 'service-account-issuer.sh', ['key-set'])).stderr).toContain(`FAILED: ${extra.serviceAccountRotation} is 'swap': expected announce or sign`);
     // A rotation is refused while one is in another phase.
-    const announce = c.run(a, 'service-account-key-rotation.sh', ['announce']);
+    const announce = await c.run(a, 'service-account-key-rotation.sh', ['announce']);
     expect(announce.stderr).toContain("[announce] FAILED: a rotation is in phase 'swap': finish it first");
     expect(readdirSync(c.ssm).map(decodeURIComponent)).not.toContain(extra.serviceAccountNextKey);
   });
