@@ -154,6 +154,7 @@ export class ClusterStack extends TerraformStack {
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,
       bootstrapBundleArns: { 'control-plane': bundles.bundle('control-plane').objectArn, worker: bundles.bundle('worker').objectArn },
       serviceAccountIssuerObjectArns: issuerBucket.objectArns,
+      etcdSlot: { ...names.etcdSlot, clusterName: cluster.name },
     };
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
@@ -195,6 +196,7 @@ export class ClusterStack extends TerraformStack {
       asgName: names.controlPlaneAsg,
       launchTemplateName: names.controlPlaneLaunchTemplate,
       nodeTags,
+      etcd: { kmsKeyArn: key.keyArn, clusterName: cluster.name, ...names.etcdSlot },
     });
     const pools = cluster.workerPools.map(
       (pool) =>

@@ -29,6 +29,8 @@ export interface NodePolicyContext {
   readonly bootstrapBundleArns: Readonly<Record<'control-plane' | 'worker', string>>;
   /** ARNs of the issuer's two discovery objects (ServiceAccountIssuer.objectArns): the control plane publishes them. */
   readonly serviceAccountIssuerObjectArns: readonly string[];
+  /** Tags of the control-plane slots' etcd volumes and addresses (platform-config `names.etcdSlot`) and the cluster name they carry. */
+  readonly etcdSlot: { readonly clusterTagKey: string; readonly slotTagKey: string; readonly clusterName: string };
 }
 
 
@@ -157,12 +159,47 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // controller gets no ELB or security-group write rights. A Service of type LoadBalancer
       // fails visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
     ),
+    'etcd-slot': etcdSlotPolicy(ctx),
     'node-access': policyDocument(ecrRead(), sessionManager()),
     'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
     // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
     // document and JWKS at boot; exactly those two keys, nothing to list, read or delete.
     'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: 's3:PutObject', Resource: [...ctx.serviceAccountIssuerObjectArns] }),
   };
+}
+
+/**
+ * node-bootstrap etcd-slot.sh: a control-plane node attaches its slot's etcd volume and address
+ * (ENI) at boot and hands them over when its ASG terminates it (docs/decisions/etcd-volumes.md).
+ * Only this cluster's etcd volumes and ENIs (their own tag, which the EBS CSI driver never sets),
+ * only onto this cluster's instances; the KMS grant only for EC2 attaching the volume.
+ */
+function etcdSlotPolicy(ctx: NodePolicyContext) {
+  const slotResources = [`arn:aws:ec2:${ctx.region}:${ctx.accountId}:volume/*`, `arn:aws:ec2:${ctx.region}:${ctx.accountId}:network-interface/*`];
+  return policyDocument(
+    { Sid: 'FindEtcdSlot', Effect: 'Allow', Action: ['ec2:DescribeVolumes', 'ec2:DescribeNetworkInterfaces'], Resource: '*' },
+    {
+      Sid: 'AttachEtcdSlot',
+      Effect: 'Allow',
+      Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+      Resource: slotResources,
+      Condition: { StringEquals: { [`aws:ResourceTag/${ctx.etcdSlot.clusterTagKey}`]: ctx.etcdSlot.clusterName } },
+    },
+    {
+      Sid: 'AttachEtcdSlotToClusterNodes',
+      Effect: 'Allow',
+      Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+      Resource: `arn:aws:ec2:${ctx.region}:${ctx.accountId}:instance/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/${ctx.clusterTagKey}`]: 'owned' } },
+    },
+    {
+      Sid: 'DecryptEtcdVolume',
+      Effect: 'Allow',
+      Action: 'kms:CreateGrant',
+      Resource: ctx.kmsKeyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `ec2.${ctx.region}.amazonaws.com` }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+  );
 }
 
 /** Worker role: read the join token and CA hash (nothing else in SSM), pull from ECR, Session Manager. */
