@@ -6,6 +6,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "${BOOTSTRAP_LIB:-/opt/node-bootstrap}/lib.sh"
+# shellcheck source=etcd-slot.sh
+. "$BOOTSTRAP_LIB/etcd-slot.sh"
 LOG_TAG=node-bootstrap-control-plane
 load_env
 : "${LOCK_WAIT_ATTEMPTS:=180}"
@@ -65,16 +67,31 @@ instance_gone() {
 # Private IPs of control-plane instances that stay (stopped ones may come back). One the ASG is
 # terminating (Terminating, :Wait, :Proceed) still runs but is leaving: its member must go, or the
 # replacement joins beside it and one more loss stops etcd (docs/runbooks/node-termination.md).
+# A slot's member address (SLOTS) counts as live while its ASG has an instance that stays: that
+# instance rejoins as the member, even before it has attached the address. A slot whose ASG has
+# none (an AZ lost for good) loses its member like any gone instance.
 live_control_plane_ips() {
-  local rows leaving id ip
+  local rows leaving id ip asg
   rows=$(aws ec2 describe-instances --region "$REGION" \
     --filters "Name=tag:aws:autoscaling:groupName,Values=${CONTROL_PLANE_ASGS// /,}" "Name=instance-state-name,Values=pending,running,stopping,stopped" \
-    --query 'Reservations[].Instances[].[InstanceId,PrivateIpAddress]' --output text) || return
+    --query "Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='aws:autoscaling:groupName']|[0].Value]" --output text) || return
   [[ -n $rows ]] || return 0
   # shellcheck disable=SC2046 # one argument per instance id
   leaving=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids $(cut -f1 <<<"$rows") \
     --query "AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId" --output text) || return
-  while read -r id ip; do [[ $leaving == *"$id"* ]] || echo "$ip"; done <<<"$rows"
+  while read -r id ip asg; do
+    [[ $leaving != *"$id"* ]] || continue
+    echo "$ip"
+    sed -n "s/^$asg=//p" <<<"$SLOTS"
+  done <<<"$rows"
+}
+
+# The NLB registers an instance only once its launching hook completes: with no handler yet (new
+# cluster, restore, every member rejoining at once) kubeadm init through it would wait out the
+# hook. Only its own ASG's call can succeed; absent or done hooks are fine.
+complete_launch_hook() {
+  step complete-launch-hook
+  for g in $CONTROL_PLANE_ASGS; do aws autoscaling complete-lifecycle-action --region "$REGION" --lifecycle-hook-name "$LAUNCH_HOOK" --auto-scaling-group-name "$g" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE &>/dev/null || :; done
 }
 
 # kubeadm writes admin.conf early: only this marker, written once `kubeadm init` succeeded,
@@ -105,8 +122,8 @@ init_cluster() {
     key=$(kubeadm certs certificate-key) || die "kubeadm certs certificate-key failed"
     CERTIFICATE_KEY=$key
     export CERTIFICATE_KEY
-    render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-init.yaml" NODE_NAME NODE_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
-    local extra=()
+    render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-init.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
+    local extra=("${SLOT_PREFLIGHT[@]}")
     if [[ -n $restore_key ]]; then
       step etcd-restore
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
@@ -117,11 +134,7 @@ init_cluster() {
     step service-account-keys
     kubeadm init phase certs sa --config "$STATE_DIR/kubeadm-init.yaml" || die "kubeadm init phase certs sa failed"
     run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
-    step complete-launch-hook
-    # The NLB registers an instance only once its launching hook completes: with no handler yet
-    # (new cluster, restore) kubeadm init through it would wait out the hook. Only its own ASG's
-    # call can succeed; absent or done hooks are fine.
-    for g in $CONTROL_PLANE_ASGS; do aws autoscaling complete-lifecycle-action --region "$REGION" --lifecycle-hook-name "$LAUNCH_HOOK" --auto-scaling-group-name "$g" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE &>/dev/null || :; done
+    complete_launch_hook
     step kubeadm-init
     # Without the skip flags kubeadm prints the certificate key and the join commands (token
     # included) to stdout, i.e. into the journal: the material lives in SSM only.
@@ -144,9 +157,11 @@ init_cluster() {
 # (`member list` through them): this node's own etcd may be down (a join, or the kubelet's
 # graceful shutdown having stopped the static pod).
 peer_members() {
-  local ip peers=()
-  LIVE=" $(live_control_plane_ips | tr '\t\n' '  ') " || die "listing control-plane instances failed"
-  for ip in $LIVE; do [[ $ip != "$NODE_IP" ]] && peers+=("https://$ip:2379"); done
+  local ip peers=() live
+  slot_addresses || die "listing the etcd member addresses failed: $AWS_ERR"
+  live=$(live_control_plane_ips) || die "listing control-plane instances failed"
+  LIVE=" $(tr '\t\n' '  ' <<<"$live") "
+  for ip in $LIVE; do [[ $ip != "$NODE_IP" && $ip != "$ETCD_IP" ]] && peers+=("https://$ip:2379"); done
   ((${#peers[@]} > 0)) || die "no live control-plane peer (ASGs: $CONTROL_PLANE_ASGS)"
   PEERS=$(IFS=,; echo "${peers[*]}")
   MEMBERS=$(etcdctl --endpoints="$PEERS" member list -w simple) || die "etcdctl member list via $PEERS failed"
@@ -164,7 +179,7 @@ remove_members() {
     [[ -n $id ]] || continue
     ip=${peer_url#https://}
     ip=${ip%:*}
-    if [[ $ip == "$NODE_IP" || $1 == all && $LIVE != *" $ip "* ]]; then
+    if [[ $ip == "$NODE_IP" || $ip == "$ETCD_IP" || $ip == "${SLOT_IP:-$NODE_IP}" || $1 == all && $LIVE != *" $ip "* ]]; then
       log "removing etcd member $id ($name, $ip, $status)"
       etcdctl --endpoints="$PEERS" member remove "$id" >/dev/null || die "etcdctl member remove $id failed"
     fi
@@ -172,12 +187,56 @@ remove_members() {
 }
 
 # node-bootstrap.service's ExecStop runs at every shutdown, reboots included: only when the ASG is
-# terminating this instance (IMDS target state Terminated) does it remove its own member. The
+# terminating this instance (IMDS target state Terminated) does it leave. On its slot it hands the
+# volume and address over and keeps the member; after a fallback it removes its own member. The
 # kubelet's graceful shutdown has already stopped the local etcd: the other members remove it.
 leave_etcd() {
   [[ $(imds autoscaling/target-lifecycle-state) == Terminated ]] || { log "not terminating: member kept"; return 0; }
-  NODE_IP=$(imds local-ipv4)
+  if [[ -f $SLOT_FILE && $(<"$SLOT_FILE") != none* ]]; then release_slot; return; fi
+  NODE_IP=$(imds local-ipv4) ETCD_IP=$NODE_IP
   remove_members self
+}
+
+# The shared CA files (what kubeadm's upload-certs shares) kept on the etcd volume: a member
+# rejoining needs no API server, so every member can come back even when all were lost at once.
+SLOT_PKI=(ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key)
+save_pki() {
+  [[ $ETCD_IP != "$NODE_IP" ]] || return 0
+  if ! (mkdir -p "$ETCD_DATA_DIR/pki" && cd "$KUBE_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$ETCD_DATA_DIR/pki/"); then die "keeping the cluster CA on the etcd volume failed"; fi
+}
+
+# The volume holds this slot's member: etcd restarts from its data, as the same member (same
+# address), no member remove or add. kubeadm join cannot do that (its etcd phase adds a member and
+# fails on an existing peer URL) and needs the API for discovery: kubeadm init's phases build this
+# node around the kept CA instead, without the phases that publish cluster-wide state.
+rejoin_cluster() {
+  step rejoin-etcd-member
+  log "etcd volume holds the member at $ETCD_IP: rejoining with its data and membership"
+  # Never kubeadm reset here: it empties the etcd data dir.
+  rm -f "$KUBE_DIR"/manifests/*.yaml "$KUBE_DIR"/*.conf
+  mkdir -p "$KUBE_DIR/pki/etcd"
+  (cd "$ETCD_DATA_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$KUBE_DIR/pki/") || die "restoring the cluster CA from the etcd volume failed"
+  CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
+  export CERTIFICATE_KEY
+  render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-rejoin.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
+  complete_launch_hook
+  step kubeadm-rejoin
+  kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases=upload-config,upload-certs,bootstrap-token,addon,show-join-command --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
+    die "kubeadm init phases of the rejoin failed"
+}
+
+# Rejoin only with a member's data and the CA on the slot's volume, and unless the others list
+# the member no more (removed while away: its data could never catch up, set aside, fresh join).
+can_rejoin() {
+  [[ $ETCD_IP != "$NODE_IP" && -d $ETCD_DATA_DIR/member && -f $ETCD_DATA_DIR/pki/ca.key ]] || return 1
+  slot_addresses || die "listing the etcd member addresses failed: $AWS_ERR"
+  case $(slot_member_listed) in
+    1)
+      log "the member at $ETCD_IP was removed from etcd: setting its data aside, joining as a fresh member"
+      mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.removed-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
+      return 1
+      ;;
+  esac
 }
 
 join_cluster() {
@@ -186,7 +245,7 @@ join_cluster() {
   CA_CERT_HASH=$(join_value "$SSM_CA_CERT_HASH") || die "no published CA hash in $SSM_CA_CERT_HASH"
   CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
   export JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
-  render_template "$BOOTSTRAP_ETC/kubeadm-join.yaml.tmpl" "$STATE_DIR/kubeadm-join.yaml" NODE_NAME NODE_IP INSTANCE_ID AVAILABILITY_ZONE JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
+  render_template "$BOOTSTRAP_ETC/kubeadm-join.yaml.tmpl" "$STATE_DIR/kubeadm-join.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
   if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
     step reset-unfinished-join
     kubeadm reset --force || die "kubeadm reset of an unfinished join failed"
@@ -204,7 +263,7 @@ join_cluster() {
   step kubeadm-join
   # The certificates are in place: downloading them again would put back the uploaded sa.key over
   # the one key-set chose (a rotation's sign phase).
-  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs || die "kubeadm join --control-plane failed"
+  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs "${SLOT_PREFLIGHT[@]}" || die "kubeadm join --control-plane failed"
 }
 
 main() {
@@ -212,13 +271,19 @@ main() {
   mkdir -p "$STATE_DIR"
   step identity
   node_identity
+  step etcd-slot
+  claim_slot
+  # A mounted volume is never empty (lost+found, the kept CA): kubeadm's check for an empty data dir would refuse it.
+  SLOT_PREFLIGHT=()
+  [[ $ETCD_IP == "$NODE_IP" ]] || SLOT_PREFLIGHT=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
   if [[ -f $STATE_DIR/control-plane.done ]]; then
     log "already part of the control plane"
   else
     step decide-role
     local role
     role=$(decide_role)
-    if [[ $role == init ]]; then init_cluster; else join_cluster; fi
+    if [[ $role == init ]]; then init_cluster; elif can_rejoin; then rejoin_cluster; else join_cluster; fi
+    save_pki
     touch "$STATE_DIR/control-plane.done"
   fi
   step enable-timers

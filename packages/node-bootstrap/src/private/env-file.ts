@@ -74,6 +74,9 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['LAUNCH_HOOK', names.nodeTermination.launchingHook],
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
       ['CLUSTER_TAG', names.clusterTagKey],
+      // etcd-slot.sh: how the node finds its ASG's etcd volume and member address.
+      ['ETCD_SLOT_TAG', names.etcdSlot.slotTagKey],
+      ['ETCD_CLUSTER_TAG', names.etcdSlot.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
       ['SSM_RESTORE_URL', extra.restoreUrl],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],

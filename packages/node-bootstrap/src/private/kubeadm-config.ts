@@ -6,6 +6,9 @@ import { yamlDocuments } from './yaml-text';
  * kubeadm v1beta4 configuration templates. What only the node knows at boot (its name,
  * address, instance id, the join material) is left as @@NAME@@ and filled in by the
  * scripts' render_template; everything else comes from the cluster definition here.
+ * A control-plane node advertises ETCD_IP, its slot's lasting member address (etcd peer and
+ * client URLs, the API server's advertise address); the kubelet keeps the primary NODE_IP
+ * (docs/decisions/etcd-volumes.md).
  */
 
 const KUBEADM_API = 'kubeadm.k8s.io/v1beta4';
@@ -118,7 +121,7 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     apiVersion: KUBEADM_API,
     kind: 'InitConfiguration',
     certificateKey: '@@CERTIFICATE_KEY@@',
-    localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer },
+    localAPIEndpoint: { advertiseAddress: '@@ETCD_IP@@', bindPort: KUBERNETES_PORTS.apiServer },
     nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
     patches: { directory: KUBEADM_PATCHES_DIR },
   };
@@ -214,7 +217,7 @@ export function kubeadmJoinTemplate(apiEndpoint: string, pool: WorkerPool | unde
     patches: { directory: KUBEADM_PATCHES_DIR },
   };
   if (!pool) {
-    join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };
+    join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@ETCD_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };
   }
   return yamlDocuments([join]);
 }

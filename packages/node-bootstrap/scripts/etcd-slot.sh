@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The control-plane node's etcd slot (docs/decisions/etcd-volumes.md), sourced by control-plane.sh:
+# its ASG's etcd volume, mounted at the etcd data dir, and its ASG's member address, a persistent
+# ENI attached as the second interface. Claimed at every boot (the mount and the address do not
+# survive a reboot); a node that had to fall back keeps its member on the root disk for life.
+# Devices are found by what EC2 says they are (volume serial, ENI MAC), never by name: Nitro
+# instances show /dev/sdf as an NVMe disk and the ENI under a name of the kernel's choosing.
+: "${DISK_BY_ID:=/dev/disk/by-id}"
+: "${SYS_NET:=/sys/class/net}"
+: "${FSTAB:=/etc/fstab}"
+: "${SLOT_WAIT_ATTEMPTS:=60}"
+SLOT_FILE=$STATE_DIR/etcd-slot
+# Replies from the member address leave through its own ENI (source/dest check stays on).
+SLOT_TABLE=101
+
+# ec2_slot KIND: the slot's "<id> <state> <attached instance> [<address> <mac>]" (volume or address).
+ec2_slot() {
+  local filter=Name=tag:$ETCD_SLOT_TAG,Values=$SLOT_ASG
+  if [[ $1 == volume ]]; then
+    aws_call ec2 describe-volumes --region "$REGION" --filters "$filter" --query 'Volumes[].[VolumeId,State,Attachments[0].InstanceId,Attachments[0].State]' --output text
+  else
+    aws_call ec2 describe-network-interfaces --region "$REGION" --filters "$filter" --query 'NetworkInterfaces[].[NetworkInterfaceId,Status,Attachment.InstanceId,Attachment.Status,PrivateIpAddress,MacAddress]' --output text
+  fi
+}
+
+# attach KIND: attaches the slot's volume or address to this instance once no other holds it.
+# The ASG launches a replacement while the old instance still runs its terminating hook (it hands
+# both over on its way out, or EC2 frees them when it is gone): wait for that, SLOT_WAIT_ATTEMPTS
+# times. Sets SLOT_ID (and SLOT_IP, SLOT_MAC for the address). Exit 1: give up (fallback).
+attach() {
+  local kind=$1 attempt id state holder link rest
+  for ((attempt = 1; attempt <= SLOT_WAIT_ATTEMPTS; attempt++)); do
+    ec2_slot "$kind" || { log "describing the etcd $kind of $SLOT_ASG failed: $AWS_ERR"; sleep "$RETRY_SLEEP_SECONDS"; continue; }
+    read -r id state holder link rest <<<"$AWS_OUT"
+    [[ -n $id ]] || { log "no etcd $kind tagged $ETCD_SLOT_TAG=$SLOT_ASG"; return 1; }
+    SLOT_ID=$id
+    [[ $kind == volume ]] || read -r SLOT_IP SLOT_MAC <<<"$rest"
+    if [[ $holder == "$INSTANCE_ID" && $link == attached ]]; then return 0; fi
+    if [[ $state == available ]]; then
+      log "attaching etcd $kind $id"
+      if [[ $kind == volume ]]; then
+        aws_call ec2 attach-volume --region "$REGION" --volume-id "$id" --instance-id "$INSTANCE_ID" --device /dev/sdf || log "attach-volume $id failed: $AWS_ERR"
+      else
+        aws_call ec2 attach-network-interface --region "$REGION" --network-interface-id "$id" --instance-id "$INSTANCE_ID" --device-index 1 || log "attach-network-interface $id failed: $AWS_ERR"
+      fi
+    elif [[ $holder != "$INSTANCE_ID" ]]; then
+      log "etcd $kind $id is $state, held by ${holder:-nobody} ($attempt/$SLOT_WAIT_ATTEMPTS)"
+    fi
+    sleep "$RETRY_SLEEP_SECONDS"
+  done
+  log "etcd $kind ${SLOT_ID:-} still not attached here after $SLOT_WAIT_ATTEMPTS attempts"
+  return 1
+}
+
+# Mounts the volume at the etcd data dir. Formats it only when it holds no filesystem at all:
+# a filesystem that does not mount is a damaged member, never something to overwrite.
+mount_volume() {
+  local dev=$DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_${1//-/} status=0 uuid
+  retry 30 test -e "$dev" || { log "volume $1 attached but $dev never appeared"; return 1; }
+  blkid -o value -s TYPE "$dev" >/dev/null || status=$?
+  if ((status == 2)); then
+    log "volume $1 has no filesystem: formatting it"
+    mkfs.ext4 -q -L etcd "$dev" || return 1
+  elif ((status != 0)); then
+    log "blkid $dev failed ($status): not formatting a volume that may hold data"
+    return 1
+  fi
+  mkdir -p "$ETCD_DATA_DIR"
+  mountpoint -q "$ETCD_DATA_DIR" || mount "$dev" "$ETCD_DATA_DIR" || { log "volume $1 does not mount: left as it is"; return 1; }
+  uuid=$(blkid -o value -s UUID "$dev") || return 1
+  # nofail: a boot without the volume must still come up (and find out here), not hang.
+  grep -q "^UUID=$uuid " "$FSTAB" 2>/dev/null || echo "UUID=$uuid $ETCD_DATA_DIR ext4 defaults,nofail 0 2" >>"$FSTAB"
+}
+
+# Gives the member address to the interface whose MAC EC2 named, with its own route table, so
+# traffic from it leaves through it: through the primary ENI its source would not be that ENI's
+# and EC2 would drop it. A /32 adds no second route for the subnet to the main table, so
+# everything else keeps leaving through the primary interface.
+configure_address() {
+  local dev='' path gw n
+  for ((n = 0; n < 30; n++)); do
+    for path in "$SYS_NET"/*/address; do [[ $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
+    [[ -n $dev ]] && break
+    sleep "$RETRY_SLEEP_SECONDS"
+  done
+  [[ -n $dev ]] || { log "no interface with MAC $SLOT_MAC"; return 1; }
+  gw=$(ip -4 route show default | awk '{print $3; exit}')
+  [[ -n $gw ]] || { log "no default gateway"; return 1; }
+  ip link set dev "$dev" up &&
+    ip addr replace "$SLOT_IP/32" dev "$dev" &&
+    ip route replace default via "$gw" dev "$dev" onlink table "$SLOT_TABLE" &&
+    { ip rule show | grep -q "from $SLOT_IP lookup $SLOT_TABLE" || ip rule add from "$SLOT_IP" lookup "$SLOT_TABLE" priority "$SLOT_TABLE"; } &&
+    sysctl -qw "net.ipv4.conf.$dev.rp_filter=2"
+}
+
+# Sets ETCD_IP (the member's address) and SLOT_IP (the slot's, also after a fallback, so its old
+# member can go). Fallback = today's path: a fresh member at the primary address, data on the root disk.
+claim_slot() {
+  local volume
+  ETCD_IP=$NODE_IP SLOT_IP=''
+  export ETCD_IP
+  if [[ -f $SLOT_FILE ]]; then
+    read -r volume SLOT_IP <"$SLOT_FILE"
+    [[ $volume != none ]] || { log "fell back earlier: etcd stays on the root disk"; return 0; }
+  fi
+  aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
+  SLOT_ASG=$AWS_OUT
+  if attach address && configure_address && attach volume && volume=$SLOT_ID && mount_volume "$volume"; then
+    ETCD_IP=$SLOT_IP
+    echo "$volume $SLOT_IP $SLOT_ID" >"$SLOT_FILE"
+    log "etcd slot of $SLOT_ASG: volume $volume at $ETCD_DATA_DIR, member address $ETCD_IP"
+    return 0
+  fi
+  SLOT_IP=${SLOT_IP:-}
+  log "FALLBACK: no usable etcd slot for ${SLOT_ASG:-this instance}: a fresh member at $NODE_IP with its data on the root disk (docs/runbooks/control-plane-replacement.md)"
+  [[ $SLOT_ASG == None ]] || echo "none $SLOT_IP" >"$SLOT_FILE"
+}
+
+# Prints 0 when the slot's member is listed by the other members, 1 when they answer without it
+# (removed: the data is stale), 2 when no one answers (every member down: only rejoining helps).
+slot_member_listed() {
+  local ip peers=()
+  for ip in $SLOT_IPS; do [[ $ip != "$ETCD_IP" ]] && peers+=("https://$ip:2379"); done
+  ((${#peers[@]})) || { echo 2 && return; }
+  MEMBERS=$(etcdctl --endpoints="$(IFS=,; echo "${peers[*]}")" member list -w simple) || { echo 2 && return; }
+  [[ $MEMBERS == *"https://$ETCD_IP:2380"* ]] && echo 0 || echo 1
+}
+
+# SLOT_IPS: every slot's member address, "<asg>=<ip>" in SLOTS.
+slot_addresses() {
+  aws_call ec2 describe-network-interfaces --region "$REGION" --filters "Name=tag:$ETCD_CLUSTER_TAG,Values=$CLUSTER_NAME" --query "NetworkInterfaces[].[TagSet[?Key=='$ETCD_SLOT_TAG']|[0].Value,PrivateIpAddress]" --output text || return
+  SLOTS=$(tr '\t' '=' <<<"$AWS_OUT")
+  SLOT_IPS=$(cut -d= -f2 <<<"$SLOTS")
+}
+
+# At termination (ExecStop): hands the volume and address over, so the replacement need not wait
+# for this instance to be gone. The member stays: the replacement rejoins as it.
+release_slot() {
+  local volume ip eni
+  read -r volume ip eni <"$SLOT_FILE"
+  umount "$ETCD_DATA_DIR" || { log "cannot unmount $ETCD_DATA_DIR: EC2 frees the volume once this instance is gone"; return 0; }
+  aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
+  if ! aws_call ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" --query 'NetworkInterfaces[0].Attachment.AttachmentId' --output text ||
+    ! aws_call ec2 detach-network-interface --region "$REGION" --attachment-id "$AWS_OUT"; then
+    log "detaching $eni ($ip) failed: $AWS_ERR"
+  fi
+  log "handed over etcd volume $volume and address $ip: member kept for the replacement"
+}
