@@ -96,7 +96,7 @@ configure_address() {
 # Sets ETCD_IP (the member's address) and SLOT_IP (the slot's, also after a fallback, so its old
 # member can go). Fallback = today's path: a fresh member at the primary address, data on the root disk.
 claim_slot() {
-  local volume
+  local volume eni
   ETCD_IP=$NODE_IP SLOT_IP=''
   export ETCD_IP
   if [[ -f $SLOT_FILE ]]; then
@@ -105,9 +105,9 @@ claim_slot() {
   fi
   aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
   SLOT_ASG=$AWS_OUT
-  if attach address && configure_address && attach volume && volume=$SLOT_ID && mount_volume "$volume"; then
+  if attach address && eni=$SLOT_ID && configure_address && attach volume && volume=$SLOT_ID && mount_volume "$volume"; then
     ETCD_IP=$SLOT_IP
-    echo "$volume $SLOT_IP $SLOT_ID" >"$SLOT_FILE"
+    echo "$volume $SLOT_IP $eni" >"$SLOT_FILE"
     log "etcd slot of $SLOT_ASG: volume $volume at $ETCD_DATA_DIR, member address $ETCD_IP"
     return 0
   fi

@@ -15,7 +15,13 @@
 #   - a control-plane `kubeadm join` adds the node's member (its advertiseAddress in the join
 #     configuration): refused unless every member runs (etcd's isConnectedFullySince) and the
 #     started members are a quorum of the grown membership (or it grows one member to two);
-#     then it starts.
+#     then it starts. kubeadm refuses a peer URL a member already has (its etcd phase adds the
+#     member as a learner; etcd answers ErrPeerURLExist).
+#   - a fresh etcd writes its member's data under $ETCD_DATA_DIR/member (the node's data dir);
+#     `kubeadm init` with the join-only phases skipped (a rejoin) starts etcd from that data: the
+#     member its WAL names restarts, as long as the others still list it (a removed member's etcd
+#     exits: "the member has been permanently removed from the cluster"); without data it would
+#     start a new one-member cluster, which the model refuses (a split).
 # shellcheck disable=SC2317 # functions run through serialised
 set -uo pipefail
 state=$ETCD_STATE
@@ -92,14 +98,37 @@ kubeadm_join() {
   ip=$(sed -n 's/^ *advertiseAddress: *//p' "$config" | tr -d "'")
   [[ -n $ip ]] || { echo "fakes/etcd.sh: no advertiseAddress in $config" >&2 && exit 2; }
   members=$(ids | wc -l)
+  local id
+  for id in $(ids); do [[ $(field "$id" 1) != "$ip" ]] || { echo "error execution phase control-plane-join/etcd: member already exists with the same peer URLs [https://$ip:2380], but is not a learner: etcdserver: Peer URLs already exists" >&2 && exit 1; }; done
   (($(count 3 1) == members)) || { echo "error execution phase control-plane-join/etcd: etcdserver: unhealthy cluster" >&2 && exit 1; }
   # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
   (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
+  write_data "ee${ip//./}"
+}
+
+write_data() { mkdir -p "$ETCD_DATA_DIR/member/wal" && echo "$1" >"$ETCD_DATA_DIR/member/wal/member-id"; }
+
+kubeadm_init() { # kubeadm init --config CONFIG [--skip-phases=...]
+  local config=$1 ip id
+  ip=$(sed -n 's/^ *advertiseAddress: *//p' "$config" | tr -d "'")
+  if [[ ${2-} == --skip-phases=* ]]; then
+    id=$(cat "$ETCD_DATA_DIR/member/wal/member-id" 2>/dev/null) || { echo "fakes/etcd.sh: a rejoin without member data would start a new cluster" >&2 && exit 2; }
+    [[ -e $state/members/$id ]] || { echo "etcd: the member has been permanently removed from the cluster; [wait-control-plane] timed out" >&2 && exit 1; }
+    [[ $(field "$id" 1) == "$ip" ]] || { echo "etcd: member $id's peer URL is not https://$ip:2380" >&2 && exit 1; }
+    read -r -a f <"$state/members/$id"
+    f[3]=1
+    echo "${f[*]}" >"$state/members/$id"
+    return
+  fi
+  (($(ids | wc -l) == 0)) || { echo "fakes/etcd.sh: kubeadm init beside an existing cluster" >&2 && exit 2; }
+  printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
+  write_data "ee${ip//./}"
 }
 
 case $command in
   etcdctl) serialised etcdctl_cmd "$@" ;;
   kubeadm-join) serialised kubeadm_join "$@" ;;
+  kubeadm-init) serialised kubeadm_init "$@" ;;
 esac
 exit

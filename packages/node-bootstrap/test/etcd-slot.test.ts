@@ -1,0 +1,395 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { renderUserData, type UserDataInput } from '../src';
+import { callsOf, inputFor, scratch, ssmStore, type CloudConfig, type FakeNode, type Rule } from './harness';
+
+/*
+ * The etcd slot (docs/decisions/etcd-volumes.md): each control-plane ASG's etcd volume and member
+ * address, against models of EC2's volumes and ENIs as the node sees them (fakes/ec2-slots.sh:
+ * asynchronous attachment, in-use refusals, NVMe devices by serial, interfaces by MAC, filesystems
+ * that survive the instance), of the account's instances (fakes/asg.sh) and of etcd's membership
+ * (fakes/etcd.sh). Nodes run the real control-plane.sh; one world is one account and one cluster,
+ * shared by the nodes a test boots one after the other.
+ */
+
+const SLOTS_MODEL = join(__dirname, 'fakes', 'ec2-slots.sh');
+const ASG_MODEL = join(__dirname, 'fakes', 'asg.sh');
+const ETCD_MODEL = join(__dirname, 'fakes', 'etcd.sh');
+const KEY = 'a'.repeat(64);
+const temporary = scratch();
+const production = inputFor('production', 'control-plane');
+const names = production.names;
+
+/** The member address of each slot (its ENI's private IP). */
+const ADDRESS: Record<string, string> = { a: '10.20.0.100', b: '10.20.1.100', c: '10.20.2.100', a2: '10.20.0.101', b2: '10.20.1.101', c2: '10.20.2.101' };
+const asg = (slot: string) => `production-control-plane-${slot}`;
+
+interface Identity {
+  readonly id: string;
+  readonly ip: string;
+}
+
+function world(input: UserDataInput = production) {
+  const aws = temporary.dir('ec2-');
+  const etcd = temporary.dir('etcd-');
+  const store = temporary.dir('ssm-');
+  const disks = temporary.dir('by-id-');
+  mkdirSync(join(aws, 'instances'));
+  mkdirSync(join(aws, 'volumes'));
+  mkdirSync(join(aws, 'enis'));
+  mkdirSync(join(etcd, 'members'));
+  const line = (file: string, text: string) => writeFileSync(file, `${text}\n`);
+  const self = {
+    instance(id: string, ip: string, slot: string | undefined, ec2 = 'running', lifecycle = 'InService') {
+      line(join(aws, 'instances', id), `${ip} ${ec2} ${slot ? asg(slot) : '-'} ${lifecycle}`);
+      return self;
+    },
+    /** A slot's volume and address; `holder` keeps both until `freesAfter` Describes (-1: never). */
+    slot(slot: string, opts: { holder?: string; freesAfter?: number; volume?: 'blank' | 'none' } = {}) {
+      const held = opts.holder ? `in-use ${opts.holder} attached` : 'available - -';
+      const frees = opts.freesAfter ?? -1;
+      if (opts.volume !== 'none') line(join(aws, 'volumes', `vol-${slot}`), `${held} ${asg(slot)} ${frees}`);
+      line(join(aws, 'enis', `eni-${slot}`), `${held} ${asg(slot)} ${ADDRESS[slot]} 0a:00:00:00:00:${slot.charCodeAt(0).toString(16)} ${frees} production`);
+      return self;
+    },
+    member(id: string, ip: string, running = true) {
+      line(join(etcd, 'members', id), `ip-${ip.replace(/\./g, '-')} ${ip} 1 ${running ? 1 : 0}`);
+      return self;
+    },
+    /** EC2 detaching whatever a terminated instance held, and the instance gone. */
+    terminate(id: string) {
+      const file = join(aws, 'instances', id);
+      const [ip, , group] = readFileSync(file, 'utf8').trim().split(' ');
+      line(file, `${ip} terminated ${group} Terminated`);
+      for (const kind of ['volumes', 'enis']) {
+        for (const f of readdirSync(join(aws, kind))) {
+          const fields = readFileSync(join(aws, kind, f), 'utf8').trim().split(' ');
+          if (fields[1] === id) line(join(aws, kind, f), ['available', '-', '-', ...fields.slice(3)].join(' '));
+        }
+      }
+      return self;
+    },
+    etcdState: etcd,
+    node(identity: Identity, extra: readonly Rule[] = []): { node: FakeNode; run: (args?: string[], more?: readonly Rule[]) => ReturnType<FakeNode['run']> } {
+      const n = temporary.node(input);
+      const sysNet = join(n.root, 'sys-class-net');
+      mkdirSync(join(sysNet, 'ens5'), { recursive: true });
+      writeFileSync(join(sysNet, 'ens5', 'address'), '0a:ff:ff:ff:ff:01\n');
+      const model = (file: string, name: string) => `. '${file}' ${name} "$@"`;
+      const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done`;
+      const rules: Rule[] = [
+        ...extra,
+        { cmd: 'curl', args: '*meta-data/instance-id', stdout: identity.id },
+        { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: identity.ip },
+        { cmd: 'curl', args: '*meta-data/local-hostname', stdout: `ip-${identity.ip.replace(/\./g, '-')}.ap-northeast-2.compute.internal` },
+        ...ssmStore(store),
+        { cmd: 'aws', args: 'ec2 describe-volumes *', run: `. '${SLOTS_MODEL}' "$@"` },
+        { cmd: 'aws', args: 'ec2 *-volume *', run: `. '${SLOTS_MODEL}' "$@"` },
+        { cmd: 'aws', args: 'ec2 *-network-interface*', run: `. '${SLOTS_MODEL}' "$@"` },
+        { cmd: 'aws', args: 'ec2 *', run: `. '${ASG_MODEL}' "$@"` },
+        { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', run: `. '${ASG_MODEL}' "$@"` },
+        ...['blkid', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
+        { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
+        { cmd: 'kubeadm', args: 'init --config *', run: `${pki}; : >"$KUBE_DIR/admin.conf"; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
+        { cmd: 'kubeadm', args: 'join phase control-plane-prepare download-certs *', run: pki },
+        { cmd: 'kubeadm', args: 'join --config *', run: `. '${ETCD_MODEL}' kubeadm-join "$3"` },
+        { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
+        { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
+      ];
+      n.setRules(rules);
+      writeFileSync(join(n.state, 'core-addons.done'), '');
+      const env = {
+        AWS_STATE: aws,
+        ETCD_STATE: etcd,
+        ETCD_LOCAL_IP: identity.ip,
+        FAKE_INSTANCE: identity.id,
+        DISK_BY_ID: disks,
+        SYS_NET: sysNet,
+        FSTAB: join(n.root, 'fstab'),
+        SLOT_TAG: names.etcdSlot.slotTagKey,
+        CLUSTER_SLOT_TAG: names.etcdSlot.clusterTagKey,
+        SLOT_WAIT_ATTEMPTS: '5',
+      };
+      return {
+        node: n,
+        run: (args = [], more = []) => {
+          n.setRules([...more, ...rules]);
+          return n.run('control-plane.sh', args, env);
+        },
+      };
+    },
+    /** Join material as the initialiser left it (the lock holder is gone). */
+    published() {
+      for (const [name, value] of [[names.ssm.initLock, 'i-first'], [names.ssm.joinToken, 'abcdef.0123456789abcdef'], [names.ssm.caCertHash, 'sha256:feed'], [names.ssm.certificateKey, KEY]]) {
+        const d = join(store, name.replace(/\//g, '%2F'));
+        mkdirSync(d, { recursive: true });
+        for (const [f, v] of [['value', value], ['type', 'String'], ['key', ''], ['version', '1'], ['modified', '2025-06-30T12:00:00.000000+00:00']]) writeFileSync(join(d, f), v);
+      }
+      return self;
+    },
+    members(): string[] {
+      const dir = join(etcd, 'members');
+      return readdirSync(dir)
+        .map((id) => readFileSync(join(dir, id), 'utf8').trim().split(' '))
+        .map(([, ip, , running]) => `${ip}${running === '1' ? '' : ' (down)'}`)
+        .sort();
+    },
+    removed: () => (existsSync(join(etcd, 'removed.log')) ? readFileSync(join(etcd, 'removed.log'), 'utf8').split('\n').filter(Boolean) : []),
+    formatted: () => (existsSync(join(aws, 'formatted.log')) ? readFileSync(join(aws, 'formatted.log'), 'utf8').split('\n').filter(Boolean) : []),
+    /** What the volume holds (its filesystem, whoever mounts it). */
+    onVolume: (slot: string, path: string) => join(aws, 'disks', `vol-${slot}`, 'fs', path),
+    holderOf: (kind: 'volumes' | 'enis', id: string) => readFileSync(join(aws, kind, id), 'utf8').split(' ')[1],
+    corrupt(slot: string) {
+      mkdirSync(join(aws, 'disks', `vol-${slot}`), { recursive: true });
+      writeFileSync(join(aws, 'disks', `vol-${slot}`, 'fstype'), 'ext4\n');
+      writeFileSync(join(aws, 'disks', `vol-${slot}`, 'corrupt'), '');
+      return self;
+    },
+  };
+  return self;
+}
+
+const B1: Identity = { id: 'i-b1', ip: '10.20.1.11' };
+const B2: Identity = { id: 'i-b2', ip: '10.20.1.21' };
+const etcdCalls = (calls: readonly string[]) => callsOf(calls, 'etcdctl', 'kubeadm').filter((c) => !c.startsWith('kubeadm join phase') && !c.startsWith('kubeadm certs') && !c.startsWith('kubeadm token') && !c.includes('upload-certs --upload-certs --certificate-key'));
+
+/** A day-0 initialiser in slot b with a blank volume, then peers a and c as members beside it. */
+function initialisedCluster() {
+  const w = world()
+    .instance('i-a', '10.20.0.10', 'a')
+    .instance('i-c', '10.20.2.30', 'c')
+    .instance(B1.id, B1.ip, 'b', 'running', 'Pending:Wait')
+    .slot('a', { holder: 'i-a' })
+    .slot('b')
+    .slot('c', { holder: 'i-c' });
+  const b1 = w.node(B1);
+  const first = { ...b1.run(), node: b1.node };
+  w.member('aa01', ADDRESS.a).member('cc01', ADDRESS.c);
+  return { w, first, b1 };
+}
+
+describe('etcd-slot.sh: the first boot of a slot', () => {
+  it('attaches the volume and address, formats the blank volume once, and initialises the cluster with the member at the slot address', () => {
+    const { w, first } = initialisedCluster();
+    expect(first.status, first.stderr).toBe(0);
+    expect(w.formatted()).toEqual(['vol-b']);
+    expect(first.calls).toContain('aws ec2 attach-volume --region ap-northeast-2 --volume-id vol-b --instance-id i-b1 --device /dev/sdf');
+    expect(first.calls).toContain('aws ec2 attach-network-interface --region ap-northeast-2 --network-interface-id eni-b --instance-id i-b1 --device-index 1');
+    expect(w.holderOf('volumes', 'vol-b')).toBe('i-b1');
+    // etcd's peer and client URLs and the API server's advertise address: the slot's; the kubelet keeps the primary address.
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    const init = readFileSync(join(first.node.state, 'kubeadm-init.yaml'), 'utf8');
+    expect(init).toContain(`advertiseAddress: '${ADDRESS.b}'`);
+    expect(init).toMatch(new RegExp(`name: node-ip\\n\\s+value: '${B1.ip.replace(/\./g, '\\.')}'`));
+    expect(first.calls).toContain(`kubeadm init --config ${join(first.node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`);
+    // The data and the cluster CA live on the volume, which is mounted at every boot (nofail).
+    expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
+    expect(existsSync(w.onVolume('b', 'pki/etcd/ca.key'))).toBe(true);
+    expect(readFileSync(join(first.node.root, 'fstab'), 'utf8')).toBe(`UUID=uuid-vol-b ${join(first.node.root, 'etcd')} ext4 defaults,nofail 0 2\n`);
+  });
+
+  it('routes what leaves from the slot address through its own interface (found by MAC), never through the primary one', () => {
+    const { first } = initialisedCluster();
+    const ip = callsOf(first.calls, 'ip');
+    expect(ip).toEqual([
+      'ip -4 route show default',
+      'ip link set dev ens6 up',
+      `ip addr replace ${ADDRESS.b}/32 dev ens6`,
+      'ip route replace default via 10.20.1.1 dev ens6 onlink table 101',
+      'ip rule show',
+      `ip rule add from ${ADDRESS.b} lookup 101 priority 101`,
+    ]);
+    expect(first.calls).toContain('sysctl -qw net.ipv4.conf.ens6.rp_filter=2');
+  });
+});
+
+describe('etcd-slot.sh: a replacement in the same AZ', () => {
+  const replaced = (holder?: { freesAfter: number }) => {
+    const { w } = initialisedCluster();
+    if (holder) {
+      // The ASG launched the replacement while the old instance runs its terminating hook: it holds both.
+      w.instance(B1.id, B1.ip, 'b', 'running', 'Terminating:Wait').slot('b', { holder: B1.id, freesAfter: holder.freesAfter });
+    } else {
+      w.terminate(B1.id);
+    }
+    // The old node's etcd stopped with it.
+    w.member('ee10201100', ADDRESS.b, false);
+    w.instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    return { w, second: { ...b2.run(), node: b2.node } };
+  };
+
+  it('reattaches the volume, never formats it, and rejoins as the same member with its data: no member remove, no member add', () => {
+    const { w, second } = replaced();
+    expect(second.status, second.stderr).toBe(0);
+    expect(w.formatted()).toEqual(['vol-b']);
+    expect(etcdCalls(second.calls)).toEqual([
+      `etcdctl --endpoints=https://${ADDRESS.a}:2379,https://${ADDRESS.c}:2379 member list -w simple`,
+      `kubeadm init --config ${join(second.node.state, 'kubeadm-rejoin.yaml')} --skip-phases=upload-config,upload-certs,bootstrap-token,addon,show-join-command --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
+    ]);
+    expect(w.removed()).toEqual([]);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
+    // The node's certificates come from the CA kept on the volume: no API server was needed.
+    expect(readFileSync(join(second.node.kube, 'pki', 'ca.key'), 'utf8').trim()).toBe('cluster-ca');
+    expect(second.stderr).toContain(`etcd volume holds the member at ${ADDRESS.b}: rejoining with its data and membership`);
+  });
+
+  it('waits while the old instance still holds the volume and address, then proceeds once EC2 frees them', () => {
+    const { w, second } = replaced({ freesAfter: 2 });
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain('etcd address eni-b is in-use, held by i-b1 (1/5)');
+    expect(second.stderr).toContain('etcd volume vol-b is in-use, held by i-b1 (1/5)');
+    // EC2 refuses a second attachment: the node never tries while another holds it.
+    expect(second.stderr).not.toContain('VolumeInUse');
+    expect(w.holderOf('volumes', 'vol-b')).toBe(B2.id);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(w.formatted()).toEqual(['vol-b']);
+  });
+
+  it('after the bound, falls back to a fresh member at its primary address and removes the slot member it could not take over', () => {
+    const { w, second } = replaced({ freesAfter: -1 });
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain('FALLBACK: no usable etcd slot for production-control-plane-b');
+    expect(w.removed()).toEqual(['ee10201100']);
+    expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+    expect(readFileSync(join(second.node.state, 'etcd-slot'), 'utf8')).toBe(`none ${ADDRESS.b}\n`);
+    // The held volume was never touched: its data stays for a deliberate recovery.
+    expect(w.holderOf('volumes', 'vol-b')).toBe(B1.id);
+  });
+});
+
+describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
+  const lost = (volume: 'none' | 'corrupt') => {
+    const w = world()
+      .instance('i-a', '10.20.0.10', 'a')
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B1.id, B1.ip, 'b', 'terminated', 'Terminated')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('a', { holder: 'i-a' })
+      .slot('b', { volume: volume === 'none' ? 'none' : undefined })
+      .slot('c', { holder: 'i-c' })
+      .member('aa01', ADDRESS.a)
+      .member('bb01', ADDRESS.b, false)
+      .member('cc01', ADDRESS.c)
+      .published();
+    if (volume === 'corrupt') w.corrupt('b');
+    return { w, result: w.node(B2).run() };
+  };
+
+  it('volume deleted: says so, joins as a fresh member at the primary address after removing the slot member (today\'s path)', () => {
+    const { w, result } = lost('none');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('no etcd volume tagged hakube/etcd-slot=production-control-plane-b');
+    expect(result.stderr).toContain('FALLBACK');
+    expect(w.removed()).toEqual(['bb01']);
+    expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('a filesystem that does not mount is never formatted: fallback, the volume left for inspection', () => {
+    const { w, result } = lost('corrupt');
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.formatted()).toEqual([]);
+    expect(callsOf(result.calls, 'mkfs.ext4')).toEqual([]);
+    expect(result.stderr).toContain('volume vol-b does not mount: left as it is');
+    expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('data of a member the others removed meanwhile is set aside, not replayed: a fresh member at the slot address', () => {
+    const { w } = initialisedCluster();
+    w.terminate(B1.id).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    // Removed while away (an operator, or a fallback node that has since gone).
+    rmMember(w, 'ee10201100');
+    const second = w.node(B2).run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`the member at ${ADDRESS.b} was removed from etcd: setting its data aside`);
+    expect(readdirSync(w.onVolume('b', '.')).some((f) => f.startsWith('member.removed-'))).toBe(true);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(w.formatted()).toEqual(['vol-b']);
+  });
+});
+
+/** `etcdctl member remove` through member a, as an operator would (etcd's own checks apply). */
+function rmMember(w: ReturnType<typeof world>, id: string) {
+  const r = spawnSync('bash', ['-c', `. '${ETCD_MODEL}' etcdctl "$@"`, 'etcdctl', `--endpoints=https://${ADDRESS.a}:2379`, 'member', 'remove', id], { encoding: 'utf8', env: { ...process.env, ETCD_STATE: w.etcdState, ETCD_LOCAL_IP: ADDRESS.a } });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+describe('etcd-slot.sh: all members lost at once', () => {
+  it('a replacement rejoins from its volume while no other member answers, and the members come back without any membership change', () => {
+    const { w } = initialisedCluster();
+    // The others' etcd is down too (their instances are being replaced as well).
+    w.terminate(B1.id).member('aa01', ADDRESS.a, false).member('cc01', ADDRESS.c, false).member('ee10201100', ADDRESS.b, false);
+    w.instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const second = w.node(B2).run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(w.removed()).toEqual([]);
+    expect(w.members()).toEqual([`${ADDRESS.a} (down)`, ADDRESS.b, `${ADDRESS.c} (down)`]);
+    expect(callsOf(second.calls, 'kubeadm').some((c) => c.startsWith('kubeadm join --config'))).toBe(false);
+  });
+});
+
+describe('etcd-slot.sh: an AZ lost for good (five members, AZ a without instances)', () => {
+  const five: UserDataInput = { ...production, cluster: { ...production.cluster, controlPlane: { ...production.cluster.controlPlane, count: 5 } } };
+  const scenario = (aComesBack: boolean) => {
+    // Two of five down already: quorum needs every other member, so the old node of slot b still
+    // runs its etcd (Terminating:Wait) while its replacement, whose volume is gone, joins fresh.
+    const w = world(five)
+      .instance('i-b2x', '10.20.1.40', 'b2')
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B1.id, B1.ip, 'b', 'running', 'Terminating:Wait')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('a')
+      .slot('a2')
+      .slot('b', { volume: 'none', holder: B1.id })
+      .slot('b2', { holder: 'i-b2x' })
+      .slot('c', { holder: 'i-c' })
+      .member('aa01', ADDRESS.a, false)
+      .member('aa02', ADDRESS.a2, false)
+      .member('bb01', ADDRESS.b)
+      .member('bb02', ADDRESS.b2)
+      .member('cc01', ADDRESS.c)
+      .published();
+    if (aComesBack) w.instance('i-a-new', '10.20.0.20', 'a', 'pending', 'Pending');
+    return { w, result: w.node(B2).run() };
+  };
+
+  it('the others\' cleanup removes the members of slots whose ASG has no instance, as before', () => {
+    const { w, result } = scenario(false);
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.removed().sort()).toEqual(['aa01', 'aa02', 'bb01']);
+    expect(w.members()).toEqual([ADDRESS.b2, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('keeps the member of a slot whose ASG is launching its node (it comes back with its volume)', () => {
+    const { w } = scenario(true);
+    expect(w.removed()).not.toContain('aa01');
+    expect(w.removed()).toContain('aa02');
+  });
+});
+
+describe('node-bootstrap.service ExecStop on a slot', () => {
+  const unit = (parse(renderUserData(production)) as CloudConfig).write_files.find((f) => f.path === '/etc/systemd/system/node-bootstrap.service')?.content ?? '';
+
+  it('hands the volume and address over when the ASG terminates it, and keeps the member for the replacement', () => {
+    const { w, b1 } = initialisedCluster();
+    expect(unit).toMatch(/^ExecStop=\/bin\/bash \/opt\/node-bootstrap\/control-plane\.sh leave$/m);
+    // The kubelet's graceful shutdown has stopped the local etcd; the ASG has the instance in Terminating:Proceed.
+    w.instance(B1.id, B1.ip, 'b', 'running', 'Terminating:Proceed').member('ee10201100', ADDRESS.b, false);
+    const result = b1.run(['leave'], [{ cmd: 'curl', args: '*meta-data/autoscaling/target-lifecycle-state', stdout: 'Terminated' }]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(callsOf(result.calls, 'etcdctl')).toEqual([]);
+    expect(result.calls).toContain('aws ec2 detach-volume --region ap-northeast-2 --volume-id vol-b');
+    expect(result.calls).toContain('aws ec2 detach-network-interface --region ap-northeast-2 --attachment-id eni-attach-b');
+    expect(result.stderr).toContain('member kept for the replacement');
+    expect(w.members()).toEqual([ADDRESS.a, `${ADDRESS.b} (down)`, ADDRESS.c]);
+    // EC2 finishes detaching while the instance is still there: the replacement takes both and rejoins.
+    const next = w.instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait').node(B2).run();
+    expect(next.status, next.stderr).toBe(0);
+    expect(next.stderr).not.toContain('FALLBACK');
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+});
