@@ -5,6 +5,7 @@
 # survive a reboot); a node that had to fall back keeps its member on the root disk for life.
 # Devices are found by what EC2 says they are (volume serial, ENI MAC), never by name: Nitro
 # instances show /dev/sdf as an NVMe disk and the ENI under a name of the kernel's choosing.
+set -euo pipefail
 : "${DISK_BY_ID:=/dev/disk/by-id}"
 : "${SYS_NET:=/sys/class/net}"
 : "${FSTAB:=/etc/fstab}"
