@@ -79,7 +79,7 @@ function world(input: UserDataInput = production) {
       mkdirSync(join(sysNet, 'ens5'), { recursive: true });
       writeFileSync(join(sysNet, 'ens5', 'address'), '0a:ff:ff:ff:ff:01\n');
       const model = (file: string, name: string) => `. '${file}' ${name} "$@"`;
-      const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done`;
+      const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ca.crt ca.key sa.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
       const rules: Rule[] = [
         ...extra,
         { cmd: 'curl', args: '*meta-data/instance-id', stdout: identity.id },
