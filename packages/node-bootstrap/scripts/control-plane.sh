@@ -212,8 +212,11 @@ save_pki() {
 rejoin_cluster() {
   step rejoin-etcd-member
   log "etcd volume holds the member at $ETCD_IP: rejoining with its data and membership"
+  # A retry (all members lost: quorum came back after kubeadm's wait ran out) finds its own kubelet
+  # and static pods running, which preflight refuses; the phases themselves redo what exists.
   # Never kubeadm reset here: it empties the etcd data dir.
-  rm -f "$KUBE_DIR"/manifests/*.yaml "$KUBE_DIR"/*.conf
+  local skip=upload-config,upload-certs,bootstrap-token,addon,show-join-command
+  [[ ! -f $KUBE_DIR/kubelet.conf ]] || { skip=preflight,$skip && log "retrying an earlier rejoin attempt"; }
   mkdir -p "$KUBE_DIR/pki/etcd"
   (cd "$ETCD_DATA_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$KUBE_DIR/pki/") || die "restoring the cluster CA from the etcd volume failed"
   CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
@@ -221,7 +224,7 @@ rejoin_cluster() {
   render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-rejoin.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
   complete_launch_hook
   step kubeadm-rejoin
-  kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases=upload-config,upload-certs,bootstrap-token,addon,show-join-command --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
+  kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases="$skip" --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
     die "kubeadm init phases of the rejoin failed"
 }
 

@@ -319,6 +319,23 @@ function rmMember(w: ReturnType<typeof world>, id: string) {
 }
 
 describe('etcd-slot.sh: all members lost at once', () => {
+  it('a rejoin that timed out waiting for quorum is retried past preflight (its own kubelet and static pods still run), with the same data', () => {
+    const { w } = initialisedCluster();
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    // The first attempt: kubeadm wrote kubelet.conf and started the kubelet, then gave up waiting.
+    const first = b2.run([], [{ cmd: 'kubeadm', args: 'init --config *', run: ': >"$KUBE_DIR/kubelet.conf"; echo "[wait-control-plane] context deadline exceeded" >&2; exit 1' }]);
+    expect(first.status).toBe(1);
+    expect(first.stderr).toContain('kubeadm init phases of the rejoin failed');
+    const retry = b2.run();
+    expect(retry.status, retry.stderr).toBe(0);
+    expect(retry.stderr).toContain('retrying an earlier rejoin attempt');
+    expect(callsOf(retry.calls, 'kubeadm')).toContain(`kubeadm init --config ${join(b2.node.state, 'kubeadm-rejoin.yaml')} --skip-phases=preflight,upload-config,upload-certs,bootstrap-token,addon,show-join-command --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`);
+    expect(w.removed()).toEqual([]);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(w.formatted()).toEqual(['vol-b']);
+  });
+
   it('a replacement rejoins from its volume while no other member answers, and the members come back without any membership change', () => {
     const { w } = initialisedCluster();
     // The others' etcd is down too (their instances are being replaced as well).
