@@ -197,18 +197,30 @@ leave_etcd() {
   remove_members self
 }
 
-# The shared CA files (what kubeadm's upload-certs shares) kept on the etcd volume: a member
-# rejoining needs no API server, so every member can come back even when all were lost at once.
+# The shared CA files kept on the etcd volume, refreshed at every boot from what this node runs:
+# only for a rejoin while no other member answers (every member lost at once: no API to download
+# them from). Whenever the others answer, the cluster's current ones are downloaded instead (a CA
+# or service-account key rotated while the slot was away must not come back from the volume).
 SLOT_PKI=(ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key)
 save_pki() {
   [[ $ETCD_IP != "$NODE_IP" ]] || return 0
   if ! (mkdir -p "$ETCD_DATA_DIR/pki" && cd "$KUBE_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$ETCD_DATA_DIR/pki/"); then die "keeping the cluster CA on the etcd volume failed"; fi
 }
 
+# render_join_config: the control-plane JoinConfiguration with the published join material.
+render_join_config() {
+  step read-join-material
+  JOIN_TOKEN=$(join_value "$SSM_JOIN_TOKEN") || die "no published join token in $SSM_JOIN_TOKEN"
+  CA_CERT_HASH=$(join_value "$SSM_CA_CERT_HASH") || die "no published CA hash in $SSM_CA_CERT_HASH"
+  CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
+  export JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
+  render_template "$BOOTSTRAP_ETC/kubeadm-join.yaml.tmpl" "$STATE_DIR/kubeadm-join.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
+}
+
 # The volume holds this slot's member: etcd restarts from its data, as the same member (same
 # address), no member remove or add. kubeadm join cannot do that (its etcd phase adds a member and
-# fails on an existing peer URL) and needs the API for discovery: kubeadm init's phases build this
-# node around the kept CA instead, without the phases that publish cluster-wide state.
+# fails on an existing peer URL): kubeadm init's phases build this node around the cluster's CA
+# instead, without the phases that publish cluster-wide state.
 rejoin_cluster() {
   step rejoin-etcd-member
   log "etcd volume holds the member at $ETCD_IP: rejoining with its data and membership"
@@ -217,11 +229,17 @@ rejoin_cluster() {
   # Never kubeadm reset here: it empties the etcd data dir.
   local skip=upload-config,upload-certs,bootstrap-token,addon,show-join-command
   [[ ! -f $KUBE_DIR/kubelet.conf ]] || { skip=preflight,$skip && log "retrying an earlier rejoin attempt"; }
-  mkdir -p "$KUBE_DIR/pki/etcd"
-  (cd "$ETCD_DATA_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$KUBE_DIR/pki/") || die "restoring the cluster CA from the etcd volume failed"
-  CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
-  export CERTIFICATE_KEY
-  render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-rejoin.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
+  if [[ $SLOT_LISTED == 0 ]]; then
+    render_join_config
+    step download-certs
+    kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
+  else
+    log "no other member answers: the cluster CA and service-account key kept on the etcd volume"
+    (cd "$ETCD_DATA_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$KUBE_DIR/pki/") || die "restoring the cluster CA from the etcd volume failed"
+  fi
+  # The rotation state in SSM decides what signs and what verifies, as for a join.
+  step service-account-keys
+  run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
   complete_launch_hook
   step kubeadm-rejoin
   kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases="$skip" --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
@@ -230,10 +248,19 @@ rejoin_cluster() {
 
 # Rejoin only with a member's data and the CA on the slot's volume, and unless the others list
 # the member no more (removed while away: its data could never catch up, set aside, fresh join).
+# Asking them needs this node's etcd client certificate: made first from the kept etcd CA.
 can_rejoin() {
-  [[ $ETCD_IP != "$NODE_IP" && -d $ETCD_DATA_DIR/member && -f $ETCD_DATA_DIR/pki/ca.key ]] || return 1
+  [[ $ETCD_IP != "$NODE_IP" && -d $ETCD_DATA_DIR/member && -f $ETCD_DATA_DIR/pki/etcd/ca.key ]] || return 1
+  step etcd-client-certificate
+  mkdir -p "$KUBE_DIR/pki/etcd"
+  (cd "$ETCD_DATA_DIR/pki" && cp --parents etcd/ca.crt etcd/ca.key "$KUBE_DIR/pki/") || die "reading the etcd CA from the etcd volume failed"
+  CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
+  export CERTIFICATE_KEY
+  render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-rejoin.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
+  kubeadm init phase certs etcd-healthcheck-client --config "$STATE_DIR/kubeadm-rejoin.yaml" || die "making the etcd client certificate failed"
   slot_addresses || die "listing the etcd member addresses failed: $AWS_ERR"
-  case $(slot_member_listed) in
+  SLOT_LISTED=$(slot_member_listed)
+  case $SLOT_LISTED in
     1)
       log "the member at $ETCD_IP was removed from etcd: setting its data aside, joining as a fresh member"
       mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.removed-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
@@ -243,12 +270,7 @@ can_rejoin() {
 }
 
 join_cluster() {
-  step read-join-material
-  JOIN_TOKEN=$(join_value "$SSM_JOIN_TOKEN") || die "no published join token in $SSM_JOIN_TOKEN"
-  CA_CERT_HASH=$(join_value "$SSM_CA_CERT_HASH") || die "no published CA hash in $SSM_CA_CERT_HASH"
-  CERTIFICATE_KEY=$(join_value "$SSM_CERTIFICATE_KEY") || die "no published certificate key in $SSM_CERTIFICATE_KEY"
-  export JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
-  render_template "$BOOTSTRAP_ETC/kubeadm-join.yaml.tmpl" "$STATE_DIR/kubeadm-join.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE JOIN_TOKEN CA_CERT_HASH CERTIFICATE_KEY
+  render_join_config
   if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
     step reset-unfinished-join
     kubeadm reset --force || die "kubeadm reset of an unfinished join failed"
@@ -286,9 +308,10 @@ main() {
     local role
     role=$(decide_role)
     if [[ $role == init ]]; then init_cluster; elif can_rejoin; then rejoin_cluster; else join_cluster; fi
-    save_pki
     touch "$STATE_DIR/control-plane.done"
   fi
+  # At every boot: a rotation applied since (service-account keys, CA) reaches the volume's copy.
+  save_pki
   step enable-timers
   systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer || die "enabling the control-plane timers failed"
   # Every control-plane node, not only the initialiser: one that died after publishing the join

@@ -71,6 +71,8 @@ function world(instances: Record<string, Instance>, members: readonly Member[]) 
         { cmd: 'aws', args: 'autoscaling *', run: `. '${ASG_MODEL}' "$@"` },
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
         { cmd: 'kubeadm', args: 'join --config *', run: `. '${ETCD_MODEL}' kubeadm-join "$3"` },
+        // kubeadm's certs phase makes the etcd client certificate etcdctl needs.
+        { cmd: 'kubeadm', args: 'join phase control-plane-prepare certs *', run: 'echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"' },
       ]);
       // The core add-ons are another test's subject (core-addons.test.ts).
       writeFileSync(join(n.state, 'core-addons.done'), '');
@@ -158,7 +160,10 @@ describe('node-bootstrap.service ExecStop: the leaving node removes its own memb
     const stop = /^ExecStop=\/bin\/bash \/opt\/node-bootstrap\/(\S+) (.*)$/m.exec(unit);
     expect(stop, unit).not.toBeNull();
     const [, script, args] = stop as RegExpExecArray;
-    return w.node([targetLifecycleState]).run(script, args.split(' '), w.env);
+    const n = w.node([targetLifecycleState]);
+    // A node that ran has its etcd client certificate (kubeadm's certs phase made it).
+    writeFileSync(join(n.kube, 'pki', 'etcd', 'healthcheck-client.crt'), 'client\n');
+    return n.run(script, args.split(' '), w.env);
   };
   const imdsTarget = (state: string): Rule => ({ cmd: 'curl', args: '*meta-data/autoscaling/target-lifecycle-state', stdout: state });
   // By the time systemd runs the ExecStop, the kubelet's graceful node shutdown (30 s) has

@@ -79,7 +79,12 @@ function world(input: UserDataInput = production) {
       mkdirSync(join(sysNet, 'ens5'), { recursive: true });
       writeFileSync(join(sysNet, 'ens5', 'address'), '0a:ff:ff:ff:ff:01\n');
       const model = (file: string, name: string) => `. '${file}' ${name} "$@"`;
-      const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ca.crt ca.key sa.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
+      // download-certs writes the cluster's current CA and keys; kubeadm init's certs phase keeps
+      // what pki already holds ("Using existing ... certificate authority") and makes only what is missing.
+      const caFiles = 'ca.crt ca.key sa.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key';
+      const downloaded = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ${caFiles}; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
+      const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ${caFiles}; do [[ -s $KUBE_DIR/pki/$f ]] || echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
+      const healthcheck = `[[ -s $KUBE_DIR/pki/etcd/ca.key ]] || { echo 'failure loading etcd/ca certificate authority' >&2; exit 1; }; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"`;
       const rules: Rule[] = [
         ...extra,
         { cmd: 'curl', args: '*meta-data/instance-id', stdout: identity.id },
@@ -93,8 +98,11 @@ function world(input: UserDataInput = production) {
         { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', run: `. '${ASG_MODEL}' "$@"` },
         ...['blkid', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
-        { cmd: 'kubeadm', args: 'init --config *', run: `${pki}; : >"$KUBE_DIR/admin.conf"; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
-        { cmd: 'kubeadm', args: 'join phase control-plane-prepare download-certs *', run: pki },
+        { cmd: 'kubeadm', args: 'init --config *', run: `${pki}; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"; : >"$KUBE_DIR/admin.conf"; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
+        { cmd: 'kubeadm', args: 'join phase control-plane-prepare download-certs *', run: downloaded },
+        // kubeadm's certs phases sign the etcd client certificate with the etcd CA, which must be there.
+        { cmd: 'kubeadm', args: 'init phase certs etcd-healthcheck-client *', run: healthcheck },
+        { cmd: 'kubeadm', args: 'join phase control-plane-prepare certs *', run: healthcheck },
         { cmd: 'kubeadm', args: 'join --config *', run: `. '${ETCD_MODEL}' kubeadm-join "$3"` },
         { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
         { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
@@ -227,15 +235,31 @@ describe('etcd-slot.sh: a replacement in the same AZ', () => {
     expect(second.status, second.stderr).toBe(0);
     expect(w.formatted()).toEqual(['vol-b']);
     expect(etcdCalls(second.calls)).toEqual([
+      // etcdctl needs this node's client certificate (M1): made from the etcd CA on the volume first.
+      `kubeadm init phase certs etcd-healthcheck-client --config ${join(second.node.state, 'kubeadm-rejoin.yaml')}`,
       `etcdctl --endpoints=https://${ADDRESS.a}:2379,https://${ADDRESS.c}:2379 member list -w simple`,
       `kubeadm init --config ${join(second.node.state, 'kubeadm-rejoin.yaml')} --skip-phases=upload-config,upload-certs,bootstrap-token,addon,show-join-command --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
     ]);
     expect(w.removed()).toEqual([]);
     expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
     expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
-    // The node's certificates come from the CA kept on the volume: no API server was needed.
     expect(readFileSync(join(second.node.kube, 'pki', 'ca.key'), 'utf8').trim()).toBe('cluster-ca');
     expect(second.stderr).toContain(`etcd volume holds the member at ${ADDRESS.b}: rejoining with its data and membership`);
+  });
+
+  it('takes the CA and service-account key from the cluster, never the stale copy on the volume (rotated while the slot was away)', () => {
+    const { w } = initialisedCluster();
+    for (const f of ['ca.key', 'sa.key']) writeFileSync(w.onVolume('b', `pki/${f}`), 'before-rotation\n');
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    const second = { ...b2.run(), node: b2.node };
+    expect(second.status, second.stderr).toBe(0);
+    expect(callsOf(second.calls, 'kubeadm').filter((c) => c.startsWith('kubeadm join phase control-plane-prepare download-certs'))).toHaveLength(1);
+    for (const f of ['ca.key', 'sa.key']) {
+      expect(readFileSync(join(second.node.kube, 'pki', f), 'utf8').trim(), f).toBe('cluster-ca');
+      // The volume's copy now follows what the node runs.
+      expect(readFileSync(w.onVolume('b', `pki/${f}`), 'utf8').trim(), f).toBe('cluster-ca');
+    }
   });
 
   it('waits while the old instance still holds the volume and address, then proceeds once EC2 frees them', () => {

@@ -60,6 +60,9 @@ etcdctl_cmd() {
     [[ $ip == 127.0.0.1 ]] && ip=${ETCD_LOCAL_IP:?}
     serving=$(member_at "$ip") && break
   done
+  # etcd serves clients only with a certificate of its CA (--client-cert-auth): etcdctl without
+  # its files fails before it connects.
+  [[ -z ${ETCDCTL_CERT-} || -s $ETCDCTL_CERT ]] || fail "open $ETCDCTL_CERT: no such file or directory"
   [[ -n $serving ]] || fail "context deadline exceeded (no running member at $endpoints)"
   local members running
   members=$(ids | wc -l)
