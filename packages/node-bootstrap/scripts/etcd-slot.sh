@@ -8,7 +8,7 @@
 set -euo pipefail
 : "${DISK_BY_ID:=/dev/disk/by-id}"
 : "${SYS_NET:=/sys/class/net}"
-: "${FSTAB:=/etc/fstab}"
+: "${SYSTEMD_DIR:=/etc/systemd/system}"
 : "${SLOT_WAIT_ATTEMPTS:=60}"
 SLOT_FILE=$STATE_DIR/etcd-slot
 # Replies from the member address leave through its own ENI (source/dest check stays on).
@@ -69,8 +69,20 @@ mount_volume() {
   mkdir -p "$ETCD_DATA_DIR"
   mountpoint -q "$ETCD_DATA_DIR" || mount "$dev" "$ETCD_DATA_DIR" || { log "volume $1 does not mount: left as it is"; return 1; }
   uuid=$(blkid -o value -s UUID "$dev") || return 1
-  # nofail: a boot without the volume must still come up (and find out here), not hang.
-  grep -q "^UUID=$uuid " "$FSTAB" 2>/dev/null || echo "UUID=$uuid $ETCD_DATA_DIR ext4 defaults,nofail 0 2" >>"$FSTAB"
+  mount_unit "$uuid"
+}
+
+# After a reboot the kubelet starts etcd's static pod on its own, before this script runs: the
+# volume must be mounted first, or etcd starts on the empty root-disk directory beneath (a new,
+# empty member). The kubelet requires the mount (RequiresMountsFor: Requires= and After= on it), so
+# without the volume the kubelet does not start at all; the boot itself still completes.
+mount_unit() {
+  local unit
+  unit=$(systemd-escape --path --suffix=mount "$ETCD_DATA_DIR") || return 1
+  mkdir -p "$SYSTEMD_DIR/kubelet.service.d" || return 1
+  printf '%s\n' '[Unit]' "Description=etcd data of this control-plane slot" 'Before=kubelet.service' '[Mount]' "What=/dev/disk/by-uuid/$1" "Where=$ETCD_DATA_DIR" 'Type=ext4' 'Options=defaults' >"$SYSTEMD_DIR/$unit" &&
+    printf '%s\n' '[Unit]' "RequiresMountsFor=$ETCD_DATA_DIR" >"$SYSTEMD_DIR/kubelet.service.d/20-etcd-volume.conf" &&
+    systemctl daemon-reload
 }
 
 # Gives the member address to the interface whose MAC EC2 named, with its own route table, so
@@ -102,7 +114,7 @@ claim_slot() {
   export ETCD_IP
   if [[ -f $SLOT_FILE ]]; then
     read -r volume SLOT_IP <"$SLOT_FILE"
-    [[ $volume != none ]] || { log "fell back earlier: etcd stays on the root disk"; return 0; }
+    [[ $volume != none ]] || { log "fell back earlier: etcd stays on the root disk" && mkdir -p "$ETCD_DATA_DIR"; return 0; }
   fi
   aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
   SLOT_ASG=$AWS_OUT
@@ -113,6 +125,8 @@ claim_slot() {
     return 0
   fi
   SLOT_IP=${SLOT_IP:-}
+  # etcd's hostPath is a Directory that must exist (kubeadm patch etcd+json.yaml): here, on the root disk.
+  mkdir -p "$ETCD_DATA_DIR"
   log "FALLBACK: no usable etcd slot for ${SLOT_ASG:-this instance}: a fresh member at $NODE_IP with its data on the root disk (docs/runbooks/control-plane-replacement.md)"
   [[ $SLOT_ASG == None ]] || echo "none $SLOT_IP" >"$SLOT_FILE"
 }

@@ -116,7 +116,7 @@ function world(input: UserDataInput = production) {
         FAKE_INSTANCE: identity.id,
         DISK_BY_ID: disks,
         SYS_NET: sysNet,
-        FSTAB: join(n.root, 'fstab'),
+        SYSTEMD_DIR: join(n.root, 'systemd'),
         SLOT_TAG: names.etcdSlot.slotTagKey,
         CLUSTER_SLOT_TAG: names.etcdSlot.clusterTagKey,
         SLOT_WAIT_ATTEMPTS: '5',
@@ -193,10 +193,22 @@ describe('etcd-slot.sh: the first boot of a slot', () => {
     expect(init).toContain(`advertiseAddress: '${ADDRESS.b}'`);
     expect(init).toMatch(new RegExp(`name: node-ip\\n\\s+value: '${B1.ip.replace(/\./g, '\\.')}'`));
     expect(first.calls).toContain(`kubeadm init --config ${join(first.node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`);
-    // The data and the cluster CA live on the volume, which is mounted at every boot (nofail).
+    // The data and the cluster CA live on the volume.
     expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
     expect(existsSync(w.onVolume('b', 'pki/etcd/ca.key'))).toBe(true);
-    expect(readFileSync(join(first.node.root, 'fstab'), 'utf8')).toBe(`UUID=uuid-vol-b ${join(first.node.root, 'etcd')} ext4 defaults,nofail 0 2\n`);
+  });
+
+  it('mounts the volume at every later boot before the kubelet starts etcd (a mount unit the kubelet requires), by filesystem UUID', () => {
+    const { first } = initialisedCluster();
+    const dataDir = join(first.node.root, 'etcd');
+    const unitName = spawnSync('systemd-escape', ['--path', '--suffix=mount', dataDir], { encoding: 'utf8' }).stdout.trim();
+    const unit = readFileSync(join(first.node.root, 'systemd', unitName), 'utf8');
+    expect(unit).toMatch(/^Before=kubelet\.service$/m);
+    expect(unit).toContain(`[Mount]\nWhat=/dev/disk/by-uuid/uuid-vol-b\nWhere=${dataDir}\nType=ext4\n`);
+    // No nofail and no WantedBy: a missing volume fails the kubelet (Requires=), never the boot.
+    expect(unit).not.toMatch(/nofail|WantedBy/);
+    expect(readFileSync(join(first.node.root, 'systemd', 'kubelet.service.d', '20-etcd-volume.conf'), 'utf8')).toBe(`[Unit]\nRequiresMountsFor=${dataDir}\n`);
+    expect(first.calls).toContain('systemctl daemon-reload');
   });
 
   it('routes what leaves from the slot address through its own interface (found by MAC), never through the primary one', () => {

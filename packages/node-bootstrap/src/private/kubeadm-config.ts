@@ -48,9 +48,12 @@ export const LEGACY_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.clu
 /** kubeadm's file name for an RFC 6902 patch (`+json`) of the kube-apiserver static pod (target `kube-apiserver`). */
 export const KUBE_APISERVER_PATCH_FILE = 'kube-apiserver+json.yaml';
 
+/** kubeadm's file name for an RFC 6902 patch of the etcd static pod (target `etcd`). */
+export const ETCD_PATCH_FILE = 'etcd+json.yaml';
+
 /** One RFC 6902 operation, as kubeadm applies it to the static pod (converted to JSON). */
 export interface JsonPatchOperation {
-  readonly op: 'add' | 'test';
+  readonly op: 'add' | 'replace' | 'test';
   readonly path: string;
   readonly value: string;
 }
@@ -220,4 +223,17 @@ export function kubeadmJoinTemplate(apiEndpoint: string, pool: WorkerPool | unde
     join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@ETCD_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };
   }
   return yamlDocuments([join]);
+}
+
+/**
+ * etcd's data volume as hostPath `Directory` instead of kubeadm's `DirectoryOrCreate`: a data dir
+ * that is not there fails the pod instead of becoming a new, empty one (docs/decisions/etcd-volumes.md).
+ * kubeadm lists the pod's volumes sorted by name (`etcd-certs`, `etcd-data`); the `test` makes any
+ * other order fail the patch rather than change another volume.
+ */
+export function etcdDataDirPatch(): JsonPatchOperation[] {
+  return [
+    { op: 'test', path: '/spec/volumes/1/name', value: 'etcd-data' },
+    { op: 'replace', path: '/spec/volumes/1/hostPath/type', value: 'Directory' },
+  ];
 }
