@@ -129,6 +129,10 @@ init_cluster() {
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
       extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
     fi
+    # A new etcd cluster (first init or restore) is a new generation: a slot volume holding another
+    # one is wiped where it rejoins (can_rejoin), so the old members never come back beside this one.
+    step etcd-generation
+    aws_call ssm put-parameter --region "$REGION" --name "$SSM_ETCD_GENERATION" --value "$(now_epoch)-$INSTANCE_ID" --type String --overwrite || die "writing $SSM_ETCD_GENERATION failed: $AWS_ERR"
     # The API server starts with the verification key bundle of the rotation state in SSM (a node
     # initialising mid-rotation too): sa.key first (kubeadm keeps an existing one, e.g. a restore's).
     step service-account-keys
@@ -205,6 +209,32 @@ SLOT_PKI=(ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd
 save_pki() {
   [[ $ETCD_IP != "$NODE_IP" ]] || return 0
   if ! (mkdir -p "$ETCD_DATA_DIR/pki" && cd "$KUBE_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$ETCD_DATA_DIR/pki/"); then die "keeping the cluster CA on the etcd volume failed"; fi
+  local generation
+  generation=$(cluster_generation) || exit 1
+  printf '%s\n' "$generation" >"$ETCD_DATA_DIR/generation" || die "writing the generation on the etcd volume failed"
+}
+
+# The etcd cluster's generation in SSM; empty for a cluster initialised before generations existed.
+cluster_generation() {
+  local value status=0
+  value=$(ssm_get "$SSM_ETCD_GENERATION") || status=$?
+  case $status in
+    0) [[ $value == None ]] || printf '%s' "$value" ;;
+    3) ;;
+    *) die "cannot read $SSM_ETCD_GENERATION: refusing to guess which etcd cluster the volume belongs to" ;;
+  esac
+}
+
+# A volume of another generation (a restore since it was written) holds a member of a cluster that
+# no longer exists: its WAL would bring that member back beside the restored one (and two such
+# members would make a quorum of their own). Its contents go; the names are logged first.
+wipe_other_generation() {
+  local ours theirs=''
+  ours=$(cluster_generation) || exit 1
+  [[ ! -f $ETCD_DATA_DIR/generation ]] || theirs=$(<"$ETCD_DATA_DIR/generation")
+  [[ $theirs != "$ours" ]] || return 1
+  log "etcd volume holds generation '${theirs:-none}', the cluster is at '$ours' (restored since): wiping $ETCD_DATA_DIR ($(ls -A "$ETCD_DATA_DIR" | tr '\n' ' ')) and joining as a fresh member"
+  find "$ETCD_DATA_DIR/" -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf {} + || die "wiping $ETCD_DATA_DIR failed"
 }
 
 # render_join_config: the control-plane JoinConfiguration with the published join material.
@@ -251,6 +281,7 @@ rejoin_cluster() {
 # Asking them needs this node's etcd client certificate: made first from the kept etcd CA.
 can_rejoin() {
   [[ $ETCD_IP != "$NODE_IP" && -d $ETCD_DATA_DIR/member && -f $ETCD_DATA_DIR/pki/etcd/ca.key ]] || return 1
+  ! wipe_other_generation || return 1
   step etcd-client-certificate
   mkdir -p "$KUBE_DIR/pki/etcd"
   (cd "$ETCD_DATA_DIR/pki" && cp --parents etcd/ca.crt etcd/ca.key "$KUBE_DIR/pki/") || die "reading the etcd CA from the etcd volume failed"

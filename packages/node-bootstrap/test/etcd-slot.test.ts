@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderUserData, type UserDataInput } from '../src';
@@ -128,6 +128,19 @@ function world(input: UserDataInput = production) {
           return n.run('control-plane.sh', args, env);
         },
       };
+    },
+    /** An SSM String as a writer left it. */
+    parameter(name: string, value: string) {
+      const d = join(store, name.replace(/\//g, '%2F'));
+      mkdirSync(d, { recursive: true });
+      for (const [f, v] of [['value', value], ['type', 'String'], ['key', ''], ['version', '1'], ['modified', '2025-06-30T12:00:00.000000+00:00']]) writeFileSync(join(d, f), v);
+      return self;
+    },
+    value: (name: string) => readFileSync(join(store, name.replace(/\//g, '%2F'), 'value'), 'utf8'),
+    /** etcd as a restore leaves it: none of the old members, only those the restore and later joins made. */
+    forgetMembers() {
+      for (const id of readdirSync(join(etcd, 'members'))) rmSync(join(etcd, 'members', id));
+      return self;
     },
     /** Join material as the initialiser left it (the lock holder is gone). */
     published() {
@@ -295,6 +308,48 @@ describe('etcd-slot.sh: a replacement in the same AZ', () => {
     expect(readFileSync(join(second.node.state, 'etcd-slot'), 'utf8')).toBe(`none ${ADDRESS.b}\n`);
     // The held volume was never touched: its data stays for a deliberate recovery.
     expect(w.holderOf('volumes', 'vol-b')).toBe(B1.id);
+  });
+});
+
+describe('etcd-slot.sh: a volume of another cluster generation (a restore since)', () => {
+  const GENERATION = '/hakube/production/etcd/generation';
+
+  it('the initialiser stamps a new generation in SSM and on its volume', () => {
+    const { w, first } = initialisedCluster();
+    expect(first.status, first.stderr).toBe(0);
+    expect(w.value(GENERATION)).toMatch(/^\d+-i-b1$/);
+    expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe(w.value(GENERATION));
+  });
+
+  it('is wiped (its contents named in the log) and joins as a fresh member of the restored cluster: the old member never comes back', () => {
+    const { w } = initialisedCluster();
+    const old = readFileSync(w.onVolume('b', 'generation'), 'utf8').trim();
+    // The restore: a new etcd cluster from a snapshot at slot a, slot c joined it fresh; slot b's node was gone meanwhile.
+    w.terminate(B1.id).forgetMembers().member('ra01', ADDRESS.a).member('rc01', ADDRESS.c).parameter(GENERATION, '1751300000-i-a');
+    w.instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    writeFileSync(w.onVolume('b', 'member/old-cluster.snap'), 'old\n');
+    const b2 = w.node(B2);
+    const second = { ...b2.run(), node: b2.node };
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`etcd volume holds generation '${old}', the cluster is at '1751300000-i-a' (restored since): wiping ${join(b2.node.root, 'etcd')} (`);
+    expect(second.stderr).toMatch(/wiping \S+ \(.*generation.*member.*pki/);
+    expect(etcdCalls(second.calls).some((c) => c.includes('kubeadm-rejoin.yaml'))).toBe(false);
+    expect(etcdCalls(second.calls)).toContainEqual(expect.stringMatching(/^kubeadm join --config /));
+    // A fresh member at the slot address with fresh data (nothing of the old cluster's), the volume not formatted again.
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(existsSync(w.onVolume('b', 'member/old-cluster.snap'))).toBe(false);
+    expect(existsSync(w.onVolume('b', 'member/wal/member-id'))).toBe(true);
+    expect(w.formatted()).toEqual(['vol-b']);
+    expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe('1751300000-i-a');
+  });
+
+  it('a volume of the current generation rejoins as before (no wipe)', () => {
+    const { w } = initialisedCluster();
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const second = w.node(B2).run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain('wiping');
+    expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
   });
 });
 

@@ -78,6 +78,7 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['ETCD_SLOT_TAG', names.etcdSlot.slotTagKey],
       ['ETCD_CLUSTER_TAG', names.etcdSlot.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
+      ['SSM_ETCD_GENERATION', extra.etcdGeneration],
       ['SSM_RESTORE_URL', extra.restoreUrl],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
       ['JOIN_TOKEN_TTL', `${join.tokenTtlSeconds}s`],
