@@ -9,6 +9,7 @@ set -euo pipefail
 : "${DISK_BY_ID:=/dev/disk/by-id}"
 : "${SYS_NET:=/sys/class/net}"
 : "${SYSTEMD_DIR:=/etc/systemd/system}"
+: "${NETWORKD_DIR:=/etc/systemd/network}"
 : "${SLOT_WAIT_ATTEMPTS:=60}"
 SLOT_FILE=$STATE_DIR/etcd-slot
 # Replies from the member address leave through its own ENI (source/dest check stays on).
@@ -88,9 +89,17 @@ mount_unit() {
 # Gives the member address to the interface whose MAC EC2 named, with its own route table, so
 # traffic from it leaves through it: through the primary ENI its source would not be that ENI's
 # and EC2 would drop it. A /32 adds no second route for the subnet to the main table, so
-# everything else keeps leaving through the primary interface.
+# everything else keeps leaving through the primary interface. Except towards pods: the
+# `kubernetes` Service's endpoints are the member addresses, so the API server answers pods from
+# it, and those replies must take the main table (local pods, Cilium's routes to remote ones), not
+# the ENI into the VPC. Service addresses are never a reply's destination (DNAT is undone on the
+# way back), so they need no rule.
+# systemd-networkd owns the interfaces (netplan) and drops routing-policy rules it did not make
+# (ManageForeignRoutingPolicyRules), and cloud-init gives a secondary ENI its own policy table at
+# boot: so address, table and rules are networkd's own, in a file that sorts before netplan's
+# (10-netplan-*) and therefore is the one that matches the interface.
 configure_address() {
-  local dev='' path gw n
+  local dev='' path gw n file=$NETWORKD_DIR/10-etcd-slot.network
   for ((n = 0; n < 30; n++)); do
     for path in "$SYS_NET"/*/address; do [[ $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
     [[ -n $dev ]] && break
@@ -99,10 +108,14 @@ configure_address() {
   [[ -n $dev ]] || { log "no interface with MAC $SLOT_MAC"; return 1; }
   gw=$(ip -4 route show default | awk '{print $3; exit}')
   [[ -n $gw ]] || { log "no default gateway"; return 1; }
-  ip link set dev "$dev" up &&
-    ip addr replace "$SLOT_IP/32" dev "$dev" &&
-    ip route replace default via "$gw" dev "$dev" onlink table "$SLOT_TABLE" &&
-    { ip rule show | grep -q "from $SLOT_IP lookup $SLOT_TABLE" || ip rule add from "$SLOT_IP" lookup "$SLOT_TABLE" priority "$SLOT_TABLE"; } &&
+  mkdir -p "$NETWORKD_DIR" &&
+    printf '%s\n' '[Match]' "MACAddress=$SLOT_MAC" '' '[Link]' 'RequiredForOnline=no' '' '[Network]' 'DHCP=no' 'LinkLocalAddressing=no' 'IPv6AcceptRA=no' "Address=$SLOT_IP/32" '' \
+      '[Route]' "Gateway=$gw" 'GatewayOnLink=yes' "Table=$SLOT_TABLE" '' \
+      '[RoutingPolicyRule]' "From=$SLOT_IP/32" "To=$POD_CIDR" 'Table=main' "Priority=$((SLOT_TABLE - 1))" '' \
+      '[RoutingPolicyRule]' "From=$SLOT_IP/32" "Table=$SLOT_TABLE" "Priority=$SLOT_TABLE" >"$file.new" &&
+    mv "$file.new" "$file" &&
+    networkctl reload &&
+    networkctl reconfigure "$dev" &&
     sysctl -qw "net.ipv4.conf.$dev.rp_filter=2"
 }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderUserData, type UserDataInput } from '../src';
+import { networkdRules, networkSections, routingTable } from './routing-model';
 import { callsOf, inputFor, scratch, ssmStore, type CloudConfig, type FakeNode, type Rule } from './harness';
 
 /*
@@ -117,6 +118,7 @@ function world(input: UserDataInput = production) {
         DISK_BY_ID: disks,
         SYS_NET: sysNet,
         SYSTEMD_DIR: join(n.root, 'systemd'),
+        NETWORKD_DIR: join(n.root, 'networkd'),
         SLOT_TAG: names.etcdSlot.slotTagKey,
         CLUSTER_SLOT_TAG: names.etcdSlot.clusterTagKey,
         SLOT_WAIT_ATTEMPTS: '5',
@@ -224,17 +226,33 @@ describe('etcd-slot.sh: the first boot of a slot', () => {
     expect(first.calls).toContain('systemctl daemon-reload');
   });
 
-  it('routes what leaves from the slot address through its own interface (found by MAC), never through the primary one', () => {
+  it('routes what leaves from the slot address through its own interface (found by MAC), replies to pods through the main table', () => {
     const { first } = initialisedCluster();
-    const ip = callsOf(first.calls, 'ip');
-    expect(ip).toEqual([
-      'ip -4 route show default',
-      'ip link set dev ens6 up',
-      `ip addr replace ${ADDRESS.b}/32 dev ens6`,
-      'ip route replace default via 10.20.1.1 dev ens6 onlink table 101',
-      'ip rule show',
-      `ip rule add from ${ADDRESS.b} lookup 101 priority 101`,
-    ]);
+    const network = readFileSync(join(first.node.root, 'networkd', '10-etcd-slot.network'), 'utf8');
+    const sections = networkSections(network);
+    // The interface is the one with the ENI's MAC; the slot address alone, no DHCP of its own.
+    expect(sections[0]).toEqual({ name: 'Match', keys: { MACAddress: '0a:00:00:00:00:62' } });
+    expect(sections.find((x) => x.name === 'Network')?.keys).toMatchObject({ DHCP: 'no', Address: `${ADDRESS.b}/32` });
+    expect(sections.find((x) => x.name === 'Route')?.keys).toEqual({ Gateway: '10.20.1.1', GatewayOnLink: 'yes', Table: '101' });
+    const rules = networkdRules(network);
+    const local = [B1.ip, ADDRESS.b];
+    const podCidr = production.cluster.clusterNetwork.podCidr;
+    const pod = podCidr.replace(/\.0\.0\/16$/, '.3.7');
+    // The API server answers a pod (kubernetes Service endpoint = the slot address): main table, Cilium's routes.
+    expect(routingTable(rules, local, ADDRESS.b, pod)).toBe('main');
+    // etcd peers and everything else from the slot address: its own table, out through its ENI.
+    expect(routingTable(rules, local, ADDRESS.b, ADDRESS.a)).toBe('101');
+    expect(routingTable(rules, local, ADDRESS.b, '10.20.5.9')).toBe('101');
+    // The primary address keeps the main table; the node's own addresses stay local.
+    expect(routingTable(rules, local, B1.ip, ADDRESS.a)).toBe('main');
+    expect(routingTable(rules, local, ADDRESS.b, B1.ip)).toBe('local');
+    // Without the pod rule the reply would leave by the ENI into the VPC: what the rule is for.
+    expect(routingTable(rules.filter((r) => r.to !== podCidr), local, ADDRESS.b, pod)).toBe('101');
+    // networkd applies the first file (by name) that matches a link: before netplan's for the same NIC.
+    expect(['10-etcd-slot.network', '10-netplan-ens6.network', '50-cloud-init.network'].sort()[0]).toBe('10-etcd-slot.network');
+    // networkd (not `ip rule` by hand, which it would drop as foreign) installs them.
+    expect(callsOf(first.calls, 'ip')).toEqual(['ip -4 route show default']);
+    expect(callsOf(first.calls, 'networkctl')).toEqual(['networkctl reload', 'networkctl reconfigure ens6']);
     expect(first.calls).toContain('sysctl -qw net.ipv4.conf.ens6.rp_filter=2');
   });
 });

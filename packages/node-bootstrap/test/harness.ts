@@ -91,7 +91,7 @@ done <"$FAKE_DIR/rules.tsv"
 exit 0
 `;
 
-export const FAKED = ['aws', 'blkid', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg', 'crictl', 'iptables', 'ip6tables'];
+export const FAKED = ['aws', 'blkid', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip', 'networkctl', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg', 'crictl', 'iptables', 'ip6tables'];
 
 const encode = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 
