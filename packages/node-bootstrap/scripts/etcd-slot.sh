@@ -46,6 +46,7 @@ attach() {
         aws_call ec2 attach-network-interface --region "$REGION" --network-interface-id "$id" --instance-id "$INSTANCE_ID" --device-index 1 || log "attach-network-interface $id failed: $AWS_ERR"
       fi
     elif [[ $holder != "$INSTANCE_ID" ]]; then
+      SLOT_HOLDER=$holder
       log "etcd $kind $id is $state, held by ${holder:-nobody} ($attempt/$SLOT_WAIT_ATTEMPTS)"
     fi
     sleep "$RETRY_SLEEP_SECONDS"
@@ -138,10 +139,24 @@ claim_slot() {
     return 0
   fi
   SLOT_IP=${SLOT_IP:-}
+  # The slot's member is removed as this node's own only when what held the slot is gone or leaving:
+  # a holder that stays (a stuck hook gone back InService, a rescue instance) may run that member.
+  if [[ -n $SLOT_IP && -n ${SLOT_HOLDER:-} && $SLOT_HOLDER != None ]] && holder_stays "$SLOT_HOLDER"; then
+    log "the slot is held by $SLOT_HOLDER, which stays: its member at $SLOT_IP is kept"
+    SLOT_IP=''
+  fi
   # etcd's hostPath is a Directory that must exist (kubeadm patch etcd+json.yaml): here, on the root disk.
   mkdir -p "$ETCD_DATA_DIR"
   log "FALLBACK: no usable etcd slot for ${SLOT_ASG:-this instance}: a fresh member at $NODE_IP with its data on the root disk (docs/runbooks/control-plane-replacement.md)"
   [[ $SLOT_ASG == None ]] || echo "none $SLOT_IP" >"$SLOT_FILE"
+}
+
+# Succeeds unless EC2 says the instance is gone or its ASG is terminating it; an unknown answer
+# counts as staying (removing a live member is the worse mistake).
+holder_stays() {
+  ! instance_gone "$1" || return 1
+  aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$1" --query "AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId" --output text || return 0
+  [[ $AWS_OUT != *"$1"* ]]
 }
 
 # Prints 0 when the slot's member is listed by the other members, 1 when they answer without it

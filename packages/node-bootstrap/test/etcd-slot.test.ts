@@ -329,6 +329,21 @@ describe('etcd-slot.sh: a replacement in the same AZ', () => {
   });
 });
 
+describe('etcd-slot.sh: a fallback beside a holder that stays', () => {
+  it('keeps the slot member while the instance holding the slot is neither gone nor terminating (it may run that member)', () => {
+    const { w } = initialisedCluster();
+    // The old node's hook was abandoned and it went back InService (or an operator's rescue instance): it keeps volume and address.
+    w.instance(B1.id, B1.ip, 'b', 'running', 'InService').slot('b', { holder: B1.id, freesAfter: -1 });
+    w.instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const second = w.node(B2).run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain('FALLBACK: no usable etcd slot for production-control-plane-b');
+    expect(second.stderr).toContain(`the slot is held by ${B1.id}, which stays: its member at ${ADDRESS.b} is kept`);
+    expect(w.removed()).toEqual([]);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c, B2.ip].sort());
+  });
+});
+
 describe('etcd-slot.sh: a volume of another cluster generation (a restore since)', () => {
   const GENERATION = '/hakube/production/etcd/generation';
 

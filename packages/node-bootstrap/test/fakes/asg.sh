@@ -55,6 +55,9 @@ case "$service $operation" in
         # An instance outside any ASG has no such tag: JMESPath null, printed None.
         for id in "${selected[@]}"; do read -r ip _ asg _ <"$state/instances/$id" && printf '%s\t%s\t%s\n' "$id" "$ip" "${asg/#-/None}"; done
         ;;
+      'Reservations[].Instances[].State.Name')
+        for id in "${selected[@]}"; do read -r _ st _ <"$state/instances/$id" && echo "$st"; done
+        ;;
       'Reservations[].Instances[].PrivateIpAddress')
         ips=()
         for id in "${selected[@]}"; do ips+=("$(cut -d' ' -f1 "$state/instances/$id")"); done
