@@ -99,8 +99,12 @@ mount_unit() {
 # (ManageForeignRoutingPolicyRules), and cloud-init gives a secondary ENI its own policy table at
 # boot: so address, table and rules are networkd's own, in a file that sorts before netplan's
 # (10-netplan-*) and therefore is the one that matches the interface.
+# etcd checks a peer's client certificate against the address the connection comes from (its IP
+# SANs, else a DNS lookup of its names). kubeadm's peer certificate names the slot address, so
+# connections to the other members' slot addresses take the slot address as source (a /32 route
+# each with PreferredSource): peer authentication never depends on DNS.
 configure_address() {
-  local dev='' path gw n file=$NETWORKD_DIR/10-etcd-slot.network
+  local dev='' path gw n peer peers=() file=$NETWORKD_DIR/10-etcd-slot.network
   for ((n = 0; n < 30; n++)); do
     for path in "$SYS_NET"/*/address; do [[ $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
     [[ -n $dev ]] && break
@@ -109,11 +113,13 @@ configure_address() {
   [[ -n $dev ]] || { log "no interface with MAC $SLOT_MAC"; return 1; }
   gw=$(ip -4 route show default | awk '{print $3; exit}')
   [[ -n $gw ]] || { log "no default gateway"; return 1; }
+  slot_addresses || { log "listing the etcd member addresses failed: $AWS_ERR"; return 1; }
+  for peer in $SLOT_IPS; do [[ $peer == "$SLOT_IP" ]] || peers+=('' '[Route]' "Destination=$peer/32" "Gateway=$gw" 'GatewayOnLink=yes' "PreferredSource=$SLOT_IP"); done
   mkdir -p "$NETWORKD_DIR" &&
     printf '%s\n' '[Match]' "MACAddress=$SLOT_MAC" '' '[Link]' 'RequiredForOnline=no' '' '[Network]' 'DHCP=no' 'LinkLocalAddressing=no' 'IPv6AcceptRA=no' "Address=$SLOT_IP/32" '' \
       '[Route]' "Gateway=$gw" 'GatewayOnLink=yes' "Table=$SLOT_TABLE" '' \
       '[RoutingPolicyRule]' "From=$SLOT_IP/32" "To=$POD_CIDR" 'Table=main' "Priority=$((SLOT_TABLE - 1))" '' \
-      '[RoutingPolicyRule]' "From=$SLOT_IP/32" "Table=$SLOT_TABLE" "Priority=$SLOT_TABLE" >"$file.new" &&
+      '[RoutingPolicyRule]' "From=$SLOT_IP/32" "Table=$SLOT_TABLE" "Priority=$SLOT_TABLE" "${peers[@]}" >"$file.new" &&
     mv "$file.new" "$file" &&
     networkctl reload &&
     networkctl reconfigure "$dev" &&

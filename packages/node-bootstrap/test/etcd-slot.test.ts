@@ -234,6 +234,10 @@ describe('etcd-slot.sh: the first boot of a slot', () => {
     expect(sections[0]).toEqual({ name: 'Match', keys: { MACAddress: '0a:00:00:00:00:62' } });
     expect(sections.find((x) => x.name === 'Network')?.keys).toMatchObject({ DHCP: 'no', Address: `${ADDRESS.b}/32` });
     expect(sections.find((x) => x.name === 'Route')?.keys).toEqual({ Gateway: '10.20.1.1', GatewayOnLink: 'yes', Table: '101' });
+    // Connections to the other members start from the slot address, which the peer certificate names (M5: no DNS in peer auth).
+    expect(sections.filter((x) => x.name === 'Route' && x.keys.Destination).map((x) => x.keys)).toEqual(
+      [ADDRESS.a, ADDRESS.c].map((peer) => ({ Destination: `${peer}/32`, Gateway: '10.20.1.1', GatewayOnLink: 'yes', PreferredSource: ADDRESS.b })),
+    );
     const rules = networkdRules(network);
     const local = [B1.ip, ADDRESS.b];
     const podCidr = production.cluster.clusterNetwork.podCidr;
