@@ -233,7 +233,7 @@ wipe_other_generation() {
   ours=$(cluster_generation) || exit 1
   [[ ! -f $ETCD_DATA_DIR/generation ]] || theirs=$(<"$ETCD_DATA_DIR/generation")
   [[ $theirs != "$ours" ]] || return 1
-  log "etcd volume holds generation '${theirs:-none}', the cluster is at '$ours' (restored since): wiping $ETCD_DATA_DIR ($(ls -A "$ETCD_DATA_DIR" | tr '\n' ' ')) and joining as a fresh member"
+  log "etcd volume holds generation '${theirs:-none}', the cluster is at '$ours' (restored since): wiping $ETCD_DATA_DIR ($(find "$ETCD_DATA_DIR/" -mindepth 1 -maxdepth 1 -printf '%f ')) and joining as a fresh member"
   find "$ETCD_DATA_DIR/" -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf {} + || die "wiping $ETCD_DATA_DIR failed"
 }
 

@@ -369,7 +369,8 @@ describe('etcd-slot.sh: a volume of another cluster generation (a restore since)
     const second = { ...b2.run(), node: b2.node };
     expect(second.status, second.stderr).toBe(0);
     expect(second.stderr).toContain(`etcd volume holds generation '${old}', the cluster is at '1751300000-i-a' (restored since): wiping ${join(b2.node.root, 'etcd')} (`);
-    expect(second.stderr).toMatch(/wiping \S+ \(.*generation.*member.*pki/);
+    const named = /wiping \S+ \(([^)]*)\)/.exec(second.stderr)?.[1].trim().split(' ').sort();
+    expect(named).toEqual(['generation', 'lost+found', 'member', 'pki']);
     expect(etcdCalls(second.calls).some((c) => c.includes('kubeadm-rejoin.yaml'))).toBe(false);
     expect(etcdCalls(second.calls)).toContainEqual(expect.stringMatching(/^kubeadm join --config /));
     // A fresh member at the slot address with fresh data (nothing of the old cluster's), the volume not formatted again.
