@@ -24,6 +24,8 @@ const LOCK_VALUE = `i-new ${Date.UTC(2025, 5, 30, 12) / 1000 + 300}`;
 const get = (name: string) => `aws ssm get-parameter ${REGION} --name ${name} --with-decryption --query Parameter.Value --output text`;
 /** service-account-issuer.sh key-set before kubeadm init/join: the rotation state (absent: steady, sa.pub alone). */
 const KEY_SET = get(ROTATION);
+/** Every kubeadm init starts a new etcd generation (BOOTSTRAP_NOW_EPOCH of the harness, the initialiser's id). */
+const GENERATION = `aws ssm put-parameter ${REGION} --name /hakube/production/etcd/generation --value ${Date.UTC(2025, 5, 30, 12) / 1000}-i-new --type String --overwrite`;
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
 const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
 const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='aws:autoscaling:groupName']|[0].Value] --output text`;
@@ -126,6 +128,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      GENERATION,
       `kubeadm init phase certs sa --config ${initConfig}`,
       KEY_SET,
       ...COMPLETE_HOOK,
@@ -243,6 +246,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      GENERATION,
       `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
       KEY_SET,
       ...COMPLETE_HOOK,
@@ -400,12 +404,13 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([...publishRules, awsError(`ssm get-parameter * --name ${RESTORE} *`, 'ThrottlingException', 1), parameterNotFound(RESTORE)]);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls).slice(0, 11)).toEqual([
+    expect(commands(result.calls).slice(0, 12)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'sleep 10',
       get(RESTORE),
       'kubeadm certs certificate-key',
+      GENERATION,
       `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
       KEY_SET,
       ...COMPLETE_HOOK,
@@ -448,7 +453,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const nodeName = 'ip-10-20-1-20.ap-northeast-2.compute.internal';
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').filter((c) => !slotLookup(c)).slice(0, 13)).toEqual([
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').filter((c) => !slotLookup(c)).slice(0, 14)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       'kubeadm reset --force',
       get('/hakube/production/kubeadm/restore-from'),
@@ -457,6 +462,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       expect.stringMatching(
         new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
       ),
+      GENERATION,
       `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
       get(ROTATION),
       ...COMPLETE_HOOK,
