@@ -59,11 +59,13 @@ interface Wiring {
   readonly mountDirs: string[];
   regionalSts: boolean;
   hostNetwork: boolean;
+  /** AWS_EC2_METADATA_DISABLED=true: the SDK never falls back to IMDS (the node role). */
+  imdsDisabled: boolean;
 }
 
 function wiringOf(object: Json): Wiring {
   const namespace = object.spec?.targetNamespace ?? object.metadata?.namespace;
-  const w: Wiring = { object: `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`, serviceAccounts: [], annotatedRoles: [], envRoles: [], tokenFiles: [], stsTokens: [], mountDirs: [], regionalSts: false, hostNetwork: false };
+  const w: Wiring = { object: `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`, serviceAccounts: [], annotatedRoles: [], envRoles: [], tokenFiles: [], stsTokens: [], mountDirs: [], regionalSts: false, hostNetwork: false, imdsDisabled: false };
   for (const node of walk(object)) {
     const annotations = node.annotations as Json | undefined;
     if (annotations && typeof annotations[ROLE_ARN_ANNOTATION] === 'string') {
@@ -72,6 +74,9 @@ function wiringOf(object: Json): Wiring {
       const name = typeof node.name === 'string' ? node.name : object.kind === 'Cluster' ? object.metadata.name : undefined;
       w.serviceAccounts.push(`${namespace}/${name}`);
     }
+    // A chart that names its account by one value (aws-cloud-controller-manager's serviceAccountName).
+    if (object.kind === 'HelmRelease' && node === object.spec?.values && typeof node.serviceAccountName === 'string') w.serviceAccounts.push(`${namespace}/${node.serviceAccountName}`);
+    if (node.name === 'AWS_EC2_METADATA_DISABLED' && node.value === 'true') w.imdsDisabled = true;
     // env as a list of { name, value } or a name → value map (cluster-autoscaler's extraEnv).
     if (node.name === 'AWS_ROLE_ARN' && typeof node.value === 'string') w.envRoles.push(node.value);
     if (typeof node.AWS_ROLE_ARN === 'string') w.envRoles.push(node.AWS_ROLE_ARN);
@@ -144,11 +149,13 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
       expect(w.stsTokens[0].expirationSeconds, w.object).toBeLessThanOrEqual(3600);
       expect(w.tokenFiles.every((file) => w.mountDirs.some((dir) => file === `${dir}/${w.stsTokens[0].path}`)), `${w.object}: ${w.tokenFiles} under ${w.mountDirs}`).toBe(true);
       expect(w.regionalSts, w.object).toBe(true);
-      // Host networking would put the node role within reach through IMDS.
-      expect(w.hostNetwork, w.object).toBe(false);
+      // Host networking would put the node role within reach through IMDS, unless the SDK's IMDS is
+      // off (the cloud controller, which runs before the CNI; the nodes' IMDS fence drops it anyway).
+      expect(w.hostNetwork && !w.imdsDisabled, w.object).toBe(false);
       const [namespace, serviceAccount] = w.serviceAccounts[0].split('/');
-      bound.set(issuer.subject(namespace, serviceAccount), roleName(w.annotatedRoles[0]) as string);
-      expect(w.annotatedRoles[0]).toBe(`arn:aws:iam::${platform.settings.accountId}:role/${roleName(w.annotatedRoles[0])}`);
+      const arn = w.annotatedRoles[0] ?? w.envRoles[0];
+      bound.set(issuer.subject(namespace, serviceAccount), roleName(arn) as string);
+      expect(arn).toBe(`arn:aws:iam::${platform.settings.accountId}:role/${roleName(arn)}`);
     }
 
     const trusted = new Map<string, string>();
@@ -170,16 +177,17 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
     const wiredObjects = objects.map(wiringOf).filter(wired).map((w) => w.object).sort();
     expect(wiredObjects).toEqual(
       [
+        `HelmRelease/kube-system/aws-cloud-controller-manager`,
         `HelmRelease/kube-system/aws-ebs-csi-driver`,
         `HelmRelease/kube-system/cluster-autoscaler`,
         `HelmRelease/kube-system/aws-node-termination-handler`,
         `Cluster/data/orders`,
       ].sort(),
     );
-    // Host networking our values ask for (and so IMDS and the node role within reach): only the cloud
-    // controller (docs/identity.md). Charts' own host-network pods (Cilium's agent, node-exporter)
-    // reach it too: that is why the node roles carry no add-on right.
-    expect(objects.map(wiringOf).filter((w) => w.hostNetwork).map((w) => w.object)).toEqual(['HelmRelease/kube-system/aws-cloud-controller-manager']);
+    // Host networking our values ask for: only the cloud controller (docs/identity.md), on its own role
+    // with the SDK's IMDS off; the nodes' IMDS fence drops every pod socket (Cilium's agent,
+    // node-exporter, chart host-network pods) at web identity, and the node roles carry no add-on right.
+    expect(objects.map(wiringOf).filter((w) => w.hostNetwork).map((w) => [w.object, w.imdsDisabled])).toEqual([['HelmRelease/kube-system/aws-cloud-controller-manager', true]]);
     const text = JSON.stringify(objects);
     expect(text).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|accessKeyId|secretAccessKey/);
   });
@@ -205,6 +213,9 @@ describe('workload identities: manifests and Terraform agree on every shipped cl
     const workerActions = worker.statements.flatMap((s) => [s.Action].flat() as string[]);
     expect(workerActions.filter((a) => !/^(ecr|ssm|ssmmessages|ec2messages|kms):/.test(a) && !/^s3:GetObject(Version)?$/.test(a))).toEqual([]);
     expect(workerActions.filter((a) => a.startsWith('ssm:') && !['ssm:GetParameter', 'ssm:GetParameters', 'ssm:UpdateInstanceInformation'].includes(a))).toEqual([]);
+    // The identity-roll gate trusts these records: only the control plane may write them, no workload role, no worker.
+    const record = `arn:aws:ssm:${region}:${ACCOUNT}:parameter${bootstrapNames(names).identityStageRecords}/i-0123456789abcdef0`;
+    expect(allowed({ action: 'ssm:PutParameter', resource: record })).toEqual([names.controlPlaneRole]);
   });
   // An etcd snapshot holds pki/sa.key (and the CA keys): whoever reads one can mint a token for any
   // service account. Every host-network pod on a control-plane node reaches that node's role, so

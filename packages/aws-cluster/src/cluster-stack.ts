@@ -1,6 +1,6 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { bootstrapBundle, renderUserData } from '@platform/node-bootstrap';
-import { bootstrapNames, legacyBackupCredentials, workloadIdentitiesOf, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS, ROUTE53_METRICS_REGION } from '@platform/platform-config';
+import { bootstrapNames, legacyBackupCredentials, workloadIdentitiesOf, workloadIdentity, CONTROL_PLANE_TERMINATING_HOOK_TIMEOUT_SECONDS, etcdQuorum, LAUNCHING_HOOK_TIMEOUT_SECONDS, NODE_TERMINATION_QUEUE_RETENTION_SECONDS, TERMINATING_HOOK_TIMEOUT_SECONDS, type ClusterDefinition, type ClusterNames, type Platform, CLUSTER_STACK_OUTPUTS, ROUTE53_METRICS_REGION } from '@platform/platform-config';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ApiEndpoint } from './api-endpoint/api-endpoint';
@@ -120,12 +120,19 @@ export class ClusterStack extends TerraformStack {
       replica: replicaOf(names.etcdBackupReplicaBucket, names.backupReplicationRoles.etcd),
     });
     // PostgreSQL base backups and WAL: barman's retentionPolicy prunes them, S3 only old versions.
+    // A failover primary's database writes its archive straight into the replica (names.appWalArchive):
+    // only its role may write there; replication still carries what lands in its own bucket.
+    const archivesIntoReplica = names.appBackupReplicaBucket !== undefined && names.appWalArchive.bucket === names.appBackupReplicaBucket;
+    const appReplica = replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app);
     const appBackups = new BackupBucket(this, 'app-backups', {
       bucketName: names.appBackupBucket,
       kmsKeyArn: key.keyArn,
       retentionDays: cluster.backups.retentionDays,
       contents: 'PostgreSQL backups',
-      replica: replicaOf(names.appBackupReplicaBucket, names.backupReplicationRoles.app),
+      replica:
+        appReplica && archivesIntoReplica
+          ? { ...appReplica, directWriter: { principalArns: this.archiveWriters(cluster, names, accountId), prefix: names.appBackupArchive.bucketPrefix, accountId } }
+          : appReplica,
     });
 
     // The node scripts, one object per role; user data only fetches its role's pinned version.
@@ -154,6 +161,7 @@ export class ClusterStack extends TerraformStack {
       etcdSnapshotPrefix: bootstrapNames(names).etcdSnapshotPrefix,
       bootstrapBundleArns: { 'control-plane': bundles.bundle('control-plane').objectArn, worker: bundles.bundle('worker').objectArn },
       serviceAccountIssuerObjectArns: issuerBucket.objectArns,
+      identityStageRecords: bootstrapNames(names).identityStageRecords,
       etcdSlot: { ...names.etcdSlot, clusterName: cluster.name },
     };
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
@@ -243,7 +251,16 @@ export class ClusterStack extends TerraformStack {
       clusterTagKey: names.clusterTagKey,
       autoscalerClusterTagKey: names.autoscalerDiscoveryTags[names.autoscalerDiscoveryTags.length - 1],
       nodeTerminationHandler: termination.handlerPolicy,
-      appBackups: { bucketArn: appBackups.bucketArn, prefix: names.appBackupArchive.bucketPrefix, kmsKeyArn: key.keyArn, restoreSources: this.restoreSources(platform, cluster) },
+      appBackups: {
+        bucketArn: appBackups.bucketArn,
+        prefix: names.appBackupArchive.bucketPrefix,
+        kmsKeyArn: key.keyArn,
+        restoreSources: this.restoreSources(platform, cluster),
+        walArchive:
+          archivesIntoReplica && appBackups.replicaBucketArn && appBackups.replicaKeyArn
+            ? { bucketArn: appBackups.replicaBucketArn, kmsKeyArn: appBackups.replicaKeyArn, region: names.appWalArchive.region }
+            : undefined,
+      },
     });
     const workloadRoles = new WorkloadRoles(this, 'workload-roles', {
       // The provider's own ARN (a reference, not the derived string), so Terraform creates it before the trusts naming it.
@@ -350,6 +367,13 @@ export class ClusterStack extends TerraformStack {
       dnsRecord: { hostedZoneId: zone.zoneId, name: names.apiInternal.hostname, evaluateTargetHealth: false },
     });
     return { inside, outside: outside ?? inside };
+  }
+
+  /** Who writes the database's archive: its role, and the legacy backup user while the cluster still has one (its pods may use its keys). */
+  private archiveWriters(cluster: ClusterDefinition, names: ClusterNames, accountId: string): string[] {
+    const role = workloadIdentity(names, 'postgres-backups').roleArn(accountId);
+    if (!cluster.serviceAccountIdentity.legacyBackupUser) return [role];
+    return [role, `arn:aws:iam::${accountId}:user/${legacyBackupCredentials(cluster.name, names.appBackupArchive.namespace).iamUser}`];
   }
 
   /**

@@ -23,8 +23,8 @@ describe('node roles and policies', () => {
   });
 
   it('gives the control plane one policy per concern, none with a wildcard action', () => {
-    // The add-ons' policies (EBS CSI, cluster-autoscaler, termination handler) are on their workload roles.
-    expect(Object.keys(cp).sort()).toEqual(['bootstrap-bundle', 'cloud-controller', 'etcd-backups', 'etcd-slot', 'join-material', 'node-access', 'service-account-issuer']);
+    // The add-ons' policies (EBS CSI, cluster-autoscaler, termination handler, the cloud controller) are on their workload roles.
+    expect(Object.keys(cp).sort()).toEqual(['bootstrap-bundle', 'etcd-backups', 'etcd-slot', 'join-material', 'node-access', 'service-account-issuer']);
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
@@ -33,6 +33,14 @@ describe('node roles and policies', () => {
     expect(publish).toEqual({ Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: expect.any(String) });
     expect(publish.Resource).toMatch(/^arn:aws:ssm:ap-northeast-2:\$\{[^}]+\}:parameter\/hakube\/production\/kubeconfig\/ci$/);
     expect(publish.Resource.endsWith(`:parameter${platform().namesOf('production').ssm.ciKubeconfig}`)).toBe(true);
+  });
+
+  it('lets the control plane put its IRSA stage records under their own path only, and workers none', () => {
+    const record = cp['join-material'].Statement.find((s: Attributes) => s.Sid === 'RecordIdentityStage');
+    expect(record).toEqual({ Sid: 'RecordIdentityStage', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: expect.any(String) });
+    expect(record.Resource).toMatch(/^arn:aws:ssm:ap-northeast-2:\$\{[^}]+\}:parameter\/hakube\/production\/identity-stage\/\*$/);
+    expect(record.Resource.endsWith(`:parameter${bootstrapNames(platform().namesOf('production')).identityStageRecords}/*`)).toBe(true);
+    expect(JSON.stringify(worker)).not.toContain('identity-stage');
   });
 
   it('lets the bootstrap see the control-plane instances and their ASG lifecycle state in its own statement (etcd member cleanup)', () => {
@@ -88,11 +96,28 @@ describe('node roles and policies', () => {
     });
   });
 
-  it('lets the cloud controller read load balancers but create or change none (they are Terraform\'s)', () => {
-    const ccm = cp['cloud-controller'].Statement.flatMap(actions);
-    expect(ccm.filter((a: string) => a.startsWith('elasticloadbalancing:') && !a.startsWith('elasticloadbalancing:Describe'))).toEqual([]);
-    expect(ccm.filter((a: string) => /^ec2:(Create|Authorize|Revoke|Delete)/.test(a) || a.startsWith('iam:'))).toEqual([]);
-    expect(ccm).toContain('elasticloadbalancing:DescribeLoadBalancers');
+  it('gives the cloud controller (its workload role) exactly the reads of the controllers it runs: nodes, and the service controller read-only', () => {
+    const ccm = policiesOf('production-irsa-cloud-controller');
+    expect(Object.keys(ccm)).toEqual(['cloud-controller']);
+    const granted = statements(ccm).flatMap(actions);
+    expect(granted.sort()).toEqual([
+      'ec2:DescribeAvailabilityZones',
+      'ec2:DescribeInstanceTopology',
+      'ec2:DescribeInstances',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeVpcs',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancerAttributes',
+      'elasticloadbalancing:DescribeLoadBalancerPolicies',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+    ]);
+    // No route (route controller off), no load balancer or security group writes (Terraform's), no IAM.
+    expect(granted.filter((a) => !/:Describe/.test(a))).toEqual([]);
+    // The control-plane role no longer carries any of it at `complete` (membership's DescribeInstances is the bootstrap's own).
+    expect(statements(cp).flatMap(actions).filter((a) => a.startsWith('elasticloadbalancing:') || a === 'ec2:DescribeInstanceTopology')).toEqual([]);
   });
 
   it('keeps on the node roles no right of an add-on that has its own workload role (any host-network pod could use it)', () => {

@@ -9,6 +9,8 @@ import { clusterInput, platform, Synth, synthCluster, type Attributes } from './
  * or the apply of stage (a) would destroy them (and with the user, the database's WAL archiving).
  */
 const PRE_IRSA_ADDRESSES = [
+  // The cloud controller's policy was the control-plane role's own (construct id policy-cloud-controller) until it got its role.
+  'aws_iam_role_policy.control-plane-role_policy-cloud-controller_09A0B0C9',
   'aws_iam_role_policy.control-plane-role_policy-cluster-autoscaler_AE5A74F8',
   'aws_iam_role_policy.control-plane-role_policy-ebs-csi-controller_E0956965',
   'aws_iam_role_policy.node-termination_handler-policy_87F8506B',
@@ -41,6 +43,7 @@ describe('identity stages in the cluster stack', () => {
     // The same rights the workload roles get: the fallback is exactly what the pods had.
     expect(Synth.policy(resource(s, 'aws_iam_role_policy.control-plane-role_policy-ebs-csi-controller_E0956965').policy)).toEqual(workloadPolicy(s, 'production-irsa-ebs-csi-controller'));
     expect(Synth.policy(resource(s, 'aws_iam_role_policy.control-plane-role_policy-cluster-autoscaler_AE5A74F8').policy)).toEqual(workloadPolicy(s, 'production-irsa-cluster-autoscaler'));
+    expect(Synth.policy(resource(s, PRE_IRSA_ADDRESSES[0]).policy)).toEqual(workloadPolicy(s, 'production-irsa-cloud-controller'));
     expect(Synth.policy(resource(s, 'aws_iam_role_policy.node-termination_handler-policy_87F8506B').policy)).toEqual(workloadPolicy(s, 'production-irsa-node-termination-handler'));
     expect(Synth.policy(resource(s, 'aws_iam_user_policy.app-backup-user_policy_A0E77DCF').policy)).toEqual(workloadPolicy(s, 'production-irsa-postgres-backups'));
     // Terraform never creates the key: the operator's stays outside the state.
@@ -51,10 +54,10 @@ describe('identity stages in the cluster stack', () => {
   it('creates the issuer bucket, the OIDC provider and the workload roles from the first stage on', () => {
     const identityResources = (s: Synth) => addresses(s).filter((a) => /^aws_(s3_bucket|iam_openid_connect_provider)\.service-account|^aws_iam_role\.workload-roles/.test(a)).sort();
     expect(identityResources(stages['accept-issuer'])).toEqual(identityResources(stages.complete));
-    expect(identityResources(stages.complete).filter((a) => a.startsWith('aws_iam_role.workload-roles'))).toHaveLength(4);
+    expect(identityResources(stages.complete).filter((a) => a.startsWith('aws_iam_role.workload-roles'))).toHaveLength(5);
   });
 
-  it('complete drops exactly those five resources; every other address is the same in every stage', () => {
+  it('complete drops exactly those six resources; every other address is the same in every stage', () => {
     const complete = addresses(stages.complete).sort();
     expect(complete.filter((a) => PRE_IRSA_ADDRESSES.includes(a))).toEqual([]);
     for (const s of Object.values(stages)) expect(addresses(s).filter((a) => !PRE_IRSA_ADDRESSES.includes(a)).sort()).toEqual(complete);

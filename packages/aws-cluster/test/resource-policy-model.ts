@@ -46,6 +46,15 @@ function conditionMatches(condition: Attributes | undefined, context: PolicyRequ
         case 'ArnLike':
           ok = actual !== undefined && values.some((v) => wildcard(v, actual, false));
           break;
+        // Negated operators match a request without the key (IAM: "...IfExists" is implied for them).
+        case 'StringNotEquals':
+        case 'ArnNotEquals':
+          ok = actual === undefined || !values.includes(actual);
+          break;
+        case 'StringNotLike':
+        case 'ArnNotLike':
+          ok = actual === undefined || !values.some((v) => wildcard(v, actual, false));
+          break;
         case 'Bool':
           ok = actual !== undefined && values.map((v) => v.toLowerCase()).includes(actual.toLowerCase());
           break;

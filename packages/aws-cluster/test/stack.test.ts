@@ -36,7 +36,7 @@ describe('ClusterStack', () => {
     expect(production.json.output.app_backup_bucket.value).toBe('hakube-production-app-backups-ap-northeast-2');
     expect(production.json.output.app_backup_replica_bucket.value).toBe('hakube-production-app-backups-ap-northeast-1');
     const workloadRoles = production.json.output.workload_role_arns.value as Record<string, string>;
-    expect(Object.keys(workloadRoles).sort()).toEqual(['cluster-autoscaler', 'ebs-csi-controller', 'node-termination-handler', 'postgres-backups']);
+    expect(Object.keys(workloadRoles).sort()).toEqual(['cloud-controller', 'cluster-autoscaler', 'ebs-csi-controller', 'node-termination-handler', 'postgres-backups']);
     for (const [id, arn] of Object.entries(workloadRoles)) expect(production.deref(arn).name).toBe(shipped.namesOf('production').serviceAccountIssuer.workloadRole(id));
     expect(production.json.output.etcd_backup_bucket.value).toBe('hakube-production-etcd-backups-ap-northeast-2');
   });

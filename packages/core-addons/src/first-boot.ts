@@ -18,10 +18,10 @@ export interface FirstBootAddOns {
   readonly fluxInstance: ReturnType<typeof fluxInstance>;
 }
 
-export function firstBootAddOns(cluster: ClusterDefinition, settings: Pick<PlatformSettings, 'github'>, names: Pick<ClusterNames, 'gitopsPath'>): FirstBootAddOns {
+export function firstBootAddOns(cluster: ClusterDefinition, settings: Pick<PlatformSettings, 'github' | 'accountId'>, names: Pick<ClusterNames, 'gitopsPath' | 'serviceAccountIssuer'>): FirstBootAddOns {
   return {
     cilium: { pin: CORE_ADDONS.cilium, values: ciliumValues(cluster) },
-    cloudController: { pin: CORE_ADDONS.awsCloudController, values: cloudControllerValues(cluster) },
+    cloudController: { pin: CORE_ADDONS.awsCloudController, values: cloudControllerValues(cluster, settings, names) },
     fluxOperator: { pin: CORE_ADDONS.fluxOperator, values: structuredClone(FLUX_OPERATOR_VALUES) },
     fluxInstance: fluxInstance(cluster, settings, names),
   };

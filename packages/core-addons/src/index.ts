@@ -5,3 +5,4 @@ export * from './flux';
 export * from './pins';
 export * from './tolerations';
 export * from './versions';
+export * from './web-identity-env';

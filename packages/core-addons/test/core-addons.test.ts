@@ -1,8 +1,9 @@
-import { CNI, defaultPlatform, IMDS_FENCE, loadPlatform, platformInput, SUPPORTED_KUBERNETES_MINORS } from '@platform/platform-config';
+import { CLOUD_CONTROLLER_CONFIG, CNI, defaultPlatform, loadPlatform, platformInput, ServiceAccountIdentity, SUPPORTED_KUBERNETES_MINORS, WEB_IDENTITY_TOKEN } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   ciliumValues,
+  CLOUD_CONTROLLER_UID,
   cloudControllerValues,
   CORE_ADDONS,
   FAST_EVICTION_SECONDS,
@@ -56,17 +57,50 @@ describe('first-boot values', () => {
   });
 
   it('runs the cloud controller leader-elected on control-plane nodes with the image of the cluster minor', () => {
-    const values = cloudControllerValues(production);
-    expect(values.args).toEqual(['--v=2', '--cloud-provider=aws', '--cluster-name=production', '--configure-cloud-routes=false', '--leader-elect=true']);
+    const values = cloudControllerValues(production, platform.settings, platform.namesOf(production));
+    expect(values.args).toEqual(['--v=2', '--cloud-provider=aws', '--cluster-name=production', '--configure-cloud-routes=false', '--leader-elect=true', `--cloud-config=${CLOUD_CONTROLLER_CONFIG.path}`]);
     expect(values.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
     expect(values.image.tag).toBe(versionsFor(production).cloudController);
+    expect(values.podSecurityContext).toEqual({ runAsUser: CLOUD_CONTROLLER_UID, runAsGroup: CLOUD_CONTROLLER_UID, runAsNonRoot: true });
+    expect([0, 65534]).not.toContain(CLOUD_CONTROLLER_UID);
   });
 
-  it('runs the cloud controller as the one uid the control-plane IMDS fence lets through', () => {
-    const values = cloudControllerValues(production);
-    expect(values.podSecurityContext).toEqual({ runAsUser: IMDS_FENCE.allowedUid, runAsGroup: IMDS_FENCE.allowedUid, runAsNonRoot: true });
-    // node-exporter (65534) and root pods (0) must never be the allowed uid.
-    expect([0, 65534]).not.toContain(IMDS_FENCE.allowedUid);
+  it('wires the cloud controller’s own role itself at web identity (no webhook runs before it), and never IMDS', () => {
+    const names = platform.namesOf(production);
+    const values = cloudControllerValues(production, platform.settings, names);
+    const role = `arn:aws:iam::${platform.settings.accountId}:role/${names.serviceAccountIssuer.workloadRole('cloud-controller')}`;
+    // The account the role's trust names (the chart's default, set explicitly).
+    expect('serviceAccountName' in values && values.serviceAccountName).toBe('cloud-controller-manager');
+    expect('env' in values && values.env).toEqual([
+      { name: 'AWS_ROLE_ARN', value: role },
+      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${WEB_IDENTITY_TOKEN.mountPath}/token` },
+      { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+      { name: 'AWS_REGION', value: 'ap-northeast-2' },
+      { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+    ]);
+    expect('extraVolumes' in values && values.extraVolumes).toEqual([
+      { name: WEB_IDENTITY_TOKEN.volume, projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 3600, path: 'token' } }] } },
+      { name: CLOUD_CONTROLLER_CONFIG.volume, hostPath: { path: CLOUD_CONTROLLER_CONFIG.path, type: 'File' } },
+    ]);
+    expect('extraVolumeMounts' in values && values.extraVolumeMounts).toEqual([
+      { name: WEB_IDENTITY_TOKEN.volume, mountPath: WEB_IDENTITY_TOKEN.mountPath, readOnly: true },
+      { name: CLOUD_CONTROLLER_CONFIG.volume, mountPath: CLOUD_CONTROLLER_CONFIG.path, readOnly: true },
+    ]);
+  });
+
+  it('keeps the cloud controller on the control-plane role through IMDS before the web-identity stage', () => {
+    const before = { ...production, serviceAccountIdentity: ServiceAccountIdentity.signWithIssuer() };
+    const values = cloudControllerValues(before, platform.settings, platform.namesOf(production));
+    expect(values).not.toHaveProperty('env');
+    expect(values).not.toHaveProperty('extraVolumes');
+    expect(values.args).not.toContain(`--cloud-config=${CLOUD_CONTROLLER_CONFIG.path}`);
+    expect(values.hostNetworking).toBe(true);
+  });
+
+  it('refuses web identity without the account id its role ARN names', () => {
+    expect(() => cloudControllerValues(production, {}, platform.namesOf(production))).toThrow(
+      "cluster production: the cloud controller's web identity needs platform-config settings.accountId (its role ARN names the account)",
+    );
   });
 });
 

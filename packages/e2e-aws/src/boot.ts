@@ -71,6 +71,8 @@ interface Instance {
   PrivateDnsName: string;
   Placement: { AvailabilityZone: string };
   State: { Name: string };
+  VpcId: string;
+  SubnetId: string;
 }
 
 /**
@@ -130,6 +132,8 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
         availabilityZone: instance.Placement.AvailabilityZone,
         privateIp: instance.PrivateIpAddress,
         privateDnsName: instance.PrivateDnsName,
+        vpcId: instance.VpcId,
+        subnetId: instance.SubnetId,
         asg: group.AutoScalingGroupName,
       }, userData, shared, env);
       if (node.param('ROLE') === 'control-plane') nodes.push(node);

@@ -11,6 +11,9 @@ export interface InstanceIdentity {
   readonly availabilityZone: string;
   readonly privateIp: string;
   readonly privateDnsName: string;
+  /** The cloud controller's provider config (control-plane.sh) names them. */
+  readonly vpcId: string;
+  readonly subnetId: string;
   readonly asg: string;
 }
 
@@ -38,6 +41,9 @@ case "\${*: -1}" in
   http://169.254.169.254/latest/meta-data/placement/availability-zone) echo "$E2E_AZ" ;;
   http://169.254.169.254/latest/meta-data/local-ipv4) echo "$E2E_IP" ;;
   http://169.254.169.254/latest/meta-data/local-hostname) echo "$E2E_DNS" ;;
+  http://169.254.169.254/latest/meta-data/mac) echo 02:e2:e2:00:00:01 ;;
+  http://169.254.169.254/latest/meta-data/network/interfaces/macs/02:e2:e2:00:00:01/vpc-id) echo "$E2E_VPC" ;;
+  http://169.254.169.254/latest/meta-data/network/interfaces/macs/02:e2:e2:00:00:01/subnet-id) echo "$E2E_SUBNET" ;;
   *) echo "curl: only IMDS is emulated, not $*" >&2; exit 22 ;;
 esac`,
   kubeadm: `pki() { mkdir -p "$KUBE_DIR/pki/etcd"; for f in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo "e2e $f" >"$KUBE_DIR/pki/$f"; done; sa; cp "$E2E_SHARED/sa.key" "$E2E_SHARED/sa.pub" "$KUBE_DIR/pki/"; echo e2e >"$KUBE_DIR/admin.conf"; }
@@ -160,6 +166,8 @@ export class EmulatedNode {
       E2E_AZ: identity.availabilityZone,
       E2E_IP: identity.privateIp,
       E2E_DNS: identity.privateDnsName,
+      E2E_VPC: identity.vpcId,
+      E2E_SUBNET: identity.subnetId,
     };
   }
 

@@ -19,7 +19,7 @@ describe('findWorkload', () => {
   it('reads the database and the app from the generated manifests', () => {
     const w = findWorkload(GENERATED);
     expect({ db: `${w.namespace}/${w.database}`, app: `${w.appNamespace}/${w.deployment}`, origin: w.origin }).toEqual({ db: 'data/orders', app: 'web/web', origin: 'manifests' });
-    expect(w.backup?.destinationPath).toBe('s3://hakube-production-app-backups-ap-northeast-2/postgres/orders');
+    expect(w.backup?.destinationPath).toBe('s3://hakube-production-app-backups-ap-northeast-1/postgres/orders');
   });
 
   it('falls back to the documented defaults when there are no manifests', () => {

@@ -5,7 +5,7 @@ describe('parseOptions', () => {
   it('fills documented defaults', () => {
     const o = parseOptions(['promote', '--standby', 'dr'], '/repo', new Date('2026-01-02T03:04:05.678Z'));
     expect(o).toMatchObject({ action: 'promote', standby: 'dr', dryRun: false, force: false, drill: false, archivesFile: '/repo/packages/platform-config/src/database-archives.ts', replaceDatabase: false, runId: '20260102t030405', clustersDir: '/repo/clusters', pollSeconds: 15, probeAttempts: 20, probePath: '/', fluxKustomization: 'apps' });
-    expect(o.timeouts).toEqual({ asgSeconds: 900, nodesSeconds: 600, databaseSeconds: 1800, appSeconds: 600, dnsSeconds: 300 });
+    expect(o.timeouts).toEqual({ asgSeconds: 900, nodesSeconds: 600, databaseSeconds: 1800, appSeconds: 600, dnsSeconds: 300, demotionSeconds: 300 });
   });
 
   it.each([

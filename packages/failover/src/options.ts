@@ -1,12 +1,20 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
 
 /**
  * promote: the standby takes over; fence: the returned primary is stopped and backed up while the
  * standby serves; failback: the primary takes over again.
  */
 export type FailoverAction = 'promote' | 'fence' | 'failback';
+
+/**
+ * Default bound on the wait for a demotion token: CloudNativePG's smartShutdownTimeout (180 s), the
+ * last segment's archive (one archive timeout) and a reconcile (60 s). Past it the shutdown
+ * checkpoint is not being archived, and the standby's users have been without an app all along.
+ */
+export const DEMOTION_TIMEOUT_SECONDS = 180 + WAL_ARCHIVE_TIMEOUT_SECONDS + 60;
 
 export interface FailoverOptions {
   readonly action: FailoverAction;
@@ -71,6 +79,13 @@ export interface FailoverOptions {
     /** @default 1800 */ readonly databaseSeconds: number;
     /** @default 600 */ readonly appSeconds: number;
     /** @default 300 */ readonly dnsSeconds: number;
+    /**
+     * How long fail-back's switchover waits for the standby's `status.demotionToken` before it
+     * puts the standby back in service (users have no app meanwhile). @default 300: CloudNativePG's
+     * smartShutdownTimeout (180 s) + archiving the last segment (one archive timeout, 60 s) + a
+     * reconcile (60 s)
+     */
+    readonly demotionSeconds: number;
   };
   /** HTTP probes through the ingress load balancer. @default 20 */
   readonly probeAttempts: number;
@@ -95,7 +110,7 @@ export const USAGE = `usage:
 options:
   --run-id <id>  --out-dir <dir>  --clusters-dir <dir>  --archives-file <file>  --state-file <file>  --poll-seconds <n>
   --git print|push  --git-remote <remote>  --git-branch <branch>
-  --asg-timeout <s>  --nodes-timeout <s>  --db-timeout <s>  --app-timeout <s>  --dns-timeout <s>
+  --asg-timeout <s>  --nodes-timeout <s>  --db-timeout <s>  --app-timeout <s>  --dns-timeout <s>  --demotion-timeout <s>
   --probe-attempts <n>  --probe-path <path>  --flux-kustomization <name>`;
 
 function positive(flag: string, raw: string | undefined, fallback: number, allowZero = false): number {
@@ -144,6 +159,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
         'db-timeout': { type: 'string' },
         'app-timeout': { type: 'string' },
         'dns-timeout': { type: 'string' },
+        'demotion-timeout': { type: 'string' },
         'probe-attempts': { type: 'string' },
         'probe-path': { type: 'string' },
         'flux-kustomization': { type: 'string' },
@@ -198,6 +214,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, date = n
       databaseSeconds: positive('db-timeout', values['db-timeout'], 1800),
       appSeconds: positive('app-timeout', values['app-timeout'], 600),
       dnsSeconds: positive('dns-timeout', values['dns-timeout'], 300),
+      demotionSeconds: positive('demotion-timeout', values['demotion-timeout'], DEMOTION_TIMEOUT_SECONDS),
     },
     probeAttempts: Math.floor(positive('probe-attempts', values['probe-attempts'], 20)),
     probePath,

@@ -142,7 +142,7 @@ export function fenceSteps(workload: Workload, _pair: Pair, _standbyDatabase: Wo
 export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: Workload, options?: Pick<FailoverOptions, 'rebuild'>): Step[] {
   if (options?.rebuild || !isReplicaCluster(standbyDatabase)) return rebuildFailbackSteps(workload, pair, standbyDatabase);
   return [
-    ...failbackStart(workload, pair),
+    ...failbackStart(workload, pair, standbyDatabase),
     // Until mark-restored a re-run repeats these (each finds what is done and keeps it); after it, never.
     new SkippedOnceRestored(new FencePrimaryApps(workload)),
     new SkippedOnceRestored(new RebuildPrimaryAsReplica(workload, liveStandbySource(workload))),
@@ -157,10 +157,11 @@ export function failbackSteps(workload: Workload, pair: Pair, standbyDatabase: W
   ];
 }
 
-function failbackStart(workload: Workload, pair: Pair): Step[] {
+/** `replicaOf`: the standby's database, when the primary is rebuilt as a replica of its live archive. */
+function failbackStart(workload: Workload, pair: Pair, replicaOf?: Workload): Step[] {
   const primaryMinimum = (_ctx: StepContext) =>
     new Map(pair.primary.availabilityZones.map((az) => [az, pair.primary.workerPools.reduce((sum, p) => sum + p.minPerAz, 0)]));
-  return [new FailbackPreflight(workload), new MarkFailingBack(), new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum })];
+  return [new FailbackPreflight(workload, replicaOf), new MarkFailingBack(), new NodesReady({ name: 'primary-nodes-ready', side: 'primary', perZone: primaryMinimum })];
 }
 
 function failbackEnd(workload: Workload, pair: Pair, standbyDatabase: Workload, rearm: Step): Step[] {

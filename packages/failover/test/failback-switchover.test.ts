@@ -1,14 +1,15 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { findWorkload, renderRecoveryCluster } from '../src/database';
 import { cnpgBootstrapWebhook, created, flatten, fluxApply, kubectl, serverSideApply, update, type LiveObject } from '../src/testing/flux-ssa-model';
-import type { CnpgState, FakeRun, Rule } from './harness';
-import { DR_WROTE, FAILBACK_FINAL_STEPS, generatedPrimaryCluster, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, runFailback, type scenario } from './scenario';
+import { GENERATED_CLUSTERS, type CnpgState, type FakeRun, type Rule, type S3Object } from './harness';
+import { DR_BUCKET, DR_PROMOTED_BASE, DR_WROTE, FAILBACK_FINAL_STEPS, followingDrArchive, generatedPrimaryCluster, PRODUCTION_BUCKET, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, REPLICA_BUCKET, runFailback, type scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -172,12 +173,13 @@ describe('failback --primary production (switchover)', () => {
     const token = Buffer.from(
       JSON.stringify({ latestCheckpointTimelineID: '1', redoWalFile: '000000010000000000000014', databaseSystemIdentifier: '7300000000000000001', latestCheckpointREDOLocation: DR_WROTE, timeOfLatestCheckpoint: 'Thu 01 Jan 2026 12:30:00 PM UTC', operatorVersion: '1.27.0' }),
     ).toString('base64');
-    const promoting = generatedPrimaryCluster() as { spec: Record<string, unknown>; status: Record<string, unknown> };
-    promoting.spec = { ...promoting.spec, replica: { self: 'production', primary: 'production', source: 'dr', promotionToken: token } };
+    const promoting = followingDrArchive(generatedPrimaryCluster(), { self: 'production', primary: 'production', source: 'dr', promotionToken: token });
     const demoted = promotedStandby() as { spec: { replica: Record<string, unknown> }; status: Record<string, unknown> };
     demoted.spec.replica = { self: 'dr', primary: 'production', source: 'production' };
     demoted.status = { ...demoted.status, demotionToken: token };
-    const { run } = await switchover([], { primaryCluster: { cluster: promoting, replayLsn: BOOTSTRAP }, standbyCluster: demoted });
+    // dr archived up to its shutdown checkpoint before the earlier run demoted it (the fake archives only while it models a primary).
+    const drArchived = { Key: 'postgres/orders/orders-r0/wals/0000000100000000/000000010000000000000014.gz', LastModified: '2026-01-01T12:30:00+00:00', EndLsn: DR_WROTE };
+    const { run } = await switchover([], { primaryCluster: { cluster: promoting, replayLsn: BOOTSTRAP }, standbyCluster: demoted, drBucket: [DR_PROMOTED_BASE, drArchived] });
     expect(run.stdout).toContain("data/orders on production is promoted, or promoting, with dr's current demotion token: the switchover is under way, nothing rebuilt");
     expect(run.calls.filter((c) => c.startsWith(`${prod} delete`) || c.startsWith(`${prod} apply --server-side`))).toEqual([]);
     expect(run.code).toBe(0);
@@ -186,16 +188,50 @@ describe('failback --primary production (switchover)', () => {
     expect(run.cnpg.production!.lostBytes).toBe(0);
   });
 
-  it('stops before promoting production when dr writes no demotion token (its shutdown checkpoint never archived): production stays a replica', async () => {
-    const { run } = await switchover(['--db-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
+  it("refuses in the preflight, changing nothing, when dr's live archive has no base backup newer than its promotion (production's replica could not start), with the backup command", async () => {
+    const older = { Key: 'postgres/orders/orders-r0/base/20251230T030000/backup.info', LastModified: '2025-12-30T03:01:00+00:00' };
+    const { run } = await switchover([], { drBucket: [older] });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `FAILED at step preflight: dr's live archive s3://${DR_BUCKET}/postgres/orders/orders-r0/ (what production's replica would replay) has no base backup newer than dr's promotion at 2026-01-01T11:00:00Z (found: 20251230T030000): production's rebuild as a replica could not start. Nothing was changed. Take one on dr: echo '{"apiVersion":"postgresql.cnpg.io/v1","kind":"Backup","metadata":{"name":"orders-base-r1","namespace":"data","labels":{"app.kubernetes.io/managed-by":"platform-failover","failover.platform.io/purpose":"base"}},"spec":{"cluster":{"name":"orders"},"method":"barmanObjectStore"}}' | kubectl --context dr apply -f - ;`,
+    );
+    expect(run.calls.filter((c) => / (patch|apply|delete|scale|put-parameter|delete-parameter|update-health-check|change-resource-record-sets|update-auto-scaling-group|disable-alarm-actions) /.test(c))).toEqual([]);
+    // The listing read dr's live folder (its spec.backup: bucket + serverName), not Git's.
+    expect(run.s3Pages.map((p) => [p.bucket, p.prefix])).toContainEqual([DR_BUCKET, 'postgres/orders/orders-r0/base/']);
+  });
+
+  it('gives up waiting for a demotion token after --demotion-timeout and leaves a safe state: dr primary again and serving, production still a replica, nothing deleted; exit 1 with what to do', async () => {
+    const { run } = await switchover(['--demotion-timeout', '8'], { standbyModel: { writeLsn: DR_WROTE, demotionArchives: false } });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("FAILED at step demote-standby: timed out after 8 s waiting for dr's status.demotionToken; last seen: no status.demotionToken yet (shutdown checkpoint not archived).");
-    expect(run.stdout).toContain("production is NOT promoted: without the token it would promote at whatever it replayed and lose dr's last writes");
+    expect(run.stdout).toContain('Switchover abandoned, nothing lost or deleted: data/orders on dr is primary again (orders-1 writable) and its apps are back at 3 replicas');
+    expect(run.stdout).toContain("production's data/orders is still a replica of it and is NOT promoted");
+    expect(run.stdout).toContain('then re-run the fail-back: it resumes and keeps the replica');
+    // dr: promoted back with its own topology, its writes kept; its apps back up after its database is writable.
+    expect(run.cnpg.dr!.cluster!.spec!.replica).toMatchObject({ self: 'dr', primary: 'dr', source: 'production' });
+    expect(run.cnpg.dr!.cluster!.spec!.externalClusters!.find((e) => e.name === 'dr')!.barmanObjectStore!.serverName).toBe('orders');
+    expect(run.cnpg.dr!.lostBytes).toBe(0);
+    const drBack = run.calls.lastIndexOf(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":3}} --field-manager=platform-failover`);
+    const drOff = run.calls.indexOf(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`);
+    expect(drOff).toBeGreaterThan(0);
+    expect(drBack).toBeGreaterThan(drOff);
+    // production: the replica it was rebuilt as, never promoted; nothing deleted on dr; DNS untouched.
     expect(run.calls.some(PROMOTES)).toBe(false);
     expect(run.cnpg.production!.cluster!.spec!.replica).toMatchObject({ primary: 'dr' });
     expect(run.cnpg.production!.promotedAt).toBeUndefined();
+    expect(run.calls.filter((c) => c.startsWith(`${dr} delete`) || c.includes('change-resource-record-sets'))).toEqual([]);
     // No checkpoint: a re-run repeats the switchover (and keeps the replica it built).
     expect(run.calls.some((c) => c.includes('restored by run'))).toBe(false);
+  });
+
+  it('a re-run after an abandoned switchover resumes: keeps the replica the first run built, demotes dr, promotes production with the token, 0 bytes lost', async () => {
+    const replica = followingDrArchive(generatedPrimaryCluster());
+    (replica.spec as { backup: { barmanObjectStore: { serverName: string } } }).backup.barmanObjectStore.serverName = 'orders-r1';
+    const { run } = await switchover(['--run-id', 'r2'], { primaryCluster: { cluster: replica, replayLsn: BOOTSTRAP }, marker: 'run r0: dr failing back to production, served since 2026-01-01T11:00:00Z' });
+    expect(run.stdout).toContain('production already replicates dr (archives under orders-r1): kept, not rebuilt');
+    expect(run.code).toBe(0);
+    expect(run.cnpg.production!.promotedAt).toBe(DR_WROTE);
+    expect(run.cnpg.production!.lostBytes).toBe(0);
   });
 
   it('refuses the promotion token next to minApplyDelay, and keeps a replica an earlier run built (not rebuilt)', async () => {
@@ -223,14 +259,19 @@ describe('fake CloudNativePG: distributed topology', () => {
     symlinkSync(resolve(__dirname, 'fake-cli.mjs'), join(dir, 'kubectl'));
     writeFileSync(join(dir, 'rules.json'), JSON.stringify(rules));
     const env = { ...process.env, FAKE_LOG: join(dir, 'log'), FAKE_RULES: join(dir, 'rules.json'), FAKE_STATE: join(dir, 'state.json') };
-    const kubectl = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'kubectl'), ...args], { env, encoding: 'utf8' });
+    // Asynchronous: a test's dozens of calls must not block vitest's worker.
+    const kubectl = (...args: string[]) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((done) => {
+        execFile(process.execPath, [join(dir, 'kubectl'), ...args], { env, encoding: 'utf8' }, (error, stdout, stderr) => done({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+      });
     const state = (name: string) => (JSON.parse(readFileSync(env.FAKE_STATE, 'utf8')) as Record<string, CnpgState>)[`cnpg:${name}`]!;
     return { kubectl, state };
   }
   const model = () => {
-    const primaryReplica = generatedPrimaryCluster() as { spec: Record<string, unknown> };
-    primaryReplica.spec = { ...primaryReplica.spec, replica: { self: 'production', primary: 'dr', source: 'dr' } };
+    const primaryReplica = followingDrArchive(generatedPrimaryCluster());
     return operator([
+      // The object store: dr's live archive (its base backup; the promoted dr archives its WAL there), production's buckets.
+      { tool: 'aws', match: '^s3api ', responses: [], s3: { [DR_BUCKET]: [DR_PROMOTED_BASE], [PRODUCTION_BUCKET]: [], [REPLICA_BUCKET]: [] }, s3Replication: [{ from: PRODUCTION_BUCKET, to: REPLICA_BUCKET }] },
       { tool: 'kubectl', match: '^--context production ', responses: [], cnpg: { name: 'production', cluster: primaryReplica, replayLsn: BOOTSTRAP, settlePolls: 0 } },
       { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: promotedStandby(), writeLsn: DR_WROTE, settlePolls: 0 } },
     ]);
@@ -238,34 +279,100 @@ describe('fake CloudNativePG: distributed topology', () => {
   const get = (context: string) => [`--context`, context, 'get', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '-o', 'json'];
   const patch = (context: string, spec: unknown) => ['--context', context, 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', JSON.stringify({ spec })];
 
-  it('a promotion without the token promotes at once at what was replayed: dr\'s later writes are lost', () => {
+  it('a promotion without the token promotes at once at what was replayed: dr\'s later writes are lost', async () => {
     const { kubectl, state } = model();
-    kubectl(...get('production'));
-    kubectl(...patch('production', { replica: { primary: 'production' } }));
-    kubectl(...get('production'));
+    await kubectl(...get('production'));
+    await kubectl(...patch('production', { replica: { primary: 'production' } }));
+    await kubectl(...get('production'));
     expect(state('production').promotedAt).toBe('0/11000000');
     expect(state('production').lostBytes).toBe(0x14000060 - 0x11000000);
   });
 
-  it('with the token it stays in recovery until it replayed up to the REDO location, then promotes losing nothing', () => {
+  it('with the token it stays in recovery until it replayed up to the REDO location, then promotes losing nothing', async () => {
     const { kubectl, state } = model();
-    kubectl(...patch('dr', { replica: { enabled: null, self: 'dr', primary: 'production', source: 'production' } }));
+    await kubectl(...patch('dr', { replica: { enabled: null, self: 'dr', primary: 'production', source: 'production' } }));
     let token = '';
-    for (let i = 0; i < 5 && !token; i++) token = (JSON.parse(kubectl(...get('dr')).stdout) as { status: { demotionToken?: string } }).status.demotionToken ?? '';
+    for (let i = 0; i < 5 && !token; i++) token = (JSON.parse((await kubectl(...get('dr'))).stdout) as { status: { demotionToken?: string } }).status.demotionToken ?? '';
     expect(token).not.toBe('');
-    kubectl(...patch('production', { replica: { primary: 'production', promotionToken: token } }));
-    const recovery = () => kubectl('--context', 'production', 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-XAtq', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()').stdout.trim();
-    kubectl(...get('production'));
-    expect(recovery()).toBe('t');
+    await kubectl(...patch('production', { replica: { primary: 'production', promotionToken: token } }));
+    const recovery = async () => (await kubectl('--context', 'production', 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-XAtq', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()')).stdout.trim();
+    await kubectl(...get('production'));
+    expect(await recovery()).toBe('t');
     expect(state('production').promotedAt).toBeUndefined();
-    for (let i = 0; i < 6; i++) kubectl(...get('production'));
+    for (let i = 0; i < 6; i++) await kubectl(...get('production'));
     expect(state('production').promotedAt).toBe(DR_WROTE);
     expect(state('production').lostBytes).toBe(0);
   });
 
-  it('rejects minApplyDelay next to a promotion token, as the webhook does', () => {
+  /**
+   * production rebuilt the way rebuild-primary-replica renders it (renderRecoveryCluster), from
+   * `source`, then the switchover driven to the end: dr demoted, its token read, production
+   * promoted with it. Returns what reality would show.
+   */
+  async function switchoverFrom(source: { destinationPath: string; serverName: string }, extraObjects: S3Object[] = []) {
+    const dir = mkdtempSync(join(tmpdir(), 'cnpg-replica-'));
+    const workload = findWorkload(join(GENERATED_CLUSTERS, 'production'));
+    const manifest = renderRecoveryCluster({
+      workload,
+      source: { ...source, region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
+      target: { bucket: PRODUCTION_BUCKET, region: 'ap-northeast-2', serverName: 'orders-r1' },
+      targetWorkload: workload,
+      runId: 'r1',
+      topology: { self: 'production', primary: 'dr', source: 'dr' },
+    });
+    writeFileSync(join(dir, 'replica.yaml'), manifest.map((o) => `---\n${stringify(o)}`).join(''));
+    const { kubectl, state } = operator([
+      { tool: 'aws', match: '^s3api ', responses: [], s3: { [DR_BUCKET]: [DR_PROMOTED_BASE, ...extraObjects], [PRODUCTION_BUCKET]: [], [REPLICA_BUCKET]: [] }, s3Replication: [{ from: PRODUCTION_BUCKET, to: REPLICA_BUCKET }] },
+      { tool: 'kubectl', match: '^--context production ', responses: [], cnpg: { name: 'production', cluster: null, bootstrapLsn: BOOTSTRAP, settlePolls: 0 } },
+      { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: promotedStandby(), writeLsn: DR_WROTE, settlePolls: 0 } },
+    ]);
+    await kubectl('--context', 'production', 'apply', '--server-side', '--field-manager=platform-failover', '-f', join(dir, 'replica.yaml'));
+    for (let i = 0; i < 3; i++) await kubectl(...get('production'));
+    const bootstrapped = JSON.parse((await kubectl(...get('production'))).stdout) as { status: { phase?: string; currentPrimary?: string } };
+    const podAnswers = await kubectl('--context', 'production', 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-XAtq', '-d', 'postgres', '-c', 'SELECT pg_last_wal_replay_lsn()');
+    await kubectl(...patch('dr', { replica: { enabled: null, self: 'dr', primary: 'production', source: 'production' } }));
+    let token = '';
+    for (let i = 0; i < 5 && !token; i++) token = (JSON.parse((await kubectl(...get('dr'))).stdout) as { status: { demotionToken?: string } }).status.demotionToken ?? '';
+    await kubectl(...patch('production', { replica: { primary: 'production', promotionToken: token } }));
+    for (let i = 0; i < 12; i++) await kubectl(...get('production'));
+    return { bootstrapped, podAnswers, production: state('production') };
+  }
+  const drLive = { destinationPath: `s3://${DR_BUCKET}/postgres/orders`, serverName: 'orders-r0' };
+
+  it("replays the archive FOLDER its external cluster names: pointed at dr's live archive (bucket + serverName) it promotes at dr's last write, 0 bytes lost", async () => {
+    const { bootstrapped, production } = await switchoverFrom(drLive);
+    expect(bootstrapped.status).toMatchObject({ phase: 'Cluster in healthy state', currentPrimary: 'orders-1' });
+    expect(production.promotedAt).toBe(DR_WROTE);
+    expect(production.lostBytes).toBe(0);
+  });
+
+  it('a replica pointed at a bucket that does not exist never bootstraps (no base backup: the full-recovery job fails, the Cluster stays "Setting up primary", no instance) and is never promoted', async () => {
+    const { bootstrapped, podAnswers, production } = await switchoverFrom({ ...drLive, destinationPath: 's3://hakube-dr-app-backups-ap-northeast-3/postgres/orders' });
+    expect(bootstrapped.status.phase).toBe('Setting up primary');
+    expect(bootstrapped.status.currentPrimary).toBeUndefined();
+    expect(podAnswers.status).not.toBe(0);
+    expect(production.promotedAt).toBeUndefined();
+  });
+
+  it("a replica pointed at the wrong serverName (Git's pre-promotion `orders`, an empty folder) never bootstraps: no target backup found", async () => {
+    const { bootstrapped, production } = await switchoverFrom({ ...drLive, serverName: 'orders' });
+    expect(bootstrapped.status.phase).toBe('Setting up primary');
+    expect(production.promotedAt).toBeUndefined();
+  });
+
+  it("a replica pointed at a stale folder that has a base backup (the pilot light's archive from before the promotion) bootstraps but never reaches the token's REDO location: never promoted, dr's writes are not there", async () => {
+    const stale: S3Object[] = [
+      { Key: 'postgres/orders/orders/base/20251231T030000/backup.info', LastModified: '2025-12-31T03:01:00+00:00' },
+      { Key: 'postgres/orders/orders/wals/0000000100000000/000000010000000000000010.gz', LastModified: '2025-12-31T10:59:00+00:00' },
+    ];
+    const { bootstrapped, production } = await switchoverFrom({ ...drLive, serverName: 'orders' }, stale);
+    expect(bootstrapped.status.phase).toBe('Cluster in healthy state');
+    expect(production.promotedAt).toBeUndefined();
+  });
+
+  it('rejects minApplyDelay next to a promotion token, as the webhook does', async () => {
     const { kubectl } = model();
-    const out = kubectl(...patch('production', { replica: { minApplyDelay: '5m', primary: 'production', promotionToken: 'e30=' } }));
+    const out = await kubectl(...patch('production', { replica: { minApplyDelay: '5m', primary: 'production', promotionToken: 'e30=' } }));
     expect(out.status).toBe(1);
     expect(out.stderr).toContain('spec.replica.minApplyDelay and spec.replica.promotionToken cannot be used together');
   });

@@ -29,7 +29,10 @@ const STEPS = [
 
 /** The delete-and-restore fail-back (`--rebuild`); the switchover is test/failback-switchover.test.ts. */
 async function failbackRun(extraArgs: string[] = [], overrides: Partial<Parameters<typeof scenario>[0]> = {}) {
-  const result = await runFailback(['--rebuild', ...extraArgs], overrides);
+  // The restored production's first base backup (base-backup step), which S3 replicates into the
+  // replica bucket: the re-armed dr bootstraps from it.
+  const restoredBase = { Key: 'postgres/orders/orders-r1/base/20260101T121500/backup.info', LastModified: '2026-01-01T12:16:00+00:00' };
+  const result = await runFailback(['--rebuild', ...extraArgs], { productionBucket: [restoredBase], ...overrides });
   servers.push(result.web.server);
   return result;
 }

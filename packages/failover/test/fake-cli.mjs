@@ -3,7 +3,9 @@
 // first rule in $FAKE_RULES whose tool matches and whose regex matches the joined argv.
 // A rule's responses are used in order; the last one repeats. No rule: exit 99.
 // A rule with `s3` ({ bucket: [{ Key, LastModified }] }) answers `s3api list-objects-v2` as S3
-// and the CLI do (see below); every simulated page is logged to $FAKE_S3_LOG.
+// and the CLI do (see below); every simulated page is logged to $FAKE_S3_LOG. Those buckets are
+// also the object store the CloudNativePG model archives into and replays from (objectStore()),
+// with S3 replication between buckets as the rule's `s3Replication` says.
 // A rule with `cnpg` holds one CloudNativePG Cluster (see cnpg() below); one with `cloudwatch`
 // holds alarms per region (see cloudwatch() below).
 import fs from 'node:fs';
@@ -20,9 +22,11 @@ if (index < 0) {
   process.stderr.write(`fake ${tool}: no rule for: ${joined}\n`);
   process.exit(99);
 }
+const statePath = process.env.FAKE_STATE;
+const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
 if (rules[index].s3) {
   const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-  const bucket = rules[index].s3[flag('--bucket')];
+  const bucket = objectStore().visible(flag('--bucket'));
   if (!bucket) {
     process.stderr.write(`An error occurred (NoSuchBucket) when calling the ListObjectsV2 operation: The specified bucket does not exist\n`);
     process.exit(254);
@@ -55,7 +59,7 @@ if (rules[index].s3) {
   let merged = pages.flat();
   const maxItems = flag('--max-items');
   if (maxItems) merged = merged.slice(0, Number(maxItems));
-  let contents = merged.filter((e) => e.object).map((e) => e.object);
+  let contents = merged.filter((e) => e.object).map((e) => ({ Key: e.object.Key, LastModified: e.object.LastModified }));
   const commonPrefixes = merged.filter((e) => e.prefix).map((e) => ({ Prefix: e.prefix }));
   const query = flag('--query');
   if (query === 'Contents[].Key') process.stdout.write(JSON.stringify(contents.length > 0 ? contents.map((o) => o.Key) : null));
@@ -71,8 +75,6 @@ if (rules[index].s3) {
   }
   process.exit(0);
 }
-const statePath = process.env.FAKE_STATE;
-const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
 if (rules[index].ssm) {
   ssm(rules[index].ssm, `ssm${index}`);
   fs.writeFileSync(statePath, JSON.stringify(state));
@@ -105,22 +107,35 @@ process.exit(response.code ?? 0);
 // `exec … psql -c <query>` answers pg_is_in_recovery() and the replay point as psql -At would.
 //
 // Distributed topology (CloudNativePG ≥ 1.24, docs "Replica clusters"), with `model.name` (the
-// kubeconfig context) naming the cluster and the other modelled Cluster found by the external
-// cluster `spec.replica.source` names:
+// kubeconfig context) naming the cluster. A replica replays from an ARCHIVE FOLDER, never from
+// another cluster: `spec.replica.source` names an `externalClusters[]` entry, whose
+// `barmanObjectStore.destinationPath` + `serverName` (default: that entry's name) is the folder
+// `<destinationPath>/<serverName>/{base,wals}` in the object store (objectStore(): the `s3`
+// rule's buckets, with S3 replication between them). A primary archives its WAL into the folder
+// of its own `spec.backup.barmanObjectStore` (serverName default: metadata.name); the replica sees
+// it only if its folder is that one, or the same key in a bucket it is replicated into, after
+// the replication lag. A folder in a bucket that does not exist, or one nobody writes, holds
+// nothing: the replica replays nothing.
+// - a new Cluster with `bootstrap.recovery` needs a base backup (`base/<id>/…`) in the folder
+//   of the external cluster it names: without one barman-cloud-restore finds "no target backup
+//   found", the full-recovery job fails, and the Cluster stays "Setting up primary" with no
+//   instance (no currentPrimary, no pod to exec into), as CloudNativePG leaves it;
 // - a Cluster is a replica when `replica.enabled` says so, else when `replica.primary` ≠
 //   `replica.self` (default: metadata.name) — CloudNativePG's IsReplica();
 // - primary → replica (demotion): clean shutdown; the shutdown checkpoint (REDO = the last
 //   written LSN, `writeLsn`) is archived and only then, `demotionPolls` reads later,
 //   `status.demotionToken` appears (base64 JSON of pg_controldata's fields, as the operator
 //   writes it); `demotionArchives: false` models an archive that never takes it: no token;
-// - a replica replays `replayPerPoll` bytes per read of itself, never past what its source
-//   archived (a demoted source: its shutdown checkpoint; a primary: its `writeLsn`);
+// - a replica replays `replayPerPoll` bytes per read of itself, never past the end of the WAL
+//   its folder holds (a primary archives up to its `writeLsn`; a demoted one its shutdown
+//   checkpoint);
 // - replica → primary with `promotionToken`: the webhook rejects it next to `minApplyDelay`;
 //   a token of another system or timeline never promotes; otherwise the designated primary
 //   stays in recovery until it has replayed up to the token's REDO location, then promotes;
 // - replica → primary without a token: promotes at once at whatever it replayed (the
-//   data-loss path). Every promotion records `promotedAt` and `lostBytes` (what its source had
-//   archived beyond it) in the fake's state, for the tests to judge.
+//   data-loss path). Every promotion records `promotedAt` and `lostBytes` (what the other
+//   modelled cluster of the same database system WROTE beyond it: the truth, whatever folder the
+//   replica was pointed at) in the fake's state, for the tests to judge.
 function cnpg(model, key) {
   const settle = model.settlePolls ?? 2;
   const lag = model.recoveryLagPolls ?? 1;
@@ -128,13 +143,8 @@ function cnpg(model, key) {
   for (const r of rules) if (r.cnpg?.name) state[`cnpg:${r.cnpg.name}`] ??= initialCnpg(r.cnpg);
   const st = (state[model.name ? `cnpg:${model.name}` : key] ??= initialCnpg(model));
   const name = st.cluster?.metadata?.name ?? 'orders';
-  const replicaOf = (spec) => {
-    const r = spec?.replica;
-    if (!r) return false;
-    if (r.enabled !== undefined) return r.enabled === true;
-    return r.primary !== undefined && r.primary !== (r.self ?? name);
-  };
-  const replica = () => replicaOf(st.cluster?.spec);
+  const replica = () => replicaOf(st.cluster);
+  archiveWrites();
   // A promotion ends recovery only `lag` reads after the phase turned healthy; a replica never
   // does; a promotion waiting for its token's LSN neither.
   const inRecovery = () => replica() || st.awaitingToken !== undefined || (st.polls !== null && st.polls <= settle + lag);
@@ -145,21 +155,24 @@ function cnpg(model, key) {
       else target[k] = v;
     }
   };
+  // The archive folder `spec.replica.source` resolves to, as this cluster's instances read it.
   const source = () => {
-    const ext = st.cluster?.spec?.replica?.source;
-    return ext ? state[`cnpg:${ext}`] : undefined;
+    const spec = st.cluster?.spec;
+    const ext = spec?.externalClusters?.find((e) => e.name === spec?.replica?.source);
+    const folder = ext ? folderOf(ext.barmanObjectStore, ext.name) : undefined;
+    return folder ? readFolder(folder) : undefined;
   };
   const promote = (at) => {
     st.promotedAt = hex(at);
-    const src = source();
-    st.lostBytes = src ? Math.max(0, src.archived - at) : 0;
+    const writers = rules.filter((r) => r.cnpg?.name && r.cnpg.name !== model.name).map((r) => state[`cnpg:${r.cnpg.name}`]).filter((o) => o && o.systemId === st.systemId);
+    st.lostBytes = Math.max(0, ...writers.map((o) => o.writeLsn - at));
     st.timeline = (st.cluster.status?.timelineID ?? model.timeline ?? 1) + 1;
     st.writeLsn = at;
-    st.archived = at;
     st.polls = 0;
+    archiveWrites();
   };
   if (args.includes('exec')) {
-    if (!st.cluster) return fail(`Error from server (NotFound): pods "${args[args.indexOf('exec') + 3]}" not found`);
+    if (!st.cluster || st.bootstrapFailed) return fail(`Error from server (NotFound): pods "${args[args.indexOf('exec') + 3]}" not found`);
     const query = args[args.length - 1];
     const rec = inRecovery() ? 't' : 'f';
     if (query === 'SELECT pg_current_wal_lsn()') process.stdout.write(`${hex(st.writeLsn)}\n`);
@@ -178,10 +191,13 @@ function cnpg(model, key) {
     const wasReplica = replica();
     st.cluster.spec = next;
     if (!wasReplica && replica()) {
-      // Demotion: clean shutdown, shutdown checkpoint archived, then the token.
+      // Demotion: clean shutdown, shutdown checkpoint archived (archiveWrites, while it was primary), then
+      // the token. The demoted instance has replayed its own WAL up to that checkpoint.
       st.demoting = 0;
-      st.archived = st.writeLsn;
+      st.replay = Math.max(st.replay, st.writeLsn);
     } else if (wasReplica && !replica()) {
+      // Promoted back before its demotion finished: no token will come.
+      delete st.demoting;
       const token = next.replica?.promotionToken;
       if (token) st.awaitingToken = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
       else promote(st.replay);
@@ -207,9 +223,25 @@ function cnpg(model, key) {
     }
     st.cluster = { ...doc, status: { phase: 'Setting up primary' } };
     st.polls = 0;
+    delete st.bootstrapFailed;
     // A new cluster bootstraps from its source's base backup: it replays from there.
     st.replay = lsn(model.bootstrapLsn ?? model.replayLsn ?? '0/0');
     delete st.awaitingToken;
+    const recovery = doc.spec?.bootstrap?.recovery;
+    if (recovery?.source) {
+      const ext = doc.spec?.externalClusters?.find((e) => e.name === recovery.source);
+      const folder = ext ? folderOf(ext.barmanObjectStore, ext.name) : undefined;
+      const found = folder ? readFolder(folder) : undefined;
+      if (!found?.bases.length) {
+        // The full-recovery job fails; the Cluster never gets an instance.
+        st.polls = null;
+        st.bootstrapFailed = !folder
+          ? `no external cluster ${recovery.source} with a barmanObjectStore`
+          : !found.exists
+            ? `NoSuchBucket: ${folder.bucket}`
+            : `no target backup found in s3://${folder.bucket}/${folder.prefix}`;
+      }
+    }
     process.stdout.write(`cluster.postgresql.cnpg.io/${name} serverside-applied\n`);
     return;
   }
@@ -218,13 +250,14 @@ function cnpg(model, key) {
     return fail(`Error from server (NotFound): clusters.postgresql.cnpg.io "${name}" not found`);
   }
   if (args.includes('name') && args[args.indexOf('name') - 1] === '-o') return void process.stdout.write(`cluster.postgresql.cnpg.io/${name}\n`);
-  // Replay: a replica (or a promotion waiting for its token) follows what its source archived.
+  if (st.bootstrapFailed) return void process.stdout.write(JSON.stringify(st.cluster));
+  // Replay: a replica (or a promotion waiting for its token) follows the WAL its folder holds.
   const src = source();
-  if ((replica() || st.awaitingToken) && src) st.replay = Math.min(src.archived, st.replay + (model.replayPerPoll ?? 0x1000000));
+  if ((replica() || st.awaitingToken) && src?.end !== undefined) st.replay = Math.max(st.replay, Math.min(src.end, st.replay + (model.replayPerPoll ?? 0x1000000)));
   if (st.awaitingToken) {
     const t = st.awaitingToken;
-    // A replica replays its source's timeline.
-    const timeline = src ? (src.timeline ?? src.cluster?.status?.timelineID ?? 1) : (st.cluster.status?.timelineID ?? model.timeline ?? 1);
+    // A replica replays the timeline its folder's WAL is on.
+    const timeline = src?.timeline ?? st.cluster.status?.timelineID ?? model.timeline ?? 1;
     const matches = t.databaseSystemIdentifier === st.systemId && Number(t.latestCheckpointTimelineID) === timeline;
     if (matches && st.replay >= lsn(t.latestCheckpointREDOLocation)) {
       delete st.awaitingToken;
@@ -269,9 +302,98 @@ function initialCnpg(model) {
     polls: null,
     writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
     replay: lsn(model.replayLsn ?? '0/0'),
-    archived: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
     systemId: model.systemId ?? '7300000000000000001',
   };
+}
+
+/** CloudNativePG's IsReplica(): `replica.enabled` when set, else `replica.primary` ≠ `replica.self` (default: metadata.name). */
+function replicaOf(cluster) {
+  const r = cluster?.spec?.replica;
+  if (!r) return false;
+  if (r.enabled !== undefined) return r.enabled === true;
+  return r.primary !== undefined && r.primary !== (r.self ?? cluster.metadata?.name);
+}
+
+/**
+ * The `s3` rule's buckets as one object store, shared by ListObjectsV2 and the CloudNativePG
+ * model; writes (a primary archiving) are kept in the fake's state. S3 Replication
+ * (`s3Replication: [{ from, to, lagSeconds }]`, one per replication rule): an object written
+ * to `from` appears under the same key in `to` `lagSeconds` after it was written, never before,
+ * and never in a bucket that does not exist (ListObjectsV2 there: NoSuchBucket).
+ */
+function objectStore() {
+  const rule = rules.find((r) => r.s3);
+  state.s3 ??= structuredClone(rule?.s3 ?? {});
+  const now = Date.now();
+  const visible = (bucket) => {
+    const own = state.s3[bucket];
+    if (!own) return undefined;
+    const byKey = new Map(own.map((o) => [o.Key, o]));
+    for (const r of (rule?.s3Replication ?? []).filter((x) => x.to === bucket)) {
+      for (const o of state.s3[r.from] ?? []) {
+        const at = Date.parse(o.LastModified) + (r.lagSeconds ?? 0) * 1000;
+        if (at <= now && !byKey.has(o.Key)) byKey.set(o.Key, { ...o, LastModified: isoSeconds(at) });
+      }
+    }
+    return [...byKey.values()];
+  };
+  const put = (bucket, object) => {
+    const objects = state.s3[bucket];
+    if (!objects) return;
+    const i = objects.findIndex((o) => o.Key === object.Key);
+    if (i < 0) objects.push(object);
+    else if (objects[i].EndLsn !== object.EndLsn) objects[i] = object;
+  };
+  return { visible, put };
+}
+
+function isoSeconds(ms) {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
+}
+
+/** A barman-cloud server folder: `<destinationPath>/<serverName>/`. */
+function folderOf(store, defaultServerName) {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(store?.destinationPath ?? '');
+  if (!m) return undefined;
+  const rest = m[2].replace(/\/+$/, '');
+  return { bucket: m[1], prefix: `${rest ? `${rest}/` : ''}${store.serverName ?? defaultServerName}/` };
+}
+
+/**
+ * What a folder holds as a reader in its bucket sees it: base backup ids (`base/<id>/…`), the
+ * end of its WAL (a segment's end, or the `EndLsn` a primary archived up to) and its timeline.
+ */
+function readFolder(folder) {
+  const objects = objectStore().visible(folder.bucket);
+  if (!objects) return { exists: false, bases: [] };
+  const inside = objects.filter((o) => o.Key.startsWith(folder.prefix));
+  const bases = [...new Set(inside.filter((o) => o.Key.startsWith(`${folder.prefix}base/`)).map((o) => o.Key.slice(folder.prefix.length + 5).split('/')[0]))];
+  let end;
+  let timeline;
+  for (const o of inside) {
+    const m = /\/wals\/[0-9A-F]{16}\/([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})(\.gz)?$/.exec(o.Key);
+    if (!m) continue;
+    const e = o.EndLsn !== undefined ? lsn(o.EndLsn) : parseInt(m[2], 16) * 0x100000000 + (parseInt(m[3], 16) + 1) * 0x1000000;
+    if (end === undefined || e > end) end = e;
+    timeline = Math.max(timeline ?? 0, parseInt(m[1], 16));
+  }
+  return { exists: true, bases, end, timeline };
+}
+
+/**
+ * Every modelled primary archives what it wrote into its own `spec.backup` folder
+ * (archive_timeout switches the segment, so the last write is archived): one object per
+ * segment, rewritten only when it grows.
+ */
+function archiveWrites() {
+  for (const r of rules) {
+    const st = r.cnpg?.name ? state[`cnpg:${r.cnpg.name}`] : undefined;
+    if (!st?.cluster || st.bootstrapFailed || st.awaitingToken || replicaOf(st.cluster) || st.writeLsn === 0) continue;
+    const folder = folderOf(st.cluster.spec?.backup?.barmanObjectStore, st.cluster.metadata?.name ?? 'orders');
+    if (!folder) continue;
+    const segment = segmentOf(st.writeLsn, st.timeline ?? st.cluster.status?.timelineID ?? r.cnpg.timeline ?? 1);
+    objectStore().put(folder.bucket, { Key: `${folder.prefix}wals/${segment.slice(0, 16)}/${segment}.gz`, LastModified: isoSeconds(Date.now()), EndLsn: hex(st.writeLsn) });
+  }
 }
 
 /** `X/Y` (hex) → bytes. */

@@ -16,6 +16,8 @@ export interface S3Object {
   readonly Key: string;
   /** ISO 8601, as S3 reports it. */
   readonly LastModified: string;
+  /** Fake only, never listed: the LSN a WAL object's archived content ends at (default: its segment's end). */
+  readonly EndLsn?: string;
 }
 
 export interface Rule {
@@ -25,6 +27,8 @@ export interface Rule {
   readonly responses: readonly Response[];
   /** `s3api list-objects-v2` answered from these buckets' objects with ListObjectsV2's semantics (fake-cli.mjs). */
   readonly s3?: Readonly<Record<string, readonly S3Object[]>>;
+  /** S3 replication rules between those buckets (fake-cli.mjs objectStore()). */
+  readonly s3Replication?: readonly { readonly from: string; readonly to: string; readonly lagSeconds?: number }[];
   /** SSM parameters by name (null: absent), kept across calls (fake-cli.mjs `ssm`). */
   readonly ssm?: Readonly<Record<string, string | null>>;
   /** A CloudNativePG Cluster the fake operator keeps (fake-cli.mjs `cnpg`). */

@@ -42,6 +42,8 @@ const platform = defaultPlatform();
 /** Where production's archive is replicated (Tokyo), and dr's own bucket. */
 export const REPLICA_BUCKET = platform.namesOf(platform.cluster('production')).appBackupReplicaBucket!;
 export const DR_BUCKET = platform.namesOf(platform.cluster('dr')).appBackupBucket;
+/** production's own bucket (Seoul), which S3 replicates into REPLICA_BUCKET. */
+export const PRODUCTION_BUCKET = platform.namesOf(platform.cluster('production')).appBackupBucket;
 export const DR_NLB = { dns: 'dr-ingress-0123.elb.ap-northeast-1.amazonaws.com', zone: 'Z31USIVHYNEOWT' };
 export const PROD_NLB = { dns: 'production-ingress-4567.elb.ap-northeast-2.amazonaws.com', zone: 'ZIBE1TIR4HY56' };
 
@@ -100,6 +102,18 @@ export function promotedStandby(): Record<string, unknown> {
   return cluster;
 }
 
+/**
+ * `cluster` (production's Git Cluster) as rebuild-primary-replica leaves it: a replica of dr whose
+ * external cluster `dr` names dr's live archive (orders-r0, where the promoted dr archives), not
+ * Git's pre-promotion folder.
+ */
+export function followingDrArchive<T extends Record<string, unknown>>(cluster: T, replica: Record<string, unknown> = { self: 'production', primary: 'dr', source: 'dr' }): T {
+  const spec = cluster.spec as { replica?: unknown; externalClusters: { name: string; barmanObjectStore: { serverName?: string } }[] };
+  spec.replica = replica;
+  spec.externalClusters = spec.externalClusters.map((e) => (e.name === 'dr' ? { ...e, barmanObjectStore: { ...e.barmanObjectStore, serverName: 'orders-r0' } } : e));
+  return cluster;
+}
+
 /** The LSN just past a record in `segment` (24 hex digits, 16 MiB segments). */
 export const lsnIn = (segment: string): string => `${parseInt(segment.slice(8, 16), 16).toString(16).toUpperCase()}/${(parseInt(segment.slice(16), 16) * 0x1000000 + 0x60).toString(16).toUpperCase()}`;
 
@@ -137,6 +151,10 @@ export interface ScenarioProps {
   readonly replica?: readonly S3Object[];
   /** Objects in dr's own bucket. @default none */
   readonly drBucket?: readonly S3Object[];
+  /** Objects in production's own bucket. @default none */
+  readonly productionBucket?: readonly S3Object[];
+  /** S3 replication production's bucket → REPLICA_BUCKET: seconds before a new object appears there. @default 0 */
+  readonly replicationLagSeconds?: number;
   /** production's `data/orders` as `kubectl get -o json` shows it (fence). @default running, not hibernated */
   readonly primaryDatabase?: Response;
   /** `kubectl get backups -l …purpose=fenced` on production. @default one completed fenced backup of orders */
@@ -162,6 +180,8 @@ export interface ScenarioProps {
 
 /** dr's last write while it served: the REDO location of its shutdown checkpoint once demoted. */
 export const DR_WROTE = '0/14000060';
+/** The base backup promotion's base-backup step took of dr's new timeline (after the marker's 11:00). */
+export const DR_PROMOTED_BASE: S3Object = { Key: 'postgres/orders/orders-r0/base/20260101T111500/backup.info', LastModified: '2026-01-01T11:16:00+00:00' };
 /** Where production's rebuilt replica starts replaying (dr's base backup): four segments behind. */
 export const REPLICA_BOOTSTRAP = '0/10000000';
 
@@ -177,6 +197,8 @@ export function failbackScenario(p: ScenarioProps): Rule[] {
     dnsAnswer: PROD_NLB_IPS,
     standbyCluster: promotedStandby(),
     standbyModel: { writeLsn: DR_WROTE },
+    // dr's live archive (orders-r0): the base backup the promotion's base-backup step took; its WAL is what the dr model archives.
+    drBucket: [DR_PROMOTED_BASE],
     primaryCluster: { bootstrapLsn: REPLICA_BOOTSTRAP },
     alarms: { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: true } },
     ...p,
@@ -266,7 +288,14 @@ export function scenario(p: ScenarioProps): Rule[] {
       cloudwatch: { 'us-east-1': p.alarms ?? { 'production-app-health-check': { ActionsEnabled: true }, 'dr-app-health-check': { ActionsEnabled: false } } },
     },
     { tool: 'aws', match: '^route53 get-health-check --health-check-id hc-dr ', responses: [{ stdout: { HealthCheck: { Id: 'hc-dr', HealthCheckConfig: { Type: 'HTTP', ResourcePath: '/region-failover-not-promoted' } } } }] },
-    { tool: 'aws', match: '^s3api list-objects-v2', responses: [], s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [] } },
+    {
+      tool: 'aws',
+      match: '^s3api list-objects-v2',
+      responses: [],
+      s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [], [PRODUCTION_BUCKET]: p.productionBucket ?? [] },
+      // The backup bucket's replication rule (aws-cluster): production's bucket into its replica in dr's region.
+      s3Replication: [{ from: PRODUCTION_BUCKET, to: REPLICA_BUCKET, lagSeconds: p.replicationLagSeconds ?? 0 }],
+    },
     { tool: 'kubectl', match: 'get --raw=/readyz', responses: [{ stdout: 'ok' }] },
     { tool: 'kubectl', match: 'get nodes -o json', responses: p.nodeResponses ?? [nodes(DR_ZONES, 1), nodes(DR_ZONES, 2)] },
     { tool: 'kubectl', match: '^--context production get clusters.postgresql.cnpg.io orders -n data --ignore-not-found -o json', responses: [p.primaryDatabase ?? { stdout: { metadata: { name: 'orders', annotations: {} } } }] },

@@ -4,6 +4,7 @@ import { REGION_AVAILABILITY_ZONES, azSuffix, clusterNames, defaultPlatform, nod
 import { stringify } from 'yaml';
 import type { AddonId } from '../src/model';
 import { TERMINATION_EVENTS } from '../src/private/termination-analysis';
+import { pinnedChartVersions } from './pinned-charts';
 
 const TERMINATING_HOOK = { name: 'node-terminating', lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', heartbeat_timeout: 600, default_result: 'CONTINUE' };
 
@@ -149,7 +150,10 @@ function bootstrapValues(shape: BootstrapShape): Record<string, Record<string, u
 /** The cloud-config node-bootstrap renders, as CDKTF writes it: `${base64gzip(join("", [...]))}` with the endpoint interpolated. */
 function userData(role: 'control-plane' | 'worker', endpoint: string, bootstrap: BootstrapShape | null): string {
   const PLACEHOLDER = '@@API_ENDPOINT@@';
-  const files: Array<{ path: string; content: string }> = [{ path: '/etc/node-bootstrap/env', content: `ROLE='${role}'\nAPI_ENDPOINT='${PLACEHOLDER}'\n` }];
+  // The chart versions install-addons.sh installs, as node-bootstrap's env file carries them.
+  const versions = pinnedChartVersions();
+  const addonVersions = role === 'control-plane' ? `CILIUM_VERSION='${versions.get('cilium') ?? ''}'\nCCM_VERSION='${versions.get('aws-cloud-controller-manager') ?? ''}'\n` : '';
+  const files: Array<{ path: string; content: string }> = [{ path: '/etc/node-bootstrap/env', content: `ROLE='${role}'\nAPI_ENDPOINT='${PLACEHOLDER}'\n${addonVersions}` }];
   if (role === 'control-plane') {
     if (bootstrap) for (const [file, values] of Object.entries(bootstrapValues(bootstrap))) files.push({ path: `/etc/node-bootstrap/addons/${file}`, content: stringify(values) });
     files.push({ path: '/etc/systemd/system/join-material-refresh.timer', content: '[Timer]\nOnUnitActiveSec=900s\n' });
@@ -362,6 +366,12 @@ function app(a: SyntheticApp, namespace: string): Record<string, unknown>[] {
   return objects;
 }
 
+/** `version` as the shipped clusters pin the chart (none for a chart they do not ship through a HelmRepository). */
+const chartVersion = (chart: string): { version?: string } => {
+  const version = pinnedChartVersions().get(chart);
+  return version ? { version } : {};
+};
+
 const ADDON_CHARTS: Readonly<Record<AddonId, readonly [string, string]>> = {
   'cloud-controller': ['aws-cloud-controller-manager', 'aws-cloud-controller-manager'],
   'cluster-autoscaler': ['cluster-autoscaler', 'cluster-autoscaler'],
@@ -427,7 +437,7 @@ export function syntheticCluster(options: SyntheticClusterOptions = {}): Synthet
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name: ADDON_CHARTS[id][0], namespace: 'kube-system' },
-      spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } }, values: addonValues(id, ADDON_CHARTS[id][0], name, options.autoscalerDiscoveryTags) },
+      spec: { interval: '10m', chart: { spec: { chart: ADDON_CHARTS[id][1], ...chartVersion(ADDON_CHARTS[id][1]), sourceRef: { kind: 'HelmRepository', name: ADDON_CHARTS[id][0] } } }, values: addonValues(id, ADDON_CHARTS[id][0], name, options.autoscalerDiscoveryTags) },
     })),
     ...Object.entries(options.priorityClasses ?? {}).map(([pc, value]) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc }, value, globalDefault: false })),
     { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'aws-node-termination-handler', namespace: 'kube-system' }, spec: { interval: '10m', chart: { spec: { chart: 'aws-node-termination-handler' } }, values: { enableSqsTerminationDraining: true, queueURL: `https://sqs.${region}.amazonaws.com/111111111111/${nodeTerminationNames(name).queue}`, replicas: 2, podDisruptionBudget: { maxUnavailable: 1 }, ...controlPlaneHa } } },

@@ -35,6 +35,8 @@ Flux manifests, and checks the result against the cluster's objectives.
   --output <file>        write the report to a file instead of stdout
   --builder <b>          how to build manifests: auto (default), kubectl, files
   --repo-root <dir>      repository root (default: nearest folder with nx.json)
+  --charts <dir>         stored charts, <chart>/<version>/values.yaml: the defaults of each
+                         release's pinned version (default: <repo root>/../shared/charts)
   -h, --help             this text
 
 Exit codes: 0 objectives met, 1 objectives not met, 2 bad input, 3 internal error.
@@ -83,6 +85,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         output: { type: 'string' },
         builder: { type: 'string', default: 'auto' },
         'repo-root': { type: 'string' },
+        charts: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -133,7 +136,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (output && !(existsSync(dirname(output)) && statSync(dirname(output)).isDirectory())) {
       throw new HaCheckInputError(`--output ${values.output}: folder ${dirname(output)} does not exist; create it first or choose another path`);
     }
-    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, ciIdentityTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files' });
+    const charts = values.charts ? fromCwd(values.charts) : resolve(root, '..', 'shared', 'charts');
+    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, ciIdentityTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files', charts });
     const text = format === 'json' ? formatJson(report) : format === 'markdown' ? formatMarkdown(report) : formatText(report);
     if (output) {
       try {

@@ -11,6 +11,7 @@ import type { Objectives } from './objectives';
 import type { Report } from './report-types';
 import { HaCheckInputError } from './input-error';
 import { secretsInState } from './private/state-secrets';
+import { sharedStoredCharts, StoredCharts } from './private/stored-charts';
 import { loadTerraform, type TerraformIndex } from './terraform';
 import { buildManifestModel } from './workload-model';
 import type { ScaleDayInput } from './private/elasticity-analysis';
@@ -27,6 +28,8 @@ export interface HaCheckInput {
   readonly builder?: LoadManifestsOptions['builder'];
   /** The CI identity stack's Terraform (files or directories): its roles are judged too. */
   readonly ciIdentityTerraform?: readonly string[];
+  /** Where the charts' default values are stored (`<chart>/<version>/values.yaml`). @default shared/charts beside the repository */
+  readonly charts?: string;
 }
 
 /**
@@ -45,12 +48,13 @@ function clusterTerraform(paths: readonly string[]): TerraformIndex {
 }
 
 /** Loads both halves of the deployment into one model. */
-export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform' | 'cluster'>): DeploymentModel {
+export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform' | 'cluster' | 'charts'>): DeploymentModel {
+  const charts = input.charts === undefined ? sharedStoredCharts() : new StoredCharts(input.charts);
   const index = clusterTerraform(input.terraform);
   const objects = loadManifests(input.manifests, { builder: input.builder });
-  const infra = buildInfraModel(index);
-  const manifests = buildManifestModel(objects);
-  const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform)) : undefined;
+  const infra = buildInfraModel(index, charts);
+  const manifests = buildManifestModel(objects, { charts });
+  const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform), charts) : undefined;
   const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster), declaredLegacyUser(input.cluster));
   return { infra, manifests, termination: terminationModel(index, objects), identity, ...(standby ? { standby } : {}) };
 }
@@ -119,7 +123,8 @@ function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster:
   return {
     region: model.infra.region ?? 'us-east-1',
     joinParameters: names ? [names.ssm.joinToken, names.ssm.caCertHash, names.ssm.certificateKey] : [],
-    snapshotBuckets: names ? [names.etcdBackupBucket, names.appBackupBucket] : model.infra.backupBuckets,
+    // The database's archive may live in another region's bucket (a failover primary's appWalArchive).
+    snapshotBuckets: names ? [...new Set([names.etcdBackupBucket, names.appBackupBucket, names.appWalArchive.bucket])] : model.infra.backupBuckets,
     stateBucket: platform.names.stateBucket,
     stateSecrets: [...model.infra.stateSecrets, ...secretsInState(ci)],
   };

@@ -22,6 +22,7 @@ import { buildNetworkModel, networkSubnets, publiclyTargeted } from './private/n
 import { dnsFailoverRecords } from './private/route53';
 import { S3_RTC_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
+import { sharedStoredCharts, type StoredCharts } from './private/stored-charts';
 import { joinTaints, userDataHints } from './private/user-data';
 import {
   autoscalingAttachmentValues,
@@ -302,7 +303,8 @@ function hintTexts(index: TerraformIndex): string[] {
 }
 
 /** The AWS side of the deployment, from loaded Terraform. */
-export function buildInfraModel(index: TerraformIndex): InfraModel {
+/** `charts`: where the bootstrap add-ons' chart defaults are stored. @default sharedStoredCharts() */
+export function buildInfraModel(index: TerraformIndex, charts: StoredCharts = sharedStoredCharts()): InfraModel {
   const networkSubnetList = networkSubnets(index);
   const subnetList = subnets(index, networkSubnetList);
   const subnetAz = new Map(subnetList.map((s) => [s.address, s.az]));
@@ -318,7 +320,7 @@ export function buildInfraModel(index: TerraformIndex): InfraModel {
   const asgs = index.byType('aws_autoscaling_group');
   const withTemplates = groups.map((group, i) => ({ group, asg: asgs[i], template: launchTemplateOf(index, asgs[i]).template }));
   const network = buildNetworkModel(index, networkSubnetList, withTemplates);
-  const bootstrap = bootstrapAddons(withTemplates.filter((g) => g.group.role === 'control-plane'));
+  const bootstrap = bootstrapAddons(withTemplates.filter((g) => g.group.role === 'control-plane'), charts);
   return {
     region: index.primaryRegion,
     azs,

@@ -1,3 +1,4 @@
+import { WAL_ARCHIVER_BOUND_SECONDS } from '@platform/platform-config';
 /**
  * Documented defaults behind the recovery estimates. Each is used only when the synthesized
  * output does not say otherwise; the report names which one was used.
@@ -45,6 +46,13 @@ export const S3_RTC_MINUTES = 15;
  * `backup.replication-lag-unbounded` says so.
  */
 export const S3_REPLICATION_TYPICAL_MINUTES = 15;
+
+/**
+ * A database archiving straight into a bucket in another region has no replication lag, only its
+ * archiver's: the upload of the switched segment, held to platform-config's bound (its
+ * DatabaseWalArchiveLate alert pages past archive_timeout + this).
+ */
+export const WAL_ARCHIVER_BOUND_MINUTES = WAL_ARCHIVER_BOUND_SECONDS / 60;
 
 /** CloudNativePG sets `archive_timeout` to 5 min unless `spec.postgresql.parameters` says otherwise. */
 export const CNPG_ARCHIVE_TIMEOUT_MINUTES = 5;

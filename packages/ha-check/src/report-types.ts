@@ -211,7 +211,8 @@ export interface RegionScenario {
   readonly rpo: RegionRpo;
   /** The Route 53 failover record of this cluster's app; undefined when there is none. */
   readonly dnsFailover: DnsFailoverOutcome | undefined;
-  readonly databaseArchives: readonly { readonly id: string; readonly destination: string | undefined; readonly archiveTimeoutMinutes: number; readonly replicated: boolean }[];
+  /** `writtenToRegion`: the archive's bucket is a replica bucket in that (other) region, written directly, not replicated. */
+  readonly databaseArchives: readonly { readonly id: string; readonly destination: string | undefined; readonly archiveTimeoutMinutes: number; readonly replicated: boolean; readonly writtenToRegion?: string }[];
   /** The scripted promotion of the standby; undefined when none was found or declared. */
   readonly promotion: PromotionPath | undefined;
   readonly rto: RegionRto;
@@ -241,7 +242,12 @@ export interface RegionRpo {
   readonly etcdMinutes: number | undefined;
   /** Largest archive timeout of the databases whose archive is replicated; null when a database's archive stays in the region. */
   readonly databaseMinutes: number | null | undefined;
-  /** S3 replication lag of the backups to the standby region: RTC's bound, else the typical 15 min; undefined without replication. */
+  /**
+   * Upload bound of a database archiving straight into the other region (WAL_ARCHIVER_BOUND_MINUTES),
+   * which then has no replication lag; undefined when the archive is replicated.
+   */
+  readonly archiverMinutes?: number;
+  /** S3 replication lag of the backups to the standby region: RTC's bound, else the typical 15 min; 0 for an archive written there; undefined without replication. */
   readonly replicationLagMinutes: number | undefined;
   /** max(etcd when restored, database) + replication lag: what a region loss loses at worst. */
   readonly minutes: number | undefined;

@@ -10,6 +10,7 @@ import { cpuMilli, memoryMiB } from './private/quantity';
 import { CNPG_ARCHIVE_TIMEOUT_MINUTES } from './recovery-times';
 import { runtimeHints } from './private/runtime-hints';
 import { selectorMatches } from './private/selectors';
+import { exactVersion, renderedValues, sharedStoredCharts, type StoredCharts } from './private/stored-charts';
 import { isObject, num, str, type Json } from './private/values';
 
 export const ZONE_KEYS: readonly string[] = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'];
@@ -205,8 +206,23 @@ function databaseArchive(o: K8sObject): DatabaseArchiveModel | undefined {
   };
 }
 
+/** The exact chart version a HelmRelease installs (`spec.chart.spec.version`): its stored defaults are that version's. */
+function pinnedVersion(h: K8sObject, id: string): string {
+  const chart = specOf(h).chart;
+  const version = isObject(chart) && isObject(chart.spec) ? chart.spec.version : undefined;
+  if (exactVersion(version)) return version;
+  throw new HaCheckInputError(
+    `${id}: spec.chart.spec.version ${version === undefined ? 'is not set' : JSON.stringify(version)}: expected the exact chart version (Flux installs the newest a range admits), so that ha-check judges the chart defaults of the version deployed`,
+  );
+}
+
+export interface ManifestModelOptions {
+  /** Where the charts' default values are stored. @default sharedStoredCharts() (shared/charts beside the repository) */
+  readonly charts?: StoredCharts;
+}
+
 /** The Kubernetes side of the deployment, from built manifests. */
-export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel {
+export function buildManifestModel(objects: readonly K8sObject[], options: ManifestModelOptions = {}): ManifestModel {
   const byKind = new Map<string, K8sObject[]>();
   for (const o of objects) {
     const list = byKind.get(o.kind) ?? [];
@@ -270,6 +286,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
     const declared = replicaCount(spec.replicas, `${id}: spec.replicas`) ?? 1;
     const claimVolumes = (extra.claimClasses ?? []).filter((c) => isZonal(storage, c)).map((c) => `${c ?? 'default class'} (volumeClaimTemplate)`);
     const terms = nodeSelectorTermsOf(podSpec);
+    const cpuLimit = podCpuLimit(podSpec);
     return {
       kind: o.kind as 'Deployment' | 'StatefulSet',
       namespace: namespaceOf(o),
@@ -279,7 +296,7 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
       replicas: hpa ? Math.max(hpa.minReplicas, spec.replicas === undefined ? hpa.minReplicas : declared) : declared,
       hpa,
       requests: podRequests(podSpec),
-      ...(podCpuLimit(podSpec) === undefined ? {} : { cpuLimitMilli: podCpuLimit(podSpec) }),
+      ...(cpuLimit === undefined ? {} : { cpuLimitMilli: cpuLimit }),
       nodeSelector: nodeSelectorOf(podSpec),
       ...(terms ? { nodeSelectorTerms: terms } : {}),
       tolerations: tolerationsOf(podSpec),
@@ -295,12 +312,13 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
   const workloadObjects = [...kind('Deployment'), ...kind('StatefulSet')];
   const workloads: WorkloadModel[] = workloadObjects.map((o) => workloadOf(o, `${o.kind}/${namespaceOf(o)}/${nameOf(o)}`));
   const podTemplates: PodTemplateModel[] = [];
-  const templateOf = (o: K8sObject, id: string, replicas: number, layer: string): PodTemplateModel => {
+  const templateOf = (o: K8sObject, id: string, replicas: number, layer: string, requests?: WorkloadModel['requests']): PodTemplateModel => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
     const labels = strRecord(isObject(template.metadata) ? template.metadata.labels : undefined);
-    return podTemplateOf(id, o.kind as PodTemplateModel['kind'], replicas, labels, specOf(template), layer);
+    return podTemplateOf(id, o.kind as PodTemplateModel['kind'], replicas, labels, specOf(template), layer, requests);
   };
-  workloads.forEach((w, i) => podTemplates.push(templateOf(workloadObjects[i], w.id, w.replicas, manifestLayer(workloadObjects[i]))));
+  // The workload's requests are the pod spec's, already summed: not parsed again for its template.
+  workloads.forEach((w, i) => podTemplates.push(templateOf(workloadObjects[i], w.id, w.replicas, manifestLayer(workloadObjects[i]), w.requests)));
   for (const o of kind('DaemonSet')) podTemplates.push(templateOf(o, `DaemonSet/${namespaceOf(o)}/${nameOf(o)}`, 0, manifestLayer(o)));
   const daemonSetOf = (o: K8sObject, id: string): DaemonSetModel => {
     const template = isObject(specOf(o).template) ? (specOf(o).template as Json) : {};
@@ -314,13 +332,14 @@ export function buildManifestModel(objects: readonly K8sObject[]): ManifestModel
   for (const h of kind('HelmRelease')) {
     const chart = chartOf(h);
     const release = { name: nameOf(h), namespace: String(specOf(h).targetNamespace ?? namespaceOf(h)), id: `HelmRelease/${namespaceOf(h)}/${nameOf(h)}` };
-    const extractor = Object.hasOwn(CHART_WORKLOADS, chart) ? CHART_WORKLOADS[chart] : undefined;
-    if (!extractor) {
+    const model = Object.hasOwn(CHART_WORKLOADS, chart) ? CHART_WORKLOADS[chart] : undefined;
+    if (!model) {
       unanalysedCharts.push(`${release.id} (chart ${chart || 'unknown'})`);
       continue;
     }
-    const values = isObject(specOf(h).values) ? (specOf(h).values as Json) : {};
-    for (const c of extractor(values, release)) {
+    const given = isObject(specOf(h).values) ? (specOf(h).values as Json) : {};
+    const values = model.defaults === 'stored' ? renderedValues(options.charts ?? sharedStoredCharts(), chart, pinnedVersion(h, release.id), release.id, given, model.subcharts) : given;
+    for (const c of model.extract(values, release)) {
       const id = c.component ? `${release.id}:${c.component}` : release.id;
       const name = c.component ? `${release.name}-${c.component}` : release.name;
       const rendered = { apiVersion: 'apps/v1', kind: c.kind, metadata: { name, namespace: release.namespace }, spec: { replicas: c.replicas, template: { metadata: { labels: c.labels }, spec: c.podSpec } } } as K8sObject;

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPlatform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OBJECTIVES, runHaCheck } from '../src';
+import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck } from '../src';
+import { syntheticCiIdentity } from '../bench/synthetic-ci-identity';
 import { tempDir, writeFixture } from './helpers';
 
 const REPO = 'acme/platform';
@@ -75,5 +76,34 @@ describe('CI identities', () => {
     const [f] = ciFindings(leaky);
     expect(f).toMatchObject({ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' });
     expect(f.message).toContain(`read Terraform state in ${defaultPlatform().names.stateBucket} (it holds ci-identity/aws_iam_access_key.backup (secret access key))`);
+  });
+
+  it('the Markdown report has a row per CI role: who can assume it (the OIDC subject patterns) and its sensitive access', () => {
+    const leaky = formatMarkdown(check(ciStack({ trust: trust('StringEquals', [`repo:${REPO}:pull_request`]), inline: [decryptJoinMaterial], managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::111111111111:policy/custom'] })));
+    expect(leaky).toContain('#### CI roles');
+    const row = leaky.split('\n').find((l) => l.startsWith('| `ci-plan` |'));
+    expect(row).toBe(
+      `| \`ci-plan\` | pull_request | \`repo:acme/platform:pull_request\` | read and decrypt /hakube/production/kubeadm/join-token; read and decrypt /hakube/production/kubeadm/ca-cert-hash; read and decrypt /hakube/production/kubeadm/certificate-key; read objects of hakube-production-etcd-backups-ap-northeast-2; read objects of hakube-production-app-backups-ap-northeast-2; read Terraform state in ${defaultPlatform().names.stateBucket} | arn:aws:iam::111111111111:policy/custom |`,
+    );
+    const kept = formatMarkdown(check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:prod*`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })));
+    expect(kept.split('\n').find((l) => l.startsWith('| `ci-plan` |'))).toMatch(/^\| `ci-plan` \| environment prod\* \| `repo:acme\/platform:environment:prod\*` \| read objects of /);
+  });
+
+  it('the platform-shaped CI identity stack (bench generator, platform-config names): five roles, only the environments and main reach secrets', () => {
+    const dir = join(tempDir(), 'ci-identity');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(syntheticCiIdentity()));
+    const report = check(dir);
+    const names = defaultPlatform().names;
+    expect(report.ciIdentities?.map((r) => [r.role, r.assumableBy])).toEqual([
+      [names.ciPlanRole, ['pull_request']],
+      [names.ciDriftRole, ['main']],
+      [names.ciApplyRole, [`environment ${names.ciSubjects.apply[0].split(':environment:')[1]}`]],
+      [names.ciFenceRole, [`environment ${names.ciFenceEnvironment}`]],
+      [names.ciFailoverRole, [`environment ${names.ciSubjects.failover[0].split(':environment:')[1]}`]],
+    ]);
+    expect(ciFindings(report)).toEqual([]);
+    // Reading the state is what a plan does; it holds no secret here, so it is listed, not judged.
+    expect(formatMarkdown(report)).toContain(`| \`${names.ciPlanRole}\` | pull_request | \`${names.ciSubjects.plan[0]}\` | read Terraform state in ${names.stateBucket} | - |`);
   });
 });

@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, buildManifestModel, runHaCheck, type AzScenario, type K8sObject } from '../src';
-import { CLOUD_CONTROLLER_CHART } from '../src/private/chart-defaults';
+import { pinnedChartVersions } from '../bench/pinned-charts';
 import { runCli, writeFixture } from './helpers';
 
 const helmRelease = (name: string, namespace: string, chart: string, values: Record<string, unknown>): Record<string, unknown> => ({
   apiVersion: 'helm.toolkit.fluxcd.io/v2',
   kind: 'HelmRelease',
   metadata: { name, namespace },
-  spec: { interval: '10m', chart: { spec: { chart, sourceRef: { kind: 'HelmRepository', name: chart } } }, values },
+  // Pinned as the shipped clusters pin the chart (its stored defaults are that version's).
+  spec: { interval: '10m', chart: { spec: { chart, ...(pinnedChartVersions().has(chart) ? { version: pinnedChartVersions().get(chart) } : {}), sourceRef: { kind: 'HelmRepository', name: chart } } }, values },
 });
 
 /** The HA fixture plus these HelmReleases in its infrastructure layer. */
@@ -93,7 +94,11 @@ describe('HelmRelease add-ons are workloads, from their values', () => {
       expect(model.workloads.find((w) => w.id === id)?.replicas, `${chart} ${JSON.stringify(values)}`).toBe(replicas);
     }
     const ccm = buildManifestModel([helmRelease('ccm', 'kube-system', 'aws-cloud-controller-manager', {}) as K8sObject]);
-    expect(ccm.daemonSets).toEqual([{ id: 'HelmRelease/kube-system/ccm', requests: { cpuMilli: 200, memoryMiB: 0 }, tolerations: CLOUD_CONTROLLER_CHART.values.tolerations, nodeSelector: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: [''] }] }]);
+    expect(ccm.daemonSets).toEqual([{ id: 'HelmRelease/kube-system/ccm', requests: { cpuMilli: 200, memoryMiB: 0 }, tolerations: [
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+      { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
+      { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+    ], nodeSelector: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'In', values: [''] }] }]);
   });
 
   it('a chart ha-check has no model for is reported as not analysed, not silently ignored', () => {

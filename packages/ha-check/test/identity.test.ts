@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapNames, defaultPlatform } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, NODE_BOOTSTRAP_GRANTS } from '@platform/platform-config';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario } from '../src';
 import { Findings } from '../src/findings';
 import { identityAnalysis } from '../src/private/identity-analysis';
 import { identityModel, type DeclaredLegacyUser } from '../src/private/identity-model';
 import { loadTerraform } from '../src/terraform';
+import { pinnedChartVersions } from '../bench/pinned-charts';
 import { CLUSTER, HOST, ISSUER, ROLE, ROLE_ARN, SUBJECT, identityFixture, webIdentityTrust, type IdentityFixtureOptions } from './fixtures/identity';
 
 const check = (o: IdentityFixtureOptions = {}) => {
@@ -115,6 +116,19 @@ describe('who can act on AWS (identity report)', () => {
     expect(clean.identities?.rows.map((r) => r.path)).toContain('node role via IMDS (hostNetwork)');
   });
 
+  it("what the bootstrap needs is platform-config's NODE_BOOTSTRAP_GRANTS (what the node policies are built from): its actions are not held against a node role, anything else is", () => {
+    // Every action the grants list, on a worker role a hostNetwork pod reaches: nothing beyond the bootstrap.
+    // (The bundle read on its own object: s3:GetObject on * would read the etcd snapshots, which is judged apart.)
+    const granted = [
+      { Effect: 'Allow', Action: [...NODE_BOOTSTRAP_GRANTS.sessionManager, ...NODE_BOOTSTRAP_GRANTS.pullImages], Resource: '*' },
+      { Effect: 'Allow', Action: [...NODE_BOOTSTRAP_GRANTS.fetchBootstrapBundle], Resource: 'arn:aws:s3:::bootstrap-bundles/worker.tar.gz' },
+    ];
+    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: granted }))).toEqual([]);
+    // A wildcard over a service the bootstrap uses a few actions of is more than the grants: held against the role.
+    const wider = [{ Effect: 'Allow', Action: ['ssmmessages:*', 's3:AbortMultipartUpload'], Resource: '*' }];
+    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: wider }))[0]?.message).toMatch(/beyond what the bootstrap needs: s3:AbortMultipartUpload on \*; ssmmessages:\* on \*$|beyond what the bootstrap needs: ssmmessages:\* on \*; s3:AbortMultipartUpload on \*$/);
+  });
+
   it('a node role that reads the etcd snapshots (pki/sa.key inside) makes every pod reaching its IMDS a token minter for any service account', () => {
     const names = defaultPlatform().namesOf(CLUSTER);
     const prefix = bootstrapNames(names).etcdSnapshotPrefix;
@@ -142,7 +156,7 @@ describe('who can act on AWS (identity report)', () => {
     expect(identity(check({ workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) }))).toEqual([]);
   });
 
-  it('writing the issuer JWKS or reading the certificate key makes a pod that reaches IMDS a token minter too; the IMDS fence stops all but its uid', () => {
+  it('writing the issuer JWKS or reading the certificate key makes a pod that reaches IMDS a token minter too; the IMDS fence stops every pod (an exempt uid is no fence)', () => {
     const names = defaultPlatform().namesOf(CLUSTER);
     const jwks = `arn:aws:s3:::${names.serviceAccountIssuer.bucket}/${names.serviceAccountIssuer.jwksKey}`;
     const certificateKey = `arn:aws:ssm:${defaultPlatform().cluster(CLUSTER).region}:<account>:parameter${names.ssm.certificateKey}`;
@@ -154,16 +168,20 @@ describe('who can act on AWS (identity report)', () => {
     const join = identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: read }));
     expect(join.map((f) => f.id)).toEqual(['identity.imds-mints']);
     expect(join[0].message).toContain(`read kubeadm's certificate key (ssm:GetParameter on ${certificateKey})`);
-    // The fence in the user data: a hostNetwork pod as another uid (node-exporter's 65534, or the image's) no longer reaches IMDS.
-    for (const hostNetworkUid of [65534, undefined]) {
-      const fenced = check({ hostNetworkDaemonSet: true, hostNetworkUid, workerImdsFenceUid: 64512, workerRoleExtra: [...write, ...read] });
+    // The fence in the user data (no exempt uid): no hostNetwork pod reaches IMDS, whatever uid it claims.
+    for (const hostNetworkUid of [65534, 64512, 0, undefined]) {
+      const fenced = check({ hostNetworkDaemonSet: true, hostNetworkUid, workerImdsFence: {}, workerRoleExtra: [...write, ...read] });
       expect(identity(fenced)).toEqual([]);
       expect(fenced.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent')).toEqual([]);
     }
-    // The fence's own uid (the cloud controller's, trusted like the node) passes: a row, no minting error.
-    const allowed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, workerImdsFenceUid: 64512, workerRoleExtra: write });
-    expect(identity(allowed)).toEqual([]);
-    expect(allowed.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent').map((r) => r.path)).toEqual(['node role via IMDS (hostNetwork)']);
+    // The older fence exempted one uid: a pod claiming it still mints, and the finding says why.
+    for (const older of [{ workerImdsFence: { exemptUid: 64512 } }, { workerImdsFenceUid: 64512 }]) {
+      const claimed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, ...older, workerRoleExtra: write });
+      expect(identity(claimed).map((f) => f.id)).toEqual(['identity.imds-mints']);
+      expect(identity(claimed)[0].message).toContain("the node's IMDS fence exempts uid 64512, which any pod may run as");
+      // Another uid is still dropped by it.
+      expect(identity(check({ hostNetworkDaemonSet: true, hostNetworkUid: 65534, ...older, workerRoleExtra: write }))).toEqual([]);
+    }
   });
 
   it('hop limit 2 (read from the launch template) lets every pod on the node reach IMDS', () => {
@@ -245,7 +263,7 @@ describe('who can act on AWS (identity report)', () => {
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
       metadata: { name: 'metrics-server', namespace: 'apps' },
-      spec: { chart: { spec: { chart: 'metrics-server' } }, values: { replicas: 3, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN }, ...serviceAccount } } },
+      spec: { chart: { spec: { chart: 'metrics-server', version: pinnedChartVersions().get('metrics-server') } }, values: { replicas: 3, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN }, ...serviceAccount } } },
     });
     const named = check({ webhook: true, trustCondition: { StringEquals: { [`${HOST}:sub`]: [SUBJECT, ISSUER.subject('apps', 'metrics-server')], ...AUD } }, extraObjects: [release({ name: 'metrics-server' })] });
     expect(identity(named)).toEqual([]);
@@ -279,7 +297,7 @@ describe('both shipped shapes of a chart: env through a post-renderer patch, ann
     kind: 'HelmRelease',
     metadata: { name: 'ebs-csi-irsa', namespace: 'apps' },
     spec: {
-      chart: { spec: { chart: 'aws-ebs-csi-driver' } },
+      chart: { spec: { chart: 'aws-ebs-csi-driver', version: pinnedChartVersions().get('aws-ebs-csi-driver') } },
       values: { controller: { replicaCount: 3, serviceAccount: { create: false, name: 'ebs-csi-controller-sa' } } },
       ...(patch ? { postRenderers: [{ kustomize: { patches: [{ target: { kind: 'Deployment', name: 'ebs-csi-controller' }, patch: JSON.stringify(envPatch) }] } }] } : {}),
     },

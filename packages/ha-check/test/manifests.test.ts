@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../src';
+import { parseYamlObjects } from '../src/manifests';
 import { runCli, tempDir, writeFixture } from './helpers';
 
 /**
@@ -19,6 +20,13 @@ function fluxRepoLayout(withGit: boolean): string {
 }
 
 const ids = (dir: string): string[] => loadManifests(dir, { builder: 'files' }).map((o) => `${o.kind}/${String(o.metadata?.name)}`);
+
+describe('parseYamlObjects', () => {
+  it('reads scalars as Kubernetes does: a timestamp-like value stays a string, booleans and numbers stay typed', () => {
+    const [cm] = parseYamlObjects('kind: ConfigMap\ndata:\n  since: 2025-12-05T10:00:00Z\n  day: 2025-12-05\nbinaryData: {}\nimmutable: true\nreplicas: 3\n', 'cm.yaml');
+    expect(cm).toMatchObject({ data: { since: '2025-12-05T10:00:00Z', day: '2025-12-05' }, immutable: true, replicas: 3 });
+  });
+});
 
 describe('loadManifests', () => {
   it('follows the Flux Kustomizations of the cluster folder', () => {

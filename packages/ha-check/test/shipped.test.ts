@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { dump, loadAll } from 'js-yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapNames, defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_LOAD_POD, scaleDayProfileOf } from '@platform/platform-config';
+import { defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_LOAD_POD, scaleDayProfileOf } from '@platform/platform-config';
+import { rpoFigure } from '../src/report/rpo-figure';
 import { objectivesForCluster, promotionEstimateSeconds, type AzScenario, type RegionScenario, type Report } from '../src';
 import { runCli, tempDir } from './helpers';
 
@@ -153,14 +154,16 @@ describe('shipped clusters', () => {
     expect(basis[2]).toMatch(/^scale-workers, nodes-ready: 0 s on the critical path: 3 worker\(s\) \(general: 1 → 2 per ASG\) are requested and not awaited; the pilot light's 3 standing worker\(s\) place all \d+ pods of the primary's footprint/);
     expect(basis[3]).toMatch(/^promote-database 85 s = takeover 64 \+ one poll 15 \(--poll-seconds default\) \+ 4 calls 6; promote-database 64 s = replica switch 60 \+ replay of the last 4 WAL segment\(s\)/);
     // RPO: a promotion restores no etcd (dr runs its own control plane): WAL archive timeout (1 min) +
-    // S3 replication lag (Replication Time Control's 15 min bound) = 16 min, the declared regionRpoSeconds 960.
-    expect(region.rpo).toMatchObject({ etcdRestored: false, databaseMinutes: 1, replicationLagMinutes: 15, minutes: 16, objectiveMinutes: 16 });
-    expect(region.rpoMinutes).toBe(16);
+    // the archiver's upload bound (1 min) + replication 0 (production archives straight into its bucket
+    // in dr's region; RTC's 15 min no longer counts) = 2 min, held to the declared regionRpoSeconds 300.
+    expect(region.rpo).toEqual({ etcdRestored: false, etcdMinutes: undefined, databaseMinutes: 1, archiverMinutes: 1, replicationLagMinutes: 0, minutes: 2, objectiveMinutes: 5 });
+    expect(region.rpoMinutes).toBe(2);
+    expect(rpoFigure(region.rpo)).toBe('2 min = database 1 min + archiver 1 min + replication lag 0 min (archive written straight into the standby region) (etcd not restored: the standby runs its own control plane)');
     expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toBeUndefined();
     expect(errors(report).filter((f) => f.id.startsWith('region.')).map((f) => f.id)).toEqual([]);
-    // The PostgreSQL WAL archive lands in the app backup bucket, which Terraform replicates to the standby region.
+    // The PostgreSQL WAL archive lands in production's bucket in dr's region (the replica bucket), written directly.
     const orders = region.databaseArchives.find((d) => d.id === 'Cluster/data/orders');
-    expect(orders).toMatchObject({ destination: `s3://${names.appBackupBucket}/postgres/orders`, archiveTimeoutMinutes: 1, replicated: true });
+    expect(orders).toMatchObject({ destination: `s3://${names.appWalArchive.bucket}/postgres/orders`, archiveTimeoutMinutes: 1, replicated: true, writtenToRegion: platform.cluster('dr').region });
     expect(region.problems).toEqual([]);
     expect(region.survives).toBe(true);
   });
@@ -296,7 +299,7 @@ describe('shipped clusters', () => {
     expect(apply?.can).toContain(`read and decrypt ${platform.namesOf('production').ssm.joinToken}`);
   });
 
-  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, and the hostNetwork pods (our values and chart defaults) on the control-plane role through IMDS, which writes the etcd snapshots but cannot read them', async () => {
+  it('the identity report (issue #17): no static keys anywhere, every workload identity a web-identity role, the cloud controller among them, and no pod on a node role through IMDS', async () => {
     for (const cluster of ['production', 'staging', 'dr']) {
       const { report } = await check(cluster);
       expect(report.findings.filter((f) => f.id === 'identity.static-keys')).toEqual([]);
@@ -305,18 +308,18 @@ describe('shipped clusters', () => {
     }
     const { report } = await check('production');
     // IMDSv2 with hop limit 1 (read from the launch templates): only hostNetwork pods could reach IMDS,
-    // and node-bootstrap's fence (IMDS_FENCE_UID in every launch template's env: the clusters are at
-    // web identity) drops theirs but the cloud controller's uid. Before it, the CNI agent, the Cilium
-    // operator and node-exporter (chart defaults: hostNetwork, tolerations) were the control-plane
-    // role, which writes the issuer's JWKS and reads kubeadm's certificate key: token minters.
-    const inherits = report.findings.filter((f) => f.id === 'identity.imds-inherits' || f.id === 'identity.imds-mints');
-    expect(inherits.map((f) => [f.id, f.subject])).toEqual([['identity.imds-inherits', 'HelmRelease/kube-system/aws-cloud-controller-manager → production-control-plane']]);
-    // What it inherits beyond the bootstrap is its own describe calls; the snapshots it cannot read.
-    const snapshots = `arn:aws:s3:::${platform.namesOf('production').etcdBackupBucket}/${bootstrapNames(platform.namesOf('production')).etcdSnapshotPrefix}/*`;
-    expect(inherits[0].message).not.toContain(snapshots);
-    expect(inherits[0].message).toContain('beyond what the bootstrap needs: autoscaling:DescribeAutoScalingGroups');
-    const viaImds = (report.identities?.rows ?? []).filter((r) => r.path.startsWith('node role via IMDS')).map((r) => `${r.workload} → ${r.role}`);
-    expect(viaImds).toEqual(['HelmRelease/kube-system/aws-cloud-controller-manager → production-control-plane']);
+    // and node-bootstrap's fence (IMDS_FENCE_CGROUP in every launch template's env, no exempt uid: the
+    // clusters are at web identity) drops them all. Before it, the CNI agent, the Cilium operator and
+    // node-exporter (chart defaults: hostNetwork) were the control-plane role; later the cloud
+    // controller's uid was exempt, which any pod could claim.
+    expect(report.findings.filter((f) => f.id === 'identity.imds-inherits' || f.id === 'identity.imds-mints')).toEqual([]);
+    const rows = report.identities?.rows ?? [];
+    expect(rows.filter((r) => r.path.startsWith('node role via IMDS'))).toEqual([]);
+    // The cloud controller acts on AWS as its own role, wired by its values (no webhook runs before it), with only its reads.
+    const ccm = rows.filter((r) => r.workload === 'HelmRelease/kube-system/aws-cloud-controller-manager');
+    expect(ccm.map((r) => [r.role, r.path, r.serviceAccount])).toEqual([['production-irsa-cloud-controller', 'web identity (env AWS_ROLE_ARN + projected token)', 'cloud-controller-manager']]);
+    expect(ccm[0].actions.join('; ')).toContain('ec2:DescribeInstances');
+    expect(ccm[0].actions.join('; ')).not.toMatch(/:(Create|Delete|Modify|Put|Set|Attach|Authorize|Revoke)/);
   });
 
   it('dr is judged too (exit 0 or 1, never bad input)', async () => {

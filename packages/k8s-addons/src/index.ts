@@ -29,6 +29,7 @@ export * from './addons/node-termination-handler';
 export * from './addons/flux-alerts';
 export * from './addons/postgres';
 export * from './addons/postgres-alerts';
+export * from './addons/wal-archive-alerts';
 export * from './addons/sample-web';
 export type { ClusterTree } from './private/render';
 export type { DeepPartial } from './private/merge';

@@ -8,7 +8,7 @@ export const ZONE_KEY = 'topology.kubernetes.io/zone';
 export const HOSTNAME_KEY = 'kubernetes.io/hostname';
 export { CONTROL_PLANE_LABEL, FAST_EVICTION_SECONDS, fastEvictionTolerations, UNINITIALIZED_TOLERATION, type Toleration } from '@platform/core-addons';
 
-/** The cloud controller, EBS CSI controller and autoscaler use the control-plane instance role. */
+/** Where the controllers that run on the control plane go (the cloud controller, EBS CSI controller, autoscaler). */
 export const CONTROL_PLANE_NODE_SELECTOR: Readonly<Record<string, string>> = { [CONTROL_PLANE_LABEL]: '' };
 export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [CONTROL_PLANE_TOLERATION];
 

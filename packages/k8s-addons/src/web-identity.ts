@@ -1,11 +1,8 @@
+import { webIdentityEnv, webIdentityTokenSource, type EnvVar } from '@platform/core-addons';
 import { legacyBackupCredentials, ROLE_ARN_ANNOTATION, WEB_IDENTITY_TOKEN, workloadIdentity, type WorkloadIdentity, type WorkloadIdentityId } from '@platform/platform-config';
 import type { AddOnContext } from './addon';
 
-/** A container env entry (what charts and the CloudNativePG Cluster take). */
-export interface EnvVar {
-  readonly name: string;
-  readonly value: string;
-}
+export type { EnvVar } from '@platform/core-addons';
 
 /**
  * How one pod gets its workload role, built once here so no add-on repeats it: a projected
@@ -56,20 +53,12 @@ export function webIdentity(ctx: AddOnContext, id: WorkloadIdentityId, options: 
   const identity = workloadIdentity(ctx.names, id);
   const roleArn = identity.roleArn(accountId);
   const directory = options.tokenDirectory ?? WEB_IDENTITY_TOKEN.mountPath;
-  const tokenSource: TokenSource = {
-    serviceAccountToken: { audience: ctx.names.serviceAccountIssuer.audience, expirationSeconds: WEB_IDENTITY_TOKEN.expirationSeconds, path: WEB_IDENTITY_TOKEN.file },
-  };
+  const tokenSource: TokenSource = webIdentityTokenSource(ctx.names.serviceAccountIssuer.audience);
   return {
     identity,
     roleArn,
     serviceAccountAnnotations: { [ROLE_ARN_ANNOTATION]: roleArn },
-    env: [
-      { name: 'AWS_ROLE_ARN', value: roleArn },
-      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${directory}/${WEB_IDENTITY_TOKEN.file}` },
-      // The regional STS endpoint: the global one lives in us-east-1, a region this cluster must not depend on.
-      { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
-      ...(options.regionFromChart ? [] : [{ name: 'AWS_REGION', value: ctx.cluster.region }]),
-    ],
+    env: webIdentityEnv(roleArn, directory, options.regionFromChart ? undefined : ctx.cluster.region),
     volume: { name: WEB_IDENTITY_TOKEN.volume, projected: { sources: [tokenSource] } },
     volumeMount: { name: WEB_IDENTITY_TOKEN.volume, mountPath: directory, readOnly: true },
     tokenSource,

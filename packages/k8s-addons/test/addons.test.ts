@@ -337,18 +337,18 @@ describe('metrics-server, CoreDNS, monitoring', () => {
 });
 
 describe('apps', () => {
-  it('PostgreSQL: 3 instances in different zones, synchronous standby, backups to the app backup bucket', () => {
+  it('PostgreSQL: 3 instances in different zones, synchronous standby, backups to its archive (production: its bucket in the standby region)', () => {
     const objs = objects('production', 'apps/postgres.yaml');
     const cluster = find(objs, 'Cluster');
     expect(cluster.spec.instances).toBe(3);
     expect(cluster.spec.affinity).toEqual({ enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'required' });
     expect(cluster.spec.postgresql.synchronous).toEqual({ method: 'any', number: 1 });
-    expect(cluster.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('production').appBackupBucket}/postgres/orders`);
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('production').appWalArchive.bucket}/postgres/orders`);
     // No keys: barman-cloud takes the instances' web identity (the postgres-backups workload role).
     const archive = platform.namesOf('production').appBackupArchive;
     expect(cluster.metadata.namespace).toBe(archive.namespace);
     expect(cluster.spec.backup.barmanObjectStore.s3Credentials).toEqual({ inheritFromIAMRole: true });
-    expect(cluster.spec.backup.barmanObjectStore.destinationPath.startsWith(`s3://${platform.namesOf('production').appBackupBucket}/${archive.bucketPrefix}`)).toBe(true);
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath.startsWith(`s3://${platform.namesOf('production').appWalArchive.bucket}/${archive.bucketPrefix}`)).toBe(true);
     expect(() => new PostgresCluster({ namespace: 'db' }).validate(addOnContext(platform, 'production'))).toThrow(
       'postgres: namespace is "db"; expected "data", the namespace of the postgres-backups identity (its role trusts only that service account)',
     );

@@ -2,14 +2,16 @@
 import { defaultPlatform, REGIONAL_RPO_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { HEARTBEAT_STALE_SECONDS, REPLICA_NOT_REPLAYING_SECONDS, replicationAlerts, synthClusterTree } from '../src';
+import { HEARTBEAT_STALE_SECONDS, REPLICA_NOT_REPLAYING_SECONDS, REPLICATION_LAG_TIMING, replicaLagThresholdSeconds, replicationAlerts, synthClusterTree } from '../src';
 import { evaluate, promqlSyntaxErrors, type Sample } from './promql';
 
 const platform = defaultPlatform();
 const orders = { name: 'orders', namespace: 'data' };
 const objects = (cluster: string): any[] => parseAllDocuments(synthClusterTree(platform, cluster)['apps/postgres.yaml']!).map((d) => d.toJS());
-const rulesOf = (cluster: string) => objects(cluster).find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules as { alert: string; expr: string; labels: Record<string, string> }[];
-const expr = (role: 'primary' | 'standby', alert: string) => replicationAlerts(orders, role).find((r) => r.alert === alert)!.expr;
+const rulesOf = (cluster: string) => objects(cluster).find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules as { alert: string; expr: string; for: string; labels: Record<string, string> }[];
+/** Rendered with production's regional RPO objective, as postgres.ts renders dr's rules. */
+const OBJECTIVE = platform.cluster('production').objectives.regionRpoSeconds!;
+const expr = (role: 'primary' | 'standby', alert: string) => replicationAlerts(orders, role, OBJECTIVE).find((r) => r.alert === alert)!.expr;
 const NOW = 1_000_000;
 
 /**
@@ -34,14 +36,42 @@ const fires = (e: string, series: Sample[]) => evaluate(e, series, NOW).length >
 describe('database replication alerts', () => {
   it('dr (the standby) alerts on its replica lag; production on archiving and its heartbeat; staging on archiving', () => {
     expect(rulesOf('dr').map((r) => r.alert)).toEqual(['DatabaseReplicaLagAboveRpo', 'DatabaseReplicaNotReplaying', 'DatabaseStandbyWritable']);
-    expect(rulesOf('production').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing', 'DatabaseHeartbeatStale']);
+    expect(rulesOf('production').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing', 'DatabaseHeartbeatStale', 'DatabaseWalArchiveLate', 'DatabaseWalVolumeHalfFull']);
     expect(rulesOf('staging').map((r) => r.alert)).toEqual(['DatabaseWalArchivingFailing']);
     for (const c of ['dr', 'production', 'staging']) for (const r of rulesOf(c)) expect(promqlSyntaxErrors(r.expr), `${c} ${r.alert}`).toEqual([]);
     expect(rulesOf('dr')[0]).toMatchObject({ labels: { severity: 'critical', cluster: 'dr' } });
-    // The threshold is production's regional RPO objective (platform-config), not a copy of it.
+    // The threshold is derived from production's regional RPO objective (platform-config), not a copy of it.
     const objective = platform.cluster('production').objectives.regionRpoSeconds!;
-    expect(rulesOf('dr')[0]!.expr).toBe(`max by (namespace, cnpg_cluster) (cnpg_pg_replication_lag{namespace="data",cnpg_cluster="orders"}) > ${objective}`);
-    expect(replicationAlerts(orders, 'standby', 300)[0]!.expr).toMatch(/ > 300$/);
+    expect(rulesOf('dr')[0]!.expr).toBe(`max by (namespace, cnpg_cluster) (cnpg_pg_replication_lag{namespace="data",cnpg_cluster="orders"}) > ${replicaLagThresholdSeconds(objective)}`);
+    expect(replicationAlerts(orders, 'standby', 300)[0]!.expr).toMatch(/ > 150$/);
+  });
+
+  it('pages by the time the lag reaches the RPO objective: the rendered threshold + for + scrape + evaluation + group_wait ≤ objective', () => {
+    const seconds = (d: string) => {
+      const m = /^(\d+)(s|m)$/.exec(d);
+      if (!m) throw new Error(`unexpected duration ${d}`);
+      return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+    };
+    const objective = platform.cluster('production').objectives.regionRpoSeconds!;
+    const rule = rulesOf('dr').find((r) => r.alert === 'DatabaseReplicaLagAboveRpo')!;
+    const threshold = Number(/ > (\d+)$/.exec(rule.expr)![1]);
+    const t = REPLICATION_LAG_TIMING;
+    // Worst case from the lag crossing the threshold to the notification leaving Alertmanager.
+    const pagedAt = threshold + t.scrapeIntervalSeconds + t.evaluationIntervalSeconds + seconds(rule.for) + t.groupWaitSeconds;
+    expect(pagedAt).toBeLessThanOrEqual(objective);
+    expect(pagedAt).toBe(objective);
+    // The old rule (threshold = objective, for 5m) paged 6.5 min after the breach.
+    expect(objective + t.scrapeIntervalSeconds + t.evaluationIntervalSeconds + 300 + t.groupWaitSeconds - objective).toBe(390);
+    // The group_wait assumed is the one dr's Alertmanager renders; scrape and evaluation intervals are left to the operator's 30 s defaults.
+    const monitoring = synthClusterTree(platform, 'dr')['infrastructure/controllers/monitoring.yaml']!;
+    const values = parseAllDocuments(monitoring).map((d) => d.toJS()).find((o) => o?.kind === 'HelmRelease').spec.values;
+    expect(values.alertmanager.config.route.group_wait).toBe(`${t.groupWaitSeconds}s`);
+    expect(values.prometheus.prometheusSpec?.scrapeInterval ?? '').toBe('');
+    expect(values.prometheus.prometheusSpec?.evaluationInterval ?? '').toBe('');
+    // A replica's healthy lag peaks at one heartbeat + one archive timeout; an objective too small to page above that is refused.
+    expect(() => replicaLagThresholdSeconds(200)).toThrow(
+      'objectives.regionRpoSeconds: got 200; expected at least 270 (a healthy replica\'s lag reaches 120 s: heartbeat 60 s + archive timeout, plus 150 s for the alert\'s for, scrape, evaluation and group_wait)',
+    );
   });
 
   it('scrapes the instances with the cluster name as a label, and only production runs the heartbeat', () => {
@@ -75,11 +105,15 @@ describe('database replication alerts', () => {
       expect(fires(stopped, replica(2 * WAL_ARCHIVE_TIMEOUT_SECONDS))).toBe(false);
     });
 
-    it('warns once replay stalls past five archive timeouts, and is critical past the regional RPO', () => {
+    it('warns once replay stalls past three archive timeouts, and pages in time for the regional RPO', () => {
       expect(fires(stopped, replica(REPLICA_NOT_REPLAYING_SECONDS + 1))).toBe(true);
-      expect(fires(lagHigh, replica(REPLICA_NOT_REPLAYING_SECONDS + 1))).toBe(false);
-      expect(fires(lagHigh, replica(REGIONAL_RPO_SECONDS))).toBe(false);
-      expect(evaluate(lagHigh, replica(REGIONAL_RPO_SECONDS + 1), NOW)).toEqual([{ labels: { namespace: 'data', cnpg_cluster: 'orders' }, value: REGIONAL_RPO_SECONDS + 1 }]);
+      const threshold = replicaLagThresholdSeconds(OBJECTIVE);
+      expect(fires(lagHigh, replica(threshold))).toBe(false);
+      expect(evaluate(lagHigh, replica(threshold + 1), NOW)).toEqual([{ labels: { namespace: 'data', cnpg_cluster: 'orders' }, value: threshold + 1 }]);
+      // With a 300 s objective the page (150 s) comes before the warning (180 s): the warning is
+      // what remains for a lag that is not scraped at all.
+      expect(REPLICA_NOT_REPLAYING_SECONDS).toBeLessThan(OBJECTIVE);
+      expect(REGIONAL_RPO_SECONDS).toBeLessThanOrEqual(OBJECTIVE);
     });
 
     it('warns when the lag is not scraped at all for 10 minutes (no instance, no PodMonitor target)', () => {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { synthClusterTree } from '../src';
+import { addOnContext, PostgresCluster, synthClusterTree } from '../src';
 
 const platform = defaultPlatform();
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, any> };
@@ -19,7 +19,7 @@ describe('PostgreSQL for regional failover', () => {
   it('names its archive in Git, ships WAL at least every archive timeout, WAL on its own volume, switchover updates', () => {
     expect(cluster.spec.backup.barmanObjectStore.serverName).toBe('orders');
     expect(cluster.spec.postgresql.parameters).toEqual({ archive_timeout: `${WAL_ARCHIVE_TIMEOUT_SECONDS}s` });
-    expect(cluster.spec.walStorage).toEqual({ storageClass: 'gp3', size: '10Gi' });
+    expect(cluster.spec.walStorage).toEqual({ storageClass: 'gp3', size: '14Gi' });
     expect(cluster.spec.storage).toEqual({ storageClass: 'gp3', size: '20Gi' });
     expect(cluster.spec.primaryUpdateMethod).toBe('switchover');
   });
@@ -76,7 +76,7 @@ describe('the standby database is a replica cluster of its primary', () => {
     expect(production.spec.bootstrap.initdb).toBeDefined();
     expect(production.spec.replica).toEqual({ self: 'production', primary: 'production', source: 'dr' });
     expect(production.spec.externalClusters.map((e: { name: string; barmanObjectStore: { destinationPath: string; endpointURL: string } }) => [e.name, e.barmanObjectStore.destinationPath, e.barmanObjectStore.endpointURL])).toEqual([
-      ['production', `s3://${names.appBackupBucket}/postgres/orders`, 'https://s3.ap-northeast-2.amazonaws.com'],
+      ['production', `s3://${names.appBackupReplicaBucket}/postgres/orders`, 'https://s3.ap-northeast-1.amazonaws.com'],
       ['dr', `s3://${platform.namesOf('dr').appBackupBucket}/postgres/orders`, 'https://s3.ap-northeast-1.amazonaws.com'],
     ]);
     // A cluster in no pair has no topology.
@@ -88,5 +88,42 @@ describe('the standby database is a replica cluster of its primary', () => {
     const schema = crd.spec.versions.find((v: { name: string }) => v.name === 'v1').schema.openAPIV3Schema;
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     for (const cluster of [dr, find(objects('production'), 'Cluster')]) expect(validate(cluster), JSON.stringify(validate.errors)).toBe(true);
+  });
+});
+
+describe('the primary archives straight into the standby region', () => {
+  const production = find(objects('production'), 'Cluster');
+  const names = platform.namesOf('production');
+  const drRegion = platform.cluster('dr').region;
+
+  it('writes WAL and base backups (one object store) into its bucket in dr\'s region, the folder dr replays from', () => {
+    const store = production.spec.backup.barmanObjectStore;
+    expect(store.destinationPath).toBe(`s3://${names.appWalArchive.bucket}/postgres/orders`);
+    expect(names.appWalArchive).toEqual({ bucket: names.appBackupReplicaBucket, region: drRegion });
+    expect(store.endpointURL).toBe(`https://s3.${drRegion}.amazonaws.com`);
+    // What dr reads as production's archive is exactly what production writes: no replication between.
+    const source = find(objects('dr'), 'Cluster').spec.externalClusters.find((e: { name: string }) => e.name === 'production').barmanObjectStore;
+    expect([source.destinationPath, source.serverName, source.endpointURL]).toEqual([store.destinationPath, store.serverName, store.endpointURL]);
+  });
+
+  it('signs for the archive region: boto3 reads AWS_DEFAULT_REGION (not AWS_REGION) for S3 and the regional STS endpoint', () => {
+    expect(production.spec.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: drRegion });
+    expect(production.spec.env).toContainEqual({ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' });
+    // Every bucket production's database reads or writes is in that region.
+    for (const e of production.spec.externalClusters) expect(e.barmanObjectStore.endpointURL).toBe(`https://s3.${drRegion}.amazonaws.com`);
+    // Clusters that archive at home keep their own region.
+    const staging = find(objects('staging'), 'Cluster');
+    expect(staging.spec.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: platform.cluster('staging').region });
+    expect(staging.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('staging').appBackupBucket}/postgres/orders`);
+  });
+
+  it('rejects a WAL volume too small for the archive outage it must ride out, and a rate or outage that is not positive', () => {
+    const ctx = addOnContext(platform, 'production');
+    expect(() => new PostgresCluster({ walStorage: '10Gi' }).validate(ctx)).toThrow('postgres: walStorage is "10Gi"; expected at least 14Gi (whole Gi): 12 h of WAL at 16 MiB/min while the archive is unreachable, plus max_wal_size');
+    expect(() => new PostgresCluster({ walStorage: '20G' }).validate(ctx)).toThrow('postgres: walStorage is "20G"; expected at least 14Gi (whole Gi)');
+    expect(() => new PostgresCluster({ walMiBPerMinute: 0 }).validate(ctx)).toThrow('postgres: walMiBPerMinute is 0; expected more than 0 MiB a minute');
+    expect(() => new PostgresCluster({ archiveOutageHours: -1 }).validate(ctx)).toThrow('postgres: archiveOutageHours is -1; expected more than 0 hours');
+    expect(() => new PostgresCluster({ archiveOutageHours: 24 }).validate(ctx)).toThrow('postgres: walStorage is "14Gi"; expected at least 26Gi');
+    expect(() => new PostgresCluster({ archiveOutageHours: 24, walStorage: '26Gi' }).validate(ctx)).not.toThrow();
   });
 });

@@ -1,4 +1,6 @@
-import { cpuConsumerMemoryLimitMiB, defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_INGRESS, scaleDayProfileOf, type Platform } from '@platform/platform-config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuConsumerImageRef, cpuConsumerMemoryLimitMiB, cpuConsumerTagRef, defaultPlatform, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_IMAGE_LOCK_FILE, SCALE_DAY_INGRESS, scaleDayProfileOf, type Platform } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { addOnContext, SampleWebService, synthClusterTree } from '../src';
@@ -7,16 +9,18 @@ import { addOnContext, SampleWebService, synthClusterTree } from '../src';
 type Obj = any;
 const platform = defaultPlatform();
 const web = (cluster: string): Obj[] => parseAllDocuments(synthClusterTree(platform, cluster)['apps/sample-web.yaml']!).map((d) => d.toJS());
-const PINNED = `${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}@${SCALE_DAY_CPU_CONSUMER.digest}`;
+/** What the lock renders: `:tag@digest` once resolved, the tag alone before (scale-day-image-lock.json). */
+const RENDERED = cpuConsumerImageRef();
+const PLACEHOLDER = `${cpuConsumerTagRef()}@sha256:${'0'.repeat(64)}`;
 
 describe('the sample web app\'s CPU-costly request (scale day)', () => {
-  it('staging\'s web pod carries the CPU consumer, pinned by tag and digest, limited, unprivileged; its CPU counts in the pod\'s HPA utilisation', () => {
+  it('staging\'s web pod carries the CPU consumer, as the image lock has it (never a placeholder digest), limited, unprivileged; its CPU counts in the pod\'s HPA utilisation', () => {
     const objs = web('staging');
     const pod = objs.find((o) => o.kind === 'Deployment').spec.template.spec;
     expect(pod.containers.map((c: Obj) => c.name)).toEqual(['web', 'cpu-consumer']);
     const consumer = pod.containers[1];
     expect(consumer).toMatchObject({
-      image: PINNED,
+      image: RENDERED,
       imagePullPolicy: 'IfNotPresent',
       args: ['--port=8081'],
       ports: [{ containerPort: 8081, name: 'cpu' }],
@@ -79,13 +83,22 @@ describe('the sample web app\'s CPU-costly request (scale day)', () => {
     expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
   });
 
-  it('refuses the placeholder digest on a platform that is applied, and an image not pinned by digest (exact messages)', () => {
+  it('refuses the unresolved tag and the placeholder digest on a platform that is applied, and an image not pinned by digest (exact messages)', () => {
     const applied = { ...platform, settings: { ...platform.settings, example: false } } as Platform;
     const ctx = { ...addOnContext(platform, 'staging'), platform: applied };
-    expect(() => new SampleWebService().validate(ctx)).toThrow(`sample-web: cpuConsumerImage is "${PINNED}"; expected the real digest (crane digest ${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}), not the placeholder, while settings.example is false (a platform that is applied)`);
+    if (SCALE_DAY_CPU_CONSUMER.digest === null) {
+      expect(() => new SampleWebService().validate(ctx)).toThrow(`sample-web: cpuConsumerImage is "${cpuConsumerTagRef()}"; expected the digest pinned (npm run pipeline:image-lock -- --write resolves ${cpuConsumerTagRef()} through its registry into ${SCALE_DAY_IMAGE_LOCK_FILE}), not the tag alone, while settings.example is false (a platform that is applied)`);
+    } else expect(() => new SampleWebService().validate(ctx)).not.toThrow();
+    expect(() => new SampleWebService({ cpuConsumerImage: PLACEHOLDER }).validate(ctx)).toThrow(`sample-web: cpuConsumerImage is "${PLACEHOLDER}"; expected the real digest (npm run pipeline:image-lock -- --write resolves ${cpuConsumerTagRef()}), not the placeholder, while settings.example is false (a platform that is applied)`);
     expect(() => new SampleWebService().validate(addOnContext(platform, 'staging'))).not.toThrow();
-    expect(() => new SampleWebService({ cpuConsumerImage: `${SCALE_DAY_CPU_CONSUMER.repository}:1.13` }).validate(addOnContext(platform, 'staging'))).toThrow(
-      `sample-web: cpuConsumerImage is "${SCALE_DAY_CPU_CONSUMER.repository}:1.13"; expected an image pinned by tag and digest: <repository>:<tag>@sha256:<64 hex digits>`,
+    expect(() => new SampleWebService({ cpuConsumerImage: `${SCALE_DAY_CPU_CONSUMER.repository}:1.12` }).validate(addOnContext(platform, 'staging'))).toThrow(
+      `sample-web: cpuConsumerImage is "${SCALE_DAY_CPU_CONSUMER.repository}:1.12"; expected an image pinned by tag and digest: <repository>:<tag>@sha256:<64 hex digits>`,
     );
+  });
+
+  it('ships no placeholder a node would try to pull: the committed staging manifest names the lock\'s image', () => {
+    const committed = readFileSync(join(__dirname, '../../../clusters/staging/apps/sample-web.yaml'), 'utf8');
+    expect(committed).not.toMatch(/@sha256:0{64}/);
+    expect(committed).toContain(`image: ${RENDERED}\n`);
   });
 });

@@ -47,6 +47,7 @@ describe('which add-ons get a role', () => {
   it('declares each identity on exactly one default add-on, and no other add-on has one', () => {
     const declared = defaultAddOns().flatMap((a) => (a.awsIdentity ? [[a.id, a.awsIdentity]] : []));
     expect(Object.fromEntries(declared)).toEqual({
+      'aws-cloud-controller-manager': 'cloud-controller',
       'aws-ebs-csi-driver': 'ebs-csi-controller',
       'cluster-autoscaler': 'cluster-autoscaler',
       'node-termination-handler': 'node-termination-handler',
@@ -67,6 +68,7 @@ describe('which add-ons get a role', () => {
     }
     const role = (id: keyof typeof WORKLOAD_IDENTITIES) => platform.namesOf(cluster).serviceAccountIssuer.workloadRole(id);
     expect(Object.fromEntries([...carriers].map(([file, roles]) => [file, [...roles]]))).toEqual({
+      'infrastructure/controllers/aws-cloud-controller-manager.yaml': [role('cloud-controller')],
       'infrastructure/controllers/aws-ebs-csi-driver.yaml': [role('ebs-csi-controller')],
       'infrastructure/controllers/cluster-autoscaler.yaml': [role('cluster-autoscaler')],
       'infrastructure/controllers/node-termination-handler.yaml': [role('node-termination-handler')],

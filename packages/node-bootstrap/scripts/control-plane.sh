@@ -138,6 +138,7 @@ init_cluster() {
     step service-account-keys
     kubeadm init phase certs sa --config "$STATE_DIR/kubeadm-init.yaml" || die "kubeadm init phase certs sa failed"
     run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
+    run_sibling service-account-key-rotation.sh started || die "recording the started key set failed"
     complete_launch_hook
     step kubeadm-init
     # Without the skip flags kubeadm prints the certificate key and the join commands (token
@@ -270,6 +271,7 @@ rejoin_cluster() {
   # The rotation state in SSM decides what signs and what verifies, as for a join.
   step service-account-keys
   run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
+  run_sibling service-account-key-rotation.sh started || die "recording the started key set failed"
   complete_launch_hook
   step kubeadm-rejoin
   kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases="$skip" --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
@@ -314,12 +316,31 @@ join_cluster() {
   # sa.key came with the certificates; the rotation state in SSM decides what signs and what verifies.
   step service-account-keys
   run_sibling service-account-issuer.sh key-set || die "building the service-account key set failed"
+  run_sibling service-account-key-rotation.sh started || die "recording the started key set failed"
   step remove-stale-etcd-members
   remove_members all
   step kubeadm-join
   # The certificates are in place: downloading them again would put back the uploaded sa.key over
   # the one key-set chose (a rotation's sign phase).
   kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs "${SLOT_PREFLIGHT[@]}" || die "kubeadm join --control-plane failed"
+}
+
+# The AWS cloud controller's provider config (platform-config CLOUD_CONTROLLER_CONFIG), at every
+# boot: with VPC, SubnetID and KubernetesClusterID it builds no view of its own instance and with
+# Region it asks IMDS nothing, so it runs behind the IMDS fence on its own web identity. The host
+# reads its VPC and subnet from IMDS (host processes are outside the fence). No secret: 0644, so
+# the controller's non-root uid reads it.
+cloud_provider_config() {
+  [[ -n ${CLOUD_PROVIDER_CONFIG-} ]] || return 0
+  step cloud-provider-config
+  local mac vpc subnet file=$KUBE_DIR/$CLOUD_PROVIDER_CONFIG
+  mac=$(imds mac)
+  vpc=$(imds "network/interfaces/macs/$mac/vpc-id")
+  subnet=$(imds "network/interfaces/macs/$mac/subnet-id")
+  mkdir -p "$KUBE_DIR"
+  printf '[Global]\nRegion = %s\nVPC = %s\nSubnetID = %s\nKubernetesClusterID = %s\n' "$REGION" "$vpc" "$subnet" "$CLUSTER_NAME" >"$file.new" || die "writing $file failed"
+  chmod 0644 "$file.new" || die "chmod of $file failed"
+  mv "$file.new" "$file" || die "writing $file failed"
 }
 
 main() {
@@ -332,6 +353,7 @@ main() {
   # A mounted volume is never empty (lost+found, the kept CA): kubeadm's check for an empty data dir would refuse it.
   SLOT_PREFLIGHT=()
   [[ $ETCD_IP == "$NODE_IP" ]] || SLOT_PREFLIGHT=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+  cloud_provider_config
   if [[ -f $STATE_DIR/control-plane.done ]]; then
     log "already part of the control plane"
   else
@@ -343,8 +365,14 @@ main() {
   fi
   # At every boot: a rotation applied since (service-account keys, CA) reaches the volume's copy.
   save_pki
+  # At every boot, on every control-plane node: the same keys give the same documents, so a
+  # replacement or a restore (which brings back the old sa.key) re-publishes what STS trusts.
+  # Before the add-ons: on day 0 the cloud controller's first AssumeRoleWithWebIdentity needs
+  # STS to find the JWKS of the key this API server already signs with.
+  step publish-service-account-issuer
+  run_sibling service-account-issuer.sh || die "publishing the service-account issuer documents failed"
   step enable-timers
-  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer || die "enabling the control-plane timers failed"
+  systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer || die "enabling the control-plane timers failed"
   # Every control-plane node, not only the initialiser: one that died after publishing the join
   # material left the CNI, cloud controller or Flux missing. Once per node; a failure retries.
   if [[ ! -f $STATE_DIR/core-addons.done ]]; then
@@ -352,11 +380,20 @@ main() {
     run_sibling install-addons.sh || die "installing CNI, cloud controller and Flux failed"
     touch "$STATE_DIR/core-addons.done"
   fi
-  # At every boot, on every control-plane node: the same keys give the same documents, so a
-  # replacement or a restore (which brings back the old sa.key) re-publishes what STS trusts.
-  step publish-service-account-issuer
-  run_sibling service-account-issuer.sh || die "publishing the service-account issuer documents failed"
+  # Last, at every boot: the IRSA migration stage this node's API server runs with (its user data's),
+  # which the apply's identity-roll gate waits for before it moves the cluster to the next stage.
+  step record-identity-stage
+  record_identity_stage
   log "control plane ready"
+}
+
+# Overwrites this instance's record: the stage it booted with and the SHA-256 of the patch it rendered.
+record_identity_stage() {
+  local config value
+  config=$(sha256sum <"$BOOTSTRAP_ETC/$IDENTITY_CONFIG") || die "$BOOTSTRAP_ETC/$IDENTITY_CONFIG missing"
+  value="stage=$IDENTITY_STAGE config=${config%% *}"
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_IDENTITY_STAGE/$INSTANCE_ID" --type String --overwrite --value "$value" || die "recording the identity stage in $SSM_IDENTITY_STAGE/$INSTANCE_ID failed: $AWS_ERR"
+  log "recorded $value in $SSM_IDENTITY_STAGE/$INSTANCE_ID"
 }
 
 main "$@"

@@ -136,41 +136,67 @@ prepared() {
 }
 
 # IMDS fence (every boot: iptables rules do not survive a reboot; from the web-identity stage,
-# when the env names IMDS_FENCE_UID). A hostNetwork
-# pod shares the host's network namespace, so the IMDS hop limit does not stop it; with IMDS it
-# is the control-plane role (issuer objects, join material). Its sockets go through OUTPUT like
-# the host's (Cilium's BPF host routing only bypasses netfilter for pod-netns endpoints), so
-# OUTPUT drops IMDS traffic from sockets created in the kubelet's pod cgroup — `-m cgroup
-# --path` matches the socket's cgroup2 and its descendants, resolved when the rule is added,
-# hence kubepods.slice is started first — except for the cloud controller's uid. Host
-# processes (these scripts, the kubelet) are outside kubepods.slice and keep IMDS.
+# when the env names IMDS_FENCE_CGROUP). A hostNetwork pod shares the host's network namespace,
+# so the IMDS hop limit does not stop it; with IMDS it is the node role (issuer objects, join
+# material). Its sockets go through OUTPUT like the host's (Cilium's BPF host routing only
+# bypasses netfilter for pod-netns endpoints), so OUTPUT drops IMDS traffic from every socket
+# created in the kubelet's pod cgroup: no pod is exempt (the cloud controller has its own
+# identity). Host processes (these scripts, the kubelet) are outside kubepods.slice and keep IMDS.
+# `-m cgroup --path` is resolved by the kernel to one cgroup when the rule is added: a slice
+# removed and made again (same path, new cgroup id) no longer matches, and `iptables -C` still
+# reports the rule present (it compares the path text). So the slice is a persistent unit the
+# kubelet reuses (its transient start answers UnitExists), and the fence records the cgroup id
+# it armed for: `node-prep.sh imds-fence` re-arms when the id differs (kubelet's ExecStartPre=,
+# so a kubelet whose fence cannot be armed does not start: fail closed; and imds-fence.timer).
+CGROUP2_ROOT=${CGROUP2_ROOT:-/sys/fs/cgroup}
+IMDS_FENCE_ARMED=$STATE_DIR/imds-fence.cgroup-id
+cgroup_id() { stat -c %i "$CGROUP2_ROOT/$IMDS_FENCE_CGROUP" 2>/dev/null; }
+fence_in_place() {
+  local tool address
+  [[ -f $IMDS_FENCE_ARMED && $(<"$IMDS_FENCE_ARMED") == "$1" ]] || return 1
+  for tool in iptables ip6tables; do
+    address=$IMDS_FENCE_V4
+    [[ $tool == iptables ]] || address=$IMDS_FENCE_V6
+    "$tool" -w -C "$IMDS_FENCE_CHAIN" -m cgroup --path "$IMDS_FENCE_CGROUP" -j DROP 2>/dev/null || return 1
+    "$tool" -w -C OUTPUT -d "$address" -j "$IMDS_FENCE_CHAIN" 2>/dev/null || return 1
+  done
+}
 imds_fence() {
   step imds-fence
   local unit=$SYSROOT/etc/systemd/system/$IMDS_FENCE_CGROUP
   if [[ ! -f $unit ]]; then
-    # The kubelet creates the same slice as a transient unit; systemd answers UnitExists, which it accepts.
     mkdir -p "${unit%/*}"
-    printf '[Unit]\nDescription=Kubernetes pods (started before the kubelet for the IMDS fence)\nBefore=slices.target\n' >"$unit"
+    printf '[Unit]\nDescription=Kubernetes pods (persistent for the IMDS fence; the kubelet reuses it)\nBefore=slices.target\n' >"$unit"
     systemctl daemon-reload || die "systemctl daemon-reload failed"
   fi
   systemctl start "$IMDS_FENCE_CGROUP" || die "starting $IMDS_FENCE_CGROUP failed"
-  local tool address
+  local id tool address
+  id=$(cgroup_id) || die "no cgroup $CGROUP2_ROOT/$IMDS_FENCE_CGROUP after starting the slice"
+  if fence_in_place "$id"; then return; fi
+  mkdir -p "$STATE_DIR"
+  rm -f "$IMDS_FENCE_ARMED"
   for tool in iptables ip6tables; do
     address=$IMDS_FENCE_V4
     [[ $tool == iptables ]] || address=$IMDS_FENCE_V6
     "$tool" -w -N "$IMDS_FENCE_CHAIN" 2>/dev/null || "$tool" -w -F "$IMDS_FENCE_CHAIN" || die "$tool: preparing chain $IMDS_FENCE_CHAIN failed"
-    # The cloud controller first: ACCEPT ends the traversal before the DROP.
-    "$tool" -w -A "$IMDS_FENCE_CHAIN" -m owner --uid-owner "$IMDS_FENCE_UID" -j ACCEPT || die "$tool: the IMDS rule of uid $IMDS_FENCE_UID failed"
     "$tool" -w -A "$IMDS_FENCE_CHAIN" -m cgroup --path "$IMDS_FENCE_CGROUP" -j DROP || die "$tool: the IMDS drop for $IMDS_FENCE_CGROUP failed"
     "$tool" -w -C OUTPUT -d "$address" -j "$IMDS_FENCE_CHAIN" 2>/dev/null ||
       "$tool" -w -I OUTPUT 1 -d "$address" -j "$IMDS_FENCE_CHAIN" || die "$tool: the OUTPUT jump to $IMDS_FENCE_CHAIN failed"
   done
+  printf '%s\n' "$id" >"$IMDS_FENCE_ARMED"
+  log "IMDS fence armed for $IMDS_FENCE_CGROUP (cgroup id $id)"
 }
+if [[ ${1-} == imds-fence ]]; then
+  # The kubelet's ExecStartPre= and imds-fence.timer: only the fence, never the preparation.
+  [[ -n ${IMDS_FENCE_CGROUP-} ]] || exit 0
+  imds_fence
+  exit 0
+fi
 
 # Swap and kernel settings are local and cheap: always re-applied, and so is the IMDS fence.
 disable_swap
 kernel_settings
-[[ -z ${IMDS_FENCE_UID-} || $ROLE == image ]] || imds_fence
+[[ -z ${IMDS_FENCE_CGROUP-} || $ROLE == image ]] || imds_fence
 step check-prepared
 if prepared; then
   log "node already prepared ($(prep_marker))"

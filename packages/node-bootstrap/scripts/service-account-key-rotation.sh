@@ -9,9 +9,12 @@
 #              ROTATION_MIN_AGE_SECONDS; re-issues legacy token Secrets, re-uploads the join
 #              certificates, then drops the old key
 #   apply      this node: key files from the SSM state, restart kube-apiserver/controller-manager when
-#              they changed, publish the JWKS and record the key set (run on every control-plane node
-#              after each phase; a node booting mid-rotation does the same in control-plane.sh)
+#              they changed, publish the JWKS and record the key set. Idempotent: every control-plane
+#              node runs it from service-account-keys.timer (node-bootstrap timings.ts), so every live
+#              node converges after each phase by itself; a node booting mid-rotation does the same in
+#              control-plane.sh
 #   status     the phase and what every live control-plane node reports
+#   started    (control-plane.sh at boot) the API server starts with the key files on disk now
 # The state lives in SSM under the cluster prefix, where a booting node reads it
 # (service-account-issuer.sh key-set): $SSM_SA_ROTATION, $SSM_SA_NEXT_KEY, $SSM_SA_PREVIOUS_KEY.
 set -euo pipefail
@@ -72,7 +75,7 @@ require_every_node() {
     # shellcheck disable=SC2053 # PATTERN is a glob
     [[ $status == 0 && " $value," == $2 ]] || missing+=("$id (${value:-nothing recorded})")
   done < <(live_nodes)
-  ((${#missing[@]} == 0)) || die "not every control-plane node $1: ${missing[*]}; run 'service-account-key-rotation.sh apply' there (or replace it)"
+  ((${#missing[@]} == 0)) || die "not every control-plane node $1: ${missing[*]}; its service-account-keys.timer applies the phase (journalctl -t service-account-keys there), or replace it"
   log "every control-plane node $1"
 }
 
@@ -106,11 +109,17 @@ wait_api_ready() {
   done
 }
 
-fingerprint() { cat "$KUBE_DIR/pki/sa.key" "$KUBE_DIR/$SA_KEY_BUNDLE" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+# A missing file hashes as absent (an unfinished boot): it never matches a later apply's.
+fingerprint() { { cat "$KUBE_DIR/pki/sa.key" "$KUBE_DIR/$SA_KEY_BUNDLE" 2>/dev/null || :; } | sha256sum | cut -d' ' -f1; }
 
 apply() {
   local key_before
   step apply
+  # service-account-keys.timer runs this on every node; before the node has joined there is nothing to apply.
+  [[ -f $STATE_DIR/control-plane.done ]] || { log "not part of the control plane yet: nothing to apply"; return 0; }
+  # One apply at a time on a node: the timer's and an operator's announce/sign/retire both move the manifests.
+  exec 9>"$STATE_DIR/service-account-keys.lock"
+  flock 9 || die "locking $STATE_DIR/service-account-keys.lock failed"
   NODE_IP=$(imds local-ipv4)
   key_before=$(sha256sum <"$KUBE_DIR/pki/sa.key" 2>/dev/null || :)
   run_sibling service-account-issuer.sh key-set || die "building the key set failed"
@@ -125,6 +134,12 @@ apply() {
     fingerprint >"$APPLIED"
   fi
   run_sibling service-account-issuer.sh || die "publishing the JWKS failed"
+}
+
+# control-plane.sh, after key-set at boot: kube-apiserver is about to start with the key files now on
+# disk, so the timer's first apply has nothing to restart.
+started() {
+  fingerprint >"$APPLIED"
 }
 
 announce() {
@@ -149,7 +164,7 @@ announce() {
   printf 'announce' >"$WORK/phase"
   put_new "$SSM_SA_ROTATION" String "$WORK/phase" || [[ $AWS_ERR == *ParameterAlreadyExists* && $(phase) == announce ]] || die "writing $SSM_SA_ROTATION failed: $AWS_ERR"
   apply
-  log "phase announce: run 'service-account-key-rotation.sh apply' on every other control-plane node, then 'sign'"
+  log "phase announce: every other control-plane node applies it from service-account-keys.timer; then 'sign'"
 }
 
 sign() {
@@ -176,7 +191,7 @@ sign() {
     aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_ROTATION" --type String --overwrite --value "file://$WORK/phase" || die "writing $SSM_SA_ROTATION failed: $AWS_ERR"
   fi
   apply
-  log "phase sign: run 'service-account-key-rotation.sh apply' on every other control-plane node; 'retire' after ${ROTATION_MIN_AGE_SECONDS}s"
+  log "phase sign: every other control-plane node applies it from service-account-keys.timer; 'retire' after ${ROTATION_MIN_AGE_SECONDS}s"
 }
 
 # Empties the token of every legacy token Secret not signed with KID: kube-controller-manager's
@@ -232,7 +247,7 @@ retire() {
     aws_call ssm delete-parameter --region "$REGION" --name "$name" || [[ $AWS_ERR == *ParameterNotFound* ]] || die "deleting $name failed: $AWS_ERR"
   done
   apply
-  log "rotation finished: run 'service-account-key-rotation.sh apply' on every other control-plane node (drops the old key)"
+  log "rotation finished: every other control-plane node drops the old key from service-account-keys.timer"
 }
 
 status() {
@@ -249,8 +264,8 @@ main() {
   WORK=$(mktemp -d) || die "mktemp failed"
   trap 'rm -rf "$WORK"' EXIT
   case ${1-} in
-    announce | sign | retire | apply | status) "$1" ;;
-    *) die "usage: service-account-key-rotation.sh announce|sign|retire|apply|status" ;;
+    announce | sign | retire | apply | status | started) "$1" ;;
+    *) die "usage: service-account-key-rotation.sh announce|sign|retire|apply|status|started" ;;
   esac
 }
 

@@ -1,7 +1,7 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { ETCD_PATCH_FILE, etcdDataDirPatch, KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
-import { architecturesOf, bootstrapNames } from '@platform/platform-config';
+import { ETCD_PATCH_FILE, etcdDataDirPatch, KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
+import { architecturesOf, bootstrapNames, imdsFenced } from '@platform/platform-config';
 import { debianArchitecture, missingPins } from './download-lock';
 import { toolVersions } from './versions';
 import { bundleObject, FETCH_BUNDLE } from './private/script-bundle';
@@ -9,7 +9,7 @@ import { systemdUnits } from './private/units';
 import { yamlText } from './private/yaml-text';
 import type { UserDataInput } from './user-data-input';
 
-const ETC = '/etc/node-bootstrap';
+const ETC = NODE_BOOTSTRAP_ETC;
 const LIB = '/opt/node-bootstrap';
 
 function validate(input: UserDataInput): void {
@@ -77,6 +77,7 @@ export function renderUserData(input: UserDataInput): string {
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'node-bootstrap.service'],
       ['systemctl', 'start', '--no-block', 'node-bootstrap.service'],
+      ...(imdsFenced(cluster) ? [['systemctl', 'enable', '--now', 'imds-fence.timer']] : []),
     ],
   };
   return `#cloud-config\n${yamlText(config)}`;

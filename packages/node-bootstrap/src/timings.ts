@@ -113,6 +113,29 @@ export function joinMaterialTimings(): JoinMaterialTimings {
   };
 }
 
+/**
+ * service-account-keys.timer: every control-plane node runs `service-account-key-rotation.sh apply`
+ * on its own, so after an operator's `announce`, `sign` or `retire` every live node takes the new
+ * key set and records it (what the next phase's gate reads) without anyone logging in to it.
+ */
+export interface ServiceAccountKeyTimings {
+  /** OnUnitActiveSec of the timer (and its OnBootSec). */
+  readonly applyEverySeconds: number;
+  /** RandomizedDelaySec: the nodes do not restart their API servers at the same moment. */
+  readonly jitterSeconds: number;
+  /** TimeoutStartSec of the service: systemd stops an apply stuck in a restart wait; the next run resumes it. */
+  readonly applyTimeoutSeconds: number;
+  /** Worst case from a phase change to every live node having applied and recorded it: one period, the jitter and one whole apply. */
+  readonly convergeWithinSeconds: number;
+}
+
+export function serviceAccountKeyTimings(): ServiceAccountKeyTimings {
+  const applyEverySeconds = 300;
+  const jitterSeconds = 30;
+  const applyTimeoutSeconds = 900;
+  return { applyEverySeconds, jitterSeconds, applyTimeoutSeconds, convergeWithinSeconds: applyEverySeconds + jitterSeconds + applyTimeoutSeconds };
+}
+
 /** etcd snapshot cadence and retention (etcd-snapshot.timer and its retention step). */
 export interface SnapshotSchedule {
   readonly intervalMinutes: number;

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ETCD_METRICS_PORT } from '@platform/platform-config';
-import { awsError, callsOf, FAKE_SA_PUB, FakeNode, inputFor, parameterNotFound, type Rule } from './harness';
+import { bootstrapNames, CLOUD_CONTROLLER_CONFIG, ETCD_METRICS_PORT } from '@platform/platform-config';
+import { awsError, callsOf, FAKE_SA_PUB, FakeNode, inputFor, parameterNotFound, platform, ssmStore, storedParameter, type Rule } from './harness';
 
 const REGION = '--region ap-northeast-2';
 const LOCK = '/hakube/production/kubeadm/init-lock';
@@ -75,7 +76,7 @@ const addonCalls = (addons: string) => [
   `kubectl apply -f ${addons}/flux-instance.yaml`,
   'systemctl start --no-block ci-kubeconfig.service',
 ];
-/** service-account-issuer.sh at the end of every boot: the rotation parameter (absent here), then both documents. */
+/** service-account-issuer.sh at every boot, before the add-ons (the cloud controller's first STS call needs the JWKS): the rotation parameter (absent here), then both documents. */
 const putIssuerDocument = (key: string, file: string) =>
   expect.stringMatching(new RegExp(`^aws s3api put-object ${REGION} --bucket hakube-production-oidc-ap-northeast-2 --key ${key.replace(/[./]/g, '\\$&')} --body \\S+/${file} --content-type application/json$`));
 const ISSUER = [
@@ -84,8 +85,10 @@ const ISSUER = [
   putIssuerDocument('.well-known/openid-configuration', 'discovery.json'),
   // The key set this node's API server runs with, for service-account-key-rotation.sh.
   `aws ssm put-parameter ${REGION} --name /hakube/production/service-account/key-set/i-new --type String --overwrite --value signing=${SA_KID} accepted=${SA_KID}`,
+  // Last: the identity stage this node booted with, for the apply's identity-roll gate (pipeline).
+  expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name /hakube/production/identity-stage/i-new --type String --overwrite --value stage=complete config=[0-9a-f]{64}$`)),
 ];
-const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer';
+const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer';
 /**
  * Everything but the IMDS reads and the etcd slot's lookups: these nodes have no slot (the fake EC2
  * answers no volume and no address), so they take the fallback path, today's; the slot itself is
@@ -134,9 +137,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...COMPLETE_HOOK,
       `kubeadm init --config ${initConfig} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
+      ...ISSUER,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
-      ...ISSUER,
     ]);
     // The lock put never overwrites: that is what makes it a lock.
     expect(result.calls[0]).not.toContain('--overwrite');
@@ -195,11 +198,11 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `etcdctl ${endpoints} member list -w simple`,
       `etcdctl ${endpoints} member remove 4d5e6f`,
       `kubeadm join --config ${joinConfig} --skip-phases control-plane-prepare/download-certs`,
+      ...ISSUER,
       TIMERS,
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
       get('/hakube/production/flux/git-credentials'),
       'systemctl start --no-block ci-kubeconfig.service',
-      ...ISSUER,
     ]);
     const rendered = node.file(joinConfig);
     expect(rendered).toContain(`token: 'abcdef.0123456789abcdef'`);
@@ -252,9 +255,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...COMPLETE_HOOK,
       `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`,
       ...PUBLISH,
+      ...ISSUER,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
-      ...ISSUER,
     ]);
     expect(result.stderr).toContain('initialiser i-dead died before publishing join material; took over');
   });
@@ -377,7 +380,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     node.writeApiServerManifest();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, TIMERS, ...addonCalls(join(node.etc, 'addons')), ...ISSUER]);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, ...ISSUER, TIMERS, ...addonCalls(join(node.etc, 'addons'))]);
     expect(result.stderr).toContain('kubeadm init already done on this node');
   });
 
@@ -479,6 +482,31 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(node.exists(join(node.root, 'etcd.restoring'))).toBe(false);
   });
 
+  it('records the stage it booted with and its kube-apiserver patch’s SHA-256 at every boot, overwriting its own record; a failed write fails the boot', () => {
+    const ssm = mkdtempSync(join(tmpdir(), 'identity-stage-'));
+    try {
+      const record = `${bootstrapNames(platform.namesOf('production')).identityStageRecords}/i-new`;
+      const node = controlPlane(ssmStore(ssm));
+      writeFileSync(join(node.state, 'control-plane.done'), '');
+      writeFileSync(join(node.state, 'core-addons.done'), '');
+      writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+      node.writeApiServerManifest();
+      const patch = createHash('sha256').update(readFileSync(join(node.etc, 'kubeadm-patches', 'kube-apiserver+json.yaml'))).digest('hex');
+      for (const version of [1, 2]) {
+        const boot = node.run('control-plane.sh');
+        expect(boot.status, boot.stderr).toBe(0);
+        // A String written with --overwrite: each boot is a new version of the same value (a create-only put would fail the second boot).
+        expect(storedParameter(ssm, record)).toEqual({ value: `stage=${platform.cluster('production').serviceAccountIdentity.stage} config=${patch}`, type: 'String', keyId: '', version });
+      }
+      node.setRules([awsError(`ssm put-parameter * --name ${record} *`, 'AccessDeniedException'), ...ssmStore(ssm)]);
+      const denied = node.run('control-plane.sh');
+      expect(denied.status).toBe(1);
+      expect(denied.stderr).toContain(`[record-identity-stage] FAILED: recording the identity stage in ${record} failed: An error occurred (AccessDeniedException)`);
+    } finally {
+      rmSync(ssm, { recursive: true, force: true });
+    }
+  });
+
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {
     const node = controlPlane([]);
     writeFileSync(join(node.state, 'control-plane.done'), '');
@@ -488,7 +516,23 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl').filter((c) => !slotLookup(c))).toEqual([TIMERS, ...ISSUER]);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl').filter((c) => !slotLookup(c))).toEqual([...ISSUER, TIMERS]);
+  });
+
+  it('writes the cloud controller’s provider config at every boot from the host’s IMDS (region, VPC, subnet, cluster id), readable by its non-root uid', () => {
+    const node = controlPlane([]);
+    writeFileSync(join(node.state, 'control-plane.done'), '');
+    writeFileSync(join(node.state, 'core-addons.done'), '');
+    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+    node.writeApiServerManifest();
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    // The env names the file inside kubeadm's directory: the path the DaemonSet mounts (platform-config).
+    const file = join(node.kube, CLOUD_CONTROLLER_CONFIG.path.replace('/etc/kubernetes/', ''));
+    // With VPC + SubnetID + KubernetesClusterID cloud-provider-aws builds no self instance (no IMDS instance-id); Region: no IMDS region.
+    expect(node.file(file)).toBe('[Global]\nRegion = ap-northeast-2\nVPC = vpc-0abc\nSubnetID = subnet-0def\nKubernetesClusterID = production\n');
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(result.calls).toContain('curl -fsS -H X-aws-ec2-metadata-token: imds-token http://169.254.169.254/latest/meta-data/network/interfaces/macs/0a:1b:2c:3d:4e:5f/vpc-id');
   });
 
   it('refuses to join without a live peer and says so', () => {

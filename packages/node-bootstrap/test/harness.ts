@@ -181,6 +181,9 @@ export class FakeNode {
       { cmd: 'curl', args: '*meta-data/placement/availability-zone', stdout: 'ap-northeast-2b' },
       { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: '10.20.1.20' },
       { cmd: 'curl', args: '*meta-data/local-hostname', stdout: 'ip-10-20-1-20.ap-northeast-2.compute.internal' },
+      { cmd: 'curl', args: '*meta-data/mac', stdout: '0a:1b:2c:3d:4e:5f' },
+      { cmd: 'curl', args: '*meta-data/network/interfaces/macs/0a:1b:2c:3d:4e:5f/vpc-id', stdout: 'vpc-0abc' },
+      { cmd: 'curl', args: '*meta-data/network/interfaces/macs/0a:1b:2c:3d:4e:5f/subnet-id', stdout: 'subnet-0def' },
     ];
     const lines = [...rules, ...identity].map((r) =>
       [r.cmd, r.args, r.exit ?? 0, r.stdout === undefined ? '-' : encode(r.stdout), r.touchLastArg ? 'LAST' : (r.creates ?? '-'), r.times ?? 0, r.run === undefined ? '-' : encode(r.run)].join('\t'),
@@ -233,6 +236,8 @@ export class FakeNode {
       PATH: `${join(this.fakeDir, 'bin')}:${process.env.PATH ?? ''}`,
       HOME: this.root,
       FAKE_DIR: this.fakeDir,
+      // cgroup2 as the netfilter fake keeps it (node-prep's IMDS fence reads the pod slice's id there).
+      CGROUP2_ROOT: join(this.fakeDir, 'cgroup'),
       BOOTSTRAP_LIB: this.lib,
       BOOTSTRAP_ETC: this.etc,
       STATE_DIR: this.state,

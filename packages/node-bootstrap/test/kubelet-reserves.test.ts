@@ -1,4 +1,4 @@
-import { INSTANCE_TYPES, instanceTypeAllocatable } from '@platform/platform-config';
+import { INSTANCE_TYPES, instanceTypeAllocatable, memTotalMiB } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderUserData, type UserDataInput } from '../src';
@@ -51,7 +51,8 @@ describe('kubelet reserves', () => {
       const info = INSTANCE_TYPES[type]!;
       const allocatable = {
         cpuMilli: info.vcpu * 1000 - milli(kubelet.kubeReserved.cpu) - milli(kubelet.systemReserved.cpu),
-        memoryMiB: info.memoryMiB - mebi(kubelet.kubeReserved.memory) - mebi(kubelet.systemReserved.memory) - mebi(kubelet.evictionHard['memory.available']),
+        // The kubelet's capacity is the kernel's MemTotal (cAdvisor), below the nominal size.
+        memoryMiB: memTotalMiB(info) - mebi(kubelet.kubeReserved.memory) - mebi(kubelet.systemReserved.memory) - mebi(kubelet.evictionHard['memory.available']),
       };
       expect(allocatable, type).toEqual(instanceTypeAllocatable(type));
     }

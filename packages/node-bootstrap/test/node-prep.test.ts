@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -8,6 +8,7 @@ import { imageBakeScript } from '../src/image-bake';
 import { toolVersions } from '../src/versions';
 import { callsOf, FakeNode, inputFor, type Rule } from './harness';
 import { IMDS_FENCE, ServiceAccountIdentity } from '@platform/platform-config';
+import { CLOUD_CONTROLLER_UID } from '@platform/core-addons';
 
 const PREP = ['swapoff', 'modprobe', 'sysctl', 'apt-get', 'apt-mark', 'containerd', 'systemctl', 'dpkg-query', 'curl', 'gpg', 'aws', 'etcdctl', 'helm', 'sleep'];
 /** What every run does, prepared or not: swap off, kernel modules and sysctls. */
@@ -98,7 +99,7 @@ function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: R
   const sysroot = join(node.root, 'sysroot');
   for (const dir of ['etc/modules-load.d', 'etc/sysctl.d', 'etc/apt/sources.list.d']) mkdirSync(join(sysroot, dir), { recursive: true });
   writeFileSync(join(sysroot, 'etc', 'fstab'), FSTAB);
-  const run = () => node.run('node-prep.sh', [], { SYSROOT: sysroot });
+  const run = (args: string[] = []) => node.run('node-prep.sh', args, { SYSROOT: sysroot });
   const file = (path: string) => readFileSync(join(sysroot, path), 'utf8');
   const packages = () => Object.fromEntries(readdirSync(join(aptDir, 'installed')).map((p) => [p, readFileSync(join(aptDir, 'installed', p), 'utf8').trim()]));
   const held = () => readdirSync(join(aptDir, 'held')).sort();
@@ -409,9 +410,12 @@ interface Socket {
  * The verdict of the filter table's OUTPUT chain for a packet from `socket` to `destination`, as
  * the kernel traverses it: rules in order, a jump enters the chain, the chain's end returns,
  * ACCEPT/DROP end it; the policy (ACCEPT) when nothing decides. `-m cgroup --path P` matches a
- * socket in P or below it (cgroup2 descendants), `-m owner --uid-owner U` the socket's uid.
+ * socket in the cgroup the rule resolved when it was added, or below it (cgroup2 descendants):
+ * the socket lives in the hierarchy as it is now (`cgroups`, the fake's cgroup2 root), so after
+ * P was removed and made again its sockets are in another cgroup (another id) and do not match.
+ * `-m owner --uid-owner U` matches the socket's uid.
  */
-function verdict(tables: string, socket: Socket, destination: string): 'ACCEPT' | 'DROP' {
+function verdict(tables: string, socket: Socket, destination: string, cgroups = join(tables, '..', '..', 'cgroup')): 'ACCEPT' | 'DROP' {
   const chain = (name: string): string[] => (existsSync(join(tables, name)) ? readFileSync(join(tables, name), 'utf8').split('\n').filter(Boolean) : []);
   const walk = (name: string): 'ACCEPT' | 'DROP' | undefined => {
     for (const rule of chain(name)) {
@@ -422,6 +426,8 @@ function verdict(tables: string, socket: Socket, destination: string): 'ACCEPT' 
       if (uid !== undefined && Number(uid) !== socket.uid) continue;
       const path = option('--path')?.replace(/^\//, '');
       if (path !== undefined && socket.cgroup !== path && !socket.cgroup.startsWith(`${path}/`)) continue;
+      const resolved = / @(\d+)$/.exec(rule)?.[1];
+      if (path !== undefined && (!existsSync(join(cgroups, path)) || String(statSync(join(cgroups, path)).ino) !== resolved)) continue;
       const target = option('-j')!;
       if (target === 'ACCEPT' || target === 'DROP') return target;
       const result = walk(target);
@@ -436,63 +442,124 @@ describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
   const POD = 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0f3c.slice/cri-containerd-4a1b.scope';
   const NODE_EXPORTER: Socket = { uid: 65534, cgroup: POD };
   const ROOT_POD: Socket = { uid: 0, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod77aa.slice/cri-containerd-9e.scope' };
-  const CLOUD_CONTROLLER: Socket = { uid: IMDS_FENCE.allowedUid, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1c.slice/cri-containerd-77.scope' };
+  // The uid the cloud controller runs as: any pod could claim it, so it is no exception.
+  const CLOUD_CONTROLLER: Socket = { uid: CLOUD_CONTROLLER_UID, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1c.slice/cri-containerd-77.scope' };
   const KUBELET: Socket = { uid: 0, cgroup: 'system.slice/kubelet.service' };
   const BOOTSTRAP: Socket = { uid: 0, cgroup: 'system.slice/node-bootstrap.service' };
   const IMDS_V4 = '169.254.169.254';
   const IMDS_V6 = 'fd00:ec2::254';
   const FENCE = (tool: 'iptables' | 'ip6tables', address: string) => [
     `${tool} -w -N ${IMDS_FENCE.chain}`,
-    `${tool} -w -A ${IMDS_FENCE.chain} -m owner --uid-owner ${IMDS_FENCE.allowedUid} -j ACCEPT`,
     `${tool} -w -A ${IMDS_FENCE.chain} -m cgroup --path kubepods.slice -j DROP`,
     `${tool} -w -C OUTPUT -d ${address} -j ${IMDS_FENCE.chain}`,
     `${tool} -w -I OUTPUT 1 -d ${address} -j ${IMDS_FENCE.chain}`,
   ];
+  /** The fence's checks when it is in place: the rule and the jump, per family. */
+  const CHECKS = ['iptables', 'ip6tables'].flatMap((tool) => [
+    `${tool} -w -C ${IMDS_FENCE.chain} -m cgroup --path kubepods.slice -j DROP`,
+    `${tool} -w -C OUTPUT -d ${tool === 'iptables' ? '169.254.169.254/32' : 'fd00:ec2::254/128'} -j ${IMDS_FENCE.chain}`,
+  ]);
   const reboot = (node: FakeNode) => ['netfilter', 'cgroup'].forEach((d) => rmSync(join(node.fakeDir, d), { recursive: true, force: true }));
+  /**
+   * kubepods.slice removed and made again while the node runs (the kubelet's transient slice after
+   * a restart with no pods, systemd collecting it): a new cgroup at the same path. The old one is
+   * kept aside so its id is not reused, as the kernel never reuses cgroup ids.
+   */
+  const recreateSlice = (node: FakeNode) => {
+    const cgroups = join(node.fakeDir, 'cgroup');
+    mkdirSync(join(node.root, 'gone'), { recursive: true });
+    renameSync(join(cgroups, 'kubepods.slice'), join(node.root, 'gone', `kubepods.slice-${Date.now()}`));
+    mkdirSync(join(cgroups, 'kubepods.slice'));
+  };
+  const rules = (node: FakeNode, tool: string) => readFileSync(join(node.fakeDir, 'netfilter', tool, IMDS_FENCE.chain), 'utf8');
+  const sliceId = (node: FakeNode) => String(statSync(join(node.fakeDir, 'cgroup', 'kubepods.slice')).ino);
 
-  it('drops IMDS from pod sockets (node-exporter, root pods) but not the cloud controller uid or host processes, IPv4 and IPv6', () => {
+  it('drops IMDS from every pod socket (node-exporter, root pods, the cloud controller’s uid) but not host processes, IPv4 and IPv6', () => {
     const { node, run, file } = prepNode('control-plane');
     const result = run();
     expect(result.status, result.stderr).toBe(0);
     // The slice exists before the cgroup rule (the kernel resolves --path when the rule is added).
-    expect(callsOf(result.calls, 'systemctl', 'iptables', 'ip6tables').slice(0, 12)).toEqual([
+    expect(callsOf(result.calls, 'systemctl', 'iptables', 'ip6tables').slice(0, 10)).toEqual([
       'systemctl daemon-reload',
       'systemctl start kubepods.slice',
       ...FENCE('iptables', '169.254.169.254/32'),
       ...FENCE('ip6tables', 'fd00:ec2::254/128'),
     ]);
     expect(file('etc/systemd/system/kubepods.slice')).toContain('[Unit]');
+    // The id the rule was armed for, which the re-arm compares.
+    expect(readFileSync(join(node.state, 'imds-fence.cgroup-id'), 'utf8')).toBe(`${sliceId(node)}\n`);
     for (const [tool, address] of [['iptables', IMDS_V4], ['ip6tables', IMDS_V6]] as const) {
       const tables = join(node.fakeDir, 'netfilter', tool);
-      expect(readFileSync(join(tables, IMDS_FENCE.chain), 'utf8')).toBe(
-        `-m owner --uid-owner ${IMDS_FENCE.allowedUid} -j ACCEPT\n-m cgroup --path kubepods.slice -j DROP\n`,
-      );
+      expect(rules(node, tool)).toBe(`-m cgroup --path kubepods.slice -j DROP @${sliceId(node)}\n`);
       expect(verdict(tables, NODE_EXPORTER, address)).toBe('DROP');
       expect(verdict(tables, ROOT_POD, address)).toBe('DROP');
-      expect(verdict(tables, CLOUD_CONTROLLER, address)).toBe('ACCEPT');
+      expect(verdict(tables, CLOUD_CONTROLLER, address)).toBe('DROP');
       expect(verdict(tables, KUBELET, address)).toBe('ACCEPT');
       expect(verdict(tables, BOOTSTRAP, address)).toBe('ACCEPT');
       // Only IMDS: a pod's other traffic is not touched.
       expect(verdict(tables, NODE_EXPORTER, '10.20.1.30')).toBe('ACCEPT');
     }
+    // No uid exception anywhere in the env either.
+    expect(node.file(join(node.etc, 'env'))).not.toContain('IMDS_FENCE_UID');
+  });
+
+  it('a slice made again (same path, new cgroup) escapes the old rule, as in the kernel; `imds-fence` re-arms it for the new cgroup', () => {
+    const { node, run } = prepNode('control-plane');
+    expect(run().status).toBe(0);
+    const tables = join(node.fakeDir, 'netfilter', 'iptables');
+    const armedFor = sliceId(node);
+    recreateSlice(node);
+    expect(sliceId(node)).not.toBe(armedFor);
+    // The failure the re-arm exists for: the rule still reads the same (iptables -C finds it) but matches nothing.
+    expect(verdict(tables, NODE_EXPORTER, IMDS_V4)).toBe('ACCEPT');
+    expect(verdict(join(node.fakeDir, 'netfilter', 'ip6tables'), ROOT_POD, IMDS_V6)).toBe('ACCEPT');
+    const rearm = run(['imds-fence']);
+    expect(rearm.status, rearm.stderr).toBe(0);
+    expect(rearm.stderr).toContain(`IMDS fence armed for kubepods.slice (cgroup id ${sliceId(node)})`);
+    // Only the fence: nothing of the preparation runs.
+    expect(callsOf(rearm.calls, 'swapoff', 'modprobe', 'apt-get', 'curl')).toEqual([]);
+    expect(rules(node, 'iptables')).toBe(`-m cgroup --path kubepods.slice -j DROP @${sliceId(node)}\n`);
+    expect(verdict(tables, NODE_EXPORTER, IMDS_V4)).toBe('DROP');
+    expect(verdict(join(node.fakeDir, 'netfilter', 'ip6tables'), ROOT_POD, IMDS_V6)).toBe('DROP');
+    expect(verdict(tables, KUBELET, IMDS_V4)).toBe('ACCEPT');
+  });
+
+  it('the timer’s check changes nothing while the slice is the one the rule was armed for', () => {
+    const { node, run } = prepNode('worker');
+    expect(run().status).toBe(0);
+    const before = rules(node, 'iptables');
+    const check = run(['imds-fence']);
+    expect(check.status, check.stderr).toBe(0);
+    expect(callsOf(check.calls, 'iptables', 'ip6tables')).toEqual(CHECKS);
+    expect(rules(node, 'iptables')).toBe(before);
+  });
+
+  it('a slice that is gone is started again and the rule re-armed; one that cannot be made fails the check (the kubelet does not start)', () => {
+    const { node, run } = prepNode('control-plane');
+    expect(run().status).toBe(0);
+    rmSync(join(node.fakeDir, 'cgroup', 'kubepods.slice'), { recursive: true });
+    const rearm = run(['imds-fence']);
+    expect(rearm.status, rearm.stderr).toBe(0);
+    expect(verdict(join(node.fakeDir, 'netfilter', 'iptables'), NODE_EXPORTER, IMDS_V4)).toBe('DROP');
+
+    const { run: failing } = prepNode('control-plane', {}, [{ cmd: 'systemctl', args: 'start kubepods.slice', exit: 0 }]);
+    const result = failing(['imds-fence']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('FAILED: no cgroup');
   });
 
   it('is idempotent: a re-run keeps one jump and one copy of each rule; a reboot (empty tables) re-creates them', () => {
     const { node, run } = prepNode('control-plane');
     expect(run().status).toBe(0);
     const tables = join(node.fakeDir, 'netfilter', 'iptables');
-    const snapshot = () => ['OUTPUT', IMDS_FENCE.chain].map((c) => readFileSync(join(tables, c), 'utf8'));
+    const snapshot = () => ['OUTPUT', IMDS_FENCE.chain].map((c) => readFileSync(join(tables, c), 'utf8').replace(/ @\d+$/gm, ''));
     const first = snapshot();
     expect(first[0]).toBe(`-d 169.254.169.254/32 -j ${IMDS_FENCE.chain}\n`);
     const again = run();
     expect(again.status, again.stderr).toBe(0);
     expect(snapshot()).toEqual(first);
-    // The chain existed: flushed, not created; the jump existed: checked, not inserted again.
-    expect(callsOf(again.calls, 'iptables')).toEqual([
-      `iptables -w -N ${IMDS_FENCE.chain}`,
-      `iptables -w -F ${IMDS_FENCE.chain}`,
-      ...FENCE('iptables', '169.254.169.254/32').slice(1, 4),
-    ]);
+    // Armed for this cgroup already: checked, not rebuilt.
+    expect(callsOf(again.calls, 'iptables', 'ip6tables')).toEqual(CHECKS);
     // The unit file persists: no second daemon-reload.
     expect(callsOf(again.calls, 'systemctl').filter((c) => c.includes('daemon-reload'))).toEqual([]);
     reboot(node);
@@ -512,11 +579,11 @@ describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
     expect(verdict(join(node.fakeDir, 'netfilter', 'ip6tables'), NODE_EXPORTER, IMDS_V6)).toBe('DROP');
   });
 
-  it('without the slice the cgroup rule is refused, as by the kernel: the fence step fails the boot instead of leaving pods open', () => {
+  it('without the slice the fence step fails the boot instead of leaving pods open', () => {
     const { run } = prepNode('control-plane', {}, [{ cmd: 'systemctl', args: 'start kubepods.slice', exit: 0 }]);
     const result = run();
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('[imds-fence] FAILED: iptables: the IMDS drop for kubepods.slice failed');
+    expect(result.stderr).toContain('[imds-fence] FAILED: no cgroup');
   });
 
   it('workers get the same fence: their role reads the join token, and no pod there needs IMDS with web identity', () => {

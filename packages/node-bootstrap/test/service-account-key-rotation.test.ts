@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bootstrapNames, FAILOVER_ACCESS } from '@platform/platform-config';
-import { inputFor, kubeadmApiServerManifest, platform, requireTool, scratch, ssmStore, storedParameter, type FakeNode, type Rule } from './harness';
+import { systemdUnits } from '../src/private/units';
+import { serviceAccountKeyTimings } from '../src/timings';
+import { inputFor, kubeadmApiServerManifest, platform, requireTool, scratch, ssmStore, storedParameter, unitStartCommands, type FakeNode, type Rule } from './harness';
 import { claims, issuer, kidOf, s3Store, stsCheck, token, type Published } from './service-account-tokens';
 
 /*
@@ -178,6 +180,8 @@ class Cluster {
     writeFileSync(join(node.kube, 'manifests', 'kube-apiserver.yaml'), kubeadmApiServerManifest(join(node.etc, 'kubeadm-patches'), preBundle ? BUNDLE_FLAG : undefined));
     writeFileSync(join(node.kube, 'manifests', 'kube-controller-manager.yaml'), 'kind: Pod\nmetadata: {name: kube-controller-manager}\n');
     writeFileSync(join(node.kube, 'admin.conf'), '');
+    // control-plane.sh's marker once init/join finished (the timer's apply does nothing before it).
+    writeFileSync(join(node.state, 'control-plane.done'), '');
     if (this.nodes.size === 1) {
       openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(pki, 'sa.key'));
       openssl('pkey', '-in', join(pki, 'sa.key'), '-pubout', '-out', join(pki, 'sa.pub'));
@@ -189,6 +193,7 @@ class Cluster {
       this.servers.delete(replaces);
     }
     this.ok(node, 'service-account-issuer.sh', ['key-set']);
+    this.ok(node, 'service-account-key-rotation.sh', ['started']);
     const loaded = this.load(node);
     this.servers.set(id, { ...loaded, controllerManagerKey: loaded.signing });
     writeFileSync(join(this.dir, 'live'), [...this.live(), id].map((l) => `${l}\n`).join(''));
@@ -201,6 +206,19 @@ class Cluster {
 
   node(id: string): FakeNode {
     return this.nodes.get(id)!;
+  }
+
+  /**
+   * service-account-keys.timer fires on every live node: what the rendered service's ExecStart runs,
+   * then the period passes (the clock moves by OnUnitActiveSec). Returns each node's stderr.
+   */
+  timerRound(what: string): Map<string, string> {
+    const [start] = unitStartCommands(systemdUnits('control-plane', platform.cluster('production'), [])['service-account-keys.service']!);
+    const [script, ...args] = [start!.argv[1]!.split('/').at(-1)!, ...start!.argv.slice(2)];
+    const out = new Map<string, string>();
+    for (const id of this.live()) out.set(id, this.ok(this.node(id), script, args).stderr);
+    this.tick(`timer: ${what}`, serviceAccountKeyTimings().applyEverySeconds);
+    return out;
   }
 
   published(): Published {
@@ -317,6 +335,68 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid]);
     // Every node reports the key set it runs with.
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
+  });
+
+  it('service-account-keys.timer converges every live node after each phase with no apply by hand; a node replaced mid-rotation converges at boot', { timeout: 600_000 }, async () => {
+    if (!requireTool('openssl')) return;
+    // The scripts run synchronously: give vitest's worker RPC a turn between steps.
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    c.boot();
+    c.boot();
+    c.createLegacySecret();
+    const oldKid = kidOf(c.servers.get('i-1')!.signing);
+    await turn();
+    // Idempotent: in the steady state a round restarts nothing.
+    for (const [, stderr] of c.timerRound('steady')) {
+      expect(stderr).toContain('kube-apiserver already runs with this key set');
+      expect(stderr).not.toContain('restarted');
+    }
+    await turn();
+
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const newKid = kidOf(createPrivateKey(storedParameter(c.ssm, extra.serviceAccountNextKey)!.value));
+    expect(c.run(a, 'service-account-key-rotation.sh', ['sign']).stderr).toContain(`not every control-plane node accepts the next key ${newKid}: i-2`);
+    const announced = c.timerRound('announce');
+    expect(announced.get('i-2')).toContain('kube-apiserver restarted');
+    expect(announced.get('i-1')).toContain('kube-apiserver already runs with this key set');
+    for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${oldKid} accepted=${oldKid},${newKid}`);
+    await turn();
+
+    c.ok(a, 'service-account-key-rotation.sh', ['sign']);
+    // Before the other nodes' timers fired: retire names them.
+    expect(c.run(a, 'service-account-key-rotation.sh', ['retire']).stderr).toContain(`not every control-plane node signs with the next key ${newKid}: i-2 (signing=${oldKid} `);
+    c.boot('i-3'); // replaced mid-rotation: its boot takes the sign phase, no timer needed
+    expect([kidOf(c.servers.get('i-4')!.signing), c.servers.get('i-4')!.accepted.map(kidOf)]).toEqual([newKid, [newKid, oldKid]]);
+    await turn();
+    c.timerRound('sign');
+    for (const [, stderr] of c.timerRound('sign, again')) expect(stderr).not.toContain('restarted');
+    await turn();
+    // The timer keeps firing (nothing to do) while old-key tokens expire.
+    for (let i = 0; i < 25; i++) c.tick('overlap', HOUR);
+
+    c.ok(a, 'service-account-key-rotation.sh', ['retire']);
+    await turn();
+    c.timerRound('retire');
+    expect(c.failures).toEqual([]);
+    for (const [, server] of c.servers) expect([kidOf(server.signing), server.accepted.map(kidOf)]).toEqual([newKid, [newKid]]);
+    for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
+    expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it('the timer is bounded: every period plus jitter plus one whole apply (TimeoutStartSec), and does nothing on a node that has not joined', () => {
+    const units = systemdUnits('control-plane', platform.cluster('production'), []);
+    const t = serviceAccountKeyTimings();
+    expect(units['service-account-keys.timer']).toContain(`OnUnitActiveSec=${t.applyEverySeconds}s`);
+    expect(units['service-account-keys.timer']).toContain(`RandomizedDelaySec=${t.jitterSeconds}s`);
+    expect(units['service-account-keys.service']).toContain(`TimeoutStartSec=${t.applyTimeoutSeconds}s`);
+    expect(t.convergeWithinSeconds).toBe(1230);
+    expect(systemdUnits('worker', platform.cluster('production'), [])['service-account-keys.timer']).toBeUndefined();
+    const fresh = tmp.node(inputFor('production', 'control-plane'), []);
+    const result = fresh.run('service-account-key-rotation.sh', ['apply']);
+    expect([result.status, result.calls.filter((c) => c.startsWith('aws') || c.startsWith('crictl'))]).toEqual([0, []]);
+    expect(result.stderr).toContain('not part of the control plane yet: nothing to apply');
   });
 
   it('a node whose kube-apiserver manifest lacks the bundle flag (a cluster set up before it) reports only sa.pub, so sign refuses', { timeout: 300_000 }, () => {

@@ -61,8 +61,14 @@ describe('rendered user-data', () => {
         { key: 'ExecStartPre', argv: ['/bin/bash', '/opt/node-bootstrap/bundle.sh'] },
         { key: 'ExecStart', argv: ['/bin/bash', '/opt/node-bootstrap/bootstrap.sh'] },
       ]);
-      // cloud-init only starts the unit: a fetch that fails inside runcmd would be retried by nothing.
-      expect(config.runcmd).toEqual([['systemctl', 'daemon-reload'], ['systemctl', 'enable', 'node-bootstrap.service'], ['systemctl', 'start', '--no-block', 'node-bootstrap.service']]);
+      // cloud-init only starts the units: a fetch that fails inside runcmd would be retried by nothing.
+      // The fence's re-arm timer too (web-identity stage on; it runs node-prep.sh imds-fence once the bundle is there).
+      expect(config.runcmd).toEqual([
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'enable', 'node-bootstrap.service'],
+        ['systemctl', 'start', '--no-block', 'node-bootstrap.service'],
+        ['systemctl', 'enable', '--now', 'imds-fence.timer'],
+      ]);
       expect(readdirSync(dir).sort()).toEqual([...ROLE_SCRIPTS[role], DOWNLOAD_PINS_FILE, 'bundle.sh', 'bundle.sh.lzma', 'fetch-bundle.py'].sort());
       // The download pins travel inside the hashed bundle, exactly as download-lock.json says.
       expect(readFileSync(join(dir, DOWNLOAD_PINS_FILE), 'utf8')).toBe(downloadPinsFile());

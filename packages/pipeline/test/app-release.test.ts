@@ -7,8 +7,10 @@ import { promoteReleaseCommand } from '../src/cli/commands/promote-release';
 import { releaseCommand } from '../src/cli/commands/release';
 import { main } from '../src/cli/main';
 import { GitHubClient } from '../src/io/github';
+import { OciRegistryClient } from '../src/io/registry';
 import { recordingActions } from './support/actions';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
+import { indexManifest, manifestDigest, startFakeRegistry, type FakeRegistry } from './support/fake-registry';
 import { git, tempRepo, writeFiles } from './support/git';
 
 /**
@@ -21,8 +23,11 @@ import { git, tempRepo, writeFiles } from './support/git';
 const platform = defaultPlatform();
 const repository = `${platform.settings.github.owner}/${platform.settings.github.repository}`;
 const REPO = 'registry.k8s.io/e2e-test-images/agnhost';
-const OLD = 'sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85';
-const NEW = `sha256:${'4d'.repeat(32)}`;
+/** The digest the shipped catalog pins; the fake registry cannot hold its bytes, so the tests release their own images. */
+const SHIPPED = 'sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85';
+const NAME = 'e2e-test-images/agnhost';
+const OLD = manifestDigest(indexManifest('2.53'));
+const NEW = manifestDigest(indexManifest('2.54'));
 const manifest = (digest: string) => `https://registry.k8s.io/v2/e2e-test-images/agnhost/manifests/${digest}`;
 const link = (digest: string) => `[\`${digest.slice(0, 19)}…\`](${manifest(digest)})`;
 
@@ -38,13 +43,22 @@ function fakeSynth(repo: string): void {
 
 let origin: string;
 let gh: FakeGitHub;
+let registry: FakeRegistry;
+let seeded: string;
 let errors: string[];
-const commands = { release: releaseCommand({ synth: fakeSynth }), 'promote-release': promoteReleaseCommand({ synth: fakeSynth }) } as never;
+/** Every registry host is the fake one (registry.k8s.io's redirect is covered in registry.test.ts). */
+const commands = () => {
+  const deps = { synth: fakeSynth, registry: new OciRegistryClient({ endpoint: () => registry.url }) };
+  return { release: releaseCommand(deps), 'promote-release': promoteReleaseCommand(deps) } as never;
+};
 
 async function setUp(change: (catalog: { apps: Record<string, Record<string, unknown> & { release: { autoMergeStaging: boolean } }> }) => void = () => undefined, allowAutoMerge = true): Promise<void> {
-  const catalog = structuredClone(APP_CATALOG) as Parameters<typeof change>[0];
+  registry = await startFakeRegistry();
+  for (const tag of ['2.53', '2.54']) registry.push(NAME, indexManifest(tag), tag);
+  const catalog = JSON.parse(JSON.stringify(APP_CATALOG).replaceAll(SHIPPED, OLD)) as Parameters<typeof change>[0];
   change(catalog);
-  const seed = tempRepo({ [APP_CATALOG_FILE]: `${JSON.stringify(catalog, null, 2)}\n` }, 'pipeline-release-seed-');
+  seeded = `${JSON.stringify(catalog, null, 2)}\n`;
+  const seed = tempRepo({ [APP_CATALOG_FILE]: seeded }, 'pipeline-release-seed-');
   fakeSynth(seed);
   git(seed, 'add', '--all');
   git(seed, 'commit', '--quiet', '-m', 'manifests');
@@ -61,7 +75,7 @@ function clone(): string {
 
 async function run(...args: string[]) {
   const actions = recordingActions({ github: new GitHubClient({ token: 't0ken', repository, baseUrl: gh.url }) });
-  const code = await main(args, clone(), platform, { actions, commands });
+  const code = await main(args, clone(), platform, { actions, commands: commands() });
   return { code, actions };
 }
 
@@ -86,6 +100,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   await gh?.close();
+  await registry?.close();
   vi.restoreAllMocks();
 });
 
@@ -100,7 +115,7 @@ describe('release (dispatch → staging pull request)', () => {
     expect(web.history).toEqual([{ digest: OLD, tag: '2.53' }, { digest: NEW, tag: '2.54' }]);
     expect(onOrigin('release/web/staging', 'clusters/staging/apps/images.yaml')).toContain(`web: ${REPO}@${NEW}`);
     expect(onOrigin('release/web/staging', 'clusters/production/apps/images.yaml')).toContain(`web: ${REPO}@${OLD}`);
-    expect(onOrigin('main', APP_CATALOG_FILE)).toBe(`${JSON.stringify(APP_CATALOG, null, 2)}\n`);
+    expect(onOrigin('main', APP_CATALOG_FILE)).toBe(seeded);
 
     expect(gh.pulls).toHaveLength(1);
     const pull = gh.pulls[0]!;
@@ -134,7 +149,7 @@ describe('release (dispatch → staging pull request)', () => {
   it('updates the pending pull request when a newer dispatch arrives, instead of opening a second', async () => {
     await setUp();
     expect((await run('release', '--app', 'web', '--image', REPO, '--digest', NEW)).code).toBe(0);
-    const newer = `sha256:${'5e'.repeat(32)}`;
+    const newer = registry.push(NAME, indexManifest('2.55'), '2.55');
     expect((await run('release', '--app', 'web', '--image', `${REPO}:2.55`, '--digest', newer)).code).toBe(0);
     expect(gh.pulls).toHaveLength(1);
     expect(gh.pulls[0]!.body).toContain(`| staging | web | ${link(OLD)} → ${link(newer)} |`);
@@ -223,7 +238,7 @@ describe('promote-release (staging → production) and rollback', () => {
     await releaseAndPromote(NEW, '2.54');
     expect((await run('promote-release', '--app', 'web', '--digest', OLD)).code).toBe(0);
     // While the rollback waits for review, a fixed version reaches staging and is promoted.
-    const fixed = `sha256:${'cd'.repeat(32)}`;
+    const fixed = registry.push(NAME, indexManifest('2.55'), '2.55');
     await run('release', '--app', 'web', '--image', `${REPO}:2.55`, '--digest', fixed);
     merge('release/web/staging');
     expect((await run('promote-release', '--app', 'web')).code).toBe(0);
@@ -259,5 +274,38 @@ describe('promote-release (staging → production) and rollback', () => {
     expect((await run('promote-release', '--app', 'web', '--digest', never)).code).toBe(2);
     expect(errors).toEqual([`pipeline promote-release: digest: got "${never}"; expected a digest of web's history, released to staging before: ${OLD} (2.53)`]);
     expect(gh.requests).toEqual([]);
+  });
+});
+
+describe('the registry check before any pull request (OCI distribution API, support/fake-registry.ts)', () => {
+  const missing = manifestDigest(indexManifest('2.54-never-pushed'));
+
+  it('fails a release whose digest the registry does not have, naming app, repository and digest: no branch, no pull request', async () => {
+    await setUp();
+    for (const check of [['--check'], []]) {
+      errors.length = 0;
+      expect((await run('release', ...check, '--app', 'web', '--image', REPO, '--digest', missing)).code).toBe(1);
+      expect(errors).toEqual([`pipeline release: web: ${REPO}@${missing} is not in the registry (manifest ${missing} unknown in ${REPO}); expected the digest of an image pushed there`]);
+    }
+    expect(git(origin, 'branch', '--list').trim()).toBe('* main');
+    expect(gh.requests).toEqual([]);
+    // It asked the registry the way registries want: challenged, token for the repository, HEAD again with it.
+    expect(registry.requests.slice(0, 3).map((q) => q.method)).toEqual(['HEAD', 'GET', 'HEAD']);
+  });
+
+  it('fails a release whose tag resolves to another digest than the dispatch names', async () => {
+    await setUp();
+    expect((await run('release', '--check', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', OLD)).code).toBe(1);
+    expect(errors).toEqual([`pipeline release: web: ${REPO}:2.54 resolves to ${NEW}; expected ${OLD}, the digest to deploy (the tag moved, or the digest is another image's)`]);
+  });
+
+  it('re-checks at promotion: an image deleted from the registry after staging got it never reaches production', async () => {
+    await setUp();
+    expect((await run('release', '--app', 'web', '--image', `${REPO}:2.54`, '--digest', NEW)).code).toBe(0);
+    merge('release/web/staging');
+    registry.remove(NAME, NEW);
+    expect((await run('promote-release', '--app', 'web')).code).toBe(1);
+    expect(errors).toEqual([`pipeline promote-release: web: ${REPO}@${NEW} is not in the registry (manifest ${NEW} unknown in ${REPO}); expected the digest of an image pushed there`]);
+    expect(gh.pulls.map((p) => p.head.ref)).toEqual(['release/web/staging']);
   });
 });

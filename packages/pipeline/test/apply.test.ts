@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
@@ -15,6 +14,7 @@ import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { fakeTerraform, type FakeTerraform } from './support/fake-terraform';
 import { change, FIXTURES, recordedPlan } from './support/plans';
 import { envOverride } from './support/env';
+import { tempRepo } from './support/git';
 import { realPlatform } from './support/real-platform';
 
 /**
@@ -207,7 +207,8 @@ describe('pipeline:apply --stacks with a terraform on PATH (cloud mode, as the a
     gh = await startFakeGitHub(`${platform.settings.github.owner}/${platform.settings.github.repository}`);
     // A workspace with only what the command reads: the cdktf manifest (production depends on
     // dr, its standby) and one folder per stack with the plan the fake serves.
-    repo = mkdtempSync(join(tmpdir(), 'pipeline-apply-'));
+    // A checkout, as the apply job's: no applied tag in it yet (the first apply), so the identity-roll gate has no stage to compare.
+    repo = tempRepo({ 'README.md': 'apply job checkout\n' }, 'pipeline-apply-');
     const paths = pipelinePaths(repo);
     const deps: Record<string, string[]> = { [production]: [dr] };
     mkdirSync(paths.stacksDir, { recursive: true });

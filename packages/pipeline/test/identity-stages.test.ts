@@ -14,7 +14,9 @@ describe('judgeIdentityStages: one IRSA migration stage per pull request', () =>
   it('lets each cluster move one stage, or stay', () => {
     expect(judgeIdentityStages(base, [{ name: 'staging', stage: 'sign-with-issuer' }, { name: 'production', stage: 'sign-with-issuer' }, { name: 'dr', stage: 'complete' }])).toEqual({
       problems: [],
-      notes: ['cluster staging: serviceAccountIdentity moves from accept-issuer to sign-with-issuer'],
+      notes: [
+        "cluster staging: serviceAccountIdentity moves from accept-issuer to sign-with-issuer. The apply of this step waits until every running control-plane node of staging records accept-issuer (the previous roll finished), then rolls the control plane onto sign-with-issuer; open the next step's pull request only once that roll has finished",
+      ],
     });
   });
 

@@ -240,6 +240,17 @@ describe('workflows', () => {
     expect(text('apply.yml')).not.toContain('github.event.before');
   });
 
+  it('give the apply job the applied tag (full history), where the identity-roll gate reads the applied IRSA stages, before apply-approved runs with the apply role', () => {
+    const { apply } = workflow('apply.yml').jobs;
+    const steps = apply.steps ?? [];
+    const checkout = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(steps[checkout]?.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    const applyApproved = steps.findIndex((s) => s.run?.startsWith('npm run pipeline:apply-approved'));
+    expect(checkout).toBeLessThan(credentials);
+    expect(credentials).toBeLessThan(applyApproved);
+  });
+
   it('start no workflow when the applied tag is pushed (branch filters only, no create event)', () => {
     for (const file of workflowFiles) {
       const on = workflow(file).on;
@@ -438,13 +449,16 @@ describe('workflows', () => {
     const { release, promote } = wf.jobs as Record<string, Job>;
     expect(release!.permissions).toEqual({ contents: 'read' });
     expect(promote!.permissions).toEqual({ contents: 'read' });
-    const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string })[];
+    const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string; name?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
     const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
     expect(check).toBeGreaterThan(0);
     expect(steps[check]!.id).toBe('check');
-    // Order: check the dispatch, verify the signature when required, only then push and open the pull request.
+    // Order: check the dispatch (catalog, then the digest and tag in the registry: app-release.test.ts),
+    // verify the signature when required, only then mint the token, push and open the pull request.
+    expect(steps[check]!.name).toBe('check the dispatch against the catalog and the registry');
     expect(check < cosign && cosign < pull).toBe(true);
+    expect(check).toBeLessThan(steps.findIndex((step) => step.uses?.startsWith('actions/create-github-app-token@')));
     expect(steps[cosign]!.if).toBe("steps.check.outputs.verify_signature == 'true'");
     expect(steps[cosign]!.env).toEqual({ IMAGE_REF: '${{ steps.check.outputs.image_ref }}', IDENTITY: '${{ steps.check.outputs.certificate_identity }}', ISSUER: '${{ steps.check.outputs.certificate_oidc_issuer }}' });
     expect((steps[0]!.with ?? {})['persist-credentials']).toBe(false);
@@ -488,6 +502,12 @@ describe('workflows', () => {
     const job = workflow('scale-day.yml').jobs['scale-day'];
     expect(runs(job)).toContain('npm run pipeline:scale-day -- --cluster "${CLUSTER}"');
     expect(runs(job)).not.toMatch(/\$\{\{\s*inputs\./);
+    // The consumer image is verified against the registry (image-lock.test.ts) before the load starts.
+    const steps = job.steps ?? [];
+    const verify = steps.findIndex((s) => s.run === 'npm run --silent pipeline:image-lock -- --verify "${CLUSTER}"');
+    expect(verify).toBeGreaterThan(0);
+    expect(verify).toBeLessThan(steps.findIndex((s) => (s.run ?? '').includes('pipeline:scale-day --')));
+    expect(steps[verify]!.env).toEqual({ CLUSTER: '${{ inputs.cluster }}' });
     const upload = (job.steps ?? []).find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(String(upload?.with?.path)).toContain('dist/pipeline/scale-day-*.svg');
   });

@@ -16,6 +16,7 @@ describe('bootstrapNames', () => {
     expect(derived.serviceAccountNextKey).toBe('/hakube/production/service-account/next-private-key');
     expect(derived.serviceAccountRotation).toBe('/hakube/production/service-account/rotation');
     expect(derived.serviceAccountKeyAcks).toBe('/hakube/production/service-account/key-set');
+    expect(derived.identityStageRecords).toBe('/hakube/production/identity-stage');
     expect(derived.bundleKey('control-plane')).toBe('bootstrap/control-plane.lzma');
     expect(derived.bundleKey('worker')).toBe('bootstrap/worker.lzma');
   });

@@ -50,6 +50,14 @@ export interface BootstrapNames {
   readonly serviceAccountRotation: string;
   /** SSM String per control-plane instance (`<prefix>/<instance id>`): the key set its API server runs with. */
   readonly serviceAccountKeyAcks: string;
+  /**
+   * SSM String per control-plane instance (`<prefix>/<instance id>`): the `serviceAccountIdentity`
+   * stage its user data carried and the SHA-256 of its rendered kube-apiserver patch
+   * (`stage=<stage> config=<sha256>`), written by the node at the end of every successful boot. The
+   * apply's identity-roll gate (packages/pipeline) reads them: a stage moves only once every running
+   * control-plane node runs the previous one.
+   */
+  readonly identityStageRecords: string;
 }
 
 export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'>): BootstrapNames {
@@ -64,5 +72,6 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
     serviceAccountNextKey: `${names.ssmPrefix}/service-account/next-private-key`,
     serviceAccountRotation: `${names.ssmPrefix}/service-account/rotation`,
     serviceAccountKeyAcks: `${names.ssmPrefix}/service-account/key-set`,
+    identityStageRecords: `${names.ssmPrefix}/identity-stage`,
   };
 }

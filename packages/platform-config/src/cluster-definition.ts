@@ -150,8 +150,9 @@ export const clusterDefinitionSchema = z.strictObject({
      */
     regionRtoSeconds: positiveInt('seconds', 86400).optional(),
     /**
-     * Seconds of committed writes a regional failover may lose (the WAL archive timeout plus the
-     * S3 replication bound, REGIONAL_RPO_SECONDS). Needs a standby.
+     * Seconds of committed writes a regional failover may lose (the WAL archive timeout + the
+     * archiver's bound + replication, 0 for an archive written into the standby's region:
+     * REGIONAL_RPO_SECONDS). Needs a standby.
      * @default - none: estimated but held to no number
      */
     regionRpoSeconds: positiveInt('seconds', 86400).optional(),

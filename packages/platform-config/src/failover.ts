@@ -74,14 +74,33 @@ export const FAILOVER_FIELD_MANAGER = 'platform-failover';
 export const WAL_ARCHIVE_TIMEOUT_SECONDS = 60;
 
 /**
- * The bound on S3 cross-region replication the regional RPO relies on: Replication Time Control
- * (enabled on the backup buckets) replicates 99.99 % of objects within 15 minutes. Typical lag
- * is seconds; the replica-lag alert and the staleness check use this bound.
+ * The bound on S3 cross-region replication under Replication Time Control (enabled on every
+ * backup bucket's replication): 99.99 % of objects within 15 minutes. What still travels by
+ * replication relies on it: etcd snapshots, and a promoted standby's archive copied out of its
+ * region. A failover primary's WAL does not (WAL_ARCHIVE_REPLICATION_SECONDS).
  */
 export const S3_REPLICATION_BOUND_SECONDS = 15 * 60;
 
 /**
- * Data a regional failover may lose: the last WAL segment not yet archived plus what S3 has not
- * yet replicated. etcd is not restored in a promotion (the standby runs its own control plane).
+ * Replication time of a failover primary's WAL archive: 0. Its database archives straight into
+ * its bucket in the standby's region (ClusterNames.appWalArchive), so a segment is stored there
+ * when `archive_command` returns; nothing is left to replicate (docs/decisions/wal-archive-in-standby-region.md).
  */
-export const REGIONAL_RPO_SECONDS = WAL_ARCHIVE_TIMEOUT_SECONDS + S3_REPLICATION_BOUND_SECONDS;
+export const WAL_ARCHIVE_REPLICATION_SECONDS = 0;
+
+/**
+ * How long uploading one WAL segment into the standby's region may take before it counts as
+ * late: a 16 MiB segment (gzip) over an inter-region path of a few tens of ms round trip takes
+ * seconds. `cnpg_pg_stat_archiver_seconds_since_last_archival` above archive_timeout + this
+ * bound alerts (DatabaseWalArchiveLate): beyond it the regional RPO below no longer holds, and
+ * the alert says so before the objective is crossed.
+ */
+export const WAL_ARCHIVER_BOUND_SECONDS = 60;
+
+/**
+ * Data a regional failover of the primary's database may lose while its archiver keeps its
+ * bound: the WAL segment not yet switched (archive_timeout) + its upload (the archiver bound) +
+ * replication (0: the archive is already in the standby's region). etcd is not restored in a
+ * promotion (the standby runs its own control plane).
+ */
+export const REGIONAL_RPO_SECONDS = WAL_ARCHIVE_TIMEOUT_SECONDS + WAL_ARCHIVER_BOUND_SECONDS + WAL_ARCHIVE_REPLICATION_SECONDS;

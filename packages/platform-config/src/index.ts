@@ -20,6 +20,7 @@ export * from './kubernetes-versions';
 export * from './names';
 export * from './network-layout';
 export * from './node-allocatable';
+export * from './node-bootstrap-grants';
 export * from './node-exporter-textfile';
 export * from './node-termination';
 export * from './plan-artifact-key';

@@ -46,8 +46,21 @@ export interface ClusterNames {
   readonly etcdBackupReplicaBucket: string | undefined;
   /** S3 bucket for application data backups (PostgreSQL). */
   readonly appBackupBucket: string;
-  /** Replica of `appBackupBucket` in `backups.replicaRegion` (what the standby restores from), when replication is on. */
+  /**
+   * The app backup bucket in `backups.replicaRegion`, when replication is on. A failover primary's
+   * database writes its archive here directly (`appWalArchive`); S3 replication still copies what
+   * lands in `appBackupBucket` into it.
+   */
   readonly appBackupReplicaBucket: string | undefined;
+  /**
+   * Where the database's object store lives (WAL archive and base backups: CloudNativePG keeps
+   * one per cluster). A failover primary (`failover.standbyCluster` with `backups.replicaRegion`,
+   * which validation holds to the standby's region) archives straight into `appBackupReplicaBucket`
+   * in the standby's region, so a WAL segment is in the surviving region when `archive_command`
+   * returns: no replication lag in the regional RPO (docs/decisions/wal-archive-in-standby-region.md).
+   * Any other cluster archives into its own `appBackupBucket`, in its own region.
+   */
+  readonly appWalArchive: { readonly bucket: string; readonly region: string };
   /** Roles S3 replicates each backup bucket with (IAM names are global: the cluster name keeps them apart). */
   readonly backupReplicationRoles: { readonly etcd: string; readonly app: string };
   /**
@@ -221,7 +234,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
 }
 
 export function clusterNames(
-  cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
+  cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly failover?: Partial<NonNullable<ClusterDefinition['failover']>>; readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
   settings: PlatformSettings,
 ): ClusterNames {
   const { name, region } = cluster;
@@ -229,6 +242,8 @@ export function clusterNames(
   const stack = `${name}-cluster`;
   const ssmPrefix = `/${org}/${name}`;
   const replicaRegion = cluster.backups?.replicaRegion;
+  const appBackupBucket = `${org}-${name}-app-backups-${region}`;
+  const appBackupReplicaBucket = replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined;
   return {
     cluster: name,
     stack,
@@ -248,8 +263,9 @@ export function clusterNames(
     etcdBackupBucket: `${org}-${name}-etcd-backups-${region}`,
     bootstrapBucket: `${org}-${name}-bootstrap-${region}`,
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
-    appBackupBucket: `${org}-${name}-app-backups-${region}`,
-    appBackupReplicaBucket: replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined,
+    appBackupBucket,
+    appBackupReplicaBucket,
+    appWalArchive: cluster.failover?.standbyCluster && appBackupReplicaBucket && replicaRegion ? { bucket: appBackupReplicaBucket, region: replicaRegion } : { bucket: appBackupBucket, region },
     backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication` },
     etcdRestoreRole: `${name}-etcd-restore`,
     appBackupArchive: { namespace: APP_DATA_NAMESPACE, bucketPrefix: 'postgres/' },

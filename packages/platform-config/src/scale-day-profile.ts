@@ -1,4 +1,14 @@
 import type { ClusterDefinition } from './cluster-definition';
+import imageLock from './scale-day-image-lock.json';
+
+/**
+ * The scale-day images pinned by digest, keyed by `<repository>:<tag>`; null: not resolved yet.
+ * Written only by `npm run pipeline:image-lock -- --write`, which asks the registry (OCI
+ * distribution API) what the tag names; the scale-day workflow re-verifies it before every run.
+ */
+export const SCALE_DAY_IMAGE_LOCK_FILE = 'packages/platform-config/src/scale-day-image-lock.json';
+export type ScaleDayImageLock = Readonly<Record<string, string | null>>;
+export const SCALE_DAY_IMAGE_LOCK: ScaleDayImageLock = imageLock;
 
 /**
  * The CPU-costly request scale day loads the sample web app with. agnhost netexec (the app) has
@@ -12,11 +22,12 @@ export const SCALE_DAY_CPU_CONSUMER = {
   repository: 'registry.k8s.io/e2e-test-images/resource-consumer',
   tag: '1.13',
   /**
-   * NOT VERIFIED: no registry is reachable where this was written. A placeholder, rejected for a
-   * platform that is applied (settings.example false) until replaced with what
-   * `crane digest registry.k8s.io/e2e-test-images/resource-consumer:1.13` prints.
+   * From SCALE_DAY_IMAGE_LOCK; null until `pipeline:image-lock --write` has resolved the tag where
+   * a registry is reachable (it was not where this was written). Unresolved, the example platform
+   * renders the tag alone (a real image, pulled by tag) and a platform that is applied refuses
+   * to synthesize (docs/runbooks/scale-day.md, "The consumer image").
    */
-  digest: `sha256:${'0'.repeat(64)}`,
+  digest: SCALE_DAY_IMAGE_LOCK['registry.k8s.io/e2e-test-images/resource-consumer:1.13'] ?? null,
   /** Port of its HTTP server (`--port`; agnhost has 8080). */
   port: 8081,
   /**
@@ -80,7 +91,7 @@ export const SCALE_DAY_INGRESS = {
  */
 export const SCALE_DAY_LOAD_POD = { cpuMilli: 500, memoryMiB: 256, memoryLimitMiB: 1024 } as const;
 
-/** The consumer's digest is still the placeholder above (never pulled: it names no image). */
+/** The all-zero digest documentation uses (it names no image): refused for a platform that is applied, wherever an image prop names it. */
 export const isPlaceholderDigest = (digest: string): boolean => /^sha256:0{64}$/.test(digest);
 
 export interface ScaleDayProfile {
@@ -114,3 +125,9 @@ export function scaleDayProfileOf(cluster: Pick<ClusterDefinition, 'environment'
   }
   return { path: '/', method: 'GET', rate: 200, cpuConsumer: false, expectNodeScaleOut: false };
 }
+
+/** `<repository>:<tag>`, the lock's key for the CPU consumer. */
+export const cpuConsumerTagRef = (): string => `${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}`;
+
+/** The image reference web's consumer container runs: pinned (`:tag@digest`) once the lock has the digest, else the tag alone. */
+export const cpuConsumerImageRef = (): string => (SCALE_DAY_CPU_CONSUMER.digest ? `${cpuConsumerTagRef()}@${SCALE_DAY_CPU_CONSUMER.digest}` : cpuConsumerTagRef());

@@ -9,7 +9,7 @@ import { APP_DATA_NAMESPACE, type ClusterNames } from './names';
  * with the role, aws-cluster creates the role with the policy it keys by the same id
  * (`Record<WorkloadIdentityId, …>`, so an identity without a policy does not compile).
  */
-export const WORKLOAD_IDENTITY_IDS = ['ebs-csi-controller', 'cluster-autoscaler', 'node-termination-handler', 'postgres-backups'] as const;
+export const WORKLOAD_IDENTITY_IDS = ['ebs-csi-controller', 'cluster-autoscaler', 'node-termination-handler', 'postgres-backups', 'cloud-controller'] as const;
 export type WorkloadIdentityId = (typeof WORKLOAD_IDENTITY_IDS)[number];
 
 export interface WorkloadIdentityDeclaration {
@@ -26,7 +26,7 @@ export interface WorkloadIdentityDeclaration {
 /** The CloudNativePG Cluster of the example database: CloudNativePG names its instances' service account after it. */
 export const APP_DATABASE = { namespace: APP_DATA_NAMESPACE, name: 'orders' } as const;
 
-/** Every cluster runs the three AWS controllers and the example database (k8s-addons defaultAddOns). */
+/** Every cluster runs the four AWS controllers and the example database (k8s-addons defaultAddOns). */
 const everyCluster = (): boolean => true;
 
 export const WORKLOAD_IDENTITIES: { readonly [K in WorkloadIdentityId]: WorkloadIdentityDeclaration & { readonly id: K } } = {
@@ -59,7 +59,23 @@ export const WORKLOAD_IDENTITIES: { readonly [K in WorkloadIdentityId]: Workload
     purpose: 'archives WAL and base backups to the app backup bucket and restores from the archive it replicates',
     neededBy: everyCluster,
   },
+  'cloud-controller': {
+    id: 'cloud-controller',
+    namespace: 'kube-system',
+    // The aws-cloud-controller-manager chart's `serviceAccountName` default.
+    serviceAccount: 'cloud-controller-manager',
+    purpose: 'reads the cluster’s instances and zones to initialise nodes (zone labels, addresses, the uninitialized taint)',
+    neededBy: everyCluster,
+  },
 };
+
+/**
+ * The AWS cloud controller's provider config (cloud-provider-aws `[Global]`), which control-plane.sh
+ * writes on every control-plane node and the controller mounts read-only. With `VPC`, `SubnetID`
+ * and `KubernetesClusterID` set the provider builds no view of its own instance, so it never asks
+ * IMDS for its instance id; `Region` keeps it from asking IMDS for the region.
+ */
+export const CLOUD_CONTROLLER_CONFIG = { path: '/etc/kubernetes/cloud-provider-aws.conf', volume: 'cloud-provider-config' } as const;
 
 /** One identity as a cluster uses it: the declaration plus the derived IAM and token names. */
 export interface WorkloadIdentity extends WorkloadIdentityDeclaration {

@@ -134,7 +134,7 @@ const corpus: [string, (input: RawInput) => void, string][] = [
       i.appCatalog.apps.web.resources.requests.memoryMiB = 7000;
       i.appCatalog.apps.web.resources.limits.memoryMiB = 8000;
     },
-    "appCatalog.apps.web.resources.requests.memoryMiB: got 7000; expected at most 6248, the allocatable MiB of m7i.large, the largest instance type of production's worker pools a pod without tolerations runs on (general)",
+    "appCatalog.apps.web.resources.requests.memoryMiB: got 7000; expected at most 5843, the allocatable MiB of m7i.large, the largest instance type of production's worker pools a pod without tolerations runs on (general)",
   ],
   ['a memory limit below the request', (i) => (i.appCatalog.apps.web.resources.limits.memoryMiB = 64), 'appCatalog.apps.web.resources.limits.memoryMiB: got 64; expected at least requests.memoryMiB (128)'],
   ['an unknown cluster', (i) => (i.appCatalog.apps.web.clusters[1] = 'tokyo'), 'appCatalog.apps.web.clusters[1]: got "tokyo"; expected the name of a cluster: staging, production, dr'],

@@ -21,6 +21,26 @@ export interface BackupReplica {
   readonly provider: TerraformProvider;
   /** Name of the role S3 replicates with. */
   readonly replicationRoleName: string;
+  /**
+   * A role that writes into the replica bucket directly (a failover primary's database archiving
+   * its WAL into the standby's region): below `prefix` only it may put or delete objects, and
+   * only it and S3 replication may encrypt with the replica key.
+   * @default - none: the replica is written by S3 replication alone
+   */
+  readonly directWriter?: ReplicaWriter;
+}
+
+/** See BackupReplica.directWriter. ARNs are derived (platform-config), never cross-stack references. */
+export interface ReplicaWriter {
+  /**
+   * The writer's IAM principals: its role, and before a cluster's web-identity stage the legacy
+   * backup user whose keys the database still uses.
+   */
+  readonly principalArns: readonly string[];
+  /** Key prefix it writes, ending in "/" (platform-config appBackupArchive.bucketPrefix). */
+  readonly prefix: string;
+  /** The account the key belongs to: its key policy keeps the account's administration. */
+  readonly accountId: string;
 }
 
 export interface BackupBucketProps {
@@ -76,16 +96,29 @@ export class BackupBucket extends Construct {
     if (props.replica && props.replica.bucketName === props.bucketName) {
       throw invalidProp('BackupBucket', 'replica.bucketName', props.replica.bucketName, 'a bucket other than the source (S3 names are global)');
     }
+    const writer = props.replica?.directWriter;
+    if (writer && writer.principalArns.length === 0) throw invalidProp('BackupBucket', 'replica.directWriter.principalArns', writer.principalArns, 'at least one IAM role or user ARN (the writer)');
+    if (writer && !/^[a-z0-9][a-z0-9._-]*\/$/.test(writer.prefix)) {
+      throw invalidProp('BackupBucket', 'replica.directWriter.prefix', writer.prefix, 'a key prefix ending in "/", such as "postgres/" (never the whole bucket)');
+    }
     const expiration = { ruleId: props.expirationRuleId ?? 'expire-backups', retentionDays: props.retentionDays };
     const source = this.protectedBucket('bucket', props.bucketName, props.kmsKeyArn, expiration);
     this.bucketName = source.name;
     this.bucketArn = source.arn;
     if (!props.replica) return;
 
-    const { provider } = props.replica;
-    const replicaKey = new KmsKey(this, 'replica-key', { provider, description: `${props.contents} replicated from ${props.bucketName}`, enableKeyRotation: true, deletionWindowInDays: 30, lifecycle: { preventDestroy: true } });
-    const replica = this.protectedBucket('replica', props.replica.bucketName, replicaKey.arn, expiration, provider);
-    const role = new IamRole(this, 'replication-role', { name: props.replica.replicationRoleName, assumeRolePolicy: renderPolicy(serviceTrustPolicy('s3.amazonaws.com')) });
+    const { provider, replicationRoleName } = props.replica;
+    const replicationRoleArn = writer ? `arn:aws:iam::${writer.accountId}:role/${replicationRoleName}` : undefined;
+    const replicaKey = new KmsKey(this, 'replica-key', {
+      provider,
+      description: `${props.contents} replicated from ${props.bucketName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      lifecycle: { preventDestroy: true },
+      policy: writer && replicationRoleArn ? renderPolicy(replicaKeyPolicy(writer, replicationRoleArn)) : undefined,
+    });
+    const replica = this.protectedBucket('replica', props.replica.bucketName, replicaKey.arn, expiration, provider, writer);
+    const role = new IamRole(this, 'replication-role', { name: replicationRoleName, assumeRolePolicy: renderPolicy(serviceTrustPolicy('s3.amazonaws.com')) });
     new IamRolePolicy(this, 'replication-policy', {
       name: `replicate-${id}`,
       role: role.name,
@@ -127,7 +160,7 @@ export class BackupBucket extends Construct {
     this.replicaKeyArn = replicaKey.arn;
   }
 
-  private protectedBucket(id: string, bucketName: string, kmsKeyArn: string, expiration: Expiration, provider?: TerraformProvider): ProtectedBucket {
+  private protectedBucket(id: string, bucketName: string, kmsKeyArn: string, expiration: Expiration, provider?: TerraformProvider, writer?: ReplicaWriter): ProtectedBucket {
     const bucket = new S3Bucket(this, id, { provider, bucket: bucketName, lifecycle: { preventDestroy: true } });
     const versioning = new S3BucketVersioningA(this, `${id}-versioning`, { provider, bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } });
     new S3BucketServerSideEncryptionConfigurationA(this, `${id}-encryption`, {
@@ -162,16 +195,56 @@ export class BackupBucket extends Construct {
       provider,
       bucket: bucket.id,
       policy: renderPolicy(
-        policyDocument({
-          Sid: 'TlsOnly',
-          Effect: 'Deny',
-          Principal: { AWS: '*' },
-          Action: 's3:*',
-          Resource: [bucket.arn, `${bucket.arn}/*`],
-          Condition: { Bool: { 'aws:SecureTransport': false } },
-        }),
+        policyDocument(
+          {
+            Sid: 'TlsOnly',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Resource: [bucket.arn, `${bucket.arn}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': false } },
+          },
+          // The direct writer's prefix is its alone: a reader (the standby's role) or anyone else
+          // of the account cannot overwrite or delete the archive. S3 replication uses
+          // s3:ReplicateObject/ReplicateDelete, not these actions.
+          ...(writer
+            ? [
+                {
+                  Sid: 'OnlyTheArchiveWriterWrites',
+                  Effect: 'Deny' as const,
+                  Principal: { AWS: '*' },
+                  Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'],
+                  Resource: `${bucket.arn}/${writer.prefix}*`,
+                  Condition: { ArnNotLike: { 'aws:PrincipalArn': writer.principalArns } },
+                },
+              ]
+            : []),
+        ),
       ),
     });
     return { arn: bucket.arn, name: bucketName, versioning };
   }
+}
+
+/**
+ * The replica key's policy when a role writes the replica directly: the account administers the
+ * key and grants its use through IAM (the default policy's statement, so readers such as the
+ * standby's role decrypt through their own policies), and nobody but the writer and S3
+ * replication's role may encrypt with it: S3 asks KMS for a data key as the caller of PutObject
+ * (or of the replication), so a Deny on `aws:PrincipalArn` is what "only that role writes" means
+ * for the key. The ARNs are conditions, not principals: a policy naming a role that does not
+ * exist yet is rejected, a condition is not.
+ */
+function replicaKeyPolicy(writer: ReplicaWriter, replicationRoleArn: string) {
+  return policyDocument(
+    { Sid: 'AccountAdministersTheKey', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${writer.accountId}:root` }, Action: 'kms:*', Resource: '*' },
+    {
+      Sid: 'OnlyTheArchiveWriterAndReplicationEncrypt',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptTo'],
+      Resource: '*',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': [...writer.principalArns, replicationRoleArn] } },
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { ssmParameterArn, type ServiceAccountIdentity } from '@platform/platform-config';
+import { NODE_BOOTSTRAP_GRANTS, ssmParameterArn, type ServiceAccountIdentity } from '@platform/platform-config';
 import type { WorkloadPolicies } from '../identity/workload-roles';
 import { policyDocument, type PolicyDocument, type PolicyStatement } from './policy-document';
 
@@ -29,16 +29,26 @@ export interface NodePolicyContext {
   readonly bootstrapBundleArns: Readonly<Record<'control-plane' | 'worker', string>>;
   /** ARNs of the issuer's two discovery objects (ServiceAccountIssuer.objectArns): the control plane publishes them. */
   readonly serviceAccountIssuerObjectArns: readonly string[];
+  /** SSM path of the control-plane nodes' IRSA stage records (platform-config `bootstrapNames().identityStageRecords`), no trailing slash. */
+  readonly identityStageRecords: string;
   /** Tags of the control-plane slots' etcd volumes and addresses (platform-config `names.etcdSlot`) and the cluster name they carry. */
   readonly etcdSlot: { readonly clusterTagKey: string; readonly slotTagKey: string; readonly clusterName: string };
 }
 
+/**
+ * A bootstrap statement's actions, from platform-config's NODE_BOOTSTRAP_GRANTS (the list ha-check
+ * holds node roles to); one action stays a string, as the policies have always rendered it.
+ */
+function grant(purpose: keyof typeof NODE_BOOTSTRAP_GRANTS): string | string[] {
+  const actions = NODE_BOOTSTRAP_GRANTS[purpose];
+  return actions.length === 1 ? actions[0] : [...actions];
+}
 
 function ecrRead(): PolicyStatement {
   return {
     Sid: 'PullImagesFromEcr',
     Effect: 'Allow',
-    Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+    Action: grant('pullImages'),
     Resource: '*',
   };
 }
@@ -48,35 +58,22 @@ function sessionManager(): PolicyStatement {
   return {
     Sid: 'SessionManager',
     Effect: 'Allow',
-    Action: [
-      'ssm:UpdateInstanceInformation',
-      'ssmmessages:CreateControlChannel',
-      'ssmmessages:CreateDataChannel',
-      'ssmmessages:OpenControlChannel',
-      'ssmmessages:OpenDataChannel',
-      'ec2messages:AcknowledgeMessage',
-      'ec2messages:DeleteMessage',
-      'ec2messages:FailMessage',
-      'ec2messages:GetEndpoint',
-      'ec2messages:GetMessages',
-      'ec2messages:SendReply',
-    ],
+    Action: grant('sessionManager'),
     Resource: '*',
   };
 }
 
 /** The stub in user data (node-bootstrap fetch-bundle.py) GETs its role's bundle by version id. */
 function readBootstrapBundle(objectArn: string): PolicyDocument {
-  return policyDocument({ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn });
+  return policyDocument({ Sid: 'FetchBootstrapBundle', Effect: 'Allow', Action: grant('fetchBootstrapBundle'), Resource: objectArn });
 }
 
 /**
  * Control-plane role: what the static pods and the bootstrap scripts need (kubeadm join material
  * and init lock in SSM, etcd snapshots in the backup bucket, the CI kubeconfig, control-plane
- * membership, its own launching hook) and the AWS cloud controller, which runs with host
- * networking before pod networking or the service-account issuer exist (docs/identity.md).
- * The add-ons that call AWS have workload roles of their own (identity/workload-policies.ts):
- * nothing here is for them, because every host-network pod on the node can reach this role.
+ * membership, its own launching hook). The add-ons that call AWS, the cloud controller included,
+ * have workload roles of their own (identity/workload-policies.ts): nothing here is for them,
+ * because before the IMDS fence every host-network pod on the node can reach this role.
  */
 export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   const parameters = `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.ssmPrefix}/*`;
@@ -85,86 +82,60 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
   return {
     'join-material': policyDocument(
       // The initialiser creates the join parameters (absent = not published) and every control-plane node refreshes them.
-      { Sid: 'PublishJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: [...ctx.joinParameterArns] },
+      { Sid: 'PublishJoinMaterial', Effect: 'Allow', Action: grant('publishJoinMaterial'), Resource: [...ctx.joinParameterArns] },
       // Init and refresh locks, the restore marker, the credentials install-addons.sh reads.
-      { Sid: 'BootstrapParameters', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameters },
+      { Sid: 'BootstrapParameters', Effect: 'Allow', Action: grant('bootstrapParameters'), Resource: parameters },
       // Standard SecureStrings are encrypted and decrypted directly under the key, by SSM, with the
       // parameter's ARN as encryption context: the cluster key serves SSM only for these parameters.
       {
         Sid: 'SecureStringsViaSsm',
         Effect: 'Allow',
-        Action: ['kms:Encrypt', 'kms:Decrypt'],
+        Action: grant('secureParameters'),
         Resource: ctx.kmsKeyArn,
         Condition: { StringEquals: { 'kms:ViaService': `ssm.${ctx.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': secureStrings } },
       },
       // node-bootstrap ci-kubeconfig.sh: named on its own so narrowing the prefix grant above keeps it.
-      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: ciKubeconfig },
+      { Sid: 'PublishCiKubeconfig', Effect: 'Allow', Action: grant('publishCiKubeconfig'), Resource: ciKubeconfig },
+      // node-bootstrap control-plane.sh: each node overwrites `<path>/<instance id>` with the IRSA stage
+      // it booted with, which the apply's identity-roll gate reads. Only that path; named on its own
+      // for the same reason. Workers get nothing here: only control-plane nodes are asked.
+      { Sid: 'RecordIdentityStage', Effect: 'Allow', Action: grant('recordIdentityStage'), Resource: `arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.identityStageRecords}/*` },
       // node-bootstrap control-plane.sh: which control-plane instances exist and which their ASG is
       // terminating (their etcd members go before a join), whether a dead initialiser is gone. Named
       // here so the bootstrap keeps them without the add-ons' grants. Neither action supports
       // resource-level permissions.
-      { Sid: 'ControlPlaneMembership', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'], Resource: '*' },
+      { Sid: 'ControlPlaneMembership', Effect: 'Allow', Action: grant('controlPlaneMembership'), Resource: '*' },
       // node-bootstrap control-plane.sh: the initialiser completes its own launching hook before
       // kubeadm init (no handler exists yet). Only groups carrying this cluster's tag.
       {
         Sid: 'CompleteLaunchingHook',
         Effect: 'Allow',
-        Action: 'autoscaling:CompleteLifecycleAction',
+        Action: grant('completeLaunchingHook'),
         Resource: '*',
         Condition: { StringEquals: { [`autoscaling:ResourceTag/${ctx.clusterTagKey}`]: 'owned' } },
       },
     ),
     'etcd-backups': policyDocument(
-      { Sid: 'LocateBackups', Effect: 'Allow', Action: 's3:GetBucketLocation', Resource: ctx.backupBucketArn },
-      { Sid: 'ListSnapshots', Effect: 'Allow', Action: 's3:ListBucket', Resource: ctx.backupBucketArn, Condition: { StringLike: { 's3:prefix': `${ctx.etcdSnapshotPrefix}/*` } } },
+      { Sid: 'LocateBackups', Effect: 'Allow', Action: grant('locateBackups'), Resource: ctx.backupBucketArn },
+      { Sid: 'ListSnapshots', Effect: 'Allow', Action: grant('listSnapshots'), Resource: ctx.backupBucketArn, Condition: { StringLike: { 's3:prefix': `${ctx.etcdSnapshotPrefix}/*` } } },
       // Write-only: an archive holds pki/sa.key and the CA keys, and every host-network pod on the
       // node reaches this role through IMDS, so the role never reads a snapshot back (no GetObject,
       // no kms:Decrypt). A restore downloads through a URL the restore role signs (etcd-restore.ts,
       // node-bootstrap etcd-restore.sh). DeleteObject for the timer's retention: the bucket is
       // versioned and this role gets no DeleteObjectVersion, so a delete leaves a marker and the
       // snapshot stays recoverable for the bucket's retention. Only under the snapshot prefix.
-      { Sid: 'WriteSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
+      { Sid: 'WriteSnapshots', Effect: 'Allow', Action: grant('writeSnapshots'), Resource: `${ctx.backupBucketArn}/${ctx.etcdSnapshotPrefix}/*` },
       // SSE-KMS through S3 only, for a single PutObject: S3 asks KMS for a data key (GenerateDataKey)
       // and never decrypts. etcd-snapshot.sh uploads with one PutObject (no multipart, whose
       // completion S3 documents as needing kms:Decrypt too). Never a direct KMS call.
-      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
-    ),
-    'cloud-controller': policyDocument(
-      {
-        Sid: 'Describe',
-        Effect: 'Allow',
-        Action: [
-          'autoscaling:DescribeAutoScalingGroups',
-          'autoscaling:DescribeTags',
-          'ec2:DescribeAvailabilityZones',
-          'ec2:DescribeInstances',
-          'ec2:DescribeInstanceTopology',
-          'ec2:DescribeRegions',
-          'ec2:DescribeRouteTables',
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeVolumes',
-          'ec2:DescribeVpcs',
-          'elasticloadbalancing:DescribeLoadBalancers',
-          'elasticloadbalancing:DescribeLoadBalancerAttributes',
-          'elasticloadbalancing:DescribeListeners',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-          'elasticloadbalancing:DescribeLoadBalancerPolicies',
-          'kms:DescribeKey',
-        ],
-        Resource: '*',
-      },
-      // Nothing else: load balancers are Terraform's (docs/decisions/ingress.md), so the service
-      // controller gets no ELB or security-group write rights. A Service of type LoadBalancer
-      // fails visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
+      { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: grant('encryptSnapshots'), Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
     ),
     'etcd-slot': etcdSlotPolicy(ctx),
     'node-access': policyDocument(ecrRead(), sessionManager()),
     'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
     // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
     // document and JWKS at boot; exactly those two keys, nothing to list, read or delete.
-    'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: 's3:PutObject', Resource: [...ctx.serviceAccountIssuerObjectArns] }),
+    'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: grant('publishServiceAccountIssuer'), Resource: [...ctx.serviceAccountIssuerObjectArns] }),
   };
 }
 
@@ -177,25 +148,25 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
 function etcdSlotPolicy(ctx: NodePolicyContext) {
   const slotResources = [`arn:aws:ec2:${ctx.region}:${ctx.accountId}:volume/*`, `arn:aws:ec2:${ctx.region}:${ctx.accountId}:network-interface/*`];
   return policyDocument(
-    { Sid: 'FindEtcdSlot', Effect: 'Allow', Action: ['ec2:DescribeVolumes', 'ec2:DescribeNetworkInterfaces'], Resource: '*' },
+    { Sid: 'FindEtcdSlot', Effect: 'Allow', Action: grant('findEtcdSlot'), Resource: '*' },
     {
       Sid: 'AttachEtcdSlot',
       Effect: 'Allow',
-      Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+      Action: grant('attachEtcdSlot'),
       Resource: slotResources,
       Condition: { StringEquals: { [`aws:ResourceTag/${ctx.etcdSlot.clusterTagKey}`]: ctx.etcdSlot.clusterName } },
     },
     {
       Sid: 'AttachEtcdSlotToClusterNodes',
       Effect: 'Allow',
-      Action: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+      Action: grant('attachEtcdSlot'),
       Resource: `arn:aws:ec2:${ctx.region}:${ctx.accountId}:instance/*`,
       Condition: { StringEquals: { [`aws:ResourceTag/${ctx.clusterTagKey}`]: 'owned' } },
     },
     {
       Sid: 'DecryptEtcdVolume',
       Effect: 'Allow',
-      Action: 'kms:CreateGrant',
+      Action: grant('grantEtcdVolumeKey'),
       Resource: ctx.kmsKeyArn,
       Condition: { StringEquals: { 'kms:ViaService': `ec2.${ctx.region}.amazonaws.com` }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     },
@@ -206,12 +177,12 @@ function etcdSlotPolicy(ctx: NodePolicyContext) {
 export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDocument> {
   return {
     'join-material': policyDocument(
-      { Sid: 'ReadJoinMaterial', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: [...ctx.workerJoinParameterArns] },
+      { Sid: 'ReadJoinMaterial', Effect: 'Allow', Action: grant('readJoinMaterial'), Resource: [...ctx.workerJoinParameterArns] },
       // SecureString decryption names the parameter in the encryption context: only these two.
       {
         Sid: 'DecryptJoinMaterial',
         Effect: 'Allow',
-        Action: 'kms:Decrypt',
+        Action: grant('decryptJoinMaterial'),
         Resource: ctx.kmsKeyArn,
         Condition: { StringEquals: { 'kms:ViaService': `ssm.${ctx.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': [...ctx.workerJoinParameterArns] } },
       },
@@ -224,13 +195,17 @@ export function workerPolicies(ctx: NodePolicyContext): Record<string, PolicyDoc
 /**
  * The add-ons' rights the control-plane role keeps until the cluster's identity stage is complete
  * (platform-config `serviceAccountIdentity.nodeRolesKeepAddOnRights`): before the manifests switch
- * to web identity the EBS CSI controller and cluster-autoscaler run with host networking on this
- * role, and after the switch they stay the fallback (roll the manifests back one stage) until the
- * last stage removes them. The same documents as their workload roles, inline under the names
- * (so construct ids and Terraform addresses) they had before IRSA. The termination handler's
- * fallback is TerminationHandling's `handlerRoleName`, where its policy lived.
+ * to web identity the EBS CSI controller, cluster-autoscaler and the cloud controller run with
+ * host networking on this role, and after the switch they stay the fallback (roll the manifests
+ * back one stage) until the last stage removes them. The same documents as their workload roles,
+ * inline under the names (so construct ids and Terraform addresses) they had before: the cloud
+ * controller's `cloud-controller` was one of the role's own policies until it got its identity.
+ * The termination handler's fallback is TerminationHandling's `handlerRoleName`, where its policy lived.
  */
-export function controlPlaneAddOnFallback(identity: ServiceAccountIdentity, policies: Pick<WorkloadPolicies, 'ebs-csi-controller' | 'cluster-autoscaler'>): Record<string, PolicyDocument> {
+export function controlPlaneAddOnFallback(
+  identity: ServiceAccountIdentity,
+  policies: Pick<WorkloadPolicies, 'ebs-csi-controller' | 'cluster-autoscaler' | 'cloud-controller'>,
+): Record<string, PolicyDocument> {
   if (!identity.nodeRolesKeepAddOnRights) return {};
-  return { 'ebs-csi-controller': policies['ebs-csi-controller'], 'cluster-autoscaler': policies['cluster-autoscaler'] };
+  return { 'cloud-controller': policies['cloud-controller'], 'ebs-csi-controller': policies['ebs-csi-controller'], 'cluster-autoscaler': policies['cluster-autoscaler'] };
 }

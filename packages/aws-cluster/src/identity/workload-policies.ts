@@ -28,6 +28,13 @@ export interface WorkloadPolicyContext {
     readonly kmsKeyArn: string;
     /** Buckets a restore reads below `prefix`: the standby's primary's replica, or a primary's standby when failing back. */
     readonly restoreSources: readonly RestoreSource[];
+    /**
+     * The bucket the database archives into when it is not the cluster's own: a failover
+     * primary's bucket in the standby's region (platform-config names.appWalArchive). Read and
+     * write below `prefix`, its key through S3 in that region.
+     * @default - the database archives into `bucketArn`
+     */
+    readonly walArchive?: { readonly bucketArn: string; readonly kmsKeyArn: string; readonly region: string };
   };
 }
 
@@ -51,8 +58,45 @@ export function workloadPolicies(ctx: WorkloadPolicyContext): WorkloadPolicies {
     'ebs-csi-controller': ebsCsiController(ctx),
     'cluster-autoscaler': clusterAutoscaler(ctx),
     'node-termination-handler': ctx.nodeTerminationHandler,
-    'postgres-backups': policyDocument(...ownBackups(ctx), ...ctx.appBackups.restoreSources.flatMap((source, i) => restoreSource(ctx, source, i))),
+    'postgres-backups': policyDocument(...ownBackups(ctx), ...walArchive(ctx), ...ctx.appBackups.restoreSources.flatMap((source, i) => restoreSource(ctx, source, i))),
+    'cloud-controller': cloudController(),
   };
+}
+
+/**
+ * The AWS cloud controller as we run it: the node controllers (node lifecycle, initialisation:
+ * instances by id or private DNS name, their zone and zone id, their topology labels) and the
+ * service controller, read-only. Taken from cloud-provider-aws's documented control-plane policy
+ * (docs/prerequisites.md), less what no controller we run calls (checked in its v1.34 source):
+ * routes (`--configure-cloud-routes=false`), the in-tree volume and instance-group calls
+ * (autoscaling:Describe*, ec2:DescribeVolumes, DescribeRegions, kms:DescribeKey), and every write.
+ * Load balancers are Terraform's (docs/decisions/ingress.md): a Service of type LoadBalancer fails
+ * visibly (AccessDenied events) instead of creating an NLB outside the reviewed plan.
+ */
+function cloudController(): PolicyDocument {
+  return policyDocument(
+    {
+      Sid: 'InitialiseNodes',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTopology', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeVpcs'],
+      Resource: '*',
+    },
+    {
+      Sid: 'ServiceControllerReadOnly',
+      Effect: 'Allow',
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeLoadBalancerAttributes',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeLoadBalancerPolicies',
+      ],
+      Resource: '*',
+    },
+  );
 }
 
 function ebsCsiController(ctx: WorkloadPolicyContext): PolicyDocument {
@@ -120,6 +164,22 @@ function ownBackups(ctx: WorkloadPolicyContext): PolicyStatement[] {
     { Sid: 'ReadWriteBackups', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn}/${prefix}*` },
     // Only through S3 in its region: the same key encrypts the join material in SSM.
     { Sid: 'UseClusterKeyThroughS3', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
+  ];
+}
+
+/**
+ * The archive in the standby's region: barman-cloud writes each WAL segment and base backup there
+ * (PutObject, multipart for base backups), reads them back for a restore and prunes them
+ * (retentionPolicy). With SSE-KMS, S3 asks KMS for a data key as the caller on a write and for a
+ * decrypt on a read or a multipart completion (kms:Encrypt itself is never called by S3).
+ */
+function walArchive(ctx: WorkloadPolicyContext): PolicyStatement[] {
+  const archive = ctx.appBackups.walArchive;
+  if (!archive) return [];
+  return [
+    { Sid: 'ListWalArchiveBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: archive.bucketArn },
+    { Sid: 'ReadWriteWalArchive', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `${archive.bucketArn}/${ctx.appBackups.prefix}*` },
+    { Sid: 'UseWalArchiveKeyThroughS3', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: archive.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${archive.region}.amazonaws.com` } } },
   ];
 }
 

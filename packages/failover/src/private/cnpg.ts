@@ -21,6 +21,8 @@ export interface LiveCluster {
     readonly currentPrimary?: string;
     readonly targetPrimary?: string;
     readonly timelineID?: number;
+    /** When the current primary was promoted (RFC 3339): the start of its timeline. */
+    readonly currentPrimaryTimestamp?: string;
     readonly readyInstances?: number;
     readonly instances?: number;
     /** Written after a demotion, once the shutdown checkpoint is archived (distributed topology). */

@@ -1,6 +1,8 @@
 import { CommandError } from '../commands';
 import { parseServesMarker, promotedMarkerValue, readPromotedMarker, standbyServes, toSecond, type MarkedPromotion } from '../promotion-marker';
-import type { Workload } from '../database';
+import { backupName, renderBackup, type Workload } from '../database';
+import { liveCluster } from '../private/cnpg';
+import { listObjects, splitS3Path } from '../private/s3';
 import { assertFencedBackup } from '../private/fenced-backup';
 import { CNPG_CLUSTERS, kube } from '../private/kube';
 import { HIBERNATION_ANNOTATION } from './fence-returned-primary';
@@ -110,7 +112,15 @@ export class FailbackPreflight implements Step {
   readonly verifies =
     "AWS credentials work; the standby's marker records when it started serving; both APIs are ready; Route 53 records found; the primary's database (if any) has a fenced backup newer than the promotion, unless an earlier run already restored it";
 
-  constructor(private readonly workload: Workload) {}
+  constructor(
+    private readonly workload: Workload,
+    /**
+     * The standby's database when the fail-back rebuilds the primary as a replica of its live
+     * archive (switchover): that folder must hold a base backup of the promoted timeline.
+     * @default none (delete-and-restore takes its own final backup)
+     */
+    private readonly replicaOf?: Workload,
+  ) {}
 
   async run(ctx: StepContext): Promise<void> {
     await identity(ctx, ctx.primary.region);
@@ -137,6 +147,35 @@ export class FailbackPreflight implements Step {
     const found = await records(ctx);
     ctx.note(`primary ${ctx.primary.name} health check: ${describeHealth(await healthCheckStatus(ctx.cli, found.primary.healthCheckId!))}`);
     if (!promotion.restoredBy) await this.assertPrimaryFenced(ctx, promotion);
+    if (!promotion.restoredBy && this.replicaOf) await this.assertStandbyBaseBackup(ctx, this.replicaOf, promotion);
+  }
+
+  /**
+   * The primary's replica bootstraps from a base backup in the standby's LIVE archive folder
+   * (`spec.backup.barmanObjectStore`: destinationPath + serverName); WAL alone cannot start it
+   * (barman-cloud-restore: "no target backup found"). The backup must be of the promoted
+   * timeline: newer than the standby's promotion (`status.currentPrimaryTimestamp`, else the
+   * marker's time). Checked here, before anything changes, with the command that fixes it.
+   */
+  private async assertStandbyBaseBackup(ctx: StepContext, standbyDatabase: Workload, promotion: MarkedPromotion): Promise<void> {
+    const { namespace, database } = standbyDatabase;
+    const live = await liveCluster(ctx, ctx.standby, standbyDatabase);
+    const store = live.spec?.backup?.barmanObjectStore;
+    if (!store) throw new StepError(`${namespace}/${database} on ${ctx.standby.name} has no spec.backup.barmanObjectStore: ${ctx.primary.name} has no archive to replicate`);
+    const { bucket, prefix } = splitS3Path(store.destinationPath);
+    const folder = `${prefix}${store.serverName ?? database}/`;
+    const promotedAt = live.status?.currentPrimaryTimestamp ? new Date(live.status.currentPrimaryTimestamp) : promotion.since!;
+    const { contents } = await listObjects(ctx, { region: ctx.standby.region, bucket, prefix: `${folder}base/` });
+    const idOf = (key: string) => key.slice(folder.length + 'base/'.length).split('/')[0]!;
+    const newer = [...new Set(contents.filter((o) => Date.parse(o.LastModified) > promotedAt.getTime()).map((o) => idOf(o.Key)))];
+    if (newer.length > 0) return ctx.note(`${ctx.standby.name}'s live archive s3://${bucket}/${folder} has base backup(s) since its promotion at ${toSecond(promotedAt)}: ${newer.join(', ')}`);
+    const older = [...new Set(contents.map((o) => idOf(o.Key)))];
+    const backup = JSON.stringify(renderBackup(standbyDatabase, 'base', ctx.options.runId));
+    throw new StepError(
+      `${ctx.standby.name}'s live archive s3://${bucket}/${folder} (what ${ctx.primary.name}'s replica would replay) has no base backup newer than ${ctx.standby.name}'s promotion at ${toSecond(promotedAt)} (found: ${older.join(', ') || 'none'}): ` +
+        `${ctx.primary.name}'s rebuild as a replica could not start. Nothing was changed. Take one on ${ctx.standby.name}: echo '${backup}' | kubectl --context ${ctx.standby.name} apply -f - ; ` +
+        `wait until kubectl --context ${ctx.standby.name} -n ${namespace} get backups.postgresql.cnpg.io ${backupName(standbyDatabase, 'base', ctx.options.runId)} -o jsonpath='{.status.phase}' prints completed; then re-run this fail-back`,
+    );
   }
 
   private async assertPrimaryFenced(ctx: StepContext, promotion: MarkedPromotion): Promise<void> {

@@ -150,6 +150,8 @@ export class DemoteStandby implements Step {
     const { namespace, database } = this.workload;
     const db = `${namespace}/${database}`;
     const live = await liveCluster(ctx, ctx.standby, this.workload);
+    // What puts the standby back in service if no token comes (a demotion by an earlier run: only its primary).
+    let restore: object = { spec: { replica: { primary: ctx.standby.name } } };
     if (followsPrimary(live, database, ctx.primary.name)) {
       ctx.note(`${db} on ${ctx.standby.name} is already demoted to a replica of ${ctx.primary.name}`);
     } else {
@@ -168,22 +170,45 @@ export class DemoteStandby implements Step {
         { name: ctx.standby.name, barmanObjectStore: { destinationPath: own.destinationPath, serverName: own.serverName ?? database, endpointURL: s3Endpoint(ctx.standby.region), s3Credentials: own.s3Credentials ?? { inheritFromIAMRole: true } } },
       ];
       const patch = { spec: { replica: { enabled: null, self: ctx.standby.name, primary: ctx.primary.name, source: ctx.primary.name }, externalClusters } };
+      restore = { spec: { replica: { enabled: live.spec?.replica?.enabled ?? null, ...live.spec?.replica }, externalClusters: live.spec?.externalClusters } };
       await ctx.cli.mutate('kubectl', kube(ctx.standby, 'patch', CNPG_CLUSTERS, database, '-n', namespace, ...patchArgs(patch)));
       ctx.note(`${db} on ${ctx.standby.name} demoted: replica of ${ctx.primary.name}'s archive under ${primaryServer}`);
     }
     if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the demotion token');
     let token = '';
-    await pollUntil(ctx, `${ctx.standby.name}'s status.demotionToken`, ctx.options.timeouts.databaseSeconds, async () => {
+    await pollUntil(ctx, `${ctx.standby.name}'s status.demotionToken`, ctx.options.timeouts.demotionSeconds, async () => {
       token = (await liveCluster(ctx, ctx.standby, this.workload)).status?.demotionToken ?? '';
       return { done: token !== '', status: token ? 'token written' : 'no status.demotionToken yet (shutdown checkpoint not archived)' };
-    }).catch((error: Error) => {
-      throw new StepError(
-        `${error.message}. ${ctx.primary.name} is NOT promoted: without the token it would promote at whatever it replayed and lose ${ctx.standby.name}'s last writes. Check WAL archiving on ${ctx.standby.name} (its users see errors meanwhile: its apps are at 0 and its database read-only), then re-run the fail-back`,
-      );
+    }).catch(async (error: Error) => {
+      throw new StepError(`${error.message}. ${await this.abort(ctx, restore)}`);
     });
     const t = decodeDemotionToken(token, `${db} on ${ctx.standby.name}`);
     ctx.facts.demotionToken = token;
     ctx.note(`demotion token: system ${t.databaseSystemIdentifier}, timeline ${t.latestCheckpointTimelineID}, REDO ${t.latestCheckpointREDOLocation}${t.redoWalFile ? ` (WAL ${t.redoWalFile})` : ''}, checkpoint ${t.timeOfLatestCheckpoint ?? '(no time)'}`);
+  }
+
+  /**
+   * No token in time: the switchover is abandoned in the state it started from. The standby is
+   * promoted back (spec.replica and externalClusters as they were; it still holds every write it
+   * made, so nothing is lost; CloudNativePG starts a new timeline, which the primary's replica
+   * follows through the archive) and its apps are scaled back up; the primary's database stays a
+   * replica and nothing is deleted; the marker keeps `failing back` (the fence stays off) and a
+   * re-run resumes, keeping the replica. Returns what to tell the operator.
+   */
+  private async abort(ctx: StepContext, restore: object): Promise<string> {
+    const { namespace, database } = this.workload;
+    const db = `${namespace}/${database}`;
+    const replicas = ctx.standby.availabilityZones.length;
+    await ctx.cli.mutate('kubectl', kube(ctx.standby, 'patch', CNPG_CLUSTERS, database, '-n', namespace, ...patchArgs(restore)));
+    const pod = await waitSettled(ctx, ctx.standby, this.workload, false);
+    for (const app of this.workload.apps) {
+      await ctx.cli.mutate('kubectl', kube(ctx.standby, 'patch', 'deployment', app.name, '-n', app.namespace, '--type', 'merge', '-p', JSON.stringify({ spec: { replicas } }), `--field-manager=${FAILOVER_FIELD_MANAGER}`));
+    }
+    return (
+      `Switchover abandoned, nothing lost or deleted: ${db} on ${ctx.standby.name} is primary again (${pod} writable) and its apps are back at ${replicas} replicas (the HPA takes over), so ${ctx.standby.name} serves as before; ` +
+      `${ctx.primary.name}'s ${db} is still a replica of it and is NOT promoted (without the token it would promote at whatever it replayed and lose ${ctx.standby.name}'s last writes). ` +
+      `Fix WAL archiving on ${ctx.standby.name} (kubectl --context ${ctx.standby.name} -n ${namespace} get ${CNPG_CLUSTERS} ${database} -o jsonpath='{.status.conditions[?(@.type=="ContinuousArchiving")]}'), then re-run the fail-back: it resumes and keeps the replica (raise --demotion-timeout if the shutdown is only slow)`
+    );
   }
 }
 

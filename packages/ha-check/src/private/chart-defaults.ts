@@ -56,25 +56,12 @@ export function chartHostNetwork(chart: string | undefined, component: string | 
 }
 
 /**
- * aws-cloud-controller-manager's defaults for what its DaemonSet template (templates/daemonset.yaml
- * at this version) renders into the pod spec: `tolerations`, `nodeSelector` and `resources` from the
- * values; `priorityClassName` fixed by the template. It renders no affinity and no topology spread,
- * whatever the values say. `values` is the stored chart's values.yaml for those keys
- * (../shared/charts/aws-cloud-controller-manager/0.0.10/values.yaml; test/chart-defaults.test.ts
- * re-reads it and checks the version is the one the shipped clusters pin).
+ * What aws-cloud-controller-manager's DaemonSet template renders regardless of the values: the
+ * priority class. Its `tolerations`, `nodeSelector` and `resources` come from the values, coalesced
+ * over the stored chart's values.yaml of the version the release pins (stored-charts.ts); it
+ * renders no affinity and no topology spread, whatever the values say.
  */
 export const CLOUD_CONTROLLER_CHART = {
   chart: 'aws-cloud-controller-manager',
-  version: '0.0.10',
-  values: {
-    nodeSelector: { 'node-role.kubernetes.io/control-plane': '' },
-    tolerations: [
-      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
-      { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-      { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-    ],
-    resources: { requests: { cpu: '200m' } },
-  },
   priorityClassName: 'system-node-critical',
 } as const;
-

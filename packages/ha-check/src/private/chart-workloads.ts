@@ -3,10 +3,13 @@ import { CLOUD_CONTROLLER_CHART } from './chart-defaults';
 import { isObject, type Json } from './values';
 
 /**
- * What a Helm chart renders that matters for HA, read from a HelmRelease's `spec.values` (the
- * chart defaults fill what the values leave out). One extractor per chart this platform ships
- * (packages/k8s-addons/src/releases.ts), plus the coredns chart; each mirrors the chart's
- * values.yaml at that pin: the keys read and the defaults used when the values leave them out.
+ * What a Helm chart renders that matters for HA, read from a HelmRelease's `spec.values`. One
+ * extractor per chart this platform ships (packages/k8s-addons/src/releases.ts), plus the coredns
+ * chart. A chart whose upstream copy is stored (`defaults: 'stored'`) gets its values coalesced over
+ * the stored values.yaml of the version the release pins (stored-charts.ts), so its extractor holds
+ * no chart default: only what the chart's templates fix and what the API server defaults (a
+ * Deployment without `replicas` runs 1). The others (`built-in`: no stored copy in shared/charts)
+ * still name their defaults here.
  */
 export interface ChartComponent {
   /** Sub-component (`grafana`), or undefined for the chart's main workload. */
@@ -37,6 +40,17 @@ export interface ReleaseRef {
 }
 
 type Extractor = (values: Json, release: ReleaseRef) => readonly ChartComponent[];
+
+export interface ChartModel {
+  readonly extract: Extractor;
+  /** `stored`: the values arrive coalesced over shared/charts/<chart>/<version>/values.yaml; `built-in`: not stored, its defaults are the extractor's. */
+  readonly defaults: 'stored' | 'built-in';
+  /** Subcharts whose own values.yaml Helm coalesces under their key (`charts/<name>/values.yaml`). */
+  readonly subcharts?: readonly string[];
+}
+
+/** A Deployment or StatefulSet without `replicas`: the API server's default. */
+const API_DEFAULT_REPLICAS = 1;
 
 /** The value at a dotted path (`deployment.replicas`), or undefined. */
 function at(values: Json, path: string): unknown {
@@ -95,20 +109,20 @@ const nameOverride = (values: Json, fallback: string): string => (typeof values.
 const traefik: Extractor = (values, release) => {
   const kind = at(values, 'deployment.kind') === 'DaemonSet' ? 'DaemonSet' : 'Deployment';
   const autoscaling = obj(values, 'autoscaling');
-  const replicas = count(values, 'deployment.replicas', 1, release);
+  const replicas = count(values, 'deployment.replicas', API_DEFAULT_REPLICAS, release);
   const hpa = autoscaling.enabled === true ? { minReplicas: count(values, 'autoscaling.minReplicas', 1, release), maxReplicas: count(values, 'autoscaling.maxReplicas', replicas, release) } : undefined;
   const instance = typeof values.instanceLabelOverride === 'string' ? values.instanceLabelOverride : `${release.name}-${release.namespace}`;
   return [{ kind, ...(kind === 'Deployment' ? { replicas, ...(hpa ? { hpa } : {}) } : {}), pdb: pdbOf(values, 'podDisruptionBudget', false), labels: helmLabels(nameOverride(values, 'traefik'), instance), podSpec: podSpecFrom(values, '') }];
 };
 
-/** cluster-autoscaler 9.x: `replicaCount` (1), `podDisruptionBudget` (maxUnavailable 1). */
+/** cluster-autoscaler 9.x: `replicaCount`, `podDisruptionBudget` (rendered whenever set), `cloudProvider` in the name. */
 const clusterAutoscaler: Extractor = (values, release) => {
-  const provider = typeof values.cloudProvider === 'string' ? values.cloudProvider : 'aws';
-  const pdb = isObject(values.podDisruptionBudget) ? values.podDisruptionBudget : { maxUnavailable: 1 };
+  const provider = typeof values.cloudProvider === 'string' ? values.cloudProvider : '';
+  const pdb = obj(values, 'podDisruptionBudget');
   return [
     {
       kind: 'Deployment',
-      replicas: count(values, 'replicaCount', 1, release),
+      replicas: count(values, 'replicaCount', API_DEFAULT_REPLICAS, release),
       pdb: { ...(bound(pdb.minAvailable) !== undefined ? { minAvailable: bound(pdb.minAvailable) } : {}), ...(bound(pdb.maxUnavailable) !== undefined ? { maxUnavailable: bound(pdb.maxUnavailable) } : {}) },
       labels: helmLabels(nameOverride(values, `${provider}-cluster-autoscaler`), release.name),
       podSpec: podSpecFrom(values, ''),
@@ -116,55 +130,36 @@ const clusterAutoscaler: Extractor = (values, release) => {
   ];
 };
 
-/** metrics-server 3.13: `replicas` (1), `podDisruptionBudget.enabled` (false), requests 100m / 200Mi. */
+/** metrics-server 3.13: `replicas`, `podDisruptionBudget`, the pod settings at the top level. */
 const metricsServer: Extractor = (values, release) => [
-  { kind: 'Deployment', replicas: count(values, 'replicas', 1, release), pdb: pdbOf(values, 'podDisruptionBudget', false), labels: helmLabels(nameOverride(values, 'metrics-server'), release.name), podSpec: podSpecFrom(values, '', { requests: { cpu: '100m', memory: '200Mi' } }) },
+  { kind: 'Deployment', replicas: count(values, 'replicas', API_DEFAULT_REPLICAS, release), pdb: pdbOf(values, 'podDisruptionBudget', false), labels: helmLabels(nameOverride(values, 'metrics-server'), release.name), podSpec: podSpecFrom(values, '') },
 ];
 
 /**
- * aws-ebs-csi-driver 2.53: the controller (`controller.replicaCount` 2, PDB on, requests 10m / 40Mi,
- * the chart adds `app: ebs-csi-controller` to every spread selector) and the node DaemonSet.
+ * aws-ebs-csi-driver 2.53: the controller (`controller.*`; the template adds `app: ebs-csi-controller`
+ * to every spread selector and renders its PDB with maxUnavailable 1) and the node DaemonSet
+ * (`node.tolerateAllTaints` replaces its tolerations with one that tolerates everything).
  */
 const ebsCsi: Extractor = (values, release) => {
   const labels = { app: 'ebs-csi-controller', ...helmLabels(nameOverride(values, 'aws-ebs-csi-driver'), release.name) };
-  const controller = podSpecFrom(values, 'controller.', {
-    requests: { cpu: '10m', memory: '40Mi' },
-    tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { effect: 'NoExecute', operator: 'Exists', tolerationSeconds: 300 }],
-    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'ebs-csi-controller' } } } }] } },
-  });
+  const controller = podSpecFrom(values, 'controller.');
   const spread = Array.isArray(controller.topologySpreadConstraints) ? controller.topologySpreadConstraints.filter(isObject) : [];
   controller.topologySpreadConstraints = spread.map((c) => ({ ...c, labelSelector: { matchLabels: { app: 'ebs-csi-controller' } } }));
-  const node = podSpecFrom(values, 'node.', { requests: { cpu: '10m', memory: '40Mi' } });
+  const node = podSpecFrom(values, 'node.');
   if (at(values, 'node.tolerateAllTaints') === true) node.tolerations = [{ operator: 'Exists' }];
   return [
-    { component: 'controller', kind: 'Deployment', replicas: count(values, 'controller.replicaCount', 2, release), pdb: pdbOf(values, 'controller.podDisruptionBudget', true, { maxUnavailable: 1 }), labels, podSpec: controller },
+    { component: 'controller', kind: 'Deployment', replicas: count(values, 'controller.replicaCount', API_DEFAULT_REPLICAS, release), pdb: pdbOf(values, 'controller.podDisruptionBudget', false, { maxUnavailable: 1 }), labels, podSpec: controller },
     { component: 'node', kind: 'DaemonSet', labels: { app: 'ebs-csi-node' }, podSpec: node },
   ];
 };
 
 /**
- * Helm's coalescing of a release's values over the chart's: maps merge key by key (null deletes a
- * key), anything else (lists, scalars) the release gives replaces the chart's.
- */
-function coalesce(chart: unknown, release: unknown): unknown {
-  if (release === undefined) return chart;
-  if (!isObject(chart) || !isObject(release)) return release;
-  const out: Json = { ...chart };
-  for (const [k, v] of Object.entries(release)) {
-    if (v === null) delete out[k];
-    else out[k] = coalesce(chart[k], v);
-  }
-  return out;
-}
-
-/**
- * aws-cloud-controller-manager: a DaemonSet whose pod spec is what its template renders, the
- * chart's values.yaml filling what the release leaves out (chart-defaults.ts); `affinity` or
- * `topologySpreadConstraints` in the values are never rendered.
+ * aws-cloud-controller-manager: a DaemonSet whose pod spec is what its template renders from the
+ * values (`nodeSelector`, `tolerations`, `resources`) and the priority class the template fixes
+ * (chart-defaults.ts); `affinity` or `topologySpreadConstraints` in the values are never rendered.
  */
 const cloudController: Extractor = (values) => {
-  const defaults = CLOUD_CONTROLLER_CHART.values as unknown as Json;
-  const rendered = (key: 'nodeSelector' | 'tolerations' | 'resources'): unknown => coalesce(defaults[key], values[key]) ?? (key === 'tolerations' ? [] : {});
+  const rendered = (key: 'nodeSelector' | 'tolerations' | 'resources'): unknown => values[key] ?? (key === 'tolerations' ? [] : {});
   const resources = rendered('resources');
   const requests = isObject(resources) && isObject(resources.requests) ? resources.requests : {};
   return [
@@ -176,20 +171,16 @@ const cloudController: Extractor = (values) => {
   ];
 };
 
-/** Cilium 1.18: the agent DaemonSet and the operator (`operator.replicas` 2, required host anti-affinity, no zone spread, `operator.podDisruptionBudget` off, maxUnavailable 1). */
+/** Cilium 1.18: the agent DaemonSet (top-level pod settings) and the operator (`operator.*`). */
 const cilium: Extractor = (values, release): ChartComponent[] => [
-  { component: 'agent', kind: 'DaemonSet', labels: { 'k8s-app': 'cilium' }, podSpec: podSpecFrom(values, '', { tolerations: [{ operator: 'Exists' }] }) },
+  { component: 'agent', kind: 'DaemonSet', labels: { 'k8s-app': 'cilium' }, podSpec: podSpecFrom(values, '') },
   {
     component: 'operator',
     kind: 'Deployment',
-    replicas: count(values, 'operator.replicas', 2, release),
-    pdb: pdbOf(values, 'operator.podDisruptionBudget', false, { maxUnavailable: 1 }),
+    replicas: count(values, 'operator.replicas', API_DEFAULT_REPLICAS, release),
+    pdb: pdbOf(values, 'operator.podDisruptionBudget', false),
     labels: { 'io.cilium/app': 'operator', name: 'cilium-operator' },
-    podSpec: podSpecFrom(values, 'operator.', {
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
-      tolerations: ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master', 'node.kubernetes.io/not-ready', 'node.cloudprovider.kubernetes.io/uninitialized'].map((key) => ({ key, operator: 'Exists' })),
-      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'io.cilium/app': 'operator' } } }] } },
-    }),
+    podSpec: podSpecFrom(values, 'operator.'),
     notCritical: 'allocates pod CIDRs (cluster-pool IPAM): only nodes added after the loss wait for it',
   },
 ];
@@ -205,8 +196,8 @@ const kubePrometheusStack: Extractor = (values, release) => {
     {
       component: 'prometheus',
       kind: 'StatefulSet',
-      replicas: count(values, 'prometheus.prometheusSpec.replicas', 1, release),
-      pdb: pdbOf(values, 'prometheus.podDisruptionBudget', false, { minAvailable: 1 }),
+      replicas: count(values, 'prometheus.prometheusSpec.replicas', API_DEFAULT_REPLICAS, release),
+      pdb: pdbOf(values, 'prometheus.podDisruptionBudget', false),
       labels: { 'app.kubernetes.io/name': 'prometheus', prometheus: `${release.name}-prometheus` },
       podSpec: podSpecFrom(values, 'prometheus.prometheusSpec.'),
       ...(isObject(claim) ? { claimClasses: [typeof claim.storageClassName === 'string' ? claim.storageClassName : undefined] } : {}),
@@ -214,24 +205,24 @@ const kubePrometheusStack: Extractor = (values, release) => {
     {
       component: 'alertmanager',
       kind: 'StatefulSet',
-      replicas: count(values, 'alertmanager.alertmanagerSpec.replicas', 1, release),
-      pdb: pdbOf(values, 'alertmanager.podDisruptionBudget', false, { minAvailable: 1 }),
+      replicas: count(values, 'alertmanager.alertmanagerSpec.replicas', API_DEFAULT_REPLICAS, release),
+      pdb: pdbOf(values, 'alertmanager.podDisruptionBudget', false),
       labels: { 'app.kubernetes.io/name': 'alertmanager', alertmanager: `${release.name}-alertmanager` },
       podSpec: podSpecFrom(values, 'alertmanager.alertmanagerSpec.'),
     },
-    { component: 'grafana', kind: 'Deployment', replicas: count(values, 'grafana.replicas', 1, release), labels: helmLabels('grafana', release.name), podSpec: podSpecFrom(values, 'grafana.'), notCritical: 'dashboards only; one replica because users and sessions live in a SQLite file per pod' },
+    { component: 'grafana', kind: 'Deployment', replicas: count(values, 'grafana.replicas', API_DEFAULT_REPLICAS, release), labels: helmLabels('grafana', release.name), podSpec: podSpecFrom(values, 'grafana.'), notCritical: 'dashboards only; one replica because users and sessions live in a SQLite file per pod' },
     { component: 'operator', kind: 'Deployment', replicas: 1, labels: { app: `${release.name}-operator` }, podSpec: podSpecFrom(values, 'prometheusOperator.'), notCritical: 'reconciles Prometheus and Alertmanager; running pods keep working' },
-    { component: 'kube-state-metrics', kind: 'Deployment', replicas: count(values, 'kube-state-metrics.replicas', 1, release), labels: helmLabels('kube-state-metrics', release.name), podSpec: podSpecFrom(values, 'kube-state-metrics.'), notCritical: monitoringOnly },
-    { component: 'node-exporter', kind: 'DaemonSet', labels: helmLabels('prometheus-node-exporter', release.name), podSpec: podSpecFrom(values, 'prometheus-node-exporter.', { tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }] }) },
+    { component: 'kube-state-metrics', kind: 'Deployment', replicas: count(values, 'kube-state-metrics.replicas', API_DEFAULT_REPLICAS, release), labels: helmLabels('kube-state-metrics', release.name), podSpec: podSpecFrom(values, 'kube-state-metrics.'), notCritical: monitoringOnly },
+    { component: 'node-exporter', kind: 'DaemonSet', labels: helmLabels('prometheus-node-exporter', release.name), podSpec: podSpecFrom(values, 'prometheus-node-exporter.') },
   ];
   return components;
 };
 
-/** cloudnative-pg 0.29: the operator (`replicaCount` 1). */
+/** cloudnative-pg 0.29: the operator (`replicaCount`). */
 const cloudnativePg: Extractor = (values, release) => [
   {
     kind: 'Deployment',
-    replicas: count(values, 'replicaCount', 1, release),
+    replicas: count(values, 'replicaCount', API_DEFAULT_REPLICAS, release),
     labels: helmLabels(nameOverride(values, 'cloudnative-pg'), release.name),
     podSpec: podSpecFrom(values, ''),
     notCritical: 'the PostgreSQL operator: a primary failover in the lost AZ waits until it is rescheduled',
@@ -268,18 +259,18 @@ const nodeTerminationHandler: Extractor = (values, release) => {
   return [{ kind: 'Deployment', replicas, pdb: replicas > 1 && Object.keys(pdb).length > 0 ? { ...(bound(pdb.minAvailable) !== undefined ? { minAvailable: bound(pdb.minAvailable) } : {}), ...(bound(pdb.maxUnavailable) !== undefined ? { maxUnavailable: bound(pdb.maxUnavailable) } : {}) } : undefined, labels, podSpec: podSpecFrom(values, '') }];
 };
 
-export const CHART_WORKLOADS: Readonly<Record<string, Extractor>> = {
-  traefik,
-  'cluster-autoscaler': clusterAutoscaler,
-  'metrics-server': metricsServer,
-  'aws-ebs-csi-driver': ebsCsi,
-  'aws-cloud-controller-manager': cloudController,
-  cilium,
-  'kube-prometheus-stack': kubePrometheusStack,
-  'cloudnative-pg': cloudnativePg,
-  'flux-operator': fluxOperator,
-  coredns,
-  'aws-node-termination-handler': nodeTerminationHandler,
+export const CHART_WORKLOADS: Readonly<Record<string, ChartModel>> = {
+  traefik: { extract: traefik, defaults: 'stored' },
+  'cluster-autoscaler': { extract: clusterAutoscaler, defaults: 'stored' },
+  'metrics-server': { extract: metricsServer, defaults: 'stored' },
+  'aws-ebs-csi-driver': { extract: ebsCsi, defaults: 'stored' },
+  'aws-cloud-controller-manager': { extract: cloudController, defaults: 'stored' },
+  cilium: { extract: cilium, defaults: 'stored' },
+  'kube-prometheus-stack': { extract: kubePrometheusStack, defaults: 'stored', subcharts: ['grafana', 'kube-state-metrics', 'prometheus-node-exporter'] },
+  'cloudnative-pg': { extract: cloudnativePg, defaults: 'stored' },
+  'flux-operator': { extract: fluxOperator, defaults: 'built-in' },
+  coredns: { extract: coredns, defaults: 'built-in' },
+  'aws-node-termination-handler': { extract: nodeTerminationHandler, defaults: 'built-in' },
 };
 
 /**

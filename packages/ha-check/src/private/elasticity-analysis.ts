@@ -116,6 +116,10 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
   const peakWorkloads = new Set(peaks.map((p) => p.workload));
   const metrics = manifests.metricsServer;
   const scan = manifests.autoscaler;
+  // The slowest HPA and one that never reaches its maximum do not depend on the AZ lost: found once, each HPA's time computed once.
+  const seconds = peaks.map(hpaSeconds);
+  const slowest: HpaPeak | undefined = peaks[seconds.indexOf(Math.max(...seconds))];
+  const never = peaks.find((p) => (p.scaleUp.selectPolicy === 'Disabled' || p.neverReachesMax) && p.maxReplicas > p.minReplicas);
   const scenarios: PeakScenario[] = [undefined, ...infra.azs].map((lost) => {
     // The lost AZ's Node objects deleted: the state the cluster settles in (the AZ scenarios judge the wait).
     const { outcome, scheduler } = simulateOn({ baseline, az: lost, nodeDeletionSeconds: lost === undefined ? null : 0 });
@@ -137,8 +141,6 @@ export function elasticityAnalysis(model: DeploymentModel, objectives: Objective
       { name: 'metrics-server resolution', seconds: metrics?.resolutionSeconds ?? METRICS_SERVER_RESOLUTION_SECONDS, source: metrics ? `${metrics.resolutionSource} (${metrics.source})` : 'metrics-server default (none deployed)' },
       { name: 'HPA sync period', seconds: sync, source: hints.hpaSyncPeriodSeconds !== undefined ? 'configured (kube-controller-manager --horizontal-pod-autoscaler-sync-period)' : 'upstream default (the kubeadm configuration sets no --horizontal-pod-autoscaler-sync-period)' },
     ];
-    const slowest = peaks.reduce<HpaPeak | undefined>((a, p) => (a === undefined || hpaSeconds(p) > hpaSeconds(a) ? p : a), undefined);
-    const never = peaks.find((p) => (p.scaleUp.selectPolicy === 'Disabled' || p.neverReachesMax) && p.maxReplicas > p.minReplicas);
     if (slowest) {
       terms.push({ name: 'scale-up stabilization window', seconds: slowest.scaleUp.stabilizationWindowSeconds, source: `${slowest.scaleUp.source === 'behavior' ? 'configured' : 'API default'} (${slowest.hpa})` });
       // Each decision a term: the first is the sync above, each later one waits for the pods before it to be measured.

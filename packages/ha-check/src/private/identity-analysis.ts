@@ -1,3 +1,4 @@
+import { nodeBootstrapActions } from '@platform/platform-config';
 import type { Findings } from '../findings';
 import type { IdentityOutcome, IdentityRow } from '../report-types';
 import { allowed, conditionHolds, wildcardMatch, type Statement } from './iam';
@@ -12,20 +13,11 @@ const WEB_IDENTITY = 'sts:AssumeRoleWithWebIdentity';
 const STS_AUDIENCE = 'sts.amazonaws.com';
 
 /**
- * What node-bootstrap does with the node's own credentials (packages/node-bootstrap, aws-cluster
- * node policies): pull images, the SSM agent, read (control plane: publish) the join material and
- * decrypt it through SSM, publish the issuer's discovery objects and etcd snapshots to S3. A node
- * role allowing anything else hands it to every pod that reaches IMDS.
+ * What node-bootstrap does with the node's own credentials: platform-config's NODE_BOOTSTRAP_GRANTS,
+ * the list the node policies are built from. A node role allowing anything else hands it to every
+ * pod that reaches IMDS.
  */
-export const NODE_BOOTSTRAP_ACTIONS: readonly string[] = [
-  'ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage',
-  'ssm:UpdateInstanceInformation', 'ssmmessages:*', 'ec2messages:*',
-  'ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter',
-  'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
-  's3:GetBucketLocation', 's3:ListBucket', 's3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload',
-  // The pinned script bundle (user data's fetch stub), and control-plane membership / its own launching hook.
-  's3:GetObjectVersion', 'ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:CompleteLifecycleAction',
-];
+export const NODE_BOOTSTRAP_ACTIONS: readonly string[] = nodeBootstrapActions();
 
 const isWebIdentity = (s: Statement): boolean => s.effect === 'Allow' && (s.actions ?? []).some((a) => wildcardMatch(a, WEB_IDENTITY, true));
 const federatedOf = (s: Statement): string[] => (isObject(s.principal) ? [(s.principal as Json).Federated].flat().filter((x): x is string => typeof x === 'string') : []);
@@ -70,11 +62,12 @@ function nodesOf(p: PodIdentity, nodes: readonly NodeIdentity[]): NodeIdentity[]
 
 /**
  * Whether `p` on `n` reaches IMDS past node-bootstrap's fence: the fence drops the IMDS traffic of
- * host-network pod sockets (OUTPUT, cgroup kubepods.slice) except for its one uid. Pod-network
- * traffic is forwarded, not OUTPUT: the fence does not change it (hop limit does).
+ * host-network pod sockets (OUTPUT, cgroup kubepods.slice), with no exception at web identity (an
+ * older fence exempted one uid, which any pod may claim). Pod-network traffic is forwarded, not
+ * OUTPUT: the fence does not change it (hop limit does).
  */
 function pastFence(p: PodIdentity, n: NodeIdentity): boolean {
-  return !p.template.hostNetwork || n.imdsFence === undefined || p.runAsUser === n.imdsFence.allowedUid;
+  return !p.template.hostNetwork || n.imdsFence === undefined || (n.imdsFence.allowedUid !== undefined && p.runAsUser === n.imdsFence.allowedUid);
 }
 
 /** Which pods on a node reach its IMDS, and so act as its role: none, host-network pods only, or all. */
@@ -183,14 +176,15 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
       const groups = reached.filter((n) => n.role === roleName);
       const how = p.template.hostNetwork ? 'hostNetwork' : `IMDS ${groups[0].metadata.tokensRequired ? `hop limit ${groups[0].metadata.hopLimit}` : 'v1 allowed (http_tokens optional)'}`;
       rows.push({ workload: p.workload, serviceAccount: p.serviceAccount, role: roleName, path: `node role via IMDS (${how})`, actions: role ? summariseActions(role.statements) : [] });
-      // The fence's uid is the cloud controller's own (platform-config IMDS_FENCE): the one pod trusted like the node.
-      const unfenced = groups.some((g) => g.imdsFence === undefined);
+      // A fence that exempts a uid does not hold: any pod may run as that uid (only the fence's drop counts).
+      const exempt = groups.map((g) => g.imdsFence?.allowedUid).find((u) => u !== undefined);
+      const unfenced = groups.some((g) => g.imdsFence === undefined || g.imdsFence.allowedUid !== undefined);
       const minting = role && unfenced ? mintingAccess(role, model) : [];
       const snapshots = role && model.etcdSnapshots && minting.some((m) => m.startsWith('read the etcd snapshots')) ? `s3:GetObject on arn:aws:s3:::${model.etcdSnapshots.bucket}/${model.etcdSnapshots.prefix}/*` : undefined;
       if (extra.length > 0 || minting.length > 0) {
         const beyond = extra.length > 0 ? ` beyond what the bootstrap needs: ${extra.join('; ')}` : '';
         const mint = minting.length > 0
-          ? `${beyond ? ';' : ':'} it can ${minting.join('; ')}: so it can mint tokens for every workload role (no IMDS fence on the node)`
+          ? `${beyond ? ';' : ':'} it can ${minting.join('; ')}: so it can mint tokens for every workload role (${exempt === undefined ? 'no IMDS fence on the node' : `the node's IMDS fence exempts uid ${exempt}, which any pod may run as`})`
           : '';
         findings.add(minting.length > 0 ? 'identity.imds-mints' : 'identity.imds-inherits', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and inherits ${roleName}${beyond}${mint}`, {
           vars: { snapshots: snapshots ? ` Move snapshot reads (${snapshots}) to a restore-only principal that only a restore assumes (aws-cluster's etcd-backups policy), so the standing node role can write snapshots but not read them back.` : '' },

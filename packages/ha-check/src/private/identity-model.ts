@@ -27,9 +27,10 @@ export interface NodeIdentity {
   readonly metadata: MetadataOptions;
   /**
    * node-bootstrap's IMDS fence, from the launch template's user data (IMDS_FENCE_UID in
-   * /etc/node-bootstrap/env): pod sockets reach IMDS only as `allowedUid`. undefined: no fence.
+   * /etc/node-bootstrap/env): pod sockets reach IMDS only as `allowedUid`, or not at all when it
+   * has none (IMDS_FENCE_CGROUP without IMDS_FENCE_UID). undefined: no fence.
    */
-  readonly imdsFence?: { readonly allowedUid: number };
+  readonly imdsFence?: { readonly allowedUid?: number };
 }
 
 export interface IssuerBucket {
@@ -208,8 +209,12 @@ export function identityModel(
 }
 
 /** The IMDS fence node-prep.sh applies at every boot when the env file names its uid. */
-function imdsFenceOf(userData: string | undefined): { allowedUid: number } | undefined {
+function imdsFenceOf(userData: string | undefined): { allowedUid?: number } | undefined {
   const env = userData ? readUserData(userData).files.get('/etc/node-bootstrap/env') : undefined;
-  const uid = env ? envFile(env).get('IMDS_FENCE_UID') : undefined;
-  return uid !== undefined && /^\d+$/.test(uid) ? { allowedUid: Number(uid) } : undefined;
+  const vars = env ? envFile(env) : undefined;
+  const uid = vars?.get('IMDS_FENCE_UID');
+  const allowedUid = uid !== undefined && /^\d+$/.test(uid) ? Number(uid) : undefined;
+  // A fence names its cgroup; one with an exempt uid is the older form (any pod may claim the uid).
+  if (vars?.get('IMDS_FENCE_CGROUP') === undefined) return allowedUid === undefined ? undefined : { allowedUid };
+  return allowedUid === undefined ? {} : { allowedUid };
 }

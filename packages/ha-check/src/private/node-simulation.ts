@@ -109,6 +109,12 @@ export function simulatePlacement(input: SimulationInput): NodePlacementOutcome 
 export function simulateOn(input: SimulationInput): { outcome: NodePlacementOutcome; scheduler: Scheduler } {
   const { baseline, az } = input;
   const { manifests, infra } = baseline.model;
+  if (az === undefined && baseline.pending.length === 0) {
+    // No AZ lost and every pod placed: nothing is queued, so nothing moves or scales. The outcome is
+    // the baseline itself (its scheduler returned as is: read it, never place on it), not a copy of it.
+    const outcome: NodePlacementOutcome = { nodesBefore: baseline.scheduler.nodes.length, nodesLost: 0, nodesAdded: [], pendingNow: [], pending: [], preempted: [], waitsForNodeDeletion: [], waitsForScaleOut: [], scanIntervalSeconds: manifests.autoscaler?.scanIntervalSeconds };
+    return { outcome, scheduler: baseline.scheduler };
+  }
   const scheduler = baseline.scheduler.clone();
   const priority = (t: PodTemplateModel): number => baseline.priority(t);
   const workloads = new Map(manifests.workloads.map((w) => [w.id, w]));

@@ -130,7 +130,8 @@ interface Found<T> {
 /**
  * What a chart's values (or a post-renderer patch) say about AWS wiring, wherever the chart keeps
  * it: service-account blocks (`serviceAccount`, `rbac.serviceAccount`, `controller.serviceAccount`:
- * `name` and the role annotation, else the annotation of the ServiceAccount object it names),
+ * `name` and the role annotation, else the annotation of the ServiceAccount object it names) or a
+ * `serviceAccountName` value,
  * `AWS_ROLE_ARN` / `AWS_WEB_IDENTITY_TOKEN_FILE` in any env list or map, and projected
  * `serviceAccountToken` sources.
  */
@@ -157,6 +158,8 @@ class ChartWiring {
       const name = str(value.name);
       this.accounts.push(at({ name, roleArn: annotation ?? (name ? this.serviceAccounts.get(`${this.namespace}/${name}`) : undefined) }));
     }
+    // Charts that name the account by one value (aws-cloud-controller-manager's `serviceAccountName`).
+    if (typeof value.serviceAccountName === 'string') this.accounts.push(at({ name: value.serviceAccountName, roleArn: this.serviceAccounts.get(`${this.namespace}/${value.serviceAccountName}`) }));
     if (value.name === 'AWS_ROLE_ARN' && typeof value.value === 'string') this.roleArns.push(at(value.value));
     if (value.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' && typeof value.value === 'string') this.tokenFiles.push(at(value.value));
     if (/env$/i.test(key) && typeof value.AWS_ROLE_ARN === 'string') this.roleArns.push(at(value.AWS_ROLE_ARN));

@@ -63,7 +63,8 @@ export function podTemplate(t: PodTemplateModel): PodTemplateModel {
 }
 
 /** Everything the scheduler reads of a pod template, as the scheduler reads it. */
-export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replicas: number, labels: Readonly<Record<string, string>>, podSpec: Json, layer: string): PodTemplateModel {
+/** `requests`: the pod's effective requests when the caller has them already (podRequests of the same spec). */
+export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replicas: number, labels: Readonly<Record<string, string>>, podSpec: Json, layer: string, requests: Resources = podRequests(podSpec)): PodTemplateModel {
   const affinity = isObject(podSpec.affinity) ? podSpec.affinity : {};
   const nodeAffinity = isObject(affinity.nodeAffinity) ? affinity.nodeAffinity : {};
   const required = isObject(nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ? nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution : {};
@@ -98,7 +99,7 @@ export function podTemplateOf(id: string, kind: PodTemplateModel['kind'], replic
     antiAffinity: arr(anti.requiredDuringSchedulingIgnoredDuringExecution).map((t) => ({ topologyKey: String(t.topologyKey ?? ''), selector: isObject(t.labelSelector) ? t.labelSelector : undefined })),
     hostNetwork,
     hostPorts,
-    requests: podRequests(podSpec),
+    requests,
     priorityClassName: typeof podSpec.priorityClassName === 'string' && podSpec.priorityClassName !== '' ? podSpec.priorityClassName : undefined,
   });
 }

@@ -5,7 +5,7 @@ import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../mod
 import type { Objectives } from '../objectives';
 import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
 import { derivePromotion, promotionScaleUp, standingCapacity } from './promotion-estimate';
-import { S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES } from '../recovery-times';
+import { S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES, WAL_ARCHIVER_BOUND_MINUTES } from '../recovery-times';
 
 const SCENARIO = 'region-loss';
 /** Route 53's advice for failover records: resolvers should drop a dead answer within a minute. */
@@ -67,7 +67,13 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     findings.add('backup.replica-region-mismatch', 'etcd backups', `replicated to ${replicas.map((r) => r.region).join(', ')}, declared ${objectives.replicaRegion}`, { scenarios: [SCENARIO] });
   }
   const replicatedSources = new Set(replicas.map((r) => r.source));
-  const databaseArchives = model.manifests.databaseArchives.map((d) => ({ ...d, replicated: replicatedSources.has(s3Bucket(d.destination) ?? '') }));
+  // An archive whose bucket is a replica in another region is written there directly: out of the region when archive_command returns.
+  const replicaRegions = new Map(replicas.map((r) => [r.destination, r.region]));
+  const databaseArchives = model.manifests.databaseArchives.map((d) => {
+    const bucket = s3Bucket(d.destination) ?? '';
+    const writtenToRegion = replicaRegions.get(bucket);
+    return { ...d, replicated: replicatedSources.has(bucket) || writtenToRegion !== undefined, ...(writtenToRegion ? { writtenToRegion } : {}) };
+  });
   for (const d of databaseArchives.filter((x) => !x.replicated && (report || objectives.requireCrossRegionBackups))) {
     problems.push(`${d.id} archive stays in the region`);
     findings.add('backup.database-not-replicated', d.id, `WAL archive ${d.destination ?? '(unknown destination)'} is not replicated out of ${region}: a region loss loses the database`, { scenarios: [SCENARIO] });
@@ -91,18 +97,21 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   const etcdMinutes = replicas.length > 0 && etcdRestored ? interval : undefined;
   const databaseMinutes = databaseArchives.length === 0 ? undefined : databaseArchives.every((d) => d.replicated) ? Math.max(...databaseArchives.map((d) => d.archiveTimeoutMinutes)) : null;
   const rpoParts = [etcdMinutes, databaseMinutes ?? undefined, etcdRestored ? undefined : 0].filter((m): m is number => m !== undefined);
-  // What was written last before the loss may still be on its way to the other region.
-  const replicationLagMinutes = replicas.length > 0 ? Math.max(...replicas.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES)) : undefined;
+  // What was written last before the loss may still be on its way to the other region; when only the databases count
+  // (etcd not restored) and each writes its archive into the other region, nothing is: the archiver's upload bound instead.
+  const direct = !etcdRestored && databaseArchives.length > 0 && databaseArchives.every((d) => d.writtenToRegion !== undefined);
+  const archiverMinutes = direct ? WAL_ARCHIVER_BOUND_MINUTES : undefined;
+  const replicationLagMinutes = replicas.length > 0 ? (direct ? 0 : Math.max(...replicas.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES))) : undefined;
   const unbounded = replicas.filter((r) => r.lag === undefined);
   if (unbounded.length > 0 && report) {
     findings.add('backup.replication-lag-unbounded', unbounded.map((r) => r.source).join(', '), `S3 replication without Replication Time Control has no time bound (most objects within ${S3_REPLICATION_TYPICAL_MINUTES} min, some hours): the regional RPO counts the typical ${S3_REPLICATION_TYPICAL_MINUTES} min`, { scenarios: [SCENARIO], vars: { minutes: S3_RTC_MINUTES } });
   }
-  const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (replicationLagMinutes ?? 0) : undefined;
+  const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (archiverMinutes ?? 0) + (replicationLagMinutes ?? 0) : undefined;
   // The RPO objective holds in every scenario it applies to: the region's loss too (lag included).
   const rpoObjective = objectives.regionRpoSeconds !== undefined ? objectives.regionRpoSeconds / 60 : objectives.rpoMinutes;
   if (report && rpoMinutes !== undefined && rpoObjective !== undefined && rpoMinutes > rpoObjective) {
     problems.push(`regional RPO ${rpoMinutes} min > ${rpoObjective} min`);
-    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoFigure({ etcdRestored, etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective })}, above the ${objectives.regionRpoSeconds !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
+    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoFigure({ etcdRestored, etcdMinutes, databaseMinutes, archiverMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective })}, above the ${objectives.regionRpoSeconds !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
   }
   if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
     problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
@@ -200,7 +209,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     snapshotIntervalMinutes: interval,
     snapshotIntervalSource: source,
     rpoMinutes,
-    rpo: { etcdRestored, etcdMinutes, databaseMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective },
+    rpo: { etcdRestored, etcdMinutes, databaseMinutes, ...(archiverMinutes !== undefined ? { archiverMinutes } : {}), replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective },
     dnsFailover: dns,
     databaseArchives,
     promotion,

@@ -176,9 +176,14 @@ export class Scheduler {
       map.set(n, c);
       copy.nodes.push(c);
     }
-    for (const [t, m] of this.placed) copy.placed.set(t, new Map([...m].map(([n, k]) => [map.get(n) as SimNode, k])));
+    // Entry by entry: no intermediate arrays for thousands of templates, copied once per scenario.
+    for (const [t, m] of this.placed) {
+      const counts = new Map<SimNode, number>();
+      for (const [n, k] of m) counts.set(map.get(n) as SimNode, k);
+      copy.placed.set(t, counts);
+    }
     for (const [n, p] of this.ports) copy.ports.set(map.get(n) as SimNode, new Set(p));
-    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { ...u });
+    for (const [n, u] of this.used) copy.used.set(map.get(n) as SimNode, { cpuMilli: u.cpuMilli, memoryMiB: u.memoryMiB });
     for (const [n, on] of this.onNode) copy.onNode.set(map.get(n) as SimNode, new Map(on));
     for (const [k, v] of this.byLabel) copy.byLabel.set(k, [...v]);
     for (const [k, v] of this.byNamespace) copy.byNamespace.set(k, [...v]);

@@ -56,7 +56,7 @@ export function regionFacts(s: RegionScenario): Array<[string, string]> {
     ? `${d.role} ${d.name}${d.target ? ` → ${d.target}` : ''}; ${hc ? `health check ${hc.type}${hc.resourcePath ? ` ${hc.resourcePath}` : ''} every ${hc.requestIntervalSeconds} s × ${hc.failureThreshold} = ${d.detectionSeconds} s detection` : 'NO health check'}; TTL ${opt(d.ttlSeconds, 's')}${d.ttlSource === 'alias-load-balancer' ? ' (alias to a load balancer)' : ''}; ${standbyRecord}`
     : 'none';
   const backups = s.backupReplicas.length > 0 ? s.backupReplicas.map((r) => `${r.source} → ${r.destination} (${r.region ?? '?'})`).join(', ') : 'none';
-  const dbs = s.databaseArchives.map((a) => `${a.id} WAL every ${a.archiveTimeoutMinutes} min${a.replicated ? '' : ' (NOT replicated)'}`).join(', ');
+  const dbs = s.databaseArchives.map((a) => `${a.id} WAL every ${a.archiveTimeoutMinutes} min${a.writtenToRegion ? ` (written into ${a.writtenToRegion})` : a.replicated ? '' : ' (NOT replicated)'}`).join(', ');
   const promotion = s.promotion ? `${s.promotion.command ?? 'declared'} (${s.promotion.workflow}), ≈ ${s.promotion.estimatedSeconds} s${s.promotion.phases ? ` = ${Object.entries(s.promotion.phases).map(([k, v]) => `${k} ${v}`).join(' + ')}` : ''}` : 'none';
   const r = s.rto;
   const rto = r.seconds === null ? `unknown (detection ${opt(r.detectionSeconds, 's')}, promotion ${opt(r.promotionSeconds, 's')}, TTL ${opt(r.dnsTtlSeconds, 's')})` : `≈ ${r.seconds} s = detection ${r.detectionSeconds} + promotion ${r.promotionSeconds} + TTL ${r.dnsTtlSeconds}${r.objectiveSeconds !== undefined ? ` (objective ${r.objectiveSeconds} s)` : ' (no regional objective declared)'}`;

@@ -1,5 +1,6 @@
 import type { AzScenario, RegionScenario, Report } from '../report-types';
 import { recoveryCells, regionFacts, scenarioCells } from './cells';
+import { ciRolesSection } from './ci-roles';
 import { elasticitySection } from './elasticity';
 
 /** Markdown table cells cannot hold pipes or newlines. */
@@ -126,6 +127,7 @@ export function formatMarkdown(report: Report): string {
   out.push(...coldStartSection(report));
   out.push(...elasticitySection(report));
   out.push(...identitySection(report));
+  out.push(...ciRolesSection(report));
   const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss');
   if (region) {
     out.push(`#### Region loss (\`${region.lost}\`)`);

@@ -1,4 +1,4 @@
-import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, REGIONAL_RPO_SECONDS, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES } from '@platform/platform-config';
+import { APP_DATABASE, APP_HEALTH_CHECK_PATH, archiveServerName, ORDERS_API, servingCluster, WAL_ARCHIVE_TIMEOUT_SECONDS, WORKLOAD_IDENTITIES, type ClusterDefinition } from '@platform/platform-config';
 import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -24,7 +24,8 @@ import { CloudNativePgOperator } from './cloudnative-pg';
 import { GP3_STORAGE_CLASS } from './ebs-csi';
 import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
 import { Monitoring } from './monitoring';
-import { CNPG_CLUSTER_LABEL, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
+import { CNPG_CLUSTER_LABEL, defaultPagedRpoSeconds, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
+import { walArchiveAlerts } from './wal-archive-alerts';
 
 export interface PostgresProps {
   /**
@@ -40,13 +41,35 @@ export interface PostgresProps {
   readonly imageName: string;
   /** @default '20Gi' */
   readonly storage: string;
-  /** WAL on its own volume, so an archiving stall fills it, not the data volume. @default '10Gi' */
+  /**
+   * WAL on its own volume, so an archiving stall fills it, not the data volume. Must hold
+   * `archiveOutageHours` of WAL (walVolumeGiB).
+   * @default - walVolumeGiB(walMiBPerMinute, archiveOutageHours) Gi
+   */
   readonly walStorage: string;
+  /**
+   * WAL the database writes per minute at its busiest, in MiB. Below one 16 MiB segment a minute,
+   * what fills pg_wal is archive_timeout's switch: one whole segment file a minute (a switched
+   * segment is never shorter on disk), which the heartbeat makes happen even when idle.
+   * @default 16
+   */
+  readonly walMiBPerMinute: number;
+  /**
+   * Hours the primary must keep accepting writes while its archive is unreachable (a failover
+   * primary archives into the standby's region, so: the standby region down). Unarchived WAL
+   * stays on the WAL volume; DatabaseWalArchivingFailing pages within minutes of the first
+   * failure and DatabaseWalVolumeHalfFull at half of it.
+   * @default 12
+   */
+  readonly archiveOutageHours: number;
   /** Six-field cron (seconds first) for base backups. @default '0 0 3 * * *' */
   readonly backupSchedule: string;
   /** @default '30d' */
   readonly retentionPolicy: string;
 }
+
+/** S3's endpoint in `region`: barman-cloud otherwise builds a global-endpoint URL. */
+const regionalS3Endpoint = (region: string) => `https://s3.${region}.amazonaws.com`;
 
 /** PostgREST's ports: the API, and the admin server whose `/ready` needs the database. */
 const API_PORT = 3000;
@@ -56,13 +79,36 @@ const API_ROLE = 'web_anon';
 /** Where CloudNativePG mounts `spec.projectedVolumeTemplate` in every instance (CRD description). */
 export const CNPG_PROJECTED_DIRECTORY = '/projected';
 
+/** PostgreSQL's WAL segment size (initdb default, which CloudNativePG keeps). */
+const WAL_SEGMENT_MIB = 16;
+/** PostgreSQL's default `max_wal_size` (1 GB): WAL kept for checkpoints, on top of what waits for the archiver. */
+const MAX_WAL_SIZE_GIB = 1;
+const DEFAULT_WAL_MIB_PER_MINUTE = 16;
+const DEFAULT_ARCHIVE_OUTAGE_HOURS = 12;
+
+/**
+ * GiB the WAL volume needs to keep accepting writes for `hours` with the archive unreachable:
+ * every switched segment stays as a whole 16 MiB file until archived, archive_timeout switches at
+ * least once a WAL_ARCHIVE_TIMEOUT_SECONDS (the heartbeat always writes), so the volume grows by
+ * whichever is more, the switches or the WAL rate rounded up to whole segments; plus max_wal_size,
+ * and a tenth for the filesystem and the alert's margin. 16 MiB/min for 12 h: 14 GiB.
+ */
+export function walVolumeGiB(walMiBPerMinute: number, hours: number): number {
+  const switchesPerMinute = 60 / WAL_ARCHIVE_TIMEOUT_SECONDS;
+  const segmentsPerMinute = Math.max(switchesPerMinute, Math.ceil(walMiBPerMinute / WAL_SEGMENT_MIB));
+  const waitingGiB = (segmentsPerMinute * WAL_SEGMENT_MIB * 60 * hours) / 1024;
+  return Math.ceil((waitingGiB + MAX_WAL_SIZE_GIB) * 1.1);
+}
+
 /**
  * A 3-instance PostgreSQL cluster (CloudNativePG): instances pinned to different zones by a
  * required zone anti-affinity (instances are fixed, not autoscaled, so the cap is the point),
  * one synchronous standby so a failover loses no committed transaction, and the operator
  * promoting the most up-to-date replica when the primary fails. WAL archiving and scheduled
- * base backups go to the cluster's app backup bucket (names.appBackupBucket), which Terraform
- * replicates to the standby's region. No S3 keys: the instances' service account (CloudNativePG
+ * base backups go to the cluster's archive (names.appWalArchive): a failover primary's is its
+ * bucket in the standby's region, written directly, so a segment is in the surviving region
+ * when `archive_command` returns (docs/decisions/wal-archive-in-standby-region.md); any other
+ * cluster's is its own app backup bucket. No S3 keys: the instances' service account (CloudNativePG
  * names it after the Cluster) is the `postgres-backups` workload identity, and barman-cloud
  * (`inheritFromIAMRole`) finds its web-identity token and role in the pod's environment
  * (`spec.env`, `spec.projectedVolumeTemplate`): backups, WAL archiving and restores alike.
@@ -81,7 +127,9 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
       instances: 3,
       imageName: 'ghcr.io/cloudnative-pg/postgresql:17.6',
       storage: '20Gi',
-      walStorage: '10Gi',
+      walStorage: `${walVolumeGiB(DEFAULT_WAL_MIB_PER_MINUTE, DEFAULT_ARCHIVE_OUTAGE_HOURS)}Gi`,
+      walMiBPerMinute: DEFAULT_WAL_MIB_PER_MINUTE,
+      archiveOutageHours: DEFAULT_ARCHIVE_OUTAGE_HOURS,
       backupSchedule: '0 0 3 * * *',
       retentionPolicy: '30d',
     };
@@ -91,6 +139,13 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     const zones = ctx.cluster.availabilityZones.length;
     if (!Number.isInteger(props.instances) || props.instances < 3 || props.instances > zones) {
       this.fail('instances', props.instances, `expected 3 to ${zones} (one per Availability Zone, required anti-affinity)`);
+    }
+    if (!(props.walMiBPerMinute > 0)) this.fail('walMiBPerMinute', props.walMiBPerMinute, 'expected more than 0 MiB a minute');
+    if (!(props.archiveOutageHours > 0)) this.fail('archiveOutageHours', props.archiveOutageHours, 'expected more than 0 hours');
+    const needed = walVolumeGiB(props.walMiBPerMinute, props.archiveOutageHours);
+    const wal = /^(\d+)Gi$/.exec(props.walStorage);
+    if (!wal || Number(wal[1]) < needed) {
+      this.fail('walStorage', props.walStorage, `expected at least ${needed}Gi (whole Gi): ${props.archiveOutageHours} h of WAL at ${props.walMiBPerMinute} MiB/min while the archive is unreachable, plus max_wal_size`);
     }
     if (props.backupSchedule.trim().split(/\s+/).length !== 6) this.fail('backupSchedule', props.backupSchedule, 'expected a six-field cron expression (seconds first)');
     if (!/^\d+[dwm]$/.test(props.retentionPolicy)) this.fail('retentionPolicy', props.retentionPolicy, 'expected a duration such as 30d');
@@ -105,6 +160,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
 
   protected render(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
     ownNamespace(chart, props.namespace);
+    // A failover primary's store is its bucket in the standby's region (platform-config appWalArchive).
+    const archive = ctx.names.appWalArchive;
     // CloudNativePG mounts its projected volume at /projected; barman-cloud (boto3) reads the variables.
     const aws = stagedWebIdentity(ctx, this.awsIdentity, { tokenDirectory: CNPG_PROJECTED_DIRECTORY });
     new Cluster(chart, 'Cluster', {
@@ -127,15 +184,22 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         affinity: { enablePodAntiAffinity: true, topologyKey: ZONE_KEY, podAntiAffinityType: 'required' },
         ...(aws && {
           serviceAccountTemplate: { metadata: { annotations: { ...aws.serviceAccountAnnotations } } },
-          env: [...aws.env],
           projectedVolumeTemplate: { sources: [aws.tokenSource] },
         }),
+        // boto3 (barman-cloud) reads AWS_DEFAULT_REGION, not AWS_REGION: without it STS goes to the
+        // global endpoint and S3 requests are signed for us-east-1. Every bucket the database
+        // touches is in its archive's region (its own archive, its pair's), so that one region
+        // signs them all and the regional STS endpoint there issues its credentials.
+        env: [...(aws?.env ?? []), { name: 'AWS_DEFAULT_REGION', value: archive.region }],
         ...this.origin(props, ctx),
         backup: {
           retentionPolicy: props.retentionPolicy,
           barmanObjectStore: {
             // Below the prefix the database's role may write (names.appBackupArchive.bucketPrefix).
-            destinationPath: `s3://${ctx.names.appBackupBucket}/${ctx.names.appBackupArchive.bucketPrefix}${props.name}`,
+            // WAL and base backups share it (one object store per cluster): on a failover primary
+            // both live in the standby's region, so an in-region restore reads across regions.
+            destinationPath: `s3://${archive.bucket}/${ctx.names.appBackupArchive.bucketPrefix}${props.name}`,
+            endpointUrl: regionalS3Endpoint(archive.region),
             // Git names the archive (fail-back records a restored database's new one): a promotion
             // restores from exactly this folder of the replica.
             serverName: archiveServerName(ctx.cluster.name, props.name),
@@ -165,7 +229,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
 
   /** The pair's regional RPO objective (the primary's), which the standby's lag alert enforces. */
   private regionRpoSeconds(ctx: AddOnContext): number {
-    return ctx.platform.failoverRoleOf(ctx.cluster)?.primary.objectives.regionRpoSeconds ?? REGIONAL_RPO_SECONDS;
+    return ctx.platform.failoverRoleOf(ctx.cluster)?.primary.objectives.regionRpoSeconds ?? defaultPagedRpoSeconds();
   }
 
   /** `standby`: a replica cluster of its primary's replicated archive; `primary`: a standby replays its archive. */
@@ -196,10 +260,14 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         groups: [
           {
             name: `${props.name}-replication`,
-            rules: replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)).map((r) => ({
+            rules: [
+              ...replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)),
+              // The archive in the standby's region is the primary's regional RPO (no heartbeat elsewhere: an idle archiver is not late).
+              ...(role === 'primary' ? walArchiveAlerts({ name: props.name, namespace: props.namespace }) : []),
+            ].map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
-              for: '5m',
+              for: r.for,
               labels: { severity: r.severity, cluster: ctx.cluster.name },
               annotations: { summary: r.summary },
             })),
@@ -265,9 +333,9 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
    * How the database comes to be, and its place in the pair's distributed topology
    * (CloudNativePG ≥ 1.24, `spec.replica.self/primary/source`). A cluster in no pair starts
    * empty (`initdb`, which creates the orders table), without a topology. In a pair both clusters
-   * declare both archives in `externalClusters`, named after the clusters, as each reads them (a
-   * standby reads its primary's from the replica bucket in its own region; a primary reads its
-   * standby's from the standby's bucket, cross-region), and `replica.primary` is the cluster Git
+   * declare both archives in `externalClusters`, named after the clusters, where each cluster
+   * writes it (names.appWalArchive: the primary's in its bucket in the standby's region, the
+   * standby's in its own bucket, both in the standby's region), and `replica.primary` is the cluster Git
    * says serves (platform-config `servingCluster`, which promotion and fail-back commit). The
    * standby bootstraps from its primary's archive and keeps replaying it, read-only, so it never
    * holds a writable empty copy; a promotion sets `primary` to itself. Fail-back's planned
@@ -294,32 +362,32 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
         ],
       },
     };
-    const replicaBucket = pair ? ctx.platform.namesOf(pair.primary).appBackupReplicaBucket : undefined;
-    if (!pair || !replicaBucket) return { bootstrap: initdb };
+    if (!pair || ctx.platform.namesOf(pair.primary).appBackupReplicaBucket === undefined) return { bootstrap: initdb };
     const prefix = `${ctx.names.appBackupArchive.bucketPrefix}${props.name}`;
     // The same role reads both (aws-cluster workload-policies: its own bucket, and restoreSources);
     // before the web-identity stage, the keys of the legacy backup user.
     const s3Credentials = stagedWebIdentity(ctx, this.awsIdentity) ? { inheritFromIamRole: true } : legacyS3Credentials(ctx);
-    const archive = (cluster: string, bucket: string, region: string) => ({
-      name: cluster,
-      barmanObjectStore: {
-        destinationPath: `s3://${bucket}/${prefix}`,
-        serverName: archiveServerName(cluster, props.name),
-        endpointUrl: `https://s3.${region}.amazonaws.com`,
-        s3Credentials,
-        wal: { maxParallel: 8 },
-      },
-    });
+    // Each cluster's archive where it writes it (names.appWalArchive): the primary's in its bucket in
+    // the standby's region, which the standby reads in its own region, no replication in between.
+    const archive = (cluster: ClusterDefinition) => {
+      const { bucket, region } = ctx.platform.namesOf(cluster).appWalArchive;
+      return {
+        name: cluster.name,
+        barmanObjectStore: {
+          destinationPath: `s3://${bucket}/${prefix}`,
+          serverName: archiveServerName(cluster.name, props.name),
+          endpointUrl: regionalS3Endpoint(region),
+          s3Credentials,
+          wal: { maxParallel: 8 },
+        },
+      };
+    };
     const { primary, standby } = pair;
     const other = pair.role === 'standby' ? primary : standby;
     return {
       bootstrap: pair.role === 'standby' ? { recovery: { source: primary.name, database: 'app', owner: 'app' } } : initdb,
       replica: { self: ctx.cluster.name, primary: servingCluster(primary.name), source: other.name },
-      externalClusters: [
-        // The primary's archive: a standby reads the copy replicated into its region (same keys).
-        pair.role === 'standby' ? archive(primary.name, replicaBucket, ctx.cluster.region) : archive(primary.name, ctx.names.appBackupBucket, primary.region),
-        archive(standby.name, ctx.platform.namesOf(standby).appBackupBucket, standby.region),
-      ],
+      externalClusters: [archive(primary), archive(standby)],
     };
   }
 

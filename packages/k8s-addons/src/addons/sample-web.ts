@@ -1,4 +1,4 @@
-import { cpuConsumerMemoryLimitMiB, isPlaceholderDigest, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_INGRESS, scaleDayProfileOf } from '@platform/platform-config';
+import { cpuConsumerImageRef, cpuConsumerMemoryLimitMiB, cpuConsumerTagRef, isPlaceholderDigest, SCALE_DAY_CPU_CONSUMER, SCALE_DAY_IMAGE_LOCK_FILE, SCALE_DAY_INGRESS, scaleDayProfileOf } from '@platform/platform-config';
 import { ApiObject, Duration, JsonPatch, Size, type Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AddOnBase, type AddOnContext } from '../addon';
@@ -66,16 +66,22 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
       loadImage: 'fortio/fortio:1.69.0',
       hostname: ctx.platform.names.appHostname ?? null,
       ingressClassName: TRAEFIK_INGRESS_CLASS,
-      cpuConsumerImage: scaleDayProfileOf(ctx.cluster).cpuConsumer ? `${SCALE_DAY_CPU_CONSUMER.repository}:${SCALE_DAY_CPU_CONSUMER.tag}@${SCALE_DAY_CPU_CONSUMER.digest}` : null,
+      cpuConsumerImage: scaleDayProfileOf(ctx.cluster).cpuConsumer ? cpuConsumerImageRef() : null,
     };
   }
 
   protected override check(props: SampleWebProps, ctx: AddOnContext): void {
     if (props.hostname !== null && !DNS_NAME.test(props.hostname)) this.fail('hostname', props.hostname, 'expected a lower-case DNS name such as app.example.com');
     const image = props.cpuConsumerImage;
+    // The lock's tag before the digest is resolved: a real image (never a placeholder a node would
+    // fail to pull), allowed on the example platform only; an applied platform must pin it first.
+    if (image !== null && image === cpuConsumerTagRef() && SCALE_DAY_CPU_CONSUMER.digest === null) {
+      if (!ctx.platform.settings.example) this.fail('cpuConsumerImage', image, `expected the digest pinned (npm run pipeline:image-lock -- --write resolves ${image} through its registry into ${SCALE_DAY_IMAGE_LOCK_FILE}), not the tag alone, while settings.example is false (a platform that is applied)`);
+      return;
+    }
     if (image !== null && !/^[^@\s]+:[^@\s/]+@sha256:[0-9a-f]{64}$/.test(image)) this.fail('cpuConsumerImage', image, 'expected an image pinned by tag and digest: <repository>:<tag>@sha256:<64 hex digits>');
     if (image !== null && isPlaceholderDigest(image.split('@')[1]!) && !ctx.platform.settings.example) {
-      this.fail('cpuConsumerImage', image, `expected the real digest (crane digest ${image.split('@')[0]}), not the placeholder, while settings.example is false (a platform that is applied)`);
+      this.fail('cpuConsumerImage', image, `expected the real digest (npm run pipeline:image-lock -- --write resolves ${image.split('@')[0]}), not the placeholder, while settings.example is false (a platform that is applied)`);
     }
   }
 

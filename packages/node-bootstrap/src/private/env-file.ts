@@ -1,7 +1,8 @@
 import { CORE_ADDONS, FLUX_INSTANCE_NAMES, fluxGitSync } from '@platform/core-addons';
-import { bootstrapNames, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, IMDS_FENCE, imdsFenced, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
+import { bootstrapNames, CLOUD_CONTROLLER_CONFIG, ETCD_SNAPSHOT_METRIC, FAILOVER_ACCESS, IMDS_FENCE, imdsFenced, failoverKubeconfigNames, KUBERNETES_PORTS, kubernetesMinor, largestZoneShare, type ClusterNames } from '@platform/platform-config';
 import { joinMaterialTimings, snapshotSchedule } from '../timings';
-import { SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
+import { posix } from 'node:path';
+import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, SERVICE_ACCOUNT_KEY_BUNDLE } from './kubeadm-config';
 import type { UserDataInput } from '../user-data-input';
 import { toolVersions } from '../versions';
 
@@ -58,9 +59,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
     ['SSM_CERTIFICATE_KEY', names.ssm.certificateKey],
   ];
   if (imdsFenced(cluster)) {
-    // node-prep.sh: pods reach IMDS only as the cloud controller's uid (platform-config IMDS_FENCE).
+    // node-prep.sh: no pod socket reaches IMDS (platform-config IMDS_FENCE); the cloud controller has its own identity.
     entries.push(
-      ['IMDS_FENCE_UID', IMDS_FENCE.allowedUid],
       ['IMDS_FENCE_CGROUP', IMDS_FENCE.podCgroup],
       ['IMDS_FENCE_CHAIN', IMDS_FENCE.chain],
       ['IMDS_FENCE_V4', IMDS_FENCE.addresses.ipv4],
@@ -70,6 +70,8 @@ export function envEntries(input: UserDataInput): [string, string][] {
   if (role === 'control-plane') {
     entries.push(
       ['CONTROL_PLANE_ASGS', controlPlaneAsgNames(input).join(' ')],
+      // control-plane.sh writes the cloud controller's provider config as $KUBE_DIR/<this> (/etc/kubernetes), which its DaemonSet mounts (core-addons).
+      ['CLOUD_PROVIDER_CONFIG', cloudProviderConfigName()],
       // control-plane.sh completes its own launching hook before kubeadm init (no handler runs yet).
       ['LAUNCH_HOOK', names.nodeTermination.launchingHook],
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
@@ -123,6 +125,11 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['SSM_SA_NEXT_KEY', extra.serviceAccountNextKey],
       ['SSM_SA_ROTATION', extra.serviceAccountRotation],
       ['SSM_SA_KEY_ACKS', extra.serviceAccountKeyAcks],
+      // control-plane.sh records the stage this node booted with; the apply's identity-roll gate reads it.
+      ['IDENTITY_STAGE', cluster.serviceAccountIdentity.stage],
+      ['SSM_IDENTITY_STAGE', extra.identityStageRecords],
+      // What the stage renders on this node (the kube-apiserver patch), under $BOOTSTRAP_ETC: its SHA-256 goes into the record.
+      ['IDENTITY_CONFIG', posix.relative(NODE_BOOTSTRAP_ETC, `${KUBEADM_PATCHES_DIR}/${KUBE_APISERVER_PATCH_FILE}`)],
       // The verification key bundle kube-apiserver's --service-account-key-file names (kubeadm-config.ts).
       ['SA_KEY_BUNDLE', SERVICE_ACCOUNT_KEY_BUNDLE],
     );
@@ -138,4 +145,11 @@ export function envFile(entries: readonly [string, string][]): string {
       return `${key}='${value}'\n`;
     })
     .join('');
+}
+
+/** CLOUD_CONTROLLER_CONFIG's file name in kubeadm's directory (KUBE_DIR), where control-plane.sh writes it. */
+function cloudProviderConfigName(): string {
+  const name = /^\/etc\/kubernetes\/([^/]+)$/.exec(CLOUD_CONTROLLER_CONFIG.path)?.[1];
+  if (!name) throw new Error(`CLOUD_CONTROLLER_CONFIG.path: got ${CLOUD_CONTROLLER_CONFIG.path}; expected a file directly in /etc/kubernetes (control-plane.sh writes it into KUBE_DIR)`);
+  return name;
 }

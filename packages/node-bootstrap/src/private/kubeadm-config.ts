@@ -22,7 +22,8 @@ const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effe
  * kubelet-config ConfigMap, so each node gets its own instance type's reserves; the
  * `kube-apiserver` target gives this node's API server its stage's service-account flags.
  */
-export const KUBEADM_PATCHES_DIR = '/etc/node-bootstrap/kubeadm-patches';
+export const NODE_BOOTSTRAP_ETC = '/etc/node-bootstrap';
+export const KUBEADM_PATCHES_DIR = `${NODE_BOOTSTRAP_ETC}/kubeadm-patches`;
 export const KUBELET_RESERVES_PATCH = 'kubeletconfiguration+merge.yaml';
 
 const args = (entries: Record<string, string | number>) => Object.entries(entries).map(([name, value]) => ({ name, value: String(value) }));
@@ -195,7 +196,7 @@ export function kubeletReservesPatch(instanceTypes: readonly string[]): string {
 }
 
 /** Where every node's user data puts `kubeadmUpgradeConfiguration`: `kubeadm upgrade node --config` reads it. */
-export const KUBEADM_UPGRADE_CONFIG = '/etc/node-bootstrap/kubeadm-upgrade.yaml';
+export const KUBEADM_UPGRADE_CONFIG = `${NODE_BOOTSTRAP_ETC}/kubeadm-upgrade.yaml`;
 
 /**
  * UpgradeConfiguration (v1beta4) naming this node's patches directory for `kubeadm upgrade apply` and

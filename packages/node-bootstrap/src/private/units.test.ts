@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPlatform } from '@platform/platform-config';
+import { defaultPlatform, IMDS_FENCE, ServiceAccountIdentity } from '@platform/platform-config';
 import { systemdUnits } from './units';
 
 describe('systemdUnits', () => {
@@ -13,9 +13,9 @@ describe('systemdUnits', () => {
     expect(units['join-material-refresh.service']).toContain('ExecStart=/bin/bash /opt/node-bootstrap/join-material.sh refresh');
   });
 
-  it('gives workers only the bootstrap service, restarted on failure', () => {
+  it('gives workers the bootstrap service, restarted on failure, and the IMDS fence re-arm', () => {
     const units = systemdUnits('worker', platform.cluster('production'), FETCH);
-    expect(Object.keys(units)).toEqual(['node-bootstrap.service']);
+    expect(Object.keys(units)).toEqual(['node-bootstrap.service', 'kubelet.service.d/20-imds-fence.conf', 'imds-fence.service', 'imds-fence.timer']);
     expect(units['node-bootstrap.service']).toContain('Restart=on-failure');
     expect(units['node-bootstrap.service']).toContain('SyslogIdentifier=node-bootstrap');
   });
@@ -30,5 +30,16 @@ describe('systemdUnits', () => {
     // systemd's default start limit (5 starts in 10 s) does not apply: no StartLimitBurst= makes it give up.
     expect(service).toContain('StartLimitIntervalSec=0');
     expect(service).not.toContain('StartLimitBurst');
+  });
+
+  it('re-arms the IMDS fence before every kubelet start (a failure keeps the kubelet down) and on a short timer, from the web-identity stage on', () => {
+    for (const role of ['control-plane', 'worker'] as const) {
+      const units = systemdUnits(role, platform.cluster('production'), FETCH);
+      expect(units['kubelet.service.d/20-imds-fence.conf']).toBe('[Service]\nExecStartPre=/bin/bash /opt/node-bootstrap/node-prep.sh imds-fence\n');
+      expect(units['imds-fence.service']).toContain('ExecStart=/bin/bash /opt/node-bootstrap/node-prep.sh imds-fence');
+      expect(units['imds-fence.timer']).toContain(`OnUnitActiveSec=${IMDS_FENCE.recheckSeconds}s`);
+    }
+    const before = { ...platform.cluster('production'), serviceAccountIdentity: ServiceAccountIdentity.signWithIssuer() };
+    expect(Object.keys(systemdUnits('worker', before, FETCH))).toEqual(['node-bootstrap.service']);
   });
 });

@@ -1,5 +1,5 @@
-import type { ClusterDefinition } from '@platform/platform-config';
-import { joinMaterialTimings, snapshotSchedule } from '../timings';
+import { IMDS_FENCE, imdsFenced, type ClusterDefinition } from '@platform/platform-config';
+import { joinMaterialTimings, serviceAccountKeyTimings, snapshotSchedule } from '../timings';
 
 /*
  * systemd units. Script output goes to the journal under the unit's SyslogIdentifier
@@ -25,10 +25,10 @@ function oneshot(description: string, command: string, identifier: string): stri
 }
 
 // No Persistent=: it only acts on OnCalendar= timers (systemd.timer(5)), so it was bytes for nothing.
-function timer(description: string, everySeconds: number, jitterSeconds: number): string {
+function timer(description: string, everySeconds: number, jitterSeconds: number, onBoot = '5min'): string {
   return unit({
     Unit: { Description: description },
-    Timer: { OnBootSec: '5min', OnUnitActiveSec: `${everySeconds}s`, RandomizedDelaySec: `${jitterSeconds}s` },
+    Timer: { OnBootSec: onBoot, OnUnitActiveSec: `${everySeconds}s`, RandomizedDelaySec: `${jitterSeconds}s` },
     Install: { WantedBy: 'timers.target' },
   });
 }
@@ -81,6 +81,32 @@ export function systemdUnits(role: 'control-plane' | 'worker', cluster: ClusterD
     // Kubelets wait for their serving certificate (kubectl logs/exec, metrics-server) until this runs.
     units['kubelet-serving-approver.service'] = oneshot('Approve kubelet serving certificates of cluster nodes', 'kubelet-serving-approver.sh', 'kubelet-serving-approver');
     units['kubelet-serving-approver.timer'] = timer('kubelet serving certificate approval', KUBELET_SERVING_APPROVAL_SECONDS, 5);
+    // Every node converges on the signing-key rotation's phase in SSM by itself (no apply by hand).
+    const keys = serviceAccountKeyTimings();
+    units['service-account-keys.service'] = unit({
+      Unit: { Description: 'Apply the service-account key rotation phase in SSM', Wants: 'network-online.target', After: 'network-online.target node-bootstrap.service' },
+      Service: { Type: 'oneshot', ExecStart: `/bin/bash ${LIB}/service-account-key-rotation.sh apply`, TimeoutStartSec: `${keys.applyTimeoutSeconds}s`, SyslogIdentifier: 'service-account-keys' },
+    });
+    units['service-account-keys.timer'] = timer('service-account key rotation apply', keys.applyEverySeconds, keys.jitterSeconds, `${keys.applyEverySeconds}s`);
   }
+  if (imdsFenced(cluster)) Object.assign(units, imdsFenceUnits());
   return units;
+}
+
+/**
+ * The IMDS fence's re-arm (node-prep.sh imds-fence): before every kubelet start, so a kubelet whose
+ * fence cannot be armed never starts (fail closed), and on a short timer, because the pod slice can
+ * be made again while the kubelet runs (the rule then points at a cgroup that no longer exists).
+ */
+export function imdsFenceUnits(): Record<string, string> {
+  const command = `/bin/bash ${LIB}/node-prep.sh imds-fence`;
+  return {
+    'kubelet.service.d/20-imds-fence.conf': unit({ Service: { ExecStartPre: command } }),
+    'imds-fence.service': unit({ Unit: { Description: 'Re-arm the IMDS fence when the pod slice was made again' }, Service: { Type: 'oneshot', ExecStart: command, SyslogIdentifier: 'imds-fence' } }),
+    'imds-fence.timer': unit({
+      Unit: { Description: 'IMDS fence check' },
+      Timer: { OnBootSec: '30s', OnUnitActiveSec: `${IMDS_FENCE.recheckSeconds}s`, AccuracySec: '1s' },
+      Install: { WantedBy: 'timers.target' },
+    }),
+  };
 }

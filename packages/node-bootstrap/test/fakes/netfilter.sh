@@ -6,6 +6,10 @@
 # Like the kernel: `-N` of an existing chain and `-F`/`-A` of a missing one fail (exit 1), `-C`
 # exits 1 when the rule is absent, and `-m cgroup --path P` is refused (exit 2, "Invalid
 # argument") unless the cgroup P exists when the rule is added (xt_cgroup resolves it then).
+# The rule keeps the cgroup it resolved, not the path: the fake stores it as ` @<cgroup id>`
+# (the directory's inode, as cgroup2 reports its ids) after the rule text. A cgroup removed
+# and made again at the same path is another cgroup, which the old rule does not match
+# (test verdict()), while `-C` compares only the rule text, as iptables does.
 # A reboot empties netfilter/ (rules are not persistent) and cgroup/, never /etc.
 set -uo pipefail
 command=$1
@@ -26,16 +30,20 @@ if [[ $op == -I ]]; then
   shift
   rule="$*"
 fi
-if [[ $rule =~ --path\ ([^ ]+) && ! -d $FAKE_DIR/cgroup/${BASH_REMATCH[1]#/} ]]; then
-  echo "$command v1.8.10 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain $chain" >&2
-  exit 2
+stored=$rule
+if [[ $rule =~ --path\ ([^ ]+) && $op != -C ]]; then
+  if [[ ! -d $FAKE_DIR/cgroup/${BASH_REMATCH[1]#/} ]]; then
+    echo "$command v1.8.10 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain $chain" >&2
+    exit 2
+  fi
+  stored="$rule @$(stat -c %i "$FAKE_DIR/cgroup/${BASH_REMATCH[1]#/}")"
 fi
 case $op in
   -N) [[ ! -f $tables/$chain ]] || { echo "$command: Chain already exists." >&2; exit 1; }; : >"$tables/$chain" ;;
   -F) [[ -f $tables/$chain ]] || { echo "$command: No chain/target/match by that name." >&2; exit 1; }; : >"$tables/$chain" ;;
-  -A) [[ -f $tables/$chain ]] || exit 1; printf '%s\n' "$rule" >>"$tables/$chain" ;;
-  -I) [[ -f $tables/$chain ]] || exit 1; { head -n $((position - 1)) "$tables/$chain"; printf '%s\n' "$rule"; tail -n +"$position" "$tables/$chain"; } >"$tables/$chain.new" && mv "$tables/$chain.new" "$tables/$chain" ;;
-  -C) grep -qxF -- "$rule" "$tables/$chain" 2>/dev/null || { echo "$command: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1; } ;;
+  -A) [[ -f $tables/$chain ]] || exit 1; printf '%s\n' "$stored" >>"$tables/$chain" ;;
+  -I) [[ -f $tables/$chain ]] || exit 1; { head -n $((position - 1)) "$tables/$chain"; printf '%s\n' "$stored"; tail -n +"$position" "$tables/$chain"; } >"$tables/$chain.new" && mv "$tables/$chain.new" "$tables/$chain" ;;
+  -C) sed 's/ @[0-9]*$//' "$tables/$chain" 2>/dev/null | grep -qxF -- "$rule" || { echo "$command: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1; } ;;
   *) echo "fake $command: unsupported $op" >&2; exit 2 ;;
 esac
 exit 0

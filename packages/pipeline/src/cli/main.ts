@@ -12,6 +12,7 @@ import { deployRefs } from './commands/deploy-refs';
 import { drift } from './commands/drift';
 import { gameDayCommand } from './commands/game-day';
 import { identityStages } from './commands/identity-stages';
+import { imageLockCommand } from './commands/image-lock';
 import { scaleDayCommand, scaleDayReportCommand } from './commands/scale-day';
 import { markApplied } from './commands/mark-applied';
 import { migrateStateCommand } from './commands/migrate-state';
@@ -56,6 +57,7 @@ export const COMMANDS: Readonly<Record<string, Command<unknown>>> = {
   'migrate-state': migrateStateCommand(),
   comments,
   'ami-lock': amiLockCommand(),
+  'image-lock': imageLockCommand(),
   'roll-control-plane': rollControlPlaneCommand(),
   release: releaseCommand(),
   'promote-release': promoteReleaseCommand(),

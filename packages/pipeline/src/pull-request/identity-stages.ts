@@ -36,7 +36,12 @@ export function judgeIdentityStages(base: IdentityStages, head: readonly { reado
     }
     const problem = serviceAccountIdentityMoveProblem(name, from, stage);
     if (problem) problems.push(problem);
-    else if (from !== stage) notes.push(`cluster ${name}: serviceAccountIdentity moves from ${from} to ${stage}`);
+    else if (from !== stage) {
+      notes.push(
+        `cluster ${name}: serviceAccountIdentity moves from ${from} to ${stage}. The apply of this step waits until every running control-plane node of ${name} records ${from} ` +
+          `(the previous roll finished), then rolls the control plane onto ${stage}; open the next step's pull request only once that roll has finished`,
+      );
+    }
   }
   return { problems, notes };
 }

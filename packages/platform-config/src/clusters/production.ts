@@ -31,7 +31,7 @@ export const production: ClusterDefinitionInput = {
   // decision + dispatch + the promotion's critical path + TTL; docs/ha-check.md "Regional RTO model").
   // Built with IRSA from the start (a cluster that ran before moves stage by stage: docs/runbooks/service-account-issuer.md).
   serviceAccountIdentity: ServiceAccountIdentity.complete(),
-  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 600, regionRpoSeconds: 960, scaleOutSeconds: 180 },
+  objectives: { tolerateAzLoss: true, tolerateRegionLoss: true, apiRtoSeconds: 60, appRtoSeconds: 120, rpoMinutes: 15, regionRtoSeconds: 600, regionRpoSeconds: 300, scaleOutSeconds: 180 },
   // Pre-authorised (runbook "Who decides"): on-call paged at the first failed check, promotion
   // authorised once it has failed for 2 min; the 2 min acknowledgement is an assumption.
   failover: { standbyCluster: 'dr', decision: FailoverDecision.preAuthorised({ failedForSeconds: 120, acknowledgeSeconds: 120 }) },

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { applyApprovedPlans } from '../../apply/approved-plan';
 import { renderApplySummary } from '../../apply/apply';
 import { assertAppliable } from '../../apply/example-platform';
+import { mergeApplyGuards } from '../../apply/merge-apply-guards';
 import { newerCommitApplied } from '../../apply/newer-applied';
-import { promotedStandbyGuard } from '../../apply/promoted-standby';
 import { parseOptions } from '../arguments';
 import { UsageError, type Command } from '../command';
 import { planKeys, type ApprovedPlanDeps } from './plan-approved';
@@ -41,8 +41,7 @@ export function applyApprovedCommand(deps: ApprovedPlanDeps = {}): Command<Apply
         commit: options.sha,
         runner: deps.runner,
         now: deps.now,
-        // A promoted standby serves production traffic: its approved plan would reset the worker minimums.
-        beforeStack: deps.beforeStack ?? promotedStandbyGuard(platform, log),
+        beforeStack: deps.beforeStack ?? mergeApplyGuards(platform, paths.repoRoot, log),
         log,
       });
       writeFileSync(join(options.dir, APPLY_RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);

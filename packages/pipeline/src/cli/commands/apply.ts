@@ -3,7 +3,7 @@ import { mergedPullRequestsSinceApplied } from '../../apply/applied-ref-github';
 import { applyOrder, applyStacks, renderApplySummary } from '../../apply/apply';
 import { assertAppliable } from '../../apply/example-platform';
 import { newerCommitApplied } from '../../apply/newer-applied';
-import { promotedStandbyGuard } from '../../apply/promoted-standby';
+import { mergeApplyGuards } from '../../apply/merge-apply-guards';
 import { protectedResourceRules } from '../../apply/protected-resources';
 import { headCommit } from '../../io/git';
 import { orderedStacks } from '../../pull-request/pr-flow';
@@ -66,8 +66,8 @@ export const apply: Command<ApplyOptions> = {
         log(labelSources);
         return merged.pulls.flatMap((p) => p.labels.map((l) => l.name));
       },
-      // A promoted standby serves production traffic: its stack would reset the worker minimums.
-      beforeStack: options.dryRun ? undefined : promotedStandbyGuard(platform, log),
+      // A promoted standby's stack would reset the worker minimums; an IRSA stage waits for the previous roll.
+      beforeStack: options.dryRun ? undefined : mergeApplyGuards(platform, paths.repoRoot, log),
       mode: options.dryRun ? 'offline' : 'cloud',
       dryRun: options.dryRun,
       mirror: actions.providerMirror,

@@ -1,7 +1,9 @@
 import { digestEnvironmentOf, type AppCatalog } from '@platform/platform-config';
+import { OciRegistryClient, type ManifestResolver } from '../../io/registry';
 import { synthManifests } from '../../io/synth';
 import { checkReleaseRequest, digestChanges, digestDiffMarkdown, ReleaseInputError, releaseToStaging } from '../../operations/app-release';
 import { checkoutBase, openCatalogPullRequest, readCatalog } from '../../operations/catalog-pull-request';
+import { checkImageInRegistry } from '../../operations/image-check';
 import { parseOptions } from '../arguments';
 import { UsageError, type Command, type CommandIo } from '../command';
 
@@ -17,6 +19,8 @@ export interface ReleaseOptions {
 export interface ReleaseDeps {
   /** @default `nx run gitops:synth` (clusters/) */
   readonly synth?: (repoRoot: string) => void | Promise<void>;
+  /** @default the registries themselves (OCI Distribution API over HTTPS, anonymous pull) */
+  readonly registry?: ManifestResolver;
 }
 
 /**
@@ -58,9 +62,12 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
       // Refused before any git operation; checked again below against the base branch's catalog.
       const onDisk = readCatalog(paths.repoRoot);
       const first = usage(() => checkReleaseRequest(onDisk, request));
+      const registry = deps.registry ?? new OciRegistryClient();
       if (options.check) {
         const checked = first;
         const app = onDisk.apps[checked.app]!;
+        // Before the signature step and before any token is minted: the digest (and the tag) must be in the registry.
+        log(await checkImageInRegistry(registry, { app: checked.app, repository: app.repository, digest: checked.digest, tag: checked.tag }));
         actions.output('image_ref', `${app.repository}@${checked.digest}`);
         actions.output('verify_signature', String(app.signature !== undefined));
         actions.output('certificate_identity', app.signature?.certificateIdentity ?? '');
@@ -71,6 +78,8 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
       const branch = releaseBranch(first.app, 'staging');
       const before = checkoutBase(paths.repoRoot, options.remote, base, branch);
       const checked = usage(() => checkReleaseRequest(before, request));
+      // Again against the base branch's catalog (its repository), before anything is pushed.
+      log(await checkImageInRegistry(registry, { app: checked.app, repository: before.apps[checked.app]!.repository, digest: checked.digest, tag: checked.tag }));
       const after = releaseToStaging(before, checked);
       const changes = digestChanges(platform.clusters, before, after);
       if (changes.length === 0) {

@@ -1,0 +1,186 @@
+import {
+  bootstrapNames,
+  SERVICE_ACCOUNT_IDENTITY_STAGES,
+  type ClusterDefinition,
+  type ClusterNames,
+  type Platform,
+  type ServiceAccountIdentityStage,
+} from '@platform/platform-config';
+import { identityStagesAtCommit, type IdentityStages } from '../io/base-identity-stages';
+import { applyBase, appliedRef } from './applied-ref';
+import { controlPlaneGroups } from '../operations/control-plane-roll';
+
+/*
+ * The identity-roll gate of the merge apply. A pull request moves a cluster's
+ * `serviceAccountIdentity` one stage at most (pipeline identity-stages), but that alone lets the
+ * next stage's apply start while a control-plane node still runs the stage before the previous one:
+ * e.g. `sign-with-issuer` while a node booted before `accept-issuer` does not accept the new issuer
+ * yet, and every token the others sign gets 401 there. Each control-plane node records the stage it
+ * booted with in SSM (node-bootstrap control-plane.sh, `bootstrapNames().identityStageRecords`); this
+ * gate refuses the stack until every running control-plane instance recorded the applied stage.
+ */
+
+/** One page of SSM GetParametersByPath (MaxResults at most 10; a page may hold fewer, even none, with a NextToken). */
+export interface ParametersPage {
+  readonly Parameters: readonly { readonly Name: string; readonly Value: string; readonly LastModifiedDate?: string }[];
+  readonly NextToken?: string;
+}
+
+/** The EC2 and SSM calls the gate makes in the cluster's region. */
+export interface IdentityRollApi {
+  /** EC2 DescribeInstances with these filters (values of one filter OR, filters AND), every page. */
+  describeInstances(filters: readonly { readonly Name: string; readonly Values: readonly string[] }[]): Promise<readonly { readonly InstanceId: string; readonly State: { readonly Name: string } }[]>;
+  getParametersByPath(request: { readonly Path: string; readonly Recursive: boolean; readonly MaxResults: number; readonly NextToken?: string }): Promise<ParametersPage>;
+  /** SSM DeleteParameter; rejects with ParameterNotFound in the message when it is gone already. */
+  deleteParameter(name: string): Promise<void>;
+}
+
+/** GetParametersByPath's largest page. */
+export const PARAMETERS_PAGE_SIZE = 10;
+
+/**
+ * A record whose instance EC2 does not list at all is removed only once it is this old: EC2 keeps a
+ * terminated instance listed for about an hour, and a record written moments ago by an instance the
+ * (eventually consistent) listing does not show yet must not be lost (a node records only at boot).
+ */
+export const UNLISTED_RECORD_MIN_AGE_MS = 2 * 3600_000;
+
+/** A node's record: `stage=<stage> config=<sha256 of its kube-apiserver patch>`; undefined when unreadable. */
+export function parseIdentityStageRecord(value: string): { readonly stage: string; readonly config: string } | undefined {
+  const match = /^stage=(\S+) config=([0-9a-f]{64})$/.exec(value.trim());
+  return match ? { stage: match[1]!, config: match[2]! } : undefined;
+}
+
+/** Every parameter directly under `path` (value, last written), following NextToken until SSM returns none. */
+export async function parametersUnder(api: IdentityRollApi, path: string): Promise<Map<string, { readonly value: string; readonly modified?: string }>> {
+  const found = new Map<string, { readonly value: string; readonly modified?: string }>();
+  let token: string | undefined;
+  do {
+    const page = await api.getParametersByPath({ Path: path, Recursive: false, MaxResults: PARAMETERS_PAGE_SIZE, ...(token ? { NextToken: token } : {}) });
+    for (const p of page.Parameters) found.set(p.Name, { value: p.Value, ...(p.LastModifiedDate ? { modified: p.LastModifiedDate } : {}) });
+    token = page.NextToken;
+  } while (token);
+  return found;
+}
+
+export interface IdentityRollCheck {
+  readonly cluster: ClusterDefinition;
+  readonly names: ClusterNames;
+  /**
+   * The cluster's stage at the applied commit: a stage name, null when that commit declared none
+   * (before the field existed), `'absent'` when the cluster is new there, undefined when no applied
+   * commit is known (first apply, rewritten history): none of these is checked.
+   */
+  readonly applied: string | null | 'absent' | undefined;
+  readonly api: IdentityRollApi;
+  readonly log?: (line: string) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface IdentityRollResult {
+  /** Why the stack may not be applied yet; undefined when it may. */
+  readonly problem?: string;
+  /** Records of terminated instances that were deleted. */
+  readonly removed: readonly string[];
+}
+
+const isStage = (stage: string): stage is ServiceAccountIdentityStage => (SERVICE_ACCOUNT_IDENTITY_STAGES as readonly string[]).includes(stage);
+
+export async function checkIdentityRoll(check: IdentityRollCheck): Promise<IdentityRollResult> {
+  const { cluster, names, api } = check;
+  const log = check.log ?? (() => undefined);
+  const head = cluster.serviceAccountIdentity.stage;
+  if (check.applied === 'absent') return { removed: [] };
+  if (check.applied === undefined) {
+    // Only the first apply (no node yet) or a rewritten history: refusing would hold every cluster
+    // until a roll that only an apply starts; the pull request's one-stage check still held.
+    log(`${cluster.name}: no applied commit known; the identity-roll gate cannot tell whether serviceAccountIdentity moves: not checked`);
+    return { removed: [] };
+  }
+  if (check.applied === null) {
+    log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; no node records a stage before it`);
+    return { removed: [] };
+  }
+  if (check.applied === head) return { removed: [] };
+  if (!isStage(check.applied)) {
+    return { removed: [], problem: `${cluster.name}: the applied commit's serviceAccountIdentity stage ${JSON.stringify(check.applied)} is unknown here; expected one of ${SERVICE_ACCOUNT_IDENTITY_STAGES.join(', ')}` };
+  }
+  const applied = check.applied;
+  // A node already on `head` is not behind: an earlier apply of this same move rolled it.
+  const accepted: string[] = [...new Set([applied, head])];
+  const groups = controlPlaneGroups(cluster, names);
+  // Every state: terminated instances stay listed for a while, which tells their records are stale.
+  const instances = await api.describeInstances([{ Name: 'tag:aws:autoscaling:groupName', Values: groups }]);
+  const path = bootstrapNames(names).identityStageRecords;
+  const records = await parametersUnder(api, path);
+  const state = new Map(instances.map((i) => [i.InstanceId, i.State.Name]));
+
+  const removed: string[] = [];
+  const now = (check.now ?? Date.now)();
+  for (const [name, record] of records) {
+    const id = name.slice(path.length + 1);
+    // Gone: terminated, or no longer listed at all and written long ago (EC2 forgets terminated instances after about an hour).
+    const listed = state.get(id);
+    const old = record.modified !== undefined && now - Date.parse(record.modified) >= UNLISTED_RECORD_MIN_AGE_MS;
+    if (listed === undefined ? !old : listed !== 'terminated') continue;
+    try {
+      await api.deleteParameter(name);
+    } catch (error) {
+      if (!String(error instanceof Error ? error.message : error).includes('ParameterNotFound')) throw error;
+    }
+    removed.push(name);
+  }
+  if (removed.length > 0) log(`${cluster.name}: removed the stage records of instances that are gone: ${removed.join(', ')}`);
+
+  const running = instances.filter((i) => i.State.Name === 'running').map((i) => i.InstanceId).sort();
+  const behind: string[] = [];
+  for (const id of running) {
+    const value = records.get(`${path}/${id}`)?.value;
+    const record = value === undefined ? undefined : parseIdentityStageRecord(value);
+    if (!record || !accepted.includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
+  }
+  if (behind.length > 0) {
+    return {
+      removed,
+      problem:
+        `${cluster.name}: serviceAccountIdentity moves from ${applied} to ${head}, but not every running control-plane node runs ${applied} yet: ${behind.join(', ')}. ` +
+        `The previous stage's roll has not finished (a token the other API servers sign would be refused there). Wait for the roll to finish ` +
+        `(\`npm run pipeline:roll-control-plane -- --cluster ${cluster.name}\` with the apply role rolls what is left), or replace those instances ` +
+        `(their ASG launches one from the current launch template, which records ${applied} at the end of its boot); then re-run this apply. Records: ${path}/<instance id>.`,
+    };
+  }
+  log(`${cluster.name}: every running control-plane node (${running.join(', ') || 'none'}) runs ${applied}: moving to ${head}`);
+  return { removed };
+}
+
+/**
+ * applyStacks' `beforeStack` for the merge apply: refuses a cluster stack whose stage differs from the
+ * applied commit's until the previous roll has finished. `applied` gives the stages there (undefined
+ * when no applied commit is known); asked once, on the first cluster stack.
+ */
+export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityStages | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+  let stages: Promise<IdentityStages | undefined> | undefined;
+  return async (stack: string): Promise<void> => {
+    const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
+    if (!cluster) return;
+    const known = await (stages ??= applied());
+    const stage = known === undefined ? undefined : cluster.name in known ? known[cluster.name]! : 'absent';
+    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, api: api(cluster), log });
+    if (result.problem) throw new Error(result.problem);
+  };
+}
+
+/**
+ * The stages at the applied tag (the last commit whose stacks all applied: what the nodes were rolled
+ * onto), read with that commit's own platform-config; undefined without one (first apply, rewritten
+ * history). Needs the tag in the clone (the apply job checks out with fetch-depth 0).
+ */
+export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityStages | undefined> {
+  const base = applyBase(repoRoot, appliedRef(platform));
+  if (base.kind === 'all') {
+    log(`identity-roll: ${base.reason}; the applied stages are unknown`);
+    return undefined;
+  }
+  return identityStagesAtCommit(repoRoot, base.base);
+}
