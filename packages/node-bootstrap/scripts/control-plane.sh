@@ -264,8 +264,9 @@ rejoin_cluster() {
     render_join_config
     step download-certs
     kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
+    cluster_configuration
   else
-    log "no other member answers: the cluster CA and service-account key kept on the etcd volume"
+    log "no other member answers: the cluster CA and service-account key kept on the etcd volume, the ClusterConfiguration of this node's user data"
     (cd "$ETCD_DATA_DIR/pki" && cp --parents "${SLOT_PKI[@]}" "$KUBE_DIR/pki/") || die "restoring the cluster CA from the etcd volume failed"
   fi
   # The rotation state in SSM decides what signs and what verifies, as for a join.
@@ -276,6 +277,32 @@ rejoin_cluster() {
   step kubeadm-rejoin
   kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases="$skip" --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
     die "kubeadm init phases of the rejoin failed"
+}
+
+# The ClusterConfiguration the cluster runs (ConfigMap kube-system/kubeadm-config: a `kubeadm upgrade
+# apply` or an edit since this node's user data was rendered) replaces the user data's in the
+# rejoin's config, so its static pods are the cluster's; the InitConfiguration (this node's
+# advertise address, patches) and the KubeletConfiguration stay this node's. Asked with an admin
+# kubeconfig kubeadm makes from the downloaded CA, removed right after. An API that does not answer
+# leaves the user data's, with a log line.
+cluster_configuration() {
+  local dir=$STATE_DIR/rejoin-admin config=$STATE_DIR/kubeadm-rejoin.yaml cc
+  step cluster-configuration
+  rm -rf "$dir"
+  if (umask 077 && kubeadm init phase kubeconfig admin --config "$config" --kubeconfig-dir "$dir" >/dev/null) &&
+    cc=$(kubectl --kubeconfig "$dir/admin.conf" --request-timeout=30s -n kube-system get configmap kubeadm-config -o 'jsonpath={.data.ClusterConfiguration}') &&
+    [[ $cc == *'kind: ClusterConfiguration'* ]]; then
+    rm -rf "$dir"
+    CLUSTER_CONFIGURATION=$cc awk '
+      function flush() { if (doc != "") printf "%s", (doc ~ /(^|\n)kind: ClusterConfiguration\n/ ? ENVIRON["CLUSTER_CONFIGURATION"] "\n" : doc); doc = "" }
+      /^---$/ { flush(); print; next }
+      { doc = doc $0 "\n" }
+      END { flush() }' "$config" >"$config.new" && mv "$config.new" "$config" || die "writing the cluster's ClusterConfiguration into $config failed"
+    log "rejoining with the cluster's ClusterConfiguration (kube-system/kubeadm-config)"
+  else
+    rm -rf "$dir"
+    log "kube-system/kubeadm-config unreadable: rejoining with the ClusterConfiguration of this node's user data (a kubeadm upgrade or edit since is not applied on this node)"
+  fi
 }
 
 # Rejoin only with a member's data and the CA on the slot's volume, and unless the others list

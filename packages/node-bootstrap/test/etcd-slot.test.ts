@@ -86,6 +86,14 @@ function world(input: UserDataInput = production) {
       const downloaded = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ${caFiles}; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
       const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ${caFiles}; do [[ -s $KUBE_DIR/pki/$f ]] || echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
       const healthcheck = `[[ -s $KUBE_DIR/pki/etcd/ca.key ]] || { echo 'failure loading etcd/ca certificate authority' >&2; exit 1; }; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"`;
+      const uploadConfig = `awk -v RS='---\\n' '/(^|\\n)kind: ClusterConfiguration\\n/ { printf "%s", $0 }' "$3" >"$ETCD_STATE/kubeadm-config"`;
+      // The API server answers while etcd has a running member (the others'); the ConfigMap as uploaded, or edited since.
+      const readKubeadmConfig = [
+        '[[ -f $2 ]] || { echo "error: stat $2: no such file or directory" >&2; exit 1; }',
+        'grep -qs " 1$" "$ETCD_STATE"/members/* || { echo "The connection to the server was refused" >&2; exit 1; }',
+        '[[ -f $ETCD_STATE/kubeadm-config ]] || { echo \'Error from server (NotFound): configmaps "kubeadm-config" not found\' >&2; exit 1; }',
+        'cat "$ETCD_STATE/kubeadm-config"',
+      ].join('; ');
       const rules: Rule[] = [
         ...extra,
         { cmd: 'curl', args: '*meta-data/instance-id', stdout: identity.id },
@@ -99,7 +107,11 @@ function world(input: UserDataInput = production) {
         { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', run: `. '${ASG_MODEL}' "$@"` },
         ...['blkid', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
-        { cmd: 'kubeadm', args: 'init --config *', run: `${pki}; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"; : >"$KUBE_DIR/admin.conf"; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
+        // Its upload-config phase (skipped by a rejoin) stores the ClusterConfiguration in kube-system/kubeadm-config (the etcd model exits).
+        { cmd: 'kubeadm', args: 'init --config *', run: `${pki}; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"; : >"$KUBE_DIR/admin.conf"; [[ \${4-} == --skip-phases=* ]] || ${uploadConfig}; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
+        // The admin kubeconfig is signed by the cluster CA: without ca.key kubeadm fails.
+        { cmd: 'kubeadm', args: 'init phase kubeconfig admin --config * --kubeconfig-dir *', run: `[[ -s $KUBE_DIR/pki/ca.key ]] || { echo 'failure loading ca certificate authority' >&2; exit 1; }; mkdir -p "$8" && echo admin >"$8/admin.conf"` },
+        { cmd: 'kubectl', args: '--kubeconfig * -n kube-system get configmap kubeadm-config *', run: readKubeadmConfig },
         { cmd: 'kubeadm', args: 'join phase control-plane-prepare download-certs *', run: downloaded },
         // kubeadm's certs phases sign the etcd client certificate with the etcd CA, which must be there.
         { cmd: 'kubeadm', args: 'init phase certs etcd-healthcheck-client *', run: healthcheck },
@@ -285,6 +297,8 @@ describe('etcd-slot.sh: a replacement in the same AZ', () => {
       // etcdctl needs this node's client certificate (M1): made from the etcd CA on the volume first.
       `kubeadm init phase certs etcd-healthcheck-client --config ${join(second.node.state, 'kubeadm-rejoin.yaml')}`,
       `etcdctl --endpoints=https://${ADDRESS.a}:2379,https://${ADDRESS.c}:2379 member list -w simple`,
+      // M3: an admin kubeconfig from the downloaded CA, to read kube-system/kubeadm-config.
+      `kubeadm init phase kubeconfig admin --config ${join(second.node.state, 'kubeadm-rejoin.yaml')} --kubeconfig-dir ${join(second.node.state, 'rejoin-admin')}`,
       `kubeadm init --config ${join(second.node.state, 'kubeadm-rejoin.yaml')} --skip-phases=upload-config,upload-certs,bootstrap-token,addon,show-join-command --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`,
     ]);
     expect(w.removed()).toEqual([]);
@@ -292,6 +306,45 @@ describe('etcd-slot.sh: a replacement in the same AZ', () => {
     expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
     expect(readFileSync(join(second.node.kube, 'pki', 'ca.key'), 'utf8').trim()).toBe('cluster-ca');
     expect(second.stderr).toContain(`etcd volume holds the member at ${ADDRESS.b}: rejoining with its data and membership`);
+  });
+
+  /** The documents of a kubeadm config file by kind. */
+  const documents = (file: string) => Object.fromEntries(readFileSync(file, 'utf8').split(/^---$/m).map((d) => parse(d) as { kind: string }).map((d) => [d.kind, d]));
+
+  it('renders its static pods from the cluster\'s kubeadm-config, not its user data\'s, when they differ (a kubeadm upgrade apply since), keeping its own advertise address and patches (M3)', () => {
+    const { w } = initialisedCluster();
+    // What `kubeadm upgrade apply` left in the ConfigMap while the slot was away: a newer version and a flag of its own.
+    const uploaded = readFileSync(join(w.etcdState, 'kubeadm-config'), 'utf8');
+    expect(uploaded).toContain('kind: ClusterConfiguration');
+    const upgraded = uploaded.replace(/^kubernetesVersion: .*$/m, 'kubernetesVersion: v1.99.1\nimageRepository: registry.example.com/k8s');
+    expect(upgraded).not.toBe(uploaded);
+    writeFileSync(join(w.etcdState, 'kubeadm-config'), upgraded);
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    const second = b2.run();
+    expect(second.status, second.stderr).toBe(0);
+    const rejoin = documents(join(b2.node.state, 'kubeadm-rejoin.yaml'));
+    expect(rejoin.ClusterConfiguration).toEqual(parse(upgraded));
+    expect(rejoin.ClusterConfiguration).toMatchObject({ kubernetesVersion: 'v1.99.1', imageRepository: 'registry.example.com/k8s' });
+    // This node's own: the slot address, the patches directory, its kubelet configuration.
+    expect(rejoin.InitConfiguration).toMatchObject({ localAPIEndpoint: { advertiseAddress: ADDRESS.b }, patches: { directory: expect.any(String) } });
+    expect(rejoin.KubeletConfiguration).toBeDefined();
+    expect(second.stderr).toContain('rejoining with the cluster\'s ClusterConfiguration (kube-system/kubeadm-config)');
+    // The admin kubeconfig it read with is gone.
+    expect(existsSync(join(b2.node.state, 'rejoin-admin'))).toBe(false);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+
+  it('keeps its user data\'s ClusterConfiguration, and says so, when kubeadm-config cannot be read', () => {
+    const { w } = initialisedCluster();
+    rmSync(join(w.etcdState, 'kubeadm-config'));
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    const second = b2.run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain('kube-system/kubeadm-config unreadable: rejoining with the ClusterConfiguration of this node\'s user data');
+    const userData = documents(join(b2.node.etc, 'kubeadm-init.yaml.tmpl'));
+    expect(documents(join(b2.node.state, 'kubeadm-rejoin.yaml')).ClusterConfiguration).toEqual(userData.ClusterConfiguration);
   });
 
   it('takes the CA and service-account key from the cluster, never the stale copy on the volume (rotated while the slot was away)', () => {
@@ -470,8 +523,15 @@ describe('etcd-slot.sh: all members lost at once', () => {
     // The others' etcd is down too (their instances are being replaced as well).
     w.terminate(B1.id).member('aa01', ADDRESS.a, false).member('cc01', ADDRESS.c, false).member('ee10201100', ADDRESS.b, false);
     w.instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
-    const second = w.node(B2).run();
+    // kubeadm-config differs from the user data (an upgrade since), but no API server can serve it.
+    writeFileSync(join(w.etcdState, 'kubeadm-config'), readFileSync(join(w.etcdState, 'kubeadm-config'), 'utf8').replace(/^kubernetesVersion: .*$/m, 'kubernetesVersion: v1.99.1'));
+    const b2 = w.node(B2);
+    const second = b2.run();
     expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain("no other member answers: the cluster CA and service-account key kept on the etcd volume, the ClusterConfiguration of this node's user data");
+    const config = readFileSync(join(b2.node.state, 'kubeadm-rejoin.yaml'), 'utf8');
+    expect(config).not.toContain('v1.99.1');
+    expect(config).toContain(`kubernetesVersion: v${production.cluster.kubernetesVersion}`);
     expect(w.removed()).toEqual([]);
     expect(w.members()).toEqual([`${ADDRESS.a} (down)`, ADDRESS.b, `${ADDRESS.c} (down)`]);
     expect(callsOf(second.calls, 'kubeadm').some((c) => c.startsWith('kubeadm join --config'))).toBe(false);
