@@ -85,9 +85,9 @@ const ISSUER = [
   putIssuerDocument('.well-known/openid-configuration', 'discovery.json'),
   // The key set this node's API server runs with, for service-account-key-rotation.sh.
   `aws ssm put-parameter ${REGION} --name /hakube/production/service-account/key-set/i-new --type String --overwrite --value signing=${SA_KID} accepted=${SA_KID}`,
-  // Last: the identity stage this node booted with, for the apply's identity-roll gate (pipeline).
-  expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name /hakube/production/identity-stage/i-new --type String --overwrite --value stage=complete config=[0-9a-f]{64}$`)),
 ];
+/** Last of every boot, after the add-ons: the identity stage this node booted with, for the apply's identity-roll gate (pipeline). */
+const STAGE_RECORD = expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name /hakube/production/identity-stage/i-new --type String --overwrite --value stage=complete config=[0-9a-f]{64}$`));
 const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer';
 /**
  * Everything but the IMDS reads and the etcd slot's lookups: these nodes have no slot (the fake EC2
@@ -140,6 +140,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...ISSUER,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
+      STAGE_RECORD,
     ]);
     // The lock put never overwrites: that is what makes it a lock.
     expect(result.calls[0]).not.toContain('--overwrite');
@@ -203,6 +204,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       // install-addons.sh: nothing of the core add-ons there (rule fakes), so this node installs them.
       get('/hakube/production/flux/git-credentials'),
       'systemctl start --no-block ci-kubeconfig.service',
+      STAGE_RECORD,
     ]);
     const rendered = node.file(joinConfig);
     expect(rendered).toContain(`token: 'abcdef.0123456789abcdef'`);
@@ -258,6 +260,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...ISSUER,
       TIMERS,
       ...addonCalls(join(node.etc, 'addons')),
+      STAGE_RECORD,
     ]);
     expect(result.stderr).toContain('initialiser i-dead died before publishing join material; took over');
   });
@@ -380,7 +383,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     node.writeApiServerManifest();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, ...ISSUER, TIMERS, ...addonCalls(join(node.etc, 'addons'))]);
+    expect(commands(result.calls)).toEqual([`aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`, ...PUBLISH, ...ISSUER, TIMERS, ...addonCalls(join(node.etc, 'addons')), STAGE_RECORD]);
     expect(result.stderr).toContain('kubeadm init already done on this node');
   });
 
@@ -516,7 +519,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl').filter((c) => !slotLookup(c))).toEqual([...ISSUER, TIMERS]);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl').filter((c) => !slotLookup(c))).toEqual([...ISSUER, TIMERS, STAGE_RECORD]);
   });
 
   it('writes the cloud controller’s provider config at every boot from the host’s IMDS (region, VPC, subnet, cluster id), readable by its non-root uid', () => {
