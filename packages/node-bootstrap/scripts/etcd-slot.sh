@@ -130,7 +130,7 @@ configure_address() {
 # member can go). Fallback = today's path: a fresh member at the primary address, data on the root disk.
 claim_slot() {
   local volume eni
-  ETCD_IP=$NODE_IP SLOT_IP=''
+  ETCD_IP=$NODE_IP SLOT_IP='' SLOT_ENI=''
   export ETCD_IP
   if [[ -f $SLOT_FILE ]]; then
     read -r volume SLOT_IP <"$SLOT_FILE"
@@ -138,13 +138,14 @@ claim_slot() {
   fi
   aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
   SLOT_ASG=$AWS_OUT
-  if attach address && eni=$SLOT_ID && configure_address && attach volume && volume=$SLOT_ID && mount_volume "$volume"; then
+  if attach address && eni=$SLOT_ID && SLOT_ENI=$eni && configure_address && attach volume && volume=$SLOT_ID && mount_volume "$volume"; then
     ETCD_IP=$SLOT_IP
     echo "$volume $SLOT_IP $eni" >"$SLOT_FILE"
     log "etcd slot of $SLOT_ASG: volume $volume at $ETCD_DATA_DIR, member address $ETCD_IP"
     return 0
   fi
   SLOT_IP=${SLOT_IP:-}
+  drop_address
   # The slot's member is removed as this node's own only when what held the slot is gone or leaving:
   # a holder that stays (a stuck hook gone back InService, a rescue instance) may run that member.
   if [[ -n $SLOT_IP && -n ${SLOT_HOLDER:-} && $SLOT_HOLDER != None ]] && holder_stays "$SLOT_HOLDER"; then
@@ -155,6 +156,31 @@ claim_slot() {
   mkdir -p "$ETCD_DATA_DIR"
   log "FALLBACK: no usable etcd slot for ${SLOT_ASG:-this instance}: a fresh member at $NODE_IP with its data on the root disk (docs/runbooks/control-plane-replacement.md)"
   [[ $SLOT_ASG == None ]] || echo "none $SLOT_IP" >"$SLOT_FILE"
+}
+
+# A fallback after the address was configured (the volume failed) undoes it: its routes would make
+# the member's peer connections leave from the slot address, which the fallback member's peer
+# certificate (the primary address) does not name, so the other members would refuse it for good.
+# The ENI goes back to EC2 for the slot's next node.
+drop_address() {
+  local file=$NETWORKD_DIR/10-etcd-slot.network path
+  [[ -n $SLOT_ENI ]] || return 0
+  log "undoing the slot address $SLOT_IP: the fallback member speaks from $NODE_IP"
+  if [[ -f $file ]]; then rm -f "$file" && { networkctl reload || log "networkctl reload failed"; }; fi
+  for path in "$SYS_NET"/*/address; do
+    [[ -f $path && $(<"$path") == "${SLOT_MAC:-}" ]] || continue
+    path=${path%/address}
+    ip -4 address flush dev "${path##*/}" || log "flushing the addresses of ${path##*/} failed"
+  done
+  detach_eni "$SLOT_ENI"
+}
+
+# detach_eni ENI: hands the member address back to EC2.
+detach_eni() {
+  if ! aws_call ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$1" --query 'NetworkInterfaces[0].Attachment.AttachmentId' --output text ||
+    ! aws_call ec2 detach-network-interface --region "$REGION" --attachment-id "$AWS_OUT"; then
+    log "detaching $1 failed: $AWS_ERR"
+  fi
 }
 
 # Succeeds unless EC2 says the instance is gone or its ASG is terminating it; an unknown answer
@@ -189,9 +215,6 @@ release_slot() {
   read -r volume ip eni <"$SLOT_FILE"
   umount "$ETCD_DATA_DIR" || { log "cannot unmount $ETCD_DATA_DIR: EC2 frees the volume once this instance is gone"; return 0; }
   aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
-  if ! aws_call ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" --query 'NetworkInterfaces[0].Attachment.AttachmentId' --output text ||
-    ! aws_call ec2 detach-network-interface --region "$REGION" --attachment-id "$AWS_OUT"; then
-    log "detaching $eni ($ip) failed: $AWS_ERR"
-  fi
+  detach_eni "$eni"
   log "handed over etcd volume $volume and address $ip: member kept for the replacement"
 }

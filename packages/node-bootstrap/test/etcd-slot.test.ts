@@ -177,6 +177,7 @@ function world(input: UserDataInput = production) {
     /** What the volume holds (its filesystem, whoever mounts it). */
     onVolume: (slot: string, path: string) => join(aws, 'disks', `vol-${slot}`, 'fs', path),
     holderOf: (kind: 'volumes' | 'enis', id: string) => readFileSync(join(aws, kind, id), 'utf8').split(' ')[1],
+    attachmentOf: (kind: 'volumes' | 'enis', id: string) => readFileSync(join(aws, kind, id), 'utf8').split(' ')[2],
     corrupt(slot: string) {
       mkdirSync(join(aws, 'disks', `vol-${slot}`), { recursive: true });
       writeFileSync(join(aws, 'disks', `vol-${slot}`, 'fstype'), 'ext4\n');
@@ -459,7 +460,8 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
       .member('cc01', ADDRESS.c)
       .published();
     if (volume === 'corrupt') w.corrupt('b');
-    return { w, result: w.node(B2).run() };
+    const b2 = w.node(B2);
+    return { w, result: b2.run(), node: b2.node };
   };
 
   it('volume deleted: says so, joins as a fresh member at the primary address after removing the slot member (today\'s path)', () => {
@@ -468,6 +470,19 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
     expect(result.stderr).toContain('no etcd volume tagged hakube/etcd-slot=production-control-plane-b');
     expect(result.stderr).toContain('FALLBACK');
     expect(w.removed()).toEqual(['bb01']);
+    // The members accept its peer connections (fakes/etcd.sh checks their source against its certificate).
+    expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('a fallback after the address was configured undoes it (networkd file, address, ENI): peer connections leave from the primary address its certificate names', () => {
+    const { w, result, node } = lost('corrupt');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`undoing the slot address ${ADDRESS.b}: the fallback member speaks from ${B2.ip}`);
+    expect(existsSync(join(node.root, 'networkd', '10-etcd-slot.network'))).toBe(false);
+    expect(callsOf(result.calls, 'networkctl')).toContain('networkctl reload');
+    expect(callsOf(result.calls, 'ip')).toContain('ip -4 address flush dev ens6');
+    // EC2 detaches asynchronously: the slot's next node finds it available.
+    expect(w.attachmentOf('enis', 'eni-b')).toBe('detaching');
     expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
   });
 

@@ -17,6 +17,11 @@
 #     started members are a quorum of the grown membership (or it grows one member to two);
 #     then it starts. kubeadm refuses a peer URL a member already has (its etcd phase adds the
 #     member as a learner; etcd answers ErrPeerURLExist).
+#   - peers authenticate each other by certificate: a member refuses a peer connection whose source
+#     address is not among the peer certificate's IP SANs (etcd >= 3.2; kubeadm's peer certificate
+#     names the advertise address). The source a node's connection to a peer takes: the
+#     PreferredSource of its /32 route to that peer in $NETWORKD_DIR/10-etcd-slot.network (the
+#     slot routes), else the node's primary address ($ETCD_LOCAL_IP). Modelled when NETWORKD_DIR is set.
 #   - a fresh etcd writes its member's data under $ETCD_DATA_DIR/member (the node's data dir);
 #     `kubeadm init` with the join-only phases skipped (a rejoin) starts etcd from that data: the
 #     member its WAL names restarts, as long as the others still list it (a removed member's etcd
@@ -106,8 +111,26 @@ kubeadm_join() {
   (($(count 3 1) == members)) || { echo "error execution phase control-plane-join/etcd: etcdserver: unhealthy cluster" >&2 && exit 1; }
   # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
   (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
+  peer_sources_named "$ip"
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
   write_data "ee${ip//./}"
+}
+
+# peer_sources_named ADVERTISE [SELF ID]: fails (as the other members' refusal) when a connection to
+# a running peer would come from an address the peer certificate does not name.
+peer_sources_named() {
+  [[ -n ${NETWORKD_DIR-} ]] || return 0
+  local file=$NETWORKD_DIR/10-etcd-slot.network id peer source
+  for id in $(ids); do
+    [[ $id != "${2-}" && $(field "$id" 3) == 1 ]] || continue
+    peer=$(field "$id" 1)
+    source=$ETCD_LOCAL_IP
+    if [[ -f $file ]]; then
+      source=$(awk -v dest="Destination=$peer/32" '/^\[/ { route = ($0 == "[Route]"); hit = 0 } route && $0 == dest { hit = 1 } route && hit && /^PreferredSource=/ { sub(/^PreferredSource=/, ""); print; exit }' "$file")
+      source=${source:-$ETCD_LOCAL_IP}
+    fi
+    [[ $source == "$1" ]] || { echo "error execution phase control-plane-join/etcd: rejected connection from $source to $peer (tls: $source does not match any of the peer certificate's IP addresses [$1 127.0.0.1])" >&2 && exit 1; }
+  done
 }
 
 write_data() { mkdir -p "$ETCD_DATA_DIR/member/wal" && echo "$1" >"$ETCD_DATA_DIR/member/wal/member-id"; }
@@ -119,6 +142,7 @@ kubeadm_init() { # kubeadm init --config CONFIG [--skip-phases=...]
     id=$(cat "$ETCD_DATA_DIR/member/wal/member-id" 2>/dev/null) || { echo "fakes/etcd.sh: a rejoin without member data would start a new cluster" >&2 && exit 2; }
     [[ -e $state/members/$id ]] || { echo "etcd: the member has been permanently removed from the cluster; [wait-control-plane] timed out" >&2 && exit 1; }
     [[ $(field "$id" 1) == "$ip" ]] || { echo "etcd: member $id's peer URL is not https://$ip:2380" >&2 && exit 1; }
+    peer_sources_named "$ip" "$id"
     read -r -a f <"$state/members/$id"
     f[3]=1
     echo "${f[*]}" >"$state/members/$id"
