@@ -331,6 +331,12 @@ can_rejoin() {
 
 join_cluster() {
   render_join_config
+  # A slot volume may hold a member this join cannot rejoin as (no etcd CA beside it): etcd would
+  # restart that member from it and ignore the join. Set aside, never deleted.
+  if [[ $ETCD_IP != "$NODE_IP" && -e $ETCD_DATA_DIR/member ]]; then
+    log "the etcd volume holds member data this join cannot use: setting it aside"
+    mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.stale-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
+  fi
   if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
     step reset-unfinished-join
     kubeadm reset --force || die "kubeadm reset of an unfinished join failed"

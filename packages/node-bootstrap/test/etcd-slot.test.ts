@@ -509,6 +509,20 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
   });
 });
 
+describe('etcd-slot.sh: a fresh join onto a volume holding member data', () => {
+  it('sets the member data aside before kubeadm join when the volume has no etcd CA to rejoin with', () => {
+    const { w } = initialisedCluster();
+    w.terminate(B1.id).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    rmMember(w, 'ee10201100');
+    rmSync(w.onVolume('b', 'pki/etcd/ca.key'));
+    const second = w.node(B2).run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain('the etcd volume holds member data this join cannot use: setting it aside');
+    expect(readdirSync(w.onVolume('b', '.')).some((f) => f.startsWith('member.stale-'))).toBe(true);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+});
+
 /** `etcdctl member remove` through member a, as an operator would (etcd's own checks apply). */
 function rmMember(w: ReturnType<typeof world>, id: string) {
   const r = spawnSync('bash', ['-c', `. '${ETCD_MODEL}' etcdctl "$@"`, 'etcdctl', `--endpoints=https://${ADDRESS.a}:2379`, 'member', 'remove', id], { encoding: 'utf8', env: { ...process.env, ETCD_STATE: w.etcdState, ETCD_LOCAL_IP: ADDRESS.a } });

@@ -112,6 +112,8 @@ kubeadm_join() {
   # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
   (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
   peer_sources_named "$ip"
+  # etcd started on a data dir holding a member restarts that member and ignores the join's flags.
+  [[ ! -e $ETCD_DATA_DIR/member ]] || { echo "error execution phase control-plane-join/etcd-join: etcd on $ETCD_DATA_DIR restarted the member its data holds, not the one the join added" >&2 && exit 1; }
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
   write_data "ee${ip//./}"
 }
