@@ -21,6 +21,9 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
   // A primary (names a standby) or a standby (named by a primary) gets one half of the app's failover pair.
   const failoverHalf = platform.failoverRoleOf(cluster) ? 1 : 0;
   const replicated = cluster.backups.replicaRegion !== undefined;
+  // A failover primary writes its database archive into the standby region's bucket: S3 copies it back.
+  const names = platform.namesOf(cluster);
+  const archiveHome = replicated && names.appWalArchive.bucket === names.appBackupReplicaBucket ? 1 : 0;
   // Every cluster has the internal API NLB (the nodes' endpoint); an exposed one also the public NLB.
   const apiLoadBalancers = cluster.apiEndpoint.exposure === 'internet-facing' ? 2 : 1;
   return {
@@ -45,7 +48,8 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_s3_object: 2,
     // the service-account issuer's IAM OIDC provider (IRSA)
     aws_iam_openid_connect_provider: 1,
-    aws_s3_bucket_replication_configuration: replicated ? BACKUP_BUCKETS : 0,
+    // and a failover primary's archive in the standby region copied back home (ArchiveHomeCopy)
+    aws_s3_bucket_replication_configuration: (replicated ? BACKUP_BUCKETS : 0) + archiveHome,
     // the backup buckets' replica keys, besides the cluster key and the node-termination queue's key
     aws_kms_key: 2 + (replicated ? BACKUP_BUCKETS : 0) + failoverHalf,
     // the game day's stop condition, and the failover half's page in us-east-1: the alarm on its

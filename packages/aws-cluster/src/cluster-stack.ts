@@ -8,6 +8,7 @@ import { PrivateHostedZone } from './api-endpoint/private-hosted-zone';
 import { FailoverRecord, type FailoverRecordRole } from './dns/failover-record';
 import { HealthCheckAlarm } from './dns/health-check-alarm';
 import { IngressLoadBalancer } from './ingress/ingress-load-balancer';
+import { ArchiveHomeCopy } from './backups/archive-home-copy';
 import { BackupBucket, type BackupReplica } from './backups/backup-bucket';
 import { SnapshotRestoreRole } from './backups/snapshot-restore-role';
 import { BootstrapBundles } from './bootstrap/bootstrap-bundles';
@@ -134,6 +135,20 @@ export class ClusterStack extends TerraformStack {
           ? { ...appReplica, directWriter: { principalArns: this.archiveWriters(cluster, names, accountId), prefix: names.appBackupArchive.bucketPrefix, accountId } }
           : appReplica,
     });
+    // Its archive then lives only in the standby's region: S3 copies it back home (restores while that region is down).
+    if (archivesIntoReplica && replicaProvider && appBackups.replicaBucketName && appBackups.replicaBucketArn && appBackups.replicaKeyArn) {
+      new ArchiveHomeCopy(this, 'app-archive-home', {
+        archiveBucketName: appBackups.replicaBucketName,
+        archiveBucketArn: appBackups.replicaBucketArn,
+        archiveKeyArn: appBackups.replicaKeyArn,
+        provider: replicaProvider,
+        homeBucketArn: appBackups.bucketArn,
+        homeKeyArn: key.keyArn,
+        prefix: names.appBackupArchive.bucketPrefix,
+        replicationRoleName: names.backupReplicationRoles.appArchiveHome,
+        versioning: appBackups.versioning,
+      });
+    }
 
     // The node scripts, one object per role; user data only fetches its role's pinned version.
     const bundles = new BootstrapBundles(this, 'bootstrap-bundles', {

@@ -1,6 +1,7 @@
 export * from './api-endpoint/api-endpoint';
 export * from './api-endpoint/api-health-check';
 export * from './api-endpoint/private-hosted-zone';
+export * from './backups/archive-home-copy';
 export * from './backups/backup-bucket';
 export * from './backups/legacy-app-backup-user';
 export * from './backups/snapshot-restore-role';

@@ -144,3 +144,40 @@ describe('the primary database archives into its bucket in the standby region', 
     expect(attempt({ principalArns: ['arn:aws:iam::1:role/x'], prefix: 'postgres' })).toThrow('BackupBucket: props.replica.directWriter.prefix = "postgres"; expected a key prefix ending in "/", such as "postgres/" (never the whole bucket)');
   });
 });
+
+describe("the archive is copied back into production's own region (restores while the standby region is down)", () => {
+  const synth = stacks.production;
+  const homeArn = `arn:aws:s3:::${names.appBackupBucket}`;
+  const [, rule] = synth.resources('aws_s3_bucket_replication_configuration').find(([, r]) => r.bucket === archiveBucket) as [string, Attributes];
+  const replicationArn = `arn:aws:iam::${ACCOUNT}:role/${names.backupReplicationRoles.appArchiveHome}`;
+  const [roleId] = synth.resources('aws_iam_role').find(([, r]) => r.name === names.backupReplicationRoles.appArchiveHome) as [string, Attributes];
+  const identity = { Statement: synth.values('aws_iam_role_policy').filter((p) => p.role === `\${aws_iam_role.${roleId}.name}`).flatMap((p) => policyOf(synth, p.policy).Statement as Attributes[]).map((s) => ({ ...s, Principal: '*' })) };
+  const asReplication = (action: string, resource: string, context: Record<string, string> = {}): PolicyRequest => ({ principal: { AWS: replicationArn }, action, resource, context: { 'aws:PrincipalArn': replicationArn, 'aws:SecureTransport': 'true', ...context } });
+
+  it('replicates only postgres/ of the Tokyo bucket into the Seoul bucket under RTC, from the standby region (aws.replica)', () => {
+    expect(rule.provider).toBe('aws.replica');
+    expect(rule.rule).toHaveLength(1);
+    expect(rule.rule[0]).toMatchObject({ filter: { prefix }, status: 'Enabled', destination: { bucket: expect.stringContaining('aws_s3_bucket.'), replication_time: { status: 'Enabled', time: { minutes: 15 } } } });
+    expect(resolve(synth, rule.rule[0].destination.bucket)).toBe(homeArn);
+    expect(rule.depends_on.length).toBe(2);
+    // Seoul → Tokyo stays (it carries the archive while the store is moved home): S3 never replicates a replica again.
+    const back = synth.values('aws_s3_bucket_replication_configuration').find((r) => typeof r.bucket === 'string' && r.bucket === names.appBackupBucket);
+    expect(back?.rule[0].filter).toEqual({});
+  });
+
+  it('lets the replication role read the archive, decrypt with the Tokyo key (not denied by its writer-only policy) and write Seoul with the cluster key', () => {
+    const segment = `${prefix}orders/orders/wals/0000000100000000/000000010000000000000001.gz`;
+    expect(evaluateResourcePolicy(identity, asReplication('s3:GetObjectVersionForReplication', `${archiveArn}/${segment}`))).toBe('allowed');
+    expect(evaluateResourcePolicy(identity, asReplication('s3:ReplicateObject', `${homeArn}/${segment}`))).toBe('allowed');
+    expect(evaluateResourcePolicy(identity, asReplication('s3:ReplicateObject', `${homeArn}/etcd/snapshot.db`))).toBe('implicit-deny');
+    // The Tokyo key denies encryption to all but the writer and the forward replication; decryption it leaves to IAM.
+    const decrypt = asReplication('kms:Decrypt', keyArn, { 'kms:ViaService': `s3.${names.appWalArchive.region}.amazonaws.com` });
+    expect(evaluateResourcePolicy(keyPolicy, decrypt)).not.toBe('explicit-deny');
+    expect(evaluateResourcePolicy(identity, decrypt)).toBe('allowed');
+    expect(evaluateResourcePolicy(bucketPolicy, asReplication('s3:GetObjectVersionForReplication', `${archiveArn}/${segment}`))).not.toBe('explicit-deny');
+  });
+
+  it('is built for the failover primary only', () => {
+    for (const cluster of ['dr', 'staging']) expect(synthCluster(shipped, cluster).values('aws_iam_role').map((r) => r.name)).not.toContain(shipped.namesOf(cluster).backupReplicationRoles.appArchiveHome);
+  });
+});

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Platform } from '@platform/platform-config';
 import { runChild, type Terraform } from './terraform';
 import { awsCli } from './aws-cli';
+import { HARNESS_ARTEFACTS } from './artefact-override';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
 
 export interface DriftReport {
@@ -9,9 +11,9 @@ export interface DriftReport {
   /** `add/change/destroy` from the command's job summary, or `none` when it found no drift. */
   readonly counts: string;
   /**
-   * What the command's own plan (the `tfplan` it leaves in the stack directory) changes beyond
-   * the emulator artefacts, per resource: `address (actions: paths)`. The counts cannot show an
-   * ASG max-size change, because every ASG already plans an artefact update; this can.
+   * What the command's own plan (the `tfplan` it leaves in the stack directory) changes, per
+   * resource: `address (actions: paths)`, leaving out only the artefacts the override cannot
+   * silence (HARNESS_ARTEFACTS): what exactly drifted, which the exit code alone does not say.
    */
   readonly changed: readonly string[];
 }
@@ -31,6 +33,8 @@ export interface DriftPhaseOptions {
   readonly logDir: string;
   readonly log: (line: string) => void;
   readonly terraform: Terraform;
+  /** Names the control-plane ASG of the target stack's cluster. */
+  readonly platform: Platform;
   /** The stack changed out of band. @default the first cluster stack */
   readonly target?: string;
 }
@@ -49,7 +53,7 @@ async function driftCommand(options: DriftPhaseOptions, stack: string, tag: stri
   if (result.code !== 0 && result.code !== 1) throw new Error(`pipeline:drift --stack ${stack} exited ${result.code}:\n${result.stderr.slice(-2000)}`);
   const dir = join(options.workRoot, 'apps/infra/cdktf.out/stacks', stack);
   const plan = JSON.parse((await options.terraform.run(stack, `drift-${tag}-show`, dir, ['show', '-json', 'tfplan'])).stdout) as PlanJson;
-  const changed = judgeIdempotence(plan).changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ') || '-'})`);
+  const changed = judgeIdempotence(plan, HARNESS_ARTEFACTS).changed.map((c) => `${c.address} (${c.actions}: ${c.paths.join(', ') || '-'})`);
   return { exitCode: result.code, counts: m ? `${m[1]}/${m[2]}/${m[3]}` : 'none', changed };
 }
 
@@ -68,23 +72,48 @@ export async function stateResources(terraform: Terraform, workRoot: string, sta
 }
 
 /**
- * Judged on the drift command's own plans: before the change, nothing beyond the artefacts in
- * any stack; after it, exactly `expected` (the revoked rule to create, the ASG's max size to
- * update) in the target stack, which the command reports as drifted (exit 1), and nothing elsewhere.
+ * What the drift phase changes out of band in `stack`, the same every run: the control-plane
+ * ASG of the cluster's first Availability Zone (`names.controlPlaneAsg`, the group an incident
+ * or a hand-fix on the control plane touches), and the ingress rule first by address.
  */
-export function judgeDrift(stacks: readonly string[], before: Readonly<Record<string, DriftReport>>, after: Readonly<Record<string, DriftReport>>, target: string, expected: readonly string[]): { ok: boolean; reported: string[]; cleanBefore: boolean } {
-  const reported = stacks.filter((s) => after[s].changed.length > 0);
-  const cleanBefore = stacks.every((s) => before[s].changed.length === 0);
+export function pickDriftTargets(resources: readonly StateResource[], platform: Platform, stack: string): { rule: StateResource; asg: StateResource } {
+  const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
+  if (!cluster) throw new Error(`drift: ${stack} is not a cluster stack (${platform.clusters.map((c) => platform.namesOf(c).stack).join(', ')})`);
+  const asgName = platform.namesOf(cluster).controlPlaneAsg(cluster.availabilityZones[0]!);
+  const asg = resources.find((r) => r.type === 'aws_autoscaling_group' && r.values.name === asgName);
+  const rule = resources.filter((r) => r.type === 'aws_vpc_security_group_ingress_rule').sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))[0];
+  if (!asg) throw new Error(`drift: ${stack} has no autoscaling group named ${asgName} (names.controlPlaneAsg of ${cluster.availabilityZones[0]})`);
+  if (!rule) throw new Error(`drift: ${stack} has no aws_vpc_security_group_ingress_rule to revoke`);
+  return { rule, asg };
+}
+
+/**
+ * Judged on the drift command's own verdict, its exit code (0 no drift, 1 drift): before the
+ * change 0 for every stack (the override's ignore_changes keep the emulator artefacts out of its
+ * plans); after it 1 for the target only, whose plan changes exactly `expected` (the revoked rule
+ * to create, the ASG's max size to update). With artefacts only the harness can filter
+ * (`harnessFiltered`), a stack whose plan changes nothing else counts as clean.
+ */
+export function judgeDrift(
+  stacks: readonly string[],
+  before: Readonly<Record<string, DriftReport>>,
+  after: Readonly<Record<string, DriftReport>>,
+  target: string,
+  expected: readonly string[],
+  harnessFiltered = HARNESS_ARTEFACTS.length > 0,
+): { ok: boolean; reported: string[]; cleanBefore: boolean } {
+  const drifted = (r: DriftReport) => (harnessFiltered ? r.changed.length > 0 : r.exitCode !== 0);
+  const reported = stacks.filter((s) => drifted(after[s]));
+  const cleanBefore = stacks.every((s) => !drifted(before[s]) && before[s].changed.length === 0);
   const ok = cleanBefore && reported.length === 1 && reported[0] === target && after[target].exitCode === 1 && JSON.stringify([...after[target].changed].sort()) === JSON.stringify([...expected].sort());
   return { ok, reported, cleanBefore };
 }
 
 /**
- * Runs the drift command for every stack (baseline: the emulator artefacts already show as
- * drift on the cluster stacks), changes one stack out of band through moto with the AWS CLI
+ * Runs the drift command for every stack (baseline: no drift anywhere), changes one stack out of band through moto with the AWS CLI
  * (revokes one managed ingress rule, raises one ASG's max size), runs it again, and passes
- * when, beyond the artefacts, the command's plans show nothing before and afterwards exactly
- * the rule to add and the ASG's max size to change, in that stack only.
+ * when the command finds nothing before and afterwards drift in that stack only: exactly the
+ * rule to add and the ASG's max size to change.
  */
 export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftResult> {
   const target = options.target ?? options.stacks.find((s) => s !== 'ci-identity') ?? options.stacks[0];
@@ -95,10 +124,7 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
     options.log(`  drift before: ${stack} exit ${before[stack].exitCode} (${before[stack].counts})`);
   }
 
-  const resources = await stateResources(options.terraform, options.workRoot, target);
-  const rule = resources.find((r) => r.type === 'aws_vpc_security_group_ingress_rule');
-  const asg = resources.find((r) => r.type === 'aws_autoscaling_group');
-  if (!rule || !asg) throw new Error(`drift: ${target} has no ingress rule or autoscaling group to change`);
+  const { rule, asg } = pickDriftTargets(await stateResources(options.terraform, options.workRoot, target), options.platform, target);
   const region = String((asg.values.arn as string).split(':')[3]);
   const cli = awsCli(options.env, options.workRoot);
   const aws = (...args: string[]) => cli(...args, '--region', region);
@@ -113,6 +139,6 @@ export async function runDriftPhase(options: DriftPhaseOptions): Promise<DriftRe
   }
   const expected = [`${rule.address} (create: -)`, `${asg.address} (update: max_size)`];
   const { ok, reported, cleanBefore } = judgeDrift(options.stacks, before, after, target, expected);
-  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'no stack changes beyond the artefacts' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks with changes beyond the artefacts: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
+  const summary = `${ok ? '✅' : '❌'} changed ${target} out of band (revoked ${rule.address}, ASG ${String(asg.values.name)} max size → ${maxSize}); before: ${cleanBefore ? 'the command exits 0 for every stack' : options.stacks.map((s) => `${s}: ${before[s].changed.join('; ')}`).join(' | ')}; after, stacks the command reports as drifted: ${reported.join(', ') || 'none'}; ${target}'s drift plan: ${after[target].changed.join('; ') || 'nothing'} (counts ${before[target].counts} → ${after[target].counts})`;
   return { ok, summary, before, after };
 }

@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
+import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR } from '@platform/node-bootstrap';
 import { dieWithParent } from './moto';
 
 /** What IMDS would tell the node: read from moto's describe-instances. */
@@ -52,7 +53,7 @@ sa() { [[ -s $E2E_SHARED/sa.pub ]] || { openssl genpkey -algorithm RSA -pkeyopt 
 hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \\n'; }
 # The kube-apiserver static pod as far as service-account-issuer.sh ack reads it: kubeadm's own key
 # file, then what the node's kubeadm patch appends (the flag lines of its RFC 6902 operations).
-manifest() { mkdir -p "$KUBE_DIR/manifests"; { printf 'spec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n'; grep -oE -- '--service-account-key-file=[^"[:space:]]+' "$BOOTSTRAP_ETC/kubeadm-patches/kube-apiserver+json.yaml" | sed 's/^/    - /'; } >"$KUBE_DIR/manifests/kube-apiserver.yaml"; }
+manifest() { mkdir -p "$KUBE_DIR/manifests"; { printf 'spec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n'; grep -oE -- '--service-account-key-file=[^"[:space:]]+' "$BOOTSTRAP_ETC/${posix.relative('/etc/node-bootstrap', KUBEADM_PATCHES_DIR)}/${KUBE_APISERVER_PATCH_FILE}" | sed 's/^/    - /'; } >"$KUBE_DIR/manifests/kube-apiserver.yaml"; }
 member() { echo "$(tr -d . <<<"$E2E_IP"), started, $E2E_DNS, https://$E2E_IP:2380, https://$E2E_IP:2379, false" >>"$E2E_SHARED/etcd-members"; }
 case "$*" in
   'certs certificate-key') hex 32; echo ;;

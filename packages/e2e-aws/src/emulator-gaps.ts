@@ -60,7 +60,26 @@ export interface IdempotenceArtefact {
   readonly reason: string;
   /** Only these changes are the artefact; anything else on the same path still counts. */
   readonly matches: (change: AttributeChange) => boolean;
+  /** How the e2e override keeps it out of every plan (src/artefact-override.ts). */
+  readonly silenced: ArtefactSilencing;
 }
+
+/**
+ * `ignore`: the `lifecycle.ignore_changes` expressions for one resource's configuration (none when
+ * that resource cannot show the artefact); `follows`: it is only the consequence of another
+ * artefact on the same resource or the one it references, gone once that one is ignored;
+ * `harness`: no ignore_changes can express it, so the harness's plan filter still judges it.
+ */
+export type ArtefactSilencing =
+  | { readonly ignore: (config: Readonly<Record<string, unknown>>) => readonly string[] }
+  | { readonly follows: string }
+  | { readonly harness: string };
+
+const always = (...paths: string[]) => ({ ignore: () => paths });
+/** A rule's description is lost only when it references a security group. */
+const ifGroupReferenced = { ignore: (config: Readonly<Record<string, unknown>>) => (config.referenced_security_group_id !== undefined ? ['description'] : []) };
+/** One expression per replication rule: ignore_changes takes no splat, list elements by index. */
+const perRule = (block: string) => ({ ignore: (config: Readonly<Record<string, unknown>>) => (Array.isArray(config.rule) ? config.rule.map((_, i) => `rule[${i}].${block}`) : []) });
 
 const becomesUnknown = (change: AttributeChange): boolean => change.unknownAfter;
 
@@ -76,6 +95,7 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
       reason:
         'moto 5.2.6 LifecycleHook never stores NotificationTargetARN or RoleARN and answers every DescribeLifecycleHooks with hard-coded ones (arn:aws:sqs:us-east-1:123456789012:my-queue, arn:aws:iam::1234567890:role/my-auto-scaling-role; moto/autoscaling/models.py, "TODO ... hardcoded"); our hooks set neither (the ASG lifecycle events reach the queue through EventBridge)',
       matches: (c) => typeof c.before === 'string' && /:(my-queue|role\/my-auto-scaling-role)$/.test(c.before) && (c.after === null || c.after === undefined || c.after === '') && !c.unknownAfter,
+      silenced: always(path),
     }),
   ),
   {
@@ -84,12 +104,14 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
     reason:
       'moto 5.2.6 DescribeSecurityGroupRules returns Description only from the rule\'s CIDR range (SecurityGroupRule.description reads ip_range, moto/ec2/models/security_groups.py); a rule that references a security group keeps it in the group pair, so it reads back empty',
     matches: (c) => typeof c.priorState.referenced_security_group_id === 'string' && (c.before === null || c.before === '') && !c.unknownAfter,
+    silenced: ifGroupReferenced,
   },
   {
     type: 'aws_vpc_security_group_egress_rule',
     path: 'description',
     reason: 'as for ingress rules: a group-referencing rule\'s description is not returned by moto\'s DescribeSecurityGroupRules',
     matches: (c) => typeof c.priorState.referenced_security_group_id === 'string' && (c.before === null || c.before === '') && !c.unknownAfter,
+    silenced: ifGroupReferenced,
   },
   {
     type: 'aws_launch_template',
@@ -101,24 +123,28 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
       const strip = (value: unknown) => JSON.stringify((Array.isArray(value) ? value : []).filter((s) => (s as { resource_type?: string }).resource_type !== 'launch-template'));
       return extra(c.before).length > 0 && extra(c.after).length === 0 && strip(c.before) === strip(c.after);
     },
+    silenced: always('tag_specifications'),
   },
   {
     type: 'aws_launch_template',
     path: 'default_version',
     reason: 'follows from the tag_specifications artefact: the update it plans would write a new template version',
     matches: becomesUnknown,
+    silenced: { follows: 'aws_launch_template tag_specifications (a computed attribute: ignore_changes cannot hold it)' },
   },
   {
     type: 'aws_launch_template',
     path: 'latest_version',
     reason: 'follows from the tag_specifications artefact: the update it plans would write a new template version',
     matches: becomesUnknown,
+    silenced: { follows: 'aws_launch_template tag_specifications (a computed attribute: ignore_changes cannot hold it)' },
   },
   {
     type: 'aws_autoscaling_group',
     path: 'mixed_instances_policy.*.launch_template.*.launch_template_specification.*.version',
     reason: 'as launch_template.*.version, for the worker groups that launch through a mixed instances policy',
     matches: becomesUnknown,
+    silenced: { follows: 'aws_launch_template tag_specifications (the version it references stays known)' },
   },
   {
     type: 'aws_autoscaling_group',
@@ -126,6 +152,7 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
     reason:
       'moto 5.2.6 autoscaling has no CapacityReservationSpecification at all (nothing in moto/autoscaling), so the provider reads the block back without a preference and plans its empty default',
     matches: (c) => c.before === null && c.after === '',
+    silenced: always('capacity_reservation_specification'),
   },
   {
     type: 'aws_s3_bucket_replication_configuration',
@@ -133,6 +160,15 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
     reason:
       'moto 5.2.6 GetBucketReplication answers DeleteMarkerReplication Disabled for every rule whatever was put (a constant in moto/s3/responses.py get_bucket_replication)',
     matches: (c) => c.before === 'Disabled' && c.after === 'Enabled',
+    silenced: perRule('delete_marker_replication'),
+  },
+  {
+    type: 'aws_s3_bucket_replication_configuration',
+    path: 'rule.*.filter.*.prefix',
+    reason:
+      'moto 5.2.6 GetBucketReplication answers Filter {Prefix: ""} for every rule whatever was put (a constant in moto/s3/responses.py get_bucket_replication), so a rule filtered by prefix (the archive home copy of postgres/) reads back unfiltered',
+    matches: (c) => (c.before === '' || c.before === null) && typeof c.after === 'string' && c.after !== '',
+    silenced: perRule('filter'),
   },
   {
     type: 'aws_s3_bucket_replication_configuration',
@@ -140,6 +176,7 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
     reason:
       'moto 5.2.6 GetBucketReplication rebuilds each rule from ID, Priority, Status, DeleteMarkerReplication, Filter and Destination only (moto/s3/responses.py get_bucket_replication): SourceSelectionCriteria (replicate SSE-KMS objects) never reads back',
     matches: (c) => Array.isArray(c.before) && c.before.length === 0,
+    silenced: perRule('source_selection_criteria'),
   },
   {
     type: 'aws_route53_zone',
@@ -147,12 +184,14 @@ export const IDEMPOTENCE_ARTEFACTS: readonly IdempotenceArtefact[] = [
     reason:
       'moto 5.2.6 CreateHostedZone keeps the VPC only when the request also says HostedZoneConfig.PrivateZone=true (moto/route53/responses.py create_hosted_zone); AWS makes a zone private whenever a VPC is given, and the provider sends only the VPC, so moto stores a public zone and GetHostedZone returns no VPCs',
     matches: (c) => Array.isArray(c.before) && c.before.length === 0 && Array.isArray(c.after) && c.after.length > 0,
+    silenced: always('vpc'),
   },
   {
     type: 'aws_autoscaling_group',
     path: 'launch_template.*.version',
     reason: 'follows from the launch template artefact: the group tracks the template\'s latest_version, unknown until the new version exists',
     matches: becomesUnknown,
+    silenced: { follows: 'aws_launch_template tag_specifications (the version it references stays known)' },
   },
 ];
 

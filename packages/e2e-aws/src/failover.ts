@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertNotPromoted,
+  commandLine,
   Commands,
   failbackSteps,
   fenceSteps,
@@ -15,7 +16,10 @@ import {
   resolvePair,
   runSteps,
   standbyServes,
+  toSecond,
+  workersPerZone,
   workloadOf,
+  type Call,
   type CapacityPlan,
   type FailoverOptions,
   type Step,
@@ -29,6 +33,8 @@ import { FLUX_KUSTOMIZATION } from './fake-kube/flux';
 import { clearInProcessRoutes } from './fake-kube/ingress-app';
 import type { Obj } from './fake-kube/patch';
 import { FakeWorld } from './fake-kube/world';
+import { NodeSync } from './node-sync';
+import { WalMirror } from './wal-mirror';
 import { runChild } from './terraform';
 
 /**
@@ -38,9 +44,7 @@ import { runChild } from './terraform';
  * stateful fake Kubernetes APIs (src/fake-kube-api.ts, src/fake-kube/*).
  */
 export const FAILOVER_NOT_RUN: readonly { readonly steps: string; readonly why: string }[] = [
-  { steps: 'archive-freshness', why: "it lists barman-cloud's WAL objects in the replica bucket with the AWS CLI: the fake archive (src/fake-kube/barman-store.ts) is not in moto's S3, and the fake PostgreSQL does not answer its pg_control_checkpoint() query" },
   { steps: 'dns-report', why: 'moto 5.2.6 has no Route 53 TestDNSAnswer and no NLB network interfaces; the records are read back instead' },
-  { steps: 'nodes-ready, primary-nodes-ready', why: 'no kubelet registers: moto starts no instance, and the fake API has no node that the ASGs would add' },
 ];
 
 /** Deviations forced by moto or by faking Kubernetes. */
@@ -52,6 +56,10 @@ export const FAILOVER_WORKAROUNDS: readonly { readonly what: string; readonly wh
   {
     what: "the standby's worker ASGs get their MixedInstancesPolicy back (as described before the promotion) after fail-back",
     why: 'moto 5.2.6 UpdateAutoScalingGroup without MixedInstancesPolicy erases it (FakeAutoScalingGroup.update assigns the absent parameter, moto/autoscaling/models.py); AWS leaves it unchanged. Without this the drift phase sees every scaled ASG lose its instance types',
+  },
+  {
+    what: "the app backup buckets' policy (TlsOnly: Deny s3:* unless aws:SecureTransport) is lifted before the first WAL object is put into a bucket and put back unchanged after they are removed (src/wal-mirror.ts)",
+    why: 'moto 5.2.6 answers every object request to a bucket with that policy 403 (FakeBucket.get_permission in moto/s3/models.py evaluates it without request context; TrustCondition.verify_condition in moto/iam/policy_conditions.py counts the missing aws:SecureTransport as met), as in BOOT_WORKAROUNDS; barman-cloud uses HTTPS, where AWS allows it',
   },
   {
     what: 'promote runs with --force',
@@ -100,7 +108,7 @@ interface Asg {
   DesiredCapacity: number;
 }
 
-const NOT_RUN = new Set(['archive-freshness', 'dns-report', 'nodes-ready', 'primary-nodes-ready']);
+const NOT_RUN = new Set(['dns-report']);
 
 /**
  * `failover promote --standby <s> --force`, `fence --primary <p>` and `failback --primary <p>
@@ -128,7 +136,7 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   copyFileSync(join(options.repoRoot, 'packages/platform-config/src/database-archives.ts'), join(dir, 'database-archives.ts'));
   const optionsFor = (argv: string[]): FailoverOptions =>
     parseOptions(
-      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--clusters-dir', join(options.repoRoot, 'clusters')],
+      [...argv, '--out-dir', join(options.logDir, `failover-${argv[0]}`), '--state-file', join(dir, 'failover-state.json'), '--archives-file', join(dir, 'database-archives.ts'), '--poll-seconds', '1', '--asg-timeout', '60', '--db-timeout', '120', '--app-timeout', '90', '--probe-attempts', '10', '--nodes-timeout', '90', '--clusters-dir', join(options.repoRoot, 'clusters')],
       options.repoRoot,
     );
   const promote = optionsFor(['promote', '--standby', options.standby, '--force']);
@@ -139,7 +147,14 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
   const world = await FakeWorld.start({ repoRoot: options.repoRoot, platform, clusters: [standby, primary] });
   const db = (c: ClusterDefinition) => world.database(c.name, workload.namespace, workload.database);
   const rows = (c: ClusterDefinition) => world.get(c.name).cnpg.rows(workload.namespace, workload.database)?.map((r) => r.item) ?? [];
+  // Nodes in the fake APIs follow the instances moto runs in each cluster's ASGs (nodes-ready reads them).
+  const nodes = new NodeSync(aws, platform, world.clusters);
+  // The fake archive's WAL objects go into moto's S3 as barman-cloud names them (archive-freshness lists them).
+  const mirror = new WalMirror(aws, world.store, join(dir, 'wal-mirror'));
   try {
+    await nodes.once();
+    nodes.start();
+    for (const c of world.clusters) log(`  nodes: ${c.cluster.name} registers ${c.api.all('v1', 'Node').length} Nodes from its ASGs' running instances in moto`);
     // The workflow's path to the APIs: kubeconfigs from SSM through scripts/fetch-kubeconfigs.sh.
     for (const c of world.clusters) {
       await aws('ssm', 'put-parameter', '--region', c.cluster.region, '--name', platform.namesOf(c.cluster).ssm.ciKubeconfig, '--type', 'SecureString', '--overwrite', '--value', c.api.kubeconfig());
@@ -191,16 +206,58 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       `replica ${JSON.stringify((standbyBefore?.spec as Obj | undefined)?.replica)}; phase ${String((standbyBefore?.status as Obj | undefined)?.phase)}; rows ${JSON.stringify(rows(standby))}`,
     );
 
+    // The replica runs one segment behind: its replay is held while the primary takes one more order
+    // and archive_timeout switches and archives that segment, so archive-freshness has one segment
+    // pending to judge by its age (moto's LastModified), not only its caught-up branch.
+    const replicaBucket = platform.namesOf(primary).appBackupReplicaBucket;
+    world.get(standby.name).cnpg.holdReplay(standbyDatabase.namespace, standbyDatabase.database);
+    const lastOrder = `last-before-outage-${promote.runId}`;
+    const lastWritten = await order(`127.${octet}.0.2`, host, lastOrder);
+    const pendingSegment = world.get(primary.name).cnpg.switchWal(workload.namespace, workload.database);
+    const pendingObject = await FakeWorld.until(`${primary.name}'s segment ${pendingSegment} replicated into ${replicaBucket} and put into moto`, 30, () => mirror.put.find((o) => o.bucket === replicaBucket && o.key.includes(`/${pendingSegment}`)));
+    check(
+      `pilot light: ${standby.name}'s replica is one segment behind ${primary.name}'s archive (${pendingSegment} archived, not replayed)`,
+      lastWritten === 201 && !rows(standby).includes(lastOrder),
+      `POST ${ORDERS_API.path} → ${lastWritten}; s3://${pendingObject.bucket}/${pendingObject.key}; ${standby.name} rows ${JSON.stringify(rows(standby))}`,
+    );
+
     // The outage: the primary's region stops answering.
     await primaryApp.down();
     const workerAsgs = pilotLightCapacity(standby, platform.namesOf(standby)).targets.map((t) => t.asg);
     const policiesBefore = await mixedInstancesPolicies(aws, standby, workerAsgs);
     const promoteEnv = await kubeEnv(promote);
     const promoteSteps = promotionSteps(workload, pair, standbyDatabase).filter((s) => !NOT_RUN.has(s.name));
+    await mirror.flush();
+    const replicaWal = mirror.put.filter((o) => o.bucket === replicaBucket).map((o) => `s3://${o.bucket}/${o.key}`);
+    log(`  archive: ${mirror.put.length} WAL objects in moto's S3 before the promotion, in ${replicaBucket}: ${replicaWal.join(', ') || 'none'}`);
     const fluxBefore = world.get(standby.name).flux.reconciles.get('flux-system') ?? 0;
-    const promoted = await run(platform, promote, promoteSteps, promoteEnv, log, 'promote');
+    const promoteLines: string[] = [];
+    const { ok: promoted, calls: promoteCalls } = await run(platform, promote, promoteSteps, promoteEnv, (line) => (promoteLines.push(line), log(line)), 'promote', nodes);
     check('promote: the tool completes', promoted, promoteSteps.map((s) => s.name).join(', '));
+    // Right after the run, before fail-back scales anything: what nodes-ready waited for, read back from the fake API.
+    const wantPerZone = workersPerZone(promotionCapacity(primary, standby, platform.namesOf(standby)));
+    const readyPerZone = readyWorkersPerZone(world.get(standby.name).api.all('v1', 'Node'));
+    const nodesNote = stepText(promoteLines, 'nodes-ready');
+    const listings = nodeListings(promoteCalls, 'nodes-ready');
+    check(
+      `promote: nodes-ready waited for ${standby.name}'s new workers (NotReady while their CNI comes up) until every zone had the promotion capacity Ready`,
+      stepDone(promoteLines, 'nodes-ready') && nodesNote.includes('Ready workers per zone:') && !nodesNote.includes('WARNING') && listings > 1 && [...wantPerZone].every(([zone, n]) => readyPerZone.get(zone) === n) && readyPerZone.size === wantPerZone.size,
+      `the step said: ${nodesNote || '(nothing)'}; it listed the Nodes ${listings}×; Ready workers now ${[...readyPerZone].map(([z, n]) => `${z} ${n}`).join(', ') || 'none'} (promotion capacity ${[...wantPerZone].map(([z, n]) => `${z} ${n}`).join(', ')})`,
+    );
+    const freshness = stepText(promoteLines, 'archive-freshness');
+    check(
+      `promote: archive-freshness judged the WAL objects in ${replicaBucket} (moto's S3, barman-cloud's keys)`,
+      stepDone(promoteLines, 'archive-freshness') && replicaWal.length > 0 && mirror.errors.length === 0 && replicaWal.some((k) => freshness.includes(k.split('/').pop()!.replace(/\.gz$/, ''))),
+      `${replicaWal.length} objects there; ${mirror.errors.length ? `put errors: ${mirror.errors.slice(0, 2).join('; ')}; ` : ''}the step said: ${freshness.slice(0, 600) || '(nothing)'}`,
+    );
 
+    const pendingModified = await lastModified(aws, standby.region, pendingObject.bucket, pendingObject.key);
+    const pendingNote = pendingSegmentNote(freshness);
+    check(
+      `promote: archive-freshness found the one segment the replica had not replayed and judged its age by moto's LastModified`,
+      pendingNote !== undefined && pendingNote.count === 1 && pendingNote.object === `s3://${pendingObject.bucket}/${pendingObject.key}` && pendingNote.written === pendingModified && pendingNote.within,
+      `moto: s3://${pendingObject.bucket}/${pendingObject.key} LastModified ${pendingModified}; the step: ${pendingNote ? `${pendingNote.count} pending, newest ${pendingNote.object} written ${pendingNote.written} (${pendingNote.age} s ago)${pendingNote.within ? ', within the bound' : ''}` : `no pending-segment note: ${freshness.slice(0, 400)}`}`,
+    );
     const cli = new Commands({ dryRun: false, env: promoteEnv });
     const records = await failoverRecords(aws, platform);
     const standbyNlb = await nlbDnsName(aws, standby, platform);
@@ -228,7 +285,11 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     );
     check(`promote: ${standby.name} archives under a new server name with a base backup there`, promotedSpec.backup?.barmanObjectStore?.serverName === promotedServer && (world.store.read(`${serverFolder(promotedDb)}`)?.backups.length ?? 0) > 0, `serverName ${String(promotedSpec.backup?.barmanObjectStore?.serverName)}; folder ${serverFolder(promotedDb)}`);
     const promoteOrder = `failover-check-${promote.runId}-promote`;
-    check(`promote: ${standby.name}'s database holds the order written before the outage and verify-app's order`, rows(standby).includes(preOutage) && rows(standby).includes(promoteOrder), JSON.stringify(rows(standby)));
+    check(
+      `promote: ${standby.name}'s database holds the orders written before the outage (the last one replayed from the pending segment at promotion) and verify-app's order`,
+      [preOutage, lastOrder, promoteOrder].every((o) => rows(standby).includes(o)),
+      JSON.stringify(rows(standby)),
+    );
     const duringService = `during-service-${promote.runId}`;
     const servedOrder = await order(`127.${octet}.0.3`, host, duringService);
     check(`promote: ${standby.name}'s app takes an order while it serves`, servedOrder === 201 && rows(standby).includes(duringService), `POST ${ORDERS_API.path} → ${servedOrder}`);
@@ -241,14 +302,14 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const failback = optionsFor(['failback', '--primary', primary.name, '--replace-database']);
     const failbackEnv = await kubeEnv(failback);
     const refusedOutput: string[] = [];
-    const refused = !(await run(platform, failback, [new FailbackPreflight(workload)], failbackEnv, (line) => refusedOutput.push(line), 'failback-unfenced'));
+    const refused = !(await run(platform, failback, [new FailbackPreflight(workload)], failbackEnv, (line) => refusedOutput.push(line), 'failback-unfenced')).ok;
     const reason = refusedOutput.find((l) => l.includes('FAILED at step')) ?? '(it passed)';
     check(`failback: refused while ${primary.name}'s database has no fenced backup newer than the promotion`, refused && /no fenced backup completed after/.test(reason), reason.trim());
 
     const fence = optionsFor(['fence', '--primary', primary.name]);
     const fenceEnv = await kubeEnv(fence);
     const fenceList = fenceSteps(workload, pair, standbyDatabase);
-    const fenced = await run(platform, fence, fenceList, fenceEnv, log, 'fence');
+    const { ok: fenced } = await run(platform, fence, fenceList, fenceEnv, log, 'fence', nodes);
     check('fence: the tool completes', fenced, fenceList.map((s) => s.name).join(', '));
     // CloudNativePG acts on the annotation at its next reconcile.
     await FakeWorld.until(`${primary.name}'s instances to stop`, 20, () => world.get(primary.name).api.all('v1', 'Pod', workload.namespace).length === 0 || undefined).catch(() => undefined);
@@ -263,7 +324,8 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     const standbyUid = (db(standby)?.metadata as Obj | undefined)?.uid;
     const deletesBefore = new Map(world.clusters.map((c) => [c.cluster.name, clusterDeletes(c.api.requests)]));
     const failbackList = failbackSteps(workload, pair, standbyDatabase, failback).filter((s) => !NOT_RUN.has(s.name));
-    const failedBack = await run(platform, failback, failbackList, failbackEnv, log, 'failback');
+    const failbackLines: string[] = [];
+    const { ok: failedBack } = await run(platform, failback, failbackList, failbackEnv, (line) => (failbackLines.push(line), log(line)), 'failback', nodes);
     check('failback: the tool completes', failedBack, failbackList.map((s) => s.name).join(', '));
     const after = await failoverRecords(aws, platform);
     check('failback: the PRIMARY record aliases the primary NLB, target health evaluated', after.primary?.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() === primaryNlb.toLowerCase() && after.primary?.AliasTarget?.EvaluateTargetHealth === true, `PRIMARY → ${after.primary?.AliasTarget?.DNSName ?? '(none)'} (evaluate ${after.primary?.AliasTarget?.EvaluateTargetHealth}); ${primary.name} NLB ${primaryNlb}`);
@@ -331,6 +393,22 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
     }
     const policiesAfter = await mixedInstancesPolicies(aws, standby, workerAsgs);
     check("failback: the standby's worker ASGs keep their mixed instances policy (restored after moto's artefact)", [...policiesBefore].every(([asg, p]) => JSON.stringify(p) === JSON.stringify(policiesAfter.get(asg))), `${policiesBefore.size} ASGs compared`);
+    await nodes.once();
+    const standbyWorkers = world.get(standby.name).api.all('v1', 'Node').filter((n) => !('node-role.kubernetes.io/control-plane' in (((n.metadata as Obj).labels ?? {}) as Record<string, string>)));
+    check(
+      `nodes-ready ran on both sides against Nodes made from moto's ASG instances (named by private DNS name, zone from the instance's AZ)`,
+      stepDone(failbackLines, 'primary-nodes-ready') && !stepText(failbackLines, 'primary-nodes-ready').includes('WARNING') && nodes.errors.length === 0 && (nodes.changes.get(standby.name)?.readied ?? 0) > 0,
+      `promote's nodes-ready ${stepDone(promoteLines, 'nodes-ready') ? 'done' : 'not done'}, failback's primary-nodes-ready ${stepDone(failbackLines, 'primary-nodes-ready') ? 'done' : 'not done'}; ${[...nodes.changes].map(([c, n]) => `${c}: ${n.added} Nodes added (${n.readied} NotReady first), ${n.removed} removed`).join('; ')}; ${standby.name} worker Nodes now ${standbyWorkers.length}${nodes.errors.length ? `; sync errors: ${nodes.errors.slice(0, 3).join('; ')}` : ''}`,
+    );
+    // A versioned bucket holding objects does not destroy: every WAL object put is removed again,
+    // with the store's listener detached first so nothing archived meanwhile escapes the removal.
+    await nodes.stop();
+    const restored = await mirror.removeAll();
+    check(
+      `the app backup buckets' policies are restored byte-equal after the WAL objects are removed (lifted for moto's TlsOnly artefact)`,
+      restored.length > 0 && restored.every((r) => r.equal) && mirror.errors.length === 0,
+      restored.map((r) => `${r.bucket}: ${r.equal ? 'equal' : 'DIFFERS'}`).join('; ') || 'no policy was lifted',
+    );
     const errors = world.clusters.flatMap((c) => c.api.requests.filter((r) => r.startsWith('CONTROLLER-ERROR')));
     check('the fake controllers reconciled without error', errors.length === 0, errors.slice(0, 3).join('; ') || 'none');
     return {
@@ -344,10 +422,57 @@ export async function runFailoverPhase(options: FailoverPhaseOptions): Promise<F
       kubeCalls: kubeCalls(world.clusters.flatMap((c) => c.api.requests)),
     };
   } finally {
+    await nodes.stop();
+    // On a failure before the check above: still remove what was put, so destroy can go on.
+    if (!mirror.removed) await mirror.removeAll().catch((error: Error) => log(`  archive: removing the WAL objects from moto failed: ${error.message.split('\n')[0]}`));
     for (const c of world.clusters) writeFileSync(join(options.logDir, `fake-kube-${c.cluster.name}-requests.log`), c.api.requests.join('\n'));
     await world.stop();
     clearInProcessRoutes();
   }
+}
+
+/** Whether the tool's output shows `step` finished: its heading, then `done in` before the next step's heading or a failure. */
+export function stepDone(lines: readonly string[], step: string): boolean {
+  const from = lines.findIndex((l) => l.includes(`] ${step}: `) && /\[\d+\/\d+\] /.test(l));
+  if (from < 0) return false;
+  for (const l of lines.slice(from + 1)) {
+    if (/\[\d+\/\d+\] [a-z-]+: /.test(l) || l.includes('FAILED at step')) return false;
+    if (/done in [\d.]+ s/.test(l)) return true;
+  }
+  return false;
+}
+
+/** archive-freshness's note on segments the replica had not replayed yet: how many, the newest object, when it was written, its age, whether within the bound. */
+export function pendingSegmentNote(text: string): { count: number; object: string; written: string; age: number; within: boolean } | undefined {
+  const m = /; (\d+) newer segment\(s\) archived, the newest (s3:\/\/\S+) written (\S+) \((-?\d+) s ago\)(: within)?/.exec(text);
+  return m ? { count: Number(m[1]), object: m[2]!, written: m[3]!, age: Number(m[4]), within: m[5] !== undefined } : undefined;
+}
+
+/** An object's LastModified as moto reports it (HeadObject), to the second in UTC. */
+async function lastModified(aws: ReturnType<typeof awsCli>, region: string, bucket: string, key: string): Promise<string> {
+  const head = JSON.parse(await aws('s3api', 'head-object', '--region', region, '--bucket', bucket, '--key', key, '--output', 'json')) as { LastModified: string };
+  return toSecond(new Date(head.LastModified));
+}
+
+/** A step's own lines (its notes), trimmed and joined: from its heading to the next step's heading. */
+export function stepText(lines: readonly string[], step: string): string {
+  const from = lines.findIndex((l) => l.includes(`] ${step}: `) && /\[\d+\/\d+\] /.test(l));
+  if (from < 0) return '';
+  const to = lines.findIndex((l, i) => i > from && /\[\d+\/\d+\] [a-z-]+: /.test(l));
+  return lines.slice(from + 1, to < 0 ? undefined : to).map((l) => l.trim().replace(/^\[[a-z-]+\]\s*/, '')).join(' ');
+}
+
+/** Ready worker Nodes (no control-plane label) per `topology.kubernetes.io/zone`. */
+export function readyWorkersPerZone(nodes: readonly Obj[]): Map<string, number> {
+  const ready = new Map<string, number>();
+  for (const n of nodes) {
+    const labels = ((n.metadata as Obj).labels ?? {}) as Record<string, string>;
+    const conditions = ((n.status as Obj | undefined)?.conditions ?? []) as { type: string; status: string }[];
+    if ('node-role.kubernetes.io/control-plane' in labels || !conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const zone = labels['topology.kubernetes.io/zone'] ?? '(no zone label)';
+    ready.set(zone, (ready.get(zone) ?? 0) + 1);
+  }
+  return ready;
 }
 
 /** POST one order through a cluster's fake ingress, as a client with the public host name. */
@@ -415,12 +540,38 @@ function kubeCalls(requests: readonly string[]): string[] {
   return [...counts].sort().map(([k, n]) => `${k} ×${n}`);
 }
 
+/** The tool's journal, also keeping every call (reads too) per step: what the harness asserts a step asked. */
+class CallJournal extends Journal {
+  readonly calls = new Map<string, string[]>();
+  private step: string | undefined;
+
+  override begin(step: string): void {
+    this.step = step;
+    super.begin(step);
+  }
+
+  override recordCall(call: Call): void {
+    super.recordCall(call);
+    if (this.step) this.calls.set(this.step, [...(this.calls.get(this.step) ?? []), commandLine(call)]);
+  }
+}
+
+/** How many times a step listed the Nodes (`kubectl … get nodes`), from the calls the journal kept. */
+export function nodeListings(calls: ReadonlyMap<string, readonly string[]>, step: string): number {
+  return (calls.get(step) ?? []).filter((c) => /^kubectl .*\bget nodes\b/.test(c)).length;
+}
+
 /** The tool's own step runner and Commands (real `aws`, `kubectl` from PATH), journal in the log dir. */
-async function run(platform: Platform, options: FailoverOptions, steps: Step[], env: NodeJS.ProcessEnv, log: (line: string) => void, label: string): Promise<boolean> {
+async function run(platform: Platform, options: FailoverOptions, steps: Step[], env: NodeJS.ProcessEnv, log: (line: string) => void, label: string, nodes?: NodeSync): Promise<{ ok: boolean; calls: ReadonlyMap<string, readonly string[]> }> {
   const pair = resolvePair(platform, options);
-  const journal = new Journal(`e2e ${label}`, steps, false);
+  const journal = new CallJournal(`e2e ${label}`, steps, false);
   mkdirSync(options.outDir, { recursive: true });
-  const cli = new Commands({ dryRun: false, env, timeoutMs: 120_000, onCall: (call) => journal.recordCall(call) });
+  const onCall = (call: Call) => {
+    journal.recordCall(call);
+    // moto launches and terminates at once; the Nodes follow at the next sync, not a timer tick later.
+    if (call.tool === 'aws' && call.args[0] === 'autoscaling' && call.mutating) nodes?.kick();
+  };
+  const cli = new Commands({ dryRun: false, env, timeoutMs: 120_000, onCall });
   const ok = await runSteps(
     steps,
     { platform, ...pair, options, cli, facts: {}, namesOf: (c: ClusterDefinition) => platform.namesOf(c), sleep: (s: number) => new Promise((r) => setTimeout(r, s * 1000)), now: () => performance.now() / 1000, clock: () => new Date() },
@@ -429,7 +580,8 @@ async function run(platform: Platform, options: FailoverOptions, steps: Step[], 
   );
   writeFileSync(join(options.outDir, 'journal.json'), journal.toJson());
   writeFileSync(join(options.outDir, 'summary.md'), journal.toMarkdown());
-  return ok;
+  writeFileSync(join(options.outDir, 'calls.json'), `${JSON.stringify(Object.fromEntries(journal.calls), null, 2)}\n`);
+  return { ok, calls: journal.calls };
 }
 
 interface RecordSet {

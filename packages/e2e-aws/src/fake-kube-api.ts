@@ -72,7 +72,15 @@ export interface Ref {
 }
 
 /** What a container answers to `kubectl exec` (a controller registers it for its pods). */
-export type ExecHandler = (pod: Obj, container: string, command: readonly string[]) => { stdout: string; stderr?: string; exitCode: number };
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr?: string;
+  readonly exitCode: number;
+}
+export type ExecHandler = (pod: Obj, container: string, command: readonly string[]) => ExecResult;
+
+/** How long after the upgrade an exec's first output comes (a runtime starting the process takes longer). */
+const EXEC_START_MS = 200;
 
 /** A controller's reconcile, called every tick. */
 export type Controller = (api: FakeKubeApi) => void;
@@ -792,16 +800,24 @@ export class FakeKubeApi {
     if (!protocol || String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return reject(400, 'BadRequest', `unable to upgrade connection: the fake API speaks websocket v5/v4.channel.k8s.io only (offered ${offered.join(', ') || 'none'})`);
     const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    const handler = this.execHandlers.get(container);
+    const result = handler ? handler(structuredClone(pod), container, url.searchParams.getAll('command')) : { stdout: '', stderr: `exec: "${url.searchParams.getAll('command')[0] ?? ''}": executable file not found in $PATH`, exitCode: 126 };
+    // A real exec answers only after the runtime started the process, never in the same write as the
+    // 101. kubectl 1.32's WebSocket executor reads before it has registered its stdout/stderr streams
+    // and drops a frame that comes first ("Unknown stream id 2, discarding message"; client-go later
+    // waits for its streams): answering at once lost psql's stderr under load.
+    setTimeout(() => this.answerExec(socket, result), EXEC_START_MS);
+  }
+
+  private answerExec(socket: Socket, result: ExecResult): void {
     const frame = (opcode: number, payload: Buffer) => {
       const len = payload.length;
       const head = len < 126 ? Buffer.from([0x80 | opcode, len]) : len < 65536 ? Buffer.from([0x80 | opcode, 126, len >> 8, len & 255]) : Buffer.concat([Buffer.from([0x80 | opcode, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(len)); return b; })()]);
       socket.write(Buffer.concat([head, payload]));
     };
     const channel = (n: number, text: string) => frame(0x2, Buffer.concat([Buffer.from([n]), Buffer.from(text)]));
-    socket.on('data', () => undefined);
-    socket.on('error', () => undefined);
-    const handler = this.execHandlers.get(container);
-    const result = handler ? handler(structuredClone(pod), container, url.searchParams.getAll('command')) : { stdout: '', stderr: `exec: "${url.searchParams.getAll('command')[0] ?? ''}": executable file not found in $PATH`, exitCode: 126 };
     if (result.stdout) channel(1, result.stdout);
     if (result.stderr) channel(2, result.stderr);
     channel(

@@ -1,6 +1,7 @@
 /**
  * npm run e2e:aws: every stack against moto with the real terraform. See README.md.
- * Exit 0 when every phase passed, 1 when one failed (the table says which), 2 on setup errors.
+ * Exit 0 when every phase passed, 1 when one failed (the table says which), 2 on setup errors,
+ * 3 when a run narrowed by E2E_AWS_ONLY / E2E_AWS_SKIP passed what it ran (PARTIAL) without --accept-partial.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { emulatorEnv, PROVIDER_MIRROR } from './emulator-env';
 import { BOOT_WORKAROUNDS, EXCLUDED_RESOURCE_TYPES, IDEMPOTENCE_ARTEFACTS, type Substitution } from './emulator-gaps';
 import { MotoServer } from './moto';
 import { judgeIdempotence, type PlanJson } from './plan-judge';
-import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type Exclusion, type StackJson } from './stack-copy';
+import { HARNESS_ARTEFACTS, withArtefactIgnores } from './artefact-override';
+import { emulatorOverride, protectedAddresses, substituted, withoutExcluded, withoutPreventDestroy, type StackJson } from './stack-copy';
 import { runDriftPhase, type DriftResult } from './drift';
 import { runBootPhase, type BootResult } from './boot';
 import { STUBBED_BINARIES } from './emulated-node';
@@ -22,25 +24,14 @@ import { awsCli } from './aws-cli';
 import { FAILOVER_NOT_RUN, FAILOVER_WORKAROUNDS, runFailoverPhase, type FailoverResult } from './failover';
 import { checkovPlan, judgePlanFindings, loadPlanBaseline, PLAN_BASELINE, type PlanJudgement } from './plan-checkov';
 import type { Finding } from './judges';
+import { DEADLINE_ENV, DEADLINE_FLAG, runDeadline, runScope, runVerdict, type RunScope } from './run-scope';
+import { describePeak, MemorySampler, type MemoryPeak } from './memory-sampler';
+import { closingTable, type StackRow } from './closing-table';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const outDir = join(repoRoot, 'dist', 'e2e-aws');
 const OVERRIDE_FILE = 'zz_e2e_aws_override.tf.json';
 
-interface StackRow {
-  stack: string;
-  applied?: number;
-  excluded: Exclusion[];
-  applySeconds?: number;
-  changesAfterApply?: number;
-  artefactsIgnored?: number;
-  changedAddresses: string[];
-  protectedAddresses: string[];
-  destroy?: string;
-  /** checkov on the plan JSON after apply: failed checks, and how many no baseline entry covers. */
-  planChecks?: { failed: number; fresh: number };
-  error?: string;
-}
 
 const started = performance.now();
 const log = (line: string) => console.log(`[e2e-aws ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -61,6 +52,16 @@ function table(rows: StackRow[], drift: DriftResult | undefined, boot: BootResul
   return lines.join('\n');
 }
 
+/** The commit the run synthesized from, and whether the tree had changes beside it. */
+function revision(): string {
+  try {
+    const head = sh('git', ['rev-parse', '--short', 'HEAD']).trim();
+    return sh('git', ['status', '--porcelain', '--untracked-files=no']).trim() === '' ? head : `${head} + uncommitted changes`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<number> {
   const stacksDir = join(repoRoot, 'apps/infra/cdktf.out/stacks');
   if (!existsSync(stacksDir)) {
@@ -71,6 +72,8 @@ async function main(): Promise<number> {
     console.error(`e2e-aws: no AWS provider in the mirror ${PROVIDER_MIRROR}; run tools/install-provider-mirror.sh`);
     return 2;
   }
+  // Read before anything runs: the tree may change while a 15-minute run goes on.
+  const startRevision = revision();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'logs'), { recursive: true });
   const logDir = join(outDir, 'logs');
@@ -89,6 +92,32 @@ async function main(): Promise<number> {
   copyFileSync(join(repoRoot, 'apps/infra/cdktf.out/manifest.json'), join(workRoot, 'apps/infra/cdktf.out/manifest.json'));
   sh('git', ['init', '-q'], { cwd: workRoot });
   sh('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', 'commit', '-q', '--allow-empty', '-m', 'e2e-aws work root'], { cwd: workRoot });
+  const platform = defaultPlatform();
+  let scope: RunScope;
+  let deadlineMinutes: number;
+  try {
+    scope = runScope(process.env, process.argv.slice(2), orderedStacks(pipelinePaths(workRoot), platform));
+    deadlineMinutes = runDeadline(process.env, process.argv.slice(2));
+  } catch (error) {
+    console.error(`e2e-aws: ${(error as Error).message}`);
+    rmSync(workRoot, { recursive: true, force: true });
+    return 2;
+  }
+  // Past the deadline no new phase starts; destroy still runs and the closing table is printed.
+  const deadlineAt = started + deadlineMinutes * 60_000;
+  const cutByDeadline: string[] = [];
+  const pastDeadline = (what: string): boolean => {
+    if (performance.now() < deadlineAt) return false;
+    if (cutByDeadline.length === 0) log(`DEADLINE: ${deadlineMinutes} min passed (${DEADLINE_FLAG} / ${DEADLINE_ENV}); no new phase starts, going to destroy`);
+    cutByDeadline.push(what);
+    log(`  not started (deadline): ${what}`);
+    return true;
+  };
+  log(`run deadline: ${deadlineMinutes} min for the phases before destroy`);
+  if (scope.skipped.length > 0) log(`PARTIAL run: skipping ${scope.skipped.join('; ')}${scope.acceptPartial ? ' (accepted: --accept-partial)' : '; it will exit non-zero (--accept-partial accepts it)'}`);
+  // The whole process tree (terraform and its provider plugins, moto, checkov, …), not only moto.
+  const memory = new MemorySampler().start();
+  let memoryPeak: MemoryPeak | undefined;
 
   log('phase moto: starting moto_server on a free 127.0.0.1 port');
   const moto = await MotoServer.start(binDir, logDir);
@@ -111,7 +140,6 @@ async function main(): Promise<number> {
 
   const env = emulatorEnv({ binDir, workRoot, endpoint: moto.endpoint });
   const terraform = new Terraform(env, logDir);
-  const platform = defaultPlatform();
   const rows: StackRow[] = [];
   let drift: DriftResult | undefined;
   let boot: BootResult | undefined;
@@ -141,9 +169,7 @@ async function main(): Promise<number> {
       log(`hosted zone ${dns.hostedZoneName}: ${substitutions[0].to} stands in for ${dns.hostedZoneId}`);
     }
 
-    // E2E_AWS_ONLY (comma-separated stacks) is a development aid; a recorded run applies every stack.
-    const only = process.env.E2E_AWS_ONLY?.split(',').filter(Boolean);
-    const order = orderedStacks(pipelinePaths(workRoot), platform).filter((s) => !only || only.includes(s));
+    const order = scope.stacks;
     log(`phase copy: ${order.join(' → ')}; excluded types: ${EXCLUDED_RESOURCE_TYPES.map((t) => t.type).join(', ') || 'none'}`);
     const originals = new Map<string, StackJson>();
     for (const stack of order) {
@@ -155,13 +181,18 @@ async function main(): Promise<number> {
       const dir = join(workStacks, stack);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(copy, null, 2));
-      writeFileSync(join(dir, OVERRIDE_FILE), JSON.stringify(emulatorOverride(copy, moto.endpoint), null, 2));
+      // The artefacts' ignore_changes make an untouched stack plan no changes (idempotence, drift).
+      writeFileSync(join(dir, OVERRIDE_FILE), JSON.stringify(withArtefactIgnores(emulatorOverride(copy, moto.endpoint), copy), null, 2));
       rows.push({ stack, excluded: exclusions, changedAddresses: [], protectedAddresses: protectedAddresses(copy) });
       for (const e of exclusions) log(`  ${stack}: excluded ${e.address} (${e.because})`);
     }
 
     for (const row of rows) {
       const dir = join(workStacks, row.stack);
+      if (pastDeadline(`apply ${row.stack}`)) {
+        row.error = 'not applied: the run deadline passed';
+        continue;
+      }
       log(`phase apply: ${row.stack}`);
       try {
         const t0 = performance.now();
@@ -174,8 +205,10 @@ async function main(): Promise<number> {
         log(`phase idempotence: ${row.stack} plan -detailed-exitcode`);
         const plan = await terraform.run(row.stack, 'plan-after-apply', dir, ['plan', '-detailed-exitcode', '-input=false', '-out=after-apply.tfplan'], [0, 2]);
         const shown = JSON.parse((await terraform.run(row.stack, 'show-after-apply', dir, ['show', '-json', 'after-apply.tfplan'])).stdout) as PlanJson;
-        const verdict = judgeIdempotence(shown);
+        // The override's ignore_changes silence the artefacts; only those it cannot express are filtered here.
+        const verdict = judgeIdempotence(shown, HARNESS_ARTEFACTS);
         row.changesAfterApply = verdict.changed.length;
+        row.planExitCode = plan.code;
         // checkov on this plan's JSON runs beside the next stack's apply; judged before destroy.
         const planJson = join(outDir, 'plans', `${row.stack}.json`);
         writeFileSync(planJson, JSON.stringify(shown));
@@ -190,7 +223,7 @@ async function main(): Promise<number> {
         row.artefactsIgnored = new Set(verdict.ignored.map((i) => i.change.address)).size;
         log(`  ${row.stack}: plan exit ${plan.code}; ${verdict.changed.length} resources changed; ${row.artefactsIgnored} resources with only emulator artefacts (${[...new Set(verdict.ignored.map((i) => `${i.change.type}.${i.change.path}`))].join(', ') || 'none'})`);
         for (const c of row.changedAddresses) log(`    ✗ ${c}`);
-        if (verdict.changed.length > 0) failed = true;
+        if (verdict.changed.length > 0 || (plan.code !== 0 && HARNESS_ARTEFACTS.length === 0)) failed = true;
       } catch (error) {
         // Later stacks still run: one emulator gap should not hide the others' results.
         row.error = (error as Error).message;
@@ -199,10 +232,9 @@ async function main(): Promise<number> {
       }
     }
 
-    // E2E_AWS_SKIP (comma-separated: boot, failover, drift) is a development aid like E2E_AWS_ONLY.
-    const skip = new Set(process.env.E2E_AWS_SKIP?.split(',').filter(Boolean));
+    const skip = scope.skipPhases;
     const bootStack = rows.find((r) => !r.error && r.stack !== 'ci-identity')?.stack;
-    if (bootStack && !skip.has('boot')) {
+    if (bootStack && !skip.has('boot') && !pastDeadline('boot')) {
       log(`phase boot: the node scripts' AWS calls on ${bootStack}'s control-plane instances, real AWS CLI against moto`);
       try {
         boot = await runBootPhase({ workRoot, env, stack: bootStack, logDir, log, terraform });
@@ -215,7 +247,7 @@ async function main(): Promise<number> {
 
     const standbyName = platform.clusters.find((c) => c.failover)?.failover?.standbyCluster;
     const pairApplied = standbyName && platform.settings.dns && [standbyName, platform.clusters.find((c) => c.failover)!.name].every((c) => rows.some((r) => r.stack === platform.namesOf(c).stack && !r.error));
-    if (pairApplied && !skip.has('failover')) {
+    if (pairApplied && !skip.has('failover') && !pastDeadline('failover')) {
       log(`phase failover: promote --standby ${standbyName} --force, fence, failback with the tool's own steps (real AWS CLI against moto; real kubectl against stateful fake Kubernetes APIs with Flux, CloudNativePG and Deployment controllers)`);
       try {
         failover = await runFailoverPhase({ repoRoot, workRoot, env, hostedZoneId: substitutions[0]!.to, standby: standbyName, logDir, log });
@@ -239,11 +271,11 @@ async function main(): Promise<number> {
       log(`  checkov on the plans: FAILED ${(error as Error).message}`);
     }
 
-    if (!skip.has('drift')) {
+    if (!skip.has('drift') && !pastDeadline('drift')) {
       log('phase drift: out-of-band change through moto, then npm run pipeline:drift for every stack');
       const applied = rows.filter((r) => !r.error).map((r) => r.stack);
       try {
-        drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform });
+        drift = await runDriftPhase({ repoRoot, workRoot, env, stacks: applied, logDir, log, terraform, platform });
         if (!drift.ok) failed = true;
       } catch (error) {
         failed = true;
@@ -253,6 +285,7 @@ async function main(): Promise<number> {
 
     for (const row of [...rows].reverse()) {
       const dir = join(workStacks, row.stack);
+      if (row.applied === undefined && row.error?.startsWith('not applied')) continue;
       log(`phase destroy: ${row.stack} (prevent_destroy lifted in the e2e copy for: ${row.protectedAddresses.length} resources)`);
       writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(withoutPreventDestroy(originals.get(row.stack)!), null, 2));
       try {
@@ -271,17 +304,21 @@ async function main(): Promise<number> {
     failed = true;
     log(`FAILED: ${(error as Error).message}`);
   } finally {
+    memoryPeak = memory.stop();
     stopMoto();
     if (!process.env.E2E_AWS_KEEP) rmSync(workRoot, { recursive: true, force: true });
   }
 
   const seconds = (performance.now() - started) / 1000;
+  const verdict = runVerdict(failed || cutByDeadline.length > 0, scope);
+  if (cutByDeadline.length > 0) verdict.heading = `${verdict.heading} (DEADLINE ${deadlineMinutes} min: not started ${cutByDeadline.join(', ')})`;
+  const closing = closingTable({ rows, seconds, memoryPeak, peakMoto, heading: verdict.heading, boot, failover, drift, revision: startRevision });
   const summary = [
-    `# e2e-aws ${failed ? '❌' : '✅'}`,
+    `# e2e-aws ${verdict.heading}`,
     '',
     table(rows, drift, boot, failover),
     '',
-    `Run time ${seconds.toFixed(0)} s; moto peak RSS ${peakMoto ?? '?'} MiB; this process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB.`,
+    `Run time ${seconds.toFixed(0)} s; ${describePeak(memoryPeak!)}; moto's own peak (VmHWM) ${peakMoto ?? '?'} MiB.`,
     '',
     '## Boot-time API calls (node scripts, real AWS CLI)',
     ...(boot ? boot.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}: ${c.detail}`) : ['- not run']),
@@ -319,14 +356,16 @@ async function main(): Promise<number> {
     '## Excluded',
     ...(rows.some((r) => r.excluded.length) ? rows.flatMap((r) => r.excluded.map((e) => `- ${r.stack}: \`${e.address}\` (${e.because})`)) : ['- nothing: every resource type was applied']),
     '',
-    '## Emulator artefacts ignored when judging idempotence',
-    ...IDEMPOTENCE_ARTEFACTS.map((a) => `- \`${a.type}\` \`${a.path}\`: ${a.reason}`),
+    '## Emulator artefacts (silenced by ignore_changes in the e2e override, src/artefact-override.ts)',
+    ...IDEMPOTENCE_ARTEFACTS.map((a) => `- \`${a.type}\` \`${a.path}\` (${'ignore' in a.silenced ? 'ignore_changes' : 'follows' in a.silenced ? `follows ${a.silenced.follows}` : `harness filter: ${a.silenced.harness}`}): ${a.reason}`),
     ...(rows.some((r) => r.changedAddresses.length) ? ['', '## Changes after apply (failures)', ...rows.flatMap((r) => r.changedAddresses.map((c) => `- ${r.stack}: ${c}`))] : []),
     ...(rows.some((r) => r.error) ? ['', '## Errors', ...rows.filter((r) => r.error).map((r) => `- ${r.stack}: ${r.error}`)] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'summary.md'), `${summary}\n`);
+  writeFileSync(join(outDir, 'closing-table.md'), `${closing}\n`);
   console.log(`\n${summary}\n`);
-  return failed ? 1 : 0;
+  console.log(`\n## Closing table (dist/e2e-aws/closing-table.md, for docs/e2e.md)\n\n${closing}\n`);
+  return verdict.exitCode;
 }
 
 main().then(

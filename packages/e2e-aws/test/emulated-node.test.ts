@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
-import { bootstrapBundle, renderUserData } from '@platform/node-bootstrap';
+import { bootstrapBundle, KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, renderUserData } from '@platform/node-bootstrap';
 import { EmulatedNode } from '../src/emulated-node';
 
 const dirs: string[] = [];
@@ -53,5 +53,17 @@ describe('EmulatedNode', () => {
   it('never answers anything but IMDS', () => {
     const run = bash(node(), 'curl -fsS -H "X-aws-ec2-metadata-token: e2e-imds-token" https://example.com/');
     expect(run.status).toBe(22);
+  });
+});
+
+describe('EmulatedNode kubeadm', () => {
+  it("writes the kube-apiserver manifest with the key-file flags of the node's own kubeadm patch (node-bootstrap's KUBEADM_PATCHES_DIR / KUBE_APISERVER_PATCH_FILE)", () => {
+    const n = node();
+    const patch = join(n.env.BOOTSTRAP_ETC!, posix.relative('/etc/node-bootstrap', KUBEADM_PATCHES_DIR), KUBE_APISERVER_PATCH_FILE);
+    mkdirSync(dirname(patch), { recursive: true });
+    writeFileSync(patch, '- op: add\n  path: /spec/containers/0/command/-\n  value: --service-account-key-file=/etc/node-bootstrap/sa-next.pub\n');
+    const run = bash(n, 'kubeadm join --config x && cat "$KUBE_DIR/manifests/kube-apiserver.yaml"');
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n    - --service-account-key-file=/etc/node-bootstrap/sa-next.pub\n');
   });
 });

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { defaultPlatform } from '@platform/platform-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeKubeApi } from '../src/fake-kube-api';
+import { walSegmentName } from '../src/fake-kube/barman-store';
 import { CNPG, HEALTHY } from '../src/fake-kube/cnpg';
 import { deploymentController } from '../src/fake-kube/deployments';
 import { FLUX_KUSTOMIZATION } from '../src/fake-kube/flux';
@@ -176,7 +177,10 @@ describe('the fake world: Flux, CloudNativePG and the Deployment controller over
       const s = world.get('production').api.read({ apiVersion: CNPG, kind: 'Backup', namespace: 'data', name: 'first' })?.status as Obj | undefined;
       return s?.phase === 'completed' ? s : undefined;
     });
-    expect(backup).toMatchObject({ phase: 'completed', serverName: 'orders', destinationPath: 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders' });
+    // Where clusters/production archives (straight into its replica-region bucket since 8accb03), as the Backup reports it.
+    const archive = ((db('production').spec as Obj).backup as { barmanObjectStore: { destinationPath: string } }).barmanObjectStore.destinationPath;
+    expect(archive).toBe(`s3://${platform.namesOf(platform.cluster('production')).appBackupReplicaBucket}/postgres/orders`);
+    expect(backup).toMatchObject({ phase: 'completed', serverName: 'orders', destinationPath: archive });
     expect(Date.parse(String(backup.stoppedAt))).toBeGreaterThan(0);
     await FakeWorld.until('dr healthy', 20, () => status('dr').phase === HEALTHY || undefined);
     expect(world.get('production').cnpg.insert('data', 'orders', { item: 'b' })).toBeUndefined();
@@ -200,6 +204,24 @@ describe('the fake world: Flux, CloudNativePG and the Deployment controller over
     expect(suspended()).toBe(true);
   });
 
+  it('a held replica stays one segment behind while the primary switches and archives the next one', async () => {
+    const before = world.get('dr').cnpg.position('data', 'orders')!;
+    world.get('dr').cnpg.holdReplay('data', 'orders');
+    expect(world.get('production').cnpg.insert('data', 'orders', { item: 'held' })).toBeUndefined();
+    const segment = world.get('production').cnpg.switchWal('data', 'orders');
+    const bytes = (lsn: string) => parseInt(lsn.split('/')[0]!, 16) * 2 ** 32 + parseInt(lsn.split('/')[1]!, 16);
+    expect(segment).not.toBe(walSegmentName(before.timeline, bytes(before.lsn)));
+    // The folder dr replays: its replica source's object store.
+    const spec = db('dr').spec as { replica: { source: string }; externalClusters: { name: string; barmanObjectStore: { destinationPath: string; serverName?: string } }[] };
+    const source = spec.externalClusters.find((e) => e.name === spec.replica.source)!;
+    const replicated = `${source.barmanObjectStore.destinationPath}/${source.barmanObjectStore.serverName ?? source.name}`;
+    await FakeWorld.until('the new segment in the replicated folder', 10, () => (world.store.read(replicated)?.wal && walSegmentName(world.store.read(replicated)!.wal!.timeline, world.store.read(replicated)!.wal!.lsn) === segment) || undefined);
+    // Ticks pass; the replica replays nothing new.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(world.get('dr').cnpg.position('data', 'orders')!.lsn).toBe(before.lsn);
+    expect(world.get('dr').cnpg.rows('data', 'orders')?.map((r) => r.item)).not.toContain('held');
+  });
+
   it('promotes a replica cluster when spec.replica.primary names itself (Git renders the distributed topology; enabled next to primary is refused): a promotion phase, then a new timeline and writes', async () => {
     const both = await kube('dr', 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', '{"spec":{"replica":{"enabled":false}}}', '--field-manager=platform-failover');
     expect(both.code).not.toBe(0);
@@ -210,6 +232,8 @@ describe('the fake world: Flux, CloudNativePG and the Deployment controller over
     expect((await kube('dr', 'patch', 'clusters.postgresql.cnpg.io', 'orders', '-n', 'data', '--type', 'merge', '-p', '{"spec":{"replica":{"primary":"dr"},"backup":{"barmanObjectStore":{"serverName":"orders-new"}}}}', '--field-manager=platform-failover')).code).toBe(0);
     await FakeWorld.until('promoted', 10, () => (status('dr').phase === HEALTHY && Number(status('dr').timelineID) === 2) || undefined);
     expect(phases).toContain('Promoting to primary cluster');
+    // Recovery ended only after the held segment was replayed.
+    expect(world.get('dr').cnpg.rows('data', 'orders')?.map((r) => r.item)).toContain('held');
     expect((await kube('dr', 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', '-c', 'SELECT pg_is_in_recovery()')).stdout).toBe('f\n');
     expect(world.get('dr').cnpg.insert('data', 'orders', { item: 'on-dr' })).toBeUndefined();
   });
@@ -293,6 +317,12 @@ describe('distributed topology: demotion token and promotion token (CloudNativeP
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('recovery is in progress');
       expect(lsn((await psql('production', 'SELECT pg_last_wal_replay_lsn()')).stdout)).toBeGreaterThanOrEqual(lsn(token.latestCheckpointREDOLocation!));
+      // archive-freshness's one query (failover's steps/archive-freshness.ts), psql -XAtq: recovery|replay LSN|timeline|wal_segment_size.
+      const control = await psql('production', "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), timeline_id, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') FROM pg_control_checkpoint()");
+      expect(control.code).toBe(0);
+      const [recovering, replayed, timeline, segmentBytes] = control.stdout.trim().split('|');
+      expect([recovering, replayed, segmentBytes]).toEqual(['t', (await psql('production', 'SELECT pg_last_wal_replay_lsn()')).stdout.trim(), '16777216']);
+      expect(Number(timeline)).toBeGreaterThanOrEqual(2);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

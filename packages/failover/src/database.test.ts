@@ -54,7 +54,7 @@ describe('rendered objects', () => {
   const [namespace, cluster] = renderRecoveryCluster({
     workload,
     source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
-    target: { bucket: 'own', region: 'ap-northeast-1', serverName: 'orders-r1' },
+    target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' },
     targetWorkload: standby,
     runId: 'r1',
   }) as [Record<string, unknown>, { spec: Record<string, unknown> }];
@@ -82,7 +82,7 @@ describe('rendered objects', () => {
     const replica = renderRecoveryCluster({
       workload,
       source: { destinationPath: 's3://dr-own/postgres/orders', serverName: 'orders-r0', region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
-      target: { bucket: 'own', region: 'ap-northeast-2', serverName: 'orders-r1' },
+      target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' },
       targetWorkload: workload,
       runId: 'r1',
       topology: { self: 'production', primary: 'dr', source: 'dr' },
@@ -95,6 +95,20 @@ describe('rendered objects', () => {
       ['dr', 'orders-r0'],
       ['production', 'orders-r1'],
     ]);
+  });
+
+  it("carries the owner's managed role and the bootstrap's credentials Secret from Git (the app's password survives the restore), and nothing when Git has none", () => {
+    const spec = (standby.databaseSpec as Record<string, unknown> & { bootstrap: { recovery: Record<string, unknown> } });
+    const shared = {
+      ...workload,
+      databaseSpec: { ...workload.databaseSpec, managed: { roles: [{ name: 'app', ensure: 'present', login: true, passwordSecret: { name: 'orders-app-credentials' } }] } },
+    };
+    const target = { ...standby, databaseSpec: { ...spec, bootstrap: { recovery: { ...spec.bootstrap.recovery, secret: { name: 'orders-app-credentials' } } } } };
+    const restored = renderRecoveryCluster({ workload: shared, source: { destinationPath: 's3://replica/postgres/orders', serverName: 'orders', region: 'ap-northeast-1', s3Credentials: {} }, target: { archive: { bucket: 'own', region: 'ap-northeast-1' }, serverName: 'orders-r1' }, targetWorkload: target, runId: 'r1' })[1] as { spec: Record<string, unknown> };
+    expect(crdValidator('postgresql.cnpg.io_clusters.yaml')(restored)).toBe(true);
+    expect(restored.spec.managed).toEqual(shared.databaseSpec.managed);
+    expect(restored.spec.bootstrap).toEqual({ recovery: { source: 'origin', database: 'app', owner: 'app', secret: { name: 'orders-app-credentials' } } });
+    expect(cluster.spec.managed).toBeUndefined();
   });
 
   it('is a valid CNPG Backup', () => {

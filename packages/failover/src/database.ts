@@ -10,7 +10,7 @@ export const DEFAULT_WORKLOAD = { namespace: 'data', database: 'orders', appName
 
 const CNPG_API = 'postgresql.cnpg.io/v1';
 /** Spec fields carried from the primary's definition to the restored cluster (placement, size, tuning). */
-const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy', 'primaryUpdateMethod'];
+const CARRIED_SPEC_FIELDS = ['instances', 'imageName', 'storage', 'walStorage', 'postgresql', 'resources', 'affinity', 'topologySpreadConstraints', 'enablePDB', 'primaryUpdateStrategy', 'primaryUpdateMethod', 'managed'];
 /**
  * Spec fields that give the instances their AWS identity (service-account annotation, web-identity
  * variables, projected STS token): taken from the TARGET cluster's own generated Cluster, because
@@ -119,6 +119,8 @@ export function gitArchiveFolder(workload: Pick<Workload, 'backup' | 'database'>
   return { bucket, prefix: `${path ? `${path.replace(/\/+$/, '')}/` : ''}${serverName}/` };
 }
 
+const AWS_REGION_VARIABLE = 'AWS_DEFAULT_REGION';
+
 /** The regional S3 endpoint, so barman-cloud talks to the bucket's own region. */
 export const s3Endpoint = (region: string) => `https://s3.${region}.amazonaws.com`;
 
@@ -132,10 +134,14 @@ export interface RecoverySource {
 export interface RecoveryInput {
   readonly workload: Workload;
   readonly source: RecoverySource;
-  /** The restored cluster's own backups: a new serverName, because barman refuses a non-empty WAL archive. */
-  readonly target: { readonly bucket: string; readonly region: string; readonly serverName: string };
-  /** The target cluster's database as its own manifests define it: its pod identity is carried from there. */
-  readonly targetWorkload: Pick<Workload, 'databaseSpec'>;
+  /**
+   * The restored cluster's own backups: where Git archives the target's database (platform-config
+   * `namesOf(target).appDatabaseStore`, the same names postgres.ts renders: a failover primary's is its
+   * bucket in the standby's region), under a new serverName, because barman refuses a non-empty WAL archive.
+   */
+  readonly target: { readonly archive: { readonly bucket: string; readonly region: string }; readonly serverName: string };
+  /** The target cluster's database as its own manifests define it: its pod identity and archive prefix are carried from there. */
+  readonly targetWorkload: Pick<Workload, 'databaseSpec' | 'backup'>;
   readonly runId: string;
   /**
    * A replica in a distributed topology instead of a cluster that promotes at the end of its
@@ -156,12 +162,16 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
   const { workload, source, target } = input;
   const carried = Object.fromEntries(CARRIED_SPEC_FIELDS.filter((f) => workload.databaseSpec[f] !== undefined).map((f) => [f, workload.databaseSpec[f]]));
   const identity = Object.fromEntries(IDENTITY_SPEC_FIELDS.filter((f) => input.targetWorkload.databaseSpec[f] !== undefined).map((f) => [f, input.targetWorkload.databaseSpec[f]]));
+  const { archive } = target;
+  // boto3 (barman-cloud) signs for AWS_DEFAULT_REGION: the archive's region, as postgres.ts renders it.
+  const env = [...((identity.env as { name: string }[] | undefined) ?? []).filter((e) => e.name !== AWS_REGION_VARIABLE), { name: AWS_REGION_VARIABLE, value: archive.region }];
+  const gitStore = input.targetWorkload.backup ?? workload.backup;
   const labels = { 'app.kubernetes.io/managed-by': 'platform-failover', 'failover.platform.io/run': input.runId };
   const origin = input.topology?.source ?? 'origin';
   const ownStore = {
-    destinationPath: workload.backup ? rebaseDestination(workload.backup.destinationPath, target.bucket) : `s3://${target.bucket}/`,
+    destinationPath: gitStore ? rebaseDestination(gitStore.destinationPath, archive.bucket) : `s3://${archive.bucket}/`,
     serverName: target.serverName,
-    endpointURL: s3Endpoint(target.region),
+    endpointURL: s3Endpoint(archive.region),
     s3Credentials: source.s3Credentials,
   };
   return [
@@ -176,8 +186,10 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
         affinity: { enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'preferred' },
         ...carried,
         ...identity,
-        // A new `<name>-app` Secret for the owner, which the orders API reads.
-        bootstrap: { recovery: { source: origin, database: 'app', owner: 'app' } },
+        env,
+        // The owner's credentials: the Secret the target's Git bootstrap names (one both clusters
+        // hold, so a promotion makes no random `<name>-app`), else a new `<name>-app`.
+        bootstrap: { recovery: { source: origin, database: 'app', owner: 'app', ...ownerSecret(input.targetWorkload.databaseSpec) } },
         ...(input.topology ? { replica: { self: input.topology.self, primary: input.topology.primary, source: origin } } : {}),
         externalClusters: [
           {
@@ -204,6 +216,13 @@ export function renderRecoveryCluster(input: RecoveryInput): Obj[] {
       },
     },
   ];
+}
+
+/** `{ secret }` when the cluster's Git bootstrap names the owner's credentials Secret. */
+function ownerSecret(spec: Obj): { secret?: unknown } {
+  const bootstrap = (spec.bootstrap ?? {}) as Record<string, { secret?: unknown } | undefined>;
+  const secret = (bootstrap.initdb ?? bootstrap.recovery)?.secret;
+  return secret ? { secret } : {};
 }
 
 /** The spec fields renderRecoveryCluster sets, besides `bootstrap`. */

@@ -49,7 +49,7 @@ export function resolvePair(platform: Platform, options: FailoverOptions): Pair 
 const standbys = (p: Platform) => p.clusters.flatMap((c) => (c.failover ? [c.failover.standbyCluster] : [])).join(', ') || 'none';
 const primaries = (p: Platform) => p.clusters.filter((c) => c.failover).map((c) => c.name).join(', ') || 'none';
 
-/** The primary's backups, as replicated into the standby's region. */
+/** The primary's archive in the standby's region (appWalArchive = appBackupReplicaBucket: written there directly). */
 function replicaSource(workload: Workload, primary: ClusterDefinition, standby: ClusterDefinition): (ctx: StepContext) => Promise<RecoverySource> {
   return async (ctx) => {
     const bucket = ctx.namesOf(primary).appBackupReplicaBucket;

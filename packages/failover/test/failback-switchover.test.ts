@@ -9,7 +9,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { findWorkload, renderRecoveryCluster } from '../src/database';
 import { cnpgBootstrapWebhook, created, flatten, fluxApply, kubectl, serverSideApply, update, type LiveObject } from '../src/testing/flux-ssa-model';
 import { GENERATED_CLUSTERS, type CnpgState, type FakeRun, type Rule, type S3Object } from './harness';
-import { DR_BUCKET, DR_PROMOTED_BASE, DR_WROTE, FAILBACK_FINAL_STEPS, followingDrArchive, generatedPrimaryCluster, PRODUCTION_BUCKET, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, REPLICA_BUCKET, runFailback, type scenario } from './scenario';
+import { DR_BUCKET, DR_PROMOTED_BASE, DR_WROTE, FAILBACK_FINAL_STEPS, followingDrArchive, generatedPrimaryCluster, generatedStandbyCluster, PRODUCTION_BUCKET, promotedStandby, REPLICA_BOOTSTRAP as BOOTSTRAP, REPLICA_BUCKET, runFailback, type scenario } from './scenario';
 
 let servers: Server[] = [];
 afterEach(() => {
@@ -18,6 +18,8 @@ afterEach(() => {
 });
 
 const drNames = defaultPlatform().namesOf(defaultPlatform().cluster('dr'));
+/** Where Git (postgres.ts) has production archive: its bucket in dr's region. */
+const productionArchive = defaultPlatform().namesOf(defaultPlatform().cluster('production')).appWalArchive;
 
 const STEPS = [
   'preflight',
@@ -119,9 +121,13 @@ describe('failback --primary production (switchover)', () => {
     expect(cluster.spec.bootstrap).toEqual({ recovery: { source: 'dr', database: 'app', owner: 'app' } });
     expect(cluster.spec.externalClusters.map((e: { name: string; barmanObjectStore: { serverName: string; destinationPath: string } }) => [e.name, e.barmanObjectStore.destinationPath, e.barmanObjectStore.serverName])).toEqual([
       ['dr', 's3://hakube-dr-app-backups-ap-northeast-1/postgres/orders', 'orders-r0'],
-      ['production', 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders', 'orders-r1'],
+      ['production', `s3://${productionArchive.bucket}/postgres/orders`, 'orders-r1'],
     ]);
-    expect(cluster.spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders', serverName: 'orders-r1' });
+    // Its own archive is what Git renders for production (postgres.ts: appWalArchive, in dr's region), under the new server name.
+    const git = generatedPrimaryCluster() as { spec: { backup: { barmanObjectStore: Record<string, unknown> }; env: { name: string; value: string }[] } };
+    expect(cluster.spec.backup.barmanObjectStore).toEqual({ ...git.spec.backup.barmanObjectStore, serverName: 'orders-r1' });
+    expect(cluster.spec.env).toEqual(git.spec.env);
+    expect(cluster.spec.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: productionArchive.region });
 
     // Switchover: dr's apps to 0, then its demotion, then production's promotion with the token.
     const drAppsOff = at(`${dr} patch deployment web -n web --type merge -p {"spec":{"replicas":0}} --field-manager=platform-failover`);
@@ -148,6 +154,19 @@ describe('failback --primary production (switchover)', () => {
     expect(JSON.parse(readFileSync(run.stateFile, 'utf8'))).toMatchObject({ production: { serving: 'production', runId: 'r1' } });
     expect(web.orders).toEqual(['failover-check-r1-failback']);
     expect(run.calls).toContain(`aws ssm delete-parameter --region ap-northeast-1 --name ${drNames.ssm.promotedMarker}`);
+  });
+
+  it("production's rebuilt database archives into the folder dr's re-armed replica replays (its bucket in dr's region, Git's store): its new timeline is there at once, whatever S3 replication's lag", async () => {
+    // Replication of production's own (Seoul) bucket is no path for the archive any more: a day late, an archive written there is not in dr's folder.
+    const { run } = await switchover([], { replicationLagSeconds: 86400 });
+    expect(run.code).toBe(0);
+    const follows = run.cnpg.dr!.cluster!.spec!.externalClusters!.find((e) => e.name === 'production')!.barmanObjectStore!;
+    const folder = /^s3:\/\/([^/]+)\/(.*)$/.exec(follows.destinationPath!)!;
+    expect(folder[1]).toBe(productionArchive.bucket);
+    const prefix = `${folder[2]}/${follows.serverName}/wals/`;
+    // Written there (the bucket's own objects, not a replicated view): production's promoted timeline (2) from dr's last write.
+    expect((run.s3[productionArchive.bucket] ?? []).filter((o) => o.Key.startsWith(prefix)).map((o) => [o.Key.slice(prefix.length), o.EndLsn])).toEqual([['0000000200000000/000000020000000000000014.gz', DR_WROTE]]);
+    expect((run.s3[PRODUCTION_BUCKET] ?? []).filter((o) => o.Key.includes('/wals/'))).toEqual([]);
   });
 
   it("leaves production's database so that Flux's apply of Git's Cluster (bootstrap.initdb) is admitted when it resumes: the recovery bootstrap is released", async () => {
@@ -315,7 +334,7 @@ describe('fake CloudNativePG: distributed topology', () => {
     const manifest = renderRecoveryCluster({
       workload,
       source: { ...source, region: 'ap-northeast-1', s3Credentials: { inheritFromIAMRole: true } },
-      target: { bucket: PRODUCTION_BUCKET, region: 'ap-northeast-2', serverName: 'orders-r1' },
+      target: { archive: productionArchive, serverName: 'orders-r1' },
       targetWorkload: workload,
       runId: 'r1',
       topology: { self: 'production', primary: 'dr', source: 'dr' },
@@ -368,6 +387,88 @@ describe('fake CloudNativePG: distributed topology', () => {
     const { bootstrapped, production } = await switchoverFrom({ ...drLive, serverName: 'orders' }, stale);
     expect(bootstrapped.status.phase).toBe('Cluster in healthy state');
     expect(production.promotedAt).toBeUndefined();
+  });
+
+  /**
+   * The app owner's credentials across promotions (issue #19 item 3), two full round trips of
+   * planned switchovers (dr promoted, production promoted back, twice): after each promotion the
+   * app logs in with the password in the Secret it reads on the cluster that now serves.
+   */
+  describe("the app's password after each promotion", () => {
+    type Cluster = { spec: Record<string, unknown> & { bootstrap: Record<string, Record<string, unknown>> } };
+    const SHARED = 'orders-app-credentials';
+    /** The CNPG rendering item 3 asks for: the owner is a managed role whose password follows a Secret both clusters hold; the bootstrap uses that Secret, so no random `orders-app` is made. */
+    const managed = (cluster: Cluster, managedRole: boolean): Cluster => {
+      const method = Object.keys(cluster.spec.bootstrap)[0]!;
+      cluster.spec.bootstrap = { [method]: { ...cluster.spec.bootstrap[method], secret: { name: SHARED } } };
+      if (managedRole) cluster.spec.managed = { roles: [{ name: 'app', ensure: 'present', login: true, passwordSecret: { name: SHARED } }] };
+      return cluster;
+    };
+    // Today's production database was made by initdb with CloudNativePG's random `orders-app` password (pw-initdb).
+    const world = (shared: boolean, managedRole = true) => {
+      const production = generatedPrimaryCluster() as Cluster;
+      const standby = generatedStandbyCluster() as Cluster;
+      return operator([
+        { tool: 'aws', match: '^s3api ', responses: [], s3: { [DR_BUCKET]: [], [productionArchive.bucket]: [] } },
+        {
+          tool: 'kubectl',
+          match: '^--context production ',
+          responses: [],
+          cnpg: { name: 'production', cluster: shared ? managed(production, managedRole) : production, writeLsn: BOOTSTRAP, replayLsn: BOOTSTRAP, settlePolls: 0, rolePassword: 'pw-initdb', secrets: shared ? { [SHARED]: 'pw-ssm' } : { 'orders-app': 'pw-initdb' } },
+        },
+        { tool: 'kubectl', match: '^--context dr ', responses: [], cnpg: { name: 'dr', cluster: shared ? managed(standby, managedRole) : standby, replayLsn: BOOTSTRAP, settlePolls: 0, ...(shared ? { secrets: { [SHARED]: 'pw-ssm' } } : {}) } },
+      ]);
+    };
+    /** A planned switchover from `from` to `to`: `from` demoted, its new token read, `to` promoted with it. */
+    async function switchTo(m: ReturnType<typeof operator>, from: string, to: string) {
+      const before = m.state(from).cluster?.status?.demotionToken;
+      await m.kubectl(...patch(from, { replica: { primary: to } }));
+      let token = '';
+      for (let i = 0; i < 8 && !token; i++) {
+        const t = (JSON.parse((await m.kubectl(...get(from))).stdout) as { status: { demotionToken?: string } }).status.demotionToken;
+        if (t && t !== before) token = t;
+      }
+      expect(token, `${from}'s demotion token`).not.toBe('');
+      await m.kubectl(...patch(to, { replica: { primary: to, promotionToken: token } }));
+      for (let i = 0; i < 12; i++) await m.kubectl(...get(to));
+      expect(m.state(to).cluster!.status!.lastPromotionToken).toBe(token);
+    }
+    /** The app on `cluster` logs in with the password in the Secret it reads there. */
+    async function appLogsIn(m: ReturnType<typeof operator>, cluster: string, secret: string) {
+      const read = await m.kubectl('--context', cluster, 'get', 'secret', secret, '-n', 'data', '-o', 'json');
+      if (read.status !== 0) return read.stderr.trim();
+      const password = Buffer.from((JSON.parse(read.stdout) as { data: { password: string } }).data.password, 'base64').toString('utf8');
+      const login = await m.kubectl('--context', cluster, 'exec', '-n', 'data', 'orders-1', '-c', 'postgres', '--', 'psql', `host=orders-rw dbname=app user=app password=${password}`, '-XAtq', '-c', 'SELECT 1');
+      return login.status === 0 ? 'ok' : login.stderr.trim();
+    }
+
+    it("as rendered before (the app reads CloudNativePG's `orders-app`): the promoted dr generates a new random password the replayed role does not have, the app cannot log in", async () => {
+      const m = world(false);
+      expect(await appLogsIn(m, 'production', 'orders-app')).toBe('ok');
+      expect(await appLogsIn(m, 'dr', 'orders-app')).toBe('Error from server (NotFound): secrets "orders-app" not found');
+      await switchTo(m, 'production', 'dr');
+      expect(m.state('dr').secrets!['orders-app']).toMatch(/^[0-9a-f]{24}$/);
+      expect(await appLogsIn(m, 'dr', 'orders-app')).toContain('FATAL:  password authentication failed for user "app"');
+    });
+
+    it("with the owner a managed role whose passwordSecret both clusters hold (same value): production's role takes it, and the app logs in after each of two full round trips", async () => {
+      const m = world(true);
+      expect(await appLogsIn(m, 'production', SHARED)).toBe('ok');
+      for (const round of [1, 2]) {
+        await switchTo(m, 'production', 'dr');
+        expect(await appLogsIn(m, 'dr', SHARED), `round ${round}: promoted dr`).toBe('ok');
+        await switchTo(m, 'dr', 'production');
+        expect(await appLogsIn(m, 'production', SHARED), `round ${round}: production back`).toBe('ok');
+      }
+      // No random `orders-app` on either side: the bootstrap names the shared Secret.
+      expect(Object.keys(m.state('dr').secrets!)).toEqual([SHARED]);
+      expect(Object.keys(m.state('production').secrets!)).toEqual([SHARED]);
+    });
+
+    it("the shared Secret without the managed role: the existing database keeps initdb's random password, the app cannot log in even on production", async () => {
+      const m = world(true, false);
+      expect(await appLogsIn(m, 'production', SHARED)).toContain('FATAL:  password authentication failed for user "app"');
+    });
   });
 
   it('rejects minApplyDelay next to a promotion token, as the webhook does', async () => {

@@ -142,11 +142,13 @@ describe('failback --primary production --rebuild', () => {
       serverName: 'orders-r0',
       endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
     });
+    // Its own archive is where Git has production archive (appWalArchive: its bucket in dr's region), signed for that region.
     expect(cluster.spec.backup.barmanObjectStore).toMatchObject({
-      destinationPath: 's3://hakube-production-app-backups-ap-northeast-2/postgres/orders',
+      destinationPath: 's3://hakube-production-app-backups-ap-northeast-1/postgres/orders',
       serverName: 'orders-r1',
-      endpointURL: 'https://s3.ap-northeast-2.amazonaws.com',
+      endpointURL: 'https://s3.ap-northeast-1.amazonaws.com',
     });
+    expect(cluster.spec.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: 'ap-northeast-1' });
   });
 
   it('stops before touching anything when the final backup fails, saying the app is fenced', async () => {

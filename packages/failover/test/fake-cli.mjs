@@ -9,6 +9,7 @@
 // A rule with `cnpg` holds one CloudNativePG Cluster (see cnpg() below); one with `cloudwatch`
 // holds alarms per region (see cloudwatch() below).
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
@@ -136,6 +137,16 @@ process.exit(response.code ?? 0);
 //   data-loss path). Every promotion records `promotedAt` and `lostBytes` (what the other
 //   modelled cluster of the same database system WROTE beyond it: the truth, whatever folder the
 //   replica was pointed at) in the fake's state, for the tests to judge.
+//
+// The app owner's password (the bootstrap's `owner`, default `app`), as CloudNativePG handles it:
+// the role and its password are data, replayed with the WAL, so a replica's role has its source's
+// password; a replica cluster gets no `<name>-app` Secret. When a cluster stops being a replica
+// the operator creates `<name>-app` with a new random password unless the bootstrap names a
+// user-provided `secret`, and does not change the role; on a primary it reconciles
+// `spec.managed.roles`: a role with `passwordSecret` gets that Secret's password. `exec … psql
+// "… user=<u> password=<p> …"` authenticates against the role's current password (psql's
+// "password authentication failed" otherwise); `get secret <name> -o json` reads the model's
+// Secrets (`secrets`: name → password, in the database's namespace).
 function cnpg(model, key) {
   const settle = model.settlePolls ?? 2;
   const lag = model.recoveryLagPolls ?? 1;
@@ -162,17 +173,44 @@ function cnpg(model, key) {
     const folder = ext ? folderOf(ext.barmanObjectStore, ext.name) : undefined;
     return folder ? readFolder(folder) : undefined;
   };
+  const owner = () => { const b = st.cluster?.spec?.bootstrap ?? {}; return (b.initdb ?? b.recovery)?.owner ?? 'app'; };
+  // On a primary: the `<name>-app` Secret (unless the bootstrap names its own), then spec.managed.roles.
+  const reconcileRoles = () => {
+    if (!st.cluster || st.bootstrapFailed || replica() || st.awaitingToken) return;
+    const b = st.cluster.spec?.bootstrap ?? {};
+    if (!(b.initdb ?? b.recovery)?.secret?.name && st.secrets[`${name}-app`] === undefined) st.secrets[`${name}-app`] = crypto.randomBytes(12).toString('hex');
+    const role = (st.cluster.spec?.managed?.roles ?? []).find((r) => r.name === owner() && (r.ensure ?? 'present') === 'present');
+    const from = role?.passwordSecret?.name;
+    if (from && st.secrets[from] !== undefined) st.rolePassword = st.secrets[from];
+  };
   const promote = (at) => {
     st.promotedAt = hex(at);
     const writers = rules.filter((r) => r.cnpg?.name && r.cnpg.name !== model.name).map((r) => state[`cnpg:${r.cnpg.name}`]).filter((o) => o && o.systemId === st.systemId);
+    // The roles are what it replayed: its source's, password included.
+    if (writers[0]) st.rolePassword = writers[0].rolePassword;
     st.lostBytes = Math.max(0, ...writers.map((o) => o.writeLsn - at));
     st.timeline = (st.cluster.status?.timelineID ?? model.timeline ?? 1) + 1;
     st.writeLsn = at;
     st.polls = 0;
     archiveWrites();
   };
+  // The operator reconciles on its own, not only when the tool reads the Cluster.
+  reconcileRoles();
+  if (args[2] === 'get' && args[3] === 'secret') {
+    const secret = args[4];
+    if (st.secrets[secret] === undefined) return fail(`Error from server (NotFound): secrets "${secret}" not found`);
+    const b64 = (v) => Buffer.from(v).toString('base64');
+    return void process.stdout.write(JSON.stringify({ kind: 'Secret', metadata: { name: secret }, type: 'kubernetes.io/basic-auth', data: { username: b64(owner()), password: b64(st.secrets[secret]) } }));
+  }
   if (args.includes('exec')) {
     if (!st.cluster || st.bootstrapFailed) return fail(`Error from server (NotFound): pods "${args[args.indexOf('exec') + 3]}" not found`);
+    const conninfo = args.find((a) => /(^| )password=/.test(a));
+    if (conninfo) {
+      const user = /(?:^| )user=(\S+)/.exec(conninfo)?.[1];
+      const password = /(?:^| )password=(\S+)/.exec(conninfo)?.[1];
+      if (user !== owner() || password !== st.rolePassword) return fail(`psql: error: connection to server at "${name}-rw" failed: FATAL:  password authentication failed for user "${user}"`, 2);
+      return void process.stdout.write('1\n');
+    }
     const query = args[args.length - 1];
     const rec = inRecovery() ? 't' : 'f';
     if (query === 'SELECT pg_current_wal_lsn()') process.stdout.write(`${hex(st.writeLsn)}\n`);
@@ -289,6 +327,7 @@ function cnpg(model, key) {
       ...(st.timeline ? { timelineID: st.timeline } : {}),
     };
   }
+  reconcileRoles();
   process.stdout.write(JSON.stringify(st.cluster));
 }
 
@@ -303,6 +342,8 @@ function initialCnpg(model) {
     writeLsn: lsn(model.writeLsn ?? model.replayLsn ?? '0/0'),
     replay: lsn(model.replayLsn ?? '0/0'),
     systemId: model.systemId ?? '7300000000000000001',
+    secrets: { ...(model.secrets ?? {}) },
+    rolePassword: model.rolePassword,
   };
 }
 

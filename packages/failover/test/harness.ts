@@ -57,6 +57,10 @@ export interface CnpgModel {
   /** false: the shutdown checkpoint is never archived, so no token. */
   readonly demotionArchives?: boolean;
   readonly systemId?: string;
+  /** Secrets in the database's namespace: name → password (the app owner's credentials). @default none */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** The app owner role's password in the database (replayed by replicas). */
+  readonly rolePassword?: string;
 }
 
 /** A modelled Cluster's state after the run (fake-cli.mjs). */
@@ -72,6 +76,8 @@ export interface CnpgState {
   /** Where it was promoted (hex LSN), and what its source had archived beyond that. */
   readonly promotedAt?: string;
   readonly lostBytes?: number;
+  readonly secrets?: Readonly<Record<string, string>>;
+  readonly rolePassword?: string;
 }
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -96,6 +102,8 @@ export interface FakeRun {
   readonly s3Pages: { readonly bucket: string; readonly prefix: string; readonly startAfter?: string; readonly pages: number[] }[];
   /** The modelled CloudNativePG Clusters after the run, by model name. */
   readonly cnpg: Readonly<Record<string, CnpgState>>;
+  /** The objects each bucket itself holds after the run (what was written there, not what replication shows). */
+  readonly s3: Readonly<Record<string, readonly S3Object[]>>;
 }
 
 /** Runs the real CLI (tsx) with recording fakes of aws and kubectl first on PATH. */
@@ -137,9 +145,10 @@ export async function runWithFakes(argv: readonly string[], rules: readonly Rule
         })
     : [];
   const s3Pages = existsSync(s3Log) ? readFileSync(s3Log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as FakeRun['s3Pages'][number]) : [];
-  const fakeState = existsSync(env.FAKE_STATE) ? (JSON.parse(readFileSync(env.FAKE_STATE, 'utf8')) as Record<string, CnpgState>) : {};
-  const cnpg = Object.fromEntries(Object.entries(fakeState).filter(([k]) => k.startsWith('cnpg:')).map(([k, v]) => [k.slice('cnpg:'.length), v]));
-  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile, stateFile, s3Pages, cnpg };
+  const fakeState = existsSync(env.FAKE_STATE) ? (JSON.parse(readFileSync(env.FAKE_STATE, 'utf8')) as Record<string, unknown>) : {};
+  const cnpg = Object.fromEntries(Object.entries(fakeState).filter(([k]) => k.startsWith('cnpg:')).map(([k, v]) => [k.slice('cnpg:'.length), v as CnpgState]));
+  const s3 = (fakeState.s3 ?? {}) as Record<string, S3Object[]>;
+  return { code, stdout, stderr, calls: argvs.map((a) => a.join(' ')), argv: argvs, outDir, archivesFile, stateFile, s3Pages, cnpg, s3 };
 }
 
 /**

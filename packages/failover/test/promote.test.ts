@@ -264,7 +264,7 @@ describe('promote --standby dr', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
       new RegExp(
-        `FAILED at step archive-freshness: newest WAL s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/0000000100000000/000000010000000000000014.gz written (\\S+) \\(72\\d\\d s ago\\) is older than 960 s \\(archive timeout 60 s \\+ replication bound 900 s\\): .*a restore would drop every write after \\1\\. .*re-run with --accept-data-loss-after \\1`,
+        `FAILED at step archive-freshness: newest WAL s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/0000000100000000/000000010000000000000014.gz written (\\S+) \\(72\\d\\d s ago\\) is older than 300 s \\(production's regional RPO objective\\): .*a restore would drop every write after \\1\\. .*re-run with --accept-data-loss-after \\1`,
       ),
     );
     expect(run.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check) /.test(c))).toEqual([]);
@@ -350,10 +350,11 @@ describe('promote --standby dr', () => {
     const lagging = lsnIn('000000010000000000000011');
     const fresh = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 30), replayLsn: lagging }));
     expect(fresh.code).toBe(0);
-    expect(fresh.stdout).toMatch(/orders-1 replayed up to 0\/11000060 \(segment 000000010000000000000011\); 3 newer segment\(s\) archived, the newest \S+000000010000000000000014\.gz written \S+ \(\d+ s ago\): within 960 s, the replica replays them before it promotes/);
-    const stale = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 7200), replayLsn: lagging }));
+    expect(fresh.stdout).toMatch(/orders-1 replayed up to 0\/11000060 \(segment 000000010000000000000011\); 3 newer segment\(s\) archived, the newest \S+000000010000000000000014\.gz written \S+ \(\d+ s ago\): within 300 s \(production's regional RPO objective\), the replica replays them before it promotes/);
+    // 400 s: within the RTC-era 960 s, beyond production's 300 s objective (the archive is in dr's region at once, nothing to wait for).
+    const stale = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: archive('orders', 400), replayLsn: lagging }));
     expect(stale.code).toBe(1);
-    expect(stale.stdout).toMatch(/FAILED at step archive-freshness: .*\(72\d\d s ago\), older than 960 s \(archive timeout 60 s \+ replication bound 900 s\) while the replica has not caught up: the archive stopped growing\. .*--accept-data-loss-after \S+Z$/m);
+    expect(stale.stdout).toMatch(/FAILED at step archive-freshness: .*\(4\d\d s ago\), older than 300 s \(production's regional RPO objective\) while the replica has not caught up: the archive stopped growing\. .*--accept-data-loss-after \S+Z$/m);
   });
 
   it('stops at verify-app when the app answers but cannot write an order (database not writable)', async () => {

@@ -1,4 +1,4 @@
-import { bootstrapNames, defaultPlatform, legacyBackupCredentials, SCALE_DAY_ACCESS, SCALE_DAY_LOAD_POD } from '@platform/platform-config';
+import { bootstrapNames, defaultPlatform, imdsFenced, legacyBackupCredentials, SCALE_DAY_ACCESS, SCALE_DAY_LOAD_POD } from '@platform/platform-config';
 import { analyze } from './analyze';
 import type { SensitiveResources } from './private/ci-identity-analysis';
 import { buildInfraModel } from './infra-model';
@@ -55,7 +55,7 @@ export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifest
   const infra = buildInfraModel(index, charts);
   const manifests = buildManifestModel(objects, { charts });
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform), charts) : undefined;
-  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster), declaredLegacyUser(input.cluster));
+  const identity = identityModel(index, infra.nodeGroups, podIdentities(objects, manifests.podTemplates, manifestLayer), podIdentityWebhook(objects), issuerHost(input.cluster), etcdSnapshots(input.cluster), declaredLegacyUser(input.cluster), imdsFenceRequired(input.cluster));
   return { infra, manifests, termination: terminationModel(index, objects), identity, ...(standby ? { standby } : {}) };
 }
 
@@ -82,6 +82,12 @@ function declaredLegacyUser(cluster: string | undefined): DeclaredLegacyUser | u
   }
 }
 
+/** Whether platform-config fences IMDS off the cluster's pods (`imdsFenced`); false for a cluster it does not define. */
+function imdsFenceRequired(cluster: string | undefined): boolean {
+  const definition = cluster === undefined ? undefined : defaultPlatform().clusters.find((c) => c.name === cluster);
+  return definition !== undefined && imdsFenced(definition);
+}
+
 /** Where platform-config puts the cluster's etcd snapshots (undefined for a cluster it does not define). */
 function etcdSnapshots(cluster: string | undefined): EtcdSnapshots | undefined {
   if (cluster === undefined) return undefined;
@@ -106,7 +112,7 @@ export function runHaCheck(input: HaCheckInput): Report {
   const model = loadDeployment(input);
   const ci = input.ciIdentityTerraform && input.ciIdentityTerraform.length > 0 ? loadTerraform(input.ciIdentityTerraform) : undefined;
   const scaleDay = scaleDayOf(input.cluster);
-  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(scaleDay ? { scaleDay } : {}), ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster) } } : {}) });
+  return analyze(model, { objectives: input.objectives, cluster: input.cluster, ...(scaleDay ? { scaleDay } : {}), ...(ci ? { ciIdentity: { index: ci, sensitive: sensitiveResources(model, ci, input.cluster, input.objectives) } } : {}) });
 }
 
 /** Scale day's app and k6 pod (platform-config) for a cluster platform-config defines. */
@@ -117,12 +123,19 @@ function scaleDayOf(cluster: string | undefined): ScaleDayInput | undefined {
 }
 
 /** What no pull request may reach: the cluster's join material, backups and the Terraform state (platform-config names). */
-function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster: string | undefined): SensitiveResources {
+function sensitiveResources(model: DeploymentModel, ci: TerraformIndex, cluster: string | undefined, objectives: Objectives): SensitiveResources {
   const platform = defaultPlatform();
   const names = cluster ? platform.namesOf(cluster) : undefined;
+  // The kubeconfigs CI reads to reach a cluster: this one's, and its pair's (a failover reaches both).
+  const pair = [cluster, objectives.standbyCluster, objectives.primaryCluster].filter((c): c is string => c !== undefined);
+  const kubeconfigParameters = [...new Set(pair)].flatMap((c) => {
+    const def = platform.clusters.find((d) => d.name === c);
+    return def ? [{ name: platform.namesOf(c).ssm.ciKubeconfig, region: def.region }] : [];
+  });
   return {
     region: model.infra.region ?? 'us-east-1',
     joinParameters: names ? [names.ssm.joinToken, names.ssm.caCertHash, names.ssm.certificateKey] : [],
+    kubeconfigParameters,
     // The database's archive may live in another region's bucket (a failover primary's appWalArchive).
     snapshotBuckets: names ? [...new Set([names.etcdBackupBucket, names.appBackupBucket, names.appWalArchive.bucket])] : model.infra.backupBuckets,
     stateBucket: platform.names.stateBucket,

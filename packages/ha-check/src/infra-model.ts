@@ -336,6 +336,11 @@ export function buildInfraModel(index: TerraformIndex, charts: StoredCharts = sh
       .map((b) => s3Bucket(b).bucket ?? b.name)
       .filter((name) => /etcd|backup/.test(name)),
     backupReplications: backupReplications(index),
+    bucketRegions: Object.fromEntries(index.byType('aws_s3_bucket').flatMap((b) => {
+      const name = s3Bucket(b).bucket ?? b.name;
+      const region = index.regionOf(b) ?? REGION_SUFFIX.exec(name)?.[1];
+      return region ? [[name, region]] : [];
+    })),
     dnsFailoverRecords: dnsFailoverRecords(index),
     chaosTemplates: index.byType('aws_fis_experiment_template').map(displayName),
     hints: infraHints(index),

@@ -160,6 +160,8 @@ export interface InfraModel {
   readonly nodeGroups: readonly NodeGroupModel[];
   readonly backupBuckets: readonly string[];
   readonly backupReplications: readonly BackupReplicationModel[];
+  /** Every S3 bucket's region (its provider's, by alias), by bucket name: where an archive written straight into it lives. */
+  readonly bucketRegions: Readonly<Record<string, string>>;
   /** Route 53 records with a failover routing policy. */
   readonly dnsFailoverRecords: readonly DnsFailoverRecordModel[];
   readonly chaosTemplates: readonly string[];
@@ -321,6 +323,8 @@ export interface DatabaseArchiveModel {
   /** `Cluster/<namespace>/<name>`. */
   readonly id: string;
   readonly destination: string | undefined;
+  /** The region of the object store's `endpointURL` (`https://s3.<region>.amazonaws.com`), when it names one. */
+  readonly endpointRegion?: string;
   /** WAL segments are archived at least this often (`archive_timeout`; CloudNativePG sets 5 min). */
   readonly archiveTimeoutMinutes: number;
 }

@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { HaCheckInputError } from './input-error';
 
+const MIB = 1024 * 1024;
+
 /** How the standby is promoted when the region is lost (found by `--cluster` in the repo, or declared). */
 export interface PromotionPath {
   /** Workflow that runs it, relative to the repository root (`.github/workflows/region-failover.yml`). */
@@ -64,6 +66,8 @@ export interface Objectives {
   readonly promotion?: PromotionPath;
   /** How the failover is decided (platform-config `failover.decision`): the promotion's `decision` phase, term by term. */
   readonly failoverDecision?: FailoverDecisionTerms;
+  /** WAL the pair's primary database writes at its busiest, bytes per second (platform-config backups.databaseWalMiBPerMinute of the primary): the promotion's replay. */
+  readonly databaseWalBytesPerSecond?: number;
   /** Seconds from a load step to every HPA at its maximum with its pods Ready (elasticity: metrics, HPA, nodes, pod start). */
   readonly scaleOutSeconds?: number;
   /** Picks the node-monitor grace period default (40 s before 1.32, 50 s since). */
@@ -105,6 +109,8 @@ export function objectivesForCluster(cluster: string, platform: Platform = defau
     ...(def.failover ? { standbyCluster: def.failover.standbyCluster } : {}),
     ...(standby ? { standbyRegion: standby.region } : {}),
     ...(decisionOf(pair?.primary) ?? {}),
+    // The WAL a promotion replays is the primary's (a standby replays its primary's archive).
+    databaseWalBytesPerSecond: ((pair?.primary ?? def).backups.databaseWalMiBPerMinute * MIB) / 60,
     kubernetesVersion: def.kubernetesVersion,
     ...(def.apiEndpoint.exposure === 'internet-facing' && def.apiEndpoint.allowedCidrs.length > 0 ? { apiAllowedCidrs: def.apiEndpoint.allowedCidrs } : {}),
   };
@@ -130,6 +136,7 @@ const objectivesFileSchema = z.strictObject({
   regionRtoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   regionRpoSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   scaleOutSeconds: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  databaseWalBytesPerSecond: z.number({ error: 'expected bytes per second' }).positive({ error: 'expected more than 0 bytes per second' }).optional(),
   promotion: z
     .strictObject({
       workflow: z.string({ error: 'expected a workflow path such as .github/workflows/region-failover.yml' }),

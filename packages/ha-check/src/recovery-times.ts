@@ -1,4 +1,4 @@
-import { WAL_ARCHIVER_BOUND_SECONDS } from '@platform/platform-config';
+import { DEFAULT_DATABASE_WAL_MIB_PER_MINUTE, WAL_ARCHIVER_BOUND_SECONDS } from '@platform/platform-config';
 /**
  * Documented defaults behind the recovery estimates. Each is used only when the synthesized
  * output does not say otherwise; the report names which one was used.
@@ -120,8 +120,12 @@ const MIB = 1024 * 1024;
 export const DATABASE_RECOVERY_DEFAULTS = {
   /** A replica cluster's switch: `spec.replica.enabled: false`, the designated primary promoted and restarted, the Cluster Ready. */
   replicaSwitchSeconds: 60,
-  /** WAL the primary writes, bytes per second (busy hour). */
-  walBytesPerSecond: 1 * MIB,
+  /**
+   * WAL the primary writes, bytes per second (busy hour), when the objectives carry none: platform-config's
+   * default `backups.databaseWalMiBPerMinute`, the rate the WAL volume is sized for too. A cluster of
+   * platform-config uses its own (Objectives.databaseWalBytesPerSecond).
+   */
+  walBytesPerSecond: (DEFAULT_DATABASE_WAL_MIB_PER_MINUTE * MIB) / 60,
   /** WAL a standby replays, bytes per second (restore from S3 + redo). */
   walReplayBytesPerSecond: 16 * MIB,
   /** PostgreSQL's WAL segment size (initdb default; CloudNativePG keeps it). */

@@ -199,9 +199,11 @@ function databaseArchive(o: K8sObject): DatabaseArchiveModel | undefined {
   const plugin = arr(spec.plugins).find((p) => p.isWALArchiver === true);
   if (!store && !plugin) return undefined;
   const params = isObject(spec.postgresql) && isObject(spec.postgresql.parameters) ? spec.postgresql.parameters : {};
+  const endpointRegion = /^https?:\/\/s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/.exec(str(store?.endpointURL) ?? '')?.[1];
   return {
     id: `Cluster/${namespaceOf(o)}/${nameOf(o)}`,
     destination: str(store?.destinationPath) ?? (plugin ? `plugin ${String(plugin.name ?? '')}` : undefined),
+    ...(endpointRegion ? { endpointRegion } : {}),
     archiveTimeoutMinutes: archiveTimeoutMinutes(params.archive_timeout) ?? CNPG_ARCHIVE_TIMEOUT_MINUTES,
   };
 }

@@ -25,9 +25,9 @@ function ciStack(role: { trust: string; inline?: object[]; managed?: string[] },
   writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify({ provider: { aws: [{ region: 'ap-northeast-2' }] }, resource }));
   return dir;
 }
-const check = (ci: string) => {
+const check = (ci: string, objectives = DEFAULT_OBJECTIVES) => {
   const f = writeFixture({ name: 'production' });
-  return runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: DEFAULT_OBJECTIVES, cluster: 'production', ciIdentityTerraform: [ci] });
+  return runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives, cluster: 'production', ciIdentityTerraform: [ci] });
 };
 const ciFindings = (r: ReturnType<typeof check>) => r.findings.filter((f) => f.id.startsWith('ci.'));
 
@@ -39,6 +39,30 @@ describe('CI identities', () => {
     const [f] = ciFindings(report);
     expect(f).toMatchObject({ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' });
     expect(f.message).toMatch(/can be assumed by pull_request .* read and decrypt \/hakube\/production\/kubeadm\/join-token \(arn:aws:iam::aws:policy\/ReadOnlyAccess \+ plan\)/);
+  });
+
+  it("a PR-assumable role that reads the pair's CI kubeconfig (cluster credentials) is an error", () => {
+    const dr = defaultPlatform().clusters.find((c) => c.name === 'dr');
+    const kubeconfig = defaultPlatform().namesOf('dr').ssm.ciKubeconfig;
+    const arn = `arn:aws:ssm:${dr?.region}:111111111111:parameter${kubeconfig}`;
+    const read = [
+      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: arn },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:EncryptionContext:PARAMETER_ARN': arn } } },
+    ];
+    const report = check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:pull_request`), inline: read }), { ...DEFAULT_OBJECTIVES, standbyCluster: 'dr' });
+    expect(report.ciIdentities?.[0].can).toEqual([`read and decrypt ${kubeconfig}`]);
+    expect(ciFindings(report)).toMatchObject([{ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' }]);
+    expect(ciFindings(report)[0].message).toContain(`read and decrypt ${kubeconfig} (plan)`);
+  });
+
+  it('a wildcard environment subject (environment:prod*) admits any branch: GitHub creates a named environment unprotected on first reference', () => {
+    const report = check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:prod*`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }));
+    expect(report.ciIdentities?.[0].assumableBy).toEqual(['environment prod*', 'any branch']);
+    expect(ciFindings(report)).toMatchObject([{ id: 'ci.pr-can-read-secret', severity: 'error', subject: 'ci-plan' }]);
+    expect(ciFindings(report)[0].message).toMatch(/^ci-plan can be assumed by any branch \(sub repo:acme\/platform:environment:prod\*\) and can read objects of /);
+    // The exact environment is judged protected (its rules are GitHub's, stated in the report); `?` is a wildcard too.
+    expect(check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:environment:production`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })).ciIdentities?.[0].assumableBy).toEqual(['environment production']);
+    expect(check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:pro?uction`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })).ciIdentities?.[0].assumableBy).toContain('any branch');
   });
 
   it('an explicit Deny wins over ReadOnlyAccess: a PR role kept off the secrets passes', () => {
@@ -83,17 +107,18 @@ describe('CI identities', () => {
     expect(leaky).toContain('#### CI roles');
     const row = leaky.split('\n').find((l) => l.startsWith('| `ci-plan` |'));
     expect(row).toBe(
-      `| \`ci-plan\` | pull_request | \`repo:acme/platform:pull_request\` | read and decrypt /hakube/production/kubeadm/join-token; read and decrypt /hakube/production/kubeadm/ca-cert-hash; read and decrypt /hakube/production/kubeadm/certificate-key; read objects of hakube-production-etcd-backups-ap-northeast-2; read objects of hakube-production-app-backups-ap-northeast-2; read Terraform state in ${defaultPlatform().names.stateBucket} | arn:aws:iam::111111111111:policy/custom |`,
+      `| \`ci-plan\` | pull_request | \`repo:acme/platform:pull_request\` | read and decrypt /hakube/production/kubeadm/join-token; read and decrypt /hakube/production/kubeadm/ca-cert-hash; read and decrypt /hakube/production/kubeadm/certificate-key; read objects of hakube-production-etcd-backups-ap-northeast-2; read objects of hakube-production-app-backups-ap-northeast-2; read objects of ${defaultPlatform().namesOf('production').appWalArchive.bucket}; read Terraform state in ${defaultPlatform().names.stateBucket} | arn:aws:iam::111111111111:policy/custom |`,
     );
-    const kept = formatMarkdown(check(ciStack({ trust: trust('StringLike', `repo:${REPO}:environment:prod*`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })));
-    expect(kept.split('\n').find((l) => l.startsWith('| `ci-plan` |'))).toMatch(/^\| `ci-plan` \| environment prod\* \| `repo:acme\/platform:environment:prod\*` \| read objects of /);
+    const kept = formatMarkdown(check(ciStack({ trust: trust('StringEquals', `repo:${REPO}:environment:production`), managed: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })));
+    expect(kept.split('\n').find((l) => l.startsWith('| `ci-plan` |'))).toMatch(/^\| `ci-plan` \| environment production \| `repo:acme\/platform:environment:production` \| read objects of /);
+    expect(kept).toContain('An exact environment keeps other branches out only through its protection rules (required reviewers, deployment branches), which GitHub holds and this Terraform does not show');
   });
 
   it('the platform-shaped CI identity stack (bench generator, platform-config names): five roles, only the environments and main reach secrets', () => {
     const dir = join(tempDir(), 'ci-identity');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'cdk.tf.json'), JSON.stringify(syntheticCiIdentity()));
-    const report = check(dir);
+    const report = check(dir, { ...DEFAULT_OBJECTIVES, standbyCluster: 'dr' });
     const names = defaultPlatform().names;
     expect(report.ciIdentities?.map((r) => [r.role, r.assumableBy])).toEqual([
       [names.ciPlanRole, ['pull_request']],
@@ -102,6 +127,10 @@ describe('CI identities', () => {
       [names.ciFenceRole, [`environment ${names.ciFenceEnvironment}`]],
       [names.ciFailoverRole, [`environment ${names.ciSubjects.failover[0].split(':environment:')[1]}`]],
     ]);
+    // The fence and failover roles DO read the CI kubeconfigs (cluster credentials) of the pair: fine behind an environment.
+    for (const role of [names.ciFenceRole, names.ciFailoverRole]) {
+      expect(report.ciIdentities?.find((r) => r.role === role)?.can).toEqual(['production', 'dr'].map((c) => `read and decrypt ${defaultPlatform().namesOf(c).ssm.ciKubeconfig}`));
+    }
     expect(ciFindings(report)).toEqual([]);
     // Reading the state is what a plan does; it holds no secret here, so it is listed, not judged.
     expect(formatMarkdown(report)).toContain(`| \`${names.ciPlanRole}\` | pull_request | \`${names.ciSubjects.plan[0]}\` | read Terraform state in ${names.stateBucket} | - |`);

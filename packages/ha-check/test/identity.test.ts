@@ -13,6 +13,8 @@ const check = (o: IdentityFixtureOptions = {}) => {
   return runHaCheck({ terraform: [f.terraform], manifests: f.manifests, objectives: DEFAULT_OBJECTIVES, cluster: CLUSTER });
 };
 type Report = ReturnType<typeof check>;
+/** The node-role findings other than the missing fence itself (identity.imds-unfenced, judged on its own below). */
+const inherited = (r: Report) => identity(r).filter((f) => f.id !== 'identity.imds-unfenced');
 const identity = (r: Report) => r.findings.filter((f) => f.id.startsWith('identity.')).map((f) => ({ id: f.id, severity: f.severity, subject: f.subject, message: f.message }));
 const stsBlocked = (r: Report) => r.findings.filter((f) => f.id === 'flow.blocked' && f.subject.startsWith('pod with a web identity → STS'));
 const AUD = { [`${HOST}:aud`]: 'sts.amazonaws.com' };
@@ -101,7 +103,7 @@ describe('who can act on AWS (identity report)', () => {
   it('IMDSv2 with hop limit 1 stops ordinary pods but not a hostNetwork one: it inherits what the node role allows beyond the bootstrap', () => {
     const extra = [{ Effect: 'Allow', Action: ['autoscaling:SetDesiredCapacity', 'ec2:CreateVolume'], Resource: '*' }];
     const report = check({ hostNetworkDaemonSet: true, workerRoleExtra: extra });
-    expect(identity(report)).toEqual([
+    expect(inherited(report)).toEqual([
       {
         id: 'identity.imds-inherits',
         severity: 'warning',
@@ -112,7 +114,7 @@ describe('who can act on AWS (identity report)', () => {
     expect(report.identities?.rows.find((r) => r.workload === 'DaemonSet/apps/node-agent')).toMatchObject({ role: 'production-worker', path: 'node role via IMDS (hostNetwork)' });
     // A bootstrap-only node role: the hostNetwork pod still reaches IMDS (a table row) but inherits nothing extra.
     const clean = check({ hostNetworkDaemonSet: true });
-    expect(identity(clean)).toEqual([]);
+    expect(inherited(clean)).toEqual([]);
     expect(clean.identities?.rows.map((r) => r.path)).toContain('node role via IMDS (hostNetwork)');
   });
 
@@ -123,10 +125,10 @@ describe('who can act on AWS (identity report)', () => {
       { Effect: 'Allow', Action: [...NODE_BOOTSTRAP_GRANTS.sessionManager, ...NODE_BOOTSTRAP_GRANTS.pullImages], Resource: '*' },
       { Effect: 'Allow', Action: [...NODE_BOOTSTRAP_GRANTS.fetchBootstrapBundle], Resource: 'arn:aws:s3:::bootstrap-bundles/worker.tar.gz' },
     ];
-    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: granted }))).toEqual([]);
+    expect(inherited(check({ hostNetworkDaemonSet: true, workerRoleExtra: granted }))).toEqual([]);
     // A wildcard over a service the bootstrap uses a few actions of is more than the grants: held against the role.
     const wider = [{ Effect: 'Allow', Action: ['ssmmessages:*', 's3:AbortMultipartUpload'], Resource: '*' }];
-    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: wider }))[0]?.message).toMatch(/beyond what the bootstrap needs: s3:AbortMultipartUpload on \*; ssmmessages:\* on \*$|beyond what the bootstrap needs: ssmmessages:\* on \*; s3:AbortMultipartUpload on \*$/);
+    expect(inherited(check({ hostNetworkDaemonSet: true, workerRoleExtra: wider }))[0]?.message).toMatch(/beyond what the bootstrap needs: s3:AbortMultipartUpload on \*; ssmmessages:\* on \*$|beyond what the bootstrap needs: ssmmessages:\* on \*; s3:AbortMultipartUpload on \*$/);
   });
 
   it('a node role that reads the etcd snapshots (pki/sa.key inside) makes every pod reaching its IMDS a token minter for any service account', () => {
@@ -136,7 +138,7 @@ describe('who can act on AWS (identity report)', () => {
     // s3:GetObject is a bootstrap action, so before this only an extra beyond it raised the finding: the snapshot read alone now does.
     const report = check({ hostNetworkDaemonSet: true, workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) });
     const snapshots = `s3:GetObject on arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`;
-    expect(identity(report)).toEqual([
+    expect(inherited(report)).toEqual([
       {
         id: 'identity.imds-mints',
         severity: 'error',
@@ -147,13 +149,13 @@ describe('who can act on AWS (identity report)', () => {
     expect(report.findings.find((f) => f.id === 'identity.imds-mints')?.fix).toContain('restore-only principal');
     // The whole bucket covers the prefix too (IAM's wildcard match), and an extra beyond the bootstrap is named with it.
     const wide = check({ hostNetworkDaemonSet: true, workerRoleExtra: [...read(`arn:aws:s3:::${names.etcdBackupBucket}/*`), { Effect: 'Allow', Action: 'ec2:CreateVolume', Resource: '*' }] });
-    expect(identity(wide)[0].message).toMatch(/beyond what the bootstrap needs: .*ec2:CreateVolume on \*; it can read the etcd snapshots/);
+    expect(inherited(wide)[0].message).toMatch(/beyond what the bootstrap needs: .*ec2:CreateVolume on \*; it can read the etcd snapshots/);
     // Another prefix of the bucket (the issuer documents, say), or a Deny on the snapshots: no snapshot read, no finding.
-    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/other/*`) }))).toEqual([]);
+    expect(inherited(check({ hostNetworkDaemonSet: true, workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/other/*`) }))).toEqual([]);
     const denied = [...read(`arn:aws:s3:::${names.etcdBackupBucket}/*`), { Effect: 'Deny', Action: 's3:GetObject', Resource: `arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*` }];
-    expect(identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: denied }))).toEqual([]);
+    expect(inherited(check({ hostNetworkDaemonSet: true, workerRoleExtra: denied }))).toEqual([]);
     // No pod reaches the role's IMDS (hop limit 1, no hostNetwork pod): the read is nobody's.
-    expect(identity(check({ workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) }))).toEqual([]);
+    expect(inherited(check({ workerRoleExtra: read(`arn:aws:s3:::${names.etcdBackupBucket}/${prefix}/*`) }))).toEqual([]);
   });
 
   it('writing the issuer JWKS or reading the certificate key makes a pod that reaches IMDS a token minter too; the IMDS fence stops every pod (an exempt uid is no fence)', () => {
@@ -162,39 +164,67 @@ describe('who can act on AWS (identity report)', () => {
     const certificateKey = `arn:aws:ssm:${defaultPlatform().cluster(CLUSTER).region}:<account>:parameter${names.ssm.certificateKey}`;
     const write = [{ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${names.serviceAccountIssuer.bucket}/*` }];
     const read = [{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:*:*:parameter${names.ssm.certificateKey.replace(/[^/]+$/, '*')}` }];
-    const issuer = identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: write }));
+    const issuer = inherited(check({ hostNetworkDaemonSet: true, workerRoleExtra: write }));
     expect(issuer.map((f) => [f.id, f.severity])).toEqual([['identity.imds-mints', 'error']]);
     expect(issuer[0].message).toContain(`overwrite the issuer's JWKS (s3:PutObject on ${jwks}) with a key of its own: so it can mint tokens for every workload role (no IMDS fence on the node)`);
-    const join = identity(check({ hostNetworkDaemonSet: true, workerRoleExtra: read }));
+    const join = inherited(check({ hostNetworkDaemonSet: true, workerRoleExtra: read }));
     expect(join.map((f) => f.id)).toEqual(['identity.imds-mints']);
     expect(join[0].message).toContain(`read kubeadm's certificate key (ssm:GetParameter on ${certificateKey})`);
     // The fence in the user data (no exempt uid): no hostNetwork pod reaches IMDS, whatever uid it claims.
     for (const hostNetworkUid of [65534, 64512, 0, undefined]) {
       const fenced = check({ hostNetworkDaemonSet: true, hostNetworkUid, workerImdsFence: {}, workerRoleExtra: [...write, ...read] });
-      expect(identity(fenced)).toEqual([]);
+      expect(inherited(fenced)).toEqual([]);
       expect(fenced.identities?.rows.filter((r) => r.workload === 'DaemonSet/apps/node-agent')).toEqual([]);
     }
     // The older fence exempted one uid: a pod claiming it still mints, and the finding says why.
-    for (const older of [{ workerImdsFence: { exemptUid: 64512 } }, { workerImdsFenceUid: 64512 }]) {
-      const claimed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, ...older, workerRoleExtra: write });
-      expect(identity(claimed).map((f) => f.id)).toEqual(['identity.imds-mints']);
-      expect(identity(claimed)[0].message).toContain("the node's IMDS fence exempts uid 64512, which any pod may run as");
-      // Another uid is still dropped by it.
-      expect(identity(check({ hostNetworkDaemonSet: true, hostNetworkUid: 65534, ...older, workerRoleExtra: write }))).toEqual([]);
+    const older = { workerImdsFence: { exemptUid: 64512 } };
+    const claimed = check({ hostNetworkDaemonSet: true, hostNetworkUid: 64512, ...older, workerRoleExtra: write });
+    expect(inherited(claimed).map((f) => f.id)).toEqual(['identity.imds-mints']);
+    expect(inherited(claimed)[0].message).toContain("the node's IMDS fence exempts uid 64512, which any pod may run as");
+    // Another uid is still dropped by it.
+    expect(inherited(check({ hostNetworkDaemonSet: true, hostNetworkUid: 65534, ...older, workerRoleExtra: write }))).toEqual([]);
+    // IMDS_FENCE_UID without IMDS_FENCE_CGROUP: node-prep.sh arms no fence at all, every uid reaches IMDS.
+    for (const uid of [64512, 65534]) {
+      const uidOnly = inherited(check({ hostNetworkDaemonSet: true, hostNetworkUid: uid, workerImdsFenceUid: 64512, workerRoleExtra: write }));
+      expect(uidOnly.map((f) => f.id)).toEqual(['identity.imds-mints']);
+      expect(uidOnly[0].message).toContain('(no IMDS fence on the node)');
     }
   });
 
   it('hop limit 2 (read from the launch template) lets every pod on the node reach IMDS', () => {
     const report = check({ workerHopLimit: 2, workerRoleExtra: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
-    const web = identity(report).find((f) => f.subject === 'Deployment/apps/web → production-worker');
+    const web = inherited(report).find((f) => f.subject === 'Deployment/apps/web → production-worker');
     expect(web?.message).toBe('Deployment/apps/web (IMDS hop limit 2) on production-general-a, production-general-b, production-general-c reaches IMDS and inherits production-worker beyond what the bootstrap needs: secretsmanager:GetSecretValue on *');
     const extra = [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }];
-    const subjects = (o: IdentityFixtureOptions) => identity(check({ ...o, workerRoleExtra: extra })).map((f) => f.subject);
+    const subjects = (o: IdentityFixtureOptions) => inherited(check({ ...o, workerRoleExtra: extra })).map((f) => f.subject);
     // IMDSv1 allowed (http_tokens optional), and no metadata_options at all (EC2's defaults: optional): every pod.
     expect(subjects({ workerMetadata: { http_endpoint: 'enabled', http_tokens: 'optional', http_put_response_hop_limit: 1 } })).toContain('Deployment/apps/web → production-worker');
     expect(subjects({ workerMetadata: null })).toContain('Deployment/apps/web → production-worker');
     // IMDS switched off: not even a hostNetwork pod.
     expect(subjects({ hostNetworkDaemonSet: true, workerMetadata: { http_endpoint: 'disabled' } })).toEqual([]);
+  });
+
+  it('with pods on web identity (platform-config imdsFenced) every pod that reaches a node\'s IMDS is an error, a bootstrap-only worker role too (it reads the join token)', () => {
+    const unfenced = identity(check({ hostNetworkDaemonSet: true }));
+    expect(unfenced).toEqual([
+      {
+        id: 'identity.imds-unfenced',
+        severity: 'error',
+        subject: 'DaemonSet/apps/node-agent → production-worker',
+        message: "DaemonSet/apps/node-agent (hostNetwork) on production-general-a, production-general-b, production-general-c reaches IMDS and acts as production-worker (the join material among its reads), though the cluster's pods use web identity and every node must fence IMDS off (no IMDS fence on the node)",
+      },
+    ]);
+    // The older uid-only form is no fence (node-prep.sh arms none without IMDS_FENCE_CGROUP); the fence itself holds.
+    expect(identity(check({ hostNetworkDaemonSet: true, workerImdsFenceUid: 64512 })).map((f) => f.id)).toEqual(['identity.imds-unfenced']);
+    expect(identity(check({ hostNetworkDaemonSet: true, workerImdsFence: {} }))).toEqual([]);
+    // Hop limit 2: every pod, fence or not (the fence drops host-network sockets only).
+    expect(identity(check({ workerHopLimit: 2, workerImdsFence: {} })).map((f) => [f.id, f.subject])).toContainEqual(['identity.imds-unfenced', 'Deployment/apps/web → production-worker']);
+  });
+
+  it('an aud condition under StringLike with an exact value (no wildcard) is the exact match IAM makes of it; with a wildcard it is not', () => {
+    const sub = { [`${HOST}:sub`]: SUBJECT };
+    expect(identity(check({ trustCondition: { StringEquals: sub, StringLike: { [`${HOST}:aud`]: 'sts.amazonaws.com' } } }))).toEqual([]);
+    expect(identity(check({ trustCondition: { StringEquals: sub, StringLike: { [`${HOST}:aud`]: 'sts.*' } } })).map((f) => f.id)).toEqual(['identity.trust-no-audience']);
   });
 
   it('the OIDC provider needs exactly the two discovery objects public: none, everything, or a public access block that refuses them', () => {

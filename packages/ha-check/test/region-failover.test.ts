@@ -1,10 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OBJECTIVES, formatMarkdown, runHaCheck, type AzScenario, type Objectives, type RegionScenario } from '../src';
 import { syntheticCluster, writeSyntheticCluster, type SyntheticClusterOptions } from '../bench/synthetic-cluster';
 import { PRIMARY_OBJECTIVES, REGION_MODES } from './fixtures/region-failover';
 import { tempDir, writeFixture } from './helpers';
+
+/** Adds to the fixture's apps a CloudNativePG Cluster archiving its WAL to `destinationPath` at least every minute. */
+function addArchivedDatabase(manifests: string, destinationPath: string, endpointURL?: string): void {
+  const store = { destinationPath, ...(endpointURL ? { endpointURL } : {}) };
+  const cluster = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'orders', namespace: 'apps' }, spec: { instances: 3, storage: { size: '20Gi' }, postgresql: { parameters: { archive_timeout: '60s' } }, backup: { barmanObjectStore: store } } };
+  appendFileSync(join(manifests, 'apps', 'resources.yaml'), `---\n${JSON.stringify(cluster)}\n`);
+}
 
 function check(options: SyntheticClusterOptions, objectives: Objectives, standby?: SyntheticClusterOptions) {
   const paths = writeFixture(options);
@@ -62,8 +69,8 @@ describe('the region scenario of a primary with full failover', () => {
       "open-standby 38 s: fence-primary and open-standby's 5 calls 8, then the standby's Route 53 check must pass 3 × 10 s once pointed at the app",
       'decision 600 s: a person confirms the regional outage and starts the workflow (runbook upper bound)',
     ]);
-    // RPO: the promotion keeps dr's own etcd, so only the S3 replication lag counts (no RTC in the fixture: the typical 15 min).
-    expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 15, rpo: { etcdRestored: false, etcdMinutes: undefined, databaseMinutes: undefined, replicationLagMinutes: 15, minutes: 15 } });
+    // RPO: the promotion keeps dr's own etcd and the fixture has no database: nothing restored, so no replication lag counts either.
+    expect(region).toMatchObject({ survives: true, problems: [], standbyCluster: 'dr', standbyRegion: 'ap-northeast-1', rpoMinutes: 0, rpo: { etcdRestored: false, etcdMinutes: undefined, databaseMinutes: undefined, replicationLagMinutes: 0, minutes: 0 } });
     expect(region.promotion?.workflow).toBe('.github/workflows/region-failover.yml');
   });
 
@@ -119,9 +126,37 @@ describe('the region scenario of a primary with full failover', () => {
       for (const rule of cfg.rule) rule.destination = { ...rule.destination, replication_time: { status: 'Enabled', time: { minutes: 15 } }, metrics: { status: 'Enabled', event_threshold: { minutes: 15 } } };
     }
     writeFileSync(file, JSON.stringify(doc));
+    // The database archives into the replicated bucket: its replication carries what the promotion restores.
+    addArchivedDatabase(paths.manifests, 's3://hakube-fixture-etcd-backups-ap-northeast-2/postgres/orders');
     const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: PRIMARY_OBJECTIVES, cluster: 'fixture' });
     expect(report.findings.find((f) => f.id === 'backup.replication-lag-unbounded')).toBeUndefined();
-    expect((report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario).rpo).toMatchObject({ etcdRestored: false, replicationLagMinutes: 15, minutes: 15 });
+    expect((report.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario).rpo).toMatchObject({ etcdRestored: false, databaseMinutes: 1, replicationLagMinutes: 15, minutes: 16 });
+  });
+
+  it("an archive written straight into a bucket in the standby region is out of the region without any replication rule: the bucket's provider alias, or the Cluster's endpointURL, says where it is", () => {
+    // production's WAL goes straight into its bucket in the standby region; the now-unneeded replication rule is gone.
+    const paths = writeFixture({ dns: { role: 'PRIMARY' } });
+    const file = join(paths.terraform, 'cdk.tf.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { resource: Record<string, Record<string, unknown>> };
+    doc.resource.aws_s3_bucket = { ...doc.resource.aws_s3_bucket, wal_archive: { provider: 'aws.replica', bucket: 'hakube-fixture-wal' } };
+    writeFileSync(file, JSON.stringify(doc));
+    addArchivedDatabase(paths.manifests, 's3://hakube-fixture-wal/orders');
+    const report = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: PRIMARY_OBJECTIVES, cluster: 'fixture' });
+    const region = report.scenarios.find((s): s is RegionScenario => s.kind === 'region-loss') as RegionScenario;
+    expect(report.findings.find((f) => f.id === 'backup.database-not-replicated')).toBeUndefined();
+    expect(region.databaseArchives).toEqual([{ id: 'Cluster/apps/orders', destination: 's3://hakube-fixture-wal/orders', archiveTimeoutMinutes: 1, replicated: true, writtenToRegion: 'ap-northeast-1' }]);
+    expect(region.rpo).toMatchObject({ etcdRestored: false, databaseMinutes: 1, archiverMinutes: 1, replicationLagMinutes: 0, minutes: 2 });
+    // A bucket the Terraform does not declare: the Cluster's endpointURL names its region.
+    const elsewhere = writeFixture({ dns: { role: 'PRIMARY' } });
+    addArchivedDatabase(elsewhere.manifests, 's3://shared-wal/orders', 'https://s3.ap-northeast-1.amazonaws.com');
+    const byEndpoint = runHaCheck({ terraform: [elsewhere.terraform], manifests: elsewhere.manifests, objectives: PRIMARY_OBJECTIVES, cluster: 'fixture' });
+    expect(byEndpoint.findings.find((f) => f.id === 'backup.database-not-replicated')).toBeUndefined();
+    expect((byEndpoint.scenarios.find((s) => s.kind === 'region-loss') as RegionScenario).databaseArchives[0]).toMatchObject({ replicated: true, writtenToRegion: 'ap-northeast-1' });
+    // In the cluster's own region and not replicated: the database is lost with the region.
+    const local = writeFixture({ dns: { role: 'PRIMARY' } });
+    addArchivedDatabase(local.manifests, 's3://shared-wal/orders', 'https://s3.ap-northeast-2.amazonaws.com');
+    const lost = runHaCheck({ terraform: [local.terraform], manifests: local.manifests, objectives: PRIMARY_OBJECTIVES, cluster: 'fixture' });
+    expect(lost.findings.find((f) => f.id === 'backup.database-not-replicated')).toMatchObject({ subject: 'Cluster/apps/orders' });
   });
 
   it('finds a standby without a failover record', () => {
@@ -142,13 +177,35 @@ describe('the region scenario of a primary with full failover', () => {
     expect(formatMarkdown(report)).toContain('30 min = max(etcd 15 min) + replication lag 15 min (objective 15 min: EXCEEDED)');
   });
 
-  it('a promotion restores no etcd: a primary with a standby is held to its archive and the replication lag', () => {
-    const met = check({ dns: { role: 'PRIMARY' } }, PRIMARY_OBJECTIVES).report;
-    expect(met.findings.find((x) => x.id === 'region.rpo-exceeded')).toBeUndefined();
-    const tight = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, regionRpoSeconds: 600 }).report;
+  it("a promotion restores no etcd: the etcd bucket's replication lag does not count, only the databases' archives and theirs", () => {
+    // No database and etcd not restored: nothing is restored, nothing is lost (the etcd bucket's 15 min lag is not a term).
+    const met = check({ dns: { role: 'PRIMARY' } }, { ...PRIMARY_OBJECTIVES, regionRpoSeconds: 600 });
+    expect(met.report.findings.find((x) => x.id === 'region.rpo-exceeded')).toBeUndefined();
+    expect(met.region.rpo).toMatchObject({ etcdRestored: false, replicationLagMinutes: 0, minutes: 0 });
+    // A database archiving into the replicated bucket: its archive_timeout plus that replication's lag.
+    const paths = writeFixture({ dns: { role: 'PRIMARY' } });
+    addArchivedDatabase(paths.manifests, 's3://hakube-fixture-etcd-backups-ap-northeast-2/postgres/orders');
+    const tight = runHaCheck({ terraform: [paths.terraform], manifests: paths.manifests, objectives: { ...PRIMARY_OBJECTIVES, regionRpoSeconds: 600 }, cluster: 'fixture' });
     expect(tight.findings.find((x) => x.id === 'region.rpo-exceeded')?.message).toBe(
-      'losing ap-northeast-2 loses up to 15 min = replication lag 15 min (no replicated database archive; etcd not restored: the standby runs its own control plane), above the regional RPO of 10 min',
+      'losing ap-northeast-2 loses up to 16 min = database 1 min + replication lag 15 min (etcd not restored: the standby runs its own control plane), above the regional RPO of 10 min',
     );
+  });
+
+  it("a standby that does not promise to survive its region (dr) is still held to the RPO objective: EXCEEDED is an error, never beside OBJECTIVES MET", () => {
+    // dr: paired as the standby of a primary, tolerateRegionLoss off, rpoMinutes 15; losing its region restores etcd elsewhere.
+    const standby: Objectives = { ...PRIMARY_OBJECTIVES, tolerateRegionLoss: false, regionRpoSeconds: undefined, standbyCluster: undefined, standbyRegion: undefined, primaryCluster: 'production', promotion: undefined };
+    const { report, region } = check({ dns: { role: 'SECONDARY' } }, standby);
+    expect(region.rpo).toMatchObject({ etcdRestored: true, minutes: 30, objectiveMinutes: 15 });
+    expect(report.findings.find((f) => f.id === 'region.rpo-exceeded')).toMatchObject({ severity: 'error', subject: 'ap-northeast-2', scenarios: ['region-loss'] });
+    expect(formatMarkdown(report)).toContain('(objective 15 min: EXCEEDED)');
+    expect(report.summary.objectivesMet).toBe(false);
+  });
+
+  it('a cluster with no regional objective that applies (unpaired, no region promise, no regionRpoSeconds) prints no objective beside its regional RPO', () => {
+    const { report, region } = check({}, { ...PRIMARY_OBJECTIVES, tolerateRegionLoss: false, regionRpoSeconds: undefined, standbyCluster: undefined, standbyRegion: undefined, promotion: undefined });
+    expect(region.rpo).toMatchObject({ etcdRestored: true, minutes: 30, objectiveMinutes: undefined });
+    expect(report.findings.find((f) => f.id === 'region.rpo-exceeded')).toBeUndefined();
+    expect(formatMarkdown(report)).not.toContain('EXCEEDED');
   });
 
   it('a primary without the region promise gets warnings only', () => {

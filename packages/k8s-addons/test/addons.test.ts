@@ -371,6 +371,10 @@ describe('apps', () => {
     expect(load.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' });
     expect(load.spec.ttlSecondsAfterFinished).toBe(3600);
     expect(load.spec.template.spec.containers[0].args).toEqual(['load', '-qps', '0', '-c', '64', '-t', '15m', 'http://web.web.svc.cluster.local/']);
+    // Hardened like the app (checkov CKV_K8S_13/28/31/37): runtime seccomp filter, no capability, a memory limit.
+    expect(load.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(load.spec.template.spec.containers[0].securityContext).toMatchObject({ capabilities: { drop: ['ALL'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    expect(load.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '128Mi' }, limits: { memory: '256Mi' } });
     expect(find(objs, 'Service', 'web').spec.selector).toEqual({ 'app.kubernetes.io/name': 'web' });
   });
 

@@ -42,7 +42,7 @@ describe('alert expressions', () => {
     const orders = { name: 'orders', namespace: 'data' };
     const roleOf = (name: string) => platform.failoverRoleOf(platform.cluster(name))?.role ?? 'unpaired';
     // A failover primary also alerts on its archive in the standby region (wal-archive-alerts).
-    const database = (name: string) => replicationAlerts(orders, roleOf(name)).length + (roleOf(name) === 'primary' ? walArchiveAlerts(orders).length : 0);
+    const database = (name: string) => replicationAlerts(orders, roleOf(name)).length + (roleOf(name) === 'primary' ? walArchiveAlerts(orders, { sizeGiB: 48, walMiBPerMinute: 60, growthMiBPerMinute: 60 }).length : 0);
     const perCluster = availabilityAlerts({ for: '5m', zoneImbalanceNodes: 2 }, BACKUPS).length + fluxAlerts().length;
     expect(rules.length).toBe(platform.clusters.reduce((sum, c) => sum + perCluster + database(c.name), 0));
   });
@@ -59,7 +59,7 @@ describe('alert expressions', () => {
 
   it('selects only metrics kube-state-metrics, the etcd scrape, the flux-operator scrape (flux-alerts PodMonitor), CloudNativePG (postgres PodMonitor) and the kubelet (volume stats, kube-prometheus-stack\'s kubelet ServiceMonitor) export', () => {
     const metrics = [...new Set(rules.flatMap((r) => selectedMetrics(r.expr)))].sort();
-    const cnpg = ['cnpg_pg_replication_lag', 'cnpg_pg_replication_in_recovery', 'cnpg_pg_stat_archiver_last_failed_time', 'cnpg_pg_stat_archiver_last_archived_time', 'cnpg_pg_stat_archiver_seconds_since_last_archival', 'cnpg_collector_pg_wal_archive_status'];
+    const cnpg = ['cnpg_pg_replication_lag', 'cnpg_pg_replication_in_recovery', 'cnpg_pg_stat_archiver_last_failed_time', 'cnpg_pg_stat_archiver_last_archived_time', 'cnpg_collector_pg_wal_archive_status'];
     const kubelet = ['kubelet_volume_stats_used_bytes', 'kubelet_volume_stats_capacity_bytes'];
     expect(metrics).toEqual(['etcd_server_has_leader', ETCD_SNAPSHOT_METRIC.name, 'kube_node_labels', 'kube_node_status_condition', 'kube_pod_status_unschedulable', 'kube_cronjob_status_last_successful_time', 'up', 'flux_resource_info', ...cnpg, ...kubelet].sort());
   });

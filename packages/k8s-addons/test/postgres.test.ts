@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is read field by field */
-import { APP_HEALTH_CHECK_PATH, defaultPlatform, ORDERS_API, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { APP_HEALTH_CHECK_PATH, DatabaseStore, defaultPlatform, loadPlatform, ORDERS_API, platformInput, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Ajv from 'ajv';
@@ -19,7 +19,7 @@ describe('PostgreSQL for regional failover', () => {
   it('names its archive in Git, ships WAL at least every archive timeout, WAL on its own volume, switchover updates', () => {
     expect(cluster.spec.backup.barmanObjectStore.serverName).toBe('orders');
     expect(cluster.spec.postgresql.parameters).toEqual({ archive_timeout: `${WAL_ARCHIVE_TIMEOUT_SECONDS}s` });
-    expect(cluster.spec.walStorage).toEqual({ storageClass: 'gp3', size: '14Gi' });
+    expect(cluster.spec.walStorage).toEqual({ storageClass: 'gp3', size: '48Gi' });
     expect(cluster.spec.storage).toEqual({ storageClass: 'gp3', size: '20Gi' });
     expect(cluster.spec.primaryUpdateMethod).toBe('switchover');
   });
@@ -117,13 +117,51 @@ describe('the primary archives straight into the standby region', () => {
     expect(staging.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${platform.namesOf('staging').appBackupBucket}/postgres/orders`);
   });
 
-  it('rejects a WAL volume too small for the archive outage it must ride out, and a rate or outage that is not positive', () => {
+  it('rejects a WAL volume too small for the archive outage it must ride out at platform-config\'s WAL rate, and an outage that is not positive', () => {
     const ctx = addOnContext(platform, 'production');
-    expect(() => new PostgresCluster({ walStorage: '10Gi' }).validate(ctx)).toThrow('postgres: walStorage is "10Gi"; expected at least 14Gi (whole Gi): 12 h of WAL at 16 MiB/min while the archive is unreachable, plus max_wal_size');
-    expect(() => new PostgresCluster({ walStorage: '20G' }).validate(ctx)).toThrow('postgres: walStorage is "20G"; expected at least 14Gi (whole Gi)');
-    expect(() => new PostgresCluster({ walMiBPerMinute: 0 }).validate(ctx)).toThrow('postgres: walMiBPerMinute is 0; expected more than 0 MiB a minute');
+    const rate = platform.cluster('production').backups.databaseWalMiBPerMinute;
+    expect(rate).toBe(60);
+    expect(() => new PostgresCluster({ walStorage: '14Gi' }).validate(ctx)).toThrow('postgres: walStorage is "14Gi"; expected at least 48Gi (whole Gi): 12 h of WAL at 60 MiB/min (backups.databaseWalMiBPerMinute) while the archive is unreachable, plus max_wal_size');
+    expect(() => new PostgresCluster({ walStorage: '60G' }).validate(ctx)).toThrow('postgres: walStorage is "60G"; expected at least 48Gi (whole Gi)');
     expect(() => new PostgresCluster({ archiveOutageHours: -1 }).validate(ctx)).toThrow('postgres: archiveOutageHours is -1; expected more than 0 hours');
-    expect(() => new PostgresCluster({ archiveOutageHours: 24 }).validate(ctx)).toThrow('postgres: walStorage is "14Gi"; expected at least 26Gi');
-    expect(() => new PostgresCluster({ archiveOutageHours: 24, walStorage: '26Gi' }).validate(ctx)).not.toThrow();
+    expect(() => new PostgresCluster({ archiveOutageHours: 24 }).validate(ctx)).toThrow('postgres: walStorage is "48Gi"; expected at least 94Gi');
+    expect(() => new PostgresCluster({ archiveOutageHours: 24, walStorage: '94Gi' }).validate(ctx)).not.toThrow();
+  });
+
+  it('uploads a catch-up backlog 8 segments at a time', () => {
+    expect(production.spec.backup.barmanObjectStore.wal).toEqual({ compression: 'gzip', maxParallel: 8 });
+  });
+
+  it('sets AWS_REGION (STS, the SDKs other than boto3) and AWS_DEFAULT_REGION (boto3: barman-cloud) on purpose, both present', () => {
+    const names = production.spec.env.map((e: { name: string }) => e.name);
+    expect(names).toEqual(expect.arrayContaining(['AWS_REGION', 'AWS_DEFAULT_REGION']));
+    // boto3 ignores AWS_REGION: dropping AWS_DEFAULT_REGION as a duplicate signs S3 for us-east-1.
+    expect(production.spec.env.find((e: { name: string }) => e.name === 'AWS_DEFAULT_REGION').value).toBe(platform.namesOf('production').appDatabaseStore.region);
+  });
+
+  it('pulls the heartbeat image only when missing (a registry pull every minute could miss a beat)', () => {
+    const job = find(objects('production'), 'CronJob', 'orders-heartbeat');
+    expect(job.spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
+  });
+});
+
+describe('DatabaseStore.ownRegion(): the escape hatch while the standby region is down', () => {
+  const clusters = platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, backups: { ...c.backups, databaseStore: DatabaseStore.ownRegion() } } : c));
+  const escaped = loadPlatform({ ...platformInput, clusters });
+  const tree = (name: string) => parseAllDocuments(synthClusterTree(escaped, name)['apps/postgres.yaml']!).map((d) => d.toJS() as Obj);
+  const moved = find(tree('production'), 'Cluster');
+  const names = escaped.namesOf('production');
+
+  it("moves only production's own spec.backup home: dr keeps replaying the folder in Tokyo, which S3 replication feeds", () => {
+    expect(moved.spec.backup.barmanObjectStore.destinationPath).toBe(`s3://${names.appBackupBucket}/postgres/orders`);
+    expect(moved.spec.backup.barmanObjectStore.endpointURL).toBe('https://s3.ap-northeast-2.amazonaws.com');
+    expect(moved.spec.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: 'ap-northeast-2' });
+    // The topology is untouched on both sides: dr's manifests are byte for byte the same.
+    const before = find(objects('production'), 'Cluster');
+    expect(moved.spec.externalClusters).toEqual(before.spec.externalClusters);
+    expect(synthClusterTree(escaped, 'dr')['apps/postgres.yaml']).toBe(synthClusterTree(platform, 'dr')['apps/postgres.yaml']);
+    // Same folder and server name below another bucket: replication copies the same keys to where dr reads.
+    expect(moved.spec.backup.barmanObjectStore.destinationPath.replace(names.appBackupBucket, names.appWalArchive.bucket)).toBe(before.spec.backup.barmanObjectStore.destinationPath);
+    expect(moved.spec.backup.barmanObjectStore.serverName).toBe(before.spec.backup.barmanObjectStore.serverName);
   });
 });

@@ -170,7 +170,7 @@ imds_fence() {
     systemctl daemon-reload || die "systemctl daemon-reload failed"
   fi
   systemctl start "$IMDS_FENCE_CGROUP" || die "starting $IMDS_FENCE_CGROUP failed"
-  local id tool address
+  local id tool address standin next=$IMDS_FENCE_CHAIN-NEXT
   id=$(cgroup_id) || die "no cgroup $CGROUP2_ROOT/$IMDS_FENCE_CGROUP after starting the slice"
   if fence_in_place "$id"; then return; fi
   mkdir -p "$STATE_DIR"
@@ -178,10 +178,26 @@ imds_fence() {
   for tool in iptables ip6tables; do
     address=$IMDS_FENCE_V4
     [[ $tool == iptables ]] || address=$IMDS_FENCE_V6
-    "$tool" -w -N "$IMDS_FENCE_CHAIN" 2>/dev/null || "$tool" -w -F "$IMDS_FENCE_CHAIN" || die "$tool: preparing chain $IMDS_FENCE_CHAIN failed"
+    standin=0
+    if ! "$tool" -w -N "$IMDS_FENCE_CHAIN" 2>/dev/null; then
+      standin=1
+      # Re-arm: the chain may still drop pod traffic (a lost record, one family missing its jump), so
+      # it is never empty while OUTPUT jumps to it: a complete chain takes over first, then goes.
+      "$tool" -w -N "$next" 2>/dev/null || "$tool" -w -F "$next" || die "$tool: preparing chain $next failed"
+      "$tool" -w -A "$next" -m cgroup --path "$IMDS_FENCE_CGROUP" -j DROP || die "$tool: the IMDS drop for $IMDS_FENCE_CGROUP failed"
+      "$tool" -w -C OUTPUT -d "$address" -j "$next" 2>/dev/null ||
+        "$tool" -w -I OUTPUT 1 -d "$address" -j "$next" || die "$tool: the OUTPUT jump to $next failed"
+      "$tool" -w -F "$IMDS_FENCE_CHAIN" || die "$tool: flushing chain $IMDS_FENCE_CHAIN failed"
+    fi
     "$tool" -w -A "$IMDS_FENCE_CHAIN" -m cgroup --path "$IMDS_FENCE_CGROUP" -j DROP || die "$tool: the IMDS drop for $IMDS_FENCE_CGROUP failed"
     "$tool" -w -C OUTPUT -d "$address" -j "$IMDS_FENCE_CHAIN" 2>/dev/null ||
       "$tool" -w -I OUTPUT 1 -d "$address" -j "$IMDS_FENCE_CHAIN" || die "$tool: the OUTPUT jump to $IMDS_FENCE_CHAIN failed"
+    # The stand-in goes once the chain drops again.
+    if ((standin)); then
+      "$tool" -w -D OUTPUT -d "$address" -j "$next" || die "$tool: removing the OUTPUT jump to $next failed"
+      "$tool" -w -F "$next" || die "$tool: flushing chain $next failed"
+      "$tool" -w -X "$next" || die "$tool: deleting chain $next failed"
+    fi
   done
   printf '%s\n' "$id" >"$IMDS_FENCE_ARMED"
   log "IMDS fence armed for $IMDS_FENCE_CGROUP (cgroup id $id)"

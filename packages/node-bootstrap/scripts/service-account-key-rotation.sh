@@ -26,6 +26,8 @@ export KUBECONFIG=$KUBE_DIR/admin.conf
 : "${ROTATION_MIN_AGE_SECONDS:=86400}"
 : "${RESTART_WAIT_ATTEMPTS:=60}"
 : "${LEGACY_TOKEN_WAIT_ATTEMPTS:=30}"
+# A restart lock older than this belongs to a holder that died mid-apply (a whole apply takes minutes).
+: "${RESTART_LOCK_TTL_SECONDS:=1800}"
 APPLIED=$STATE_DIR/service-account-keys.applied
 LEGACY_TOKEN_TYPE=kubernetes.io/service-account-token
 
@@ -100,6 +102,66 @@ restart_static_pod() {
   log "$name restarted"
 }
 
+# take_restart_lock: the cluster-wide lock before this node restarts its kube-apiserver. The flock
+# below is node-local, and every node's service-account-keys.timer fires within the same window after a
+# phase: without this all API servers could restart at once. SSM PutParameter without --overwrite is
+# create-only (ParameterAlreadyExists), so one node holds it. Returns 1 while another live node holds
+# it (the next timer run retries). A holder that is gone (EC2 lists it no longer) or older than
+# RESTART_LOCK_TTL_SECONDS is taken over by one waiter: a second create-only lock per stale value.
+take_restart_lock() {
+  local value status=0 holder since now live
+  now=$(now_epoch)
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" --type String --value "holder=$INSTANCE_ID since=$now" && return 0
+  [[ $AWS_ERR == *ParameterAlreadyExists* ]] || die "taking the restart lock $SSM_SA_RESTART_LOCK failed: $AWS_ERR"
+  value=$(ssm_get "$SSM_SA_RESTART_LOCK") || status=$?
+  ((status != 3)) || { log "the restart lock was released meanwhile: next run"; return 1; }
+  ((status == 0)) || die "reading the restart lock $SSM_SA_RESTART_LOCK failed"
+  [[ $value =~ ^holder=(i-[0-9a-z]+)\ since=([0-9]+)(\ failed=1)?$ ]] || die "the restart lock $SSM_SA_RESTART_LOCK holds $value; expected holder=<instance id> since=<epoch> [failed=1]"
+  holder=${BASH_REMATCH[1]} since=${BASH_REMATCH[2]}
+  # This node's own lock: an earlier apply here died before releasing it (its own API server is the one at stake).
+  [[ $holder != "$INSTANCE_ID" ]] || return 0
+  # A restart that failed on another node stops the rotation there: the same key set would take this
+  # API server down too, one node after the other. Never taken over, whatever its age.
+  if [[ -n ${BASH_REMATCH[3]} ]]; then
+    log "the restart lock records a failed kube-apiserver restart on $holder (since $since): not restarting here; fix $holder, then clear it: aws ssm delete-parameter --region $REGION --name $SSM_SA_RESTART_LOCK"
+    return 1
+  fi
+  # An EC2 error stops here (live_nodes dies): an unknown holder is never taken for a dead one.
+  live=$(live_nodes)
+  if ((now - since < RESTART_LOCK_TTL_SECONDS)) && grep -qx -- "$holder" <<<"$live"; then
+    log "$holder restarts its kube-apiserver (restart lock since $since): not restarting here at the same time; the next run applies"
+    return 1
+  fi
+  if ! aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK/takeover-$holder-$since" --type String --value "$INSTANCE_ID"; then
+    [[ $AWS_ERR == *ParameterAlreadyExists* ]] || die "taking over the restart lock failed: $AWS_ERR"
+    log "another node takes over the restart lock from $holder: next run"
+    return 1
+  fi
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" --type String --overwrite --value "holder=$INSTANCE_ID since=$now" ||
+    die "taking over the restart lock from $holder failed: $AWS_ERR"
+  log "took the restart lock over from $holder (gone, or holding it since $since)"
+}
+
+# fail_restart_lock: the restart failed while this node held the lock: keep it, marked failed, so no
+# other node restarts into the same failure (take_restart_lock refuses a failed lock).
+fail_restart_lock() {
+  local value status=0
+  value=$(ssm_get "$SSM_SA_RESTART_LOCK") || status=$?
+  ((status == 0)) && [[ $value == "holder=$INSTANCE_ID "* && $value != *failed=1 ]] || return 0
+  aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" --type String --overwrite --value "$value failed=1" ||
+    log "marking the restart lock failed did not work ($AWS_ERR): other nodes may restart after ${RESTART_LOCK_TTL_SECONDS}s"
+}
+
+# release_restart_lock: deletes the lock only while this node holds it.
+release_restart_lock() {
+  local value status=0
+  value=$(ssm_get "$SSM_SA_RESTART_LOCK") || status=$?
+  ((status == 0)) || return 0
+  [[ $value == "holder=$INSTANCE_ID "* ]] || return 0
+  aws_call ssm delete-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" || [[ $AWS_ERR == *ParameterNotFound* ]] ||
+    log "releasing the restart lock failed ($AWS_ERR): it expires after ${RESTART_LOCK_TTL_SECONDS}s"
+}
+
 # Asks this node's API server at its advertise address: its serving certificate names that (kubeadm's
 # SANs), which on an etcd-slot node is the slot address, not the primary one.
 wait_api_ready() {
@@ -129,12 +191,19 @@ apply() {
   if [[ -f $APPLIED && $(<"$APPLIED") == "$(fingerprint)" ]]; then
     log "kube-apiserver already runs with this key set"
   else
+    # One API server of the cluster at a time (take_restart_lock); held until this one is ready again.
+    INSTANCE_ID=$(imds instance-id)
+    take_restart_lock || return 0
+    # Left by a failure (die) between here and the release below: the lock stays, marked failed.
+    trap 'fail_restart_lock; rm -rf "$WORK"' EXIT
     # kube-apiserver reads its key files only at start; kube-controller-manager signs legacy
     # token Secrets with sa.key (--service-account-private-key-file), also read only at start.
     restart_static_pod kube-apiserver
     wait_api_ready
     if [[ $key_before != "$(sha256sum <"$KUBE_DIR/pki/sa.key")" ]]; then restart_static_pod kube-controller-manager; fi
     fingerprint >"$APPLIED"
+    release_restart_lock
+    trap 'rm -rf "$WORK"' EXIT
   fi
   run_sibling service-account-issuer.sh || die "publishing the JWKS failed"
 }

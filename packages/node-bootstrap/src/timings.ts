@@ -125,7 +125,11 @@ export interface ServiceAccountKeyTimings {
   readonly jitterSeconds: number;
   /** TimeoutStartSec of the service: systemd stops an apply stuck in a restart wait; the next run resumes it. */
   readonly applyTimeoutSeconds: number;
-  /** Worst case from a phase change to every live node having applied and recorded it: one period, the jitter and one whole apply. */
+  /**
+   * Worst case from a phase change to a node having applied and recorded it when it does not wait for
+   * another node's restart (the cluster-wide restart lock): one period, the jitter and one whole apply.
+   * Nodes that wait take one more such round per node ahead of them.
+   */
   readonly convergeWithinSeconds: number;
 }
 

@@ -86,7 +86,7 @@ const ISSUER = [
   // The key set this node's API server runs with, for service-account-key-rotation.sh.
   `aws ssm put-parameter ${REGION} --name /hakube/production/service-account/key-set/i-new --type String --overwrite --value signing=${SA_KID} accepted=${SA_KID}`,
 ];
-/** Last of every boot, after the add-ons: the identity stage this node booted with, for the apply's identity-roll gate (pipeline). */
+/** Last at every boot, after the timers and the add-ons: the identity stage this node booted with, for the apply's identity-roll gate (pipeline). */
 const STAGE_RECORD = expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name /hakube/production/identity-stage/i-new --type String --overwrite --value stage=complete config=[0-9a-f]{64}$`));
 const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer';
 /**
@@ -117,6 +117,16 @@ function controlPlane(rules: Rule[]) {
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
   ]);
   nodes.push(node);
+  return node;
+}
+
+/** A control-plane node booting again after it joined and installed the add-ons (reboot, cloud-init re-run). */
+function rebootedControlPlane() {
+  const node = controlPlane([]);
+  writeFileSync(join(node.state, 'control-plane.done'), '');
+  writeFileSync(join(node.state, 'core-addons.done'), '');
+  writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
+  node.writeApiServerManifest();
   return node;
 }
 afterEach(() => nodes.splice(0).forEach((n) => rmSync(n.root, { recursive: true, force: true })));
@@ -511,11 +521,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
   });
 
   it('does nothing but make sure the timers run when already part of the control plane (reboot, cloud-init re-run)', () => {
-    const node = controlPlane([]);
-    writeFileSync(join(node.state, 'control-plane.done'), '');
-    writeFileSync(join(node.state, 'core-addons.done'), '');
-    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
-    node.writeApiServerManifest();
+    const node = rebootedControlPlane();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).
@@ -523,11 +529,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
   });
 
   it('writes the cloud controller’s provider config at every boot from the host’s IMDS (region, VPC, subnet, cluster id), readable by its non-root uid', () => {
-    const node = controlPlane([]);
-    writeFileSync(join(node.state, 'control-plane.done'), '');
-    writeFileSync(join(node.state, 'core-addons.done'), '');
-    writeFileSync(join(node.kube, 'pki', 'sa.pub'), FAKE_SA_PUB);
-    node.writeApiServerManifest();
+    const node = rebootedControlPlane();
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The env names the file inside kubeadm's directory: the path the DaemonSet mounts (platform-config).

@@ -99,7 +99,7 @@ function prepNode(role: 'control-plane' | 'worker', apt: AptState = {}, rules: R
   const sysroot = join(node.root, 'sysroot');
   for (const dir of ['etc/modules-load.d', 'etc/sysctl.d', 'etc/apt/sources.list.d']) mkdirSync(join(sysroot, dir), { recursive: true });
   writeFileSync(join(sysroot, 'etc', 'fstab'), FSTAB);
-  const run = (args: string[] = []) => node.run('node-prep.sh', args, { SYSROOT: sysroot });
+  const run = (args: string[] = [], env: Record<string, string> = {}) => node.run('node-prep.sh', args, { SYSROOT: sysroot, ...env });
   const file = (path: string) => readFileSync(join(sysroot, path), 'utf8');
   const packages = () => Object.fromEntries(readdirSync(join(aptDir, 'installed')).map((p) => [p, readFileSync(join(aptDir, 'installed', p), 'utf8').trim()]));
   const held = () => readdirSync(join(aptDir, 'held')).sort();
@@ -438,7 +438,7 @@ function verdict(tables: string, socket: Socket, destination: string, cgroups = 
   return walk('OUTPUT') ?? 'ACCEPT';
 }
 
-describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
+describe('node-prep.sh IMDS fence (from the stage complete)', () => {
   const POD = 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0f3c.slice/cri-containerd-4a1b.scope';
   const NODE_EXPORTER: Socket = { uid: 65534, cgroup: POD };
   const ROOT_POD: Socket = { uid: 0, cgroup: 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod77aa.slice/cri-containerd-9e.scope' };
@@ -524,6 +524,30 @@ describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
     expect(verdict(tables, KUBELET, IMDS_V4)).toBe('ACCEPT');
   });
 
+  it('a re-arm over a chain that still drops never leaves a pod an open moment: a complete stand-in chain takes the jump before the chain is flushed, then goes (every intermediate table state traced)', () => {
+    const { node, run } = prepNode('control-plane');
+    expect(run().status).toBe(0);
+    // The record of the armed id is lost (the rule itself still holds): the next check re-arms.
+    rmSync(join(node.state, 'imds-fence.cgroup-id'));
+    const rearm = run(['imds-fence'], { FAKE_NETFILTER_TRACE: '1' });
+    expect(rearm.status, rearm.stderr).toBe(0);
+    const trace = join(node.fakeDir, 'netfilter-trace');
+    const states = readdirSync(trace).sort();
+    expect(states.length).toBeGreaterThanOrEqual(4);
+    for (const state of states) {
+      for (const [tool, address] of [['iptables', IMDS_V4], ['ip6tables', IMDS_V6]] as const) {
+        expect(verdict(join(trace, state, tool), NODE_EXPORTER, address, join(node.fakeDir, 'cgroup')), `${state} ${tool}`).toBe('DROP');
+        expect(verdict(join(trace, state, tool), KUBELET, address, join(node.fakeDir, 'cgroup')), `${state} ${tool}`).toBe('ACCEPT');
+      }
+    }
+    // The end state is the plain fence: one jump, one rule, no stand-in left.
+    for (const [tool, address] of [['iptables', '169.254.169.254/32'], ['ip6tables', 'fd00:ec2::254/128']] as const) {
+      expect(readFileSync(join(node.fakeDir, 'netfilter', tool, 'OUTPUT'), 'utf8')).toBe(`-d ${address} -j ${IMDS_FENCE.chain}\n`);
+      expect(rules(node, tool)).toBe(`-m cgroup --path kubepods.slice -j DROP @${sliceId(node)}\n`);
+      expect(existsSync(join(node.fakeDir, 'netfilter', tool, `${IMDS_FENCE.chain}-NEXT`))).toBe(false);
+    }
+  });
+
   it('the timer’s check changes nothing while the slice is the one the rule was armed for', () => {
     const { node, run } = prepNode('worker');
     expect(run().status).toBe(0);
@@ -594,10 +618,10 @@ describe('node-prep.sh IMDS fence (from the web-identity stage)', () => {
     expect(verdict(join(node.fakeDir, 'netfilter', 'iptables'), NODE_EXPORTER, IMDS_V4)).toBe('DROP');
   });
 
-  it('before the web-identity stage no node is fenced: the add-ons still use the node role from the host network', () => {
-    for (const role of ['control-plane', 'worker'] as const) {
+  it('before the stage complete no node is fenced (web-identity included: its control-plane roll runs before the manifests move to web identity, the add-ons still use the node role from the host network)', () => {
+    for (const [role, identity] of (['control-plane', 'worker'] as const).flatMap((r) => [ServiceAccountIdentity.signWithIssuer(), ServiceAccountIdentity.of('web-identity')].map((i) => [r, i] as const))) {
       const base = inputFor('production', role);
-      const input = { ...base, cluster: { ...base.cluster, serviceAccountIdentity: ServiceAccountIdentity.signWithIssuer() } };
+      const input = { ...base, cluster: { ...base.cluster, serviceAccountIdentity: identity } };
       const { node, run } = prepNode(role, {}, [], undefined, input);
       const result = run();
       expect(result.status, result.stderr).toBe(0);

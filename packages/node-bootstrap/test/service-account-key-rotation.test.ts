@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -99,6 +99,14 @@ class Cluster {
     return [
       { cmd: 'curl', args: '*meta-data/instance-id', stdout: id },
       { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: ip },
+      // The kubelet stops kube-apiserver once its manifest is away; it serves again (/readyz) after
+      // FAKE_RESTART_SECONDS (0 unless a test measures overlapping restarts): both ends go to a shared log.
+      {
+        cmd: 'crictl',
+        args: 'ps --name ^kube-apiserver* -q',
+        run: `[[ -f "$KUBE_DIR/manifests/kube-apiserver.yaml" ]] || { echo "down ${id}" >>${shared}/restarts; python3 -c "import time; time.sleep(float('\${FAKE_RESTART_SECONDS:-0}'))"; }; exit 0`,
+      },
+      { cmd: 'kubectl', args: `--server https://${ip}:6443 get --raw /readyz`, run: `echo "up ${id}" >>${shared}/restarts; exit 0` },
       // The public JWKS, as STS fetches it.
       { cmd: 'curl', args: `-fsS ${issuer.jwksUrl}`, run: `cat ${JSON.stringify(join(this.s3, issuer.bucket, issuer.jwksKey))} || exit 22` },
       { cmd: 'aws', args: 'ec2 describe-instances * --filters *', run: `tr '\\n' '\\t' <${shared}/live; echo` },
@@ -390,6 +398,102 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     for (const [, server] of c.servers) expect([kidOf(server.signing), server.accepted.map(kidOf)]).toEqual([newKid, [newKid]]);
     for (const id of c.live()) expect(storedParameter(c.ssm, `${extra.serviceAccountKeyAcks}/${id}`)?.value).toBe(`signing=${newKid} accepted=${newKid}`);
     expect(c.published().jwks.keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it('service-account-keys.timer firing on three nodes at once restarts one kube-apiserver at a time (cluster-wide create-only SSM lock); the others apply on a later run', { timeout: 600_000 }, async () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    c.boot();
+    c.boot();
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const [start] = unitStartCommands(systemdUnits('control-plane', platform.cluster('production'), [])['service-account-keys.service']!);
+    const [script, ...args] = [start!.argv[1]!.split('/').at(-1)!, ...start!.argv.slice(2)];
+    const log = join(c.dir, 'restarts');
+    const pending = new Set(['i-2', 'i-3']);
+    let rounds = 0;
+    for (; rounds < 4 && pending.size > 0; rounds++) {
+      writeFileSync(log, '');
+      // Every node's timer fires together (the same phase change, RandomizedDelaySec drawing close values).
+      const runs = await Promise.all(c.live().map(async (id) => [id, await c.node(id).runAsync(script, args, { BOOTSTRAP_NOW_EPOCH: String(c.now), RETRY_SLEEP_SECONDS: '1', FAKE_RESTART_SECONDS: '3' })] as const));
+      for (const [id, result] of runs) {
+        expect(result.status, result.stderr).toBe(0);
+        if (result.stderr.includes('kube-apiserver restarted')) pending.delete(id);
+      }
+      // How many API servers were down at once: from the kubelet stopping one until it is ready again.
+      const down = new Set<string>();
+      let most = 0;
+      for (const [event, id] of readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '))) {
+        if (event === 'down') down.add(id!);
+        else down.delete(id!);
+        most = Math.max(most, down.size);
+      }
+      expect(most, `round ${rounds + 1}: ${readFileSync(log, 'utf8')}`).toBeLessThanOrEqual(1);
+      c.now += serviceAccountKeyTimings().applyEverySeconds;
+    }
+    expect(pending).toEqual(new Set());
+    expect(rounds).toBeGreaterThanOrEqual(2);
+    expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)).toBeUndefined();
+  });
+
+  it('the restart lock: a live holder blocks; a holder that is gone, or holds it past the TTL, is taken over by one node; a lock of its own is reused', { timeout: 300_000 }, () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    c.boot();
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    const node = c.node('i-2');
+    const hold = (value: string) => {
+      // Written as the holder's put-parameter would (ssmStore's layout: create-only, version 1).
+      const d = join(c.ssm, extra.serviceAccountRestartLock.replace(/\//g, '%2F'));
+      rmSync(d, { recursive: true, force: true });
+      mkdirSync(d, { recursive: true });
+      for (const [f, v] of Object.entries({ value, type: 'String', key: '', version: '1\n', modified: '' })) writeFileSync(join(d, f), v);
+    };
+    hold(`holder=i-1 since=${c.now}`);
+    const blocked = c.run(node, 'service-account-key-rotation.sh', ['apply']);
+    expect([blocked.status, blocked.stderr]).toEqual([0, expect.stringContaining(`i-1 restarts its kube-apiserver (restart lock since ${c.now}): not restarting here at the same time`)]);
+    expect(blocked.stderr).not.toContain('kube-apiserver restarted');
+
+    hold(`holder=i-99 since=${c.now}`); // gone: EC2 no longer lists it
+    const takeover = c.run(node, 'service-account-key-rotation.sh', ['apply']);
+    expect(takeover.stderr).toContain(`took the restart lock over from i-99 (gone, or holding it since ${c.now})`);
+    expect(takeover.stderr).toContain('kube-apiserver restarted');
+    expect(storedParameter(c.ssm, `${extra.serviceAccountRestartLock}/takeover-i-99-${c.now}`)?.value).toBe('i-2');
+    expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)).toBeUndefined();
+
+    // A second waiter that read the same stale value does not take it as well.
+    hold(`holder=i-99 since=${c.now}`);
+    rmSync(join(node.state, 'service-account-keys.applied'));
+    const second = c.run(node, 'service-account-key-rotation.sh', ['apply']);
+    expect(second.stderr).toContain('another node takes over the restart lock from i-99: next run');
+    expect(second.stderr).not.toContain('kube-apiserver restarted');
+
+    hold(`holder=i-1 since=${c.now - 1800}`); // live, but past RESTART_LOCK_TTL_SECONDS: its apply died
+    expect(c.run(node, 'service-account-key-rotation.sh', ['apply']).stderr).toContain('took the restart lock over from i-1');
+
+    hold(`holder=i-2 since=${c.now}`); // its own, left by an apply that died
+    rmSync(join(node.state, 'service-account-keys.applied'));
+    expect(c.run(node, 'service-account-key-rotation.sh', ['apply']).stderr).toContain('kube-apiserver restarted');
+  });
+
+  it('a restart that fails keeps the lock, marked failed, and no other node restarts into the same failure, however old', { timeout: 300_000 }, () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = c.boot();
+    const b = c.boot();
+    c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    // i-1's kube-apiserver manifest is gone (a broken node) and its key set is due again: its restart dies while it holds the lock.
+    rmSync(join(a.kube, 'manifests', 'kube-apiserver.yaml'));
+    rmSync(join(a.state, 'service-account-keys.applied'));
+    const failed = c.run(a, 'service-account-key-rotation.sh', ['apply']);
+    expect([failed.status, failed.stderr]).toEqual([1, expect.stringContaining('kube-apiserver.yaml missing')]);
+    expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)?.value).toBe(`holder=i-1 since=${c.now} failed=1`);
+    rmSync(join(b.state, 'service-account-keys.applied'));
+    const waiter = c.run(b, 'service-account-key-rotation.sh', ['apply'], { BOOTSTRAP_NOW_EPOCH: String(c.now + 3600) });
+    expect(waiter.status, waiter.stderr).toBe(0);
+    expect(waiter.stderr).toContain('the restart lock records a failed kube-apiserver restart on i-1');
+    expect(waiter.stderr).not.toContain('kube-apiserver restarted');
   });
 
   it('the timer is bounded: every period plus jitter plus one whole apply (TimeoutStartSec), and does nothing on a node that has not joined', () => {

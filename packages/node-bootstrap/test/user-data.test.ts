@@ -62,7 +62,7 @@ describe('rendered user-data', () => {
         { key: 'ExecStart', argv: ['/bin/bash', '/opt/node-bootstrap/bootstrap.sh'] },
       ]);
       // cloud-init only starts the units: a fetch that fails inside runcmd would be retried by nothing.
-      // The fence's re-arm timer too (web-identity stage on; it runs node-prep.sh imds-fence once the bundle is there).
+      // The fence's re-arm timer too (stage complete on; it runs node-prep.sh imds-fence once the bundle is there).
       expect(config.runcmd).toEqual([
         ['systemctl', 'daemon-reload'],
         ['systemctl', 'enable', 'node-bootstrap.service'],

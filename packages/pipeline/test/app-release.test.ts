@@ -309,3 +309,51 @@ describe('the registry check before any pull request (OCI distribution API, supp
     expect(gh.pulls.map((p) => p.head.ref)).toEqual(['release/web/staging']);
   });
 });
+
+describe('private images: the catalog\'s registryAuth, credentials from env only', () => {
+  const GHCR = 'ghcr.io/hakube/agnhost';
+  const TOKEN = 'ghs_job_token_never_printed';
+  let ghcr: FakeRegistry;
+  let logs: string[];
+  afterEach(async () => {
+    await ghcr?.close();
+    vi.unstubAllEnvs();
+  });
+
+  async function privateRun(registryAuth: string | undefined, ...args: string[]) {
+    await setUp((c) => {
+      c.apps.web!.repository = GHCR;
+      if (registryAuth) c.apps.web!.registryAuth = registryAuth;
+    });
+    // ghcr.io: an anonymous token for anyone, the package readable with the job's token only.
+    ghcr = await startFakeRegistry({ private: ['hakube/agnhost'], credentials: { username: 'github-actions', password: TOKEN } });
+    ghcr.push('hakube/agnhost', indexManifest('2.54'), '2.54');
+    logs = [];
+    vi.mocked(console.log).mockImplementation((line: string) => void logs.push(line));
+    const deps = { synth: fakeSynth, registryClient: { endpoint: () => ghcr.url } };
+    const actions = recordingActions({ github: new GitHubClient({ token: 't0ken', repository, baseUrl: gh.url }) });
+    const code = await main(args, clone(), platform, { actions, commands: { release: releaseCommand(deps), 'promote-release': promoteReleaseCommand(deps) } as never });
+    return { code, actions };
+  }
+
+  it('checks a private ghcr.io package with REGISTRY_GITHUB_TOKEN from the environment and prints the token nowhere', async () => {
+    vi.stubEnv('REGISTRY_GITHUB_TOKEN', TOKEN);
+    const { code, actions } = await privateRun('github-token', 'release', '--check', '--app', 'web', '--image', `${GHCR}:2.54`, '--digest', NEW);
+    expect(errors).toEqual([]);
+    expect(code).toBe(0);
+    expect(logs.join('\n')).toContain(`web: ${GHCR}@${NEW} is in the registry (application/vnd.oci.image.index.v1+json), and :2.54 resolves to it`);
+    expect(JSON.stringify([logs, errors, actions.outputs])).not.toContain(TOKEN);
+  });
+
+  it('refuses the same package pulled anonymously (no registryAuth): unknown or private, not "not in the registry"', async () => {
+    vi.stubEnv('REGISTRY_GITHUB_TOKEN', TOKEN);
+    expect((await privateRun(undefined, 'release', '--check', '--app', 'web', '--image', GHCR, '--digest', NEW)).code).toBe(1);
+    expect(errors).toEqual([`pipeline release: web: ${GHCR}@${NEW}: HEAD ${ghcr.url}/v2/hakube/agnhost/manifests/${NEW}: unknown or private repository (anonymous pull denied); the registry answered 401 (insufficient_scope)`]);
+  });
+
+  it('names the missing variable when the catalog asks for the GitHub token and the job passed none', async () => {
+    vi.stubEnv('REGISTRY_GITHUB_TOKEN', '');
+    expect((await privateRun('github-token', 'release', '--check', '--app', 'web', '--image', GHCR, '--digest', NEW)).code).toBe(1);
+    expect(errors).toEqual([`pipeline release: web: ${GHCR}@${NEW}: REGISTRY_GITHUB_TOKEN: not set; expected the job's GITHUB_TOKEN with packages: read (registryAuth github-token)`]);
+  });
+});

@@ -115,12 +115,58 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
   it('asks nothing when the stage does not move, for a new cluster, when the applied commit predates the field or is unknown (first apply)', async () => {
     const fake = fakeAwsIdentity({ instances: [{ id: 'i-1', group: groupA, state: 'running' }] });
     const api = awsCliIdentityRoll(cluster.region, fake.aws);
-    for (const applied of ['sign-with-issuer', 'absent', null, undefined] as const) expect(await checkIdentityRoll({ cluster, names, applied, api })).toEqual({ removed: [] });
+    for (const applied of ['sign-with-issuer', 'absent', undefined] as const) expect(await checkIdentityRoll({ cluster, names, applied, api })).toEqual({ removed: [] });
+    // Before the field existed: only the first move (to accept-issuer) needs no record.
+    const first = at('accept-issuer');
+    expect(await checkIdentityRoll({ cluster: first.cluster('production'), names, applied: null, api })).toEqual({ removed: [] });
     expect(fake.calls).toEqual([]);
   });
 
+  it('refuses two stages in one apply when the applied tag lags (sign-with-issuer applied, head complete), even with every node on the applied stage', async () => {
+    const fake = await cluster3(['sign-with-issuer', 'sign-with-issuer', 'sign-with-issuer']);
+    const result = await checkIdentityRoll({ cluster: at('complete').cluster('production'), names, applied: 'sign-with-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
+    expect(result.problem).toBe(
+      'production: serviceAccountIdentity moves from sign-with-issuer to complete, 2 stages in one apply (the applied tag lags behind a stage move: ' +
+        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at web-identity): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
+    );
+    expect(fake.calls.filter((c) => !c.startsWith('ssm put-parameter'))).toEqual([]);
+  });
+
+  it('treats an applied commit without serviceAccountIdentity as before accept-issuer: a move past accept-issuer is refused, not skipped', async () => {
+    const fake = fakeAwsIdentity({ instances: [{ id: 'i-1', group: groupA, state: 'running' }] });
+    const result = await checkIdentityRoll({ cluster, names, applied: null, api: awsCliIdentityRoll(cluster.region, fake.aws) });
+    expect(result.problem).toBe(
+      'production: serviceAccountIdentity moves from no serviceAccountIdentity to sign-with-issuer, 2 stages in one apply (the applied tag lags behind a stage move: ' +
+        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at accept-issuer): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
+    );
+  });
+
+  it('checks the nodes against the stage just before head: one step back (web-identity applied, head sign-with-issuer) accepts either, nothing older', async () => {
+    const fake = await cluster3(['web-identity', 'sign-with-issuer', 'accept-issuer']);
+    const result = await checkIdentityRoll({ cluster, names, applied: 'web-identity', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
+    expect(result.problem).toContain(`not every running control-plane node runs web-identity yet: i-zz03 (stage=accept-issuer`);
+  });
+
+  it('the first move after the records are delivered: a node without a record is accepted when the applied commit records none (it booted from it), a wrong record still refuses', async () => {
+    const fake = await cluster3(['accept-issuer', undefined, undefined]);
+    const lines: string[] = [];
+    const check = (appliedRecords: boolean) => checkIdentityRoll({ cluster, names, applied: 'accept-issuer', appliedRecords, api: awsCliIdentityRoll(cluster.region, fake.aws), log: (l) => lines.push(l), now: () => fake.clock.now });
+    expect((await check(true)).problem).toContain('i-zz02 (nothing recorded), i-zz03 (nothing recorded)');
+    expect((await check(false)).problem).toBeUndefined();
+    expect(lines).toContain("production: the applied commit's node-bootstrap records no identity stage; accepted without a record (booted from it): i-zz02, i-zz03");
+    await fake.boot(path, 'i-zz03', 'web-identity');
+    expect((await check(false)).problem).toContain('i-zz03 (stage=web-identity');
+  });
+
+  it('the guard passes what the applied commit declares about records to the check', async () => {
+    const fake = await cluster3(['accept-issuer', undefined, 'accept-issuer']);
+    const guard = (stageRecords: boolean) => identityRollGuard(platform, async () => ({ stages: { production: 'accept-issuer' }, stageRecords }), (c) => awsCliIdentityRoll(c.region, fake.aws), () => undefined);
+    await expect(guard(true)(names.stack)).rejects.toThrow('i-zz02 (nothing recorded)');
+    await expect(guard(false)(names.stack)).resolves.toBeUndefined();
+  });
+
   it('fails closed: an SSM or EC2 error refuses the stack instead of passing blind', async () => {
-    const guard = identityRollGuard(platform, async () => ({ production: 'accept-issuer' }), () =>
+    const guard = identityRollGuard(platform, async () => ({ stages: { production: 'accept-issuer' }, stageRecords: true }), () =>
       awsCliIdentityRoll(cluster.region, async (args) => {
         throw new Error(`aws ${args.join(' ')} failed (exit 254): An error occurred (AccessDeniedException)`);
       }),
@@ -144,7 +190,7 @@ describe('identityRollGuard in the merge apply', () => {
     const kms = fakeKms({ plan: ['GenerateDataKey'], apply: ['Decrypt'] });
     const sha = 'd'.repeat(40);
     const fake = await cluster3(['accept-issuer', undefined, 'accept-issuer']);
-    const guard = identityRollGuard(platform, async () => ({ staging: 'complete', production: 'accept-issuer', dr: 'complete' }), (c) => awsCliIdentityRoll(c.region, fake.aws), () => undefined);
+    const guard = identityRollGuard(platform, async () => ({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true }), (c) => awsCliIdentityRoll(c.region, fake.aws), () => undefined);
 
     const first = statefulTerraform(plans);
     const outDir = join(root, 'artifact');

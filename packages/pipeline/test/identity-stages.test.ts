@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { loadPlatform, platformInput, ServiceAccountIdentity } from '@platform/platform-config';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
-import { identityStagesAtCommit } from '../src/io/base-identity-stages';
+import { identityAtCommit, identityStagesAtCommit } from '../src/io/base-identity-stages';
 import { judgeIdentityStages } from '../src/pull-request/identity-stages';
 import { ROOT } from './support/infra-synth';
 
@@ -34,11 +34,15 @@ describe('judgeIdentityStages: one IRSA migration stage per pull request', () =>
     ]);
   });
 
-  it('accepts any first declaration when the base branch predates the field', () => {
+  it('accepts only accept-issuer as the first declaration when the base branch predates the field (that cluster runs without IRSA)', () => {
     expect(judgeIdentityStages({ production: null }, [{ name: 'production', stage: 'accept-issuer' }])).toEqual({
       problems: [],
       notes: ['cluster production: the base branch declares no serviceAccountIdentity; accept-issuer accepted as the first declaration'],
     });
+    // Declared complete at once, the identity-roll gate would refuse null → complete and no step back from complete exists.
+    expect(judgeIdentityStages({ production: null }, [{ name: 'production', stage: 'complete' }]).problems).toEqual([
+      'cluster production: serviceAccountIdentity is complete, but the base branch declares none (the cluster runs without IRSA); expected acceptIssuer() as the first declaration (docs/runbooks/service-account-issuer.md)',
+    ]);
   });
 });
 
@@ -49,6 +53,13 @@ describe('the base branch’s stages, read with that commit’s own platform-con
     expect(await identityStagesAtCommit(ROOT, 'HEAD')).toEqual({ staging: 'complete', production: 'complete', dr: 'complete' });
     expect(await identityStagesAtCommit(ROOT, `${introduced}^`)).toEqual({ staging: null, production: null, dr: null });
   }, 60_000);
+
+  it('tells whether the commit’s control-plane nodes record their stage: not before platform-config derived identityStageRecords, yes at HEAD', async () => {
+    const delivered = git('log', '-S', 'identityStageRecords', '--format=%H', '--reverse', '--', 'packages/platform-config/src/bootstrap.ts').split('\n')[0] as string;
+    expect((await identityAtCommit(ROOT, 'HEAD')).stageRecords).toBe(true);
+    expect((await identityAtCommit(ROOT, delivered)).stageRecords).toBe(true);
+    expect(await identityAtCommit(ROOT, `${delivered}^`)).toEqual({ stages: { staging: 'complete', production: 'complete', dr: 'complete' }, stageRecords: false });
+  }, 120_000);
 
   it('pipeline identity-stages exits 1 naming the cluster when a pull request moves it back from the base’s stage, 0 when nothing moves', async () => {
     const input = { ...structuredClone(platformInput), clusters: platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, serviceAccountIdentity: ServiceAccountIdentity.acceptIssuer() } : c)) };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cpuConsumerTagRef, defaultPlatform, SCALE_DAY_IMAGE_LOCK_FILE, type Platform } from '@platform/platform-config';
-import { imageLockCommand } from '../src/cli/commands/image-lock';
+import { imageLockCommand, IMAGE_LOCK_PR_BODY } from '../src/cli/commands/image-lock';
 import { main } from '../src/cli/main';
 import { OciRegistryClient } from '../src/io/registry';
 import { recordingActions } from './support/actions';
@@ -66,6 +66,10 @@ describe('image-lock --write', () => {
     expect(first.code).toBe(0);
     expect(readFileSync(join(dir, SCALE_DAY_IMAGE_LOCK_FILE), 'utf8')).toBe(`{\n  "${REF}": "${digest}"\n}\n`);
     expect(first.actions.outputs.changed).toBe('true');
+    // The pull request image-lock.yml opens says what moved.
+    const body = readFileSync(join(dir, 'dist', 'pipeline', IMAGE_LOCK_PR_BODY), 'utf8');
+    expect(body.split('\n')[0]).toBe('### Scale-day image lock');
+    expect(body).toContain(digest);
     expect((await run(dir, ['--write'])).actions.outputs.changed).toBe('false');
   });
 

@@ -1,5 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { OciRegistryClient, parseBearerChallenge, parseRepository } from '../src/io/registry';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { anonymousPull, OciRegistryClient, parseBearerChallenge, parseRepository } from '../src/io/registry';
+import { catalogRegistryAuth, ecrPull, githubTokenPull, REGISTRY_GITHUB_TOKEN_ENV } from '../src/io/registry-auth';
 import { checkImageInRegistry } from '../src/operations/image-check';
 import { indexManifest, startFakeRegistry, type FakeRegistry } from './support/fake-registry';
 
@@ -93,6 +97,157 @@ describe('OciRegistryClient', () => {
     expect(parseBearerChallenge('Basic realm="x"')).toBeUndefined();
     expect(parseRepository('docker.io/nginx')).toEqual({ host: 'docker.io', name: 'library/nginx' });
     expect(parseRepository('docker.io/postgrest/postgrest')).toEqual({ host: 'docker.io', name: 'postgrest/postgrest' });
+  });
+});
+
+describe('OciRegistryClient: private repositories and refusals', () => {
+  const ECR = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web';
+
+  it('signs in to a private ECR registry (Basic challenge) with AWS:<aws ecr get-login-password>, asked once', async () => {
+    const r = await registry({ basic: { password: 'ecr-login-password' } });
+    const digest = r.push('acme/web', indexManifest('1.0'), '1.0');
+    const regions: string[] = [];
+    const auth = ecrPull({ region: 'ap-northeast-2', loginPassword: async (region) => (regions.push(region), 'ecr-login-password') });
+    const c = new OciRegistryClient({ endpoint: () => r.url, auth: () => auth });
+    expect(await c.resolve(ECR, digest)).toMatchObject({ digest });
+    expect(await c.resolve(ECR, '1.0')).toMatchObject({ digest });
+    expect(regions).toEqual(['ap-northeast-2']);
+    expect(r.requests.map((q) => q.auth?.split(' ')[0] ?? 'none')).toEqual(['none', 'Basic', 'Basic']);
+    expect(Buffer.from(r.requests[1]!.auth!.slice(6), 'base64').toString()).toBe('AWS:ecr-login-password');
+  });
+
+  it('asks the aws CLI on PATH for the ECR password (the job\'s role from env), and names its failure without the password', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'fake-aws-'));
+    // The CLI's contract: the password on stdout; without credentials exit 255 and a message on stderr.
+    writeFileSync(
+      join(bin, 'aws'),
+      '#!/bin/sh\n[ "$*" = "ecr get-login-password --region ap-northeast-2" ] || { echo "unexpected: $*" >&2; exit 2; }\n[ -n "$AWS_ACCESS_KEY_ID" ] || { echo "Unable to locate credentials. You can configure credentials by running \\"aws configure\\"." >&2; exit 255; }\necho ecr-login-password\n',
+      { mode: 0o755 },
+    );
+    vi.stubEnv('PATH', `${bin}:${process.env.PATH}`);
+    try {
+      const r = await registry({ basic: { password: 'ecr-login-password' } });
+      const digest = r.push('acme/web', indexManifest('1.0'));
+      const auth = catalogRegistryAuth({ apps: { web: { repository: ECR, registryAuth: 'ecr' } } } as never);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+      await expect(new OciRegistryClient({ endpoint: () => r.url, auth }).resolve(ECR, digest)).rejects.toThrow(
+        'aws ecr get-login-password --region ap-northeast-2: failed (Unable to locate credentials. You can configure credentials by running "aws configure".); expected the job\'s AWS role (registryAuth ecr) with ecr:GetAuthorizationToken and ecr:BatchGetImage',
+      );
+      // The same client once the role is there (a failure is not cached), asking the CLI once for both requests.
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'ASIAEXAMPLE');
+      const c = new OciRegistryClient({ endpoint: () => r.url, auth });
+      expect(await c.resolve(ECR, digest)).toMatchObject({ digest });
+      r.push('acme/web', indexManifest('1.0'), '1.0');
+      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+      expect(await c.resolve(ECR, '1.0')).toMatchObject({ digest });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('refuses an anonymous pull from a Basic-challenge registry, saying how to fix it', async () => {
+    const r = await registry({ basic: { password: 'ecr-login-password' } });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    await expect(new OciRegistryClient({ endpoint: () => r.url }).resolve(ECR, digest)).rejects.toThrow(
+      `HEAD ${r.url}/v2/acme/web/manifests/${digest}: the registry asks for Basic credentials (a private registry such as ECR); anonymous pull has none: set the app's registryAuth in the catalog`,
+    );
+  });
+
+  it('pulls a private ghcr.io package with the GitHub token from the environment, exchanged for a token at the realm', async () => {
+    const r = await registry({ private: ['acme/web'], credentials: { username: 'github-actions', password: 'ghs_job_token' } });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    const env = { [REGISTRY_GITHUB_TOKEN_ENV]: 'ghs_job_token' };
+    expect(await new OciRegistryClient({ endpoint: () => r.url, auth: () => githubTokenPull(env) }).resolve(REPO, digest)).toMatchObject({ digest });
+    const token = r.requests.find((q) => q.path.startsWith('/token'))!;
+    expect(Buffer.from(token.auth!.slice('Basic '.length), 'base64').toString()).toBe('github-actions:ghs_job_token');
+    // The GitHub token goes to the realm only; the manifest request carries the registry's token.
+    expect(r.requests.filter((q) => q.path.startsWith('/v2/')).map((q) => q.auth?.split(' ')[0] ?? 'none')).toEqual(['none', 'Bearer']);
+  });
+
+  it('reports a private repository pulled anonymously as unknown or private (401 insufficient_scope after the token), not as missing', async () => {
+    const r = await registry({ private: ['acme/web'], credentials: { username: 'u', password: 'p' } });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    await expect(client(r).resolve(REPO, digest)).rejects.toThrow(`HEAD ${r.url}/v2/acme/web/manifests/${digest}: unknown or private repository (anonymous pull denied); the registry answered 401 (insufficient_scope)`);
+    await expect(checkImageInRegistry(client(r), { app: 'web', repository: REPO, digest })).rejects.toThrow(`web: ${REPO}@${digest}: HEAD ${r.url}/v2/acme/web/manifests/${digest}: unknown or private repository (anonymous pull denied)`);
+  });
+
+  it('reports an unknown repository the way Docker Hub answers it anonymously (denied, never 404)', async () => {
+    const r = await registry({ unknownAsDenied: true });
+    await expect(client(r).resolve('ghcr.io/acme/typo', `sha256:${'ab'.repeat(32)}`)).rejects.toThrow('unknown or private repository (anonymous pull denied)');
+  });
+
+  it('says the credentials may not pull when signed in and still denied', async () => {
+    const r = await registry({ private: ['acme/web'], credentials: { username: 'github-actions', password: 'right' } });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    const c = new OciRegistryClient({ endpoint: () => r.url, auth: () => githubTokenPull({ [REGISTRY_GITHUB_TOKEN_ENV]: 'wrong' }) });
+    const error = await c.resolve(REPO, digest).catch((e: Error) => e);
+    expect(String(error)).toMatch(/^Error: token http:\/\/127\.0\.0\.1:\d+\/token \(repository:acme\/web:pull\): answered 401 to the credentials presented$/);
+    // Never the credentials themselves in a message (the workflow log shows it).
+    expect(String(error)).not.toContain('wrong');
+  });
+
+  it('maps the catalog\'s registryAuth per repository, anonymous for anything else', () => {
+    const apps = { web: { repository: ECR, registryAuth: 'ecr' }, api: { repository: REPO, registryAuth: 'github-token' } };
+    const auth = catalogRegistryAuth({ apps } as never, {});
+    expect(auth(ECR).description).toBe("ECR credentials for ap-northeast-2 (the job's AWS role)");
+    expect(auth(REPO).description).toBe(`the GitHub token in ${REGISTRY_GITHUB_TOKEN_ENV}`);
+    expect(auth('docker.io/nginx').description).toBe(anonymousPull().description);
+  });
+
+  it('asks a redirected host for a token scoped to the repository as that host names it when its challenge names no scope', async () => {
+    const backend = await registry({ service: 'artifactregistry', omitChallengeScope: true });
+    const front = await registry({ redirectTo: { registry: backend, prefix: 'k8s-artifacts-prod/images' } });
+    const digest = backend.push('k8s-artifacts-prod/images/e2e-test-images/agnhost', indexManifest('2.53'), '2.53');
+    const c = new OciRegistryClient({ endpoint: () => front.url });
+    expect(await c.resolve('registry.k8s.io/e2e-test-images/agnhost', '2.53')).toMatchObject({ digest });
+    const token = backend.requests.find((q) => q.path.startsWith('/token'))!;
+    expect(decodeURIComponent(token.path)).toBe('/token?service=artifactregistry&scope=repository:k8s-artifacts-prod/images/e2e-test-images/agnhost:pull');
+  });
+});
+
+describe('OciRegistryClient: timeouts and retries', () => {
+  it('retries a 503 once and resolves', async () => {
+    const r = await registry({ transient: [{ status: 503 }] });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    const waits: number[] = [];
+    const c = new OciRegistryClient({ endpoint: () => r.url, sleep: async (ms) => void waits.push(ms) });
+    expect(await c.resolve(REPO, digest)).toMatchObject({ digest });
+    expect(waits).toEqual([1000]);
+  });
+
+  it('honours a short Retry-After on 429, and fails on a second 5xx', async () => {
+    const r = await registry({ transient: [{ status: 429, retryAfter: '3' }] });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    const waits: number[] = [];
+    expect(await new OciRegistryClient({ endpoint: () => r.url, sleep: async (ms) => void waits.push(ms) }).resolve(REPO, digest)).toMatchObject({ digest });
+    expect(waits).toEqual([3000]);
+    const down = await registry({ transient: [{ status: 502 }, { status: 503 }] });
+    await expect(new OciRegistryClient({ endpoint: () => down.url, sleep: async () => undefined }).resolve(REPO, digest)).rejects.toThrow(`HEAD ${down.url}/v2/acme/web/manifests/${digest}: the registry answered 503`);
+  });
+
+  it('does not wait out a long Retry-After', async () => {
+    const r = await registry({ transient: [{ status: 429, retryAfter: '120' }] });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    await expect(new OciRegistryClient({ endpoint: () => r.url, sleep: async () => expect.fail('must not wait') }).resolve(REPO, digest)).rejects.toThrow(
+      `HEAD ${r.url}/v2/acme/web/manifests/${digest}: the registry answered 429 and asks to retry after 120 s; more than the 10 s this check waits`,
+    );
+  });
+
+  it('gives up on a registry that does not answer within the timeout', async () => {
+    const r = await registry({ delayMs: 400 });
+    const digest = r.push('acme/web', indexManifest('1.0'));
+    await expect(new OciRegistryClient({ endpoint: () => r.url, timeoutMs: 100 }).resolve(REPO, digest)).rejects.toThrow(`HEAD ${r.url}/v2/acme/web/manifests/${digest}: no answer within 0.1 s`);
+  });
+
+  it('uses a 30 s timeout per call by default', async () => {
+    const timeout = vi.spyOn(AbortSignal, 'timeout');
+    try {
+      const fetch = (async () => new Response(null, { status: 404 })) as typeof globalThis.fetch;
+      await new OciRegistryClient({ fetch }).resolve('docker.io/nginx', '1.27');
+      expect(timeout.mock.calls).toEqual([[30_000]]);
+    } finally {
+      timeout.mockRestore();
+    }
   });
 });
 

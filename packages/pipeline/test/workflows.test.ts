@@ -5,6 +5,8 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform } from '@platform/platform-config';
 import { AMI_LOCK_TOKEN_SECRET } from '../src/cli/commands/ami-lock';
+import { IMAGE_LOCK_PR_BODY } from '../src/cli/commands/image-lock';
+import { REGISTRY_GITHUB_TOKEN_ENV } from '../src/io/registry-auth';
 import { APP_RELEASE_APP_ID_SECRET, APP_RELEASE_ENVIRONMENT, APP_RELEASE_PRIVATE_KEY_SECRET } from '../src/cli/commands/release';
 import { GATED_JOBS, haCheckFailures, prGateProblems, type GateNeed } from '../src/pull-request/pr-gate';
 import { ACCOUNT_ID_SECRET, roleVariables, type CiRole } from '../src/operations/role-variables';
@@ -56,6 +58,7 @@ const PERMISSION_NEEDS: Record<string, (job: Job) => boolean> = {
   'issues:write': (job) => /pipeline:drift\b/.test(runs(job)),
   'contents:write': (job) => /pipeline:(commit-manifests|mark-applied|deploy-refs|record-failover)\b/.test(runs(job)),
   'actions:read': (job) => /\bgh run list\b/.test(runs(job)),
+  'packages:read': (job) => (job.steps ?? []).some((s) => s.env?.[REGISTRY_GITHUB_TOKEN_ENV] !== undefined),
 };
 
 describe('workflows', () => {
@@ -440,6 +443,29 @@ describe('workflows', () => {
     expect(runs(pull)).toMatch(/gh pr create --base "\$\{BASE\}" --head "\$\{branch\}" .*--body-file dist\/pipeline\/ami-lock-pr\.md/);
   });
 
+  it('resolve the scale-day image lock weekly and on demand without AWS, synthesize clusters/, and open the pull request with the lock token', () => {
+    const wf = workflow('image-lock.yml');
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    const resolve = wf.jobs.resolve!;
+    const pull = wf.jobs['pull-request']!;
+    expect(resolve.permissions).toEqual({ contents: 'read' });
+    for (const job of [resolve, pull]) expect(job.steps?.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+    const lines = runs(resolve).split('\n');
+    // Lock first, then synth (clusters/ renders the lock's :tag@digest), only when the lock moved.
+    expect(lines.indexOf('npm run pipeline:image-lock -- --write')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('npx nx run gitops:synth --outputStyle=static')).toBeGreaterThan(lines.indexOf('npm run pipeline:image-lock -- --write'));
+    const synth = (resolve.steps ?? []) as (Step & { if?: string })[];
+    expect(synth.find((s) => s.run?.startsWith('npx nx run gitops:synth'))!.if).toBe("steps.lock.outputs.changed == 'true'");
+    const upload = resolve.steps?.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(String(upload?.with?.path).trim().split('\n')).toEqual(['packages/platform-config/src/scale-day-image-lock.json', 'clusters/', `dist/pipeline/${IMAGE_LOCK_PR_BODY}`]);
+    expect(pull.permissions).toEqual({ contents: 'read' });
+    expect(pull.needs).toBe('resolve');
+    expect(pull.if).toBe("needs.resolve.outputs.changed == 'true'");
+    expect(pull.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.token).toBe(`\${{ secrets.${AMI_LOCK_TOKEN_SECRET} }}`);
+    expect(runs(pull)).toContain('git add packages/platform-config/src/scale-day-image-lock.json clusters/\n');
+    expect(runs(pull)).toMatch(/gh pr create --base "\$\{BASE\}" --head "\$\{branch\}" .*--body-file dist\/pipeline\/image-lock-pr\.md/);
+  });
+
   it('release an app on a repository dispatch or by hand: checked, signature-verified when the catalog asks, then the pull request; promote only by hand', () => {
     const wf = workflow('app-release.yml');
     expect(wf.on.repository_dispatch).toEqual({ types: ['app-release'] });
@@ -447,8 +473,9 @@ describe('workflows', () => {
     expect(Object.keys(inputs)).toEqual(['action', 'app', 'image', 'digest']);
     expect(inputs.action!.options).toEqual(['release', 'promote']);
     const { release, promote } = wf.jobs as Record<string, Job>;
-    expect(release!.permissions).toEqual({ contents: 'read' });
-    expect(promote!.permissions).toEqual({ contents: 'read' });
+    // packages: read: the job's GITHUB_TOKEN pulls private ghcr.io packages for the registry check.
+    expect(release!.permissions).toEqual({ contents: 'read', packages: 'read' });
+    expect(promote!.permissions).toEqual({ contents: 'read', packages: 'read' });
     const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string; name?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
     const [check, cosign, pull] = [at(/pipeline:release -- --check /), at(/^cosign verify /), at(/pipeline:release -- --app /)];
@@ -485,6 +512,20 @@ describe('workflows', () => {
       expect(steps.filter((step) => JSON.stringify(step).includes('steps.token.outputs.token')).map((step) => steps.indexOf(step)), name).toEqual([push]);
       expect(steps[push]!.env?.GITHUB_TOKEN, name).toBe('${{ steps.token.outputs.token }}');
     }
+  });
+
+  it('hand the registry credentials to the pipeline through env only: never argv, never echoed', () => {
+    const wf = workflow('app-release.yml');
+    const uses = strings(wf).filter(({ value }) => value.includes('github.token') || value.includes(REGISTRY_GITHUB_TOKEN_ENV));
+    // Only as a step's env value, and only on the steps that ask the registry.
+    expect(uses.map(({ path }) => path.slice(-2).join('.'))).toEqual(uses.map(() => `env.${REGISTRY_GITHUB_TOKEN_ENV}`));
+    const checked = Object.values(wf.jobs).flatMap((job) => (job.steps ?? []).filter((s) => /pipeline:(release|promote-release)\b/.test(s.run ?? '')));
+    expect(checked).toHaveLength(3);
+    for (const step of checked) {
+      expect(step.env?.[REGISTRY_GITHUB_TOKEN_ENV], step.run).toBe('${{ github.token }}');
+      expect(step.run, step.run).not.toMatch(/TOKEN|github\.token|set -x/);
+    }
+    for (const file of workflowFiles) expect(text(file), file).not.toMatch(/echo[^\n]*REGISTRY_GITHUB_TOKEN/);
   });
 
   it('never write a token into .git/config: the pipeline hands it to git per command', () => {
@@ -533,7 +574,7 @@ describe('workflows', () => {
       for (const literal of [...regions, ...names]) expect(text(file), `${file} mentions ${literal}`).not.toContain(literal);
       const secrets = [...text(file).matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
       // The other secrets: the tokens the AMI lock and app release pull requests are opened with (GITHUB_TOKEN's would start no plan).
-      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET && !(file === 'ami-lock.yml' && s === AMI_LOCK_TOKEN_SECRET) && !(file === 'app-release.yml' && (s === APP_RELEASE_PRIVATE_KEY_SECRET || s === APP_RELEASE_APP_ID_SECRET))), file).toEqual([]);
+      expect(secrets.filter((s) => s !== ACCOUNT_ID_SECRET && !((file === 'ami-lock.yml' || file === 'image-lock.yml') && s === AMI_LOCK_TOKEN_SECRET) && !(file === 'app-release.yml' && (s === APP_RELEASE_PRIVATE_KEY_SECRET || s === APP_RELEASE_APP_ID_SECRET))), file).toEqual([]);
     }
   });
 });

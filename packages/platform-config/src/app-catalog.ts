@@ -37,9 +37,27 @@ const releaseSchema = z.strictObject({
   revoked: z.boolean({ error: 'expected true or false (true: promote-release refuses this digest)' }).optional(),
 });
 
+/** How the release flow's registry check authenticates to an app's repository (pipeline io/registry-auth.ts). */
+export const REGISTRY_AUTH_MODES = ['anonymous', 'ecr', 'github-token'] as const;
+export type RegistryAuthMode = (typeof REGISTRY_AUTH_MODES)[number];
+
+/** A private ECR registry host: `<account>.dkr.ecr.<region>.amazonaws.com` (ECR Public is public.ecr.aws). */
+const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
+
+/** The region of a repository on a private ECR host, or undefined when it is not on one. */
+export function ecrRegionOfRepository(repository: string): string | undefined {
+  return ECR_HOST.exec(repository.split('/')[0] ?? '')?.[2];
+}
+
 const appSchema = z.strictObject({
   /** Registry host and path, no tag or digest, e.g. registry.k8s.io/e2e-test-images/agnhost. */
   repository: z.string({ error: 'expected an image repository such as registry.k8s.io/e2e-test-images/agnhost' }),
+  /**
+   * How the registry check pulls: `anonymous` (public images), `ecr` (private ECR, the workflow's
+   * AWS role: Basic AWS:<aws ecr get-login-password>), `github-token` (ghcr.io, the job's GITHUB_TOKEN
+   * exchanged for a pull token). @default anonymous
+   */
+  registryAuth: z.enum(REGISTRY_AUTH_MODES, { error: `expected one of ${REGISTRY_AUTH_MODES.join(', ')}` }).default('anonymous'),
   /** The digest each environment runs; a failover standby runs its primary's (no entry of its own). */
   digests: z.record(z.string(), z.string({ error: 'expected a digest: sha256: and 64 lowercase hexadecimal digits' })),
   /** Every digest released to staging, oldest first: what a rollback may promote. @default [] */
@@ -170,6 +188,15 @@ export function appCatalogIssues(raw: unknown, clusters: readonly ClusterDefinit
     if (!REPOSITORY.test(app.repository)) {
       report(`${name}.repository`, app.repository, 'expected a lower-case image repository with its registry host and no tag or digest, such as registry.k8s.io/e2e-test-images/agnhost (the digest is per environment)');
     }
+    // A private ECR host answers an anonymous pull with a Basic challenge: no release could ever pass the registry check.
+    const ecrRegion = ecrRegionOfRepository(app.repository);
+    if (ecrRegion && app.registryAuth !== 'ecr') {
+      report(`${name}.registryAuth`, app.registryAuth, `expected "ecr" for ${app.repository}: a private ECR registry (${ecrRegion}) refuses anonymous pulls; the release workflow's AWS role signs in with aws ecr get-login-password`);
+    } else if (!ecrRegion && app.registryAuth === 'ecr') {
+      report(`${name}.registryAuth`, app.registryAuth, `expected "anonymous" or "github-token" for ${app.repository}: "ecr" signs in to a private ECR host (<account>.dkr.ecr.<region>.amazonaws.com) only`);
+    } else if (app.registryAuth === 'github-token' && app.repository.split('/')[0] !== 'ghcr.io') {
+      report(`${name}.registryAuth`, app.registryAuth, `expected "github-token" for ghcr.io repositories only (${app.repository} is not one): the job's GITHUB_TOKEN signs in to ghcr.io alone`);
+    }
     const running: ClusterDefinition[] = [];
     app.clusters.forEach((clusterName, i) => {
       const cluster = byName.get(clusterName);
@@ -264,6 +291,7 @@ export function renderAppCatalog(catalog: AppCatalog): string {
           name,
           {
             repository: a.repository,
+            ...(a.registryAuth === 'anonymous' ? {} : { registryAuth: a.registryAuth }),
             digests: sortedKeys(a.digests),
             history: a.history.map((r) => ({ digest: r.digest, ...(r.tag === undefined ? {} : { tag: r.tag }), ...(r.revoked ? { revoked: true } : {}) })),
             clusters: [...a.clusters].sort(),

@@ -51,6 +51,13 @@ export interface BootstrapNames {
   /** SSM String per control-plane instance (`<prefix>/<instance id>`): the key set its API server runs with. */
   readonly serviceAccountKeyAcks: string;
   /**
+   * SSM String, create-only (`holder=<instance id> since=<epoch>`): held by the one control-plane
+   * node whose service-account-keys apply restarts its kube-apiserver, so the timer never restarts
+   * every API server at once. Taken over (one waiter, `<lock>/takeover-<holder>-<since>`) when the
+   * holder is gone or older than the rotation script's RESTART_LOCK_TTL_SECONDS.
+   */
+  readonly serviceAccountRestartLock: string;
+  /**
    * SSM String per control-plane instance (`<prefix>/<instance id>`): the `serviceAccountIdentity`
    * stage its user data carried and the SHA-256 of its rendered kube-apiserver patch
    * (`stage=<stage> config=<sha256>`), written by the node at the end of every successful boot. The
@@ -72,6 +79,7 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
     serviceAccountNextKey: `${names.ssmPrefix}/service-account/next-private-key`,
     serviceAccountRotation: `${names.ssmPrefix}/service-account/rotation`,
     serviceAccountKeyAcks: `${names.ssmPrefix}/service-account/key-set`,
+    serviceAccountRestartLock: `${names.ssmPrefix}/service-account/restart-lock`,
     identityStageRecords: `${names.ssmPrefix}/identity-stage`,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseStore } from './database-store';
 import { NodeImage } from './node-image';
 import { isServiceAccountIdentityStage, SERVICE_ACCOUNT_IDENTITY_STAGES, ServiceAccountIdentity } from './service-account-identity';
 
@@ -11,6 +12,9 @@ import { isServiceAccountIdentityStage, SERVICE_ACCOUNT_IDENTITY_STAGES, Service
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** WAL rate assumed until a cluster states its measured one (backups.databaseWalMiBPerMinute): 1 MiB/s. */
+export const DEFAULT_DATABASE_WAL_MIB_PER_MINUTE = 60;
 
 const dnsLabel = (max: number) =>
   z
@@ -117,7 +121,23 @@ export const clusterDefinitionSchema = z.strictObject({
     retentionDays: positiveInt('days', 3650).default(14),
     /** Region the backup bucket replicates to; none when unset. @default - no cross-region replication */
     replicaRegion: z.string().optional(),
-  }).default({ etcdSnapshotIntervalMinutes: 15, retentionDays: 14 }),
+    /**
+     * Where the app database writes its own archive (WAL and base backups): DatabaseStore.standbyRegion()
+     * or DatabaseStore.ownRegion(). Only the primary's `spec.backup` moves; the standby keeps replaying
+     * the folder in its region. @default - databaseStoreOf: standbyRegion() for a failover primary, else ownRegion()
+     */
+    // A copied input (structuredClone, JSON) keeps only the strategy's `kind`: it is made a DatabaseStore again.
+    databaseStore: z
+      .union([z.instanceof(DatabaseStore), z.strictObject({ kind: z.enum(['standby-region', 'own-region']) })], { error: 'expected DatabaseStore.standbyRegion() or DatabaseStore.ownRegion()' })
+      .transform((store) => (store instanceof DatabaseStore ? store : DatabaseStore.of(store.kind)))
+      .optional(),
+    /**
+     * WAL the app database writes at its busiest, MiB per minute: measure with `pg_stat_wal.wal_bytes`
+     * sampled over a busy hour (the difference / 60 / 2^20). Sizes the WAL volume for an archive outage
+     * (k8s-addons postgres) and the replay of a promotion (ha-check) alike. @default DEFAULT_DATABASE_WAL_MIB_PER_MINUTE (60: 1 MiB/s, assumed)
+     */
+    databaseWalMiBPerMinute: z.number({ error: 'expected MiB per minute' }).positive({ error: 'expected more than 0 MiB per minute' }).max(16_384, { error: 'expected at most 16384 MiB per minute' }).default(DEFAULT_DATABASE_WAL_MIB_PER_MINUTE),
+  }).default({ etcdSnapshotIntervalMinutes: 15, retentionDays: 14, databaseWalMiBPerMinute: DEFAULT_DATABASE_WAL_MIB_PER_MINUTE }),
   gitops: z.strictObject({
     /** Branch Flux follows. @default 'main' */
     branch: z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'expected a Git branch name' }).default('main'),

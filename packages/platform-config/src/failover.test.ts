@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DatabaseStore } from './database-store';
 import { defaultPlatform } from './default-platform';
+import { loadPlatform } from './platform';
+import { platformInput } from './clusters';
 import { failoverRole, REGIONAL_RPO_SECONDS, S3_REPLICATION_BOUND_SECONDS, WAL_ARCHIVE_REPLICATION_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS, WAL_ARCHIVER_BOUND_SECONDS } from './failover';
 
 const platform = defaultPlatform();
@@ -28,5 +31,18 @@ describe('shipped failover pair', () => {
     expect(production.appWalArchive).toEqual({ bucket: production.appBackupReplicaBucket, region: platform.cluster('dr').region });
     expect(platform.namesOf('dr').appWalArchive).toEqual({ bucket: platform.namesOf('dr').appBackupBucket, region: platform.cluster('dr').region });
     expect(platform.namesOf('staging').appWalArchive).toEqual({ bucket: platform.namesOf('staging').appBackupBucket, region: platform.cluster('staging').region });
+  });
+
+  it("moves only the primary's own store with DatabaseStore.ownRegion(): the standby keeps replaying the folder in its region", () => {
+    const clusters = platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, backups: { ...c.backups, databaseStore: DatabaseStore.ownRegion() } } : c));
+    const escaped = loadPlatform({ ...platformInput, clusters });
+    const production = escaped.namesOf('production');
+    expect(platform.namesOf('production').appDatabaseStore).toEqual(platform.namesOf('production').appWalArchive);
+    expect(production.appDatabaseStore).toEqual({ bucket: production.appBackupBucket, region: 'ap-northeast-2' });
+    // What dr replays (externalClusters[production]) stays where it was.
+    expect(production.appWalArchive).toEqual(platform.namesOf('production').appWalArchive);
+    expect(escaped.namesOf('dr')).toMatchObject({ appWalArchive: platform.namesOf('dr').appWalArchive, appDatabaseStore: platform.namesOf('dr').appDatabaseStore });
+    expect(DatabaseStore.ownRegion().regionalRpoSeconds).toBe(WAL_ARCHIVE_TIMEOUT_SECONDS + S3_REPLICATION_BOUND_SECONDS);
+    expect(DatabaseStore.standbyRegion().regionalRpoSeconds).toBe(REGIONAL_RPO_SECONDS);
   });
 });

@@ -8,6 +8,7 @@ export * from './cluster-definition';
 export * from './cluster-network';
 export * from './config-error';
 export * from './database-archives';
+export * from './database-store';
 export * from './deploy-ref';
 export * from './failover';
 export * from './failover-decision';

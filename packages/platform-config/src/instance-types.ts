@@ -15,7 +15,12 @@ export interface InstanceTypeInfo {
 /**
  * Instance types a cluster definition may use. memoryOverheadMiB: measured nominal − MemTotal of
  * the type (7th-generation Intel types, unmeasured, take their 6th-generation sibling's: same Nitro
- * platform and memory size). Kept small on purpose: node bootstrap
+ * platform and memory size). Karpenter itself does not use that table for capacity: it subtracts a
+ * flat 7.5 % (`vmMemoryOverheadPercent` 0.075) from every type, so its own allocatable differs from
+ * ours. And the table has rows that are measurement failures, never to be copied blindly: some
+ * list the whole memory as overhead (r6g.4xlarge 128 GiB while r6gd.4xlarge, the same machine, has
+ * ~3.7 GiB; t4g.nano 512 MiB; g4ad.xlarge 16 GiB): a new row is checked against its siblings and
+ * its share (3–7 % here) before it lands. Kept small on purpose: node bootstrap
  * installs x86_64 or arm64 packages, and capacity math needs exact figures.
  */
 export const INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> = {

@@ -72,7 +72,7 @@ describe('derived names', () => {
   });
 
   it('keeps the etcd replication role name that is already deployed, and gives the app bucket its own', () => {
-    expect(names.backupReplicationRoles).toEqual({ etcd: 'production-etcd-backup-replication', app: 'production-app-backup-replication' });
+    expect(names.backupReplicationRoles).toEqual({ etcd: 'production-etcd-backup-replication', app: 'production-app-backup-replication', appArchiveHome: 'production-app-archive-home' });
   });
 
   it('carries the regional RTO only where it is declared', () => {

@@ -1,4 +1,5 @@
 import type { ClusterDefinition, PlatformSettings, WorkerPool } from './cluster-definition';
+import { databaseStoreOf } from './database-store';
 import { healthCheckAlarmNames, type HealthCheckAlarmNames } from './health-check-page';
 import { nodeTerminationNames, type NodeTerminationNames } from './node-termination';
 import { serviceAccountIssuerNames, type ServiceAccountIssuerNames } from './service-account-issuer';
@@ -58,11 +59,24 @@ export interface ClusterNames {
    * which validation holds to the standby's region) archives straight into `appBackupReplicaBucket`
    * in the standby's region, so a WAL segment is in the surviving region when `archive_command`
    * returns: no replication lag in the regional RPO (docs/decisions/wal-archive-in-standby-region.md).
-   * Any other cluster archives into its own `appBackupBucket`, in its own region.
+   * Any other cluster archives into its own `appBackupBucket`, in its own region. This is the folder
+   * the pair replays (`externalClusters`): it does not move with `appDatabaseStore`.
    */
   readonly appWalArchive: { readonly bucket: string; readonly region: string };
+  /**
+   * Where the database itself writes (its `spec.backup` store): `appWalArchive` under
+   * DatabaseStore.standbyRegion(), its own `appBackupBucket` under DatabaseStore.ownRegion()
+   * (`backups.databaseStore`; S3 replication then feeds `appWalArchive`, the same key path in the
+   * standby's region, so the standby keeps replaying the same folder).
+   */
+  readonly appDatabaseStore: { readonly bucket: string; readonly region: string };
   /** Roles S3 replicates each backup bucket with (IAM names are global: the cluster name keeps them apart). */
-  readonly backupReplicationRoles: { readonly etcd: string; readonly app: string };
+  readonly backupReplicationRoles: {
+    readonly etcd: string;
+    readonly app: string;
+    /** Copies the database's archive in the standby's region back into `appBackupBucket` (a failover primary only). */
+    readonly appArchiveHome: string;
+  };
   /**
    * Break-glass role that alone may read etcd snapshots (they hold `pki/sa.key` and the CA keys):
    * an operator assumes it to sign the download URL of a restore; no node role reads them.
@@ -234,7 +248,7 @@ export function platformNames(settings: PlatformSettings): PlatformNames {
 }
 
 export function clusterNames(
-  cluster: Pick<ClusterDefinition, 'name' | 'region' | 'backups'> & { readonly failover?: Partial<NonNullable<ClusterDefinition['failover']>>; readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
+  cluster: Pick<ClusterDefinition, 'name' | 'region'> & { readonly backups?: Partial<ClusterDefinition['backups']> } & { readonly failover?: Partial<NonNullable<ClusterDefinition['failover']>>; readonly gitops?: Partial<ClusterDefinition['gitops']>; readonly apiEndpoint?: Partial<ClusterDefinition['apiEndpoint']> },
   settings: PlatformSettings,
 ): ClusterNames {
   const { name, region } = cluster;
@@ -244,6 +258,7 @@ export function clusterNames(
   const replicaRegion = cluster.backups?.replicaRegion;
   const appBackupBucket = `${org}-${name}-app-backups-${region}`;
   const appBackupReplicaBucket = replicaRegion ? `${org}-${name}-app-backups-${replicaRegion}` : undefined;
+  const appWalArchive = cluster.failover?.standbyCluster && appBackupReplicaBucket && replicaRegion ? { bucket: appBackupReplicaBucket, region: replicaRegion } : { bucket: appBackupBucket, region };
   return {
     cluster: name,
     stack,
@@ -265,8 +280,9 @@ export function clusterNames(
     etcdBackupReplicaBucket: replicaRegion ? `${org}-${name}-etcd-backups-${replicaRegion}` : undefined,
     appBackupBucket,
     appBackupReplicaBucket,
-    appWalArchive: cluster.failover?.standbyCluster && appBackupReplicaBucket && replicaRegion ? { bucket: appBackupReplicaBucket, region: replicaRegion } : { bucket: appBackupBucket, region },
-    backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication` },
+    appWalArchive,
+    appDatabaseStore: databaseStoreOf(cluster).kind === 'standby-region' ? appWalArchive : { bucket: appBackupBucket, region },
+    backupReplicationRoles: { etcd: `${name}-etcd-backup-replication`, app: `${name}-app-backup-replication`, appArchiveHome: `${name}-app-archive-home` },
     etcdRestoreRole: `${name}-etcd-restore`,
     appBackupArchive: { namespace: APP_DATA_NAMESPACE, bucketPrefix: 'postgres/' },
     ssmPrefix,

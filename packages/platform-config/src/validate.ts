@@ -145,6 +145,10 @@ export function clusterIssues(cluster: ClusterDefinition, settings: PlatformSett
     if (!REGION_AVAILABILITY_ZONES[replica]) report('backups.replicaRegion', replica, `expected one of ${SUPPORTED_REGIONS.join(', ')}`);
     else if (replica === cluster.region) report('backups.replicaRegion', replica, `expected a region other than the cluster's own (${cluster.region})`);
   }
+  // The standby region's bucket exists only for a failover primary with a replica region (names.appWalArchive).
+  if (cluster.backups.databaseStore?.kind === 'standby-region' && (!cluster.failover || replica === undefined)) {
+    report('backups.databaseStore', cluster.backups.databaseStore, 'expected DatabaseStore.ownRegion() or nothing: DatabaseStore.standbyRegion() needs failover.standbyCluster and backups.replicaRegion (the bucket in the standby\'s region)');
+  }
   if (objectives.rpoMinutes < cluster.backups.etcdSnapshotIntervalMinutes) {
     report('objectives.rpoMinutes', objectives.rpoMinutes, `expected at least backups.etcdSnapshotIntervalMinutes (${cluster.backups.etcdSnapshotIntervalMinutes}): snapshots are the recovery point`);
   }

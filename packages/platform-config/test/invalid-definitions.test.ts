@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPlatform, platformInput } from '../src';
+import { DatabaseStore, loadPlatform, platformInput } from '../src';
 import { problems, withChange, type Raw, type RawInput } from './support';
 
 const AZ_NOTE = 'when objectives.tolerateAzLoss is true';
@@ -34,6 +34,9 @@ const corpus: [string, (input: RawInput) => void, string][] = [
   ['control plane above the etcd limit', (i) => (i.clusters[1].controlPlane.count = 9), 'clusters[1].controlPlane.count: got 9; expected at most 7 control-plane nodes (etcd write latency)'],
   ['unknown control-plane instance type', (i) => (i.clusters[1].controlPlane.instanceType = 'm99.large'), 'clusters[1].controlPlane.instanceType: got "m99.large"; expected a known instance type: c6i.large, c6i.xlarge, c7g.large, c7i.large, c7i.xlarge, m5.large, m5.xlarge, m6i.2xlarge, m6i.large, m6i.xlarge, m7g.large, m7g.xlarge, m7i.2xlarge, m7i.large, m7i.xlarge, r6i.large, r7i.large, t3.large, t3.medium, t3.xlarge'],
   ['control-plane root volume too small', (i) => (i.clusters[1].controlPlane.rootVolumeGiB = 8), 'clusters[1].controlPlane.rootVolumeGiB: got 8; expected at least 20 GiB (etcd, images)'],
+  ['database store as a flag', (i) => (i.clusters[1].backups.databaseStore = 'own-region'), 'clusters[1].backups.databaseStore: got "own-region"; expected DatabaseStore.standbyRegion() or DatabaseStore.ownRegion()'],
+  ['database store in a standby region it does not have', (i) => (i.clusters[0].backups.databaseStore = DatabaseStore.standbyRegion()), 'clusters[0].backups.databaseStore: got {"kind":"standby-region"}; expected DatabaseStore.ownRegion() or nothing: DatabaseStore.standbyRegion() needs failover.standbyCluster and backups.replicaRegion (the bucket in the standby\'s region)'],
+  ['WAL rate not positive', (i) => (i.clusters[1].backups.databaseWalMiBPerMinute = 0), 'clusters[1].backups.databaseWalMiBPerMinute: got 0; expected more than 0 MiB per minute'],
   ['node image as a flag', (i) => (i.clusters[1].nodeImage = 'baked'), 'clusters[1].nodeImage: got "baked"; expected NodeImage.ubuntu() or NodeImage.baked()'],
   ['identity stage as a string flag', (i) => (i.clusters[1].serviceAccountIdentity = 'complete'), 'clusters[1].serviceAccountIdentity: got "complete"; expected ServiceAccountIdentity.acceptIssuer(), .signWithIssuer(), .webIdentity() or .complete()'],
   [
@@ -107,6 +110,14 @@ const corpus: [string, (input: RawInput) => void, string][] = [
   ['a digest one digit short', (i) => (i.appCatalog.apps.web.digests.staging = WEB.slice(0, -1)), `appCatalog.apps.web.digests.staging: got "${WEB.slice(0, -1)}"; expected ${HEX} (it has 63 characters after sha256:)`],
   ['a digest in upper case', (i) => (i.appCatalog.apps.web.digests.staging = WEB.toUpperCase().replace('SHA256', 'sha256')), `appCatalog.apps.web.digests.staging: got "${WEB.toUpperCase().replace('SHA256', 'sha256')}"; expected ${HEX} (it has 64 characters after sha256:, not all lowercase hexadecimal)`],
   ['a tag in the repository', (i) => (i.appCatalog.apps.web.repository = 'registry.k8s.io/e2e-test-images/agnhost:2.53'), 'appCatalog.apps.web.repository: got "registry.k8s.io/e2e-test-images/agnhost:2.53"; expected a lower-case image repository with its registry host and no tag or digest, such as registry.k8s.io/e2e-test-images/agnhost (the digest is per environment)'],
+  [
+    'a private ECR repository without ECR sign-in',
+    (i) => (i.appCatalog.apps.web.repository = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web'),
+    'appCatalog.apps.web.registryAuth: got "anonymous"; expected "ecr" for 123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/acme/web: a private ECR registry (ap-northeast-2) refuses anonymous pulls; the release workflow\'s AWS role signs in with aws ecr get-login-password',
+  ],
+  ['ECR sign-in for a repository not on ECR', (i) => (i.appCatalog.apps.web.registryAuth = 'ecr'), 'appCatalog.apps.web.registryAuth: got "ecr"; expected "anonymous" or "github-token" for registry.k8s.io/e2e-test-images/agnhost: "ecr" signs in to a private ECR host (<account>.dkr.ecr.<region>.amazonaws.com) only'],
+  ['GitHub token sign-in outside ghcr.io', (i) => (i.appCatalog.apps.web.registryAuth = 'github-token'), 'appCatalog.apps.web.registryAuth: got "github-token"; expected "github-token" for ghcr.io repositories only (registry.k8s.io/e2e-test-images/agnhost is not one): the job\'s GITHUB_TOKEN signs in to ghcr.io alone'],
+  ['unknown registry sign-in', (i) => (i.appCatalog.apps.web.registryAuth = 'password'), 'appCatalog.apps.web.registryAuth: got "password"; expected one of anonymous, ecr, github-token'],
   ['HPA minimum above the maximum', (i) => (i.appCatalog.apps.web.scaling.minReplicas = 13), 'appCatalog.apps.web.scaling.minReplicas: got 13; expected at most maxReplicas (12)'],
   [
     'HPA minimum below one replica per zone',

@@ -10,10 +10,11 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketReplicationConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-replication-configuration';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import type { TerraformProvider } from 'cdktf';
+import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { policyDocument, renderPolicy, serviceTrustPolicy } from '../iam/policy-document';
 import { invalidProp } from '../private/validation';
+import { replicationPolicy } from './replication-policy';
 
 export interface BackupReplica {
   readonly bucketName: string;
@@ -88,6 +89,8 @@ export class BackupBucket extends Construct {
   readonly replicaBucketArn: string | undefined;
   /** The replica region's key the replicas are encrypted with. */
   readonly replicaKeyArn: string | undefined;
+  /** The versioning of the bucket and of its replica: S3 refuses a replication rule before both are on. */
+  readonly versioning: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: BackupBucketProps) {
     super(scope, id);
@@ -105,6 +108,7 @@ export class BackupBucket extends Construct {
     const source = this.protectedBucket('bucket', props.bucketName, props.kmsKeyArn, expiration);
     this.bucketName = source.name;
     this.bucketArn = source.arn;
+    this.versioning.push(source.versioning);
     if (!props.replica) return;
 
     const { provider, replicationRoleName } = props.replica;
@@ -122,15 +126,7 @@ export class BackupBucket extends Construct {
     new IamRolePolicy(this, 'replication-policy', {
       name: `replicate-${id}`,
       role: role.name,
-      policy: renderPolicy(
-        policyDocument(
-          { Sid: 'ReadSourceConfiguration', Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: source.arn },
-          { Sid: 'ReadSourceVersions', Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: `${source.arn}/*` },
-          { Sid: 'WriteReplica', Effect: 'Allow', Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: `${replica.arn}/*` },
-          { Sid: 'DecryptSource', Effect: 'Allow', Action: 'kms:Decrypt', Resource: props.kmsKeyArn },
-          { Sid: 'EncryptReplica', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: replicaKey.arn },
-        ),
-      ),
+      policy: renderPolicy(replicationPolicy({ sourceArn: source.arn, sourceKeyArn: props.kmsKeyArn, destinationArn: replica.arn, destinationKeyArn: replicaKey.arn })),
     });
     new S3BucketReplicationConfigurationA(this, 'replication', {
       bucket: source.name,
@@ -158,6 +154,7 @@ export class BackupBucket extends Construct {
     this.replicaBucketName = replica.name;
     this.replicaBucketArn = replica.arn;
     this.replicaKeyArn = replicaKey.arn;
+    this.versioning.push(replica.versioning);
   }
 
   private protectedBucket(id: string, bucketName: string, kmsKeyArn: string, expiration: Expiration, provider?: TerraformProvider, writer?: ReplicaWriter): ProtectedBucket {

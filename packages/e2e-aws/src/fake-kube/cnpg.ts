@@ -1,5 +1,5 @@
 import type { FakeKubeApi, Ref } from '../fake-kube-api';
-import { BarmanStore, type Position, type Row } from './barman-store';
+import { BarmanStore, walSegmentName, WAL_SEGMENT_BYTES, type Position, type Row } from './barman-store';
 import type { Obj } from './patch';
 
 /**
@@ -42,8 +42,10 @@ import type { Obj } from './patch';
  * `SELECT pg_current_wal_lsn()` (a primary's write position; in recovery PostgreSQL refuses it)
  * and `SELECT pg_last_wal_replay_lsn()` (a replica's replay position: what it read from its
  * source's archive; after a promotion the position recovery ended at; NULL, an empty line, on
- * a server that never recovered). Any other query fails as psql does on an error (exit 1): this
- * is not PostgreSQL.
+ * a server that never recovered), and archive-freshness's `SELECT pg_is_in_recovery(),
+ * pg_last_wal_replay_lsn(), timeline_id, (wal_segment_size) FROM pg_control_checkpoint()` as
+ * `t|X/Y|<timeline>|16777216` (psql -XAtq). Any other query fails as psql does on an error
+ * (exit 1): this is not PostgreSQL.
  */
 export const CNPG = 'postgresql.cnpg.io/v1';
 export const HEALTHY = 'Cluster in healthy state';
@@ -69,6 +71,8 @@ interface State {
   archiveError?: string;
   demotionToken?: string;
   waiting?: string;
+  /** A replica whose restore_command lags the archive: it replays nothing new until promoted. */
+  replayHeld?: boolean;
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -103,6 +107,30 @@ export class FakeCnpg {
     state!.db!.rows.push(row);
     state!.db!.lsn += 0x100;
     return undefined;
+  }
+
+  /**
+   * A replica cluster that stops replaying where it is, as one whose restore_command has not
+   * fetched the newest segments yet (replay runs behind the archive). Its promotion still replays
+   * everything archived first, as PostgreSQL ends recovery only after the archive runs dry.
+   */
+  holdReplay(namespace: string, cluster: string): void {
+    const { state } = this.lookup(namespace, cluster);
+    if (!state?.db?.recovering) throw new Error(`holdReplay: ${namespace}/${cluster} is not a running replica`);
+    state.replayHeld = true;
+  }
+
+  /**
+   * archive_timeout on a primary: it switches to the next WAL segment (here: one record into it)
+   * and archives that at its next reconcile. Returns the new segment's name.
+   */
+  switchWal(namespace: string, cluster: string): string {
+    const { state, obj } = this.lookup(namespace, cluster);
+    const why = this.notWritable(obj, state);
+    if (why) throw new Error(`switchWal: ${namespace}/${cluster}: ${why}`);
+    const db = state!.db!;
+    db.lsn = (Math.floor(Math.max(db.lsn - 1, 0) / WAL_SEGMENT_BYTES) + 1) * WAL_SEGMENT_BYTES + 0x100;
+    return walSegmentName(db.timeline, db.lsn);
   }
 
   /** The app's read path (any running instance: a replica reads too). */
@@ -281,7 +309,7 @@ export class FakeCnpg {
       state.promoting = false;
       const folder = this.externalFolder(spec, (spec.replica as Obj | undefined)?.source as string | undefined);
       const wal = folder ? this.options.store.read(folder)?.wal : undefined;
-      if (wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
+      if (!state.replayHeld && wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
     } else if (db.recovering && !wantReplica) {
       const token = (spec.replica as Obj | undefined)?.promotionToken as string | undefined;
       const wait = token ? this.tokenWait(token, db, spec) : undefined;
@@ -292,6 +320,12 @@ export class FakeCnpg {
       }
       if (!state.promoting) {
         state.promoting = true;
+        // Recovery ends only once the archive it restores from has nothing newer.
+        if (state.replayHeld) {
+          const wal = this.options.store.read(this.externalFolder(spec, (spec.replica as Obj | undefined)?.source as string | undefined) ?? '')?.wal;
+          if (wal && wal.systemId === db.systemId && wal.lsn > db.lsn) Object.assign(db, { lsn: wal.lsn, timeline: wal.timeline, rows: [...wal.rows] });
+          state.replayHeld = false;
+        }
         Object.assign(status, { phase: 'Promoting to primary cluster', phaseReason: 'Replica cluster promotion in progress' });
         condition('Ready', false, 'ClusterIsNotReady', 'Cluster Is Not Ready');
         return finish();
@@ -371,7 +405,8 @@ export class FakeCnpg {
     }
     delete state.archiveError;
     condition('ContinuousArchiving', true, 'ContinuousArchivingSuccess', 'Continuous archiving is working');
-    this.options.store.archiveWal(folder, { systemId: db.systemId, timeline: db.timeline, lsn: db.lsn, rows: [...db.rows], at: now() });
+    const compression = ((((obj.spec as Obj).backup as Obj | undefined)?.barmanObjectStore as Obj | undefined)?.wal as Obj | undefined)?.compression as string | undefined;
+    this.options.store.archiveWal(folder, { systemId: db.systemId, timeline: db.timeline, lsn: db.lsn, rows: [...db.rows], at: now() }, compression);
   }
 
   private reconcileBackup(backup: Obj): void {
@@ -427,6 +462,12 @@ export class FakeCnpg {
       const replayed = recovering ? state.db.lsn : state.db.replayedTo;
       return { stdout: `${replayed === undefined ? '' : lsnText(replayed)}\n`, exitCode: 0 };
     }
-    return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(), pg_current_wal_lsn() and pg_last_wal_replay_lsn(); got ${JSON.stringify(query)}`, exitCode: 1 };
+    // archive-freshness's one query: recovery, replay position, the checkpoint's timeline, wal_segment_size in bytes (16 MiB).
+    if (/^\s*SELECT pg_is_in_recovery\(\), pg_last_wal_replay_lsn\(\), timeline_id, \(SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'\) FROM pg_control_checkpoint\(\)\s*;?\s*$/i.test(query)) {
+      const replayed = recovering ? state.db.lsn : state.db.replayedTo;
+      const inRecovery = labels['cnpg.io/instanceRole'] === 'primary' && !state.db.recovering ? 'f' : 't';
+      return { stdout: `${inRecovery}|${replayed === undefined ? '' : lsnText(replayed)}|${state.db.timeline}|${WAL_SEGMENT_BYTES}\n`, exitCode: 0 };
+    }
+    return { stdout: '', stderr: `ERROR:  the e2e fake PostgreSQL answers only SELECT pg_is_in_recovery(), pg_current_wal_lsn(), pg_last_wal_replay_lsn() and archive-freshness's pg_control_checkpoint() query; got ${JSON.stringify(query)}`, exitCode: 1 };
   }
 }

@@ -1,3 +1,5 @@
+import { applyPatch, JsonPatchError, type Operation } from 'fast-json-patch';
+
 /** The patch formats the API server accepts, with its answers for bad ones (thrown as ApiError). */
 export type Obj = Record<string, unknown>;
 
@@ -58,82 +60,25 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
-
-function pointer(path: string): string[] {
-  if (path === '') return [];
-  if (!path.startsWith('/')) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: invalid JSON pointer ${JSON.stringify(path)}`);
-  return path.slice(1).split('/').map(unescape);
-}
-
-/** RFC 6902 add/remove/replace/move/copy/test; a path that does not exist is refused (422), as the API server does. */
+/**
+ * RFC 6902, applied by fast-json-patch (validated, on a copy); only its errors are mapped to the
+ * API server's answers (evanphx/json-patch behind it): an unknown op is 400, anything else the
+ * patch cannot apply (a missing path or `from`, an index out of bounds, a failed `test`) is 422.
+ */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new ApiError(400, 'BadRequest', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
-  let doc = structuredClone(target);
-  const fail = (msg: string): never => {
-    throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${msg}`);
-  };
-  const parentOf = (parts: string[]): [unknown, string] => {
-    let cur: unknown = doc;
-    for (const p of parts.slice(0, -1)) {
-      cur = Array.isArray(cur) ? cur[Number(p)] : isObj(cur) ? cur[p] : undefined;
-      if (cur === undefined) fail(`doc is missing path: /${parts.join('/')}`);
-    }
-    return [cur, parts[parts.length - 1]!];
-  };
-  const get = (parts: string[]): unknown => {
-    let cur: unknown = doc;
-    for (const p of parts) {
-      cur = Array.isArray(cur) ? cur[Number(p)] : isObj(cur) ? cur[p] : undefined;
-      if (cur === undefined) fail(`doc is missing path: /${parts.join('/')}`);
-    }
-    return cur;
-  };
-  const remove = (parts: string[]): unknown => {
-    const [parent, key] = parentOf(parts);
-    const value = get(parts);
-    if (Array.isArray(parent)) parent.splice(Number(key), 1);
-    else delete (parent as Obj)[key];
-    return value;
-  };
-  const add = (parts: string[], value: unknown) => {
-    if (parts.length === 0) return void (doc = value);
-    const [parent, key] = parentOf(parts);
-    if (Array.isArray(parent)) {
-      const i = key === '-' ? parent.length : Number(key);
-      if (!(i >= 0 && i <= parent.length)) fail(`add operation: index ${key} out of bounds`);
-      parent.splice(i, 0, value);
-    } else if (isObj(parent)) parent[key] = value;
-    else fail(`doc is missing path: /${parts.join('/')}`);
-  };
-  for (const raw of ops) {
-    const op = raw as { op?: string; path?: string; from?: string; value?: unknown };
-    if (typeof op.path !== 'string') fail('missing path');
-    const parts = pointer(op.path!);
-    switch (op.op) {
-      case 'add':
-        add(parts, structuredClone(op.value));
-        break;
-      case 'remove':
-        remove(parts);
-        break;
-      case 'replace':
-        get(parts);
-        remove(parts);
-        add(parts, structuredClone(op.value));
-        break;
-      case 'move':
-        add(parts, remove(pointer(op.from ?? '')));
-        break;
-      case 'copy':
-        add(parts, structuredClone(get(pointer(op.from ?? ''))));
-        break;
-      case 'test':
-        if (JSON.stringify(get(parts)) !== JSON.stringify(op.value)) fail(`testing value /${parts.join('/')} failed`);
-        break;
-      default:
-        throw new ApiError(400, 'BadRequest', `Unexpected kind: ${String(op.op)}`);
-    }
+  try {
+    return applyPatch(structuredClone(target), ops as Operation[], true, true).newDocument;
+  } catch (error) {
+    if (!(error instanceof JsonPatchError)) throw error;
+    const op = error.operation as { op?: string; path?: string; from?: string } | undefined;
+    if (error.name === 'OPERATION_OP_INVALID') throw new ApiError(400, 'BadRequest', `Unexpected kind: ${String(op?.op)}`);
+    const message: Partial<Record<string, string>> = {
+      OPERATION_PATH_UNRESOLVABLE: `doc is missing path: ${op?.path}`,
+      OPERATION_FROM_UNRESOLVABLE: `doc is missing from path: ${op?.from}`,
+      OPERATION_VALUE_OUT_OF_BOUNDS: `${op?.op} operation: index ${op?.path?.split('/').pop()} out of bounds`,
+      TEST_OPERATION_FAILED: `testing value ${op?.path} failed`,
+    };
+    throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message[error.name] ?? error.message.split('\n')[0]}`);
   }
-  return doc;
 }

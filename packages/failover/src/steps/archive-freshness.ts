@@ -1,4 +1,4 @@
-import { S3_REPLICATION_BOUND_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS } from '@platform/platform-config';
+import { REGIONAL_RPO_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS, type ClusterDefinition } from '@platform/platform-config';
 import { gitArchiveFolder, type Workload } from '../database';
 import { liveCluster, psql, type LiveCluster } from '../private/cnpg';
 import { listObjects, splitS3Path, type S3Object } from '../private/s3';
@@ -9,8 +9,20 @@ import { CNPG_CLUSTERS } from '../private/kube';
 import { StepError, type Step, type StepContext } from '../step';
 import { isReplicaCluster } from './promote-replica';
 
-/** Seconds after which the replica's newest WAL means writes are missing: archive timeout + replication bound. */
-export const ARCHIVE_STALE_AFTER_SECONDS = WAL_ARCHIVE_TIMEOUT_SECONDS + S3_REPLICATION_BOUND_SECONDS;
+/**
+ * Seconds after which the archive's newest WAL is too old to promote without the operator's
+ * consent: the primary's regional RPO objective (the loss the pair accepted), else
+ * REGIONAL_RPO_SECONDS (what the archive holds: archive timeout + archiver bound, no replication).
+ * Not the design bound when an objective is declared: the age read here runs on past the
+ * primary's death (detection, the run's start), so it bounds the loss from above, and 120 s would
+ * refuse nearly every real failover; the design bound is DatabaseWalArchiveLate's, before the loss.
+ */
+export function archiveStaleAfterSeconds(primary: ClusterDefinition): number {
+  return primary.objectives.regionRpoSeconds ?? REGIONAL_RPO_SECONDS;
+}
+
+const limitText = (primary: ClusterDefinition) =>
+  `${archiveStaleAfterSeconds(primary)} s (${primary.objectives.regionRpoSeconds === undefined ? `the regional RPO the archive holds, REGIONAL_RPO_SECONDS: ${primary.name} declares no objectives.regionRpoSeconds` : `${primary.name}'s regional RPO objective`})`;
 
 interface Wal {
   readonly object: S3Object;
@@ -45,7 +57,7 @@ function replicaArchive(live: LiveCluster): { bucket: string; folder: string; se
  *
  * - nothing archived after the replayed segment: the replica has everything the archive has,
  *   fresh however old that segment is (an idle primary switches no segment);
- * - segments after it: the newest of them is at most archive_timeout + replication bound old
+ * - segments after it: the newest of them is at most archiveStaleAfterSeconds old
  *   (the replica replays them before it promotes), else the archive stopped growing;
  * - another server folder beside it holding WAL written after the replayed segment: the
  *   primary archives there now (a fail-back's new server name Git does not carry yet).
@@ -56,7 +68,7 @@ function replicaArchive(live: LiveCluster): { bucket: string; folder: string; se
  */
 export class ArchiveFreshness implements Step {
   readonly name = 'archive-freshness';
-  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the newest archived segment is at most ${ARCHIVE_STALE_AFTER_SECONDS} s old (archive timeout + replication bound); no newer folder beside it; or the operator accepted the loss after the printed time`;
+  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the newest archived segment is at most the primary's regional RPO objective old (default REGIONAL_RPO_SECONDS, ${REGIONAL_RPO_SECONDS} s); no newer folder beside it; or the operator accepted the loss after the printed time`;
 
   constructor(
     private readonly workload: Workload,
@@ -133,7 +145,7 @@ export class ArchiveFreshness implements Step {
       const siblings = await this.newerFolders(ctx, archive, replayed, current);
       if (siblings.length === 0) {
         return ctx.note(
-          `${where}${written}, the newest segment in s3://${archive.bucket}/${archive.folder}wals/: the replica has everything archived (an idle primary archives nothing new). Expected loss: what ${ctx.primary.name} wrote after that segment and did not archive or replicate, ≤ ${ARCHIVE_STALE_AFTER_SECONDS} s`,
+          `${where}${written}, the newest segment in s3://${archive.bucket}/${archive.folder}wals/: the replica has everything archived (an idle primary archives nothing new). Expected loss: what ${ctx.primary.name} wrote after that segment and did not archive or replicate, ≤ ${archiveStaleAfterSeconds(ctx.primary)} s`,
         );
       }
       const at = current ? new Date(current.object.LastModified) : new Date(0);
@@ -147,8 +159,8 @@ export class ArchiveFreshness implements Step {
     const at = new Date(newest.object.LastModified);
     const age = Math.round((ctx.clock().getTime() - at.getTime()) / 1000);
     const lag = `${where}; ${pending.length} newer segment(s) archived, the newest s3://${archive.bucket}/${newest.object.Key} written ${toSecond(at)} (${age} s ago)`;
-    if (age <= ARCHIVE_STALE_AFTER_SECONDS) return ctx.note(`${lag}: within ${ARCHIVE_STALE_AFTER_SECONDS} s, the replica replays them before it promotes; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
-    return this.staleOrAccepted(ctx, at, `${lag}, older than ${ARCHIVE_STALE_AFTER_SECONDS} s (archive timeout ${WAL_ARCHIVE_TIMEOUT_SECONDS} s + replication bound ${S3_REPLICATION_BOUND_SECONDS} s) while the replica has not caught up: the archive stopped growing`);
+    if (age <= archiveStaleAfterSeconds(ctx.primary)) return ctx.note(`${lag}: within ${limitText(ctx.primary)}, the replica replays them before it promotes; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
+    return this.staleOrAccepted(ctx, at, `${lag}, older than ${limitText(ctx.primary)} while the replica has not caught up: the archive stopped growing`);
   }
 
   /**
@@ -184,11 +196,11 @@ export class ArchiveFreshness implements Step {
     const at = new Date(newest.object.LastModified);
     const age = Math.round((ctx.clock().getTime() - at.getTime()) / 1000);
     const where = `newest WAL s3://${bucket}/${newest.object.Key} written ${toSecond(at)} (${age} s ago)`;
-    if (age <= ARCHIVE_STALE_AFTER_SECONDS) return ctx.note(`${where}: within ${ARCHIVE_STALE_AFTER_SECONDS} s; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
+    if (age <= archiveStaleAfterSeconds(ctx.primary)) return ctx.note(`${where}: within ${limitText(ctx.primary)}; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
     return this.staleOrAccepted(
       ctx,
       at,
-      `${where} is older than ${ARCHIVE_STALE_AFTER_SECONDS} s (archive timeout ${WAL_ARCHIVE_TIMEOUT_SECONDS} s + replication bound ${S3_REPLICATION_BOUND_SECONDS} s): ${ctx.primary.name} archives at least every ${WAL_ARCHIVE_TIMEOUT_SECONDS} s while it writes, so this folder stopped growing and a restore would drop every write after ${toSecond(at)}`,
+      `${where} is older than ${limitText(ctx.primary)}: ${ctx.primary.name} archives at least every ${WAL_ARCHIVE_TIMEOUT_SECONDS} s while it writes, so this folder stopped growing and a restore would drop every write after ${toSecond(at)}`,
     );
   }
 

@@ -8,7 +8,8 @@ import type { Step, StepContext } from '../step';
  * folder holds no base backup: until one exists that folder cannot be restored from, and the
  * daily ScheduledBackup may be up to a day away. An on-demand CNPG Backup (method
  * barmanObjectStore) right after users are moved closes that gap; its barman backup id goes to
- * the journal. It runs after DNS moved, so it never adds to the outage.
+ * the journal. It runs after DNS moved, so it never adds to the outage. It lands where the
+ * cluster archives (platform-config appWalArchive: a failover primary's bucket in the standby's region).
  */
 export class BaseBackup implements Step {
   readonly name = 'base-backup';
@@ -20,6 +21,6 @@ export class BaseBackup implements Step {
     const cluster = ctx[this.props.side];
     const taken = await takeBackup(ctx, cluster, this.props.workload, 'base');
     if (!taken.backupId) return;
-    ctx.note(`base backup ${taken.name} on ${cluster.name}: backupId ${taken.backupId}, completed ${taken.stoppedAt ?? '(no stoppedAt)'}, in ${ctx.namesOf(cluster).appBackupBucket}`);
+    ctx.note(`base backup ${taken.name} on ${cluster.name}: backupId ${taken.backupId}, completed ${taken.stoppedAt ?? '(no stoppedAt)'}, in ${ctx.namesOf(cluster).appDatabaseStore.bucket}`);
   }
 }

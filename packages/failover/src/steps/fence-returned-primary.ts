@@ -44,7 +44,7 @@ export class BackupReturnedPrimary implements Step {
     await assertStandbyStillServes(ctx);
     if (!(await databaseExists(ctx, this.workload))) return ctx.note(`${ctx.primary.name} has no ${this.workload.namespace}/${this.workload.database}: nothing to back up`);
     const { name } = await takeBackup(ctx, ctx.primary, this.workload, 'fenced');
-    ctx.note(`backup ${name} holds everything ${ctx.primary.name}'s database had when fenced, in its own bucket ${ctx.namesOf(ctx.primary).appBackupBucket}`);
+    ctx.note(`backup ${name} holds everything ${ctx.primary.name}'s database had when fenced, in its archive ${ctx.namesOf(ctx.primary).appDatabaseStore.bucket} (${ctx.namesOf(ctx.primary).appDatabaseStore.region}, where its spec.backup writes)`);
   }
 }
 

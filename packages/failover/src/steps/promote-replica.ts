@@ -41,7 +41,7 @@ export class PromoteReplica implements Step {
       const promotion = isDistributed(replica) ? { primary: self } : { enabled: false };
       const patch = { spec: { replica: promotion, backup: { barmanObjectStore: { serverName } } } };
       await ctx.cli.mutate('kubectl', kube(target, 'patch', CNPG_CLUSTERS, database, '-n', namespace, '--type', 'merge', '-p', JSON.stringify(patch), `--field-manager=${FAILOVER_FIELD_MANAGER}`));
-      ctx.note(`${namespace}/${database} on ${target.name} promoted (${isDistributed(replica) ? `spec.replica.primary: ${self}, no promotion token: ${ctx.primary.name} cannot be demoted` : 'spec.replica.enabled: false'}); new backups go to server ${serverName} in ${ctx.namesOf(target).appBackupBucket}`);
+      ctx.note(`${namespace}/${database} on ${target.name} promoted (${isDistributed(replica) ? `spec.replica.primary: ${self}, no promotion token: ${ctx.primary.name} cannot be demoted` : 'spec.replica.enabled: false'}); new backups go to server ${serverName} in ${ctx.namesOf(target).appDatabaseStore.bucket}`);
     }
     if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the promotion');
     const primary = await waitSettled(ctx, target, this.workload, false);

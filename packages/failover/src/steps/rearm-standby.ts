@@ -42,8 +42,8 @@ export function renderRearmedReplica(standbyDatabase: Workload, primaryServer: s
  * final-backup) is replaced by Git's replica cluster, pointed at the restored primary's new
  * server name, and the step waits until CloudNativePG reports it replaying (designated primary
  * in recovery, phase healthy). Until then a second regional outage would find no standby. The
- * bootstrap needs the primary's first base backup under that name in the replica bucket
- * (base-backup, then S3 replication), so this can take up to the replication bound.
+ * bootstrap needs the primary's first base backup under that name in the primary's archive
+ * (base-backup writes it there directly: appWalArchive, the primary's bucket in the standby's region).
  */
 export class RearmStandby implements Step {
   readonly name = 'rearm-standby';

@@ -60,13 +60,13 @@ export class RestoreDatabase implements Step {
     const manifest = renderRecoveryCluster({
       workload,
       source,
-      target: { bucket: ctx.namesOf(target).appBackupBucket, region: target.region, serverName: `${workload.database}-${ctx.options.runId}` },
+      target: { archive: ctx.namesOf(target).appDatabaseStore, serverName: `${workload.database}-${ctx.options.runId}` },
       targetWorkload: this.props.targetWorkload,
       runId: ctx.options.runId,
     });
     const file = join(ctx.options.outDir, `${target.name}-${workload.database}-recovery.yaml`);
     writeFileSync(file, manifest.map((o) => `---\n${stringify(o)}`).join(''));
-    ctx.note(`rendered ${file}; new backups go to server ${workload.database}-${ctx.options.runId} in ${ctx.namesOf(target).appBackupBucket}`);
+    ctx.note(`rendered ${file}; new backups go to server ${workload.database}-${ctx.options.runId} in ${ctx.namesOf(target).appDatabaseStore.bucket} (${ctx.namesOf(target).appDatabaseStore.region})`);
     await ctx.cli.mutate('kubectl', kube(target, 'apply', '-f', file));
     if (ctx.cli.dryRun) return ctx.note('dry run: not waiting for the restore');
     await ctx.cli.read('kubectl', kube(target, 'wait', `${CNPG_CLUSTERS}/${workload.database}`, '-n', workload.namespace, '--for=condition=Ready', `--timeout=${ctx.options.timeouts.databaseSeconds}s`)).catch((error: Error) => {

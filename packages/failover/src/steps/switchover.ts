@@ -62,7 +62,7 @@ export class RebuildPrimaryAsReplica implements Step {
       const manifest = renderRecoveryCluster({
         workload: this.workload,
         source,
-        target: { bucket: ctx.namesOf(target).appBackupBucket, region: target.region, serverName },
+        target: { archive: ctx.namesOf(target).appDatabaseStore, serverName },
         targetWorkload: this.workload,
         runId: ctx.options.runId,
         topology: { self: target.name, primary: ctx.standby.name, source: ctx.standby.name },

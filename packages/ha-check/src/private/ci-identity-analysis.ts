@@ -11,6 +11,11 @@ export interface SensitiveResources {
   readonly region: string;
   /** SSM parameter names of the join material (`/hakube/<cluster>/kubeadm/join-token`...). */
   readonly joinParameters: readonly string[];
+  /**
+   * The CI kubeconfigs (`/hakube/<cluster>/kubeconfig/ci`) of this cluster and of its standby or primary, each in
+   * its own region: cluster-admin credentials, which the environment-gated fence and failover roles read.
+   */
+  readonly kubeconfigParameters: ReadonlyArray<{ readonly name: string; readonly region: string }>;
   /** Buckets of etcd snapshots and app backups. */
   readonly snapshotBuckets: readonly string[];
   readonly stateBucket: string | undefined;
@@ -58,7 +63,11 @@ function assumableBy(patterns: readonly SubjectPattern[], any: boolean, repo: st
   const who = samples.filter(([, subject]) => patterns.some((p) => admits(p, subject))).map(([k]) => k);
   for (const p of patterns) {
     const env = /:environment:(.+)$/.exec(p.value);
-    if (env) who.push(`environment ${env[1]}`);
+    if (!env) continue;
+    who.push(`environment ${env[1]}`);
+    // A workflow that names an environment that does not exist makes GitHub create it, unprotected: a pattern
+    // admits such a name, so any branch can mint a matching subject. Only an exact name can be protected.
+    if (p.like && /[*?]/.test(env[1])) who.push('any branch');
   }
   return [...new Set(who)];
 }
@@ -66,18 +75,20 @@ function assumableBy(patterns: readonly SubjectPattern[], any: boolean, repo: st
 /** The sensitive requests, each named: reading and decrypting the join material, snapshots, state, and a write. */
 function probes(s: SensitiveResources): Array<{ what: string; requests: Request[]; secret: boolean }> {
   const out: Array<{ what: string; requests: Request[]; secret: boolean }> = [];
-  for (const p of s.joinParameters) {
-    const arn = `arn:aws:ssm:${s.region}:${ACCOUNT}:parameter${p}`;
+  const secureString = (p: string, region: string): { what: string; requests: Request[]; secret: boolean } => {
+    const arn = `arn:aws:ssm:${region}:${ACCOUNT}:parameter${p}`;
     // A SecureString read: ssm:GetParameter, and kms:Decrypt through SSM with the parameter as encryption context.
-    out.push({
+    return {
       what: `read and decrypt ${p}`,
       secret: true,
       requests: [
         { action: 'ssm:GetParameter', resource: arn, context: {} },
-        { action: 'kms:Decrypt', resource: `arn:aws:kms:${s.region}:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`, context: { 'kms:ViaService': `ssm.${s.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn } },
+        { action: 'kms:Decrypt', resource: `arn:aws:kms:${region}:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`, context: { 'kms:ViaService': `ssm.${region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn } },
       ],
-    });
-  }
+    };
+  };
+  for (const p of s.joinParameters) out.push(secureString(p, s.region));
+  for (const k of s.kubeconfigParameters) out.push(secureString(k.name, k.region));
   for (const b of s.snapshotBuckets) out.push({ what: `read objects of ${b}`, secret: true, requests: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${b}/snapshot`, context: {} }] });
   const holding = s.stateSecrets.length > 0 ? ` (it holds ${s.stateSecrets.join(', ')})` : '';
   if (s.stateBucket) out.push({ what: `read Terraform state in ${s.stateBucket}${holding}`, secret: s.stateSecrets.length > 0, requests: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${s.stateBucket}/stack/terraform.tfstate`, context: {} }] });

@@ -89,7 +89,9 @@ function judgeTrust(role: IdentityRole, model: IdentityModel, findings: Findings
     const wild = subs.filter((c) => /Like/.test(c.op) && c.values.some((v) => /[*?]/.test(v)));
     if (subs.length === 0) findings.add('identity.trust-wildcard', role.name, `${role.name} trusts every service account of the issuer: no sub condition`);
     for (const c of wild) findings.add('identity.trust-wildcard', role.name, `${role.name} trusts ${c.op} ${c.key} = ${c.values.join(', ')}: every service account the pattern matches can assume it`);
-    const aud = claimConditions(s, 'aud').filter((c) => (c.op === 'StringEquals' || c.op === 'ForAllValues:StringEquals') && c.values.every((v) => v === STS_AUDIENCE));
+    // StringLike with no wildcard in the value matches exactly what StringEquals does (IAM).
+    const exact = (c: { op: string; values: readonly string[] }): boolean => /^(ForAllValues:)?String(Equals|Like)$/.test(c.op) && (!/Like$/.test(c.op) || c.values.every((v) => !/[*?]/.test(v)));
+    const aud = claimConditions(s, 'aud').filter((c) => exact(c) && c.values.every((v) => v === STS_AUDIENCE));
     if (aud.length === 0) findings.add('identity.trust-no-audience', role.name, `${role.name} has no StringEquals condition ${model.issuerHost ?? '<issuer>'}:aud = ${STS_AUDIENCE}: a token minted for any audience (another service's) can assume it`);
   }
 }
@@ -181,6 +183,11 @@ export function identityAnalysis(model: IdentityModel, findings: Findings): Iden
       const unfenced = groups.some((g) => g.imdsFence === undefined || g.imdsFence.allowedUid !== undefined);
       const minting = role && unfenced ? mintingAccess(role, model) : [];
       const snapshots = role && model.etcdSnapshots && minting.some((m) => m.startsWith('read the etcd snapshots')) ? `s3:GetObject on arn:aws:s3:::${model.etcdSnapshots.bucket}/${model.etcdSnapshots.prefix}/*` : undefined;
+      // Once pods use web identity every node is fenced (platform-config imdsFenced): a pod that still reaches IMDS is
+      // the node, whatever the role allows beyond the bootstrap (a worker's reads the join token: it registers nodes).
+      if (model.imdsFenceRequired) {
+        findings.add('identity.imds-unfenced', `${p.workload} → ${roleName}`, `${p.workload} (${how}) on ${groups.map((g) => g.group.name).join(', ')} reaches IMDS and acts as ${roleName} (the join material among its reads), though the cluster's pods use web identity and every node must fence IMDS off (${groups.every((g) => g.imdsFence === undefined) ? 'no IMDS fence on the node' : 'the fence exempts a uid any pod may run as, or the hop limit lets pod-network traffic through'})`);
+      }
       if (extra.length > 0 || minting.length > 0) {
         const beyond = extra.length > 0 ? ` beyond what the bootstrap needs: ${extra.join('; ')}` : '';
         const mint = minting.length > 0

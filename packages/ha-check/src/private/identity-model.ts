@@ -28,7 +28,8 @@ export interface NodeIdentity {
   /**
    * node-bootstrap's IMDS fence, from the launch template's user data (IMDS_FENCE_UID in
    * /etc/node-bootstrap/env): pod sockets reach IMDS only as `allowedUid`, or not at all when it
-   * has none (IMDS_FENCE_CGROUP without IMDS_FENCE_UID). undefined: no fence.
+   * has none (IMDS_FENCE_CGROUP without IMDS_FENCE_UID). undefined: no fence (also IMDS_FENCE_UID
+   * without IMDS_FENCE_CGROUP: node-prep.sh arms the fence only when the cgroup is named).
    */
   readonly imdsFence?: { readonly allowedUid?: number };
 }
@@ -54,6 +55,8 @@ export interface IdentityModel {
   readonly pods: readonly PodIdentity[];
   /** A pod identity webhook runs (what turns the role annotation into env and a token). */
   readonly webhook: string | undefined;
+  /** platform-config fences IMDS off every node of the cluster (`imdsFenced`: pods use web identity): no pod may reach it. */
+  readonly imdsFenceRequired: boolean;
   /** `aws_iam_user` / `aws_iam_access_key` resources, described. */
   /** `migration`: the IAM user the cluster's platform-config declares for its IRSA migration (serviceAccountIdentity before complete). */
   readonly staticKeys: ReadonlyArray<{ readonly address: string; readonly what: string; readonly migration?: string }>;
@@ -172,6 +175,7 @@ export function identityModel(
   expectedIssuerHost: string | undefined,
   etcdSnapshots?: EtcdSnapshots,
   declaredLegacyUser?: DeclaredLegacyUser,
+  imdsFenceRequired = false,
 ): IdentityModel {
   const text = new StackText(index);
   const providers = index.byType('aws_iam_openid_connect_provider').map((p) => ({ address: p.address, host: text.providerHost(p) }));
@@ -205,7 +209,7 @@ export function identityModel(
       return { address: k.address, what: `access key of IAM user ${user ? (iamUser(user).name ?? user.name) : String(iamUser(k).user)} (its secret is in the Terraform state)` };
     }),
   ];
-  return { issuerHost, providers, roles, nodes, pods, webhook, staticKeys, etcdSnapshots, issuerBucket: issuerHost && /\.s3[.-]/.test(issuerHost) ? issuerBucket(index, text, issuerHost) : undefined };
+  return { issuerHost, providers, roles, nodes, pods, webhook, staticKeys, etcdSnapshots, imdsFenceRequired, issuerBucket: issuerHost && /\.s3[.-]/.test(issuerHost) ? issuerBucket(index, text, issuerHost) : undefined };
 }
 
 /** The IMDS fence node-prep.sh applies at every boot when the env file names its uid. */
@@ -214,7 +218,8 @@ function imdsFenceOf(userData: string | undefined): { allowedUid?: number } | un
   const vars = env ? envFile(env) : undefined;
   const uid = vars?.get('IMDS_FENCE_UID');
   const allowedUid = uid !== undefined && /^\d+$/.test(uid) ? Number(uid) : undefined;
-  // A fence names its cgroup; one with an exempt uid is the older form (any pod may claim the uid).
-  if (vars?.get('IMDS_FENCE_CGROUP') === undefined) return allowedUid === undefined ? undefined : { allowedUid };
+  // A fence names its cgroup; node-prep.sh arms none without it (IMDS_FENCE_UID alone, the older form, is no fence).
+  // One with an exempt uid as well is the older form (any pod may claim the uid).
+  if (vars?.get('IMDS_FENCE_CGROUP') === undefined) return undefined;
   return allowedUid === undefined ? {} : { allowedUid };
 }

@@ -5,7 +5,7 @@ import type { DeploymentModel, DnsFailoverRecordModel, InfraModel } from '../mod
 import type { Objectives } from '../objectives';
 import type { DnsFailoverOutcome, RegionScenario } from '../report-types';
 import { derivePromotion, promotionScaleUp, standingCapacity } from './promotion-estimate';
-import { S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES, WAL_ARCHIVER_BOUND_MINUTES } from '../recovery-times';
+import { DATABASE_RECOVERY_DEFAULTS, S3_REPLICATION_TYPICAL_MINUTES, S3_RTC_MINUTES, WAL_ARCHIVER_BOUND_MINUTES } from '../recovery-times';
 
 const SCENARIO = 'region-loss';
 /** Route 53's advice for failover records: resolvers should drop a dead answer within a minute. */
@@ -58,7 +58,8 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
 
   // Backups out of the region (etcd snapshots; database archives).
   const replicas = model.infra.backupReplications
-    .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region))
+    // A copy into the lost region itself (a replica bucket's copy back home) survives nothing.
+    .filter((r) => r.enabled && r.destinationRegion !== undefined && r.destinationRegion !== (r.sourceRegion ?? region) && r.destinationRegion !== region)
     .map((r) => ({ source: r.sourceBucket, destination: r.destinationBucket, region: r.destinationRegion, lag: r.replicationTimeMinutes }));
   if (replicas.length === 0) {
     problems.push('etcd backups stay in the region');
@@ -67,11 +68,13 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     findings.add('backup.replica-region-mismatch', 'etcd backups', `replicated to ${replicas.map((r) => r.region).join(', ')}, declared ${objectives.replicaRegion}`, { scenarios: [SCENARIO] });
   }
   const replicatedSources = new Set(replicas.map((r) => r.source));
-  // An archive whose bucket is a replica in another region is written there directly: out of the region when archive_command returns.
+  // An archive whose bucket lives in another region (its provider alias in the Terraform, a replica's destination, or the
+  // Cluster's endpointURL) is written there directly: out of the region when archive_command returns, replication or not.
   const replicaRegions = new Map(replicas.map((r) => [r.destination, r.region]));
+  const elsewhere = (r: string | undefined): string | undefined => (r !== undefined && r !== region ? r : undefined);
   const databaseArchives = model.manifests.databaseArchives.map((d) => {
     const bucket = s3Bucket(d.destination) ?? '';
-    const writtenToRegion = replicaRegions.get(bucket);
+    const writtenToRegion = replicaRegions.get(bucket) ?? elsewhere(model.infra.bucketRegions[bucket]) ?? elsewhere(d.endpointRegion);
     return { ...d, replicated: replicatedSources.has(bucket) || writtenToRegion !== undefined, ...(writtenToRegion ? { writtenToRegion } : {}) };
   });
   for (const d of databaseArchives.filter((x) => !x.replicated && (report || objectives.requireCrossRegionBackups))) {
@@ -101,17 +104,23 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
   // (etcd not restored) and each writes its archive into the other region, nothing is: the archiver's upload bound instead.
   const direct = !etcdRestored && databaseArchives.length > 0 && databaseArchives.every((d) => d.writtenToRegion !== undefined);
   const archiverMinutes = direct ? WAL_ARCHIVER_BOUND_MINUTES : undefined;
-  const replicationLagMinutes = replicas.length > 0 ? (direct ? 0 : Math.max(...replicas.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES))) : undefined;
+  // Only the replications that carry what the recovery restores add their lag: the databases' archives, and etcd's
+  // snapshots only when etcd is restored (a promoted standby keeps its own control plane).
+  const archiveBuckets = new Set(databaseArchives.map((d) => s3Bucket(d.destination)));
+  const carried = replicas.filter((r) => etcdRestored || archiveBuckets.has(r.source));
+  const replicationLagMinutes = replicas.length > 0 || direct ? (direct || carried.length === 0 ? 0 : Math.max(...carried.map((r) => r.lag ?? S3_REPLICATION_TYPICAL_MINUTES))) : undefined;
   const unbounded = replicas.filter((r) => r.lag === undefined);
   if (unbounded.length > 0 && report) {
     findings.add('backup.replication-lag-unbounded', unbounded.map((r) => r.source).join(', '), `S3 replication without Replication Time Control has no time bound (most objects within ${S3_REPLICATION_TYPICAL_MINUTES} min, some hours): the regional RPO counts the typical ${S3_REPLICATION_TYPICAL_MINUTES} min`, { scenarios: [SCENARIO], vars: { minutes: S3_RTC_MINUTES } });
   }
-  const rpoMinutes = replicas.length > 0 && rpoParts.length > 0 ? Math.max(...rpoParts) + (archiverMinutes ?? 0) + (replicationLagMinutes ?? 0) : undefined;
-  // The RPO objective holds in every scenario it applies to: the region's loss too (lag included).
-  const rpoObjective = objectives.regionRpoSeconds !== undefined ? objectives.regionRpoSeconds / 60 : objectives.rpoMinutes;
-  if (report && rpoMinutes !== undefined && rpoObjective !== undefined && rpoMinutes > rpoObjective) {
+  const rpoMinutes = (replicas.length > 0 || direct) && rpoParts.length > 0 ? Math.max(...rpoParts) + (archiverMinutes ?? 0) + (replicationLagMinutes ?? 0) : undefined;
+  // The RPO objective holds in every scenario it applies to: the region's loss too (lag included). A declared regional
+  // RPO always applies; rpoMinutes applies to the region's loss when the cluster is paired or promises to survive it.
+  // Above an objective that applies is an error: the report never prints EXCEEDED beside a passing verdict.
+  const rpoObjective = objectives.regionRpoSeconds !== undefined ? objectives.regionRpoSeconds / 60 : report ? objectives.rpoMinutes : undefined;
+  if (rpoMinutes !== undefined && rpoObjective !== undefined && rpoMinutes > rpoObjective) {
     problems.push(`regional RPO ${rpoMinutes} min > ${rpoObjective} min`);
-    add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoFigure({ etcdRestored, etcdMinutes, databaseMinutes, archiverMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective })}, above the ${objectives.regionRpoSeconds !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { minutes: rpoObjective });
+    findings.add('region.rpo-exceeded', region, `losing ${region} loses up to ${rpoFigure({ etcdRestored, etcdMinutes, databaseMinutes, archiverMinutes, replicationLagMinutes, minutes: rpoMinutes, objectiveMinutes: rpoObjective })}, above the ${objectives.regionRpoSeconds !== undefined ? 'regional ' : ''}RPO of ${rpoObjective} min`, { scenarios: [SCENARIO], vars: { minutes: rpoObjective } });
   }
   if (rpoMinutes !== undefined && databaseMinutes != null && objectives.rpoMinutes !== undefined && databaseMinutes > objectives.rpoMinutes) {
     problems.push(`database RPO ${databaseMinutes} min > ${objectives.rpoMinutes} min`);
@@ -176,7 +185,7 @@ export function regionScenario(model: DeploymentModel, objectives: Objectives, f
     ...(standing ? { standing } : {}),
     ...(standbyCheck ? { standbyCheck: { intervalSeconds: standbyCheck.requestIntervalSeconds, failureThreshold: standbyCheck.failureThreshold } } : {}),
     ...(objectives.failoverDecision ? { decision: objectives.failoverDecision } : {}),
-  });
+  }, { ...DATABASE_RECOVERY_DEFAULTS, walBytesPerSecond: objectives.databaseWalBytesPerSecond ?? DATABASE_RECOVERY_DEFAULTS.walBytesPerSecond });
   if (paired && !promotion) {
     problems.push('no promotion path');
     add('region.no-promotion-path', objectives.standbyCluster ?? cluster ?? 'standby', 'no scripted promotion of the standby found (region-failover workflow and `npm run failover`): scaling it up and restoring data is left to improvisation');

@@ -24,6 +24,9 @@ export function ciRolesSection(report: Report): string[] {
     const subjects = r.subjects.length > 0 ? r.subjects.map(code).join(', ') : 'any (no sub condition)';
     out.push(`| ${[code(r.role), r.assumableBy.join(', ') || 'nobody', subjects, r.can.join('; ') || 'none', r.unknownPolicies.join(', ') || '-'].map(cell).join(' | ')} |`);
   }
+  if (roles.some((r) => r.assumableBy.some((w) => w.startsWith('environment ')))) {
+    out.push('', 'An exact environment keeps other branches out only through its protection rules (required reviewers, deployment branches), which GitHub holds and this Terraform does not show; an environment pattern (`*`, `?`) admits any branch, since a workflow naming a new environment creates it unprotected.');
+  }
   out.push('');
   return out;
 }

@@ -25,7 +25,7 @@ import { GP3_STORAGE_CLASS } from './ebs-csi';
 import { IngressController, TRAEFIK_INGRESS_CLASS } from './ingress-controller';
 import { Monitoring } from './monitoring';
 import { CNPG_CLUSTER_LABEL, defaultPagedRpoSeconds, HEARTBEAT_SCHEDULE, HEARTBEAT_TABLE, replicationAlerts } from './postgres-alerts';
-import { walArchiveAlerts } from './wal-archive-alerts';
+import { walArchiveAlerts, type WalVolumeRef } from './wal-archive-alerts';
 
 export interface PostgresProps {
   /**
@@ -43,17 +43,11 @@ export interface PostgresProps {
   readonly storage: string;
   /**
    * WAL on its own volume, so an archiving stall fills it, not the data volume. Must hold
-   * `archiveOutageHours` of WAL (walVolumeGiB).
-   * @default - walVolumeGiB(walMiBPerMinute, archiveOutageHours) Gi
+   * `archiveOutageHours` of WAL at the cluster's `backups.databaseWalMiBPerMinute`
+   * (platform-config, the rate ha-check's promotion estimate uses too): walVolumeGiB.
+   * @default - walVolumeGiB(backups.databaseWalMiBPerMinute, archiveOutageHours) Gi
    */
   readonly walStorage: string;
-  /**
-   * WAL the database writes per minute at its busiest, in MiB. Below one 16 MiB segment a minute,
-   * what fills pg_wal is archive_timeout's switch: one whole segment file a minute (a switched
-   * segment is never shorter on disk), which the heartbeat makes happen even when idle.
-   * @default 16
-   */
-  readonly walMiBPerMinute: number;
   /**
    * Hours the primary must keep accepting writes while its archive is unreachable (a failover
    * primary archives into the standby's region, so: the standby region down). Unarchived WAL
@@ -69,6 +63,9 @@ export interface PostgresProps {
 }
 
 /** S3's endpoint in `region`: barman-cloud otherwise builds a global-endpoint URL. */
+/** Segments barman-cloud-wal-archive uploads at once (CloudNativePG `wal.maxParallel`, default 1). */
+const WAL_MAX_PARALLEL = 8;
+
 const regionalS3Endpoint = (region: string) => `https://s3.${region}.amazonaws.com`;
 
 /** PostgREST's ports: the API, and the admin server whose `/ready` needs the database. */
@@ -83,22 +80,41 @@ export const CNPG_PROJECTED_DIRECTORY = '/projected';
 const WAL_SEGMENT_MIB = 16;
 /** PostgreSQL's default `max_wal_size` (1 GB): WAL kept for checkpoints, on top of what waits for the archiver. */
 const MAX_WAL_SIZE_GIB = 1;
-const DEFAULT_WAL_MIB_PER_MINUTE = 16;
 const DEFAULT_ARCHIVE_OUTAGE_HOURS = 12;
 
 /**
- * GiB the WAL volume needs to keep accepting writes for `hours` with the archive unreachable:
- * every switched segment stays as a whole 16 MiB file until archived, archive_timeout switches at
- * least once a WAL_ARCHIVE_TIMEOUT_SECONDS (the heartbeat always writes), so the volume grows by
- * whichever is more, the switches or the WAL rate rounded up to whole segments; plus max_wal_size,
- * and a tenth for the filesystem and the alert's margin. 16 MiB/min for 12 h: 14 GiB.
+ * MiB a minute pg_wal grows by while nothing is archived: every switched segment stays as a whole
+ * 16 MiB file until archived; archive_timeout switches at least once a WAL_ARCHIVE_TIMEOUT_SECONDS
+ * (the heartbeat always writes), and above that rate segments fill before the timeout.
+ */
+export function walGrowthMiBPerMinute(walMiBPerMinute: number): number {
+  const switchesPerMinute = 60 / WAL_ARCHIVE_TIMEOUT_SECONDS;
+  return Math.max(switchesPerMinute * WAL_SEGMENT_MIB, walMiBPerMinute);
+}
+
+/**
+ * GiB the WAL volume needs to keep accepting writes for `hours` with the archive unreachable: the
+ * growth above, plus max_wal_size, and a tenth for the filesystem and the alert's margin.
+ * 16 MiB/min for 12 h: 14 GiB; 60 MiB/min: 48 GiB.
  */
 export function walVolumeGiB(walMiBPerMinute: number, hours: number): number {
-  const switchesPerMinute = 60 / WAL_ARCHIVE_TIMEOUT_SECONDS;
-  const segmentsPerMinute = Math.max(switchesPerMinute, Math.ceil(walMiBPerMinute / WAL_SEGMENT_MIB));
-  const waitingGiB = (segmentsPerMinute * WAL_SEGMENT_MIB * 60 * hours) / 1024;
+  const waitingGiB = (walGrowthMiBPerMinute(walMiBPerMinute) * 60 * hours) / 1024;
   return Math.ceil((waitingGiB + MAX_WAL_SIZE_GIB) * 1.1);
 }
+
+/**
+ * Hours a WAL volume of `sizeGiB` lets the primary write with its archive unreachable before pg_wal
+ * is full: PostgreSQL then PANICs on the failed WAL write and the instance stays down (it cannot
+ * start with a full pg_wal), and CloudNativePG does not fail over a full disk.
+ */
+export function walRunwayHours(sizeGiB: number, walMiBPerMinute: number): number {
+  return ((sizeGiB - MAX_WAL_SIZE_GIB) * 1024) / walGrowthMiBPerMinute(walMiBPerMinute) / 60;
+}
+
+const giB = (size: string): number | undefined => {
+  const m = /^(\d+)Gi$/.exec(size);
+  return m ? Number(m[1]) : undefined;
+};
 
 /**
  * A 3-instance PostgreSQL cluster (CloudNativePG): instances pinned to different zones by a
@@ -120,15 +136,14 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
   override readonly dependencies = [CloudNativePgOperator, IngressController, Monitoring];
   override readonly awsIdentity = 'postgres-backups' as const;
 
-  protected defaults(): PostgresProps {
+  protected defaults(ctx: AddOnContext): PostgresProps {
     return {
       name: APP_DATABASE.name,
       namespace: APP_DATABASE.namespace,
       instances: 3,
       imageName: 'ghcr.io/cloudnative-pg/postgresql:17.6',
       storage: '20Gi',
-      walStorage: `${walVolumeGiB(DEFAULT_WAL_MIB_PER_MINUTE, DEFAULT_ARCHIVE_OUTAGE_HOURS)}Gi`,
-      walMiBPerMinute: DEFAULT_WAL_MIB_PER_MINUTE,
+      walStorage: `${walVolumeGiB(ctx.cluster.backups.databaseWalMiBPerMinute, DEFAULT_ARCHIVE_OUTAGE_HOURS)}Gi`,
       archiveOutageHours: DEFAULT_ARCHIVE_OUTAGE_HOURS,
       backupSchedule: '0 0 3 * * *',
       retentionPolicy: '30d',
@@ -140,12 +155,12 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     if (!Number.isInteger(props.instances) || props.instances < 3 || props.instances > zones) {
       this.fail('instances', props.instances, `expected 3 to ${zones} (one per Availability Zone, required anti-affinity)`);
     }
-    if (!(props.walMiBPerMinute > 0)) this.fail('walMiBPerMinute', props.walMiBPerMinute, 'expected more than 0 MiB a minute');
     if (!(props.archiveOutageHours > 0)) this.fail('archiveOutageHours', props.archiveOutageHours, 'expected more than 0 hours');
-    const needed = walVolumeGiB(props.walMiBPerMinute, props.archiveOutageHours);
-    const wal = /^(\d+)Gi$/.exec(props.walStorage);
-    if (!wal || Number(wal[1]) < needed) {
-      this.fail('walStorage', props.walStorage, `expected at least ${needed}Gi (whole Gi): ${props.archiveOutageHours} h of WAL at ${props.walMiBPerMinute} MiB/min while the archive is unreachable, plus max_wal_size`);
+    const rate = ctx.cluster.backups.databaseWalMiBPerMinute;
+    const needed = walVolumeGiB(rate, props.archiveOutageHours);
+    const wal = giB(props.walStorage);
+    if (wal === undefined || wal < needed) {
+      this.fail('walStorage', props.walStorage, `expected at least ${needed}Gi (whole Gi): ${props.archiveOutageHours} h of WAL at ${rate} MiB/min (backups.databaseWalMiBPerMinute) while the archive is unreachable, plus max_wal_size`);
     }
     if (props.backupSchedule.trim().split(/\s+/).length !== 6) this.fail('backupSchedule', props.backupSchedule, 'expected a six-field cron expression (seconds first)');
     if (!/^\d+[dwm]$/.test(props.retentionPolicy)) this.fail('retentionPolicy', props.retentionPolicy, 'expected a duration such as 30d');
@@ -160,8 +175,9 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
 
   protected render(chart: Chart, props: PostgresProps, ctx: AddOnContext): void {
     ownNamespace(chart, props.namespace);
-    // A failover primary's store is its bucket in the standby's region (platform-config appWalArchive).
-    const archive = ctx.names.appWalArchive;
+    // Where this database writes (platform-config appDatabaseStore: a failover primary's bucket in the
+    // standby's region, unless backups.databaseStore moves it home while that region is down).
+    const archive = ctx.names.appDatabaseStore;
     // CloudNativePG mounts its projected volume at /projected; barman-cloud (boto3) reads the variables.
     const aws = stagedWebIdentity(ctx, this.awsIdentity, { tokenDirectory: CNPG_PROJECTED_DIRECTORY });
     new Cluster(chart, 'Cluster', {
@@ -186,10 +202,11 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
           serviceAccountTemplate: { metadata: { annotations: { ...aws.serviceAccountAnnotations } } },
           projectedVolumeTemplate: { sources: [aws.tokenSource] },
         }),
-        // boto3 (barman-cloud) reads AWS_DEFAULT_REGION, not AWS_REGION: without it STS goes to the
-        // global endpoint and S3 requests are signed for us-east-1. Every bucket the database
-        // touches is in its archive's region (its own archive, its pair's), so that one region
-        // signs them all and the regional STS endpoint there issues its credentials.
+        // Both on purpose: AWS_REGION (stagedWebIdentity) is what the AWS SDKs other than boto3 read
+        // for the regional STS endpoint; boto3 (barman-cloud) reads only AWS_DEFAULT_REGION, and
+        // without it STS goes to the global endpoint and S3 requests are signed for us-east-1. It is
+        // the region of the store the database writes: every write is signed for it (a read of the
+        // pair's folder elsewhere is redirected by botocore's S3 region redirector).
         env: [...(aws?.env ?? []), { name: 'AWS_DEFAULT_REGION', value: archive.region }],
         ...this.origin(props, ctx),
         backup: {
@@ -205,7 +222,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
             serverName: archiveServerName(ctx.cluster.name, props.name),
             // Before the web-identity stage: the backup user's keys from the Secret the old initialiser made.
             s3Credentials: aws ? { inheritFromIamRole: true } : legacyS3Credentials(ctx),
-            wal: { compression: ClusterSpecBackupBarmanObjectStoreWalCompression.GZIP },
+            // After an archive outage the backlog uploads 8 segments at a time, not one by one.
+            wal: { compression: ClusterSpecBackupBarmanObjectStoreWalCompression.GZIP, maxParallel: WAL_MAX_PARALLEL },
             data: { compression: ClusterSpecBackupBarmanObjectStoreDataCompression.GZIP },
           },
         },
@@ -225,6 +243,13 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
     this.ordersApi(chart, props, ctx, role === 'standby');
     this.monitoring(chart, props, ctx, role);
     if (role === 'primary') this.heartbeat(chart, props);
+  }
+
+  /** The WAL volume's size, the rate it was sized for and how fast it fills without an archive. */
+  private walVolume(props: PostgresProps, ctx: AddOnContext): WalVolumeRef {
+    const sizeGiB = giB(props.walStorage)!;
+    const walMiBPerMinute = ctx.cluster.backups.databaseWalMiBPerMinute;
+    return { sizeGiB, walMiBPerMinute, growthMiBPerMinute: walGrowthMiBPerMinute(walMiBPerMinute) };
   }
 
   /** The pair's regional RPO objective (the primary's), which the standby's lag alert enforces. */
@@ -263,7 +288,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
             rules: [
               ...replicationAlerts({ name: props.name, namespace: props.namespace }, role, this.regionRpoSeconds(ctx)),
               // The archive in the standby's region is the primary's regional RPO (no heartbeat elsewhere: an idle archiver is not late).
-              ...(role === 'primary' ? walArchiveAlerts({ name: props.name, namespace: props.namespace }) : []),
+              ...(role === 'primary' ? walArchiveAlerts({ name: props.name, namespace: props.namespace }, this.walVolume(props, ctx)) : []),
             ].map((r) => ({
               alert: r.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
@@ -310,7 +335,8 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
                   {
                     name: 'heartbeat',
                     image: props.imageName,
-                    imagePullPolicy: 'Always',
+                    // The instances' own image, already on the nodes: a registry pull every minute could miss a heartbeat (and page dr's lag alert).
+                    imagePullPolicy: 'IfNotPresent',
                     command: ['sh', '-c', `exec psql "$(cat ${secretDir}/uri)" --no-psqlrc -v ON_ERROR_STOP=1 -c "${sql}"`],
                     volumeMounts: [{ name: 'database', mountPath: secretDir, readOnly: true }],
                     resources: {
@@ -378,7 +404,7 @@ export class PostgresCluster extends AddOnBase<PostgresProps> {
           serverName: archiveServerName(cluster.name, props.name),
           endpointUrl: regionalS3Endpoint(region),
           s3Credentials,
-          wal: { maxParallel: 8 },
+          wal: { maxParallel: WAL_MAX_PARALLEL },
         },
       };
     };

@@ -43,6 +43,9 @@ const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
  */
 export const FLUX_CREATE_ONLY = { 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' } as const;
 
+/** fortio with 64 connections holds a few tens of MiB; the limit only stops a runaway from starving the node. */
+const LOAD_JOB_MEMORY_LIMIT_MIB = 256;
+
 /** How long a finished load-generator Job stays (logs) before it is deleted and Flux recreates it suspended. */
 export const LOAD_JOB_TTL_SECONDS = 3600;
 
@@ -109,13 +112,17 @@ export class SampleWebService extends AddOnBase<SampleWebProps> {
           name: 'fortio',
           image: props.loadImage,
           args: ['load', '-qps', '0', '-c', '64', '-t', '15m', `http://${web.service.name}.${props.namespace}.svc.cluster.local/`],
-          resources: { cpu: { request: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(128) } },
+          // No CPU limit: the load generator should send as fast as the node lets it (throttling would measure itself).
+          resources: { cpu: { request: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(LOAD_JOB_MEMORY_LIMIT_MIB) } },
           securityContext: { user: 65532, group: 65532 },
         },
       ],
     });
     // Created suspended; the game day un-suspends it (Flux leaves it alone after creating it).
     ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/suspend', true));
+    // An HTTP client needs no Linux capability and no syscall beyond the runtime's default filter.
+    ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
+    ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }));
     removeAddressLabel(ApiObject.of(job));
     if (props.hostname) this.ingress(chart, props, props.hostname, web);
     if (props.hostname && props.cpuConsumerImage) this.cpuIngress(chart, props, props.hostname, web);

@@ -125,6 +125,7 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['SSM_SA_NEXT_KEY', extra.serviceAccountNextKey],
       ['SSM_SA_ROTATION', extra.serviceAccountRotation],
       ['SSM_SA_KEY_ACKS', extra.serviceAccountKeyAcks],
+      ['SSM_SA_RESTART_LOCK', extra.serviceAccountRestartLock],
       // control-plane.sh records the stage this node booted with; the apply's identity-roll gate reads it.
       ['IDENTITY_STAGE', cluster.serviceAccountIdentity.stage],
       ['SSM_IDENTITY_STAGE', extra.identityStageRecords],

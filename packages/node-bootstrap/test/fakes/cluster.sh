@@ -8,7 +8,7 @@
 # As the API server: create fails with AlreadyExists when the object exists, replace with
 # Conflict when the resourceVersion is not the stored one, a type whose CRD is missing is
 # unknown. As Helm: install and upgrade mark the release pending-* while they work
-# ($HELM_WORK_SECONDS), and refuse a release another operation has pending; two installs of
+# ($HELM_WORK_SECONDS; with $HELM_HOLD_FOR_PEER, until another node has read a lease), and refuse a release another operation has pending; two installs of
 # a new release race for its first revision, the loser fails.
 # shellcheck disable=SC2317 # functions run through serialised
 set -uo pipefail
@@ -71,6 +71,8 @@ write() {
 kubectl_get() {
   local resource name='' namespace='' output='' ignore=0 path
   resource=$(resource_of "$1")
+  # Who has read a lease so far (HELM_HOLD_FOR_PEER below waits for a peer's read).
+  [[ $resource != leases.coordination.k8s.io ]] || echo "${NODE:-?}" >>"$state/lease-reads"
   shift
   while (($#)); do
     case $1 in
@@ -172,6 +174,11 @@ helm_main() {
       serialised helm_start "$release" "$namespace" "$version" || return 1
       echo "${NODE:-?} install $release" >>"$state/helm.log"
       /bin/sleep "${HELM_WORK_SECONDS:-0.3}"
+      # Tests of two nodes at once: keep working until another node has looked at the lease, so
+      # the race the test means happens however slowly the machine starts the second process.
+      if [[ -n ${HELM_HOLD_FOR_PEER-} ]]; then
+        for _ in $(seq 1200); do grep -qvx "${NODE:-?}" "$state/lease-reads" 2>/dev/null && break; /bin/sleep 0.1; done
+      fi
       read -r status revision chart <"$file"
       echo "deployed $revision $chart" >"$file"
       [[ $release != flux-operator ]] || : >"$state/crds/fluxinstances.fluxcd.controlplane.io" ;;

@@ -4,7 +4,7 @@
 #   netfilter/<tool>/<chain>  one rule per line, in traversal order (OUTPUT exists from boot)
 #   cgroup/<path>/            the cgroup2 hierarchy: `systemctl start <name>.slice` creates it
 # Like the kernel: `-N` of an existing chain and `-F`/`-A` of a missing one fail (exit 1), `-C`
-# exits 1 when the rule is absent, and `-m cgroup --path P` is refused (exit 2, "Invalid
+# and `-D` exit 1 when the rule is absent, `-X` when the chain has rules or a rule jumps to it, and `-m cgroup --path P` is refused (exit 2, "Invalid
 # argument") unless the cgroup P exists when the rule is added (xt_cgroup resolves it then).
 # The rule keeps the cgroup it resolved, not the path: the fake stores it as ` @<cgroup id>`
 # (the directory's inode, as cgroup2 reports its ids) after the rule text. A cgroup removed
@@ -44,6 +44,22 @@ case $op in
   -A) [[ -f $tables/$chain ]] || exit 1; printf '%s\n' "$stored" >>"$tables/$chain" ;;
   -I) [[ -f $tables/$chain ]] || exit 1; { head -n $((position - 1)) "$tables/$chain"; printf '%s\n' "$stored"; tail -n +"$position" "$tables/$chain"; } >"$tables/$chain.new" && mv "$tables/$chain.new" "$tables/$chain" ;;
   -C) sed 's/ @[0-9]*$//' "$tables/$chain" 2>/dev/null | grep -qxF -- "$rule" || { echo "$command: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1; } ;;
+  -D)
+    line=$(sed 's/ @[0-9]*$//' "$tables/$chain" 2>/dev/null | grep -nxF -- "$rule" | head -n1 | cut -d: -f1)
+    [[ -n $line ]] || { echo "$command: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1; }
+    sed -i "${line}d" "$tables/$chain" ;;
+  -X)
+    # Only an empty chain that no rule jumps to (the kernel: "Directory not empty" / "Too many links").
+    [[ -f $tables/$chain && ! -s $tables/$chain ]] || { echo "$command: Directory not empty." >&2; exit 1; }
+    ! grep -q -- "-j $chain\$" "$tables"/* 2>/dev/null || { echo "$command: Too many links." >&2; exit 1; }
+    rm -f "$tables/$chain" ;;
   *) echo "fake $command: unsupported $op" >&2; exit 2 ;;
 esac
+# FAKE_NETFILTER_TRACE: the tables after every change, so a test sees each state a packet could meet.
+if [[ -n ${FAKE_NETFILTER_TRACE-} && $op != -C ]]; then
+  trace=$FAKE_DIR/netfilter-trace
+  mkdir -p "$trace"
+  n=$(find "$trace" -mindepth 1 -maxdepth 1 | wc -l)
+  cp -r "$FAKE_DIR/netfilter" "$trace/$(printf '%04d' "$n")"
+fi
 exit 0

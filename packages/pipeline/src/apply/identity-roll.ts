@@ -6,7 +6,7 @@ import {
   type Platform,
   type ServiceAccountIdentityStage,
 } from '@platform/platform-config';
-import { identityStagesAtCommit, type IdentityStages } from '../io/base-identity-stages';
+import { identityAtCommit, type IdentityAtCommit } from '../io/base-identity-stages';
 import { applyBase, appliedRef } from './applied-ref';
 import { controlPlaneGroups } from '../operations/control-plane-roll';
 
@@ -17,7 +17,9 @@ import { controlPlaneGroups } from '../operations/control-plane-roll';
  * e.g. `sign-with-issuer` while a node booted before `accept-issuer` does not accept the new issuer
  * yet, and every token the others sign gets 401 there. Each control-plane node records the stage it
  * booted with in SSM (node-bootstrap control-plane.sh, `bootstrapNames().identityStageRecords`); this
- * gate refuses the stack until every running control-plane instance recorded the applied stage.
+ * gate refuses the stack until every running control-plane instance recorded the stage just before
+ * head (or head). The applied tag can lag more than one stage (an apply failed, was cancelled or awaits
+ * approval, then the next pull request merged): such a stack is refused outright, one stage per apply.
  */
 
 /** One page of SSM GetParametersByPath (MaxResults at most 10; a page may hold fewer, even none, with a NextToken). */
@@ -67,11 +69,19 @@ export interface IdentityRollCheck {
   readonly cluster: ClusterDefinition;
   readonly names: ClusterNames;
   /**
-   * The cluster's stage at the applied commit: a stage name, null when that commit declared none
-   * (before the field existed), `'absent'` when the cluster is new there, undefined when no applied
-   * commit is known (first apply, rewritten history): none of these is checked.
+   * The cluster's stage at the applied commit: a stage name; null when that commit declared none
+   * (before the field existed: treated as the stage before accept-issuer, so only a move to
+   * accept-issuer passes unchecked); `'absent'` when the cluster is new there and undefined when no
+   * applied commit is known (first apply, rewritten history): these two are not checked.
    */
   readonly applied: string | null | 'absent' | undefined;
+  /**
+   * Whether the applied commit's node-bootstrap records each control-plane node's stage. false: the
+   * nodes running now booted before records existed, so a missing record is accepted for this first
+   * move since (the stack refused would be the one bringing the recording launch template).
+   * @default true
+   */
+  readonly appliedRecords?: boolean;
   readonly api: IdentityRollApi;
   readonly log?: (line: string) => void;
   /** @default Date.now */
@@ -98,17 +108,35 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
     log(`${cluster.name}: no applied commit known; the identity-roll gate cannot tell whether serviceAccountIdentity moves: not checked`);
     return { removed: [] };
   }
-  if (check.applied === null) {
-    log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; no node records a stage before it`);
-    return { removed: [] };
-  }
   if (check.applied === head) return { removed: [] };
-  if (!isStage(check.applied)) {
+  if (check.applied !== null && !isStage(check.applied)) {
     return { removed: [], problem: `${cluster.name}: the applied commit's serviceAccountIdentity stage ${JSON.stringify(check.applied)} is unknown here; expected one of ${SERVICE_ACCOUNT_IDENTITY_STAGES.join(', ')}` };
   }
-  const applied = check.applied;
-  // A node already on `head` is not behind: an earlier apply of this same move rolled it.
-  const accepted: string[] = [...new Set([applied, head])];
+  // null: the applied commit predates the field, i.e. the nodes run what became "before accept-issuer".
+  const from = check.applied === null ? -1 : SERVICE_ACCOUNT_IDENTITY_STAGES.indexOf(check.applied);
+  const to = SERVICE_ACCOUNT_IDENTITY_STAGES.indexOf(head);
+  const fromName = check.applied ?? 'no serviceAccountIdentity';
+  // The applied tag lags when an apply failed, was cancelled or awaits approval and the next pull request
+  // merged: applying head now would move two stages at once, and the nodes would be checked against a
+  // stage that is not the one just before head. Only one step per apply.
+  if (Math.abs(to - from) > 1) {
+    const between = SERVICE_ACCOUNT_IDENTITY_STAGES.slice(Math.min(from, to) + 1, Math.max(from, to));
+    return {
+      removed: [],
+      problem:
+        `${cluster.name}: serviceAccountIdentity moves from ${fromName} to ${head}, ${Math.abs(to - from)} stages in one apply (the applied tag lags behind a stage move: ` +
+        `an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at ${between.join(', then ')}): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.`,
+    };
+  }
+  if (from < 0) {
+    // head is accept-issuer: nodes from before the field record nothing, and accept-issuer only adds an accepted issuer.
+    log(`${cluster.name}: the applied commit declares no serviceAccountIdentity; moving to ${head}, which every earlier node tolerates: no records asked`);
+    return { removed: [] };
+  }
+  // The stage just before head (the applied one, one step away) or head itself: a node already on head
+  // is not behind, an earlier apply of this same move rolled it.
+  const applied = SERVICE_ACCOUNT_IDENTITY_STAGES[from]!;
+  const accepted: string[] = [applied, head];
   const groups = controlPlaneGroups(cluster, names);
   // Every state: terminated instances stay listed for a while, which tells their records are stale.
   const instances = await api.describeInstances([{ Name: 'tag:aws:autoscaling:groupName', Values: groups }]);
@@ -135,10 +163,19 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
 
   const running = instances.filter((i) => i.State.Name === 'running').map((i) => i.InstanceId).sort();
   const behind: string[] = [];
+  const unrecorded: string[] = [];
   for (const id of running) {
     const value = records.get(`${path}/${id}`)?.value;
+    // Booted from the applied commit, which predates the records: it runs that commit's stage.
+    if (value === undefined && check.appliedRecords === false) {
+      unrecorded.push(id);
+      continue;
+    }
     const record = value === undefined ? undefined : parseIdentityStageRecord(value);
     if (!record || !accepted.includes(record.stage)) behind.push(`${id} (${value === undefined ? 'nothing recorded' : value})`);
+  }
+  if (unrecorded.length > 0) {
+    log(`${cluster.name}: the applied commit's node-bootstrap records no identity stage; accepted without a record (booted from it): ${unrecorded.join(', ')}`);
   }
   if (behind.length > 0) {
     return {
@@ -156,31 +193,32 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
 
 /**
  * applyStacks' `beforeStack` for the merge apply: refuses a cluster stack whose stage differs from the
- * applied commit's until the previous roll has finished. `applied` gives the stages there (undefined
- * when no applied commit is known); asked once, on the first cluster stack.
+ * applied commit's until the previous roll has finished. `applied` gives what the applied commit
+ * declares (undefined when no applied commit is known); asked once, on the first cluster stack.
  */
-export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityStages | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
-  let stages: Promise<IdentityStages | undefined> | undefined;
+export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityAtCommit | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+  let known: Promise<IdentityAtCommit | undefined> | undefined;
   return async (stack: string): Promise<void> => {
     const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
     if (!cluster) return;
-    const known = await (stages ??= applied());
-    const stage = known === undefined ? undefined : cluster.name in known ? known[cluster.name]! : 'absent';
-    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, api: api(cluster), log });
+    const at = await (known ??= applied());
+    const stage = at === undefined ? undefined : cluster.name in at.stages ? at.stages[cluster.name]! : 'absent';
+    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, ...(at ? { appliedRecords: at.stageRecords } : {}), api: api(cluster), log });
     if (result.problem) throw new Error(result.problem);
   };
 }
 
 /**
  * The stages at the applied tag (the last commit whose stacks all applied: what the nodes were rolled
- * onto), read with that commit's own platform-config; undefined without one (first apply, rewritten
- * history). Needs the tag in the clone (the apply job checks out with fetch-depth 0).
+ * onto), read with that commit's own platform-config, and whether its nodes record them; undefined
+ * without one (first apply, rewritten history). Needs the tag in the clone (the apply job checks out
+ * with fetch-depth 0).
  */
-export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityStages | undefined> {
+export async function appliedIdentityStages(platform: Pick<Platform, 'settings'>, repoRoot: string, log: (line: string) => void): Promise<IdentityAtCommit | undefined> {
   const base = applyBase(repoRoot, appliedRef(platform));
   if (base.kind === 'all') {
     log(`identity-roll: ${base.reason}; the applied stages are unknown`);
     return undefined;
   }
-  return identityStagesAtCommit(repoRoot, base.base);
+  return identityAtCommit(repoRoot, base.base);
 }

@@ -1,4 +1,4 @@
-import type { ManifestResolver } from '../io/registry';
+import { RegistryError, type ManifestResolver } from '../io/registry';
 
 /** The image a release or promotion would point clusters at is not (or not exactly) in its registry. */
 export class ImageCheckError extends Error {}
@@ -18,11 +18,20 @@ export interface ImageToCheck {
  */
 export async function checkImageInRegistry(resolver: ManifestResolver, image: ImageToCheck): Promise<string> {
   const { app, repository, digest, tag } = image;
-  const found = await resolver.resolve(repository, digest);
+  // A registry that refuses or fails is named with the app, like a missing digest.
+  const resolve = async (reference: string) => {
+    try {
+      return await resolver.resolve(repository, reference);
+    } catch (e) {
+      if (e instanceof RegistryError) throw new ImageCheckError(`${app}: ${repository}@${digest}: ${e.message}`);
+      throw e;
+    }
+  };
+  const found = await resolve(digest);
   if (!found) throw new ImageCheckError(`${app}: ${repository}@${digest} is not in the registry (manifest ${digest} unknown in ${repository}); expected the digest of an image pushed there`);
   if (found.digest !== digest) throw new ImageCheckError(`${app}: ${repository}@${digest}: the registry serves the manifest as ${found.digest}; expected the digest it was asked for`);
   if (tag !== undefined) {
-    const tagged = await resolver.resolve(repository, tag);
+    const tagged = await resolve(tag);
     if (!tagged) throw new ImageCheckError(`${app}: ${repository}:${tag} is not in the registry; expected the tag to resolve to ${digest}`);
     if (tagged.digest !== digest) throw new ImageCheckError(`${app}: ${repository}:${tag} resolves to ${tagged.digest}; expected ${digest}, the digest to deploy (the tag moved, or the digest is another image's)`);
   }

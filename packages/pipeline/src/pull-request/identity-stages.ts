@@ -14,8 +14,8 @@ const isStage = (stage: string): stage is ServiceAccountIdentityStage => (SERVIC
  * Judges each cluster's `serviceAccountIdentity` stage in the pull request (`head`) against the base
  * branch (`base`): one reviewed stage per pull request (docs/runbooks/service-account-issuer.md),
  * because each stage's apply and roll must have finished, and its checks passed, before the next
- * one's changes reach the cluster. A cluster the base does not have starts `complete`; a base that
- * declares no stage yet (its platform-config predates the field) accepts any first declaration.
+ * one's changes reach the cluster. A cluster the base does not have starts `complete`; a cluster the
+ * base defines without a stage (its platform-config predates the field) starts at `accept-issuer`.
  */
 export function judgeIdentityStages(base: IdentityStages, head: readonly { readonly name: string; readonly stage: ServiceAccountIdentityStage }[]): IdentityStageVerdict {
   const problems: string[] = [];
@@ -27,7 +27,10 @@ export function judgeIdentityStages(base: IdentityStages, head: readonly { reado
     }
     const from = base[name];
     if (from === null) {
-      notes.push(`cluster ${name}: the base branch declares no serviceAccountIdentity; ${stage} accepted as the first declaration`);
+      // The base predates the field: that cluster runs with node roles and the backup user, and
+      // the identity-roll gate counts it as before accept-issuer, so only that first step can apply.
+      if (stage === 'accept-issuer') notes.push(`cluster ${name}: the base branch declares no serviceAccountIdentity; accept-issuer accepted as the first declaration`);
+      else problems.push(`cluster ${name}: serviceAccountIdentity is ${stage}, but the base branch declares none (the cluster runs without IRSA); expected acceptIssuer() as the first declaration (docs/runbooks/service-account-issuer.md)`);
       continue;
     }
     if (!isStage(from)) {

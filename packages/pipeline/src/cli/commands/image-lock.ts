@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuConsumerTagRef, SCALE_DAY_IMAGE_LOCK_FILE, scaleDayProfileOf, type ScaleDayImageLock } from '@platform/platform-config';
 import { OciRegistryClient, type ManifestResolver } from '../../io/registry';
@@ -16,6 +16,9 @@ export interface ImageLockOptions {
   /** Verify before a scale-day run on this cluster instead of writing. */
   readonly verify: string | undefined;
 }
+
+/** The PR body `--write` leaves for image-lock.yml (under the pipeline's out dir). */
+export const IMAGE_LOCK_PR_BODY = 'image-lock-pr.md';
 
 /** The consumer container's name in web's Deployment (k8s-addons SampleWebService). */
 export const CPU_CONSUMER_CONTAINER = 'cpu-consumer';
@@ -44,6 +47,18 @@ export function imageLockCommand(deps: ImageLockDeps = {}): Command<ImageLockOpt
         const changed = resolved.changes.length > 0;
         if (changed) writeFileSync(file, renderImageLock(resolved.lock));
         resolved.changes.forEach((line) => log(line));
+        mkdirSync(paths.outDir, { recursive: true });
+        writeFileSync(
+          join(paths.outDir, IMAGE_LOCK_PR_BODY),
+          [
+            '### Scale-day image lock',
+            '',
+            ...(changed ? resolved.changes.map((line) => `- ${line}`) : ['- no change']),
+            '',
+            `Resolved through the registry (OCI distribution API) by \`npm run pipeline:image-lock -- --write\`; clusters/ re-synthesized, so the Flux diff shows the new \`:tag@digest\`.`,
+            '',
+          ].join('\n'),
+        );
         log(changed ? `rewrote ${SCALE_DAY_IMAGE_LOCK_FILE}; synthesize (npm run synth) and commit clusters/` : `${SCALE_DAY_IMAGE_LOCK_FILE} is current`);
         actions.output('changed', String(changed));
         return 0;

@@ -1,5 +1,6 @@
 import { digestChanges, digestDiffMarkdown, promoteToProduction } from '../../operations/app-release';
 import { OciRegistryClient } from '../../io/registry';
+import { catalogRegistryAuth } from '../../io/registry-auth';
 import { checkoutBase, readCatalog } from '../../operations/catalog-pull-request';
 import { checkImageInRegistry } from '../../operations/image-check';
 import { parseOptions } from '../arguments';
@@ -42,7 +43,7 @@ export function promoteReleaseCommand(deps: ReleaseDeps = {}): Command<PromoteRe
         return 0;
       }
       // Re-checked: an image deleted from the registry since staging got it (or a rollback to a pruned one) never reaches production.
-      log(await checkImageInRegistry(deps.registry ?? new OciRegistryClient(), { app: options.app, repository: before.apps[options.app]!.repository, digest: promotion.digest }));
+      log(await checkImageInRegistry(deps.registry ?? new OciRegistryClient({ ...deps.registryClient, auth: catalogRegistryAuth(before) }), { app: options.app, repository: before.apps[options.app]!.repository, digest: promotion.digest }));
       const release = before.apps[options.app]!.history.find((r) => r.digest === promotion.digest);
       const what = release?.tag ?? promotion.digest.slice(0, 19);
       const title = promotion.rollback ? `roll back ${options.app} to ${what} in production` : `promote ${options.app} ${what} to production`;

@@ -1,5 +1,6 @@
 import { digestEnvironmentOf, type AppCatalog } from '@platform/platform-config';
-import { OciRegistryClient, type ManifestResolver } from '../../io/registry';
+import { OciRegistryClient, type ManifestResolver, type OciRegistryClientProps } from '../../io/registry';
+import { catalogRegistryAuth } from '../../io/registry-auth';
 import { synthManifests } from '../../io/synth';
 import { checkReleaseRequest, digestChanges, digestDiffMarkdown, ReleaseInputError, releaseToStaging } from '../../operations/app-release';
 import { checkoutBase, openCatalogPullRequest, readCatalog } from '../../operations/catalog-pull-request';
@@ -19,8 +20,10 @@ export interface ReleaseOptions {
 export interface ReleaseDeps {
   /** @default `nx run gitops:synth` (clusters/) */
   readonly synth?: (repoRoot: string) => void | Promise<void>;
-  /** @default the registries themselves (OCI Distribution API over HTTPS, anonymous pull) */
+  /** @default the registries themselves (OCI Distribution API over HTTPS, signed in as each app's registryAuth says) */
   readonly registry?: ManifestResolver;
+  /** How the default registry client reaches registries (not how it signs in: that is the catalog's registryAuth). @default the registries themselves */
+  readonly registryClient?: Omit<OciRegistryClientProps, 'auth'>;
 }
 
 /**
@@ -62,7 +65,8 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
       // Refused before any git operation; checked again below against the base branch's catalog.
       const onDisk = readCatalog(paths.repoRoot);
       const first = usage(() => checkReleaseRequest(onDisk, request));
-      const registry = deps.registry ?? new OciRegistryClient();
+      // Each repository signed in to as the catalog's registryAuth says (credentials from the job's env only).
+      const registry = deps.registry ?? new OciRegistryClient({ ...deps.registryClient, auth: catalogRegistryAuth(onDisk) });
       if (options.check) {
         const checked = first;
         const app = onDisk.apps[checked.app]!;
