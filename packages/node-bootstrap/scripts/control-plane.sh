@@ -293,11 +293,11 @@ cluster_configuration() {
     cc=$(kubectl --kubeconfig "$dir/admin.conf" --request-timeout=30s -n kube-system get configmap kubeadm-config -o 'jsonpath={.data.ClusterConfiguration}') &&
     [[ $cc == *'kind: ClusterConfiguration'* ]]; then
     rm -rf "$dir"
-    CLUSTER_CONFIGURATION=$cc awk '
+    if ! CLUSTER_CONFIGURATION=$cc awk '
       function flush() { if (doc != "") printf "%s", (doc ~ /(^|\n)kind: ClusterConfiguration\n/ ? ENVIRON["CLUSTER_CONFIGURATION"] "\n" : doc); doc = "" }
       /^---$/ { flush(); print; next }
       { doc = doc $0 "\n" }
-      END { flush() }' "$config" >"$config.new" && mv "$config.new" "$config" || die "writing the cluster's ClusterConfiguration into $config failed"
+      END { flush() }' "$config" >"$config.new" || ! mv "$config.new" "$config"; then die "writing the cluster's ClusterConfiguration into $config failed"; fi
     log "rejoining with the cluster's ClusterConfiguration (kube-system/kubeadm-config)"
   else
     rm -rf "$dir"
