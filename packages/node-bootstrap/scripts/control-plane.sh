@@ -94,6 +94,23 @@ complete_launch_hook() {
   for g in $CONTROL_PLANE_ASGS; do aws autoscaling complete-lifecycle-action --region "$REGION" --lifecycle-hook-name "$LAUNCH_HOOK" --auto-scaling-group-name "$g" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE &>/dev/null || :; done
 }
 
+# reset_unfinished init|join: kubeadm reset of an earlier attempt, without its remove-etcd-member
+# phase. That phase hands etcd's data dir (the cluster's ClusterConfiguration, else the etcd
+# manifest) to cleanup-node, which empties it: every member set aside there (member.unfinished-*,
+# member.stale-*, member.removed-*) would go. A join removes its own old member itself (remove_members).
+reset_unfinished() {
+  step "reset-unfinished-$1"
+  kubeadm reset --force --skip-phases=remove-etcd-member || die "kubeadm reset of an unfinished $1 failed"
+}
+
+# PREFLIGHT: kubeadm's check for an empty etcd data dir (DirAvailable--var-lib-etcd) ignored when it
+# is not: a mounted volume never is (lost+found, the kept CA), nor a dir holding set-aside members.
+# By then member/ itself was set aside, wiped or is the one this node rejoins as.
+data_dir_preflight() {
+  PREFLIGHT=()
+  [[ -z $(ls -A "$ETCD_DATA_DIR/" 2>/dev/null) ]] || PREFLIGHT=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+}
+
 # kubeadm writes admin.conf early: only this marker, written once `kubeadm init` succeeded,
 # proves the init finished. It holds the snapshot the init restored, if any.
 INIT_DONE=$STATE_DIR/kubeadm-init.done
@@ -108,10 +125,7 @@ init_cluster() {
       # Never delete etcd data (kubeadm reset would): an unfinished attempt's data is set aside.
       mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.unfinished-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
     fi
-    if [[ -f $KUBE_DIR/admin.conf || -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/kube-apiserver.yaml || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
-      step reset-unfinished-init
-      kubeadm reset --force || die "kubeadm reset of an unfinished init failed"
-    fi
+    if [[ -f $KUBE_DIR/admin.conf || -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/kube-apiserver.yaml || -f $KUBE_DIR/manifests/etcd.yaml ]]; then reset_unfinished init; fi
     step read-restore-request
     restore_key=$(ssm_get "$SSM_RESTORE_FROM") || status=$?
     case $status in
@@ -123,7 +137,8 @@ init_cluster() {
     CERTIFICATE_KEY=$key
     export CERTIFICATE_KEY
     render_template "$BOOTSTRAP_ETC/kubeadm-init.yaml.tmpl" "$STATE_DIR/kubeadm-init.yaml" NODE_NAME NODE_IP ETCD_IP INSTANCE_ID AVAILABILITY_ZONE CERTIFICATE_KEY
-    local extra=("${SLOT_PREFLIGHT[@]}")
+    data_dir_preflight
+    local extra=("${PREFLIGHT[@]}")
     if [[ -n $restore_key ]]; then
       step etcd-restore
       run_sibling etcd-restore.sh apply "$restore_key" || die "restore of $restore_key failed"
@@ -262,8 +277,7 @@ rejoin_cluster() {
   [[ ! -f $KUBE_DIR/kubelet.conf ]] || { skip=preflight,$skip && log "retrying an earlier rejoin attempt"; }
   if [[ $SLOT_LISTED == 0 ]]; then
     render_join_config
-    step download-certs
-    kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
+    download_certs
     cluster_configuration
   else
     log "no other member answers: the cluster CA and service-account key kept on the etcd volume, the ClusterConfiguration of this node's user data"
@@ -275,8 +289,19 @@ rejoin_cluster() {
   run_sibling service-account-key-rotation.sh started || die "recording the started key set failed"
   complete_launch_hook
   step kubeadm-rejoin
-  kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases="$skip" --skip-token-print "${SLOT_PREFLIGHT[@]}" ||
+  data_dir_preflight
+  kubeadm init --config "$STATE_DIR/kubeadm-rejoin.yaml" --skip-phases="$skip" --skip-token-print "${PREFLIGHT[@]}" ||
     die "kubeadm init phases of the rejoin failed"
+}
+
+# The cluster's shared CA and keys. The etcd client certificate can_rejoin made from the volume's
+# etcd CA (to ask the others) goes with them: kubeadm's certs phases make it themselves from the CA
+# just downloaded, and refuse an existing one another CA signed ("not signed by corresponding CA":
+# an etcd CA rotated while the slot was away, the others trusting both meanwhile).
+download_certs() {
+  step download-certs
+  kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
+  rm -f "$PKI/etcd/healthcheck-client.crt" "$PKI/etcd/healthcheck-client.key" || die "removing the etcd client certificate of the volume's CA failed"
 }
 
 # The ClusterConfiguration the cluster runs (ConfigMap kube-system/kubeadm-config: a `kubeadm upgrade
@@ -331,20 +356,17 @@ can_rejoin() {
 
 join_cluster() {
   render_join_config
-  # A slot volume may hold a member this join cannot rejoin as (no etcd CA beside it): etcd would
-  # restart that member from it and ignore the join. Set aside, never deleted.
-  if [[ $ETCD_IP != "$NODE_IP" && -e $ETCD_DATA_DIR/member ]]; then
-    log "the etcd volume holds member data this join cannot use: setting it aside"
+  # The data dir may hold a member this join cannot rejoin as (a slot volume without the etcd CA
+  # beside it, an earlier attempt's): etcd would restart that member from it and ignore the join.
+  # Set aside, never deleted.
+  if [[ -e $ETCD_DATA_DIR/member ]]; then
+    log "the etcd data dir holds member data this join cannot use: setting it aside"
     mv "$ETCD_DATA_DIR/member" "$ETCD_DATA_DIR/member.stale-$(now_epoch)" || die "setting aside $ETCD_DATA_DIR/member failed"
   fi
-  if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then
-    step reset-unfinished-join
-    kubeadm reset --force || die "kubeadm reset of an unfinished join failed"
-  fi
-  step download-certs
+  if [[ -f $KUBE_DIR/kubelet.conf || -f $KUBE_DIR/manifests/etcd.yaml ]]; then reset_unfinished join; fi
   # The shared CA (etcd's too) arrives with the certificate key; the certs phase then
   # makes this node's etcd client certificate, so it can talk to etcd before joining.
-  kubeadm join phase control-plane-prepare download-certs --config "$STATE_DIR/kubeadm-join.yaml" || die "downloading control-plane certificates failed (stale certificate key?)"
+  download_certs
   kubeadm join phase control-plane-prepare certs --config "$STATE_DIR/kubeadm-join.yaml" || die "generating certificates failed"
   # sa.key came with the certificates; the rotation state in SSM decides what signs and what verifies.
   step service-account-keys
@@ -355,7 +377,8 @@ join_cluster() {
   step kubeadm-join
   # The certificates are in place: downloading them again would put back the uploaded sa.key over
   # the one key-set chose (a rotation's sign phase).
-  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs "${SLOT_PREFLIGHT[@]}" || die "kubeadm join --control-plane failed"
+  data_dir_preflight
+  kubeadm join --config "$STATE_DIR/kubeadm-join.yaml" --skip-phases control-plane-prepare/download-certs "${PREFLIGHT[@]}" || die "kubeadm join --control-plane failed"
 }
 
 # The AWS cloud controller's provider config (platform-config CLOUD_CONTROLLER_CONFIG), at every
@@ -383,9 +406,6 @@ main() {
   node_identity
   step etcd-slot
   claim_slot
-  # A mounted volume is never empty (lost+found, the kept CA): kubeadm's check for an empty data dir would refuse it.
-  SLOT_PREFLIGHT=()
-  [[ $ETCD_IP == "$NODE_IP" ]] || SLOT_PREFLIGHT=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
   cloud_provider_config
   if [[ -f $STATE_DIR/control-plane.done ]]; then
     log "already part of the control plane"

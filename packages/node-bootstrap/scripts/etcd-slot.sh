@@ -55,22 +55,26 @@ attach() {
   return 1
 }
 
-# Mounts the volume at the etcd data dir. Formats it only when it holds no filesystem at all:
-# a filesystem that does not mount is a damaged member, never something to overwrite.
+# Mounts the volume at the etcd data dir. Formats it only when it is blank: neither blkid's
+# low-level probe (the device itself, not blkid's cache; partition tables too) nor wipefs finds any
+# signature. A filesystem that does not mount, a partition table or an LVM member on a reused
+# volume is data, never something to overwrite: the mount fails and the node falls back.
 mount_volume() {
-  local dev=$DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_${1//-/} status=0 uuid
+  local dev=$DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_${1//-/} status=0 signatures uuid
   retry 30 test -e "$dev" || { log "volume $1 attached but $dev never appeared"; return 1; }
-  blkid -o value -s TYPE "$dev" >/dev/null || status=$?
+  blkid -p -o export "$dev" >/dev/null || status=$?
   if ((status == 2)); then
-    log "volume $1 has no filesystem: formatting it"
+    signatures=$(wipefs -n "$dev") || { log "wipefs -n $dev failed: not formatting a volume that may hold data"; return 1; }
+    [[ -z $signatures ]] || { log "volume $1: wipefs finds signatures blkid does not ($signatures): not formatting it"; return 1; }
+    log "volume $1 is blank (no signature at all): formatting it"
     mkfs.ext4 -q -L etcd "$dev" || return 1
   elif ((status != 0)); then
-    log "blkid $dev failed ($status): not formatting a volume that may hold data"
+    log "blkid -p $dev failed ($status): not formatting a volume that may hold data"
     return 1
   fi
   mkdir -p "$ETCD_DATA_DIR"
   mountpoint -q "$ETCD_DATA_DIR" || mount "$dev" "$ETCD_DATA_DIR" || { log "volume $1 does not mount: left as it is"; return 1; }
-  uuid=$(blkid -o value -s UUID "$dev") || return 1
+  uuid=$(blkid -p -o value -s UUID "$dev") || return 1
   mount_unit "$uuid"
 }
 
@@ -133,14 +137,15 @@ claim_slot() {
   ETCD_IP=$NODE_IP SLOT_IP='' SLOT_ENI=''
   export ETCD_IP
   if [[ -f $SLOT_FILE ]]; then
-    read -r volume SLOT_IP <"$SLOT_FILE"
+    read -r volume SLOT_IP eni SLOT_MAC <"$SLOT_FILE"
     [[ $volume != none ]] || { log "fell back earlier: etcd stays on the root disk" && mkdir -p "$ETCD_DATA_DIR"; return 0; }
+    reclaim_slot "$volume" "$eni" && return 0
   fi
   aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
   SLOT_ASG=$AWS_OUT
   if attach address && eni=$SLOT_ID && SLOT_ENI=$eni && configure_address && attach volume && volume=$SLOT_ID && mount_volume "$volume"; then
     ETCD_IP=$SLOT_IP
-    echo "$volume $SLOT_IP $eni" >"$SLOT_FILE"
+    echo "$volume $SLOT_IP $eni $SLOT_MAC" >"$SLOT_FILE"
     log "etcd slot of $SLOT_ASG: volume $volume at $ETCD_DATA_DIR, member address $ETCD_IP"
     return 0
   fi
@@ -156,6 +161,23 @@ claim_slot() {
   mkdir -p "$ETCD_DATA_DIR"
   log "FALLBACK: no usable etcd slot for ${SLOT_ASG:-this instance}: a fresh member at $NODE_IP with its data on the root disk (docs/runbooks/control-plane-replacement.md)"
   [[ $SLOT_ASG == None ]] || echo "none $SLOT_IP" >"$SLOT_FILE"
+}
+
+# reclaim_slot VOLUME ENI: a reboot of the node that claimed the slot (SLOT_FILE, on its root disk)
+# while the volume's device and the ENI's interface are still here: they are attached to this
+# instance, so no EC2 call is needed, and none may decide anything (an EC2 outage must never turn a
+# claimed slot into a fallback). The peer routes are refreshed when EC2 answers; otherwise networkd
+# keeps the file it applied at boot.
+reclaim_slot() {
+  local path mac=''
+  [[ -n ${SLOT_MAC:-} && -e $DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_${1//-/} ]] || return 1
+  for path in "$SYS_NET"/*/address; do [[ -f $path && $(<"$path") == "$SLOT_MAC" ]] && mac=$SLOT_MAC; done
+  [[ -n $mac ]] || return 1
+  SLOT_ENI=$2
+  configure_address || [[ -f $NETWORKD_DIR/10-etcd-slot.network ]] || return 1
+  mount_volume "$1" || return 1
+  ETCD_IP=$SLOT_IP
+  log "etcd slot claimed at an earlier boot, its devices still attached: volume $1 at $ETCD_DATA_DIR, member address $ETCD_IP"
 }
 
 # A fallback after the address was configured (the volume failed) undoes it: its routes would make
@@ -212,7 +234,7 @@ slot_addresses() {
 # for this instance to be gone. The member stays: the replacement rejoins as it.
 release_slot() {
   local volume ip eni
-  read -r volume ip eni <"$SLOT_FILE"
+  read -r volume ip eni _ <"$SLOT_FILE"
   umount "$ETCD_DATA_DIR" || { log "cannot unmount $ETCD_DATA_DIR: EC2 frees the volume once this instance is gone"; return 0; }
   aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
   detach_eni "$eni"

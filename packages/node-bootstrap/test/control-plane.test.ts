@@ -235,7 +235,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const relevant = callsOf(result.calls, 'kubeadm', 'etcdctl');
-    expect(relevant[0]).toBe('kubeadm reset --force');
+    expect(relevant[0]).toBe('kubeadm reset --force --skip-phases=remove-etcd-member');
     expect(relevant).toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove bb');
     expect(relevant).not.toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove aa');
   });
@@ -345,11 +345,15 @@ describe('control-plane.sh: exactly one initialiser', () => {
   it('resets an unfinished init and sets leftover etcd data aside before initialising again', () => {
     const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
     writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
+    // kubeadm wrote etcd's manifest before it gave up: a plain reset would empty the data dir it names.
+    mkdirSync(join(node.kube, 'manifests'), { recursive: true });
+    writeFileSync(join(node.kube, 'manifests', 'etcd.yaml'), 'left over');
     mkdirSync(join(node.root, 'etcd', 'member'), { recursive: true });
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const kubeadm = callsOf(result.calls, 'kubeadm');
-    expect(kubeadm.slice(0, 4)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+    // The set-aside data stays in the data dir: kubeadm's preflight is told it is not empty.
+    expect(kubeadm.slice(0, 4)).toEqual(['kubeadm reset --force --skip-phases=remove-etcd-member', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`]);
     expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
   });
 
@@ -359,7 +363,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.kube, 'admin.conf'), 'early');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'kubeadm').slice(0, 4)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+    expect(callsOf(result.calls, 'kubeadm').slice(0, 4)).toEqual(['kubeadm reset --force --skip-phases=remove-etcd-member', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
     expect(node.file(join(node.state, 'kubeadm-init.done'))).toBe('\n');
   });
 
@@ -471,7 +475,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const nodeName = 'ip-10-20-1-20.ap-northeast-2.compute.internal';
     expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').filter((c) => !slotLookup(c)).slice(0, 14)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
-      'kubeadm reset --force',
+      'kubeadm reset --force --skip-phases=remove-etcd-member',
       get('/hakube/production/kubeadm/restore-from'),
       'kubeadm certs certificate-key',
       get('/hakube/production/kubeadm/restore-url'),

@@ -85,7 +85,15 @@ function world(input: UserDataInput = production) {
       const caFiles = 'ca.crt ca.key sa.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key';
       const downloaded = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ${caFiles}; do echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
       const pki = `mkdir -p "$KUBE_DIR/pki/etcd" && for f in ${caFiles}; do [[ -s $KUBE_DIR/pki/$f ]] || echo cluster-ca >"$KUBE_DIR/pki/$f"; done; [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"`;
-      const healthcheck = `[[ -s $KUBE_DIR/pki/etcd/ca.key ]] || { echo 'failure loading etcd/ca certificate authority' >&2; exit 1; }; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"`;
+      // kubeadm's certs phases make the etcd client certificate from the etcd CA, and keep an existing one
+      // only when that CA signed it ("Using the existing ..."); one another CA signed is an error.
+      const clientCert = [
+        'f=$KUBE_DIR/pki/etcd/healthcheck-client.crt; signed="signed-by $(<"$KUBE_DIR/pki/etcd/ca.key")"',
+        'if [[ -f $f ]]; then [[ $(<"$f") == "$signed" ]] || { echo "error execution phase certs/etcd-healthcheck-client: certificate etcd/healthcheck-client is not signed by corresponding CA" >&2; exit 1; }; else echo "$signed" >"$f"; fi',
+      ].join('; ');
+      const healthcheck = `[[ -s $KUBE_DIR/pki/etcd/ca.key ]] || { echo 'failure loading etcd/ca certificate authority' >&2; exit 1; }; ${clientCert}`;
+      // kubeadm's preflight refuses a data dir that is not empty unless told to ignore it (or skipped).
+      const preflight = `[[ -z $(ls -A "$ETCD_DATA_DIR/") || " $* " == *DirAvailable--var-lib-etcd* || " $* " == *--skip-phases=preflight* ]] || { echo "[preflight] Some fatal errors occurred: [ERROR DirAvailable--var-lib-etcd]: $ETCD_DATA_DIR is not empty" >&2; exit 1; }`;
       const uploadConfig = `awk -v RS='---\\n' '/(^|\\n)kind: ClusterConfiguration\\n/ { printf "%s", $0 }' "$3" >"$ETCD_STATE/kubeadm-config"`;
       // The API server answers while etcd has a running member (the others'); the ConfigMap as uploaded, or edited since.
       const readKubeadmConfig = [
@@ -105,10 +113,10 @@ function world(input: UserDataInput = production) {
         { cmd: 'aws', args: 'ec2 *-network-interface*', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *', run: `. '${ASG_MODEL}' "$@"` },
         { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', run: `. '${ASG_MODEL}' "$@"` },
-        ...['blkid', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
+        ...['blkid', 'wipefs', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
         // Its upload-config phase (skipped by a rejoin) stores the ClusterConfiguration in kube-system/kubeadm-config (the etcd model exits).
-        { cmd: 'kubeadm', args: 'init --config *', run: `${pki}; echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"; : >"$KUBE_DIR/admin.conf"; [[ \${4-} == --skip-phases=* ]] || ${uploadConfig}; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
+        { cmd: 'kubeadm', args: 'init --config *', run: `${preflight}; ${pki}; ${clientCert}; : >"$KUBE_DIR/admin.conf"; [[ \${4-} == --skip-phases=* ]] || ${uploadConfig}; . '${ETCD_MODEL}' kubeadm-init "$3" "$4"` },
         // The admin kubeconfig is signed by the cluster CA: without ca.key kubeadm fails.
         { cmd: 'kubeadm', args: 'init phase kubeconfig admin --config * --kubeconfig-dir *', run: `[[ -s $KUBE_DIR/pki/ca.key ]] || { echo 'failure loading ca certificate authority' >&2; exit 1; }; mkdir -p "$8" && echo admin >"$8/admin.conf"` },
         { cmd: 'kubectl', args: '--kubeconfig * -n kube-system get configmap kubeadm-config *', run: readKubeadmConfig },
@@ -116,7 +124,8 @@ function world(input: UserDataInput = production) {
         // kubeadm's certs phases sign the etcd client certificate with the etcd CA, which must be there.
         { cmd: 'kubeadm', args: 'init phase certs etcd-healthcheck-client *', run: healthcheck },
         { cmd: 'kubeadm', args: 'join phase control-plane-prepare certs *', run: healthcheck },
-        { cmd: 'kubeadm', args: 'join --config *', run: `. '${ETCD_MODEL}' kubeadm-join "$3"` },
+        { cmd: 'kubeadm', args: 'join --config *', run: `${preflight}; ${healthcheck}; . '${ETCD_MODEL}' kubeadm-join "$3"` },
+        { cmd: 'kubeadm', args: 'reset *', run: `. '${ETCD_MODEL}' kubeadm-reset "$@"` },
         { cmd: 'kubeadm', args: 'certs certificate-key', stdout: `${KEY}\n` },
         { cmd: 'kubeadm', args: 'token create *', stdout: 'kubeadm join api:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:feed \n' },
       ];
@@ -182,6 +191,12 @@ function world(input: UserDataInput = production) {
       mkdirSync(join(aws, 'disks', `vol-${slot}`), { recursive: true });
       writeFileSync(join(aws, 'disks', `vol-${slot}`, 'fstype'), 'ext4\n');
       writeFileSync(join(aws, 'disks', `vol-${slot}`, 'corrupt'), '');
+      return self;
+    },
+    /** A signature on a volume without a filesystem: a partition table (`pttype`) or a non-filesystem superblock (`fstype`, e.g. LVM2_member). */
+    signature(slot: string, kind: 'pttype' | 'fstype', value: string) {
+      mkdirSync(join(aws, 'disks', `vol-${slot}`), { recursive: true });
+      writeFileSync(join(aws, 'disks', `vol-${slot}`, kind), `${value}\n`);
       return self;
     },
   };
@@ -446,7 +461,7 @@ describe('etcd-slot.sh: a volume of another cluster generation (a restore since)
 });
 
 describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
-  const lost = (volume: 'none' | 'corrupt') => {
+  const lost = (volume: 'none' | 'corrupt' | 'signature', signature?: readonly ['pttype' | 'fstype', string]) => {
     const w = world()
       .instance('i-a', '10.20.0.10', 'a')
       .instance('i-c', '10.20.2.30', 'c')
@@ -460,6 +475,7 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
       .member('cc01', ADDRESS.c)
       .published();
     if (volume === 'corrupt') w.corrupt('b');
+    if (signature) w.signature('b', ...signature);
     const b2 = w.node(B2);
     return { w, result: b2.run(), node: b2.node };
   };
@@ -495,6 +511,29 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
     expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
   });
 
+  it.each([
+    ['a partition table (blkid without -p does not report one)', 'pttype', 'gpt'],
+    ['an LVM physical volume', 'fstype', 'LVM2_member'],
+  ] as const)('a reused volume holding %s is never formatted: fallback, the volume left as it is', (_, kind, value) => {
+    const { w, result } = lost('signature', [kind, value]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.formatted()).toEqual([]);
+    expect(callsOf(result.calls, 'mkfs.ext4')).toEqual([]);
+    expect(callsOf(result.calls, 'blkid')[0]).toMatch(/^blkid -p /);
+    expect(result.stderr).toContain('volume vol-b does not mount: left as it is');
+    expect(result.stderr).toContain('FALLBACK');
+    expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('a blank volume is formatted only after blkid -p and wipefs -n both find nothing', () => {
+    const { w, first } = initialisedCluster();
+    expect(first.status, first.stderr).toBe(0);
+    const probes = callsOf(first.calls, 'blkid', 'wipefs', 'mkfs.ext4');
+    const device = probes[0].split(' ').pop();
+    expect(probes.slice(0, 3)).toEqual([`blkid -p -o export ${device}`, `wipefs -n ${device}`, `mkfs.ext4 -q -L etcd ${device}`]);
+    expect(w.formatted()).toEqual(['vol-b']);
+  });
+
   it('data of a member the others removed meanwhile is set aside, not replayed: a fresh member at the slot address', () => {
     const { w } = initialisedCluster();
     w.terminate(B1.id).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
@@ -517,9 +556,99 @@ describe('etcd-slot.sh: a fresh join onto a volume holding member data', () => {
     rmSync(w.onVolume('b', 'pki/etcd/ca.key'));
     const second = w.node(B2).run();
     expect(second.status, second.stderr).toBe(0);
-    expect(second.stderr).toContain('the etcd volume holds member data this join cannot use: setting it aside');
+    expect(second.stderr).toContain('the etcd data dir holds member data this join cannot use: setting it aside');
     expect(readdirSync(w.onVolume('b', '.')).some((f) => f.startsWith('member.stale-'))).toBe(true);
     expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+});
+
+describe('etcd-slot.sh: kubeadm reset of an earlier attempt keeps the members set aside', () => {
+  // The first join: kubeadm wrote kubelet.conf and etcd's manifest, then gave up (its API server wait timed out).
+  const failedJoin: Rule = { cmd: 'kubeadm', args: 'join --config *', times: 1, run: 'mkdir -p "$KUBE_DIR/manifests" && : >"$KUBE_DIR/kubelet.conf" && : >"$KUBE_DIR/manifests/etcd.yaml"; echo "error execution phase control-plane-join/etcd: timed out waiting for the condition" >&2; exit 1' };
+
+  it('a fresh join retried on a slot whose removed member was set aside (member.removed-*): the reset skips remove-etcd-member, which would empty the data dir', () => {
+    const { w } = initialisedCluster();
+    w.terminate(B1.id).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    rmMember(w, 'ee10201100');
+    const b2 = w.node(B2);
+    const first = b2.run([], [failedJoin]);
+    expect(first.status).toBe(1);
+    const setAside = () => readdirSync(w.onVolume('b', '.')).filter((f) => f.startsWith('member.removed-'));
+    expect(setAside()).toHaveLength(1);
+    const retry = b2.run();
+    expect(setAside()).toHaveLength(1);
+    expect(retry.status, retry.stderr).toBe(0);
+    expect(callsOf(retry.calls, 'kubeadm')).toContain('kubeadm reset --force --skip-phases=remove-etcd-member');
+    expect(readFileSync(join(w.onVolume('b', setAside()[0]), 'wal', 'member-id'), 'utf8').trim()).toBe('ee10201100');
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+
+  it('a fallback node\'s join retried after its first attempt wrote member data: set aside on the root disk, preflight told the dir is not empty', () => {
+    const w = world()
+      .instance('i-a', '10.20.0.10', 'a')
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('a', { holder: 'i-a' })
+      .slot('b', { volume: 'none' })
+      .slot('c', { holder: 'i-c' })
+      .member('aa01', ADDRESS.a)
+      .member('cc01', ADDRESS.c)
+      .published();
+    writeFileSync(join(w.etcdState, 'kubeadm-config'), 'kind: ClusterConfiguration\n');
+    const b2 = w.node(B2);
+    const dataDir = join(b2.node.root, 'etcd');
+    const first = b2.run([], [{ ...failedJoin, run: `mkdir -p "$ETCD_DATA_DIR/member/wal" && ${failedJoin.run}` }]);
+    expect(first.status).toBe(1);
+    const retry = b2.run();
+    expect(retry.status, retry.stderr).toBe(0);
+    expect(readdirSync(dataDir).filter((f) => f.startsWith('member.stale-'))).toHaveLength(1);
+    expect(callsOf(retry.calls, 'kubeadm')).toContainEqual(expect.stringMatching(/^kubeadm join --config .* --ignore-preflight-errors=DirAvailable--var-lib-etcd$/));
+    expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+});
+
+describe('etcd-slot.sh: the etcd client certificate made from the volume\'s CA', () => {
+  it.each([
+    ['a rejoin', false],
+    ['a fresh join (member removed meanwhile)', true],
+  ])('goes once the cluster\'s CA is downloaded (%s): kubeadm makes its own from the etcd CA rotated while the slot was away', (_, removed) => {
+    const { w } = initialisedCluster();
+    // The others trust the old and the new etcd CA during the rotation: they answer the old CA's client.
+    writeFileSync(w.onVolume('b', 'pki/etcd/ca.key'), 'before-rotation\n');
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    if (removed) rmMember(w, 'ee10201100');
+    const b2 = w.node(B2);
+    const second = b2.run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(readFileSync(join(b2.node.kube, 'pki', 'etcd', 'healthcheck-client.crt'), 'utf8').trim()).toBe('signed-by cluster-ca');
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+});
+
+describe('etcd-slot.sh: a reboot while the EC2 API does not answer', () => {
+  const down = (service: string): Rule => ({ cmd: 'aws', args: `${service} *`, exit: 254, run: `echo 'Could not connect to the endpoint URL: "https://${service}.ap-northeast-2.amazonaws.com/"' >&2` });
+
+  it.each([
+    ['EC2', [down('ec2')]],
+    ['EC2 and Auto Scaling', [down('ec2'), down('autoscaling')]],
+  ])('%s down: the slot claimed at the first boot is reused from the devices still attached, never turned into a fallback', (_, outage) => {
+    const { first, b1 } = initialisedCluster();
+    expect(first.status, first.stderr).toBe(0);
+    const slotFile = join(first.node.state, 'etcd-slot');
+    const claimed = readFileSync(slotFile, 'utf8');
+    const network = readFileSync(join(first.node.root, 'networkd', '10-etcd-slot.network'), 'utf8');
+    const reboot = b1.run([], outage);
+    expect(reboot.stderr).not.toContain('FALLBACK');
+    expect(readFileSync(slotFile, 'utf8')).toBe(claimed);
+    expect(reboot.status, reboot.stderr).toBe(0);
+    // The claim names the ENI's MAC, so a later boot finds the interface without asking EC2.
+    expect(claimed.trim().split(' ')).toEqual(['vol-b', ADDRESS.b, 'eni-b', '0a:00:00:00:00:62']);
+    expect(reboot.stderr).toContain(`etcd slot claimed at an earlier boot, its devices still attached: volume vol-b at ${join(first.node.root, 'etcd')}, member address ${ADDRESS.b}`);
+    expect(readFileSync(slotFile, 'utf8')).toBe(claimed);
+    // networkd keeps the configuration it applied at boot; the volume stays mounted (its mount unit).
+    expect(readFileSync(join(first.node.root, 'networkd', '10-etcd-slot.network'), 'utf8')).toBe(network);
+    expect(callsOf(reboot.calls, 'aws').filter((c) => /attach|detach|describe-volumes/.test(c))).toEqual([]);
+    expect(callsOf(reboot.calls, 'mkfs.ext4')).toEqual([]);
   });
 });
 

@@ -4,7 +4,11 @@
 # node sees of them. $FAKE_INSTANCE is the calling instance.
 #   volumes/<id>  "<State> <attached instance|-> <Attachment State|-> <slot> <frees after>"
 #   enis/<id>     "<Status> <attached instance|-> <Attachment Status|-> <slot> <ip> <mac> <frees after> <cluster>"
-#   disks/<id>/   the volume's content: fstype (absent = no filesystem), corrupt (mount fails), fs/
+#   disks/<id>/   the volume's content: fstype (a superblock signature: ext4, LVM2_member; absent =
+#                 none), pttype (a partition table: gpt, dos), corrupt (mount fails), fs/
+# blkid as util-linux's: without -p it probes superblocks only (partition tables are not filesystems,
+# and it answers from its cache); -p probes the device for both. Exit 2: nothing found (or not the
+# tag -s asked for). wipefs -n lists every signature, one row each, and nothing when there is none.
 # As EC2 behaves: attaching is asynchronous (AttachVolume answers with the volume `in-use` and its
 # attachment `attaching`; a later Describe shows `attached`, and only then does the device appear,
 # on Nitro as an NVMe disk whose serial is the volume id: /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol…,
@@ -132,19 +136,44 @@ disk_of() { local vol; vol=$(cat "$1" 2>/dev/null) || return 1; echo "$state/dis
 
 case $1 in
   ec2) shift && ec2 "$@" ;;
-  blkid) # blkid -o value -s TYPE|UUID DEVICE: exit 2 when the device holds no filesystem
-    d=$(disk_of "$6") || exit 2
-    [[ -f $d/fstype ]] || exit 2
-    if [[ $5 == TYPE ]]; then cat "$d/fstype"; else echo "uuid-${d##*/}"; fi
+  blkid) # blkid [-p] -o value|export [-s TAG] DEVICE
+    shift
+    probe=0 format=full tag='' tags=()
+    while (($# > 1)); do
+      case $1 in
+        -p) probe=1; shift ;;
+        -o) format=$2; shift 2 ;;
+        -s) tag=$2; shift 2 ;;
+        *) unsupported "blkid $*" ;;
+      esac
+    done
+    d=$(disk_of "$1") || exit 2
+    if [[ -f $d/fstype ]]; then tags+=("TYPE=$(<"$d/fstype")"); [[ $(<"$d/fstype") != ext4 ]] || tags+=("UUID=uuid-${d##*/}"); fi
+    ((probe)) && [[ -f $d/pttype ]] && tags+=("PTTYPE=$(<"$d/pttype")")
+    [[ -z $tag ]] || { t=$(printf '%s\n' "${tags[@]}" | grep "^$tag=") && tags=("$t") || tags=(); }
+    ((${#tags[@]})) || exit 2
+    case $format in
+      value) printf '%s\n' "${tags[@]#*=}" ;;
+      export) printf 'DEVNAME=%s\n' "$1" && printf '%s\n' "${tags[@]}" ;;
+      *) unsupported "blkid -o $format" ;;
+    esac
+    ;;
+  wipefs) # wipefs -n DEVICE: lists the signatures, writes nothing
+    [[ $2 == -n ]] || unsupported "wipefs $*"
+    d=$(disk_of "$3") || { echo "wipefs: error: $3: probing initialization failed: No such file or directory" >&2; exit 1; }
+    rows=()
+    [[ ! -f $d/fstype ]] || rows+=("$3 0x438 $(<"$d/fstype")")
+    [[ ! -f $d/pttype ]] || rows+=("$3 0x200 $(<"$d/pttype")")
+    ((${#rows[@]} == 0)) || printf '%s\n' 'DEVICE OFFSET TYPE' "${rows[@]}"
     ;;
   mkfs.ext4) # mkfs.ext4 -q -L etcd DEVICE: a new, empty filesystem (whatever was there is gone)
     d=$(disk_of "$5") || { echo "mkfs.ext4: No such file or directory while trying to determine filesystem size" >&2; exit 1; }
-    rm -rf "$d/fs" && mkdir -p "$d/fs/lost+found" && echo ext4 >"$d/fstype"
+    rm -rf "$d/fs" "$d/pttype" && mkdir -p "$d/fs/lost+found" && echo ext4 >"$d/fstype"
     echo "${d##*/}" >>"$state/formatted.log"
     ;;
   mount) # mount DEVICE DIR: DIR shows the volume's filesystem from now on
     d=$(disk_of "$2") || exit 32
-    [[ -f $d/fstype && ! -f $d/corrupt ]] || { echo "mount: $3: wrong fs type, bad option, bad superblock on $2" >&2; exit 32; }
+    [[ -f $d/fstype && $(<"$d/fstype") == ext4 && ! -f $d/corrupt ]] || { echo "mount: $3: wrong fs type, bad option, bad superblock on $2" >&2; exit 32; }
     rmdir "$3" 2>/dev/null || { echo "fakes/ec2-slots.sh: mount over a non-empty $3" >&2; exit 2; }
     mkdir -p "$d/fs" && ln -s "$d/fs" "$3"
     ;;

@@ -155,7 +155,25 @@ kubeadm_init() { # kubeadm init --config CONFIG [--skip-phases=...]
   write_data "ee${ip//./}"
 }
 
+# kubeadm reset [--force] [--skip-phases=...] as kubeadm 1.3x: its remove-etcd-member phase finds
+# the etcd data dir (etcd.local.dataDir of the cluster's ClusterConfiguration when the API answers,
+# else the etcd-data hostPath of the etcd manifest; neither: "assuming external etcd") and hands it
+# to cleanup-node, which empties it: every entry goes, the directory (a mount point) stays. That
+# phase also asks the cluster to remove this node's member (not modelled: the scripts skip it).
+# cleanup-node removes kubeadm's kubeconfigs, manifests and certificates as well.
+kubeadm_reset() {
+  local api=0
+  [[ -f $state/kubeadm-config ]] && grep -qs " 1$" "$state"/members/* && api=1
+  if [[ " $* " != *remove-etcd-member* ]] && { ((api)) || [[ -f $KUBE_DIR/manifests/etcd.yaml ]]; }; then
+    find "$ETCD_DATA_DIR/" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  fi
+  rm -f "$KUBE_DIR"/{admin,super-admin,kubelet,bootstrap-kubelet,controller-manager,scheduler}.conf
+  find "$KUBE_DIR/manifests/" "$KUBE_DIR/pki/" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
+  return 0
+}
+
 case $command in
+  kubeadm-reset) kubeadm_reset "$@" ;;
   etcdctl) serialised etcdctl_cmd "$@" ;;
   kubeadm-join) serialised kubeadm_join "$@" ;;
   kubeadm-init) serialised kubeadm_init "$@" ;;
