@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,11 @@ import { callsOf, inputFor, scratch, ssmStore, type CloudConfig, type FakeNode, 
  * (fakes/etcd.sh). Nodes run the real control-plane.sh; one world is one account and one cluster,
  * shared by the nodes a test boots one after the other.
  */
+
+// Each test blocks its worker in spawnSync for up to half a minute: one event-loop turn between tests
+// lets the worker read vitest's RPC replies, which otherwise time out ("Timeout calling onTaskUpdate")
+// on a loaded machine once several such tests run back to back.
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 const SLOTS_MODEL = join(__dirname, 'fakes', 'ec2-slots.sh');
 const ASG_MODEL = join(__dirname, 'fakes', 'asg.sh');
