@@ -70,6 +70,9 @@ function expectedCreates(platform: Platform, cluster: ClusterDefinition): Record
     aws_iam_access_key: 0,
     // one AZ-failure template per AZ (a game day takes away any one zone)
     aws_fis_experiment_template: zones,
+    // one etcd slot per control-plane node: its volume and its member address (docs/decisions/etcd-volumes.md)
+    aws_ebs_volume: cluster.controlPlane.count,
+    aws_network_interface: cluster.controlPlane.count,
   };
 }
 

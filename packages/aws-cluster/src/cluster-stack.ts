@@ -177,6 +177,7 @@ export class ClusterStack extends TerraformStack {
       bootstrapBundleArns: { 'control-plane': bundles.bundle('control-plane').objectArn, worker: bundles.bundle('worker').objectArn },
       serviceAccountIssuerObjectArns: issuerBucket.objectArns,
       identityStageRecords: bootstrapNames(names).identityStageRecords,
+      etcdSlot: { ...names.etcdSlot, clusterName: cluster.name },
     };
     const controlPlaneRole = new NodeRole(this, 'control-plane-role', { roleName: names.controlPlaneRole, instanceProfileName: names.controlPlaneInstanceProfile, policies: controlPlanePolicies(policyContext) });
     const workerRole = new NodeRole(this, 'worker-role', { roleName: names.workerRole, instanceProfileName: names.workerInstanceProfile, policies: workerPolicies(policyContext) });
@@ -218,6 +219,7 @@ export class ClusterStack extends TerraformStack {
       asgName: names.controlPlaneAsg,
       launchTemplateName: names.controlPlaneLaunchTemplate,
       nodeTags,
+      etcd: { kmsKeyArn: key.keyArn, clusterName: cluster.name, ...names.etcdSlot },
     });
     const pools = cluster.workerPools.map(
       (pool) =>

@@ -64,6 +64,51 @@ describe('ControlPlane', () => {
     expect(template.user_data).toContain('aws_lb.');
   });
 
+  describe('etcd slots (docs/decisions/etcd-volumes.md)', () => {
+    const names = shipped.namesOf('production');
+    const groups = production.values('aws_autoscaling_group').filter(isControlPlane);
+    const volumes = production.resources('aws_ebs_volume');
+    const enis = production.resources('aws_network_interface');
+    const slotOf = (tags: Attributes) => tags[names.etcdSlot.slotTagKey];
+
+    it('gives every control-plane ASG exactly one encrypted gp3 volume under the cluster key, in its AZ, protected from destroy', () => {
+      expect(volumes.map(([, v]) => slotOf(v.tags)).sort()).toEqual(groups.map((g) => g.name).sort());
+      const key = production.resources('aws_kms_key').find(([id]) => id.startsWith('kms_key'))?.[0];
+      for (const [id, v] of volumes) {
+        const asg = groups.find((g) => g.name === slotOf(v.tags)) as Attributes;
+        expect(v.availability_zone, id).toBe(production.deref(asg.vpc_zone_identifier[0]).availability_zone);
+        expect(v).toMatchObject({ type: 'gp3', encrypted: true, size: 20, kms_key_id: `\${aws_kms_key.${key}.arn}`, final_snapshot: true, lifecycle: { prevent_destroy: true } });
+        expect(v.tags[names.etcdSlot.clusterTagKey]).toBe('production');
+      }
+    });
+
+    it('tags neither volume nor address with the cluster ownership tag the EBS CSI controller may delete by', () => {
+      for (const [, r] of [...volumes, ...enis]) {
+        expect(Object.keys(r.tags)).not.toContain(names.clusterTagKey);
+        expect(Object.keys(r.tags).some((k) => k.startsWith('ebs.csi.aws.com') || k.startsWith('kubernetes.io/'))).toBe(false);
+      }
+    });
+
+    it('gives every slot a persistent address (ENI) in its ASG\'s subnet with the control-plane security group, protected from destroy', () => {
+      expect(enis.map(([, e]) => slotOf(e.tags)).sort()).toEqual(groups.map((g) => g.name).sort());
+      for (const [, e] of enis) {
+        const asg = groups.find((g) => g.name === slotOf(e.tags)) as Attributes;
+        expect(e.subnet_id).toBe(asg.vpc_zone_identifier[0]);
+        expect(e.security_groups).toEqual(production.values('aws_launch_template').find((t) => t.name === asg.name)?.vpc_security_group_ids);
+        expect(e.lifecycle).toEqual({ prevent_destroy: true });
+      }
+    });
+
+    it('keeps volume and address outside the launch template: a new template cannot replace them (stable construct ids)', () => {
+      expect(volumes.map(([id]) => id).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^control-plane_etcd-volume-a_/), expect.stringMatching(/^control-plane_etcd-volume-b_/), expect.stringMatching(/^control-plane_etcd-volume-c_/)]));
+      expect(enis.map(([id]) => id)).toEqual(expect.arrayContaining([expect.stringMatching(/^control-plane_etcd-address-a_/)]));
+      const changed = synthCluster(platform(), 'production', { machineImage: MachineImage.fromAmiIds({ x86_64: 'ami-0fedcba9876543210' }) });
+      expect(changed.resources('aws_ebs_volume')).toEqual(volumes);
+      expect(changed.resources('aws_network_interface')).toEqual(enis);
+      for (const [, v] of volumes) expect(JSON.stringify(v)).not.toContain('aws_launch_template');
+    });
+  });
+
   describe('validation', () => {
     const props = {
       count: 3,
@@ -78,6 +123,7 @@ describe('ControlPlane', () => {
       asgName: (az: string, i: number) => `cp-${az}-${i}`,
       launchTemplateName: (az: string, i: number) => `cp-${az}-${i}`,
       nodeTags: {},
+      etcd: { kmsKeyArn: 'arn:aws:kms:ap-northeast-2:111122223333:key/k', clusterName: 'c', clusterTagKey: 'o/etcd-cluster', slotTagKey: 'o/etcd-slot' },
     };
     const build = (change: object) => () => new ControlPlane(bareStack(), 'cp', { ...props, ...change });
     it('rejects an even count', () => {
@@ -88,6 +134,9 @@ describe('ControlPlane', () => {
     });
     it('rejects no AZ', () => {
       expect(build({ zones: [] })).toThrow('ControlPlane: props.zones = []; expected at least one AZ');
+    });
+    it('rejects an etcd volume too small for etcd\'s backend', () => {
+      expect(build({ etcd: { ...props.etcd, volumeGiB: 4 } })).toThrow('ControlPlane: props.etcd.volumeGiB = 4; expected a whole number of GiB from 8 to 1000');
     });
     it('rejects an unknown instance type', () => {
       expect(build({ instanceType: 'x1.huge' })).toThrow('ControlPlane: props.instanceType = "x1.huge"; expected an instance type listed in INSTANCE_TYPES (platform-config)');

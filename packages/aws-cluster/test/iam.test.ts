@@ -1,6 +1,7 @@
 import { bootstrapNames } from '@platform/platform-config';
 import { describe, expect, it } from 'vitest';
 import { NodeRole } from '../src';
+import { evaluateResourcePolicy } from './resource-policy-model';
 import { bareStack, platform, Synth, synthCluster, type Attributes } from './support';
 
 describe('node roles and policies', () => {
@@ -23,7 +24,7 @@ describe('node roles and policies', () => {
 
   it('gives the control plane one policy per concern, none with a wildcard action', () => {
     // The add-ons' policies (EBS CSI, cluster-autoscaler, termination handler, the cloud controller) are on their workload roles.
-    expect(Object.keys(cp).sort()).toEqual(['bootstrap-bundle', 'etcd-backups', 'join-material', 'node-access', 'service-account-issuer']);
+    expect(Object.keys(cp).sort()).toEqual(['bootstrap-bundle', 'etcd-backups', 'etcd-slot', 'join-material', 'node-access', 'service-account-issuer']);
     expect(statements(cp).flatMap(actions).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
@@ -48,6 +49,50 @@ describe('node roles and policies', () => {
       Effect: 'Allow',
       Action: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'],
       Resource: '*',
+    });
+  });
+
+  describe('etcd slots: the control plane attaches only this cluster\'s etcd volumes and addresses, only to this cluster\'s instances', () => {
+    const names = platform().namesOf('production');
+    // An identity policy as IAM evaluates it for one resource of the request: every statement of
+    // every control-plane policy, the resource's own tags as aws:ResourceTag/* context.
+    const allowed = (action: string, resource: string, tags: Record<string, string>, extra: Record<string, string> = {}) =>
+      evaluateResourcePolicy({ Statement: statements(cp).map((s) => ({ ...s, Principal: '*' })) }, {
+        principal: { AWS: 'arn:aws:iam::111122223333:role/production-control-plane' },
+        action,
+        resource,
+        context: { ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])), ...extra },
+      }) === 'allowed';
+    const account = () => (cp['etcd-slot'].Statement.find((s: Attributes) => s.Sid === 'AttachEtcdSlot').Resource[0] as string).split(':')[4];
+    const at = (type: string) => `arn:aws:ec2:ap-northeast-2:${account()}:${type}/${type}-0abc`;
+    const etcdTags = { [names.etcdSlot.clusterTagKey]: 'production', [names.etcdSlot.slotTagKey]: 'production-control-plane-a' };
+    const clusterInstance = { [names.clusterTagKey]: 'owned' };
+
+    it('is its own policy document (others may narrow the rest)', () => {
+      expect(cp['etcd-slot'].Statement.map((s: Attributes) => s.Sid)).toEqual(['FindEtcdSlot', 'AttachEtcdSlot', 'AttachEtcdSlotToClusterNodes', 'DecryptEtcdVolume']);
+    });
+
+    it.each(['ec2:AttachVolume', 'ec2:DetachVolume'])('%s: this cluster\'s etcd volume onto this cluster\'s instance, nothing else', (action) => {
+      expect(allowed(action, at('volume'), etcdTags)).toBe(true);
+      expect(allowed(action, at('instance'), clusterInstance)).toBe(true);
+      expect(allowed(action, at('volume'), { ...etcdTags, [names.etcdSlot.clusterTagKey]: 'staging' })).toBe(false);
+      expect(allowed(action, at('volume'), {})).toBe(false);
+    });
+
+    it.each(['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'])('%s: this cluster\'s etcd address onto this cluster\'s instance only', (action) => {
+      expect(allowed(action, at('network-interface'), etcdTags)).toBe(true);
+      expect(allowed(action, at('network-interface'), { [names.etcdSlot.clusterTagKey]: 'staging' })).toBe(false);
+      expect(allowed(action, at('instance'), clusterInstance)).toBe(true);
+      expect(allowed(action, at('instance'), { 'kubernetes.io/cluster/staging': 'owned' })).toBe(false);
+    });
+
+    it('the control-plane role can neither delete, modify nor snapshot an etcd volume', () => {
+      for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:CreateSnapshot']) expect(allowed(action, at('volume'), etcdTags), action).toBe(false);
+    });
+
+    it('lets EC2 use the cluster key for the attached volume through a grant, and nothing else', () => {
+      const grant = cp['etcd-slot'].Statement.find((s: Attributes) => s.Sid === 'DecryptEtcdVolume');
+      expect(grant).toMatchObject({ Action: 'kms:CreateGrant', Condition: { StringEquals: { 'kms:ViaService': 'ec2.ap-northeast-2.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
     });
   });
 
@@ -77,7 +122,11 @@ describe('node roles and policies', () => {
 
   it('keeps on the node roles no right of an add-on that has its own workload role (any host-network pod could use it)', () => {
     const all = [...statements(cp), ...statements(worker)].flatMap(actions);
-    for (const action of ['ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateSnapshot', 'autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+    // The etcd-slot statements attach and detach only volumes with the etcd slot tag, which the
+    // EBS CSI driver never sets (tested above): no workload volume is reachable through them.
+    const outsideEtcdSlot = [...statements(worker), ...Object.entries(cp).filter(([name]) => name !== 'etcd-slot').flatMap(([, doc]) => (doc as Attributes).Statement)].flatMap(actions);
+    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume']) expect(outsideEtcdSlot, action).not.toContain(action);
+    for (const action of ['ec2:CreateVolume', 'ec2:DeleteVolume', 'ec2:CreateSnapshot', 'autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
       expect(all, action).not.toContain(action);
     }
     expect(JSON.stringify([cp, worker])).not.toContain(platform().namesOf('production').appBackupBucket);
@@ -171,11 +220,13 @@ describe('node roles and policies', () => {
     expect(statements(worker).flatMap(actions)).not.toContain('ssm:PutParameter');
   });
 
-  it('uses the cluster key only through SSM for the SecureStrings it owns and through S3 for snapshots (no direct decrypt)', () => {
+  it('uses the cluster key only through SSM for the SecureStrings it owns, through S3 for snapshots and through EC2 for the etcd volumes (no direct decrypt)', () => {
     const kms = statements(cp).filter((s) => actions(s).some((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey'));
     expect(Object.fromEntries(kms.map((s) => [s.Sid, s.Condition.StringEquals['kms:ViaService']]))).toEqual({
       SecureStringsViaSsm: 'ssm.ap-northeast-2.amazonaws.com',
       EncryptSnapshots: 's3.ap-northeast-2.amazonaws.com',
+      // A grant for the EC2 service only, when a node attaches its etcd volume.
+      DecryptEtcdVolume: 'ec2.ap-northeast-2.amazonaws.com',
     });
     const n = platform().namesOf('production');
     const arn = (name: string) => `arn:aws:ssm:ap-northeast-2:\${local.account_id}:parameter${name}`;

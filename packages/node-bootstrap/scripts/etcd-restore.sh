@@ -143,10 +143,11 @@ apply() {
   [[ ! -e $ETCD_DATA_DIR/member ]] || die "$ETCD_DATA_DIR/member exists: refusing to overwrite etcd data"
   # etcdutl only restores into an empty directory; the data dir may hold an unfinished
   # attempt's member.unfinished-*, so restore beside it and move the member in.
+  # The member's address is its slot's (control-plane.sh ETCD_IP), the node's own without one.
   local staging=$ETCD_DATA_DIR.restoring
   rm -rf "$staging"
   etcdutl snapshot restore "$work/snapshot.db" --data-dir "$staging" --name "$NODE_NAME" \
-    --initial-cluster "$NODE_NAME=https://$NODE_IP:2380" --initial-advertise-peer-urls "https://$NODE_IP:2380" || die "etcdutl snapshot restore failed"
+    --initial-cluster "$NODE_NAME=https://${ETCD_IP:-$NODE_IP}:2380" --initial-advertise-peer-urls "https://${ETCD_IP:-$NODE_IP}:2380" || die "etcdutl snapshot restore failed"
   install -d -m 0700 "$ETCD_DATA_DIR" || die "creating $ETCD_DATA_DIR failed"
   mv "$staging/member" "$ETCD_DATA_DIR/member" || die "moving the restored member into $ETCD_DATA_DIR failed"
   rm -rf "$staging" "$work"

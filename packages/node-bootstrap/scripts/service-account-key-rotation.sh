@@ -162,11 +162,15 @@ release_restart_lock() {
     log "releasing the restart lock failed ($AWS_ERR): it expires after ${RESTART_LOCK_TTL_SECONDS}s"
 }
 
+# Asks this node's API server at its advertise address: its serving certificate names that (kubeadm's
+# SANs), which on an etcd-slot node is the slot address, not the primary one.
 wait_api_ready() {
-  local attempt
+  local attempt address
+  address=$(sed -n 's/^ *- --advertise-address=//p' "$KUBE_DIR/manifests/kube-apiserver.yaml" | tr -d "'\"")
+  [[ -n $address ]] || die "no --advertise-address in $KUBE_DIR/manifests/kube-apiserver.yaml"
   for ((attempt = 1; ; attempt++)); do
-    kubectl --server "https://$NODE_IP:6443" get --raw /readyz >/dev/null 2>&1 && return 0
-    ((attempt < RESTART_WAIT_ATTEMPTS)) || die "kube-apiserver on $NODE_IP not ready after $attempt checks"
+    kubectl --server "https://$address:6443" get --raw /readyz >/dev/null 2>&1 && return 0
+    ((attempt < RESTART_WAIT_ATTEMPTS)) || die "kube-apiserver at $address not ready after $attempt checks"
     sleep "$RETRY_SLEEP_SECONDS"
   done
 }
@@ -182,7 +186,6 @@ apply() {
   # One apply at a time on a node: the timer's and an operator's announce/sign/retire both move the manifests.
   exec 9>"$STATE_DIR/service-account-keys.lock"
   flock 9 || die "locking $STATE_DIR/service-account-keys.lock failed"
-  NODE_IP=$(imds local-ipv4)
   key_before=$(sha256sum <"$KUBE_DIR/pki/sa.key" 2>/dev/null || :)
   run_sibling service-account-issuer.sh key-set || die "building the key set failed"
   if [[ -f $APPLIED && $(<"$APPLIED") == "$(fingerprint)" ]]; then

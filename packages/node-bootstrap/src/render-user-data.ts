@@ -1,6 +1,6 @@
 import { addonFiles } from './private/addons';
 import { envEntries, envFile } from './private/env-file';
-import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
+import { ETCD_PATCH_FILE, etcdDataDirPatch, KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR, NODE_BOOTSTRAP_ETC, KUBEADM_UPGRADE_CONFIG, kubeadmInitTemplate, kubeadmJoinTemplate, kubeadmUpgradeConfiguration, kubeApiServerIssuerPatch, KUBELET_RESERVES_PATCH, kubeletReservesPatch } from './private/kubeadm-config';
 import { architecturesOf, bootstrapNames, imdsFenced } from '@platform/platform-config';
 import { debianArchitecture, missingPins } from './download-lock';
 import { toolVersions } from './versions';
@@ -63,6 +63,7 @@ export function renderUserData(input: UserDataInput): string {
     files.push(text(`${ETC}/kubeadm-init.yaml.tmpl`, kubeadmInitTemplate(cluster, input.apiEndpoint, input.apiAlternateNames), '0600'));
     // Read by kubeadm init, join and upgrade node (patches.directory): this node's service-account flags, in its stage's order.
     files.push(text(`${KUBEADM_PATCHES_DIR}/${KUBE_APISERVER_PATCH_FILE}`, yamlText(kubeApiServerIssuerPatch(input.names.serviceAccountIssuer, cluster.serviceAccountIdentity)), '0600'));
+    files.push(text(`${KUBEADM_PATCHES_DIR}/${ETCD_PATCH_FILE}`, yamlText(etcdDataDirPatch()), '0600'));
     for (const [name, content] of Object.entries(addonFiles(cluster, input.settings, input.names))) files.push(text(`${ETC}/addons/${name}`, content));
   }
   // The scripts live in S3 (bootstrapBucket, one object per role); the SHA-256 here makes every

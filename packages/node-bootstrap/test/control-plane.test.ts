@@ -25,9 +25,11 @@ const LOCK_VALUE = `i-new ${Date.UTC(2025, 5, 30, 12) / 1000 + 300}`;
 const get = (name: string) => `aws ssm get-parameter ${REGION} --name ${name} --with-decryption --query Parameter.Value --output text`;
 /** service-account-issuer.sh key-set before kubeadm init/join: the rotation state (absent: steady, sa.pub alone). */
 const KEY_SET = get(ROTATION);
+/** Every kubeadm init starts a new etcd generation (BOOTSTRAP_NOW_EPOCH of the harness, the initialiser's id). */
+const GENERATION = `aws ssm put-parameter ${REGION} --name /hakube/production/etcd/generation --value ${Date.UTC(2025, 5, 30, 12) / 1000}-i-new --type String --overwrite`;
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
 const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
-const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress] --output text`;
+const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='aws:autoscaling:groupName']|[0].Value] --output text`;
 const describeLeaving = (ids: string) => `aws autoscaling describe-auto-scaling-instances ${REGION} --instance-ids ${ids} --query AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId --output text`;
 
 /** The initialiser completes its own launching hook (only its ASG's call can succeed) before kubeadm init. */
@@ -87,8 +89,13 @@ const ISSUER = [
 /** Last at every boot, after the timers and the add-ons: the identity stage this node booted with, for the apply's identity-roll gate (pipeline). */
 const STAGE_RECORD = expect.stringMatching(new RegExp(`^aws ssm put-parameter ${REGION} --name /hakube/production/identity-stage/i-new --type String --overwrite --value stage=complete config=[0-9a-f]{64}$`));
 const TIMERS = 'systemctl enable --now etcd-snapshot.timer join-material-refresh.timer kubelet-serving-approver.timer service-account-keys.timer';
-/** Everything but the IMDS reads. */
-const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep');
+/**
+ * Everything but the IMDS reads and the etcd slot's lookups: these nodes have no slot (the fake EC2
+ * answers no volume and no address), so they take the fallback path, today's; the slot itself is
+ * etcd-slot.test.ts's subject.
+ */
+const slotLookup = (c: string) => c.includes('AutoScalingInstances[0].AutoScalingGroupName') || c.startsWith('aws ec2 describe-network-interfaces');
+const commands = (calls: readonly string[]) => callsOf(calls, 'aws', 'kubeadm', 'etcdctl', 'etcdutl', 'systemctl', 'helm', 'kubectl', 'sleep').filter((c) => !slotLookup(c));
 
 const joinMaterial: Rule[] = [
   { cmd: 'aws', args: `ssm get-parameter * --name ${TOKEN} *`, stdout: 'abcdef.0123456789abcdef\n' },
@@ -134,6 +141,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      GENERATION,
       `kubeadm init phase certs sa --config ${initConfig}`,
       KEY_SET,
       ...COMPLETE_HOOK,
@@ -186,7 +194,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     expect(result.status, result.stderr).toBe(0);
     const joinConfig = join(node.state, 'kubeadm-join.yaml');
     const endpoints = '--endpoints=https://10.20.0.10:2379,https://10.20.2.30:2379';
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl').filter((c) => !slotLookup(c))).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(LOCK),
       get(TOKEN),
@@ -227,7 +235,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const relevant = callsOf(result.calls, 'kubeadm', 'etcdctl');
-    expect(relevant[0]).toBe('kubeadm reset --force');
+    expect(relevant[0]).toBe('kubeadm reset --force --skip-phases=remove-etcd-member');
     expect(relevant).toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove bb');
     expect(relevant).not.toContain('etcdctl --endpoints=https://10.20.0.10:2379 member remove aa');
   });
@@ -253,6 +261,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
       get(RESTORE),
       'kubeadm certs certificate-key',
+      GENERATION,
       `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
       KEY_SET,
       ...COMPLETE_HOOK,
@@ -336,11 +345,15 @@ describe('control-plane.sh: exactly one initialiser', () => {
   it('resets an unfinished init and sets leftover etcd data aside before initialising again', () => {
     const node = controlPlane([...publishRules, parameterNotFound(RESTORE)]);
     writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
+    // kubeadm wrote etcd's manifest before it gave up: a plain reset would empty the data dir it names.
+    mkdirSync(join(node.kube, 'manifests'), { recursive: true });
+    writeFileSync(join(node.kube, 'manifests', 'etcd.yaml'), 'left over');
     mkdirSync(join(node.root, 'etcd', 'member'), { recursive: true });
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const kubeadm = callsOf(result.calls, 'kubeadm');
-    expect(kubeadm.slice(0, 4)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+    // The set-aside data stays in the data dir: kubeadm's preflight is told it is not empty.
+    expect(kubeadm.slice(0, 4)).toEqual(['kubeadm reset --force --skip-phases=remove-etcd-member', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print --ignore-preflight-errors=DirAvailable--var-lib-etcd`]);
     expect(readdirSync(join(node.root, 'etcd'))).toEqual([`member.unfinished-${Date.UTC(2025, 5, 30, 12) / 1000}`]);
   });
 
@@ -350,7 +363,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     writeFileSync(join(node.kube, 'admin.conf'), 'early');
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(callsOf(result.calls, 'kubeadm').slice(0, 4)).toEqual(['kubeadm reset --force', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
+    expect(callsOf(result.calls, 'kubeadm').slice(0, 4)).toEqual(['kubeadm reset --force --skip-phases=remove-etcd-member', 'kubeadm certs certificate-key', `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`, `kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`]);
     expect(node.file(join(node.state, 'kubeadm-init.done'))).toBe('\n');
   });
 
@@ -411,12 +424,13 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const node = controlPlane([...publishRules, awsError(`ssm get-parameter * --name ${RESTORE} *`, 'ThrottlingException', 1), parameterNotFound(RESTORE)]);
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
-    expect(commands(result.calls).slice(0, 11)).toEqual([
+    expect(commands(result.calls).slice(0, 12)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(RESTORE),
       'sleep 10',
       get(RESTORE),
       'kubeadm certs certificate-key',
+      GENERATION,
       `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
       KEY_SET,
       ...COMPLETE_HOOK,
@@ -459,15 +473,16 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     const nodeName = 'ip-10-20-1-20.ap-northeast-2.compute.internal';
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').slice(0, 13)).toEqual([
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdutl').filter((c) => !slotLookup(c)).slice(0, 14)).toEqual([
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
-      'kubeadm reset --force',
+      'kubeadm reset --force --skip-phases=remove-etcd-member',
       get('/hakube/production/kubeadm/restore-from'),
       'kubeadm certs certificate-key',
       get('/hakube/production/kubeadm/restore-url'),
       expect.stringMatching(
         new RegExp(`^etcdutl snapshot restore /\\S+/snapshot\\.db --data-dir ${node.root}/etcd\\.restoring --name ${nodeName} --initial-cluster ${nodeName}=https://10\\.20\\.1\\.20:2380 --initial-advertise-peer-urls https://10\\.20\\.1\\.20:2380$`),
       ),
+      GENERATION,
       `kubeadm init phase certs sa --config ${join(node.state, 'kubeadm-init.yaml')}`,
       get(ROTATION),
       ...COMPLETE_HOOK,
@@ -514,7 +529,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const result = node.run('control-plane.sh');
     expect(result.status, result.stderr).toBe(0);
     // The issuer documents are published again at every boot (same key, same bytes).
-    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl')).toEqual([...ISSUER, TIMERS, STAGE_RECORD]);
+    expect(callsOf(result.calls, 'aws', 'kubeadm', 'etcdctl', 'systemctl').filter((c) => !slotLookup(c))).toEqual([...ISSUER, TIMERS, STAGE_RECORD]);
   });
 
   it('writes the cloud controller’s provider config at every boot from the host’s IMDS (region, VPC, subnet, cluster id), readable by its non-root uid', () => {

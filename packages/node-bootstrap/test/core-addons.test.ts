@@ -179,8 +179,9 @@ describe('control-plane.sh: the add-ons after joining', () => {
     expect(result.calls).toContain(`kubeadm join --config ${join(node.state, 'kubeadm-join.yaml')} --skip-phases control-plane-prepare/download-certs`);
     expect(c.helmLog()).toEqual(INSTALLS.map((op) => `i-new ${op}`));
     expect(c.fluxInstance()).toBe(true);
+    // etcd-slot: this account has no etcd volume for it, so it joined on the root disk for life (fallback).
     // service-account-keys.applied: the key set kube-apiserver started with (the rotation timer's first apply restarts nothing).
-    expect(readdirSync(node.state).sort()).toEqual(['control-plane.done', 'core-addons.done', 'kubeadm-join.yaml', 'service-account-keys.applied']);
+    expect(readdirSync(node.state).sort()).toEqual(['control-plane.done', 'core-addons.done', 'etcd-slot', 'kubeadm-join.yaml', 'service-account-keys.applied']);
     // After a reboot the node checks no more.
     const again = run('control-plane.sh');
     expect(again.status, again.stderr).toBe(0);

@@ -15,6 +15,7 @@ import { awsError, callsOf, inputFor, scratch, type CloudConfig, type FakeNode, 
 
 const ASG_MODEL = join(__dirname, 'fakes', 'asg.sh');
 const ETCD_MODEL = join(__dirname, 'fakes', 'etcd.sh');
+const SLOTS_MODEL = join(__dirname, 'fakes', 'ec2-slots.sh');
 const LOCK = '/hakube/production/kubeadm/init-lock';
 const input = inputFor('production', 'control-plane');
 const temporary = scratch();
@@ -49,7 +50,10 @@ function world(instances: Record<string, Instance>, members: readonly Member[]) 
   mkdirSync(join(etcdState, 'members'));
   for (const [id, i] of Object.entries(instances)) writeFileSync(join(awsState, 'instances', id), `${i.ip} ${i.ec2} ${i.asg} ${i.lifecycle}\n`);
   for (const m of members) writeFileSync(join(etcdState, 'members', m.id), `${m.name} ${m.ip} ${m.started === false ? 0 : 1} ${m.running ? 1 : 0}\n`);
-  const env = { AWS_STATE: awsState, ETCD_STATE: etcdState, ETCD_LOCAL_IP: NEW_B.ip };
+  // No etcd slots (volumes, member addresses) in this account: members at the nodes' own addresses,
+  // as before slots existed and after a fallback (etcd-slot.test.ts has the slots).
+  const names = input.names.etcdSlot;
+  const env = { AWS_STATE: awsState, ETCD_STATE: etcdState, ETCD_LOCAL_IP: NEW_B.ip, FAKE_INSTANCE: 'i-new', DISK_BY_ID: join(awsState, 'by-id'), SYS_NET: join(awsState, 'net'), SLOT_TAG: names.slotTagKey, CLUSTER_SLOT_TAG: names.clusterTagKey };
   return {
     env,
     node(extra: readonly Rule[] = []): FakeNode {
@@ -61,10 +65,14 @@ function world(instances: Record<string, Instance>, members: readonly Member[]) 
         { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
         { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: 'sha256:feed\n' },
         { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/certificate-key *', stdout: `${'a'.repeat(64)}\n` },
+        { cmd: 'aws', args: 'ec2 *-volume*', run: `. '${SLOTS_MODEL}' "$@"` },
+        { cmd: 'aws', args: 'ec2 *-network-interface*', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *', run: `. '${ASG_MODEL}' "$@"` },
         { cmd: 'aws', args: 'autoscaling *', run: `. '${ASG_MODEL}' "$@"` },
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
         { cmd: 'kubeadm', args: 'join --config *', run: `. '${ETCD_MODEL}' kubeadm-join "$3"` },
+        // kubeadm's certs phase makes the etcd client certificate etcdctl needs.
+        { cmd: 'kubeadm', args: 'join phase control-plane-prepare certs *', run: 'echo client >"$KUBE_DIR/pki/etcd/healthcheck-client.crt"' },
       ]);
       // The core add-ons are another test's subject (core-addons.test.ts).
       writeFileSync(join(n.state, 'core-addons.done'), '');
@@ -96,6 +104,8 @@ describe('a replacement joining while its predecessor is still leaving', () => {
     expect(w.members()).toEqual([A.ip, NEW_B.ip, C.ip].sort());
     // The ASG's view comes from the instances EC2 lists, by id.
     expect(callsOf(result.calls, 'aws').filter((c) => c.startsWith('aws autoscaling'))).toEqual([
+      // Its own ASG first: the etcd slot it looks for (none here).
+      'aws autoscaling describe-auto-scaling-instances --region ap-northeast-2 --instance-ids i-new --query AutoScalingInstances[0].AutoScalingGroupName --output text',
       `aws autoscaling describe-auto-scaling-instances --region ap-northeast-2 --instance-ids ${['i-a', 'i-c', 'i-new', 'i-old'].join(' ')} --query AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId --output text`,
     ]);
     expect(result.stderr).toContain('removing etcd member bb01 (ip-10-20-1-11, 10.20.1.11, started)');
@@ -126,7 +136,7 @@ describe('a replacement joining while its predecessor is still leaving', () => {
 
   it.each(['Throttling', 'AccessDenied'])('fails without removing or joining when Auto Scaling answers %s (unknown is not "leaving")', (code) => {
     const w = world({ 'i-a': A, 'i-c': C, 'i-old': OLD_B, 'i-new': NEW_B }, [member('aa01', A.ip), member('bb01', OLD_B.ip), member('cc01', C.ip)]);
-    const result = w.node([awsError('autoscaling describe-auto-scaling-instances *', code)]).run('control-plane.sh', [], w.env);
+    const result = w.node([awsError('autoscaling describe-auto-scaling-instances *starts_with*', code)]).run('control-plane.sh', [], w.env);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('[remove-stale-etcd-members] FAILED: listing control-plane instances failed');
     expect(callsOf(result.calls, 'etcdctl', 'kubeadm').filter((c) => !c.startsWith('kubeadm join phase'))).toEqual([]);
@@ -150,7 +160,10 @@ describe('node-bootstrap.service ExecStop: the leaving node removes its own memb
     const stop = /^ExecStop=\/bin\/bash \/opt\/node-bootstrap\/(\S+) (.*)$/m.exec(unit);
     expect(stop, unit).not.toBeNull();
     const [, script, args] = stop as RegExpExecArray;
-    return w.node([targetLifecycleState]).run(script, args.split(' '), w.env);
+    const n = w.node([targetLifecycleState]);
+    // A node that ran has its etcd client certificate (kubeadm's certs phase made it).
+    writeFileSync(join(n.kube, 'pki', 'etcd', 'healthcheck-client.crt'), 'client\n');
+    return n.run(script, args.split(' '), w.env);
   };
   const imdsTarget = (state: string): Rule => ({ cmd: 'curl', args: '*meta-data/autoscaling/target-lifecycle-state', stdout: state });
   // By the time systemd runs the ExecStop, the kubelet's graceful node shutdown (30 s) has

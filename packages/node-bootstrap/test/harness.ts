@@ -67,6 +67,11 @@ fi
 if [[ $name == kubeadm && ( "\${*:1:4}" == 'init phase certs sa' || "\${*:1:4}" == 'join phase control-plane-prepare download-certs' ) ]]; then
   mkdir -p "$KUBE_DIR/pki" && [[ -f $KUBE_DIR/pki/sa.pub ]] || cp "$FAKE_DIR/sa.pub" "$KUBE_DIR/pki/sa.pub"
 fi
+# kubeadm reset: its remove-etcd-member phase (unless skipped) reads etcd's data dir from the etcd
+# manifest (the cluster's ClusterConfiguration first: fakes/etcd.sh) and cleanup-node empties it.
+if [[ $name == kubeadm && \${1-} == reset && " $* " != *remove-etcd-member* && -f $KUBE_DIR/manifests/etcd.yaml ]]; then
+  find "$ETCD_DATA_DIR/" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+fi
 printf '%s\\n' "$name $*" >>"$FAKE_DIR/calls.log"
 # A trailing "-" means the manifest comes on stdin: keep it, numbered like the call.
 if [[ \${*: -1} == - ]]; then cat >"$FAKE_DIR/stdin/$(wc -l <"$FAKE_DIR/calls.log")"; fi
@@ -91,7 +96,7 @@ done <"$FAKE_DIR/rules.tsv"
 exit 0
 `;
 
-export const FAKED = ['aws', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg', 'crictl', 'iptables', 'ip6tables'];
+export const FAKED = ['aws', 'blkid', 'wipefs', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip', 'networkctl', 'kubeadm', 'etcdctl', 'etcdutl', 'kubectl', 'helm', 'systemctl', 'curl', 'sleep', 'apt-get', 'apt-mark', 'dpkg', 'dpkg-query', 'modprobe', 'sysctl', 'swapoff', 'containerd', 'gpg', 'crictl', 'iptables', 'ip6tables'];
 
 const encode = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 

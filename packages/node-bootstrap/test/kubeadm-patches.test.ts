@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { SERVICE_ACCOUNT_IDENTITY_STAGES, ServiceAccountIdentity, type ServiceAccountIdentityStage } from '@platform/platform-config';
 import { renderUserData } from '../src';
-import { applyKubeadmPatches, apiServerIssuers, apiServerKeyFiles, kubeadmApiServerPod, type ApiServerIssuers, type Arg } from './kubeadm-static-pod';
+import { applyKubeadmPatches, apiServerIssuers, apiServerKeyFiles, kubeadmApiServerPod, kubeadmEtcdPod, type ApiServerIssuers, type Arg } from './kubeadm-static-pod';
 import { inputFor, platform } from './harness';
 
 /*
@@ -149,6 +149,27 @@ function rollingRefusals(from: ApiServerIssuers, to: ApiServerIssuers, nodes = 3
   }
   return refusals;
 }
+
+describe('kubeadm patch of the etcd static pod (etcd volume: a missing data dir fails, never becomes an empty one)', () => {
+  const patches = () => Object.fromEntries(controlPlaneFiles('complete').filter((f) => f.path.startsWith('/etc/node-bootstrap/kubeadm-patches/')).map((f) => [f.path.split('/').pop() as string, f.content]));
+  const volumes = (pod: Record<string, unknown>) => (pod.spec as { volumes: { name: string; hostPath: { type: string } }[] }).volumes;
+
+  it('makes the data dir a hostPath Directory and leaves the certificate dir as kubeadm wrote it', () => {
+    const pod = applyKubeadmPatches('etcd', kubeadmEtcdPod(), patches());
+    expect(Object.fromEntries(volumes(pod).map((v) => [v.name, v.hostPath.type]))).toEqual({ 'etcd-certs': 'DirectoryOrCreate', 'etcd-data': 'Directory' });
+  });
+
+  it('fails the kubeadm run when the data volume is not where the patch expects it, instead of changing another volume', () => {
+    const pod = kubeadmEtcdPod();
+    volumes(pod).reverse();
+    expect(() => applyKubeadmPatches('etcd', pod, patches())).toThrow('test failed at /spec/volumes/1/name: "etcd-certs" is not "etcd-data"');
+  });
+
+  it('only the control plane gets it', () => {
+    const worker = (parse(renderUserData(inputFor('production', 'worker'))) as { write_files: Files }).write_files;
+    expect(worker.some((f) => f.path.endsWith('etcd+json.yaml'))).toBe(false);
+  });
+});
 
 describe('rolling replacement of the control plane between stages', () => {
   it('(a) → (b), node by node: every token any server signs is accepted by every server', () => {

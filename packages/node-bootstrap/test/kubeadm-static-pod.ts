@@ -50,6 +50,18 @@ export interface Arg {
   readonly value: string;
 }
 
+/**
+ * The etcd static pod's volumes as kubeadm writes them: its data dir and certificate dir, both
+ * hostPath `DirectoryOrCreate`, listed sorted by volume name (staticpod VolumeMapToSlice).
+ */
+export function kubeadmEtcdPod(dataDir = '/var/lib/etcd'): { [key: string]: Json } {
+  const volumes = [
+    { name: 'etcd-data', hostPath: { path: dataDir, type: 'DirectoryOrCreate' } },
+    { name: 'etcd-certs', hostPath: { path: '/etc/kubernetes/pki/etcd', type: 'DirectoryOrCreate' } },
+  ].sort((a, b) => compare(a.name, b.name));
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd', namespace: 'kube-system' }, spec: { hostNetwork: true, containers: [{ name: 'etcd', command: ['etcd', `--data-dir=${dataDir}`] }], volumes } };
+}
+
 /** The kube-apiserver static pod kubeadm generates from ClusterConfiguration `apiServer.extraArgs`. */
 export function kubeadmApiServerPod(extraArgs: readonly Arg[]): { [key: string]: Json } {
   const overridden = new Set(extraArgs.map((a) => a.name));

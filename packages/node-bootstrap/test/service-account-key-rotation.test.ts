@@ -124,6 +124,13 @@ class Cluster {
       { cmd: 'kubectl', args: '-n * get secret * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$2_$5; exit 0` },
       { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.token}', run: `cat ${shared}/secrets/$5_$3; exit 0` },
       { cmd: 'kubectl', args: 'get secret * -n * -o jsonpath={.data.ca*crt}', stdout: 'Y2E=' },
+      // The API server's serving certificate names its advertise address (kubeadm's SANs: that, the
+      // kubernetes Service IP and names), not the node's primary address when they differ (an etcd slot).
+      {
+        cmd: 'kubectl',
+        args: '--server * get --raw /readyz',
+        run: `host=\${2#https://}; host=\${host%:6443}; advertise=$(sed -n 's/^ *- --advertise-address=//p' "$KUBE_DIR/manifests/kube-apiserver.yaml"); [[ $host == "$advertise" ]] || { echo "Unable to connect to the server: tls: failed to verify certificate: x509: certificate is valid for 100.65.0.1, $advertise, not $host" >&2; exit 1; }; echo ok`,
+      },
       s3Store(this.s3),
       ...ssmStore(this.ssm),
     ];

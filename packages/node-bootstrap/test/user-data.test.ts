@@ -188,7 +188,7 @@ describe('scripts', () => {
 
   it('are all shipped to some role', () => {
     expect(scripts.sort()).toEqual(
-      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'service-account-key-rotation.sh', 'worker.sh'],
+      ['bootstrap.sh', 'ci-kubeconfig.sh', 'control-plane.sh', 'etcd-restore.sh', 'etcd-slot.sh', 'etcd-snapshot.sh', 'install-addons.sh', 'join-material.sh', 'kubelet-serving-approver.sh', 'lib.sh', 'node-prep.sh', 'service-account-issuer.sh', 'service-account-key-rotation.sh', 'worker.sh'],
     );
   });
 

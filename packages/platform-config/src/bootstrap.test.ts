@@ -9,6 +9,7 @@ describe('bootstrapNames', () => {
     expect(derived.restoreFrom.startsWith(`${names.ssmPrefix}/`)).toBe(true);
     expect(derived.restoreUrl).toBe('/hakube/production/kubeadm/restore-url');
     expect(derived.etcdSnapshotPrefix).toBe('etcd-snapshots/production');
+    expect(derived.etcdGeneration).toBe('/hakube/production/etcd/generation');
     expect(derived.joinRefreshLock).toBe('/hakube/production/kubeadm/join-refresh-lock');
     expect(derived.joinRefreshLock.startsWith(`${names.ssmPrefix}/`)).toBe(true);
     expect(derived.serviceAccountPreviousKey).toBe('/hakube/production/service-account/previous-public-key');

@@ -13,6 +13,12 @@ export interface BootstrapNames {
    * snapshots). Kept apart from `restoreFrom` so the key, not the bearer URL, appears in logs.
    */
   readonly restoreUrl: string;
+  /**
+   * SSM String: the etcd cluster's generation, written by every `kubeadm init` (a new cluster or a
+   * restore) and kept on each slot's etcd volume; a volume of another generation is wiped and its
+   * slot joins fresh, never rejoining the old cluster beside a restored one (docs/decisions/etcd-volumes.md).
+   */
+  readonly etcdGeneration: string;
   /** Key prefix of etcd snapshots in `etcdBackupBucket` (no trailing slash). */
   readonly etcdSnapshotPrefix: string;
   /**
@@ -65,6 +71,7 @@ export function bootstrapNames(names: Pick<ClusterNames, 'cluster' | 'ssmPrefix'
   return {
     restoreFrom: `${names.ssmPrefix}/kubeadm/restore-from`,
     restoreUrl: `${names.ssmPrefix}/kubeadm/restore-url`,
+    etcdGeneration: `${names.ssmPrefix}/etcd/generation`,
     etcdSnapshotPrefix: `etcd-snapshots/${names.cluster}`,
     joinRefreshLock: `${names.ssmPrefix}/kubeadm/join-refresh-lock`,
     bundleKey: (role) => `bootstrap/${role}.lzma`,

@@ -9,6 +9,9 @@ describe('derived names', () => {
     expect(names.stack).toBe('production-cluster');
     expect(names.controlPlaneAsg('ap-northeast-2a')).toBe('production-control-plane-a');
     expect(names.controlPlaneAsg('ap-northeast-2a', 1)).toBe('production-control-plane-a2');
+    // etcd slot tags: the org's own keys, never the ownership tag the EBS CSI controller's rights follow.
+    expect(names.etcdSlot).toEqual({ clusterTagKey: 'hakube/etcd-cluster', slotTagKey: 'hakube/etcd-slot' });
+    expect(Object.values(names.etcdSlot)).not.toContain(names.clusterTagKey);
     expect(names.controlPlaneLaunchTemplate('ap-northeast-2b', 0)).toBe('production-control-plane-b');
     expect(names.workerAsg({ name: 'general' }, 'ap-northeast-2c')).toBe('production-general-c');
     expect(names.etcdBackupBucket).toBe('hakube-production-etcd-backups-ap-northeast-2');

@@ -115,6 +115,13 @@ export interface ClusterNames {
   readonly nodeTermination: NodeTerminationNames;
   /** The us-east-1 alarm that pages when this cluster's failover health check fails, its topic and key. */
   readonly healthCheckAlarm: HealthCheckAlarmNames;
+  /**
+   * Tags on each control-plane slot's etcd volume and address (ENI), docs/decisions/etcd-volumes.md:
+   * `clusterTagKey` = the cluster name (IAM scopes attach rights by it), `slotTagKey` = the slot's
+   * control-plane ASG name (the booting node finds its own by it). Never the cluster ownership tag:
+   * the EBS CSI controller may detach and delete volumes that carry it.
+   */
+  readonly etcdSlot: { readonly clusterTagKey: string; readonly slotTagKey: string };
   /** Service-account issuer (IRSA): the discovery bucket, issuer URL, OIDC provider and workload role names. */
   readonly serviceAccountIssuer: ServiceAccountIssuerNames;
   readonly gitopsPath: string;
@@ -314,6 +321,7 @@ export function clusterNames(
     fisRole: `${name}-fis-az-failure`,
     nodeTermination: nodeTerminationNames(name),
     healthCheckAlarm: healthCheckAlarmNames(name),
+    etcdSlot: { clusterTagKey: `${org}/etcd-cluster`, slotTagKey: `${org}/etcd-slot` },
     serviceAccountIssuer: serviceAccountIssuerNames(org, name, region),
     gitopsPath: cluster.gitops?.path ?? `clusters/${name}`,
     controlPlaneAsg: (az, ordinal = 0) => `${name}-control-plane-${azSuffix(az)}${ordinal > 0 ? ordinal + 1 : ''}`,

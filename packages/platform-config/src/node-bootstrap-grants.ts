@@ -45,6 +45,12 @@ export const NODE_BOOTSTRAP_GRANTS = {
   encryptSnapshots: ['kms:GenerateDataKey'],
   /** Control plane: the service-account issuer's discovery document and JWKS. */
   publishServiceAccountIssuer: ['s3:PutObject'],
+  /** Control plane: find its ASG's etcd slot (volume and member address) by tag. */
+  findEtcdSlot: ['ec2:DescribeVolumes', 'ec2:DescribeNetworkInterfaces'],
+  /** Control plane: attach the slot's volume and ENI at boot, hand them over at termination (tag-scoped). */
+  attachEtcdSlot: ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+  /** Control plane: EC2 needs a grant on the cluster key to use the attached encrypted volume. */
+  grantEtcdVolumeKey: ['kms:CreateGrant'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Every action the bootstrap grants, once each, in declaration order. */

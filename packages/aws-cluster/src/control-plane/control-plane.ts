@@ -7,6 +7,7 @@ import type { NodeZone } from '../compute/node-zone';
 import { asgTags } from '../private/asg-tags';
 import { nodeLaunchTemplate } from '../private/node-launch-template';
 import { invalidProp } from '../private/validation';
+import { etcdSlot } from './etcd-slot';
 
 export interface ControlPlaneProps {
   /** Odd, at least 3: etcd keeps quorum through the loss of one node. */
@@ -26,6 +27,18 @@ export interface ControlPlaneProps {
   readonly launchTemplateName: (availabilityZone: string, ordinal: number) => string;
   /** Tags every node carries (cluster ownership tag at least). */
   readonly nodeTags: Readonly<Record<string, string>>;
+  /**
+   * Each node's lasting etcd member (docs/decisions/etcd-volumes.md): a gp3 volume under the
+   * cluster key and an address (ENI) per ASG, found by the node through `slotTagKey` = its ASG name.
+   */
+  readonly etcd: {
+    readonly kmsKeyArn: string;
+    readonly clusterName: string;
+    readonly clusterTagKey: string;
+    readonly slotTagKey: string;
+    /** @default 20 */
+    readonly volumeGiB?: number;
+  };
   /** Seconds after launch before EC2 health checks count. @default 300 */
   readonly healthCheckGracePeriodSeconds?: number;
 }
@@ -33,6 +46,9 @@ export interface ControlPlaneProps {
 export interface ControlPlaneNode {
   readonly availabilityZone: string;
   readonly asgName: string;
+  readonly etcdVolumeId: string;
+  /** The etcd member's address (peer and client URLs), the same for every node of this ASG. */
+  readonly etcdAddress: string;
 }
 
 /**
@@ -52,6 +68,9 @@ export class ControlPlane extends Construct {
     if (props.zones.length === 0) throw invalidProp('ControlPlane', 'zones', props.zones, 'at least one AZ');
     const info = INSTANCE_TYPES[props.instanceType];
     if (!info) throw invalidProp('ControlPlane', 'instanceType', props.instanceType, 'an instance type listed in INSTANCE_TYPES (platform-config)');
+    const etcdVolumeGiB = props.etcd.volumeGiB ?? 20;
+    // etcd's default quota is 2 GiB and its backend 8 GiB at most: 8 GiB leaves room for compaction.
+    if (!Number.isInteger(etcdVolumeGiB) || etcdVolumeGiB < 8 || etcdVolumeGiB > 1000) throw invalidProp('ControlPlane', 'etcd.volumeGiB', etcdVolumeGiB, 'a whole number of GiB from 8 to 1000');
 
     const nodes: ControlPlaneNode[] = [];
     for (let i = 0; i < props.count; i++) {
@@ -83,7 +102,18 @@ export class ControlPlane extends Construct {
         launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
         tag: asgTags({ ...props.nodeTags, Name: asgName }, true),
       });
-      nodes.push({ availabilityZone: az, asgName });
+      const slot = etcdSlot(this, nodeId, {
+        asgName,
+        availabilityZone: az,
+        subnetId: zone.subnetId,
+        securityGroupIds: props.securityGroupIds,
+        kmsKeyArn: props.etcd.kmsKeyArn,
+        volumeGiB: etcdVolumeGiB,
+        clusterName: props.etcd.clusterName,
+        clusterTagKey: props.etcd.clusterTagKey,
+        slotTagKey: props.etcd.slotTagKey,
+      });
+      nodes.push({ availabilityZone: az, asgName, etcdVolumeId: slot.volumeId, etcdAddress: slot.privateIp });
     }
     this.nodes = nodes;
   }

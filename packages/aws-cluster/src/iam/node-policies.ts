@@ -31,6 +31,8 @@ export interface NodePolicyContext {
   readonly serviceAccountIssuerObjectArns: readonly string[];
   /** SSM path of the control-plane nodes' IRSA stage records (platform-config `bootstrapNames().identityStageRecords`), no trailing slash. */
   readonly identityStageRecords: string;
+  /** Tags of the control-plane slots' etcd volumes and addresses (platform-config `names.etcdSlot`) and the cluster name they carry. */
+  readonly etcdSlot: { readonly clusterTagKey: string; readonly slotTagKey: string; readonly clusterName: string };
 }
 
 /**
@@ -128,12 +130,47 @@ export function controlPlanePolicies(ctx: NodePolicyContext): Record<string, Pol
       // completion S3 documents as needing kms:Decrypt too). Never a direct KMS call.
       { Sid: 'EncryptSnapshots', Effect: 'Allow', Action: grant('encryptSnapshots'), Resource: ctx.kmsKeyArn, Condition: { StringEquals: { 'kms:ViaService': `s3.${ctx.region}.amazonaws.com` } } },
     ),
+    'etcd-slot': etcdSlotPolicy(ctx),
     'node-access': policyDocument(ecrRead(), sessionManager()),
     'bootstrap-bundle': readBootstrapBundle(ctx.bootstrapBundleArns['control-plane']),
     // node-bootstrap service-account-issuer.sh: every control-plane node writes the discovery
     // document and JWKS at boot; exactly those two keys, nothing to list, read or delete.
     'service-account-issuer': policyDocument({ Sid: 'PublishServiceAccountIssuer', Effect: 'Allow', Action: grant('publishServiceAccountIssuer'), Resource: [...ctx.serviceAccountIssuerObjectArns] }),
   };
+}
+
+/**
+ * node-bootstrap etcd-slot.sh: a control-plane node attaches its slot's etcd volume and address
+ * (ENI) at boot and hands them over when its ASG terminates it (docs/decisions/etcd-volumes.md).
+ * Only this cluster's etcd volumes and ENIs (their own tag, which the EBS CSI driver never sets),
+ * only onto this cluster's instances; the KMS grant only for EC2 attaching the volume.
+ */
+function etcdSlotPolicy(ctx: NodePolicyContext) {
+  const slotResources = [`arn:aws:ec2:${ctx.region}:${ctx.accountId}:volume/*`, `arn:aws:ec2:${ctx.region}:${ctx.accountId}:network-interface/*`];
+  return policyDocument(
+    { Sid: 'FindEtcdSlot', Effect: 'Allow', Action: grant('findEtcdSlot'), Resource: '*' },
+    {
+      Sid: 'AttachEtcdSlot',
+      Effect: 'Allow',
+      Action: grant('attachEtcdSlot'),
+      Resource: slotResources,
+      Condition: { StringEquals: { [`aws:ResourceTag/${ctx.etcdSlot.clusterTagKey}`]: ctx.etcdSlot.clusterName } },
+    },
+    {
+      Sid: 'AttachEtcdSlotToClusterNodes',
+      Effect: 'Allow',
+      Action: grant('attachEtcdSlot'),
+      Resource: `arn:aws:ec2:${ctx.region}:${ctx.accountId}:instance/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/${ctx.clusterTagKey}`]: 'owned' } },
+    },
+    {
+      Sid: 'DecryptEtcdVolume',
+      Effect: 'Allow',
+      Action: grant('grantEtcdVolumeKey'),
+      Resource: ctx.kmsKeyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `ec2.${ctx.region}.amazonaws.com` }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+  );
 }
 
 /** Worker role: read the join token and CA hash (nothing else in SSM), pull from ECR, Session Manager. */

@@ -76,7 +76,13 @@ export function envEntries(input: UserDataInput): [string, string][] {
       ['LAUNCH_HOOK', names.nodeTermination.launchingHook],
       // kubelet-serving-approver.sh: only instances carrying it as `owned` get serving certificates.
       ['CLUSTER_TAG', names.clusterTagKey],
+      // etcd-slot.sh: how the node finds its ASG's etcd volume and member address.
+      ['ETCD_SLOT_TAG', names.etcdSlot.slotTagKey],
+      // etcd-slot.sh: replies from the member address to pods stay on the main table (the kubernetes Service's endpoints are member addresses).
+      ['POD_CIDR', input.cluster.clusterNetwork.podCidr],
+      ['ETCD_CLUSTER_TAG', names.etcdSlot.clusterTagKey],
       ['SSM_RESTORE_FROM', extra.restoreFrom],
+      ['SSM_ETCD_GENERATION', extra.etcdGeneration],
       ['SSM_RESTORE_URL', extra.restoreUrl],
       ['SSM_GIT_CREDENTIALS', names.ssm.gitCredentials],
       ['JOIN_TOKEN_TTL', `${join.tokenTtlSeconds}s`],

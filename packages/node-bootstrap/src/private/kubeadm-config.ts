@@ -6,6 +6,9 @@ import { yamlDocuments } from './yaml-text';
  * kubeadm v1beta4 configuration templates. What only the node knows at boot (its name,
  * address, instance id, the join material) is left as @@NAME@@ and filled in by the
  * scripts' render_template; everything else comes from the cluster definition here.
+ * A control-plane node advertises ETCD_IP, its slot's lasting member address (etcd peer and
+ * client URLs, the API server's advertise address); the kubelet keeps the primary NODE_IP
+ * (docs/decisions/etcd-volumes.md).
  */
 
 const KUBEADM_API = 'kubeadm.k8s.io/v1beta4';
@@ -46,9 +49,12 @@ export const LEGACY_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.clu
 /** kubeadm's file name for an RFC 6902 patch (`+json`) of the kube-apiserver static pod (target `kube-apiserver`). */
 export const KUBE_APISERVER_PATCH_FILE = 'kube-apiserver+json.yaml';
 
+/** kubeadm's file name for an RFC 6902 patch of the etcd static pod (target `etcd`). */
+export const ETCD_PATCH_FILE = 'etcd+json.yaml';
+
 /** One RFC 6902 operation, as kubeadm applies it to the static pod (converted to JSON). */
 export interface JsonPatchOperation {
-  readonly op: 'add' | 'test';
+  readonly op: 'add' | 'replace' | 'test';
   readonly path: string;
   readonly value: string;
 }
@@ -119,7 +125,7 @@ export function kubeadmInitTemplate(cluster: ClusterDefinition, apiEndpoint: str
     apiVersion: KUBEADM_API,
     kind: 'InitConfiguration',
     certificateKey: '@@CERTIFICATE_KEY@@',
-    localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer },
+    localAPIEndpoint: { advertiseAddress: '@@ETCD_IP@@', bindPort: KUBERNETES_PORTS.apiServer },
     nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
     patches: { directory: KUBEADM_PATCHES_DIR },
   };
@@ -215,7 +221,20 @@ export function kubeadmJoinTemplate(apiEndpoint: string, pool: WorkerPool | unde
     patches: { directory: KUBEADM_PATCHES_DIR },
   };
   if (!pool) {
-    join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@NODE_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };
+    join.controlPlane = { certificateKey: '@@CERTIFICATE_KEY@@', localAPIEndpoint: { advertiseAddress: '@@ETCD_IP@@', bindPort: KUBERNETES_PORTS.apiServer } };
   }
   return yamlDocuments([join]);
+}
+
+/**
+ * etcd's data volume as hostPath `Directory` instead of kubeadm's `DirectoryOrCreate`: a data dir
+ * that is not there fails the pod instead of becoming a new, empty one (docs/decisions/etcd-volumes.md).
+ * kubeadm lists the pod's volumes sorted by name (`etcd-certs`, `etcd-data`); the `test` makes any
+ * other order fail the patch rather than change another volume.
+ */
+export function etcdDataDirPatch(): JsonPatchOperation[] {
+  return [
+    { op: 'test', path: '/spec/volumes/1/name', value: 'etcd-data' },
+    { op: 'replace', path: '/spec/volumes/1/hostPath/type', value: 'Directory' },
+  ];
 }

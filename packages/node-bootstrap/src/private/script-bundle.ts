@@ -12,7 +12,7 @@ export const SCRIPTS_DIR = join(__dirname, '..', '..', 'scripts');
 
 /** Scripts each role needs (lib.sh is sourced by all of them). */
 export const ROLE_SCRIPTS = {
-  'control-plane': ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'control-plane.sh', 'join-material.sh', 'etcd-snapshot.sh', 'etcd-restore.sh', 'install-addons.sh', 'ci-kubeconfig.sh', 'kubelet-serving-approver.sh', 'service-account-issuer.sh', 'service-account-key-rotation.sh'],
+  'control-plane': ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'control-plane.sh', 'etcd-slot.sh', 'join-material.sh', 'etcd-snapshot.sh', 'etcd-restore.sh', 'install-addons.sh', 'ci-kubeconfig.sh', 'kubelet-serving-approver.sh', 'service-account-issuer.sh', 'service-account-key-rotation.sh'],
   worker: ['lib.sh', 'bootstrap.sh', 'node-prep.sh', 'worker.sh'],
 } as const;
 

@@ -51,7 +51,13 @@ case "$service $operation" in
       matches "$id" && selected+=("$id")
     done
     case $query in
-      'Reservations[].Instances[].[InstanceId,PrivateIpAddress]') for id in "${selected[@]}"; do printf '%s\t%s\n' "$id" "$(cut -d' ' -f1 "$state/instances/$id")"; done ;;
+      "Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='aws:autoscaling:groupName']|[0].Value]")
+        # An instance outside any ASG has no such tag: JMESPath null, printed None.
+        for id in "${selected[@]}"; do read -r ip _ asg _ <"$state/instances/$id" && printf '%s\t%s\t%s\n' "$id" "$ip" "${asg/#-/None}"; done
+        ;;
+      'Reservations[].Instances[].State.Name')
+        for id in "${selected[@]}"; do read -r _ st _ <"$state/instances/$id" && echo "$st"; done
+        ;;
       'Reservations[].Instances[].PrivateIpAddress')
         ips=()
         for id in "${selected[@]}"; do ips+=("$(cut -d' ' -f1 "$state/instances/$id")"); done
@@ -71,6 +77,11 @@ case "$service $operation" in
     done
     case $query in
       "AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId") joined "${terminating[@]}" ;;
+      'AutoScalingInstances[0].AutoScalingGroupName')
+        asg=None
+        [[ ! -f $state/instances/${ids[0]} ]] || read -r _ _ asg _ <"$state/instances/${ids[0]}"
+        echo "${asg/#-/None}"
+        ;;
       *) unsupported ;;
     esac
     ;;

@@ -15,7 +15,18 @@
 #   - a control-plane `kubeadm join` adds the node's member (its advertiseAddress in the join
 #     configuration): refused unless every member runs (etcd's isConnectedFullySince) and the
 #     started members are a quorum of the grown membership (or it grows one member to two);
-#     then it starts.
+#     then it starts. kubeadm refuses a peer URL a member already has (its etcd phase adds the
+#     member as a learner; etcd answers ErrPeerURLExist).
+#   - peers authenticate each other by certificate: a member refuses a peer connection whose source
+#     address is not among the peer certificate's IP SANs (etcd >= 3.2; kubeadm's peer certificate
+#     names the advertise address). The source a node's connection to a peer takes: the
+#     PreferredSource of its /32 route to that peer in $NETWORKD_DIR/10-etcd-slot.network (the
+#     slot routes), else the node's primary address ($ETCD_LOCAL_IP). Modelled when NETWORKD_DIR is set.
+#   - a fresh etcd writes its member's data under $ETCD_DATA_DIR/member (the node's data dir);
+#     `kubeadm init` with the join-only phases skipped (a rejoin) starts etcd from that data: the
+#     member its WAL names restarts, as long as the others still list it (a removed member's etcd
+#     exits: "the member has been permanently removed from the cluster"); without data it would
+#     start a new one-member cluster, which the model refuses (a split).
 # shellcheck disable=SC2317 # functions run through serialised
 set -uo pipefail
 state=$ETCD_STATE
@@ -54,6 +65,9 @@ etcdctl_cmd() {
     [[ $ip == 127.0.0.1 ]] && ip=${ETCD_LOCAL_IP:?}
     serving=$(member_at "$ip") && break
   done
+  # etcd serves clients only with a certificate of its CA (--client-cert-auth): etcdctl without
+  # its files fails before it connects.
+  [[ -z ${ETCDCTL_CERT-} || -s $ETCDCTL_CERT ]] || fail "open $ETCDCTL_CERT: no such file or directory"
   [[ -n $serving ]] || fail "context deadline exceeded (no running member at $endpoints)"
   local members running
   members=$(ids | wc -l)
@@ -92,14 +106,76 @@ kubeadm_join() {
   ip=$(sed -n 's/^ *advertiseAddress: *//p' "$config" | tr -d "'")
   [[ -n $ip ]] || { echo "fakes/etcd.sh: no advertiseAddress in $config" >&2 && exit 2; }
   members=$(ids | wc -l)
+  local id
+  for id in $(ids); do [[ $(field "$id" 1) != "$ip" ]] || { echo "error execution phase control-plane-join/etcd: member already exists with the same peer URLs [https://$ip:2380], but is not a learner: etcdserver: Peer URLs already exists" >&2 && exit 1; }; done
   (($(count 3 1) == members)) || { echo "error execution phase control-plane-join/etcd: etcdserver: unhealthy cluster" >&2 && exit 1; }
   # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
   (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
+  peer_sources_named "$ip"
+  # etcd started on a data dir holding a member restarts that member and ignores the join's flags.
+  [[ ! -e $ETCD_DATA_DIR/member ]] || { echo "error execution phase control-plane-join/etcd-join: etcd on $ETCD_DATA_DIR restarted the member its data holds, not the one the join added" >&2 && exit 1; }
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
+  write_data "ee${ip//./}"
+}
+
+# peer_sources_named ADVERTISE [SELF ID]: fails (as the other members' refusal) when a connection to
+# a running peer would come from an address the peer certificate does not name.
+peer_sources_named() {
+  [[ -n ${NETWORKD_DIR-} ]] || return 0
+  local file=$NETWORKD_DIR/10-etcd-slot.network id peer source
+  for id in $(ids); do
+    [[ $id != "${2-}" && $(field "$id" 3) == 1 ]] || continue
+    peer=$(field "$id" 1)
+    source=$ETCD_LOCAL_IP
+    if [[ -f $file ]]; then
+      source=$(awk -v dest="Destination=$peer/32" '/^\[/ { route = ($0 == "[Route]"); hit = 0 } route && $0 == dest { hit = 1 } route && hit && /^PreferredSource=/ { sub(/^PreferredSource=/, ""); print; exit }' "$file")
+      source=${source:-$ETCD_LOCAL_IP}
+    fi
+    [[ $source == "$1" ]] || { echo "error execution phase control-plane-join/etcd: rejected connection from $source to $peer (tls: $source does not match any of the peer certificate's IP addresses [$1 127.0.0.1])" >&2 && exit 1; }
+  done
+}
+
+write_data() { mkdir -p "$ETCD_DATA_DIR/member/wal" && echo "$1" >"$ETCD_DATA_DIR/member/wal/member-id"; }
+
+kubeadm_init() { # kubeadm init --config CONFIG [--skip-phases=...]
+  local config=$1 ip id
+  ip=$(sed -n 's/^ *advertiseAddress: *//p' "$config" | tr -d "'")
+  if [[ ${2-} == --skip-phases=* ]]; then
+    id=$(cat "$ETCD_DATA_DIR/member/wal/member-id" 2>/dev/null) || { echo "fakes/etcd.sh: a rejoin without member data would start a new cluster" >&2 && exit 2; }
+    [[ -e $state/members/$id ]] || { echo "etcd: the member has been permanently removed from the cluster; [wait-control-plane] timed out" >&2 && exit 1; }
+    [[ $(field "$id" 1) == "$ip" ]] || { echo "etcd: member $id's peer URL is not https://$ip:2380" >&2 && exit 1; }
+    peer_sources_named "$ip" "$id"
+    read -r -a f <"$state/members/$id"
+    f[3]=1
+    echo "${f[*]}" >"$state/members/$id"
+    return
+  fi
+  (($(ids | wc -l) == 0)) || { echo "fakes/etcd.sh: kubeadm init beside an existing cluster" >&2 && exit 2; }
+  printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
+  write_data "ee${ip//./}"
+}
+
+# kubeadm reset [--force] [--skip-phases=...] as kubeadm 1.3x: its remove-etcd-member phase finds
+# the etcd data dir (etcd.local.dataDir of the cluster's ClusterConfiguration when the API answers,
+# else the etcd-data hostPath of the etcd manifest; neither: "assuming external etcd") and hands it
+# to cleanup-node, which empties it: every entry goes, the directory (a mount point) stays. That
+# phase also asks the cluster to remove this node's member (not modelled: the scripts skip it).
+# cleanup-node removes kubeadm's kubeconfigs, manifests and certificates as well.
+kubeadm_reset() {
+  local api=0
+  [[ -f $state/kubeadm-config ]] && grep -qs " 1$" "$state"/members/* && api=1
+  if [[ " $* " != *remove-etcd-member* ]] && { ((api)) || [[ -f $KUBE_DIR/manifests/etcd.yaml ]]; }; then
+    find "$ETCD_DATA_DIR/" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  fi
+  rm -f "$KUBE_DIR"/{admin,super-admin,kubelet,bootstrap-kubelet,controller-manager,scheduler}.conf
+  find "$KUBE_DIR/manifests/" "$KUBE_DIR/pki/" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
+  return 0
 }
 
 case $command in
+  kubeadm-reset) kubeadm_reset "$@" ;;
   etcdctl) serialised etcdctl_cmd "$@" ;;
   kubeadm-join) serialised kubeadm_join "$@" ;;
+  kubeadm-init) serialised kubeadm_init "$@" ;;
 esac
 exit
