@@ -16,7 +16,7 @@ function node(): EmulatedNode {
   const userData = renderUserData({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api.staging.internal', bundleVersionId: 'v1' });
   const root = mkdtempSync(join(tmpdir(), 'emulated-node-'));
   dirs.push(root);
-  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', vpcId: 'vpc-0e2e', subnetId: 'subnet-0e2e', asg: 'staging-control-plane-a' }, userData, root, { PATH: process.env.PATH }, Buffer.from(bootstrapBundle('control-plane').contentBase64, 'base64'));
+  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', vpcId: 'vpc-0e2e', subnetId: 'subnet-0e2e', asg: 'staging-control-plane-a', mac: '02:e2:e2:00:00:01', gateway: '10.20.1.1' }, userData, root, { PATH: process.env.PATH }, Buffer.from(bootstrapBundle('control-plane').contentBase64, 'base64'));
 }
 
 const bash = (n: EmulatedNode, script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...n.env } });
