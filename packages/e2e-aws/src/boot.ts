@@ -96,7 +96,11 @@ export function subnetRouter(cidr: string): string {
  *    then an expired lock left by a dead node is broken and the material rewritten;
  * 3. etcd-snapshot.sh on both: the etcd leader uploads with SSE-KMS, listed, and read back the
  *    way a restore does: a URL signed as the stack's restore role (the node role cannot read it);
- * 4. `plan -detailed-exitcode` of the stack: still nothing to change.
+ * 4. `plan -detailed-exitcode` of the stack, the slots attached: still nothing to change;
+ * 5. `control-plane.sh leave` on the three (ExecStop at termination): every slot handed back.
+ * Every control-plane.sh first claims its ASG's etcd slot (etcd-slot.sh) for real: volume and ENI
+ * attached in moto, the devices shown to the node from moto's answer (src/host-devices.ts); the
+ * ASG's replacement of the dead initialiser (1b) must claim the same slot without formatting it.
  * The snapshot objects are removed afterwards (a bucket with objects does not destroy).
  */
 export async function runBootPhase(options: BootPhaseOptions): Promise<BootResult> {
