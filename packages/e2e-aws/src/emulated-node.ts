@@ -4,6 +4,7 @@ import { dirname, join, posix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { KUBE_APISERVER_PATCH_FILE, KUBEADM_PATCHES_DIR } from '@platform/node-bootstrap';
+import { applyAttachedDevices, HOST_STUBS, hostStubScript, type AttachedDevices } from './host-devices';
 import { dieWithParent } from './moto';
 
 /** What IMDS would tell the node: read from moto's describe-instances. */
@@ -16,6 +17,10 @@ export interface InstanceIdentity {
   readonly vpcId: string;
   readonly subnetId: string;
   readonly asg: string;
+  /** The primary ENI's MAC (IMDS `mac`, `ens5`'s address). */
+  readonly mac: string;
+  /** The subnet's router (its base address + 1), the default route's gateway. */
+  readonly gateway: string;
 }
 
 interface CloudConfig {
@@ -42,9 +47,11 @@ case "\${*: -1}" in
   http://169.254.169.254/latest/meta-data/placement/availability-zone) echo "$E2E_AZ" ;;
   http://169.254.169.254/latest/meta-data/local-ipv4) echo "$E2E_IP" ;;
   http://169.254.169.254/latest/meta-data/local-hostname) echo "$E2E_DNS" ;;
-  http://169.254.169.254/latest/meta-data/mac) echo 02:e2:e2:00:00:01 ;;
-  http://169.254.169.254/latest/meta-data/network/interfaces/macs/02:e2:e2:00:00:01/vpc-id) echo "$E2E_VPC" ;;
-  http://169.254.169.254/latest/meta-data/network/interfaces/macs/02:e2:e2:00:00:01/subnet-id) echo "$E2E_SUBNET" ;;
+  http://169.254.169.254/latest/meta-data/mac) echo "$E2E_MAC" ;;
+  "http://169.254.169.254/latest/meta-data/network/interfaces/macs/$E2E_MAC/vpc-id") echo "$E2E_VPC" ;;
+  "http://169.254.169.254/latest/meta-data/network/interfaces/macs/$E2E_MAC/subnet-id") echo "$E2E_SUBNET" ;;
+  # InService until the run terminates the node through its ASG (a node's ExecStop then leaves).
+  http://169.254.169.254/latest/meta-data/autoscaling/target-lifecycle-state) echo "\${E2E_TARGET_LIFECYCLE_STATE:-InService}" ;;
   *) echo "curl: only IMDS is emulated, not $*" >&2; exit 22 ;;
 esac`,
   kubeadm: `pki() { mkdir -p "$KUBE_DIR/pki/etcd"; for f in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key; do echo "e2e $f" >"$KUBE_DIR/pki/$f"; done; sa; cp "$E2E_SHARED/sa.key" "$E2E_SHARED/sa.pub" "$KUBE_DIR/pki/"; echo e2e >"$KUBE_DIR/admin.conf"; }
@@ -54,26 +61,36 @@ hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \\n'; }
 # The kube-apiserver static pod as far as service-account-issuer.sh ack reads it: kubeadm's own key
 # file, then what the node's kubeadm patch appends (the flag lines of its RFC 6902 operations).
 manifest() { mkdir -p "$KUBE_DIR/manifests"; { printf 'spec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n'; grep -oE -- '--service-account-key-file=[^"[:space:]]+' "$BOOTSTRAP_ETC/${posix.relative('/etc/node-bootstrap', KUBEADM_PATCHES_DIR)}/${KUBE_APISERVER_PATCH_FILE}" | sed 's/^/    - /'; } >"$KUBE_DIR/manifests/kube-apiserver.yaml"; }
-member() { echo "$(tr -d . <<<"$E2E_IP"), started, $E2E_DNS, https://$E2E_IP:2380, https://$E2E_IP:2379, false" >>"$E2E_SHARED/etcd-members"; }
+# etcd's member at the config's advertiseAddress (kubeadm's etcd listens and advertises there), its data
+# in the data dir, and the static pod's manifest naming that address (etcdctl endpoint status reads it).
+config() { local prev='' a; for a; do [[ $prev == --config ]] && { echo "$a"; return; }; prev=$a; done; }
+member() {
+  local ip
+  ip=$(sed -n 's/^ *advertiseAddress: *//p' "$(config "$@")" | head -n1 | tr -d "'\\"")
+  [[ -n $ip ]] || { echo "kubeadm: no advertiseAddress in $(config "$@")" >&2; exit 1; }
+  echo "$(tr -d . <<<"$ip"), started, $E2E_DNS, https://$ip:2380, https://$ip:2379, false" >>"$E2E_SHARED/etcd-members"
+  mkdir -p "$ETCD_DATA_DIR/member/wal" "$KUBE_DIR/manifests"
+  printf '    - --advertise-client-urls=https://%s:2379\\n' "$ip" >"$KUBE_DIR/manifests/etcd.yaml"
+}
 case "$*" in
   'certs certificate-key') hex 32; echo ;;
   'init --config'*)
     # The first init of the run is the initialiser that dies: it hangs until the run kills it.
     if mkdir "$E2E_SHARED/first-init" 2>/dev/null; then echo "$E2E_INSTANCE_ID" >"$E2E_SHARED/first-init/holder"; exec sleep 600; fi
-    pki; manifest; member; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
+    pki; manifest; member "$@"; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
   # kubeadm's sa phase before init (service-account-issuer.sh key-set reads sa.pub); keeps an existing key.
   'init phase certs sa'*) mkdir -p "$KUBE_DIR/pki"; [[ -s $KUBE_DIR/pki/sa.key ]] || { sa; cp "$E2E_SHARED/sa.key" "$E2E_SHARED/sa.pub" "$KUBE_DIR/pki/"; } ;;
   'init phase upload-certs'*) for _ in $(seq 600); do [[ -e $E2E_SHARED/hold-upload-certs ]] || exit 0; sleep 0.2; done; exit 1 ;;
   'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(hex 3).$(hex 8) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
   'join phase control-plane-prepare download-certs'*) pki ;;
   'join phase control-plane-prepare certs'*) ;;
-  'join --config'*) manifest; member ;;
+  'join --config'*) manifest; member "$@" ;;
   *) echo "kubeadm: $* is not modelled" >&2; exit 1 ;;
 esac`,
   etcdctl: `case "$*" in
   *'member list'*) cat "$E2E_SHARED/etcd-members" ;;
   *'member remove '*) id=\${*: -1}; grep -v "^$id," "$E2E_SHARED/etcd-members" >"$E2E_SHARED/m.tmp"; mv "$E2E_SHARED/m.tmp" "$E2E_SHARED/etcd-members"; echo "Member $id removed" ;;
-  *'endpoint status -w json'*) echo "[{\\"Endpoint\\":\\"https://127.0.0.1:2379\\",\\"Status\\":{\\"header\\":{\\"member_id\\":$(tr -d . <<<"$E2E_IP")},\\"leader\\":$(head -n1 "$E2E_SHARED/etcd-members" | cut -d, -f1)}}]" ;;
+  *'endpoint status -w json'*) echo "[{\\"Endpoint\\":\\"https://127.0.0.1:2379\\",\\"Status\\":{\\"header\\":{\\"member_id\\":$(sed -n 's|.*--advertise-client-urls=https://\\([^:]*\\):.*|\\1|p' "$KUBE_DIR/manifests/etcd.yaml" | tr -d .)},\\"leader\\":$(head -n1 "$E2E_SHARED/etcd-members" | cut -d, -f1)}}]" ;;
   *'snapshot save '*) echo "e2e etcd snapshot of $E2E_INSTANCE_ID" >"\${*: -1}" ;;
   *) echo "etcdctl: $* is not modelled" >&2; exit 1 ;;
 esac`,
@@ -82,7 +99,7 @@ esac`,
   helm: 'echo "helm: no Kubernetes API in the emulated run ($*)" >&2; exit 1',
 };
 
-export const STUBBED_BINARIES = Object.keys(STUBS);
+export const STUBBED_BINARIES = [...Object.keys(STUBS), ...Object.keys(HOST_STUBS)];
 
 /** A finished script run. */
 export interface ScriptResult {
@@ -146,10 +163,16 @@ export class EmulatedNode {
       writeFileSync(join(root, 'bin', name), `#!/usr/bin/env bash\nset -uo pipefail\n${body}\n`);
       chmodSync(join(root, 'bin', name), 0o755);
     }
+    for (const [name, body] of Object.entries(HOST_STUBS)) {
+      writeFileSync(join(root, 'bin', name), hostStubScript(name, body));
+      chmodSync(join(root, 'bin', name), 0o755);
+    }
     // Nodes install AWS CLI v2, which prints timestamps as ISO 8601; v1 (from PyPI here)
     // prints the wire's epoch seconds unless told (join-material.sh parses LastModifiedDate).
     writeFileSync(join(root, 'aws-config'), '[default]\ncli_timestamp_format = iso8601\n');
     mkdirSync(join(root, 'state'), { recursive: true });
+    // What the kernel shows at boot: the primary ENI (device index 0); later attachments follow moto (showDevices).
+    this.showDevices({ NetworkInterfaces: [{ MacAddress: identity.mac, Attachment: { DeviceIndex: 0, Status: 'attached' } }] });
     // install-addons.sh needs a Kubernetes API, which nothing emulates: marked done, not run.
     writeFileSync(join(root, 'state/core-addons.done'), '');
     this.env = {
@@ -162,6 +185,14 @@ export class EmulatedNode {
       ETCD_DATA_DIR: join(root, 'etcd'),
       AWS_CONFIG_FILE: join(root, 'aws-config'),
       RETRY_SLEEP_SECONDS: '1',
+      // The host as etcd-slot.sh sees it: devices from what EC2 attached (showDevices), unit files here.
+      DISK_BY_ID: join(root, 'dev/disk/by-id'),
+      SYS_NET: join(root, 'sys/class/net'),
+      SYSTEMD_DIR: join(root, 'systemd/system'),
+      NETWORKD_DIR: join(root, 'systemd/network'),
+      E2E_NODE: root,
+      E2E_MAC: identity.mac,
+      E2E_GATEWAY: identity.gateway,
       E2E_SHARED: shared,
       E2E_INSTANCE_ID: identity.instanceId,
       E2E_AZ: identity.availabilityZone,
@@ -170,6 +201,11 @@ export class EmulatedNode {
       E2E_VPC: identity.vpcId,
       E2E_SUBNET: identity.subnetId,
     };
+  }
+
+  /** Shows the node's kernel what EC2 (moto's describe-instances of this instance) says is attached. */
+  showDevices(instance: AttachedDevices): void {
+    applyAttachedDevices(instance, { diskById: join(this.root, 'dev/disk/by-id'), sysNet: join(this.root, 'sys/class/net'), ebsDir: join(this.shared, 'ebs') });
   }
 
   /** `KEY` of the node's env file (the parameters cloud-init wrote). */

@@ -216,4 +216,19 @@ export const BOOT_WORKAROUNDS: readonly BootWorkaround[] = [
     what: 'SNAPSHOT_METRIC_FILE in each node\'s env file points into the node\'s directory',
     reason: 'the one absolute path a script writes that lib.sh does not let move (/var/lib/node-exporter on a node)',
   },
+  {
+    what: 'the dead initialiser is terminated with autoscaling terminate-instance-in-auto-scaling-group --no-should-decrement-desired-capacity (its ASG terminates it and launches the replacement), not ec2 terminate-instances',
+    reason:
+      'moto 5.2.6\'s ASG has no health checks: it launches instances only in FakeAutoScalingGroup.set_desired_capacity (moto/autoscaling/models.py), so an instance terminated through EC2 stays in the group, InService, and is never replaced; AWS\'s ASG replaces it once its health check sees it terminated. AutoScalingBackend.terminate_instance detaches it, sets the desired capacity again (a replacement in the same subnet, i.e. AZ) and terminates it',
+  },
+  {
+    what: 'after the dead initialiser\'s termination the run detaches its secondary ENI (the etcd slot\'s member address), as EC2 does at termination',
+    reason:
+      'moto 5.2.6\'s Instance.terminate (moto/ec2/models/instances.py) only stops each NIC and deletes those with DeleteOnTermination; a secondary ENI without it stays attached, in-use, to the terminated instance, so the replacement would wait SLOT_WAIT_ATTEMPTS and fall back. EC2 detaches it (it stays, available). Volumes moto does detach (Instance.teardown_defaults), as EC2 does. test/etcd-slot-on-moto.test.ts shows both',
+  },
+  {
+    what: 'after control-plane.sh leave (release_slot) the run detaches the slot volume with --instance-id when the node\'s own detach-volume --volume-id failed',
+    reason:
+      'moto 5.2.6\'s EBSBackend.detach_volume (moto/ec2/models/elastic_block_store.py) looks the instance up by the request\'s InstanceId, which is optional in the EC2 API: without it get_instance(None) raises and the server answers 500; AWS detaches the volume from whatever holds it. test/etcd-slot-on-moto.test.ts shows it',
+  },
 ];

@@ -16,10 +16,10 @@ function node(): EmulatedNode {
   const userData = renderUserData({ role: 'control-plane', cluster, settings: platform.settings, names: platform.namesOf(cluster), apiEndpoint: 'api.staging.internal', bundleVersionId: 'v1' });
   const root = mkdtempSync(join(tmpdir(), 'emulated-node-'));
   dirs.push(root);
-  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', vpcId: 'vpc-0e2e', subnetId: 'subnet-0e2e', asg: 'staging-control-plane-a' }, userData, root, { PATH: process.env.PATH }, Buffer.from(bootstrapBundle('control-plane').contentBase64, 'base64'));
+  return new EmulatedNode(join(root, 'node'), { instanceId: 'i-0abc', availabilityZone: 'ap-northeast-2a', privateIp: '10.20.1.5', privateDnsName: 'ip-10-20-1-5.ap-northeast-2.compute.internal', vpcId: 'vpc-0e2e', subnetId: 'subnet-0e2e', asg: 'staging-control-plane-a', mac: '02:e2:e2:00:00:01', gateway: '10.20.1.1' }, userData, root, { PATH: process.env.PATH }, Buffer.from(bootstrapBundle('control-plane').contentBase64, 'base64'));
 }
 
-const bash = (n: EmulatedNode, script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...n.env } });
+const bash = (n: EmulatedNode, script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...n.env }, cwd: n.root });
 
 describe('EmulatedNode', () => {
   it('unpacks the real scripts and env file the way cloud-init does', () => {
@@ -62,8 +62,18 @@ describe('EmulatedNode kubeadm', () => {
     const patch = join(n.env.BOOTSTRAP_ETC!, posix.relative('/etc/node-bootstrap', KUBEADM_PATCHES_DIR), KUBE_APISERVER_PATCH_FILE);
     mkdirSync(dirname(patch), { recursive: true });
     writeFileSync(patch, '- op: add\n  path: /spec/containers/0/command/-\n  value: --service-account-key-file=/etc/node-bootstrap/sa-next.pub\n');
-    const run = bash(n, 'kubeadm join --config x && cat "$KUBE_DIR/manifests/kube-apiserver.yaml"');
+    const run = bash(n, 'printf "controlPlane:\\n  localAPIEndpoint:\\n    advertiseAddress: 10.20.1.99\\n" >join.yaml && kubeadm join --config join.yaml && cat "$KUBE_DIR/manifests/kube-apiserver.yaml"');
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n    - --service-account-key-file=/etc/node-bootstrap/sa-next.pub\n');
+  });
+
+  it("adds the etcd member at the config's advertiseAddress (the slot address), not the primary IP, and etcdctl knows it as the local member", () => {
+    const n = node();
+    const run = bash(n, 'printf "localAPIEndpoint:\\n  advertiseAddress: \\"10.20.1.99\\"\\n" >init.yaml && kubeadm join --config init.yaml && etcdctl member list && etcdctl --endpoints=https://127.0.0.1:2379 endpoint status -w json');
+    expect(run.stderr).toBe('');
+    const [member, status] = run.stdout.trim().split('\n');
+    expect(member).toBe('1020199, started, ip-10-20-1-5.ap-northeast-2.compute.internal, https://10.20.1.99:2380, https://10.20.1.99:2379, false');
+    expect(JSON.parse(status!)).toMatchObject([{ Status: { header: { member_id: 1020199 }, leader: 1020199 } }]);
+    expect(bash(n, 'kubeadm join --config /dev/null').stderr).toContain('no advertiseAddress');
   });
 });

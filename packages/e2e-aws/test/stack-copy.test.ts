@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emulatorOverride, protectedAddresses, servicesOf, substituted, withoutExcluded, withoutPreventDestroy, type StackJson } from '../src/stack-copy';
 
@@ -89,5 +91,16 @@ describe('the node-image stack in the emulator', () => {
     expect(exclusions.length).toBe(6);
     expect(exclusions.every((e) => JSON.stringify(e).includes('aws_imagebuilder_'))).toBe(true);
     expect(servicesOf(copy).sort()).toEqual(['ec2', 'iam', 'kms', 'sts']);
+  });
+
+  it('has an emulator endpoint for every resource type the synthesized stacks use (excluded types aside)', () => {
+    const stacks = resolve(__dirname, '../../../apps/infra/cdktf.out/stacks');
+    if (!existsSync(stacks)) throw new Error(`${stacks} is missing: the test target depends on infra:synth (npx nx run infra:synth)`);
+    const names = readdirSync(stacks);
+    expect(names.length).toBeGreaterThan(1);
+    for (const name of names) {
+      const copy = withoutExcluded(JSON.parse(readFileSync(join(stacks, name, 'cdk.tf.json'), 'utf8')) as StackJson).stack;
+      expect(() => servicesOf(copy), name).not.toThrow();
+    }
   });
 });
