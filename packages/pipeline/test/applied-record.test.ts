@@ -131,8 +131,9 @@ describe('the identity-roll gate reads the recorded stages, never the applied co
     merge('v2\n');
     const result = await gate(checkout(), at('web-identity'), await nodesAt('accept-issuer'));
     expect(result.error).toBe(
-      'production: serviceAccountIdentity moves from accept-issuer (applied) to web-identity, 2 stages in one apply; the only stage this apply may move to is sign-with-issuer (the applied tag lags behind a stage move: ' +
-        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at sign-with-issuer): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
+      `production: serviceAccountIdentity moves from accept-issuer (applied at ${seed.slice(0, 12)}) to web-identity, 2 stages in one apply; the only stage this apply may move to is sign-with-issuer. ` +
+        'The applied tag moves only at the end of an apply job that went through (inside the terraform-apply group, so never behind an apply that finished), hence the apply of the commit at sign-with-issuer failed, was cancelled or was not approved. ' +
+        'Apply that commit first: re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
     );
     expect(result.log).toContain(`identity-roll: the applied stages as ${ref} (${seed.slice(0, 12)}) records them`);
   });
@@ -159,7 +160,7 @@ describe('the identity-roll gate reads the recorded stages, never the applied co
     merge('v2\n');
     const log: string[] = [];
     const fallback = vi.fn(async () => ({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true }));
-    expect(await appliedIdentityStages(at('complete'), checkout(), (l) => log.push(l), fallback)).toEqual({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true });
+    expect(await appliedIdentityStages(at('complete'), checkout(), (l) => log.push(l), fallback)).toEqual({ stages: { staging: 'complete', production: 'accept-issuer', dr: 'complete' }, stageRecords: true, commit: seed });
     expect(fallback).toHaveBeenCalledWith(expect.any(String), seed);
     expect(log).toEqual([
       `identity-roll: ${ref} (${seed.slice(0, 12)}) carries no applied record (tagged before mark-applied recorded one): falling back, this once, to loading that commit's platform-config; the next mark-applied records the stages with the tag`,
@@ -172,8 +173,61 @@ describe('the identity-roll gate reads the recorded stages, never the applied co
     await markAppliedCli(checkout(), at('accept-issuer'), '--sha', applied);
     merge('v4\n');
     fallback.mockClear();
-    expect(await appliedIdentityStages(at('complete'), checkout(), () => undefined, fallback)).toEqual({ stages: { dr: 'complete', production: 'accept-issuer', staging: 'complete' }, stageRecords: true });
+    expect(await appliedIdentityStages(at('complete'), checkout(), () => undefined, fallback)).toEqual({ stages: { dr: 'complete', production: 'accept-issuer', staging: 'complete' }, stageRecords: true, commit: applied });
     expect(fallback).not.toHaveBeenCalled();
+  });
+});
+
+describe('mark-applied --record: the way out when the tag has no record and the fallback cannot load', () => {
+  it("the gate's refusal names the command; the record written by hand for the tag's commit is what the next gate reads", async () => {
+    const { origin, checkout, merge, seed } = setup();
+    // A tag from before records, and a commit whose platform-config does not load (this scratch repository has none).
+    markApplied({ repo: checkout(), ref, sha: seed });
+    merge('v2\n');
+    const refused = await gate(checkout(), at('sign-with-issuer'), await nodesAt('accept-issuer'));
+    expect(refused.error).toContain(`identity-roll: ${ref} (${seed.slice(0, 12)}) carries no applied record, and that commit's platform-config does not load here (`);
+    expect(refused.error).toContain(
+      `Write its record by hand with the stages that commit declares (packages/platform-config/src/clusters/*.ts at ${seed.slice(0, 12)}): ` +
+        '`npm run pipeline:mark-applied -- --record --stage staging=<stage> --stage production=<stage> --stage dr=<stage>` (a push token; docs/runbooks/deploy-refs.md, "The applied tag by hand"), then re-run this apply.',
+    );
+
+    const result = await markAppliedCli(checkout(), at('sign-with-issuer'), '--record', '--stage', 'production=accept-issuer', '--stage', 'staging=complete', '--stage', 'dr=absent');
+    expect(result.code).toBe(0);
+    // The tag did not move; it is annotated now, with the operator's stages (dr did not exist then: not recorded, not checked).
+    expect(git(origin, 'cat-file', '-t', ref).trim()).toBe('tag');
+    expect(git(origin, 'rev-parse', `${ref}^{commit}`).trim()).toBe(seed);
+    // identityStageRecords derived from that commit's files (git grep): this one has no platform-config.
+    expect(readAppliedRecord(origin, ref, seed)).toEqual({ commit: seed, clusters: { production: { serviceAccountIdentity: 'accept-issuer' }, staging: { serviceAccountIdentity: 'complete' } }, identityStageRecords: false });
+    expect(result.summary).toContain(`\`${ref}\` (\`${seed.slice(0, 12)}\`) had no record; recorded by hand: production accept-issuer, staging complete; nodes record their stage: no.`);
+    // The next gate reads the record: one step from accept-issuer; the nodes (which record nothing at that commit) are not asked.
+    const passed = await gate(checkout(), at('sign-with-issuer'), await nodesAt('accept-issuer'));
+    expect(passed.error).toBeUndefined();
+    expect(passed.log).toContain(`identity-roll: the applied stages as ${ref} (${seed.slice(0, 12)}) records them`);
+
+    // Once a record exists, --record refuses: the record written with the tag is never overwritten by hand.
+    const again = await markAppliedCli(checkout(), at('sign-with-issuer'), '--record', '--stage', 'production=complete', '--stage', 'staging=complete', '--stage', 'dr=absent');
+    expect(again.code).toBe(1);
+    expect(again.stderr.join('\n')).toContain(`${ref} (${seed.slice(0, 12)}) already carries an applied record: --record only writes a missing one`);
+    expect(readAppliedRecord(origin, ref, seed)?.clusters.production).toEqual({ serviceAccountIdentity: 'accept-issuer' });
+  });
+
+  it('refuses, before any push, stages that do not name every cluster once at a known stage, and --sha with --record', async () => {
+    const { origin, checkout, seed } = setup();
+    markApplied({ repo: checkout(), ref, sha: seed });
+    const cases: [string[], string][] = [
+      [['--stage', 'production=accept-issuer', '--stage', 'staging=complete'], '--stage: no stage given for dr; expected --stage <cluster>=<stage> for every cluster (staging, production, dr), absent for one the applied commit did not define'],
+      [['--stage', 'production=accept', '--stage', 'staging=complete', '--stage', 'dr=complete'], '--stage production=accept: stage accept is unknown; expected one of accept-issuer, sign-with-issuer, web-identity, complete, absent (absent: the cluster did not exist at the applied commit)'],
+      [['--stage', 'prod=complete', '--stage', 'staging=complete', '--stage', 'dr=complete'], '--stage prod=complete: prod is no cluster; expected one of staging, production, dr'],
+      [['--stage', 'production', '--stage', 'staging=complete', '--stage', 'dr=complete'], '--stage production: expected <cluster>=<stage>, e.g. staging=accept-issuer'],
+      [['--stage', 'dr=complete', '--stage', 'dr=absent', '--stage', 'staging=complete', '--stage', 'production=complete'], '--stage dr=absent: dr is given twice'],
+      [['--sha', seed, '--stage', 'dr=complete'], '--record writes the record of the commit the applied tag names: give no --sha'],
+    ];
+    for (const [args, message] of cases) {
+      const result = await markAppliedCli(checkout(), at('complete'), '--record', ...args);
+      expect(result.code, message).not.toBe(0);
+      expect(result.stderr.join('\n')).toContain(message);
+    }
+    expect(git(origin, 'cat-file', '-t', ref).trim()).toBe('commit');
   });
 });
 

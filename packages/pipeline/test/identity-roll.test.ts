@@ -126,8 +126,9 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
     const fake = await cluster3(['sign-with-issuer', 'sign-with-issuer', 'sign-with-issuer']);
     const result = await checkIdentityRoll({ cluster: at('complete').cluster('production'), names, applied: 'sign-with-issuer', api: awsCliIdentityRoll(cluster.region, fake.aws), now: () => fake.clock.now });
     expect(result.problem).toBe(
-      'production: serviceAccountIdentity moves from sign-with-issuer (applied) to complete, 2 stages in one apply; the only stage this apply may move to is web-identity (the applied tag lags behind a stage move: ' +
-        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at web-identity): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
+      'production: serviceAccountIdentity moves from sign-with-issuer (applied) to complete, 2 stages in one apply; the only stage this apply may move to is web-identity. ' +
+        'The applied tag moves only at the end of an apply job that went through (inside the terraform-apply group, so never behind an apply that finished), hence the apply of the commit at web-identity failed, was cancelled or was not approved. ' +
+        'Apply that commit first: re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
     );
     expect(fake.calls.filter((c) => !c.startsWith('ssm put-parameter'))).toEqual([]);
   });
@@ -136,8 +137,9 @@ describe('checkIdentityRoll: a stage moves only once every running control-plane
     const fake = fakeAwsIdentity({ instances: [{ id: 'i-1', group: groupA, state: 'running' }] });
     const result = await checkIdentityRoll({ cluster, names, applied: null, api: awsCliIdentityRoll(cluster.region, fake.aws) });
     expect(result.problem).toBe(
-      'production: serviceAccountIdentity moves from no serviceAccountIdentity (applied) to sign-with-issuer, 2 stages in one apply; the only stage this apply may move to is accept-issuer (the applied tag lags behind a stage move: ' +
-        'an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at accept-issuer): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
+      'production: serviceAccountIdentity moves from no serviceAccountIdentity (applied) to sign-with-issuer, 2 stages in one apply; the only stage this apply may move to is accept-issuer. ' +
+        'The applied tag moves only at the end of an apply job that went through (inside the terraform-apply group, so never behind an apply that finished), hence the apply of the commit at accept-issuer failed, was cancelled or was not approved. ' +
+        'Apply that commit first: re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.',
     );
   });
 

@@ -20,7 +20,7 @@ const repository = `${platform.settings.github.owner}/${platform.settings.github
 
 const workflowFiles = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
 const text = (file: string) => readFileSync(join(WORKFLOWS, file), 'utf8');
-type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = { uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 type Job = {
   if?: string;
   needs?: string | string[];
@@ -102,6 +102,7 @@ describe('workflows', () => {
     }
     // The write scopes, each in exactly the job that needs it.
     expect(granted.filter((g) => g.endsWith(':write') && !g.includes('id-token')).sort()).toEqual([
+      'apply.yml apply contents:write',
       'apply.yml deploy contents:write',
       'apply.yml deploy-untouched contents:write',
       'apply.yml manifests contents:write',
@@ -308,7 +309,17 @@ describe('workflows', () => {
     const lines = runs(apply).split('\n');
     expect(lines.indexOf('npm run pipeline:roll-control-plane -- --stacks "${STACKS}"')).toBeGreaterThan(lines.indexOf('npm run pipeline:apply-approved -- --dir dist/approved --sha "${GITHUB_SHA}"'));
     expect(apply.steps?.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['persist-credentials']).toBe(false);
-    expect(apply.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(apply.permissions).toEqual({ contents: 'write', 'id-token': 'write' });
+    // The applied tag moves as the apply job's last step, inside the terraform-apply group, only when
+    // every step before it went through: the next merge's apply (waiting for the group) reads it moved,
+    // never the tag of before this apply (two stage moves merged back to back: a false "lags" refusal).
+    const last = apply.steps?.at(-1);
+    expect(last?.run).toBe('npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"');
+    expect(last?.if).toBeUndefined();
+    // The token goes to this step alone (the checkout persists none for the terraform steps).
+    expect(last?.env).toEqual({ GITHUB_TOKEN: '${{ github.token }}' });
+    expect(apply.steps?.filter((s) => JSON.stringify(s.env ?? {}).includes('github.token'))).toEqual([last]);
+    expect(lines.indexOf('npm run pipeline:mark-applied -- --sha "${GITHUB_SHA}"')).toBeGreaterThan(lines.indexOf('npm run pipeline:roll-control-plane -- --stacks "${STACKS}"'));
     // The report runs whatever the apply's end, with no cloud credentials.
     expect(report.if).toBe("always() && needs.plan.result != 'skipped'");
     expect(report.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });

@@ -2,6 +2,7 @@ import type { Platform } from '@platform/platform-config';
 import { refAnnotation } from './applied-record';
 import { BOT_AUTHOR } from './manifest-commit';
 import { exec, execOk } from '../private/exec';
+import { gitTokenEnvironment } from '../private/git-token';
 
 /**
  * The last commit of main whose Terraform stacks are all applied, kept as a lightweight tag
@@ -18,7 +19,10 @@ export function appliedRef(platform: Pick<Platform, 'settings'>): string {
   return `refs/tags/applied/${platform.settings.github.mainBranch}`;
 }
 
-const git = (repo: string, ...args: string[]) => exec('git', args, { cwd: repo });
+// With GITHUB_TOKEN set (the apply job, whose checkout persists no credentials) git talks to the remote
+// through an extraheader in the environment, never written to .git/config; without it (tests, a laptop) unchanged.
+const remoteEnv = () => gitTokenEnvironment(process.env);
+const git = (repo: string, ...args: string[]) => exec('git', args, { cwd: repo, env: remoteEnv() });
 
 function commitOf(repo: string, ref: string): string | undefined {
   const result = git(repo, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
@@ -99,13 +103,13 @@ export interface MarkAppliedResult {
  * expect) and `commit`, the commit it peels to, fetched when this clone does not have it
  * yet (a run newer than this checkout moved it). Undefined when the remote has no such ref.
  */
-function remoteRef(repo: string, remote: string, ref: string): { readonly object: string; readonly commit: string } | undefined {
-  const listed = execOk('git', ['ls-remote', remote, ref, `${ref}^{}`], { cwd: repo });
+export function remoteRef(repo: string, remote: string, ref: string): { readonly object: string; readonly commit: string } | undefined {
+  const listed = execOk('git', ['ls-remote', remote, ref, `${ref}^{}`], { cwd: repo, env: remoteEnv() });
   const lines = listed.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
   const object = lines.find(([, name]) => name === ref)?.[0];
   if (object === undefined) return undefined;
   const peeled = lines.find(([, name]) => name === `${ref}^{}`)?.[0] ?? object;
-  if (commitOf(repo, peeled) === undefined || exec('git', ['cat-file', '-e', object], { cwd: repo }).code !== 0) execOk('git', ['fetch', '--quiet', '--no-tags', remote, ref], { cwd: repo });
+  if (commitOf(repo, peeled) === undefined || exec('git', ['cat-file', '-e', object], { cwd: repo }).code !== 0) execOk('git', ['fetch', '--quiet', '--no-tags', remote, ref], { cwd: repo, env: remoteEnv() });
   const commit = commitOf(repo, peeled);
   if (commit === undefined) throw new Error(`${ref} on ${remote} names ${peeled}, which is not a commit`);
   return { object, commit };

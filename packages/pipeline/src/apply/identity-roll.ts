@@ -83,6 +83,8 @@ export interface IdentityRollCheck {
    * @default true
    */
   readonly appliedRecords?: boolean;
+  /** The applied tag's commit, named in the messages. @default not named */
+  readonly appliedCommit?: string;
   readonly api: IdentityRollApi;
   readonly log?: (line: string) => void;
   /** @default Date.now */
@@ -126,8 +128,9 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
     return {
       removed: [],
       problem:
-        `${cluster.name}: serviceAccountIdentity moves from ${fromName} (applied) to ${head}, ${Math.abs(to - from)} stages in one apply; the only stage this apply may move to is ${next} (the applied tag lags behind a stage move: ` +
-        `an apply failed, was cancelled or awaits approval). Apply the intermediate commit first (the one at ${between.join(', then ')}): re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.`,
+        `${cluster.name}: serviceAccountIdentity moves from ${fromName} (applied${check.appliedCommit ? ` at ${check.appliedCommit.slice(0, 12)}` : ''}) to ${head}, ${Math.abs(to - from)} stages in one apply; the only stage this apply may move to is ${next}. ` +
+        `The applied tag moves only at the end of an apply job that went through (inside the terraform-apply group, so never behind an apply that finished), hence the apply of the commit at ${between.join(', then ')} failed, was cancelled or was not approved. ` +
+        `Apply that commit first: re-run all jobs of its apply.yml run (apply, control-plane roll, applied tag; docs/runbooks/service-account-issuer.md), then re-run all jobs of this one.`,
     };
   }
   if (from < 0) {
@@ -193,19 +196,24 @@ export async function checkIdentityRoll(check: IdentityRollCheck): Promise<Ident
   return { removed };
 }
 
+/** What the applied commit declares, and which commit that is (for the messages). */
+export interface AppliedIdentity extends IdentityAtCommit {
+  readonly commit?: string;
+}
+
 /**
  * applyStacks' `beforeStack` for the merge apply: refuses a cluster stack whose stage differs from the
  * applied commit's until the previous roll has finished. `applied` gives what the applied commit
  * declares (undefined when no applied commit is known); asked once, on the first cluster stack.
  */
-export function identityRollGuard(platform: Platform, applied: () => Promise<IdentityAtCommit | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
-  let known: Promise<IdentityAtCommit | undefined> | undefined;
+export function identityRollGuard(platform: Platform, applied: () => Promise<AppliedIdentity | undefined>, api: (cluster: ClusterDefinition) => IdentityRollApi, log: (line: string) => void) {
+  let known: Promise<AppliedIdentity | undefined> | undefined;
   return async (stack: string): Promise<void> => {
     const cluster = platform.clusters.find((c) => platform.namesOf(c).stack === stack);
     if (!cluster) return;
     const at = await (known ??= applied());
     const stage = at === undefined ? undefined : cluster.name in at.stages ? at.stages[cluster.name]! : 'absent';
-    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, ...(at ? { appliedRecords: at.stageRecords } : {}), api: api(cluster), log });
+    const result = await checkIdentityRoll({ cluster, names: platform.namesOf(cluster), applied: stage, ...(at ? { appliedRecords: at.stageRecords, ...(at.commit ? { appliedCommit: at.commit } : {}) } : {}), api: api(cluster), log });
     if (result.problem) throw new Error(result.problem);
   };
 }
@@ -218,14 +226,15 @@ export function identityRollGuard(platform: Platform, applied: () => Promise<Ide
  *
  * A tag written before records existed carries none: then, once, the old way: that commit's
  * platform-config loaded from a detached worktree with today's node_modules (fails closed when a
- * dependency changed in between). The manifests job's mark-applied records the data for the next run.
+ * dependency changed in between; the error names `mark-applied --record`, the way out). The apply job's
+ * mark-applied records the data for the next run.
  */
 export async function appliedIdentityStages(
-  platform: Pick<Platform, 'settings'>,
+  platform: Pick<Platform, 'settings' | 'clusters'>,
   repoRoot: string,
   log: (line: string) => void,
   fallback: (repoRoot: string, commit: string) => Promise<IdentityAtCommit> = identityAtCommit,
-): Promise<IdentityAtCommit | undefined> {
+): Promise<AppliedIdentity | undefined> {
   const ref = appliedRef(platform);
   const base = applyBase(repoRoot, ref);
   if (base.kind === 'all') {
@@ -235,11 +244,26 @@ export async function appliedIdentityStages(
   const record = readAppliedRecord(repoRoot, ref, base.base);
   if (record) {
     log(`identity-roll: the applied stages as ${ref} (${base.base.slice(0, 12)}) records them`);
-    return { stages: Object.fromEntries(Object.entries(record.clusters).map(([name, c]) => [name, c.serviceAccountIdentity])), stageRecords: record.identityStageRecords };
+    return { stages: Object.fromEntries(Object.entries(record.clusters).map(([name, c]) => [name, c.serviceAccountIdentity])), stageRecords: record.identityStageRecords, commit: base.base };
   }
   log(
     `identity-roll: ${ref} (${base.base.slice(0, 12)}) carries no applied record (tagged before mark-applied recorded one): ` +
       `falling back, this once, to loading that commit's platform-config; the next mark-applied records the stages with the tag`,
   );
-  return fallback(repoRoot, base.base);
+  try {
+    return { ...(await fallback(repoRoot, base.base)), commit: base.base };
+  } catch (error) {
+    // Fail closed, but with the way out: every cluster apply stays refused until the tag carries a record.
+    throw new Error(
+      `identity-roll: ${ref} (${base.base.slice(0, 12)}) carries no applied record, and that commit's platform-config does not load here ` +
+        `(${error instanceof Error ? error.message : String(error)}). Write its record by hand with the stages that commit declares ` +
+        `(packages/platform-config/src/clusters/*.ts at ${base.base.slice(0, 12)}): \`npm run pipeline:mark-applied -- --record ${stageArguments(platform)}\` ` +
+        `(a push token; docs/runbooks/deploy-refs.md, "The applied tag by hand"), then re-run this apply.`,
+    );
+  }
+}
+
+/** `--stage <cluster>=<stage>` for each of today's clusters, the stage left for the operator to fill in. */
+function stageArguments(platform: Pick<Platform, 'clusters'>): string {
+  return platform.clusters.map((c) => `--stage ${c.name}=<stage>`).join(' ');
 }
