@@ -2,10 +2,9 @@ import type { GitHubClient, PullRequest } from '../io/github';
 
 /**
  * The applied tag (see applied-ref.ts) read through the GitHub REST API with the job's
- * GITHUB_TOKEN (contents: read), for the apply job: it checks out with
- * `persist-credentials: false` and one commit of history, so `git ls-remote origin` has no
- * credentials for a private repository and the clone cannot tell which commit is newer.
- * The compare API answers both without a local history.
+ * GITHUB_TOKEN, for the apply job: it checks out with `persist-credentials: false` (the full
+ * history, as of the job's start), so `git ls-remote origin` has no credentials for a private
+ * repository; the API reads the tag as it is now and compares without a fetch.
  */
 
 /** `refs/tags/applied/main` -> `tags/applied/main`, the form the git refs API takes. */

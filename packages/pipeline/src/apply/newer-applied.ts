@@ -7,8 +7,8 @@ import { appliedBeyondOnGitHub } from './applied-ref-github';
 /**
  * A later merge's run may have applied first; applying this older commit would roll it back.
  * Returns the message to report when the applied tag already names a later commit that
- * includes `sha`, else undefined. In CI through the API (the checkout keeps no credentials
- * and one commit); locally through git, when there is an origin.
+ * includes `sha`, else undefined. In CI through the API (the checkout keeps no credentials,
+ * and its tags are as old as the job's start); locally through git, when there is an origin.
  */
 export async function newerCommitApplied(platform: Platform, actions: GitHubActions, repoRoot: string, sha: string): Promise<string | undefined> {
   if (!actions.canCallGitHub && !hasRemote(repoRoot, 'origin')) return undefined;
