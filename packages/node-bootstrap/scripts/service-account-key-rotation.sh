@@ -137,8 +137,23 @@ take_restart_lock() {
     log "another node takes over the restart lock from $holder: next run"
     return 1
   fi
+  # The marker is deleted once a takeover's overwrite is done (below), so a waiter that read the same
+  # stale value may create it again afterwards: its creation only proves that nobody is mid-takeover.
+  # Re-read: the lock must still hold the stale value, else another node took it over already.
+  local marker="$SSM_SA_RESTART_LOCK/takeover-$holder-$since" current
+  status=0
+  current=$(ssm_get "$SSM_SA_RESTART_LOCK") || status=$?
+  if ((status != 0)) || [[ $current != "$value" ]]; then
+    aws_call ssm delete-parameter --region "$REGION" --name "$marker" || [[ $AWS_ERR == *ParameterNotFound* ]] ||
+      log "deleting the takeover marker $marker failed ($AWS_ERR)"
+    log "the restart lock changed meanwhile (another node took it over from $holder, or released it): next run"
+    return 1
+  fi
   aws_call ssm put-parameter --region "$REGION" --name "$SSM_SA_RESTART_LOCK" --type String --overwrite --value "holder=$INSTANCE_ID since=$now" ||
     die "taking over the restart lock from $holder failed: $AWS_ERR"
+  # Done: the marker is not needed any more (one per stale lock value would pile up in SSM forever).
+  aws_call ssm delete-parameter --region "$REGION" --name "$marker" || [[ $AWS_ERR == *ParameterNotFound* ]] ||
+    log "deleting the takeover marker $marker failed ($AWS_ERR): harmless, delete it by hand"
   log "took the restart lock over from $holder (gone, or holding it since $since)"
 }
 

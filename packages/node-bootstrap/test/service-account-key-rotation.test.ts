@@ -452,11 +452,15 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     const takeover = await c.run(node, 'service-account-key-rotation.sh', ['apply']);
     expect(takeover.stderr).toContain(`took the restart lock over from i-99 (gone, or holding it since ${c.now})`);
     expect(takeover.stderr).toContain('kube-apiserver restarted');
-    expect(storedParameter(c.ssm, `${extra.serviceAccountRestartLock}/takeover-i-99-${c.now}`)?.value).toBe('i-2');
+    // The takeover marker is deleted once the lock is overwritten: none is left behind in SSM.
+    expect(storedParameter(c.ssm, `${extra.serviceAccountRestartLock}/takeover-i-99-${c.now}`)).toBeUndefined();
     expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)).toBeUndefined();
 
-    // A second waiter that read the same stale value does not take it as well.
+    // A second waiter that read the same stale value while another node is mid-takeover (its marker exists) does not take it as well.
     hold(`holder=i-99 since=${c.now}`);
+    const marker = join(c.ssm, `${extra.serviceAccountRestartLock}/takeover-i-99-${c.now}`.replace(/\//g, '%2F'));
+    mkdirSync(marker, { recursive: true });
+    for (const [f, v] of Object.entries({ value: 'i-3', type: 'String', key: '', version: '1\n', modified: '' })) writeFileSync(join(marker, f), v);
     rmSync(join(node.state, 'service-account-keys.applied'));
     const second = await c.run(node, 'service-account-key-rotation.sh', ['apply']);
     expect(second.stderr).toContain('another node takes over the restart lock from i-99: next run');
