@@ -9,6 +9,7 @@ import { appliedIdentityStages, identityRollGuard } from '../src/apply/identity-
 import { main } from '../src/cli/main';
 import { awsCliIdentityRoll } from '../src/io/aws-identity-roll';
 import { controlPlaneGroups } from '../src/operations/control-plane-roll';
+import { IDENTITY_STAGES_FILE, identityStagesFileText } from '../src/io/committed-identity-stages';
 import { fakeAwsIdentity } from './support/fake-aws-identity';
 import { git, tempRepo, writeFiles } from './support/git';
 
@@ -175,6 +176,29 @@ describe('the identity-roll gate reads the recorded stages, never the applied co
     fallback.mockClear();
     expect(await appliedIdentityStages(at('complete'), checkout(), () => undefined, fallback)).toEqual({ stages: { dr: 'complete', production: 'accept-issuer', staging: 'complete' }, stageRecords: true, commit: applied });
     expect(fallback).not.toHaveBeenCalled();
+  });
+});
+
+describe('a tag without a record, on a commit that carries identity-stages.json', () => {
+  it('reads the committed file (data, no import, no fallback)', async () => {
+    const { checkout, seed } = setup();
+    const dir = checkout();
+    writeFiles(dir, { [IDENTITY_STAGES_FILE]: identityStagesFileText(at('accept-issuer')) });
+    git(dir, 'add', '--all');
+    git(dir, 'commit', '--quiet', '-m', 'stages file');
+    git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
+    const withFile = git(dir, 'rev-parse', 'HEAD').trim();
+    expect(withFile).not.toBe(seed);
+    markApplied({ repo: dir, ref, sha: withFile });
+    const log: string[] = [];
+    const fallback = vi.fn(async () => ({ stages: {}, stageRecords: false }));
+    expect(await appliedIdentityStages(at('sign-with-issuer'), checkout(), (l) => log.push(l), fallback)).toEqual({
+      stages: { dr: 'complete', production: 'accept-issuer', staging: 'complete' },
+      stageRecords: true,
+      commit: withFile,
+    });
+    expect(fallback).not.toHaveBeenCalled();
+    expect(log).toEqual([`identity-roll: ${ref} (${withFile.slice(0, 12)}) carries no applied record: the applied stages as that commit's ${IDENTITY_STAGES_FILE} records them`]);
   });
 });
 

@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadPlatform, platformInput, ServiceAccountIdentity } from '@platform/platform-config';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
 import { identityAtCommit, identityStagesAtCommit } from '../src/io/base-identity-stages';
 import { judgeIdentityStages } from '../src/pull-request/identity-stages';
+import { identityStagesFileText, IDENTITY_STAGES_FILE } from '../src/io/committed-identity-stages';
+import { git as gitIn, tempRepo, writeFiles } from './support/git';
 import { ROOT } from './support/infra-synth';
 
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -68,6 +72,7 @@ describe('the base branch’s stages, read with that commit’s own platform-con
     try {
       expect(await main(['identity-stages', '--base', 'HEAD'], ROOT, loadPlatform(input))).toBe(1);
       expect(lines.filter((l) => l.startsWith('::error::'))).toEqual([
+        '::error::identity-stages: packages/pipeline/identity-stages.json is not what platform-config generates (a stage or a cluster changed without it): run `npm run pipeline:identity-stages -- --write` and commit the file',
         "::error::identity-stages: cluster production: serviceAccountIdentity moves from complete to accept-issuer; a complete cluster stays complete (its backup user and the node roles' add-on rights are gone)",
       ]);
       expect(await main(['identity-stages', '--base', 'HEAD'], ROOT, loadPlatform(structuredClone(platformInput)))).toBe(0);
@@ -75,4 +80,55 @@ describe('the base branch’s stages, read with that commit’s own platform-con
       spy.mockRestore();
     }
   }, 60_000);
+});
+
+describe('the base branch’s stages, read as data from its committed identity-stages.json', () => {
+  const withProduction = (stage: 'accept-issuer' | 'sign-with-issuer' | 'web-identity') =>
+    loadPlatform({ ...structuredClone(platformInput), clusters: platformInput.clusters.map((c) => (c.name === 'production' ? { ...c, serviceAccountIdentity: ServiceAccountIdentity.of(stage) } : c)) });
+
+  /** `pipeline identity-stages --base main` in a pull request branch of `repo` whose platform-config is `head`: exit code, ::error:: lines, log. */
+  async function check(repo: string, head: ReturnType<typeof withProduction>): Promise<{ code: number; errors: string[]; log: string[] }> {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      const code = await main(['identity-stages', '--base', 'main'], repo, head);
+      return { code, errors: lines.filter((l) => l.startsWith('::error::')), log: lines };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  /** A repository whose main has only the generated file (no platform-config: importing the base's code fails), and a pull request branch carrying `head`'s file. */
+  function repoWith(base: ReturnType<typeof withProduction>, head: ReturnType<typeof withProduction>): string {
+    const repo = tempRepo({ [IDENTITY_STAGES_FILE]: identityStagesFileText(base) }, 'pipeline-identity-stages-');
+    gitIn(repo, 'checkout', '--quiet', '-b', 'pull');
+    writeFiles(repo, { [IDENTITY_STAGES_FILE]: identityStagesFileText(head) });
+    gitIn(repo, 'commit', '--quiet', '--allow-empty', '-am', 'next stage');
+    return repo;
+  }
+
+  it('judges against the base’s file, never importing the base’s platform-config (a dependency bump cannot break it)', async () => {
+    const next = await check(repoWith(withProduction('accept-issuer'), withProduction('sign-with-issuer')), withProduction('sign-with-issuer'));
+    expect(next.errors).toEqual([]);
+    expect(next.code).toBe(0);
+    expect(next.log.join('\n')).toMatch(/identity-stages: the base's stages as its packages\/pipeline\/identity-stages\.json \([0-9a-f]{12}\) records them/);
+    const skip = await check(repoWith(withProduction('accept-issuer'), withProduction('web-identity')), withProduction('web-identity'));
+    expect(skip.code).toBe(1);
+    expect(skip.errors).toEqual([expect.stringContaining('::error::identity-stages: cluster production: serviceAccountIdentity moves from accept-issuer to web-identity')]);
+  });
+
+  it('refuses a pull request whose file is not what its platform-config generates (the next pull request reads it as its base)', async () => {
+    const repo = repoWith(withProduction('accept-issuer'), withProduction('accept-issuer'));
+    const stale = await check(repo, withProduction('sign-with-issuer'));
+    expect(stale.code).toBe(1);
+    expect(stale.errors).toEqual([
+      '::error::identity-stages: packages/pipeline/identity-stages.json is not what platform-config generates (a stage or a cluster changed without it): run `npm run pipeline:identity-stages -- --write` and commit the file',
+    ]);
+    expect(await main(['identity-stages', '--write'], repo, withProduction('sign-with-issuer'))).toBe(0);
+    expect((await check(repo, withProduction('sign-with-issuer'))).code).toBe(0);
+  });
+
+  it('the committed file is what the default platform generates', () => {
+    expect(readFileSync(join(ROOT, IDENTITY_STAGES_FILE), 'utf8')).toBe(identityStagesFileText(loadPlatform(structuredClone(platformInput))));
+  });
 });

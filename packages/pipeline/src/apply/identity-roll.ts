@@ -7,6 +7,7 @@ import {
   type ServiceAccountIdentityStage,
 } from '@platform/platform-config';
 import { identityAtCommit, type IdentityAtCommit } from '../io/base-identity-stages';
+import { committedIdentityAt, IDENTITY_STAGES_FILE } from '../io/committed-identity-stages';
 import { readAppliedRecord } from './applied-record';
 import { applyBase, appliedRef } from './applied-ref';
 import { controlPlaneGroups } from '../operations/control-plane-roll';
@@ -224,7 +225,8 @@ export function identityRollGuard(platform: Platform, applied: () => Promise<App
  * commit's own code; applied-record.ts); undefined without a tag (first apply, rewritten history).
  * Needs the tag in the clone (the apply job checks out with fetch-depth 0, which fetches every tag).
  *
- * A tag written before records existed carries none: then, once, the old way: that commit's
+ * A tag written before records existed carries none: then that commit's committed
+ * identity-stages.json (committed-identity-stages.ts), and without one, once, the old way: that commit's
  * platform-config loaded from a detached worktree with today's node_modules (fails closed when a
  * dependency changed in between; the error names `mark-applied --record`, the way out). The apply job's
  * mark-applied records the data for the next run.
@@ -245,6 +247,12 @@ export async function appliedIdentityStages(
   if (record) {
     log(`identity-roll: the applied stages as ${ref} (${base.base.slice(0, 12)}) records them`);
     return { stages: Object.fromEntries(Object.entries(record.clusters).map(([name, c]) => [name, c.serviceAccountIdentity])), stageRecords: record.identityStageRecords, commit: base.base };
+  }
+  // The same data, committed with that commit (pipeline identity-stages --write): still no import.
+  const committed = committedIdentityAt(repoRoot, base.base);
+  if (committed) {
+    log(`identity-roll: ${ref} (${base.base.slice(0, 12)}) carries no applied record: the applied stages as that commit's ${IDENTITY_STAGES_FILE} records them`);
+    return { ...committed, commit: base.base };
   }
   log(
     `identity-roll: ${ref} (${base.base.slice(0, 12)}) carries no applied record (tagged before mark-applied recorded one): ` +
