@@ -336,6 +336,14 @@ describe('private images: the catalog\'s registryAuth, credentials from env only
     return { code, actions };
   }
 
+  it('--registry-auth sets the app\'s catalog registryAuth as the step output (the workflow assumes the release role for ecr only), and refuses an app not in the catalog', async () => {
+    expect((await privateRun('github-token', 'release', '--registry-auth', '--app', 'web')).actions.outputs).toEqual({ registry_auth: 'github-token' });
+    expect((await privateRun(undefined, 'release', '--registry-auth', '--app', 'web')).actions.outputs).toEqual({ registry_auth: 'anonymous' });
+    const unknown = await privateRun(undefined, 'release', '--registry-auth', '--app', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.actions.outputs).toEqual({});
+  });
+
   it('checks a private ghcr.io package with REGISTRY_GITHUB_TOKEN from the environment and prints the token nowhere', async () => {
     vi.stubEnv('REGISTRY_GITHUB_TOKEN', TOKEN);
     const { code, actions } = await privateRun('github-token', 'release', '--check', '--app', 'web', '--image', `${GHCR}:2.54`, '--digest', NEW);

@@ -494,12 +494,18 @@ describe('workflows', () => {
     // id-token: write: the release role's OIDC token (ECR sign-in for registryAuth ecr).
     expect(release!.permissions).toEqual({ contents: 'read', 'id-token': 'write', packages: 'read' });
     expect(promote!.permissions).toEqual({ contents: 'read', 'id-token': 'write', packages: 'read' });
-    // The role is assumed before the first registry check of each job.
-    for (const job of [release!, promote!]) {
-      const jobSteps = job.steps ?? [];
+    // The role is assumed before the first registry check of each job, and only when the app's catalog
+    // registryAuth is ecr: derived by the pipeline from the catalog (app-release.test.ts), never retyped here.
+    for (const [job, app] of [[release!, '${{ github.event.client_payload.app || inputs.app }}'], [promote!, '${{ inputs.app }}']] as const) {
+      const jobSteps = (job.steps ?? []) as (Step & { id?: string; if?: string })[];
+      const auth = jobSteps.findIndex((step) => step.id === 'auth');
+      expect(jobSteps[auth]?.run).toBe('npm run --silent pipeline:release -- --registry-auth --app "${APP}"');
+      expect(jobSteps[auth]?.env).toEqual({ APP: app });
       const credentials = jobSteps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
       expect(jobSteps[credentials]?.with?.['role-to-assume']).toBe('${{ steps.aws.outputs.release_role_arn }}');
-      expect(credentials).toBeLessThan(jobSteps.findIndex((step) => /pipeline:(release|promote-release)\b/.test(step.run ?? '')));
+      expect(jobSteps[credentials]?.if).toBe("steps.auth.outputs.registry_auth == 'ecr'");
+      expect(auth).toBeLessThan(credentials);
+      expect(credentials).toBeLessThan(jobSteps.findIndex((step) => /pipeline:(release|promote-release) -- (?!--registry-auth)/.test(step.run ?? '')));
     }
     const steps = (release!.steps ?? []) as (Step & { id?: string; if?: string; name?: string })[];
     const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? step.uses ?? ''));
@@ -544,7 +550,8 @@ describe('workflows', () => {
     const uses = strings(wf).filter(({ value }) => value.includes('github.token') || value.includes(REGISTRY_GITHUB_TOKEN_ENV));
     // Only as a step's env value, and only on the steps that ask the registry.
     expect(uses.map(({ path }) => path.slice(-2).join('.'))).toEqual(uses.map(() => `env.${REGISTRY_GITHUB_TOKEN_ENV}`));
-    const checked = Object.values(wf.jobs).flatMap((job) => (job.steps ?? []).filter((s) => /pipeline:(release|promote-release)\b/.test(s.run ?? '')));
+    // (--registry-auth reads the catalog only: no registry, no token.)
+    const checked = Object.values(wf.jobs).flatMap((job) => (job.steps ?? []).filter((s) => /pipeline:(release|promote-release) -- (?!--registry-auth)/.test(s.run ?? '')));
     expect(checked).toHaveLength(3);
     for (const step of checked) {
       expect(step.env?.[REGISTRY_GITHUB_TOKEN_ENV], step.run).toBe('${{ github.token }}');

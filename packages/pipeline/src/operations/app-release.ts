@@ -24,6 +24,15 @@ export class ReleaseInputError extends Error {}
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** The catalog's entry of the dispatch's `app`; a ReleaseInputError naming the catalog's apps when there is none. */
+export function catalogApp(catalog: AppCatalog, name: string | undefined): AppCatalog['apps'][string] {
+  const apps = Object.keys(catalog.apps).sort();
+  if (!name) throw new ReleaseInputError(`app: got nothing; expected one of the catalog's apps: ${apps.join(', ')}`);
+  const app = catalog.apps[name];
+  if (!app) throw new ReleaseInputError(`app: got ${JSON.stringify(name)}; expected one of the catalog's apps: ${apps.join(', ')}`);
+  return app;
+}
+
 /**
  * The dispatch checked against the catalog: a catalogued app, a digest (never a tag), and an
  * image of exactly the repository the catalog records for that app (`repo`, `repo:tag`, or
@@ -31,11 +40,10 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
  * at another registry's image.
  */
 export function checkReleaseRequest(catalog: AppCatalog, request: ReleaseRequest): CheckedRelease {
-  const apps = Object.keys(catalog.apps).sort();
-  const { app: name, image, digest } = request;
-  if (!name) throw new ReleaseInputError(`app: got nothing; expected one of the catalog's apps: ${apps.join(', ')}`);
-  const app = catalog.apps[name];
-  if (!app) throw new ReleaseInputError(`app: got ${JSON.stringify(name)}; expected one of the catalog's apps: ${apps.join(', ')}`);
+  const { image, digest } = request;
+  // '' is "got nothing" too.
+  const name = request.app ?? '';
+  const app = catalogApp(catalog, name);
   if (!digest) throw new ReleaseInputError('digest: got nothing; expected the digest the registry reports for the pushed image (sha256: and 64 lowercase hexadecimal digits)');
   const problem = digestProblem(digest);
   if (problem) throw new ReleaseInputError(`digest: got ${JSON.stringify(digest)}; ${problem}`);

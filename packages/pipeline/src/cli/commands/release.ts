@@ -2,7 +2,7 @@ import { digestEnvironmentOf, RELEASE_ENVIRONMENT, type AppCatalog } from '@plat
 import { OciRegistryClient, type ManifestResolver, type OciRegistryClientProps } from '../../io/registry';
 import { catalogRegistryAuth } from '../../io/registry-auth';
 import { synthManifests } from '../../io/synth';
-import { checkReleaseRequest, digestChanges, digestDiffMarkdown, ReleaseInputError, releaseToStaging } from '../../operations/app-release';
+import { catalogApp, checkReleaseRequest, digestChanges, digestDiffMarkdown, ReleaseInputError, releaseToStaging } from '../../operations/app-release';
 import { checkoutBase, openCatalogPullRequest, readCatalog } from '../../operations/catalog-pull-request';
 import { checkImageInRegistry } from '../../operations/image-check';
 import { parseOptions } from '../arguments';
@@ -14,6 +14,8 @@ export interface ReleaseOptions {
   readonly digest: string | undefined;
   /** Check the request and report what it needs (signature verification); write nothing. */
   readonly check: boolean;
+  /** Only the step output `registry_auth`: the app's catalog `registryAuth` (the workflow assumes the release role for `ecr` only). */
+  readonly registryAuth: boolean;
   readonly remote: string;
 }
 
@@ -56,11 +58,18 @@ export function releaseCommand(deps: ReleaseDeps = {}): Command<ReleaseOptions> 
   return {
     description: 'release an application digest to staging: catalog change, synth, pull request (auto-merge when the catalog allows)',
     parse(args) {
-      const v = parseOptions(args, { app: { type: 'string' }, image: { type: 'string' }, digest: { type: 'string' }, check: { type: 'boolean' }, remote: { type: 'string' } });
-      return { app: v.app, image: v.image, digest: v.digest, check: v.check ?? false, remote: v.remote ?? 'origin' };
+      const v = parseOptions(args, { app: { type: 'string' }, image: { type: 'string' }, digest: { type: 'string' }, check: { type: 'boolean' }, 'registry-auth': { type: 'boolean' }, remote: { type: 'string' } });
+      return { app: v.app, image: v.image, digest: v.digest, check: v.check ?? false, registryAuth: v['registry-auth'] ?? false, remote: v.remote ?? 'origin' };
     },
     async run(options, io) {
       const { platform, paths, actions, log } = io;
+      if (options.registryAuth) {
+        // Derived from the catalog, never retyped in the workflow: which credentials the registry check needs.
+        const app = usage(() => catalogApp(readCatalog(paths.repoRoot), options.app));
+        actions.output('registry_auth', app.registryAuth);
+        log(`${options.app}: registryAuth ${app.registryAuth}${app.registryAuth === 'ecr' ? ' (the release role signs in to ECR)' : ' (no AWS role needed)'}`);
+        return 0;
+      }
       const base = platform.settings.github.mainBranch;
       const request = { app: options.app, image: options.image, digest: options.digest };
       // Refused before any git operation; checked again below against the base branch's catalog.
