@@ -185,10 +185,11 @@ class Cluster {
    * a joining node downloads sa.* (kubeadm-certs); key-set before the API server starts; at the end
    * of the boot the issuer documents and the key set. `replaces` leaves the cluster first.
    */
-  async boot(replaces?: string, preBundle = false): Promise<FakeNode> {
+  async boot(replaces?: string, preBundle = false, before: readonly Rule[] = []): Promise<FakeNode> {
     this.count++;
     const id = `i-${this.count}`;
-    const node = this.tmp.node(inputFor('production', 'control-plane'), this.rules(id, `10.20.0.${this.count}`));
+    // `before`: rules that answer ahead of the cluster's own (a race injected into one call).
+    const node = this.tmp.node(inputFor('production', 'control-plane'), [...before, ...this.rules(id, `10.20.0.${this.count}`)]);
     this.nodes.set(id, node);
     const pki = join(node.kube, 'pki');
     mkdirSync(join(node.kube, 'manifests'), { recursive: true });
@@ -472,6 +473,38 @@ describe('service-account-key-rotation.sh: announce, sign, retire with nodes rep
     hold(`holder=i-2 since=${c.now}`); // its own, left by an apply that died
     rmSync(join(node.state, 'service-account-keys.applied'));
     expect((await c.run(node, 'service-account-key-rotation.sh', ['apply'])).stderr).toContain('kube-apiserver restarted');
+  });
+
+  it('the restart lock: a waiter whose takeover marker is created after another node\'s takeover finished (marker deleted) re-reads the lock and backs off', { timeout: 300_000 }, async () => {
+    if (!requireTool('openssl')) return;
+    const c = new Cluster(tmp);
+    const a = await c.boot();
+    const lockDir = join(c.ssm, extra.serviceAccountRestartLock.replace(/\//g, '%2F'));
+    // i-2 read the stale lock of i-99; before its marker's create-only put, i-1 took the lock over and deleted
+    // its own marker (the same name): the put succeeds as SSM's would, and the lock now holds i-1's value.
+    const race: Rule = {
+      cmd: 'aws',
+      args: `ssm put-parameter --region * --name ${extra.serviceAccountRestartLock}/takeover-i-99-* *`,
+      times: 1,
+      run: [
+        'for ((i = 1; i < $#; i++)); do j=$((i + 1)); [[ ${!i} != --name ]] || name=${!j}; done',
+        `printf 'holder=i-1 since=%s' "$BOOTSTRAP_NOW_EPOCH" >${JSON.stringify(join(lockDir, 'value'))}`,
+        `d=${JSON.stringify(c.ssm)}/\${name//\\//%2F}; mkdir "$d" || exit 254`,
+        `printf '%s' i-2 >"$d/value"; printf String >"$d/type"; : >"$d/key"; : >"$d/modified"; echo 1 >"$d/version"`,
+        `echo '{"Version": 1, "Tier": "Standard"}'; exit 0`,
+      ].join('\n'),
+    };
+    const b = await c.boot(undefined, false, [race]);
+    await c.ok(a, 'service-account-key-rotation.sh', ['announce']);
+    mkdirSync(lockDir, { recursive: true });
+    for (const [f, v] of Object.entries({ value: `holder=i-99 since=${c.now}`, type: 'String', key: '', version: '1\n', modified: '' })) writeFileSync(join(lockDir, f), v);
+    const marker = `${extra.serviceAccountRestartLock}/takeover-i-99-${c.now}`;
+    const waiter = await c.run(b, 'service-account-key-rotation.sh', ['apply']);
+    expect(waiter.stderr).toContain('the restart lock changed meanwhile (another node took it over from i-99, or released it): next run');
+    expect(waiter.stderr).not.toContain('kube-apiserver restarted');
+    // i-1's lock stays i-1's, and i-2's marker is gone again.
+    expect(storedParameter(c.ssm, extra.serviceAccountRestartLock)?.value).toBe(`holder=i-1 since=${c.now}`);
+    expect(storedParameter(c.ssm, marker)).toBeUndefined();
   });
 
   it('a restart that fails keeps the lock, marked failed, and no other node restarts into the same failure, however old', { timeout: 300_000 }, async () => {
