@@ -45,7 +45,7 @@ export const markApplied: Command<MarkAppliedOptions> = {
     const resolved = exec('git', ['rev-parse', '--verify', '--quiet', `${given}^{commit}`], { cwd: paths.repoRoot }).stdout.trim();
     const sha = resolved || given;
     if (resolved && resolved !== head) {
-      throw new Error(`--sha ${sha}: the checkout is at ${head}; the applied record is read from the checked-out platform-config, so check out ${sha.slice(0, 12)} first (apply.yml's manifests job checks out the pushed commit)`);
+      throw new Error(`--sha ${sha}: the checkout is at ${head}; the applied record is read from the checked-out platform-config, so check out ${sha.slice(0, 12)} first (apply.yml's apply and manifests jobs check out the pushed commit)`);
     }
     // After a force-push of main the tag is off the new history; that run selected every stack (applyBase), so it may follow.
     const annotation = appliedRecordMessage(appliedRecordOf(platform, sha));
