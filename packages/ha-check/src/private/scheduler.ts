@@ -1,6 +1,5 @@
 import type { PodTemplateModel, Resources, Taint, Toleration } from '../model';
 import { requirementMatches, selectorMatches } from './selectors';
-import { isObject } from './values';
 
 /** A node of the simulation: its labels and taints change as the cluster comes up. */
 export interface SimNode {
@@ -49,6 +48,7 @@ let labelVersions = 0;
 /** Domain counts of one spread constraint over its eligible nodes. */
 interface SpreadState {
   readonly nodeVersion: number;
+  readonly labelVersion: number;
   readonly key: string;
   readonly nodes: ReadonlySet<SimNode>;
   readonly domains: Map<string, number>;
@@ -103,36 +103,10 @@ export class Scheduler {
   private nodeVersion = 0;
   /**
    * Pods per domain of each spread constraint, kept up to date by every placement of a template it
-   * counts (`countedBy`); rebuilt when nodes change. A template placed for the first time joins the
-   * counts of the cached constraints whose selector matches it (`spreadWatch`), instead of every
-   * constraint being rebuilt: the first pod of each of thousands of templates would otherwise force
-   * a rebuild of every constraint for its second pod.
+   * counts (`countedBy`); rebuilt when nodes or the set of placed templates change.
    */
   private readonly spreadCache = new Map<object, SpreadState>();
   private readonly countedBy = new Map<PodTemplateModel, Set<object>>();
-  /**
-   * Cached spread constraints by `namespace\0key\0value` of one pair of their matchLabels (a template
-   * without that label cannot match them), or by namespace alone when their selector has no matchLabels.
-   */
-  private readonly spreadWatch = new Map<string, object[]>();
-  private readonly spreadWatchAll = new Map<string, object[]>();
-
-  /**
-   * A template placed for the first time (none of its pods counted anywhere yet) joins the counts of
-   * the current spread constraints in `watched` whose selector matches it; the recount of its first
-   * pod then counts it like every later one.
-   */
-  private watchSpread(watched: object[] | undefined, t: PodTemplateModel): void {
-    if (!watched) return;
-    for (let i = 0; i < watched.length; i++) {
-      const c = watched[i];
-      const st = this.spreadCache.get(c);
-      if (!st || st.nodeVersion !== this.nodeVersion || !selectorMatches((c as { selector: unknown }).selector, t.labels)) continue;
-      let counted = this.countedBy.get(t);
-      if (!counted) this.countedBy.set(t, (counted = new Set()));
-      counted.add(c);
-    }
-  }
 
   /** A placement or removal of one pod of `t` on `node`, in the domain counts that count it. */
   private recount(t: PodTemplateModel, node: SimNode, delta: number): void {
@@ -142,7 +116,7 @@ export class Scheduler {
     // optimizes them, where a for-of step allocates an iterator result (and an entry array when destructured).
     constraints.forEach((c) => {
       const st = this.spreadCache.get(c);
-      if (!st || st.nodeVersion !== this.nodeVersion || !st.nodes.has(node)) return;
+      if (!st || st.nodeVersion !== this.nodeVersion || st.labelVersion !== this.labelVersion || !st.nodes.has(node)) return;
       const k = node.labels[st.key];
       st.domains.set(k, (st.domains.get(k) ?? 0) + delta);
     });
@@ -176,9 +150,7 @@ export class Scheduler {
         const list = this.byLabel.get(key) ?? [];
         list.push(t);
         this.byLabel.set(key, list);
-        this.watchSpread(this.spreadWatch.get(key), t);
       }
-      this.watchSpread(this.spreadWatchAll.get(ns), t);
     }
     if (t.hostPorts.length > 0) {
       const ports = this.ports.get(node) ?? new Set<string>();
@@ -445,7 +417,7 @@ export class Scheduler {
   /** The pods per domain of a spread constraint, from the cache while nodes and placed templates are unchanged. */
   private spreadState(c: PodTemplateModel['spread'][number], t: PodTemplateModel, ns: string): SpreadState {
     const cached = this.spreadCache.get(c);
-    if (cached && cached.nodeVersion === this.nodeVersion) return cached;
+    if (cached && cached.nodeVersion === this.nodeVersion && cached.labelVersion === this.labelVersion) return cached;
     // Domains: the eligible nodes' values (nodeAffinityPolicy Honor by default, nodeTaintsPolicy Ignore by default).
     // Shared by every constraint that sees the same nodes (same key, policies and, where honoured, selectors and tolerations).
     let eligibleKey = shapeKeys.get(c);
@@ -473,20 +445,7 @@ export class Scheduler {
       if (!counted) this.countedBy.set(m, (counted = new Set()));
       counted.add(c);
     }
-    const state: SpreadState = { nodeVersion: this.nodeVersion, key: c.topologyKey, nodes: inDomain, domains };
-    if (!cached) {
-      // Watched from its first count on (a rebuild after a node change keeps its one entry).
-      const matchLabels = isObject(c.selector) && isObject(c.selector.matchLabels) ? c.selector.matchLabels : {};
-      let watchKey: string | undefined;
-      for (const k in matchLabels) {
-        watchKey = `${ns}\u0000${k}\u0000${String(matchLabels[k])}`;
-        break;
-      }
-      const index = watchKey === undefined ? this.spreadWatchAll : this.spreadWatch;
-      const list = index.get(watchKey ?? ns);
-      if (list) list.push(c);
-      else index.set(watchKey ?? ns, [c]);
-    }
+    const state: SpreadState = { nodeVersion: this.nodeVersion, labelVersion: this.labelVersion, key: c.topologyKey, nodes: inDomain, domains };
     this.spreadCache.set(c, state);
     return state;
   }
