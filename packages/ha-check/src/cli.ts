@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultPlatform } from '@platform/platform-config';
 import { runHaCheck } from './ha-check';
 import { HaCheckInputError } from './input-error';
+import { ManifestFiles } from './manifests';
 import { DEFAULT_OBJECTIVES, objectivesForCluster, objectivesFromFile, type Objectives } from './objectives';
 import { findPromotionPath } from './promotion';
 import { formatJson } from './report/json';
@@ -107,6 +108,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     let standbyTerraform = (values['standby-terraform'] ?? []).map(fromCwd);
     let ciIdentityTerraform = (values['ci-identity'] ?? []).map(fromCwd);
     let objectives: Objectives = values.objectives ? objectivesFromFile(fromCwd(values.objectives)) : DEFAULT_OBJECTIVES;
+    // The promotion path reads clusters/<primary> and clusters/<standby>: the build reuses what it parsed.
+    const manifestFiles = new ManifestFiles();
     if (values.cluster) {
       const clusterObjectives = objectivesForCluster(values.cluster);
       const platform = defaultPlatform();
@@ -124,7 +127,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       // cluster decides a failover (its platform-config) are facts, not objectives: they hold
       // whichever objectives are judged, the cluster's or a file given with --objectives.
       const judged = values.objectives ? objectives : clusterObjectives;
-      const promotion = judged.promotion ?? findPromotionPath(values.cluster, judged, root);
+      const promotion = judged.promotion ?? findPromotionPath(values.cluster, judged, root, manifestFiles);
       const failoverDecision = judged.failoverDecision ?? clusterObjectives.failoverDecision;
       objectives = { ...judged, ...(promotion ? { promotion } : {}), ...(failoverDecision ? { failoverDecision } : {}) };
     }
@@ -137,7 +140,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       throw new HaCheckInputError(`--output ${values.output}: folder ${dirname(output)} does not exist; create it first or choose another path`);
     }
     const charts = values.charts ? fromCwd(values.charts) : resolve(root, '..', 'shared', 'charts');
-    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, ciIdentityTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files', charts });
+    const report = runHaCheck({ terraform, manifests, objectives, standbyTerraform, ciIdentityTerraform, cluster: values.cluster, builder: builder as 'auto' | 'kubectl' | 'files', charts, manifestFiles });
     const text = format === 'json' ? formatJson(report) : format === 'markdown' ? formatMarkdown(report) : formatText(report);
     if (output) {
       try {

@@ -30,6 +30,8 @@ export interface HaCheckInput {
   readonly ciIdentityTerraform?: readonly string[];
   /** Where the charts' default values are stored (`<chart>/<version>/values.yaml`). @default shared/charts beside the repository */
   readonly charts?: string;
+  /** Manifest files already parsed (the CLI shares them with its promotion path). @default none */
+  readonly manifestFiles?: LoadManifestsOptions['files'];
 }
 
 /**
@@ -48,10 +50,10 @@ function clusterTerraform(paths: readonly string[]): TerraformIndex {
 }
 
 /** Loads both halves of the deployment into one model. */
-export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform' | 'cluster' | 'charts'>): DeploymentModel {
+export function loadDeployment(input: Pick<HaCheckInput, 'terraform' | 'manifests' | 'builder' | 'standbyTerraform' | 'cluster' | 'charts' | 'manifestFiles'>): DeploymentModel {
   const charts = input.charts === undefined ? sharedStoredCharts() : new StoredCharts(input.charts);
   const index = clusterTerraform(input.terraform);
-  const objects = loadManifests(input.manifests, { builder: input.builder });
+  const objects = loadManifests(input.manifests, { builder: input.builder, ...(input.manifestFiles ? { files: input.manifestFiles } : {}) });
   const infra = buildInfraModel(index, charts);
   const manifests = buildManifestModel(objects, { charts });
   const standby = input.standbyTerraform && input.standbyTerraform.length > 0 ? buildInfraModel(clusterTerraform(input.standbyTerraform), charts) : undefined;

@@ -16,6 +16,12 @@ export interface LoadManifestsOptions {
    * @default 'auto'
    */
   readonly builder?: 'auto' | 'kubectl' | 'files';
+  /**
+   * The parsed files to share with other readers of the same folders (the CLI's promotion path
+   * reads `clusters/<primary>` before the build).
+   * @default a cache of this call's own
+   */
+  readonly files?: ManifestFiles;
 }
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -52,17 +58,26 @@ function kustomizationFile(dir: string): string | undefined {
 type ReadYaml = (file: string) => K8sObject[];
 
 /**
- * A reader that parses each file once: a cluster folder lists the same folders a Flux Kustomization
- * points at again, and the objects of the second read are dropped anyway (the first one wins).
- * The objects are never changed after parsing, so sharing them is reading them again.
+ * YAML files parsed once each, for every reader sharing it: a cluster folder lists the same folders
+ * a Flux Kustomization points at again (the objects of the second read are dropped anyway: the
+ * first one wins), and the CLI's promotion path reads the primary's folder before the build. The
+ * objects are never changed after parsing, so sharing them is reading them again.
  */
-function readYamlOnce(): ReadYaml {
-  const parsed = new Map<string, K8sObject[]>();
-  return (file) => {
-    let objects = parsed.get(file);
-    if (objects === undefined) parsed.set(file, (objects = parseYamlObjects(readFileSync(file, 'utf8'), file)));
+export class ManifestFiles {
+  private readonly parsed = new Map<string, K8sObject[]>();
+
+  /** The objects of a YAML file (a `List`'s items, no empty documents), parsed on the first call. */
+  objects(file: string): K8sObject[] {
+    const path = resolve(file);
+    let objects = this.parsed.get(path);
+    if (objects === undefined) this.parsed.set(path, (objects = parseYamlObjects(readFileSync(path, 'utf8'), file)));
     return objects;
-  };
+  }
+
+  /** How many files were parsed. */
+  get size(): number {
+    return this.parsed.size;
+  }
 }
 
 function yamlFilesUnder(dir: string): string[] {
@@ -150,7 +165,8 @@ export function loadManifests(dir: string, options: LoadManifestsOptions = {}): 
     throw new HaCheckInputError(`${dir}: no such manifests directory (run \`npm run synth\` to write clusters/<cluster>)`);
   }
   const builder = options.builder ?? 'auto';
-  const readYaml = readYamlOnce();
+  const files = options.files ?? new ManifestFiles();
+  const readYaml: ReadYaml = (file) => files.objects(file);
   const build = (d: string): K8sObject[] => (builder === 'files' || (builder === 'auto' && isPlain(d, readYaml)) ? buildWithFiles(d, readYaml) : buildWithKubectl(d, readYaml));
   const scope = repositoryScope(dir);
   const seenDirs = new Set<string>();

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
+import { ManifestFiles } from './manifests';
 import type { Objectives, PromotionPath, StandbyDatabase } from './objectives';
 import { parseQuantity } from './private/quantity';
 import { PROMOTION_PHASE_SECONDS } from './recovery-times';
@@ -11,15 +11,15 @@ export const FAILOVER_WORKFLOW = '.github/workflows/region-failover.yml';
 const CNPG_API = 'postgresql.cnpg.io/v1';
 type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
 
-/** Every object of the generated `clusters/<cluster>` folder (absent folder: none). */
-function clusterObjects(repoRoot: string, cluster: string): Doc[] {
+/** Every object of the generated `clusters/<cluster>` folder (absent folder: none), each file parsed once in `files`. */
+function clusterObjects(repoRoot: string, cluster: string, files: ManifestFiles): Doc[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir)
       .sort()
       .flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walk(join(dir, e)) : /\.ya?ml$/.test(e) ? [join(dir, e)] : []));
   const dir = join(repoRoot, 'clusters', cluster);
   if (!existsSync(dir)) return [];
-  return walk(dir).flatMap((f) => loadAll(readFileSync(f, 'utf8')).filter((d): d is Doc => d !== null && typeof d === 'object'));
+  return walk(dir).flatMap((f) => files.objects(f) as Doc[]);
 }
 
 /** Values a six-field (seconds first) or five-field cron field takes in `0..max`. */
@@ -48,14 +48,14 @@ export function dailyCronIntervalSeconds(schedule: string): number | undefined {
  * promoted in place; any other Cluster is restored from the replicated archive, from the
  * primary's newest scheduled base backup. Undefined when the standby runs no CNPG Cluster.
  */
-export function findStandbyDatabase(repoRoot: string, primary: string, standby: string): StandbyDatabase | undefined {
+export function findStandbyDatabase(repoRoot: string, primary: string, standby: string, files: ManifestFiles = new ManifestFiles()): StandbyDatabase | undefined {
   const cnpg = (objs: Doc[], kind: string) => objs.filter((o) => o.apiVersion === CNPG_API && o.kind === kind);
-  const db = cnpg(clusterObjects(repoRoot, standby), 'Cluster').sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`))[0];
+  const db = cnpg(clusterObjects(repoRoot, standby, files), 'Cluster').sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`))[0];
   if (!db) return undefined;
   const replica = db.spec?.replica as { enabled?: boolean; primary?: string; self?: string } | undefined;
   // CloudNativePG: `enabled` decides when set; otherwise a replica while `primary` names another cluster.
   const isReplica = replica !== undefined && (replica.enabled ?? (replica.self || db.metadata?.name) !== replica.primary);
-  const backups = cnpg(clusterObjects(repoRoot, primary), 'ScheduledBackup').filter((b) => (b.spec?.cluster as { name?: string } | undefined)?.name === db.metadata?.name);
+  const backups = cnpg(clusterObjects(repoRoot, primary, files), 'ScheduledBackup').filter((b) => (b.spec?.cluster as { name?: string } | undefined)?.name === db.metadata?.name);
   const intervals = backups.map((b) => dailyCronIntervalSeconds(String(b.spec?.schedule ?? ''))).filter((s): s is number => s !== undefined);
   const storageBytes = parseQuantity((db.spec?.storage as { size?: unknown } | undefined)?.size);
   return {
@@ -73,9 +73,10 @@ export function findStandbyDatabase(repoRoot: string, primary: string, standby: 
  * the cluster itself for a standby. Undefined when there is no pair or no such path. The phases
  * are the runbook's upper bounds, with the database phase the standby's manifests call for
  * (`promote-database` for a replica cluster, else `restore-database`); the region analysis
- * derives the configuration-dependent ones.
+ * derives the configuration-dependent ones. The manifests are parsed into `files` (the CLI passes
+ * the same to the build, which then parses none of the primary's files again).
  */
-export function findPromotionPath(cluster: string, objectives: Objectives, repoRoot: string): PromotionPath | undefined {
+export function findPromotionPath(cluster: string, objectives: Objectives, repoRoot: string, files: ManifestFiles = new ManifestFiles()): PromotionPath | undefined {
   const standby = objectives.standbyCluster ?? (objectives.primaryCluster ? cluster : undefined);
   if (!standby) return undefined;
   const primary = objectives.standbyCluster ? cluster : objectives.primaryCluster!;
@@ -91,7 +92,7 @@ export function findPromotionPath(cluster: string, objectives: Objectives, repoR
     return undefined;
   }
   if (typeof scripts.failover !== 'string') return undefined;
-  const standbyDatabase = findStandbyDatabase(repoRoot, primary, standby);
+  const standbyDatabase = findStandbyDatabase(repoRoot, primary, standby, files);
   const phases: Record<string, number> = {};
   for (const [phase, seconds] of Object.entries(PROMOTION_PHASE_SECONDS)) {
     if (phase === 'promote-database' && standbyDatabase && !standbyDatabase.replica) phases['restore-database'] = RESTORE_DATABASE_UPPER_BOUND_SECONDS;

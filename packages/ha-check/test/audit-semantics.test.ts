@@ -88,6 +88,52 @@ describe('minDomains (PodTopologySpread filter)', () => {
   });
 });
 
+describe('a spread constraint counts every matching pod, whenever its template first lands', () => {
+  const ZONE = 'topology.kubernetes.io/zone';
+  const node = (name: string, az: string): SimNode => ({ name, group: 'workers', role: 'worker', az, labels: { [ZONE]: az, 'kubernetes.io/hostname': name }, taints: [] });
+  // web spreads over every `tier: frontend` pod of its namespace, its own and the api's.
+  const template = (name: string, replicas: number, spread: boolean): PodTemplateModel => ({
+    id: `Deployment/apps/${name}`,
+    kind: 'Deployment',
+    replicas,
+    labels: { app: name, tier: 'frontend' },
+    layer: 'apps',
+    nodeSelector: {},
+    nodeAffinityTerms: [],
+    tolerations: [],
+    spread: spread ? [{ topologyKey: ZONE, maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', selector: { matchLabels: { tier: 'frontend' } }, minDomains: undefined, nodeAffinityPolicy: 'Honor', nodeTaintsPolicy: 'Ignore' }] : [],
+    antiAffinity: [],
+    hostNetwork: false,
+    hostPorts: [],
+    requests: { cpuMilli: 0, memoryMiB: 0 },
+  });
+  const scheduler = (): Scheduler => {
+    const s = new Scheduler();
+    s.nodes.push(node('a-0', 'a'), node('b-0', 'b'), node('c-0', 'c'));
+    s.touch();
+    return s;
+  };
+  it('pods of a template first placed after the constraint was counted raise its zone’s count (skew 3 on b, 2 on a: only c fits)', () => {
+    const s = scheduler();
+    const web = template('web', 1, true);
+    const api = template('api', 0, false);
+    // web's first pod counts the constraint's domains (the cache), then api lands for the first time.
+    expect(s.schedule(web).placedOn).toEqual(['a-0']);
+    s.place(api, s.nodes[1]);
+    s.place(api, s.nodes[1]);
+    const [a, b, c] = s.nodes;
+    expect(s.whyNot(web, b)).toBe('topology spread on topology.kubernetes.io/zone: skew 3 > maxSkew 1');
+    expect(s.whyNot(web, a)).toBe('topology spread on topology.kubernetes.io/zone: skew 2 > maxSkew 1');
+    expect(s.whyNot(web, c)).toBeUndefined();
+    // The same answer as a scheduler that counts the domains only after every pod is placed.
+    const fresh = scheduler();
+    fresh.place(web, fresh.nodes[0]);
+    fresh.place(api, fresh.nodes[1]);
+    fresh.place(api, fresh.nodes[1]);
+    expect(fresh.whyNot(web, fresh.nodes[1])).toBe(s.whyNot(web, b));
+  });
+});
+
 describe('hostname anti-affinity and hostname spread (per node, not per pool)', () => {
   const HOST = 'kubernetes.io/hostname';
   const nodes = (): SimNode[] =>

@@ -9,6 +9,8 @@ import {
   dailyCronIntervalSeconds,
   FAILOVER_WORKFLOW,
   findPromotionPath,
+  loadManifests,
+  ManifestFiles,
   formatText,
   objectivesForCluster,
   PROMOTION_PHASE_SECONDS,
@@ -34,6 +36,17 @@ describe('promotion path', () => {
       standbyDatabase: { id: 'Cluster/data/orders', replica: true, storageBytes: 20 * 2 ** 30, baseBackupIntervalSeconds: 86_400 },
     });
     expect(findPromotionPath('dr', objectivesForCluster('dr'), root)?.command).toBe('npm run failover -- promote --standby dr');
+  });
+
+  it('parses each manifest file once: the build of clusters/production reuses what the promotion path parsed, with the same objects as a build of its own', () => {
+    const files = new ManifestFiles();
+    expect(findPromotionPath('production', objectivesForCluster('production'), root, files)?.standbyDatabase?.id).toBe('Cluster/data/orders');
+    const parsed = files.size;
+    // clusters/production and clusters/dr, each file once.
+    expect(parsed).toBeGreaterThan(2);
+    const shared = loadManifests(join(root, 'clusters', 'production'), { builder: 'files', files });
+    expect(files.size).toBe(parsed);
+    expect(shared).toEqual(loadManifests(join(root, 'clusters', 'production'), { builder: 'files' }));
   });
 
   it('is absent for a cluster outside any pair, and where the workflow or the script is missing', () => {
