@@ -74,7 +74,7 @@ describe('EmulatedNode kubeadm', () => {
     const [member, status] = run.stdout.trim().split('\n');
     expect(member).toBe('1020199, started, ip-10-20-1-5.ap-northeast-2.compute.internal, https://10.20.1.99:2380, https://10.20.1.99:2379, false');
     expect(JSON.parse(status!)).toMatchObject([{ Status: { header: { member_id: 1020199 }, leader: 1020199 } }]);
-    expect(bash(n, 'kubeadm join --config /dev/null').stderr).toContain('no advertiseAddress');
+    expect(bash(node(), 'kubeadm join --config /dev/null').stderr).toContain('no advertiseAddress');
   });
 
   it('refuses a join or init into a non-empty etcd data dir unless DirAvailable--var-lib-etcd is ignored (any case) or preflight skipped, as kubeadm preflight does', () => {
@@ -85,7 +85,7 @@ describe('EmulatedNode kubeadm', () => {
     expect(refused.stderr).toContain('[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty');
     expect(bash(n, `${join} --skip-phases control-plane-prepare/download-certs --ignore-preflight-errors=DirAvailable--var-lib-etcd`).status).toBe(0);
     expect(bash(node(), `${join} --ignore-preflight-errors dirAvailable--var-lib-etcd`).status).toBe(0);
-    expect(bash(node(), 'printf "localAPIEndpoint:\\n  advertiseAddress: 10.20.1.99\\n" >init.yaml && mkdir -p "$ETCD_DATA_DIR/member" && kubeadm init --config init.yaml --skip-phases=preflight,upload-config --skip-token-print').status).toBe(0);
+    expect(bash(node(), 'printf "localAPIEndpoint:\\n  advertiseAddress: 10.20.1.99\\n" >init.yaml && mkdir -p "$ETCD_DATA_DIR/member" "$E2E_SHARED/first-init" && kubeadm init --config init.yaml --skip-phases=preflight,upload-config --skip-token-print').status).toBe(0);
   });
 
   it('refuses a flag the command does not take and a phase name it does not have, as kubeadm does', () => {
