@@ -9,6 +9,9 @@ import { EmulatedNode } from '../src/emulated-node';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+// The tests block the worker in spawnSync back to back: one event-loop turn after each lets it read
+// vitest's RPC replies, which otherwise time out on a loaded machine ("Timeout calling onTaskUpdate").
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 function node(): EmulatedNode {
   const platform = defaultPlatform();

@@ -10,6 +10,9 @@ import { applyAttachedDevices, ebsByIdName } from '../src/host-devices';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+// The tests block the worker in spawnSync back to back: one event-loop turn after each lets it read
+// vitest's RPC replies, which otherwise time out on a loaded machine ("Timeout calling onTaskUpdate").
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 const VOL = 'vol-0123456789abcdef0';
 const MAC = '02:00:00:aa:bb:cc';
 
