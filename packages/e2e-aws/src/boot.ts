@@ -177,13 +177,15 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<BootResul
     const id = n.identity.instanceId;
     const want = slots.of(n.identity.asg);
     const claimed = n.file('state/etcd-slot').trim();
-    check(
-      `${id}: its slot file names its AZ's etcd volume and address`,
-      want.availabilityZone === n.identity.availabilityZone && claimed === `${want.volume} ${want.ip} ${want.eni}` && !stderr.includes('FALLBACK:'),
-      `'${claimed}'; Terraform's slot of ${n.identity.asg} in ${want.availabilityZone}: ${want.volume} ${want.ip} ${want.eni}`,
-    );
     const [volume] = (await json<{ Volumes: { Attachments: { InstanceId: string; State: string; Device: string }[] }[] }>('ec2', 'describe-volumes', '--volume-ids', want.volume)).Volumes;
     const [eni] = (await json<{ NetworkInterfaces: { MacAddress: string; Attachment?: { InstanceId: string; DeviceIndex: number; Status: string } }[] }>('ec2', 'describe-network-interfaces', '--network-interface-ids', want.eni)).NetworkInterfaces;
+    // The slot file's fourth field is the ENI's MAC (a reboot finds the interface by it without EC2).
+    const slotLine = `${want.volume} ${want.ip} ${want.eni} ${eni?.MacAddress ?? 'no-such-eni'}`;
+    check(
+      `${id}: its slot file names its AZ's etcd volume, address and the ENI's MAC`,
+      want.availabilityZone === n.identity.availabilityZone && claimed === slotLine && !stderr.includes('FALLBACK:'),
+      `'${claimed}'; Terraform's slot of ${n.identity.asg} in ${want.availabilityZone} with moto's MAC: ${slotLine}`,
+    );
     const [va, ea] = [volume?.Attachments[0], eni?.Attachment];
     check(
       `${id}: moto shows its slot's volume and ENI attached to it`,

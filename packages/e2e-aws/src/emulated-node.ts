@@ -72,9 +72,57 @@ member() {
   mkdir -p "$ETCD_DATA_DIR/member/wal" "$KUBE_DIR/manifests"
   printf '    - --advertise-client-urls=https://%s:2379\\n' "$ip" >"$KUBE_DIR/manifests/etcd.yaml"
 }
+# kubeadm's flag parsing for init, join and reset: any flag the modelled command does not take is
+# "unknown flag" (cobra), a --skip-phases name not among the command's phases "invalid phase name"
+# (kubeadm's workflow runner); --ignore-preflight-errors names are case-insensitive.
+INIT_PHASES=preflight,certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane,upload-config,upload-certs,mark-control-plane,bootstrap-token,kubelet-finalize,addon,show-join-command
+JOIN_PHASES=preflight,control-plane-prepare,control-plane-prepare/download-certs,control-plane-prepare/certs,control-plane-prepare/kubeconfig,control-plane-prepare/control-plane,kubelet-start,control-plane-join,control-plane-join/etcd,control-plane-join/mark-control-plane,wait-control-plane
+RESET_PHASES=preflight,remove-etcd-member,cleanup-node
+parse() {
+  local allowed=" $1 " phases=",$2," a name value p; shift 2
+  SKIP=, IGNORE=,
+  while (($#)); do
+    a=$1 name=\${1%%=*}; shift
+    [[ $a == --* && $allowed == *" $name "* ]] || { echo "unknown flag: $name" >&2; exit 1; }
+    case $name in
+      --config|--skip-phases|--ignore-preflight-errors)
+        if [[ $a == *=* ]]; then value=\${a#*=}; else (($#)) || { echo "flag needs an argument: $name" >&2; exit 1; }; value=$1; shift; fi ;;
+      *) [[ $a != *=* ]] || { echo "$name takes no value in this model: $a" >&2; exit 1; } ;;
+    esac
+    case $name in
+      --skip-phases) for p in \${value//,/ }; do [[ $phases == *",$p,"* ]] || { echo "invalid phase name: $p" >&2; exit 1; }; SKIP+="$p,"; done ;;
+      --ignore-preflight-errors) IGNORE+="\${value,,}," ;;
+    esac
+  done
+}
+# kubeadm's control-plane preflight as far as the node's data dir goes: etcd's must be empty unless
+# DirAvailable--var-lib-etcd (or all) is ignored or the preflight phase skipped.
+preflight() {
+  [[ $SKIP != *,preflight,* && $IGNORE != *,diravailable--var-lib-etcd,* && $IGNORE != *,all,* ]] || return 0
+  [[ -z $(ls -A "$ETCD_DATA_DIR" 2>/dev/null) ]] && return 0
+  printf '[preflight] Some fatal errors occurred:\\n\\t[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty\\n' >&2
+  exit 1
+}
+# kubeadm reset --force: remove-etcd-member hands the local etcd's data dir (from its static pod) to
+# cleanup-node, which empties it; cleanup-node removes the manifests, PKI and kubeconfig files.
+reset_node() {
+  if [[ $SKIP != *,remove-etcd-member,* && -f $KUBE_DIR/manifests/etcd.yaml ]]; then
+    local ip
+    ip=$(sed -n 's|.*--advertise-client-urls=https://\\([^:]*\\):.*|\\1|p' "$KUBE_DIR/manifests/etcd.yaml")
+    [[ -z $ip ]] || { grep -v ", https://$ip:2380," "$E2E_SHARED/etcd-members" >"$E2E_SHARED/m.$$"; mv "$E2E_SHARED/m.$$" "$E2E_SHARED/etcd-members"; }
+    find "$ETCD_DATA_DIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  fi
+  [[ $SKIP == *,cleanup-node,* ]] && return 0
+  # Both directories emptied, not removed (kubeadm's CleanDir).
+  find "$KUBE_DIR/manifests" "$KUBE_DIR/pki" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
+  rm -f "$KUBE_DIR"/{admin,super-admin,kubelet,bootstrap-kubelet,controller-manager,scheduler}.conf
+}
 case "$*" in
   'certs certificate-key') hex 32; echo ;;
+  'reset --force'*) parse '--force --skip-phases' "$RESET_PHASES" "\${@:2}"; reset_node ;;
   'init --config'*)
+    parse '--config --upload-certs --skip-token-print --skip-certificate-key-print --skip-phases --ignore-preflight-errors' "$INIT_PHASES" "\${@:2}"
+    preflight
     # The first init of the run is the initialiser that dies: it hangs until the run kills it.
     if mkdir "$E2E_SHARED/first-init" 2>/dev/null; then echo "$E2E_INSTANCE_ID" >"$E2E_SHARED/first-init/holder"; exec sleep 600; fi
     pki; manifest; member "$@"; head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1 >"$E2E_SHARED/ca-hash" ;;
@@ -84,7 +132,7 @@ case "$*" in
   'token create'*) echo "kubeadm join $API_ENDPOINT:6443 --token $(hex 3).$(hex 8) --discovery-token-ca-cert-hash sha256:$(cat "$E2E_SHARED/ca-hash")" ;;
   'join phase control-plane-prepare download-certs'*) pki ;;
   'join phase control-plane-prepare certs'*) ;;
-  'join --config'*) manifest; member "$@" ;;
+  'join --config'*) parse '--config --skip-phases --ignore-preflight-errors' "$JOIN_PHASES" "\${@:2}"; preflight; manifest; member "$@" ;;
   *) echo "kubeadm: $* is not modelled" >&2; exit 1 ;;
 esac`,
   etcdctl: `case "$*" in

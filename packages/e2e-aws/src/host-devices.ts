@@ -72,13 +72,40 @@ function isLink(path: string): boolean {
  * addresses it gave each link are in `$E2E_NODE/addresses/<dev>`. Any other form fails loudly.
  */
 export const HOST_STUBS: Readonly<Record<string, string>> = {
-  blkid: `# blkid -o value -s TAG DEVICE: exit 2 when the device is absent or holds no such tag (no filesystem), as blkid does.
-[[ $# == 5 && $1 == -o && $2 == value && $3 == -s ]] || { echo "blkid: only -o value -s TAG DEVICE is modelled: $*" >&2; return 4; }
-local image value
-image=$(readlink -f -- "$5") && [[ -f $image ]] || return 2
-value=$(sed -n "s/^$4=//p" "$image")
-[[ -n $value ]] || return 2
-echo "$value"`,
+  blkid: `# blkid -p -o value -s TAG DEVICE, blkid -p -o export DEVICE (util-linux 2.38). -p probes the
+# device itself (blkid's cache mode, without -p, is not modelled); -o export prints DEVNAME= then one
+# KEY=VALUE line per probed value; -s filters what is printed, not what is found (no such tag: exit 0).
+# Exit 2 when nothing is found or the device does not open (silently, as blkid -p), 4 on usage.
+local format='' tag='' image
+case "$#:\${1:-}:\${2:-}:\${3:-}:\${4:-}" in
+  4:-p:-o:export:*) format=export ;;
+  6:-p:-o:value:-s) format=value tag=$5 ;;
+esac
+[[ -n $format ]] || { echo "blkid: only -p -o value -s TAG DEVICE and -p -o export DEVICE are modelled: $*" >&2; return 4; }
+image=$(readlink -f -- "\${*: -1}") && [[ -f $image ]] || return 2
+grep -q '^TYPE=' "$image" || return 2
+if [[ $format == export ]]; then
+  echo "DEVNAME=\${*: -1}"
+  grep '^LABEL=.' "$image"
+  grep '^UUID=' "$image"
+  ! grep -qx 'TYPE=ext4' "$image" || echo 'VERSION=1.0'
+  echo 'BLOCK_SIZE=4096'
+  grep '^TYPE=' "$image"
+  echo 'USAGE=filesystem'
+  return 0
+fi
+sed -n "s/^$tag=//p" "$image"`,
+  wipefs: `# wipefs -n DEVICE (util-linux 2.38): lists every signature and writes nothing; a table (a header,
+# then one row per signature) or nothing at all on a blank device; exit 1 when the device does not open.
+[[ $# == 2 && $1 == -n ]] || { echo "wipefs: only wipefs -n DEVICE is modelled: $*" >&2; return 1; }
+local image type
+image=$(readlink -f -- "$2") && [[ -f $image ]] || { echo "wipefs: error: $2: probing initialization failed: No such file or directory" >&2; return 1; }
+type=$(sed -n 's/^TYPE=//p' "$image")
+[[ -n $type ]] || return 0
+# ext4's magic sits at 0x438 (superblock at 1024, s_magic at 56).
+[[ $type == ext4 ]] || { echo "wipefs: the offset of a $type signature is not modelled" >&2; return 1; }
+echo 'DEVICE OFFSET TYPE UUID LABEL'
+echo "$(basename -- "$2") 0x438 ext4 $(sed -n 's/^UUID=//p' "$image") $(sed -n 's/^LABEL=//p' "$image")"`,
   'mkfs.ext4': `# mkfs.ext4 [-q] [-L LABEL] DEVICE: a new, empty filesystem; whatever was on the device is gone.
 local label='' image
 while [[ $1 == -* ]]; do case $1 in -q) shift ;; -L) label=$2; shift 2 ;; *) echo "mkfs.ext4: $1 is not modelled" >&2; return 1 ;; esac; done

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,9 @@ import { EmulatedNode } from '../src/emulated-node';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+// The tests block the worker in spawnSync back to back: one event-loop turn after each lets it read
+// vitest's RPC replies, which otherwise time out on a loaded machine ("Timeout calling onTaskUpdate").
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 function node(): EmulatedNode {
   const platform = defaultPlatform();
@@ -74,6 +77,38 @@ describe('EmulatedNode kubeadm', () => {
     const [member, status] = run.stdout.trim().split('\n');
     expect(member).toBe('1020199, started, ip-10-20-1-5.ap-northeast-2.compute.internal, https://10.20.1.99:2380, https://10.20.1.99:2379, false');
     expect(JSON.parse(status!)).toMatchObject([{ Status: { header: { member_id: 1020199 }, leader: 1020199 } }]);
-    expect(bash(n, 'kubeadm join --config /dev/null').stderr).toContain('no advertiseAddress');
+    expect(bash(node(), 'kubeadm join --config /dev/null').stderr).toContain('no advertiseAddress');
+  });
+
+  it('refuses a join or init into a non-empty etcd data dir unless DirAvailable--var-lib-etcd is ignored (any case) or preflight skipped, as kubeadm preflight does', () => {
+    const n = node();
+    const join = 'printf "controlPlane:\\n  localAPIEndpoint:\\n    advertiseAddress: 10.20.1.99\\n" >join.yaml && mkdir -p "$ETCD_DATA_DIR/lost+found" && kubeadm join --config join.yaml';
+    const refused = bash(n, join);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty');
+    expect(bash(n, `${join} --skip-phases control-plane-prepare/download-certs --ignore-preflight-errors=DirAvailable--var-lib-etcd`).status).toBe(0);
+    expect(bash(node(), `${join} --ignore-preflight-errors dirAvailable--var-lib-etcd`).status).toBe(0);
+    expect(bash(node(), 'printf "localAPIEndpoint:\\n  advertiseAddress: 10.20.1.99\\n" >init.yaml && mkdir -p "$ETCD_DATA_DIR/member" "$E2E_SHARED/first-init" && kubeadm init --config init.yaml --skip-phases=preflight,upload-config --skip-token-print').status).toBe(0);
+  });
+
+  it('refuses a flag the command does not take and a phase name it does not have, as kubeadm does', () => {
+    const n = node();
+    expect(bash(n, 'kubeadm reset --force --skip-phases=remove-etcd-members')).toMatchObject({ status: 1, stderr: 'invalid phase name: remove-etcd-members\n' });
+    expect(bash(n, 'kubeadm join --config j.yaml --skip-phases=remove-etcd-member')).toMatchObject({ status: 1, stderr: 'invalid phase name: remove-etcd-member\n' });
+    expect(bash(n, 'kubeadm join --config j.yaml --upload-certs')).toMatchObject({ status: 1, stderr: 'unknown flag: --upload-certs\n' });
+    expect(bash(n, 'kubeadm init --config i.yaml --ignore-preflight-errors')).toMatchObject({ status: 1, stderr: 'flag needs an argument: --ignore-preflight-errors\n' });
+    expect(bash(n, 'kubeadm reset').status).toBe(1);
+  });
+
+  it('kubeadm reset empties the etcd data dir its etcd manifest names and drops the member, unless remove-etcd-member is skipped; either way the node files go', () => {
+    const setUp = 'printf "localAPIEndpoint:\\n  advertiseAddress: 10.20.1.99\\n" >j.yaml && kubeadm join --config j.yaml && mkdir -p "$ETCD_DATA_DIR/member.stale-1" && echo e2e >"$KUBE_DIR/kubelet.conf"';
+    const kept = node();
+    expect(bash(kept, `${setUp} && kubeadm reset --force --skip-phases=remove-etcd-member && ls -A "$ETCD_DATA_DIR" && etcdctl member list | wc -l && ls -A "$KUBE_DIR/manifests" "$KUBE_DIR/pki"`).stdout.split('\n').slice(0, 3)).toEqual(['member', 'member.stale-1', '1']);
+    expect(existsSync(join(kept.env.KUBE_DIR!, 'kubelet.conf'))).toBe(false);
+    expect(existsSync(join(kept.env.KUBE_DIR!, 'manifests/etcd.yaml'))).toBe(false);
+    const emptied = node();
+    const run = bash(emptied, `${setUp} && kubeadm reset --force && ls -A "$ETCD_DATA_DIR" && etcdctl member list | wc -l`);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('0');
   });
 });

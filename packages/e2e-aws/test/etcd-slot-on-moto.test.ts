@@ -86,7 +86,7 @@ describe('etcd-slot.sh claim_slot on an emulated node against moto', () => {
     expect(run.stderr).not.toContain('FALLBACK');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.trim().split('\n').pop()).toBe(slot.ip);
-    expect(first.file('state/etcd-slot').trim()).toBe(`${slot.volume} ${slot.ip} ${slot.eni}`);
+    expect(first.file('state/etcd-slot').trim()).toBe(`${slot.volume} ${slot.ip} ${slot.eni} ${slot.mac}`);
     const volume = json<{ Volumes: { Attachments: { InstanceId: string; Device: string }[] }[] }>('ec2', 'describe-volumes', '--volume-ids', slot.volume).Volumes[0]!;
     expect(volume.Attachments[0]).toMatchObject({ InstanceId: first.identity.instanceId, Device: '/dev/sdf' });
     expect(json<{ NetworkInterfaces: { Attachment: { InstanceId: string; DeviceIndex: number } }[] }>('ec2', 'describe-network-interfaces', '--network-interface-ids', slot.eni).NetworkInterfaces[0]!.Attachment).toMatchObject({ InstanceId: first.identity.instanceId, DeviceIndex: 1 });
@@ -112,7 +112,7 @@ describe('etcd-slot.sh claim_slot on an emulated node against moto', () => {
     const run = await claim(next);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toContain('FALLBACK');
-    expect(next.file('state/etcd-slot').trim()).toBe(`${slot.volume} ${slot.ip} ${slot.eni}`);
+    expect(next.file('state/etcd-slot').trim()).toBe(`${slot.volume} ${slot.ip} ${slot.eni} ${slot.mac}`);
     expect(next.file('host-calls.log')).not.toContain('mkfs.ext4');
     expect(existsSync(join(next.env.ETCD_DATA_DIR!, 'lost+found'))).toBe(true);
   }, 120_000);

@@ -10,6 +10,9 @@ import { applyAttachedDevices, ebsByIdName } from '../src/host-devices';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+// The tests block the worker in spawnSync back to back: one event-loop turn after each lets it read
+// vitest's RPC replies, which otherwise time out on a loaded machine ("Timeout calling onTaskUpdate").
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 const VOL = 'vol-0123456789abcdef0';
 const MAC = '02:00:00:aa:bb:cc';
 
@@ -53,11 +56,22 @@ describe('host tool models: exit codes as the real tools', () => {
     n.showDevices(attached(true, false));
     const dev = `"$DISK_BY_ID/${ebsByIdName(VOL)}"`;
     const status = (script: string) => sh(n, script).status;
-    expect(status(`blkid -o value -s TYPE ${dev}`)).toBe(2);
-    expect(status(`blkid -o value -s TYPE "$DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_vol0missing"`)).toBe(2);
+    expect(status(`blkid -p -o export ${dev}`)).toBe(2);
+    expect(sh(n, `wipefs -n ${dev}`)).toMatchObject({ status: 0, stdout: '' });
+    expect(status(`blkid -p -o export "$DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_vol0missing"`)).toBe(2);
+    expect(sh(n, `wipefs -n "$DISK_BY_ID/nvme-Amazon_Elastic_Block_Store_vol0missing"`).status).toBe(1);
     expect(status(`mkdir -p "$ETCD_DATA_DIR" && mount ${dev} "$ETCD_DATA_DIR"`)).toBe(32);
     expect(status(`mkfs.ext4 -q -L etcd ${dev}`)).toBe(0);
-    expect(sh(n, `blkid -o value -s TYPE ${dev}`).stdout.trim()).toBe('ext4');
+    const exported = sh(n, `blkid -p -o export ${dev}`);
+    expect(exported.status).toBe(0);
+    expect(exported.stdout).toMatch(/^DEVNAME=\S+nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0\nLABEL=etcd\nUUID=[0-9a-f-]{36}\nVERSION=1\.0\nBLOCK_SIZE=4096\nTYPE=ext4\nUSAGE=filesystem\n$/);
+    const uuid = sh(n, `blkid -p -o value -s UUID ${dev}`).stdout.trim();
+    expect(exported.stdout).toContain(`UUID=${uuid}\n`);
+    // -s filters what is printed: a tag the filesystem lacks prints nothing, and blkid -p still found one.
+    expect(sh(n, `blkid -p -o value -s PARTUUID ${dev}`)).toMatchObject({ status: 0, stdout: '' });
+    const signatures = sh(n, `wipefs -n ${dev}`);
+    expect(signatures.status).toBe(0);
+    expect(signatures.stdout.trim().split('\n')).toEqual(['DEVICE OFFSET TYPE UUID LABEL', `${ebsByIdName(VOL)} 0x438 ext4 ${uuid} etcd`]);
     expect(status(`mountpoint -q "$ETCD_DATA_DIR"`)).toBe(32);
     expect(status(`mount ${dev} "$ETCD_DATA_DIR" && echo kept >"$ETCD_DATA_DIR/generation"`)).toBe(0);
     expect(status(`mountpoint -q "$ETCD_DATA_DIR"`)).toBe(0);
@@ -70,7 +84,16 @@ describe('host tool models: exit codes as the real tools', () => {
     const other = node(n.shared, 'i-0def');
     other.showDevices(attached(true, false));
     expect(sh(other, `mkdir -p "$ETCD_DATA_DIR" && mount ${dev} "$ETCD_DATA_DIR" && cat "$ETCD_DATA_DIR/generation"`).stdout.trim()).toBe('kept');
-    expect(n.file('host-calls.log')).toMatch(/^blkid -o value -s TYPE \S+ => 2$/m);
+    expect(n.file('host-calls.log')).toMatch(/^blkid -p -o export \S+ => 2$/m);
+  });
+
+  it('blkid and wipefs refuse the forms they do not model (blkid usage: exit 4)', () => {
+    const n = node(shared());
+    n.showDevices(attached(true, false));
+    const dev = `"$DISK_BY_ID/${ebsByIdName(VOL)}"`;
+    expect(sh(n, `blkid -o value -s TYPE ${dev}`)).toMatchObject({ status: 4, stderr: expect.stringContaining('are modelled') });
+    expect(sh(n, `blkid ${dev}`).status).toBe(4);
+    expect(sh(n, `wipefs -a ${dev}`)).toMatchObject({ status: 1, stderr: expect.stringContaining('only wipefs -n DEVICE is modelled') });
   });
 
   it('networkd configures the interface the .network file matches by MAC; ip, networkctl and sysctl refuse an absent link', () => {
