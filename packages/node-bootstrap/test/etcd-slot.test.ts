@@ -165,6 +165,11 @@ function world(input: UserDataInput = production) {
       return self;
     },
     value: (name: string) => readFileSync(join(store, name.replace(/\//g, '%2F'), 'value'), 'utf8'),
+    /** A parameter deleted (ParameterNotFound from then on). */
+    drop(name: string) {
+      rmSync(join(store, name.replace(/\//g, '%2F')), { recursive: true, force: true });
+      return self;
+    },
     /** etcd as a restore leaves it: none of the old members, only those the restore and later joins made. */
     forgetMembers() {
       for (const id of readdirSync(join(etcd, 'members'))) rmSync(join(etcd, 'members', id));
@@ -453,6 +458,39 @@ describe('etcd-slot.sh: a volume of another cluster generation (a restore since)
     expect(existsSync(w.onVolume('b', 'member/wal/member-id'))).toBe(true);
     expect(w.formatted()).toEqual(['vol-b']);
     expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe('1751300000-i-a');
+  });
+
+  it('B1: while a restore is pending, a joiner never rejoins the old cluster with a volume that still shows the old generation, even with join material the old nodes republished', () => {
+    const RESTORE_FROM = '/hakube/production/kubeadm/restore-from';
+    const { w } = initialisedCluster();
+    const old = readFileSync(w.onVolume('b', 'generation'), 'utf8').trim();
+    // etcd-restore.sh request: the request stands, the restored cluster's initialiser (a new node in
+    // slot a) took the lock but has not yet written the new generation (only after downloading the
+    // snapshot). The old nodes a and c still run, and one's join-material timer republished the
+    // old cluster's material (what join-material.sh refresh did before B1's fix).
+    w.parameter(RESTORE_FROM, 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz').instance('i-a2', '10.20.0.12', 'a').published();
+    w.parameter(names.ssm.initLock, 'i-a2');
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    const early = b2.run();
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain(`restore pending (${RESTORE_FROM} is etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz): not joining until the restored cluster's initialiser clears it`);
+    // Neither a rejoin as the old member b nor a fresh join through the old cluster's token.
+    expect(etcdCalls(early.calls).filter((c) => c.startsWith('kubeadm') || c.includes('member'))).toEqual([]);
+    expect(existsSync(join(b2.node.state, 'control-plane.done'))).toBe(false);
+    // The volume is untouched, still of the old generation (its save_pki never ran).
+    expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe(old);
+    expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
+
+    // The initialiser wrote the new generation, restored, ran kubeadm init and then cleared the request
+    // (control-plane.sh init_cluster): the unit's retry wipes the old member and joins the restored cluster.
+    w.forgetMembers().member('ra01', ADDRESS.a).member('rc01', ADDRESS.c).parameter(GENERATION, '1751300000-i-a2').drop(RESTORE_FROM);
+    const retry = b2.run();
+    expect(retry.status, retry.stderr).toBe(0);
+    expect(retry.stderr).toContain(`etcd volume holds generation '${old}', the cluster is at '1751300000-i-a2' (restored since)`);
+    expect(etcdCalls(retry.calls).some((c) => c.includes('kubeadm-rejoin.yaml'))).toBe(false);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe('1751300000-i-a2');
   });
 
   it('a volume of the current generation rejoins as before (no wipe)', () => {
