@@ -504,7 +504,7 @@ describe('etcd-slot.sh: a volume of another cluster generation (a restore since)
 });
 
 describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
-  const lost = (volume: 'none' | 'corrupt' | 'signature', signature?: readonly ['pttype' | 'fstype', string]) => {
+  const lost = (volume: 'none' | 'blank' | 'corrupt' | 'signature', signature?: readonly ['pttype' | 'fstype', string]) => {
     const w = world()
       .instance('i-a', '10.20.0.10', 'a')
       .instance('i-c', '10.20.2.30', 'c')
@@ -531,6 +531,23 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
     expect(w.removed()).toEqual(['bb01']);
     // The members accept its peer connections (fakes/etcd.sh checks their source against its certificate).
     expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('B2: a blank volume in the slot (deleted and recreated by terraform apply, or replaced deliberately) while its old member is still listed: formatted, the stale member removed, a fresh member at the slot address', () => {
+    const { w, result } = lost('blank');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('FALLBACK');
+    expect(w.formatted()).toEqual(['vol-b']);
+    expect(result.stderr).toContain('volume vol-b is blank (no signature at all): formatting it');
+    // Nothing to rejoin with: kubeadm join, after the old member at the slot address went.
+    expect(etcdCalls(result.calls).some((c) => c.includes('kubeadm-rejoin.yaml'))).toBe(false);
+    expect(etcdCalls(result.calls)).toContainEqual(expect.stringMatching(/^kubeadm join --config /));
+    expect(w.removed()).toEqual(['bb01']);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    const fresh = readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim();
+    expect(fresh).not.toBe('bb01');
+    expect(readFileSync(join(w.etcdState, 'members', fresh), 'utf8')).toContain(` ${ADDRESS.b} 1 1`);
+    expect(w.holderOf('volumes', 'vol-b')).toBe(B2.id);
   });
 
   it('a fallback after the address was configured undoes it (networkd file, address, ENI): peer connections leave from the primary address its certificate names', () => {
