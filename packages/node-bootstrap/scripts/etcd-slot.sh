@@ -133,12 +133,13 @@ configure_address() {
 # Sets ETCD_IP (the member's address) and SLOT_IP (the slot's, also after a fallback, so its old
 # member can go). Fallback = today's path: a fresh member at the primary address, data on the root disk.
 claim_slot() {
-  local volume eni
+  local volume eni claimed=''
   ETCD_IP=$NODE_IP SLOT_IP='' SLOT_ENI=''
   export ETCD_IP
   if [[ -f $SLOT_FILE ]]; then
     read -r volume SLOT_IP eni SLOT_MAC <"$SLOT_FILE"
     [[ $volume != none ]] || { log "fell back earlier: etcd stays on the root disk" && mkdir -p "$ETCD_DATA_DIR"; return 0; }
+    claimed="volume $volume, address $SLOT_IP"
     reclaim_slot "$volume" "$eni" && return 0
   fi
   aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
@@ -150,6 +151,10 @@ claim_slot() {
     return 0
   fi
   SLOT_IP=${SLOT_IP:-}
+  # A slot claimed at an earlier boot never turns into a fallback: its mount unit and the kubelet's
+  # RequiresMountsFor stay, control-plane.done skips the join, so the kubelet would never start and
+  # the member would stay listed. The unit retries until the volume and address are back.
+  [[ -z $claimed ]] || die "the etcd slot claimed at an earlier boot ($claimed) cannot be taken back: not falling back (retrying)"
   drop_address
   # The slot's member is removed as this node's own only when what held the slot is gone or leaving:
   # a holder that stays (a stuck hook gone back InService, a rescue instance) may run that member.

@@ -712,6 +712,25 @@ describe('etcd-slot.sh: a reboot while the EC2 API does not answer', () => {
   });
 });
 
+describe('etcd-slot.sh: a claimed slot that cannot be reclaimed (M2)', () => {
+  it('dies (the unit retries) instead of writing `none` and falling back: the kubelet requires the volume\'s mount, so a fallback would never start', () => {
+    const { first, b1 } = initialisedCluster();
+    expect(first.status, first.stderr).toBe(0);
+    const slotFile = join(first.node.state, 'etcd-slot');
+    const claimed = readFileSync(slotFile, 'utf8');
+    // The slot's interface is not there at this boot (the ENI detached meanwhile) and EC2 does not answer.
+    rmSync(join(first.node.root, 'sys-class-net', 'ens6'), { recursive: true });
+    const down: Rule = { cmd: 'aws', args: 'ec2 *', exit: 254, run: `echo 'Could not connect to the endpoint URL: "https://ec2.ap-northeast-2.amazonaws.com/"' >&2` };
+    const reboot = b1.run([], [down]);
+    expect(reboot.status).toBe(1);
+    expect(reboot.stderr).not.toContain('FALLBACK');
+    expect(reboot.stderr).toContain(`the etcd slot claimed at an earlier boot (volume vol-b, address ${ADDRESS.b}) cannot be taken back: not falling back`);
+    // The claim stays for the retry; the kubelet drop-in still requires the volume's mount.
+    expect(readFileSync(slotFile, 'utf8')).toBe(claimed);
+    expect(existsSync(join(first.node.root, 'systemd', 'kubelet.service.d', '20-etcd-volume.conf'))).toBe(true);
+  });
+});
+
 /** `etcdctl member remove` through member a, as an operator would (etcd's own checks apply). */
 function rmMember(w: ReturnType<typeof world>, id: string) {
   const r = spawnSync('bash', ['-c', `. '${ETCD_MODEL}' etcdctl "$@"`, 'etcdctl', `--endpoints=https://${ADDRESS.a}:2379`, 'member', 'remove', id], { encoding: 'utf8', env: { ...process.env, ETCD_STATE: w.etcdState, ETCD_LOCAL_IP: ADDRESS.a } });
