@@ -38,7 +38,9 @@ interface Identity {
   readonly ip: string;
 }
 
-function world(input: UserDataInput = production) {
+const hostname = (ip: string) => `ip-${ip.replace(/\./g, '-')}.ap-northeast-2.compute.internal`;
+
+function world(input: UserDataInput = production, dns = true) {
   const aws = temporary.dir('ec2-');
   const etcd = temporary.dir('etcd-');
   const store = temporary.dir('ssm-');
@@ -51,6 +53,9 @@ function world(input: UserDataInput = production) {
   const self = {
     instance(id: string, ip: string, slot: string | undefined, ec2 = 'running', lifecycle = 'InService') {
       line(join(aws, 'instances', id), `${ip} ${ec2} ${slot ? asg(slot) : '-'} ${lifecycle}`);
+      // The VPC's DNS (enableDnsSupport, enableDnsHostnames) resolves the EC2 hostname, which kubeadm's
+      // peer certificate names, to the primary address: etcd's DNS fallback of its SAN check (fakes/etcd.sh).
+      if (dns) writeFileSync(join(etcd, 'hosts'), `${hostname(ip)} ${ip}\n`, { flag: 'a' });
       return self;
     },
     /** A slot's volume and address; `holder` keeps both until `freesAfter` Describes (-1: never). */
@@ -111,7 +116,7 @@ function world(input: UserDataInput = production) {
         ...extra,
         { cmd: 'curl', args: '*meta-data/instance-id', stdout: identity.id },
         { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: identity.ip },
-        { cmd: 'curl', args: '*meta-data/local-hostname', stdout: `ip-${identity.ip.replace(/\./g, '-')}.ap-northeast-2.compute.internal` },
+        { cmd: 'curl', args: '*meta-data/local-hostname', stdout: hostname(identity.ip) },
         ...ssmStore(store),
         { cmd: 'aws', args: 'ec2 describe-volumes *', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *-volume *', run: `. '${SLOTS_MODEL}' "$@"` },
@@ -728,6 +733,71 @@ describe('etcd-slot.sh: a claimed slot that cannot be reclaimed (M2)', () => {
     // The claim stays for the retry; the kubelet drop-in still requires the volume's mount.
     expect(readFileSync(slotFile, 'utf8')).toBe(claimed);
     expect(existsSync(join(first.node.root, 'systemd', 'kubelet.service.d', '20-etcd-volume.conf'))).toBe(true);
+  });
+});
+
+describe('etcd-slot.sh: peer authentication where no slot route applies (M1, etcd\'s checkCertSAN with its DNS fallback)', () => {
+  /** A cluster from before slots: members at the nodes' primary addresses; terraform has just added the slots. Node b is replaced. */
+  const firstRoll = (dns: boolean) => {
+    const w = world(production, dns)
+      .instance('i-a', '10.20.0.10', 'a')
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B1.id, B1.ip, 'b', 'terminated', 'Terminated')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('a')
+      .slot('b')
+      .slot('c')
+      .member('aa01', '10.20.0.10')
+      .member('bb01', B1.ip, false)
+      .member('cc01', '10.20.2.30')
+      .published();
+    const b2 = w.node(B2);
+    return { w, result: b2.run() };
+  };
+
+  it('the first roll of a pre-slot cluster onto slots: the new member speaks to the old ones from its primary address (no /32 route to them), which etcd accepts through the VPC DNS name its certificate carries', () => {
+    const { w, result } = firstRoll(true);
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.removed()).toEqual(['bb01']);
+    expect(w.members()).toEqual(['10.20.0.10', ADDRESS.b, '10.20.2.30']);
+  });
+
+  /** Slot b claimed while slot a had no address yet (an AZ added to the control plane, or slot a's ENI recreated): member b's node has no /32 route to it until it reboots. Node a then joins onto its slot. */
+  const newSlotAddress = (dns: boolean) => {
+    const w = world(production, dns)
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B1.id, B1.ip, 'b', 'terminated', 'Terminated')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('b')
+      .slot('c', { holder: 'i-c' })
+      .member('cc01', ADDRESS.c)
+      .published();
+    const b2 = w.node(B2);
+    const first = b2.run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(readFileSync(join(b2.node.root, 'networkd', '10-etcd-slot.network'), 'utf8')).not.toContain(`Destination=${ADDRESS.a}/32`);
+    const A2: Identity = { id: 'i-a2', ip: '10.20.0.12' };
+    w.slot('a').instance(A2.id, A2.ip, 'a', 'running', 'Pending:Wait');
+    return { w, result: w.node(A2).run() };
+  };
+
+  it('an existing member speaks to a new slot address from its primary address until its routes are refreshed: accepted through the VPC DNS name of its certificate', () => {
+    const { w, result } = newSlotAddress(true);
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+
+  it('without VPC DNS the new member refuses that existing member\'s connections (the check runs on both sides)', () => {
+    const { result } = newSlotAddress(false);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`etcd: rejected connection from ${B2.ip.replace(/\./g, '\\.')} \\(member \\w+\\) to ${ADDRESS.a.replace(/\./g, '\\.')} \\(tls: `));
+  });
+
+  it('the same roll without VPC DNS for the EC2 hostnames is refused: that case relies on it (docs/decisions/etcd-volumes.md)', () => {
+    const { w, result } = firstRoll(false);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`rejected connection from ${B2.ip} to 10.20.0.10 (tls: ${B2.ip} does not match any of the peer certificate's IP addresses [${ADDRESS.b} 127.0.0.1], and its DNS names [${hostname(B2.ip)} localhost] do not resolve to it)`);
+    expect(w.members()).toEqual(['10.20.0.10', '10.20.2.30']);
   });
 });
 
