@@ -103,10 +103,13 @@ mount_unit() {
 # (ManageForeignRoutingPolicyRules), and cloud-init gives a secondary ENI its own policy table at
 # boot: so address, table and rules are networkd's own, in a file that sorts before netplan's
 # (10-netplan-*) and therefore is the one that matches the interface.
-# etcd checks a peer's client certificate against the address the connection comes from (its IP
-# SANs, else a DNS lookup of its names). kubeadm's peer certificate names the slot address, so
-# connections to the other members' slot addresses take the slot address as source (a /32 route
-# each with PreferredSource): peer authentication never depends on DNS.
+# etcd checks a peer's client certificate against the address the connection comes from: its IP
+# SANs, else a forward lookup of its DNS names. kubeadm's peer certificate names the slot address
+# (IP) and the node name (the EC2 hostname, which the VPC's DNS resolves to the primary address).
+# Connections to the other members' slot addresses take the slot address as source (a /32 route
+# each with PreferredSource) and need no DNS; connections to an address without such a route (a
+# pre-slot member at its primary address, a slot address created after this boot) leave from the
+# primary address and are accepted through the VPC's DNS (docs/decisions/etcd-volumes.md).
 configure_address() {
   local dev='' path gw n peer peers=() file=$NETWORKD_DIR/10-etcd-slot.network
   for ((n = 0; n < 30; n++)); do
