@@ -35,6 +35,11 @@ attach() {
     ec2_slot "$kind" || { log "describing the etcd $kind of $SLOT_ASG failed: $AWS_ERR"; sleep "$RETRY_SLEEP_SECONDS"; continue; }
     read -r id state holder link rest <<<"$AWS_OUT"
     [[ -n $id ]] || { log "no etcd $kind tagged $ETCD_SLOT_TAG=$SLOT_ASG"; return 1; }
+    # Only one may carry a slot's tag (Terraform makes one per slot): a second one (a copy made by
+    # hand, a retired slot's not re-tagged) is named, so the operator can untag it.
+    if (($(wc -l <<<"$AWS_OUT") > 1)); then
+      log "WARNING: $(wc -l <<<"$AWS_OUT") etcd ${kind}s tagged $ETCD_SLOT_TAG=$SLOT_ASG ($(cut -f1 <<<"$AWS_OUT" | paste -sd ' ' -)): using $id; untag the others"
+    fi
     SLOT_ID=$id
     [[ $kind == volume ]] || read -r SLOT_IP SLOT_MAC <<<"$rest"
     if [[ $holder == "$INSTANCE_ID" && $link == attached ]]; then return 0; fi
@@ -112,6 +117,8 @@ mount_unit() {
 # primary address and are accepted through the VPC's DNS (docs/decisions/etcd-volumes.md).
 configure_address() {
   local dev='' path gw n peer peers=() file=$NETWORKD_DIR/10-etcd-slot.network
+  # udev renames a new interface (eth1 -> ens6) after it appears: the name is taken once it settled.
+  udevadm settle --timeout=30 || log "udevadm settle did not finish: taking the interface's name as it is"
   for ((n = 0; n < 30; n++)); do
     for path in "$SYS_NET"/*/address; do [[ $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
     [[ -n $dev ]] && break
@@ -239,12 +246,17 @@ slot_addresses() {
 }
 
 # At termination (ExecStop): hands the volume and address over, so the replacement need not wait
-# for this instance to be gone. The member stays: the replacement rejoins as it.
+# for this instance to be gone. The member stays: the replacement rejoins as it. A volume still
+# mounted (something holds it open) is left for EC2 to free once the instance is gone; the address
+# goes in any case (its etcd has stopped, nothing may answer from it any more).
 release_slot() {
   local volume ip eni
   read -r volume ip eni _ <"$SLOT_FILE"
-  umount "$ETCD_DATA_DIR" || { log "cannot unmount $ETCD_DATA_DIR: EC2 frees the volume once this instance is gone"; return 0; }
-  aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
+  if umount "$ETCD_DATA_DIR"; then
+    aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
+  else
+    log "cannot unmount $ETCD_DATA_DIR: EC2 frees volume $volume once this instance is gone"
+  fi
   detach_eni "$eni"
   log "handed over etcd volume $volume and address $ip: member kept for the replacement"
 }

@@ -123,6 +123,7 @@ function world(input: UserDataInput = production, dns = true) {
         { cmd: 'aws', args: 'ec2 *-network-interface*', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *', run: `. '${ASG_MODEL}' "$@"` },
         { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', run: `. '${ASG_MODEL}' "$@"` },
+        { cmd: 'udevadm', args: 'settle *' },
         ...['blkid', 'wipefs', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
         // Its upload-config phase (skipped by a rejoin) stores the ClusterConfiguration in kube-system/kubeadm-config (the etcd model exits).
@@ -170,6 +171,11 @@ function world(input: UserDataInput = production, dns = true) {
       return self;
     },
     value: (name: string) => readFileSync(join(store, name.replace(/\//g, '%2F'), 'value'), 'utf8'),
+    /** A second volume carrying a slot's tag (a copy made by hand), listed after the slot's own. */
+    strayVolume(slot: string) {
+      line(join(aws, 'volumes', `vol-${slot}x`), `available - - ${asg(slot)} -1`);
+      return self;
+    },
     /** A parameter deleted (ParameterNotFound from then on). */
     drop(name: string) {
       rmSync(join(store, name.replace(/\//g, '%2F')), { recursive: true, force: true });
@@ -254,6 +260,14 @@ describe('etcd-slot.sh: the first boot of a slot', () => {
     // The data and the cluster CA live on the volume.
     expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
     expect(existsSync(w.onVolume('b', 'pki/etcd/ca.key'))).toBe(true);
+  });
+
+  it('names every volume carrying the slot tag when there is more than one, and takes the first', () => {
+    const w = world().instance(B1.id, B1.ip, 'b', 'running', 'Pending:Wait').slot('b').strayVolume('b');
+    const result = w.node(B1).run();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('WARNING: 2 etcd volumes tagged hakube/etcd-slot=production-control-plane-b (vol-b vol-bx): using vol-b; untag the others');
+    expect(w.holderOf('volumes', 'vol-b')).toBe(B1.id);
   });
 
   it('mounts the volume at every later boot before the kubelet starts etcd (a mount unit the kubelet requires), by filesystem UUID', () => {
@@ -904,5 +918,19 @@ describe('node-bootstrap.service ExecStop on a slot', () => {
     expect(next.status, next.stderr).toBe(0);
     expect(next.stderr).not.toContain('FALLBACK');
     expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+
+  it('hands the address over even when the volume does not unmount (left for EC2 to free once the instance is gone)', () => {
+    const { w, b1 } = initialisedCluster();
+    w.instance(B1.id, B1.ip, 'b', 'running', 'Terminating:Proceed').member('ee10201100', ADDRESS.b, false);
+    const result = b1.run(['leave'], [
+      { cmd: 'curl', args: '*meta-data/autoscaling/target-lifecycle-state', stdout: 'Terminated' },
+      { cmd: 'umount', args: '*', exit: 32, run: `echo "umount: $1: target is busy." >&2` },
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('cannot unmount');
+    expect(result.calls).not.toContain('aws ec2 detach-volume --region ap-northeast-2 --volume-id vol-b');
+    expect(result.calls).toContain('aws ec2 detach-network-interface --region ap-northeast-2 --attachment-id eni-attach-b');
+    expect(w.members()).toEqual([ADDRESS.a, `${ADDRESS.b} (down)`, ADDRESS.c]);
   });
 });
