@@ -28,10 +28,15 @@ restore_requested() {
 # last: waiters take a published token as "the rest is there too".
 publish() {
   local key join_command token hash status=0
+  # Under the lock, right before anything is written: a request made meanwhile is seen.
   step check-restore-request
   restore_requested || status=$?
-  ((status != 0)) || die "a restore is requested ($SSM_RESTORE_FROM): not publishing this cluster's join material"
   ((status != 2)) || die "cannot read $SSM_RESTORE_FROM: not publishing join material while a restore may be pending"
+  if ((status == 0)); then
+    [[ $1 == try ]] || die "a restore is requested ($SSM_RESTORE_FROM): not publishing this cluster's join material"
+    log "a restore is requested ($SSM_RESTORE_FROM): this cluster's join material stays deleted"
+    return 0
+  fi
   step upload-certs
   # upload-certs sends this node's sa.key to every node that joins: never a key the rotation no longer signs with.
   run_sibling service-account-issuer.sh check-signing-key || die "not uploading certificates with a stale sa.key"
@@ -104,7 +109,7 @@ locked_publish() {
   trap release_lock EXIT
   # Another node may have refreshed while this one waited for the lock.
   if [[ $1 == try ]] && material_is_fresh; then return 0; fi
-  publish
+  publish "$1"
 }
 
 # Succeeds when the published certificate key is younger than JOIN_REFRESH_AFTER_SECONDS.
@@ -127,10 +132,6 @@ material_is_fresh() {
 
 refresh() {
   [[ -f $KUBECONFIG ]] || die "$KUBECONFIG missing: not an initialised control-plane node"
-  local status=0
-  restore_requested || status=$?
-  if ((status == 0)); then log "a restore is requested ($SSM_RESTORE_FROM): this cluster's join material stays deleted"; return 0; fi
-  ((status != 2)) || die "cannot read $SSM_RESTORE_FROM: not refreshing join material while a restore may be pending"
   material_is_fresh && return
   locked_publish try
 }
