@@ -330,6 +330,22 @@ cluster_configuration() {
   fi
 }
 
+# A restore request (etcd-restore.sh request) stands until the restored cluster's initialiser has
+# written the new generation and run kubeadm init. Until then no joiner may take join material or a
+# volume's member for the cluster's: a still-running old node may have republished its token, and a
+# volume of the old cluster still shows the old generation, so two old slots rejoining would make a
+# quorum of the old membership beside the restored one. The unit retries.
+refuse_join_during_restore() {
+  local value status=0
+  step read-restore-request
+  value=$(ssm_get "$SSM_RESTORE_FROM") || status=$?
+  case $status in
+    0) [[ $value == None ]] || die "restore pending ($SSM_RESTORE_FROM is $value): not joining until the restored cluster's initialiser clears it" ;;
+    3) ;;
+    *) die "cannot read $SSM_RESTORE_FROM: refusing to guess whether a restore is pending" ;;
+  esac
+}
+
 # Rejoin only with a member's data and the CA on the slot's volume, and unless the others list
 # the member no more (removed while away: its data could never catch up, set aside, fresh join).
 # Asking them needs this node's etcd client certificate: made first from the kept etcd CA.
@@ -413,7 +429,10 @@ main() {
     step decide-role
     local role
     role=$(decide_role)
-    if [[ $role == init ]]; then init_cluster; elif can_rejoin; then rejoin_cluster; else join_cluster; fi
+    if [[ $role == init ]]; then init_cluster; else
+      refuse_join_during_restore
+      if can_rejoin; then rejoin_cluster; else join_cluster; fi
+    fi
     touch "$STATE_DIR/control-plane.done"
   fi
   # At every boot: a rotation applied since (service-account keys, CA) reaches the volume's copy.

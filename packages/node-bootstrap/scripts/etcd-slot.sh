@@ -35,6 +35,11 @@ attach() {
     ec2_slot "$kind" || { log "describing the etcd $kind of $SLOT_ASG failed: $AWS_ERR"; sleep "$RETRY_SLEEP_SECONDS"; continue; }
     read -r id state holder link rest <<<"$AWS_OUT"
     [[ -n $id ]] || { log "no etcd $kind tagged $ETCD_SLOT_TAG=$SLOT_ASG"; return 1; }
+    # Only one may carry a slot's tag (Terraform makes one per slot): a second one (a copy made by
+    # hand, a retired slot's not re-tagged) is named, so the operator can untag it.
+    if (($(wc -l <<<"$AWS_OUT") > 1)); then
+      log "WARNING: $(wc -l <<<"$AWS_OUT") etcd ${kind}s tagged $ETCD_SLOT_TAG=$SLOT_ASG ($(cut -f1 <<<"$AWS_OUT" | paste -sd ' ' -)): using $id; untag the others"
+    fi
     SLOT_ID=$id
     [[ $kind == volume ]] || read -r SLOT_IP SLOT_MAC <<<"$rest"
     if [[ $holder == "$INSTANCE_ID" && $link == attached ]]; then return 0; fi
@@ -103,12 +108,17 @@ mount_unit() {
 # (ManageForeignRoutingPolicyRules), and cloud-init gives a secondary ENI its own policy table at
 # boot: so address, table and rules are networkd's own, in a file that sorts before netplan's
 # (10-netplan-*) and therefore is the one that matches the interface.
-# etcd checks a peer's client certificate against the address the connection comes from (its IP
-# SANs, else a DNS lookup of its names). kubeadm's peer certificate names the slot address, so
-# connections to the other members' slot addresses take the slot address as source (a /32 route
-# each with PreferredSource): peer authentication never depends on DNS.
+# etcd checks a peer's client certificate against the address the connection comes from: its IP
+# SANs, else a forward lookup of its DNS names. kubeadm's peer certificate names the slot address
+# (IP) and the node name (the EC2 hostname, which the VPC's DNS resolves to the primary address).
+# Connections to the other members' slot addresses take the slot address as source (a /32 route
+# each with PreferredSource) and need no DNS; connections to an address without such a route (a
+# pre-slot member at its primary address, a slot address created after this boot) leave from the
+# primary address and are accepted through the VPC's DNS (docs/decisions/etcd-volumes.md).
 configure_address() {
   local dev='' path gw n peer peers=() file=$NETWORKD_DIR/10-etcd-slot.network
+  # udev renames a new interface (eth1 -> ens6) after it appears: the name is taken once it settled.
+  udevadm settle --timeout=30 || log "udevadm settle did not finish: taking the interface's name as it is"
   for ((n = 0; n < 30; n++)); do
     for path in "$SYS_NET"/*/address; do [[ $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
     [[ -n $dev ]] && break
@@ -133,12 +143,13 @@ configure_address() {
 # Sets ETCD_IP (the member's address) and SLOT_IP (the slot's, also after a fallback, so its old
 # member can go). Fallback = today's path: a fresh member at the primary address, data on the root disk.
 claim_slot() {
-  local volume eni
+  local volume eni claimed=''
   ETCD_IP=$NODE_IP SLOT_IP='' SLOT_ENI=''
   export ETCD_IP
   if [[ -f $SLOT_FILE ]]; then
     read -r volume SLOT_IP eni SLOT_MAC <"$SLOT_FILE"
     [[ $volume != none ]] || { log "fell back earlier: etcd stays on the root disk" && mkdir -p "$ETCD_DATA_DIR"; return 0; }
+    claimed="volume $volume, address $SLOT_IP"
     reclaim_slot "$volume" "$eni" && return 0
   fi
   aws_call autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text || die "cannot tell this instance's ASG: $AWS_ERR"
@@ -150,6 +161,10 @@ claim_slot() {
     return 0
   fi
   SLOT_IP=${SLOT_IP:-}
+  # A slot claimed at an earlier boot never turns into a fallback: its mount unit and the kubelet's
+  # RequiresMountsFor stay, control-plane.done skips the join, so the kubelet would never start and
+  # the member would stay listed. The unit retries until the volume and address are back.
+  [[ -z $claimed ]] || die "the etcd slot claimed at an earlier boot ($claimed) cannot be taken back: not falling back (retrying)"
   drop_address
   # The slot's member is removed as this node's own only when what held the slot is gone or leaving:
   # a holder that stays (a stuck hook gone back InService, a rescue instance) may run that member.
@@ -231,12 +246,17 @@ slot_addresses() {
 }
 
 # At termination (ExecStop): hands the volume and address over, so the replacement need not wait
-# for this instance to be gone. The member stays: the replacement rejoins as it.
+# for this instance to be gone. The member stays: the replacement rejoins as it. A volume still
+# mounted (something holds it open) is left for EC2 to free once the instance is gone; the address
+# goes in any case (its etcd has stopped, nothing may answer from it any more).
 release_slot() {
   local volume ip eni
   read -r volume ip eni _ <"$SLOT_FILE"
-  umount "$ETCD_DATA_DIR" || { log "cannot unmount $ETCD_DATA_DIR: EC2 frees the volume once this instance is gone"; return 0; }
-  aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
+  if umount "$ETCD_DATA_DIR"; then
+    aws_call ec2 detach-volume --region "$REGION" --volume-id "$volume" || log "detach-volume $volume failed: $AWS_ERR"
+  else
+    log "cannot unmount $ETCD_DATA_DIR: EC2 frees volume $volume once this instance is gone"
+  fi
   detach_eni "$eni"
   log "handed over etcd volume $volume and address $ip: member kept for the replacement"
 }

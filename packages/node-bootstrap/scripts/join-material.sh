@@ -10,10 +10,33 @@ LOG_TAG=node-bootstrap-join-material
 load_env
 export KUBECONFIG=$KUBE_DIR/admin.conf
 
+# A restore request (etcd-restore.sh request) deleted the join material of the lost cluster: a node
+# of that cluster still running must not put it back (joiners would join or rejoin the old cluster
+# beside the restored one). The restored cluster's initialiser clears the request before it publishes.
+# Exit 0 requested, 1 not, 2 unknown.
+restore_requested() {
+  local value status=0
+  value=$(ssm_get "$SSM_RESTORE_FROM") || status=$?
+  case $status in
+    0) [[ $value != None ]] && return 0 || return 1 ;;
+    3) return 1 ;;
+    *) return 2 ;;
+  esac
+}
+
 # Uploads a new certificate key, creates a token and stores all three. The token is written
 # last: waiters take a published token as "the rest is there too".
 publish() {
-  local key join_command token hash
+  local key join_command token hash status=0
+  # Under the lock, right before anything is written: a request made meanwhile is seen.
+  step check-restore-request
+  restore_requested || status=$?
+  ((status != 2)) || die "cannot read $SSM_RESTORE_FROM: not publishing join material while a restore may be pending"
+  if ((status == 0)); then
+    [[ $1 == try ]] || die "a restore is requested ($SSM_RESTORE_FROM): not publishing this cluster's join material"
+    log "a restore is requested ($SSM_RESTORE_FROM): this cluster's join material stays deleted"
+    return 0
+  fi
   step upload-certs
   # upload-certs sends this node's sa.key to every node that joins: never a key the rotation no longer signs with.
   run_sibling service-account-issuer.sh check-signing-key || die "not uploading certificates with a stale sa.key"
@@ -86,7 +109,7 @@ locked_publish() {
   trap release_lock EXIT
   # Another node may have refreshed while this one waited for the lock.
   if [[ $1 == try ]] && material_is_fresh; then return 0; fi
-  publish
+  publish "$1"
 }
 
 # Succeeds when the published certificate key is younger than JOIN_REFRESH_AFTER_SECONDS.

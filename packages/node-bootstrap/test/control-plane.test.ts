@@ -42,6 +42,8 @@ const publishRules: Rule[] = [
 /** What join-material.sh publish issues under its lock (the token last). */
 const PUBLISH = [
   `aws ssm put-parameter ${REGION} --name ${REFRESH_LOCK} --value ${LOCK_VALUE} --type String`,
+  // No publish while a restore is requested (the old cluster's material must stay deleted).
+  get(RESTORE),
   // check-signing-key: the certificates uploaded carry the sa.key the rotation signs with.
   KEY_SET,
   'kubeadm certs certificate-key',
@@ -115,6 +117,8 @@ function controlPlane(rules: Rule[]) {
     { cmd: 'kubectl', args: 'get lease core-addons *', stdout: 'i-new' },
     { cmd: 'aws', args: `ssm get-parameter * --name ${REFRESH_LOCK} *`, stdout: `${LOCK_VALUE}\n` },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/flux/git-credentials *', stdout: 'github_pat_x\n' },
+    // No restore requested unless a test says so: SSM answers ParameterNotFound for a name never written.
+    parameterNotFound(RESTORE),
   ]);
   nodes.push(node);
   return node;
@@ -198,6 +202,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(LOCK),
       get(TOKEN),
+      // B1: no join while a restore is requested.
+      get(RESTORE),
       get(TOKEN),
       get(HASH),
       get(CERT_KEY),
@@ -455,7 +461,9 @@ describe('control-plane.sh: exactly one initialiser', () => {
     const snapshot = 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz';
     const node = controlPlane([
       ...publishRules,
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', stdout: `${snapshot}\n` },
+      // The request until the initialiser deletes it (after kubeadm init), then ParameterNotFound.
+      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', run: `[[ ! -f $FAKE_DIR/restore-cleared ]] || { echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2; exit 254; }; echo '${snapshot}'` },
+      { cmd: 'aws', args: 'ssm delete-parameter * --name /hakube/production/kubeadm/restore-from', run: 'touch "$FAKE_DIR/restore-cleared"' },
       // etcd-restore.sh request stored a URL the restore role signed: the node role reads no snapshot itself.
       { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-url *', stdout: `https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${snapshot}?X-Amz-Signature=abc\n` },
       // The archive etcd-snapshot.sh writes: snapshot.db and the CA/service-account keys.

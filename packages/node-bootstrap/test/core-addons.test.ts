@@ -166,6 +166,8 @@ describe('control-plane.sh: the add-ons after joining', () => {
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: 'sha256:feed\n' },
     { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/certificate-key *', stdout: `${'a'.repeat(64)}\n` },
+    // No restore requested: SSM answers ParameterNotFound for a name never written (a join reads it first).
+    { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', exit: 254, run: 'echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2' },
     { cmd: 'aws', args: 'ec2 describe-instances * --filters *', stdout: 'i-a\t10.20.0.10\ni-new\t10.20.1.20\n' },
     { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', stdout: '\n' },
     { cmd: 'etcdctl', args: '*member list*', stdout: 'aa, started, a, https://10.20.0.10:2380, x, false\n' },

@@ -65,6 +65,8 @@ function world(instances: Record<string, Instance>, members: readonly Member[]) 
         { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/join-token *', stdout: 'abcdef.0123456789abcdef\n' },
         { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/ca-cert-hash *', stdout: 'sha256:feed\n' },
         { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/certificate-key *', stdout: `${'a'.repeat(64)}\n` },
+        // No restore requested: SSM answers ParameterNotFound for a name never written.
+        { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', exit: 254, run: 'echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2' },
         { cmd: 'aws', args: 'ec2 *-volume*', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *-network-interface*', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *', run: `. '${ASG_MODEL}' "$@"` },

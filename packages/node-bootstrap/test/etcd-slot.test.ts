@@ -38,7 +38,9 @@ interface Identity {
   readonly ip: string;
 }
 
-function world(input: UserDataInput = production) {
+const hostname = (ip: string) => `ip-${ip.replace(/\./g, '-')}.ap-northeast-2.compute.internal`;
+
+function world(input: UserDataInput = production, dns = true) {
   const aws = temporary.dir('ec2-');
   const etcd = temporary.dir('etcd-');
   const store = temporary.dir('ssm-');
@@ -51,6 +53,9 @@ function world(input: UserDataInput = production) {
   const self = {
     instance(id: string, ip: string, slot: string | undefined, ec2 = 'running', lifecycle = 'InService') {
       line(join(aws, 'instances', id), `${ip} ${ec2} ${slot ? asg(slot) : '-'} ${lifecycle}`);
+      // The VPC's DNS (enableDnsSupport, enableDnsHostnames) resolves the EC2 hostname, which kubeadm's
+      // peer certificate names, to the primary address: etcd's DNS fallback of its SAN check (fakes/etcd.sh).
+      if (dns) writeFileSync(join(etcd, 'hosts'), `${hostname(ip)} ${ip}\n`, { flag: 'a' });
       return self;
     },
     /** A slot's volume and address; `holder` keeps both until `freesAfter` Describes (-1: never). */
@@ -111,13 +116,14 @@ function world(input: UserDataInput = production) {
         ...extra,
         { cmd: 'curl', args: '*meta-data/instance-id', stdout: identity.id },
         { cmd: 'curl', args: '*meta-data/local-ipv4', stdout: identity.ip },
-        { cmd: 'curl', args: '*meta-data/local-hostname', stdout: `ip-${identity.ip.replace(/\./g, '-')}.ap-northeast-2.compute.internal` },
+        { cmd: 'curl', args: '*meta-data/local-hostname', stdout: hostname(identity.ip) },
         ...ssmStore(store),
         { cmd: 'aws', args: 'ec2 describe-volumes *', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *-volume *', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *-network-interface*', run: `. '${SLOTS_MODEL}' "$@"` },
         { cmd: 'aws', args: 'ec2 *', run: `. '${ASG_MODEL}' "$@"` },
         { cmd: 'aws', args: 'autoscaling describe-auto-scaling-instances *', run: `. '${ASG_MODEL}' "$@"` },
+        { cmd: 'udevadm', args: 'settle *' },
         ...['blkid', 'wipefs', 'mkfs.ext4', 'mount', 'umount', 'mountpoint', 'ip'].map((cmd): Rule => ({ cmd, args: '*', run: model(SLOTS_MODEL, cmd) })),
         { cmd: 'etcdctl', args: '*', run: `. '${ETCD_MODEL}' etcdctl "$@"` },
         // Its upload-config phase (skipped by a rejoin) stores the ClusterConfiguration in kube-system/kubeadm-config (the etcd model exits).
@@ -165,6 +171,16 @@ function world(input: UserDataInput = production) {
       return self;
     },
     value: (name: string) => readFileSync(join(store, name.replace(/\//g, '%2F'), 'value'), 'utf8'),
+    /** A second volume carrying a slot's tag (a copy made by hand), listed after the slot's own. */
+    strayVolume(slot: string) {
+      line(join(aws, 'volumes', `vol-${slot}x`), `available - - ${asg(slot)} -1`);
+      return self;
+    },
+    /** A parameter deleted (ParameterNotFound from then on). */
+    drop(name: string) {
+      rmSync(join(store, name.replace(/\//g, '%2F')), { recursive: true, force: true });
+      return self;
+    },
     /** etcd as a restore leaves it: none of the old members, only those the restore and later joins made. */
     forgetMembers() {
       for (const id of readdirSync(join(etcd, 'members'))) rmSync(join(etcd, 'members', id));
@@ -244,6 +260,14 @@ describe('etcd-slot.sh: the first boot of a slot', () => {
     // The data and the cluster CA live on the volume.
     expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
     expect(existsSync(w.onVolume('b', 'pki/etcd/ca.key'))).toBe(true);
+  });
+
+  it('names every volume carrying the slot tag when there is more than one, and takes the first', () => {
+    const w = world().instance(B1.id, B1.ip, 'b', 'running', 'Pending:Wait').slot('b').strayVolume('b');
+    const result = w.node(B1).run();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('WARNING: 2 etcd volumes tagged hakube/etcd-slot=production-control-plane-b (vol-b vol-bx): using vol-b; untag the others');
+    expect(w.holderOf('volumes', 'vol-b')).toBe(B1.id);
   });
 
   it('mounts the volume at every later boot before the kubelet starts etcd (a mount unit the kubelet requires), by filesystem UUID', () => {
@@ -455,6 +479,39 @@ describe('etcd-slot.sh: a volume of another cluster generation (a restore since)
     expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe('1751300000-i-a');
   });
 
+  it('B1: while a restore is pending, a joiner never rejoins the old cluster with a volume that still shows the old generation, even with join material the old nodes republished', () => {
+    const RESTORE_FROM = '/hakube/production/kubeadm/restore-from';
+    const { w } = initialisedCluster();
+    const old = readFileSync(w.onVolume('b', 'generation'), 'utf8').trim();
+    // etcd-restore.sh request: the request stands, the restored cluster's initialiser (a new node in
+    // slot a) took the lock but has not yet written the new generation (only after downloading the
+    // snapshot). The old nodes a and c still run, and one's join-material timer republished the
+    // old cluster's material (what join-material.sh refresh did before B1's fix).
+    w.parameter(RESTORE_FROM, 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz').instance('i-a2', '10.20.0.12', 'a').published();
+    w.parameter(names.ssm.initLock, 'i-a2');
+    w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
+    const b2 = w.node(B2);
+    const early = b2.run();
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain(`restore pending (${RESTORE_FROM} is etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz): not joining until the restored cluster's initialiser clears it`);
+    // Neither a rejoin as the old member b nor a fresh join through the old cluster's token.
+    expect(etcdCalls(early.calls).filter((c) => c.startsWith('kubeadm') || c.includes('member'))).toEqual([]);
+    expect(existsSync(join(b2.node.state, 'control-plane.done'))).toBe(false);
+    // The volume is untouched, still of the old generation (its save_pki never ran).
+    expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe(old);
+    expect(readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim()).toBe('ee10201100');
+
+    // The initialiser wrote the new generation, restored, ran kubeadm init and then cleared the request
+    // (control-plane.sh init_cluster): the unit's retry wipes the old member and joins the restored cluster.
+    w.forgetMembers().member('ra01', ADDRESS.a).member('rc01', ADDRESS.c).parameter(GENERATION, '1751300000-i-a2').drop(RESTORE_FROM);
+    const retry = b2.run();
+    expect(retry.status, retry.stderr).toBe(0);
+    expect(retry.stderr).toContain(`etcd volume holds generation '${old}', the cluster is at '1751300000-i-a2' (restored since)`);
+    expect(etcdCalls(retry.calls).some((c) => c.includes('kubeadm-rejoin.yaml'))).toBe(false);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    expect(readFileSync(w.onVolume('b', 'generation'), 'utf8').trim()).toBe('1751300000-i-a2');
+  });
+
   it('a volume of the current generation rejoins as before (no wipe)', () => {
     const { w } = initialisedCluster();
     w.terminate(B1.id).member('ee10201100', ADDRESS.b, false).instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait');
@@ -466,7 +523,7 @@ describe('etcd-slot.sh: a volume of another cluster generation (a restore since)
 });
 
 describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
-  const lost = (volume: 'none' | 'corrupt' | 'signature', signature?: readonly ['pttype' | 'fstype', string]) => {
+  const lost = (volume: 'none' | 'blank' | 'corrupt' | 'signature', signature?: readonly ['pttype' | 'fstype', string]) => {
     const w = world()
       .instance('i-a', '10.20.0.10', 'a')
       .instance('i-c', '10.20.2.30', 'c')
@@ -493,6 +550,23 @@ describe('etcd-slot.sh: when the volume itself is lost or damaged', () => {
     expect(w.removed()).toEqual(['bb01']);
     // The members accept its peer connections (fakes/etcd.sh checks their source against its certificate).
     expect(w.members()).toEqual([ADDRESS.a, B2.ip, ADDRESS.c].sort());
+  });
+
+  it('B2: a blank volume in the slot (deleted and recreated by terraform apply, or replaced deliberately) while its old member is still listed: formatted, the stale member removed, a fresh member at the slot address', () => {
+    const { w, result } = lost('blank');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('FALLBACK');
+    expect(w.formatted()).toEqual(['vol-b']);
+    expect(result.stderr).toContain('volume vol-b is blank (no signature at all): formatting it');
+    // Nothing to rejoin with: kubeadm join, after the old member at the slot address went.
+    expect(etcdCalls(result.calls).some((c) => c.includes('kubeadm-rejoin.yaml'))).toBe(false);
+    expect(etcdCalls(result.calls)).toContainEqual(expect.stringMatching(/^kubeadm join --config /));
+    expect(w.removed()).toEqual(['bb01']);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+    const fresh = readFileSync(w.onVolume('b', 'member/wal/member-id'), 'utf8').trim();
+    expect(fresh).not.toBe('bb01');
+    expect(readFileSync(join(w.etcdState, 'members', fresh), 'utf8')).toContain(` ${ADDRESS.b} 1 1`);
+    expect(w.holderOf('volumes', 'vol-b')).toBe(B2.id);
   });
 
   it('a fallback after the address was configured undoes it (networkd file, address, ENI): peer connections leave from the primary address its certificate names', () => {
@@ -657,6 +731,90 @@ describe('etcd-slot.sh: a reboot while the EC2 API does not answer', () => {
   });
 });
 
+describe('etcd-slot.sh: a claimed slot that cannot be reclaimed (M2)', () => {
+  it('dies (the unit retries) instead of writing `none` and falling back: the kubelet requires the volume\'s mount, so a fallback would never start', () => {
+    const { first, b1 } = initialisedCluster();
+    expect(first.status, first.stderr).toBe(0);
+    const slotFile = join(first.node.state, 'etcd-slot');
+    const claimed = readFileSync(slotFile, 'utf8');
+    // The slot's interface is not there at this boot (the ENI detached meanwhile) and EC2 does not answer.
+    rmSync(join(first.node.root, 'sys-class-net', 'ens6'), { recursive: true });
+    const down: Rule = { cmd: 'aws', args: 'ec2 *', exit: 254, run: `echo 'Could not connect to the endpoint URL: "https://ec2.ap-northeast-2.amazonaws.com/"' >&2` };
+    const reboot = b1.run([], [down]);
+    expect(reboot.status).toBe(1);
+    expect(reboot.stderr).not.toContain('FALLBACK');
+    expect(reboot.stderr).toContain(`the etcd slot claimed at an earlier boot (volume vol-b, address ${ADDRESS.b}) cannot be taken back: not falling back`);
+    // The claim stays for the retry; the kubelet drop-in still requires the volume's mount.
+    expect(readFileSync(slotFile, 'utf8')).toBe(claimed);
+    expect(existsSync(join(first.node.root, 'systemd', 'kubelet.service.d', '20-etcd-volume.conf'))).toBe(true);
+  });
+});
+
+describe('etcd-slot.sh: peer authentication where no slot route applies (M1, etcd\'s checkCertSAN with its DNS fallback)', () => {
+  /** A cluster from before slots: members at the nodes' primary addresses; terraform has just added the slots. Node b is replaced. */
+  const firstRoll = (dns: boolean) => {
+    const w = world(production, dns)
+      .instance('i-a', '10.20.0.10', 'a')
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B1.id, B1.ip, 'b', 'terminated', 'Terminated')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('a')
+      .slot('b')
+      .slot('c')
+      .member('aa01', '10.20.0.10')
+      .member('bb01', B1.ip, false)
+      .member('cc01', '10.20.2.30')
+      .published();
+    const b2 = w.node(B2);
+    return { w, result: b2.run() };
+  };
+
+  it('the first roll of a pre-slot cluster onto slots: the new member speaks to the old ones from its primary address (no /32 route to them), which etcd accepts through the VPC DNS name its certificate carries', () => {
+    const { w, result } = firstRoll(true);
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.removed()).toEqual(['bb01']);
+    expect(w.members()).toEqual(['10.20.0.10', ADDRESS.b, '10.20.2.30']);
+  });
+
+  /** Slot b claimed while slot a had no address yet (an AZ added to the control plane, or slot a's ENI recreated): member b's node has no /32 route to it until it reboots. Node a then joins onto its slot. */
+  const newSlotAddress = (dns: boolean) => {
+    const w = world(production, dns)
+      .instance('i-c', '10.20.2.30', 'c')
+      .instance(B1.id, B1.ip, 'b', 'terminated', 'Terminated')
+      .instance(B2.id, B2.ip, 'b', 'running', 'Pending:Wait')
+      .slot('b')
+      .slot('c', { holder: 'i-c' })
+      .member('cc01', ADDRESS.c)
+      .published();
+    const b2 = w.node(B2);
+    const first = b2.run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(readFileSync(join(b2.node.root, 'networkd', '10-etcd-slot.network'), 'utf8')).not.toContain(`Destination=${ADDRESS.a}/32`);
+    const A2: Identity = { id: 'i-a2', ip: '10.20.0.12' };
+    w.slot('a').instance(A2.id, A2.ip, 'a', 'running', 'Pending:Wait');
+    return { w, result: w.node(A2).run() };
+  };
+
+  it('an existing member speaks to a new slot address from its primary address until its routes are refreshed: accepted through the VPC DNS name of its certificate', () => {
+    const { w, result } = newSlotAddress(true);
+    expect(result.status, result.stderr).toBe(0);
+    expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+
+  it('without VPC DNS the new member refuses that existing member\'s connections (the check runs on both sides)', () => {
+    const { result } = newSlotAddress(false);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`etcd: rejected connection from ${B2.ip.replace(/\./g, '\\.')} \\(member \\w+\\) to ${ADDRESS.a.replace(/\./g, '\\.')} \\(tls: `));
+  });
+
+  it('the same roll without VPC DNS for the EC2 hostnames is refused: that case relies on it (docs/decisions/etcd-volumes.md)', () => {
+    const { w, result } = firstRoll(false);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`rejected connection from ${B2.ip} to 10.20.0.10 (tls: ${B2.ip} does not match any of the peer certificate's IP addresses [${ADDRESS.b} 127.0.0.1], and its DNS names [${hostname(B2.ip)} localhost] do not resolve to it)`);
+    expect(w.members()).toEqual(['10.20.0.10', '10.20.2.30']);
+  });
+});
+
 /** `etcdctl member remove` through member a, as an operator would (etcd's own checks apply). */
 function rmMember(w: ReturnType<typeof world>, id: string) {
   const r = spawnSync('bash', ['-c', `. '${ETCD_MODEL}' etcdctl "$@"`, 'etcdctl', `--endpoints=https://${ADDRESS.a}:2379`, 'member', 'remove', id], { encoding: 'utf8', env: { ...process.env, ETCD_STATE: w.etcdState, ETCD_LOCAL_IP: ADDRESS.a } });
@@ -760,5 +918,19 @@ describe('node-bootstrap.service ExecStop on a slot', () => {
     expect(next.status, next.stderr).toBe(0);
     expect(next.stderr).not.toContain('FALLBACK');
     expect(w.members()).toEqual([ADDRESS.a, ADDRESS.b, ADDRESS.c]);
+  });
+
+  it('hands the address over even when the volume does not unmount (left for EC2 to free once the instance is gone)', () => {
+    const { w, b1 } = initialisedCluster();
+    w.instance(B1.id, B1.ip, 'b', 'running', 'Terminating:Proceed').member('ee10201100', ADDRESS.b, false);
+    const result = b1.run(['leave'], [
+      { cmd: 'curl', args: '*meta-data/autoscaling/target-lifecycle-state', stdout: 'Terminated' },
+      { cmd: 'umount', args: '*', exit: 32, run: `echo "umount: $1: target is busy." >&2` },
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('cannot unmount');
+    expect(result.calls).not.toContain('aws ec2 detach-volume --region ap-northeast-2 --volume-id vol-b');
+    expect(result.calls).toContain('aws ec2 detach-network-interface --region ap-northeast-2 --attachment-id eni-attach-b');
+    expect(w.members()).toEqual([ADDRESS.a, `${ADDRESS.b} (down)`, ADDRESS.c]);
   });
 });

@@ -1,3 +1,4 @@
+import { bootstrapNames } from '@platform/platform-config';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,16 @@ describe('join material in Parameter Store: created by the initialiser, refreshe
     const operator = fakeNode('control-plane', [...ssmStore(ssm), ...restoreRoleRules('etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz')]);
     const requested = operator.run('etcd-restore.sh', ['request', 'latest'], { RESTORE_ROLE_ARN });
     expect(requested.status, requested.stderr).toBe(0);
+    expect(JOIN.map((name) => storedParameter(ssm, name))).toEqual([undefined, undefined, undefined]);
+    // B1: the old cluster's nodes still run until the operator replaces them; their timer finds the
+    // material absent and must not put the old cluster's back, nor may a publish.
+    const timer = second.run('join-material.sh', ['refresh'], { BOOTSTRAP_NOW_EPOCH: String(NOW + 7400) });
+    expect(timer.status, timer.stderr).toBe(0);
+    expect(timer.stderr).toContain(`a restore is requested (${bootstrapNames(names).restoreFrom}): this cluster's join material stays deleted`);
+    const publish = second.run('join-material.sh', ['publish'], { BOOTSTRAP_NOW_EPOCH: String(NOW + 7400) });
+    expect(publish.status).toBe(1);
+    expect(publish.stderr).toContain('not publishing this cluster\'s join material');
+    expect(callsOf([...timer.calls, ...publish.calls], 'kubeadm')).toEqual([]);
     expect(JOIN.map((name) => storedParameter(ssm, name))).toEqual([undefined, undefined, undefined]);
     const worker = fakeNode('worker', ssmStore(ssm));
     const waiting = worker.run('worker.sh', [], { JOIN_WAIT_ATTEMPTS: '1' });

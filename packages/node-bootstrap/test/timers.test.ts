@@ -14,7 +14,8 @@ const KEY = 'b'.repeat(64);
 
 const nodes: FakeNode[] = [];
 function node(role: 'control-plane' | 'worker', rules: Rule[], cluster = 'production') {
-  const n = new FakeNode(inputFor(cluster, role), rules);
+  // No restore requested unless a test says so: SSM answers ParameterNotFound for a name never written.
+  const n = new FakeNode(inputFor(cluster, role), [...rules, parameterNotFound(`/hakube/${cluster}/kubeadm/restore-from`)]);
   nodes.push(n);
   return n;
 }
@@ -38,6 +39,8 @@ describe('join-material.sh refresh (timer)', () => {
     `aws ssm put-parameter ${REGION} --name /hakube/production/kubeadm/${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
   const ageCheck = `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/certificate-key --query Parameter.LastModifiedDate --output text`;
   const publishCalls = [
+    // No publish while a restore is requested (absent: none).
+    `aws ssm get-parameter ${REGION} --name /hakube/production/kubeadm/restore-from --with-decryption --query Parameter.Value --output text`,
     // service-account-issuer.sh check-signing-key: the rotation state (absent: steady).
     `aws ssm get-parameter ${REGION} --name /hakube/production/service-account/rotation --with-decryption --query Parameter.Value --output text`,
     'kubeadm certs certificate-key',

@@ -17,11 +17,17 @@
 #     started members are a quorum of the grown membership (or it grows one member to two);
 #     then it starts. kubeadm refuses a peer URL a member already has (its etcd phase adds the
 #     member as a learner; etcd answers ErrPeerURLExist).
-#   - peers authenticate each other by certificate: a member refuses a peer connection whose source
-#     address is not among the peer certificate's IP SANs (etcd >= 3.2; kubeadm's peer certificate
-#     names the advertise address). The source a node's connection to a peer takes: the
-#     PreferredSource of its /32 route to that peer in $NETWORKD_DIR/10-etcd-slot.network (the
-#     slot routes), else the node's primary address ($ETCD_LOCAL_IP). Modelled when NETWORKD_DIR is set.
+#   - peers authenticate each other by certificate, in both directions (etcd >= 3.2, checkCertSAN of
+#     its transport package): a member accepts a peer connection whose source address is among the
+#     peer certificate's IP SANs, else when one of the certificate's DNS names resolves (forward
+#     lookup) to that source, else refuses it. kubeadm's peer certificate names the advertise
+#     address (IP) and the node name (DNS: the EC2 hostname, which the VPC's DNS resolves to the
+#     primary address). DNS is $ETCD_STATE/hosts ("<name> <ip>" lines: what the VPC resolver
+#     answers). The source a node's connection to a peer takes: the PreferredSource of its /32
+#     route to that peer in its 10-etcd-slot.network (the slot routes), else its primary address.
+#     A node the scripts ran on is nodes/<member id> "<primary ip> <node name> [<networkd file>]" (written
+#     by its join or init); a member without one speaks from its advertise address. Modelled when
+#     NETWORKD_DIR is set.
 #   - a fresh etcd writes its member's data under $ETCD_DATA_DIR/member (the node's data dir);
 #     `kubeadm init` with the join-only phases skipped (a rejoin) starts etcd from that data: the
 #     member its WAL names restarts, as long as the others still list it (a removed member's etcd
@@ -111,29 +117,51 @@ kubeadm_join() {
   (($(count 3 1) == members)) || { echo "error execution phase control-plane-join/etcd: etcdserver: unhealthy cluster" >&2 && exit 1; }
   # etcd lets a one-member cluster grow to two (restoring from a snapshot) whatever the quorum says.
   (($(count 2 1) >= (members + 1) / 2 + 1 || members == 1)) || { echo "error execution phase control-plane-join/etcd: etcdserver: re-configuration failed due to not enough started members" >&2 && exit 1; }
-  peer_sources_named "$ip"
+  peer_sources_named "$ip" "$(config_name "$config")"
   # etcd started on a data dir holding a member restarts that member and ignores the join's flags.
   [[ ! -e $ETCD_DATA_DIR/member ]] || { echo "error execution phase control-plane-join/etcd-join: etcd on $ETCD_DATA_DIR restarted the member its data holds, not the one the join added" >&2 && exit 1; }
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
   write_data "ee${ip//./}"
+  record_node "ee${ip//./}" "$(config_name "$config")"
 }
 
-# peer_sources_named ADVERTISE [SELF ID]: fails (as the other members' refusal) when a connection to
-# a running peer would come from an address the peer certificate does not name.
+# source_towards PRIMARY ROUTES DEST: the source address a node's connection to DEST takes.
+source_towards() {
+  local source=''
+  [[ $2 == - || ! -f $2 ]] || source=$(awk -v dest="Destination=$3/32" '/^\[/ { route = ($0 == "[Route]"); hit = 0 } route && $0 == dest { hit = 1 } route && hit && /^PreferredSource=/ { sub(/^PreferredSource=/, ""); print; exit }' "$2")
+  echo "${source:-$1}"
+}
+
+# cert_accepts SOURCE CERT_IP CERT_NAME: etcd's checkCertSAN: an IP SAN equal to the source, else a
+# DNS name whose forward lookup holds the source.
+cert_accepts() {
+  [[ $1 == "$2" ]] || grep -qsx "$3 $1" "$state/hosts"
+}
+
+# peer_sources_named ADVERTISE NAME [SELF ID]: fails (as the refusal of the side that checks) when a
+# connection between this node and a running peer, either way, comes from an address the sender's
+# peer certificate does not name and none of its DNS names resolves to.
 peer_sources_named() {
   [[ -n ${NETWORKD_DIR-} ]] || return 0
-  local file=$NETWORKD_DIR/10-etcd-slot.network id peer source
+  local file=$NETWORKD_DIR/10-etcd-slot.network id peer source name primary routes
   for id in $(ids); do
-    [[ $id != "${2-}" && $(field "$id" 3) == 1 ]] || continue
+    [[ $id != "${3-}" && $(field "$id" 3) == 1 ]] || continue
     peer=$(field "$id" 1)
-    source=$ETCD_LOCAL_IP
-    if [[ -f $file ]]; then
-      source=$(awk -v dest="Destination=$peer/32" '/^\[/ { route = ($0 == "[Route]"); hit = 0 } route && $0 == dest { hit = 1 } route && hit && /^PreferredSource=/ { sub(/^PreferredSource=/, ""); print; exit }' "$file")
-      source=${source:-$ETCD_LOCAL_IP}
-    fi
-    [[ $source == "$1" ]] || { echo "error execution phase control-plane-join/etcd: rejected connection from $source to $peer (tls: $source does not match any of the peer certificate's IP addresses [$1 127.0.0.1])" >&2 && exit 1; }
+    name=$(field "$id" 0)
+    source=$(source_towards "$ETCD_LOCAL_IP" "$file" "$peer")
+    cert_accepts "$source" "$1" "$2" || { echo "error execution phase control-plane-join/etcd: rejected connection from $source to $peer (tls: $source does not match any of the peer certificate's IP addresses [$1 127.0.0.1], and its DNS names [$2 localhost] do not resolve to it)" >&2 && exit 1; }
+    primary=$peer routes=-
+    [[ ! -f $state/nodes/$id ]] || read -r primary name routes <"$state/nodes/$id"
+    source=$(source_towards "$primary" "${routes:--}" "$1")
+    cert_accepts "$source" "$peer" "$name" || { echo "etcd: rejected connection from $source (member $id) to $1 (tls: $source does not match any of the peer certificate's IP addresses [$peer 127.0.0.1], and its DNS names [$name localhost] do not resolve to it); [wait-control-plane] timed out" >&2 && exit 1; }
   done
 }
+
+# The node this member runs on, for the other members' connections to it.
+# record_node ID NAME: the node this member now runs on (its primary address, its certificate's DNS
+# name, its slot routes), for the other members' connections to it.
+record_node() { [[ -n ${ETCD_LOCAL_IP-} ]] || return 0; mkdir -p "$state/nodes" && echo "$ETCD_LOCAL_IP $2 ${NETWORKD_DIR:+$NETWORKD_DIR/10-etcd-slot.network}" >"$state/nodes/$1"; }
+config_name() { sed -n 's/^ *name: *//p' "$1" | head -1 | tr -d "'"; }
 
 write_data() { mkdir -p "$ETCD_DATA_DIR/member/wal" && echo "$1" >"$ETCD_DATA_DIR/member/wal/member-id"; }
 
@@ -144,7 +172,9 @@ kubeadm_init() { # kubeadm init --config CONFIG [--skip-phases=...]
     id=$(cat "$ETCD_DATA_DIR/member/wal/member-id" 2>/dev/null) || { echo "fakes/etcd.sh: a rejoin without member data would start a new cluster" >&2 && exit 2; }
     [[ -e $state/members/$id ]] || { echo "etcd: the member has been permanently removed from the cluster; [wait-control-plane] timed out" >&2 && exit 1; }
     [[ $(field "$id" 1) == "$ip" ]] || { echo "etcd: member $id's peer URL is not https://$ip:2380" >&2 && exit 1; }
-    peer_sources_named "$ip" "$id"
+    # The rejoining node's certificate names this node (kubeadm's certs phase), not the member's old one.
+    peer_sources_named "$ip" "$(config_name "$config")" "$id"
+    record_node "$id" "$(config_name "$config")"
     read -r -a f <"$state/members/$id"
     f[3]=1
     echo "${f[*]}" >"$state/members/$id"
@@ -153,6 +183,7 @@ kubeadm_init() { # kubeadm init --config CONFIG [--skip-phases=...]
   (($(ids | wc -l) == 0)) || { echo "fakes/etcd.sh: kubeadm init beside an existing cluster" >&2 && exit 2; }
   printf '%s %s 1 1\n' "$(sed -n 's/^ *name: *//p' "$config" | head -1 | tr -d "'")" "$ip" >"$state/members/ee${ip//./}"
   write_data "ee${ip//./}"
+  record_node "ee${ip//./}" "$(config_name "$config")"
 }
 
 # kubeadm reset [--force] [--skip-phases=...] as kubeadm 1.3x: its remove-etcd-member phase finds
