@@ -152,6 +152,8 @@ esac`,
   sysctl: `# sysctl -qw net.ipv4.conf.DEV.KEY=VALUE: only for a link that exists
 [[ $1 == -qw && $2 =~ ^net\\.ipv4\\.conf\\.([^.]+)\\.[a-z_]+=.+$ ]] || { echo "sysctl: $* is not modelled" >&2; return 1; }
 [[ -d $SYS_NET/\${BASH_REMATCH[1]} ]] || { echo "sysctl: cannot stat /proc/sys/net/ipv4/conf/\${BASH_REMATCH[1]}: No such file or directory" >&2; return 255; }`,
+  udevadm: `# udevadm settle [--timeout=N]: the watcher writes a device whole, with its final name, so no event is ever queued.
+[[ $1 == settle && ($# == 1 || ($# == 2 && $2 =~ ^--timeout=[0-9]+$)) ]] || { echo "udevadm: $* is not modelled" >&2; return 1; }`,
 };
 
 /** The file a host stub is: its model as a function, the call and its exit code recorded. */

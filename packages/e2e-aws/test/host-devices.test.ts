@@ -96,7 +96,7 @@ describe('host tool models: exit codes as the real tools', () => {
     expect(sh(n, `wipefs -a ${dev}`)).toMatchObject({ status: 1, stderr: expect.stringContaining('only wipefs -n DEVICE is modelled') });
   });
 
-  it('networkd configures the interface the .network file matches by MAC; ip, networkctl and sysctl refuse an absent link', () => {
+  it('networkd configures the interface the .network file matches by MAC; ip, networkctl and sysctl refuse an absent link; udevadm only settles', () => {
     const n = node(shared());
     expect(sh(n, 'networkctl reconfigure ens6').status).toBe(1);
     expect(sh(n, 'sysctl -qw net.ipv4.conf.ens6.rp_filter=2').status).not.toBe(0);
@@ -109,5 +109,8 @@ describe('host tool models: exit codes as the real tools', () => {
     expect(sh(n, 'ip -4 address flush dev ens6').status).toBe(0);
     expect(n.file('addresses/ens6')).toBe('');
     expect(sh(n, 'ip link set ens6 up').status).not.toBe(0);
+    // etcd-slot.sh settles udev before it takes the interface by MAC; nothing else of udevadm is modelled.
+    expect(sh(n, 'udevadm settle --timeout=30').status).toBe(0);
+    expect(sh(n, 'udevadm trigger').status).toBe(1);
   });
 });
