@@ -40,6 +40,7 @@ if (rules[index].s3 && args[1] === 'get-object') {
   const body = Buffer.from(object.Body ?? '', 'utf8');
   fs.writeFileSync(args.at(-1), object.Key.endsWith('.gz') ? zlib.gzipSync(body) : body);
   process.stdout.write(JSON.stringify({ ContentLength: body.length, ETag: '"fake"' }));
+  process.exit(0);
 } else if (rules[index].s3) {
   const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const bucket = objectStore().visible(flag('--bucket'));

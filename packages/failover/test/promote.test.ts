@@ -411,15 +411,21 @@ describe('promote --standby dr', () => {
     const timeline2 = [0x16, 0x17, 0x18, 0x19].map((n, i) => walObject(2, n, 200 - 50 * i));
     const replayLsn = lsnIn(segmentName(1, 0x13));
     const gap = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: [...before, history, ...timeline2], replayLsn }));
+    // What reality does with this archive: replay stops at the end of 0x13 (timeline 1), the fresh timeline 2 never reached.
+    const stuck = await runWithFakes(['promote', '--standby', 'dr', '--accept-data-loss-after', secondOf(before[3]!), ...FAST], scenario({ ingress: web.endpoint, replica: [...before, history, ...timeline2], replayLsn, standbyModel: { replayPerPoll: 0x10000000 } }));
+    expect(stuck.code).toBe(0);
+    expect(stuck.cnpg.dr!.promotedAt).toBe('0/14000000');
     expect(gap.code).toBe(1);
     expect(gap.stdout).toContain(`lacks 000000010000000000000014, the next file it needs, while 4 later segment(s) are archived (newest s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/0000000200000000/000000020000000000000019.gz`);
     expect(gap.stdout).toContain(`the replica stops after 000000010000000000000013 (written ${secondOf(before[3]!)})`);
     expect(gap.calls.some((c) => c.startsWith(`aws s3api get-object --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --key postgres/orders/orders/wals/00000002.history.gz `))).toBe(true);
     // The same archive with 0x14 and 0x15 on timeline 1: replay crosses the fork into timeline 2 (fork segment 0x16 read from timeline 2).
     const whole = [...before, walObject(1, 0x14, 250), walObject(1, 0x15, 240), history, ...timeline2];
-    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: whole, replayLsn }));
+    // Replay is quick (the whole archive in one read): the point is where it ends, not how fast.
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: whole, replayLsn, standbyModel: { replayPerPoll: 0x10000000 } }));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/orders-1 replayed up to 0\/13000060 \(segment 000000010000000000000013\); 6 newer segment\(s\) archived, the newest \S+000000020000000000000019\.gz written \S+ \(5\d s ago\): within 300 s/);
+    // It promoted at the end of timeline 2's archive, 0x19: the fork at 0/160000A0 crossed.
     expect(run.cnpg.dr!.promotedAt).toBe('0/1A000000');
   });
 
