@@ -90,7 +90,7 @@ export function replayableChain<T>(input: ChainInput<T>): Chain<T> {
   function superseded(file: WalFile): boolean {
     const i = path.findIndex((p) => p.timeline === file.timeline);
     const next = path[i + 1];
-    return next !== undefined && segmentNumber(file, segmentBytes) > next.begins;
+    return next !== undefined && segmentNumber(file, segmentBytes) >= next.begins;
   }
   const end = reachable.reduce((m, w) => (segmentNumber(w.file, segmentBytes) > m ? segmentNumber(w.file, segmentBytes) : m), -1n);
   const contiguous: (T & { readonly file: WalFile })[] = [];
