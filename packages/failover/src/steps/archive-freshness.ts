@@ -58,8 +58,10 @@ function replicaArchive(live: LiveCluster): { bucket: string; folder: string; se
  *
  * - nothing archived after the replayed segment: the replica has everything the archive has,
  *   fresh however old that segment is (an idle primary switches no segment);
- * - segments after it: the newest of them is at most archiveStaleAfterSeconds old
- *   (the replica replays them before it promotes), else the archive stopped growing;
+ * - segments after it: contiguous from the replayed one as PostgreSQL replays them
+ *   (replayableChain: a gap ends replay and the promotion there, however fresh what lies
+ *   beyond), and the newest of them at most archiveStaleAfterSeconds old (the replica replays
+ *   them before it promotes), else the archive stopped growing;
  * - another server folder beside it holding WAL written after the replayed segment: the
  *   primary archives there now (a fail-back's new server name Git does not carry yet).
  *
@@ -69,7 +71,7 @@ function replicaArchive(live: LiveCluster): { bucket: string; folder: string; se
  */
 export class ArchiveFreshness implements Step {
   readonly name = 'archive-freshness';
-  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the newest archived segment is at most the primary's regional RPO objective old (default REGIONAL_RPO_SECONDS, ${REGIONAL_RPO_SECONDS} s); no newer folder beside it; or the operator accepted the loss after the printed time`;
+  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the segments after it are contiguous (no gap the replica stops at) and the newest is at most the primary's regional RPO objective old (default REGIONAL_RPO_SECONDS, ${REGIONAL_RPO_SECONDS} s); no newer folder beside it; or the operator accepted the loss after the printed time`;
 
   constructor(
     private readonly workload: Workload,
