@@ -520,7 +520,9 @@ function readFolder(folder, from, replicaTimeline) {
     return { exists: true, bases, end, timeline };
   }
   // A replica that has not replayed yet starts on the timeline its first segment is on (its base backup's).
-  const start = Math.floor(from / SEGMENT_BYTES);
+  // A replica bootstrapped from a base backup begins with the folder's first segment at or after its position.
+  const segnos = [...files.keys()].map((k) => Number(k.split(':')[1]));
+  const start = replicaTimeline === undefined && !segnos.includes(Math.floor(from / SEGMENT_BYTES)) ? Math.min(...segnos.filter((n) => n >= Math.floor(from / SEGMENT_BYTES))) : Math.floor(from / SEGMENT_BYTES);
   replicaTimeline ??= Math.max(...[...files.keys()].filter((k) => Number(k.split(':')[1]) === start).map((k) => Number(k.split(':')[0])));
   if (!Number.isFinite(replicaTimeline)) return { exists: true, bases, end: undefined, timeline: undefined };
   let newest = replicaTimeline;
