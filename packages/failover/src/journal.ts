@@ -19,6 +19,8 @@ export interface JournalEntry {
  */
 export class Journal {
   readonly entries: JournalEntry[];
+  /** Budgets a completed run overran (estimated bounds checked against the measured seconds). */
+  readonly warnings: string[] = [];
   private current: JournalEntry | undefined;
 
   constructor(
@@ -53,12 +55,25 @@ export class Journal {
     return this.entries.reduce((sum, e) => sum + (e.seconds ?? 0), 0);
   }
 
+  /**
+   * Checks the measured seconds against stated budgets: a step over its own, the whole run over
+   * the total. Warnings, not failures: the run already happened; the journal must say the
+   * estimate did not hold.
+   */
+  checkBudgets(budgets: { readonly steps?: readonly { readonly step: string; readonly seconds: number; readonly why: string }[]; readonly total?: { readonly seconds: number; readonly why: string } }): void {
+    for (const b of budgets.steps ?? []) {
+      const e = this.entries.find((x) => x.step === b.step);
+      if (e?.seconds !== undefined && e.seconds > b.seconds) this.warnings.push(`${b.step} took ${round(e.seconds)} s, over ${b.seconds} s (${b.why})`);
+    }
+    if (budgets.total && this.totalSeconds > budgets.total.seconds) this.warnings.push(`the run took ${round(this.totalSeconds)} s, over ${budgets.total.seconds} s (${budgets.total.why})`);
+  }
+
   get failed(): JournalEntry | undefined {
     return this.entries.find((e) => e.status === 'failed');
   }
 
   toJson(): string {
-    return `${JSON.stringify({ title: this.title, dryRun: this.dryRun, totalSeconds: round(this.totalSeconds), steps: this.entries }, null, 2)}\n`;
+    return `${JSON.stringify({ title: this.title, dryRun: this.dryRun, totalSeconds: round(this.totalSeconds), warnings: this.warnings, steps: this.entries }, null, 2)}\n`;
   }
 
   toMarkdown(): string {
@@ -71,6 +86,7 @@ export class Journal {
       ...this.entries.map((e, i) => `| ${i + 1} | ${e.step} | ${mark[e.status]} ${e.status} | ${e.seconds === undefined ? '' : round(e.seconds)} | ${e.verifies} |`),
       '',
       `Measured total: **${round(this.totalSeconds)} s**.`,
+      ...(this.warnings.length > 0 ? ['', '### Warnings', ...this.warnings.map((w) => `- WARNING: ${w}`)] : []),
     ];
     const failed = this.failed;
     if (failed) {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Platform } from '@platform/platform-config';
+import type { ClusterDefinition, Platform } from '@platform/platform-config';
 import { Commands, commandLine, shellWords } from './commands';
 import { GitCli, type GitPort } from './git-port';
 import { Journal } from './journal';
@@ -99,8 +99,22 @@ export async function runFailover(platform: Platform, options: FailoverOptions, 
     journal,
     io.log,
   );
+  if (options.action === 'promote') journal.checkBudgets(promotionBudgets(pair.primary));
+  for (const w of journal.warnings) io.log(`WARNING: ${w}`);
   writeFileSync(join(options.outDir, 'journal.json'), journal.toJson());
   writeFileSync(join(options.outDir, 'summary.md'), journal.toMarkdown());
   io.log(`${ok ? 'finished' : 'stopped'} after ${journal.totalSeconds.toFixed(1)} s; journal: ${join(options.outDir, 'journal.json')}`);
   return { journal, ok, facts };
+}
+
+/** Seconds the runbook's promote-database estimate allows (replica switch, replay, one poll): ≤ 2 min. */
+export const DATABASE_PROMOTION_BUDGET_SECONDS = 120;
+
+/** What a promotion is held to: the database step's estimate, the whole run the primary's RTO objective (when declared). */
+export function promotionBudgets(primary: ClusterDefinition): Parameters<Journal['checkBudgets']>[0] {
+  const rto = primary.objectives.regionRtoSeconds;
+  return {
+    steps: [{ step: 'promote-database', seconds: DATABASE_PROMOTION_BUDGET_SECONDS, why: 'the runbook estimates the database promotion at ≤ 2 min' }],
+    ...(rto !== undefined ? { total: { seconds: rto, why: `${primary.name}'s regional RTO objective, objectives.regionRtoSeconds` } } : {}),
+  };
 }

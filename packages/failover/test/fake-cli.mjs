@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
 
 /** PostgreSQL's WAL segment size (16 MiB, initdb's default, which CloudNativePG keeps). */
@@ -27,7 +28,20 @@ if (index < 0) {
 }
 const statePath = process.env.FAKE_STATE;
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
-if (rules[index].s3) {
+if (rules[index].s3 && args[1] === 'get-object') {
+  // GetObject into the outfile (the last argument): the object's `Body` (text), gzip-compressed
+  // when the key ends in .gz as barman-cloud stores it; NoSuchKey (exit 254) when absent.
+  const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  const object = objectStore().visible(flag('--bucket'))?.find((o) => o.Key === flag('--key'));
+  if (!object) {
+    process.stderr.write('An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist.\n');
+    process.exit(254);
+  }
+  const body = Buffer.from(object.Body ?? '', 'utf8');
+  fs.writeFileSync(args.at(-1), object.Key.endsWith('.gz') ? zlib.gzipSync(body) : body);
+  process.stdout.write(JSON.stringify({ ContentLength: body.length, ETag: '"fake"' }));
+  process.exit(0);
+} else if (rules[index].s3) {
   const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const bucket = objectStore().visible(flag('--bucket'));
   if (!bucket) {
@@ -187,7 +201,8 @@ function cnpg(model, key) {
     const spec = st.cluster?.spec;
     const ext = spec?.externalClusters?.find((e) => e.name === spec?.replica?.source);
     const folder = ext ? folderOf(ext.barmanObjectStore, ext.name) : undefined;
-    return folder ? readFolder(folder) : undefined;
+    // Replay goes on from where it is, on the timeline it is on.
+    return folder ? readFolder(folder, st.replay, st.replayTimeline) : undefined;
   };
   const bootstrapOf = () => { const b = st.cluster?.spec?.bootstrap ?? {}; return { initdb: b.initdb, recovery: b.recovery }; };
   const owner = () => { const b = bootstrapOf(); return (b.initdb ?? b.recovery)?.owner ?? 'app'; };
@@ -349,7 +364,10 @@ function cnpg(model, key) {
   if (st.bootstrapFailed) return void process.stdout.write(JSON.stringify(st.cluster));
   // Replay: a replica (or a promotion waiting for its token) follows the WAL its folder holds.
   const src = source();
-  if ((replica() || st.awaitingToken) && src?.end !== undefined) st.replay = Math.max(st.replay, Math.min(src.end, st.replay + (model.replayPerPoll ?? 0x1000000)));
+  if ((replica() || st.awaitingToken) && src?.end !== undefined) {
+    st.replay = Math.max(st.replay, Math.min(src.end, st.replay + (model.replayPerPoll ?? 0x1000000)));
+    if (st.replay === src.end) st.replayTimeline = src.timeline;
+  }
   if (st.awaitingToken) {
     const t = st.awaitingToken;
     // A replica replays the timeline its folder's WAL is on.
@@ -468,20 +486,62 @@ function folderOf(store, defaultServerName) {
 /**
  * What a folder holds as a reader in its bucket sees it: base backup ids (`base/<id>/…`), the
  * end of its WAL (a segment's end, or the `EndLsn` a primary archived up to) and its timeline.
+ *
+ * With `from` (a replica's replay LSN on `timeline`): how far PostgreSQL's restore_command replay
+ * gets from there. recovery_target_timeline = latest: the newest timeline is found by probing
+ * `<tli+1>.history`, `<tli+2>.history`, … (an object's `Body`, `<parent>\t<switch LSN>\t…` lines) until
+ * one is missing, and followed only if it lists `timeline` switching at or after `from`; then
+ * segment after segment, each from the newest timeline of that path begun at or before it. The
+ * first segment absent ends replay, whatever the bucket holds beyond it.
  */
-function readFolder(folder) {
+function readFolder(folder, from, replicaTimeline) {
   const objects = objectStore().visible(folder.bucket);
   if (!objects) return { exists: false, bases: [] };
   const inside = objects.filter((o) => o.Key.startsWith(folder.prefix));
   const bases = [...new Set(inside.filter((o) => o.Key.startsWith(`${folder.prefix}base/`)).map((o) => o.Key.slice(folder.prefix.length + 5).split('/')[0]))];
-  let end;
-  let timeline;
+  const files = new Map();
+  const histories = new Map();
   for (const o of inside) {
+    const h = /\/wals\/([0-9A-F]{8})\.history(\.gz)?$/.exec(o.Key);
+    if (h) histories.set(parseInt(h[1], 16), String(o.Body ?? '').split('\n').map((l) => /^\s*(\d+)\s+(\S+)/.exec(l)).filter(Boolean).map((m) => ({ parent: Number(m[1]), at: lsn(m[2]) })));
     const m = /\/wals\/[0-9A-F]{16}\/([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})(\.gz)?$/.exec(o.Key);
     if (!m) continue;
-    const e = o.EndLsn !== undefined ? lsn(o.EndLsn) : parseInt(m[2], 16) * 0x100000000 + (parseInt(m[3], 16) + 1) * 0x1000000;
-    if (end === undefined || e > end) end = e;
-    timeline = Math.max(timeline ?? 0, parseInt(m[1], 16));
+    const segno = parseInt(m[2], 16) * 0x100 + parseInt(m[3], 16);
+    const e = o.EndLsn !== undefined ? lsn(o.EndLsn) : (segno + 1) * SEGMENT_BYTES;
+    files.set(`${parseInt(m[1], 16)}:${segno}`, e);
+  }
+  if (from === undefined) {
+    let end;
+    let timeline;
+    for (const [k, e] of files) {
+      if (end === undefined || e > end) end = e;
+      timeline = Math.max(timeline ?? 0, Number(k.split(':')[0]));
+    }
+    return { exists: true, bases, end, timeline };
+  }
+  // A replica that has not replayed yet starts on the timeline its first segment is on (its base backup's).
+  // A replica bootstrapped from a base backup begins with the folder's first segment at or after its position.
+  const segnos = [...files.keys()].map((k) => Number(k.split(':')[1]));
+  const start = replicaTimeline === undefined && !segnos.includes(Math.floor(from / SEGMENT_BYTES)) ? Math.min(...segnos.filter((n) => n >= Math.floor(from / SEGMENT_BYTES))) : Math.floor(from / SEGMENT_BYTES);
+  replicaTimeline ??= Math.max(...[...files.keys()].filter((k) => Number(k.split(':')[1]) === start).map((k) => Number(k.split(':')[0])));
+  if (!Number.isFinite(replicaTimeline)) return { exists: true, bases, end: undefined, timeline: undefined };
+  let newest = replicaTimeline;
+  while (histories.has(newest + 1)) newest += 1;
+  let path = [{ timeline: replicaTimeline, begins: 0 }];
+  const lines = histories.get(newest) ?? [];
+  const i = lines.findIndex((l) => l.parent === replicaTimeline);
+  if (newest !== replicaTimeline && i >= 0 && lines[i].at >= from) {
+    const later = lines.slice(i);
+    path = [...later.map((l, j) => ({ timeline: l.parent, begins: j === 0 ? 0 : Math.floor(later[j - 1].at / SEGMENT_BYTES) })), { timeline: newest, begins: Math.floor(later.at(-1).at / SEGMENT_BYTES) }];
+  }
+  let end;
+  let timeline;
+  for (let segno = start; ; segno++) {
+    const tli = [...path].reverse().find((p) => p.begins <= segno).timeline;
+    const e = files.get(`${tli}:${segno}`);
+    if (e === undefined) break;
+    end = e;
+    timeline = tli;
   }
   return { exists: true, bases, end, timeline };
 }

@@ -374,6 +374,61 @@ describe('promote --standby dr', () => {
     expect(run.cnpg.dr!.lostBytes).toBe(2 * 16 * 1024 * 1024 + 0x60);
   });
 
+  // PostgreSQL replays an archive only as far as it is continuous: the first segment restore_command cannot fetch ends replay (and a promotion promotes there).
+  const walObject = (timeline: number, segno: number, ageSeconds: number) => {
+    const name = segmentName(timeline, segno);
+    return objectAged(`postgres/orders/orders/wals/${name.slice(0, 16)}/${name}.gz`, ageSeconds);
+  };
+  const secondOf = (o: { LastModified: string }) => new Date(Date.parse(o.LastModified)).toISOString().replace('.000Z', 'Z');
+
+  it('refuses a gap left by the parallel archiver (wal.maxParallel): 0x15…0x1A fresh in S3 but 0x14 never uploaded; promotes at the gap only when told, losing everything after it', async () => {
+    const web = await ingress();
+    // Replayed 0x13; the region died while 0x14…0x1A were uploading in parallel: 0x14's upload never finished.
+    const before = [0x10, 0x11, 0x12, 0x13].map((n, i) => walObject(1, n, 400 - 60 * i));
+    const replica = [...before, ...[0x15, 0x16, 0x17, 0x18, 0x19, 0x1a].map((n) => walObject(1, n, 30))];
+    const rules = scenario({ ingress: web.endpoint, replica, replayLsn: lsnIn(segmentName(1, 0x13)), primaryCluster: { writeLsn: '0/1A000060' } });
+    const refused = await runWithFakes(['promote', '--standby', 'dr', ...FAST], rules);
+    expect(refused.code).toBe(1);
+    const lastContiguous = secondOf(before[3]!);
+    expect(refused.stdout).toContain(
+      `FAILED at step archive-freshness: orders-1 replayed up to 0/13000060 (segment 000000010000000000000013); s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/ lacks 000000010000000000000014, the next file it needs, while 6 later segment(s) are archived`,
+    );
+    expect(refused.stdout).toContain(`the replica stops after 000000010000000000000013 (written ${lastContiguous}) and would promote there. If production's pg_wal or archive can still be read, upload 000000010000000000000014 to the folder and re-run; to promote anyway, losing every write after ${lastContiguous}, re-run with --accept-data-loss-after ${lastContiguous}`);
+    expect(refused.calls.filter((c) => MUTATING.test(c) || / (put-parameter|update-health-check) /.test(c))).toEqual([]);
+    const accepted = await runWithFakes(['promote', '--standby', 'dr', '--accept-data-loss-after', lastContiguous, ...FAST], rules);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(`promoting anyway (--accept-data-loss-after ${lastContiguous}): every write to production after ${lastContiguous} is lost`);
+    // Reality: replay stopped at the end of 0x13, the fresh 0x15…0x1A never replayed.
+    expect(accepted.cnpg.dr!.promotedAt).toBe('0/14000000');
+    expect(accepted.cnpg.dr!.lostBytes).toBe(0x1a000060 - 0x14000000);
+  });
+
+  it('an in-region failover during an archiver backlog: the new timeline is fresh but the old one stops short of its fork point, so the gate refuses; contiguous, the replica follows 00000002.history', async () => {
+    const web = await ingress();
+    // production's old primary died with 0x14 and 0x15 (.ready); the new one streamed them (.done, never archived) and forked at 0/160000A0.
+    const history = { ...objectAged('postgres/orders/orders/wals/00000002.history.gz', 200), Body: '1\t0/160000A0\tno recovery target specified\n' };
+    const before = [0x10, 0x11, 0x12, 0x13].map((n, i) => walObject(1, n, 400 - 60 * i));
+    const timeline2 = [0x16, 0x17, 0x18, 0x19].map((n, i) => walObject(2, n, 200 - 50 * i));
+    const replayLsn = lsnIn(segmentName(1, 0x13));
+    const gap = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: [...before, history, ...timeline2], replayLsn }));
+    // What reality does with this archive: replay stops at the end of 0x13 (timeline 1), the fresh timeline 2 never reached.
+    const stuck = await runWithFakes(['promote', '--standby', 'dr', '--accept-data-loss-after', secondOf(before[3]!), ...FAST], scenario({ ingress: web.endpoint, replica: [...before, history, ...timeline2], replayLsn, standbyModel: { replayPerPoll: 0x10000000 } }));
+    expect(stuck.code).toBe(0);
+    expect(stuck.cnpg.dr!.promotedAt).toBe('0/14000000');
+    expect(gap.code).toBe(1);
+    expect(gap.stdout).toContain(`lacks 000000010000000000000014, the next file it needs, while 4 later segment(s) are archived (newest s3://${REPLICA_BUCKET}/postgres/orders/orders/wals/0000000200000000/000000020000000000000019.gz`);
+    expect(gap.stdout).toContain(`the replica stops after 000000010000000000000013 (written ${secondOf(before[3]!)})`);
+    expect(gap.calls.some((c) => c.startsWith(`aws s3api get-object --region ap-northeast-1 --bucket ${REPLICA_BUCKET} --key postgres/orders/orders/wals/00000002.history.gz `))).toBe(true);
+    // The same archive with 0x14 and 0x15 on timeline 1: replay crosses the fork into timeline 2 (fork segment 0x16 read from timeline 2).
+    const whole = [...before, walObject(1, 0x14, 250), walObject(1, 0x15, 240), history, ...timeline2];
+    // Replay is quick (the whole archive in one read): the point is where it ends, not how fast.
+    const run = await runWithFakes(['promote', '--standby', 'dr', ...FAST], scenario({ ingress: web.endpoint, replica: whole, replayLsn, standbyModel: { replayPerPoll: 0x10000000 } }));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/orders-1 replayed up to 0\/13000060 \(segment 000000010000000000000013\); 6 newer segment\(s\) archived, the newest \S+000000020000000000000019\.gz written \S+ \(\d+ s ago\): within 300 s/);
+    // It promoted at the end of timeline 2's archive, 0x19: the fork at 0/160000A0 crossed.
+    expect(run.cnpg.dr!.promotedAt).toBe('0/1A000000');
+  });
+
   it('stops at verify-app when the app answers but cannot write an order (database not writable)', async () => {
     const started = await startIngress(200, 503);
     servers.push(started.server);

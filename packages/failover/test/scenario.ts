@@ -290,7 +290,7 @@ export function scenario(p: ScenarioProps): Rule[] {
     { tool: 'aws', match: '^route53 get-health-check --health-check-id hc-dr ', responses: [{ stdout: { HealthCheck: { Id: 'hc-dr', HealthCheckConfig: { Type: 'HTTP', ResourcePath: '/region-failover-not-promoted' } } } }] },
     {
       tool: 'aws',
-      match: '^s3api list-objects-v2',
+      match: '^s3api (list-objects-v2|get-object) ',
       responses: [],
       s3: { [REPLICA_BUCKET]: p.replica ?? archive('orders', 30), [DR_BUCKET]: p.drBucket ?? [], [PRODUCTION_BUCKET]: p.productionBucket ?? [] },
       // The backup bucket's replication rule (aws-cluster): production's bucket into its replica in dr's region.

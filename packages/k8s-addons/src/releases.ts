@@ -83,7 +83,11 @@ export const KUBE_PROMETHEUS_STACK_RELEASE: ChartRelease = {
   repository: { name: 'prometheus-community', url: 'https://prometheus-community.github.io/helm-charts' },
 };
 
-/** 0.29.0 ships CloudNativePG 1.30.0, the CRD release in packages/k8s-addons/crds. */
+/**
+ * 0.29.0 ships CloudNativePG 1.30.0, the CRD release in packages/k8s-addons/crds. Renovate holds
+ * it below 0.30.0 (renovate.json): 1.31 drops the in-tree barmanObjectStore this platform archives
+ * and replicates through; the Barman Cloud plugin migration comes first.
+ */
 export const CLOUDNATIVE_PG_RELEASE: ChartRelease = {
   name: 'cloudnative-pg',
   namespace: 'cnpg-system',

@@ -18,7 +18,7 @@ interface CustomManager {
   datasourceTemplate?: string;
   depNameTemplate?: string;
 }
-const config = JSON.parse(readFileSync(join(ROOT, 'renovate.json'), 'utf8')) as { customManagers: CustomManager[]; packageRules: { matchPackageNames?: string[]; groupName?: string }[] };
+const config = JSON.parse(readFileSync(join(ROOT, 'renovate.json'), 'utf8')) as { customManagers: CustomManager[]; packageRules: { matchPackageNames?: string[]; matchDatasources?: string[]; groupName?: string; allowedVersions?: string }[] };
 const files = execOk('git', ['ls-files'], { cwd: ROOT }).trim().split('\n');
 
 function pattern(p: string): RegExp {
@@ -85,6 +85,19 @@ describe('renovate.json', () => {
       const expected = rows.map((r) => new RegExp(`${key}: '([^']+)'`).exec(r)?.[1]).filter(Boolean);
       expect(deps.filter((d) => d.file === table && d.depName === byKey[key]).map((d) => d.currentValue), key).toEqual(expected);
     }
+  });
+
+  it('holds the cloudnative-pg chart below the one shipping CloudNativePG 1.31 (in-tree barmanObjectStore removed), the pin inside the range', () => {
+    const chart = deps.find((d) => d.file === 'packages/k8s-addons/src/releases.ts' && d.depName === 'cloudnative-pg');
+    expect(chart?.datasource).toBe('helm');
+    const rule = config.packageRules.find((r) => r.matchPackageNames?.includes('cloudnative-pg') && r.allowedVersions !== undefined);
+    expect(rule?.matchDatasources).toEqual(['helm']);
+    // Chart minors follow operator minors (0.29.x = 1.30): the ceiling is the chart minor after the pin's.
+    const ceiling = /^<(\d+)\.(\d+)\.0$/.exec(rule?.allowedVersions ?? '');
+    expect(ceiling, `allowedVersions ${rule?.allowedVersions}`).not.toBeNull();
+    const [major, minor] = (chart?.currentValue ?? '').split('.').map(Number);
+    expect([Number(ceiling![1]), Number(ceiling![2])]).toEqual([major, minor! + 1]);
+    expect(readFileSync(join(ROOT, 'packages/k8s-addons/src/releases.ts'), 'utf8')).toContain(`${chart?.currentValue} ships CloudNativePG 1.30.`);
   });
 
   it('keeps scale day\'s k6 image (tag and digest) fresh', () => {

@@ -1,7 +1,8 @@
 import { REGIONAL_RPO_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS, type ClusterDefinition } from '@platform/platform-config';
 import { gitArchiveFolder, type Workload } from '../database';
 import { liveCluster, psql, type LiveCluster } from '../private/cnpg';
-import { listObjects, splitS3Path, type S3Object } from '../private/s3';
+import { listObjects, readObjectText, splitS3Path, type S3Object } from '../private/s3';
+import { parseHistory, replayableChain, type Chain, type TimelineSwitch } from '../private/wal-chain';
 import { after, parseWalKey, segmentOfLsn, walKey, type WalFile } from '../private/wal';
 import { parseServesMarker, promotedMarkerValue, readPromotedMarker, standbyServes, toSecond } from '../promotion-marker';
 import { resumeCommand } from '../private/flux';
@@ -57,8 +58,10 @@ function replicaArchive(live: LiveCluster): { bucket: string; folder: string; se
  *
  * - nothing archived after the replayed segment: the replica has everything the archive has,
  *   fresh however old that segment is (an idle primary switches no segment);
- * - segments after it: the newest of them is at most archiveStaleAfterSeconds old
- *   (the replica replays them before it promotes), else the archive stopped growing;
+ * - segments after it: contiguous from the replayed one as PostgreSQL replays them
+ *   (replayableChain: a gap ends replay and the promotion there, however fresh what lies
+ *   beyond), and the newest of them at most archiveStaleAfterSeconds old (the replica replays
+ *   them before it promotes), else the archive stopped growing;
  * - another server folder beside it holding WAL written after the replayed segment: the
  *   primary archives there now (a fail-back's new server name Git does not carry yet).
  *
@@ -68,7 +71,7 @@ function replicaArchive(live: LiveCluster): { bucket: string; folder: string; se
  */
 export class ArchiveFreshness implements Step {
   readonly name = 'archive-freshness';
-  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the newest archived segment is at most the primary's regional RPO objective old (default REGIONAL_RPO_SECONDS, ${REGIONAL_RPO_SECONDS} s); no newer folder beside it; or the operator accepted the loss after the printed time`;
+  readonly verifies = `the replica replayed the newest WAL segment archived in the folder it follows (any age), or the segments after it are contiguous (no gap the replica stops at) and the newest is at most the primary's regional RPO objective old (default REGIONAL_RPO_SECONDS, ${REGIONAL_RPO_SECONDS} s); no newer folder beside it; or the operator accepted the loss after the printed time`;
 
   constructor(
     private readonly workload: Workload,
@@ -100,7 +103,7 @@ export class ArchiveFreshness implements Step {
     if (recovering === 'f') return this.promotedByThisRun(ctx, pod);
     if (!lsn) throw new StepError(`${pod} has replayed no WAL yet (pg_last_wal_replay_lsn() is null): the replica is still bootstrapping`);
     const replayed = segmentOfLsn(lsn, Number(timeline), Number(segmentBytes));
-    await this.fromReplayPoint(ctx, archive, pod, lsn, replayed);
+    await this.fromReplayPoint(ctx, archive, pod, lsn, replayed, Number(segmentBytes));
   }
 
   /**
@@ -125,7 +128,7 @@ export class ArchiveFreshness implements Step {
     );
   }
 
-  private async fromReplayPoint(ctx: StepContext, archive: { bucket: string; folder: string; serverName: string }, pod: string, lsn: string, replayed: string): Promise<void> {
+  private async fromReplayPoint(ctx: StepContext, archive: { bucket: string; folder: string; serverName: string }, pod: string, lsn: string, replayed: string, segmentBytes: number): Promise<void> {
     const region = ctx.standby.region;
     const startAfter = walKey(archive.folder, replayed);
     const listed = await listObjects(ctx, { region, bucket: archive.bucket, prefix: `${archive.folder}wals/`, startAfter });
@@ -155,12 +158,52 @@ export class ArchiveFreshness implements Step {
         `${where}, the newest segment under server ${archive.serverName}, but ${siblings.map((s) => `s3://${archive.bucket}/${s.object.Key} (written ${toSecond(new Date(s.object.LastModified))})`).join(', ')} is newer: ${ctx.primary.name} archives under another server name now, which the replica does not follow`,
       );
     }
-    const newest = newestOf(pending)!;
+    const chain = replayableChain({ replayed: mine, replayLsn: lsn, segmentBytes, pending, histories: await this.histories(ctx, archive, listed.contents, mine.timeline) });
+    if (chain.missing !== undefined || chain.notFollowed !== undefined) return this.gap(ctx, archive, where, current, chain);
+    const newest = chain.contiguous[chain.contiguous.length - 1]!;
     const at = new Date(newest.object.LastModified);
     const age = Math.round((ctx.clock().getTime() - at.getTime()) / 1000);
-    const lag = `${where}; ${pending.length} newer segment(s) archived, the newest s3://${archive.bucket}/${newest.object.Key} written ${toSecond(at)} (${age} s ago)`;
+    const lag = `${where}; ${chain.contiguous.length} newer segment(s) archived, the newest s3://${archive.bucket}/${newest.object.Key} written ${toSecond(at)} (${age} s ago)`;
     if (age <= archiveStaleAfterSeconds(ctx.primary)) return ctx.note(`${lag}: within ${limitText(ctx.primary)}, the replica replays them before it promotes; expected data loss ≤ ${age + WAL_ARCHIVE_TIMEOUT_SECONDS} s of writes`);
     return this.staleOrAccepted(ctx, at, `${lag}, older than ${limitText(ctx.primary)} while the replica has not caught up: the archive stopped growing`);
+  }
+
+  /**
+   * The `<timeline>.history` files newer than the replica's timeline that PostgreSQL would find
+   * (it probes current+1, +2, … until one is absent), read and parsed: they name the switch LSNs.
+   */
+  private async histories(ctx: StepContext, archive: { bucket: string }, objects: readonly S3Object[], timeline: number): Promise<Map<number, TimelineSwitch[]>> {
+    const keys = new Map(objects.flatMap((o) => { const f = parseWalKey(o.Key); return f?.kind === 'history' ? [[f.timeline, o.Key] as const] : []; }));
+    const found = new Map<number, TimelineSwitch[]>();
+    for (let tli = timeline + 1; keys.has(tli); tli++) {
+      found.set(tli, parseHistory(await readObjectText(ctx, { region: ctx.standby.region, bucket: archive.bucket, key: keys.get(tli)! })));
+    }
+    return found;
+  }
+
+  /**
+   * Segments lie beyond one the replica needs and the archive lacks: PostgreSQL replays an
+   * archive only as far as it is continuous (restore_command fails for the next segment, replay
+   * stops; a promotion promotes there), so every write after the last contiguous segment is lost
+   * however fresh the later ones are. Causes: segments uploaded in parallel (wal.maxParallel)
+   * when the region died, or an in-region failover that lost the old primary's unarchived
+   * segments (the new primary marks the streamed copies .done and never archives them).
+   */
+  private gap(ctx: StepContext, archive: { bucket: string; folder: string }, where: string, current: Wal | undefined, chain: Chain<Wal>): void {
+    const last = chain.contiguous[chain.contiguous.length - 1] ?? current;
+    const at = last ? new Date(last.object.LastModified) : new Date(0);
+    const beyond = newestOf(chain.unreachable);
+    const lastText = last ? `${last.file.name} (written ${toSecond(at)})` : 'the replayed segment (not in the archive)';
+    const lacks =
+      chain.missing !== undefined
+        ? `s3://${archive.bucket}/${archive.folder}wals/ lacks ${chain.missing}, the next file it needs`
+        : `timeline ${chain.notFollowed}'s history forks off before the replayed point (or off another timeline), so the replica does not switch to it`;
+    this.staleOrAccepted(
+      ctx,
+      at,
+      `${where}; ${lacks}, while ${chain.unreachable.length} later segment(s) are archived${beyond ? ` (newest s3://${archive.bucket}/${beyond.object.Key}, written ${toSecond(new Date(beyond.object.LastModified))})` : ''}: PostgreSQL replays an archive only as far as it is continuous, so the replica stops after ${lastText} and would promote there`,
+      `If ${ctx.primary.name}'s pg_wal or archive can still be read, upload ${chain.missing ?? 'the missing files'} to the folder and re-run`,
+    );
   }
 
   /**
@@ -204,11 +247,11 @@ export class ArchiveFreshness implements Step {
     );
   }
 
-  private staleOrAccepted(ctx: StepContext, at: Date, why: string): void {
+  private staleOrAccepted(ctx: StepContext, at: Date, why: string, remedy = "Check Git's serverName and the bucket replication"): void {
     const accepted = ctx.options.acceptDataLossAfter;
     if (accepted === toSecond(at)) {
       return ctx.note(`warning: ${why}; promoting anyway (--accept-data-loss-after ${accepted}): every write to ${ctx.primary.name} after ${accepted} is lost`);
     }
-    throw new StepError(`${why}. Check Git's serverName and the bucket replication; to promote anyway, losing every write after ${toSecond(at)}, re-run with --accept-data-loss-after ${toSecond(at)}${accepted ? ` (got ${accepted})` : ''}`);
+    throw new StepError(`${why}. ${remedy}; to promote anyway, losing every write after ${toSecond(at)}, re-run with --accept-data-loss-after ${toSecond(at)}${accepted ? ` (got ${accepted})` : ''}`);
   }
 }
