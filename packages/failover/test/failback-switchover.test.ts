@@ -164,8 +164,12 @@ describe('failback --primary production (switchover)', () => {
     const folder = /^s3:\/\/([^/]+)\/(.*)$/.exec(follows.destinationPath!)!;
     expect(folder[1]).toBe(productionArchive.bucket);
     const prefix = `${folder[2]}/${follows.serverName}/wals/`;
-    // Written there (the bucket's own objects, not a replicated view): production's promoted timeline (2) from dr's last write.
-    expect((run.s3[productionArchive.bucket] ?? []).filter((o) => o.Key.startsWith(prefix)).map((o) => [o.Key.slice(prefix.length), o.EndLsn])).toEqual([['0000000200000000/000000020000000000000014.gz', DR_WROTE]]);
+    // Written there (the bucket's own objects, not a replicated view): production's promoted timeline (2) from dr's last write,
+    // its history file first (what dr's replica needs to follow the switch).
+    expect((run.s3[productionArchive.bucket] ?? []).filter((o) => o.Key.startsWith(prefix)).map((o) => [o.Key.slice(prefix.length), o.EndLsn])).toEqual([
+      ['00000002.history', undefined],
+      ['0000000200000000/000000020000000000000014.gz', DR_WROTE],
+    ]);
     expect((run.s3[PRODUCTION_BUCKET] ?? []).filter((o) => o.Key.includes('/wals/'))).toEqual([]);
   });
 

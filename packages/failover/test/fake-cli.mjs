@@ -253,9 +253,11 @@ function cnpg(model, key) {
       st.roleXmin = writers[0].roleXmin;
     }
     st.lostBytes = Math.max(0, ...writers.map((o) => o.writeLsn - at));
-    st.timeline = (st.cluster.status?.timelineID ?? model.timeline ?? 1) + 1;
+    const parent = st.cluster.status?.timelineID ?? model.timeline ?? 1;
+    st.timeline = parent + 1;
     st.writeLsn = at;
     st.polls = 0;
+    archiveHistory(st, parent, at);
     archiveWrites();
   };
   // The operator reconciles on its own, not only when the tool reads the Cluster.
@@ -569,9 +571,32 @@ function archiveWrites() {
     // The end of the last segment the archiver finished (behind ≥ 1), else the last write.
     const end = behind > 0 ? (Math.floor(st.writeLsn / SEGMENT_BYTES) - behind + 1) * SEGMENT_BYTES : st.writeLsn;
     if (end <= 0) continue;
-    const segment = segmentOf(behind > 0 ? end - 1 : end, timeline);
-    objectStore().put(folder.bucket, { Key: `${folder.prefix}wals/${segment.slice(0, 16)}/${segment}.gz`, LastModified: isoSeconds(Date.now()), EndLsn: hex(end) });
+    const last = Math.floor((behind > 0 ? end - 1 : end) / SEGMENT_BYTES);
+    // archive_command gets every segment in turn, none skipped, however far one write reached: from
+    // the first this model archived on the timeline (its start, or the promotion's switch segment).
+    st.archiveFrom ??= {};
+    const first = (st.archiveFrom[timeline] ??= last);
+    for (let segno = first; segno <= last; segno++) {
+      const segment = segmentOf(segno * SEGMENT_BYTES, timeline);
+      objectStore().put(folder.bucket, { Key: `${folder.prefix}wals/${segment.slice(0, 16)}/${segment}.gz`, LastModified: isoSeconds(Date.now()), EndLsn: hex(segno === last ? end : (segno + 1) * SEGMENT_BYTES) });
+    }
   }
+}
+
+/**
+ * A promotion ends recovery on a new timeline, and PostgreSQL archives its `<tli>.history` at once:
+ * the parent's history lines plus `<parent>\t<switch LSN>\t<reason>` (what a replica of the folder
+ * needs to follow the switch). Histories are per database system, as timelines are.
+ */
+function archiveHistory(st, parent, at) {
+  state.histories ??= {};
+  const lines = [...(state.histories[`${st.systemId}:${parent}`] ?? []), `${parent}\t${hex(at)}\tno recovery target specified`];
+  state.histories[`${st.systemId}:${parent + 1}`] = lines;
+  st.archiveFrom = { ...st.archiveFrom, [parent + 1]: Math.floor(at / SEGMENT_BYTES) };
+  const folder = folderOf(st.cluster.spec?.backup?.barmanObjectStore, st.cluster.metadata?.name ?? 'orders');
+  if (!folder) return;
+  const name = (parent + 1).toString(16).toUpperCase().padStart(8, '0');
+  objectStore().put(folder.bucket, { Key: `${folder.prefix}wals/${name}.history`, LastModified: isoSeconds(Date.now()), Body: `${lines.join('\n')}\n` });
 }
 
 /** `X/Y` (hex) → bytes. */
