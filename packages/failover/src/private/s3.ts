@@ -1,7 +1,3 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { StepContext } from '../step';
 
 export interface S3Object {
@@ -51,18 +47,3 @@ export function splitS3Path(path: string): { readonly bucket: string; readonly p
   return { bucket: match[1]!, prefix: rest ? `${rest}/` : '' };
 }
 
-/**
- * One object's body as text (`s3api get-object` into a temporary file; gzip, barman-cloud's
- * `wal.compression` here, is undone by the `.gz` suffix it adds).
- */
-export async function readObjectText(ctx: StepContext, props: { readonly region: string; readonly bucket: string; readonly key: string }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'failover-s3-'));
-  try {
-    const file = join(dir, 'body');
-    await ctx.cli.read('aws', ['s3api', 'get-object', '--region', props.region, '--bucket', props.bucket, '--key', props.key, file]);
-    const body = await readFile(file);
-    return (props.key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}

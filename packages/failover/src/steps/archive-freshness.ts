@@ -1,8 +1,8 @@
 import { REGIONAL_RPO_SECONDS, WAL_ARCHIVE_TIMEOUT_SECONDS, type ClusterDefinition } from '@platform/platform-config';
 import { gitArchiveFolder, type Workload } from '../database';
 import { liveCluster, psql, type LiveCluster } from '../private/cnpg';
-import { listObjects, readObjectText, splitS3Path, type S3Object } from '../private/s3';
-import { parseHistory, replayableChain, type Chain, type TimelineSwitch } from '../private/wal-chain';
+import { listObjects, splitS3Path, type S3Object } from '../private/s3';
+import { replayableChain, type Chain, type TimelineSwitch } from '../private/wal-chain';
 import { after, parseWalKey, segmentOfLsn, walKey, type WalFile } from '../private/wal';
 import { parseServesMarker, promotedMarkerValue, readPromotedMarker, standbyServes, toSecond } from '../promotion-marker';
 import { resumeCommand } from '../private/flux';
@@ -158,7 +158,7 @@ export class ArchiveFreshness implements Step {
         `${where}, the newest segment under server ${archive.serverName}, but ${siblings.map((s) => `s3://${archive.bucket}/${s.object.Key} (written ${toSecond(new Date(s.object.LastModified))})`).join(', ')} is newer: ${ctx.primary.name} archives under another server name now, which the replica does not follow`,
       );
     }
-    const chain = replayableChain({ replayed: mine, replayLsn: lsn, segmentBytes, pending, histories: await this.histories(ctx, archive, listed.contents, mine.timeline) });
+    const chain = replayableChain({ replayed: mine, replayLsn: lsn, segmentBytes, pending, histories: this.histories(listed.contents, mine.timeline) });
     if (chain.missing !== undefined || chain.notFollowed !== undefined) return this.gap(ctx, archive, where, current, chain);
     const newest = chain.contiguous[chain.contiguous.length - 1]!;
     const at = new Date(newest.object.LastModified);
@@ -169,15 +169,18 @@ export class ArchiveFreshness implements Step {
   }
 
   /**
-   * The `<timeline>.history` files newer than the replica's timeline that PostgreSQL would find
-   * (it probes current+1, +2, … until one is absent), read and parsed: they name the switch LSNs.
+   * The timelines newer than the replica's whose `<timeline>.history` the archive holds, with no
+   * switch the replica would follow. A standby looks for a newer timeline only at startup or after
+   * a restore failed, and a promotion ends recovery at the first failed restore, before any such
+   * look (PostgreSQL's WaitForWALToBecomeAvailable): a replica still behind on its timeline replays
+   * that timeline past the fork and promotes there, so the newer timeline's writes are lost. The
+   * gate therefore never counts a newer timeline as reachable (and reads no object's contents:
+   * the failover role lists WAL folders, it never reads WAL or history data).
    */
-  private async histories(ctx: StepContext, archive: { bucket: string }, objects: readonly S3Object[], timeline: number): Promise<Map<number, TimelineSwitch[]>> {
-    const keys = new Map(objects.flatMap((o) => { const f = parseWalKey(o.Key); return f?.kind === 'history' ? [[f.timeline, o.Key] as const] : []; }));
+  private histories(objects: readonly S3Object[], timeline: number): Map<number, TimelineSwitch[]> {
+    const timelines = new Set(objects.flatMap((o) => { const f = parseWalKey(o.Key); return f?.kind === 'history' ? [f.timeline] : []; }));
     const found = new Map<number, TimelineSwitch[]>();
-    for (let tli = timeline + 1; keys.has(tli); tli++) {
-      found.set(tli, parseHistory(await readObjectText(ctx, { region: ctx.standby.region, bucket: archive.bucket, key: keys.get(tli)! })));
-    }
+    for (let tli = timeline + 1; timelines.has(tli); tli++) found.set(tli, []);
     return found;
   }
 
@@ -194,15 +197,22 @@ export class ArchiveFreshness implements Step {
     const at = last ? new Date(last.object.LastModified) : new Date(0);
     const beyond = newestOf(chain.unreachable);
     const lastText = last ? `${last.file.name} (written ${toSecond(at)})` : 'the replayed segment (not in the archive)';
+    const notFollowed =
+      chain.notFollowed !== undefined
+        ? `timeline ${chain.notFollowed} (its history file is archived) is not followed: a standby switches timelines only at startup or after a restore failed, and a promotion ends recovery first`
+        : undefined;
     const lacks =
       chain.missing !== undefined
-        ? `s3://${archive.bucket}/${archive.folder}wals/ lacks ${chain.missing}, the next file it needs`
-        : `timeline ${chain.notFollowed}'s history forks off before the replayed point (or off another timeline), so the replica does not switch to it`;
+        ? `s3://${archive.bucket}/${archive.folder}wals/ lacks ${chain.missing}, the next file it needs${notFollowed ? ` on timeline ${chain.timeline}; ${notFollowed}` : ''}`
+        : notFollowed!;
     this.staleOrAccepted(
       ctx,
       at,
       `${where}; ${lacks}, while ${chain.unreachable.length} later segment(s) are archived${beyond ? ` (newest s3://${archive.bucket}/${beyond.object.Key}, written ${toSecond(new Date(beyond.object.LastModified))})` : ''}: PostgreSQL replays an archive only as far as it is continuous, so the replica stops after ${lastText} and would promote there`,
-      `If ${ctx.primary.name}'s pg_wal or archive can still be read, upload ${chain.missing ?? 'the missing files'} to the folder and re-run`,
+      [
+        ...(chain.missing !== undefined ? [`If ${ctx.primary.name}'s pg_wal or archive can still be read, upload ${chain.missing} to the folder and re-run`] : []),
+        ...(chain.notFollowed !== undefined ? [`${chain.missing !== undefined ? 'or w' : 'W'}ait until the replica replays onto timeline ${chain.notFollowed} (it switches once it has restored every segment it can on its own timeline), then re-run`] : []),
+      ].join('; '),
     );
   }
 
