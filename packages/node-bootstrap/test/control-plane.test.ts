@@ -29,6 +29,8 @@ const KEY_SET = get(ROTATION);
 const GENERATION = `aws ssm put-parameter ${REGION} --name /hakube/production/etcd/generation --value ${Date.UTC(2025, 5, 30, 12) / 1000}-i-new --type String --overwrite`;
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
 const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
+/** A waiter taking the init lock over from a dead holder: the per-holder takeover lock, then the lock itself. */
+const takeOver = (holder: string) => [`aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-${holder} --value i-new --type String`, `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`];
 const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='aws:autoscaling:groupName']|[0].Value] --output text`;
 const describeLeaving = (ids: string) => `aws autoscaling describe-auto-scaling-instances ${REGION} --instance-ids ${ids} --query AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId --output text`;
 
@@ -285,8 +287,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...round,
       'sleep 10',
       ...round,
-      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-dead --value i-new --type String`,
-      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      ...takeOver('i-dead'),
       get(RESTORE),
       'kubeadm certs certificate-key',
       GENERATION,
@@ -319,8 +320,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       get(LOCK),
       get(TOKEN),
       describeHolder('i-old'),
-      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-old --value i-new --type String`,
-      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      ...takeOver('i-old'),
       get(RESTORE),
     ]);
     expect(result.calls).toContain(`kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`);
@@ -346,8 +346,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       get(TOKEN),
       get(RESTORE),
       describeHolder('i-restorer'),
-      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-restorer --value i-new --type String`,
-      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      ...takeOver('i-restorer'),
       get(RESTORE),
       'kubeadm certs certificate-key',
       get('/hakube/production/kubeadm/restore-url'),
