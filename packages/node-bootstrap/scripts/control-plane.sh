@@ -30,6 +30,11 @@ decide_role() {
     fi
     published=0
     join_value "$SSM_JOIN_TOKEN" >/dev/null || published=$?
+    # While a restore request stands a token is the lost cluster's: a node of it read no request
+    # just before etcd-restore.sh request and wrote its material back after. Counted as not
+    # published, so a dead restorer is taken over instead of every waiter joining into
+    # refuse_join_during_restore for ever. Unreadable: unknown, wait.
+    ((published != 0)) || published=$(token_counts)
     if ((published == 0)); then
       log "cluster initialised by $holder; joining"
       echo join && return
@@ -49,6 +54,17 @@ decide_role() {
     sleep "$RETRY_SLEEP_SECONDS"
   done
   die "no join material after $LOCK_WAIT_ATTEMPTS attempts (init lock held by $holder)"
+}
+
+# Prints 0 (no restore requested: a token counts), 3 (requested: it does not) or 1 (unknown).
+token_counts() {
+  local value status=0
+  value=$(ssm_get "$SSM_RESTORE_FROM") || status=$?
+  case $status in
+    0) if [[ $value == None ]]; then echo 0; else log "restore of $value pending: the published token is the lost cluster's"; echo 3; fi ;;
+    3) echo 0 ;;
+    *) echo 1 ;;
+  esac
 }
 
 # Succeeds only when EC2 says the instance no longer exists (terminated, or unknown id).

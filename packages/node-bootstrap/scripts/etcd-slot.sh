@@ -117,14 +117,19 @@ mount_unit() {
 # primary address and are accepted through the VPC's DNS (docs/decisions/etcd-volumes.md).
 configure_address() {
   local dev='' path gw n peer peers=() file=$NETWORKD_DIR/10-etcd-slot.network
-  # udev renames a new interface (eth1 -> ens6) after it appears: the name is taken once it settled.
-  udevadm settle --timeout=30 || log "udevadm settle did not finish: taking the interface's name as it is"
+  # udev renames a new interface (eth1 -> ens6) after it appears, and it may appear only after a
+  # settle: its name counts once two lookups on either side of a settle agree (networkctl and
+  # sysctl would otherwise get the kernel's old name).
+  local prev=-
   for ((n = 0; n < 30; n++)); do
-    for path in "$SYS_NET"/*/address; do [[ $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
-    [[ -n $dev ]] && break
-    sleep "$RETRY_SLEEP_SECONDS"
+    udevadm settle --timeout=30 || log "udevadm settle did not finish: taking the interface's name as it is"
+    dev=''
+    for path in "$SYS_NET"/*/address; do [[ -f $path && $(<"$path") == "$SLOT_MAC" ]] && dev=${path%/address} && dev=${dev##*/}; done
+    [[ -n $dev && $dev == "$prev" ]] && break
+    [[ -n $dev ]] || sleep "$RETRY_SLEEP_SECONDS"
+    prev=$dev
   done
-  [[ -n $dev ]] || { log "no interface with MAC $SLOT_MAC"; return 1; }
+  [[ -n $dev && $dev == "$prev" ]] || { log "no interface with MAC $SLOT_MAC (or its name never settled)"; return 1; }
   gw=$(ip -4 route show default | awk '{print $3; exit}')
   [[ -n $gw ]] || { log "no default gateway"; return 1; }
   slot_addresses || { log "listing the etcd member addresses failed: $AWS_ERR"; return 1; }

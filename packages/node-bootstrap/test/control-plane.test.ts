@@ -29,6 +29,8 @@ const KEY_SET = get(ROTATION);
 const GENERATION = `aws ssm put-parameter ${REGION} --name /hakube/production/etcd/generation --value ${Date.UTC(2025, 5, 30, 12) / 1000}-i-new --type String --overwrite`;
 const put = (name: string, value: string) => `aws ssm put-parameter ${REGION} --name ${name} --value ${value} --type SecureString --key-id alias/production-cluster --tier Standard --overwrite`;
 const describeHolder = (id: string) => `aws ec2 describe-instances ${REGION} --instance-ids ${id} --query Reservations[].Instances[].State.Name --output text`;
+/** A waiter taking the init lock over from a dead holder: the per-holder takeover lock, then the lock itself. */
+const takeOver = (holder: string) => [`aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-${holder} --value i-new --type String`, `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`];
 const describeLive = `aws ec2 describe-instances ${REGION} --filters Name=tag:aws:autoscaling:groupName,Values=${ASGS} Name=instance-state-name,Values=pending,running,stopping,stopped --query Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='aws:autoscaling:groupName']|[0].Value] --output text`;
 const describeLeaving = (ids: string) => `aws autoscaling describe-auto-scaling-instances ${REGION} --instance-ids ${ids} --query AutoScalingInstances[?starts_with(LifecycleState,'Terminating')].InstanceId --output text`;
 
@@ -104,6 +106,26 @@ const joinMaterial: Rule[] = [
   { cmd: 'aws', args: `ssm get-parameter * --name ${HASH} *`, stdout: 'sha256:feed\n' },
   { cmd: 'aws', args: `ssm get-parameter * --name ${CERT_KEY} *`, stdout: `${KEY}\n` },
 ];
+
+const SNAPSHOT = 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz';
+/** A restore request of SNAPSHOT (etcd-restore.sh request) as SSM, S3 and etcdutl answer it. */
+const restoreRules: Rule[] = [
+  // The request until the initialiser deletes it (after kubeadm init), then ParameterNotFound.
+  { cmd: 'aws', args: `ssm get-parameter * --name ${RESTORE} *`, run: `[[ ! -f $FAKE_DIR/restore-cleared ]] || { echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2; exit 254; }; echo '${SNAPSHOT}'` },
+  { cmd: 'aws', args: `ssm delete-parameter * --name ${RESTORE}`, run: 'touch "$FAKE_DIR/restore-cleared"' },
+  // etcd-restore.sh request stored a URL the restore role signed: the node role reads no snapshot itself.
+  { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-url *', stdout: `https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${SNAPSHOT}?X-Amz-Signature=abc\n` },
+  // The archive etcd-snapshot.sh writes (writeSnapshotArchive): snapshot.db and the CA/service-account keys.
+  { cmd: 'curl', args: `-fsS -o * https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${SNAPSHOT}?X-Amz-Signature=abc`, run: 'cp "$FAKE_DIR/archive.tar.gz" "$3"' },
+  // Like the real etcdutl: only into a directory that does not exist or is empty.
+  { cmd: 'etcdutl', args: 'snapshot restore *', run: '[[ ! -e $5 ]] || { echo "data-dir $5 not empty" >&2; exit 1; }; mkdir -p "$5/member/snap"' },
+];
+function writeSnapshotArchive(node: FakeNode) {
+  const archive = join(node.root, 'archive');
+  mkdirSync(join(archive, 'pki', 'etcd'), { recursive: true });
+  for (const f of ['snapshot.db', 'pki/ca.crt', 'pki/ca.key', 'pki/sa.key', 'pki/etcd/ca.key']) writeFileSync(join(archive, f), `old ${f}`);
+  expect(spawnSync('tar', ['-czf', join(node.fakeDir, 'archive.tar.gz'), '-C', archive, '.']).status).toBe(0);
+}
 
 const nodes: FakeNode[] = [];
 function controlPlane(rules: Rule[]) {
@@ -202,6 +224,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
       `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
       get(LOCK),
       get(TOKEN),
+      // A token counts only while no restore is requested (it would be the lost cluster's).
+      get(RESTORE),
       // B1: no join while a restore is requested.
       get(RESTORE),
       get(TOKEN),
@@ -263,8 +287,7 @@ describe('control-plane.sh: exactly one initialiser', () => {
       ...round,
       'sleep 10',
       ...round,
-      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-dead --value i-new --type String`,
-      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      ...takeOver('i-dead'),
       get(RESTORE),
       'kubeadm certs certificate-key',
       GENERATION,
@@ -297,11 +320,44 @@ describe('control-plane.sh: exactly one initialiser', () => {
       get(LOCK),
       get(TOKEN),
       describeHolder('i-old'),
-      `aws ssm put-parameter ${REGION} --name ${LOCK}/takeover-i-old --value i-new --type String`,
-      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String --overwrite`,
+      ...takeOver('i-old'),
       get(RESTORE),
     ]);
     expect(result.calls).toContain(`kubeadm init --config ${join(node.state, 'kubeadm-init.yaml')} --upload-certs --skip-token-print --skip-certificate-key-print`);
+  });
+
+  it('takes over from a dead restorer although the lost cluster republished its token after the restore request', () => {
+    // join-material.sh publish on an old node read no request, then wrote its material back after
+    // etcd-restore.sh request deleted it; the restored cluster's initialiser died before kubeadm init.
+    const node = controlPlane([
+      { cmd: 'aws', args: `ssm put-parameter * --name ${LOCK} --value i-new --type String`, exit: 254 },
+      { cmd: 'aws', args: `ssm get-parameter * --name ${LOCK} *`, stdout: 'i-restorer\n' },
+      ...joinMaterial,
+      { cmd: 'aws', args: 'ec2 describe-instances * --instance-ids i-restorer *', stdout: 'terminated\n' },
+      ...restoreRules,
+      ...publishRules,
+    ]);
+    writeSnapshotArchive(node);
+    const result = node.run('control-plane.sh');
+    expect(result.status, result.stderr).toBe(0);
+    expect(commands(result.calls).slice(0, 10)).toEqual([
+      `aws ssm put-parameter ${REGION} --name ${LOCK} --value i-new --type String`,
+      get(LOCK),
+      get(TOKEN),
+      get(RESTORE),
+      describeHolder('i-restorer'),
+      ...takeOver('i-restorer'),
+      get(RESTORE),
+      'kubeadm certs certificate-key',
+      get('/hakube/production/kubeadm/restore-url'),
+    ]);
+    expect(result.stderr).toContain(`restore of ${SNAPSHOT} pending: the published token is the lost cluster's`);
+    expect(result.stderr).toContain('initialiser i-restorer died before publishing join material; took over');
+    expect(result.calls.some((c) => c.startsWith('etcdutl snapshot restore '))).toBe(true);
+    // The request cleared, then the restored cluster's own material replaces the stale token.
+    const calls = commands(result.calls);
+    expect(calls.indexOf(`aws ssm delete-parameter ${REGION} --name ${RESTORE}`)).toBeLessThan(calls.indexOf(put(TOKEN, 'abcdef.0123456789abcdef')));
+    expect(result.calls.some((c) => c.startsWith('kubeadm join'))).toBe(false);
   });
 
   it.each(['Throttling', 'UnauthorizedOperation', 'RequestExpired'])('never takes over when describe-instances fails with %s: the holder may be alive', (code) => {
@@ -458,23 +514,8 @@ describe('control-plane.sh: exactly one initialiser', () => {
   });
 
   it('initialises from the requested snapshot: CAs back, etcd restored beside leftover data, restore request cleared', () => {
-    const snapshot = 'etcd-snapshots/production/etcd-production-20250630T114500Z.tar.gz';
-    const node = controlPlane([
-      ...publishRules,
-      // The request until the initialiser deletes it (after kubeadm init), then ParameterNotFound.
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-from *', run: `[[ ! -f $FAKE_DIR/restore-cleared ]] || { echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2; exit 254; }; echo '${snapshot}'` },
-      { cmd: 'aws', args: 'ssm delete-parameter * --name /hakube/production/kubeadm/restore-from', run: 'touch "$FAKE_DIR/restore-cleared"' },
-      // etcd-restore.sh request stored a URL the restore role signed: the node role reads no snapshot itself.
-      { cmd: 'aws', args: 'ssm get-parameter * --name /hakube/production/kubeadm/restore-url *', stdout: `https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${snapshot}?X-Amz-Signature=abc\n` },
-      // The archive etcd-snapshot.sh writes: snapshot.db and the CA/service-account keys.
-      { cmd: 'curl', args: `-fsS -o * https://hakube-production-etcd-backups-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/${snapshot}?X-Amz-Signature=abc`, run: 'cp "$FAKE_DIR/archive.tar.gz" "$3"' },
-      // Like the real etcdutl: only into a directory that does not exist or is empty.
-      { cmd: 'etcdutl', args: 'snapshot restore *', run: '[[ ! -e $5 ]] || { echo "data-dir $5 not empty" >&2; exit 1; }; mkdir -p "$5/member/snap"' },
-    ]);
-    const archive = join(node.root, 'archive');
-    mkdirSync(join(archive, 'pki', 'etcd'), { recursive: true });
-    for (const f of ['snapshot.db', 'pki/ca.crt', 'pki/ca.key', 'pki/sa.key', 'pki/etcd/ca.key']) writeFileSync(join(archive, f), `old ${f}`);
-    expect(spawnSync('tar', ['-czf', join(node.fakeDir, 'archive.tar.gz'), '-C', archive, '.']).status).toBe(0);
+    const node = controlPlane([...publishRules, ...restoreRules]);
+    writeSnapshotArchive(node);
     // An unfinished earlier attempt on this node: its etcd data is set aside, not deleted.
     writeFileSync(join(node.kube, 'kubelet.conf'), 'left over');
     mkdirSync(join(node.root, 'etcd', 'member'), { recursive: true });
